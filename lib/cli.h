@@ -1,0 +1,109 @@
+/* cli: what every gm tool's main() shares: its name in messages, the
+ * exit statuses of DESIGN.md, "prog: where: what" errors, the common
+ * options, and the two-step signal rule. */
+#ifndef GM_CLI_H
+#define GM_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum gm_exit {
+	GM_EXIT_OK = 0,        /* success */
+	GM_EXIT_FAIL = 1,      /* runtime failure, incl. any undelivered record */
+	GM_EXIT_USAGE = 2,     /* bad command line */
+	GM_EXIT_TEMPFAIL = 75, /* a service was unreachable: retry later */
+};
+
+/* The tool's name as messages print it, set by gm_cli_init(). */
+extern const char *gm_prog;
+
+/* Sets gm_prog from argv[0] (its basename), ignores SIGPIPE so that a
+ * closed pipe becomes an EPIPE write error, and installs the signal rule
+ * of gm_stopping(). Call first in main(). */
+void gm_cli_init(const char *argv0);
+
+/* Prints "prog: where: what\n" on stderr; where may be NULL, giving
+ * "prog: what". At most GM_MAX_MESSAGES error lines are printed per run;
+ * after that one line says further ones are only counted. */
+void gm_error(const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define GM_MAX_MESSAGES 1000
+
+/* As gm_error() with "warning: " before what. Not rate-limited. */
+void gm_warn(const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* gm_error(), then exit(status). */
+_Noreturn void gm_die(int status, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* True once SIGINT or SIGTERM has arrived: stop reading, flush, commit,
+ * exit 0. A second signal ends the process at once (status 128+signo). */
+bool gm_stopping(void);
+
+/* Options every tool accepts. Fill from getopt_long with
+ * gm_common_option(); the long-option table gets GM_COMMON_LONG_OPTIONS. */
+struct gm_common {
+	bool quiet;              /* -q: no summary line */
+	bool strict;             /* --strict: first bad record is fatal */
+	const char *rejects;     /* --rejects FILE: bad records, whole */
+	size_t max_line;         /* --max-line BYTES, default GM_MAX_LINE */
+	const char *brokers;     /* -b: Kafka bootstrap servers ($GM_BROKERS) */
+	const char *group;       /* -G: Kafka consumer group */
+	const char **props;      /* -X key=value, passed to librdkafka */
+	size_t nprops;
+	bool unbuffered;         /* -u: flush output after every record */
+};
+#define GM_MAX_LINE (1u << 20)
+
+enum {
+	GM_OPT_VERSION = 0x1000,
+	GM_OPT_STRICT,
+	GM_OPT_REJECTS,
+	GM_OPT_MAX_LINE,
+};
+
+/* Short options shared by every tool, for the getopt string. */
+#define GM_COMMON_SHORT_OPTIONS "hqub:G:X:"
+
+#define GM_COMMON_LONG_OPTIONS \
+	{ "help", no_argument, 0, 'h' }, \
+	{ "version", no_argument, 0, GM_OPT_VERSION }, \
+	{ "quiet", no_argument, 0, 'q' }, \
+	{ "unbuffered", no_argument, 0, 'u' }, \
+	{ "strict", no_argument, 0, GM_OPT_STRICT }, \
+	{ "rejects", required_argument, 0, GM_OPT_REJECTS }, \
+	{ "max-line", required_argument, 0, GM_OPT_MAX_LINE }, \
+	{ "brokers", required_argument, 0, 'b' }, \
+	{ "group", required_argument, 0, 'G' }, \
+	{ "property", required_argument, 0, 'X' }
+
+/* Sets defaults (max_line, brokers from $GM_BROKERS). */
+void gm_common_init(struct gm_common *c);
+
+/* Handles one getopt_long result if it is a common option and returns
+ * true; returns false for the tool's own options. -h prints usage on
+ * stdout and exits 0; --version prints "prog (gm) VERSION" and exits 0;
+ * a bad value prints usage on stderr and exits 2. The props array is
+ * allocated once and lives until exit. */
+bool gm_common_option(struct gm_common *c, int opt, const char *arg,
+	const char *usage);
+
+/* Prints "usage: ..." text and "Try --help" style hint to stderr, exit 2. */
+_Noreturn void gm_usage_error(const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Parses a byte size with an optional k, M or G suffix (powers of 1024).
+ * Returns false on a malformed or zero value. */
+bool gm_parse_size(const char *s, size_t *out);
+
+/* Parses a non-negative decimal integer (no sign, no suffix) into *out.
+ * Returns false on anything else or overflow. */
+bool gm_parse_u64(const char *s, unsigned long long *out);
+
+/* Parses a duration: a number with an optional ms, s, m, h or d suffix
+ * (seconds when none) into milliseconds. Returns false on error. */
+bool gm_parse_duration(const char *s, long long *ms);
+
+#endif

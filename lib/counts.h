@@ -1,0 +1,27 @@
+/* counts: records in, out, rejected and late, and the one-line summary
+ * every tool prints on exit. */
+#ifndef GM_COUNTS_H
+#define GM_COUNTS_H
+
+#include <stdint.h>
+
+struct gm_counts {
+	uint64_t in;       /* records read (good or bad) */
+	uint64_t out;      /* records written */
+	uint64_t rejected; /* bad records: reported, kept in rejects */
+	uint64_t late;     /* records past the allowed lateness */
+	double started;    /* gm_now_seconds() at start */
+};
+
+/* The global counters of this process. Input and output modules add to
+ * them; a tool reads them for its summary. */
+extern struct gm_counts gm_counts;
+
+/* Monotonic clock in seconds. */
+double gm_now_seconds(void);
+
+/* Prints "prog: N in, N out, N rejected, N late, S s, R/s" on stderr,
+ * rate being records in per second since gm_counts.started. */
+void gm_counts_summary(void);
+
+#endif

@@ -1,0 +1,95 @@
+/* event: one NDJSON record parsed with yajl and validated against the
+ * formats of gm-events(5). The three source event types are decoded into
+ * typed fields; every record, of any type, also gets a generic view of
+ * its top-level fields. One parser is reused for every record: its
+ * memory grows to the largest record seen and is never freed per record. */
+#ifndef GM_EVENT_H
+#define GM_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A byte string that is not NUL-terminated. */
+typedef struct {
+	const char *p;
+	size_t n;
+} gm_str;
+
+#define GM_STR_EQ(s, lit) ((s).n == sizeof(lit) - 1 && memcmp((s).p, lit, (s).n) == 0)
+
+enum gm_type {
+	GM_OTHER = 0,      /* any other type: only the generic view */
+	GM_TRANSACTION,
+	GM_PRODUCT_VIEW,
+	GM_CART_EVENT,
+};
+
+enum gm_json_kind {
+	GM_JSON_NULL, GM_JSON_BOOL, GM_JSON_NUMBER, GM_JSON_STRING,
+	GM_JSON_OBJECT, GM_JSON_ARRAY,
+};
+
+/* A top-level field. value is the decoded string for strings, the
+ * number's text for numbers, "true"/"false"/"null", and the raw JSON
+ * text for objects and arrays. */
+struct gm_field {
+	gm_str key;
+	enum gm_json_kind kind;
+	gm_str value;
+};
+
+struct gm_item {
+	gm_str product_id;
+	gm_str category;
+	int64_t quantity;
+	int64_t unit_price;   /* cents */
+};
+
+struct gm_event {
+	enum gm_type type;
+	gm_str type_name;     /* the "type" field as written */
+	gm_str id;            /* transaction_id or event_id */
+	int64_t ts;           /* ms since the epoch; 0 if absent (GM_OTHER) */
+	bool has_ts;
+	gm_str user_id, session_id, country;
+	gm_str payment_method;            /* transaction */
+	gm_str product_id, category;      /* product_view, cart_event */
+	gm_str action;                    /* cart_event: "add" or "remove" */
+	int64_t quantity;                 /* cart_event */
+	int64_t unit_price;               /* cart_event, cents */
+	int64_t total_amount;             /* transaction, cents */
+	int64_t duration_ms;              /* product_view */
+	struct gm_item *items;            /* transaction */
+	size_t nitems;
+	gm_str anomaly;                   /* optional ground-truth marker */
+	struct gm_field *fields;          /* generic view, in input order */
+	size_t nfields;
+	const char *raw;                  /* the record as given */
+	size_t rawlen;
+};
+
+struct gm_parser;
+
+/* Allocates a parser. Returns NULL only when memory is exhausted. */
+struct gm_parser *gm_parser_new(void);
+void gm_parser_free(struct gm_parser *ps);
+
+/* Parses and validates one record (a line without its newline). On
+ * success returns the event, which points into the parser and into
+ * line, both valid until the next call. On failure returns NULL and sets
+ * *reason to a one-line explanation owned by the parser, e.g.
+ * "invalid JSON at column 17: unallowed token",
+ * "invalid UTF-8 at column 5", "missing field \"user_id\"",
+ * "field \"quantity\": expected an integer, got a string". */
+const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
+	size_t len, const char **reason);
+
+/* The top-level field called key, or NULL. */
+const struct gm_field *gm_event_field(const struct gm_event *ev,
+	const char *key);
+
+/* The type name for a gm_type ("transaction", ...; "other"). */
+const char *gm_type_name(enum gm_type t);
+
+#endif

@@ -1,0 +1,109 @@
+/* kafka: librdkafka producer and consumer with gm's delivery rules.
+ *
+ * Configuration: bootstrap servers from gm_common.brokers, then every
+ * -X key=value in order (a bad key or value is a usage error, status 2).
+ * Defaults set before -X, so -X overrides them: the producer uses
+ * partitioner=murmur2_random (keys land where Java and Python clients put
+ * them), enable.idempotence=true and linger.ms=5; the consumer uses
+ * enable.auto.offset.store=false and auto.offset.reset=earliest, so only
+ * offsets the sink accepted are ever committed.
+ *
+ * Errors are reported with gm_error() under the "kafka" location. A
+ * service counts as unreachable when no broker was ever connected; the
+ * close calls then return GM_EXIT_TEMPFAIL. */
+#ifndef GM_KAFKA_H
+#define GM_KAFKA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+
+struct gm_kproducer;
+struct gm_kconsumer;
+
+/* Creates a producer. Returns NULL after gm_error() on a configuration
+ * error (and exits 2 on a bad -X property). */
+struct gm_kproducer *gm_kproducer_new(const struct gm_common *c);
+
+/* Queues one message (key may be NULL); librdkafka copies the bytes.
+ * When the local queue is full, serves delivery reports until there is
+ * room. Returns false if the message could not be queued (reported and
+ * counted as failed). */
+bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
+	const char *key, size_t klen, const void *val, size_t vlen);
+
+/* Serves delivery reports without blocking. */
+void gm_kproducer_poll(struct gm_kproducer *p);
+
+/* Waits until every message queued so far has its delivery report, at
+ * most timeout_ms (-1: message.timeout.ms bounds it). Returns true when
+ * all of them arrived and none failed since the producer was made. */
+bool gm_kproducer_flush(struct gm_kproducer *p, int timeout_ms);
+
+/* Messages acknowledged by the brokers, and failed (delivery error,
+ * timeout, or could not be queued). */
+uint64_t gm_kproducer_delivered(const struct gm_kproducer *p);
+uint64_t gm_kproducer_failed(const struct gm_kproducer *p);
+
+/* Drains the queue (waits for every delivery report), destroys the
+ * producer, and returns GM_EXIT_OK when every message was delivered,
+ * GM_EXIT_TEMPFAIL when none could be because no broker was reachable,
+ * GM_EXIT_FAIL otherwise. NULL gives GM_EXIT_OK. */
+int gm_kproducer_close(struct gm_kproducer *p);
+
+struct gm_kmsg {
+	const char *data;   /* payload, valid until the next gm_kconsumer_next */
+	size_t len;
+	const char *key;    /* may be NULL */
+	size_t klen;
+	const char *topic;
+	int32_t partition;
+	int64_t offset;
+};
+
+enum gm_kpoll {
+	GM_K_MSG,    /* *m holds a message */
+	GM_K_IDLE,   /* nothing arrived within the timeout */
+	GM_K_EOF,    /* exit_eof and every assigned partition is at its end */
+	GM_K_ERROR,  /* a fatal consumer error, reported */
+};
+
+/* Called before partitions are taken from this consumer in a rebalance,
+ * so that the tool can flush its sink and call gm_kconsumer_accept(); the
+ * stored offsets are committed right after it returns. */
+typedef void gm_revoke_fn(void *ctx);
+
+/* Creates a consumer of the given topics. With c->group it joins that
+ * consumer group (subscribe) and commits offsets; without one it reads
+ * every partition from the beginning and commits nothing. exit_eof makes
+ * gm_kconsumer_next() return GM_K_EOF once all assigned partitions are
+ * at their end (as kcat -e). Returns NULL after gm_error(). */
+struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
+	const char *const *topics, size_t ntopics, bool exit_eof);
+
+/* Sets the rebalance hook (may be NULL). */
+void gm_kconsumer_on_revoke(struct gm_kconsumer *k, gm_revoke_fn *fn,
+	void *ctx);
+
+/* Waits up to timeout_ms for the next message. Per-message errors
+ * (e.g. partition EOF) are handled inside; a message too large or an
+ * error message is not returned as a message. */
+enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
+	int timeout_ms);
+
+/* Marks every message returned so far as accepted by the sink: their
+ * offsets (+1) are stored, to be committed. */
+void gm_kconsumer_accept(struct gm_kconsumer *k);
+
+/* Commits the stored offsets synchronously. Returns false on error
+ * (reported). Nothing to commit is success. */
+bool gm_kconsumer_commit(struct gm_kconsumer *k);
+
+/* Commits stored offsets, leaves the group, destroys the consumer.
+ * Returns GM_EXIT_OK, GM_EXIT_TEMPFAIL when no broker was ever reached,
+ * or GM_EXIT_FAIL. NULL gives GM_EXIT_OK. */
+int gm_kconsumer_close(struct gm_kconsumer *k);
+
+#endif

@@ -1,0 +1,45 @@
+/* reader: NDJSON lines from a file or stdin, with file:line positions.
+ * Lines may end in LF or CRLF; the last line may lack its newline. A line
+ * longer than the limit is never held whole: its bytes are handed to a
+ * spill callback in pieces, and the reader reports GM_READ_TOOLONG. */
+#ifndef GM_READER_H
+#define GM_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct gm_reader;
+
+struct gm_line {
+	const char *data;  /* the line without its LF/CRLF; not NUL-terminated */
+	size_t len;        /* for GM_READ_TOOLONG, the whole line's length */
+	const char *file;  /* name for messages: the path or "-" */
+	uint64_t lineno;   /* 1-based */
+};
+
+enum gm_read {
+	GM_READ_LINE,     /* *line holds a line (blank lines included) */
+	GM_READ_TOOLONG,  /* the line passed max_line; its bytes went to spill */
+	GM_READ_EOF,      /* end of input */
+	GM_READ_ERROR,    /* read error, reported with gm_error(); stop */
+	GM_READ_STOPPED,  /* a signal asked to stop (gm_stopping()) */
+};
+
+typedef void gm_spill_fn(void *ctx, const char *p, size_t n);
+
+/* Opens path ("-" for stdin) with a line limit in bytes. The buffer is
+ * allocated once here. Returns NULL and reports with gm_error() if the
+ * file cannot be opened. */
+struct gm_reader *gm_reader_open(const char *path, size_t max_line);
+
+/* Sets the callback that receives a too-long line's bytes in order.
+ * Without one they are discarded (the line is still reported). */
+void gm_reader_set_spill(struct gm_reader *r, gm_spill_fn *fn, void *ctx);
+
+/* Reads the next line. The data stays valid until the next call. */
+enum gm_read gm_reader_next(struct gm_reader *r, struct gm_line *line);
+
+/* Closes the file (not stdin) and frees the reader. NULL is ignored. */
+void gm_reader_close(struct gm_reader *r);
+
+#endif

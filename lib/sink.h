@@ -1,0 +1,46 @@
+/* sink: where records go, NDJSON (stdout or a file) or Kafka, behind one
+ * interface. A tool builds each record with the writer calls on
+ * gm_sink_writer() and hands it over with gm_sink_emit(). */
+#ifndef GM_SINK_H
+#define GM_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cli.h"
+#include "writer.h"
+
+struct gm_sink;
+struct gm_source;
+
+/* Opens a sink. spec: NULL or "-" is stdout; "kafka:" sends each record
+ * to the topic its emitter names; "kafka:TOPIC" sends every record to
+ * TOPIC; anything else is a file path. Returns NULL after gm_error(). */
+struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec);
+
+/* The writer on which to build the next record (begin ... gm_w_end). */
+struct gm_writer *gm_sink_writer(struct gm_sink *s);
+
+/* Hands over the record just built. topic is the record type's default
+ * topic (used for Kafka unless the spec named one); key may be NULL.
+ * Counts gm_counts.out. Returns false once the sink has failed. */
+bool gm_sink_emit(struct gm_sink *s, const char *topic,
+	const char *key, size_t klen);
+
+/* Hands over a record given whole (no trailing newline). */
+bool gm_sink_emit_raw(struct gm_sink *s, const char *topic,
+	const char *key, size_t klen, const char *data, size_t len);
+
+/* Makes everything emitted so far durable: NDJSON written out, Kafka
+ * acknowledged. Returns false on failure (reported). */
+bool gm_sink_flush(struct gm_sink *s);
+
+/* Flushes the sink and, when that succeeds, accepts the source: the one
+ * call that keeps offsets behind what the sink holds. */
+bool gm_checkpoint(struct gm_source *src, struct gm_sink *s);
+
+/* Flushes and closes; returns GM_EXIT_OK, GM_EXIT_FAIL (a record was
+ * not delivered or written) or GM_EXIT_TEMPFAIL (Kafka unreachable). */
+int gm_sink_close(struct gm_sink *s);
+
+#endif

@@ -1,0 +1,64 @@
+/* source: where records come from, files or Kafka, behind one interface.
+ * Too-long lines and oversized messages are handled here: reported,
+ * counted and kept (gm_reject). Every record read counts in gm_counts.in;
+ * blank lines are skipped and not counted. */
+#ifndef GM_SOURCE_H
+#define GM_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+
+struct gm_record {
+	const char *data;   /* the record without newline; valid until next */
+	size_t len;
+	const char *key;    /* Kafka key, or NULL */
+	size_t klen;
+	const char *file;   /* file input: the name, and the line */
+	uint64_t lineno;
+	const char *topic;  /* Kafka input: topic, partition, offset; else NULL */
+	int32_t partition;
+	int64_t offset;
+};
+
+/* Formats where a record came from, "file:line" or "topic[p]@offset",
+ * into buf (NUL-terminated, truncated to n). Returns buf. */
+char *gm_record_where(const struct gm_record *r, char *buf, size_t n);
+
+struct gm_source;
+
+/* Opens files in order (none: stdin; "-": stdin), or, when ntopics > 0,
+ * a Kafka consumer of those topics (with c->group when set). A file that
+ * cannot be opened is reported when reached, and makes the run fail.
+ * follow: Kafka only, keep waiting at the end of the partitions instead
+ * of ending there (a daemon). Returns NULL after gm_error(). */
+struct gm_source *gm_source_open(const struct gm_common *c,
+	char *const *files, size_t nfiles,
+	const char *const *topics, size_t ntopics, bool follow);
+
+enum gm_next {
+	GM_NEXT_RECORD,  /* *r holds a record */
+	GM_NEXT_IDLE,    /* Kafka: nothing arrived within idle_ms */
+	GM_NEXT_END,     /* end of input, or a signal asked to stop */
+	GM_NEXT_ERROR,   /* fatal input error, reported: stop, exit 1 */
+};
+
+/* The next record. idle_ms bounds the wait on Kafka (files never idle).
+ * In strict mode a too-long record returns GM_NEXT_ERROR. */
+enum gm_next gm_source_next(struct gm_source *s, struct gm_record *r,
+	int idle_ms);
+
+/* Every record returned so far has been accepted by the sink (Kafka:
+ * offsets stored, committed periodically and at close). */
+void gm_source_accept(struct gm_source *s);
+
+/* Sets the Kafka rebalance hook (see gm_kconsumer_on_revoke). */
+void gm_source_on_revoke(struct gm_source *s, void (*fn)(void *), void *ctx);
+
+/* Closes; returns the exit status this input contributes: GM_EXIT_OK,
+ * GM_EXIT_FAIL (a file could not be read) or GM_EXIT_TEMPFAIL. */
+int gm_source_close(struct gm_source *s);
+
+#endif

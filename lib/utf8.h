@@ -1,0 +1,12 @@
+/* utf8: strict UTF-8 validation (no overlongs, no surrogates, nothing
+ * above U+10FFFF), with an ASCII fast path. */
+#ifndef GM_UTF8_H
+#define GM_UTF8_H
+
+#include <stddef.h>
+
+/* Returns the offset of the first byte that is not part of valid UTF-8,
+ * or len when all of p[0..len) is valid. */
+size_t gm_utf8_invalid_at(const char *p, size_t len);
+
+#endif

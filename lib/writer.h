@@ -1,0 +1,71 @@
+/* writer: fast NDJSON output to a file descriptor or to memory.
+ * Records are built with the gm_w_* calls, which escape strings as JSON
+ * (control characters as \u00XX, '"' and '\\' escaped, UTF-8 passed
+ * through) and track commas. Output is buffered (64 KiB) unless the
+ * writer is unbuffered, in which case each gm_w_end() writes the record.
+ * A write error (EPIPE, ENOSPC, ...) is reported once with gm_error()
+ * and makes every later call a no-op and gm_writer_close() fail. */
+#ifndef GM_WRITER_H
+#define GM_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct gm_writer;
+
+/* Opens path for writing ("-" is stdout), truncating it. Returns NULL
+ * after gm_error() when it cannot be opened. */
+struct gm_writer *gm_writer_open(const char *path, bool unbuffered);
+
+/* A writer on an open descriptor; name is used in messages. The fd is
+ * not closed by gm_writer_close(). */
+struct gm_writer *gm_writer_fd(int fd, const char *name, bool unbuffered);
+
+/* A writer that only collects into memory: see gm_writer_data(). */
+struct gm_writer *gm_writer_mem(void);
+
+/* The bytes collected by a memory writer since the last reset. */
+const char *gm_writer_data(const struct gm_writer *w, size_t *len);
+void gm_writer_reset(struct gm_writer *w);
+
+/* Raw bytes, unescaped. */
+void gm_w_raw(struct gm_writer *w, const char *p, size_t n);
+
+/* Building one object: begin, then key/value pairs, then end. Nested
+ * objects and arrays are opened with gm_w_key() followed by
+ * gm_w_obj_begin()/gm_w_arr_begin(). gm_w_end() closes the top-level
+ * object and writes the newline. */
+void gm_w_obj_begin(struct gm_writer *w);
+void gm_w_obj_end(struct gm_writer *w);
+void gm_w_arr_begin(struct gm_writer *w);
+void gm_w_arr_end(struct gm_writer *w);
+void gm_w_key(struct gm_writer *w, const char *key);
+void gm_w_str(struct gm_writer *w, const char *p, size_t n);
+void gm_w_cstr(struct gm_writer *w, const char *s);
+void gm_w_i64(struct gm_writer *w, int64_t v);
+void gm_w_u64(struct gm_writer *w, uint64_t v);
+void gm_w_double(struct gm_writer *w, double v);  /* %.6g-like, finite */
+void gm_w_bool(struct gm_writer *w, bool v);
+void gm_w_money(struct gm_writer *w, int64_t cents);
+void gm_w_ts(struct gm_writer *w, int64_t ms);
+void gm_w_end(struct gm_writer *w);
+
+/* Shorthands for a key and a value. */
+void gm_w_kstr(struct gm_writer *w, const char *key, const char *p, size_t n);
+void gm_w_kcstr(struct gm_writer *w, const char *key, const char *s);
+void gm_w_ki64(struct gm_writer *w, const char *key, int64_t v);
+void gm_w_kmoney(struct gm_writer *w, const char *key, int64_t cents);
+void gm_w_kts(struct gm_writer *w, const char *key, int64_t ms);
+
+/* Writes out the buffer. Returns false if any write failed. */
+bool gm_writer_flush(struct gm_writer *w);
+
+/* True once a write has failed. */
+bool gm_writer_failed(const struct gm_writer *w);
+
+/* Flushes, closes (unless made by gm_writer_fd) and frees. Returns false
+ * if any write or the close failed. NULL is ignored (true). */
+bool gm_writer_close(struct gm_writer *w);
+
+#endif

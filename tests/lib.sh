@@ -1,0 +1,56 @@
+# tests/lib.sh: sourced by every shell test in tests/sh/.
+# A test exits 0 (pass), 1 (fail) or 77 (skip: a server could not start
+# and CI is not true; under CI=true that is a failure instead).
+set -u
+TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$TESTS/.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+BIN=$BUILD/bin
+HELPERS=$BUILD/tests
+PATH=$BIN:$HELPERS:$PATH
+export PATH BUILD TOP TESTS
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/gm-test.XXXXXX")
+failures=0
+_cleanups=()
+at_exit() { _cleanups+=("$*"); }
+_run_cleanups() {
+	local i
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" || true; done
+	rm -rf "$T"
+}
+trap _run_cleanups EXIT
+
+# fail MESSAGE: records a failure and goes on.
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+# pass MESSAGE: for the log.
+ok() { [ -n "${VERBOSE:-}" ] && echo "ok: $*" >&2; return 0; }
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got [$2], want [$3]"; fi
+}
+# expect_status WHAT WANT CMD...: runs CMD, compares its exit status.
+expect_status() {
+	local what=$1 want=$2; shift 2
+	"$@"; local got=$?
+	expect_eq "$what (exit status)" "$got" "$want"
+}
+# expect_same_file WHAT GOT WANT: byte comparison, diff on failure.
+expect_same_file() {
+	if cmp -s "$2" "$3"; then ok "$1"; else
+		fail "$1: $2 differs from $3"; diff -u "$3" "$2" | head -20 >&2; fi
+}
+# expect_grep WHAT PATTERN FILE
+expect_grep() {
+	if grep -q -- "$2" "$3"; then ok "$1"; else
+		fail "$1: no [$2] in $3:"; head -5 "$3" >&2; fi
+}
+# skip_or_fail MESSAGE: a server could not start.
+skip_or_fail() {
+	if [ "${CI:-}" = true ]; then echo "FAIL: $* (CI=true: a server that cannot start is a failure)" >&2; exit 1; fi
+	echo "SKIP: $*" >&2; exit 77
+}
+# finish: ends the test with the right status.
+finish() { [ "$failures" -eq 0 ] && exit 0 || exit 1; }
