@@ -18,9 +18,10 @@ void gm_rejects_open(const char *path, bool strict);
 bool gm_reject(const char *where, const char *reason,
 	const char *rec, size_t len);
 
-/* For a record too large to hold: gm_reject_begin() reports and counts
- * it, gm_reject_part() appends bytes to the rejects file, gm_reject_end()
- * writes the newline. Return values as gm_reject(). */
+/* For a record too large to hold: gm_reject_part() appends its bytes to
+ * the rejects file as they stream by, gm_reject_begin() reports and
+ * counts it (before or after the parts), and gm_reject_end() writes the
+ * newline. gm_reject_begin() returns as gm_reject(). */
 bool gm_reject_begin(const char *where, const char *reason);
 void gm_reject_part(const char *p, size_t n);
 void gm_reject_end(void);

@@ -1,0 +1,241 @@
+/* cli: shared command-line pieces; see cli.h. */
+#include "cli.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "counts.h"
+
+const char *gm_prog = "gm";
+
+static volatile sig_atomic_t stop_signals;
+static unsigned long messages;
+
+static void on_stop_signal(int signo)
+{
+	if (stop_signals++ > 0) {
+		/* The second signal: leave now, as the user asked twice. */
+		signal(signo, SIG_DFL);
+		raise(signo);
+		_exit(128 + signo);
+	}
+}
+
+void gm_cli_init(const char *argv0)
+{
+	const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+	if (argv0)
+		gm_prog = slash ? slash + 1 : argv0;
+	signal(SIGPIPE, SIG_IGN);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: a blocked read returns EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	gm_counts.started = gm_now_seconds();
+}
+
+bool gm_stopping(void)
+{
+	return stop_signals > 0;
+}
+
+static void vmessage(const char *where, const char *prefix,
+	const char *fmt, va_list ap)
+{
+	char buf[1024];
+	int n = snprintf(buf, sizeof buf, "%s: ", gm_prog);
+	if (where && n < (int)sizeof buf)
+		n += snprintf(buf + n, sizeof buf - n, "%s: ", where);
+	if (n < (int)sizeof buf)
+		n += snprintf(buf + n, sizeof buf - n, "%s", prefix);
+	if (n < (int)sizeof buf)
+		n += vsnprintf(buf + n, sizeof buf - n, fmt, ap);
+	if (n >= (int)sizeof buf - 1)
+		n = sizeof buf - 2;
+	buf[n++] = '\n';
+	/* One write per message, so concurrent tools do not interleave. */
+	ssize_t w = write(STDERR_FILENO, buf, n);
+	(void)w;
+}
+
+void gm_error(const char *where, const char *fmt, ...)
+{
+	if (++messages > GM_MAX_MESSAGES) {
+		if (messages == GM_MAX_MESSAGES + 1)
+			gm_warn(NULL, "more than %d errors: further ones are counted, not shown",
+				GM_MAX_MESSAGES);
+		return;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(where, "", fmt, ap);
+	va_end(ap);
+}
+
+void gm_warn(const char *where, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(where, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void gm_die(int status, const char *where, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(where, "", fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void gm_usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(NULL, "", fmt, ap);
+	va_end(ap);
+	fputs(usage, stderr);
+	exit(GM_EXIT_USAGE);
+}
+
+void gm_common_init(struct gm_common *c)
+{
+	memset(c, 0, sizeof *c);
+	c->max_line = GM_MAX_LINE;
+	const char *b = getenv("GM_BROKERS");
+	if (b && *b)
+		c->brokers = b;
+}
+
+bool gm_common_option(struct gm_common *c, int opt, const char *arg,
+	const char *usage)
+{
+	switch (opt) {
+	case 'h':
+		fputs(usage, stdout);
+		exit(fflush(stdout) == 0 ? GM_EXIT_OK : GM_EXIT_FAIL);
+	case GM_OPT_VERSION:
+		printf("%s (gm) %s\n", gm_prog, GM_VERSION);
+		exit(fflush(stdout) == 0 ? GM_EXIT_OK : GM_EXIT_FAIL);
+	case 'q':
+		c->quiet = true;
+		return true;
+	case 'u':
+		c->unbuffered = true;
+		return true;
+	case GM_OPT_STRICT:
+		c->strict = true;
+		return true;
+	case GM_OPT_REJECTS:
+		c->rejects = arg;
+		return true;
+	case GM_OPT_MAX_LINE:
+		if (!gm_parse_size(arg, &c->max_line))
+			gm_usage_error(usage, "--max-line: not a size: %s", arg);
+		return true;
+	case 'b':
+		c->brokers = arg;
+		return true;
+	case 'G':
+		c->group = arg;
+		return true;
+	case 'X': {
+		if (!strchr(arg, '='))
+			gm_usage_error(usage, "-X: expected key=value, got %s", arg);
+		const char **p = realloc(c->props, (c->nprops + 1) * sizeof *p);
+		if (!p)
+			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+		p[c->nprops++] = arg;
+		c->props = p;
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+bool gm_parse_u64(const char *s, unsigned long long *out)
+{
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	unsigned long long v = 0;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned d = *s - '0';
+		if (v > (~0ULL - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	if (*s)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Splits s into a decimal number and a suffix; the number must be
+ * non-negative and may have a fraction. */
+static bool number_and_suffix(const char *s, double *v, const char **suffix)
+{
+	if (!s || !((*s >= '0' && *s <= '9') || *s == '.'))
+		return false;
+	char *end;
+	errno = 0;
+	*v = strtod(s, &end);
+	if (errno || end == s || *v < 0)
+		return false;
+	*suffix = end;
+	return true;
+}
+
+bool gm_parse_size(const char *s, size_t *out)
+{
+	double v;
+	const char *suf;
+	if (!number_and_suffix(s, &v, &suf))
+		return false;
+	double mult = 1;
+	if (*suf == 'k' || *suf == 'K')
+		mult = 1024, suf++;
+	else if (*suf == 'M')
+		mult = 1024.0 * 1024, suf++;
+	else if (*suf == 'G')
+		mult = 1024.0 * 1024 * 1024, suf++;
+	if (*suf || v * mult < 1 || v * mult > (double)(SIZE_MAX / 2))
+		return false;
+	*out = (size_t)(v * mult);
+	return true;
+}
+
+bool gm_parse_duration(const char *s, long long *ms)
+{
+	double v;
+	const char *suf;
+	if (!number_and_suffix(s, &v, &suf))
+		return false;
+	double mult;
+	if (!*suf || !strcmp(suf, "s"))
+		mult = 1000;
+	else if (!strcmp(suf, "ms"))
+		mult = 1;
+	else if (!strcmp(suf, "m"))
+		mult = 60e3;
+	else if (!strcmp(suf, "h"))
+		mult = 3600e3;
+	else if (!strcmp(suf, "d"))
+		mult = 86400e3;
+	else
+		return false;
+	if (v * mult > 9e15)
+		return false;
+	*ms = (long long)(v * mult + 0.5);
+	return true;
+}

@@ -1,0 +1,32 @@
+/* counts: process-wide record counters and the exit summary; see counts.h. */
+#include "counts.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include "cli.h"
+
+struct gm_counts gm_counts;
+
+double gm_now_seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+void gm_counts_summary(void)
+{
+	double secs = gm_now_seconds() - gm_counts.started;
+	double rate = secs > 0 ? gm_counts.in / secs : 0;
+	const char *unit = "";
+	if (rate >= 1e6)
+		rate /= 1e6, unit = "M";
+	else if (rate >= 1e3)
+		rate /= 1e3, unit = "k";
+	fprintf(stderr, "%s: %llu in, %llu out, %llu rejected, %llu late, %.2f s, %.3g%s/s\n",
+		gm_prog, (unsigned long long)gm_counts.in,
+		(unsigned long long)gm_counts.out,
+		(unsigned long long)gm_counts.rejected,
+		(unsigned long long)gm_counts.late, secs, rate, unit);
+}

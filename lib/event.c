@@ -1,0 +1,641 @@
+/* event: records parsed with yajl's callback parser and validated; see
+ * event.h.
+ *
+ * One yajl handle serves every record (yajl_allow_multiple_values): a
+ * line that parses to exactly one object leaves it ready for the next.
+ * Any other outcome (bad JSON, truncation, a second value) replaces the
+ * handle, which only happens on the error path. The callbacks collect the
+ * top-level fields and the objects of an "items" array; validation then
+ * looks fields up through a slot table indexed by known field names.
+ * Strings point into the line unless yajl had to unescape them, in which
+ * case they are copied into an arena sized to the line before parsing
+ * (unescaped text is never longer than its source), so no pointer moves. */
+#include "event.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+#include "cli.h"
+#include "money.h"
+#include "ts.h"
+#include "utf8.h"
+
+/* Field names the validator knows, each with a slot. */
+enum slot {
+	S_TYPE, S_TS, S_TRANSACTION_ID, S_EVENT_ID, S_USER_ID, S_SESSION_ID,
+	S_COUNTRY, S_PAYMENT_METHOD, S_ITEMS, S_TOTAL_AMOUNT, S_PRODUCT_ID,
+	S_CATEGORY, S_ACTION, S_QUANTITY, S_UNIT_PRICE, S_DURATION_MS,
+	S_ANOMALY, NSLOTS, S_NONE = NSLOTS
+};
+
+static const char *const slot_names[NSLOTS] = {
+	"type", "ts", "transaction_id", "event_id", "user_id", "session_id",
+	"country", "payment_method", "items", "total_amount", "product_id",
+	"category", "action", "quantity", "unit_price", "duration_ms",
+	"anomaly",
+};
+
+/* An item's four fields, as they came. */
+enum { I_PRODUCT_ID, I_CATEGORY, I_QUANTITY, I_UNIT_PRICE, NITEM };
+
+struct item_raw {
+	struct gm_field f[NITEM];
+	bool seen[NITEM];
+	bool is_object;
+};
+
+#define MAX_QUANTITY 1000000
+
+struct gm_parser {
+	yajl_handle h;
+	const char *line;
+	size_t len;
+	char *arena;
+	size_t arena_len, arena_cap;
+	unsigned depth;
+	unsigned values;           /* top-level values seen on this line */
+	enum slot key_slot;        /* slot of the current top-level key */
+	gm_str key;
+	size_t nested_start;       /* offset where a top-level nested value began */
+	bool in_items;             /* inside the top-level "items" array */
+	enum slot item_key;        /* in an item object: I_* or S_NONE */
+	struct gm_field *fields;
+	size_t nfields, fields_cap;
+	int slot_of[NSLOTS];       /* index into fields, or -1 */
+	struct item_raw *raw_items;
+	size_t nraw, raw_cap;
+	struct gm_item *items;
+	size_t items_cap;
+	char cancel_reason[160];
+	char reason[256];
+	struct gm_event ev;
+};
+
+static enum slot slot_for(const char *k, size_t n)
+{
+	/* Dispatch on the first letter; names are few and distinct. */
+	if (n == 0)
+		return S_NONE;
+	for (int s = 0; s < NSLOTS; s++)
+		if (slot_names[s][0] == k[0] && strlen(slot_names[s]) == n &&
+		    !memcmp(slot_names[s], k, n))
+			return (enum slot)s;
+	return S_NONE;
+}
+
+static int item_slot_for(const char *k, size_t n)
+{
+	switch (n) {
+	case 10:
+		if (!memcmp(k, "product_id", 10))
+			return I_PRODUCT_ID;
+		if (!memcmp(k, "unit_price", 10))
+			return I_UNIT_PRICE;
+		break;
+	case 8:
+		if (!memcmp(k, "category", 8))
+			return I_CATEGORY;
+		if (!memcmp(k, "quantity", 8))
+			return I_QUANTITY;
+		break;
+	}
+	return S_NONE;
+}
+
+/* Keeps a string yajl handed over: in place if it lies in the line,
+ * else copied to the arena. */
+static gm_str keep(struct gm_parser *ps, const unsigned char *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p, lo = (uintptr_t)ps->line;
+	if (a >= lo && a + n <= lo + ps->len)
+		return (gm_str){ (const char *)p, n };
+	char *dst = ps->arena + ps->arena_len;
+	memcpy(dst, p, n);
+	ps->arena_len += n;
+	return (gm_str){ dst, n };
+}
+
+static int cancel(struct gm_parser *ps, const char *fmt, const char *arg)
+{
+	snprintf(ps->cancel_reason, sizeof ps->cancel_reason, fmt, arg);
+	return 0;
+}
+
+static const char *kind_name(enum gm_json_kind k)
+{
+	static const char *const names[] = { "null", "a boolean", "a number",
+		"a string", "an object", "an array" };
+	return names[k];
+}
+
+static struct gm_field *new_field(struct gm_parser *ps)
+{
+	if (ps->nfields == ps->fields_cap) {
+		size_t cap = ps->fields_cap ? ps->fields_cap * 2 : 32;
+		struct gm_field *f = realloc(ps->fields, cap * sizeof *f);
+		if (!f)
+			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+		ps->fields = f;
+		ps->fields_cap = cap;
+	}
+	struct gm_field *f = &ps->fields[ps->nfields];
+	if (ps->key_slot != S_NONE)
+		ps->slot_of[ps->key_slot] = (int)ps->nfields;
+	ps->nfields++;
+	f->key = ps->key;
+	return f;
+}
+
+/* An element of the items array begins. */
+static void new_item(struct gm_parser *ps, enum gm_json_kind kind)
+{
+	if (ps->nraw == ps->raw_cap) {
+		size_t cap = ps->raw_cap ? ps->raw_cap * 2 : 16;
+		struct item_raw *r = realloc(ps->raw_items, cap * sizeof *r);
+		if (!r)
+			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+		ps->raw_items = r;
+		ps->raw_cap = cap;
+	}
+	struct item_raw *it = &ps->raw_items[ps->nraw++];
+	memset(it, 0, sizeof *it);
+	it->is_object = kind == GM_JSON_OBJECT;
+	ps->item_key = S_NONE;
+}
+
+/* A scalar value arrived at the current depth. */
+static int scalar(struct gm_parser *ps, enum gm_json_kind kind, gm_str v)
+{
+	if (ps->depth == 0)
+		return cancel(ps, "expected a JSON object, got %s", kind_name(kind));
+	if (ps->depth == 1) {
+		struct gm_field *f = new_field(ps);
+		f->kind = kind;
+		f->value = v;
+	} else if (ps->in_items && ps->depth == 2) {
+		new_item(ps, kind);
+	} else if (ps->in_items && ps->depth == 3 && ps->item_key != S_NONE) {
+		struct item_raw *it = &ps->raw_items[ps->nraw - 1];
+		it->f[ps->item_key].kind = kind;
+		it->f[ps->item_key].value = v;
+		it->seen[ps->item_key] = true;
+	}
+	return 1;
+}
+
+static int on_null(void *ctx)
+{
+	return scalar(ctx, GM_JSON_NULL, (gm_str){ "null", 4 });
+}
+
+static int on_bool(void *ctx, int b)
+{
+	return scalar(ctx, GM_JSON_BOOL, b ? (gm_str){ "true", 4 } : (gm_str){ "false", 5 });
+}
+
+static int on_number(void *ctx, const char *s, size_t n)
+{
+	struct gm_parser *ps = ctx;
+	return scalar(ps, GM_JSON_NUMBER, keep(ps, (const unsigned char *)s, n));
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t n)
+{
+	struct gm_parser *ps = ctx;
+	return scalar(ps, GM_JSON_STRING, keep(ps, s, n));
+}
+
+static int on_key(void *ctx, const unsigned char *k, size_t n)
+{
+	struct gm_parser *ps = ctx;
+	if (ps->depth == 1) {
+		ps->key = keep(ps, k, n);
+		ps->key_slot = slot_for(ps->key.p, n);
+	} else if (ps->in_items && ps->depth == 3) {
+		ps->item_key = (enum slot)item_slot_for((const char *)k, n);
+	}
+	return 1;
+}
+
+static int open_nested(struct gm_parser *ps, enum gm_json_kind kind)
+{
+	if (ps->depth == 0) {
+		if (kind != GM_JSON_OBJECT)
+			return cancel(ps, "expected a JSON object, got %s", kind_name(kind));
+		if (ps->values++ > 0)
+			return cancel(ps, "%s", "more than one JSON value on the line");
+	} else if (ps->depth == 1) {
+		struct gm_field *f = new_field(ps);
+		f->kind = kind;
+		ps->nested_start = yajl_get_bytes_consumed(ps->h) - 1;
+		ps->in_items = kind == GM_JSON_ARRAY && ps->key_slot == S_ITEMS;
+	} else if (ps->in_items && ps->depth == 2) {
+		new_item(ps, kind);
+	}
+	ps->depth++;
+	return 1;
+}
+
+static int close_nested(struct gm_parser *ps)
+{
+	ps->depth--;
+	if (ps->depth == 1) {
+		struct gm_field *f = &ps->fields[ps->nfields - 1];
+		size_t end = yajl_get_bytes_consumed(ps->h);
+		f->value = (gm_str){ ps->line + ps->nested_start, end - ps->nested_start };
+		ps->in_items = false;
+	}
+	if (ps->in_items && ps->depth == 3)
+		ps->item_key = S_NONE; /* a nested value inside an item ended */
+	return 1;
+}
+
+static int on_start_map(void *ctx)
+{
+	return open_nested(ctx, GM_JSON_OBJECT);
+}
+
+static int on_start_array(void *ctx)
+{
+	return open_nested(ctx, GM_JSON_ARRAY);
+}
+
+static int on_end(void *ctx)
+{
+	return close_nested(ctx);
+}
+
+static const yajl_callbacks callbacks = {
+	.yajl_null = on_null,
+	.yajl_boolean = on_bool,
+	.yajl_number = on_number,
+	.yajl_string = on_string,
+	.yajl_start_map = on_start_map,
+	.yajl_map_key = on_key,
+	.yajl_end_map = on_end,
+	.yajl_start_array = on_start_array,
+	.yajl_end_array = on_end,
+};
+
+static void new_handle(struct gm_parser *ps)
+{
+	if (ps->h)
+		yajl_free(ps->h);
+	ps->h = yajl_alloc(&callbacks, NULL, ps);
+	if (!ps->h)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	yajl_config(ps->h, yajl_allow_multiple_values, 1);
+	yajl_config(ps->h, yajl_dont_validate_strings, 1); /* done before */
+}
+
+struct gm_parser *gm_parser_new(void)
+{
+	struct gm_parser *ps = calloc(1, sizeof *ps);
+	if (!ps)
+		return NULL;
+	new_handle(ps);
+	return ps;
+}
+
+void gm_parser_free(struct gm_parser *ps)
+{
+	if (!ps)
+		return;
+	yajl_free(ps->h);
+	free(ps->arena);
+	free(ps->fields);
+	free(ps->raw_items);
+	free(ps->items);
+	free(ps);
+}
+
+const char *gm_type_name(enum gm_type t)
+{
+	switch (t) {
+	case GM_TRANSACTION: return "transaction";
+	case GM_PRODUCT_VIEW: return "product_view";
+	case GM_CART_EVENT: return "cart_event";
+	default: return "other";
+	}
+}
+
+const struct gm_field *gm_event_field(const struct gm_event *ev, const char *key)
+{
+	size_t n = strlen(key);
+	for (size_t i = 0; i < ev->nfields; i++)
+		if (ev->fields[i].key.n == n && !memcmp(ev->fields[i].key.p, key, n))
+			return &ev->fields[i];
+	return NULL;
+}
+
+/* ---- validation ---- */
+
+static const char *fail(struct gm_parser *ps, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static const char *fail(struct gm_parser *ps, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ps->reason, sizeof ps->reason, fmt, ap);
+	va_end(ap);
+	return ps->reason;
+}
+
+/* Shows at most 40 bytes of a value in a message. */
+#define SHOW(s) (int)((s).n > 40 ? 40 : (s).n), (s).p
+
+static const char *wrong_kind(struct gm_parser *ps, const char *name,
+	const char *want, const struct gm_field *f)
+{
+	return fail(ps, "field \"%s\": expected %s, got %s", name, want, kind_name(f->kind));
+}
+
+static const struct gm_field *field(struct gm_parser *ps, enum slot s)
+{
+	return ps->slot_of[s] < 0 ? NULL : &ps->fields[ps->slot_of[s]];
+}
+
+/* A required non-empty string. */
+static const char *need_str(struct gm_parser *ps, enum slot s, gm_str *out)
+{
+	const struct gm_field *f = field(ps, s);
+	if (!f)
+		return fail(ps, "missing field \"%s\"", slot_names[s]);
+	if (f->kind != GM_JSON_STRING)
+		return wrong_kind(ps, slot_names[s], "a string", f);
+	if (f->value.n == 0)
+		return fail(ps, "field \"%s\" is empty", slot_names[s]);
+	*out = f->value;
+	return NULL;
+}
+
+/* An integer in [lo, hi] from a JSON number's text. */
+static const char *check_int(struct gm_parser *ps, const char *name,
+	const struct gm_field *f, int64_t lo, int64_t hi, int64_t *out)
+{
+	if (f->kind != GM_JSON_NUMBER)
+		return wrong_kind(ps, name, "an integer", f);
+	const char *p = f->value.p, *end = p + f->value.n;
+	bool neg = *p == '-';
+	p += neg;
+	uint64_t v = 0;
+	bool overflow = false;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			overflow = true;
+		else
+			v = v * 10 + (*p - '0');
+	}
+	if (p != end)
+		return fail(ps, "field \"%s\": expected an integer, got %.*s", name, SHOW(f->value));
+	if (overflow || v > (uint64_t)INT64_MAX ||
+	    (neg ? -(int64_t)v : (int64_t)v) < lo || (neg ? -(int64_t)v : (int64_t)v) > hi)
+		return fail(ps, "field \"%s\": %.*s is out of range (%" PRId64 " to %" PRId64 ")",
+			name, SHOW(f->value), lo, hi);
+	*out = neg ? -(int64_t)v : (int64_t)v;
+	return NULL;
+}
+
+static const char *check_money(struct gm_parser *ps, const char *name,
+	const struct gm_field *f, int64_t *out)
+{
+	if (f->kind != GM_JSON_NUMBER)
+		return wrong_kind(ps, name, "a number", f);
+	if (!gm_money_parse(f->value.p, f->value.n, out) || *out < 0)
+		return fail(ps, "field \"%s\": %.*s is out of range (0 to 1000000000000)",
+			name, SHOW(f->value));
+	return NULL;
+}
+
+static const char *need_int(struct gm_parser *ps, enum slot s, int64_t lo,
+	int64_t hi, int64_t *out)
+{
+	const struct gm_field *f = field(ps, s);
+	if (!f)
+		return fail(ps, "missing field \"%s\"", slot_names[s]);
+	return check_int(ps, slot_names[s], f, lo, hi, out);
+}
+
+static const char *need_money(struct gm_parser *ps, enum slot s, int64_t *out)
+{
+	const struct gm_field *f = field(ps, s);
+	if (!f)
+		return fail(ps, "missing field \"%s\"", slot_names[s]);
+	return check_money(ps, slot_names[s], f, out);
+}
+
+static const char *need_ts(struct gm_parser *ps, int64_t *out)
+{
+	gm_str s;
+	const char *err = need_str(ps, S_TS, &s);
+	if (err)
+		return err;
+	if (!gm_ts_parse(s.p, s.n, out))
+		return fail(ps, "field \"ts\": not an RFC 3339 time: %.*s", SHOW(s));
+	return NULL;
+}
+
+static const char *check_items(struct gm_parser *ps, struct gm_event *ev)
+{
+	const struct gm_field *f = field(ps, S_ITEMS);
+	if (!f)
+		return fail(ps, "missing field \"items\"");
+	if (f->kind != GM_JSON_ARRAY)
+		return wrong_kind(ps, "items", "an array", f);
+	if (ps->nraw == 0)
+		return fail(ps, "field \"items\" is empty");
+	if (ps->nraw > ps->items_cap) {
+		struct gm_item *it = realloc(ps->items, ps->nraw * sizeof *it);
+		if (!it)
+			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+		ps->items = it;
+		ps->items_cap = ps->nraw;
+	}
+	static const char *const names[NITEM] = { "product_id", "category",
+		"quantity", "unit_price" };
+	char name[48];
+	for (size_t i = 0; i < ps->nraw; i++) {
+		struct item_raw *r = &ps->raw_items[i];
+		struct gm_item *it = &ps->items[i];
+		if (!r->is_object)
+			return fail(ps, "items[%zu]: expected an object", i);
+		for (int k = 0; k < NITEM; k++) {
+			snprintf(name, sizeof name, "items[%zu].%s", i, names[k]);
+			if (!r->seen[k])
+				return fail(ps, "missing field \"%s\"", name);
+			if (k <= I_CATEGORY && r->f[k].kind != GM_JSON_STRING)
+				return wrong_kind(ps, name, "a string", &r->f[k]);
+			if (k <= I_CATEGORY && r->f[k].value.n == 0)
+				return fail(ps, "field \"%s\" is empty", name);
+		}
+		const char *err = check_int(ps, "items[].quantity", &r->f[I_QUANTITY], 1,
+			MAX_QUANTITY, &it->quantity);
+		if (!err)
+			err = check_money(ps, "items[].unit_price", &r->f[I_UNIT_PRICE], &it->unit_price);
+		if (err)
+			return err;
+		it->product_id = r->f[I_PRODUCT_ID].value;
+		it->category = r->f[I_CATEGORY].value;
+	}
+	ev->items = ps->items;
+	ev->nitems = ps->nraw;
+	return NULL;
+}
+
+static const char *validate(struct gm_parser *ps, struct gm_event *ev)
+{
+	const char *err;
+	if ((err = need_str(ps, S_TYPE, &ev->type_name)))
+		return err;
+	gm_str t = ev->type_name;
+	if (GM_STR_EQ(t, "transaction"))
+		ev->type = GM_TRANSACTION;
+	else if (GM_STR_EQ(t, "product_view"))
+		ev->type = GM_PRODUCT_VIEW;
+	else if (GM_STR_EQ(t, "cart_event"))
+		ev->type = GM_CART_EVENT;
+	else {
+		const struct gm_field *f = field(ps, S_TS);
+		ev->type = GM_OTHER;
+		ev->has_ts = f && f->kind == GM_JSON_STRING &&
+			gm_ts_parse(f->value.p, f->value.n, &ev->ts);
+		return NULL;
+	}
+	const struct gm_field *an = field(ps, S_ANOMALY);
+	if (an && an->kind == GM_JSON_STRING)
+		ev->anomaly = an->value;
+	if ((err = need_str(ps, ev->type == GM_TRANSACTION ? S_TRANSACTION_ID : S_EVENT_ID, &ev->id)) ||
+	    (err = need_ts(ps, &ev->ts)) ||
+	    (err = need_str(ps, S_USER_ID, &ev->user_id)) ||
+	    (err = need_str(ps, S_SESSION_ID, &ev->session_id)))
+		return err;
+	ev->has_ts = true;
+	switch (ev->type) {
+	case GM_TRANSACTION:
+		if ((err = need_str(ps, S_COUNTRY, &ev->country)) ||
+		    (err = need_str(ps, S_PAYMENT_METHOD, &ev->payment_method)) ||
+		    (err = check_items(ps, ev)) ||
+		    (err = need_money(ps, S_TOTAL_AMOUNT, &ev->total_amount)))
+			return err;
+		break;
+	case GM_PRODUCT_VIEW:
+		if ((err = need_str(ps, S_PRODUCT_ID, &ev->product_id)) ||
+		    (err = need_str(ps, S_CATEGORY, &ev->category)) ||
+		    (err = need_str(ps, S_COUNTRY, &ev->country)) ||
+		    (err = need_int(ps, S_DURATION_MS, 0, INT64_MAX / 2, &ev->duration_ms)))
+			return err;
+		break;
+	case GM_CART_EVENT:
+		if ((err = need_str(ps, S_PRODUCT_ID, &ev->product_id)) ||
+		    (err = need_str(ps, S_CATEGORY, &ev->category)) ||
+		    (err = need_str(ps, S_ACTION, &ev->action)) ||
+		    (err = need_int(ps, S_QUANTITY, 1, MAX_QUANTITY, &ev->quantity)) ||
+		    (err = need_money(ps, S_UNIT_PRICE, &ev->unit_price)))
+			return err;
+		if (!GM_STR_EQ(ev->action, "add") && !GM_STR_EQ(ev->action, "remove"))
+			return fail(ps, "field \"action\": expected \"add\" or \"remove\", got \"%.*s\"",
+				SHOW(ev->action));
+		break;
+	default:
+		break;
+	}
+	return NULL;
+}
+
+/* Turns a yajl error into "invalid JSON at column N: what". */
+static const char *json_error(struct gm_parser *ps)
+{
+	size_t col = yajl_get_bytes_consumed(ps->h) + 1;
+	unsigned char *msg = yajl_get_error(ps->h, 0, NULL, 0);
+	char what[120] = "syntax error";
+	if (msg) {
+		snprintf(what, sizeof what, "%s", (const char *)msg);
+		yajl_free_error(ps->h, msg);
+		size_t n = strlen(what);
+		while (n > 0 && (what[n - 1] == '\n' || what[n - 1] == '.' || what[n - 1] == ' '))
+			what[--n] = 0;
+	}
+	return fail(ps, "invalid JSON at column %zu: %s", col, what);
+}
+
+static bool only_space(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+			return false;
+	return true;
+}
+
+const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
+	size_t len, const char **reason)
+{
+	const char *nul = memchr(line, 0, len);
+	if (nul) {
+		*reason = fail(ps, "NUL byte at column %zu (binary data?)", (size_t)(nul - line) + 1);
+		return NULL;
+	}
+	size_t bad = gm_utf8_invalid_at(line, len);
+	if (bad < len) {
+		*reason = fail(ps, "invalid UTF-8 at column %zu", bad + 1);
+		return NULL;
+	}
+	if (ps->arena_cap < len) {
+		free(ps->arena);
+		ps->arena_cap = len < 4096 ? 4096 : len * 2;
+		if (!(ps->arena = malloc(ps->arena_cap)))
+			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	}
+	ps->line = line;
+	ps->len = len;
+	ps->arena_len = 0;
+	ps->depth = 0;
+	ps->values = 0;
+	ps->nfields = 0;
+	ps->nraw = 0;
+	ps->in_items = false;
+	ps->key_slot = S_NONE;
+	ps->cancel_reason[0] = 0;
+	memset(ps->slot_of, -1, sizeof ps->slot_of);
+
+	yajl_status st = yajl_parse(ps->h, (const unsigned char *)line, len);
+	if (st == yajl_status_ok && ps->depth == 0 && ps->values == 1) {
+		/* Complete: the handle is ready for the next line. */
+	} else {
+		bool flushed = false;
+		if (st == yajl_status_ok && ps->depth == 0 && ps->values == 0) {
+			flushed = true;
+			/* A bare number waits for a delimiter: flush it. */
+			st = only_space(line, len) ? yajl_status_ok : yajl_complete_parse(ps->h);
+			if (st == yajl_status_ok)
+				snprintf(ps->cancel_reason, sizeof ps->cancel_reason,
+					"expected a JSON object, got nothing");
+		}
+		if (ps->cancel_reason[0])
+			*reason = fail(ps, "%s", ps->cancel_reason);
+		else if (st == yajl_status_error && !flushed)
+			*reason = json_error(ps);
+		else
+			*reason = fail(ps, "invalid JSON at column %zu: the record ends before its value is complete",
+				len + 1);
+		new_handle(ps);
+		return NULL;
+	}
+
+	struct gm_event *ev = &ps->ev;
+	memset(ev, 0, sizeof *ev);
+	ev->raw = line;
+	ev->rawlen = len;
+	ev->fields = ps->fields;
+	ev->nfields = ps->nfields;
+	const char *err = validate(ps, ev);
+	if (err) {
+		*reason = err;
+		return NULL;
+	}
+	return ev;
+}

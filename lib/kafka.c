@@ -1,0 +1,850 @@
+/* kafka: librdkafka producer and consumer with gm's delivery rules.
+ * See kafka.h for the contracts.
+ *
+ * Everything librdkafka reports (logs, errors, delivery reports,
+ * rebalances) is served in the caller's thread from the poll, flush and
+ * consumer calls: logs go through log.queue to the main queue, so the
+ * message helpers of cli.h are never called from librdkafka's threads. */
+#include "kafka.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+/* What producer and consumer share; the first member of both, so that
+ * the librdkafka opaque (a pointer to it) converts back to either. */
+struct kclient {
+	rd_kafka_t *rk;
+	char *brokers;    /* bootstrap.servers as configured, for messages */
+	bool reached;     /* a broker answered (see client_reached) */
+	bool all_down;    /* librdkafka reported every broker down */
+	bool fatal;       /* a fatal error was reported */
+};
+
+struct gm_kproducer {
+	struct kclient kc;
+	rd_kafka_topic_t **topics;  /* handles by first use, never freed early */
+	size_t ntopics;
+	rd_kafka_topic_t *last;     /* the handle of the previous send */
+	uint64_t queued;            /* messages librdkafka accepted */
+	uint64_t delivered;
+	uint64_t failed;            /* delivery errors and refused sends */
+	uint64_t reported;          /* delivery reports, good or bad */
+};
+
+struct gm_kconsumer {
+	struct kclient kc;
+	bool grouped;       /* subscribed with a group; commits offsets */
+	bool exit_eof;
+	bool assigned;      /* without a group: every partition assigned */
+	bool manual_store;  /* enable.auto.offset.store is false */
+	bool failed;        /* an error that makes close return FAIL */
+	char **topics;
+	size_t ntopics;
+	rd_kafka_message_t *cur;   /* the message last returned */
+	gm_revoke_fn *on_revoke;
+	void *revoke_ctx;
+	/* The current assignment, and which of its partitions are at their
+	 * end since their last message (same order as the list). */
+	rd_kafka_topic_partition_list_t *parts;
+	bool *at_eof;
+	size_t n_eof;
+};
+
+/* The group.id of a consumer without a group: librdkafka 2.0 needs one
+ * for rd_kafka_consumer_poll() and rd_kafka_assign(), but such a consumer
+ * never joins it (no subscribe) and never commits to it. */
+#define GM_NO_GROUP "gm-nogroup"
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+	if (!p)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+	if (!p)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	return p;
+}
+
+/* ---- configuration ---- */
+
+struct kv {
+	const char *name, *value;
+};
+
+/* Sets one property that gm itself chose; librdkafka 2.0.2 accepts all
+ * of them, so a refusal is reported as a bug would be. */
+static bool conf_set(rd_kafka_conf_t *conf, const char *name,
+	const char *value)
+{
+	char errstr[512];
+	if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr)
+	    == RD_KAFKA_CONF_OK)
+		return true;
+	gm_error("kafka", "%s=%s: %s", name, value, errstr);
+	return false;
+}
+
+/* Applies one -X key=value; a malformed or refused one exits 2. */
+static void conf_set_prop(rd_kafka_conf_t *conf, const char *prop)
+{
+	const char *eq = strchr(prop, '=');
+	if (!eq || eq == prop)
+		gm_die(GM_EXIT_USAGE, NULL, "-X %s: expected key=value", prop);
+	char *name = strndup(prop, (size_t)(eq - prop));
+	if (!name)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	char errstr[512];
+	rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, name, eq + 1,
+		errstr, sizeof errstr);
+	free(name);
+	if (res != RD_KAFKA_CONF_OK)
+		gm_die(GM_EXIT_USAGE, NULL, "-X %s: %s", prop, errstr);
+}
+
+/* The value of a property as a new string ("" when unset). */
+static char *conf_get(const rd_kafka_conf_t *conf, const char *name)
+{
+	char buf[1024];
+	size_t size = sizeof buf;
+	if (rd_kafka_conf_get(conf, name, buf, &size) != RD_KAFKA_CONF_OK)
+		buf[0] = '\0';
+	return xstrdup(buf);
+}
+
+/* Serves librdkafka's log lines (from the poll calls, see log.queue) as
+ * gm messages: warnings and errors as warnings (librdkafka retries what
+ * they describe), anything chattier (debug=...) as plain lines. */
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
+	const char *buf)
+{
+	/* Drop librdkafka's "[thrd:NAME]: " prefix: one thread is ours. */
+	if (strncmp(buf, "[thrd:", 6) == 0) {
+		const char *end = strstr(buf, "]: ");
+		if (end)
+			buf = end + 3;
+	}
+	if (level <= LOG_WARNING)
+		gm_warn("kafka", "%s", buf);
+	else
+		fprintf(stderr, "%s: kafka: %s: %s\n", gm_prog, fac, buf);
+}
+
+/* Client-wide errors. Connection failures are already in the log (with
+ * more detail) and librdkafka retries them, so they only update the
+ * state; fatal errors are reported. */
+static void error_cb(rd_kafka_t *rk, int err, const char *reason,
+	void *opaque)
+{
+	struct kclient *kc = opaque;
+	switch (err) {
+	case RD_KAFKA_RESP_ERR__FATAL: {
+		char why[512];
+		rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, why,
+			sizeof why);
+		gm_error("kafka", "fatal error: %s: %s",
+			rd_kafka_err2name(orig), why);
+		kc->fatal = true;
+		break;
+	}
+	case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+		kc->all_down = true;
+		break;
+	case RD_KAFKA_RESP_ERR__TRANSPORT:
+	case RD_KAFKA_RESP_ERR__RESOLVE:
+		break;
+	default:
+		gm_warn("kafka", "%s", reason);
+		break;
+	}
+}
+
+/* Builds the configuration common to both kinds: defaults, brokers, -X
+ * in order, then the properties gm needs whatever -X said (forced).
+ * Returns NULL after gm_error() when there are no brokers. */
+static rd_kafka_conf_t *conf_new(const struct gm_common *c,
+	const struct kv *defaults, size_t ndefaults,
+	const struct kv *forced, size_t nforced)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	bool ok = true;
+	for (size_t i = 0; i < ndefaults; i++)
+		ok = ok && conf_set(conf, defaults[i].name, defaults[i].value);
+	if (ok && c->brokers && *c->brokers)
+		ok = conf_set(conf, "bootstrap.servers", c->brokers);
+	for (size_t i = 0; ok && i < c->nprops; i++)
+		conf_set_prop(conf, c->props[i]);
+	for (size_t i = 0; ok && i < nforced; i++)
+		ok = conf_set(conf, forced[i].name, forced[i].value);
+	if (!ok) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	char *servers = conf_get(conf, "bootstrap.servers");
+	bool none = !*servers;
+	free(servers);
+	if (none) {
+		gm_error(NULL, "no Kafka brokers: use -b or GM_BROKERS");
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+	rd_kafka_conf_set_error_cb(conf, error_cb);
+	return conf;
+}
+
+/* Makes the client from conf (taken over in every case); the opaque of
+ * every callback is kc. Returns false after gm_error(). */
+static bool client_new(struct kclient *kc, rd_kafka_type_t type,
+	rd_kafka_conf_t *conf)
+{
+	char errstr[512];
+	kc->brokers = conf_get(conf, "bootstrap.servers");
+	rd_kafka_conf_set_opaque(conf, kc);
+	kc->rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
+	if (!kc->rk) {
+		rd_kafka_conf_destroy(conf);
+		gm_error("kafka", "%s", errstr);
+		return false;
+	}
+	rd_kafka_set_log_queue(kc->rk, NULL);
+	return true;
+}
+
+/* True when a broker was ever reached. A delivery or a fetched message
+ * proves it (kc->reached); so does any metadata response, which is the
+ * first thing librdkafka asks a broker it connects to: the cluster id
+ * and controller id it carries stay cached on the handle for its life,
+ * even when the brokers go away later. */
+static bool client_reached(struct kclient *kc)
+{
+	if (kc->reached)
+		return true;
+	char *id = rd_kafka_clusterid(kc->rk, 0);
+	if (id) {
+		rd_kafka_mem_free(kc->rk, id);
+		kc->reached = true;
+	} else if (rd_kafka_controllerid(kc->rk, 0) >= 0) {
+		kc->reached = true;
+	}
+	return kc->reached;
+}
+
+/* The exit status of a client that had a failure. */
+static int failure_status(struct kclient *kc)
+{
+	if (client_reached(kc))
+		return GM_EXIT_FAIL;
+	gm_error("kafka", "%s: no broker could be reached", kc->brokers);
+	return GM_EXIT_TEMPFAIL;
+}
+
+static void client_destroy(struct kclient *kc)
+{
+	if (kc->rk)
+		rd_kafka_destroy(kc->rk);
+	free(kc->brokers);
+}
+
+/* CLOCK_MONOTONIC in milliseconds. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left until deadline (a now_ms() time), or -1 when
+ * deadline is -1 (no deadline). */
+static int remaining_ms(int64_t deadline)
+{
+	if (deadline < 0)
+		return -1;
+	int64_t left = deadline - now_ms();
+	return left > 0 ? (int)left : 0;
+}
+
+/* ---- producer ---- */
+
+static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
+	void *opaque)
+{
+	struct gm_kproducer *p = opaque;
+	p->reported++;
+	if (m->err) {
+		p->failed++;
+		gm_error("kafka", "%s [%d]: delivery failed: %s",
+			rd_kafka_topic_name(m->rkt), (int)m->partition,
+			rd_kafka_err2str(m->err));
+	} else {
+		p->delivered++;
+		p->kc.reached = true;
+	}
+}
+
+static const struct kv producer_defaults[] = {
+	{ "partitioner", "murmur2_random" },
+	{ "enable.idempotence", "true" },
+	{ "linger.ms", "5" },
+};
+
+static const struct kv producer_forced[] = {
+	{ "log.queue", "true" },
+};
+
+struct gm_kproducer *gm_kproducer_new(const struct gm_common *c)
+{
+	rd_kafka_conf_t *conf = conf_new(c, producer_defaults,
+		sizeof producer_defaults / sizeof producer_defaults[0],
+		producer_forced,
+		sizeof producer_forced / sizeof producer_forced[0]);
+	if (!conf)
+		return NULL;
+	struct gm_kproducer *p = xcalloc(1, sizeof *p);
+	rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+	if (!client_new(&p->kc, RD_KAFKA_PRODUCER, conf)) {
+		client_destroy(&p->kc);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* The topic handle for name, made on first use. */
+static rd_kafka_topic_t *producer_topic(struct gm_kproducer *p,
+	const char *name)
+{
+	if (p->last && strcmp(rd_kafka_topic_name(p->last), name) == 0)
+		return p->last;
+	for (size_t i = 0; i < p->ntopics; i++)
+		if (strcmp(rd_kafka_topic_name(p->topics[i]), name) == 0)
+			return p->last = p->topics[i];
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->kc.rk, name, NULL);
+	if (!rkt) {
+		gm_error("kafka", "%s: %s", name,
+			rd_kafka_err2str(rd_kafka_last_error()));
+		return NULL;
+	}
+	rd_kafka_topic_t **grown = realloc(p->topics,
+		(p->ntopics + 1) * sizeof *grown);
+	if (!grown)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	p->topics = grown;
+	p->topics[p->ntopics++] = rkt;
+	return p->last = rkt;
+}
+
+bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
+	const char *key, size_t klen, const void *val, size_t vlen)
+{
+	rd_kafka_topic_t *rkt = producer_topic(p, topic);
+	if (!rkt) {
+		p->failed++;
+		return false;
+	}
+	for (;;) {
+		if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA,
+			RD_KAFKA_MSG_F_COPY, (void *)val, vlen, key, klen,
+			NULL) == 0) {
+			p->queued++;
+			return true;
+		}
+		rd_kafka_resp_err_t err = rd_kafka_last_error();
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			p->failed++;
+			gm_error("kafka", "%s: cannot queue message: %s", topic,
+				rd_kafka_err2str(err));
+			return false;
+		}
+		/* Room comes back as the brokers acknowledge: wait for it,
+		 * whatever else happens, so that the record is not lost. */
+		rd_kafka_poll(p->kc.rk, 100);
+	}
+}
+
+void gm_kproducer_poll(struct gm_kproducer *p)
+{
+	rd_kafka_poll(p->kc.rk, 0);
+}
+
+bool gm_kproducer_flush(struct gm_kproducer *p, int timeout_ms)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	/* Every queued message gets its report within message.timeout.ms
+	 * (unless that is 0: infinite), so waiting in steps ends. */
+	while (p->reported < p->queued) {
+		int left = remaining_ms(deadline);
+		if (left == 0)
+			break;
+		rd_kafka_flush(p->kc.rk, left < 0 || left > 1000 ? 1000 : left);
+	}
+	rd_kafka_poll(p->kc.rk, 0);
+	return p->reported == p->queued && p->failed == 0;
+}
+
+uint64_t gm_kproducer_delivered(const struct gm_kproducer *p)
+{
+	return p->delivered;
+}
+
+uint64_t gm_kproducer_failed(const struct gm_kproducer *p)
+{
+	return p->failed;
+}
+
+int gm_kproducer_close(struct gm_kproducer *p)
+{
+	if (!p)
+		return GM_EXIT_OK;
+	gm_kproducer_flush(p, -1);
+	int status = GM_EXIT_OK;
+	if (p->failed) {
+		gm_error("kafka", "%llu of %llu messages not delivered",
+			(unsigned long long)p->failed,
+			(unsigned long long)(p->failed + p->delivered));
+		status = failure_status(&p->kc);
+	} else if (p->kc.fatal) {
+		status = GM_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < p->ntopics; i++)
+		rd_kafka_topic_destroy(p->topics[i]);
+	free(p->topics);
+	client_destroy(&p->kc);
+	free(p);
+	return status;
+}
+
+/* ---- consumer ---- */
+
+/* Re-reads the assignment after it changed, keeping the end-of-partition
+ * mark of the partitions that stay (cooperative rebalances). */
+static void track_assignment(struct gm_kconsumer *k)
+{
+	rd_kafka_topic_partition_list_t *now = NULL;
+	rd_kafka_resp_err_t err = rd_kafka_assignment(k->kc.rk, &now);
+	if (err) {
+		gm_warn("kafka", "cannot read the assignment: %s",
+			rd_kafka_err2str(err));
+		now = rd_kafka_topic_partition_list_new(0);
+	}
+	bool *at_eof = xcalloc((size_t)now->cnt, sizeof *at_eof);
+	size_t n_eof = 0;
+	for (int i = 0; k->parts && i < now->cnt; i++) {
+		const rd_kafka_topic_partition_t *e = &now->elems[i];
+		rd_kafka_topic_partition_t *old =
+			rd_kafka_topic_partition_list_find(k->parts, e->topic,
+				e->partition);
+		if (old && k->at_eof[old - k->parts->elems]) {
+			at_eof[i] = true;
+			n_eof++;
+		}
+	}
+	if (k->parts)
+		rd_kafka_topic_partition_list_destroy(k->parts);
+	free(k->at_eof);
+	k->parts = now;
+	k->at_eof = at_eof;
+	k->n_eof = n_eof;
+}
+
+/* Marks a partition as at its end (eof) or as having a message after it. */
+static void mark_eof(struct gm_kconsumer *k, const rd_kafka_message_t *m,
+	bool eof)
+{
+	if (!k->parts || (!eof && k->n_eof == 0))
+		return;
+	rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_find(
+		k->parts, rd_kafka_topic_name(m->rkt), m->partition);
+	if (!e)
+		return;
+	bool *mark = &k->at_eof[e - k->parts->elems];
+	if (*mark != eof) {
+		*mark = eof;
+		if (eof)
+			k->n_eof++;
+		else
+			k->n_eof--;
+	}
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+	rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct gm_kconsumer *k = opaque;
+	bool cooperative =
+		strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+	rd_kafka_error_t *error = NULL;
+	rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		if (cooperative)
+			error = rd_kafka_incremental_assign(rk, parts);
+		else
+			aerr = rd_kafka_assign(rk, parts);
+	} else {
+		if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+			gm_warn("kafka", "rebalance: %s", rd_kafka_err2str(err));
+		if (k->on_revoke)
+			k->on_revoke(k->revoke_ctx);
+		if (!rd_kafka_assignment_lost(rk)) {
+			rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
+			if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+				gm_warn("kafka", "commit before rebalance: %s",
+					rd_kafka_err2str(cerr));
+		}
+		if (cooperative)
+			error = rd_kafka_incremental_unassign(rk, parts);
+		else
+			aerr = rd_kafka_assign(rk, NULL);
+	}
+	if (error) {
+		gm_error("kafka", "rebalance: %s", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+		k->failed = true;
+	} else if (aerr) {
+		gm_error("kafka", "rebalance: %s", rd_kafka_err2str(aerr));
+		k->failed = true;
+	}
+	k->kc.reached = true;  /* a group coordinator answered */
+	track_assignment(k);
+}
+
+static const struct kv consumer_defaults[] = {
+	{ "enable.auto.offset.store", "false" },
+	{ "auto.offset.reset", "earliest" },
+};
+
+static const struct kv consumer_forced[] = {
+	{ "log.queue", "true" },
+	{ "enable.partition.eof", "true" },
+};
+
+static const struct kv nogroup_forced[] = {
+	{ "log.queue", "true" },
+	{ "enable.partition.eof", "true" },
+	{ "group.id", GM_NO_GROUP },
+	{ "enable.auto.commit", "false" },
+};
+
+static void consumer_free(struct gm_kconsumer *k)
+{
+	if (k->cur)
+		rd_kafka_message_destroy(k->cur);
+	if (k->parts)
+		rd_kafka_topic_partition_list_destroy(k->parts);
+	free(k->at_eof);
+	for (size_t i = 0; i < k->ntopics; i++)
+		free(k->topics[i]);
+	free(k->topics);
+	client_destroy(&k->kc);
+	free(k);
+}
+
+struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
+	const char *const *topics, size_t ntopics, bool exit_eof)
+{
+	bool grouped = c->group && *c->group;
+	rd_kafka_conf_t *conf = conf_new(c, consumer_defaults,
+		sizeof consumer_defaults / sizeof consumer_defaults[0],
+		grouped ? consumer_forced : nogroup_forced,
+		grouped ? sizeof consumer_forced / sizeof consumer_forced[0]
+			: sizeof nogroup_forced / sizeof nogroup_forced[0]);
+	if (!conf)
+		return NULL;
+	if (grouped && !conf_set(conf, "group.id", c->group)) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	if (ntopics == 0) {
+		gm_error("kafka", "no topic to consume");
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	struct gm_kconsumer *k = xcalloc(1, sizeof *k);
+	k->grouped = grouped;
+	k->exit_eof = exit_eof;
+	char *store = conf_get(conf, "enable.auto.offset.store");
+	k->manual_store = strcmp(store, "false") == 0;
+	free(store);
+	k->topics = xcalloc(ntopics, sizeof *k->topics);
+	for (size_t i = 0; i < ntopics; i++)
+		k->topics[i] = xstrdup(topics[i]);
+	k->ntopics = ntopics;
+	if (grouped)
+		rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+	if (!client_new(&k->kc, RD_KAFKA_CONSUMER, conf)) {
+		consumer_free(k);
+		return NULL;
+	}
+	rd_kafka_poll_set_consumer(k->kc.rk);
+	if (grouped) {
+		rd_kafka_topic_partition_list_t *sub =
+			rd_kafka_topic_partition_list_new((int)ntopics);
+		for (size_t i = 0; i < ntopics; i++)
+			rd_kafka_topic_partition_list_add(sub, topics[i],
+				RD_KAFKA_PARTITION_UA);
+		rd_kafka_resp_err_t err = rd_kafka_subscribe(k->kc.rk, sub);
+		rd_kafka_topic_partition_list_destroy(sub);
+		if (err) {
+			gm_error("kafka", "subscribe: %s", rd_kafka_err2str(err));
+			consumer_free(k);
+			return NULL;
+		}
+	}
+	return k;
+}
+
+void gm_kconsumer_on_revoke(struct gm_kconsumer *k, gm_revoke_fn *fn,
+	void *ctx)
+{
+	k->on_revoke = fn;
+	k->revoke_ctx = ctx;
+}
+
+enum assign_result { ASSIGN_DONE, ASSIGN_LATER, ASSIGN_FAILED };
+
+/* Without a group: assigns every partition of every topic from the
+ * beginning, once the brokers answer the metadata request. A topic the
+ * cluster does not have is an error, as for kcat. */
+static enum assign_result assign_all(struct gm_kconsumer *k, int timeout_ms)
+{
+	rd_kafka_topic_partition_list_t *all =
+		rd_kafka_topic_partition_list_new(0);
+	enum assign_result result = ASSIGN_DONE;
+	for (size_t i = 0; i < k->ntopics && result == ASSIGN_DONE; i++) {
+		rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->kc.rk,
+			k->topics[i], NULL);
+		const struct rd_kafka_metadata *md = NULL;
+		rd_kafka_resp_err_t err = rkt ? rd_kafka_metadata(k->kc.rk, 0,
+			rkt, &md, timeout_ms) : rd_kafka_last_error();
+		if (rkt)
+			rd_kafka_topic_destroy(rkt);
+		if (err == RD_KAFKA_RESP_ERR__TIMED_OUT
+		    || err == RD_KAFKA_RESP_ERR__TRANSPORT) {
+			result = ASSIGN_LATER;
+		} else if (err) {
+			gm_error("kafka", "%s: %s", k->topics[i],
+				rd_kafka_err2str(err));
+			result = ASSIGN_FAILED;
+		} else {
+			k->kc.reached = true;
+			for (int t = 0; t < md->topic_cnt; t++) {
+				const rd_kafka_metadata_topic_t *mt =
+					&md->topics[t];
+				if (mt->err) {
+					gm_error("kafka", "%s: %s", mt->topic,
+						rd_kafka_err2str(mt->err));
+					result = ASSIGN_FAILED;
+				}
+				for (int p = 0; p < mt->partition_cnt; p++)
+					rd_kafka_topic_partition_list_add(all,
+						mt->topic,
+						mt->partitions[p].id)->offset =
+						RD_KAFKA_OFFSET_BEGINNING;
+			}
+		}
+		if (md)
+			rd_kafka_metadata_destroy(md);
+	}
+	if (result == ASSIGN_DONE) {
+		rd_kafka_resp_err_t err = rd_kafka_assign(k->kc.rk, all);
+		if (err) {
+			gm_error("kafka", "assign: %s", rd_kafka_err2str(err));
+			result = ASSIGN_FAILED;
+		} else {
+			k->assigned = true;
+			track_assignment(k);
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(all);
+	return result;
+}
+
+/* Errors that no retry will cure. */
+static bool fatal_consumer_error(rd_kafka_resp_err_t err)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR__FATAL:
+	case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR__INVALID_ARG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Reports an error the consumer returned in place of a message. */
+static void report_message_error(
+	void (*report)(const char *, const char *, ...),
+	const rd_kafka_message_t *rkm)
+{
+	if (rkm->rkt)
+		report("kafka", "%s [%d]: %s", rd_kafka_topic_name(rkm->rkt),
+			(int)rkm->partition, rd_kafka_message_errstr(rkm));
+	else
+		report("kafka", "%s", rd_kafka_message_errstr(rkm));
+}
+
+/* The shortest wait for the one metadata request of a consumer without
+ * a group: a shorter one could never be answered. */
+#define GM_METADATA_MIN_MS 100
+
+enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
+	int timeout_ms)
+{
+	if (k->cur) {
+		rd_kafka_message_destroy(k->cur);
+		k->cur = NULL;
+	}
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	for (;;) {
+		if (k->kc.fatal) {
+			k->failed = true;
+			return GM_K_ERROR;
+		}
+		if (k->exit_eof && k->parts && k->parts->cnt > 0
+		    && k->n_eof == (size_t)k->parts->cnt)
+			return GM_K_EOF;
+		/* A batch run (exit_eof) gives up on brokers it never
+		 * reached, so that close() says "retry later". */
+		if (k->exit_eof && k->kc.all_down && !client_reached(&k->kc)) {
+			gm_error("kafka", "%s: all brokers are down",
+				k->kc.brokers);
+			return GM_K_ERROR;
+		}
+		int left = remaining_ms(deadline);
+		if (!k->grouped && !k->assigned) {
+			int wait = left >= 0 && left < GM_METADATA_MIN_MS
+				? GM_METADATA_MIN_MS : left;
+			switch (assign_all(k, wait)) {
+			case ASSIGN_FAILED:
+				k->failed = true;
+				return GM_K_ERROR;
+			case ASSIGN_LATER:
+				/* Serve the errors and logs that explain it. */
+				rd_kafka_consumer_poll(k->kc.rk, 0);
+				if (remaining_ms(deadline) == 0)
+					return GM_K_IDLE;
+				continue;
+			case ASSIGN_DONE:
+				left = remaining_ms(deadline);
+				break;
+			}
+		}
+		rd_kafka_message_t *rkm = rd_kafka_consumer_poll(k->kc.rk, left);
+		if (!rkm) {
+			if (remaining_ms(deadline) == 0)
+				return GM_K_IDLE;
+			continue;
+		}
+		if (!rkm->err) {
+			k->kc.reached = true;
+			mark_eof(k, rkm, false);
+			k->cur = rkm;
+			m->data = rkm->payload;
+			m->len = rkm->len;
+			m->key = rkm->key;
+			m->klen = rkm->key_len;
+			m->topic = rd_kafka_topic_name(rkm->rkt);
+			m->partition = rkm->partition;
+			m->offset = rkm->offset;
+			return GM_K_MSG;
+		}
+		rd_kafka_resp_err_t err = rkm->err;
+		if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			k->kc.reached = true;
+			mark_eof(k, rkm, true);
+		} else if (fatal_consumer_error(err)) {
+			report_message_error(gm_error, rkm);
+			rd_kafka_message_destroy(rkm);
+			k->failed = true;
+			return GM_K_ERROR;
+		} else {
+			report_message_error(gm_warn, rkm);
+		}
+		rd_kafka_message_destroy(rkm);
+	}
+}
+
+void gm_kconsumer_accept(struct gm_kconsumer *k)
+{
+	if (!k->grouped || !k->manual_store)
+		return;
+	rd_kafka_topic_partition_list_t *pos = NULL;
+	if (rd_kafka_assignment(k->kc.rk, &pos))
+		return;
+	rd_kafka_position(k->kc.rk, pos);
+	rd_kafka_topic_partition_list_t *store =
+		rd_kafka_topic_partition_list_new(pos->cnt);
+	for (int i = 0; i < pos->cnt; i++) {
+		const rd_kafka_topic_partition_t *e = &pos->elems[i];
+		if (!e->err && e->offset >= 0)
+			rd_kafka_topic_partition_list_add(store, e->topic,
+				e->partition)->offset = e->offset;
+	}
+	if (store->cnt > 0) {
+		rd_kafka_resp_err_t err = rd_kafka_offsets_store(k->kc.rk,
+			store);
+		if (err)
+			gm_warn("kafka", "cannot store offsets: %s",
+				rd_kafka_err2str(err));
+	}
+	rd_kafka_topic_partition_list_destroy(store);
+	rd_kafka_topic_partition_list_destroy(pos);
+}
+
+bool gm_kconsumer_commit(struct gm_kconsumer *k)
+{
+	if (!k->grouped)
+		return true;
+	rd_kafka_resp_err_t err = rd_kafka_commit(k->kc.rk, NULL, 0);
+	if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+		gm_error("kafka", "commit: %s", rd_kafka_err2str(err));
+		return false;
+	}
+	return true;
+}
+
+int gm_kconsumer_close(struct gm_kconsumer *k)
+{
+	if (!k)
+		return GM_EXIT_OK;
+	/* The tool is closing its input: it has flushed and accepted what
+	 * it will, and its sink may be gone, so the hook is not called for
+	 * the revocation that leaving the group makes. */
+	k->on_revoke = NULL;
+	if (k->cur) {
+		rd_kafka_message_destroy(k->cur);
+		k->cur = NULL;
+	}
+	if (!gm_kconsumer_commit(k))
+		k->failed = true;
+	rd_kafka_resp_err_t err = rd_kafka_consumer_close(k->kc.rk);
+	if (err) {
+		gm_error("kafka", "close: %s", rd_kafka_err2str(err));
+		k->failed = true;
+	}
+	int status = GM_EXIT_OK;
+	if (!client_reached(&k->kc)) {
+		gm_error("kafka", "%s: no broker could be reached",
+			k->kc.brokers);
+		status = GM_EXIT_TEMPFAIL;
+	} else if (k->failed || k->kc.fatal) {
+		status = GM_EXIT_FAIL;
+	}
+	consumer_free(k);
+	return status;
+}

@@ -1,0 +1,102 @@
+/* sink: NDJSON or Kafka behind one interface; see sink.h. */
+#include "sink.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "counts.h"
+#include "kafka.h"
+#include "source.h"
+
+struct gm_sink {
+	struct gm_writer *out;       /* NDJSON output */
+	struct gm_writer *rec;       /* Kafka: the record being built */
+	struct gm_kproducer *kp;
+	const char *topic;           /* Kafka: the one topic the spec named */
+};
+
+struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec)
+{
+	struct gm_sink *s = calloc(1, sizeof *s);
+	if (!s)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	if (spec && !strncmp(spec, "kafka:", 6)) {
+		s->topic = spec[6] ? spec + 6 : NULL;
+		s->kp = gm_kproducer_new(c);
+		if (!s->kp) {
+			free(s);
+			return NULL;
+		}
+		s->rec = gm_writer_mem();
+		return s;
+	}
+	s->out = gm_writer_open(spec ? spec : "-", c->unbuffered);
+	if (!s->out) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct gm_writer *gm_sink_writer(struct gm_sink *s)
+{
+	return s->kp ? s->rec : s->out;
+}
+
+bool gm_sink_emit_raw(struct gm_sink *s, const char *topic,
+	const char *key, size_t klen, const char *data, size_t len)
+{
+	gm_counts.out++;
+	if (s->kp)
+		return gm_kproducer_send(s->kp, s->topic ? s->topic : topic,
+			key, klen, data, len);
+	gm_w_raw(s->out, data, len);
+	gm_w_raw(s->out, "\n", 1);
+	return !gm_writer_failed(s->out);
+}
+
+bool gm_sink_emit(struct gm_sink *s, const char *topic,
+	const char *key, size_t klen)
+{
+	if (!s->kp) {
+		gm_counts.out++;
+		return !gm_writer_failed(s->out);
+	}
+	size_t len;
+	const char *data = gm_writer_data(s->rec, &len);
+	if (len > 0 && data[len - 1] == '\n')
+		len--;
+	bool ok = gm_sink_emit_raw(s, topic, key, klen, data, len);
+	gm_writer_reset(s->rec);
+	return ok;
+}
+
+bool gm_sink_flush(struct gm_sink *s)
+{
+	if (s->kp)
+		return gm_kproducer_flush(s->kp, -1);
+	return gm_writer_flush(s->out);
+}
+
+bool gm_checkpoint(struct gm_source *src, struct gm_sink *s)
+{
+	if (!gm_sink_flush(s))
+		return false;
+	gm_source_accept(src);
+	return true;
+}
+
+int gm_sink_close(struct gm_sink *s)
+{
+	if (!s)
+		return GM_EXIT_OK;
+	int status = GM_EXIT_OK;
+	if (s->kp) {
+		status = gm_kproducer_close(s->kp);
+		gm_writer_close(s->rec);
+	} else if (!gm_writer_close(s->out)) {
+		status = GM_EXIT_FAIL;
+	}
+	free(s);
+	return status;
+}

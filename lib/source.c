@@ -1,0 +1,207 @@
+/* source: files or Kafka behind one interface; see source.h. */
+#include "source.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "counts.h"
+#include "kafka.h"
+#include "reader.h"
+#include "rejects.h"
+
+struct gm_source {
+	const struct gm_common *c;
+	char *const *files;         /* file input: the list, the next one */
+	size_t nfiles, next_file;
+	struct gm_reader *rd;
+	bool stdin_default;
+	struct gm_kconsumer *k;     /* Kafka input */
+	bool follow;
+	int status;
+};
+
+char *gm_record_where(const struct gm_record *r, char *buf, size_t n)
+{
+	if (r->topic)
+		snprintf(buf, n, "%s[%d]@%lld", r->topic, (int)r->partition,
+			(long long)r->offset);
+	else
+		snprintf(buf, n, "%s:%llu", r->file ? r->file : "-", (unsigned long long)r->lineno);
+	return buf;
+}
+
+static void spill_to_rejects(void *ctx, const char *p, size_t n)
+{
+	gm_reject_part(p, n);
+}
+
+struct gm_source *gm_source_open(const struct gm_common *c,
+	char *const *files, size_t nfiles,
+	const char *const *topics, size_t ntopics, bool follow)
+{
+	struct gm_source *s = calloc(1, sizeof *s);
+	if (!s)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	s->c = c;
+	s->follow = follow;
+	if (ntopics > 0) {
+		s->k = gm_kconsumer_new(c, topics, ntopics, !follow);
+		if (!s->k) {
+			free(s);
+			return NULL;
+		}
+		return s;
+	}
+	s->files = files;
+	s->nfiles = nfiles;
+	s->stdin_default = nfiles == 0;
+	return s;
+}
+
+void gm_source_on_revoke(struct gm_source *s, void (*fn)(void *), void *ctx)
+{
+	if (s->k)
+		gm_kconsumer_on_revoke(s->k, fn, ctx);
+}
+
+static bool blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t')
+			return false;
+	return true;
+}
+
+/* Opens the next file of the list; false when there is none. */
+static bool next_file(struct gm_source *s)
+{
+	for (;;) {
+		const char *path;
+		if (s->stdin_default) {
+			path = "-";
+			s->stdin_default = false;
+			s->nfiles = 0;
+		} else if (s->next_file < s->nfiles) {
+			path = s->files[s->next_file++];
+		} else {
+			return false;
+		}
+		s->rd = gm_reader_open(path, s->c->max_line);
+		if (s->rd) {
+			gm_reader_set_spill(s->rd, spill_to_rejects, NULL);
+			return true;
+		}
+		s->status = GM_EXIT_FAIL; /* reported by gm_reader_open */
+	}
+}
+
+static enum gm_next next_line(struct gm_source *s, struct gm_record *r)
+{
+	memset(r, 0, sizeof *r);
+	for (;;) {
+		if (!s->rd && !next_file(s))
+			return GM_NEXT_END;
+		struct gm_line line;
+		switch (gm_reader_next(s->rd, &line)) {
+		case GM_READ_LINE:
+			if (line.len == 0 || ((*line.data == ' ' || *line.data == '\t') &&
+			    blank(line.data, line.len)))
+				continue;
+			gm_counts.in++;
+			r->data = line.data;
+			r->len = line.len;
+			r->file = line.file;
+			r->lineno = line.lineno;
+			return GM_NEXT_RECORD;
+		case GM_READ_TOOLONG: {
+			gm_counts.in++;
+			char where[512], reason[96];
+			snprintf(where, sizeof where, "%s:%llu", line.file,
+				(unsigned long long)line.lineno);
+			snprintf(reason, sizeof reason, "line of %zu bytes is longer than --max-line %zu",
+				line.len, s->c->max_line);
+			bool go_on = gm_reject_begin(where, reason);
+			gm_reject_end();
+			if (!go_on)
+				return GM_NEXT_ERROR;
+			continue;
+		}
+		case GM_READ_EOF:
+			gm_reader_close(s->rd);
+			s->rd = NULL;
+			continue;
+		case GM_READ_STOPPED:
+			return GM_NEXT_END;
+		case GM_READ_ERROR:
+			s->status = GM_EXIT_FAIL;
+			return GM_NEXT_ERROR;
+		}
+	}
+}
+
+static enum gm_next next_message(struct gm_source *s, struct gm_record *r,
+	int idle_ms)
+{
+	for (;;) {
+		if (gm_stopping())
+			return GM_NEXT_END;
+		struct gm_kmsg m;
+		switch (gm_kconsumer_next(s->k, &m, idle_ms)) {
+		case GM_K_IDLE:
+			return GM_NEXT_IDLE;
+		case GM_K_EOF:
+			return GM_NEXT_END;
+		case GM_K_ERROR:
+			s->status = GM_EXIT_FAIL;
+			return GM_NEXT_ERROR;
+		case GM_K_MSG:
+			break;
+		}
+		if (m.len == 0 || blank(m.data, m.len))
+			continue;
+		gm_counts.in++;
+		memset(r, 0, sizeof *r);
+		r->data = m.data;
+		r->len = m.len;
+		r->key = m.key;
+		r->klen = m.klen;
+		r->topic = m.topic;
+		r->partition = m.partition;
+		r->offset = m.offset;
+		if (m.len <= s->c->max_line)
+			return GM_NEXT_RECORD;
+		char where[512], reason[96];
+		gm_record_where(r, where, sizeof where);
+		snprintf(reason, sizeof reason, "message of %zu bytes is longer than --max-line %zu",
+			m.len, s->c->max_line);
+		if (!gm_reject(where, reason, m.data, m.len))
+			return GM_NEXT_ERROR;
+	}
+}
+
+enum gm_next gm_source_next(struct gm_source *s, struct gm_record *r, int idle_ms)
+{
+	return s->k ? next_message(s, r, idle_ms) : next_line(s, r);
+}
+
+void gm_source_accept(struct gm_source *s)
+{
+	if (s->k)
+		gm_kconsumer_accept(s->k);
+}
+
+int gm_source_close(struct gm_source *s)
+{
+	if (!s)
+		return GM_EXIT_OK;
+	int status = s->status;
+	gm_reader_close(s->rd);
+	if (s->k) {
+		int k = gm_kconsumer_close(s->k);
+		if (k != GM_EXIT_OK && status == GM_EXIT_OK)
+			status = k;
+	}
+	free(s);
+	return status;
+}

@@ -1,0 +1,130 @@
+/* ts: RFC 3339 timestamps; see ts.h. Civil-date arithmetic after the
+ * well-known days-from-civil method (400-year eras). */
+#include "ts.h"
+
+static int64_t days_from_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+int64_t gm_ts_from_civil(int y, int mon, int d, int h, int mi, int s)
+{
+	return ((days_from_civil(y, mon, d) * 24 + h) * 60 + mi) * 60000LL + s * 1000LL;
+}
+
+/* n decimal digits at s into *v; false if any is not a digit. */
+static bool digits(const char *s, int n, int *v)
+{
+	int x = 0;
+	for (int i = 0; i < n; i++) {
+		unsigned c = (unsigned char)s[i] - '0';
+		if (c > 9)
+			return false;
+		x = x * 10 + (int)c;
+	}
+	*v = x;
+	return true;
+}
+
+static bool leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+bool gm_ts_parse(const char *s, size_t n, int64_t *ms)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, mo, d, h, mi, sec;
+	if (n < 20 || s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':')
+		return false;
+	if (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
+		return false;
+	if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
+	    !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &sec))
+		return false;
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 60)
+		return false;
+	if (d > mdays[mo - 1] + (mo == 2 && leap(y)))
+		return false;
+	if (sec == 60) /* a leap second folds into the next one's start */
+		sec = 59;
+	size_t i = 19;
+	int frac = 0;
+	if (i < n && s[i] == '.') {
+		size_t start = ++i;
+		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			if (i - start < 3)
+				frac = frac * 10 + (s[i] - '0');
+		if (i == start)
+			return false;
+		for (size_t k = i - start; k < 3; k++)
+			frac *= 10;
+	}
+	int offset_min = 0;
+	if (i + 1 == n && (s[i] == 'Z' || s[i] == 'z')) {
+		i++;
+	} else if (i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+		int oh, om;
+		if (!digits(s + i + 1, 2, &oh) || !digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
+			return false;
+		offset_min = (oh * 60 + om) * (s[i] == '-' ? -1 : 1);
+		i += 6;
+	} else {
+		return false;
+	}
+	*ms = gm_ts_from_civil(y, mo, d, h, mi, sec) + frac - offset_min * 60000LL;
+	return true;
+}
+
+static void two(char *p, int v)
+{
+	p[0] = '0' + v / 10;
+	p[1] = '0' + v % 10;
+}
+
+size_t gm_ts_format(int64_t ms, char *buf)
+{
+	int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+	int64_t rem = ms - days * 86400000;
+	int y, mo, d;
+	civil_from_days(days, &y, &mo, &d);
+	if (y < 0 || y > 9999)
+		y = y < 0 ? 0 : 9999;
+	int h = (int)(rem / 3600000), mi = (int)(rem / 60000 % 60);
+	int sec = (int)(rem / 1000 % 60), milli = (int)(rem % 1000);
+	two(buf, y / 100);
+	two(buf + 2, y % 100);
+	buf[4] = '-';
+	two(buf + 5, mo);
+	buf[7] = '-';
+	two(buf + 8, d);
+	buf[10] = 'T';
+	two(buf + 11, h);
+	buf[13] = ':';
+	two(buf + 14, mi);
+	buf[16] = ':';
+	two(buf + 17, sec);
+	buf[19] = '.';
+	buf[20] = '0' + milli / 100;
+	two(buf + 21, milli % 100);
+	buf[23] = 'Z';
+	return GM_TS_LEN;
+}

@@ -1,0 +1,55 @@
+/* utf8: strict validation; see utf8.h. ASCII is checked eight bytes at
+ * a time; other sequences by the table of well-formed byte sequences of
+ * the Unicode standard (chapter 3, table 3-7). */
+#include "utf8.h"
+
+#include <stdint.h>
+#include <string.h>
+
+size_t gm_utf8_invalid_at(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < len) {
+		if (i + 8 <= len) {
+			uint64_t w;
+			memcpy(&w, p + i, 8);
+			if (!(w & 0x8080808080808080ULL)) {
+				i += 8;
+				continue;
+			}
+		}
+		unsigned c = p[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t need;
+		unsigned lo = 0x80, hi = 0xBF;
+		if (c >= 0xC2 && c <= 0xDF)
+			need = 1;
+		else if (c >= 0xE0 && c <= 0xEF) {
+			need = 2;
+			if (c == 0xE0)
+				lo = 0xA0;      /* no overlongs */
+			else if (c == 0xED)
+				hi = 0x9F;      /* no surrogates */
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			need = 3;
+			if (c == 0xF0)
+				lo = 0x90;
+			else if (c == 0xF4)
+				hi = 0x8F;      /* nothing above U+10FFFF */
+		} else
+			return i;
+		if (i + need >= len)   /* truncated sequence */
+			return i;
+		if (p[i + 1] < lo || p[i + 1] > hi)
+			return i;
+		for (size_t k = 2; k <= need; k++)
+			if ((p[i + k] & 0xC0) != 0x80)
+				return i;
+		i += need + 1;
+	}
+	return len;
+}

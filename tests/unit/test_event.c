@@ -1,0 +1,206 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "event.h"
+
+static struct gm_parser *ps;
+
+static void setup(void)
+{
+	ps = gm_parser_new();
+}
+
+static void teardown(void)
+{
+	gm_parser_free(ps);
+}
+
+static const struct gm_event *ok(const char *line)
+{
+	const char *reason = NULL;
+	const struct gm_event *ev = gm_parse(ps, line, strlen(line), &reason);
+	ck_assert_msg(ev != NULL, "rejected %s: %s", line, reason);
+	return ev;
+}
+
+static void bad(const char *line, size_t len, const char *want_reason)
+{
+	const char *reason = NULL;
+	const struct gm_event *ev = gm_parse(ps, line, len, &reason);
+	ck_assert_msg(ev == NULL, "accepted %s", line);
+	ck_assert_str_eq(reason, want_reason);
+}
+
+#define BAD(line, reason) bad(line, strlen(line), reason)
+
+static bool str_is(gm_str s, const char *want)
+{
+	return s.n == strlen(want) && memcmp(s.p, want, s.n) == 0;
+}
+
+#define TX "{\"type\":\"transaction\",\"transaction_id\":\"t1\",\"ts\":\"2026-11-24T10:00:00.123Z\"," \
+	"\"user_id\":\"u1\",\"session_id\":\"s1\",\"country\":\"UK\",\"payment_method\":\"card\"," \
+	"\"items\":[{\"product_id\":\"p1\",\"category\":\"books\",\"quantity\":2,\"unit_price\":10.25}," \
+	"{\"product_id\":\"p2\",\"category\":\"toys\",\"quantity\":1,\"unit_price\":0.1,\"extra\":{\"quantity\":9}}]," \
+	"\"total_amount\":20.6}"
+
+START_TEST(transaction)
+{
+	const struct gm_event *ev = ok(TX);
+	ck_assert_int_eq(ev->type, GM_TRANSACTION);
+	ck_assert(str_is(ev->id, "t1"));
+	ck_assert_int_eq(ev->ts, 1795514400123LL);
+	ck_assert(str_is(ev->user_id, "u1"));
+	ck_assert(str_is(ev->country, "UK"));
+	ck_assert(str_is(ev->payment_method, "card"));
+	ck_assert_int_eq(ev->total_amount, 2060);
+	ck_assert_uint_eq(ev->nitems, 2);
+	ck_assert(str_is(ev->items[0].product_id, "p1"));
+	ck_assert_int_eq(ev->items[0].quantity, 2);
+	ck_assert_int_eq(ev->items[0].unit_price, 1025);
+	ck_assert(str_is(ev->items[1].category, "toys"));
+	ck_assert_int_eq(ev->items[1].quantity, 1);
+	ck_assert_int_eq(ev->items[1].unit_price, 10);
+	const struct gm_field *f = gm_event_field(ev, "items");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->kind, GM_JSON_ARRAY);
+	ck_assert_uint_eq(f->value.n, strstr(TX, "],") + 1 - strstr(TX, "[{"));
+	ck_assert_uint_eq(ev->nfields, 9);
+	ck_assert_ptr_eq(ev->raw, ev->fields[0].key.p - 2);
+}
+END_TEST
+
+START_TEST(view_and_cart_and_other)
+{
+	const struct gm_event *ev = ok("{\"type\":\"product_view\",\"event_id\":\"e1\",\"ts\":\"2026-11-24T10:00:00.000Z\","
+		"\"user_id\":\"u1\",\"session_id\":\"s1\",\"product_id\":\"p9\",\"category\":\"books\","
+		"\"country\":\"USA\",\"duration_ms\":1500,\"future_field\":[1,{\"x\":null}]}");
+	ck_assert_int_eq(ev->type, GM_PRODUCT_VIEW);
+	ck_assert_int_eq(ev->duration_ms, 1500);
+	ck_assert(str_is(ev->product_id, "p9"));
+	ck_assert(str_is(gm_event_field(ev, "future_field")->value, "[1,{\"x\":null}]"));
+
+	ev = ok("{\"ts\":\"2026-11-24T10:00:00.000Z\",\"type\":\"cart_event\",\"event_id\":\"e2\","
+		"\"user_id\":\"u\\u00e9\",\"session_id\":\"s1\",\"product_id\":\"p9\",\"category\":\"books\","
+		"\"action\":\"remove\",\"quantity\":3,\"unit_price\":5,\"anomaly\":\"burst\"}");
+	ck_assert_int_eq(ev->type, GM_CART_EVENT);
+	ck_assert(str_is(ev->user_id, "u\xc3\xa9"));   /* unescaped */
+	ck_assert(str_is(ev->action, "remove"));
+	ck_assert_int_eq(ev->quantity, 3);
+	ck_assert_int_eq(ev->unit_price, 500);
+	ck_assert(str_is(ev->anomaly, "burst"));
+
+	ev = ok("{\"type\":\"alert\",\"ts\":\"2026-11-24T10:00:00.000Z\",\"labels\":{\"a\":\"b\"},\"n\":1.5}");
+	ck_assert_int_eq(ev->type, GM_OTHER);
+	ck_assert(ev->has_ts);
+	ck_assert(str_is(ev->type_name, "alert"));
+	ck_assert_int_eq(gm_event_field(ev, "n")->kind, GM_JSON_NUMBER);
+	ck_assert(str_is(gm_event_field(ev, "n")->value, "1.5"));
+	ck_assert(str_is(gm_event_field(ev, "labels")->value, "{\"a\":\"b\"}"));
+	ck_assert_ptr_null(gm_event_field(ev, "missing"));
+
+	ev = ok("  {\"type\":\"stats\",\"ts\":\"not a time\"}  ");
+	ck_assert(!ev->has_ts);
+}
+END_TEST
+
+START_TEST(json_errors)
+{
+	BAD("{\"type\":\"transaction\"", "invalid JSON at column 22: the record ends before its value is complete");
+	BAD("{\"type\" \"x\"}", "invalid JSON at column 12: parse error: object key and value must be separated by a colon (':')");
+	BAD("[1,2]", "expected a JSON object, got an array");
+	BAD("42", "expected a JSON object, got a number");
+	BAD("\"str\"", "expected a JSON object, got a string");
+	BAD("{} {}", "more than one JSON value on the line");
+	BAD("{\"a\":1}x", "invalid JSON at column 9: lexical error: invalid char in json text");
+	BAD("nul", "invalid JSON at column 4: the record ends before its value is complete");
+	BAD("   ", "expected a JSON object, got nothing");
+	bad("{\"a\":\"b\0c\"}", 11, "NUL byte at column 8 (binary data?)");
+	BAD("{\"a\":\"caf\xe9\"}", "invalid UTF-8 at column 10");
+	BAD("\xff\xfe{}", "invalid UTF-8 at column 1");
+	/* the parser recovers after every error */
+	ok(TX);
+}
+END_TEST
+
+START_TEST(field_errors)
+{
+	BAD("{\"a\":1}", "missing field \"type\"");
+	BAD("{\"type\":7}", "field \"type\": expected a string, got a number");
+	BAD("{\"type\":\"\"}", "field \"type\" is empty");
+	BAD("{\"type\":\"transaction\",\"transaction_id\":\"t1\"}", "missing field \"ts\"");
+	BAD("{\"type\":\"product_view\",\"event_id\":\"e\",\"ts\":\"2026-11-24 10:00:00\"}",
+		"field \"ts\": not an RFC 3339 time: 2026-11-24 10:00:00");
+	const char *base = "{\"type\":\"cart_event\",\"event_id\":\"e\",\"ts\":\"2026-11-24T10:00:00Z\","
+		"\"user_id\":\"u\",\"session_id\":\"s\",\"product_id\":\"p\",\"category\":\"c\",";
+	char line[512];
+	snprintf(line, sizeof line, "%s\"action\":\"add\",\"quantity\":\"2\",\"unit_price\":1}", base);
+	BAD(line, "field \"quantity\": expected an integer, got a string");
+	snprintf(line, sizeof line, "%s\"action\":\"add\",\"quantity\":2.5,\"unit_price\":1}", base);
+	BAD(line, "field \"quantity\": expected an integer, got 2.5");
+	snprintf(line, sizeof line, "%s\"action\":\"add\",\"quantity\":99999999999999999999,\"unit_price\":1}", base);
+	BAD(line, "field \"quantity\": 99999999999999999999 is out of range (1 to 1000000)");
+	snprintf(line, sizeof line, "%s\"action\":\"add\",\"quantity\":0,\"unit_price\":1}", base);
+	BAD(line, "field \"quantity\": 0 is out of range (1 to 1000000)");
+	snprintf(line, sizeof line, "%s\"action\":\"buy\",\"quantity\":1,\"unit_price\":1}", base);
+	BAD(line, "field \"action\": expected \"add\" or \"remove\", got \"buy\"");
+	snprintf(line, sizeof line, "%s\"action\":\"add\",\"quantity\":1,\"unit_price\":1e300}", base);
+	BAD(line, "field \"unit_price\": 1e300 is out of range (0 to 1000000000000)");
+	snprintf(line, sizeof line, "%s\"action\":\"add\",\"quantity\":1,\"unit_price\":-1}", base);
+	BAD(line, "field \"unit_price\": -1 is out of range (0 to 1000000000000)");
+	snprintf(line, sizeof line, "%s\"action\":\"add\",\"quantity\":1}", base);
+	BAD(line, "missing field \"unit_price\"");
+
+	const char *tx = "{\"type\":\"transaction\",\"transaction_id\":\"t\",\"ts\":\"2026-11-24T10:00:00Z\","
+		"\"user_id\":\"u\",\"session_id\":\"s\",\"country\":\"UK\",\"payment_method\":\"card\",";
+	snprintf(line, sizeof line, "%s\"items\":[],\"total_amount\":1}", tx);
+	BAD(line, "field \"items\" is empty");
+	snprintf(line, sizeof line, "%s\"items\":{},\"total_amount\":1}", tx);
+	BAD(line, "field \"items\": expected an array, got an object");
+	snprintf(line, sizeof line, "%s\"items\":[{\"product_id\":\"p\",\"category\":\"c\",\"quantity\":1,\"unit_price\":1},3],\"total_amount\":1}", tx);
+	BAD(line, "items[1]: expected an object");
+	snprintf(line, sizeof line, "%s\"items\":[{\"product_id\":\"p\",\"quantity\":1,\"unit_price\":1}],\"total_amount\":1}", tx);
+	BAD(line, "missing field \"items[0].category\"");
+	snprintf(line, sizeof line, "%s\"items\":[{\"product_id\":5,\"category\":\"c\",\"quantity\":1,\"unit_price\":1}],\"total_amount\":1}", tx);
+	BAD(line, "field \"items[0].product_id\": expected a string, got a number");
+	snprintf(line, sizeof line, "%s\"items\":[{\"product_id\":\"p\",\"category\":\"c\",\"quantity\":1,\"unit_price\":1}],\"total_amount\":null}", tx);
+	BAD(line, "field \"total_amount\": expected a number, got null");
+	ok(TX);
+}
+END_TEST
+
+START_TEST(huge_record_reuses_memory)
+{
+	/* A transaction of 5000 items, then a small one: both parse. */
+	size_t cap = 5000 * 80 + 512, n = 0;
+	char *line = malloc(cap);
+	n += sprintf(line + n, "{\"type\":\"transaction\",\"transaction_id\":\"t\",\"ts\":\"2026-11-24T10:00:00Z\","
+		"\"user_id\":\"u\",\"session_id\":\"s\",\"country\":\"UK\",\"payment_method\":\"card\",\"items\":[");
+	for (int i = 0; i < 5000; i++)
+		n += sprintf(line + n, "%s{\"product_id\":\"p%d\",\"category\":\"c\",\"quantity\":1,\"unit_price\":0.01}",
+			i ? "," : "", i);
+	n += sprintf(line + n, "],\"total_amount\":50}");
+	const struct gm_event *ev = ok(line);
+	ck_assert_uint_eq(ev->nitems, 5000);
+	ck_assert(str_is(ev->items[4999].product_id, "p4999"));
+	free(line);
+	ok(TX);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("event");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, transaction);
+	tcase_add_test(tc, view_and_cart_and_other);
+	tcase_add_test(tc, json_errors);
+	tcase_add_test(tc, field_errors);
+	tcase_add_test(tc, huge_record_reuses_memory);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+GM_CHECK_MAIN(suite)

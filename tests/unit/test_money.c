@@ -1,0 +1,73 @@
+#include <string.h>
+
+#include "check_util.h"
+#include "money.h"
+
+static int64_t cents(const char *s, bool *ok)
+{
+	int64_t c = -12345;
+	*ok = gm_money_parse(s, strlen(s), &c);
+	return c;
+}
+
+START_TEST(parses_exact_cents)
+{
+	static const struct { const char *in; int64_t want; } cases[] = {
+		{ "0", 0 }, { "12", 1200 }, { "12.5", 1250 }, { "12.05", 1205 },
+		{ "0.1", 10 }, { "0.30000000000000004", 30 }, { "19.99", 1999 },
+		{ "1.005", 101 }, { "1.004", 100 }, { "-3.5", -350 }, { "-0.005", -1 },
+		{ "1e2", 10000 }, { "1.5E1", 1500 }, { "12345e-4", 123 }, { "5e-3", 1 },
+		{ "0.0", 0 }, { "1000000000000", 100000000000000LL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		bool ok;
+		int64_t got = cents(cases[i].in, &ok);
+		ck_assert_msg(ok, "rejected %s", cases[i].in);
+		ck_assert_msg(got == cases[i].want, "%s: got %lld want %lld", cases[i].in,
+			(long long)got, (long long)cases[i].want);
+	}
+}
+END_TEST
+
+START_TEST(rejects_non_numbers_and_huge)
+{
+	static const char *bad[] = { "", "-", "1.", ".5", "1e", "12a", "abc",
+		"1000000000000.01", "1e13", "99999999999999999999999999", "--1", "1.2.3", "00012" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		bool ok;
+		cents(bad[i], &ok);
+		ck_assert_msg(!ok, "accepted %s", bad[i]);
+	}
+}
+END_TEST
+
+START_TEST(formats_shortest_exact)
+{
+	static const struct { int64_t in; const char *want; } cases[] = {
+		{ 0, "0" }, { 1200, "12" }, { 1250, "12.5" }, { 1205, "12.05" },
+		{ 1, "0.01" }, { -1, "-0.01" }, { -350, "-3.5" },
+		{ 100000000000000LL, "1000000000000" },
+	};
+	char buf[24];
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		size_t n = gm_money_format(cases[i].in, buf);
+		buf[n] = 0;
+		ck_assert_str_eq(buf, cases[i].want);
+		bool ok;
+		ck_assert_int_eq(cents(buf, &ok), cases[i].in);
+	}
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("money");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, parses_exact_cents);
+	tcase_add_test(tc, rejects_non_numbers_and_huge);
+	tcase_add_test(tc, formats_shortest_exact);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+GM_CHECK_MAIN(suite)
