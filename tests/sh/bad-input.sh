@@ -1,0 +1,89 @@
+# Bad input through libgm's reader and parser (driven by gm-cat): every
+# bad record gets its message at its file:line, is kept whole in the
+# rejects file, and the good records around it all come through.
+. "$(dirname "$0")/../lib.sh"
+
+good='{"type":"product_view","event_id":"e%d","ts":"2026-11-24T10:00:00.000Z","user_id":"u1","session_id":"s1","product_id":"p1","category":"books","country":"UK","duration_ms":5}'
+cart='{"type":"cart_event","event_id":"e","ts":"2026-11-24T10:00:00Z","user_id":"u","session_id":"s","product_id":"p","category":"c","action":"add",'
+
+in=$T/in.ndjson want_err=$T/want.err want_out=$T/want.out want_rej=$T/want.rej
+: >"$in"; : >"$want_err"; : >"$want_out"; : >"$want_rej"
+n=0
+# add_bad PRINTF-FORMAT MESSAGE: a bad line and the message it must get.
+add_bad() {
+	n=$((n + 1)); printf "$1\n" >>"$in"; printf "$1\n" >>"$want_rej"
+	printf 'gm-cat: %s:%d: %s\n' "$in" "$n" "$2" >>"$want_err"
+}
+add_good() { n=$((n + 1)); printf "$good\n" "$n" | tee -a "$want_out" >>"$in"; }
+add_blank() { n=$((n + 1)); printf "$1\n" >>"$in"; }
+
+add_good
+add_bad '{"type":"transaction","transaction_id":"t1"' 'invalid JSON at column 44: the record ends before its value is complete'
+add_good
+add_bad '{"type":"product_view","event_id":"e","ts":"2026-11-24T10:00:00Z","user_id":7}' 'field "user_id": expected a string, got a number'
+add_bad '{"type":"product_view","event_id":"e","ts":"2026-11-24T10:00:00Z"}' 'missing field "user_id"'
+add_bad '{"type":"product_view","event_id":"e","ts":"24/11/2026"}' 'field "ts": not an RFC 3339 time: 24/11/2026'
+add_blank ''
+add_blank '   \t  '
+add_blank '\r'
+add_good
+add_bad '{"type":"x","note":"a\000b"}' 'NUL byte at column 22 (binary data?)'
+add_bad '\000\001\002\377binary' 'NUL byte at column 1 (binary data?)'
+add_bad '{"type":"x","name":"caf\351"}' 'invalid UTF-8 at column 24'
+add_bad '[{"type":"transaction"}]' 'expected a JSON object, got an array'
+add_bad "${cart}\"quantity\":123456789012345678901234567890,\"unit_price\":1}" 'field "quantity": 123456789012345678901234567890 is out of range (1 to 1000000)'
+add_bad "${cart}\"quantity\":1,\"unit_price\":1e20}" 'field "unit_price": 1e20 is out of range (0 to 1000000000000)'
+add_bad '{"type":"product_view" "event_id":"e"}' 'invalid JSON at column 26: parse error: after key and value, inside map, I expect '"','"' or '"'}'"''
+add_good
+# a 10 MiB line, and a good line after it
+n=$((n + 1))
+{ printf '{"type":"huge","pad":"'; head -c $((10 * 1024 * 1024)) /dev/zero | tr '\0' x; printf '"}\n'; } >"$T/huge"
+cat "$T/huge" >>"$in"; cat "$T/huge" >>"$want_rej"
+printf 'gm-cat: %s:%d: line of %d bytes is longer than --max-line 1048576\n' "$in" "$n" \
+	$(( $(wc -c <"$T/huge") - 1 )) >>"$want_err"
+add_good
+# the last line without its newline
+printf "$good" 99 >>"$in"; printf "$good\n" 99 >>"$want_out"
+
+gm-cat --rejects "$T/rej" -o "$T/out" "$in" 2>"$T/err"
+expect_eq "bad records are not a failure" $? 0
+grep -v '^gm-cat: [0-9]* in,' "$T/err" >"$T/err.msgs"
+expect_same_file "messages and locations" "$T/err.msgs" "$want_err"
+expect_same_file "good records all come through" "$T/out" "$want_out"
+expect_same_file "rejects hold every bad record whole" "$T/rej" "$want_rej"
+expect_grep "summary counts" "gm-cat: 18 in, 6 out, 12 rejected, 0 late" "$T/err"
+
+# --strict: the first bad record stops the run with status 1.
+gm-cat --strict -o "$T/strict.out" "$in" 2>"$T/strict.err"
+expect_eq "--strict exit status" $? 1
+expect_eq "--strict stops at the first bad record" "$(wc -l <"$T/strict.out")" 1
+expect_eq "--strict reports one error" "$(grep -c ':2: invalid JSON' "$T/strict.err")" 1
+
+# A file that cannot be opened: reported, the others still read, status 1.
+gm-cat -q -o "$T/two.out" "$T/missing.ndjson" "$in" 2>"$T/two.err"
+expect_eq "missing file exit status" $? 1
+expect_grep "missing file message" "gm-cat: $T/missing.ndjson: No such file or directory" "$T/two.err"
+expect_same_file "the next file is still read" "$T/two.out" "$want_out"
+
+# Garbage of every byte value, in bulk: nothing crashes, nothing is lost.
+head -c 3000000 /dev/urandom >"$T/garbage"
+gm-cat -q --rejects "$T/garbage.rej" -o "$T/garbage.out" "$T/garbage" 2>/dev/null
+expect_eq "garbage exit status" $? 0
+expect_eq "garbage: nothing passes as a record" "$(wc -c <"$T/garbage.out")" 0
+lines=$(grep -a -c '' "$T/garbage") blanks=$(grep -a -c -E $'^[ \t]*\r?$' "$T/garbage")
+expect_eq "garbage: every non-blank line kept in rejects" "$(wc -l <"$T/garbage.rej")" $((lines - blanks))
+
+# Write errors are failures: a full disk, a closed pipe.
+gm-cat -q -o /dev/full "$in" 2>"$T/full.err"
+expect_eq "ENOSPC exit status" $? 1
+expect_grep "ENOSPC message" "gm-cat: /dev/full: write error: No space left on device" "$T/full.err"
+for i in $(seq 3000); do printf "$good\n" "$i"; done >"$T/many"
+(gm-cat -q "$T/many" 2>"$T/pipe.err"; echo $? >"$T/pipe.status") | head -1 >/dev/null
+expect_eq "EPIPE exit status" "$(cat "$T/pipe.status")" 1
+expect_grep "EPIPE message" "gm-cat: stdout: write error: Broken pipe" "$T/pipe.err"
+
+# Usage errors exit 2; --help exits 0 on stdout.
+gm-cat --no-such-option 2>/dev/null; expect_eq "unknown option" $? 2
+gm-cat --max-line 12q 2>/dev/null; expect_eq "bad --max-line" $? 2
+gm-cat --help | grep -q '^usage: gm-cat'; expect_eq "--help" $? 0
+finish
