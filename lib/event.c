@@ -507,7 +507,9 @@ static const char *validate(struct gm_parser *ps, struct gm_event *ev)
 		return NULL;
 	}
 	const struct gm_field *an = field(ps, S_ANOMALY);
-	if (an && an->kind == GM_JSON_STRING)
+	if (an && an->kind != GM_JSON_STRING)
+		return wrong_kind(ps, "anomaly", "a string", an);
+	if (an)
 		ev->anomaly = an->value;
 	if ((err = need_str(ps, ev->type == GM_TRANSACTION ? S_TRANSACTION_ID : S_EVENT_ID, &ev->id)) ||
 	    (err = need_ts(ps, &ev->ts)) ||

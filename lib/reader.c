@@ -48,7 +48,7 @@ struct gm_reader *gm_reader_open(const char *path, size_t max_line)
 	if (!r || !(r->buf = malloc(r->cap)))
 		gm_die(GM_EXIT_FAIL, path, "out of memory for a %zu-byte line buffer", max_line);
 	r->fd = fd;
-	r->name = path;
+	r->name = fd == STDIN_FILENO ? "stdin" : path;
 	r->max_line = max_line;
 	return r;
 }

@@ -13,7 +13,7 @@ struct gm_reader;
 struct gm_line {
 	const char *data;  /* the line without its LF/CRLF; not NUL-terminated */
 	size_t len;        /* for GM_READ_TOOLONG, the whole line's length */
-	const char *file;  /* name for messages: the path or "-" */
+	const char *file;  /* name for messages: the path, or "stdin" */
 	uint64_t lineno;   /* 1-based */
 };
 

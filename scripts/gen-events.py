@@ -121,7 +121,7 @@ def main():
                    "product_id": product_id, "category": category,
                    "action": "add" if rng.random() < 0.75 else "remove",
                    "quantity": rng.randint(1, 3), "unit_price": price}
-        out.write(dumps(rec) + "\n")
+        out.write(dumps(rec, separators=(",", ":")) + "\n")
 
     out.flush()
 

@@ -151,6 +151,8 @@ START_TEST(field_errors)
 	BAD(line, "field \"unit_price\": -1 is out of range (0 to 1000000000000)");
 	snprintf(line, sizeof line, "%s\"action\":\"add\",\"quantity\":1}", base);
 	BAD(line, "missing field \"unit_price\"");
+	snprintf(line, sizeof line, "%s\"action\":\"add\",\"quantity\":1,\"unit_price\":1,\"anomaly\":true}", base);
+	BAD(line, "field \"anomaly\": expected a string, got a boolean");
 
 	const char *tx = "{\"type\":\"transaction\",\"transaction_id\":\"t\",\"ts\":\"2026-11-24T10:00:00Z\","
 		"\"user_id\":\"u\",\"session_id\":\"s\",\"country\":\"UK\",\"payment_method\":\"card\",";
