@@ -32,12 +32,15 @@ enum slot {
 	S_ANOMALY, NSLOTS, S_NONE = NSLOTS
 };
 
-static const char *const slot_names[NSLOTS] = {
-	"type", "ts", "transaction_id", "event_id", "user_id", "session_id",
-	"country", "payment_method", "items", "total_amount", "product_id",
-	"category", "action", "quantity", "unit_price", "duration_ms",
-	"anomaly",
+#define NAME(s) { s, sizeof s - 1 }
+static const struct { const char *s; unsigned char n; } slot_name[NSLOTS] = {
+	NAME("type"), NAME("ts"), NAME("transaction_id"), NAME("event_id"),
+	NAME("user_id"), NAME("session_id"), NAME("country"),
+	NAME("payment_method"), NAME("items"), NAME("total_amount"),
+	NAME("product_id"), NAME("category"), NAME("action"), NAME("quantity"),
+	NAME("unit_price"), NAME("duration_ms"), NAME("anomaly"),
 };
+#undef NAME
 
 /* An item's four fields, as they came. */
 enum { I_PRODUCT_ID, I_CATEGORY, I_QUANTITY, I_UNIT_PRICE, NITEM };
@@ -77,12 +80,8 @@ struct gm_parser {
 
 static enum slot slot_for(const char *k, size_t n)
 {
-	/* Dispatch on the first letter; names are few and distinct. */
-	if (n == 0)
-		return S_NONE;
 	for (int s = 0; s < NSLOTS; s++)
-		if (slot_names[s][0] == k[0] && strlen(slot_names[s]) == n &&
-		    !memcmp(slot_names[s], k, n))
+		if (slot_name[s].n == n && slot_name[s].s[0] == k[0] && !memcmp(slot_name[s].s, k, n))
 			return (enum slot)s;
 	return S_NONE;
 }
@@ -365,11 +364,11 @@ static const char *need_str(struct gm_parser *ps, enum slot s, gm_str *out)
 {
 	const struct gm_field *f = field(ps, s);
 	if (!f)
-		return fail(ps, "missing field \"%s\"", slot_names[s]);
+		return fail(ps, "missing field \"%s\"", slot_name[s].s);
 	if (f->kind != GM_JSON_STRING)
-		return wrong_kind(ps, slot_names[s], "a string", f);
+		return wrong_kind(ps, slot_name[s].s, "a string", f);
 	if (f->value.n == 0)
-		return fail(ps, "field \"%s\" is empty", slot_names[s]);
+		return fail(ps, "field \"%s\" is empty", slot_name[s].s);
 	*out = f->value;
 	return NULL;
 }
@@ -417,16 +416,16 @@ static const char *need_int(struct gm_parser *ps, enum slot s, int64_t lo,
 {
 	const struct gm_field *f = field(ps, s);
 	if (!f)
-		return fail(ps, "missing field \"%s\"", slot_names[s]);
-	return check_int(ps, slot_names[s], f, lo, hi, out);
+		return fail(ps, "missing field \"%s\"", slot_name[s].s);
+	return check_int(ps, slot_name[s].s, f, lo, hi, out);
 }
 
 static const char *need_money(struct gm_parser *ps, enum slot s, int64_t *out)
 {
 	const struct gm_field *f = field(ps, s);
 	if (!f)
-		return fail(ps, "missing field \"%s\"", slot_names[s]);
-	return check_money(ps, slot_names[s], f, out);
+		return fail(ps, "missing field \"%s\"", slot_name[s].s);
+	return check_money(ps, slot_name[s].s, f, out);
 }
 
 static const char *need_ts(struct gm_parser *ps, int64_t *out)
@@ -458,20 +457,22 @@ static const char *check_items(struct gm_parser *ps, struct gm_event *ev)
 	}
 	static const char *const names[NITEM] = { "product_id", "category",
 		"quantity", "unit_price" };
-	char name[48];
 	for (size_t i = 0; i < ps->nraw; i++) {
 		struct item_raw *r = &ps->raw_items[i];
 		struct gm_item *it = &ps->items[i];
 		if (!r->is_object)
 			return fail(ps, "items[%zu]: expected an object", i);
 		for (int k = 0; k < NITEM; k++) {
+			bool is_str = k <= I_CATEGORY;
+			if (r->seen[k] && (!is_str || (r->f[k].kind == GM_JSON_STRING && r->f[k].value.n > 0)))
+				continue;
+			char name[48];
 			snprintf(name, sizeof name, "items[%zu].%s", i, names[k]);
 			if (!r->seen[k])
 				return fail(ps, "missing field \"%s\"", name);
-			if (k <= I_CATEGORY && r->f[k].kind != GM_JSON_STRING)
+			if (r->f[k].kind != GM_JSON_STRING)
 				return wrong_kind(ps, name, "a string", &r->f[k]);
-			if (k <= I_CATEGORY && r->f[k].value.n == 0)
-				return fail(ps, "field \"%s\" is empty", name);
+			return fail(ps, "field \"%s\" is empty", name);
 		}
 		const char *err = check_int(ps, "items[].quantity", &r->f[I_QUANTITY], 1,
 			MAX_QUANTITY, &it->quantity);
