@@ -1,0 +1,125 @@
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_util.h"
+#include "cli.h"
+#include "counts.h"
+#include "rejects.h"
+
+START_TEST(sizes)
+{
+	size_t v;
+	ck_assert(gm_parse_size("1", &v) && v == 1);
+	ck_assert(gm_parse_size("64k", &v) && v == 65536);
+	ck_assert(gm_parse_size("1M", &v) && v == 1048576);
+	ck_assert(gm_parse_size("1.5M", &v) && v == 1572864);
+	ck_assert(gm_parse_size("2G", &v) && v == 2147483648ULL);
+	ck_assert(!gm_parse_size("", &v));
+	ck_assert(!gm_parse_size("0", &v));
+	ck_assert(!gm_parse_size("-1", &v));
+	ck_assert(!gm_parse_size("12q", &v));
+	ck_assert(!gm_parse_size("M", &v));
+}
+END_TEST
+
+START_TEST(durations)
+{
+	long long ms;
+	ck_assert(gm_parse_duration("30", &ms) && ms == 30000);
+	ck_assert(gm_parse_duration("250ms", &ms) && ms == 250);
+	ck_assert(gm_parse_duration("1.5s", &ms) && ms == 1500);
+	ck_assert(gm_parse_duration("5m", &ms) && ms == 300000);
+	ck_assert(gm_parse_duration("2h", &ms) && ms == 7200000);
+	ck_assert(gm_parse_duration("90d", &ms) && ms == 7776000000LL);
+	ck_assert(!gm_parse_duration("5x", &ms));
+	ck_assert(!gm_parse_duration("-5s", &ms));
+	ck_assert(!gm_parse_duration("", &ms));
+}
+END_TEST
+
+START_TEST(integers)
+{
+	unsigned long long v;
+	ck_assert(gm_parse_u64("0", &v) && v == 0);
+	ck_assert(gm_parse_u64("18446744073709551615", &v) && v == 18446744073709551615ULL);
+	ck_assert(!gm_parse_u64("18446744073709551616", &v));
+	ck_assert(!gm_parse_u64("12a", &v));
+	ck_assert(!gm_parse_u64("-1", &v));
+	ck_assert(!gm_parse_u64("", &v));
+}
+END_TEST
+
+START_TEST(common_options)
+{
+	struct gm_common c;
+	setenv("GM_BROKERS", "127.0.0.1:9092", 1);
+	gm_common_init(&c);
+	ck_assert_str_eq(c.brokers, "127.0.0.1:9092");
+	ck_assert_uint_eq(c.max_line, GM_MAX_LINE);
+	ck_assert(gm_common_option(&c, 'b', "h1:1,h2:2", "usage"));
+	ck_assert_str_eq(c.brokers, "h1:1,h2:2");
+	ck_assert(gm_common_option(&c, 'X', "linger.ms=10", "usage"));
+	ck_assert(gm_common_option(&c, 'X', "acks=all", "usage"));
+	ck_assert_uint_eq(c.nprops, 2);
+	ck_assert_str_eq(c.props[1], "acks=all");
+	ck_assert(gm_common_option(&c, GM_OPT_MAX_LINE, "4k", "usage"));
+	ck_assert_uint_eq(c.max_line, 4096);
+	ck_assert(gm_common_option(&c, GM_OPT_STRICT, NULL, "usage") && c.strict);
+	ck_assert(gm_common_option(&c, 'q', NULL, "usage") && c.quiet);
+	ck_assert(!gm_common_option(&c, 'z', NULL, "usage"));
+	free(c.props);
+}
+END_TEST
+
+START_TEST(bad_property_is_usage_error)
+{
+	struct gm_common c;
+	gm_common_init(&c);
+	gm_common_option(&c, 'X', "no-equals-sign", "usage: test\n");
+}
+END_TEST
+
+START_TEST(rejects_keep_records_whole)
+{
+	char path[] = "/tmp/gm-rejects-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	gm_cli_init("test_cli");
+	gm_counts.rejected = 0;
+	gm_rejects_open(path, false);
+	ck_assert(gm_reject("f:1", "bad one", "{\"a\":", 5));
+	gm_reject_part("xx", 2);
+	gm_reject_part("yy", 2);
+	ck_assert(gm_reject_begin("f:2", "too long"));
+	gm_reject_end();
+	ck_assert(gm_rejects_close());
+	ck_assert_uint_eq(gm_counts.rejected, 2);
+	char buf[64] = { 0 };
+	FILE *f = fopen(path, "r");
+	ck_assert_uint_eq(fread(buf, 1, sizeof buf - 1, f), 11);
+	fclose(f);
+	ck_assert_str_eq(buf, "{\"a\":\nxxyy\n");
+	unlink(path);
+
+	gm_rejects_open(NULL, true);
+	ck_assert(!gm_reject("f:3", "strict", "x", 1));
+	ck_assert(gm_rejects_close());
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, sizes);
+	tcase_add_test(tc, durations);
+	tcase_add_test(tc, integers);
+	tcase_add_test(tc, common_options);
+	tcase_add_exit_test(tc, bad_property_is_usage_error, GM_EXIT_USAGE);
+	tcase_add_test(tc, rejects_keep_records_whole);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+GM_CHECK_MAIN(suite)
