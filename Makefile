@@ -56,9 +56,10 @@ all: deps $(LIBGM) $(TOOL_BINS) $(HELPER_BINS)
 deps:
 	@scripts/install-deps --quiet
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h) | deps
+$(BUILD)/%.o: %.c $(wildcard lib/*.h) $(wildcard gm-*/*.h) | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "CC $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIBGM): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -66,7 +67,9 @@ $(LIBGM): $(LIB_OBJ)
 
 .SECONDARY:
 .SECONDEXPANSION:
-$(BUILD)/bin/%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard %/*.c)) $(LIBGM)
+# A tool's objects: every .c file of its folder.
+tool_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c))
+$(BUILD)/bin/%: $$(call tool_objs,$$*) $(LIBGM)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBGM) $(PKG_LIBS)
 

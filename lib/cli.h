@@ -64,19 +64,29 @@ enum {
 	GM_OPT_MAX_LINE,
 };
 
-/* Short options shared by every tool, for the getopt string. */
-#define GM_COMMON_SHORT_OPTIONS "hqub:G:X:"
+/* The shared options come in three groups, so that a tool offers only
+ * those that mean something for it: every tool takes the base ones; a
+ * tool that reads records takes the input ones; one that talks to Kafka
+ * the Kafka ones. Each group has its getopt short letters and its
+ * entries for the getopt_long table. */
+#define GM_BASE_SHORT_OPTIONS "hqu"
+#define GM_INPUT_SHORT_OPTIONS "G:"
+#define GM_KAFKA_SHORT_OPTIONS "b:X:"
 
-#define GM_COMMON_LONG_OPTIONS \
+#define GM_BASE_LONG_OPTIONS \
 	{ "help", no_argument, 0, 'h' }, \
 	{ "version", no_argument, 0, GM_OPT_VERSION }, \
 	{ "quiet", no_argument, 0, 'q' }, \
-	{ "unbuffered", no_argument, 0, 'u' }, \
+	{ "unbuffered", no_argument, 0, 'u' }
+
+#define GM_INPUT_LONG_OPTIONS \
 	{ "strict", no_argument, 0, GM_OPT_STRICT }, \
 	{ "rejects", required_argument, 0, GM_OPT_REJECTS }, \
 	{ "max-line", required_argument, 0, GM_OPT_MAX_LINE }, \
+	{ "group", required_argument, 0, 'G' }
+
+#define GM_KAFKA_LONG_OPTIONS \
 	{ "brokers", required_argument, 0, 'b' }, \
-	{ "group", required_argument, 0, 'G' }, \
 	{ "property", required_argument, 0, 'X' }
 
 /* Sets defaults (max_line, brokers from $GM_BROKERS). */

@@ -18,7 +18,9 @@ double gm_now_seconds(void)
 void gm_counts_summary(void)
 {
 	double secs = gm_now_seconds() - gm_counts.started;
-	double rate = secs > 0 ? gm_counts.in / secs : 0;
+	/* A source (nothing in) is rated by what it wrote. */
+	uint64_t n = gm_counts.in ? gm_counts.in : gm_counts.out;
+	double rate = secs > 0 ? n / secs : 0;
 	const char *unit = "";
 	if (rate >= 1e6)
 		rate /= 1e6, unit = "M";

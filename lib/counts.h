@@ -21,7 +21,8 @@ extern struct gm_counts gm_counts;
 double gm_now_seconds(void);
 
 /* Prints "prog: N in, N out, N rejected, N late, S s, R/s" on stderr,
- * rate being records in per second since gm_counts.started. */
+ * rate being records in (out, for a source) per second since
+ * gm_counts.started. */
 void gm_counts_summary(void);
 
 #endif

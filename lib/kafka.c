@@ -129,6 +129,10 @@ static char *conf_get(const rd_kafka_conf_t *conf, const char *name)
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
 	const char *buf)
 {
+	/* One -X list serves a tool's consumer and producer alike: that a
+	 * property is for the other kind is expected, not worth a word. */
+	if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, " will be ignored by "))
+		return;
 	/* Drop librdkafka's "[thrd:NAME]: " prefix: one thread is ours. */
 	if (strncmp(buf, "[thrd:", 6) == 0) {
 		const char *end = strstr(buf, "]: ");

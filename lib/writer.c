@@ -110,10 +110,8 @@ bool gm_writer_failed(const struct gm_writer *w)
 }
 
 /* Makes room for n more bytes: flushes a file writer, grows a memory one. */
-static void reserve(struct gm_writer *w, size_t n)
+static void make_room(struct gm_writer *w, size_t n)
 {
-	if (w->len + n <= w->cap)
-		return;
 	if (w->fd >= 0) {
 		gm_writer_flush(w);
 		if (n <= w->cap)
@@ -129,8 +127,19 @@ static void reserve(struct gm_writer *w, size_t n)
 	w->cap = cap;
 }
 
+static inline void reserve(struct gm_writer *w, size_t n)
+{
+	if (__builtin_expect(w->len + n > w->cap, 0))
+		make_room(w, n);
+}
+
 void gm_w_raw(struct gm_writer *w, const char *p, size_t n)
 {
+	if (__builtin_expect(w->len + n <= w->cap, 1)) {
+		memcpy(w->buf + w->len, p, n);
+		w->len += n;
+		return;
+	}
 	if (w->fd >= 0 && n > w->cap / 2) {
 		/* Large pieces (rejected long lines) go straight through. */
 		gm_writer_flush(w);
@@ -201,17 +210,33 @@ void gm_w_arr_end(struct gm_writer *w)
 	close_nested(w, ']');
 }
 
+/* Which bytes a JSON string must escape: control characters, '"', '\\'. */
+static bool needs_escape(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\';
+}
+
 /* Writes a quoted, escaped JSON string. Bytes >= 0x80 pass through:
- * input was validated as UTF-8 when it was read. */
+ * input was validated as UTF-8 when it was read. The common case, with
+ * nothing to escape, is one scan and one copy. */
 static void string_body(struct gm_writer *w, const char *p, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	reserve(w, n + 2);
-	w->buf[w->len++] = '"';
-	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
+	char *out = w->buf + w->len;
+	*out++ = '"';
+	size_t i = 0;
+	while (i < n && !needs_escape((unsigned char)p[i]))
+		out[i] = p[i], i++;
+	w->len += 1 + i;
+	if (i == n) {
+		w->buf[w->len++] = '"';
+		return;
+	}
+	size_t run = i;
+	for (; i < n; i++) {
 		unsigned char c = p[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (!needs_escape(c))
 			continue;
 		gm_w_raw(w, p + run, i - run);
 		run = i + 1;
@@ -242,6 +267,13 @@ void gm_w_key(struct gm_writer *w, const char *key)
 	comma(w);
 	string_body(w, key, strlen(key));
 	put(w, ':');
+	w->after_key = true;
+}
+
+void gm_w_key_quoted(struct gm_writer *w, const char *quoted, size_t n)
+{
+	comma(w);
+	gm_w_raw(w, quoted, n);
 	w->after_key = true;
 }
 

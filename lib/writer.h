@@ -51,6 +51,11 @@ void gm_w_money(struct gm_writer *w, int64_t cents);
 void gm_w_ts(struct gm_writer *w, int64_t ms);
 void gm_w_end(struct gm_writer *w);
 
+/* A key known when compiling, that needs no escaping: GM_W_KEY(w, "ts")
+ * writes "ts": with no strlen or escaping at run time. */
+#define GM_W_KEY(w, lit) gm_w_key_quoted((w), "\"" lit "\":", sizeof(lit) + 2)
+void gm_w_key_quoted(struct gm_writer *w, const char *quoted, size_t n);
+
 /* Shorthands for a key and a value. */
 void gm_w_kstr(struct gm_writer *w, const char *key, const char *p, size_t n);
 void gm_w_kcstr(struct gm_writer *w, const char *key, const char *s);

@@ -40,7 +40,9 @@ static int worse(int a, int b)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		GM_COMMON_LONG_OPTIONS,
+		GM_BASE_LONG_OPTIONS,
+		GM_INPUT_LONG_OPTIONS,
+		GM_KAFKA_LONG_OPTIONS,
 		{ "topic", required_argument, 0, 't' },
 		{ "exit-eof", no_argument, 0, 'e' },
 		{ "output", required_argument, 0, 'o' },
@@ -55,7 +57,7 @@ int main(int argc, char **argv)
 
 	gm_cli_init(argv[0]);
 	gm_common_init(&c);
-	while ((opt = getopt_long(argc, argv, GM_COMMON_SHORT_OPTIONS "t:eo:n", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS GM_KAFKA_SHORT_OPTIONS "t:eo:n", longopts, NULL)) != -1) {
 		if (gm_common_option(&c, opt, optarg, usage))
 			continue;
 		switch (opt) {

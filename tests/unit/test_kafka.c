@@ -33,18 +33,24 @@ static void cluster_down(void)
 	rd_kafka_destroy(mock_rk);
 }
 
-/* Options as a tool would have them, pointed at the mock cluster, with
- * the group timings that keep joins short (see SERVICES.md). */
+/* Options as a tool would have them, pointed at the mock cluster; a
+ * consumer's have the group timings that keep joins short (SERVICES.md). */
 static const char *group_props[] = {
 	"session.timeout.ms=6000",
 	"heartbeat.interval.ms=500",
 };
 
-static struct gm_common options(const char *group)
+static struct gm_common producer_options(void)
 {
 	struct gm_common c;
 	memset(&c, 0, sizeof c);
 	c.brokers = rd_kafka_mock_cluster_bootstraps(mock);
+	return c;
+}
+
+static struct gm_common consumer_options(const char *group)
+{
+	struct gm_common c = producer_options();
 	c.group = group;
 	c.props = group_props;
 	c.nprops = sizeof group_props / sizeof group_props[0];
@@ -54,7 +60,7 @@ static struct gm_common options(const char *group)
 /* Sends messages first..last-1 to topic: payload "mNNNNN", key "uNN". */
 static void produce(const char *topic, int first, int last)
 {
-	struct gm_common c = options(NULL);
+	struct gm_common c = producer_options();
 	struct gm_kproducer *p = gm_kproducer_new(&c);
 	ck_assert(p != NULL);
 	for (int i = first; i < last; i++) {
@@ -119,7 +125,7 @@ START_TEST(consumer_without_group_reads_everything)
 {
 	static bool seen[N_MESSAGES];
 	produce("orders", 0, N_MESSAGES);
-	struct gm_common c = options(NULL);
+	struct gm_common c = consumer_options(NULL);
 	const char *topics[] = { "orders" };
 	struct gm_kconsumer *k = gm_kconsumer_new(&c, topics, 1, true);
 	ck_assert(k != NULL);
@@ -136,7 +142,7 @@ START_TEST(group_resumes_after_committed_offsets)
 	static bool seen[N_MESSAGES];
 	const int first_part = 400;
 	produce("orders", 0, N_MESSAGES);
-	struct gm_common c = options("g1");
+	struct gm_common c = consumer_options("g1");
 	const char *topics[] = { "orders" };
 
 	struct gm_kconsumer *k = gm_kconsumer_new(&c, topics, 1, true);
@@ -154,6 +160,22 @@ START_TEST(group_resumes_after_committed_offsets)
 	ck_assert_int_eq(gm_kconsumer_close(k), GM_EXIT_OK);
 	for (int i = 0; i < N_MESSAGES; i++)
 		ck_assert_msg(seen[i], "message %d never read", i);
+}
+END_TEST
+
+START_TEST(refused_messages_fail)
+{
+	/* Refusals come from a broker: the service was there, so this is a
+	 * failure, not "retry later". */
+	rd_kafka_mock_push_request_errors(mock, 0 /* Produce */, 1,
+		RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+	struct gm_common c = producer_options();
+	struct gm_kproducer *p = gm_kproducer_new(&c);
+	ck_assert(p != NULL);
+	ck_assert(gm_kproducer_send(p, "orders", NULL, 0, "x", 1));
+	ck_assert(!gm_kproducer_flush(p, -1));
+	ck_assert_uint_eq(gm_kproducer_failed(p), 1);
+	ck_assert_int_eq(gm_kproducer_close(p), GM_EXIT_FAIL);
 }
 END_TEST
 
@@ -246,6 +268,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, producer_delivers_every_message);
 	tcase_add_test(tc, consumer_without_group_reads_everything);
 	tcase_add_test(tc, group_resumes_after_committed_offsets);
+	tcase_add_test(tc, refused_messages_fail);
 	suite_add_tcase(s, tc);
 
 	TCase *tu = tcase_create("unreachable");

@@ -1,0 +1,434 @@
+/* shop: the session simulation; see shop.h.
+ *
+ * A session is planned when it arrives: browse only, or fill a cart in
+ * rounds (a few views, then add the product last viewed), take some
+ * lines out again, and check out or abandon. Anomalous sessions follow
+ * other plans: bulk quantities, a burst of checkouts, a foreign country.
+ * Sessions live in a pool reused as they end; the heap holds pool
+ * indices ordered by (next event time, arrival order). */
+#include "shop.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char *const anomaly_name[NANOMALIES] = { "none", "amount", "burst", "country" };
+
+/* The session plan. The expected mix per session follows from these:
+ * see shop_events_per_session(). */
+#define P_BROWSE_ONLY 0.10      /* sessions that never touch the cart */
+#define BROWSE_VIEWS 2.0        /* mean views of a browse-only session */
+#define ROUND_VIEWS 2.17        /* mean views before each add */
+#define P_REMOVE 0.04           /* an added line is taken out again */
+#define P_ABANDON 0.10          /* a filled cart is left behind */
+static const double adds_weight[3] = { 0.88, 0.10, 0.02 };    /* 1, 2, 3 adds */
+static const double qty_weight[4] = { 0.78, 0.15, 0.05, 0.02 };/* 1..4 units */
+#define MEAN_ADDS (1 * 0.88 + 2 * 0.10 + 3 * 0.02)
+#define P_FAVOURITE 0.80        /* a view is in one of the user's categories */
+
+#define BURST_MIN 5             /* checkouts in a burst */
+#define BURST_MAX 7
+#define BULK_MIN 20             /* units per line of an amount anomaly */
+#define BULK_MAX 50
+
+/* Think times in event time, ms. */
+#define GAP_VIEW 20000.0
+#define GAP_ADD 10000.0
+#define GAP_CHECKOUT 30000.0
+#define GAP_MIN 300
+#define VIEW_DURATION 45000.0
+
+enum step { VIEW, ADD, REMOVE, CHECKOUT, DONE };
+
+struct heap_entry {
+	int64_t ts;           /* the session's next event */
+	uint64_t order;
+	size_t idx;           /* in the pool */
+};
+
+struct session {
+	int64_t next_ts;
+	uint64_t order;       /* arrival order: ties in time keep it */
+	uint64_t id;
+	struct user user;
+	int country;
+	enum anomaly anomaly;
+	enum step step;
+	int views_left;       /* in this round */
+	int adds_left;        /* rounds still to come */
+	int removes_left;
+	int bursts_left;      /* checkouts still to come in a burst */
+	bool checkout;        /* the plan ends in a checkout */
+	uint64_t last_viewed;
+	int ncart;
+	struct cart_line cart[MAX_CART];
+};
+
+struct shop {
+	struct shop_options o;
+	struct model m;
+	struct rng rng;
+	double arrivals_per_ms;   /* peak rate, thinned by the daily cycle */
+	double p_anomalous;       /* of cart sessions that check out */
+	int64_t next_arrival;
+	uint64_t sessions_made, events_made;
+	struct session *pool;
+	size_t pool_cap, pool_used;
+	size_t *free_list, nfree;
+	struct heap_entry *heap;  /* keys kept here: no trips to the pool */
+	size_t nheap;
+	struct cart_line bought[MAX_CART];  /* the last transaction's items */
+};
+
+double shop_events_per_session(void)
+{
+	double cart = 1 - P_BROWSE_ONLY;
+	double views = P_BROWSE_ONLY * BROWSE_VIEWS + cart * MEAN_ADDS * ROUND_VIEWS;
+	double cart_events = cart * MEAN_ADDS * (1 + P_REMOVE);
+	double transactions = cart * (1 - P_ABANDON);
+	return views + cart_events + transactions;
+}
+
+/* ---- the heap of sessions by next event ---- */
+
+static bool before(const struct heap_entry *x, const struct heap_entry *y)
+{
+	return x->ts < y->ts || (x->ts == y->ts && x->order < y->order);
+}
+
+static void heap_push(struct shop *s, size_t idx)
+{
+	struct heap_entry e = { s->pool[idx].next_ts, s->pool[idx].order, idx };
+	size_t i = s->nheap++;
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!before(&e, &s->heap[parent]))
+			break;
+		s->heap[i] = s->heap[parent];
+		i = parent;
+	}
+	s->heap[i] = e;
+}
+
+/* Restores heap order after the top session's next event moved later,
+ * or removes the top when remove is set. */
+static void heap_sift_top(struct shop *s, bool remove)
+{
+	if (remove)
+		s->heap[0] = s->heap[--s->nheap];
+	else
+		s->heap[0].ts = s->pool[s->heap[0].idx].next_ts;
+	if (s->nheap == 0)
+		return;
+	struct heap_entry e = s->heap[0];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= s->nheap)
+			break;
+		if (c + 1 < s->nheap && before(&s->heap[c + 1], &s->heap[c]))
+			c++;
+		if (!before(&s->heap[c], &e))
+			break;
+		s->heap[i] = s->heap[c];
+		i = c;
+	}
+	s->heap[i] = e;
+}
+
+static size_t session_alloc(struct shop *s)
+{
+	if (s->nfree > 0)
+		return s->free_list[--s->nfree];
+	if (s->pool_used == s->pool_cap) {
+		size_t cap = s->pool_cap ? s->pool_cap * 2 : 1024;
+		struct session *p = realloc(s->pool, cap * sizeof *p);
+		size_t *f = realloc(s->free_list, cap * sizeof *f);
+		struct heap_entry *h = realloc(s->heap, cap * sizeof *h);
+		if (!p || !f || !h)
+			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+		s->pool = p;
+		s->free_list = f;
+		s->heap = h;
+		s->pool_cap = cap;
+	}
+	return s->pool_used++;
+}
+
+/* ---- planning and stepping sessions ---- */
+
+static int64_t gap(struct shop *s, double mean)
+{
+	int64_t g = (int64_t)rng_exp(&s->rng, mean);
+	return g < GAP_MIN ? GAP_MIN : g;
+}
+
+/* Views per round: 1 + a geometric count, mean `mean`. */
+static int views_for(struct shop *s, double mean)
+{
+	int n = 1;
+	double p_more = 1 - 1 / mean;
+	while (n < 20 && rng_unit(&s->rng) < p_more)
+		n++;
+	return n;
+}
+
+static void plan(struct shop *s, struct session *x)
+{
+	x->country = x->user.country;
+	x->anomaly = ANOMALY_NONE;
+	x->ncart = 0;
+	x->removes_left = 0;
+	x->bursts_left = 0;
+	x->step = VIEW;
+	if (rng_unit(&s->rng) < P_BROWSE_ONLY) {
+		x->views_left = views_for(s, BROWSE_VIEWS);
+		x->adds_left = 0;
+		x->checkout = false;
+		return;
+	}
+	x->adds_left = 1 + rng_pick(&s->rng, adds_weight, 3);
+	x->views_left = views_for(s, ROUND_VIEWS);
+	x->checkout = rng_unit(&s->rng) >= P_ABANDON;
+	if (!x->checkout || rng_unit(&s->rng) >= s->p_anomalous)
+		return;
+	x->anomaly = (enum anomaly)(1 + rng_range(&s->rng, 0, NANOMALIES - 2));
+	switch (x->anomaly) {
+	case ANOMALY_BURST:
+		x->views_left = 1;
+		x->adds_left = 1;
+		x->bursts_left = (int)rng_range(&s->rng, BURST_MIN, BURST_MAX);
+		break;
+	case ANOMALY_COUNTRY:
+		x->country = (x->user.country + (int)rng_range(&s->rng, 1, NCOUNTRIES - 1)) % NCOUNTRIES;
+		break;
+	default:
+		break;
+	}
+}
+
+static void arrive(struct shop *s)
+{
+	size_t idx = session_alloc(s);
+	struct session *x = &s->pool[idx];
+	x->next_ts = s->next_arrival;
+	x->order = s->sessions_made;
+	x->id = s->sessions_made++;
+	model_user(&s->m, model_pick_user(&s->m, &s->rng), &x->user);
+	plan(s, x);
+	heap_push(s, idx);
+}
+
+/* The event time of the next arrival after t: a Poisson process at the
+ * peak rate, thinned by the daily cycle when it is on. */
+static int64_t next_arrival_after(struct shop *s, int64_t t)
+{
+	for (;;) {
+		t += (int64_t)ceil(rng_exp(&s->rng, 1.0 / s->arrivals_per_ms));
+		if (!s->o.daily_cycle)
+			return t;
+		double hour = (double)(t % 86400000) / 3600000.0;
+		double level = 1 + 0.6 * sin(2 * M_PI * (hour - 9) / 24);
+		if (rng_unit(&s->rng) * 1.6 < level)
+			return t;
+	}
+}
+
+static int64_t quantity(struct shop *s, const struct session *x)
+{
+	if (x->anomaly == ANOMALY_AMOUNT)
+		return rng_range(&s->rng, BULK_MIN, BULK_MAX);
+	return 1 + rng_pick(&s->rng, qty_weight, 4);
+}
+
+static int live_lines(const struct session *x)
+{
+	int n = 0;
+	for (int i = 0; i < x->ncart; i++)
+		n += !x->cart[i].removed;
+	return n;
+}
+
+/* What comes after the cart is filled: removes, then the checkout. */
+static enum step after_adds(struct session *x)
+{
+	if (x->removes_left > 0 && live_lines(x) > 0)
+		return REMOVE;
+	return x->checkout && live_lines(x) > 0 ? CHECKOUT : DONE;
+}
+
+static void common(struct shop *s, struct session *x, struct shop_event *ev,
+	enum gm_type type)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->type = type;
+	ev->seq = ++s->events_made;
+	ev->ts = x->next_ts;
+	ev->user = x->user.id;
+	ev->session = x->id;
+	ev->country = x->country;
+	ev->anomaly = x->anomaly;
+}
+
+static void view(struct shop *s, struct session *x, struct shop_event *ev)
+{
+	common(s, x, ev, GM_PRODUCT_VIEW);
+	double u = rng_unit(&s->rng);
+	int category = u < P_FAVOURITE ? x->user.fav[u < P_FAVOURITE / 2]
+		: (int)rng_range(&s->rng, 0, NCATEGORIES - 1);
+	struct product p;
+	model_product(&s->m, model_pick_product(&s->m, &s->rng, category), &p);
+	ev->product = p.id;
+	ev->category = p.category;
+	ev->duration_ms = 500 + (int64_t)rng_exp(&s->rng, VIEW_DURATION);
+	x->last_viewed = p.id;
+	if (--x->views_left > 0) {
+		x->next_ts += gap(s, GAP_VIEW);
+	} else if (x->adds_left > 0) {
+		x->step = ADD;
+		x->next_ts += gap(s, GAP_ADD);
+	} else {
+		x->step = DONE;
+	}
+}
+
+static void add(struct shop *s, struct session *x, struct shop_event *ev)
+{
+	common(s, x, ev, GM_CART_EVENT);
+	struct product p;
+	model_product(&s->m, x->last_viewed, &p);
+	int i = 0;
+	while (i < x->ncart && (x->cart[i].product != p.id || x->cart[i].removed))
+		i++;
+	if (i == x->ncart && x->ncart < MAX_CART) {
+		x->cart[x->ncart++] = (struct cart_line){ (uint32_t)p.id, (uint8_t)p.category,
+			false, 0, (int32_t)p.price };
+	} else if (i == x->ncart) {
+		i = 0; /* a full cart: add to the first line again */
+	}
+	ev->add = true;
+	ev->product = p.id;
+	ev->category = p.category;
+	ev->quantity = quantity(s, x);
+	ev->unit_price = p.price;
+	x->cart[i].quantity += ev->quantity;
+	if (x->anomaly == ANOMALY_NONE && rng_unit(&s->rng) < P_REMOVE)
+		x->removes_left++;
+	if (x->bursts_left > 0) {
+		x->step = CHECKOUT;
+		x->next_ts += rng_range(&s->rng, 2000, 8000);
+	} else if (--x->adds_left > 0) {
+		x->step = VIEW;
+		x->views_left = views_for(s, ROUND_VIEWS);
+		x->next_ts += gap(s, GAP_VIEW);
+	} else {
+		x->step = after_adds(x);
+		x->next_ts += gap(s, x->step == REMOVE ? GAP_ADD : GAP_CHECKOUT);
+	}
+}
+
+static void take_out(struct shop *s, struct session *x, struct shop_event *ev)
+{
+	common(s, x, ev, GM_CART_EVENT);
+	int live = live_lines(x), k = (int)rng_range(&s->rng, 0, live - 1), i = 0;
+	for (;; i++)
+		if (!x->cart[i].removed && k-- == 0)
+			break;
+	struct cart_line *l = &x->cart[i];
+	l->removed = true;
+	ev->add = false;
+	ev->product = l->product;
+	ev->category = l->category;
+	ev->quantity = l->quantity;
+	ev->unit_price = l->unit_price;
+	x->removes_left--;
+	x->step = after_adds(x);
+	x->next_ts += gap(s, GAP_CHECKOUT);
+}
+
+static void checkout(struct shop *s, struct session *x, struct shop_event *ev)
+{
+	common(s, x, ev, GM_TRANSACTION);
+	ev->payment = x->user.payment;
+	int n = 0;
+	for (int i = 0; i < x->ncart; i++) {
+		if (x->cart[i].removed)
+			continue;
+		s->bought[n++] = x->cart[i];
+		ev->total += (int64_t)x->cart[i].quantity * x->cart[i].unit_price;
+	}
+	ev->items = s->bought;
+	ev->nitems = n;
+	x->ncart = 0;
+	if (x->bursts_left > 0 && --x->bursts_left > 0) {
+		/* The next checkout of the burst: a product added straight away. */
+		struct product p;
+		int category = x->user.fav[rng_range(&s->rng, 0, 1)];
+		model_product(&s->m, model_pick_product(&s->m, &s->rng, category), &p);
+		x->last_viewed = p.id;
+		x->adds_left = 1;
+		x->step = ADD;
+		x->next_ts += rng_range(&s->rng, 2000, 8000);
+	} else {
+		x->step = DONE;
+	}
+}
+
+struct shop *shop_new(const struct shop_options *o)
+{
+	struct shop *s = calloc(1, sizeof *s);
+	if (!s)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	s->o = *o;
+	model_init(&s->m, o->seed, o->users, o->products);
+	rng_seed(&s->rng, o->seed);
+	double sessions_per_s = o->event_rate / shop_events_per_session();
+	s->arrivals_per_ms = sessions_per_s / 1000 * (o->daily_cycle ? 1.6 : 1);
+	/* Choose the share of anomalous checkout sessions so that the share
+	 * of anomalous transactions is anomaly_rate: an anomalous session
+	 * makes (1 + burst + 1) / 3 transactions on average, a normal one
+	 * at most one. */
+	double a = o->anomaly_rate;
+	double per_anomalous = (1 + (BURST_MIN + BURST_MAX) / 2.0 + 1) / 3;
+	s->p_anomalous = a >= 1 ? 1 : a / (per_anomalous - (per_anomalous - 1) * a);
+	s->next_arrival = o->start;
+	return s;
+}
+
+void shop_free(struct shop *s)
+{
+	if (!s)
+		return;
+	free(s->pool);
+	free(s->free_list);
+	free(s->heap);
+	free(s);
+}
+
+void shop_next(struct shop *s, struct shop_event *ev)
+{
+	for (;;) {
+		if (s->nheap == 0 || s->next_arrival <= s->heap[0].ts) {
+			arrive(s);
+			s->next_arrival = next_arrival_after(s, s->next_arrival);
+			continue;
+		}
+		struct session *x = &s->pool[s->heap[0].idx];
+		switch (x->step) {
+		case VIEW: view(s, x, ev); break;
+		case ADD: add(s, x, ev); break;
+		case REMOVE: take_out(s, x, ev); break;
+		case CHECKOUT: checkout(s, x, ev); break;
+		case DONE: break;
+		}
+		if (x->step == DONE) {
+			s->free_list[s->nfree++] = s->heap[0].idx;
+			heap_sift_top(s, true);
+		} else {
+			heap_sift_top(s, false);
+		}
+		return;
+	}
+}
