@@ -20,12 +20,12 @@ const char *const anomaly_name[NANOMALIES] = { "none", "amount", "burst", "count
  * see shop_events_per_session(). */
 #define P_BROWSE_ONLY 0.10      /* sessions that never touch the cart */
 #define BROWSE_VIEWS 2.0        /* mean views of a browse-only session */
-#define ROUND_VIEWS 2.17        /* mean views before each add */
-#define P_REMOVE 0.04           /* an added line is taken out again */
-#define P_ABANDON 0.10          /* a filled cart is left behind */
-static const double adds_weight[3] = { 0.88, 0.10, 0.02 };    /* 1, 2, 3 adds */
+#define ROUND_VIEWS 2.28        /* mean views before each add */
+#define P_REMOVE 0.03           /* an added line is taken out again */
+#define P_ABANDON 0.08          /* a filled cart is left behind */
+static const double adds_weight[3] = { 0.92, 0.07, 0.01 };    /* 1, 2, 3 adds */
 static const double qty_weight[4] = { 0.78, 0.15, 0.05, 0.02 };/* 1..4 units */
-#define MEAN_ADDS (1 * 0.88 + 2 * 0.10 + 3 * 0.02)
+#define MEAN_ADDS (1 * 0.92 + 2 * 0.07 + 3 * 0.01)
 #define P_FAVOURITE 0.80        /* a view is in one of the user's categories */
 
 #define BURST_MIN 5             /* checkouts in a burst */

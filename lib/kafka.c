@@ -7,7 +7,6 @@
  * message helpers of cli.h are never called from librdkafka's threads. */
 #include "kafka.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,13 +244,14 @@ static bool client_reached(struct kclient *kc)
 	return kc->reached;
 }
 
-/* The exit status of a client that had a failure. */
-static int failure_status(struct kclient *kc)
+/* True, after saying so, when no broker was ever reached: the close
+ * calls then return GM_EXIT_TEMPFAIL. */
+static bool never_reached(struct kclient *kc)
 {
 	if (client_reached(kc))
-		return GM_EXIT_FAIL;
+		return false;
 	gm_error("kafka", "%s: no broker could be reached", kc->brokers);
-	return GM_EXIT_TEMPFAIL;
+	return true;
 }
 
 static void client_destroy(struct kclient *kc)
@@ -417,7 +417,8 @@ int gm_kproducer_close(struct gm_kproducer *p)
 		gm_error("kafka", "%llu of %llu messages not delivered",
 			(unsigned long long)p->failed,
 			(unsigned long long)(p->failed + p->delivered));
-		status = failure_status(&p->kc);
+		status = never_reached(&p->kc) ? GM_EXIT_TEMPFAIL
+			: GM_EXIT_FAIL;
 	} else if (p->kc.fatal) {
 		status = GM_EXIT_FAIL;
 	}
@@ -842,13 +843,10 @@ int gm_kconsumer_close(struct gm_kconsumer *k)
 		k->failed = true;
 	}
 	int status = GM_EXIT_OK;
-	if (!client_reached(&k->kc)) {
-		gm_error("kafka", "%s: no broker could be reached",
-			k->kc.brokers);
+	if (never_reached(&k->kc))
 		status = GM_EXIT_TEMPFAIL;
-	} else if (k->failed || k->kc.fatal) {
+	else if (k->failed || k->kc.fatal)
 		status = GM_EXIT_FAIL;
-	}
 	consumer_free(k);
 	return status;
 }

@@ -1,0 +1,51 @@
+# gm-produce into Kafka (the test broker, over a real socket): exact
+# counts per topic read back by kcat, keys equal to user_id, payloads
+# equal to the NDJSON run; a failed delivery makes the exit status 1; an
+# unreachable cluster 75.
+. "$(dirname "$0")/../lib.sh"
+. "$TESTS/kafka.sh"
+
+kafka_start -p 4 -t transactions -t product_views -t cart_events -t all
+opts="-q --start=2026-11-24T00:00:00Z -n 20000 -r 0 --truth"
+
+# shellcheck disable=SC2086
+gm-produce $opts >"$T/ndjson"
+# shellcheck disable=SC2086
+gm-produce $opts -o kafka:
+expect_eq "gm-produce -o kafka: exit status" $? 0
+for topic in transactions product_views cart_events; do
+	type=${topic%s}
+	want=$(grep -c "^{\"type\":\"$type\"" "$T/ndjson")
+	expect_eq "$topic: exact count" "$(kafka_count "$topic")" "$want"
+	kafka_dump "$topic" '%k\t%s\n' >"$T/$topic.kv"
+	awk -F'\t' '{ if (index($2, "\"user_id\":\"" $1 "\"") == 0) bad++ } END { exit bad > 0 }' "$T/$topic.kv"
+	expect_eq "$topic: every key is the record's user_id" $? 0
+	cut -f2- "$T/$topic.kv" | sort >"$T/$topic.got"
+	grep "^{\"type\":\"$type\"" "$T/ndjson" | sort >"$T/$topic.want"
+	expect_same_file "$topic: payloads equal the NDJSON run" "$T/$topic.got" "$T/$topic.want"
+done
+# Within a partition, a user's events keep their order.
+kafka_dump product_views '%p\t%k\t%s\n' | awk -F'\t' '{ print $2 "\t" $3 }' >"$T/order"
+awk -F'\t' '{ if (($1 in last) && $2 < last[$1]) bad++; last[$1] = $2 } END { exit bad > 0 }' \
+	<(jq -r '[.user_id, .ts] | @tsv' <(cut -f2- "$T/order"))
+expect_eq "a user's views arrive in event-time order" $? 0
+
+# -o kafka:TOPIC sends everything to one topic.
+# shellcheck disable=SC2086
+gm-produce $opts -o kafka:all
+expect_eq "one topic: count" "$(kafka_count all)" 20000
+
+# An unreachable cluster: nothing can be delivered, status 75.
+GM_BROKERS=127.0.0.1:1 gm-produce -q -n 10 -r 0 -o kafka: -X message.timeout.ms=1500 2>"$T/down.err"
+expect_eq "unreachable brokers: exit status 75" $? 75
+expect_grep "unreachable brokers: reported" "delivery failed" "$T/down.err"
+
+# A failed delivery in a reachable cluster is a failure (1): the broker
+# refuses every produce request with a non-retriable error.
+kafka_ctl "errors 0 10000 10" # API 0 = Produce; 10 = MSG_SIZE_TOO_LARGE
+expect_eq "fault injected" $? 0
+# shellcheck disable=SC2086
+gm-produce $opts -n 50 -o kafka:transactions -X message.timeout.ms=3000 2>"$T/fail.err"
+expect_eq "failed delivery: exit status 1" $? 1
+expect_grep "failed delivery: reported" "delivery failed" "$T/fail.err"
+finish
