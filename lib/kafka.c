@@ -361,7 +361,10 @@ bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
 		if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA,
 			RD_KAFKA_MSG_F_COPY, (void *)val, vlen, key, klen,
 			NULL) == 0) {
-			p->queued++;
+			/* Serve delivery reports as they come, a batch at a
+			 * time, so that they never pile up. */
+			if (++p->queued % 256 == 0)
+				rd_kafka_poll(p->kc.rk, 0);
 			return true;
 		}
 		rd_kafka_resp_err_t err = rd_kafka_last_error();
