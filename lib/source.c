@@ -123,8 +123,10 @@ static enum gm_next next_line(struct gm_source *s, struct gm_record *r)
 				line.len, s->c->max_line);
 			bool go_on = gm_reject_begin(where, reason);
 			gm_reject_end();
-			if (!go_on)
+			if (!go_on) {
+				s->status = GM_EXIT_FAIL;
 				return GM_NEXT_ERROR;
+			}
 			continue;
 		}
 		case GM_READ_EOF:
@@ -153,7 +155,8 @@ static enum gm_next next_message(struct gm_source *s, struct gm_record *r,
 		case GM_K_EOF:
 			return GM_NEXT_END;
 		case GM_K_ERROR:
-			s->status = GM_EXIT_FAIL;
+			/* gm_source_close() tells a failure (1) from an
+			 * unreachable cluster (75). */
 			return GM_NEXT_ERROR;
 		case GM_K_MSG:
 			break;
@@ -175,8 +178,10 @@ static enum gm_next next_message(struct gm_source *s, struct gm_record *r,
 		gm_record_where(r, where, sizeof where);
 		snprintf(reason, sizeof reason, "message of %zu bytes is longer than --max-line %zu",
 			m.len, s->c->max_line);
-		if (!gm_reject(where, reason, m.data, m.len))
+		if (!gm_reject(where, reason, m.data, m.len)) {
+			s->status = GM_EXIT_FAIL;
 			return GM_NEXT_ERROR;
+		}
 	}
 }
 

@@ -42,7 +42,8 @@ enum gm_next {
 	GM_NEXT_RECORD,  /* *r holds a record */
 	GM_NEXT_IDLE,    /* Kafka: nothing arrived within idle_ms */
 	GM_NEXT_END,     /* end of input, or a signal asked to stop */
-	GM_NEXT_ERROR,   /* fatal input error, reported: stop, exit 1 */
+	GM_NEXT_ERROR,   /* fatal input error, reported: stop; the exit
+	                    status is gm_source_close()'s (1, or 75) */
 };
 
 /* The next record. idle_ms bounds the wait on Kafka (files never idle).

@@ -86,10 +86,8 @@ int main(int argc, char **argv)
 	int status = GM_EXIT_OK;
 	unsigned long since_checkpoint = 0;
 	while ((st = gm_source_next(src, &r, 500)) != GM_NEXT_END) {
-		if (st == GM_NEXT_ERROR) {
-			status = GM_EXIT_FAIL;
-			break;
-		}
+		if (st == GM_NEXT_ERROR)
+			break; /* gm_source_close() gives the status */
 		if (st == GM_NEXT_IDLE) {
 			if (sink)
 				gm_checkpoint(src, sink);
