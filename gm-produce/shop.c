@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "busy.h"
 #include "cli.h"
 
 const char *const anomaly_name[NANOMALIES] = { "none", "amount", "burst", "country" };
@@ -39,6 +40,11 @@ static const double qty_weight[4] = { 0.78, 0.15, 0.05, 0.02 };/* 1..4 units */
 #define GAP_CHECKOUT 30000.0
 #define GAP_MIN 300
 #define VIEW_DURATION 45000.0
+/* A user starts no session while one is open, nor within this long
+ * after one ended; a busy user drawn for a new session is drawn again,
+ * up to MAX_DRAWS times. */
+#define COOLDOWN (5 * 60 * 1000)
+#define MAX_DRAWS 32
 
 enum step { VIEW, ADD, REMOVE, CHECKOUT, DONE };
 
@@ -80,6 +86,7 @@ struct shop {
 	struct heap_entry *heap;  /* keys kept here: no trips to the pool */
 	size_t nheap;
 	struct cart_line bought[MAX_CART];  /* the last transaction's items */
+	struct busy *busy;
 };
 
 double shop_events_per_session(void)
@@ -216,7 +223,10 @@ static void arrive(struct shop *s)
 	x->next_ts = s->next_arrival;
 	x->order = s->sessions_made;
 	x->id = s->sessions_made++;
-	model_user(&s->m, model_pick_user(&s->m, &s->rng), &x->user);
+	uint64_t user = model_pick_user(&s->m, &s->rng);
+	for (int d = 1; d < MAX_DRAWS && !busy_claim(s->busy, user, x->next_ts); d++)
+		user = model_pick_user(&s->m, &s->rng);
+	model_user(&s->m, user, &x->user);
 	plan(s, x);
 	heap_push(s, idx);
 }
@@ -394,6 +404,7 @@ struct shop *shop_new(const struct shop_options *o)
 	double per_anomalous = (1 + (BURST_MIN + BURST_MAX) / 2.0 + 1) / 3;
 	s->p_anomalous = a >= 1 ? 1 : a / (per_anomalous - (per_anomalous - 1) * a);
 	s->next_arrival = o->start;
+	s->busy = busy_new();
 	return s;
 }
 
@@ -404,6 +415,7 @@ void shop_free(struct shop *s)
 	free(s->pool);
 	free(s->free_list);
 	free(s->heap);
+	busy_free(s->busy);
 	free(s);
 }
 
@@ -424,6 +436,7 @@ void shop_next(struct shop *s, struct shop_event *ev)
 		case DONE: break;
 		}
 		if (x->step == DONE) {
+			busy_until(s->busy, x->user.id, ev->ts + COOLDOWN, ev->ts);
 			s->free_list[s->nfree++] = s->heap[0].idx;
 			heap_sift_top(s, true);
 		} else {
