@@ -222,7 +222,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->event_rate_given = true;
 			break;
 		case OPT_USERS: o->shop.users = parse_count("--users", optarg, false); break;
-		case OPT_PRODUCTS: o->shop.products = parse_count("--products", optarg, false); break;
+		case OPT_PRODUCTS:
+			/* Cart lines keep product ids in 32 bits. */
+			o->shop.products = parse_count("--products", optarg, false);
+			if (o->shop.products > UINT32_MAX)
+				gm_usage_error(usage, "--products: at most %u", UINT32_MAX);
+			break;
 		case OPT_ANOMALY_RATE: o->shop.anomaly_rate = parse_number("--anomaly-rate", optarg, 0, 1); break;
 		case OPT_TRUTH: o->truth = true; break;
 		case OPT_DAILY: o->shop.daily_cycle = true; break;

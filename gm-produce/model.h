@@ -63,8 +63,9 @@ void model_product(const struct model *m, uint64_t id, struct product *p);
  * come (a power law over a seeded ranking of users). */
 uint64_t model_pick_user(const struct model *m, struct rng *r);
 
-/* A product of the category drawn by popularity (Zipf-like: the most
- * popular product of a category gets about a tenth of its views). */
+/* A product of the category drawn by popularity (Zipf-like: with the
+ * default 25,000 products a category, its most popular product gets
+ * about a twentieth of its views). */
 uint64_t model_pick_product(const struct model *m, struct rng *r, int category);
 
 #endif

@@ -35,7 +35,7 @@ static const double qty_weight[4] = { 0.78, 0.15, 0.05, 0.02 };/* 1..4 units */
 #define BULK_MAX 50
 
 /* Think times in event time, ms. */
-#define GAP_VIEW 20000.0
+#define GAP_THINK 8000.0         /* after looking at a product */
 #define GAP_ADD 10000.0
 #define GAP_CHECKOUT 30000.0
 #define GAP_MIN 300
@@ -77,6 +77,7 @@ struct shop {
 	struct model m;
 	struct rng rng;
 	double arrivals_per_ms;   /* peak rate, thinned by the daily cycle */
+	double arrival_clock;     /* ms, with the fraction that ts drops */
 	double p_anomalous;       /* of cart sessions that check out */
 	int64_t next_arrival;
 	uint64_t sessions_made, events_made;
@@ -231,18 +232,20 @@ static void arrive(struct shop *s)
 	heap_push(s, idx);
 }
 
-/* The event time of the next arrival after t: a Poisson process at the
- * peak rate, thinned by the daily cycle when it is on. */
-static int64_t next_arrival_after(struct shop *s, int64_t t)
+/* Moves the arrival clock to the next arrival: a Poisson process at the
+ * peak rate, thinned by the daily cycle when it is on. The clock keeps
+ * its fraction of a millisecond, so that the mean rate is the one asked
+ * for however high it is. */
+static void next_arrival(struct shop *s)
 {
 	for (;;) {
-		t += (int64_t)ceil(rng_exp(&s->rng, 1.0 / s->arrivals_per_ms));
-		if (!s->o.daily_cycle)
-			return t;
-		double hour = (double)(t % 86400000) / 3600000.0;
-		double level = 1 + 0.6 * sin(2 * M_PI * (hour - 9) / 24);
-		if (rng_unit(&s->rng) * 1.6 < level)
-			return t;
+		s->arrival_clock += rng_exp(&s->rng, 1.0 / s->arrivals_per_ms);
+		int64_t t = (int64_t)floor(s->arrival_clock);
+		double hour = (double)(((t % 86400000) + 86400000) % 86400000) / 3600000.0;
+		if (!s->o.daily_cycle || rng_unit(&s->rng) * 1.6 < 1 + 0.6 * sin(2 * M_PI * (hour - 9) / 24)) {
+			s->next_arrival = t;
+			return;
+		}
 	}
 }
 
@@ -294,11 +297,12 @@ static void view(struct shop *s, struct session *x, struct shop_event *ev)
 	ev->category = p.category;
 	ev->duration_ms = 500 + (int64_t)rng_exp(&s->rng, VIEW_DURATION);
 	x->last_viewed = p.id;
+	/* The next step comes after the user has looked at the product. */
 	if (--x->views_left > 0) {
-		x->next_ts += gap(s, GAP_VIEW);
+		x->next_ts += ev->duration_ms + gap(s, GAP_THINK);
 	} else if (x->adds_left > 0) {
 		x->step = ADD;
-		x->next_ts += gap(s, GAP_ADD);
+		x->next_ts += ev->duration_ms + gap(s, GAP_ADD);
 	} else {
 		x->step = DONE;
 	}
@@ -328,11 +332,11 @@ static void add(struct shop *s, struct session *x, struct shop_event *ev)
 		x->removes_left++;
 	if (x->bursts_left > 0) {
 		x->step = CHECKOUT;
-		x->next_ts += rng_range(&s->rng, 2000, 8000);
+		x->next_ts += rng_range(&s->rng, 1000, 4000);
 	} else if (--x->adds_left > 0) {
 		x->step = VIEW;
 		x->views_left = views_for(s, ROUND_VIEWS);
-		x->next_ts += gap(s, GAP_VIEW);
+		x->next_ts += gap(s, GAP_THINK);
 	} else {
 		x->step = after_adds(x);
 		x->next_ts += gap(s, x->step == REMOVE ? GAP_ADD : GAP_CHECKOUT);
@@ -380,7 +384,7 @@ static void checkout(struct shop *s, struct session *x, struct shop_event *ev)
 		x->last_viewed = p.id;
 		x->adds_left = 1;
 		x->step = ADD;
-		x->next_ts += rng_range(&s->rng, 2000, 8000);
+		x->next_ts += rng_range(&s->rng, 1000, 4000);
 	} else {
 		x->step = DONE;
 	}
@@ -404,6 +408,7 @@ struct shop *shop_new(const struct shop_options *o)
 	double per_anomalous = (1 + (BURST_MIN + BURST_MAX) / 2.0 + 1) / 3;
 	s->p_anomalous = a >= 1 ? 1 : a / (per_anomalous - (per_anomalous - 1) * a);
 	s->next_arrival = o->start;
+	s->arrival_clock = (double)o->start;
 	s->busy = busy_new();
 	return s;
 }
@@ -424,7 +429,7 @@ void shop_next(struct shop *s, struct shop_event *ev)
 	for (;;) {
 		if (s->nheap == 0 || s->next_arrival <= s->heap[0].ts) {
 			arrive(s);
-			s->next_arrival = next_arrival_after(s, s->next_arrival);
+			next_arrival(s);
 			continue;
 		}
 		struct session *x = &s->pool[s->heap[0].idx];

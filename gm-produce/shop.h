@@ -16,7 +16,7 @@
 enum anomaly {
 	ANOMALY_NONE,
 	ANOMALY_AMOUNT,   /* quantities far above what the user buys */
-	ANOMALY_BURST,    /* several checkouts by one user within a minute */
+	ANOMALY_BURST,    /* 5 to 7 checkouts 2 to 8 s apart, within a minute */
 	ANOMALY_COUNTRY,  /* a session from a country not the user's home */
 	NANOMALIES
 };

@@ -94,10 +94,15 @@ if session_first:
     lo = min(session_first.values()) + MARGIN_MS
     hi = max(session_first.values()) - MARGIN_MS
     steady = Counter()
+    steady_anomalies = Counter()
     for s, first in session_first.items():
         if lo <= first <= hi:
             steady.update(session_types[s])
+            if truth:
+                steady_anomalies[session_kind[s]] += session_types[s]["transaction"]
     report["steady"] = dict(steady)
+    if truth:
+        report["steady_anomalies"] = dict(steady_anomalies)
 if truth:
     report["anomalies"] = dict(anomalies)
     report["burst_sessions"] = len(burst_tx)

@@ -1,0 +1,36 @@
+/* map: string keys (ids) to fixed-size values, with a hard cap on the
+ * number of entries: at the cap, the least recently used entry is evicted
+ * to make room. Per-key state in the stream tools lives here, so that
+ * its memory is bounded whatever the input. */
+#ifndef GM_MAP_H
+#define GM_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Keys longer than this are refused (ids are short). */
+#define GM_MAP_KEY_MAX 64
+
+struct gm_map;
+
+/* A map of values of value_size bytes, holding at most max_entries.
+ * Memory grows with use up to about max_entries * (value_size + 96)
+ * bytes. Dies (status 1) only when memory is exhausted. */
+struct gm_map *gm_map_new(size_t value_size, size_t max_entries);
+void gm_map_free(struct gm_map *m);
+
+/* The value for key, or NULL when absent; the entry becomes the most
+ * recently used. The pointer stays valid until the next put. */
+void *gm_map_get(struct gm_map *m, const char *key, size_t klen);
+
+/* The value for key, made (zeroed, *created set) when absent, evicting
+ * the least recently used entry when the map is full. NULL when klen is
+ * over GM_MAP_KEY_MAX. The pointer stays valid until the next put. */
+void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created);
+
+/* Entries held, and entries evicted so far. */
+size_t gm_map_size(const struct gm_map *m);
+uint64_t gm_map_evicted(const struct gm_map *m);
+
+#endif

@@ -1,0 +1,155 @@
+/* window: see window.h. The open windows sit in an array sorted by start
+ * (there are few: about (size + lateness) / slide); state blocks come
+ * from a free list. */
+#include "window.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct open_window {
+	int64_t start;
+	void *state;
+};
+
+struct gm_windows {
+	struct gm_window_spec spec;
+	size_t state_size;
+	gm_window_fn *open_fn, *close_fn;
+	void *ctx;
+	struct open_window *open;
+	size_t nopen, cap;
+	void **free_states;
+	size_t nfree, free_cap;
+	int64_t watermark;
+	int64_t closed_until;  /* every window ending at or before it closed */
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (!p)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	return p;
+}
+
+struct gm_windows *gm_windows_new(const struct gm_window_spec *spec,
+	size_t state_size, gm_window_fn *open, gm_window_fn *close, void *ctx)
+{
+	struct gm_windows *w = xrealloc(NULL, sizeof *w);
+	memset(w, 0, sizeof *w);
+	w->spec = *spec;
+	w->state_size = state_size;
+	w->open_fn = open;
+	w->close_fn = close;
+	w->ctx = ctx;
+	w->watermark = INT64_MIN;
+	w->closed_until = INT64_MIN;
+	return w;
+}
+
+void gm_windows_free(struct gm_windows *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->nopen; i++)
+		free(w->open[i].state);
+	for (size_t i = 0; i < w->nfree; i++)
+		free(w->free_states[i]);
+	free(w->open);
+	free(w->free_states);
+	free(w);
+}
+
+size_t gm_windows_open(const struct gm_windows *w)
+{
+	return w->nopen;
+}
+
+int64_t gm_windows_watermark(const struct gm_windows *w)
+{
+	return w->watermark;
+}
+
+/* floor(ts / slide) * slide, for negative times too. */
+static int64_t align(int64_t ts, int64_t slide)
+{
+	int64_t q = ts / slide;
+	if (ts % slide < 0)
+		q--;
+	return q * slide;
+}
+
+/* The state of the window starting at start, made when absent. */
+static void *window_at(struct gm_windows *w, int64_t start)
+{
+	size_t i = w->nopen;
+	while (i > 0 && w->open[i - 1].start > start)
+		i--;
+	if (i > 0 && w->open[i - 1].start == start)
+		return w->open[i - 1].state;
+	if (w->nopen == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 8;
+		w->open = xrealloc(w->open, w->cap * sizeof *w->open);
+	}
+	void *state = w->nfree ? w->free_states[--w->nfree] : xrealloc(NULL, w->state_size);
+	memset(state, 0, w->state_size);
+	memmove(&w->open[i + 1], &w->open[i], (w->nopen - i) * sizeof *w->open);
+	w->open[i] = (struct open_window){ start, state };
+	w->nopen++;
+	if (w->open_fn)
+		w->open_fn(w->ctx, start, start + w->spec.size, state);
+	return state;
+}
+
+size_t gm_windows_for(struct gm_windows *w, int64_t ts, void **states)
+{
+	size_t n = 0;
+	int64_t last = align(ts, w->spec.slide);
+	/* Windows start at last, last - slide, ... while they still hold ts. */
+	for (int64_t start = last - w->spec.size + w->spec.slide; start <= last; start += w->spec.slide) {
+		if (start + w->spec.size <= w->closed_until)
+			continue;  /* that window has closed */
+		states[n++] = window_at(w, start);
+	}
+	return n;
+}
+
+/* Closes the oldest open window. */
+static void close_first(struct gm_windows *w)
+{
+	struct open_window ow = w->open[0];
+	int64_t end = ow.start + w->spec.size;
+	memmove(&w->open[0], &w->open[1], (w->nopen - 1) * sizeof *w->open);
+	w->nopen--;
+	if (end > w->closed_until)
+		w->closed_until = end;
+	if (w->close_fn)
+		w->close_fn(w->ctx, ow.start, end, ow.state);
+	if (w->nfree == w->free_cap) {
+		w->free_cap = w->free_cap ? w->free_cap * 2 : 8;
+		w->free_states = xrealloc(w->free_states, w->free_cap * sizeof *w->free_states);
+	}
+	w->free_states[w->nfree++] = ow.state;
+}
+
+void gm_windows_advance(struct gm_windows *w, int64_t ts)
+{
+	if (ts < INT64_MIN + w->spec.lateness)
+		return;
+	int64_t wm = ts - w->spec.lateness;
+	if (wm <= w->watermark)
+		return;
+	w->watermark = wm;
+	while (w->nopen > 0 && w->open[0].start + w->spec.size <= wm)
+		close_first(w);
+	if (wm > w->closed_until)
+		w->closed_until = wm;
+}
+
+void gm_windows_close_all(struct gm_windows *w)
+{
+	while (w->nopen > 0)
+		close_first(w);
+}

@@ -1,0 +1,57 @@
+/* window: event-time windows, tumbling or hopping, with a watermark.
+ *
+ * The watermark is the newest event time seen less the allowed lateness:
+ * a window [start, end) closes, and is handed to the close callback, once
+ * the watermark reaches its end. A record whose every window has closed
+ * is late: gm_windows_for() returns none, and the caller sends it to its
+ * side output. gm_windows_close_all() closes every open window, at the
+ * end of the input or when it has been idle; records that come later for
+ * those windows are late too.
+ *
+ * Each window carries a state block of the tool's, state_size bytes; the
+ * blocks are recycled, so a long run allocates none after the first
+ * windows. */
+#ifndef GM_WINDOW_H
+#define GM_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct gm_window_spec {
+	int64_t size;      /* ms; windows are aligned to multiples of slide */
+	int64_t slide;     /* ms between window starts; size for tumbling */
+	int64_t lateness;  /* ms an event may lag the newest one seen */
+};
+
+/* Called with a window's bounds and state: open() when a window is made
+ * (the state is zeroed before), close() when it closes. */
+typedef void gm_window_fn(void *ctx, int64_t start, int64_t end, void *state);
+
+struct gm_windows;
+
+/* slide must divide size, and both be > 0. Dies (status 1) only when
+ * memory is exhausted. */
+struct gm_windows *gm_windows_new(const struct gm_window_spec *spec,
+	size_t state_size, gm_window_fn *open, gm_window_fn *close, void *ctx);
+
+/* Closes nothing; frees the windows (call gm_windows_close_all() first
+ * to emit them). The close callback is not called. */
+void gm_windows_free(struct gm_windows *w);
+
+/* The states of the open windows that hold ts, made as needed, in
+ * states[0..n), n returned (at most size/slide). 0 means ts is late. */
+size_t gm_windows_for(struct gm_windows *w, int64_t ts, void **states);
+
+/* Takes ts as seen: the watermark moves up to ts - lateness and the
+ * windows it passed close, oldest first. Call after the record at ts was
+ * applied to its windows. */
+void gm_windows_advance(struct gm_windows *w, int64_t ts);
+
+/* Closes every open window, oldest first. */
+void gm_windows_close_all(struct gm_windows *w);
+
+/* Windows open now, and the watermark (INT64_MIN before any record). */
+size_t gm_windows_open(const struct gm_windows *w);
+int64_t gm_windows_watermark(const struct gm_windows *w);
+
+#endif

@@ -1,0 +1,106 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "window.h"
+
+/* Each window's state counts its records; closes are logged. */
+struct log {
+	char text[1024];
+	size_t n;
+};
+
+static void on_close(void *ctx, int64_t start, int64_t end, void *state)
+{
+	struct log *l = ctx;
+	if (l->n >= sizeof l->text - 64)
+		return; /* long runs: the log is full, the count goes on */
+	l->n += snprintf(l->text + l->n, sizeof l->text - l->n, "[%lld,%lld)=%d ",
+		(long long)start, (long long)end, *(int *)state);
+}
+
+/* Feeds one record at ts; returns how many windows took it. */
+static size_t feed(struct gm_windows *w, int64_t ts)
+{
+	void *states[16];
+	size_t n = gm_windows_for(w, ts, states);
+	for (size_t i = 0; i < n; i++)
+		(*(int *)states[i])++;
+	gm_windows_advance(w, ts);
+	return n;
+}
+
+START_TEST(tumbling_with_lateness)
+{
+	struct log l = { .n = 0 };
+	struct gm_window_spec spec = { .size = 10, .slide = 10, .lateness = 5 };
+	struct gm_windows *w = gm_windows_new(&spec, sizeof(int), NULL, on_close, &l);
+	ck_assert_uint_eq(feed(w, 1), 1);
+	ck_assert_uint_eq(feed(w, 12), 1);   /* watermark 7: nothing closes */
+	ck_assert_uint_eq(feed(w, 3), 1);    /* out of order, in time */
+	ck_assert_str_eq(l.text, "");
+	ck_assert_uint_eq(feed(w, 16), 1);   /* watermark 11: [0,10) closes */
+	ck_assert_str_eq(l.text, "[0,10)=2 ");
+	ck_assert_uint_eq(feed(w, 4), 0);    /* late: its window closed */
+	ck_assert_uint_eq(feed(w, 9), 0);
+	ck_assert_uint_eq(feed(w, 14), 1);
+	ck_assert_int_eq(gm_windows_watermark(w), 11);
+	ck_assert_uint_eq(feed(w, 47), 1);   /* watermark 42: [10,20) closes */
+	ck_assert_str_eq(l.text, "[0,10)=2 [10,20)=3 ");
+	ck_assert_uint_eq(feed(w, 25), 0);   /* an empty window that passed is closed too */
+	ck_assert_uint_eq(gm_windows_open(w), 1);
+	gm_windows_close_all(w);
+	ck_assert_str_eq(l.text, "[0,10)=2 [10,20)=3 [40,50)=1 ");
+	ck_assert_uint_eq(feed(w, 48), 0);   /* after close_all, late */
+	ck_assert_uint_eq(feed(w, 50), 1);   /* the next window opens */
+	gm_windows_close_all(w);
+	ck_assert_str_eq(l.text, "[0,10)=2 [10,20)=3 [40,50)=1 [50,60)=1 ");
+	gm_windows_free(w);
+}
+END_TEST
+
+START_TEST(hopping)
+{
+	struct log l = { .n = 0 };
+	struct gm_window_spec spec = { .size = 30, .slide = 10, .lateness = 0 };
+	struct gm_windows *w = gm_windows_new(&spec, sizeof(int), NULL, on_close, &l);
+	ck_assert_uint_eq(feed(w, 25), 3);   /* [0,30) [10,40) [20,50) */
+	ck_assert_uint_eq(feed(w, 31), 3);   /* [10,40) [20,50) [30,60); [0,30) closes */
+	ck_assert_str_eq(l.text, "[0,30)=1 ");
+	ck_assert_uint_eq(feed(w, 5), 0);
+	ck_assert_uint_eq(feed(w, 15), 1);   /* only [10,40) still holds it */
+	gm_windows_close_all(w);
+	ck_assert_str_eq(l.text, "[0,30)=1 [10,40)=3 [20,50)=2 [30,60)=1 ");
+	gm_windows_free(w);
+}
+END_TEST
+
+START_TEST(negative_times_and_reuse)
+{
+	struct log l = { .n = 0 };
+	struct gm_window_spec spec = { .size = 10, .slide = 10, .lateness = 0 };
+	struct gm_windows *w = gm_windows_new(&spec, sizeof(int), NULL, on_close, &l);
+	ck_assert_uint_eq(feed(w, -15), 1);
+	ck_assert_uint_eq(feed(w, -1), 1);
+	gm_windows_close_all(w);
+	ck_assert_str_eq(l.text, "[-20,-10)=1 [-10,0)=1 ");
+	/* a long run reuses its state blocks */
+	for (int64_t t = 0; t < 100000; t += 7)
+		feed(w, t);
+	ck_assert_uint_le(gm_windows_open(w), 2);
+	gm_windows_free(w);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("window");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, tumbling_with_lateness);
+	tcase_add_test(tc, hopping);
+	tcase_add_test(tc, negative_times_and_reuse);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+GM_CHECK_MAIN(suite)
