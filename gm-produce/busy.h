@@ -1,8 +1,10 @@
-/* busy: which users are shopping, or have just shopped, in event time.
- * A person keeps one session at a time and pauses between them; the shop
- * asks here before giving a new session to a user. Entries whose time
- * has passed are reused, so the table holds only the users of the open
- * sessions and of the last cooldown period. */
+/* busy: what the shop remembers of its recent customers, in event time:
+ * who is shopping or has just shopped (a person keeps one session at a
+ * time and pauses between them), and how many purchases each made lately
+ * (anomalies that need a history pick customers who have one). An entry
+ * lives until its user's memory ends; then its slot is reused, so the
+ * table holds only the users of the last RETAIN period, whatever the
+ * number of users. */
 #ifndef GM_PRODUCE_BUSY_H
 #define GM_PRODUCE_BUSY_H
 
@@ -11,16 +13,19 @@
 
 struct busy;
 
-struct busy *busy_new(void);
+/* retain: how long, in ms of event time, a user is remembered after
+ * their last session ended. */
+struct busy *busy_new(int64_t retain);
 void busy_free(struct busy *b);
 
 /* When user is free at event time now, marks them busy until further
- * notice and returns true; returns false when they are busy. */
-bool busy_claim(struct busy *b, uint64_t user, int64_t now);
+ * notice, sets *purchases to their recent purchases and returns true;
+ * returns false when they are busy. */
+bool busy_claim(struct busy *b, uint64_t user, int64_t now, int *purchases);
 
-/* Marks user busy until the given event time (INT64_MAX: until told
- * otherwise), e.g. the end of their session plus a pause. now lets the
- * table reuse entries that have expired. */
-void busy_until(struct busy *b, uint64_t user, int64_t until, int64_t now);
+/* The user's session ended at now: busy until now + pause, remembered
+ * until now + pause + retain, with purchases more purchases. */
+void busy_release(struct busy *b, uint64_t user, int64_t now, int64_t pause,
+	int purchases);
 
 #endif

@@ -31,8 +31,12 @@ static const double qty_weight[4] = { 0.78, 0.15, 0.05, 0.02 };/* 1..4 units */
 
 #define BURST_MIN 5             /* checkouts in a burst */
 #define BURST_MAX 7
-#define BULK_MIN 20             /* units per line of an amount anomaly */
-#define BULK_MAX 50
+#define BULK_MIN 50             /* units per line of an amount anomaly */
+#define BULK_MAX 100
+/* Amount and country anomalies are about a customer's usual ways, so
+ * they go to customers with at least this many purchases in the shop's
+ * memory; one that finds none waits for the next customer who has. */
+#define MIN_HISTORY 3
 
 /* Think times in event time, ms. */
 #define GAP_THINK 8000.0         /* after looking at a product */
@@ -45,6 +49,7 @@ static const double qty_weight[4] = { 0.78, 0.15, 0.05, 0.02 };/* 1..4 units */
  * up to MAX_DRAWS times. */
 #define COOLDOWN (5 * 60 * 1000)
 #define MAX_DRAWS 32
+#define RETAIN (30 * 60 * 1000)   /* the shop remembers purchases this long */
 
 enum step { VIEW, ADD, REMOVE, CHECKOUT, DONE };
 
@@ -62,6 +67,8 @@ struct session {
 	int country;
 	enum anomaly anomaly;
 	enum step step;
+	int history;          /* the user's recent purchases at arrival */
+	int bought;           /* checkouts in this session */
 	int views_left;       /* in this round */
 	int adds_left;        /* rounds still to come */
 	int removes_left;
@@ -88,6 +95,7 @@ struct shop {
 	size_t nheap;
 	struct cart_line bought[MAX_CART];  /* the last transaction's items */
 	struct busy *busy;
+	uint64_t deferred[NANOMALIES];  /* anomalies waiting for a history */
 };
 
 double shop_events_per_session(void)
@@ -200,9 +208,25 @@ static void plan(struct shop *s, struct session *x)
 	x->adds_left = 1 + rng_pick(&s->rng, adds_weight, 3);
 	x->views_left = views_for(s, ROUND_VIEWS);
 	x->checkout = rng_unit(&s->rng) >= P_ABANDON;
-	if (!x->checkout || rng_unit(&s->rng) >= s->p_anomalous)
+	if (!x->checkout)
 		return;
-	x->anomaly = (enum anomaly)(1 + rng_range(&s->rng, 0, NANOMALIES - 2));
+	enum anomaly kind = ANOMALY_NONE;
+	if (rng_unit(&s->rng) < s->p_anomalous)
+		kind = (enum anomaly)(1 + rng_range(&s->rng, 0, NANOMALIES - 2));
+	bool established = x->history >= MIN_HISTORY;
+	if (kind == ANOMALY_NONE && established) {
+		if (s->deferred[ANOMALY_AMOUNT] > 0 && s->deferred[ANOMALY_AMOUNT] >= s->deferred[ANOMALY_COUNTRY])
+			kind = ANOMALY_AMOUNT;
+		else if (s->deferred[ANOMALY_COUNTRY] > 0)
+			kind = ANOMALY_COUNTRY;
+		if (kind != ANOMALY_NONE)
+			s->deferred[kind]--;
+	}
+	if ((kind == ANOMALY_AMOUNT || kind == ANOMALY_COUNTRY) && !established) {
+		s->deferred[kind]++;
+		kind = ANOMALY_NONE;
+	}
+	x->anomaly = kind;
 	switch (x->anomaly) {
 	case ANOMALY_BURST:
 		x->views_left = 1;
@@ -225,7 +249,9 @@ static void arrive(struct shop *s)
 	x->order = s->sessions_made;
 	x->id = s->sessions_made++;
 	uint64_t user = model_pick_user(&s->m, &s->rng);
-	for (int d = 1; d < MAX_DRAWS && !busy_claim(s->busy, user, x->next_ts); d++)
+	x->history = 0;
+	x->bought = 0;
+	for (int d = 1; d < MAX_DRAWS && !busy_claim(s->busy, user, x->next_ts, &x->history); d++)
 		user = model_pick_user(&s->m, &s->rng);
 	model_user(&s->m, user, &x->user);
 	plan(s, x);
@@ -376,6 +402,7 @@ static void checkout(struct shop *s, struct session *x, struct shop_event *ev)
 	ev->items = s->bought;
 	ev->nitems = n;
 	x->ncart = 0;
+	x->bought++;
 	if (x->bursts_left > 0 && --x->bursts_left > 0) {
 		/* The next checkout of the burst: a product added straight away. */
 		struct product p;
@@ -409,7 +436,7 @@ struct shop *shop_new(const struct shop_options *o)
 	s->p_anomalous = a >= 1 ? 1 : a / (per_anomalous - (per_anomalous - 1) * a);
 	s->next_arrival = o->start;
 	s->arrival_clock = (double)o->start;
-	s->busy = busy_new();
+	s->busy = busy_new(RETAIN);
 	return s;
 }
 
@@ -441,7 +468,7 @@ void shop_next(struct shop *s, struct shop_event *ev)
 		case DONE: break;
 		}
 		if (x->step == DONE) {
-			busy_until(s->busy, x->user.id, ev->ts + COOLDOWN, ev->ts);
+			busy_release(s->busy, x->user.id, ev->ts, COOLDOWN, x->bought);
 			s->free_list[s->nfree++] = s->heap[0].idx;
 			heap_sift_top(s, true);
 		} else {

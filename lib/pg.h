@@ -1,0 +1,127 @@
+/* pg: the PostgreSQL sink. Each record goes, by its "type", to the table
+ * the registry below names for it, as one row whose columns are the
+ * record's top-level fields. Rows are batched in memory as COPY text and
+ * sent with COPY, one transaction per batch; a batch that meets rows
+ * already there (a replay) is upserted by its key instead, through a
+ * temporary staging table, the last row of a key winning. So the same
+ * input twice changes nothing, and an overlapping replay neither fails
+ * nor doubles.
+ *
+ * While a batch fills, the rows of its first table stream to the server
+ * in an open COPY, so that the server works while the next records are
+ * parsed; nothing is committed before gm_pg_flush(). A batch stays in
+ * memory until committed: when the connection breaks, the sink reconnects
+ * (capped exponential backoff with jitter, 100 ms doubling to 5 s) and
+ * sends the whole batch again, for up to retry_ms from the first failure.
+ *
+ * The tables are those of scripts/schema.sql, embedded at build time and
+ * run at connect when a table is missing. Messages go through gm_error()
+ * and gm_warn() under the "postgresql" location; they name the server by
+ * database, host and port, never by the conninfo, which may hold a
+ * password. */
+#ifndef GM_PG_H
+#define GM_PG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "event.h"
+
+/* ---- the table registry ---- */
+
+/* How a column's value is taken from its field, and checked, so that
+ * COPY never meets a value PostgreSQL would refuse. */
+enum gm_pg_kind {
+	GM_PG_TEXT,    /* a JSON string (a required one non-empty) */
+	GM_PG_TIME,    /* an RFC 3339 time string, written back in UTC */
+	GM_PG_MONEY,   /* a JSON number, dollars to the cent, as gm-events(5) */
+	GM_PG_BIGINT,  /* a JSON integer within 64 bits */
+	GM_PG_OBJECT,  /* a JSON object, stored as jsonb */
+	GM_PG_RECORD,  /* no field: the whole record as given, as jsonb */
+};
+
+struct gm_pg_column {
+	const char *name;     /* the column */
+	const char *field;    /* the record's top-level field (NULL: RECORD) */
+	unsigned char flen;   /* strlen(field) */
+	enum gm_pg_kind kind;
+	const char *sqltype;  /* as PostgreSQL's format_type() writes it */
+	bool required;        /* NOT NULL; else absent or null gives NULL */
+};
+
+struct gm_pg_table {
+	const char *type;     /* the record type, as in "type" */
+	const char *name;     /* the table */
+	const struct gm_pg_column *columns;  /* columns[0] is the key */
+	size_t ncolumns;
+};
+
+/* Every table, in the order of scripts/schema.sql. */
+extern const struct gm_pg_table gm_pg_tables[];
+extern const size_t gm_pg_ntables;
+
+/* The registry entry for records of type name[0..n), or NULL. */
+const struct gm_pg_table *gm_pg_table_for(const char *name, size_t n);
+
+/* ---- rows ---- */
+
+/* A growable byte buffer; zero-initialise it, free(p) when done. */
+struct gm_pg_buf {
+	char *p;
+	size_t len, cap;
+};
+
+/* Appends to buf the COPY text row of ev for table t: its columns in
+ * order, tab-separated, newline-terminated, with backslash, tab, newline
+ * and CR escaped, and \N for an absent or null optional field. buf grows
+ * with realloc (out of memory is fatal, status 1) and is meant to be
+ * reused, so that rows cost no malloc once it is large enough. When a
+ * required field is missing, a field has the wrong JSON type, or a value
+ * is one PostgreSQL would refuse (a NUL character, a number beyond its
+ * limits, ...), appends nothing and returns false with a one-line reason
+ * in why (NUL-terminated, truncated to whyn bytes). */
+bool gm_pg_row(const struct gm_pg_table *t, const struct gm_event *ev,
+	struct gm_pg_buf *buf, char *why, size_t whyn);
+
+/* ---- the sink ---- */
+
+struct gm_pg;
+
+/* Connects to the server named by conninfo, any libpq connection string
+ * or URI ("" leaves everything to the PG* environment variables and
+ * ~/.pgpass, as libpq does), creates the tables that are missing, and
+ * prepares the staging tables. While the server cannot be reached (no
+ * answer, or it is starting or stopping) it retries, with backoff, for
+ * retry_ms. Returns the sink, which owns a copy of conninfo; or NULL
+ * after gm_error(), with *status set to GM_EXIT_TEMPFAIL when the server
+ * stayed unreachable and GM_EXIT_FAIL otherwise (refused login, unknown
+ * database, bad conninfo, a schema error). */
+struct gm_pg *gm_pg_open(const char *conninfo, long long retry_ms,
+	int *status);
+
+/* Adds one record (NDJSON without its newline; copied, so the caller's
+ * bytes may change afterwards) to the batch of its type's table. A record
+ * that is not valid JSON, whose type has no table, or that gm_pg_row()
+ * refuses, is reported and returns false; the sink goes on, and
+ * gm_pg_close() will return GM_EXIT_FAIL. When the batch reaches 10,000
+ * rows or 8 MiB, flushes it; when that fails, returns false and the sink
+ * has failed (gm_pg_failed()). Once failed, does nothing and returns
+ * false. */
+bool gm_pg_add(struct gm_pg *pg, const char *record, size_t len);
+
+/* Commits every row added so far in one transaction, retrying through
+ * reconnects as described above. Returns true when committed (or when
+ * there was nothing to commit). On failure the error is reported, the
+ * sink has failed, and the batch is dropped: its rows were not written. */
+bool gm_pg_flush(struct gm_pg *pg);
+
+/* True once a flush has failed; every later call then does nothing. */
+bool gm_pg_failed(const struct gm_pg *pg);
+
+/* Flushes (unless failed), disconnects and frees. Returns GM_EXIT_OK
+ * when every record added was committed; GM_EXIT_TEMPFAIL when the
+ * server stayed unreachable for retry_ms; GM_EXIT_FAIL when a record
+ * was refused or a flush failed otherwise. NULL gives GM_EXIT_OK. */
+int gm_pg_close(struct gm_pg *pg);
+
+#endif
