@@ -49,14 +49,20 @@ struct gm_windows *gm_windows_new(const struct gm_window_spec *spec,
 	return w;
 }
 
-void gm_windows_free(struct gm_windows *w)
+void gm_windows_free(struct gm_windows *w, void (*release)(void *state))
 {
 	if (!w)
 		return;
-	for (size_t i = 0; i < w->nopen; i++)
+	for (size_t i = 0; i < w->nopen; i++) {
+		if (release)
+			release(w->open[i].state);
 		free(w->open[i].state);
-	for (size_t i = 0; i < w->nfree; i++)
+	}
+	for (size_t i = 0; i < w->nfree; i++) {
+		if (release)
+			release(w->free_states[i]);
 		free(w->free_states[i]);
+	}
 	free(w->open);
 	free(w->free_states);
 	free(w);
@@ -93,8 +99,13 @@ static void *window_at(struct gm_windows *w, int64_t start)
 		w->cap = w->cap ? w->cap * 2 : 8;
 		w->open = xrealloc(w->open, w->cap * sizeof *w->open);
 	}
-	void *state = w->nfree ? w->free_states[--w->nfree] : xrealloc(NULL, w->state_size);
-	memset(state, 0, w->state_size);
+	void *state;
+	if (w->nfree) {
+		state = w->free_states[--w->nfree];
+	} else {
+		state = xrealloc(NULL, w->state_size);
+		memset(state, 0, w->state_size);
+	}
 	memmove(&w->open[i + 1], &w->open[i], (w->nopen - i) * sizeof *w->open);
 	w->open[i] = (struct open_window){ start, state };
 	w->nopen++;

@@ -10,7 +10,8 @@
  *
  * Each window carries a state block of the tool's, state_size bytes; the
  * blocks are recycled, so a long run allocates none after the first
- * windows. */
+ * windows. A new block is zeroed; a recycled one keeps what the tool
+ * left in it (buffers it can reuse), and the open callback prepares it. */
 #ifndef GM_WINDOW_H
 #define GM_WINDOW_H
 
@@ -23,8 +24,8 @@ struct gm_window_spec {
 	int64_t lateness;  /* ms an event may lag the newest one seen */
 };
 
-/* Called with a window's bounds and state: open() when a window is made
- * (the state is zeroed before), close() when it closes. */
+/* Called with a window's bounds and state: open() when a window is made,
+ * close() when it closes. */
 typedef void gm_window_fn(void *ctx, int64_t start, int64_t end, void *state);
 
 struct gm_windows;
@@ -35,8 +36,9 @@ struct gm_windows *gm_windows_new(const struct gm_window_spec *spec,
 	size_t state_size, gm_window_fn *open, gm_window_fn *close, void *ctx);
 
 /* Closes nothing; frees the windows (call gm_windows_close_all() first
- * to emit them). The close callback is not called. */
-void gm_windows_free(struct gm_windows *w);
+ * to emit them). The close callback is not called; release() (may be
+ * NULL) is called on every state block before it is freed. */
+void gm_windows_free(struct gm_windows *w, void (*release)(void *state));
 
 /* The states of the open windows that hold ts, made as needed, in
  * states[0..n), n returned (at most size/slide). 0 means ts is late. */

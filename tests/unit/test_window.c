@@ -19,6 +19,11 @@ static void on_close(void *ctx, int64_t start, int64_t end, void *state)
 		(long long)start, (long long)end, *(int *)state);
 }
 
+static void on_open(void *ctx, int64_t start, int64_t end, void *state)
+{
+	*(int *)state = 0;
+}
+
 /* Feeds one record at ts; returns how many windows took it. */
 static size_t feed(struct gm_windows *w, int64_t ts)
 {
@@ -34,7 +39,7 @@ START_TEST(tumbling_with_lateness)
 {
 	struct log l = { .n = 0 };
 	struct gm_window_spec spec = { .size = 10, .slide = 10, .lateness = 5 };
-	struct gm_windows *w = gm_windows_new(&spec, sizeof(int), NULL, on_close, &l);
+	struct gm_windows *w = gm_windows_new(&spec, sizeof(int), on_open, on_close, &l);
 	ck_assert_uint_eq(feed(w, 1), 1);
 	ck_assert_uint_eq(feed(w, 12), 1);   /* watermark 7: nothing closes */
 	ck_assert_uint_eq(feed(w, 3), 1);    /* out of order, in time */
@@ -55,7 +60,7 @@ START_TEST(tumbling_with_lateness)
 	ck_assert_uint_eq(feed(w, 50), 1);   /* the next window opens */
 	gm_windows_close_all(w);
 	ck_assert_str_eq(l.text, "[0,10)=2 [10,20)=3 [40,50)=1 [50,60)=1 ");
-	gm_windows_free(w);
+	gm_windows_free(w, NULL);
 }
 END_TEST
 
@@ -63,7 +68,7 @@ START_TEST(hopping)
 {
 	struct log l = { .n = 0 };
 	struct gm_window_spec spec = { .size = 30, .slide = 10, .lateness = 0 };
-	struct gm_windows *w = gm_windows_new(&spec, sizeof(int), NULL, on_close, &l);
+	struct gm_windows *w = gm_windows_new(&spec, sizeof(int), on_open, on_close, &l);
 	ck_assert_uint_eq(feed(w, 25), 3);   /* [0,30) [10,40) [20,50) */
 	ck_assert_uint_eq(feed(w, 31), 3);   /* [10,40) [20,50) [30,60); [0,30) closes */
 	ck_assert_str_eq(l.text, "[0,30)=1 ");
@@ -71,7 +76,7 @@ START_TEST(hopping)
 	ck_assert_uint_eq(feed(w, 15), 1);   /* only [10,40) still holds it */
 	gm_windows_close_all(w);
 	ck_assert_str_eq(l.text, "[0,30)=1 [10,40)=3 [20,50)=2 [30,60)=1 ");
-	gm_windows_free(w);
+	gm_windows_free(w, NULL);
 }
 END_TEST
 
@@ -79,7 +84,7 @@ START_TEST(negative_times_and_reuse)
 {
 	struct log l = { .n = 0 };
 	struct gm_window_spec spec = { .size = 10, .slide = 10, .lateness = 0 };
-	struct gm_windows *w = gm_windows_new(&spec, sizeof(int), NULL, on_close, &l);
+	struct gm_windows *w = gm_windows_new(&spec, sizeof(int), on_open, on_close, &l);
 	ck_assert_uint_eq(feed(w, -15), 1);
 	ck_assert_uint_eq(feed(w, -1), 1);
 	gm_windows_close_all(w);
@@ -88,7 +93,7 @@ START_TEST(negative_times_and_reuse)
 	for (int64_t t = 0; t < 100000; t += 7)
 		feed(w, t);
 	ck_assert_uint_le(gm_windows_open(w), 2);
-	gm_windows_free(w);
+	gm_windows_free(w, NULL);
 }
 END_TEST
 

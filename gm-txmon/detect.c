@@ -1,0 +1,338 @@
+/* detect: see detect.h. */
+#include "detect.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "hash.h"
+#include "map.h"
+#include "money.h"
+
+#define SD_FLOOR 0.5      /* log units: baskets vary; never trust less */
+#define EWMA_MIN_WEIGHT 0.1
+#define ID_MAX 31         /* transaction ids kept for velocity's first alert */
+#define NCOUNTRIES_KEPT 4
+
+struct recent {           /* a recent transaction of the user */
+	int64_t ts;
+	uint8_t idlen;        /* 0: id too long to keep */
+	bool alerted;
+	char id[ID_MAX];
+};
+
+struct country_count {
+	uint8_t len;
+	char name[15];
+	uint32_t n;
+};
+
+struct user {
+	int64_t last_ts;
+	uint32_t n;                   /* transactions in the baseline */
+	double mean, var;             /* EWMA of log(1 + dollars) */
+	struct country_count country[NCOUNTRIES_KEPT];
+	uint8_t next;                 /* ring position in recent */
+	struct recent recent[VELOCITY_MAX];
+};
+
+struct detector {
+	struct detect_options o;
+	struct alert_output out;
+	struct gm_map *users;
+};
+
+struct detector *detect_new(const struct detect_options *o,
+	const struct alert_output *out)
+{
+	struct detector *d = calloc(1, sizeof *d);
+	if (!d)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	d->o = *o;
+	d->out = *out;
+	d->users = gm_map_new(sizeof(struct user), o->max_users);
+	return d;
+}
+
+void detect_free(struct detector *d)
+{
+	if (d) {
+		gm_map_free(d->users);
+		free(d);
+	}
+}
+
+uint64_t detect_evicted(const struct detector *d)
+{
+	return gm_map_evicted(d->users);
+}
+
+/* ---- writing alerts ---- */
+
+struct alert {
+	const char *rule;
+	const char *severity;
+	const char *summary;
+	gm_str transaction_id;
+	int64_t ts;
+};
+
+/* Begins an alert for one transaction; the caller adds its numbers and
+ * calls finish_alert(). */
+static struct gm_writer *begin_alert(struct detector *d, const struct gm_event *tx,
+	const struct alert *a, const char *extra_label, const char *extra_value)
+{
+	/* The same rule on the same transaction is the same alert. */
+	char key[ID_MAX + 64];
+	int n = snprintf(key, sizeof key, "gm-txmon/%s/%.*s", a->rule,
+		(int)(a->transaction_id.n > ID_MAX ? ID_MAX : a->transaction_id.n), a->transaction_id.p);
+	uint64_t h = gm_hash(key, n > 0 ? (size_t)n : 0) ^ gm_hash(a->transaction_id.p, a->transaction_id.n);
+	char id[17];
+	snprintf(id, sizeof id, "%016llx", (unsigned long long)h);
+
+	struct gm_writer *w = d->out.begin(d->out.ctx);
+	gm_w_obj_begin(w);
+	GM_W_KEY(w, "type");
+	gm_w_str(w, "alert", 5);
+	GM_W_KEY(w, "alert_id");
+	gm_w_str(w, id, 16);
+	GM_W_KEY(w, "ts");
+	gm_w_ts(w, a->ts);
+	GM_W_KEY(w, "kind");
+	gm_w_str(w, "anomaly", 7);
+	GM_W_KEY(w, "severity");
+	gm_w_cstr(w, a->severity);
+	GM_W_KEY(w, "source");
+	gm_w_str(w, "gm-txmon", 8);
+	GM_W_KEY(w, "summary");
+	gm_w_cstr(w, a->summary);
+	GM_W_KEY(w, "labels");
+	gm_w_obj_begin(w);
+	GM_W_KEY(w, "reason");
+	gm_w_cstr(w, a->rule);
+	GM_W_KEY(w, "user_id");
+	gm_w_str(w, tx->user_id.p, tx->user_id.n);
+	GM_W_KEY(w, "transaction_id");
+	gm_w_str(w, a->transaction_id.p, a->transaction_id.n);
+	GM_W_KEY(w, "country");
+	gm_w_str(w, tx->country.p, tx->country.n);
+	if (extra_label) {
+		gm_w_key(w, extra_label);
+		gm_w_cstr(w, extra_value);
+	}
+	gm_w_obj_end(w);
+	return w;
+}
+
+static void finish_alert(struct detector *d, struct gm_writer *w, const struct gm_event *tx)
+{
+	gm_w_end(w);
+	d->out.emit(d->out.ctx, tx->user_id.p, tx->user_id.n);
+}
+
+/* "$1234.5" for messages. */
+static const char *dollars(int64_t cents, char *buf)
+{
+	buf[0] = '$';
+	buf[1 + gm_money_format(cents, buf + 1)] = 0;
+	return buf;
+}
+
+/* ---- the rules ---- */
+
+static int amount_rules(struct detector *d, const struct gm_event *tx,
+	const struct user *u, bool *unusual)
+{
+	int alerts = 0;
+	char summary[256], a1[32], a2[32];
+	const struct alert base = { .transaction_id = tx->id, .ts = tx->ts };
+	if (tx->total_amount >= d->o.high_value) {
+		struct alert a = base;
+		a.rule = "high_value";
+		a.severity = "critical";
+		snprintf(summary, sizeof summary, "%.*s spent %s, at or above %s",
+			(int)tx->user_id.n, tx->user_id.p, dollars(tx->total_amount, a1),
+			dollars(d->o.high_value, a2));
+		a.summary = summary;
+		struct gm_writer *w = begin_alert(d, tx, &a, NULL, NULL);
+		GM_W_KEY(w, "amount");
+		gm_w_money(w, tx->total_amount);
+		GM_W_KEY(w, "threshold");
+		gm_w_money(w, d->o.high_value);
+		finish_alert(d, w, tx);
+		alerts++;
+		*unusual = true;
+	}
+	if (u->n < (uint32_t)d->o.min_history)
+		return alerts;
+	double x = log1p(tx->total_amount / 100.0);
+	double sd = sqrt(u->var);
+	if (sd < SD_FLOOR)
+		sd = SD_FLOOR;
+	double z = (x - u->mean) / sd;
+	double baseline = expm1(u->mean);
+	double ratio = baseline > 0 ? (tx->total_amount / 100.0) / baseline : INFINITY;
+	if (z < d->o.z_threshold || ratio < d->o.min_ratio)
+		return alerts;
+	struct alert a = base;
+	a.rule = "amount_above_baseline";
+	a.severity = z >= 2 * d->o.z_threshold ? "critical" : "warning";
+	int64_t baseline_cents = (int64_t)llround(baseline * 100);
+	snprintf(summary, sizeof summary, "%.*s spent %s, %.1fx their usual %s (z %.1f)",
+		(int)tx->user_id.n, tx->user_id.p, dollars(tx->total_amount, a1), ratio,
+		dollars(baseline_cents, a2), z);
+	a.summary = summary;
+	struct gm_writer *w = begin_alert(d, tx, &a, NULL, NULL);
+	GM_W_KEY(w, "amount");
+	gm_w_money(w, tx->total_amount);
+	GM_W_KEY(w, "baseline");
+	gm_w_money(w, baseline_cents);
+	GM_W_KEY(w, "ratio");
+	gm_w_double(w, round(ratio * 100) / 100);
+	GM_W_KEY(w, "zscore");
+	gm_w_double(w, round(z * 100) / 100);
+	GM_W_KEY(w, "history");
+	gm_w_u64(w, u->n);
+	finish_alert(d, w, tx);
+	*unusual = true;
+	return alerts + 1;
+}
+
+/* The user's usual country: the one of at least two thirds of the
+ * transactions counted, or NULL. */
+static const struct country_count *usual_country(const struct user *u)
+{
+	uint32_t total = 0;
+	const struct country_count *best = NULL;
+	for (int i = 0; i < NCOUNTRIES_KEPT; i++) {
+		total += u->country[i].n;
+		if (u->country[i].n && (!best || u->country[i].n > best->n))
+			best = &u->country[i];
+	}
+	return best && best->n * 3 >= total * 2 ? best : NULL;
+}
+
+static int country_rule(struct detector *d, const struct gm_event *tx,
+	const struct user *u, bool *unusual)
+{
+	if (u->n < (uint32_t)d->o.min_history)
+		return 0;
+	const struct country_count *c = usual_country(u);
+	if (!c || (c->len == tx->country.n && !memcmp(c->name, tx->country.p, c->len)))
+		return 0;
+	char summary[256], usual[16];
+	memcpy(usual, c->name, c->len);
+	usual[c->len] = 0;
+	snprintf(summary, sizeof summary, "%.*s bought from %.*s; usually from %s (%u of %u)",
+		(int)tx->user_id.n, tx->user_id.p, (int)tx->country.n, tx->country.p,
+		usual, c->n, u->n);
+	struct alert a = { "country_mismatch", "warning", summary, tx->id, tx->ts };
+	struct gm_writer *w = begin_alert(d, tx, &a, "usual_country", usual);
+	GM_W_KEY(w, "amount");
+	gm_w_money(w, tx->total_amount);
+	GM_W_KEY(w, "usual_count");
+	gm_w_u64(w, c->n);
+	GM_W_KEY(w, "history");
+	gm_w_u64(w, u->n);
+	finish_alert(d, w, tx);
+	*unusual = true;
+	return 1;
+}
+
+static void velocity_alert(struct detector *d, const struct gm_event *tx,
+	gm_str id, int64_t ts, int count, bool *unusual)
+{
+	char summary[256];
+	snprintf(summary, sizeof summary, "%.*s made %d transactions within %llds",
+		(int)tx->user_id.n, tx->user_id.p, count, (long long)(d->o.velocity_period / 1000));
+	struct alert a = { "velocity", count >= 2 * d->o.velocity_count ? "critical" : "warning",
+		summary, id, ts };
+	struct gm_writer *w = begin_alert(d, tx, &a, NULL, NULL);
+	GM_W_KEY(w, "count");
+	gm_w_i64(w, count);
+	GM_W_KEY(w, "period_ms");
+	gm_w_i64(w, d->o.velocity_period);
+	finish_alert(d, w, tx);
+	*unusual = true;
+}
+
+/* Records tx among the user's recent transactions, then alerts when the
+ * user has made velocity_count or more within the period: on this one,
+ * and on the earlier ones of the period not yet alerted. */
+static int velocity_rule(struct detector *d, const struct gm_event *tx,
+	struct user *u, bool *unusual)
+{
+	int k = d->o.velocity_count;
+	struct recent *r = &u->recent[u->next];
+	u->next = (uint8_t)((u->next + 1) % k);
+	r->ts = tx->ts;
+	r->alerted = false;
+	r->idlen = tx->id.n <= ID_MAX ? (uint8_t)tx->id.n : 0;
+	memcpy(r->id, tx->id.p, r->idlen);
+	int count = 0;
+	for (int i = 0; i < k; i++)
+		if (u->recent[i].idlen && llabs(u->recent[i].ts - tx->ts) <= d->o.velocity_period)
+			count++;
+	if (count < k)
+		return 0;
+	int alerts = 0;
+	for (int i = 0; i < k; i++) {
+		struct recent *e = &u->recent[i];
+		if (!e->idlen || e->alerted || llabs(e->ts - tx->ts) > d->o.velocity_period)
+			continue;
+		e->alerted = true;
+		velocity_alert(d, tx, (gm_str){ e->id, e->idlen }, e->ts, count, unusual);
+		alerts++;
+	}
+	return alerts;
+}
+
+/* Learns a usual transaction: the amount baseline and the country. */
+static void learn(struct user *u, const struct gm_event *tx)
+{
+	double x = log1p(tx->total_amount / 100.0);
+	u->n++;
+	double a = 1.0 / u->n;
+	if (a < EWMA_MIN_WEIGHT)
+		a = EWMA_MIN_WEIGHT;
+	double delta = x - u->mean;
+	u->mean += a * delta;
+	u->var = u->n == 1 ? 0 : (1 - a) * (u->var + a * delta * delta);
+	int slot = -1, weakest = 0;
+	for (int i = 0; i < NCOUNTRIES_KEPT && slot < 0; i++)
+		if (u->country[i].n && u->country[i].len == tx->country.n &&
+		    !memcmp(u->country[i].name, tx->country.p, tx->country.n))
+			slot = i;
+	if (slot < 0 && tx->country.n < sizeof u->country[0].name) {
+		for (int i = 1; i < NCOUNTRIES_KEPT; i++)
+			if (u->country[i].n < u->country[weakest].n)
+				weakest = i;
+		slot = weakest;
+		u->country[slot].len = (uint8_t)tx->country.n;
+		memcpy(u->country[slot].name, tx->country.p, tx->country.n);
+		u->country[slot].n = 0;
+	}
+	if (slot >= 0)
+		u->country[slot].n++;
+}
+
+int detect(struct detector *d, const struct gm_event *tx)
+{
+	bool created;
+	struct user *u = gm_map_put(d->users, tx->user_id.p, tx->user_id.n, &created);
+	if (!u)
+		return 0; /* an id longer than the map takes: no per-user rules */
+	if (!created && tx->ts - u->last_ts > d->o.user_ttl)
+		memset(u, 0, sizeof *u);
+	if (tx->ts > u->last_ts)
+		u->last_ts = tx->ts;
+	bool unusual = false;
+	int alerts = amount_rules(d, tx, u, &unusual);
+	alerts += country_rule(d, tx, u, &unusual);
+	alerts += velocity_rule(d, tx, u, &unusual);
+	if (!unusual)
+		learn(u, tx);
+	return alerts;
+}

@@ -1,0 +1,57 @@
+/* detect: explainable anomaly rules over transactions, each alert with
+ * its reason code and the numbers behind it (see gm-txmon(1)):
+ *
+ *   amount_above_baseline  the amount is far above the user's own usual
+ *                          (z-score of log amount against an EWMA
+ *                          baseline, after a minimum history)
+ *   high_value             the amount is above an absolute threshold
+ *   velocity               too many transactions by one user in a period;
+ *                          the first alert names the earlier ones too
+ *   country_mismatch       a country unlike the user's usual one
+ *
+ * Per-user state lives in a map with a hard cap (least recently used
+ * users are forgotten first) and is reset after a time to live. */
+#ifndef GM_TXMON_DETECT_H
+#define GM_TXMON_DETECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "writer.h"
+
+#define VELOCITY_MAX 16   /* largest --velocity count */
+
+struct detect_options {
+	double z_threshold;       /* amount_above_baseline: z at least this */
+	double min_ratio;         /*   and the amount this many times the baseline */
+	int min_history;          /* transactions before the user's own rules apply */
+	int64_t high_value;       /* cents */
+	int velocity_count;       /* this many transactions ... */
+	int64_t velocity_period;  /* ... within this many ms */
+	size_t max_users;
+	int64_t user_ttl;         /* ms of event time */
+};
+
+/* Where alerts go: begin() gives the writer to build one on, emit()
+ * hands it over keyed by user_id. */
+struct alert_output {
+	struct gm_writer *(*begin)(void *ctx);
+	void (*emit)(void *ctx, const char *key, size_t klen);
+	void *ctx;
+};
+
+struct detector;
+
+struct detector *detect_new(const struct detect_options *o,
+	const struct alert_output *out);
+void detect_free(struct detector *d);
+
+/* Runs the rules on one transaction, writing its alerts, and learns
+ * from it. Returns the number of alerts written. */
+int detect(struct detector *d, const struct gm_event *tx);
+
+/* Users forgotten so far to keep within max_users. */
+uint64_t detect_evicted(const struct detector *d);
+
+#endif

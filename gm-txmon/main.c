@@ -1,0 +1,373 @@
+/* gm-txmon: the transaction monitor. Reads transactions (NDJSON files,
+ * stdin or Kafka), writes revenue metrics per event-time window, country
+ * and category, and explainable anomaly alerts, to NDJSON, Kafka or
+ * PostgreSQL. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "counts.h"
+#include "detect.h"
+#include "event.h"
+#include "metrics.h"
+#include "money.h"
+#include "rejects.h"
+#include "sink.h"
+#include "source.h"
+#include "window.h"
+
+static const char usage[] =
+	"usage: gm-txmon [-hqu] [--strict] [--rejects FILE] [--max-line BYTES]\n"
+	"                [-G GROUP] [-b BROKERS] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
+	"                [-o OUT] [-a ALERTS] [-l LATE] [-w SIZE] [--slide SIZE]\n"
+	"                [--lateness DURATION] [--idle DURATION] [--z-threshold Z]\n"
+	"                [--min-ratio R] [--min-history N] [--high-value AMOUNT]\n"
+	"                [--velocity N/DURATION] [--max-users N] [--user-ttl DURATION]\n"
+	"                [FILE...]\n";
+
+enum {
+	OPT_SLIDE = 0x2000, OPT_LATENESS, OPT_IDLE, OPT_Z, OPT_RATIO, OPT_HISTORY,
+	OPT_HIGH, OPT_VELOCITY, OPT_MAX_USERS, OPT_TTL,
+};
+
+#define MAX_TOPICS 16
+#define MAX_STREAMS 1024   /* Kafka partitions one instance may hold */
+
+struct options {
+	struct gm_common c;
+	const char *topics[MAX_TOPICS];
+	size_t ntopics;
+	bool exit_eof;
+	const char *out, *alerts, *late;
+	struct gm_window_spec window;
+	long long idle_ms;
+	struct detect_options detect;
+};
+
+/* Windows per input partition: each partition has its own event time. */
+struct stream {
+	char partition[80];    /* "topic/N", or "" for files */
+	struct gm_windows *w;
+};
+
+struct txmon {
+	struct options *o;
+	struct gm_sink *out, *alerts, *late;
+	struct stream streams[MAX_STREAMS];
+	size_t nstreams;
+	struct stream *closing;    /* the stream whose window is closing */
+	struct detector *detector;
+	bool failed;               /* a sink refused a record */
+	bool warned_late;
+};
+
+/* ---- options ---- */
+
+static double parse_number(const char *opt, const char *arg, double lo, double hi)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= lo && v <= hi))
+		gm_usage_error(usage, "%s: expected a number from %g to %g, got %s", opt, lo, hi, arg);
+	return v;
+}
+
+static long long parse_ms(const char *opt, const char *arg, bool zero_ok)
+{
+	long long ms;
+	if (!gm_parse_duration(arg, &ms) || (!zero_ok && ms == 0))
+		gm_usage_error(usage, "%s: expected a duration like 500ms, 30s, 1m, 2h; got %s", opt, arg);
+	return ms;
+}
+
+static void parse_velocity(const char *arg, struct detect_options *d)
+{
+	char *slash = strchr(arg, '/');
+	unsigned long long n;
+	char count[32];
+	if (!slash || (size_t)(slash - arg) >= sizeof count)
+		gm_usage_error(usage, "--velocity: expected N/DURATION like 3/60s, got %s", arg);
+	memcpy(count, arg, slash - arg);
+	count[slash - arg] = 0;
+	if (!gm_parse_u64(count, &n) || n < 2 || n > VELOCITY_MAX)
+		gm_usage_error(usage, "--velocity: N from 2 to %d, got %s", VELOCITY_MAX, count);
+	d->velocity_count = (int)n;
+	d->velocity_period = parse_ms("--velocity", slash + 1, false);
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		GM_BASE_LONG_OPTIONS,
+		GM_INPUT_LONG_OPTIONS,
+		GM_KAFKA_LONG_OPTIONS,
+		{ "topic", required_argument, 0, 't' },
+		{ "exit-eof", no_argument, 0, 'e' },
+		{ "output", required_argument, 0, 'o' },
+		{ "alerts", required_argument, 0, 'a' },
+		{ "late", required_argument, 0, 'l' },
+		{ "window", required_argument, 0, 'w' },
+		{ "slide", required_argument, 0, OPT_SLIDE },
+		{ "lateness", required_argument, 0, OPT_LATENESS },
+		{ "idle", required_argument, 0, OPT_IDLE },
+		{ "z-threshold", required_argument, 0, OPT_Z },
+		{ "min-ratio", required_argument, 0, OPT_RATIO },
+		{ "min-history", required_argument, 0, OPT_HISTORY },
+		{ "high-value", required_argument, 0, OPT_HIGH },
+		{ "velocity", required_argument, 0, OPT_VELOCITY },
+		{ "max-users", required_argument, 0, OPT_MAX_USERS },
+		{ "user-ttl", required_argument, 0, OPT_TTL },
+		{ 0 }
+	};
+	memset(o, 0, sizeof *o);
+	gm_common_init(&o->c);
+	o->window = (struct gm_window_spec){ 60000, 0, 5000 };
+	o->idle_ms = 10000;
+	o->detect = (struct detect_options){
+		.z_threshold = 4.0, .min_ratio = 8.0, .min_history = 3,
+		.high_value = 1000000, .velocity_count = 3, .velocity_period = 60000,
+		.max_users = 200000, .user_ttl = 30LL * 86400000,
+	};
+	int opt;
+	unsigned long long n;
+	while ((opt = getopt_long(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
+		GM_KAFKA_SHORT_OPTIONS "t:eo:a:l:w:", longopts, NULL)) != -1) {
+		if (gm_common_option(&o->c, opt, optarg, usage))
+			continue;
+		switch (opt) {
+		case 't':
+			if (o->ntopics == MAX_TOPICS)
+				gm_usage_error(usage, "at most %d topics", MAX_TOPICS);
+			o->topics[o->ntopics++] = optarg;
+			break;
+		case 'e': o->exit_eof = true; break;
+		case 'o': o->out = optarg; break;
+		case 'a': o->alerts = optarg; break;
+		case 'l': o->late = optarg; break;
+		case 'w': o->window.size = parse_ms("-w", optarg, false); break;
+		case OPT_SLIDE: o->window.slide = parse_ms("--slide", optarg, false); break;
+		case OPT_LATENESS: o->window.lateness = parse_ms("--lateness", optarg, true); break;
+		case OPT_IDLE: o->idle_ms = parse_ms("--idle", optarg, true); break;
+		case OPT_Z: o->detect.z_threshold = parse_number("--z-threshold", optarg, 0, 1e6); break;
+		case OPT_RATIO: o->detect.min_ratio = parse_number("--min-ratio", optarg, 0, 1e6); break;
+		case OPT_HISTORY:
+			if (!gm_parse_u64(optarg, &n) || n > 1000000)
+				gm_usage_error(usage, "--min-history: expected a count, got %s", optarg);
+			o->detect.min_history = (int)n;
+			break;
+		case OPT_HIGH: {
+			int64_t cents;
+			if (!gm_money_parse(optarg, strlen(optarg), &cents) || cents <= 0)
+				gm_usage_error(usage, "--high-value: expected an amount in dollars, got %s", optarg);
+			o->detect.high_value = cents;
+			break;
+		}
+		case OPT_VELOCITY: parse_velocity(optarg, &o->detect); break;
+		case OPT_MAX_USERS:
+			if (!gm_parse_u64(optarg, &n) || n == 0 || n > 100000000)
+				gm_usage_error(usage, "--max-users: expected a count from 1, got %s", optarg);
+			o->detect.max_users = n;
+			break;
+		case OPT_TTL: o->detect.user_ttl = parse_ms("--user-ttl", optarg, false); break;
+		default: gm_usage_error(usage, "%s", "unknown option");
+		}
+	}
+	if (!o->window.slide)
+		o->window.slide = o->window.size;
+	if (o->window.slide > o->window.size || o->window.size % o->window.slide)
+		gm_usage_error(usage, "--slide must divide the window size");
+	if (o->window.size / o->window.slide > 64)
+		gm_usage_error(usage, "--slide: at most 64 windows may overlap");
+	if (o->exit_eof && !o->ntopics)
+		gm_usage_error(usage, "-e goes with -t (Kafka input)");
+	if (o->ntopics && optind < argc)
+		gm_usage_error(usage, "read files or Kafka topics (-t), not both");
+}
+
+/* ---- outputs ---- */
+
+static struct gm_writer *metric_begin(void *ctx)
+{
+	return gm_sink_writer(((struct txmon *)ctx)->out);
+}
+
+static void metric_emit(void *ctx, const char *id, size_t len)
+{
+	struct txmon *t = ctx;
+	if (!gm_sink_emit(t->out, "sales_metrics", id, len))
+		t->failed = true;
+}
+
+static struct gm_writer *alert_begin(void *ctx)
+{
+	return gm_sink_writer(((struct txmon *)ctx)->alerts);
+}
+
+static void alert_emit(void *ctx, const char *key, size_t klen)
+{
+	struct txmon *t = ctx;
+	if (!gm_sink_emit(t->alerts, "alerts", key, klen))
+		t->failed = true;
+}
+
+static void window_closed(void *ctx, int64_t start, int64_t end, void *state)
+{
+	struct txmon *t = ctx;
+	const struct metrics_output out = { metric_begin, metric_emit, t };
+	const char *partition = t->closing && t->closing->partition[0] ? t->closing->partition : NULL;
+	metrics_write(state, start, end, partition, &out);
+}
+
+static struct stream *stream_for(struct txmon *t, const struct gm_record *r)
+{
+	char key[sizeof t->streams[0].partition] = "";
+	if (r->topic)
+		snprintf(key, sizeof key, "%s/%d", r->topic, (int)r->partition);
+	for (size_t i = 0; i < t->nstreams; i++)
+		if (!strcmp(t->streams[i].partition, key))
+			return &t->streams[i];
+	if (t->nstreams == MAX_STREAMS)
+		gm_die(GM_EXIT_FAIL, NULL, "more than %d input partitions", MAX_STREAMS);
+	struct stream *s = &t->streams[t->nstreams++];
+	memcpy(s->partition, key, sizeof key);
+	s->w = gm_windows_new(&t->o->window, sizeof(struct window_cells), metrics_open,
+		window_closed, t);
+	return s;
+}
+
+/* Closes every window of every stream: at the end, or when idle. */
+static void close_all(struct txmon *t)
+{
+	for (size_t i = 0; i < t->nstreams; i++) {
+		t->closing = &t->streams[i];
+		gm_windows_close_all(t->streams[i].w);
+	}
+}
+
+/* Makes all output durable; with no window open, the input read so far
+ * is then accepted (Kafka: its offsets committed). */
+static void checkpoint(struct txmon *t, struct gm_source *src)
+{
+	bool ok = gm_sink_flush(t->out);
+	if (t->alerts != t->out)
+		ok = gm_sink_flush(t->alerts) && ok;
+	if (t->late)
+		ok = gm_sink_flush(t->late) && ok;
+	for (size_t i = 0; i < t->nstreams; i++)
+		if (gm_windows_open(t->streams[i].w))
+			return;
+	if (ok)
+		gm_source_accept(src);
+}
+
+static void late_record(struct txmon *t, const struct gm_record *r, const struct gm_event *ev)
+{
+	gm_counts.late++;
+	if (t->late) {
+		if (!gm_sink_emit_raw(t->late, "late_transactions", ev->user_id.p, ev->user_id.n, r->data, r->len))
+			t->failed = true;
+	} else if (!t->warned_late) {
+		char where[512];
+		gm_warn(gm_record_where(r, where, sizeof where),
+			"late transaction (its window has closed): counted; keep late ones with -l");
+		t->warned_late = true;
+	}
+}
+
+/* The rebalance hook: partitions are leaving this instance. */
+static void on_revoke(void *ctx)
+{
+	struct txmon *t = ctx;
+	close_all(t);
+}
+
+static int worse(int a, int b)
+{
+	if (a == GM_EXIT_FAIL || b == GM_EXIT_FAIL)
+		return GM_EXIT_FAIL;
+	return a ? a : b;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	gm_cli_init(argv[0]);
+	parse_options(argc, argv, &o);
+
+	struct txmon t = { .o = &o };
+	gm_rejects_open(o.c.rejects, o.c.strict);
+	struct gm_source *src = gm_source_open(&o.c, argv + optind, argc - optind,
+		o.topics, o.ntopics, o.ntopics > 0 && !o.exit_eof);
+	if (!src)
+		return GM_EXIT_FAIL;
+	t.out = gm_sink_open(&o.c, o.out);
+	t.alerts = o.alerts ? gm_sink_open(&o.c, o.alerts) : t.out;
+	t.late = o.late ? gm_sink_open(&o.c, o.late) : NULL;
+	if (!t.out || !t.alerts || (o.late && !t.late))
+		return GM_EXIT_FAIL;
+	const struct alert_output alert_out = { alert_begin, alert_emit, &t };
+	t.detector = detect_new(&o.detect, &alert_out);
+	gm_source_on_revoke(src, on_revoke, &t);
+
+	struct gm_parser *ps = gm_parser_new();
+	struct gm_record r;
+	enum gm_next st;
+	int status = GM_EXIT_OK;
+	int idle = o.idle_ms > 0 ? (int)(o.idle_ms > 86400000 ? 86400000 : o.idle_ms) : -1;
+	while ((st = gm_source_next(src, &r, idle)) != GM_NEXT_END && !t.failed) {
+		if (st == GM_NEXT_ERROR)
+			break;
+		if (st == GM_NEXT_IDLE) {
+			close_all(&t);
+			checkpoint(&t, src);
+			continue;
+		}
+		const char *reason;
+		const struct gm_event *ev = gm_parse(ps, r.data, r.len, &reason);
+		if (!ev) {
+			char where[512];
+			if (!gm_reject(gm_record_where(&r, where, sizeof where), reason, r.data, r.len)) {
+				status = GM_EXIT_FAIL;
+				break;
+			}
+			continue;
+		}
+		if (ev->type != GM_TRANSACTION)
+			continue;
+		detect(t.detector, ev);
+		struct stream *s = stream_for(&t, &r);
+		void *states[64];
+		size_t n = gm_windows_for(s->w, ev->ts, states);
+		if (n == 0)
+			late_record(&t, &r, ev);
+		for (size_t i = 0; i < n; i++)
+			metrics_add(states[i], ev);
+		t.closing = s;
+		gm_windows_advance(s->w, ev->ts);
+	}
+	close_all(&t);
+	if (t.failed)
+		status = GM_EXIT_FAIL;
+	else
+		checkpoint(&t, src);
+	if (t.late)
+		status = worse(status, gm_sink_close(t.late));
+	if (t.alerts != t.out)
+		status = worse(status, gm_sink_close(t.alerts));
+	status = worse(status, gm_sink_close(t.out));
+	status = worse(status, gm_source_close(src));
+	if (!gm_rejects_close())
+		status = GM_EXIT_FAIL;
+	for (size_t i = 0; i < t.nstreams; i++)
+		gm_windows_free(t.streams[i].w, metrics_release);
+	detect_free(t.detector);
+	gm_parser_free(ps);
+	if (!o.c.quiet)
+		gm_counts_summary();
+	free(o.c.props);
+	return status;
+}

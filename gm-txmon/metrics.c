@@ -1,0 +1,229 @@
+/* metrics: see metrics.h. */
+#include "metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "hash.h"
+#include "money.h"
+#include "ts.h"
+
+#define ALL_COUNTRIES (MAX_COUNTRIES + 1)     /* id of "*" */
+#define ALL_CATEGORIES (MAX_CATEGORIES + 1)
+#define NCOLS (MAX_CATEGORIES + 2)
+#define NSLOTS ((MAX_COUNTRIES + 2) * NCOLS)
+
+/* Names seen, by id: the process-wide dictionary of countries and of
+ * categories. The last id of each is "(other)". */
+struct names {
+	char *name[MAX_CATEGORIES + 1];
+	uint16_t len[MAX_CATEGORIES + 1];
+	unsigned n, max;
+};
+
+static struct names countries = { .max = MAX_COUNTRIES };
+static struct names categories = { .max = MAX_CATEGORIES };
+
+static uint16_t intern(struct names *d, gm_str s)
+{
+	for (unsigned i = 0; i < d->n; i++)
+		if (d->len[i] == s.n && !memcmp(d->name[i], s.p, s.n))
+			return (uint16_t)i;
+	if (d->n == d->max - 1) {   /* full: the rest is "(other)" */
+		if (!d->name[d->n]) {
+			d->name[d->n] = strdup("(other)");
+			d->len[d->n] = 7;
+		}
+		return (uint16_t)d->n;
+	}
+	char *copy = malloc(s.n + 1);
+	if (!copy)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	memcpy(copy, s.p, s.n);
+	copy[s.n] = 0;
+	d->name[d->n] = copy;
+	d->len[d->n] = (uint16_t)(s.n > 65535 ? 65535 : s.n);
+	return (uint16_t)d->n++;
+}
+
+void metrics_open(void *ctx, int64_t start, int64_t end, void *state)
+{
+	struct window_cells *w = state;
+	if (!w->slot && !(w->slot = malloc(NSLOTS * sizeof *w->slot)))
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	memset(w->slot, 0, NSLOTS * sizeof *w->slot);
+	w->ncells = 0;
+}
+
+void metrics_release(void *state)
+{
+	struct window_cells *w = state;
+	free(w->slot);
+	free(w->cells);
+}
+
+static struct cell *cell(struct window_cells *w, uint16_t country, uint16_t category)
+{
+	uint16_t *s = &w->slot[country * NCOLS + category];
+	if (*s)
+		return &w->cells[*s - 1];
+	if (w->ncells == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 32;
+		w->cells = realloc(w->cells, w->cap * sizeof *w->cells);
+		if (!w->cells)
+			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	}
+	struct cell *c = &w->cells[w->ncells++];
+	*s = (uint16_t)w->ncells;
+	c->country = country;
+	c->category = category;
+	c->revenue = 0;
+	c->transactions = c->units = 0;
+	gm_hll_clear(&c->users);
+	return c;
+}
+
+static void add(struct cell *c, int64_t revenue, uint64_t units, uint64_t user)
+{
+	c->revenue += revenue;
+	c->transactions++;
+	c->units += units;
+	gm_hll_add(&c->users, user);
+}
+
+void metrics_add(struct window_cells *w, const struct gm_event *tx)
+{
+	/* The transaction's categories, each with its share. */
+	struct share { uint16_t id; int64_t revenue; uint64_t units; } by_cat[64];
+	size_t ncat = 0;
+	uint64_t units = 0;
+	for (size_t i = 0; i < tx->nitems; i++) {
+		const struct gm_item *it = &tx->items[i];
+		uint16_t id = intern(&categories, it->category);
+		size_t k = 0;
+		while (k < ncat && by_cat[k].id != id)
+			k++;
+		if (k == ncat) {
+			if (ncat == sizeof by_cat / sizeof *by_cat)
+				k = ncat - 1;   /* a huge basket: fold the rest in */
+			else
+				by_cat[ncat++] = (struct share){ id, 0, 0 };
+		}
+		by_cat[k].revenue += it->quantity * it->unit_price;
+		by_cat[k].units += it->quantity;
+		units += it->quantity;
+	}
+	uint16_t country = intern(&countries, tx->country);
+	uint64_t user = gm_hash(tx->user_id.p, tx->user_id.n);
+	add(cell(w, country, ALL_CATEGORIES), tx->total_amount, units, user);
+	add(cell(w, ALL_COUNTRIES, ALL_CATEGORIES), tx->total_amount, units, user);
+	for (size_t k = 0; k < ncat; k++) {
+		add(cell(w, country, by_cat[k].id), by_cat[k].revenue, by_cat[k].units, user);
+		add(cell(w, ALL_COUNTRIES, by_cat[k].id), by_cat[k].revenue, by_cat[k].units, user);
+	}
+}
+
+static const char *name_of(const struct names *d, uint16_t id, size_t *len)
+{
+	if (id > d->max) {
+		*len = 1;
+		return "*";
+	}
+	*len = d->len[id];
+	return d->name[id];
+}
+
+static int by_names(const void *a, const void *b)
+{
+	const struct cell *x = a, *y = b;
+	size_t lx, ly;
+	for (int dim = 0; dim < 2; dim++) {
+		const struct names *d = dim ? &categories : &countries;
+		uint16_t ix = dim ? x->category : x->country, iy = dim ? y->category : y->country;
+		if (ix == iy)
+			continue;
+		const char *nx = name_of(d, ix, &lx), *ny = name_of(d, iy, &ly);
+		/* "*" first, then by name */
+		if (ix > d->max || iy > d->max)
+			return ix > d->max ? -1 : 1;
+		int c = memcmp(nx, ny, lx < ly ? lx : ly);
+		return c ? c : (lx > ly) - (lx < ly);
+	}
+	return 0;
+}
+
+/* Appends text to an id buffer, keeping it within bounds. */
+static size_t append(char *buf, size_t at, size_t cap, const char *s, size_t n)
+{
+	if (at + n >= cap)
+		n = at < cap - 1 ? cap - 1 - at : 0;
+	memcpy(buf + at, s, n);
+	return at + n;
+}
+
+void metrics_write(struct window_cells *w, int64_t start, int64_t end,
+	const char *partition, const struct metrics_output *out)
+{
+	qsort(w->cells, w->ncells, sizeof *w->cells, by_names);
+	/* The window's part of the id: start/size[/partition]/ */
+	char prefix[96];
+	char tsbuf[GM_TS_LEN];
+	gm_ts_format(start, tsbuf);
+	size_t plen = append(prefix, 0, sizeof prefix, tsbuf, GM_TS_LEN);
+	int n = snprintf(prefix + plen, sizeof prefix - plen, "/%llds/", (long long)((end - start) / 1000));
+	plen += n > 0 ? (size_t)n : 0;
+	if (partition) {
+		plen = append(prefix, plen, sizeof prefix, partition, strlen(partition));
+		plen = append(prefix, plen, sizeof prefix, "/", 1);
+	}
+	for (size_t i = 0; i < w->ncells; i++) {
+		const struct cell *c = &w->cells[i];
+		size_t clen, glen;
+		const char *country = name_of(&countries, c->country, &clen);
+		const char *category = name_of(&categories, c->category, &glen);
+		char id[512];
+		size_t ilen = append(id, 0, sizeof id, prefix, plen);
+		ilen = append(id, ilen, sizeof id, country, clen);
+		ilen = append(id, ilen, sizeof id, "/", 1);
+		ilen = append(id, ilen, sizeof id, category, glen);
+
+		struct gm_writer *wr = out->begin(out->ctx);
+		gm_w_obj_begin(wr);
+		GM_W_KEY(wr, "type");
+		gm_w_str(wr, "sales_metric", 12);
+		GM_W_KEY(wr, "metric_id");
+		gm_w_str(wr, id, ilen);
+		GM_W_KEY(wr, "ts");
+		gm_w_ts(wr, end);
+		GM_W_KEY(wr, "window_start");
+		gm_w_ts(wr, start);
+		GM_W_KEY(wr, "window_end");
+		gm_w_ts(wr, end);
+		if (partition) {
+			GM_W_KEY(wr, "partition");
+			gm_w_cstr(wr, partition);
+		}
+		GM_W_KEY(wr, "country");
+		gm_w_str(wr, country, clen);
+		GM_W_KEY(wr, "category");
+		gm_w_str(wr, category, glen);
+		GM_W_KEY(wr, "revenue");
+		gm_w_money(wr, c->revenue);
+		GM_W_KEY(wr, "transactions");
+		gm_w_u64(wr, c->transactions);
+		GM_W_KEY(wr, "units");
+		gm_w_u64(wr, c->units);
+		GM_W_KEY(wr, "avg_order_value");
+		/* revenue / transactions, rounded half away from zero to cents */
+		int64_t t = (int64_t)c->transactions;
+		gm_w_money(wr, t ? (c->revenue * 2 + (c->revenue >= 0 ? t : -t)) / (2 * t) : 0);
+		GM_W_KEY(wr, "distinct_users");
+		gm_w_u64(wr, gm_hll_count(&c->users));
+		GM_W_KEY(wr, "source");
+		gm_w_str(wr, "gm-txmon", 8);
+		gm_w_end(wr);
+		out->emit(out->ctx, id, ilen);
+	}
+}

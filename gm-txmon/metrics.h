@@ -1,0 +1,55 @@
+/* metrics: revenue per event-time window, per country and per category,
+ * with the totals over each ("*"). A window's state holds one cell per
+ * (country, category) seen; a transaction adds its total to its
+ * country's cells and each item to its category's. */
+#ifndef GM_TXMON_METRICS_H
+#define GM_TXMON_METRICS_H
+
+#include <stdint.h>
+
+#include "event.h"
+#include "hll.h"
+#include "window.h"
+#include "writer.h"
+
+/* Names beyond these many distinct countries or categories are counted
+ * under "(other)". */
+#define MAX_COUNTRIES 63
+#define MAX_CATEGORIES 255
+
+struct cell {
+	uint16_t country, category;   /* ids; ALL for the total over them */
+	int64_t revenue;              /* cents */
+	uint64_t transactions, units;
+	struct gm_hll users;
+};
+
+/* A window's state (a gm_windows state block). */
+struct window_cells {
+	uint16_t *slot;               /* (country, category) -> cell + 1, 0: none */
+	struct cell *cells;           /* kept across windows, reused */
+	size_t ncells, cap;
+};
+
+/* Prepares a window's state (gm_windows open callback). */
+void metrics_open(void *ctx, int64_t start, int64_t end, void *state);
+
+/* Frees what a state block holds (gm_windows_free release callback). */
+void metrics_release(void *state);
+
+/* Adds one transaction to a window. */
+void metrics_add(struct window_cells *w, const struct gm_event *tx);
+
+/* Writes a window's sales_metric records, in order of country then
+ * category, "*" first, each by emit(ctx, writer) after it is built on
+ * the writer that begin(ctx) gives. partition: the Kafka partition the
+ * window's records came from (put into the metric id), or NULL. */
+struct metrics_output {
+	struct gm_writer *(*begin)(void *ctx);
+	void (*emit)(void *ctx, const char *metric_id, size_t len);
+	void *ctx;
+};
+void metrics_write(struct window_cells *w, int64_t start, int64_t end,
+	const char *partition, const struct metrics_output *out);
+
+#endif
