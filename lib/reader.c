@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct gm_reader {
 	gm_spill_fn *spill;
 	void *spill_ctx;
 	bool held_cr;            /* a spilled piece ended in CR, not yet passed on */
+	int idle_ms;             /* -1: wait for ever */
 };
 
 struct gm_reader *gm_reader_open(const char *path, size_t max_line)
@@ -49,8 +51,14 @@ struct gm_reader *gm_reader_open(const char *path, size_t max_line)
 		gm_die(GM_EXIT_FAIL, path, "out of memory for a %zu-byte line buffer", max_line);
 	r->fd = fd;
 	r->name = fd == STDIN_FILENO ? "stdin" : path;
+	r->idle_ms = -1;
 	r->max_line = max_line;
 	return r;
+}
+
+void gm_reader_set_idle(struct gm_reader *r, int ms)
+{
+	r->idle_ms = ms;
 }
 
 void gm_reader_set_spill(struct gm_reader *r, gm_spill_fn *fn, void *ctx)
@@ -82,6 +90,14 @@ static enum gm_read fill(struct gm_reader *r)
 	for (;;) {
 		if (gm_stopping())
 			return GM_READ_STOPPED;
+		if (r->idle_ms >= 0) {
+			struct pollfd p = { .fd = r->fd, .events = POLLIN };
+			int k = poll(&p, 1, r->idle_ms);
+			if (k == 0)
+				return GM_READ_IDLE;
+			if (k < 0 && errno == EINTR)
+				continue;
+		}
 		ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
 		if (n > 0) {
 			r->end += n;

@@ -23,6 +23,7 @@ enum gm_read {
 	GM_READ_EOF,      /* end of input */
 	GM_READ_ERROR,    /* read error, reported with gm_error(); stop */
 	GM_READ_STOPPED,  /* a signal asked to stop (gm_stopping()) */
+	GM_READ_IDLE,     /* nothing arrived within the idle time; call again */
 };
 
 typedef void gm_spill_fn(void *ctx, const char *p, size_t n);
@@ -35,6 +36,11 @@ struct gm_reader *gm_reader_open(const char *path, size_t max_line);
 /* Sets the callback that receives a too-long line's bytes in order.
  * Without one they are discarded (the line is still reported). */
 void gm_reader_set_spill(struct gm_reader *r, gm_spill_fn *fn, void *ctx);
+
+/* Makes gm_reader_next() return GM_READ_IDLE when no input arrives for
+ * ms milliseconds (a pipe or terminal that stays open); -1, the default,
+ * waits for ever. A regular file is always ready. */
+void gm_reader_set_idle(struct gm_reader *r, int ms);
 
 /* Reads the next line. The data stays valid until the next call. */
 enum gm_read gm_reader_next(struct gm_reader *r, struct gm_line *line);

@@ -96,14 +96,17 @@ static bool next_file(struct gm_source *s)
 	}
 }
 
-static enum gm_next next_line(struct gm_source *s, struct gm_record *r)
+static enum gm_next next_line(struct gm_source *s, struct gm_record *r, int idle_ms)
 {
 	memset(r, 0, sizeof *r);
 	for (;;) {
 		if (!s->rd && !next_file(s))
 			return GM_NEXT_END;
 		struct gm_line line;
+		gm_reader_set_idle(s->rd, idle_ms);
 		switch (gm_reader_next(s->rd, &line)) {
+		case GM_READ_IDLE:
+			return GM_NEXT_IDLE;
 		case GM_READ_LINE:
 			if (line.len == 0 || ((*line.data == ' ' || *line.data == '\t') &&
 			    blank(line.data, line.len)))
@@ -187,7 +190,7 @@ static enum gm_next next_message(struct gm_source *s, struct gm_record *r,
 
 enum gm_next gm_source_next(struct gm_source *s, struct gm_record *r, int idle_ms)
 {
-	return s->k ? next_message(s, r, idle_ms) : next_line(s, r);
+	return s->k ? next_message(s, r, idle_ms) : next_line(s, r, idle_ms);
 }
 
 void gm_source_accept(struct gm_source *s)

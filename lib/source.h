@@ -40,14 +40,15 @@ struct gm_source *gm_source_open(const struct gm_common *c,
 
 enum gm_next {
 	GM_NEXT_RECORD,  /* *r holds a record */
-	GM_NEXT_IDLE,    /* Kafka: nothing arrived within idle_ms */
+	GM_NEXT_IDLE,    /* nothing arrived within idle_ms */
 	GM_NEXT_END,     /* end of input, or a signal asked to stop */
 	GM_NEXT_ERROR,   /* fatal input error, reported: stop; the exit
 	                    status is gm_source_close()'s (1, or 75) */
 };
 
-/* The next record. idle_ms bounds the wait on Kafka (files never idle).
- * In strict mode a too-long record returns GM_NEXT_ERROR. */
+/* The next record. idle_ms (-1: for ever) bounds the wait for input on
+ * Kafka, a pipe or a terminal; a regular file never idles. In strict
+ * mode a too-long record returns GM_NEXT_ERROR. */
 enum gm_next gm_source_next(struct gm_source *s, struct gm_record *r,
 	int idle_ms);
 
