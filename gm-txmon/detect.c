@@ -13,8 +13,8 @@
 
 #define SD_FLOOR 0.5      /* log units: baskets vary; never trust less */
 #define EWMA_MIN_WEIGHT 0.1
-#define ID_MAX 31         /* transaction ids kept for velocity's first alert */
-#define NCOUNTRIES_KEPT 4
+#define ID_MAX 22         /* transaction ids kept for velocity's first alert */
+#define NCOUNTRIES_KEPT 3
 
 struct recent {           /* a recent transaction of the user */
 	int64_t ts;
@@ -25,7 +25,7 @@ struct recent {           /* a recent transaction of the user */
 
 struct country_count {
 	uint8_t len;
-	char name[15];
+	char name[11];
 	uint32_t n;
 };
 
@@ -35,7 +35,7 @@ struct user {
 	double mean, var;             /* EWMA of log(1 + dollars) */
 	struct country_count country[NCOUNTRIES_KEPT];
 	uint8_t next;                 /* ring position in recent */
-	struct recent recent[VELOCITY_MAX];
+	struct recent recent[];       /* the last velocity_count transactions */
 };
 
 struct detector {
@@ -52,7 +52,8 @@ struct detector *detect_new(const struct detect_options *o,
 		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
 	d->o = *o;
 	d->out = *out;
-	d->users = gm_map_new(sizeof(struct user), o->max_users);
+	d->users = gm_map_new(sizeof(struct user) + o->velocity_count * sizeof(struct recent),
+		o->max_users);
 	return d;
 }
 
@@ -325,7 +326,7 @@ int detect(struct detector *d, const struct gm_event *tx)
 	if (!u)
 		return 0; /* an id longer than the map takes: no per-user rules */
 	if (!created && tx->ts - u->last_ts > d->o.user_ttl)
-		memset(u, 0, sizeof *u);
+		memset(u, 0, sizeof *u + d->o.velocity_count * sizeof(struct recent));
 	if (tx->ts > u->last_ts)
 		u->last_ts = tx->ts;
 	bool unusual = false;
