@@ -819,11 +819,23 @@ bool gm_kconsumer_commit(struct gm_kconsumer *k)
 	if (!k->grouped)
 		return true;
 	rd_kafka_resp_err_t err = rd_kafka_commit(k->kc.rk, NULL, 0);
-	if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+	switch (err) {
+	case RD_KAFKA_RESP_ERR_NO_ERROR:
+	case RD_KAFKA_RESP_ERR__NO_OFFSET:
+		return true;
+	case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
+	case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
+	case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
+		/* The group changed under us: the partitions' next owner
+		 * reads again from the last committed offsets. Nothing is
+		 * lost, and idempotent sinks make the replay harmless. */
+		gm_warn("kafka", "offsets not committed (%s): their records will be read again",
+			rd_kafka_err2str(err));
+		return true;
+	default:
 		gm_error("kafka", "commit: %s", rd_kafka_err2str(err));
 		return false;
 	}
-	return true;
 }
 
 int gm_kconsumer_close(struct gm_kconsumer *k)

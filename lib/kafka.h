@@ -98,7 +98,9 @@ enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 void gm_kconsumer_accept(struct gm_kconsumer *k);
 
 /* Commits the stored offsets synchronously. Returns false on error
- * (reported). Nothing to commit is success. */
+ * (reported). Nothing to commit is success, and so is a commit refused
+ * because the group is rebalancing (a warning says so): the records are
+ * then read again by the partitions' next owner, which loses nothing. */
 bool gm_kconsumer_commit(struct gm_kconsumer *k);
 
 /* Commits stored offsets, leaves the group, destroys the consumer.
