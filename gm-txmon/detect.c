@@ -12,6 +12,7 @@
 #include "money.h"
 
 #define SD_FLOOR 0.5      /* log units: baskets vary; never trust less */
+#define STRONG_RATIO 4.0  /* times min_ratio: far enough above, whatever z */
 #define EWMA_MIN_WEIGHT 0.1
 #define ID_MAX 22         /* transaction ids kept for velocity's first alert */
 #define NCOUNTRIES_KEPT 3
@@ -175,7 +176,10 @@ static int amount_rules(struct detector *d, const struct gm_event *tx,
 	double z = (x - u->mean) / sd;
 	double baseline = expm1(u->mean);
 	double ratio = baseline > 0 ? (tx->total_amount / 100.0) / baseline : INFINITY;
-	if (z < d->o.z_threshold || ratio < d->o.min_ratio)
+	/* Far above: at least min_ratio times the usual and z at least the
+	 * threshold; or, when a short or varied history makes z timid, at
+	 * least STRONG_RATIO times min_ratio. */
+	if (ratio < d->o.min_ratio || (z < d->o.z_threshold && ratio < STRONG_RATIO * d->o.min_ratio))
 		return alerts;
 	struct alert a = base;
 	a.rule = "amount_above_baseline";
