@@ -2,7 +2,8 @@
 """score-alerts.py EVENTS ALERTS: precision and recall of gm-txmon's
 alerts against gm-produce's ground truth (--truth).
 
-A transaction is anomalous when its "anomaly" is not "none"; it is
+Lines that are not JSON objects, and transactions without the marker,
+are skipped. A transaction is anomalous when its "anomaly" is not "none"; it is
 detected when an alert names it (labels.transaction_id). Prints one JSON
 line: precision, recall, the counts, recall per kind of anomaly and
 precision per rule.
@@ -14,8 +15,11 @@ from collections import Counter
 truth = {}
 with open(sys.argv[1]) as f:
     for line in f:
-        e = json.loads(line)
-        if e["type"] == "transaction":
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue  # a broken record is no transaction
+        if isinstance(e, dict) and e.get("type") == "transaction" and "anomaly" in e:
             truth[e["transaction_id"]] = e["anomaly"]
 
 alerted = set()
