@@ -84,7 +84,8 @@ struct alert {
 /* Begins an alert for one transaction; the caller adds its numbers and
  * calls finish_alert(). */
 static struct gm_writer *begin_alert(struct detector *d, const struct gm_event *tx,
-	const struct alert *a, const char *extra_label, const char *extra_value)
+	const struct alert *a, const char *extra_label, const char *extra_value,
+	bool with_country)
 {
 	/* The same rule on the same transaction is the same alert. */
 	char key[ID_MAX + 64];
@@ -118,8 +119,10 @@ static struct gm_writer *begin_alert(struct detector *d, const struct gm_event *
 	gm_w_str(w, tx->user_id.p, tx->user_id.n);
 	GM_W_KEY(w, "transaction_id");
 	gm_w_str(w, a->transaction_id.p, a->transaction_id.n);
-	GM_W_KEY(w, "country");
-	gm_w_str(w, tx->country.p, tx->country.n);
+	if (with_country) {
+		GM_W_KEY(w, "country");
+		gm_w_str(w, tx->country.p, tx->country.n);
+	}
 	if (extra_label) {
 		gm_w_key(w, extra_label);
 		gm_w_cstr(w, extra_value);
@@ -158,7 +161,7 @@ static int amount_rules(struct detector *d, const struct gm_event *tx,
 			(int)tx->user_id.n, tx->user_id.p, dollars(tx->total_amount, a1),
 			dollars(d->o.high_value, a2));
 		a.summary = summary;
-		struct gm_writer *w = begin_alert(d, tx, &a, NULL, NULL);
+		struct gm_writer *w = begin_alert(d, tx, &a, NULL, NULL, true);
 		GM_W_KEY(w, "amount");
 		gm_w_money(w, tx->total_amount);
 		GM_W_KEY(w, "threshold");
@@ -175,7 +178,9 @@ static int amount_rules(struct detector *d, const struct gm_event *tx,
 		sd = SD_FLOOR;
 	double z = (x - u->mean) / sd;
 	double baseline = expm1(u->mean);
-	double ratio = baseline > 0 ? (tx->total_amount / 100.0) / baseline : INFINITY;
+	if (baseline < 0.01)
+		return alerts;  /* free orders so far: no "times the usual" */
+	double ratio = (tx->total_amount / 100.0) / baseline;
 	/* Far above: at least min_ratio times the usual and z at least the
 	 * threshold; or, when a short or varied history makes z timid, at
 	 * least STRONG_RATIO times min_ratio. */
@@ -189,7 +194,7 @@ static int amount_rules(struct detector *d, const struct gm_event *tx,
 		(int)tx->user_id.n, tx->user_id.p, dollars(tx->total_amount, a1), ratio,
 		dollars(baseline_cents, a2), z);
 	a.summary = summary;
-	struct gm_writer *w = begin_alert(d, tx, &a, NULL, NULL);
+	struct gm_writer *w = begin_alert(d, tx, &a, NULL, NULL, true);
 	GM_W_KEY(w, "amount");
 	gm_w_money(w, tx->total_amount);
 	GM_W_KEY(w, "baseline");
@@ -234,7 +239,7 @@ static int country_rule(struct detector *d, const struct gm_event *tx,
 		(int)tx->user_id.n, tx->user_id.p, (int)tx->country.n, tx->country.p,
 		usual, c->n, u->n);
 	struct alert a = { "country_mismatch", "warning", summary, tx->id, tx->ts };
-	struct gm_writer *w = begin_alert(d, tx, &a, "usual_country", usual);
+	struct gm_writer *w = begin_alert(d, tx, &a, "usual_country", usual, true);
 	GM_W_KEY(w, "amount");
 	gm_w_money(w, tx->total_amount);
 	GM_W_KEY(w, "usual_count");
@@ -252,9 +257,11 @@ static void velocity_alert(struct detector *d, const struct gm_event *tx,
 	char summary[256];
 	snprintf(summary, sizeof summary, "%.*s made %d transactions within %llds",
 		(int)tx->user_id.n, tx->user_id.p, count, (long long)(d->o.velocity_period / 1000));
-	struct alert a = { "velocity", count >= 2 * d->o.velocity_count ? "critical" : "warning",
-		summary, id, ts };
-	struct gm_writer *w = begin_alert(d, tx, &a, NULL, NULL);
+	struct alert a = { "velocity", "warning", summary, id, ts };
+	/* An earlier transaction of the period may be from another country
+	 * than the one completing it: its alert names no country. */
+	bool earlier = id.n != tx->id.n || memcmp(id.p, tx->id.p, id.n) != 0;
+	struct gm_writer *w = begin_alert(d, tx, &a, NULL, NULL, !earlier);
 	GM_W_KEY(w, "count");
 	gm_w_i64(w, count);
 	GM_W_KEY(w, "period_ms");
@@ -327,8 +334,13 @@ int detect(struct detector *d, const struct gm_event *tx)
 {
 	bool created;
 	struct user *u = gm_map_put(d->users, tx->user_id.p, tx->user_id.n, &created);
-	if (!u)
-		return 0; /* an id longer than the map takes: no per-user rules */
+	if (!u) {
+		/* An id longer than the map takes: no history is kept, so only
+		 * the rules that need none can run. */
+		bool unusual = false;
+		static const struct user nobody;
+		return amount_rules(d, tx, &nobody, &unusual);
+	}
 	if (!created && tx->ts - u->last_ts > d->o.user_ttl)
 		memset(u, 0, sizeof *u + d->o.velocity_count * sizeof(struct recent));
 	if (tx->ts > u->last_ts)

@@ -304,9 +304,13 @@ int main(int argc, char **argv)
 		o.topics, o.ntopics, o.ntopics > 0 && !o.exit_eof);
 	if (!src)
 		return GM_EXIT_FAIL;
-	t.out = gm_sink_open(&o.c, o.out);
-	t.alerts = o.alerts ? gm_sink_open(&o.c, o.alerts) : t.out;
-	t.late = o.late ? gm_sink_open(&o.c, o.late) : NULL;
+	/* An output named twice (-o - -a -) is opened once, so that its
+	 * records interleave whole. */
+	const char *out_spec = o.out ? o.out : "-";
+	t.out = gm_sink_open(&o.c, out_spec);
+	t.alerts = o.alerts && strcmp(o.alerts, out_spec) ? gm_sink_open(&o.c, o.alerts) : t.out;
+	t.late = !o.late ? NULL : !strcmp(o.late, out_spec) ? t.out
+		: o.alerts && !strcmp(o.late, o.alerts) ? t.alerts : gm_sink_open(&o.c, o.late);
 	if (!t.out || !t.alerts || (o.late && !t.late))
 		return GM_EXIT_FAIL;
 	const struct alert_output alert_out = { alert_begin, alert_emit, &t };
@@ -354,7 +358,7 @@ int main(int argc, char **argv)
 		status = GM_EXIT_FAIL;
 	else
 		checkpoint(&t, src);
-	if (t.late)
+	if (t.late && t.late != t.out && t.late != t.alerts)
 		status = worse(status, gm_sink_close(t.late));
 	if (t.alerts != t.out)
 		status = worse(status, gm_sink_close(t.alerts));
