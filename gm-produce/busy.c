@@ -113,6 +113,11 @@ static void store(struct busy *b, struct slot *at, struct slot s, int64_t now)
 		rebuild(b, now);
 }
 
+void busy_prefetch(const struct busy *b, uint64_t user)
+{
+	__builtin_prefetch(&b->slots[mix(user) & (b->cap - 1)]);
+}
+
 bool busy_claim(struct busy *b, uint64_t user, int64_t now, int *purchases)
 {
 	bool found;

@@ -23,6 +23,9 @@ void busy_free(struct busy *b);
  * returns false when they are busy. */
 bool busy_claim(struct busy *b, uint64_t user, int64_t now, int *purchases);
 
+/* Starts fetching user's entry into the cache, for a claim soon. */
+void busy_prefetch(const struct busy *b, uint64_t user);
+
 /* The user's session ended at now: busy until now + pause, remembered
  * until now + pause + retain, with purchases more purchases. */
 void busy_release(struct busy *b, uint64_t user, int64_t now, int64_t pause,

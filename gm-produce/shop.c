@@ -87,6 +87,7 @@ struct shop {
 	double arrival_clock;     /* ms, with the fraction that ts drops */
 	double p_anomalous;       /* of cart sessions that check out */
 	int64_t next_arrival;
+	uint64_t next_user;       /* drawn early, so its memory is at hand */
 	uint64_t sessions_made, events_made;
 	struct session *pool;
 	size_t pool_cap, pool_used;
@@ -248,7 +249,7 @@ static void arrive(struct shop *s)
 	x->next_ts = s->next_arrival;
 	x->order = s->sessions_made;
 	x->id = s->sessions_made++;
-	uint64_t user = model_pick_user(&s->m, &s->rng);
+	uint64_t user = s->next_user;
 	x->history = 0;
 	x->bought = 0;
 	for (int d = 1; d < MAX_DRAWS && !busy_claim(s->busy, user, x->next_ts, &x->history); d++)
@@ -270,6 +271,8 @@ static void next_arrival(struct shop *s)
 		double hour = (double)(((t % 86400000) + 86400000) % 86400000) / 3600000.0;
 		if (!s->o.daily_cycle || rng_unit(&s->rng) * 1.6 < 1 + 0.6 * sin(2 * M_PI * (hour - 9) / 24)) {
 			s->next_arrival = t;
+			s->next_user = model_pick_user(&s->m, &s->rng);
+			busy_prefetch(s->busy, s->next_user);
 			return;
 		}
 	}
@@ -437,6 +440,7 @@ struct shop *shop_new(const struct shop_options *o)
 	s->next_arrival = o->start;
 	s->arrival_clock = (double)o->start;
 	s->busy = busy_new(RETAIN);
+	s->next_user = model_pick_user(&s->m, &s->rng);
 	return s;
 }
 
@@ -474,6 +478,10 @@ void shop_next(struct shop *s, struct shop_event *ev)
 		} else {
 			heap_sift_top(s, false);
 		}
+		/* The next session to step is known now: fetch it while the
+		 * caller writes this event. */
+		if (s->nheap > 0)
+			__builtin_prefetch(&s->pool[s->heap[0].idx]);
 		return;
 	}
 }
