@@ -112,6 +112,7 @@ void gm_common_init(struct gm_common *c)
 {
 	memset(c, 0, sizeof *c);
 	c->max_line = GM_MAX_LINE;
+	c->retry_ms = 60000;
 	const char *b = getenv("GM_BROKERS");
 	if (b && *b)
 		c->brokers = b;
@@ -142,6 +143,10 @@ bool gm_common_option(struct gm_common *c, int opt, const char *arg,
 	case GM_OPT_MAX_LINE:
 		if (!gm_parse_size(arg, &c->max_line))
 			gm_usage_error(usage, "--max-line: not a size: %s", arg);
+		return true;
+	case GM_OPT_RETRY_FOR:
+		if (!gm_parse_duration(arg, &c->retry_ms))
+			gm_usage_error(usage, "--retry-for: not a duration: %s", arg);
 		return true;
 	case 'b':
 		c->brokers = arg;

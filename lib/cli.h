@@ -54,6 +54,8 @@ struct gm_common {
 	const char **props;      /* -X key=value, passed to librdkafka */
 	size_t nprops;
 	bool unbuffered;         /* -u: flush output after every record */
+	long long retry_ms;      /* --retry-for: how long a sink retries a
+	                            service it cannot reach, default 60 s */
 };
 #define GM_MAX_LINE (1u << 20)
 
@@ -62,13 +64,16 @@ enum {
 	GM_OPT_STRICT,
 	GM_OPT_REJECTS,
 	GM_OPT_MAX_LINE,
+	GM_OPT_RETRY_FOR,
 };
 
-/* The shared options come in three groups, so that a tool offers only
+/* The shared options come in four groups, so that a tool offers only
  * those that mean something for it: every tool takes the base ones; a
  * tool that reads records takes the input ones; one that talks to Kafka
- * the Kafka ones. Each group has its getopt short letters and its
- * entries for the getopt_long table. */
+ * the Kafka ones; one that writes to a sink that may be a server
+ * (PostgreSQL) the output ones. Each group has its getopt short letters
+ * and its entries for the getopt_long table; the output group has only
+ * long options. */
 #define GM_BASE_SHORT_OPTIONS "hqu"
 #define GM_INPUT_SHORT_OPTIONS "G:"
 #define GM_KAFKA_SHORT_OPTIONS "b:X:"
@@ -89,7 +94,10 @@ enum {
 	{ "brokers", required_argument, 0, 'b' }, \
 	{ "property", required_argument, 0, 'X' }
 
-/* Sets defaults (max_line, brokers from $GM_BROKERS). */
+#define GM_OUTPUT_LONG_OPTIONS \
+	{ "retry-for", required_argument, 0, GM_OPT_RETRY_FOR }
+
+/* Sets defaults (max_line, retry_ms, brokers from $GM_BROKERS). */
 void gm_common_init(struct gm_common *c);
 
 /* Handles one getopt_long result if it is a common option and returns

@@ -1,4 +1,4 @@
-/* sink: NDJSON or Kafka behind one interface; see sink.h. */
+/* sink: NDJSON, Kafka or PostgreSQL behind one interface; see sink.h. */
 #include "sink.h"
 
 #include <stdlib.h>
@@ -6,20 +6,47 @@
 
 #include "counts.h"
 #include "kafka.h"
+#include "pg.h"
 #include "source.h"
 
 struct gm_sink {
 	struct gm_writer *out;       /* NDJSON output */
-	struct gm_writer *rec;       /* Kafka: the record being built */
+	struct gm_writer *rec;       /* Kafka, PostgreSQL: the record being built */
 	struct gm_kproducer *kp;
+	struct gm_pg *pg;
 	const char *topic;           /* Kafka: the one topic the spec named */
 };
+
+/* The libpq conninfo a spec names, or NULL when it names no PostgreSQL. */
+static const char *pg_conninfo(const char *spec)
+{
+	if (!spec)
+		return NULL;
+	if (!strncmp(spec, "postgresql://", 13) || !strncmp(spec, "postgres://", 11))
+		return spec;
+	if (!strncmp(spec, "pg:", 3))
+		return spec + 3;
+	return NULL;
+}
 
 struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec)
 {
 	struct gm_sink *s = calloc(1, sizeof *s);
 	if (!s)
 		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	const char *conninfo = pg_conninfo(spec);
+	if (conninfo) {
+		int status;
+		s->pg = gm_pg_open(conninfo, c->retry_ms, &status);
+		if (!s->pg) {
+			free(s);
+			if (status == GM_EXIT_TEMPFAIL)
+				exit(GM_EXIT_TEMPFAIL);
+			return NULL;
+		}
+		s->rec = gm_writer_mem();
+		return s;
+	}
 	if (spec && !strncmp(spec, "kafka:", 6)) {
 		s->topic = spec[6] ? spec + 6 : NULL;
 		s->kp = gm_kproducer_new(c);
@@ -40,12 +67,18 @@ struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec)
 
 struct gm_writer *gm_sink_writer(struct gm_sink *s)
 {
-	return s->kp ? s->rec : s->out;
+	return s->out ? s->out : s->rec;
 }
 
 bool gm_sink_emit_raw(struct gm_sink *s, const char *topic,
 	const char *key, size_t klen, const char *data, size_t len)
 {
+	if (s->pg) {
+		if (!gm_pg_add(s->pg, data, len))
+			return !gm_pg_failed(s->pg);
+		gm_counts.out++;
+		return true;
+	}
 	gm_counts.out++;
 	if (s->kp)
 		return gm_kproducer_send(s->kp, s->topic ? s->topic : topic,
@@ -58,7 +91,7 @@ bool gm_sink_emit_raw(struct gm_sink *s, const char *topic,
 bool gm_sink_emit(struct gm_sink *s, const char *topic,
 	const char *key, size_t klen)
 {
-	if (!s->kp) {
+	if (s->out) {
 		gm_counts.out++;
 		return !gm_writer_failed(s->out);
 	}
@@ -73,6 +106,8 @@ bool gm_sink_emit(struct gm_sink *s, const char *topic,
 
 bool gm_sink_flush(struct gm_sink *s)
 {
+	if (s->pg)
+		return gm_pg_flush(s->pg);
 	if (s->kp)
 		return gm_kproducer_flush(s->kp, -1);
 	return gm_writer_flush(s->out);
@@ -91,7 +126,10 @@ int gm_sink_close(struct gm_sink *s)
 	if (!s)
 		return GM_EXIT_OK;
 	int status = GM_EXIT_OK;
-	if (s->kp) {
+	if (s->pg) {
+		status = gm_pg_close(s->pg);
+		gm_writer_close(s->rec);
+	} else if (s->kp) {
 		status = gm_kproducer_close(s->kp);
 		gm_writer_close(s->rec);
 	} else if (!gm_writer_close(s->out)) {

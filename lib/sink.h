@@ -1,6 +1,6 @@
-/* sink: where records go, NDJSON (stdout or a file) or Kafka, behind one
- * interface. A tool builds each record with the writer calls on
- * gm_sink_writer() and hands it over with gm_sink_emit(). */
+/* sink: where records go, NDJSON (stdout or a file), Kafka or PostgreSQL,
+ * behind one interface. A tool builds each record with the writer calls
+ * on gm_sink_writer() and hands it over with gm_sink_emit(). */
 #ifndef GM_SINK_H
 #define GM_SINK_H
 
@@ -15,7 +15,14 @@ struct gm_source;
 
 /* Opens a sink. spec: NULL or "-" is stdout; "kafka:" sends each record
  * to the topic its emitter names; "kafka:TOPIC" sends every record to
- * TOPIC; anything else is a file path. Returns NULL after gm_error(). */
+ * TOPIC; "postgresql://..." or "postgres://..." (a URI given to libpq as
+ * it is) or "pg:CONNINFO" (a libpq conninfo string; "pg:" alone leaves
+ * it all to the PG* environment variables) writes each record as a row
+ * of the table its type maps to (see pg.h); anything else is a file
+ * path. PostgreSQL is connected to at once, retrying for c->retry_ms
+ * while the server cannot be reached: if it stays so, this exits with
+ * GM_EXIT_TEMPFAIL after the message (nothing has been read yet, so
+ * nothing is lost). Otherwise returns NULL after gm_error() on failure. */
 struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec);
 
 /* The writer on which to build the next record (begin ... gm_w_end). */
@@ -23,7 +30,9 @@ struct gm_writer *gm_sink_writer(struct gm_sink *s);
 
 /* Hands over the record just built. topic is the record type's default
  * topic (used for Kafka unless the spec named one); key may be NULL.
- * Counts gm_counts.out. Returns false once the sink has failed. */
+ * Counts gm_counts.out. Returns false once the sink has failed. A record
+ * PostgreSQL has no table or column for is reported and not counted;
+ * the sink goes on, and gm_sink_close() will return GM_EXIT_FAIL. */
 bool gm_sink_emit(struct gm_sink *s, const char *topic,
 	const char *key, size_t klen);
 
@@ -32,7 +41,8 @@ bool gm_sink_emit_raw(struct gm_sink *s, const char *topic,
 	const char *key, size_t klen, const char *data, size_t len);
 
 /* Makes everything emitted so far durable: NDJSON written out, Kafka
- * acknowledged. Returns false on failure (reported). */
+ * acknowledged, PostgreSQL committed. Returns false on failure
+ * (reported). */
 bool gm_sink_flush(struct gm_sink *s);
 
 /* Flushes the sink and, when that succeeds, accepts the source: the one
@@ -40,7 +50,8 @@ bool gm_sink_flush(struct gm_sink *s);
 bool gm_checkpoint(struct gm_source *src, struct gm_sink *s);
 
 /* Flushes and closes; returns GM_EXIT_OK, GM_EXIT_FAIL (a record was
- * not delivered or written) or GM_EXIT_TEMPFAIL (Kafka unreachable). */
+ * not delivered or written) or GM_EXIT_TEMPFAIL (Kafka unreachable, or
+ * PostgreSQL unreachable for longer than --retry-for). */
 int gm_sink_close(struct gm_sink *s);
 
 #endif

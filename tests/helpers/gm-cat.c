@@ -1,7 +1,8 @@
 /* gm-cat: libgm end to end, for tests and benchmarks. Reads NDJSON files
  * or Kafka topics, parses and validates every record, and writes the
- * good ones unchanged to NDJSON or Kafka, keyed by user_id. Bad records
- * go the way of every gm tool: reported, counted, kept in --rejects. */
+ * good ones unchanged to NDJSON, Kafka (keyed by user_id) or PostgreSQL
+ * tables. Bad records go the way of every gm tool: reported, counted,
+ * kept in --rejects. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -15,7 +16,7 @@
 static const char usage[] =
 	"usage: gm-cat [-hnqu] [--strict] [--rejects FILE] [--max-line BYTES]\n"
 	"              [-b BROKERS] [-G GROUP] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
-	"              [-o OUT] [FILE...]\n";
+	"              [--retry-for DURATION] [-o OUT] [FILE...]\n";
 
 #define CHECKPOINT_EVERY 10000
 
@@ -43,6 +44,7 @@ int main(int argc, char **argv)
 		GM_BASE_LONG_OPTIONS,
 		GM_INPUT_LONG_OPTIONS,
 		GM_KAFKA_LONG_OPTIONS,
+		GM_OUTPUT_LONG_OPTIONS,
 		{ "topic", required_argument, 0, 't' },
 		{ "exit-eof", no_argument, 0, 'e' },
 		{ "output", required_argument, 0, 'o' },
