@@ -22,7 +22,8 @@
 static const char usage[] =
 	"usage: gm-txmon [-hqu] [--strict] [--rejects FILE] [--max-line BYTES]\n"
 	"                [-G GROUP] [-b BROKERS] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
-	"                [-o OUT] [-a ALERTS] [-l LATE] [-w SIZE] [--slide SIZE]\n"
+	"                [-o OUT] [-a ALERTS] [-l LATE] [--retry-for DURATION]\n"
+	"                [-w SIZE] [--slide SIZE]\n"
 	"                [--lateness DURATION] [--idle DURATION] [--z-threshold Z]\n"
 	"                [--min-ratio R] [--min-history N] [--high-value AMOUNT]\n"
 	"                [--velocity N/DURATION] [--max-users N] [--user-ttl DURATION]\n"
@@ -105,6 +106,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		GM_BASE_LONG_OPTIONS,
 		GM_INPUT_LONG_OPTIONS,
 		GM_KAFKA_LONG_OPTIONS,
+		GM_OUTPUT_LONG_OPTIONS,
 		{ "topic", required_argument, 0, 't' },
 		{ "exit-eof", no_argument, 0, 'e' },
 		{ "output", required_argument, 0, 'o' },
