@@ -144,25 +144,6 @@ static void put_event(struct gm_writer *w, const struct shop_event *ev, bool tru
 	gm_w_end(w);
 }
 
-static double parse_number(const char *opt, const char *arg, double lo, double hi)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(arg, &end);
-	if (errno || end == arg || *end || !(v >= lo && v <= hi))
-		gm_usage_error(usage, "%s: expected a number from %g to %g, got %s", opt, lo, hi, arg);
-	return v;
-}
-
-static unsigned long long parse_count(const char *opt, const char *arg, bool zero_ok)
-{
-	unsigned long long v;
-	if (!gm_parse_u64(arg, &v) || (!zero_ok && v == 0))
-		gm_usage_error(usage, "%s: expected a whole number%s, got %s", opt,
-			zero_ok ? "" : " above 0", arg);
-	return v;
-}
-
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -205,30 +186,25 @@ static void parse_options(int argc, char **argv, struct options *o)
 		if (gm_common_option(c, opt, optarg, usage))
 			continue;
 		switch (opt) {
-		case 's': o->shop.seed = parse_count("--seed", optarg, true); break;
-		case 'n': o->count = parse_count("--count", optarg, true); break;
-		case 'd':
-			if (!gm_parse_duration(optarg, &o->duration_ms) || o->duration_ms == 0)
-				gm_usage_error(usage, "--duration: expected a duration like 90s, 5m, 90d; got %s", optarg);
-			break;
-		case 'r': o->rate = parse_number("--rate", optarg, 0, 1e9); break;
+		case 's': o->shop.seed = gm_opt_count(usage, "--seed", optarg, 0, UINT64_MAX); break;
+		case 'n': o->count = gm_opt_count(usage, "--count", optarg, 0, UINT64_MAX); break;
+		case 'd': o->duration_ms = gm_opt_duration(usage, "--duration", optarg, false); break;
+		case 'r': o->rate = gm_opt_number(usage, "--rate", optarg, 0, 1e9); break;
 		case 'o': o->out = optarg; break;
 		case OPT_START:
 			if (!gm_ts_parse(optarg, strlen(optarg), &o->shop.start))
 				gm_usage_error(usage, "--start: expected an RFC 3339 time like 2026-11-24T00:00:00Z, got %s", optarg);
 			break;
 		case OPT_EVENT_RATE:
-			o->shop.event_rate = parse_number("--event-rate", optarg, 1e-6, 1e9);
+			o->shop.event_rate = gm_opt_number(usage, "--event-rate", optarg, 1e-6, 1e9);
 			o->event_rate_given = true;
 			break;
-		case OPT_USERS: o->shop.users = parse_count("--users", optarg, false); break;
+		case OPT_USERS: o->shop.users = gm_opt_count(usage, "--users", optarg, 1, UINT64_MAX); break;
 		case OPT_PRODUCTS:
 			/* Cart lines keep product ids in 32 bits. */
-			o->shop.products = parse_count("--products", optarg, false);
-			if (o->shop.products > UINT32_MAX)
-				gm_usage_error(usage, "--products: at most %u", UINT32_MAX);
+			o->shop.products = gm_opt_count(usage, "--products", optarg, 1, UINT32_MAX);
 			break;
-		case OPT_ANOMALY_RATE: o->shop.anomaly_rate = parse_number("--anomaly-rate", optarg, 0, 1); break;
+		case OPT_ANOMALY_RATE: o->shop.anomaly_rate = gm_opt_number(usage, "--anomaly-rate", optarg, 0, 1); break;
 		case OPT_TRUTH: o->truth = true; break;
 		case OPT_DAILY: o->shop.daily_cycle = true; break;
 		case OPT_TX_TOPIC: o->topic[GM_TRANSACTION] = optarg; break;

@@ -67,24 +67,6 @@ struct txmon {
 
 /* ---- options ---- */
 
-static double parse_number(const char *opt, const char *arg, double lo, double hi)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(arg, &end);
-	if (errno || end == arg || *end || !(v >= lo && v <= hi))
-		gm_usage_error(usage, "%s: expected a number from %g to %g, got %s", opt, lo, hi, arg);
-	return v;
-}
-
-static long long parse_ms(const char *opt, const char *arg, bool zero_ok)
-{
-	long long ms;
-	if (!gm_parse_duration(arg, &ms) || (!zero_ok && ms == 0))
-		gm_usage_error(usage, "%s: expected a duration like 500ms, 30s, 1m, 2h; got %s", opt, arg);
-	return ms;
-}
-
 static void parse_velocity(const char *arg, struct detect_options *d)
 {
 	char *slash = strchr(arg, '/');
@@ -97,7 +79,7 @@ static void parse_velocity(const char *arg, struct detect_options *d)
 	if (!gm_parse_u64(count, &n) || n < 2 || n > VELOCITY_MAX)
 		gm_usage_error(usage, "--velocity: N from 2 to %d, got %s", VELOCITY_MAX, count);
 	d->velocity_count = (int)n;
-	d->velocity_period = parse_ms("--velocity", slash + 1, false);
+	d->velocity_period = gm_opt_duration(usage, "--velocity", slash + 1, false);
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -135,7 +117,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 		.max_users = 200000, .user_ttl = 30LL * 86400000,
 	};
 	int opt;
-	unsigned long long n;
 	while ((opt = getopt_long(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
 		GM_KAFKA_SHORT_OPTIONS "t:eo:a:l:w:", longopts, NULL)) != -1) {
 		if (gm_common_option(&o->c, opt, optarg, usage))
@@ -150,16 +131,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'o': o->out = optarg; break;
 		case 'a': o->alerts = optarg; break;
 		case 'l': o->late = optarg; break;
-		case 'w': o->window.size = parse_ms("-w", optarg, false); break;
-		case OPT_SLIDE: o->window.slide = parse_ms("--slide", optarg, false); break;
-		case OPT_LATENESS: o->window.lateness = parse_ms("--lateness", optarg, true); break;
-		case OPT_IDLE: o->idle_ms = parse_ms("--idle", optarg, true); break;
-		case OPT_Z: o->detect.z_threshold = parse_number("--z-threshold", optarg, 0, 1e6); break;
-		case OPT_RATIO: o->detect.min_ratio = parse_number("--min-ratio", optarg, 0, 1e6); break;
+		case 'w': o->window.size = gm_opt_duration(usage, "-w", optarg, false); break;
+		case OPT_SLIDE: o->window.slide = gm_opt_duration(usage, "--slide", optarg, false); break;
+		case OPT_LATENESS: o->window.lateness = gm_opt_duration(usage, "--lateness", optarg, true); break;
+		case OPT_IDLE: o->idle_ms = gm_opt_duration(usage, "--idle", optarg, true); break;
+		case OPT_Z: o->detect.z_threshold = gm_opt_number(usage, "--z-threshold", optarg, 0, 1e6); break;
+		case OPT_RATIO: o->detect.min_ratio = gm_opt_number(usage, "--min-ratio", optarg, 0, 1e6); break;
 		case OPT_HISTORY:
-			if (!gm_parse_u64(optarg, &n) || n > 1000000)
-				gm_usage_error(usage, "--min-history: expected a count, got %s", optarg);
-			o->detect.min_history = (int)n;
+			o->detect.min_history = (int)gm_opt_count(usage, "--min-history", optarg, 0, 1000000);
 			break;
 		case OPT_HIGH: {
 			int64_t cents;
@@ -170,11 +149,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		}
 		case OPT_VELOCITY: parse_velocity(optarg, &o->detect); break;
 		case OPT_MAX_USERS:
-			if (!gm_parse_u64(optarg, &n) || n == 0 || n > 100000000)
-				gm_usage_error(usage, "--max-users: expected a count from 1, got %s", optarg);
-			o->detect.max_users = n;
+			o->detect.max_users = gm_opt_count(usage, "--max-users", optarg, 1, 100000000);
 			break;
-		case OPT_TTL: o->detect.user_ttl = parse_ms("--user-ttl", optarg, false); break;
+		case OPT_TTL: o->detect.user_ttl = gm_opt_duration(usage, "--user-ttl", optarg, false); break;
 		default: gm_usage_error(usage, "%s", "unknown option");
 		}
 	}
@@ -287,13 +264,6 @@ static void on_revoke(void *ctx)
 	close_all(t);
 }
 
-static int worse(int a, int b)
-{
-	if (a == GM_EXIT_FAIL || b == GM_EXIT_FAIL)
-		return GM_EXIT_FAIL;
-	return a ? a : b;
-}
-
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -361,11 +331,11 @@ int main(int argc, char **argv)
 	else
 		checkpoint(&t, src);
 	if (t.late && t.late != t.out && t.late != t.alerts)
-		status = worse(status, gm_sink_close(t.late));
+		status = gm_exit_worse(status, gm_sink_close(t.late));
 	if (t.alerts != t.out)
-		status = worse(status, gm_sink_close(t.alerts));
-	status = worse(status, gm_sink_close(t.out));
-	status = worse(status, gm_source_close(src));
+		status = gm_exit_worse(status, gm_sink_close(t.alerts));
+	status = gm_exit_worse(status, gm_sink_close(t.out));
+	status = gm_exit_worse(status, gm_source_close(src));
 	if (!gm_rejects_close())
 		status = GM_EXIT_FAIL;
 	for (size_t i = 0; i < t.nstreams; i++)

@@ -244,3 +244,65 @@ bool gm_parse_duration(const char *s, long long *ms)
 	*ms = (long long)(v * mult + 0.5);
 	return true;
 }
+
+double gm_opt_number(const char *usage, const char *opt, const char *arg,
+	double lo, double hi)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= lo && v <= hi))
+		gm_usage_error(usage, "%s: expected a number from %g to %g, got %s", opt, lo, hi, arg);
+	return v;
+}
+
+unsigned long long gm_opt_count(const char *usage, const char *opt,
+	const char *arg, unsigned long long lo, unsigned long long hi)
+{
+	unsigned long long v;
+	if (!gm_parse_u64(arg, &v) || v < lo || v > hi)
+		gm_usage_error(usage, "%s: expected a whole number from %llu to %llu, got %s",
+			opt, lo, hi, arg);
+	return v;
+}
+
+long long gm_opt_duration(const char *usage, const char *opt, const char *arg,
+	bool zero_ok)
+{
+	long long ms;
+	if (!gm_parse_duration(arg, &ms) || (!zero_ok && ms == 0))
+		gm_usage_error(usage, "%s: expected a duration like 500ms, 30s, 5m, 2h, 90d; got %s",
+			opt, arg);
+	return ms;
+}
+
+int gm_exit_worse(int a, int b)
+{
+	if (a == GM_EXIT_FAIL || b == GM_EXIT_FAIL)
+		return GM_EXIT_FAIL;
+	return a ? a : b;
+}
+
+void *gm_xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	return p;
+}
+
+void *gm_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	return p;
+}
+
+char *gm_xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	if (!d)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	return d;
+}

@@ -112,6 +112,26 @@ bool gm_common_option(struct gm_common *c, int opt, const char *arg,
 _Noreturn void gm_usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Option values, or a usage error (status 2) that names the option:
+ * a number in [lo, hi]; a whole number in [lo, hi]; a duration in ms
+ * (gm_parse_duration(), 0 refused unless zero_ok). */
+double gm_opt_number(const char *usage, const char *opt, const char *arg,
+	double lo, double hi);
+unsigned long long gm_opt_count(const char *usage, const char *opt,
+	const char *arg, unsigned long long lo, unsigned long long hi);
+long long gm_opt_duration(const char *usage, const char *opt, const char *arg,
+	bool zero_ok);
+
+/* realloc, calloc and strdup that end the process (status 1, with a
+ * message) when memory is exhausted, so callers need no check. */
+void *gm_xrealloc(void *p, size_t n);
+void *gm_xcalloc(size_t n, size_t size);
+char *gm_xstrdup(const char *s);
+
+/* The exit status of two results together: a failure (1) over a
+ * service that could not be reached (75) over success (0). */
+int gm_exit_worse(int a, int b);
+
 /* Parses a byte size with an optional k, M or G suffix (powers of 1024).
  * Returns false on a malformed or zero value. */
 bool gm_parse_size(const char *s, size_t *out);

@@ -60,22 +60,6 @@ struct gm_kconsumer {
  * never joins it (no subscribe) and never commits to it. */
 #define GM_NO_GROUP "gm-nogroup"
 
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-	if (!p)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-	if (!p)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-	return p;
-}
-
 /* ---- configuration ---- */
 
 struct kv {
@@ -119,7 +103,7 @@ static char *conf_get(const rd_kafka_conf_t *conf, const char *name)
 	size_t size = sizeof buf;
 	if (rd_kafka_conf_get(conf, name, buf, &size) != RD_KAFKA_CONF_OK)
 		buf[0] = '\0';
-	return xstrdup(buf);
+	return gm_xstrdup(buf);
 }
 
 /* Serves librdkafka's log lines (from the poll calls, see log.queue) as
@@ -315,7 +299,7 @@ struct gm_kproducer *gm_kproducer_new(const struct gm_common *c)
 		sizeof producer_forced / sizeof producer_forced[0]);
 	if (!conf)
 		return NULL;
-	struct gm_kproducer *p = xcalloc(1, sizeof *p);
+	struct gm_kproducer *p = gm_xcalloc(1, sizeof *p);
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
 	if (!client_new(&p->kc, RD_KAFKA_PRODUCER, conf)) {
 		client_destroy(&p->kc);
@@ -446,7 +430,7 @@ static void track_assignment(struct gm_kconsumer *k)
 			rd_kafka_err2str(err));
 		now = rd_kafka_topic_partition_list_new(0);
 	}
-	bool *at_eof = xcalloc((size_t)now->cnt, sizeof *at_eof);
+	bool *at_eof = gm_xcalloc((size_t)now->cnt, sizeof *at_eof);
 	size_t n_eof = 0;
 	for (int i = 0; k->parts && i < now->cnt; i++) {
 		const rd_kafka_topic_partition_t *e = &now->elems[i];
@@ -579,15 +563,15 @@ struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
-	struct gm_kconsumer *k = xcalloc(1, sizeof *k);
+	struct gm_kconsumer *k = gm_xcalloc(1, sizeof *k);
 	k->grouped = grouped;
 	k->exit_eof = exit_eof;
 	char *store = conf_get(conf, "enable.auto.offset.store");
 	k->manual_store = strcmp(store, "false") == 0;
 	free(store);
-	k->topics = xcalloc(ntopics, sizeof *k->topics);
+	k->topics = gm_xcalloc(ntopics, sizeof *k->topics);
 	for (size_t i = 0; i < ntopics; i++)
-		k->topics[i] = xstrdup(topics[i]);
+		k->topics[i] = gm_xstrdup(topics[i]);
 	k->ntopics = ntopics;
 	if (grouped)
 		rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);

@@ -29,18 +29,10 @@ struct gm_map {
 	uint64_t evicted;
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n);
-	if (!p)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-	return p;
-}
-
 static void reindex(struct gm_map *m)
 {
 	free(m->index);
-	m->index = xrealloc(NULL, m->index_cap * sizeof *m->index);
+	m->index = gm_xrealloc(NULL, m->index_cap * sizeof *m->index);
 	for (size_t i = 0; i < m->index_cap; i++)
 		m->index[i] = NONE;
 	for (size_t e = 0; e < m->n; e++) {
@@ -184,8 +176,8 @@ void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
 			size_t cap = m->cap ? m->cap * 2 : 64;
 			if (cap > m->max)
 				cap = m->max;
-			m->entries = xrealloc(m->entries, cap * sizeof *m->entries);
-			m->values = xrealloc(m->values, cap * m->value_size);
+			m->entries = gm_xrealloc(m->entries, cap * sizeof *m->entries);
+			m->values = gm_xrealloc(m->values, cap * m->value_size);
 			m->cap = cap;
 			if (m->index_cap < cap * 2) {
 				while (m->index_cap < cap * 2)

@@ -26,18 +26,10 @@ struct gm_windows {
 	int64_t closed_until;  /* every window ending at or before it closed */
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n);
-	if (!p)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-	return p;
-}
-
 struct gm_windows *gm_windows_new(const struct gm_window_spec *spec,
 	size_t state_size, gm_window_fn *open, gm_window_fn *close, void *ctx)
 {
-	struct gm_windows *w = xrealloc(NULL, sizeof *w);
+	struct gm_windows *w = gm_xrealloc(NULL, sizeof *w);
 	memset(w, 0, sizeof *w);
 	w->spec = *spec;
 	w->state_size = state_size;
@@ -97,13 +89,13 @@ static void *window_at(struct gm_windows *w, int64_t start)
 		return w->open[i - 1].state;
 	if (w->nopen == w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 8;
-		w->open = xrealloc(w->open, w->cap * sizeof *w->open);
+		w->open = gm_xrealloc(w->open, w->cap * sizeof *w->open);
 	}
 	void *state;
 	if (w->nfree) {
 		state = w->free_states[--w->nfree];
 	} else {
-		state = xrealloc(NULL, w->state_size);
+		state = gm_xrealloc(NULL, w->state_size);
 		memset(state, 0, w->state_size);
 	}
 	memmove(&w->open[i + 1], &w->open[i], (w->nopen - i) * sizeof *w->open);
@@ -140,7 +132,7 @@ static void close_first(struct gm_windows *w)
 		w->close_fn(w->ctx, ow.start, end, ow.state);
 	if (w->nfree == w->free_cap) {
 		w->free_cap = w->free_cap ? w->free_cap * 2 : 8;
-		w->free_states = xrealloc(w->free_states, w->free_cap * sizeof *w->free_states);
+		w->free_states = gm_xrealloc(w->free_states, w->free_cap * sizeof *w->free_states);
 	}
 	w->free_states[w->nfree++] = ow.state;
 }

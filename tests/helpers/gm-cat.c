@@ -30,14 +30,6 @@ static const char *topic_for(enum gm_type t)
 	}
 }
 
-/* The worse of two exit statuses: 1 over 75 over 0. */
-static int worse(int a, int b)
-{
-	if (a == GM_EXIT_FAIL || b == GM_EXIT_FAIL)
-		return GM_EXIT_FAIL;
-	return a ? a : b;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -119,8 +111,8 @@ int main(int argc, char **argv)
 	}
 	if (sink && status == GM_EXIT_OK)
 		gm_checkpoint(src, sink);
-	status = worse(status, gm_sink_close(sink));
-	status = worse(status, gm_source_close(src));
+	status = gm_exit_worse(status, gm_sink_close(sink));
+	status = gm_exit_worse(status, gm_source_close(src));
 	if (!gm_rejects_close())
 		status = GM_EXIT_FAIL;
 	gm_parser_free(ps);
