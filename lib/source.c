@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "counts.h"
+#include "event.h"
 #include "kafka.h"
 #include "reader.h"
 #include "rejects.h"
@@ -29,6 +30,19 @@ char *gm_record_where(const struct gm_record *r, char *buf, size_t n)
 	else
 		snprintf(buf, n, "%s:%llu", r->file ? r->file : "-", (unsigned long long)r->lineno);
 	return buf;
+}
+
+const struct gm_event *gm_record_parse(struct gm_parser *ps,
+	const struct gm_record *r, bool *fatal)
+{
+	const char *reason;
+	const struct gm_event *ev = gm_parse(ps, r->data, r->len, &reason);
+	*fatal = false;
+	if (!ev) {
+		char where[512];
+		*fatal = !gm_reject(gm_record_where(r, where, sizeof where), reason, r->data, r->len);
+	}
+	return ev;
 }
 
 static void spill_to_rejects(void *ctx, const char *p, size_t n)

@@ -28,6 +28,15 @@ struct gm_record {
 char *gm_record_where(const struct gm_record *r, char *buf, size_t n);
 
 struct gm_source;
+struct gm_parser;
+struct gm_event;
+
+/* Parses and validates r with ps (event.h). A record that fails is
+ * rejected where it came from (rejects.h: reported, counted, kept) and
+ * NULL returned, with *fatal set when it must stop the run (--strict).
+ * The event is valid until the next call on ps. */
+const struct gm_event *gm_record_parse(struct gm_parser *ps,
+	const struct gm_record *r, bool *fatal);
 
 /* Opens files in order (none: stdin; "-": stdin), or, when ntopics > 0,
  * a Kafka consumer of those topics (with c->group when set). A file that

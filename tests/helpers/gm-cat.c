@@ -87,11 +87,10 @@ int main(int argc, char **argv)
 				gm_checkpoint(src, sink);
 			continue;
 		}
-		const char *reason;
-		const struct gm_event *ev = gm_parse(ps, r.data, r.len, &reason);
+		bool fatal;
+		const struct gm_event *ev = gm_record_parse(ps, &r, &fatal);
 		if (!ev) {
-			char where[512];
-			if (!gm_reject(gm_record_where(&r, where, sizeof where), reason, r.data, r.len)) {
+			if (fatal) {
 				status = GM_EXIT_FAIL;
 				break;
 			}
