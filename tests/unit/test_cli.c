@@ -82,9 +82,8 @@ END_TEST
 
 START_TEST(rejects_keep_records_whole)
 {
-	char path[] = "/tmp/gm-rejects-XXXXXX";
-	int fd = mkstemp(path);
-	close(fd);
+	char path[256];
+	close(gm_test_temp(path, sizeof path, "rejects", false));
 	gm_cli_init("test_cli");
 	gm_counts.rejected = 0;
 	gm_rejects_open(path, false);

@@ -6,13 +6,11 @@
 #include "cli.h"
 #include "reader.h"
 
-static char path[64];
+static char path[256];
 
 static void write_file(const char *data, size_t n)
 {
-	strcpy(path, "/tmp/gm-reader-XXXXXX");
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
+	int fd = gm_test_temp(path, sizeof path, "reader", false);
 	ck_assert_int_eq(write(fd, data, n), (ssize_t)n);
 	close(fd);
 }

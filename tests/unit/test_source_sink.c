@@ -9,29 +9,28 @@
 #include "sink.h"
 #include "source.h"
 
-static char dir[] = "/tmp/gm-ss-XXXXXX";
+static char dir[96];
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/gm-ss-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	gm_test_temp(dir, sizeof dir, "source-sink", true);
 	gm_cli_init("test_source_sink");
 	memset(&gm_counts, 0, sizeof gm_counts);
 }
 
 static void teardown(void)
 {
-	char cmd[64];
+	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	ck_assert_int_eq(system(cmd), 0);
 }
 
 static char *file(const char *name, const char *content)
 {
-	static char paths[16][128];
+	static char paths[16][256];
 	static int next;
 	char *p = paths[next++ % 16];
-	snprintf(p, 128, "%s/%s", dir, name);
+	snprintf(p, 256, "%s/%s", dir, name);
 	if (content) {
 		FILE *f = fopen(p, "w");
 		fputs(content, f);

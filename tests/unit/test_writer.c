@@ -84,9 +84,8 @@ END_TEST
 
 START_TEST(large_output_is_complete)
 {
-	char path[] = "/tmp/gm-writer-XXXXXX";
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
+	char path[256];
+	int fd = gm_test_temp(path, sizeof path, "writer", false);
 	struct gm_writer *w = gm_writer_fd(fd, path, false);
 	for (int i = 0; i < 100000; i++) {
 		gm_w_obj_begin(w);
