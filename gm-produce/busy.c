@@ -1,27 +1,45 @@
-/* busy: an open-addressing table, user -> (busy until, remembered until,
- * purchases); see busy.h. Entries past their memory stay in place for
- * lookups (a probe passes them) and are taken over by inserts; when
- * used slots fill half the table, it is rebuilt with the remembered
- * ones, doubled while they alone fill a quarter. */
+/* busy: an open-addressing table, user -> (busy until, purchases); see
+ * busy.h. A user is remembered for `retain` after busy_until, so an
+ * entry past that is stale: lookups pass it and inserts take it over.
+ * When used slots fill half the table, it is rebuilt with the live
+ * entries, doubled while they alone fill a quarter.
+ *
+ * The table is far bigger than the caches, so every lookup would wait
+ * for memory. A claim's user is known early (busy_prefetch), and a
+ * release is queued: its slot is fetched when it is queued and written
+ * RELEASE_QUEUE releases later. That changes nothing a claim can see,
+ * because a claim first applies every queued release whose pause has
+ * ended by then, and a user with a release still queued is busy. */
 #include "busy.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include "cli.h"
 
 #define EMPTY UINT64_MAX
+#define CLAIMED INT64_MAX       /* busy_until of a user in a session */
+#define RELEASE_QUEUE 16        /* a power of two */
 
 struct slot {
 	uint64_t user;
 	int64_t busy_until;
-	int64_t keep_until;
-	int32_t purchases;
+	int64_t purchases;
+};
+
+struct release {
+	uint64_t user;
+	int64_t busy_until;
+	int64_t purchases;      /* made in the session that ended */
 };
 
 struct busy {
-	struct slot *slots;
-	size_t cap, used;     /* used: slots not EMPTY */
-	int64_t retain;
+	struct slot *slots, *spare;   /* spare: the last table, same size */
+	size_t cap, used;             /* used: slots not EMPTY */
+	int64_t pause, retain;
+	struct release queue[RELEASE_QUEUE];
+	unsigned head, n;
 };
 
 static uint64_t mix(uint64_t x)
@@ -32,23 +50,40 @@ static uint64_t mix(uint64_t x)
 	return x;
 }
 
+static size_t slots_bytes(size_t cap)
+{
+	return cap * sizeof(struct slot);
+}
+
+/* A table of cap empty slots. Big ones are mapped in huge pages where
+ * the system has them: fewer page faults and TLB misses. */
 static struct slot *alloc_slots(size_t cap)
 {
-	struct slot *s = malloc(cap * sizeof *s);
-	if (!s)
+	struct slot *s = mmap(NULL, slots_bytes(cap), PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s == MAP_FAILED)
 		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-	for (size_t i = 0; i < cap; i++)
-		s[i].user = EMPTY;
+#ifdef MADV_HUGEPAGE
+	madvise(s, slots_bytes(cap), MADV_HUGEPAGE);
+#endif
+	memset(s, 0xff, slots_bytes(cap)); /* user == EMPTY everywhere */
 	return s;
 }
 
-struct busy *busy_new(int64_t retain)
+static void free_slots(struct slot *s, size_t cap)
+{
+	if (s)
+		munmap(s, slots_bytes(cap));
+}
+
+struct busy *busy_new(int64_t pause, int64_t retain)
 {
 	struct busy *b = calloc(1, sizeof *b);
 	if (!b)
 		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
 	b->cap = 4096;
 	b->slots = alloc_slots(b->cap);
+	b->pause = pause;
 	b->retain = retain;
 	return b;
 }
@@ -56,18 +91,28 @@ struct busy *busy_new(int64_t retain)
 void busy_free(struct busy *b)
 {
 	if (b) {
-		free(b->slots);
+		free_slots(b->slots, b->cap);
+		free_slots(b->spare, b->cap);
 		free(b);
 	}
 }
 
-/* The user's slot (*found), or the slot to put them in: the first one
- * past its memory met on the way, else the empty one ending the probe. */
+static bool stale(const struct busy *b, const struct slot *s, int64_t now)
+{
+	return s->busy_until != CLAIMED && s->busy_until + b->retain <= now;
+}
+
+static struct slot *home(const struct busy *b, uint64_t user)
+{
+	return &b->slots[mix(user) & (b->cap - 1)];
+}
+
+/* The user's slot (*found), or the slot to put them in: the first stale
+ * one met on the way, else the empty one ending the probe. */
 static struct slot *find(struct busy *b, uint64_t user, int64_t now, bool *found)
 {
-	struct slot *reuse = NULL;
-	for (size_t i = mix(user) & (b->cap - 1);; i = (i + 1) & (b->cap - 1)) {
-		struct slot *s = &b->slots[i];
+	struct slot *reuse = NULL, *end = b->slots + b->cap;
+	for (struct slot *s = home(b, user);; s = s + 1 == end ? b->slots : s + 1) {
 		if (s->user == user) {
 			*found = true;
 			return s;
@@ -76,7 +121,7 @@ static struct slot *find(struct busy *b, uint64_t user, int64_t now, bool *found
 			*found = false;
 			return reuse ? reuse : s;
 		}
-		if (!reuse && s->keep_until <= now)
+		if (!reuse && stale(b, s, now))
 			reuse = s;
 	}
 }
@@ -85,23 +130,34 @@ static void rebuild(struct busy *b, int64_t now)
 {
 	size_t live = 0;
 	for (size_t i = 0; i < b->cap; i++)
-		live += b->slots[i].user != EMPTY && b->slots[i].keep_until > now;
+		live += b->slots[i].user != EMPTY && !stale(b, &b->slots[i], now);
 	size_t cap = b->cap;
 	while (live * 4 >= cap)
 		cap *= 2;
 	struct slot *old = b->slots;
 	size_t old_cap = b->cap;
-	b->slots = alloc_slots(cap);
+	if (cap == old_cap && b->spare) {
+		b->slots = b->spare;
+		memset(b->slots, 0xff, slots_bytes(cap));
+	} else {
+		free_slots(b->spare, old_cap);
+		b->slots = alloc_slots(cap);
+	}
 	b->cap = cap;
 	b->used = 0;
 	for (size_t i = 0; i < old_cap; i++) {
-		if (old[i].user == EMPTY || old[i].keep_until <= now)
+		if (old[i].user == EMPTY || stale(b, &old[i], now))
 			continue;
 		bool found;
 		*find(b, old[i].user, now, &found) = old[i];
 		b->used++;
 	}
-	free(old);
+	if (cap == old_cap) {
+		b->spare = old;
+	} else {
+		free_slots(old, old_cap);
+		b->spare = NULL;
+	}
 }
 
 /* Puts s in its slot, growing the table as needed. */
@@ -113,28 +169,49 @@ static void store(struct busy *b, struct slot *at, struct slot s, int64_t now)
 		rebuild(b, now);
 }
 
+/* Writes the oldest queued release into the table; now is the shop's
+ * time, which is never before the release's. */
+static void apply_release(struct busy *b, int64_t now)
+{
+	struct release *r = &b->queue[b->head];
+	b->head = (b->head + 1) % RELEASE_QUEUE;
+	b->n--;
+	bool found;
+	struct slot *s = find(b, r->user, now, &found);
+	int64_t before = found ? s->purchases : 0;
+	store(b, s, (struct slot){ r->user, r->busy_until, before + r->purchases }, now);
+}
+
 void busy_prefetch(const struct busy *b, uint64_t user)
 {
-	__builtin_prefetch(&b->slots[mix(user) & (b->cap - 1)]);
+	__builtin_prefetch(home(b, user));
 }
 
 bool busy_claim(struct busy *b, uint64_t user, int64_t now, int *purchases)
 {
+	/* Releases are queued in time order, so the due ones come first; a
+	 * user with one still queued is busy. (A session can go on with a
+	 * busy user when every draw found one busy: see shop.c.) */
+	while (b->n > 0 && b->queue[b->head].busy_until <= now)
+		apply_release(b, now);
+	for (unsigned i = 0; i < b->n; i++)
+		if (b->queue[(b->head + i) % RELEASE_QUEUE].user == user)
+			return false;
 	bool found;
 	struct slot *s = find(b, user, now, &found);
 	if (found && s->busy_until > now)
 		return false;
-	*purchases = found && s->keep_until > now ? s->purchases : 0;
-	store(b, s, (struct slot){ user, INT64_MAX, INT64_MAX, *purchases }, now);
+	int64_t p = found && !stale(b, s, now) ? s->purchases : 0;
+	*purchases = p > 1000000 ? 1000000 : (int)p;
+	store(b, s, (struct slot){ user, CLAIMED, p }, now);
 	return true;
 }
 
-void busy_release(struct busy *b, uint64_t user, int64_t now, int64_t pause,
-	int purchases)
+void busy_release(struct busy *b, uint64_t user, int64_t now, int purchases)
 {
-	bool found;
-	struct slot *s = find(b, user, now, &found);
-	int before = found ? s->purchases : 0;
-	store(b, s, (struct slot){ user, now + pause, now + pause + b->retain,
-		before + purchases }, now);
+	if (b->n == RELEASE_QUEUE)
+		apply_release(b, now);
+	busy_prefetch(b, user);
+	b->queue[(b->head + b->n++) % RELEASE_QUEUE] =
+		(struct release){ user, now + b->pause, purchases };
 }

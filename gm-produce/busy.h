@@ -13,9 +13,9 @@
 
 struct busy;
 
-/* retain: how long, in ms of event time, a user is remembered after
- * their last session ended. */
-struct busy *busy_new(int64_t retain);
+/* pause: how long, in ms of event time, a user starts no session after
+ * one ended; retain: how long after that they are still remembered. */
+struct busy *busy_new(int64_t pause, int64_t retain);
 void busy_free(struct busy *b);
 
 /* When user is free at event time now, marks them busy until further
@@ -26,9 +26,9 @@ bool busy_claim(struct busy *b, uint64_t user, int64_t now, int *purchases);
 /* Starts fetching user's entry into the cache, for a claim soon. */
 void busy_prefetch(const struct busy *b, uint64_t user);
 
-/* The user's session ended at now: busy until now + pause, remembered
- * until now + pause + retain, with purchases more purchases. */
-void busy_release(struct busy *b, uint64_t user, int64_t now, int64_t pause,
-	int purchases);
+/* The user's session ended at now, with purchases more purchases: busy
+ * until now + pause, remembered until now + pause + retain. Calls come
+ * in time order: now never goes back, here or in busy_claim(). */
+void busy_release(struct busy *b, uint64_t user, int64_t now, int purchases);
 
 #endif

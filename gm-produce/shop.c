@@ -439,7 +439,7 @@ struct shop *shop_new(const struct shop_options *o)
 	s->p_anomalous = a >= 1 ? 1 : a / (per_anomalous - (per_anomalous - 1) * a);
 	s->next_arrival = o->start;
 	s->arrival_clock = (double)o->start;
-	s->busy = busy_new(RETAIN);
+	s->busy = busy_new(COOLDOWN, RETAIN);
 	s->next_user = model_pick_user(&s->m, &s->rng);
 	return s;
 }
@@ -472,7 +472,7 @@ void shop_next(struct shop *s, struct shop_event *ev)
 		case DONE: break;
 		}
 		if (x->step == DONE) {
-			busy_release(s->busy, x->user.id, ev->ts, COOLDOWN, x->bought);
+			busy_release(s->busy, x->user.id, ev->ts, x->bought);
 			s->free_list[s->nfree++] = s->heap[0].idx;
 			heap_sift_top(s, true);
 		} else {
