@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "counts.h"
+#include "format.h"
 #include "shop.h"
 #include "sink.h"
 #include "ts.h"
@@ -40,110 +41,6 @@ struct options {
 	const char *topic[4];       /* by gm_type */
 };
 
-/* Formats "<prefix><number, at least width digits>" to end at buf + 32;
- * returns where it starts. */
-static char *format_id(char buf[32], char prefix, int width, uint64_t v)
-{
-	char *end = buf + 32, *p = end;
-	do {
-		*--p = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	while (end - p < width)
-		*--p = '0';
-	*--p = prefix;
-	return p;
-}
-
-static void put_id(struct gm_writer *w, char prefix, int width, uint64_t v)
-{
-	char buf[32];
-	char *p = format_id(buf, prefix, width, v);
-	gm_w_str(w, p, buf + 32 - p);
-}
-
-/* A name from one of the model's tables. */
-static void put_name(struct gm_writer *w, const char *name)
-{
-	gm_w_str(w, name, strlen(name));
-}
-
-/* The fields every event starts with; the type is written with its id
- * key already, e.g. "{\"type\":\"product_view\",\"event_id\":". */
-#define PUT_HEAD(w, ev, type, id_key, id_prefix) do { \
-	gm_w_obj_begin(w); \
-	GM_W_KEY(w, "type"); \
-	gm_w_str(w, type, sizeof type - 1); \
-	GM_W_KEY(w, id_key); \
-	put_id(w, id_prefix, 10, (ev)->seq); \
-	GM_W_KEY(w, "ts"); \
-	gm_w_ts(w, (ev)->ts); \
-	GM_W_KEY(w, "user_id"); \
-	put_id(w, 'u', 7, (ev)->user); \
-	GM_W_KEY(w, "session_id"); \
-	put_id(w, 's', 9, (ev)->session); \
-} while (0)
-
-static void put_event(struct gm_writer *w, const struct shop_event *ev, bool truth)
-{
-	switch (ev->type) {
-	case GM_PRODUCT_VIEW:
-		PUT_HEAD(w, ev, "product_view", "event_id", 'e');
-		GM_W_KEY(w, "product_id");
-		put_id(w, 'p', 6, ev->product);
-		GM_W_KEY(w, "category");
-		put_name(w, category_name[ev->category]);
-		GM_W_KEY(w, "country");
-		put_name(w, country_name[ev->country]);
-		GM_W_KEY(w, "duration_ms");
-		gm_w_i64(w, ev->duration_ms);
-		break;
-	case GM_CART_EVENT:
-		PUT_HEAD(w, ev, "cart_event", "event_id", 'e');
-		GM_W_KEY(w, "product_id");
-		put_id(w, 'p', 6, ev->product);
-		GM_W_KEY(w, "category");
-		put_name(w, category_name[ev->category]);
-		GM_W_KEY(w, "action");
-		put_name(w, ev->add ? "add" : "remove");
-		GM_W_KEY(w, "quantity");
-		gm_w_i64(w, ev->quantity);
-		GM_W_KEY(w, "unit_price");
-		gm_w_money(w, ev->unit_price);
-		break;
-	default:
-		PUT_HEAD(w, ev, "transaction", "transaction_id", 't');
-		GM_W_KEY(w, "country");
-		put_name(w, country_name[ev->country]);
-		GM_W_KEY(w, "payment_method");
-		put_name(w, payment_name[ev->payment]);
-		GM_W_KEY(w, "items");
-		gm_w_arr_begin(w);
-		for (int i = 0; i < ev->nitems; i++) {
-			const struct cart_line *l = &ev->items[i];
-			gm_w_obj_begin(w);
-			GM_W_KEY(w, "product_id");
-			put_id(w, 'p', 6, l->product);
-			GM_W_KEY(w, "category");
-			put_name(w, category_name[l->category]);
-			GM_W_KEY(w, "quantity");
-			gm_w_i64(w, l->quantity);
-			GM_W_KEY(w, "unit_price");
-			gm_w_money(w, l->unit_price);
-			gm_w_obj_end(w);
-		}
-		gm_w_arr_end(w);
-		GM_W_KEY(w, "total_amount");
-		gm_w_money(w, ev->total);
-		break;
-	}
-	if (truth) {
-		GM_W_KEY(w, "anomaly");
-		put_name(w, anomaly_name[ev->anomaly]);
-	}
-	gm_w_end(w);
-}
-
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -166,9 +63,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "carts-topic", required_argument, 0, OPT_CART_TOPIC },
 		{ 0 }
 	};
+	*o = (struct options){ 0 };
 	struct gm_common *c = &o->c;
 	gm_common_init(c);
-	memset(&o->shop, 0, sizeof o->shop);
 	o->shop.seed = 1;
 	o->shop.users = 10000000;
 	o->shop.products = 250000;
@@ -247,6 +144,7 @@ int main(int argc, char **argv)
 	double t0 = gm_now_seconds();
 	bool failed = false;
 	struct shop_event ev;
+	char line[FORMAT_MAX], key[32];
 
 	for (unsigned long long n = 0; !o.count || n < o.count; n++) {
 		if (gm_stopping())
@@ -254,10 +152,9 @@ int main(int argc, char **argv)
 		shop_next(shop, &ev);
 		if (ev.ts >= end_ts)
 			break;
-		put_event(gm_sink_writer(sink), &ev, o.truth);
-		char key[32];
-		char *k = format_id(key, 'u', 7, ev.user);
-		if (!gm_sink_emit(sink, o.topic[ev.type], k, key + 32 - k)) {
+		size_t len = format_event(line, &ev, o.truth);
+		size_t klen = format_id(key, 'u', 7, ev.user);
+		if (!gm_sink_emit_raw(sink, o.topic[ev.type], key, klen, line, len)) {
 			failed = true;
 			break;
 		}
