@@ -17,18 +17,44 @@ static char *put_str(char *p, const char *s)
 	return p + n;
 }
 
+/* "00" to "99": two digits per step. */
+static const char two_digits[201] =
+	"0001020304050607080910111213141516171819"
+	"2021222324252627282930313233343536373839"
+	"4041424344454647484950515253545556575859"
+	"6061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* Writes v in decimal, zero-padded to at least width digits; returns
+ * the end. */
+static char *put_digits(char *p, uint64_t v, int width)
+{
+	int n = 1;
+	for (uint64_t x = v; x >= 10; x /= 10)
+		n++;
+	if (n < width)
+		n = width;
+	char *end = p + n, *d = end;
+	while (v >= 100) {
+		d -= 2;
+		memcpy(d, two_digits + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		d -= 2;
+		memcpy(d, two_digits + 2 * v, 2);
+	} else {
+		*--d = (char)('0' + v);
+	}
+	while (d > p)
+		*--d = '0';
+	return end;
+}
+
 size_t format_id(char *buf, char prefix, int width, uint64_t v)
 {
-	char tmp[24], *end = tmp + sizeof tmp, *d = end;
-	do {
-		*--d = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (end - d < width)
-		*--d = '0';
 	buf[0] = prefix;
-	memcpy(buf + 1, d, (size_t)(end - d));
-	return 1 + (size_t)(end - d);
+	return (size_t)(put_digits(buf + 1, v, width) - buf);
 }
 
 /* A quoted id: "<prefix><digits>" */
@@ -42,16 +68,9 @@ static char *put_id(char *p, char prefix, int width, uint64_t v)
 
 static char *put_i64(char *p, int64_t v)
 {
-	char tmp[24], *end = tmp + sizeof tmp, *d = end;
-	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-	do {
-		*--d = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
 	if (v < 0)
-		*--d = '-';
-	memcpy(p, d, (size_t)(end - d));
-	return p + (end - d);
+		*p++ = '-';
+	return put_digits(p, v < 0 ? -(uint64_t)v : (uint64_t)v, 1);
 }
 
 static char *put_money(char *p, int64_t cents)

@@ -2,6 +2,8 @@
  * well-known days-from-civil method (400-year eras). */
 #include "ts.h"
 
+#include <string.h>
+
 static int64_t days_from_civil(int y, int m, int d)
 {
 	y -= m <= 2;
@@ -102,21 +104,29 @@ static void two(char *p, int v)
 
 size_t gm_ts_format(int64_t ms, char *buf)
 {
+	/* Consecutive timestamps mostly fall on the same day: its
+	 * "YYYY-MM-DDT" is kept from the last call (one per thread). */
+	static _Thread_local int64_t last_day = INT64_MIN;
+	static _Thread_local char date[11];
 	int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
 	int64_t rem = ms - days * 86400000;
-	int y, mo, d;
-	civil_from_days(days, &y, &mo, &d);
-	if (y < 0 || y > 9999)
-		y = y < 0 ? 0 : 9999;
+	if (days != last_day) {
+		int y, mo, d;
+		civil_from_days(days, &y, &mo, &d);
+		if (y < 0 || y > 9999)
+			y = y < 0 ? 0 : 9999;
+		two(date, y / 100);
+		two(date + 2, y % 100);
+		date[4] = '-';
+		two(date + 5, mo);
+		date[7] = '-';
+		two(date + 8, d);
+		date[10] = 'T';
+		last_day = days;
+	}
+	memcpy(buf, date, sizeof date);
 	int h = (int)(rem / 3600000), mi = (int)(rem / 60000 % 60);
 	int sec = (int)(rem / 1000 % 60), milli = (int)(rem % 1000);
-	two(buf, y / 100);
-	two(buf + 2, y % 100);
-	buf[4] = '-';
-	two(buf + 5, mo);
-	buf[7] = '-';
-	two(buf + 8, d);
-	buf[10] = 'T';
 	two(buf + 11, h);
 	buf[13] = ':';
 	two(buf + 14, mi);
