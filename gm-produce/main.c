@@ -161,7 +161,7 @@ int main(int argc, char **argv)
 		if (o.rate > 0 && (n + 1) % batch == 0) {
 			double target = t0 + (n + 1) / o.rate;
 			if (gm_now_seconds() < target) {
-				gm_writer_flush(gm_sink_writer(sink));
+				gm_sink_poll(sink);
 				sleep_until(target);
 			}
 		}

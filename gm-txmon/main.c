@@ -191,6 +191,8 @@ static void alert_emit(void *ctx, const char *key, size_t klen)
 	struct txmon *t = ctx;
 	if (!gm_sink_emit(t->alerts, "alerts", key, klen))
 		t->failed = true;
+	/* An alert is news: it goes out now, not with the next batch. */
+	gm_sink_poll(t->alerts);
 }
 
 static void window_closed(void *ctx, int64_t start, int64_t end, void *state)

@@ -25,11 +25,39 @@ struct kclient {
 	bool fatal;       /* a fatal error was reported */
 };
 
+/* A message waiting in a topic's batch: where its bytes are in the
+ * batch's arena, and its partition once known. */
+struct pending {
+	size_t key_at, klen, val_at, vlen;
+	bool has_key;
+	int32_t partition;
+};
+
+/* A topic the producer writes to, with the batch it is filling. */
+struct ktopic {
+	rd_kafka_topic_t *rkt;
+	int32_t partitions;         /* 0: unknown, librdkafka partitions */
+	int64_t partitions_at;      /* now_ms() of the last metadata request */
+	struct pending *msgs;
+	size_t n;
+	size_t *bucket;             /* partitions + 1 counters, for sorting */
+	int64_t first_at;           /* coarse_ms() when msgs[0] was added */
+	char *arena;                /* keys and payloads, copied */
+	size_t used, cap;
+};
+
+typedef int32_t partitioner_fn(const rd_kafka_topic_t *rkt, const void *key,
+	size_t keylen, int32_t partition_cnt, void *rkt_opaque, void *msg_opaque);
+
 struct gm_kproducer {
 	struct kclient kc;
-	rd_kafka_topic_t **topics;  /* handles by first use, never freed early */
+	struct ktopic *topics;      /* by first use */
 	size_t ntopics;
-	rd_kafka_topic_t *last;     /* the handle of the previous send */
+	size_t last;                /* index of the previous send's topic */
+	size_t pending;             /* messages in batches, all topics */
+	partitioner_fn *partitioner;/* the configured one, NULL if unknown */
+	int metadata_ms;            /* bound on a metadata request */
+	rd_kafka_message_t *batch;  /* BATCH_MSGS, for rd_kafka_produce_batch */
 	uint64_t queued;            /* messages librdkafka accepted */
 	uint64_t delivered;
 	uint64_t failed;            /* delivery errors and refused sends */
@@ -291,6 +319,52 @@ static const struct kv producer_forced[] = {
 	{ "log.queue", "true" },
 };
 
+/* Messages are handed to librdkafka in batches, sorted by partition:
+ * one call and one topic lock per batch instead of per message, which
+ * takes about a third of librdkafka's work per message away. A batch
+ * goes when it is full, when its first message has waited
+ * BATCH_WAIT_MS by the next send, and at every poll, flush and close. */
+#define BATCH_MSGS 1024
+#define BATCH_BYTES (1024 * 1024)
+#define BATCH_WAIT_MS 2
+/* Partition counts are asked again this often, to see added ones; an
+ * unknown one (no answer yet) sooner. */
+#define METADATA_EVERY_MS (5 * 60 * 1000)
+#define METADATA_RETRY_MS (10 * 1000)
+
+/* CLOCK_MONOTONIC_COARSE in milliseconds: cheap enough for every send. */
+static int64_t coarse_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* librdkafka's own partitioners, by their configuration names: gm
+ * partitions a batch itself with the one configured, so that keys land
+ * where librdkafka (and Java and Python clients) would put them. Only
+ * keyed messages: a message without a key, and every message under
+ * another partitioner, is left to librdkafka (whose random choice needs
+ * its own locks). */
+static partitioner_fn *partitioner_named(const char *name)
+{
+	static const struct {
+		const char *name;
+		partitioner_fn *fn;
+	} known[] = {
+		{ "murmur2_random", rd_kafka_msg_partitioner_murmur2_random },
+		{ "murmur2", rd_kafka_msg_partitioner_murmur2 },
+		{ "consistent_random", rd_kafka_msg_partitioner_consistent_random },
+		{ "consistent", rd_kafka_msg_partitioner_consistent },
+		{ "fnv1a_random", rd_kafka_msg_partitioner_fnv1a_random },
+		{ "fnv1a", rd_kafka_msg_partitioner_fnv1a },
+	};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (!strcmp(name, known[i].name))
+			return known[i].fn;
+	return NULL;
+}
+
 struct gm_kproducer *gm_kproducer_new(const struct gm_common *c)
 {
 	rd_kafka_conf_t *conf = conf_new(c, producer_defaults,
@@ -300,77 +374,198 @@ struct gm_kproducer *gm_kproducer_new(const struct gm_common *c)
 	if (!conf)
 		return NULL;
 	struct gm_kproducer *p = gm_xcalloc(1, sizeof *p);
+	char *name = conf_get(conf, "partitioner");
+	p->partitioner = partitioner_named(name);
+	free(name);
+	/* A metadata request waits no longer than a message would. */
+	p->metadata_ms = 5000;
+	const char *bounds[] = { "socket.timeout.ms", "message.timeout.ms" };
+	for (size_t i = 0; i < 2; i++) {
+		char *v = conf_get(conf, bounds[i]);
+		int ms = atoi(v);
+		if (ms > 0 && ms < p->metadata_ms)
+			p->metadata_ms = ms;
+		free(v);
+	}
+	p->batch = gm_xcalloc(BATCH_MSGS, sizeof *p->batch);
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
 	if (!client_new(&p->kc, RD_KAFKA_PRODUCER, conf)) {
 		client_destroy(&p->kc);
+		free(p->batch);
 		free(p);
 		return NULL;
 	}
 	return p;
 }
 
-/* The topic handle for name, made on first use. */
-static rd_kafka_topic_t *producer_topic(struct gm_kproducer *p,
-	const char *name)
+/* Asks the cluster for the topic's partition count, now and then; on
+ * failure the count stays as it was (0 at first: librdkafka then
+ * partitions the messages itself, once it knows the topic). */
+static void refresh_partitions(struct gm_kproducer *p, struct ktopic *t)
 {
-	if (p->last && strcmp(rd_kafka_topic_name(p->last), name) == 0)
-		return p->last;
+	int64_t every = t->partitions ? METADATA_EVERY_MS : METADATA_RETRY_MS;
+	if (!p->partitioner || (t->partitions_at && now_ms() - t->partitions_at < every))
+		return;
+	t->partitions_at = now_ms();
+	const struct rd_kafka_metadata *md;
+	if (rd_kafka_metadata(p->kc.rk, 0, t->rkt, &md, p->metadata_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return;
+	if (md->topic_cnt == 1 && !md->topics[0].err && md->topics[0].partition_cnt > 0) {
+		t->partitions = md->topics[0].partition_cnt;
+		t->bucket = gm_xrealloc(t->bucket, ((size_t)t->partitions + 2) * sizeof *t->bucket);
+	}
+	rd_kafka_metadata_destroy(md);
+}
+
+/* Hands t's batch to librdkafka, in partition order (the order of each
+ * partition's messages kept). A full local queue is waited out, serving
+ * delivery reports; any other refusal is reported and counted. Returns
+ * false when a message was refused. */
+static bool push(struct gm_kproducer *p, struct ktopic *t)
+{
+	if (t->n == 0)
+		return true;
+	refresh_partitions(p, t);
+	/* Counting sort into p->batch by partition + 1 (a message left to
+	 * librdkafka, RD_KAFKA_PARTITION_UA, is -1), stable. */
+	int32_t parts = t->partitions;
+	size_t n = t->n, *bucket = t->bucket;
+	memset(bucket, 0, ((size_t)parts + 2) * sizeof *bucket);
+	for (size_t i = 0; i < n; i++) {
+		struct pending *m = &t->msgs[i];
+		m->partition = RD_KAFKA_PARTITION_UA;
+		if (parts > 0 && m->has_key) {
+			m->partition = p->partitioner(t->rkt, t->arena + m->key_at,
+				m->klen, parts, NULL, NULL);
+			if (m->partition < 0 || m->partition >= parts)
+				m->partition = RD_KAFKA_PARTITION_UA;
+		}
+		bucket[m->partition + 2]++;
+	}
+	for (int32_t k = 0; k < parts; k++)
+		bucket[k + 2] += bucket[k + 1];
+	for (size_t i = 0; i < n; i++) {
+		const struct pending *m = &t->msgs[i];
+		rd_kafka_message_t *b = &p->batch[bucket[m->partition + 1]++];
+		*b = (rd_kafka_message_t){
+			.payload = t->arena + m->val_at, .len = m->vlen,
+			.key = m->has_key ? t->arena + m->key_at : NULL,
+			.key_len = m->klen, .partition = m->partition,
+		};
+	}
+	int flags = RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_PARTITION;
+	bool ok = true;
+	size_t done = 0;
+	while (done < n) {
+		int good = rd_kafka_produce_batch(t->rkt, RD_KAFKA_PARTITION_UA,
+			flags, p->batch + done, (int)(n - done));
+		p->queued += (uint64_t)good;
+		/* A full queue refuses that message and every later one. */
+		size_t i = done;
+		for (; i < n && p->batch[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL; i++) {
+			if (!p->batch[i].err)
+				continue;
+			p->failed++;
+			ok = false;
+			gm_error("kafka", "%s: cannot queue message: %s",
+				rd_kafka_topic_name(t->rkt), rd_kafka_err2str(p->batch[i].err));
+		}
+		done = i;
+		/* Room comes back as the brokers acknowledge: wait for it,
+		 * whatever else happens, so that nothing is lost. */
+		if (done < n)
+			rd_kafka_poll(p->kc.rk, 100);
+	}
+	p->pending -= n;
+	t->n = 0;
+	t->used = 0;
+	rd_kafka_poll(p->kc.rk, 0);
+	return ok;
+}
+
+static bool push_all(struct gm_kproducer *p)
+{
+	bool ok = true;
 	for (size_t i = 0; i < p->ntopics; i++)
-		if (strcmp(rd_kafka_topic_name(p->topics[i]), name) == 0)
-			return p->last = p->topics[i];
+		ok = push(p, &p->topics[i]) && ok;
+	return ok;
+}
+
+/* The topic named name, made on first use; NULL after gm_error(). */
+static struct ktopic *producer_topic(struct gm_kproducer *p, const char *name)
+{
+	if (p->ntopics && !strcmp(rd_kafka_topic_name(p->topics[p->last].rkt), name))
+		return &p->topics[p->last];
+	for (size_t i = 0; i < p->ntopics; i++)
+		if (!strcmp(rd_kafka_topic_name(p->topics[i].rkt), name))
+			return &p->topics[p->last = i];
 	rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->kc.rk, name, NULL);
 	if (!rkt) {
 		gm_error("kafka", "%s: %s", name,
 			rd_kafka_err2str(rd_kafka_last_error()));
 		return NULL;
 	}
-	rd_kafka_topic_t **grown = realloc(p->topics,
-		(p->ntopics + 1) * sizeof *grown);
-	if (!grown)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-	p->topics = grown;
-	p->topics[p->ntopics++] = rkt;
-	return p->last = rkt;
+	p->topics = gm_xrealloc(p->topics, (p->ntopics + 1) * sizeof *p->topics);
+	p->topics[p->ntopics] = (struct ktopic){
+		.rkt = rkt,
+		.msgs = gm_xcalloc(BATCH_MSGS, sizeof(struct pending)),
+		.bucket = gm_xcalloc(2, sizeof(size_t)),
+	};
+	p->last = p->ntopics++;
+	return &p->topics[p->last];
+}
+
+/* Copies n bytes into t's arena; returns where they are. */
+static size_t arena_add(struct ktopic *t, const void *bytes, size_t n)
+{
+	if (t->used + n > t->cap) {
+		size_t cap = t->cap ? t->cap : 64 * 1024;
+		while (cap < t->used + n)
+			cap *= 2;
+		t->arena = gm_xrealloc(t->arena, cap);
+		t->cap = cap;
+	}
+	size_t at = t->used;
+	if (n)
+		memcpy(t->arena + at, bytes, n);
+	t->used += n;
+	return at;
 }
 
 bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
 	const char *key, size_t klen, const void *val, size_t vlen)
 {
-	rd_kafka_topic_t *rkt = producer_topic(p, topic);
-	if (!rkt) {
+	struct ktopic *t = producer_topic(p, topic);
+	if (!t) {
 		p->failed++;
 		return false;
 	}
-	for (;;) {
-		if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA,
-			RD_KAFKA_MSG_F_COPY, (void *)val, vlen, key, klen,
-			NULL) == 0) {
-			/* Serve delivery reports as they come, a batch at a
-			 * time, so that they never pile up. */
-			if (++p->queued % 256 == 0)
-				rd_kafka_poll(p->kc.rk, 0);
-			return true;
-		}
-		rd_kafka_resp_err_t err = rd_kafka_last_error();
-		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-			p->failed++;
-			gm_error("kafka", "%s: cannot queue message: %s", topic,
-				rd_kafka_err2str(err));
-			return false;
-		}
-		/* Room comes back as the brokers acknowledge: wait for it,
-		 * whatever else happens, so that the record is not lost. */
-		rd_kafka_poll(p->kc.rk, 100);
-	}
+	bool ok = true;
+	if (t->n > 0 && (t->n == BATCH_MSGS || t->used + klen + vlen > BATCH_BYTES))
+		ok = push(p, t);
+	struct pending *m = &t->msgs[t->n];
+	m->has_key = key != NULL;
+	m->klen = key ? klen : 0;
+	m->key_at = arena_add(t, key, m->klen);
+	m->vlen = vlen;
+	m->val_at = arena_add(t, val, vlen);
+	if (t->n++ == 0)
+		t->first_at = coarse_ms();
+	p->pending++;
+	if (coarse_ms() - t->first_at >= BATCH_WAIT_MS)
+		ok = push_all(p) && ok;
+	return ok;
 }
 
 void gm_kproducer_poll(struct gm_kproducer *p)
 {
+	push_all(p);
 	rd_kafka_poll(p->kc.rk, 0);
 }
 
 bool gm_kproducer_flush(struct gm_kproducer *p, int timeout_ms)
 {
+	push_all(p);
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	/* Every queued message gets its report within message.timeout.ms
 	 * (unless that is 0: infinite), so waiting in steps ends. */
@@ -409,9 +604,14 @@ int gm_kproducer_close(struct gm_kproducer *p)
 	} else if (p->kc.fatal) {
 		status = GM_EXIT_FAIL;
 	}
-	for (size_t i = 0; i < p->ntopics; i++)
-		rd_kafka_topic_destroy(p->topics[i]);
+	for (size_t i = 0; i < p->ntopics; i++) {
+		rd_kafka_topic_destroy(p->topics[i].rkt);
+		free(p->topics[i].msgs);
+		free(p->topics[i].bucket);
+		free(p->topics[i].arena);
+	}
 	free(p->topics);
+	free(p->batch);
 	client_destroy(&p->kc);
 	free(p);
 	return status;

@@ -27,14 +27,18 @@ struct gm_kconsumer;
  * error (and exits 2 on a bad -X property). */
 struct gm_kproducer *gm_kproducer_new(const struct gm_common *c);
 
-/* Queues one message (key may be NULL); librdkafka copies the bytes.
- * When the local queue is full, serves delivery reports until there is
- * room. Returns false if the message could not be queued (reported and
- * counted as failed). */
+/* Queues one message (key may be NULL); the bytes are copied. Messages
+ * wait in a batch per topic, handed to librdkafka when it is full, when
+ * its first message has waited 2 ms by a later send, and by every poll,
+ * flush and close; so call gm_kproducer_poll() before waiting for
+ * anything else. When librdkafka's queue is full, serves delivery
+ * reports until there is room. Returns false when this or an earlier
+ * message could not be queued (reported and counted as failed). */
 bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
 	const char *key, size_t klen, const void *val, size_t vlen);
 
-/* Serves delivery reports without blocking. */
+/* Hands every waiting batch to librdkafka and serves delivery reports,
+ * without blocking (unless librdkafka's queue is full). */
 void gm_kproducer_poll(struct gm_kproducer *p);
 
 /* Waits until every message queued so far has its delivery report, at

@@ -113,6 +113,14 @@ bool gm_sink_flush(struct gm_sink *s)
 	return gm_writer_flush(s->out);
 }
 
+void gm_sink_poll(struct gm_sink *s)
+{
+	if (s->kp)
+		gm_kproducer_poll(s->kp);
+	else if (s->out)
+		gm_writer_flush(s->out);
+}
+
 bool gm_checkpoint(struct gm_source *src, struct gm_sink *s)
 {
 	if (!gm_sink_flush(s))

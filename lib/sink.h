@@ -45,6 +45,12 @@ bool gm_sink_emit_raw(struct gm_sink *s, const char *topic,
  * (reported). */
 bool gm_sink_flush(struct gm_sink *s);
 
+/* Hands over what is buffered without waiting for it to be delivered:
+ * NDJSON is written out, Kafka batches go to librdkafka (whose delivery
+ * reports are served). PostgreSQL batches keep their own pace. For a
+ * tool about to wait, or a record that must not wait (an alert). */
+void gm_sink_poll(struct gm_sink *s);
+
 /* Flushes the sink and, when that succeeds, accepts the source: the one
  * call that keeps offsets behind what the sink holds. */
 bool gm_checkpoint(struct gm_source *src, struct gm_sink *s);

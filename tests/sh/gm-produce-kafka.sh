@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/kafka.sh"
 
-kafka_start -p 4 -t transactions -t product_views -t cart_events -t all
+kafka_start -p 4 -t transactions -t product_views -t cart_events -t all -t kcat
 opts="-q --start=2026-11-24T00:00:00Z -n 20000 -r 0 --truth"
 
 # shellcheck disable=SC2086
@@ -30,10 +30,31 @@ awk -F'\t' '{ if (($1 in last) && $2 < last[$1]) bad++; last[$1] = $2 } END { ex
 	<(jq -r '[.user_id, .ts] | @tsv' <(cut -f2- "$T/order"))
 expect_eq "a user's views arrive in event-time order" $? 0
 
+# gm partitions its batches itself: every key lands where librdkafka's
+# own partitioner puts it (kcat -K, murmur2_random as gm's default).
+grep '"type":"product_view"' "$T/ndjson" | jq -r .user_id | paste - <(grep '"type":"product_view"' "$T/ndjson") |
+	kcat -P -b "$GM_BROKERS" -t kcat -K '\t' -X partitioner=murmur2_random
+expect_eq "kcat -P: exit status" $? 0
+kafka_dump product_views '%k\t%p\n' | sort -u >"$T/gm.parts"
+kafka_dump kcat '%k\t%p\n' | sort -u >"$T/kcat.parts"
+expect_eq "keys spread over 4 partitions" "$(cut -f2 "$T/gm.parts" | sort -u | wc -l)" 4
+expect_same_file "every key in the partition librdkafka chooses" "$T/gm.parts" "$T/kcat.parts"
+
 # -o kafka:TOPIC sends everything to one topic.
 # shellcheck disable=SC2086
 gm-produce $opts -o kafka:all
 expect_eq "one topic: count" "$(kafka_count all)" 20000
+
+# At a slow rate, messages do not wait in a batch for more: half-way
+# through a 4-second run, the first ones are in the topic.
+gm-produce -q -r 10 -n 40 -o kafka:all &
+slow=$!
+sleep 2
+midway=$(kafka_count all)
+expect_eq "a slow run: messages arrive while it runs" "$([ "$midway" -gt 20000 ] && echo yes)" yes
+wait "$slow"
+expect_eq "a slow run: exit status" $? 0
+expect_eq "a slow run: count" "$(kafka_count all)" 20040
 
 # An unreachable cluster: nothing can be delivered, status 75.
 GM_BROKERS=127.0.0.1:1 gm-produce -q -n 10 -r 0 -o kafka: -X message.timeout.ms=1500 2>"$T/down.err"
