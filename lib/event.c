@@ -55,6 +55,8 @@ struct item_raw {
 
 struct gm_parser {
 	yajl_handle h;
+	bool fast;                 /* the fast path is parsing (see below) */
+	size_t fast_at;            /* its bytes consumed, as yajl counts them */
 	const char *line;
 	size_t len;
 	char *arena;
@@ -81,7 +83,8 @@ struct gm_parser {
 static enum slot slot_for(const char *k, size_t n)
 {
 	for (int s = 0; s < NSLOTS; s++)
-		if (slot_name[s].n == n && slot_name[s].s[0] == k[0] && !memcmp(slot_name[s].s, k, n))
+		if (slot_name[s].n == n && slot_name[s].s[0] == k[0] &&
+		    slot_name[s].s[n - 1] == k[n - 1] && !memcmp(slot_name[s].s, k, n))
 			return (enum slot)s;
 	return S_NONE;
 }
@@ -129,6 +132,12 @@ static const char *kind_name(enum gm_json_kind k)
 	static const char *const names[] = { "null", "a boolean", "a number",
 		"a string", "an object", "an array" };
 	return names[k];
+}
+
+/* Bytes of the line parsed so far, up to the end of the current token. */
+static size_t consumed(struct gm_parser *ps)
+{
+	return ps->fast ? ps->fast_at : yajl_get_bytes_consumed(ps->h);
 }
 
 static struct gm_field *new_field(struct gm_parser *ps)
@@ -211,7 +220,10 @@ static int on_string(void *ctx, const unsigned char *s, size_t n)
 static int on_key(void *ctx, const unsigned char *k, size_t n)
 {
 	struct gm_parser *ps = ctx;
-	if (ps->depth == 1) {
+	if (ps->depth == 1 && n == 0) {
+		ps->key = (gm_str){ "", 0 };
+		ps->key_slot = S_NONE;
+	} else if (ps->depth == 1) {
 		ps->key = keep(ps, k, n);
 		ps->key_slot = slot_for(ps->key.p, n);
 	} else if (ps->in_items && ps->depth == 3) {
@@ -230,7 +242,7 @@ static int open_nested(struct gm_parser *ps, enum gm_json_kind kind)
 	} else if (ps->depth == 1) {
 		struct gm_field *f = new_field(ps);
 		f->kind = kind;
-		ps->nested_start = yajl_get_bytes_consumed(ps->h) - 1;
+		ps->nested_start = consumed(ps) - 1;
 		ps->in_items = kind == GM_JSON_ARRAY && ps->key_slot == S_ITEMS;
 	} else if (ps->in_items && ps->depth == 2) {
 		new_item(ps, kind);
@@ -244,7 +256,7 @@ static int close_nested(struct gm_parser *ps)
 	ps->depth--;
 	if (ps->depth == 1) {
 		struct gm_field *f = &ps->fields[ps->nfields - 1];
-		size_t end = yajl_get_bytes_consumed(ps->h);
+		size_t end = consumed(ps);
 		f->value = (gm_str){ ps->line + ps->nested_start, end - ps->nested_start };
 		ps->in_items = false;
 	}
@@ -279,6 +291,181 @@ static const yajl_callbacks callbacks = {
 	.yajl_start_array = on_start_array,
 	.yajl_end_array = on_end,
 };
+
+/* ---- the fast path ----
+ * Almost every line is plain JSON: strings without escapes, no deep
+ * nesting. The fast path parses that subset and calls the callbacks
+ * above exactly as yajl would (same order, same arguments), about three
+ * times faster. Whatever it does not take (an escape, a control
+ * character, nesting deeper than FAST_MAX_DEPTH, a syntax error, a
+ * value at the top that is not an object, a callback that cancels)
+ * sends the line to yajl from the start: every error, and every unusual
+ * line, is yajl's. So all the fast path accepts is valid JSON. */
+
+#define FAST_MAX_DEPTH 16
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static const char *skip_space(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* Nonzero when a byte of w is below n (n <= 128; bytes >= 0x80 never). */
+static uint64_t byte_below(uint64_t w, unsigned n)
+{
+	return (w - ONES * n) & ~w & HIGHS;
+}
+
+/* Nonzero when a byte of w is c. */
+static uint64_t byte_is(uint64_t w, unsigned char c)
+{
+	return byte_below(w ^ (ONES * c), 1);
+}
+
+/* A string with no escape and no control character, p at its opening
+ * quote: sets *s to its content and returns the byte after its closing
+ * quote, or returns NULL. (The line's UTF-8 was checked already.) */
+static const char *fast_string(const char *p, const char *end, gm_str *s)
+{
+	const char *q = p + 1;
+	/* Eight bytes at a time: the lowest flagged byte of a word is the
+	 * first one of interest (the tricks above only err upwards). */
+	for (; q + 8 <= end; q += 8) {
+		uint64_t w;
+		memcpy(&w, q, 8);
+		uint64_t m = byte_is(w, '"') | byte_is(w, '\\') | byte_below(w, 0x20);
+		if (m) {
+			q += __builtin_ctzll(m) / 8;
+			goto found;
+		}
+	}
+	while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+		q++;
+	if (q >= end)
+		return NULL;
+found:
+	if (*q != '"')
+		return NULL;
+	*s = (gm_str){ p + 1, (size_t)(q - p - 1) };
+	return q + 1;
+}
+
+static const char *digits_from(const char *p, const char *end)
+{
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
+/* A number by JSON's grammar, from p: returns its end, or NULL. */
+static const char *fast_number(const char *p, const char *end)
+{
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (p < end && *p >= '1' && *p <= '9')
+		p = digits_from(p + 1, end);
+	else
+		return NULL;
+	if (p < end && *p == '.') {
+		const char *d = p + 1;
+		if ((p = digits_from(d, end)) == d)
+			return NULL;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		const char *d = p;
+		if ((p = digits_from(d, end)) == d)
+			return NULL;
+	}
+	return p;
+}
+
+static bool literal(const char *p, const char *end, const char *word, size_t n)
+{
+	return (size_t)(end - p) >= n && !memcmp(p, word, n);
+}
+
+/* One value from p (not space); returns the byte after it, or NULL. */
+static const char *fast_value(struct gm_parser *ps, const char *p,
+	const char *end, int depth)
+{
+	if (p >= end || depth > FAST_MAX_DEPTH)
+		return NULL;
+	gm_str s;
+	switch (*p) {
+	case '{':
+	case '[': {
+		bool object = *p == '{';
+		char close = object ? '}' : ']';
+		ps->fast_at = (size_t)(p + 1 - ps->line);
+		if (!(object ? on_start_map(ps) : on_start_array(ps)))
+			return NULL;
+		p = skip_space(p + 1, end);
+		if (p < end && *p == close) {
+			ps->fast_at = (size_t)(p + 1 - ps->line);
+			return on_end(ps) ? p + 1 : NULL;
+		}
+		for (;;) {
+			if (object) {
+				if (p >= end || *p != '"' || !(p = fast_string(p, end, &s)))
+					return NULL;
+				if (!on_key(ps, (const unsigned char *)s.p, s.n))
+					return NULL;
+				p = skip_space(p, end);
+				if (p >= end || *p != ':')
+					return NULL;
+				p = skip_space(p + 1, end);
+			}
+			if (!(p = fast_value(ps, p, end, depth + 1)))
+				return NULL;
+			p = skip_space(p, end);
+			if (p < end && *p == ',') {
+				p = skip_space(p + 1, end);
+				continue;
+			}
+			if (p < end && *p == close) {
+				ps->fast_at = (size_t)(p + 1 - ps->line);
+				return on_end(ps) ? p + 1 : NULL;
+			}
+			return NULL;
+		}
+	}
+	case '"':
+		if (!(p = fast_string(p, end, &s)))
+			return NULL;
+		return on_string(ps, (const unsigned char *)s.p, s.n) ? p : NULL;
+	case 't':
+		return literal(p, end, "true", 4) && on_bool(ps, 1) ? p + 4 : NULL;
+	case 'f':
+		return literal(p, end, "false", 5) && on_bool(ps, 0) ? p + 5 : NULL;
+	case 'n':
+		return literal(p, end, "null", 4) && on_null(ps) ? p + 4 : NULL;
+	default: {
+		const char *q = fast_number(p, end);
+		return q && on_number(ps, p, (size_t)(q - p)) ? q : NULL;
+	}
+	}
+}
+
+/* The fast path over a whole line: true when it took the line, which
+ * then holds exactly one object. */
+static bool parse_fast(struct gm_parser *ps, const char *line, size_t len)
+{
+	const char *end = line + len, *p = skip_space(line, end);
+	if (p >= end || *p != '{')
+		return false;
+	ps->fast = true;
+	p = fast_value(ps, p, end, 0);
+	ps->fast = false;
+	return p && skip_space(p, end) == end && ps->depth == 0 && ps->values == 1;
+}
 
 static void new_handle(struct gm_parser *ps)
 {
@@ -574,6 +761,41 @@ static bool only_space(const char *p, size_t n)
 	return true;
 }
 
+/* Makes the parser ready for a line. */
+static void start_line(struct gm_parser *ps, const char *line, size_t len)
+{
+	ps->line = line;
+	ps->len = len;
+	ps->arena_len = 0;
+	ps->depth = 0;
+	ps->values = 0;
+	ps->nfields = 0;
+	ps->nraw = 0;
+	ps->in_items = false;
+	ps->key_slot = S_NONE;
+	ps->cancel_reason[0] = 0;
+	memset(ps->slot_of, -1, sizeof ps->slot_of);
+}
+
+/* The event of a line parsed whole, once validated; NULL with *reason
+ * set when it is not valid. */
+static const struct gm_event *validated(struct gm_parser *ps,
+	const char *line, size_t len, const char **reason)
+{
+	struct gm_event *ev = &ps->ev;
+	memset(ev, 0, sizeof *ev);
+	ev->raw = line;
+	ev->rawlen = len;
+	ev->fields = ps->fields;
+	ev->nfields = ps->nfields;
+	const char *err = validate(ps, ev);
+	if (err) {
+		*reason = err;
+		return NULL;
+	}
+	return ev;
+}
+
 const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 	size_t len, const char **reason)
 {
@@ -593,17 +815,10 @@ const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 		if (!(ps->arena = malloc(ps->arena_cap)))
 			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
 	}
-	ps->line = line;
-	ps->len = len;
-	ps->arena_len = 0;
-	ps->depth = 0;
-	ps->values = 0;
-	ps->nfields = 0;
-	ps->nraw = 0;
-	ps->in_items = false;
-	ps->key_slot = S_NONE;
-	ps->cancel_reason[0] = 0;
-	memset(ps->slot_of, -1, sizeof ps->slot_of);
+	start_line(ps, line, len);
+	if (parse_fast(ps, line, len))
+		return validated(ps, line, len, reason);
+	start_line(ps, line, len);
 
 	yajl_status st = yajl_parse(ps->h, (const unsigned char *)line, len);
 	if (st == yajl_status_ok && ps->depth == 0 && ps->values == 1) {
@@ -629,16 +844,5 @@ const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 		return NULL;
 	}
 
-	struct gm_event *ev = &ps->ev;
-	memset(ev, 0, sizeof *ev);
-	ev->raw = line;
-	ev->rawlen = len;
-	ev->fields = ps->fields;
-	ev->nfields = ps->nfields;
-	const char *err = validate(ps, ev);
-	if (err) {
-		*reason = err;
-		return NULL;
-	}
-	return ev;
+	return validated(ps, line, len, reason);
 }

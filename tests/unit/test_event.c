@@ -124,6 +124,54 @@ START_TEST(json_errors)
 }
 END_TEST
 
+/* Rejected as invalid JSON (the message is yajl's: the fast path hands
+ * every line it cannot take to yajl). */
+static void bad_json(const char *line)
+{
+	const char *reason = NULL;
+	ck_assert_msg(gm_parse(ps, line, strlen(line), &reason) == NULL, "accepted %s", line);
+	ck_assert_msg(strncmp(reason, "invalid JSON at column ", 23) == 0, "%s: %s", line, reason);
+}
+
+START_TEST(fast_path_agrees_with_yajl)
+{
+	/* Numbers outside JSON's grammar, and other near misses. */
+	const char *const invalid[] = {
+		"{\"type\":\"x\",\"n\":01}", "{\"type\":\"x\",\"n\":-}",
+		"{\"type\":\"x\",\"n\":1.}", "{\"type\":\"x\",\"n\":1e}",
+		"{\"type\":\"x\",\"n\":.5}", "{\"type\":\"x\",\"n\":+1}",
+		"{\"type\":\"x\",\"n\":1.5.2}", "{\"type\":\"x\",\"n\":tru}",
+		"{\"type\":\"x\",}", "{\"type\":\"x\",\"a\":[1,]}",
+		"{\"type\":\"x\"\"a\":1}", "{\"type\":\"x\",\"s\":\"tab\there\"}",
+		"{\"type\":\"x\",\"s\":\"bad \\q escape\"}", "{\"type\":\"x\",\"a\":[1 2]}",
+		"{\"type\":\"x\",\"a\":{\"b\"}}", "{\"type\":\"x\",\"s\":\"open}",
+	};
+	for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++)
+		bad_json(invalid[i]);
+
+	/* Valid JSON the fast path does not take (escapes, deep nesting)
+	 * comes out of yajl the same as the rest. */
+	const struct gm_event *ev = ok(" {\"type\" : \"x\" , \"n\":-0.5e+3,\"m\":[true,false,null,{\"k\":[]}],"
+		"\"e\":{},\"s\":\"caf\\u00e9 \\\"q\\\"\",\"t\":\"plain\"}\r\n");
+	ck_assert(str_is(gm_event_field(ev, "n")->value, "-0.5e+3"));
+	ck_assert(str_is(gm_event_field(ev, "m")->value, "[true,false,null,{\"k\":[]}]"));
+	ck_assert(str_is(gm_event_field(ev, "e")->value, "{}"));
+	ck_assert(str_is(gm_event_field(ev, "s")->value, "caf\xc3\xa9 \"q\""));
+	ck_assert(str_is(gm_event_field(ev, "t")->value, "plain"));
+	char deep[256] = "{\"type\":\"x\",\"d\":";
+	for (int i = 0; i < 20; i++)
+		strcat(deep, "[");
+	for (int i = 0; i < 20; i++)
+		strcat(deep, "]");
+	strcat(deep, "}");
+	ev = ok(deep);
+	ck_assert_uint_eq(gm_event_field(ev, "d")->value.n, 40);
+	/* The same plain line, whichever path took the one before. */
+	ev = ok(TX);
+	ck_assert_uint_eq(ev->nitems, 2);
+}
+END_TEST
+
 START_TEST(field_errors)
 {
 	BAD("{\"a\":1}", "missing field \"type\"");
@@ -199,6 +247,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, transaction);
 	tcase_add_test(tc, view_and_cart_and_other);
 	tcase_add_test(tc, json_errors);
+	tcase_add_test(tc, fast_path_agrees_with_yajl);
 	tcase_add_test(tc, field_errors);
 	tcase_add_test(tc, huge_record_reuses_memory);
 	suite_add_tcase(s, tc);
