@@ -115,18 +115,22 @@ static size_t slot_of(const struct gm_map *m, uint64_t h, const char *key, size_
 	}
 }
 
-void *gm_map_get(struct gm_map *m, const char *key, size_t klen)
+/* Makes entry e the most recently used; returns its value. */
+static void *touch(struct gm_map *m, uint32_t e)
 {
-	if (klen > GM_MAP_KEY_MAX)
-		return NULL;
-	uint32_t e = m->index[slot_of(m, gm_hash(key, klen), key, klen)];
-	if (e == NONE)
-		return NULL;
 	if (m->head != e) {
 		unlink_lru(m, e);
 		push_front(m, e);
 	}
 	return m->values + (size_t)e * m->value_size;
+}
+
+void *gm_map_get(struct gm_map *m, const char *key, size_t klen)
+{
+	if (klen > GM_MAP_KEY_MAX)
+		return NULL;
+	uint32_t e = m->index[slot_of(m, gm_hash(key, klen), key, klen)];
+	return e == NONE ? NULL : touch(m, e);
 }
 
 /* Takes entry e's slot out of the index, shifting back the entries of
@@ -165,7 +169,7 @@ void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
 	size_t i = slot_of(m, h, key, klen);
 	if (m->index[i] != NONE) {
 		*created = false;
-		return gm_map_get(m, key, klen);
+		return touch(m, m->index[i]);
 	}
 	uint32_t e;
 	if (m->n == m->max) {

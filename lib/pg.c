@@ -713,7 +713,9 @@ static enum res commit_batch(struct gm_pg *pg)
 }
 
 /* Opens the stream for table t: a transaction, a savepoint, a COPY. On
- * failure the batch simply waits for the flush, which will say why. */
+ * failure the batch simply waits for the flush, which will say why: a
+ * broken connection is left for it to find, so that the loss and the
+ * reconnection are reported whenever they happen. */
 static void stream_open(struct gm_pg *pg, size_t t)
 {
 	pg->stream_tried = true;
@@ -722,9 +724,7 @@ static void stream_open(struct gm_pg *pg, size_t t)
 	const char *name = gm_pg_tables[t].name;
 	if (run(pg, "BEGIN; SAVEPOINT gm", PGRES_COMMAND_OK, "BEGIN", NULL) != RES_OK ||
 	    run(pg, pg->sql[t].copy, PGRES_COPY_IN, "COPY into", name) != RES_OK) {
-		if (PQstatus(pg->conn) == CONNECTION_BAD)
-			drop(pg);
-		else
+		if (PQstatus(pg->conn) != CONNECTION_BAD)
 			rollback(pg);
 		return;
 	}

@@ -174,6 +174,30 @@ dump_tables >"$T/d.db"
 expect_same_file "(d) tables equal the input" "$T/d.db" "$T/d.want"
 expect_eq "(d) row counts" "$(count)" "$(grep -c '"metric_id"' "$T/d.want") $(grep -c '"alert_id"' "$T/d.want")"
 
+# (d2) A restart between batches, once the input has paused and the
+# last batch is committed: the next batch finds the connection broken,
+# says so, and reconnects; nothing lost.
+gen 150000 200 1 >"$T/d2.ndjson"
+before=$(count | cut -d' ' -f1)
+exec 7<>"$T/fifo"
+gm-cat -q -o "$URI" "$T/fifo" 2>"$T/d2.err" 7>&- &
+catpid=$!
+head -n 100 "$T/d2.ndjson" >&7
+want_first=$((before + $(head -n 100 "$T/d2.ndjson" | grep -c sales_metric)))
+for _ in $(seq 300); do
+	[ "$(count | cut -d' ' -f1)" -ge "$want_first" ] && break
+	sleep 0.1
+done
+expect_eq "(d2) first 100 committed on the pause" "$(count | cut -d' ' -f1)" "$want_first"
+pg_restart 7>&-
+tail -n +101 "$T/d2.ndjson" >&7
+exec 7>&-
+wait "$catpid"
+expect_eq "(d2) gm-cat across a restart between batches (exit status)" $? 0
+expect_grep "(d2) the broken connection reported" "retrying for up to" "$T/d2.err"
+expect_grep "(d2) reconnected" "back after" "$T/d2.err"
+expect_eq "(d2) every row there" "$(count | cut -d' ' -f1)" "$((before + $(grep -c sales_metric "$T/d2.ndjson")))"
+
 # (e) An unreachable server: 75, after --retry-for, with a message.
 port=1
 while ! _pg_port_free $port; do port=$((port + 1)); done
