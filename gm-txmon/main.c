@@ -293,24 +293,16 @@ int main(int argc, char **argv)
 
 	struct gm_parser *ps = gm_parser_new();
 	struct gm_record r;
+	const struct gm_event *ev;
 	enum gm_next st;
 	int status = GM_EXIT_OK;
 	int idle = o.idle_ms > 0 ? (int)(o.idle_ms > 86400000 ? 86400000 : o.idle_ms) : -1;
-	while ((st = gm_source_next(src, &r, idle)) != GM_NEXT_END && !t.failed) {
+	while ((st = gm_source_next_event(src, ps, &r, &ev, idle)) != GM_NEXT_END && !t.failed) {
 		if (st == GM_NEXT_ERROR)
 			break;
 		if (st == GM_NEXT_IDLE) {
 			close_all(&t);
 			checkpoint(&t, src);
-			continue;
-		}
-		bool fatal;
-		const struct gm_event *ev = gm_record_parse(ps, &r, &fatal);
-		if (!ev) {
-			if (fatal) {
-				status = GM_EXIT_FAIL;
-				break;
-			}
 			continue;
 		}
 		if (ev->type != GM_TRANSACTION)

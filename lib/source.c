@@ -32,19 +32,6 @@ char *gm_record_where(const struct gm_record *r, char *buf, size_t n)
 	return buf;
 }
 
-const struct gm_event *gm_record_parse(struct gm_parser *ps,
-	const struct gm_record *r, bool *fatal)
-{
-	const char *reason;
-	const struct gm_event *ev = gm_parse(ps, r->data, r->len, &reason);
-	*fatal = false;
-	if (!ev) {
-		char where[512];
-		*fatal = !gm_reject(gm_record_where(r, where, sizeof where), reason, r->data, r->len);
-	}
-	return ev;
-}
-
 static void spill_to_rejects(void *ctx, const char *p, size_t n)
 {
 	gm_reject_part(p, n);
@@ -211,6 +198,24 @@ void gm_source_accept(struct gm_source *s)
 {
 	if (s->k)
 		gm_kconsumer_accept(s->k);
+}
+
+enum gm_next gm_source_next_event(struct gm_source *s, struct gm_parser *ps,
+	struct gm_record *r, const struct gm_event **ev, int idle_ms)
+{
+	for (;;) {
+		enum gm_next st = gm_source_next(s, r, idle_ms);
+		if (st != GM_NEXT_RECORD)
+			return st;
+		const char *reason;
+		if ((*ev = gm_parse(ps, r->data, r->len, &reason)))
+			return GM_NEXT_RECORD;
+		char where[512];
+		if (!gm_reject(gm_record_where(r, where, sizeof where), reason, r->data, r->len)) {
+			s->status = GM_EXIT_FAIL;
+			return GM_NEXT_ERROR;
+		}
+	}
 }
 
 int gm_source_close(struct gm_source *s)

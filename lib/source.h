@@ -31,13 +31,6 @@ struct gm_source;
 struct gm_parser;
 struct gm_event;
 
-/* Parses and validates r with ps (event.h). A record that fails is
- * rejected where it came from (rejects.h: reported, counted, kept) and
- * NULL returned, with *fatal set when it must stop the run (--strict).
- * The event is valid until the next call on ps. */
-const struct gm_event *gm_record_parse(struct gm_parser *ps,
-	const struct gm_record *r, bool *fatal);
-
 /* Opens files in order (none: stdin; "-": stdin), or, when ntopics > 0,
  * a Kafka consumer of those topics (with c->group when set). A file that
  * cannot be opened is reported when reached, and makes the run fail.
@@ -60,6 +53,15 @@ enum gm_next {
  * mode a too-long record returns GM_NEXT_ERROR. */
 enum gm_next gm_source_next(struct gm_source *s, struct gm_record *r,
 	int idle_ms);
+
+/* The next valid event, for the tools' read loop: reads records as
+ * gm_source_next() does and parses each with ps (event.h). A record that
+ * fails is rejected where it came from (rejects.h: reported, counted,
+ * kept) and skipped; under --strict it ends the run: GM_NEXT_ERROR, and
+ * gm_source_close() then returns GM_EXIT_FAIL. On GM_NEXT_RECORD, *r
+ * holds the record and *ev its event, valid until the next call. */
+enum gm_next gm_source_next_event(struct gm_source *s, struct gm_parser *ps,
+	struct gm_record *r, const struct gm_event **ev, int idle_ms);
 
 /* Every record returned so far has been accepted by the sink (Kafka:
  * offsets stored, committed periodically and at close). */

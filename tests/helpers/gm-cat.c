@@ -76,24 +76,16 @@ int main(int argc, char **argv)
 
 	struct gm_parser *ps = gm_parser_new();
 	struct gm_record r;
+	const struct gm_event *ev;
 	enum gm_next st;
 	int status = GM_EXIT_OK;
 	unsigned long since_checkpoint = 0;
-	while ((st = gm_source_next(src, &r, 500)) != GM_NEXT_END) {
+	while ((st = gm_source_next_event(src, ps, &r, &ev, 500)) != GM_NEXT_END) {
 		if (st == GM_NEXT_ERROR)
 			break; /* gm_source_close() gives the status */
 		if (st == GM_NEXT_IDLE) {
 			if (sink)
 				gm_checkpoint(src, sink);
-			continue;
-		}
-		bool fatal;
-		const struct gm_event *ev = gm_record_parse(ps, &r, &fatal);
-		if (!ev) {
-			if (fatal) {
-				status = GM_EXIT_FAIL;
-				break;
-			}
 			continue;
 		}
 		if (!sink)
