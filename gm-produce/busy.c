@@ -78,9 +78,7 @@ static void free_slots(struct slot *s, size_t cap)
 
 struct busy *busy_new(int64_t pause, int64_t retain)
 {
-	struct busy *b = calloc(1, sizeof *b);
-	if (!b)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	struct busy *b = gm_xcalloc(1, sizeof *b);
 	b->cap = 4096;
 	b->slots = alloc_slots(b->cap);
 	b->pause = pause;

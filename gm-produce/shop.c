@@ -194,12 +194,8 @@ static size_t session_alloc(struct shop *s)
 		size_t cap = s->pool_cap ? s->pool_cap * 2 : 1024;
 		if (cap > UINT32_MAX)
 			gm_die(GM_EXIT_FAIL, NULL, "more than %u sessions open at once", UINT32_MAX);
-		struct session *p = realloc(s->pool, cap * sizeof *p);
-		size_t *f = realloc(s->free_list, cap * sizeof *f);
-		if (!p || !f)
-			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-		s->pool = p;
-		s->free_list = f;
+		s->pool = gm_xrealloc(s->pool, cap * sizeof *s->pool);
+		s->free_list = gm_xrealloc(s->free_list, cap * sizeof *s->free_list);
 		heap_grow(s, cap);
 		s->pool_cap = cap;
 	}
@@ -453,9 +449,7 @@ static void checkout(struct shop *s, struct session *x, struct shop_event *ev)
 
 struct shop *shop_new(const struct shop_options *o)
 {
-	struct shop *s = calloc(1, sizeof *s);
-	if (!s)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	struct shop *s = gm_xcalloc(1, sizeof *s);
 	s->o = *o;
 	model_init(&s->m, o->seed, o->users, o->products);
 	rng_seed(&s->rng, o->seed);

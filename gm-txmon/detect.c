@@ -48,9 +48,7 @@ struct detector {
 struct detector *detect_new(const struct detect_options *o,
 	const struct alert_output *out)
 {
-	struct detector *d = calloc(1, sizeof *d);
-	if (!d)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	struct detector *d = gm_xcalloc(1, sizeof *d);
 	d->o = *o;
 	d->out = *out;
 	d->users = gm_map_new(sizeof(struct user) + o->velocity_count * sizeof(struct recent),

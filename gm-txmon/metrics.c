@@ -33,14 +33,12 @@ static uint16_t intern(struct names *d, gm_str s)
 			return (uint16_t)i;
 	if (d->n == d->max - 1) {   /* full: the rest is "(other)" */
 		if (!d->name[d->n]) {
-			d->name[d->n] = strdup("(other)");
+			d->name[d->n] = gm_xstrdup("(other)");
 			d->len[d->n] = 7;
 		}
 		return (uint16_t)d->n;
 	}
-	char *copy = malloc(s.n + 1);
-	if (!copy)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	char *copy = gm_xrealloc(NULL, s.n + 1);
 	memcpy(copy, s.p, s.n);
 	copy[s.n] = 0;
 	d->name[d->n] = copy;
@@ -51,8 +49,8 @@ static uint16_t intern(struct names *d, gm_str s)
 void metrics_open(void *ctx, int64_t start, int64_t end, void *state)
 {
 	struct window_cells *w = state;
-	if (!w->slot && !(w->slot = malloc(NSLOTS * sizeof *w->slot)))
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	if (!w->slot)
+		w->slot = gm_xcalloc(NSLOTS, sizeof *w->slot);
 	memset(w->slot, 0, NSLOTS * sizeof *w->slot);
 	w->ncells = 0;
 }
@@ -69,12 +67,7 @@ static struct cell *cell(struct window_cells *w, uint16_t country, uint16_t cate
 	uint16_t *s = &w->slot[country * NCOLS + category];
 	if (*s)
 		return &w->cells[*s - 1];
-	if (w->ncells == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 32;
-		w->cells = realloc(w->cells, w->cap * sizeof *w->cells);
-		if (!w->cells)
-			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-	}
+	w->cells = gm_grow(w->cells, &w->cap, w->ncells + 1, sizeof *w->cells, 32);
 	struct cell *c = &w->cells[w->ncells++];
 	*s = (uint16_t)w->ncells;
 	c->country = country;

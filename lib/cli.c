@@ -299,6 +299,17 @@ void *gm_xcalloc(size_t n, size_t size)
 	return p;
 }
 
+void *gm_grow(void *p, size_t *cap, size_t need, size_t size, size_t first)
+{
+	if (need <= *cap)
+		return p;
+	size_t n = *cap ? *cap : first;
+	while (n < need)
+		n *= 2;
+	*cap = n;
+	return gm_xrealloc(p, n * size);
+}
+
 char *gm_xstrdup(const char *s)
 {
 	char *d = strdup(s);

@@ -128,6 +128,11 @@ void *gm_xrealloc(void *p, size_t n);
 void *gm_xcalloc(size_t n, size_t size);
 char *gm_xstrdup(const char *s);
 
+/* An array p of *cap elements of size bytes, grown (by gm_xrealloc)
+ * to hold at least need: *cap doubles, starting from first when it is
+ * 0. Returns the array, moved or not. */
+void *gm_grow(void *p, size_t *cap, size_t need, size_t size, size_t first);
+
 /* The exit status of two results together: a failure (1) over a
  * service that could not be reached (75) over success (0). */
 int gm_exit_worse(int a, int b);

@@ -142,14 +142,7 @@ static size_t consumed(struct gm_parser *ps)
 
 static struct gm_field *new_field(struct gm_parser *ps)
 {
-	if (ps->nfields == ps->fields_cap) {
-		size_t cap = ps->fields_cap ? ps->fields_cap * 2 : 32;
-		struct gm_field *f = realloc(ps->fields, cap * sizeof *f);
-		if (!f)
-			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-		ps->fields = f;
-		ps->fields_cap = cap;
-	}
+	ps->fields = gm_grow(ps->fields, &ps->fields_cap, ps->nfields + 1, sizeof *ps->fields, 32);
 	struct gm_field *f = &ps->fields[ps->nfields];
 	if (ps->key_slot != S_NONE)
 		ps->slot_of[ps->key_slot] = (int)ps->nfields;
@@ -161,14 +154,7 @@ static struct gm_field *new_field(struct gm_parser *ps)
 /* An element of the items array begins. */
 static void new_item(struct gm_parser *ps, enum gm_json_kind kind)
 {
-	if (ps->nraw == ps->raw_cap) {
-		size_t cap = ps->raw_cap ? ps->raw_cap * 2 : 16;
-		struct item_raw *r = realloc(ps->raw_items, cap * sizeof *r);
-		if (!r)
-			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-		ps->raw_items = r;
-		ps->raw_cap = cap;
-	}
+	ps->raw_items = gm_grow(ps->raw_items, &ps->raw_cap, ps->nraw + 1, sizeof *ps->raw_items, 16);
 	struct item_raw *it = &ps->raw_items[ps->nraw++];
 	memset(it, 0, sizeof *it);
 	it->is_object = kind == GM_JSON_OBJECT;
@@ -635,13 +621,7 @@ static const char *check_items(struct gm_parser *ps, struct gm_event *ev)
 		return wrong_kind(ps, "items", "an array", f);
 	if (ps->nraw == 0)
 		return fail(ps, "field \"items\" is empty");
-	if (ps->nraw > ps->items_cap) {
-		struct gm_item *it = realloc(ps->items, ps->nraw * sizeof *it);
-		if (!it)
-			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-		ps->items = it;
-		ps->items_cap = ps->nraw;
-	}
+	ps->items = gm_grow(ps->items, &ps->items_cap, ps->nraw, sizeof *ps->items, 16);
 	static const char *const names[NITEM] = { "product_id", "category",
 		"quantity", "unit_price" };
 	for (size_t i = 0; i < ps->nraw; i++) {
@@ -812,8 +792,7 @@ const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 	if (ps->arena_cap < len) {
 		free(ps->arena);
 		ps->arena_cap = len < 4096 ? 4096 : len * 2;
-		if (!(ps->arena = malloc(ps->arena_cap)))
-			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+		ps->arena = gm_xrealloc(NULL, ps->arena_cap);
 	}
 	start_line(ps, line, len);
 	if (parse_fast(ps, line, len))

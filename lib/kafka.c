@@ -113,9 +113,8 @@ static void conf_set_prop(rd_kafka_conf_t *conf, const char *prop)
 	const char *eq = strchr(prop, '=');
 	if (!eq || eq == prop)
 		gm_die(GM_EXIT_USAGE, NULL, "-X %s: expected key=value", prop);
-	char *name = strndup(prop, (size_t)(eq - prop));
-	if (!name)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	char *name = gm_xstrdup(prop);
+	name[eq - prop] = '\0';
 	char errstr[512];
 	rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, name, eq + 1,
 		errstr, sizeof errstr);
@@ -518,13 +517,7 @@ static struct ktopic *producer_topic(struct gm_kproducer *p, const char *name)
 /* Copies n bytes into t's arena; returns where they are. */
 static size_t arena_add(struct ktopic *t, const void *bytes, size_t n)
 {
-	if (t->used + n > t->cap) {
-		size_t cap = t->cap ? t->cap : 64 * 1024;
-		while (cap < t->used + n)
-			cap *= 2;
-		t->arena = gm_xrealloc(t->arena, cap);
-		t->cap = cap;
-	}
+	t->arena = gm_grow(t->arena, &t->cap, t->used + n, 1, 64 * 1024);
 	size_t at = t->used;
 	if (n)
 		memcpy(t->arena + at, bytes, n);

@@ -45,9 +45,7 @@ static void reindex(struct gm_map *m)
 
 struct gm_map *gm_map_new(size_t value_size, size_t max_entries)
 {
-	struct gm_map *m = calloc(1, sizeof *m);
-	if (!m)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	struct gm_map *m = gm_xcalloc(1, sizeof *m);
 	m->value_size = value_size;
 	m->max = max_entries < 1 ? 1 : max_entries > NONE - 1 ? NONE - 1 : max_entries;
 	m->head = m->tail = NONE;

@@ -95,16 +95,7 @@ const struct gm_pg_table *gm_pg_table_for(const char *name, size_t n)
 
 static void reserve(struct gm_pg_buf *b, size_t more)
 {
-	if (b->cap - b->len >= more)
-		return;
-	size_t cap = b->cap ? b->cap : 4096;
-	while (cap - b->len < more)
-		cap *= 2;
-	char *p = realloc(b->p, cap);
-	if (!p)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-	b->p = p;
-	b->cap = cap;
+	b->p = gm_grow(b->p, &b->cap, b->len + more, 1, 4096);
 }
 
 static void put(struct gm_pg_buf *b, const char *p, size_t n)
@@ -897,9 +888,7 @@ static void put_columns(struct gm_pg_buf *b, const struct gm_pg_table *t,
 static char *take(struct gm_pg_buf *b)
 {
 	put(b, "", 1);
-	char *s = strdup(b->p);
-	if (!s)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	char *s = gm_xstrdup(b->p);
 	b->len = 0;
 	return s;
 }
@@ -993,8 +982,9 @@ static void free_pg(struct gm_pg *pg)
 
 struct gm_pg *gm_pg_open(const char *conninfo, long long retry_ms, int *status)
 {
-	struct gm_pg *pg = calloc(1, sizeof *pg);
-	if (!pg || !(pg->conninfo = strdup(conninfo)) || !(pg->ps = gm_parser_new()))
+	struct gm_pg *pg = gm_xcalloc(1, sizeof *pg);
+	pg->conninfo = gm_xstrdup(conninfo);
+	if (!(pg->ps = gm_parser_new()))
 		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
 	pg->secret = find_secret(conninfo);
 	pg->retry_ms = retry_ms > 0 ? retry_ms : 0;

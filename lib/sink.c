@@ -31,9 +31,7 @@ static const char *pg_conninfo(const char *spec)
 
 struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec)
 {
-	struct gm_sink *s = calloc(1, sizeof *s);
-	if (!s)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	struct gm_sink *s = gm_xcalloc(1, sizeof *s);
 	const char *conninfo = pg_conninfo(spec);
 	if (conninfo) {
 		int status;

@@ -41,9 +41,7 @@ struct gm_source *gm_source_open(const struct gm_common *c,
 	char *const *files, size_t nfiles,
 	const char *const *topics, size_t ntopics, bool follow)
 {
-	struct gm_source *s = calloc(1, sizeof *s);
-	if (!s)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	struct gm_source *s = gm_xcalloc(1, sizeof *s);
 	s->c = c;
 	s->follow = follow;
 	if (ntopics > 0) {

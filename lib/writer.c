@@ -31,9 +31,8 @@ struct gm_writer {
 
 static struct gm_writer *writer_new(int fd, const char *name, bool unbuffered)
 {
-	struct gm_writer *w = calloc(1, sizeof *w);
-	if (!w || !(w->buf = malloc(BUF_SIZE)))
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	struct gm_writer *w = gm_xcalloc(1, sizeof *w);
+	w->buf = gm_xrealloc(NULL, BUF_SIZE);
 	w->fd = fd;
 	w->name = name;
 	w->unbuffered = unbuffered;
@@ -117,14 +116,7 @@ static void make_room(struct gm_writer *w, size_t n)
 		if (n <= w->cap)
 			return;
 	}
-	size_t cap = w->cap;
-	while (cap < w->len + n)
-		cap *= 2;
-	char *b = realloc(w->buf, cap);
-	if (!b)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-	w->buf = b;
-	w->cap = cap;
+	w->buf = gm_grow(w->buf, &w->cap, w->len + n, 1, BUF_SIZE);
 }
 
 static inline void reserve(struct gm_writer *w, size_t n)
