@@ -42,6 +42,19 @@ kill -0 "$pid" 2>/dev/null; expect_eq "idle: still running" $? 0
 exec 3>&-
 wait "$pid"; expect_eq "idle: exit status at the end" $? 0
 
+# An alert never waits in the output buffer: without -u and with no idle
+# close, a high-value transaction's alert is in the file while the input
+# stays open.
+mkfifo "$T/fifo2"
+gm-txmon -q --idle 0 -o "$T/alert.out" "$T/fifo2" 2>/dev/null &
+pid=$!
+exec 3>"$T/fifo2"
+head -1 "$G/txmon-windows.ndjson" | sed 's/"total_amount":20/"total_amount":20000/; s/"unit_price":10}/"unit_price":10000}/' >&3
+for _ in $(seq 100); do [ -s "$T/alert.out" ] && break; sleep 0.1; done
+expect_eq "alert: written while the input stayed open" "$(jq -r .labels.reason "$T/alert.out" | head -1)" high_value
+exec 3>&-
+wait "$pid"; expect_eq "alert: exit status at the end" $? 0
+
 # Precision and recall against gm-produce's ground truth, at the default
 # settings of both tools, both at least 0.9.
 gm-produce -q --start 2026-11-24T00:00:00Z -n 1000000 -r 0 --truth >"$T/truth"
