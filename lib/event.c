@@ -82,6 +82,8 @@ struct gm_parser {
 
 static enum slot slot_for(const char *k, size_t n)
 {
+	if (n == 0)
+		return S_NONE;
 	for (int s = 0; s < NSLOTS; s++)
 		if (slot_name[s].n == n && slot_name[s].s[0] == k[0] &&
 		    slot_name[s].s[n - 1] == k[n - 1] && !memcmp(slot_name[s].s, k, n))
@@ -206,10 +208,7 @@ static int on_string(void *ctx, const unsigned char *s, size_t n)
 static int on_key(void *ctx, const unsigned char *k, size_t n)
 {
 	struct gm_parser *ps = ctx;
-	if (ps->depth == 1 && n == 0) {
-		ps->key = (gm_str){ "", 0 };
-		ps->key_slot = S_NONE;
-	} else if (ps->depth == 1) {
+	if (ps->depth == 1) {
 		ps->key = keep(ps, k, n);
 		ps->key_slot = slot_for(ps->key.p, n);
 	} else if (ps->in_items && ps->depth == 3) {

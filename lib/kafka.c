@@ -54,7 +54,6 @@ struct gm_kproducer {
 	struct ktopic *topics;      /* by first use */
 	size_t ntopics;
 	size_t last;                /* index of the previous send's topic */
-	size_t pending;             /* messages in batches, all topics */
 	partitioner_fn *partitioner;/* the configured one, NULL if unknown */
 	int metadata_ms;            /* bound on a metadata request */
 	rd_kafka_message_t *batch;  /* BATCH_MSGS, for rd_kafka_produce_batch */
@@ -475,7 +474,6 @@ static bool push(struct gm_kproducer *p, struct ktopic *t)
 		if (done < n)
 			rd_kafka_poll(p->kc.rk, 100);
 	}
-	p->pending -= n;
 	t->n = 0;
 	t->used = 0;
 	rd_kafka_poll(p->kc.rk, 0);
@@ -544,7 +542,6 @@ bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
 	m->val_at = arena_add(t, val, vlen);
 	if (t->n++ == 0)
 		t->first_at = coarse_ms();
-	p->pending++;
 	if (coarse_ms() - t->first_at >= BATCH_WAIT_MS)
 		ok = push_all(p) && ok;
 	return ok;
