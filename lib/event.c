@@ -379,9 +379,9 @@ static bool literal(const char *p, const char *end, const char *word, size_t n)
 
 /* One value from p (not space); returns the byte after it, or NULL. */
 static const char *fast_value(struct gm_parser *ps, const char *p,
-	const char *end, int depth)
+	const char *end)
 {
-	if (p >= end || depth > FAST_MAX_DEPTH)
+	if (p >= end || ps->depth > FAST_MAX_DEPTH)
 		return NULL;
 	gm_str s;
 	switch (*p) {
@@ -408,7 +408,7 @@ static const char *fast_value(struct gm_parser *ps, const char *p,
 					return NULL;
 				p = skip_space(p + 1, end);
 			}
-			if (!(p = fast_value(ps, p, end, depth + 1)))
+			if (!(p = fast_value(ps, p, end)))
 				return NULL;
 			p = skip_space(p, end);
 			if (p < end && *p == ',') {
@@ -447,7 +447,7 @@ static bool parse_fast(struct gm_parser *ps, const char *line, size_t len)
 	if (p >= end || *p != '{')
 		return false;
 	ps->fast = true;
-	p = fast_value(ps, p, end, 0);
+	p = fast_value(ps, p, end);
 	ps->fast = false;
 	return p && skip_space(p, end) == end && ps->depth == 0 && ps->values == 1;
 }

@@ -540,9 +540,10 @@ bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
 	m->key_at = arena_add(t, key, m->klen);
 	m->vlen = vlen;
 	m->val_at = arena_add(t, val, vlen);
+	int64_t now = coarse_ms();
 	if (t->n++ == 0)
-		t->first_at = coarse_ms();
-	if (coarse_ms() - t->first_at >= BATCH_WAIT_MS)
+		t->first_at = now;
+	if (now - t->first_at >= BATCH_WAIT_MS)
 		ok = push_all(p) && ok;
 	return ok;
 }
