@@ -50,7 +50,10 @@ struct options {
 
 /* Windows per input partition: each partition has its own event time. */
 struct stream {
-	char partition[80];    /* "topic/N", or "" for files */
+	char partition[264];   /* "topic/N" (topic names have at most 249
+	                          bytes), or "" for files */
+	size_t topic_len;      /* of the topic at the start of partition */
+	int32_t number;        /* the partition's, -1 for files */
 	struct gm_windows *w;
 };
 
@@ -203,18 +206,25 @@ static void window_closed(void *ctx, int64_t start, int64_t end, void *state)
 	metrics_write(state, start, end, partition, &out);
 }
 
+/* The stream of r's partition, made on its first record. Called for
+ * every transaction: it compares, and formats only a new stream's name. */
 static struct stream *stream_for(struct txmon *t, const struct gm_record *r)
 {
-	char key[sizeof t->streams[0].partition] = "";
-	if (r->topic)
-		snprintf(key, sizeof key, "%s/%d", r->topic, (int)r->partition);
-	for (size_t i = 0; i < t->nstreams; i++)
-		if (!strcmp(t->streams[i].partition, key))
-			return &t->streams[i];
+	const char *topic = r->topic ? r->topic : "";
+	int32_t number = r->topic ? r->partition : -1;
+	size_t len = strlen(topic);
+	for (size_t i = 0; i < t->nstreams; i++) {
+		struct stream *s = &t->streams[i];
+		if (s->number == number && s->topic_len == len && !memcmp(s->partition, topic, len))
+			return s;
+	}
 	if (t->nstreams == MAX_STREAMS)
 		gm_die(GM_EXIT_FAIL, NULL, "more than %d input partitions", MAX_STREAMS);
 	struct stream *s = &t->streams[t->nstreams++];
-	memcpy(s->partition, key, sizeof key);
+	if (r->topic)
+		snprintf(s->partition, sizeof s->partition, "%s/%d", topic, (int)number);
+	s->topic_len = len;
+	s->number = number;
 	s->w = gm_windows_new(&t->o->window, sizeof(struct window_cells), metrics_open,
 		window_closed, t);
 	return s;
