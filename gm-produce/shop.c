@@ -49,7 +49,8 @@ static const double qty_weight[4] = { 0.78, 0.15, 0.05, 0.02 };/* 1..4 units */
  * up to MAX_DRAWS times. */
 #define COOLDOWN (5 * 60 * 1000)
 #define MAX_DRAWS 32
-#define RETAIN (30 * 60 * 1000)   /* the shop remembers purchases this long */
+#define RETAIN (30 * 60 * 1000)
+#define PRODUCT_CACHE 8192   /* the shop remembers purchases this long */
 
 enum step { VIEW, ADD, REMOVE, CHECKOUT, DONE };
 
@@ -98,7 +99,22 @@ struct shop {
 	struct cart_line bought[MAX_CART];  /* the last transaction's items */
 	struct busy *busy;
 	uint64_t deferred[NANOMALIES];  /* anomalies waiting for a history */
+	/* Products seen lately, by id modulo PRODUCT_CACHE: popular ones
+	 * come back often, and a price costs four libm calls. A fixed
+	 * 192 KiB, whatever the number of products. */
+	struct product product_cache[PRODUCT_CACHE];  /* id UINT64_MAX: empty */
 };
+
+/* The model's product, from the cache when there. */
+static void product(struct shop *s, uint64_t id, struct product *p)
+{
+	struct product *c = &s->product_cache[id % PRODUCT_CACHE];
+	if (c->id != id) {
+		model_product(&s->m, id, c);
+		c->id = id;
+	}
+	*p = *c;
+}
 
 double shop_events_per_session(void)
 {
@@ -348,7 +364,7 @@ static void view(struct shop *s, struct session *x, struct shop_event *ev)
 	int category = u < P_FAVOURITE ? x->user.fav[u < P_FAVOURITE / 2]
 		: (int)rng_range(&s->rng, 0, NCATEGORIES - 1);
 	struct product p;
-	model_product(&s->m, model_pick_product(&s->m, &s->rng, category), &p);
+	product(s, model_pick_product(&s->m, &s->rng, category), &p);
 	ev->product = p.id;
 	ev->category = p.category;
 	ev->duration_ms = 500 + (int64_t)rng_exp(&s->rng, VIEW_DURATION);
@@ -368,7 +384,7 @@ static void add(struct shop *s, struct session *x, struct shop_event *ev)
 {
 	common(s, x, ev, GM_CART_EVENT);
 	struct product p;
-	model_product(&s->m, x->last_viewed, &p);
+	product(s, x->last_viewed, &p);
 	int i = 0;
 	while (i < x->ncart && (x->cart[i].product != p.id || x->cart[i].removed))
 		i++;
@@ -437,7 +453,7 @@ static void checkout(struct shop *s, struct session *x, struct shop_event *ev)
 		/* The next checkout of the burst: a product added straight away. */
 		struct product p;
 		int category = x->user.fav[rng_range(&s->rng, 0, 1)];
-		model_product(&s->m, model_pick_product(&s->m, &s->rng, category), &p);
+		product(s, model_pick_product(&s->m, &s->rng, category), &p);
 		x->last_viewed = p.id;
 		x->adds_left = 1;
 		x->step = ADD;
@@ -465,6 +481,8 @@ struct shop *shop_new(const struct shop_options *o)
 	s->next_arrival = o->start;
 	s->arrival_clock = (double)o->start;
 	s->busy = busy_new(COOLDOWN, RETAIN);
+	for (size_t i = 0; i < PRODUCT_CACHE; i++)
+		s->product_cache[i].id = UINT64_MAX;
 	s->next_user = model_pick_user(&s->m, &s->rng);
 	return s;
 }
