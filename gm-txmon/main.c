@@ -3,10 +3,12 @@
  * and category, and explainable anomaly alerts, to NDJSON, Kafka or
  * PostgreSQL. */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "counts.h"
@@ -48,25 +50,40 @@ struct options {
 	struct detect_options detect;
 };
 
-/* Windows per input partition: each partition has its own event time. */
+/* Windows per input partition: each partition has its own event time.
+ * A Kafka partition's stream outlives its windows: when the partition
+ * comes back to this instance, what it learnt of it is still known. */
 struct stream {
 	char partition[264];   /* "topic/N" (topic names have at most 249
 	                          bytes), or "" for files */
 	size_t topic_len;      /* of the topic at the start of partition */
 	int32_t number;        /* the partition's, -1 for files */
-	struct gm_windows *w;
+	struct gm_windows *w;  /* NULL while the partition is not ours */
+	int64_t read_to;       /* an earlier holder wrote the alerts and late
+	                          copies of the records before this offset */
+	int64_t learned_to;    /* the rules learnt the records before it */
 };
 
 struct txmon {
 	struct options *o;
+	struct gm_source *src;
 	struct gm_sink *out, *alerts, *late;
 	struct stream streams[MAX_STREAMS];
 	size_t nstreams;
 	struct stream *closing;    /* the stream whose window is closing */
 	struct detector *detector;
+	struct gm_writer *muted;   /* where the alerts of records read again
+	                              go, unwritten; NULL: to t->alerts */
+	bool window_closed;        /* since the last checkpoint */
+	int64_t checkpoint_at;     /* monotonic ms of the last checkpoint */
 	bool failed;               /* a sink refused a record */
 	bool warned_late;
 };
+
+/* How often, at most, the windows' progress is checkpointed when one
+ * closes (Kafka in a group). */
+#define CHECKPOINT_EVERY_MS 1000
+
 
 /* ---- options ---- */
 
@@ -186,12 +203,17 @@ static void metric_emit(void *ctx, const char *id, size_t len)
 
 static struct gm_writer *alert_begin(void *ctx)
 {
-	return gm_sink_writer(((struct txmon *)ctx)->alerts);
+	struct txmon *t = ctx;
+	return t->muted ? t->muted : gm_sink_writer(t->alerts);
 }
 
 static void alert_emit(void *ctx, const char *key, size_t klen)
 {
 	struct txmon *t = ctx;
+	if (t->muted) {
+		gm_writer_reset(t->muted);
+		return;
+	}
 	if (!gm_sink_emit(t->alerts, "alerts", key, klen))
 		t->failed = true;
 	/* An alert is news: it goes out now, not with the next batch. */
@@ -204,15 +226,21 @@ static void window_closed(void *ctx, int64_t start, int64_t end, void *state)
 	const struct metrics_output out = { metric_begin, metric_emit, t };
 	const char *partition = t->closing && t->closing->partition[0] ? t->closing->partition : NULL;
 	metrics_write(state, start, end, partition, &out);
+	t->window_closed = true;
 }
 
-/* The stream of r's partition, made on its first record. Called for
- * every transaction: it compares, and formats only a new stream's name. */
-static struct stream *stream_for(struct txmon *t, const struct gm_record *r)
+static struct gm_windows *windows_new(struct txmon *t)
 {
-	const char *topic = r->topic ? r->topic : "";
-	int32_t number = r->topic ? r->partition : -1;
-	size_t len = strlen(topic);
+	return gm_windows_new(&t->o->window, sizeof(struct window_cells), metrics_open,
+		window_closed, t);
+}
+
+/* The stream of a partition (topic NULL: files), made when new. */
+static struct stream *stream_named(struct txmon *t, const char *topic, int32_t number)
+{
+	size_t len = topic ? strlen(topic) : 0;
+	if (!topic)
+		number = -1;
 	for (size_t i = 0; i < t->nstreams; i++) {
 		struct stream *s = &t->streams[i];
 		if (s->number == number && s->topic_len == len && !memcmp(s->partition, topic, len))
@@ -221,12 +249,20 @@ static struct stream *stream_for(struct txmon *t, const struct gm_record *r)
 	if (t->nstreams == MAX_STREAMS)
 		gm_die(GM_EXIT_FAIL, NULL, "more than %d input partitions", MAX_STREAMS);
 	struct stream *s = &t->streams[t->nstreams++];
-	if (r->topic)
+	if (topic)
 		snprintf(s->partition, sizeof s->partition, "%s/%d", topic, (int)number);
 	s->topic_len = len;
 	s->number = number;
-	s->w = gm_windows_new(&t->o->window, sizeof(struct window_cells), metrics_open,
-		window_closed, t);
+	return s;
+}
+
+/* The stream of r's partition, with its windows. Called for every
+ * transaction: it compares, and formats only a new stream's name. */
+static struct stream *stream_for(struct txmon *t, const struct gm_record *r)
+{
+	struct stream *s = stream_named(t, r->topic, r->partition);
+	if (!s->w)
+		s->w = windows_new(t);
 	return s;
 }
 
@@ -234,25 +270,97 @@ static struct stream *stream_for(struct txmon *t, const struct gm_record *r)
 static void close_all(struct txmon *t)
 {
 	for (size_t i = 0; i < t->nstreams; i++) {
+		if (!t->streams[i].w)
+			continue;
 		t->closing = &t->streams[i];
 		gm_windows_close_all(t->streams[i].w);
 	}
 }
 
-/* Makes all output durable; with no window open, the input read so far
- * is then accepted (Kafka: its offsets committed). */
-static void checkpoint(struct txmon *t, struct gm_source *src)
+static int64_t monotonic_ms(void)
 {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The note committed with a partition's offset: the end time up to
+ * which its windows are written, and the offset up to which its alerts
+ * and late copies are. */
+#define NOTE_PRINT "gm-txmon/1 closed_until=%" PRId64 " read_to=%" PRId64
+#define NOTE_SCAN "gm-txmon/1 closed_until=%" SCNd64 " read_to=%" SCNd64
+
+static bool parse_note(const char *note, int64_t *closed_until, int64_t *read_to)
+{
+	int end = 0;
+	return sscanf(note, NOTE_SCAN "%n", closed_until, read_to, &end) == 2
+		&& note[end] == 0;
+}
+
+/* Makes all output durable; then, for Kafka in a group, accepts each
+ * partition's records up to the oldest one in an open window, with a
+ * note of what is written. Without open windows, the input read so far
+ * is accepted (Kafka without a group and files keep nothing). */
+static void checkpoint(struct txmon *t)
+{
+	t->checkpoint_at = monotonic_ms();
+	t->window_closed = false;
 	bool ok = gm_sink_flush(t->out);
 	if (t->alerts != t->out)
 		ok = gm_sink_flush(t->alerts) && ok;
 	if (t->late)
 		ok = gm_sink_flush(t->late) && ok;
-	for (size_t i = 0; i < t->nstreams; i++)
-		if (gm_windows_open(t->streams[i].w))
-			return;
-	if (ok)
-		gm_source_accept(src);
+	if (!ok)
+		return;
+	for (size_t i = 0; i < t->nstreams; i++) {
+		const struct stream *s = &t->streams[i];
+		if (!s->w || s->number < 0)
+			continue;
+		char topic[256], note[96];
+		memcpy(topic, s->partition, s->topic_len);
+		topic[s->topic_len] = 0;
+		snprintf(note, sizeof note, NOTE_PRINT, gm_windows_closed_until(s->w),
+			s->read_to > s->learned_to ? s->read_to : s->learned_to);
+		gm_source_accept_partition(t->src, topic, s->number,
+			gm_windows_first_pos(s->w), note);
+	}
+}
+
+/* The assign hook: partitions given to this instance. Each starts at its
+ * committed offset, the oldest record of a window still open, and its
+ * note says which windows are written, and up to where the alerts. */
+static void on_assign(void *ctx, const struct gm_kpartition *p, size_t n)
+{
+	struct txmon *t = ctx;
+	for (size_t i = 0; i < n; i++) {
+		struct stream *s = stream_named(t, p[i].topic, p[i].partition);
+		int64_t closed_until = INT64_MIN, read_to = 0;
+		if (p[i].note && !parse_note(p[i].note, &closed_until, &read_to)) {
+			gm_warn("kafka", "%s [%d]: the committed note \"%s\" is not gm-txmon's; its windows start afresh",
+				p[i].topic, (int)p[i].partition, p[i].note);
+			closed_until = INT64_MIN;
+			read_to = 0;
+		}
+		gm_windows_free(s->w, metrics_release);
+		s->w = windows_new(t);
+		if (closed_until != INT64_MIN)
+			gm_windows_resume(s->w, closed_until);
+		s->read_to = read_to;
+	}
+}
+
+/* The revoke hook: partitions leaving this instance. Their progress is
+ * checkpointed, and their open windows dropped unwritten: the next
+ * holder reads their records again and writes them whole. */
+static void on_revoke(void *ctx, const struct gm_kpartition *p, size_t n)
+{
+	struct txmon *t = ctx;
+	checkpoint(t);
+	for (size_t i = 0; i < n; i++) {
+		struct stream *s = stream_named(t, p[i].topic, p[i].partition);
+		gm_windows_free(s->w, metrics_release);
+		s->w = NULL;
+	}
 }
 
 static void late_record(struct txmon *t, const struct gm_record *r, const struct gm_event *ev)
@@ -269,11 +377,35 @@ static void late_record(struct txmon *t, const struct gm_record *r, const struct
 	}
 }
 
-/* The rebalance hook: partitions are leaving this instance. */
-static void on_revoke(void *ctx)
+/* One transaction: the rules, then its windows. A record that an
+ * earlier holder of its partition handled, read again to rebuild the
+ * open windows, writes no alert and no late copy; the rules learn from
+ * it, unless this instance has already. */
+static void transaction(struct txmon *t, struct stream *s, const struct gm_record *r,
+	const struct gm_event *ev, struct gm_writer *scratch)
 {
-	struct txmon *t = ctx;
-	close_all(t);
+	int64_t pos = 0;
+	bool handled = false, learnt = false;
+	if (r->topic) {
+		pos = r->offset;
+		handled = pos < s->read_to;
+		learnt = pos < s->learned_to;
+		if (!learnt)
+			s->learned_to = pos + 1;
+	}
+	if (!learnt) {
+		t->muted = handled ? scratch : NULL;
+		detect(t->detector, ev);
+		t->muted = NULL;
+	}
+	void *states[64];
+	size_t n = gm_windows_for(s->w, ev->ts, pos, states);
+	if (n == 0 && !handled)
+		late_record(t, r, ev);
+	for (size_t i = 0; i < n; i++)
+		metrics_add(states[i], ev);
+	t->closing = s;
+	gm_windows_advance(s->w, ev->ts);
 }
 
 int main(int argc, char **argv)
@@ -288,6 +420,8 @@ int main(int argc, char **argv)
 		o.topics, o.ntopics, o.ntopics > 0 && !o.exit_eof);
 	if (!src)
 		return GM_EXIT_FAIL;
+	t.src = src;
+	bool resumable = gm_source_resumable(src);
 	/* An output named twice (-o - -a -) is opened once, so that its
 	 * records interleave whole. */
 	const char *out_spec = o.out ? o.out : "-";
@@ -299,7 +433,8 @@ int main(int argc, char **argv)
 		return GM_EXIT_FAIL;
 	const struct alert_output alert_out = { alert_begin, alert_emit, &t };
 	t.detector = detect_new(&o.detect, &alert_out);
-	gm_source_on_revoke(src, on_revoke, &t);
+	gm_source_on_rebalance(src, on_assign, on_revoke, &t);
+	struct gm_writer *scratch = gm_writer_mem();
 
 	struct gm_parser *ps = gm_parser_new();
 	struct gm_record r;
@@ -307,32 +442,41 @@ int main(int argc, char **argv)
 	enum gm_next st;
 	int status = GM_EXIT_OK;
 	int idle = o.idle_ms > 0 ? (int)(o.idle_ms > 86400000 ? 86400000 : o.idle_ms) : -1;
-	while ((st = gm_source_next_event(src, ps, &r, &ev, idle)) != GM_NEXT_END && !t.failed) {
+	/* A consumer in a group waits in short slices, to checkpoint the
+	 * windows that closed before the input paused. */
+	int wait = idle;
+	if (resumable && (wait < 0 || wait > CHECKPOINT_EVERY_MS))
+		wait = CHECKPOINT_EVERY_MS;
+	long long waited = 0;  /* ms without input */
+	while ((st = gm_source_next_event(src, ps, &r, &ev, wait)) != GM_NEXT_END && !t.failed) {
 		if (st == GM_NEXT_ERROR)
 			break;
 		if (st == GM_NEXT_IDLE) {
-			close_all(&t);
-			checkpoint(&t, src);
+			bool idle_now = idle >= 0 && waited < idle && waited + wait >= idle;
+			waited += wait;
+			if (idle_now)
+				close_all(&t);
+			if (idle_now || t.window_closed)
+				checkpoint(&t);
 			continue;
 		}
+		waited = 0;
 		if (ev->type != GM_TRANSACTION)
 			continue;
-		detect(t.detector, ev);
-		struct stream *s = stream_for(&t, &r);
-		void *states[64];
-		size_t n = gm_windows_for(s->w, ev->ts, states);
-		if (n == 0)
-			late_record(&t, &r, ev);
-		for (size_t i = 0; i < n; i++)
-			metrics_add(states[i], ev);
-		t.closing = s;
-		gm_windows_advance(s->w, ev->ts);
+		transaction(&t, stream_for(&t, &r), &r, ev, scratch);
+		if (t.window_closed && resumable
+		    && monotonic_ms() - t.checkpoint_at >= CHECKPOINT_EVERY_MS)
+			checkpoint(&t);
 	}
-	close_all(&t);
+	/* The end of the input closes every window. A stop, or a failure,
+	 * of a consumer in a group leaves them to the next run, which reads
+	 * their records again from the committed offsets. */
+	if (!resumable || (st == GM_NEXT_END && !gm_stopping()))
+		close_all(&t);
 	if (t.failed)
 		status = GM_EXIT_FAIL;
 	else
-		checkpoint(&t, src);
+		checkpoint(&t);
 	if (t.late && t.late != t.out && t.late != t.alerts)
 		status = gm_exit_worse(status, gm_sink_close(t.late));
 	if (t.alerts != t.out)
@@ -344,6 +488,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < t.nstreams; i++)
 		gm_windows_free(t.streams[i].w, metrics_release);
 	detect_free(t.detector);
+	gm_writer_close(scratch);
 	gm_parser_free(ps);
 	if (!o.c.quiet)
 		gm_counts_summary();

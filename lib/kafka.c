@@ -68,13 +68,20 @@ struct gm_kconsumer {
 	bool grouped;       /* subscribed with a group; commits offsets */
 	bool exit_eof;
 	bool assigned;      /* without a group: every partition assigned */
-	bool manual_store;  /* enable.auto.offset.store is false */
 	bool failed;        /* an error that makes close return FAIL */
+	bool broken;        /* an error after which no message may be read */
 	char **topics;
 	size_t ntopics;
 	rd_kafka_message_t *cur;   /* the message last returned */
+	gm_assign_fn *on_assign;
 	gm_revoke_fn *on_revoke;
-	void *revoke_ctx;
+	void *hook_ctx;
+	/* Offsets (and notes) accepted, to be committed: gm commits them
+	 * itself, every commit_every_ms and at rebalances and close. */
+	rd_kafka_topic_partition_list_t *stored;
+	bool dirty;                /* stored changed since the last commit */
+	int64_t commit_every_ms;   /* auto.commit.interval.ms */
+	int64_t committed_at;      /* coarse_ms() of the last commit */
 	/* The current assignment, and which of its partitions are at their
 	 * end since their last message (same order as the list). */
 	rd_kafka_topic_partition_list_t *parts;
@@ -617,8 +624,10 @@ static void track_assignment(struct gm_kconsumer *k)
 	rd_kafka_topic_partition_list_t *now = NULL;
 	rd_kafka_resp_err_t err = rd_kafka_assignment(k->kc.rk, &now);
 	if (err) {
-		gm_warn("kafka", "cannot read the assignment: %s",
-			rd_kafka_err2str(err));
+		/* Closing: the last revocation comes as the handle goes. */
+		if (err != RD_KAFKA_RESP_ERR__DESTROY)
+			gm_warn("kafka", "cannot read the assignment: %s",
+				rd_kafka_err2str(err));
 		now = rd_kafka_topic_partition_list_new(0);
 	}
 	bool *at_eof = gm_xcalloc((size_t)now->cnt, sizeof *at_eof);
@@ -661,6 +670,75 @@ static void mark_eof(struct gm_kconsumer *k, const rd_kafka_message_t *m,
 	}
 }
 
+/* The hooks' view of a partition list: topic, partition, offset, and the
+ * offset's metadata as a note (a NUL-terminated copy, or NULL). */
+static struct gm_kpartition *view_new(const rd_kafka_topic_partition_list_t *l)
+{
+	struct gm_kpartition *v = gm_xcalloc(l->cnt > 0 ? (size_t)l->cnt : 1, sizeof *v);
+	for (int i = 0; i < l->cnt; i++) {
+		const rd_kafka_topic_partition_t *e = &l->elems[i];
+		v[i].topic = e->topic;
+		v[i].partition = e->partition;
+		v[i].offset = e->offset;
+		if (e->metadata && e->metadata_size > 0) {
+			char *note = gm_xrealloc(NULL, e->metadata_size + 1);
+			memcpy(note, e->metadata, e->metadata_size);
+			note[e->metadata_size] = 0;
+			v[i].note = note;
+		}
+	}
+	return v;
+}
+
+static void view_free(struct gm_kpartition *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free((char *)v[i].note);
+	free(v);
+}
+
+/* How long an assignment waits for the committed offsets. */
+#define COMMITTED_WAIT_MS 10000
+
+/* Partitions given to this consumer: their committed offsets and notes
+ * go to the assign hook, and reading starts at those offsets. */
+static void assigned(struct gm_kconsumer *k, rd_kafka_topic_partition_list_t *parts)
+{
+	if (!k->on_assign)
+		return;
+	rd_kafka_resp_err_t err = rd_kafka_committed(k->kc.rk, parts, COMMITTED_WAIT_MS);
+	for (int i = 0; !err && i < parts->cnt; i++)
+		err = parts->elems[i].err;
+	if (err) {
+		/* Without the notes, windows already written could be
+		 * written again in part: stop rather than guess. */
+		gm_error("kafka", "cannot read the committed offsets: %s",
+			rd_kafka_err2str(err));
+		k->failed = k->broken = true;
+		return;
+	}
+	struct gm_kpartition *v = view_new(parts);
+	k->on_assign(k->hook_ctx, v, (size_t)parts->cnt);
+	view_free(v, parts->cnt);
+}
+
+/* Partitions taken from this consumer: the revoke hook stores their
+ * offsets, which are committed unless the assignment was lost, and then
+ * forgotten. */
+static void revoked(struct gm_kconsumer *k, rd_kafka_topic_partition_list_t *parts)
+{
+	if (k->on_revoke) {
+		struct gm_kpartition *v = view_new(parts);
+		k->on_revoke(k->hook_ctx, v, (size_t)parts->cnt);
+		view_free(v, parts->cnt);
+	}
+	if (!rd_kafka_assignment_lost(k->kc.rk) && !gm_kconsumer_commit(k))
+		k->failed = true;
+	for (int i = 0; i < parts->cnt; i++)
+		rd_kafka_topic_partition_list_del(k->stored, parts->elems[i].topic,
+			parts->elems[i].partition);
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -671,6 +749,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
 
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		assigned(k, parts);
 		if (cooperative)
 			error = rd_kafka_incremental_assign(rk, parts);
 		else
@@ -678,14 +757,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	} else {
 		if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
 			gm_warn("kafka", "rebalance: %s", rd_kafka_err2str(err));
-		if (k->on_revoke)
-			k->on_revoke(k->revoke_ctx);
-		if (!rd_kafka_assignment_lost(rk)) {
-			rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
-			if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
-				gm_warn("kafka", "commit before rebalance: %s",
-					rd_kafka_err2str(cerr));
-		}
+		revoked(k, parts);
 		if (cooperative)
 			error = rd_kafka_incremental_unassign(rk, parts);
 		else
@@ -704,13 +776,15 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 }
 
 static const struct kv consumer_defaults[] = {
-	{ "enable.auto.offset.store", "false" },
 	{ "auto.offset.reset", "earliest" },
 };
 
+/* gm stores and commits offsets itself, with their notes. */
 static const struct kv consumer_forced[] = {
 	{ "log.queue", "true" },
 	{ "enable.partition.eof", "true" },
+	{ "enable.auto.commit", "false" },
+	{ "enable.auto.offset.store", "false" },
 };
 
 static const struct kv nogroup_forced[] = {
@@ -726,6 +800,8 @@ static void consumer_free(struct gm_kconsumer *k)
 		rd_kafka_message_destroy(k->cur);
 	if (k->parts)
 		rd_kafka_topic_partition_list_destroy(k->parts);
+	if (k->stored)
+		rd_kafka_topic_partition_list_destroy(k->stored);
 	free(k->at_eof);
 	for (size_t i = 0; i < k->ntopics; i++)
 		free(k->topics[i]);
@@ -757,9 +833,11 @@ struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
 	struct gm_kconsumer *k = gm_xcalloc(1, sizeof *k);
 	k->grouped = grouped;
 	k->exit_eof = exit_eof;
-	char *store = conf_get(conf, "enable.auto.offset.store");
-	k->manual_store = strcmp(store, "false") == 0;
-	free(store);
+	char *every = conf_get(conf, "auto.commit.interval.ms");
+	k->commit_every_ms = atoll(every);
+	free(every);
+	k->stored = rd_kafka_topic_partition_list_new(0);
+	k->committed_at = coarse_ms();
 	k->topics = gm_xcalloc(ntopics, sizeof *k->topics);
 	for (size_t i = 0; i < ntopics; i++)
 		k->topics[i] = gm_xstrdup(topics[i]);
@@ -788,11 +866,12 @@ struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
 	return k;
 }
 
-void gm_kconsumer_on_revoke(struct gm_kconsumer *k, gm_revoke_fn *fn,
-	void *ctx)
+void gm_kconsumer_on_rebalance(struct gm_kconsumer *k, gm_assign_fn *assign,
+	gm_revoke_fn *revoke, void *ctx)
 {
-	k->on_revoke = fn;
-	k->revoke_ctx = ctx;
+	k->on_assign = assign;
+	k->on_revoke = revoke;
+	k->hook_ctx = ctx;
 }
 
 enum assign_result { ASSIGN_DONE, ASSIGN_LATER, ASSIGN_FAILED };
@@ -885,6 +964,9 @@ static void report_message_error(
  * a group: a shorter one could never be answered. */
 #define GM_METADATA_MIN_MS 100
 
+/* The longest single wait for a message. */
+#define POLL_SLICE_MS 100
+
 enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 	int timeout_ms)
 {
@@ -894,7 +976,12 @@ enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 	}
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	for (;;) {
-		if (k->kc.fatal) {
+		if (k->dirty && coarse_ms() - k->committed_at >= k->commit_every_ms
+		    && !gm_kconsumer_commit(k))
+			k->failed = true;
+		if (gm_stopping())
+			return GM_K_IDLE;
+		if (k->kc.fatal || k->broken) {
 			k->failed = true;
 			return GM_K_ERROR;
 		}
@@ -927,6 +1014,9 @@ enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 				break;
 			}
 		}
+		/* Waits in slices, to see a signal and to commit in time. */
+		if (left < 0 || left > POLL_SLICE_MS)
+			left = POLL_SLICE_MS;
 		rd_kafka_message_t *rkm = rd_kafka_consumer_poll(k->kc.rk, left);
 		if (!rkm) {
 			if (remaining_ms(deadline) == 0)
@@ -962,41 +1052,70 @@ enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 	}
 }
 
+/* Sets the offset and note to commit for one partition. */
+static void store(struct gm_kconsumer *k, const char *topic,
+	int32_t partition, int64_t offset, const char *note)
+{
+	rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_find(
+		k->stored, topic, partition);
+	size_t len = note ? strlen(note) : 0;
+	if (e && e->offset == offset && e->metadata_size == len
+	    && (len == 0 || memcmp(e->metadata, note, len) == 0))
+		return;
+	if (!e)
+		e = rd_kafka_topic_partition_list_add(k->stored, topic, partition);
+	e->offset = offset;
+	free(e->metadata);  /* the list frees it with free() too */
+	e->metadata = NULL;
+	e->metadata_size = 0;
+	if (len > 0) {
+		e->metadata = gm_xrealloc(NULL, len);
+		memcpy(e->metadata, note, len);
+		e->metadata_size = len;
+	}
+	k->dirty = true;
+}
+
 void gm_kconsumer_accept(struct gm_kconsumer *k)
 {
-	if (!k->grouped || !k->manual_store)
+	if (!k->grouped)
 		return;
 	rd_kafka_topic_partition_list_t *pos = NULL;
 	if (rd_kafka_assignment(k->kc.rk, &pos))
 		return;
 	rd_kafka_position(k->kc.rk, pos);
-	rd_kafka_topic_partition_list_t *store =
-		rd_kafka_topic_partition_list_new(pos->cnt);
 	for (int i = 0; i < pos->cnt; i++) {
 		const rd_kafka_topic_partition_t *e = &pos->elems[i];
 		if (!e->err && e->offset >= 0)
-			rd_kafka_topic_partition_list_add(store, e->topic,
-				e->partition)->offset = e->offset;
+			store(k, e->topic, e->partition, e->offset, NULL);
 	}
-	if (store->cnt > 0) {
-		rd_kafka_resp_err_t err = rd_kafka_offsets_store(k->kc.rk,
-			store);
-		if (err)
-			gm_warn("kafka", "cannot store offsets: %s",
-				rd_kafka_err2str(err));
-	}
-	rd_kafka_topic_partition_list_destroy(store);
+	rd_kafka_topic_partition_list_destroy(pos);
+}
+
+void gm_kconsumer_accept_partition(struct gm_kconsumer *k, const char *topic,
+	int32_t partition, int64_t before, const char *note)
+{
+	if (!k->grouped)
+		return;
+	rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(pos, topic, partition);
+	rd_kafka_position(k->kc.rk, pos);
+	const rd_kafka_topic_partition_t *e = &pos->elems[0];
+	if (!e->err && e->offset >= 0)
+		store(k, topic, partition, before < e->offset ? before : e->offset, note);
 	rd_kafka_topic_partition_list_destroy(pos);
 }
 
 bool gm_kconsumer_commit(struct gm_kconsumer *k)
 {
-	if (!k->grouped)
+	if (!k->grouped || !k->dirty)
 		return true;
-	rd_kafka_resp_err_t err = rd_kafka_commit(k->kc.rk, NULL, 0);
+	k->committed_at = coarse_ms();
+	rd_kafka_resp_err_t err = rd_kafka_commit(k->kc.rk, k->stored, 0);
 	switch (err) {
 	case RD_KAFKA_RESP_ERR_NO_ERROR:
 	case RD_KAFKA_RESP_ERR__NO_OFFSET:
+		k->dirty = false;
 		return true;
 	case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
 	case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
@@ -1020,6 +1139,7 @@ int gm_kconsumer_close(struct gm_kconsumer *k)
 	/* The tool is closing its input: it has flushed and accepted what
 	 * it will, and its sink may be gone, so the hook is not called for
 	 * the revocation that leaving the group makes. */
+	k->on_assign = NULL;
 	k->on_revoke = NULL;
 	if (k->cur) {
 		rd_kafka_message_destroy(k->cur);

@@ -5,8 +5,11 @@
  * Defaults set before -X, so -X overrides them: the producer uses
  * partitioner=murmur2_random (keys land where Java and Python clients put
  * them), enable.idempotence=true and linger.ms=5; the consumer uses
- * enable.auto.offset.store=false and auto.offset.reset=earliest, so only
- * offsets the sink accepted are ever committed.
+ * auto.offset.reset=earliest. A consumer in a group commits only the
+ * offsets the tool accepted (gm_kconsumer_accept*), itself, with the
+ * tool's notes: every auto.commit.interval.ms, before its partitions are
+ * taken away, and at close; librdkafka's enable.auto.commit and
+ * enable.auto.offset.store are always off.
  *
  * Errors are reported with gm_error() under the "kafka" location. A
  * service counts as unreachable when no broker was ever connected; the
@@ -74,10 +77,27 @@ enum gm_kpoll {
 	GM_K_ERROR,  /* a fatal consumer error, reported */
 };
 
-/* Called before partitions are taken from this consumer in a rebalance,
- * so that the tool can flush its sink and call gm_kconsumer_accept(); the
- * stored offsets are committed right after it returns. */
-typedef void gm_revoke_fn(void *ctx);
+/* A partition handed to a rebalance hook. */
+struct gm_kpartition {
+	const char *topic;
+	int32_t partition;
+	int64_t offset;     /* assign: the committed offset, where reading
+	                       starts; < 0 when there is none */
+	const char *note;   /* assign: the note committed with it, or NULL */
+};
+
+/* Called with the partitions given to this consumer, before any of
+ * their messages is read: the tool restores from the notes what it had
+ * not finished. */
+typedef void gm_assign_fn(void *ctx, const struct gm_kpartition *parts,
+	size_t n);
+
+/* Called before partitions are taken from this consumer: the tool
+ * flushes its sink, accepts what it may (gm_kconsumer_accept*), and
+ * forgets those partitions; the accepted offsets are committed right
+ * after it returns (unless the assignment was lost). */
+typedef void gm_revoke_fn(void *ctx, const struct gm_kpartition *parts,
+	size_t n);
 
 /* Creates a consumer of the given topics. With c->group it joins that
  * consumer group (subscribe) and commits offsets; without one it reads
@@ -87,24 +107,39 @@ typedef void gm_revoke_fn(void *ctx);
 struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
 	const char *const *topics, size_t ntopics, bool exit_eof);
 
-/* Sets the rebalance hook (may be NULL). */
-void gm_kconsumer_on_revoke(struct gm_kconsumer *k, gm_revoke_fn *fn,
-	void *ctx);
+/* Sets the rebalance hooks (either may be NULL); only a consumer in a
+ * group has rebalances. If the committed offsets cannot be read for an
+ * assignment, that is reported and gm_kconsumer_next() fails. */
+void gm_kconsumer_on_rebalance(struct gm_kconsumer *k, gm_assign_fn *assign,
+	gm_revoke_fn *revoke, void *ctx);
 
-/* Waits up to timeout_ms for the next message. Per-message errors
+/* Waits up to timeout_ms for the next message; a signal (gm_stopping())
+ * ends the wait early, as GM_K_IDLE. Accepted offsets that have waited
+ * auto.commit.interval.ms are committed meanwhile. Per-message errors
  * (e.g. partition EOF) are handled inside; a message too large or an
  * error message is not returned as a message. */
 enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 	int timeout_ms);
 
 /* Marks every message returned so far as accepted by the sink: their
- * offsets (+1) are stored, to be committed. */
+ * offsets (+1) are stored, without notes, to be committed. Without a
+ * group, does nothing. */
 void gm_kconsumer_accept(struct gm_kconsumer *k);
 
-/* Commits the stored offsets synchronously. Returns false on error
- * (reported). Nothing to commit is success, and so is a commit refused
- * because the group is rebalancing (a warning says so): the records are
- * then read again by the partitions' next owner, which loses nothing. */
+/* Marks the messages returned so far from one partition, those before
+ * offset before, as accepted: the partition's next reader starts at the
+ * first message not accepted (before, or the one after the last
+ * returned, whichever comes first), and gets note (may be NULL; a few
+ * hundred bytes at most) with it. Does nothing without a group, or
+ * before a message of that partition was returned. */
+void gm_kconsumer_accept_partition(struct gm_kconsumer *k, const char *topic,
+	int32_t partition, int64_t before, const char *note);
+
+/* Commits the accepted offsets synchronously, if they changed. Returns
+ * false on error (reported). Nothing to commit is success, and so is a
+ * commit refused because the group is rebalancing (a warning says so):
+ * the records are then read again by the partitions' next owner, which
+ * loses nothing. */
 bool gm_kconsumer_commit(struct gm_kconsumer *k);
 
 /* Commits stored offsets, leaves the group, destroys the consumer.

@@ -58,10 +58,16 @@ struct gm_source *gm_source_open(const struct gm_common *c,
 	return s;
 }
 
-void gm_source_on_revoke(struct gm_source *s, void (*fn)(void *), void *ctx)
+void gm_source_on_rebalance(struct gm_source *s, gm_assign_fn *assign,
+	gm_revoke_fn *revoke, void *ctx)
 {
 	if (s->k)
-		gm_kconsumer_on_revoke(s->k, fn, ctx);
+		gm_kconsumer_on_rebalance(s->k, assign, revoke, ctx);
+}
+
+bool gm_source_resumable(const struct gm_source *s)
+{
+	return s->k && s->c->group && *s->c->group;
 }
 
 static bool blank(const char *p, size_t n)
@@ -153,7 +159,7 @@ static enum gm_next next_message(struct gm_source *s, struct gm_record *r,
 		struct gm_kmsg m;
 		switch (gm_kconsumer_next(s->k, &m, idle_ms)) {
 		case GM_K_IDLE:
-			return GM_NEXT_IDLE;
+			return gm_stopping() ? GM_NEXT_END : GM_NEXT_IDLE;
 		case GM_K_EOF:
 			return GM_NEXT_END;
 		case GM_K_ERROR:
@@ -196,6 +202,13 @@ void gm_source_accept(struct gm_source *s)
 {
 	if (s->k)
 		gm_kconsumer_accept(s->k);
+}
+
+void gm_source_accept_partition(struct gm_source *s, const char *topic,
+	int32_t partition, int64_t before, const char *note)
+{
+	if (s->k)
+		gm_kconsumer_accept_partition(s->k, topic, partition, before, note);
 }
 
 enum gm_next gm_source_next_event(struct gm_source *s, struct gm_parser *ps,

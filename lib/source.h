@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "kafka.h"
 
 struct gm_record {
 	const char *data;   /* the record without newline; valid until next */
@@ -67,8 +68,20 @@ enum gm_next gm_source_next_event(struct gm_source *s, struct gm_parser *ps,
  * offsets stored, committed periodically and at close). */
 void gm_source_accept(struct gm_source *s);
 
-/* Sets the Kafka rebalance hook (see gm_kconsumer_on_revoke). */
-void gm_source_on_revoke(struct gm_source *s, void (*fn)(void *), void *ctx);
+/* Kafka in a group: the records returned so far from one partition,
+ * those before offset before, are accepted, and note goes with the
+ * offset (see gm_kconsumer_accept_partition). Otherwise does nothing. */
+void gm_source_accept_partition(struct gm_source *s, const char *topic,
+	int32_t partition, int64_t before, const char *note);
+
+/* True when the source is a Kafka consumer in a group: its partitions
+ * come and go by the rebalance hooks, and accepted offsets are kept for
+ * the next run. */
+bool gm_source_resumable(const struct gm_source *s);
+
+/* Sets the Kafka rebalance hooks (see gm_kconsumer_on_rebalance). */
+void gm_source_on_rebalance(struct gm_source *s, gm_assign_fn *assign,
+	gm_revoke_fn *revoke, void *ctx);
 
 /* Closes; returns the exit status this input contributes: GM_EXIT_OK,
  * GM_EXIT_FAIL (a file could not be read) or GM_EXIT_TEMPFAIL. */

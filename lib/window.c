@@ -10,6 +10,7 @@
 
 struct open_window {
 	int64_t start;
+	int64_t first_pos;  /* the lowest position of its records */
 	void *state;
 };
 
@@ -70,6 +71,26 @@ int64_t gm_windows_watermark(const struct gm_windows *w)
 	return w->watermark;
 }
 
+int64_t gm_windows_closed_until(const struct gm_windows *w)
+{
+	return w->closed_until;
+}
+
+int64_t gm_windows_first_pos(const struct gm_windows *w)
+{
+	int64_t first = INT64_MAX;
+	for (size_t i = 0; i < w->nopen; i++)
+		if (w->open[i].first_pos < first)
+			first = w->open[i].first_pos;
+	return first;
+}
+
+void gm_windows_resume(struct gm_windows *w, int64_t closed_until)
+{
+	w->closed_until = closed_until;
+	w->watermark = closed_until;
+}
+
 /* floor(ts / slide) * slide, for negative times too. */
 static int64_t align(int64_t ts, int64_t slide)
 {
@@ -79,14 +100,18 @@ static int64_t align(int64_t ts, int64_t slide)
 	return q * slide;
 }
 
-/* The state of the window starting at start, made when absent. */
-static void *window_at(struct gm_windows *w, int64_t start)
+/* The state of the window starting at start, made when absent, for a
+ * record at pos. */
+static void *window_at(struct gm_windows *w, int64_t start, int64_t pos)
 {
 	size_t i = w->nopen;
 	while (i > 0 && w->open[i - 1].start > start)
 		i--;
-	if (i > 0 && w->open[i - 1].start == start)
+	if (i > 0 && w->open[i - 1].start == start) {
+		if (pos < w->open[i - 1].first_pos)
+			w->open[i - 1].first_pos = pos;
 		return w->open[i - 1].state;
+	}
 	if (w->nopen == w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 8;
 		w->open = gm_xrealloc(w->open, w->cap * sizeof *w->open);
@@ -99,14 +124,15 @@ static void *window_at(struct gm_windows *w, int64_t start)
 		memset(state, 0, w->state_size);
 	}
 	memmove(&w->open[i + 1], &w->open[i], (w->nopen - i) * sizeof *w->open);
-	w->open[i] = (struct open_window){ start, state };
+	w->open[i] = (struct open_window){ start, pos, state };
 	w->nopen++;
 	if (w->open_fn)
 		w->open_fn(w->ctx, start, start + w->spec.size, state);
 	return state;
 }
 
-size_t gm_windows_for(struct gm_windows *w, int64_t ts, void **states)
+size_t gm_windows_for(struct gm_windows *w, int64_t ts, int64_t pos,
+	void **states)
 {
 	size_t n = 0;
 	int64_t last = align(ts, w->spec.slide);
@@ -114,7 +140,7 @@ size_t gm_windows_for(struct gm_windows *w, int64_t ts, void **states)
 	for (int64_t start = last - w->spec.size + w->spec.slide; start <= last; start += w->spec.slide) {
 		if (start + w->spec.size <= w->closed_until)
 			continue;  /* that window has closed */
-		states[n++] = window_at(w, start);
+		states[n++] = window_at(w, start, pos);
 	}
 	return n;
 }

@@ -8,6 +8,12 @@
  * end of the input or when it has been idle; records that come later for
  * those windows are late too.
  *
+ * Each window also keeps the lowest input position (a Kafka offset, a
+ * line number) of the records given to it, so that a tool knows where
+ * to read again from to rebuild the open windows: a consumer commits
+ * gm_windows_first_pos(), and its next run resumes the windows with
+ * gm_windows_resume() so that the windows already written stay closed.
+ *
  * Each window carries a state block of the tool's, state_size bytes; the
  * blocks are recycled, so a long run allocates none after the first
  * windows. A new block is zeroed; a recycled one keeps what the tool
@@ -41,8 +47,10 @@ struct gm_windows *gm_windows_new(const struct gm_window_spec *spec,
 void gm_windows_free(struct gm_windows *w, void (*release)(void *state));
 
 /* The states of the open windows that hold ts, made as needed, in
- * states[0..n), n returned (at most size/slide). 0 means ts is late. */
-size_t gm_windows_for(struct gm_windows *w, int64_t ts, void **states);
+ * states[0..n), n returned (at most size/slide). 0 means ts is late.
+ * pos is the record's input position; each window keeps the lowest. */
+size_t gm_windows_for(struct gm_windows *w, int64_t ts, int64_t pos,
+	void **states);
 
 /* Takes ts as seen: the watermark moves up to ts - lateness and the
  * windows it passed close, oldest first. Call after the record at ts was
@@ -55,5 +63,18 @@ void gm_windows_close_all(struct gm_windows *w);
 /* Windows open now, and the watermark (INT64_MIN before any record). */
 size_t gm_windows_open(const struct gm_windows *w);
 int64_t gm_windows_watermark(const struct gm_windows *w);
+
+/* The end time up to which every window has closed (INT64_MIN before
+ * any): a record whose windows all end at or before it is late. */
+int64_t gm_windows_closed_until(const struct gm_windows *w);
+
+/* The lowest input position of the records in the open windows, or
+ * INT64_MAX when none is open: reading again from there rebuilds them. */
+int64_t gm_windows_first_pos(const struct gm_windows *w);
+
+/* Takes up where an earlier run left off: the windows ending at or
+ * before closed_until (its gm_windows_closed_until()) were written by
+ * it, and stay closed. Call before the first record. */
+void gm_windows_resume(struct gm_windows *w, int64_t closed_until);
 
 #endif

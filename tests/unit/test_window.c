@@ -24,15 +24,21 @@ static void on_open(void *ctx, int64_t start, int64_t end, void *state)
 	*(int *)state = 0;
 }
 
-/* Feeds one record at ts; returns how many windows took it. */
-static size_t feed(struct gm_windows *w, int64_t ts)
+/* Feeds one record at ts, at position pos; returns how many windows
+ * took it. */
+static size_t feed_at(struct gm_windows *w, int64_t ts, int64_t pos)
 {
 	void *states[16];
-	size_t n = gm_windows_for(w, ts, states);
+	size_t n = gm_windows_for(w, ts, pos, states);
 	for (size_t i = 0; i < n; i++)
 		(*(int *)states[i])++;
 	gm_windows_advance(w, ts);
 	return n;
+}
+
+static size_t feed(struct gm_windows *w, int64_t ts)
+{
+	return feed_at(w, ts, 0);
 }
 
 START_TEST(tumbling_with_lateness)
@@ -97,6 +103,45 @@ START_TEST(negative_times_and_reuse)
 }
 END_TEST
 
+/* A stop after each record of a stream, and a resume from the first
+ * position of the open windows, with their closed_until: every window
+ * is written once, whole, as by the run that never stopped. */
+START_TEST(resume_rebuilds_the_open_windows)
+{
+	static const int64_t ts[] = { 1, 12, 3, 16, 4, 14, 23, 9, 47, 25, 41, 44, 58 };
+	const size_t n = sizeof ts / sizeof ts[0];
+	struct gm_window_spec spec = { .size = 10, .slide = 5, .lateness = 5 };
+	struct log whole = { .n = 0 };
+	struct gm_windows *w = gm_windows_new(&spec, sizeof(int), on_open, on_close, &whole);
+	for (size_t i = 0; i < n; i++)
+		feed_at(w, ts[i], (int64_t)i);
+	gm_windows_close_all(w);
+	gm_windows_free(w, NULL);
+
+	for (size_t stop = 1; stop < n; stop++) {
+		struct log l = { .n = 0 };
+		w = gm_windows_new(&spec, sizeof(int), on_open, on_close, &l);
+		for (size_t i = 0; i < stop; i++)
+			feed_at(w, ts[i], (int64_t)i);
+		int64_t from = gm_windows_first_pos(w);
+		int64_t closed_until = gm_windows_closed_until(w);
+		ck_assert(from == INT64_MAX || (from >= 0 && from < (int64_t)stop));
+		if (from == INT64_MAX)
+			from = (int64_t)stop;
+		gm_windows_free(w, NULL);  /* the stop: open windows unwritten */
+
+		w = gm_windows_new(&spec, sizeof(int), on_open, on_close, &l);
+		gm_windows_resume(w, closed_until);
+		for (size_t i = (size_t)from; i < n; i++)
+			feed_at(w, ts[i], (int64_t)i);
+		gm_windows_close_all(w);
+		gm_windows_free(w, NULL);
+		ck_assert_msg(strcmp(l.text, whole.text) == 0,
+			"stop after %zu: %s, not %s", stop, l.text, whole.text);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("window");
@@ -104,6 +149,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, tumbling_with_lateness);
 	tcase_add_test(tc, hopping);
 	tcase_add_test(tc, negative_times_and_reuse);
+	tcase_add_test(tc, resume_rebuilds_the_open_windows);
 	suite_add_tcase(s, tc);
 	return s;
 }
