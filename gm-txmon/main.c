@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "counts.h"
@@ -75,7 +74,7 @@ struct txmon {
 	struct gm_writer *muted;   /* where the alerts of records read again
 	                              go, unwritten; NULL: to t->alerts */
 	bool window_closed;        /* since the last checkpoint */
-	int64_t checkpoint_at;     /* monotonic ms of the last checkpoint */
+	int64_t checkpoint_at;     /* gm_now_coarse_ms() of the last one */
 	bool failed;               /* a sink refused a record */
 	bool warned_late;
 };
@@ -83,7 +82,6 @@ struct txmon {
 /* How often, at most, the windows' progress is checkpointed when one
  * closes (Kafka in a group). */
 #define CHECKPOINT_EVERY_MS 1000
-
 
 /* ---- options ---- */
 
@@ -277,13 +275,6 @@ static void close_all(struct txmon *t)
 	}
 }
 
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The note committed with a partition's offset: the end time up to
  * which its windows are written, and the offset up to which its alerts
  * and late copies are. */
@@ -303,7 +294,7 @@ static bool parse_note(const char *note, int64_t *closed_until, int64_t *read_to
  * is accepted (Kafka without a group and files keep nothing). */
 static void checkpoint(struct txmon *t)
 {
-	t->checkpoint_at = monotonic_ms();
+	t->checkpoint_at = gm_now_coarse_ms();
 	t->window_closed = false;
 	bool ok = gm_sink_flush(t->out);
 	if (t->alerts != t->out)
@@ -465,7 +456,7 @@ int main(int argc, char **argv)
 			continue;
 		transaction(&t, stream_for(&t, &r), &r, ev, scratch);
 		if (t.window_closed && resumable
-		    && monotonic_ms() - t.checkpoint_at >= CHECKPOINT_EVERY_MS)
+		    && gm_now_coarse_ms() - t.checkpoint_at >= CHECKPOINT_EVERY_MS)
 			checkpoint(&t);
 	}
 	/* The end of the input closes every window. A stop, or a failure,

@@ -20,6 +20,13 @@ extern struct gm_counts gm_counts;
 /* Monotonic clock in seconds. */
 double gm_now_seconds(void);
 
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t gm_now_ms(void);
+
+/* CLOCK_MONOTONIC_COARSE in milliseconds: a few nanoseconds a call, a
+ * few milliseconds coarse; for checks on every record. */
+int64_t gm_now_coarse_ms(void);
+
 /* Prints "prog: N in, N out, N rejected, N late, S s, R/s" on stderr,
  * rate being records in (out, for a source) per second since
  * gm_counts.started. */

@@ -11,9 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 
 #include <librdkafka/rdkafka.h>
+
+#include "counts.h"
 
 /* What producer and consumer share; the first member of both, so that
  * the librdkafka opaque (a pointer to it) converts back to either. */
@@ -37,11 +38,11 @@ struct pending {
 struct ktopic {
 	rd_kafka_topic_t *rkt;
 	int32_t partitions;         /* 0: unknown, librdkafka partitions */
-	int64_t partitions_at;      /* now_ms() of the last metadata request */
+	int64_t partitions_at;      /* gm_now_ms() of the last metadata request */
 	struct pending *msgs;
 	size_t n;
 	size_t *bucket;             /* partitions + 1 counters, for sorting */
-	int64_t first_at;           /* coarse_ms() when msgs[0] was added */
+	int64_t first_at;           /* gm_now_coarse_ms() when msgs[0] was added */
 	char *arena;                /* keys and payloads, copied */
 	size_t used, cap;
 };
@@ -81,7 +82,7 @@ struct gm_kconsumer {
 	rd_kafka_topic_partition_list_t *stored;
 	bool dirty;                /* stored changed since the last commit */
 	int64_t commit_every_ms;   /* auto.commit.interval.ms */
-	int64_t committed_at;      /* coarse_ms() of the last commit */
+	int64_t committed_at;      /* gm_now_coarse_ms() of the last commit */
 	/* The current assignment, and which of its partitions are at their
 	 * end since their last message (same order as the list). */
 	rd_kafka_topic_partition_list_t *parts;
@@ -278,21 +279,13 @@ static void client_destroy(struct kclient *kc)
 	free(kc->brokers);
 }
 
-/* CLOCK_MONOTONIC in milliseconds. */
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Milliseconds left until deadline (a now_ms() time), or -1 when
+/* Milliseconds left until deadline (a gm_now_ms() time), or -1 when
  * deadline is -1 (no deadline). */
 static int remaining_ms(int64_t deadline)
 {
 	if (deadline < 0)
 		return -1;
-	int64_t left = deadline - now_ms();
+	int64_t left = deadline - gm_now_ms();
 	return left > 0 ? (int)left : 0;
 }
 
@@ -337,13 +330,6 @@ static const struct kv producer_forced[] = {
 #define METADATA_EVERY_MS (5 * 60 * 1000)
 #define METADATA_RETRY_MS (10 * 1000)
 
-/* CLOCK_MONOTONIC_COARSE in milliseconds: cheap enough for every send. */
-static int64_t coarse_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* librdkafka's own partitioners, by their configuration names: gm
  * partitions a batch itself with the one configured, so that keys land
@@ -409,9 +395,9 @@ struct gm_kproducer *gm_kproducer_new(const struct gm_common *c)
 static void refresh_partitions(struct gm_kproducer *p, struct ktopic *t)
 {
 	int64_t every = t->partitions ? METADATA_EVERY_MS : METADATA_RETRY_MS;
-	if (!p->partitioner || (t->partitions_at && now_ms() - t->partitions_at < every))
+	if (!p->partitioner || (t->partitions_at && gm_now_ms() - t->partitions_at < every))
 		return;
-	t->partitions_at = now_ms();
+	t->partitions_at = gm_now_ms();
 	const struct rd_kafka_metadata *md;
 	if (rd_kafka_metadata(p->kc.rk, 0, t->rkt, &md, p->metadata_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		return;
@@ -547,7 +533,7 @@ bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
 	m->key_at = arena_add(t, key, m->klen);
 	m->vlen = vlen;
 	m->val_at = arena_add(t, val, vlen);
-	int64_t now = coarse_ms();
+	int64_t now = gm_now_coarse_ms();
 	if (t->n++ == 0)
 		t->first_at = now;
 	if (now - t->first_at >= BATCH_WAIT_MS)
@@ -564,7 +550,7 @@ void gm_kproducer_poll(struct gm_kproducer *p)
 bool gm_kproducer_flush(struct gm_kproducer *p, int timeout_ms)
 {
 	push_all(p);
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : gm_now_ms() + timeout_ms;
 	/* Every queued message gets its report within message.timeout.ms
 	 * (unless that is 0: infinite), so waiting in steps ends. */
 	while (p->reported < p->queued) {
@@ -837,7 +823,7 @@ struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
 	k->commit_every_ms = atoll(every);
 	free(every);
 	k->stored = rd_kafka_topic_partition_list_new(0);
-	k->committed_at = coarse_ms();
+	k->committed_at = gm_now_coarse_ms();
 	k->topics = gm_xcalloc(ntopics, sizeof *k->topics);
 	for (size_t i = 0; i < ntopics; i++)
 		k->topics[i] = gm_xstrdup(topics[i]);
@@ -974,9 +960,9 @@ enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 		rd_kafka_message_destroy(k->cur);
 		k->cur = NULL;
 	}
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : gm_now_ms() + timeout_ms;
 	for (;;) {
-		if (k->dirty && coarse_ms() - k->committed_at >= k->commit_every_ms
+		if (k->dirty && gm_now_coarse_ms() - k->committed_at >= k->commit_every_ms
 		    && !gm_kconsumer_commit(k))
 			k->failed = true;
 		if (gm_stopping())
@@ -1110,7 +1096,7 @@ bool gm_kconsumer_commit(struct gm_kconsumer *k)
 {
 	if (!k->grouped || !k->dirty)
 		return true;
-	k->committed_at = coarse_ms();
+	k->committed_at = gm_now_coarse_ms();
 	rd_kafka_resp_err_t err = rd_kafka_commit(k->kc.rk, k->stored, 0);
 	switch (err) {
 	case RD_KAFKA_RESP_ERR_NO_ERROR:
