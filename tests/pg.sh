@@ -6,6 +6,9 @@
 #                pg_stop runs at exit. If it cannot start: skip_or_fail.
 #   pg_stop      stop fast (then immediate); does nothing if not running.
 #   pg_restart   pg_stop, then start the same cluster on the same port.
+#   metrics_of_ndjson FILE, metrics_of_table
+#                gm-txmon's metrics, from its NDJSON output or from the
+#                sales_metrics table, as sorted rows in one text form.
 #
 # The server refuses to run as root, and tests run as root: then the
 # cluster belongs to the user postgres and its commands run through
@@ -146,4 +149,18 @@ pg_restart() {
 	[ -f "$PG_DATA/PG_VERSION" ] && [ -n "$PG_PORT" ] || { fail "pg_restart before pg_start"; return 1; }
 	pg_stop || { fail "pg_restart: the server did not stop"; return 1; }
 	_pg_ctl_start || _pg_fail "the server did not start again on port $PG_PORT"
+}
+
+metrics_of_ndjson() {
+	jq -r 'select(.type == "sales_metric") |
+		[.metric_id, .window_start, .country, .category, .revenue, .transactions, .units,
+		 .avg_order_value, .distinct_users] | @tsv' "$1" |
+		awk -F'\t' -v OFS='\t' '{ $5 = sprintf("%.2f", $5); $8 = sprintf("%.2f", $8); print }' | sort
+}
+
+metrics_of_table() {
+	psql -XAtq -F $'\t' -c "select metric_id,
+		to_char(window_start at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
+		country, category, revenue, transactions, units, avg_order_value, distinct_users
+		from sales_metrics" | sort
 }

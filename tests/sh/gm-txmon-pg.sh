@@ -11,19 +11,6 @@ gm-produce -q --start=2026-11-24T00:00:00Z -n 300000 -r 0 --anomaly-rate 0.02 >"
 gm-txmon -q "$T/events" >"$T/ndjson"
 expect_eq "NDJSON run" $? 0
 
-# The metrics and alerts as rows, from either side, in one text form.
-metrics_of_ndjson() {
-	jq -r 'select(.type == "sales_metric") |
-		[.metric_id, .window_start, .country, .category, .revenue, .transactions, .units,
-		 .avg_order_value, .distinct_users] | @tsv' "$1" |
-		awk -F'\t' -v OFS='\t' '{ $5 = sprintf("%.2f", $5); $8 = sprintf("%.2f", $8); print }' | sort
-}
-metrics_of_table() {
-	psql -XAtq -F $'\t' -c "select metric_id,
-		to_char(window_start at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
-		country, category, revenue, transactions, units, avg_order_value, distinct_users
-		from sales_metrics" | sort
-}
 alerts_of_ndjson() { jq -r 'select(.type == "alert") | .alert_id' "$1" | sort; }
 alerts_of_table() { psql -XAtq -c "select alert_id from alerts" | sort; }
 checksum() {
