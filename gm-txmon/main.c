@@ -236,9 +236,11 @@ static struct gm_windows *windows_new(struct txmon *t)
 /* The stream of a partition (topic NULL: files), made when new. */
 static struct stream *stream_named(struct txmon *t, const char *topic, int32_t number)
 {
-	size_t len = topic ? strlen(topic) : 0;
-	if (!topic)
+	if (!topic) {
+		topic = "";
 		number = -1;
+	}
+	size_t len = strlen(topic);
 	for (size_t i = 0; i < t->nstreams; i++) {
 		struct stream *s = &t->streams[i];
 		if (s->number == number && s->topic_len == len && !memcmp(s->partition, topic, len))
@@ -247,7 +249,7 @@ static struct stream *stream_named(struct txmon *t, const char *topic, int32_t n
 	if (t->nstreams == MAX_STREAMS)
 		gm_die(GM_EXIT_FAIL, NULL, "more than %d input partitions", MAX_STREAMS);
 	struct stream *s = &t->streams[t->nstreams++];
-	if (topic)
+	if (number >= 0)
 		snprintf(s->partition, sizeof s->partition, "%s/%d", topic, (int)number);
 	s->topic_len = len;
 	s->number = number;
