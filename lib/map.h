@@ -14,9 +14,10 @@
 
 struct gm_map;
 
-/* A map of values of value_size bytes, holding at most max_entries.
- * Memory grows with use up to about max_entries * (value_size + 96)
- * bytes. Dies (status 1) only when memory is exhausted. */
+/* A map of values of value_size bytes, holding at most max_entries
+ * (at most 2^31). Memory grows with use up to about max_entries *
+ * (value_size + 112) bytes. Dies (status 1) only when memory is
+ * exhausted. */
 struct gm_map *gm_map_new(size_t value_size, size_t max_entries);
 void gm_map_free(struct gm_map *m);
 
