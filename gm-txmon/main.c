@@ -317,14 +317,18 @@ int main(int argc, char **argv)
 		}
 		if (ev->type != GM_TRANSACTION)
 			continue;
-		detect(t.detector, ev);
+		/* The user's state is likely out of cache: it is fetched
+		 * while the windows are updated (which write nothing out),
+		 * then used. Alerts still come before the late record. */
+		detect_prefetch(t.detector, ev);
 		struct stream *s = stream_for(&t, &r);
 		void *states[64];
 		size_t n = gm_windows_for(s->w, ev->ts, states);
-		if (n == 0)
-			late_record(&t, &r, ev);
 		for (size_t i = 0; i < n; i++)
 			metrics_add(states[i], ev);
+		detect(t.detector, ev);
+		if (n == 0)
+			late_record(&t, &r, ev);
 		t.closing = s;
 		gm_windows_advance(s->w, ev->ts);
 	}

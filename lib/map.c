@@ -173,6 +173,11 @@ void *gm_map_get(struct gm_map *m, const char *key, size_t klen)
 	return s.record ? touch(m, s.record - 1) : NULL;
 }
 
+void gm_map_prefetch(const struct gm_map *m, const char *key, size_t klen)
+{
+	__builtin_prefetch(&m->index[gm_hash(key, klen) & (m->index_cap - 1)]);
+}
+
 /* Empties index slot i, shifting back the slots of the probe run after
  * it that may move. */
 static void index_remove(struct gm_map *m, size_t i)
