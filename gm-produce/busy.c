@@ -14,7 +14,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "cli.h"
 
@@ -55,25 +54,18 @@ static size_t slots_bytes(size_t cap)
 	return cap * sizeof(struct slot);
 }
 
-/* A table of cap empty slots. Big ones are mapped in huge pages where
- * the system has them: fewer page faults and TLB misses. */
+/* A table of cap empty slots (gm_xmap: huge pages where the system has
+ * them, fewer page faults and TLB misses). */
 static struct slot *alloc_slots(size_t cap)
 {
-	struct slot *s = mmap(NULL, slots_bytes(cap), PROT_READ | PROT_WRITE,
-		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (s == MAP_FAILED)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-#ifdef MADV_HUGEPAGE
-	madvise(s, slots_bytes(cap), MADV_HUGEPAGE);
-#endif
+	struct slot *s = gm_xmap(slots_bytes(cap));
 	memset(s, 0xff, slots_bytes(cap)); /* user == EMPTY everywhere */
 	return s;
 }
 
 static void free_slots(struct slot *s, size_t cap)
 {
-	if (s)
-		munmap(s, slots_bytes(cap));
+	gm_unmap(s, slots_bytes(cap));
 }
 
 struct busy *busy_new(int64_t pause, int64_t retain)

@@ -328,6 +328,11 @@ static void learn(struct user *u, const struct gm_event *tx)
 		u->country[slot].n++;
 }
 
+void detect_prefetch(const struct detector *d, const struct gm_event *tx)
+{
+	gm_map_prefetch(d->users, tx->user_id.p, tx->user_id.n);
+}
+
 int detect(struct detector *d, const struct gm_event *tx)
 {
 	bool created;

@@ -51,6 +51,10 @@ void detect_free(struct detector *d);
  * from it. Returns the number of alerts written. */
 int detect(struct detector *d, const struct gm_event *tx);
 
+/* Starts loading what detect() will first read of tx's user, so that
+ * work done between the two hides the wait; changes nothing. */
+void detect_prefetch(const struct detector *d, const struct gm_event *tx);
+
 /* Users forgotten so far to keep within max_users. */
 uint64_t detect_evicted(const struct detector *d);
 

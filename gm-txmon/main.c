@@ -386,17 +386,22 @@ static void transaction(struct txmon *t, struct stream *s, const struct gm_recor
 		if (!learnt)
 			s->learned_to = pos + 1;
 	}
+	/* The user's state is likely out of cache: it is fetched while the
+	 * windows are updated (which write nothing out), then used. Alerts
+	 * still come before the late record. */
+	if (!learnt)
+		detect_prefetch(t->detector, ev);
+	void *states[64];
+	size_t n = gm_windows_for(s->w, ev->ts, pos, states);
+	for (size_t i = 0; i < n; i++)
+		metrics_add(states[i], ev);
 	if (!learnt) {
 		t->muted = handled ? scratch : NULL;
 		detect(t->detector, ev);
 		t->muted = NULL;
 	}
-	void *states[64];
-	size_t n = gm_windows_for(s->w, ev->ts, pos, states);
 	if (n == 0 && !handled)
 		late_record(t, r, ev);
-	for (size_t i = 0; i < n; i++)
-		metrics_add(states[i], ev);
 	t->closing = s;
 	gm_windows_advance(s->w, ev->ts);
 }

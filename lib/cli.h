@@ -133,6 +133,15 @@ char *gm_xstrdup(const char *s);
  * 0. Returns the array, moved or not. */
 void *gm_grow(void *p, size_t *cap, size_t need, size_t size, size_t first);
 
+/* n zeroed bytes (n > 0) mapped straight from the system, for big
+ * tables. Its pages are taken from the system only when first touched,
+ * so a block may be sized for the most it could ever hold; they are huge
+ * pages where the system has them (far fewer page faults and TLB misses).
+ * Ends the process (status 1) when the block cannot be mapped.
+ * gm_unmap() frees a block of n bytes; NULL is ignored. */
+void *gm_xmap(size_t n);
+void gm_unmap(void *p, size_t n);
+
 /* The exit status of two results together: a failure (1) over a
  * service that could not be reached (75) over success (0). */
 int gm_exit_worse(int a, int b);

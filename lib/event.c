@@ -24,7 +24,8 @@
 #include "ts.h"
 #include "utf8.h"
 
-/* Field names the validator knows, each with a slot. */
+/* Field names the validator knows, each with a slot (slot_name below,
+ * and slot_for() to look them up). */
 enum slot {
 	S_TYPE, S_TS, S_TRANSACTION_ID, S_EVENT_ID, S_USER_ID, S_SESSION_ID,
 	S_COUNTRY, S_PAYMENT_METHOD, S_ITEMS, S_TOTAL_AMOUNT, S_PRODUCT_ID,
@@ -80,15 +81,33 @@ struct gm_parser {
 	struct gm_event ev;
 };
 
+/* The slot of key k (n bytes): one switch on its first byte, then
+ * compares of known length, which the compiler turns into a few word
+ * loads. Called for every key of every record. */
 static enum slot slot_for(const char *k, size_t n)
 {
+#define IS(lit) (n == sizeof lit - 1 && !memcmp(k, lit, sizeof lit - 1))
 	if (n == 0)
 		return S_NONE;
-	for (int s = 0; s < NSLOTS; s++)
-		if (slot_name[s].n == n && slot_name[s].s[0] == k[0] &&
-		    slot_name[s].s[n - 1] == k[n - 1] && !memcmp(slot_name[s].s, k, n))
-			return (enum slot)s;
-	return S_NONE;
+	switch (k[0]) {
+	case 't':
+		return IS("type") ? S_TYPE : IS("ts") ? S_TS
+			: IS("transaction_id") ? S_TRANSACTION_ID
+			: IS("total_amount") ? S_TOTAL_AMOUNT : S_NONE;
+	case 'e': return IS("event_id") ? S_EVENT_ID : S_NONE;
+	case 'u': return IS("user_id") ? S_USER_ID : IS("unit_price") ? S_UNIT_PRICE : S_NONE;
+	case 's': return IS("session_id") ? S_SESSION_ID : S_NONE;
+	case 'c': return IS("country") ? S_COUNTRY : IS("category") ? S_CATEGORY : S_NONE;
+	case 'p':
+		return IS("product_id") ? S_PRODUCT_ID
+			: IS("payment_method") ? S_PAYMENT_METHOD : S_NONE;
+	case 'i': return IS("items") ? S_ITEMS : S_NONE;
+	case 'a': return IS("action") ? S_ACTION : IS("anomaly") ? S_ANOMALY : S_NONE;
+	case 'q': return IS("quantity") ? S_QUANTITY : S_NONE;
+	case 'd': return IS("duration_ms") ? S_DURATION_MS : S_NONE;
+	default: return S_NONE;
+	}
+#undef IS
 }
 
 static int item_slot_for(const char *k, size_t n)
@@ -778,15 +797,20 @@ static const struct gm_event *validated(struct gm_parser *ps,
 const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 	size_t len, const char **reason)
 {
-	const char *nul = memchr(line, 0, len);
-	if (nul) {
-		*reason = fail(ps, "NUL byte at column %zu (binary data?)", (size_t)(nul - line) + 1);
-		return NULL;
-	}
-	size_t bad = gm_utf8_invalid_at(line, len);
-	if (bad < len) {
-		*reason = fail(ps, "invalid UTF-8 at column %zu", bad + 1);
-		return NULL;
+	/* One pass for the usual line, all ASCII; a NUL anywhere is named
+	 * before invalid UTF-8 anywhere. */
+	size_t plain = gm_utf8_ascii_prefix(line, len);
+	if (plain < len) {
+		const char *nul = memchr(line + plain, 0, len - plain);
+		if (nul) {
+			*reason = fail(ps, "NUL byte at column %zu (binary data?)", (size_t)(nul - line) + 1);
+			return NULL;
+		}
+		size_t bad = plain + gm_utf8_invalid_at(line + plain, len - plain);
+		if (bad < len) {
+			*reason = fail(ps, "invalid UTF-8 at column %zu", bad + 1);
+			return NULL;
+		}
 	}
 	if (ps->arena_cap < len) {
 		free(ps->arena);

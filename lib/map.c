@@ -1,6 +1,22 @@
-/* map: linear-probing index over an entry array, with a doubly linked
- * LRU list through the entries; see map.h. Removal (eviction) shifts the
- * following probe run back, so the index needs no tombstones. */
+/* map: linear-probing index over an array of records, with a doubly
+ * linked LRU list through the records; see map.h. Removal (eviction)
+ * shifts the following probe run back, so the index needs no tombstones.
+ *
+ * The map is usually far bigger than the caches, and most lookups in a
+ * stream are of new keys, so the layout keeps cache misses few:
+ *
+ *   - an index slot holds the low 32 bits of its key's hash beside the
+ *     record number: a probe passes other keys' slots without reading
+ *     their records, and a new key touches only its slot;
+ *   - a record holds the entry (key, LRU links) and its value together,
+ *     so a key found has its value in the next cache lines;
+ *   - the records are one block from gm_xmap(), sized for max_entries
+ *     but taken from the system only as records are appended (huge
+ *     pages where there are some); the index doubles to keep at most
+ *     half its slots used.
+ *
+ * The index position is taken from those 32 bits, so the index has at
+ * most 2^32 slots and the map at most 2^31 entries. */
 #include "map.h"
 
 #include <stdlib.h>
@@ -10,47 +26,72 @@
 #include "hash.h"
 
 #define NONE UINT32_MAX
+#define MAX_ENTRIES ((size_t)1 << 31)
 
-struct entry {
-	uint64_t hash;
+struct slot {
+	uint32_t hash;         /* the key's hash, low 32 bits */
+	uint32_t record;       /* record number + 1; 0: the slot is empty */
+};
+
+struct entry {             /* the head of a record; the value follows */
 	uint32_t prev, next;   /* LRU list: head is the most recent */
+	uint32_t hash;
 	uint8_t klen;
 	char key[GM_MAP_KEY_MAX];
 };
 
+/* Where a record's value begins, and the size of a record: both keep
+ * values 8-byte aligned. */
+#define VALUE_AT ((sizeof(struct entry) + 7) & ~(size_t)7)
+
 struct gm_map {
 	size_t value_size, max;
-	struct entry *entries;
-	unsigned char *values;
-	size_t n, cap;         /* entries used, allocated */
-	uint32_t *index;       /* slot -> entry, NONE when empty */
-	size_t index_cap;      /* a power of two, at least twice cap */
+	size_t stride;         /* bytes per record */
+	unsigned char *records;   /* max records */
+	size_t n;                 /* records used */
+	struct slot *index;
+	size_t index_cap;         /* a power of two, at least twice n */
 	uint32_t head, tail;
 	uint64_t evicted;
 };
 
-static void reindex(struct gm_map *m)
+static struct entry *entry(const struct gm_map *m, uint32_t e)
 {
-	free(m->index);
-	m->index = gm_xrealloc(NULL, m->index_cap * sizeof *m->index);
-	for (size_t i = 0; i < m->index_cap; i++)
-		m->index[i] = NONE;
-	for (size_t e = 0; e < m->n; e++) {
-		size_t i = m->entries[e].hash & (m->index_cap - 1);
-		while (m->index[i] != NONE)
-			i = (i + 1) & (m->index_cap - 1);
-		m->index[i] = (uint32_t)e;
+	return (struct entry *)(m->records + (size_t)e * m->stride);
+}
+
+static void *value(const struct gm_map *m, uint32_t e)
+{
+	return m->records + (size_t)e * m->stride + VALUE_AT;
+}
+
+/* Moves every slot to a new, empty index of index_cap slots. */
+static void reindex(struct gm_map *m, size_t index_cap)
+{
+	struct slot *old = m->index;
+	size_t old_cap = m->index_cap, mask = index_cap - 1;
+	m->index = gm_xmap(index_cap * sizeof *m->index);
+	m->index_cap = index_cap;
+	for (size_t j = 0; j < old_cap; j++) {
+		if (!old[j].record)
+			continue;
+		size_t i = old[j].hash & mask;
+		while (m->index[i].record)
+			i = (i + 1) & mask;
+		m->index[i] = old[j];
 	}
+	gm_unmap(old, old_cap * sizeof *old);
 }
 
 struct gm_map *gm_map_new(size_t value_size, size_t max_entries)
 {
 	struct gm_map *m = gm_xcalloc(1, sizeof *m);
 	m->value_size = value_size;
-	m->max = max_entries < 1 ? 1 : max_entries > NONE - 1 ? NONE - 1 : max_entries;
+	m->stride = (VALUE_AT + value_size + 7) & ~(size_t)7;
+	m->max = max_entries < 1 ? 1 : max_entries > MAX_ENTRIES ? MAX_ENTRIES : max_entries;
 	m->head = m->tail = NONE;
-	m->index_cap = 64;
-	reindex(m);
+	m->records = gm_xmap(m->max * m->stride);
+	reindex(m, 64);
 	return m;
 }
 
@@ -58,9 +99,8 @@ void gm_map_free(struct gm_map *m)
 {
 	if (!m)
 		return;
-	free(m->entries);
-	free(m->values);
-	free(m->index);
+	gm_unmap(m->records, m->max * m->stride);
+	gm_unmap(m->index, m->index_cap * sizeof *m->index);
 	free(m);
 }
 
@@ -76,40 +116,42 @@ uint64_t gm_map_evicted(const struct gm_map *m)
 
 static void unlink_lru(struct gm_map *m, uint32_t e)
 {
-	struct entry *x = &m->entries[e];
+	struct entry *x = entry(m, e);
 	if (x->prev != NONE)
-		m->entries[x->prev].next = x->next;
+		entry(m, x->prev)->next = x->next;
 	else
 		m->head = x->next;
 	if (x->next != NONE)
-		m->entries[x->next].prev = x->prev;
+		entry(m, x->next)->prev = x->prev;
 	else
 		m->tail = x->prev;
 }
 
 static void push_front(struct gm_map *m, uint32_t e)
 {
-	struct entry *x = &m->entries[e];
+	struct entry *x = entry(m, e);
 	x->prev = NONE;
 	x->next = m->head;
 	if (m->head != NONE)
-		m->entries[m->head].prev = e;
+		entry(m, m->head)->prev = e;
 	m->head = e;
 	if (m->tail == NONE)
 		m->tail = e;
 }
 
 /* The index slot of key, or of the empty slot where it would go. */
-static size_t slot_of(const struct gm_map *m, uint64_t h, const char *key, size_t klen)
+static size_t slot_of(const struct gm_map *m, uint32_t h, const char *key, size_t klen)
 {
-	size_t i = h & (m->index_cap - 1);
-	for (;; i = (i + 1) & (m->index_cap - 1)) {
-		uint32_t e = m->index[i];
-		if (e == NONE)
+	size_t mask = m->index_cap - 1;
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		struct slot s = m->index[i];
+		if (!s.record)
 			return i;
-		const struct entry *x = &m->entries[e];
-		if (x->hash == h && x->klen == klen && !memcmp(x->key, key, klen))
-			return i;
+		if (s.hash == h) {
+			const struct entry *x = entry(m, s.record - 1);
+			if (x->klen == klen && !memcmp(x->key, key, klen))
+				return i;
+		}
 	}
 }
 
@@ -120,29 +162,34 @@ static void *touch(struct gm_map *m, uint32_t e)
 		unlink_lru(m, e);
 		push_front(m, e);
 	}
-	return m->values + (size_t)e * m->value_size;
+	return value(m, e);
 }
 
 void *gm_map_get(struct gm_map *m, const char *key, size_t klen)
 {
 	if (klen > GM_MAP_KEY_MAX)
 		return NULL;
-	uint32_t e = m->index[slot_of(m, gm_hash(key, klen), key, klen)];
-	return e == NONE ? NULL : touch(m, e);
+	struct slot s = m->index[slot_of(m, (uint32_t)gm_hash(key, klen), key, klen)];
+	return s.record ? touch(m, s.record - 1) : NULL;
 }
 
-/* Takes entry e's slot out of the index, shifting back the entries of
- * the probe run after it that may move. */
+void gm_map_prefetch(const struct gm_map *m, const char *key, size_t klen)
+{
+	__builtin_prefetch(&m->index[gm_hash(key, klen) & (m->index_cap - 1)]);
+}
+
+/* Empties index slot i, shifting back the slots of the probe run after
+ * it that may move. */
 static void index_remove(struct gm_map *m, size_t i)
 {
 	size_t mask = m->index_cap - 1;
-	m->index[i] = NONE;
-	for (size_t j = (i + 1) & mask; m->index[j] != NONE; j = (j + 1) & mask) {
-		size_t home = m->entries[m->index[j]].hash & mask;
+	m->index[i].record = 0;
+	for (size_t j = (i + 1) & mask; m->index[j].record; j = (j + 1) & mask) {
+		size_t home = m->index[j].hash & mask;
 		/* Move it back to i if i lies between its home and j. */
 		if (((j - home) & mask) >= ((j - i) & mask)) {
 			m->index[i] = m->index[j];
-			m->index[j] = NONE;
+			m->index[j].record = 0;
 			i = j;
 		}
 	}
@@ -152,8 +199,10 @@ static void index_remove(struct gm_map *m, size_t i)
 static uint32_t evict(struct gm_map *m)
 {
 	uint32_t e = m->tail;
-	struct entry *x = &m->entries[e];
-	index_remove(m, slot_of(m, x->hash, x->key, x->klen));
+	size_t mask = m->index_cap - 1, i = entry(m, e)->hash & mask;
+	while (m->index[i].record != e + 1)
+		i = (i + 1) & mask;
+	index_remove(m, i);
 	unlink_lru(m, e);
 	m->evicted++;
 	return e;
@@ -163,41 +212,31 @@ void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
 {
 	if (klen > GM_MAP_KEY_MAX)
 		return NULL;
-	uint64_t h = gm_hash(key, klen);
+	uint32_t h = (uint32_t)gm_hash(key, klen);
 	size_t i = slot_of(m, h, key, klen);
-	if (m->index[i] != NONE) {
+	if (m->index[i].record) {
 		*created = false;
-		return touch(m, m->index[i]);
+		return touch(m, m->index[i].record - 1);
 	}
 	uint32_t e;
 	if (m->n == m->max) {
 		e = evict(m);
 		i = slot_of(m, h, key, klen);
 	} else {
-		if (m->n == m->cap) {
-			size_t cap = m->cap ? m->cap * 2 : 64;
-			if (cap > m->max)
-				cap = m->max;
-			m->entries = gm_xrealloc(m->entries, cap * sizeof *m->entries);
-			m->values = gm_xrealloc(m->values, cap * m->value_size);
-			m->cap = cap;
-			if (m->index_cap < cap * 2) {
-				while (m->index_cap < cap * 2)
-					m->index_cap *= 2;
-				reindex(m);
-				i = slot_of(m, h, key, klen);
-			}
+		if ((m->n + 1) * 2 > m->index_cap) {
+			reindex(m, m->index_cap * 2);
+			i = slot_of(m, h, key, klen);
 		}
 		e = (uint32_t)m->n++;
 	}
-	struct entry *x = &m->entries[e];
+	struct entry *x = entry(m, e);
 	x->hash = h;
 	x->klen = (uint8_t)klen;
 	memcpy(x->key, key, klen);
-	m->index[i] = e;
+	m->index[i] = (struct slot){ h, e + 1 };
 	push_front(m, e);
 	*created = true;
-	void *v = m->values + (size_t)e * m->value_size;
+	void *v = value(m, e);
 	memset(v, 0, m->value_size);
 	return v;
 }

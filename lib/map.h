@@ -14,9 +14,10 @@
 
 struct gm_map;
 
-/* A map of values of value_size bytes, holding at most max_entries.
- * Memory grows with use up to about max_entries * (value_size + 96)
- * bytes. Dies (status 1) only when memory is exhausted. */
+/* A map of values of value_size bytes, holding at most max_entries
+ * (at most 2^31). Memory grows with use up to about max_entries *
+ * (value_size + 112) bytes. Dies (status 1) only when memory is
+ * exhausted. */
 struct gm_map *gm_map_new(size_t value_size, size_t max_entries);
 void gm_map_free(struct gm_map *m);
 
@@ -28,6 +29,10 @@ void *gm_map_get(struct gm_map *m, const char *key, size_t klen);
  * the least recently used entry when the map is full. NULL when klen is
  * over GM_MAP_KEY_MAX. The pointer stays valid until the next put. */
 void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created);
+
+/* Starts loading the index slot where a get or put of key begins, so
+ * that work done meanwhile hides the cache miss; changes nothing. */
+void gm_map_prefetch(const struct gm_map *m, const char *key, size_t klen);
 
 /* Entries held, and entries evicted so far. */
 size_t gm_map_size(const struct gm_map *m);

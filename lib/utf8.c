@@ -53,3 +53,20 @@ size_t gm_utf8_invalid_at(const char *s, size_t len)
 	}
 	return len;
 }
+
+size_t gm_utf8_ascii_prefix(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		/* a byte with its high bit set, or (w - ones) & ~w: a zero one */
+		if ((w | ((w - ones) & ~w)) & highs)
+			break;
+	}
+	while (i < len && p[i] - 1u < 0x7f)
+		i++;
+	return i;
+}

@@ -9,4 +9,9 @@
  * or len when all of p[0..len) is valid. */
 size_t gm_utf8_invalid_at(const char *p, size_t len);
 
+/* Returns the length of the longest prefix of p[0..len) made of ASCII
+ * bytes other than NUL (len when the whole is): a line that passes needs
+ * neither a NUL search nor gm_utf8_invalid_at(). */
+size_t gm_utf8_ascii_prefix(const char *p, size_t len);
+
 #endif

@@ -32,12 +32,33 @@ START_TEST(invalid_text)
 }
 END_TEST
 
+START_TEST(ascii_prefix)
+{
+	/* every position, inside and after the eight-byte words */
+	char buf[40];
+	memset(buf, 'a', sizeof buf);
+	ck_assert_uint_eq(gm_utf8_ascii_prefix(buf, 0), 0);
+	ck_assert_uint_eq(gm_utf8_ascii_prefix(buf, sizeof buf), sizeof buf);
+	for (size_t i = 0; i < sizeof buf; i++) {
+		const char odd[] = { 0, '\x80', '\xc3', '\xff' };
+		for (size_t k = 0; k < sizeof odd; k++) {
+			buf[i] = odd[k];
+			ck_assert_uint_eq(gm_utf8_ascii_prefix(buf, sizeof buf), i);
+		}
+		buf[i] = '\x7f';   /* DEL is ASCII */
+		ck_assert_uint_eq(gm_utf8_ascii_prefix(buf, sizeof buf), sizeof buf);
+		buf[i] = 'a';
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("utf8");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, valid_text);
 	tcase_add_test(tc, invalid_text);
+	tcase_add_test(tc, ascii_prefix);
 	suite_add_tcase(s, tc);
 	return s;
 }
