@@ -71,8 +71,8 @@ struct txmon {
 	size_t nstreams;
 	struct stream *closing;    /* the stream whose window is closing */
 	struct detector *detector;
-	struct gm_writer *muted;   /* where the alerts of records read again
-	                              go, unwritten; NULL: to t->alerts */
+	bool mute_alerts;          /* alerts go to scratch, unwritten */
+	struct gm_writer *scratch;
 	bool window_closed;        /* since the last checkpoint */
 	int64_t checkpoint_at;     /* gm_now_coarse_ms() of the last one */
 	bool failed;               /* a sink refused a record */
@@ -202,14 +202,14 @@ static void metric_emit(void *ctx, const char *id, size_t len)
 static struct gm_writer *alert_begin(void *ctx)
 {
 	struct txmon *t = ctx;
-	return t->muted ? t->muted : gm_sink_writer(t->alerts);
+	return t->mute_alerts ? t->scratch : gm_sink_writer(t->alerts);
 }
 
 static void alert_emit(void *ctx, const char *key, size_t klen)
 {
 	struct txmon *t = ctx;
-	if (t->muted) {
-		gm_writer_reset(t->muted);
+	if (t->mute_alerts) {
+		gm_writer_reset(t->scratch);
 		return;
 	}
 	if (!gm_sink_emit(t->alerts, "alerts", key, klen))
@@ -370,12 +370,12 @@ static void late_record(struct txmon *t, const struct gm_record *r, const struct
 	}
 }
 
-/* One transaction: the rules, then its windows. A record that an
+/* One transaction: its windows, then the rules. A record that an
  * earlier holder of its partition handled, read again to rebuild the
  * open windows, writes no alert and no late copy; the rules learn from
  * it, unless this instance has already. */
 static void transaction(struct txmon *t, struct stream *s, const struct gm_record *r,
-	const struct gm_event *ev, struct gm_writer *scratch)
+	const struct gm_event *ev)
 {
 	int64_t pos = 0;
 	bool handled = false, learnt = false;
@@ -396,9 +396,9 @@ static void transaction(struct txmon *t, struct stream *s, const struct gm_recor
 	for (size_t i = 0; i < n; i++)
 		metrics_add(states[i], ev);
 	if (!learnt) {
-		t->muted = handled ? scratch : NULL;
+		t->mute_alerts = handled;
 		detect(t->detector, ev);
-		t->muted = NULL;
+		t->mute_alerts = false;
 	}
 	if (n == 0 && !handled)
 		late_record(t, r, ev);
@@ -432,7 +432,7 @@ int main(int argc, char **argv)
 	const struct alert_output alert_out = { alert_begin, alert_emit, &t };
 	t.detector = detect_new(&o.detect, &alert_out);
 	gm_source_on_rebalance(src, on_assign, on_revoke, &t);
-	struct gm_writer *scratch = gm_writer_mem();
+	t.scratch = gm_writer_mem();
 
 	struct gm_parser *ps = gm_parser_new();
 	struct gm_record r;
@@ -461,7 +461,7 @@ int main(int argc, char **argv)
 		waited = 0;
 		if (ev->type != GM_TRANSACTION)
 			continue;
-		transaction(&t, stream_for(&t, &r), &r, ev, scratch);
+		transaction(&t, stream_for(&t, &r), &r, ev);
 		if (t.window_closed && resumable
 		    && gm_now_coarse_ms() - t.checkpoint_at >= CHECKPOINT_EVERY_MS)
 			checkpoint(&t);
@@ -486,7 +486,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < t.nstreams; i++)
 		gm_windows_free(t.streams[i].w, metrics_release);
 	detect_free(t.detector);
-	gm_writer_close(scratch);
+	gm_writer_close(t.scratch);
 	gm_parser_free(ps);
 	if (!o.c.quiet)
 		gm_counts_summary();
