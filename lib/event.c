@@ -148,7 +148,7 @@ static int cancel(struct gm_parser *ps, const char *fmt, const char *arg)
 	return 0;
 }
 
-static const char *kind_name(enum gm_json_kind k)
+const char *gm_json_kind_name(enum gm_json_kind k)
 {
 	static const char *const names[] = { "null", "a boolean", "a number",
 		"a string", "an object", "an array" };
@@ -186,7 +186,7 @@ static void new_item(struct gm_parser *ps, enum gm_json_kind kind)
 static int scalar(struct gm_parser *ps, enum gm_json_kind kind, gm_str v)
 {
 	if (ps->depth == 0)
-		return cancel(ps, "expected a JSON object, got %s", kind_name(kind));
+		return cancel(ps, "expected a JSON object, got %s", gm_json_kind_name(kind));
 	if (ps->depth == 1) {
 		struct gm_field *f = new_field(ps);
 		f->kind = kind;
@@ -240,7 +240,7 @@ static int open_nested(struct gm_parser *ps, enum gm_json_kind kind)
 {
 	if (ps->depth == 0) {
 		if (kind != GM_JSON_OBJECT)
-			return cancel(ps, "expected a JSON object, got %s", kind_name(kind));
+			return cancel(ps, "expected a JSON object, got %s", gm_json_kind_name(kind));
 		if (ps->values++ > 0)
 			return cancel(ps, "%s", "more than one JSON value on the line");
 	} else if (ps->depth == 1) {
@@ -484,9 +484,7 @@ static void new_handle(struct gm_parser *ps)
 
 struct gm_parser *gm_parser_new(void)
 {
-	struct gm_parser *ps = calloc(1, sizeof *ps);
-	if (!ps)
-		return NULL;
+	struct gm_parser *ps = gm_xcalloc(1, sizeof *ps);
 	new_handle(ps);
 	return ps;
 }
@@ -513,13 +511,27 @@ const char *gm_type_name(enum gm_type t)
 	}
 }
 
-const struct gm_field *gm_event_field(const struct gm_event *ev, const char *key)
+const struct gm_field *gm_event_field_n(const struct gm_event *ev,
+	const char *key, size_t n)
 {
-	size_t n = strlen(key);
-	for (size_t i = 0; i < ev->nfields; i++)
+	for (size_t i = ev->nfields; i-- > 0;)
 		if (ev->fields[i].key.n == n && !memcmp(ev->fields[i].key.p, key, n))
 			return &ev->fields[i];
 	return NULL;
+}
+
+const struct gm_field *gm_event_field(const struct gm_event *ev, const char *key)
+{
+	return gm_event_field_n(ev, key, strlen(key));
+}
+
+char *gm_str_show(gm_str s, char *buf, size_t n)
+{
+	size_t k = 0;
+	for (; k < s.n && k + 1 < n; k++)
+		buf[k] = (unsigned char)s.p[k] < ' ' || s.p[k] == 0x7f ? '?' : s.p[k];
+	buf[k] = 0;
+	return buf;
 }
 
 /* ---- validation ---- */
@@ -536,13 +548,13 @@ static const char *fail(struct gm_parser *ps, const char *fmt, ...)
 	return ps->reason;
 }
 
-/* Shows at most 40 bytes of a value in a message. */
-#define SHOW(s) (int)((s).n > 40 ? 40 : (s).n), (s).p
+/* A value in a message: at most 40 bytes of it. */
+#define SHOWN 41
 
 static const char *wrong_kind(struct gm_parser *ps, const char *name,
 	const char *want, const struct gm_field *f)
 {
-	return fail(ps, "field \"%s\": expected %s, got %s", name, want, kind_name(f->kind));
+	return fail(ps, "field \"%s\": expected %s, got %s", name, want, gm_json_kind_name(f->kind));
 }
 
 static const struct gm_field *field(struct gm_parser *ps, enum slot s)
@@ -581,12 +593,14 @@ static const char *check_int(struct gm_parser *ps, const char *name,
 		else
 			v = v * 10 + (*p - '0');
 	}
+	char shown[SHOWN];
 	if (p != end)
-		return fail(ps, "field \"%s\": expected an integer, got %.*s", name, SHOW(f->value));
+		return fail(ps, "field \"%s\": expected an integer, got %s", name,
+			gm_str_show(f->value, shown, sizeof shown));
 	if (overflow || v > (uint64_t)INT64_MAX ||
 	    (neg ? -(int64_t)v : (int64_t)v) < lo || (neg ? -(int64_t)v : (int64_t)v) > hi)
-		return fail(ps, "field \"%s\": %.*s is out of range (%" PRId64 " to %" PRId64 ")",
-			name, SHOW(f->value), lo, hi);
+		return fail(ps, "field \"%s\": %s is out of range (%" PRId64 " to %" PRId64 ")",
+			name, gm_str_show(f->value, shown, sizeof shown), lo, hi);
 	*out = neg ? -(int64_t)v : (int64_t)v;
 	return NULL;
 }
@@ -596,9 +610,10 @@ static const char *check_money(struct gm_parser *ps, const char *name,
 {
 	if (f->kind != GM_JSON_NUMBER)
 		return wrong_kind(ps, name, "a number", f);
+	char shown[SHOWN];
 	if (!gm_money_parse(f->value.p, f->value.n, out) || *out < 0)
-		return fail(ps, "field \"%s\": %.*s is out of range (0 to 1000000000000)",
-			name, SHOW(f->value));
+		return fail(ps, "field \"%s\": %s is out of range (0 to 1000000000000)",
+			name, gm_str_show(f->value, shown, sizeof shown));
 	return NULL;
 }
 
@@ -625,8 +640,10 @@ static const char *need_ts(struct gm_parser *ps, int64_t *out)
 	const char *err = need_str(ps, S_TS, &s);
 	if (err)
 		return err;
+	char shown[SHOWN];
 	if (!gm_ts_parse(s.p, s.n, out))
-		return fail(ps, "field \"ts\": not an RFC 3339 time: %.*s", SHOW(s));
+		return fail(ps, "field \"ts\": not an RFC 3339 time: %s",
+			gm_str_show(s, shown, sizeof shown));
 	return NULL;
 }
 
@@ -725,9 +742,10 @@ static const char *validate(struct gm_parser *ps, struct gm_event *ev)
 		    (err = need_int(ps, S_QUANTITY, 1, MAX_QUANTITY, &ev->quantity)) ||
 		    (err = need_money(ps, S_UNIT_PRICE, &ev->unit_price)))
 			return err;
+		char shown[SHOWN];
 		if (!GM_STR_EQ(ev->action, "add") && !GM_STR_EQ(ev->action, "remove"))
-			return fail(ps, "field \"action\": expected \"add\" or \"remove\", got \"%.*s\"",
-				SHOW(ev->action));
+			return fail(ps, "field \"action\": expected \"add\" or \"remove\", got \"%s\"",
+				gm_str_show(ev->action, shown, sizeof shown));
 		break;
 	default:
 		break;

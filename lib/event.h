@@ -71,7 +71,8 @@ struct gm_event {
 
 struct gm_parser;
 
-/* Allocates a parser. Returns NULL only when memory is exhausted. */
+/* Allocates a parser. Ends the process (status 1) when memory is
+ * exhausted. */
 struct gm_parser *gm_parser_new(void);
 void gm_parser_free(struct gm_parser *ps);
 
@@ -85,9 +86,23 @@ void gm_parser_free(struct gm_parser *ps);
 const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 	size_t len, const char **reason);
 
-/* The top-level field called key, or NULL. */
+/* The top-level field called key (n bytes), or NULL. Of duplicate
+ * keys the last counts, as for the validator and PostgreSQL's jsonb. */
+const struct gm_field *gm_event_field_n(const struct gm_event *ev,
+	const char *key, size_t n);
+
+/* The same, for a NUL-terminated key. */
 const struct gm_field *gm_event_field(const struct gm_event *ev,
 	const char *key);
+
+/* "null", "a boolean", "a number", "a string", "an object", "an array":
+ * a JSON kind as messages name it. */
+const char *gm_json_kind_name(enum gm_json_kind k);
+
+/* A value as a message shows it: at most n - 1 bytes of s into buf,
+ * NUL-terminated, control characters as '?' (the message stays one
+ * line). Returns buf. */
+char *gm_str_show(gm_str s, char *buf, size_t n);
 
 /* The type name for a gm_type ("transaction", ...; "other"). */
 const char *gm_type_name(enum gm_type t);

@@ -200,13 +200,6 @@ static const char *jsonb_refuses(const char *p, size_t n)
 	return NULL;
 }
 
-static const char *kind_name(enum gm_json_kind k)
-{
-	static const char *const names[] = { "null", "a boolean", "a number",
-		"a string", "an object", "an array" };
-	return names[k];
-}
-
 /* A JSON integer's text within 64 bits. */
 static bool is_int64(gm_str v)
 {
@@ -222,23 +215,15 @@ static bool is_int64(gm_str v)
 	return digits < 19 || memcmp(p, neg ? "9223372036854775808" : "9223372036854775807", 19) <= 0;
 }
 
-/* The field a column comes from: the last of that name, as jsonb keeps
- * the last of duplicate keys. */
+/* The field a column comes from (the last of that name, as jsonb). */
 static const struct gm_field *field_for(const struct gm_event *ev,
 	const struct gm_pg_column *col)
 {
-	const struct gm_field *found = NULL;
-	for (size_t i = 0; i < ev->nfields; i++) {
-		const struct gm_field *f = &ev->fields[i];
-		if (f->key.n == col->flen && f->key.p[0] == col->field[0] &&
-		    !memcmp(f->key.p, col->field, col->flen))
-			found = f;
-	}
-	return found;
+	return gm_event_field_n(ev, col->field, col->flen);
 }
 
-/* Shows at most 40 bytes of a value in a message. */
-#define SHOW(s) (int)((s).n > 40 ? 40 : (s).n), (s).p
+/* A value in a message: at most 40 bytes of it. */
+#define SHOWN 41
 
 /* Appends one column's value; on a bad value, sets why and returns
  * false (the caller drops what was appended). */
@@ -273,10 +258,11 @@ static bool put_value(struct gm_pg_buf *b, const struct gm_pg_column *col,
 	};
 	if (f->kind != want[col->kind]) {
 		snprintf(why, whyn, "field \"%s\": expected %s, got %s", col->field,
-			kind_name(want[col->kind]), kind_name(f->kind));
+			gm_json_kind_name(want[col->kind]), gm_json_kind_name(f->kind));
 		return false;
 	}
 	gm_str v = f->value;
+	char shown[SHOWN];
 	switch (col->kind) {
 	case GM_PG_TEXT:
 		if (col->required && v.n == 0) {
@@ -302,7 +288,8 @@ static bool put_value(struct gm_pg_buf *b, const struct gm_pg_column *col,
 	case GM_PG_TIME: {
 		int64_t ms;
 		if (!gm_ts_parse(v.p, v.n, &ms)) {
-			snprintf(why, whyn, "field \"%s\": not an RFC 3339 time: %.*s", col->field, SHOW(v));
+			snprintf(why, whyn, "field \"%s\": not an RFC 3339 time: %s", col->field,
+				gm_str_show(v, shown, sizeof shown));
 			return false;
 		}
 		reserve(b, GM_TS_LEN);
@@ -312,8 +299,8 @@ static bool put_value(struct gm_pg_buf *b, const struct gm_pg_column *col,
 	case GM_PG_MONEY: {
 		int64_t cents;
 		if (!gm_money_parse(v.p, v.n, &cents) || cents < 0) {
-			snprintf(why, whyn, "field \"%s\": %.*s is out of range (0 to 1000000000000)",
-				col->field, SHOW(v));
+			snprintf(why, whyn, "field \"%s\": %s is out of range (0 to 1000000000000)",
+				col->field, gm_str_show(v, shown, sizeof shown));
 			return false;
 		}
 		reserve(b, 24);
@@ -322,8 +309,8 @@ static bool put_value(struct gm_pg_buf *b, const struct gm_pg_column *col,
 	}
 	case GM_PG_BIGINT:
 		if (!is_int64(v)) {
-			snprintf(why, whyn, "field \"%s\": expected a 64-bit integer, got %.*s",
-				col->field, SHOW(v));
+			snprintf(why, whyn, "field \"%s\": expected a 64-bit integer, got %s",
+				col->field, gm_str_show(v, shown, sizeof shown));
 			return false;
 		}
 		put(b, v.p, v.n);
@@ -984,8 +971,7 @@ struct gm_pg *gm_pg_open(const char *conninfo, long long retry_ms, int *status)
 {
 	struct gm_pg *pg = gm_xcalloc(1, sizeof *pg);
 	pg->conninfo = gm_xstrdup(conninfo);
-	if (!(pg->ps = gm_parser_new()))
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	pg->ps = gm_parser_new();
 	pg->secret = find_secret(conninfo);
 	pg->retry_ms = retry_ms > 0 ? retry_ms : 0;
 	pg->stream = -1;
@@ -1009,16 +995,6 @@ struct gm_pg *gm_pg_open(const char *conninfo, long long retry_ms, int *status)
 	}
 	free_pg(pg);
 	return NULL;
-}
-
-/* Copies at most 60 bytes of s for a message, control characters as '?'. */
-static const char *shown(gm_str s, char *buf, size_t n)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < s.n && i < 60 && k + 1 < n; i++)
-		buf[k++] = (unsigned char)s.p[i] < ' ' || s.p[i] == 0x7f ? '?' : s.p[i];
-	buf[k] = 0;
-	return buf;
 }
 
 static bool refuse(struct gm_pg *pg, const char *fmt, ...)
@@ -1045,14 +1021,14 @@ bool gm_pg_add(struct gm_pg *pg, const char *record, size_t len)
 	if (!ev)
 		return refuse(pg, "not a record: %s", reason);
 	const struct gm_pg_table *t = gm_pg_table_for(ev->type_name.p, ev->type_name.n);
-	char a[64], b[64];
+	char a[61], b[61];  /* at most 60 bytes of a name */
 	if (!t) {
 		char known[128] = "";
 		for (size_t i = 0; i < NTABLES; i++)
 			snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
 				i ? ", " : "", gm_pg_tables[i].type);
 		return refuse(pg, "no table for records of type \"%s\" (there are tables for: %s)",
-			shown(ev->type_name, a, sizeof a), known);
+			gm_str_show(ev->type_name, a, sizeof a), known);
 	}
 	size_t i = (size_t)(t - gm_pg_tables);
 	struct pending *p = &pg->batch[i];
@@ -1062,7 +1038,7 @@ bool gm_pg_add(struct gm_pg *pg, const char *record, size_t len)
 		const struct gm_field *key = field_for(ev, &t->columns[0]);
 		if (key && key->kind == GM_JSON_STRING && key->value.n > 0)
 			return refuse(pg, "%s \"%s\" not written: %s", t->type,
-				shown(key->value, b, sizeof b), why);
+				gm_str_show(key->value, b, sizeof b), why);
 		return refuse(pg, "%s record not written: %s", t->type, why);
 	}
 	p->nrows++;
