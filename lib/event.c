@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "money.h"
+#include "swar.h"
 #include "ts.h"
 #include "utf8.h"
 
@@ -307,26 +308,12 @@ static const yajl_callbacks callbacks = {
  * line, is yajl's. So all the fast path accepts is valid JSON. */
 
 #define FAST_MAX_DEPTH 16
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
 
 static const char *skip_space(const char *p, const char *end)
 {
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	return p;
-}
-
-/* Nonzero when a byte of w is below n (n <= 128; bytes >= 0x80 never). */
-static uint64_t byte_below(uint64_t w, unsigned n)
-{
-	return (w - ONES * n) & ~w & HIGHS;
-}
-
-/* Nonzero when a byte of w is c. */
-static uint64_t byte_is(uint64_t w, unsigned char c)
-{
-	return byte_below(w ^ (ONES * c), 1);
 }
 
 /* A string with no escape and no control character, p at its opening
@@ -336,11 +323,10 @@ static const char *fast_string(const char *p, const char *end, gm_str *s)
 {
 	const char *q = p + 1;
 	/* Eight bytes at a time: the lowest flagged byte of a word is the
-	 * first one of interest (the tricks above only err upwards). */
+	 * first one of interest (swar.h's tests only err upwards). */
 	for (; q + 8 <= end; q += 8) {
-		uint64_t w;
-		memcpy(&w, q, 8);
-		uint64_t m = byte_is(w, '"') | byte_is(w, '\\') | byte_below(w, 0x20);
+		uint64_t w = gm_swar_load(q);
+		uint64_t m = gm_swar_is(w, '"') | gm_swar_is(w, '\\') | gm_swar_below(w, 0x20);
 		if (m) {
 			q += __builtin_ctzll(m) / 8;
 			goto found;

@@ -4,7 +4,8 @@
 #include "utf8.h"
 
 #include <stdint.h>
-#include <string.h>
+
+#include "swar.h"
 
 size_t gm_utf8_invalid_at(const char *s, size_t len)
 {
@@ -12,9 +13,7 @@ size_t gm_utf8_invalid_at(const char *s, size_t len)
 	size_t i = 0;
 	while (i < len) {
 		if (i + 8 <= len) {
-			uint64_t w;
-			memcpy(&w, p + i, 8);
-			if (!(w & 0x8080808080808080ULL)) {
+			if (!gm_swar_high(gm_swar_load(p + i))) {
 				i += 8;
 				continue;
 			}
@@ -57,13 +56,10 @@ size_t gm_utf8_invalid_at(const char *s, size_t len)
 size_t gm_utf8_ascii_prefix(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
 	size_t i = 0;
 	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
-		/* a byte with its high bit set, or (w - ones) & ~w: a zero one */
-		if ((w | ((w - ones) & ~w)) & highs)
+		uint64_t w = gm_swar_load(p + i);
+		if (gm_swar_high(w) | gm_swar_below(w, 1))  /* not ASCII, or NUL */
 			break;
 	}
 	while (i < len && p[i] - 1u < 0x7f)
