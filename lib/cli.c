@@ -342,7 +342,12 @@ void gm_unmap(void *p, size_t n)
 
 char *gm_xstrdup(const char *s)
 {
-	char *d = strdup(s);
+	return gm_xstrndup(s, strlen(s));
+}
+
+char *gm_xstrndup(const char *s, size_t n)
+{
+	char *d = strndup(s, n);
 	if (!d)
 		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
 	return d;

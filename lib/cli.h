@@ -122,11 +122,12 @@ unsigned long long gm_opt_count(const char *usage, const char *opt,
 long long gm_opt_duration(const char *usage, const char *opt, const char *arg,
 	bool zero_ok);
 
-/* realloc, calloc and strdup that end the process (status 1, with a
- * message) when memory is exhausted, so callers need no check. */
+/* realloc, calloc, strdup and strndup that end the process (status 1,
+ * with a message) when memory is exhausted, so callers need no check. */
 void *gm_xrealloc(void *p, size_t n);
 void *gm_xcalloc(size_t n, size_t size);
 char *gm_xstrdup(const char *s);
+char *gm_xstrndup(const char *s, size_t n);
 
 /* An array p of *cap elements of size bytes, grown (by gm_xrealloc)
  * to hold at least need: *cap doubles, starting from first when it is

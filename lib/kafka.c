@@ -666,12 +666,8 @@ static struct gm_kpartition *view_new(const rd_kafka_topic_partition_list_t *l)
 		v[i].topic = e->topic;
 		v[i].partition = e->partition;
 		v[i].offset = e->offset;
-		if (e->metadata && e->metadata_size > 0) {
-			char *note = gm_xrealloc(NULL, e->metadata_size + 1);
-			memcpy(note, e->metadata, e->metadata_size);
-			note[e->metadata_size] = 0;
-			v[i].note = note;
-		}
+		if (e->metadata && e->metadata_size > 0)
+			v[i].note = gm_xstrndup(e->metadata, e->metadata_size);
 	}
 	return v;
 }
@@ -1055,8 +1051,7 @@ static void store(struct gm_kconsumer *k, const char *topic,
 	e->metadata = NULL;
 	e->metadata_size = 0;
 	if (len > 0) {
-		e->metadata = gm_xrealloc(NULL, len);
-		memcpy(e->metadata, note, len);
+		e->metadata = gm_xstrdup(note);
 		e->metadata_size = len;
 	}
 	k->dirty = true;

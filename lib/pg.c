@@ -470,7 +470,7 @@ static char *find_secret(const char *c)
 	}
 	if (!p || end == p)
 		return NULL;
-	return strndup(p, (size_t)(end - p));
+	return gm_xstrndup(p, (size_t)(end - p));
 }
 
 /* Keeps an error as the last one: "action table: message". */

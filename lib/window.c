@@ -30,8 +30,7 @@ struct gm_windows {
 struct gm_windows *gm_windows_new(const struct gm_window_spec *spec,
 	size_t state_size, gm_window_fn *open, gm_window_fn *close, void *ctx)
 {
-	struct gm_windows *w = gm_xrealloc(NULL, sizeof *w);
-	memset(w, 0, sizeof *w);
+	struct gm_windows *w = gm_xcalloc(1, sizeof *w);
 	w->spec = *spec;
 	w->state_size = state_size;
 	w->open_fn = open;
@@ -120,8 +119,7 @@ static void *window_at(struct gm_windows *w, int64_t start, int64_t pos)
 	if (w->nfree) {
 		state = w->free_states[--w->nfree];
 	} else {
-		state = gm_xrealloc(NULL, w->state_size);
-		memset(state, 0, w->state_size);
+		state = gm_xcalloc(1, w->state_size);
 	}
 	memmove(&w->open[i + 1], &w->open[i], (w->nopen - i) * sizeof *w->open);
 	w->open[i] = (struct open_window){ start, pos, state };
