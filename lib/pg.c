@@ -880,6 +880,19 @@ static char *take(struct gm_pg_buf *b)
 	return s;
 }
 
+/* COPY prefix+table (its columns) FROM STDIN, built in b. */
+static char *copy_statement(struct gm_pg_buf *b, const char *prefix,
+	const struct gm_pg_table *t)
+{
+	put_str(b, "COPY ");
+	put_str(b, prefix);
+	put_str(b, t->name);
+	put_str(b, " (");
+	put_columns(b, t, 0, "");
+	put_str(b, ") FROM STDIN");
+	return take(b);
+}
+
 static void build_statements(struct gm_pg *pg)
 {
 	struct gm_pg_buf b = { 0 }, ddl = { 0 }, names = { 0 };
@@ -887,19 +900,8 @@ static void build_statements(struct gm_pg *pg)
 	for (size_t i = 0; i < NTABLES; i++) {
 		const struct gm_pg_table *t = &gm_pg_tables[i];
 		const char *key = t->columns[0].name;
-		put_str(&b, "COPY ");
-		put_str(&b, t->name);
-		put_str(&b, " (");
-		put_columns(&b, t, 0, "");
-		put_str(&b, ") FROM STDIN");
-		pg->sql[i].copy = take(&b);
-
-		put_str(&b, "COPY pg_temp.gm_stage_");
-		put_str(&b, t->name);
-		put_str(&b, " (");
-		put_columns(&b, t, 0, "");
-		put_str(&b, ") FROM STDIN");
-		pg->sql[i].stage = take(&b);
+		pg->sql[i].copy = copy_statement(&b, "", t);
+		pg->sql[i].stage = copy_statement(&b, "pg_temp.gm_stage_", t);
 
 		put_str(&b, "INSERT INTO ");
 		put_str(&b, t->name);
