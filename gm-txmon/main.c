@@ -391,10 +391,22 @@ static void transaction(struct txmon *t, struct stream *s, const struct gm_recor
 	 * still come before the late record. */
 	if (!learnt)
 		detect_prefetch(t->detector, ev);
+	struct metrics_tx m;
+	metrics_prepare(&m, ev);
 	void *states[64];
 	size_t n = gm_windows_for(s->w, ev->ts, pos, states);
+	for (size_t i = 0; i < n; i++) {
+		if (metrics_fits(states[i], &m))
+			continue;
+		char where[512];
+		if (!gm_reject(gm_record_where(r, where, sizeof where),
+		    "its window's revenue would pass the largest total (92233720368547758.07)",
+		    r->data, r->len))
+			t->failed = true;
+		return;
+	}
 	for (size_t i = 0; i < n; i++)
-		metrics_add(states[i], ev);
+		metrics_add(states[i], &m);
 	if (!learnt) {
 		t->mute_alerts = handled;
 		detect(t->detector, ev);

@@ -53,6 +53,8 @@ void metrics_open(void *ctx, int64_t start, int64_t end, void *state)
 		w->slot = gm_xcalloc(NSLOTS, sizeof *w->slot);
 	memset(w->slot, 0, NSLOTS * sizeof *w->slot);
 	w->ncells = 0;
+	w->most_revenue = 0;
+	w->most_units = 0;
 }
 
 void metrics_release(void *state)
@@ -86,35 +88,87 @@ static void add(struct cell *c, int64_t revenue, uint64_t units, uint64_t user)
 	gm_hll_add(&c->users, user);
 }
 
-void metrics_add(struct window_cells *w, const struct gm_event *tx)
+void metrics_prepare(struct metrics_tx *m, const struct gm_event *tx)
 {
-	/* The transaction's categories, each with its share. */
-	struct share { uint16_t id; int64_t revenue; uint64_t units; } by_cat[64];
-	size_t ncat = 0;
-	uint64_t units = 0;
+	m->ncat = 0;
+	m->units = 0;
+	m->most = tx->total_amount;
 	for (size_t i = 0; i < tx->nitems; i++) {
 		const struct gm_item *it = &tx->items[i];
 		uint16_t id = intern(&categories, it->category);
 		size_t k = 0;
-		while (k < ncat && by_cat[k].id != id)
+		while (k < m->ncat && m->cat[k].id != id)
 			k++;
-		if (k == ncat) {
-			if (ncat == sizeof by_cat / sizeof *by_cat)
-				k = ncat - 1;   /* a huge basket: fold the rest in */
+		if (k == m->ncat) {
+			if (m->ncat == MAX_TX_CATEGORIES)
+				k = m->ncat - 1;   /* a huge basket: fold the rest in */
 			else
-				by_cat[ncat++] = (struct share){ id, 0, 0 };
+				m->cat[m->ncat++] = (struct metrics_share){ id, 0, 0 };
 		}
-		by_cat[k].revenue += it->quantity * it->unit_price;
-		by_cat[k].units += it->quantity;
-		units += it->quantity;
+		/* No sum of a transaction's lines passes tx->items_amount,
+		 * which the parser checked. */
+		m->cat[k].revenue += it->amount;
+		m->cat[k].units += (uint64_t)it->quantity;
+		m->units += (uint64_t)it->quantity;
 	}
-	uint16_t country = intern(&countries, tx->country);
-	uint64_t user = gm_hash(tx->user_id.p, tx->user_id.n);
-	add(cell(w, country, ALL_CATEGORIES), tx->total_amount, units, user);
-	add(cell(w, ALL_COUNTRIES, ALL_CATEGORIES), tx->total_amount, units, user);
-	for (size_t k = 0; k < ncat; k++) {
-		add(cell(w, country, by_cat[k].id), by_cat[k].revenue, by_cat[k].units, user);
-		add(cell(w, ALL_COUNTRIES, by_cat[k].id), by_cat[k].revenue, by_cat[k].units, user);
+	for (size_t k = 0; k < m->ncat; k++)
+		if (m->cat[k].revenue > m->most)
+			m->most = m->cat[k].revenue;
+	m->country = intern(&countries, tx->country);
+	m->user = gm_hash(tx->user_id.p, tx->user_id.n);
+	m->total = tx->total_amount;
+}
+
+/* Whether the cell (country, category), if w has it, can take revenue
+ * and units more. */
+static bool cell_fits(const struct window_cells *w, uint16_t country,
+	uint16_t category, int64_t revenue, uint64_t units)
+{
+	uint16_t s = w->slot[country * NCOLS + category];
+	if (!s)
+		return true;
+	const struct cell *c = &w->cells[s - 1];
+	int64_t sum;
+	return gm_money_add(c->revenue, revenue, &sum) && c->units <= UINT64_MAX - units;
+}
+
+bool metrics_fits(const struct window_cells *w, const struct metrics_tx *m)
+{
+	/* Every cell holds at most the window's largest sums: far from the
+	 * limit, as always but in absurd input, no cell needs a look. */
+	int64_t sum;
+	if (gm_money_add(w->most_revenue, m->most, &sum) && w->most_units <= UINT64_MAX - m->units)
+		return true;
+	if (!cell_fits(w, m->country, ALL_CATEGORIES, m->total, m->units) ||
+	    !cell_fits(w, ALL_COUNTRIES, ALL_CATEGORIES, m->total, m->units))
+		return false;
+	for (size_t k = 0; k < m->ncat; k++)
+		if (!cell_fits(w, m->country, m->cat[k].id, m->cat[k].revenue, m->cat[k].units) ||
+		    !cell_fits(w, ALL_COUNTRIES, m->cat[k].id, m->cat[k].revenue, m->cat[k].units))
+			return false;
+	return true;
+}
+
+/* add() into the cell of (country, category), keeping the window's
+ * largest sums. */
+static void add_to(struct window_cells *w, uint16_t country, uint16_t category,
+	int64_t revenue, uint64_t units, uint64_t user)
+{
+	struct cell *c = cell(w, country, category);
+	add(c, revenue, units, user);
+	if (c->revenue > w->most_revenue)
+		w->most_revenue = c->revenue;
+	if (c->units > w->most_units)
+		w->most_units = c->units;
+}
+
+void metrics_add(struct window_cells *w, const struct metrics_tx *m)
+{
+	add_to(w, m->country, ALL_CATEGORIES, m->total, m->units, m->user);
+	add_to(w, ALL_COUNTRIES, ALL_CATEGORIES, m->total, m->units, m->user);
+	for (size_t k = 0; k < m->ncat; k++) {
+		add_to(w, m->country, m->cat[k].id, m->cat[k].revenue, m->cat[k].units, m->user);
+		add_to(w, ALL_COUNTRIES, m->cat[k].id, m->cat[k].revenue, m->cat[k].units, m->user);
 	}
 }
 
@@ -209,9 +263,7 @@ void metrics_write(struct window_cells *w, int64_t start, int64_t end,
 		GM_W_KEY(wr, "units");
 		gm_w_u64(wr, c->units);
 		GM_W_KEY(wr, "avg_order_value");
-		/* revenue / transactions, rounded half away from zero to cents */
-		int64_t t = (int64_t)c->transactions;
-		gm_w_money(wr, t ? (c->revenue * 2 + (c->revenue >= 0 ? t : -t)) / (2 * t) : 0);
+		gm_w_money(wr, c->transactions ? gm_money_average(c->revenue, c->transactions) : 0);
 		GM_W_KEY(wr, "distinct_users");
 		gm_w_u64(wr, gm_hll_count(&c->users));
 		GM_W_KEY(wr, "source");

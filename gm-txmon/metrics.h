@@ -5,6 +5,7 @@
 #ifndef GM_TXMON_METRICS_H
 #define GM_TXMON_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "event.h"
@@ -29,6 +30,8 @@ struct window_cells {
 	uint16_t *slot;               /* (country, category) -> cell + 1, 0: none */
 	struct cell *cells;           /* kept across windows, reused */
 	size_t ncells, cap;
+	int64_t most_revenue;         /* the largest of the cells' sums */
+	uint64_t most_units;
 };
 
 /* Prepares a window's state (gm_windows open callback). */
@@ -37,8 +40,36 @@ void metrics_open(void *ctx, int64_t start, int64_t end, void *state);
 /* Frees what a state block holds (gm_windows_free release callback). */
 void metrics_release(void *state);
 
-/* Adds one transaction to a window. */
-void metrics_add(struct window_cells *w, const struct gm_event *tx);
+/* A transaction as its windows take it, worked out once for all of
+ * them: its country and user, its total, and its revenue and units per
+ * category (at most MAX_TX_CATEGORIES; a bigger basket folds the rest
+ * into the last). */
+#define MAX_TX_CATEGORIES 64
+struct metrics_share {
+	uint16_t id;
+	int64_t revenue;
+	uint64_t units;
+};
+struct metrics_tx {
+	uint16_t country;
+	uint64_t user;                /* gm_hash() of user_id */
+	int64_t total;                /* total_amount, cents */
+	uint64_t units;
+	int64_t most;                 /* the most it adds to one cell */
+	size_t ncat;
+	struct metrics_share cat[MAX_TX_CATEGORIES];
+};
+
+/* Works out m from a valid transaction. */
+void metrics_prepare(struct metrics_tx *m, const struct gm_event *tx);
+
+/* False when adding m to w would take one of w's revenues past
+ * GM_MONEY_MAX_TOTAL (money.h) or its units past 64 bits: an impossible
+ * total, which the caller reports instead of adding m anywhere. */
+bool metrics_fits(const struct window_cells *w, const struct metrics_tx *m);
+
+/* Adds m to a window; metrics_fits() must have said it fits. */
+void metrics_add(struct window_cells *w, const struct metrics_tx *m);
 
 /* Writes a window's sales_metric records, in order of country then
  * category, "*" first, each by emit(ctx, writer) after it is built on

@@ -44,6 +44,7 @@ struct gm_item {
 	gm_str category;
 	int64_t quantity;
 	int64_t unit_price;   /* cents */
+	int64_t amount;       /* quantity * unit_price, cents */
 };
 
 struct gm_event {
@@ -62,6 +63,9 @@ struct gm_event {
 	int64_t duration_ms;              /* product_view */
 	struct gm_item *items;            /* transaction */
 	size_t nitems;
+	int64_t items_amount;             /* transaction: the items' amounts
+	                                     added up, cents; at most
+	                                     GM_MONEY_MAX_TOTAL (money.h) */
 	gm_str anomaly;                   /* optional ground-truth marker */
 	struct gm_field *fields;          /* generic view, in input order */
 	size_t nfields;

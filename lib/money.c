@@ -4,10 +4,13 @@
 
 #include <string.h>
 
-bool gm_money_parse(const char *s, size_t n, int64_t *cents)
+/* Parses s[0..n) into its magnitude in cents (at most max) and its sign:
+ * *negative when it is below zero, even if it rounds to zero cents. */
+static bool parse(const char *s, size_t n, uint64_t max, uint64_t *cents,
+	bool *negative)
 {
 	size_t i = 0;
-	bool neg = false;
+	bool neg = false, nonzero = false;
 	if (i < n && s[i] == '-')
 		neg = true, i++;
 	/* Integer and fraction digits, scaled later by the exponent. */
@@ -26,6 +29,7 @@ bool gm_money_parse(const char *s, size_t n, int64_t *cents)
 				return false;
 			dig[nd++] = s[i];
 			int_digits++;
+			nonzero = true;
 		}
 	}
 	if (!any)
@@ -33,9 +37,11 @@ bool gm_money_parse(const char *s, size_t n, int64_t *cents)
 	if (i < n && s[i] == '.') {
 		i++;
 		size_t start = i;
-		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+			nonzero |= s[i] != '0';
 			if (nd < sizeof dig)
 				dig[nd++] = s[i];
+		}
 		if (i == start)
 			return false;
 	}
@@ -59,25 +65,77 @@ bool gm_money_parse(const char *s, size_t n, int64_t *cents)
 	/* The decimal point sits after int_digits + exp digits; cents need
 	 * two more, and the one after those decides the rounding. */
 	long point = (long)int_digits + exp + 2;
-	int64_t v = 0;
+	uint64_t v = 0;
 	int round_digit = 0;
 	for (long k = 0; k < (long)nd || k <= point; k++) {
-		int dgt = k < (long)nd ? dig[k] - '0' : 0;
+		unsigned dgt = k < (long)nd ? (unsigned)(dig[k] - '0') : 0;
 		if (k < point) {
-			if (v > (GM_MONEY_MAX_CENTS * 10 + 9) / 10)
+			if (v > (max - dgt) / 10)
 				return false;
 			v = v * 10 + dgt;
 		} else {
-			round_digit = dgt;
+			round_digit = (int)dgt;
 			break;
 		}
 	}
-	if (round_digit >= 5)
+	if (round_digit >= 5) {
+		if (v == max)
+			return false;
 		v++;
-	if (v > GM_MONEY_MAX_CENTS)
-		return false;
-	*cents = neg ? -v : v;
+	}
+	*cents = v;
+	*negative = neg && nonzero;
 	return true;
+}
+
+bool gm_money_parse(const char *s, size_t n, int64_t *cents)
+{
+	uint64_t v;
+	bool neg;
+	if (!parse(s, n, GM_MONEY_MAX_CENTS, &v, &neg))
+		return false;
+	*cents = neg ? -(int64_t)v : (int64_t)v;
+	return true;
+}
+
+bool gm_money_parse_amount(const char *s, size_t n, int64_t max_cents,
+	int64_t *cents)
+{
+	uint64_t v;
+	bool neg;
+	if (max_cents < 0 || !parse(s, n, (uint64_t)max_cents, &v, &neg) || neg)
+		return false;
+	*cents = (int64_t)v;
+	return true;
+}
+
+bool gm_money_mul(int64_t cents, int64_t n, int64_t *out)
+{
+	int64_t r;
+	if (cents < 0 || n < 0 || __builtin_mul_overflow(cents, n, &r) || r > GM_MONEY_MAX_TOTAL)
+		return false;
+	*out = r;
+	return true;
+}
+
+bool gm_money_add(int64_t a, int64_t b, int64_t *out)
+{
+	int64_t r;
+	if (a < 0 || b < 0 || __builtin_add_overflow(a, b, &r) || r > GM_MONEY_MAX_TOTAL)
+		return false;
+	*out = r;
+	return true;
+}
+
+int64_t gm_money_average(int64_t total, uint64_t n)
+{
+	/* |total| / n and its remainder, rounded on the remainder, which is
+	 * below n: no doubling of total. */
+	uint64_t mag = total < 0 ? -(uint64_t)total : (uint64_t)total;
+	uint64_t q = mag / n, r = mag % n;
+	if (r >= n - r)
+		q++;
+	return total < 0 ? -(int64_t)q : (int64_t)q;
 }
 
 size_t gm_money_format(int64_t cents, char *buf)

@@ -197,6 +197,8 @@ START_TEST(field_errors)
 	BAD(line, "field \"unit_price\": 1e300 is out of range (0 to 1000000000000)");
 	snprintf(line, sizeof line, "%s\"action\":\"add\",\"quantity\":1,\"unit_price\":-1}", base);
 	BAD(line, "field \"unit_price\": -1 is out of range (0 to 1000000000000)");
+	snprintf(line, sizeof line, "%s\"action\":\"add\",\"quantity\":1,\"unit_price\":-0.001}", base);
+	BAD(line, "field \"unit_price\": -0.001 is out of range (0 to 1000000000000)");
 	snprintf(line, sizeof line, "%s\"action\":\"add\",\"quantity\":1}", base);
 	BAD(line, "missing field \"unit_price\"");
 	snprintf(line, sizeof line, "%s\"action\":\"add\",\"quantity\":1,\"unit_price\":1,\"anomaly\":true}", base);
@@ -206,6 +208,9 @@ START_TEST(field_errors)
 		"\"user_id\":\"u\",\"session_id\":\"s\",\"country\":\"UK\",\"payment_method\":\"card\",";
 	snprintf(line, sizeof line, "%s\"items\":[],\"total_amount\":1}", tx);
 	BAD(line, "field \"items\" is empty");
+	snprintf(line, sizeof line, "%s\"items\":[{\"product_id\":\"p\",\"category\":\"c\",\"quantity\":1000000,"
+		"\"unit_price\":1000000000000}],\"total_amount\":1}", tx);
+	BAD(line, "items[0]: quantity times unit_price is beyond the largest total (92233720368547758.07)");
 	snprintf(line, sizeof line, "%s\"items\":{},\"total_amount\":1}", tx);
 	BAD(line, "field \"items\": expected an array, got an object");
 	snprintf(line, sizeof line, "%s\"items\":[{\"product_id\":\"p\",\"category\":\"c\",\"quantity\":1,\"unit_price\":1},3],\"total_amount\":1}", tx);

@@ -47,6 +47,7 @@ START_TEST(formats_shortest_exact)
 		{ 0, "0" }, { 1200, "12" }, { 1250, "12.5" }, { 1205, "12.05" },
 		{ 1, "0.01" }, { -1, "-0.01" }, { -350, "-3.5" },
 		{ 100000000000000LL, "1000000000000" },
+		{ INT64_MAX, "92233720368547758.07" }, { -INT64_MAX, "-92233720368547758.07" },
 	};
 	char buf[24];
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -54,8 +55,70 @@ START_TEST(formats_shortest_exact)
 		buf[n] = 0;
 		ck_assert_str_eq(buf, cases[i].want);
 		bool ok;
-		ck_assert_int_eq(cents(buf, &ok), cases[i].in);
+		if (cases[i].in >= -GM_MONEY_MAX_CENTS && cases[i].in <= GM_MONEY_MAX_CENTS)
+			ck_assert_int_eq(cents(buf, &ok), cases[i].in);
 	}
+}
+END_TEST
+
+START_TEST(amounts_are_never_negative)
+{
+	static const struct { const char *in; int64_t max; bool ok; int64_t want; } cases[] = {
+		{ "0", GM_MONEY_MAX_CENTS, true, 0 }, { "-0", GM_MONEY_MAX_CENTS, true, 0 },
+		{ "-0.0e5", GM_MONEY_MAX_CENTS, true, 0 }, { "0.004", GM_MONEY_MAX_CENTS, true, 0 },
+		{ "-0.001", GM_MONEY_MAX_CENTS, false, 0 }, { "-0.004", GM_MONEY_MAX_CENTS, false, 0 },
+		{ "-0.00000000000000000000000000000000000000000000000000000000000000000000001",
+		  GM_MONEY_MAX_CENTS, false, 0 },
+		{ "-1", GM_MONEY_MAX_CENTS, false, 0 },
+		{ "1000000000000", GM_MONEY_MAX_CENTS, true, 100000000000000LL },
+		{ "1000000000000.01", GM_MONEY_MAX_CENTS, false, 0 },
+		/* the largest total, and past it: in digits and by rounding */
+		{ "92233720368547758.07", GM_MONEY_MAX_TOTAL, true, INT64_MAX },
+		{ "92233720368547758.074", GM_MONEY_MAX_TOTAL, true, INT64_MAX },
+		{ "92233720368547758.075", GM_MONEY_MAX_TOTAL, false, 0 },
+		{ "92233720368547758.08", GM_MONEY_MAX_TOTAL, false, 0 },
+		{ "1e17", GM_MONEY_MAX_TOTAL, false, 0 },
+		{ "5", 499, false, 0 }, { "4.99", 499, true, 499 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		int64_t got = -12345;
+		bool ok = gm_money_parse_amount(cases[i].in, strlen(cases[i].in), cases[i].max, &got);
+		ck_assert_msg(ok == cases[i].ok, "%s: %s", cases[i].in, ok ? "accepted" : "rejected");
+		if (ok)
+			ck_assert_msg(got == cases[i].want, "%s: got %lld", cases[i].in, (long long)got);
+	}
+}
+END_TEST
+
+START_TEST(products_and_sums_are_checked)
+{
+	int64_t r = 7;
+	ck_assert(gm_money_mul(100000000000000LL, 92233, &r));
+	ck_assert_int_eq(r, 9223300000000000000LL);
+	r = 7;
+	ck_assert(!gm_money_mul(100000000000000LL, 1000000, &r));  /* 1e20 */
+	ck_assert(!gm_money_mul(INT64_MAX, 2, &r));
+	ck_assert_int_eq(r, 7);
+	ck_assert(gm_money_mul(0, INT64_MAX, &r) && r == 0);
+	ck_assert(gm_money_add(INT64_MAX - 1, 1, &r) && r == INT64_MAX);
+	r = 7;
+	ck_assert(!gm_money_add(INT64_MAX, 1, &r));
+	ck_assert(!gm_money_add(9223300000000000000LL, 100000000000000LL, &r));
+	ck_assert_int_eq(r, 7);
+}
+END_TEST
+
+START_TEST(average_never_overflows)
+{
+	ck_assert_int_eq(gm_money_average(INT64_MAX, 1), INT64_MAX);
+	ck_assert_int_eq(gm_money_average(INT64_MAX, 2), INT64_MAX / 2 + 1);  /* .5 up */
+	ck_assert_int_eq(gm_money_average(9223300000000000000LL, 92233), 100000000000000LL);
+	ck_assert_int_eq(gm_money_average(10, 4), 3);    /* 2.5 -> 3 */
+	ck_assert_int_eq(gm_money_average(10, 3), 3);    /* 3.33 -> 3 */
+	ck_assert_int_eq(gm_money_average(11, 3), 4);    /* 3.67 -> 4 */
+	ck_assert_int_eq(gm_money_average(-10, 4), -3);  /* away from zero */
+	ck_assert_int_eq(gm_money_average(0, 5), 0);
+	ck_assert_int_eq(gm_money_average(1, UINT64_MAX), 0);
 }
 END_TEST
 
@@ -66,6 +129,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, parses_exact_cents);
 	tcase_add_test(tc, rejects_non_numbers_and_huge);
 	tcase_add_test(tc, formats_shortest_exact);
+	tcase_add_test(tc, amounts_are_never_negative);
+	tcase_add_test(tc, products_and_sums_are_checked);
+	tcase_add_test(tc, average_never_overflows);
 	suite_add_tcase(s, tc);
 	return s;
 }
