@@ -168,6 +168,10 @@ static struct gm_field *new_field(struct gm_parser *ps)
 	struct gm_field *f = &ps->fields[ps->nfields];
 	if (ps->key_slot != S_NONE)
 		ps->slot_of[ps->key_slot] = (int)ps->nfields;
+	/* Of duplicate keys the last counts: a second "items" starts its
+	 * list of items afresh. */
+	if (ps->key_slot == S_ITEMS)
+		ps->nraw = 0;
 	ps->nfields++;
 	f->key = ps->key;
 	return f;
@@ -811,6 +815,11 @@ const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 	/* One pass for the usual line, all ASCII; a NUL anywhere is named
 	 * before invalid UTF-8 anywhere. */
 	size_t plain = gm_utf8_ascii_prefix(line, len);
+	if (plain == 0 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
+		/* Editors on Windows put one before the first line. */
+		*reason = fail(ps, "byte-order mark (U+FEFF) at column 1: records are UTF-8 without one");
+		return NULL;
+	}
 	if (plain < len) {
 		const char *nul = memchr(line + plain, 0, len - plain);
 		if (nul) {

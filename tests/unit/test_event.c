@@ -119,6 +119,7 @@ START_TEST(json_errors)
 	bad("{\"a\":\"b\0c\"}", 11, "NUL byte at column 8 (binary data?)");
 	BAD("{\"a\":\"caf\xe9\"}", "invalid UTF-8 at column 10");
 	BAD("\xff\xfe{}", "invalid UTF-8 at column 1");
+	BAD("\xef\xbb\xbf{\"type\":\"x\"}", "byte-order mark (U+FEFF) at column 1: records are UTF-8 without one");
 	/* the parser recovers after every error */
 	ok(TX);
 }
@@ -208,6 +209,12 @@ START_TEST(field_errors)
 		"\"user_id\":\"u\",\"session_id\":\"s\",\"country\":\"UK\",\"payment_method\":\"card\",";
 	snprintf(line, sizeof line, "%s\"items\":[],\"total_amount\":1}", tx);
 	BAD(line, "field \"items\" is empty");
+	snprintf(line, sizeof line, "%s\"items\":[{\"product_id\":\"p\",\"category\":\"c\",\"quantity\":1,\"unit_price\":1}],"
+		"\"items\":[],\"total_amount\":1}", tx);
+	BAD(line, "field \"items\" is empty");
+	snprintf(line, sizeof line, "%s\"items\":[{\"product_id\":\"p\",\"category\":\"c\",\"quantity\":1,\"unit_price\":1}],"
+		"\"items\":7,\"total_amount\":1}", tx);
+	BAD(line, "field \"items\": expected an array, got a number");
 	snprintf(line, sizeof line, "%s\"items\":[{\"product_id\":\"p\",\"category\":\"c\",\"quantity\":1000000,"
 		"\"unit_price\":1000000000000}],\"total_amount\":1}", tx);
 	BAD(line, "items[0]: quantity times unit_price is beyond the largest total (92233720368547758.07)");
@@ -222,6 +229,25 @@ START_TEST(field_errors)
 	snprintf(line, sizeof line, "%s\"items\":[{\"product_id\":\"p\",\"category\":\"c\",\"quantity\":1,\"unit_price\":1}],\"total_amount\":null}", tx);
 	BAD(line, "field \"total_amount\": expected a number, got null");
 	ok(TX);
+}
+END_TEST
+
+/* Of duplicate keys the last counts, "items" as every other. */
+START_TEST(duplicate_items_last_wins)
+{
+	const char *tx = "{\"type\":\"transaction\",\"transaction_id\":\"t\",\"ts\":\"2026-11-24T10:00:00Z\","
+		"\"user_id\":\"u\",\"session_id\":\"s\",\"country\":\"UK\",\"payment_method\":\"card\","
+		"\"items\":[{\"product_id\":\"p1\",\"category\":\"c\",\"quantity\":1,\"unit_price\":1},"
+		"{\"product_id\":\"p2\",\"category\":\"c\",\"quantity\":1,\"unit_price\":2}],"
+		"\"items\":[{\"product_id\":\"p3\",\"category\":\"d\",\"quantity\":3,\"unit_price\":0.5}],"
+		"\"total_amount\":1.5}";
+	const struct gm_event *ev = ok(tx);
+	ck_assert_uint_eq(ev->nitems, 1);
+	ck_assert(str_is(ev->items[0].product_id, "p3"));
+	ck_assert_int_eq(ev->items[0].amount, 150);
+	ck_assert_int_eq(ev->items_amount, 150);
+	ev = ok(TX);
+	ck_assert_int_eq(ev->items_amount, 2 * 1025 + 10);
 }
 END_TEST
 
@@ -254,6 +280,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, json_errors);
 	tcase_add_test(tc, fast_path_agrees_with_yajl);
 	tcase_add_test(tc, field_errors);
+	tcase_add_test(tc, duplicate_items_last_wins);
 	tcase_add_test(tc, huge_record_reuses_memory);
 	suite_add_tcase(s, tc);
 	return s;
