@@ -70,9 +70,17 @@ static void vmessage(const char *where, const char *prefix,
 
 void gm_error(const char *where, const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(where, "", fmt, ap);
+	va_end(ap);
+}
+
+void gm_record_error(const char *where, const char *fmt, ...)
+{
 	if (++messages > GM_MAX_MESSAGES) {
 		if (messages == GM_MAX_MESSAGES + 1)
-			gm_warn(NULL, "more than %d errors: further ones are counted, not shown",
+			gm_warn(NULL, "more than %d errors about records: further ones are counted, not shown",
 				GM_MAX_MESSAGES);
 		return;
 	}

@@ -24,9 +24,17 @@ extern const char *gm_prog;
 void gm_cli_init(const char *argv0);
 
 /* Prints "prog: where: what\n" on stderr; where may be NULL, giving
- * "prog: what". At most GM_MAX_MESSAGES error lines are printed per run;
- * after that one line says further ones are only counted. */
+ * "prog: what". Never rate-limited: this is the message for a failure
+ * that decides the exit status, or that a summary reports. */
 void gm_error(const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* As gm_error(), for one record among many (a bad record, a failed
+ * delivery), which its caller counts: at most GM_MAX_MESSAGES of these
+ * are printed per run, then one line says further ones are counted and
+ * not shown, so that a flood of bad input cannot bury the messages of
+ * gm_error(). */
+void gm_record_error(const char *where, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 #define GM_MAX_MESSAGES 1000
 

@@ -82,6 +82,16 @@ for i in $(seq 3000); do printf "$good\n" "$i"; done >"$T/many"
 expect_eq "EPIPE exit status" "$(cat "$T/pipe.status")" 1
 expect_grep "EPIPE message" "gm-cat: stdout: write error: Broken pipe" "$T/pipe.err"
 
+# More than 1000 bad records: their messages stop at 1000, with a line
+# that says so, but the message that decides the exit status (here a
+# full disk) is always printed.
+{ for i in $(seq 1500); do echo '{"bad'; done; printf "$good\n" 1; } >"$T/flood"
+gm-cat -q -o /dev/full "$T/flood" 2>"$T/flood.err"
+expect_eq "flood: exit status" $? 1
+expect_eq "flood: 1000 reports of records" "$(grep -c 'flood:[0-9]*: invalid JSON' "$T/flood.err")" 1000
+expect_grep "flood: the cap is said" "more than 1000 errors about records: further ones are counted, not shown" "$T/flood.err"
+expect_grep "flood: the write error is not hidden" "gm-cat: /dev/full: write error: No space left on device" "$T/flood.err"
+
 # Usage errors exit 2; --help exits 0 on stdout.
 gm-cat --no-such-option 2>/dev/null; expect_eq "unknown option" $? 2
 gm-cat --max-line 12q 2>/dev/null; expect_eq "bad --max-line" $? 2
