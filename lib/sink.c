@@ -81,8 +81,7 @@ bool gm_sink_emit_raw(struct gm_sink *s, const char *topic,
 	if (s->kp)
 		return gm_kproducer_send(s->kp, s->topic ? s->topic : topic,
 			key, klen, data, len);
-	gm_w_raw(s->out, data, len);
-	gm_w_raw(s->out, "\n", 1);
+	gm_w_record(s->out, data, len);
 	return !gm_writer_failed(s->out);
 }
 

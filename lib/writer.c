@@ -35,7 +35,7 @@ static struct gm_writer *writer_new(int fd, const char *name, bool unbuffered)
 	w->buf = gm_xrealloc(NULL, BUF_SIZE);
 	w->fd = fd;
 	w->name = name;
-	w->unbuffered = unbuffered;
+	w->unbuffered = unbuffered || (fd >= 0 && isatty(fd));
 	w->cap = BUF_SIZE;
 	return w;
 }
@@ -347,6 +347,14 @@ void gm_w_end(struct gm_writer *w)
 	w->depth = 0;
 	w->need_comma = 0;
 	w->after_key = false;
+	if (w->unbuffered)
+		gm_writer_flush(w);
+}
+
+void gm_w_record(struct gm_writer *w, const char *p, size_t n)
+{
+	gm_w_raw(w, p, n);
+	put(w, '\n');
 	if (w->unbuffered)
 		gm_writer_flush(w);
 }

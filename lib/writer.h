@@ -2,7 +2,10 @@
  * Records are built with the gm_w_* calls, which escape strings as JSON
  * (control characters as \u00XX, '"' and '\\' escaped, UTF-8 passed
  * through) and track commas. Output is buffered (64 KiB) unless the
- * writer is unbuffered, in which case each gm_w_end() writes the record.
+ * writer is unbuffered, in which case each record is written as it
+ * ends (gm_w_end(), gm_w_record()). A writer on a terminal is always
+ * unbuffered, as grep's and jq's output is line-buffered there: someone
+ * is watching. Pipes and files keep the buffer.
  * A write error (EPIPE, ENOSPC, ...) is reported once with gm_error()
  * and makes every later call a no-op and gm_writer_close() fail. */
 #ifndef GM_WRITER_H
@@ -31,6 +34,10 @@ void gm_writer_reset(struct gm_writer *w);
 
 /* Raw bytes, unescaped. */
 void gm_w_raw(struct gm_writer *w, const char *p, size_t n);
+
+/* A record given whole (n bytes, no newline): its bytes and a newline,
+ * written out at once when the writer is unbuffered, as gm_w_end(). */
+void gm_w_record(struct gm_writer *w, const char *p, size_t n);
 
 /* Building one object: begin, then key/value pairs, then end. Nested
  * objects and arrays are opened with gm_w_key() followed by

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -132,6 +133,56 @@ START_TEST(write_errors_are_detected)
 }
 END_TEST
 
+/* What a read of fd finds at once, without waiting: bytes, or 0. */
+static ssize_t ready(int fd)
+{
+	char buf[256];
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	ssize_t n = read(fd, buf, sizeof buf);
+	return n < 0 && errno == EAGAIN ? 0 : n;
+}
+
+static void one_record_each_way(struct gm_writer *w)
+{
+	gm_w_obj_begin(w);
+	gm_w_kcstr(w, "type", "x");
+	gm_w_end(w);
+	gm_w_record(w, "{\"type\":\"y\"}", 12);
+}
+
+/* On a terminal every record is written as it ends, as someone is
+ * watching; a pipe keeps its records in the buffer until a flush. */
+START_TEST(line_buffered_on_a_terminal_only)
+{
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	struct gm_writer *w = gm_writer_fd(p[1], "pipe", false);
+	one_record_each_way(w);
+	ck_assert_int_eq(ready(p[0]), 0);
+	ck_assert(gm_writer_flush(w));
+	ck_assert_int_eq(ready(p[0]), 26);
+	gm_writer_close(w);
+	close(p[0]);
+	close(p[1]);
+
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(master, 0);
+	ck_assert(grantpt(master) == 0 && unlockpt(master) == 0);
+	int tty = open(ptsname(master), O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(tty, 0);
+	w = gm_writer_fd(tty, "tty", false);
+	gm_w_obj_begin(w);
+	gm_w_kcstr(w, "type", "x");
+	gm_w_end(w);
+	ck_assert_int_gt(ready(master), 0);
+	gm_w_record(w, "{\"type\":\"y\"}", 12);
+	ck_assert_int_gt(ready(master), 0);
+	gm_writer_close(w);
+	close(tty);
+	close(master);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("writer");
@@ -141,6 +192,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, extreme_integers);
 	tcase_add_test(tc, large_output_is_complete);
 	tcase_add_test(tc, write_errors_are_detected);
+	tcase_add_test(tc, line_buffered_on_a_terminal_only);
 	suite_add_tcase(s, tc);
 	return s;
 }
