@@ -30,7 +30,6 @@ struct gm_reader {
 	bool eof;
 	gm_spill_fn *spill;
 	void *spill_ctx;
-	bool held_cr;            /* a spilled piece ended in CR, not yet passed on */
 	int idle_ms;             /* -1: wait for ever */
 };
 
@@ -114,22 +113,10 @@ static enum gm_read fill(struct gm_reader *r)
 	}
 }
 
-/* Hands a piece of a too-long line to the spill callback, keeping back
- * a final CR until it is known not to be the CR of a CRLF. */
-static void spill(struct gm_reader *r, const char *p, size_t n, bool last)
+/* Hands a piece of a too-long line, as it came, to the spill callback. */
+static void spill(struct gm_reader *r, const char *p, size_t n)
 {
-	if (!r->spill)
-		return;
-	if (r->held_cr && !(last && n == 0))
-		r->spill(r->spill_ctx, "\r", 1);
-	r->held_cr = false;
-	if (n > 0 && p[n - 1] == '\r') {
-		r->held_cr = true;
-		n--;
-	}
-	if (last)
-		r->held_cr = false;
-	if (n > 0)
+	if (r->spill && n > 0)
 		r->spill(r->spill_ctx, p, n);
 }
 
@@ -137,19 +124,21 @@ static void spill(struct gm_reader *r, const char *p, size_t n, bool last)
 static enum gm_read skip_long_line(struct gm_reader *r, struct gm_line *line)
 {
 	size_t total = 0;
-	r->held_cr = false;
+	bool cr = false;   /* the last byte spilled was a CR */
 	for (;;) {
 		char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
 		size_t n = (nl ? (size_t)(nl - r->buf) : r->end) - r->start;
 		total += n;
-		spill(r, r->buf + r->start, n, nl != NULL);
+		if (n > 0)
+			cr = r->buf[r->start + n - 1] == '\r';
+		spill(r, r->buf + r->start, n);
 		if (nl) {
 			r->start = r->scanned = nl - r->buf + 1;
 			break;
 		}
 		r->start = r->end = r->scanned = 0;
 		if (r->eof) {
-			spill(r, NULL, 0, true);
+			cr = false;
 			break;
 		}
 		enum gm_read st = fill(r);
@@ -157,7 +146,8 @@ static enum gm_read skip_long_line(struct gm_reader *r, struct gm_line *line)
 			return st;
 	}
 	line->data = NULL;
-	line->len = total;
+	line->crlf = cr;
+	line->len = total - cr;
 	return GM_READ_TOOLONG;
 }
 
@@ -172,13 +162,12 @@ enum gm_read gm_reader_next(struct gm_reader *r, struct gm_line *line)
 			line->data = r->buf + r->start;
 			line->lineno = ++r->lineno;
 			r->start = r->scanned = nl ? stop + 1 : stop;
-			if (len > 0 && line->data[len - 1] == '\r')
-				len--;
+			line->crlf = len > 0 && line->data[len - 1] == '\r';
+			len -= line->crlf;
 			line->len = len;
 			if (len <= r->max_line)
 				return GM_READ_LINE;
-			if (r->spill)
-				r->spill(r->spill_ctx, line->data, len);
+			spill(r, line->data, len + line->crlf);
 			line->data = NULL;
 			return GM_READ_TOOLONG;
 		}

@@ -1,10 +1,12 @@
 /* reader: NDJSON lines from a file or stdin, with file:line positions.
  * Lines may end in LF or CRLF; the last line may lack its newline. A line
- * longer than the limit is never held whole: its bytes are handed to a
- * spill callback in pieces, and the reader reports GM_READ_TOOLONG. */
+ * longer than the limit is never held whole: its bytes, as they came
+ * (a CR too), are handed to a spill callback in pieces, and the reader
+ * reports GM_READ_TOOLONG. */
 #ifndef GM_READER_H
 #define GM_READER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +15,8 @@ struct gm_reader;
 struct gm_line {
 	const char *data;  /* the line without its LF/CRLF; not NUL-terminated */
 	size_t len;        /* for GM_READ_TOOLONG, the whole line's length */
+	bool crlf;         /* it ended in CRLF: data[len] is the CR, which
+	                      belongs to the line as it came (rejects keep it) */
 	const char *file;  /* name for messages: the path, or "stdin" */
 	uint64_t lineno;   /* 1-based */
 };

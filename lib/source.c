@@ -119,6 +119,7 @@ static enum gm_next next_line(struct gm_source *s, struct gm_record *r, int idle
 			gm_counts.in++;
 			r->data = line.data;
 			r->len = line.len;
+			r->raw_len = line.len + line.crlf;
 			r->file = line.file;
 			r->lineno = line.lineno;
 			return GM_NEXT_RECORD;
@@ -175,6 +176,7 @@ static enum gm_next next_message(struct gm_source *s, struct gm_record *r,
 		memset(r, 0, sizeof *r);
 		r->data = m.data;
 		r->len = m.len;
+		r->raw_len = m.len;
 		r->key = m.key;
 		r->klen = m.klen;
 		r->topic = m.topic;
@@ -222,7 +224,7 @@ enum gm_next gm_source_next_event(struct gm_source *s, struct gm_parser *ps,
 		if ((*ev = gm_parse(ps, r->data, r->len, &reason)))
 			return GM_NEXT_RECORD;
 		char where[512];
-		if (!gm_reject(gm_record_where(r, where, sizeof where), reason, r->data, r->len)) {
+		if (!gm_reject(gm_record_where(r, where, sizeof where), reason, r->data, r->raw_len)) {
 			s->status = GM_EXIT_FAIL;
 			return GM_NEXT_ERROR;
 		}

@@ -15,6 +15,8 @@
 struct gm_record {
 	const char *data;   /* the record without newline; valid until next */
 	size_t len;
+	size_t raw_len;     /* the record as it came, what rejects keep:
+	                       len, and the CR of a CRLF line */
 	const char *key;    /* Kafka key, or NULL */
 	size_t klen;
 	const char *file;   /* file input: the name, and the line */

@@ -31,6 +31,8 @@ add_bad '{"type":"x","note":"a\000b"}' 'NUL byte at column 22 (binary data?)'
 add_bad '\000\001\002\377binary' 'NUL byte at column 1 (binary data?)'
 add_bad '{"type":"x","name":"caf\351"}' 'invalid UTF-8 at column 24'
 add_bad '[{"type":"transaction"}]' 'expected a JSON object, got an array'
+add_bad '{"type":"product_view"}\r' 'missing field "event_id"'
+add_bad '\357\273\277{"type":"x"}' 'byte-order mark (U+FEFF) at column 1: records are UTF-8 without one'
 add_bad "${cart}\"quantity\":123456789012345678901234567890,\"unit_price\":1}" 'field "quantity": 123456789012345678901234567890 is out of range (1 to 1000000)'
 add_bad "${cart}\"quantity\":1,\"unit_price\":1e20}" 'field "unit_price": 1e20 is out of range (0 to 1000000000000)'
 add_bad '{"type":"product_view" "event_id":"e"}' 'invalid JSON at column 26: parse error: after key and value, inside map, I expect '"','"' or '"'}'"''
@@ -51,7 +53,7 @@ grep -v '^gm-cat: [0-9]* in,' "$T/err" >"$T/err.msgs"
 expect_same_file "messages and locations" "$T/err.msgs" "$want_err"
 expect_same_file "good records all come through" "$T/out" "$want_out"
 expect_same_file "rejects hold every bad record whole" "$T/rej" "$want_rej"
-expect_grep "summary counts" "gm-cat: 18 in, 6 out, 12 rejected, 0 late" "$T/err"
+expect_grep "summary counts" "gm-cat: 20 in, 6 out, 14 rejected, 0 late" "$T/err"
 
 # --strict: the first bad record stops the run with status 1.
 gm-cat --strict -o "$T/strict.out" "$in" 2>"$T/strict.err"

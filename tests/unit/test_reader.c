@@ -20,14 +20,23 @@ static void teardown(void)
 	unlink(path);
 }
 
-static void expect_line(struct gm_reader *r, const char *want, uint64_t lineno)
+static void expect_line_crlf(struct gm_reader *r, const char *want,
+	uint64_t lineno, bool crlf)
 {
 	struct gm_line l;
 	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_LINE);
 	ck_assert_uint_eq(l.len, strlen(want));
+	ck_assert_int_eq(l.crlf, crlf);
+	if (crlf)
+		ck_assert_int_eq(l.data[l.len], '\r');
 	ck_assert(memcmp(l.data, want, l.len) == 0);
 	ck_assert_uint_eq(l.lineno, lineno);
 	ck_assert_str_eq(l.file, path);
+}
+
+static void expect_line(struct gm_reader *r, const char *want, uint64_t lineno)
+{
+	expect_line_crlf(r, want, lineno, false);
 }
 
 START_TEST(lf_crlf_blank_and_unterminated)
@@ -37,9 +46,9 @@ START_TEST(lf_crlf_blank_and_unterminated)
 	struct gm_reader *r = gm_reader_open(path, 1024);
 	ck_assert_ptr_nonnull(r);
 	expect_line(r, "{\"a\":1}", 1);
-	expect_line(r, "{\"b\":2}", 2);
+	expect_line_crlf(r, "{\"b\":2}", 2, true);
 	expect_line(r, "", 3);
-	expect_line(r, "  ", 4);
+	expect_line_crlf(r, "  ", 4, true);
 	expect_line(r, "last", 5);
 	struct gm_line l;
 	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_EOF);
@@ -73,7 +82,7 @@ START_TEST(too_long_lines_are_spilled_not_held)
 	memset(data + n, 'x', 40000), n += 40000;
 	n += sprintf(data + n, "\r\nexactly-16-bytes\n");
 	memset(data + n, 'y', 200000), n += 200000;
-	n += sprintf(data + n, "\nafter\n");
+	n += sprintf(data + n, "\r\nafter\n");
 	write_file(data, n);
 
 	struct gm_reader *r = gm_reader_open(path, 16);
@@ -84,7 +93,10 @@ START_TEST(too_long_lines_are_spilled_not_held)
 	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_TOOLONG);
 	ck_assert_uint_eq(l.lineno, 2);
 	ck_assert_uint_eq(l.len, 40000);
-	ck_assert_uint_eq(s->n, 40000);  /* CR of the CRLF not included */
+	ck_assert(l.crlf);
+	/* the line as it came, its CR too */
+	ck_assert_uint_eq(s->n, 40001);
+	ck_assert_int_eq(s->buf[40000], '\r');
 	expect_line(r, "exactly-16-bytes", 3);
 	s->n = 0;
 	s->calls = 0;
@@ -94,6 +106,7 @@ START_TEST(too_long_lines_are_spilled_not_held)
 	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_TOOLONG);
 	ck_assert_uint_eq(l.lineno, 4);
 	ck_assert_uint_eq(l.len, 200000);
+	ck_assert(l.crlf);
 	expect_line(r, "after", 5);
 	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_EOF);
 	gm_reader_close(r);
