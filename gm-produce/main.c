@@ -78,8 +78,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->topic[GM_CART_EVENT] = "cart_events";
 
 	int opt;
-	while ((opt = getopt_long(argc, argv, GM_BASE_SHORT_OPTIONS GM_KAFKA_SHORT_OPTIONS
-		"s:n:d:r:o:", longopts, NULL)) != -1) {
+	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_KAFKA_SHORT_OPTIONS
+		"s:n:d:r:o:", longopts, usage)) != -1) {
 		if (gm_common_option(c, opt, optarg, usage))
 			continue;
 		switch (opt) {

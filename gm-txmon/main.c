@@ -37,6 +37,7 @@ enum {
 
 #define MAX_TOPICS 16
 #define MAX_STREAMS 1024   /* Kafka partitions one instance may hold */
+#define MAX_IDLE_MS 86400000
 
 struct options {
 	struct gm_common c;
@@ -135,8 +136,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		.max_users = 200000, .user_ttl = 30LL * 86400000,
 	};
 	int opt;
-	while ((opt = getopt_long(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
-		GM_KAFKA_SHORT_OPTIONS "t:eo:a:l:w:", longopts, NULL)) != -1) {
+	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
+		GM_KAFKA_SHORT_OPTIONS "t:eo:a:l:w:", longopts, usage)) != -1) {
 		if (gm_common_option(&o->c, opt, optarg, usage))
 			continue;
 		switch (opt) {
@@ -152,7 +153,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'w': o->window.size = gm_opt_duration(usage, "-w", optarg, false); break;
 		case OPT_SLIDE: o->window.slide = gm_opt_duration(usage, "--slide", optarg, false); break;
 		case OPT_LATENESS: o->window.lateness = gm_opt_duration(usage, "--lateness", optarg, true); break;
-		case OPT_IDLE: o->idle_ms = gm_opt_duration(usage, "--idle", optarg, true); break;
+		case OPT_IDLE:
+			o->idle_ms = gm_opt_duration(usage, "--idle", optarg, true);
+			if (o->idle_ms > MAX_IDLE_MS)
+				gm_usage_error(usage, "--idle: at most 1d, got %s", optarg);
+			break;
 		case OPT_Z: o->detect.z_threshold = gm_opt_number(usage, "--z-threshold", optarg, 0, 1e6); break;
 		case OPT_RATIO: o->detect.min_ratio = gm_opt_number(usage, "--min-ratio", optarg, 0, 1e6); break;
 		case OPT_HISTORY:
@@ -179,10 +184,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		gm_usage_error(usage, "--slide must divide the window size");
 	if (o->window.size / o->window.slide > 64)
 		gm_usage_error(usage, "--slide: at most 64 windows may overlap");
-	if (o->exit_eof && !o->ntopics)
-		gm_usage_error(usage, "-e goes with -t (Kafka input)");
-	if (o->ntopics && optind < argc)
-		gm_usage_error(usage, "read files or Kafka topics (-t), not both");
+	gm_input_check(&o->c, o->ntopics, o->exit_eof, argc - optind, usage);
 }
 
 /* ---- outputs ---- */
@@ -451,7 +453,7 @@ int main(int argc, char **argv)
 	const struct gm_event *ev;
 	enum gm_next st;
 	int status = GM_EXIT_OK;
-	int idle = o.idle_ms > 0 ? (int)(o.idle_ms > 86400000 ? 86400000 : o.idle_ms) : -1;
+	int idle = o.idle_ms > 0 ? (int)o.idle_ms : -1;
 	/* A consumer in a group waits in short slices, to checkpoint the
 	 * windows that closed before the input paused. */
 	int wait = idle;

@@ -178,6 +178,71 @@ bool gm_common_option(struct gm_common *c, int opt, const char *arg,
 	}
 }
 
+/* The long option argv[optind - 1] names: its full name when the
+ * typed one, without an "=value", is one option's name or abbreviates
+ * only one; else as typed. Sets *flag when that option takes no value,
+ * and *ambiguous when the typed name abbreviates several. */
+static const char *long_name(char *const *argv, const struct option *longopts,
+	char *buf, size_t n, bool *flag, bool *ambiguous)
+{
+	const char *typed = argv[optind - 1] + 2;
+	size_t len = strcspn(typed, "=");
+	const struct option *found = NULL;
+	int matches = 0;
+	for (const struct option *o = longopts; o->name; o++) {
+		if (strncmp(o->name, typed, len))
+			continue;
+		if (strlen(o->name) == len) {
+			found = o, matches = 1;
+			break;
+		}
+		found = o, matches++;
+	}
+	if (matches == 1) {
+		*flag = found->has_arg == no_argument;
+		snprintf(buf, n, "--%s", found->name);
+	} else {
+		*flag = false;
+		*ambiguous = matches > 1;
+		snprintf(buf, n, "--%.*s", (int)(len < n - 3 ? len : n - 3), typed);
+	}
+	return buf;
+}
+
+int gm_getopt(int argc, char *const *argv, const char *shortopts,
+	const struct option *longopts, const char *usage)
+{
+	opterr = 0;
+	int opt = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (opt != '?' && opt != ':')
+		return opt;
+	/* A long option has moved optind past itself; a short one is
+	 * named by optopt. */
+	bool is_long = optind > 0 && optind <= argc && !strncmp(argv[optind - 1], "--", 2);
+	bool flag = false, ambiguous = false;
+	char name[64];
+	if (is_long)
+		long_name(argv, longopts, name, sizeof name, &flag, &ambiguous);
+	else
+		snprintf(name, sizeof name, "-%c", optopt);
+	if (opt == ':')
+		gm_usage_error(usage, "option %s needs a value", name);
+	if (flag && strchr(argv[optind - 1], '='))
+		gm_usage_error(usage, "option %s takes no value", name);
+	gm_usage_error(usage, "%s option %s", ambiguous ? "ambiguous" : "unknown", name);
+}
+
+void gm_input_check(const struct gm_common *c, size_t ntopics, bool exit_eof,
+	size_t nfiles, const char *usage)
+{
+	if (ntopics > 0 && nfiles > 0)
+		gm_usage_error(usage, "read files or Kafka topics (-t), not both");
+	if (ntopics == 0 && c->group)
+		gm_usage_error(usage, "-G goes with -t (Kafka input)");
+	if (ntopics == 0 && exit_eof)
+		gm_usage_error(usage, "-e goes with -t (Kafka input)");
+}
+
 bool gm_parse_u64(const char *s, unsigned long long *out)
 {
 	if (!s || *s < '0' || *s > '9')

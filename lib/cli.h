@@ -82,7 +82,7 @@ enum {
  * (PostgreSQL) the output ones. Each group has its getopt short letters
  * and its entries for the getopt_long table; the output group has only
  * long options. */
-#define GM_BASE_SHORT_OPTIONS "hqu"
+#define GM_BASE_SHORT_OPTIONS ":hqu"  /* first: its ':' is for gm_getopt */
 #define GM_INPUT_SHORT_OPTIONS "G:"
 #define GM_KAFKA_SHORT_OPTIONS "b:X:"
 
@@ -104,6 +104,20 @@ enum {
 
 #define GM_OUTPUT_LONG_OPTIONS \
 	{ "retry-for", required_argument, 0, GM_OPT_RETRY_FOR }
+
+/* getopt_long() for gm tools: returns the next option as it does, or -1
+ * at the end. An unknown option, a missing argument, or an argument
+ * given to an option that takes none is a usage error (status 2) whose
+ * one message names the option as the user typed it: no message from
+ * getopt itself. shortopts must start with GM_BASE_SHORT_OPTIONS. */
+int gm_getopt(int argc, char *const *argv, const char *shortopts,
+	const struct option *longopts, const char *usage);
+
+/* The input group's rules, with the tool's Kafka topics (-t) and -e:
+ * -G and -e go with -t, and Kafka topics and files (nfiles) do not go
+ * together. A usage error (status 2) otherwise. */
+void gm_input_check(const struct gm_common *c, size_t ntopics, bool exit_eof,
+	size_t nfiles, const char *usage);
 
 /* Sets defaults (max_line, retry_ms, brokers from $GM_BROKERS). */
 void gm_common_init(struct gm_common *c);

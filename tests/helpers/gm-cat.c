@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 
 	gm_cli_init(argv[0]);
 	gm_common_init(&c);
-	while ((opt = getopt_long(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS GM_KAFKA_SHORT_OPTIONS "t:eo:n", longopts, NULL)) != -1) {
+	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS GM_KAFKA_SHORT_OPTIONS "t:eo:n", longopts, usage)) != -1) {
 		if (gm_common_option(&c, opt, optarg, usage))
 			continue;
 		switch (opt) {
@@ -67,6 +67,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	gm_input_check(&c, ntopics, exit_eof, argc - optind, usage);
 	gm_rejects_open(c.rejects, c.strict);
 	struct gm_source *src = gm_source_open(&c, argv + optind, argc - optind,
 		topics, ntopics, ntopics > 0 && !exit_eof);
