@@ -29,8 +29,27 @@ static const char *pg_conninfo(const char *spec)
 	return NULL;
 }
 
+/* The length of spec's URI scheme when it starts like "scheme://"
+ * (RFC 3986's letters), else 0. */
+static size_t uri_scheme(const char *spec)
+{
+	size_t n = 0;
+	if (!spec || !((*spec | 0x20) >= 'a' && (*spec | 0x20) <= 'z'))
+		return 0;
+	while (spec[n] && (strchr("+-.", spec[n]) || (spec[n] >= '0' && spec[n] <= '9') ||
+	       ((spec[n] | 0x20) >= 'a' && (spec[n] | 0x20) <= 'z')))
+		n++;
+	return strncmp(spec + n, "://", 3) ? 0 : n;
+}
+
 struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec)
 {
+	size_t scheme = uri_scheme(spec);
+	if (scheme && !pg_conninfo(spec))
+		/* Not a file name: mongodb://... is a wish for a sink gm
+		 * has not. The rest of the spec may hold a password. */
+		gm_die(GM_EXIT_USAGE, NULL, "output %.*s://...: not supported; gm writes files, -, kafka:, "
+			"postgresql:// and pg:", (int)scheme, spec);
 	struct gm_sink *s = gm_xcalloc(1, sizeof *s);
 	const char *conninfo = pg_conninfo(spec);
 	if (conninfo) {

@@ -22,7 +22,9 @@ struct gm_source;
  * path. PostgreSQL is connected to at once, retrying for c->retry_ms
  * while the server cannot be reached: if it stays so, this exits with
  * GM_EXIT_TEMPFAIL after the message (nothing has been read yet, so
- * nothing is lost). Otherwise returns NULL after gm_error() on failure. */
+ * nothing is lost). A spec of another URI scheme ("mongodb://...") is
+ * refused, not taken for a file name: exits with GM_EXIT_USAGE. Otherwise
+ * returns NULL after gm_error() on failure. */
 struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec);
 
 /* The writer on which to build the next record (begin ... gm_w_end). */

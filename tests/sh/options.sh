@@ -40,4 +40,20 @@ usage_error "gm-cat -G without -t" "gm-cat: -G goes with -t (Kafka input)" gm-ca
 usage_error "--idle 2d" "gm-txmon: --idle: at most 1d, got 2d" gm-txmon --idle 2d /dev/null
 gm-txmon -q --idle 1d /dev/null </dev/null >"$T/out" 2>"$T/err"
 expect_eq "--idle 1d: accepted" $? 0
+# An output with a scheme gm does not write is refused as such, not
+# opened as a file called "mongodb:"; what follows the scheme (it may
+# hold a password) is not shown.
+cd "$T"
+gm-cat -o mongodb://u:secret@localhost/db /dev/null 2>"$T/err"
+expect_eq "mongodb://: status" $? 2
+expect_eq "mongodb://: message" "$(cat "$T/err")" \
+	"gm-cat: output mongodb://...: not supported; gm writes files, -, kafka:, postgresql:// and pg:"
+expect_eq "mongodb://: no file made" "$(ls -A "$T" | grep -c mongodb)" 0
+gm-txmon -a s3+https://bucket/x /dev/null 2>"$T/err"
+expect_eq "another scheme: status" $? 2
+expect_grep "another scheme: message" "output s3+https://...: not supported" "$T/err"
+gm-produce -n 1 -o sub/dir:x 2>"$T/err"
+expect_eq "a path with a colon is still a path" $? 1
+expect_grep "a path with a colon is still a path: message" "sub/dir:x: No such file or directory" "$T/err"
+cd - >/dev/null
 finish
