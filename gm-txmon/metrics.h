@@ -29,6 +29,8 @@ struct window_cells {
 	uint16_t *slot;               /* (country, category) -> cell + 1, 0: none */
 	struct cell *cells;           /* kept across windows, reused */
 	size_t ncells, cap;
+	size_t nkept;                 /* cells[0..nkept) hold a sketch, kept
+	                               * for reuse: the most cells ever taken */
 };
 
 /* Prepares a window's state (gm_windows open callback). */
