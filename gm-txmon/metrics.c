@@ -61,6 +61,8 @@ void metrics_release(void *state)
 {
 	struct window_cells *w = state;
 	free(w->slot);
+	for (size_t i = 0; i < w->nkept; i++)
+		gm_hll_free(&w->cells[i].users);
 	free(w->cells);
 }
 
@@ -76,7 +78,12 @@ static struct cell *cell(struct window_cells *w, uint16_t country, uint16_t cate
 	c->category = category;
 	c->revenue = 0;
 	c->transactions = c->units = 0;
-	gm_hll_clear(&c->users);
+	if (w->ncells > w->nkept) {   /* a cell never taken before */
+		c->users = (struct gm_hll)GM_HLL_INIT;
+		w->nkept = w->ncells;
+	} else {
+		gm_hll_clear(&c->users);   /* reuses its table */
+	}
 	return c;
 }
 

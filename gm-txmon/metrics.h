@@ -30,6 +30,8 @@ struct window_cells {
 	uint16_t *slot;               /* (country, category) -> cell + 1, 0: none */
 	struct cell *cells;           /* kept across windows, reused */
 	size_t ncells, cap;
+	size_t nkept;                 /* cells[0..nkept) hold a sketch, kept
+	                               * for reuse: the most cells ever taken */
 	int64_t most_revenue;         /* the largest of the cells' sums */
 	uint64_t most_units;
 };

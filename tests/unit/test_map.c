@@ -3,7 +3,6 @@
 
 #include "check_util.h"
 #include "hash.h"
-#include "hll.h"
 #include "map.h"
 
 START_TEST(put_get_evict)
@@ -65,30 +64,6 @@ START_TEST(churn_keeps_every_live_key)
 }
 END_TEST
 
-START_TEST(hll_counts)
-{
-	static struct gm_hll a, b;
-	gm_hll_clear(&a);
-	ck_assert_uint_eq(gm_hll_count(&a), 0);
-	char key[32];
-	for (int i = 0; i < 5; i++) {
-		int n = snprintf(key, sizeof key, "u%d", i);
-		gm_hll_add(&a, gm_hash(key, n));
-		gm_hll_add(&a, gm_hash(key, n));
-	}
-	ck_assert_uint_eq(gm_hll_count(&a), 5);
-	gm_hll_clear(&b);
-	for (int i = 0; i < 100000; i++) {
-		int n = snprintf(key, sizeof key, "u%d", i);
-		gm_hll_add(&b, gm_hash(key, n));
-	}
-	uint64_t c = gm_hll_count(&b);
-	ck_assert_msg(c > 95000 && c < 105000, "100000 counted as %llu", (unsigned long long)c);
-	gm_hll_merge(&b, &a);   /* u0..u4 are in b already */
-	ck_assert_uint_eq(gm_hll_count(&b), c);
-}
-END_TEST
-
 START_TEST(hash_is_stable)
 {
 	ck_assert(gm_hash("u0000001", 8) != gm_hash("u0000002", 8));
@@ -104,7 +79,6 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, put_get_evict);
 	tcase_add_test(tc, churn_keeps_every_live_key);
-	tcase_add_test(tc, hll_counts);
 	tcase_add_test(tc, hash_is_stable);
 	suite_add_tcase(s, tc);
 	return s;
