@@ -114,20 +114,28 @@ static bool conf_set(rd_kafka_conf_t *conf, const char *name,
 	return false;
 }
 
-/* Applies one -X key=value; a malformed or refused one exits 2. */
+/* Applies one -X key=value; a malformed or refused one exits 2. The
+ * message names the property as given: librdkafka's names an alias by
+ * the property it stands for (linger.ms as queue.buffering.max.ms,
+ * acks as request.required.acks), which the user never wrote. */
 static void conf_set_prop(rd_kafka_conf_t *conf, const char *prop)
 {
 	const char *eq = strchr(prop, '=');
 	if (!eq || eq == prop)
 		gm_die(GM_EXIT_USAGE, NULL, "-X %s: expected key=value", prop);
-	char *name = gm_xstrdup(prop);
-	name[eq - prop] = '\0';
+	char *name = gm_xstrndup(prop, (size_t)(eq - prop));
 	char errstr[512];
 	rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, name, eq + 1,
 		errstr, sizeof errstr);
-	free(name);
-	if (res != RD_KAFKA_CONF_OK)
+	if (res != RD_KAFKA_CONF_OK) {
+		const char *q = strstr(errstr, "property \"");
+		const char *end = q ? strchr(q += 10, '"') : NULL;
+		if (end)
+			gm_die(GM_EXIT_USAGE, NULL, "-X %s: %.*s%s%s", prop,
+				(int)(q - errstr), errstr, name, end);
 		gm_die(GM_EXIT_USAGE, NULL, "-X %s: %s", prop, errstr);
+	}
+	free(name);
 }
 
 /* The value of a property as a new string ("" when unset). */

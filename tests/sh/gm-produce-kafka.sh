@@ -5,6 +5,15 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/kafka.sh"
 
+# A bad -X value is a usage error that names the property as given, not
+# as librdkafka knows it (linger.ms is queue.buffering.max.ms to it).
+for prop in linger.ms=abc acks=maybe compression.type=zz; do
+	gm-produce -q -n 1 -b 127.0.0.1:1 -o kafka: -X "$prop" 2>"$T/prop.err"
+	expect_eq "-X $prop: exit status" $? 2
+	expect_grep "-X $prop: names ${prop%%=*}" \
+		"^gm-produce: -X $prop: Invalid value.* for configuration property \"${prop%%=*}\"\$" "$T/prop.err"
+done
+
 kafka_start -p 4 -t transactions -t product_views -t cart_events -t all -t kcat
 opts="-q --start=2026-11-24T00:00:00Z -n 20000 -r 0 --truth"
 
