@@ -24,6 +24,11 @@ struct kclient {
 	bool reached;     /* a broker answered (see client_reached) */
 	bool all_down;    /* librdkafka reported every broker down */
 	bool fatal;       /* a fatal error was reported */
+	bool connecting;  /* in client_connect, which reports failures */
+	bool outage;      /* a connection failure was reported, and no
+	                     broker has answered since */
+	int64_t outage_at;      /* gm_now_ms() when it was */
+	char why[256];    /* the last connection failure, for messages */
 };
 
 /* A message waiting in a topic's batch: where its bytes are in the
@@ -158,6 +163,10 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
 	 * property is for the other kind is expected, not worth a word. */
 	if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, " will be ignored by "))
 		return;
+	/* A broker connection that failed: the same comes to error_cb,
+	 * which says it once (see connection_failed). */
+	if (strcmp(fac, "FAIL") == 0)
+		return;
 	/* Drop librdkafka's "[thrd:NAME]: " prefix: one thread is ours. */
 	if (strncmp(buf, "[thrd:", 6) == 0) {
 		const char *end = strstr(buf, "]: ");
@@ -170,9 +179,54 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
 		fprintf(stderr, "%s: kafka: %s: %s\n", gm_prog, fac, buf);
 }
 
-/* Client-wide errors. Connection failures are already in the log (with
- * more detail) and librdkafka retries them, so they only update the
- * state; fatal errors are reported. */
+/* librdkafka's reason for a connection failure, as "127.0.0.1:1/bootstrap:
+ * Connect to ipv4#127.0.0.1:1 failed: Connection refused (after 0ms in
+ * state CONNECT, 3 identical error(s) suppressed)", cut to its cause
+ * ("Connection refused") into kc->why. */
+static void keep_why(struct kclient *kc, const char *reason)
+{
+	const char *p = strstr(reason, " failed: ");
+	if (p) {
+		p += 9;
+	} else if ((p = strstr(reason, ": ")) && memchr(reason, '/', (size_t)(p - reason))) {
+		p += 2;  /* past the broker's name */
+	} else {
+		p = reason;
+	}
+	const char *end = strstr(p, " (after ");
+	int n = end ? (int)(end - p) : (int)strlen(p);
+	snprintf(kc->why, sizeof kc->why, "%.*s", n, p);
+}
+
+/* A broker connection failed; librdkafka retries it, every few seconds
+ * at most, and would log each try for as long as the outage lasts. At
+ * the start, client_connect() reports; later, the first failure of an
+ * outage is reported, and no other until a broker has answered again
+ * (client_up). */
+static void connection_failed(struct kclient *kc, const char *reason)
+{
+	keep_why(kc, reason);
+	if (kc->connecting || kc->outage)
+		return;
+	kc->outage = true;
+	kc->outage_at = gm_now_ms();
+	gm_warn("kafka", "%s: %s; retrying", kc->brokers, kc->why);
+}
+
+/* A broker answered (a delivery, a message, a rebalance): the cluster was
+ * reached, and an outage reported is over. */
+static void client_up(struct kclient *kc)
+{
+	kc->reached = true;
+	if (kc->outage) {
+		kc->outage = false;
+		gm_warn("kafka", "%s: back after %.1f s", kc->brokers,
+			(gm_now_ms() - kc->outage_at) / 1e3);
+	}
+}
+
+/* Client-wide errors. Connection failures are retried by librdkafka:
+ * they are said once (connection_failed); fatal errors are reported. */
 static void error_cb(rd_kafka_t *rk, int err, const char *reason,
 	void *opaque)
 {
@@ -192,6 +246,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason,
 		break;
 	case RD_KAFKA_RESP_ERR__TRANSPORT:
 	case RD_KAFKA_RESP_ERR__RESOLVE:
+		connection_failed(kc, reason);
 		break;
 	default:
 		gm_warn("kafka", "%s", reason);
@@ -297,6 +352,60 @@ static int remaining_ms(int64_t deadline)
 	return left > 0 ? (int)left : 0;
 }
 
+/* How long client_connect() waits for one answer; also the least it
+ * tries for. */
+#define CONNECT_TRY_MS 500
+
+/* Waits until a broker answers a metadata request, for retry_ms at most
+ * (one try, at least): without this, a cluster that is not there would
+ * only show as librdkafka's warnings, for ever, and as messages failing
+ * after message.timeout.ms. The first failure is reported as a warning,
+ * with how long it retries; giving up as an error. A signal gives up at
+ * once. Serves the client's main queue, so call it before a consumer's
+ * is forwarded. Returns GM_EXIT_OK or GM_EXIT_TEMPFAIL. */
+static int client_connect(struct kclient *kc, long long retry_ms)
+{
+	int64_t began = gm_now_ms();
+	int status = GM_EXIT_TEMPFAIL;
+	bool warned = false;
+	kc->connecting = true;
+	for (;;) {
+		const struct rd_kafka_metadata *md;
+		rd_kafka_resp_err_t err = rd_kafka_metadata(kc->rk, 0, NULL,
+			&md, CONNECT_TRY_MS);
+		rd_kafka_poll(kc->rk, 0);  /* error_cb: kc->why */
+		if (!err) {
+			rd_kafka_metadata_destroy(md);
+			status = GM_EXIT_OK;
+			break;
+		}
+		if (!kc->why[0])
+			snprintf(kc->why, sizeof kc->why, "%s", rd_kafka_err2str(err));
+		if (gm_stopping()) {
+			gm_error("kafka", "%s: unreachable, stopped while retrying: %s",
+				kc->brokers, kc->why);
+			break;
+		}
+		if (gm_now_ms() - began >= retry_ms) {
+			gm_error("kafka", "%s: unreachable for %g s, giving up: %s",
+				kc->brokers, retry_ms / 1e3, kc->why);
+			break;
+		}
+		if (!warned)
+			gm_warn("kafka", "%s: %s; retrying for up to %g s",
+				kc->brokers, kc->why, retry_ms / 1e3);
+		warned = true;
+	}
+	kc->connecting = false;
+	if (status == GM_EXIT_OK) {
+		kc->reached = true;
+		if (warned)
+			gm_warn("kafka", "%s: reached after %.1f s", kc->brokers,
+				(gm_now_ms() - began) / 1e3);
+	}
+	return status;
+}
+
 /* ---- producer ---- */
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
@@ -311,7 +420,7 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
 			rd_kafka_err2str(m->err));
 	} else {
 		p->delivered++;
-		p->kc.reached = true;
+		client_up(&p->kc);
 	}
 }
 
@@ -364,8 +473,9 @@ static partitioner_fn *partitioner_named(const char *name)
 	return NULL;
 }
 
-struct gm_kproducer *gm_kproducer_new(const struct gm_common *c)
+struct gm_kproducer *gm_kproducer_new(const struct gm_common *c, int *status)
 {
+	*status = GM_EXIT_FAIL;
 	rd_kafka_conf_t *conf = conf_new(c, producer_defaults,
 		sizeof producer_defaults / sizeof producer_defaults[0],
 		producer_forced,
@@ -388,7 +498,8 @@ struct gm_kproducer *gm_kproducer_new(const struct gm_common *c)
 	}
 	p->batch = gm_xcalloc(BATCH_MSGS, sizeof *p->batch);
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
-	if (!client_new(&p->kc, RD_KAFKA_PRODUCER, conf)) {
+	if (!client_new(&p->kc, RD_KAFKA_PRODUCER, conf)
+	    || (*status = client_connect(&p->kc, c->retry_ms)) != GM_EXIT_OK) {
 		client_destroy(&p->kc);
 		free(p->batch);
 		free(p);
@@ -739,6 +850,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
 
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		client_up(&k->kc);  /* a group coordinator answered */
 		assigned(k, parts);
 		if (cooperative)
 			error = rd_kafka_incremental_assign(rk, parts);
@@ -761,7 +873,6 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		gm_error("kafka", "rebalance: %s", rd_kafka_err2str(aerr));
 		k->failed = true;
 	}
-	k->kc.reached = true;  /* a group coordinator answered */
 	track_assignment(k);
 }
 
@@ -801,8 +912,9 @@ static void consumer_free(struct gm_kconsumer *k)
 }
 
 struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
-	const char *const *topics, size_t ntopics, bool exit_eof)
+	const char *const *topics, size_t ntopics, bool exit_eof, int *status)
 {
+	*status = GM_EXIT_FAIL;
 	bool grouped = c->group && *c->group;
 	rd_kafka_conf_t *conf = conf_new(c, consumer_defaults,
 		sizeof consumer_defaults / sizeof consumer_defaults[0],
@@ -834,7 +946,8 @@ struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
 	k->ntopics = ntopics;
 	if (grouped)
 		rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
-	if (!client_new(&k->kc, RD_KAFKA_CONSUMER, conf)) {
+	if (!client_new(&k->kc, RD_KAFKA_CONSUMER, conf)
+	    || (*status = client_connect(&k->kc, c->retry_ms)) != GM_EXIT_OK) {
 		consumer_free(k);
 		return NULL;
 	}
@@ -850,6 +963,7 @@ struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
 		if (err) {
 			gm_error("kafka", "subscribe: %s", rd_kafka_err2str(err));
 			consumer_free(k);
+			*status = GM_EXIT_FAIL;
 			return NULL;
 		}
 	}
@@ -890,7 +1004,7 @@ static enum assign_result assign_all(struct gm_kconsumer *k, int timeout_ms)
 				rd_kafka_err2str(err));
 			result = ASSIGN_FAILED;
 		} else {
-			k->kc.reached = true;
+			client_up(&k->kc);
 			for (int t = 0; t < md->topic_cnt; t++) {
 				const rd_kafka_metadata_topic_t *mt =
 					&md->topics[t];
@@ -1014,7 +1128,7 @@ enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 			continue;
 		}
 		if (!rkm->err) {
-			k->kc.reached = true;
+			client_up(&k->kc);
 			mark_eof(k, rkm, false);
 			k->cur = rkm;
 			m->data = rkm->payload;
@@ -1028,7 +1142,7 @@ enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 		}
 		rd_kafka_resp_err_t err = rkm->err;
 		if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			k->kc.reached = true;
+			client_up(&k->kc);
 			mark_eof(k, rkm, true);
 		} else if (fatal_consumer_error(err)) {
 			report_message_error(gm_error, rkm);

@@ -12,8 +12,13 @@
  * enable.auto.offset.store are always off.
  *
  * Errors are reported with gm_error() under the "kafka" location. A
- * service counts as unreachable when no broker was ever connected; the
- * close calls then return GM_EXIT_TEMPFAIL. */
+ * client is made only once a broker has answered, within c->retry_ms
+ * (--retry-for): a cluster that is not there is one error and
+ * GM_EXIT_TEMPFAIL, not librdkafka's warnings for ever. Later, a broker
+ * connection that fails is reported once, with a word when brokers
+ * answer again, however often librdkafka retries meanwhile. A service
+ * counts as unreachable when no broker was ever reached; the close calls
+ * then return GM_EXIT_TEMPFAIL. */
 #ifndef GM_KAFKA_H
 #define GM_KAFKA_H
 
@@ -26,9 +31,12 @@
 struct gm_kproducer;
 struct gm_kconsumer;
 
-/* Creates a producer. Returns NULL after gm_error() on a configuration
- * error (and exits 2 on a bad -X property). */
-struct gm_kproducer *gm_kproducer_new(const struct gm_common *c);
+/* Creates a producer, once a broker has answered: it retries for
+ * c->retry_ms (one try of half a second at least; a signal stops it).
+ * Returns NULL after gm_error() when it cannot, *status saying why:
+ * GM_EXIT_TEMPFAIL when no broker answered, GM_EXIT_FAIL on a
+ * configuration error; exits 2 on a bad -X property. */
+struct gm_kproducer *gm_kproducer_new(const struct gm_common *c, int *status);
 
 /* Queues one message (key may be NULL); the bytes are copied. Messages
  * wait in a batch per topic, handed to librdkafka when it is full, when
@@ -103,9 +111,11 @@ typedef void gm_revoke_fn(void *ctx, const struct gm_kpartition *parts,
  * consumer group (subscribe) and commits offsets; without one it reads
  * every partition from the beginning and commits nothing. exit_eof makes
  * gm_kconsumer_next() return GM_K_EOF once all assigned partitions are
- * at their end (as kcat -e). Returns NULL after gm_error(). */
+ * at their end (as kcat -e). Like gm_kproducer_new(), waits for a broker
+ * to answer first, and returns NULL after gm_error() when it cannot,
+ * with *status GM_EXIT_TEMPFAIL or GM_EXIT_FAIL. */
 struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
-	const char *const *topics, size_t ntopics, bool exit_eof);
+	const char *const *topics, size_t ntopics, bool exit_eof, int *status);
 
 /* Sets the rebalance hooks (either may be NULL); only a consumer in a
  * group has rebalances. If the committed offsets cannot be read for an

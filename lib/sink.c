@@ -47,9 +47,12 @@ struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec)
 	}
 	if (spec && !strncmp(spec, "kafka:", 6)) {
 		s->topic = spec[6] ? spec + 6 : NULL;
-		s->kp = gm_kproducer_new(c);
+		int status;
+		s->kp = gm_kproducer_new(c, &status);
 		if (!s->kp) {
 			free(s);
+			if (status == GM_EXIT_TEMPFAIL)
+				exit(GM_EXIT_TEMPFAIL);
 			return NULL;
 		}
 		s->rec = gm_writer_mem();

@@ -19,10 +19,11 @@ struct gm_source;
  * it is) or "pg:CONNINFO" (a libpq conninfo string; "pg:" alone leaves
  * it all to the PG* environment variables) writes each record as a row
  * of the table its type maps to (see pg.h); anything else is a file
- * path. PostgreSQL is connected to at once, retrying for c->retry_ms
- * while the server cannot be reached: if it stays so, this exits with
- * GM_EXIT_TEMPFAIL after the message (nothing has been read yet, so
- * nothing is lost). Otherwise returns NULL after gm_error() on failure. */
+ * path. Kafka and PostgreSQL are connected to at once, retrying for
+ * c->retry_ms while the server cannot be reached: if it stays so, this
+ * exits with GM_EXIT_TEMPFAIL after the message (nothing has been read
+ * yet, so nothing is lost). Otherwise returns NULL after gm_error() on
+ * failure. */
 struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec);
 
 /* The writer on which to build the next record (begin ... gm_w_end). */

@@ -1,0 +1,47 @@
+# Kafka faults, as a user meets them, against the test broker's control
+# channel: a cluster not there at the start is one clear error and
+# status 75 after --retry-for, and a run goes on when it comes up in
+# time.
+. "$(dirname "$0")/../lib.sh"
+. "$TESTS/kafka.sh"
+
+# The summary's count before WHAT ("out", "not delivered") in FILE, or 0.
+summary() { sed -n "s/.* \([0-9]*\) $1[,].*/\1/p" "$2" | tail -1 | grep . || echo 0; }
+
+# Runs CMD... with a deadline of 30 s, far past what each case needs
+# (a few seconds) and far short of what it took before (minutes).
+within_30s() { timeout -s KILL 30 "$@"; }
+
+# 1. Nothing listens: gm-produce and gm-txmon (a consumer, with a group
+#    and without) give up after --retry-for with status 75, saying so
+#    once, without librdkafka's connection lines.
+port=$(free_port)
+within_30s gm-produce -n 10 -b "127.0.0.1:$port" --retry-for 2s -o kafka: 2>"$T/p.err"
+expect_eq "gm-produce, no broker: exit status" $? 75
+within_30s gm-txmon -b "127.0.0.1:$port" --retry-for 2s -t transactions -o /dev/null 2>"$T/t.err"
+expect_eq "gm-txmon -t, no broker: exit status" $? 75
+within_30s gm-txmon -b "127.0.0.1:$port" --retry-for 2s -G g -t transactions -o /dev/null 2>"$T/g.err"
+expect_eq "gm-txmon -G -t, no broker: exit status" $? 75
+for tool in p:gm-produce t:gm-txmon g:gm-txmon; do
+	f=$T/${tool%%:*}.err tool=${tool#*:}
+	printf '%s\n' \
+		"$tool: kafka: warning: 127.0.0.1:$port: Connection refused; retrying for up to 2 s" \
+		"$tool: kafka: 127.0.0.1:$port: unreachable for 2 s, giving up: Connection refused" >"$T/want.err"
+	expect_same_file "$tool, no broker: says so once" "$f" "$T/want.err"
+done
+
+# 2. The broker comes up while gm-produce retries: every event arrives.
+within_30s gm-produce -q -n 100 -r 0 -b "127.0.0.1:$port" --retry-for 25s -o kafka: 2>"$T/late.err" &
+late=$!
+sleep 1
+kafka_start -P "$port" -p 4 -t transactions -t product_views -t cart_events
+wait "$late"
+expect_eq "broker up within --retry-for: exit status" $? 0
+expect_grep "broker up within --retry-for: says it was reached" "127.0.0.1:$port: reached after" "$T/late.err"
+total=0
+for topic in transactions product_views cart_events; do
+	total=$((total + $(kafka_count "$topic")))
+done
+expect_eq "broker up within --retry-for: every event arrives" "$total" 100
+
+finish
