@@ -67,6 +67,10 @@ struct gm_kproducer {
 	uint64_t delivered;
 	uint64_t failed;            /* delivery errors and refused sends */
 	uint64_t reported;          /* delivery reports, good or bad */
+	/* Delivery errors reported: each kind once (an outage fails every
+	 * message alike); close() says how many failed in all. */
+	rd_kafka_resp_err_t shown[16];
+	size_t nshown;
 };
 
 struct gm_kconsumer {
@@ -408,18 +412,38 @@ static int client_connect(struct kclient *kc, long long retry_ms)
 
 /* ---- producer ---- */
 
+/* n messages will not be delivered: counted here and in the summary. */
+static void not_delivered(struct gm_kproducer *p, uint64_t n)
+{
+	p->failed += n;
+	gm_counts.undelivered += n;
+}
+
+/* True the first time a delivery error of this kind comes. */
+static bool first_of_its_kind(struct gm_kproducer *p, rd_kafka_resp_err_t err)
+{
+	for (size_t i = 0; i < p->nshown; i++)
+		if (p->shown[i] == err)
+			return false;
+	if (p->nshown < sizeof p->shown / sizeof p->shown[0])
+		p->shown[p->nshown++] = err;
+	return true;
+}
+
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
 	void *opaque)
 {
 	struct gm_kproducer *p = opaque;
 	p->reported++;
 	if (m->err) {
-		p->failed++;
-		gm_error("kafka", "%s [%d]: delivery failed: %s",
-			rd_kafka_topic_name(m->rkt), (int)m->partition,
-			rd_kafka_err2str(m->err));
+		not_delivered(p, 1);
+		if (first_of_its_kind(p, m->err))
+			gm_error("kafka", "%s [%d]: delivery failed: %s (the next failures of this kind are only counted)",
+				rd_kafka_topic_name(m->rkt), (int)m->partition,
+				rd_kafka_err2str(m->err));
 	} else {
 		p->delivered++;
+		gm_counts.out++;
 		client_up(&p->kc);
 	}
 }
@@ -575,7 +599,7 @@ static bool push(struct gm_kproducer *p, struct ktopic *t)
 		for (; i < n && p->batch[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL; i++) {
 			if (!p->batch[i].err)
 				continue;
-			p->failed++;
+			not_delivered(p, 1);
 			ok = false;
 			gm_error("kafka", "%s: cannot queue message: %s",
 				rd_kafka_topic_name(t->rkt), rd_kafka_err2str(p->batch[i].err));
@@ -640,7 +664,7 @@ bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
 {
 	struct ktopic *t = producer_topic(p, topic);
 	if (!t) {
-		p->failed++;
+		not_delivered(p, 1);
 		return false;
 	}
 	bool ok = true;

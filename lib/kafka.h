@@ -58,7 +58,8 @@ void gm_kproducer_poll(struct gm_kproducer *p);
 bool gm_kproducer_flush(struct gm_kproducer *p, int timeout_ms);
 
 /* Messages acknowledged by the brokers, and failed (delivery error,
- * timeout, or could not be queued). */
+ * timeout, or could not be queued). Each also counts in the summary, in
+ * gm_counts.out or gm_counts.undelivered, when it is known. */
 uint64_t gm_kproducer_delivered(const struct gm_kproducer *p);
 uint64_t gm_kproducer_failed(const struct gm_kproducer *p);
 

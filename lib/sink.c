@@ -80,10 +80,10 @@ bool gm_sink_emit_raw(struct gm_sink *s, const char *topic,
 		gm_counts.out++;
 		return true;
 	}
-	gm_counts.out++;
-	if (s->kp)
+	if (s->kp)  /* counted by its delivery report */
 		return gm_kproducer_send(s->kp, s->topic ? s->topic : topic,
 			key, klen, data, len);
+	gm_counts.out++;
 	gm_w_raw(s->out, data, len);
 	gm_w_raw(s->out, "\n", 1);
 	return !gm_writer_failed(s->out);

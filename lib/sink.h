@@ -31,7 +31,9 @@ struct gm_writer *gm_sink_writer(struct gm_sink *s);
 
 /* Hands over the record just built. topic is the record type's default
  * topic (used for Kafka unless the spec named one); key may be NULL.
- * Counts gm_counts.out. Returns false once the sink has failed. A record
+ * Counts gm_counts.out: at once for NDJSON and PostgreSQL; for Kafka when
+ * the broker acknowledges it, or in gm_counts.undelivered when it fails.
+ * Returns false once the sink has failed. A record
  * PostgreSQL has no table or column for is reported and not counted;
  * the sink goes on, and gm_sink_close() will return GM_EXIT_FAIL. */
 bool gm_sink_emit(struct gm_sink *s, const char *topic,

@@ -1,7 +1,8 @@
 # Kafka faults, as a user meets them, against the test broker's control
 # channel: a cluster not there at the start is one clear error and
-# status 75 after --retry-for, and a run goes on when it comes up in
-# time.
+# status 75 after --retry-for (and a run goes on when it comes up in
+# time); deliveries that fail are counted apart from those made, the
+# summary saying what a consumer reads back.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/kafka.sh"
 
@@ -34,7 +35,7 @@ done
 within_30s gm-produce -q -n 100 -r 0 -b "127.0.0.1:$port" --retry-for 25s -o kafka: 2>"$T/late.err" &
 late=$!
 sleep 1
-kafka_start -P "$port" -p 4 -t transactions -t product_views -t cart_events
+kafka_start -P "$port" -p 4 -t transactions -t product_views -t cart_events -t t5
 wait "$late"
 expect_eq "broker up within --retry-for: exit status" $? 0
 expect_grep "broker up within --retry-for: says it was reached" "127.0.0.1:$port: reached after" "$T/late.err"
@@ -43,5 +44,21 @@ for topic in transactions product_views cart_events; do
 	total=$((total + $(kafka_count "$topic")))
 done
 expect_eq "broker up within --retry-for: every event arrives" "$total" 100
+
+# 3. Some deliveries fail (the broker refuses three produce requests):
+#    the summary says how many arrived, as a consumer reads them, and
+#    how many did not; the status is 1.
+gm-produce -r 2000 -n 4000 -o kafka:t5 2>"$T/5.err" &
+pid=$!
+until [ "$(kafka_count t5)" -gt 0 ]; do sleep 0.1; done
+kafka_ctl errors Produce 3 MSG_SIZE_TOO_LARGE
+wait "$pid"
+expect_eq "failed deliveries: exit status" $? 1
+out=$(summary out "$T/5.err") lost=$(summary "not delivered" "$T/5.err")
+expect_eq "failed deliveries: some failed" "$([ "$lost" -gt 0 ] && echo yes)" yes
+expect_eq "failed deliveries: delivered + failed = made" $((out + lost)) 4000
+expect_eq "failed deliveries: delivered = read back" "$out" "$(kafka_count t5)"
+expect_grep "failed deliveries: the count said" "kafka: $lost of 4000 messages not delivered" "$T/5.err"
+expect_eq "failed deliveries: the error said once" "$(grep -c 'delivery failed' "$T/5.err")" 1
 
 finish

@@ -8,6 +8,7 @@
 
 #include "check_util.h"
 #include "cli.h"
+#include "counts.h"
 #include "kafka.h"
 
 #define N_MESSAGES 1000
@@ -119,6 +120,9 @@ static int consume(struct gm_kconsumer *k, bool *seen, int max)
 START_TEST(producer_delivers_every_message)
 {
 	produce("orders", 0, N_MESSAGES);
+	/* The summary counts what the brokers acknowledged. */
+	ck_assert_uint_eq(gm_counts.out, N_MESSAGES);
+	ck_assert_uint_eq(gm_counts.undelivered, 0);
 }
 END_TEST
 
@@ -180,6 +184,8 @@ START_TEST(refused_messages_fail)
 	ck_assert(!gm_kproducer_flush(p, -1));
 	ck_assert_uint_eq(gm_kproducer_failed(p), 1);
 	ck_assert_int_eq(gm_kproducer_close(p), GM_EXIT_FAIL);
+	ck_assert_uint_eq(gm_counts.out, 0);
+	ck_assert_uint_eq(gm_counts.undelivered, 1);
 }
 END_TEST
 
