@@ -67,6 +67,8 @@ struct gm_kproducer {
 	uint64_t delivered;
 	uint64_t failed;            /* delivery errors and refused sends */
 	uint64_t reported;          /* delivery reports, good or bad */
+	int64_t stop_at;            /* gm_now_ms() when a drain stops, once
+	                               a signal came; 0 before */
 	/* Delivery errors reported: each kind once (an outage fails every
 	 * message alike); close() says how many failed in all. */
 	rd_kafka_resp_err_t shown[16];
@@ -437,6 +439,10 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
 	p->reported++;
 	if (m->err) {
 		not_delivered(p, 1);
+		/* Purged by close(), which says so. */
+		if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE
+		    || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+			return;
 		if (first_of_its_kind(p, m->err))
 			gm_error("kafka", "%s [%d]: delivery failed: %s (the next failures of this kind are only counted)",
 				rd_kafka_topic_name(m->rkt), (int)m->partition,
@@ -551,10 +557,27 @@ static void refresh_partitions(struct gm_kproducer *p, struct ktopic *t)
 	rd_kafka_metadata_destroy(md);
 }
 
+/* After the first SIGINT or SIGTERM, how long the producer still waits
+ * for the brokers: a user who asked to stop should not wait
+ * message.timeout.ms (5 minutes by default) for a cluster that is gone. */
+#define STOP_DRAIN_MS 5000
+
+/* The end of a wait that would end at deadline (-1: none), made
+ * earlier by a signal: STOP_DRAIN_MS after the producer first saw one. */
+static int64_t drain_deadline(struct gm_kproducer *p, int64_t deadline)
+{
+	if (!gm_stopping())
+		return deadline;
+	if (!p->stop_at)
+		p->stop_at = gm_now_ms() + STOP_DRAIN_MS;
+	return deadline < 0 || deadline > p->stop_at ? p->stop_at : deadline;
+}
+
 /* Hands t's batch to librdkafka, in partition order (the order of each
  * partition's messages kept). A full local queue is waited out, serving
- * delivery reports; any other refusal is reported and counted. Returns
- * false when a message was refused. */
+ * delivery reports, unless a signal came and the wait passes its drain
+ * deadline; any other refusal is reported and counted. Returns false
+ * when a message was refused or given up. */
 static bool push(struct gm_kproducer *p, struct ktopic *t)
 {
 	if (t->n == 0)
@@ -605,10 +628,16 @@ static bool push(struct gm_kproducer *p, struct ktopic *t)
 				rd_kafka_topic_name(t->rkt), rd_kafka_err2str(p->batch[i].err));
 		}
 		done = i;
+		if (done == n)
+			break;
 		/* Room comes back as the brokers acknowledge: wait for it,
-		 * whatever else happens, so that nothing is lost. */
-		if (done < n)
-			rd_kafka_poll(p->kc.rk, 100);
+		 * so that nothing is lost, unless the user asked to stop. */
+		if (remaining_ms(drain_deadline(p, -1)) == 0) {
+			not_delivered(p, n - done);
+			ok = false;
+			break;
+		}
+		rd_kafka_poll(p->kc.rk, 100);
 	}
 	t->n = 0;
 	t->used = 0;
@@ -690,6 +719,9 @@ void gm_kproducer_poll(struct gm_kproducer *p)
 	rd_kafka_poll(p->kc.rk, 0);
 }
 
+/* The longest single wait of a flush: a signal is seen this soon. */
+#define FLUSH_SLICE_MS 100
+
 bool gm_kproducer_flush(struct gm_kproducer *p, int timeout_ms)
 {
 	push_all(p);
@@ -697,10 +729,11 @@ bool gm_kproducer_flush(struct gm_kproducer *p, int timeout_ms)
 	/* Every queued message gets its report within message.timeout.ms
 	 * (unless that is 0: infinite), so waiting in steps ends. */
 	while (p->reported < p->queued) {
-		int left = remaining_ms(deadline);
+		int left = remaining_ms(drain_deadline(p, deadline));
 		if (left == 0)
 			break;
-		rd_kafka_flush(p->kc.rk, left < 0 || left > 1000 ? 1000 : left);
+		rd_kafka_flush(p->kc.rk, left < 0 || left > FLUSH_SLICE_MS
+			? FLUSH_SLICE_MS : left);
 	}
 	rd_kafka_poll(p->kc.rk, 0);
 	return p->reported == p->queued && p->failed == 0;
@@ -716,11 +749,34 @@ uint64_t gm_kproducer_failed(const struct gm_kproducer *p)
 	return p->failed;
 }
 
+/* How long close() waits for the reports of the messages it purged. */
+#define PURGE_WAIT_MS 1000
+
+/* After a drain that a signal cut short: the messages still waiting
+ * are taken back from librdkafka and counted as not delivered (one
+ * in flight may yet reach its partition: its acknowledgement will not
+ * be waited for). */
+static void give_up_waiting(struct gm_kproducer *p)
+{
+	uint64_t waiting = p->queued - p->reported;
+	rd_kafka_purge(p->kc.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	int64_t until = gm_now_ms() + PURGE_WAIT_MS;
+	while (p->reported < p->queued && remaining_ms(until) > 0)
+		rd_kafka_poll(p->kc.rk, FLUSH_SLICE_MS);
+	/* Reports that never came: those messages are lost all the same. */
+	not_delivered(p, p->queued - p->reported);
+	p->reported = p->queued;
+	gm_error("kafka", "%llu messages still waiting for the brokers %d s after the signal were given up",
+		(unsigned long long)waiting, STOP_DRAIN_MS / 1000);
+}
+
 int gm_kproducer_close(struct gm_kproducer *p)
 {
 	if (!p)
 		return GM_EXIT_OK;
 	gm_kproducer_flush(p, -1);
+	if (p->reported < p->queued)
+		give_up_waiting(p);
 	int status = GM_EXIT_OK;
 	if (p->failed) {
 		gm_error("kafka", "%llu of %llu messages not delivered",

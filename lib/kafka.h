@@ -43,8 +43,10 @@ struct gm_kproducer *gm_kproducer_new(const struct gm_common *c, int *status);
  * its first message has waited 2 ms by a later send, and by every poll,
  * flush and close; so call gm_kproducer_poll() before waiting for
  * anything else. When librdkafka's queue is full, serves delivery
- * reports until there is room. Returns false when this or an earlier
- * message could not be queued (reported and counted as failed). */
+ * reports until there is room (after a signal, see below, until the
+ * drain's end: the rest is counted as failed). Returns false when this
+ * or an earlier message could not be queued (reported and counted as
+ * failed). */
 bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
 	const char *key, size_t klen, const void *val, size_t vlen);
 
@@ -53,8 +55,11 @@ bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
 void gm_kproducer_poll(struct gm_kproducer *p);
 
 /* Waits until every message queued so far has its delivery report, at
- * most timeout_ms (-1: message.timeout.ms bounds it). Returns true when
- * all of them arrived and none failed since the producer was made. */
+ * most timeout_ms (-1: message.timeout.ms bounds it). Once a signal has
+ * come (gm_stopping()), every wait of the producer ends 5 s after it
+ * first saw it at the latest: the user asked to stop, and should not
+ * wait minutes for brokers that are gone. Returns true when all of them
+ * arrived and none failed since the producer was made. */
 bool gm_kproducer_flush(struct gm_kproducer *p, int timeout_ms);
 
 /* Messages acknowledged by the brokers, and failed (delivery error,
@@ -63,10 +68,12 @@ bool gm_kproducer_flush(struct gm_kproducer *p, int timeout_ms);
 uint64_t gm_kproducer_delivered(const struct gm_kproducer *p);
 uint64_t gm_kproducer_failed(const struct gm_kproducer *p);
 
-/* Drains the queue (waits for every delivery report), destroys the
- * producer, and returns GM_EXIT_OK when every message was delivered,
- * GM_EXIT_TEMPFAIL when none could be because no broker was reachable,
- * GM_EXIT_FAIL otherwise. NULL gives GM_EXIT_OK. */
+/* Drains the queue (waits for every delivery report, as flush does: 5 s
+ * at most after a signal, the messages still waiting then given up,
+ * counted as failed and said so), destroys the producer, and returns
+ * GM_EXIT_OK when every message was delivered, GM_EXIT_TEMPFAIL when
+ * none could be because no broker was reachable, GM_EXIT_FAIL otherwise.
+ * NULL gives GM_EXIT_OK. */
 int gm_kproducer_close(struct gm_kproducer *p);
 
 struct gm_kmsg {

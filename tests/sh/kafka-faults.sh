@@ -2,7 +2,9 @@
 # channel: a cluster not there at the start is one clear error and
 # status 75 after --retry-for (and a run goes on when it comes up in
 # time); deliveries that fail are counted apart from those made, the
-# summary saying what a consumer reads back.
+# summary saying what a consumer reads back; the first SIGINT while the
+# cluster is gone ends the drain after a few seconds, not
+# message.timeout.ms.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/kafka.sh"
 
@@ -35,7 +37,7 @@ done
 within_30s gm-produce -q -n 100 -r 0 -b "127.0.0.1:$port" --retry-for 25s -o kafka: 2>"$T/late.err" &
 late=$!
 sleep 1
-kafka_start -P "$port" -p 4 -t transactions -t product_views -t cart_events -t t5
+kafka_start -P "$port" -p 4 -t transactions -t product_views -t cart_events -t t5 -t t6
 wait "$late"
 expect_eq "broker up within --retry-for: exit status" $? 0
 expect_grep "broker up within --retry-for: says it was reached" "127.0.0.1:$port: reached after" "$T/late.err"
@@ -61,4 +63,30 @@ expect_eq "failed deliveries: delivered = read back" "$out" "$(kafka_count t5)"
 expect_grep "failed deliveries: the count said" "kafka: $lost of 4000 messages not delivered" "$T/5.err"
 expect_eq "failed deliveries: the error said once" "$(grep -c 'delivery failed' "$T/5.err")" 1
 
+# 4. The cluster goes away while gm-produce runs: its partitions lose
+#    their leader (so that no request is left in flight, whose fate
+#    would be unknown), then the broker goes down. The first SIGINT ends
+#    the drain after 5 s: status 1, what waited counted as not delivered.
+gm-produce -r 2000 -n 1000000 -o kafka:t6 2>"$T/6.err" &
+pid=$!
+until [ "$(kafka_count t6)" -gt 0 ]; do sleep 0.1; done
+for p in 0 1 2 3; do kafka_ctl leader t6 $p -1; done
+sleep 0.5
+kafka_ctl down 1
+sleep 1
+kill -INT "$pid"
+within_30s tail --pid="$pid" -f /dev/null
+if kill -0 "$pid" 2>/dev/null; then
+	fail "SIGINT, cluster gone: still running 30 s after the signal"
+	kill -KILL "$pid"
+fi
+wait "$pid"
+expect_eq "SIGINT, cluster gone: exit status" $? 1
+kafka_ctl up 1
+for p in 0 1 2 3; do kafka_ctl leader t6 $p 1; done
+out=$(summary out "$T/6.err") lost=$(summary "not delivered" "$T/6.err")
+expect_grep "SIGINT, cluster gone: says what was given up" "messages still waiting for the brokers 5 s after the signal were given up" "$T/6.err"
+expect_eq "SIGINT, cluster gone: some not delivered" "$([ "$lost" -gt 0 ] && echo yes)" yes
+expect_grep "SIGINT, cluster gone: the count said" "kafka: $lost of $((out + lost)) messages not delivered" "$T/6.err"
+expect_eq "SIGINT, cluster gone: delivered = read back" "$out" "$(kafka_count t6)"
 finish

@@ -1,5 +1,6 @@
 /* kafka: producer and consumer against librdkafka's mock cluster, made
  * afresh in this process for every test (Check forks one per test). */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -189,6 +190,33 @@ START_TEST(refused_messages_fail)
 }
 END_TEST
 
+/* Messages for partitions without a leader wait for one, up to
+ * message.timeout.ms (5 minutes); after a signal, close() waits a few
+ * seconds, then gives them up, counted as not delivered. */
+START_TEST(signal_bounds_the_drain)
+{
+	ck_assert_int_eq(rd_kafka_mock_topic_create(mock, "stalled", 2, 1), 0);
+	for (int part = 0; part < 2; part++)
+		ck_assert_int_eq(rd_kafka_mock_partition_set_leader(mock,
+			"stalled", part, -1), 0);
+	int status;
+	struct gm_common c = producer_options();
+	struct gm_kproducer *p = gm_kproducer_new(&c, &status);
+	ck_assert(p != NULL);
+	for (int i = 0; i < 10; i++)
+		ck_assert(gm_kproducer_send(p, "stalled", NULL, 0, "x", 1));
+	gm_kproducer_poll(p);
+	gm_cli_init("test_kafka");
+	raise(SIGINT);
+	ck_assert(gm_stopping());
+	int64_t began = gm_now_ms();
+	ck_assert_int_eq(gm_kproducer_close(p), GM_EXIT_FAIL);
+	ck_assert_int_lt(gm_now_ms() - began, 30000);
+	ck_assert_uint_eq(gm_counts.out, 0);
+	ck_assert_uint_eq(gm_counts.undelivered, 10);
+}
+END_TEST
+
 /* Nothing listens at 127.0.0.1:1: the producer is not made, and the
  * status says "retry later". */
 START_TEST(unreachable_producer_is_tempfail)
@@ -274,6 +302,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, consumer_without_group_reads_everything);
 	tcase_add_test(tc, group_resumes_after_committed_offsets);
 	tcase_add_test(tc, refused_messages_fail);
+	tcase_add_test(tc, signal_bounds_the_drain);
 	suite_add_tcase(s, tc);
 
 	TCase *tu = tcase_create("unreachable");
