@@ -24,7 +24,7 @@ for topic in transactions product_views cart_events alerts; do
 	expect_grep "topic $topic, 4 partitions" "topic \"$topic\" with 4 partitions" "$T/meta"
 done
 
-gm-produce -q -n 100 -r 0 -b "127.0.0.1:$port" -o kafka:
+gm-produce -q -n 100 -r 0 -b "127.0.0.1:$port" --retry-for 10s -o kafka:
 expect_eq "gm-produce into it: exit status" $? 0
 GM_BROKERS=127.0.0.1:$port
 total=0

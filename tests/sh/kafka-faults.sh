@@ -4,7 +4,7 @@
 # time); deliveries that fail are counted apart from those made, the
 # summary saying what a consumer reads back; the first SIGINT while the
 # cluster is gone ends the drain after a few seconds, not
-# message.timeout.ms.
+# message.timeout.ms, and a second one ends the run at once.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/kafka.sh"
 
@@ -37,7 +37,7 @@ done
 within_30s gm-produce -q -n 100 -r 0 -b "127.0.0.1:$port" --retry-for 25s -o kafka: 2>"$T/late.err" &
 late=$!
 sleep 1
-kafka_start -P "$port" -p 4 -t transactions -t product_views -t cart_events -t t5 -t t6
+kafka_start -P "$port" -p 4 -t transactions -t product_views -t cart_events -t t5 -t t6 -t t7
 wait "$late"
 expect_eq "broker up within --retry-for: exit status" $? 0
 expect_grep "broker up within --retry-for: says it was reached" "127.0.0.1:$port: reached after" "$T/late.err"
@@ -89,4 +89,15 @@ expect_grep "SIGINT, cluster gone: says what was given up" "messages still waiti
 expect_eq "SIGINT, cluster gone: some not delivered" "$([ "$lost" -gt 0 ] && echo yes)" yes
 expect_grep "SIGINT, cluster gone: the count said" "kafka: $lost of $((out + lost)) messages not delivered" "$T/6.err"
 expect_eq "SIGINT, cluster gone: delivered = read back" "$out" "$(kafka_count t6)"
+
+# 5. A second signal during that drain ends gm-produce at once.
+for p in 0 1 2 3; do kafka_ctl leader t7 $p -1; done
+gm-produce -q -r 1000 -o kafka:t7 2>/dev/null &
+pid=$!
+sleep 1
+kill -INT "$pid"
+sleep 0.5
+kill -INT "$pid"
+wait "$pid"
+expect_eq "second SIGINT during the drain: killed by it" $? 130
 finish
