@@ -20,7 +20,7 @@ static const char usage[] =
 	"usage: gm-produce [-hqu] [-s SEED] [-n COUNT] [-d DURATION] [-r RATE]\n"
 	"                  [--start TIME] [--event-rate N] [--users N] [--products N]\n"
 	"                  [--anomaly-rate FRACTION] [--truth] [--daily-cycle]\n"
-	"                  [-o OUT] [-b BROKERS] [-X KEY=VALUE]...\n"
+	"                  [-o OUT] [-b BROKERS] [-X KEY=VALUE]... [--retry-for DURATION]\n"
 	"                  [--transactions-topic T] [--views-topic T] [--carts-topic T]\n";
 
 enum {
@@ -46,6 +46,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		GM_BASE_LONG_OPTIONS,
 		GM_KAFKA_LONG_OPTIONS,
+		GM_OUTPUT_LONG_OPTIONS,
 		{ "seed", required_argument, 0, 's' },
 		{ "count", required_argument, 0, 'n' },
 		{ "duration", required_argument, 0, 'd' },

@@ -40,9 +40,13 @@ void gm_counts_summary(void)
 		rate /= 1e6, unit = "M";
 	else if (rate >= 1e3)
 		rate /= 1e3, unit = "k";
-	fprintf(stderr, "%s: %llu in, %llu out, %llu rejected, %llu late, %.2f s, %.3g%s/s\n",
+	char undelivered[48] = "";
+	if (gm_counts.undelivered)
+		snprintf(undelivered, sizeof undelivered, ", %llu not delivered",
+			(unsigned long long)gm_counts.undelivered);
+	fprintf(stderr, "%s: %llu in, %llu out%s, %llu rejected, %llu late, %.2f s, %.3g%s/s\n",
 		gm_prog, (unsigned long long)gm_counts.in,
-		(unsigned long long)gm_counts.out,
+		(unsigned long long)gm_counts.out, undelivered,
 		(unsigned long long)gm_counts.rejected,
 		(unsigned long long)gm_counts.late, secs, rate, unit);
 }

@@ -7,7 +7,8 @@
 
 struct gm_counts {
 	uint64_t in;       /* records read (good or bad) */
-	uint64_t out;      /* records written */
+	uint64_t out;      /* records written (Kafka: delivered) */
+	uint64_t undelivered; /* records a sink took but could not deliver */
 	uint64_t rejected; /* bad records: reported, kept in rejects */
 	uint64_t late;     /* records past the allowed lateness */
 	double started;    /* gm_now_seconds() at start */
@@ -29,7 +30,8 @@ int64_t gm_now_coarse_ms(void);
 
 /* Prints "prog: N in, N out, N rejected, N late, S s, R/s" on stderr,
  * rate being records in (out, for a source) per second since
- * gm_counts.started. */
+ * gm_counts.started; when some records were not delivered, ", N not
+ * delivered" follows "N out". */
 void gm_counts_summary(void);
 
 #endif

@@ -24,6 +24,11 @@ struct kclient {
 	bool reached;     /* a broker answered (see client_reached) */
 	bool all_down;    /* librdkafka reported every broker down */
 	bool fatal;       /* a fatal error was reported */
+	bool connecting;  /* in client_connect, which reports failures */
+	bool outage;      /* a connection failure was reported, and no
+	                     broker has answered since */
+	int64_t outage_at;      /* gm_now_ms() when it was */
+	char why[256];    /* the last connection failure, for messages */
 };
 
 /* A message waiting in a topic's batch: where its bytes are in the
@@ -62,6 +67,12 @@ struct gm_kproducer {
 	uint64_t delivered;
 	uint64_t failed;            /* delivery errors and refused sends */
 	uint64_t reported;          /* delivery reports, good or bad */
+	int64_t stop_at;            /* gm_now_ms() when a drain stops, once
+	                               a signal came; 0 before */
+	/* Delivery errors reported: each kind once (an outage fails every
+	 * message alike); close() says how many failed in all. */
+	rd_kafka_resp_err_t shown[16];
+	size_t nshown;
 };
 
 struct gm_kconsumer {
@@ -114,20 +125,28 @@ static bool conf_set(rd_kafka_conf_t *conf, const char *name,
 	return false;
 }
 
-/* Applies one -X key=value; a malformed or refused one exits 2. */
+/* Applies one -X key=value; a malformed or refused one exits 2. The
+ * message names the property as given: librdkafka's names an alias by
+ * the property it stands for (linger.ms as queue.buffering.max.ms,
+ * acks as request.required.acks), which the user never wrote. */
 static void conf_set_prop(rd_kafka_conf_t *conf, const char *prop)
 {
 	const char *eq = strchr(prop, '=');
 	if (!eq || eq == prop)
 		gm_die(GM_EXIT_USAGE, NULL, "-X %s: expected key=value", prop);
-	char *name = gm_xstrdup(prop);
-	name[eq - prop] = '\0';
+	char *name = gm_xstrndup(prop, (size_t)(eq - prop));
 	char errstr[512];
 	rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, name, eq + 1,
 		errstr, sizeof errstr);
-	free(name);
-	if (res != RD_KAFKA_CONF_OK)
+	if (res != RD_KAFKA_CONF_OK) {
+		const char *q = strstr(errstr, "property \"");
+		const char *end = q ? strchr(q += 10, '"') : NULL;
+		if (end)
+			gm_die(GM_EXIT_USAGE, NULL, "-X %s: %.*s%s%s", prop,
+				(int)(q - errstr), errstr, name, end);
 		gm_die(GM_EXIT_USAGE, NULL, "-X %s: %s", prop, errstr);
+	}
+	free(name);
 }
 
 /* The value of a property as a new string ("" when unset). */
@@ -150,6 +169,10 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
 	 * property is for the other kind is expected, not worth a word. */
 	if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, " will be ignored by "))
 		return;
+	/* A broker connection that failed: the same comes to error_cb,
+	 * which says it once (see connection_failed). */
+	if (strcmp(fac, "FAIL") == 0)
+		return;
 	/* Drop librdkafka's "[thrd:NAME]: " prefix: one thread is ours. */
 	if (strncmp(buf, "[thrd:", 6) == 0) {
 		const char *end = strstr(buf, "]: ");
@@ -162,9 +185,54 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
 		fprintf(stderr, "%s: kafka: %s: %s\n", gm_prog, fac, buf);
 }
 
-/* Client-wide errors. Connection failures are already in the log (with
- * more detail) and librdkafka retries them, so they only update the
- * state; fatal errors are reported. */
+/* librdkafka's reason for a connection failure, as "127.0.0.1:1/bootstrap:
+ * Connect to ipv4#127.0.0.1:1 failed: Connection refused (after 0ms in
+ * state CONNECT, 3 identical error(s) suppressed)", cut to its cause
+ * ("Connection refused") into kc->why. */
+static void keep_why(struct kclient *kc, const char *reason)
+{
+	const char *p = strstr(reason, " failed: ");
+	if (p) {
+		p += 9;
+	} else if ((p = strstr(reason, ": ")) && memchr(reason, '/', (size_t)(p - reason))) {
+		p += 2;  /* past the broker's name */
+	} else {
+		p = reason;
+	}
+	const char *end = strstr(p, " (after ");
+	int n = end ? (int)(end - p) : (int)strlen(p);
+	snprintf(kc->why, sizeof kc->why, "%.*s", n, p);
+}
+
+/* A broker connection failed; librdkafka retries it, every few seconds
+ * at most, and would log each try for as long as the outage lasts. At
+ * the start, client_connect() reports; later, the first failure of an
+ * outage is reported, and no other until a broker has answered again
+ * (client_up). */
+static void connection_failed(struct kclient *kc, const char *reason)
+{
+	keep_why(kc, reason);
+	if (kc->connecting || kc->outage)
+		return;
+	kc->outage = true;
+	kc->outage_at = gm_now_ms();
+	gm_warn("kafka", "%s: %s; retrying", kc->brokers, kc->why);
+}
+
+/* A broker answered (a delivery, a message, a rebalance): the cluster was
+ * reached, and an outage reported is over. */
+static void client_up(struct kclient *kc)
+{
+	kc->reached = true;
+	if (kc->outage) {
+		kc->outage = false;
+		gm_warn("kafka", "%s: back after %.1f s", kc->brokers,
+			(gm_now_ms() - kc->outage_at) / 1e3);
+	}
+}
+
+/* Client-wide errors. Connection failures are retried by librdkafka:
+ * they are said once (connection_failed); fatal errors are reported. */
 static void error_cb(rd_kafka_t *rk, int err, const char *reason,
 	void *opaque)
 {
@@ -184,6 +252,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason,
 		break;
 	case RD_KAFKA_RESP_ERR__TRANSPORT:
 	case RD_KAFKA_RESP_ERR__RESOLVE:
+		connection_failed(kc, reason);
 		break;
 	default:
 		gm_warn("kafka", "%s", reason);
@@ -289,7 +358,79 @@ static int remaining_ms(int64_t deadline)
 	return left > 0 ? (int)left : 0;
 }
 
+/* How long client_connect() waits for one answer; also the least it
+ * tries for. */
+#define CONNECT_TRY_MS 500
+
+/* Waits until a broker answers a metadata request, for retry_ms at most
+ * (one try, at least): without this, a cluster that is not there would
+ * only show as librdkafka's warnings, for ever, and as messages failing
+ * after message.timeout.ms. The first failure is reported as a warning,
+ * with how long it retries; giving up as an error. A signal gives up at
+ * once. Serves the client's main queue, so call it before a consumer's
+ * is forwarded. Returns GM_EXIT_OK or GM_EXIT_TEMPFAIL. */
+static int client_connect(struct kclient *kc, long long retry_ms)
+{
+	int64_t began = gm_now_ms();
+	int status = GM_EXIT_TEMPFAIL;
+	bool warned = false;
+	kc->connecting = true;
+	for (;;) {
+		const struct rd_kafka_metadata *md;
+		rd_kafka_resp_err_t err = rd_kafka_metadata(kc->rk, 0, NULL,
+			&md, CONNECT_TRY_MS);
+		rd_kafka_poll(kc->rk, 0);  /* error_cb: kc->why */
+		if (!err) {
+			rd_kafka_metadata_destroy(md);
+			status = GM_EXIT_OK;
+			break;
+		}
+		if (!kc->why[0])
+			snprintf(kc->why, sizeof kc->why, "%s", rd_kafka_err2str(err));
+		if (gm_stopping()) {
+			gm_error("kafka", "%s: unreachable, stopped while retrying: %s",
+				kc->brokers, kc->why);
+			break;
+		}
+		if (gm_now_ms() - began >= retry_ms) {
+			gm_error("kafka", "%s: unreachable for %g s, giving up: %s",
+				kc->brokers, retry_ms / 1e3, kc->why);
+			break;
+		}
+		if (!warned)
+			gm_warn("kafka", "%s: %s; retrying for up to %g s",
+				kc->brokers, kc->why, retry_ms / 1e3);
+		warned = true;
+	}
+	kc->connecting = false;
+	if (status == GM_EXIT_OK) {
+		kc->reached = true;
+		if (warned)
+			gm_warn("kafka", "%s: reached after %.1f s", kc->brokers,
+				(gm_now_ms() - began) / 1e3);
+	}
+	return status;
+}
+
 /* ---- producer ---- */
+
+/* n messages will not be delivered: counted here and in the summary. */
+static void not_delivered(struct gm_kproducer *p, uint64_t n)
+{
+	p->failed += n;
+	gm_counts.undelivered += n;
+}
+
+/* True the first time a delivery error of this kind comes. */
+static bool first_of_its_kind(struct gm_kproducer *p, rd_kafka_resp_err_t err)
+{
+	for (size_t i = 0; i < p->nshown; i++)
+		if (p->shown[i] == err)
+			return false;
+	if (p->nshown < sizeof p->shown / sizeof p->shown[0])
+		p->shown[p->nshown++] = err;
+	return true;
+}
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
 	void *opaque)
@@ -297,13 +438,19 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
 	struct gm_kproducer *p = opaque;
 	p->reported++;
 	if (m->err) {
-		p->failed++;
-		gm_error("kafka", "%s [%d]: delivery failed: %s",
-			rd_kafka_topic_name(m->rkt), (int)m->partition,
-			rd_kafka_err2str(m->err));
+		not_delivered(p, 1);
+		/* Purged by close(), which says so. */
+		if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE
+		    || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+			return;
+		if (first_of_its_kind(p, m->err))
+			gm_error("kafka", "%s [%d]: delivery failed: %s (the next failures of this kind are only counted)",
+				rd_kafka_topic_name(m->rkt), (int)m->partition,
+				rd_kafka_err2str(m->err));
 	} else {
 		p->delivered++;
-		p->kc.reached = true;
+		gm_counts.out++;
+		client_up(&p->kc);
 	}
 }
 
@@ -356,8 +503,9 @@ static partitioner_fn *partitioner_named(const char *name)
 	return NULL;
 }
 
-struct gm_kproducer *gm_kproducer_new(const struct gm_common *c)
+struct gm_kproducer *gm_kproducer_new(const struct gm_common *c, int *status)
 {
+	*status = GM_EXIT_FAIL;
 	rd_kafka_conf_t *conf = conf_new(c, producer_defaults,
 		sizeof producer_defaults / sizeof producer_defaults[0],
 		producer_forced,
@@ -380,7 +528,8 @@ struct gm_kproducer *gm_kproducer_new(const struct gm_common *c)
 	}
 	p->batch = gm_xcalloc(BATCH_MSGS, sizeof *p->batch);
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
-	if (!client_new(&p->kc, RD_KAFKA_PRODUCER, conf)) {
+	if (!client_new(&p->kc, RD_KAFKA_PRODUCER, conf)
+	    || (*status = client_connect(&p->kc, c->retry_ms)) != GM_EXIT_OK) {
 		client_destroy(&p->kc);
 		free(p->batch);
 		free(p);
@@ -408,10 +557,27 @@ static void refresh_partitions(struct gm_kproducer *p, struct ktopic *t)
 	rd_kafka_metadata_destroy(md);
 }
 
+/* After the first SIGINT or SIGTERM, how long the producer still waits
+ * for the brokers: a user who asked to stop should not wait
+ * message.timeout.ms (5 minutes by default) for a cluster that is gone. */
+#define STOP_DRAIN_MS 5000
+
+/* The end of a wait that would end at deadline (-1: none), made
+ * earlier by a signal: STOP_DRAIN_MS after the producer first saw one. */
+static int64_t drain_deadline(struct gm_kproducer *p, int64_t deadline)
+{
+	if (!gm_stopping())
+		return deadline;
+	if (!p->stop_at)
+		p->stop_at = gm_now_ms() + STOP_DRAIN_MS;
+	return deadline < 0 || deadline > p->stop_at ? p->stop_at : deadline;
+}
+
 /* Hands t's batch to librdkafka, in partition order (the order of each
  * partition's messages kept). A full local queue is waited out, serving
- * delivery reports; any other refusal is reported and counted. Returns
- * false when a message was refused. */
+ * delivery reports, unless a signal came and the wait passes its drain
+ * deadline; any other refusal is reported and counted. Returns false
+ * when a message was refused or given up. */
 static bool push(struct gm_kproducer *p, struct ktopic *t)
 {
 	if (t->n == 0)
@@ -456,16 +622,22 @@ static bool push(struct gm_kproducer *p, struct ktopic *t)
 		for (; i < n && p->batch[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL; i++) {
 			if (!p->batch[i].err)
 				continue;
-			p->failed++;
+			not_delivered(p, 1);
 			ok = false;
-			gm_error("kafka", "%s: cannot queue message: %s",
+			gm_record_error("kafka", "%s: cannot queue message: %s",
 				rd_kafka_topic_name(t->rkt), rd_kafka_err2str(p->batch[i].err));
 		}
 		done = i;
+		if (done == n)
+			break;
 		/* Room comes back as the brokers acknowledge: wait for it,
-		 * whatever else happens, so that nothing is lost. */
-		if (done < n)
-			rd_kafka_poll(p->kc.rk, 100);
+		 * so that nothing is lost, unless the user asked to stop. */
+		if (remaining_ms(drain_deadline(p, -1)) == 0) {
+			not_delivered(p, n - done);
+			ok = false;
+			break;
+		}
+		rd_kafka_poll(p->kc.rk, 100);
 	}
 	t->n = 0;
 	t->used = 0;
@@ -521,7 +693,7 @@ bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
 {
 	struct ktopic *t = producer_topic(p, topic);
 	if (!t) {
-		p->failed++;
+		not_delivered(p, 1);
 		return false;
 	}
 	bool ok = true;
@@ -547,6 +719,9 @@ void gm_kproducer_poll(struct gm_kproducer *p)
 	rd_kafka_poll(p->kc.rk, 0);
 }
 
+/* The longest single wait of a flush: a signal is seen this soon. */
+#define FLUSH_SLICE_MS 100
+
 bool gm_kproducer_flush(struct gm_kproducer *p, int timeout_ms)
 {
 	push_all(p);
@@ -554,10 +729,11 @@ bool gm_kproducer_flush(struct gm_kproducer *p, int timeout_ms)
 	/* Every queued message gets its report within message.timeout.ms
 	 * (unless that is 0: infinite), so waiting in steps ends. */
 	while (p->reported < p->queued) {
-		int left = remaining_ms(deadline);
+		int left = remaining_ms(drain_deadline(p, deadline));
 		if (left == 0)
 			break;
-		rd_kafka_flush(p->kc.rk, left < 0 || left > 1000 ? 1000 : left);
+		rd_kafka_flush(p->kc.rk, left < 0 || left > FLUSH_SLICE_MS
+			? FLUSH_SLICE_MS : left);
 	}
 	rd_kafka_poll(p->kc.rk, 0);
 	return p->reported == p->queued && p->failed == 0;
@@ -573,11 +749,34 @@ uint64_t gm_kproducer_failed(const struct gm_kproducer *p)
 	return p->failed;
 }
 
+/* How long close() waits for the reports of the messages it purged. */
+#define PURGE_WAIT_MS 1000
+
+/* After a drain that a signal cut short: the messages still waiting
+ * are taken back from librdkafka and counted as not delivered (one
+ * in flight may yet reach its partition: its acknowledgement will not
+ * be waited for). */
+static void give_up_waiting(struct gm_kproducer *p)
+{
+	uint64_t waiting = p->queued - p->reported;
+	rd_kafka_purge(p->kc.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	int64_t until = gm_now_ms() + PURGE_WAIT_MS;
+	while (p->reported < p->queued && remaining_ms(until) > 0)
+		rd_kafka_poll(p->kc.rk, FLUSH_SLICE_MS);
+	/* Reports that never came: those messages are lost all the same. */
+	not_delivered(p, p->queued - p->reported);
+	p->reported = p->queued;
+	gm_error("kafka", "%llu messages still waiting for the brokers %d s after the signal were given up",
+		(unsigned long long)waiting, STOP_DRAIN_MS / 1000);
+}
+
 int gm_kproducer_close(struct gm_kproducer *p)
 {
 	if (!p)
 		return GM_EXIT_OK;
 	gm_kproducer_flush(p, -1);
+	if (p->reported < p->queued)
+		give_up_waiting(p);
 	int status = GM_EXIT_OK;
 	if (p->failed) {
 		gm_error("kafka", "%llu of %llu messages not delivered",
@@ -731,6 +930,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
 
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		client_up(&k->kc);  /* a group coordinator answered */
 		assigned(k, parts);
 		if (cooperative)
 			error = rd_kafka_incremental_assign(rk, parts);
@@ -753,7 +953,6 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		gm_error("kafka", "rebalance: %s", rd_kafka_err2str(aerr));
 		k->failed = true;
 	}
-	k->kc.reached = true;  /* a group coordinator answered */
 	track_assignment(k);
 }
 
@@ -793,8 +992,9 @@ static void consumer_free(struct gm_kconsumer *k)
 }
 
 struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
-	const char *const *topics, size_t ntopics, bool exit_eof)
+	const char *const *topics, size_t ntopics, bool exit_eof, int *status)
 {
+	*status = GM_EXIT_FAIL;
 	bool grouped = c->group && *c->group;
 	rd_kafka_conf_t *conf = conf_new(c, consumer_defaults,
 		sizeof consumer_defaults / sizeof consumer_defaults[0],
@@ -826,7 +1026,8 @@ struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
 	k->ntopics = ntopics;
 	if (grouped)
 		rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
-	if (!client_new(&k->kc, RD_KAFKA_CONSUMER, conf)) {
+	if (!client_new(&k->kc, RD_KAFKA_CONSUMER, conf)
+	    || (*status = client_connect(&k->kc, c->retry_ms)) != GM_EXIT_OK) {
 		consumer_free(k);
 		return NULL;
 	}
@@ -842,6 +1043,7 @@ struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
 		if (err) {
 			gm_error("kafka", "subscribe: %s", rd_kafka_err2str(err));
 			consumer_free(k);
+			*status = GM_EXIT_FAIL;
 			return NULL;
 		}
 	}
@@ -882,7 +1084,7 @@ static enum assign_result assign_all(struct gm_kconsumer *k, int timeout_ms)
 				rd_kafka_err2str(err));
 			result = ASSIGN_FAILED;
 		} else {
-			k->kc.reached = true;
+			client_up(&k->kc);
 			for (int t = 0; t < md->topic_cnt; t++) {
 				const rd_kafka_metadata_topic_t *mt =
 					&md->topics[t];
@@ -1006,7 +1208,7 @@ enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 			continue;
 		}
 		if (!rkm->err) {
-			k->kc.reached = true;
+			client_up(&k->kc);
 			mark_eof(k, rkm, false);
 			k->cur = rkm;
 			m->data = rkm->payload;
@@ -1020,7 +1222,7 @@ enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 		}
 		rd_kafka_resp_err_t err = rkm->err;
 		if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			k->kc.reached = true;
+			client_up(&k->kc);
 			mark_eof(k, rkm, true);
 		} else if (fatal_consumer_error(err)) {
 			report_message_error(gm_error, rkm);

@@ -12,8 +12,13 @@
  * enable.auto.offset.store are always off.
  *
  * Errors are reported with gm_error() under the "kafka" location. A
- * service counts as unreachable when no broker was ever connected; the
- * close calls then return GM_EXIT_TEMPFAIL. */
+ * client is made only once a broker has answered, within c->retry_ms
+ * (--retry-for): a cluster that is not there is one error and
+ * GM_EXIT_TEMPFAIL, not librdkafka's warnings for ever. Later, a broker
+ * connection that fails is reported once, with a word when brokers
+ * answer again, however often librdkafka retries meanwhile. A service
+ * counts as unreachable when no broker was ever reached; the close calls
+ * then return GM_EXIT_TEMPFAIL. */
 #ifndef GM_KAFKA_H
 #define GM_KAFKA_H
 
@@ -26,17 +31,22 @@
 struct gm_kproducer;
 struct gm_kconsumer;
 
-/* Creates a producer. Returns NULL after gm_error() on a configuration
- * error (and exits 2 on a bad -X property). */
-struct gm_kproducer *gm_kproducer_new(const struct gm_common *c);
+/* Creates a producer, once a broker has answered: it retries for
+ * c->retry_ms (one try of half a second at least; a signal stops it).
+ * Returns NULL after gm_error() when it cannot, *status saying why:
+ * GM_EXIT_TEMPFAIL when no broker answered, GM_EXIT_FAIL on a
+ * configuration error; exits 2 on a bad -X property. */
+struct gm_kproducer *gm_kproducer_new(const struct gm_common *c, int *status);
 
 /* Queues one message (key may be NULL); the bytes are copied. Messages
  * wait in a batch per topic, handed to librdkafka when it is full, when
  * its first message has waited 2 ms by a later send, and by every poll,
  * flush and close; so call gm_kproducer_poll() before waiting for
  * anything else. When librdkafka's queue is full, serves delivery
- * reports until there is room. Returns false when this or an earlier
- * message could not be queued (reported and counted as failed). */
+ * reports until there is room (after a signal, see below, until the
+ * drain's end: the rest is counted as failed). Returns false when this
+ * or an earlier message could not be queued (reported and counted as
+ * failed). */
 bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
 	const char *key, size_t klen, const void *val, size_t vlen);
 
@@ -45,19 +55,25 @@ bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
 void gm_kproducer_poll(struct gm_kproducer *p);
 
 /* Waits until every message queued so far has its delivery report, at
- * most timeout_ms (-1: message.timeout.ms bounds it). Returns true when
- * all of them arrived and none failed since the producer was made. */
+ * most timeout_ms (-1: message.timeout.ms bounds it). Once a signal has
+ * come (gm_stopping()), every wait of the producer ends 5 s after it
+ * first saw it at the latest: the user asked to stop, and should not
+ * wait minutes for brokers that are gone. Returns true when all of them
+ * arrived and none failed since the producer was made. */
 bool gm_kproducer_flush(struct gm_kproducer *p, int timeout_ms);
 
 /* Messages acknowledged by the brokers, and failed (delivery error,
- * timeout, or could not be queued). */
+ * timeout, or could not be queued). Each also counts in the summary, in
+ * gm_counts.out or gm_counts.undelivered, when it is known. */
 uint64_t gm_kproducer_delivered(const struct gm_kproducer *p);
 uint64_t gm_kproducer_failed(const struct gm_kproducer *p);
 
-/* Drains the queue (waits for every delivery report), destroys the
- * producer, and returns GM_EXIT_OK when every message was delivered,
- * GM_EXIT_TEMPFAIL when none could be because no broker was reachable,
- * GM_EXIT_FAIL otherwise. NULL gives GM_EXIT_OK. */
+/* Drains the queue (waits for every delivery report, as flush does: 5 s
+ * at most after a signal, the messages still waiting then given up,
+ * counted as failed and said so), destroys the producer, and returns
+ * GM_EXIT_OK when every message was delivered, GM_EXIT_TEMPFAIL when
+ * none could be because no broker was reachable, GM_EXIT_FAIL otherwise.
+ * NULL gives GM_EXIT_OK. */
 int gm_kproducer_close(struct gm_kproducer *p);
 
 struct gm_kmsg {
@@ -103,9 +119,11 @@ typedef void gm_revoke_fn(void *ctx, const struct gm_kpartition *parts,
  * consumer group (subscribe) and commits offsets; without one it reads
  * every partition from the beginning and commits nothing. exit_eof makes
  * gm_kconsumer_next() return GM_K_EOF once all assigned partitions are
- * at their end (as kcat -e). Returns NULL after gm_error(). */
+ * at their end (as kcat -e). Like gm_kproducer_new(), waits for a broker
+ * to answer first, and returns NULL after gm_error() when it cannot,
+ * with *status GM_EXIT_TEMPFAIL or GM_EXIT_FAIL. */
 struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
-	const char *const *topics, size_t ntopics, bool exit_eof);
+	const char *const *topics, size_t ntopics, bool exit_eof, int *status);
 
 /* Sets the rebalance hooks (either may be NULL); only a consumer in a
  * group has rebalances. If the committed offsets cannot be read for an

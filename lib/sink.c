@@ -66,9 +66,12 @@ struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec)
 	}
 	if (spec && !strncmp(spec, "kafka:", 6)) {
 		s->topic = spec[6] ? spec + 6 : NULL;
-		s->kp = gm_kproducer_new(c);
+		int status;
+		s->kp = gm_kproducer_new(c, &status);
 		if (!s->kp) {
 			free(s);
+			if (status == GM_EXIT_TEMPFAIL)
+				exit(GM_EXIT_TEMPFAIL);
 			return NULL;
 		}
 		s->rec = gm_writer_mem();
@@ -96,10 +99,10 @@ bool gm_sink_emit_raw(struct gm_sink *s, const char *topic,
 		gm_counts.out++;
 		return true;
 	}
-	gm_counts.out++;
-	if (s->kp)
+	if (s->kp)  /* counted by its delivery report */
 		return gm_kproducer_send(s->kp, s->topic ? s->topic : topic,
 			key, klen, data, len);
+	gm_counts.out++;
 	gm_w_record(s->out, data, len);
 	return !gm_writer_failed(s->out);
 }

@@ -19,12 +19,12 @@ struct gm_source;
  * it is) or "pg:CONNINFO" (a libpq conninfo string; "pg:" alone leaves
  * it all to the PG* environment variables) writes each record as a row
  * of the table its type maps to (see pg.h); anything else is a file
- * path. PostgreSQL is connected to at once, retrying for c->retry_ms
- * while the server cannot be reached: if it stays so, this exits with
- * GM_EXIT_TEMPFAIL after the message (nothing has been read yet, so
- * nothing is lost). A spec of another URI scheme ("mongodb://...") is
- * refused, not taken for a file name: exits with GM_EXIT_USAGE. Otherwise
- * returns NULL after gm_error() on failure. */
+ * path. Kafka and PostgreSQL are connected to at once, retrying for
+ * c->retry_ms while the server cannot be reached: if it stays so, this
+ * exits with GM_EXIT_TEMPFAIL after the message (nothing has been read
+ * yet, so nothing is lost). A spec of another URI scheme ("mongodb://...")
+ * is refused, not taken for a file name: exits with GM_EXIT_USAGE.
+ * Otherwise returns NULL after gm_error() on failure. */
 struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec);
 
 /* The writer on which to build the next record (begin ... gm_w_end). */
@@ -32,7 +32,9 @@ struct gm_writer *gm_sink_writer(struct gm_sink *s);
 
 /* Hands over the record just built. topic is the record type's default
  * topic (used for Kafka unless the spec named one); key may be NULL.
- * Counts gm_counts.out. Returns false once the sink has failed. A record
+ * Counts gm_counts.out: at once for NDJSON and PostgreSQL; for Kafka when
+ * the broker acknowledges it, or in gm_counts.undelivered when it fails.
+ * Returns false once the sink has failed. A record
  * PostgreSQL has no table or column for is reported and not counted;
  * the sink goes on, and gm_sink_close() will return GM_EXIT_FAIL. */
 bool gm_sink_emit(struct gm_sink *s, const char *topic,

@@ -45,9 +45,12 @@ struct gm_source *gm_source_open(const struct gm_common *c,
 	s->c = c;
 	s->follow = follow;
 	if (ntopics > 0) {
-		s->k = gm_kconsumer_new(c, topics, ntopics, !follow);
+		int status;
+		s->k = gm_kconsumer_new(c, topics, ntopics, !follow, &status);
 		if (!s->k) {
 			free(s);
+			if (status == GM_EXIT_TEMPFAIL)
+				exit(GM_EXIT_TEMPFAIL);
 			return NULL;
 		}
 		return s;

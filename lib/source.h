@@ -38,7 +38,9 @@ struct gm_event;
  * a Kafka consumer of those topics (with c->group when set). A file that
  * cannot be opened is reported when reached, and makes the run fail.
  * follow: Kafka only, keep waiting at the end of the partitions instead
- * of ending there (a daemon). Returns NULL after gm_error(). */
+ * of ending there (a daemon). Kafka is connected to at once, retrying
+ * for c->retry_ms: if no broker answers, this exits with
+ * GM_EXIT_TEMPFAIL after the message. Returns NULL after gm_error(). */
 struct gm_source *gm_source_open(const struct gm_common *c,
 	char *const *files, size_t nfiles,
 	const char *const *topics, size_t ntopics, bool follow);

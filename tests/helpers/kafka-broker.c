@@ -1,6 +1,8 @@
-/* kafka-broker: a Kafka cluster for tests, on librdkafka's mock cluster.
+/* kafka-broker: a Kafka cluster for tests and development, on
+ * librdkafka's mock cluster.
  *
- *   kafka-broker [-n BROKERS] [-p PARTITIONS] [-t TOPIC]... [-c CONTROL]
+ *   kafka-broker [-n BROKERS] [-p PARTITIONS] [-t TOPIC]... [-P PORT]
+ *                [-c CONTROL]
  *
  * Starts BROKERS brokers (default 1) listening on 127.0.0.1, creates each
  * TOPIC with PARTITIONS partitions (default 4), prints the bootstrap
@@ -8,6 +10,15 @@
  * "quit" command, or end of file on the control channel. All data lives
  * in memory and is gone at exit. Other topics are created on first use
  * with 4 partitions (the mock's rule).
+ *
+ * The brokers listen on ports the kernel picks, new on every start; with
+ * -P, on PORT, PORT+1, ... instead (exit 1 when one is taken).
+ *
+ * Not for volumes: each partition keeps only about 5 MiB (or 100,000
+ * batches) and silently drops its oldest messages beyond that, with no
+ * error to producer or consumer (a test of 200,000 messages on 4
+ * partitions lost 30,000 so). Keep a test's volume per partition below
+ * that, or consume as it is produced.
  *
  * CONTROL is a path (a FIFO) or "-" for stdin; without -c there is no
  * control channel. It takes one command a line and answers each, on
@@ -26,6 +37,7 @@
  *   quit                        answers ok and exits
  *
  * Exit status 0, or 1 when the cluster cannot start, 2 on bad usage. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -38,13 +50,15 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
 static const char usage[] =
 	"usage: kafka-broker [-n BROKERS] [-p PARTITIONS] [-t TOPIC]... "
-	"[-c CONTROL]\n";
+	"[-P PORT] [-c CONTROL]\n";
 
 static volatile sig_atomic_t stop;
 
@@ -62,6 +76,42 @@ static void die(int status, const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	exit(status);
+}
+
+/* librdkafka 2.0.2's mock cluster has each broker listen on a port the
+ * kernel picks (it binds 127.0.0.1 port 0), with no way to ask for one.
+ * For -P, this program's bind() stands in for the C library's: while
+ * the cluster is being made (fixed_port set), a bind of an IPv4 socket
+ * to port 0 gets fixed_port, then fixed_port + 1, and so on, one per
+ * broker; any other bind is passed on unchanged. A port that cannot be
+ * had ends the program here: librdkafka 2.0.2 aborts on an assertion
+ * when it cleans up after a failed bind. */
+static int fixed_port;
+static int ports_given;
+
+int bind(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
+{
+	static int (*next_bind)(int, __CONST_SOCKADDR_ARG, socklen_t);
+	if (!next_bind) {
+		*(void **)&next_bind = dlsym(RTLD_NEXT, "bind");
+		if (!next_bind)
+			die(1, "bind: %s", dlerror());
+	}
+	/* addr is a pointer, or with _GNU_SOURCE a union of pointers. */
+	const struct sockaddr *sa;
+	memcpy(&sa, &addr, sizeof sa);
+	struct sockaddr_in sin;
+	if (!fixed_port || len != sizeof sin || sa->sa_family != AF_INET)
+		return next_bind(fd, addr, len);
+	memcpy(&sin, sa, sizeof sin);
+	if (sin.sin_port != 0)
+		return next_bind(fd, addr, len);
+	int port = fixed_port + ports_given++;
+	sin.sin_port = htons((uint16_t)port);
+	if (next_bind(fd, (const struct sockaddr *)&sin, sizeof sin) < 0)
+		die(1, "cannot listen on 127.0.0.1:%d: %s%s", port, strerror(errno),
+			errno == EADDRINUSE ? " (another broker? pick another port)" : "");
+	return 0;
 }
 
 /* Parses a whole decimal int in [min, max]. */
@@ -267,14 +317,14 @@ static void wait_for_signal(void)
 
 int main(int argc, char **argv)
 {
-	int nbrokers = 1, partitions = 4, opt;
+	int nbrokers = 1, partitions = 4, port = 0, opt;
 	const char *control = NULL;
 	const char **topics = calloc((size_t)argc, sizeof *topics);
 	size_t ntopics = 0;
 	if (!topics)
 		die(1, "out of memory");
 
-	while ((opt = getopt(argc, argv, "hn:p:t:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "hn:p:t:P:c:")) != -1) {
 		switch (opt) {
 		case 'n':
 			if (!parse_int(optarg, 1, 64, &nbrokers))
@@ -286,6 +336,10 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			topics[ntopics++] = optarg;
+			break;
+		case 'P':
+			if (!parse_int(optarg, 1, 65535, &port))
+				die(2, "bad port: %s", optarg);
 			break;
 		case 'c':
 			control = optarg;
@@ -322,9 +376,16 @@ int main(int argc, char **argv)
 		sizeof errstr);
 	if (!rk)
 		die(1, "%s", errstr);
+	if (port && port + nbrokers - 1 > 65535)
+		die(2, "ports %d to %d: past 65535", port, port + nbrokers - 1);
+	fixed_port = port;
 	rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(rk, nbrokers);
+	fixed_port = 0;
 	if (!mc)
 		die(1, "cannot create the mock cluster");
+	if (port && ports_given != nbrokers)
+		die(1, "the mock cluster made %d listeners, not %d: cannot place them on port %d",
+			ports_given, nbrokers, port);
 	int replication = nbrokers < 3 ? nbrokers : 3;
 	for (size_t i = 0; i < ntopics; i++) {
 		rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(mc,

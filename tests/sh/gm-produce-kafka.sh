@@ -5,6 +5,15 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/kafka.sh"
 
+# A bad -X value is a usage error that names the property as given, not
+# as librdkafka knows it (linger.ms is queue.buffering.max.ms to it).
+for prop in linger.ms=abc acks=maybe compression.type=zz; do
+	gm-produce -q -n 1 -b 127.0.0.1:1 -o kafka: -X "$prop" 2>"$T/prop.err"
+	expect_eq "-X $prop: exit status" $? 2
+	expect_grep "-X $prop: names ${prop%%=*}" \
+		"^gm-produce: -X $prop: Invalid value.* for configuration property \"${prop%%=*}\"\$" "$T/prop.err"
+done
+
 kafka_start -p 4 -t transactions -t product_views -t cart_events -t all -t kcat
 opts="-q --start=2026-11-24T00:00:00Z -n 20000 -r 0 --truth"
 
@@ -56,10 +65,11 @@ wait "$slow"
 expect_eq "a slow run: exit status" $? 0
 expect_eq "a slow run: count" "$(kafka_count all)" 20040
 
-# An unreachable cluster: nothing can be delivered, status 75.
-GM_BROKERS=127.0.0.1:1 gm-produce -q -n 10 -r 0 -o kafka: -X message.timeout.ms=1500 2>"$T/down.err"
+# An unreachable cluster: nothing is made, status 75 (more in
+# kafka-faults.sh).
+GM_BROKERS=127.0.0.1:1 gm-produce -q -n 10 -r 0 -o kafka: --retry-for 1s 2>"$T/down.err"
 expect_eq "unreachable brokers: exit status 75" $? 75
-expect_grep "unreachable brokers: reported" "delivery failed" "$T/down.err"
+expect_grep "unreachable brokers: reported" "127.0.0.1:1: unreachable for 1 s, giving up" "$T/down.err"
 
 # A failed delivery in a reachable cluster is a failure (1): the broker
 # refuses every produce request with a non-retriable error.
