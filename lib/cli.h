@@ -62,8 +62,9 @@ struct gm_common {
 	const char **props;      /* -X key=value, passed to librdkafka */
 	size_t nprops;
 	bool unbuffered;         /* -u: flush output after every record */
-	long long retry_ms;      /* --retry-for: how long a sink retries a
-	                            service it cannot reach, default 60 s */
+	long long retry_ms;      /* --retry-for: how long a tool retries a
+	                            server it cannot reach (Kafka at the
+	                            start, PostgreSQL), default 60 s */
 };
 #define GM_MAX_LINE (1u << 20)
 
@@ -78,8 +79,8 @@ enum {
 /* The shared options come in four groups, so that a tool offers only
  * those that mean something for it: every tool takes the base ones; a
  * tool that reads records takes the input ones; one that talks to Kafka
- * the Kafka ones; one that writes to a sink that may be a server
- * (PostgreSQL) the output ones. Each group has its getopt short letters
+ * the Kafka ones; one that may have to wait for a server (a Kafka
+ * cluster, in or out, or PostgreSQL) the output ones. Each group has its getopt short letters
  * and its entries for the getopt_long table; the output group has only
  * long options. */
 #define GM_BASE_SHORT_OPTIONS ":hqu"  /* first: its ':' is for gm_getopt */
