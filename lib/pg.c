@@ -434,9 +434,9 @@ static void redact(char *s, size_t n, const char *secret)
 	s[k] = 0;
 }
 
-/* The password a conninfo spells out, as written (URI user:password@,
- * or password=...), so that messages can hide it even when libpq
- * cannot parse the conninfo. NULL when there is none. */
+/* The password a conninfo spells out, as written (URI user:password@
+ * or ?password=..., or password=...), so that messages can hide it even
+ * when libpq cannot parse the conninfo. NULL when there is none. */
 static char *find_secret(const char *c)
 {
 	const char *p = NULL, *end = NULL;
@@ -450,6 +450,9 @@ static char *find_secret(const char *c)
 		const char *colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
 		if (colon)
 			p = colon + 1, end = at;
+		for (const char *q = strchr(host, '?'); q; q = strchr(q + 1, '&'))
+			if (!strncmp(q + 1, "password=", 9))
+				p = q + 10, end = p + strcspn(p, "&");
 	} else {
 		for (const char *q = strstr(c, "password"); q; q = strstr(q + 1, "password")) {
 			if (q != c && q[-1] != ' ' && q[-1] != '\t')
@@ -975,6 +978,10 @@ struct gm_pg *gm_pg_open(const char *conninfo, long long retry_ms, int *status)
 	pg->conninfo = gm_xstrdup(conninfo);
 	pg->ps = gm_parser_new();
 	pg->secret = find_secret(conninfo);
+	if (pg->secret)
+		gm_warn("postgresql", "the connection string holds a password, which other users can see "
+			"on the command line (ps); set PGPASSWORD, or put it in ~/.pgpass "
+			"(or the file PGPASSFILE names), instead");
 	pg->retry_ms = retry_ms > 0 ? retry_ms : 0;
 	pg->stream = -1;
 	pg->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)pg;

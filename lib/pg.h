@@ -90,7 +90,9 @@ struct gm_pg;
 /* Connects to the server named by conninfo, any libpq connection string
  * or URI ("" leaves everything to the PG* environment variables and
  * ~/.pgpass, as libpq does), creates the tables that are missing, and
- * prepares the staging tables. While the server cannot be reached (no
+ * prepares the staging tables. Warns once when conninfo holds a
+ * password, since it came from the command line, where others can see
+ * it. While the server cannot be reached (no
  * answer, or it is starting or stopping) it retries, with backoff, for
  * retry_ms. Returns the sink, which owns a copy of conninfo; or NULL
  * after gm_error(), with *status set to GM_EXIT_TEMPFAIL when the server
