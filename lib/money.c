@@ -6,6 +6,11 @@
 
 bool gm_money_parse(const char *s, size_t n, int64_t *cents)
 {
+	return gm_money_parse_max(s, n, GM_MONEY_MAX_CENTS, cents);
+}
+
+bool gm_money_parse_max(const char *s, size_t n, int64_t max_cents, int64_t *cents)
+{
 	size_t i = 0;
 	bool neg = false;
 	if (i < n && s[i] == '-')
@@ -64,7 +69,7 @@ bool gm_money_parse(const char *s, size_t n, int64_t *cents)
 	for (long k = 0; k < (long)nd || k <= point; k++) {
 		int dgt = k < (long)nd ? dig[k] - '0' : 0;
 		if (k < point) {
-			if (v > (GM_MONEY_MAX_CENTS * 10 + 9) / 10)
+			if (v > max_cents / 10 || v * 10 > max_cents - dgt)
 				return false;
 			v = v * 10 + dgt;
 		} else {
@@ -72,10 +77,11 @@ bool gm_money_parse(const char *s, size_t n, int64_t *cents)
 			break;
 		}
 	}
-	if (round_digit >= 5)
+	if (round_digit >= 5) {
+		if (v == max_cents)
+			return false;
 		v++;
-	if (v > GM_MONEY_MAX_CENTS)
-		return false;
+	}
 	*cents = neg ? -v : v;
 	return true;
 }

@@ -15,6 +15,12 @@
  * GM_MONEY_MAX_CENTS. */
 bool gm_money_parse(const char *s, size_t n, int64_t *cents);
 
+/* gm_money_parse() with max_cents (0 to INT64_MAX) instead of
+ * GM_MONEY_MAX_CENTS as the largest magnitude: false beyond it. For sums
+ * of amounts, such as a window's revenue, which a single amount's limit
+ * does not bound. */
+bool gm_money_parse_max(const char *s, size_t n, int64_t max_cents, int64_t *cents);
+
 /* Writes cents as the shortest JSON number that is exact: "12", "12.5",
  * "12.05", "-0.01". buf needs 24 bytes; returns the length. */
 size_t gm_money_format(int64_t cents, char *buf);

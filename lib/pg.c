@@ -48,10 +48,10 @@ static const struct gm_pg_column sales_metric_columns[] = {
 	COL("window_end", GM_PG_TIME, "timestamp with time zone", true),
 	COL("country", GM_PG_TEXT, "text", true),
 	COL("category", GM_PG_TEXT, "text", true),
-	COL("revenue", GM_PG_MONEY, "numeric(16,2)", true),
+	COL("revenue", GM_PG_TOTAL, "numeric(19,2)", true),
 	COL("transactions", GM_PG_BIGINT, "bigint", true),
 	COL("units", GM_PG_BIGINT, "bigint", true),
-	COL("avg_order_value", GM_PG_MONEY, "numeric(16,2)", true),
+	COL("avg_order_value", GM_PG_TOTAL, "numeric(19,2)", true),
 	COL("distinct_users", GM_PG_BIGINT, "bigint", true),
 	COL("source", GM_PG_TEXT, "text", true),
 	COL("partition", GM_PG_TEXT, "text", false),
@@ -254,7 +254,8 @@ static bool put_value(struct gm_pg_buf *b, const struct gm_pg_column *col,
 	}
 	static const enum gm_json_kind want[] = {
 		[GM_PG_TEXT] = GM_JSON_STRING, [GM_PG_TIME] = GM_JSON_STRING,
-		[GM_PG_MONEY] = GM_JSON_NUMBER, [GM_PG_BIGINT] = GM_JSON_NUMBER,
+		[GM_PG_MONEY] = GM_JSON_NUMBER, [GM_PG_TOTAL] = GM_JSON_NUMBER,
+		[GM_PG_BIGINT] = GM_JSON_NUMBER,
 		[GM_PG_OBJECT] = GM_JSON_OBJECT,
 	};
 	if (f->kind != want[col->kind]) {
@@ -297,11 +298,14 @@ static bool put_value(struct gm_pg_buf *b, const struct gm_pg_column *col,
 		b->len += gm_ts_format(ms, b->p + b->len);
 		return true;
 	}
-	case GM_PG_MONEY: {
-		int64_t cents;
-		if (!gm_money_parse(v.p, v.n, &cents) || cents < 0) {
-			snprintf(why, whyn, "field \"%s\": %s is out of range (0 to 1000000000000)",
-				col->field, gm_str_show(v, shown, sizeof shown));
+	case GM_PG_MONEY:
+	case GM_PG_TOTAL: {
+		int64_t cents, max = col->kind == GM_PG_TOTAL ? INT64_MAX : GM_MONEY_MAX_CENTS;
+		if (!gm_money_parse_max(v.p, v.n, max, &cents) || cents < 0) {
+			char limit[24];
+			limit[gm_money_format(max, limit)] = 0;
+			snprintf(why, whyn, "field \"%s\": %s is out of range (0 to %s)",
+				col->field, gm_str_show(v, shown, sizeof shown), limit);
 			return false;
 		}
 		reserve(b, 24);

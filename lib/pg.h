@@ -36,7 +36,11 @@
 enum gm_pg_kind {
 	GM_PG_TEXT,    /* a JSON string (a required one non-empty) */
 	GM_PG_TIME,    /* an RFC 3339 time string, written back in UTC */
-	GM_PG_MONEY,   /* a JSON number, dollars to the cent, as gm-events(5) */
+	GM_PG_MONEY,   /* a JSON number, dollars to the cent, as gm-events(5):
+	                  a single amount, 0 to GM_MONEY_MAX_CENTS ($1T) */
+	GM_PG_TOTAL,   /* the same for a sum of amounts, whose limit is not
+	                  a single amount's: 0 to INT64_MAX cents, as a tool
+	                  counts them (numeric(19,2) holds that) */
 	GM_PG_BIGINT,  /* a JSON integer within 64 bits */
 	GM_PG_OBJECT,  /* a JSON object, stored as jsonb */
 	GM_PG_RECORD,  /* no field: the whole record as given, as jsonb */

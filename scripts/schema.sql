@@ -60,6 +60,20 @@ ALTER TABLE sales_metrics
     ALTER COLUMN distinct_users SET NOT NULL,
     ALTER COLUMN source SET NOT NULL;
 
+-- Since the second version: sums of money hold any 64-bit count of
+-- cents (up to 92233720368547758.07 dollars), which numeric(19,2) does,
+-- not only the $1T of a single amount. A view on a column stops ALTER
+-- TYPE even when the type stays, hence the test.
+DO $$
+BEGIN
+    IF (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+        WHERE attrelid = 'sales_metrics'::regclass AND attname = 'revenue') <> 'numeric(19,2)' THEN
+        ALTER TABLE sales_metrics
+            ALTER COLUMN revenue TYPE numeric(19,2),
+            ALTER COLUMN avg_order_value TYPE numeric(19,2);
+    END IF;
+END $$;
+
 -- Dashboards ask for a time range, or the latest windows, of one window
 -- length; the view passes such conditions down to this index.
 CREATE INDEX IF NOT EXISTS sales_metrics_window_idx
@@ -79,7 +93,8 @@ COMMENT ON COLUMN sales_metrics.country IS 'The customers'' country, or ''*'' fo
 COMMENT ON COLUMN sales_metrics.category IS 'The product category, or ''*'' for every category (see grain).';
 COMMENT ON COLUMN sales_metrics.revenue IS
 'US dollars. Category ''*'': the sum of the transactions'' total_amount; one category: the sum of quantity times '
-'unit_price over their items in it. Adds up over partitions, and over the rows of one grain.';
+'unit_price over their items in it. Adds up over partitions, and over the rows of one grain. A sum, so not bound '
+'by the $1T limit of a single amount.';
 COMMENT ON COLUMN sales_metrics.transactions IS
 'Transactions counted; for one category, those with an item in it (so a transaction counts in each of its categories).';
 COMMENT ON COLUMN sales_metrics.units IS 'The sum of the counted items'' quantity.';

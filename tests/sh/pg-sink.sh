@@ -8,7 +8,8 @@
 # warning, and never shows. The tables are safe to query (NOT NULL where
 # gm-events(5) requires a field, grain and window length in columns, an
 # index for time ranges, comments); tables of the first schema.sql are
-# upgraded, or the upgrade refused when old rows lack a required value.
+# upgraded, or the upgrade refused when old rows lack a required value;
+# a window's revenue may pass a single amount's $1T limit.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/pg.sh"
 
@@ -269,6 +270,27 @@ expect_grep "(f) mistyped column" 'postgresql: sales_metric "[^"]*/200004" not w
 expect_eq "(f) the rest written" \
 	"$(psql -X -Atc "SELECT count(*) FROM sales_metrics WHERE metric_id ~ '/20000[0-7]\$'") $(psql -X -Atc "SELECT count(*) FROM alerts WHERE alert_id >= 'a000200000'")" \
 	"5 1"
+
+# (f2) A window's revenue is a sum of amounts: the $1T limit of a single
+# amount is not its limit; the largest count of cents a tool holds is,
+# and the column holds that.
+big() { # ID REVENUE AVG (sed, not jq, which rounds to a double)
+	gen 210000 1 1 | sed -E "s|\"metric_id\":\"[^\"]*\"|\"metric_id\":\"$1\"|;
+		s/\"revenue\":[0-9.]+/\"revenue\":$2/; s/\"avg_order_value\":[0-9.]+/\"avg_order_value\":$3/"
+}
+{
+	big big/1 5000000000000 2500000000000
+	big big/2 92233720368547758.07 92233720368547758.07
+	big big/3 92233720368547758.08 1
+} >"$T/f2.ndjson"
+gm-cat -q -o "pg:" "$T/f2.ndjson" 2>"$T/f2.err"
+expect_eq "(f2) one total too large (exit status)" $? 1
+expect_eq "(f2) totals beyond \$1T written" \
+	"$(psql -X -Atc "SELECT string_agg(metric_id || ' ' || revenue || ' ' || avg_order_value, ', ' ORDER BY metric_id)
+		FROM sales_metrics WHERE metric_id LIKE 'big/%'")" \
+	"big/1 5000000000000.00 2500000000000.00, big/2 92233720368547758.07 92233720368547758.07"
+expect_eq "(f2) the one beyond 64-bit cents refused" "$(cat "$T/f2.err")" \
+	'gm-cat: postgresql: sales_metric "big/3" not written: field "revenue": 92233720368547758.08 is out of range (0 to 92233720368547758.07)'
 
 # (h) A database made by the first scripts/schema.sql: the sink upgrades
 # it when it connects, says so, and keeps its rows; it is then the same

@@ -59,6 +59,34 @@ START_TEST(formats_shortest_exact)
 }
 END_TEST
 
+START_TEST(parses_with_a_limit)
+{
+	static const struct { const char *in; int64_t max; bool ok; int64_t want; } cases[] = {
+		{ "5000000000000", INT64_MAX, true, 500000000000000LL },
+		{ "5000000000000", GM_MONEY_MAX_CENTS, false, 0 },
+		{ "92233720368547758.07", INT64_MAX, true, INT64_MAX },
+		{ "-92233720368547758.07", INT64_MAX, true, -INT64_MAX },
+		{ "92233720368547758.065", INT64_MAX, true, INT64_MAX },
+		{ "92233720368547758.075", INT64_MAX, false, 0 },
+		{ "92233720368547758.08", INT64_MAX, false, 0 },
+		{ "9.223372036854775808e16", INT64_MAX, false, 0 },
+		{ "1e17", INT64_MAX, false, 0 },
+		{ "0.05", 5, true, 5 }, { "0.045", 5, true, 5 }, { "0.055", 5, false, 0 },
+		{ "0.06", 5, false, 0 }, { "0.07", 5, false, 0 }, { "0", 0, true, 0 },
+		{ "0.01", 0, false, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		int64_t got = -12345;
+		bool ok = gm_money_parse_max(cases[i].in, strlen(cases[i].in), cases[i].max, &got);
+		ck_assert_msg(ok == cases[i].ok, "%s within %lld: %s", cases[i].in,
+			(long long)cases[i].max, ok ? "accepted" : "rejected");
+		if (ok)
+			ck_assert_msg(got == cases[i].want, "%s: got %lld want %lld", cases[i].in,
+				(long long)got, (long long)cases[i].want);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("money");
@@ -66,6 +94,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, parses_exact_cents);
 	tcase_add_test(tc, rejects_non_numbers_and_huge);
 	tcase_add_test(tc, formats_shortest_exact);
+	tcase_add_test(tc, parses_with_a_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }

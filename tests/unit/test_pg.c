@@ -234,7 +234,7 @@ START_TEST(refusals)
 	refused(metric_with("revenue", "null"), "field \"revenue\": null is not allowed");
 	refused(metric_with("revenue", "\"12\""), "field \"revenue\": expected a number, got a string");
 	refused(metric_with("revenue", "-1"), "field \"revenue\": -1 is out of range");
-	refused(metric_with("revenue", "1e13"), "field \"revenue\": 1e13 is out of range");
+	refused(metric_with("revenue", "1e17"), "field \"revenue\": 1e17 is out of range (0 to 92233720368547758.07)");
 	refused(metric_with("country", "7"), "field \"country\": expected a string, got a number");
 	refused(metric_with("metric_id", "\"\""), "field \"metric_id\" is empty");
 	refused(metric_with("window_end", "\"yesterday\""), "field \"window_end\": not an RFC 3339 time: yesterday");
@@ -278,6 +278,45 @@ START_TEST(refusals)
 	/* Within the limits, and escapes that jsonb takes. */
 	snprintf(rec, sizeof rec, "%s\"labels\":{\"e\":\"\\ud83d\\ude00 \\u00e9\"},\"n\":[1e-1000,-0.5E+999,\"1e9999\"]}", head);
 	ck_assert_ptr_nonnull(row(rec));
+}
+END_TEST
+
+/* A window's revenue is a sum: a single amount's $1T limit is not its
+ * limit, the largest count of cents a tool can hold is. A single amount
+ * keeps its limit. */
+START_TEST(totals_and_amounts)
+{
+	const char *r = row(metric_with("revenue", "5000000000000"));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(strstr(r, "\tbooks\t5000000000000\t12\t"));
+	r = row(metric_with("revenue", "92233720368547758.07"));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(strstr(r, "\tbooks\t92233720368547758.07\t12\t"));
+	r = row(metric_with("avg_order_value", "4000000000000.5"));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(strstr(r, "\t20\t4000000000000.5\t11\t"));
+	refused(metric_with("revenue", "92233720368547758.08"),
+		"field \"revenue\": 92233720368547758.08 is out of range (0 to 92233720368547758.07)");
+	refused(metric_with("avg_order_value", "1e17"), "field \"avg_order_value\": 1e17 is out of range");
+
+	static const struct gm_pg_column cols[] = {
+		{ "id", "id", 2, GM_PG_TEXT, "text", true },
+		{ "amount", "amount", 6, GM_PG_MONEY, "numeric(15,2)", true },
+	};
+	const struct gm_pg_table t = { "alert", "amounts", cols, 2 };
+	const char *reason;
+	const char *ok = "{\"type\":\"alert\",\"id\":\"a\",\"amount\":1000000000000}";
+	const struct gm_event *ev = gm_parse(ps, ok, strlen(ok), &reason);
+	ck_assert_ptr_nonnull(ev);
+	size_t before = buf.len;
+	ck_assert(gm_pg_row(&t, ev, &buf, why, sizeof why));
+	ck_assert_uint_eq(buf.len - before, 16);
+	ck_assert_int_eq(memcmp(buf.p + before, "a\t1000000000000\n", 16), 0);
+	const char *over = "{\"type\":\"alert\",\"id\":\"a\",\"amount\":1000000000000.01}";
+	ev = gm_parse(ps, over, strlen(over), &reason);
+	ck_assert_ptr_nonnull(ev);
+	ck_assert(!gm_pg_row(&t, ev, &buf, why, sizeof why));
+	ck_assert_str_eq(why, "field \"amount\": 1000000000000.01 is out of range (0 to 1000000000000)");
 }
 END_TEST
 
@@ -359,6 +398,7 @@ static Suite *pg_suite(void)
 	tcase_add_test(tc, copy_escaping);
 	tcase_add_test(tc, alert_row);
 	tcase_add_test(tc, refusals);
+	tcase_add_test(tc, totals_and_amounts);
 	tcase_add_test(tc, retry_option);
 	suite_add_tcase(s, tc);
 	if (getenv("GM_PG_CONNINFO")) {
