@@ -70,7 +70,7 @@ static bool parse(const char *s, size_t n, uint64_t max, uint64_t *cents,
 	for (long k = 0; k < (long)nd || k <= point; k++) {
 		unsigned dgt = k < (long)nd ? (unsigned)(dig[k] - '0') : 0;
 		if (k < point) {
-			if (v > (max - dgt) / 10)
+			if (v > max / 10 || v * 10 + dgt > max)
 				return false;
 			v = v * 10 + dgt;
 		} else {

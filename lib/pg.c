@@ -46,14 +46,15 @@ static const struct gm_pg_column sales_metric_columns[] = {
 	COL("metric_id", GM_PG_TEXT, "text", true),
 	COL("window_start", GM_PG_TIME, "timestamp with time zone", true),
 	COL("window_end", GM_PG_TIME, "timestamp with time zone", true),
-	COL("country", GM_PG_TEXT, "text", false),
-	COL("category", GM_PG_TEXT, "text", false),
-	COL("revenue", GM_PG_MONEY, "numeric(16,2)", true),
+	COL("country", GM_PG_TEXT, "text", true),
+	COL("category", GM_PG_TEXT, "text", true),
+	COL("revenue", GM_PG_TOTAL, "numeric(19,2)", true),
 	COL("transactions", GM_PG_BIGINT, "bigint", true),
-	COL("units", GM_PG_BIGINT, "bigint", false),
-	COL("avg_order_value", GM_PG_MONEY, "numeric(16,2)", false),
-	COL("distinct_users", GM_PG_BIGINT, "bigint", false),
-	COL("source", GM_PG_TEXT, "text", false),
+	COL("units", GM_PG_BIGINT, "bigint", true),
+	COL("avg_order_value", GM_PG_TOTAL, "numeric(19,2)", true),
+	COL("distinct_users", GM_PG_BIGINT, "bigint", true),
+	COL("source", GM_PG_TEXT, "text", true),
+	COL("partition", GM_PG_TEXT, "text", false),
 };
 
 static const struct gm_pg_column alert_columns[] = {
@@ -253,7 +254,8 @@ static bool put_value(struct gm_pg_buf *b, const struct gm_pg_column *col,
 	}
 	static const enum gm_json_kind want[] = {
 		[GM_PG_TEXT] = GM_JSON_STRING, [GM_PG_TIME] = GM_JSON_STRING,
-		[GM_PG_MONEY] = GM_JSON_NUMBER, [GM_PG_BIGINT] = GM_JSON_NUMBER,
+		[GM_PG_MONEY] = GM_JSON_NUMBER, [GM_PG_TOTAL] = GM_JSON_NUMBER,
+		[GM_PG_BIGINT] = GM_JSON_NUMBER,
 		[GM_PG_OBJECT] = GM_JSON_OBJECT,
 	};
 	if (f->kind != want[col->kind]) {
@@ -296,11 +298,14 @@ static bool put_value(struct gm_pg_buf *b, const struct gm_pg_column *col,
 		b->len += gm_ts_format(ms, b->p + b->len);
 		return true;
 	}
-	case GM_PG_MONEY: {
-		int64_t cents;
-		if (!gm_money_parse(v.p, v.n, &cents) || cents < 0) {
-			snprintf(why, whyn, "field \"%s\": %s is out of range (0 to 1000000000000)",
-				col->field, gm_str_show(v, shown, sizeof shown));
+	case GM_PG_MONEY:
+	case GM_PG_TOTAL: {
+		int64_t cents, max = col->kind == GM_PG_TOTAL ? GM_MONEY_MAX_TOTAL : GM_MONEY_MAX_CENTS;
+		if (!gm_money_parse_amount(v.p, v.n, max, &cents)) {
+			char limit[24];
+			limit[gm_money_format(max, limit)] = 0;
+			snprintf(why, whyn, "field \"%s\": %s is out of range (0 to %s)",
+				col->field, gm_str_show(v, shown, sizeof shown), limit);
 			return false;
 		}
 		reserve(b, 24);
@@ -381,7 +386,8 @@ struct gm_pg {
 	size_t rows, bytes;        /* in the batch */
 	struct statements sql[NTABLES];
 	char *staging_ddl;         /* creates every staging table */
-	char *table_names;         /* "{sales_metrics,alerts}" */
+	char *registry[4];         /* every column's table, name, type and
+	                              NOT NULL, as four array literals */
 	int stream;                /* table whose COPY is open, or -1 */
 	size_t sent;               /* bytes of its rows sent so far */
 	bool stream_ok;            /* no send has failed */
@@ -434,9 +440,9 @@ static void redact(char *s, size_t n, const char *secret)
 	s[k] = 0;
 }
 
-/* The password a conninfo spells out, as written (URI user:password@,
- * or password=...), so that messages can hide it even when libpq
- * cannot parse the conninfo. NULL when there is none. */
+/* The password a conninfo spells out, as written (URI user:password@
+ * or ?password=..., or password=...), so that messages can hide it even
+ * when libpq cannot parse the conninfo. NULL when there is none. */
 static char *find_secret(const char *c)
 {
 	const char *p = NULL, *end = NULL;
@@ -450,6 +456,9 @@ static char *find_secret(const char *c)
 		const char *colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
 		if (colon)
 			p = colon + 1, end = at;
+		for (const char *q = strchr(host, '?'); q; q = strchr(q + 1, '&'))
+			if (!strncmp(q + 1, "password=", 9))
+				p = q + 10, end = p + strcspn(p, "&");
 	} else {
 		for (const char *q = strstr(c, "password"); q; q = strstr(q + 1, "password")) {
 			if (q != c && q[-1] != ' ' && q[-1] != '\t')
@@ -721,28 +730,73 @@ static void stream_more(struct gm_pg *pg)
 	pg->sent = rows->len;
 }
 
-/* Creates the tables of scripts/schema.sql when one is missing. */
+/* The registry's columns that the database lacks, or has with another
+ * type or nullability; the first of them described in diff (a table
+ * missing, or "table.column: what it is, what the registry wants"),
+ * *missing set when its table is missing. RES_OK with diff empty: the
+ * database agrees with the registry. */
+static enum res schema_differs(struct gm_pg *pg, char *diff, size_t n, bool *missing)
+{
+	PGresult *r = PQexecParams(pg->conn,
+		"SELECT t, c, to_regclass(t) IS NULL, coalesce(have, 'missing'), want FROM ("
+		" SELECT w.t, w.c, w.n,"
+		"  format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END AS have,"
+		"  w.type || CASE WHEN w.required THEN ' NOT NULL' ELSE '' END AS want"
+		" FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[]) WITH ORDINALITY AS w(t, c, type, required, n)"
+		" LEFT JOIN pg_attribute a ON a.attrelid = to_regclass(w.t) AND a.attname = w.c"
+		"  AND a.attnum > 0 AND NOT a.attisdropped) x"
+		" WHERE have IS DISTINCT FROM want ORDER BY n LIMIT 1",
+		4, NULL, (const char *const *)pg->registry, NULL, NULL, 0);
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
+		return verdict(pg, r, PGRES_TUPLES_OK, "looking at the tables", NULL);
+	diff[0] = 0;
+	if (PQntuples(r) > 0) {
+		*missing = !strcmp(PQgetvalue(r, 0, 2), "t");
+		if (*missing)
+			snprintf(diff, n, "table %s missing", PQgetvalue(r, 0, 0));
+		else
+			snprintf(diff, n, "column %s.%s: %s, not %s", PQgetvalue(r, 0, 0),
+				PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4));
+	}
+	PQclear(r);
+	return RES_OK;
+}
+
+/* Makes the database agree with the registry: when it does not (tables
+ * missing, or made by an earlier version), runs scripts/schema.sql under
+ * the schema lock, which creates or upgrades them; refuses when they
+ * still differ. */
 static enum res ensure_schema(struct gm_pg *pg)
 {
-	const char *params[1] = { pg->table_names };
-	PGresult *r = PQexecParams(pg->conn,
-		"SELECT count(*) FROM unnest($1::text[]) AS t(name) WHERE to_regclass(name) IS NULL",
-		1, NULL, params, NULL, NULL, 0);
-	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
-		return verdict(pg, r, PGRES_TUPLES_OK, "looking for the tables", NULL);
-	bool missing = strcmp(PQgetvalue(r, 0, 0), "0") != 0;
-	PQclear(r);
-	if (!missing)
-		return RES_OK;
-	enum res res = run(pg, "BEGIN; SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ")",
-		PGRES_TUPLES_OK, "creating the tables", NULL);
+	char diff[256], still[256];
+	bool missing = false;
+	enum res res = schema_differs(pg, diff, sizeof diff, &missing);
+	if (res != RES_OK || !diff[0])
+		return res;
+	const char *doing = missing ? "creating the tables (scripts/schema.sql)" :
+		"upgrading the tables to scripts/schema.sql";
+	res = run(pg, "BEGIN; SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ")",
+		PGRES_TUPLES_OK, doing, NULL);
+	/* Another sink may have done it while this one waited. */
 	if (res == RES_OK)
-		res = run(pg, gm_pg_schema_sql, PGRES_COMMAND_OK,
-			"creating the tables (scripts/schema.sql)", NULL);
+		res = schema_differs(pg, diff, sizeof diff, &missing);
+	bool ran = res == RES_OK && diff[0];
+	if (ran)
+		res = run(pg, gm_pg_schema_sql, PGRES_COMMAND_OK, doing, NULL);
+	if (ran && res == RES_OK)
+		res = schema_differs(pg, still, sizeof still, &missing);
+	if (ran && res == RES_OK && still[0]) {
+		set_err(pg, "the tables differ from scripts/schema.sql, which did not mend them",
+			NULL, still);
+		res = RES_ERROR;
+	}
 	if (res == RES_OK)
-		res = run(pg, "COMMIT", PGRES_COMMAND_OK, "creating the tables", NULL);
+		res = run(pg, "COMMIT", PGRES_COMMAND_OK, doing, NULL);
 	if (res == RES_ERROR)
 		rollback(pg);
+	if (res == RES_OK && ran && !missing)
+		gm_warn("postgresql", "%supgraded the tables of an earlier gm to scripts/schema.sql (%s)",
+			pg->name, diff);
 	return res;
 }
 
@@ -895,8 +949,9 @@ static char *copy_statement(struct gm_pg_buf *b, const char *prefix,
 
 static void build_statements(struct gm_pg *pg)
 {
-	struct gm_pg_buf b = { 0 }, ddl = { 0 }, names = { 0 };
-	put_str(&names, "{");
+	struct gm_pg_buf b = { 0 }, ddl = { 0 }, reg[4] = { { 0 } };
+	for (size_t k = 0; k < 4; k++)
+		put_str(&reg[k], "{");
 	for (size_t i = 0; i < NTABLES; i++) {
 		const struct gm_pg_table *t = &gm_pg_tables[i];
 		const char *key = t->columns[0].name;
@@ -939,16 +994,25 @@ static void build_statements(struct gm_pg *pg)
 		put_str(&ddl, t->name);
 		put_str(&ddl, " (LIKE ");
 		put_str(&ddl, t->name);
-		put_str(&ddl, ", gm_seq bigserial) ON COMMIT DELETE ROWS; ");
-		put_str(&names, i > 0 ? "," : "");
-		put_str(&names, t->name);
+		put_str(&ddl, " INCLUDING GENERATED, gm_seq bigserial) ON COMMIT DELETE ROWS; ");
+		for (size_t c = 0; c < t->ncolumns; c++) {
+			const struct gm_pg_column *col = &t->columns[c];
+			const char *v[4] = { t->name, col->name, col->sqltype, col->required ? "t" : "f" };
+			for (size_t k = 0; k < 4; k++) {
+				put_str(&reg[k], reg[k].len > 1 ? ",\"" : "\"");
+				put_str(&reg[k], v[k]);
+				put_str(&reg[k], "\"");
+			}
+		}
 	}
-	put_str(&names, "}");
 	pg->staging_ddl = take(&ddl);
-	pg->table_names = take(&names);
+	for (size_t k = 0; k < 4; k++) {
+		put_str(&reg[k], "}");
+		pg->registry[k] = take(&reg[k]);
+		free(reg[k].p);
+	}
 	free(b.p);
 	free(ddl.p);
-	free(names.p);
 }
 
 static void free_pg(struct gm_pg *pg)
@@ -962,7 +1026,8 @@ static void free_pg(struct gm_pg *pg)
 		free(pg->sql[t].upsert);
 	}
 	free(pg->staging_ddl);
-	free(pg->table_names);
+	for (size_t k = 0; k < 4; k++)
+		free(pg->registry[k]);
 	gm_parser_free(pg->ps);
 	free(pg->secret);
 	free(pg->conninfo);
@@ -975,6 +1040,10 @@ struct gm_pg *gm_pg_open(const char *conninfo, long long retry_ms, int *status)
 	pg->conninfo = gm_xstrdup(conninfo);
 	pg->ps = gm_parser_new();
 	pg->secret = find_secret(conninfo);
+	if (pg->secret)
+		gm_warn("postgresql", "the connection string holds a password, which other users can see "
+			"on the command line (ps); set PGPASSWORD, or put it in ~/.pgpass "
+			"(or the file PGPASSFILE names), instead");
 	pg->retry_ms = retry_ms > 0 ? retry_ms : 0;
 	pg->stream = -1;
 	pg->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)pg;

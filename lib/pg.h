@@ -15,10 +15,12 @@
  * sends the whole batch again, for up to retry_ms from the first failure.
  *
  * The tables are those of scripts/schema.sql, embedded at build time and
- * run at connect when a table is missing. Messages go through gm_error()
- * and gm_warn() under the "postgresql" location; they name the server by
- * database, host and port, never by the conninfo, which may hold a
- * password. */
+ * run at connect when the database does not agree with the registry
+ * below (a table or column missing, a column of another type or
+ * nullability): it creates missing tables and upgrades those an earlier
+ * version made. Messages go through gm_error() and gm_warn() under the
+ * "postgresql" location; they name the server by database, host and
+ * port, never by the conninfo, which may hold a password. */
 #ifndef GM_PG_H
 #define GM_PG_H
 
@@ -34,7 +36,11 @@
 enum gm_pg_kind {
 	GM_PG_TEXT,    /* a JSON string (a required one non-empty) */
 	GM_PG_TIME,    /* an RFC 3339 time string, written back in UTC */
-	GM_PG_MONEY,   /* a JSON number, dollars to the cent, as gm-events(5) */
+	GM_PG_MONEY,   /* a JSON number, dollars to the cent, as gm-events(5):
+	                  a single amount, 0 to GM_MONEY_MAX_CENTS ($1T) */
+	GM_PG_TOTAL,   /* the same for a sum of amounts, whose limit is not
+	                  a single amount's: 0 to INT64_MAX cents, as a tool
+	                  counts them (numeric(19,2) holds that) */
 	GM_PG_BIGINT,  /* a JSON integer within 64 bits */
 	GM_PG_OBJECT,  /* a JSON object, stored as jsonb */
 	GM_PG_RECORD,  /* no field: the whole record as given, as jsonb */
@@ -89,13 +95,17 @@ struct gm_pg;
 
 /* Connects to the server named by conninfo, any libpq connection string
  * or URI ("" leaves everything to the PG* environment variables and
- * ~/.pgpass, as libpq does), creates the tables that are missing, and
- * prepares the staging tables. While the server cannot be reached (no
- * answer, or it is starting or stopping) it retries, with backoff, for
- * retry_ms. Returns the sink, which owns a copy of conninfo; or NULL
- * after gm_error(), with *status set to GM_EXIT_TEMPFAIL when the server
- * stayed unreachable and GM_EXIT_FAIL otherwise (refused login, unknown
- * database, bad conninfo, a schema error). */
+ * ~/.pgpass, as libpq does), creates the tables that are missing or
+ * upgrades those of an earlier version (saying so with gm_warn()), and
+ * prepares the staging tables. Warns once when conninfo holds a
+ * password, since it came from the command line, where others can see
+ * it. While the server cannot be reached (no answer, or it is starting
+ * or stopping) it retries, with backoff, for retry_ms. Returns the sink,
+ * which owns a copy of conninfo; or NULL after gm_error(), with *status
+ * set to GM_EXIT_TEMPFAIL when the server stayed unreachable and
+ * GM_EXIT_FAIL otherwise (refused login, unknown database, bad
+ * conninfo, a schema error, an upgrade refused: old rows lack a value
+ * a column now requires). */
 struct gm_pg *gm_pg_open(const char *conninfo, long long retry_ms,
 	int *status);
 

@@ -72,8 +72,11 @@ int main(int argc, char **argv)
 	struct gm_source *src = gm_source_open(&c, argv + optind, argc - optind,
 		topics, ntopics, ntopics > 0 && !exit_eof);
 	struct gm_sink *sink = validate_only ? NULL : gm_sink_open(&c, out);
-	if (!src || (!validate_only && !sink))
+	if (!src || (!validate_only && !sink)) {
+		gm_sink_close(sink);
+		gm_source_close(src);
 		return GM_EXIT_FAIL;
+	}
 
 	struct gm_parser *ps = gm_parser_new();
 	struct gm_record r;

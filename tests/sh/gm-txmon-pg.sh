@@ -1,8 +1,12 @@
 # gm-txmon into PostgreSQL: the tables hold exactly what the NDJSON
 # output holds; the same input again changes nothing; a server restart
-# in the middle of a run loses nothing and doubles nothing.
+# in the middle of a run loses nothing and doubles nothing. Runs over
+# two Kafka partitions, with two window lengths, into one table: the
+# view sales_by_window gives the shop's figures per window length, to
+# the cent, as computed from the raw transactions.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/pg.sh"
+. "$TESTS/kafka.sh"
 
 pg_start
 echo "pg up: $GM_PG_CONNINFO" >&2
@@ -81,4 +85,63 @@ expect_same_file "restart: sales_metrics, nothing lost or doubled" "$T/got.pause
 alerts_of_ndjson "$T/paused.ndjson" >"$T/want.paused.alerts"
 alerts_of_table >"$T/got.paused.alerts"
 expect_same_file "restart: alerts, nothing lost or doubled" "$T/got.paused.alerts" "$T/want.paused.alerts"
+
+# Two Kafka partitions, read by runs of -w 1m and -w 1h into one table.
+# Each run writes a row per partition, window, country and category;
+# the view sums the partitions, and window_length keeps the runs apart.
+# The truth is computed here from the transactions as Kafka holds them.
+kafka_start -p 2 -t transactions -t product_views -t cart_events
+gm-produce -q --start=2026-11-24T00:00:00Z -n 20000 --event-rate 5 -r 0 -o kafka:
+expect_eq "events into Kafka: exit status" $? 0
+kafka_dump transactions '%p\t%s\n' >"$T/parts.tx"
+psql -XAtq -d postgres -c "create database parts"
+for w in 1m 1h; do
+	gm-txmon -q -t transactions -e -w $w -o "pg:$GM_PG_CONNINFO dbname=parts" -l "$T/late.$w"
+	expect_eq "-w $w over 2 partitions: exit status" $? 0
+	expect_eq "-w $w: no transaction late" "$(wc -l <"$T/late.$w")" 0
+done
+/usr/bin/python3 - "$T/parts.tx" >"$T/parts.want" 2>"$T/parts.users" <<'PY'
+import calendar, collections, decimal, json, sys, time
+cells = collections.defaultdict(lambda: [0, 0, 0])
+users = collections.defaultdict(set)
+def cents(d):
+    return int((d * 100).to_integral_value(decimal.ROUND_HALF_UP))
+for line in open(sys.argv[1]):
+    part, rec = line.rstrip("\n").split("\t", 1)
+    tx = json.loads(rec, parse_float=decimal.Decimal)
+    users[tx["user_id"]].add(part)
+    ts = tx["ts"]
+    ms = calendar.timegm(time.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S")) * 1000 + int(ts[20:23])
+    bycat = collections.defaultdict(lambda: [0, 0])
+    for it in tx["items"]:
+        bycat[it["category"]][0] += it["quantity"] * cents(decimal.Decimal(it["unit_price"]))
+        bycat[it["category"]][1] += it["quantity"]
+    shares = [("*", cents(decimal.Decimal(tx["total_amount"])), sum(u for _, u in bycat.values()))]
+    shares += [(c, r, u) for c, (r, u) in bycat.items()]
+    for size in (60, 3600):
+        start = ms // (size * 1000) * size
+        for country in (tx["country"], "*"):
+            for cat, rev, units in shares:
+                cell = cells[(start, size, country, cat)]
+                cell[0] += rev; cell[1] += 1; cell[2] += units
+money = lambda c: "%d.%02d" % (c // 100, c % 100)
+for (start, size, country, cat), (rev, n, units) in cells.items():
+    print("\t".join([time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(start)), str(size),
+        country, cat, money(rev), str(n), str(units), money((2 * rev + n) // (2 * n))]))
+print(len(set.union(*users.values())), sum(len(p) > 1 for p in users.values()), file=sys.stderr)
+PY
+expect_eq "python over the transactions: exit status" $? 0
+sort -o "$T/parts.want" "$T/parts.want"
+expect_eq "the transactions' users span 2 partitions, each user in one" "$(cat "$T/parts.users")" "2 0"
+psql -XAtq -d parts -F $'\t' -c "select to_char(window_start at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
+	extract(epoch from window_length)::int, country, category, revenue, transactions, units, avg_order_value
+	from sales_by_window" | sort >"$T/parts.got"
+expect_eq "view rows (1m and 1h windows)" "$(wc -l <"$T/parts.got")" "$(wc -l <"$T/parts.want")"
+expect_same_file "the view's figures equal the transactions' to the cent" "$T/parts.got" "$T/parts.want"
+expect_eq "rows of both partitions were summed, in each grain" \
+	"$(psql -XAtq -d parts -c "select string_agg(distinct grain, ' ' order by grain) from sales_by_window where partitions = 2")" \
+	"category country detail total"
+expect_eq "the runs told apart by window_length" \
+	"$(psql -XAtq -d parts -c "select string_agg(distinct window_length::text, ' ') from sales_metrics")" \
+	"00:01:00 01:00:00"
 finish

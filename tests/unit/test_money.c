@@ -79,6 +79,15 @@ START_TEST(amounts_are_never_negative)
 		{ "92233720368547758.08", GM_MONEY_MAX_TOTAL, false, 0 },
 		{ "1e17", GM_MONEY_MAX_TOTAL, false, 0 },
 		{ "5", 499, false, 0 }, { "4.99", 499, true, 499 },
+		{ "5000000000000", GM_MONEY_MAX_TOTAL, true, 500000000000000LL },
+		{ "5000000000000", GM_MONEY_MAX_CENTS, false, 0 },
+		{ "92233720368547758.065", GM_MONEY_MAX_TOTAL, true, INT64_MAX },
+		{ "9.223372036854775808e16", GM_MONEY_MAX_TOTAL, false, 0 },
+		{ "-92233720368547758.07", GM_MONEY_MAX_TOTAL, false, 0 },
+		/* limits below a digit's value */
+		{ "0.05", 5, true, 5 }, { "0.045", 5, true, 5 }, { "0.055", 5, false, 0 },
+		{ "0.06", 5, false, 0 }, { "0.07", 5, false, 0 }, { "0", 0, true, 0 },
+		{ "0.01", 0, false, 0 }, { "0.004", 0, true, 0 },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		int64_t got = -12345;

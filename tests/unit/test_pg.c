@@ -52,16 +52,17 @@ static const char *row(const char *record)
 	return out;
 }
 
-/* A sales_metric record with one field's JSON replaced ("" drops it). */
+/* A sales_metric record with one field's JSON replaced ("" drops it);
+ * without partition unless given. */
 static const char *metric_with(const char *field, const char *json)
 {
 	static const char *const names[] = { "metric_id", "window_start",
 		"window_end", "country", "category", "revenue", "transactions",
-		"units", "avg_order_value", "distinct_users", "source" };
+		"units", "avg_order_value", "distinct_users", "source", "partition" };
 	static const char *const values[] = { "\"m1\"",
 		"\"2026-11-24T10:00:00.000Z\"", "\"2026-11-24T10:01:00.000Z\"",
 		"\"UK\"", "\"books\"", "1234.5", "12", "20", "102.88", "11",
-		"\"gm-txmon\"" };
+		"\"gm-txmon\"", "" };
 	static char rec[2048];
 	size_t n = (size_t)snprintf(rec, sizeof rec, "{\"type\":\"sales_metric\"");
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
@@ -106,7 +107,15 @@ START_TEST(sales_metric_row)
 		"\"revenue\":1234.5,\"transactions\":12,\"units\":20,\"avg_order_value\":102.88,"
 		"\"distinct_users\":11,\"source\":\"gm-txmon\"}"),
 		"2026-11-24T10:00:00.000Z/60s/UK/books\t2026-11-24T10:00:00.000Z\t"
-		"2026-11-24T10:01:00.000Z\tUK\tbooks\t1234.5\t12\t20\t102.88\t11\tgm-txmon\n");
+		"2026-11-24T10:01:00.000Z\tUK\tbooks\t1234.5\t12\t20\t102.88\t11\tgm-txmon\t\\N\n");
+	/* From Kafka: the partition too. */
+	ck_assert_str_eq(row("{\"type\":\"sales_metric\",\"metric_id\":\"2026-11-24T10:00:00.000Z/60s/transactions/3/UK/books\","
+		"\"ts\":\"2026-11-24T10:01:00.000Z\",\"window_start\":\"2026-11-24T10:00:00.000Z\","
+		"\"window_end\":\"2026-11-24T10:01:00.000Z\",\"partition\":\"transactions/3\",\"country\":\"UK\",\"category\":\"books\","
+		"\"revenue\":1234.5,\"transactions\":12,\"units\":20,\"avg_order_value\":102.88,"
+		"\"distinct_users\":11,\"source\":\"gm-txmon\"}"),
+		"2026-11-24T10:00:00.000Z/60s/transactions/3/UK/books\t2026-11-24T10:00:00.000Z\t"
+		"2026-11-24T10:01:00.000Z\tUK\tbooks\t1234.5\t12\t20\t102.88\t11\tgm-txmon\ttransactions/3\n");
 	/* Rows accumulate in the buffer. */
 	size_t first = buf.len;
 	ck_assert_ptr_nonnull(row(metric_with("metric_id", "\"m2\"")));
@@ -117,19 +126,32 @@ END_TEST
 
 START_TEST(optional_fields)
 {
-	/* Absent or null: \N; field order and unknown fields do not matter. */
-	ck_assert_str_eq(row("{\"source\":null,\"type\":\"sales_metric\",\"extra\":[1,{\"a\":2}],"
-		"\"transactions\":0,\"revenue\":0,\"window_end\":\"2026-11-24T10:01:00Z\","
-		"\"window_start\":\"2026-11-24T10:00:00Z\",\"metric_id\":\"m\",\"category\":null}"),
-		"m\t2026-11-24T10:00:00.000Z\t2026-11-24T10:01:00.000Z\t\\N\t\\N\t0\t0\t\\N\t\\N\t\\N\t\\N\n");
+	/* partition is the one optional field of a sales_metric (gm-events(5)):
+	 * absent or null, \N. Field order and unknown fields do not matter. */
+	ck_assert_str_eq(row("{\"partition\":null,\"source\":\"s\",\"type\":\"sales_metric\",\"extra\":[1,{\"a\":2}],"
+		"\"transactions\":0,\"revenue\":0,\"window_end\":\"2026-11-24T10:01:00Z\",\"units\":0,"
+		"\"avg_order_value\":0,\"distinct_users\":0,\"country\":\"*\",\"category\":\"*\","
+		"\"window_start\":\"2026-11-24T10:00:00Z\",\"metric_id\":\"m\"}"),
+		"m\t2026-11-24T10:00:00.000Z\t2026-11-24T10:01:00.000Z\t*\t*\t0\t0\t0\t0\t0\ts\t\\N\n");
 	/* An empty optional string is a value, not NULL. */
-	ck_assert_str_eq(row(metric_with("country", "\"\"")),
-		"m1\t2026-11-24T10:00:00.000Z\t2026-11-24T10:01:00.000Z\t\tbooks\t1234.5\t12\t20\t102.88\t11\tgm-txmon\n");
+	ck_assert_str_eq(row(metric_with("partition", "\"\"")),
+		"m1\t2026-11-24T10:00:00.000Z\t2026-11-24T10:01:00.000Z\tUK\tbooks\t1234.5\t12\t20\t102.88\t11\tgm-txmon\t\n");
 	/* Of duplicate keys the last counts, as in jsonb. */
-	ck_assert_str_eq(row("{\"type\":\"sales_metric\",\"metric_id\":\"a\",\"metric_id\":\"b\","
-		"\"window_start\":\"2026-11-24T10:00:00Z\",\"window_end\":\"2026-11-24T10:01:00Z\","
-		"\"revenue\":1,\"transactions\":1}"),
-		"b\t2026-11-24T10:00:00.000Z\t2026-11-24T10:01:00.000Z\t\\N\t\\N\t1\t1\t\\N\t\\N\t\\N\t\\N\n");
+	ck_assert_ptr_nonnull(strstr(row(metric_with("metric_id", "\"a\",\"metric_id\":\"b\"")),
+		"b\t2026-11-24T10:00:00.000Z\t"));
+	/* Every other field is required. */
+	static const char *const required[] = { "metric_id", "window_start",
+		"window_end", "country", "category", "revenue", "transactions",
+		"units", "avg_order_value", "distinct_users", "source" };
+	for (size_t i = 0; i < sizeof required / sizeof *required; i++) {
+		char want[64];
+		ck_assert_ptr_null(row(metric_with(required[i], "")));
+		snprintf(want, sizeof want, "missing field \"%s\"", required[i]);
+		ck_assert_str_eq(why, want);
+		ck_assert_ptr_null(row(metric_with(required[i], "null")));
+		snprintf(want, sizeof want, "field \"%s\": null is not allowed", required[i]);
+		ck_assert_str_eq(why, want);
+	}
 }
 END_TEST
 
@@ -166,7 +188,7 @@ START_TEST(copy_escaping)
 	size_t tabs = 0, newlines = 0;
 	for (const char *p = r; *p; p++)
 		tabs += *p == '\t', newlines += *p == '\n';
-	ck_assert_uint_eq(tabs, 10);
+	ck_assert_uint_eq(tabs, 11);
 	ck_assert_uint_eq(newlines, 1);
 }
 END_TEST
@@ -212,7 +234,7 @@ START_TEST(refusals)
 	refused(metric_with("revenue", "null"), "field \"revenue\": null is not allowed");
 	refused(metric_with("revenue", "\"12\""), "field \"revenue\": expected a number, got a string");
 	refused(metric_with("revenue", "-1"), "field \"revenue\": -1 is out of range");
-	refused(metric_with("revenue", "1e13"), "field \"revenue\": 1e13 is out of range");
+	refused(metric_with("revenue", "1e17"), "field \"revenue\": 1e17 is out of range (0 to 92233720368547758.07)");
 	refused(metric_with("country", "7"), "field \"country\": expected a string, got a number");
 	refused(metric_with("metric_id", "\"\""), "field \"metric_id\" is empty");
 	refused(metric_with("window_end", "\"yesterday\""), "field \"window_end\": not an RFC 3339 time: yesterday");
@@ -259,6 +281,45 @@ START_TEST(refusals)
 }
 END_TEST
 
+/* A window's revenue is a sum: a single amount's $1T limit is not its
+ * limit, the largest count of cents a tool can hold is. A single amount
+ * keeps its limit. */
+START_TEST(totals_and_amounts)
+{
+	const char *r = row(metric_with("revenue", "5000000000000"));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(strstr(r, "\tbooks\t5000000000000\t12\t"));
+	r = row(metric_with("revenue", "92233720368547758.07"));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(strstr(r, "\tbooks\t92233720368547758.07\t12\t"));
+	r = row(metric_with("avg_order_value", "4000000000000.5"));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(strstr(r, "\t20\t4000000000000.5\t11\t"));
+	refused(metric_with("revenue", "92233720368547758.08"),
+		"field \"revenue\": 92233720368547758.08 is out of range (0 to 92233720368547758.07)");
+	refused(metric_with("avg_order_value", "1e17"), "field \"avg_order_value\": 1e17 is out of range");
+
+	static const struct gm_pg_column cols[] = {
+		{ "id", "id", 2, GM_PG_TEXT, "text", true },
+		{ "amount", "amount", 6, GM_PG_MONEY, "numeric(15,2)", true },
+	};
+	const struct gm_pg_table t = { "alert", "amounts", cols, 2 };
+	const char *reason;
+	const char *ok = "{\"type\":\"alert\",\"id\":\"a\",\"amount\":1000000000000}";
+	const struct gm_event *ev = gm_parse(ps, ok, strlen(ok), &reason);
+	ck_assert_ptr_nonnull(ev);
+	size_t before = buf.len;
+	ck_assert(gm_pg_row(&t, ev, &buf, why, sizeof why));
+	ck_assert_uint_eq(buf.len - before, 16);
+	ck_assert_int_eq(memcmp(buf.p + before, "a\t1000000000000\n", 16), 0);
+	const char *over = "{\"type\":\"alert\",\"id\":\"a\",\"amount\":1000000000000.01}";
+	ev = gm_parse(ps, over, strlen(over), &reason);
+	ck_assert_ptr_nonnull(ev);
+	ck_assert(!gm_pg_row(&t, ev, &buf, why, sizeof why));
+	ck_assert_str_eq(why, "field \"amount\": 1000000000000.01 is out of range (0 to 1000000000000)");
+}
+END_TEST
+
 START_TEST(retry_option)
 {
 	struct gm_common c;
@@ -282,9 +343,9 @@ static char *query1(PGconn *conn, const char *sql, const char *param)
 	return v;
 }
 
-/* The tables the sink creates have the registry's columns, in order,
- * with its types and NOT NULL where it requires the field, and the key
- * as primary key. */
+/* The tables the sink creates, or upgrades, have the registry's columns
+ * (besides those the database generates), in order, with its types and
+ * NOT NULL where it requires the field, and the key as primary key. */
 START_TEST(schema_matches_registry)
 {
 	const char *conninfo = getenv("GM_PG_CONNINFO");
@@ -309,7 +370,8 @@ START_TEST(schema_matches_registry)
 			" CASE WHEN data_type = 'numeric' THEN format('numeric(%s,%s)', numeric_precision, numeric_scale)"
 			" ELSE data_type END || ' ' || is_nullable, ', ' ORDER BY ordinal_position)"
 			" FROM information_schema.columns"
-			" WHERE table_schema = current_schema() AND table_name = $1", t->name);
+			" WHERE table_schema = current_schema() AND table_name = $1"
+			" AND is_generated = 'NEVER'", t->name);
 		ck_assert_str_eq(got, want);
 		free(got);
 		got = query1(conn,
@@ -336,6 +398,7 @@ static Suite *pg_suite(void)
 	tcase_add_test(tc, copy_escaping);
 	tcase_add_test(tc, alert_row);
 	tcase_add_test(tc, refusals);
+	tcase_add_test(tc, totals_and_amounts);
 	tcase_add_test(tc, retry_option);
 	suite_add_tcase(s, tc);
 	if (getenv("GM_PG_CONNINFO")) {
