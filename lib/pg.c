@@ -1078,15 +1078,18 @@ static bool refuse(struct gm_pg *pg, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	gm_error("postgresql", "%s", msg);
+	gm_record_error("postgresql", "%s", msg);
+	gm_counts.undelivered++;
 	pg->refused = true;
 	return false;
 }
 
 bool gm_pg_add(struct gm_pg *pg, const char *record, size_t len)
 {
-	if (pg->failed)
+	if (pg->failed) {
+		gm_counts.undelivered++;
 		return false;
+	}
 	const char *reason;
 	const struct gm_event *ev = gm_parse(pg->ps, record, len, &reason);
 	if (!ev)
@@ -1132,8 +1135,11 @@ bool gm_pg_flush(struct gm_pg *pg)
 		return true;
 	size_t rows = pg->rows;
 	enum res res = persist(pg, true);
-	if (res == RES_OK)
+	if (res == RES_OK) {
+		gm_counts.out += rows;
 		return true;
+	}
+	gm_counts.undelivered += rows;
 	if (res == RES_RETRY) {
 		pg->failed = GM_EXIT_TEMPFAIL;
 		gm_error("postgresql", "%sunreachable for %g s, giving up: %s; %zu rows not written",

@@ -93,12 +93,8 @@ struct gm_writer *gm_sink_writer(struct gm_sink *s)
 bool gm_sink_emit_raw(struct gm_sink *s, const char *topic,
 	const char *key, size_t klen, const char *data, size_t len)
 {
-	if (s->pg) {
-		if (!gm_pg_add(s->pg, data, len))
-			return !gm_pg_failed(s->pg);
-		gm_counts.out++;
-		return true;
-	}
+	if (s->pg)  /* counted when its batch commits */
+		return gm_pg_add(s->pg, data, len) || !gm_pg_failed(s->pg);
 	if (s->kp)  /* counted by its delivery report */
 		return gm_kproducer_send(s->kp, s->topic ? s->topic : topic,
 			key, klen, data, len);

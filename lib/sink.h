@@ -32,11 +32,12 @@ struct gm_writer *gm_sink_writer(struct gm_sink *s);
 
 /* Hands over the record just built. topic is the record type's default
  * topic (used for Kafka unless the spec named one); key may be NULL.
- * Counts gm_counts.out: at once for NDJSON and PostgreSQL; for Kafka when
- * the broker acknowledges it, or in gm_counts.undelivered when it fails.
- * Returns false once the sink has failed. A record
- * PostgreSQL has no table or column for is reported and not counted;
- * the sink goes on, and gm_sink_close() will return GM_EXIT_FAIL. */
+ * Counts gm_counts.out when the record is delivered: at once for NDJSON;
+ * for Kafka when the broker acknowledges it; for PostgreSQL when its batch
+ * commits. A record that fails counts in gm_counts.undelivered instead.
+ * Returns false once the sink has failed. A record PostgreSQL has no
+ * table or column for is reported and not delivered; the sink goes on,
+ * and gm_sink_close() will return GM_EXIT_FAIL. */
 bool gm_sink_emit(struct gm_sink *s, const char *topic,
 	const char *key, size_t klen);
 

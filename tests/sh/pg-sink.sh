@@ -243,6 +243,30 @@ expect_grep "(d2) the broken connection reported" "retrying for up to" "$T/d2.er
 expect_grep "(d2) reconnected" "back after" "$T/d2.err"
 expect_eq "(d2) every row there" "$(count | cut -d' ' -f1)" "$((before + $(grep -c sales_metric "$T/d2.ndjson")))"
 
+# (d3) A server that goes away for longer than --retry-for: the rows
+# committed before count as out, the batch it takes with it as not
+# delivered, and the run ends 75.
+gen 160000 200 1 >"$T/d3.ndjson"
+before=$(count)
+exec 7<>"$T/fifo"
+gm-cat --retry-for 1s -o "$URI" "$T/fifo" 2>"$T/d3.err" 7>&- &
+catpid=$!
+head -n 100 "$T/d3.ndjson" >&7
+for _ in $(seq 300); do
+	[ "$(count)" != "$before" ] && break
+	sleep 0.1
+done
+pg_stop 7>&-
+tail -n +101 "$T/d3.ndjson" >&7
+exec 7>&-
+wait "$catpid"
+expect_eq "(d3) a server gone for good (exit status)" $? 75
+expect_grep "(d3) summary: 100 out, 100 not delivered" "gm-cat: 200 in, 100 out, 100 not delivered, 0 rejected" "$T/d3.err"
+_pg_ctl_start || _pg_fail "the server did not start again on port $PG_PORT"
+expect_eq "(d3) the 100 out are there" \
+	"$(psql -X -Atc "SELECT count(*) FROM sales_metrics WHERE metric_id LIKE '%/16____'")$(psql -X -Atc "SELECT count(*) FROM alerts WHERE alert_id LIKE '%16____'")" \
+	"$(head -n 100 "$T/d3.ndjson" | grep -c sales_metric)$(head -n 100 "$T/d3.ndjson" | grep -c '"alert"')"
+
 # (e) An unreachable server: 75, after --retry-for, with a message.
 port=1
 while ! _pg_port_free $port; do port=$((port + 1)); done
