@@ -420,6 +420,19 @@ static void transaction(struct txmon *t, struct stream *s, const struct gm_recor
 	gm_windows_advance(s->w, ev->ts);
 }
 
+/* Closes the outputs that opened, each once (-o, -a and -l may share
+ * one), then the input; returns the worst of their statuses. */
+static int close_io(struct txmon *t)
+{
+	int status = GM_EXIT_OK;
+	if (t->late && t->late != t->out && t->late != t->alerts)
+		status = gm_exit_worse(status, gm_sink_close(t->late));
+	if (t->alerts && t->alerts != t->out)
+		status = gm_exit_worse(status, gm_sink_close(t->alerts));
+	status = gm_exit_worse(status, gm_sink_close(t->out));
+	return gm_exit_worse(status, gm_source_close(t->src));
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -441,8 +454,10 @@ int main(int argc, char **argv)
 	t.alerts = o.alerts && strcmp(o.alerts, out_spec) ? gm_sink_open(&o.c, o.alerts) : t.out;
 	t.late = !o.late ? NULL : !strcmp(o.late, out_spec) ? t.out
 		: o.alerts && !strcmp(o.late, o.alerts) ? t.alerts : gm_sink_open(&o.c, o.late);
-	if (!t.out || !t.alerts || (o.late && !t.late))
+	if (!t.out || !t.alerts || (o.late && !t.late)) {
+		close_io(&t);   /* a consumer leaves its group at once */
 		return GM_EXIT_FAIL;
+	}
 	const struct alert_output alert_out = { alert_begin, alert_emit, &t };
 	t.detector = detect_new(&o.detect, &alert_out);
 	gm_source_on_rebalance(src, on_assign, on_revoke, &t);
@@ -489,12 +504,7 @@ int main(int argc, char **argv)
 		status = GM_EXIT_FAIL;
 	else
 		checkpoint(&t);
-	if (t.late && t.late != t.out && t.late != t.alerts)
-		status = gm_exit_worse(status, gm_sink_close(t.late));
-	if (t.alerts != t.out)
-		status = gm_exit_worse(status, gm_sink_close(t.alerts));
-	status = gm_exit_worse(status, gm_sink_close(t.out));
-	status = gm_exit_worse(status, gm_source_close(src));
+	status = gm_exit_worse(status, close_io(&t));
 	if (!gm_rejects_close())
 		status = GM_EXIT_FAIL;
 	for (size_t i = 0; i < t.nstreams; i++)
