@@ -55,8 +55,10 @@ paused_run() {
 	rm -f "$T/fifo"; mkfifo "$T/fifo"
 	gm-txmon -q --idle 500ms -o "$1" --retry-for 30s "$T/fifo" 2>"$T/paused.err" &
 	local pid=$! st
-	exec 3>"$T/fifo"
-	head -n "$half" "$T/events" >&3
+	# Opened for reading too, so that it cannot block on a gm-txmon that
+	# died before opening it; a write that finds it dead times out.
+	exec 3<>"$T/fifo"
+	timeout 60 head -n "$half" "$T/events" >&3
 	if [ "${2:-}" = restart ]; then
 		for _ in $(seq 100); do
 			[ "$(psql -XAtq -c 'select count(*) from sales_metrics')" -gt 0 ] && break
@@ -67,7 +69,7 @@ paused_run() {
 	else
 		sleep 1.5   # longer than --idle: the same pause, without a server
 	fi
-	tail -n +$((half + 1)) "$T/events" >&3
+	timeout 60 tail -n +$((half + 1)) "$T/events" >&3
 	exec 3>&-
 	wait "$pid"; st=$?
 	cat "$T/paused.err" >&2
