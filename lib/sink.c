@@ -1,6 +1,7 @@
 /* sink: NDJSON, Kafka or PostgreSQL behind one interface; see sink.h. */
 #include "sink.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,58 +31,44 @@ static const char *pg_conninfo(const char *spec)
 }
 
 /* The length of spec's URI scheme when it starts like "scheme://"
- * (RFC 3986's letters), else 0. */
+ * (RFC 3986: a letter, then letters, digits, '+', '-' and '.'), else 0. */
 static size_t uri_scheme(const char *spec)
 {
-	size_t n = 0;
-	if (!spec || !((*spec | 0x20) >= 'a' && (*spec | 0x20) <= 'z'))
+	if (!spec || !isalpha((unsigned char)*spec))
 		return 0;
-	while (spec[n] && (strchr("+-.", spec[n]) || (spec[n] >= '0' && spec[n] <= '9') ||
-	       ((spec[n] | 0x20) >= 'a' && (spec[n] | 0x20) <= 'z')))
+	size_t n = 1;
+	while (isalnum((unsigned char)spec[n]) || (spec[n] && strchr("+-.", spec[n])))
 		n++;
 	return strncmp(spec + n, "://", 3) ? 0 : n;
 }
 
 struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec)
 {
+	const char *conninfo = pg_conninfo(spec);
 	size_t scheme = uri_scheme(spec);
-	if (scheme && !pg_conninfo(spec))
+	if (scheme && !conninfo)
 		/* Not a file name: mongodb://... is a wish for a sink gm
 		 * has not. The rest of the spec may hold a password. */
 		gm_die(GM_EXIT_USAGE, NULL, "output %.*s://...: not supported; gm writes files, -, kafka:, "
 			"postgresql:// and pg:", (int)scheme, spec);
 	struct gm_sink *s = gm_xcalloc(1, sizeof *s);
-	const char *conninfo = pg_conninfo(spec);
+	int status = GM_EXIT_FAIL;
 	if (conninfo) {
-		int status;
 		s->pg = gm_pg_open(conninfo, c->retry_ms, &status);
-		if (!s->pg) {
-			free(s);
-			if (status == GM_EXIT_TEMPFAIL)
-				exit(GM_EXIT_TEMPFAIL);
-			return NULL;
-		}
-		s->rec = gm_writer_mem();
-		return s;
-	}
-	if (spec && !strncmp(spec, "kafka:", 6)) {
+	} else if (spec && !strncmp(spec, "kafka:", 6)) {
 		s->topic = spec[6] ? spec + 6 : NULL;
-		int status;
 		s->kp = gm_kproducer_new(c, &status);
-		if (!s->kp) {
-			free(s);
-			if (status == GM_EXIT_TEMPFAIL)
-				exit(GM_EXIT_TEMPFAIL);
-			return NULL;
-		}
-		s->rec = gm_writer_mem();
-		return s;
+	} else {
+		s->out = gm_writer_open(spec ? spec : "-", c->unbuffered);
 	}
-	s->out = gm_writer_open(spec ? spec : "-", c->unbuffered);
-	if (!s->out) {
+	if (!s->pg && !s->kp && !s->out) {
 		free(s);
+		if (status == GM_EXIT_TEMPFAIL)
+			exit(GM_EXIT_TEMPFAIL);   /* nothing read yet: nothing lost */
 		return NULL;
 	}
+	if (!s->out)
+		s->rec = gm_writer_mem();
 	return s;
 }
 
