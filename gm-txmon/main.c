@@ -402,7 +402,7 @@ static void transaction(struct txmon *t, struct stream *s, const struct gm_recor
 			continue;
 		char where[512];
 		if (!gm_reject(gm_record_where(r, where, sizeof where),
-		    "its window's revenue would pass the largest total (92233720368547758.07)",
+		    "its window's revenue would pass the largest total (" GM_MONEY_MAX_TOTAL_TEXT ")",
 		    r->data, r->raw_len))
 			t->failed = true;
 		return;

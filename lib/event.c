@@ -602,7 +602,7 @@ static const char *check_money(struct gm_parser *ps, const char *name,
 		return wrong_kind(ps, name, "a number", f);
 	char shown[SHOWN];
 	if (!gm_money_parse_amount(f->value.p, f->value.n, GM_MONEY_MAX_CENTS, out))
-		return fail(ps, "field \"%s\": %s is out of range (0 to 1000000000000)",
+		return fail(ps, "field \"%s\": %s is out of range (0 to " GM_MONEY_MAX_CENTS_TEXT ")",
 			name, gm_str_show(f->value, shown, sizeof shown));
 	return NULL;
 }
@@ -677,10 +677,10 @@ static const char *check_items(struct gm_parser *ps, struct gm_event *ev)
 		/* Valid amounts may still make an impossible total. */
 		if (!gm_money_mul(it->unit_price, it->quantity, &it->amount))
 			return fail(ps, "items[%zu]: quantity times unit_price is beyond the largest total"
-				" (92233720368547758.07)", i);
+				" (" GM_MONEY_MAX_TOTAL_TEXT ")", i);
 		if (!gm_money_add(ev->items_amount, it->amount, &ev->items_amount))
 			return fail(ps, "field \"items\": the lines' amounts add up to more than the largest total"
-				" (92233720368547758.07)");
+				" (" GM_MONEY_MAX_TOTAL_TEXT ")");
 	}
 	ev->items = ps->items;
 	ev->nitems = ps->nraw;

@@ -13,9 +13,11 @@
 
 /* Largest single amount accepted, in cents: $1,000,000,000,000.00. */
 #define GM_MONEY_MAX_CENTS 100000000000000LL
+#define GM_MONEY_MAX_CENTS_TEXT "1000000000000"     /* for messages */
 
 /* Largest total, in cents: INT64_MAX, $92,233,720,368,547,758.07. */
 #define GM_MONEY_MAX_TOTAL INT64_MAX
+#define GM_MONEY_MAX_TOTAL_TEXT "92233720368547758.07"
 
 /* Parses a JSON number's text ("12", "12.5", "12.345", "1.2e3", "-3")
  * into cents, rounding half away from zero past the second decimal.

@@ -300,12 +300,12 @@ static bool put_value(struct gm_pg_buf *b, const struct gm_pg_column *col,
 	}
 	case GM_PG_MONEY:
 	case GM_PG_TOTAL: {
-		int64_t cents, max = col->kind == GM_PG_TOTAL ? GM_MONEY_MAX_TOTAL : GM_MONEY_MAX_CENTS;
-		if (!gm_money_parse_amount(v.p, v.n, max, &cents)) {
-			char limit[24];
-			limit[gm_money_format(max, limit)] = 0;
+		bool total = col->kind == GM_PG_TOTAL;
+		int64_t cents;
+		if (!gm_money_parse_amount(v.p, v.n, total ? GM_MONEY_MAX_TOTAL : GM_MONEY_MAX_CENTS, &cents)) {
 			snprintf(why, whyn, "field \"%s\": %s is out of range (0 to %s)",
-				col->field, gm_str_show(v, shown, sizeof shown), limit);
+				col->field, gm_str_show(v, shown, sizeof shown),
+				total ? GM_MONEY_MAX_TOTAL_TEXT : GM_MONEY_MAX_CENTS_TEXT);
 			return false;
 		}
 		reserve(b, 24);

@@ -99,6 +99,17 @@ START_TEST(amounts_are_never_negative)
 }
 END_TEST
 
+/* The limits as messages print them are the limits. */
+START_TEST(limit_texts_match)
+{
+	char buf[24];
+	buf[gm_money_format(GM_MONEY_MAX_CENTS, buf)] = 0;
+	ck_assert_str_eq(buf, GM_MONEY_MAX_CENTS_TEXT);
+	buf[gm_money_format(GM_MONEY_MAX_TOTAL, buf)] = 0;
+	ck_assert_str_eq(buf, GM_MONEY_MAX_TOTAL_TEXT);
+}
+END_TEST
+
 START_TEST(products_and_sums_are_checked)
 {
 	int64_t r = 7;
@@ -139,6 +150,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, rejects_non_numbers_and_huge);
 	tcase_add_test(tc, formats_shortest_exact);
 	tcase_add_test(tc, amounts_are_never_negative);
+	tcase_add_test(tc, limit_texts_match);
 	tcase_add_test(tc, products_and_sums_are_checked);
 	tcase_add_test(tc, average_never_overflows);
 	suite_add_tcase(s, tc);
