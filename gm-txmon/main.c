@@ -400,10 +400,8 @@ static void transaction(struct txmon *t, struct stream *s, const struct gm_recor
 	for (size_t i = 0; i < n; i++) {
 		if (metrics_fits(states[i], &m))
 			continue;
-		char where[512];
-		if (!gm_reject(gm_record_where(r, where, sizeof where),
-		    "its window's revenue would pass the largest total (" GM_MONEY_MAX_TOTAL_TEXT ")",
-		    r->data, r->raw_len))
+		if (!gm_source_reject(t->src, r,
+		    "its window's revenue would pass the largest total (" GM_MONEY_MAX_TOTAL_TEXT ")"))
 			t->failed = true;
 		return;
 	}

@@ -187,15 +187,22 @@ static enum gm_next next_message(struct gm_source *s, struct gm_record *r,
 		r->offset = m.offset;
 		if (m.len <= s->c->max_line)
 			return GM_NEXT_RECORD;
-		char where[512], reason[96];
-		gm_record_where(r, where, sizeof where);
+		char reason[96];
 		snprintf(reason, sizeof reason, "message of %zu bytes is longer than --max-line %zu",
 			m.len, s->c->max_line);
-		if (!gm_reject(where, reason, m.data, m.len)) {
-			s->status = GM_EXIT_FAIL;
+		if (!gm_source_reject(s, r, reason))
 			return GM_NEXT_ERROR;
-		}
 	}
+}
+
+bool gm_source_reject(struct gm_source *s, const struct gm_record *r,
+	const char *reason)
+{
+	char where[512];
+	if (gm_reject(gm_record_where(r, where, sizeof where), reason, r->data, r->raw_len))
+		return true;
+	s->status = GM_EXIT_FAIL;
+	return false;
 }
 
 enum gm_next gm_source_next(struct gm_source *s, struct gm_record *r, int idle_ms)
@@ -226,11 +233,8 @@ enum gm_next gm_source_next_event(struct gm_source *s, struct gm_parser *ps,
 		const char *reason;
 		if ((*ev = gm_parse(ps, r->data, r->len, &reason)))
 			return GM_NEXT_RECORD;
-		char where[512];
-		if (!gm_reject(gm_record_where(r, where, sizeof where), reason, r->data, r->raw_len)) {
-			s->status = GM_EXIT_FAIL;
+		if (!gm_source_reject(s, r, reason))
 			return GM_NEXT_ERROR;
-		}
 	}
 }
 

@@ -15,8 +15,9 @@
 struct gm_record {
 	const char *data;   /* the record without newline; valid until next */
 	size_t len;
-	size_t raw_len;     /* the record as it came, what rejects keep:
-	                       len, and the CR of a CRLF line */
+	size_t raw_len;     /* the record as it came, what rejects keep
+	                       (gm_source_reject): len, and the CR of a
+	                       CRLF line */
 	const char *key;    /* Kafka key, or NULL */
 	size_t klen;
 	const char *file;   /* file input: the name, and the line */
@@ -67,6 +68,14 @@ enum gm_next gm_source_next(struct gm_source *s, struct gm_record *r,
  * holds the record and *ev its event, valid until the next call. */
 enum gm_next gm_source_next_event(struct gm_source *s, struct gm_parser *ps,
 	struct gm_record *r, const struct gm_event **ev, int idle_ms);
+
+/* Rejects r, a record this source returned, for reason: a tool's own
+ * rule that refuses a valid event goes the way of a bad record
+ * (rejects.h): reported at r's place, counted, kept whole as it came.
+ * Returns true to go on; false under --strict, and gm_source_close()
+ * then returns GM_EXIT_FAIL. */
+bool gm_source_reject(struct gm_source *s, const struct gm_record *r,
+	const char *reason);
 
 /* Every record returned so far has been accepted by the sink (Kafka:
  * offsets stored, committed periodically and at close). */
