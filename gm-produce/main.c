@@ -86,7 +86,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		switch (opt) {
 		case 's': o->shop.seed = gm_opt_count(usage, "--seed", optarg, 0, UINT64_MAX); break;
 		case 'n': o->count = gm_opt_count(usage, "--count", optarg, 0, UINT64_MAX); break;
-		case 'd': o->duration_ms = gm_opt_duration(usage, "--duration", optarg, false); break;
+		case 'd': o->duration_ms = gm_opt_duration(usage, "--duration", optarg, false, GM_DURATION_MAX); break;
 		case 'r': o->rate = gm_opt_number(usage, "--rate", optarg, 0, 1e9); break;
 		case 'o': o->out = optarg; break;
 		case OPT_START:

@@ -98,7 +98,7 @@ static void parse_velocity(const char *arg, struct detect_options *d)
 	if (!gm_parse_u64(count, &n) || n < 2 || n > VELOCITY_MAX)
 		gm_usage_error(usage, "--velocity: N from 2 to %d, got %s", VELOCITY_MAX, count);
 	d->velocity_count = (int)n;
-	d->velocity_period = gm_opt_duration(usage, "--velocity", slash + 1, false);
+	d->velocity_period = gm_opt_duration(usage, "--velocity", slash + 1, false, GM_DURATION_MAX);
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -150,14 +150,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'o': o->out = optarg; break;
 		case 'a': o->alerts = optarg; break;
 		case 'l': o->late = optarg; break;
-		case 'w': o->window.size = gm_opt_duration(usage, "-w", optarg, false); break;
-		case OPT_SLIDE: o->window.slide = gm_opt_duration(usage, "--slide", optarg, false); break;
-		case OPT_LATENESS: o->window.lateness = gm_opt_duration(usage, "--lateness", optarg, true); break;
-		case OPT_IDLE:
-			o->idle_ms = gm_opt_duration(usage, "--idle", optarg, true);
-			if (o->idle_ms > MAX_IDLE_MS)
-				gm_usage_error(usage, "--idle: at most 1d, got %s", optarg);
-			break;
+		case 'w': o->window.size = gm_opt_duration(usage, "-w", optarg, false, GM_DURATION_MAX); break;
+		case OPT_SLIDE: o->window.slide = gm_opt_duration(usage, "--slide", optarg, false, GM_DURATION_MAX); break;
+		case OPT_LATENESS: o->window.lateness = gm_opt_duration(usage, "--lateness", optarg, true, GM_DURATION_MAX); break;
+		case OPT_IDLE: o->idle_ms = gm_opt_duration(usage, "--idle", optarg, true, MAX_IDLE_MS); break;
 		case OPT_Z: o->detect.z_threshold = gm_opt_number(usage, "--z-threshold", optarg, 0, 1e6); break;
 		case OPT_RATIO: o->detect.min_ratio = gm_opt_number(usage, "--min-ratio", optarg, 0, 1e6); break;
 		case OPT_HISTORY:
@@ -174,7 +170,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_MAX_USERS:
 			o->detect.max_users = gm_opt_count(usage, "--max-users", optarg, 1, 100000000);
 			break;
-		case OPT_TTL: o->detect.user_ttl = gm_opt_duration(usage, "--user-ttl", optarg, false); break;
+		case OPT_TTL: o->detect.user_ttl = gm_opt_duration(usage, "--user-ttl", optarg, false, GM_DURATION_MAX); break;
 		default: gm_usage_error(usage, "%s", "unknown option");
 		}
 	}

@@ -313,7 +313,7 @@ bool gm_parse_duration(const char *s, long long *ms)
 		mult = 86400e3;
 	else
 		return false;
-	if (v * mult > 9e15)
+	if (v * mult > (double)GM_DURATION_MAX)
 		return false;
 	*ms = (long long)(v * mult + 0.5);
 	return true;
@@ -340,13 +340,33 @@ unsigned long long gm_opt_count(const char *usage, const char *opt,
 	return v;
 }
 
+/* ms as the shortest duration gm_parse_duration() reads back: "1d",
+ * "90s", "250ms". */
+static char *duration_text(long long ms, char *buf, size_t n)
+{
+	static const struct { long long ms; const char *unit; } units[] = {
+		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" },
+	};
+	for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+		if (ms > 0 && ms % units[i].ms == 0) {
+			snprintf(buf, n, "%lld%s", ms / units[i].ms, units[i].unit);
+			return buf;
+		}
+	snprintf(buf, n, "%lldms", ms);
+	return buf;
+}
+
 long long gm_opt_duration(const char *usage, const char *opt, const char *arg,
-	bool zero_ok)
+	bool zero_ok, long long max_ms)
 {
 	long long ms;
 	if (!gm_parse_duration(arg, &ms) || (!zero_ok && ms == 0))
 		gm_usage_error(usage, "%s: expected a duration like 500ms, 30s, 5m, 2h, 90d; got %s",
 			opt, arg);
+	char max[32];
+	if (ms > max_ms)
+		gm_usage_error(usage, "%s: at most %s, got %s", opt,
+			duration_text(max_ms, max, sizeof max), arg);
 	return ms;
 }
 

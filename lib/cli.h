@@ -137,13 +137,15 @@ _Noreturn void gm_usage_error(const char *usage, const char *fmt, ...)
 
 /* Option values, or a usage error (status 2) that names the option:
  * a number in [lo, hi]; a whole number in [lo, hi]; a duration in ms
- * (gm_parse_duration(), 0 refused unless zero_ok). */
+ * (gm_parse_duration(), 0 refused unless zero_ok) of at most max_ms,
+ * GM_DURATION_MAX for what gm_parse_duration() takes. */
 double gm_opt_number(const char *usage, const char *opt, const char *arg,
 	double lo, double hi);
 unsigned long long gm_opt_count(const char *usage, const char *opt,
 	const char *arg, unsigned long long lo, unsigned long long hi);
 long long gm_opt_duration(const char *usage, const char *opt, const char *arg,
-	bool zero_ok);
+	bool zero_ok, long long max_ms);
+#define GM_DURATION_MAX 9000000000000000LL
 
 /* realloc, calloc, strdup and strndup that end the process (status 1,
  * with a message) when memory is exhausted, so callers need no check. */
