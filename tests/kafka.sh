@@ -16,9 +16,6 @@
 #   kafka_count TOPIC    prints how many messages TOPIC holds.
 #   kafka_dump TOPIC [FORMAT]   prints every message of TOPIC with kcat's
 #                        -f FORMAT (default: the payload and a newline).
-#   free_port            prints a TCP port of 127.0.0.1 that nothing
-#                        listens on (for kafka-broker -P, or a broker
-#                        that is not there).
 #
 # Everything lives in memory and listens on 127.0.0.1 only. The broker's
 # stderr is in $KAFKA_LOG. Tests must not rely on the ports.
@@ -97,8 +94,4 @@ kafka_count() {
 	# One character per message, whatever the payloads hold.
 	kcat -C -b "$GM_BROKERS" -t "$1" -e -q -f 'x' >"$T/kafka.count" || return 1
 	echo $(($(wc -c <"$T/kafka.count")))
-}
-
-free_port() {
-	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

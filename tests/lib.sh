@@ -47,6 +47,18 @@ expect_grep() {
 	if grep -q -- "$2" "$3"; then ok "$1"; else
 		fail "$1: no [$2] in $3:"; head -5 "$3" >&2; fi
 }
+# port_free PORT: true when nothing listens on 127.0.0.1:PORT.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# free_port: prints a port of 127.0.0.1 that nothing listens on now
+# (for a server the test starts there, or one that is not there).
+free_port() {
+	local port
+	for _ in $(seq 100); do
+		port=$((20000 + RANDOM % 40000))
+		port_free "$port" && { echo "$port"; return 0; }
+	done
+	return 1
+}
 # skip_or_fail MESSAGE: a server could not start.
 skip_or_fail() {
 	if [ "${CI:-}" = true ]; then echo "FAIL: $* (CI=true: a server that cannot start is a failure)" >&2; exit 1; fi

@@ -44,11 +44,6 @@ _pg_fail() {
 	skip_or_fail "PostgreSQL: $*"
 }
 
-# _pg_port_free PORT: true when nothing listens on 127.0.0.1:PORT.
-_pg_port_free() {
-	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 _pg_running() {
 	[ -f "$PG_DATA/postmaster.pid" ] &&
 		_pg_as "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1
@@ -111,8 +106,7 @@ EOF
 	# start: then pick another.
 	started=
 	for try in 1 2 3 4 5 6 7 8; do
-		PG_PORT=$((20000 + RANDOM % 40000))
-		_pg_port_free "$PG_PORT" || continue
+		PG_PORT=$(free_port) || continue
 		if _pg_ctl_start; then started=1; break; fi
 		echo "pg.sh: try $try on port $PG_PORT failed" >>"$PG_SETUP_LOG"
 		grep -q 'could not bind\|could not create listen socket' "$PG_LOG" ||

@@ -268,8 +268,7 @@ expect_eq "(d3) the 100 out are there" \
 	"$(head -n 100 "$T/d3.ndjson" | grep -c sales_metric)$(head -n 100 "$T/d3.ndjson" | grep -c '"alert"')"
 
 # (e) An unreachable server: 75, after --retry-for, with a message.
-port=1
-while ! _pg_port_free $port; do port=$((port + 1)); done
+port=$(free_port)
 start=$(date +%s%N)
 gm-cat -q --retry-for 2s -o "postgresql://postgres:$PW@127.0.0.1:$port/gm" "$T/in.ndjson" 2>"$T/e.err"
 expect_eq "(e) unreachable server (exit status)" $? 75
