@@ -367,6 +367,9 @@ struct pending {               /* one table's share of the batch */
 	size_t nrows;
 };
 
+/* The registry as schema_differs() sends it: four arrays, a column each. */
+#define REGISTRY_ARRAYS 4
+
 /* The statements for one table, built once from the registry. */
 struct statements {
 	char *copy;                /* COPY table (columns) FROM STDIN */
@@ -386,8 +389,9 @@ struct gm_pg {
 	size_t rows, bytes;        /* in the batch */
 	struct statements sql[NTABLES];
 	char *staging_ddl;         /* creates every staging table */
-	char *registry[4];         /* every column's table, name, type and
-	                              NOT NULL, as four array literals */
+	char *registry[REGISTRY_ARRAYS];  /* every column's table, name,
+	                              type and NOT NULL, as array literals:
+	                              schema_differs()'s parameters */
 	int stream;                /* table whose COPY is open, or -1 */
 	size_t sent;               /* bytes of its rows sent so far */
 	bool stream_ok;            /* no send has failed */
@@ -746,7 +750,7 @@ static enum res schema_differs(struct gm_pg *pg, char *diff, size_t n, bool *mis
 		" LEFT JOIN pg_attribute a ON a.attrelid = to_regclass(w.t) AND a.attname = w.c"
 		"  AND a.attnum > 0 AND NOT a.attisdropped) x"
 		" WHERE have IS DISTINCT FROM want ORDER BY n LIMIT 1",
-		4, NULL, (const char *const *)pg->registry, NULL, NULL, 0);
+		REGISTRY_ARRAYS, NULL, (const char *const *)pg->registry, NULL, NULL, 0);
 	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
 		return verdict(pg, r, PGRES_TUPLES_OK, "looking at the tables", NULL);
 	diff[0] = 0;
@@ -949,8 +953,8 @@ static char *copy_statement(struct gm_pg_buf *b, const char *prefix,
 
 static void build_statements(struct gm_pg *pg)
 {
-	struct gm_pg_buf b = { 0 }, ddl = { 0 }, reg[4] = { { 0 } };
-	for (size_t k = 0; k < 4; k++)
+	struct gm_pg_buf b = { 0 }, ddl = { 0 }, reg[REGISTRY_ARRAYS] = { { 0 } };
+	for (size_t k = 0; k < REGISTRY_ARRAYS; k++)
 		put_str(&reg[k], "{");
 	for (size_t i = 0; i < NTABLES; i++) {
 		const struct gm_pg_table *t = &gm_pg_tables[i];
@@ -997,8 +1001,9 @@ static void build_statements(struct gm_pg *pg)
 		put_str(&ddl, " INCLUDING GENERATED, gm_seq bigserial) ON COMMIT DELETE ROWS; ");
 		for (size_t c = 0; c < t->ncolumns; c++) {
 			const struct gm_pg_column *col = &t->columns[c];
-			const char *v[4] = { t->name, col->name, col->sqltype, col->required ? "t" : "f" };
-			for (size_t k = 0; k < 4; k++) {
+			const char *v[REGISTRY_ARRAYS] = { t->name, col->name, col->sqltype,
+				col->required ? "t" : "f" };
+			for (size_t k = 0; k < REGISTRY_ARRAYS; k++) {
 				put_str(&reg[k], reg[k].len > 1 ? ",\"" : "\"");
 				put_str(&reg[k], v[k]);
 				put_str(&reg[k], "\"");
@@ -1006,7 +1011,7 @@ static void build_statements(struct gm_pg *pg)
 		}
 	}
 	pg->staging_ddl = take(&ddl);
-	for (size_t k = 0; k < 4; k++) {
+	for (size_t k = 0; k < REGISTRY_ARRAYS; k++) {
 		put_str(&reg[k], "}");
 		pg->registry[k] = take(&reg[k]);
 		free(reg[k].p);
@@ -1026,7 +1031,7 @@ static void free_pg(struct gm_pg *pg)
 		free(pg->sql[t].upsert);
 	}
 	free(pg->staging_ddl);
-	for (size_t k = 0; k < 4; k++)
+	for (size_t k = 0; k < REGISTRY_ARRAYS; k++)
 		free(pg->registry[k]);
 	gm_parser_free(pg->ps);
 	free(pg->secret);
