@@ -8,7 +8,6 @@
 
 #include "cli.h"
 #include "hash.h"
-#include "map.h"
 #include "money.h"
 
 #define SD_FLOOR 0.5      /* log units: baskets vary; never trust less */
@@ -42,31 +41,39 @@ struct user {
 struct detector {
 	struct detect_options o;
 	struct alert_output out;
-	struct gm_map *users;
+	struct gm_store *users;
+	bool write;           /* false: learn only */
+	struct gm_writer *scratch;  /* TEMPORARY until the alert module lands */
 };
 
+/* The layout of struct user, for saved state: change it with the struct. */
+#define USER_VERSION 1
+
+struct gm_store_spec detect_store_spec(const struct detect_options *o)
+{
+	return (struct gm_store_spec){
+		.name = "users", .version = USER_VERSION,
+		.value_size = sizeof(struct user) + o->velocity_count * sizeof(struct recent),
+		.max_entries = o->max_users,
+	};
+}
+
 struct detector *detect_new(const struct detect_options *o,
-	const struct alert_output *out)
+	const struct alert_output *out, struct gm_store *users)
 {
 	struct detector *d = gm_xcalloc(1, sizeof *d);
 	d->o = *o;
 	d->out = *out;
-	d->users = gm_map_new(sizeof(struct user) + o->velocity_count * sizeof(struct recent),
-		o->max_users);
+	d->users = users;
+	d->scratch = gm_writer_mem();
 	return d;
 }
 
 void detect_free(struct detector *d)
 {
-	if (d) {
-		gm_map_free(d->users);
-		free(d);
-	}
-}
-
-uint64_t detect_evicted(const struct detector *d)
-{
-	return gm_map_evicted(d->users);
+	if (d)
+		gm_writer_close(d->scratch);
+	free(d);
 }
 
 /* ---- writing alerts ---- */
@@ -93,7 +100,7 @@ static struct gm_writer *begin_alert(struct detector *d, const struct gm_event *
 	char id[17];
 	snprintf(id, sizeof id, "%016llx", (unsigned long long)h);
 
-	struct gm_writer *w = d->out.begin(d->out.ctx);
+	struct gm_writer *w = d->write ? d->out.begin(d->out.ctx) : d->scratch;
 	gm_w_obj_begin(w);
 	GM_W_KEY(w, "type");
 	gm_w_str(w, "alert", 5);
@@ -132,7 +139,10 @@ static struct gm_writer *begin_alert(struct detector *d, const struct gm_event *
 static void finish_alert(struct detector *d, struct gm_writer *w, const struct gm_event *tx)
 {
 	gm_w_end(w);
-	d->out.emit(d->out.ctx, tx->user_id.p, tx->user_id.n);
+	if (d->write)
+		d->out.emit(d->out.ctx, tx->user_id.p, tx->user_id.n);
+	else
+		gm_writer_reset(d->scratch);
 }
 
 /* "$1234.5" for messages. */
@@ -330,13 +340,18 @@ static void learn(struct user *u, const struct gm_event *tx)
 
 void detect_prefetch(const struct detector *d, const struct gm_event *tx)
 {
-	gm_map_prefetch(d->users, tx->user_id.p, tx->user_id.n);
+	gm_store_prefetch(d->users, tx->user_id.p, tx->user_id.n);
 }
 
-int detect(struct detector *d, const struct gm_event *tx)
+int detect(struct detector *d, const struct gm_event *tx, struct gm_store_at at,
+	bool write)
 {
-	bool created;
-	struct user *u = gm_map_put(d->users, tx->user_id.p, tx->user_id.n, &created);
+	enum gm_store_got got;
+	struct user *u = gm_store_update(d->users, tx->user_id.p, tx->user_id.n, at, &got);
+	bool created = got == GM_STORE_NEW;
+	if (got == GM_STORE_APPLIED)
+		return 0;   /* the user's state already holds it */
+	d->write = write;
 	if (!u) {
 		/* An id longer than the map takes: no history is kept, so only
 		 * the rules that need none can run. */

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "store.h"
 #include "writer.h"
 
 #define VELOCITY_MAX 16   /* largest --velocity count */
@@ -43,19 +44,26 @@ struct alert_output {
 
 struct detector;
 
+/* The store the detector keeps its users in (gm_streams_store()). */
+struct gm_store_spec detect_store_spec(const struct detect_options *o);
+
+/* A detector keeping its per-user state in users (made from
+ * detect_store_spec(o)), which it does not own. */
 struct detector *detect_new(const struct detect_options *o,
-	const struct alert_output *out);
+	const struct alert_output *out, struct gm_store *users);
 void detect_free(struct detector *d);
 
-/* Runs the rules on one transaction, writing its alerts, and learns
- * from it. Returns the number of alerts written. */
-int detect(struct detector *d, const struct gm_event *tx);
+/* Runs the rules on one transaction at `at` and learns from it, unless
+ * its user's state already holds it (a replay after a restart). With
+ * write false (learn only: an earlier run wrote its alerts) the rules
+ * decide the same, so the state learns the same, but no alert is
+ * written. Returns the number of alerts decided. */
+int detect(struct detector *d, const struct gm_event *tx, struct gm_store_at at,
+	bool write);
 
 /* Starts loading what detect() will first read of tx's user, so that
  * work done between the two hides the wait; changes nothing. */
 void detect_prefetch(const struct detector *d, const struct gm_event *tx);
 
-/* Users forgotten so far to keep within max_users. */
-uint64_t detect_evicted(const struct detector *d);
 
 #endif

@@ -36,6 +36,8 @@ struct kclient {
 struct pending {
 	size_t key_at, klen, val_at, vlen;
 	bool has_key;
+	bool has_val;      /* false: a tombstone */
+	int32_t fixed;     /* the partition the sender chose, or -1 */
 	int32_t partition;
 };
 
@@ -591,7 +593,11 @@ static bool push(struct gm_kproducer *p, struct ktopic *t)
 	for (size_t i = 0; i < n; i++) {
 		struct pending *m = &t->msgs[i];
 		m->partition = RD_KAFKA_PARTITION_UA;
-		if (parts > 0 && m->has_key) {
+		if (m->fixed >= 0) {
+			m->partition = m->fixed;
+			if (m->partition >= parts)   /* sorted with the unknown */
+				m->partition = RD_KAFKA_PARTITION_UA;
+		} else if (parts > 0 && m->has_key) {
 			m->partition = p->partitioner(t->rkt, t->arena + m->key_at,
 				m->klen, parts, NULL, NULL);
 			if (m->partition < 0 || m->partition >= parts)
@@ -605,9 +611,11 @@ static bool push(struct gm_kproducer *p, struct ktopic *t)
 		const struct pending *m = &t->msgs[i];
 		rd_kafka_message_t *b = &p->batch[bucket[m->partition + 1]++];
 		*b = (rd_kafka_message_t){
-			.payload = t->arena + m->val_at, .len = m->vlen,
+			.payload = m->has_val ? t->arena + m->val_at : NULL,
+			.len = m->vlen,
 			.key = m->has_key ? t->arena + m->key_at : NULL,
-			.key_len = m->klen, .partition = m->partition,
+			.key_len = m->klen,
+			.partition = m->fixed >= 0 ? m->fixed : m->partition,
 		};
 	}
 	int flags = RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_PARTITION;
@@ -691,6 +699,13 @@ static size_t arena_add(struct ktopic *t, const void *bytes, size_t n)
 bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
 	const char *key, size_t klen, const void *val, size_t vlen)
 {
+	return gm_kproducer_send_to(p, topic, -1, key, klen, val, vlen);
+}
+
+bool gm_kproducer_send_to(struct gm_kproducer *p, const char *topic,
+	int32_t partition, const char *key, size_t klen, const void *val,
+	size_t vlen)
+{
 	struct ktopic *t = producer_topic(p, topic);
 	if (!t) {
 		not_delivered(p, 1);
@@ -701,10 +716,12 @@ bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
 		ok = push(p, t);
 	struct pending *m = &t->msgs[t->n];
 	m->has_key = key != NULL;
+	m->has_val = val != NULL;
+	m->fixed = partition;
 	m->klen = key ? klen : 0;
 	m->key_at = arena_add(t, key, m->klen);
-	m->vlen = vlen;
-	m->val_at = arena_add(t, val, vlen);
+	m->vlen = val ? vlen : 0;
+	m->val_at = arena_add(t, val, m->vlen);
 	int64_t now = gm_now_coarse_ms();
 	if (t->n++ == 0)
 		t->first_at = now;
@@ -798,6 +815,95 @@ int gm_kproducer_close(struct gm_kproducer *p)
 	client_destroy(&p->kc);
 	free(p);
 	return status;
+}
+
+/* The request timeout of the admin and watermark calls below, and how
+ * long the cluster may take to name its controller. */
+#define ADMIN_WAIT_MS 10000
+#define CONTROLLER_WAIT_MS 2000
+
+int32_t gm_kproducer_partitions(struct gm_kproducer *p, const char *topic)
+{
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->kc.rk, topic, NULL);
+	if (!rkt)
+		return 0;
+	const struct rd_kafka_metadata *md;
+	int32_t n = 0;
+	if (rd_kafka_metadata(p->kc.rk, 0, rkt, &md, ADMIN_WAIT_MS) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (md->topic_cnt == 1 && !md->topics[0].err)
+			n = md->topics[0].partition_cnt;
+		rd_kafka_metadata_destroy(md);
+	}
+	rd_kafka_topic_destroy(rkt);
+	return n;
+}
+
+/* True when the cluster names one of its brokers as its controller,
+ * which admin requests go to. librdkafka's mock cluster names broker 0,
+ * which it does not have, and answers no admin request: it makes topics
+ * as they are first asked for instead. */
+static bool has_controller(struct gm_kproducer *p)
+{
+	int32_t id = rd_kafka_controllerid(p->kc.rk, CONTROLLER_WAIT_MS);
+	const struct rd_kafka_metadata *md;
+	bool found = false;
+	if (id < 0 || rd_kafka_metadata(p->kc.rk, 0, NULL, &md, ADMIN_WAIT_MS))
+		return false;
+	for (int i = 0; i < md->broker_cnt; i++)
+		found = found || md->brokers[i].id == id;
+	rd_kafka_metadata_destroy(md);
+	return found;
+}
+
+bool gm_kproducer_create_topic(struct gm_kproducer *p, const char *topic,
+	int32_t partitions, bool compact)
+{
+	char errstr[256];
+	rd_kafka_t *rk = p->kc.rk;
+	if (!has_controller(p))
+		return true;
+	/* -1: the brokers' default replication factor. */
+	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, -1,
+		errstr, sizeof errstr);
+	if (!nt) {
+		gm_error("kafka", "%s: %s", topic, errstr);
+		return false;
+	}
+	if (compact)
+		rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+	rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(rk,
+		RD_KAFKA_ADMIN_OP_CREATETOPICS);
+	rd_kafka_AdminOptions_set_request_timeout(opt, ADMIN_WAIT_MS, errstr,
+		sizeof errstr);
+	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+	rd_kafka_CreateTopics(rk, &nt, 1, opt, q);
+	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, ADMIN_WAIT_MS + 1000);
+	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+	const char *why = NULL;
+	if (ev) {
+		err = rd_kafka_event_error(ev);
+		why = rd_kafka_event_error_string(ev);
+		const rd_kafka_CreateTopics_result_t *res =
+			rd_kafka_event_CreateTopics_result(ev);
+		size_t n = 0;
+		const rd_kafka_topic_result_t **tr = res
+			? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
+		if (!err && n == 1) {
+			err = rd_kafka_topic_result_error(tr[0]);
+			why = rd_kafka_topic_result_error_string(tr[0]);
+		}
+	}
+	bool ok = err == RD_KAFKA_RESP_ERR_NO_ERROR
+		|| err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS;
+	if (!ok)
+		gm_error("kafka", "%s: cannot create the topic: %s", topic,
+			why && *why ? why : rd_kafka_err2str(err));
+	if (ev)
+		rd_kafka_event_destroy(ev);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_AdminOptions_destroy(opt);
+	rd_kafka_NewTopic_destroy(nt);
+	return ok;
 }
 
 /* ---- consumer ---- */
@@ -1342,4 +1448,65 @@ int gm_kconsumer_close(struct gm_kconsumer *k)
 		status = GM_EXIT_FAIL;
 	consumer_free(k);
 	return status;
+}
+
+bool gm_kafka_read_partition(const struct gm_common *c, const char *topic,
+	int32_t partition, gm_kread_fn *fn, void *ctx)
+{
+	rd_kafka_conf_t *conf = conf_new(c, consumer_defaults,
+		sizeof consumer_defaults / sizeof consumer_defaults[0],
+		nogroup_forced, sizeof nogroup_forced / sizeof nogroup_forced[0]);
+	struct kclient kc = { 0 };
+	if (!conf || !client_new(&kc, RD_KAFKA_CONSUMER, conf)) {
+		client_destroy(&kc);
+		return false;
+	}
+	rd_kafka_poll_set_consumer(kc.rk);
+	int64_t lo = 0, hi = 0;
+	rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(kc.rk, topic,
+		partition, &lo, &hi, ADMIN_WAIT_MS);
+	bool ok = !err;
+	if (ok && hi > lo) {
+		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+		rd_kafka_topic_partition_list_add(l, topic, partition)->offset = lo;
+		err = rd_kafka_assign(kc.rk, l);
+		rd_kafka_topic_partition_list_destroy(l);
+		ok = !err;
+		/* Read to the end the watermark named; what comes after it is
+		 * no one's (this instance now holds the partition). */
+		int64_t deadline = gm_now_ms() + (c->retry_ms > ADMIN_WAIT_MS ? c->retry_ms : ADMIN_WAIT_MS);
+		int64_t next = lo;
+		while (ok && next < hi) {
+			rd_kafka_message_t *rkm = rd_kafka_consumer_poll(kc.rk, POLL_SLICE_MS);
+			if (!rkm) {
+				if (gm_now_ms() >= deadline) {
+					err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+					ok = false;
+				}
+				continue;
+			}
+			if (!rkm->err) {
+				struct gm_kmsg m = {
+					.data = rkm->payload, .len = rkm->len,
+					.key = rkm->key, .klen = rkm->key_len,
+					.topic = topic, .partition = partition,
+					.offset = rkm->offset,
+				};
+				fn(ctx, &m);
+				next = rkm->offset + 1;
+			} else if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+				next = hi;   /* compacted away up to the end */
+			} else if (fatal_consumer_error(rkm->err)) {
+				err = rkm->err;
+				ok = false;
+			}
+			rd_kafka_message_destroy(rkm);
+		}
+	}
+	if (!ok)
+		gm_error("kafka", "%s [%d]: cannot read: %s", topic, (int)partition,
+			rd_kafka_err2str(err));
+	rd_kafka_consumer_close(kc.rk);
+	client_destroy(&kc);
+	return ok;
 }

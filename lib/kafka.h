@@ -50,6 +50,28 @@ struct gm_kproducer *gm_kproducer_new(const struct gm_common *c, int *status);
 bool gm_kproducer_send(struct gm_kproducer *p, const char *topic,
 	const char *key, size_t klen, const void *val, size_t vlen);
 
+/* As gm_kproducer_send(), to the given partition (-1: by the key, as
+ * gm_kproducer_send() does); val NULL sends a tombstone (no value), as a
+ * compacted topic's deletion. */
+bool gm_kproducer_send_to(struct gm_kproducer *p, const char *topic,
+	int32_t partition, const char *key, size_t klen, const void *val,
+	size_t vlen);
+
+/* The number of partitions of topic, 0 when the cluster does not say
+ * (no such topic, no answer within 10 s). */
+int32_t gm_kproducer_partitions(struct gm_kproducer *p, const char *topic);
+
+/* Creates topic with that many partitions (the brokers' default
+ * replication), compacted (cleanup.policy=compact) when compact. A topic
+ * that exists already is success, whatever its partitions: check with
+ * gm_kproducer_partitions(). A cluster that names none of its brokers
+ * as its controller within 2 s (librdkafka's mock cluster) takes no
+ * admin requests, and makes topics as they are first used, with its
+ * default partitions: this then does nothing and returns true. Returns
+ * false after gm_error(). */
+bool gm_kproducer_create_topic(struct gm_kproducer *p, const char *topic,
+	int32_t partitions, bool compact);
+
 /* Hands every waiting batch to librdkafka and serves delivery reports,
  * without blocking (unless librdkafka's queue is full). */
 void gm_kproducer_poll(struct gm_kproducer *p);
@@ -159,6 +181,18 @@ void gm_kconsumer_accept_partition(struct gm_kconsumer *k, const char *topic,
  * the records are then read again by the partitions' next owner, which
  * loses nothing. */
 bool gm_kconsumer_commit(struct gm_kconsumer *k);
+
+/* Called with each message gm_kafka_read_partition() reads; m->data
+ * is NULL for a tombstone. */
+typedef void gm_kread_fn(void *ctx, const struct gm_kmsg *m);
+
+/* Reads one partition of topic from its beginning to the end it has
+ * now, in order, with a consumer of its own (no group, nothing
+ * committed), giving each message to fn: how a state store is restored
+ * from its changelog. Returns false after gm_error() when it cannot
+ * (no answer within --retry-for, 10 s at least). */
+bool gm_kafka_read_partition(const struct gm_common *c, const char *topic,
+	int32_t partition, gm_kread_fn *fn, void *ctx);
 
 /* Commits stored offsets, leaves the group, destroys the consumer.
  * Returns GM_EXIT_OK, GM_EXIT_TEMPFAIL when no broker was ever reached,

@@ -53,6 +53,10 @@ struct gm_map {
 	size_t index_cap;         /* a power of two, at least twice n */
 	uint32_t head, tail;
 	uint64_t evicted;
+	size_t live;              /* entries held: n less those free */
+	uint32_t free_list;       /* removed records, linked by next */
+	gm_map_evict_fn *on_evict;
+	void *evict_ctx;
 };
 
 static struct entry *entry(const struct gm_map *m, uint32_t e)
@@ -89,7 +93,7 @@ struct gm_map *gm_map_new(size_t value_size, size_t max_entries)
 	m->value_size = value_size;
 	m->stride = (VALUE_AT + value_size + 7) & ~(size_t)7;
 	m->max = max_entries < 1 ? 1 : max_entries > MAX_ENTRIES ? MAX_ENTRIES : max_entries;
-	m->head = m->tail = NONE;
+	m->head = m->tail = m->free_list = NONE;
 	m->records = gm_xmap(m->max * m->stride);
 	reindex(m, 64);
 	return m;
@@ -106,7 +110,13 @@ void gm_map_free(struct gm_map *m)
 
 size_t gm_map_size(const struct gm_map *m)
 {
-	return m->n;
+	return m->live;
+}
+
+void gm_map_on_evict(struct gm_map *m, gm_map_evict_fn *fn, void *ctx)
+{
+	m->on_evict = fn;
+	m->evict_ctx = ctx;
 }
 
 uint64_t gm_map_evicted(const struct gm_map *m)
@@ -195,17 +205,83 @@ static void index_remove(struct gm_map *m, size_t i)
 	}
 }
 
-/* Frees the least recently used entry; returns its number for reuse. */
-static uint32_t evict(struct gm_map *m)
+/* Takes entry e out of the index and the LRU list. */
+static void unlink_entry(struct gm_map *m, uint32_t e)
 {
-	uint32_t e = m->tail;
 	size_t mask = m->index_cap - 1, i = entry(m, e)->hash & mask;
 	while (m->index[i].record != e + 1)
 		i = (i + 1) & mask;
 	index_remove(m, i);
 	unlink_lru(m, e);
+	m->live--;
+}
+
+/* Frees the least recently used entry; returns its number for reuse. */
+static uint32_t evict(struct gm_map *m)
+{
+	uint32_t e = m->tail;
+	if (m->on_evict) {
+		const struct entry *x = entry(m, e);
+		m->on_evict(m->evict_ctx, x->key, x->klen, value(m, e));
+	}
+	unlink_entry(m, e);
 	m->evicted++;
 	return e;
+}
+
+/* Frees entry e onto the free list. */
+static void release(struct gm_map *m, uint32_t e)
+{
+	unlink_entry(m, e);
+	entry(m, e)->next = m->free_list;
+	m->free_list = e;
+}
+
+bool gm_map_remove(struct gm_map *m, const char *key, size_t klen)
+{
+	if (klen > GM_MAP_KEY_MAX)
+		return false;
+	struct slot s = m->index[slot_of(m, (uint32_t)gm_hash(key, klen), key, klen)];
+	if (!s.record)
+		return false;
+	release(m, s.record - 1);
+	return true;
+}
+
+void *gm_map_peek(const struct gm_map *m, const char *key, size_t klen)
+{
+	if (klen > GM_MAP_KEY_MAX)
+		return NULL;
+	struct slot s = m->index[slot_of(m, (uint32_t)gm_hash(key, klen), key, klen)];
+	return s.record ? value(m, s.record - 1) : NULL;
+}
+
+void gm_map_iter_init(struct gm_map_iter *it, struct gm_map *m, bool oldest_first)
+{
+	it->m = m;
+	it->oldest_first = oldest_first;
+	it->at = NONE;
+	it->next = oldest_first ? m->tail : m->head;
+}
+
+void *gm_map_iter_next(struct gm_map_iter *it, const char **key, size_t *klen)
+{
+	uint32_t e = it->next;
+	if (e == NONE)
+		return NULL;
+	const struct entry *x = entry(it->m, e);
+	it->at = e;
+	it->next = it->oldest_first ? x->prev : x->next;
+	*key = x->key;
+	*klen = x->klen;
+	return value(it->m, e);
+}
+
+void gm_map_iter_remove(struct gm_map_iter *it)
+{
+	if (it->at != NONE)
+		release(it->m, it->at);
+	it->at = NONE;
 }
 
 void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
@@ -219,7 +295,10 @@ void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
 		return touch(m, m->index[i].record - 1);
 	}
 	uint32_t e;
-	if (m->n == m->max) {
+	if (m->free_list != NONE) {
+		e = m->free_list;
+		m->free_list = entry(m, e)->next;
+	} else if (m->n == m->max) {
 		e = evict(m);
 		i = slot_of(m, h, key, klen);
 	} else {
@@ -235,6 +314,7 @@ void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
 	memcpy(x->key, key, klen);
 	m->index[i] = (struct slot){ h, e + 1 };
 	push_front(m, e);
+	m->live++;
 	*created = true;
 	void *v = value(m, e);
 	memset(v, 0, m->value_size);

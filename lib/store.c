@@ -1,0 +1,408 @@
+/* store: see store.h. The entries are a gm_map's, each value led by a
+ * head saying where its last change came from and whether it is saved. */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kafka.h"
+#include "map.h"
+
+struct head {
+	int64_t offset;       /* of the last record applied, -1: none */
+	int32_t partition;    /* its input partition, -1: files */
+	uint32_t dirty;       /* changed since the last checkpoint */
+};
+/* The tool's value follows the head, 8-byte aligned. */
+#define VALUE_AT ((sizeof(struct head) + 7) & ~(size_t)7)
+
+struct gm_store {
+	struct gm_store_spec spec;
+	char name[64];
+	struct gm_map *map;
+	size_t ndirty;
+	/* the changelog, when kept in one */
+	struct gm_kproducer *kp;
+	const struct gm_common *c;
+	char *topic;
+	bool failed;          /* a changelog send failed: no checkpoint */
+};
+
+/* A changelog message's value: the layout version, the offset of the
+ * entry's last record (both little-endian), then the value's bytes. */
+#define LOG_HEAD 12
+
+static struct head *head_of(void *v)
+{
+	return v;
+}
+
+static void *value_of(void *v)
+{
+	return (char *)v + VALUE_AT;
+}
+
+static void put_le(unsigned char *p, uint64_t x, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (unsigned char)(x >> (8 * i));
+}
+
+static uint64_t get_le(const unsigned char *p, int n)
+{
+	uint64_t x = 0;
+	for (int i = 0; i < n; i++)
+		x |= (uint64_t)p[i] << (8 * i);
+	return x;
+}
+
+/* A tombstone for key in the changelog, when the entry came from a
+ * partition (entries of files have no changelog partition). */
+static void tombstone(struct gm_store *st, const char *key, size_t klen,
+	const struct head *h)
+{
+	if (st->kp && h->partition >= 0
+	    && !gm_kproducer_send_to(st->kp, st->topic, h->partition, key, klen, NULL, 0))
+		st->failed = true;
+}
+
+static void evicted(void *ctx, const char *key, size_t klen, void *v)
+{
+	struct gm_store *st = ctx;
+	struct head *h = head_of(v);
+	if (h->dirty)
+		st->ndirty--;
+	tombstone(st, key, klen, h);
+}
+
+struct gm_store *gm_store_new(const struct gm_store_spec *spec)
+{
+	struct gm_store *st = gm_xcalloc(1, sizeof *st);
+	st->spec = *spec;
+	snprintf(st->name, sizeof st->name, "%s", spec->name);
+	st->spec.name = st->name;
+	st->map = gm_map_new(VALUE_AT + spec->value_size, spec->max_entries);
+	gm_map_on_evict(st->map, evicted, st);
+	return st;
+}
+
+void gm_store_free(struct gm_store *st)
+{
+	if (!st)
+		return;
+	gm_map_free(st->map);
+	free(st->topic);
+	free(st);
+}
+
+size_t gm_store_size(const struct gm_store *st)
+{
+	return gm_map_size(st->map);
+}
+
+uint64_t gm_store_evicted(const struct gm_store *st)
+{
+	return gm_map_evicted(st->map);
+}
+
+static void mark_dirty(struct gm_store *st, struct head *h)
+{
+	if (!h->dirty) {
+		h->dirty = 1;
+		st->ndirty++;
+	}
+}
+
+void *gm_store_update(struct gm_store *st, const char *key, size_t klen,
+	struct gm_store_at at, enum gm_store_got *got)
+{
+	bool created;
+	void *v = gm_map_put(st->map, key, klen, &created);
+	if (!v) {
+		*got = GM_STORE_REFUSED;
+		return NULL;
+	}
+	struct head *h = head_of(v);
+	if (created) {
+		*got = GM_STORE_NEW;
+	} else if (at.offset >= 0 && h->partition == at.partition && h->offset >= at.offset) {
+		*got = GM_STORE_APPLIED;
+		return value_of(v);
+	} else {
+		*got = GM_STORE_FOUND;
+	}
+	h->partition = at.partition;
+	h->offset = at.offset;
+	mark_dirty(st, h);
+	return value_of(v);
+}
+
+void gm_store_prefetch(const struct gm_store *st, const char *key, size_t klen)
+{
+	gm_map_prefetch(st->map, key, klen);
+}
+
+const void *gm_store_get(struct gm_store *st, const char *key, size_t klen)
+{
+	void *v = gm_map_get(st->map, key, klen);
+	return v ? value_of(v) : NULL;
+}
+
+bool gm_store_remove(struct gm_store *st, const char *key, size_t klen)
+{
+	void *v = gm_map_peek(st->map, key, klen);
+	if (!v)
+		return false;
+	evicted(st, key, klen, v);
+	return gm_map_remove(st->map, key, klen);
+}
+
+void gm_store_each(struct gm_store *st,
+	void (*fn)(void *ctx, const char *key, size_t klen, const void *value),
+	void *ctx)
+{
+	struct gm_map_iter it;
+	const char *key;
+	size_t klen;
+	void *v;
+	gm_map_iter_init(&it, st->map, true);
+	while ((v = gm_map_iter_next(&it, &key, &klen)))
+		fn(ctx, key, klen, value_of(v));
+}
+
+/* ---- the changelog ---- */
+
+bool gm_store_use_changelog(struct gm_store *st, const struct gm_common *c,
+	const char *input_topic, int *status)
+{
+	*status = GM_EXIT_FAIL;
+	size_t n = strlen(c->group) + strlen(st->name) + sizeof "--changelog";
+	st->topic = gm_xcalloc(1, n);
+	snprintf(st->topic, n, "%s-%s-changelog", c->group, st->name);
+	st->c = c;
+	st->kp = gm_kproducer_new(c, status);
+	if (!st->kp)
+		return false;
+	*status = GM_EXIT_FAIL;
+	int32_t want = gm_kproducer_partitions(st->kp, input_topic);
+	if (want <= 0) {
+		gm_error("kafka", "%s: cannot learn its partitions", input_topic);
+		return false;
+	}
+	if (!gm_kproducer_create_topic(st->kp, st->topic, want, true))
+		return false;
+	int32_t have = gm_kproducer_partitions(st->kp, st->topic);
+	if (have < want) {
+		gm_error("kafka", "%s: %d partitions, fewer than the %d of %s: its state cannot follow the input's",
+			st->topic, (int)have, (int)want, input_topic);
+		return false;
+	}
+	*status = GM_EXIT_OK;
+	return true;
+}
+
+/* Applies one changelog message while restoring. */
+static void restore_one(void *ctx, const struct gm_kmsg *m)
+{
+	struct gm_store *st = ctx;
+	if (!m->key || m->klen == 0 || m->klen > GM_MAP_KEY_MAX)
+		return;
+	if (!m->data) {
+		gm_map_remove(st->map, m->key, m->klen);
+		return;
+	}
+	const unsigned char *p = (const unsigned char *)m->data;
+	if (m->len != LOG_HEAD + st->spec.value_size
+	    || get_le(p, 4) != st->spec.version) {
+		static bool warned;
+		if (!warned)
+			gm_warn("kafka", "%s [%d]@%lld: not the state this gm keeps (another version or size); such entries are skipped",
+				m->topic, (int)m->partition, (long long)m->offset);
+		warned = true;
+		return;
+	}
+	bool created;
+	void *v = gm_map_put(st->map, m->key, m->klen, &created);
+	struct head *h = head_of(v);
+	if (h->dirty)
+		st->ndirty--;
+	h->dirty = 0;
+	h->partition = m->partition;
+	h->offset = (int64_t)get_le(p + 4, 8);
+	memcpy(value_of(v), p + LOG_HEAD, st->spec.value_size);
+}
+
+bool gm_store_restore(struct gm_store *st, int32_t partition)
+{
+	if (!st->kp)
+		return true;
+	/* Tombstones for entries the map evicts while restoring would
+	 * delete what the changelog holds: none are sent meanwhile. */
+	struct gm_kproducer *kp = st->kp;
+	st->kp = NULL;
+	bool ok = gm_kafka_read_partition(st->c, st->topic, partition, restore_one, st);
+	st->kp = kp;
+	return ok;
+}
+
+void gm_store_forget(struct gm_store *st, int32_t partition)
+{
+	struct gm_map_iter it;
+	const char *key;
+	size_t klen;
+	void *v;
+	gm_map_iter_init(&it, st->map, true);
+	while ((v = gm_map_iter_next(&it, &key, &klen))) {
+		struct head *h = head_of(v);
+		if (h->partition != partition)
+			continue;
+		if (h->dirty)
+			st->ndirty--;
+		gm_map_iter_remove(&it);
+	}
+}
+
+bool gm_store_checkpoint(struct gm_store *st)
+{
+	if (!st->kp)
+		return true;
+	if (st->ndirty > 0) {
+		unsigned char *buf = gm_xcalloc(1, LOG_HEAD + st->spec.value_size);
+		put_le(buf, st->spec.version, 4);
+		struct gm_map_iter it;
+		const char *key;
+		size_t klen;
+		void *v;
+		/* Oldest first: a restore that puts them in changelog order
+		 * rebuilds the recency order, so that the cap evicts as an
+		 * uninterrupted run would. */
+		gm_map_iter_init(&it, st->map, true);
+		while (st->ndirty > 0 && (v = gm_map_iter_next(&it, &key, &klen))) {
+			struct head *h = head_of(v);
+			if (!h->dirty)
+				continue;
+			h->dirty = 0;
+			st->ndirty--;
+			if (h->partition < 0)
+				continue;
+			put_le(buf + 4, (uint64_t)h->offset, 8);
+			memcpy(buf + LOG_HEAD, value_of(v), st->spec.value_size);
+			if (!gm_kproducer_send_to(st->kp, st->topic, h->partition, key, klen,
+			    buf, LOG_HEAD + st->spec.value_size))
+				st->failed = true;
+		}
+		free(buf);
+	}
+	if (!gm_kproducer_flush(st->kp, -1))
+		st->failed = true;
+	return !st->failed;
+}
+
+int gm_store_close(struct gm_store *st)
+{
+	if (!st || !st->kp)
+		return GM_EXIT_OK;
+	int status = gm_kproducer_close(st->kp);
+	st->kp = NULL;
+	return status;
+}
+
+/* ---- snapshots ---- */
+
+/* A snapshot: one header line, "gm-store/1 NAME VERSION VALUE_SIZE
+ * COUNT\n", then COUNT entries, oldest first, each the key's length
+ * (one byte), the key, the partition (4 bytes) and offset (8 bytes),
+ * little-endian, and the value's bytes. */
+#define SNAP_MAGIC "gm-store/1"
+
+bool gm_store_load(struct gm_store *st, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		if (errno == ENOENT)
+			return true;
+		gm_error(path, "%s", strerror(errno));
+		return false;
+	}
+	char name[64];
+	unsigned long version, size;
+	unsigned long long count;
+	bool ok = fscanf(f, SNAP_MAGIC " %63s %lu %lu %llu", name, &version, &size, &count) == 4
+		&& fgetc(f) == '\n';
+	if (!ok) {
+		gm_error(path, "not a state snapshot of gm");
+	} else if (strcmp(name, st->name) || version != st->spec.version || size != st->spec.value_size) {
+		gm_error(path, "a snapshot of %s version %lu, not of this tool's %s version %lu",
+			name, version, st->name, (unsigned long)st->spec.version);
+		ok = false;
+	}
+	unsigned char at[12], key[GM_MAP_KEY_MAX];
+	for (unsigned long long i = 0; ok && i < count; i++) {
+		int klen = fgetc(f);
+		if (klen == EOF || klen == 0 || klen > GM_MAP_KEY_MAX
+		    || fread(key, 1, (size_t)klen, f) != (size_t)klen
+		    || fread(at, 1, sizeof at, f) != sizeof at) {
+			ok = false;
+			break;
+		}
+		bool created;
+		void *v = gm_map_put(st->map, (const char *)key, (size_t)klen, &created);
+		struct head *h = head_of(v);
+		h->partition = (int32_t)get_le(at, 4);
+		h->offset = (int64_t)get_le(at + 4, 8);
+		h->dirty = 0;
+		if (fread(value_of(v), 1, st->spec.value_size, f) != st->spec.value_size)
+			ok = false;
+	}
+	if (ok && fgetc(f) != EOF)
+		ok = false;
+	if (!ok && !ferror(f))
+		gm_error(path, "the snapshot is cut short or damaged");
+	else if (ferror(f))
+		gm_error(path, "%s", strerror(errno));
+	fclose(f);
+	return ok;
+}
+
+bool gm_store_save(struct gm_store *st, const char *path)
+{
+	size_t n = strlen(path) + 32;
+	char *tmp = gm_xcalloc(1, n);
+	snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "wb");
+	bool ok = f != NULL;
+	if (ok)
+		ok = fprintf(f, SNAP_MAGIC " %s %lu %lu %llu\n", st->name,
+			(unsigned long)st->spec.version, (unsigned long)st->spec.value_size,
+			(unsigned long long)gm_map_size(st->map)) > 0;
+	struct gm_map_iter it;
+	const char *key;
+	size_t klen;
+	void *v;
+	gm_map_iter_init(&it, st->map, true);
+	while (ok && (v = gm_map_iter_next(&it, &key, &klen))) {
+		const struct head *h = head_of(v);
+		unsigned char at[12];
+		put_le(at, (uint32_t)h->partition, 4);
+		put_le(at + 4, (uint64_t)h->offset, 8);
+		ok = fputc((int)klen, f) != EOF && fwrite(key, 1, klen, f) == klen
+			&& fwrite(at, 1, sizeof at, f) == sizeof at
+			&& fwrite(value_of(v), 1, st->spec.value_size, f) == st->spec.value_size;
+	}
+	if (f) {
+		ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
+		ok = fclose(f) == 0 && ok;
+	}
+	if (ok)
+		ok = rename(tmp, path) == 0;
+	if (!ok) {
+		gm_error(path, "cannot save the state: %s", strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return ok;
+}

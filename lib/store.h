@@ -1,0 +1,157 @@
+/* store: per-key state that survives a crash and a rebalance.
+ *
+ * A store maps string keys (ids, at most GM_MAP_KEY_MAX bytes) to values
+ * of a fixed size, bounded like a gm_map (the least recently used key is
+ * evicted at the cap). The value is the tool's own struct, saved as its
+ * bytes: it must hold no pointers, and a tool that changes its layout
+ * changes spec.version, so that state saved by another layout is not
+ * read as this one (it is skipped, with a warning, and the keys start
+ * afresh).
+ *
+ * Each entry also remembers where its last change came from: the input
+ * partition and the offset of the record that made it. A record read
+ * again after a restart (the input is replayed from the committed
+ * offsets, which may lie before what the saved state holds) is then
+ * known as already applied (GM_STORE_APPLIED), and the tool skips it:
+ * learning twice from one record is the error a replay must not make.
+ * Records of one key must therefore all come from one partition, as
+ * Kafka's keyed partitioning gives (gm-produce keys by user_id), and one
+ * partition number must not mix offsets of two input topics.
+ *
+ * Where the state is kept:
+ *   - a changelog (Kafka in a consumer group, as Kafka Streams does): at
+ *     every checkpoint the entries changed since the last one are sent,
+ *     oldest first, to the changelog topic, keyed by the entry's key, to
+ *     the partition of the input partition they came from; an entry
+ *     removed or evicted is sent as a tombstone (no value). Before the
+ *     offsets of a checkpoint are committed, the changelog is flushed,
+ *     so what a committed offset covers is always in it. A partition
+ *     given to this instance is restored by reading its changelog
+ *     partition from the beginning to its end; a partition taken away is
+ *     forgotten without tombstones. The topic is made compacted, with as
+ *     many partitions as the input, when it does not exist.
+ *   - a snapshot file (files, or Kafka without a group): loaded at the
+ *     start, written whole at the end, atomically (a new file renamed
+ *     over the old, after fsync), so that a crash leaves the last
+ *     complete one.
+ *
+ * Costs: an entry takes value_size + 112 bytes in memory (the map's)
+ * plus 24 bytes of bookkeeping; in the changelog a change is one message
+ * of klen + value_size + 12 bytes per checkpoint that saw the key
+ * change, however often it changed in between. */
+#ifndef GM_STORE_H
+#define GM_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+
+struct gm_store_spec {
+	const char *name;     /* short, [a-z0-9_-]: names the changelog topic
+	                         ("GROUP-NAME-changelog") and the snapshot */
+	uint32_t version;     /* of the value's layout */
+	size_t value_size;
+	size_t max_entries;   /* the cap (see gm_map_new) */
+};
+
+/* Where a change comes from: the input partition (-1 for files) and the
+ * record's offset in it (-1 when it has none: files). */
+struct gm_store_at {
+	int32_t partition;
+	int64_t offset;
+};
+#define GM_STORE_AT_NONE ((struct gm_store_at){ -1, -1 })
+
+struct gm_store;
+
+/* A new, empty store, kept nowhere until gm_store_use_changelog() or
+ * gm_store_load(). Dies (status 1) only when memory is exhausted. */
+struct gm_store *gm_store_new(const struct gm_store_spec *spec);
+
+/* Frees the store; saves nothing. NULL is ignored. */
+void gm_store_free(struct gm_store *st);
+
+enum gm_store_got {
+	GM_STORE_NEW,      /* the key was absent: its value is zeroed */
+	GM_STORE_FOUND,    /* the key's value, to update with the record */
+	GM_STORE_APPLIED,  /* the key's value already holds this record's
+	                      change (a replay after a restart): skip it */
+	GM_STORE_REFUSED,  /* the key is longer than GM_MAP_KEY_MAX: NULL */
+};
+
+/* The value of key, to be changed by the record at `at`, which the
+ * entry then remembers; the entry becomes the most recently used and is
+ * saved at the next checkpoint. When the entry already holds a change
+ * from at's partition at or after at's offset, returns it untouched with
+ * GM_STORE_APPLIED. At the cap, the least recently used entry is evicted
+ * (a tombstone in the changelog). The pointer stays valid until the next
+ * call on the store. */
+void *gm_store_update(struct gm_store *st, const char *key, size_t klen,
+	struct gm_store_at at, enum gm_store_got *got);
+
+/* Starts loading where an update of key begins, so that work done
+ * meanwhile hides the cache miss; changes nothing. */
+void gm_store_prefetch(const struct gm_store *st, const char *key, size_t klen);
+
+/* The value of key, or NULL, for reading only: it changes nothing and
+ * saves nothing (the entry does become the most recently used). */
+const void *gm_store_get(struct gm_store *st, const char *key, size_t klen);
+
+/* Removes key (a tombstone in the changelog); true when it was there. */
+bool gm_store_remove(struct gm_store *st, const char *key, size_t klen);
+
+/* Entries held, and entries evicted under the cap so far. */
+size_t gm_store_size(const struct gm_store *st);
+uint64_t gm_store_evicted(const struct gm_store *st);
+
+/* Calls fn on every entry, oldest first, to read (at the end of a run,
+ * or to report); fn must not change the store. Recency is unchanged. */
+void gm_store_each(struct gm_store *st,
+	void (*fn)(void *ctx, const char *key, size_t klen, const void *value),
+	void *ctx);
+
+/* ---- keeping it ---- */
+
+/* Keeps the store in the changelog topic GROUP-NAME-changelog of the
+ * Kafka cluster c names (c->group set; c must outlive the store), made
+ * compacted, with as many partitions as input_topic, when absent (one
+ * with fewer is an error). Returns false after gm_error(), with *status
+ * GM_EXIT_TEMPFAIL when no broker answered within c->retry_ms,
+ * GM_EXIT_FAIL otherwise. */
+bool gm_store_use_changelog(struct gm_store *st, const struct gm_common *c,
+	const char *input_topic, int *status);
+
+/* Changelog: reads the partition's changelog from its beginning to its
+ * end into the store (the last change of a key winning, a tombstone
+ * removing it), for an input partition just given to this instance.
+ * Returns false after gm_error() when it cannot be read. */
+bool gm_store_restore(struct gm_store *st, int32_t partition);
+
+/* Forgets every entry of the partition (no tombstones): it was taken
+ * away, and its next holder restores them from the changelog. */
+void gm_store_forget(struct gm_store *st, int32_t partition);
+
+/* Saves what changed since the last checkpoint: to the changelog, then
+ * waits until the brokers have it all. Without a changelog does
+ * nothing. Returns false after gm_error() on failure: the caller then
+ * commits no offsets. */
+bool gm_store_checkpoint(struct gm_store *st);
+
+/* Snapshot: loads path into the empty store. A file that does not exist
+ * is an empty state (true). A file that is not a snapshot of this store
+ * (name, version, value size), or that is cut short, is refused: false
+ * after gm_error(). */
+bool gm_store_load(struct gm_store *st, const char *path);
+
+/* Snapshot: writes every entry, oldest first, to path atomically.
+ * Returns false after gm_error(); the old file is then untouched. */
+bool gm_store_save(struct gm_store *st, const char *path);
+
+/* Closes the changelog producer (after a last checkpoint, if the caller
+ * wants one) and returns its exit status contribution, as
+ * gm_kproducer_close(). GM_EXIT_OK without a changelog. */
+int gm_store_close(struct gm_store *st);
+
+#endif

@@ -1,0 +1,396 @@
+/* stream: see stream.h. */
+#include "stream.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "counts.h"
+#include "kafka.h"
+
+struct gm_stream {
+	struct gm_streams *run;
+	char partition[264];   /* "topic/N" (topic names have at most 249
+	                          bytes), or "" for files */
+	size_t topic_len;      /* of the topic at the start of partition */
+	int32_t number;        /* the partition's, -1 for files */
+	struct gm_windows *w;  /* NULL while the partition is not ours, or
+	                          when the tool has no windows */
+	bool ours;
+	int64_t read_to;       /* an earlier run wrote what the records
+	                          before this offset cause */
+	int64_t seen_to;       /* the records before it were handled here */
+};
+
+struct gm_streams {
+	struct gm_stream_tool tool;
+	struct gm_stream_io io;
+	bool windowed;
+	bool resumable;        /* Kafka in a group */
+	struct gm_stream **streams;
+	size_t nstreams, cap;
+	size_t last;           /* the stream of the previous event */
+	struct gm_store **stores;
+	char **state_paths;    /* each store's snapshot, or NULL */
+	size_t nstores, stores_cap, paths_cap;
+	bool window_closed;    /* since the last checkpoint */
+	int64_t checkpoint_at; /* gm_now_coarse_ms() of the last one */
+	bool failed;
+	bool warned_late;
+};
+
+/* How often, at most, progress is checkpointed while windows close
+ * (Kafka in a group). */
+#define CHECKPOINT_EVERY_MS 1000
+
+/* ---- streams ---- */
+
+static void window_opened(void *ctx, int64_t start, int64_t end, void *state)
+{
+	struct gm_stream *s = ctx;
+	if (s->run->tool.window_open)
+		s->run->tool.window_open(s->run->tool.ctx, s, start, end, state);
+}
+
+static void window_closed(void *ctx, int64_t start, int64_t end, void *state)
+{
+	struct gm_stream *s = ctx;
+	s->run->tool.window_close(s->run->tool.ctx, s, start, end, state);
+	s->run->window_closed = true;
+}
+
+/* Gives s fresh windows (its old ones, if any, dropped unwritten). */
+static void windows_renew(struct gm_stream *s)
+{
+	struct gm_streams *st = s->run;
+	gm_windows_free(s->w, st->tool.window_release);
+	s->w = st->windowed ? gm_windows_new(&st->tool.window, st->tool.window_state,
+		window_opened, window_closed, s) : NULL;
+}
+
+/* The stream of a partition (topic NULL: files), made when new. */
+static struct gm_stream *stream_named(struct gm_streams *st, const char *topic,
+	int32_t number)
+{
+	if (!topic) {
+		topic = "";
+		number = -1;
+	}
+	size_t len = strlen(topic);
+	if (st->nstreams) {
+		struct gm_stream *s = st->streams[st->last];
+		if (s->number == number && s->topic_len == len && !memcmp(s->partition, topic, len))
+			return s;
+	}
+	for (size_t i = 0; i < st->nstreams; i++) {
+		struct gm_stream *s = st->streams[i];
+		if (s->number == number && s->topic_len == len && !memcmp(s->partition, topic, len)) {
+			st->last = i;
+			return s;
+		}
+	}
+	st->streams = gm_grow(st->streams, &st->cap, st->nstreams + 1, sizeof *st->streams, 16);
+	struct gm_stream *s = gm_xcalloc(1, sizeof *s);
+	s->run = st;
+	if (number >= 0)
+		snprintf(s->partition, sizeof s->partition, "%s/%d", topic, (int)number);
+	s->topic_len = len;
+	s->number = number;
+	st->last = st->nstreams;
+	st->streams[st->nstreams++] = s;
+	return s;
+}
+
+const char *gm_stream_partition(const struct gm_stream *s)
+{
+	return s->partition[0] ? s->partition : NULL;
+}
+
+/* Closes every window of every stream: at the end, or when idle. */
+static void close_all(struct gm_streams *st)
+{
+	for (size_t i = 0; i < st->nstreams; i++)
+		if (st->streams[i]->w)
+			gm_windows_close_all(st->streams[i]->w);
+}
+
+/* ---- checkpoints ---- */
+
+#define NOTE_VERSION "1"
+
+/* Reads a note of this tool; false when it is not one. */
+static bool parse_note(const struct gm_streams *st, const char *note,
+	int64_t *closed_until, int64_t *read_to)
+{
+	size_t n = strlen(st->tool.name);
+	int end = 0;
+	return !strncmp(note, st->tool.name, n)
+		&& sscanf(note + n, "/" NOTE_VERSION " closed_until=%" SCNd64 " read_to=%" SCNd64 "%n",
+			closed_until, read_to, &end) == 2
+		&& note[n + end] == 0;
+}
+
+/* Makes all output durable, saves the stores; then, for Kafka in a
+ * group, accepts each partition's records up to the oldest one in an
+ * open window, with a note of what is written. */
+static void checkpoint(struct gm_streams *st)
+{
+	st->checkpoint_at = gm_now_coarse_ms();
+	st->window_closed = false;
+	bool ok = true;
+	for (size_t i = 0; i < st->io.nsinks; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < i; j++)
+			seen = seen || st->io.sinks[j] == st->io.sinks[i];
+		if (!seen)
+			ok = gm_sink_flush(st->io.sinks[i]) && ok;
+	}
+	if (!ok)
+		return;
+	for (size_t i = 0; i < st->nstores; i++)
+		ok = gm_store_checkpoint(st->stores[i]) && ok;
+	if (!ok) {
+		st->failed = true;
+		return;
+	}
+	for (size_t i = 0; i < st->nstreams; i++) {
+		const struct gm_stream *s = st->streams[i];
+		if (!s->ours || s->number < 0)
+			continue;
+		char topic[256], note[160];
+		memcpy(topic, s->partition, s->topic_len);
+		topic[s->topic_len] = 0;
+		snprintf(note, sizeof note, "%s/" NOTE_VERSION " closed_until=%" PRId64 " read_to=%" PRId64,
+			st->tool.name, s->w ? gm_windows_closed_until(s->w) : INT64_MIN,
+			s->read_to > s->seen_to ? s->read_to : s->seen_to);
+		gm_source_accept_partition(st->io.src, topic, s->number,
+			s->w ? gm_windows_first_pos(s->w) : INT64_MAX, note);
+	}
+}
+
+/* The assign hook: partitions given to this instance. Each starts at its
+ * committed offset, the oldest record of a window still open; its note
+ * says which windows are written, and up to where the rest; its stores'
+ * entries come from their changelogs. */
+static void on_assign(void *ctx, const struct gm_kpartition *p, size_t n)
+{
+	struct gm_streams *st = ctx;
+	for (size_t i = 0; i < n; i++) {
+		struct gm_stream *s = stream_named(st, p[i].topic, p[i].partition);
+		int64_t closed_until = INT64_MIN, read_to = 0;
+		if (p[i].note && !parse_note(st, p[i].note, &closed_until, &read_to)) {
+			gm_warn("kafka", "%s [%d]: the committed note \"%s\" is not %s's; its windows start afresh",
+				p[i].topic, (int)p[i].partition, p[i].note, st->tool.name);
+			closed_until = INT64_MIN;
+			read_to = 0;
+		}
+		windows_renew(s);
+		if (s->w && closed_until != INT64_MIN)
+			gm_windows_resume(s->w, closed_until);
+		s->ours = true;
+		s->read_to = read_to;
+		s->seen_to = 0;
+		for (size_t k = 0; k < st->nstores; k++)
+			if (!gm_store_restore(st->stores[k], p[i].partition))
+				st->failed = true;
+	}
+}
+
+/* The revoke hook: partitions leaving this instance. Their progress is
+ * checkpointed, then their open windows and stored entries dropped. */
+static void on_revoke(void *ctx, const struct gm_kpartition *p, size_t n)
+{
+	struct gm_streams *st = ctx;
+	if (!st->failed)
+		checkpoint(st);
+	for (size_t i = 0; i < n; i++) {
+		struct gm_stream *s = stream_named(st, p[i].topic, p[i].partition);
+		gm_windows_free(s->w, st->tool.window_release);
+		s->w = NULL;
+		s->ours = false;
+		for (size_t k = 0; k < st->nstores; k++)
+			gm_store_forget(st->stores[k], p[i].partition);
+	}
+}
+
+/* ---- the run ---- */
+
+struct gm_streams *gm_streams_new(const struct gm_stream_tool *tool,
+	const struct gm_stream_io *io)
+{
+	struct gm_streams *st = gm_xcalloc(1, sizeof *st);
+	st->tool = *tool;
+	st->io = *io;
+	st->windowed = tool->window.size > 0;
+	st->resumable = gm_source_resumable(io->src);
+	gm_source_on_rebalance(io->src, on_assign, on_revoke, st);
+	return st;
+}
+
+struct gm_store *gm_streams_store(struct gm_streams *st,
+	const struct gm_store_spec *spec, int *status)
+{
+	struct gm_store *store = gm_store_new(spec);
+	char *path = NULL;
+	bool ok = true;
+	*status = GM_EXIT_FAIL;
+	if (!st->resumable && st->io.state_file) {
+		size_t n = strlen(st->io.state_file) + strlen(spec->name) + 2;
+		path = gm_xcalloc(1, n);
+		snprintf(path, n, st->nstores ? "%s.%s" : "%s", st->io.state_file, spec->name);
+	}
+	if (st->resumable)
+		ok = gm_store_use_changelog(store, st->io.c, st->io.topics[0], status);
+	else if (path)
+		ok = gm_store_load(store, path);
+	if (!ok) {
+		gm_store_close(store);
+		gm_store_free(store);
+		free(path);
+		return NULL;
+	}
+	*status = GM_EXIT_OK;
+	st->stores = gm_grow(st->stores, &st->stores_cap, st->nstores + 1, sizeof *st->stores, 4);
+	st->state_paths = gm_grow(st->state_paths, &st->paths_cap, st->nstores + 1, sizeof *st->state_paths, 4);
+	st->state_paths[st->nstores] = path;
+	st->stores[st->nstores++] = store;
+	return store;
+}
+
+void gm_streams_fail(struct gm_streams *st)
+{
+	st->failed = true;
+}
+
+size_t gm_stream_windows(struct gm_stream_event *e, void **states)
+{
+	struct gm_stream *s = e->stream;
+	e->nwindows = s->w ? gm_windows_for(s->w, e->ev->ts, e->at.offset < 0 ? 0 : e->at.offset, states) : 0;
+	return e->nwindows;
+}
+
+bool gm_stream_reject(struct gm_stream_event *e, const char *reason)
+{
+	if (!gm_source_reject(e->stream->run->io.src, e->r, reason))
+		e->stream->run->failed = true;
+	return false;
+}
+
+static void late_record(struct gm_streams *st, const struct gm_stream_event *e)
+{
+	gm_counts.late++;
+	if (st->io.late) {
+		if (!gm_sink_emit_raw(st->io.late, st->io.late_topic, e->ev->user_id.p,
+		    e->ev->user_id.n, e->r->data, e->r->len))
+			st->failed = true;
+	} else if (!st->warned_late) {
+		char where[512];
+		gm_warn(gm_record_where(e->r, where, sizeof where),
+			"late %s (its window has closed): counted; keep late ones with -l",
+			gm_type_name(e->ev->type));
+		st->warned_late = true;
+	}
+}
+
+/* One event of the tool's type, through the tool, then the windows. */
+static void event(struct gm_streams *st, const struct gm_record *r,
+	const struct gm_event *ev)
+{
+	struct gm_stream *s = stream_named(st, r->topic, r->partition);
+	if (!s->ours) {   /* files, or Kafka without a group */
+		s->ours = true;
+		windows_renew(s);
+	}
+	struct gm_stream_event e = { .r = r, .ev = ev, .stream = s, .at = GM_STORE_AT_NONE };
+	if (r->topic) {
+		e.at = (struct gm_store_at){ r->partition, r->offset };
+		e.replay = r->offset < s->read_to;
+		if (r->offset >= s->seen_to)
+			s->seen_to = r->offset + 1;
+	}
+	if (!st->tool.event(st->tool.ctx, &e))
+		return;
+	if (s->w) {
+		if (e.nwindows == 0 && !e.replay)
+			late_record(st, &e);
+		gm_windows_advance(s->w, ev->ts);
+	}
+}
+
+int gm_streams_run(struct gm_streams *st)
+{
+	struct gm_parser *ps = gm_parser_new();
+	struct gm_record r;
+	const struct gm_event *ev;
+	enum gm_next next;
+	long long idle_ms = st->io.idle_ms;
+	int idle = idle_ms > 0 ? (int)idle_ms : -1;
+	/* A consumer in a group waits in short slices, to checkpoint the
+	 * windows that closed before the input paused. */
+	int wait = idle;
+	if (st->resumable && (wait < 0 || wait > CHECKPOINT_EVERY_MS))
+		wait = CHECKPOINT_EVERY_MS;
+	long long waited = 0;  /* ms without input */
+	st->checkpoint_at = gm_now_coarse_ms();
+	while ((next = gm_source_next_event(st->io.src, ps, &r, &ev, wait)) != GM_NEXT_END
+	       && !st->failed) {
+		if (next == GM_NEXT_ERROR)
+			break;
+		if (next == GM_NEXT_IDLE) {
+			bool idle_now = idle >= 0 && waited < idle && waited + wait >= idle;
+			waited += wait;
+			if (idle_now)
+				close_all(st);
+			if (idle_now || st->window_closed)
+				checkpoint(st);
+			continue;
+		}
+		waited = 0;
+		if (st->tool.type != GM_OTHER && ev->type != st->tool.type)
+			continue;
+		event(st, &r, ev);
+		if (st->window_closed && st->resumable
+		    && gm_now_coarse_ms() - st->checkpoint_at >= CHECKPOINT_EVERY_MS)
+			checkpoint(st);
+	}
+	gm_parser_free(ps);
+	/* The end of the input closes every window. A stop, or a failure,
+	 * of a consumer in a group leaves them to the next run, which reads
+	 * their records again from the committed offsets. */
+	if (!st->resumable || (next == GM_NEXT_END && !gm_stopping()))
+		close_all(st);
+	if (st->failed)
+		return GM_EXIT_FAIL;
+	checkpoint(st);
+	if (st->failed)
+		return GM_EXIT_FAIL;
+	/* A snapshot holds what a whole run learnt: none is written for a
+	 * run that failed. */
+	if (!st->resumable && st->io.state_file && next == GM_NEXT_END)
+		for (size_t i = 0; i < st->nstores; i++)
+			if (!gm_store_save(st->stores[i], st->state_paths[i]))
+				return GM_EXIT_FAIL;
+	return GM_EXIT_OK;
+}
+
+int gm_streams_free(struct gm_streams *st)
+{
+	if (!st)
+		return GM_EXIT_OK;
+	int status = GM_EXIT_OK;
+	for (size_t i = 0; i < st->nstreams; i++) {
+		gm_windows_free(st->streams[i]->w, st->tool.window_release);
+		free(st->streams[i]);
+	}
+	free(st->streams);
+	for (size_t i = 0; i < st->nstores; i++) {
+		status = gm_exit_worse(status, gm_store_close(st->stores[i]));
+		gm_store_free(st->stores[i]);
+		free(st->state_paths[i]);
+	}
+	free(st->stores);
+	free(st->state_paths);
+	free(st);
+	return status;
+}

@@ -1,0 +1,153 @@
+/* stream: the loop of a resumable keyed stream tool.
+ *
+ * A stream tool reads events (files, stdin or Kafka), keeps per-key
+ * state and event-time windows, and writes records to sinks. This module
+ * does what every such tool must do, the same way, so that the tool
+ * keeps only its rules and its wiring:
+ *
+ *   - reading: events of the tool's type go to its event function, each
+ *     with the stream of its input partition ("topic/N"; files and stdin
+ *     are one stream); bad records are rejected on the way (source.h);
+ *   - windows (when the tool has them): each stream has its own, with
+ *     its own event time (window.h); the tool finds an event's windows
+ *     with gm_stream_windows(), and its window callbacks get the stream
+ *     whose window opens or closes; after the event function the
+ *     stream's watermark moves, and an event no window held is late: it
+ *     goes to the late sink (-l), or is counted with one warning;
+ *   - checkpoints, at least a second apart while windows close, when the
+ *     input pauses, at rebalances and at the end: the sinks are made
+ *     durable, then the state stores saved (store.h), then, for Kafka in
+ *     a group, each partition's offset is accepted up to the oldest
+ *     record still in an open window, with a note "TOOL/1
+ *     closed_until=T read_to=O": the windows ending at or before T are
+ *     written, and so is whatever the records before offset O caused;
+ *   - rebalances: a partition given to this instance takes up its
+ *     windows from its note, and its stores' entries from their
+ *     changelogs; a partition taken away is checkpointed, then its open
+ *     windows and its entries are forgotten, for its next holder, which
+ *     reads their records again and writes them whole;
+ *   - the replay: records read again from before a note's read_to come
+ *     to the tool with replay set: they rebuild windows and state, but
+ *     the tool writes nothing else for them (no alerts, no late copies;
+ *     the windows they fall in are written when they close, as always,
+ *     since those were not written yet);
+ *   - idle input (idle_ms without a record) closes every window; so does
+ *     the end of a finite input; a stop (a signal) or a failure of a
+ *     consumer in a group leaves the open windows to the next run,
+ *     which reads their records again from the committed offsets.
+ *
+ * So a stream tool killed with -9 and restarted, or joined by another
+ * instance, writes what one uninterrupted run writes: windows, and,
+ * with its per-key state in a gm_streams_store(), what the state
+ * decides too (alerts, sessions). Its sinks must tolerate the records
+ * written between the last checkpoint and the kill being written again
+ * (same ids: PostgreSQL upserts them; NDJSON and Kafka carry them
+ * twice). */
+#ifndef GM_STREAM_H
+#define GM_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "event.h"
+#include "sink.h"
+#include "source.h"
+#include "store.h"
+#include "window.h"
+
+struct gm_stream;    /* one input partition's: its windows, its progress */
+struct gm_streams;   /* the run: every stream, the stores, the outputs */
+
+/* One event, as the tool's event function gets it. */
+struct gm_stream_event {
+	const struct gm_record *r;   /* as read (where, raw bytes) */
+	const struct gm_event *ev;   /* parsed and valid */
+	struct gm_stream *stream;
+	struct gm_store_at at;       /* where it is, for gm_store_update() */
+	bool replay;                 /* what it causes was written by an
+	                                earlier run: learn, write nothing */
+	size_t nwindows;             /* set by gm_stream_windows() */
+};
+
+/* A window callback: a window of stream s opens (its state fresh or
+ * recycled, to prepare) or closes (to be written). */
+typedef void gm_stream_window_fn(void *ctx, const struct gm_stream *s,
+	int64_t start, int64_t end, void *state);
+
+/* What the tool gives. */
+struct gm_stream_tool {
+	const char *name;            /* the tool's, in offset notes */
+	enum gm_type type;           /* the events it wants (GM_OTHER: all) */
+	/* One event. Returns true when taken; false when the tool rejected
+	 * it with gm_stream_reject(): then no watermark moves for it. */
+	bool (*event)(void *ctx, struct gm_stream_event *e);
+	/* Windows: none when window.size is 0. */
+	struct gm_window_spec window;
+	size_t window_state;         /* bytes of a window's state */
+	gm_stream_window_fn *window_open, *window_close;
+	void (*window_release)(void *state);   /* frees what a state holds */
+	void *ctx;                   /* given to the functions above */
+};
+
+/* Where the run reads and writes. */
+struct gm_stream_io {
+	const struct gm_common *c;   /* must outlive the run */
+	struct gm_source *src;
+	const char *const *topics;   /* the source's Kafka topics, if any */
+	size_t ntopics;
+	struct gm_sink *sinks[4];    /* made durable at checkpoints; one sink
+	                                may appear twice */
+	size_t nsinks;
+	struct gm_sink *late;        /* late records, whole, or NULL */
+	const char *late_topic;      /* its record type's topic */
+	const char *state_file;      /* --state: stores' snapshot, or NULL */
+	long long idle_ms;           /* close every window after this long
+	                                without input; 0: never */
+};
+
+/* A run of tool over io. Takes the source's rebalance hooks. Dies
+ * (status 1) only when memory is exhausted. */
+struct gm_streams *gm_streams_new(const struct gm_stream_tool *tool,
+	const struct gm_stream_io *io);
+
+/* A state store saved with the run's checkpoints: in a changelog when
+ * the source is a Kafka consumer in a group (the first topic's
+ * partitions), else in a snapshot when io->state_file was given (loaded
+ * now, saved when the whole input was read: the first store in
+ * state_file, a later one in state_file.NAME), else nowhere. Call before gm_streams_run(). Returns NULL after
+ * gm_error() when it cannot be kept, with *status the exit status to
+ * end with (GM_EXIT_TEMPFAIL: Kafka unreachable). */
+struct gm_store *gm_streams_store(struct gm_streams *st,
+	const struct gm_store_spec *spec, int *status);
+
+/* Reads the input to its end (or a stop, or a failure) and checkpoints
+ * at the end as described above. Returns GM_EXIT_OK, or GM_EXIT_FAIL
+ * when a sink refused a record (gm_streams_fail()), a store could not
+ * be saved, or an input error (the source's close gives its status). */
+int gm_streams_run(struct gm_streams *st);
+
+/* Says that a sink refused a record: the run stops at the next record,
+ * and no checkpoint accepts anything more. */
+void gm_streams_fail(struct gm_streams *st);
+
+/* Frees the run, its streams (windows released unwritten) and stores
+ * (each closed: the worst of their statuses is returned). The source
+ * and sinks are the caller's. NULL gives GM_EXIT_OK. */
+int gm_streams_free(struct gm_streams *st);
+
+/* The states of the open windows of e's stream that hold e's time, in
+ * states[0..n), n returned (at most 64) and kept in e->nwindows; 0:
+ * the event is late (the run sends it to the late output after the
+ * event function, unless it is a replay). */
+size_t gm_stream_windows(struct gm_stream_event *e, void **states);
+
+/* Rejects e for reason (gm_source_reject()); returns false, for the
+ * event function to return. Under --strict the run then fails. */
+bool gm_stream_reject(struct gm_stream_event *e, const char *reason);
+
+/* The stream's partition as "topic/N", or NULL for files. */
+const char *gm_stream_partition(const struct gm_stream *s);
+
+#endif
