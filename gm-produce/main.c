@@ -2,14 +2,13 @@
  * product views, cart events and transactions as NDJSON (stdout or a
  * file) or to Kafka, flat out or at a rate, deterministically for a
  * seed: the same options give the same bytes, whatever the rate. */
-#include <errno.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "counts.h"
 #include "format.h"
 #include "shop.h"

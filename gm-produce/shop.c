@@ -14,6 +14,7 @@
 
 #include "busy.h"
 #include "cli.h"
+#include "mem.h"
 
 const char *const anomaly_name[NANOMALIES] = { "none", "amount", "burst", "country" };
 

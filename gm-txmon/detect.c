@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "hash.h"
 #include "map.h"
+#include "mem.h"
 #include "money.h"
 
 #define SD_FLOOR 0.5      /* log units: baskets vary; never trust less */

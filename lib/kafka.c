@@ -14,7 +14,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "clock.h"
 #include "counts.h"
+#include "mem.h"
 
 /* What producer and consumer share; the first member of both, so that
  * the librdkafka opaque (a pointer to it) converts back to either. */

@@ -8,6 +8,7 @@
 #include "counts.h"
 #include "event.h"
 #include "kafka.h"
+#include "mem.h"
 #include "reader.h"
 #include "rejects.h"
 

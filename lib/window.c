@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "mem.h"
 
 struct open_window {
 	int64_t start;

@@ -3,7 +3,6 @@
  * good ones unchanged to NDJSON, Kafka (keyed by user_id) or PostgreSQL
  * tables. Bad records go the way of every gm tool: reported, counted,
  * kept in --rejects. */
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "cli.h"
