@@ -1,6 +1,6 @@
 /* cli: what every gm tool's main() shares: its name in messages, the
- * exit statuses of DESIGN.md, "prog: where: what" errors, the common
- * options, and the two-step signal rule. */
+ * exit statuses (those gm(7) lists under EXIT STATUS), "prog: where:
+ * what" errors, the common options, and the two-step signal rule. */
 #ifndef GM_CLI_H
 #define GM_CLI_H
 
