@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mem.h"
 #include "number.h"
 
 const char *gm_prog = "gm";
@@ -164,11 +165,8 @@ bool gm_common_option(struct gm_common *c, int opt, const char *arg,
 	case 'X': {
 		if (!strchr(arg, '='))
 			gm_usage_error(usage, "-X: expected key=value, got %s", arg);
-		const char **p = realloc(c->props, (c->nprops + 1) * sizeof *p);
-		if (!p)
-			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-		p[c->nprops++] = arg;
-		c->props = p;
+		c->props = gm_xrealloc(c->props, (c->nprops + 1) * sizeof *c->props);
+		c->props[c->nprops++] = arg;
 		return true;
 	}
 	default:
