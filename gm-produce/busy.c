@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "mem.h"
 
 #define EMPTY UINT64_MAX
 #define CLAIMED INT64_MAX       /* busy_until of a user in a session */

@@ -2,15 +2,13 @@
  * product views, cart events and transactions as NDJSON (stdout or a
  * file) or to Kafka, flat out or at a rate, deterministically for a
  * seed: the same options give the same bytes, whatever the rate. */
-#include <errno.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
-#include "counts.h"
+#include "clock.h"
+#include "finish.h"
 #include "format.h"
 #include "shop.h"
 #include "sink.h"
@@ -168,11 +166,5 @@ int main(int argc, char **argv)
 		}
 	}
 	shop_free(shop);
-	int status = gm_sink_close(sink);
-	if (failed && status == GM_EXIT_OK)
-		status = GM_EXIT_FAIL;
-	if (!o.c.quiet)
-		gm_counts_summary();
-	free(o.c.props);
-	return status;
+	return gm_finish(&o.c, failed ? GM_EXIT_FAIL : GM_EXIT_OK, &sink, 1, NULL);
 }

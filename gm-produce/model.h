@@ -4,7 +4,6 @@
 #ifndef GM_PRODUCE_MODEL_H
 #define GM_PRODUCE_MODEL_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 enum { NCOUNTRIES = 5, NCATEGORIES = 10, NPAYMENTS = 5 };

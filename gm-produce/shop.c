@@ -14,6 +14,7 @@
 
 #include "busy.h"
 #include "cli.h"
+#include "mem.h"
 
 const char *const anomaly_name[NANOMALIES] = { "none", "amount", "burst", "country" };
 
@@ -207,13 +208,13 @@ static size_t session_alloc(struct shop *s)
 	if (s->nfree > 0)
 		return s->free_list[--s->nfree];
 	if (s->pool_used == s->pool_cap) {
-		size_t cap = s->pool_cap ? s->pool_cap * 2 : 1024;
-		if (cap > UINT32_MAX)
+		/* Pool indices are 32 bits (struct heap_entry): its doubled
+		 * size must fit. The free list and the heap grow with it. */
+		if (s->pool_cap > UINT32_MAX / 2)
 			gm_die(GM_EXIT_FAIL, NULL, "more than %u sessions open at once", UINT32_MAX);
-		s->pool = gm_xrealloc(s->pool, cap * sizeof *s->pool);
-		s->free_list = gm_xrealloc(s->free_list, cap * sizeof *s->free_list);
-		heap_grow(s, cap);
-		s->pool_cap = cap;
+		s->pool = gm_grow(s->pool, &s->pool_cap, s->pool_used + 1, sizeof *s->pool, 1024);
+		s->free_list = gm_xrealloc(s->free_list, s->pool_cap * sizeof *s->free_list);
+		heap_grow(s, s->pool_cap);
 	}
 	return s->pool_used++;
 }

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "hash.h"
+#include "mem.h"
 #include "money.h"
 
 #define SD_FLOOR 0.5      /* log units: baskets vary; never trust less */

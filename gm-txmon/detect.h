@@ -14,7 +14,6 @@
 #ifndef GM_TXMON_DETECT_H
 #define GM_TXMON_DETECT_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "event.h"

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "counts.h"
 #include "detect.h"
 #include "event.h"
+#include "finish.h"
 #include "metrics.h"
 #include "money.h"
 #include "rejects.h"
@@ -218,19 +218,6 @@ static bool transaction(void *ctx, struct gm_stream_event *e)
 	return true;
 }
 
-/* Closes the outputs that opened, each once (-o, -a and -l may share
- * one), then the input; returns the worst of their statuses. */
-static int close_io(struct txmon *t, struct gm_sink *late, struct gm_source *src)
-{
-	int status = GM_EXIT_OK;
-	if (late && late != t->out && late != t->alerts)
-		status = gm_exit_worse(status, gm_sink_close(late));
-	if (t->alerts && t->alerts != t->out)
-		status = gm_exit_worse(status, gm_sink_close(t->alerts));
-	status = gm_exit_worse(status, gm_sink_close(t->out));
-	return gm_exit_worse(status, gm_source_close(src));
-}
-
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -250,8 +237,9 @@ int main(int argc, char **argv)
 	t.alerts = o.alerts && strcmp(o.alerts, out_spec) ? gm_sink_open(&o.c, o.alerts) : t.out;
 	struct gm_sink *late = !o.late ? NULL : !strcmp(o.late, out_spec) ? t.out
 		: o.alerts && !strcmp(o.late, o.alerts) ? t.alerts : gm_sink_open(&o.c, o.late);
+	struct gm_sink *const sinks[] = { t.out, t.alerts, late };
 	if (!t.out || !t.alerts || (o.late && !late)) {
-		close_io(&t, late, src);   /* a consumer leaves its group at once */
+		gm_close_io(sinks, 3, src);   /* a consumer leaves its group at once */
 		return GM_EXIT_FAIL;
 	}
 
@@ -276,13 +264,10 @@ int main(int argc, char **argv)
 		t.detector = detect_new(&o.detect, &alert_out, users);
 		status = gm_streams_run(t.run);
 	}
-	status = gm_exit_worse(status, close_io(&t, late, src));
-	if (!gm_rejects_close())
-		status = GM_EXIT_FAIL;
+	/* The stores' changelog is written before the input closes, so
+	 * they go first: freeing the run is safe once its consumer's hooks
+	 * are off, which gm_kconsumer_close() does first thing anyway. */
 	status = gm_exit_worse(status, gm_streams_free(t.run));
 	detect_free(t.detector);
-	if (!o.c.quiet)
-		gm_counts_summary();
-	free(o.c.props);
-	return status;
+	return gm_finish(&o.c, status, sinks, 3, src);
 }

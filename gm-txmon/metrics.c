@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "hash.h"
+#include "mem.h"
 #include "money.h"
 #include "ts.h"
 

@@ -10,7 +10,6 @@
 
 #include "event.h"
 #include "hll.h"
-#include "window.h"
 #include "writer.h"
 
 /* Names beyond these many distinct countries or categories are counted

@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-#include "counts.h"
+#include "mem.h"
+#include "number.h"
 
 const char *gm_prog = "gm";
 
@@ -41,7 +41,6 @@ void gm_cli_init(const char *argv0)
 	sa.sa_flags = 0; /* no SA_RESTART: a blocked read returns EINTR */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	gm_counts.started = gm_now_seconds();
 }
 
 bool gm_stopping(void)
@@ -166,11 +165,8 @@ bool gm_common_option(struct gm_common *c, int opt, const char *arg,
 	case 'X': {
 		if (!strchr(arg, '='))
 			gm_usage_error(usage, "-X: expected key=value, got %s", arg);
-		const char **p = realloc(c->props, (c->nprops + 1) * sizeof *p);
-		if (!p)
-			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-		p[c->nprops++] = arg;
-		c->props = p;
+		c->props = gm_xrealloc(c->props, (c->nprops + 1) * sizeof *c->props);
+		c->props[c->nprops++] = arg;
 		return true;
 	}
 	default:
@@ -243,82 +239,6 @@ void gm_input_check(const struct gm_common *c, size_t ntopics, bool exit_eof,
 		gm_usage_error(usage, "-e goes with -t (Kafka input)");
 }
 
-bool gm_parse_u64(const char *s, unsigned long long *out)
-{
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	unsigned long long v = 0;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		unsigned d = *s - '0';
-		if (v > (~0ULL - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	if (*s)
-		return false;
-	*out = v;
-	return true;
-}
-
-/* Splits s into a decimal number and a suffix; the number must be
- * non-negative and may have a fraction. */
-static bool number_and_suffix(const char *s, double *v, const char **suffix)
-{
-	if (!s || !((*s >= '0' && *s <= '9') || *s == '.'))
-		return false;
-	char *end;
-	errno = 0;
-	*v = strtod(s, &end);
-	if (errno || end == s || *v < 0)
-		return false;
-	*suffix = end;
-	return true;
-}
-
-bool gm_parse_size(const char *s, size_t *out)
-{
-	double v;
-	const char *suf;
-	if (!number_and_suffix(s, &v, &suf))
-		return false;
-	double mult = 1;
-	if (*suf == 'k' || *suf == 'K')
-		mult = 1024, suf++;
-	else if (*suf == 'M')
-		mult = 1024.0 * 1024, suf++;
-	else if (*suf == 'G')
-		mult = 1024.0 * 1024 * 1024, suf++;
-	if (*suf || v * mult < 1 || v * mult > (double)(SIZE_MAX / 2))
-		return false;
-	*out = (size_t)(v * mult);
-	return true;
-}
-
-bool gm_parse_duration(const char *s, long long *ms)
-{
-	double v;
-	const char *suf;
-	if (!number_and_suffix(s, &v, &suf))
-		return false;
-	double mult;
-	if (!*suf || !strcmp(suf, "s"))
-		mult = 1000;
-	else if (!strcmp(suf, "ms"))
-		mult = 1;
-	else if (!strcmp(suf, "m"))
-		mult = 60e3;
-	else if (!strcmp(suf, "h"))
-		mult = 3600e3;
-	else if (!strcmp(suf, "d"))
-		mult = 86400e3;
-	else
-		return false;
-	if (v * mult > (double)GM_DURATION_MAX)
-		return false;
-	*ms = (long long)(v * mult + 0.5);
-	return true;
-}
-
 double gm_opt_number(const char *usage, const char *opt, const char *arg,
 	double lo, double hi)
 {
@@ -375,73 +295,4 @@ int gm_exit_worse(int a, int b)
 	if (a == GM_EXIT_FAIL || b == GM_EXIT_FAIL)
 		return GM_EXIT_FAIL;
 	return a ? a : b;
-}
-
-void *gm_xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-	return p;
-}
-
-void *gm_xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-	if (!p)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-	return p;
-}
-
-void *gm_grow(void *p, size_t *cap, size_t need, size_t size, size_t first)
-{
-	if (need <= *cap)
-		return p;
-	size_t n = *cap ? *cap : first;
-	while (n < need)
-		n *= 2;
-	*cap = n;
-	return gm_xrealloc(p, n * size);
-}
-
-/* Huge pages are a hint: where they are not to be had, the block is
- * made of small ones. Linux aligns a mapping to its huge pages only when
- * its length is a multiple of them, so big blocks are rounded up to one. */
-#define HUGE_PAGE ((size_t)2 << 20)
-
-static size_t map_length(size_t n)
-{
-	return n < HUGE_PAGE ? n : (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-}
-
-void *gm_xmap(size_t n)
-{
-	n = map_length(n);
-	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-		MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory for a table of %zu bytes", n);
-#ifdef MADV_HUGEPAGE
-	madvise(p, n, MADV_HUGEPAGE);
-#endif
-	return p;
-}
-
-void gm_unmap(void *p, size_t n)
-{
-	if (p)
-		munmap(p, map_length(n));
-}
-
-char *gm_xstrdup(const char *s)
-{
-	return gm_xstrndup(s, strlen(s));
-}
-
-char *gm_xstrndup(const char *s, size_t n)
-{
-	char *d = strndup(s, n);
-	if (!d)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-	return d;
 }

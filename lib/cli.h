@@ -1,12 +1,14 @@
 /* cli: what every gm tool's main() shares: its name in messages, the
- * exit statuses of DESIGN.md, "prog: where: what" errors, the common
- * options, and the two-step signal rule. */
+ * exit statuses (those gm(7) lists under EXIT STATUS), "prog: where:
+ * what" errors, the common options, and the two-step signal rule. */
 #ifndef GM_CLI_H
 #define GM_CLI_H
 
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "number.h" /* GM_DURATION_MAX, for gm_opt_duration() */
 
 enum gm_exit {
 	GM_EXIT_OK = 0,        /* success */
@@ -145,43 +147,9 @@ unsigned long long gm_opt_count(const char *usage, const char *opt,
 	const char *arg, unsigned long long lo, unsigned long long hi);
 long long gm_opt_duration(const char *usage, const char *opt, const char *arg,
 	bool zero_ok, long long max_ms);
-#define GM_DURATION_MAX 9000000000000000LL
-
-/* realloc, calloc, strdup and strndup that end the process (status 1,
- * with a message) when memory is exhausted, so callers need no check. */
-void *gm_xrealloc(void *p, size_t n);
-void *gm_xcalloc(size_t n, size_t size);
-char *gm_xstrdup(const char *s);
-char *gm_xstrndup(const char *s, size_t n);
-
-/* An array p of *cap elements of size bytes, grown (by gm_xrealloc)
- * to hold at least need: *cap doubles, starting from first when it is
- * 0. Returns the array, moved or not. */
-void *gm_grow(void *p, size_t *cap, size_t need, size_t size, size_t first);
-
-/* n zeroed bytes (n > 0) mapped straight from the system, for big
- * tables. Its pages are taken from the system only when first touched,
- * so a block may be sized for the most it could ever hold; they are huge
- * pages where the system has them (far fewer page faults and TLB misses).
- * Ends the process (status 1) when the block cannot be mapped.
- * gm_unmap() frees a block of n bytes; NULL is ignored. */
-void *gm_xmap(size_t n);
-void gm_unmap(void *p, size_t n);
 
 /* The exit status of two results together: a failure (1) over a
  * service that could not be reached (75) over success (0). */
 int gm_exit_worse(int a, int b);
-
-/* Parses a byte size with an optional k, M or G suffix (powers of 1024).
- * Returns false on a malformed or zero value. */
-bool gm_parse_size(const char *s, size_t *out);
-
-/* Parses a non-negative decimal integer (no sign, no suffix) into *out.
- * Returns false on anything else or overflow. */
-bool gm_parse_u64(const char *s, unsigned long long *out);
-
-/* Parses a duration: a number with an optional ms, s, m, h or d suffix
- * (seconds when none) into milliseconds. Returns false on error. */
-bool gm_parse_duration(const char *s, long long *ms);
 
 #endif

@@ -2,31 +2,17 @@
 #include "counts.h"
 
 #include <stdio.h>
-#include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 
 struct gm_counts gm_counts;
 
-double gm_now_seconds(void)
+/* The run's clock starts with the process, so that setting up (the
+ * command line, gm_cli_init()) needs no word with the counters. */
+__attribute__((constructor)) static void start(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-int64_t gm_now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-int64_t gm_now_coarse_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	gm_counts.started = gm_now_seconds();
 }
 
 void gm_counts_summary(void)

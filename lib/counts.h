@@ -11,22 +11,12 @@ struct gm_counts {
 	uint64_t undelivered; /* records a sink took but could not deliver */
 	uint64_t rejected; /* bad records: reported, kept in rejects */
 	uint64_t late;     /* records past the allowed lateness */
-	double started;    /* gm_now_seconds() at start */
+	double started;    /* gm_now_seconds() when the process started */
 };
 
 /* The global counters of this process. Input and output modules add to
  * them; a tool reads them for its summary. */
 extern struct gm_counts gm_counts;
-
-/* Monotonic clock in seconds. */
-double gm_now_seconds(void);
-
-/* CLOCK_MONOTONIC in milliseconds. */
-int64_t gm_now_ms(void);
-
-/* CLOCK_MONOTONIC_COARSE in milliseconds: a few nanoseconds a call, a
- * few milliseconds coarse; for checks on every record. */
-int64_t gm_now_coarse_ms(void);
 
 /* Prints "prog: N in, N out, N rejected, N late, S s, R/s" on stderr,
  * rate being records in (out, for a source) per second since

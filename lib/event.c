@@ -20,6 +20,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "cli.h"
+#include "mem.h"
 #include "money.h"
 #include "swar.h"
 #include "ts.h"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "mem.h"
 
 /* The biggest table, GM_HLL_EXACT items at 3/4 full, takes no more
  * memory than the registers that replace it. */

@@ -14,7 +14,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "clock.h"
 #include "counts.h"
+#include "mem.h"
 
 /* What producer and consumer share; the first member of both, so that
  * the librdkafka opaque (a pointer to it) converts back to either. */
@@ -69,6 +71,8 @@ struct gm_kproducer {
 	uint64_t delivered;
 	uint64_t failed;            /* delivery errors and refused sends */
 	uint64_t reported;          /* delivery reports, good or bad */
+	bool internal;              /* its messages are the tool's state, not
+	                               its output: not in gm_counts */
 	int64_t stop_at;            /* gm_now_ms() when a drain stops, once
 	                               a signal came; 0 before */
 	/* Delivery errors reported: each kind once (an outage fails every
@@ -420,7 +424,8 @@ static int client_connect(struct kclient *kc, long long retry_ms)
 static void not_delivered(struct gm_kproducer *p, uint64_t n)
 {
 	p->failed += n;
-	gm_counts.undelivered += n;
+	if (!p->internal)
+		gm_counts.undelivered += n;
 }
 
 /* True the first time a delivery error of this kind comes. */
@@ -451,7 +456,8 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
 				rd_kafka_err2str(m->err));
 	} else {
 		p->delivered++;
-		gm_counts.out++;
+		if (!p->internal)
+			gm_counts.out++;
 		client_up(&p->kc);
 	}
 }
@@ -754,6 +760,11 @@ bool gm_kproducer_flush(struct gm_kproducer *p, int timeout_ms)
 	}
 	rd_kafka_poll(p->kc.rk, 0);
 	return p->reported == p->queued && p->failed == 0;
+}
+
+void gm_kproducer_internal(struct gm_kproducer *p)
+{
+	p->internal = true;
 }
 
 uint64_t gm_kproducer_delivered(const struct gm_kproducer *p)

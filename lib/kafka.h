@@ -84,6 +84,11 @@ void gm_kproducer_poll(struct gm_kproducer *p);
  * arrived and none failed since the producer was made. */
 bool gm_kproducer_flush(struct gm_kproducer *p, int timeout_ms);
 
+/* Marks p's messages as the tool's own state (a changelog), not its
+ * output: they count in neither gm_counts.out nor .undelivered (a
+ * failure still makes flush and close fail). */
+void gm_kproducer_internal(struct gm_kproducer *p);
+
 /* Messages acknowledged by the brokers, and failed (delivery error,
  * timeout, or could not be queued). Each also counts in the summary, in
  * gm_counts.out or gm_counts.undelivered, when it is known. */

@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "hash.h"
+#include "mem.h"
 
 #define NONE UINT32_MAX
 #define MAX_ENTRIES ((size_t)1 << 31)

@@ -28,7 +28,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "counts.h"
+#include "mem.h"
 #include "money.h"
 #include "ts.h"
 #include "utf8.h"

@@ -1,7 +1,6 @@
 /* rejects: report, count and keep bad records; see rejects.h. */
 #include "rejects.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "cli.h"

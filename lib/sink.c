@@ -7,6 +7,7 @@
 
 #include "counts.h"
 #include "kafka.h"
+#include "mem.h"
 #include "pg.h"
 #include "source.h"
 

@@ -8,6 +8,7 @@
 #include "counts.h"
 #include "event.h"
 #include "kafka.h"
+#include "mem.h"
 #include "reader.h"
 #include "rejects.h"
 
@@ -244,11 +245,8 @@ int gm_source_close(struct gm_source *s)
 		return GM_EXIT_OK;
 	int status = s->status;
 	gm_reader_close(s->rd);
-	if (s->k) {
-		int k = gm_kconsumer_close(s->k);
-		if (k != GM_EXIT_OK && status == GM_EXIT_OK)
-			status = k;
-	}
+	if (s->k)
+		status = gm_exit_worse(status, gm_kconsumer_close(s->k));
 	free(s);
 	return status;
 }

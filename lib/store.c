@@ -3,7 +3,6 @@
 #include "store.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "kafka.h"
 #include "map.h"
+#include "mem.h"
 
 struct head {
 	int64_t offset;       /* of the last record applied, -1: none */
@@ -187,6 +187,7 @@ bool gm_store_use_changelog(struct gm_store *st, const struct gm_common *c,
 	st->kp = gm_kproducer_new(c, status);
 	if (!st->kp)
 		return false;
+	gm_kproducer_internal(st->kp);
 	*status = GM_EXIT_FAIL;
 	int32_t want = gm_kproducer_partitions(st->kp, input_topic);
 	if (want <= 0) {

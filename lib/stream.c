@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "counts.h"
 #include "kafka.h"
+#include "mem.h"
 
 struct gm_stream {
 	struct gm_streams *run;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "mem.h"
 
 struct open_window {
 	int64_t start;
@@ -111,10 +111,7 @@ static void *window_at(struct gm_windows *w, int64_t start, int64_t pos)
 			w->open[i - 1].first_pos = pos;
 		return w->open[i - 1].state;
 	}
-	if (w->nopen == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 8;
-		w->open = gm_xrealloc(w->open, w->cap * sizeof *w->open);
-	}
+	w->open = gm_grow(w->open, &w->cap, w->nopen + 1, sizeof *w->open, 8);
 	void *state;
 	if (w->nfree) {
 		state = w->free_states[--w->nfree];
@@ -154,10 +151,8 @@ static void close_first(struct gm_windows *w)
 		w->closed_until = end;
 	if (w->close_fn)
 		w->close_fn(w->ctx, ow.start, end, ow.state);
-	if (w->nfree == w->free_cap) {
-		w->free_cap = w->free_cap ? w->free_cap * 2 : 8;
-		w->free_states = gm_xrealloc(w->free_states, w->free_cap * sizeof *w->free_states);
-	}
+	w->free_states = gm_grow(w->free_states, &w->free_cap, w->nfree + 1,
+		sizeof *w->free_states, 8);
 	w->free_states[w->nfree++] = ow.state;
 }
 

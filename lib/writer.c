@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mem.h"
 #include "money.h"
 #include "ts.h"
 

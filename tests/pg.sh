@@ -9,6 +9,9 @@
 #   metrics_of_ndjson FILE, metrics_of_table
 #                gm-txmon's metrics, from its NDJSON output or from the
 #                sales_metrics table, as sorted rows in one text form.
+#   alerts_of_ndjson FILE, alerts_of_table
+#                the same for alerts: id, reason, user and summary (whose
+#                numbers say what the rules knew of the user).
 #
 # The server refuses to run as root, and tests run as root: then the
 # cluster belongs to the user postgres and its commands run through
@@ -150,6 +153,14 @@ metrics_of_ndjson() {
 		[.metric_id, .window_start, .country, .category, .revenue, .transactions, .units,
 		 .avg_order_value, .distinct_users] | @tsv' "$1" |
 		awk -F'\t' -v OFS='\t' '{ $5 = sprintf("%.2f", $5); $8 = sprintf("%.2f", $8); print }' | sort
+}
+
+alerts_of_ndjson() {
+	jq -r 'select(.type == "alert") | [.alert_id, .labels.reason, .labels.user_id, .summary] | @tsv' "$1" | sort
+}
+
+alerts_of_table() {
+	psql -XAtq -F $'\t' -c "select alert_id, labels->>'reason', labels->>'user_id', summary from alerts" | sort
 }
 
 metrics_of_table() {

@@ -3,12 +3,9 @@
  * good ones unchanged to NDJSON, Kafka (keyed by user_id) or PostgreSQL
  * tables. Bad records go the way of every gm tool: reported, counted,
  * kept in --rejects. */
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "cli.h"
-#include "counts.h"
 #include "event.h"
+#include "finish.h"
 #include "rejects.h"
 #include "sink.h"
 #include "source.h"
@@ -73,8 +70,7 @@ int main(int argc, char **argv)
 		topics, ntopics, ntopics > 0 && !exit_eof);
 	struct gm_sink *sink = validate_only ? NULL : gm_sink_open(&c, out);
 	if (!src || (!validate_only && !sink)) {
-		gm_sink_close(sink);
-		gm_source_close(src);
+		gm_close_io(&sink, 1, src);
 		return GM_EXIT_FAIL;
 	}
 
@@ -106,13 +102,6 @@ int main(int argc, char **argv)
 	}
 	if (sink && status == GM_EXIT_OK)
 		gm_checkpoint(src, sink);
-	status = gm_exit_worse(status, gm_sink_close(sink));
-	status = gm_exit_worse(status, gm_source_close(src));
-	if (!gm_rejects_close())
-		status = GM_EXIT_FAIL;
 	gm_parser_free(ps);
-	if (!c.quiet)
-		gm_counts_summary();
-	free(c.props);
-	return status;
+	return gm_finish(&c, status, &sink, 1, src);
 }

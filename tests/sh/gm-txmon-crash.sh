@@ -1,9 +1,10 @@
 # gm-txmon from Kafka into PostgreSQL, killed (SIGKILL) in the middle of
 # a live stream: the next run of the group goes on from the committed
-# offsets, and the metrics table ends up exactly as one whole run writes
-# it. Offsets committed before the rows would lose windows; windows
-# written in part, or not rebuilt from their first transaction, would
-# leave wrong rows.
+# offsets, and the metrics and alerts tables end up exactly as one whole
+# run writes them. Offsets committed before the rows would lose windows;
+# windows written in part, or not rebuilt from their first transaction,
+# would leave wrong rows; users' history lost with the process (not
+# restored from the changelog) would miss alerts or write other numbers.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/kafka.sh"
 . "$TESTS/pg.sh"
@@ -48,4 +49,9 @@ metrics_of_ndjson "$T/whole" >"$T/want"
 metrics_of_table >"$T/got"
 expect_eq "metric rows" "$(wc -l <"$T/got")" "$(wc -l <"$T/want")"
 expect_same_file "killed and resumed: sales_metrics equals one whole run" "$T/got" "$T/want"
+alerts_of_ndjson "$T/whole" >"$T/want-alerts"
+alerts_of_table >"$T/got-alerts"
+[ "$(wc -l <"$T/want-alerts")" -gt 100 ]
+expect_eq "the whole run alerted ($(wc -l <"$T/want-alerts"))" $? 0
+expect_same_file "killed and resumed: alerts equal one whole run's" "$T/got-alerts" "$T/want-alerts"
 finish

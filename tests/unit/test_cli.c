@@ -1,10 +1,10 @@
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "check_util.h"
 #include "cli.h"
 #include "counts.h"
+#include "number.h"
 #include "rejects.h"
 
 START_TEST(sizes)

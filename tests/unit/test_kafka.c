@@ -9,6 +9,7 @@
 
 #include "check_util.h"
 #include "cli.h"
+#include "clock.h"
 #include "counts.h"
 #include "kafka.h"
 

@@ -1,0 +1,77 @@
+/* mem: allocation that ends the process when memory runs out; see mem.h. */
+#include "mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "cli.h"
+
+void *gm_xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	return p;
+}
+
+void *gm_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	return p;
+}
+
+void *gm_grow(void *p, size_t *cap, size_t need, size_t size, size_t first)
+{
+	if (need <= *cap)
+		return p;
+	size_t n = *cap ? *cap : first;
+	while (n < need)
+		n *= 2;
+	*cap = n;
+	return gm_xrealloc(p, n * size);
+}
+
+/* Huge pages are a hint: where they are not to be had, the block is
+ * made of small ones. Linux aligns a mapping to its huge pages only when
+ * its length is a multiple of them, so big blocks are rounded up to one. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static size_t map_length(size_t n)
+{
+	return n < HUGE_PAGE ? n : (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
+void *gm_xmap(size_t n)
+{
+	n = map_length(n);
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory for a table of %zu bytes", n);
+#ifdef MADV_HUGEPAGE
+	madvise(p, n, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+void gm_unmap(void *p, size_t n)
+{
+	if (p)
+		munmap(p, map_length(n));
+}
+
+char *gm_xstrdup(const char *s)
+{
+	return gm_xstrndup(s, strlen(s));
+}
+
+char *gm_xstrndup(const char *s, size_t n)
+{
+	char *d = strndup(s, n);
+	if (!d)
+		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	return d;
+}

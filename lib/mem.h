@@ -1,0 +1,30 @@
+/* mem: memory that cannot run out for the caller. Allocation that ends
+ * the process when memory is exhausted, arrays that double as they
+ * grow, and big zeroed tables mapped straight from the system. */
+#ifndef GM_MEM_H
+#define GM_MEM_H
+
+#include <stddef.h>
+
+/* realloc, calloc, strdup and strndup that end the process (status 1,
+ * with a message) when memory is exhausted, so callers need no check. */
+void *gm_xrealloc(void *p, size_t n);
+void *gm_xcalloc(size_t n, size_t size);
+char *gm_xstrdup(const char *s);
+char *gm_xstrndup(const char *s, size_t n);
+
+/* An array p of *cap elements of size bytes, grown (by gm_xrealloc)
+ * to hold at least need: *cap doubles, starting from first when it is
+ * 0. Returns the array, moved or not. */
+void *gm_grow(void *p, size_t *cap, size_t need, size_t size, size_t first);
+
+/* n zeroed bytes (n > 0) mapped straight from the system, for big
+ * tables. Its pages are taken from the system only when first touched,
+ * so a block may be sized for the most it could ever hold; they are huge
+ * pages where the system has them (far fewer page faults and TLB misses).
+ * Ends the process (status 1) when the block cannot be mapped.
+ * gm_unmap() frees a block of n bytes; NULL is ignored. */
+void *gm_xmap(size_t n);
+void gm_unmap(void *p, size_t n);
+
+#endif
