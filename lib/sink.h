@@ -1,6 +1,16 @@
 /* sink: where records go, NDJSON (stdout or a file), Kafka or PostgreSQL,
  * behind one interface. A tool builds each record with the writer calls
- * on gm_sink_writer() and hands it over with gm_sink_emit(). */
+ * on gm_sink_writer() and hands it over with gm_sink_emit(), or hands
+ * over a record it has whole.
+ *
+ * Each backend is one table of operations in sink.c (struct backend:
+ * open, writer, emit, emit_raw, flush, poll, close), and
+ * sink.c's schemes[] maps how an output spec starts ("kafka:",
+ * "postgresql://", ...) to it. Adding a backend (mongodb://, a folder)
+ * is its operations, usually over a module of its own as kafka.h and
+ * pg.h are, and one entry in schemes[] per spelling of its scheme; the
+ * message refusing unknown schemes names it from there, and gm(7) and
+ * the tools' pages list it. */
 #ifndef GM_SINK_H
 #define GM_SINK_H
 
@@ -22,8 +32,9 @@ struct gm_source;
  * path. Kafka and PostgreSQL are connected to at once, retrying for
  * c->retry_ms while the server cannot be reached: if it stays so, this
  * exits with GM_EXIT_TEMPFAIL after the message (nothing has been read
- * yet, so nothing is lost). A spec of another URI scheme ("mongodb://...")
- * is refused, not taken for a file name: exits with GM_EXIT_USAGE.
+ * yet, so nothing is lost). A spec of another URI scheme ("mongodb://...",
+ * and "kafka://..." or "pg://...", which are not "kafka:" and "pg:") is
+ * refused, not taken for a file name: exits with GM_EXIT_USAGE.
  * Otherwise returns NULL after gm_error() on failure. */
 struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec);
 
