@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "counts.h"
+#include "event.h"
 #include "kafka.h"
 #include "pg.h"
 #include "source.h"
@@ -28,6 +29,9 @@ struct backend {
 	bool (*emit)(void *state);        /* only with writer */
 	bool (*emit_raw)(void *state, const char *topic, const char *key,
 		size_t klen, const char *data, size_t len);
+	/* For a record already parsed; NULL: emit_raw of its bytes. */
+	bool (*emit_event)(void *state, const char *topic, const char *key,
+		size_t klen, const struct gm_event *ev);
 	bool (*flush)(void *state);
 	void (*poll)(void *state);        /* NULL: nothing to hand over */
 	int (*close)(void *state);        /* frees state; an exit status */
@@ -152,6 +156,13 @@ static bool pg_emit_raw(void *state, const char *topic, const char *key,
 	return gm_pg_add(state, data, len) || !gm_pg_failed(state);
 }
 
+static bool pg_emit_event(void *state, const char *topic, const char *key,
+	size_t klen, const struct gm_event *ev)
+{
+	(void)topic, (void)key, (void)klen;
+	return gm_pg_add_event(state, ev) || !gm_pg_failed(state);
+}
+
 static bool pg_flush(void *state)
 {
 	return gm_pg_flush(state);
@@ -163,8 +174,8 @@ static int pg_close(void *state)
 }
 
 static const struct backend postgresql = {
-	.open = pg_open, .emit_raw = pg_emit_raw, .flush = pg_flush,
-	.close = pg_close,
+	.open = pg_open, .emit_raw = pg_emit_raw, .emit_event = pg_emit_event,
+	.flush = pg_flush, .close = pg_close,
 };
 
 /* ---- the schemes ---- */
@@ -258,6 +269,14 @@ bool gm_sink_emit_raw(struct gm_sink *s, const char *topic,
 	const char *key, size_t klen, const char *data, size_t len)
 {
 	return s->ops->emit_raw(s->state, topic, key, klen, data, len);
+}
+
+bool gm_sink_emit_event(struct gm_sink *s, const char *topic,
+	const char *key, size_t klen, const struct gm_event *ev)
+{
+	if (!s->ops->emit_event)
+		return s->ops->emit_raw(s->state, topic, key, klen, ev->raw, ev->rawlen);
+	return s->ops->emit_event(s->state, topic, key, klen, ev);
 }
 
 bool gm_sink_emit(struct gm_sink *s, const char *topic,
