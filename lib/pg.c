@@ -1093,14 +1093,22 @@ static bool refuse(struct gm_pg *pg, const char *fmt, ...)
 
 bool gm_pg_add(struct gm_pg *pg, const char *record, size_t len)
 {
+	const struct gm_event *ev = NULL;
+	if (!pg->failed) {  /* else gm_pg_add_event() counts it, unread */
+		const char *reason;
+		ev = gm_parse(pg->ps, record, len, &reason);
+		if (!ev)
+			return refuse(pg, "not a record: %s", reason);
+	}
+	return gm_pg_add_event(pg, ev);
+}
+
+bool gm_pg_add_event(struct gm_pg *pg, const struct gm_event *ev)
+{
 	if (pg->failed) {
 		gm_counts.undelivered++;
 		return false;
 	}
-	const char *reason;
-	const struct gm_event *ev = gm_parse(pg->ps, record, len, &reason);
-	if (!ev)
-		return refuse(pg, "not a record: %s", reason);
 	const struct gm_pg_table *t = gm_pg_table_for(ev->type_name.p, ev->type_name.n);
 	char a[61], b[61];  /* at most 60 bytes of a name */
 	if (!t) {

@@ -119,6 +119,13 @@ struct gm_pg *gm_pg_open(const char *conninfo, long long retry_ms,
  * false. */
 bool gm_pg_add(struct gm_pg *pg, const char *record, size_t len);
 
+/* The same for a record already parsed: ev as gm_parse() returned it
+ * (its fields, and ev->raw for a column of the whole record, are read
+ * during the call only). Adds the row gm_pg_add() would add for the
+ * bytes ev was parsed from, or refuses it the same way, without parsing
+ * them again. */
+bool gm_pg_add_event(struct gm_pg *pg, const struct gm_event *ev);
+
 /* Commits every row added so far in one transaction, retrying through
  * reconnects as described above. Returns true when committed (or when
  * there was nothing to commit). On failure the error is reported, the

@@ -1,6 +1,16 @@
 /* sink: where records go, NDJSON (stdout or a file), Kafka or PostgreSQL,
  * behind one interface. A tool builds each record with the writer calls
- * on gm_sink_writer() and hands it over with gm_sink_emit(). */
+ * on gm_sink_writer() and hands it over with gm_sink_emit(); or hands
+ * over a record it has, whole, or with the event it parsed from it.
+ *
+ * Each backend is one table of operations in sink.c (struct backend:
+ * open, writer, emit, emit_raw, emit_event, flush, poll, close), and
+ * sink.c's schemes[] maps how an output spec starts ("kafka:",
+ * "postgresql://", ...) to it. Adding a backend (mongodb://, a folder)
+ * is its operations, usually over a module of its own as kafka.h and
+ * pg.h are, and one entry in schemes[] per spelling of its scheme; the
+ * message refusing unknown schemes names it from there, and gm(7) and
+ * the tools' pages list it. */
 #ifndef GM_SINK_H
 #define GM_SINK_H
 
@@ -12,6 +22,7 @@
 
 struct gm_sink;
 struct gm_source;
+struct gm_event;
 
 /* Opens a sink. spec: NULL or "-" is stdout; "kafka:" sends each record
  * to the topic its emitter names; "kafka:TOPIC" sends every record to
@@ -22,8 +33,9 @@ struct gm_source;
  * path. Kafka and PostgreSQL are connected to at once, retrying for
  * c->retry_ms while the server cannot be reached: if it stays so, this
  * exits with GM_EXIT_TEMPFAIL after the message (nothing has been read
- * yet, so nothing is lost). A spec of another URI scheme ("mongodb://...")
- * is refused, not taken for a file name: exits with GM_EXIT_USAGE.
+ * yet, so nothing is lost). A spec of another URI scheme ("mongodb://...",
+ * and "kafka://..." or "pg://...", which are not "kafka:" and "pg:") is
+ * refused, not taken for a file name: exits with GM_EXIT_USAGE.
  * Otherwise returns NULL after gm_error() on failure. */
 struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec);
 
@@ -44,6 +56,14 @@ bool gm_sink_emit(struct gm_sink *s, const char *topic,
 /* Hands over a record given whole (no trailing newline). */
 bool gm_sink_emit_raw(struct gm_sink *s, const char *topic,
 	const char *key, size_t klen, const char *data, size_t len);
+
+/* Hands over the record ev was parsed from (ev->raw, ev->rawlen: ev as
+ * gm_parse() returned it, valid during the call), as gm_sink_emit_raw()
+ * does, with the same counts, refusals and messages; but PostgreSQL
+ * builds its row from ev instead of parsing the bytes again. NDJSON and
+ * Kafka write the bytes. */
+bool gm_sink_emit_event(struct gm_sink *s, const char *topic,
+	const char *key, size_t klen, const struct gm_event *ev);
 
 /* Makes everything emitted so far durable: NDJSON written out, Kafka
  * acknowledged, PostgreSQL committed. Returns false on failure

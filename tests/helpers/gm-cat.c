@@ -90,8 +90,8 @@ int main(int argc, char **argv)
 		}
 		if (!sink)
 			continue;
-		if (!gm_sink_emit_raw(sink, topic_for(ev->type), ev->user_id.p,
-			ev->user_id.n, r.data, r.len)) {
+		if (!gm_sink_emit_event(sink, topic_for(ev->type), ev->user_id.p,
+			ev->user_id.n, ev)) {
 			status = GM_EXIT_FAIL;
 			break;
 		}
