@@ -283,8 +283,8 @@ static void late_record(struct gm_streams *st, const struct gm_stream_event *e)
 {
 	gm_counts.late++;
 	if (st->io.late) {
-		if (!gm_sink_emit_raw(st->io.late, st->io.late_topic, e->ev->user_id.p,
-		    e->ev->user_id.n, e->r->data, e->r->len))
+		if (!gm_sink_emit_event(st->io.late, st->io.late_topic, e->ev->user_id.p,
+		    e->ev->user_id.n, e->ev))
 			st->failed = true;
 	} else if (!st->warned_late) {
 		char where[512];
