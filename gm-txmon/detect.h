@@ -17,8 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "alert.h"
 #include "event.h"
-#include "writer.h"
 
 #define VELOCITY_MAX 16   /* largest --velocity count */
 
@@ -33,18 +33,11 @@ struct detect_options {
 	int64_t user_ttl;         /* ms of event time */
 };
 
-/* Where alerts go: begin() gives the writer to build one on, emit()
- * hands it over keyed by user_id. */
-struct alert_output {
-	struct gm_writer *(*begin)(void *ctx);
-	void (*emit)(void *ctx, const char *key, size_t klen);
-	void *ctx;
-};
-
 struct detector;
 
+/* A detector whose alerts go to out, each keyed by its user_id. */
 struct detector *detect_new(const struct detect_options *o,
-	const struct alert_output *out);
+	const struct gm_alert_output *out);
 void detect_free(struct detector *d);
 
 /* Runs the rules on one transaction, writing its alerts, and learns

@@ -452,7 +452,7 @@ int main(int argc, char **argv)
 		close_io(&t);   /* a consumer leaves its group at once */
 		return GM_EXIT_FAIL;
 	}
-	const struct alert_output alert_out = { alert_begin, alert_emit, &t };
+	const struct gm_alert_output alert_out = { alert_begin, alert_emit, &t };
 	t.detector = detect_new(&o.detect, &alert_out);
 	gm_source_on_rebalance(src, on_assign, on_revoke, &t);
 	t.scratch = gm_writer_mem();
