@@ -42,6 +42,7 @@ struct detector {
 	struct detect_options o;
 	struct gm_alert_output out;
 	struct gm_map *users;
+	bool write;               /* this detect() call writes its alerts */
 };
 
 struct detector *detect_new(const struct detect_options *o,
@@ -118,16 +119,18 @@ static int amount_rules(struct detector *d, const struct gm_event *tx,
 	int alerts = 0;
 	char summary[256], a1[32], a2[32];
 	if (tx->total_amount >= d->o.high_value) {
-		snprintf(summary, sizeof summary, "%.*s spent %s, at or above %s",
-			(int)tx->user_id.n, tx->user_id.p, dollars(tx->total_amount, a1),
-			dollars(d->o.high_value, a2));
-		struct gm_writer *w = begin_alert(d, tx, "high_value", GM_ALERT_CRITICAL,
-			summary, tx->id, tx->ts, true, NULL, NULL);
-		GM_W_KEY(w, "amount");
-		gm_w_money(w, tx->total_amount);
-		GM_W_KEY(w, "threshold");
-		gm_w_money(w, d->o.high_value);
-		finish_alert(d, w, tx);
+		if (d->write) {
+			snprintf(summary, sizeof summary, "%.*s spent %s, at or above %s",
+				(int)tx->user_id.n, tx->user_id.p, dollars(tx->total_amount, a1),
+				dollars(d->o.high_value, a2));
+			struct gm_writer *w = begin_alert(d, tx, "high_value", GM_ALERT_CRITICAL,
+				summary, tx->id, tx->ts, true, NULL, NULL);
+			GM_W_KEY(w, "amount");
+			gm_w_money(w, tx->total_amount);
+			GM_W_KEY(w, "threshold");
+			gm_w_money(w, d->o.high_value);
+			finish_alert(d, w, tx);
+		}
 		alerts++;
 		*unusual = true;
 	}
@@ -148,6 +151,8 @@ static int amount_rules(struct detector *d, const struct gm_event *tx,
 	if (ratio < d->o.min_ratio || (z < d->o.z_threshold && ratio < STRONG_RATIO * d->o.min_ratio))
 		return alerts;
 	*unusual = true;
+	if (!d->write)
+		return alerts + 1;
 	int64_t baseline_cents = (int64_t)llround(baseline * 100);
 	snprintf(summary, sizeof summary, "%.*s spent %s, %.1fx their usual %s (z %.1f)",
 		(int)tx->user_id.n, tx->user_id.p, dollars(tx->total_amount, a1), ratio,
@@ -192,6 +197,8 @@ static int country_rule(struct detector *d, const struct gm_event *tx,
 	if (!c || (c->len == tx->country.n && !memcmp(c->name, tx->country.p, c->len)))
 		return 0;
 	*unusual = true;
+	if (!d->write)
+		return 1;
 	char summary[256], usual[16];
 	memcpy(usual, c->name, c->len);
 	usual[c->len] = 0;
@@ -253,7 +260,8 @@ static int velocity_rule(struct detector *d, const struct gm_event *tx,
 		if (!e->idlen || e->alerted || llabs(e->ts - tx->ts) > d->o.velocity_period)
 			continue;
 		e->alerted = true;
-		velocity_alert(d, tx, (gm_str){ e->id, e->idlen }, e->ts, count);
+		if (d->write)
+			velocity_alert(d, tx, (gm_str){ e->id, e->idlen }, e->ts, count);
 		*unusual = true;
 		alerts++;
 	}
@@ -294,8 +302,9 @@ void detect_prefetch(const struct detector *d, const struct gm_event *tx)
 	gm_map_prefetch(d->users, tx->user_id.p, tx->user_id.n);
 }
 
-int detect(struct detector *d, const struct gm_event *tx)
+int detect(struct detector *d, const struct gm_event *tx, enum detect_mode mode)
 {
+	d->write = mode == DETECT_ALERT;
 	bool created;
 	struct user *u = gm_map_put(d->users, tx->user_id.p, tx->user_id.n, &created);
 	if (!u) {

@@ -40,9 +40,17 @@ struct detector *detect_new(const struct detect_options *o,
 	const struct gm_alert_output *out);
 void detect_free(struct detector *d);
 
-/* Runs the rules on one transaction, writing its alerts, and learns
- * from it. Returns the number of alerts written. */
-int detect(struct detector *d, const struct gm_event *tx);
+enum detect_mode {
+	DETECT_ALERT,       /* write the alerts decided */
+	DETECT_LEARN_ONLY,  /* a record whose alerts were written before
+	                       (a replay): learn as DETECT_ALERT does, so
+	                       that the state is the same, write nothing */
+};
+
+/* Runs the rules on one transaction, and learns from it unless an alert
+ * made it unusual. Returns the number of alerts decided: written in
+ * DETECT_ALERT mode, not even built in DETECT_LEARN_ONLY mode. */
+int detect(struct detector *d, const struct gm_event *tx, enum detect_mode mode);
 
 /* Starts loading what detect() will first read of tx's user, so that
  * work done between the two hides the wait; changes nothing. */

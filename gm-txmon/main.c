@@ -72,8 +72,6 @@ struct txmon {
 	size_t nstreams;
 	struct stream *closing;    /* the stream whose window is closing */
 	struct detector *detector;
-	bool mute_alerts;          /* alerts go to scratch, unwritten */
-	struct gm_writer *scratch;
 	bool window_closed;        /* since the last checkpoint */
 	int64_t checkpoint_at;     /* gm_now_coarse_ms() of the last one */
 	bool failed;               /* a sink refused a record */
@@ -200,16 +198,12 @@ static void metric_emit(void *ctx, const char *id, size_t len)
 static struct gm_writer *alert_begin(void *ctx)
 {
 	struct txmon *t = ctx;
-	return t->mute_alerts ? t->scratch : gm_sink_writer(t->alerts);
+	return gm_sink_writer(t->alerts);
 }
 
 static void alert_emit(void *ctx, const char *key, size_t klen)
 {
 	struct txmon *t = ctx;
-	if (t->mute_alerts) {
-		gm_writer_reset(t->scratch);
-		return;
-	}
 	if (!gm_sink_emit(t->alerts, "alerts", key, klen))
 		t->failed = true;
 	/* An alert is news: it goes out now, not with the next batch. */
@@ -403,11 +397,8 @@ static void transaction(struct txmon *t, struct stream *s, const struct gm_recor
 	}
 	for (size_t i = 0; i < n; i++)
 		metrics_add(states[i], &m);
-	if (!learnt) {
-		t->mute_alerts = handled;
-		detect(t->detector, ev);
-		t->mute_alerts = false;
-	}
+	if (!learnt)
+		detect(t->detector, ev, handled ? DETECT_LEARN_ONLY : DETECT_ALERT);
 	if (n == 0 && !handled)
 		late_record(t, r, ev);
 	t->closing = s;
@@ -455,7 +446,6 @@ int main(int argc, char **argv)
 	const struct gm_alert_output alert_out = { alert_begin, alert_emit, &t };
 	t.detector = detect_new(&o.detect, &alert_out);
 	gm_source_on_rebalance(src, on_assign, on_revoke, &t);
-	t.scratch = gm_writer_mem();
 
 	struct gm_parser *ps = gm_parser_new();
 	struct gm_record r;
@@ -504,7 +494,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < t.nstreams; i++)
 		gm_windows_free(t.streams[i].w, metrics_release);
 	detect_free(t.detector);
-	gm_writer_close(t.scratch);
 	gm_parser_free(ps);
 	if (!o.c.quiet)
 		gm_counts_summary();
