@@ -81,8 +81,7 @@ void gm_map_iter_remove(struct gm_map_iter *it);
  * that work done meanwhile hides the cache miss; changes nothing. */
 void gm_map_prefetch(const struct gm_map *m, const char *key, size_t klen);
 
-/* Entries held (removed ones not counted), and entries evicted so far
- * (removed ones not counted). */
+/* Entries held, and entries evicted so far (a removal is no eviction). */
 size_t gm_map_size(const struct gm_map *m);
 uint64_t gm_map_evicted(const struct gm_map *m);
 
