@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash.h"
 #include "mem.h"
 #include "money.h"
 
@@ -40,13 +39,13 @@ struct user {
 
 struct detector {
 	struct detect_options o;
-	struct alert_output out;
+	struct gm_alert_output out;
 	struct gm_store *users;
-	bool write;           /* false: learn only */
-	struct gm_writer *scratch;  /* TEMPORARY until the alert module lands */
+	bool write;               /* this detect() call writes its alerts */
 };
 
-/* The layout of struct user, for saved state: change it with the struct. */
+/* The layout of struct user as saved state: bump it when the struct
+ * changes, so that state saved by another layout is not misread. */
 #define USER_VERSION 1
 
 struct gm_store_spec detect_store_spec(const struct detect_options *o)
@@ -59,90 +58,52 @@ struct gm_store_spec detect_store_spec(const struct detect_options *o)
 }
 
 struct detector *detect_new(const struct detect_options *o,
-	const struct alert_output *out, struct gm_store *users)
+	const struct gm_alert_output *out, struct gm_store *users)
 {
 	struct detector *d = gm_xcalloc(1, sizeof *d);
 	d->o = *o;
 	d->out = *out;
 	d->users = users;
-	d->scratch = gm_writer_mem();
 	return d;
 }
 
 void detect_free(struct detector *d)
 {
-	if (d)
-		gm_writer_close(d->scratch);
 	free(d);
 }
 
 /* ---- writing alerts ---- */
 
-struct alert {
-	const char *rule;
-	const char *severity;
-	const char *summary;
-	gm_str transaction_id;
-	int64_t ts;
-};
-
-/* Begins an alert for one transaction; the caller adds its numbers and
- * calls finish_alert(). */
+/* Begins the alert of rule on the transaction id (tx's, or an earlier
+ * one of tx's user, at ts), with the labels of every rule: the caller
+ * adds its numbers and calls finish_alert(). The same rule on the same
+ * transaction is the same alert. */
 static struct gm_writer *begin_alert(struct detector *d, const struct gm_event *tx,
-	const struct alert *a, const char *extra_label, const char *extra_value,
-	bool with_country)
+	const char *rule, enum gm_alert_severity severity, const char *summary,
+	gm_str id, int64_t ts, bool with_country,
+	const char *extra_label, const char *extra_value)
 {
-	/* The same rule on the same transaction is the same alert. */
-	char key[ID_MAX + 64];
-	int n = snprintf(key, sizeof key, "gm-txmon/%s/%.*s", a->rule,
-		(int)(a->transaction_id.n > ID_MAX ? ID_MAX : a->transaction_id.n), a->transaction_id.p);
-	uint64_t h = gm_hash(key, n > 0 ? (size_t)n : 0) ^ gm_hash(a->transaction_id.p, a->transaction_id.n);
-	char id[17];
-	snprintf(id, sizeof id, "%016llx", (unsigned long long)h);
-
-	struct gm_writer *w = d->write ? d->out.begin(d->out.ctx) : d->scratch;
-	gm_w_obj_begin(w);
-	GM_W_KEY(w, "type");
-	gm_w_str(w, "alert", 5);
-	GM_W_KEY(w, "alert_id");
-	gm_w_str(w, id, 16);
-	GM_W_KEY(w, "ts");
-	gm_w_ts(w, a->ts);
-	GM_W_KEY(w, "kind");
-	gm_w_str(w, "anomaly", 7);
-	GM_W_KEY(w, "severity");
-	gm_w_cstr(w, a->severity);
-	GM_W_KEY(w, "source");
-	gm_w_str(w, "gm-txmon", 8);
-	GM_W_KEY(w, "summary");
-	gm_w_cstr(w, a->summary);
-	GM_W_KEY(w, "labels");
-	gm_w_obj_begin(w);
-	GM_W_KEY(w, "reason");
-	gm_w_cstr(w, a->rule);
-	GM_W_KEY(w, "user_id");
-	gm_w_str(w, tx->user_id.p, tx->user_id.n);
-	GM_W_KEY(w, "transaction_id");
-	gm_w_str(w, a->transaction_id.p, a->transaction_id.n);
-	if (with_country) {
-		GM_W_KEY(w, "country");
-		gm_w_str(w, tx->country.p, tx->country.n);
-	}
-	if (extra_label) {
-		gm_w_key(w, extra_label);
-		gm_w_cstr(w, extra_value);
-	}
-	gm_w_obj_end(w);
-	return w;
+	struct gm_alert_label labels[5] = {
+		{ "reason", { rule, strlen(rule) } },
+		{ "user_id", tx->user_id },
+		{ "transaction_id", id },
+	};
+	size_t n = 3;
+	if (with_country)
+		labels[n++] = (struct gm_alert_label){ "country", tx->country };
+	if (extra_label)
+		labels[n++] = (struct gm_alert_label){ extra_label, { extra_value, strlen(extra_value) } };
+	const struct gm_alert a = {
+		.source = "gm-txmon", .rule = rule, .subject = id, .kind = "anomaly",
+		.severity = severity, .ts = ts, .summary = summary,
+		.labels = labels, .nlabels = n,
+	};
+	return gm_alert_begin(&d->out, &a);
 }
 
 static void finish_alert(struct detector *d, struct gm_writer *w, const struct gm_event *tx)
 {
-	gm_w_end(w);
-	if (d->write)
-		d->out.emit(d->out.ctx, tx->user_id.p, tx->user_id.n);
-	else
-		gm_writer_reset(d->scratch);
+	gm_alert_emit(&d->out, w, tx->user_id.p, tx->user_id.n);
 }
 
 /* "$1234.5" for messages. */
@@ -160,21 +121,19 @@ static int amount_rules(struct detector *d, const struct gm_event *tx,
 {
 	int alerts = 0;
 	char summary[256], a1[32], a2[32];
-	const struct alert base = { .transaction_id = tx->id, .ts = tx->ts };
 	if (tx->total_amount >= d->o.high_value) {
-		struct alert a = base;
-		a.rule = "high_value";
-		a.severity = "critical";
-		snprintf(summary, sizeof summary, "%.*s spent %s, at or above %s",
-			(int)tx->user_id.n, tx->user_id.p, dollars(tx->total_amount, a1),
-			dollars(d->o.high_value, a2));
-		a.summary = summary;
-		struct gm_writer *w = begin_alert(d, tx, &a, NULL, NULL, true);
-		GM_W_KEY(w, "amount");
-		gm_w_money(w, tx->total_amount);
-		GM_W_KEY(w, "threshold");
-		gm_w_money(w, d->o.high_value);
-		finish_alert(d, w, tx);
+		if (d->write) {
+			snprintf(summary, sizeof summary, "%.*s spent %s, at or above %s",
+				(int)tx->user_id.n, tx->user_id.p, dollars(tx->total_amount, a1),
+				dollars(d->o.high_value, a2));
+			struct gm_writer *w = begin_alert(d, tx, "high_value", GM_ALERT_CRITICAL,
+				summary, tx->id, tx->ts, true, NULL, NULL);
+			GM_W_KEY(w, "amount");
+			gm_w_money(w, tx->total_amount);
+			GM_W_KEY(w, "threshold");
+			gm_w_money(w, d->o.high_value);
+			finish_alert(d, w, tx);
+		}
 		alerts++;
 		*unusual = true;
 	}
@@ -194,15 +153,16 @@ static int amount_rules(struct detector *d, const struct gm_event *tx,
 	 * least STRONG_RATIO times min_ratio. */
 	if (ratio < d->o.min_ratio || (z < d->o.z_threshold && ratio < STRONG_RATIO * d->o.min_ratio))
 		return alerts;
-	struct alert a = base;
-	a.rule = "amount_above_baseline";
-	a.severity = z >= 2 * d->o.z_threshold ? "critical" : "warning";
+	*unusual = true;
+	if (!d->write)
+		return alerts + 1;
 	int64_t baseline_cents = (int64_t)llround(baseline * 100);
 	snprintf(summary, sizeof summary, "%.*s spent %s, %.1fx their usual %s (z %.1f)",
 		(int)tx->user_id.n, tx->user_id.p, dollars(tx->total_amount, a1), ratio,
 		dollars(baseline_cents, a2), z);
-	a.summary = summary;
-	struct gm_writer *w = begin_alert(d, tx, &a, NULL, NULL, true);
+	struct gm_writer *w = begin_alert(d, tx, "amount_above_baseline",
+		z >= 2 * d->o.z_threshold ? GM_ALERT_CRITICAL : GM_ALERT_WARNING,
+		summary, tx->id, tx->ts, true, NULL, NULL);
 	GM_W_KEY(w, "amount");
 	gm_w_money(w, tx->total_amount);
 	GM_W_KEY(w, "baseline");
@@ -214,7 +174,6 @@ static int amount_rules(struct detector *d, const struct gm_event *tx,
 	GM_W_KEY(w, "history");
 	gm_w_u64(w, u->n);
 	finish_alert(d, w, tx);
-	*unusual = true;
 	return alerts + 1;
 }
 
@@ -240,14 +199,17 @@ static int country_rule(struct detector *d, const struct gm_event *tx,
 	const struct country_count *c = usual_country(u);
 	if (!c || (c->len == tx->country.n && !memcmp(c->name, tx->country.p, c->len)))
 		return 0;
+	*unusual = true;
+	if (!d->write)
+		return 1;
 	char summary[256], usual[16];
 	memcpy(usual, c->name, c->len);
 	usual[c->len] = 0;
 	snprintf(summary, sizeof summary, "%.*s bought from %.*s; usually from %s (%u of %u)",
 		(int)tx->user_id.n, tx->user_id.p, (int)tx->country.n, tx->country.p,
 		usual, c->n, u->n);
-	struct alert a = { "country_mismatch", "warning", summary, tx->id, tx->ts };
-	struct gm_writer *w = begin_alert(d, tx, &a, "usual_country", usual, true);
+	struct gm_writer *w = begin_alert(d, tx, "country_mismatch", GM_ALERT_WARNING,
+		summary, tx->id, tx->ts, true, "usual_country", usual);
 	GM_W_KEY(w, "amount");
 	gm_w_money(w, tx->total_amount);
 	GM_W_KEY(w, "usual_count");
@@ -255,27 +217,25 @@ static int country_rule(struct detector *d, const struct gm_event *tx,
 	GM_W_KEY(w, "history");
 	gm_w_u64(w, u->n);
 	finish_alert(d, w, tx);
-	*unusual = true;
 	return 1;
 }
 
 static void velocity_alert(struct detector *d, const struct gm_event *tx,
-	gm_str id, int64_t ts, int count, bool *unusual)
+	gm_str id, int64_t ts, int count)
 {
 	char summary[256];
 	snprintf(summary, sizeof summary, "%.*s made %d transactions within %llds",
 		(int)tx->user_id.n, tx->user_id.p, count, (long long)(d->o.velocity_period / 1000));
-	struct alert a = { "velocity", "warning", summary, id, ts };
 	/* An earlier transaction of the period may be from another country
 	 * than the one completing it: its alert names no country. */
 	bool earlier = id.n != tx->id.n || memcmp(id.p, tx->id.p, id.n) != 0;
-	struct gm_writer *w = begin_alert(d, tx, &a, NULL, NULL, !earlier);
+	struct gm_writer *w = begin_alert(d, tx, "velocity", GM_ALERT_WARNING,
+		summary, id, ts, !earlier, NULL, NULL);
 	GM_W_KEY(w, "count");
 	gm_w_i64(w, count);
 	GM_W_KEY(w, "period_ms");
 	gm_w_i64(w, d->o.velocity_period);
 	finish_alert(d, w, tx);
-	*unusual = true;
 }
 
 /* Records tx among the user's recent transactions, then alerts when the
@@ -303,7 +263,9 @@ static int velocity_rule(struct detector *d, const struct gm_event *tx,
 		if (!e->idlen || e->alerted || llabs(e->ts - tx->ts) > d->o.velocity_period)
 			continue;
 		e->alerted = true;
-		velocity_alert(d, tx, (gm_str){ e->id, e->idlen }, e->ts, count, unusual);
+		if (d->write)
+			velocity_alert(d, tx, (gm_str){ e->id, e->idlen }, e->ts, count);
+		*unusual = true;
 		alerts++;
 	}
 	return alerts;
@@ -344,14 +306,14 @@ void detect_prefetch(const struct detector *d, const struct gm_event *tx)
 }
 
 int detect(struct detector *d, const struct gm_event *tx, struct gm_store_at at,
-	bool write)
+	enum detect_mode mode)
 {
 	enum gm_store_got got;
 	struct user *u = gm_store_update(d->users, tx->user_id.p, tx->user_id.n, at, &got);
-	bool created = got == GM_STORE_NEW;
 	if (got == GM_STORE_APPLIED)
-		return 0;   /* the user's state already holds it */
-	d->write = write;
+		return 0;   /* the user's state holds it already */
+	bool created = got == GM_STORE_NEW;
+	d->write = mode == DETECT_ALERT;
 	if (!u) {
 		/* An id longer than the map takes: no history is kept, so only
 		 * the rules that need none can run. */

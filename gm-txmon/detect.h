@@ -9,16 +9,18 @@
  *                          the first alert names the earlier ones too
  *   country_mismatch       a country unlike the user's usual one
  *
- * Per-user state lives in a map with a hard cap (least recently used
- * users are forgotten first) and is reset after a time to live. */
+ * Per-user state lives in a state store (store.h) with a hard cap
+ * (least recently used users are forgotten first), saved with the
+ * run's checkpoints, and is reset after a time to live. */
 #ifndef GM_TXMON_DETECT_H
 #define GM_TXMON_DETECT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "alert.h"
 #include "event.h"
 #include "store.h"
-#include "writer.h"
 
 #define VELOCITY_MAX 16   /* largest --velocity count */
 
@@ -33,36 +35,34 @@ struct detect_options {
 	int64_t user_ttl;         /* ms of event time */
 };
 
-/* Where alerts go: begin() gives the writer to build one on, emit()
- * hands it over keyed by user_id. */
-struct alert_output {
-	struct gm_writer *(*begin)(void *ctx);
-	void (*emit)(void *ctx, const char *key, size_t klen);
-	void *ctx;
-};
-
 struct detector;
 
-/* The store the detector keeps its users in (gm_streams_store()). */
+/* The state store a detector keeps its users in (gm_streams_store()). */
 struct gm_store_spec detect_store_spec(const struct detect_options *o);
 
-/* A detector keeping its per-user state in users (made from
- * detect_store_spec(o)), which it does not own. */
+/* A detector whose alerts go to out, each keyed by its user_id, and
+ * whose users live in users (made from detect_store_spec(o); not owned). */
 struct detector *detect_new(const struct detect_options *o,
-	const struct alert_output *out, struct gm_store *users);
+	const struct gm_alert_output *out, struct gm_store *users);
 void detect_free(struct detector *d);
 
-/* Runs the rules on one transaction at `at` and learns from it, unless
- * its user's state already holds it (a replay after a restart). With
- * write false (learn only: an earlier run wrote its alerts) the rules
- * decide the same, so the state learns the same, but no alert is
- * written. Returns the number of alerts decided. */
+enum detect_mode {
+	DETECT_ALERT,       /* write the alerts decided */
+	DETECT_LEARN_ONLY,  /* a record whose alerts were written before
+	                       (a replay): learn as DETECT_ALERT does, so
+	                       that the state is the same, write nothing */
+};
+
+/* Runs the rules on the transaction read at `at`, and learns from it
+ * unless an alert made it unusual; does nothing when the user's state
+ * already holds it (a replay after a restart: gm_store_update()).
+ * Returns the number of alerts decided: written in DETECT_ALERT mode,
+ * not even built in DETECT_LEARN_ONLY mode. */
 int detect(struct detector *d, const struct gm_event *tx, struct gm_store_at at,
-	bool write);
+	enum detect_mode mode);
 
 /* Starts loading what detect() will first read of tx's user, so that
  * work done between the two hides the wait; changes nothing. */
 void detect_prefetch(const struct detector *d, const struct gm_event *tx);
-
 
 #endif

@@ -214,7 +214,7 @@ static bool transaction(void *ctx, struct gm_stream_event *e)
 				"its window's revenue would pass the largest total (" GM_MONEY_MAX_TOTAL_TEXT ")");
 	for (size_t i = 0; i < n; i++)
 		metrics_add(states[i], &m);
-	detect(t->detector, e->ev, e->at, !e->replay);
+	detect(t->detector, e->ev, e->at, e->replay ? DETECT_LEARN_ONLY : DETECT_ALERT);
 	return true;
 }
 
@@ -260,7 +260,7 @@ int main(int argc, char **argv)
 	int status;
 	struct gm_store *users = gm_streams_store(t.run, &spec, &status);
 	if (users) {
-		const struct alert_output alert_out = { alert_begin, alert_emit, &t };
+		const struct gm_alert_output alert_out = { alert_begin, alert_emit, &t };
 		t.detector = detect_new(&o.detect, &alert_out, users);
 		status = gm_streams_run(t.run);
 	}

@@ -1,6 +1,8 @@
 /* map: linear-probing index over an array of records, with a doubly
- * linked LRU list through the records; see map.h. Removal (eviction)
- * shifts the following probe run back, so the index needs no tombstones.
+ * linked LRU list through the records; see map.h. Removal (eviction or
+ * gm_map_remove) shifts the following probe run back, so the index needs
+ * no tombstones; the removed record goes on a free list, linked through
+ * its LRU links, for the next new key.
  *
  * The map is usually far bigger than the caches, and most lookups in a
  * stream are of new keys, so the layout keeps cache misses few:
@@ -22,10 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash.h"
 #include "mem.h"
+#include "hash.h"
 
 #define NONE UINT32_MAX
+#define FREE UINT8_MAX
 #define MAX_ENTRIES ((size_t)1 << 31)
 
 struct slot {
@@ -34,9 +37,10 @@ struct slot {
 };
 
 struct entry {             /* the head of a record; the value follows */
-	uint32_t prev, next;   /* LRU list: head is the most recent */
+	uint32_t prev, next;   /* LRU list: head is the most recent; on the
+	                          free list, next links it */
 	uint32_t hash;
-	uint8_t klen;
+	uint8_t klen;          /* FREE: the record is on the free list */
 	char key[GM_MAP_KEY_MAX];
 };
 
@@ -48,13 +52,13 @@ struct gm_map {
 	size_t value_size, max;
 	size_t stride;         /* bytes per record */
 	unsigned char *records;   /* max records */
-	size_t n;                 /* records used */
+	size_t n;                 /* records ever used: live or free */
+	size_t live;              /* entries in the map */
+	uint32_t free;            /* the free list of records; NONE: empty */
 	struct slot *index;
-	size_t index_cap;         /* a power of two, at least twice n */
+	size_t index_cap;         /* a power of two, at least twice live */
 	uint32_t head, tail;
 	uint64_t evicted;
-	size_t live;              /* entries held: n less those free */
-	uint32_t free_list;       /* removed records, linked by next */
 	gm_map_evict_fn *on_evict;
 	void *evict_ctx;
 };
@@ -93,7 +97,7 @@ struct gm_map *gm_map_new(size_t value_size, size_t max_entries)
 	m->value_size = value_size;
 	m->stride = (VALUE_AT + value_size + 7) & ~(size_t)7;
 	m->max = max_entries < 1 ? 1 : max_entries > MAX_ENTRIES ? MAX_ENTRIES : max_entries;
-	m->head = m->tail = m->free_list = NONE;
+	m->head = m->tail = m->free = NONE;
 	m->records = gm_xmap(m->max * m->stride);
 	reindex(m, 64);
 	return m;
@@ -111,12 +115,6 @@ void gm_map_free(struct gm_map *m)
 size_t gm_map_size(const struct gm_map *m)
 {
 	return m->live;
-}
-
-void gm_map_on_evict(struct gm_map *m, gm_map_evict_fn *fn, void *ctx)
-{
-	m->on_evict = fn;
-	m->evict_ctx = ctx;
 }
 
 uint64_t gm_map_evicted(const struct gm_map *m)
@@ -205,83 +203,45 @@ static void index_remove(struct gm_map *m, size_t i)
 	}
 }
 
-/* Takes entry e out of the index and the LRU list. */
-static void unlink_entry(struct gm_map *m, uint32_t e)
+/* The index slot of live entry e. */
+static size_t slot_of_entry(const struct gm_map *m, uint32_t e)
 {
 	size_t mask = m->index_cap - 1, i = entry(m, e)->hash & mask;
 	while (m->index[i].record != e + 1)
 		i = (i + 1) & mask;
+	return i;
+}
+
+/* Takes live entry e, at index slot i, out of the index and the LRU
+ * list. */
+static void take_out(struct gm_map *m, uint32_t e, size_t i)
+{
 	index_remove(m, i);
 	unlink_lru(m, e);
 	m->live--;
 }
 
-/* Frees the least recently used entry; returns its number for reuse. */
+/* Puts record e, taken out, on the free list. */
+static void release(struct gm_map *m, uint32_t e)
+{
+	struct entry *x = entry(m, e);
+	x->klen = FREE;
+	x->next = m->free;
+	m->free = e;
+}
+
+/* Frees the least recently used entry, after the eviction callback has
+ * seen it; returns its number for reuse. */
 static uint32_t evict(struct gm_map *m)
 {
 	uint32_t e = m->tail;
+	take_out(m, e, slot_of_entry(m, e));
+	m->evicted++;
 	if (m->on_evict) {
-		const struct entry *x = entry(m, e);
+		struct entry *x = entry(m, e);
 		m->on_evict(m->evict_ctx, x->key, x->klen, value(m, e));
 	}
-	unlink_entry(m, e);
-	m->evicted++;
 	return e;
-}
-
-/* Frees entry e onto the free list. */
-static void release(struct gm_map *m, uint32_t e)
-{
-	unlink_entry(m, e);
-	entry(m, e)->next = m->free_list;
-	m->free_list = e;
-}
-
-bool gm_map_remove(struct gm_map *m, const char *key, size_t klen)
-{
-	if (klen > GM_MAP_KEY_MAX)
-		return false;
-	struct slot s = m->index[slot_of(m, (uint32_t)gm_hash(key, klen), key, klen)];
-	if (!s.record)
-		return false;
-	release(m, s.record - 1);
-	return true;
-}
-
-void *gm_map_peek(const struct gm_map *m, const char *key, size_t klen)
-{
-	if (klen > GM_MAP_KEY_MAX)
-		return NULL;
-	struct slot s = m->index[slot_of(m, (uint32_t)gm_hash(key, klen), key, klen)];
-	return s.record ? value(m, s.record - 1) : NULL;
-}
-
-void gm_map_iter_init(struct gm_map_iter *it, struct gm_map *m, bool oldest_first)
-{
-	it->m = m;
-	it->oldest_first = oldest_first;
-	it->at = NONE;
-	it->next = oldest_first ? m->tail : m->head;
-}
-
-void *gm_map_iter_next(struct gm_map_iter *it, const char **key, size_t *klen)
-{
-	uint32_t e = it->next;
-	if (e == NONE)
-		return NULL;
-	const struct entry *x = entry(it->m, e);
-	it->at = e;
-	it->next = it->oldest_first ? x->prev : x->next;
-	*key = x->key;
-	*klen = x->klen;
-	return value(it->m, e);
-}
-
-void gm_map_iter_remove(struct gm_map_iter *it)
-{
-	if (it->at != NONE)
-		release(it->m, it->at);
-	it->at = NONE;
 }
 
 void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
@@ -295,28 +255,89 @@ void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
 		return touch(m, m->index[i].record - 1);
 	}
 	uint32_t e;
-	if (m->free_list != NONE) {
-		e = m->free_list;
-		m->free_list = entry(m, e)->next;
-	} else if (m->n == m->max) {
+	if (m->live == m->max) {
 		e = evict(m);
 		i = slot_of(m, h, key, klen);
 	} else {
-		if ((m->n + 1) * 2 > m->index_cap) {
+		if ((m->live + 1) * 2 > m->index_cap) {
 			reindex(m, m->index_cap * 2);
 			i = slot_of(m, h, key, klen);
 		}
-		e = (uint32_t)m->n++;
+		if (m->free != NONE) {
+			e = m->free;
+			m->free = entry(m, e)->next;
+		} else {
+			e = (uint32_t)m->n++;
+		}
 	}
+	m->live++;
 	struct entry *x = entry(m, e);
 	x->hash = h;
 	x->klen = (uint8_t)klen;
 	memcpy(x->key, key, klen);
 	m->index[i] = (struct slot){ h, e + 1 };
 	push_front(m, e);
-	m->live++;
 	*created = true;
 	void *v = value(m, e);
 	memset(v, 0, m->value_size);
 	return v;
+}
+
+void *gm_map_peek(const struct gm_map *m, const char *key, size_t klen)
+{
+	if (klen > GM_MAP_KEY_MAX)
+		return NULL;
+	struct slot s = m->index[slot_of(m, (uint32_t)gm_hash(key, klen), key, klen)];
+	return s.record ? value(m, s.record - 1) : NULL;
+}
+
+bool gm_map_remove(struct gm_map *m, const char *key, size_t klen)
+{
+	if (klen > GM_MAP_KEY_MAX)
+		return false;
+	size_t i = slot_of(m, (uint32_t)gm_hash(key, klen), key, klen);
+	uint32_t e = m->index[i].record;
+	if (!e)
+		return false;
+	take_out(m, e - 1, i);
+	release(m, e - 1);
+	return true;
+}
+
+void gm_map_on_evict(struct gm_map *m, gm_map_evict_fn *fn, void *ctx)
+{
+	m->on_evict = fn;
+	m->evict_ctx = ctx;
+}
+
+void gm_map_iter_init(struct gm_map_iter *it, struct gm_map *m, bool oldest_first)
+{
+	it->m = m;
+	it->next = oldest_first ? m->tail : m->head;
+	it->last = NONE;
+	it->oldest_first = oldest_first;
+}
+
+void *gm_map_iter_next(struct gm_map_iter *it, const char **key, size_t *klen)
+{
+	uint32_t e = it->next;
+	it->last = e;
+	if (e == NONE)
+		return NULL;
+	/* The next one is found now, so that e may be removed. */
+	struct entry *x = entry(it->m, e);
+	it->next = it->oldest_first ? x->prev : x->next;
+	*key = x->key;
+	*klen = x->klen;
+	return value(it->m, e);
+}
+
+void gm_map_iter_remove(struct gm_map_iter *it)
+{
+	uint32_t e = it->last;
+	if (e == NONE || entry(it->m, e)->klen == FREE)
+		return;
+	take_out(it->m, e, slot_of_entry(it->m, e));
+	release(it->m, e);
+	it->last = NONE;
 }

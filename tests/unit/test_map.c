@@ -64,6 +64,226 @@ START_TEST(churn_keeps_every_live_key)
 }
 END_TEST
 
+/* Keys whose hashes share their low 6 bits: they collide in a fresh
+ * map's index of 64 slots, at home slot `home`. */
+static void colliding_keys(char keys[][16], int n, unsigned home)
+{
+	int found = 0;
+	for (long i = 0; found < n; i++) {
+		int len = snprintf(keys[found], 16, "c%ld", i);
+		if ((gm_hash(keys[found], len) & 63) == home)
+			found++;
+	}
+}
+
+START_TEST(remove_in_probe_runs)
+{
+	/* Home slots 63 too, so that the run wraps round the index end. */
+	static const unsigned homes[] = { 5, 63 };
+	for (size_t h = 0; h < sizeof homes / sizeof *homes; h++) {
+		char keys[6][16];
+		colliding_keys(keys, 6, homes[h]);
+		for (int gone = 0; gone < 6; gone++) {
+			struct gm_map *m = gm_map_new(sizeof(long), 20);
+			bool created;
+			for (long i = 0; i < 6; i++)
+				*(long *)gm_map_put(m, keys[i], strlen(keys[i]), &created) = i;
+			ck_assert(gm_map_remove(m, keys[gone], strlen(keys[gone])));
+			ck_assert(!gm_map_remove(m, keys[gone], strlen(keys[gone])));
+			ck_assert_uint_eq(gm_map_size(m), 5);
+			for (long i = 0; i < 6; i++) {
+				long *v = gm_map_get(m, keys[i], strlen(keys[i]));
+				if (i == gone) {
+					ck_assert_ptr_null(v);
+				} else {
+					ck_assert_ptr_nonnull(v);
+					ck_assert_int_eq(*v, i);
+				}
+			}
+			/* Put back, it is new and found with the others. */
+			long *v = gm_map_put(m, keys[gone], strlen(keys[gone]), &created);
+			ck_assert(created);
+			ck_assert_int_eq(*v, 0);
+			*v = gone;
+			for (long i = 0; i < 6; i++)
+				ck_assert_int_eq(*(long *)gm_map_get(m, keys[i], strlen(keys[i])), i);
+			ck_assert_uint_eq(gm_map_evicted(m), 0);
+			gm_map_free(m);
+		}
+	}
+	struct gm_map *m = gm_map_new(8, 1);
+	char long_key[GM_MAP_KEY_MAX + 1];
+	memset(long_key, 'k', sizeof long_key);
+	ck_assert(!gm_map_remove(m, "x", 1));
+	ck_assert(!gm_map_remove(m, long_key, sizeof long_key));
+	ck_assert_ptr_null(gm_map_peek(m, long_key, sizeof long_key));
+	gm_map_free(m);
+}
+END_TEST
+
+START_TEST(remove_then_put_reuses_records)
+{
+	/* A map of 4 that removes as much as it puts: a new key takes a
+	 * removed record, so nothing is evicted and the records stay 4 (a
+	 * fifth would lie past the memory the map took). */
+	struct gm_map *m = gm_map_new(4096, 4);
+	char key[32];
+	bool created;
+	for (int i = 0; i < 3; i++) {
+		int n = snprintf(key, sizeof key, "keep%d", i);
+		memset(gm_map_put(m, key, n, &created), 'k', 4096);
+	}
+	for (int i = 0; i < 5000; i++) {
+		int n = snprintf(key, sizeof key, "k%d", i);
+		unsigned char *v = gm_map_put(m, key, n, &created);
+		ck_assert(created);
+		for (int j = 0; j < 4096; j++)
+			ck_assert_uint_eq(v[j], 0);   /* a reused record is zeroed */
+		memset(v, 'x', 4096);
+		ck_assert_uint_eq(gm_map_size(m), 4);
+		ck_assert(gm_map_remove(m, key, n));
+		ck_assert_uint_eq(gm_map_size(m), 3);
+	}
+	ck_assert_uint_eq(gm_map_evicted(m), 0);
+	for (int i = 0; i < 3; i++) {
+		int n = snprintf(key, sizeof key, "keep%d", i);
+		unsigned char *v = gm_map_get(m, key, n);
+		ck_assert_ptr_nonnull(v);
+		ck_assert_uint_eq(v[4095], 'k');
+	}
+	/* At the cap, eviction takes the least recently used still. */
+	gm_map_put(m, "a", 1, &created);
+	gm_map_get(m, "keep0", 5);
+	gm_map_put(m, "b", 1, &created);
+	ck_assert_uint_eq(gm_map_evicted(m), 1);
+	ck_assert_ptr_null(gm_map_peek(m, "keep1", 5));
+	ck_assert_ptr_nonnull(gm_map_peek(m, "keep0", 5));
+	ck_assert_uint_eq(gm_map_size(m), 4);
+	gm_map_free(m);
+}
+END_TEST
+
+/* The keys of a walk, joined with spaces. */
+static void walk(struct gm_map *m, bool oldest_first, char *out, size_t cap)
+{
+	struct gm_map_iter it;
+	const char *k;
+	size_t kl;
+	size_t n = 0;
+	out[0] = 0;
+	gm_map_iter_init(&it, m, oldest_first);
+	while (gm_map_iter_next(&it, &k, &kl))
+		n += snprintf(out + n, cap - n, "%s%.*s", n ? " " : "", (int)kl, k);
+}
+
+START_TEST(iterate_both_ways_removing)
+{
+	struct gm_map *m = gm_map_new(sizeof(long), 100);
+	char key[8], got[256];
+	bool created;
+	for (long i = 0; i < 8; i++) {
+		int n = snprintf(key, sizeof key, "k%ld", i);
+		*(long *)gm_map_put(m, key, n, &created) = i;
+	}
+	gm_map_get(m, "k2", 2);           /* k2 becomes the newest */
+	walk(m, true, got, sizeof got);
+	ck_assert_str_eq(got, "k0 k1 k3 k4 k5 k6 k7 k2");
+	walk(m, false, got, sizeof got);
+	ck_assert_str_eq(got, "k2 k7 k6 k5 k4 k3 k1 k0");
+	walk(m, true, got, sizeof got);   /* a walk changed no recency */
+	ck_assert_str_eq(got, "k0 k1 k3 k4 k5 k6 k7 k2");
+
+	/* Oldest first, removing the odd values with the walk's removal. */
+	struct gm_map_iter it;
+	const char *k;
+	size_t kl;
+	long *v, seen = 0;
+	gm_map_iter_init(&it, m, true);
+	while ((v = gm_map_iter_next(&it, &k, &kl))) {
+		ck_assert_int_eq(*v, k[1] - '0');
+		seen++;
+		if (*v % 2)
+			gm_map_iter_remove(&it);
+	}
+	ck_assert_int_eq(seen, 8);
+	gm_map_iter_remove(&it);          /* at the end: nothing */
+	ck_assert_uint_eq(gm_map_size(m), 4);
+	walk(m, true, got, sizeof got);
+	ck_assert_str_eq(got, "k0 k4 k6 k2");
+
+	/* Newest first, removing each with gm_map_remove(): the last one
+	 * returned may go that way too; a second removal does nothing. */
+	seen = 0;
+	gm_map_iter_init(&it, m, false);
+	while ((v = gm_map_iter_next(&it, &k, &kl))) {
+		seen++;
+		ck_assert(gm_map_remove(m, k, kl));
+		gm_map_iter_remove(&it);
+	}
+	ck_assert_int_eq(seen, 4);
+	ck_assert_uint_eq(gm_map_size(m), 0);
+	walk(m, false, got, sizeof got);
+	ck_assert_str_eq(got, "");
+	/* Emptied, the map works as new. */
+	*(long *)gm_map_put(m, "z", 1, &created) = 9;
+	ck_assert(created);
+	walk(m, true, got, sizeof got);
+	ck_assert_str_eq(got, "z");
+	gm_map_free(m);
+}
+END_TEST
+
+struct evicted_seen {
+	char keys[64];
+	long sum;
+	int n;
+};
+
+static void on_evict(void *ctx, const char *key, size_t klen, void *value)
+{
+	struct evicted_seen *e = ctx;
+	size_t at = strlen(e->keys);
+	snprintf(e->keys + at, sizeof e->keys - at, "%s%.*s", at ? " " : "", (int)klen, key);
+	e->sum += *(long *)value;
+	e->n++;
+}
+
+START_TEST(evict_callback_and_peek)
+{
+	struct gm_map *m = gm_map_new(sizeof(long), 3);
+	struct evicted_seen seen = { "", 0, 0 };
+	gm_map_on_evict(m, on_evict, &seen);
+	bool created;
+	*(long *)gm_map_put(m, "a", 1, &created) = 10;
+	*(long *)gm_map_put(m, "b", 1, &created) = 20;
+	*(long *)gm_map_put(m, "c", 1, &created) = 30;
+	/* A peek is no use: "a" stays the least recently used. */
+	ck_assert_int_eq(*(long *)gm_map_peek(m, "a", 1), 10);
+	ck_assert_ptr_null(gm_map_peek(m, "x", 1));
+	long *v = gm_map_put(m, "d", 1, &created);
+	ck_assert(created);
+	ck_assert_int_eq(*v, 0);          /* the record reused, zeroed after */
+	ck_assert_str_eq(seen.keys, "a");
+	ck_assert_int_eq(seen.sum, 10);
+	/* A get is a use: "b" is kept, "c" goes. */
+	gm_map_get(m, "b", 1);
+	gm_map_put(m, "e", 1, &created);
+	ck_assert_str_eq(seen.keys, "a c");
+	ck_assert_int_eq(seen.sum, 40);
+	/* A removal is not an eviction. */
+	ck_assert(gm_map_remove(m, "b", 1));
+	gm_map_put(m, "f", 1, &created);
+	ck_assert_int_eq(seen.n, 2);
+	ck_assert_uint_eq(gm_map_evicted(m), 2);
+	/* A walk calls nothing; without a callback eviction is silent. */
+	gm_map_on_evict(m, NULL, NULL);
+	gm_map_put(m, "g", 1, &created);
+	ck_assert_int_eq(seen.n, 2);
+	ck_assert_uint_eq(gm_map_evicted(m), 3);
+	gm_map_free(m);
+}
+END_TEST
+
 START_TEST(hash_is_stable)
 {
 	ck_assert(gm_hash("u0000001", 8) != gm_hash("u0000002", 8));
@@ -79,6 +299,10 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, put_get_evict);
 	tcase_add_test(tc, churn_keeps_every_live_key);
+	tcase_add_test(tc, remove_in_probe_runs);
+	tcase_add_test(tc, remove_then_put_reuses_records);
+	tcase_add_test(tc, iterate_both_ways_removing);
+	tcase_add_test(tc, evict_callback_and_peek);
 	tcase_add_test(tc, hash_is_stable);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,0 +1,68 @@
+/* alert: see alert.h. */
+#include "alert.h"
+
+#include <stdio.h>
+
+#include "hash.h"
+
+#define NAME_MAX_HASHED 64
+#define SUBJECT_CUT 22   /* gm-txmon's first ids hashed this much of it */
+
+void gm_alert_id(char *id, const char *source, const char *rule,
+	const char *subject, size_t n, enum gm_alert_status status)
+{
+	char key[2 * NAME_MAX_HASHED + sizeof "//resolved/" + SUBJECT_CUT];
+	int len = snprintf(key, sizeof key, "%.*s/%.*s/%s%.*s",
+		NAME_MAX_HASHED, source, NAME_MAX_HASHED, rule,
+		status == GM_ALERT_RESOLVED ? "resolved/" : "",
+		(int)(n > SUBJECT_CUT ? SUBJECT_CUT : n), subject);
+	uint64_t h = gm_hash(key, len > 0 ? (size_t)len : 0) ^ gm_hash(subject, n);
+	snprintf(id, GM_ALERT_ID_LEN + 1, "%016llx", (unsigned long long)h);
+}
+
+static const char *const severities[] = {
+	[GM_ALERT_INFO] = "info",
+	[GM_ALERT_WARNING] = "warning",
+	[GM_ALERT_CRITICAL] = "critical",
+};
+
+struct gm_writer *gm_alert_begin(const struct gm_alert_output *out, const struct gm_alert *a)
+{
+	char id[GM_ALERT_ID_LEN + 1];
+	gm_alert_id(id, a->source, a->rule, a->subject.p, a->subject.n, a->status);
+	struct gm_writer *w = out->begin(out->ctx);
+	gm_w_obj_begin(w);
+	GM_W_KEY(w, "type");
+	gm_w_str(w, "alert", 5);
+	GM_W_KEY(w, "alert_id");
+	gm_w_str(w, id, GM_ALERT_ID_LEN);
+	GM_W_KEY(w, "ts");
+	gm_w_ts(w, a->ts);
+	GM_W_KEY(w, "kind");
+	gm_w_cstr(w, a->kind);
+	GM_W_KEY(w, "severity");
+	gm_w_cstr(w, severities[a->severity]);
+	if (a->status == GM_ALERT_RESOLVED) {
+		GM_W_KEY(w, "status");
+		gm_w_str(w, "resolved", 8);
+	}
+	GM_W_KEY(w, "source");
+	gm_w_cstr(w, a->source);
+	GM_W_KEY(w, "summary");
+	gm_w_cstr(w, a->summary);
+	GM_W_KEY(w, "labels");
+	gm_w_obj_begin(w);
+	for (size_t i = 0; i < a->nlabels; i++) {
+		gm_w_key(w, a->labels[i].name);
+		gm_w_str(w, a->labels[i].value.p, a->labels[i].value.n);
+	}
+	gm_w_obj_end(w);
+	return w;
+}
+
+void gm_alert_emit(const struct gm_alert_output *out, struct gm_writer *w,
+	const char *key, size_t klen)
+{
+	gm_w_end(w);
+	out->emit(out->ctx, key, klen);
+}
