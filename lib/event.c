@@ -46,13 +46,24 @@ struct name_slot {
 	unsigned char n, slot;
 };
 
+/* What validate() does with a field once checked. */
+enum then { KEEP_NONE, KEEP_STR, KEEP_INT, KEEP_BOOL, KEEP_ELEMENTS, KEEP_TS };
+
+/* One field of a checked type, as validate() walks it. */
+struct step {
+	const struct gm_rfield *f;
+	unsigned char slot;
+	unsigned char then;        /* enum then */
+	unsigned short at;         /* offsetof in struct gm_event */
+};
+
 /* A record type gm_parse() checks, with the slot of each of its fields
  * and of the fields of its array's elements. */
 struct input {
 	const struct gm_rtype *rt;
 	size_t nlen;
 	bool one_of;               /* a field has a list of values */
-	unsigned char slot[MAX_FIELDS];
+	struct step steps[MAX_FIELDS];
 	unsigned char eslot[MAX_ELEMENT_SLOTS];
 };
 
@@ -97,12 +108,16 @@ struct gm_parser {
 	struct gm_event ev;
 };
 
-/* Multiply-shift hashing of the length and three bytes. */
+/* Multiply-shift hashing of the length and the first and last bytes;
+ * the middle one too when seed's lowest bit is 0, for names that those
+ * do not tell apart. */
 static inline unsigned hash(uint64_t seed, const char *k, size_t n)
 {
 	uint64_t x = (uint64_t)(unsigned char)k[0] | (uint64_t)(unsigned char)k[n - 1] << 8 |
-		(uint64_t)(unsigned char)k[n / 2] << 16 | (uint64_t)n << 24;
-	return (unsigned)((x * seed) >> 56);
+		(uint64_t)n << 16;
+	if (!(seed & 1))
+		x |= (uint64_t)(unsigned char)k[n / 2] << 32;
+	return (unsigned)((x * (seed | 1)) >> 56);
 }
 
 static inline uint32_t load4(const char *p)
@@ -145,10 +160,11 @@ static void build_table(struct name_slot *tab, uint64_t *seed, const char *const
 	unsigned n)
 {
 	uint64_t x = 88172645463325252u;
-	for (unsigned tries = 0; tries < 100000; tries++) {
-		/* xorshift64: odd factors to try, the same on every run */
+	for (unsigned tries = 0; tries < 200000; tries++) {
+		/* xorshift64: factors to try, the same on every run; the
+		 * first half without the middle byte */
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		*seed = x | 1;
+		*seed = tries < 100000 ? x | 1 : x & ~(uint64_t)1;
 		memset(tab, 0, HASH_SIZE * sizeof *tab);
 		unsigned i = 0;
 		for (; i < n; i++) {
@@ -194,7 +210,14 @@ static void build_slots(struct gm_parser *ps)
 		bool array = false;
 		for (size_t i = 0; i < rt->nfields; i++) {
 			const struct gm_rfield *f = &rt->fields[i];
-			in->slot[i] = add_name(names, &ps->nslots, MAX_SLOTS, f->name);
+			struct step *st = &in->steps[i];
+			st->f = f;
+			st->slot = add_name(names, &ps->nslots, MAX_SLOTS, f->name);
+			st->at = (unsigned short)(f->at ? f->at - 1 : 0);
+			st->then = f->elements ? KEEP_ELEMENTS : !f->at ? KEEP_NONE :
+				f->at == GM_RT_AT(struct gm_event, ts) ? KEEP_TS :
+				f->kind == GM_RK_STRING || f->kind == GM_RK_OBJECT || f->kind == GM_RK_ARRAY ? KEEP_STR :
+				f->kind == GM_RK_BOOL ? KEEP_BOOL : KEEP_INT;
 			in->one_of |= f->one_of != NULL;
 			if (!f->elements)
 				continue;
@@ -203,7 +226,7 @@ static void build_slots(struct gm_parser *ps)
 				gm_die(GM_EXIT_FAIL, NULL, "rtype: %s: more than one array of objects, or too many fields in one",
 					rt->name);
 			array = true;
-			ps->collects[in->slot[i]] = true;
+			ps->collects[st->slot] = true;
 			for (size_t e = 0; e < f->nelements; e++)
 				in->eslot[e] = add_name(enames, &ps->neslots, MAX_ELEMENT_SLOTS,
 					f->elements[e].name);
@@ -709,28 +732,42 @@ static const char *validate(struct gm_parser *ps, struct gm_event *ev)
 	const struct gm_rtype *rt = in->rt;
 	ev->type = rt->type;
 	ev->rtype = rt;
-	for (size_t i = 0; i < rt->nfields; i++) {
-		const struct gm_rfield *f = &rt->fields[i];
-		enum gm_rcheck c = gm_rfield_check(f, field(ps, in->slot[i]), false, NULL, 0, &v,
+	char *base = (char *)ev;
+	for (const struct step *st = in->steps, *last = st + rt->nfields; st < last; st++) {
+		enum gm_rcheck c = gm_rfield_check(st->f, field(ps, st->slot), false, NULL, 0, &v,
 			ps->reason, sizeof ps->reason);
 		if (c == GM_RCHECK_BAD)
 			return ps->reason;
 		if (c == GM_RCHECK_ABSENT)
 			continue;
-		if (f->elements) {
-			const char *err = check_elements(ps, in, f, ev);
+		switch (st->then) {
+		case KEEP_STR:
+			memcpy(base + st->at, &v.s, sizeof v.s);
+			break;
+		case KEEP_INT:
+			memcpy(base + st->at, &v.i, sizeof v.i);
+			break;
+		case KEEP_BOOL:
+			memcpy(base + st->at, &v.b, sizeof v.b);
+			break;
+		case KEEP_TS:
+			ev->ts = v.i;
+			ev->has_ts = true;
+			break;
+		case KEEP_ELEMENTS: {
+			const char *err = check_elements(ps, in, st->f, ev);
 			if (err)
 				return err;
-		} else if (f->at) {
-			store(ev, f, &v);
+			break;
 		}
-		if (f->at == GM_RT_AT(struct gm_event, ts))
-			ev->has_ts = true;
+		default:
+			break;
+		}
 	}
 	/* Values outside a field's list come last, after every other check. */
 	for (size_t i = 0; in->one_of && i < rt->nfields; i++) {
-		const struct gm_rfield *f = &rt->fields[i];
-		const struct gm_field *fv = f->one_of ? field(ps, in->slot[i]) : NULL;
+		const struct gm_rfield *f = in->steps[i].f;
+		const struct gm_field *fv = f->one_of ? field(ps, in->steps[i].slot) : NULL;
 		if (fv && !gm_rfield_allowed(f, fv->value, ps->reason, sizeof ps->reason))
 			return ps->reason;
 	}

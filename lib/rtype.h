@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "ts.h"
 
 /* A field's kind: the JSON value it takes and what it means. A wrong
  * JSON kind is refused with "field \"F\": expected K, got J". */
@@ -154,9 +155,9 @@ static inline enum gm_rcheck gm_rfield_check(const struct gm_rfield *f,
 	const struct gm_field *v, bool null_is_absent, const char *in, size_t index,
 	union gm_rvalue *out, char *why, size_t whyn);
 
-/* The same, without the inline shortcut for the usual value (a
- * non-empty string where one is wanted): what gm_rfield_check() calls
- * for everything else. */
+/* The same, without the inline shortcuts for the usual values (an
+ * optional field left out, a non-empty string or a valid time where one
+ * is wanted): what gm_rfield_check() calls for everything else. */
 enum gm_rcheck gm_rfield_check_value(const struct gm_rfield *f, const struct gm_field *v,
 	bool null_is_absent, const char *in, size_t index, union gm_rvalue *out,
 	char *why, size_t whyn);
@@ -165,9 +166,16 @@ static inline enum gm_rcheck gm_rfield_check(const struct gm_rfield *f,
 	const struct gm_field *v, bool null_is_absent, const char *in, size_t index,
 	union gm_rvalue *out, char *why, size_t whyn)
 {
-	if (f->kind == GM_RK_STRING && v && v->kind == GM_JSON_STRING && v->value.n > 0) {
-		out->s = v->value;
-		return GM_RCHECK_OK;
+	if (!v) {
+		if (!f->required)
+			return GM_RCHECK_ABSENT;
+	} else if (v->kind == GM_JSON_STRING && v->value.n > 0) {
+		if (f->kind == GM_RK_STRING) {
+			out->s = v->value;
+			return GM_RCHECK_OK;
+		}
+		if (f->kind == GM_RK_TIME && gm_ts_parse(v->value.p, v->value.n, &out->i))
+			return GM_RCHECK_OK;
 	}
 	return gm_rfield_check_value(f, v, null_is_absent, in, index, out, why, whyn);
 }
