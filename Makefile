@@ -43,8 +43,9 @@ ALL_LDFLAGS = $(SAN_FLAGS) -Wl,--as-needed $(LDFLAGS)
 
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-# scripts/schema.sql, the one definition of the PostgreSQL tables, goes
-# into libgm as the C string gm_pg_schema_sql (run by lib/pg.c).
+# scripts/schema.sql, which makes the PostgreSQL tables the record types'
+# descriptors (lib/rtype.c) define, goes into libgm as the C string
+# gm_pg_schema_sql (run by lib/pg.c).
 SCHEMA_C := $(BUILD)/gen/schema.c
 LIB_OBJ  += $(SCHEMA_C:%.c=%.o)
 LIBGM   := $(BUILD)/libgm.a

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "finish.h"
 #include "format.h"
+#include "rtype.h"
 #include "shop.h"
 #include "sink.h"
 #include "ts.h"
@@ -72,9 +73,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->shop.anomaly_rate = 0.01;
 	o->shop.start = (int64_t)time(NULL) * 1000;
 	o->rate = 500;
-	o->topic[GM_TRANSACTION] = "transactions";
-	o->topic[GM_PRODUCT_VIEW] = "product_views";
-	o->topic[GM_CART_EVENT] = "cart_events";
+	for (enum gm_type t = GM_TRANSACTION; t <= GM_CART_EVENT; t++)
+		o->topic[t] = gm_rtype_of(t)->topic;
 
 	int opt;
 	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_KAFKA_SHORT_OPTIONS

@@ -5,8 +5,11 @@
  * line that parses to exactly one object leaves it ready for the next.
  * Any other outcome (bad JSON, truncation, a second value) replaces the
  * handle, which only happens on the error path. The callbacks collect the
- * top-level fields and the objects of an "items" array; validation then
- * looks fields up through a slot table indexed by known field names.
+ * top-level fields and the objects of an array of objects ("items");
+ * validation then finds fields through slots: each name a checked record
+ * type of rtype.h has gets one, in a small hash table the parser builds
+ * from the descriptors, and the checks are rtype.c's, field by field in
+ * the descriptor's order.
  * Strings point into the line unless yajl had to unescape them, in which
  * case they are copied into an arena sized to the line before parsing
  * (unescaped text is never longer than its source), so no pointer moves. */
@@ -22,39 +25,55 @@
 #include "cli.h"
 #include "mem.h"
 #include "money.h"
+#include "rtype.h"
 #include "swar.h"
 #include "ts.h"
 #include "utf8.h"
 
-/* Field names the validator knows, each with a slot (slot_name below,
- * and slot_for() to look them up). */
-enum slot {
-	S_TYPE, S_TS, S_TRANSACTION_ID, S_EVENT_ID, S_USER_ID, S_SESSION_ID,
-	S_COUNTRY, S_PAYMENT_METHOD, S_ITEMS, S_TOTAL_AMOUNT, S_PRODUCT_ID,
-	S_CATEGORY, S_ACTION, S_QUANTITY, S_UNIT_PRICE, S_DURATION_MS,
-	S_ANOMALY, NSLOTS, S_NONE = NSLOTS
+/* Slots: a number for each field name of the checked types (rtype.h),
+ * looked up in a perfect hash table of HASH_SIZE entries: the parser
+ * picks the hash's factors so that no two names share an entry, and a
+ * lookup is one hash and one compare. */
+#define HASH_SIZE 256
+#define MAX_SLOTS 64
+#define MAX_ELEMENT_SLOTS 8        /* names of an array's elements' fields */
+#define MAX_INPUTS 16              /* record types gm_parse() checks */
+#define MAX_FIELDS 48              /* fields of one of them */
+#define SLOT_NONE 0xff
+enum { SLOT_TYPE, SLOT_TS };       /* the two every record may have */
+
+struct name_slot {
+	const char *name;
+	unsigned char n, slot;
 };
 
-#define NAME(s) { s, sizeof s - 1 }
-static const struct { const char *s; unsigned char n; } slot_name[NSLOTS] = {
-	NAME("type"), NAME("ts"), NAME("transaction_id"), NAME("event_id"),
-	NAME("user_id"), NAME("session_id"), NAME("country"),
-	NAME("payment_method"), NAME("items"), NAME("total_amount"),
-	NAME("product_id"), NAME("category"), NAME("action"), NAME("quantity"),
-	NAME("unit_price"), NAME("duration_ms"), NAME("anomaly"),
+/* What validate() does with a field once checked. */
+enum then { KEEP_NONE, KEEP_STR, KEEP_INT, KEEP_BOOL, KEEP_ELEMENTS, KEEP_TS };
+
+/* One field of a checked type, as validate() walks it. */
+struct step {
+	const struct gm_rfield *f;
+	unsigned char slot;
+	unsigned char then;        /* enum then */
+	unsigned short at;         /* offsetof in struct gm_event */
 };
-#undef NAME
 
-/* An item's four fields, as they came. */
-enum { I_PRODUCT_ID, I_CATEGORY, I_QUANTITY, I_UNIT_PRICE, NITEM };
+/* A record type gm_parse() checks, with the slot of each of its fields
+ * and of the fields of its array's elements. */
+struct input {
+	const struct gm_rtype *rt;
+	size_t nlen;
+	bool one_of;               /* a field has a list of values */
+	struct step steps[MAX_FIELDS];
+	unsigned char eslot[MAX_ELEMENT_SLOTS];
+};
 
+/* The elements of the array being collected, their fields as they came. */
 struct item_raw {
-	struct gm_field f[NITEM];
-	bool seen[NITEM];
+	struct gm_field f[MAX_ELEMENT_SLOTS];
+	bool seen[MAX_ELEMENT_SLOTS];
 	bool is_object;
 };
-
-#define MAX_QUANTITY 1000000
 
 struct gm_parser {
 	yajl_handle h;
@@ -66,14 +85,21 @@ struct gm_parser {
 	size_t arena_len, arena_cap;
 	unsigned depth;
 	unsigned values;           /* top-level values seen on this line */
-	enum slot key_slot;        /* slot of the current top-level key */
+	unsigned char key_slot;    /* slot of the current top-level key */
 	gm_str key;
 	size_t nested_start;       /* offset where a top-level nested value began */
-	bool in_items;             /* inside the top-level "items" array */
-	enum slot item_key;        /* in an item object: I_* or S_NONE */
+	bool in_items;             /* inside a top-level array of objects */
+	unsigned char item_key;    /* in an element: its key's element slot */
 	struct gm_field *fields;
 	size_t nfields, fields_cap;
-	int slot_of[NSLOTS];       /* index into fields, or -1 */
+	struct name_slot names[HASH_SIZE];      /* top-level field names */
+	struct name_slot enames[HASH_SIZE];     /* element field names */
+	uint64_t seed, eseed;      /* their hashes' factors */
+	unsigned nslots, neslots;
+	bool collects[MAX_SLOTS];  /* the slot is an array of objects */
+	struct input inputs[MAX_INPUTS];
+	size_t ninputs;
+	int slot_of[MAX_SLOTS];    /* index into fields, or -1 */
 	struct item_raw *raw_items;
 	size_t nraw, raw_cap;
 	struct gm_item *items;
@@ -83,52 +109,132 @@ struct gm_parser {
 	struct gm_event ev;
 };
 
-/* The slot of key k (n bytes): one switch on its first byte, then
- * compares of known length, which the compiler turns into a few word
- * loads. Called for every key of every record. */
-static enum slot slot_for(const char *k, size_t n)
+/* Multiply-shift hashing of the length and the first and last bytes;
+ * the middle one too when seed's lowest bit is 0, for names that those
+ * do not tell apart. */
+static inline unsigned hash(uint64_t seed, const char *k, size_t n)
 {
-#define IS(lit) (n == sizeof lit - 1 && !memcmp(k, lit, sizeof lit - 1))
-	if (n == 0)
-		return S_NONE;
-	switch (k[0]) {
-	case 't':
-		return IS("type") ? S_TYPE : IS("ts") ? S_TS
-			: IS("transaction_id") ? S_TRANSACTION_ID
-			: IS("total_amount") ? S_TOTAL_AMOUNT : S_NONE;
-	case 'e': return IS("event_id") ? S_EVENT_ID : S_NONE;
-	case 'u': return IS("user_id") ? S_USER_ID : IS("unit_price") ? S_UNIT_PRICE : S_NONE;
-	case 's': return IS("session_id") ? S_SESSION_ID : S_NONE;
-	case 'c': return IS("country") ? S_COUNTRY : IS("category") ? S_CATEGORY : S_NONE;
-	case 'p':
-		return IS("product_id") ? S_PRODUCT_ID
-			: IS("payment_method") ? S_PAYMENT_METHOD : S_NONE;
-	case 'i': return IS("items") ? S_ITEMS : S_NONE;
-	case 'a': return IS("action") ? S_ACTION : IS("anomaly") ? S_ANOMALY : S_NONE;
-	case 'q': return IS("quantity") ? S_QUANTITY : S_NONE;
-	case 'd': return IS("duration_ms") ? S_DURATION_MS : S_NONE;
-	default: return S_NONE;
-	}
-#undef IS
+	uint64_t x = (uint64_t)(unsigned char)k[0] | (uint64_t)(unsigned char)k[n - 1] << 8 |
+		(uint64_t)n << 16;
+	if (!(seed & 1))
+		x |= (uint64_t)(unsigned char)k[n / 2] << 32;
+	return (unsigned)((x * (seed | 1)) >> 56);
 }
 
-static int item_slot_for(const char *k, size_t n)
+static inline uint32_t load4(const char *p)
 {
-	switch (n) {
-	case 10:
-		if (!memcmp(k, "product_id", 10))
-			return I_PRODUCT_ID;
-		if (!memcmp(k, "unit_price", 10))
-			return I_UNIT_PRICE;
-		break;
-	case 8:
-		if (!memcmp(k, "category", 8))
-			return I_CATEGORY;
-		if (!memcmp(k, "quantity", 8))
-			return I_QUANTITY;
-		break;
+	uint32_t w;
+	memcpy(&w, p, 4);
+	return w;
+}
+
+/* a[0..n) equals b[0..n): a word or two for the usual names, without a
+ * call. */
+static inline bool same(const char *a, const char *b, size_t n)
+{
+	if (n >= 8)
+		return gm_swar_load(a) == gm_swar_load(b) &&
+			gm_swar_load(a + n - 8) == gm_swar_load(b + n - 8) &&
+			(n <= 16 || !memcmp(a + 8, b + 8, n - 16));
+	if (n >= 4)
+		return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/* The slot of key k (n bytes), or SLOT_NONE. Called for every key of
+ * every record. */
+static inline unsigned char slot_for(const struct name_slot *tab, uint64_t seed,
+	const char *k, size_t n)
+{
+	if (n == 0)
+		return SLOT_NONE;
+	const struct name_slot *e = &tab[hash(seed, k, n)];
+	return e->n == n && same(e->name, k, n) ? e->slot : SLOT_NONE;
+}
+
+/* Fills tab with names[0..n), name i in slot i, choosing *seed so that
+ * no two share an entry. */
+static void build_table(struct name_slot *tab, uint64_t *seed, const char *const *names,
+	unsigned n)
+{
+	uint64_t x = 88172645463325252u;
+	for (unsigned tries = 0; tries < 200000; tries++) {
+		/* xorshift64: factors to try, the same on every run; the
+		 * first half without the middle byte */
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		*seed = tries < 100000 ? x | 1 : x & ~(uint64_t)1;
+		memset(tab, 0, HASH_SIZE * sizeof *tab);
+		unsigned i = 0;
+		for (; i < n; i++) {
+			struct name_slot *e = &tab[hash(*seed, names[i], strlen(names[i]))];
+			if (e->name)
+				break;
+			*e = (struct name_slot){ names[i], (unsigned char)strlen(names[i]), (unsigned char)i };
+		}
+		if (i == n)
+			return;
 	}
-	return S_NONE;
+	gm_die(GM_EXIT_FAIL, NULL, "rtype: no perfect hash for %u field names", n);
+}
+
+/* The index of name in names[0..*n), added at the end if new. */
+static unsigned char add_name(const char **names, unsigned *n, unsigned max, const char *name)
+{
+	for (unsigned i = 0; i < *n; i++)
+		if (!strcmp(names[i], name))
+			return (unsigned char)i;
+	size_t len = strlen(name);
+	if (len == 0 || len > 255 || *n >= max)
+		gm_die(GM_EXIT_FAIL, NULL, "rtype: too many field names, or \"%s\" unfit", name);
+	names[*n] = name;
+	return (unsigned char)(*n)++;
+}
+
+/* Gives every field of the checked record types its slot. */
+static void build_slots(struct gm_parser *ps)
+{
+	const char *names[MAX_SLOTS], *enames[MAX_ELEMENT_SLOTS];
+	add_name(names, &ps->nslots, MAX_SLOTS, "type");
+	add_name(names, &ps->nslots, MAX_SLOTS, "ts");
+	for (size_t t = 0; t < gm_nrtypes; t++) {
+		const struct gm_rtype *rt = gm_rtypes[t];
+		if (!rt->input)
+			continue;
+		if (ps->ninputs == MAX_INPUTS || rt->nfields > MAX_FIELDS)
+			gm_die(GM_EXIT_FAIL, NULL, "rtype: too many checked types or fields (%s)", rt->name);
+		struct input *in = &ps->inputs[ps->ninputs++];
+		in->rt = rt;
+		in->nlen = strlen(rt->name);
+		bool array = false;
+		for (size_t i = 0; i < rt->nfields; i++) {
+			const struct gm_rfield *f = &rt->fields[i];
+			struct step *st = &in->steps[i];
+			st->f = f;
+			st->slot = add_name(names, &ps->nslots, MAX_SLOTS, f->name);
+			st->at = (unsigned short)(f->at ? f->at - 1 : 0);
+			st->then = f->elements ? KEEP_ELEMENTS : !f->at ? KEEP_NONE :
+				f->at == GM_RT_AT(struct gm_event, ts) ? KEEP_TS :
+				f->kind == GM_RK_STRING || f->kind == GM_RK_OBJECT || f->kind == GM_RK_ARRAY ? KEEP_STR :
+				f->kind == GM_RK_BOOL ? KEEP_BOOL : KEEP_INT;
+			in->one_of |= f->one_of != NULL;
+			if (!f->elements)
+				continue;
+			/* One array of objects per type: the parser keeps one. */
+			if (array || f->nelements > MAX_ELEMENT_SLOTS)
+				gm_die(GM_EXIT_FAIL, NULL, "rtype: %s: more than one array of objects, or too many fields in one",
+					rt->name);
+			array = true;
+			ps->collects[st->slot] = true;
+			for (size_t e = 0; e < f->nelements; e++)
+				in->eslot[e] = add_name(enames, &ps->neslots, MAX_ELEMENT_SLOTS,
+					f->elements[e].name);
+		}
+	}
+	build_table(ps->names, &ps->seed, names, ps->nslots);
+	build_table(ps->enames, &ps->eseed, enames, ps->neslots);
 }
 
 /* Keeps a string yajl handed over: in place if it lies in the line,
@@ -167,12 +273,13 @@ static struct gm_field *new_field(struct gm_parser *ps)
 {
 	ps->fields = gm_grow(ps->fields, &ps->fields_cap, ps->nfields + 1, sizeof *ps->fields, 32);
 	struct gm_field *f = &ps->fields[ps->nfields];
-	if (ps->key_slot != S_NONE)
+	if (ps->key_slot != SLOT_NONE) {
 		ps->slot_of[ps->key_slot] = (int)ps->nfields;
-	/* Of duplicate keys the last counts: a second "items" starts its
-	 * list of items afresh. */
-	if (ps->key_slot == S_ITEMS)
-		ps->nraw = 0;
+		/* Of duplicate keys the last counts: a second "items" starts
+		 * its list of elements afresh. */
+		if (ps->collects[ps->key_slot])
+			ps->nraw = 0;
+	}
 	ps->nfields++;
 	f->key = ps->key;
 	return f;
@@ -183,9 +290,9 @@ static void new_item(struct gm_parser *ps, enum gm_json_kind kind)
 {
 	ps->raw_items = gm_grow(ps->raw_items, &ps->raw_cap, ps->nraw + 1, sizeof *ps->raw_items, 16);
 	struct item_raw *it = &ps->raw_items[ps->nraw++];
-	memset(it, 0, sizeof *it);
+	memset(it->seen, 0, sizeof it->seen);
 	it->is_object = kind == GM_JSON_OBJECT;
-	ps->item_key = S_NONE;
+	ps->item_key = SLOT_NONE;
 }
 
 /* A scalar value arrived at the current depth. */
@@ -199,7 +306,7 @@ static int scalar(struct gm_parser *ps, enum gm_json_kind kind, gm_str v)
 		f->value = v;
 	} else if (ps->in_items && ps->depth == 2) {
 		new_item(ps, kind);
-	} else if (ps->in_items && ps->depth == 3 && ps->item_key != S_NONE) {
+	} else if (ps->in_items && ps->depth == 3 && ps->item_key != SLOT_NONE) {
 		struct item_raw *it = &ps->raw_items[ps->nraw - 1];
 		it->f[ps->item_key].kind = kind;
 		it->f[ps->item_key].value = v;
@@ -235,9 +342,9 @@ static int on_key(void *ctx, const unsigned char *k, size_t n)
 	struct gm_parser *ps = ctx;
 	if (ps->depth == 1) {
 		ps->key = keep(ps, k, n);
-		ps->key_slot = slot_for(ps->key.p, n);
+		ps->key_slot = slot_for(ps->names, ps->seed, ps->key.p, n);
 	} else if (ps->in_items && ps->depth == 3) {
-		ps->item_key = (enum slot)item_slot_for((const char *)k, n);
+		ps->item_key = slot_for(ps->enames, ps->eseed, (const char *)k, n);
 	}
 	return 1;
 }
@@ -253,7 +360,8 @@ static int open_nested(struct gm_parser *ps, enum gm_json_kind kind)
 		struct gm_field *f = new_field(ps);
 		f->kind = kind;
 		ps->nested_start = consumed(ps) - 1;
-		ps->in_items = kind == GM_JSON_ARRAY && ps->key_slot == S_ITEMS;
+		ps->in_items = kind == GM_JSON_ARRAY && ps->key_slot != SLOT_NONE &&
+			ps->collects[ps->key_slot];
 	} else if (ps->in_items && ps->depth == 2) {
 		new_item(ps, kind);
 	}
@@ -271,7 +379,7 @@ static int close_nested(struct gm_parser *ps)
 		ps->in_items = false;
 	}
 	if (ps->in_items && ps->depth == 3)
-		ps->item_key = S_NONE; /* a nested value inside an item ended */
+		ps->item_key = SLOT_NONE; /* a nested value inside an item ended */
 	return 1;
 }
 
@@ -476,6 +584,7 @@ static void new_handle(struct gm_parser *ps)
 struct gm_parser *gm_parser_new(void)
 {
 	struct gm_parser *ps = gm_xcalloc(1, sizeof *ps);
+	build_slots(ps);
 	new_handle(ps);
 	return ps;
 }
@@ -494,12 +603,8 @@ void gm_parser_free(struct gm_parser *ps)
 
 const char *gm_type_name(enum gm_type t)
 {
-	switch (t) {
-	case GM_TRANSACTION: return "transaction";
-	case GM_PRODUCT_VIEW: return "product_view";
-	case GM_CART_EVENT: return "cart_event";
-	default: return "other";
-	}
+	const struct gm_rtype *rt = gm_rtype_of(t);
+	return rt ? rt->name : "other";
 }
 
 const struct gm_field *gm_event_field_n(const struct gm_event *ev,
@@ -539,214 +644,133 @@ static const char *fail(struct gm_parser *ps, const char *fmt, ...)
 	return ps->reason;
 }
 
-/* A value in a message: at most 40 bytes of it. */
-#define SHOWN 41
-
-static const char *wrong_kind(struct gm_parser *ps, const char *name,
-	const char *want, const struct gm_field *f)
-{
-	return fail(ps, "field \"%s\": expected %s, got %s", name, want, gm_json_kind_name(f->kind));
-}
-
-static const struct gm_field *field(struct gm_parser *ps, enum slot s)
+static const struct gm_field *field(struct gm_parser *ps, unsigned char s)
 {
 	return ps->slot_of[s] < 0 ? NULL : &ps->fields[ps->slot_of[s]];
 }
 
-/* A required non-empty string. */
-static const char *need_str(struct gm_parser *ps, enum slot s, gm_str *out)
+/* Puts a decoded value where its field's at says, in base. */
+static void store(void *base, const struct gm_rfield *f, const union gm_rvalue *v)
 {
-	const struct gm_field *f = field(ps, s);
-	if (!f)
-		return fail(ps, "missing field \"%s\"", slot_name[s].s);
-	if (f->kind != GM_JSON_STRING)
-		return wrong_kind(ps, slot_name[s].s, "a string", f);
-	if (f->value.n == 0)
-		return fail(ps, "field \"%s\" is empty", slot_name[s].s);
-	*out = f->value;
-	return NULL;
-}
-
-/* An integer in [lo, hi] from a JSON number's text. */
-static const char *check_int(struct gm_parser *ps, const char *name,
-	const struct gm_field *f, int64_t lo, int64_t hi, int64_t *out)
-{
-	if (f->kind != GM_JSON_NUMBER)
-		return wrong_kind(ps, name, "an integer", f);
-	const char *p = f->value.p, *end = p + f->value.n;
-	bool neg = *p == '-';
-	p += neg;
-	uint64_t v = 0;
-	bool overflow = false;
-	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			overflow = true;
-		else
-			v = v * 10 + (*p - '0');
+	char *p = (char *)base + f->at - 1;
+	switch (f->kind) {
+	case GM_RK_STRING:
+	case GM_RK_OBJECT:
+	case GM_RK_ARRAY:
+		memcpy(p, &v->s, sizeof v->s);
+		break;
+	case GM_RK_BOOL:
+		memcpy(p, &v->b, sizeof v->b);
+		break;
+	default:
+		memcpy(p, &v->i, sizeof v->i);
 	}
-	char shown[SHOWN];
-	if (p != end)
-		return fail(ps, "field \"%s\": expected an integer, got %s", name,
-			gm_str_show(f->value, shown, sizeof shown));
-	if (overflow || v > (uint64_t)INT64_MAX ||
-	    (neg ? -(int64_t)v : (int64_t)v) < lo || (neg ? -(int64_t)v : (int64_t)v) > hi)
-		return fail(ps, "field \"%s\": %s is out of range (%" PRId64 " to %" PRId64 ")",
-			name, gm_str_show(f->value, shown, sizeof shown), lo, hi);
-	*out = neg ? -(int64_t)v : (int64_t)v;
-	return NULL;
 }
 
-static const char *check_money(struct gm_parser *ps, const char *name,
-	const struct gm_field *f, int64_t *out)
+/* The elements of array f, each an object whose fields are checked as
+ * f->elements says; decoded into ev->items when f is at items, with each
+ * line's amount and their sum. */
+static const char *check_elements(struct gm_parser *ps, const struct input *in,
+	const struct gm_rfield *f, struct gm_event *ev)
 {
-	if (f->kind != GM_JSON_NUMBER)
-		return wrong_kind(ps, name, "a number", f);
-	char shown[SHOWN];
-	if (!gm_money_parse_amount(f->value.p, f->value.n, GM_MONEY_MAX_CENTS, out))
-		return fail(ps, "field \"%s\": %s is out of range (0 to " GM_MONEY_MAX_CENTS_TEXT ")",
-			name, gm_str_show(f->value, shown, sizeof shown));
-	return NULL;
-}
-
-static const char *need_int(struct gm_parser *ps, enum slot s, int64_t lo,
-	int64_t hi, int64_t *out)
-{
-	const struct gm_field *f = field(ps, s);
-	if (!f)
-		return fail(ps, "missing field \"%s\"", slot_name[s].s);
-	return check_int(ps, slot_name[s].s, f, lo, hi, out);
-}
-
-static const char *need_money(struct gm_parser *ps, enum slot s, int64_t *out)
-{
-	const struct gm_field *f = field(ps, s);
-	if (!f)
-		return fail(ps, "missing field \"%s\"", slot_name[s].s);
-	return check_money(ps, slot_name[s].s, f, out);
-}
-
-static const char *need_ts(struct gm_parser *ps, int64_t *out)
-{
-	gm_str s;
-	const char *err = need_str(ps, S_TS, &s);
-	if (err)
-		return err;
-	char shown[SHOWN];
-	if (!gm_ts_parse(s.p, s.n, out))
-		return fail(ps, "field \"ts\": not an RFC 3339 time: %s",
-			gm_str_show(s, shown, sizeof shown));
-	return NULL;
-}
-
-static const char *check_items(struct gm_parser *ps, struct gm_event *ev)
-{
-	const struct gm_field *f = field(ps, S_ITEMS);
-	if (!f)
-		return fail(ps, "missing field \"items\"");
-	if (f->kind != GM_JSON_ARRAY)
-		return wrong_kind(ps, "items", "an array", f);
-	if (ps->nraw == 0)
-		return fail(ps, "field \"items\" is empty");
-	ps->items = gm_grow(ps->items, &ps->items_cap, ps->nraw, sizeof *ps->items, 16);
-	static const char *const names[NITEM] = { "product_id", "category",
-		"quantity", "unit_price" };
+	bool decode = f->at == GM_RT_AT(struct gm_event, items);
+	if (decode)
+		ps->items = gm_grow(ps->items, &ps->items_cap, ps->nraw, sizeof *ps->items, 16);
 	for (size_t i = 0; i < ps->nraw; i++) {
 		struct item_raw *r = &ps->raw_items[i];
-		struct gm_item *it = &ps->items[i];
 		if (!r->is_object)
-			return fail(ps, "items[%zu]: expected an object", i);
-		for (int k = 0; k < NITEM; k++) {
-			bool is_str = k <= I_CATEGORY;
-			if (r->seen[k] && (!is_str || (r->f[k].kind == GM_JSON_STRING && r->f[k].value.n > 0)))
-				continue;
-			char name[48];
-			snprintf(name, sizeof name, "items[%zu].%s", i, names[k]);
-			if (!r->seen[k])
-				return fail(ps, "missing field \"%s\"", name);
-			if (r->f[k].kind != GM_JSON_STRING)
-				return wrong_kind(ps, name, "a string", &r->f[k]);
-			return fail(ps, "field \"%s\" is empty", name);
+			return fail(ps, "%s[%zu]: expected an object", f->name, i);
+		for (size_t e = 0; e < f->nelements; e++) {
+			const struct gm_rfield *ef = &f->elements[e];
+			unsigned char s = in->eslot[e];
+			union gm_rvalue v;
+			enum gm_rcheck c = gm_rfield_check(ef, r->seen[s] ? &r->f[s] : NULL, false,
+				f->name, i, &v, ps->reason, sizeof ps->reason);
+			if (c == GM_RCHECK_BAD)
+				return ps->reason;
+			if (c == GM_RCHECK_OK && ef->one_of &&
+			    !gm_rfield_allowed(ef, v.s, ps->reason, sizeof ps->reason))
+				return ps->reason;
+			if (c == GM_RCHECK_OK && decode && ef->at)
+				store(&ps->items[i], ef, &v);
 		}
-		const char *err = check_int(ps, "items[].quantity", &r->f[I_QUANTITY], 1,
-			MAX_QUANTITY, &it->quantity);
-		if (!err)
-			err = check_money(ps, "items[].unit_price", &r->f[I_UNIT_PRICE], &it->unit_price);
-		if (err)
-			return err;
-		it->product_id = r->f[I_PRODUCT_ID].value;
-		it->category = r->f[I_CATEGORY].value;
+		if (!decode)
+			continue;
+		struct gm_item *it = &ps->items[i];
 		/* Valid amounts may still make an impossible total. */
 		if (!gm_money_mul(it->unit_price, it->quantity, &it->amount))
-			return fail(ps, "items[%zu]: quantity times unit_price is beyond the largest total"
-				" (" GM_MONEY_MAX_TOTAL_TEXT ")", i);
+			return fail(ps, "%s[%zu]: quantity times unit_price is beyond the largest total"
+				" (" GM_MONEY_MAX_TOTAL_TEXT ")", f->name, i);
 		if (!gm_money_add(ev->items_amount, it->amount, &ev->items_amount))
-			return fail(ps, "field \"items\": the lines' amounts add up to more than the largest total"
-				" (" GM_MONEY_MAX_TOTAL_TEXT ")");
+			return fail(ps, "field \"%s\": the lines' amounts add up to more than the largest total"
+				" (" GM_MONEY_MAX_TOTAL_TEXT ")", f->name);
 	}
-	ev->items = ps->items;
-	ev->nitems = ps->nraw;
+	if (decode) {
+		ev->items = ps->items;
+		ev->nitems = ps->nraw;
+	}
 	return NULL;
 }
 
 static const char *validate(struct gm_parser *ps, struct gm_event *ev)
 {
-	const char *err;
-	if ((err = need_str(ps, S_TYPE, &ev->type_name)))
-		return err;
-	gm_str t = ev->type_name;
-	if (GM_STR_EQ(t, "transaction"))
-		ev->type = GM_TRANSACTION;
-	else if (GM_STR_EQ(t, "product_view"))
-		ev->type = GM_PRODUCT_VIEW;
-	else if (GM_STR_EQ(t, "cart_event"))
-		ev->type = GM_CART_EVENT;
-	else {
-		const struct gm_field *f = field(ps, S_TS);
+	union gm_rvalue v;
+	if (gm_rfield_check(&gm_rfield_type, field(ps, SLOT_TYPE), false, NULL, 0, &v,
+		ps->reason, sizeof ps->reason) != GM_RCHECK_OK)
+		return ps->reason;
+	gm_str t = ev->type_name = v.s;
+	const struct input *in = ps->inputs, *end = ps->inputs + ps->ninputs;
+	while (in < end && !(in->nlen == t.n && same(in->rt->name, t.p, t.n)))
+		in++;
+	if (in == end) {
+		const struct gm_field *f = field(ps, SLOT_TS);
 		ev->type = GM_OTHER;
+		ev->rtype = gm_rtype_for(t.p, t.n);
 		ev->has_ts = f && f->kind == GM_JSON_STRING &&
 			gm_ts_parse(f->value.p, f->value.n, &ev->ts);
 		return NULL;
 	}
-	const struct gm_field *an = field(ps, S_ANOMALY);
-	if (an && an->kind != GM_JSON_STRING)
-		return wrong_kind(ps, "anomaly", "a string", an);
-	if (an)
-		ev->anomaly = an->value;
-	if ((err = need_str(ps, ev->type == GM_TRANSACTION ? S_TRANSACTION_ID : S_EVENT_ID, &ev->id)) ||
-	    (err = need_ts(ps, &ev->ts)) ||
-	    (err = need_str(ps, S_USER_ID, &ev->user_id)) ||
-	    (err = need_str(ps, S_SESSION_ID, &ev->session_id)))
-		return err;
-	ev->has_ts = true;
-	switch (ev->type) {
-	case GM_TRANSACTION:
-		if ((err = need_str(ps, S_COUNTRY, &ev->country)) ||
-		    (err = need_str(ps, S_PAYMENT_METHOD, &ev->payment_method)) ||
-		    (err = check_items(ps, ev)) ||
-		    (err = need_money(ps, S_TOTAL_AMOUNT, &ev->total_amount)))
-			return err;
-		break;
-	case GM_PRODUCT_VIEW:
-		if ((err = need_str(ps, S_PRODUCT_ID, &ev->product_id)) ||
-		    (err = need_str(ps, S_CATEGORY, &ev->category)) ||
-		    (err = need_str(ps, S_COUNTRY, &ev->country)) ||
-		    (err = need_int(ps, S_DURATION_MS, 0, INT64_MAX / 2, &ev->duration_ms)))
-			return err;
-		break;
-	case GM_CART_EVENT:
-		if ((err = need_str(ps, S_PRODUCT_ID, &ev->product_id)) ||
-		    (err = need_str(ps, S_CATEGORY, &ev->category)) ||
-		    (err = need_str(ps, S_ACTION, &ev->action)) ||
-		    (err = need_int(ps, S_QUANTITY, 1, MAX_QUANTITY, &ev->quantity)) ||
-		    (err = need_money(ps, S_UNIT_PRICE, &ev->unit_price)))
-			return err;
-		char shown[SHOWN];
-		if (!GM_STR_EQ(ev->action, "add") && !GM_STR_EQ(ev->action, "remove"))
-			return fail(ps, "field \"action\": expected \"add\" or \"remove\", got \"%s\"",
-				gm_str_show(ev->action, shown, sizeof shown));
-		break;
-	default:
-		break;
+	const struct gm_rtype *rt = in->rt;
+	ev->type = rt->type;
+	ev->rtype = rt;
+	char *base = (char *)ev;
+	for (const struct step *st = in->steps, *last = st + rt->nfields; st < last; st++) {
+		enum gm_rcheck c = gm_rfield_check(st->f, field(ps, st->slot), false, NULL, 0, &v,
+			ps->reason, sizeof ps->reason);
+		if (c == GM_RCHECK_BAD)
+			return ps->reason;
+		if (c == GM_RCHECK_ABSENT)
+			continue;
+		switch (st->then) {
+		case KEEP_STR:
+			memcpy(base + st->at, &v.s, sizeof v.s);
+			break;
+		case KEEP_INT:
+			memcpy(base + st->at, &v.i, sizeof v.i);
+			break;
+		case KEEP_BOOL:
+			memcpy(base + st->at, &v.b, sizeof v.b);
+			break;
+		case KEEP_TS:
+			ev->ts = v.i;
+			ev->has_ts = true;
+			break;
+		case KEEP_ELEMENTS: {
+			const char *err = check_elements(ps, in, st->f, ev);
+			if (err)
+				return err;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	/* Values outside a field's list come last, after every other check. */
+	for (size_t i = 0; in->one_of && i < rt->nfields; i++) {
+		const struct gm_rfield *f = in->steps[i].f;
+		const struct gm_field *fv = f->one_of ? field(ps, in->steps[i].slot) : NULL;
+		if (fv && !gm_rfield_allowed(f, fv->value, ps->reason, sizeof ps->reason))
+			return ps->reason;
 	}
 	return NULL;
 }
@@ -786,9 +810,9 @@ static void start_line(struct gm_parser *ps, const char *line, size_t len)
 	ps->nfields = 0;
 	ps->nraw = 0;
 	ps->in_items = false;
-	ps->key_slot = S_NONE;
+	ps->key_slot = SLOT_NONE;
 	ps->cancel_reason[0] = 0;
-	memset(ps->slot_of, -1, sizeof ps->slot_of);
+	memset(ps->slot_of, -1, ps->nslots * sizeof *ps->slot_of);
 }
 
 /* The event of a line parsed whole, once validated; NULL with *reason

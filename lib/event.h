@@ -1,7 +1,8 @@
 /* event: one NDJSON record parsed with yajl and validated against the
- * formats of gm-events(5). The three source event types are decoded into
- * typed fields; every record, of any type, also gets a generic view of
- * its top-level fields. One parser is reused for every record: its
+ * formats of gm-events(5), as the descriptors of rtype.h give them: a
+ * record of a type they mark as input is checked field by field, and
+ * the three source event types are decoded into typed fields; every
+ * record, of any type, also gets a generic view of its top-level fields. One parser is reused for every record: its
  * memory grows to the largest record seen and is never freed per record. */
 #ifndef GM_EVENT_H
 #define GM_EVENT_H
@@ -47,9 +48,13 @@ struct gm_item {
 	int64_t amount;       /* quantity * unit_price, cents */
 };
 
+struct gm_rtype;
+
 struct gm_event {
 	enum gm_type type;
 	gm_str type_name;     /* the "type" field as written */
+	const struct gm_rtype *rtype;  /* its descriptor (rtype.h), or NULL
+	                         for a type gm-events(5) does not define */
 	gm_str id;            /* transaction_id or event_id */
 	int64_t ts;           /* ms since the epoch; 0 if absent (GM_OTHER) */
 	bool has_ts;

@@ -32,6 +32,7 @@
 #include "counts.h"
 #include "mem.h"
 #include "money.h"
+#include "rtype.h"
 #include "ts.h"
 #include "utf8.h"
 
@@ -40,45 +41,54 @@ extern const char gm_pg_schema_sql[];
 
 /* ---- the registry ---- */
 
-/* A column named as its field. */
-#define COL(name, kind, sqltype, required) \
-	{ name, name, sizeof name - 1, kind, sqltype, required }
+/* Built from the descriptors of rtype.h before main() runs: a table for
+ * each type that names one, its columns the fields that have a SQL type,
+ * then the whole record where the type keeps it. */
+static struct gm_pg_table tables[GM_PG_MAX_TABLES];
+static struct gm_pg_column columns[GM_PG_MAX_TABLES * 64];
+static const struct gm_rfield *column_desc[GM_PG_MAX_TABLES * 64];  /* by column */
+const struct gm_pg_table *const gm_pg_tables = tables;
+size_t gm_pg_ntables;
+#define NTABLES gm_pg_ntables
 
-static const struct gm_pg_column sales_metric_columns[] = {
-	COL("metric_id", GM_PG_TEXT, "text", true),
-	COL("window_start", GM_PG_TIME, "timestamp with time zone", true),
-	COL("window_end", GM_PG_TIME, "timestamp with time zone", true),
-	COL("country", GM_PG_TEXT, "text", true),
-	COL("category", GM_PG_TEXT, "text", true),
-	COL("revenue", GM_PG_TOTAL, "numeric(19,2)", true),
-	COL("transactions", GM_PG_BIGINT, "bigint", true),
-	COL("units", GM_PG_BIGINT, "bigint", true),
-	COL("avg_order_value", GM_PG_TOTAL, "numeric(19,2)", true),
-	COL("distinct_users", GM_PG_BIGINT, "bigint", true),
-	COL("source", GM_PG_TEXT, "text", true),
-	COL("partition", GM_PG_TEXT, "text", false),
-};
+static void __attribute__((constructor)) build_registry(void)
+{
+	size_t nc = 0;
+	for (size_t i = 0; i < gm_nrtypes; i++) {
+		const struct gm_rtype *rt = gm_rtypes[i];
+		if (!rt->table)
+			continue;
+		/* A new table that does not fit is an author's mistake, which
+		 * every test then shows. */
+		if (gm_pg_ntables == GM_PG_MAX_TABLES ||
+		    nc + rt->nfields + 1 > sizeof columns / sizeof *columns)
+			gm_die(GM_EXIT_FAIL, NULL, "pg: more tables or columns than GM_PG_MAX_TABLES allows");
+		struct gm_pg_table *t = &tables[gm_pg_ntables++];
+		*t = (struct gm_pg_table){ rt->name, rt->table, &columns[nc], 0 };
+		for (size_t f = 0; f < rt->nfields; f++) {
+			const struct gm_rfield *rf = &rt->fields[f];
+			if (!rf->sqltype)
+				continue;
+			column_desc[nc] = rf;
+			columns[nc++] = (struct gm_pg_column){ rf->name, rf->name,
+				(unsigned char)strlen(rf->name), (enum gm_pg_kind)rf->kind,
+				rf->sqltype, rf->required };
+		}
+		if (rt->record_column)
+			columns[nc++] = (struct gm_pg_column){ rt->record_column, NULL, 0,
+				GM_PG_RECORD, "jsonb", true };
+		t->ncolumns = (size_t)(&columns[nc] - t->columns);
+	}
+}
 
-static const struct gm_pg_column alert_columns[] = {
-	COL("alert_id", GM_PG_TEXT, "text", true),
-	COL("ts", GM_PG_TIME, "timestamp with time zone", true),
-	COL("kind", GM_PG_TEXT, "text", true),
-	COL("severity", GM_PG_TEXT, "text", true),
-	COL("source", GM_PG_TEXT, "text", true),
-	COL("summary", GM_PG_TEXT, "text", true),
-	COL("labels", GM_PG_OBJECT, "jsonb", true),
-	{ "record", NULL, 0, GM_PG_RECORD, "jsonb", true },
-};
-#undef COL
-
-#define TABLE(type, name, cols) { type, name, cols, sizeof cols / sizeof *cols }
-const struct gm_pg_table gm_pg_tables[] = {
-	TABLE("sales_metric", "sales_metrics", sales_metric_columns),
-	TABLE("alert", "alerts", alert_columns),
-};
-#undef TABLE
-#define NTABLES (sizeof gm_pg_tables / sizeof *gm_pg_tables)
-const size_t gm_pg_ntables = NTABLES;
+/* The descriptor of a registry column's field; NULL for a column of a
+ * table made by hand. */
+static const struct gm_rfield *desc_of(const struct gm_pg_column *col)
+{
+	uintptr_t c = (uintptr_t)col, lo = (uintptr_t)columns;
+	return c >= lo && c < (uintptr_t)(columns + sizeof columns / sizeof *columns) ?
+		column_desc[col - columns] : NULL;
+}
 
 const struct gm_pg_table *gm_pg_table_for(const char *name, size_t n)
 {
@@ -203,30 +213,12 @@ static const char *jsonb_refuses(const char *p, size_t n)
 	return NULL;
 }
 
-/* A JSON integer's text within 64 bits. */
-static bool is_int64(gm_str v)
-{
-	const char *p = v.p, *end = v.p + v.n;
-	bool neg = p < end && *p == '-';
-	p += neg;
-	size_t digits = (size_t)(end - p);
-	if (digits == 0 || digits > 19)
-		return false;
-	for (const char *q = p; q < end; q++)
-		if (*q < '0' || *q > '9')
-			return false;
-	return digits < 19 || memcmp(p, neg ? "9223372036854775808" : "9223372036854775807", 19) <= 0;
-}
-
 /* The field a column comes from (the last of that name, as jsonb). */
 static const struct gm_field *field_for(const struct gm_event *ev,
 	const struct gm_pg_column *col)
 {
 	return gm_event_field_n(ev, col->field, col->flen);
 }
-
-/* A value in a message: at most 40 bytes of it. */
-#define SHOWN 41
 
 /* Appends one column's value; on a bad value, sets why and returns
  * false (the caller drops what was appended). */
@@ -242,94 +234,67 @@ static bool put_value(struct gm_pg_buf *b, const struct gm_pg_column *col,
 		put_escaped(b, ev->raw, ev->rawlen);
 		return true;
 	}
+	/* The field's checks are its descriptor's (a table made by hand
+	 * has only the column's kind and required). */
+	struct gm_rfield own;
+	const struct gm_rfield *rf = desc_of(col);
+	if (!rf) {
+		own = (struct gm_rfield){ .name = col->field, .kind = (enum gm_rkind)col->kind,
+			.required = col->required, .lo = INT64_MIN, .hi = INT64_MAX };
+		rf = &own;
+	}
 	const struct gm_field *f = field_for(ev, col);
-	if (!f || f->kind == GM_JSON_NULL) {
-		if (!col->required) {
-			put(b, "\\N", 2);
-			return true;
-		}
-		if (!f)
-			snprintf(why, whyn, "missing field \"%s\"", col->field);
-		else
-			snprintf(why, whyn, "field \"%s\": null is not allowed", col->field);
+	union gm_rvalue v;
+	switch (gm_rfield_check(rf, f, true, NULL, 0, &v, why, whyn)) {
+	case GM_RCHECK_BAD:
 		return false;
+	case GM_RCHECK_ABSENT:
+		put(b, "\\N", 2);
+		return true;
+	default:
+		break;
 	}
-	static const enum gm_json_kind want[] = {
-		[GM_PG_TEXT] = GM_JSON_STRING, [GM_PG_TIME] = GM_JSON_STRING,
-		[GM_PG_MONEY] = GM_JSON_NUMBER, [GM_PG_TOTAL] = GM_JSON_NUMBER,
-		[GM_PG_BIGINT] = GM_JSON_NUMBER,
-		[GM_PG_OBJECT] = GM_JSON_OBJECT,
-	};
-	if (f->kind != want[col->kind]) {
-		snprintf(why, whyn, "field \"%s\": expected %s, got %s", col->field,
-			gm_json_kind_name(want[col->kind]), gm_json_kind_name(f->kind));
-		return false;
-	}
-	gm_str v = f->value;
-	char shown[SHOWN];
 	switch (col->kind) {
 	case GM_PG_TEXT:
-		if (col->required && v.n == 0) {
-			snprintf(why, whyn, "field \"%s\" is empty", col->field);
-			return false;
-		}
 		/* A string outside the line was unescaped by the parser, and
 		 * may hold what the line could not: NUL, or a lone surrogate. */
-		if (v.n > 0 && (v.p < ev->raw || v.p + v.n > ev->raw + ev->rawlen)) {
-			if (memchr(v.p, 0, v.n)) {
+		if (v.s.n > 0 && (v.s.p < ev->raw || v.s.p + v.s.n > ev->raw + ev->rawlen)) {
+			if (memchr(v.s.p, 0, v.s.n)) {
 				snprintf(why, whyn, "field \"%s\": a NUL character (\\u0000), which PostgreSQL refuses",
 					col->field);
 				return false;
 			}
-			if (gm_utf8_invalid_at(v.p, v.n) < v.n) {
+			if (gm_utf8_invalid_at(v.s.p, v.s.n) < v.s.n) {
 				snprintf(why, whyn, "field \"%s\": an unpaired surrogate escape, which PostgreSQL refuses",
 					col->field);
 				return false;
 			}
 		}
-		put_escaped(b, v.p, v.n);
+		put_escaped(b, v.s.p, v.s.n);
 		return true;
-	case GM_PG_TIME: {
-		int64_t ms;
-		if (!gm_ts_parse(v.p, v.n, &ms)) {
-			snprintf(why, whyn, "field \"%s\": not an RFC 3339 time: %s", col->field,
-				gm_str_show(v, shown, sizeof shown));
-			return false;
-		}
+	case GM_PG_TIME:
 		reserve(b, GM_TS_LEN);
-		b->len += gm_ts_format(ms, b->p + b->len);
+		b->len += gm_ts_format(v.i, b->p + b->len);
 		return true;
-	}
 	case GM_PG_MONEY:
-	case GM_PG_TOTAL: {
-		bool total = col->kind == GM_PG_TOTAL;
-		int64_t cents;
-		if (!gm_money_parse_amount(v.p, v.n, total ? GM_MONEY_MAX_TOTAL : GM_MONEY_MAX_CENTS, &cents)) {
-			snprintf(why, whyn, "field \"%s\": %s is out of range (0 to %s)",
-				col->field, gm_str_show(v, shown, sizeof shown),
-				total ? GM_MONEY_MAX_TOTAL_TEXT : GM_MONEY_MAX_CENTS_TEXT);
-			return false;
-		}
+	case GM_PG_TOTAL:
 		reserve(b, 24);
-		b->len += gm_money_format(cents, b->p + b->len);
+		b->len += gm_money_format(v.i, b->p + b->len);
 		return true;
-	}
 	case GM_PG_BIGINT:
-		if (!is_int64(v)) {
-			snprintf(why, whyn, "field \"%s\": expected a 64-bit integer, got %s",
-				col->field, gm_str_show(v, shown, sizeof shown));
-			return false;
-		}
-		put(b, v.p, v.n);
+		put(b, f->value.p, f->value.n);  /* as written: checked within 64 bits */
 		return true;
-	default: { /* GM_PG_OBJECT */
-		const char *bad = jsonb_refuses(v.p, v.n);
+	case GM_PG_BOOL:
+		put(b, v.b ? "t" : "f", 1);
+		return true;
+	default: { /* GM_PG_OBJECT, GM_PG_ARRAY */
+		const char *bad = jsonb_refuses(v.s.p, v.s.n);
 		if (bad) {
 			snprintf(why, whyn, "field \"%s\" holds %s, which PostgreSQL's jsonb refuses",
 				col->field, bad);
 			return false;
 		}
-		put_escaped(b, v.p, v.n);
+		put_escaped(b, v.s.p, v.s.n);
 		return true;
 	}
 	}
@@ -343,6 +308,15 @@ bool gm_pg_row(const struct gm_pg_table *t, const struct gm_event *ev,
 		if (c > 0)
 			put(buf, "\t", 1);
 		if (!put_value(buf, &t->columns[c], ev, why, whyn)) {
+			buf->len = start;
+			return false;
+		}
+	}
+	/* Values outside a field's list come last, as for gm_parse(). */
+	for (size_t c = 0; c < t->ncolumns; c++) {
+		const struct gm_rfield *rf = desc_of(&t->columns[c]);
+		const struct gm_field *f = rf && rf->one_of ? field_for(ev, &t->columns[c]) : NULL;
+		if (f && f->kind == GM_JSON_STRING && !gm_rfield_allowed(rf, f->value, why, whyn)) {
 			buf->len = start;
 			return false;
 		}
@@ -387,9 +361,9 @@ struct gm_pg {
 	char name[320];            /* "the server: ", for messages */
 	char err[768];             /* the last error, one line */
 	struct gm_parser *ps;
-	struct pending batch[NTABLES];
+	struct pending batch[GM_PG_MAX_TABLES];
 	size_t rows, bytes;        /* in the batch */
-	struct statements sql[NTABLES];
+	struct statements sql[GM_PG_MAX_TABLES];
 	char *staging_ddl;         /* creates every staging table */
 	char *registry[REGISTRY_ARRAYS];  /* every column's table, name,
 	                              type and NOT NULL, as array literals:

@@ -14,9 +14,10 @@
  * (capped exponential backoff with jitter, 100 ms doubling to 5 s) and
  * sends the whole batch again, for up to retry_ms from the first failure.
  *
- * The tables are those of scripts/schema.sql, embedded at build time and
- * run at connect when the database does not agree with the registry
- * below (a table or column missing, a column of another type or
+ * The registry below is made from the record types' descriptors
+ * (rtype.h). The tables are those of scripts/schema.sql, embedded at
+ * build time and run at connect when the database does not agree with
+ * the registry (a table or column missing, a column of another type or
  * nullability): it creates missing tables and upgrades those an earlier
  * version made. Messages go through gm_error() and gm_warn() under the
  * "postgresql" location; they name the server by database, host and
@@ -28,22 +29,27 @@
 #include <stddef.h>
 
 #include "event.h"
+#include "rtype.h"
 
 /* ---- the table registry ---- */
 
-/* How a column's value is taken from its field, and checked, so that
- * COPY never meets a value PostgreSQL would refuse. */
+/* How a column's value is taken from its field: the field's kind
+ * (rtype.h), whose checks it gets (all of its descriptor's, for a
+ * registry column; by kind and required, an integer within 64 bits, for
+ * a table made by hand), and, where PostgreSQL would refuse what the
+ * field's checks let through, checks of its own, so that COPY never
+ * meets a value PostgreSQL would refuse. */
 enum gm_pg_kind {
-	GM_PG_TEXT,    /* a JSON string (a required one non-empty) */
-	GM_PG_TIME,    /* an RFC 3339 time string, written back in UTC */
-	GM_PG_MONEY,   /* a JSON number, dollars to the cent, as gm-events(5):
-	                  a single amount, 0 to GM_MONEY_MAX_CENTS ($1T) */
-	GM_PG_TOTAL,   /* the same for a sum of amounts, whose limit is not
-	                  a single amount's: 0 to INT64_MAX cents, as a tool
-	                  counts them (numeric(19,2) holds that) */
-	GM_PG_BIGINT,  /* a JSON integer within 64 bits */
-	GM_PG_OBJECT,  /* a JSON object, stored as jsonb */
-	GM_PG_RECORD,  /* no field: the whole record as given, as jsonb */
+	GM_PG_TEXT = GM_RK_STRING,    /* text; NUL and lone surrogates refused */
+	GM_PG_TIME = GM_RK_TIME,      /* written back in UTC */
+	GM_PG_MONEY = GM_RK_MONEY,    /* a single amount, to the cent */
+	GM_PG_TOTAL = GM_RK_TOTAL,    /* a sum of amounts (numeric(19,2)) */
+	GM_PG_BIGINT = GM_RK_INT,     /* written as given */
+	GM_PG_BOOL = GM_RK_BOOL,
+	GM_PG_OBJECT = GM_RK_OBJECT,  /* jsonb; what jsonb refuses refused */
+	GM_PG_ARRAY = GM_RK_ARRAY,    /* the same */
+	GM_PG_RECORD = GM_RK_NKINDS,  /* no field: the whole record as given,
+	                                 as jsonb */
 };
 
 struct gm_pg_column {
@@ -62,9 +68,15 @@ struct gm_pg_table {
 	size_t ncolumns;
 };
 
-/* Every table, in the order of scripts/schema.sql. */
-extern const struct gm_pg_table gm_pg_tables[];
-extern const size_t gm_pg_ntables;
+#define GM_PG_MAX_TABLES 16
+
+/* Every table, in the order of gm_rtypes (rtype.h), as scripts/schema.sql
+ * makes them: one per record type whose descriptor names a table, its
+ * columns the descriptor's fields that have a sqltype, in their order,
+ * then record_column if any. Built from the descriptors before main()
+ * runs; read-only after that. */
+extern const struct gm_pg_table *const gm_pg_tables;
+extern size_t gm_pg_ntables;
 
 /* The registry entry for records of type name[0..n), or NULL. */
 const struct gm_pg_table *gm_pg_table_for(const char *name, size_t n);

@@ -1,9 +1,14 @@
 -- scripts/schema.sql: the PostgreSQL tables of gm, one per record type a
--- PostgreSQL sink stores, and the views over them. This file is the only
--- definition: the build embeds it in libgm, whose sink runs it when it
--- connects and finds the tables unlike its registry (a table or column
--- missing, or a column of another type or nullability). It can also be
--- run by hand, as often as wanted:
+-- PostgreSQL sink stores, and the views over them. What each table must
+-- hold (its name, key, and each column's name, type and NOT NULL) is
+-- defined once, by the record types' descriptors in lib/rtype.c, from
+-- which libgm's sink builds its registry; this file is how a database
+-- comes to hold it, and the only definition of everything else here
+-- (generated columns, indexes, views, comments, upgrades). The build
+-- embeds it in libgm, whose sink runs it when it connects and finds the
+-- tables unlike its registry (a table or column missing, or a column of
+-- another type or nullability). It can also be run by hand, as often as
+-- wanted:
 --
 --     psql -v ON_ERROR_STOP=1 -f scripts/schema.sql
 --
@@ -15,11 +20,13 @@
 -- changes nothing, when old rows lack a value a column now requires.
 -- PostgreSQL 12 or later (generated columns).
 --
--- The stored columns must match the registry in lib/pg.c (record type,
--- table, key, and each column's field, type and NOT NULL), which the
--- tests check against the database. Such a column is a top-level field
--- of the record, of the same name; NOT NULL columns are the fields
--- gm-events(5) requires. Generated columns are derived here, for queries.
+-- The stored columns must match the descriptors (record type, table,
+-- key, and each column's field, type and NOT NULL): the server case of
+-- tests/unit/test_pg.c, run by tests/sh/pg-sink.sh, checks every table
+-- against them after this file made it, and after it upgraded one of
+-- tests/golden/schema-1.sql. Such a column is a top-level field of the
+-- record, of the same name; NOT NULL columns are the fields gm-events(5)
+-- requires. Generated columns are derived here, for queries.
 --
 -- Every key is deterministic (the same input gives the same key), so a
 -- replay updates rows in place instead of adding them again.

@@ -7,6 +7,7 @@
 #include "event.h"
 #include "finish.h"
 #include "rejects.h"
+#include "rtype.h"
 #include "sink.h"
 #include "source.h"
 
@@ -17,14 +18,11 @@ static const char usage[] =
 
 #define CHECKPOINT_EVERY 10000
 
+/* A source event's default topic; "events" for any other record. */
 static const char *topic_for(enum gm_type t)
 {
-	switch (t) {
-	case GM_TRANSACTION: return "transactions";
-	case GM_PRODUCT_VIEW: return "product_views";
-	case GM_CART_EVENT: return "cart_events";
-	default: return "events";
-	}
+	const struct gm_rtype *rt = gm_rtype_of(t);
+	return rt ? rt->topic : "events";
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,343 @@
+/* rtype: the record types of gm-events(5) and the checks of their
+ * fields; see rtype.h. */
+#include "rtype.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "money.h"
+#include "ts.h"
+
+/* ---- the descriptors ---- */
+
+#define EV(member) GM_RT_AT(struct gm_event, member)
+#define ITEM(member) GM_RT_AT(struct gm_item, member)
+
+/* Field makers: name, required, then what the kind needs. */
+#define STR(n, req, sql, at_) { .name = n, .kind = GM_RK_STRING, .required = req, .sqltype = sql, .at = at_ }
+#define TIME(n, sql, at_) { .name = n, .kind = GM_RK_TIME, .required = true, .sqltype = sql, .at = at_ }
+#define MONEY(n, at_) { .name = n, .kind = GM_RK_MONEY, .required = true, .at = at_ }
+#define TOTAL(n, sql) { .name = n, .kind = GM_RK_TOTAL, .required = true, .sqltype = sql }
+#define INT(n, lo_, hi_, sql, at_) { .name = n, .kind = GM_RK_INT, .required = true, \
+	.lo = lo_, .hi = hi_, .sqltype = sql, .at = at_ }
+#define OBJECT(n, sql) { .name = n, .kind = GM_RK_OBJECT, .required = true, .sqltype = sql }
+
+#define TIMESTAMPTZ "timestamp with time zone"
+#define MAX_QUANTITY 1000000
+#define FIELDS(a) a, sizeof a / sizeof *a
+
+const struct gm_rfield gm_rfield_type = STR("type", true, NULL, 0);
+
+/* The source events. anomaly, optional, is checked first, then the id,
+ * as the parser always has. */
+#define ANOMALY STR("anomaly", false, NULL, EV(anomaly))
+#define SOURCE_COMMON(idname) \
+	STR(idname, true, NULL, EV(id)), \
+	TIME("ts", NULL, EV(ts)), \
+	STR("user_id", true, NULL, EV(user_id)), \
+	STR("session_id", true, NULL, EV(session_id))
+
+static const struct gm_rfield item_fields[] = {
+	STR("product_id", true, NULL, ITEM(product_id)),
+	STR("category", true, NULL, ITEM(category)),
+	INT("quantity", 1, MAX_QUANTITY, NULL, ITEM(quantity)),
+	MONEY("unit_price", ITEM(unit_price)),
+};
+
+static const struct gm_rfield transaction_fields[] = {
+	ANOMALY,
+	SOURCE_COMMON("transaction_id"),
+	STR("country", true, NULL, EV(country)),
+	STR("payment_method", true, NULL, EV(payment_method)),
+	{ .name = "items", .kind = GM_RK_ARRAY, .required = true,
+	  .elements = FIELDS(item_fields), .at = EV(items) },
+	MONEY("total_amount", EV(total_amount)),
+};
+
+static const struct gm_rfield product_view_fields[] = {
+	ANOMALY,
+	SOURCE_COMMON("event_id"),
+	STR("product_id", true, NULL, EV(product_id)),
+	STR("category", true, NULL, EV(category)),
+	STR("country", true, NULL, EV(country)),
+	INT("duration_ms", 0, INT64_MAX / 2, NULL, EV(duration_ms)),
+};
+
+static const char *const cart_actions[] = { "add", "remove", NULL };
+
+static const struct gm_rfield cart_event_fields[] = {
+	ANOMALY,
+	SOURCE_COMMON("event_id"),
+	STR("product_id", true, NULL, EV(product_id)),
+	STR("category", true, NULL, EV(category)),
+	{ .name = "action", .kind = GM_RK_STRING, .required = true,
+	  .one_of = cart_actions, .at = EV(action) },
+	INT("quantity", 1, MAX_QUANTITY, NULL, EV(quantity)),
+	MONEY("unit_price", EV(unit_price)),
+};
+
+/* Written by gm-txmon. Columns in the order of their table, which later
+ * versions of scripts/schema.sql extend at the end (partition). */
+static const struct gm_rfield sales_metric_fields[] = {
+	STR("metric_id", true, "text", 0),
+	TIME("window_start", TIMESTAMPTZ, 0),
+	TIME("window_end", TIMESTAMPTZ, 0),
+	STR("country", true, "text", 0),
+	STR("category", true, "text", 0),
+	TOTAL("revenue", "numeric(19,2)"),
+	INT("transactions", INT64_MIN, INT64_MAX, "bigint", 0),
+	INT("units", INT64_MIN, INT64_MAX, "bigint", 0),
+	TOTAL("avg_order_value", "numeric(19,2)"),
+	INT("distinct_users", INT64_MIN, INT64_MAX, "bigint", 0),
+	STR("source", true, "text", 0),
+	STR("partition", false, "text", 0),
+	TIME("ts", NULL, 0),
+};
+
+static const struct gm_rfield alert_fields[] = {
+	STR("alert_id", true, "text", 0),
+	TIME("ts", TIMESTAMPTZ, 0),
+	STR("kind", true, "text", 0),
+	STR("severity", true, "text", 0),
+	STR("source", true, "text", 0),
+	STR("summary", true, "text", 0),
+	OBJECT("labels", "jsonb"),
+};
+
+const struct gm_rtype gm_rtype_transaction = {
+	.name = "transaction", .type = GM_TRANSACTION, .input = true,
+	.topic = "transactions", .late_topic = "late_transactions",
+	.key = "user_id", .id = "transaction_id",
+	.fields = FIELDS(transaction_fields),
+};
+
+const struct gm_rtype gm_rtype_product_view = {
+	.name = "product_view", .type = GM_PRODUCT_VIEW, .input = true,
+	.topic = "product_views", .key = "user_id", .id = "event_id",
+	.fields = FIELDS(product_view_fields),
+};
+
+const struct gm_rtype gm_rtype_cart_event = {
+	.name = "cart_event", .type = GM_CART_EVENT, .input = true,
+	.topic = "cart_events", .key = "user_id", .id = "event_id",
+	.fields = FIELDS(cart_event_fields),
+};
+
+const struct gm_rtype gm_rtype_sales_metric = {
+	.name = "sales_metric", .topic = "sales_metrics",
+	.key = "metric_id", .id = "metric_id", .table = "sales_metrics",
+	.fields = FIELDS(sales_metric_fields),
+};
+
+/* The Kafka key is the writing tool's (gm-txmon: user_id); labels are
+ * the tool's too; record keeps the numbers, named by the tool. */
+const struct gm_rtype gm_rtype_alert = {
+	.name = "alert", .topic = "alerts", .id = "alert_id",
+	.table = "alerts", .record_column = "record",
+	.fields = FIELDS(alert_fields),
+};
+
+const struct gm_rtype *const gm_rtypes[] = {
+	&gm_rtype_transaction, &gm_rtype_product_view, &gm_rtype_cart_event,
+	&gm_rtype_sales_metric, &gm_rtype_alert,
+};
+const size_t gm_nrtypes = sizeof gm_rtypes / sizeof *gm_rtypes;
+
+const struct gm_rtype *gm_rtype_for(const char *name, size_t n)
+{
+	for (size_t i = 0; i < gm_nrtypes; i++)
+		if (strlen(gm_rtypes[i]->name) == n && !memcmp(gm_rtypes[i]->name, name, n))
+			return gm_rtypes[i];
+	return NULL;
+}
+
+const struct gm_rtype *gm_rtype_of(enum gm_type t)
+{
+	for (size_t i = 0; t != GM_OTHER && i < gm_nrtypes; i++)
+		if (gm_rtypes[i]->type == t)
+			return gm_rtypes[i];
+	return NULL;
+}
+
+const struct gm_rfield *gm_rtype_field(const struct gm_rtype *t, const char *name)
+{
+	for (size_t i = 0; i < t->nfields; i++)
+		if (!strcmp(t->fields[i].name, name))
+			return &t->fields[i];
+	return NULL;
+}
+
+/* ---- the checks ---- */
+
+/* A value in a message: at most 40 bytes of it. */
+#define SHOWN 41
+
+/* What gm_rfield_check() found wrong. */
+enum fault {
+	F_NONE, F_MISSING, F_NULL, F_KIND, F_EMPTY, F_TIME, F_MONEY, F_TOTAL,
+	F_INT64, F_INT, F_RANGE,
+};
+
+static bool full_range(const struct gm_rfield *f)
+{
+	return f->lo == INT64_MIN && f->hi == INT64_MAX;
+}
+
+static const enum gm_json_kind json_of[GM_RK_NKINDS] = {
+	[GM_RK_STRING] = GM_JSON_STRING, [GM_RK_TIME] = GM_JSON_STRING,
+	[GM_RK_MONEY] = GM_JSON_NUMBER, [GM_RK_TOTAL] = GM_JSON_NUMBER,
+	[GM_RK_INT] = GM_JSON_NUMBER, [GM_RK_BOOL] = GM_JSON_BOOL,
+	[GM_RK_OBJECT] = GM_JSON_OBJECT, [GM_RK_ARRAY] = GM_JSON_ARRAY,
+};
+
+/* The message of a fault, in why: every message about a field's value
+ * is written here. Off the hot path. */
+static __attribute__((noinline, cold)) enum gm_rcheck refuse(enum fault fault,
+	const struct gm_rfield *f, const struct gm_field *v, const char *in, size_t index,
+	char *why, size_t whyn)
+{
+	char name[160], shown[SHOWN];
+	if (in)
+		snprintf(name, sizeof name, "%s[%zu].%s", in, index, f->name);
+	else
+		snprintf(name, sizeof name, "%s", f->name);
+	if (v)
+		gm_str_show(v->value, shown, sizeof shown);
+	switch (fault) {
+	case F_MISSING:
+		snprintf(why, whyn, "missing field \"%s\"", name);
+		break;
+	case F_NULL:
+		snprintf(why, whyn, "field \"%s\": null is not allowed", name);
+		break;
+	case F_KIND:
+		snprintf(why, whyn, "field \"%s\": expected %s, got %s", name,
+			f->kind == GM_RK_INT && !full_range(f) ? "an integer" :
+			gm_json_kind_name(json_of[f->kind]), gm_json_kind_name(v->kind));
+		break;
+	case F_EMPTY:
+		snprintf(why, whyn, "field \"%s\" is empty", name);
+		break;
+	case F_TIME:
+		snprintf(why, whyn, "field \"%s\": not an RFC 3339 time: %s", name, shown);
+		break;
+	case F_MONEY:
+	case F_TOTAL:
+		snprintf(why, whyn, "field \"%s\": %s is out of range (0 to %s)", name, shown,
+			fault == F_TOTAL ? GM_MONEY_MAX_TOTAL_TEXT : GM_MONEY_MAX_CENTS_TEXT);
+		break;
+	case F_INT64:
+		snprintf(why, whyn, "field \"%s\": expected a 64-bit integer, got %s", name, shown);
+		break;
+	case F_INT:
+		snprintf(why, whyn, "field \"%s\": expected an integer, got %s", name, shown);
+		break;
+	default: /* F_RANGE */
+		snprintf(why, whyn, "field \"%s\": %s is out of range (%" PRId64 " to %" PRId64 ")",
+			name, shown, f->lo, f->hi);
+	}
+	return GM_RCHECK_BAD;
+}
+
+/* A JSON integer's text, within 64 bits; *overflow when it has only
+ * digits but is beyond them. */
+static bool parse_int(gm_str v, int64_t *out, bool *overflow)
+{
+	const char *p = v.p, *end = v.p + v.n;
+	bool neg = p < end && *p == '-';
+	p += neg;
+	uint64_t u = 0;
+	*overflow = false;
+	if (p == end)
+		return false;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (u > (UINT64_MAX - 9) / 10)
+			*overflow = true;
+		else
+			u = u * 10 + (uint64_t)(*p - '0');
+	}
+	if (p != end)
+		return false;
+	if (u > (uint64_t)INT64_MAX + neg)
+		*overflow = true;
+	if (*overflow)
+		return false;
+	*out = neg ? (int64_t)(0 - u) : (int64_t)u;
+	return true;
+}
+
+/* An array's text holds no element. */
+static bool empty_array(gm_str v)
+{
+	for (size_t i = 1; i < v.n; i++)
+		if (v.p[i] != ' ' && v.p[i] != '\t' && v.p[i] != '\n' && v.p[i] != '\r')
+			return v.p[i] == ']';
+	return true;
+}
+
+/* The value's fault, if any; *out decoded when there is none. */
+static enum fault fault_of(const struct gm_rfield *f, const struct gm_field *v,
+	union gm_rvalue *out)
+{
+	if (v->kind != json_of[f->kind])
+		return F_KIND;
+	gm_str s = v->value;
+	bool overflow;
+	switch (f->kind) {
+	case GM_RK_TIME:
+		if (f->required && s.n == 0)
+			return F_EMPTY;
+		return gm_ts_parse(s.p, s.n, &out->i) ? F_NONE : F_TIME;
+	case GM_RK_MONEY:
+		return gm_money_parse_amount(s.p, s.n, GM_MONEY_MAX_CENTS, &out->i) ? F_NONE : F_MONEY;
+	case GM_RK_TOTAL:
+		return gm_money_parse_amount(s.p, s.n, GM_MONEY_MAX_TOTAL, &out->i) ? F_NONE : F_TOTAL;
+	case GM_RK_INT:
+		if (parse_int(s, &out->i, &overflow))
+			return out->i < f->lo || out->i > f->hi ? F_RANGE : F_NONE;
+		return full_range(f) ? F_INT64 : overflow ? F_RANGE : F_INT;
+	case GM_RK_BOOL:
+		out->b = s.n == 4;  /* "true" */
+		return F_NONE;
+	case GM_RK_ARRAY:
+		out->s = s;
+		return f->required && empty_array(s) ? F_EMPTY : F_NONE;
+	default:  /* GM_RK_STRING, GM_RK_OBJECT */
+		out->s = s;
+		return f->kind == GM_RK_STRING && f->required && s.n == 0 ? F_EMPTY : F_NONE;
+	}
+}
+
+enum gm_rcheck gm_rfield_check_value(const struct gm_rfield *f, const struct gm_field *v,
+	bool null_is_absent, const char *in, size_t index, union gm_rvalue *out,
+	char *why, size_t whyn)
+{
+	enum fault fault;
+	if (!v || (null_is_absent && v->kind == GM_JSON_NULL)) {
+		if (!f->required)
+			return GM_RCHECK_ABSENT;
+		fault = v ? F_NULL : F_MISSING;
+	} else {
+		fault = fault_of(f, v, out);
+	}
+	return fault == F_NONE ? GM_RCHECK_OK : refuse(fault, f, v, in, index, why, whyn);
+}
+
+bool gm_rfield_allowed(const struct gm_rfield *f, gm_str s, char *why, size_t whyn)
+{
+	if (!f->one_of)
+		return true;
+	size_t n = 0;
+	for (; f->one_of[n]; n++)
+		if (strlen(f->one_of[n]) == s.n && !memcmp(f->one_of[n], s.p, s.n))
+			return true;
+	size_t k = (size_t)snprintf(why, whyn, "field \"%s\": expected ", f->name);
+	for (size_t i = 0; i < n && k < whyn; i++)
+		k += (size_t)snprintf(why + k, whyn - k, "%s\"%s\"", i == 0 ? "" :
+			i + 1 < n ? ", " : " or ", f->one_of[i]);
+	char shown[SHOWN];
+	if (k < whyn)
+		snprintf(why + k, whyn - k, ", got \"%s\"", gm_str_show(s, shown, sizeof shown));
+	return false;
+}

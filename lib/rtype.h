@@ -1,0 +1,187 @@
+/* rtype: one descriptor per record type of gm-events(5), the one place
+ * that says what a record of that type holds. The parser's checks
+ * (event.c), the PostgreSQL sink's table registry and column checks
+ * (pg.c) and the tools' default topics all read it, and the tests check
+ * scripts/schema.sql against it; so a fact about a record is written
+ * here once, and its prose once in man/gm-events.5.
+ *
+ * Adding a record type: one entry in rtype.c's table (its fields, then
+ * its struct gm_rtype in gm_rtypes[]), plus its section in
+ * man/gm-events.5. Then:
+ *   - with input set, gm_parse() checks every record of the type and
+ *     rejects the bad ones with the messages below; without it, gm_parse()
+ *     takes records of the type as they are, and only the sink that
+ *     stores them checks them;
+ *   - with table set, the PostgreSQL sink stores the type there: its
+ *     columns are the fields that have a sqltype, in the order of the
+ *     fields, id first; add the CREATE TABLE (or, for a table that
+ *     exists, the ALTER TABLE) to scripts/schema.sql, which the server
+ *     test of tests/unit/test_pg.c (run by tests/sh/pg-sink.sh) checks
+ *     against the descriptor after a fresh run and after an upgrade;
+ *   - topic is the default Kafka topic of the tools that write the type,
+ *     and key the field whose value keys the messages.
+ * tests/unit/test_rtype.c walks every descriptor: each field, missing,
+ * of the wrong kind and out of its range, is refused as described. */
+#ifndef GM_RTYPE_H
+#define GM_RTYPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "ts.h"
+
+/* A field's kind: the JSON value it takes and what it means. A wrong
+ * JSON kind is refused with "field \"F\": expected K, got J". */
+enum gm_rkind {
+	GM_RK_STRING,  /* a JSON string; a required one may not be empty */
+	GM_RK_TIME,    /* an RFC 3339 time string (gm-events(5) Times),
+	                  decoded to ms since the epoch; required: non-empty */
+	GM_RK_MONEY,   /* a JSON number, an amount in dollars to the cent
+	                  (money.h), 0 to GM_MONEY_MAX_CENTS; decoded to cents */
+	GM_RK_TOTAL,   /* the same for a sum of amounts: 0 to GM_MONEY_MAX_TOTAL */
+	GM_RK_INT,     /* a JSON integer (no fraction, no exponent) in
+	                  [lo, hi], decoded to int64_t. With the whole 64-bit
+	                  range the messages say "a number" and "a 64-bit
+	                  integer"; with a narrower one, "an integer" and
+	                  "V is out of range (lo to hi)" */
+	GM_RK_BOOL,    /* true or false */
+	GM_RK_OBJECT,  /* a JSON object, which may be empty; kept as its text */
+	GM_RK_ARRAY,   /* a JSON array, kept as its text; a required one
+	                  may not be empty. With elements set, each element
+	                  must be an object, whose fields are checked as a
+	                  record's, named "F[i].E" in messages */
+	GM_RK_NKINDS
+};
+
+struct gm_rfield {
+	const char *name;      /* as in the record */
+	enum gm_rkind kind;
+	bool required;         /* missing (or null, see gm_rfield_check) refuses
+	                          the record; else it may be left out */
+	int64_t lo, hi;        /* GM_RK_INT: the range, both included */
+	const char *const *one_of;  /* GM_RK_STRING: the values allowed,
+	                          NULL-terminated; NULL: any. Checked after
+	                          every other field (gm_rfield_allowed) */
+	const struct gm_rfield *elements;  /* GM_RK_ARRAY: the fields of
+	                          each element (an object), or NULL */
+	size_t nelements;
+	const char *sqltype;   /* its PostgreSQL column type, as format_type()
+	                          writes it ("text", "bigint",
+	                          "timestamp with time zone", "numeric(19,2)",
+	                          "jsonb", "boolean"); NULL: not a column */
+	size_t at;             /* where gm_parse() puts the decoded value,
+	                          GM_RT_AT(struct gm_event, member) (struct
+	                          gm_item for an element's field): a gm_str for
+	                          strings, int64_t for times, money and
+	                          integers, bool for GM_RK_BOOL; an array at
+	                          items decodes its elements into struct
+	                          gm_item (ev->items, ev->nitems). 0: only in
+	                          the record's generic view (ev->fields) */
+};
+
+/* A member for gm_rfield.at: its offset plus one, so that 0 is none. */
+#define GM_RT_AT(type, member) (offsetof(type, member) + 1)
+
+struct gm_rtype {
+	const char *name;      /* as in "type" */
+	enum gm_type type;     /* gm_parse()'s ev->type for it (GM_OTHER: none) */
+	bool input;            /* gm_parse() checks it (see the top) */
+	const char *topic;     /* the default Kafka topic of its records */
+	const char *late_topic;  /* the default topic of those that came
+	                          late to a window, or NULL */
+	const char *key;       /* the field that keys its Kafka messages, so
+	                          that a key's records meet in one consumer;
+	                          NULL: the tool that writes it says (its page) */
+	const char *id;        /* the field that identifies a record
+	                          (deterministic: a replay gives the same id);
+	                          its table's primary key */
+	const char *table;     /* its PostgreSQL table, or NULL */
+	const char *record_column;  /* a jsonb column, after the fields', that
+	                          holds the whole record as given; or NULL */
+	const struct gm_rfield *fields;  /* in the order they are checked */
+	size_t nfields;
+};
+
+/* Every record type of gm-events(5), and each by name. */
+extern const struct gm_rtype *const gm_rtypes[];
+extern const size_t gm_nrtypes;
+extern const struct gm_rtype gm_rtype_transaction, gm_rtype_product_view,
+	gm_rtype_cart_event, gm_rtype_sales_metric, gm_rtype_alert;
+
+/* The field every record has: "type", a required string. */
+extern const struct gm_rfield gm_rfield_type;
+
+/* The descriptor of the type called name[0..n), or NULL. */
+const struct gm_rtype *gm_rtype_for(const char *name, size_t n);
+
+/* The descriptor whose ev->type is t, or NULL for GM_OTHER. */
+const struct gm_rtype *gm_rtype_of(enum gm_type t);
+
+/* The field called name (NUL-terminated) of t, or NULL. */
+const struct gm_rfield *gm_rtype_field(const struct gm_rtype *t, const char *name);
+
+/* A decoded value (see gm_rfield.at for which member). */
+union gm_rvalue {
+	gm_str s;
+	int64_t i;
+	bool b;
+};
+
+enum gm_rcheck { GM_RCHECK_BAD, GM_RCHECK_OK, GM_RCHECK_ABSENT };
+
+/* Checks v, the value of field f in a record (NULL: the record has no
+ * such field), against f's kind, required, non-empty and range; not
+ * one_of (gm_rfield_allowed) nor an array's elements (the caller's, with
+ * in and index below). Returns GM_RCHECK_OK with the decoded value in
+ * *out (strings, objects and arrays point into v); GM_RCHECK_ABSENT when
+ * an optional field is missing (or null, with null_is_absent); or
+ * GM_RCHECK_BAD with a one-line reason in why (NUL-terminated, truncated
+ * to whyn bytes), one of
+ *   missing field "F"
+ *   field "F": expected a string, got a number
+ *   field "F": null is not allowed        (with null_is_absent)
+ *   field "F" is empty
+ *   field "F": not an RFC 3339 time: V
+ *   field "F": V is out of range (0 to 1000000000000)
+ *   field "F": expected an integer, got V
+ *   field "F": expected a 64-bit integer, got V
+ * V being at most 40 bytes of the value. null_is_absent: null stands for
+ * a missing value (a PostgreSQL column's NULL) instead of being a wrong
+ * kind, as gm-events(5) has it for records read. in: NULL, or the array
+ * of which the field's record is element index, named "in[index].F". */
+static inline enum gm_rcheck gm_rfield_check(const struct gm_rfield *f,
+	const struct gm_field *v, bool null_is_absent, const char *in, size_t index,
+	union gm_rvalue *out, char *why, size_t whyn);
+
+/* The same, without the inline shortcuts for the usual values (an
+ * optional field left out, a non-empty string or a valid time where one
+ * is wanted): what gm_rfield_check() calls for everything else. */
+enum gm_rcheck gm_rfield_check_value(const struct gm_rfield *f, const struct gm_field *v,
+	bool null_is_absent, const char *in, size_t index, union gm_rvalue *out,
+	char *why, size_t whyn);
+
+static inline enum gm_rcheck gm_rfield_check(const struct gm_rfield *f,
+	const struct gm_field *v, bool null_is_absent, const char *in, size_t index,
+	union gm_rvalue *out, char *why, size_t whyn)
+{
+	if (!v) {
+		if (!f->required)
+			return GM_RCHECK_ABSENT;
+	} else if (v->kind == GM_JSON_STRING && v->value.n > 0) {
+		if (f->kind == GM_RK_STRING) {
+			out->s = v->value;
+			return GM_RCHECK_OK;
+		}
+		if (f->kind == GM_RK_TIME && gm_ts_parse(v->value.p, v->value.n, &out->i))
+			return GM_RCHECK_OK;
+	}
+	return gm_rfield_check_value(f, v, null_is_absent, in, index, out, why, whyn);
+}
+
+/* True when string s is one of f's one_of values (or f has none); else
+ * false with why set to "field \"F\": expected \"a\" or \"b\", got \"s\"". */
+bool gm_rfield_allowed(const struct gm_rfield *f, gm_str s, char *why, size_t whyn);
+
+#endif
