@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "money.h"
 #include "rejects.h"
+#include "rtype.h"
 #include "sink.h"
 #include "source.h"
 #include "stream.h"
@@ -166,7 +167,7 @@ static struct gm_writer *metric_begin(void *ctx)
 static void metric_emit(void *ctx, const char *id, size_t len)
 {
 	struct txmon *t = ctx;
-	if (!gm_sink_emit(t->out, "sales_metrics", id, len))
+	if (!gm_sink_emit(t->out, gm_rtype_sales_metric.topic, id, len))
 		gm_streams_fail(t->run);
 }
 
@@ -178,7 +179,7 @@ static struct gm_writer *alert_begin(void *ctx)
 static void alert_emit(void *ctx, const char *key, size_t klen)
 {
 	struct txmon *t = ctx;
-	if (!gm_sink_emit(t->alerts, "alerts", key, klen))
+	if (!gm_sink_emit(t->alerts, gm_rtype_alert.topic, key, klen))
 		gm_streams_fail(t->run);
 	/* An alert is news: it goes out now, not with the next batch. */
 	gm_sink_poll(t->alerts);
@@ -252,7 +253,7 @@ int main(int argc, char **argv)
 	const struct gm_stream_io io = {
 		.c = &o.c, .src = src, .topics = o.topics, .ntopics = o.ntopics,
 		.sinks = { t.out, t.alerts, late ? late : t.out }, .nsinks = 3,
-		.late = late, .late_topic = "late_transactions",
+		.late = late, .late_topic = gm_rtype_transaction.late_topic,
 		.state_file = o.state, .idle_ms = o.idle_ms,
 	};
 	t.run = gm_streams_new(&tool, &io);
