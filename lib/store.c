@@ -341,6 +341,7 @@ bool gm_store_load(struct gm_store *st, const char *path)
 			name, version, st->name, (unsigned long)st->spec.version);
 		ok = false;
 	}
+	bool told = !ok;
 	unsigned char at[12], key[GM_MAP_KEY_MAX];
 	for (unsigned long long i = 0; ok && i < count; i++) {
 		int klen = fgetc(f);
@@ -361,10 +362,10 @@ bool gm_store_load(struct gm_store *st, const char *path)
 	}
 	if (ok && fgetc(f) != EOF)
 		ok = false;
-	if (!ok && !ferror(f))
-		gm_error(path, "the snapshot is cut short or damaged");
-	else if (ferror(f))
+	if (ferror(f))
 		gm_error(path, "%s", strerror(errno));
+	else if (!ok && !told)
+		gm_error(path, "the snapshot is cut short or damaged");
 	fclose(f);
 	return ok;
 }

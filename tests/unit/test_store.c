@@ -1,0 +1,265 @@
+/* store: the keyed state store. Updates and replays; snapshots saved,
+ * the process killed, and loaded; a changelog checkpointed, the process
+ * killed (with changes after the checkpoint), and restored from the
+ * changelog of librdkafka's mock cluster. */
+#include <signal.h>
+#include <stdint.h>
+#include <sys/wait.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "check_util.h"
+#include "cli.h"
+#include "counts.h"
+#include "map.h"
+#include "store.h"
+
+struct val {
+	int64_t sum;
+	uint32_t n;
+	char tag[4];
+};
+
+static const struct gm_store_spec spec = {
+	.name = "test", .version = 7, .value_size = sizeof(struct val), .max_entries = 1000,
+};
+
+static struct gm_store_at at(int32_t partition, int64_t offset)
+{
+	return (struct gm_store_at){ partition, offset };
+}
+
+/* Adds x to key's value, as a tool learns from the record at a. */
+static enum gm_store_got add(struct gm_store *st, const char *key, struct gm_store_at a, int64_t x)
+{
+	enum gm_store_got got;
+	struct val *v = gm_store_update(st, key, strlen(key), a, &got);
+	if (got != GM_STORE_APPLIED && v) {
+		v->sum += x;
+		v->n++;
+	}
+	return got;
+}
+
+static int64_t sum_of(struct gm_store *st, const char *key)
+{
+	const struct val *v = gm_store_get(st, key, strlen(key));
+	return v ? v->sum : -1;
+}
+
+START_TEST(update_and_replay)
+{
+	struct gm_store *st = gm_store_new(&spec);
+	ck_assert_int_eq(add(st, "u1", at(0, 10), 5), GM_STORE_NEW);
+	ck_assert_int_eq(add(st, "u1", at(0, 11), 5), GM_STORE_FOUND);
+	/* Read again after a restart: already in the state. */
+	ck_assert_int_eq(add(st, "u1", at(0, 10), 5), GM_STORE_APPLIED);
+	ck_assert_int_eq(add(st, "u1", at(0, 11), 5), GM_STORE_APPLIED);
+	ck_assert_int_eq(sum_of(st, "u1"), 10);
+	/* Another partition's offsets are not comparable. */
+	ck_assert_int_eq(add(st, "u1", at(1, 3), 1), GM_STORE_FOUND);
+	/* Files have no offsets: every record counts. */
+	ck_assert_int_eq(add(st, "f", GM_STORE_AT_NONE, 1), GM_STORE_NEW);
+	ck_assert_int_eq(add(st, "f", GM_STORE_AT_NONE, 1), GM_STORE_FOUND);
+	ck_assert_int_eq(sum_of(st, "f"), 2);
+	char longkey[GM_MAP_KEY_MAX + 2];
+	memset(longkey, 'k', sizeof longkey - 1);
+	longkey[sizeof longkey - 1] = 0;
+	ck_assert_int_eq(add(st, longkey, at(0, 1), 1), GM_STORE_REFUSED);
+	ck_assert(gm_store_remove(st, "f", 1));
+	ck_assert(!gm_store_remove(st, "f", 1));
+	ck_assert_int_eq(gm_store_size(st), 1);
+	gm_store_free(st);
+}
+END_TEST
+
+START_TEST(cap_evicts_oldest)
+{
+	struct gm_store_spec small = spec;
+	small.max_entries = 3;
+	struct gm_store *st = gm_store_new(&small);
+	add(st, "a", at(0, 1), 1);
+	add(st, "b", at(0, 2), 1);
+	add(st, "c", at(0, 3), 1);
+	add(st, "a", at(0, 4), 1);   /* b is now the oldest */
+	add(st, "d", at(0, 5), 1);
+	ck_assert_int_eq(gm_store_size(st), 3);
+	ck_assert_int_eq(gm_store_evicted(st), 1);
+	ck_assert_int_eq(sum_of(st, "b"), -1);
+	ck_assert_int_eq(sum_of(st, "a"), 2);
+	gm_store_free(st);
+}
+END_TEST
+
+/* gm_store_each's view: "key=sum," oldest first. */
+static void show(void *ctx, const char *key, size_t klen, const void *value)
+{
+	const struct val *v = value;
+	char *out = ctx;
+	snprintf(out + strlen(out), 256 - strlen(out), "%.*s=%lld,", (int)klen, key, (long long)v->sum);
+}
+
+static void shown(struct gm_store *st, char *out)
+{
+	out[0] = 0;
+	gm_store_each(st, show, out);
+}
+
+/* A child saves, changes more, and is killed before it saves again:
+ * the file holds the first save, whole, in its recency order. */
+START_TEST(snapshot_save_kill_load)
+{
+	char path[256];
+	close(gm_test_temp(path, sizeof path, "store", false));
+	unlink(path);
+	struct gm_store *st = gm_store_new(&spec);
+	ck_assert(gm_store_load(st, path));   /* none yet: empty */
+	ck_assert_int_eq(gm_store_size(st), 0);
+	gm_store_free(st);
+
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		struct gm_store *c = gm_store_new(&spec);
+		add(c, "x", GM_STORE_AT_NONE, 1);
+		add(c, "y", GM_STORE_AT_NONE, 2);
+		add(c, "x", GM_STORE_AT_NONE, 3);
+		if (!gm_store_save(c, path))
+			_exit(3);
+		add(c, "z", GM_STORE_AT_NONE, 9);   /* never saved */
+		raise(SIGKILL);
+	}
+	int status;
+	ck_assert(waitpid(pid, &status, 0) == pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	st = gm_store_new(&spec);
+	ck_assert(gm_store_load(st, path));
+	char out[256];
+	shown(st, out);
+	ck_assert_str_eq(out, "y=2,x=4,");
+	/* Saved again and loaded: the same. */
+	ck_assert(gm_store_save(st, path));
+	struct gm_store *again = gm_store_new(&spec);
+	ck_assert(gm_store_load(again, path));
+	shown(again, out);
+	ck_assert_str_eq(out, "y=2,x=4,");
+	gm_store_free(again);
+	gm_store_free(st);
+
+	/* Another tool's or layout's snapshot is refused, not misread. */
+	struct gm_store_spec other = spec;
+	other.version = 8;
+	st = gm_store_new(&other);
+	ck_assert(!gm_store_load(st, path));
+	gm_store_free(st);
+	/* So is one cut short. */
+	ck_assert(truncate(path, 40) == 0);
+	st = gm_store_new(&spec);
+	ck_assert(!gm_store_load(st, path));
+	gm_store_free(st);
+	unlink(path);
+}
+END_TEST
+
+/* ---- the changelog ---- */
+
+static rd_kafka_t *mock_rk;
+static rd_kafka_mock_cluster_t *mock;
+
+static struct gm_common options(void)
+{
+	struct gm_common c;
+	memset(&c, 0, sizeof c);
+	gm_common_init(&c);
+	c.brokers = rd_kafka_mock_cluster_bootstraps(mock);
+	c.group = "g";
+	return c;
+}
+
+static void cluster_up(void)
+{
+	char errstr[256];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof errstr);
+	mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+	ck_assert_msg(mock_rk != NULL, "%s", errstr);
+	mock = rd_kafka_mock_cluster_new(mock_rk, 1);
+	ck_assert(mock != NULL);
+	ck_assert(!rd_kafka_mock_topic_create(mock, "in", 2, 1));
+}
+
+/* A child keeps entries of two partitions, checkpoints, changes more
+ * (a removal too), checkpoints, changes again without a checkpoint, and
+ * is killed. A new store restores partition 0 only: what the second
+ * checkpoint held of it, and nothing of partition 1. */
+START_TEST(changelog_checkpoint_kill_restore)
+{
+	cluster_up();
+	struct gm_common c = options();
+	int status;
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		struct gm_store *st = gm_store_new(&spec);
+		if (!gm_store_use_changelog(st, &c, "in", &status))
+			_exit(3);
+		add(st, "a", at(0, 1), 1);
+		add(st, "b", at(0, 2), 10);
+		add(st, "p1", at(1, 1), 100);
+		if (!gm_store_checkpoint(st))
+			_exit(4);
+		add(st, "a", at(0, 3), 1);
+		gm_store_remove(st, "b", 1);
+		add(st, "c", at(0, 4), 5);
+		if (!gm_store_checkpoint(st))
+			_exit(5);
+		add(st, "a", at(0, 5), 1000);   /* never checkpointed */
+		raise(SIGKILL);
+	}
+	ck_assert(waitpid(pid, &status, 0) == pid);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		"child exited %d", WEXITSTATUS(status));
+
+	struct gm_store *st = gm_store_new(&spec);
+	ck_assert(gm_store_use_changelog(st, &c, "in", &status));
+	ck_assert(gm_store_restore(st, 0));
+	char out[256];
+	shown(st, out);
+	ck_assert_str_eq(out, "a=2,c=5,");
+	/* The input read again from before the kill: what the state holds
+	 * is known as applied, what came after is not. */
+	ck_assert_int_eq(add(st, "a", at(0, 3), 1), GM_STORE_APPLIED);
+	ck_assert_int_eq(add(st, "a", at(0, 5), 1), GM_STORE_FOUND);
+	ck_assert_int_eq(sum_of(st, "a"), 3);
+	/* Partition 1 comes and goes. */
+	ck_assert(gm_store_restore(st, 1));
+	ck_assert_int_eq(sum_of(st, "p1"), 100);
+	gm_store_forget(st, 1);
+	ck_assert_int_eq(sum_of(st, "p1"), -1);
+	ck_assert_int_eq(gm_store_size(st), 2);
+	ck_assert(gm_store_checkpoint(st));
+	ck_assert_int_eq(gm_store_close(st), GM_EXIT_OK);
+	gm_store_free(st);
+	/* The state went to the changelog, not to the tool's output. */
+	ck_assert_int_eq(gm_counts.out, 0);
+	rd_kafka_mock_cluster_destroy(mock);
+	rd_kafka_destroy(mock_rk);
+}
+END_TEST
+
+static Suite *store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("store");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, update_and_replay);
+	tcase_add_test(tc, cap_evicts_oldest);
+	tcase_add_test(tc, snapshot_save_kill_load);
+	tcase_add_test(tc, changelog_checkpoint_kill_restore);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+GM_CHECK_MAIN(store_suite)
