@@ -22,9 +22,11 @@ void gm_counts_summary(void)
 	uint64_t n = gm_counts.in ? gm_counts.in : gm_counts.out;
 	double rate = secs > 0 ? n / secs : 0;
 	const char *unit = "";
-	if (rate >= 1e6)
+	/* The unit after rounding to three digits: 999.7k is "1M", not
+	 * "1e+03k". */
+	if (rate >= 999.5e3)
 		rate /= 1e6, unit = "M";
-	else if (rate >= 1e3)
+	else if (rate >= 999.5)
 		rate /= 1e3, unit = "k";
 	char undelivered[48] = "";
 	if (gm_counts.undelivered)

@@ -5,6 +5,7 @@
 
 #include "check_util.h"
 #include "cli.h"
+#include "clock.h"
 #include "counts.h"
 #include "finish.h"
 #include "rejects.h"
@@ -123,6 +124,27 @@ START_TEST(the_worst_status_wins_and_quiet_is_quiet)
 }
 END_TEST
 
+/* A rate that rounds up to the next unit is written in it: "1M/s",
+ * never "1e+03k/s". */
+START_TEST(summary_rate_rounds_into_the_next_unit)
+{
+	struct gm_common c;
+	gm_common_init(&c);
+	gm_rejects_open(NULL, false);
+	gm_counts.in = 999900;
+	gm_counts.started = gm_now_seconds() - 1.0;
+	char err[512];
+	finish(&c, GM_EXIT_OK, NULL, 0, NULL, err, sizeof err);
+	ck_assert_msg(strstr(err, " 1M/s\n") != NULL, "summary: %s", err);
+	gm_counts.in = 999;
+	gm_counts.started = gm_now_seconds() - 0.9995;
+	finish(&c, GM_EXIT_OK, NULL, 0, NULL, err, sizeof err);
+	ck_assert_msg(strstr(err, " 1k/s\n") != NULL || strstr(err, " 999/s\n") != NULL,
+		"summary: %s", err);
+	ck_assert_msg(strstr(err, "e+") == NULL, "summary: %s", err);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("finish");
@@ -130,6 +152,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, one_sink_named_twice_is_closed_once);
 	tcase_add_test(tc, the_worst_status_wins_and_quiet_is_quiet);
+	tcase_add_test(tc, summary_rate_rounds_into_the_next_unit);
 	suite_add_tcase(s, tc);
 	return s;
 }
