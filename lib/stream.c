@@ -367,9 +367,9 @@ int gm_streams_run(struct gm_streams *st)
 	checkpoint(st);
 	if (st->failed)
 		return GM_EXIT_FAIL;
-	/* A snapshot holds what a whole run learnt: none is written for a
-	 * run that failed. */
-	if (!st->resumable && st->io.state_file && next == GM_NEXT_END)
+	/* A snapshot holds what a whole input taught: none is written for
+	 * a run that failed or was stopped before the end. */
+	if (!st->resumable && st->io.state_file && next == GM_NEXT_END && !gm_stopping())
 		for (size_t i = 0; i < st->nstores; i++)
 			if (!gm_store_save(st->stores[i], st->state_paths[i]))
 				return GM_EXIT_FAIL;

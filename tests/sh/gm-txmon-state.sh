@@ -1,8 +1,9 @@
 # gm-txmon --state: what the rules learnt of the customers carries from
 # one run over files to the next, so that a day's file run after the day
-# before alerts as one run over both days does; a run killed with -9
-# leaves the snapshot as it was, and running it again gives what one
-# uninterrupted run gives.
+# before alerts as one run over both days does; a run killed with -9, or
+# stopped by a signal, before the end of its input leaves the snapshot
+# as it was, and running it again gives what one uninterrupted run
+# gives.
 . "$(dirname "$0")/../lib.sh"
 
 gm-produce -q -r 0 -s 7 -n 60000 --anomaly-rate 0.05 --start 2026-11-24T00:00:00Z >"$T/all"
@@ -35,6 +36,19 @@ wait "$killed" 2>/dev/null
 exec 3>&-
 cmp -s "$T/users" "$T/users.day1"
 expect_eq "a killed run leaves the snapshot as it was" $? 0
+
+# Stopped by a signal before the end of its input: the same.
+gm-txmon -q --idle 0 --state "$T/users" <"$T/pipe" >"$T/stopped" &
+stopped=$!
+exec 3>"$T/pipe"
+cat "$T/day2" >&3
+for _ in $(seq 100); do [ -s "$T/stopped" ] && break; sleep 0.1; done
+kill -TERM "$stopped"
+wait "$stopped"
+expect_eq "a stopped run: exit status" $? 0
+exec 3>&-
+cmp -s "$T/users" "$T/users.day1"
+expect_eq "a stopped run leaves the snapshot as it was" $? 0
 
 gm-txmon -q --state "$T/users" "$T/day2" >"$T/out2"
 expect_eq "day 2: exit status" $? 0
