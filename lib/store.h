@@ -36,7 +36,7 @@
  *     complete one.
  *
  * Costs: an entry takes value_size + 112 bytes in memory (the map's)
- * plus 24 bytes of bookkeeping; in the changelog a change is one message
+ * plus 16 bytes of bookkeeping; in the changelog a change is one message
  * of klen + value_size + 12 bytes per checkpoint that saw the key
  * change, however often it changed in between. */
 #ifndef GM_STORE_H
