@@ -251,7 +251,7 @@ int main(int argc, char **argv)
 		.window_release = metrics_release, .ctx = &t,
 	};
 	const struct gm_stream_io io = {
-		.c = &o.c, .src = src, .topics = o.topics, .ntopics = o.ntopics,
+		.c = &o.c, .src = src, .topics = o.topics,
 		.sinks = { t.out, t.alerts, late ? late : t.out }, .nsinks = 3,
 		.late = late, .late_topic = gm_rtype_transaction.late_topic,
 		.state_file = o.state, .idle_ms = o.idle_ms,

@@ -95,8 +95,8 @@ struct gm_stream_tool {
 struct gm_stream_io {
 	const struct gm_common *c;   /* must outlive the run */
 	struct gm_source *src;
-	const char *const *topics;   /* the source's Kafka topics, if any */
-	size_t ntopics;
+	const char *const *topics;   /* the source's Kafka topics, if any: the
+	                                first sizes the stores' changelogs */
 	struct gm_sink *sinks[4];    /* made durable at checkpoints; one sink
 	                                may appear twice */
 	size_t nsinks;
