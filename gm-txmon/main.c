@@ -252,7 +252,7 @@ int main(int argc, char **argv)
 	};
 	const struct gm_stream_io io = {
 		.c = &o.c, .src = src, .topics = o.topics,
-		.sinks = { t.out, t.alerts, late ? late : t.out }, .nsinks = 3,
+		.sinks = { t.out, t.alerts }, .nsinks = 2,
 		.late = late, .late_topic = gm_rtype_transaction.late_topic,
 		.state_file = o.state, .idle_ms = o.idle_ms,
 	};

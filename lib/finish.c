@@ -1,7 +1,6 @@
 /* finish: the end of a tool's run; see finish.h. */
 #include "finish.h"
 
-#include <stdbool.h>
 #include <stdlib.h>
 
 #include "counts.h"
@@ -12,13 +11,9 @@
 int gm_close_io(struct gm_sink *const *sinks, size_t n, struct gm_source *src)
 {
 	int status = GM_EXIT_OK;
-	for (size_t i = n; i-- > 0;) {
-		bool earlier = false;
-		for (size_t j = 0; j < i && !earlier; j++)
-			earlier = sinks[j] == sinks[i];
-		if (!earlier)
+	for (size_t i = n; i-- > 0;)
+		if (!gm_sink_listed_before(sinks, i))
 			status = gm_exit_worse(status, gm_sink_close(sinks[i]));
-	}
 	return gm_exit_worse(status, gm_source_close(src));
 }
 

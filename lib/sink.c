@@ -313,6 +313,14 @@ bool gm_checkpoint(struct gm_source *src, struct gm_sink *s)
 	return true;
 }
 
+bool gm_sink_listed_before(struct gm_sink *const *sinks, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (sinks[j] == sinks[i])
+			return true;
+	return false;
+}
+
 int gm_sink_close(struct gm_sink *s)
 {
 	if (!s)

@@ -80,6 +80,11 @@ void gm_sink_poll(struct gm_sink *s);
  * call that keeps offsets behind what the sink holds. */
 bool gm_checkpoint(struct gm_source *src, struct gm_sink *s);
 
+/* True when sinks[i] is also one of sinks[0..i): a sink that two
+ * options name (gm-txmon's -o - -a -) is flushed and closed once, at its
+ * first place in a list. */
+bool gm_sink_listed_before(struct gm_sink *const *sinks, size_t i);
+
 /* Flushes and closes; returns GM_EXIT_OK, GM_EXIT_FAIL (a record was
  * not delivered or written) or GM_EXIT_TEMPFAIL (Kafka unreachable, or
  * PostgreSQL unreachable for longer than --retry-for). */

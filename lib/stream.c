@@ -25,17 +25,21 @@ struct gm_stream {
 	int64_t seen_to;       /* the records before it were handled here */
 };
 
+/* A store kept with the run's checkpoints. */
+struct kept_store {
+	struct gm_store *store;
+	char *snapshot;        /* its --state file, or NULL */
+};
+
 struct gm_streams {
 	struct gm_stream_tool tool;
-	struct gm_stream_io io;
-	bool windowed;
+	struct gm_stream_io io;   /* io.sinks ends with io.late, if any */
 	bool resumable;        /* Kafka in a group */
 	struct gm_stream **streams;
 	size_t nstreams, cap;
 	size_t last;           /* the stream of the previous event */
-	struct gm_store **stores;
-	char **state_paths;    /* each store's snapshot, or NULL */
-	size_t nstores, stores_cap, paths_cap;
+	struct kept_store *stores;
+	size_t nstores, stores_cap;
 	bool window_closed;    /* since the last checkpoint */
 	int64_t checkpoint_at; /* gm_now_coarse_ms() of the last one */
 	bool failed;
@@ -67,11 +71,18 @@ static void windows_renew(struct gm_stream *s)
 {
 	struct gm_streams *st = s->run;
 	gm_windows_free(s->w, st->tool.window_release);
-	s->w = st->windowed ? gm_windows_new(&st->tool.window, st->tool.window_state,
+	s->w = st->tool.window.size > 0 ? gm_windows_new(&st->tool.window, st->tool.window_state,
 		window_opened, window_closed, s) : NULL;
 }
 
-/* The stream of a partition (topic NULL: files), made when new. */
+static bool is_partition(const struct gm_stream *s, const char *topic, size_t len,
+	int32_t number)
+{
+	return s->number == number && s->topic_len == len && !memcmp(s->partition, topic, len);
+}
+
+/* The stream of a partition (topic NULL: files), made when new. Records
+ * come in runs of one partition: the previous event's is tried first. */
 static struct gm_stream *stream_named(struct gm_streams *st, const char *topic,
 	int32_t number)
 {
@@ -80,16 +91,12 @@ static struct gm_stream *stream_named(struct gm_streams *st, const char *topic,
 		number = -1;
 	}
 	size_t len = strlen(topic);
-	if (st->nstreams) {
-		struct gm_stream *s = st->streams[st->last];
-		if (s->number == number && s->topic_len == len && !memcmp(s->partition, topic, len))
-			return s;
-	}
+	if (st->nstreams && is_partition(st->streams[st->last], topic, len, number))
+		return st->streams[st->last];
 	for (size_t i = 0; i < st->nstreams; i++) {
-		struct gm_stream *s = st->streams[i];
-		if (s->number == number && s->topic_len == len && !memcmp(s->partition, topic, len)) {
+		if (is_partition(st->streams[i], topic, len, number)) {
 			st->last = i;
-			return s;
+			return st->streams[i];
 		}
 	}
 	st->streams = gm_grow(st->streams, &st->cap, st->nstreams + 1, sizeof *st->streams, 16);
@@ -141,17 +148,13 @@ static void checkpoint(struct gm_streams *st)
 	st->checkpoint_at = gm_now_coarse_ms();
 	st->window_closed = false;
 	bool ok = true;
-	for (size_t i = 0; i < st->io.nsinks; i++) {
-		bool seen = false;
-		for (size_t j = 0; j < i; j++)
-			seen = seen || st->io.sinks[j] == st->io.sinks[i];
-		if (!seen)
+	for (size_t i = 0; i < st->io.nsinks; i++)
+		if (!gm_sink_listed_before(st->io.sinks, i))
 			ok = gm_sink_flush(st->io.sinks[i]) && ok;
-	}
 	if (!ok)
 		return;
 	for (size_t i = 0; i < st->nstores; i++)
-		ok = gm_store_checkpoint(st->stores[i]) && ok;
+		ok = gm_store_checkpoint(st->stores[i].store) && ok;
 	if (!ok) {
 		st->failed = true;
 		return;
@@ -194,7 +197,7 @@ static void on_assign(void *ctx, const struct gm_kpartition *p, size_t n)
 		s->read_to = read_to;
 		s->seen_to = 0;
 		for (size_t k = 0; k < st->nstores; k++)
-			if (!gm_store_restore(st->stores[k], p[i].partition))
+			if (!gm_store_restore(st->stores[k].store, p[i].partition))
 				st->failed = true;
 	}
 }
@@ -212,7 +215,7 @@ static void on_revoke(void *ctx, const struct gm_kpartition *p, size_t n)
 		s->w = NULL;
 		s->ours = false;
 		for (size_t k = 0; k < st->nstores; k++)
-			gm_store_forget(st->stores[k], p[i].partition);
+			gm_store_forget(st->stores[k].store, p[i].partition);
 	}
 }
 
@@ -224,7 +227,9 @@ struct gm_streams *gm_streams_new(const struct gm_stream_tool *tool,
 	struct gm_streams *st = gm_xcalloc(1, sizeof *st);
 	st->tool = *tool;
 	st->io = *io;
-	st->windowed = tool->window.size > 0;
+	/* The late records are output like the others: flushed with them. */
+	if (io->late)
+		st->io.sinks[st->io.nsinks++] = io->late;
 	st->resumable = gm_source_resumable(io->src);
 	gm_source_on_rebalance(io->src, on_assign, on_revoke, st);
 	return st;
@@ -233,31 +238,27 @@ struct gm_streams *gm_streams_new(const struct gm_stream_tool *tool,
 struct gm_store *gm_streams_store(struct gm_streams *st,
 	const struct gm_store_spec *spec, int *status)
 {
-	struct gm_store *store = gm_store_new(spec);
-	char *path = NULL;
+	struct kept_store k = { gm_store_new(spec), NULL };
 	bool ok = true;
 	*status = GM_EXIT_FAIL;
-	if (!st->resumable && st->io.state_file) {
+	if (st->resumable) {
+		ok = gm_store_use_changelog(k.store, st->io.c, st->io.topics[0], status);
+	} else if (st->io.state_file) {
 		size_t n = strlen(st->io.state_file) + strlen(spec->name) + 2;
-		path = gm_xcalloc(1, n);
-		snprintf(path, n, st->nstores ? "%s.%s" : "%s", st->io.state_file, spec->name);
+		k.snapshot = gm_xcalloc(1, n);
+		snprintf(k.snapshot, n, st->nstores ? "%s.%s" : "%s", st->io.state_file, spec->name);
+		ok = gm_store_load(k.store, k.snapshot);
 	}
-	if (st->resumable)
-		ok = gm_store_use_changelog(store, st->io.c, st->io.topics[0], status);
-	else if (path)
-		ok = gm_store_load(store, path);
 	if (!ok) {
-		gm_store_close(store);
-		gm_store_free(store);
-		free(path);
+		gm_store_close(k.store);
+		gm_store_free(k.store);
+		free(k.snapshot);
 		return NULL;
 	}
 	*status = GM_EXIT_OK;
 	st->stores = gm_grow(st->stores, &st->stores_cap, st->nstores + 1, sizeof *st->stores, 4);
-	st->state_paths = gm_grow(st->state_paths, &st->paths_cap, st->nstores + 1, sizeof *st->state_paths, 4);
-	st->state_paths[st->nstores] = path;
-	st->stores[st->nstores++] = store;
-	return store;
+	st->stores[st->nstores++] = k;
+	return k.store;
 }
 
 void gm_streams_fail(struct gm_streams *st)
@@ -369,9 +370,9 @@ int gm_streams_run(struct gm_streams *st)
 		return GM_EXIT_FAIL;
 	/* A snapshot holds what a whole input taught: none is written for
 	 * a run that failed or was stopped before the end. */
-	if (!st->resumable && st->io.state_file && next == GM_NEXT_END && !gm_stopping())
+	if (next == GM_NEXT_END && !gm_stopping())
 		for (size_t i = 0; i < st->nstores; i++)
-			if (!gm_store_save(st->stores[i], st->state_paths[i]))
+			if (st->stores[i].snapshot && !gm_store_save(st->stores[i].store, st->stores[i].snapshot))
 				return GM_EXIT_FAIL;
 	return GM_EXIT_OK;
 }
@@ -387,12 +388,11 @@ int gm_streams_free(struct gm_streams *st)
 	}
 	free(st->streams);
 	for (size_t i = 0; i < st->nstores; i++) {
-		status = gm_exit_worse(status, gm_store_close(st->stores[i]));
-		gm_store_free(st->stores[i]);
-		free(st->state_paths[i]);
+		status = gm_exit_worse(status, gm_store_close(st->stores[i].store));
+		gm_store_free(st->stores[i].store);
+		free(st->stores[i].snapshot);
 	}
 	free(st->stores);
-	free(st->state_paths);
 	free(st);
 	return status;
 }

@@ -97,10 +97,13 @@ struct gm_stream_io {
 	struct gm_source *src;
 	const char *const *topics;   /* the source's Kafka topics, if any: the
 	                                first sizes the stores' changelogs */
-	struct gm_sink *sinks[4];    /* made durable at checkpoints; one sink
+	struct gm_sink *sinks[4];    /* made durable at checkpoints: at most
+	                                three (the run adds late); one sink
 	                                may appear twice */
 	size_t nsinks;
-	struct gm_sink *late;        /* late records, whole, or NULL */
+	struct gm_sink *late;        /* late records, whole, or NULL; made
+	                                durable with the sinks (it may be
+	                                one of them) */
 	const char *late_topic;      /* its record type's topic */
 	const char *state_file;      /* --state: stores' snapshot, or NULL */
 	long long idle_ms;           /* close every window after this long
