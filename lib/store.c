@@ -30,6 +30,7 @@ struct gm_store {
 	const struct gm_common *c;
 	char *topic;
 	bool failed;          /* a changelog send failed: no checkpoint */
+	bool warned_foreign;  /* said that changelog entries were skipped */
 };
 
 /* A changelog message's value: the layout version, the offset of the
@@ -70,13 +71,45 @@ static void tombstone(struct gm_store *st, const char *key, size_t klen,
 		st->failed = true;
 }
 
+/* The entry h is saved, or about to go: no longer counted as changed. */
+static void clean(struct gm_store *st, struct head *h)
+{
+	if (h->dirty)
+		st->ndirty--;
+	h->dirty = 0;
+}
+
 static void evicted(void *ctx, const char *key, size_t klen, void *v)
 {
 	struct gm_store *st = ctx;
+	clean(st, head_of(v));
+	tombstone(st, key, klen, head_of(v));
+}
+
+/* Takes key out without a tombstone, as the changelog or a revocation
+ * says. */
+static void drop(struct gm_store *st, const char *key, size_t klen)
+{
+	void *v = gm_map_peek(st->map, key, klen);
+	if (v) {
+		clean(st, head_of(v));
+		gm_map_remove(st->map, key, klen);
+	}
+}
+
+/* The entry of key as it was saved (a snapshot, a changelog), from the
+ * record at partition and offset; returns its value for the caller to
+ * fill. */
+static void *put_saved(struct gm_store *st, const char *key, size_t klen,
+	int32_t partition, int64_t offset)
+{
+	bool created;
+	void *v = gm_map_put(st->map, key, klen, &created);
 	struct head *h = head_of(v);
-	if (h->dirty)
-		st->ndirty--;
-	tombstone(st, key, klen, h);
+	clean(st, h);
+	h->partition = partition;
+	h->offset = offset;
+	return value_of(v);
 }
 
 struct gm_store *gm_store_new(const struct gm_store_spec *spec)
@@ -157,8 +190,9 @@ bool gm_store_remove(struct gm_store *st, const char *key, size_t klen)
 	void *v = gm_map_peek(st->map, key, klen);
 	if (!v)
 		return false;
-	evicted(st, key, klen, v);
-	return gm_map_remove(st->map, key, klen);
+	tombstone(st, key, klen, head_of(v));
+	drop(st, key, klen);
+	return true;
 }
 
 void gm_store_each(struct gm_store *st,
@@ -213,28 +247,20 @@ static void restore_one(void *ctx, const struct gm_kmsg *m)
 	if (!m->key || m->klen == 0 || m->klen > GM_MAP_KEY_MAX)
 		return;
 	if (!m->data) {
-		gm_map_remove(st->map, m->key, m->klen);
+		drop(st, m->key, m->klen);
 		return;
 	}
 	const unsigned char *p = (const unsigned char *)m->data;
 	if (m->len != LOG_HEAD + st->spec.value_size
 	    || get_le(p, 4) != st->spec.version) {
-		static bool warned;
-		if (!warned)
+		if (!st->warned_foreign)
 			gm_warn("kafka", "%s [%d]@%lld: not the state this gm keeps (another version or size); such entries are skipped",
 				m->topic, (int)m->partition, (long long)m->offset);
-		warned = true;
+		st->warned_foreign = true;
 		return;
 	}
-	bool created;
-	void *v = gm_map_put(st->map, m->key, m->klen, &created);
-	struct head *h = head_of(v);
-	if (h->dirty)
-		st->ndirty--;
-	h->dirty = 0;
-	h->partition = m->partition;
-	h->offset = (int64_t)get_le(p + 4, 8);
-	memcpy(value_of(v), p + LOG_HEAD, st->spec.value_size);
+	memcpy(put_saved(st, m->key, m->klen, m->partition, (int64_t)get_le(p + 4, 8)),
+		p + LOG_HEAD, st->spec.value_size);
 }
 
 bool gm_store_restore(struct gm_store *st, int32_t partition)
@@ -258,11 +284,9 @@ void gm_store_forget(struct gm_store *st, int32_t partition)
 	void *v;
 	gm_map_iter_init(&it, st->map, true);
 	while ((v = gm_map_iter_next(&it, &key, &klen))) {
-		struct head *h = head_of(v);
-		if (h->partition != partition)
+		if (head_of(v)->partition != partition)
 			continue;
-		if (h->dirty)
-			st->ndirty--;
+		clean(st, head_of(v));
 		gm_map_iter_remove(&it);
 	}
 }
@@ -286,8 +310,7 @@ bool gm_store_checkpoint(struct gm_store *st)
 			struct head *h = head_of(v);
 			if (!h->dirty)
 				continue;
-			h->dirty = 0;
-			st->ndirty--;
+			clean(st, h);
 			if (h->partition < 0)
 				continue;
 			put_le(buf + 4, (uint64_t)h->offset, 8);
@@ -351,13 +374,9 @@ bool gm_store_load(struct gm_store *st, const char *path)
 			ok = false;
 			break;
 		}
-		bool created;
-		void *v = gm_map_put(st->map, (const char *)key, (size_t)klen, &created);
-		struct head *h = head_of(v);
-		h->partition = (int32_t)get_le(at, 4);
-		h->offset = (int64_t)get_le(at + 4, 8);
-		h->dirty = 0;
-		if (fread(value_of(v), 1, st->spec.value_size, f) != st->spec.value_size)
+		void *v = put_saved(st, (const char *)key, (size_t)klen,
+			(int32_t)get_le(at, 4), (int64_t)get_le(at + 4, 8));
+		if (fread(v, 1, st->spec.value_size, f) != st->spec.value_size)
 			ok = false;
 	}
 	if (ok && fgetc(f) != EOF)
