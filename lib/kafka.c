@@ -1265,6 +1265,17 @@ static void report_message_error(
  * a group: a shorter one could never be answered. */
 #define GM_METADATA_MIN_MS 100
 
+/* The gm view of a message librdkafka returned. */
+static struct gm_kmsg kmsg_of(const rd_kafka_message_t *rkm)
+{
+	return (struct gm_kmsg){
+		.data = rkm->payload, .len = rkm->len,
+		.key = rkm->key, .klen = rkm->key_len,
+		.topic = rd_kafka_topic_name(rkm->rkt),
+		.partition = rkm->partition, .offset = rkm->offset,
+	};
+}
+
 /* The longest single wait for a message. */
 #define POLL_SLICE_MS 100
 
@@ -1328,13 +1339,7 @@ enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 			client_up(&k->kc);
 			mark_eof(k, rkm, false);
 			k->cur = rkm;
-			m->data = rkm->payload;
-			m->len = rkm->len;
-			m->key = rkm->key;
-			m->klen = rkm->key_len;
-			m->topic = rd_kafka_topic_name(rkm->rkt);
-			m->partition = rkm->partition;
-			m->offset = rkm->offset;
+			*m = kmsg_of(rkm);
 			return GM_K_MSG;
 		}
 		rd_kafka_resp_err_t err = rkm->err;
@@ -1497,12 +1502,7 @@ bool gm_kafka_read_partition(const struct gm_common *c, const char *topic,
 				continue;
 			}
 			if (!rkm->err) {
-				struct gm_kmsg m = {
-					.data = rkm->payload, .len = rkm->len,
-					.key = rkm->key, .klen = rkm->key_len,
-					.topic = topic, .partition = partition,
-					.offset = rkm->offset,
-				};
+				struct gm_kmsg m = kmsg_of(rkm);
 				fn(ctx, &m);
 				next = rkm->offset + 1;
 			} else if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
