@@ -188,7 +188,7 @@ static void alert_emit(void *ctx, const char *key, size_t klen)
 static void window_open(void *ctx, const struct gm_stream *s, int64_t start,
 	int64_t end, void *state)
 {
-	metrics_open(NULL, start, end, state);
+	metrics_open(state);
 }
 
 static void window_close(void *ctx, const struct gm_stream *s, int64_t start,

@@ -46,9 +46,8 @@ static uint16_t intern(struct names *d, gm_str s)
 	return (uint16_t)d->n++;
 }
 
-void metrics_open(void *ctx, int64_t start, int64_t end, void *state)
+void metrics_open(struct window_cells *w)
 {
-	struct window_cells *w = state;
 	if (!w->slot)
 		w->slot = gm_xcalloc(NSLOTS, sizeof *w->slot);
 	memset(w->slot, 0, NSLOTS * sizeof *w->slot);

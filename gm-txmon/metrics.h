@@ -35,8 +35,8 @@ struct window_cells {
 	uint64_t most_units;
 };
 
-/* Prepares a window's state (gm_windows open callback). */
-void metrics_open(void *ctx, int64_t start, int64_t end, void *state);
+/* Prepares a window's state, fresh or recycled, for a new window. */
+void metrics_open(struct window_cells *w);
 
 /* Frees what a state block holds (gm_windows_free release callback). */
 void metrics_release(void *state);
