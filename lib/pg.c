@@ -46,7 +46,6 @@ extern const char gm_pg_schema_sql[];
  * then the whole record where the type keeps it. */
 static struct gm_pg_table tables[GM_PG_MAX_TABLES];
 static struct gm_pg_column columns[GM_PG_MAX_TABLES * 64];
-static const struct gm_rfield *column_desc[GM_PG_MAX_TABLES * 64];  /* by column */
 const struct gm_pg_table *const gm_pg_tables = tables;
 size_t gm_pg_ntables;
 #define NTABLES gm_pg_ntables
@@ -69,25 +68,15 @@ static void __attribute__((constructor)) build_registry(void)
 			const struct gm_rfield *rf = &rt->fields[f];
 			if (!rf->sqltype)
 				continue;
-			column_desc[nc] = rf;
 			columns[nc++] = (struct gm_pg_column){ rf->name, rf->name,
 				(unsigned char)strlen(rf->name), (enum gm_pg_kind)rf->kind,
-				rf->sqltype, rf->required };
+				rf->sqltype, rf->required, rf };
 		}
 		if (rt->record_column)
 			columns[nc++] = (struct gm_pg_column){ rt->record_column, NULL, 0,
-				GM_PG_RECORD, "jsonb", true };
+				GM_PG_RECORD, "jsonb", true, NULL };
 		t->ncolumns = (size_t)(&columns[nc] - t->columns);
 	}
-}
-
-/* The descriptor of a registry column's field; NULL for a column of a
- * table made by hand. */
-static const struct gm_rfield *desc_of(const struct gm_pg_column *col)
-{
-	uintptr_t c = (uintptr_t)col, lo = (uintptr_t)columns;
-	return c >= lo && c < (uintptr_t)(columns + sizeof columns / sizeof *columns) ?
-		column_desc[col - columns] : NULL;
 }
 
 const struct gm_pg_table *gm_pg_table_for(const char *name, size_t n)
@@ -237,7 +226,7 @@ static bool put_value(struct gm_pg_buf *b, const struct gm_pg_column *col,
 	/* The field's checks are its descriptor's (a table made by hand
 	 * has only the column's kind and required). */
 	struct gm_rfield own;
-	const struct gm_rfield *rf = desc_of(col);
+	const struct gm_rfield *rf = col->desc;
 	if (!rf) {
 		own = (struct gm_rfield){ .name = col->field, .kind = (enum gm_rkind)col->kind,
 			.required = col->required, .lo = INT64_MIN, .hi = INT64_MAX };
@@ -314,7 +303,7 @@ bool gm_pg_row(const struct gm_pg_table *t, const struct gm_event *ev,
 	}
 	/* Values outside a field's list come last, as for gm_parse(). */
 	for (size_t c = 0; c < t->ncolumns; c++) {
-		const struct gm_rfield *rf = desc_of(&t->columns[c]);
+		const struct gm_rfield *rf = t->columns[c].desc;
 		const struct gm_field *f = rf && rf->one_of ? field_for(ev, &t->columns[c]) : NULL;
 		if (f && f->kind == GM_JSON_STRING && !gm_rfield_allowed(rf, f->value, why, whyn)) {
 			buf->len = start;

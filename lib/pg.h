@@ -59,6 +59,9 @@ struct gm_pg_column {
 	enum gm_pg_kind kind;
 	const char *sqltype;  /* as PostgreSQL's format_type() writes it */
 	bool required;        /* NOT NULL; else absent or null gives NULL */
+	const struct gm_rfield *desc;  /* the field's descriptor (rtype.h),
+	                          whose checks the value passes; NULL for a
+	                          table made by hand: only kind and required */
 };
 
 struct gm_pg_table {

@@ -300,8 +300,8 @@ START_TEST(totals_and_amounts)
 	refused(metric_with("avg_order_value", "1e17"), "field \"avg_order_value\": 1e17 is out of range");
 
 	static const struct gm_pg_column cols[] = {
-		{ "id", "id", 2, GM_PG_TEXT, "text", true },
-		{ "amount", "amount", 6, GM_PG_MONEY, "numeric(15,2)", true },
+		{ "id", "id", 2, GM_PG_TEXT, "text", true, NULL },
+		{ "amount", "amount", 6, GM_PG_MONEY, "numeric(15,2)", true, NULL },
 	};
 	const struct gm_pg_table t = { "alert", "amounts", cols, 2 };
 	const char *reason;
