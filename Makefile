@@ -38,7 +38,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lm -lpthread
 CHECK_LIBS = $(shell pkg-config --libs check)
 
-ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN_FLAGS) -Ilib $(PKG_CFLAGS) -DGM_VERSION='"$(VERSION)"'
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN_FLAGS) -Ilib -I$(BUILD)/gen $(PKG_CFLAGS) -DGM_VERSION='"$(VERSION)"'
 ALL_LDFLAGS = $(SAN_FLAGS) -Wl,--as-needed $(LDFLAGS)
 
 LIB_SRC := $(wildcard lib/*.c)
@@ -83,6 +83,22 @@ $(SCHEMA_C): scripts/schema.sql
 $(SCHEMA_C:%.c=%.o): $(SCHEMA_C)
 	@echo "CC $<"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The parser's key lookup, generated from the record descriptors by
+# scripts/gen-keys.c (why: see there), which links the few objects of
+# libgm the descriptors need.
+KEYS_H  := $(BUILD)/gen/keys.h
+GEN_KEYS := $(BUILD)/scripts/gen-keys
+$(GEN_KEYS): $(BUILD)/scripts/gen-keys.o $(BUILD)/lib/rtype.o $(BUILD)/lib/ts.o $(BUILD)/lib/money.o
+	@mkdir -p $(dir $@)
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+$(KEYS_H): $(GEN_KEYS)
+	@mkdir -p $(dir $@)
+	@echo "GEN $@"
+	@$(GEN_KEYS) >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/lib/event.o: $(KEYS_H)
 
 $(LIBGM): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -7,9 +7,9 @@
  * handle, which only happens on the error path. The callbacks collect the
  * top-level fields and the objects of an array of objects ("items");
  * validation then finds fields through slots: each name a checked record
- * type of rtype.h has gets one, in a small hash table the parser builds
- * from the descriptors, and the checks are rtype.c's, field by field in
- * the descriptor's order.
+ * type of rtype.h has gets one, found by a lookup the build generates
+ * from the descriptors (scripts/gen-keys.c), and the checks are
+ * rtype.c's, field by field in the descriptor's order.
  * Strings point into the line unless yajl had to unescape them, in which
  * case they are copied into an arena sized to the line before parsing
  * (unescaped text is never longer than its source), so no pointer moves. */
@@ -23,6 +23,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "cli.h"
+#include "keys.h"
 #include "mem.h"
 #include "money.h"
 #include "rtype.h"
@@ -31,30 +32,28 @@
 #include "utf8.h"
 
 /* Slots: a number for each field name of the checked types (rtype.h),
- * looked up in a perfect hash table of HASH_SIZE entries: the parser
- * picks the hash's factors so that no two names share an entry, and a
- * lookup is one hash and one compare. */
-#define HASH_SIZE 256
-#define MAX_SLOTS 64
-#define MAX_ELEMENT_SLOTS 8        /* names of an array's elements' fields */
+ * found by the lookup scripts/gen-keys.c generates from them: one
+ * switch on a key's length and first byte, and a compare. */
+#define ELEMENT_SLOTS (GM_ELEMENT_SLOTS > 0 ? GM_ELEMENT_SLOTS : 1)
 #define MAX_INPUTS 16              /* record types gm_parse() checks */
 #define MAX_FIELDS 48              /* fields of one of them */
 #define SLOT_NONE 0xff
 enum { SLOT_TYPE, SLOT_TS };       /* the two every record may have */
 
-struct name_slot {
-	const char *name;
-	unsigned char n, slot;
-};
-
 /* What validate() does with a field once checked. */
 enum then { KEEP_NONE, KEEP_STR, KEEP_INT, KEEP_BOOL, KEEP_ELEMENTS, KEEP_TS };
+
+/* How kept() checks and keeps a field's usual value; any other value,
+ * and a field of any other kind or kept elsewhere, gets rtype.c's whole
+ * check. */
+enum usual { USUAL_NONE, USUAL_STRING, USUAL_TS, USUAL_MONEY, USUAL_TOTAL, USUAL_INT };
 
 /* One field of a checked type, as validate() walks it. */
 struct step {
 	const struct gm_rfield *f;
 	unsigned char slot;
 	unsigned char then;        /* enum then */
+	unsigned char usual;       /* enum usual */
 	unsigned short at;         /* offsetof in struct gm_event */
 };
 
@@ -63,15 +62,18 @@ struct step {
 struct input {
 	const struct gm_rtype *rt;
 	size_t nlen;
-	bool one_of;               /* a field has a list of values */
+	unsigned char listed[MAX_FIELDS];  /* the steps of fields with a list of values */
+	unsigned char nlisted;
 	struct step steps[MAX_FIELDS];
-	unsigned char eslot[MAX_ELEMENT_SLOTS];
+	unsigned char eslot[ELEMENT_SLOTS];
+	unsigned char eusual[ELEMENT_SLOTS];  /* of the elements' fields */
+	unsigned short eat[ELEMENT_SLOTS];    /* offsetof in struct gm_item */
 };
 
 /* The elements of the array being collected, their fields as they came. */
 struct item_raw {
-	struct gm_field f[MAX_ELEMENT_SLOTS];
-	bool seen[MAX_ELEMENT_SLOTS];
+	struct gm_field f[ELEMENT_SLOTS];
+	bool seen[ELEMENT_SLOTS];
 	bool is_object;
 };
 
@@ -92,14 +94,10 @@ struct gm_parser {
 	unsigned char item_key;    /* in an element: its key's element slot */
 	struct gm_field *fields;
 	size_t nfields, fields_cap;
-	struct name_slot names[HASH_SIZE];      /* top-level field names */
-	struct name_slot enames[HASH_SIZE];     /* element field names */
-	uint64_t seed, eseed;      /* their hashes' factors */
-	unsigned nslots, neslots;
-	bool collects[MAX_SLOTS];  /* the slot is an array of objects */
+	bool collects[GM_KEY_SLOTS];  /* the slot is an array of objects */
 	struct input inputs[MAX_INPUTS];
 	size_t ninputs;
-	int slot_of[MAX_SLOTS];    /* index into fields, or -1 */
+	int slot_of[GM_KEY_SLOTS];  /* index into fields, or -1 */
 	struct item_raw *raw_items;
 	size_t nraw, raw_cap;
 	struct gm_item *items;
@@ -108,18 +106,6 @@ struct gm_parser {
 	char reason[256];
 	struct gm_event ev;
 };
-
-/* Multiply-shift hashing of the length and the first and last bytes;
- * the middle one too when seed's lowest bit is 0, for names that those
- * do not tell apart. */
-static inline unsigned hash(uint64_t seed, const char *k, size_t n)
-{
-	uint64_t x = (uint64_t)(unsigned char)k[0] | (uint64_t)(unsigned char)k[n - 1] << 8 |
-		(uint64_t)n << 16;
-	if (!(seed & 1))
-		x |= (uint64_t)(unsigned char)k[n / 2] << 32;
-	return (unsigned)((x * (seed | 1)) >> 56);
-}
 
 static inline uint32_t load4(const char *p)
 {
@@ -144,61 +130,53 @@ static inline bool same(const char *a, const char *b, size_t n)
 	return true;
 }
 
-/* The slot of key k (n bytes), or SLOT_NONE. Called for every key of
- * every record. */
-static inline unsigned char slot_for(const struct name_slot *tab, uint64_t seed,
-	const char *k, size_t n)
+/* The slot of field name, which the lookup must know. */
+static unsigned char slot_of_name(const char *name, bool of_element)
 {
-	if (n == 0)
-		return SLOT_NONE;
-	const struct name_slot *e = &tab[hash(seed, k, n)];
-	return e->n == n && same(e->name, k, n) ? e->slot : SLOT_NONE;
+	size_t n = strlen(name);
+	unsigned char s = of_element ? gm_element_slot(name, n) : gm_key_slot(name, n);
+	if (s == SLOT_NONE)
+		gm_die(GM_EXIT_FAIL, NULL, "rtype: field \"%s\" is unknown to the key lookup: rebuild", name);
+	return s;
 }
 
-/* Fills tab with names[0..n), name i in slot i, choosing *seed so that
- * no two share an entry. */
-static void build_table(struct name_slot *tab, uint64_t *seed, const char *const *names,
-	unsigned n)
+/* The usual check of a field that gm_parse() decodes (then). */
+static unsigned char usual_of(const struct gm_rfield *f, enum then then)
 {
-	uint64_t x = 88172645463325252u;
-	for (unsigned tries = 0; tries < 200000; tries++) {
-		/* xorshift64: factors to try, the same on every run; the
-		 * first half without the middle byte */
-		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		*seed = tries < 100000 ? x | 1 : x & ~(uint64_t)1;
-		memset(tab, 0, HASH_SIZE * sizeof *tab);
-		unsigned i = 0;
-		for (; i < n; i++) {
-			struct name_slot *e = &tab[hash(*seed, names[i], strlen(names[i]))];
-			if (e->name)
-				break;
-			*e = (struct name_slot){ names[i], (unsigned char)strlen(names[i]), (unsigned char)i };
-		}
-		if (i == n)
-			return;
-	}
-	gm_die(GM_EXIT_FAIL, NULL, "rtype: no perfect hash for %u field names", n);
+	if (then == KEEP_STR && f->kind == GM_RK_STRING)
+		return USUAL_STRING;
+	if (then == KEEP_TS && f->kind == GM_RK_TIME)
+		return USUAL_TS;
+	if (then != KEEP_INT)
+		return USUAL_NONE;
+	return f->kind == GM_RK_MONEY ? USUAL_MONEY : f->kind == GM_RK_TOTAL ? USUAL_TOTAL :
+		f->kind == GM_RK_INT ? USUAL_INT : USUAL_NONE;
 }
 
-/* The index of name in names[0..*n), added at the end if new. */
-static unsigned char add_name(const char **names, unsigned *n, unsigned max, const char *name)
+/* What gm_parse() does with a field of f's once checked. */
+static enum then then_of(const struct gm_rfield *f)
 {
-	for (unsigned i = 0; i < *n; i++)
-		if (!strcmp(names[i], name))
-			return (unsigned char)i;
-	size_t len = strlen(name);
-	if (len == 0 || len > 255 || *n >= max)
-		gm_die(GM_EXIT_FAIL, NULL, "rtype: too many field names, or \"%s\" unfit", name);
-	names[*n] = name;
-	return (unsigned char)(*n)++;
+	return f->elements ? KEEP_ELEMENTS : !f->at ? KEEP_NONE :
+		f->at == GM_RT_AT(struct gm_event, ts) ? KEEP_TS :
+		f->kind == GM_RK_STRING || f->kind == GM_RK_OBJECT || f->kind == GM_RK_ARRAY ? KEEP_STR :
+		f->kind == GM_RK_BOOL ? KEEP_BOOL : KEEP_INT;
 }
 
-/* Gives every field of the checked record types its slot. */
+/* Gives every field of the checked record types its slot, having
+ * checked that the generated lookup is the descriptors' (a build that
+ * did not regenerate it would misfile fields). */
 static void build_slots(struct gm_parser *ps)
 {
-	const char *names[MAX_SLOTS], *enames[MAX_ELEMENT_SLOTS];
-	add_name(names, &ps->nslots, MAX_SLOTS, "type");
-	add_name(names, &ps->nslots, MAX_SLOTS, "ts");
+	const char *names[GM_KEY_SLOTS + 1], *enames[ELEMENT_SLOTS + 1];
+	size_t n = gm_rtype_checked_names(false, names, GM_KEY_SLOTS + 1);
+	size_t en = gm_rtype_checked_names(true, enames, ELEMENT_SLOTS + 1);
+	bool agree = n == GM_KEY_SLOTS && en == GM_ELEMENT_SLOTS;
+	for (size_t i = 0; agree && i < n; i++)
+		agree = gm_key_slot(names[i], strlen(names[i])) == i;
+	for (size_t i = 0; agree && i < en; i++)
+		agree = gm_element_slot(enames[i], strlen(enames[i])) == i;
+	if (!agree || strcmp(names[SLOT_TYPE], "type") || strcmp(names[SLOT_TS], "ts"))
+		gm_die(GM_EXIT_FAIL, NULL, "rtype: the key lookup is not the descriptors': rebuild");
 	for (size_t t = 0; t < gm_nrtypes; t++) {
 		const struct gm_rtype *rt = gm_rtypes[t];
 		if (!rt->input)
@@ -213,28 +191,32 @@ static void build_slots(struct gm_parser *ps)
 			const struct gm_rfield *f = &rt->fields[i];
 			struct step *st = &in->steps[i];
 			st->f = f;
-			st->slot = add_name(names, &ps->nslots, MAX_SLOTS, f->name);
+			st->slot = slot_of_name(f->name, false);
 			st->at = (unsigned short)(f->at ? f->at - 1 : 0);
-			st->then = f->elements ? KEEP_ELEMENTS : !f->at ? KEEP_NONE :
-				f->at == GM_RT_AT(struct gm_event, ts) ? KEEP_TS :
-				f->kind == GM_RK_STRING || f->kind == GM_RK_OBJECT || f->kind == GM_RK_ARRAY ? KEEP_STR :
-				f->kind == GM_RK_BOOL ? KEEP_BOOL : KEEP_INT;
-			in->one_of |= f->one_of != NULL;
+			st->then = (unsigned char)then_of(f);
+			st->usual = usual_of(f, st->then);
+			if (f->one_of)
+				in->listed[in->nlisted++] = (unsigned char)i;
 			if (!f->elements)
 				continue;
 			/* One array of objects per type: the parser keeps one. */
-			if (array || f->nelements > MAX_ELEMENT_SLOTS)
-				gm_die(GM_EXIT_FAIL, NULL, "rtype: %s: more than one array of objects, or too many fields in one",
-					rt->name);
+			if (array || f->nelements > ELEMENT_SLOTS)
+				gm_die(GM_EXIT_FAIL, NULL, "rtype: %s: more than one array of objects,"
+					" or a name twice in one", rt->name);
 			array = true;
 			ps->collects[st->slot] = true;
-			for (size_t e = 0; e < f->nelements; e++)
-				in->eslot[e] = add_name(enames, &ps->neslots, MAX_ELEMENT_SLOTS,
-					f->elements[e].name);
+			for (size_t e = 0; e < f->nelements; e++) {
+				in->eslot[e] = slot_of_name(f->elements[e].name, true);
+				/* Only elements decoded into ev->items are kept,
+				 * and check_elements() checks a list at once. */
+				const struct gm_rfield *ef = &f->elements[e];
+				bool decoded = f->at == GM_RT_AT(struct gm_event, items) && ef->at &&
+					!ef->one_of;
+				in->eusual[e] = decoded ? usual_of(ef, then_of(ef)) : USUAL_NONE;
+				in->eat[e] = (unsigned short)(decoded ? ef->at - 1 : 0);
+			}
 		}
 	}
-	build_table(ps->names, &ps->seed, names, ps->nslots);
-	build_table(ps->enames, &ps->eseed, enames, ps->neslots);
 }
 
 /* Keeps a string yajl handed over: in place if it lies in the line,
@@ -254,13 +236,6 @@ static int cancel(struct gm_parser *ps, const char *fmt, const char *arg)
 {
 	snprintf(ps->cancel_reason, sizeof ps->cancel_reason, fmt, arg);
 	return 0;
-}
-
-const char *gm_json_kind_name(enum gm_json_kind k)
-{
-	static const char *const names[] = { "null", "a boolean", "a number",
-		"a string", "an object", "an array" };
-	return names[k];
 }
 
 /* Bytes of the line parsed so far, up to the end of the current token. */
@@ -342,9 +317,9 @@ static int on_key(void *ctx, const unsigned char *k, size_t n)
 	struct gm_parser *ps = ctx;
 	if (ps->depth == 1) {
 		ps->key = keep(ps, k, n);
-		ps->key_slot = slot_for(ps->names, ps->seed, ps->key.p, n);
+		ps->key_slot = gm_key_slot(ps->key.p, n);
 	} else if (ps->in_items && ps->depth == 3) {
-		ps->item_key = slot_for(ps->enames, ps->eseed, (const char *)k, n);
+		ps->item_key = gm_element_slot((const char *)k, n);
 	}
 	return 1;
 }
@@ -621,15 +596,6 @@ const struct gm_field *gm_event_field(const struct gm_event *ev, const char *key
 	return gm_event_field_n(ev, key, strlen(key));
 }
 
-char *gm_str_show(gm_str s, char *buf, size_t n)
-{
-	size_t k = 0;
-	for (; k < s.n && k + 1 < n; k++)
-		buf[k] = (unsigned char)s.p[k] < ' ' || s.p[k] == 0x7f ? '?' : s.p[k];
-	buf[k] = 0;
-	return buf;
-}
-
 /* ---- validation ---- */
 
 static const char *fail(struct gm_parser *ps, const char *fmt, ...)
@@ -647,6 +613,50 @@ static const char *fail(struct gm_parser *ps, const char *fmt, ...)
 static const struct gm_field *field(struct gm_parser *ps, unsigned char s)
 {
 	return ps->slot_of[s] < 0 ? NULL : &ps->fields[ps->slot_of[s]];
+}
+
+/* Checks v, the value of field f, and keeps it, when it is the
+ * usual good value of its kind (u): a non-empty string, a time, an
+ * amount, an integer in range. False when rtype.c's whole check must
+ * say, though the value may still be good. What nearly every field of
+ * nearly every record takes: inline, reading only lo and hi of the
+ * descriptor. It goes at offset at of base; a time at ts of ev. */
+static inline __attribute__((always_inline)) bool kept(unsigned char u,
+	const struct gm_rfield *f, const struct gm_field *v, char *base, size_t at,
+	struct gm_event *ev)
+{
+	if (!v)
+		return false;
+	gm_str s = v->value;
+	int64_t i;
+	bool overflow;
+	switch (u) {
+	case USUAL_STRING:
+		if (v->kind != GM_JSON_STRING || s.n == 0)
+			return false;
+		memcpy(base + at, &s, sizeof s);
+		return true;
+	case USUAL_TS:
+		if (v->kind != GM_JSON_STRING || s.n == 0 || !gm_ts_parse(s.p, s.n, &ev->ts))
+			return false;
+		ev->has_ts = true;
+		return true;
+	case USUAL_MONEY:
+	case USUAL_TOTAL:
+		if (v->kind != GM_JSON_NUMBER || !gm_money_parse_amount(s.p, s.n,
+			u == USUAL_MONEY ? GM_MONEY_MAX_CENTS : GM_MONEY_MAX_TOTAL, &i))
+			return false;
+		break;
+	case USUAL_INT:
+		if (v->kind != GM_JSON_NUMBER || !gm_rint_parse(s, &i, &overflow) ||
+		    i < f->lo || i > f->hi)
+			return false;
+		break;
+	default:
+		return false;
+	}
+	memcpy(base + at, &i, sizeof i);
+	return true;
 }
 
 /* Puts a decoded value where its field's at says, in base. */
@@ -684,8 +694,11 @@ static const char *check_elements(struct gm_parser *ps, const struct input *in,
 			const struct gm_rfield *ef = &f->elements[e];
 			unsigned char s = in->eslot[e];
 			union gm_rvalue v;
-			enum gm_rcheck c = gm_rfield_check(ef, r->seen[s] ? &r->f[s] : NULL, false,
-				f->name, i, &v, ps->reason, sizeof ps->reason);
+			const struct gm_field *fv = r->seen[s] ? &r->f[s] : NULL;
+			if (kept(in->eusual[e], ef, fv, (char *)&ps->items[i], in->eat[e], NULL))
+				continue;
+			enum gm_rcheck c = gm_rfield_check_value(ef, fv, false, f->name, i, &v,
+				ps->reason, sizeof ps->reason);
 			if (c == GM_RCHECK_BAD)
 				return ps->reason;
 			if (c == GM_RCHECK_OK && ef->one_of &&
@@ -735,7 +748,10 @@ static const char *validate(struct gm_parser *ps, struct gm_event *ev)
 	ev->rtype = rt;
 	char *base = (char *)ev;
 	for (const struct step *st = in->steps, *last = st + rt->nfields; st < last; st++) {
-		enum gm_rcheck c = gm_rfield_check(st->f, field(ps, st->slot), false, NULL, 0, &v,
+		const struct gm_field *fv = field(ps, st->slot);
+		if (kept(st->usual, st->f, fv, base, st->at, ev))
+			continue;
+		enum gm_rcheck c = gm_rfield_check(st->f, fv, false, NULL, 0, &v,
 			ps->reason, sizeof ps->reason);
 		if (c == GM_RCHECK_BAD)
 			return ps->reason;
@@ -766,9 +782,10 @@ static const char *validate(struct gm_parser *ps, struct gm_event *ev)
 		}
 	}
 	/* Values outside a field's list come last, after every other check. */
-	for (size_t i = 0; in->one_of && i < rt->nfields; i++) {
-		const struct gm_rfield *f = in->steps[i].f;
-		const struct gm_field *fv = f->one_of ? field(ps, in->steps[i].slot) : NULL;
+	for (size_t i = 0; i < in->nlisted; i++) {
+		const struct step *st = &in->steps[in->listed[i]];
+		const struct gm_rfield *f = st->f;
+		const struct gm_field *fv = field(ps, st->slot);
 		if (fv && !gm_rfield_allowed(f, fv->value, ps->reason, sizeof ps->reason))
 			return ps->reason;
 	}
@@ -812,7 +829,7 @@ static void start_line(struct gm_parser *ps, const char *line, size_t len)
 	ps->in_items = false;
 	ps->key_slot = SLOT_NONE;
 	ps->cancel_reason[0] = 0;
-	memset(ps->slot_of, -1, ps->nslots * sizeof *ps->slot_of);
+	memset(ps->slot_of, -1, sizeof ps->slot_of);
 }
 
 /* The event of a line parsed whole, once validated; NULL with *reason

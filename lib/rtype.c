@@ -168,7 +168,55 @@ const struct gm_rfield *gm_rtype_field(const struct gm_rtype *t, const char *nam
 	return NULL;
 }
 
+/* The names of every field gm_parse() checks, each once: of the
+ * records' top level ("type", "ts", then the input types' fields in
+ * their order), or of their arrays' elements. */
+size_t gm_rtype_checked_names(bool of_elements, const char **names, size_t max)
+{
+	size_t n = 0;
+	if (!of_elements) {
+		names[n++] = gm_rfield_type.name;
+		names[n++] = "ts";
+	}
+	for (size_t t = 0; t < gm_nrtypes; t++) {
+		const struct gm_rtype *rt = gm_rtypes[t];
+		for (size_t i = 0; rt->input && i < rt->nfields; i++) {
+			const struct gm_rfield *f = &rt->fields[i];
+			const struct gm_rfield *list = of_elements ? f->elements : f;
+			size_t nlist = of_elements ? f->nelements : 1;
+			for (size_t e = 0; e < nlist; e++) {
+				size_t k = 0;
+				while (k < n && strcmp(names[k], list[e].name))
+					k++;
+				if (k < n)
+					continue;
+				if (n == max)
+					return 0;
+				names[n++] = list[e].name;
+			}
+		}
+	}
+	return n;
+}
+
 /* ---- the checks ---- */
+
+const char *gm_json_kind_name(enum gm_json_kind k)
+{
+	static const char *const names[] = { "null", "a boolean", "a number",
+		"a string", "an object", "an array" };
+	return names[k];
+}
+
+char *gm_str_show(gm_str s, char *buf, size_t n)
+{
+	size_t k = 0;
+	for (; k < s.n && k + 1 < n; k++)
+		buf[k] = (unsigned char)s.p[k] < ' ' || s.p[k] == 0x7f ? '?' : s.p[k];
+	buf[k] = 0;
+	return buf;
+}
+
 
 /* A value in a message: at most 40 bytes of it. */
 #define SHOWN 41
@@ -240,33 +288,6 @@ static __attribute__((noinline, cold)) enum gm_rcheck refuse(enum fault fault,
 	return GM_RCHECK_BAD;
 }
 
-/* A JSON integer's text, within 64 bits; *overflow when it has only
- * digits but is beyond them. */
-static bool parse_int(gm_str v, int64_t *out, bool *overflow)
-{
-	const char *p = v.p, *end = v.p + v.n;
-	bool neg = p < end && *p == '-';
-	p += neg;
-	uint64_t u = 0;
-	*overflow = false;
-	if (p == end)
-		return false;
-	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		if (u > (UINT64_MAX - 9) / 10)
-			*overflow = true;
-		else
-			u = u * 10 + (uint64_t)(*p - '0');
-	}
-	if (p != end)
-		return false;
-	if (u > (uint64_t)INT64_MAX + neg)
-		*overflow = true;
-	if (*overflow)
-		return false;
-	*out = neg ? (int64_t)(0 - u) : (int64_t)u;
-	return true;
-}
-
 /* An array's text holds no element. */
 static bool empty_array(gm_str v)
 {
@@ -294,7 +315,7 @@ static enum fault fault_of(const struct gm_rfield *f, const struct gm_field *v,
 	case GM_RK_TOTAL:
 		return gm_money_parse_amount(s.p, s.n, GM_MONEY_MAX_TOTAL, &out->i) ? F_NONE : F_TOTAL;
 	case GM_RK_INT:
-		if (parse_int(s, &out->i, &overflow))
+		if (gm_rint_parse(s, &out->i, &overflow))
 			return out->i < f->lo || out->i > f->hi ? F_RANGE : F_NONE;
 		return full_range(f) ? F_INT64 : overflow ? F_RANGE : F_INT;
 	case GM_RK_BOOL:

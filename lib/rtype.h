@@ -122,6 +122,15 @@ const struct gm_rtype *gm_rtype_of(enum gm_type t);
 /* The field called name (NUL-terminated) of t, or NULL. */
 const struct gm_rfield *gm_rtype_field(const struct gm_rtype *t, const char *name);
 
+/* The names of the fields gm_parse() checks, each once, into
+ * names[0..max): with of_elements false those of the records' top
+ * level, "type" and "ts" first and then the input types' fields in
+ * their order; with it true those of their arrays' elements. Returns
+ * how many, or 0 when there are more than max. A name's position is
+ * its slot in the parser, whose key lookup the build generates from
+ * this list (scripts/gen-keys.c). */
+size_t gm_rtype_checked_names(bool of_elements, const char **names, size_t max);
+
 /* A decoded value (see gm_rfield.at for which member). */
 union gm_rvalue {
 	gm_str s;
@@ -130,6 +139,35 @@ union gm_rvalue {
 };
 
 enum gm_rcheck { GM_RCHECK_BAD, GM_RCHECK_OK, GM_RCHECK_ABSENT };
+
+/* The value of v, a JSON integer's text (an optional minus, digits),
+ * when it fits 64 bits; else false, with *overflow when it has only
+ * digits but too many. What a GM_RK_INT field is read with, inline for
+ * the parser's usual path (event.c). */
+static inline bool gm_rint_parse(gm_str v, int64_t *out, bool *overflow)
+{
+	const char *p = v.p, *end = v.p + v.n;
+	bool neg = p < end && *p == '-';
+	p += neg;
+	uint64_t u = 0;
+	*overflow = false;
+	if (p == end)
+		return false;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (u > (UINT64_MAX - 9) / 10)
+			*overflow = true;
+		else
+			u = u * 10 + (uint64_t)(*p - '0');
+	}
+	if (p != end)
+		return false;
+	if (u > (uint64_t)INT64_MAX + neg)
+		*overflow = true;
+	if (*overflow)
+		return false;
+	*out = neg ? (int64_t)(0 - u) : (int64_t)u;
+	return true;
+}
 
 /* Checks v, the value of field f in a record (NULL: the record has no
  * such field), against f's kind, required, non-empty and range; not

@@ -354,6 +354,41 @@ START_TEST(page_topics)
 END_TEST
 
 /* A boolean field, which no type has yet, as the next ones may. */
+/* The names the parser's generated key lookup is built from: "type"
+ * and "ts" first, each name once, every checked field's there. */
+START_TEST(checked_names)
+{
+	const char *names[64], *enames[64];
+	size_t n = gm_rtype_checked_names(false, names, 64);
+	size_t en = gm_rtype_checked_names(true, enames, 64);
+	ck_assert_uint_ge(n, 2);
+	ck_assert_str_eq(names[0], "type");
+	ck_assert_str_eq(names[1], "ts");
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			ck_assert_str_ne(names[i], names[j]);
+	for (size_t t = 0; t < gm_nrtypes; t++) {
+		const struct gm_rtype *rt = gm_rtypes[t];
+		for (size_t i = 0; rt->input && i < rt->nfields; i++) {
+			const struct gm_rfield *f = &rt->fields[i];
+			size_t k = 0;
+			while (k < n && strcmp(names[k], f->name))
+				k++;
+			ck_assert_msg(k < n, "%s.%s missing", rt->name, f->name);
+			for (size_t e = 0; e < f->nelements; e++) {
+				size_t m = 0;
+				while (m < en && strcmp(enames[m], f->elements[e].name))
+					m++;
+				ck_assert_msg(m < en, "%s.%s[].%s missing", rt->name, f->name,
+					f->elements[e].name);
+			}
+		}
+	}
+	/* Too small a list is refused, not overrun. */
+	ck_assert_uint_eq(gm_rtype_checked_names(false, names, n - 1), 0);
+}
+END_TEST
+
 START_TEST(boolean_field)
 {
 	static const struct gm_rfield f = { .name = "paid", .kind = GM_RK_BOOL, .required = true };
@@ -380,6 +415,7 @@ static Suite *rtype_suite(void)
 	tcase_add_test(tc, registry_is_descriptors);
 	tcase_add_test(tc, page_topics);
 	tcase_add_test(tc, boolean_field);
+	tcase_add_test(tc, checked_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
