@@ -3,6 +3,7 @@
 #ifndef GM_COUNTS_H
 #define GM_COUNTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct gm_counts {
@@ -23,5 +24,10 @@ extern struct gm_counts gm_counts;
  * gm_counts.started; when some records were not delivered, ", N not
  * delivered" follows "N out". */
 void gm_counts_summary(void);
+
+/* A rate per second as the summary writes it, in buf (at least 16
+ * bytes): three digits and a unit after rounding, "1M" for 999,900 and
+ * never "1e+03k"; "999", "1k", "12.3k". Returns buf. */
+char *gm_counts_rate(double per_second, char *buf, size_t n);
 
 #endif
