@@ -16,15 +16,33 @@ struct head {
 	int64_t offset;       /* of the last record applied, -1: none */
 	int32_t partition;    /* its input partition, -1: files */
 	uint32_t dirty;       /* changed since the last checkpoint */
+	int64_t queued;       /* the time of its timer in the queue, or
+	                         GM_STORE_NEVER (see timers below) */
 };
 /* The tool's value follows the head, 8-byte aligned. */
 #define VALUE_AT ((sizeof(struct head) + 7) & ~(size_t)7)
+
+/* A timer in a partition's queue: a time and a key. */
+struct timer {
+	int64_t due;
+	unsigned char klen;
+	char key[GM_MAP_KEY_MAX];
+};
+
+/* One input partition's timers, a binary heap by (due, key). */
+struct queue {
+	int32_t partition;
+	struct timer *t;
+	size_t n, cap;
+};
 
 struct gm_store {
 	struct gm_store_spec spec;
 	char name[64];
 	struct gm_map *map;
 	size_t ndirty;
+	struct queue *queues;
+	size_t nqueues, queues_cap;
 	/* the changelog, when kept in one */
 	struct gm_kproducer *kp;
 	const struct gm_common *c;
@@ -45,6 +63,12 @@ static struct head *head_of(void *v)
 static void *value_of(void *v)
 {
 	return (char *)v + VALUE_AT;
+}
+
+/* The timer in a value (spec.due_at set). */
+static int64_t *due_of(const struct gm_store *st, void *value)
+{
+	return (int64_t *)((char *)value + st->spec.due_at - 1);
 }
 
 static void put_le(unsigned char *p, uint64_t x, int n)
@@ -82,6 +106,8 @@ static void clean(struct gm_store *st, struct head *h)
 static void evicted(void *ctx, const char *key, size_t klen, void *v)
 {
 	struct gm_store *st = ctx;
+	if (st->spec.evicted)
+		st->spec.evicted(st->spec.ctx, key, klen, value_of(v));
 	clean(st, head_of(v));
 	tombstone(st, key, klen, head_of(v));
 }
@@ -107,6 +133,8 @@ static void *put_saved(struct gm_store *st, const char *key, size_t klen,
 	void *v = gm_map_put(st->map, key, klen, &created);
 	struct head *h = head_of(v);
 	clean(st, h);
+	if (created)
+		h->queued = GM_STORE_NEVER;
 	h->partition = partition;
 	h->offset = offset;
 	return value_of(v);
@@ -128,6 +156,9 @@ void gm_store_free(struct gm_store *st)
 	if (!st)
 		return;
 	gm_map_free(st->map);
+	for (size_t i = 0; i < st->nqueues; i++)
+		free(st->queues[i].t);
+	free(st->queues);
 	free(st->topic);
 	free(st);
 }
@@ -162,6 +193,9 @@ void *gm_store_update(struct gm_store *st, const char *key, size_t klen,
 	struct head *h = head_of(v);
 	if (created) {
 		*got = GM_STORE_NEW;
+		h->queued = GM_STORE_NEVER;
+		if (st->spec.due_at)
+			*due_of(st, value_of(v)) = GM_STORE_NEVER;
 	} else if (at.offset >= 0 && h->partition == at.partition && h->offset >= at.offset) {
 		*got = GM_STORE_APPLIED;
 		return value_of(v);
@@ -206,6 +240,146 @@ void gm_store_each(struct gm_store *st,
 	gm_map_iter_init(&it, st->map, true);
 	while ((v = gm_map_iter_next(&it, &key, &klen)))
 		fn(ctx, key, klen, value_of(v));
+}
+
+/* ---- timers ----
+ * Each partition's timers are a heap of (due, key). An entry has at most
+ * one timer that counts: the one at head.queued, the earliest it was
+ * given. A timer set later than that stays queued at the earlier time,
+ * which then finds it not due yet and queues it again; a timer set
+ * earlier is queued anew. So an entry whose timer moves later with
+ * every record (a session's end) is queued once, and not once per
+ * record; queued timers that no entry counts (removed, evicted, set
+ * earlier) are skipped when they come up. */
+
+static struct queue *queue_of(struct gm_store *st, int32_t partition, bool make)
+{
+	for (size_t i = 0; i < st->nqueues; i++)
+		if (st->queues[i].partition == partition)
+			return &st->queues[i];
+	if (!make)
+		return NULL;
+	st->queues = gm_grow(st->queues, &st->queues_cap, st->nqueues + 1, sizeof *st->queues, 4);
+	struct queue *q = &st->queues[st->nqueues++];
+	*q = (struct queue){ .partition = partition };
+	return q;
+}
+
+static bool before(const struct timer *a, const struct timer *b)
+{
+	if (a->due != b->due)
+		return a->due < b->due;
+	size_t n = a->klen < b->klen ? a->klen : b->klen;
+	int c = memcmp(a->key, b->key, n);
+	return c < 0 || (c == 0 && a->klen < b->klen);
+}
+
+static void push(struct queue *q, int64_t due, const char *key, size_t klen)
+{
+	q->t = gm_grow(q->t, &q->cap, q->n + 1, sizeof *q->t, 64);
+	struct timer x = { .due = due, .klen = (unsigned char)klen };
+	memcpy(x.key, key, klen);
+	size_t i = q->n++;
+	while (i > 0 && before(&x, &q->t[(i - 1) / 2])) {
+		q->t[i] = q->t[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	q->t[i] = x;
+}
+
+static struct timer pop(struct queue *q)
+{
+	struct timer top = q->t[0], x = q->t[--q->n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= q->n)
+			break;
+		if (c + 1 < q->n && before(&q->t[c + 1], &q->t[c]))
+			c++;
+		if (!before(&q->t[c], &x))
+			break;
+		q->t[i] = q->t[c];
+		i = c;
+	}
+	if (q->n > 0)
+		q->t[i] = x;
+	return top;
+}
+
+/* Queues the entry's timer when it is set earlier than what is queued. */
+static void queue_timer(struct gm_store *st, const char *key, size_t klen, void *v)
+{
+	struct head *h = head_of(v);
+	int64_t due = *due_of(st, value_of(v));
+	if (due < h->queued) {
+		push(queue_of(st, h->partition, true), due, key, klen);
+		h->queued = due;
+	}
+}
+
+void gm_store_wake_at(struct gm_store *st, const char *key, size_t klen, void *value,
+	int64_t due)
+{
+	*due_of(st, value) = due;
+	queue_timer(st, key, klen, (char *)value - VALUE_AT);
+}
+
+size_t gm_store_fire(struct gm_store *st, int32_t partition, int64_t until,
+	void (*fn)(void *ctx, const char *key, size_t klen, void *value, int64_t due),
+	void *ctx)
+{
+	size_t fired = 0;
+	struct queue *q;
+	/* fn may queue timers: the queue is looked up again each time. */
+	while (st->spec.due_at && (q = queue_of(st, partition, false)) && q->n > 0
+	       && q->t[0].due <= until) {
+		struct timer t = pop(q);
+		void *v = gm_map_peek(st->map, t.key, t.klen);
+		if (!v || head_of(v)->queued != t.due || head_of(v)->partition != partition)
+			continue;
+		struct head *h = head_of(v);
+		h->queued = GM_STORE_NEVER;
+		int64_t *due = due_of(st, value_of(v));
+		if (*due == GM_STORE_NEVER)
+			continue;
+		if (*due > until) {
+			queue_timer(st, t.key, t.klen, v);
+			continue;
+		}
+		int64_t when = *due;
+		*due = GM_STORE_NEVER;
+		mark_dirty(st, h);
+		fired++;
+		fn(ctx, t.key, t.klen, value_of(v), when);
+	}
+	return fired;
+}
+
+/* Drops the queue of a partition taken away. */
+static void drop_queue(struct gm_store *st, int32_t partition)
+{
+	struct queue *q = queue_of(st, partition, false);
+	if (!q)
+		return;
+	free(q->t);
+	*q = st->queues[--st->nqueues];
+}
+
+/* Queues the timers of the partition's entries (-2: all): restored or
+ * loaded, they had none queued. */
+static void queue_restored(struct gm_store *st, int32_t partition)
+{
+	if (!st->spec.due_at)
+		return;
+	struct gm_map_iter it;
+	const char *key;
+	size_t klen;
+	void *v;
+	gm_map_iter_init(&it, st->map, true);
+	while ((v = gm_map_iter_next(&it, &key, &klen)))
+		if (partition == -2 || head_of(v)->partition == partition)
+			queue_timer(st, key, klen, v);
 }
 
 /* ---- the changelog ---- */
@@ -273,6 +447,7 @@ bool gm_store_restore(struct gm_store *st, int32_t partition)
 	st->kp = NULL;
 	bool ok = gm_kafka_read_partition(st->c, st->topic, partition, restore_one, st);
 	st->kp = kp;
+	queue_restored(st, partition);
 	return ok;
 }
 
@@ -289,6 +464,7 @@ void gm_store_forget(struct gm_store *st, int32_t partition)
 		clean(st, head_of(v));
 		gm_map_iter_remove(&it);
 	}
+	drop_queue(st, partition);
 }
 
 bool gm_store_checkpoint(struct gm_store *st)
@@ -381,6 +557,8 @@ bool gm_store_load(struct gm_store *st, const char *path)
 	}
 	if (ok && fgetc(f) != EOF)
 		ok = false;
+	if (ok)
+		queue_restored(st, -2);
 	if (ferror(f))
 		gm_error(path, "%s", strerror(errno));
 	else if (!ok && !told)

@@ -35,8 +35,16 @@
  *     over the old, after fsync), so that a crash leaves the last
  *     complete one.
  *
+ * Timers: an entry may have one, an event time at which the tool wants
+ * to see the entry again (a session's end, a cart's abandonment), kept
+ * in the value itself (spec.due_at), so that it is saved and restored
+ * with it. gm_store_fire() hands over the entries of an input partition
+ * whose time has come, in order of time and then of key, so that every
+ * run sees them in the same order; the stream module calls it as the
+ * partition's watermark moves (stream.h).
+ *
  * Costs: an entry takes value_size + 112 bytes in memory (the map's)
- * plus 16 bytes of bookkeeping; in the changelog a change is one message
+ * plus 24 bytes of bookkeeping, and 80 more while its timer is set; in the changelog a change is one message
  * of klen + value_size + 12 bytes per checkpoint that saw the key
  * change, however often it changed in between. */
 #ifndef GM_STORE_H
@@ -54,7 +62,19 @@ struct gm_store_spec {
 	uint32_t version;     /* of the value's layout */
 	size_t value_size;
 	size_t max_entries;   /* the cap (see gm_map_new) */
+	size_t due_at;        /* timers (below): GM_STORE_DUE(struct, member)
+	                         of the value's int64_t that holds the
+	                         entry's timer; 0: the store has none */
+	/* Called with an entry evicted under the cap, before it goes (its
+	 * tombstone sent), as gm_map_on_evict() says: a tool closes and
+	 * writes what it held. NULL: evicted entries just go. */
+	void (*evicted)(void *ctx, const char *key, size_t klen, void *value);
+	void *ctx;
 };
+
+/* A member for gm_store_spec.due_at: its offset plus one. */
+#define GM_STORE_DUE(type, member) (offsetof(type, member) + 1)
+#define GM_STORE_NEVER INT64_MAX   /* a timer that is not set */
 
 /* Where a change comes from: the input partition (-1 for files) and the
  * record's offset in it (-1 when it has none: files). */
@@ -110,6 +130,25 @@ uint64_t gm_store_evicted(const struct gm_store *st);
  * or to report); fn must not change the store. Recency is unchanged. */
 void gm_store_each(struct gm_store *st,
 	void (*fn)(void *ctx, const char *key, size_t klen, const void *value),
+	void *ctx);
+
+/* ---- timers ---- */
+
+/* Sets the timer of key's entry, whose value (as gm_store_update()
+ * returned it, still valid) holds it at spec.due_at, to due
+ * (GM_STORE_NEVER: none). Write the timer through this call only. */
+void gm_store_wake_at(struct gm_store *st, const char *key, size_t klen, void *value,
+	int64_t due);
+
+/* Calls fn with every entry of input partition (-1: files) whose timer
+ * is at or before until, in order of time and then of key bytes; the
+ * timer is cleared (GM_STORE_NEVER) and the entry marked changed before
+ * the call. fn may set the entry's timer again (a time at or before
+ * until fires in this same call), remove it, and update or remove other
+ * entries; value is valid until fn's next call on the store. Returns
+ * how many were fired. */
+size_t gm_store_fire(struct gm_store *st, int32_t partition, int64_t until,
+	void (*fn)(void *ctx, const char *key, size_t klen, void *value, int64_t due),
 	void *ctx);
 
 /* ---- keeping it ---- */

@@ -23,6 +23,8 @@ struct gm_stream {
 	int64_t read_to;       /* an earlier run wrote what the records
 	                          before this offset cause */
 	int64_t seen_to;       /* the records before it were handled here */
+	int64_t newest;        /* the newest event time seen, and the */
+	int64_t watermark;     /* watermark: INT64_MIN before any */
 };
 
 /* A store kept with the run's checkpoints. */
@@ -106,6 +108,7 @@ static struct gm_stream *stream_named(struct gm_streams *st, const char *topic,
 		snprintf(s->partition, sizeof s->partition, "%s/%d", topic, (int)number);
 	s->topic_len = len;
 	s->number = number;
+	s->newest = s->watermark = INT64_MIN;
 	st->last = st->nstreams;
 	st->streams[st->nstreams++] = s;
 	return s;
@@ -116,12 +119,59 @@ const char *gm_stream_partition(const struct gm_stream *s)
 	return s->partition[0] ? s->partition : NULL;
 }
 
-/* Closes every window of every stream: at the end, or when idle. */
-static void close_all(struct gm_streams *st)
+/* ---- the watermark and timers ---- */
+
+struct firing {
+	struct gm_streams *st;
+	struct gm_stream *s;
+	struct gm_store *store;
+};
+
+static void fired(void *ctx, const char *key, size_t klen, void *value, int64_t due)
 {
-	for (size_t i = 0; i < st->nstreams; i++)
-		if (st->streams[i]->w)
-			gm_windows_close_all(st->streams[i]->w);
+	struct firing *f = ctx;
+	f->st->tool.due(f->st->tool.ctx, f->s, f->store, key, klen, value, due);
+}
+
+/* Fires the timers of s's entries at or before until, store by store. */
+static void fire(struct gm_streams *st, struct gm_stream *s, int64_t until)
+{
+	if (!st->tool.due)
+		return;
+	for (size_t i = 0; i < st->nstores; i++) {
+		struct firing f = { st, s, st->stores[i].store };
+		gm_store_fire(f.store, s->number, until, fired, &f);
+	}
+}
+
+/* s has seen an event at ts: its watermark moves, the timers it passed
+ * fire, then the windows it passed close. */
+static void advance(struct gm_streams *st, struct gm_stream *s, int64_t ts)
+{
+	if (ts > s->newest) {
+		s->newest = ts;
+		int64_t lateness = st->tool.window.lateness;
+		int64_t w = ts >= INT64_MIN + lateness ? ts - lateness : INT64_MIN;
+		if (w > s->watermark) {
+			s->watermark = w;
+			fire(st, s, w);
+		}
+	}
+	if (s->w)
+		gm_windows_advance(s->w, ts);
+}
+
+/* Closes every window of every stream: when idle, and, after every
+ * timer fired (the end of event time), at the end of the input. */
+static void close_all(struct gm_streams *st, bool end)
+{
+	for (size_t i = 0; i < st->nstreams; i++) {
+		struct gm_stream *s = st->streams[i];
+		if (end && s->ours)
+			fire(st, s, GM_STORE_NEVER);
+		if (s->w)
+			gm_windows_close_all(s->w);
+	}
 }
 
 /* ---- checkpoints ---- */
@@ -167,7 +217,7 @@ static void checkpoint(struct gm_streams *st)
 		memcpy(topic, s->partition, s->topic_len);
 		topic[s->topic_len] = 0;
 		snprintf(note, sizeof note, "%s/" NOTE_VERSION " closed_until=%" PRId64 " read_to=%" PRId64,
-			st->tool.name, s->w ? gm_windows_closed_until(s->w) : INT64_MIN,
+			st->tool.name, s->w ? gm_windows_closed_until(s->w) : s->watermark,
 			s->read_to > s->seen_to ? s->read_to : s->seen_to);
 		gm_source_accept_partition(st->io.src, topic, s->number,
 			s->w ? gm_windows_first_pos(s->w) : INT64_MAX, note);
@@ -193,6 +243,13 @@ static void on_assign(void *ctx, const struct gm_kpartition *p, size_t n)
 		windows_renew(s);
 		if (s->w && closed_until != INT64_MIN)
 			gm_windows_resume(s->w, closed_until);
+		/* Without windows, the note keeps the watermark. */
+		s->newest = s->watermark = INT64_MIN;
+		if (!s->w && closed_until != INT64_MIN) {
+			int64_t lateness = st->tool.window.lateness;
+			s->watermark = closed_until;
+			s->newest = closed_until <= INT64_MAX - lateness ? closed_until + lateness : INT64_MAX;
+		}
 		s->ours = true;
 		s->read_to = read_to;
 		s->seen_to = 0;
@@ -312,13 +369,12 @@ static void event(struct gm_streams *st, const struct gm_record *r,
 		if (r->offset >= s->seen_to)
 			s->seen_to = r->offset + 1;
 	}
+	e.late = !s->w && ev->ts < s->watermark;
 	if (!st->tool.event(st->tool.ctx, &e))
 		return;
-	if (s->w) {
-		if (e.nwindows == 0 && !e.replay)
-			late_record(st, &e);
-		gm_windows_advance(s->w, ev->ts);
-	}
+	if ((s->w ? e.nwindows == 0 : e.late) && !e.replay && (s->w || st->tool.due))
+		late_record(st, &e);
+	advance(st, s, ev->ts);
 }
 
 int gm_streams_run(struct gm_streams *st)
@@ -344,7 +400,7 @@ int gm_streams_run(struct gm_streams *st)
 			bool idle_now = idle >= 0 && waited < idle && waited + wait >= idle;
 			waited += wait;
 			if (idle_now)
-				close_all(st);
+				close_all(st, false);
 			if (idle_now || st->window_closed)
 				checkpoint(st);
 			continue;
@@ -362,7 +418,7 @@ int gm_streams_run(struct gm_streams *st)
 	 * of a consumer in a group leaves them to the next run, which reads
 	 * their records again from the committed offsets. */
 	if (!st->resumable || (next == GM_NEXT_END && !gm_stopping()))
-		close_all(st);
+		close_all(st, true);
 	if (st->failed)
 		return GM_EXIT_FAIL;
 	checkpoint(st);

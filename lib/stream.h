@@ -31,8 +31,18 @@
  *     the tool writes nothing else for them (no alerts, no late copies;
  *     the windows they fall in are written when they close, as always,
  *     since those were not written yet);
- *   - idle input (idle_ms without a record) closes every window; so does
- *     the end of a finite input; a stop (a signal) or a failure of a
+ *   - the watermark: each stream's is the newest event time it has seen
+ *     less window.lateness. As it moves, the timers of the stream's
+ *     entries in the run's stores that it passed fire (tool.due), store
+ *     by store in the order they were added, each in order of time, and
+ *     only then do the windows it passed close: a timer may still add
+ *     to a window that ends after the timer's time. A tool without
+ *     windows has the watermark still: an event older than it is late
+ *     (e->late), and its note keeps the watermark for the next run;
+ *   - idle input (idle_ms without a record) closes every window, and
+ *     fires no timer (the next record may still come before them); the
+ *     end of a finite input closes every window and fires every timer,
+ *     as if event time had run out; a stop (a signal) or a failure of a
  *     consumer in a group leaves the open windows to the next run,
  *     which reads their records again from the committed offsets.
  *
@@ -68,6 +78,10 @@ struct gm_stream_event {
 	struct gm_store_at at;       /* where it is, for gm_store_update() */
 	bool replay;                 /* what it causes was written by an
 	                                earlier run: learn, write nothing */
+	bool late;                   /* a tool without windows: the event is
+	                                older than its stream's watermark;
+	                                the tool must not apply it (the run
+	                                sends it to the late output) */
 	size_t nwindows;             /* set by gm_stream_windows() */
 };
 
@@ -88,6 +102,11 @@ struct gm_stream_tool {
 	size_t window_state;         /* bytes of a window's state */
 	gm_stream_window_fn *window_open, *window_close;
 	void (*window_release)(void *state);   /* frees what a state holds */
+	/* Timers: an entry of one of the run's stores (gm_streams_store())
+	 * whose timer (gm_store_wake_at()) has come, as gm_store_fire()
+	 * says, with the stream of its partition. NULL: no timers. */
+	void (*due)(void *ctx, struct gm_stream *s, struct gm_store *store,
+		const char *key, size_t klen, void *value, int64_t due);
 	void *ctx;                   /* given to the functions above */
 };
 

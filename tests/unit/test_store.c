@@ -163,6 +163,136 @@ START_TEST(snapshot_save_kill_load)
 }
 END_TEST
 
+/* ---- timers ---- */
+
+struct timed {
+	int64_t due;
+	int64_t fired;   /* how many times */
+	int64_t rearm;   /* set again this much later when fired, 0: not */
+};
+
+static const struct gm_store_spec timed_spec = {
+	.name = "timed", .version = 1, .value_size = sizeof(struct timed), .max_entries = 3,
+	.due_at = GM_STORE_DUE(struct timed, due),
+};
+
+static char fired_log[512];
+
+static void fired(void *ctx, const char *key, size_t klen, void *value, int64_t due)
+{
+	struct gm_store *st = ctx;
+	struct timed *t = value;
+	t->fired++;
+	size_t n = strlen(fired_log);
+	snprintf(fired_log + n, sizeof fired_log - n, "%.*s@%lld,", (int)klen, key, (long long)due);
+	if (t->rearm)
+		gm_store_wake_at(st, key, klen, value, due + t->rearm);
+	else if (!strncmp(key, "gone", klen))
+		gm_store_remove(st, key, klen);
+}
+
+static struct timed *timed(struct gm_store *st, const char *key, int32_t partition,
+	int64_t offset)
+{
+	enum gm_store_got got;
+	return gm_store_update(st, key, strlen(key), at(partition, offset), &got);
+}
+
+static void wake(struct gm_store *st, const char *key, int32_t partition, int64_t offset,
+	int64_t due)
+{
+	gm_store_wake_at(st, key, strlen(key), timed(st, key, partition, offset), due);
+}
+
+/* Timers fire in order of time, then key, per partition; one moved later
+ * fires at its new time only, one moved earlier at its new time; fired
+ * entries may set theirs again or go; an evicted entry's timer does not
+ * fire, and the tool saw it go. */
+static char evicted_keys[64];
+static void on_evicted(void *ctx, const char *key, size_t klen, void *value)
+{
+	size_t n = strlen(evicted_keys);
+	snprintf(evicted_keys + n, sizeof evicted_keys - n, "%.*s,", (int)klen, key);
+}
+
+START_TEST(timers_fire_in_order)
+{
+	struct gm_store_spec s = timed_spec;
+	s.max_entries = 100;
+	struct gm_store *st = gm_store_new(&s);
+	fired_log[0] = 0;
+	wake(st, "b", 0, 1, 50);
+	wake(st, "a", 0, 2, 50);
+	wake(st, "late", 0, 3, 40);
+	wake(st, "late", 0, 4, 90);     /* moved later */
+	wake(st, "early", 0, 5, 80);
+	wake(st, "early", 0, 6, 20);    /* moved earlier */
+	wake(st, "other", 1, 1, 10);    /* another partition */
+	wake(st, "never", 0, 7, 30);
+	wake(st, "never", 0, 8, GM_STORE_NEVER);
+	timed(st, "again", 0, 9)->rearm = 15;
+	wake(st, "again", 0, 10, 60);
+	wake(st, "gone", 0, 11, 55);
+	ck_assert_uint_eq(gm_store_fire(st, 0, 19, fired, st), 0);
+	ck_assert_uint_eq(gm_store_fire(st, 0, 70, fired, st), 5);
+	ck_assert_str_eq(fired_log, "early@20,a@50,b@50,gone@55,again@60,");
+	ck_assert_ptr_null(gm_store_get(st, "gone", 4));
+	fired_log[0] = 0;
+	/* again set itself to 75; once more would be at or before the
+	 * bound, and fire in the same call. */
+	timed(st, "again", 0, 12)->rearm = 10;
+	ck_assert_uint_eq(gm_store_fire(st, 0, 100, fired, st), 4);
+	ck_assert_str_eq(fired_log, "again@75,again@85,late@90,again@95,");
+	fired_log[0] = 0;
+	ck_assert_uint_eq(gm_store_fire(st, 1, GM_STORE_NEVER, fired, st), 1);
+	ck_assert_str_eq(fired_log, "other@10,");
+	const struct timed *a = gm_store_get(st, "a", 1);
+	ck_assert_int_eq(a->due, GM_STORE_NEVER);
+	ck_assert_int_eq(a->fired, 1);
+	gm_store_free(st);
+
+	/* Under the cap: the oldest goes, the tool sees it, its timer is
+	 * gone with it. */
+	s = timed_spec;
+	s.evicted = on_evicted;
+	st = gm_store_new(&s);
+	evicted_keys[0] = fired_log[0] = 0;
+	wake(st, "x", -1, -1, 5);
+	wake(st, "y", -1, -1, 6);
+	wake(st, "z", -1, -1, 7);
+	wake(st, "w", -1, -1, 8);
+	ck_assert_str_eq(evicted_keys, "x,");
+	ck_assert_uint_eq(gm_store_fire(st, -1, 100, fired, st), 3);
+	ck_assert_str_eq(fired_log, "y@6,z@7,w@8,");
+	/* x, made anew, has no timer from its evicted self. */
+	timed(st, "x", -1, -1);
+	fired_log[0] = 0;
+	ck_assert_uint_eq(gm_store_fire(st, -1, 100, fired, st), 0);
+	gm_store_free(st);
+}
+END_TEST
+
+/* Timers are saved with their entries: a snapshot loaded fires them. */
+START_TEST(timers_survive_a_snapshot)
+{
+	char path[256];
+	close(gm_test_temp(path, sizeof path, "timers", false));
+	struct gm_store *st = gm_store_new(&timed_spec);
+	wake(st, "b", -1, -1, 20);
+	wake(st, "a", -1, -1, 10);
+	timed(st, "c", -1, -1);
+	ck_assert(gm_store_save(st, path));
+	gm_store_free(st);
+	st = gm_store_new(&timed_spec);
+	ck_assert(gm_store_load(st, path));
+	fired_log[0] = 0;
+	ck_assert_uint_eq(gm_store_fire(st, -1, 100, fired, st), 2);
+	ck_assert_str_eq(fired_log, "a@10,b@20,");
+	gm_store_free(st);
+	unlink(path);
+}
+END_TEST
+
 /* ---- the changelog ---- */
 
 static rd_kafka_t *mock_rk;
@@ -258,6 +388,8 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, cap_evicts_oldest);
 	tcase_add_test(tc, snapshot_save_kill_load);
 	tcase_add_test(tc, changelog_checkpoint_kill_restore);
+	tcase_add_test(tc, timers_fire_in_order);
+	tcase_add_test(tc, timers_survive_a_snapshot);
 	suite_add_tcase(s, tc);
 	return s;
 }
