@@ -29,22 +29,13 @@ static const char usage[] =
 	"                [FILE...]\n";
 
 enum {
-	OPT_SLIDE = 0x2000, OPT_LATENESS, OPT_IDLE, OPT_Z, OPT_RATIO, OPT_HISTORY,
-	OPT_HIGH, OPT_VELOCITY, OPT_MAX_USERS, OPT_TTL, OPT_STATE,
+	OPT_SLIDE = 0x2000, OPT_Z, OPT_RATIO, OPT_HISTORY, OPT_HIGH, OPT_VELOCITY,
+	OPT_MAX_USERS, OPT_TTL,
 };
-
-#define MAX_TOPICS 16
-#define MAX_IDLE_MS 86400000
 
 struct options {
 	struct gm_common c;
-	const char *topics[MAX_TOPICS];
-	size_t ntopics;
-	bool exit_eof;
-	const char *out, *alerts, *late;
-	const char *state;
-	struct gm_window_spec window;
-	long long idle_ms;
+	struct gm_stream_options s;
 	struct detect_options detect;
 };
 
@@ -78,15 +69,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		GM_INPUT_LONG_OPTIONS,
 		GM_KAFKA_LONG_OPTIONS,
 		GM_OUTPUT_LONG_OPTIONS,
-		{ "topic", required_argument, 0, 't' },
-		{ "exit-eof", no_argument, 0, 'e' },
-		{ "output", required_argument, 0, 'o' },
-		{ "alerts", required_argument, 0, 'a' },
-		{ "late", required_argument, 0, 'l' },
-		{ "window", required_argument, 0, 'w' },
+		GM_STREAM_LONG_OPTIONS,
 		{ "slide", required_argument, 0, OPT_SLIDE },
-		{ "lateness", required_argument, 0, OPT_LATENESS },
-		{ "idle", required_argument, 0, OPT_IDLE },
 		{ "z-threshold", required_argument, 0, OPT_Z },
 		{ "min-ratio", required_argument, 0, OPT_RATIO },
 		{ "min-history", required_argument, 0, OPT_HISTORY },
@@ -94,13 +78,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "velocity", required_argument, 0, OPT_VELOCITY },
 		{ "max-users", required_argument, 0, OPT_MAX_USERS },
 		{ "user-ttl", required_argument, 0, OPT_TTL },
-		{ "state", required_argument, 0, OPT_STATE },
 		{ 0 }
 	};
 	memset(o, 0, sizeof *o);
 	gm_common_init(&o->c);
-	o->window = (struct gm_window_spec){ 60000, 0, 5000 };
-	o->idle_ms = 10000;
+	gm_stream_options_init(&o->s);
 	o->detect = (struct detect_options){
 		.z_threshold = 4.0, .min_ratio = 8.0, .min_history = 3,
 		.high_value = 1000000, .velocity_count = 3, .velocity_period = 60000,
@@ -108,23 +90,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 	};
 	int opt;
 	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
-		GM_KAFKA_SHORT_OPTIONS "t:eo:a:l:w:", longopts, usage)) != -1) {
-		if (gm_common_option(&o->c, opt, optarg, usage))
+		GM_KAFKA_SHORT_OPTIONS GM_STREAM_SHORT_OPTIONS, longopts, usage)) != -1) {
+		if (gm_common_option(&o->c, opt, optarg, usage) || gm_stream_option(&o->s, opt, optarg, usage))
 			continue;
 		switch (opt) {
-		case 't':
-			if (o->ntopics == MAX_TOPICS)
-				gm_usage_error(usage, "at most %d topics", MAX_TOPICS);
-			o->topics[o->ntopics++] = optarg;
-			break;
-		case 'e': o->exit_eof = true; break;
-		case 'o': o->out = optarg; break;
-		case 'a': o->alerts = optarg; break;
-		case 'l': o->late = optarg; break;
-		case 'w': o->window.size = gm_opt_duration(usage, "-w", optarg, false, GM_DURATION_MAX); break;
-		case OPT_SLIDE: o->window.slide = gm_opt_duration(usage, "--slide", optarg, false, GM_DURATION_MAX); break;
-		case OPT_LATENESS: o->window.lateness = gm_opt_duration(usage, "--lateness", optarg, true, GM_DURATION_MAX); break;
-		case OPT_IDLE: o->idle_ms = gm_opt_duration(usage, "--idle", optarg, true, MAX_IDLE_MS); break;
+		case OPT_SLIDE: o->s.window.slide = gm_opt_duration(usage, "--slide", optarg, false, GM_DURATION_MAX); break;
 		case OPT_Z: o->detect.z_threshold = gm_opt_number(usage, "--z-threshold", optarg, 0, 1e6); break;
 		case OPT_RATIO: o->detect.min_ratio = gm_opt_number(usage, "--min-ratio", optarg, 0, 1e6); break;
 		case OPT_HISTORY:
@@ -141,20 +111,15 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_MAX_USERS:
 			o->detect.max_users = gm_opt_count(usage, "--max-users", optarg, 1, 100000000);
 			break;
-		case OPT_STATE: o->state = optarg; break;
 		case OPT_TTL: o->detect.user_ttl = gm_opt_duration(usage, "--user-ttl", optarg, false, GM_DURATION_MAX); break;
 		default: gm_usage_error(usage, "%s", "unknown option");
 		}
 	}
-	if (!o->window.slide)
-		o->window.slide = o->window.size;
-	if (o->window.slide > o->window.size || o->window.size % o->window.slide)
+	gm_stream_options_done(&o->s, &o->c, argc - optind, usage);
+	if (o->s.window.slide > o->s.window.size || o->s.window.size % o->s.window.slide)
 		gm_usage_error(usage, "--slide must divide the window size");
-	if (o->window.size / o->window.slide > 64)
+	if (o->s.window.size / o->s.window.slide > 64)
 		gm_usage_error(usage, "--slide: at most 64 windows may overlap");
-	gm_input_check(&o->c, o->ntopics, o->exit_eof, argc - optind, usage);
-	if (o->state && o->c.group)
-		gm_usage_error(usage, "--state goes without -G: a consumer group keeps its state in Kafka");
 }
 
 /* ---- outputs ---- */
@@ -228,33 +193,28 @@ int main(int argc, char **argv)
 	struct txmon t = { 0 };
 	gm_rejects_open(o.c.rejects, o.c.strict);
 	struct gm_source *src = gm_source_open(&o.c, argv + optind, argc - optind,
-		o.topics, o.ntopics, o.ntopics > 0 && !o.exit_eof);
+		o.s.topics, o.s.ntopics, o.s.ntopics > 0 && !o.s.exit_eof);
 	if (!src)
 		return GM_EXIT_FAIL;
-	/* An output named twice (-o - -a -) is opened once, so that its
-	 * records interleave whole. */
-	const char *out_spec = o.out ? o.out : "-";
-	t.out = gm_sink_open(&o.c, out_spec);
-	t.alerts = o.alerts && strcmp(o.alerts, out_spec) ? gm_sink_open(&o.c, o.alerts) : t.out;
-	struct gm_sink *late = !o.late ? NULL : !strcmp(o.late, out_spec) ? t.out
-		: o.alerts && !strcmp(o.late, o.alerts) ? t.alerts : gm_sink_open(&o.c, o.late);
-	struct gm_sink *const sinks[] = { t.out, t.alerts, late };
-	if (!t.out || !t.alerts || (o.late && !late)) {
+	struct gm_sink *sinks[3];
+	if (!gm_stream_outputs_open(&o.c, &o.s, sinks)) {
 		gm_close_io(sinks, 3, src);   /* a consumer leaves its group at once */
 		return GM_EXIT_FAIL;
 	}
+	t.out = sinks[0];
+	t.alerts = sinks[1];
 
 	const struct gm_stream_tool tool = {
 		.name = "gm-txmon", .type = GM_TRANSACTION, .event = transaction,
-		.window = o.window, .window_state = sizeof(struct window_cells),
+		.window = o.s.window, .window_state = sizeof(struct window_cells),
 		.window_open = window_open, .window_close = window_close,
 		.window_release = metrics_release, .ctx = &t,
 	};
 	const struct gm_stream_io io = {
-		.c = &o.c, .src = src, .topics = o.topics,
+		.c = &o.c, .src = src, .topics = o.s.topics,
 		.sinks = { t.out, t.alerts }, .nsinks = 2,
-		.late = late, .late_topic = gm_rtype_transaction.late_topic,
-		.state_file = o.state, .idle_ms = o.idle_ms,
+		.late = sinks[2], .late_topic = gm_rtype_transaction.late_topic,
+		.state_file = o.s.state, .idle_ms = o.s.idle_ms,
 	};
 	t.run = gm_streams_new(&tool, &io);
 	const struct gm_store_spec spec = detect_store_spec(&o.detect);

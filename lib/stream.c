@@ -452,3 +452,60 @@ int gm_streams_free(struct gm_streams *st)
 	free(st);
 	return status;
 }
+
+/* ---- the options ---- */
+
+void gm_stream_options_init(struct gm_stream_options *so)
+{
+	memset(so, 0, sizeof *so);
+	so->window = (struct gm_window_spec){ 60000, 0, 5000 };
+	so->idle_ms = 10000;
+}
+
+bool gm_stream_option(struct gm_stream_options *so, int opt, const char *arg,
+	const char *usage)
+{
+	switch (opt) {
+	case 't':
+		if (so->ntopics == GM_STREAM_MAX_TOPICS)
+			gm_usage_error(usage, "at most %d topics", GM_STREAM_MAX_TOPICS);
+		so->topics[so->ntopics++] = arg;
+		return true;
+	case 'e': so->exit_eof = true; return true;
+	case 'o': so->out = arg; return true;
+	case 'a': so->alerts = arg; return true;
+	case 'l': so->late = arg; return true;
+	case 'w':
+		so->window.size = gm_opt_duration(usage, "-w", arg, false, GM_DURATION_MAX);
+		return true;
+	case GM_OPT_LATENESS:
+		so->window.lateness = gm_opt_duration(usage, "--lateness", arg, true, GM_DURATION_MAX);
+		return true;
+	case GM_OPT_IDLE:
+		so->idle_ms = gm_opt_duration(usage, "--idle", arg, true, GM_STREAM_MAX_IDLE_MS);
+		return true;
+	case GM_OPT_STATE: so->state = arg; return true;
+	default: return false;
+	}
+}
+
+void gm_stream_options_done(struct gm_stream_options *so, const struct gm_common *c,
+	size_t nfiles, const char *usage)
+{
+	if (!so->window.slide)
+		so->window.slide = so->window.size;
+	gm_input_check(c, so->ntopics, so->exit_eof, nfiles, usage);
+	if (so->state && c->group)
+		gm_usage_error(usage, "--state goes without -G: a consumer group keeps its state in Kafka");
+}
+
+bool gm_stream_outputs_open(const struct gm_common *c, const struct gm_stream_options *so,
+	struct gm_sink *sinks[3])
+{
+	const char *out = so->out ? so->out : "-";
+	sinks[0] = gm_sink_open(c, out);
+	sinks[1] = !so->alerts || !strcmp(so->alerts, out) ? sinks[0] : gm_sink_open(c, so->alerts);
+	sinks[2] = !so->late ? NULL : !strcmp(so->late, out) ? sinks[0]
+		: so->alerts && !strcmp(so->late, so->alerts) ? sinks[1] : gm_sink_open(c, so->late);
+	return sinks[0] && sinks[1] && (!so->late || sinks[2]);
+}

@@ -60,6 +60,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <getopt.h>
+
 #include "cli.h"
 #include "event.h"
 #include "sink.h"
@@ -171,5 +173,61 @@ bool gm_stream_reject(struct gm_stream_event *e, const char *reason);
 
 /* The stream's partition as "topic/N", or NULL for files. */
 const char *gm_stream_partition(const struct gm_stream *s);
+
+/* ---- the options of a stream tool ----
+ * Beside cli.h's groups, every stream tool takes these, with the same
+ * meaning: -t TOPIC (Kafka input, repeatable), -e (stop at the end of
+ * the topics), -o OUT, -a ALERTS, -l LATE (the outputs), --state FILE
+ * (the snapshot of its stores without a group), -w SIZE (its windows),
+ * --lateness DURATION and --idle DURATION. The short letters go after
+ * the other groups' in gm_getopt(); the long entries in its table. */
+#define GM_STREAM_MAX_TOPICS 16
+#define GM_STREAM_MAX_IDLE_MS 86400000
+
+enum { GM_OPT_LATENESS = 0x1800, GM_OPT_IDLE, GM_OPT_STATE };
+
+#define GM_STREAM_SHORT_OPTIONS "t:eo:a:l:w:"
+#define GM_STREAM_LONG_OPTIONS \
+	{ "topic", required_argument, 0, 't' }, \
+	{ "exit-eof", no_argument, 0, 'e' }, \
+	{ "output", required_argument, 0, 'o' }, \
+	{ "alerts", required_argument, 0, 'a' }, \
+	{ "late", required_argument, 0, 'l' }, \
+	{ "window", required_argument, 0, 'w' }, \
+	{ "lateness", required_argument, 0, GM_OPT_LATENESS }, \
+	{ "idle", required_argument, 0, GM_OPT_IDLE }, \
+	{ "state", required_argument, 0, GM_OPT_STATE }
+
+struct gm_stream_options {
+	const char *topics[GM_STREAM_MAX_TOPICS + 1];  /* NULL-terminated */
+	size_t ntopics;
+	bool exit_eof;
+	const char *out, *alerts, *late, *state;
+	struct gm_window_spec window;  /* -w (size) and --lateness; slide
+	                                  is the tool's (0: the size) */
+	long long idle_ms;
+};
+
+/* The defaults: 1-minute windows, 5 s of lateness, 10 s idle. */
+void gm_stream_options_init(struct gm_stream_options *so);
+
+/* Takes opt if it is one of the group's (true), as gm_common_option()
+ * does; a bad value is a usage error (exit 2). */
+bool gm_stream_option(struct gm_stream_options *so, int opt, const char *arg,
+	const char *usage);
+
+/* After every option: the windows' slide is their size unless the tool
+ * set one; files and topics not both, -G and -e only with topics,
+ * --state not with -G (a group keeps its state in Kafka): usage errors. */
+void gm_stream_options_done(struct gm_stream_options *so, const struct gm_common *c,
+	size_t nfiles, const char *usage);
+
+/* Opens the outputs into sinks: [0] -o (stdout when not given), [1] -a
+ * (-o's when not given), [2] -l (NULL when not given); a spec named
+ * twice is opened once, so that its records interleave whole. Returns
+ * false after gm_error() when one cannot be opened: those opened are in
+ * sinks, the others NULL, for gm_close_io(). */
+bool gm_stream_outputs_open(const struct gm_common *c, const struct gm_stream_options *so,
+	struct gm_sink *sinks[3]);
 
 #endif
