@@ -271,7 +271,10 @@ static bool put_value(struct gm_pg_buf *b, const struct gm_pg_column *col,
 		b->len += gm_money_format(v.i, b->p + b->len);
 		return true;
 	case GM_PG_BIGINT:
-		put(b, f->value.p, f->value.n);  /* as written: checked within 64 bits */
+	case GM_PG_NUMBER:
+		/* As written: an integer checked within 64 bits, or any JSON
+		 * number, which double precision reads. */
+		put(b, f->value.p, f->value.n);
 		return true;
 	case GM_PG_BOOL:
 		put(b, v.b ? "t" : "f", 1);

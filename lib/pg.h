@@ -48,6 +48,7 @@ enum gm_pg_kind {
 	GM_PG_BOOL = GM_RK_BOOL,
 	GM_PG_OBJECT = GM_RK_OBJECT,  /* jsonb; what jsonb refuses refused */
 	GM_PG_ARRAY = GM_RK_ARRAY,    /* the same */
+	GM_PG_NUMBER = GM_RK_NUMBER,  /* written as given (double precision) */
 	GM_PG_RECORD = GM_RK_NKINDS,  /* no field: the whole record as given,
 	                                 as jsonb */
 };

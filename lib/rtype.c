@@ -22,6 +22,10 @@
 #define INT(n, lo_, hi_, sql, at_) { .name = n, .kind = GM_RK_INT, .required = true, \
 	.lo = lo_, .hi = hi_, .sqltype = sql, .at = at_ }
 #define OBJECT(n, sql) { .name = n, .kind = GM_RK_OBJECT, .required = true, .sqltype = sql }
+#define ARRAY(n, sql) { .name = n, .kind = GM_RK_ARRAY, .required = false, .sqltype = sql }
+#define NUMBER(n, sql) { .name = n, .kind = GM_RK_NUMBER, .required = true, .sqltype = sql }
+#define BOOL(n, sql) { .name = n, .kind = GM_RK_BOOL, .required = true, .sqltype = sql }
+#define COUNT(n) INT(n, 0, INT64_MAX, "bigint", 0)
 
 #define TIMESTAMPTZ "timestamp with time zone"
 #define MAX_QUANTITY 1000000
@@ -105,6 +109,51 @@ static const struct gm_rfield alert_fields[] = {
 	OBJECT("labels", "jsonb"),
 };
 
+/* Written by gm-session: one per session closed. */
+static const struct gm_rfield session_fields[] = {
+	STR("session_id", true, "text", 0),
+	TIME("ts", TIMESTAMPTZ, 0),
+	STR("user_id", true, "text", 0),
+	TIME("start", TIMESTAMPTZ, 0),
+	TIME("end", TIMESTAMPTZ, 0),
+	COUNT("duration_s"),
+	COUNT("events"),
+	COUNT("views"),
+	COUNT("cart_adds"),
+	COUNT("cart_removes"),
+	COUNT("transactions"),
+	TOTAL("revenue", "numeric(19,2)"),
+	STR("country", true, "text", 0),
+	ARRAY("categories", "jsonb"),
+	ARRAY("client_sessions", "jsonb"),
+	BOOL("converted", "boolean"),
+	STR("landing_product", false, "text", 0),
+	STR("exit_product", false, "text", 0),
+	STR("source", true, "text", 0),
+	STR("partition", false, "text", 0),
+};
+
+/* Written by gm-session: sessions and carts over one window, for one
+ * country or all ("*"). */
+static const struct gm_rfield session_metric_fields[] = {
+	STR("metric_id", true, "text", 0),
+	TIME("ts", TIMESTAMPTZ, 0),
+	TIME("window_start", TIMESTAMPTZ, 0),
+	TIME("window_end", TIMESTAMPTZ, 0),
+	STR("country", true, "text", 0),
+	COUNT("sessions"),
+	COUNT("converted"),
+	COUNT("checkouts"),
+	COUNT("abandoned_carts"),
+	COUNT("recovered_carts"),
+	NUMBER("conversion_rate", "double precision"),
+	NUMBER("abandonment_rate", "double precision"),
+	NUMBER("avg_duration_s", "double precision"),
+	NUMBER("avg_views", "double precision"),
+	STR("source", true, "text", 0),
+	STR("partition", false, "text", 0),
+};
+
 const struct gm_rtype gm_rtype_transaction = {
 	.name = "transaction", .type = GM_TRANSACTION, .input = true,
 	.topic = "transactions", .late_topic = "late_transactions",
@@ -114,13 +163,15 @@ const struct gm_rtype gm_rtype_transaction = {
 
 const struct gm_rtype gm_rtype_product_view = {
 	.name = "product_view", .type = GM_PRODUCT_VIEW, .input = true,
-	.topic = "product_views", .key = "user_id", .id = "event_id",
+	.topic = "product_views", .late_topic = "late_product_views",
+	.key = "user_id", .id = "event_id",
 	.fields = FIELDS(product_view_fields),
 };
 
 const struct gm_rtype gm_rtype_cart_event = {
 	.name = "cart_event", .type = GM_CART_EVENT, .input = true,
-	.topic = "cart_events", .key = "user_id", .id = "event_id",
+	.topic = "cart_events", .late_topic = "late_cart_events",
+	.key = "user_id", .id = "event_id",
 	.fields = FIELDS(cart_event_fields),
 };
 
@@ -138,9 +189,20 @@ const struct gm_rtype gm_rtype_alert = {
 	.fields = FIELDS(alert_fields),
 };
 
+const struct gm_rtype gm_rtype_session = {
+	.name = "session", .topic = "sessions", .key = "user_id", .id = "session_id",
+	.table = "sessions", .fields = FIELDS(session_fields),
+};
+
+const struct gm_rtype gm_rtype_session_metric = {
+	.name = "session_metric", .topic = "session_metrics",
+	.key = "metric_id", .id = "metric_id", .table = "session_metrics",
+	.fields = FIELDS(session_metric_fields),
+};
+
 const struct gm_rtype *const gm_rtypes[] = {
 	&gm_rtype_transaction, &gm_rtype_product_view, &gm_rtype_cart_event,
-	&gm_rtype_sales_metric, &gm_rtype_alert,
+	&gm_rtype_sales_metric, &gm_rtype_alert, &gm_rtype_session, &gm_rtype_session_metric,
 };
 const size_t gm_nrtypes = sizeof gm_rtypes / sizeof *gm_rtypes;
 
@@ -237,6 +299,7 @@ static const enum gm_json_kind json_of[GM_RK_NKINDS] = {
 	[GM_RK_MONEY] = GM_JSON_NUMBER, [GM_RK_TOTAL] = GM_JSON_NUMBER,
 	[GM_RK_INT] = GM_JSON_NUMBER, [GM_RK_BOOL] = GM_JSON_BOOL,
 	[GM_RK_OBJECT] = GM_JSON_OBJECT, [GM_RK_ARRAY] = GM_JSON_ARRAY,
+	[GM_RK_NUMBER] = GM_JSON_NUMBER,
 };
 
 /* The message of a fault, in why: every message about a field's value
@@ -324,7 +387,7 @@ static enum fault fault_of(const struct gm_rfield *f, const struct gm_field *v,
 	case GM_RK_ARRAY:
 		out->s = s;
 		return f->required && empty_array(s) ? F_EMPTY : F_NONE;
-	default:  /* GM_RK_STRING, GM_RK_OBJECT */
+	default:  /* GM_RK_STRING, GM_RK_OBJECT, GM_RK_NUMBER */
 		out->s = s;
 		return f->kind == GM_RK_STRING && f->required && s.n == 0 ? F_EMPTY : F_NONE;
 	}

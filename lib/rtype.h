@@ -52,6 +52,8 @@ enum gm_rkind {
 	                  may not be empty. With elements set, each element
 	                  must be an object, whose fields are checked as a
 	                  record's, named "F[i].E" in messages */
+	GM_RK_NUMBER,  /* any JSON number (a rate, an average), kept as its
+	                  text */
 	GM_RK_NKINDS
 };
 
@@ -108,7 +110,8 @@ struct gm_rtype {
 extern const struct gm_rtype *const gm_rtypes[];
 extern const size_t gm_nrtypes;
 extern const struct gm_rtype gm_rtype_transaction, gm_rtype_product_view,
-	gm_rtype_cart_event, gm_rtype_sales_metric, gm_rtype_alert;
+	gm_rtype_cart_event, gm_rtype_sales_metric, gm_rtype_alert, gm_rtype_session,
+	gm_rtype_session_metric;
 
 /* The field every record has: "type", a required string. */
 extern const struct gm_rfield gm_rfield_type;

@@ -13,8 +13,9 @@
 #include "mem.h"
 
 struct head {
-	int64_t offset;       /* of the last record applied, -1: none */
-	int32_t partition;    /* its input partition, -1: files */
+	int64_t offset[GM_STORE_TOPICS];  /* of the last record applied from
+	                         each input topic, -1: none */
+	int32_t partition;    /* their input partition, -1: files */
 	uint32_t dirty;       /* changed since the last checkpoint */
 	int64_t queued;       /* the time of its timer in the queue, or
 	                         GM_STORE_NEVER (see timers below) */
@@ -51,9 +52,11 @@ struct gm_store {
 	bool warned_foreign;  /* said that changelog entries were skipped */
 };
 
-/* A changelog message's value: the layout version, the offset of the
- * entry's last record (both little-endian), then the value's bytes. */
-#define LOG_HEAD 12
+/* A changelog message's value: the layout version, the offsets of the
+ * entry's last records (GM_STORE_TOPICS of them; all little-endian),
+ * then the value's bytes. */
+#define OFFSETS (8 * GM_STORE_TOPICS)
+#define LOG_HEAD (4 + OFFSETS)
 
 static struct head *head_of(void *v)
 {
@@ -124,10 +127,10 @@ static void drop(struct gm_store *st, const char *key, size_t klen)
 }
 
 /* The entry of key as it was saved (a snapshot, a changelog), from the
- * record at partition and offset; returns its value for the caller to
+ * records at partition and offsets (OFFSETS bytes, as saved); returns its value for the caller to
  * fill. */
 static void *put_saved(struct gm_store *st, const char *key, size_t klen,
-	int32_t partition, int64_t offset)
+	int32_t partition, const unsigned char *offsets)
 {
 	bool created;
 	void *v = gm_map_put(st->map, key, klen, &created);
@@ -136,7 +139,8 @@ static void *put_saved(struct gm_store *st, const char *key, size_t klen,
 	if (created)
 		h->queued = GM_STORE_NEVER;
 	h->partition = partition;
-	h->offset = offset;
+	for (int i = 0; i < GM_STORE_TOPICS; i++)
+		h->offset[i] = (int64_t)get_le(offsets + 8 * i, 8);
 	return value_of(v);
 }
 
@@ -196,14 +200,19 @@ void *gm_store_update(struct gm_store *st, const char *key, size_t klen,
 		h->queued = GM_STORE_NEVER;
 		if (st->spec.due_at)
 			*due_of(st, value_of(v)) = GM_STORE_NEVER;
-	} else if (at.offset >= 0 && h->partition == at.partition && h->offset >= at.offset) {
+	} else if (at.offset >= 0 && h->partition == at.partition && at.topic < GM_STORE_TOPICS
+		   && h->offset[at.topic] >= at.offset) {
 		*got = GM_STORE_APPLIED;
 		return value_of(v);
 	} else {
 		*got = GM_STORE_FOUND;
 	}
+	if (created || h->partition != at.partition)
+		for (int i = 0; i < GM_STORE_TOPICS; i++)
+			h->offset[i] = -1;
 	h->partition = at.partition;
-	h->offset = at.offset;
+	if (at.topic < GM_STORE_TOPICS)
+		h->offset[at.topic] = at.offset;
 	mark_dirty(st, h);
 	return value_of(v);
 }
@@ -433,8 +442,8 @@ static void restore_one(void *ctx, const struct gm_kmsg *m)
 		st->warned_foreign = true;
 		return;
 	}
-	memcpy(put_saved(st, m->key, m->klen, m->partition, (int64_t)get_le(p + 4, 8)),
-		p + LOG_HEAD, st->spec.value_size);
+	memcpy(put_saved(st, m->key, m->klen, m->partition, p + 4), p + LOG_HEAD,
+		st->spec.value_size);
 }
 
 bool gm_store_restore(struct gm_store *st, int32_t partition)
@@ -489,7 +498,8 @@ bool gm_store_checkpoint(struct gm_store *st)
 			clean(st, h);
 			if (h->partition < 0)
 				continue;
-			put_le(buf + 4, (uint64_t)h->offset, 8);
+			for (int i = 0; i < GM_STORE_TOPICS; i++)
+				put_le(buf + 4 + 8 * i, (uint64_t)h->offset[i], 8);
 			memcpy(buf + LOG_HEAD, value_of(v), st->spec.value_size);
 			if (!gm_kproducer_send_to(st->kp, st->topic, h->partition, key, klen,
 			    buf, LOG_HEAD + st->spec.value_size))
@@ -513,11 +523,11 @@ int gm_store_close(struct gm_store *st)
 
 /* ---- snapshots ---- */
 
-/* A snapshot: one header line, "gm-store/1 NAME VERSION VALUE_SIZE
+/* A snapshot: one header line, "gm-store/2 NAME VERSION VALUE_SIZE
  * COUNT\n", then COUNT entries, oldest first, each the key's length
- * (one byte), the key, the partition (4 bytes) and offset (8 bytes),
- * little-endian, and the value's bytes. */
-#define SNAP_MAGIC "gm-store/1"
+ * (one byte), the key, the partition (4 bytes) and the offsets (8 bytes
+ * each, GM_STORE_TOPICS), little-endian, and the value's bytes. */
+#define SNAP_MAGIC "gm-store/2"
 
 bool gm_store_load(struct gm_store *st, const char *path)
 {
@@ -541,7 +551,7 @@ bool gm_store_load(struct gm_store *st, const char *path)
 		ok = false;
 	}
 	bool told = !ok;
-	unsigned char at[12], key[GM_MAP_KEY_MAX];
+	unsigned char at[4 + OFFSETS], key[GM_MAP_KEY_MAX];
 	for (unsigned long long i = 0; ok && i < count; i++) {
 		int klen = fgetc(f);
 		if (klen == EOF || klen == 0 || klen > GM_MAP_KEY_MAX
@@ -550,8 +560,7 @@ bool gm_store_load(struct gm_store *st, const char *path)
 			ok = false;
 			break;
 		}
-		void *v = put_saved(st, (const char *)key, (size_t)klen,
-			(int32_t)get_le(at, 4), (int64_t)get_le(at + 4, 8));
+		void *v = put_saved(st, (const char *)key, (size_t)klen, (int32_t)get_le(at, 4), at + 4);
 		if (fread(v, 1, st->spec.value_size, f) != st->spec.value_size)
 			ok = false;
 	}
@@ -585,9 +594,10 @@ bool gm_store_save(struct gm_store *st, const char *path)
 	gm_map_iter_init(&it, st->map, true);
 	while (ok && (v = gm_map_iter_next(&it, &key, &klen))) {
 		const struct head *h = head_of(v);
-		unsigned char at[12];
+		unsigned char at[4 + OFFSETS];
 		put_le(at, (uint32_t)h->partition, 4);
-		put_le(at + 4, (uint64_t)h->offset, 8);
+		for (int i = 0; i < GM_STORE_TOPICS; i++)
+			put_le(at + 4 + 8 * i, (uint64_t)h->offset[i], 8);
 		ok = fputc((int)klen, f) != EOF && fwrite(key, 1, klen, f) == klen
 			&& fwrite(at, 1, sizeof at, f) == sizeof at
 			&& fwrite(value_of(v), 1, st->spec.value_size, f) == st->spec.value_size;

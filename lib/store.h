@@ -14,9 +14,9 @@
  * offsets, which may lie before what the saved state holds) is then
  * known as already applied (GM_STORE_APPLIED), and the tool skips it:
  * learning twice from one record is the error a replay must not make.
- * Records of one key must therefore all come from one partition, as
- * Kafka's keyed partitioning gives (gm-produce keys by user_id), and one
- * partition number must not mix offsets of two input topics.
+ * Records of one key must therefore all come from one partition number,
+ * as Kafka's keyed partitioning gives (gm-produce keys by user_id), of
+ * at most GM_STORE_TOPICS input topics.
  *
  * Where the state is kept:
  *   - a changelog (Kafka in a consumer group, as Kafka Streams does): at
@@ -44,8 +44,8 @@
  * partition's watermark moves (stream.h).
  *
  * Costs: an entry takes value_size + 112 bytes in memory (the map's)
- * plus 24 bytes of bookkeeping, and 80 more while its timer is set; in the changelog a change is one message
- * of klen + value_size + 12 bytes per checkpoint that saw the key
+ * plus 56 bytes of bookkeeping, and 80 more while its timer is set; in the changelog a change is one message
+ * of klen + value_size + 36 bytes per checkpoint that saw the key
  * change, however often it changed in between. */
 #ifndef GM_STORE_H
 #define GM_STORE_H
@@ -76,13 +76,19 @@ struct gm_store_spec {
 #define GM_STORE_DUE(type, member) (offsetof(type, member) + 1)
 #define GM_STORE_NEVER INT64_MAX   /* a timer that is not set */
 
-/* Where a change comes from: the input partition (-1 for files) and the
- * record's offset in it (-1 when it has none: files). */
+/* Where a change comes from: the input partition (-1 for files), the
+ * record's offset in it (-1 when it has none: files) and which of the
+ * input topics it is (their index: a tool reading views, cart events
+ * and transactions from three co-partitioned topics has a user's
+ * records come from partition N of each). An entry keeps an offset per
+ * topic, for at most GM_STORE_TOPICS topics. */
+#define GM_STORE_TOPICS 4
 struct gm_store_at {
 	int32_t partition;
 	int64_t offset;
+	uint32_t topic;
 };
-#define GM_STORE_AT_NONE ((struct gm_store_at){ -1, -1 })
+#define GM_STORE_AT_NONE ((struct gm_store_at){ -1, -1, 0 })
 
 struct gm_store;
 
@@ -104,8 +110,8 @@ enum gm_store_got {
 /* The value of key, to be changed by the record at `at`, which the
  * entry then remembers; the entry becomes the most recently used and is
  * saved at the next checkpoint. When the entry already holds a change
- * from at's partition at or after at's offset, returns it untouched with
- * GM_STORE_APPLIED. At the cap, the least recently used entry is evicted
+ * from at's partition and topic at or after at's offset, returns it
+ * untouched with GM_STORE_APPLIED. At the cap, the least recently used entry is evicted
  * (a tombstone in the changelog). The pointer stays valid until the next
  * call on the store. */
 void *gm_store_update(struct gm_store *st, const char *key, size_t klen,

@@ -10,6 +10,7 @@
 #include "counts.h"
 #include "kafka.h"
 #include "mem.h"
+#include "rtype.h"
 
 struct gm_stream {
 	struct gm_streams *run;
@@ -17,6 +18,7 @@ struct gm_stream {
 	                          bytes), or "" for files */
 	size_t topic_len;      /* of the topic at the start of partition */
 	int32_t number;        /* the partition's, -1 for files */
+	uint32_t topic;        /* the topic's index in io.topics */
 	struct gm_windows *w;  /* NULL while the partition is not ours, or
 	                          when the tool has no windows */
 	bool ours;
@@ -108,6 +110,9 @@ static struct gm_stream *stream_named(struct gm_streams *st, const char *topic,
 		snprintf(s->partition, sizeof s->partition, "%s/%d", topic, (int)number);
 	s->topic_len = len;
 	s->number = number;
+	for (size_t i = 0; st->io.topics && st->io.topics[i]; i++)
+		if (!strcmp(st->io.topics[i], topic))
+			s->topic = (uint32_t)i;
 	s->newest = s->watermark = INT64_MIN;
 	st->last = st->nstreams;
 	st->streams[st->nstreams++] = s;
@@ -117,6 +122,16 @@ static struct gm_stream *stream_named(struct gm_streams *st, const char *topic,
 const char *gm_stream_partition(const struct gm_stream *s)
 {
 	return s->partition[0] ? s->partition : NULL;
+}
+
+int32_t gm_stream_number(const struct gm_stream *s)
+{
+	return s->number;
+}
+
+int64_t gm_stream_watermark(const struct gm_stream *s)
+{
+	return s->watermark;
 }
 
 /* ---- the watermark and timers ---- */
@@ -298,6 +313,15 @@ struct gm_store *gm_streams_store(struct gm_streams *st,
 	struct kept_store k = { gm_store_new(spec), NULL };
 	bool ok = true;
 	*status = GM_EXIT_FAIL;
+	size_t ntopics = 0;
+	while (st->io.topics && st->io.topics[ntopics])
+		ntopics++;
+	if (ntopics > GM_STORE_TOPICS) {
+		gm_error(NULL, "a tool that keeps state reads at most %d topics, not %zu",
+			GM_STORE_TOPICS, ntopics);
+		gm_store_free(k.store);
+		return NULL;
+	}
 	if (st->resumable) {
 		ok = gm_store_use_changelog(k.store, st->io.c, st->io.topics[0], status);
 	} else if (st->io.state_file) {
@@ -341,13 +365,17 @@ static void late_record(struct gm_streams *st, const struct gm_stream_event *e)
 {
 	gm_counts.late++;
 	if (st->io.late) {
-		if (!gm_sink_emit_event(st->io.late, st->io.late_topic, e->ev->user_id.p,
+		const struct gm_rtype *rt = e->ev->rtype;
+		const char *topic = st->io.late_topic ? st->io.late_topic
+			: rt && rt->late_topic ? rt->late_topic : "late_events";
+		if (!gm_sink_emit_event(st->io.late, topic, e->ev->user_id.p,
 		    e->ev->user_id.n, e->ev))
 			st->failed = true;
 	} else if (!st->warned_late) {
 		char where[512];
 		gm_warn(gm_record_where(e->r, where, sizeof where),
-			"late %s (its window has closed): counted; keep late ones with -l",
+			e->stream->w ? "late %s (its window has closed): counted; keep late ones with -l"
+			: "late %s (older than the newest time seen less the lateness): counted; keep late ones with -l",
 			gm_type_name(e->ev->type));
 		st->warned_late = true;
 	}
@@ -364,7 +392,7 @@ static void event(struct gm_streams *st, const struct gm_record *r,
 	}
 	struct gm_stream_event e = { .r = r, .ev = ev, .stream = s, .at = GM_STORE_AT_NONE };
 	if (r->topic) {
-		e.at = (struct gm_store_at){ r->partition, r->offset };
+		e.at = (struct gm_store_at){ r->partition, r->offset, s->topic };
 		e.replay = r->offset < s->read_to;
 		if (r->offset >= s->seen_to)
 			s->seen_to = r->offset + 1;

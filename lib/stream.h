@@ -116,8 +116,10 @@ struct gm_stream_tool {
 struct gm_stream_io {
 	const struct gm_common *c;   /* must outlive the run */
 	struct gm_source *src;
-	const char *const *topics;   /* the source's Kafka topics, if any: the
-	                                first sizes the stores' changelogs */
+	const char *const *topics;   /* the source's Kafka topics, NULL-
+	                                terminated, or NULL: the first sizes
+	                                the stores' changelogs; with stores,
+	                                at most GM_STORE_TOPICS */
 	struct gm_sink *sinks[4];    /* made durable at checkpoints: at most
 	                                three (the run adds late); one sink
 	                                may appear twice */
@@ -125,7 +127,8 @@ struct gm_stream_io {
 	struct gm_sink *late;        /* late records, whole, or NULL; made
 	                                durable with the sinks (it may be
 	                                one of them) */
-	const char *late_topic;      /* its record type's topic */
+	const char *late_topic;      /* its topic, or NULL: the late topic
+	                                of each record's type (rtype.h) */
 	const char *state_file;      /* --state: stores' snapshot, or NULL */
 	long long idle_ms;           /* close every window after this long
 	                                without input; 0: never */
@@ -173,6 +176,12 @@ bool gm_stream_reject(struct gm_stream_event *e, const char *reason);
 
 /* The stream's partition as "topic/N", or NULL for files. */
 const char *gm_stream_partition(const struct gm_stream *s);
+
+/* Its partition's number, -1 for files. */
+int32_t gm_stream_number(const struct gm_stream *s);
+
+/* Its watermark (see the top): INT64_MIN before any event. */
+int64_t gm_stream_watermark(const struct gm_stream *s);
 
 /* ---- the options of a stream tool ----
  * Beside cli.h's groups, every stream tool takes these, with the same

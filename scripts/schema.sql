@@ -197,3 +197,63 @@ COMMENT ON COLUMN alerts.labels IS
 COMMENT ON COLUMN alerts.record IS
 'The whole alert record as written, with the numbers that triggered it (amount, threshold, count, ...), '
 'named by its tool (see its page), as record->>''amount''.';
+
+-- session: one user's run of events with no gap longer than gm-session's
+-- --gap, written by gm-session when the session closes. Its key derives
+-- from the user and the session's start, so a replay updates the row.
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id      text PRIMARY KEY,
+    ts              timestamptz NOT NULL,
+    user_id         text NOT NULL,
+    start           timestamptz NOT NULL,
+    "end"           timestamptz NOT NULL,
+    duration_s      bigint NOT NULL,
+    events          bigint NOT NULL,
+    views           bigint NOT NULL,
+    cart_adds       bigint NOT NULL,
+    cart_removes    bigint NOT NULL,
+    transactions    bigint NOT NULL,
+    revenue         numeric(19,2) NOT NULL,
+    country         text NOT NULL,
+    categories      jsonb,
+    client_sessions jsonb,
+    converted       boolean NOT NULL,
+    landing_product text,
+    exit_product    text,
+    source          text NOT NULL,
+    partition       text
+);
+
+-- A user's sessions, in time.
+CREATE INDEX IF NOT EXISTS sessions_user_idx ON sessions (user_id, start);
+
+COMMENT ON TABLE sessions IS
+'Sessions: one row per session record (gm-events(5)), written by gm-session when the session closed.';
+COMMENT ON COLUMN sessions.categories IS
+'The categories viewed, most viewed first: [{"category": ..., "views": n}, ...].';
+COMMENT ON COLUMN sessions.client_sessions IS
+'The session_id values of the session''s records (the shop''s own sessions), in order of first use.';
+
+-- session_metric: sessions and carts over one window of gm-session's -w,
+-- for one country or all ('*'), written when the window closes.
+CREATE TABLE IF NOT EXISTS session_metrics (
+    metric_id        text PRIMARY KEY,
+    ts               timestamptz NOT NULL,
+    window_start     timestamptz NOT NULL,
+    window_end       timestamptz NOT NULL,
+    country          text NOT NULL,
+    sessions         bigint NOT NULL,
+    converted        bigint NOT NULL,
+    checkouts        bigint NOT NULL,
+    abandoned_carts  bigint NOT NULL,
+    recovered_carts  bigint NOT NULL,
+    conversion_rate  double precision NOT NULL,
+    abandonment_rate double precision NOT NULL,
+    avg_duration_s   double precision NOT NULL,
+    avg_views        double precision NOT NULL,
+    source           text NOT NULL,
+    partition        text
+);
+
+COMMENT ON TABLE session_metrics IS
+'Session metrics: one row per session_metric record (gm-events(5)), written by gm-session.';

@@ -50,6 +50,9 @@ static void valid(const struct gm_rfield *f, char *out, size_t n)
 	case GM_RK_OBJECT:
 		snprintf(out, n, "{}");
 		break;
+	case GM_RK_NUMBER:
+		snprintf(out, n, "0.25");
+		break;
 	case GM_RK_ARRAY: {
 		if (!f->elements) {
 			snprintf(out, n, "[1]");
@@ -135,6 +138,7 @@ static void wrong(const struct gm_rfield *f, const char **json, const char **got
 		[GM_RK_MONEY] = "a number", [GM_RK_TOTAL] = "a number",
 		[GM_RK_INT] = "an integer", [GM_RK_BOOL] = "a boolean",
 		[GM_RK_OBJECT] = "an object", [GM_RK_ARRAY] = "an array",
+		[GM_RK_NUMBER] = "a number",
 	};
 	*want = wants[f->kind];
 	if (f->kind == GM_RK_INT && f->lo == INT64_MIN && f->hi == INT64_MAX)

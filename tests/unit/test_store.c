@@ -27,7 +27,7 @@ static const struct gm_store_spec spec = {
 
 static struct gm_store_at at(int32_t partition, int64_t offset)
 {
-	return (struct gm_store_at){ partition, offset };
+	return (struct gm_store_at){ partition, offset, 0 };
 }
 
 /* Adds x to key's value, as a tool learns from the record at a. */
@@ -57,6 +57,14 @@ START_TEST(update_and_replay)
 	ck_assert_int_eq(add(st, "u1", at(0, 10), 5), GM_STORE_APPLIED);
 	ck_assert_int_eq(add(st, "u1", at(0, 11), 5), GM_STORE_APPLIED);
 	ck_assert_int_eq(sum_of(st, "u1"), 10);
+	/* Another topic's offsets are not comparable: a user's views and
+	 * cart events from two co-partitioned topics. */
+	enum gm_store_got got;
+	ck_assert_ptr_nonnull(gm_store_update(st, "u1", 2, (struct gm_store_at){ 0, 5, 1 }, &got));
+	ck_assert_int_eq(got, GM_STORE_FOUND);
+	ck_assert_ptr_nonnull(gm_store_update(st, "u1", 2, (struct gm_store_at){ 0, 5, 1 }, &got));
+	ck_assert_int_eq(got, GM_STORE_APPLIED);
+	ck_assert_int_eq(add(st, "u1", at(0, 11), 5), GM_STORE_APPLIED);
 	/* Another partition's offsets are not comparable. */
 	ck_assert_int_eq(add(st, "u1", at(1, 3), 1), GM_STORE_FOUND);
 	/* Files have no offsets: every record counts. */

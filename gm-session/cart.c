@@ -1,0 +1,373 @@
+/* cart: see cart.h. */
+#include "cart.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "map.h"
+#include "mem.h"
+#include "money.h"
+#include "session.h"
+
+#define LINE_MAX 16            /* products in a cart */
+#define WAIT_MAX 6             /* records waiting for the watermark */
+#define TX_LINES 4             /* a waiting transaction's lines kept */
+
+enum { W_ADD, W_REMOVE, W_TX };   /* the order of kinds at one time */
+
+struct line {
+	uint64_t product;          /* gm_hash() of its id */
+	int64_t units;
+	int64_t price;             /* cents, of its last cart event */
+};
+
+struct bought {
+	uint64_t product;
+	int64_t amount;            /* cents */
+};
+
+/* A record waiting for the watermark. */
+struct waiting {
+	int64_t ts;
+	uint64_t order;            /* gm_hash() of its id, for ties */
+	uint8_t kind;
+	uint8_t nbought;
+	char client[SESSION_ID_MAX + 1];
+	struct line change;        /* W_ADD, W_REMOVE */
+	struct bought bought[TX_LINES];  /* W_TX: the lines that may
+	                              recover an abandoned cart */
+};
+
+/* A user's entry: no pointers, saved as its bytes (store.h). */
+struct cart {
+	int64_t due;               /* the store's timer */
+	int64_t abandon_at;        /* GM_STORE_NEVER: none coming */
+	int64_t abandoned_at;      /* of the abandonment waiting for its
+	                              recovery, GM_STORE_NEVER: none */
+	int64_t last_change;       /* of the last cart event applied */
+	int64_t abandoned_value;
+	char client[SESSION_ID_MAX + 1];     /* of the last cart event */
+	char country[SESSION_NAME_MAX + 1];
+	uint8_t nlines, nwaiting, nabandoned;
+	struct line lines[LINE_MAX];
+	uint64_t abandoned[LINE_MAX];        /* its products */
+	struct waiting waiting[WAIT_MAX];    /* by time, kind, order */
+};
+
+struct carts {
+	struct cart_options o;
+	struct gm_store *store;
+	struct gm_alert_output out;
+	struct tally_output tally;
+	uint64_t hurried, overfull;
+};
+
+struct gm_store_spec carts_store_spec(const struct cart_options *o)
+{
+	return (struct gm_store_spec){
+		.name = "carts", .version = 1, .value_size = sizeof(struct cart),
+		.max_entries = o->max_users, .due_at = GM_STORE_DUE(struct cart, due),
+	};
+}
+
+struct carts *carts_new(const struct cart_options *o, struct gm_store *store,
+	const struct gm_alert_output *out, const struct tally_output *tally)
+{
+	struct carts *c = gm_xcalloc(1, sizeof *c);
+	c->o = *o;
+	c->store = store;
+	c->out = *out;
+	c->tally = *tally;
+	return c;
+}
+
+void carts_free(struct carts *c)
+{
+	free(c);
+}
+
+uint64_t carts_hurried(const struct carts *c)
+{
+	return c->hurried;
+}
+
+uint64_t carts_overfull(const struct carts *c)
+{
+	return c->overfull;
+}
+
+static uint64_t hash_of(gm_str s)
+{
+	return gm_hash(s.p, s.n);
+}
+
+static void copy(char *dst, size_t cap, gm_str s)
+{
+	size_t n = s.n < cap - 1 ? s.n : cap - 1;
+	memcpy(dst, s.p, n);
+	dst[n] = 0;
+}
+
+static bool earlier(const struct waiting *a, const struct waiting *b)
+{
+	if (a->ts != b->ts)
+		return a->ts < b->ts;
+	if (a->kind != b->kind)
+		return a->kind < b->kind;
+	return a->order < b->order;
+}
+
+static struct line *line_of(struct cart *k, uint64_t product)
+{
+	for (size_t i = 0; i < k->nlines; i++)
+		if (k->lines[i].product == product)
+			return &k->lines[i];
+	return NULL;
+}
+
+static bool abandoned_product(const struct cart *k, uint64_t product)
+{
+	for (size_t i = 0; i < k->nabandoned; i++)
+		if (k->abandoned[i] == product)
+			return true;
+	return false;
+}
+
+/* The next thing due: a waiting record, the abandonment, the end of
+ * the wait for a recovery. */
+static int64_t next_due(const struct carts *c, const struct cart *k)
+{
+	int64_t due = k->nwaiting ? k->waiting[0].ts : GM_STORE_NEVER;
+	if (k->abandon_at < due)
+		due = k->abandon_at;
+	if (k->abandoned_at != GM_STORE_NEVER && k->abandoned_at + c->o.recover_within < due)
+		due = k->abandoned_at + c->o.recover_within;
+	return due;
+}
+
+/* ---- the record arrives: it waits ---- */
+
+static void apply(struct carts *c, const char *user, size_t ulen, struct cart *k,
+	const struct waiting *w, const struct part *p);
+
+void carts_event(struct carts *c, const struct gm_event *ev, struct gm_store_at at,
+	const char *country)
+{
+	enum gm_store_got got;
+	struct cart *k = gm_store_update(c->store, ev->user_id.p, ev->user_id.n, at, &got);
+	if (!k || got == GM_STORE_APPLIED)
+		return;
+	if (got == GM_STORE_NEW) {
+		k->abandon_at = k->abandoned_at = GM_STORE_NEVER;
+		k->last_change = INT64_MIN;
+	}
+	if (country)
+		snprintf(k->country, sizeof k->country, "%s", country);
+	struct waiting w = { .ts = ev->ts, .order = hash_of(ev->id) };
+	copy(w.client, sizeof w.client, ev->session_id);
+	if (ev->type == GM_CART_EVENT) {
+		w.kind = ev->action.n == 3 ? W_ADD : W_REMOVE;
+		w.change = (struct line){ hash_of(ev->product_id), ev->quantity, ev->unit_price };
+	} else {
+		/* Its lines that may matter when it applies: products in the
+		 * cart, waiting to be, or abandoned. */
+		w.kind = W_TX;
+		for (size_t i = 0; i < ev->nitems && w.nbought < TX_LINES; i++) {
+			uint64_t h = hash_of(ev->items[i].product_id);
+			bool matters = line_of(k, h) || abandoned_product(k, h);
+			for (size_t j = 0; j < k->nwaiting && !matters; j++)
+				matters = k->waiting[j].kind == W_ADD && k->waiting[j].change.product == h;
+			if (matters)
+				w.bought[w.nbought++] = (struct bought){ h, ev->items[i].amount };
+		}
+	}
+	if (k->nwaiting == WAIT_MAX) {
+		/* No room to wait: the oldest applies now. */
+		struct waiting first = k->waiting[0];
+		memmove(&k->waiting[0], &k->waiting[1], (WAIT_MAX - 1) * sizeof *k->waiting);
+		k->nwaiting--;
+		c->hurried++;
+		const struct part p = { at.partition, NULL };
+		apply(c, ev->user_id.p, ev->user_id.n, k, &first, &p);
+	}
+	size_t i = k->nwaiting;
+	while (i > 0 && earlier(&w, &k->waiting[i - 1])) {
+		k->waiting[i] = k->waiting[i - 1];
+		i--;
+	}
+	k->waiting[i] = w;
+	k->nwaiting++;
+	gm_store_wake_at(c->store, ev->user_id.p, ev->user_id.n, k, next_due(c, k));
+}
+
+/* ---- in event time ---- */
+
+static void tally(struct carts *c, const struct part *p, const struct cart *k, int64_t at,
+	uint32_t checkouts, uint32_t abandoned, uint32_t recovered)
+{
+	const struct tally t = {
+		.at = at, .country = k->country[0] ? k->country : "unknown",
+		.checkouts = checkouts, .abandoned = abandoned, .recovered = recovered,
+	};
+	c->tally.add(c->tally.ctx, p, &t);
+}
+
+/* The alert of rule about the abandonment of k, at ts, with the labels
+ * every cart alert has; the caller adds the numbers. */
+static struct gm_writer *alert_begin(struct carts *c, const char *user, size_t ulen,
+	const struct cart *k, const char *rule, const char *client, int64_t ts,
+	const char *summary)
+{
+	char subject[GM_MAP_KEY_MAX + 32];
+	int n = snprintf(subject, sizeof subject, "%.*s/%lld", (int)ulen, user,
+		(long long)k->abandoned_at);
+	const struct gm_alert_label labels[] = {
+		{ "user_id", { user, ulen } },
+		{ "session_id", { client, strlen(client) } },
+		{ "country", { k->country[0] ? k->country : "unknown",
+			strlen(k->country[0] ? k->country : "unknown") } },
+	};
+	const struct gm_alert a = {
+		.source = "gm-session", .rule = rule, .subject = { subject, (size_t)n },
+		.kind = rule, .severity = GM_ALERT_INFO, .ts = ts, .summary = summary,
+		.labels = labels, .nlabels = 3,
+	};
+	return gm_alert_begin(&c->out, &a);
+}
+
+static void abandon(struct carts *c, const char *user, size_t ulen, struct cart *k,
+	const struct part *p)
+{
+	int64_t at = k->abandon_at, units = 0, value = 0;
+	k->abandon_at = GM_STORE_NEVER;
+	if (k->nlines == 0)
+		return;
+	for (size_t i = 0; i < k->nlines; i++) {
+		int64_t v;
+		units += k->lines[i].units;
+		if (!gm_money_mul(k->lines[i].price, k->lines[i].units, &v)
+		    || !gm_money_add(value, v, &value))
+			value = GM_MONEY_MAX_TOTAL;
+		k->abandoned[i] = k->lines[i].product;
+	}
+	k->nabandoned = k->nlines;
+	k->abandoned_at = at;
+	k->abandoned_value = value;
+	char money[32], summary[160];
+	money[gm_money_format(value, money)] = 0;
+	snprintf(summary, sizeof summary, "%.*s left %lld units worth %s in their cart",
+		(int)(ulen < 64 ? ulen : 64), user, (long long)units, money);
+	struct gm_writer *w = alert_begin(c, user, ulen, k, "cart_abandoned", k->client, at, summary);
+	GM_W_KEY(w, "items");
+	gm_w_u64(w, k->nlines);
+	GM_W_KEY(w, "units");
+	gm_w_i64(w, units);
+	GM_W_KEY(w, "value");
+	gm_w_money(w, value);
+	gm_alert_emit(&c->out, w, user, ulen);
+	tally(c, p, k, at, 0, 1, 0);
+}
+
+static void checkout(struct carts *c, const char *user, size_t ulen, struct cart *k,
+	const struct waiting *w, const struct part *p)
+{
+	if (k->nlines > 0)
+		tally(c, p, k, w->ts, 1, 0, 0);
+	k->nlines = 0;
+	k->abandon_at = GM_STORE_NEVER;
+	if (k->abandoned_at == GM_STORE_NEVER || w->ts <= k->abandoned_at
+	    || w->ts > k->abandoned_at + c->o.recover_within)
+		return;
+	int64_t value = 0;
+	size_t matched = 0;
+	for (size_t i = 0; i < w->nbought; i++) {
+		if (!abandoned_product(k, w->bought[i].product))
+			continue;
+		matched++;
+		if (!gm_money_add(value, w->bought[i].amount, &value))
+			value = GM_MONEY_MAX_TOTAL;
+	}
+	if (matched == 0)
+		return;
+	double minutes = (double)(w->ts - k->abandoned_at) / 60000.0;
+	char money[32], summary[160];
+	money[gm_money_format(value, money)] = 0;
+	snprintf(summary, sizeof summary, "%.*s came back and bought %s of their abandoned cart",
+		(int)(ulen < 64 ? ulen : 64), user, money);
+	struct gm_writer *aw = alert_begin(c, user, ulen, k, "cart_recovered", w->client, w->ts,
+		summary);
+	GM_W_KEY(aw, "recovered_value");
+	gm_w_money(aw, value);
+	GM_W_KEY(aw, "minutes_to_recover");
+	gm_w_double(aw, minutes);
+	gm_alert_emit(&c->out, aw, user, ulen);
+	tally(c, p, k, w->ts, 0, 0, 1);
+	k->abandoned_at = GM_STORE_NEVER;
+	k->nabandoned = 0;
+}
+
+static void change(struct carts *c, struct cart *k, const struct waiting *w)
+{
+	struct line *l = line_of(k, w->change.product);
+	if (w->kind == W_ADD) {
+		if (l) {
+			l->units += w->change.units;
+			l->price = w->change.price;
+		} else if (k->nlines < LINE_MAX) {
+			k->lines[k->nlines++] = w->change;
+		} else {
+			c->overfull++;
+		}
+	} else if (l) {
+		l->units -= w->change.units < l->units ? w->change.units : l->units;
+		if (l->units == 0)
+			*l = k->lines[--k->nlines];
+	}
+	k->last_change = w->ts;
+	memcpy(k->client, w->client, sizeof k->client);
+	k->abandon_at = w->ts + c->o.abandon_after;
+}
+
+static void apply(struct carts *c, const char *user, size_t ulen, struct cart *k,
+	const struct waiting *w, const struct part *p)
+{
+	if (w->kind == W_TX)
+		checkout(c, user, ulen, k, w, p);
+	else
+		change(c, k, w);
+}
+
+void carts_due(struct carts *c, const char *key, size_t klen, void *value, int64_t due,
+	const struct part *p)
+{
+	struct cart *k = value;
+	for (;;) {
+		int64_t next = next_due(c, k);
+		if (next > due)
+			break;
+		/* At one time: records first, then the abandonment, then the
+		 * end of the wait for a recovery (a transaction at its very
+		 * end still recovers). */
+		if (k->nwaiting && k->waiting[0].ts == next) {
+			struct waiting w = k->waiting[0];
+			memmove(&k->waiting[0], &k->waiting[1], (k->nwaiting - 1) * sizeof *k->waiting);
+			k->nwaiting--;
+			apply(c, key, klen, k, &w, p);
+		} else if (k->abandon_at == next) {
+			abandon(c, key, klen, k, p);
+		} else {
+			/* Not recovered in time: forgotten, and so is the cart
+			 * if it has not changed since. */
+			if (k->last_change <= k->abandoned_at - c->o.abandon_after)
+				k->nlines = 0;
+			k->abandoned_at = GM_STORE_NEVER;
+			k->nabandoned = 0;
+		}
+	}
+	if (k->nlines == 0 && k->nwaiting == 0 && k->abandoned_at == GM_STORE_NEVER)
+		gm_store_remove(c->store, key, klen);
+	else
+		gm_store_wake_at(c->store, key, klen, k, next_due(c, k));
+}

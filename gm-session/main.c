@@ -1,0 +1,305 @@
+/* gm-session: sessions and carts. Reads product views, cart events and
+ * transactions (NDJSON files, stdin or Kafka), writes a session record
+ * per session closed, session metrics per event-time window and
+ * country, and cart_abandoned and cart_recovered alerts, to NDJSON,
+ * Kafka or PostgreSQL. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cart.h"
+#include "cli.h"
+#include "event.h"
+#include "finish.h"
+#include "metrics.h"
+#include "rejects.h"
+#include "rtype.h"
+#include "session.h"
+#include "sink.h"
+#include "source.h"
+#include "stream.h"
+
+static const char usage[] =
+	"usage: gm-session [-hqu] [--strict] [--rejects FILE] [--max-line BYTES]\n"
+	"                  [-G GROUP] [-b BROKERS] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
+	"                  [-o OUT] [-a ALERTS] [-l LATE] [--retry-for DURATION]\n"
+	"                  [--state FILE] [-w SIZE] [--lateness DURATION]\n"
+	"                  [--idle DURATION] [--gap DURATION] [--max-session DURATION]\n"
+	"                  [--by-client-session] [--abandon-after DURATION]\n"
+	"                  [--recover-within DURATION] [--max-users N] [FILE...]\n";
+
+enum {
+	OPT_GAP = 0x2000, OPT_MAX_SESSION, OPT_BY_CLIENT, OPT_ABANDON, OPT_RECOVER,
+	OPT_MAX_USERS,
+};
+
+#define MAX_CELLS 1000000   /* metric cells open at once */
+
+struct options {
+	struct gm_common c;
+	struct gm_stream_options s;
+	struct session_options session;
+	struct cart_options cart;
+};
+
+struct app {
+	const struct options *o;
+	struct gm_sink *out, *alerts;
+	struct gm_streams *run;
+	struct gm_store *users, *carts_store, *cells;
+	struct sessions *sessions;
+	struct carts *carts;
+	struct metrics *metrics;
+	const struct gm_stream *current;   /* of the event being handled */
+	uint64_t carts_evicted, cells_evicted;
+};
+
+/* ---- options ---- */
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		GM_BASE_LONG_OPTIONS,
+		GM_INPUT_LONG_OPTIONS,
+		GM_KAFKA_LONG_OPTIONS,
+		GM_OUTPUT_LONG_OPTIONS,
+		GM_STREAM_LONG_OPTIONS,
+		{ "gap", required_argument, 0, OPT_GAP },
+		{ "max-session", required_argument, 0, OPT_MAX_SESSION },
+		{ "by-client-session", no_argument, 0, OPT_BY_CLIENT },
+		{ "abandon-after", required_argument, 0, OPT_ABANDON },
+		{ "recover-within", required_argument, 0, OPT_RECOVER },
+		{ "max-users", required_argument, 0, OPT_MAX_USERS },
+		{ 0 }
+	};
+	memset(o, 0, sizeof *o);
+	gm_common_init(&o->c);
+	gm_stream_options_init(&o->s);
+	o->session = (struct session_options){
+		.gap = 30 * 60000, .max_session = 24 * 3600000LL, .max_users = 500000,
+	};
+	o->cart = (struct cart_options){
+		.abandon_after = 3600000, .recover_within = 24 * 3600000LL, .max_users = 500000,
+	};
+	int opt;
+	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
+		GM_KAFKA_SHORT_OPTIONS GM_STREAM_SHORT_OPTIONS, longopts, usage)) != -1) {
+		if (gm_common_option(&o->c, opt, optarg, usage) || gm_stream_option(&o->s, opt, optarg, usage))
+			continue;
+		switch (opt) {
+		case OPT_GAP:
+			o->session.gap = gm_opt_duration(usage, "--gap", optarg, false, GM_DURATION_MAX / 4);
+			break;
+		case OPT_MAX_SESSION:
+			o->session.max_session = gm_opt_duration(usage, "--max-session", optarg, false,
+				GM_DURATION_MAX / 4);
+			break;
+		case OPT_BY_CLIENT: o->session.by_client = true; break;
+		case OPT_ABANDON:
+			o->cart.abandon_after = gm_opt_duration(usage, "--abandon-after", optarg, false,
+				GM_DURATION_MAX / 4);
+			break;
+		case OPT_RECOVER:
+			o->cart.recover_within = gm_opt_duration(usage, "--recover-within", optarg, false,
+				GM_DURATION_MAX / 4);
+			break;
+		case OPT_MAX_USERS:
+			o->session.max_users = o->cart.max_users =
+				gm_opt_count(usage, "--max-users", optarg, 1, 100000000);
+			break;
+		default: gm_usage_error(usage, "%s", "unknown option");
+		}
+	}
+	gm_stream_options_done(&o->s, &o->c, argc - optind, usage);
+}
+
+/* ---- outputs ---- */
+
+static struct gm_writer *out_begin(void *ctx)
+{
+	return gm_sink_writer(((struct app *)ctx)->out);
+}
+
+static void emit(struct app *a, struct gm_sink *sink, const char *topic, const char *key,
+	size_t klen)
+{
+	if (!gm_sink_emit(sink, topic, key, klen))
+		gm_streams_fail(a->run);
+}
+
+static void session_emit(void *ctx, const char *key, size_t klen)
+{
+	emit(ctx, ((struct app *)ctx)->out, gm_rtype_session.topic, key, klen);
+}
+
+static void metric_emit(void *ctx, const char *key, size_t klen)
+{
+	emit(ctx, ((struct app *)ctx)->out, gm_rtype_session_metric.topic, key, klen);
+}
+
+static struct gm_writer *alert_begin(void *ctx)
+{
+	return gm_sink_writer(((struct app *)ctx)->alerts);
+}
+
+static void alert_emit(void *ctx, const char *key, size_t klen)
+{
+	struct app *a = ctx;
+	emit(a, a->alerts, gm_rtype_alert.topic, key, klen);
+	/* An alert is news: it goes out now, not with the next batch. */
+	gm_sink_poll(a->alerts);
+}
+
+static void tally_add(void *ctx, const struct part *p, const struct tally *t)
+{
+	metrics_add(((struct app *)ctx)->metrics, p, t);
+}
+
+/* How records name partition number: the first input topic's (see
+ * tally.h), in buf. */
+static struct part part_of(const struct app *a, int32_t number, char *buf, size_t n)
+{
+	if (number < 0 || !a->o->s.topics[0])
+		return (struct part){ number, NULL };
+	snprintf(buf, n, "%s/%d", a->o->s.topics[0], (int)number);
+	return (struct part){ number, buf };
+}
+
+/* ---- the stream ---- */
+
+static bool event(void *ctx, struct gm_stream_event *e)
+{
+	struct app *a = ctx;
+	const struct gm_event *ev = e->ev;
+	if (ev->type != GM_PRODUCT_VIEW && ev->type != GM_CART_EVENT && ev->type != GM_TRANSACTION) {
+		e->late = false;   /* not one of ours: skipped, not late */
+		return true;
+	}
+	if (e->late)
+		return true;
+	const char *why = session_refuses(ev);
+	if (why)
+		return gm_stream_reject(e, why);
+	a->current = e->stream;
+	char label[300];
+	const struct part p = part_of(a, gm_stream_number(e->stream), label, sizeof label);
+	sessions_event(a->sessions, ev, e->at, &p);
+	if (ev->type != GM_PRODUCT_VIEW)
+		carts_event(a->carts, ev, e->at, sessions_country(a->sessions, ev->user_id));
+	return true;
+}
+
+static void due(void *ctx, struct gm_stream *s, struct gm_store *store, const char *key,
+	size_t klen, void *value, int64_t when)
+{
+	struct app *a = ctx;
+	char label[300];
+	const struct part p = part_of(a, gm_stream_number(s), label, sizeof label);
+	if (store == a->users)
+		sessions_due(a->sessions, key, klen, value, when, &p);
+	else if (store == a->carts_store)
+		carts_due(a->carts, key, klen, value, when, &p);
+	else
+		metrics_due(a->metrics, key, klen, value, &p);
+}
+
+/* A user evicted under --max-users: their sessions are written. */
+static void user_evicted(void *ctx, const char *key, size_t klen, void *value)
+{
+	struct app *a = ctx;
+	char label[300];
+	const struct part p = part_of(a, sessions_partition(value), label, sizeof label);
+	sessions_evicted(a->sessions, key, klen, value,
+		a->current ? gm_stream_watermark(a->current) : INT64_MIN, &p);
+}
+
+static void cart_evicted(void *ctx, const char *key, size_t klen, void *value)
+{
+	((struct app *)ctx)->carts_evicted++;
+}
+
+static void cell_evicted(void *ctx, const char *key, size_t klen, void *value)
+{
+	((struct app *)ctx)->cells_evicted++;
+}
+
+/* What the run could not keep exactly, said once at the end. */
+static void report(const struct app *a)
+{
+	if (a->carts_evicted)
+		gm_warn(NULL, "%llu carts forgotten under --max-users: their abandonment was not watched",
+			(unsigned long long)a->carts_evicted);
+	if (a->carts && carts_hurried(a->carts))
+		gm_warn(NULL, "%llu cart events applied before the watermark passed them (a user sent more within the lateness than a cart holds waiting)",
+			(unsigned long long)carts_hurried(a->carts));
+	if (a->carts && carts_overfull(a->carts))
+		gm_warn(NULL, "%llu cart events for a product beyond the 16 a cart holds were not counted",
+			(unsigned long long)carts_overfull(a->carts));
+	if (a->cells_evicted)
+		gm_warn(NULL, "%llu session metric cells lost: more than %d open at once",
+			(unsigned long long)a->cells_evicted, MAX_CELLS);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	gm_cli_init(argv[0]);
+	parse_options(argc, argv, &o);
+
+	struct app a = { .o = &o };
+	gm_rejects_open(o.c.rejects, o.c.strict);
+	struct gm_source *src = gm_source_open(&o.c, argv + optind, argc - optind,
+		o.s.topics, o.s.ntopics, o.s.ntopics > 0 && !o.s.exit_eof);
+	if (!src)
+		return GM_EXIT_FAIL;
+	struct gm_sink *sinks[3];
+	if (!gm_stream_outputs_open(&o.c, &o.s, sinks)) {
+		gm_close_io(sinks, 3, src);   /* a consumer leaves its group at once */
+		return GM_EXIT_FAIL;
+	}
+	a.out = sinks[0];
+	a.alerts = sinks[1];
+
+	/* No windows of the stream's: the metrics' windows are store
+	 * entries (metrics.h); the lateness makes the watermark. */
+	const struct gm_stream_tool tool = {
+		.name = "gm-session", .type = GM_OTHER, .event = event,
+		.window = { 0, 0, o.s.window.lateness }, .due = due, .ctx = &a,
+	};
+	const struct gm_stream_io io = {
+		.c = &o.c, .src = src, .topics = o.s.topics,
+		.sinks = { a.out, a.alerts }, .nsinks = 2, .late = sinks[2],
+		.state_file = o.s.state, .idle_ms = o.s.idle_ms,
+	};
+	a.run = gm_streams_new(&tool, &io);
+	/* In this order: the timers of sessions and carts tally into the
+	 * metrics, whose own timers fire after theirs (stream.h). */
+	struct gm_store_spec users = sessions_store_spec(&o.session);
+	users.evicted = user_evicted;
+	users.ctx = &a;
+	struct gm_store_spec carts = carts_store_spec(&o.cart);
+	carts.evicted = cart_evicted;
+	carts.ctx = &a;
+	struct gm_store_spec cells = metrics_store_spec(MAX_CELLS);
+	cells.evicted = cell_evicted;
+	cells.ctx = &a;
+	int status;
+	if ((a.users = gm_streams_store(a.run, &users, &status))
+	    && (a.carts_store = gm_streams_store(a.run, &carts, &status))
+	    && (a.cells = gm_streams_store(a.run, &cells, &status))) {
+		const struct session_output session_out = { out_begin, session_emit, &a };
+		const struct gm_alert_output alert_out = { alert_begin, alert_emit, &a };
+		const struct metrics_output metrics_out = { out_begin, metric_emit, &a };
+		const struct tally_output tally = { tally_add, &a };
+		a.metrics = metrics_new(o.s.window.size, a.cells, &metrics_out);
+		a.sessions = sessions_new(&o.session, a.users, &session_out, &tally);
+		a.carts = carts_new(&o.cart, a.carts_store, &alert_out, &tally);
+		status = gm_streams_run(a.run);
+		report(&a);
+	}
+	status = gm_exit_worse(status, gm_streams_free(a.run));
+	sessions_free(a.sessions);
+	carts_free(a.carts);
+	metrics_free(a.metrics);
+	return gm_finish(&o.c, status, sinks, 3, src);
+}

@@ -1,0 +1,144 @@
+/* metrics: see metrics.h. */
+#include "metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "map.h"
+#include "mem.h"
+#include "session.h"
+#include "ts.h"
+
+/* A cell: no pointers, saved as its bytes (store.h). */
+struct cell {
+	int64_t due;               /* the store's timer: the window's end */
+	int64_t start;
+	char country[SESSION_NAME_MAX + 1];
+	uint64_t sessions, converted, checkouts, abandoned, recovered, views;
+	int64_t duration_ms;
+};
+
+struct metrics {
+	int64_t window;
+	struct gm_store *cells;
+	struct metrics_output out;
+};
+
+struct gm_store_spec metrics_store_spec(size_t max_cells)
+{
+	return (struct gm_store_spec){
+		.name = "session-metrics", .version = 1, .value_size = sizeof(struct cell),
+		.max_entries = max_cells, .due_at = GM_STORE_DUE(struct cell, due),
+	};
+}
+
+struct metrics *metrics_new(int64_t window, struct gm_store *cells,
+	const struct metrics_output *out)
+{
+	struct metrics *m = gm_xcalloc(1, sizeof *m);
+	m->window = window;
+	m->cells = cells;
+	m->out = *out;
+	return m;
+}
+
+void metrics_free(struct metrics *m)
+{
+	free(m);
+}
+
+static int64_t floor_to(int64_t t, int64_t size)
+{
+	int64_t r = t % size;
+	return t - (r < 0 ? r + size : r);
+}
+
+static void add_to(struct metrics *m, const struct part *p, int64_t start, const char *country,
+	const struct tally *t)
+{
+	/* The key holds the partition: each partition's windows are its own. */
+	char key[GM_MAP_KEY_MAX];
+	int n = snprintf(key, sizeof key, "%d/%lld/%s", (int)p->number, (long long)start, country);
+	enum gm_store_got got;
+	struct cell *c = gm_store_update(m->cells, key, (size_t)n,
+		(struct gm_store_at){ p->number, -1, 0 }, &got);
+	if (!c)
+		return;
+	if (got == GM_STORE_NEW) {
+		c->start = start;
+		snprintf(c->country, sizeof c->country, "%s", country);
+		gm_store_wake_at(m->cells, key, (size_t)n, c, start + m->window);
+	}
+	c->sessions += t->sessions;
+	c->converted += t->converted;
+	c->checkouts += t->checkouts;
+	c->abandoned += t->abandoned;
+	c->recovered += t->recovered;
+	c->views += t->views;
+	c->duration_ms += t->duration_ms;
+}
+
+void metrics_add(struct metrics *m, const struct part *p, const struct tally *t)
+{
+	int64_t start = floor_to(t->at, m->window);
+	add_to(m, p, start, t->country, t);
+	add_to(m, p, start, "*", t);
+}
+
+static double ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : 0;
+}
+
+void metrics_due(struct metrics *m, const char *key, size_t klen, void *value,
+	const struct part *p)
+{
+	const struct cell *c = value;
+	int64_t end = c->start + m->window;
+	char id[160], ts[GM_TS_LEN + 1];
+	ts[gm_ts_format(c->start, ts)] = 0;
+	int n = snprintf(id, sizeof id, "%s/%llds/%s%s%s", ts, (long long)(m->window / 1000),
+		p->label ? p->label : "", p->label ? "/" : "", c->country);
+	struct gm_writer *w = m->out.begin(m->out.ctx);
+	gm_w_obj_begin(w);
+	GM_W_KEY(w, "type");
+	gm_w_cstr(w, "session_metric");
+	GM_W_KEY(w, "metric_id");
+	gm_w_str(w, id, (size_t)n);
+	GM_W_KEY(w, "ts");
+	gm_w_ts(w, end);
+	GM_W_KEY(w, "window_start");
+	gm_w_ts(w, c->start);
+	GM_W_KEY(w, "window_end");
+	gm_w_ts(w, end);
+	if (p->label) {
+		GM_W_KEY(w, "partition");
+		gm_w_cstr(w, p->label);
+	}
+	GM_W_KEY(w, "country");
+	gm_w_cstr(w, c->country);
+	GM_W_KEY(w, "sessions");
+	gm_w_u64(w, c->sessions);
+	GM_W_KEY(w, "converted");
+	gm_w_u64(w, c->converted);
+	GM_W_KEY(w, "checkouts");
+	gm_w_u64(w, c->checkouts);
+	GM_W_KEY(w, "abandoned_carts");
+	gm_w_u64(w, c->abandoned);
+	GM_W_KEY(w, "recovered_carts");
+	gm_w_u64(w, c->recovered);
+	GM_W_KEY(w, "conversion_rate");
+	gm_w_double(w, ratio(c->converted, c->sessions));
+	GM_W_KEY(w, "abandonment_rate");
+	gm_w_double(w, ratio(c->abandoned, c->abandoned + c->checkouts));
+	GM_W_KEY(w, "avg_duration_s");
+	gm_w_double(w, c->sessions ? (double)c->duration_ms / 1000.0 / (double)c->sessions : 0);
+	GM_W_KEY(w, "avg_views");
+	gm_w_double(w, ratio(c->views, c->sessions));
+	GM_W_KEY(w, "source");
+	gm_w_cstr(w, "gm-session");
+	gm_w_end(w);
+	m->out.emit(m->out.ctx, id, (size_t)n);
+	gm_store_remove(m->cells, key, klen);
+}
