@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "event.h"
 #include "finish.h"
+#include "mem.h"
 #include "metrics.h"
 #include "rejects.h"
 #include "rtype.h"
@@ -50,8 +51,9 @@ struct app {
 	struct sessions *sessions;
 	struct carts *carts;
 	struct metrics *metrics;
-	const struct gm_stream *current;   /* of the event being handled */
 	uint64_t carts_evicted, cells_evicted;
+	char **labels;             /* part_of()'s, by partition number */
+	size_t nlabels, labels_cap;
 };
 
 /* ---- options ---- */
@@ -156,13 +158,23 @@ static void tally_add(void *ctx, const struct part *p, const struct tally *t)
 }
 
 /* How records name partition number: the first input topic's (see
- * tally.h), in buf. */
-static struct part part_of(const struct app *a, int32_t number, char *buf, size_t n)
+ * tally.h), made once per partition. */
+static struct part part_of(struct app *a, int32_t number)
 {
 	if (number < 0 || !a->o->s.topics[0])
 		return (struct part){ number, NULL };
-	snprintf(buf, n, "%s/%d", a->o->s.topics[0], (int)number);
-	return (struct part){ number, buf };
+	if ((size_t)number >= a->nlabels) {
+		size_t old = a->labels_cap;
+		a->labels = gm_grow(a->labels, &a->labels_cap, (size_t)number + 1, sizeof *a->labels, 16);
+		memset(a->labels + old, 0, (a->labels_cap - old) * sizeof *a->labels);
+		a->nlabels = (size_t)number + 1;
+	}
+	if (!a->labels[number]) {
+		size_t n = strlen(a->o->s.topics[0]) + GM_I64_LEN + 2;
+		a->labels[number] = gm_xcalloc(1, n);
+		snprintf(a->labels[number], n, "%s/%d", a->o->s.topics[0], (int)number);
+	}
+	return (struct part){ number, a->labels[number] };
 }
 
 /* ---- the stream ---- */
@@ -180,12 +192,10 @@ static bool event(void *ctx, struct gm_stream_event *e)
 	const char *why = session_refuses(ev);
 	if (why)
 		return gm_stream_reject(e, why);
-	a->current = e->stream;
-	char label[300];
-	const struct part p = part_of(a, gm_stream_number(e->stream), label, sizeof label);
-	sessions_event(a->sessions, ev, e->at, &p);
+	const struct part p = part_of(a, gm_stream_number(e->stream));
+	const char *country = sessions_event(a->sessions, ev, e->at, &p);
 	if (ev->type != GM_PRODUCT_VIEW)
-		carts_event(a->carts, ev, e->at, sessions_country(a->sessions, ev->user_id));
+		carts_event(a->carts, ev, e->at, country);
 	return true;
 }
 
@@ -193,8 +203,7 @@ static void due(void *ctx, struct gm_stream *s, struct gm_store *store, const ch
 	size_t klen, void *value, int64_t when)
 {
 	struct app *a = ctx;
-	char label[300];
-	const struct part p = part_of(a, gm_stream_number(s), label, sizeof label);
+	const struct part p = part_of(a, gm_stream_number(s));
 	if (store == a->users)
 		sessions_due(a->sessions, key, klen, value, when, &p);
 	else if (store == a->carts_store)
@@ -207,10 +216,8 @@ static void due(void *ctx, struct gm_stream *s, struct gm_store *store, const ch
 static void user_evicted(void *ctx, const char *key, size_t klen, void *value)
 {
 	struct app *a = ctx;
-	char label[300];
-	const struct part p = part_of(a, sessions_partition(value), label, sizeof label);
-	sessions_evicted(a->sessions, key, klen, value,
-		a->current ? gm_stream_watermark(a->current) : INT64_MIN, &p);
+	const struct part p = part_of(a, sessions_partition(value));
+	sessions_evicted(a->sessions, key, klen, value, gm_streams_watermark(a->run, p.number), &p);
 }
 
 static void cart_evicted(void *ctx, const char *key, size_t klen, void *value)
@@ -298,6 +305,9 @@ int main(int argc, char **argv)
 		report(&a);
 	}
 	status = gm_exit_worse(status, gm_streams_free(a.run));
+	for (size_t i = 0; i < a.nlabels; i++)
+		free(a.labels[i]);
+	free(a.labels);
 	sessions_free(a.sessions);
 	carts_free(a.carts);
 	metrics_free(a.metrics);

@@ -7,6 +7,7 @@
 
 #include "map.h"
 #include "mem.h"
+#include "number.h"
 #include "session.h"
 #include "ts.h"
 
@@ -58,17 +59,23 @@ static void add_to(struct metrics *m, const struct part *p, int64_t start, const
 	const struct tally *t)
 {
 	/* The key holds the partition: each partition's windows are its own. */
-	char key[GM_MAP_KEY_MAX];
-	int n = snprintf(key, sizeof key, "%d/%lld/%s", (int)p->number, (long long)start, country);
+	char key[2 * GM_I64_LEN + SESSION_NAME_MAX + 2];
+	size_t n = gm_format_i64(p->number, key);
+	key[n++] = '/';
+	n += gm_format_i64(start, key + n);
+	key[n++] = '/';
+	size_t clen = strlen(country);
+	memcpy(key + n, country, clen);
+	n += clen;
 	enum gm_store_got got;
-	struct cell *c = gm_store_update(m->cells, key, (size_t)n,
+	struct cell *c = gm_store_update(m->cells, key, n,
 		(struct gm_store_at){ p->number, -1, 0 }, &got);
 	if (!c)
 		return;
 	if (got == GM_STORE_NEW) {
 		c->start = start;
 		snprintf(c->country, sizeof c->country, "%s", country);
-		gm_store_wake_at(m->cells, key, (size_t)n, c, start + m->window);
+		gm_store_wake_at(m->cells, key, n, c, start + m->window);
 	}
 	c->sessions += t->sessions;
 	c->converted += t->converted;

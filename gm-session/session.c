@@ -9,6 +9,7 @@
 #include "map.h"
 #include "mem.h"
 #include "money.h"
+#include "number.h"
 #include "rtype.h"
 #include "ts.h"
 
@@ -252,11 +253,21 @@ static bool belongs(const struct sessions *ss, const struct session *s, int64_t 
 static void session_id(const struct sessions *ss, const char *user, size_t ulen,
 	const struct session *s, char id[17])
 {
-	char key[GM_MAP_KEY_MAX + SESSION_ID_MAX + 48];
-	int n = snprintf(key, sizeof key, "%.*s/%lld", (int)ulen, user, (long long)s->start);
-	if (ss->o.by_client && s->nclients > 0)
-		n += snprintf(key + n, sizeof key - (size_t)n, "/%s", s->clients[0].id);
-	snprintf(id, 17, "%016llx", (unsigned long long)gm_hash(key, (size_t)n));
+	char key[GM_MAP_KEY_MAX + SESSION_ID_MAX + GM_I64_LEN + 2];
+	memcpy(key, user, ulen);
+	size_t n = ulen;
+	key[n++] = '/';
+	n += gm_format_i64(s->start, key + n);
+	if (ss->o.by_client && s->nclients > 0) {
+		size_t clen = strlen(s->clients[0].id);
+		key[n++] = '/';
+		memcpy(key + n, s->clients[0].id, clen);
+		n += clen;
+	}
+	uint64_t h = gm_hash(key, n);
+	for (int i = 15; i >= 0; i--, h >>= 4)
+		id[i] = "0123456789abcdef"[h & 15];
+	id[16] = 0;
 }
 
 static int by_views(const void *a, const void *b)
@@ -363,13 +374,15 @@ static void drop_open(struct user *u, size_t i)
 
 /* ---- records ---- */
 
-void sessions_event(struct sessions *ss, const struct gm_event *ev, struct gm_store_at at,
-	const struct part *p)
+const char *sessions_event(struct sessions *ss, const struct gm_event *ev,
+	struct gm_store_at at, const struct part *p)
 {
 	enum gm_store_got got;
 	struct user *u = gm_store_update(ss->users, ev->user_id.p, ev->user_id.n, at, &got);
-	if (!u || got == GM_STORE_APPLIED)
-		return;
+	if (!u)
+		return NULL;
+	if (got == GM_STORE_APPLIED)
+		return u->country[0] ? u->country : NULL;
 	u->partition = at.partition;
 	if (ev->country.n > 0 && (ev->ts > u->country_ts || got == GM_STORE_NEW
 	    || (ev->ts == u->country_ts && compare(ev->country, u->country) > 0))) {
@@ -412,12 +425,7 @@ void sessions_event(struct sessions *ss, const struct gm_event *ev, struct gm_st
 		u->nopen++;
 	}
 	gm_store_wake_at(ss->users, ev->user_id.p, ev->user_id.n, u, next_close(ss, u));
-}
-
-const char *sessions_country(struct sessions *ss, gm_str user_id)
-{
-	const struct user *u = gm_store_get(ss->users, user_id.p, user_id.n);
-	return u && u->country[0] ? u->country : NULL;
+	return u->country[0] ? u->country : NULL;
 }
 
 void sessions_due(struct sessions *ss, const char *key, size_t klen, void *value,

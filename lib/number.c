@@ -81,3 +81,23 @@ bool gm_parse_duration(const char *s, long long *ms)
 	*ms = (long long)(v * mult + 0.5);
 	return true;
 }
+
+size_t gm_format_u64(uint64_t v, char *buf)
+{
+	char tmp[GM_I64_LEN];
+	size_t n = 0;
+	do {
+		tmp[sizeof tmp - ++n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(buf, tmp + sizeof tmp - n, n);
+	return n;
+}
+
+size_t gm_format_i64(int64_t v, char *buf)
+{
+	if (v >= 0)
+		return gm_format_u64((uint64_t)v, buf);
+	buf[0] = '-';
+	return 1 + gm_format_u64(0 - (uint64_t)v, buf + 1);
+}

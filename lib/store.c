@@ -23,18 +23,29 @@ struct head {
 /* The tool's value follows the head, 8-byte aligned. */
 #define VALUE_AT ((sizeof(struct head) + 7) & ~(size_t)7)
 
-/* A timer in a partition's queue: a time and a key. */
-struct timer {
-	int64_t due;
+/* A queued key, in a queue's table of keys. */
+struct qkey {
 	unsigned char klen;
 	char key[GM_MAP_KEY_MAX];
 };
 
-/* One input partition's timers, a binary heap by (due, key). */
+/* A timer in a partition's queue: a time and its key's place in the
+ * table, so that the heap moves 16 bytes, not a key. */
+struct timer {
+	int64_t due;
+	uint32_t key;
+};
+
+/* One input partition's timers, a binary heap by (due, key), and the
+ * table of their keys with its free places. */
 struct queue {
 	int32_t partition;
 	struct timer *t;
 	size_t n, cap;
+	struct qkey *keys;
+	size_t nkeys, keys_cap;
+	uint32_t *free;
+	size_t nfree, free_cap;
 };
 
 struct gm_store {
@@ -160,8 +171,11 @@ void gm_store_free(struct gm_store *st)
 	if (!st)
 		return;
 	gm_map_free(st->map);
-	for (size_t i = 0; i < st->nqueues; i++)
+	for (size_t i = 0; i < st->nqueues; i++) {
 		free(st->queues[i].t);
+		free(st->queues[i].keys);
+		free(st->queues[i].free);
+	}
 	free(st->queues);
 	free(st->topic);
 	free(st);
@@ -274,29 +288,40 @@ static struct queue *queue_of(struct gm_store *st, int32_t partition, bool make)
 	return q;
 }
 
-static bool before(const struct timer *a, const struct timer *b)
+static bool before(const struct queue *q, const struct timer *a, const struct timer *b)
 {
 	if (a->due != b->due)
 		return a->due < b->due;
-	size_t n = a->klen < b->klen ? a->klen : b->klen;
-	int c = memcmp(a->key, b->key, n);
-	return c < 0 || (c == 0 && a->klen < b->klen);
+	const struct qkey *x = &q->keys[a->key], *y = &q->keys[b->key];
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = memcmp(x->key, y->key, n);
+	return c < 0 || (c == 0 && x->klen < y->klen);
 }
 
 static void push(struct queue *q, int64_t due, const char *key, size_t klen)
 {
+	uint32_t k;
+	if (q->nfree > 0) {
+		k = q->free[--q->nfree];
+	} else {
+		q->keys = gm_grow(q->keys, &q->keys_cap, q->nkeys + 1, sizeof *q->keys, 64);
+		k = (uint32_t)q->nkeys++;
+	}
+	q->keys[k].klen = (unsigned char)klen;
+	memcpy(q->keys[k].key, key, klen);
 	q->t = gm_grow(q->t, &q->cap, q->n + 1, sizeof *q->t, 64);
-	struct timer x = { .due = due, .klen = (unsigned char)klen };
-	memcpy(x.key, key, klen);
+	struct timer x = { .due = due, .key = k };
 	size_t i = q->n++;
-	while (i > 0 && before(&x, &q->t[(i - 1) / 2])) {
+	while (i > 0 && before(q, &x, &q->t[(i - 1) / 2])) {
 		q->t[i] = q->t[(i - 1) / 2];
 		i = (i - 1) / 2;
 	}
 	q->t[i] = x;
 }
 
-static struct timer pop(struct queue *q)
+/* Takes the earliest timer out; its key is copied to key (klen), its
+ * place in the table freed. */
+static int64_t pop(struct queue *q, char *key, size_t *klen)
 {
 	struct timer top = q->t[0], x = q->t[--q->n];
 	size_t i = 0;
@@ -304,16 +329,20 @@ static struct timer pop(struct queue *q)
 		size_t c = 2 * i + 1;
 		if (c >= q->n)
 			break;
-		if (c + 1 < q->n && before(&q->t[c + 1], &q->t[c]))
+		if (c + 1 < q->n && before(q, &q->t[c + 1], &q->t[c]))
 			c++;
-		if (!before(&q->t[c], &x))
+		if (!before(q, &q->t[c], &x))
 			break;
 		q->t[i] = q->t[c];
 		i = c;
 	}
 	if (q->n > 0)
 		q->t[i] = x;
-	return top;
+	*klen = q->keys[top.key].klen;
+	memcpy(key, q->keys[top.key].key, *klen);
+	q->free = gm_grow(q->free, &q->free_cap, q->nfree + 1, sizeof *q->free, 64);
+	q->free[q->nfree++] = top.key;
+	return top.due;
 }
 
 /* Queues the entry's timer when it is set earlier than what is queued. */
@@ -343,9 +372,11 @@ size_t gm_store_fire(struct gm_store *st, int32_t partition, int64_t until,
 	/* fn may queue timers: the queue is looked up again each time. */
 	while (st->spec.due_at && (q = queue_of(st, partition, false)) && q->n > 0
 	       && q->t[0].due <= until) {
-		struct timer t = pop(q);
-		void *v = gm_map_peek(st->map, t.key, t.klen);
-		if (!v || head_of(v)->queued != t.due || head_of(v)->partition != partition)
+		char key[GM_MAP_KEY_MAX];
+		size_t klen;
+		int64_t queued = pop(q, key, &klen);
+		void *v = gm_map_peek(st->map, key, klen);
+		if (!v || head_of(v)->queued != queued || head_of(v)->partition != partition)
 			continue;
 		struct head *h = head_of(v);
 		h->queued = GM_STORE_NEVER;
@@ -353,14 +384,14 @@ size_t gm_store_fire(struct gm_store *st, int32_t partition, int64_t until,
 		if (*due == GM_STORE_NEVER)
 			continue;
 		if (*due > until) {
-			queue_timer(st, t.key, t.klen, v);
+			queue_timer(st, key, klen, v);
 			continue;
 		}
 		int64_t when = *due;
 		*due = GM_STORE_NEVER;
 		mark_dirty(st, h);
 		fired++;
-		fn(ctx, t.key, t.klen, value_of(v), when);
+		fn(ctx, key, klen, value_of(v), when);
 	}
 	return fired;
 }
@@ -372,6 +403,8 @@ static void drop_queue(struct gm_store *st, int32_t partition)
 	if (!q)
 		return;
 	free(q->t);
+	free(q->keys);
+	free(q->free);
 	*q = st->queues[--st->nqueues];
 }
 

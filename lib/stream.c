@@ -134,6 +134,15 @@ int64_t gm_stream_watermark(const struct gm_stream *s)
 	return s->watermark;
 }
 
+int64_t gm_streams_watermark(const struct gm_streams *st, int32_t number)
+{
+	int64_t w = INT64_MIN;
+	for (size_t i = 0; i < st->nstreams; i++)
+		if (st->streams[i]->number == number && st->streams[i]->watermark > w)
+			w = st->streams[i]->watermark;
+	return w;
+}
+
 /* ---- the watermark and timers ---- */
 
 struct firing {

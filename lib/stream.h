@@ -183,6 +183,11 @@ int32_t gm_stream_number(const struct gm_stream *s);
 /* Its watermark (see the top): INT64_MIN before any event. */
 int64_t gm_stream_watermark(const struct gm_stream *s);
 
+/* The watermark of partition number (-1: files) in the run: the newest
+ * of its streams' (one per input topic), INT64_MIN when none. For what
+ * happens outside a stream's event, such as an eviction. */
+int64_t gm_streams_watermark(const struct gm_streams *st, int32_t number);
+
 /* ---- the options of a stream tool ----
  * Beside cli.h's groups, every stream tool takes these, with the same
  * meaning: -t TOPIC (Kafka input, repeatable), -e (stop at the end of

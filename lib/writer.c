@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "mem.h"
 #include "money.h"
+#include "number.h"
 #include "ts.h"
 
 #define BUF_SIZE (64 * 1024)
@@ -282,31 +283,20 @@ void gm_w_cstr(struct gm_writer *w, const char *s)
 }
 
 /* Decimal digits of v, written backwards ending at end; returns start. */
-static char *u64_digits(uint64_t v, char *end)
-{
-	do {
-		*--end = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	return end;
-}
-
 void gm_w_u64(struct gm_writer *w, uint64_t v)
 {
-	char tmp[24], *end = tmp + sizeof tmp;
-	char *s = u64_digits(v, end);
+	char tmp[GM_I64_LEN];
+	size_t n = gm_format_u64(v, tmp);
 	comma(w);
-	gm_w_raw(w, s, end - s);
+	gm_w_raw(w, tmp, n);
 }
 
 void gm_w_i64(struct gm_writer *w, int64_t v)
 {
-	char tmp[24], *end = tmp + sizeof tmp;
-	char *s = u64_digits(v < 0 ? -(uint64_t)v : (uint64_t)v, end);
-	if (v < 0)
-		*--s = '-';
+	char tmp[GM_I64_LEN];
+	size_t n = gm_format_i64(v, tmp);
 	comma(w);
-	gm_w_raw(w, s, end - s);
+	gm_w_raw(w, tmp, n);
 }
 
 void gm_w_double(struct gm_writer *w, double v)
