@@ -27,6 +27,7 @@ struct gm_stream {
 	int64_t seen_to;       /* the records before it were handled here */
 	int64_t newest;        /* the newest event time seen, and the */
 	int64_t watermark;     /* watermark: INT64_MIN before any */
+	int64_t record_newest; /* newest of the records (idle_clock()) */
 };
 
 /* A store kept with the run's checkpoints. */
@@ -44,7 +45,8 @@ struct gm_streams {
 	size_t last;           /* the stream of the previous event */
 	struct kept_store *stores;
 	size_t nstores, stores_cap;
-	bool window_closed;    /* since the last checkpoint */
+	bool wrote;            /* windows closed or timers fired since the
+	                          last checkpoint */
 	int64_t checkpoint_at; /* gm_now_coarse_ms() of the last one */
 	bool failed;
 	bool warned_late;
@@ -63,11 +65,11 @@ static void window_opened(void *ctx, int64_t start, int64_t end, void *state)
 		s->run->tool.window_open(s->run->tool.ctx, s, start, end, state);
 }
 
-static void window_closed(void *ctx, int64_t start, int64_t end, void *state)
+static void wrote(void *ctx, int64_t start, int64_t end, void *state)
 {
 	struct gm_stream *s = ctx;
 	s->run->tool.window_close(s->run->tool.ctx, s, start, end, state);
-	s->run->window_closed = true;
+	s->run->wrote = true;
 }
 
 /* Gives s fresh windows (its old ones, if any, dropped unwritten). */
@@ -76,7 +78,7 @@ static void windows_renew(struct gm_stream *s)
 	struct gm_streams *st = s->run;
 	gm_windows_free(s->w, st->tool.window_release);
 	s->w = st->tool.window.size > 0 ? gm_windows_new(&st->tool.window, st->tool.window_state,
-		window_opened, window_closed, s) : NULL;
+		window_opened, wrote, s) : NULL;
 }
 
 static bool is_partition(const struct gm_stream *s, const char *topic, size_t len,
@@ -113,7 +115,7 @@ static struct gm_stream *stream_named(struct gm_streams *st, const char *topic,
 	for (size_t i = 0; st->io.topics && st->io.topics[i]; i++)
 		if (!strcmp(st->io.topics[i], topic))
 			s->topic = (uint32_t)i;
-	s->newest = s->watermark = INT64_MIN;
+	s->newest = s->watermark = s->record_newest = INT64_MIN;
 	st->last = st->nstreams;
 	st->streams[st->nstreams++] = s;
 	return s;
@@ -164,7 +166,8 @@ static void fire(struct gm_streams *st, struct gm_stream *s, int64_t until)
 		return;
 	for (size_t i = 0; i < st->nstores; i++) {
 		struct firing f = { st, s, st->stores[i].store };
-		gm_store_fire(f.store, s->number, until, fired, &f);
+		if (gm_store_fire(f.store, s->number, until, fired, &f) > 0)
+			st->wrote = true;
 	}
 }
 
@@ -183,6 +186,22 @@ static void advance(struct gm_streams *st, struct gm_stream *s, int64_t ts)
 	}
 	if (s->w)
 		gm_windows_advance(s->w, ts);
+}
+
+/* The input has been idle for idle_ms: event time is taken to go on with
+ * the clock, from the newest record's, so that the timers of a quiet
+ * input still fire (a tool without windows; one with windows has had
+ * them all closed). */
+static void idle_clock(struct gm_streams *st, long long idle_ms)
+{
+	for (size_t i = 0; i < st->nstreams; i++) {
+		struct gm_stream *s = st->streams[i];
+		if (!s->ours || s->w || s->record_newest == INT64_MIN)
+			continue;
+		int64_t now = s->record_newest <= INT64_MAX - idle_ms ? s->record_newest + idle_ms : INT64_MAX;
+		if (now > s->newest)
+			advance(st, s, now);
+	}
 }
 
 /* Closes every window of every stream: when idle, and, after every
@@ -220,7 +239,7 @@ static bool parse_note(const struct gm_streams *st, const char *note,
 static void checkpoint(struct gm_streams *st)
 {
 	st->checkpoint_at = gm_now_coarse_ms();
-	st->window_closed = false;
+	st->wrote = false;
 	bool ok = true;
 	for (size_t i = 0; i < st->io.nsinks; i++)
 		if (!gm_sink_listed_before(st->io.sinks, i))
@@ -268,7 +287,7 @@ static void on_assign(void *ctx, const struct gm_kpartition *p, size_t n)
 		if (s->w && closed_until != INT64_MIN)
 			gm_windows_resume(s->w, closed_until);
 		/* Without windows, the note keeps the watermark. */
-		s->newest = s->watermark = INT64_MIN;
+		s->newest = s->watermark = s->record_newest = INT64_MIN;
 		if (!s->w && closed_until != INT64_MIN) {
 			int64_t lateness = st->tool.window.lateness;
 			s->watermark = closed_until;
@@ -407,6 +426,8 @@ static void event(struct gm_streams *st, const struct gm_record *r,
 			s->seen_to = r->offset + 1;
 	}
 	e.late = !s->w && ev->ts < s->watermark;
+	if (ev->ts > s->record_newest)
+		s->record_newest = ev->ts;
 	if (!st->tool.event(st->tool.ctx, &e))
 		return;
 	if ((s->w ? e.nwindows == 0 : e.late) && !e.replay && (s->w || st->tool.due))
@@ -438,7 +459,9 @@ int gm_streams_run(struct gm_streams *st)
 			waited += wait;
 			if (idle_now)
 				close_all(st, false);
-			if (idle_now || st->window_closed)
+			if (idle >= 0 && waited >= idle)
+				idle_clock(st, waited);
+			if (idle_now || st->wrote)
 				checkpoint(st);
 			continue;
 		}
@@ -446,7 +469,7 @@ int gm_streams_run(struct gm_streams *st)
 		if (st->tool.type != GM_OTHER && ev->type != st->tool.type)
 			continue;
 		event(st, &r, ev);
-		if (st->window_closed && st->resumable
+		if (st->wrote && st->resumable
 		    && gm_now_coarse_ms() - st->checkpoint_at >= CHECKPOINT_EVERY_MS)
 			checkpoint(st);
 	}

@@ -39,10 +39,12 @@
  *     to a window that ends after the timer's time. A tool without
  *     windows has the watermark still: an event older than it is late
  *     (e->late), and its note keeps the watermark for the next run;
- *   - idle input (idle_ms without a record) closes every window, and
- *     fires no timer (the next record may still come before them); the
- *     end of a finite input closes every window and fires every timer,
- *     as if event time had run out; a stop (a signal) or a failure of a
+ *   - idle input (idle_ms without a record) closes every window; for a
+ *     tool without windows, event time is then taken to go on with the
+ *     clock from the newest record's, so that the watermark moves and
+ *     timers fire while the input is quiet (a record that comes after
+ *     may then be late). The end of a finite input closes every window
+ *     and fires every timer, as if event time had run out; a stop (a signal) or a failure of a
  *     consumer in a group leaves the open windows to the next run,
  *     which reads their records again from the committed offsets.
  *
