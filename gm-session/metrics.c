@@ -10,6 +10,7 @@
 #include "number.h"
 #include "session.h"
 #include "ts.h"
+#include "window.h"
 
 /* A cell: no pointers, saved as its bytes (store.h). */
 struct cell {
@@ -103,16 +104,17 @@ void metrics_due(struct metrics *m, const char *key, size_t klen, void *value,
 {
 	const struct cell *c = value;
 	int64_t end = c->start + m->window;
-	char id[160], ts[GM_TS_LEN + 1];
-	ts[gm_ts_format(c->start, ts)] = 0;
-	int n = snprintf(id, sizeof id, "%s/%llds/%s%s%s", ts, (long long)(m->window / 1000),
-		p->label ? p->label : "", p->label ? "/" : "", c->country);
+	char id[GM_WINDOW_ID_MAX + SESSION_NAME_MAX];
+	size_t n = gm_window_id(id, c->start, end, p->label);
+	size_t clen = strlen(c->country);
+	memcpy(id + n, c->country, clen);
+	n += clen;
 	struct gm_writer *w = m->out.begin(m->out.ctx);
 	gm_w_obj_begin(w);
 	GM_W_KEY(w, "type");
 	gm_w_cstr(w, "session_metric");
 	GM_W_KEY(w, "metric_id");
-	gm_w_str(w, id, (size_t)n);
+	gm_w_str(w, id, n);
 	GM_W_KEY(w, "ts");
 	gm_w_ts(w, end);
 	GM_W_KEY(w, "window_start");
@@ -146,6 +148,6 @@ void metrics_due(struct metrics *m, const char *key, size_t klen, void *value,
 	GM_W_KEY(w, "source");
 	gm_w_cstr(w, "gm-session");
 	gm_w_end(w);
-	m->out.emit(m->out.ctx, id, (size_t)n);
+	m->out.emit(m->out.ctx, id, n);
 	gm_store_remove(m->cells, key, klen);
 }

@@ -1,7 +1,6 @@
 /* metrics: see metrics.h. */
 #include "metrics.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +8,7 @@
 #include "mem.h"
 #include "money.h"
 #include "ts.h"
+#include "window.h"
 
 #define ALL_COUNTRIES (MAX_COUNTRIES + 1)     /* id of "*" */
 #define ALL_CATEGORIES (MAX_CATEGORIES + 1)
@@ -220,23 +220,15 @@ void metrics_write(struct window_cells *w, int64_t start, int64_t end,
 	const char *partition, const struct metrics_output *out)
 {
 	qsort(w->cells, w->ncells, sizeof *w->cells, by_names);
-	/* The window's part of the id: start/size[/partition]/ */
-	char prefix[96];
-	char tsbuf[GM_TS_LEN];
-	gm_ts_format(start, tsbuf);
-	size_t plen = append(prefix, 0, sizeof prefix, tsbuf, GM_TS_LEN);
-	int n = snprintf(prefix + plen, sizeof prefix - plen, "/%llds/", (long long)((end - start) / 1000));
-	plen += n > 0 ? (size_t)n : 0;
-	if (partition) {
-		plen = append(prefix, plen, sizeof prefix, partition, strlen(partition));
-		plen = append(prefix, plen, sizeof prefix, "/", 1);
-	}
+	/* The window's part of the id: start/size/[partition/] */
+	char prefix[GM_WINDOW_ID_MAX];
+	size_t plen = gm_window_id(prefix, start, end, partition);
 	for (size_t i = 0; i < w->ncells; i++) {
 		const struct cell *c = &w->cells[i];
 		size_t clen, glen;
 		const char *country = name_of(&countries, c->country, &clen);
 		const char *category = name_of(&categories, c->category, &glen);
-		char id[512];
+		char id[GM_WINDOW_ID_MAX + 2 * 256];
 		size_t ilen = append(id, 0, sizeof id, prefix, plen);
 		ilen = append(id, ilen, sizeof id, country, clen);
 		ilen = append(id, ilen, sizeof id, "/", 1);

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "mem.h"
+#include "number.h"
+#include "ts.h"
 
 struct open_window {
 	int64_t start;
@@ -174,4 +176,22 @@ void gm_windows_close_all(struct gm_windows *w)
 {
 	while (w->nopen > 0)
 		close_first(w);
+}
+
+size_t gm_window_id(char *buf, int64_t start, int64_t end, const char *partition)
+{
+	size_t n = gm_ts_format(start, buf);
+	buf[n++] = '/';
+	n += gm_format_i64((end - start) / 1000, buf + n);
+	buf[n++] = 's';
+	buf[n++] = '/';
+	if (partition) {
+		size_t p = strlen(partition);
+		if (p > GM_WINDOW_ID_MAX - n - 1)
+			p = GM_WINDOW_ID_MAX - n - 1;
+		memcpy(buf + n, partition, p);
+		n += p;
+		buf[n++] = '/';
+	}
+	return n;
 }

@@ -77,4 +77,14 @@ int64_t gm_windows_first_pos(const struct gm_windows *w);
  * it, and stay closed. Call before the first record. */
 void gm_windows_resume(struct gm_windows *w, int64_t closed_until);
 
+/* The start of the id of a record about window [start, end) of input
+ * partition (NULL: files): "START/LENs/" or "START/LENs/PARTITION/",
+ * START as gm_ts_format() writes it and LEN in whole seconds, the rest
+ * of the id (a country, a category) to follow. Writes at most
+ * GM_WINDOW_ID_MAX bytes into buf (no NUL; a longer partition name is
+ * cut); returns the length. Every window record's id begins so, and a
+ * replay gives the same. */
+#define GM_WINDOW_ID_MAX 320
+size_t gm_window_id(char *buf, int64_t start, int64_t end, const char *partition);
+
 #endif
