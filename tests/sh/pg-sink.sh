@@ -206,7 +206,10 @@ for _ in $(seq 300); do
 	[ "$(count | cut -d' ' -f1)" -ge "$want_first" ] && break
 	sleep 0.1
 done
-expect_eq "(d) first 10000 committed before the restart" "$(count | cut -d' ' -f1)" "$want_first"
+# At least the first batch is in; the rest of the 15000 may be too, if
+# the sink's linger sent it before the look (a loaded machine).
+got_first=$(count | cut -d' ' -f1)
+[ "$got_first" -ge "$want_first" ] || fail "(d) first 10000 committed before the restart: got [$got_first], want at least [$want_first]"
 pg_restart 7>&-  # the server must not hold the FIFO open
 timeout 60 tail -n +15001 "$T/d.ndjson" >&7
 exec 7>&-
