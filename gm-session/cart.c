@@ -61,6 +61,7 @@ struct carts {
 	struct gm_store *store;
 	struct gm_alert_output out;
 	struct tally_output tally;
+	struct cart_country country;
 	uint64_t hurried, overfull;
 };
 
@@ -73,13 +74,15 @@ struct gm_store_spec carts_store_spec(const struct cart_options *o)
 }
 
 struct carts *carts_new(const struct cart_options *o, struct gm_store *store,
-	const struct gm_alert_output *out, const struct tally_output *tally)
+	const struct gm_alert_output *out, const struct tally_output *tally,
+	const struct cart_country *country)
 {
 	struct carts *c = gm_xcalloc(1, sizeof *c);
 	c->o = *o;
 	c->store = store;
 	c->out = *out;
 	c->tally = *tally;
+	c->country = *country;
 	return c;
 }
 
@@ -152,8 +155,7 @@ static int64_t next_due(const struct carts *c, const struct cart *k)
 static void apply(struct carts *c, const char *user, size_t ulen, struct cart *k,
 	const struct waiting *w, const struct part *p);
 
-void carts_event(struct carts *c, const struct gm_event *ev, struct gm_store_at at,
-	const char *country)
+void carts_event(struct carts *c, const struct gm_event *ev, struct gm_store_at at)
 {
 	enum gm_store_got got;
 	struct cart *k = gm_store_update(c->store, ev->user_id.p, ev->user_id.n, at, &got);
@@ -163,8 +165,6 @@ void carts_event(struct carts *c, const struct gm_event *ev, struct gm_store_at 
 		k->abandon_at = k->abandoned_at = GM_STORE_NEVER;
 		k->last_change = INT64_MIN;
 	}
-	if (country)
-		snprintf(k->country, sizeof k->country, "%s", country);
 	struct waiting w = { .ts = ev->ts, .order = hash_of(ev->id) };
 	copy(w.client, sizeof w.client, ev->session_id);
 	if (ev->type == GM_CART_EVENT) {
@@ -333,6 +333,9 @@ static void change(struct carts *c, struct cart *k, const struct waiting *w)
 static void apply(struct carts *c, const char *user, size_t ulen, struct cart *k,
 	const struct waiting *w, const struct part *p)
 {
+	const char *country = c->country.of(c->country.ctx, user, ulen);
+	if (country)
+		snprintf(k->country, sizeof k->country, "%s", country);
 	if (w->kind == W_TX)
 		checkout(c, user, ulen, k, w, p);
 	else

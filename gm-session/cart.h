@@ -34,17 +34,24 @@ struct carts;
 /* The state store the carts live in (gm_streams_store()). */
 struct gm_store_spec carts_store_spec(const struct cart_options *o);
 
+/* Where a cart learns its user's country: as their latest record with
+ * one said, or NULL. Asked when a record applies, so that the order the
+ * records came in does not matter. */
+struct cart_country {
+	const char *(*of)(void *ctx, const char *user, size_t ulen);
+	void *ctx;
+};
+
 /* Carts in store (made from carts_store_spec(o); not owned), alerting
  * to out (keyed by user_id) and tallying to tally. */
 struct carts *carts_new(const struct cart_options *o, struct gm_store *store,
-	const struct gm_alert_output *out, const struct tally_output *tally);
+	const struct gm_alert_output *out, const struct tally_output *tally,
+	const struct cart_country *country);
 void carts_free(struct carts *c);
 
 /* A cart event or transaction at `at` waits in its user's entry for the
- * watermark; nothing when the entry already holds it (a replay).
- * country: the user's, as their records last said, or NULL. */
-void carts_event(struct carts *c, const struct gm_event *ev, struct gm_store_at at,
-	const char *country);
+ * watermark; nothing when the entry already holds it (a replay). */
+void carts_event(struct carts *c, const struct gm_event *ev, struct gm_store_at at);
 
 /* The timer of a user's entry came (tool.due of stream.h). */
 void carts_due(struct carts *c, const char *key, size_t klen, void *value, int64_t due,

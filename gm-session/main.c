@@ -152,6 +152,11 @@ static void alert_emit(void *ctx, const char *key, size_t klen)
 	gm_sink_poll(a->alerts);
 }
 
+static const char *user_country(void *ctx, const char *user, size_t ulen)
+{
+	return sessions_country(((struct app *)ctx)->sessions, user, ulen);
+}
+
 static void tally_add(void *ctx, const struct part *p, const struct tally *t)
 {
 	metrics_add(((struct app *)ctx)->metrics, p, t);
@@ -193,9 +198,9 @@ static bool event(void *ctx, struct gm_stream_event *e)
 	if (why)
 		return gm_stream_reject(e, why);
 	const struct part p = part_of(a, gm_stream_number(e->stream));
-	const char *country = sessions_event(a->sessions, ev, e->at, &p);
+	sessions_event(a->sessions, ev, e->at, &p);
 	if (ev->type != GM_PRODUCT_VIEW)
-		carts_event(a->carts, ev, e->at, country);
+		carts_event(a->carts, ev, e->at);
 	return true;
 }
 
@@ -300,7 +305,8 @@ int main(int argc, char **argv)
 		const struct tally_output tally = { tally_add, &a };
 		a.metrics = metrics_new(o.s.window.size, a.cells, &metrics_out);
 		a.sessions = sessions_new(&o.session, a.users, &session_out, &tally);
-		a.carts = carts_new(&o.cart, a.carts_store, &alert_out, &tally);
+		const struct cart_country country = { user_country, &a };
+		a.carts = carts_new(&o.cart, a.carts_store, &alert_out, &tally, &country);
 		status = gm_streams_run(a.run);
 		report(&a);
 	}

@@ -35,6 +35,8 @@ struct edge {                  /* the product of the first or last view
 
 struct session {
 	int64_t start, end;        /* first and last record */
+	int64_t country_ts;        /* of the latest record with a country */
+	char country[SESSION_NAME_MAX + 1];   /* "": none had one */
 	int64_t revenue;           /* cents */
 	uint32_t events, views, adds, removes, transactions;
 	uint8_t ncategories, nclients;
@@ -88,10 +90,14 @@ const char *session_refuses(const struct gm_event *ev)
 {
 	if (ev->user_id.n > GM_MAP_KEY_MAX)
 		return "user_id is longer than the 64 bytes gm-session keeps";
-	if (ev->product_id.n > SESSION_ID_MAX || ev->session_id.n > SESSION_ID_MAX)
-		return "product_id or session_id is longer than the 39 bytes gm-session keeps";
-	if (ev->category.n > SESSION_NAME_MAX || ev->country.n > SESSION_NAME_MAX)
-		return "category or country is longer than the 23 bytes gm-session keeps";
+	if (ev->product_id.n > SESSION_ID_MAX)
+		return "product_id is longer than the 39 bytes gm-session keeps";
+	if (ev->session_id.n > SESSION_ID_MAX)
+		return "session_id is longer than the 39 bytes gm-session keeps";
+	if (ev->category.n > SESSION_NAME_MAX)
+		return "category is longer than the 23 bytes gm-session keeps";
+	if (ev->country.n > SESSION_NAME_MAX)
+		return "country is longer than the 23 bytes gm-session keeps";
 	for (size_t i = 0; i < ev->nitems; i++)
 		if (ev->items[i].product_id.n > SESSION_ID_MAX)
 			return "an item's product_id is longer than the 39 bytes gm-session keeps";
@@ -174,8 +180,20 @@ static void session_init(struct session *s, int64_t ts)
 	s->landing.ts = s->exit.ts = INT64_MIN;
 }
 
+/* The country of the latest record that has one (ties: the larger
+ * name), so that the order they came in does not matter. */
+static void add_country(struct session *s, gm_str country, int64_t ts)
+{
+	if (country.n > 0 && (!s->country[0] || ts > s->country_ts
+	    || (ts == s->country_ts && compare(country, s->country) > 0))) {
+		copy(s->country, country);
+		s->country_ts = ts;
+	}
+}
+
 static void session_add(struct session *s, const struct gm_event *ev)
 {
+	add_country(s, ev->country, ev->ts);
 	if (ev->ts < s->start)
 		s->start = ev->ts;
 	if (ev->ts > s->end)
@@ -206,6 +224,8 @@ static void session_add(struct session *s, const struct gm_event *ev)
 /* b joins a. */
 static void session_merge(struct session *a, const struct session *b)
 {
+	if (b->country[0])
+		add_country(a, (gm_str){ b->country, strlen(b->country) }, b->country_ts);
 	if (b->start < a->start)
 		a->start = b->start;
 	if (b->end > a->end)
@@ -284,7 +304,8 @@ static void session_close(struct sessions *ss, const char *user, size_t ulen,
 {
 	char id[17];
 	session_id(ss, user, ulen, s, id);
-	const char *country = u->country[0] ? u->country : "unknown";
+	/* The session's own records say; else the user's latest did. */
+	const char *country = s->country[0] ? s->country : u->country[0] ? u->country : "unknown";
 	struct gm_writer *w = ss->out.begin(ss->out.ctx);
 	gm_w_obj_begin(w);
 	GM_W_KEY(w, "type");
@@ -394,21 +415,23 @@ const char *sessions_event(struct sessions *ss, const struct gm_event *ev,
 	for (size_t i = 0; i < u->nopen; i++)
 		if (belongs(ss, &u->open[i], ev->ts, ev->session_id))
 			in[n++] = i;
+	bool merged = false;
 	if (n >= 2) {
-		struct session merged = u->open[in[0]];
-		session_merge(&merged, &u->open[in[1]]);
-		session_add(&merged, ev);
-		if (merged.end - merged.start < ss->o.max_session) {
-			u->open[in[0]] = merged;
+		struct session both = u->open[in[0]];
+		session_merge(&both, &u->open[in[1]]);
+		session_add(&both, ev);
+		merged = both.end - both.start < ss->o.max_session;
+		if (merged) {
+			u->open[in[0]] = both;
 			drop_open(u, in[1]);
-			n = 0;
-		} else {
-			n = 1;  /* too long together: it joins the first */
 		}
+		/* else too long together: it joins the first */
 	}
-	if (n == 1) {
+	if (merged) {
+		/* done */
+	} else if (n >= 1) {
 		session_add(&u->open[in[0]], ev);
-	} else if (n == 0) {
+	} else {
 		if (u->nopen == OPEN_MAX) {
 			/* Too many open at once: the oldest closes now. */
 			session_close(ss, ev->user_id.p, ev->user_id.n, u, &u->open[0],
@@ -426,6 +449,12 @@ const char *sessions_event(struct sessions *ss, const struct gm_event *ev,
 	}
 	gm_store_wake_at(ss->users, ev->user_id.p, ev->user_id.n, u, next_close(ss, u));
 	return u->country[0] ? u->country : NULL;
+}
+
+const char *sessions_country(struct sessions *ss, const char *user, size_t ulen)
+{
+	const struct user *u = gm_store_get(ss->users, user, ulen);
+	return u && u->country[0] ? u->country : NULL;
 }
 
 void sessions_due(struct sessions *ss, const char *key, size_t klen, void *value,

@@ -68,6 +68,9 @@ const char *session_refuses(const struct gm_event *ev);
 const char *sessions_event(struct sessions *ss, const struct gm_event *ev,
 	struct gm_store_at at, const struct part *p);
 
+/* The user's country as their latest record with one said, or NULL. */
+const char *sessions_country(struct sessions *ss, const char *user, size_t ulen);
+
 /* The timer of a user's entry came (tool.due of stream.h): the
  * sessions it was for close. */
 void sessions_due(struct sessions *ss, const char *key, size_t klen, void *value,
