@@ -886,6 +886,15 @@ static enum res persist(struct gm_pg *pg, bool commit)
 
 /* ---- building the statements ---- */
 
+/* A column's name, quoted: a field may be named as an SQL keyword is
+ * (a session's "end"). Names are a descriptor's, of [a-z0-9_]. */
+static void put_ident(struct gm_pg_buf *b, const char *name)
+{
+	put_str(b, "\"");
+	put_str(b, name);
+	put_str(b, "\"");
+}
+
 static void put_columns(struct gm_pg_buf *b, const struct gm_pg_table *t,
 	size_t from, const char *prefix)
 {
@@ -893,7 +902,7 @@ static void put_columns(struct gm_pg_buf *b, const struct gm_pg_table *t,
 		if (c > from)
 			put_str(b, ", ");
 		put_str(b, prefix);
-		put_str(b, t->columns[c].name);
+		put_ident(b, t->columns[c].name);
 	}
 }
 
@@ -935,24 +944,24 @@ static void build_statements(struct gm_pg *pg)
 		put_str(&b, " AS t (");
 		put_columns(&b, t, 0, "");
 		put_str(&b, ") SELECT DISTINCT ON (");
-		put_str(&b, key);
+		put_ident(&b, key);
 		put_str(&b, ") ");
 		put_columns(&b, t, 0, "");
 		put_str(&b, " FROM pg_temp.gm_stage_");
 		put_str(&b, t->name);
 		put_str(&b, " ORDER BY ");
-		put_str(&b, key);
+		put_ident(&b, key);
 		put_str(&b, ", gm_seq DESC ON CONFLICT (");
-		put_str(&b, key);
+		put_ident(&b, key);
 		if (t->ncolumns == 1) {
 			put_str(&b, ") DO NOTHING");
 		} else {
 			put_str(&b, ") DO UPDATE SET ");
 			for (size_t c = 1; c < t->ncolumns; c++) {
 				put_str(&b, c > 1 ? ", " : "");
-				put_str(&b, t->columns[c].name);
+				put_ident(&b, t->columns[c].name);
 				put_str(&b, " = EXCLUDED.");
-				put_str(&b, t->columns[c].name);
+				put_ident(&b, t->columns[c].name);
 			}
 			put_str(&b, " WHERE (");
 			put_columns(&b, t, 1, "t.");
