@@ -55,6 +55,19 @@ expect_same_file "good records all come through" "$T/out" "$want_out"
 expect_same_file "rejects hold every bad record whole" "$T/rej" "$want_rej"
 expect_grep "summary counts" "gm-cat: 20 in, 6 out, 14 rejected, 0 late" "$T/err"
 
+# A stream tool takes them the same way: gm-session gives the same
+# messages and rejects, and makes one session of the 6 good views (its
+# own refusals are in gm-session.sh).
+gm-session --rejects "$T/s.rej" -o "$T/s.out" "$in" 2>"$T/s.err"
+expect_eq "gm-session: bad records are not a failure" $? 0
+grep -v '^gm-session: [0-9]* in,' "$T/s.err" | sed 's/^gm-session: /gm-cat: /' >"$T/s.msgs"
+expect_same_file "gm-session: messages and locations" "$T/s.msgs" "$want_err"
+expect_same_file "gm-session: rejects" "$T/s.rej" "$want_rej"
+expect_grep "gm-session: summary" "gm-session: 20 in, 3 out, 14 rejected, 0 late" "$T/s.err"
+expect_eq "gm-session: the good views" "$(jq -c 'select(.type == "session") | .views' "$T/s.out")" 6
+gm-session -q --strict -o /dev/null "$in" 2>/dev/null
+expect_eq "gm-session: --strict exit status" $? 1
+
 # --strict: the first bad record stops the run with status 1.
 gm-cat --strict -o "$T/strict.out" "$in" 2>"$T/strict.err"
 expect_eq "--strict exit status" $? 1
@@ -74,6 +87,10 @@ expect_eq "garbage exit status" $? 0
 expect_eq "garbage: nothing passes as a record" "$(wc -c <"$T/garbage.out")" 0
 lines=$(grep -a -c '' "$T/garbage") blanks=$(grep -a -c -E $'^[ \t]*\r?$' "$T/garbage")
 expect_eq "garbage: every non-blank line kept in rejects" "$(wc -l <"$T/garbage.rej")" $((lines - blanks))
+gm-session -q --rejects "$T/garbage.srej" -o "$T/garbage.sout" "$T/garbage" 2>/dev/null
+expect_eq "gm-session garbage: exit status" $? 0
+expect_eq "gm-session garbage: nothing out" "$(wc -c <"$T/garbage.sout")" 0
+expect_same_file "gm-session garbage: the same rejects" "$T/garbage.srej" "$T/garbage.rej"
 
 # Write errors are failures: a full disk, a closed pipe.
 gm-cat -q -o /dev/full "$in" 2>"$T/full.err"
