@@ -33,7 +33,8 @@ while IFS= read -r line; do fail "$line"; done <"$T/tools"
 grep '^\.Ss [a-z_]*$' man/gm-events.5 | cut -d' ' -f2 | sort >"$T/defined"
 gm-produce -q -r 0 -n 20000 --truth --anomaly-rate 0.2 --start 2026-11-24T00:00:00Z >"$T/events"
 gm-txmon -q "$T/events" >"$T/out"
-cat "$T/events" "$T/out" | jq -r .type | sort -u >"$T/written"
+gm-session -q --abandon-after 1m "$T/events" >"$T/sessions"
+cat "$T/events" "$T/out" "$T/sessions" | jq -r .type | sort -u >"$T/written"
 expect_eq "record types gm-events(5) defines = those the tools write" \
 	"$(tr '\n' ' ' <"$T/defined")" "$(tr '\n' ' ' <"$T/written")"
 finish
