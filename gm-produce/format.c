@@ -159,6 +159,11 @@ size_t format_event(char *buf, const struct shop_event *ev, bool truth)
 		LIT(p, ",\"anomaly\":\"");
 		p = put_str(p, anomaly_name[ev->anomaly]);
 		*p++ = '"';
+		if (ev->end != END_NOT) {
+			LIT(p, ",\"session_end\":\"");
+			p = put_str(p, session_end_name[ev->end]);
+			*p++ = '"';
+		}
 	}
 	*p++ = '}';
 	return (size_t)(p - buf);

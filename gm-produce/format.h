@@ -16,7 +16,8 @@
 #define FORMAT_MAX 4096
 
 /* Writes ev into buf (FORMAT_MAX bytes), without a newline, with the
- * "anomaly" ground-truth field when truth is set. Returns the length. */
+ * ground-truth fields when truth is set: "anomaly", and on a session's
+ * last event "session_end". Returns the length. */
 size_t format_event(char *buf, const struct shop_event *ev, bool truth);
 
 /* Writes "<prefix><v, zero-padded to width digits>" into buf (32 bytes

@@ -17,6 +17,7 @@
 #include "mem.h"
 
 const char *const anomaly_name[NANOMALIES] = { "none", "amount", "burst", "country" };
+const char *const session_end_name[NENDS] = { "", "checkout", "abandoned", "emptied", "browsed" };
 
 /* The session plan. The expected mix per session follows from these:
  * see shop_events_per_session(). */
@@ -516,6 +517,11 @@ void shop_next(struct shop *s, struct shop_event *ev)
 		case DONE: break;
 		}
 		if (x->step == DONE) {
+			/* Only a cart session ends on a cart event or a checkout:
+			 * a browse-only one ends on a view. */
+			ev->end = ev->type == GM_TRANSACTION ? END_CHECKOUT
+				: ev->type == GM_PRODUCT_VIEW ? END_BROWSED
+				: live_lines(x) > 0 ? END_ABANDONED : END_EMPTIED;
 			busy_release(s->busy, x->user.id, ev->ts, x->bought);
 			s->free_list[s->nfree++] = s->heap[0].idx;
 			heap_sift_top(s, true);

@@ -23,6 +23,18 @@ enum anomaly {
 
 extern const char *const anomaly_name[NANOMALIES];
 
+/* How a session ended, on its last event: the ground truth of carts. */
+enum session_end {
+	END_NOT,          /* the session goes on after this event */
+	END_CHECKOUT,     /* its last checkout */
+	END_ABANDONED,    /* a cart event that left the cart holding units */
+	END_EMPTIED,      /* a remove that emptied the cart: nothing to buy */
+	END_BROWSED,      /* a view, in a session that never filled a cart */
+	NENDS
+};
+
+extern const char *const session_end_name[NENDS];
+
 #define MAX_CART 8
 
 /* Small on purpose: thousands of sessions are open at once. */
@@ -52,6 +64,7 @@ struct shop_event {
 	int nitems;
 	int64_t total;
 	enum anomaly anomaly; /* the session's ground truth */
+	enum session_end end;
 };
 
 struct shop_options {
