@@ -27,11 +27,12 @@ static const char usage[] =
 	"                  [--state FILE] [-w SIZE] [--lateness DURATION]\n"
 	"                  [--idle DURATION] [--gap DURATION] [--max-session DURATION]\n"
 	"                  [--by-client-session] [--abandon-after DURATION]\n"
-	"                  [--recover-within DURATION] [--max-users N] [FILE...]\n";
+	"                  [--recover-within DURATION] [--max-users N] [--final]\n"
+	"                  [FILE...]\n";
 
 enum {
 	OPT_GAP = 0x2000, OPT_MAX_SESSION, OPT_BY_CLIENT, OPT_ABANDON, OPT_RECOVER,
-	OPT_MAX_USERS,
+	OPT_MAX_USERS, OPT_FINAL,
 };
 
 #define MAX_CELLS 1000000   /* metric cells open at once */
@@ -41,6 +42,7 @@ struct options {
 	struct gm_stream_options s;
 	struct session_options session;
 	struct cart_options cart;
+	bool final;               /* --final */
 };
 
 struct app {
@@ -72,6 +74,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "abandon-after", required_argument, 0, OPT_ABANDON },
 		{ "recover-within", required_argument, 0, OPT_RECOVER },
 		{ "max-users", required_argument, 0, OPT_MAX_USERS },
+		{ "final", no_argument, 0, OPT_FINAL },
 		{ 0 }
 	};
 	memset(o, 0, sizeof *o);
@@ -109,6 +112,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->session.max_users = o->cart.max_users =
 				gm_opt_count(usage, "--max-users", optarg, 1, 100000000);
 			break;
+		case OPT_FINAL: o->final = true; break;
 		default: gm_usage_error(usage, "%s", "unknown option");
 		}
 	}
@@ -282,6 +286,9 @@ int main(int argc, char **argv)
 		.c = &o.c, .src = src, .topics = o.s.topics,
 		.sinks = { a.out, a.alerts }, .nsinks = 2, .late = sinks[2],
 		.state_file = o.s.state, .idle_ms = o.s.idle_ms,
+		/* Kept state (--state, -G) goes on in the next run, unless
+		 * this one is the last. */
+		.final = o.final || (!o.s.state && !o.c.group),
 	};
 	a.run = gm_streams_new(&tool, &io);
 	/* In this order: the timers of sessions and carts tally into the

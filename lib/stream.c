@@ -36,6 +36,12 @@ struct kept_store {
 	char *snapshot;        /* its --state file, or NULL */
 };
 
+/* The watermarks of the streams, kept beside a snapshot (a tool with
+ * timers, without a group), by stream label. */
+struct kept_watermark {
+	int64_t newest, watermark;
+};
+
 struct gm_streams {
 	struct gm_stream_tool tool;
 	struct gm_stream_io io;   /* io.sinks ends with io.late, if any */
@@ -50,6 +56,7 @@ struct gm_streams {
 	int64_t checkpoint_at; /* gm_now_coarse_ms() of the last one */
 	bool failed;
 	bool warned_late;
+	struct gm_store *watermarks;   /* see kept_watermark, or NULL */
 };
 
 /* How often, at most, progress is checkpointed while windows close
@@ -116,6 +123,13 @@ static struct gm_stream *stream_named(struct gm_streams *st, const char *topic,
 		if (!strcmp(st->io.topics[i], topic))
 			s->topic = (uint32_t)i;
 	s->newest = s->watermark = s->record_newest = INT64_MIN;
+	const struct kept_watermark *kw = st->watermarks ?
+		gm_store_get(st->watermarks, s->partition[0] ? s->partition : "-",
+			s->partition[0] ? strlen(s->partition) : 1) : NULL;
+	if (kw) {
+		s->newest = s->record_newest = kw->newest;
+		s->watermark = kw->watermark;
+	}
 	st->last = st->nstreams;
 	st->streams[st->nstreams++] = s;
 	return s;
@@ -210,7 +224,7 @@ static void close_all(struct gm_streams *st, bool end)
 {
 	for (size_t i = 0; i < st->nstreams; i++) {
 		struct gm_stream *s = st->streams[i];
-		if (end && s->ours)
+		if (end && st->io.final && s->ours)
 			fire(st, s, GM_STORE_NEVER);
 		if (s->w)
 			gm_windows_close_all(s->w);
@@ -435,8 +449,38 @@ static void event(struct gm_streams *st, const struct gm_record *r,
 	advance(st, s, ev->ts);
 }
 
+/* With a snapshot and timers, the streams' watermarks are kept too:
+ * loaded before the first record, saved with the stores. */
+static bool keep_watermarks(struct gm_streams *st)
+{
+	if (!st->io.state_file || !st->tool.due || st->resumable)
+		return true;
+	static const struct gm_store_spec spec = {
+		.name = "watermarks", .version = 1, .value_size = sizeof(struct kept_watermark),
+		.max_entries = 1 << 20,
+	};
+	int status;
+	st->watermarks = gm_streams_store(st, &spec, &status);
+	return st->watermarks != NULL;
+}
+
+static void save_watermarks(struct gm_streams *st)
+{
+	for (size_t i = 0; st->watermarks && i < st->nstreams; i++) {
+		const struct gm_stream *s = st->streams[i];
+		enum gm_store_got got;
+		struct kept_watermark *kw = gm_store_update(st->watermarks,
+			s->partition[0] ? s->partition : "-", s->partition[0] ? strlen(s->partition) : 1,
+			GM_STORE_AT_NONE, &got);
+		if (kw)
+			*kw = (struct kept_watermark){ s->newest, s->watermark };
+	}
+}
+
 int gm_streams_run(struct gm_streams *st)
 {
+	if (!keep_watermarks(st))
+		return GM_EXIT_FAIL;
 	struct gm_parser *ps = gm_parser_new();
 	struct gm_record r;
 	const struct gm_event *ev;
@@ -486,6 +530,8 @@ int gm_streams_run(struct gm_streams *st)
 		return GM_EXIT_FAIL;
 	/* A snapshot holds what a whole input taught: none is written for
 	 * a run that failed or was stopped before the end. */
+	if (next == GM_NEXT_END && !gm_stopping())
+		save_watermarks(st);
 	if (next == GM_NEXT_END && !gm_stopping())
 		for (size_t i = 0; i < st->nstores; i++)
 			if (st->stores[i].snapshot && !gm_store_save(st->stores[i].store, st->stores[i].snapshot))

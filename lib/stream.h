@@ -43,8 +43,11 @@
  *     tool without windows, event time is then taken to go on with the
  *     clock from the newest record's, so that the watermark moves and
  *     timers fire while the input is quiet (a record that comes after
- *     may then be late). The end of a finite input closes every window
- *     and fires every timer, as if event time had run out; a stop (a signal) or a failure of a
+ *     may then be late). The end of a finite input closes every window;
+ *     when io->final, it also fires every timer, as if event time had
+ *     run out; else the timers wait in the kept state for the next run
+ *     (with a snapshot, the streams' watermarks are kept beside it, in
+ *     state_file.watermarks), which goes on as one run would have; a stop (a signal) or a failure of a
  *     consumer in a group leaves the open windows to the next run,
  *     which reads their records again from the committed offsets.
  *
@@ -134,6 +137,11 @@ struct gm_stream_io {
 	const char *state_file;      /* --state: stores' snapshot, or NULL */
 	long long idle_ms;           /* close every window after this long
 	                                without input; 0: never */
+	bool final;                  /* the end of the input is the end of
+	                                event time: every timer fires. Else
+	                                the timers wait in the kept state
+	                                (a changelog, or state_file with the
+	                                watermarks) for the next run */
 };
 
 /* A run of tool over io. Takes the source's rebalance hooks. Dies

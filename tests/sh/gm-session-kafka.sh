@@ -146,7 +146,7 @@ expect_eq "the stream" "$total" "$(wc -l <"$T/events")"
 
 # The last life of "crash" reads to the end.
 # shellcheck disable=SC2086
-gm-session -t live -e -G crash $group $rules -o "$T/crash3" 2>"$T/crash3.err"
+gm-session -t live -e --final -G crash $group $rules -o "$T/crash3" 2>"$T/crash3.err"
 expect_eq "last life: exit status" $? 0
 resumed_in=$(sed -n 's/^gm-session: \([0-9]*\) in,.*/\1/p' "$T/crash3.err")
 [ -n "$resumed_in" ] && [ "$resumed_in" -lt "$total" ]
@@ -161,12 +161,12 @@ expect_eq "member a, stopped: exit status" $? 0
 wait "$b"
 expect_eq "member b, stopped: exit status" $? 0
 # shellcheck disable=SC2086
-gm-session -q -t live -e -G pair $group $rules -o "$T/c" 2>"$T/c.err"
+gm-session -q -t live -e --final -G pair $group $rules -o "$T/c" 2>"$T/c.err"
 expect_eq "pair, the last run: exit status" $? 0
 
 # ---- the uninterrupted run ----
 # shellcheck disable=SC2086
-gm-session -q -t live -e -G whole $group $rules -o "$T/whole" 2>"$T/whole.err"
+gm-session -q -t live -e --final -G whole $group $rules -o "$T/whole" 2>"$T/whole.err"
 expect_eq "uninterrupted run: exit status" $? 0
 for t in session:session_id session_metric:metric_id alert:alert_id; do
 	expect_eq "uninterrupted run: ${t%%:*}s of one id" \
@@ -181,7 +181,7 @@ compare "two members, then a last run" "$T/a" "$T/b" "$T/c" -- "$T/whole"
 gm-produce $produce -r 0 -o kafka:
 expect_eq "three topics: produced" $? 0
 # shellcheck disable=SC2086
-gm-session -q -t product_views -t cart_events -t transactions -e -G three $group $rules \
+gm-session -q -t product_views -t cart_events -t transactions -e --final -G three $group $rules \
 	-o "$T/three" 2>"$T/three.err"
 expect_eq "three topics: exit status" $? 0
 like_file "three topics" "$T/three"

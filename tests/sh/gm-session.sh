@@ -170,7 +170,7 @@ head -n 28 "$G/session-events.ndjson" >"$T/part1"
 tail -n +29 "$G/session-events.ndjson" >"$T/part2"
 gm-session -q "${opts[@]}" --state "$T/state" -a "$T/p1.alerts" "$T/part1" >"$T/p1.out"
 expect_eq "--state, part 1: exit status" $? 0
-gm-session -q "${opts[@]}" --state "$T/state" -a "$T/p2.alerts" "$T/part2" >"$T/p2.out"
+gm-session -q "${opts[@]}" --state "$T/state" --final -a "$T/p2.alerts" "$T/part2" >"$T/p2.out"
 expect_eq "--state, part 2: exit status" $? 0
 sessions() { grep -h '"type":"session"' "$@" | sort; }
 expect_same_file "--state split: sessions" <(sessions "$T/p1.out" "$T/p2.out") <(sessions "$G/session-events.out")
