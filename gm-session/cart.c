@@ -35,6 +35,7 @@ struct waiting {
 	uint8_t kind;
 	uint8_t nbought;
 	char client[SESSION_ID_MAX + 1];
+	char country[SESSION_NAME_MAX + 1];   /* W_TX: its own */
 	struct line change;        /* W_ADD, W_REMOVE */
 	struct bought bought[TX_LINES];  /* W_TX: the lines that may
 	                              recover an abandoned cart */
@@ -174,6 +175,7 @@ void carts_event(struct carts *c, const struct gm_event *ev, struct gm_store_at 
 		/* Its lines that may matter when it applies: products in the
 		 * cart, waiting to be, or abandoned. */
 		w.kind = W_TX;
+		copy(w.country, sizeof w.country, ev->country);
 		for (size_t i = 0; i < ev->nitems && w.nbought < TX_LINES; i++) {
 			uint64_t h = hash_of(ev->items[i].product_id);
 			bool matters = line_of(k, h) || abandoned_product(k, h);
@@ -204,11 +206,16 @@ void carts_event(struct carts *c, const struct gm_event *ev, struct gm_store_at 
 
 /* ---- in event time ---- */
 
-static void tally(struct carts *c, const struct part *p, const struct cart *k, int64_t at,
+static const char *known(const char *country)
+{
+	return country[0] ? country : "unknown";
+}
+
+static void tally(struct carts *c, const struct part *p, const char *country, int64_t at,
 	uint32_t checkouts, uint32_t abandoned, uint32_t recovered)
 {
 	const struct tally t = {
-		.at = at, .country = k->country[0] ? k->country : "unknown",
+		.at = at, .country = known(country),
 		.checkouts = checkouts, .abandoned = abandoned, .recovered = recovered,
 	};
 	c->tally.add(c->tally.ctx, p, &t);
@@ -217,17 +224,17 @@ static void tally(struct carts *c, const struct part *p, const struct cart *k, i
 /* The alert of rule about the abandonment of k, at ts, with the labels
  * every cart alert has; the caller adds the numbers. */
 static struct gm_writer *alert_begin(struct carts *c, const char *user, size_t ulen,
-	const struct cart *k, const char *rule, const char *client, int64_t ts,
-	const char *summary)
+	const struct cart *k, const char *rule, const char *client, const char *country,
+	int64_t ts, const char *summary)
 {
+	country = known(country);
 	char subject[GM_MAP_KEY_MAX + 32];
 	int n = snprintf(subject, sizeof subject, "%.*s/%lld", (int)ulen, user,
 		(long long)k->abandoned_at);
 	const struct gm_alert_label labels[] = {
 		{ "user_id", { user, ulen } },
 		{ "session_id", { client, strlen(client) } },
-		{ "country", { k->country[0] ? k->country : "unknown",
-			strlen(k->country[0] ? k->country : "unknown") } },
+		{ "country", { country, strlen(country) } },
 	};
 	const struct gm_alert a = {
 		.source = "gm-session", .rule = rule, .subject = { subject, (size_t)n },
@@ -255,11 +262,12 @@ static void abandon(struct carts *c, const char *user, size_t ulen, struct cart 
 	k->nabandoned = k->nlines;
 	k->abandoned_at = at;
 	k->abandoned_value = value;
-	char money[32], summary[160];
-	money[gm_money_format(value, money)] = 0;
-	snprintf(summary, sizeof summary, "%.*s left %lld units worth %s in their cart",
-		(int)(ulen < 64 ? ulen : 64), user, (long long)units, money);
-	struct gm_writer *w = alert_begin(c, user, ulen, k, "cart_abandoned", k->client, at, summary);
+	char summary[192];
+	snprintf(summary, sizeof summary, "%.*s left %lld unit%s worth $%lld.%02lld in their cart",
+		(int)ulen, user, (long long)units, units == 1 ? "" : "s",
+		(long long)(value / 100), (long long)(value % 100));
+	struct gm_writer *w = alert_begin(c, user, ulen, k, "cart_abandoned", k->client, k->country, at,
+		summary);
 	GM_W_KEY(w, "items");
 	gm_w_u64(w, k->nlines);
 	GM_W_KEY(w, "units");
@@ -267,14 +275,14 @@ static void abandon(struct carts *c, const char *user, size_t ulen, struct cart 
 	GM_W_KEY(w, "value");
 	gm_w_money(w, value);
 	gm_alert_emit(&c->out, w, user, ulen);
-	tally(c, p, k, at, 0, 1, 0);
+	tally(c, p, k->country, at, 0, 1, 0);
 }
 
 static void checkout(struct carts *c, const char *user, size_t ulen, struct cart *k,
 	const struct waiting *w, const struct part *p)
 {
 	if (k->nlines > 0)
-		tally(c, p, k, w->ts, 1, 0, 0);
+		tally(c, p, w->country, w->ts, 1, 0, 0);
 	k->nlines = 0;
 	k->abandon_at = GM_STORE_NEVER;
 	if (k->abandoned_at == GM_STORE_NEVER || w->ts <= k->abandoned_at
@@ -292,18 +300,17 @@ static void checkout(struct carts *c, const char *user, size_t ulen, struct cart
 	if (matched == 0)
 		return;
 	double minutes = (double)(w->ts - k->abandoned_at) / 60000.0;
-	char money[32], summary[160];
-	money[gm_money_format(value, money)] = 0;
-	snprintf(summary, sizeof summary, "%.*s came back and bought %s of their abandoned cart",
-		(int)(ulen < 64 ? ulen : 64), user, money);
-	struct gm_writer *aw = alert_begin(c, user, ulen, k, "cart_recovered", w->client, w->ts,
-		summary);
+	char summary[192];
+	snprintf(summary, sizeof summary, "%.*s came back and bought $%lld.%02lld of their abandoned cart",
+		(int)ulen, user, (long long)(value / 100), (long long)(value % 100));
+	struct gm_writer *aw = alert_begin(c, user, ulen, k, "cart_recovered", w->client,
+		w->country, w->ts, summary);
 	GM_W_KEY(aw, "recovered_value");
 	gm_w_money(aw, value);
 	GM_W_KEY(aw, "minutes_to_recover");
 	gm_w_double(aw, minutes);
 	gm_alert_emit(&c->out, aw, user, ulen);
-	tally(c, p, k, w->ts, 0, 0, 1);
+	tally(c, p, w->country, w->ts, 0, 0, 1);
 	k->abandoned_at = GM_STORE_NEVER;
 	k->nabandoned = 0;
 }
@@ -333,9 +340,11 @@ static void change(struct carts *c, struct cart *k, const struct waiting *w)
 static void apply(struct carts *c, const char *user, size_t ulen, struct cart *k,
 	const struct waiting *w, const struct part *p)
 {
-	const char *country = c->country.of(c->country.ctx, user, ulen);
-	if (country)
-		snprintf(k->country, sizeof k->country, "%s", country);
+	if (w->kind != W_TX) {
+		const char *country = c->country.of(c->country.ctx, user, ulen, w->ts);
+		if (country)
+			snprintf(k->country, sizeof k->country, "%s", country);
+	}
 	if (w->kind == W_TX)
 		checkout(c, user, ulen, k, w, p);
 	else

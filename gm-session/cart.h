@@ -34,11 +34,11 @@ struct carts;
 /* The state store the carts live in (gm_streams_store()). */
 struct gm_store_spec carts_store_spec(const struct cart_options *o);
 
-/* Where a cart learns its user's country: as their latest record with
- * one said, or NULL. Asked when a record applies, so that the order the
- * records came in does not matter. */
+/* Where a cart learns its user's country when a cart event applies
+ * (they have none of their own): that of the user's session holding
+ * time ts, or NULL. A transaction's is its own. */
 struct cart_country {
-	const char *(*of)(void *ctx, const char *user, size_t ulen);
+	const char *(*of)(void *ctx, const char *user, size_t ulen, int64_t ts);
 	void *ctx;
 };
 

@@ -156,9 +156,9 @@ static void alert_emit(void *ctx, const char *key, size_t klen)
 	gm_sink_poll(a->alerts);
 }
 
-static const char *user_country(void *ctx, const char *user, size_t ulen)
+static const char *user_country(void *ctx, const char *user, size_t ulen, int64_t ts)
 {
-	return sessions_country(((struct app *)ctx)->sessions, user, ulen);
+	return sessions_country(((struct app *)ctx)->sessions, user, ulen, ts);
 }
 
 static void tally_add(void *ctx, const struct part *p, const struct tally *t)
@@ -194,6 +194,10 @@ static bool event(void *ctx, struct gm_stream_event *e)
 	const struct gm_event *ev = e->ev;
 	if (ev->type != GM_PRODUCT_VIEW && ev->type != GM_CART_EVENT && ev->type != GM_TRANSACTION) {
 		e->late = false;   /* not one of ours: skipped, not late */
+		return true;
+	}
+	if (e->kept) {
+		e->late = false;   /* an earlier run took it */
 		return true;
 	}
 	if (e->late)
@@ -291,8 +295,9 @@ int main(int argc, char **argv)
 		.final = o.final || (!o.s.state && !o.c.group),
 	};
 	a.run = gm_streams_new(&tool, &io);
-	/* In this order: the timers of sessions and carts tally into the
-	 * metrics, whose own timers fire after theirs (stream.h). */
+	/* In this order (stream.h): a cart event applies while the session
+	 * it is in is open, for its country; the timers of both tally into
+	 * the metrics, whose own timers fire after theirs. */
 	struct gm_store_spec users = sessions_store_spec(&o.session);
 	users.evicted = user_evicted;
 	users.ctx = &a;
@@ -303,8 +308,8 @@ int main(int argc, char **argv)
 	cells.evicted = cell_evicted;
 	cells.ctx = &a;
 	int status;
-	if ((a.users = gm_streams_store(a.run, &users, &status))
-	    && (a.carts_store = gm_streams_store(a.run, &carts, &status))
+	if ((a.carts_store = gm_streams_store(a.run, &carts, &status))
+	    && (a.users = gm_streams_store(a.run, &users, &status))
 	    && (a.cells = gm_streams_store(a.run, &cells, &status))) {
 		const struct session_output session_out = { out_begin, session_emit, &a };
 		const struct gm_alert_output alert_out = { alert_begin, alert_emit, &a };

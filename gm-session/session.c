@@ -49,8 +49,6 @@ struct session {
 struct user {
 	int64_t due;               /* the store's timer: the earliest close */
 	int32_t partition;         /* of its records (-1: files) */
-	int64_t country_ts;        /* of the record that said the country */
-	char country[SESSION_NAME_MAX + 1];
 	uint8_t nopen;
 	struct session open[OPEN_MAX];   /* by start */
 };
@@ -304,8 +302,9 @@ static void session_close(struct sessions *ss, const char *user, size_t ulen,
 {
 	char id[17];
 	session_id(ss, user, ulen, s, id);
-	/* The session's own records say; else the user's latest did. */
-	const char *country = s->country[0] ? s->country : u->country[0] ? u->country : "unknown";
+	/* Its own records say, so that nothing outside it (how long the
+	 * user's entry lived) changes it. */
+	const char *country = s->country[0] ? s->country : "unknown";
 	struct gm_writer *w = ss->out.begin(ss->out.ctx);
 	gm_w_obj_begin(w);
 	GM_W_KEY(w, "type");
@@ -395,21 +394,14 @@ static void drop_open(struct user *u, size_t i)
 
 /* ---- records ---- */
 
-const char *sessions_event(struct sessions *ss, const struct gm_event *ev,
+void sessions_event(struct sessions *ss, const struct gm_event *ev,
 	struct gm_store_at at, const struct part *p)
 {
 	enum gm_store_got got;
 	struct user *u = gm_store_update(ss->users, ev->user_id.p, ev->user_id.n, at, &got);
-	if (!u)
-		return NULL;
-	if (got == GM_STORE_APPLIED)
-		return u->country[0] ? u->country : NULL;
+	if (!u || got == GM_STORE_APPLIED)
+		return;
 	u->partition = at.partition;
-	if (ev->country.n > 0 && (ev->ts > u->country_ts || got == GM_STORE_NEW
-	    || (ev->ts == u->country_ts && compare(ev->country, u->country) > 0))) {
-		copy(u->country, ev->country);
-		u->country_ts = ev->ts;
-	}
 	/* The sessions it belongs in: none, one, or two it bridges. */
 	size_t in[OPEN_MAX], n = 0;
 	for (size_t i = 0; i < u->nopen; i++)
@@ -448,13 +440,15 @@ const char *sessions_event(struct sessions *ss, const struct gm_event *ev,
 		u->nopen++;
 	}
 	gm_store_wake_at(ss->users, ev->user_id.p, ev->user_id.n, u, next_close(ss, u));
-	return u->country[0] ? u->country : NULL;
 }
 
-const char *sessions_country(struct sessions *ss, const char *user, size_t ulen)
+const char *sessions_country(struct sessions *ss, const char *user, size_t ulen, int64_t ts)
 {
 	const struct user *u = gm_store_get(ss->users, user, ulen);
-	return u && u->country[0] ? u->country : NULL;
+	for (size_t i = 0; u && i < u->nopen; i++)
+		if (u->open[i].start <= ts && ts <= u->open[i].end)
+			return u->open[i].country[0] ? u->open[i].country : NULL;
+	return NULL;
 }
 
 void sessions_due(struct sessions *ss, const char *key, size_t klen, void *value,

@@ -63,13 +63,13 @@ const char *session_refuses(const struct gm_event *ev);
 /* A product view, cart event or transaction at `at` joins its user's
  * sessions; nothing when the user's entry already holds it (a replay:
  * gm_store_update()). p: its partition, of the sessions it closes
- * early (more than OPEN_MAX open). Returns the user's country as their
- * records last said, or NULL (valid until the next call on ss). */
-const char *sessions_event(struct sessions *ss, const struct gm_event *ev,
+ * early (more than OPEN_MAX open). */
+void sessions_event(struct sessions *ss, const struct gm_event *ev,
 	struct gm_store_at at, const struct part *p);
 
-/* The user's country as their latest record with one said, or NULL. */
-const char *sessions_country(struct sessions *ss, const char *user, size_t ulen);
+/* The country of the user's open session that holds time ts (as its
+ * latest record with one said), or NULL. */
+const char *sessions_country(struct sessions *ss, const char *user, size_t ulen, int64_t ts);
 
 /* The timer of a user's entry came (tool.due of stream.h): the
  * sessions it was for close. */

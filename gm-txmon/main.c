@@ -180,7 +180,8 @@ static bool transaction(void *ctx, struct gm_stream_event *e)
 				"its window's revenue would pass the largest total (" GM_MONEY_MAX_TOTAL_TEXT ")");
 	for (size_t i = 0; i < n; i++)
 		metrics_add(states[i], &m);
-	detect(t->detector, e->ev, e->at, e->replay ? DETECT_LEARN_ONLY : DETECT_ALERT);
+	if (!e->kept)
+		detect(t->detector, e->ev, e->at, e->replay ? DETECT_LEARN_ONLY : DETECT_ALERT);
 	return true;
 }
 

@@ -48,8 +48,17 @@ struct queue {
 	size_t nfree, free_cap;
 };
 
+/* How far the state holds one input partition (gm_store_mark()). */
+struct mark {
+	int32_t partition;
+	bool changed;          /* to send at the next checkpoint */
+	int64_t read_to[GM_STORE_TOPICS];
+};
+
 struct gm_store {
 	struct gm_store_spec spec;
+	struct mark *marks;
+	size_t nmarks, marks_cap;
 	char name[64];
 	struct gm_map *map;
 	size_t ndirty;
@@ -171,6 +180,7 @@ void gm_store_free(struct gm_store *st)
 	if (!st)
 		return;
 	gm_map_free(st->map);
+	free(st->marks);
 	for (size_t i = 0; i < st->nqueues; i++) {
 		free(st->queues[i].t);
 		free(st->queues[i].keys);
@@ -456,10 +466,89 @@ bool gm_store_use_changelog(struct gm_store *st, const struct gm_common *c,
 	return true;
 }
 
+/* ---- marks ---- */
+
+/* The changelog key of the marks: no entry has it (ids have no NUL). */
+static const char MARK_KEY[] = "\0gm-read-to";
+#define MARK_KEY_LEN (sizeof MARK_KEY - 1)
+#define MARK_MAGIC "gm-read-to/1"
+#define MARK_LEN (sizeof MARK_MAGIC - 1 + OFFSETS)
+
+static struct mark *mark_of(struct gm_store *st, int32_t partition, bool make)
+{
+	for (size_t i = 0; i < st->nmarks; i++)
+		if (st->marks[i].partition == partition)
+			return &st->marks[i];
+	if (!make)
+		return NULL;
+	st->marks = gm_grow(st->marks, &st->marks_cap, st->nmarks + 1, sizeof *st->marks, 4);
+	struct mark *m = &st->marks[st->nmarks++];
+	*m = (struct mark){ .partition = partition };
+	for (int i = 0; i < GM_STORE_TOPICS; i++)
+		m->read_to[i] = -1;
+	return m;
+}
+
+void gm_store_mark(struct gm_store *st, int32_t partition, uint32_t topic, int64_t read_to)
+{
+	if (!st->kp || partition < 0 || topic >= GM_STORE_TOPICS)
+		return;
+	struct mark *m = mark_of(st, partition, true);
+	if (read_to > m->read_to[topic]) {
+		m->read_to[topic] = read_to;
+		m->changed = true;
+	}
+}
+
+int64_t gm_store_marked(const struct gm_store *st, int32_t partition, uint32_t topic)
+{
+	for (size_t i = 0; i < st->nmarks; i++)
+		if (st->marks[i].partition == partition && topic < GM_STORE_TOPICS)
+			return st->marks[i].read_to[topic];
+	return -1;
+}
+
+/* Sends the marks that changed (a checkpoint). */
+static void send_marks(struct gm_store *st)
+{
+	for (size_t i = 0; i < st->nmarks; i++) {
+		struct mark *m = &st->marks[i];
+		if (!m->changed)
+			continue;
+		unsigned char buf[MARK_LEN];
+		memcpy(buf, MARK_MAGIC, sizeof MARK_MAGIC - 1);
+		for (int t = 0; t < GM_STORE_TOPICS; t++)
+			put_le(buf + sizeof MARK_MAGIC - 1 + 8 * t, (uint64_t)m->read_to[t], 8);
+		if (!gm_kproducer_send_to(st->kp, st->topic, m->partition, MARK_KEY, MARK_KEY_LEN,
+		    buf, sizeof buf))
+			st->failed = true;
+		m->changed = false;
+	}
+}
+
+/* Reads back a mark while restoring. */
+static void restore_mark(struct gm_store *st, const struct gm_kmsg *m)
+{
+	const unsigned char *p = (const unsigned char *)m->data;
+	if (!p || m->len != MARK_LEN || memcmp(p, MARK_MAGIC, sizeof MARK_MAGIC - 1))
+		return;
+	struct mark *k = mark_of(st, m->partition, true);
+	for (int t = 0; t < GM_STORE_TOPICS; t++) {
+		int64_t r = (int64_t)get_le(p + sizeof MARK_MAGIC - 1 + 8 * t, 8);
+		if (r > k->read_to[t])
+			k->read_to[t] = r;
+	}
+	k->changed = false;
+}
+
 /* Applies one changelog message while restoring. */
 static void restore_one(void *ctx, const struct gm_kmsg *m)
 {
 	struct gm_store *st = ctx;
+	if (m->key && m->klen == MARK_KEY_LEN && !memcmp(m->key, MARK_KEY, MARK_KEY_LEN)) {
+		restore_mark(st, m);
+		return;
+	}
 	if (!m->key || m->klen == 0 || m->klen > GM_MAP_KEY_MAX)
 		return;
 	if (!m->data) {
@@ -507,6 +596,9 @@ void gm_store_forget(struct gm_store *st, int32_t partition)
 		gm_map_iter_remove(&it);
 	}
 	drop_queue(st, partition);
+	struct mark *m = mark_of(st, partition, false);
+	if (m)
+		*m = st->marks[--st->nmarks];
 }
 
 bool gm_store_checkpoint(struct gm_store *st)
@@ -540,6 +632,8 @@ bool gm_store_checkpoint(struct gm_store *st)
 		}
 		free(buf);
 	}
+	/* After the entries: a restore that reads the mark has them. */
+	send_marks(st);
 	if (!gm_kproducer_flush(st->kp, -1))
 		st->failed = true;
 	return !st->failed;

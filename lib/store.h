@@ -43,6 +43,10 @@
  * run sees them in the same order; the stream module calls it as the
  * partition's watermark moves (stream.h).
  *
+ * The changelog also holds, per partition, one message under a key no
+ * entry has (it starts with a NUL byte): how far into the input the
+ * state goes (gm_store_mark()).
+ *
  * Costs: an entry takes value_size + 112 bytes in memory (the map's)
  * plus 56 bytes of bookkeeping, and 80 more while its timer is set; in the changelog a change is one message
  * of klen + value_size + 36 bytes per checkpoint that saw the key
@@ -177,6 +181,20 @@ bool gm_store_restore(struct gm_store *st, int32_t partition);
 /* Forgets every entry of the partition (no tombstones): it was taken
  * away, and its next holder restores them from the changelog. */
 void gm_store_forget(struct gm_store *st, int32_t partition);
+
+/* How far the state holds the input: the next checkpoint records in the
+ * changelog that the entries hold the changes of every record of input
+ * partition and topic before offset read_to; a restore reads it back
+ * (gm_store_marked()). So an instance that restores the state knows
+ * which records it must not apply again, even when the committed
+ * offsets are older than the changelog (a commit refused in a
+ * rebalance, a crash between the two), and even for entries removed
+ * since (which gm_store_update() cannot know as applied). */
+void gm_store_mark(struct gm_store *st, int32_t partition, uint32_t topic, int64_t read_to);
+
+/* After gm_store_restore(partition): the read_to last recorded for its
+ * topic, or -1. */
+int64_t gm_store_marked(const struct gm_store *st, int32_t partition, uint32_t topic);
 
 /* Saves what changed since the last checkpoint: to the changelog, then
  * waits until the brokers have it all. Without a changelog does

@@ -25,6 +25,7 @@ struct gm_stream {
 	int64_t read_to;       /* an earlier run wrote what the records
 	                          before this offset cause */
 	int64_t seen_to;       /* the records before it were handled here */
+	int64_t kept_to;       /* the stores hold the records before it */
 	int64_t newest;        /* the newest event time seen, and the */
 	int64_t watermark;     /* watermark: INT64_MIN before any */
 	int64_t record_newest; /* newest of the records (idle_clock()) */
@@ -260,6 +261,13 @@ static void checkpoint(struct gm_streams *st)
 			ok = gm_sink_flush(st->io.sinks[i]) && ok;
 	if (!ok)
 		return;
+	/* The stores hold every record read so far: so says their mark. */
+	for (size_t i = 0; i < st->nstreams; i++) {
+		const struct gm_stream *s = st->streams[i];
+		for (size_t k = 0; s->ours && s->number >= 0 && k < st->nstores; k++)
+			gm_store_mark(st->stores[k].store, s->number, s->topic,
+				s->read_to > s->seen_to ? s->read_to : s->seen_to);
+	}
 	for (size_t i = 0; i < st->nstores; i++)
 		ok = gm_store_checkpoint(st->stores[i].store) && ok;
 	if (!ok) {
@@ -313,6 +321,17 @@ static void on_assign(void *ctx, const struct gm_kpartition *p, size_t n)
 		for (size_t k = 0; k < st->nstores; k++)
 			if (!gm_store_restore(st->stores[k].store, p[i].partition))
 				st->failed = true;
+		/* The state may hold more than the commit says (a commit
+		 * refused in a rebalance, a crash between the two): the
+		 * records it holds are replays, and kept. */
+		s->kept_to = -1;
+		for (size_t k = 0; k < st->nstores; k++) {
+			int64_t m = gm_store_marked(st->stores[k].store, p[i].partition, s->topic);
+			if (m > s->kept_to)
+				s->kept_to = m;
+		}
+		if (s->kept_to > s->read_to)
+			s->read_to = s->kept_to;
 	}
 }
 
@@ -436,6 +455,7 @@ static void event(struct gm_streams *st, const struct gm_record *r,
 	if (r->topic) {
 		e.at = (struct gm_store_at){ r->partition, r->offset, s->topic };
 		e.replay = r->offset < s->read_to;
+		e.kept = r->offset < s->kept_to;
 		if (r->offset >= s->seen_to)
 			s->seen_to = r->offset + 1;
 	}

@@ -23,7 +23,9 @@
  *     written, and so is whatever the records before offset O caused;
  *   - rebalances: a partition given to this instance takes up its
  *     windows from its note, and its stores' entries from their
- *     changelogs; a partition taken away is checkpointed, then its open
+ *     changelogs, with the mark of how far into the partition they go
+ *     (gm_store_mark()): records before it are kept (e->kept), even if
+ *     the committed offset is older; a partition taken away is checkpointed, then its open
  *     windows and its entries are forgotten, for its next holder, which
  *     reads their records again and writes them whole;
  *   - the replay: records read again from before a note's read_to come
@@ -85,6 +87,10 @@ struct gm_stream_event {
 	struct gm_store_at at;       /* where it is, for gm_store_update() */
 	bool replay;                 /* what it causes was written by an
 	                                earlier run: learn, write nothing */
+	bool kept;                   /* the run's stores already hold what
+	                                it changes (their changelogs' mark,
+	                                gm_store_mark()): change nothing in
+	                                them (a replay too) */
 	bool late;                   /* a tool without windows: the event is
 	                                older than its stream's watermark;
 	                                the tool must not apply it (the run

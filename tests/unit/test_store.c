@@ -351,8 +351,10 @@ START_TEST(changelog_checkpoint_kill_restore)
 		add(st, "a", at(0, 3), 1);
 		gm_store_remove(st, "b", 1);
 		add(st, "c", at(0, 4), 5);
+		gm_store_mark(st, 0, 0, 5);   /* the state holds offsets 0 to 4 */
 		if (!gm_store_checkpoint(st))
 			_exit(5);
+		gm_store_mark(st, 0, 0, 6);   /* never checkpointed */
 		add(st, "a", at(0, 5), 1000);   /* never checkpointed */
 		raise(SIGKILL);
 	}
@@ -366,6 +368,11 @@ START_TEST(changelog_checkpoint_kill_restore)
 	char out[256];
 	shown(st, out);
 	ck_assert_str_eq(out, "a=2,c=5,");
+	/* How far it goes, as the last checkpoint said; nothing of other
+	 * topics or partitions. */
+	ck_assert_int_eq(gm_store_marked(st, 0, 0), 5);
+	ck_assert_int_eq(gm_store_marked(st, 0, 1), -1);
+	ck_assert_int_eq(gm_store_marked(st, 1, 0), -1);
 	/* The input read again from before the kill: what the state holds
 	 * is known as applied, what came after is not. */
 	ck_assert_int_eq(add(st, "a", at(0, 3), 1), GM_STORE_APPLIED);
