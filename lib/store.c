@@ -51,7 +51,6 @@ struct queue {
 /* How far the state holds one input partition (gm_store_mark()). */
 struct mark {
 	int32_t partition;
-	bool changed;          /* to send at the next checkpoint */
 	int64_t read_to[GM_STORE_TOPICS];
 };
 
@@ -494,10 +493,8 @@ void gm_store_mark(struct gm_store *st, int32_t partition, uint32_t topic, int64
 	if (!st->kp || partition < 0 || topic >= GM_STORE_TOPICS)
 		return;
 	struct mark *m = mark_of(st, partition, true);
-	if (read_to > m->read_to[topic]) {
+	if (read_to > m->read_to[topic])
 		m->read_to[topic] = read_to;
-		m->changed = true;
-	}
 }
 
 int64_t gm_store_marked(const struct gm_store *st, int32_t partition, uint32_t topic)
@@ -508,13 +505,12 @@ int64_t gm_store_marked(const struct gm_store *st, int32_t partition, uint32_t t
 	return -1;
 }
 
-/* Sends the marks that changed (a checkpoint). */
+/* Sends the marks, one for each partition (a checkpoint): each ends the
+ * checkpoint's entries of its partition (see restore_one()). */
 static void send_marks(struct gm_store *st)
 {
 	for (size_t i = 0; i < st->nmarks; i++) {
 		struct mark *m = &st->marks[i];
-		if (!m->changed)
-			continue;
 		unsigned char buf[MARK_LEN];
 		memcpy(buf, MARK_MAGIC, sizeof MARK_MAGIC - 1);
 		for (int t = 0; t < GM_STORE_TOPICS; t++)
@@ -522,7 +518,6 @@ static void send_marks(struct gm_store *st)
 		if (!gm_kproducer_send_to(st->kp, st->topic, m->partition, MARK_KEY, MARK_KEY_LEN,
 		    buf, sizeof buf))
 			st->failed = true;
-		m->changed = false;
 	}
 }
 
@@ -538,34 +533,73 @@ static void restore_mark(struct gm_store *st, const struct gm_kmsg *m)
 		if (r > k->read_to[t])
 			k->read_to[t] = r;
 	}
-	k->changed = false;
 }
 
-/* Applies one changelog message while restoring. */
+/* A changelog message read while restoring, held until the mark that
+ * ends its checkpoint. */
+struct held {
+	unsigned char klen;
+	char key[GM_MAP_KEY_MAX];
+	bool tombstone;
+	size_t at;             /* its value in the restore's bytes */
+};
+
+struct restore {
+	struct gm_store *st;
+	struct held *held;
+	size_t nheld, held_cap;
+	unsigned char *bytes;  /* the held values, LOG_HEAD + value_size each */
+	size_t nbytes, bytes_cap;
+};
+
+/* Applies one changelog message (a held one, its checkpoint complete). */
+static void apply_saved(struct gm_store *st, int32_t partition, const struct held *h,
+	const unsigned char *p)
+{
+	if (h->tombstone)
+		drop(st, h->key, h->klen);
+	else
+		memcpy(put_saved(st, h->key, h->klen, partition, p + 4), p + LOG_HEAD,
+			st->spec.value_size);
+}
+
+/* Reads one changelog message while restoring. A checkpoint's entries
+ * are applied only when its mark, sent after them, is read: a
+ * checkpoint cut short (a crash while its messages went out) is not
+ * taken, so that the state never goes further than a mark says. */
 static void restore_one(void *ctx, const struct gm_kmsg *m)
 {
-	struct gm_store *st = ctx;
+	struct restore *r = ctx;
+	struct gm_store *st = r->st;
 	if (m->key && m->klen == MARK_KEY_LEN && !memcmp(m->key, MARK_KEY, MARK_KEY_LEN)) {
+		for (size_t i = 0; i < r->nheld; i++)
+			apply_saved(st, m->partition, &r->held[i], r->bytes + r->held[i].at);
+		r->nheld = r->nbytes = 0;
 		restore_mark(st, m);
 		return;
 	}
 	if (!m->key || m->klen == 0 || m->klen > GM_MAP_KEY_MAX)
 		return;
-	if (!m->data) {
-		drop(st, m->key, m->klen);
-		return;
-	}
+	size_t size = LOG_HEAD + st->spec.value_size;
 	const unsigned char *p = (const unsigned char *)m->data;
-	if (m->len != LOG_HEAD + st->spec.value_size
-	    || get_le(p, 4) != st->spec.version) {
+	if (p && (m->len != size || get_le(p, 4) != st->spec.version)) {
 		if (!st->warned_foreign)
 			gm_warn("kafka", "%s [%d]@%lld: not the state this gm keeps (another version or size); such entries are skipped",
 				m->topic, (int)m->partition, (long long)m->offset);
 		st->warned_foreign = true;
 		return;
 	}
-	memcpy(put_saved(st, m->key, m->klen, m->partition, p + 4), p + LOG_HEAD,
-		st->spec.value_size);
+	r->held = gm_grow(r->held, &r->held_cap, r->nheld + 1, sizeof *r->held, 64);
+	struct held *h = &r->held[r->nheld++];
+	h->klen = (unsigned char)m->klen;
+	memcpy(h->key, m->key, m->klen);
+	h->tombstone = !p;
+	h->at = r->nbytes;
+	if (p) {
+		r->bytes = gm_grow(r->bytes, &r->bytes_cap, r->nbytes + size, 1, 4096);
+		memcpy(r->bytes + r->nbytes, p, size);
+		r->nbytes += size;
+	}
 }
 
 bool gm_store_restore(struct gm_store *st, int32_t partition)
@@ -576,8 +610,22 @@ bool gm_store_restore(struct gm_store *st, int32_t partition)
 	 * delete what the changelog holds: none are sent meanwhile. */
 	struct gm_kproducer *kp = st->kp;
 	st->kp = NULL;
-	bool ok = gm_kafka_read_partition(st->c, st->topic, partition, restore_one, st);
+	struct restore r = { .st = st };
+	bool ok = gm_kafka_read_partition(st->c, st->topic, partition, restore_one, &r);
 	st->kp = kp;
+	/* What a checkpoint cut short wrote is the latest the changelog has
+	 * of its keys: they are written again, as the state has them, at
+	 * the next checkpoint, or deleted. */
+	for (size_t i = 0; ok && i < r.nheld; i++) {
+		const struct held *h = &r.held[i];
+		void *v = gm_map_peek(st->map, h->key, h->klen);
+		if (v)
+			mark_dirty(st, head_of(v));
+		else if (!gm_kproducer_send_to(st->kp, st->topic, partition, h->key, h->klen, NULL, 0))
+			st->failed = true;
+	}
+	free(r.held);
+	free(r.bytes);
 	queue_restored(st, partition);
 	return ok;
 }

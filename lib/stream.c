@@ -29,6 +29,8 @@ struct gm_stream {
 	int64_t newest;        /* the newest event time seen, and the */
 	int64_t watermark;     /* watermark: INT64_MIN before any */
 	int64_t record_newest; /* newest of the records (idle_clock()) */
+	int64_t clock;         /* gm_now_coarse_ms() of its last record, or
+	                          of its assignment */
 };
 
 /* A store kept with the run's checkpoints. */
@@ -58,6 +60,7 @@ struct gm_streams {
 	bool failed;
 	bool warned_late;
 	struct gm_store *watermarks;   /* see kept_watermark, or NULL */
+	bool several_topics;   /* io.topics has more than one */
 };
 
 /* How often, at most, progress is checkpointed while windows close
@@ -151,14 +154,6 @@ int64_t gm_stream_watermark(const struct gm_stream *s)
 	return s->watermark;
 }
 
-int64_t gm_streams_watermark(const struct gm_streams *st, int32_t number)
-{
-	int64_t w = INT64_MIN;
-	for (size_t i = 0; i < st->nstreams; i++)
-		if (st->streams[i]->number == number && st->streams[i]->watermark > w)
-			w = st->streams[i]->watermark;
-	return w;
-}
 
 /* ---- the watermark and timers ---- */
 
@@ -188,6 +183,37 @@ static void fire(struct gm_streams *st, struct gm_stream *s, int64_t until)
 
 /* s has seen an event at ts: its watermark moves, the timers it passed
  * fire, then the windows it passed close. */
+/* The watermark the timers of s's partition number go by. With several
+ * input topics, a user's records come from that partition of each, and
+ * a topic read ahead of the others must not close what a slower one's
+ * records still belong in: it is the least of the streams' of that
+ * number, but for a stream quiet for idle_ms while the others go on
+ * (a topic with little in that partition must not hold them back). */
+static int64_t task_watermark(const struct gm_streams *st, const struct gm_stream *s)
+{
+	if (!st->several_topics)
+		return s->watermark;
+	int64_t w = s->watermark, now = gm_now_coarse_ms();
+	for (size_t i = 0; i < st->nstreams; i++) {
+		const struct gm_stream *o = st->streams[i];
+		if (o == s || !o->ours || o->number != s->number)
+			continue;
+		if (st->io.idle_ms > 0 && now - o->clock >= st->io.idle_ms)
+			continue;
+		if (o->watermark < w)
+			w = o->watermark;
+	}
+	return w;
+}
+
+int64_t gm_streams_watermark(const struct gm_streams *st, int32_t number)
+{
+	for (size_t i = 0; i < st->nstreams; i++)
+		if (st->streams[i]->number == number && st->streams[i]->ours)
+			return task_watermark(st, st->streams[i]);
+	return INT64_MIN;
+}
+
 static void advance(struct gm_streams *st, struct gm_stream *s, int64_t ts)
 {
 	if (ts > s->newest) {
@@ -196,7 +222,9 @@ static void advance(struct gm_streams *st, struct gm_stream *s, int64_t ts)
 		int64_t w = ts >= INT64_MIN + lateness ? ts - lateness : INT64_MIN;
 		if (w > s->watermark) {
 			s->watermark = w;
-			fire(st, s, w);
+			w = task_watermark(st, s);
+			if (w > INT64_MIN)
+				fire(st, s, w);
 		}
 	}
 	if (s->w)
@@ -318,6 +346,7 @@ static void on_assign(void *ctx, const struct gm_kpartition *p, size_t n)
 		s->ours = true;
 		s->read_to = read_to;
 		s->seen_to = 0;
+		s->clock = gm_now_coarse_ms();
 		for (size_t k = 0; k < st->nstores; k++)
 			if (!gm_store_restore(st->stores[k].store, p[i].partition))
 				st->failed = true;
@@ -364,6 +393,7 @@ struct gm_streams *gm_streams_new(const struct gm_stream_tool *tool,
 	if (io->late)
 		st->io.sinks[st->io.nsinks++] = io->late;
 	st->resumable = gm_source_resumable(io->src);
+	st->several_topics = io->topics && io->topics[0] && io->topics[1];
 	gm_source_on_rebalance(io->src, on_assign, on_revoke, st);
 	return st;
 }
@@ -462,6 +492,8 @@ static void event(struct gm_streams *st, const struct gm_record *r,
 	e.late = !s->w && ev->ts < s->watermark;
 	if (ev->ts > s->record_newest)
 		s->record_newest = ev->ts;
+	if (st->several_topics)
+		s->clock = gm_now_coarse_ms();
 	if (!st->tool.event(st->tool.ctx, &e))
 		return;
 	if ((s->w ? e.nwindows == 0 : e.late) && !e.replay && (s->w || st->tool.due))

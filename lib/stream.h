@@ -37,7 +37,10 @@
  *     less window.lateness. As it moves, the timers of the stream's
  *     entries in the run's stores that it passed fire (tool.due), store
  *     by store in the order they were added, each in order of time, and
- *     only then do the windows it passed close: a timer may still add
+ *     only then do the windows it passed close. With several input
+ *     topics (co-partitioned: a key's records in partition N of each),
+ *     timers go by the least watermark of partition N's streams, but
+ *     for one quiet for idle_ms while the others go on: a timer may still add
  *     to a window that ends after the timer's time. A tool without
  *     windows has the watermark still: an event older than it is late
  *     (e->late), and its note keeps the watermark for the next run;
@@ -199,9 +202,10 @@ int32_t gm_stream_number(const struct gm_stream *s);
 /* Its watermark (see the top): INT64_MIN before any event. */
 int64_t gm_stream_watermark(const struct gm_stream *s);
 
-/* The watermark of partition number (-1: files) in the run: the newest
- * of its streams' (one per input topic), INT64_MIN when none. For what
- * happens outside a stream's event, such as an eviction. */
+/* The watermark the timers of partition number (-1: files) go by: with
+ * several input topics, the least of its streams' (see the top);
+ * INT64_MIN when none. For what happens outside a stream's event, such
+ * as an eviction. */
 int64_t gm_streams_watermark(const struct gm_streams *st, int32_t number);
 
 /* ---- the options of a stream tool ----

@@ -329,9 +329,10 @@ static void cluster_up(void)
 }
 
 /* A child keeps entries of two partitions, checkpoints, changes more
- * (a removal too), checkpoints, changes again without a checkpoint, and
+ * (a removal too), checkpoints, changes again without a checkpoint,
+ * sends a tombstone with no mark after it (a checkpoint cut short), and
  * is killed. A new store restores partition 0 only: what the second
- * checkpoint held of it, and nothing of partition 1. */
+ * checkpoint held of it, not the tombstone, and nothing of partition 1. */
 START_TEST(changelog_checkpoint_kill_restore)
 {
 	cluster_up();
@@ -346,6 +347,9 @@ START_TEST(changelog_checkpoint_kill_restore)
 		add(st, "a", at(0, 1), 1);
 		add(st, "b", at(0, 2), 10);
 		add(st, "p1", at(1, 1), 100);
+		/* Each checkpoint ends with the marks of its partitions. */
+		gm_store_mark(st, 0, 0, 3);
+		gm_store_mark(st, 1, 0, 2);
 		if (!gm_store_checkpoint(st))
 			_exit(4);
 		add(st, "a", at(0, 3), 1);
@@ -356,6 +360,10 @@ START_TEST(changelog_checkpoint_kill_restore)
 			_exit(5);
 		gm_store_mark(st, 0, 0, 6);   /* never checkpointed */
 		add(st, "a", at(0, 5), 1000);   /* never checkpointed */
+		/* A checkpoint cut short: c's tombstone reaches the changelog,
+		 * but no mark after it. */
+		gm_store_remove(st, "c", 1);
+		gm_store_close(st);
 		raise(SIGKILL);
 	}
 	ck_assert(waitpid(pid, &status, 0) == pid);
