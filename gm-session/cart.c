@@ -12,7 +12,7 @@
 #include "session.h"
 
 #define LINE_MAX 16            /* products in a cart */
-#define WAIT_MAX 6             /* records waiting for the watermark */
+#define WAIT_MAX 8             /* records waiting for the watermark */
 #define TX_LINES 4             /* a waiting transaction's lines kept */
 
 enum { W_ADD, W_REMOVE, W_TX };   /* the order of kinds at one time */

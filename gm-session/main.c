@@ -285,6 +285,11 @@ int main(int argc, char **argv)
 	const struct gm_stream_tool tool = {
 		.name = "gm-session", .type = GM_OTHER, .event = event,
 		.window = { 0, 0, o.s.window.lateness }, .due = due, .ctx = &a,
+		/* A topic read ahead by more than a gap would open sessions
+		 * beyond what a user's entry holds, and by much more than the
+		 * lateness would have cart events wait beyond what it holds. */
+		.step = o.session.gap < 60000 || o.s.window.lateness > 60000 ?
+			(o.session.gap < o.s.window.lateness ? o.session.gap : o.s.window.lateness) : 60000,
 	};
 	const struct gm_stream_io io = {
 		.c = &o.c, .src = src, .topics = o.s.topics,

@@ -1075,6 +1075,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 static const struct kv consumer_defaults[] = {
 	{ "auto.offset.reset", "earliest" },
+	/* A partition's end shows after a fetch that waited this long for
+	 * data; topics read in step (stream.c) wait on it to resume. */
+	{ "fetch.wait.max.ms", "100" },
 };
 
 /* gm stores and commits offsets itself, with their notes. */
@@ -1409,6 +1412,28 @@ void gm_kconsumer_accept_partition(struct gm_kconsumer *k, const char *topic,
 	if (!e->err && e->offset >= 0)
 		store(k, topic, partition, before < e->offset ? before : e->offset, note);
 	rd_kafka_topic_partition_list_destroy(pos);
+}
+
+void gm_kconsumer_pause(struct gm_kconsumer *k, const char *topic, int32_t partition,
+	bool pause)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, topic, partition);
+	rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(k->kc.rk, l)
+		: rd_kafka_resume_partitions(k->kc.rk, l);
+	if (err)
+		gm_warn("kafka", "%s [%d]: cannot %s: %s", topic, (int)partition,
+			pause ? "pause" : "resume", rd_kafka_err2str(err));
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+bool gm_kconsumer_at_end(const struct gm_kconsumer *k, const char *topic, int32_t partition)
+{
+	if (!k->parts)
+		return false;
+	const rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_find(k->parts,
+		topic, partition);
+	return e && k->at_eof[e - k->parts->elems];
 }
 
 bool gm_kconsumer_commit(struct gm_kconsumer *k)

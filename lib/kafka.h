@@ -180,6 +180,17 @@ void gm_kconsumer_accept(struct gm_kconsumer *k);
 void gm_kconsumer_accept_partition(struct gm_kconsumer *k, const char *topic,
 	int32_t partition, int64_t before, const char *note);
 
+/* Stops (pause) or starts again fetching one assigned partition: its
+ * messages already fetched are dropped, and the next come from the one
+ * after the last returned, once resumed. A rebalance does not resume a
+ * partition: the caller does. For keeping topics read together in step. */
+void gm_kconsumer_pause(struct gm_kconsumer *k, const char *topic, int32_t partition,
+	bool pause);
+
+/* True when the partition is assigned and the broker said it is at its
+ * end, with no message since. */
+bool gm_kconsumer_at_end(const struct gm_kconsumer *k, const char *topic, int32_t partition);
+
 /* Commits the accepted offsets synchronously, if they changed. Returns
  * false on error (reported). Nothing to commit is success, and so is a
  * commit refused because the group is rebalancing (a warning says so):

@@ -224,6 +224,18 @@ void gm_source_accept_partition(struct gm_source *s, const char *topic,
 		gm_kconsumer_accept_partition(s->k, topic, partition, before, note);
 }
 
+void gm_source_pause_partition(struct gm_source *s, const char *topic, int32_t partition,
+	bool pause)
+{
+	if (s->k)
+		gm_kconsumer_pause(s->k, topic, partition, pause);
+}
+
+bool gm_source_at_end(const struct gm_source *s, const char *topic, int32_t partition)
+{
+	return s->k && gm_kconsumer_at_end(s->k, topic, partition);
+}
+
 enum gm_next gm_source_next_event(struct gm_source *s, struct gm_parser *ps,
 	struct gm_record *r, const struct gm_event **ev, int idle_ms)
 {

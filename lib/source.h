@@ -87,6 +87,12 @@ void gm_source_accept(struct gm_source *s);
 void gm_source_accept_partition(struct gm_source *s, const char *topic,
 	int32_t partition, int64_t before, const char *note);
 
+/* For a Kafka source: gm_kconsumer_pause() and gm_kconsumer_at_end();
+ * otherwise nothing, and false. */
+void gm_source_pause_partition(struct gm_source *s, const char *topic, int32_t partition,
+	bool pause);
+bool gm_source_at_end(const struct gm_source *s, const char *topic, int32_t partition);
+
 /* True when the source is a Kafka consumer in a group: its partitions
  * come and go by the rebalance hooks, and accepted offsets are kept for
  * the next run. */

@@ -31,6 +31,7 @@ struct gm_stream {
 	int64_t record_newest; /* newest of the records (idle_clock()) */
 	int64_t clock;         /* gm_now_coarse_ms() of its last record, or
 	                          of its assignment */
+	bool paused;           /* ahead of its siblings (keep_in_step()) */
 };
 
 /* A store kept with the run's checkpoints. */
@@ -61,6 +62,7 @@ struct gm_streams {
 	bool warned_late;
 	struct gm_store *watermarks;   /* see kept_watermark, or NULL */
 	bool several_topics;   /* io.topics has more than one */
+	size_t npaused;        /* streams paused (keep_in_step()) */
 };
 
 /* How often, at most, progress is checkpointed while windows close
@@ -189,6 +191,19 @@ static void fire(struct gm_streams *st, struct gm_stream *s, int64_t until)
  * records still belong in: it is the least of the streams' of that
  * number, but for a stream quiet for idle_ms while the others go on
  * (a topic with little in that partition must not hold them back). */
+/* Whether stream o may still bring records older than its siblings':
+ * assigned, not paused (it is ahead), not at its end, and not quiet for
+ * idle_ms while the others go on. */
+static bool holds_back(const struct gm_streams *st, const struct gm_stream *o, int64_t now)
+{
+	if (!o->ours || o->paused || (st->io.idle_ms > 0 && now - o->clock >= st->io.idle_ms))
+		return false;
+	char topic[256];
+	memcpy(topic, o->partition, o->topic_len);
+	topic[o->topic_len] = 0;
+	return !gm_source_at_end(st->io.src, topic, o->number);
+}
+
 static int64_t task_watermark(const struct gm_streams *st, const struct gm_stream *s)
 {
 	if (!st->several_topics)
@@ -196,14 +211,51 @@ static int64_t task_watermark(const struct gm_streams *st, const struct gm_strea
 	int64_t w = s->watermark, now = gm_now_coarse_ms();
 	for (size_t i = 0; i < st->nstreams; i++) {
 		const struct gm_stream *o = st->streams[i];
-		if (o == s || !o->ours || o->number != s->number)
-			continue;
-		if (st->io.idle_ms > 0 && now - o->clock >= st->io.idle_ms)
-			continue;
-		if (o->watermark < w)
+		if (o != s && o->number == s->number && holds_back(st, o, now) && o->watermark < w)
 			w = o->watermark;
 	}
 	return w;
+}
+
+/* Keeps the topics of partition number in step: a stream whose newest
+ * record is more than a step of event time ahead of the slowest sibling
+ * that holds back is paused until that one catches up, so that a
+ * backlog read topic by topic does not make one topic's users hold
+ * hours of open sessions, or close them before the others' records
+ * came. The step is the tool's, or the lateness and at least
+ * STEP_MIN_MS. */
+#define STEP_MIN_MS 60000
+#define PAUSED_WAIT_MS 20
+
+static void keep_in_step(struct gm_streams *st, int32_t number)
+{
+	int64_t now = gm_now_coarse_ms(), slowest = INT64_MAX;
+	int64_t step = st->tool.step > 0 ? st->tool.step
+		: st->tool.window.lateness > STEP_MIN_MS ? st->tool.window.lateness : STEP_MIN_MS;
+	for (size_t i = 0; i < st->nstreams; i++) {
+		const struct gm_stream *o = st->streams[i];
+		if (o->number == number && holds_back(st, o, now) && o->record_newest < slowest)
+			slowest = o->record_newest;
+	}
+	for (size_t i = 0; i < st->nstreams; i++) {
+		struct gm_stream *o = st->streams[i];
+		if (!o->ours || o->number != number)
+			continue;
+		/* Paused beyond a step ahead, resumed within half a step: not
+		 * at every record (a pause drops what was fetched). */
+		int64_t limit = o->paused ? step / 2 : step;
+		bool ahead = slowest != INT64_MAX && o->record_newest != INT64_MIN
+			&& (slowest == INT64_MIN || o->record_newest - slowest > limit);
+		if (ahead != o->paused) {
+			char topic[256];
+			memcpy(topic, o->partition, o->topic_len);
+			topic[o->topic_len] = 0;
+			gm_source_pause_partition(st->io.src, topic, o->number, ahead);
+			o->paused = ahead;
+			st->npaused += ahead ? 1 : -1;
+
+		}
+	}
 }
 
 int64_t gm_streams_watermark(const struct gm_streams *st, int32_t number)
@@ -347,6 +399,12 @@ static void on_assign(void *ctx, const struct gm_kpartition *p, size_t n)
 		s->read_to = read_to;
 		s->seen_to = 0;
 		s->clock = gm_now_coarse_ms();
+		/* A partition paused before it went away comes back paused. */
+		if (s->paused) {
+			gm_source_pause_partition(st->io.src, p[i].topic, p[i].partition, false);
+			st->npaused--;
+		}
+		s->paused = false;
 		for (size_t k = 0; k < st->nstores; k++)
 			if (!gm_store_restore(st->stores[k].store, p[i].partition))
 				st->failed = true;
@@ -492,8 +550,10 @@ static void event(struct gm_streams *st, const struct gm_record *r,
 	e.late = !s->w && ev->ts < s->watermark;
 	if (ev->ts > s->record_newest)
 		s->record_newest = ev->ts;
-	if (st->several_topics)
+	if (st->several_topics) {
 		s->clock = gm_now_coarse_ms();
+		keep_in_step(st, s->number);
+	}
 	if (!st->tool.event(st->tool.ctx, &e))
 		return;
 	if ((s->w ? e.nwindows == 0 : e.late) && !e.replay && (s->w || st->tool.due))
@@ -545,8 +605,12 @@ int gm_streams_run(struct gm_streams *st)
 	if (st->resumable && (wait < 0 || wait > CHECKPOINT_EVERY_MS))
 		wait = CHECKPOINT_EVERY_MS;
 	long long waited = 0;  /* ms without input */
+	const int slice = wait;
 	st->checkpoint_at = gm_now_coarse_ms();
-	while ((next = gm_source_next_event(st->io.src, ps, &r, &ev, wait)) != GM_NEXT_END
+	/* While a topic is paused, the wait is short: a sibling's end,
+	 * which resumes it, shows only when no record comes. */
+	while ((wait = st->npaused > 0 && (slice < 0 || slice > PAUSED_WAIT_MS) ? PAUSED_WAIT_MS : slice,
+		next = gm_source_next_event(st->io.src, ps, &r, &ev, wait)) != GM_NEXT_END
 	       && !st->failed) {
 		if (next == GM_NEXT_ERROR)
 			break;
@@ -557,6 +621,10 @@ int gm_streams_run(struct gm_streams *st)
 				close_all(st, false);
 			if (idle >= 0 && waited >= idle)
 				idle_clock(st, waited);
+			/* A sibling at its end, or gone quiet, no longer holds
+			 * back a paused stream. */
+			for (size_t i = 0; st->several_topics && i < st->nstreams; i++)
+				keep_in_step(st, st->streams[i]->number);
 			if (idle_now || st->wrote)
 				checkpoint(st);
 			continue;

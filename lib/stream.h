@@ -40,7 +40,10 @@
  *     only then do the windows it passed close. With several input
  *     topics (co-partitioned: a key's records in partition N of each),
  *     timers go by the least watermark of partition N's streams, but
- *     for one quiet for idle_ms while the others go on: a timer may still add
+ *     for one at its end or quiet for idle_ms while the others go on;
+ *     and a stream read more than tool.step ahead of the slowest is
+ *     paused until it catches up (slower than one topic, for a backlog:
+ *     a pause drops what was fetched): a timer may still add
  *     to a window that ends after the timer's time. A tool without
  *     windows has the watermark still: an event older than it is late
  *     (e->late), and its note keeps the watermark for the next run;
@@ -124,6 +127,10 @@ struct gm_stream_tool {
 	void (*due)(void *ctx, struct gm_stream *s, struct gm_store *store,
 		const char *key, size_t klen, void *value, int64_t due);
 	void *ctx;                   /* given to the functions above */
+	/* Several input topics: how far in event time one may be read ahead
+	 * of the others before it is paused (ms); 0: the lateness, at least
+	 * a minute. A tool whose state grows with it sets its own. */
+	int64_t step;
 };
 
 /* Where the run reads and writes. */
