@@ -14,6 +14,7 @@
 #define LINE_MAX 16            /* products in a cart */
 #define WAIT_MAX 8             /* records waiting for the watermark */
 #define TX_LINES 4             /* a waiting transaction's lines kept */
+#define ABANDON_MAX 2          /* abandonments waiting for a recovery */
 
 enum { W_ADD, W_REMOVE, W_TX };   /* the order of kinds at one time */
 
@@ -41,19 +42,23 @@ struct waiting {
 	                              recover an abandoned cart */
 };
 
+/* A cart abandoned, waiting for its recovery until at + recover_within. */
+struct abandonment {
+	int64_t at;
+	uint8_t nproducts;
+	uint64_t products[LINE_MAX];
+};
+
 /* A user's entry: no pointers, saved as its bytes (store.h). */
 struct cart {
 	int64_t due;               /* the store's timer */
 	int64_t abandon_at;        /* GM_STORE_NEVER: none coming */
-	int64_t abandoned_at;      /* of the abandonment waiting for its
-	                              recovery, GM_STORE_NEVER: none */
 	int64_t last_change;       /* of the last cart event applied */
-	int64_t abandoned_value;
 	char client[SESSION_ID_MAX + 1];     /* of the last cart event */
 	char country[SESSION_NAME_MAX + 1];
 	uint8_t nlines, nwaiting, nabandoned;
 	struct line lines[LINE_MAX];
-	uint64_t abandoned[LINE_MAX];        /* its products */
+	struct abandonment abandoned[ABANDON_MAX];   /* oldest first */
 	struct waiting waiting[WAIT_MAX];    /* by time, kind, order */
 };
 
@@ -63,7 +68,7 @@ struct carts {
 	struct gm_alert_output out;
 	struct tally_output tally;
 	struct cart_country country;
-	uint64_t hurried, overfull;
+	uint64_t hurried, overfull, superseded;
 };
 
 struct gm_store_spec carts_store_spec(const struct cart_options *o)
@@ -102,6 +107,11 @@ uint64_t carts_overfull(const struct carts *c)
 	return c->overfull;
 }
 
+uint64_t carts_superseded(const struct carts *c)
+{
+	return c->superseded;
+}
+
 static uint64_t hash_of(gm_str s)
 {
 	return gm_hash(s.p, s.n);
@@ -131,12 +141,26 @@ static struct line *line_of(struct cart *k, uint64_t product)
 	return NULL;
 }
 
+static bool in_abandonment(const struct abandonment *a, uint64_t product)
+{
+	for (size_t i = 0; i < a->nproducts; i++)
+		if (a->products[i] == product)
+			return true;
+	return false;
+}
+
 static bool abandoned_product(const struct cart *k, uint64_t product)
 {
 	for (size_t i = 0; i < k->nabandoned; i++)
-		if (k->abandoned[i] == product)
+		if (in_abandonment(&k->abandoned[i], product))
 			return true;
 	return false;
+}
+
+static void drop_abandonment(struct cart *k, size_t i)
+{
+	memmove(&k->abandoned[i], &k->abandoned[i + 1], (k->nabandoned - i - 1) * sizeof *k->abandoned);
+	k->nabandoned--;
 }
 
 /* The next thing due: a waiting record, the abandonment, the end of
@@ -146,8 +170,8 @@ static int64_t next_due(const struct carts *c, const struct cart *k)
 	int64_t due = k->nwaiting ? k->waiting[0].ts : GM_STORE_NEVER;
 	if (k->abandon_at < due)
 		due = k->abandon_at;
-	if (k->abandoned_at != GM_STORE_NEVER && k->abandoned_at + c->o.recover_within < due)
-		due = k->abandoned_at + c->o.recover_within;
+	if (k->nabandoned > 0 && k->abandoned[0].at + c->o.recover_within < due)
+		due = k->abandoned[0].at + c->o.recover_within;
 	return due;
 }
 
@@ -163,7 +187,7 @@ void carts_event(struct carts *c, const struct gm_event *ev, struct gm_store_at 
 	if (!k || got == GM_STORE_APPLIED)
 		return;
 	if (got == GM_STORE_NEW) {
-		k->abandon_at = k->abandoned_at = GM_STORE_NEVER;
+		k->abandon_at = GM_STORE_NEVER;
 		k->last_change = INT64_MIN;
 	}
 	struct waiting w = { .ts = ev->ts, .order = hash_of(ev->id) };
@@ -224,13 +248,13 @@ static void tally(struct carts *c, const struct part *p, const char *country, in
 /* The alert of rule about the abandonment of k, at ts, with the labels
  * every cart alert has; the caller adds the numbers. */
 static struct gm_writer *alert_begin(struct carts *c, const char *user, size_t ulen,
-	const struct cart *k, const char *rule, const char *client, const char *country,
+	int64_t abandoned_at, const char *rule, const char *client, const char *country,
 	int64_t ts, const char *summary)
 {
 	country = known(country);
 	char subject[GM_MAP_KEY_MAX + 32];
 	int n = snprintf(subject, sizeof subject, "%.*s/%lld", (int)ulen, user,
-		(long long)k->abandoned_at);
+		(long long)abandoned_at);
 	const struct gm_alert_label labels[] = {
 		{ "user_id", { user, ulen } },
 		{ "session_id", { client, strlen(client) } },
@@ -257,17 +281,23 @@ static void abandon(struct carts *c, const char *user, size_t ulen, struct cart 
 		if (!gm_money_mul(k->lines[i].price, k->lines[i].units, &v)
 		    || !gm_money_add(value, v, &value))
 			value = GM_MONEY_MAX_TOTAL;
-		k->abandoned[i] = k->lines[i].product;
 	}
-	k->nabandoned = k->nlines;
-	k->abandoned_at = at;
-	k->abandoned_value = value;
+	/* It waits for its recovery; the oldest waiting gives way. */
+	if (k->nabandoned == ABANDON_MAX) {
+		drop_abandonment(k, 0);
+		c->superseded++;
+	}
+	struct abandonment *a = &k->abandoned[k->nabandoned++];
+	a->at = at;
+	a->nproducts = k->nlines;
+	for (size_t i = 0; i < k->nlines; i++)
+		a->products[i] = k->lines[i].product;
 	char summary[192];
 	snprintf(summary, sizeof summary, "%.*s left %lld unit%s worth $%lld.%02lld in their cart",
 		(int)ulen, user, (long long)units, units == 1 ? "" : "s",
 		(long long)(value / 100), (long long)(value % 100));
-	struct gm_writer *w = alert_begin(c, user, ulen, k, "cart_abandoned", k->client, k->country, at,
-		summary);
+	struct gm_writer *w = alert_begin(c, user, ulen, at, "cart_abandoned", k->client, k->country,
+		at, summary);
 	GM_W_KEY(w, "items");
 	gm_w_u64(w, k->nlines);
 	GM_W_KEY(w, "units");
@@ -278,32 +308,29 @@ static void abandon(struct carts *c, const char *user, size_t ulen, struct cart 
 	tally(c, p, k->country, at, 0, 1, 0);
 }
 
-static void checkout(struct carts *c, const char *user, size_t ulen, struct cart *k,
-	const struct waiting *w, const struct part *p)
+/* Whether transaction w recovers abandonment a: it comes after, within
+ * the wait, and buys one of its products; if so, the alert says so. */
+static bool recovers(struct carts *c, const char *user, size_t ulen,
+	const struct abandonment *a, const struct waiting *w, const struct part *p)
 {
-	if (k->nlines > 0)
-		tally(c, p, w->country, w->ts, 1, 0, 0);
-	k->nlines = 0;
-	k->abandon_at = GM_STORE_NEVER;
-	if (k->abandoned_at == GM_STORE_NEVER || w->ts <= k->abandoned_at
-	    || w->ts > k->abandoned_at + c->o.recover_within)
-		return;
+	if (w->ts <= a->at || w->ts > a->at + c->o.recover_within)
+		return false;
 	int64_t value = 0;
 	size_t matched = 0;
 	for (size_t i = 0; i < w->nbought; i++) {
-		if (!abandoned_product(k, w->bought[i].product))
+		if (!in_abandonment(a, w->bought[i].product))
 			continue;
 		matched++;
 		if (!gm_money_add(value, w->bought[i].amount, &value))
 			value = GM_MONEY_MAX_TOTAL;
 	}
 	if (matched == 0)
-		return;
-	double minutes = (double)(w->ts - k->abandoned_at) / 60000.0;
+		return false;
+	double minutes = (double)(w->ts - a->at) / 60000.0;
 	char summary[192];
 	snprintf(summary, sizeof summary, "%.*s came back and bought $%lld.%02lld of their abandoned cart",
 		(int)ulen, user, (long long)(value / 100), (long long)(value % 100));
-	struct gm_writer *aw = alert_begin(c, user, ulen, k, "cart_recovered", w->client,
+	struct gm_writer *aw = alert_begin(c, user, ulen, a->at, "cart_recovered", w->client,
 		w->country, w->ts, summary);
 	GM_W_KEY(aw, "recovered_value");
 	gm_w_money(aw, value);
@@ -311,8 +338,25 @@ static void checkout(struct carts *c, const char *user, size_t ulen, struct cart
 	gm_w_double(aw, minutes);
 	gm_alert_emit(&c->out, aw, user, ulen);
 	tally(c, p, w->country, w->ts, 0, 0, 1);
-	k->abandoned_at = GM_STORE_NEVER;
-	k->nabandoned = 0;
+	return true;
+}
+
+static void checkout(struct carts *c, const char *user, size_t ulen, struct cart *k,
+	const struct waiting *w, const struct part *p)
+{
+	if (k->nlines > 0)
+		tally(c, p, w->country, w->ts, 1, 0, 0);
+	k->nlines = 0;
+	k->abandon_at = GM_STORE_NEVER;
+	/* Each abandoned cart it buys from, within its wait, is recovered. */
+	for (size_t i = 0; i < k->nabandoned;) {
+		const struct abandonment *a = &k->abandoned[i];
+		if (!recovers(c, user, ulen, a, w, p)) {
+			i++;
+			continue;
+		}
+		drop_abandonment(k, i);
+	}
 }
 
 static void change(struct carts *c, struct cart *k, const struct waiting *w)
@@ -372,13 +416,12 @@ void carts_due(struct carts *c, const char *key, size_t klen, void *value, int64
 		} else {
 			/* Not recovered in time: forgotten, and so is the cart
 			 * if it has not changed since. */
-			if (k->last_change <= k->abandoned_at - c->o.abandon_after)
+			if (k->last_change <= k->abandoned[0].at - c->o.abandon_after)
 				k->nlines = 0;
-			k->abandoned_at = GM_STORE_NEVER;
-			k->nabandoned = 0;
+			drop_abandonment(k, 0);
 		}
 	}
-	if (k->nlines == 0 && k->nwaiting == 0 && k->abandoned_at == GM_STORE_NEVER)
+	if (k->nlines == 0 && k->nwaiting == 0 && k->nabandoned == 0)
 		gm_store_remove(c->store, key, klen);
 	else
 		gm_store_wake_at(c->store, key, klen, k, next_due(c, k));

@@ -63,4 +63,8 @@ void carts_due(struct carts *c, const char *key, size_t klen, void *value, int64
 uint64_t carts_hurried(const struct carts *c);
 uint64_t carts_overfull(const struct carts *c);
 
+/* Abandonments that gave way to a newer one before their wait for a
+ * recovery ended (a cart keeps two waiting). */
+uint64_t carts_superseded(const struct carts *c);
+
 #endif

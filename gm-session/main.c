@@ -255,6 +255,9 @@ static void report(const struct app *a)
 	if (a->carts && carts_overfull(a->carts))
 		gm_warn(NULL, "%llu cart events for a product beyond the 16 a cart holds were not counted",
 			(unsigned long long)carts_overfull(a->carts));
+	if (a->carts && carts_superseded(a->carts))
+		gm_warn(NULL, "%llu abandoned carts stopped waiting for their recovery: a third was abandoned meanwhile",
+			(unsigned long long)carts_superseded(a->carts));
 	if (a->cells_evicted)
 		gm_warn(NULL, "%llu session metric cells lost: more than %d open at once",
 			(unsigned long long)a->cells_evicted, MAX_CELLS);
