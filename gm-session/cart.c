@@ -387,7 +387,7 @@ static void apply(struct carts *c, const char *user, size_t ulen, struct cart *k
 	if (w->kind != W_TX) {
 		const char *country = c->country.of(c->country.ctx, user, ulen, w->ts);
 		if (country)
-			snprintf(k->country, sizeof k->country, "%s", country);
+			copy(k->country, sizeof k->country, (gm_str){ country, strlen(country) });
 	}
 	if (w->kind == W_TX)
 		checkout(c, user, ulen, k, w, p);

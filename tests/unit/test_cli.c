@@ -1,6 +1,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <stdint.h>
+
 #include "check_util.h"
 #include "cli.h"
 #include "counts.h"
@@ -47,6 +49,27 @@ START_TEST(integers)
 	ck_assert(!gm_parse_u64("12a", &v));
 	ck_assert(!gm_parse_u64("-1", &v));
 	ck_assert(!gm_parse_u64("", &v));
+}
+END_TEST
+
+/* Whole numbers written: as printf writes them, at every length. */
+START_TEST(integers_written)
+{
+	char got[GM_I64_LEN + 1], want[32];
+	uint64_t u = 1;
+	for (int digits = 1; digits <= 20; digits++, u = u * 10 + digits % 10) {
+		got[gm_format_u64(u, got)] = 0;
+		snprintf(want, sizeof want, "%llu", (unsigned long long)u);
+		ck_assert_str_eq(got, want);
+	}
+	const int64_t s[] = { 0, 9, 10, 99, 100, -1, -10, 1795478626708, INT64_MAX, INT64_MIN };
+	for (size_t i = 0; i < sizeof s / sizeof *s; i++) {
+		got[gm_format_i64(s[i], got)] = 0;
+		snprintf(want, sizeof want, "%lld", (long long)s[i]);
+		ck_assert_str_eq(got, want);
+	}
+	got[gm_format_u64(UINT64_MAX, got)] = 0;
+	ck_assert_str_eq(got, "18446744073709551615");
 }
 END_TEST
 
@@ -114,6 +137,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, sizes);
 	tcase_add_test(tc, durations);
 	tcase_add_test(tc, integers);
+	tcase_add_test(tc, integers_written);
 	tcase_add_test(tc, common_options);
 	tcase_add_exit_test(tc, bad_property_is_usage_error, GM_EXIT_USAGE);
 	tcase_add_test(tc, rejects_keep_records_whole);
