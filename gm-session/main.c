@@ -13,7 +13,6 @@
 #include "finish.h"
 #include "mem.h"
 #include "metrics.h"
-#include "rejects.h"
 #include "rtype.h"
 #include "session.h"
 #include "sink.h"
@@ -270,16 +269,10 @@ int main(int argc, char **argv)
 	parse_options(argc, argv, &o);
 
 	struct app a = { .o = &o };
-	gm_rejects_open(o.c.rejects, o.c.strict);
-	struct gm_source *src = gm_source_open(&o.c, argv + optind, argc - optind,
-		o.s.topics, o.s.ntopics, o.s.ntopics > 0 && !o.s.exit_eof);
-	if (!src)
-		return GM_EXIT_FAIL;
+	struct gm_source *src;
 	struct gm_sink *sinks[3];
-	if (!gm_stream_outputs_open(&o.c, &o.s, sinks)) {
-		gm_close_io(sinks, 3, src);   /* a consumer leaves its group at once */
+	if (!gm_stream_open(&o.c, &o.s, argv + optind, argc - optind, &src, sinks))
 		return GM_EXIT_FAIL;
-	}
 	a.out = sinks[0];
 	a.alerts = sinks[1];
 

@@ -39,7 +39,6 @@ struct timer {
 /* One input partition's timers, a binary heap by (due, key), and the
  * table of their keys with its free places. */
 struct queue {
-	int32_t partition;
 	struct timer *t;
 	size_t n, cap;
 	struct qkey *keys;
@@ -48,21 +47,22 @@ struct queue {
 	size_t nfree, free_cap;
 };
 
-/* How far the state holds one input partition (gm_store_mark()). */
-struct mark {
+/* What the store keeps of one input partition: its timers, and how far
+ * the state holds its records (gm_store_mark(), when marked). */
+struct part {
 	int32_t partition;
+	struct queue q;
+	bool marked;
 	int64_t read_to[GM_STORE_TOPICS];
 };
 
 struct gm_store {
 	struct gm_store_spec spec;
-	struct mark *marks;
-	size_t nmarks, marks_cap;
 	char name[64];
 	struct gm_map *map;
 	size_t ndirty;
-	struct queue *queues;
-	size_t nqueues, queues_cap;
+	struct part *parts;
+	size_t nparts, parts_cap;
 	/* the changelog, when kept in one */
 	struct gm_kproducer *kp;
 	const struct gm_common *c;
@@ -174,18 +174,21 @@ struct gm_store *gm_store_new(const struct gm_store_spec *spec)
 	return st;
 }
 
+static void free_queue(struct queue *q)
+{
+	free(q->t);
+	free(q->keys);
+	free(q->free);
+}
+
 void gm_store_free(struct gm_store *st)
 {
 	if (!st)
 		return;
 	gm_map_free(st->map);
-	free(st->marks);
-	for (size_t i = 0; i < st->nqueues; i++) {
-		free(st->queues[i].t);
-		free(st->queues[i].keys);
-		free(st->queues[i].free);
-	}
-	free(st->queues);
+	for (size_t i = 0; i < st->nparts; i++)
+		free_queue(&st->parts[i].q);
+	free(st->parts);
 	free(st->topic);
 	free(st);
 }
@@ -284,17 +287,20 @@ void gm_store_each(struct gm_store *st,
  * record; queued timers that no entry counts (removed, evicted, set
  * earlier) are skipped when they come up. */
 
-static struct queue *queue_of(struct gm_store *st, int32_t partition, bool make)
+/* What the store keeps of partition, made when absent if make. */
+static struct part *part_of(struct gm_store *st, int32_t partition, bool make)
 {
-	for (size_t i = 0; i < st->nqueues; i++)
-		if (st->queues[i].partition == partition)
-			return &st->queues[i];
+	for (size_t i = 0; i < st->nparts; i++)
+		if (st->parts[i].partition == partition)
+			return &st->parts[i];
 	if (!make)
 		return NULL;
-	st->queues = gm_grow(st->queues, &st->queues_cap, st->nqueues + 1, sizeof *st->queues, 4);
-	struct queue *q = &st->queues[st->nqueues++];
-	*q = (struct queue){ .partition = partition };
-	return q;
+	st->parts = gm_grow(st->parts, &st->parts_cap, st->nparts + 1, sizeof *st->parts, 4);
+	struct part *p = &st->parts[st->nparts++];
+	*p = (struct part){ .partition = partition };
+	for (int i = 0; i < GM_STORE_TOPICS; i++)
+		p->read_to[i] = -1;
+	return p;
 }
 
 static bool before(const struct queue *q, const struct timer *a, const struct timer *b)
@@ -360,7 +366,7 @@ static void queue_timer(struct gm_store *st, const char *key, size_t klen, void 
 	struct head *h = head_of(v);
 	int64_t due = *due_of(st, value_of(v));
 	if (due < h->queued) {
-		push(queue_of(st, h->partition, true), due, key, klen);
+		push(&part_of(st, h->partition, true)->q, due, key, klen);
 		h->queued = due;
 	}
 }
@@ -377,10 +383,11 @@ size_t gm_store_fire(struct gm_store *st, int32_t partition, int64_t until,
 	void *ctx)
 {
 	size_t fired = 0;
-	struct queue *q;
+	struct part *p;
 	/* fn may queue timers: the queue is looked up again each time. */
-	while (st->spec.due_at && (q = queue_of(st, partition, false)) && q->n > 0
-	       && q->t[0].due <= until) {
+	while (st->spec.due_at && (p = part_of(st, partition, false)) && p->q.n > 0
+	       && p->q.t[0].due <= until) {
+		struct queue *q = &p->q;
 		char key[GM_MAP_KEY_MAX];
 		size_t klen;
 		int64_t queued = pop(q, key, &klen);
@@ -405,16 +412,14 @@ size_t gm_store_fire(struct gm_store *st, int32_t partition, int64_t until,
 	return fired;
 }
 
-/* Drops the queue of a partition taken away. */
-static void drop_queue(struct gm_store *st, int32_t partition)
+/* Drops what the store keeps of a partition taken away. */
+static void drop_part(struct gm_store *st, int32_t partition)
 {
-	struct queue *q = queue_of(st, partition, false);
-	if (!q)
+	struct part *p = part_of(st, partition, false);
+	if (!p)
 		return;
-	free(q->t);
-	free(q->keys);
-	free(q->free);
-	*q = st->queues[--st->nqueues];
+	free_queue(&p->q);
+	*p = st->parts[--st->nparts];
 }
 
 /* Queues the timers of the partition's entries (-2: all): restored or
@@ -473,35 +478,21 @@ static const char MARK_KEY[] = "\0gm-read-to";
 #define MARK_MAGIC "gm-read-to/1"
 #define MARK_LEN (sizeof MARK_MAGIC - 1 + OFFSETS)
 
-static struct mark *mark_of(struct gm_store *st, int32_t partition, bool make)
-{
-	for (size_t i = 0; i < st->nmarks; i++)
-		if (st->marks[i].partition == partition)
-			return &st->marks[i];
-	if (!make)
-		return NULL;
-	st->marks = gm_grow(st->marks, &st->marks_cap, st->nmarks + 1, sizeof *st->marks, 4);
-	struct mark *m = &st->marks[st->nmarks++];
-	*m = (struct mark){ .partition = partition };
-	for (int i = 0; i < GM_STORE_TOPICS; i++)
-		m->read_to[i] = -1;
-	return m;
-}
-
 void gm_store_mark(struct gm_store *st, int32_t partition, uint32_t topic, int64_t read_to)
 {
 	if (!st->kp || partition < 0 || topic >= GM_STORE_TOPICS)
 		return;
-	struct mark *m = mark_of(st, partition, true);
-	if (read_to > m->read_to[topic])
-		m->read_to[topic] = read_to;
+	struct part *p = part_of(st, partition, true);
+	p->marked = true;
+	if (read_to > p->read_to[topic])
+		p->read_to[topic] = read_to;
 }
 
 int64_t gm_store_marked(const struct gm_store *st, int32_t partition, uint32_t topic)
 {
-	for (size_t i = 0; i < st->nmarks; i++)
-		if (st->marks[i].partition == partition && topic < GM_STORE_TOPICS)
-			return st->marks[i].read_to[topic];
+	for (size_t i = 0; i < st->nparts; i++)
+		if (st->parts[i].partition == partition && topic < GM_STORE_TOPICS)
+			return st->parts[i].read_to[topic];
 	return -1;
 }
 
@@ -509,8 +500,10 @@ int64_t gm_store_marked(const struct gm_store *st, int32_t partition, uint32_t t
  * checkpoint's entries of its partition (see restore_one()). */
 static void send_marks(struct gm_store *st)
 {
-	for (size_t i = 0; i < st->nmarks; i++) {
-		struct mark *m = &st->marks[i];
+	for (size_t i = 0; i < st->nparts; i++) {
+		struct part *m = &st->parts[i];
+		if (!m->marked)
+			continue;
 		unsigned char buf[MARK_LEN];
 		memcpy(buf, MARK_MAGIC, sizeof MARK_MAGIC - 1);
 		for (int t = 0; t < GM_STORE_TOPICS; t++)
@@ -527,7 +520,8 @@ static void restore_mark(struct gm_store *st, const struct gm_kmsg *m)
 	const unsigned char *p = (const unsigned char *)m->data;
 	if (!p || m->len != MARK_LEN || memcmp(p, MARK_MAGIC, sizeof MARK_MAGIC - 1))
 		return;
-	struct mark *k = mark_of(st, m->partition, true);
+	struct part *k = part_of(st, m->partition, true);
+	k->marked = true;
 	for (int t = 0; t < GM_STORE_TOPICS; t++) {
 		int64_t r = (int64_t)get_le(p + sizeof MARK_MAGIC - 1 + 8 * t, 8);
 		if (r > k->read_to[t])
@@ -643,10 +637,7 @@ void gm_store_forget(struct gm_store *st, int32_t partition)
 		clean(st, head_of(v));
 		gm_map_iter_remove(&it);
 	}
-	drop_queue(st, partition);
-	struct mark *m = mark_of(st, partition, false);
-	if (m)
-		*m = st->marks[--st->nmarks];
+	drop_part(st, partition);
 }
 
 bool gm_store_checkpoint(struct gm_store *st)

@@ -9,7 +9,9 @@
 #include "clock.h"
 #include "counts.h"
 #include "kafka.h"
+#include "finish.h"
 #include "mem.h"
+#include "rejects.h"
 #include "rtype.h"
 
 struct gm_stream {
@@ -734,4 +736,20 @@ bool gm_stream_outputs_open(const struct gm_common *c, const struct gm_stream_op
 	sinks[2] = !so->late ? NULL : !strcmp(so->late, out) ? sinks[0]
 		: so->alerts && !strcmp(so->late, so->alerts) ? sinks[1] : gm_sink_open(c, so->late);
 	return sinks[0] && sinks[1] && (!so->late || sinks[2]);
+}
+
+bool gm_stream_open(const struct gm_common *c, const struct gm_stream_options *so,
+	char **files, int nfiles, struct gm_source **src, struct gm_sink *sinks[3])
+{
+	gm_rejects_open(c->rejects, c->strict);
+	*src = gm_source_open(c, files, nfiles, so->topics, so->ntopics,
+		so->ntopics > 0 && !so->exit_eof);
+	sinks[0] = sinks[1] = sinks[2] = NULL;
+	if (!*src)
+		return false;
+	if (gm_stream_outputs_open(c, so, sinks))
+		return true;
+	gm_close_io(sinks, 3, *src);
+	*src = NULL;
+	return false;
 }
