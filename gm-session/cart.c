@@ -74,7 +74,7 @@ struct carts {
 struct gm_store_spec carts_store_spec(const struct cart_options *o)
 {
 	return (struct gm_store_spec){
-		.name = "carts", .version = 1, .value_size = sizeof(struct cart),
+		.name = "carts", .version = 2, .value_size = sizeof(struct cart),
 		.max_entries = o->max_users, .due_at = GM_STORE_DUE(struct cart, due),
 	};
 }

@@ -284,8 +284,8 @@ int main(int argc, char **argv)
 		/* A topic read ahead by more than a gap would open sessions
 		 * beyond what a user's entry holds, and by much more than the
 		 * lateness would have cart events wait beyond what it holds. */
-		.step = o.session.gap < 60000 || o.s.window.lateness > 60000 ?
-			(o.session.gap < o.s.window.lateness ? o.session.gap : o.s.window.lateness) : 60000,
+		.step = o.session.gap < (o.s.window.lateness > 60000 ? o.s.window.lateness : 60000) ?
+			o.session.gap : (o.s.window.lateness > 60000 ? o.s.window.lateness : 60000),
 	};
 	const struct gm_stream_io io = {
 		.c = &o.c, .src = src, .topics = o.s.topics,

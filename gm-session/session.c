@@ -37,6 +37,8 @@ struct session {
 	int64_t start, end;        /* first and last record */
 	int64_t country_ts;        /* of the latest record with a country */
 	char country[SESSION_NAME_MAX + 1];   /* "": none had one */
+	int64_t first_country_ts;  /* and of the earliest */
+	char first_country[SESSION_NAME_MAX + 1];
 	int64_t revenue;           /* cents */
 	uint32_t events, views, adds, removes, transactions;
 	uint8_t ncategories, nclients;
@@ -63,7 +65,7 @@ struct sessions {
 struct gm_store_spec sessions_store_spec(const struct session_options *o)
 {
 	return (struct gm_store_spec){
-		.name = "sessions", .version = 1, .value_size = sizeof(struct user),
+		.name = "sessions", .version = 2, .value_size = sizeof(struct user),
 		.max_entries = o->max_users, .due_at = GM_STORE_DUE(struct user, due),
 	};
 }
@@ -182,10 +184,17 @@ static void session_init(struct session *s, int64_t ts)
  * name), so that the order they came in does not matter. */
 static void add_country(struct session *s, gm_str country, int64_t ts)
 {
-	if (country.n > 0 && (!s->country[0] || ts > s->country_ts
-	    || (ts == s->country_ts && compare(country, s->country) > 0))) {
+	if (country.n == 0)
+		return;
+	if (!s->country[0] || ts > s->country_ts
+	    || (ts == s->country_ts && compare(country, s->country) > 0)) {
 		copy(s->country, country);
 		s->country_ts = ts;
+	}
+	if (!s->first_country[0] || ts < s->first_country_ts
+	    || (ts == s->first_country_ts && compare(country, s->first_country) < 0)) {
+		copy(s->first_country, country);
+		s->first_country_ts = ts;
 	}
 }
 
@@ -224,6 +233,9 @@ static void session_merge(struct session *a, const struct session *b)
 {
 	if (b->country[0])
 		add_country(a, (gm_str){ b->country, strlen(b->country) }, b->country_ts);
+	if (b->first_country[0])
+		add_country(a, (gm_str){ b->first_country, strlen(b->first_country) },
+			b->first_country_ts);
 	if (b->start < a->start)
 		a->start = b->start;
 	if (b->end > a->end)
@@ -447,7 +459,7 @@ const char *sessions_country(struct sessions *ss, const char *user, size_t ulen,
 	const struct user *u = gm_store_get(ss->users, user, ulen);
 	for (size_t i = 0; u && i < u->nopen; i++)
 		if (u->open[i].start <= ts && ts <= u->open[i].end)
-			return u->open[i].country[0] ? u->open[i].country : NULL;
+			return u->open[i].first_country[0] ? u->open[i].first_country : NULL;
 	return NULL;
 }
 

@@ -67,8 +67,9 @@ const char *session_refuses(const struct gm_event *ev);
 void sessions_event(struct sessions *ss, const struct gm_event *ev,
 	struct gm_store_at at, const struct part *p);
 
-/* The country of the user's open session that holds time ts (as its
- * latest record with one said), or NULL. */
+/* The country of the user's open session that holds time ts, as its
+ * earliest record with one said (records before ts have all come when
+ * the watermark passed it; later ones may not have), or NULL. */
 const char *sessions_country(struct sessions *ss, const char *user, size_t ulen, int64_t ts);
 
 /* The timer of a user's entry came (tool.due of stream.h): the

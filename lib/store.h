@@ -25,11 +25,15 @@
  *     the partition of the input partition they came from; an entry
  *     removed or evicted is sent as a tombstone (no value). Before the
  *     offsets of a checkpoint are committed, the changelog is flushed,
- *     so what a committed offset covers is always in it. A partition
+ *     so what a committed offset covers is always in it. Each
+ *     checkpoint ends, per partition, with a mark (below). A partition
  *     given to this instance is restored by reading its changelog
- *     partition from the beginning to its end; a partition taken away is
- *     forgotten without tombstones. The topic is made compacted, with as
- *     many partitions as the input, when it does not exist.
+ *     partition from the beginning to its end, taking a checkpoint's
+ *     entries only once its mark is read: a checkpoint cut short by a
+ *     crash is not taken, and the keys it wrote are written again at the
+ *     next checkpoint, or deleted. A partition taken away is forgotten
+ *     without tombstones. The topic is made compacted, with as many
+ *     partitions as the input, when it does not exist.
  *   - a snapshot file (files, or Kafka without a group): loaded at the
  *     start, written whole at the end, atomically (a new file renamed
  *     over the old, after fsync), so that a crash leaves the last
@@ -43,14 +47,15 @@
  * run sees them in the same order; the stream module calls it as the
  * partition's watermark moves (stream.h).
  *
- * The changelog also holds, per partition, one message under a key no
- * entry has (it starts with a NUL byte): how far into the input the
- * state goes (gm_store_mark()).
+ * The mark is a message under a key no entry has (it starts with a NUL
+ * byte): how far into the input the state goes (gm_store_mark()), sent
+ * for every partition at every checkpoint.
  *
  * Costs: an entry takes value_size + 112 bytes in memory (the map's)
- * plus 56 bytes of bookkeeping, and 80 more while its timer is set; in the changelog a change is one message
- * of klen + value_size + 36 bytes per checkpoint that saw the key
- * change, however often it changed in between. */
+ * plus 48 bytes of bookkeeping, and 80 more while its timer is set; in
+ * the changelog a change is one message of klen + value_size + 36 bytes
+ * per checkpoint that saw the key change, however often it changed in
+ * between, and each checkpoint adds a mark of 55 bytes per partition. */
 #ifndef GM_STORE_H
 #define GM_STORE_H
 
@@ -174,8 +179,11 @@ bool gm_store_use_changelog(struct gm_store *st, const struct gm_common *c,
 
 /* Changelog: reads the partition's changelog from its beginning to its
  * end into the store (the last change of a key winning, a tombstone
- * removing it), for an input partition just given to this instance.
- * Returns false after gm_error() when it cannot be read. */
+ * removing it; a checkpoint's changes only once its mark is read), for
+ * an input partition just given to this instance; then queues the
+ * restored entries' timers, and makes the keys of a checkpoint cut
+ * short be written again (or deleted) at the next checkpoint. Returns
+ * false after gm_error() when it cannot be read. */
 bool gm_store_restore(struct gm_store *st, int32_t partition);
 
 /* Forgets every entry of the partition (no tombstones): it was taken

@@ -185,14 +185,6 @@ static void fire(struct gm_streams *st, struct gm_stream *s, int64_t until)
 	}
 }
 
-/* s has seen an event at ts: its watermark moves, the timers it passed
- * fire, then the windows it passed close. */
-/* The watermark the timers of s's partition number go by. With several
- * input topics, a user's records come from that partition of each, and
- * a topic read ahead of the others must not close what a slower one's
- * records still belong in: it is the least of the streams' of that
- * number, but for a stream quiet for idle_ms while the others go on
- * (a topic with little in that partition must not hold them back). */
 /* Whether stream o may still bring records older than its siblings':
  * assigned, not paused (it is ahead), not at its end, and not quiet for
  * idle_ms while the others go on. */
@@ -206,6 +198,11 @@ static bool holds_back(const struct gm_streams *st, const struct gm_stream *o, i
 	return !gm_source_at_end(st->io.src, topic, o->number);
 }
 
+/* The watermark the timers of s's partition number go by. With several
+ * input topics, a user's records come from that partition of each, and
+ * a topic read ahead of the others must not close what a slower one's
+ * records still belong in: it is the least of the streams' of that
+ * number that hold back. */
 static int64_t task_watermark(const struct gm_streams *st, const struct gm_stream *s)
 {
 	if (!st->several_topics)
@@ -268,6 +265,8 @@ int64_t gm_streams_watermark(const struct gm_streams *st, int32_t number)
 	return INT64_MIN;
 }
 
+/* s has seen an event at ts: its watermark moves, the timers it passed
+ * fire, then the windows it passed close. */
 static void advance(struct gm_streams *st, struct gm_stream *s, int64_t ts)
 {
 	if (ts > s->newest) {
@@ -643,6 +642,9 @@ int gm_streams_run(struct gm_streams *st)
 	/* The end of the input closes every window. A stop, or a failure,
 	 * of a consumer in a group leaves them to the next run, which reads
 	 * their records again from the committed offsets. */
+	/* A last run over no records still ends what a snapshot kept. */
+	if (st->io.final && !st->resumable)
+		stream_named(st, NULL, -1)->ours = true;
 	if (!st->resumable || (next == GM_NEXT_END && !gm_stopping()))
 		close_all(st, true);
 	if (st->failed)

@@ -14,8 +14,8 @@
  *     whose window opens or closes; after the event function the
  *     stream's watermark moves, and an event no window held is late: it
  *     goes to the late sink (-l), or is counted with one warning;
- *   - checkpoints, at least a second apart while windows close, when the
- *     input pauses, at rebalances and at the end: the sinks are made
+ *   - checkpoints, at least a second apart while windows close or timers
+ *     fire, when the input pauses, at rebalances and at the end: the sinks are made
  *     durable, then the state stores saved (store.h), then, for Kafka in
  *     a group, each partition's offset is accepted up to the oldest
  *     record still in an open window, with a note "TOOL/1
