@@ -80,7 +80,7 @@ static void window_opened(void *ctx, int64_t start, int64_t end, void *state)
 		s->run->tool.window_open(s->run->tool.ctx, s, start, end, state);
 }
 
-static void wrote(void *ctx, int64_t start, int64_t end, void *state)
+static void window_closed(void *ctx, int64_t start, int64_t end, void *state)
 {
 	struct gm_stream *s = ctx;
 	s->run->tool.window_close(s->run->tool.ctx, s, start, end, state);
@@ -93,7 +93,7 @@ static void windows_renew(struct gm_stream *s)
 	struct gm_streams *st = s->run;
 	gm_windows_free(s->w, st->tool.window_release);
 	s->w = st->tool.window.size > 0 ? gm_windows_new(&st->tool.window, st->tool.window_state,
-		window_opened, wrote, s) : NULL;
+		window_opened, window_closed, s) : NULL;
 }
 
 static bool is_partition(const struct gm_stream *s, const char *topic, size_t len,
@@ -252,7 +252,6 @@ static void keep_in_step(struct gm_streams *st, int32_t number)
 			gm_source_pause_partition(st->io.src, topic, o->number, ahead);
 			o->paused = ahead;
 			st->npaused += ahead ? 1 : -1;
-
 		}
 	}
 }
@@ -435,6 +434,12 @@ static void on_revoke(void *ctx, const struct gm_kpartition *p, size_t n)
 		gm_windows_free(s->w, st->tool.window_release);
 		s->w = NULL;
 		s->ours = false;
+		/* A pause outlives the assignment: undone for its next holder. */
+		if (s->paused) {
+			gm_source_pause_partition(st->io.src, p[i].topic, p[i].partition, false);
+			st->npaused--;
+			s->paused = false;
+		}
 		for (size_t k = 0; k < st->nstores; k++)
 			gm_store_forget(st->stores[k].store, p[i].partition);
 	}
