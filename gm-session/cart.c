@@ -177,6 +177,23 @@ static int64_t next_due(const struct carts *c, const struct cart *k)
 
 /* ---- the record arrives: it waits ---- */
 
+/* Adds a line to what waiting transaction w buys: a product bought on
+ * two lines is one; beyond TX_LINES products, counted (carts_overfull). */
+static void buy(struct carts *c, struct waiting *w, uint64_t product, int64_t amount)
+{
+	for (size_t i = 0; i < w->nbought; i++) {
+		if (w->bought[i].product == product) {
+			if (!gm_money_add(w->bought[i].amount, amount, &w->bought[i].amount))
+				w->bought[i].amount = GM_MONEY_MAX_TOTAL;
+			return;
+		}
+	}
+	if (w->nbought < TX_LINES)
+		w->bought[w->nbought++] = (struct bought){ product, amount };
+	else
+		c->overfull++;
+}
+
 static void apply(struct carts *c, const char *user, size_t ulen, struct cart *k,
 	const struct waiting *w, const struct part *p);
 
@@ -196,17 +213,25 @@ void carts_event(struct carts *c, const struct gm_event *ev, struct gm_store_at 
 		w.kind = ev->action.n == 3 ? W_ADD : W_REMOVE;
 		w.change = (struct line){ hash_of(ev->product_id), ev->quantity, ev->unit_price };
 	} else {
-		/* Its lines that may matter when it applies: products in the
-		 * cart, waiting to be, or abandoned. */
+		/* Its lines that may recover an abandoned cart when it applies:
+		 * products abandoned first, then those in the cart or waiting
+		 * to be (which an abandonment before it applies may take). */
 		w.kind = W_TX;
 		copy(w.country, sizeof w.country, ev->country);
-		for (size_t i = 0; i < ev->nitems && w.nbought < TX_LINES; i++) {
-			uint64_t h = hash_of(ev->items[i].product_id);
-			bool matters = line_of(k, h) || abandoned_product(k, h);
-			for (size_t j = 0; j < k->nwaiting && !matters; j++)
-				matters = k->waiting[j].kind == W_ADD && k->waiting[j].change.product == h;
-			if (matters)
-				w.bought[w.nbought++] = (struct bought){ h, ev->items[i].amount };
+		for (int pass = 0; pass < 2; pass++) {
+			for (size_t i = 0; i < ev->nitems; i++) {
+				uint64_t h = hash_of(ev->items[i].product_id);
+				bool matters = abandoned_product(k, h);
+				if (pass == 1 && !matters) {
+					matters = line_of(k, h) != NULL;
+					for (size_t j = 0; j < k->nwaiting && !matters; j++)
+						matters = k->waiting[j].kind == W_ADD && k->waiting[j].change.product == h;
+				} else if (pass == 1) {
+					matters = false;   /* taken in the first pass */
+				}
+				if (matters)
+					buy(c, &w, h, ev->items[i].amount);
+			}
 		}
 	}
 	if (k->nwaiting == WAIT_MAX) {

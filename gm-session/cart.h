@@ -59,7 +59,8 @@ void carts_due(struct carts *c, const char *key, size_t klen, void *value, int64
 
 /* Records that had to be applied before the watermark passed them (a
  * user sending more than the entry holds within the lateness), and
- * cart lines beyond the most a cart keeps: counts, for the summary. */
+ * products beyond what is kept (LINE_MAX in a cart, TX_LINES of a
+ * transaction waiting, abandoned ones first): counts, for the summary. */
 uint64_t carts_hurried(const struct carts *c);
 uint64_t carts_overfull(const struct carts *c);
 

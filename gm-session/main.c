@@ -252,7 +252,7 @@ static void report(const struct app *a)
 		gm_warn(NULL, "%llu cart events applied before the watermark passed them (a user sent more within the lateness than a cart holds waiting)",
 			(unsigned long long)carts_hurried(a->carts));
 	if (a->carts && carts_overfull(a->carts))
-		gm_warn(NULL, "%llu cart events for a product beyond the 16 a cart holds were not counted",
+		gm_warn(NULL, "%llu products not counted: beyond the 16 a cart holds, or the 4 of a transaction kept for a recovery",
 			(unsigned long long)carts_overfull(a->carts));
 	if (a->carts && carts_superseded(a->carts))
 		gm_warn(NULL, "%llu abandoned carts stopped waiting for their recovery: a third was abandoned meanwhile",

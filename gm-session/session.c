@@ -119,8 +119,9 @@ static int compare(gm_str s, const char *t)
 }
 
 /* ---- what a record adds to a session ----
- * Everything a session holds is a sum, a minimum or a maximum, so that
- * the records' order does not change it (ties go to the smaller name). */
+ * What a session holds is a sum, a minimum or a maximum, so that the
+ * records' order does not change it (ties go to the smaller name); but
+ * for its categories beyond CATEGORY_MAX, the first to come. */
 
 static void add_category(struct session *s, gm_str name, uint32_t views)
 {
@@ -140,11 +141,18 @@ static void add_category(struct session *s, gm_str name, uint32_t views)
 static void add_client(struct session *s, gm_str id, int64_t ts)
 {
 	for (size_t i = 0; i < s->nclients; i++) {
-		if (!compare(id, s->clients[i].id)) {
-			if (ts < s->clients[i].ts)
-				s->clients[i].ts = ts;
+		if (compare(id, s->clients[i].id))
+			continue;
+		if (ts >= s->clients[i].ts)
 			return;
-		}
+		/* Seen earlier than thought: it moves up, as its time says. */
+		struct client moved = s->clients[i];
+		moved.ts = ts;
+		for (; i > 0 && (ts < s->clients[i - 1].ts
+		       || (ts == s->clients[i - 1].ts && compare(id, s->clients[i - 1].id) < 0)); i--)
+			s->clients[i] = s->clients[i - 1];
+		s->clients[i] = moved;
+		return;
 	}
 	/* Kept: the earliest CLIENT_MAX, by time then id. */
 	size_t at = s->nclients;

@@ -68,6 +68,8 @@ struct gm_store {
 	const struct gm_common *c;
 	char *topic;
 	bool failed;          /* a changelog send failed: no checkpoint */
+	bool restoring;       /* reading restoring_partition's changelog */
+	int32_t restoring_partition;
 	bool warned_foreign;  /* said that changelog entries were skipped */
 };
 
@@ -86,6 +88,8 @@ static void *value_of(void *v)
 {
 	return (char *)v + VALUE_AT;
 }
+
+static struct part *part_of(struct gm_store *st, int32_t partition, bool make);
 
 /* The timer in a value (spec.due_at set). */
 static int64_t *due_of(const struct gm_store *st, void *value)
@@ -112,6 +116,10 @@ static uint64_t get_le(const unsigned char *p, int n)
 static void tombstone(struct gm_store *st, const char *key, size_t klen,
 	const struct head *h)
 {
+	/* Not for the partition being restored: that would delete what
+	 * its changelog holds. */
+	if (st->restoring && h->partition == st->restoring_partition)
+		return;
 	if (st->kp && h->partition >= 0
 	    && !gm_kproducer_send_to(st->kp, st->topic, h->partition, key, klen, NULL, 0))
 		st->failed = true;
@@ -214,6 +222,14 @@ static void mark_dirty(struct gm_store *st, struct head *h)
 void *gm_store_update(struct gm_store *st, const char *key, size_t klen,
 	struct gm_store_at at, enum gm_store_got *got)
 {
+	/* Before the mark, the state holds it, entry or none (removed). */
+	const struct part *p = at.offset >= 0 && at.topic < GM_STORE_TOPICS ?
+		part_of(st, at.partition, false) : NULL;
+	if (p && p->marked && at.offset < p->read_to[at.topic]) {
+		*got = GM_STORE_APPLIED;
+		void *v = gm_map_peek(st->map, key, klen);
+		return v ? value_of(v) : NULL;
+	}
 	bool created;
 	void *v = gm_map_put(st->map, key, klen, &created);
 	if (!v) {
@@ -600,13 +616,14 @@ bool gm_store_restore(struct gm_store *st, int32_t partition)
 {
 	if (!st->kp)
 		return true;
-	/* Tombstones for entries the map evicts while restoring would
-	 * delete what the changelog holds: none are sent meanwhile. */
-	struct gm_kproducer *kp = st->kp;
-	st->kp = NULL;
+	/* An entry the map evicts while restoring goes as any evicted one
+	 * does (the tool's hook, a tombstone), but for one of the partition
+	 * restored (tombstone()). */
+	st->restoring = true;
+	st->restoring_partition = partition;
 	struct restore r = { .st = st };
 	bool ok = gm_kafka_read_partition(st->c, st->topic, partition, restore_one, &r);
-	st->kp = kp;
+	st->restoring = false;
 	/* What a checkpoint cut short wrote is the latest the changelog has
 	 * of its keys: they are written again, as the state has them, at
 	 * the next checkpoint, or deleted. */
@@ -671,6 +688,15 @@ bool gm_store_checkpoint(struct gm_store *st)
 		}
 		free(buf);
 	}
+	if (!gm_kproducer_flush(st->kp, -1))
+		st->failed = true;
+	return !st->failed;
+}
+
+bool gm_store_seal(struct gm_store *st)
+{
+	if (!st->kp)
+		return true;
 	/* After the entries: a restore that reads the mark has them. */
 	send_marks(st);
 	if (!gm_kproducer_flush(st->kp, -1))

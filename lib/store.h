@@ -119,8 +119,10 @@ enum gm_store_got {
 /* The value of key, to be changed by the record at `at`, which the
  * entry then remembers; the entry becomes the most recently used and is
  * saved at the next checkpoint. When the entry already holds a change
- * from at's partition and topic at or after at's offset, returns it
- * untouched with GM_STORE_APPLIED. At the cap, the least recently used entry is evicted
+ * from at's partition and topic at or after at's offset, or the store's
+ * mark says it holds that record (entry or not: it may have been
+ * removed since), returns the value untouched (or NULL) with
+ * GM_STORE_APPLIED. At the cap, the least recently used entry is evicted
  * (a tombstone in the changelog). The pointer stays valid until the next
  * call on the store. */
 void *gm_store_update(struct gm_store *st, const char *key, size_t klen,
@@ -207,8 +209,16 @@ int64_t gm_store_marked(const struct gm_store *st, int32_t partition, uint32_t t
 /* Saves what changed since the last checkpoint: to the changelog, then
  * waits until the brokers have it all. Without a changelog does
  * nothing. Returns false after gm_error() on failure: the caller then
- * commits no offsets. */
+ * seals nothing and commits no offsets. */
 bool gm_store_checkpoint(struct gm_store *st);
+
+/* Ends the checkpoint: sends the marks (gm_store_mark()) and waits
+ * until the brokers have them. Call once every store of the run has
+ * saved its changes (gm_store_checkpoint()), so that a crash before
+ * leaves every store at the checkpoint before, and one while the marks
+ * go out leaves them a mark apart at most: a record before a store's
+ * own mark is GM_STORE_APPLIED for it. Returns false after gm_error(). */
+bool gm_store_seal(struct gm_store *st);
 
 /* Snapshot: loads path into the empty store. A file that does not exist
  * is an empty state (true). A file that is not a snapshot of this store

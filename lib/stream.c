@@ -31,6 +31,8 @@ struct gm_stream {
 	int64_t newest;        /* the newest event time seen, and the */
 	int64_t watermark;     /* watermark: INT64_MIN before any */
 	int64_t record_newest; /* newest of the records (idle_clock()) */
+	int64_t fired_to;      /* the timers of its partition number fired up
+	                          to here: an older record is late */
 	int64_t clock;         /* gm_now_coarse_ms() of its last record, or
 	                          of its assignment */
 	bool paused;           /* ahead of its siblings (keep_in_step()) */
@@ -130,7 +132,7 @@ static struct gm_stream *stream_named(struct gm_streams *st, const char *topic,
 	for (size_t i = 0; st->io.topics && st->io.topics[i]; i++)
 		if (!strcmp(st->io.topics[i], topic))
 			s->topic = (uint32_t)i;
-	s->newest = s->watermark = s->record_newest = INT64_MIN;
+	s->newest = s->watermark = s->record_newest = s->fired_to = INT64_MIN;
 	const struct kept_watermark *kw = st->watermarks ?
 		gm_store_get(st->watermarks, s->partition[0] ? s->partition : "-",
 			s->partition[0] ? strlen(s->partition) : 1) : NULL;
@@ -275,8 +277,12 @@ static void advance(struct gm_streams *st, struct gm_stream *s, int64_t ts)
 		if (w > s->watermark) {
 			s->watermark = w;
 			w = task_watermark(st, s);
-			if (w > INT64_MIN)
+			if (w > INT64_MIN) {
 				fire(st, s, w);
+				for (size_t i = 0; st->several_topics && i < st->nstreams; i++)
+					if (st->streams[i]->number == s->number && st->streams[i]->fired_to < w)
+						st->streams[i]->fired_to = w;
+			}
 		}
 	}
 	if (s->w)
@@ -350,6 +356,8 @@ static void checkpoint(struct gm_streams *st)
 	}
 	for (size_t i = 0; i < st->nstores; i++)
 		ok = gm_store_checkpoint(st->stores[i].store) && ok;
+	for (size_t i = 0; ok && i < st->nstores; i++)
+		ok = gm_store_seal(st->stores[i].store);
 	if (!ok) {
 		st->failed = true;
 		return;
@@ -389,7 +397,7 @@ static void on_assign(void *ctx, const struct gm_kpartition *p, size_t n)
 		if (s->w && closed_until != INT64_MIN)
 			gm_windows_resume(s->w, closed_until);
 		/* Without windows, the note keeps the watermark. */
-		s->newest = s->watermark = s->record_newest = INT64_MIN;
+		s->newest = s->watermark = s->record_newest = s->fired_to = INT64_MIN;
 		if (!s->w && closed_until != INT64_MIN) {
 			int64_t lateness = st->tool.window.lateness;
 			s->watermark = closed_until;
@@ -405,16 +413,22 @@ static void on_assign(void *ctx, const struct gm_kpartition *p, size_t n)
 			st->npaused--;
 		}
 		s->paused = false;
-		for (size_t k = 0; k < st->nstores; k++)
+		/* One restore per partition number, whatever its topics. */
+		bool restored = false;
+		for (size_t k = 0; k < st->nstreams; k++)
+			restored |= st->streams[k] != s && st->streams[k]->ours
+				&& st->streams[k]->number == p[i].partition;
+		for (size_t k = 0; !restored && k < st->nstores; k++)
 			if (!gm_store_restore(st->stores[k].store, p[i].partition))
 				st->failed = true;
 		/* The state may hold more than the commit says (a commit
 		 * refused in a rebalance, a crash between the two): the
 		 * records it holds are replays, and kept. */
-		s->kept_to = -1;
+		/* Kept: held by every store (each knows its own, too). */
+		s->kept_to = st->nstores > 0 ? INT64_MAX : -1;
 		for (size_t k = 0; k < st->nstores; k++) {
 			int64_t m = gm_store_marked(st->stores[k].store, p[i].partition, s->topic);
-			if (m > s->kept_to)
+			if (m < s->kept_to)
 				s->kept_to = m;
 		}
 		if (s->kept_to > s->read_to)
@@ -483,7 +497,6 @@ struct gm_store *gm_streams_store(struct gm_streams *st,
 		size_t n = strlen(st->io.state_file) + strlen(spec->name) + 2;
 		k.snapshot = gm_xcalloc(1, n);
 		snprintf(k.snapshot, n, st->nstores ? "%s.%s" : "%s", st->io.state_file, spec->name);
-		ok = gm_store_load(k.store, k.snapshot);
 	}
 	if (!ok) {
 		gm_store_close(k.store);
@@ -553,7 +566,7 @@ static void event(struct gm_streams *st, const struct gm_record *r,
 		if (r->offset >= s->seen_to)
 			s->seen_to = r->offset + 1;
 	}
-	e.late = !s->w && ev->ts < s->watermark;
+	e.late = !s->w && (ev->ts < s->watermark || ev->ts < s->fired_to);
 	if (ev->ts > s->record_newest)
 		s->record_newest = ev->ts;
 	if (st->several_topics) {
@@ -599,6 +612,11 @@ int gm_streams_run(struct gm_streams *st)
 {
 	if (!keep_watermarks(st))
 		return GM_EXIT_FAIL;
+	/* Snapshots are loaded now, the tool ready: loading may evict
+	 * entries under a smaller cap, which the tool's hooks then see. */
+	for (size_t i = 0; i < st->nstores; i++)
+		if (st->stores[i].snapshot && !gm_store_load(st->stores[i].store, st->stores[i].snapshot))
+			return GM_EXIT_FAIL;
 	struct gm_parser *ps = gm_parser_new();
 	struct gm_record r;
 	const struct gm_event *ev;

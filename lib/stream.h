@@ -168,16 +168,18 @@ struct gm_streams *gm_streams_new(const struct gm_stream_tool *tool,
 /* A state store saved with the run's checkpoints: in a changelog when
  * the source is a Kafka consumer in a group (the first topic's
  * partitions), else in a snapshot when io->state_file was given (loaded
- * now, saved when the whole input was read: the first store in
- * state_file, a later one in state_file.NAME), else nowhere. Call before gm_streams_run(). Returns NULL after
+ * when the run starts, saved when the whole input was read: the first
+ * store in state_file, a later one in state_file.NAME), else nowhere.
+ * Call before gm_streams_run(). Returns NULL after
  * gm_error() when it cannot be kept, with *status the exit status to
  * end with (GM_EXIT_TEMPFAIL: Kafka unreachable). */
 struct gm_store *gm_streams_store(struct gm_streams *st,
 	const struct gm_store_spec *spec, int *status);
 
-/* Reads the input to its end (or a stop, or a failure) and checkpoints
- * at the end as described above. Returns GM_EXIT_OK, or GM_EXIT_FAIL
- * when a sink refused a record (gm_streams_fail()), a store could not
+/* Loads the stores' snapshots, if any, then reads the input to its end
+ * (or a stop, or a failure) and checkpoints at the end as described
+ * above. Returns GM_EXIT_OK, or GM_EXIT_FAIL when a snapshot cannot be
+ * read, a sink refused a record (gm_streams_fail()), a store could not
  * be saved, or an input error (the source's close gives its status). */
 int gm_streams_run(struct gm_streams *st);
 

@@ -241,4 +241,31 @@ usage_error "--state with -G" "gm-session: --state goes without -G: a consumer g
 usage_error "files with -t" "gm-session: read files or Kafka topics (-t), not both" -t views /dev/null
 usage_error "-G without -t" "gm-session: -G goes with -t (Kafka input)" -G g /dev/null
 usage_error "--by-client-session=1" "gm-session: option --by-client-session takes no value" --by-client-session=1
+# ---- found in review ----
+# A snapshot of more users than --max-users: loading it evicts users,
+# whose sessions are written, not a crash.
+view() { # second user client
+	printf '{"type":"product_view","event_id":"e%s","ts":"2026-11-24T10:00:%sZ","user_id":"%s","session_id":"%s","product_id":"p1","category":"b","country":"UK","duration_ms":1}\n' "$1" "$1" "$2" "$3"
+}
+{ view 00 u1 s1; view 01 u2 s2; view 02 u3 s3; } >"$T/three"
+view 03 u4 s4 >"$T/fourth"
+gm-session -q --state "$T/cap" "$T/three" >"$T/cap1.out"
+expect_eq "snapshot over the cap, part 1: exit status and nothing written" "$?:$(wc -l <"$T/cap1.out")" "0:0"
+gm-session -q --state "$T/cap" --max-users 1 --final "$T/fourth" >"$T/cap2.out"
+expect_eq "snapshot over the cap, part 2: exit status" $? 0
+expect_eq "snapshot over the cap: every user's session written" \
+	"$(jq -r 'select(.type == "session") | .user_id' "$T/cap2.out" | sort | tr '\n' ' ')" "u1 u2 u3 u4 "
+# A client session id seen again earlier than first thought moves up:
+# the same records in two orders, within the lateness, list the same.
+{ view 02 u1 A; view 03 u1 B; view 01 u1 B; view 02 u1 C; } >"$T/cl1"
+{ view 01 u1 B; view 02 u1 A; view 02 u1 C; view 03 u1 B; } >"$T/cl2"
+for f in cl1 cl2; do
+	gm-session -q "$T/$f" | jq -c 'select(.type == "session") | .client_sessions' >"$T/$f.out"
+done
+expect_eq "client sessions, first order" "$(cat "$T/cl1.out")" '["B","A"]'
+expect_eq "client sessions, second order" "$(cat "$T/cl2.out")" '["B","A"]'
+# A transaction that buys an abandoned product after four others in the
+# cart: the abandoned one is kept first, and recovers its cart.
+gm-session -q -o /dev/null -a "$T/fifth.alerts" "$G/session-recover-fifth.ndjson" 2>/dev/null
+expect_eq "recovery by the fifth line" "$(jq -r 'select(.kind == "cart_recovered") | .recovered_value' "$T/fifth.alerts")" 10
 finish

@@ -350,13 +350,13 @@ START_TEST(changelog_checkpoint_kill_restore)
 		/* Each checkpoint ends with the marks of its partitions. */
 		gm_store_mark(st, 0, 0, 3);
 		gm_store_mark(st, 1, 0, 2);
-		if (!gm_store_checkpoint(st))
+		if (!gm_store_checkpoint(st) || !gm_store_seal(st))
 			_exit(4);
 		add(st, "a", at(0, 3), 1);
 		gm_store_remove(st, "b", 1);
 		add(st, "c", at(0, 4), 5);
 		gm_store_mark(st, 0, 0, 5);   /* the state holds offsets 0 to 4 */
-		if (!gm_store_checkpoint(st))
+		if (!gm_store_checkpoint(st) || !gm_store_seal(st))
 			_exit(5);
 		gm_store_mark(st, 0, 0, 6);   /* never checkpointed */
 		add(st, "a", at(0, 5), 1000);   /* never checkpointed */
@@ -384,6 +384,10 @@ START_TEST(changelog_checkpoint_kill_restore)
 	/* The input read again from before the kill: what the state holds
 	 * is known as applied, what came after is not. */
 	ck_assert_int_eq(add(st, "a", at(0, 3), 1), GM_STORE_APPLIED);
+	/* So is a record of an entry removed since: the mark says. */
+	enum gm_store_got was;
+	ck_assert_ptr_null(gm_store_update(st, "b", 1, at(0, 2), &was));
+	ck_assert_int_eq(was, GM_STORE_APPLIED);
 	ck_assert_int_eq(add(st, "a", at(0, 5), 1), GM_STORE_FOUND);
 	ck_assert_int_eq(sum_of(st, "a"), 3);
 	/* Partition 1 comes and goes. */
