@@ -65,7 +65,7 @@ struct cart {
 struct carts {
 	struct cart_options o;
 	struct gm_store *store;
-	struct gm_alert_output out;
+	struct gm_output out;
 	struct tally_output tally;
 	struct cart_country country;
 	uint64_t hurried, overfull, superseded;
@@ -80,7 +80,7 @@ struct gm_store_spec carts_store_spec(const struct cart_options *o)
 }
 
 struct carts *carts_new(const struct cart_options *o, struct gm_store *store,
-	const struct gm_alert_output *out, const struct tally_output *tally,
+	const struct gm_output *out, const struct tally_output *tally,
 	const struct cart_country *country)
 {
 	struct carts *c = gm_xcalloc(1, sizeof *c);

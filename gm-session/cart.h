@@ -45,7 +45,7 @@ struct cart_country {
 /* Carts in store (made from carts_store_spec(o); not owned), alerting
  * to out (keyed by user_id) and tallying to tally. */
 struct carts *carts_new(const struct cart_options *o, struct gm_store *store,
-	const struct gm_alert_output *out, const struct tally_output *tally,
+	const struct gm_output *out, const struct tally_output *tally,
 	const struct cart_country *country);
 void carts_free(struct carts *c);
 

@@ -46,7 +46,6 @@ struct options {
 
 struct app {
 	const struct options *o;
-	struct gm_sink *out, *alerts;
 	struct gm_streams *run;
 	struct gm_store *users, *carts_store, *cells;
 	struct sessions *sessions;
@@ -118,42 +117,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	gm_stream_options_done(&o->s, &o->c, argc - optind, usage);
 }
 
-/* ---- outputs ---- */
-
-static struct gm_writer *out_begin(void *ctx)
-{
-	return gm_sink_writer(((struct app *)ctx)->out);
-}
-
-static void emit(struct app *a, struct gm_sink *sink, const char *topic, const char *key,
-	size_t klen)
-{
-	if (!gm_sink_emit(sink, topic, key, klen))
-		gm_streams_fail(a->run);
-}
-
-static void session_emit(void *ctx, const char *key, size_t klen)
-{
-	emit(ctx, ((struct app *)ctx)->out, gm_rtype_session.topic, key, klen);
-}
-
-static void metric_emit(void *ctx, const char *key, size_t klen)
-{
-	emit(ctx, ((struct app *)ctx)->out, gm_rtype_session_metric.topic, key, klen);
-}
-
-static struct gm_writer *alert_begin(void *ctx)
-{
-	return gm_sink_writer(((struct app *)ctx)->alerts);
-}
-
-static void alert_emit(void *ctx, const char *key, size_t klen)
-{
-	struct app *a = ctx;
-	emit(a, a->alerts, gm_rtype_alert.topic, key, klen);
-	/* An alert is news: it goes out now, not with the next batch. */
-	gm_sink_poll(a->alerts);
-}
+/* ---- the rules' ends ---- */
 
 static const char *user_country(void *ctx, const char *user, size_t ulen, int64_t ts)
 {
@@ -191,15 +155,9 @@ static bool event(void *ctx, struct gm_stream_event *e)
 {
 	struct app *a = ctx;
 	const struct gm_event *ev = e->ev;
-	if (ev->type != GM_PRODUCT_VIEW && ev->type != GM_CART_EVENT && ev->type != GM_TRANSACTION) {
-		e->late = false;   /* not one of ours: skipped, not late */
-		return true;
-	}
-	if (e->kept) {
-		e->late = false;   /* an earlier run took it */
-		return true;
-	}
-	if (e->late)
+	/* Late, or taken by an earlier run (kept: a replay, not sent late
+	 * again): nothing to apply. */
+	if (e->late || e->kept)
 		return true;
 	const char *why = session_refuses(ev);
 	if (why)
@@ -273,13 +231,13 @@ int main(int argc, char **argv)
 	struct gm_sink *sinks[3];
 	if (!gm_stream_open(&o.c, &o.s, argv + optind, argc - optind, &src, sinks))
 		return GM_EXIT_FAIL;
-	a.out = sinks[0];
-	a.alerts = sinks[1];
 
 	/* No windows of the stream's: the metrics' windows are store
 	 * entries (metrics.h); the lateness makes the watermark. */
 	const struct gm_stream_tool tool = {
-		.name = "gm-session", .type = GM_OTHER, .event = event,
+		.name = "gm-session", .event = event,
+		.types = GM_STREAM_TYPE(GM_PRODUCT_VIEW) | GM_STREAM_TYPE(GM_CART_EVENT)
+			| GM_STREAM_TYPE(GM_TRANSACTION),
 		.window = { 0, 0, o.s.window.lateness }, .due = due, .ctx = &a,
 		/* A topic read ahead by more than a gap would open sessions
 		 * beyond what a user's entry holds, and by much more than the
@@ -289,7 +247,7 @@ int main(int argc, char **argv)
 	};
 	const struct gm_stream_io io = {
 		.c = &o.c, .src = src, .topics = o.s.topics,
-		.sinks = { a.out, a.alerts }, .nsinks = 2, .late = sinks[2],
+		.sinks = { sinks[0], sinks[1] }, .nsinks = 2, .late = sinks[2],
 		.state_file = o.s.state, .idle_ms = o.s.idle_ms,
 		/* Kept state (--state, -G) goes on in the next run, unless
 		 * this one is the last. */
@@ -312,9 +270,12 @@ int main(int argc, char **argv)
 	if ((a.carts_store = gm_streams_store(a.run, &carts, &status))
 	    && (a.users = gm_streams_store(a.run, &users, &status))
 	    && (a.cells = gm_streams_store(a.run, &cells, &status))) {
-		const struct session_output session_out = { out_begin, session_emit, &a };
-		const struct gm_alert_output alert_out = { alert_begin, alert_emit, &a };
-		const struct metrics_output metrics_out = { out_begin, metric_emit, &a };
+		const struct gm_output session_out = gm_streams_output(a.run, sinks[0],
+			gm_rtype_session.topic, false);
+		const struct gm_output metrics_out = gm_streams_output(a.run, sinks[0],
+			gm_rtype_session_metric.topic, false);
+		const struct gm_output alert_out = gm_streams_output(a.run, sinks[1],
+			gm_rtype_alert.topic, true);
 		const struct tally_output tally = { tally_add, &a };
 		a.metrics = metrics_new(o.s.window.size, a.cells, &metrics_out);
 		a.sessions = sessions_new(&o.session, a.users, &session_out, &tally);

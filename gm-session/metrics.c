@@ -24,7 +24,7 @@ struct cell {
 struct metrics {
 	int64_t window;
 	struct gm_store *cells;
-	struct metrics_output out;
+	struct gm_output out;
 };
 
 struct gm_store_spec metrics_store_spec(size_t max_cells)
@@ -36,7 +36,7 @@ struct gm_store_spec metrics_store_spec(size_t max_cells)
 }
 
 struct metrics *metrics_new(int64_t window, struct gm_store *cells,
-	const struct metrics_output *out)
+	const struct gm_output *out)
 {
 	struct metrics *m = gm_xcalloc(1, sizeof *m);
 	m->window = window;

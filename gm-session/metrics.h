@@ -17,14 +17,6 @@
 #include "tally.h"
 #include "writer.h"
 
-/* Where the records go: begin() gives the writer of one, emit() hands
- * it over with its key (the metric_id). */
-struct metrics_output {
-	struct gm_writer *(*begin)(void *ctx);
-	void (*emit)(void *ctx, const char *key, size_t klen);
-	void *ctx;
-};
-
 struct metrics;
 
 /* The state store of the cells (gm_streams_store()); max_cells its cap. */
@@ -33,7 +25,7 @@ struct gm_store_spec metrics_store_spec(size_t max_cells);
 /* Metrics over windows of window ms, in cells (made from
  * metrics_store_spec(); not owned), written to out. */
 struct metrics *metrics_new(int64_t window, struct gm_store *cells,
-	const struct metrics_output *out);
+	const struct gm_output *out);
 void metrics_free(struct metrics *m);
 
 /* Adds t to its country's cell and to "*" of the window holding t->at,

@@ -58,7 +58,7 @@ struct user {
 struct sessions {
 	struct session_options o;
 	struct gm_store *users;
-	struct session_output out;
+	struct gm_output out;
 	struct tally_output tally;
 };
 
@@ -71,7 +71,7 @@ struct gm_store_spec sessions_store_spec(const struct session_options *o)
 }
 
 struct sessions *sessions_new(const struct session_options *o, struct gm_store *users,
-	const struct session_output *out, const struct tally_output *tally)
+	const struct gm_output *out, const struct tally_output *tally)
 {
 	struct sessions *ss = gm_xcalloc(1, sizeof *ss);
 	ss->o = *o;

@@ -36,14 +36,6 @@ struct session_options {
 	size_t max_users;         /* the store's cap */
 };
 
-/* Where closed sessions go: begin() gives the writer of one record,
- * emit() hands it over with its key (the user_id). */
-struct session_output {
-	struct gm_writer *(*begin)(void *ctx);
-	void (*emit)(void *ctx, const char *key, size_t klen);
-	void *ctx;
-};
-
 struct sessions;
 
 /* The state store the sessions live in (gm_streams_store()). Its
@@ -53,7 +45,7 @@ struct gm_store_spec sessions_store_spec(const struct session_options *o);
 /* Sessions over users (made from sessions_store_spec(o); not owned),
  * written to out, tallied to tally. */
 struct sessions *sessions_new(const struct session_options *o, struct gm_store *users,
-	const struct session_output *out, const struct tally_output *tally);
+	const struct gm_output *out, const struct tally_output *tally);
 void sessions_free(struct sessions *ss);
 
 /* Why gm-session cannot keep ev (an id or name longer than it keeps),

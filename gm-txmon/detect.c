@@ -39,7 +39,7 @@ struct user {
 
 struct detector {
 	struct detect_options o;
-	struct gm_alert_output out;
+	struct gm_output out;
 	struct gm_store *users;
 	bool write;               /* this detect() call writes its alerts */
 };
@@ -58,7 +58,7 @@ struct gm_store_spec detect_store_spec(const struct detect_options *o)
 }
 
 struct detector *detect_new(const struct detect_options *o,
-	const struct gm_alert_output *out, struct gm_store *users)
+	const struct gm_output *out, struct gm_store *users)
 {
 	struct detector *d = gm_xcalloc(1, sizeof *d);
 	d->o = *o;

@@ -43,7 +43,7 @@ struct gm_store_spec detect_store_spec(const struct detect_options *o);
 /* A detector whose alerts go to out, each keyed by its user_id, and
  * whose users live in users (made from detect_store_spec(o); not owned). */
 struct detector *detect_new(const struct detect_options *o,
-	const struct gm_alert_output *out, struct gm_store *users);
+	const struct gm_output *out, struct gm_store *users);
 void detect_free(struct detector *d);
 
 enum detect_mode {

@@ -39,8 +39,8 @@ struct options {
 };
 
 struct txmon {
-	struct gm_sink *out, *alerts;
 	struct gm_streams *run;
+	struct gm_output metrics;   /* sales metrics to -o */
 	struct detector *detector;
 };
 
@@ -121,33 +121,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		gm_usage_error(usage, "--slide: at most 64 windows may overlap");
 }
 
-/* ---- outputs ---- */
-
-static struct gm_writer *metric_begin(void *ctx)
-{
-	return gm_sink_writer(((struct txmon *)ctx)->out);
-}
-
-static void metric_emit(void *ctx, const char *id, size_t len)
-{
-	struct txmon *t = ctx;
-	if (!gm_sink_emit(t->out, gm_rtype_sales_metric.topic, id, len))
-		gm_streams_fail(t->run);
-}
-
-static struct gm_writer *alert_begin(void *ctx)
-{
-	return gm_sink_writer(((struct txmon *)ctx)->alerts);
-}
-
-static void alert_emit(void *ctx, const char *key, size_t klen)
-{
-	struct txmon *t = ctx;
-	if (!gm_sink_emit(t->alerts, gm_rtype_alert.topic, key, klen))
-		gm_streams_fail(t->run);
-	/* An alert is news: it goes out now, not with the next batch. */
-	gm_sink_poll(t->alerts);
-}
+/* ---- windows ---- */
 
 static void window_open(void *ctx, const struct gm_stream *s, int64_t start,
 	int64_t end, void *state)
@@ -158,8 +132,8 @@ static void window_open(void *ctx, const struct gm_stream *s, int64_t start,
 static void window_close(void *ctx, const struct gm_stream *s, int64_t start,
 	int64_t end, void *state)
 {
-	const struct metrics_output out = { metric_begin, metric_emit, ctx };
-	metrics_write(state, start, end, gm_stream_partition(s), &out);
+	const struct txmon *t = ctx;
+	metrics_write(state, start, end, gm_stream_partition(s), &t->metrics);
 }
 
 /* One transaction: its windows, then the rules. */
@@ -195,28 +169,28 @@ int main(int argc, char **argv)
 	struct gm_sink *sinks[3];
 	if (!gm_stream_open(&o.c, &o.s, argv + optind, argc - optind, &src, sinks))
 		return GM_EXIT_FAIL;
-	t.out = sinks[0];
-	t.alerts = sinks[1];
 
 	const struct gm_stream_tool tool = {
-		.name = "gm-txmon", .type = GM_TRANSACTION, .event = transaction,
+		.name = "gm-txmon", .types = GM_STREAM_TYPE(GM_TRANSACTION), .event = transaction,
 		.window = o.s.window, .window_state = sizeof(struct window_cells),
 		.window_open = window_open, .window_close = window_close,
 		.window_release = metrics_release, .ctx = &t,
 	};
 	const struct gm_stream_io io = {
 		.c = &o.c, .src = src, .topics = o.s.topics,
-		.sinks = { t.out, t.alerts }, .nsinks = 2,
+		.sinks = { sinks[0], sinks[1] }, .nsinks = 2,
 		.late = sinks[2], .late_topic = gm_rtype_transaction.late_topic,
 		.state_file = o.s.state, .idle_ms = o.s.idle_ms,
 	};
 	t.run = gm_streams_new(&tool, &io);
+	t.metrics = gm_streams_output(t.run, sinks[0], gm_rtype_sales_metric.topic, false);
 	const struct gm_store_spec spec = detect_store_spec(&o.detect);
 	int status;
 	struct gm_store *users = gm_streams_store(t.run, &spec, &status);
 	if (users) {
-		const struct gm_alert_output alert_out = { alert_begin, alert_emit, &t };
-		t.detector = detect_new(&o.detect, &alert_out, users);
+		const struct gm_output alerts = gm_streams_output(t.run, sinks[1], gm_rtype_alert.topic,
+			true);
+		t.detector = detect_new(&o.detect, &alerts, users);
 		status = gm_streams_run(t.run);
 	}
 	/* The stores' changelog is written before the input closes, so

@@ -217,7 +217,7 @@ static size_t append(char *buf, size_t at, size_t cap, const char *s, size_t n)
 }
 
 void metrics_write(struct window_cells *w, int64_t start, int64_t end,
-	const char *partition, const struct metrics_output *out)
+	const char *partition, const struct gm_output *out)
 {
 	qsort(w->cells, w->ncells, sizeof *w->cells, by_names);
 	/* The window's part of the id: start/size/[partition/] */

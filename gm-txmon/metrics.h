@@ -72,16 +72,11 @@ bool metrics_fits(const struct window_cells *w, const struct metrics_tx *m);
 /* Adds m to a window; metrics_fits() must have said it fits. */
 void metrics_add(struct window_cells *w, const struct metrics_tx *m);
 
-/* Writes a window's sales_metric records, in order of country then
- * category, "*" first, each by emit(ctx, writer) after it is built on
- * the writer that begin(ctx) gives. partition: the Kafka partition the
- * window's records came from (put into the metric id), or NULL. */
-struct metrics_output {
-	struct gm_writer *(*begin)(void *ctx);
-	void (*emit)(void *ctx, const char *metric_id, size_t len);
-	void *ctx;
-};
+/* Writes a window's sales_metric records to out, keyed by metric_id,
+ * in order of country then category, "*" first. partition: the Kafka
+ * partition the window's records came from (put into the metric id),
+ * or NULL. */
 void metrics_write(struct window_cells *w, int64_t start, int64_t end,
-	const char *partition, const struct metrics_output *out);
+	const char *partition, const struct gm_output *out);
 
 #endif

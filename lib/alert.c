@@ -26,7 +26,7 @@ static const char *const severities[] = {
 	[GM_ALERT_CRITICAL] = "critical",
 };
 
-struct gm_writer *gm_alert_begin(const struct gm_alert_output *out, const struct gm_alert *a)
+struct gm_writer *gm_alert_begin(const struct gm_output *out, const struct gm_alert *a)
 {
 	char id[GM_ALERT_ID_LEN + 1];
 	gm_alert_id(id, a->source, a->rule, a->subject.p, a->subject.n, a->status);
@@ -60,7 +60,7 @@ struct gm_writer *gm_alert_begin(const struct gm_alert_output *out, const struct
 	return w;
 }
 
-void gm_alert_emit(const struct gm_alert_output *out, struct gm_writer *w,
+void gm_alert_emit(const struct gm_output *out, struct gm_writer *w,
 	const char *key, size_t klen)
 {
 	gm_w_end(w);

@@ -23,15 +23,6 @@ enum gm_alert_severity { GM_ALERT_INFO, GM_ALERT_WARNING, GM_ALERT_CRITICAL };
  * the same kind and labels. */
 enum gm_alert_status { GM_ALERT_FIRING, GM_ALERT_RESOLVED };
 
-/* Where a tool's alerts go: begin() gives the writer to build one on,
- * emit() hands the record built over with its message key (key may be
- * NULL). A tool passes its own, e.g. over a gm_sink. */
-struct gm_alert_output {
-	struct gm_writer *(*begin)(void *ctx);
-	void (*emit)(void *ctx, const char *key, size_t klen);
-	void *ctx;
-};
-
 /* One label: a name (a NUL-terminated JSON key) and a string value. */
 struct gm_alert_label {
 	const char *name;
@@ -69,11 +60,11 @@ void gm_alert_id(char *id, const char *source, const char *rule,
  * the labels, the id derived by gm_alert_id(). The caller then adds the
  * numbers, each a top-level key (GM_W_KEY) and a JSON number (or null),
  * and hands the record over with gm_alert_emit(). Returns the writer. */
-struct gm_writer *gm_alert_begin(const struct gm_alert_output *out, const struct gm_alert *a);
+struct gm_writer *gm_alert_begin(const struct gm_output *out, const struct gm_alert *a);
 
 /* Ends the record begun on w and hands it to out with the message key
  * (klen bytes; NULL: none). */
-void gm_alert_emit(const struct gm_alert_output *out, struct gm_writer *w,
+void gm_alert_emit(const struct gm_output *out, struct gm_writer *w,
 	const char *key, size_t klen);
 
 #endif

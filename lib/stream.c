@@ -50,6 +50,14 @@ struct kept_watermark {
 	int64_t newest, watermark;
 };
 
+/* An output of the run (gm_streams_output()). */
+struct output {
+	struct gm_streams *st;
+	struct gm_sink *sink;
+	const char *topic;
+	bool now;
+};
+
 struct gm_streams {
 	struct gm_stream_tool tool;
 	struct gm_stream_io io;   /* io.sinks ends with io.late, if any */
@@ -67,6 +75,8 @@ struct gm_streams {
 	struct gm_store *watermarks;   /* see kept_watermark, or NULL */
 	bool several_topics;   /* io.topics has more than one */
 	size_t npaused;        /* streams paused (keep_in_step()) */
+	struct output outputs[GM_STREAM_MAX_OUTPUTS];
+	size_t noutputs;
 };
 
 /* How often, at most, progress is checkpointed while windows close
@@ -153,11 +163,6 @@ const char *gm_stream_partition(const struct gm_stream *s)
 int32_t gm_stream_number(const struct gm_stream *s)
 {
 	return s->number;
-}
-
-int64_t gm_stream_watermark(const struct gm_stream *s)
-{
-	return s->watermark;
 }
 
 
@@ -515,6 +520,30 @@ void gm_streams_fail(struct gm_streams *st)
 	st->failed = true;
 }
 
+static struct gm_writer *output_begin(void *ctx)
+{
+	return gm_sink_writer(((struct output *)ctx)->sink);
+}
+
+static void output_emit(void *ctx, const char *key, size_t klen)
+{
+	struct output *o = ctx;
+	if (!gm_sink_emit(o->sink, o->topic, key, klen))
+		o->st->failed = true;
+	if (o->now)
+		gm_sink_poll(o->sink);
+}
+
+struct gm_output gm_streams_output(struct gm_streams *st, struct gm_sink *sink,
+	const char *topic, bool now)
+{
+	if (st->noutputs == GM_STREAM_MAX_OUTPUTS)
+		gm_die(GM_EXIT_FAIL, NULL, "stream: more than %d outputs", GM_STREAM_MAX_OUTPUTS);
+	struct output *o = &st->outputs[st->noutputs++];
+	*o = (struct output){ st, sink, topic, now };
+	return (struct gm_output){ output_begin, output_emit, o };
+}
+
 size_t gm_stream_windows(struct gm_stream_event *e, void **states)
 {
 	struct gm_stream *s = e->stream;
@@ -654,7 +683,7 @@ int gm_streams_run(struct gm_streams *st)
 			continue;
 		}
 		waited = 0;
-		if (st->tool.type != GM_OTHER && ev->type != st->tool.type)
+		if (!(st->tool.types & GM_STREAM_TYPE(ev->type)))
 			continue;
 		event(st, &r, ev);
 		if (st->wrote && st->resumable

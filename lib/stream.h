@@ -109,10 +109,15 @@ struct gm_stream_event {
 typedef void gm_stream_window_fn(void *ctx, const struct gm_stream *s,
 	int64_t start, int64_t end, void *state);
 
+/* An event type, for gm_stream_tool.types. */
+#define GM_STREAM_TYPE(t) (1u << (t))
+
 /* What the tool gives. */
 struct gm_stream_tool {
 	const char *name;            /* the tool's, in offset notes */
-	enum gm_type type;           /* the events it wants (GM_OTHER: all) */
+	unsigned types;              /* the events it wants: GM_STREAM_TYPE()
+	                                of each, or'd; the others are skipped
+	                                (neither the tool's nor late) */
 	/* One event. Returns true when taken; false when the tool rejected
 	 * it with gm_stream_reject(): then no watermark moves for it. */
 	bool (*event)(void *ctx, struct gm_stream_event *e);
@@ -183,6 +188,14 @@ struct gm_store *gm_streams_store(struct gm_streams *st,
  * be saved, or an input error (the source's close gives its status). */
 int gm_streams_run(struct gm_streams *st);
 
+/* The output (writer.h) of records of one kind to topic of sink (one of
+ * io's): a record the sink refuses fails the run (gm_streams_fail());
+ * with now, each goes out at once, not with the next batch (an alert is
+ * news). Valid as long as the run; at most GM_STREAM_MAX_OUTPUTS. */
+#define GM_STREAM_MAX_OUTPUTS 8
+struct gm_output gm_streams_output(struct gm_streams *st, struct gm_sink *sink,
+	const char *topic, bool now);
+
 /* Says that a sink refused a record: the run stops at the next record,
  * and no checkpoint accepts anything more. */
 void gm_streams_fail(struct gm_streams *st);
@@ -207,9 +220,6 @@ const char *gm_stream_partition(const struct gm_stream *s);
 
 /* Its partition's number, -1 for files. */
 int32_t gm_stream_number(const struct gm_stream *s);
-
-/* Its watermark (see the top): INT64_MIN before any event. */
-int64_t gm_stream_watermark(const struct gm_stream *s);
 
 /* The watermark the timers of partition number (-1: files) go by: with
  * several input topics, the least of its streams' (see the top);

@@ -17,6 +17,16 @@
 
 struct gm_writer;
 
+/* Where a module's records go: begin() gives the writer to build one
+ * on, emit() hands the record built over with its message key (klen
+ * bytes; NULL: none). The module builds, its tool says where (a sink:
+ * gm_streams_output() in stream.h), so that rules never see a sink. */
+struct gm_output {
+	struct gm_writer *(*begin)(void *ctx);
+	void (*emit)(void *ctx, const char *key, size_t klen);
+	void *ctx;
+};
+
 /* Opens path for writing ("-" is stdout), truncating it. Returns NULL
  * after gm_error() when it cannot be opened. */
 struct gm_writer *gm_writer_open(const char *path, bool unbuffered);

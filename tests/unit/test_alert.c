@@ -83,7 +83,7 @@ END_TEST
 START_TEST(shape_of_a_firing_alert)
 {
 	struct collected c = { gm_writer_mem(), "", 0 };
-	const struct gm_alert_output out = { collect_begin, collect_emit, &c };
+	const struct gm_output out = { collect_begin, collect_emit, &c };
 	const struct gm_alert_label labels[] = {
 		{ "reason", { "velocity", 8 } },
 		{ "user_id", { "u8647303", 8 } },
@@ -121,7 +121,7 @@ END_TEST
 START_TEST(resolved_status_and_severities)
 {
 	struct collected c = { gm_writer_mem(), "", 0 };
-	const struct gm_alert_output out = { collect_begin, collect_emit, &c };
+	const struct gm_output out = { collect_begin, collect_emit, &c };
 	const struct gm_alert_label label = { "product_id", { "p\"1", 3 } };
 	struct gm_alert a = {
 		.source = "gm-inventory", .rule = "low_stock", .subject = { "p\"1", 3 },
