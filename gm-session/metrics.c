@@ -110,21 +110,7 @@ void metrics_due(struct metrics *m, const char *key, size_t klen, void *value,
 	memcpy(id + n, c->country, clen);
 	n += clen;
 	struct gm_writer *w = m->out.begin(m->out.ctx);
-	gm_w_obj_begin(w);
-	GM_W_KEY(w, "type");
-	gm_w_cstr(w, "session_metric");
-	GM_W_KEY(w, "metric_id");
-	gm_w_str(w, id, n);
-	GM_W_KEY(w, "ts");
-	gm_w_ts(w, end);
-	GM_W_KEY(w, "window_start");
-	gm_w_ts(w, c->start);
-	GM_W_KEY(w, "window_end");
-	gm_w_ts(w, end);
-	if (p->label) {
-		GM_W_KEY(w, "partition");
-		gm_w_cstr(w, p->label);
-	}
+	gm_window_record(w, "session_metric", id, n, c->start, end, p->label);
 	GM_W_KEY(w, "country");
 	gm_w_cstr(w, c->country);
 	GM_W_KEY(w, "sessions");

@@ -235,21 +235,7 @@ void metrics_write(struct window_cells *w, int64_t start, int64_t end,
 		ilen = append(id, ilen, sizeof id, category, glen);
 
 		struct gm_writer *wr = out->begin(out->ctx);
-		gm_w_obj_begin(wr);
-		GM_W_KEY(wr, "type");
-		gm_w_str(wr, "sales_metric", 12);
-		GM_W_KEY(wr, "metric_id");
-		gm_w_str(wr, id, ilen);
-		GM_W_KEY(wr, "ts");
-		gm_w_ts(wr, end);
-		GM_W_KEY(wr, "window_start");
-		gm_w_ts(wr, start);
-		GM_W_KEY(wr, "window_end");
-		gm_w_ts(wr, end);
-		if (partition) {
-			GM_W_KEY(wr, "partition");
-			gm_w_cstr(wr, partition);
-		}
+		gm_window_record(wr, "sales_metric", id, ilen, start, end, partition);
 		GM_W_KEY(wr, "country");
 		gm_w_str(wr, country, clen);
 		GM_W_KEY(wr, "category");

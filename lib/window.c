@@ -9,6 +9,7 @@
 #include "mem.h"
 #include "number.h"
 #include "ts.h"
+#include "writer.h"
 
 struct open_window {
 	int64_t start;
@@ -194,4 +195,24 @@ size_t gm_window_id(char *buf, int64_t start, int64_t end, const char *partition
 		buf[n++] = '/';
 	}
 	return n;
+}
+
+void gm_window_record(struct gm_writer *w, const char *type, const char *id, size_t n,
+	int64_t start, int64_t end, const char *partition)
+{
+	gm_w_obj_begin(w);
+	GM_W_KEY(w, "type");
+	gm_w_cstr(w, type);
+	GM_W_KEY(w, "metric_id");
+	gm_w_str(w, id, n);
+	GM_W_KEY(w, "ts");
+	gm_w_ts(w, end);
+	GM_W_KEY(w, "window_start");
+	gm_w_ts(w, start);
+	GM_W_KEY(w, "window_end");
+	gm_w_ts(w, end);
+	if (partition) {
+		GM_W_KEY(w, "partition");
+		gm_w_cstr(w, partition);
+	}
 }

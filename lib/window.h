@@ -87,4 +87,12 @@ void gm_windows_resume(struct gm_windows *w, int64_t closed_until);
 #define GM_WINDOW_ID_MAX 320
 size_t gm_window_id(char *buf, int64_t start, int64_t end, const char *partition);
 
+/* Begins on w the record of type about window [start, end) of
+ * partition (NULL: files), as every window record begins: type,
+ * metric_id (id, n bytes), ts (the end), window_start, window_end and
+ * partition (when not NULL). The caller adds its fields and ends it. */
+struct gm_writer;
+void gm_window_record(struct gm_writer *w, const char *type, const char *id, size_t n,
+	int64_t start, int64_t end, const char *partition);
+
 #endif
