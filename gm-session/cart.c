@@ -117,13 +117,6 @@ static uint64_t hash_of(gm_str s)
 	return gm_hash(s.p, s.n);
 }
 
-static void copy(char *dst, size_t cap, gm_str s)
-{
-	size_t n = s.n < cap - 1 ? s.n : cap - 1;
-	memcpy(dst, s.p, n);
-	dst[n] = 0;
-}
-
 static bool earlier(const struct waiting *a, const struct waiting *b)
 {
 	if (a->ts != b->ts)
@@ -208,7 +201,7 @@ void carts_event(struct carts *c, const struct gm_event *ev, struct gm_store_at 
 		k->last_change = INT64_MIN;
 	}
 	struct waiting w = { .ts = ev->ts, .order = hash_of(ev->id) };
-	copy(w.client, sizeof w.client, ev->session_id);
+	gm_str_copy(ev->session_id, w.client, sizeof w.client);
 	if (ev->type == GM_CART_EVENT) {
 		w.kind = ev->action.n == 3 ? W_ADD : W_REMOVE;
 		w.change = (struct line){ hash_of(ev->product_id), ev->quantity, ev->unit_price };
@@ -217,7 +210,7 @@ void carts_event(struct carts *c, const struct gm_event *ev, struct gm_store_at 
 		 * products abandoned first, then those in the cart or waiting
 		 * to be (which an abandonment before it applies may take). */
 		w.kind = W_TX;
-		copy(w.country, sizeof w.country, ev->country);
+		gm_str_copy(ev->country, w.country, sizeof w.country);
 		for (int pass = 0; pass < 2; pass++) {
 			for (size_t i = 0; i < ev->nitems; i++) {
 				uint64_t h = hash_of(ev->items[i].product_id);
@@ -412,7 +405,7 @@ static void apply(struct carts *c, const char *user, size_t ulen, struct cart *k
 	if (w->kind != W_TX) {
 		const char *country = c->country.of(c->country.ctx, user, ulen, w->ts);
 		if (country)
-			copy(k->country, sizeof k->country, (gm_str){ country, strlen(country) });
+			gm_str_copy((gm_str){ country, strlen(country) }, k->country, sizeof k->country);
 	}
 	if (w->kind == W_TX)
 		checkout(c, user, ulen, k, w, p);

@@ -104,12 +104,6 @@ const char *session_refuses(const struct gm_event *ev)
 	return NULL;
 }
 
-static void copy(char *dst, gm_str s)
-{
-	memcpy(dst, s.p, s.n);
-	dst[s.n] = 0;
-}
-
 /* s compared with the NUL-terminated t, as memcmp orders them. */
 static int compare(gm_str s, const char *t)
 {
@@ -133,7 +127,7 @@ static void add_category(struct session *s, gm_str name, uint32_t views)
 	}
 	if (s->ncategories < CATEGORY_MAX) {
 		struct named *c = &s->categories[s->ncategories++];
-		copy(c->name, name);
+		gm_str_copy(name, c->name, sizeof c->name);
 		c->views = views;
 	}
 }
@@ -164,7 +158,7 @@ static void add_client(struct session *s, gm_str id, int64_t ts)
 	size_t keep = s->nclients < CLIENT_MAX ? s->nclients : CLIENT_MAX - 1;
 	memmove(&s->clients[at + 1], &s->clients[at], (keep - at) * sizeof *s->clients);
 	s->clients[at].ts = ts;
-	copy(s->clients[at].id, id);
+	gm_str_copy(id, s->clients[at].id, sizeof s->clients[at].id);
 	s->nclients = (uint8_t)(keep + 1);
 }
 
@@ -177,7 +171,7 @@ static void add_edge(struct edge *e, int64_t ts, gm_str product, bool first)
 		|| (ts == e->ts && compare(product, e->product) < 0);
 	if (take) {
 		e->ts = ts;
-		copy(e->product, product);
+		gm_str_copy(product, e->product, sizeof e->product);
 	}
 }
 
@@ -196,12 +190,12 @@ static void add_country(struct session *s, gm_str country, int64_t ts)
 		return;
 	if (!s->country[0] || ts > s->country_ts
 	    || (ts == s->country_ts && compare(country, s->country) > 0)) {
-		copy(s->country, country);
+		gm_str_copy(country, s->country, sizeof s->country);
 		s->country_ts = ts;
 	}
 	if (!s->first_country[0] || ts < s->first_country_ts
 	    || (ts == s->first_country_ts && compare(country, s->first_country) < 0)) {
-		copy(s->first_country, country);
+		gm_str_copy(country, s->first_country, sizeof s->first_country);
 		s->first_country_ts = ts;
 	}
 }

@@ -113,6 +113,11 @@ const char *gm_json_kind_name(enum gm_json_kind k);
  * line). Returns buf. */
 char *gm_str_show(gm_str s, char *buf, size_t n);
 
+/* s into buf as it is, NUL-terminated, cut to n - 1 bytes (a tool
+ * that keeps ids in fixed fields refuses longer ones first). Returns
+ * buf. */
+char *gm_str_copy(gm_str s, char *buf, size_t n);
+
 /* The type name for a gm_type ("transaction", ...; "other"). */
 const char *gm_type_name(enum gm_type t);
 

@@ -279,6 +279,14 @@ char *gm_str_show(gm_str s, char *buf, size_t n)
 	return buf;
 }
 
+char *gm_str_copy(gm_str s, char *buf, size_t n)
+{
+	size_t k = s.n < n - 1 ? s.n : n - 1;
+	memcpy(buf, s.p, k);
+	buf[k] = 0;
+	return buf;
+}
+
 
 /* A value in a message: at most 40 bytes of it. */
 #define SHOWN 41

@@ -116,6 +116,13 @@ static bool is_partition(const struct gm_stream *s, const char *topic, size_t le
 
 /* The stream of a partition (topic NULL: files), made when new. Records
  * come in runs of one partition: the previous event's is tried first. */
+/* A stream's key among the kept watermarks: its partition, "-" for
+ * files. */
+static const char *watermark_key(const struct gm_stream *s)
+{
+	return s->partition[0] ? s->partition : "-";
+}
+
 static struct gm_stream *stream_named(struct gm_streams *st, const char *topic,
 	int32_t number)
 {
@@ -144,8 +151,7 @@ static struct gm_stream *stream_named(struct gm_streams *st, const char *topic,
 			s->topic = (uint32_t)i;
 	s->newest = s->watermark = s->record_newest = s->fired_to = INT64_MIN;
 	const struct kept_watermark *kw = st->watermarks ?
-		gm_store_get(st->watermarks, s->partition[0] ? s->partition : "-",
-			s->partition[0] ? strlen(s->partition) : 1) : NULL;
+		gm_store_get(st->watermarks, watermark_key(s), strlen(watermark_key(s))) : NULL;
 	if (kw) {
 		s->newest = s->record_newest = kw->newest;
 		s->watermark = kw->watermark;
@@ -629,9 +635,8 @@ static void save_watermarks(struct gm_streams *st)
 	for (size_t i = 0; st->watermarks && i < st->nstreams; i++) {
 		const struct gm_stream *s = st->streams[i];
 		enum gm_store_got got;
-		struct kept_watermark *kw = gm_store_update(st->watermarks,
-			s->partition[0] ? s->partition : "-", s->partition[0] ? strlen(s->partition) : 1,
-			GM_STORE_AT_NONE, &got);
+		struct kept_watermark *kw = gm_store_update(st->watermarks, watermark_key(s),
+			strlen(watermark_key(s)), GM_STORE_AT_NONE, &got);
 		if (kw)
 			*kw = (struct kept_watermark){ s->newest, s->watermark };
 	}
