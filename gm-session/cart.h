@@ -53,7 +53,7 @@ void carts_free(struct carts *c);
  * watermark; nothing when the entry already holds it (a replay). */
 void carts_event(struct carts *c, const struct gm_event *ev, struct gm_store_at at);
 
-/* The timer of a user's entry came (tool.due of stream.h). */
+/* The timer of a user's entry came (its store's spec.due). */
 void carts_due(struct carts *c, const char *key, size_t klen, void *value, int64_t due,
 	const struct part *p);
 

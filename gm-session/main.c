@@ -47,13 +47,10 @@ struct options {
 struct app {
 	const struct options *o;
 	struct gm_streams *run;
-	struct gm_store *users, *carts_store, *cells;
 	struct sessions *sessions;
 	struct carts *carts;
 	struct metrics *metrics;
 	uint64_t carts_evicted, cells_evicted;
-	char **labels;             /* part_of()'s, by partition number */
-	size_t nlabels, labels_cap;
 };
 
 /* ---- options ---- */
@@ -129,24 +126,10 @@ static void tally_add(void *ctx, const struct part *p, const struct tally *t)
 	metrics_add(((struct app *)ctx)->metrics, p, t);
 }
 
-/* How records name partition number: the first input topic's (see
- * tally.h), made once per partition. */
-static struct part part_of(struct app *a, int32_t number)
+/* The partition things happen in, as tally.h has it. */
+static struct part part_of(const struct app *a, int32_t number)
 {
-	if (number < 0 || !a->o->s.topics[0])
-		return (struct part){ number, NULL };
-	if ((size_t)number >= a->nlabels) {
-		size_t old = a->labels_cap;
-		a->labels = gm_grow(a->labels, &a->labels_cap, (size_t)number + 1, sizeof *a->labels, 16);
-		memset(a->labels + old, 0, (a->labels_cap - old) * sizeof *a->labels);
-		a->nlabels = (size_t)number + 1;
-	}
-	if (!a->labels[number]) {
-		size_t n = strlen(a->o->s.topics[0]) + GM_I64_LEN + 2;
-		a->labels[number] = gm_xcalloc(1, n);
-		snprintf(a->labels[number], n, "%s/%d", a->o->s.topics[0], (int)number);
-	}
-	return (struct part){ number, a->labels[number] };
+	return (struct part){ number, gm_streams_label(a->run, number) };
 }
 
 /* ---- the stream ---- */
@@ -169,17 +152,29 @@ static bool event(void *ctx, struct gm_stream_event *e)
 	return true;
 }
 
-static void due(void *ctx, struct gm_stream *s, struct gm_store *store, const char *key,
-	size_t klen, void *value, int64_t when)
+/* The stores' timers (spec.due), each its rules'. */
+static void user_due(void *ctx, int32_t partition, const char *key, size_t klen, void *value,
+	int64_t when)
 {
 	struct app *a = ctx;
-	const struct part p = part_of(a, gm_stream_number(s));
-	if (store == a->users)
-		sessions_due(a->sessions, key, klen, value, when, &p);
-	else if (store == a->carts_store)
-		carts_due(a->carts, key, klen, value, when, &p);
-	else
-		metrics_due(a->metrics, key, klen, value, &p);
+	const struct part p = part_of(a, partition);
+	sessions_due(a->sessions, key, klen, value, when, &p);
+}
+
+static void cart_due(void *ctx, int32_t partition, const char *key, size_t klen, void *value,
+	int64_t when)
+{
+	struct app *a = ctx;
+	const struct part p = part_of(a, partition);
+	carts_due(a->carts, key, klen, value, when, &p);
+}
+
+static void cell_due(void *ctx, int32_t partition, const char *key, size_t klen, void *value,
+	int64_t when)
+{
+	struct app *a = ctx;
+	const struct part p = part_of(a, partition);
+	metrics_due(a->metrics, key, klen, value, &p);
 }
 
 /* A user evicted under --max-users: their sessions are written. */
@@ -238,7 +233,7 @@ int main(int argc, char **argv)
 		.name = "gm-session", .event = event,
 		.types = GM_STREAM_TYPE(GM_PRODUCT_VIEW) | GM_STREAM_TYPE(GM_CART_EVENT)
 			| GM_STREAM_TYPE(GM_TRANSACTION),
-		.window = { 0, 0, o.s.window.lateness }, .due = due, .ctx = &a,
+		.window = { 0, 0, o.s.window.lateness }, .ctx = &a,
 		/* A topic read ahead by more than a gap would open sessions
 		 * beyond what a user's entry holds, and by much more than the
 		 * lateness would have cart events wait beyond what it holds. */
@@ -259,17 +254,21 @@ int main(int argc, char **argv)
 	 * the metrics, whose own timers fire after theirs. */
 	struct gm_store_spec users = sessions_store_spec(&o.session);
 	users.evicted = user_evicted;
+	users.due = user_due;
 	users.ctx = &a;
 	struct gm_store_spec carts = carts_store_spec(&o.cart);
 	carts.evicted = cart_evicted;
+	carts.due = cart_due;
 	carts.ctx = &a;
 	struct gm_store_spec cells = metrics_store_spec(MAX_CELLS);
 	cells.evicted = cell_evicted;
+	cells.due = cell_due;
 	cells.ctx = &a;
 	int status;
-	if ((a.carts_store = gm_streams_store(a.run, &carts, &status))
-	    && (a.users = gm_streams_store(a.run, &users, &status))
-	    && (a.cells = gm_streams_store(a.run, &cells, &status))) {
+	struct gm_store *user_store, *cart_store, *cell_store;
+	if ((cart_store = gm_streams_store(a.run, &carts, &status))
+	    && (user_store = gm_streams_store(a.run, &users, &status))
+	    && (cell_store = gm_streams_store(a.run, &cells, &status))) {
 		const struct gm_output session_out = gm_streams_output(a.run, sinks[0],
 			gm_rtype_session.topic, false);
 		const struct gm_output metrics_out = gm_streams_output(a.run, sinks[0],
@@ -277,17 +276,14 @@ int main(int argc, char **argv)
 		const struct gm_output alert_out = gm_streams_output(a.run, sinks[1],
 			gm_rtype_alert.topic, true);
 		const struct tally_output tally = { tally_add, &a };
-		a.metrics = metrics_new(o.s.window.size, a.cells, &metrics_out);
-		a.sessions = sessions_new(&o.session, a.users, &session_out, &tally);
+		a.metrics = metrics_new(o.s.window.size, cell_store, &metrics_out);
+		a.sessions = sessions_new(&o.session, user_store, &session_out, &tally);
 		const struct cart_country country = { user_country, &a };
-		a.carts = carts_new(&o.cart, a.carts_store, &alert_out, &tally, &country);
+		a.carts = carts_new(&o.cart, cart_store, &alert_out, &tally, &country);
 		status = gm_streams_run(a.run);
 		report(&a);
 	}
 	status = gm_exit_worse(status, gm_streams_free(a.run));
-	for (size_t i = 0; i < a.nlabels; i++)
-		free(a.labels[i]);
-	free(a.labels);
 	sessions_free(a.sessions);
 	carts_free(a.carts);
 	metrics_free(a.metrics);

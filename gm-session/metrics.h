@@ -32,7 +32,7 @@ void metrics_free(struct metrics *m);
  * in partition p (the tally_output of the rules). */
 void metrics_add(struct metrics *m, const struct part *p, const struct tally *t);
 
-/* A cell's timer came (tool.due of stream.h): it is written, as of
+/* A cell's timer came (its store's spec.due): it is written, as of
  * partition p, and forgotten. */
 void metrics_due(struct metrics *m, const char *key, size_t klen, void *value,
 	const struct part *p);

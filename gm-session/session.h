@@ -64,7 +64,7 @@ void sessions_event(struct sessions *ss, const struct gm_event *ev,
  * the watermark passed it; later ones may not have), or NULL. */
 const char *sessions_country(struct sessions *ss, const char *user, size_t ulen, int64_t ts);
 
-/* The timer of a user's entry came (tool.due of stream.h): the
+/* The timer of a user's entry came (its store's spec.due): the
  * sessions it was for close. */
 void sessions_due(struct sessions *ss, const char *key, size_t klen, void *value,
 	int64_t due, const struct part *p);

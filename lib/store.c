@@ -395,8 +395,7 @@ void gm_store_wake_at(struct gm_store *st, const char *key, size_t klen, void *v
 }
 
 size_t gm_store_fire(struct gm_store *st, int32_t partition, int64_t until,
-	void (*fn)(void *ctx, const char *key, size_t klen, void *value, int64_t due),
-	void *ctx)
+	gm_store_due_fn *fn, void *ctx)
 {
 	size_t fired = 0;
 	struct part *p;
@@ -423,7 +422,7 @@ size_t gm_store_fire(struct gm_store *st, int32_t partition, int64_t until,
 		*due = GM_STORE_NEVER;
 		mark_dirty(st, h);
 		fired++;
-		fn(ctx, key, klen, value_of(v), when);
+		fn(ctx, partition, key, klen, value_of(v), when);
 	}
 	return fired;
 }

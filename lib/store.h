@@ -65,6 +65,11 @@
 
 #include "cli.h"
 
+/* An entry of input partition whose timer has come (gm_store_fire()):
+ * due is its time; value is valid until the next call on the store. */
+typedef void gm_store_due_fn(void *ctx, int32_t partition, const char *key, size_t klen,
+	void *value, int64_t due);
+
 struct gm_store_spec {
 	const char *name;     /* short, [a-z0-9_-]: names the changelog topic
 	                         ("GROUP-NAME-changelog") and the snapshot */
@@ -78,7 +83,11 @@ struct gm_store_spec {
 	 * tombstone sent), as gm_map_on_evict() says: a tool closes and
 	 * writes what it held. NULL: evicted entries just go. */
 	void (*evicted)(void *ctx, const char *key, size_t klen, void *value);
-	void *ctx;
+	/* What an entry's timer does when it comes: the stream module fires
+	 * it (gm_store_fire(), stream.h). NULL: the store has no timers
+	 * to fire. */
+	gm_store_due_fn *due;
+	void *ctx;            /* given to evicted and due */
 };
 
 /* A member for gm_store_spec.due_at: its offset plus one. */
@@ -165,8 +174,7 @@ void gm_store_wake_at(struct gm_store *st, const char *key, size_t klen, void *v
  * entries; value is valid until fn's next call on the store. Returns
  * how many were fired. */
 size_t gm_store_fire(struct gm_store *st, int32_t partition, int64_t until,
-	void (*fn)(void *ctx, const char *key, size_t klen, void *value, int64_t due),
-	void *ctx);
+	gm_store_due_fn *fn, void *ctx);
 
 /* ---- keeping it ---- */
 

@@ -19,6 +19,7 @@ struct gm_stream {
 	char partition[264];   /* "topic/N" (topic names have at most 249
 	                          bytes), or "" for files */
 	size_t topic_len;      /* of the topic at the start of partition */
+	char label[264];       /* gm_streams_label()'s */
 	int32_t number;        /* the partition's, -1 for files */
 	uint32_t topic;        /* the topic's index in io.topics */
 	struct gm_windows *w;  /* NULL while the partition is not ours, or
@@ -42,6 +43,8 @@ struct gm_stream {
 struct kept_store {
 	struct gm_store *store;
 	char *snapshot;        /* its --state file, or NULL */
+	gm_store_due_fn *due;  /* its spec's */
+	void *ctx;
 };
 
 /* The watermarks of the streams, kept beside a snapshot (a tool with
@@ -142,8 +145,11 @@ static struct gm_stream *stream_named(struct gm_streams *st, const char *topic,
 	st->streams = gm_grow(st->streams, &st->cap, st->nstreams + 1, sizeof *st->streams, 16);
 	struct gm_stream *s = gm_xcalloc(1, sizeof *s);
 	s->run = st;
-	if (number >= 0)
+	if (number >= 0) {
 		snprintf(s->partition, sizeof s->partition, "%s/%d", topic, (int)number);
+		snprintf(s->label, sizeof s->label, "%s/%d",
+			st->io.topics && st->io.topics[0] ? st->io.topics[0] : topic, (int)number);
+	}
 	s->topic_len = len;
 	s->number = number;
 	for (size_t i = 0; st->io.topics && st->io.topics[i]; i++)
@@ -174,28 +180,24 @@ int32_t gm_stream_number(const struct gm_stream *s)
 
 /* ---- the watermark and timers ---- */
 
-struct firing {
-	struct gm_streams *st;
-	struct gm_stream *s;
-	struct gm_store *store;
-};
-
-static void fired(void *ctx, const char *key, size_t klen, void *value, int64_t due)
-{
-	struct firing *f = ctx;
-	f->st->tool.due(f->st->tool.ctx, f->s, f->store, key, klen, value, due);
-}
-
 /* Fires the timers of s's entries at or before until, store by store. */
 static void fire(struct gm_streams *st, struct gm_stream *s, int64_t until)
 {
-	if (!st->tool.due)
-		return;
 	for (size_t i = 0; i < st->nstores; i++) {
-		struct firing f = { st, s, st->stores[i].store };
-		if (gm_store_fire(f.store, s->number, until, fired, &f) > 0)
+		const struct kept_store *k = &st->stores[i];
+		if (k->due && gm_store_fire(k->store, s->number, until, k->due, k->ctx) > 0)
 			st->wrote = true;
 	}
+}
+
+/* Whether a store of the run has timers (a tool with them has a
+ * watermark, late records and kept watermarks without windows). */
+static bool has_timers(const struct gm_streams *st)
+{
+	for (size_t i = 0; i < st->nstores; i++)
+		if (st->stores[i].due)
+			return true;
+	return false;
 }
 
 /* Whether stream o may still bring records older than its siblings':
@@ -267,6 +269,14 @@ static void keep_in_step(struct gm_streams *st, int32_t number)
 			st->npaused += ahead ? 1 : -1;
 		}
 	}
+}
+
+const char *gm_streams_label(const struct gm_streams *st, int32_t number)
+{
+	for (size_t i = 0; number >= 0 && i < st->nstreams; i++)
+		if (st->streams[i]->number == number)
+			return st->streams[i]->label;
+	return NULL;
 }
 
 int64_t gm_streams_watermark(const struct gm_streams *st, int32_t number)
@@ -490,7 +500,7 @@ struct gm_streams *gm_streams_new(const struct gm_stream_tool *tool,
 struct gm_store *gm_streams_store(struct gm_streams *st,
 	const struct gm_store_spec *spec, int *status)
 {
-	struct kept_store k = { gm_store_new(spec), NULL };
+	struct kept_store k = { gm_store_new(spec), NULL, spec->due, spec->ctx };
 	bool ok = true;
 	*status = GM_EXIT_FAIL;
 	size_t ntopics = 0;
@@ -610,7 +620,7 @@ static void event(struct gm_streams *st, const struct gm_record *r,
 	}
 	if (!st->tool.event(st->tool.ctx, &e))
 		return;
-	if ((s->w ? e.nwindows == 0 : e.late) && !e.replay && (s->w || st->tool.due))
+	if ((s->w ? e.nwindows == 0 : e.late) && !e.replay && (s->w || has_timers(st)))
 		late_record(st, &e);
 	advance(st, s, ev->ts);
 }
@@ -619,7 +629,7 @@ static void event(struct gm_streams *st, const struct gm_record *r,
  * loaded before the first record, saved with the stores. */
 static bool keep_watermarks(struct gm_streams *st)
 {
-	if (!st->io.state_file || !st->tool.due || st->resumable)
+	if (!st->io.state_file || !has_timers(st) || st->resumable)
 		return true;
 	static const struct gm_store_spec spec = {
 		.name = "watermarks", .version = 1, .value_size = sizeof(struct kept_watermark),

@@ -35,8 +35,8 @@
  *     since those were not written yet);
  *   - the watermark: each stream's is the newest event time it has seen
  *     less window.lateness. As it moves, the timers of the stream's
- *     entries in the run's stores that it passed fire (tool.due), store
- *     by store in the order they were added, each in order of time, and
+ *     entries in the run's stores that it passed fire (each store's
+ *     spec.due), store by store in the order they were added, each in order of time, and
  *     only then do the windows it passed close. With several input
  *     topics (co-partitioned: a key's records in partition N of each),
  *     timers go by the least watermark of partition N's streams, but
@@ -126,11 +126,6 @@ struct gm_stream_tool {
 	size_t window_state;         /* bytes of a window's state */
 	gm_stream_window_fn *window_open, *window_close;
 	void (*window_release)(void *state);   /* frees what a state holds */
-	/* Timers: an entry of one of the run's stores (gm_streams_store())
-	 * whose timer (gm_store_wake_at()) has come, as gm_store_fire()
-	 * says, with the stream of its partition. NULL: no timers. */
-	void (*due)(void *ctx, struct gm_stream *s, struct gm_store *store,
-		const char *key, size_t klen, void *value, int64_t due);
 	void *ctx;                   /* given to the functions above */
 	/* Several input topics: how far in event time one may be read ahead
 	 * of the others before it is paused (ms); 0: the lateness, at least
@@ -220,6 +215,12 @@ const char *gm_stream_partition(const struct gm_stream *s);
 
 /* Its partition's number, -1 for files. */
 int32_t gm_stream_number(const struct gm_stream *s);
+
+/* How records name partition number (-1: files: NULL): "TOPIC/N" with
+ * the first input topic, which all of the number's streams share, so
+ * that what timers write does not depend on which topic's record moved
+ * the watermark. NULL when no stream of that number was seen. */
+const char *gm_streams_label(const struct gm_streams *st, int32_t number);
 
 /* The watermark the timers of partition number (-1: files) go by: with
  * several input topics, the least of its streams' (see the top);

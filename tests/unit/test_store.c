@@ -186,7 +186,8 @@ static const struct gm_store_spec timed_spec = {
 
 static char fired_log[512];
 
-static void fired(void *ctx, const char *key, size_t klen, void *value, int64_t due)
+static void fired(void *ctx, int32_t partition, const char *key, size_t klen, void *value,
+	int64_t due)
 {
 	struct gm_store *st = ctx;
 	struct timed *t = value;
