@@ -796,7 +796,9 @@ void gm_stream_options_done(struct gm_stream_options *so, const struct gm_common
 		gm_usage_error(usage, "--state goes without -G: a consumer group keeps its state in Kafka");
 }
 
-bool gm_stream_outputs_open(const struct gm_common *c, const struct gm_stream_options *so,
+/* The outputs, as gm_stream_open() says; those opened are in sinks,
+ * the others NULL, when one cannot be. */
+static bool outputs_open(const struct gm_common *c, const struct gm_stream_options *so,
 	struct gm_sink *sinks[3])
 {
 	const char *out = so->out ? so->out : "-";
@@ -816,7 +818,7 @@ bool gm_stream_open(const struct gm_common *c, const struct gm_stream_options *s
 	sinks[0] = sinks[1] = sinks[2] = NULL;
 	if (!*src)
 		return false;
-	if (gm_stream_outputs_open(c, so, sinks))
+	if (outputs_open(c, so, sinks))
 		return true;
 	gm_close_io(sinks, 3, *src);
 	*src = NULL;

@@ -278,19 +278,13 @@ void gm_stream_options_done(struct gm_stream_options *so, const struct gm_common
 
 /* Opens what a stream tool reads and writes, as its options say: the
  * rejects file, the source (files[0..nfiles), or so's topics: a
- * consumer that follows them unless -e) and the outputs
- * (gm_stream_outputs_open()). Returns false after gm_error() when one
+ * consumer that follows them unless -e) and the outputs into sinks: [0]
+ * -o (stdout when not given), [1] -a (-o's when not given), [2] -l
+ * (NULL when not given), a spec named twice opened once, so that its
+ * records interleave whole. Returns false after gm_error() when one
  * cannot be opened, with everything opened closed again (a consumer
  * leaves its group at once): the tool then exits GM_EXIT_FAIL. */
 bool gm_stream_open(const struct gm_common *c, const struct gm_stream_options *so,
 	char **files, int nfiles, struct gm_source **src, struct gm_sink *sinks[3]);
-
-/* Opens the outputs into sinks: [0] -o (stdout when not given), [1] -a
- * (-o's when not given), [2] -l (NULL when not given); a spec named
- * twice is opened once, so that its records interleave whole. Returns
- * false after gm_error() when one cannot be opened: those opened are in
- * sinks, the others NULL, for gm_close_io(). */
-bool gm_stream_outputs_open(const struct gm_common *c, const struct gm_stream_options *so,
-	struct gm_sink *sinks[3]);
 
 #endif
