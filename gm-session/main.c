@@ -58,10 +58,6 @@ struct app {
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		GM_BASE_LONG_OPTIONS,
-		GM_INPUT_LONG_OPTIONS,
-		GM_KAFKA_LONG_OPTIONS,
-		GM_OUTPUT_LONG_OPTIONS,
 		GM_STREAM_LONG_OPTIONS,
 		{ "gap", required_argument, 0, OPT_GAP },
 		{ "max-session", required_argument, 0, OPT_MAX_SESSION },
@@ -82,9 +78,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		.abandon_after = 3600000, .recover_within = 24 * 3600000LL, .max_users = 500000,
 	};
 	int opt;
-	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
-		GM_KAFKA_SHORT_OPTIONS GM_STREAM_SHORT_OPTIONS, longopts, usage)) != -1) {
-		if (gm_common_option(&o->c, opt, optarg, usage) || gm_stream_option(&o->s, opt, optarg, usage))
+	while ((opt = gm_getopt(argc, argv, GM_STREAM_SHORT_OPTIONS, longopts, usage)) != -1) {
+		if (gm_stream_option(&o->c, &o->s, opt, optarg, usage))
 			continue;
 		switch (opt) {
 		case OPT_GAP:

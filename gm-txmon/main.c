@@ -64,10 +64,6 @@ static void parse_velocity(const char *arg, struct detect_options *d)
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		GM_BASE_LONG_OPTIONS,
-		GM_INPUT_LONG_OPTIONS,
-		GM_KAFKA_LONG_OPTIONS,
-		GM_OUTPUT_LONG_OPTIONS,
 		GM_STREAM_LONG_OPTIONS,
 		{ "slide", required_argument, 0, OPT_SLIDE },
 		{ "z-threshold", required_argument, 0, OPT_Z },
@@ -88,9 +84,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		.max_users = 200000, .user_ttl = 30LL * 86400000,
 	};
 	int opt;
-	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
-		GM_KAFKA_SHORT_OPTIONS GM_STREAM_SHORT_OPTIONS, longopts, usage)) != -1) {
-		if (gm_common_option(&o->c, opt, optarg, usage) || gm_stream_option(&o->s, opt, optarg, usage))
+	while ((opt = gm_getopt(argc, argv, GM_STREAM_SHORT_OPTIONS, longopts, usage)) != -1) {
+		if (gm_stream_option(&o->c, &o->s, opt, optarg, usage))
 			continue;
 		switch (opt) {
 		case OPT_SLIDE: o->s.window.slide = gm_opt_duration(usage, "--slide", optarg, false, GM_DURATION_MAX); break;

@@ -759,9 +759,11 @@ void gm_stream_options_init(struct gm_stream_options *so)
 	so->idle_ms = 10000;
 }
 
-bool gm_stream_option(struct gm_stream_options *so, int opt, const char *arg,
-	const char *usage)
+bool gm_stream_option(struct gm_common *c, struct gm_stream_options *so, int opt,
+	const char *arg, const char *usage)
 {
+	if (gm_common_option(c, opt, arg, usage))
+		return true;
 	switch (opt) {
 	case 't':
 		if (so->ntopics == GM_STREAM_MAX_TOPICS)

@@ -229,19 +229,26 @@ const char *gm_streams_label(const struct gm_streams *st, int32_t number);
 int64_t gm_streams_watermark(const struct gm_streams *st, int32_t number);
 
 /* ---- the options of a stream tool ----
- * Beside cli.h's groups, every stream tool takes these, with the same
- * meaning: -t TOPIC (Kafka input, repeatable), -e (stop at the end of
- * the topics), -o OUT, -a ALERTS, -l LATE (the outputs), --state FILE
- * (the snapshot of its stores without a group), -w SIZE (its windows),
- * --lateness DURATION and --idle DURATION. The short letters go after
- * the other groups' in gm_getopt(); the long entries in its table. */
+ * Every stream tool takes cli.h's base, input, Kafka and output groups,
+ * and these, with the same meaning: -t TOPIC (Kafka input, repeatable),
+ * -e (stop at the end of the topics), -o OUT, -a ALERTS, -l LATE (the
+ * outputs), --state FILE (the snapshot of its stores without a group),
+ * -w SIZE (its windows), --lateness DURATION and --idle DURATION.
+ * GM_STREAM_SHORT_OPTIONS (first in gm_getopt()'s letters) and
+ * GM_STREAM_LONG_OPTIONS (in its table) hold all of them; the tool adds
+ * its own. */
 #define GM_STREAM_MAX_TOPICS 16
 #define GM_STREAM_MAX_IDLE_MS 86400000
 
 enum { GM_OPT_LATENESS = 0x1800, GM_OPT_IDLE, GM_OPT_STATE };
 
-#define GM_STREAM_SHORT_OPTIONS "t:eo:a:l:w:"
+#define GM_STREAM_SHORT_OPTIONS GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS \
+	GM_KAFKA_SHORT_OPTIONS "t:eo:a:l:w:"
 #define GM_STREAM_LONG_OPTIONS \
+	GM_BASE_LONG_OPTIONS, \
+	GM_INPUT_LONG_OPTIONS, \
+	GM_KAFKA_LONG_OPTIONS, \
+	GM_OUTPUT_LONG_OPTIONS, \
 	{ "topic", required_argument, 0, 't' }, \
 	{ "exit-eof", no_argument, 0, 'e' }, \
 	{ "output", required_argument, 0, 'o' }, \
@@ -265,10 +272,11 @@ struct gm_stream_options {
 /* The defaults: 1-minute windows, 5 s of lateness, 10 s idle. */
 void gm_stream_options_init(struct gm_stream_options *so);
 
-/* Takes opt if it is one of the group's (true), as gm_common_option()
- * does; a bad value is a usage error (exit 2). */
-bool gm_stream_option(struct gm_stream_options *so, int opt, const char *arg,
-	const char *usage);
+/* Takes opt if it is one of the shared options (true): cli.h's into c
+ * (gm_common_option()), the stream group's into so; a bad value is a
+ * usage error (exit 2). */
+bool gm_stream_option(struct gm_common *c, struct gm_stream_options *so, int opt,
+	const char *arg, const char *usage);
 
 /* After every option: the windows' slide is their size unless the tool
  * set one; files and topics not both, -G and -e only with topics,
