@@ -134,6 +134,17 @@ static struct line *line_of(struct cart *k, uint64_t product)
 	return NULL;
 }
 
+/* The product is in the cart, or waiting to be added. */
+static bool in_cart(struct cart *k, uint64_t product)
+{
+	if (line_of(k, product))
+		return true;
+	for (size_t j = 0; j < k->nwaiting; j++)
+		if (k->waiting[j].kind == W_ADD && k->waiting[j].change.product == product)
+			return true;
+	return false;
+}
+
 static bool in_abandonment(const struct abandonment *a, uint64_t product)
 {
 	for (size_t i = 0; i < a->nproducts; i++)
@@ -214,15 +225,7 @@ void carts_event(struct carts *c, const struct gm_event *ev, struct gm_store_at 
 		for (int pass = 0; pass < 2; pass++) {
 			for (size_t i = 0; i < ev->nitems; i++) {
 				uint64_t h = hash_of(ev->items[i].product_id);
-				bool matters = abandoned_product(k, h);
-				if (pass == 1 && !matters) {
-					matters = line_of(k, h) != NULL;
-					for (size_t j = 0; j < k->nwaiting && !matters; j++)
-						matters = k->waiting[j].kind == W_ADD && k->waiting[j].change.product == h;
-				} else if (pass == 1) {
-					matters = false;   /* taken in the first pass */
-				}
-				if (matters)
+				if (abandoned_product(k, h) ? pass == 0 : pass == 1 && in_cart(k, h))
 					buy(c, &w, h, ev->items[i].amount);
 			}
 		}

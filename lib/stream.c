@@ -48,7 +48,7 @@ struct kept_store {
 };
 
 /* The watermarks of the streams, kept beside a snapshot (a tool with
- * timers, without a group), by stream label. */
+ * timers, without a group), by watermark_key(). */
 struct kept_watermark {
 	int64_t newest, watermark;
 };
