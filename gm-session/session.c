@@ -408,6 +408,41 @@ static void drop_open(struct user *u, size_t i)
 
 /* ---- records ---- */
 
+/* Sessions a and b of u, with ev between them, become one, unless it
+ * would be longer than the longest: then false, and nothing changes. */
+static bool bridge(struct sessions *ss, struct user *u, size_t a, size_t b,
+	const struct gm_event *ev)
+{
+	struct session both = u->open[a];
+	session_merge(&both, &u->open[b]);
+	session_add(&both, ev);
+	if (both.end - both.start >= ss->o.max_session)
+		return false;
+	u->open[a] = both;
+	drop_open(u, b);
+	return true;
+}
+
+/* ev opens a session of u of its own, in order of start. */
+static void open_session(struct sessions *ss, const struct gm_event *ev, struct user *u,
+	const struct part *p)
+{
+	if (u->nopen == OPEN_MAX) {
+		/* Too many open at once: the oldest closes now. */
+		session_close(ss, ev->user_id.p, ev->user_id.n, u, &u->open[0],
+			closes_at(ss, &u->open[0]), p);
+		drop_open(u, 0);
+	}
+	size_t i = u->nopen;
+	while (i > 0 && u->open[i - 1].start > ev->ts) {
+		u->open[i] = u->open[i - 1];
+		i--;
+	}
+	session_init(&u->open[i], ev->ts);
+	session_add(&u->open[i], ev);
+	u->nopen++;
+}
+
 void sessions_event(struct sessions *ss, const struct gm_event *ev,
 	struct gm_store_at at, const struct part *p)
 {
@@ -421,38 +456,10 @@ void sessions_event(struct sessions *ss, const struct gm_event *ev,
 	for (size_t i = 0; i < u->nopen; i++)
 		if (belongs(ss, &u->open[i], ev->ts, ev->session_id))
 			in[n++] = i;
-	bool merged = false;
-	if (n >= 2) {
-		struct session both = u->open[in[0]];
-		session_merge(&both, &u->open[in[1]]);
-		session_add(&both, ev);
-		merged = both.end - both.start < ss->o.max_session;
-		if (merged) {
-			u->open[in[0]] = both;
-			drop_open(u, in[1]);
-		}
-		/* else too long together: it joins the first */
-	}
-	if (merged) {
-		/* done */
-	} else if (n >= 1) {
-		session_add(&u->open[in[0]], ev);
-	} else {
-		if (u->nopen == OPEN_MAX) {
-			/* Too many open at once: the oldest closes now. */
-			session_close(ss, ev->user_id.p, ev->user_id.n, u, &u->open[0],
-				closes_at(ss, &u->open[0]), p);
-			drop_open(u, 0);
-		}
-		size_t i = u->nopen;
-		while (i > 0 && u->open[i - 1].start > ev->ts) {
-			u->open[i] = u->open[i - 1];
-			i--;
-		}
-		session_init(&u->open[i], ev->ts);
-		session_add(&u->open[i], ev);
-		u->nopen++;
-	}
+	if (n == 0)
+		open_session(ss, ev, u, p);
+	else if (n == 1 || !bridge(ss, u, in[0], in[1], ev))
+		session_add(&u->open[in[0]], ev);   /* too long together: the first */
 	gm_store_wake_at(ss->users, ev->user_id.p, ev->user_id.n, u, next_close(ss, u));
 }
 
