@@ -246,7 +246,7 @@ void carts_event(struct carts *c, const struct gm_event *ev, struct gm_store_at 
 	}
 	k->waiting[i] = w;
 	k->nwaiting++;
-	gm_store_wake_at(c->store, ev->user_id.p, ev->user_id.n, k, next_due(c, k));
+	gm_store_wake_at(c->store, k, next_due(c, k));
 }
 
 /* ---- in event time ---- */
@@ -445,5 +445,5 @@ void carts_due(struct carts *c, const char *key, size_t klen, void *value, int64
 	if (k->nlines == 0 && k->nwaiting == 0 && k->nabandoned == 0)
 		gm_store_remove(c->store, key, klen);
 	else
-		gm_store_wake_at(c->store, key, klen, k, next_due(c, k));
+		gm_store_wake_at(c->store, k, next_due(c, k));
 }

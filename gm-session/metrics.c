@@ -76,7 +76,7 @@ static void add_to(struct metrics *m, const struct part *p, int64_t start, const
 	if (got == GM_STORE_NEW) {
 		c->start = start;
 		gm_str_copy((gm_str){ country, clen }, c->country, sizeof c->country);
-		gm_store_wake_at(m->cells, key, n, c, start + m->window);
+		gm_store_wake_at(m->cells, c, start + m->window);
 	}
 	c->sessions += t->sessions;
 	c->converted += t->converted;

@@ -460,7 +460,7 @@ void sessions_event(struct sessions *ss, const struct gm_event *ev,
 		open_session(ss, ev, u, p);
 	else if (n == 1 || !bridge(ss, u, in[0], in[1], ev))
 		session_add(&u->open[in[0]], ev);   /* too long together: the first */
-	gm_store_wake_at(ss->users, ev->user_id.p, ev->user_id.n, u, next_close(ss, u));
+	gm_store_wake_at(ss->users, u, next_close(ss, u));
 }
 
 const char *sessions_country(struct sessions *ss, const char *user, size_t ulen, int64_t ts)
@@ -487,7 +487,7 @@ void sessions_due(struct sessions *ss, const char *key, size_t klen, void *value
 	if (u->nopen == 0)
 		gm_store_remove(ss->users, key, klen);
 	else
-		gm_store_wake_at(ss->users, key, klen, u, next_close(ss, u));
+		gm_store_wake_at(ss->users, u, next_close(ss, u));
 }
 
 int32_t sessions_partition(const void *value)

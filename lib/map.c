@@ -1,5 +1,5 @@
 /* map: linear-probing index over an array of records, with a doubly
- * linked LRU list through the records; see map.h. Removal (eviction or
+ * linked LRU list beside them; see map.h. Removal (eviction or
  * gm_map_remove) shifts the following probe run back, so the index needs
  * no tombstones; the removed record goes on a free list, linked through
  * its LRU links, for the next new key.
@@ -10,8 +10,11 @@
  *   - an index slot holds the low 32 bits of its key's hash beside the
  *     record number: a probe passes other keys' slots without reading
  *     their records, and a new key touches only its slot;
- *   - a record holds the entry (key, LRU links) and its value together,
- *     so a key found has its value in the next cache lines;
+ *   - a record holds the entry's key and its value together, so a key
+ *     found has its value in the next cache lines;
+ *   - the LRU links are an array of their own, 8 bytes a record: a use
+ *     moves the entry to the front touching its neighbours' links, in
+ *     a block 1/10 the records' size, not their records;
  *   - the records are one block from gm_xmap(), sized for max_entries
  *     but taken from the system only as records are appended (huge
  *     pages where there are some); the index doubles to keep at most
@@ -36,9 +39,15 @@ struct slot {
 	uint32_t record;       /* record number + 1; 0: the slot is empty */
 };
 
+/* A record's place in the recency list: head is the most recent; on
+ * the free list, next links it. Apart from the records, so that moving
+ * an entry to the front touches its neighbours' 8 bytes, not their
+ * records. */
+struct link {
+	uint32_t prev, next;
+};
+
 struct entry {             /* the head of a record; the value follows */
-	uint32_t prev, next;   /* LRU list: head is the most recent; on the
-	                          free list, next links it */
 	uint32_t hash;
 	uint8_t klen;          /* FREE: the record is on the free list */
 	char key[GM_MAP_KEY_MAX];
@@ -52,6 +61,7 @@ struct gm_map {
 	size_t value_size, max;
 	size_t stride;         /* bytes per record */
 	unsigned char *records;   /* max records */
+	struct link *links;       /* max links, one per record */
 	size_t n;                 /* records ever used: live or free */
 	size_t live;              /* entries in the map */
 	uint32_t free;            /* the free list of records; NONE: empty */
@@ -66,6 +76,11 @@ struct gm_map {
 static struct entry *entry(const struct gm_map *m, uint32_t e)
 {
 	return (struct entry *)(m->records + (size_t)e * m->stride);
+}
+
+static struct link *link(const struct gm_map *m, uint32_t e)
+{
+	return &m->links[e];
 }
 
 static void *value(const struct gm_map *m, uint32_t e)
@@ -99,6 +114,7 @@ struct gm_map *gm_map_new(size_t value_size, size_t max_entries)
 	m->max = max_entries < 1 ? 1 : max_entries > MAX_ENTRIES ? MAX_ENTRIES : max_entries;
 	m->head = m->tail = m->free = NONE;
 	m->records = gm_xmap(m->max * m->stride);
+	m->links = gm_xmap(m->max * sizeof *m->links);
 	reindex(m, 64);
 	return m;
 }
@@ -108,6 +124,7 @@ void gm_map_free(struct gm_map *m)
 	if (!m)
 		return;
 	gm_unmap(m->records, m->max * m->stride);
+	gm_unmap(m->links, m->max * sizeof *m->links);
 	gm_unmap(m->index, m->index_cap * sizeof *m->index);
 	free(m);
 }
@@ -124,24 +141,24 @@ uint64_t gm_map_evicted(const struct gm_map *m)
 
 static void unlink_lru(struct gm_map *m, uint32_t e)
 {
-	struct entry *x = entry(m, e);
+	struct link *x = link(m, e);
 	if (x->prev != NONE)
-		entry(m, x->prev)->next = x->next;
+		link(m, x->prev)->next = x->next;
 	else
 		m->head = x->next;
 	if (x->next != NONE)
-		entry(m, x->next)->prev = x->prev;
+		link(m, x->next)->prev = x->prev;
 	else
 		m->tail = x->prev;
 }
 
 static void push_front(struct gm_map *m, uint32_t e)
 {
-	struct entry *x = entry(m, e);
+	struct link *x = link(m, e);
 	x->prev = NONE;
 	x->next = m->head;
 	if (m->head != NONE)
-		entry(m, m->head)->prev = e;
+		link(m, m->head)->prev = e;
 	m->head = e;
 	if (m->tail == NONE)
 		m->tail = e;
@@ -224,9 +241,8 @@ static void take_out(struct gm_map *m, uint32_t e, size_t i)
 /* Puts record e, taken out, on the free list. */
 static void release(struct gm_map *m, uint32_t e)
 {
-	struct entry *x = entry(m, e);
-	x->klen = FREE;
-	x->next = m->free;
+	entry(m, e)->klen = FREE;
+	link(m, e)->next = m->free;
 	m->free = e;
 }
 
@@ -255,6 +271,7 @@ void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
 		return touch(m, m->index[i].record - 1);
 	}
 	uint32_t e;
+	bool fresh = false;     /* never used: zero from the system */
 	if (m->live == m->max) {
 		e = evict(m);
 		i = slot_of(m, h, key, klen);
@@ -265,9 +282,10 @@ void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
 		}
 		if (m->free != NONE) {
 			e = m->free;
-			m->free = entry(m, e)->next;
+			m->free = link(m, e)->next;
 		} else {
 			e = (uint32_t)m->n++;
+			fresh = true;
 		}
 	}
 	m->live++;
@@ -279,7 +297,8 @@ void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
 	push_front(m, e);
 	*created = true;
 	void *v = value(m, e);
-	memset(v, 0, m->value_size);
+	if (!fresh)
+		memset(v, 0, m->value_size);
 	return v;
 }
 
@@ -304,6 +323,23 @@ bool gm_map_remove(struct gm_map *m, const char *key, size_t klen)
 	return true;
 }
 
+uint32_t gm_map_place(const struct gm_map *m, const void *value)
+{
+	return (uint32_t)(((const unsigned char *)value - VALUE_AT - m->records) / m->stride);
+}
+
+void *gm_map_at(const struct gm_map *m, uint32_t place, const char **key, size_t *klen)
+{
+	if (place >= m->n)
+		return NULL;
+	struct entry *x = entry(m, place);
+	if (x->klen == FREE)
+		return NULL;
+	*key = x->key;
+	*klen = x->klen;
+	return value(m, place);
+}
+
 void gm_map_on_evict(struct gm_map *m, gm_map_evict_fn *fn, void *ctx)
 {
 	m->on_evict = fn;
@@ -326,7 +362,7 @@ void *gm_map_iter_next(struct gm_map_iter *it, const char **key, size_t *klen)
 		return NULL;
 	/* The next one is found now, so that e may be removed. */
 	struct entry *x = entry(it->m, e);
-	it->next = it->oldest_first ? x->prev : x->next;
+	it->next = it->oldest_first ? link(it->m, e)->prev : link(it->m, e)->next;
 	*key = x->key;
 	*klen = x->klen;
 	return value(it->m, e);

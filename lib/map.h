@@ -77,6 +77,16 @@ void *gm_map_iter_next(struct gm_map_iter *it, const char **key, size_t *klen);
  * was removed already. */
 void gm_map_iter_remove(struct gm_map_iter *it);
 
+/* An entry's place: a number that stays the entry's while it lives, so
+ * that a queue of work on entries (timers) can hold 4 bytes, not a key,
+ * and come back with no lookup. value is a live value of m. */
+uint32_t gm_map_place(const struct gm_map *m, const void *value);
+
+/* The value at place (its key in *key, *klen), or NULL when no entry is
+ * there. A place is reused after its entry goes: the caller checks that
+ * the entry it finds is the one it meant. Changes no recency. */
+void *gm_map_at(const struct gm_map *m, uint32_t place, const char **key, size_t *klen);
+
 /* Starts loading the index slot where a get or put of key begins, so
  * that work done meanwhile hides the cache miss; changes nothing. */
 void gm_map_prefetch(const struct gm_map *m, const char *key, size_t klen);

@@ -23,28 +23,19 @@ struct head {
 /* The tool's value follows the head, 8-byte aligned. */
 #define VALUE_AT ((sizeof(struct head) + 7) & ~(size_t)7)
 
-/* A queued key, in a queue's table of keys. */
-struct qkey {
-	unsigned char klen;
-	char key[GM_MAP_KEY_MAX];
-};
-
-/* A timer in a partition's queue: a time and its key's place in the
- * table, so that the heap moves 16 bytes, not a key. */
+/* A timer in a partition's queue: a time and its entry's place in the
+ * map (gm_map_place()), so that the heap moves 16 bytes, not a key, and
+ * a timer come due finds its entry with no lookup. */
 struct timer {
 	int64_t due;
-	uint32_t key;
+	uint32_t place;
 };
 
-/* One input partition's timers, a binary heap by (due, key), and the
- * table of their keys with its free places. */
+/* One input partition's timers: a 4-ary heap by (due, key), shallower
+ * than a binary one, with a node's children side by side. */
 struct queue {
 	struct timer *t;
 	size_t n, cap;
-	struct qkey *keys;
-	size_t nkeys, keys_cap;
-	uint32_t *free;
-	size_t nfree, free_cap;
 };
 
 /* What the store keeps of one input partition: its timers, and how far
@@ -185,8 +176,6 @@ struct gm_store *gm_store_new(const struct gm_store_spec *spec)
 static void free_queue(struct queue *q)
 {
 	free(q->t);
-	free(q->keys);
-	free(q->free);
 }
 
 void gm_store_free(struct gm_store *st)
@@ -276,7 +265,8 @@ bool gm_store_remove(struct gm_store *st, const char *key, size_t klen)
 	if (!v)
 		return false;
 	tombstone(st, key, klen, head_of(v));
-	drop(st, key, klen);
+	clean(st, head_of(v));
+	gm_map_remove(st->map, key, klen);
 	return true;
 }
 
@@ -319,79 +309,82 @@ static struct part *part_of(struct gm_store *st, int32_t partition, bool make)
 	return p;
 }
 
-static bool before(const struct queue *q, const struct timer *a, const struct timer *b)
+/* The key of the entry at place; a place no entry holds has the empty
+ * key (a timer left behind by a removed entry: see gm_store_fire()). */
+static void key_at(const struct gm_store *st, uint32_t place, const char **key, size_t *klen)
+{
+	if (!gm_map_at(st->map, place, key, klen)) {
+		*key = "";
+		*klen = 0;
+	}
+}
+
+static bool before(const struct gm_store *st, const struct timer *a, const struct timer *b)
 {
 	if (a->due != b->due)
 		return a->due < b->due;
-	const struct qkey *x = &q->keys[a->key], *y = &q->keys[b->key];
-	size_t n = x->klen < y->klen ? x->klen : y->klen;
-	int c = memcmp(x->key, y->key, n);
-	return c < 0 || (c == 0 && x->klen < y->klen);
+	const char *x, *y;
+	size_t xn, yn;
+	key_at(st, a->place, &x, &xn);
+	key_at(st, b->place, &y, &yn);
+	int c = memcmp(x, y, xn < yn ? xn : yn);
+	return c < 0 || (c == 0 && xn < yn);
 }
 
-static void push(struct queue *q, int64_t due, const char *key, size_t klen)
+#define ARITY 4
+
+static void push(const struct gm_store *st, struct queue *q, int64_t due, uint32_t place)
 {
-	uint32_t k;
-	if (q->nfree > 0) {
-		k = q->free[--q->nfree];
-	} else {
-		q->keys = gm_grow(q->keys, &q->keys_cap, q->nkeys + 1, sizeof *q->keys, 64);
-		k = (uint32_t)q->nkeys++;
-	}
-	q->keys[k].klen = (unsigned char)klen;
-	memcpy(q->keys[k].key, key, klen);
 	q->t = gm_grow(q->t, &q->cap, q->n + 1, sizeof *q->t, 64);
-	struct timer x = { .due = due, .key = k };
+	struct timer x = { .due = due, .place = place };
 	size_t i = q->n++;
-	while (i > 0 && before(q, &x, &q->t[(i - 1) / 2])) {
-		q->t[i] = q->t[(i - 1) / 2];
-		i = (i - 1) / 2;
+	while (i > 0 && before(st, &x, &q->t[(i - 1) / ARITY])) {
+		q->t[i] = q->t[(i - 1) / ARITY];
+		i = (i - 1) / ARITY;
 	}
 	q->t[i] = x;
 }
 
-/* Takes the earliest timer out; its key is copied to key (klen), its
- * place in the table freed. */
-static int64_t pop(struct queue *q, char *key, size_t *klen)
+/* Takes the earliest timer out. */
+static struct timer pop(const struct gm_store *st, struct queue *q)
 {
 	struct timer top = q->t[0], x = q->t[--q->n];
 	size_t i = 0;
 	for (;;) {
-		size_t c = 2 * i + 1;
+		size_t c = ARITY * i + 1, end = c + ARITY;
 		if (c >= q->n)
 			break;
-		if (c + 1 < q->n && before(q, &q->t[c + 1], &q->t[c]))
-			c++;
-		if (!before(q, &q->t[c], &x))
+		if (end > q->n)
+			end = q->n;
+		size_t least = c;
+		for (size_t j = c + 1; j < end; j++)
+			if (before(st, &q->t[j], &q->t[least]))
+				least = j;
+		if (!before(st, &q->t[least], &x))
 			break;
-		q->t[i] = q->t[c];
-		i = c;
+		q->t[i] = q->t[least];
+		i = least;
 	}
 	if (q->n > 0)
 		q->t[i] = x;
-	*klen = q->keys[top.key].klen;
-	memcpy(key, q->keys[top.key].key, *klen);
-	q->free = gm_grow(q->free, &q->free_cap, q->nfree + 1, sizeof *q->free, 64);
-	q->free[q->nfree++] = top.key;
-	return top.due;
+	return top;
 }
 
 /* Queues the entry's timer when it is set earlier than what is queued. */
-static void queue_timer(struct gm_store *st, const char *key, size_t klen, void *v)
+static void queue_timer(struct gm_store *st, void *v)
 {
 	struct head *h = head_of(v);
 	int64_t due = *due_of(st, value_of(v));
 	if (due < h->queued) {
-		push(&part_of(st, h->partition, true)->q, due, key, klen);
+		push(st, &part_of(st, h->partition, true)->q, due, gm_map_place(st->map, v));
 		h->queued = due;
 	}
 }
 
-void gm_store_wake_at(struct gm_store *st, const char *key, size_t klen, void *value,
-	int64_t due)
+void gm_store_wake_at(struct gm_store *st, void *value, int64_t due)
 {
 	*due_of(st, value) = due;
-	queue_timer(st, key, klen, (char *)value - VALUE_AT);
+	queue_timer(st, (char *)value - VALUE_AT);
 }
 
 size_t gm_store_fire(struct gm_store *st, int32_t partition, int64_t until,
@@ -402,12 +395,14 @@ size_t gm_store_fire(struct gm_store *st, int32_t partition, int64_t until,
 	/* fn may queue timers: the queue is looked up again each time. */
 	while (st->spec.due_at && (p = part_of(st, partition, false)) && p->q.n > 0
 	       && p->q.t[0].due <= until) {
-		struct queue *q = &p->q;
-		char key[GM_MAP_KEY_MAX];
+		struct timer t = pop(st, &p->q);
+		const char *key;
 		size_t klen;
-		int64_t queued = pop(q, key, &klen);
-		void *v = gm_map_peek(st->map, key, klen);
-		if (!v || head_of(v)->queued != queued || head_of(v)->partition != partition)
+		/* A timer whose entry went may find its place taken by
+		 * another: that one fires only if its own timer is at this
+		 * very time, which is then its time. */
+		void *v = gm_map_at(st->map, t.place, &key, &klen);
+		if (!v || head_of(v)->queued != t.due || head_of(v)->partition != partition)
 			continue;
 		struct head *h = head_of(v);
 		h->queued = GM_STORE_NEVER;
@@ -415,7 +410,7 @@ size_t gm_store_fire(struct gm_store *st, int32_t partition, int64_t until,
 		if (*due == GM_STORE_NEVER)
 			continue;
 		if (*due > until) {
-			queue_timer(st, key, klen, v);
+			queue_timer(st, v);
 			continue;
 		}
 		int64_t when = *due;
@@ -450,7 +445,7 @@ static void queue_restored(struct gm_store *st, int32_t partition)
 	gm_map_iter_init(&it, st->map, true);
 	while ((v = gm_map_iter_next(&it, &key, &klen)))
 		if (partition == -2 || head_of(v)->partition == partition)
-			queue_timer(st, key, klen, v);
+			queue_timer(st, v);
 }
 
 /* ---- the changelog ---- */

@@ -52,7 +52,7 @@
  * for every partition at every checkpoint.
  *
  * Costs: an entry takes value_size + 112 bytes in memory (the map's)
- * plus 48 bytes of bookkeeping, and 80 more while its timer is set; in
+ * plus 48 bytes of bookkeeping, and 16 more while its timer is set; in
  * the changelog a change is one message of klen + value_size + 36 bytes
  * per checkpoint that saw the key change, however often it changed in
  * between, and each checkpoint adds a mark of 55 bytes per partition. */
@@ -160,11 +160,10 @@ void gm_store_each(struct gm_store *st,
 
 /* ---- timers ---- */
 
-/* Sets the timer of key's entry, whose value (as gm_store_update()
+/* Sets the timer of the entry whose value (as gm_store_update()
  * returned it, still valid) holds it at spec.due_at, to due
  * (GM_STORE_NEVER: none). Write the timer through this call only. */
-void gm_store_wake_at(struct gm_store *st, const char *key, size_t klen, void *value,
-	int64_t due);
+void gm_store_wake_at(struct gm_store *st, void *value, int64_t due);
 
 /* Calls fn with every entry of input partition (-1: files) whose timer
  * is at or before until, in order of time and then of key bytes; the

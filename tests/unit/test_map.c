@@ -284,6 +284,39 @@ START_TEST(evict_callback_and_peek)
 }
 END_TEST
 
+/* A place stays its entry's while it lives, whatever else comes and
+ * goes; once the entry is removed the place holds nothing, until a new
+ * key takes it. */
+START_TEST(places_stay_and_are_reused)
+{
+	struct gm_map *m = gm_map_new(16, 8);
+	bool created;
+	void *a = gm_map_put(m, "alpha", 5, &created);
+	uint32_t pa = gm_map_place(m, a);
+	uint32_t pb = gm_map_place(m, gm_map_put(m, "beta", 4, &created));
+	ck_assert_uint_ne(pa, pb);
+	char key[16];
+	for (int i = 0; i < 5; i++) {
+		int n = snprintf(key, sizeof key, "k%d", i);
+		gm_map_put(m, key, n, &created);
+	}
+	gm_map_get(m, "beta", 4);
+	const char *k;
+	size_t kl;
+	ck_assert_ptr_eq(gm_map_at(m, pa, &k, &kl), a);
+	ck_assert_uint_eq(kl, 5);
+	ck_assert(!memcmp(k, "alpha", 5));
+	ck_assert_ptr_null(gm_map_at(m, 7, &k, &kl));   /* never used */
+	ck_assert(gm_map_remove(m, "alpha", 5));
+	ck_assert_ptr_null(gm_map_at(m, pa, &k, &kl));
+	void *g = gm_map_put(m, "gamma", 5, &created);
+	ck_assert_uint_eq(gm_map_place(m, g), pa);
+	ck_assert_ptr_eq(gm_map_at(m, pa, &k, &kl), g);
+	ck_assert(!memcmp(k, "gamma", 5));
+	gm_map_free(m);
+}
+END_TEST
+
 START_TEST(hash_is_stable)
 {
 	ck_assert(gm_hash("u0000001", 8) != gm_hash("u0000002", 8));
@@ -303,6 +336,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, remove_then_put_reuses_records);
 	tcase_add_test(tc, iterate_both_ways_removing);
 	tcase_add_test(tc, evict_callback_and_peek);
+	tcase_add_test(tc, places_stay_and_are_reused);
 	tcase_add_test(tc, hash_is_stable);
 	suite_add_tcase(s, tc);
 	return s;

@@ -195,7 +195,7 @@ static void fired(void *ctx, int32_t partition, const char *key, size_t klen, vo
 	size_t n = strlen(fired_log);
 	snprintf(fired_log + n, sizeof fired_log - n, "%.*s@%lld,", (int)klen, key, (long long)due);
 	if (t->rearm)
-		gm_store_wake_at(st, key, klen, value, due + t->rearm);
+		gm_store_wake_at(st, value, due + t->rearm);
 	else if (!strncmp(key, "gone", klen))
 		gm_store_remove(st, key, klen);
 }
@@ -210,7 +210,7 @@ static struct timed *timed(struct gm_store *st, const char *key, int32_t partiti
 static void wake(struct gm_store *st, const char *key, int32_t partition, int64_t offset,
 	int64_t due)
 {
-	gm_store_wake_at(st, key, strlen(key), timed(st, key, partition, offset), due);
+	gm_store_wake_at(st, timed(st, key, partition, offset), due);
 }
 
 /* Timers fire in order of time, then key, per partition; one moved later
@@ -277,6 +277,71 @@ START_TEST(timers_fire_in_order)
 	timed(st, "x", -1, -1);
 	fired_log[0] = 0;
 	ck_assert_uint_eq(gm_store_fire(st, -1, 100, fired, st), 0);
+	gm_store_free(st);
+}
+END_TEST
+
+/* Many timers, ties among them, with entries removed and their places
+ * taken by new ones while their timers wait: each live entry fires once,
+ * at its time, in order of time and then key; none fires for an entry
+ * that went. */
+static char many_log[64 * 1024];
+
+static void fired_many(void *ctx, int32_t partition, const char *key, size_t klen,
+	void *value, int64_t due)
+{
+	(void)ctx, (void)partition, (void)value;
+	size_t n = strlen(many_log);
+	snprintf(many_log + n, sizeof many_log - n, "%.*s@%lld,", (int)klen, key, (long long)due);
+}
+
+static int by_due_key(const void *a, const void *b)
+{
+	const int64_t *x = a, *y = b;   /* due, key number */
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	char kx[16], ky[16];
+	snprintf(kx, sizeof kx, "k%lld", (long long)x[1]);
+	snprintf(ky, sizeof ky, "k%lld", (long long)y[1]);
+	return strcmp(kx, ky);
+}
+
+START_TEST(many_timers_with_places_reused)
+{
+	struct gm_store_spec s = timed_spec;
+	s.max_entries = 2000;
+	struct gm_store *st = gm_store_new(&s);
+	enum { N = 1000 };
+	static int64_t want[N][2];
+	size_t nwant = 0;
+	char key[16];
+	uint64_t x = 88172645463325252ULL;
+	for (int i = 0; i < N; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		int64_t due = 1000 + (int64_t)(x % 300);   /* many ties */
+		snprintf(key, sizeof key, "k%d", i);
+		wake(st, key, 0, i + 1, due);
+		if (i % 3 == 1) {
+			/* gone: its place goes to the next key, timer and all */
+			snprintf(key, sizeof key, "k%d", i - 1);
+			ck_assert(gm_store_remove(st, key, strlen(key)));
+			nwant--;
+		}
+		want[nwant][0] = due;
+		want[nwant][1] = i;
+		nwant++;
+	}
+	qsort(want, nwant, sizeof want[0], by_due_key);
+	char expect[sizeof many_log];
+	size_t n = 0;
+	expect[0] = 0;
+	for (size_t i = 0; i < nwant; i++)
+		n += snprintf(expect + n, sizeof expect - n, "k%lld@%lld,",
+			(long long)want[i][1], (long long)want[i][0]);
+	many_log[0] = 0;
+	ck_assert_uint_eq(gm_store_fire(st, 0, 1150, fired_many, NULL)
+		+ gm_store_fire(st, 0, 2000, fired_many, NULL), nwant);
+	ck_assert_str_eq(many_log, expect);
 	gm_store_free(st);
 }
 END_TEST
@@ -417,6 +482,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, snapshot_save_kill_load);
 	tcase_add_test(tc, changelog_checkpoint_kill_restore);
 	tcase_add_test(tc, timers_fire_in_order);
+	tcase_add_test(tc, many_timers_with_places_reused);
 	tcase_add_test(tc, timers_survive_a_snapshot);
 	suite_add_tcase(s, tc);
 	return s;
