@@ -55,6 +55,7 @@ struct step {
 	unsigned char then;        /* enum then */
 	unsigned char usual;       /* enum usual */
 	unsigned short at;         /* offsetof in struct gm_event */
+	unsigned short has;        /* the field's has (rtype.h), 0: none */
 };
 
 /* A record type gm_parse() checks, with the slot of each of its fields
@@ -194,7 +195,10 @@ static void build_slots(struct gm_parser *ps)
 			st->slot = slot_of_name(f->name, false);
 			st->at = (unsigned short)(f->at ? f->at - 1 : 0);
 			st->then = (unsigned char)then_of(f);
-			st->usual = usual_of(f, st->then);
+			/* A field with has takes the whole check, which sets it:
+			 * the usual path stays as short as before. */
+			st->has = (unsigned short)f->has;
+			st->usual = f->has ? USUAL_NONE : usual_of(f, st->then);
 			if (f->one_of)
 				in->listed[in->nlisted++] = (unsigned char)i;
 			if (!f->elements)
@@ -779,6 +783,10 @@ static const char *validate(struct gm_parser *ps, struct gm_event *ev)
 		}
 		default:
 			break;
+		}
+		if (st->has) {
+			bool given = true;
+			memcpy(base + st->has - 1, &given, sizeof given);
 		}
 	}
 	/* Values outside a field's list come last, after every other check. */

@@ -1,9 +1,11 @@
 /* event: one NDJSON record parsed with yajl and validated against the
  * formats of gm-events(5), as the descriptors of rtype.h give them: a
  * record of a type they mark as input is checked field by field, and
- * the three source event types are decoded into typed fields; every
- * record, of any type, also gets a generic view of its top-level fields. One parser is reused for every record: its
- * memory grows to the largest record seen and is never freed per record. */
+ * decoded into the typed fields of struct gm_event (the source events,
+ * and the catalog, restocks and sales); every record, of any type,
+ * also gets a generic view of its top-level fields. One parser is
+ * reused for every record: its memory grows to the largest record seen
+ * and is never freed per record. */
 #ifndef GM_EVENT_H
 #define GM_EVENT_H
 
@@ -24,6 +26,9 @@ enum gm_type {
 	GM_TRANSACTION,
 	GM_PRODUCT_VIEW,
 	GM_CART_EVENT,
+	GM_PRODUCT,
+	GM_RESTOCK,
+	GM_SALE,
 };
 
 enum gm_json_kind {
@@ -55,15 +60,27 @@ struct gm_event {
 	gm_str type_name;     /* the "type" field as written */
 	const struct gm_rtype *rtype;  /* its descriptor (rtype.h), or NULL
 	                         for a type gm-events(5) does not define */
-	gm_str id;            /* transaction_id or event_id */
+	gm_str id;            /* transaction_id (transaction, sale), event_id
+	                         (product_view, cart_event) or restock_id;
+	                         empty for a product (its id is product_id) */
 	int64_t ts;           /* ms since the epoch; 0 if absent (GM_OTHER) */
 	bool has_ts;
-	gm_str user_id, session_id, country;
+	gm_str user_id;                   /* the source events, sale */
+	gm_str session_id, country;       /* the source events (no country
+	                                     for cart_event) */
 	gm_str payment_method;            /* transaction */
-	gm_str product_id, category;      /* product_view, cart_event */
+	gm_str product_id;                /* all but transaction */
+	gm_str category;                  /* product_view, cart_event, product, sale */
+	gm_str name;                      /* product */
 	gm_str action;                    /* cart_event: "add" or "remove" */
-	int64_t quantity;                 /* cart_event */
-	int64_t unit_price;               /* cart_event, cents */
+	int64_t quantity;                 /* cart_event, restock, sale: units */
+	int64_t unit_price;               /* cart_event, product, sale: cents */
+	int64_t stock;                    /* product: the units on hand, as
+	                                     counted at ts */
+	int64_t reorder_point;            /* product: valid when
+	                                     has_reorder_point; absent, the
+	                                     reader's default applies */
+	bool has_reorder_point;
 	int64_t total_amount;             /* transaction, cents */
 	int64_t duration_ms;              /* product_view */
 	struct gm_item *items;            /* transaction */

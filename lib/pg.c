@@ -43,7 +43,8 @@ extern const char gm_pg_schema_sql[];
 
 /* Built from the descriptors of rtype.h before main() runs: a table for
  * each type that names one, its columns the fields that have a SQL type,
- * then the whole record where the type keeps it. */
+ * with the whole record where the type keeps it (after record_after's
+ * column, or last). */
 static struct gm_pg_table tables[GM_PG_MAX_TABLES];
 static struct gm_pg_column columns[GM_PG_MAX_TABLES * 64];
 const struct gm_pg_table *const gm_pg_tables = tables;
@@ -64,6 +65,9 @@ static void __attribute__((constructor)) build_registry(void)
 			gm_die(GM_EXIT_FAIL, NULL, "pg: more tables or columns than GM_PG_MAX_TABLES allows");
 		struct gm_pg_table *t = &tables[gm_pg_ntables++];
 		*t = (struct gm_pg_table){ rt->name, rt->table, &columns[nc], 0 };
+		const struct gm_pg_column record = { rt->record_column, NULL, 0,
+			GM_PG_RECORD, "jsonb", true, NULL };
+		bool record_put = !rt->record_column;
 		for (size_t f = 0; f < rt->nfields; f++) {
 			const struct gm_rfield *rf = &rt->fields[f];
 			if (!rf->sqltype)
@@ -71,10 +75,13 @@ static void __attribute__((constructor)) build_registry(void)
 			columns[nc++] = (struct gm_pg_column){ rf->name, rf->name,
 				(unsigned char)strlen(rf->name), (enum gm_pg_kind)rf->kind,
 				rf->sqltype, rf->required, rf };
+			if (!record_put && rt->record_after && !strcmp(rf->name, rt->record_after)) {
+				columns[nc++] = record;
+				record_put = true;
+			}
 		}
-		if (rt->record_column)
-			columns[nc++] = (struct gm_pg_column){ rt->record_column, NULL, 0,
-				GM_PG_RECORD, "jsonb", true, NULL };
+		if (!record_put)
+			columns[nc++] = record;
 		t->ncolumns = (size_t)(&columns[nc] - t->columns);
 	}
 }

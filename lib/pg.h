@@ -77,7 +77,8 @@ struct gm_pg_table {
 /* Every table, in the order of gm_rtypes (rtype.h), as scripts/schema.sql
  * makes them: one per record type whose descriptor names a table, its
  * columns the descriptor's fields that have a sqltype, in their order,
- * then record_column if any. Built from the descriptors before main()
+ * with record_column, if any, after record_after's column (or last).
+ * Built from the descriptors before main()
  * runs; read-only after that. */
 extern const struct gm_pg_table *const gm_pg_tables;
 extern size_t gm_pg_ntables;

@@ -29,6 +29,7 @@
 
 #define TIMESTAMPTZ "timestamp with time zone"
 #define MAX_QUANTITY 1000000
+#define MAX_STOCK 1000000000     /* units of one product, counted or delivered */
 #define FIELDS(a) a, sizeof a / sizeof *a
 
 const struct gm_rfield gm_rfield_type = STR("type", true, NULL, 0);
@@ -81,6 +82,41 @@ static const struct gm_rfield cart_event_fields[] = {
 	MONEY("unit_price", EV(unit_price)),
 };
 
+/* The catalog: one product each, as counted at ts (written by
+ * gm-produce --catalog). reorder_point is optional, and 0 a good one,
+ * hence has. */
+static const struct gm_rfield product_fields[] = {
+	TIME("ts", NULL, EV(ts)),
+	STR("product_id", true, NULL, EV(product_id)),
+	STR("name", true, NULL, EV(name)),
+	STR("category", true, NULL, EV(category)),
+	MONEY("unit_price", EV(unit_price)),
+	INT("stock", 0, MAX_STOCK, NULL, EV(stock)),
+	{ .name = "reorder_point", .kind = GM_RK_INT, .lo = 0, .hi = MAX_STOCK,
+	  .at = EV(reorder_point), .has = EV(has_reorder_point) },
+};
+
+/* A supplier's delivery (written by gm-produce --catalog). */
+static const struct gm_rfield restock_fields[] = {
+	STR("restock_id", true, NULL, EV(id)),
+	TIME("ts", NULL, EV(ts)),
+	STR("product_id", true, NULL, EV(product_id)),
+	INT("quantity", 1, MAX_STOCK, NULL, EV(quantity)),
+};
+
+/* One product's line of a transaction, keyed by its product (written by
+ * gm-inventory's re-keying step); its identity is transaction_id and
+ * product_id together. */
+static const struct gm_rfield sale_fields[] = {
+	STR("transaction_id", true, NULL, EV(id)),
+	TIME("ts", NULL, EV(ts)),
+	STR("user_id", true, NULL, EV(user_id)),
+	STR("product_id", true, NULL, EV(product_id)),
+	STR("category", true, NULL, EV(category)),
+	INT("quantity", 1, MAX_QUANTITY, NULL, EV(quantity)),
+	MONEY("unit_price", EV(unit_price)),
+};
+
 /* Written by gm-txmon. Columns in the order of their table, which later
  * versions of scripts/schema.sql extend at the end (partition). */
 static const struct gm_rfield sales_metric_fields[] = {
@@ -99,6 +135,9 @@ static const struct gm_rfield sales_metric_fields[] = {
 	TIME("ts", NULL, 0),
 };
 
+/* Absent: firing. */
+static const char *const alert_statuses[] = { "firing", "resolved", NULL };
+
 static const struct gm_rfield alert_fields[] = {
 	STR("alert_id", true, "text", 0),
 	TIME("ts", TIMESTAMPTZ, 0),
@@ -107,6 +146,8 @@ static const struct gm_rfield alert_fields[] = {
 	STR("source", true, "text", 0),
 	STR("summary", true, "text", 0),
 	OBJECT("labels", "jsonb"),
+	{ .name = "status", .kind = GM_RK_STRING, .one_of = alert_statuses,
+	  .sqltype = "text" },
 };
 
 /* Written by gm-session: one per session closed. */
@@ -154,6 +195,28 @@ static const struct gm_rfield session_metric_fields[] = {
 	STR("partition", false, "text", 0),
 };
 
+static const char *const inventory_statuses[] = { "ok", "low", "out", "unknown", NULL };
+
+/* Written by gm-inventory: a product's stock, once per window in which
+ * it changed; its table holds each product's latest. name and category
+ * may be unknown while the product has no product record. */
+static const struct gm_rfield inventory_status_fields[] = {
+	STR("product_id", true, "text", 0),
+	TIME("ts", TIMESTAMPTZ, 0),
+	STR("name", false, "text", 0),
+	STR("category", false, "text", 0),
+	INT("on_hand", INT64_MIN, INT64_MAX, "bigint", 0),
+	INT("reorder_point", 0, MAX_STOCK, "bigint", 0),
+	{ .name = "status", .kind = GM_RK_STRING, .required = true,
+	  .one_of = inventory_statuses, .sqltype = "text" },
+	TIME("last_change", TIMESTAMPTZ, 0),
+	COUNT("sold"),
+	TIME("window_start", TIMESTAMPTZ, 0),
+	TIME("window_end", TIMESTAMPTZ, 0),
+	STR("source", true, "text", 0),
+	STR("partition", false, "text", 0),
+};
+
 const struct gm_rtype gm_rtype_transaction = {
 	.name = "transaction", .type = GM_TRANSACTION, .input = true,
 	.topic = "transactions", .late_topic = "late_transactions",
@@ -182,10 +245,11 @@ const struct gm_rtype gm_rtype_sales_metric = {
 };
 
 /* The Kafka key is the writing tool's (gm-txmon: user_id); labels are
- * the tool's too; record keeps the numbers, named by the tool. */
+ * the tool's too; record keeps the numbers, named by the tool. status
+ * came after record in the table. */
 const struct gm_rtype gm_rtype_alert = {
 	.name = "alert", .topic = "alerts", .id = "alert_id",
-	.table = "alerts", .record_column = "record",
+	.table = "alerts", .record_column = "record", .record_after = "labels",
 	.fields = FIELDS(alert_fields),
 };
 
@@ -200,9 +264,44 @@ const struct gm_rtype gm_rtype_session_metric = {
 	.fields = FIELDS(session_metric_fields),
 };
 
+/* The inputs of gm-inventory. Each has a late topic, as the source
+ * events have: a windowed tool sends any record of its types that no
+ * window holds to its late output (stream.h). */
+const struct gm_rtype gm_rtype_product = {
+	.name = "product", .type = GM_PRODUCT, .input = true,
+	.topic = "products", .late_topic = "late_products",
+	.key = "product_id", .id = "product_id",
+	.fields = FIELDS(product_fields),
+};
+
+const struct gm_rtype gm_rtype_restock = {
+	.name = "restock", .type = GM_RESTOCK, .input = true,
+	.topic = "restocks", .late_topic = "late_restocks",
+	.key = "product_id", .id = "restock_id",
+	.fields = FIELDS(restock_fields),
+};
+
+const struct gm_rtype gm_rtype_sale = {
+	.name = "sale", .type = GM_SALE, .input = true,
+	.topic = "sales", .late_topic = "late_sales",
+	.key = "product_id", .id = NULL,
+	.fields = FIELDS(sale_fields),
+};
+
+const struct gm_rtype gm_rtype_inventory_status = {
+	.name = "inventory_status", .topic = "inventory_status",
+	.key = "product_id", .id = "product_id", .table = "inventory_status",
+	.fields = FIELDS(inventory_status_fields),
+};
+
+/* The source events first, then the other input types: the parser's
+ * slots number the checked fields in this order (gm_rtype_checked_names),
+ * and the usual records' types are found first. */
 const struct gm_rtype *const gm_rtypes[] = {
 	&gm_rtype_transaction, &gm_rtype_product_view, &gm_rtype_cart_event,
+	&gm_rtype_product, &gm_rtype_restock, &gm_rtype_sale,
 	&gm_rtype_sales_metric, &gm_rtype_alert, &gm_rtype_session, &gm_rtype_session_metric,
+	&gm_rtype_inventory_status,
 };
 const size_t gm_nrtypes = sizeof gm_rtypes / sizeof *gm_rtypes;
 

@@ -11,7 +11,8 @@
  *   - with input set, gm_parse() checks every record of the type and
  *     rejects the bad ones with the messages below; without it, gm_parse()
  *     takes records of the type as they are, and only the sink that
- *     stores them checks them;
+ *     stores them checks them; a type that tools read decoded has its
+ *     enum gm_type (event.h) and its fields' at;
  *   - with table set, the PostgreSQL sink stores the type there: its
  *     columns are the fields that have a sqltype, in the order of the
  *     fields, id first; add the CREATE TABLE (or, for a table that
@@ -81,6 +82,11 @@ struct gm_rfield {
 	                          items decodes its elements into struct
 	                          gm_item (ev->items, ev->nitems). 0: only in
 	                          the record's generic view (ev->fields) */
+	size_t has;            /* for an optional field whose decoded value
+	                          cannot say it was absent (0 is an integer
+	                          too): where gm_parse() sets a bool true when
+	                          the record gives the field,
+	                          GM_RT_AT(struct gm_event, member); 0: none */
 };
 
 /* A member for gm_rfield.at: its offset plus one, so that 0 is none. */
@@ -98,10 +104,16 @@ struct gm_rtype {
 	                          NULL: the tool that writes it says (its page) */
 	const char *id;        /* the field that identifies a record
 	                          (deterministic: a replay gives the same id);
-	                          its table's primary key */
+	                          its table's primary key. NULL for a type
+	                          without a table whose identity is more than
+	                          one field (gm-events(5) says which) */
 	const char *table;     /* its PostgreSQL table, or NULL */
-	const char *record_column;  /* a jsonb column, after the fields', that
-	                          holds the whole record as given; or NULL */
+	const char *record_column;  /* a jsonb column that holds the whole
+	                          record as given; or NULL */
+	const char *record_after;  /* the field whose column it follows, so
+	                          that a column added later (ALTER TABLE adds
+	                          at the end) comes after it; NULL: after
+	                          every field's */
 	const struct gm_rfield *fields;  /* in the order they are checked */
 	size_t nfields;
 };
@@ -111,7 +123,8 @@ extern const struct gm_rtype *const gm_rtypes[];
 extern const size_t gm_nrtypes;
 extern const struct gm_rtype gm_rtype_transaction, gm_rtype_product_view,
 	gm_rtype_cart_event, gm_rtype_sales_metric, gm_rtype_alert, gm_rtype_session,
-	gm_rtype_session_metric;
+	gm_rtype_session_metric, gm_rtype_product, gm_rtype_restock, gm_rtype_sale,
+	gm_rtype_inventory_status;
 
 /* The field every record has: "type", a required string. */
 extern const struct gm_rfield gm_rfield_type;

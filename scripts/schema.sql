@@ -180,6 +180,10 @@ CREATE TABLE IF NOT EXISTS alerts (
     record          jsonb NOT NULL
 );
 
+-- Since the third version: status, "resolved" on the alert that closes
+-- a firing one (gm-inventory's); NULL (absent) is firing.
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS status text;
+
 -- Alerts are read by time, most recent first.
 CREATE INDEX IF NOT EXISTS alerts_ts_idx ON alerts (ts);
 
@@ -194,6 +198,8 @@ COMMENT ON COLUMN alerts.source IS 'The tool that wrote the alert, as ''gm-txmon
 COMMENT ON COLUMN alerts.summary IS 'One human-readable line.';
 COMMENT ON COLUMN alerts.labels IS
 'What the alert is about: a flat object of strings, such as user_id, product_id, country, reason.';
+COMMENT ON COLUMN alerts.status IS
+'''resolved'' when what a firing alert of the same source, kind and labels reported has ended; NULL or ''firing'' while it holds.';
 COMMENT ON COLUMN alerts.record IS
 'The whole alert record as written, with the numbers that triggered it (amount, threshold, count, ...), '
 'named by its tool (see its page), as record->>''amount''.';
@@ -257,3 +263,51 @@ CREATE TABLE IF NOT EXISTS session_metrics (
 
 COMMENT ON TABLE session_metrics IS
 'Session metrics: one row per session_metric record (gm-events(5)), written by gm-session.';
+
+-- inventory_status: a product's stock as gm-inventory last wrote it. The
+-- tool writes a record per product that changed in each window; keyed by
+-- product_id, the table keeps one row per product, the latest.
+CREATE TABLE IF NOT EXISTS inventory_status (
+    product_id      text PRIMARY KEY,
+    ts              timestamptz NOT NULL,
+    name            text,
+    category        text,
+    on_hand         bigint NOT NULL,
+    reorder_point   bigint NOT NULL,
+    status          text NOT NULL,
+    last_change     timestamptz NOT NULL,
+    sold            bigint NOT NULL,
+    window_start    timestamptz NOT NULL,
+    window_end      timestamptz NOT NULL,
+    source          text NOT NULL,
+    partition       text
+);
+
+-- "The ten products closest to running out" reads the first ten entries
+-- of this index, whatever the size of the catalog:
+--   SELECT product_id, name, on_hand, reorder_point, status FROM inventory_status
+--   WHERE status <> 'unknown' ORDER BY on_hand - reorder_point, product_id LIMIT 10;
+-- (products of no catalog record are left out: their reorder point is
+-- the tool's default, their on_hand only what sold.)
+CREATE INDEX IF NOT EXISTS inventory_status_headroom_idx
+    ON inventory_status ((on_hand - reorder_point), product_id) WHERE status <> 'unknown';
+
+COMMENT ON TABLE inventory_status IS
+'Stock per product: the latest inventory_status record (gm-events(5)) of each, written by gm-inventory. '
+'The products closest to running out come first in ORDER BY on_hand - reorder_point, product_id '
+'(with WHERE status <> ''unknown'', an index reads only them).';
+COMMENT ON COLUMN inventory_status.product_id IS 'The key: the product.';
+COMMENT ON COLUMN inventory_status.ts IS 'When the row held: the end of its window.';
+COMMENT ON COLUMN inventory_status.name IS 'From the product''s catalog record; NULL while it has none.';
+COMMENT ON COLUMN inventory_status.category IS 'From the product''s catalog record, or its sales; NULL while neither named one.';
+COMMENT ON COLUMN inventory_status.on_hand IS 'Units on hand: the last count, plus restocks, less sales since. Below 0: oversold.';
+COMMENT ON COLUMN inventory_status.reorder_point IS 'At or below it the product runs low: the catalog''s, or gm-inventory''s default.';
+COMMENT ON COLUMN inventory_status.status IS
+'''ok'' above the reorder point, ''low'' at or below it, ''out'' at or below 0, ''unknown'' without a catalog record.';
+COMMENT ON COLUMN inventory_status.last_change IS 'The event time of the last record that changed on_hand.';
+COMMENT ON COLUMN inventory_status.sold IS 'Units sold within the window.';
+COMMENT ON COLUMN inventory_status.window_start IS 'Start of the event-time window, included.';
+COMMENT ON COLUMN inventory_status.window_end IS 'End of the event-time window, excluded.';
+COMMENT ON COLUMN inventory_status.source IS 'The tool that wrote the row, ''gm-inventory''.';
+COMMENT ON COLUMN inventory_status.partition IS
+'The Kafka partition the product''s records came from, as topic/number; NULL for a run over files.';

@@ -9,7 +9,9 @@
 # gm-events(5) requires a field, grain and window length in columns, an
 # index for time ranges, comments); tables of the first schema.sql are
 # upgraded, or the upgrade refused when old rows lack a required value;
-# a window's revenue may pass a single amount's $1T limit.
+# a window's revenue may pass a single amount's $1T limit; inventory_status
+# keeps each product's latest row, and the ten products closest to
+# running out are one index scan.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/pg.sh"
 
@@ -133,20 +135,20 @@ psql -X -q -v ON_ERROR_STOP=1 -f "$TOP/scripts/schema.sql" >"$T/schema.log" 2>&1
 # gm-events(5) requires (all but a sales_metric's partition); each row's
 # window length and grain in columns of their own; an index for time
 # ranges; a comment on every table, view and column.
-expect_eq "(a2) nullable columns: only partition" \
+expect_eq "(a2) nullable columns: only partition and an alert's status" \
 	"$(psql -X -Atc "SELECT string_agg(table_name || '.' || column_name, ' ' ORDER BY table_name, column_name)
 		FROM information_schema.columns WHERE table_schema = 'public'
 		AND table_name IN ('sales_metrics', 'alerts') AND is_nullable = 'YES'")" \
-	"sales_metrics.partition"
+	"alerts.status sales_metrics.partition"
 expect_eq "(a2) every column commented (tables and view)" \
 	"$(psql -X -Atc "SELECT count(*) || ' ' || count(*) FILTER (WHERE col_description(
 		format('%I.%I', table_schema, table_name)::regclass, ordinal_position) IS NULL)
 		FROM information_schema.columns WHERE table_schema = 'public'
-		AND table_name IN ('sales_metrics', 'alerts', 'sales_by_window')")" "34 0"
+		AND table_name IN ('sales_metrics', 'alerts', 'sales_by_window', 'inventory_status')")" "48 0"
 expect_eq "(a2) every table and view commented" \
 	"$(psql -X -Atc "SELECT string_agg(relname || ':' || (obj_description(oid, 'pg_class') IS NOT NULL), ' ' ORDER BY relname)
-		FROM pg_class WHERE relname IN ('sales_metrics', 'alerts', 'sales_by_window')")" \
-	"alerts:true sales_by_window:true sales_metrics:true"
+		FROM pg_class WHERE relname IN ('sales_metrics', 'alerts', 'sales_by_window', 'inventory_status')")" \
+	"alerts:true inventory_status:true sales_by_window:true sales_metrics:true"
 expect_eq "(a2) indexes led by window_start and ts" \
 	"$(psql -X -Atc "SELECT string_agg(c.relname || '.' || a.attname, ' ' ORDER BY c.relname)
 		FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
@@ -317,6 +319,44 @@ expect_eq "(f2) totals beyond \$1T written" \
 	"big/1 5000000000000.00 2500000000000.00, big/2 92233720368547758.07 92233720368547758.07"
 expect_eq "(f2) the one beyond 64-bit cents refused" "$(cat "$T/f2.err")" \
 	'gm-cat: postgresql: sales_metric "big/3" not written: field "revenue": 92233720368547758.08 is out of range (0 to 92233720368547758.07)'
+
+# (i) inventory_status: one row per product, the latest record winning
+# (a product's stock, upserted), and "the ten products closest to
+# running out", as gm-events(5) writes it, one scan of the first ten
+# entries of an index. An alert's status, absent or given, in its column.
+awk 'BEGIN {
+	split("ok low out", st, " ")
+	for (v = 1; v <= 2; v++)
+		for (i = 0; i < 5000; i++) {
+			if (v == 2 && i % 7) continue
+			rp = i % 50; oh = (i * 7919 + v * 13) % 400 - 20
+			s = i % 97 == 0 ? "unknown" : oh <= 0 ? "out" : oh <= rp ? "low" : "ok"
+			printf "{\"type\":\"inventory_status\",\"product_id\":\"p%06d\",\"ts\":\"2026-11-24T10:0%d:00.000Z\",", i, v
+			if (s != "unknown") printf "\"name\":\"Product %d\",\"category\":\"books\",", i
+			printf "\"on_hand\":%d,\"reorder_point\":%d,\"status\":\"%s\",", oh, rp, s
+			printf "\"last_change\":\"2026-11-24T10:00:00.000Z\",\"sold\":%d,", i % 9
+			printf "\"window_start\":\"2026-11-24T10:0%d:00.000Z\",\"window_end\":\"2026-11-24T10:0%d:00.000Z\",", v - 1, v
+			printf "\"source\":\"gm-inventory\"}\n"
+		}
+	print "{\"type\":\"alert\",\"alert_id\":\"inv-1\",\"ts\":\"2026-11-24T10:00:00.000Z\",\"kind\":\"low_stock\",\"severity\":\"warning\",\"source\":\"gm-inventory\",\"summary\":\"p000001 is low\",\"labels\":{\"product_id\":\"p000001\"}}"
+	print "{\"type\":\"alert\",\"alert_id\":\"inv-2\",\"ts\":\"2026-11-24T11:00:00.000Z\",\"kind\":\"low_stock\",\"severity\":\"warning\",\"source\":\"gm-inventory\",\"summary\":\"p000001 is back\",\"labels\":{\"product_id\":\"p000001\"},\"status\":\"resolved\"}"
+}' >"$T/i.ndjson"
+expect_status "(i) inventory_status and alerts with a status" 0 gm-cat -q -o "pg:" "$T/i.ndjson"
+expect_eq "(i) one row per product" "$(psql -X -Atc "SELECT count(*) FROM inventory_status")" 5000
+TOP10="SELECT product_id, name, on_hand, reorder_point, status FROM inventory_status WHERE status <> 'unknown' ORDER BY on_hand - reorder_point, product_id LIMIT 10"
+grep -q "$(echo "$TOP10" | sed 's/ FROM.*//')" "$TOP/man/gm-events.5" || fail "(i) gm-events(5) no longer gives the query"
+expect_eq "(i) the ten closest to running out, the latest record of each" \
+	"$(psql -X -At -F ' ' -c "$TOP10")" \
+	"$(jq -sr 'map(select(.type == "inventory_status")) | reduce .[] as $r ({}; .[$r.product_id] = $r) | [.[]]
+		| map(select(.status != "unknown")) | sort_by(.on_hand - .reorder_point, .product_id) | .[:10][]
+		| "\(.product_id) \(.name) \(.on_hand) \(.reorder_point) \(.status)"' "$T/i.ndjson")"
+psql -X -q -c "ANALYZE inventory_status"
+psql -X -At -c "EXPLAIN (COSTS OFF) $TOP10" >"$T/i.plan"
+expect_grep "(i) the query scans the index" "Index Scan using inventory_status_headroom_idx" "$T/i.plan"
+grep -qE "Sort|Seq Scan" "$T/i.plan" && fail "(i) the query sorts or scans the table: $(cat "$T/i.plan")"
+expect_eq "(i) an alert's status" \
+	"$(psql -X -Atc "SELECT string_agg(alert_id || ':' || coalesce(status, 'NULL'), ' ' ORDER BY alert_id) FROM alerts WHERE alert_id LIKE 'inv-%'")" \
+	"inv-1:NULL inv-2:resolved"
 
 # (h) A database made by the first scripts/schema.sql: the sink upgrades
 # it when it connects, says so, and keeps its rows; it is then the same

@@ -270,6 +270,112 @@ START_TEST(huge_record_reuses_memory)
 }
 END_TEST
 
+/* The catalog, restocks and sales: decoded into the event, bad ones
+ * refused with the descriptors' messages. */
+#define PRODUCT "{\"type\":\"product\",\"ts\":\"2026-11-24T00:00:00Z\",\"product_id\":\"p000042\"," \
+	"\"name\":\"Garden Trowel 42\",\"category\":\"garden\",\"unit_price\":34.99,\"stock\":120"
+
+START_TEST(product)
+{
+	const struct gm_event *ev = ok(PRODUCT ",\"reorder_point\":30}");
+	ck_assert_int_eq(ev->type, GM_PRODUCT);
+	ck_assert_str_eq(gm_type_name(ev->type), "product");
+	ck_assert_int_eq(ev->ts, 1795478400000LL);
+	ck_assert(str_is(ev->product_id, "p000042"));
+	ck_assert(str_is(ev->name, "Garden Trowel 42"));
+	ck_assert(str_is(ev->category, "garden"));
+	ck_assert_int_eq(ev->unit_price, 3499);
+	ck_assert_int_eq(ev->stock, 120);
+	ck_assert(ev->has_reorder_point);
+	ck_assert_int_eq(ev->reorder_point, 30);
+	ck_assert_uint_eq(ev->id.n, 0);
+	/* 0 is a reorder point; absent is none, whatever came before. */
+	ev = ok(PRODUCT ",\"reorder_point\":0}");
+	ck_assert(ev->has_reorder_point);
+	ck_assert_int_eq(ev->reorder_point, 0);
+	ev = ok(PRODUCT "}");
+	ck_assert(!ev->has_reorder_point);
+	ck_assert_int_eq(ev->stock, 120);
+	ev = ok("{\"type\":\"product\",\"ts\":\"2026-11-24T00:00:00Z\",\"product_id\":\"p\",\"name\":\"n\","
+		"\"category\":\"c\",\"unit_price\":0,\"stock\":0}");
+	ck_assert_int_eq(ev->stock, 0);
+
+	BAD(PRODUCT ",\"reorder_point\":-1}", "field \"reorder_point\": -1 is out of range (0 to 1000000000)");
+	BAD(PRODUCT ",\"reorder_point\":\"5\"}", "field \"reorder_point\": expected an integer, got a string");
+	BAD(PRODUCT ",\"reorder_point\":null}", "field \"reorder_point\": expected an integer, got null");
+	BAD("{\"type\":\"product\",\"ts\":\"2026-11-24T00:00:00Z\",\"product_id\":\"p\",\"category\":\"c\","
+		"\"unit_price\":1,\"stock\":1}", "missing field \"name\"");
+	BAD("{\"type\":\"product\",\"ts\":\"2026-11-24T00:00:00Z\",\"product_id\":\"p\",\"name\":\"\","
+		"\"category\":\"c\",\"unit_price\":1,\"stock\":1}", "field \"name\" is empty");
+	BAD("{\"type\":\"product\",\"ts\":\"2026-11-24T00:00:00Z\",\"product_id\":\"p\",\"name\":\"n\","
+		"\"category\":\"c\",\"unit_price\":1,\"stock\":1000000001}",
+		"field \"stock\": 1000000001 is out of range (0 to 1000000000)");
+	BAD("{\"type\":\"product\",\"ts\":\"2026-11-24T00:00:00Z\",\"product_id\":\"p\",\"name\":\"n\","
+		"\"category\":\"c\",\"unit_price\":1,\"stock\":-3}",
+		"field \"stock\": -3 is out of range (0 to 1000000000)");
+	BAD("{\"type\":\"product\",\"ts\":\"2026-11-24T00:00:00Z\",\"product_id\":\"p\",\"name\":\"n\","
+		"\"category\":\"c\",\"stock\":1}", "missing field \"unit_price\"");
+	ok(TX);
+}
+END_TEST
+
+START_TEST(restock)
+{
+	const struct gm_event *ev = ok("{\"type\":\"restock\",\"restock_id\":\"r0000000007\","
+		"\"ts\":\"2026-11-24T02:00:00.000Z\",\"product_id\":\"p000042\",\"quantity\":90}");
+	ck_assert_int_eq(ev->type, GM_RESTOCK);
+	ck_assert(str_is(ev->id, "r0000000007"));
+	ck_assert_int_eq(ev->ts, 1795485600000LL);
+	ck_assert(str_is(ev->product_id, "p000042"));
+	ck_assert_int_eq(ev->quantity, 90);
+	/* More than an order line's limit: a delivery is counted in the
+	 * units of stock. */
+	ev = ok("{\"type\":\"restock\",\"restock_id\":\"r\",\"ts\":\"2026-11-24T02:00:00Z\","
+		"\"product_id\":\"p\",\"quantity\":1000000000}");
+	ck_assert_int_eq(ev->quantity, 1000000000);
+
+	BAD("{\"type\":\"restock\",\"restock_id\":\"r\",\"ts\":\"2026-11-24T02:00:00Z\",\"product_id\":\"p\","
+		"\"quantity\":0}", "field \"quantity\": 0 is out of range (1 to 1000000000)");
+	BAD("{\"type\":\"restock\",\"ts\":\"2026-11-24T02:00:00Z\",\"product_id\":\"p\",\"quantity\":1}",
+		"missing field \"restock_id\"");
+	BAD("{\"type\":\"restock\",\"restock_id\":\"r\",\"ts\":\"2026-11-24T02:00:00Z\",\"product_id\":7,"
+		"\"quantity\":1}", "field \"product_id\": expected a string, got a number");
+	BAD("{\"type\":\"restock\",\"restock_id\":\"r\",\"ts\":\"tomorrow\",\"product_id\":\"p\",\"quantity\":1}",
+		"field \"ts\": not an RFC 3339 time: tomorrow");
+}
+END_TEST
+
+START_TEST(sale)
+{
+	const char *line = "{\"type\":\"sale\",\"transaction_id\":\"t0000000012\",\"ts\":\"2026-11-24T10:00:00.123Z\","
+		"\"user_id\":\"u0000001\",\"product_id\":\"p000070\",\"category\":\"electronics\","
+		"\"quantity\":2,\"unit_price\":158.99}";
+	const struct gm_event *ev = ok(line);
+	ck_assert_int_eq(ev->type, GM_SALE);
+	ck_assert(str_is(ev->id, "t0000000012"));
+	ck_assert_int_eq(ev->ts, 1795514400123LL);
+	ck_assert(str_is(ev->user_id, "u0000001"));
+	ck_assert(str_is(ev->product_id, "p000070"));
+	ck_assert(str_is(ev->category, "electronics"));
+	ck_assert_int_eq(ev->quantity, 2);
+	ck_assert_int_eq(ev->unit_price, 15899);
+	ck_assert_uint_eq(ev->nitems, 0);
+
+	const char *head = "{\"type\":\"sale\",\"transaction_id\":\"t\",\"ts\":\"2026-11-24T10:00:00Z\","
+		"\"user_id\":\"u\",\"product_id\":\"p\",\"category\":\"c\",";
+	char bad_line[512];
+	snprintf(bad_line, sizeof bad_line, "%s\"quantity\":1000001,\"unit_price\":1}", head);
+	BAD(bad_line, "field \"quantity\": 1000001 is out of range (1 to 1000000)");
+	snprintf(bad_line, sizeof bad_line, "%s\"quantity\":1,\"unit_price\":-2}", head);
+	BAD(bad_line, "field \"unit_price\": -2 is out of range (0 to 1000000000000)");
+	snprintf(bad_line, sizeof bad_line, "%s\"quantity\":1}", head);
+	BAD(bad_line, "missing field \"unit_price\"");
+	BAD("{\"type\":\"sale\",\"transaction_id\":\"t\",\"ts\":\"2026-11-24T10:00:00Z\",\"product_id\":\"p\","
+		"\"category\":\"c\",\"quantity\":1,\"unit_price\":1}", "missing field \"user_id\"");
+	ok(line);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("event");
@@ -282,6 +388,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, field_errors);
 	tcase_add_test(tc, duplicate_items_last_wins);
 	tcase_add_test(tc, huge_record_reuses_memory);
+	tcase_add_test(tc, product);
+	tcase_add_test(tc, restock);
+	tcase_add_test(tc, sale);
 	suite_add_tcase(s, tc);
 	return s;
 }

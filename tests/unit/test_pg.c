@@ -76,11 +76,12 @@ static const char *metric_with(const char *field, const char *json)
 
 START_TEST(registry)
 {
-	ck_assert_uint_eq(gm_pg_ntables, 4);
+	ck_assert_uint_eq(gm_pg_ntables, 5);
 	ck_assert_ptr_eq(gm_pg_table_for("sales_metric", 12), &gm_pg_tables[0]);
 	ck_assert_ptr_eq(gm_pg_table_for("alert", 5), &gm_pg_tables[1]);
 	ck_assert_ptr_eq(gm_pg_table_for("session", 7), &gm_pg_tables[2]);
 	ck_assert_ptr_eq(gm_pg_table_for("session_metric", 14), &gm_pg_tables[3]);
+	ck_assert_ptr_eq(gm_pg_table_for("inventory_status", 16), &gm_pg_tables[4]);
 	ck_assert_ptr_null(gm_pg_table_for("alerts", 6));
 	ck_assert_ptr_null(gm_pg_table_for("aler", 4));
 	ck_assert_ptr_null(gm_pg_table_for("", 0));
@@ -195,6 +196,8 @@ START_TEST(copy_escaping)
 }
 END_TEST
 
+static void refused(const char *record, const char *want);
+
 START_TEST(alert_row)
 {
 	const char *rec = "{\"type\":\"alert\",\"alert_id\":\"a1b2c3d4e5f60718\",\"ts\":\"2026-11-24T10:00:05.000Z\","
@@ -203,7 +206,8 @@ START_TEST(alert_row)
 		"\"labels\":{\"user_id\":\"u0001234\",\"reason\":\"a\\\\b\"},\"amount\":4000,\"zscore\":5.1}";
 	const char *r = row(rec);
 	ck_assert_ptr_nonnull(r);
-	/* The labels and the record as written, their backslashes doubled. */
+	/* The labels and the record as written, their backslashes doubled;
+	 * then status, absent (\N), which came to the table after record. */
 	char want[2048];
 	size_t n = (size_t)snprintf(want, sizeof want, "a1b2c3d4e5f60718\t2026-11-24T10:00:05.000Z\tanomaly\twarning\t"
 		"gm-txmon\tu0001234 spent $4,000.00,\\t25x their \"usual\"\t"
@@ -213,12 +217,18 @@ START_TEST(alert_row)
 			want[n++] = '\\';
 		want[n++] = *p;
 	}
-	want[n++] = '\n';
-	want[n] = 0;
+	memcpy(want + n, "\t\\N\n", 5);
+	want[n + 5] = 0;
 	ck_assert_str_eq(r, want);
-	/* An empty labels object is fine. */
-	ck_assert_ptr_nonnull(row("{\"type\":\"alert\",\"alert_id\":\"x\",\"ts\":\"2026-11-24T10:00:05Z\","
-		"\"kind\":\"k\",\"severity\":\"info\",\"source\":\"s\",\"summary\":\"s\",\"labels\":{}}"));
+	/* An empty labels object is fine; a resolving alert says so. */
+	r = row("{\"type\":\"alert\",\"alert_id\":\"x\",\"ts\":\"2026-11-24T10:00:05Z\","
+		"\"kind\":\"k\",\"severity\":\"info\",\"source\":\"s\",\"summary\":\"s\",\"labels\":{},"
+		"\"status\":\"resolved\"}");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r + strlen(r) - 10, "\tresolved\n");
+	refused("{\"type\":\"alert\",\"alert_id\":\"x\",\"ts\":\"2026-11-24T10:00:05Z\","
+		"\"kind\":\"k\",\"severity\":\"info\",\"source\":\"s\",\"summary\":\"s\",\"labels\":{},"
+		"\"status\":\"closed\"}", "field \"status\": expected \"firing\" or \"resolved\", got \"closed\"");
 }
 END_TEST
 

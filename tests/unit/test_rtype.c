@@ -264,18 +264,28 @@ START_TEST(fields_as_described)
 }
 END_TEST
 
-/* Each descriptor is whole: names unique, its key and id its fields. */
+/* Each descriptor is whole: names unique, its key and id its fields (a
+ * type without an id has no table), the record column after a column. */
 START_TEST(descriptors_whole)
 {
 	for (size_t i = 0; i < gm_nrtypes; i++) {
 		const struct gm_rtype *t = gm_rtypes[i];
 		ck_assert_ptr_eq(gm_rtype_for(t->name, strlen(t->name)), t);
 		ck_assert_ptr_nonnull(t->topic);
-		ck_assert_ptr_nonnull(gm_rtype_field(t, t->id));
-		ck_assert_int_eq(gm_rtype_field(t, t->id)->kind, GM_RK_STRING);
-		ck_assert(gm_rtype_field(t, t->id)->required);
+		if (t->id) {
+			ck_assert_ptr_nonnull(gm_rtype_field(t, t->id));
+			ck_assert_int_eq(gm_rtype_field(t, t->id)->kind, GM_RK_STRING);
+			ck_assert(gm_rtype_field(t, t->id)->required);
+		} else {
+			ck_assert_ptr_null(t->table);
+		}
 		if (t->key)
 			ck_assert_ptr_nonnull(gm_rtype_field(t, t->key));
+		if (t->record_after) {
+			ck_assert_ptr_nonnull(t->record_column);
+			ck_assert_ptr_nonnull(gm_rtype_field(t, t->record_after));
+			ck_assert_ptr_nonnull(gm_rtype_field(t, t->record_after)->sqltype);
+		}
 		if (t->type != GM_OTHER) {
 			ck_assert_ptr_eq(gm_rtype_of(t->type), t);
 			ck_assert_str_eq(gm_type_name(t->type), t->name);
@@ -294,8 +304,9 @@ END_TEST
 
 /* The PostgreSQL registry is the descriptors': a table for each type
  * that names one, its columns the fields with a SQL type, in order, the
- * id first, then the whole record where kept. (test_pg's server case
- * checks the registry against what scripts/schema.sql makes.) */
+ * id first, with the whole record where kept, after record_after's
+ * column or last. (test_pg's server case checks the registry against
+ * what scripts/schema.sql makes.) */
 START_TEST(registry_is_descriptors)
 {
 	size_t n = 0;
@@ -309,6 +320,7 @@ START_TEST(registry_is_descriptors)
 		ck_assert_ptr_eq(pt, &gm_pg_tables[n++]);
 		ck_assert_str_eq(pt->name, t->table);
 		size_t c = 0;
+		bool record = !t->record_column;
 		for (size_t j = 0; j < t->nfields; j++) {
 			const struct gm_rfield *f = &t->fields[j];
 			if (!f->sqltype)
@@ -320,8 +332,14 @@ START_TEST(registry_is_descriptors)
 			ck_assert_str_eq(col->sqltype, f->sqltype);
 			ck_assert_int_eq(col->required, f->required);
 			ck_assert_int_eq((int)col->kind, (int)f->kind);
+			if (!record && t->record_after && !strcmp(f->name, t->record_after)) {
+				ck_assert_uint_lt(c, pt->ncolumns);
+				ck_assert_str_eq(pt->columns[c].name, t->record_column);
+				ck_assert_int_eq(pt->columns[c++].kind, GM_PG_RECORD);
+				record = true;
+			}
 		}
-		if (t->record_column) {
+		if (!record) {
 			ck_assert_uint_lt(c, pt->ncolumns);
 			ck_assert_str_eq(pt->columns[c].name, t->record_column);
 			ck_assert_int_eq(pt->columns[c++].kind, GM_PG_RECORD);
