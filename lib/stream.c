@@ -330,6 +330,22 @@ static void idle_clock(struct gm_streams *st, long long idle_ms)
  * timer fired (the end of event time), at the end of the input. */
 static void close_all(struct gm_streams *st, bool end)
 {
+	/* The tool's end, once per partition, before its timers fire. */
+	for (size_t i = 0; end && st->io.final && st->tool.end && i < st->nstreams; i++) {
+		const struct gm_stream *s = st->streams[i];
+		bool first = s->ours;
+		int64_t newest = INT64_MIN;
+		for (size_t j = 0; first && j < st->nstreams; j++) {
+			const struct gm_stream *o = st->streams[j];
+			if (o->number != s->number || !o->ours)
+				continue;
+			first = j >= i;
+			if (o->newest > newest)
+				newest = o->newest;
+		}
+		if (first && newest != INT64_MIN)
+			st->tool.end(st->tool.ctx, s->number, newest);
+	}
 	for (size_t i = 0; i < st->nstreams; i++) {
 		struct gm_stream *s = st->streams[i];
 		if (end && st->io.final && s->ours)
@@ -611,7 +627,7 @@ static void event(struct gm_streams *st, const struct gm_record *r,
 		if (r->offset >= s->seen_to)
 			s->seen_to = r->offset + 1;
 	}
-	e.late = !s->w && (ev->ts < s->watermark || ev->ts < s->fired_to);
+	e.late = !s->w && !st->tool.takes_late && (ev->ts < s->watermark || ev->ts < s->fired_to);
 	if (ev->ts > s->record_newest)
 		s->record_newest = ev->ts;
 	if (st->several_topics) {

@@ -131,6 +131,15 @@ struct gm_stream_tool {
 	 * of the others before it is paused (ms); 0: the lateness, at least
 	 * a minute. A tool whose state grows with it sets its own. */
 	int64_t step;
+	/* A tool without windows whose state must take every record, however
+	 * old (a stock level): none is late to it (e->late stays false, none
+	 * goes to the late output); its timers still go by the watermark. */
+	bool takes_late;
+	/* The end of event time for partition number (-1: files), at the end
+	 * of a finite input with io->final, before its timers fire: what the
+	 * tool writes at the end (newest: the newest event time of the
+	 * partition's streams). NULL: nothing. */
+	void (*end)(void *ctx, int32_t number, int64_t newest);
 };
 
 /* Where the run reads and writes. */

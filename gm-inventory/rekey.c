@@ -1,0 +1,81 @@
+/* rekey: see rekey.h. */
+#include "rekey.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+static int compare_ids(gm_str x, gm_str y)
+{
+	int c = memcmp(x.p, y.p, x.n < y.n ? x.n : y.n);
+	return c ? c : (x.n > y.n) - (x.n < y.n);
+}
+
+/* By product, then by place: a product's first line first. */
+static int by_product(const void *a, const void *b)
+{
+	const struct rekey_line *x = a, *y = b;
+	int c = compare_ids(x->product_id, y->product_id);
+	return c ? c : (x->first > y->first) - (x->first < y->first);
+}
+
+static int64_t add_units(int64_t a, int64_t b)
+{
+	int64_t r;
+	return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+void rekey_lines(struct rekey *r, const struct gm_event *ev)
+{
+	r->lines = gm_grow(r->lines, &r->cap, ev->nitems, sizeof *r->lines, 16);
+	for (size_t i = 0; i < ev->nitems; i++) {
+		const struct gm_item *it = &ev->items[i];
+		r->lines[i] = (struct rekey_line){
+			it->product_id, it->category, it->quantity, it->unit_price, i,
+		};
+	}
+	qsort(r->lines, ev->nitems, sizeof *r->lines, by_product);
+	/* Equal products are now together, the first line first. */
+	size_t n = 0;
+	for (size_t i = 0; i < ev->nitems; i++) {
+		if (n > 0 && !compare_ids(r->lines[i].product_id, r->lines[n - 1].product_id))
+			r->lines[n - 1].quantity = add_units(r->lines[n - 1].quantity, r->lines[i].quantity);
+		else
+			r->lines[n++] = r->lines[i];
+	}
+	r->n = n;
+}
+
+void rekey_write(struct rekey *r, const struct gm_output *out, const struct gm_event *ev)
+{
+	rekey_lines(r, ev);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rekey_line *l = &r->lines[i];
+		struct gm_writer *w = out->begin(out->ctx);
+		gm_w_obj_begin(w);
+		GM_W_KEY(w, "type");
+		gm_w_str(w, "sale", 4);
+		GM_W_KEY(w, "transaction_id");
+		gm_w_str(w, ev->id.p, ev->id.n);
+		GM_W_KEY(w, "ts");
+		gm_w_ts(w, ev->ts);
+		GM_W_KEY(w, "user_id");
+		gm_w_str(w, ev->user_id.p, ev->user_id.n);
+		GM_W_KEY(w, "product_id");
+		gm_w_str(w, l->product_id.p, l->product_id.n);
+		GM_W_KEY(w, "category");
+		gm_w_str(w, l->category.p, l->category.n);
+		GM_W_KEY(w, "quantity");
+		gm_w_i64(w, l->quantity);
+		GM_W_KEY(w, "unit_price");
+		gm_w_money(w, l->unit_price);
+		gm_w_end(w);
+		out->emit(out->ctx, l->product_id.p, l->product_id.n);
+	}
+}
+
+void rekey_free(struct rekey *r)
+{
+	free(r->lines);
+}

@@ -1,0 +1,414 @@
+/* stock: see stock.h. */
+#include "stock.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alert.h"
+#include "map.h"
+#include "mem.h"
+#include "number.h"
+#include "window.h"
+
+#define SLOT_MS (5 * 60000)    /* the sales rate's steps */
+#define SLOTS 12               /* an hour of them */
+
+enum { FIRED_LOW = 1, FIRED_OUT = 2 };
+
+/* A product's entry: no pointers, saved as its bytes (store.h). */
+struct product {
+	int64_t due;               /* the store's timer: when its next status
+	                              record is written; GM_STORE_NEVER: none
+	                              pending */
+	int32_t partition;         /* of its records (-1: files) */
+	uint8_t known;             /* a catalog record came */
+	uint8_t fired;             /* FIRED_LOW, FIRED_OUT: not re-armed yet */
+	int64_t on_hand;
+	int64_t reorder_point;     /* the catalog's, or the default */
+	int64_t last_change;       /* of the last record that moved it */
+	int64_t sold;              /* units, since its last status record */
+	int64_t newest_slot;       /* of the newest sale in sold_in */
+	uint32_t sold_in[SLOTS];   /* units sold per slot, the last hour */
+	char name[STOCK_NAME_MAX + 1];
+	char category[STOCK_CATEGORY_MAX + 1];
+};
+
+struct stock {
+	struct stock_options o;
+	struct gm_store *products;
+	struct gm_output status, alerts;
+};
+
+struct gm_store_spec stock_store_spec(const struct stock_options *o)
+{
+	return (struct gm_store_spec){
+		.name = "stock", .version = 1, .value_size = sizeof(struct product),
+		.max_entries = o->max_products, .due_at = GM_STORE_DUE(struct product, due),
+	};
+}
+
+struct stock *stock_new(const struct stock_options *o, struct gm_store *products,
+	const struct gm_output *status, const struct gm_output *alerts)
+{
+	struct stock *s = gm_xcalloc(1, sizeof *s);
+	s->o = *o;
+	s->products = products;
+	s->status = *status;
+	s->alerts = *alerts;
+	return s;
+}
+
+void stock_free(struct stock *s)
+{
+	free(s);
+}
+
+bool stock_holds(struct stock *s, gm_str product)
+{
+	return gm_store_get(s->products, product.p, product.n) != NULL;
+}
+
+size_t stock_room(const struct stock *s)
+{
+	size_t n = gm_store_size(s->products);
+	return n < s->o.max_products ? s->o.max_products - n : 0;
+}
+
+const char *stock_refuses(const struct gm_event *ev)
+{
+	if (ev->product_id.n > GM_MAP_KEY_MAX)
+		return "product_id is longer than the 64 bytes gm-inventory keeps";
+	if (ev->category.n > STOCK_CATEGORY_MAX)
+		return "category is longer than the 23 bytes gm-inventory keeps";
+	if (ev->type == GM_PRODUCT && ev->name.n > STOCK_NAME_MAX)
+		return "name is longer than the 63 bytes gm-inventory keeps";
+	for (size_t i = 0; i < ev->nitems; i++) {
+		if (ev->items[i].product_id.n > GM_MAP_KEY_MAX)
+			return "an item's product_id is longer than the 64 bytes gm-inventory keeps";
+		if (ev->items[i].category.n > STOCK_CATEGORY_MAX)
+			return "an item's category is longer than the 23 bytes gm-inventory keeps";
+	}
+	return NULL;
+}
+
+static int64_t floor_to(int64_t t, int64_t size)
+{
+	int64_t r = t % size;
+	return t - (r < 0 ? r + size : r);
+}
+
+static int64_t slot_of(int64_t ts)
+{
+	return floor_to(ts, SLOT_MS) / SLOT_MS;
+}
+
+/* Where slot's units are counted: slots before 1970 too. */
+static int64_t place_of(int64_t slot)
+{
+	int64_t r = slot % SLOTS;
+	return r < 0 ? r + SLOTS : r;
+}
+
+/* ---- the sales rate ---- */
+
+/* Counts units sold at ts in the hour's slots (older than the hour
+ * before the newest sale: not counted). */
+static void count_sold(struct product *p, int64_t ts, int64_t units)
+{
+	int64_t slot = slot_of(ts);
+	if (slot > p->newest_slot) {
+		int64_t gone = slot - p->newest_slot;
+		for (int64_t i = 1; i <= gone && i <= SLOTS; i++)
+			p->sold_in[place_of(p->newest_slot + i)] = 0;
+		p->newest_slot = slot;
+	} else if (slot <= p->newest_slot - SLOTS) {
+		return;
+	}
+	uint64_t n = p->sold_in[place_of(slot)] + (uint64_t)units;
+	p->sold_in[place_of(slot)] = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+/* Units sold in the hour's slots up to and including the one of ts. */
+static uint64_t sold_last_hour(const struct product *p, int64_t ts)
+{
+	int64_t now = slot_of(ts);
+	uint64_t n = 0;
+	for (int64_t slot = p->newest_slot; slot > now - SLOTS && slot > p->newest_slot - SLOTS; slot--)
+		if (slot <= now)
+			n += p->sold_in[place_of(slot)];
+	return n;
+}
+
+/* ---- alerts ---- */
+
+static const char *status_of(const struct product *p)
+{
+	if (!p->known)
+		return "unknown";
+	if (p->on_hand <= 0)
+		return "out";
+	return p->on_hand <= p->reorder_point ? "low" : "ok";
+}
+
+/* The level above which a product's alerts re-arm: its reorder point
+ * times (1 + hysteresis), in whole units. */
+static int64_t rearm_level(const struct stock *s, const struct product *p)
+{
+	double level = floor((double)p->reorder_point * (1.0 + s->o.hysteresis));
+	return level >= (double)INT64_MAX ? INT64_MAX : (int64_t)level;
+}
+
+static void alert(struct stock *s, const char *key, size_t klen, const struct product *p,
+	const struct stock_from *from, const char *kind, enum gm_alert_status status)
+{
+	bool out = !strcmp(kind, "out_of_stock");
+	char summary[256], count[GM_I64_LEN + 1];
+	count[gm_format_i64(p->on_hand, count)] = 0;
+	if (status == GM_ALERT_RESOLVED)
+		snprintf(summary, sizeof summary, "%.*s (%s) is back in stock: %s on hand",
+			(int)klen, key, p->name, count);
+	else if (out)
+		snprintf(summary, sizeof summary, "%.*s (%s) is out of stock: %s on hand",
+			(int)klen, key, p->name, count);
+	else
+		snprintf(summary, sizeof summary, "%.*s (%s) is low: %s left, reorder point %lld",
+			(int)klen, key, p->name, count, (long long)p->reorder_point);
+	/* The alert is about the product and the record that crossed the
+	 * line: the same input, the same id. */
+	char subject[GM_MAP_KEY_MAX + 1 + 128];
+	size_t tn = from->trigger.n < 128 ? from->trigger.n : 128;
+	memcpy(subject, key, klen);
+	subject[klen] = '/';
+	memcpy(subject + klen + 1, from->trigger.p, tn);
+	const struct gm_alert_label labels[] = {
+		{ "product_id", { key, klen } },
+		{ "category", { p->category, strlen(p->category) } },
+		{ "name", { p->name, strlen(p->name) } },
+	};
+	const struct gm_alert a = {
+		.source = "gm-inventory", .rule = kind, .subject = { subject, klen + 1 + tn },
+		.kind = kind, .severity = out ? GM_ALERT_CRITICAL : GM_ALERT_WARNING,
+		.status = status, .ts = from->ts, .summary = summary,
+		.labels = labels, .nlabels = sizeof labels / sizeof *labels,
+	};
+	struct gm_writer *w = gm_alert_begin(&s->alerts, &a);
+	uint64_t rate = sold_last_hour(p, from->ts);
+	GM_W_KEY(w, "on_hand");
+	gm_w_i64(w, p->on_hand);
+	GM_W_KEY(w, "reorder_point");
+	gm_w_i64(w, p->reorder_point);
+	GM_W_KEY(w, "sold_last_hour");
+	gm_w_u64(w, rate);
+	/* At the last hour's rate; none when nothing sold (or none left). */
+	GM_W_KEY(w, "hours_left");
+	if (rate > 0 && p->on_hand > 0)
+		gm_w_double(w, round((double)p->on_hand / (double)rate * 10.0) / 10.0);
+	else if (p->on_hand <= 0)
+		gm_w_i64(w, 0);
+	else
+		gm_w_raw(w, "null", 4);
+	gm_alert_emit(&s->alerts, w, key, klen);
+}
+
+/* The alerts p's new level calls for: each fires once, and both re-arm
+ * (resolved) only above the re-arm level. */
+static void judge(struct stock *s, const char *key, size_t klen, struct product *p,
+	const struct stock_from *from)
+{
+	if (!p->known)
+		return;
+	if (p->fired && p->on_hand > rearm_level(s, p)) {
+		if (!from->replay) {
+			if (p->fired & FIRED_LOW)
+				alert(s, key, klen, p, from, "low_stock", GM_ALERT_RESOLVED);
+			if (p->fired & FIRED_OUT)
+				alert(s, key, klen, p, from, "out_of_stock", GM_ALERT_RESOLVED);
+		}
+		p->fired = 0;
+		return;
+	}
+	if (!(p->fired & FIRED_LOW) && p->on_hand <= p->reorder_point) {
+		p->fired |= FIRED_LOW;
+		if (!from->replay)
+			alert(s, key, klen, p, from, "low_stock", GM_ALERT_FIRING);
+	}
+	if (!(p->fired & FIRED_OUT) && p->on_hand <= 0) {
+		p->fired |= FIRED_OUT;
+		if (!from->replay)
+			alert(s, key, klen, p, from, "out_of_stock", GM_ALERT_FIRING);
+	}
+}
+
+/* ---- status records ---- */
+
+static void write_status(struct stock *s, const char *key, size_t klen, const struct product *p,
+	int64_t start, int64_t end, int64_t sold, const char *label)
+{
+	struct gm_writer *w = s->status.begin(s->status.ctx);
+	gm_w_obj_begin(w);
+	GM_W_KEY(w, "type");
+	gm_w_str(w, "inventory_status", 16);
+	GM_W_KEY(w, "product_id");
+	gm_w_str(w, key, klen);
+	GM_W_KEY(w, "ts");
+	gm_w_ts(w, end);
+	if (p->known) {
+		GM_W_KEY(w, "name");
+		gm_w_cstr(w, p->name);
+	}
+	GM_W_KEY(w, "category");
+	gm_w_cstr(w, p->category);
+	GM_W_KEY(w, "on_hand");
+	gm_w_i64(w, p->on_hand);
+	if (p->known) {
+		GM_W_KEY(w, "reorder_point");
+		gm_w_i64(w, p->reorder_point);
+	}
+	GM_W_KEY(w, "status");
+	gm_w_cstr(w, status_of(p));
+	GM_W_KEY(w, "last_change");
+	gm_w_ts(w, p->last_change);
+	GM_W_KEY(w, "sold");
+	gm_w_i64(w, sold);
+	GM_W_KEY(w, "window_start");
+	gm_w_ts(w, start);
+	GM_W_KEY(w, "window_end");
+	gm_w_ts(w, end);
+	GM_W_KEY(w, "source");
+	gm_w_str(w, "gm-inventory", 12);
+	if (label) {
+		GM_W_KEY(w, "partition");
+		gm_w_cstr(w, label);
+	}
+	gm_w_end(w);
+	s->status.emit(s->status.ctx, key, klen);
+}
+
+/* ---- changes ---- */
+
+/* The entry of product, made when new (unknown, level 0); NULL when the
+ * entry holds the change already. */
+static struct product *entry(struct stock *s, gm_str product, const struct stock_from *from)
+{
+	enum gm_store_got got;
+	struct product *p = gm_store_update(s->products, product.p, product.n, from->at, &got);
+	if (!p || got == GM_STORE_APPLIED)
+		return NULL;
+	if (got == GM_STORE_NEW) {
+		p->due = GM_STORE_NEVER;
+		p->newest_slot = INT64_MIN / SLOT_MS;
+		p->last_change = from->ts;
+	}
+	p->partition = from->partition;
+	/* A change after the window of the status record pending: that
+	 * record is written first, as its timer would have (the watermark
+	 * is behind by the lateness), so that it holds its window's. */
+	if (p->due != GM_STORE_NEVER && from->ts >= p->due) {
+		if (!from->replay)
+			write_status(s, product.p, product.n, p, p->due - s->o.window, p->due, p->sold,
+				from->label);
+		p->sold = 0;
+		gm_store_wake_at(s->products, p, GM_STORE_NEVER);
+	}
+	return p;
+}
+
+/* After a change at ts: its status record is due at the end of the
+ * window holding ts, unless one is due already. */
+static void changed(struct stock *s, struct product *p, int64_t ts)
+{
+	if (ts > p->last_change)
+		p->last_change = ts;
+	if (p->due == GM_STORE_NEVER)
+		gm_store_wake_at(s->products, p, floor_to(ts, s->o.window) + s->o.window);
+}
+
+static int64_t add_units(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+void stock_catalog(struct stock *s, const struct gm_event *ev, const struct stock_from *from)
+{
+	struct product *p = entry(s, ev->product_id, from);
+	if (!p)
+		return;
+	p->known = 1;
+	gm_str_copy(ev->name, p->name, sizeof p->name);
+	gm_str_copy(ev->category, p->category, sizeof p->category);
+	p->reorder_point = ev->has_reorder_point ? ev->reorder_point : s->o.reorder_point;
+	p->on_hand = ev->stock;
+	changed(s, p, from->ts);
+	judge(s, ev->product_id.p, ev->product_id.n, p, from);
+}
+
+void stock_move(struct stock *s, gm_str product, gm_str category, int64_t delta,
+	const struct stock_from *from)
+{
+	struct product *p = entry(s, product, from);
+	if (!p)
+		return;
+	if (!p->known && !p->category[0])
+		gm_str_copy(category, p->category, sizeof p->category);
+	p->on_hand = add_units(p->on_hand, delta);
+	if (delta < 0) {
+		p->sold = add_units(p->sold, -delta);
+		count_sold(p, from->ts, -delta);
+	}
+	changed(s, p, from->ts);
+	judge(s, product.p, product.n, p, from);
+}
+
+/* ---- the end of windows and of the input ---- */
+
+void stock_due(struct stock *s, const char *key, size_t klen, void *value, int64_t due,
+	int32_t partition, const char *label)
+{
+	struct product *p = value;
+	(void)partition;
+	write_status(s, key, klen, p, due - s->o.window, due, p->sold, label);
+	p->sold = 0;
+}
+
+/* The products a partition ends with, gathered to be written in order
+ * of product_id (the store's own order is by recency, which a restart
+ * may change). */
+struct ending {
+	int32_t partition;
+	struct ended { const char *key; size_t klen; const struct product *p; } *all;
+	size_t n, cap;
+};
+
+static void gather(void *ctx, const char *key, size_t klen, const void *value)
+{
+	struct ending *e = ctx;
+	const struct product *p = value;
+	if (p->partition != e->partition || p->due != GM_STORE_NEVER)
+		return;
+	e->all = gm_grow(e->all, &e->cap, e->n + 1, sizeof *e->all, 256);
+	e->all[e->n++] = (struct ended){ key, klen, p };
+}
+
+static int by_key(const void *a, const void *b)
+{
+	const struct ended *x = a, *y = b;
+	int c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
+	return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+void stock_end(struct stock *s, int32_t partition, const char *label, int64_t newest)
+{
+	int64_t start = floor_to(newest, s->o.window);
+	struct ending e = { .partition = partition };
+	gm_store_each(s->products, gather, &e);
+	qsort(e.all, e.n, sizeof *e.all, by_key);
+	for (size_t i = 0; i < e.n; i++)
+		write_status(s, e.all[i].key, e.all[i].klen, e.all[i].p, start,
+			start + s->o.window, 0, label);
+	free(e.all);
+}
