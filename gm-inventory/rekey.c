@@ -35,7 +35,19 @@ void rekey_lines(struct rekey *r, const struct gm_event *ev)
 			it->product_id, it->category, it->quantity, it->unit_price, i,
 		};
 	}
-	qsort(r->lines, ev->nitems, sizeof *r->lines, by_product);
+	/* Most transactions have a few items: qsort's setup would cost more
+	 * than sorting them. */
+	if (ev->nitems > 16) {
+		qsort(r->lines, ev->nitems, sizeof *r->lines, by_product);
+	} else {
+		for (size_t i = 1; i < ev->nitems; i++) {
+			struct rekey_line x = r->lines[i];
+			size_t j = i;
+			for (; j > 0 && by_product(&r->lines[j - 1], &x) > 0; j--)
+				r->lines[j] = r->lines[j - 1];
+			r->lines[j] = x;
+		}
+	}
 	/* Equal products are now together, the first line first. */
 	size_t n = 0;
 	for (size_t i = 0; i < ev->nitems; i++) {

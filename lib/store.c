@@ -23,11 +23,14 @@ struct head {
 /* The tool's value follows the head, 8-byte aligned. */
 #define VALUE_AT ((sizeof(struct head) + 7) & ~(size_t)7)
 
-/* A timer in a partition's queue: a time and its entry's place in the
- * map (gm_map_place()), so that the heap moves 16 bytes, not a key, and
- * a timer come due finds its entry with no lookup. */
+/* A timer in a partition's queue: a time, the first bytes of its key
+ * (big-endian, zero-padded: they order as the key does, so that timers
+ * of one time, common when they are windows' ends, rarely need the
+ * keys) and its entry's place in the map (gm_map_place()), so that a
+ * timer come due finds its entry with no lookup. */
 struct timer {
 	int64_t due;
+	uint64_t prefix;
 	uint32_t place;
 };
 
@@ -319,10 +322,20 @@ static void key_at(const struct gm_store *st, uint32_t place, const char **key, 
 	}
 }
 
+static uint64_t prefix_of(const char *key, size_t klen)
+{
+	uint64_t x = 0;
+	for (size_t i = 0; i < 8; i++)
+		x = x << 8 | (i < klen ? (unsigned char)key[i] : 0);
+	return x;
+}
+
 static bool before(const struct gm_store *st, const struct timer *a, const struct timer *b)
 {
 	if (a->due != b->due)
 		return a->due < b->due;
+	if (a->prefix != b->prefix)
+		return a->prefix < b->prefix;
 	const char *x, *y;
 	size_t xn, yn;
 	key_at(st, a->place, &x, &xn);
@@ -336,7 +349,10 @@ static bool before(const struct gm_store *st, const struct timer *a, const struc
 static void push(const struct gm_store *st, struct queue *q, int64_t due, uint32_t place)
 {
 	q->t = gm_grow(q->t, &q->cap, q->n + 1, sizeof *q->t, 64);
-	struct timer x = { .due = due, .place = place };
+	const char *key;
+	size_t klen;
+	key_at(st, place, &key, &klen);
+	struct timer x = { .due = due, .prefix = prefix_of(key, klen), .place = place };
 	size_t i = q->n++;
 	while (i > 0 && before(st, &x, &q->t[(i - 1) / ARITY])) {
 		q->t[i] = q->t[(i - 1) / ARITY];

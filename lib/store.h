@@ -52,7 +52,7 @@
  * for every partition at every checkpoint.
  *
  * Costs: an entry takes value_size + 112 bytes in memory (the map's)
- * plus 48 bytes of bookkeeping, and 16 more while its timer is set; in
+ * plus 48 bytes of bookkeeping, and 24 more while its timer is set; in
  * the changelog a change is one message of klen + value_size + 36 bytes
  * per checkpoint that saw the key change, however often it changed in
  * between, and each checkpoint adds a mark of 55 bytes per partition. */
