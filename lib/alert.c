@@ -32,24 +32,15 @@ struct gm_writer *gm_alert_begin(const struct gm_output *out, const struct gm_al
 	gm_alert_id(id, a->source, a->rule, a->subject.p, a->subject.n, a->status);
 	struct gm_writer *w = out->begin(out->ctx);
 	gm_w_obj_begin(w);
-	GM_W_KEY(w, "type");
-	gm_w_str(w, "alert", 5);
-	GM_W_KEY(w, "alert_id");
-	gm_w_str(w, id, GM_ALERT_ID_LEN);
-	GM_W_KEY(w, "ts");
-	gm_w_ts(w, a->ts);
-	GM_W_KEY(w, "kind");
-	gm_w_cstr(w, a->kind);
-	GM_W_KEY(w, "severity");
-	gm_w_cstr(w, severities[a->severity]);
-	if (a->status == GM_ALERT_RESOLVED) {
-		GM_W_KEY(w, "status");
-		gm_w_str(w, "resolved", 8);
-	}
-	GM_W_KEY(w, "source");
-	gm_w_cstr(w, a->source);
-	GM_W_KEY(w, "summary");
-	gm_w_cstr(w, a->summary);
+	GM_W_KLIT(w, "type", "alert");
+	GM_W_KSTR(w, "alert_id", id, GM_ALERT_ID_LEN);
+	GM_W_KTS(w, "ts", a->ts);
+	GM_W_KCSTR(w, "kind", a->kind);
+	GM_W_KCSTR(w, "severity", severities[a->severity]);
+	if (a->status == GM_ALERT_RESOLVED)
+		GM_W_KLIT(w, "status", "resolved");
+	GM_W_KCSTR(w, "source", a->source);
+	GM_W_KCSTR(w, "summary", a->summary);
 	GM_W_KEY(w, "labels");
 	gm_w_obj_begin(w);
 	for (size_t i = 0; i < a->nlabels; i++) {
