@@ -139,18 +139,27 @@ static bool needs_escape(unsigned char c)
 	return c < 0x20 || c == '"' || c == '\\';
 }
 
-/* Whether a byte of x may need escaping (swar.h's tests err only
- * upwards: none flagged is none to escape). */
-static inline bool may_escape(uint64_t x)
+/* Flags (nonzero) when a byte of x may need escaping: below 0x20, '"'
+ * or '\\'. Flipping bit 1 moves '"' (0x22) to 0x20 and keeps control
+ * characters below it, so that one test below 0x21 finds both; '\\' is
+ * a test for 0 after flipping it. Both are swar.h's tests, their common
+ * mask (the high bits of ~x: neither flip touches them) taken once.
+ * They err only upwards: none flagged is none to escape. */
+static inline uint64_t escapes(uint64_t x)
 {
-	return (gm_swar_is(x, '"') | gm_swar_is(x, '\\') | gm_swar_below(x, 0x20)) != 0;
+	return (((x ^ (GM_SWAR_ONES * 0x02)) - GM_SWAR_ONES * 0x21)
+		| ((x ^ (GM_SWAR_ONES * '\\')) - GM_SWAR_ONES)) & ~x & GM_SWAR_HIGHS;
 }
 
-/* Writes what of s (n bytes) from i on needs escaping, after s's first i
- * bytes written clean, and the closing quote. */
-static void escaped_rest(struct gm_writer *w, const char *s, size_t i, size_t n)
+/* The slow way, after s's first i bytes (of n) were written clean at
+ * `at`: escapes what needs it, writes the closing quote and ends the
+ * value. Apart, and reached by a jump (a tail call), so that the fast
+ * path holds nothing across a call for it. */
+static __attribute__((noinline)) void escaped_from(struct gm_writer *w, char *at,
+	const char *s, size_t i, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	w->len = (size_t)(at + i - w->buf);
 	size_t run = i;
 	for (; i < n; i++) {
 		unsigned char c = s[i];
@@ -178,53 +187,88 @@ static void escaped_rest(struct gm_writer *w, const char *s, size_t i, size_t n)
 	}
 	gm_w_raw(w, s + run, n - run);
 	put(w, '"');
+	w->comma = true;
+}
+
+/* Tests the eight bytes of s at h and the last eight (n bytes in all)
+ * and, when neither may need escaping, stores them at `at` alike. */
+static inline bool clean_last_two_words(char *at, const char *s, size_t h, size_t n)
+{
+	uint64_t x = gm_swar_load(s + h), y = gm_swar_load(s + n - 8);
+	if (escapes(x) | escapes(y))
+		return false;
+	memcpy(at + h, &x, 8);
+	memcpy(at + n - 8, &y, 8);
+	return true;
+}
+
+/* The closing quote after the n bytes at `at`, which end the value. */
+static inline void end_string(struct gm_writer *w, char *at, size_t n)
+{
+	at[n] = '"';
+	gm_w_close(w, at + n + 1, true);
+}
+
+/* A string of more than 16 bytes, word by word to its last sixteen.
+ * Apart, so that short strings (most: ids, countries, categories) run
+ * no loop and hold fewer registers. */
+static __attribute__((noinline)) void long_string(struct gm_writer *w, char *at,
+	const char *s, size_t n)
+{
+	size_t i = 0;
+	for (; i < n - 16; i += 8) {
+		uint64_t x = gm_swar_load(s + i);
+		if (escapes(x)) {
+			escaped_from(w, at, s, i, n);
+			return;
+		}
+		memcpy(at + i, &x, 8);
+	}
+	if (clean_last_two_words(at, s, n - 16, n))
+		end_string(w, at, n);
+	else
+		escaped_from(w, at, s, i, n);
 }
 
 /* Bytes >= 0x80 pass through: input was validated as UTF-8 when it was
- * read. The common case, nothing to escape, is one pass that tests and
- * stores eight bytes at a time (the last eight overlapping the ones
- * before; a short string as two overlapping fours), with no call to
- * memcpy: every load and store stays within s and the room made. */
+ * read. The common case, nothing to escape, is tested and stored eight
+ * bytes at a time, the last word overlapping the one before it; four to
+ * eight bytes as two fours, fewer as their first, middle and last.
+ * Every load and store stays within s and the room made. */
 void gm_w_string_at(struct gm_writer *w, char *at, const char *s, size_t n)
 {
 	*at++ = '"';
-	size_t i = 0;
+	if (n > 16) {
+		long_string(w, at, s, n);
+		return;
+	}
 	if (n >= 8) {
-		for (; i + 8 <= n; i += 8) {
-			uint64_t x = gm_swar_load(s + i);
-			if (may_escape(x))
-				goto escape;
-			memcpy(at + i, &x, 8);
-		}
-		if (i < n) {
-			uint64_t x = gm_swar_load(s + n - 8);
-			if (may_escape(x))
-				goto escape;
-			memcpy(at + n - 8, &x, 8);
+		if (!clean_last_two_words(at, s, 0, n)) {
+			escaped_from(w, at, s, 0, n);
+			return;
 		}
 	} else if (n >= 4) {
 		uint32_t a, b;
 		memcpy(&a, s, 4);
 		memcpy(&b, s + n - 4, 4);
-		if (may_escape(a | (uint64_t)b << 32))
-			goto escape;
+		if (escapes(a | (uint64_t)b << 32)) {
+			escaped_from(w, at, s, 0, n);
+			return;
+		}
 		memcpy(at, &a, 4);
 		memcpy(at + n - 4, &b, 4);
-	} else {
-		for (; i < n; i++) {
-			if (needs_escape((unsigned char)s[i]))
-				goto escape;
-			at[i] = s[i];
+	} else if (n > 0) {
+		/* The word's other bytes: 'A's, which need no escaping. */
+		unsigned char a = s[0], b = s[n / 2], c = s[n - 1];
+		if (escapes(a | b << 8 | (uint64_t)c << 16 | 0x4141414141000000ULL)) {
+			escaped_from(w, at, s, 0, n);
+			return;
 		}
+		at[0] = a;
+		at[n / 2] = b;
+		at[n - 1] = c;
 	}
-	at[n] = '"';
-	gm_w_close(w, at + n + 1, true);
-	return;
-escape:
-	/* The bytes before i are written; the rest takes the slow way. */
-	w->len = (size_t)(at + i - w->buf);
-	escaped_rest(w, s, i, n);
-	w->comma = true;
+	end_string(w, at, n);
 }
 
 void gm_w_key(struct gm_writer *w, const char *key)
