@@ -296,9 +296,7 @@ static void session_id(const struct sessions *ss, const char *user, size_t ulen,
 		memcpy(key + n, s->clients[0].id, clen);
 		n += clen;
 	}
-	uint64_t h = gm_hash(key, n);
-	for (int i = 15; i >= 0; i--, h >>= 4)
-		id[i] = "0123456789abcdef"[h & 15];
+	gm_format_hex64(gm_hash(key, n), id);
 	id[16] = 0;
 }
 

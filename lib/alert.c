@@ -1,23 +1,39 @@
 /* alert: see alert.h. */
 #include "alert.h"
 
-#include <stdio.h>
+#include <string.h>
 
 #include "hash.h"
+#include "number.h"
 
 #define NAME_MAX_HASHED 64
 #define SUBJECT_CUT 22   /* gm-txmon's first ids hashed this much of it */
 
+/* The bytes of s up to its first NUL, at most max, at p (as printf's
+ * "%.*s" copies them); returns their end. */
+static char *put_cut(char *p, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	memcpy(p, s, n);
+	return p + n;
+}
+
 void gm_alert_id(char *id, const char *source, const char *rule,
 	const char *subject, size_t n, enum gm_alert_status status)
 {
+	/* "source/rule/[resolved/]subject", built by hand: snprintf() cost
+	 * more than the rest of the alert's record. */
 	char key[2 * NAME_MAX_HASHED + sizeof "//resolved/" + SUBJECT_CUT];
-	int len = snprintf(key, sizeof key, "%.*s/%.*s/%s%.*s",
-		NAME_MAX_HASHED, source, NAME_MAX_HASHED, rule,
-		status == GM_ALERT_RESOLVED ? "resolved/" : "",
-		(int)(n > SUBJECT_CUT ? SUBJECT_CUT : n), subject);
-	uint64_t h = gm_hash(key, len > 0 ? (size_t)len : 0) ^ gm_hash(subject, n);
-	snprintf(id, GM_ALERT_ID_LEN + 1, "%016llx", (unsigned long long)h);
+	char *p = put_cut(key, source, NAME_MAX_HASHED);
+	*p++ = '/';
+	p = put_cut(p, rule, NAME_MAX_HASHED);
+	*p++ = '/';
+	if (status == GM_ALERT_RESOLVED)
+		p = put_cut(p, "resolved/", sizeof "resolved/");
+	p = put_cut(p, subject, n > SUBJECT_CUT ? SUBJECT_CUT : n);
+	uint64_t h = gm_hash(key, (size_t)(p - key)) ^ gm_hash(subject, n);
+	gm_format_hex64(h, id);
+	id[GM_ALERT_ID_LEN] = 0;
 }
 
 static const char *const severities[] = {

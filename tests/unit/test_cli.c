@@ -103,6 +103,20 @@ START_TEST(integer_lengths)
 }
 END_TEST
 
+/* Hashes as ids: 16 hex digits, as printf's "%016llx" writes them. */
+START_TEST(hex_written)
+{
+	const uint64_t v[] = { 0, 1, 0xabcdef, 0x0123456789abcdefULL, UINT64_MAX };
+	char got[17], want[32];
+	for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+		gm_format_hex64(v[i], got);
+		got[16] = 0;
+		snprintf(want, sizeof want, "%016llx", (unsigned long long)v[i]);
+		ck_assert_str_eq(got, want);
+	}
+}
+END_TEST
+
 START_TEST(common_options)
 {
 	struct gm_common c;
@@ -169,6 +183,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, integers);
 	tcase_add_test(tc, integers_written);
 	tcase_add_test(tc, integer_lengths);
+	tcase_add_test(tc, hex_written);
 	tcase_add_test(tc, common_options);
 	tcase_add_exit_test(tc, bad_property_is_usage_error, GM_EXIT_USAGE);
 	tcase_add_test(tc, rejects_keep_records_whole);
