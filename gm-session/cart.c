@@ -319,12 +319,9 @@ static void abandon(struct carts *c, const char *user, size_t ulen, struct cart 
 		(long long)(value / 100), (long long)(value % 100));
 	struct gm_writer *w = alert_begin(c, user, ulen, at, "cart_abandoned", k->client, k->country,
 		at, summary);
-	GM_W_KEY(w, "items");
-	gm_w_u64(w, k->nlines);
-	GM_W_KEY(w, "units");
-	gm_w_i64(w, units);
-	GM_W_KEY(w, "value");
-	gm_w_money(w, value);
+	GM_W_KU64(w, "items", k->nlines);
+	GM_W_KI64(w, "units", units);
+	GM_W_KMONEY(w, "value", value);
 	gm_alert_emit(&c->out, w, user, ulen);
 	tally(c, p, k->country, at, 0, 1, 0);
 }
@@ -353,8 +350,7 @@ static bool recovers(struct carts *c, const char *user, size_t ulen,
 		(int)ulen, user, (long long)(value / 100), (long long)(value % 100));
 	struct gm_writer *aw = alert_begin(c, user, ulen, a->at, "cart_recovered", w->client,
 		w->country, w->ts, summary);
-	GM_W_KEY(aw, "recovered_value");
-	gm_w_money(aw, value);
+	GM_W_KMONEY(aw, "recovered_value", value);
 	GM_W_KEY(aw, "minutes_to_recover");
 	gm_w_double(aw, minutes);
 	gm_alert_emit(&c->out, aw, user, ulen);

@@ -296,9 +296,7 @@ static void session_id(const struct sessions *ss, const char *user, size_t ulen,
 		memcpy(key + n, s->clients[0].id, clen);
 		n += clen;
 	}
-	uint64_t h = gm_hash(key, n);
-	for (int i = 15; i >= 0; i--, h >>= 4)
-		id[i] = "0123456789abcdef"[h & 15];
+	gm_format_hex64(gm_hash(key, n), id);
 	id[16] = 0;
 }
 
@@ -321,43 +319,27 @@ static void session_close(struct sessions *ss, const char *user, size_t ulen,
 	const char *country = s->country[0] ? s->country : "unknown";
 	struct gm_writer *w = ss->out.begin(ss->out.ctx);
 	gm_w_obj_begin(w);
-	GM_W_KEY(w, "type");
-	gm_w_cstr(w, "session");
-	GM_W_KEY(w, "session_id");
-	gm_w_str(w, id, 16);
-	GM_W_KEY(w, "ts");
-	gm_w_ts(w, s->end);
-	GM_W_KEY(w, "user_id");
-	gm_w_str(w, user, ulen);
-	GM_W_KEY(w, "start");
-	gm_w_ts(w, s->start);
-	GM_W_KEY(w, "end");
-	gm_w_ts(w, s->end);
-	GM_W_KEY(w, "duration_s");
-	gm_w_i64(w, (s->end - s->start) / 1000);
-	GM_W_KEY(w, "events");
-	gm_w_u64(w, s->events);
-	GM_W_KEY(w, "views");
-	gm_w_u64(w, s->views);
-	GM_W_KEY(w, "cart_adds");
-	gm_w_u64(w, s->adds);
-	GM_W_KEY(w, "cart_removes");
-	gm_w_u64(w, s->removes);
-	GM_W_KEY(w, "transactions");
-	gm_w_u64(w, s->transactions);
-	GM_W_KEY(w, "revenue");
-	gm_w_money(w, s->revenue);
-	GM_W_KEY(w, "country");
-	gm_w_cstr(w, country);
+	GM_W_KLIT(w, "type", "session");
+	GM_W_KSTR(w, "session_id", id, 16);
+	GM_W_KTS(w, "ts", s->end);
+	GM_W_KSTR(w, "user_id", user, ulen);
+	GM_W_KTS(w, "start", s->start);
+	GM_W_KTS(w, "end", s->end);
+	GM_W_KI64(w, "duration_s", (s->end - s->start) / 1000);
+	GM_W_KU64(w, "events", s->events);
+	GM_W_KU64(w, "views", s->views);
+	GM_W_KU64(w, "cart_adds", s->adds);
+	GM_W_KU64(w, "cart_removes", s->removes);
+	GM_W_KU64(w, "transactions", s->transactions);
+	GM_W_KMONEY(w, "revenue", s->revenue);
+	GM_W_KCSTR(w, "country", country);
 	GM_W_KEY(w, "categories");
 	qsort(s->categories, s->ncategories, sizeof *s->categories, by_views);
 	gm_w_arr_begin(w);
 	for (size_t i = 0; i < s->ncategories; i++) {
 		gm_w_obj_begin(w);
-		GM_W_KEY(w, "category");
-		gm_w_cstr(w, s->categories[i].name);
-		GM_W_KEY(w, "views");
-		gm_w_u64(w, s->categories[i].views);
+		GM_W_KCSTR(w, "category", s->categories[i].name);
+		GM_W_KU64(w, "views", s->categories[i].views);
 		gm_w_obj_end(w);
 	}
 	gm_w_arr_end(w);
@@ -366,20 +348,14 @@ static void session_close(struct sessions *ss, const char *user, size_t ulen,
 	for (size_t i = 0; i < s->nclients; i++)
 		gm_w_cstr(w, s->clients[i].id);
 	gm_w_arr_end(w);
-	GM_W_KEY(w, "converted");
-	gm_w_bool(w, s->transactions > 0);
+	GM_W_KBOOL(w, "converted", s->transactions > 0);
 	if (s->landing.ts != INT64_MIN) {
-		GM_W_KEY(w, "landing_product");
-		gm_w_cstr(w, s->landing.product);
-		GM_W_KEY(w, "exit_product");
-		gm_w_cstr(w, s->exit.product);
+		GM_W_KCSTR(w, "landing_product", s->landing.product);
+		GM_W_KCSTR(w, "exit_product", s->exit.product);
 	}
-	GM_W_KEY(w, "source");
-	gm_w_cstr(w, "gm-session");
-	if (p->label) {
-		GM_W_KEY(w, "partition");
-		gm_w_cstr(w, p->label);
-	}
+	GM_W_KLIT(w, "source", "gm-session");
+	if (p->label)
+		GM_W_KCSTR(w, "partition", p->label);
 	gm_w_end(w);
 	ss->out.emit(ss->out.ctx, user, ulen);
 

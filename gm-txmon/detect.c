@@ -128,10 +128,8 @@ static int amount_rules(struct detector *d, const struct gm_event *tx,
 				dollars(d->o.high_value, a2));
 			struct gm_writer *w = begin_alert(d, tx, "high_value", GM_ALERT_CRITICAL,
 				summary, tx->id, tx->ts, true, NULL, NULL);
-			GM_W_KEY(w, "amount");
-			gm_w_money(w, tx->total_amount);
-			GM_W_KEY(w, "threshold");
-			gm_w_money(w, d->o.high_value);
+			GM_W_KMONEY(w, "amount", tx->total_amount);
+			GM_W_KMONEY(w, "threshold", d->o.high_value);
 			finish_alert(d, w, tx);
 		}
 		alerts++;
@@ -163,16 +161,13 @@ static int amount_rules(struct detector *d, const struct gm_event *tx,
 	struct gm_writer *w = begin_alert(d, tx, "amount_above_baseline",
 		z >= 2 * d->o.z_threshold ? GM_ALERT_CRITICAL : GM_ALERT_WARNING,
 		summary, tx->id, tx->ts, true, NULL, NULL);
-	GM_W_KEY(w, "amount");
-	gm_w_money(w, tx->total_amount);
-	GM_W_KEY(w, "baseline");
-	gm_w_money(w, baseline_cents);
+	GM_W_KMONEY(w, "amount", tx->total_amount);
+	GM_W_KMONEY(w, "baseline", baseline_cents);
 	GM_W_KEY(w, "ratio");
 	gm_w_double(w, round(ratio * 100) / 100);
 	GM_W_KEY(w, "zscore");
 	gm_w_double(w, round(z * 100) / 100);
-	GM_W_KEY(w, "history");
-	gm_w_u64(w, u->n);
+	GM_W_KU64(w, "history", u->n);
 	finish_alert(d, w, tx);
 	return alerts + 1;
 }
@@ -210,12 +205,9 @@ static int country_rule(struct detector *d, const struct gm_event *tx,
 		usual, c->n, u->n);
 	struct gm_writer *w = begin_alert(d, tx, "country_mismatch", GM_ALERT_WARNING,
 		summary, tx->id, tx->ts, true, "usual_country", usual);
-	GM_W_KEY(w, "amount");
-	gm_w_money(w, tx->total_amount);
-	GM_W_KEY(w, "usual_count");
-	gm_w_u64(w, c->n);
-	GM_W_KEY(w, "history");
-	gm_w_u64(w, u->n);
+	GM_W_KMONEY(w, "amount", tx->total_amount);
+	GM_W_KU64(w, "usual_count", c->n);
+	GM_W_KU64(w, "history", u->n);
 	finish_alert(d, w, tx);
 	return 1;
 }
@@ -231,10 +223,8 @@ static void velocity_alert(struct detector *d, const struct gm_event *tx,
 	bool earlier = id.n != tx->id.n || memcmp(id.p, tx->id.p, id.n) != 0;
 	struct gm_writer *w = begin_alert(d, tx, "velocity", GM_ALERT_WARNING,
 		summary, id, ts, !earlier, NULL, NULL);
-	GM_W_KEY(w, "count");
-	gm_w_i64(w, count);
-	GM_W_KEY(w, "period_ms");
-	gm_w_i64(w, d->o.velocity_period);
+	GM_W_KI64(w, "count", count);
+	GM_W_KI64(w, "period_ms", d->o.velocity_period);
 	finish_alert(d, w, tx);
 }
 

@@ -236,22 +236,15 @@ void metrics_write(struct window_cells *w, int64_t start, int64_t end,
 
 		struct gm_writer *wr = out->begin(out->ctx);
 		gm_window_record(wr, "sales_metric", id, ilen, start, end, partition);
-		GM_W_KEY(wr, "country");
-		gm_w_str(wr, country, clen);
-		GM_W_KEY(wr, "category");
-		gm_w_str(wr, category, glen);
-		GM_W_KEY(wr, "revenue");
-		gm_w_money(wr, c->revenue);
-		GM_W_KEY(wr, "transactions");
-		gm_w_u64(wr, c->transactions);
-		GM_W_KEY(wr, "units");
-		gm_w_u64(wr, c->units);
-		GM_W_KEY(wr, "avg_order_value");
-		gm_w_money(wr, c->transactions ? gm_money_average(c->revenue, c->transactions) : 0);
-		GM_W_KEY(wr, "distinct_users");
-		gm_w_u64(wr, gm_hll_count(&c->users));
-		GM_W_KEY(wr, "source");
-		gm_w_str(wr, "gm-txmon", 8);
+		GM_W_KSTR(wr, "country", country, clen);
+		GM_W_KSTR(wr, "category", category, glen);
+		GM_W_KMONEY(wr, "revenue", c->revenue);
+		GM_W_KU64(wr, "transactions", c->transactions);
+		GM_W_KU64(wr, "units", c->units);
+		GM_W_KMONEY(wr, "avg_order_value",
+			c->transactions ? gm_money_average(c->revenue, c->transactions) : 0);
+		GM_W_KU64(wr, "distinct_users", gm_hll_count(&c->users));
+		GM_W_KLIT(wr, "source", "gm-txmon");
 		gm_w_end(wr);
 		out->emit(out->ctx, id, ilen);
 	}

@@ -58,8 +58,9 @@ void gm_alert_id(char *id, const char *source, const char *rule,
 
 /* Begins a's record on out's writer: every field up to and including
  * the labels, the id derived by gm_alert_id(). The caller then adds the
- * numbers, each a top-level key (GM_W_KEY) and a JSON number (or null),
- * and hands the record over with gm_alert_emit(). Returns the writer. */
+ * numbers, each a top-level key and a JSON number (or null), as
+ * GM_W_KU64() and the like write them, and hands the record over with
+ * gm_alert_emit(). Returns the writer. */
 struct gm_writer *gm_alert_begin(const struct gm_output *out, const struct gm_alert *a);
 
 /* Ends the record begun on w and hands it to out with the message key

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "number.h"
+
 /* Parses s[0..n) into its magnitude in cents (at most max) and its sign:
  * *negative when it is below zero, even if it rounds to zero cents. */
 static bool parse(const char *s, size_t n, uint64_t max, uint64_t *cents,
@@ -140,23 +142,17 @@ int64_t gm_money_average(int64_t total, uint64_t n)
 
 size_t gm_money_format(int64_t cents, char *buf)
 {
-	char tmp[24], *end = tmp + sizeof tmp, *p = end;
 	uint64_t v = cents < 0 ? -(uint64_t)cents : (uint64_t)cents;
-	unsigned frac = v % 100;
-	v /= 100;
-	if (frac) {
-		if (frac % 10)
-			*--p = '0' + frac % 10;
-		*--p = '0' + frac / 10;
-		*--p = '.';
-	}
-	do {
-		*--p = '0' + v % 10;
-		v /= 10;
-	} while (v);
+	unsigned frac = (unsigned)(v % 100);
+	char *p = buf;
 	if (cents < 0)
-		*--p = '-';
-	size_t n = end - p;
-	memcpy(buf, p, n);
-	return n;
+		*p++ = '-';
+	p += gm_format_u64(v / 100, p);
+	if (frac) {
+		/* Both digits, the second kept only when not 0: "12.5", "12.05". */
+		*p = '.';
+		gm_format_2digits(p + 1, frac);
+		p += frac % 10 ? 3 : 2;
+	}
+	return (size_t)(p - buf);
 }

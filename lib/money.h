@@ -44,7 +44,8 @@ bool gm_money_add(int64_t a, int64_t b, int64_t *out);
 int64_t gm_money_average(int64_t total, uint64_t n);
 
 /* Writes cents as the shortest JSON number that is exact: "12", "12.5",
- * "12.05", "-0.01". buf needs 24 bytes; returns the length. */
+ * "12.05", "-0.01". buf needs GM_MONEY_LEN bytes; returns the length. */
+#define GM_MONEY_LEN 24
 size_t gm_money_format(int64_t cents, char *buf);
 
 #endif

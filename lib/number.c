@@ -81,37 +81,3 @@ bool gm_parse_duration(const char *s, long long *ms)
 	*ms = (long long)(v * mult + 0.5);
 	return true;
 }
-
-size_t gm_format_u64(uint64_t v, char *buf)
-{
-	/* Two digits a division: times in ms have 13. */
-	static const char pairs[] =
-		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-		"8081828384858687888990919293949596979899";
-	char tmp[GM_I64_LEN];
-	char *p = tmp + sizeof tmp;
-	while (v >= 100) {
-		const char *d = pairs + 2 * (v % 100);
-		v /= 100;
-		*--p = d[1];
-		*--p = d[0];
-	}
-	if (v >= 10) {
-		*--p = pairs[2 * v + 1];
-		*--p = pairs[2 * v];
-	} else {
-		*--p = (char)('0' + v);
-	}
-	size_t n = (size_t)(tmp + sizeof tmp - p);
-	memcpy(buf, p, n);
-	return n;
-}
-
-size_t gm_format_i64(int64_t v, char *buf)
-{
-	if (v >= 0)
-		return gm_format_u64((uint64_t)v, buf);
-	buf[0] = '-';
-	return 1 + gm_format_u64(0 - (uint64_t)v, buf + 1);
-}

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "number.h"
+
 static int64_t days_from_civil(int y, int m, int d)
 {
 	y -= m <= 2;
@@ -96,12 +98,6 @@ bool gm_ts_parse(const char *s, size_t n, int64_t *ms)
 	return true;
 }
 
-static void two(char *p, int v)
-{
-	p[0] = '0' + v / 10;
-	p[1] = '0' + v % 10;
-}
-
 size_t gm_ts_format(int64_t ms, char *buf)
 {
 	/* Consecutive timestamps mostly fall on the same day: its
@@ -109,32 +105,34 @@ size_t gm_ts_format(int64_t ms, char *buf)
 	static _Thread_local int64_t last_day = INT64_MIN;
 	static _Thread_local char date[11];
 	int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-	int64_t rem = ms - days * 86400000;
 	if (days != last_day) {
 		int y, mo, d;
 		civil_from_days(days, &y, &mo, &d);
 		if (y < 0 || y > 9999)
 			y = y < 0 ? 0 : 9999;
-		two(date, y / 100);
-		two(date + 2, y % 100);
+		gm_format_2digits(date, (unsigned)y / 100);
+		gm_format_2digits(date + 2, (unsigned)y % 100);
 		date[4] = '-';
-		two(date + 5, mo);
+		gm_format_2digits(date + 5, (unsigned)mo);
 		date[7] = '-';
-		two(date + 8, d);
+		gm_format_2digits(date + 8, (unsigned)d);
 		date[10] = 'T';
 		last_day = days;
 	}
 	memcpy(buf, date, sizeof date);
-	int h = (int)(rem / 3600000), mi = (int)(rem / 60000 % 60);
-	int sec = (int)(rem / 1000 % 60), milli = (int)(rem % 1000);
-	two(buf + 11, h);
+	/* The time of day in 32 bits, each field one division by a
+	 * constant (a multiplication) of the one before. */
+	uint32_t rem = (uint32_t)(ms - days * 86400000);
+	uint32_t s = rem / 1000, milli = rem - s * 1000;
+	uint32_t mi = s / 60, h = mi / 60;
+	gm_format_2digits(buf + 11, h);
 	buf[13] = ':';
-	two(buf + 14, mi);
+	gm_format_2digits(buf + 14, mi - h * 60);
 	buf[16] = ':';
-	two(buf + 17, sec);
+	gm_format_2digits(buf + 17, s - mi * 60);
 	buf[19] = '.';
-	buf[20] = '0' + milli / 100;
-	two(buf + 21, milli % 100);
+	buf[20] = (char)('0' + milli / 100);
+	gm_format_2digits(buf + 21, milli % 100);
 	buf[23] = 'Z';
 	return GM_TS_LEN;
 }

@@ -201,18 +201,11 @@ void gm_window_record(struct gm_writer *w, const char *type, const char *id, siz
 	int64_t start, int64_t end, const char *partition)
 {
 	gm_w_obj_begin(w);
-	GM_W_KEY(w, "type");
-	gm_w_cstr(w, type);
-	GM_W_KEY(w, "metric_id");
-	gm_w_str(w, id, n);
-	GM_W_KEY(w, "ts");
-	gm_w_ts(w, end);
-	GM_W_KEY(w, "window_start");
-	gm_w_ts(w, start);
-	GM_W_KEY(w, "window_end");
-	gm_w_ts(w, end);
-	if (partition) {
-		GM_W_KEY(w, "partition");
-		gm_w_cstr(w, partition);
-	}
+	GM_W_KCSTR(w, "type", type);
+	GM_W_KSTR(w, "metric_id", id, n);
+	GM_W_KTS(w, "ts", end);
+	GM_W_KTS(w, "window_start", start);
+	GM_W_KTS(w, "window_end", end);
+	if (partition)
+		GM_W_KCSTR(w, "partition", partition);
 }

@@ -11,26 +11,9 @@
 
 #include "cli.h"
 #include "mem.h"
-#include "money.h"
-#include "number.h"
 #include "swar.h"
-#include "ts.h"
 
 #define BUF_SIZE (64 * 1024)
-#define MAX_DEPTH 64
-
-struct gm_writer {
-	int fd;             /* -1 for a memory writer */
-	bool own_fd;
-	bool unbuffered;
-	bool failed;
-	const char *name;
-	char *buf;
-	size_t len, cap;
-	unsigned depth;
-	uint64_t need_comma; /* bit d: a value was written at depth d */
-	bool after_key;      /* the next value follows a key: no comma */
-};
 
 static struct gm_writer *writer_new(int fd, const char *name, bool unbuffered)
 {
@@ -76,9 +59,7 @@ const char *gm_writer_data(const struct gm_writer *w, size_t *len)
 void gm_writer_reset(struct gm_writer *w)
 {
 	w->len = 0;
-	w->depth = 0;
-	w->need_comma = 0;
-	w->after_key = false;
+	w->comma = false;
 }
 
 static void write_all(struct gm_writer *w, const char *p, size_t n)
@@ -111,8 +92,7 @@ bool gm_writer_failed(const struct gm_writer *w)
 	return w->failed;
 }
 
-/* Makes room for n more bytes: flushes a file writer, grows a memory one. */
-static void make_room(struct gm_writer *w, size_t n)
+void gm_w_make_room(struct gm_writer *w, size_t n)
 {
 	if (w->fd >= 0) {
 		gm_writer_flush(w);
@@ -125,7 +105,7 @@ static void make_room(struct gm_writer *w, size_t n)
 static inline void reserve(struct gm_writer *w, size_t n)
 {
 	if (__builtin_expect(w->len + n > w->cap, 0))
-		make_room(w, n);
+		gm_w_make_room(w, n);
 }
 
 void gm_w_raw(struct gm_writer *w, const char *p, size_t n)
@@ -153,95 +133,39 @@ static inline void put(struct gm_writer *w, char c)
 	w->buf[w->len++] = c;
 }
 
-/* Separates a value from the previous one at this depth. */
-static inline void comma(struct gm_writer *w)
-{
-	if (w->after_key) {
-		w->after_key = false;
-		return;
-	}
-	uint64_t bit = 1ULL << w->depth;
-	if (w->need_comma & bit)
-		put(w, ',');
-	w->need_comma |= bit;
-}
-
-static void open_nested(struct gm_writer *w, char c)
-{
-	put(w, c);
-	if (w->depth + 1 >= MAX_DEPTH)
-		gm_die(GM_EXIT_FAIL, NULL, "writer: nesting deeper than %d", MAX_DEPTH);
-	w->depth++;
-	w->need_comma &= ~(1ULL << w->depth);
-}
-
-static void close_nested(struct gm_writer *w, char c)
-{
-	put(w, c);
-	if (w->depth > 0)
-		w->depth--;
-}
-
-void gm_w_obj_begin(struct gm_writer *w)
-{
-	if (w->depth > 0)
-		comma(w);
-	open_nested(w, '{');
-}
-
-void gm_w_obj_end(struct gm_writer *w)
-{
-	close_nested(w, '}');
-}
-
-void gm_w_arr_begin(struct gm_writer *w)
-{
-	comma(w);
-	open_nested(w, '[');
-}
-
-void gm_w_arr_end(struct gm_writer *w)
-{
-	close_nested(w, ']');
-}
-
 /* Which bytes a JSON string must escape: control characters, '"', '\\'. */
 static bool needs_escape(unsigned char c)
 {
 	return c < 0x20 || c == '"' || c == '\\';
 }
 
-/* Writes a quoted, escaped JSON string. Bytes >= 0x80 pass through:
- * input was validated as UTF-8 when it was read. The common case, with
- * nothing to escape, is one scan and one copy. */
-static void string_body(struct gm_writer *w, const char *p, size_t n)
+/* Flags (nonzero) when a byte of x may need escaping: below 0x20, '"'
+ * or '\\'. Flipping bit 1 moves '"' (0x22) to 0x20 and keeps control
+ * characters below it, so that one test below 0x21 finds both; '\\' is
+ * a test for 0 after flipping it. Both are swar.h's tests, their common
+ * mask (the high bits of ~x: neither flip touches them) taken once.
+ * They err only upwards: none flagged is none to escape. */
+static inline uint64_t escapes(uint64_t x)
+{
+	return (((x ^ (GM_SWAR_ONES * 0x02)) - GM_SWAR_ONES * 0x21)
+		| ((x ^ (GM_SWAR_ONES * '\\')) - GM_SWAR_ONES)) & ~x & GM_SWAR_HIGHS;
+}
+
+/* The slow way, after s's first i bytes (of n) were written clean at
+ * `at`: escapes what needs it, writes the closing quote and ends the
+ * value. Apart, and reached by a jump (a tail call), so that the fast
+ * path holds nothing across a call for it. */
+static __attribute__((noinline)) void escaped_from(struct gm_writer *w, char *at,
+	const char *s, size_t i, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	reserve(w, n + 2);
-	char *out = w->buf + w->len;
-	*out++ = '"';
-	/* Eight bytes at a time to the first that needs escaping (swar.h's
-	 * tests err only upwards: the bytewise loop settles it). */
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x = gm_swar_load(p + i);
-		if (gm_swar_is(x, '"') | gm_swar_is(x, '\\') | gm_swar_below(x, 0x20))
-			break;
-	}
-	while (i < n && !needs_escape((unsigned char)p[i]))
-		i++;
-	memcpy(out, p, i);
-	w->len += 1 + i;
-	if (i == n) {
-		w->buf[w->len++] = '"';
-		return;
-	}
+	w->len = (size_t)(at + i - w->buf);
 	size_t run = i;
 	for (; i < n; i++) {
-		unsigned char c = p[i];
+		unsigned char c = s[i];
 		if (!needs_escape(c))
 			continue;
-		gm_w_raw(w, p + run, i - run);
+		gm_w_raw(w, s + run, i - run);
 		run = i + 1;
 		char esc[6] = { '\\', 0 };
 		size_t k = 2;
@@ -261,92 +185,117 @@ static void string_body(struct gm_writer *w, const char *p, size_t n)
 		}
 		gm_w_raw(w, esc, k);
 	}
-	gm_w_raw(w, p + run, n - run);
+	gm_w_raw(w, s + run, n - run);
 	put(w, '"');
+	w->comma = true;
+}
+
+/* Tests the eight bytes of s at h and the last eight (n bytes in all)
+ * and, when neither may need escaping, stores them at `at` alike. */
+static inline bool clean_last_two_words(char *at, const char *s, size_t h, size_t n)
+{
+	uint64_t x = gm_swar_load(s + h), y = gm_swar_load(s + n - 8);
+	if (escapes(x) | escapes(y))
+		return false;
+	memcpy(at + h, &x, 8);
+	memcpy(at + n - 8, &y, 8);
+	return true;
+}
+
+/* The closing quote after the n bytes at `at`, which end the value. */
+static inline void end_string(struct gm_writer *w, char *at, size_t n)
+{
+	at[n] = '"';
+	gm_w_close(w, at + n + 1, true);
+}
+
+/* A string of more than 16 bytes, word by word to its last sixteen.
+ * Apart, so that short strings (most: ids, countries, categories) run
+ * no loop and hold fewer registers. */
+static __attribute__((noinline)) void long_string(struct gm_writer *w, char *at,
+	const char *s, size_t n)
+{
+	size_t i = 0;
+	for (; i < n - 16; i += 8) {
+		uint64_t x = gm_swar_load(s + i);
+		if (escapes(x)) {
+			escaped_from(w, at, s, i, n);
+			return;
+		}
+		memcpy(at + i, &x, 8);
+	}
+	if (clean_last_two_words(at, s, n - 16, n))
+		end_string(w, at, n);
+	else
+		escaped_from(w, at, s, i, n);
+}
+
+/* Bytes >= 0x80 pass through: input was validated as UTF-8 when it was
+ * read. The common case, nothing to escape, is tested and stored eight
+ * bytes at a time, the last word overlapping the one before it; four to
+ * eight bytes as two fours, fewer as their first, middle and last.
+ * Every load and store stays within s and the room made. */
+void gm_w_string_at(struct gm_writer *w, char *at, const char *s, size_t n)
+{
+	*at++ = '"';
+	if (n > 16) {
+		long_string(w, at, s, n);
+		return;
+	}
+	if (n >= 8) {
+		if (!clean_last_two_words(at, s, 0, n)) {
+			escaped_from(w, at, s, 0, n);
+			return;
+		}
+	} else if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		if (escapes(a | (uint64_t)b << 32)) {
+			escaped_from(w, at, s, 0, n);
+			return;
+		}
+		memcpy(at, &a, 4);
+		memcpy(at + n - 4, &b, 4);
+	} else if (n > 0) {
+		/* The word's other bytes: 'A's, which need no escaping. */
+		unsigned char a = s[0], b = s[n / 2], c = s[n - 1];
+		if (escapes(a | b << 8 | (uint64_t)c << 16 | 0x4141414141000000ULL)) {
+			escaped_from(w, at, s, 0, n);
+			return;
+		}
+		at[0] = a;
+		at[n / 2] = b;
+		at[n - 1] = c;
+	}
+	end_string(w, at, n);
 }
 
 void gm_w_key(struct gm_writer *w, const char *key)
 {
-	comma(w);
-	string_body(w, key, strlen(key));
+	gm_w_str(w, key, strlen(key));
 	put(w, ':');
-	w->after_key = true;
-}
-
-void gm_w_key_quoted(struct gm_writer *w, const char *quoted, size_t n)
-{
-	comma(w);
-	gm_w_raw(w, quoted, n);
-	w->after_key = true;
-}
-
-void gm_w_str(struct gm_writer *w, const char *p, size_t n)
-{
-	comma(w);
-	string_body(w, p, n);
-}
-
-void gm_w_cstr(struct gm_writer *w, const char *s)
-{
-	gm_w_str(w, s, strlen(s));
-}
-
-/* Decimal digits of v, written backwards ending at end; returns start. */
-void gm_w_u64(struct gm_writer *w, uint64_t v)
-{
-	char tmp[GM_I64_LEN];
-	size_t n = gm_format_u64(v, tmp);
-	comma(w);
-	gm_w_raw(w, tmp, n);
-}
-
-void gm_w_i64(struct gm_writer *w, int64_t v)
-{
-	char tmp[GM_I64_LEN];
-	size_t n = gm_format_i64(v, tmp);
-	comma(w);
-	gm_w_raw(w, tmp, n);
+	w->comma = false;
 }
 
 void gm_w_double(struct gm_writer *w, double v)
 {
-	char tmp[32];
-	int n = isfinite(v) ? snprintf(tmp, sizeof tmp, "%.10g", v) : 4;
-	comma(w);
-	gm_w_raw(w, isfinite(v) ? tmp : "null", n);
-}
-
-void gm_w_bool(struct gm_writer *w, bool v)
-{
-	comma(w);
-	gm_w_raw(w, v ? "true" : "false", v ? 4 : 5);
-}
-
-void gm_w_money(struct gm_writer *w, int64_t cents)
-{
-	char tmp[24];
-	size_t n = gm_money_format(cents, tmp);
-	comma(w);
-	gm_w_raw(w, tmp, n);
-}
-
-void gm_w_ts(struct gm_writer *w, int64_t ms)
-{
-	char tmp[GM_TS_LEN + 2];
-	tmp[0] = '"';
-	gm_ts_format(ms, tmp + 1);
-	tmp[GM_TS_LEN + 1] = '"';
-	comma(w);
-	gm_w_raw(w, tmp, sizeof tmp);
+	/* %.10g is at most 17 bytes ("-1.234567891e-308"). */
+	char *p = gm_w_open(w, "", 0, 32);
+	int n = 4;
+	if (isfinite(v))
+		n = snprintf(p, 32, "%.10g", v);
+	else
+		memcpy(p, "null", 4);
+	gm_w_close(w, p + n, true);
 }
 
 void gm_w_end(struct gm_writer *w)
 {
-	gm_w_obj_end(w);
-	put(w, '\n');
-	w->depth = 0;
-	w->need_comma = 0;
-	w->after_key = false;
+	reserve(w, 2);
+	w->buf[w->len++] = '}';
+	w->buf[w->len++] = '\n';
+	w->comma = false;
 	if (w->unbuffered)
 		gm_writer_flush(w);
 }

@@ -63,6 +63,12 @@ START_TEST(ids_are_gm_txmons)
 	snprintf(want, sizeof want, "%016llx",
 		(unsigned long long)(gm_hash(cut, strlen(cut)) ^ gm_hash(big, strlen(big))));
 	ck_assert_str_eq(id_of("gm-txmon", "high_value", big, GM_ALERT_FIRING), want);
+	/* A NUL ends the part in the string, as printf's "%.*s" ended it. */
+	char nul[GM_ALERT_ID_LEN + 1];
+	gm_alert_id(nul, "gm-txmon", "velocity", "t1\0t2", 5, GM_ALERT_RESOLVED);
+	snprintf(want, sizeof want, "%016llx", (unsigned long long)
+		(gm_hash("gm-txmon/velocity/resolved/t1", 29) ^ gm_hash("t1\0t2", 5)));
+	ck_assert_str_eq(nul, want);
 	/* ... so that subjects alike in their first 22 bytes differ. */
 	char other[64];
 	snprintf(other, sizeof other, "%.*sX", (int)strlen(big) - 1, big);

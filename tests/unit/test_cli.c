@@ -73,6 +73,50 @@ START_TEST(integers_written)
 }
 END_TEST
 
+/* The length is counted before the digits are written: every power of
+ * ten and of two, and their neighbours, where a count could be one off,
+ * and every pair of gm_format_2digits(). */
+START_TEST(integer_lengths)
+{
+	char got[GM_I64_LEN + 1], want[32];
+	uint64_t edges[2 * 64];
+	size_t n = 0;
+	for (uint64_t p = 1; n < 20; p *= 10)
+		edges[n++] = p;
+	for (int b = 1; b < 64; b++)
+		edges[n++] = 1ULL << b;
+	for (size_t i = 0; i < n; i++) {
+		for (uint64_t u = edges[i] - 1; u <= edges[i] + 1; u++) {
+			snprintf(want, sizeof want, "%llu", (unsigned long long)u);
+			ck_assert_uint_eq(gm_digits_u64(u), strlen(want));
+			got[gm_format_u64(u, got)] = 0;
+			ck_assert_str_eq(got, want);
+		}
+	}
+	ck_assert_uint_eq(gm_digits_u64(0), 1);
+	ck_assert_uint_eq(gm_digits_u64(UINT64_MAX), 20);
+	for (unsigned v = 0; v < 100; v++) {
+		gm_format_2digits(got, v);
+		snprintf(want, sizeof want, "%02u", v);
+		ck_assert_mem_eq(got, want, 2);
+	}
+}
+END_TEST
+
+/* Hashes as ids: 16 hex digits, as printf's "%016llx" writes them. */
+START_TEST(hex_written)
+{
+	const uint64_t v[] = { 0, 1, 0xabcdef, 0x0123456789abcdefULL, UINT64_MAX };
+	char got[17], want[32];
+	for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+		gm_format_hex64(v[i], got);
+		got[16] = 0;
+		snprintf(want, sizeof want, "%016llx", (unsigned long long)v[i]);
+		ck_assert_str_eq(got, want);
+	}
+}
+END_TEST
+
 START_TEST(common_options)
 {
 	struct gm_common c;
@@ -138,6 +182,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, durations);
 	tcase_add_test(tc, integers);
 	tcase_add_test(tc, integers_written);
+	tcase_add_test(tc, integer_lengths);
+	tcase_add_test(tc, hex_written);
 	tcase_add_test(tc, common_options);
 	tcase_add_exit_test(tc, bad_property_is_usage_error, GM_EXIT_USAGE);
 	tcase_add_test(tc, rejects_keep_records_whole);

@@ -132,6 +132,229 @@ START_TEST(write_errors_are_detected)
 }
 END_TEST
 
+/* What the writer must write for s (n bytes): the JSON string, quoted. */
+static size_t escaped(char *out, const char *s, size_t n)
+{
+	size_t k = 0;
+	out[k++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+		if (c == '"' || c == '\\') {
+			out[k++] = '\\';
+			out[k++] = c;
+		} else if (c == '\n' || c == '\t' || c == '\r' || c == '\b' || c == '\f') {
+			out[k++] = '\\';
+			out[k++] = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : c == '\b' ? 'b' : 'f';
+		} else if (c < 0x20) {
+			k += sprintf(out + k, "\\u%04x", c);
+		} else {
+			out[k++] = c;
+		}
+	}
+	out[k++] = '"';
+	return k;
+}
+
+/* Strings of every length up to 40 bytes, with one byte to escape at
+ * every place (or none), through each of the fast path's ways (eight
+ * bytes at a time and the last eight, two fours, bytes), as a value
+ * alone and with a key. Each string is copied to its own allocation of
+ * its size, so that a sanitizer sees a read past it. */
+START_TEST(escapes_through_the_fast_path)
+{
+	static const unsigned char special[] = { '"', '\\', '\n', '\t', 0x01, 0x1f, 0 };
+	struct gm_writer *w = gm_writer_mem();
+	char src[64], str[256], want[1024];
+	for (size_t n = 0; n <= 40; n++) {
+		for (size_t at = 0; at <= n; at++) {
+			for (size_t e = 0; e < sizeof special; e++) {
+				if (at == n && e > 0)
+					break;       /* at == n: nothing to escape, once */
+				for (size_t i = 0; i < n; i++)   /* ' ', '~', 0x7f, UTF-8: kept */
+					src[i] = "ab ~\x7f\xc3\xa9xyz"[i % 9];
+				if (at < n)
+					src[at] = (char)special[e];
+				char *s = malloc(n ? n : 1);
+				memcpy(s, src, n);
+				gm_writer_reset(w);
+				gm_w_obj_begin(w);
+				GM_W_KSTR(w, "k", s, n);
+				GM_W_KEY(w, "a");
+				gm_w_arr_begin(w);
+				gm_w_str(w, s, n);
+				gm_w_str(w, s, n);
+				gm_w_arr_end(w);
+				gm_w_end(w);
+				free(s);
+				int m = (int)escaped(str, src, n);
+				size_t k = (size_t)sprintf(want, "{\"k\":%.*s,\"a\":[%.*s,%.*s]}\n",
+					m, str, m, str, m, str);
+				size_t len;
+				const char *got = gm_writer_data(w, &len);
+				ck_assert_msg(len == k && !memcmp(got, want, k),
+					"n %zu, at %zu: %.*s", n, at, (int)len, got);
+			}
+		}
+	}
+	gm_writer_close(w);
+}
+END_TEST
+
+/* The one-step forms write what a key then a value would, commas
+ * included: first in an object, after a nested object, in an array. */
+static void fields(struct gm_writer *w, bool pairs)
+{
+	gm_w_obj_begin(w);
+	if (pairs) {
+		GM_W_KLIT(w, "type", "session");
+		GM_W_KSTR(w, "id", "a\"b", 3);
+		GM_W_KCSTR(w, "c", "US");
+		GM_W_KI64(w, "i", -12);
+		GM_W_KU64(w, "u", UINT64_MAX);
+		GM_W_KBOOL(w, "t", true);
+		GM_W_KBOOL(w, "f", false);
+		GM_W_KMONEY(w, "m", -1205);
+		GM_W_KTS(w, "ts", 1795514400123LL);
+		GM_W_KEY(w, "o");
+		gm_w_obj_begin(w);
+		GM_W_KU64(w, "n", 0);
+		gm_w_obj_end(w);
+		GM_W_KEY(w, "a");
+		gm_w_arr_begin(w);
+		GM_W_LIT(w, "x");
+		gm_w_u64(w, 7);
+		GM_W_LIT(w, "y");
+		gm_w_arr_end(w);
+		GM_W_KLIT(w, "source", "gm-session");
+	} else {
+		gm_w_kcstr(w, "type", "session");
+		gm_w_kstr(w, "id", "a\"b", 3);
+		gm_w_kcstr(w, "c", "US");
+		gm_w_ki64(w, "i", -12);
+		gm_w_key(w, "u");
+		gm_w_u64(w, UINT64_MAX);
+		gm_w_key(w, "t");
+		gm_w_bool(w, true);
+		gm_w_key(w, "f");
+		gm_w_bool(w, false);
+		gm_w_kmoney(w, "m", -1205);
+		gm_w_kts(w, "ts", 1795514400123LL);
+		gm_w_key(w, "o");
+		gm_w_obj_begin(w);
+		gm_w_key(w, "n");
+		gm_w_u64(w, 0);
+		gm_w_obj_end(w);
+		gm_w_key(w, "a");
+		gm_w_arr_begin(w);
+		gm_w_cstr(w, "x");
+		gm_w_i64(w, 7);
+		gm_w_cstr(w, "y");
+		gm_w_arr_end(w);
+		gm_w_kcstr(w, "source", "gm-session");
+	}
+	gm_w_end(w);
+}
+
+#define FIELDS "{\"type\":\"session\",\"id\":\"a\\\"b\",\"c\":\"US\",\"i\":-12," \
+	"\"u\":18446744073709551615,\"t\":true,\"f\":false,\"m\":-12.05," \
+	"\"ts\":\"2026-11-24T10:00:00.123Z\",\"o\":{\"n\":0},\"a\":[\"x\",7,\"y\"]," \
+	"\"source\":\"gm-session\"}\n"
+
+START_TEST(pairs_write_what_a_key_and_a_value_would)
+{
+	struct gm_writer *w = gm_writer_mem();
+	fields(w, false);
+	ck_assert_str_eq(text(w), FIELDS);
+	gm_writer_reset(w);
+	fields(w, true);
+	ck_assert_str_eq(text(w), FIELDS);
+	gm_writer_close(w);
+}
+END_TEST
+
+/* A file's contents, read whole into buf (cap bytes); returns the size. */
+static size_t contents(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+	ssize_t k;
+	lseek(fd, 0, SEEK_SET);
+	while (n < cap && (k = read(fd, buf + n, cap - n)) > 0)
+		n += k;
+	return n;
+}
+
+/* Room is made once for a key and its value: when the buffer (64 KiB)
+ * ends anywhere in a record, before a key, within one or within its
+ * value, the record comes out whole after what came before it, from a
+ * file writer (which flushes) and a memory one (which grows). */
+START_TEST(buffer_ends_within_a_pair)
+{
+	enum { BUF = 64 * 1024 };
+	static char fill[BUF], got[BUF + 1024];
+	memset(fill, 'x', sizeof fill);
+	char want[1024];
+	struct gm_writer *m = gm_writer_mem();
+	fields(m, true);
+	size_t wlen;
+	const char *p = gm_writer_data(m, &wlen);
+	memcpy(want, p, wlen);
+	char path[256];
+	int fd = gm_test_temp(path, sizeof path, "writer", false);
+	for (size_t k = 0; k <= wlen + 8; k++) {
+		ck_assert_int_eq(ftruncate(fd, 0), 0);
+		struct gm_writer *w = gm_writer_fd(fd, path, false);
+		lseek(fd, 0, SEEK_SET);
+		gm_w_raw(w, fill, BUF - k);
+		fields(w, true);
+		ck_assert(gm_writer_close(w));
+		size_t n = contents(fd, got, sizeof got);
+		ck_assert_uint_eq(n, BUF - k + wlen);
+		ck_assert(!memcmp(got, fill, BUF - k));
+		ck_assert_msg(!memcmp(got + BUF - k, want, wlen), "k %zu: %.*s", k,
+			(int)wlen, got + BUF - k);
+
+		gm_writer_reset(m);
+		gm_w_raw(m, fill, BUF - k);
+		fields(m, true);
+		p = gm_writer_data(m, &n);
+		ck_assert_uint_eq(n, BUF - k + wlen);
+		ck_assert(!memcmp(p + BUF - k, want, wlen));
+	}
+	gm_writer_close(m);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
+/* After a write has failed, nothing more is written, whatever the calls
+ * (the fast ones included) and however many buffers they fill: the
+ * descriptor is made to work again, and still receives nothing. */
+START_TEST(a_failed_writer_stays_a_no_op)
+{
+	gm_cli_init("test_writer");
+	char path[256];
+	int fd = gm_test_temp(path, sizeof path, "writer", false);
+	int full = open("/dev/full", O_WRONLY);
+	ck_assert_int_ge(full, 0);
+	struct gm_writer *w = gm_writer_fd(full, "/dev/full", false);
+	fields(w, true);
+	ck_assert(!gm_writer_flush(w));
+	ck_assert(gm_writer_failed(w));
+	ck_assert_int_ge(dup2(fd, full), 0);
+	for (int i = 0; i < 5000; i++) {
+		fields(w, true);
+		gm_w_record(w, "{}", 2);
+	}
+	ck_assert(!gm_writer_flush(w));
+	ck_assert(gm_writer_failed(w));
+	ck_assert(!gm_writer_close(w));
+	ck_assert_int_eq(lseek(fd, 0, SEEK_END), 0);
+	close(full);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
 /* What a read of fd finds at once, without waiting: bytes, or 0. */
 static ssize_t ready(int fd)
 {
@@ -192,6 +415,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, large_output_is_complete);
 	tcase_add_test(tc, write_errors_are_detected);
 	tcase_add_test(tc, line_buffered_on_a_terminal_only);
+	tcase_add_test(tc, escapes_through_the_fast_path);
+	tcase_add_test(tc, pairs_write_what_a_key_and_a_value_would);
+	tcase_add_test(tc, buffer_ends_within_a_pair);
+	tcase_add_test(tc, a_failed_writer_stays_a_no_op);
 	suite_add_tcase(s, tc);
 	return s;
 }
