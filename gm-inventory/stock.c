@@ -195,12 +195,9 @@ static void alert(struct stock *s, const char *key, size_t klen, const struct pr
 	};
 	struct gm_writer *w = gm_alert_begin(&s->alerts, &a);
 	uint64_t rate = sold_last_hour(p, from->ts);
-	GM_W_KEY(w, "on_hand");
-	gm_w_i64(w, p->on_hand);
-	GM_W_KEY(w, "reorder_point");
-	gm_w_i64(w, p->reorder_point);
-	GM_W_KEY(w, "sold_last_hour");
-	gm_w_u64(w, rate);
+	GM_W_KI64(w, "on_hand", p->on_hand);
+	GM_W_KI64(w, "reorder_point", p->reorder_point);
+	GM_W_KU64(w, "sold_last_hour", rate);
 	/* At the last hour's rate; none when nothing sold (or none left). */
 	GM_W_KEY(w, "hours_left");
 	if (rate > 0 && p->on_hand > 0)
@@ -208,7 +205,7 @@ static void alert(struct stock *s, const char *key, size_t klen, const struct pr
 	else if (p->on_hand <= 0)
 		gm_w_i64(w, 0);
 	else
-		gm_w_raw(w, "null", 4);
+		gm_w_json(w, "null", 4);
 	gm_alert_emit(&s->alerts, w, key, klen);
 }
 
@@ -248,39 +245,25 @@ static void write_status(struct stock *s, const char *key, size_t klen, const st
 {
 	struct gm_writer *w = s->status.begin(s->status.ctx);
 	gm_w_obj_begin(w);
-	GM_W_KEY(w, "type");
-	gm_w_str(w, "inventory_status", 16);
-	GM_W_KEY(w, "product_id");
-	gm_w_str(w, key, klen);
-	GM_W_KEY(w, "ts");
-	gm_w_ts(w, end);
+	GM_W_KLIT(w, "type", "inventory_status");
+	GM_W_KSTR(w, "product_id", key, klen);
+	GM_W_KTS(w, "ts", end);
 	if (p->known) {
-		GM_W_KEY(w, "name");
-		gm_w_cstr(w, p->name);
+		GM_W_KCSTR(w, "name", p->name);
 	}
-	GM_W_KEY(w, "category");
-	gm_w_cstr(w, p->category);
-	GM_W_KEY(w, "on_hand");
-	gm_w_i64(w, p->on_hand);
+	GM_W_KCSTR(w, "category", p->category);
+	GM_W_KI64(w, "on_hand", p->on_hand);
 	if (p->known) {
-		GM_W_KEY(w, "reorder_point");
-		gm_w_i64(w, p->reorder_point);
+		GM_W_KI64(w, "reorder_point", p->reorder_point);
 	}
-	GM_W_KEY(w, "status");
-	gm_w_cstr(w, status_of(p));
-	GM_W_KEY(w, "last_change");
-	gm_w_ts(w, p->last_change);
-	GM_W_KEY(w, "sold");
-	gm_w_i64(w, sold);
-	GM_W_KEY(w, "window_start");
-	gm_w_ts(w, start);
-	GM_W_KEY(w, "window_end");
-	gm_w_ts(w, end);
-	GM_W_KEY(w, "source");
-	gm_w_str(w, "gm-inventory", 12);
+	GM_W_KCSTR(w, "status", status_of(p));
+	GM_W_KTS(w, "last_change", p->last_change);
+	GM_W_KI64(w, "sold", sold);
+	GM_W_KTS(w, "window_start", start);
+	GM_W_KTS(w, "window_end", end);
+	GM_W_KLIT(w, "source", "gm-inventory");
 	if (label) {
-		GM_W_KEY(w, "partition");
-		gm_w_cstr(w, label);
+		GM_W_KCSTR(w, "partition", label);
 	}
 	gm_w_end(w);
 	s->status.emit(s->status.ctx, key, klen);
