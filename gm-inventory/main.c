@@ -5,6 +5,7 @@
  * alerts that fire once and resolve, to NDJSON, Kafka or PostgreSQL.
  * With --rekey it is instead the step that re-keys transactions into
  * sales by product_id, for instances in a group. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	gm_common_init(&o->c);
 	gm_stream_options_init(&o->s);
 	o->stock = (struct stock_options){
-		.reorder_point = 10, .hysteresis = 0.2, .max_products = 1000000,
+		.reorder_point = 10, .hysteresis_ppm = 200000, .max_products = 1000000,
 	};
 	o->seen = (struct seen_options){ .keep_for = 3600000, .max_ids = 10000000 };
 	int opt;
@@ -89,7 +90,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 				0, 1000000000);
 			break;
 		case OPT_HYSTERESIS:
-			o->stock.hysteresis = gm_opt_number(usage, "--hysteresis", optarg, 0, 100);
+			o->stock.hysteresis_ppm = (int64_t)llround(gm_opt_number(usage, "--hysteresis",
+				optarg, 0, 100) * 1000000);
 			break;
 		case OPT_DEDUP_FOR:
 			o->seen.keep_for = gm_opt_duration(usage, "--dedup-for", optarg, true,

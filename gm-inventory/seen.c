@@ -60,7 +60,10 @@ enum seen_got seen_check(struct seen *s, const struct gm_event *ev, gm_str produ
 	struct id *id = gm_store_update(s->ids, key, sizeof key, at, &got);
 	if (!id || got == GM_STORE_APPLIED)
 		return SEEN_KEPT;
-	if (got == GM_STORE_FOUND) {
+	/* Remembered until its record's time plus keep_for, by event time:
+	 * an id whose timer has not fired yet (the watermark is behind by
+	 * the lateness) but whose time is past is forgotten all the same. */
+	if (got == GM_STORE_FOUND && ev->ts < id->due) {
 		s->duplicates++;
 		return SEEN_BEFORE;
 	}

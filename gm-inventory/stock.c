@@ -153,11 +153,12 @@ static const char *status_of(const struct product *p)
 }
 
 /* The level above which a product's alerts re-arm: its reorder point
- * times (1 + hysteresis), in whole units. */
+ * times (1 + hysteresis), floored (on_hand is whole units), in integers
+ * so that 100 x 1.15 is 115, not 114.99... */
 static int64_t rearm_level(const struct stock *s, const struct product *p)
 {
-	double level = floor((double)p->reorder_point * (1.0 + s->o.hysteresis));
-	return level >= (double)INT64_MAX ? INT64_MAX : (int64_t)level;
+	__int128 level = (__int128)p->reorder_point * (1000000 + s->o.hysteresis_ppm) / 1000000;
+	return level > INT64_MAX ? INT64_MAX : (int64_t)level;
 }
 
 static void alert(struct stock *s, const char *key, size_t klen, const struct product *p,
@@ -253,9 +254,7 @@ static void write_status(struct stock *s, const char *key, size_t klen, const st
 	}
 	GM_W_KCSTR(w, "category", p->category);
 	GM_W_KI64(w, "on_hand", p->on_hand);
-	if (p->known) {
-		GM_W_KI64(w, "reorder_point", p->reorder_point);
-	}
+	GM_W_KI64(w, "reorder_point", p->reorder_point);
 	GM_W_KCSTR(w, "status", status_of(p));
 	GM_W_KTS(w, "last_change", p->last_change);
 	GM_W_KI64(w, "sold", sold);
@@ -283,6 +282,7 @@ static struct product *entry(struct stock *s, gm_str product, const struct stock
 		p->due = GM_STORE_NEVER;
 		p->newest_slot = INT64_MIN / SLOT_MS;
 		p->last_change = from->ts;
+		p->reorder_point = s->o.reorder_point;   /* until a catalog says */
 	}
 	p->partition = from->partition;
 	/* A change after the window of the status record pending: that

@@ -34,7 +34,8 @@
 struct stock_options {
 	int64_t window;            /* ms: the status records' windows */
 	int64_t reorder_point;     /* for products whose catalog has none */
-	double hysteresis;         /* re-arm above reorder point * (1 + this) */
+	int64_t hysteresis_ppm;    /* re-arm above reorder point * (1 + this
+	                              / 1,000,000): exact, in whole units */
 	size_t max_products;       /* the store's cap */
 };
 

@@ -30,6 +30,8 @@
 #define TIMESTAMPTZ "timestamp with time zone"
 #define MAX_QUANTITY 1000000
 #define MAX_STOCK 1000000000     /* units of one product, counted or delivered */
+#define MAX_SALE 1000000000000LL  /* a sale's units: lines of MAX_QUANTITY in
+	                            any record a reader takes, summed */
 #define FIELDS(a) a, sizeof a / sizeof *a
 
 const struct gm_rfield gm_rfield_type = STR("type", true, NULL, 0);
@@ -113,7 +115,8 @@ static const struct gm_rfield sale_fields[] = {
 	STR("user_id", true, NULL, EV(user_id)),
 	STR("product_id", true, NULL, EV(product_id)),
 	STR("category", true, NULL, EV(category)),
-	INT("quantity", 1, MAX_QUANTITY, NULL, EV(quantity)),
+	/* a transaction's lines of the product, summed */
+	INT("quantity", 1, MAX_SALE, NULL, EV(quantity)),
 	MONEY("unit_price", EV(unit_price)),
 };
 
