@@ -168,3 +168,41 @@ size_t format_event(char *buf, const struct shop_event *ev, bool truth)
 	*p++ = '}';
 	return (size_t)(p - buf);
 }
+
+size_t format_product(char *buf, const struct catalog_product *p, int64_t ts)
+{
+	char *q = buf;
+	LIT(q, "{\"type\":\"product\",\"ts\":\"");
+	q += gm_ts_format(ts, q);
+	LIT(q, "\",\"product_id\":");
+	q = put_id(q, 'p', 6, p->id);
+	/* A name is letters, digits and spaces (model.h): no escapes. */
+	LIT(q, ",\"name\":\"");
+	memcpy(q, p->name, p->name_len);
+	q += p->name_len;
+	LIT(q, "\",\"category\":\"");
+	q = put_str(q, category_name[p->category]);
+	LIT(q, "\",\"unit_price\":");
+	q = put_money(q, p->price);
+	LIT(q, ",\"stock\":");
+	q = put_i64(q, p->stock);
+	LIT(q, ",\"reorder_point\":");
+	q = put_i64(q, p->reorder_point);
+	*q++ = '}';
+	return (size_t)(q - buf);
+}
+
+size_t format_restock(char *buf, const struct restock *r)
+{
+	char *q = buf;
+	LIT(q, "{\"type\":\"restock\",\"restock_id\":");
+	q = put_id(q, 'r', 10, r->seq);
+	LIT(q, ",\"ts\":\"");
+	q += gm_ts_format(r->ts, q);
+	LIT(q, "\",\"product_id\":");
+	q = put_id(q, 'p', 6, r->product);
+	LIT(q, ",\"quantity\":");
+	q = put_i64(q, r->quantity);
+	*q++ = '}';
+	return (size_t)(q - buf);
+}

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "shop.h"
+#include "stock.h"
 
 /* Room enough for any event: a transaction of MAX_CART lines is far
  * below it. */
@@ -19,6 +20,14 @@
  * ground-truth fields when truth is set: "anomaly", and on a session's
  * last event "session_end". Returns the length. */
 size_t format_event(char *buf, const struct shop_event *ev, bool truth);
+
+/* Writes p's product record, counted at ts, into buf (FORMAT_MAX
+ * bytes), without a newline; returns the length. */
+size_t format_product(char *buf, const struct catalog_product *p, int64_t ts);
+
+/* Writes r's restock record into buf (FORMAT_MAX bytes), without a
+ * newline; returns the length. */
+size_t format_restock(char *buf, const struct restock *r);
 
 /* Writes "<prefix><v, zero-padded to width digits>" into buf (32 bytes
  * are enough) and returns the length: the ids of users, sessions,

@@ -1,7 +1,9 @@
 /* gm-produce: a seeded, realistic event generator. It writes the shop's
  * product views, cart events and transactions as NDJSON (stdout or a
  * file) or to Kafka, flat out or at a rate, deterministically for a
- * seed: the same options give the same bytes, whatever the rate. */
+ * seed: the same options give the same bytes, whatever the rate. With
+ * --catalog, it writes the catalog too, keeps the stock the shop sells
+ * from, and writes the supplier's deliveries among the events. */
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -13,20 +15,25 @@
 #include "rtype.h"
 #include "shop.h"
 #include "sink.h"
+#include "stock.h"
 #include "ts.h"
 
 static const char usage[] =
 	"usage: gm-produce [-hqu] [-s SEED] [-n COUNT] [-d DURATION] [-r RATE]\n"
 	"                  [--start TIME] [--event-rate N] [--users N] [--products N]\n"
 	"                  [--anomaly-rate FRACTION] [--truth] [--daily-cycle]\n"
-	"                  [-o OUT] [-b BROKERS] [-X KEY=VALUE]... [--retry-for DURATION]\n"
-	"                  [--transactions-topic T] [--views-topic T] [--carts-topic T]\n";
+	"                  [--catalog OUT] [-o OUT] [-b BROKERS] [-X KEY=VALUE]...\n"
+	"                  [--retry-for DURATION] [--transactions-topic T]\n"
+	"                  [--views-topic T] [--carts-topic T]\n";
 
 enum {
 	OPT_START = 0x2000, OPT_EVENT_RATE, OPT_USERS, OPT_PRODUCTS,
 	OPT_ANOMALY_RATE, OPT_TRUTH, OPT_DAILY, OPT_TX_TOPIC, OPT_VIEW_TOPIC,
-	OPT_CART_TOPIC,
+	OPT_CART_TOPIC, OPT_CATALOG,
 };
+
+/* The stock of --catalog takes 16 bytes a product (stock.h). */
+#define CATALOG_MAX_PRODUCTS 100000000
 
 struct options {
 	struct gm_common c;
@@ -37,6 +44,7 @@ struct options {
 	bool event_rate_given;
 	bool truth;
 	const char *out;
+	const char *catalog;        /* --catalog: where the product records go */
 	const char *topic[4];       /* by gm_type */
 };
 
@@ -61,6 +69,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "transactions-topic", required_argument, 0, OPT_TX_TOPIC },
 		{ "views-topic", required_argument, 0, OPT_VIEW_TOPIC },
 		{ "carts-topic", required_argument, 0, OPT_CART_TOPIC },
+		{ "catalog", required_argument, 0, OPT_CATALOG },
 		{ 0 }
 	};
 	*o = (struct options){ 0 };
@@ -106,11 +115,15 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_TX_TOPIC: o->topic[GM_TRANSACTION] = optarg; break;
 		case OPT_VIEW_TOPIC: o->topic[GM_PRODUCT_VIEW] = optarg; break;
 		case OPT_CART_TOPIC: o->topic[GM_CART_EVENT] = optarg; break;
+		case OPT_CATALOG: o->catalog = optarg; break;
 		default: gm_usage_error(usage, "%s", "unknown option");
 		}
 	}
 	if (optind < argc)
 		gm_usage_error(usage, "unexpected argument: %s", argv[optind]);
+	if (o->catalog && o->shop.products > CATALOG_MAX_PRODUCTS)
+		gm_usage_error(usage, "--catalog: at most %d products, not %llu", CATALOG_MAX_PRODUCTS,
+			(unsigned long long)o->shop.products);
 	/* --count and --duration together spread the events over the span. */
 	if (o->count && o->duration_ms && !o->event_rate_given)
 		o->shop.event_rate = o->count / (o->duration_ms / 1000.0);
@@ -127,28 +140,81 @@ static void sleep_until(double target)
 	nanosleep(&ts, NULL); /* a signal cuts it short: the loop checks */
 }
 
+/* The catalog, one product record per product, counted at ts. False
+ * when the sink failed. */
+static bool write_catalog(struct gm_sink *sink, const struct stock *st, uint64_t products,
+	int64_t ts)
+{
+	struct catalog_product p;
+	char line[FORMAT_MAX], key[32];
+	for (uint64_t id = 0; id < products && !gm_stopping(); id++) {
+		stock_product(st, id, &p);
+		size_t len = format_product(line, &p, ts);
+		size_t klen = format_id(key, 'p', 6, id);
+		if (!gm_sink_emit_raw(sink, gm_rtype_product.topic, key, klen, line, len))
+			return false;
+	}
+	return true;
+}
+
+/* The deliveries that arrive at or before until. False when the sink
+ * failed. */
+static bool write_restocks(struct gm_sink *sink, struct stock *st, int64_t until)
+{
+	struct restock r;
+	char line[FORMAT_MAX], key[32];
+	while (st && stock_deliver(st, until, &r)) {
+		size_t len = format_restock(line, &r);
+		size_t klen = format_id(key, 'p', 6, r.product);
+		if (!gm_sink_emit_raw(sink, gm_rtype_restock.topic, key, klen, line, len))
+			return false;
+	}
+	return true;
+}
+
+/* Two specs of one output: opened once, so that its records interleave
+ * whole (the catalog then comes first). */
+static bool same_output(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "-", b ? b : "-");
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	gm_cli_init(argv[0]);
 	parse_options(argc, argv, &o);
 
-	struct gm_sink *sink = gm_sink_open(&o.c, o.out);
+	struct gm_sink *sinks[2] = { gm_sink_open(&o.c, o.out), NULL };
+	struct gm_sink *sink = sinks[0];
 	if (!sink)
 		return GM_EXIT_FAIL;
+	if (o.catalog) {
+		sinks[1] = same_output(o.catalog, o.out) ? sink : gm_sink_open(&o.c, o.catalog);
+		if (!sinks[1]) {
+			gm_close_io(sinks, 1, NULL);
+			return GM_EXIT_FAIL;
+		}
+	}
 	struct shop *shop = shop_new(&o.shop);
+	struct stock *stock = o.catalog ? stock_new(shop) : NULL;
 	int64_t end_ts = o.duration_ms ? o.shop.start + o.duration_ms : INT64_MAX;
 	/* Pacing: check the clock every `batch` events, about every ms. */
 	unsigned long long batch = o.rate > 1000 ? (unsigned long long)(o.rate / 1000) : 1;
-	double t0 = gm_now_seconds();
-	bool failed = false;
+	bool failed = stock && !write_catalog(sinks[1], stock, o.shop.products, o.shop.start);
+	double t0 = gm_now_seconds();   /* -r paces the events, not the catalog */
 	struct shop_event ev;
 	char line[FORMAT_MAX], key[32];
 
-	for (unsigned long long n = 0; !o.count || n < o.count; n++) {
+	for (unsigned long long n = 0; !failed && (!o.count || n < o.count); n++) {
 		if (gm_stopping())
 			break;
 		shop_next(shop, &ev);
+		/* A delivery comes before the events of its millisecond. */
+		if (!write_restocks(sink, stock, ev.ts < end_ts ? ev.ts : end_ts - 1)) {
+			failed = true;
+			break;
+		}
 		if (ev.ts >= end_ts)
 			break;
 		size_t len = format_event(line, &ev, o.truth);
@@ -157,6 +223,8 @@ int main(int argc, char **argv)
 			failed = true;
 			break;
 		}
+		if (stock && ev.type == GM_TRANSACTION)
+			stock_sell(stock, &ev);
 		if (o.rate > 0 && (n + 1) % batch == 0) {
 			double target = t0 + (n + 1) / o.rate;
 			if (gm_now_seconds() < target) {
@@ -165,6 +233,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	stock_free(stock);
 	shop_free(shop);
-	return gm_finish(&o.c, failed ? GM_EXIT_FAIL : GM_EXIT_OK, &sink, 1, NULL);
+	return gm_finish(&o.c, failed ? GM_EXIT_FAIL : GM_EXIT_OK, sinks, o.catalog ? 2 : 1, NULL);
 }

@@ -14,8 +14,7 @@ const char *const category_name[NCATEGORIES] = {
 static const double category_median[NCATEGORIES] = {
 	220, 40, 65, 16, 25, 55, 30, 9, 35, 160,
 };
-/* How often each category is a user's favourite. */
-static const double category_weight[NCATEGORIES] = {
+const double category_weight[NCATEGORIES] = {
 	0.14, 0.18, 0.12, 0.10, 0.09, 0.08, 0.08, 0.11, 0.05, 0.05,
 };
 
@@ -187,4 +186,68 @@ uint64_t model_pick_product(const struct model *m, struct rng *r, int category)
 		return rng_next(r) % m->products;
 	uint64_t rank = power_rank(rng_unit(r), n, PRODUCT_EXPONENT, m->product_span[category]) - 1;
 	return rank * NCATEGORIES + category;
+}
+
+double model_pick_chance(const struct model *m, uint64_t id, int category)
+{
+	uint64_t n = m->per_category[category];
+	if (n == 0)
+		return 1.0 / (double)m->products;
+	if (id % NCATEGORIES != (uint64_t)category)
+		return 0;
+	/* power_rank() gives rank r for u * span in [r^(1-s) - 1, (r+1)^(1-s) - 1). */
+	double r = (double)(id / NCATEGORIES + 1), s = 1.0 - PRODUCT_EXPONENT;
+	return (pow(r + 1, s) - pow(r, s)) / m->product_span[category];
+}
+
+/* Words of product names, by category: what such a shop sells. */
+static const char *const noun[NCATEGORIES][8] = {
+	{ "Headphones", "Speaker", "Tablet", "Camera", "Monitor", "Router", "Charger", "Keyboard" },
+	{ "Jacket", "Sweater", "Shirt", "Jeans", "Scarf", "Dress", "Hoodie", "Coat" },
+	{ "Lamp", "Blender", "Kettle", "Cushion", "Rug", "Skillet", "Vase", "Towel Set" },
+	{ "Novel", "Cookbook", "Atlas", "Biography", "Poetry Book", "Field Guide", "Thriller", "Notebook" },
+	{ "Face Cream", "Shampoo", "Lip Balm", "Perfume", "Serum", "Soap", "Hair Oil", "Nail Kit" },
+	{ "Yoga Mat", "Football", "Racket", "Dumbbell", "Helmet", "Water Bottle", "Tent", "Bike Light" },
+	{ "Puzzle", "Robot", "Doll", "Board Game", "Kite", "Train Set", "Plush Bear", "Building Kit" },
+	{ "Coffee", "Olive Oil", "Pasta", "Tea", "Honey", "Granola", "Chocolate", "Rice" },
+	{ "Trowel", "Hose", "Planter", "Seed Mix", "Pruner", "Watering Can", "Bird Feeder", "Rake" },
+	{ "Ring", "Necklace", "Bracelet", "Earrings", "Pendant", "Watch", "Brooch", "Anklet" },
+};
+static const char *const adjective[16] = {
+	"Classic", "Compact", "Deluxe", "Everyday", "Bright", "Sturdy", "Smart", "Soft",
+	"Essential", "Premium", "Travel", "Modern", "Natural", "Pro", "Mini", "Vintage",
+};
+static const char *const brand_start[16] = {
+	"Cor", "Vel", "Mar", "Ton", "Bri", "Lun", "Ast", "Nor",
+	"Sol", "Pel", "Kav", "Dun", "Ember", "Fal", "Gal", "Hal",
+};
+static const char *const brand_end[8] = { "vel", "ora", "ix", "ano", "etto", "wick", "mont", "stead" };
+
+static char *put_word(char *p, const char *w)
+{
+	while (*w)
+		*p++ = *w++;
+	return p;
+}
+
+size_t model_product_name(const struct model *m, uint64_t id, char *buf)
+{
+	uint64_t h = hash(m->seed, 8, id);
+	char *p = buf;
+	p = put_word(p, brand_start[h & 15]);
+	p = put_word(p, brand_end[(h >> 4) & 7]);
+	*p++ = ' ';
+	p = put_word(p, adjective[(h >> 7) & 15]);
+	*p++ = ' ';
+	p = put_word(p, noun[id % NCATEGORIES][(h >> 11) & 7]);
+	*p++ = ' ';
+	uint64_t c = hash(m->seed, 9, id);
+	*p++ = (char)('A' + c % 26);
+	unsigned code = (unsigned)(c / 26 % 990) + 10;   /* two or three digits */
+	if (code >= 100)
+		*p++ = (char)('0' + code / 100);
+	*p++ = (char)('0' + code / 10 % 10);
+	*p++ = (char)('0' + code % 10);
+	*p = 0;
+	return (size_t)(p - buf);
 }

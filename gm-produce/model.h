@@ -4,6 +4,7 @@
 #ifndef GM_PRODUCE_MODEL_H
 #define GM_PRODUCE_MODEL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum { NCOUNTRIES = 5, NCATEGORIES = 10, NPAYMENTS = 5 };
@@ -11,6 +12,8 @@ enum { NCOUNTRIES = 5, NCATEGORIES = 10, NPAYMENTS = 5 };
 extern const char *const country_name[NCOUNTRIES];
 extern const char *const category_name[NCATEGORIES];
 extern const char *const payment_name[NPAYMENTS];
+/* How often each category is a user's favourite (model_user()). */
+extern const double category_weight[NCATEGORIES];
 
 /* A pseudo-random stream (xoshiro256**), seeded with splitmix64. */
 struct rng {
@@ -66,5 +69,15 @@ uint64_t model_pick_user(const struct model *m, struct rng *r);
  * default 25,000 products a category, its most popular product gets
  * about a twentieth of its views). */
 uint64_t model_pick_product(const struct model *m, struct rng *r, int category);
+
+/* The chance that model_pick_product(m, r, category) draws product id. */
+double model_pick_chance(const struct model *m, uint64_t id, int category);
+
+/* The product's name, derived from the seed and its id: a brand, a word
+ * and a noun of its category, and a model code, as "Corvel Compact
+ * Blender K42": letters, digits and spaces only, fewer than
+ * MODEL_NAME_MAX bytes with the NUL. Returns its length. */
+#define MODEL_NAME_MAX 64
+size_t model_product_name(const struct model *m, uint64_t id, char *buf);
 
 #endif

@@ -33,8 +33,8 @@ static const double qty_weight[4] = { 0.78, 0.15, 0.05, 0.02 };/* 1..4 units */
 
 #define BURST_MIN 5             /* checkouts in a burst */
 #define BURST_MAX 7
-#define BULK_MIN 50             /* units per line of an amount anomaly */
-#define BULK_MAX 100
+#define BULK_MIN 50             /* units per add of an amount anomaly */
+#define BULK_MAX SHOP_BULK_MAX
 /* Amount and country anomalies are about a customer's usual ways, so
  * they go to customers with at least this many purchases in the shop's
  * memory; one that finds none waits for the next customer who has. */
@@ -116,6 +116,32 @@ static void product(struct shop *s, uint64_t id, struct product *p)
 		c->id = id;
 	}
 	*p = *c;
+}
+
+/* Units per session, outside anomalies: the lines of carts checked
+ * out (a remove takes out a whole line), each of the mean quantity. */
+static double units_per_session(void)
+{
+	double quantity = 0;
+	for (int i = 0; i < 4; i++)
+		quantity += (i + 1) * qty_weight[i];
+	return (1 - P_BROWSE_ONLY) * (1 - P_ABANDON) * MEAN_ADDS * (1 - P_REMOVE) * quantity;
+}
+
+double shop_daily_units(const struct shop *s, uint64_t product)
+{
+	/* An add is of the product viewed last, drawn as view() draws. */
+	double chance = 0;
+	for (int c = 0; c < NCATEGORIES; c++)
+		chance += (P_FAVOURITE * category_weight[c] + (1 - P_FAVOURITE) / NCATEGORIES) *
+			model_pick_chance(&s->m, product, c);
+	double sessions = s->o.event_rate * 86400 / shop_events_per_session();
+	return sessions * units_per_session() * chance;
+}
+
+const struct model *shop_model(const struct shop *s)
+{
+	return &s->m;
 }
 
 double shop_events_per_session(void)

@@ -23,6 +23,9 @@ enum anomaly {
 
 extern const char *const anomaly_name[NANOMALIES];
 
+/* The most units of one add of an amount anomaly. */
+#define SHOP_BULK_MAX 100
+
 /* How a session ended, on its last event: the ground truth of carts. */
 enum session_end {
 	END_NOT,          /* the session goes on after this event */
@@ -89,5 +92,13 @@ void shop_next(struct shop *s, struct shop_event *ev);
 /* The mean number of events per session, and the mix of types, that the
  * session plan gives: for the pages and the mix test. */
 double shop_events_per_session(void);
+
+/* The units of product the shop's sessions are expected to buy in a day
+ * of event time, at its event rate, outside anomalies: the catalog's
+ * stock is sized from it. */
+double shop_daily_units(const struct shop *s, uint64_t product);
+
+/* The shop's model of users and products. */
+const struct model *shop_model(const struct shop *s);
 
 #endif

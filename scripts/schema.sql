@@ -303,7 +303,7 @@ COMMENT ON COLUMN inventory_status.category IS 'From the product''s catalog reco
 COMMENT ON COLUMN inventory_status.on_hand IS 'Units on hand: the last count, plus restocks, less sales since. Below 0: oversold.';
 COMMENT ON COLUMN inventory_status.reorder_point IS 'At or below it the product runs low: the catalog''s, or gm-inventory''s default.';
 COMMENT ON COLUMN inventory_status.status IS
-'''ok'' above the reorder point, ''low'' at or below it, ''out'' at or below 0, ''unknown'' without a catalog record.';
+'''ok'' above the reorder point, ''low'' at or below it but above 0, ''out'' at or below 0, ''unknown'' without a catalog record.';
 COMMENT ON COLUMN inventory_status.last_change IS 'The event time of the last record that changed on_hand.';
 COMMENT ON COLUMN inventory_status.sold IS 'Units sold within the window.';
 COMMENT ON COLUMN inventory_status.window_start IS 'Start of the event-time window, included.';

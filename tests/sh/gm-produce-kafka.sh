@@ -1,7 +1,8 @@
 # gm-produce into Kafka (the test broker, over a real socket): exact
 # counts per topic read back by kcat, keys equal to user_id, payloads
-# equal to the NDJSON run; a failed delivery makes the exit status 1; an
-# unreachable cluster 75.
+# equal to the NDJSON run; with --catalog kafka:, products and restocks
+# in their topics, keyed by product_id; a failed delivery makes the exit
+# status 1; an unreachable cluster 75.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/kafka.sh"
 
@@ -14,7 +15,7 @@ for prop in linger.ms=abc acks=maybe compression.type=zz; do
 		"^gm-produce: -X $prop: Invalid value.* for configuration property \"${prop%%=*}\"\$" "$T/prop.err"
 done
 
-kafka_start -p 4 -t transactions -t product_views -t cart_events -t all -t kcat
+kafka_start -p 4 -t transactions -t product_views -t cart_events -t all -t kcat -t products -t restocks
 opts="-q --start=2026-11-24T00:00:00Z -n 20000 -r 0 --truth"
 
 # shellcheck disable=SC2086
@@ -48,6 +49,25 @@ kafka_dump product_views '%k\t%p\n' | sort -u >"$T/gm.parts"
 kafka_dump kcat '%k\t%p\n' | sort -u >"$T/kcat.parts"
 expect_eq "keys spread over 4 partitions" "$(cut -f2 "$T/gm.parts" | sort -u | wc -l)" 4
 expect_same_file "every key in the partition librdkafka chooses" "$T/gm.parts" "$T/kcat.parts"
+
+# --catalog kafka: the catalog to products, the deliveries to restocks,
+# each keyed by its product_id, the same records as the NDJSON run's.
+copts="-q --start=2026-11-24T00:00:00Z -n 20000 -d 1d -r 0 --products 20"
+# shellcheck disable=SC2086
+gm-produce $copts --catalog "$T/catalog" -o "$T/cevents"
+# shellcheck disable=SC2086
+gm-produce $copts --catalog kafka: -o kafka:
+expect_eq "gm-produce --catalog kafka: exit status" $? 0
+grep '^{"type":"restock"' "$T/cevents" >"$T/restocks"
+[ -s "$T/restocks" ] || fail "no restock in the NDJSON run"
+for topic in products restocks; do
+	want=$T/catalog
+	[ $topic = restocks ] && want=$T/restocks
+	kafka_dump $topic '%k\t%s\n' >"$T/$topic.kv"
+	awk -F'\t' '{ if (index($2, "\"product_id\":\"" $1 "\"") == 0) bad++ } END { exit bad > 0 }' "$T/$topic.kv"
+	expect_eq "$topic: every key is the record's product_id" $? 0
+	expect_same_file "$topic: payloads equal the NDJSON run" <(cut -f2- "$T/$topic.kv" | sort) <(sort "$want")
+done
 
 # -o kafka:TOPIC sends everything to one topic.
 # shellcheck disable=SC2086
