@@ -123,8 +123,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 static bool room_for(struct app *a, const struct gm_event *ev)
 {
 	size_t room = stock_room(a->stock), fresh = 0;
+	size_t lines = ev->type == GM_TRANSACTION ? a->lines.n : 1;
+	if (room >= lines)     /* far from the cap: no lookups */
+		return true;
 	if (ev->type != GM_TRANSACTION)
-		return room > 0 || stock_holds(a->stock, ev->product_id);
+		return stock_holds(a->stock, ev->product_id);
 	for (size_t i = 0; i < a->lines.n && fresh <= room; i++)
 		fresh += !stock_holds(a->stock, a->lines.lines[i].product_id);
 	return fresh <= room;
