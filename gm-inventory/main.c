@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "event.h"
 #include "finish.h"
+#include "number.h"
 #include "rekey.h"
 #include "rtype.h"
 #include "seen.h"
@@ -153,9 +154,9 @@ static bool inventory_event(struct app *a, struct gm_stream_event *e)
 		.label = gm_streams_label(a->run, number), .trigger = ev->id, .replay = e->replay,
 	};
 	if (ev->type == GM_PRODUCT) {
-		char trigger[32];
-		int n = snprintf(trigger, sizeof trigger, "catalog@%lld", (long long)ev->ts);
-		from.trigger = (gm_str){ trigger, (size_t)n };
+		char trigger[sizeof "catalog@" + GM_I64_LEN];
+		memcpy(trigger, "catalog@", 8);
+		from.trigger = (gm_str){ trigger, 8 + gm_format_i64(ev->ts, trigger + 8) };
 		stock_catalog(a->stock, ev, &from);
 		return true;
 	}
