@@ -93,15 +93,9 @@ const char *stock_refuses(const struct gm_event *ev)
 	return NULL;
 }
 
-static int64_t floor_to(int64_t t, int64_t size)
-{
-	int64_t r = t % size;
-	return t - (r < 0 ? r + size : r);
-}
-
 static int64_t slot_of(int64_t ts)
 {
-	return floor_to(ts, SLOT_MS) / SLOT_MS;
+	return gm_window_start(ts, SLOT_MS) / SLOT_MS;
 }
 
 /* Where slot's units are counted: slots before 1970 too. */
@@ -305,7 +299,7 @@ static void changed(struct stock *s, struct product *p, int64_t ts)
 	if (ts > p->last_change)
 		p->last_change = ts;
 	if (p->due == GM_STORE_NEVER)
-		gm_store_wake_at(s->products, p, floor_to(ts, s->o.window) + s->o.window);
+		gm_store_wake_at(s->products, p, gm_window_start(ts, s->o.window) + s->o.window);
 }
 
 static int64_t add_units(int64_t a, int64_t b)
@@ -386,7 +380,7 @@ static int by_key(const void *a, const void *b)
 
 void stock_end(struct stock *s, int32_t partition, const char *label, int64_t newest)
 {
-	int64_t start = floor_to(newest, s->o.window);
+	int64_t start = gm_window_start(newest, s->o.window);
 	struct ending e = { .partition = partition };
 	gm_store_each(s->products, gather, &e);
 	qsort(e.all, e.n, sizeof *e.all, by_key);

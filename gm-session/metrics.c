@@ -50,12 +50,6 @@ void metrics_free(struct metrics *m)
 	free(m);
 }
 
-static int64_t floor_to(int64_t t, int64_t size)
-{
-	int64_t r = t % size;
-	return t - (r < 0 ? r + size : r);
-}
-
 static void add_to(struct metrics *m, const struct part *p, int64_t start, const char *country,
 	const struct tally *t)
 {
@@ -89,7 +83,7 @@ static void add_to(struct metrics *m, const struct part *p, int64_t start, const
 
 void metrics_add(struct metrics *m, const struct part *p, const struct tally *t)
 {
-	int64_t start = floor_to(t->at, m->window);
+	int64_t start = gm_window_start(t->at, m->window);
 	add_to(m, p, start, t->country, t);
 	add_to(m, p, start, "*", t);
 }

@@ -93,13 +93,12 @@ void gm_windows_resume(struct gm_windows *w, int64_t closed_until)
 	w->watermark = closed_until;
 }
 
-/* floor(ts / slide) * slide, for negative times too. */
-static int64_t align(int64_t ts, int64_t slide)
+int64_t gm_window_start(int64_t ts, int64_t size)
 {
-	int64_t q = ts / slide;
-	if (ts % slide < 0)
+	int64_t q = ts / size;
+	if (ts % size < 0)
 		q--;
-	return q * slide;
+	return q * size;
 }
 
 /* The state of the window starting at start, made when absent, for a
@@ -133,7 +132,7 @@ size_t gm_windows_for(struct gm_windows *w, int64_t ts, int64_t pos,
 	void **states)
 {
 	size_t n = 0;
-	int64_t last = align(ts, w->spec.slide);
+	int64_t last = gm_window_start(ts, w->spec.slide);
 	/* Windows start at last, last - slide, ... while they still hold ts. */
 	for (int64_t start = last - w->spec.size + w->spec.slide; start <= last; start += w->spec.slide) {
 		if (start + w->spec.size <= w->closed_until)

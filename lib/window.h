@@ -77,6 +77,12 @@ int64_t gm_windows_first_pos(const struct gm_windows *w);
  * it, and stay closed. Call before the first record. */
 void gm_windows_resume(struct gm_windows *w, int64_t closed_until);
 
+/* The start of the window of size ms that holds ts, windows starting
+ * at multiples of size: floor(ts / size) * size, for times before 1970
+ * too. What a tool with windows of its own (a store entry's timer at a
+ * window's end) aligns them with. */
+int64_t gm_window_start(int64_t ts, int64_t size);
+
 /* The start of the id of a record about window [start, end) of input
  * partition (NULL: files): "START/LENs/" or "START/LENs/PARTITION/",
  * START as gm_ts_format() writes it and LEN in whole seconds, the rest
