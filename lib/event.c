@@ -600,6 +600,12 @@ const struct gm_field *gm_event_field(const struct gm_event *ev, const char *key
 	return gm_event_field_n(ev, key, strlen(key));
 }
 
+gm_str gm_event_key(const struct gm_event *ev)
+{
+	const struct gm_field *f = ev->rtype && ev->rtype->key ? gm_event_field(ev, ev->rtype->key) : NULL;
+	return f && f->kind == GM_JSON_STRING ? f->value : (gm_str){ "", 0 };
+}
+
 /* ---- validation ---- */
 
 static const char *fail(struct gm_parser *ps, const char *fmt, ...)

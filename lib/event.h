@@ -121,6 +121,14 @@ const struct gm_field *gm_event_field_n(const struct gm_event *ev,
 const struct gm_field *gm_event_field(const struct gm_event *ev,
 	const char *key);
 
+/* The value of the field that keys ev's Kafka messages (its
+ * descriptor's key, rtype.h: user_id for the source events, product_id for the
+ * catalog, restocks and sales), so that a record passed on meets its
+ * key's others in one consumer; empty when its type names none or it
+ * has none. Points into ev. */
+gm_str gm_event_key(const struct gm_event *ev);
+
+
 /* "null", "a boolean", "a number", "a string", "an object", "an array":
  * a JSON kind as messages name it. */
 const char *gm_json_kind_name(enum gm_json_kind k);

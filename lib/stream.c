@@ -597,8 +597,8 @@ static void late_record(struct gm_streams *st, const struct gm_stream_event *e)
 		const struct gm_rtype *rt = e->ev->rtype;
 		const char *topic = st->io.late_topic ? st->io.late_topic
 			: rt && rt->late_topic ? rt->late_topic : "late_events";
-		if (!gm_sink_emit_event(st->io.late, topic, e->ev->user_id.p,
-		    e->ev->user_id.n, e->ev))
+		gm_str key = gm_event_key(e->ev);
+		if (!gm_sink_emit_event(st->io.late, topic, key.p, key.n, e->ev))
 			st->failed = true;
 	} else if (!st->warned_late) {
 		char where[512];

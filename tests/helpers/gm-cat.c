@@ -1,6 +1,6 @@
 /* gm-cat: libgm end to end, for tests and benchmarks. Reads NDJSON files
  * or Kafka topics, parses and validates every record, and writes the
- * good ones unchanged to NDJSON, Kafka (keyed by user_id) or PostgreSQL
+ * good ones unchanged to NDJSON, Kafka (keyed as their type says: rtype.h) or PostgreSQL
  * tables. Bad records go the way of every gm tool: reported, counted,
  * kept in --rejects. */
 #include "cli.h"
@@ -88,8 +88,8 @@ int main(int argc, char **argv)
 		}
 		if (!sink)
 			continue;
-		if (!gm_sink_emit_event(sink, topic_for(ev->type), ev->user_id.p,
-			ev->user_id.n, ev)) {
+		gm_str key = gm_event_key(ev);
+		if (!gm_sink_emit_event(sink, topic_for(ev->type), key.p, key.n, ev)) {
 			status = GM_EXIT_FAIL;
 			break;
 		}

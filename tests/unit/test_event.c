@@ -105,6 +105,19 @@ START_TEST(view_and_cart_and_other)
 }
 END_TEST
 
+/* A record passed on is keyed as its type says: the source events by
+ * user_id, the catalog, restocks and sales by product_id, a type that
+ * names no key (an alert) or an unknown one by nothing. */
+START_TEST(keys_by_type)
+{
+	ck_assert(str_is(gm_event_key(ok(TX)), "u1"));
+	ck_assert(str_is(gm_event_key(ok("{\"type\":\"restock\",\"restock_id\":\"r1\","
+		"\"ts\":\"2026-11-24T10:00:00Z\",\"product_id\":\"p7\",\"quantity\":3}")), "p7"));
+	ck_assert(str_is(gm_event_key(ok("{\"type\":\"alert\",\"alert_id\":\"a\"}")), ""));
+	ck_assert(str_is(gm_event_key(ok("{\"type\":\"whatever\",\"user_id\":\"u1\"}")), ""));
+}
+END_TEST
+
 START_TEST(json_errors)
 {
 	BAD("{\"type\":\"transaction\"", "invalid JSON at column 22: the record ends before its value is complete");
@@ -364,8 +377,8 @@ START_TEST(sale)
 	const char *head = "{\"type\":\"sale\",\"transaction_id\":\"t\",\"ts\":\"2026-11-24T10:00:00Z\","
 		"\"user_id\":\"u\",\"product_id\":\"p\",\"category\":\"c\",";
 	char bad_line[512];
-	snprintf(bad_line, sizeof bad_line, "%s\"quantity\":1000001,\"unit_price\":1}", head);
-	BAD(bad_line, "field \"quantity\": 1000001 is out of range (1 to 1000000)");
+	snprintf(bad_line, sizeof bad_line, "%s\"quantity\":1000000000001,\"unit_price\":1}", head);
+	BAD(bad_line, "field \"quantity\": 1000000000001 is out of range (1 to 1000000000000)");
 	snprintf(bad_line, sizeof bad_line, "%s\"quantity\":1,\"unit_price\":-2}", head);
 	BAD(bad_line, "field \"unit_price\": -2 is out of range (0 to 1000000000000)");
 	snprintf(bad_line, sizeof bad_line, "%s\"quantity\":1}", head);
@@ -383,6 +396,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, transaction);
 	tcase_add_test(tc, view_and_cart_and_other);
+	tcase_add_test(tc, keys_by_type);
 	tcase_add_test(tc, json_errors);
 	tcase_add_test(tc, fast_path_agrees_with_yajl);
 	tcase_add_test(tc, field_errors);
