@@ -824,15 +824,24 @@ static enum res connect_once(struct gm_pg *pg)
 	keys[k] = "client_encoding", vals[k++] = "UTF8";
 	keys[k] = NULL, vals[k] = NULL;
 
-	pg->conn = PQconnectdbParams(keys, vals, 1);
-	if (!pg->conn)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
-	describe(pg);
-	if (PQstatus(pg->conn) != CONNECTION_OK) {
+	/* A server that refused while starting up may be up by the time
+	 * the ping asks: then one more try tells a refused login (which
+	 * fails again) from that. */
+	for (int tries = 0;; tries++) {
+		pg->conn = PQconnectdbParams(keys, vals, 1);
+		if (!pg->conn)
+			gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+		describe(pg);
+		if (PQstatus(pg->conn) == CONNECTION_OK)
+			break;
 		set_err(pg, "cannot connect", NULL, PQerrorMessage(pg->conn));
 		/* Only the server's silence, or its starting or stopping, is
 		 * worth waiting for: not a refused login or a bad conninfo. */
 		PGPing ping = PQpingParams(keys, vals, 1);
+		if (ping == PQPING_OK && tries == 0) {
+			PQfinish(pg->conn);
+			continue;
+		}
 		return (ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT) &&
 			ports_valid(pg->conn) ? RES_RETRY : RES_ERROR;
 	}

@@ -28,18 +28,17 @@ done >"$T/tools"
 while IFS= read -r line; do fail "$line"; done <"$T/tools"
 
 # Record types: gm-events(5) has a section per type (a lower-case name);
-# the tools built so far write every one of them. --truth and
-# --anomaly-rate make sure alerts come; a day of 20 products, restocks.
-# The types of a tool still to come (issue 12: gm-inventory writes sales
-# and stock) are left out while it has no folder.
-to_come=none
-[ -d gm-inventory ] || to_come="inventory_status|sale"
-grep '^\.Ss [a-z_]*$' man/gm-events.5 | cut -d' ' -f2 | grep -vxE "$to_come" | sort >"$T/defined"
+# the tools write every one of them. --truth and --anomaly-rate make
+# sure alerts come; a day of 20 products, restocks; gm-inventory's
+# stock and its re-keyed sales.
+grep '^\.Ss [a-z_]*$' man/gm-events.5 | cut -d' ' -f2 | sort >"$T/defined"
 gm-produce -q -r 0 -n 20000 --truth --anomaly-rate 0.2 --start 2026-11-24T00:00:00Z >"$T/events"
 gm-produce -q -r 0 -n 20000 -d 1d --products 20 --start 2026-11-24T00:00:00Z --catalog - >"$T/stocked"
 gm-txmon -q "$T/events" >"$T/out"
 gm-session -q --abandon-after 1m "$T/events" >"$T/sessions"
-cat "$T/events" "$T/stocked" "$T/out" "$T/sessions" | jq -r .type | sort -u >"$T/written"
+gm-inventory -q "$T/stocked" >"$T/stock"
+gm-inventory -q --rekey "$T/stocked" >"$T/sales"
+cat "$T/events" "$T/stocked" "$T/out" "$T/sessions" "$T/stock" "$T/sales" | jq -r .type | sort -u >"$T/written"
 expect_eq "record types gm-events(5) defines = those the tools write" \
 	"$(tr '\n' ' ' <"$T/defined")" "$(tr '\n' ' ' <"$T/written")"
 finish
