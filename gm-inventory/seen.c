@@ -57,19 +57,19 @@ enum seen_got seen_check(struct seen *s, const struct gm_event *ev, gm_str produ
 	for (int i = 15; i >= 0; i--, h >>= 4)
 		key[i] = "0123456789abcdef"[h & 15];
 	enum gm_store_got got;
-	struct id *id = gm_store_update(s->ids, key, sizeof key, at, &got);
-	if (!id || got == GM_STORE_APPLIED)
+	struct id *entry = gm_store_update(s->ids, key, sizeof key, at, &got);
+	if (!entry || got == GM_STORE_APPLIED)
 		return SEEN_KEPT;
 	/* Remembered until its record's time plus keep_for, by event time:
 	 * an id whose timer has not fired yet (the watermark is behind by
 	 * the lateness) but whose time is past is forgotten all the same. */
-	if (got == GM_STORE_FOUND && ev->ts < id->due) {
+	if (got == GM_STORE_FOUND && ev->ts < entry->due) {
 		s->duplicates++;
 		return SEEN_BEFORE;
 	}
 	int64_t until = ev->ts <= GM_STORE_NEVER - 1 - s->o.keep_for ? ev->ts + s->o.keep_for
 		: GM_STORE_NEVER - 1;
-	gm_store_wake_at(s->ids, id, until);
+	gm_store_wake_at(s->ids, entry, until);
 	return SEEN_NEW;
 }
 

@@ -1,6 +1,6 @@
 /* seen: the ids of the records that moved stock, remembered for a while,
- * so that a record that comes twice (a producer's retry, a file fed
- * twice) moves it once (see gm-inventory(1)).
+ * so that a record that comes twice within that while (a producer's
+ * retry, a message sent again) moves it once (see gm-inventory(1)).
  *
  * An id is a state store entry keyed by 16 hex digits of a 64-bit hash
  * of the kind of record, its id and, for a sale, its product (a

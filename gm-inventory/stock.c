@@ -14,6 +14,8 @@
 
 #define SLOT_MS (5 * 60000)    /* the sales rate's steps */
 #define SLOTS 12               /* an hour of them */
+#define MOVES_KEPT 8           /* the latest moves, for a count that
+                                  comes after later ones */
 
 enum { FIRED_LOW = 1, FIRED_OUT = 2 };
 
@@ -31,6 +33,15 @@ struct product {
 	int64_t sold;              /* units, since its last status record */
 	int64_t newest_slot;       /* of the newest sale in sold_in */
 	uint32_t sold_in[SLOTS];   /* units sold per slot, the last hour */
+	int64_t counted_at;        /* the time of the stock count the level
+	                              is from (INT64_MIN: none): moves at or
+	                              before it are in it */
+	int64_t forgotten_to;      /* the latest time of a move no longer in
+	                              moves (INT64_MIN: none) */
+	struct move {              /* the latest moves, as they came */
+		int64_t ts, units;
+	} moves[MOVES_KEPT];
+	uint8_t nmoves, next_move;
 	char name[STOCK_NAME_MAX + 1];
 	char category[STOCK_CATEGORY_MAX + 1];
 };
@@ -39,6 +50,7 @@ struct stock {
 	struct stock_options o;
 	struct gm_store *products;
 	struct gm_output status, alerts;
+	uint64_t counts_late;      /* counts after more later moves than kept */
 };
 
 struct gm_store_spec stock_store_spec(const struct stock_options *o)
@@ -63,6 +75,11 @@ struct stock *stock_new(const struct stock_options *o, struct gm_store *products
 void stock_free(struct stock *s)
 {
 	free(s);
+}
+
+uint64_t stock_counts_late(const struct stock *s)
+{
+	return s->counts_late;
 }
 
 bool stock_holds(struct stock *s, gm_str product)
@@ -277,6 +294,7 @@ static struct product *entry(struct stock *s, gm_str product, const struct stock
 		p->newest_slot = INT64_MIN / SLOT_MS;
 		p->last_change = from->ts;
 		p->reorder_point = s->o.reorder_point;   /* until a catalog says */
+		p->counted_at = p->forgotten_to = INT64_MIN;
 	}
 	p->partition = from->partition;
 	/* A change after the window of the status record pending: that
@@ -293,13 +311,16 @@ static struct product *entry(struct stock *s, gm_str product, const struct stock
 }
 
 /* After a change at ts: its status record is due at the end of the
- * window holding ts, unless one is due already. */
-static void changed(struct stock *s, struct product *p, int64_t ts)
+ * window holding ts, or, for a change older than the watermark (a
+ * window whose records may be written), of the one holding the
+ * watermark; unless one is due already. */
+static void changed(struct stock *s, struct product *p, const struct stock_from *from)
 {
-	if (ts > p->last_change)
-		p->last_change = ts;
+	if (from->ts > p->last_change)
+		p->last_change = from->ts;
+	int64_t t = from->ts > from->watermark ? from->ts : from->watermark;
 	if (p->due == GM_STORE_NEVER)
-		gm_store_wake_at(s->products, p, gm_window_start(ts, s->o.window) + s->o.window);
+		gm_store_wake_at(s->products, p, gm_window_start(t, s->o.window) + s->o.window);
 }
 
 static int64_t add_units(int64_t a, int64_t b)
@@ -310,17 +331,42 @@ static int64_t add_units(int64_t a, int64_t b)
 	return r;
 }
 
+/* Keeps a move among the latest, for a count that comes after it. */
+static void keep_move(struct product *p, int64_t ts, int64_t units)
+{
+	struct move *m = &p->moves[p->next_move];
+	if (p->nmoves == MOVES_KEPT && m->ts > p->forgotten_to)
+		p->forgotten_to = m->ts;
+	*m = (struct move){ ts, units };
+	p->next_move = (uint8_t)((p->next_move + 1) % MOVES_KEPT);
+	if (p->nmoves < MOVES_KEPT)
+		p->nmoves++;
+}
+
 void stock_catalog(struct stock *s, const struct gm_event *ev, const struct stock_from *from)
 {
 	struct product *p = entry(s, ev->product_id, from);
 	if (!p)
 		return;
+	/* A count no newer than the one the level is from (the same one
+	 * again, say) tells nothing new. */
+	if (from->ts <= p->counted_at)
+		return;
 	p->known = 1;
 	gm_str_copy(ev->name, p->name, sizeof p->name);
 	gm_str_copy(ev->category, p->category, sizeof p->category);
 	p->reorder_point = ev->has_reorder_point ? ev->reorder_point : s->o.reorder_point;
-	p->on_hand = ev->stock;
-	changed(s, p, from->ts);
+	/* The level as of the count's time: the moves after it that came
+	 * before it are added to it. */
+	if (p->forgotten_to > from->ts)
+		s->counts_late++;
+	int64_t level = ev->stock;
+	for (size_t i = 0; i < p->nmoves; i++)
+		if (p->moves[i].ts > from->ts)
+			level = add_units(level, p->moves[i].units);
+	p->on_hand = level;
+	p->counted_at = from->ts;
+	changed(s, p, from);
 	judge(s, ev->product_id.p, ev->product_id.n, p, from);
 }
 
@@ -332,12 +378,16 @@ void stock_move(struct stock *s, gm_str product, gm_str category, int64_t delta,
 		return;
 	if (!p->known && !p->category[0])
 		gm_str_copy(category, p->category, sizeof p->category);
-	p->on_hand = add_units(p->on_hand, delta);
+	/* A move at or before the count the level is from is in it. */
+	if (from->ts > p->counted_at) {
+		p->on_hand = add_units(p->on_hand, delta);
+		keep_move(p, from->ts, delta);
+	}
 	if (delta < 0) {
 		p->sold = add_units(p->sold, -delta);
 		count_sold(p, from->ts, -delta);
 	}
-	changed(s, p, from->ts);
+	changed(s, p, from);
 	judge(s, product.p, product.n, p, from);
 }
 
@@ -357,7 +407,7 @@ void stock_due(struct stock *s, const char *key, size_t klen, void *value, int64
  * may change). */
 struct ending {
 	int32_t partition;
-	struct ended { const char *key; size_t klen; const struct product *p; } *all;
+	struct ended { const char *key; size_t klen; struct product *p; } *all;
 	size_t n, cap;
 };
 
@@ -365,10 +415,11 @@ static void gather(void *ctx, const char *key, size_t klen, const void *value)
 {
 	struct ending *e = ctx;
 	const struct product *p = value;
-	if (p->partition != e->partition || p->due != GM_STORE_NEVER)
+	if (p->partition != e->partition)
 		return;
 	e->all = gm_grow(e->all, &e->cap, e->n + 1, sizeof *e->all, 256);
-	e->all[e->n++] = (struct ended){ key, klen, p };
+	/* Written to after the walk, not during it (gm_store_each()). */
+	e->all[e->n++] = (struct ended){ key, klen, (struct product *)p };
 }
 
 static int by_key(const void *a, const void *b)
@@ -384,8 +435,17 @@ void stock_end(struct stock *s, int32_t partition, const char *label, int64_t ne
 	struct ending e = { .partition = partition };
 	gm_store_each(s->products, gather, &e);
 	qsort(e.all, e.n, sizeof *e.all, by_key);
-	for (size_t i = 0; i < e.n; i++)
-		write_status(s, e.all[i].key, e.all[i].klen, e.all[i].p, start,
-			start + s->o.window, 0, label);
+	for (size_t i = 0; i < e.n; i++) {
+		struct product *p = e.all[i].p;
+		if (p->due == GM_STORE_NEVER) {
+			write_status(s, e.all[i].key, e.all[i].klen, p, start, start + s->o.window, 0, label);
+			continue;
+		}
+		/* Its pending record, as its timer would write it. */
+		write_status(s, e.all[i].key, e.all[i].klen, p, p->due - s->o.window, p->due,
+			p->sold, label);
+		p->sold = 0;
+		gm_store_wake_at(s->products, p, GM_STORE_NEVER);
+	}
 	free(e.all);
 }

@@ -61,6 +61,7 @@ const char *stock_refuses(const struct gm_event *ev);
 struct stock_from {
 	struct gm_store_at at;
 	int64_t ts;
+	int64_t watermark;         /* of the record's partition */
 	int32_t partition;
 	const char *label;
 	gm_str trigger;
@@ -75,9 +76,14 @@ bool stock_holds(struct stock *s, gm_str product);
 size_t stock_room(const struct stock *s);
 
 /* A catalog record: names the product (known from now on), sets its
- * reorder point (or the default) and its level to ev->stock. Nothing
- * when the product's entry holds it already (a replay of a Kafka
- * record: gm_store_update()). */
+ * reorder point (or the default) and its level to ev->stock as of the
+ * record's time: the moves after that time that came before it are
+ * added to it (of its latest 8: see stock_counts_late()), and
+ * those at or before it that come after it leave the level alone. A
+ * count no newer than the one the level is from changes nothing (the
+ * same count fed again does not undo the moves since); nor does
+ * a record the entry holds already (a replay of a Kafka record:
+ * gm_store_update()). */
 void stock_catalog(struct stock *s, const struct gm_event *ev, const struct stock_from *from);
 
 /* product's level moves by delta (a restock: +quantity; a sale:
@@ -86,14 +92,18 @@ void stock_catalog(struct stock *s, const struct gm_event *ev, const struct stoc
 void stock_move(struct stock *s, gm_str product, gm_str category, int64_t delta,
 	const struct stock_from *from);
 
+/* Counts that came after more of their product's later moves than it
+ * keeps: their level leaves out the ones forgotten. For the summary. */
+uint64_t stock_counts_late(const struct stock *s);
+
 /* The timer of a product came (its store's spec.due): its
  * inventory_status record for the window ending at due. */
 void stock_due(struct stock *s, const char *key, size_t klen, void *value, int64_t due,
 	int32_t partition, const char *label);
 
 /* The end of event time for partition (a finite input): a status record
- * for each of its products that has none pending, as of the window
- * holding newest (those pending are written by their timers). */
+ * for each of its products, in order of product_id: its pending one,
+ * or one as of the window holding newest. */
 void stock_end(struct stock *s, int32_t partition, const char *label, int64_t newest);
 
 #endif
