@@ -434,7 +434,8 @@ void stock_end(struct stock *s, int32_t partition, const char *label, int64_t ne
 	int64_t start = gm_window_start(newest, s->o.window);
 	struct ending e = { .partition = partition };
 	gm_store_each(s->products, gather, &e);
-	qsort(e.all, e.n, sizeof *e.all, by_key);
+	if (e.n > 1)
+		qsort(e.all, e.n, sizeof *e.all, by_key);
 	for (size_t i = 0; i < e.n; i++) {
 		struct product *p = e.all[i].p;
 		if (p->due == GM_STORE_NEVER) {
