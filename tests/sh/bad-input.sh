@@ -169,7 +169,8 @@ done
 gm-inventory -q -a /dev/null "$T/missing.ndjson" "$TESTS/golden/inventory-events.ndjson" >"$T/imissing.out" 2>"$T/imissing.err"
 expect_eq "gm-inventory missing file: exit status" $? 1
 expect_grep "gm-inventory missing file: message" "gm-inventory: $T/missing.ndjson: No such file or directory" "$T/imissing.err"
-expect_same_file "gm-inventory missing file: the next file is still read" "$T/imissing.out" "$TESTS/golden/inventory-status.ndjson"
+gm-inventory -q -a /dev/null "$TESTS/golden/inventory-events.ndjson" >"$T/ione.out" 2>/dev/null
+expect_same_file "gm-inventory missing file: the next file is still read" "$T/imissing.out" "$T/ione.out"
 for i in $(seq 3000); do printf "$good\n" "$i"; done >"$T/many"
 (gm-cat -q "$T/many" 2>"$T/pipe.err"; echo $? >"$T/pipe.status") | head -1 >/dev/null
 expect_eq "EPIPE exit status" "$(cat "$T/pipe.status")" 1

@@ -38,7 +38,11 @@ G=$TESTS/golden
 #   L16 T8 10:04:10 sells 1: 8, no second alert.
 # kite (toys), sold before its catalog record:
 #   L6 T3 10:00:40 sells 4: tracked from 0, -4, status unknown, no name,
-#      no reorder point, no alert (though at or below 0).
+#      the default reorder point (gm-events(5): reorder_point is
+#      required, "the tool's default when its product record has none";
+#      against 2a5cf62 this fails: the field is left out, and the
+#      PostgreSQL sink refuses the record, see gm-inventory-pg.sh), no
+#      alert (though at or below 0).
 #   L9 10:01:30 catalog "Kite", 3, reorder point 2: known, level 3 (ok).
 #   L14 T6 sells 1: 2: low_stock, sold_last_hour 5 (the unknown sale
 #      counts), hours_left 0.4.
@@ -67,8 +71,9 @@ expect_same_file "same input, same alerts" "$T/alerts2" "$T/alerts"
 # Only mug has no reorder point of its own: now 20, so the stock count
 # L10 (12) fires its low_stock (trigger: the catalog record) and T6's
 # does not fire again. lamp re-arms above 7.5 only: R2's 7 resolves
-# nothing and T7 fires nothing. kite as before. 4 alerts, the same 12
-# status records but mug's reorder point, in the order written.
+# nothing and T7 fires nothing. kite's alert as before. 4 alerts, the
+# same 12 status records but the default reorder point (mug's, and
+# kite's while unknown), in the order written.
 gm-inventory --reorder-point 20 --hysteresis 0.5 "$G/inventory-events.ndjson" >"$T/opt" 2>"$T/opt.err"
 expect_eq "options: exit status" $? 0
 expect_same_file "options: status records and alerts" "$T/opt" "$G/inventory-options.ndjson"
@@ -92,7 +97,7 @@ expect_eq "rekey: a product listed twice is one sale" \
 	"$(jq -c 'select(.transaction_id == "T6") | [.product_id, .quantity]' "$T/sales")" '["kite",1]
 ["mug",3]'
 # Each transaction replaced by its sales, in place: the same stock,
-# status records and alerts, byte for byte (an alert's trigger is the
+# status records and alerts as the golden run, byte for byte (an alert's trigger is the
 # transaction_id either way); T2's duplicate is two duplicated sales.
 while IFS= read -r line; do
 	case $line in
@@ -103,14 +108,15 @@ done <"$G/inventory-events.ndjson" >"$T/by-sale"
 expect_eq "rekey: sales in place of the transactions" "$(grep -c '"type":"sale"' "$T/by-sale")" 12
 gm-inventory -o "$T/s.status" -a "$T/s.alerts" "$T/by-sale" 2>"$T/s.err"
 expect_eq "from sales: exit status" $? 0
-expect_same_file "from sales: the same status records" "$T/s.status" "$G/inventory-status.ndjson"
-expect_same_file "from sales: the same alerts" "$T/s.alerts" "$G/inventory-alerts.ndjson"
+expect_same_file "from sales: the same status records" "$T/s.status" "$T/status"
+expect_same_file "from sales: the same alerts" "$T/s.alerts" "$T/alerts"
 expect_grep "from sales: the duplicates said" "warning: 3 records skipped" "$T/s.err"
 
 # ---- --state: a run split in two ----
 # At every line: the first run keeps its products, ids and pending
 # status records in --state; the second (--final) goes on from there.
-# Together they write what one run writes, in the same order.
+# Together they write what one run (the golden run above) writes, in
+# the same order.
 for k in $(seq 15); do
 	rm -f "$T/state" "$T/state".*
 	head -n "$k" "$G/inventory-events.ndjson" >"$T/part1"
@@ -120,9 +126,9 @@ for k in $(seq 15); do
 	gm-inventory -q --state "$T/state" --final -o "$T/p2.status" -a "$T/p2.alerts" "$T/part2" 2>/dev/null
 	expect_eq "--state split after L$k: exit statuses" "$s1 $?" "0 0"
 	expect_same_file "--state split after L$k: status records" \
-		<(cat "$T/p1.status" "$T/p2.status") "$G/inventory-status.ndjson"
+		<(cat "$T/p1.status" "$T/p2.status") "$T/status"
 	expect_same_file "--state split after L$k: alerts" \
-		<(cat "$T/p1.alerts" "$T/p2.alerts") "$G/inventory-alerts.ndjson"
+		<(cat "$T/p1.alerts" "$T/p2.alerts") "$T/alerts"
 done
 # Without --final the first run writes no end-of-input records: the
 # pending ones wait in the state.
