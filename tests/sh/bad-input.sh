@@ -1,6 +1,7 @@
 # Bad input through libgm's reader and parser (driven by gm-cat): every
 # bad record gets its message at its file:line, is kept whole in the
-# rejects file, and the good records around it all come through.
+# rejects file, and the good records around it all come through; the
+# stream tools (gm-session, gm-inventory) treat it the same way.
 . "$(dirname "$0")/../lib.sh"
 
 good='{"type":"product_view","event_id":"e%d","ts":"2026-11-24T10:00:00.000Z","user_id":"u1","session_id":"s1","product_id":"p1","category":"books","country":"UK","duration_ms":5}'
@@ -68,6 +69,65 @@ expect_eq "gm-session: the good views" "$(jq -c 'select(.type == "session") | .v
 gm-session -q --strict -o /dev/null "$in" 2>/dev/null
 expect_eq "gm-session: --strict exit status" $? 1
 
+# gm-inventory too: the same messages and rejects; the good records are
+# views, which it does not take, so it writes nothing (no product).
+gm-inventory --rejects "$T/i.rej" -o "$T/i.out" -a "$T/i.alerts" "$in" 2>"$T/i.err"
+expect_eq "gm-inventory: bad records are not a failure" $? 0
+grep -v '^gm-inventory: [0-9]* in,' "$T/i.err" | sed 's/^gm-inventory: /gm-cat: /' >"$T/i.msgs"
+expect_same_file "gm-inventory: messages and locations" "$T/i.msgs" "$want_err"
+expect_same_file "gm-inventory: rejects" "$T/i.rej" "$want_rej"
+expect_grep "gm-inventory: summary" "gm-inventory: 20 in, 0 out, 14 rejected, 0 late" "$T/i.err"
+expect_eq "gm-inventory: nothing written" "$(cat "$T/i.out" "$T/i.alerts" | wc -c)" 0
+gm-inventory -q --strict -o /dev/null -a /dev/null "$in" 2>/dev/null
+expect_eq "gm-inventory: --strict exit status" $? 1
+
+# The records gm-inventory reads, bad each in its own way: each said at
+# its file:line and kept whole; the one good product record after them
+# makes the only status record and alert (5 units, under the default
+# reorder point 10). With --strict the first stops the run, status 1,
+# before anything is written.
+inv=$T/inventory.ndjson inv_err=$T/inventory.want.err
+: >"$inv"; : >"$inv_err"
+n=0
+bad_inv() { # RECORD MESSAGE
+	n=$((n + 1)); printf '%s\n' "$1" >>"$inv"
+	printf 'gm-inventory: %s:%d: %s\n' "$inv" "$n" "$2" >>"$inv_err"
+}
+prod='{"type":"product","ts":"2026-11-24T10:00:00.000Z","product_id":"p","name":"N","category":"c","unit_price":1'
+restock='{"type":"restock","restock_id":"r","ts":"2026-11-24T10:00:00.000Z","product_id":"p"'
+sale='{"type":"sale","transaction_id":"t","ts":"2026-11-24T10:00:00.000Z","user_id":"u","product_id":"p","category":"c","unit_price":1'
+tx='{"type":"transaction","transaction_id":"t","ts":"2026-11-24T10:00:00.000Z","user_id":"u","session_id":"s","country":"UK","payment_method":"card","total_amount":1'
+bad_inv "$prod,\"stock\":-1}" 'field "stock": -1 is out of range (0 to 1000000000)'
+bad_inv "$prod,\"stock\":1000000001}" 'field "stock": 1000000001 is out of range (0 to 1000000000)'
+bad_inv "$prod,\"stock\":2.5}" 'field "stock": expected an integer, got 2.5'
+bad_inv "$prod}" 'missing field "stock"'
+bad_inv "$prod,\"stock\":5,\"reorder_point\":-2}" 'field "reorder_point": -2 is out of range (0 to 1000000000)'
+bad_inv "$prod,\"stock\":5,\"reorder_point\":\"2\"}" 'field "reorder_point": expected an integer, got a string'
+bad_inv '{"type":"product","ts":"2026-11-24T10:00:00.000Z","product_id":"p","category":"c","unit_price":1,"stock":3}' 'missing field "name"'
+bad_inv '{"type":"product","ts":"2026-11-24T10:00:00.000Z","product_id":7,"name":"N","category":"c","unit_price":1,"stock":3}' 'field "product_id": expected a string, got a number'
+bad_inv "$restock,\"quantity\":0}" 'field "quantity": 0 is out of range (1 to 1000000000)'
+bad_inv "$restock,\"quantity\":\"3\"}" 'field "quantity": expected an integer, got a string'
+bad_inv '{"type":"restock","ts":"2026-11-24T10:00:00.000Z","product_id":"p","quantity":3}' 'missing field "restock_id"'
+bad_inv "$sale,\"quantity\":0}" 'field "quantity": 0 is out of range (1 to 1000000)'
+bad_inv '{"type":"sale","transaction_id":"t","ts":"2026-11-24T10:00:00.000Z","user_id":"u","category":"c","quantity":1,"unit_price":1}' 'missing field "product_id"'
+bad_inv "$tx,\"items\":[{\"product_id\":\"p\",\"category\":\"c\",\"quantity\":-1,\"unit_price\":1}]}" 'field "items[0].quantity": -1 is out of range (1 to 1000000)'
+bad_inv "$tx,\"items\":[]}" 'field "items" is empty'
+cp "$inv" "$T/inventory.want.rej"
+printf '%s\n' "$prod,\"stock\":5}" >>"$inv"
+gm-inventory --rejects "$T/inv.rej" -o "$T/inv.out" -a "$T/inv.alerts" "$inv" 2>"$T/inv.err"
+expect_eq "gm-inventory records: exit status" $? 0
+grep -v '^gm-inventory: [0-9]* in,' "$T/inv.err" >"$T/inv.msgs"
+expect_same_file "gm-inventory records: messages and locations" "$T/inv.msgs" "$inv_err"
+expect_same_file "gm-inventory records: rejects" "$T/inv.rej" "$T/inventory.want.rej"
+expect_grep "gm-inventory records: summary" "gm-inventory: 16 in, 2 out, 15 rejected, 0 late" "$T/inv.err"
+expect_eq "gm-inventory records: the good one" \
+	"$(jq -c '[.type, .product_id // .labels.product_id, .on_hand]' "$T/inv.out" "$T/inv.alerts" | tr -d '\n')" \
+	'["inventory_status","p",5]["alert","p",5]'
+gm-inventory --strict -o "$T/inv.strict" -a "$T/inv.strict.alerts" "$inv" 2>"$T/inv.strict.err"
+expect_eq "gm-inventory records: --strict exit status" $? 1
+expect_eq "gm-inventory records: --strict writes nothing" "$(cat "$T/inv.strict" "$T/inv.strict.alerts" | wc -c)" 0
+expect_eq "gm-inventory records: --strict reports the first" "$(grep -c ':1: field "stock"' "$T/inv.strict.err")" 1
+
 # --strict: the first bad record stops the run with status 1.
 gm-cat --strict -o "$T/strict.out" "$in" 2>"$T/strict.err"
 expect_eq "--strict exit status" $? 1
@@ -91,11 +151,26 @@ gm-session -q --rejects "$T/garbage.srej" -o "$T/garbage.sout" "$T/garbage" 2>/d
 expect_eq "gm-session garbage: exit status" $? 0
 expect_eq "gm-session garbage: nothing out" "$(wc -c <"$T/garbage.sout")" 0
 expect_same_file "gm-session garbage: the same rejects" "$T/garbage.srej" "$T/garbage.rej"
+gm-inventory -q --rejects "$T/garbage.irej" -o "$T/garbage.iout" -a "$T/garbage.ialerts" "$T/garbage" 2>/dev/null
+expect_eq "gm-inventory garbage: exit status" $? 0
+expect_eq "gm-inventory garbage: nothing out" "$(cat "$T/garbage.iout" "$T/garbage.ialerts" | wc -c)" 0
+expect_same_file "gm-inventory garbage: the same rejects" "$T/garbage.irej" "$T/garbage.rej"
 
 # Write errors are failures: a full disk, a closed pipe.
 gm-cat -q -o /dev/full "$in" 2>"$T/full.err"
 expect_eq "ENOSPC exit status" $? 1
 expect_grep "ENOSPC message" "gm-cat: /dev/full: write error: No space left on device" "$T/full.err"
+for out in "-o /dev/full -a /dev/null" "-o /dev/null -a /dev/full"; do
+	# shellcheck disable=SC2086
+	gm-inventory -q $out "$TESTS/golden/inventory-events.ndjson" 2>"$T/ifull.err"
+	expect_eq "gm-inventory $out: exit status" $? 1
+	expect_grep "gm-inventory $out: message" "gm-inventory: /dev/full: write error: No space left on device" "$T/ifull.err"
+done
+gm-inventory -q -a /dev/null "$T/missing.ndjson" "$TESTS/golden/inventory-events.ndjson" >"$T/imissing.out" 2>"$T/imissing.err"
+expect_eq "gm-inventory missing file: exit status" $? 1
+expect_grep "gm-inventory missing file: message" "gm-inventory: $T/missing.ndjson: No such file or directory" "$T/imissing.err"
+gm-inventory -q -a /dev/null "$TESTS/golden/inventory-events.ndjson" >"$T/ione.out" 2>/dev/null
+expect_same_file "gm-inventory missing file: the next file is still read" "$T/imissing.out" "$T/ione.out"
 for i in $(seq 3000); do printf "$good\n" "$i"; done >"$T/many"
 (gm-cat -q "$T/many" 2>"$T/pipe.err"; echo $? >"$T/pipe.status") | head -1 >/dev/null
 expect_eq "EPIPE exit status" "$(cat "$T/pipe.status")" 1
