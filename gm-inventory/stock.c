@@ -378,8 +378,9 @@ void stock_move(struct stock *s, gm_str product, gm_str category, int64_t delta,
 		return;
 	if (!p->known && !p->category[0])
 		gm_str_copy(category, p->category, sizeof p->category);
-	/* A move at or before the count the level is from is in it. */
-	if (from->ts > p->counted_at) {
+	/* A move before the count the level is from is in it; one at its
+	 * very time, coming after it, is not. */
+	if (from->ts >= p->counted_at) {
 		p->on_hand = add_units(p->on_hand, delta);
 		keep_move(p, from->ts, delta);
 	}

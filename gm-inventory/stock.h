@@ -79,7 +79,8 @@ size_t stock_room(const struct stock *s);
  * reorder point (or the default) and its level to ev->stock as of the
  * record's time: the moves after that time that came before it are
  * added to it (of its latest 8: see stock_counts_late()), and
- * those at or before it that come after it leave the level alone. A
+ * those before it that come after it leave the level alone (at its very
+ * time, the order they come in decides). A
  * count no newer than the one the level is from changes nothing (the
  * same count fed again does not undo the moves since); nor does
  * a record the entry holds already (a replay of a Kafka record:

@@ -108,7 +108,7 @@ bad_inv '{"type":"product","ts":"2026-11-24T10:00:00.000Z","product_id":7,"name"
 bad_inv "$restock,\"quantity\":0}" 'field "quantity": 0 is out of range (1 to 1000000000)'
 bad_inv "$restock,\"quantity\":\"3\"}" 'field "quantity": expected an integer, got a string'
 bad_inv '{"type":"restock","ts":"2026-11-24T10:00:00.000Z","product_id":"p","quantity":3}' 'missing field "restock_id"'
-bad_inv "$sale,\"quantity\":0}" 'field "quantity": 0 is out of range (1 to 1000000)'
+bad_inv "$sale,\"quantity\":0}" 'field "quantity": 0 is out of range (1 to 1000000000000)'
 bad_inv '{"type":"sale","transaction_id":"t","ts":"2026-11-24T10:00:00.000Z","user_id":"u","category":"c","quantity":1,"unit_price":1}' 'missing field "product_id"'
 bad_inv "$tx,\"items\":[{\"product_id\":\"p\",\"category\":\"c\",\"quantity\":-1,\"unit_price\":1}]}" 'field "items[0].quantity": -1 is out of range (1 to 1000000)'
 bad_inv "$tx,\"items\":[]}" 'field "items" is empty'
