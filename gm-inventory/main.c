@@ -196,7 +196,7 @@ static void product_due(void *ctx, int32_t partition, const char *key, size_t kl
 	void *value, int64_t when)
 {
 	struct app *a = ctx;
-	stock_due(a->stock, key, klen, value, when, partition, gm_streams_label(a->run, partition));
+	stock_due(a->stock, key, klen, value, when, gm_streams_label(a->run, partition));
 }
 
 static void id_due(void *ctx, int32_t partition, const char *key, size_t klen, void *value,
@@ -220,6 +220,9 @@ static void end(void *ctx, int32_t number, int64_t newest)
 /* What the run could not keep exactly, said once at the end. */
 static void report(const struct app *a)
 {
+	if (a->stock && stock_hurried(a->stock))
+		gm_warn(NULL, "%llu sales, restocks or counts applied before the watermark passed them (a product had more than 16 waiting)",
+			(unsigned long long)stock_hurried(a->stock));
 	if (a->stock && stock_counts_late(a->stock))
 		gm_warn(NULL, "%llu stock counts came after more than 8 later sales or restocks of their product: their level leaves out the older of those",
 			(unsigned long long)stock_counts_late(a->stock));

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alert.h"
+#include "hash.h"
 #include "map.h"
 #include "mem.h"
 #include "number.h"
@@ -16,14 +17,33 @@
 #define SLOTS 12               /* an hour of them */
 #define MOVES_KEPT 8           /* the latest moves, for a count that
                                   comes after later ones */
+#define WAIT_MAX 16            /* records waiting for the watermark */
 
 enum { FIRED_LOW = 1, FIRED_OUT = 2 };
 
+enum { W_COUNT, W_RESTOCK, W_SALE };   /* the order of kinds at one time */
+
+/* A record waiting for the watermark to pass its time, so that a
+ * product's records apply in order of time whatever order they came in
+ * (from several topics, say), and its alerts with them. */
+struct waiting {
+	int64_t ts;
+	int64_t units;             /* W_COUNT: the count; else the move */
+	uint64_t trigger;          /* gm_hash() of the record's identity: its
+	                              alerts' subject, and the order at one
+	                              time and kind */
+	int32_t reorder_point;     /* W_COUNT: the catalog's, or -1 */
+	uint8_t kind;
+	uint8_t replay;            /* applies, writes no alert */
+};
+
 /* A product's entry: no pointers, saved as its bytes (store.h). */
 struct product {
-	int64_t due;               /* the store's timer: when its next status
-	                              record is written; GM_STORE_NEVER: none
-	                              pending */
+	int64_t due;               /* the store's timer: the earliest of the
+	                              first waiting record's time and
+	                              status_due; GM_STORE_NEVER: none */
+	int64_t status_due;        /* when its next status record is written;
+	                              GM_STORE_NEVER: none pending */
 	int32_t partition;         /* of its records (-1: files) */
 	uint8_t known;             /* a catalog record came */
 	uint8_t fired;             /* FIRED_LOW, FIRED_OUT: not re-armed yet */
@@ -42,6 +62,8 @@ struct product {
 		int64_t ts, units;
 	} moves[MOVES_KEPT];
 	uint8_t nmoves, next_move;
+	uint8_t nwaiting;
+	struct waiting waiting[WAIT_MAX];   /* by time, kind, trigger */
 	char name[STOCK_NAME_MAX + 1];
 	char category[STOCK_CATEGORY_MAX + 1];
 };
@@ -51,6 +73,8 @@ struct stock {
 	struct gm_store *products;
 	struct gm_output status, alerts;
 	uint64_t counts_late;      /* counts after more later moves than kept */
+	uint64_t hurried;          /* records applied before the watermark
+	                              passed them: more than WAIT_MAX waiting */
 };
 
 struct gm_store_spec stock_store_spec(const struct stock_options *o)
@@ -80,6 +104,11 @@ void stock_free(struct stock *s)
 uint64_t stock_counts_late(const struct stock *s)
 {
 	return s->counts_late;
+}
+
+uint64_t stock_hurried(const struct stock *s)
+{
+	return s->hurried;
 }
 
 bool stock_holds(struct stock *s, gm_str product)
@@ -172,8 +201,17 @@ static int64_t rearm_level(const struct stock *s, const struct product *p)
 	return level > INT64_MAX ? INT64_MAX : (int64_t)level;
 }
 
+/* A record applying: its time, its identity's hash, whether it is a
+ * replay, and the partition's label. */
+struct change {
+	int64_t ts;
+	uint64_t trigger;
+	bool replay;
+	const char *label;
+};
+
 static void alert(struct stock *s, const char *key, size_t klen, const struct product *p,
-	const struct stock_from *from, const char *kind, enum gm_alert_status status)
+	const struct change *from, const char *kind, enum gm_alert_status status)
 {
 	bool out = !strcmp(kind, "out_of_stock");
 	char summary[256], count[GM_I64_LEN + 1];
@@ -189,11 +227,11 @@ static void alert(struct stock *s, const char *key, size_t klen, const struct pr
 			(int)klen, key, p->name, count, (long long)p->reorder_point);
 	/* The alert is about the product and the record that crossed the
 	 * line: the same input, the same id. */
-	char subject[GM_MAP_KEY_MAX + 1 + 128];
-	size_t tn = from->trigger.n < 128 ? from->trigger.n : 128;
+	char subject[GM_MAP_KEY_MAX + 1 + 16];
 	memcpy(subject, key, klen);
 	subject[klen] = '/';
-	memcpy(subject + klen + 1, from->trigger.p, tn);
+	gm_format_hex64(from->trigger, subject + klen + 1);
+	size_t tn = 16;
 	const struct gm_alert_label labels[] = {
 		{ "product_id", { key, klen } },
 		{ "category", { p->category, strlen(p->category) } },
@@ -224,7 +262,7 @@ static void alert(struct stock *s, const char *key, size_t klen, const struct pr
 /* The alerts p's new level calls for: each fires once, and both re-arm
  * (resolved) only above the re-arm level. */
 static void judge(struct stock *s, const char *key, size_t klen, struct product *p,
-	const struct stock_from *from)
+	const struct change *from)
 {
 	if (!p->known)
 		return;
@@ -290,37 +328,14 @@ static struct product *entry(struct stock *s, gm_str product, const struct stock
 	if (!p || got == GM_STORE_APPLIED)
 		return NULL;
 	if (got == GM_STORE_NEW) {
-		p->due = GM_STORE_NEVER;
+		p->due = p->status_due = GM_STORE_NEVER;
 		p->newest_slot = INT64_MIN / SLOT_MS;
 		p->last_change = from->ts;
 		p->reorder_point = s->o.reorder_point;   /* until a catalog says */
 		p->counted_at = p->forgotten_to = INT64_MIN;
 	}
 	p->partition = from->partition;
-	/* A change after the window of the status record pending: that
-	 * record is written first, as its timer would have (the watermark
-	 * is behind by the lateness), so that it holds its window's. */
-	if (p->due != GM_STORE_NEVER && from->ts >= p->due) {
-		if (!from->replay)
-			write_status(s, product.p, product.n, p, p->due - s->o.window, p->due, p->sold,
-				from->label);
-		p->sold = 0;
-		gm_store_wake_at(s->products, p, GM_STORE_NEVER);
-	}
 	return p;
-}
-
-/* After a change at ts: its status record is due at the end of the
- * window holding ts, or, for a change older than the watermark (a
- * window whose records may be written), of the one holding the
- * watermark; unless one is due already. */
-static void changed(struct stock *s, struct product *p, const struct stock_from *from)
-{
-	if (from->ts > p->last_change)
-		p->last_change = from->ts;
-	int64_t t = from->ts > from->watermark ? from->ts : from->watermark;
-	if (p->due == GM_STORE_NEVER)
-		gm_store_wake_at(s->products, p, gm_window_start(t, s->o.window) + s->o.window);
 }
 
 static int64_t add_units(int64_t a, int64_t b)
@@ -343,31 +358,148 @@ static void keep_move(struct product *p, int64_t ts, int64_t units)
 		p->nmoves++;
 }
 
+/* After a change applied at event time now: its status record is due at
+ * the end of the window holding now, unless one is due already. */
+static void changed(struct stock *s, struct product *p, int64_t ts, int64_t now)
+{
+	if (ts > p->last_change)
+		p->last_change = ts;
+	if (p->status_due == GM_STORE_NEVER)
+		p->status_due = gm_window_start(now, s->o.window) + s->o.window;
+}
+
+/* A count, by its time: the moves after it that came before it (of the
+ * latest MOVES_KEPT) are added to it. One no newer than the level's
+ * tells nothing new. */
+static void apply_count(struct stock *s, struct product *p, const struct waiting *w)
+{
+	if (w->ts <= p->counted_at)
+		return;
+	p->known = 1;
+	p->reorder_point = w->reorder_point >= 0 ? w->reorder_point : s->o.reorder_point;
+	if (p->forgotten_to > w->ts)
+		s->counts_late++;
+	int64_t level = w->units;
+	for (size_t i = 0; i < p->nmoves; i++)
+		if (p->moves[i].ts > w->ts)
+			level = add_units(level, p->moves[i].units);
+	p->on_hand = level;
+	p->counted_at = w->ts;
+}
+
+/* A restock or a sale; one before the count the level is from (come
+ * late) is in it. */
+static void apply_move(struct product *p, const struct waiting *w)
+{
+	if (w->ts >= p->counted_at) {
+		p->on_hand = add_units(p->on_hand, w->units);
+		keep_move(p, w->ts, w->units);
+	}
+	if (w->units < 0) {
+		p->sold = add_units(p->sold, -w->units);
+		count_sold(p, w->ts, -w->units);
+	}
+}
+
+/* Applies record w of p at event time now. */
+static void apply(struct stock *s, const char *key, size_t klen, struct product *p,
+	struct waiting w, int64_t now, const char *label)
+{
+	if (w.kind == W_COUNT)
+		apply_count(s, p, &w);
+	else
+		apply_move(p, &w);
+	changed(s, p, w.ts, w.ts > now ? w.ts : now);
+	const struct change c = { w.ts, w.trigger, w.replay, label };
+	judge(s, key, klen, p, &c);
+}
+
+/* Applies p's first waiting record at event time now. */
+static void apply_first(struct stock *s, const char *key, size_t klen, struct product *p,
+	int64_t now, const char *label)
+{
+	struct waiting w = p->waiting[0];
+	memmove(&p->waiting[0], &p->waiting[1], --p->nwaiting * sizeof *p->waiting);
+	apply(s, key, klen, p, w, now, label);
+}
+
+static bool earlier(const struct waiting *a, const struct waiting *b)
+{
+	if (a->ts != b->ts)
+		return a->ts < b->ts;
+	if (a->kind != b->kind)
+		return a->kind < b->kind;
+	return a->trigger < b->trigger;
+}
+
+/* Sets the store's timer: the next of the first waiting record and the
+ * status record. */
+static void reschedule(struct stock *s, struct product *p)
+{
+	int64_t due = p->status_due;
+	if (p->nwaiting > 0 && p->waiting[0].ts < due)
+		due = p->waiting[0].ts;
+	gm_store_wake_at(s->products, p, due);
+}
+
+/* Everything of p up to event time until, in order of time: its
+ * waiting records, and its status record when its window ends (before
+ * the records of its end's time, which are the next window's). */
+static void advance_to(struct stock *s, const char *key, size_t klen, struct product *p,
+	int64_t until, const char *label)
+{
+	for (;;) {
+		int64_t next = p->nwaiting > 0 ? p->waiting[0].ts : GM_STORE_NEVER;
+		if (p->status_due <= until && p->status_due <= next) {
+			write_status(s, key, klen, p, p->status_due - s->o.window, p->status_due,
+				p->sold, label);
+			p->sold = 0;
+			p->status_due = GM_STORE_NEVER;
+		} else if (next <= until) {
+			apply_first(s, key, klen, p, next, label);
+		} else {
+			break;
+		}
+	}
+	reschedule(s, p);
+}
+
+/* A record waits in p's entry for the watermark; with WAIT_MAX waiting,
+ * the first applies now, early. */
+static void wait(struct stock *s, gm_str product, struct product *p, struct waiting w,
+	const struct stock_from *from)
+{
+	/* Older than the watermark: what it passed has applied, what waits
+	 * is newer; so it applies now, in the window of the watermark. */
+	if (w.ts < from->watermark) {
+		apply(s, product.p, product.n, p, w, from->watermark, from->label);
+		reschedule(s, p);
+		return;
+	}
+	if (p->nwaiting == WAIT_MAX) {
+		s->hurried++;
+		apply_first(s, product.p, product.n, p, from->watermark, from->label);
+	}
+	size_t i = p->nwaiting++;
+	for (; i > 0 && earlier(&w, &p->waiting[i - 1]); i--)
+		p->waiting[i] = p->waiting[i - 1];
+	p->waiting[i] = w;
+	reschedule(s, p);
+}
+
 void stock_catalog(struct stock *s, const struct gm_event *ev, const struct stock_from *from)
 {
 	struct product *p = entry(s, ev->product_id, from);
 	if (!p)
 		return;
-	/* A count no newer than the one the level is from (the same one
-	 * again, say) tells nothing new. */
-	if (from->ts <= p->counted_at)
-		return;
-	p->known = 1;
+	/* Its names are labels: taken as it comes. */
 	gm_str_copy(ev->name, p->name, sizeof p->name);
 	gm_str_copy(ev->category, p->category, sizeof p->category);
-	p->reorder_point = ev->has_reorder_point ? ev->reorder_point : s->o.reorder_point;
-	/* The level as of the count's time: the moves after it that came
-	 * before it are added to it. */
-	if (p->forgotten_to > from->ts)
-		s->counts_late++;
-	int64_t level = ev->stock;
-	for (size_t i = 0; i < p->nmoves; i++)
-		if (p->moves[i].ts > from->ts)
-			level = add_units(level, p->moves[i].units);
-	p->on_hand = level;
-	p->counted_at = from->ts;
-	changed(s, p, from);
-	judge(s, ev->product_id.p, ev->product_id.n, p, from);
+	wait(s, ev->product_id, p, (struct waiting){
+		.ts = from->ts, .units = ev->stock, .trigger = gm_hash(from->trigger.p, from->trigger.n),
+		.reorder_point = ev->has_reorder_point ? (int32_t)ev->reorder_point : -1,
+		.kind = W_COUNT, .replay = from->replay,
+	}, from);
 }
 
 void stock_move(struct stock *s, gm_str product, gm_str category, int64_t delta,
@@ -378,29 +510,18 @@ void stock_move(struct stock *s, gm_str product, gm_str category, int64_t delta,
 		return;
 	if (!p->known && !p->category[0])
 		gm_str_copy(category, p->category, sizeof p->category);
-	/* A move before the count the level is from is in it; one at its
-	 * very time, coming after it, is not. */
-	if (from->ts >= p->counted_at) {
-		p->on_hand = add_units(p->on_hand, delta);
-		keep_move(p, from->ts, delta);
-	}
-	if (delta < 0) {
-		p->sold = add_units(p->sold, -delta);
-		count_sold(p, from->ts, -delta);
-	}
-	changed(s, p, from);
-	judge(s, product.p, product.n, p, from);
+	wait(s, product, p, (struct waiting){
+		.ts = from->ts, .units = delta, .trigger = gm_hash(from->trigger.p, from->trigger.n),
+		.kind = delta < 0 ? W_SALE : W_RESTOCK, .replay = from->replay,
+	}, from);
 }
 
 /* ---- the end of windows and of the input ---- */
 
 void stock_due(struct stock *s, const char *key, size_t klen, void *value, int64_t due,
-	int32_t partition, const char *label)
+	const char *label)
 {
-	struct product *p = value;
-	(void)partition;
-	write_status(s, key, klen, p, due - s->o.window, due, p->sold, label);
-	p->sold = 0;
+	advance_to(s, key, klen, value, due, label);
 }
 
 /* The products a partition ends with, gathered to be written in order
@@ -439,15 +560,12 @@ void stock_end(struct stock *s, int32_t partition, const char *label, int64_t ne
 		qsort(e.all, e.n, sizeof *e.all, by_key);
 	for (size_t i = 0; i < e.n; i++) {
 		struct product *p = e.all[i].p;
-		if (p->due == GM_STORE_NEVER) {
+		/* What waits applies and its records are written; one with
+		 * nothing owed gets one of the last window. */
+		bool owed = p->nwaiting > 0 || p->status_due != GM_STORE_NEVER;
+		advance_to(s, e.all[i].key, e.all[i].klen, p, GM_STORE_NEVER - 1, label);
+		if (!owed)
 			write_status(s, e.all[i].key, e.all[i].klen, p, start, start + s->o.window, 0, label);
-			continue;
-		}
-		/* Its pending record, as its timer would write it. */
-		write_status(s, e.all[i].key, e.all[i].klen, p, p->due - s->o.window, p->due,
-			p->sold, label);
-		p->sold = 0;
-		gm_store_wake_at(s->products, p, GM_STORE_NEVER);
 	}
 	free(e.all);
 }

@@ -3,9 +3,10 @@
  *
  * A product's level is set by a catalog record (a product record: the
  * first makes it known, a later one is a stock count) and moved by
- * restocks and sales, each by exactly its quantity, in the order the
- * records come. A product sold or restocked before its catalog record is
- * tracked from 0 as unknown: no alerts until the catalog names it.
+ * restocks and sales, each by exactly its quantity, in order of their
+ * time: each waits in the product's entry until the watermark passes it.
+ * A product sold or restocked before its catalog record is tracked from
+ * 0 as unknown: no alerts until the catalog names it.
  *
  * Alerts do not flap: low_stock fires once when on_hand falls to or
  * below the reorder point, out_of_stock once when it falls to or below
@@ -13,9 +14,9 @@
  * times (1 + hysteresis), which resolves those that fired.
  *
  * Each product is a state store entry keyed by product_id, with one
- * timer: the end of the window (tumbling, by event time) of its first
- * change since its last inventory_status record, when the next one is
- * written. */
+ * timer: the earlier of its first waiting record's time and the end of
+ * the window (tumbling, by event time) of its first change since its
+ * last inventory_status record, when the next one is written. */
 #ifndef GM_INVENTORY_STOCK_H
 #define GM_INVENTORY_STOCK_H
 
@@ -75,21 +76,24 @@ struct stock_from {
 bool stock_holds(struct stock *s, gm_str product);
 size_t stock_room(const struct stock *s);
 
-/* A catalog record: names the product (known from now on), sets its
- * reorder point (or the default) and its level to ev->stock as of the
- * record's time: the moves after that time that came before it are
- * added to it (of its latest 8: see stock_counts_late()), and
- * those before it that come after it leave the level alone (at its very
- * time, the order they come in decides). A
- * count no newer than the one the level is from changes nothing (the
- * same count fed again does not undo the moves since); nor does
- * a record the entry holds already (a replay of a Kafka record:
- * gm_store_update()). */
+/* A catalog record (a stock count) or a move of product's level by
+ * delta (a restock: +quantity; a sale: -quantity, counted as sold)
+ * waits in the product's entry until the watermark passes its time;
+ * then the product's records apply in order of time (at one time: counts,
+ * restocks, sales), so that its level and alerts are those of its
+ * records in order, whatever order they came in. At most 16 wait: one
+ * more applies the first early (stock_hurried()). A catalog record
+ * names the product (known from when it applies), sets its reorder
+ * point (or the default) and its level to ev->stock as of its time: the
+ * moves after it that applied before it (a record that came later than
+ * the watermark: of its product's latest 8; see stock_counts_late())
+ * are added to it, and those before it that come after it leave the
+ * level alone. A count no newer than the one the level is from changes
+ * nothing (the same count fed again does not undo the moves since).
+ * category is the record's, kept for an unknown product; the names are
+ * taken as they come. Nothing when the entry holds the record already
+ * (a replay of a Kafka record: gm_store_update()). */
 void stock_catalog(struct stock *s, const struct gm_event *ev, const struct stock_from *from);
-
-/* product's level moves by delta (a restock: +quantity; a sale:
- * -quantity, counted as sold); category is the record's, kept for an
- * unknown product. Nothing when the entry holds it already. */
 void stock_move(struct stock *s, gm_str product, gm_str category, int64_t delta,
 	const struct stock_from *from);
 
@@ -97,14 +101,20 @@ void stock_move(struct stock *s, gm_str product, gm_str category, int64_t delta,
  * keeps: their level leaves out the ones forgotten. For the summary. */
 uint64_t stock_counts_late(const struct stock *s);
 
-/* The timer of a product came (its store's spec.due): its
- * inventory_status record for the window ending at due. */
-void stock_due(struct stock *s, const char *key, size_t klen, void *value, int64_t due,
-	int32_t partition, const char *label);
+/* Records applied before the watermark passed them (more than 16 of a
+ * product waiting), for the summary. */
+uint64_t stock_hurried(const struct stock *s);
 
-/* The end of event time for partition (a finite input): a status record
- * for each of its products, in order of product_id: its pending one,
- * or one as of the window holding newest. */
+/* The timer of a product came (its store's spec.due): its records up to
+ * due apply, and its inventory_status record is written when its
+ * window has ended. */
+void stock_due(struct stock *s, const char *key, size_t klen, void *value, int64_t due,
+	const char *label);
+
+/* The end of event time for partition (a finite input): for each of its
+ * products, in order of product_id, what waits applies and its pending
+ * status records are written, or, with none owed, one as of the window
+ * holding newest. */
 void stock_end(struct stock *s, int32_t partition, const char *label, int64_t newest);
 
 #endif
