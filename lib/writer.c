@@ -58,7 +58,7 @@ const char *gm_writer_data(const struct gm_writer *w, size_t *len)
 
 void gm_writer_reset(struct gm_writer *w)
 {
-	w->len = 0;
+	w->len = w->done = 0;
 	w->comma = false;
 }
 
@@ -82,7 +82,7 @@ bool gm_writer_flush(struct gm_writer *w)
 {
 	if (w->fd >= 0 && w->len > 0) {
 		write_all(w, w->buf, w->len);
-		w->len = 0;
+		w->len = w->done = 0;
 	}
 	return !w->failed;
 }
@@ -94,9 +94,13 @@ bool gm_writer_failed(const struct gm_writer *w)
 
 void gm_w_make_room(struct gm_writer *w, size_t n)
 {
-	if (w->fd >= 0) {
-		gm_writer_flush(w);
-		if (n <= w->cap)
+	if (w->fd >= 0 && w->done > 0) {
+		/* The whole records go out; the one being built stays. */
+		write_all(w, w->buf, w->done);
+		memmove(w->buf, w->buf + w->done, w->len - w->done);
+		w->len -= w->done;
+		w->done = 0;
+		if (w->len + n <= w->cap)
 			return;
 	}
 	w->buf = gm_grow(w->buf, &w->cap, w->len + n, 1, BUF_SIZE);
@@ -295,6 +299,7 @@ void gm_w_end(struct gm_writer *w)
 	reserve(w, 2);
 	w->buf[w->len++] = '}';
 	w->buf[w->len++] = '\n';
+	w->done = w->len;
 	w->comma = false;
 	if (w->unbuffered)
 		gm_writer_flush(w);
@@ -304,6 +309,7 @@ void gm_w_record(struct gm_writer *w, const char *p, size_t n)
 {
 	gm_w_raw(w, p, n);
 	put(w, '\n');
+	w->done = w->len;
 	if (w->unbuffered)
 		gm_writer_flush(w);
 }

@@ -128,6 +128,9 @@ bool gm_writer_close(struct gm_writer *w);
 struct gm_writer {
 	char *buf;
 	size_t len, cap;
+	size_t done;         /* buf[0..done) ends with a whole record: what a
+	                        full buffer writes out, so that a file cut
+	                        short (a kill) never ends in half a record */
 	bool comma;          /* a value ended last, so the next one at its
 	                        level needs a ',' (not after a key nor after
 	                        an opening brace or bracket) */

@@ -326,6 +326,42 @@ START_TEST(buffer_ends_within_a_pair)
 }
 END_TEST
 
+/* A full buffer writes out whole records only: the one being built when
+ * it fills stays for the next write, so that a file cut short by a kill
+ * ends at a record's end. Records of about 1 KiB each, over several
+ * buffers' worth: after each one, what the file holds ends in a newline,
+ * and at the end it holds them all. */
+START_TEST(a_full_buffer_writes_whole_records)
+{
+	static char got[400 * 1024];
+	char path[256], text[1000];
+	memset(text, 'y', sizeof text);
+	int fd = gm_test_temp(path, sizeof path, "writer", false);
+	struct gm_writer *w = gm_writer_fd(fd, path, false);
+	size_t flushed = 0;
+	for (int i = 0; i < 300; i++) {
+		gm_w_obj_begin(w);
+		GM_W_KI64(w, "n", i);
+		GM_W_KSTR(w, "text", text, sizeof text);
+		gm_w_end(w);
+		size_t n = contents(fd, got, sizeof got);
+		ck_assert_msg(n == 0 || got[n - 1] == '\n', "record %d: the file ends in %.20s", i,
+			got + n - (n < 20 ? n : 20));
+		if (n > flushed)
+			flushed = n;
+	}
+	ck_assert_uint_gt(flushed, 64 * 1024);   /* the buffer did fill */
+	ck_assert(gm_writer_close(w));
+	size_t n = contents(fd, got, sizeof got);
+	size_t lines = 0;
+	for (size_t i = 0; i < n; i++)
+		lines += got[i] == '\n';
+	ck_assert_uint_eq(lines, 300);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
 /* After a write has failed, nothing more is written, whatever the calls
  * (the fast ones included) and however many buffers they fill: the
  * descriptor is made to work again, and still receives nothing. */
@@ -419,6 +455,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, pairs_write_what_a_key_and_a_value_would);
 	tcase_add_test(tc, buffer_ends_within_a_pair);
 	tcase_add_test(tc, a_failed_writer_stays_a_no_op);
+	tcase_add_test(tc, a_full_buffer_writes_whole_records);
 	suite_add_tcase(s, tc);
 	return s;
 }
