@@ -33,7 +33,7 @@ static const char usage[] =
 
 enum {
 	OPT_REORDER = 0x2000, OPT_HYSTERESIS, OPT_DEDUP_FOR, OPT_MAX_PRODUCTS, OPT_MAX_IDS,
-	OPT_FINAL, OPT_REKEY,
+	OPT_REKEY,
 };
 
 struct options {
@@ -41,7 +41,6 @@ struct options {
 	struct gm_stream_options s;
 	struct stock_options stock;
 	struct seen_options seen;
-	bool final;               /* --final */
 	bool rekey;               /* --rekey */
 	bool stock_options_given; /* any of the options --rekey has no use for */
 };
@@ -67,7 +66,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "dedup-for", required_argument, 0, OPT_DEDUP_FOR },
 		{ "max-products", required_argument, 0, OPT_MAX_PRODUCTS },
 		{ "max-ids", required_argument, 0, OPT_MAX_IDS },
-		{ "final", no_argument, 0, OPT_FINAL },
+		GM_STREAM_FINAL_OPTION,
 		{ "rekey", no_argument, 0, OPT_REKEY },
 		{ 0 }
 	};
@@ -104,7 +103,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_MAX_IDS:
 			o->seen.max_ids = gm_opt_count(usage, "--max-ids", optarg, 1, 1000000000);
 			break;
-		case OPT_FINAL: o->final = true; break;
 		case OPT_REKEY: o->rekey = true; break;
 		default: gm_usage_error(usage, "%s", "unknown option");
 		}
@@ -112,6 +110,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	gm_stream_options_done(&o->s, &o->c, argc - optind, usage);
 	if (o->s.late)
 		gm_usage_error(usage, "%s", "-l: gm-inventory takes every record, however late: none is written there");
+	if (o->rekey && o->s.final)
+		gm_usage_error(usage, "%s", "--rekey keeps no state: --final does not go with it");
 	if (o->rekey && o->stock_options_given)
 		gm_usage_error(usage, "%s", "--rekey keeps no stock: -a, -w, --state and the stock options do not go with it");
 	o->stock.window = o->s.window.size;
@@ -264,7 +264,7 @@ int main(int argc, char **argv)
 		.c = &o.c, .src = src, .topics = o.s.topics,
 		.sinks = { sinks[0], sinks[1] }, .nsinks = 2, .late = sinks[2],
 		.state_file = o.s.state, .idle_ms = o.s.idle_ms,
-		.final = o.final || (!o.s.state && !o.c.group),
+		.final = gm_stream_final(&o.s, &o.c),
 	};
 	a.run = gm_streams_new(&tool, &io);
 	int status = GM_EXIT_OK;

@@ -31,7 +31,7 @@ static const char usage[] =
 
 enum {
 	OPT_GAP = 0x2000, OPT_MAX_SESSION, OPT_BY_CLIENT, OPT_ABANDON, OPT_RECOVER,
-	OPT_MAX_USERS, OPT_FINAL,
+	OPT_MAX_USERS,
 };
 
 #define MAX_CELLS 1000000   /* metric cells open at once */
@@ -41,7 +41,6 @@ struct options {
 	struct gm_stream_options s;
 	struct session_options session;
 	struct cart_options cart;
-	bool final;               /* --final */
 };
 
 struct app {
@@ -65,7 +64,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "abandon-after", required_argument, 0, OPT_ABANDON },
 		{ "recover-within", required_argument, 0, OPT_RECOVER },
 		{ "max-users", required_argument, 0, OPT_MAX_USERS },
-		{ "final", no_argument, 0, OPT_FINAL },
+		GM_STREAM_FINAL_OPTION,
 		{ 0 }
 	};
 	memset(o, 0, sizeof *o);
@@ -102,7 +101,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->session.max_users = o->cart.max_users =
 				gm_opt_count(usage, "--max-users", optarg, 1, 100000000);
 			break;
-		case OPT_FINAL: o->final = true; break;
 		default: gm_usage_error(usage, "%s", "unknown option");
 		}
 	}
@@ -241,7 +239,7 @@ int main(int argc, char **argv)
 		.state_file = o.s.state, .idle_ms = o.s.idle_ms,
 		/* Kept state (--state, -G) goes on in the next run, unless
 		 * this one is the last. */
-		.final = o.final || (!o.s.state && !o.c.group),
+		.final = gm_stream_final(&o.s, &o.c),
 	};
 	a.run = gm_streams_new(&tool, &io);
 	/* In this order (stream.h): a cart event applies while the session

@@ -800,8 +800,14 @@ bool gm_stream_option(struct gm_common *c, struct gm_stream_options *so, int opt
 		so->idle_ms = gm_opt_duration(usage, "--idle", arg, true, GM_STREAM_MAX_IDLE_MS);
 		return true;
 	case GM_OPT_STATE: so->state = arg; return true;
+	case GM_OPT_FINAL: so->final = true; return true;
 	default: return false;
 	}
+}
+
+bool gm_stream_final(const struct gm_stream_options *so, const struct gm_common *c)
+{
+	return so->final || (!so->state && !c->group);
 }
 
 void gm_stream_options_done(struct gm_stream_options *so, const struct gm_common *c,

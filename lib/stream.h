@@ -249,7 +249,12 @@ int64_t gm_streams_watermark(const struct gm_streams *st, int32_t number);
 #define GM_STREAM_MAX_TOPICS 16
 #define GM_STREAM_MAX_IDLE_MS 86400000
 
-enum { GM_OPT_LATENESS = 0x1800, GM_OPT_IDLE, GM_OPT_STATE };
+enum { GM_OPT_LATENESS = 0x1800, GM_OPT_IDLE, GM_OPT_STATE, GM_OPT_FINAL };
+
+/* --final, for a tool with timers (stores whose entries wait for event
+ * time): in its table after GM_STREAM_LONG_OPTIONS; see
+ * gm_stream_final(). */
+#define GM_STREAM_FINAL_OPTION { "final", no_argument, 0, GM_OPT_FINAL }
 
 #define GM_STREAM_SHORT_OPTIONS GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS \
 	GM_KAFKA_SHORT_OPTIONS "t:eo:a:l:w:"
@@ -276,6 +281,7 @@ struct gm_stream_options {
 	struct gm_window_spec window;  /* -w (size) and --lateness; slide
 	                                  is the tool's (0: the size) */
 	long long idle_ms;
+	bool final;                    /* --final */
 };
 
 /* The defaults: 1-minute windows, 5 s of lateness, 10 s idle. */
@@ -292,6 +298,11 @@ bool gm_stream_option(struct gm_common *c, struct gm_stream_options *so, int opt
  * --state not with -G (a group keeps its state in Kafka): usage errors. */
 void gm_stream_options_done(struct gm_stream_options *so, const struct gm_common *c,
 	size_t nfiles, const char *usage);
+
+/* Whether the end of the run's input is the end of event time
+ * (gm_stream_io.final): with --final, or when nothing is kept for a
+ * next run (neither --state nor -G). */
+bool gm_stream_final(const struct gm_stream_options *so, const struct gm_common *c);
 
 /* Opens what a stream tool reads and writes, as its options say: the
  * rejects file, the source (files[0..nfiles), or so's topics: a
