@@ -328,24 +328,31 @@ static void idle_clock(struct gm_streams *st, long long idle_ms)
 
 /* Closes every window of every stream: when idle, and, after every
  * timer fired (the end of event time), at the end of the input. */
+/* Whether streams[i] is the first of ours with its partition number,
+ * with the newest event time of those in *newest. */
+static bool first_of_number(const struct gm_streams *st, size_t i, int64_t *newest)
+{
+	const struct gm_stream *s = st->streams[i];
+	*newest = INT64_MIN;
+	for (size_t j = 0; j < st->nstreams; j++) {
+		const struct gm_stream *o = st->streams[j];
+		if (o->number != s->number || !o->ours)
+			continue;
+		if (j < i)
+			return false;
+		if (o->newest > *newest)
+			*newest = o->newest;
+	}
+	return s->ours;
+}
+
 static void close_all(struct gm_streams *st, bool end)
 {
 	/* The tool's end, once per partition, before its timers fire. */
-	for (size_t i = 0; end && st->io.final && st->tool.end && i < st->nstreams; i++) {
-		const struct gm_stream *s = st->streams[i];
-		bool first = s->ours;
-		int64_t newest = INT64_MIN;
-		for (size_t j = 0; first && j < st->nstreams; j++) {
-			const struct gm_stream *o = st->streams[j];
-			if (o->number != s->number || !o->ours)
-				continue;
-			first = j >= i;
-			if (o->newest > newest)
-				newest = o->newest;
-		}
-		if (first && newest != INT64_MIN)
-			st->tool.end(st->tool.ctx, s->number, newest);
-	}
+	int64_t newest;
+	for (size_t i = 0; end && st->io.final && st->tool.end && i < st->nstreams; i++)
+		if (first_of_number(st, i, &newest) && newest != INT64_MIN)
+			st->tool.end(st->tool.ctx, st->streams[i]->number, newest);
 	for (size_t i = 0; i < st->nstreams; i++) {
 		struct gm_stream *s = st->streams[i];
 		if (end && st->io.final && s->ours)

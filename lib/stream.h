@@ -46,7 +46,8 @@
  *     a pause drops what was fetched): a timer may still add
  *     to a window that ends after the timer's time. A tool without
  *     windows has the watermark still: an event older than it is late
- *     (e->late), and its note keeps the watermark for the next run;
+ *     (e->late; unless the tool takes late records, tool.takes_late),
+ *     and its note keeps the watermark for the next run;
  *   - idle input (idle_ms without a record) closes every window; for a
  *     tool without windows, event time is then taken to go on with the
  *     clock from the newest record's, so that the watermark moves and
