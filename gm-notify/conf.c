@@ -31,6 +31,7 @@ struct ld {
 	struct conf *c;
 	struct pending *errs;
 	size_t nerrs, caperrs;
+	bool tree_too_big;   /* said once: anchors can make many more */
 };
 
 /* One key a section takes: its name, and after fields(), its key and
@@ -916,7 +917,10 @@ static void load_route(struct ld *l, yaml_node_t *n, struct conf_route *r, int d
 	if (!count)
 		return;
 	if (depth + 1 > ROUTE_DEPTH_MAX || l->c->nroutes + count > ROUTES_MAX) {
-		err(l, kids->v, "routes: more than %d levels or %d routes", ROUTE_DEPTH_MAX, ROUTES_MAX);
+		if (!l->tree_too_big)
+			err(l, kids->v, "routes: more than %d levels or %d routes", ROUTE_DEPTH_MAX,
+				ROUTES_MAX);
+		l->tree_too_big = true;
 		return;
 	}
 	r->routes = gm_xcalloc(count, sizeof *r->routes);
