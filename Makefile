@@ -17,8 +17,9 @@ VERSION := 0.1.0
 # (Debian's gcc passes the flag itself, but not under -fsanitize, where
 # every binary recorded every library); tests/sh/linked-libraries.sh
 # checks the lists. libmongoc and libcurl, which scripts/install-deps
-# installs, wait for the code that will call them.
-PKGS    := rdkafka libpq yajl
+# installs, wait for the code that will call them. libyaml (yaml-0.1)
+# reads gm-notify's configuration, Alertmanager's YAML.
+PKGS    := rdkafka libpq yajl yaml-0.1
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
@@ -115,6 +116,13 @@ $(BUILD)/bin/%: $$(call tool_objs,$$*) $(LIBGM)
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBGM)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBGM) $(PKG_LIBS) $(CHECK_LIBS)
+
+# The unit tests of gm-notify's own modules (tests/unit/test_notify_*.c)
+# link its objects but main's.
+NOTIFY_OBJ = $(filter-out %/main.o,$(call tool_objs,gm-notify))
+$(BUILD)/tests/test_notify_%: $(BUILD)/tests/unit/test_notify_%.o $$(NOTIFY_OBJ) $(LIBGM)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(NOTIFY_OBJ) $(LIBGM) $(PKG_LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/helpers/%.o $(LIBGM)
 	@mkdir -p $(dir $@)
