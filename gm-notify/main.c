@@ -16,18 +16,9 @@ enum { OPT_CHECK = 0x2000 };
 
 /* ---- printing ---- */
 
-/* A word as it is, or in double quotes (with \" \\ \n) when it holds
- * anything but letters, digits and _ . : @ / + # - (or is empty). */
-static void put_word(FILE *out, const char *s)
+/* s in double quotes, with \" \\ \n. */
+static void put_quoted(FILE *out, const char *s)
 {
-	bool bare = *s != 0;
-	for (const char *p = s; *p && bare; p++)
-		bare = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			(*p >= '0' && *p <= '9') || strchr("_.:@/+#-", *p);
-	if (bare) {
-		fputs(s, out);
-		return;
-	}
 	putc('"', out);
 	for (const char *p = s; *p; p++) {
 		if (*p == '"' || *p == '\\')
@@ -40,21 +31,27 @@ static void put_word(FILE *out, const char *s)
 	putc('"', out);
 }
 
+/* A word as it is, or quoted when it holds anything but letters,
+ * digits and _ . : @ / + # - (or is empty). */
+static void put_word(FILE *out, const char *s)
+{
+	bool bare = *s != 0;
+	for (const char *p = s; *p && bare; p++)
+		bare = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			(*p >= '0' && *p <= '9') || strchr("_.:@/+#-", *p);
+	if (bare)
+		fputs(s, out);
+	else
+		put_quoted(out, s);
+}
+
 static void put_matchers(FILE *out, const struct conf_matchers *ms)
 {
 	static const char *const ops[] = { "=", "!=", "=~", "!~" };
 	putc('{', out);
 	for (size_t i = 0; i < ms->n; i++) {
-		fprintf(out, "%s%s%s\"", i ? ", " : "", ms->v[i].name, ops[ms->v[i].op]);
-		for (const char *p = ms->v[i].value; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				putc('\\', out);
-			if (*p == '\n')
-				fputs("\\n", out);
-			else
-				putc(*p, out);
-		}
-		putc('"', out);
+		fprintf(out, "%s%s%s", i ? ", " : "", ms->v[i].name, ops[ms->v[i].op]);
+		put_quoted(out, ms->v[i].value);
 	}
 	putc('}', out);
 }
