@@ -54,8 +54,8 @@ struct product {
 	int64_t newest_slot;       /* of the newest sale in sold_in */
 	uint32_t sold_in[SLOTS];   /* units sold per slot, the last hour */
 	int64_t counted_at;        /* the time of the stock count the level
-	                              is from (INT64_MIN: none): moves at or
-	                              before it are in it */
+	                              is from (INT64_MIN: none): moves before
+	                              it are in it */
 	int64_t forgotten_to;      /* the latest time of a move no longer in
 	                              moves (INT64_MIN: none) */
 	struct move {              /* the latest moves, as they came */
@@ -466,7 +466,7 @@ static void advance_to(struct stock *s, const char *key, size_t klen, struct pro
 
 /* A record waits in p's entry for the watermark; with WAIT_MAX waiting,
  * the first applies now, early. */
-static void wait(struct stock *s, gm_str product, struct product *p, struct waiting w,
+static void enqueue(struct stock *s, gm_str product, struct product *p, struct waiting w,
 	const struct stock_from *from)
 {
 	/* Older than the watermark: what it passed has applied, what waits
@@ -495,7 +495,7 @@ void stock_catalog(struct stock *s, const struct gm_event *ev, const struct stoc
 	/* Its names are labels: taken as it comes. */
 	gm_str_copy(ev->name, p->name, sizeof p->name);
 	gm_str_copy(ev->category, p->category, sizeof p->category);
-	wait(s, ev->product_id, p, (struct waiting){
+	enqueue(s, ev->product_id, p, (struct waiting){
 		.ts = from->ts, .units = ev->stock, .trigger = gm_hash(from->trigger.p, from->trigger.n),
 		.reorder_point = ev->has_reorder_point ? (int32_t)ev->reorder_point : -1,
 		.kind = W_COUNT, .replay = from->replay,
@@ -510,7 +510,7 @@ void stock_move(struct stock *s, gm_str product, gm_str category, int64_t delta,
 		return;
 	if (!p->known && !p->category[0])
 		gm_str_copy(category, p->category, sizeof p->category);
-	wait(s, product, p, (struct waiting){
+	enqueue(s, product, p, (struct waiting){
 		.ts = from->ts, .units = delta, .trigger = gm_hash(from->trigger.p, from->trigger.n),
 		.kind = delta < 0 ? W_SALE : W_RESTOCK, .replay = from->replay,
 	}, from);
