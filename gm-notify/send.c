@@ -1,0 +1,1311 @@
+/* send: one notification to one receiver config, by its protocol. Each
+ * kind is a row of ops[]: build (the bytes, no secret), send (the
+ * address and credentials read now, then libcurl or a write) and
+ * classify (the answer as OK, RETRY or FAIL). */
+#include "send.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "hash.h"
+#include "mem.h"
+#include "number.h"
+#include "ts.h"
+#include "writer.h"
+
+/* Slack shows messages of up to 4,000 characters whole; longer ones it
+ * cuts where it likes. */
+#define SLACK_LIMIT 4000
+/* RFC 5322's limit for a line of a mail, CRLF aside. */
+#define MAIL_LINE_MAX 998
+/* A secret or a URL file longer than this is not one. */
+#define SECRET_MAX 65536
+
+/* ---- a growing string ---- */
+
+struct buf {
+	char *p;
+	size_t n, cap;
+};
+
+static void add(struct buf *b, const char *s, size_t n)
+{
+	b->p = gm_grow(b->p, &b->cap, b->n + n + 1, 1, 256);
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = 0;
+}
+
+static void adds(struct buf *b, const char *s)
+{
+	add(b, s, strlen(s));
+}
+
+static void addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	b->p = gm_grow(b->p, &b->cap, b->n + (size_t)n + 1, 1, 256);
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->n += (size_t)n;
+}
+
+/* Frees b's bytes, wiping them first: b may hold a secret. */
+static void buf_wipe(struct buf *b)
+{
+	if (b->p)
+		explicit_bzero(b->p, b->cap);
+	free(b->p);
+	*b = (struct buf){ 0 };
+}
+
+/* ---- UTF-8 by code points ---- */
+
+static size_t codepoints(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
+/* The length in bytes of the longest prefix of s[0..n) of at most max
+ * code points, or (bytes) of at most max bytes, ending at a character's
+ * end. */
+static size_t prefix_cp(const char *s, size_t n, size_t max)
+{
+	size_t c = 0, i = 0;
+	for (; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && c++ == max)
+			break;
+	return i;
+}
+
+static size_t prefix_bytes(const char *s, size_t n, size_t max)
+{
+	if (n <= max)
+		return n;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
+/* ---- what every message says ---- */
+
+static size_t nfiring(const struct notification *n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n->nalerts; i++)
+		k += n->alerts[i].status == NOTIFY_FIRING;
+	return k;
+}
+
+/* The title: "[FIRING:2]", "[RESOLVED]" or "[FIRING:2, RESOLVED:1]",
+ * then the group's label values in group_by order, or, for a group of
+ * no labels, the kind its alerts share. */
+static void put_title(struct buf *b, const struct notification *n)
+{
+	size_t f = nfiring(n), r = n->nalerts - f;
+	if (f && r)
+		addf(b, "[FIRING:%zu, RESOLVED:%zu]", f, r);
+	else if (f)
+		addf(b, "[FIRING:%zu]", f);
+	else
+		adds(b, "[RESOLVED]");
+	for (size_t i = 0; i < n->ngroup_labels; i++) {
+		adds(b, " ");
+		adds(b, n->group_labels[i].value);
+	}
+	if (n->ngroup_labels || !n->nalerts)
+		return;
+	for (size_t i = 1; i < n->nalerts; i++)
+		if (strcmp(n->alerts[i].kind, n->alerts[0].kind))
+			return;
+	adds(b, " ");
+	adds(b, n->alerts[0].kind);
+}
+
+/* "on_hand=3, reorder_point=10" */
+static void put_numbers(struct buf *b, const struct notify_alert *a)
+{
+	for (size_t i = 0; i < a->nnumbers; i++)
+		addf(b, "%s%s=%s", i ? ", " : "", a->numbers[i].name, a->numbers[i].json);
+}
+
+static void put_upper(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		char c = (char)toupper((unsigned char)*s);
+		add(b, &c, 1);
+	}
+}
+
+/* Text into Slack's mrkdwn: &, < and > are its markup. */
+static void put_slack_text(struct buf *b, const char *s)
+{
+	for (; *s; s++)
+		switch (*s) {
+		case '&': adds(b, "&amp;"); break;
+		case '<': adds(b, "&lt;"); break;
+		case '>': adds(b, "&gt;"); break;
+		default: add(b, s, 1);
+		}
+}
+
+/* One alert on one line of a short message, its newline first:
+ * "CRITICAL low_stock: summary", "RESOLVED low_stock: summary". */
+static void line_sms(struct buf *b, const struct notify_alert *a)
+{
+	adds(b, "\n");
+	if (a->status == NOTIFY_RESOLVED)
+		adds(b, "RESOLVED");
+	else
+		put_upper(b, a->severity);
+	addf(b, " %s: %s", a->kind, a->summary);
+}
+
+/* The same for Slack, with a mark by severity and the numbers. */
+static void line_slack(struct buf *b, const struct notify_alert *a)
+{
+	static const struct { const char *severity, *mark; } marks[] = {
+		{ "critical", ":red_circle:" }, { "warning", ":warning:" },
+		{ "info", ":information_source:" },
+	};
+	const char *mark = ":grey_question:";
+	for (size_t i = 0; i < sizeof marks / sizeof *marks; i++)
+		if (!strcmp(a->severity, marks[i].severity))
+			mark = marks[i].mark;
+	if (a->status == NOTIFY_RESOLVED)
+		mark = ":white_check_mark:";
+	addf(b, "\n%s *", mark);
+	put_slack_text(b, a->status == NOTIFY_RESOLVED ? "resolved" : a->severity);
+	adds(b, "* ");
+	put_slack_text(b, a->kind);
+	adds(b, ": ");
+	put_slack_text(b, a->summary);
+	if (a->nnumbers) {
+		struct buf nums = { 0 };
+		put_numbers(&nums, a);
+		adds(b, " (");
+		put_slack_text(b, nums.p);
+		adds(b, ")");
+		free(nums.p);
+	}
+}
+
+/* Appends title and the lines of n's alerts (each by line()) that fit
+ * whole in limit code points, counting the rest in "+N more"; a first
+ * line too long for the room is cut, with "...". */
+static void fit_lines(struct buf *b, const char *title, const struct notification *n,
+	void (*line)(struct buf *, const struct notify_alert *), size_t limit)
+{
+	char more[48];
+	size_t mlen = (size_t)snprintf(more, sizeof more, "\n+%zu more", n->nalerts);
+	size_t tlen = strlen(title);
+	/* The title leaves room to say how many alerts there are. */
+	size_t room = limit > mlen ? limit - mlen : 0;
+	tlen = prefix_cp(title, tlen, room);
+	add(b, title, tlen);
+	size_t used = codepoints(title, tlen);
+	struct buf l = { 0 };
+	size_t i = 0;
+	for (; i < n->nalerts; i++) {
+		l.n = 0;
+		line(&l, &n->alerts[i]);
+		size_t rest = n->nalerts - i - 1;
+		mlen = rest ? (size_t)snprintf(more, sizeof more, "\n+%zu more", rest) : 0;
+		size_t c = codepoints(l.p, l.n);
+		if (used + c + mlen <= limit) {
+			add(b, l.p, l.n);
+			used += c;
+			continue;
+		}
+		if (i == 0 && used + mlen + 4 < limit) {
+			/* Cut: a newline, at least one character, and "...". */
+			size_t keep = prefix_cp(l.p, l.n, limit - used - mlen - 3);
+			add(b, l.p, keep);
+			adds(b, "...");
+			i++;
+		}
+		break;
+	}
+	if (i < n->nalerts)
+		addf(b, "\n+%zu more", n->nalerts - i);
+	free(l.p);
+}
+
+char *send_sms_body(const struct notification *n, size_t limit)
+{
+	struct buf title = { 0 }, b = { 0 };
+	put_title(&title, n);
+	fit_lines(&b, title.p, n, line_sms, limit);
+	free(title.p);
+	if (!b.p)
+		add(&b, "", 0);
+	return b.p;
+}
+
+/* ---- JSON pieces ---- */
+
+/* The bytes of a memory writer as a string of the caller's. */
+static char *writer_take(struct gm_writer *w, size_t *len)
+{
+	size_t n;
+	const char *p = gm_writer_data(w, &n);
+	char *s = gm_xstrndup(p, n);
+	gm_writer_close(w);
+	*len = n;
+	return s;
+}
+
+/* A time as Go writes one in JSON (RFC 3339, the fraction's trailing
+ * zeros dropped), so that a payload reads as Alertmanager's. */
+static void put_go_time(struct gm_writer *w, int64_t ms)
+{
+	char t[GM_TS_LEN];
+	gm_ts_format(ms, t);
+	size_t n = GM_TS_LEN - 1;   /* without the Z */
+	while (t[n - 1] == '0')
+		n--;
+	if (t[n - 1] == '.')
+		n--;
+	t[n++] = 'Z';
+	gm_w_str(w, t, n);
+}
+
+/* ---- the webhook: Alertmanager's payload, version "4" ---- */
+
+/* Sorts v[0..n) by name (Go writes a map's keys so), stably, and keeps
+ * the first of a name given twice; returns the count kept. Insertion
+ * sort: label sets are small. */
+static size_t sort_unique(struct notify_label *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(v[j - 1].name, v[j].name) > 0; j--) {
+			struct notify_label t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!k || strcmp(v[k - 1].name, v[i].name))
+			v[k++] = v[i];
+	return k;
+}
+
+/* An alert's labels as Alertmanager would have them: its labels, then
+ * kind, severity and source (the label set routing matches on), and
+ * alertname, the kind, unless the alert has a label of that name;
+ * sorted by name, a name once (the alert's own fields over its labels).
+ * Fills v (room for nlabels + 4) and returns the count. */
+static size_t am_labels(const struct notify_alert *a, struct notify_label *v)
+{
+	size_t n = 0;
+	bool alertname = false;
+	for (size_t i = 0; i < a->nlabels; i++) {
+		const char *name = a->labels[i].name;
+		if (!strcmp(name, "kind") || !strcmp(name, "severity") || !strcmp(name, "source"))
+			continue;
+		alertname |= !strcmp(name, "alertname");
+		v[n++] = a->labels[i];
+	}
+	v[n++] = (struct notify_label){ "kind", a->kind };
+	v[n++] = (struct notify_label){ "severity", a->severity };
+	v[n++] = (struct notify_label){ "source", a->source };
+	if (!alertname)
+		v[n++] = (struct notify_label){ "alertname", a->kind };
+	return sort_unique(v, n);
+}
+
+/* Its annotations: alert_id (gm's id, for a receiver to de-duplicate
+ * on), summary, and each number as its JSON text; sorted by name, the
+ * first two over a number of the same name. */
+static size_t am_annotations(const struct notify_alert *a, struct notify_label *v)
+{
+	size_t n = 0;
+	v[n++] = (struct notify_label){ "alert_id", a->alert_id };
+	v[n++] = (struct notify_label){ "summary", a->summary };
+	for (size_t i = 0; i < a->nnumbers; i++)
+		v[n++] = (struct notify_label){ a->numbers[i].name, a->numbers[i].json };
+	return sort_unique(v, n);
+}
+
+static void put_kv(struct gm_writer *w, const struct notify_label *v, size_t n)
+{
+	gm_w_obj_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		gm_w_key(w, v[i].name);
+		gm_w_cstr(w, v[i].value);
+	}
+	gm_w_obj_end(w);
+}
+
+/* Keeps in common[0..*nc) the pairs also in v[0..n) (both sorted). */
+static void intersect(struct notify_label *common, size_t *nc, const struct notify_label *v, size_t n)
+{
+	size_t k = 0, j = 0;
+	for (size_t i = 0; i < *nc; i++) {
+		while (j < n && strcmp(v[j].name, common[i].name) < 0)
+			j++;
+		if (j < n && !strcmp(v[j].name, common[i].name) && !strcmp(v[j].value, common[i].value))
+			common[k++] = common[i];
+	}
+	*nc = k;
+}
+
+/* Go's regexp.QuoteMeta, which Alertmanager applies to the receiver's
+ * name in its payload. */
+static void put_quote_meta(struct gm_writer *w, const char *s)
+{
+	struct buf b = { 0 };
+	for (; *s; s++) {
+		if (strchr("\\.+*?()|[]{}^$", *s))
+			adds(&b, "\\");
+		add(&b, s, 1);
+	}
+	gm_w_str(w, b.p ? b.p : "", b.n);
+	free(b.p);
+}
+
+/* The payload of n with its first max alerts (0: all). */
+static char *am_payload(const struct notification *n, size_t max, size_t *len)
+{
+	size_t count = max && n->nalerts > max ? max : n->nalerts;
+	size_t most = 0;
+	for (size_t i = 0; i < count; i++) {
+		size_t k = n->alerts[i].nlabels + 4;
+		if (n->alerts[i].nnumbers + 2 > k)
+			k = n->alerts[i].nnumbers + 2;
+		if (k > most)
+			most = k;
+	}
+	struct notify_label *v = gm_xcalloc(most + 1, sizeof *v);
+	struct notify_label *cl = gm_xcalloc(most + 1, sizeof *cl);
+	struct notify_label *ca = gm_xcalloc(most + 1, sizeof *ca);
+	size_t ncl = 0, nca = 0;
+	bool firing = false;
+
+	struct gm_writer *w = gm_writer_mem();
+	gm_w_obj_begin(w);
+	GM_W_KEY(w, "receiver");
+	put_quote_meta(w, n->receiver);
+	for (size_t i = 0; i < count; i++)
+		firing |= n->alerts[i].status == NOTIFY_FIRING;
+	if (firing)
+		GM_W_KLIT(w, "status", "firing");
+	else
+		GM_W_KLIT(w, "status", "resolved");
+	GM_W_KEY(w, "alerts");
+	gm_w_arr_begin(w);
+	for (size_t i = 0; i < count; i++) {
+		const struct notify_alert *a = &n->alerts[i];
+		bool resolved = a->status == NOTIFY_RESOLVED;
+		gm_w_obj_begin(w);
+		if (resolved)
+			GM_W_KLIT(w, "status", "resolved");
+		else
+			GM_W_KLIT(w, "status", "firing");
+		size_t nv = am_labels(a, v);
+		GM_W_KEY(w, "labels");
+		put_kv(w, v, nv);
+		if (i == 0) {
+			memcpy(cl, v, nv * sizeof *v);
+			ncl = nv;
+		} else
+			intersect(cl, &ncl, v, nv);
+		/* The fingerprint is Prometheus's of the label set: FNV-1a
+		 * over each name and value, each followed by a 0xff byte. */
+		uint64_t fp = 14695981039346656037ULL;
+		for (size_t j = 0; j < nv; j++)
+			for (int part = 0; part < 2; part++) {
+				const char *s = part ? v[j].value : v[j].name;
+				for (; *s; s++)
+					fp = (fp ^ (unsigned char)*s) * 1099511628211ULL;
+				fp = (fp ^ 0xff) * 1099511628211ULL;
+			}
+		nv = am_annotations(a, v);
+		GM_W_KEY(w, "annotations");
+		put_kv(w, v, nv);
+		if (i == 0) {
+			memcpy(ca, v, nv * sizeof *v);
+			nca = nv;
+		} else
+			intersect(ca, &nca, v, nv);
+		GM_W_KEY(w, "startsAt");
+		put_go_time(w, resolved && a->fired_ts ? a->fired_ts : a->ts);
+		/* A firing alert ends at Go's zero time, as Alertmanager sends
+		 * it; a resolved one when it resolved. */
+		GM_W_KEY(w, "endsAt");
+		if (resolved)
+			put_go_time(w, a->ts);
+		else
+			GM_W_LIT(w, "0001-01-01T00:00:00Z");
+		GM_W_KLIT(w, "generatorURL", "");
+		char hex[16];
+		gm_format_hex64(fp, hex);
+		GM_W_KSTR(w, "fingerprint", hex, 16);
+		gm_w_obj_end(w);
+	}
+	gm_w_arr_end(w);
+	struct notify_label *g = gm_xcalloc(n->ngroup_labels + 1, sizeof *g);
+	if (n->ngroup_labels)
+		memcpy(g, n->group_labels, n->ngroup_labels * sizeof *g);
+	GM_W_KEY(w, "groupLabels");
+	put_kv(w, g, sort_unique(g, n->ngroup_labels));
+	GM_W_KEY(w, "commonLabels");
+	put_kv(w, cl, ncl);
+	GM_W_KEY(w, "commonAnnotations");
+	put_kv(w, ca, nca);
+	GM_W_KLIT(w, "externalURL", "");
+	GM_W_KLIT(w, "version", "4");
+	GM_W_KCSTR(w, "groupKey", n->group_key);
+	GM_W_KU64(w, "truncatedAlerts", n->nalerts - count);
+	gm_w_end(w);
+	free(g);
+	free(v);
+	free(cl);
+	free(ca);
+	return writer_take(w, len);
+}
+
+/* ---- builders: the bytes of each kind ---- */
+
+static char *build_webhook(const struct send_target *t, const struct notification *n,
+	const struct send_options *o, size_t *len)
+{
+	return am_payload(n, t->webhook->max_alerts, len);
+}
+
+/* The file's line: what a webhook would be sent, whole. */
+static char *build_file(const struct send_target *t, const struct notification *n,
+	const struct send_options *o, size_t *len)
+{
+	return am_payload(n, 0, len);
+}
+
+static char *build_slack(const struct send_target *t, const struct notification *n,
+	const struct send_options *o, size_t *len)
+{
+	/* The title in bold. */
+	struct buf raw = { 0 }, title = { 0 }, text = { 0 };
+	put_title(&raw, n);
+	adds(&title, "*");
+	put_slack_text(&title, raw.p);
+	adds(&title, "*");
+	free(raw.p);
+	fit_lines(&text, title.p, n, line_slack, SLACK_LIMIT);
+	free(title.p);
+	struct gm_writer *w = gm_writer_mem();
+	gm_w_obj_begin(w);
+	if (t->slack->channel)
+		GM_W_KCSTR(w, "channel", t->slack->channel);
+	if (t->slack->username)
+		GM_W_KCSTR(w, "username", t->slack->username);
+	GM_W_KSTR(w, "text", text.p, text.n);
+	gm_w_end(w);
+	free(text.p);
+	return writer_take(w, len);
+}
+
+/* s as application/x-www-form-urlencoded wants it. */
+static void put_form_value(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (isalnum(c) || strchr("-._~", c))
+			add(b, s, 1);
+		else
+			addf(b, "%%%02X", c);
+	}
+}
+
+static char *build_sms(const struct send_target *t, const struct notification *n,
+	const struct send_options *o, size_t *len)
+{
+	struct buf b = { 0 };
+	char *body = send_sms_body(n, SEND_SMS_LIMIT);
+	adds(&b, "To=");
+	put_form_value(&b, t->sms->to);
+	adds(&b, "&From=");
+	put_form_value(&b, t->sms->from);
+	adds(&b, "&Body=");
+	put_form_value(&b, body);
+	free(body);
+	*len = b.n;
+	return b.p;
+}
+
+/* ---- mail ---- */
+
+/* The addresses of a header value ("ops@x, Team <t@x>"): each part
+ * between commas outside quotes, the part in angle brackets when it has
+ * them. Calls f(addr, n, arg) for each non-empty one. */
+static void each_address(const char *s, void (*f)(const char *, size_t, void *), void *arg)
+{
+	while (*s) {
+		const char *end = s;
+		bool quoted = false;
+		for (; *end && (quoted || *end != ','); end++)
+			if (*end == '"')
+				quoted = !quoted;
+		const char *lt = memchr(s, '<', (size_t)(end - s));
+		const char *a = s, *z = end;
+		if (lt && memchr(lt, '>', (size_t)(end - lt))) {
+			a = lt + 1;
+			z = memchr(lt, '>', (size_t)(end - lt));
+		}
+		while (a < z && isspace((unsigned char)*a))
+			a++;
+		while (z > a && isspace((unsigned char)z[-1]))
+			z--;
+		if (z > a)
+			f(a, (size_t)(z - a), arg);
+		s = *end ? end + 1 : end;
+	}
+}
+
+static void first_address(const char *a, size_t n, void *arg)
+{
+	char **out = arg;
+	if (!*out)
+		*out = gm_xstrndup(a, n);
+}
+
+/* A header's value with no line breaks nor other controls, so that a
+ * configured address or a summary cannot add a header. */
+static void put_header_text(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		char c = (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s;
+		add(b, &c, 1);
+	}
+}
+
+/* A Subject: printable ASCII as it is; anything else as RFC 2047
+ * encoded words (base64 of UTF-8), each of at most 75 characters, whole
+ * characters in each, on folded lines. */
+static void put_subject(struct buf *b, const char *s)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct buf clean = { 0 };
+	put_header_text(&clean, s);
+	size_t n = prefix_bytes(clean.p ? clean.p : "", clean.n, 900);
+	bool ascii = true;
+	for (size_t i = 0; i < n; i++)
+		ascii &= (unsigned char)clean.p[i] < 0x80;
+	adds(b, "Subject: ");
+	if (ascii) {
+		add(b, clean.p ? clean.p : "", n);
+		adds(b, "\r\n");
+		free(clean.p);
+		return;
+	}
+	const unsigned char *p = (const unsigned char *)clean.p;
+	for (size_t i = 0; i < n;) {
+		/* 45 bytes make 60 characters of base64, 72 with the marks. */
+		size_t k = prefix_bytes((const char *)p + i, n - i, 45);
+		if (i)
+			adds(b, "\r\n ");
+		adds(b, "=?UTF-8?B?");
+		for (size_t j = 0; j < k; j += 3) {
+			unsigned v = (unsigned)p[i + j] << 16;
+			if (j + 1 < k)
+				v |= (unsigned)p[i + j + 1] << 8;
+			if (j + 2 < k)
+				v |= p[i + j + 2];
+			char q[4] = { b64[v >> 18 & 63], b64[v >> 12 & 63],
+				j + 1 < k ? b64[v >> 6 & 63] : '=', j + 2 < k ? b64[v & 63] : '=' };
+			add(b, q, 4);
+		}
+		adds(b, "?=");
+		i += k;
+	}
+	adds(b, "\r\n");
+	free(clean.p);
+}
+
+char *send_message_id(const struct notification *n, const char *from,
+	char buf[SEND_MESSAGE_ID_LEN])
+{
+	struct buf k = { 0 };
+	add(&k, n->receiver, strlen(n->receiver) + 1);
+	adds(&k, n->group_key);
+	uint64_t group = gm_hash(k.p, k.n);
+	k.n = 0;
+	addf(&k, "%lld", (long long)n->ts);
+	for (size_t i = 0; i < n->nalerts; i++)
+		addf(&k, "%c%s%c", 0, n->alerts[i].alert_id, n->alerts[i].status == NOTIFY_FIRING ? 'f' : 'r');
+	uint64_t self = gm_hash(k.p, k.n);
+	free(k.p);
+	char *addr = NULL;
+	each_address(from, first_address, &addr);
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+	char domain[100] = "gm-notify.invalid";
+	if (at && at[1]) {
+		size_t d = 0;
+		for (const char *p = at + 1; *p && d < sizeof domain - 1; p++)
+			if (isalnum((unsigned char)*p) || *p == '.' || *p == '-')
+				domain[d++] = *p;
+		domain[d] = 0;
+	}
+	free(addr);
+	char g[17] = { 0 }, s[17] = { 0 };
+	gm_format_hex64(group, g);
+	gm_format_hex64(self, s);
+	snprintf(buf, SEND_MESSAGE_ID_LEN, "<%s.%s@%s>", g, s, domain);
+	return buf;
+}
+
+/* Body lines, CRLF-ended: s's own line breaks (a summary or label may
+ * hold one) end lines too, a CR alone is dropped, and a line longer than
+ * a mail line may be is broken at a character's end. */
+static void put_mail_line(struct buf *b, const char *s)
+{
+	for (;;) {
+		size_t n = strcspn(s, "\r\n");
+		do {
+			size_t k = prefix_bytes(s, n, MAIL_LINE_MAX);
+			add(b, s, k);
+			s += k;
+			n -= k;
+			if (n)
+				adds(b, "\r\n");
+		} while (n);
+		s += strspn(s, "\r");
+		if (*s != '\n')
+			break;
+		adds(b, "\r\n");
+		s++;
+	}
+	adds(b, "\r\n");
+}
+
+/* The plain-text body: a line of counts, then each alert: its status,
+ * severity, kind, source and time, its summary, its id, labels and
+ * numbers. */
+static void put_mail_body(struct buf *b, const struct notification *n)
+{
+	struct buf l = { 0 };
+	size_t f = nfiring(n);
+	addf(&l, "%zu alert%s", n->nalerts, n->nalerts == 1 ? "" : "s");
+	for (size_t i = 0; i < n->ngroup_labels; i++)
+		addf(&l, "%s%s=%s", i ? ", " : " for ", n->group_labels[i].name,
+			n->group_labels[i].value);
+	addf(&l, ": %zu firing, %zu resolved.", f, n->nalerts - f);
+	put_mail_line(b, l.p);
+	for (size_t i = 0; i < n->nalerts; i++) {
+		const struct notify_alert *a = &n->alerts[i];
+		char ts[GM_TS_LEN + 1] = { 0 };
+		gm_ts_format(a->ts, ts);
+		put_mail_line(b, "");
+		l.n = 0;
+		addf(&l, "[%s] %s %s from %s at %s", a->status == NOTIFY_FIRING ? "FIRING" : "RESOLVED",
+			a->severity, a->kind, a->source, ts);
+		if (a->status == NOTIFY_RESOLVED && a->fired_ts) {
+			gm_ts_format(a->fired_ts, ts);
+			addf(&l, " (firing since %s)", ts);
+		}
+		put_mail_line(b, l.p);
+		put_mail_line(b, a->summary);
+		l.n = 0;
+		addf(&l, "  alert_id: %s", a->alert_id);
+		put_mail_line(b, l.p);
+		if (a->nlabels) {
+			l.n = 0;
+			adds(&l, "  labels: ");
+			for (size_t j = 0; j < a->nlabels; j++)
+				addf(&l, "%s%s=%s", j ? ", " : "", a->labels[j].name, a->labels[j].value);
+			put_mail_line(b, l.p);
+		}
+		if (a->nnumbers) {
+			l.n = 0;
+			adds(&l, "  numbers: ");
+			put_numbers(&l, a);
+			put_mail_line(b, l.p);
+		}
+	}
+	free(l.p);
+}
+
+static char *build_email(const struct send_target *t, const struct notification *n,
+	const struct send_options *o, size_t *len)
+{
+	const struct conf_email *e = t->email;
+	struct buf b = { 0 }, title = { 0 };
+	adds(&b, "From: ");
+	put_header_text(&b, e->from);
+	adds(&b, "\r\nTo: ");
+	put_header_text(&b, e->to);
+	adds(&b, "\r\n");
+	put_title(&title, n);
+	put_subject(&b, title.p);
+	free(title.p);
+	char date[64];
+	time_t secs = (time_t)(n->ts / 1000 - (n->ts % 1000 < 0));
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	static const char days[] = "SunMonTueWedThuFriSat", months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	snprintf(date, sizeof date, "%.3s, %02d %.3s %04d %02d:%02d:%02d +0000",
+		days + 3 * tm.tm_wday, tm.tm_mday, months + 3 * tm.tm_mon, tm.tm_year + 1900,
+		tm.tm_hour, tm.tm_min, tm.tm_sec);
+	addf(&b, "Date: %s\r\n", date);
+	char id[SEND_MESSAGE_ID_LEN];
+	addf(&b, "Message-ID: %s\r\n", send_message_id(n, e->from, id));
+	if (o && o->in_reply_to) {
+		adds(&b, "In-Reply-To: ");
+		put_header_text(&b, o->in_reply_to);
+		adds(&b, "\r\nReferences: ");
+		put_header_text(&b, o->in_reply_to);
+		adds(&b, "\r\n");
+	}
+	adds(&b, "Auto-Submitted: auto-generated\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n"
+		"Content-Transfer-Encoding: 8bit\r\n"
+		"\r\n");
+	put_mail_body(&b, n);
+	*len = b.n;
+	return b.p;
+}
+
+/* ---- Retry-After ---- */
+
+static int month_of(const char *m)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	for (int i = 0; i < 12; i++)
+		if (strlen(m) == 3 && !strncmp(months + 3 * i, m, 3))
+			return i + 1;
+	return 0;
+}
+
+bool send_parse_retry_after(const char *v, int64_t now_ms, long long *delay_ms)
+{
+	if (*v >= '0' && *v <= '9') {
+		long long s = 0;
+		for (; *v >= '0' && *v <= '9'; v++)
+			s = s > LLONG_MAX / 10000 ? LLONG_MAX / 1000 : s * 10 + (*v - '0');
+		if (*v)
+			return false;
+		*delay_ms = s * 1000;
+		return true;
+	}
+	/* HTTP-date, in its three forms (RFC 9110, 5.6.7): IMF-fixdate,
+	 * then the obsolete RFC 850 and asctime forms, which a recipient
+	 * must take too. */
+	char wday[16], mon[4];
+	int d, y, h, mi, s, end = 0;
+	if (sscanf(v, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n",
+			wday, &d, mon, &y, &h, &mi, &s, &end) == 7 && !v[end]) {
+	} else if (end = 0, sscanf(v, "%9[A-Za-z], %2d-%3[A-Za-z]-%2d %2d:%2d:%2d GMT%n",
+			wday, &d, mon, &y, &h, &mi, &s, &end) == 7 && !v[end]) {
+		/* A two-digit year more than 50 years ahead is of the century
+		 * before. */
+		int now_year = (int)(now_ms / 31556952000LL) + 1970;
+		y += now_year / 100 * 100;
+		if (y > now_year + 50)
+			y -= 100;
+	} else if (end = 0, sscanf(v, "%3[A-Za-z] %3[A-Za-z] %2d %2d:%2d:%2d %4d%n",
+			wday, mon, &d, &h, &mi, &s, &y, &end) == 7 && !v[end]) {
+	} else
+		return false;
+	int m = month_of(mon);
+	if (!m || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 || y < 1 || h < 0 || mi < 0 || s < 0)
+		return false;
+	int64_t at = gm_ts_from_civil(y, m, d, h, mi, s > 59 ? 59 : s);
+	*delay_ms = at > now_ms ? at - now_ms : 0;
+	return true;
+}
+
+/* ---- secrets and messages ---- */
+
+static const char *const kind_names[SEND_NKINDS] = {
+	[SEND_EMAIL] = "email", [SEND_SLACK] = "slack", [SEND_WEBHOOK] = "webhook",
+	[SEND_SMS] = "sms", [SEND_FILE] = "file",
+};
+
+/* Sets r to status, its why to the receiver and config, then what. */
+static void say(struct send_result *r, const struct send_target *t, enum send_status status,
+	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void say(struct send_result *r, const struct send_target *t, enum send_status status,
+	const char *fmt, ...)
+{
+	r->status = status;
+	int n = snprintf(r->why, sizeof r->why, "receiver \"%s\" %s %zu: ", t->receiver,
+		kind_names[t->kind], t->index + 1);
+	if (n < 0 || (size_t)n >= sizeof r->why)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->why + n, sizeof r->why - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* The secret key names: from file, else from the environment variable
+ * env (NULL: none). Returns it, its trailing white space (a file's
+ * newline) dropped, for the caller to free_secret(); or NULL, r set to
+ * FAIL with why, naming the file or variable, never what it holds. */
+static char *read_secret(const struct send_target *t, const char *key, const char *file,
+	const char *env, struct send_result *r)
+{
+	struct buf b = { 0 };
+	if (file) {
+		int fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			say(r, t, SEND_FAIL, "%s %s: %s", key, file, strerror(errno));
+			return NULL;
+		}
+		char chunk[4096];
+		ssize_t k;
+		while ((k = read(fd, chunk, sizeof chunk)) > 0 && b.n <= SECRET_MAX)
+			add(&b, chunk, (size_t)k);
+		int e = errno;
+		explicit_bzero(chunk, sizeof chunk);
+		close(fd);
+		if (k < 0 || b.n > SECRET_MAX) {
+			say(r, t, SEND_FAIL, "%s %s: %s", key, file, k < 0 ? strerror(e) : "too long");
+			buf_wipe(&b);
+			return NULL;
+		}
+	} else {
+		const char *v = env ? getenv(env) : NULL;
+		if (v)
+			adds(&b, v);
+	}
+	while (b.n && isspace((unsigned char)b.p[b.n - 1]))
+		b.p[--b.n] = 0;
+	if (!b.n || memchr(b.p, 0, b.n)) {
+		if (file)
+			say(r, t, SEND_FAIL, "%s %s: %s", key, file, b.n ? "holds a NUL" : "empty");
+		else
+			say(r, t, SEND_FAIL, "%s: %s is not set", key, env);
+		buf_wipe(&b);
+		return NULL;
+	}
+	return b.p;
+}
+
+static void free_secret(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+/* ---- the exchange ---- */
+
+/* What a send did, for its classify. */
+struct exchange {
+	CURLcode rc;              /* libcurl's result; CURLE_OK: an answer came */
+	long code;                /* the HTTP status or last SMTP reply; 0: none */
+	char retry_after[128];    /* the answer's Retry-After, "" for none */
+	int err;                  /* a file's errno; 0: written */
+};
+
+/* A handle with what every call has: the timeout, TLS verified (against
+ * SEND_ENV_CA_FILE's CAs when set), only the protocols given, no
+ * signals (a resolver timeout must not longjmp through the caller). */
+static CURL *easy_new(const struct send_options *o, const char *protocols)
+{
+	CURL *c = curl_easy_init();
+	if (!c)
+		return NULL;
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(o->timeout_ms > 0 ? o->timeout_ms : SEND_TIMEOUT_MS));
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	const char *ca = getenv(SEND_ENV_CA_FILE);
+	if (ca && *ca)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols);
+	return c;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct exchange *x = arg;
+	size_t len = size * n;
+	static const char name[] = "retry-after:";
+	if (len > 5 && !strncmp(p, "HTTP/", 5))
+		x->retry_after[0] = 0;  /* a new answer (after a 100 Continue) */
+	else if (len >= sizeof name - 1 && !strncasecmp(p, name, sizeof name - 1)) {
+		const char *v = p + sizeof name - 1, *end = p + len;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		while (end > v && isspace((unsigned char)end[-1]))
+			end--;
+		size_t k = (size_t)(end - v) < sizeof x->retry_after ? (size_t)(end - v) : 0;
+		memcpy(x->retry_after, v, k);
+		x->retry_after[k] = 0;
+	}
+	return len;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	return size * n;
+}
+
+/* POSTs body to url as type, with basic authentication when user is
+ * given; the answer in x. False when no handle could be made (r set). */
+static bool http_post(const struct send_target *t, const struct send_options *o,
+	const char *url, const char *type, const char *user, const char *password,
+	const char *body, size_t len, struct exchange *x, struct send_result *r)
+{
+	CURL *c = easy_new(o, "http,https");
+	if (!c) {
+		say(r, t, SEND_RETRY, "libcurl could not make a handle");
+		return false;
+	}
+	struct buf ct = { 0 };
+	addf(&ct, "Content-Type: %s", type);
+	struct curl_slist *h = curl_slist_append(NULL, ct.p);
+	/* No "Expect: 100-continue", which costs a round trip and which
+	 * some receivers do not answer. */
+	h = curl_slist_append(h, "Expect:");
+	free(ct.p);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "gm-notify/" GM_VERSION);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	if (user) {
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERNAME, user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, password);
+	}
+	x->rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x->code);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	return true;
+}
+
+/* The class of a failed exchange that had no answer to go by: what the
+ * network or a server's state may undo is RETRY; a bad address, a
+ * certificate not trusted, a refused login and the like are FAIL. */
+static enum send_status transport_status(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_AGAIN:
+	case CURLE_OUT_OF_MEMORY:
+		return SEND_RETRY;
+	default:
+		return SEND_FAIL;
+	}
+}
+
+static void classify_http(const struct send_target *t, const struct exchange *x,
+	struct send_result *r)
+{
+	if (x->rc != CURLE_OK) {
+		say(r, t, transport_status(x->rc), "%s", curl_easy_strerror(x->rc));
+		return;
+	}
+	if (x->code >= 200 && x->code < 300) {
+		r->status = SEND_OK;
+		return;
+	}
+	if (x->code == 429 || x->code == 503) {
+		long long ms;
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (x->retry_after[0] && send_parse_retry_after(x->retry_after,
+				(int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, &ms)) {
+			r->retry_after_ms = ms;
+			say(r, t, SEND_RETRY, "HTTP %ld, Retry-After %s", x->code, x->retry_after);
+		} else
+			say(r, t, SEND_RETRY, "HTTP %ld", x->code);
+		return;
+	}
+	say(r, t, x->code >= 500 && x->code < 600 ? SEND_RETRY : SEND_FAIL, "HTTP %ld", x->code);
+}
+
+static bool send_slack(const struct send_target *t, const struct send_options *o,
+	const char *body, size_t len, struct exchange *x, struct send_result *r)
+{
+	char *url = read_secret(t, "api_url", t->slack->api_url.file, t->slack->api_url.env, r);
+	if (!url)
+		return false;
+	bool sent = http_post(t, o, url, "application/json", NULL, NULL, body, len, x, r);
+	free_secret(url);
+	return sent;
+}
+
+static bool send_webhook(const struct send_target *t, const struct send_options *o,
+	const char *body, size_t len, struct exchange *x, struct send_result *r)
+{
+	const struct conf_webhook *w = t->webhook;
+	if (w->url)
+		return http_post(t, o, w->url, "application/json", NULL, NULL, body, len, x, r);
+	char *url = read_secret(t, "url_file", w->url_file, NULL, r);
+	if (!url)
+		return false;
+	bool sent = http_post(t, o, url, "application/json", NULL, NULL, body, len, x, r);
+	free_secret(url);
+	return sent;
+}
+
+static bool send_sms(const struct send_target *t, const struct send_options *o,
+	const char *body, size_t len, struct exchange *x, struct send_result *r)
+{
+	const struct conf_sms *s = t->sms;
+	char *token = read_secret(t, "auth_token", s->auth_token.file, s->auth_token.env, r);
+	if (!token)
+		return false;
+	bool sent = http_post(t, o, s->url, "application/x-www-form-urlencoded", s->account_sid,
+		token, body, len, x, r);
+	free_secret(token);
+	return sent;
+}
+
+/* ---- SMTP ---- */
+
+struct upload {
+	const char *p;
+	size_t left;
+};
+
+static size_t on_read(char *to, size_t size, size_t n, void *arg)
+{
+	struct upload *u = arg;
+	size_t k = size * n < u->left ? size * n : u->left;
+	memcpy(to, u->p, k);
+	u->p += k;
+	u->left -= k;
+	return k;
+}
+
+/* Clears *ok unless the address a[0..n) can go into MAIL or RCPT: no
+ * space, control character or bracket, which could end the command and
+ * start another. */
+static void check_address(const char *a, size_t n, void *ok)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)a[i] <= ' ' || a[i] == 0x7f || a[i] == '<' || a[i] == '>')
+			*(bool *)ok = false;
+}
+
+static void add_rcpt(const char *a, size_t n, void *arg)
+{
+	struct curl_slist **l = arg;
+	struct buf b = { 0 };
+	adds(&b, "<");
+	add(&b, a, n);
+	adds(&b, ">");
+	*l = curl_slist_append(*l, b.p);
+	free(b.p);
+}
+
+/* The mail to the smarthost: smtps:// (TLS from the start) on port 465;
+ * else smtp://, with STARTTLS required unless require_tls is false,
+ * when it is used if offered. AUTH with auth_username and the password
+ * when a user is configured. */
+static bool send_email(const struct send_target *t, const struct send_options *o,
+	const char *body, size_t len, struct exchange *x, struct send_result *r)
+{
+	const struct conf_email *e = t->email;
+	char *from = NULL;
+	struct curl_slist *rcpt = NULL;
+	each_address(e->from, first_address, &from);
+	each_address(e->to, add_rcpt, &rcpt);
+	bool from_ok = true, to_ok = true;
+	each_address(e->from, check_address, &from_ok);
+	each_address(e->to, check_address, &to_ok);
+	const char *bad = !from ? "no address in \"from\"" : !rcpt ? "no address in \"to\"" :
+		!from_ok ? "a bad address in \"from\"" : !to_ok ? "a bad address in \"to\"" : NULL;
+	if (bad) {
+		say(r, t, SEND_FAIL, "%s", bad);
+		free(from);
+		curl_slist_free_all(rcpt);
+		return false;
+	}
+	char *password = NULL;
+	if (e->auth_username &&
+	    !(password = read_secret(t, "auth_password", e->auth_password.file, e->auth_password.env, r))) {
+		free(from);
+		curl_slist_free_all(rcpt);
+		return false;
+	}
+	CURL *c = easy_new(o, "smtp,smtps");
+	if (!c) {
+		say(r, t, SEND_RETRY, "libcurl could not make a handle");
+		free(from);
+		free_secret(password);
+		curl_slist_free_all(rcpt);
+		return false;
+	}
+	const char *port = strrchr(e->smarthost, ':');
+	bool implicit = port && !strcmp(port, ":465");
+	struct buf url = { 0 }, mail_from = { 0 };
+	addf(&url, "%s://%s", implicit ? "smtps" : "smtp", e->smarthost);
+	addf(&mail_from, "<%s>", from);
+	struct upload u = { body, len };
+	curl_easy_setopt(c, CURLOPT_URL, url.p);
+	curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from.p);
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(c, CURLOPT_READDATA, &u);
+	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(c, CURLOPT_USE_SSL,
+		(long)(implicit || e->require_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+	if (password) {
+		curl_easy_setopt(c, CURLOPT_USERNAME, e->auth_username);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, password);
+	}
+	x->rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x->code);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(rcpt);
+	free(url.p);
+	free(mail_from.p);
+	free(from);
+	free_secret(password);
+	return true;
+}
+
+/* An SMTP reply decides when there is one: 4xx is for now (RETRY), 5xx
+ * for good (FAIL: a wrong password, a recipient refused). */
+static void classify_smtp(const struct send_target *t, const struct exchange *x,
+	struct send_result *r)
+{
+	if (x->rc == CURLE_OK)
+		r->status = SEND_OK;
+	else if (x->code >= 400 && x->code < 600)
+		say(r, t, x->code < 500 ? SEND_RETRY : SEND_FAIL, "SMTP %ld: %s", x->code,
+			curl_easy_strerror(x->rc));
+	else
+		say(r, t, transport_status(x->rc), "%s", curl_easy_strerror(x->rc));
+}
+
+/* ---- the file ---- */
+
+/* Appends the line in one write (O_APPEND: whole lines, even with other
+ * writers), to standard output for "-". */
+static bool send_file(const struct send_target *t, const struct send_options *o,
+	const char *body, size_t len, struct exchange *x, struct send_result *r)
+{
+	bool out = !strcmp(t->file, "-");
+	int fd = out ? STDOUT_FILENO : open(t->file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		x->err = errno;
+		return true;
+	}
+	while (len) {
+		ssize_t k = write(fd, body, len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			x->err = errno;
+			break;
+		}
+		body += k;
+		len -= (size_t)k;
+	}
+	if (!out && close(fd) && !x->err)
+		x->err = errno;
+	return true;
+}
+
+/* A full disk or an I/O error may pass; a path that cannot be opened
+ * will not. */
+static void classify_file(const struct send_target *t, const struct exchange *x,
+	struct send_result *r)
+{
+	if (!x->err) {
+		r->status = SEND_OK;
+		return;
+	}
+	bool passing = x->err == ENOSPC || x->err == EDQUOT || x->err == EIO || x->err == EAGAIN;
+	say(r, t, passing ? SEND_RETRY : SEND_FAIL, "%s: %s", t->file, strerror(x->err));
+}
+
+/* ---- the table ---- */
+
+struct kind_ops {
+	/* The bytes to send, the caller's to free. */
+	char *(*build)(const struct send_target *t, const struct notification *n,
+		const struct send_options *o, size_t *len);
+	/* Sends them, the answer in x; false when it could not (r set). */
+	bool (*send)(const struct send_target *t, const struct send_options *o,
+		const char *body, size_t len, struct exchange *x, struct send_result *r);
+	/* The answer's meaning, in r. */
+	void (*classify)(const struct send_target *t, const struct exchange *x,
+		struct send_result *r);
+};
+
+static const struct kind_ops ops[SEND_NKINDS] = {
+	[SEND_EMAIL] = { build_email, send_email, classify_smtp },
+	[SEND_SLACK] = { build_slack, send_slack, classify_http },
+	[SEND_WEBHOOK] = { build_webhook, send_webhook, classify_http },
+	[SEND_SMS] = { build_sms, send_sms, classify_http },
+	[SEND_FILE] = { build_file, send_file, classify_file },
+};
+
+bool send_init(void)
+{
+	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (rc != CURLE_OK)
+		gm_error(NULL, "libcurl: %s", curl_easy_strerror(rc));
+	return rc == CURLE_OK;
+}
+
+void send_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+char *send_payload(const struct send_target *t, const struct notification *n,
+	const struct send_options *o, size_t *len)
+{
+	static const struct send_options none;
+	return ops[t->kind].build(t, n, o ? o : &none, len);
+}
+
+void send_notification(const struct send_target *t, const struct notification *n,
+	const struct send_options *o, struct send_result *r)
+{
+	static const struct send_options none;
+	if (!o)
+		o = &none;
+	*r = (struct send_result){ .status = SEND_OK, .retry_after_ms = -1 };
+	size_t len;
+	char *body = ops[t->kind].build(t, n, o, &len);
+	struct exchange x = { 0 };
+	if (ops[t->kind].send(t, o, body, len, &x, r))
+		ops[t->kind].classify(t, &x, r);
+	free(body);
+}

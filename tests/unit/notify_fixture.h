@@ -1,0 +1,47 @@
+/* The notification gm-notify's send tests deliver (test_notify_send.c,
+ * helpers/notify-send.c): a group of two alerts, one firing and one
+ * resolved, with a non-ASCII summary, labels, numbers and a receiver
+ * name that Alertmanager's payload escapes. */
+#ifndef GM_NOTIFY_FIXTURE_H
+#define GM_NOTIFY_FIXTURE_H
+
+#include "../../gm-notify/send.h"
+
+static const struct notify_label fixture_labels[] = {
+	{ "product_id", "P-001" }, { "country", "UK" },
+};
+static const struct notify_number fixture_numbers_low[] = {
+	{ "on_hand", "3" }, { "reorder_point", "10" },
+};
+static const struct notify_number fixture_numbers_out[] = {
+	{ "on_hand", "20" },
+};
+static const struct notify_alert fixture_alerts[] = {
+	{
+		.alert_id = "a1b2c3d4e5f60718", .status = NOTIFY_FIRING,
+		.kind = "low_stock", .severity = "warning", .source = "gm-inventory",
+		.summary = "Stock of P-001 is 3, under 10 (caf\xc3\xa9 beans)",
+		.ts = 1795514400123,        /* 2026-11-24T10:00:00.123Z */
+		.labels = fixture_labels, .nlabels = 2,
+		.numbers = fixture_numbers_low, .nnumbers = 2,
+	},
+	{
+		.alert_id = "0f1e2d3c4b5a6978", .status = NOTIFY_RESOLVED,
+		.kind = "out_of_stock", .severity = "critical", .source = "gm-inventory",
+		.summary = "P-001 is back in stock",
+		.ts = 1795514700000,        /* 2026-11-24T10:05:00Z */
+		.fired_ts = 1795510800000,  /* 2026-11-24T09:00:00Z */
+		.labels = fixture_labels, .nlabels = 2,
+		.numbers = fixture_numbers_out, .nnumbers = 1,
+	},
+};
+static const struct notify_label fixture_group[] = { { "product_id", "P-001" } };
+static const struct notification fixture = {
+	.receiver = "stock.team",
+	.group_key = "{}/{kind=~\"low_stock|out_of_stock\"}:{product_id=\"P-001\"}",
+	.group_labels = fixture_group, .ngroup_labels = 1,
+	.alerts = fixture_alerts, .nalerts = 2,
+	.ts = 1795514760000,            /* 2026-11-24T10:06:00Z */
+};
+
+#endif
