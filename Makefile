@@ -125,6 +125,12 @@ $(BUILD)/tests/test_notify_%: $(BUILD)/tests/unit/test_notify_%.o $$(NOTIFY_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(NOTIFY_OBJ) $(LIBGM) $(PKG_LIBS) $(CHECK_LIBS)
 
+# notify-send, the program tests/sh/gm-notify-send.sh sends with, is
+# linked with gm-notify's objects as those tests are.
+$(BUILD)/tests/notify-send: $(BUILD)/tests/helpers/notify-send.o $$(NOTIFY_OBJ) $(LIBGM)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(NOTIFY_OBJ) $(LIBGM) $(PKG_LIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/helpers/%.o $(LIBGM)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBGM) $(PKG_LIBS)
