@@ -85,9 +85,9 @@ static size_t codepoints(const char *s, size_t n)
 	return c;
 }
 
-/* The length in bytes of the longest prefix of s[0..n) of at most max
- * code points, or (bytes) of at most max bytes, ending at a character's
- * end. */
+/* The length in bytes of the longest prefix of s[0..n) that ends at a
+ * character's end and has at most max code points (prefix_cp) or max
+ * bytes (prefix_bytes). */
 static size_t prefix_cp(const char *s, size_t n, size_t max)
 {
 	size_t c = 0, i = 0;
@@ -1053,10 +1053,12 @@ static void classify_http(const struct send_target *t, const struct exchange *x,
 	say(r, t, x->code >= 500 && x->code < 600 ? SEND_RETRY : SEND_FAIL, "HTTP %ld", x->code);
 }
 
-static bool send_slack(const struct send_target *t, const struct send_options *o,
+/* POSTs a JSON body to the URL a secret holds: key's file, else env. */
+static bool post_json_to_secret(const struct send_target *t, const struct send_options *o,
+	const char *key, const char *file, const char *env,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
-	char *url = read_secret(t, "api_url", t->slack->api_url.file, t->slack->api_url.env, r);
+	char *url = read_secret(t, key, file, env, r);
 	if (!url)
 		return false;
 	bool sent = http_post(t, o, url, "application/json", NULL, NULL, body, len, x, r);
@@ -1064,18 +1066,22 @@ static bool send_slack(const struct send_target *t, const struct send_options *o
 	return sent;
 }
 
+static bool send_slack(const struct send_target *t, const struct send_options *o,
+	const char *body, size_t len, struct exchange *x, struct send_result *r)
+{
+	return post_json_to_secret(t, o, "api_url", t->slack->api_url.file, t->slack->api_url.env,
+		body, len, x, r);
+}
+
+/* An inline URL holds no secret (the configuration refuses one with a
+ * password); url_file may. */
 static bool send_webhook(const struct send_target *t, const struct send_options *o,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
 	const struct conf_webhook *w = t->webhook;
 	if (w->url)
 		return http_post(t, o, w->url, "application/json", NULL, NULL, body, len, x, r);
-	char *url = read_secret(t, "url_file", w->url_file, NULL, r);
-	if (!url)
-		return false;
-	bool sent = http_post(t, o, url, "application/json", NULL, NULL, body, len, x, r);
-	free_secret(url);
-	return sent;
+	return post_json_to_secret(t, o, "url_file", w->url_file, NULL, body, len, x, r);
 }
 
 static bool send_sms(const struct send_target *t, const struct send_options *o,

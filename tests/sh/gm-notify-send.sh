@@ -62,6 +62,9 @@ receivers:
 - name: hook
   webhook_configs:
   - url: '$1/hook'
+- name: hook-file
+  webhook_configs:
+  - url_file: '$T/hook.url'
 - name: refused
   webhook_configs:
   - url: 'http://127.0.0.1:$REFUSED_PORT/hook'
@@ -149,6 +152,12 @@ expect_eq "a reply: In-Reply-To and References" \
 	"$(last_mail .data | tr -d '\r' | grep -E '^(In-Reply-To|References):')" \
 	"In-Reply-To: <first.mail@shop.test>
 References: <first.mail@shop.test>"
+
+# --- a webhook's URL from its url_file ------------------------------------
+
+printf '%s/from-file?token=%s\n' "$HTTP_URL" "$SLACK_TOKEN" >"$T/hook.url"
+expect_eq "url_file: sent" "$(send hook-file hook-file)" "webhook 1 ok"
+expect_eq "url_file: to its URL" "$(tail -n 1 "$HTTP_REQUESTS" | jq -r .path)" "/from-file?token=$SLACK_TOKEN"
 
 # --- HTTP answers ----------------------------------------------------------
 
