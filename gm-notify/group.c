@@ -29,6 +29,7 @@ struct link {
 	struct alert *a;
 	struct link *prev, *next;
 	enum mstate state;
+	bool held;                /* waiting, and muted at its group's last look */
 };
 
 /* An alert's place in an inhibit rule's bucket of sources. */
@@ -884,6 +885,7 @@ static void look(struct group_engine *e, struct group *g, int64_t t)
 			firing[nf++] = l;
 		else if (l->state == M_WAITING) {
 			e->st.muted++;
+			l->held = true;
 			if (a->expired) {
 				link_drop(e, l, false);
 				alert_release(e, a);
@@ -934,8 +936,9 @@ static void look(struct group_engine *e, struct group *g, int64_t t)
 
 /* Event alert a, resolve_timeout after it came, unless its kind has
  * learnt to resolve meanwhile: it fires no more; the groups that
- * notified it let it go, the others drop it at their next look unless
- * it is then to be notified. */
+ * notified it, or held it back at their last look, let it go; the
+ * others (their first look is yet to come) still notify it unless
+ * they hold it back then. */
 static void expire(struct group_engine *e, struct alert *a, int64_t t)
 {
 	expiry_remove(e, a);
@@ -948,7 +951,7 @@ static void expire(struct group_engine *e, struct alert *a, int64_t t)
 		struct link *l = &a->links[i];
 		if (!l->g)
 			continue;
-		if (l->state == M_NOTIFIED)
+		if (l->state == M_NOTIFIED || l->held)
 			link_drop(e, l, true);
 		else
 			schedule(e, l->g, next_look(e, l->g, t));
@@ -1185,8 +1188,9 @@ void group_finish(struct group_engine *e)
 		group_tick(e, t);
 }
 
-void group_silences_changed(struct group_engine *e)
+void group_silences_changed(struct group_engine *e, int64_t now)
 {
+	advance(e, now, false);
 	wake_muted(e, e->now);
 	e->sil_checked = e->now;
 }
@@ -1230,7 +1234,7 @@ struct group_stats group_stats(const struct group_engine *e)
  *   id ID                      an alert id remembered, oldest first
  *   alert SERIAL ARRIVED EXPIRES FIRING EXPIRED NGROUPS RECORD RESOLVED [RECORD]
  *   group SERIAL ROUTE ROUTE_KEY FIRST_LOOK DUE REMINDED SEQ INCIDENT CHANGED MUTED
- *         LABELS NMEMBERS (ALERT_SERIAL STATE)...
+ *         LABELS NMEMBERS (ALERT_SERIAL STATE HELD)...
  *   flight ID ROUTE ROUTE_KEY INTEGRATION INDEX SEQ INCIDENT AT REMINDER KEY LABELS
  *         NALERTS (ALERT_SERIAL RESOLVED)...
  * where RECORD is ALERT_ID TS KIND SEVERITY SOURCE SUMMARY LABELS NUMBERS
@@ -1350,6 +1354,7 @@ bool group_save(const struct group_engine *e, const char *path)
 		for (const struct link *l = g->head; l; l = l->next) {
 			nlog_int(&o, (int64_t)l->a->serial);
 			nlog_int(&o, l->state);
+			nlog_int(&o, l->held);
 		}
 		nlog_end(&o);
 	}
@@ -1534,7 +1539,7 @@ static bool load_group(struct group_engine *e, struct rd *r, struct alert **as, 
 	bool changed = rd_int(r, 0, 1), muted = rd_int(r, 0, 1);
 	struct route_label *labels = rd_pairs(r, &g.nlabels);
 	size_t n = (size_t)rd_int(r, 0, INT64_MAX);
-	if (r->ok && (size_t)(r->in->nfield - r->at) != 2 * n)
+	if (r->ok && (size_t)(r->in->nfield - r->at) != 3 * n)
 		r->ok = false;
 	if (!r->ok || !route_ok) {
 		free(labels);
@@ -1562,12 +1567,13 @@ static bool load_group(struct group_engine *e, struct rd *r, struct alert **as, 
 	for (size_t i = 0; i < n && r->ok; i++) {
 		struct alert *a = by_serial_find(as, nas, rd_int(r, 0, INT64_MAX));
 		enum mstate st = (enum mstate)rd_int(r, M_WAITING, M_RESOLVED);
+		bool held = rd_int(r, 0, 1);
 		if (!r->ok || !a || a->nlinked == a->nlinks) {
 			r->ok = false;
 			break;
 		}
 		struct link *l = &a->links[a->nlinked];
-		*l = (struct link){ .a = a, .state = st };
+		*l = (struct link){ .a = a, .state = st, .held = held };
 		link_add(p, l);
 	}
 	if (due != NONE)

@@ -167,10 +167,10 @@ int64_t group_next(const struct group_engine *e);
  * would have live (reminders falling due before then included). */
 void group_finish(struct group_engine *e);
 
-/* Tells e that its silences changed (loaded again, added to, expired):
- * the alerts they held back are looked at again at their groups' next
- * look. */
-void group_silences_changed(struct group_engine *e);
+/* Tells e that its silences changed at now (loaded again, added to,
+ * expired): first does what is due before now, then the alerts held
+ * back are looked at again at their groups' next look. */
+void group_silences_changed(struct group_engine *e, int64_t now);
 
 /* Reports the notification id delivered (true) or given up on, after
  * the retries, the fallback and the dead-letter file (false): either
