@@ -1243,6 +1243,7 @@ struct group_stats group_stats(const struct group_engine *e)
  * groups and flights in the order of the heap's ties and of sending. */
 
 #define STATE_MAGIC "gm-notify-state"
+#define ROUTES_LIMIT 65536   /* groups an alert of a state file may be in */
 #define STATE_VERSION 1
 
 static void put_pairs(struct nlog_out *o, const struct route_label *v, size_t n)
@@ -1487,7 +1488,7 @@ static bool load_alert(struct group_engine *e, struct rd *r, struct alert ***as,
 	a.expires = rd_int(r, INT64_MIN, INT64_MAX);
 	a.firing = rd_int(r, 0, 1);
 	a.expired = rd_int(r, 0, 1);
-	a.nlinks = (size_t)rd_int(r, 0, (int64_t)e->nroutes);
+	a.nlinks = (size_t)rd_int(r, 0, ROUTES_LIMIT);
 	rd_record(r, &a.fire, &a.fire_blob);
 	if (r->ok && rd_int(r, 0, 1)) {
 		rd_record(r, &a.end, &a.end_blob);

@@ -6,8 +6,8 @@
  * Alerts. An alert is a record of gm-events(5); its label set is its
  * labels plus kind, severity and source, and two alerts with the same
  * label set are the same alert. An alert_id seen before is dropped:
- * the engine remembers the last max_ids ids it took (first in, first
- * out), so an id older than that counts as new. A resolved alert
+ * the engine remembers the max_ids ids seen last (a duplicate counts
+ * as seen), so an id not seen for longer counts as new. A resolved alert
  * resolves the firing alert with its label set. A kind "can resolve"
  * once an alert of it has come resolved (or when the options name it):
  * its alerts fire until resolved. An alert of any other kind is an

@@ -437,6 +437,191 @@ START_TEST(mixed_restart)
 }
 END_TEST
 
+
+/* What one notification carries, field by field. */
+struct captured {
+	int n;
+	char text[4][1024];
+};
+
+struct capture_run {
+	struct captured c;        /* first: capture() is given the run */
+	struct group_engine *e;
+};
+
+static void capture(void *ctx, const struct group_note *n)
+{
+	struct captured *c = ctx;
+	ck_assert_int_lt(c->n, 4);
+	char *t = c->text[c->n++];
+	int len = snprintf(t, 1024, "at=%lld seq=%llu incident=%lld firing=%zu group={",
+		(long long)n->at, (unsigned long long)n->seq, (long long)n->incident, n->nfiring);
+	for (size_t i = 0; i < n->group_labels.n; i++)
+		len += snprintf(t + len, 1024 - len, "%s=%s;", n->group_labels.v[i].name,
+			n->group_labels.v[i].value);
+	len += snprintf(t + len, 1024 - len, "} common={");
+	for (size_t i = 0; i < n->common_labels.n; i++)
+		len += snprintf(t + len, 1024 - len, "%s=%s;", n->common_labels.v[i].name,
+			n->common_labels.v[i].value);
+	len += snprintf(t + len, 1024 - len, "}");
+	for (size_t i = 0; i < n->nalerts; i++) {
+		const struct group_alert *a = &n->alerts[i];
+		len += snprintf(t + len, 1024 - len, " [%s %s ts=%lld started=%lld fired=%s %s",
+			a->resolved ? "resolved" : "firing", a->alert_id, (long long)a->ts,
+			(long long)a->started, a->fired_id ? a->fired_id : "-", a->summary);
+		for (size_t j = 0; j < a->nnumbers; j++)
+			len += snprintf(t + len, 1024 - len, " %s:%s", a->numbers[j].name,
+				a->numbers[j].value);
+		len += snprintf(t + len, 1024 - len, "]");
+	}
+	ck_assert(group_done(((struct capture_run *)ctx)->e, n->id, true));
+}
+
+START_TEST(note_fields)
+{
+	struct conf *cf = parse(
+		"route: {receiver: r, group_by: [category], group_wait: 1s, group_interval: 10s}\n"
+		"receivers: [{name: r, webhook_configs: [{url: 'http://r/'}]}]\n");
+	struct silences sil = { 0 };
+	struct group_opts o = { .resolve_timeout = 60000, .resolvable = stock_kinds,
+		.nresolvable = 2 };
+	struct capture_run run = { 0 };
+	run.e = group_new(cf, &sil, &o, &(struct group_out){ &run, capture });
+	struct route_label l1[] = { { "product_id", "p1" }, { "category", "toys" } };
+	struct route_label l2[] = { { "product_id", "p2" }, { "category", "toys" } };
+	struct route_label n1[] = { { "on_hand", "3" } };
+	struct route_label n2[] = { { "on_hand", "50" } };
+	struct group_alert a = { .alert_id = "a1", .ts = 1000, .kind = "low_stock",
+		.severity = "warning", .source = "gm-inventory", .summary = "p1 is low",
+		.labels = l1, .nlabels = 2, .numbers = n1, .nnumbers = 1 };
+	ck_assert_int_eq(group_take(run.e, &a, 1000), GROUP_FIRING);
+	a.alert_id = "a2", a.labels = l2, a.summary = "p2 is low";
+	ck_assert_int_eq(group_take(run.e, &a, 1500), GROUP_FIRING);
+	ck_assert_int_eq(group_next(run.e), 2000);
+	group_tick(run.e, 1999);
+	ck_assert_int_eq(run.c.n, 0);
+	group_tick(run.e, 2000);
+	ck_assert_int_eq(run.c.n, 1);
+	ck_assert_str_eq(run.c.text[0], "at=2000 seq=1 incident=2000 firing=2 group={category=toys;} "
+		"common={category=toys;kind=low_stock;severity=warning;source=gm-inventory;} "
+		"[firing a1 ts=1000 started=1000 fired=- p1 is low on_hand:3] "
+		"[firing a2 ts=1000 started=1000 fired=- p2 is low on_hand:3]");
+	struct group_alert r = { .alert_id = "r1", .ts = 5000, .kind = "low_stock",
+		.severity = "warning", .source = "gm-inventory", .summary = "p1 is back",
+		.resolved = true, .labels = l1, .nlabels = 2, .numbers = n2, .nnumbers = 1 };
+	ck_assert_int_eq(group_take(run.e, &r, 5000), GROUP_RESOLVED);
+	ck_assert_int_eq(group_next(run.e), 12000);
+	group_tick(run.e, 12000);
+	ck_assert_int_eq(run.c.n, 2);
+	ck_assert_str_eq(run.c.text[1], "at=12000 seq=2 incident=2000 firing=0 group={category=toys;} "
+		"common={category=toys;kind=low_stock;product_id=p1;severity=warning;"
+		"source=gm-inventory;} "
+		"[resolved r1 ts=5000 started=1000 fired=a1 p1 is back on_hand:50]");
+	struct group_stats st = group_stats(run.e);
+	ck_assert_uint_eq(st.firing, 1);
+	ck_assert_uint_eq(st.groups, 1);
+	ck_assert_uint_eq(st.notes, 2);
+	ck_assert_uint_eq(st.delivered, 2);
+	group_free(run.e);
+	conf_free(cf);
+}
+END_TEST
+
+/* At max_alerts firing, the first that came goes, unnotified, with its
+ * group; past max_ids ids, the oldest id is forgotten. */
+START_TEST(bounds)
+{
+	struct run run;
+	memset(&run, 0, sizeof run);
+	run.c = parse(stock_yaml);
+	run.o = (struct group_opts){ .resolve_timeout = 300000, .max_alerts = 2, .max_ids = 3,
+		.resolvable = stock_kinds, .nresolvable = 2 };
+	run.rec.e = group_new(run.c, &run.sil, &run.o, &(struct group_out){ &run.rec, notified });
+	static const struct step steps[] = {
+		{ 0, "fire a1 low_stock product_id=p1" },
+		{ 1, "fire a2 low_stock product_id=p2" },
+		{ 2, "fire a3 low_stock product_id=p3" },
+		/* a1 was evicted unnotified, but its id is remembered, and
+		 * seen again now, last */
+		{ 3, "fire a1 low_stock product_id=p1" },
+		/* a4 evicts a2, and its id a2's */
+		{ 4, "fire a4 low_stock product_id=p4" },
+		{ 5, "fire a1 low_stock product_id=p9" },
+		/* a2's id forgotten: new; a3, the first still firing, goes */
+		{ 6, "fire a2 low_stock product_id=p8" },
+		{ 0, "finish" },
+	};
+	play(&run, steps, sizeof steps / sizeof *steps);
+	ck_assert_str_eq(run.rec.text,
+		"3 duplicate a1\n"
+		"5 duplicate a1\n"
+		"34 hook/webhook0 {}:{product_id=\"p4\"} #1 +a4\n"
+		"36 hook/webhook0 {}:{product_id=\"p8\"} #1 +a2\n");
+	struct group_stats st = group_stats(run.rec.e);
+	ck_assert_uint_eq(st.evicted, 3);
+	ck_assert_uint_eq(st.firing, 2);
+	run_free(&run);
+}
+END_TEST
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A damaged state file is an error naming its line; a file not there
+ * is no state. */
+START_TEST(state_errors)
+{
+	char path[256];
+	close(gm_test_temp(path, sizeof path, "state", false));
+	struct run run;
+	run_init(&run, stock_yaml, true);
+	write_file(path, "gm-notify-state\t1\nclock\t1\t2\t3\nalert\t0\n");
+	ck_assert(!group_load(run.rec.e, path));
+	run_free(&run);
+	run_init(&run, stock_yaml, true);
+	write_file(path, "gm-notify-state\t2\n");
+	ck_assert(!group_load(run.rec.e, path));
+	run_free(&run);
+	run_init(&run, stock_yaml, true);
+	unlink(path);
+	ck_assert(group_load(run.rec.e, path));
+	run_free(&run);
+}
+END_TEST
+
+/* A group whose route is gone from the configuration is dropped when
+ * the state is loaded; the others go on. */
+START_TEST(state_route_gone)
+{
+	char path[256];
+	close(gm_test_temp(path, sizeof path, "state", false));
+	struct run run;
+	run_init(&run, stock_yaml, true);
+	static const struct step steps[] = {
+		{ 0, "fire l1 low_stock product_id=p1" },
+		{ 5, "fire x1 anomaly user_id=u1 country=UK source=gm-txmon" },
+	};
+	play(&run, steps, 2);
+	ck_assert(group_save(run.rec.e, path));
+	run_free(&run);
+	run_init(&run,
+		"route: {receiver: hook, group_by: [product_id], group_wait: 30s}\n"
+		"receivers: [{name: hook, webhook_configs: [{url: 'http://hook/'}]}]\n", true);
+	ck_assert(group_load(run.rec.e, path));
+	group_finish(run.rec.e);
+	deliver(&run.rec);
+	ck_assert_str_eq(run.rec.text, "30 hook/webhook0 {}:{product_id=\"p1\"} #1 +l1\n");
+	ck_assert_uint_eq(group_stats(run.rec.e).groups, 1);
+	run_free(&run);
+	unlink(path);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("notify_group");
@@ -444,6 +629,10 @@ static Suite *suite(void)
 	tcase_add_loop_test(t, sequences, 0, sizeof tables / sizeof *tables);
 	tcase_add_test(t, mixed_one_run);
 	tcase_add_loop_test(t, mixed_restart, 0, NMIXED);
+	tcase_add_test(t, note_fields);
+	tcase_add_test(t, bounds);
+	tcase_add_test(t, state_errors);
+	tcase_add_test(t, state_route_gone);
 	suite_add_tcase(s, t);
 	return s;
 }
