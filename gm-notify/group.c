@@ -139,36 +139,40 @@ static size_t labels_size(const struct route_label *v, size_t n)
 	return size;
 }
 
-/* Copies v[0..n) into *p: the array first, then its strings. */
-static struct route_label *put_labels(char **p, const struct route_label *v, size_t n)
+/* Copies the strings of v[0..n) to *p, into out[0..n). */
+static void put_pairs_at(struct route_label *out, char **p, const struct route_label *v, size_t n)
 {
-	struct route_label *out = (struct route_label *)*p;
-	*p += n * sizeof *v;
 	for (size_t i = 0; i < n; i++) {
 		out[i].name = put_str(p, v[i].name);
 		out[i].value = put_str(p, v[i].value);
 	}
+}
+
+/* A copy of v[0..n) in one block, the array first (freed with free()). */
+static struct route_label *labels_dup(const struct route_label *v, size_t n)
+{
+	struct route_label *out = gm_xcalloc(1, labels_size(v, n) + 1);
+	char *p = (char *)(out + n);
+	put_pairs_at(out, &p, v, n);
 	return out;
 }
 
-/* A copy of v[0..n) in one block (freed with free(*v) ). */
-static struct route_label *labels_dup(const struct route_label *v, size_t n)
-{
-	char *p = gm_xcalloc(1, labels_size(v, n) + 1);
-	return put_labels(&p, v, n);
-}
-
-/* A copy of a's strings and arrays into one block, *blob. */
+/* A copy of a's strings and arrays into one block, *blob: the two
+ * arrays first, so that they are aligned, then the strings. */
 static void record_dup(struct group_alert *dst, char **blob, const struct group_alert *a)
 {
 	size_t size = labels_size(a->labels, a->nlabels) + labels_size(a->numbers, a->nnumbers);
 	const char *strs[] = { a->alert_id, a->kind, a->severity, a->source, a->summary };
 	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
 		size += strs[i] ? strlen(strs[i]) + 1 : 0;
-	char *p = *blob = gm_xcalloc(1, size + 1);
+	struct route_label *labels = gm_xcalloc(1, size + 1);
+	struct route_label *numbers = labels + a->nlabels;
+	char *p = (char *)(numbers + a->nnumbers);
+	*blob = (char *)labels;
+	put_pairs_at(labels, &p, a->labels, a->nlabels);
+	put_pairs_at(numbers, &p, a->numbers, a->nnumbers);
 	*dst = (struct group_alert){
-		.labels = put_labels(&p, a->labels, a->nlabels), .nlabels = a->nlabels,
-		.numbers = put_labels(&p, a->numbers, a->nnumbers), .nnumbers = a->nnumbers,
+		.labels = labels, .nlabels = a->nlabels, .numbers = numbers, .nnumbers = a->nnumbers,
 		.ts = a->ts, .resolved = a->resolved,
 	};
 	dst->alert_id = put_str(&p, a->alert_id);
