@@ -18,6 +18,29 @@
 
 #define NONE INT64_MAX
 
+/* The engine's lists are intrusive and doubly linked: x goes at the
+ * tail of head..tail, or out of it, through its fields prev and next. */
+#define LIST_APPEND(head, tail, x, prev, next) do { \
+		(x)->prev = (tail); \
+		(x)->next = NULL; \
+		if (tail) \
+			(tail)->next = (x); \
+		else \
+			(head) = (x); \
+		(tail) = (x); \
+	} while (0)
+#define LIST_UNLINK(head, tail, x, prev, next) do { \
+		if ((x)->prev) \
+			(x)->prev->next = (x)->next; \
+		else \
+			(head) = (x)->next; \
+		if ((x)->next) \
+			(x)->next->prev = (x)->prev; \
+		else \
+			(tail) = (x)->prev; \
+		(x)->prev = (x)->next = NULL; \
+	} while (0)
+
 enum mstate { M_WAITING, M_NOTIFIED, M_RESOLVED };
 
 struct group;
@@ -107,7 +130,7 @@ struct group_engine {
 	struct alert *all_head, *all_tail, *x_head, *x_tail;
 	struct group **heap;
 	size_t nheap, heapcap;
-	struct group *muted;
+	struct group *muted, *muted_tail;   /* groups holding back alerts */
 	struct flight *f_head, *f_tail;
 	int64_t now, sil_checked;
 	uint64_t next_alert, next_group;
@@ -428,13 +451,7 @@ static void muted_remove(struct group_engine *e, struct group *g)
 {
 	if (!g->muted)
 		return;
-	if (g->mprev)
-		g->mprev->mnext = g->mnext;
-	else
-		e->muted = g->mnext;
-	if (g->mnext)
-		g->mnext->mprev = g->mprev;
-	g->mprev = g->mnext = NULL;
+	LIST_UNLINK(e->muted, e->muted_tail, g, mprev, mnext);
 	g->muted = false;
 }
 
@@ -444,10 +461,7 @@ static void muted_add(struct group_engine *e, struct group *g, int64_t t)
 		return;
 	if (!e->muted)
 		e->sil_checked = t;   /* silence ends matter from now on */
-	g->mnext = e->muted;
-	if (e->muted)
-		e->muted->mprev = g;
-	e->muted = g;
+	LIST_APPEND(e->muted, e->muted_tail, g, mprev, mnext);
 	g->muted = true;
 }
 
@@ -500,13 +514,7 @@ static struct group *group_for(struct group_engine *e, size_t i, const struct al
 static void link_add(struct group *g, struct link *l)
 {
 	l->g = g;
-	l->prev = g->tail;
-	l->next = NULL;
-	if (g->tail)
-		g->tail->next = l;
-	else
-		g->head = l;
-	g->tail = l;
+	LIST_APPEND(g->head, g->tail, l, prev, next);
 	g->n++;
 	l->a->nlinked++;
 }
@@ -518,16 +526,8 @@ static void link_drop(struct group_engine *e, struct link *l, bool forget)
 	struct group *g = l->g;
 	if (!g)
 		return;
-	if (l->prev)
-		l->prev->next = l->next;
-	else
-		g->head = l->next;
-	if (l->next)
-		l->next->prev = l->prev;
-	else
-		g->tail = l->prev;
+	LIST_UNLINK(g->head, g->tail, l, prev, next);
 	l->g = NULL;
-	l->prev = l->next = NULL;
 	g->n--;
 	l->a->nlinked--;
 	if (forget && !g->n)
@@ -593,48 +593,36 @@ static bool sources_remove(struct group_engine *e, struct alert *a)
 
 static void expiry_remove(struct group_engine *e, struct alert *a)
 {
-	if (a->xprev)
-		a->xprev->xnext = a->xnext;
-	else if (e->x_head == a)
-		e->x_head = a->xnext;
-	else
-		return;   /* not waiting */
-	if (a->xnext)
-		a->xnext->xprev = a->xprev;
-	else
-		e->x_tail = a->xprev;
-	a->xprev = a->xnext = NULL;
+	if (a->xprev || e->x_head == a)
+		LIST_UNLINK(e->x_head, e->x_tail, a, xprev, xnext);
 }
 
 static void expiry_add(struct group_engine *e, struct alert *a)
 {
-	a->xprev = e->x_tail;
-	a->xnext = NULL;
-	if (e->x_tail)
-		e->x_tail->xnext = a;
-	else
-		e->x_head = a;
-	e->x_tail = a;
+	LIST_APPEND(e->x_head, e->x_tail, a, xprev, xnext);
 }
 
-static struct alert *alert_new(struct group_engine *e, const struct group_alert *in, int64_t now)
+/* Completes a, whose fire record is set, and keeps it among e's
+ * alerts, last: its label set, fingerprint, room for its groups (n)
+ * and inhibit buckets. */
+static void alert_init(struct group_engine *e, struct alert *a, size_t n)
 {
-	struct alert *a = gm_xcalloc(1, sizeof *a);
-	a->serial = e->next_alert++;
-	a->arrived = now;
-	a->expires = NONE;
-	record_dup(&a->fire, &a->fire_blob, in);
-	a->fire.resolved = false;
 	a->set = label_set(&a->fire, &a->nset);
 	a->fp = labels_hash(0, a->set, a->nset);
+	a->links = gm_xcalloc(n + 1, sizeof *a->links);
+	a->nlinks = n;
 	a->inh = gm_xcalloc(e->c->ninhibit + 1, sizeof *a->inh);
-	a->aprev = e->all_tail;
-	if (e->all_tail)
-		e->all_tail->anext = a;
-	else
-		e->all_head = a;
-	e->all_tail = a;
-	return a;
+	LIST_APPEND(e->all_head, e->all_tail, a, aprev, anext);
+}
+
+static void alert_destroy(struct alert *a)
+{
+	free(a->fire_blob);
+	free(a->end_blob);
+	free(a->set);
+	free(a->links);
+	free(a->inh);
+	free(a);
 }
 
 /* Frees a when nothing holds it any more. */
@@ -643,20 +631,8 @@ static void alert_release(struct group_engine *e, struct alert *a)
 	if (a->firing || a->nlinked || a->flights)
 		return;
 	expiry_remove(e, a);
-	if (a->aprev)
-		a->aprev->anext = a->anext;
-	else
-		e->all_head = a->anext;
-	if (a->anext)
-		a->anext->aprev = a->aprev;
-	else
-		e->all_tail = a->aprev;
-	free(a->fire_blob);
-	free(a->end_blob);
-	free(a->set);
-	free(a->links);
-	free(a->inh);
-	free(a);
+	LIST_UNLINK(e->all_head, e->all_tail, a, aprev, anext);
+	alert_destroy(a);
 }
 
 /* The groups held back by muting look again at their next look from t:
@@ -804,13 +780,9 @@ static struct flight *flight_new(struct group_engine *e, size_t route, const cha
 		.id = flight_id(key, incident, seq, k, index), .route = route,
 		.key = gm_xstrdup(key), .labels = labels_dup(labels, nlabels), .nlabels = nlabels,
 		.integration = k, .index = index, .seq = seq, .incident = incident, .at = at,
-		.reminder = reminder, .prev = e->f_tail,
+		.reminder = reminder,
 	};
-	if (e->f_tail)
-		e->f_tail->next = f;
-	else
-		e->f_head = f;
-	e->f_tail = f;
+	LIST_APPEND(e->f_head, e->f_tail, f, prev, next);
 	e->st.in_flight++;
 	return f;
 }
@@ -825,14 +797,7 @@ static void flight_add(struct flight *f, struct alert *a, bool resolved, size_t 
 
 static void flight_free(struct group_engine *e, struct flight *f)
 {
-	if (f->prev)
-		f->prev->next = f->next;
-	else
-		e->f_head = f->next;
-	if (f->next)
-		f->next->prev = f->prev;
-	else
-		e->f_tail = f->prev;
+	LIST_UNLINK(e->f_head, e->f_tail, f, prev, next);
 	for (size_t i = 0; i < f->n; i++) {
 		f->alerts[i].a->flights--;
 		alert_release(e, f->alerts[i].a);
@@ -1040,12 +1005,7 @@ void group_free(struct group_engine *e)
 	}
 	for (struct alert *a = e->all_head, *next; a; a = next) {
 		next = a->anext;
-		free(a->fire_blob);
-		free(a->end_blob);
-		free(a->set);
-		free(a->links);
-		free(a->inh);
-		free(a);
+		alert_destroy(a);
 	}
 	gm_map_free(e->active);
 	gm_map_free(e->ids);
@@ -1126,10 +1086,17 @@ static enum group_took fire(struct group_engine *e, const struct group_alert *in
 	size_t nset;
 	struct route_label *set = label_set(in, &nset);
 	uint64_t fp = labels_hash(0, set, nset);
-	free(set);
-	if (gm_map_peek(e->active, (const char *)&fp, sizeof fp))
+	if (gm_map_peek(e->active, (const char *)&fp, sizeof fp)) {
+		free(set);
 		return GROUP_REPEATED;
-	struct alert *a = alert_new(e, in, now);
+	}
+	size_t n = route_match(e->c, (struct route_labels){ set, nset }, e->matched);
+	free(set);
+	struct alert *a = gm_xcalloc(1, sizeof *a);
+	*a = (struct alert){ .serial = e->next_alert++, .arrived = now, .expires = NONE };
+	record_dup(&a->fire, &a->fire_blob, in);
+	a->fire.resolved = false;
+	alert_init(e, a, n);
 	bool created;
 	struct alert **slot = gm_map_put(e->active, (const char *)&a->fp, sizeof a->fp, &created);
 	*slot = a;
@@ -1140,9 +1107,6 @@ static enum group_took fire(struct group_engine *e, const struct group_alert *in
 		a->expires = now + e->o.resolve_timeout;
 		expiry_add(e, a);
 	}
-	size_t n = route_match(e->c, set_of(a), e->matched);
-	a->links = gm_xcalloc(n, sizeof *a->links);
-	a->nlinks = n;
 	for (size_t i = 0; i < n; i++) {
 		struct group *g = group_for(e, route_index(e, e->matched[i]), a, now);
 		a->links[i] = (struct link){ .a = a, .state = M_WAITING };
@@ -1280,13 +1244,8 @@ static int by_serial(const void *x, const void *y)
 bool group_save(const struct group_engine *e, const char *path)
 {
 	struct nlog_out o;
-	if (!nlog_create(&o, path)) {
-		gm_error(path, "cannot write: %s", strerror(errno));
+	if (!nlog_create(&o, path, STATE_MAGIC, STATE_VERSION))
 		return false;
-	}
-	nlog_str(&o, STATE_MAGIC);
-	nlog_int(&o, STATE_VERSION);
-	nlog_end(&o);
 	nlog_str(&o, "clock");
 	nlog_int(&o, e->now);
 	nlog_int(&o, e->sil_checked);
@@ -1492,7 +1451,7 @@ static bool load_alert(struct group_engine *e, struct rd *r, struct alert ***as,
 	a.expires = rd_int(r, INT64_MIN, INT64_MAX);
 	a.firing = rd_int(r, 0, 1);
 	a.expired = rd_int(r, 0, 1);
-	a.nlinks = (size_t)rd_int(r, 0, ROUTES_LIMIT);
+	size_t nlinks = (size_t)rd_int(r, 0, ROUTES_LIMIT);
 	rd_record(r, &a.fire, &a.fire_blob);
 	if (r->ok && rd_int(r, 0, 1)) {
 		rd_record(r, &a.end, &a.end_blob);
@@ -1505,16 +1464,7 @@ static bool load_alert(struct group_engine *e, struct rd *r, struct alert ***as,
 	}
 	struct alert *p = gm_xcalloc(1, sizeof *p);
 	*p = a;
-	p->set = label_set(&p->fire, &p->nset);
-	p->fp = labels_hash(0, p->set, p->nset);
-	p->links = gm_xcalloc(p->nlinks + 1, sizeof *p->links);
-	p->inh = gm_xcalloc(e->c->ninhibit + 1, sizeof *p->inh);
-	p->aprev = e->all_tail;
-	if (e->all_tail)
-		e->all_tail->anext = p;
-	else
-		e->all_head = p;
-	e->all_tail = p;
+	alert_init(e, p, nlinks);
 	if (p->firing) {
 		bool created;
 		struct alert **slot = gm_map_put(e->active, (const char *)&p->fp, sizeof p->fp, &created);
@@ -1642,18 +1592,10 @@ static bool load_flight(struct group_engine *e, struct rd *r, struct alert **as,
 bool group_load(struct group_engine *e, const char *path)
 {
 	struct nlog_in in;
-	if (!nlog_open(&in, path)) {
-		if (errno == ENOENT)
-			return true;
-		gm_error(path, "%s", strerror(errno));
-		return false;
-	}
-	int n = nlog_next(&in);
-	int64_t version;
-	bool ok = n == 2 && in.field[0] && !strcmp(in.field[0], STATE_MAGIC) &&
-		nlog_int_of(in.field[1], &version) && version == STATE_VERSION;
-	if (!ok && n >= 0)
-		nlog_bad(&in, "not a state file of this version (\"" STATE_MAGIC " 1\")");
+	int n = nlog_open(&in, path, STATE_MAGIC, STATE_VERSION);
+	bool ok = n > 0;
+	if (!n)
+		return true;
 	struct alert **as = NULL;
 	size_t nas = 0, cap = 0;
 	while (ok && (n = nlog_next(&in)) > 0) {

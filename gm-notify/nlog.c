@@ -9,19 +9,22 @@
 #include "cli.h"
 #include "mem.h"
 
-bool nlog_create(struct nlog_out *o, const char *path)
+bool nlog_create(struct nlog_out *o, const char *path, const char *magic, int version)
 {
 	size_t n = strlen(path) + 32;
 	*o = (struct nlog_out){ .path = gm_xstrdup(path), .tmp = gm_xcalloc(1, n), .first = true };
 	snprintf(o->tmp, n, "%s.tmp%ld", path, (long)getpid());
 	o->f = fopen(o->tmp, "w");
-	if (o->f)
-		return true;
-	int e = errno;
-	free(o->path);
-	free(o->tmp);
-	errno = e;
-	return false;
+	if (!o->f) {
+		gm_error(path, "cannot write: %s", strerror(errno));
+		free(o->path);
+		free(o->tmp);
+		return false;
+	}
+	nlog_str(o, magic);
+	nlog_int(o, version);
+	nlog_end(o);
+	return true;
 }
 
 static void sep(struct nlog_out *o)
@@ -80,11 +83,28 @@ bool nlog_commit(struct nlog_out *o)
 	return ok;
 }
 
-bool nlog_open(struct nlog_in *in, const char *path)
+int nlog_open(struct nlog_in *in, const char *path, const char *magic, int version)
 {
 	*in = (struct nlog_in){ .path = path };
 	in->f = fopen(path, "r");
-	return in->f != NULL;
+	if (!in->f) {
+		if (errno == ENOENT)
+			return 0;
+		gm_error(path, "%s", strerror(errno));
+		return -1;
+	}
+	int n = nlog_next(in);
+	int64_t v;
+	if (n == 2 && in->field[0] && !strcmp(in->field[0], magic) &&
+			nlog_int_of(in->field[1], &v) && v == version)
+		return 1;
+	if (n >= 0) {
+		char what[256];
+		snprintf(what, sizeof what, "not a %s file of version %d", magic, version);
+		in->line = 1;
+		nlog_bad(in, what);
+	}
+	return -1;
 }
 
 void nlog_bad(const struct nlog_in *in, const char *what)

@@ -20,9 +20,11 @@ struct nlog_out {
 	bool first;          /* no field yet on this line */
 };
 
-/* Starts writing path through "path.tmpPID". Returns false when the
- * temporary file cannot be made (errno says why); nothing is left. */
-bool nlog_create(struct nlog_out *o, const char *path);
+/* Starts writing path through "path.tmpPID", its first line magic and
+ * version, which tell the file's kind. Returns false, after reporting
+ * "prog: path: cannot write: why", when the temporary file cannot be
+ * made; nothing is left. */
+bool nlog_create(struct nlog_out *o, const char *path, const char *magic, int version);
 
 /* Adds a field to the current line: a string (NULL allowed), a number. */
 void nlog_str(struct nlog_out *o, const char *s);
@@ -49,9 +51,12 @@ struct nlog_in {
 	size_t nfield, fcap;
 };
 
-/* Opens path for reading. Returns false when it cannot (errno says
- * why: ENOENT for a file not there yet), reporting nothing. */
-bool nlog_open(struct nlog_in *in, const char *path);
+/* Opens path for reading and reads its first line, which must be magic
+ * and version. Returns 1 when it is; 0 when there is no file at path
+ * (in then holds nothing); -1, after reporting "prog: path: why" or
+ * "prog: path:1: not a MAGIC file of version VERSION", when it cannot be
+ * read or is of another kind or version (in must still be closed). */
+int nlog_open(struct nlog_in *in, const char *path, const char *magic, int version);
 
 /* Reads the next line into in->field (NULL for \-). Returns the number
  * of fields (at least 1), 0 at the end of the file, or -1 on a bad

@@ -228,13 +228,8 @@ void silences_free(struct silences *set)
 bool silences_save(const struct silences *set, const char *path)
 {
 	struct nlog_out o;
-	if (!nlog_create(&o, path)) {
-		gm_error(path, "cannot write: %s", strerror(errno));
+	if (!nlog_create(&o, path, MAGIC, VERSION))
 		return false;
-	}
-	nlog_str(&o, MAGIC);
-	nlog_int(&o, VERSION);
-	nlog_end(&o);
 	for (size_t i = 0; i < set->n; i++) {
 		const struct silence *s = &set->v[i];
 		nlog_str(&o, "silence");
@@ -265,18 +260,10 @@ bool silences_load(struct silences *set, const char *path)
 {
 	silences_free(set);
 	struct nlog_in in;
-	if (!nlog_open(&in, path)) {
-		if (errno == ENOENT)
-			return true;
-		gm_error(path, "%s", strerror(errno));
-		return false;
-	}
-	int n = nlog_next(&in);
-	int64_t version;
-	bool ok = n == 2 && in.field[0] && !strcmp(in.field[0], MAGIC) &&
-		nlog_int_of(in.field[1], &version) && version == VERSION;
-	if (!ok && n >= 0)
-		nlog_bad(&in, "not a silences file of this version (\"" MAGIC " 1\")");
+	int n = nlog_open(&in, path, MAGIC, VERSION);
+	bool ok = n > 0;
+	if (!n)
+		return true;
 	while (ok && (n = nlog_next(&in)) > 0) {
 		char **f = in.field;
 		struct silence s;
