@@ -33,8 +33,9 @@
  * Muting. At each look, a firing alert not yet notified is held back
  * while an inhibit rule mutes it (route_inhibits() with any firing
  * alert as source) or a silence (silence.h) matches it, and notified
- * when that ends if it is still firing. A resolution is never muted:
- * whoever got the firing gets its end.
+ * when that ends if it is still firing (an event alert still held back
+ * when its resolve_timeout ends is dropped). A resolution is never
+ * muted: whoever got the firing gets its end.
  *
  * Notifications go one per integration of the route's receiver (its
  * email, Slack, webhook and SMS configs, in that order). The caller
