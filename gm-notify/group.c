@@ -13,6 +13,7 @@
 #include "hash.h"
 #include "map.h"
 #include "mem.h"
+#include "text.h"
 #include "nlog.h"
 #include "number.h"
 
@@ -250,36 +251,18 @@ static struct route_labels set_of(const struct alert *a)
 
 /* ---- text as Alertmanager writes it ---- */
 
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
+static void buf_quoted(struct gm_text *b, const char *s)
 {
-	b->p = gm_grow(b->p, &b->cap, b->n + n + 1, 1, 64);
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = 0;
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void buf_quoted(struct buf *b, const char *s)
-{
-	buf_add(b, "\"", 1);
+	gm_text_add(b, "\"", 1);
 	for (; *s; s++) {
 		if (*s == '"' || *s == '\\')
-			buf_add(b, "\\", 1);
+			gm_text_add(b, "\\", 1);
 		if (*s == '\n')
-			buf_add(b, "\\n", 2);
+			gm_text_add(b, "\\n", 2);
 		else
-			buf_add(b, s, 1);
+			gm_text_add(b, s, 1);
 	}
-	buf_add(b, "\"", 1);
+	gm_text_add(b, "\"", 1);
 }
 
 /* A route's key, Alertmanager's: its parent's, "/", and its matchers
@@ -287,20 +270,20 @@ static void buf_quoted(struct buf *b, const char *s)
 static char *route_key(const char *parent, const struct conf_matchers *ms)
 {
 	static const char *const ops[] = { "=", "!=", "=~", "!~" };
-	struct buf b = { 0 };
+	struct gm_text b = { 0 };
 	if (parent) {
-		buf_str(&b, parent);
-		buf_str(&b, "/");
+		gm_text_str(&b, parent);
+		gm_text_str(&b, "/");
 	}
-	buf_str(&b, "{");
+	gm_text_str(&b, "{");
 	for (size_t i = 0; parent && i < ms->n; i++) {
 		if (i)
-			buf_str(&b, ",");
-		buf_str(&b, ms->v[i].name);
-		buf_str(&b, ops[ms->v[i].op]);
+			gm_text_str(&b, ",");
+		gm_text_str(&b, ms->v[i].name);
+		gm_text_str(&b, ops[ms->v[i].op]);
 		buf_quoted(&b, ms->v[i].value);
 	}
-	buf_str(&b, "}");
+	gm_text_str(&b, "}");
 	return b.p;
 }
 
@@ -324,17 +307,17 @@ static size_t route_index(const struct group_engine *e, const struct conf_route 
 /* A group's key: its route's, ":", its labels as {a="x", b="y"}. */
 static char *group_key(const char *route, const struct route_label *v, size_t n)
 {
-	struct buf b = { 0 };
-	buf_str(&b, route);
-	buf_str(&b, ":{");
+	struct gm_text b = { 0 };
+	gm_text_str(&b, route);
+	gm_text_str(&b, ":{");
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			buf_str(&b, ", ");
-		buf_str(&b, v[i].name);
-		buf_str(&b, "=");
+			gm_text_str(&b, ", ");
+		gm_text_str(&b, v[i].name);
+		gm_text_str(&b, "=");
 		buf_quoted(&b, v[i].value);
 	}
-	buf_str(&b, "}");
+	gm_text_str(&b, "}");
 	return b.p;
 }
 

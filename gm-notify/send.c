@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "hash.h"
 #include "mem.h"
+#include "text.h"
 #include "number.h"
 #include "ts.h"
 #include "writer.h"
@@ -32,47 +33,15 @@
 /* A secret or a URL file longer than this is not one. */
 #define SECRET_MAX 65536
 
-/* ---- a growing string ---- */
-
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static void add(struct buf *b, const char *s, size_t n)
-{
-	b->p = gm_grow(b->p, &b->cap, b->n + n + 1, 1, 256);
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = 0;
-}
-
-static void adds(struct buf *b, const char *s)
-{
-	add(b, s, strlen(s));
-}
-
-static void addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void addf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	b->p = gm_grow(b->p, &b->cap, b->n + (size_t)n + 1, 1, 256);
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->n += (size_t)n;
-}
+/* ---- a growing string (text.h) ---- */
 
 /* Frees b's bytes, wiping them first: b may hold a secret. */
-static void buf_wipe(struct buf *b)
+static void buf_wipe(struct gm_text *b)
 {
 	if (b->p)
 		explicit_bzero(b->p, b->cap);
 	free(b->p);
-	*b = (struct buf){ 0 };
+	*b = (struct gm_text){ 0 };
 }
 
 /* ---- UTF-8 by code points ---- */
@@ -119,69 +88,69 @@ static size_t nfiring(const struct notification *n)
 /* The title: "[FIRING:2]", "[RESOLVED]" or "[FIRING:2, RESOLVED:1]",
  * then the group's label values in group_by order, or, for a group of
  * no labels, the kind its alerts share. */
-static void put_title(struct buf *b, const struct notification *n)
+static void put_title(struct gm_text *b, const struct notification *n)
 {
 	size_t f = nfiring(n), r = n->nalerts - f;
 	if (f && r)
-		addf(b, "[FIRING:%zu, RESOLVED:%zu]", f, r);
+		gm_text_printf(b, "[FIRING:%zu, RESOLVED:%zu]", f, r);
 	else if (f)
-		addf(b, "[FIRING:%zu]", f);
+		gm_text_printf(b, "[FIRING:%zu]", f);
 	else
-		adds(b, "[RESOLVED]");
+		gm_text_str(b, "[RESOLVED]");
 	for (size_t i = 0; i < n->ngroup_labels; i++) {
-		adds(b, " ");
-		adds(b, n->group_labels[i].value);
+		gm_text_str(b, " ");
+		gm_text_str(b, n->group_labels[i].value);
 	}
 	if (n->ngroup_labels || !n->nalerts)
 		return;
 	for (size_t i = 1; i < n->nalerts; i++)
 		if (strcmp(n->alerts[i].kind, n->alerts[0].kind))
 			return;
-	adds(b, " ");
-	adds(b, n->alerts[0].kind);
+	gm_text_str(b, " ");
+	gm_text_str(b, n->alerts[0].kind);
 }
 
 /* "on_hand=3, reorder_point=10" */
-static void put_numbers(struct buf *b, const struct notify_alert *a)
+static void put_numbers(struct gm_text *b, const struct notify_alert *a)
 {
 	for (size_t i = 0; i < a->nnumbers; i++)
-		addf(b, "%s%s=%s", i ? ", " : "", a->numbers[i].name, a->numbers[i].json);
+		gm_text_printf(b, "%s%s=%s", i ? ", " : "", a->numbers[i].name, a->numbers[i].json);
 }
 
-static void put_upper(struct buf *b, const char *s)
+static void put_upper(struct gm_text *b, const char *s)
 {
 	for (; *s; s++) {
 		char c = (char)toupper((unsigned char)*s);
-		add(b, &c, 1);
+		gm_text_add(b, &c, 1);
 	}
 }
 
 /* Text into Slack's mrkdwn: &, < and > are its markup. */
-static void put_slack_text(struct buf *b, const char *s)
+static void put_slack_text(struct gm_text *b, const char *s)
 {
 	for (; *s; s++)
 		switch (*s) {
-		case '&': adds(b, "&amp;"); break;
-		case '<': adds(b, "&lt;"); break;
-		case '>': adds(b, "&gt;"); break;
-		default: add(b, s, 1);
+		case '&': gm_text_str(b, "&amp;"); break;
+		case '<': gm_text_str(b, "&lt;"); break;
+		case '>': gm_text_str(b, "&gt;"); break;
+		default: gm_text_add(b, s, 1);
 		}
 }
 
 /* One alert on one line of a short message, its newline first:
  * "CRITICAL low_stock: summary", "RESOLVED low_stock: summary". */
-static void line_sms(struct buf *b, const struct notify_alert *a)
+static void line_sms(struct gm_text *b, const struct notify_alert *a)
 {
-	adds(b, "\n");
+	gm_text_str(b, "\n");
 	if (a->status == NOTIFY_RESOLVED)
-		adds(b, "RESOLVED");
+		gm_text_str(b, "RESOLVED");
 	else
 		put_upper(b, a->severity);
-	addf(b, " %s: %s", a->kind, a->summary);
+	gm_text_printf(b, " %s: %s", a->kind, a->summary);
 }
 
 /* The same for Slack, with a mark by severity and the numbers. */
-static void line_slack(struct buf *b, const struct notify_alert *a)
+static void line_slack(struct gm_text *b, const struct notify_alert *a)
 {
 	static const struct { const char *severity, *mark; } marks[] = {
 		{ "critical", ":red_circle:" }, { "warning", ":warning:" },
@@ -193,18 +162,18 @@ static void line_slack(struct buf *b, const struct notify_alert *a)
 			mark = marks[i].mark;
 	if (a->status == NOTIFY_RESOLVED)
 		mark = ":white_check_mark:";
-	addf(b, "\n%s *", mark);
+	gm_text_printf(b, "\n%s *", mark);
 	put_slack_text(b, a->status == NOTIFY_RESOLVED ? "resolved" : a->severity);
-	adds(b, "* ");
+	gm_text_str(b, "* ");
 	put_slack_text(b, a->kind);
-	adds(b, ": ");
+	gm_text_str(b, ": ");
 	put_slack_text(b, a->summary);
 	if (a->nnumbers) {
-		struct buf nums = { 0 };
+		struct gm_text nums = { 0 };
 		put_numbers(&nums, a);
-		adds(b, " (");
+		gm_text_str(b, " (");
 		put_slack_text(b, nums.p);
-		adds(b, ")");
+		gm_text_str(b, ")");
 		free(nums.p);
 	}
 }
@@ -212,8 +181,8 @@ static void line_slack(struct buf *b, const struct notify_alert *a)
 /* Appends title and the lines of n's alerts (each by line()) that fit
  * whole in limit code points, counting the rest in "+N more"; a first
  * line too long for the room is cut, with "...". */
-static void fit_lines(struct buf *b, const char *title, const struct notification *n,
-	void (*line)(struct buf *, const struct notify_alert *), size_t limit)
+static void fit_lines(struct gm_text *b, const char *title, const struct notification *n,
+	void (*line)(struct gm_text *, const struct notify_alert *), size_t limit)
 {
 	char more[48];
 	size_t mlen = (size_t)snprintf(more, sizeof more, "\n+%zu more", n->nalerts);
@@ -221,9 +190,9 @@ static void fit_lines(struct buf *b, const char *title, const struct notificatio
 	/* The title leaves room to say how many alerts there are. */
 	size_t room = limit > mlen ? limit - mlen : 0;
 	tlen = prefix_cp(title, tlen, room);
-	add(b, title, tlen);
+	gm_text_add(b, title, tlen);
 	size_t used = codepoints(title, tlen);
-	struct buf l = { 0 };
+	struct gm_text l = { 0 };
 	size_t i = 0;
 	for (; i < n->nalerts; i++) {
 		l.n = 0;
@@ -232,32 +201,32 @@ static void fit_lines(struct buf *b, const char *title, const struct notificatio
 		mlen = rest ? (size_t)snprintf(more, sizeof more, "\n+%zu more", rest) : 0;
 		size_t c = codepoints(l.p, l.n);
 		if (used + c + mlen <= limit) {
-			add(b, l.p, l.n);
+			gm_text_add(b, l.p, l.n);
 			used += c;
 			continue;
 		}
 		if (i == 0 && used + mlen + 4 < limit) {
 			/* Cut: a newline, at least one character, and "...". */
 			size_t keep = prefix_cp(l.p, l.n, limit - used - mlen - 3);
-			add(b, l.p, keep);
-			adds(b, "...");
+			gm_text_add(b, l.p, keep);
+			gm_text_str(b, "...");
 			i++;
 		}
 		break;
 	}
 	if (i < n->nalerts)
-		addf(b, "\n+%zu more", n->nalerts - i);
+		gm_text_printf(b, "\n+%zu more", n->nalerts - i);
 	free(l.p);
 }
 
 char *send_sms_body(const struct notification *n, size_t limit)
 {
-	struct buf title = { 0 }, b = { 0 };
+	struct gm_text title = { 0 }, b = { 0 };
 	put_title(&title, n);
 	fit_lines(&b, title.p, n, line_sms, limit);
 	free(title.p);
 	if (!b.p)
-		add(&b, "", 0);
+		gm_text_add(&b, "", 0);
 	return b.p;
 }
 
@@ -373,11 +342,11 @@ static void intersect(struct notify_label *common, size_t *nc, const struct noti
  * name in its payload. */
 static void put_quote_meta(struct gm_writer *w, const char *s)
 {
-	struct buf b = { 0 };
+	struct gm_text b = { 0 };
 	for (; *s; s++) {
 		if (strchr("\\.+*?()|[]{}^$", *s))
-			adds(&b, "\\");
-		add(&b, s, 1);
+			gm_text_str(&b, "\\");
+		gm_text_add(&b, s, 1);
 	}
 	gm_w_str(w, b.p ? b.p : "", b.n);
 	free(b.p);
@@ -503,11 +472,11 @@ static char *build_slack(const struct send_target *t, const struct notification 
 	const struct send_options *o, size_t *len)
 {
 	/* The title in bold. */
-	struct buf raw = { 0 }, title = { 0 }, text = { 0 };
+	struct gm_text raw = { 0 }, title = { 0 }, text = { 0 };
 	put_title(&raw, n);
-	adds(&title, "*");
+	gm_text_str(&title, "*");
 	put_slack_text(&title, raw.p);
-	adds(&title, "*");
+	gm_text_str(&title, "*");
 	free(raw.p);
 	fit_lines(&text, title.p, n, line_slack, SLACK_LIMIT);
 	free(title.p);
@@ -524,27 +493,27 @@ static char *build_slack(const struct send_target *t, const struct notification 
 }
 
 /* s as application/x-www-form-urlencoded wants it. */
-static void put_form_value(struct buf *b, const char *s)
+static void put_form_value(struct gm_text *b, const char *s)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (isalnum(c) || strchr("-._~", c))
-			add(b, s, 1);
+			gm_text_add(b, s, 1);
 		else
-			addf(b, "%%%02X", c);
+			gm_text_printf(b, "%%%02X", c);
 	}
 }
 
 static char *build_sms(const struct send_target *t, const struct notification *n,
 	const struct send_options *o, size_t *len)
 {
-	struct buf b = { 0 };
+	struct gm_text b = { 0 };
 	char *body = send_sms_body(n, SEND_SMS_LIMIT);
-	adds(&b, "To=");
+	gm_text_str(&b, "To=");
 	put_form_value(&b, t->sms->to);
-	adds(&b, "&From=");
+	gm_text_str(&b, "&From=");
 	put_form_value(&b, t->sms->from);
-	adds(&b, "&Body=");
+	gm_text_str(&b, "&Body=");
 	put_form_value(&b, body);
 	free(body);
 	*len = b.n;
@@ -589,31 +558,31 @@ static void first_address(const char *a, size_t n, void *arg)
 
 /* A header's value with no line breaks nor other controls, so that a
  * configured address or a summary cannot add a header. */
-static void put_header_text(struct buf *b, const char *s)
+static void put_header_text(struct gm_text *b, const char *s)
 {
 	for (; *s; s++) {
 		char c = (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s;
-		add(b, &c, 1);
+		gm_text_add(b, &c, 1);
 	}
 }
 
 /* A Subject: printable ASCII as it is; anything else as RFC 2047
  * encoded words (base64 of UTF-8), each of at most 75 characters, whole
  * characters in each, on folded lines. */
-static void put_subject(struct buf *b, const char *s)
+static void put_subject(struct gm_text *b, const char *s)
 {
 	static const char b64[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	struct buf clean = { 0 };
+	struct gm_text clean = { 0 };
 	put_header_text(&clean, s);
 	size_t n = prefix_bytes(clean.p ? clean.p : "", clean.n, 900);
 	bool ascii = true;
 	for (size_t i = 0; i < n; i++)
 		ascii &= (unsigned char)clean.p[i] < 0x80;
-	adds(b, "Subject: ");
+	gm_text_str(b, "Subject: ");
 	if (ascii) {
-		add(b, clean.p ? clean.p : "", n);
-		adds(b, "\r\n");
+		gm_text_add(b, clean.p ? clean.p : "", n);
+		gm_text_str(b, "\r\n");
 		free(clean.p);
 		return;
 	}
@@ -622,8 +591,8 @@ static void put_subject(struct buf *b, const char *s)
 		/* 45 bytes make 60 characters of base64, 72 with the marks. */
 		size_t k = prefix_bytes((const char *)p + i, n - i, 45);
 		if (i)
-			adds(b, "\r\n ");
-		adds(b, "=?UTF-8?B?");
+			gm_text_str(b, "\r\n ");
+		gm_text_str(b, "=?UTF-8?B?");
 		for (size_t j = 0; j < k; j += 3) {
 			unsigned v = (unsigned)p[i + j] << 16;
 			if (j + 1 < k)
@@ -632,26 +601,26 @@ static void put_subject(struct buf *b, const char *s)
 				v |= p[i + j + 2];
 			char q[4] = { b64[v >> 18 & 63], b64[v >> 12 & 63],
 				j + 1 < k ? b64[v >> 6 & 63] : '=', j + 2 < k ? b64[v & 63] : '=' };
-			add(b, q, 4);
+			gm_text_add(b, q, 4);
 		}
-		adds(b, "?=");
+		gm_text_str(b, "?=");
 		i += k;
 	}
-	adds(b, "\r\n");
+	gm_text_str(b, "\r\n");
 	free(clean.p);
 }
 
 char *send_message_id(const struct notification *n, const char *from,
 	char buf[SEND_MESSAGE_ID_LEN])
 {
-	struct buf k = { 0 };
-	add(&k, n->receiver, strlen(n->receiver) + 1);
-	adds(&k, n->group_key);
+	struct gm_text k = { 0 };
+	gm_text_add(&k, n->receiver, strlen(n->receiver) + 1);
+	gm_text_str(&k, n->group_key);
 	uint64_t group = gm_hash(k.p, k.n);
 	k.n = 0;
-	addf(&k, "%lld", (long long)n->ts);
+	gm_text_printf(&k, "%lld", (long long)n->ts);
 	for (size_t i = 0; i < n->nalerts; i++)
-		addf(&k, "%c%s%c", 0, n->alerts[i].alert_id, n->alerts[i].status == NOTIFY_FIRING ? 'f' : 'r');
+		gm_text_printf(&k, "%c%s%c", 0, n->alerts[i].alert_id, n->alerts[i].status == NOTIFY_FIRING ? 'f' : 'r');
 	uint64_t self = gm_hash(k.p, k.n);
 	free(k.p);
 	char *addr = NULL;
@@ -676,39 +645,39 @@ char *send_message_id(const struct notification *n, const char *from,
 /* Body lines, CRLF-ended: s's own line breaks (a summary or label may
  * hold one) end lines too, a CR alone is dropped, and a line longer than
  * a mail line may be is broken at a character's end. */
-static void put_mail_line(struct buf *b, const char *s)
+static void put_mail_line(struct gm_text *b, const char *s)
 {
 	for (;;) {
 		size_t n = strcspn(s, "\r\n");
 		do {
 			size_t k = prefix_bytes(s, n, MAIL_LINE_MAX);
-			add(b, s, k);
+			gm_text_add(b, s, k);
 			s += k;
 			n -= k;
 			if (n)
-				adds(b, "\r\n");
+				gm_text_str(b, "\r\n");
 		} while (n);
 		s += strspn(s, "\r");
 		if (*s != '\n')
 			break;
-		adds(b, "\r\n");
+		gm_text_str(b, "\r\n");
 		s++;
 	}
-	adds(b, "\r\n");
+	gm_text_str(b, "\r\n");
 }
 
 /* The plain-text body: a line of counts, then each alert: its status,
  * severity, kind, source and time, its summary, its id, labels and
  * numbers. */
-static void put_mail_body(struct buf *b, const struct notification *n)
+static void put_mail_body(struct gm_text *b, const struct notification *n)
 {
-	struct buf l = { 0 };
+	struct gm_text l = { 0 };
 	size_t f = nfiring(n);
-	addf(&l, "%zu alert%s", n->nalerts, n->nalerts == 1 ? "" : "s");
+	gm_text_printf(&l, "%zu alert%s", n->nalerts, n->nalerts == 1 ? "" : "s");
 	for (size_t i = 0; i < n->ngroup_labels; i++)
-		addf(&l, "%s%s=%s", i ? ", " : " for ", n->group_labels[i].name,
+		gm_text_printf(&l, "%s%s=%s", i ? ", " : " for ", n->group_labels[i].name,
 			n->group_labels[i].value);
-	addf(&l, ": %zu firing, %zu resolved.", f, n->nalerts - f);
+	gm_text_printf(&l, ": %zu firing, %zu resolved.", f, n->nalerts - f);
 	put_mail_line(b, l.p);
 	for (size_t i = 0; i < n->nalerts; i++) {
 		const struct notify_alert *a = &n->alerts[i];
@@ -716,27 +685,27 @@ static void put_mail_body(struct buf *b, const struct notification *n)
 		gm_ts_format(a->ts, ts);
 		put_mail_line(b, "");
 		l.n = 0;
-		addf(&l, "[%s] %s %s from %s at %s", a->status == NOTIFY_FIRING ? "FIRING" : "RESOLVED",
+		gm_text_printf(&l, "[%s] %s %s from %s at %s", a->status == NOTIFY_FIRING ? "FIRING" : "RESOLVED",
 			a->severity, a->kind, a->source, ts);
 		if (a->status == NOTIFY_RESOLVED && a->fired_ts) {
 			gm_ts_format(a->fired_ts, ts);
-			addf(&l, " (firing since %s)", ts);
+			gm_text_printf(&l, " (firing since %s)", ts);
 		}
 		put_mail_line(b, l.p);
 		put_mail_line(b, a->summary);
 		l.n = 0;
-		addf(&l, "  alert_id: %s", a->alert_id);
+		gm_text_printf(&l, "  alert_id: %s", a->alert_id);
 		put_mail_line(b, l.p);
 		if (a->nlabels) {
 			l.n = 0;
-			adds(&l, "  labels: ");
+			gm_text_str(&l, "  labels: ");
 			for (size_t j = 0; j < a->nlabels; j++)
-				addf(&l, "%s%s=%s", j ? ", " : "", a->labels[j].name, a->labels[j].value);
+				gm_text_printf(&l, "%s%s=%s", j ? ", " : "", a->labels[j].name, a->labels[j].value);
 			put_mail_line(b, l.p);
 		}
 		if (a->nnumbers) {
 			l.n = 0;
-			adds(&l, "  numbers: ");
+			gm_text_str(&l, "  numbers: ");
 			put_numbers(&l, a);
 			put_mail_line(b, l.p);
 		}
@@ -748,12 +717,12 @@ static char *build_email(const struct send_target *t, const struct notification 
 	const struct send_options *o, size_t *len)
 {
 	const struct conf_email *e = t->email;
-	struct buf b = { 0 }, title = { 0 };
-	adds(&b, "From: ");
+	struct gm_text b = { 0 }, title = { 0 };
+	gm_text_str(&b, "From: ");
 	put_header_text(&b, e->from);
-	adds(&b, "\r\nTo: ");
+	gm_text_str(&b, "\r\nTo: ");
 	put_header_text(&b, e->to);
-	adds(&b, "\r\n");
+	gm_text_str(&b, "\r\n");
 	put_title(&title, n);
 	put_subject(&b, title.p);
 	free(title.p);
@@ -765,17 +734,17 @@ static char *build_email(const struct send_target *t, const struct notification 
 	snprintf(date, sizeof date, "%.3s, %02d %.3s %04d %02d:%02d:%02d +0000",
 		days + 3 * tm.tm_wday, tm.tm_mday, months + 3 * tm.tm_mon, tm.tm_year + 1900,
 		tm.tm_hour, tm.tm_min, tm.tm_sec);
-	addf(&b, "Date: %s\r\n", date);
+	gm_text_printf(&b, "Date: %s\r\n", date);
 	char id[SEND_MESSAGE_ID_LEN];
-	addf(&b, "Message-ID: %s\r\n", send_message_id(n, e->from, id));
+	gm_text_printf(&b, "Message-ID: %s\r\n", send_message_id(n, e->from, id));
 	if (o && o->in_reply_to) {
-		adds(&b, "In-Reply-To: ");
+		gm_text_str(&b, "In-Reply-To: ");
 		put_header_text(&b, o->in_reply_to);
-		adds(&b, "\r\nReferences: ");
+		gm_text_str(&b, "\r\nReferences: ");
 		put_header_text(&b, o->in_reply_to);
-		adds(&b, "\r\n");
+		gm_text_str(&b, "\r\n");
 	}
-	adds(&b, "Auto-Submitted: auto-generated\r\n"
+	gm_text_str(&b, "Auto-Submitted: auto-generated\r\n"
 		"MIME-Version: 1.0\r\n"
 		"Content-Type: text/plain; charset=utf-8\r\n"
 		"Content-Transfer-Encoding: 8bit\r\n"
@@ -865,7 +834,7 @@ static void say(struct send_result *r, const struct send_target *t, enum send_st
 static char *read_secret(const struct send_target *t, const char *key, const char *file,
 	const char *env, struct send_result *r)
 {
-	struct buf b = { 0 };
+	struct gm_text b = { 0 };
 	if (file) {
 		int fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
@@ -875,7 +844,7 @@ static char *read_secret(const struct send_target *t, const char *key, const cha
 		char chunk[4096];
 		ssize_t k;
 		while ((k = read(fd, chunk, sizeof chunk)) > 0 && b.n <= SECRET_MAX)
-			add(&b, chunk, (size_t)k);
+			gm_text_add(&b, chunk, (size_t)k);
 		int e = errno;
 		explicit_bzero(chunk, sizeof chunk);
 		close(fd);
@@ -887,7 +856,7 @@ static char *read_secret(const struct send_target *t, const char *key, const cha
 	} else {
 		const char *v = env ? getenv(env) : NULL;
 		if (v)
-			adds(&b, v);
+			gm_text_str(&b, v);
 	}
 	while (b.n && isspace((unsigned char)b.p[b.n - 1]))
 		b.p[--b.n] = 0;
@@ -974,8 +943,8 @@ static bool http_post(const struct send_target *t, const struct send_options *o,
 		say(r, t, SEND_RETRY, "libcurl could not make a handle");
 		return false;
 	}
-	struct buf ct = { 0 };
-	addf(&ct, "Content-Type: %s", type);
+	struct gm_text ct = { 0 };
+	gm_text_printf(&ct, "Content-Type: %s", type);
 	struct curl_slist *h = curl_slist_append(NULL, ct.p);
 	/* No "Expect: 100-continue", which costs a round trip and which
 	 * some receivers do not answer. */
@@ -1127,10 +1096,10 @@ static void check_address(const char *a, size_t n, void *ok)
 static void add_rcpt(const char *a, size_t n, void *arg)
 {
 	struct curl_slist **l = arg;
-	struct buf b = { 0 };
-	adds(&b, "<");
-	add(&b, a, n);
-	adds(&b, ">");
+	struct gm_text b = { 0 };
+	gm_text_str(&b, "<");
+	gm_text_add(&b, a, n);
+	gm_text_str(&b, ">");
 	*l = curl_slist_append(*l, b.p);
 	free(b.p);
 }
@@ -1175,9 +1144,9 @@ static bool send_email(const struct send_target *t, const struct send_options *o
 	}
 	const char *port = strrchr(e->smarthost, ':');
 	bool implicit = port && !strcmp(port, ":465");
-	struct buf url = { 0 }, mail_from = { 0 };
-	addf(&url, "%s://%s", implicit ? "smtps" : "smtp", e->smarthost);
-	addf(&mail_from, "<%s>", from);
+	struct gm_text url = { 0 }, mail_from = { 0 };
+	gm_text_printf(&url, "%s://%s", implicit ? "smtps" : "smtp", e->smarthost);
+	gm_text_printf(&mail_from, "<%s>", from);
 	struct upload u = { body, len };
 	curl_easy_setopt(c, CURLOPT_URL, url.p);
 	curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from.p);
