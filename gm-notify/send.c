@@ -1106,8 +1106,9 @@ static void add_rcpt(const char *a, size_t n, void *arg)
 
 /* The mail to the smarthost: smtps:// (TLS from the start) on port 465;
  * else smtp://, with STARTTLS required unless require_tls is false,
- * when it is used if offered. AUTH with auth_username and the password
- * when a user is configured. */
+ * when it is used if offered (required still when a password would go
+ * to another machine). AUTH with auth_username and the password when a
+ * user is configured. */
 static bool send_email(const struct send_target *t, const struct send_options *o,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
@@ -1155,8 +1156,13 @@ static bool send_email(const struct send_target *t, const struct send_options *o
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
 	curl_easy_setopt(c, CURLOPT_READDATA, &u);
 	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	/* Without require_tls, STARTTLS is used when offered; but a password
+	 * goes over TLS, or to this machine only, as Alertmanager has it. */
+	bool local = !strncmp(e->smarthost, "localhost:", 10) || !strncmp(e->smarthost, "127.", 4)
+		|| !strncmp(e->smarthost, "[::1]:", 6);
 	curl_easy_setopt(c, CURLOPT_USE_SSL,
-		(long)(implicit || e->require_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+		(long)(implicit || e->require_tls || (password && !local) ? CURLUSESSL_ALL
+			: CURLUSESSL_TRY));
 	if (password) {
 		curl_easy_setopt(c, CURLOPT_USERNAME, e->auth_username);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, password);
