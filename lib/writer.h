@@ -5,7 +5,9 @@
  * writer is unbuffered, in which case each record is written as it
  * ends (gm_w_end(), gm_w_record()). A writer on a terminal is always
  * unbuffered, as grep's and jq's output is line-buffered there: someone
- * is watching. Pipes and files keep the buffer.
+ * is watching. Pipes and files keep the buffer; a full buffer writes
+ * out only the whole records it holds, so that a file cut short by a
+ * kill ends at a record's end.
  * A write error (EPIPE, ENOSPC, ...) is reported once with gm_error()
  * and makes every later call a no-op and gm_writer_close() fail. */
 #ifndef GM_WRITER_H
