@@ -151,7 +151,7 @@ static bool inventory_event(struct app *a, struct gm_stream_event *e)
 	int32_t number = gm_stream_number(e->stream);
 	struct stock_from from = {
 		.at = e->at, .ts = ev->ts, .watermark = gm_streams_watermark(a->run, number),
-		.partition = number, .label = gm_streams_label(a->run, number), .trigger = ev->id,
+		.partition = number, .trigger = ev->id,
 		.replay = e->replay,
 	};
 	gm_str none = { "", 0 };

@@ -201,13 +201,12 @@ static int64_t rearm_level(const struct stock *s, const struct product *p)
 	return level > INT64_MAX ? INT64_MAX : (int64_t)level;
 }
 
-/* A record applying: its time, its identity's hash, whether it is a
- * replay, and the partition's label. */
+/* A record applying: its time, its identity's hash, and whether it is
+ * a replay. */
 struct change {
 	int64_t ts;
 	uint64_t trigger;
 	bool replay;
-	const char *label;
 };
 
 static void alert(struct stock *s, const char *key, size_t klen, const struct product *p,
@@ -403,24 +402,24 @@ static void apply_move(struct product *p, const struct waiting *w)
 
 /* Applies record w of p at event time now. */
 static void apply(struct stock *s, const char *key, size_t klen, struct product *p,
-	struct waiting w, int64_t now, const char *label)
+	struct waiting w, int64_t now)
 {
 	if (w.kind == W_COUNT)
 		apply_count(s, p, &w);
 	else
 		apply_move(p, &w);
 	changed(s, p, w.ts, w.ts > now ? w.ts : now);
-	const struct change c = { w.ts, w.trigger, w.replay, label };
+	const struct change c = { w.ts, w.trigger, w.replay };
 	judge(s, key, klen, p, &c);
 }
 
 /* Applies p's first waiting record at event time now. */
 static void apply_first(struct stock *s, const char *key, size_t klen, struct product *p,
-	int64_t now, const char *label)
+	int64_t now)
 {
 	struct waiting w = p->waiting[0];
 	memmove(&p->waiting[0], &p->waiting[1], --p->nwaiting * sizeof *p->waiting);
-	apply(s, key, klen, p, w, now, label);
+	apply(s, key, klen, p, w, now);
 }
 
 static bool earlier(const struct waiting *a, const struct waiting *b)
@@ -456,7 +455,7 @@ static void advance_to(struct stock *s, const char *key, size_t klen, struct pro
 			p->sold = 0;
 			p->status_due = GM_STORE_NEVER;
 		} else if (next <= until) {
-			apply_first(s, key, klen, p, next, label);
+			apply_first(s, key, klen, p, next);
 		} else {
 			break;
 		}
@@ -472,13 +471,13 @@ static void enqueue(struct stock *s, gm_str product, struct product *p, struct w
 	/* Older than the watermark: what it passed has applied, what waits
 	 * is newer; so it applies now, in the window of the watermark. */
 	if (w.ts < from->watermark) {
-		apply(s, product.p, product.n, p, w, from->watermark, from->label);
+		apply(s, product.p, product.n, p, w, from->watermark);
 		reschedule(s, p);
 		return;
 	}
 	if (p->nwaiting == WAIT_MAX) {
 		s->hurried++;
-		apply_first(s, product.p, product.n, p, from->watermark, from->label);
+		apply_first(s, product.p, product.n, p, from->watermark);
 	}
 	size_t i = p->nwaiting++;
 	for (; i > 0 && earlier(&w, &p->waiting[i - 1]); i--)

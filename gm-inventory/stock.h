@@ -56,15 +56,14 @@ void stock_free(struct stock *s);
 const char *stock_refuses(const struct gm_event *ev);
 
 /* Where a change comes from: its record's place (for the store), its
- * event time, the partition's number and how records name it, the
- * record's identity (the subject of the alerts it fires), and whether
- * it is a replay (it changes the state, writes nothing). */
+ * event time, its partition's watermark and number, the record's
+ * identity (the subject of the alerts it fires), and whether it is a
+ * replay (it changes the state, writes no alert). */
 struct stock_from {
 	struct gm_store_at at;
 	int64_t ts;
 	int64_t watermark;         /* of the record's partition */
 	int32_t partition;
-	const char *label;
 	gm_str trigger;
 	bool replay;
 };
