@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "number.h"
 
 static int compare_ids(gm_str x, gm_str y)
 {
@@ -18,12 +19,6 @@ static int by_product(const void *a, const void *b)
 	const struct rekey_line *x = a, *y = b;
 	int c = compare_ids(x->product_id, y->product_id);
 	return c ? c : (x->first > y->first) - (x->first < y->first);
-}
-
-static int64_t add_units(int64_t a, int64_t b)
-{
-	int64_t r;
-	return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
 }
 
 void rekey_lines(struct rekey *r, const struct gm_event *ev)
@@ -52,7 +47,7 @@ void rekey_lines(struct rekey *r, const struct gm_event *ev)
 	size_t n = 0;
 	for (size_t i = 0; i < ev->nitems; i++) {
 		if (n > 0 && !compare_ids(r->lines[i].product_id, r->lines[n - 1].product_id))
-			r->lines[n - 1].quantity = add_units(r->lines[n - 1].quantity, r->lines[i].quantity);
+			r->lines[n - 1].quantity = gm_add_saturating(r->lines[n - 1].quantity, r->lines[i].quantity);
 		else
 			r->lines[n++] = r->lines[i];
 	}

@@ -337,14 +337,6 @@ static struct product *entry(struct stock *s, gm_str product, const struct stock
 	return p;
 }
 
-static int64_t add_units(int64_t a, int64_t b)
-{
-	int64_t r;
-	if (__builtin_add_overflow(a, b, &r))
-		return b > 0 ? INT64_MAX : INT64_MIN;
-	return r;
-}
-
 /* Keeps a move among the latest, for a count that comes after it. */
 static void keep_move(struct product *p, int64_t ts, int64_t units)
 {
@@ -381,7 +373,7 @@ static void apply_count(struct stock *s, struct product *p, const struct waiting
 	int64_t level = w->units;
 	for (size_t i = 0; i < p->nmoves; i++)
 		if (p->moves[i].ts > w->ts)
-			level = add_units(level, p->moves[i].units);
+			level = gm_add_saturating(level, p->moves[i].units);
 	p->on_hand = level;
 	p->counted_at = w->ts;
 }
@@ -391,11 +383,11 @@ static void apply_count(struct stock *s, struct product *p, const struct waiting
 static void apply_move(struct product *p, const struct waiting *w)
 {
 	if (w->ts >= p->counted_at) {
-		p->on_hand = add_units(p->on_hand, w->units);
+		p->on_hand = gm_add_saturating(p->on_hand, w->units);
 		keep_move(p, w->ts, w->units);
 	}
 	if (w->units < 0) {
-		p->sold = add_units(p->sold, -w->units);
+		p->sold = gm_add_saturating(p->sold, -w->units);
 		count_sold(p, w->ts, -w->units);
 	}
 }

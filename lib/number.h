@@ -93,4 +93,14 @@ static inline void gm_format_hex64(uint64_t v, char *buf)
 		buf[i] = "0123456789abcdef"[v & 15];
 }
 
+/* a + b, held at INT64_MAX or INT64_MIN where it would overflow: for
+ * counts that must not wrap (units of stock) however absurd the input. */
+static inline int64_t gm_add_saturating(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
 #endif

@@ -174,6 +174,18 @@ START_TEST(rejects_keep_records_whole)
 }
 END_TEST
 
+/* A saturating sum holds at the ends instead of wrapping. */
+START_TEST(saturating_sums)
+{
+	ck_assert_int_eq(gm_add_saturating(2, 3), 5);
+	ck_assert_int_eq(gm_add_saturating(-2, -3), -5);
+	ck_assert_int_eq(gm_add_saturating(INT64_MAX, 1), INT64_MAX);
+	ck_assert_int_eq(gm_add_saturating(INT64_MAX - 1, 1), INT64_MAX);
+	ck_assert_int_eq(gm_add_saturating(INT64_MIN, -1), INT64_MIN);
+	ck_assert_int_eq(gm_add_saturating(INT64_MIN, INT64_MAX), -1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -187,6 +199,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, common_options);
 	tcase_add_exit_test(tc, bad_property_is_usage_error, GM_EXIT_USAGE);
 	tcase_add_test(tc, rejects_keep_records_whole);
+	tcase_add_test(tc, saturating_sums);
 	suite_add_tcase(s, tc);
 	return s;
 }
