@@ -7,17 +7,11 @@
 #include "mem.h"
 #include "number.h"
 
-static int compare_ids(gm_str x, gm_str y)
-{
-	int c = memcmp(x.p, y.p, x.n < y.n ? x.n : y.n);
-	return c ? c : (x.n > y.n) - (x.n < y.n);
-}
-
 /* By product, then by place: a product's first line first. */
 static int by_product(const void *a, const void *b)
 {
 	const struct rekey_line *x = a, *y = b;
-	int c = compare_ids(x->product_id, y->product_id);
+	int c = gm_str_cmp(x->product_id, y->product_id);
 	return c ? c : (x->first > y->first) - (x->first < y->first);
 }
 
@@ -46,7 +40,7 @@ void rekey_lines(struct rekey *r, const struct gm_event *ev)
 	/* Equal products are now together, the first line first. */
 	size_t n = 0;
 	for (size_t i = 0; i < ev->nitems; i++) {
-		if (n > 0 && !compare_ids(r->lines[i].product_id, r->lines[n - 1].product_id))
+		if (n > 0 && !gm_str_cmp(r->lines[i].product_id, r->lines[n - 1].product_id))
 			r->lines[n - 1].quantity = gm_add_saturating(r->lines[n - 1].quantity, r->lines[i].quantity);
 		else
 			r->lines[n++] = r->lines[i];

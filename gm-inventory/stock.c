@@ -538,8 +538,7 @@ static void gather(void *ctx, const char *key, size_t klen, const void *value)
 static int by_key(const void *a, const void *b)
 {
 	const struct ended *x = a, *y = b;
-	int c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
-	return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+	return gm_str_cmp((gm_str){ x->key, x->klen }, (gm_str){ y->key, y->klen });
 }
 
 void stock_end(struct stock *s, int32_t partition, const char *label, int64_t newest)

@@ -107,9 +107,7 @@ const char *session_refuses(const struct gm_event *ev)
 /* s compared with the NUL-terminated t, as memcmp orders them. */
 static int compare(gm_str s, const char *t)
 {
-	size_t n = strlen(t);
-	int c = memcmp(s.p, t, s.n < n ? s.n : n);
-	return c ? c : (s.n > n) - (s.n < n);
+	return gm_str_cmp(s, (gm_str){ t, strlen(t) });
 }
 
 /* ---- what a record adds to a session ----

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A byte string that is not NUL-terminated. */
 typedef struct {
@@ -137,6 +138,13 @@ const char *gm_json_kind_name(enum gm_json_kind k);
  * NUL-terminated, control characters as '?' (the message stays one
  * line). Returns buf. */
 char *gm_str_show(gm_str s, char *buf, size_t n);
+
+/* a and b ordered as their bytes are, a prefix first: <0, 0, >0. */
+static inline int gm_str_cmp(gm_str a, gm_str b)
+{
+	int c = memcmp(a.p, b.p, a.n < b.n ? a.n : b.n);
+	return c ? c : (a.n > b.n) - (a.n < b.n);
+}
 
 /* s into buf as it is, NUL-terminated, cut to n - 1 bytes (a tool
  * that keeps ids in fixed fields refuses longer ones first). Returns

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "kafka.h"
 #include "map.h"
 #include "mem.h"
@@ -340,8 +341,7 @@ static bool before(const struct gm_store *st, const struct timer *a, const struc
 	size_t xn, yn;
 	key_at(st, a->place, &x, &xn);
 	key_at(st, b->place, &y, &yn);
-	int c = memcmp(x, y, xn < yn ? xn : yn);
-	return c < 0 || (c == 0 && xn < yn);
+	return gm_str_cmp((gm_str){ x, xn }, (gm_str){ y, yn }) < 0;
 }
 
 #define ARITY 4
