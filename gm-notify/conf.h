@@ -96,8 +96,27 @@ struct conf_sms {
 	char *to;
 };
 
+/* gm's file config: each notification as a line of NDJSON, the
+ * webhook's payload, appended to a file ("-": standard output). */
+struct conf_file {
+	bool send_resolved;       /* default true */
+	char *path;
+};
+
+/* A receiver, with gm's delivery settings beside Alertmanager's
+ * configs. */
 struct conf_receiver {
 	char *name;
+	long long retry_for;      /* ms a notification is retried before it is
+	                             given up on; -1: the command line's */
+	const char *fallback;     /* the receiver a notification given up on
+	                             goes to, or NULL */
+	size_t fallback_index;    /* its index in conf.receivers */
+	double rate;              /* notifications per second at most, over all
+	                             its integrations; 0: no limit (default:
+	                             1 when it has a slack config, else 0) */
+	unsigned burst;           /* how many may go at once within the rate
+	                             (default 1) */
 	struct conf_email *email;
 	size_t nemail;
 	struct conf_slack *slack;
@@ -106,6 +125,8 @@ struct conf_receiver {
 	size_t nwebhook;
 	struct conf_sms *sms;
 	size_t nsms;
+	struct conf_file *file;
+	size_t nfile;
 };
 
 struct conf_inhibit {

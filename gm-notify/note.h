@@ -1,0 +1,72 @@
+/* note: what gm-notify sends, in one shape for the engine that makes
+ * it (group.h), the senders that deliver it (send.h) and the daemon
+ * that queues, retries and logs it between them: one notification of a
+ * group to one integration of a receiver, with its alerts. */
+#ifndef GM_NOTIFY_NOTE_H
+#define GM_NOTIFY_NOTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "route.h"
+
+/* An alert, as gm-events(5) has it. numbers' values are JSON number
+ * text ("3", "62.99", "null"). Strings are UTF-8. */
+struct note_alert {
+	const char *alert_id;
+	int64_t ts;                    /* its event time, ms since the epoch */
+	const char *kind, *severity, *source, *summary;
+	bool resolved;
+	const struct route_label *labels;    /* the labels object */
+	size_t nlabels;
+	const struct route_label *numbers;
+	size_t nnumbers;
+	/* In notifications only. A resolved alert is its resolution's
+	 * record (alert_id, ts, summary, numbers) with the firing alert's
+	 * id in fired_id; started is the firing alert's ts either way. */
+	const char *fired_id;
+	int64_t started;
+	uint64_t fingerprint;          /* of the label set */
+};
+
+/* The integrations of a receiver, in the order a notification goes to
+ * them: its email_configs, slack_configs, webhook_configs, sms_configs
+ * and file_configs. */
+enum note_kind { NOTE_EMAIL, NOTE_SLACK, NOTE_WEBHOOK, NOTE_SMS, NOTE_FILE, NOTE_NKINDS };
+
+/* One notification for one integration: receiver->email[index] for
+ * NOTE_EMAIL, and so on. */
+struct note {
+	uint64_t id;                   /* the same for the same notification on every run */
+	const struct conf_receiver *receiver;
+	enum note_kind kind;
+	size_t index;
+	const char *group_key;         /* Alertmanager's: route key ":" group labels */
+	struct route_labels group_labels, common_labels;   /* sorted by name */
+	const struct note_alert *alerts;   /* the firing ones first, each part in the order they came */
+	size_t nalerts, nfiring;       /* nalerts at least 1 */
+	bool reminder;
+	uint64_t seq;                  /* the group's notifications so far, this one included */
+	int64_t incident;              /* when the group sent its first: with the key, a thread's name */
+	int64_t at;                    /* when it was made, ms: the same on every attempt, so
+	                                  that a retry sends the same bytes (Date, Message-ID) */
+};
+
+/* A copy of n that owns its strings and arrays, in one block (the
+ * receiver stays n's, the configuration's). Dies only when memory is
+ * exhausted. Free with free(). */
+struct note *note_dup(const struct note *n);
+
+/* The number of integrations of kind k that r has. */
+size_t note_integrations(const struct conf_receiver *r, enum note_kind k);
+
+/* Whether integration k, index i of r sends resolved alerts. */
+bool note_sends_resolved(const struct conf_receiver *r, enum note_kind k, size_t i);
+
+/* "email", "slack", "webhook", "sms", "file": k as messages and the
+ * configuration name it. */
+const char *note_kind_name(enum note_kind k);
+
+#endif
