@@ -30,6 +30,7 @@ enum gm_type {
 	GM_PRODUCT,
 	GM_RESTOCK,
 	GM_SALE,
+	GM_ALERT,          /* checked; decoded: id (alert_id) and ts */
 };
 
 enum gm_json_kind {
@@ -62,7 +63,8 @@ struct gm_event {
 	const struct gm_rtype *rtype;  /* its descriptor (rtype.h), or NULL
 	                         for a type gm-events(5) does not define */
 	gm_str id;            /* transaction_id (transaction, sale), event_id
-	                         (product_view, cart_event) or restock_id;
+	                         (product_view, cart_event), restock_id or
+	                         alert_id;
 	                         empty for a product (its id is product_id) */
 	int64_t ts;           /* ms since the epoch; 0 if absent (GM_OTHER) */
 	bool has_ts;

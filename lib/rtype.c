@@ -140,12 +140,14 @@ static const struct gm_rfield sales_metric_fields[] = {
 
 /* Absent: firing. */
 static const char *const alert_statuses[] = { "firing", "resolved", NULL };
+static const char *const alert_severities[] = { "info", "warning", "critical", NULL };
 
 static const struct gm_rfield alert_fields[] = {
-	STR("alert_id", true, "text", 0),
-	TIME("ts", TIMESTAMPTZ, 0),
+	STR("alert_id", true, "text", EV(id)),
+	TIME("ts", TIMESTAMPTZ, EV(ts)),
 	STR("kind", true, "text", 0),
-	STR("severity", true, "text", 0),
+	{ .name = "severity", .kind = GM_RK_STRING, .required = true, .one_of = alert_severities,
+	  .sqltype = "text" },
 	STR("source", true, "text", 0),
 	STR("summary", true, "text", 0),
 	OBJECT("labels", "jsonb"),
@@ -251,7 +253,7 @@ const struct gm_rtype gm_rtype_sales_metric = {
  * the tool's too; record keeps the numbers, named by the tool. status
  * came after record in the table. */
 const struct gm_rtype gm_rtype_alert = {
-	.name = "alert", .topic = "alerts", .id = "alert_id",
+	.name = "alert", .type = GM_ALERT, .input = true, .topic = "alerts", .id = "alert_id",
 	.table = "alerts", .record_column = "record", .record_after = "labels",
 	.fields = FIELDS(alert_fields),
 };

@@ -91,10 +91,10 @@ START_TEST(view_and_cart_and_other)
 	ck_assert_int_eq(ev->unit_price, 500);
 	ck_assert(str_is(ev->anomaly, "burst"));
 
-	ev = ok("{\"type\":\"alert\",\"ts\":\"2026-11-24T10:00:00.000Z\",\"labels\":{\"a\":\"b\"},\"n\":1.5}");
+	ev = ok("{\"type\":\"digest\",\"ts\":\"2026-11-24T10:00:00.000Z\",\"labels\":{\"a\":\"b\"},\"n\":1.5}");
 	ck_assert_int_eq(ev->type, GM_OTHER);
 	ck_assert(ev->has_ts);
-	ck_assert(str_is(ev->type_name, "alert"));
+	ck_assert(str_is(ev->type_name, "digest"));
 	ck_assert_int_eq(gm_event_field(ev, "n")->kind, GM_JSON_NUMBER);
 	ck_assert(str_is(gm_event_field(ev, "n")->value, "1.5"));
 	ck_assert(str_is(gm_event_field(ev, "labels")->value, "{\"a\":\"b\"}"));
@@ -113,7 +113,8 @@ START_TEST(keys_by_type)
 	ck_assert(str_is(gm_event_key(ok(TX)), "u1"));
 	ck_assert(str_is(gm_event_key(ok("{\"type\":\"restock\",\"restock_id\":\"r1\","
 		"\"ts\":\"2026-11-24T10:00:00Z\",\"product_id\":\"p7\",\"quantity\":3}")), "p7"));
-	ck_assert(str_is(gm_event_key(ok("{\"type\":\"alert\",\"alert_id\":\"a\"}")), ""));
+	ck_assert(str_is(gm_event_key(ok("{\"type\":\"alert\",\"alert_id\":\"a\",\"ts\":\"2026-11-24T10:00:00Z\","
+		"\"kind\":\"k\",\"severity\":\"info\",\"source\":\"s\",\"summary\":\"s\",\"labels\":{}}")), ""));
 	ck_assert(str_is(gm_event_key(ok("{\"type\":\"whatever\",\"user_id\":\"u1\"}")), ""));
 }
 END_TEST

@@ -31,12 +31,17 @@ static void teardown(void)
 	buf = (struct gm_pg_buf){ 0 };
 }
 
-/* Formats one record; returns the row (NUL-terminated) or NULL. */
+/* Formats one record; returns the row (NUL-terminated) or NULL, with
+ * the reason in why: the parser's for a type it checks (rtype.h's
+ * input types, alerts among them), the sink's for the others. */
 static const char *row(const char *record)
 {
 	const char *reason;
 	const struct gm_event *ev = gm_parse(ps, record, strlen(record), &reason);
-	ck_assert_msg(ev != NULL, "%s: %s", record, reason);
+	if (!ev) {
+		snprintf(why, sizeof why, "%s", reason);
+		return NULL;
+	}
 	const struct gm_pg_table *t = gm_pg_table_for(ev->type_name.p, ev->type_name.n);
 	ck_assert_ptr_nonnull(t);
 	size_t before = buf.len;
@@ -315,16 +320,16 @@ START_TEST(totals_and_amounts)
 		{ "id", "id", 2, GM_PG_TEXT, "text", true, NULL },
 		{ "amount", "amount", 6, GM_PG_MONEY, "numeric(15,2)", true, NULL },
 	};
-	const struct gm_pg_table t = { "alert", "amounts", cols, 2 };
+	const struct gm_pg_table t = { "amount", "amounts", cols, 2 };
 	const char *reason;
-	const char *ok = "{\"type\":\"alert\",\"id\":\"a\",\"amount\":1000000000000}";
+	const char *ok = "{\"type\":\"amount\",\"id\":\"a\",\"amount\":1000000000000}";
 	const struct gm_event *ev = gm_parse(ps, ok, strlen(ok), &reason);
 	ck_assert_ptr_nonnull(ev);
 	size_t before = buf.len;
 	ck_assert(gm_pg_row(&t, ev, &buf, why, sizeof why));
 	ck_assert_uint_eq(buf.len - before, 16);
 	ck_assert_int_eq(memcmp(buf.p + before, "a\t1000000000000\n", 16), 0);
-	const char *over = "{\"type\":\"alert\",\"id\":\"a\",\"amount\":1000000000000.01}";
+	const char *over = "{\"type\":\"amount\",\"id\":\"a\",\"amount\":1000000000000.01}";
 	ev = gm_parse(ps, over, strlen(over), &reason);
 	ck_assert_ptr_nonnull(ev);
 	ck_assert(!gm_pg_row(&t, ev, &buf, why, sizeof why));
