@@ -1,7 +1,9 @@
 /* check: the configuration as `gm-notify --check` prints it, as amtool
  * check-config does: the routing tree with each route's options in
  * effect, the receivers (where each secret comes from, never what it
- * is; an inline URL without its query), the inhibit rules. */
+ * is; an inline URL without its query; gm's delivery settings where
+ * they are not the defaults, and a rate limit whenever there is one),
+ * the inhibit rules. */
 #include "check.h"
 
 #include <stdlib.h>
@@ -110,10 +112,35 @@ static void put_url(FILE *out, const char *url)
 	free(shown);
 }
 
+/* A rate with the fewest significant digits that read back as it, and
+ * never fewer than its whole part has, so that 1000000 is not 1e+06
+ * (17 digits always read back). */
+static void put_rate(FILE *out, double v)
+{
+	char buf[32];
+	int digits = 1;
+	for (double t = v; t >= 10; t /= 10)
+		digits++;
+	for (;; digits++) {
+		snprintf(buf, sizeof buf, "%.*g", digits, v);
+		if (digits >= 17 || strtod(buf, NULL) == v)
+			break;
+	}
+	fprintf(out, " rate=%s", buf);
+}
+
 static void put_receiver(FILE *out, const struct conf_receiver *r)
 {
+	char d[CONF_DURATION_LEN];
 	fputs("  ", out);
 	put_word(out, r->name);
+	if (r->retry_for >= 0)
+		fprintf(out, " retry_for=%s", conf_format_duration(r->retry_for, d));
+	put_option(out, "fallback", r->fallback);
+	if (r->rate > 0) {
+		put_rate(out, r->rate);
+		fprintf(out, " burst=%u", r->burst);
+	}
 	putc('\n', out);
 	for (size_t i = 0; i < r->nemail; i++) {
 		const struct conf_email *e = &r->email[i];
@@ -154,6 +181,11 @@ static void put_receiver(FILE *out, const struct conf_receiver *r)
 		put_option(out, "from", s->from);
 		put_option(out, "to", s->to);
 		fprintf(out, " send_resolved=%s\n", s->send_resolved ? "true" : "false");
+	}
+	for (size_t i = 0; i < r->nfile; i++) {
+		fputs("    file", out);
+		put_option(out, "path", r->file[i].path);
+		fprintf(out, " send_resolved=%s\n", r->file[i].send_resolved ? "true" : "false");
 	}
 }
 

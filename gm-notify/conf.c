@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
 #include "mem.h"
+#include "number.h"
 
 /* A tree deeper or bigger than this is a mistake (or anchors made to
  * multiply it), not a configuration. */
@@ -25,6 +27,13 @@ struct pending {
 	char *msg;
 };
 
+/* A receiver's fallback, named before every receiver is known: looked
+ * up once they all are. */
+struct fallback_name {
+	size_t receiver;      /* the index of the receiver that names it */
+	yaml_node_t *v;
+};
+
 struct ld {
 	const char *name;
 	yaml_document_t doc;
@@ -32,6 +41,8 @@ struct ld {
 	struct pending *errs;
 	size_t nerrs, caperrs;
 	bool tree_too_big;   /* said once: anchors can make many more */
+	struct fallback_name *fallbacks;
+	size_t nfallbacks, capfallbacks;
 };
 
 /* One key a section takes: its name, and after fields(), its key and
@@ -230,18 +241,67 @@ static bool get_duration(struct ld *l, const struct field *f, long long *out)
 	return true;
 }
 
-static void get_uint(struct ld *l, const struct field *f, unsigned *out)
+/* Sets *out from f when it is given, a whole number from lo to hi;
+ * returns whether it was. */
+static bool get_uint(struct ld *l, const struct field *f, unsigned lo, unsigned hi,
+	unsigned *out)
 {
 	const char *s;
 	if (!f->v || !(s = scalar(l, f)))
-		return;
-	char *end;
+		return false;
+	unsigned long long v;
+	if (!gm_parse_u64(s, &v) || v < lo || v > hi) {
+		if (lo == 0 && hi == UINT_MAX)
+			err(l, f->v, "%s: expected a whole number, got \"%s\"", f->key, s);
+		else
+			err(l, f->v, "%s: expected a whole number from %u to %u, got \"%s\"",
+				f->key, lo, hi, s);
+		return false;
+	}
+	*out = (unsigned)v;
+	return true;
+}
+
+/* Whether s is a decimal number without a sign: digits with a fraction,
+ * an exponent or both (1, 0.5, .5, 2e3), as YAML writes a float; no
+ * hex, inf or nan, which strtod() would take too. */
+static bool decimal_ok(const char *s)
+{
+	size_t digits = 0;
+	for (; *s >= '0' && *s <= '9'; s++)
+		digits++;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			digits++;
+	if (!digits)
+		return false;
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (*s < '0' || *s > '9')
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return !*s;
+}
+
+/* Sets *out from f when it is given, a decimal number from 0 to max;
+ * returns whether it was. */
+static bool get_number(struct ld *l, const struct field *f, double max, double *out)
+{
+	const char *s;
+	if (!f->v || !(s = scalar(l, f)))
+		return false;
 	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end || errno || v > UINT_MAX)
-		err(l, f->v, "%s: expected a whole number, got \"%s\"", f->key, s);
-	else
-		*out = (unsigned)v;
+	double v = decimal_ok(s) ? strtod(s, NULL) : -1;
+	if (v < 0 || errno || v > max) {
+		err(l, f->v, "%s: expected a number from 0 to %.0f, got \"%s\"", f->key, max, s);
+		return false;
+	}
+	*out = v;
+	return true;
 }
 
 /* A secret's key given in the file itself: refused, with where the
@@ -775,7 +835,7 @@ static void load_webhook(struct ld *l, yaml_node_t *n, void *out)
 	get_bool(l, field(f, "send_resolved"), &w->send_resolved);
 	get_str(l, field(f, "url"), &w->url);
 	get_str(l, field(f, "url_file"), &w->url_file);
-	get_uint(l, field(f, "max_alerts"), &w->max_alerts);
+	get_uint(l, field(f, "max_alerts"), 0, UINT_MAX, &w->max_alerts);
 	if (w->url && w->url_file)
 		err(l, n, "webhook_configs: url and url_file: one or the other, not both");
 	else if (!w->url && !w->url_file)
@@ -815,13 +875,36 @@ static void load_sms(struct ld *l, yaml_node_t *n, void *out)
 		s->url = gm_xstrdup("out of memory");
 }
 
+static void load_file(struct ld *l, yaml_node_t *n, void *out)
+{
+	struct conf_file *p = out;
+	struct field f[] = { { .key = "send_resolved" }, { .key = "path" } };
+	p->send_resolved = true;
+	if (!fields(l, n, "file_configs", f, sizeof f / sizeof *f))
+		return;
+	get_bool(l, field(f, "send_resolved"), &p->send_resolved);
+	struct field *path = field(f, "path");
+	get_str(l, path, &p->path);
+	if (!path->v || (p->path && !*p->path))
+		err(l, n, "file_configs: no path (\"-\" for standard output)");
+}
+
+/* Slack takes one message a second from a webhook: a receiver with a
+ * Slack config keeps to that unless it says otherwise. */
+#define SLACK_RATE 1.0
+#define RATE_MAX 1e6
+#define BURST_MAX 1000000
+
 static void load_receiver(struct ld *l, yaml_node_t *n, void *out)
 {
 	struct conf_receiver *r = out;
 	struct field f[] = {
 		{ .key = "name" }, { .key = "email_configs" }, { .key = "slack_configs" },
-		{ .key = "webhook_configs" }, { .key = "sms_configs" },
+		{ .key = "webhook_configs" }, { .key = "sms_configs" }, { .key = "file_configs" },
+		{ .key = "retry_for" }, { .key = "fallback" }, { .key = "rate" }, { .key = "burst" },
 	};
+	r->retry_for = -1;
+	r->burst = 1;
 	if (!fields(l, n, "receivers", f, sizeof f / sizeof *f))
 		return;
 	struct field *name = field(f, "name");
@@ -840,6 +923,50 @@ static void load_receiver(struct ld *l, yaml_node_t *n, void *out)
 	load_list(l, field(f, "webhook_configs"), (void **)&r->webhook, &r->nwebhook,
 		sizeof *r->webhook, load_webhook);
 	load_list(l, field(f, "sms_configs"), (void **)&r->sms, &r->nsms, sizeof *r->sms, load_sms);
+	load_list(l, field(f, "file_configs"), (void **)&r->file, &r->nfile, sizeof *r->file,
+		load_file);
+
+	get_duration(l, field(f, "retry_for"), &r->retry_for);
+	struct field *fallback = field(f, "fallback");
+	if (fallback->v && scalar(l, fallback)) {
+		l->fallbacks = gm_grow(l->fallbacks, &l->capfallbacks, l->nfallbacks + 1,
+			sizeof *l->fallbacks, 4);
+		l->fallbacks[l->nfallbacks++] =
+			(struct fallback_name){ (size_t)(r - l->c->receivers), fallback->v };
+	}
+	r->rate = r->nslack ? SLACK_RATE : 0;
+	struct field *rate = field(f, "rate"), *burst = field(f, "burst");
+	bool rate_ok = get_number(l, rate, RATE_MAX, &r->rate) || !rate->v;
+	if (get_uint(l, burst, 1, BURST_MAX, &r->burst) && rate_ok && r->rate == 0)
+		err(l, burst->k, "burst: no rate limit to go with (rate is 0)");
+}
+
+/* The index in receivers of the one named by scalar v, the value of
+ * key; SIZE_MAX, with an error, when there is none. */
+static size_t find_receiver(struct ld *l, const yaml_node_t *v, const char *key)
+{
+	const char *name = text(v);
+	for (size_t i = 0; i < l->c->nreceivers; i++)
+		if (l->c->receivers[i].name && !strcmp(l->c->receivers[i].name, name))
+			return i;
+	err(l, v, "%s: \"%s\" is not defined in receivers", key, name);
+	return SIZE_MAX;
+}
+
+/* Points each receiver's fallback at the receiver it names. */
+static void link_fallbacks(struct ld *l)
+{
+	for (size_t i = 0; i < l->nfallbacks; i++) {
+		struct conf_receiver *r = &l->c->receivers[l->fallbacks[i].receiver];
+		size_t to = find_receiver(l, l->fallbacks[i].v, "fallback");
+		if (to == l->fallbacks[i].receiver)
+			err(l, l->fallbacks[i].v, "fallback: \"%s\" is the receiver itself", r->name);
+		else if (to != SIZE_MAX)
+			r->fallback = l->c->receivers[to].name, r->fallback_index = to;
+	}
+	free(l->fallbacks);
+	l->fallbacks = NULL;
+	l->nfallbacks = l->capfallbacks = 0;
 }
 
 /* Reads route node n into r, whose options are already its parent's
@@ -858,14 +985,8 @@ static void load_route(struct ld *l, yaml_node_t *n, struct conf_route *r, int d
 		return;
 	struct field *recv = field(f, "receiver");
 	if (recv->v && scalar(l, recv)) {
-		const char *name = text(recv->v);
-		size_t i = 0;
-		while (i < l->c->nreceivers && (!l->c->receivers[i].name ||
-				strcmp(l->c->receivers[i].name, name)))
-			i++;
-		if (i == l->c->nreceivers)
-			err(l, recv->v, "receiver: \"%s\" is not defined in receivers", name);
-		else
+		size_t i = find_receiver(l, recv->v, "receiver");
+		if (i != SIZE_MAX)
 			r->receiver = l->c->receivers[i].name, r->receiver_index = i;
 	} else if (!depth && !recv->v)
 		err(l, n, "route: the root route needs a receiver");
@@ -973,6 +1094,7 @@ static void load_top(struct ld *l, yaml_node_t *root)
 		load_global(l, field(f, "global")->v);
 	load_list(l, field(f, "receivers"), (void **)&c->receivers, &c->nreceivers,
 		sizeof *c->receivers, load_receiver);
+	link_fallbacks(l);
 	if (field(f, "route")->v)
 		load_route(l, field(f, "route")->v, &c->route, 0);
 	else
@@ -1122,6 +1244,9 @@ static void receiver_free(struct conf_receiver *r)
 		free(s->to);
 	}
 	free(r->sms);
+	for (size_t i = 0; i < r->nfile; i++)
+		free(r->file[i].path);
+	free(r->file);
 }
 
 void conf_free(struct conf *c)

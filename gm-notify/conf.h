@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Every string is the structure's own copy, but a route's receiver,
- * which is its receiver's name. */
+/* Every string is the structure's own copy, but a route's receiver and
+ * a receiver's fallback, each the name of the receiver it points to. */
 
 /* Where a secret comes from: the file named in the configuration, or,
  * when none is, the environment variable env (always set). The secret

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check_util.h"
+#include "../../gm-notify/check.h"
 #include "../../gm-notify/conf.h"
 #include "../../gm-notify/route.h"
 
@@ -337,6 +338,115 @@ START_TEST(regex_anchored)
 }
 END_TEST
 
+/* gm's delivery settings of a receiver: retry_for, fallback, rate,
+ * burst, and its file configs. */
+START_TEST(delivery_defaults)
+{
+	struct conf *c = parse_ok(
+		"route: {receiver: a}\n"
+		"receivers: [{name: a}, {name: b, slack_configs: [{}], webhook_configs: [{url: 'http://h/'}]},\n"
+		"  {name: c, file_configs: [{path: '-'}]}]\n");
+	const struct conf_receiver *a = &c->receivers[0], *b = &c->receivers[1], *r = &c->receivers[2];
+	ck_assert_int_eq(a->retry_for, -1);
+	ck_assert_ptr_null(a->fallback);
+	ck_assert(a->rate == 0);
+	ck_assert_uint_eq(a->burst, 1);
+	ck_assert_uint_eq(a->nfile, 0);
+	/* Slack's one message a second, over all the receiver's configs. */
+	ck_assert(b->rate == 1);
+	ck_assert_uint_eq(b->burst, 1);
+	ck_assert_int_eq(b->retry_for, -1);
+	ck_assert_uint_eq(r->nfile, 1);
+	ck_assert_str_eq(r->file[0].path, "-");
+	ck_assert(r->file[0].send_resolved);
+	ck_assert(r->rate == 0);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(delivery_settings)
+{
+	struct conf *c = parse_ok(
+		"route: {receiver: a}\n"
+		"receivers:\n"
+		"- name: a\n"
+		"  retry_for: 10m\n"
+		"  fallback: c\n"             /* named before it is defined */
+		"  rate: 0.25\n"
+		"  burst: 5\n"
+		"  file_configs:\n"
+		"  - path: /var/lib/gm/a.ndjson\n"
+		"    send_resolved: false\n"
+		"  - path: '-'\n"
+		"- name: b\n"
+		"  slack_configs: [{}]\n"
+		"  rate: 0\n"                 /* no limit, Slack or not */
+		"  retry_for: 0\n"
+		"  fallback: a\n"
+		"- name: c\n"
+		"  slack_configs: [{}]\n"
+		"  burst: 3\n"
+		"  rate: 1e6\n"
+		"  fallback: a\n");            /* a fallback's fallback is allowed */
+	const struct conf_receiver *a = &c->receivers[0], *b = &c->receivers[1], *r = &c->receivers[2];
+	ck_assert_int_eq(a->retry_for, 600000);
+	ck_assert_ptr_eq(a->fallback, r->name);
+	ck_assert_uint_eq(a->fallback_index, 2);
+	ck_assert(a->rate == 0.25);
+	ck_assert_uint_eq(a->burst, 5);
+	ck_assert_uint_eq(a->nfile, 2);
+	ck_assert_str_eq(a->file[0].path, "/var/lib/gm/a.ndjson");
+	ck_assert(!a->file[0].send_resolved);
+	ck_assert_str_eq(a->file[1].path, "-");
+	ck_assert(a->file[1].send_resolved);
+	ck_assert(b->rate == 0);
+	ck_assert_int_eq(b->retry_for, 0);
+	ck_assert_str_eq(b->fallback, "a");
+	ck_assert_uint_eq(b->fallback_index, 0);
+	ck_assert(r->rate == 1e6);
+	ck_assert_uint_eq(r->burst, 3);
+	ck_assert_uint_eq(r->fallback_index, 0);
+	conf_free(c);
+}
+END_TEST
+
+/* --check's lines for them: a receiver's settings where they are not
+ * the defaults, its rate and burst whenever it has a limit, a line a
+ * file config. */
+START_TEST(delivery_check)
+{
+	struct conf *c = parse_ok(
+		"route: {receiver: a}\n"
+		"receivers:\n"
+		"- {name: a, retry_for: 1h30m, fallback: b, rate: 0.1, burst: 2,\n"
+		"   file_configs: [{path: /tmp/a b.ndjson, send_resolved: false}, {path: '-'}]}\n"
+		"- {name: b, retry_for: 0, slack_configs: [{}]}\n"
+		"- {name: c, rate: 1000000}\n"
+		"- {name: d, rate: 0, slack_configs: [{}]}\n"
+		"- {name: e, rate: 0.333}\n");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(out);
+	check_print(out, c);
+	fclose(out);
+	ck_assert_str_eq(text,
+		"route receiver=a group_by=[] group_wait=30s group_interval=5m repeat_interval=4h\n"
+		"receivers\n"
+		"  a retry_for=1h30m fallback=b rate=0.1 burst=2\n"
+		"    file path=\"/tmp/a b.ndjson\" send_resolved=false\n"
+		"    file path=- send_resolved=true\n"
+		"  b retry_for=0s rate=1 burst=1\n"
+		"    slack api_url=env:GM_SLACK_API_URL send_resolved=false\n"
+		"  c rate=1000000 burst=1\n"
+		"  d\n"
+		"    slack api_url=env:GM_SLACK_API_URL send_resolved=false\n"
+		"  e rate=0.333 burst=1\n");
+	free(text);
+	conf_free(c);
+}
+END_TEST
+
 /* Each error, where it is and what it says. */
 static const struct { const char *yaml, *errors; } bad[] = {
 	{ "", "t.yml:1:1: empty: a route and receivers are needed\n" },
@@ -433,6 +543,36 @@ static const struct { const char *yaml, *errors; } bad[] = {
 		"t.yml:5:5: sms_configs: no \"to\" number\n"
 		"t.yml:5:6: auth_token: secrets are not written in the configuration: name a file with "
 		"auth_token_file, or set GM_SMS_AUTH_TOKEN in the environment\n" },
+	{ "route: {receiver: a}\nreceivers:\n- name: a\n  fallback: nobody\n  retry_for: 1m1m\n"
+		"  rate: x\n  burst: 0\n- name: b\n  fallback: b\n  rate: -1\n  burst: 1000001\n"
+		"- {name: c, rate: 1e7, burst: x}\n- {name: d, rate: inf}\n- {name: e, rate: nan}\n"
+		"- {name: f, rate: 0x10}\n- {name: g, rate: [1]}\n- {name: h, rate: 1e-400}\n"
+		"- {name: i, rate: 0, burst: 2, slack_configs: [{}]}\n- {name: j, burst: 2}\n"
+		"- {name: k, fallback: [a]}\n",
+		"t.yml:4:13: fallback: \"nobody\" is not defined in receivers\n"
+		"t.yml:5:14: retry_for: expected a duration such as 30s, 5m, 4h, 1d or 1h30m, got \"1m1m\"\n"
+		"t.yml:6:9: rate: expected a number from 0 to 1000000, got \"x\"\n"
+		"t.yml:7:10: burst: expected a whole number from 1 to 1000000, got \"0\"\n"
+		"t.yml:9:13: fallback: \"b\" is the receiver itself\n"
+		"t.yml:10:9: rate: expected a number from 0 to 1000000, got \"-1\"\n"
+		"t.yml:11:10: burst: expected a whole number from 1 to 1000000, got \"1000001\"\n"
+		"t.yml:12:19: rate: expected a number from 0 to 1000000, got \"1e7\"\n"
+		"t.yml:12:31: burst: expected a whole number from 1 to 1000000, got \"x\"\n"
+		"t.yml:13:19: rate: expected a number from 0 to 1000000, got \"inf\"\n"
+		"t.yml:14:19: rate: expected a number from 0 to 1000000, got \"nan\"\n"
+		"t.yml:15:19: rate: expected a number from 0 to 1000000, got \"0x10\"\n"
+		"t.yml:16:19: rate: expected a string, got a list\n"
+		"t.yml:17:19: rate: expected a number from 0 to 1000000, got \"1e-400\"\n"
+		"t.yml:18:22: burst: no rate limit to go with (rate is 0)\n"
+		"t.yml:19:13: burst: no rate limit to go with (rate is 0)\n"
+		"t.yml:20:23: fallback: expected a string, got a list\n" },
+	{ "route: {receiver: a}\nreceivers:\n- name: a\n  file_configs:\n  - {send_resolved: true}\n"
+		"  - {path: ''}\n  - {path: x, mode: '0600'}\n  - {path: [x]}\n  - {path: x, send_resolved: 1}\n",
+		"t.yml:5:5: file_configs: no path (\"-\" for standard output)\n"
+		"t.yml:6:5: file_configs: no path (\"-\" for standard output)\n"
+		"t.yml:7:15: unknown key \"mode\" in file_configs\n"
+		"t.yml:8:12: path: expected a string, got a list\n"
+		"t.yml:9:30: send_resolved: expected true or false, got \"1\"\n" },
 	{ MINIMAL "inhibit_rules:\n- {source_match: [a], target_match_re: {a: '('}, equal: x}\n- {equal: [a, a]}\n",
 		"t.yml:4:18: source_match: expected a mapping of label names to values, got a list\n"
 		"t.yml:4:44: target_match_re: regex \"(\": Unmatched ( or \\(\n"
@@ -493,6 +633,9 @@ static Suite *suite(void)
 	tcase_add_test(t, durations);
 	tcase_add_test(t, matcher_forms);
 	tcase_add_test(t, regex_anchored);
+	tcase_add_test(t, delivery_defaults);
+	tcase_add_test(t, delivery_settings);
+	tcase_add_test(t, delivery_check);
 	tcase_add_loop_test(t, errors, 0, sizeof bad / sizeof *bad);
 	tcase_add_test(t, deep_tree);
 	tcase_add_test(t, load_file);
