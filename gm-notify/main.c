@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "check.h"
 #include "conf.h"
+#include "silence_cmd.h"
 
 static const char usage[] = "usage: gm-notify [-h] -c FILE --check\n";
 
@@ -24,6 +25,8 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	gm_cli_init(argv[0]);
+	if (argc > 1 && !strcmp(argv[1], "silence"))
+		return silence_main(argc - 1, argv + 1);
 	struct gm_common common;
 	gm_common_init(&common);
 	const char *path = NULL;

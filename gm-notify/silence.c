@@ -112,8 +112,8 @@ static bool make(struct silence *s, const char *const *texts, size_t n, int64_t 
 		add_error(errs, "a silence needs at least one matcher");
 		return false;
 	}
-	if (end <= start) {
-		add_error(errs, "a silence must end after it starts");
+	if (end < start) {
+		add_error(errs, "a silence must not end before it starts");
 		return false;
 	}
 	struct conf *c = parse_matchers(texts, n, errs);
@@ -151,6 +151,12 @@ const struct silence *silences_add(struct silences *set, const char *const *text
 	struct conf_errors *errs)
 {
 	struct silence s;
+	/* One that ends where it starts is only what expiring a pending
+	 * one leaves (silences_expire()), never a new one. */
+	if (end <= start) {
+		add_error(errs, "a silence must end after it starts");
+		return NULL;
+	}
 	if (!make(&s, texts, n, start, end, now, author, comment, errs))
 		return NULL;
 	make_id(&s);
@@ -173,8 +179,13 @@ const struct silence *silences_expire(struct silences *set, const char *id, int6
 	if (found == SIZE_MAX)
 		return NULL;
 	struct silence *s = &set->v[found];
-	if (s->end > now)
-		s->end = now < s->start ? s->start : now;
+	/* A pending one is moved to now too, as Alertmanager does, so that
+	 * it is forgotten a retention after now, not after its start. */
+	if (s->end > now) {
+		if (s->start > now)
+			s->start = now;
+		s->end = now;
+	}
 	return s;
 }
 

@@ -48,7 +48,8 @@ const struct silence *silences_add(struct silences *set, const char *const *text
 	struct conf_errors *errs);
 
 /* Ends the silence id (its full id, or a prefix of at least 4 digits
- * that only it has) at now: its end becomes now when later. Returns it,
+ * that only it has) at now: its end becomes now when later, and so does
+ * its start (a pending silence then starts and ends now). Returns it,
  * or NULL when no silence, or more than one, has that id. */
 const struct silence *silences_expire(struct silences *set, const char *id, int64_t now);
 

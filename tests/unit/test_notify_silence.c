@@ -192,6 +192,39 @@ START_TEST(silence_file)
 }
 END_TEST
 
+/* A pending silence expired starts and ends then, as Alertmanager's
+ * does, and such a silence is saved and loaded back. */
+START_TEST(silence_expire_pending)
+{
+	char path[256];
+	close(gm_test_temp(path, sizeof path, "silences", false));
+	unlink(path);
+	struct silences set = { 0 }, back = { 0 };
+	struct conf_errors errs = { 0 };
+	const char *m[] = { "country=UK" };
+	const struct silence *s = silences_add(&set, m, 1, 5000, 9000, "ann", "", 1000, &errs);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_eq(silences_expire(&set, s->id, 2000), &set.v[0]);
+	ck_assert_int_eq(set.v[0].start, 2000);
+	ck_assert_int_eq(set.v[0].end, 2000);
+	ck_assert_int_eq(silences_next_change(&set, 2000), INT64_MAX);
+	/* expired again, it stays as it was */
+	ck_assert_ptr_eq(silences_expire(&set, s->id, 3000), &set.v[0]);
+	ck_assert_int_eq(set.v[0].end, 2000);
+	ck_assert(silences_save(&set, path));
+	ck_assert(silences_load(&back, path));
+	ck_assert_uint_eq(back.n, 1);
+	ck_assert_int_eq(back.v[0].start, 2000);
+	ck_assert_int_eq(back.v[0].end, 2000);
+	/* forgotten a retention after it was expired */
+	ck_assert_uint_eq(silences_gc(&back, 2999, 1000), 0);
+	ck_assert_uint_eq(silences_gc(&back, 3000, 1000), 1);
+	silences_free(&set);
+	silences_free(&back);
+	unlink(path);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("notify_silence");
@@ -201,6 +234,7 @@ static Suite *suite(void)
 	tcase_add_test(t, silence_match);
 	tcase_add_test(t, silence_errors);
 	tcase_add_test(t, silence_file);
+	tcase_add_test(t, silence_expire_pending);
 	suite_add_tcase(s, t);
 	return s;
 }
