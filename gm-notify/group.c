@@ -67,7 +67,7 @@ struct alert {
 	uint64_t serial, fp;
 	int64_t arrived, expires;   /* expires: NONE for a kind that can resolve */
 	bool firing, expired;
-	struct group_alert fire, end;   /* end.alert_id NULL until resolved */
+	struct note_alert fire, end;    /* end.alert_id NULL until resolved */
 	char *fire_blob, *end_blob;
 	struct route_label *set;    /* the label set, sorted by name */
 	size_t nset;
@@ -106,7 +106,7 @@ struct flight {
 	char *key;
 	struct route_label *labels;
 	size_t nlabels;
-	enum group_integration integration;
+	enum note_kind kind;
 	size_t index;
 	uint64_t seq;
 	int64_t incident, at;
@@ -137,74 +137,13 @@ struct group_engine {
 	uint64_t next_alert, next_group;
 	size_t nchanged;
 	struct group_stats st;
-	struct group_alert *view;           /* a notification's alerts, built to send */
+	struct note_alert *view;            /* a notification's alerts, built to send */
 	size_t viewcap;
 	struct route_label *common;
 	size_t commoncap;
 };
 
-/* ---- strings ---- */
-
-static char *put_str(char **p, const char *s)
-{
-	if (!s)
-		return NULL;
-	size_t n = strlen(s) + 1;
-	char *r = memcpy(*p, s, n);
-	*p += n;
-	return r;
-}
-
-static size_t labels_size(const struct route_label *v, size_t n)
-{
-	size_t size = n * sizeof *v;
-	for (size_t i = 0; i < n; i++)
-		size += strlen(v[i].name) + strlen(v[i].value) + 2;
-	return size;
-}
-
-/* Copies the strings of v[0..n) to *p, into out[0..n). */
-static void put_pairs_at(struct route_label *out, char **p, const struct route_label *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		out[i].name = put_str(p, v[i].name);
-		out[i].value = put_str(p, v[i].value);
-	}
-}
-
-/* A copy of v[0..n) in one block, the array first (freed with free()). */
-static struct route_label *labels_dup(const struct route_label *v, size_t n)
-{
-	struct route_label *out = gm_xcalloc(1, labels_size(v, n) + 1);
-	char *p = (char *)(out + n);
-	put_pairs_at(out, &p, v, n);
-	return out;
-}
-
-/* A copy of a's strings and arrays into one block, *blob: the two
- * arrays first, so that they are aligned, then the strings. */
-static void record_dup(struct group_alert *dst, char **blob, const struct group_alert *a)
-{
-	size_t size = labels_size(a->labels, a->nlabels) + labels_size(a->numbers, a->nnumbers);
-	const char *strs[] = { a->alert_id, a->kind, a->severity, a->source, a->summary };
-	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
-		size += strs[i] ? strlen(strs[i]) + 1 : 0;
-	struct route_label *labels = gm_xcalloc(1, size + 1);
-	struct route_label *numbers = labels + a->nlabels;
-	char *p = (char *)(numbers + a->nnumbers);
-	*blob = (char *)labels;
-	put_pairs_at(labels, &p, a->labels, a->nlabels);
-	put_pairs_at(numbers, &p, a->numbers, a->nnumbers);
-	*dst = (struct group_alert){
-		.labels = labels, .nlabels = a->nlabels, .numbers = numbers, .nnumbers = a->nnumbers,
-		.ts = a->ts, .resolved = a->resolved,
-	};
-	dst->alert_id = put_str(&p, a->alert_id);
-	dst->kind = put_str(&p, a->kind);
-	dst->severity = put_str(&p, a->severity);
-	dst->source = put_str(&p, a->source);
-	dst->summary = put_str(&p, a->summary);
-}
+/* ---- label sets ---- */
 
 static int by_name(const void *x, const void *y)
 {
@@ -220,7 +159,7 @@ static bool is_own_field(const char *name)
 
 /* a's label set, its labels (but any named as the three fields) and
  * kind, severity and source, sorted; the strings are a's. */
-static struct route_label *label_set(const struct group_alert *a, size_t *n)
+static struct route_label *label_set(const struct note_alert *a, size_t *n)
 {
 	struct route_label *set = gm_xcalloc(a->nlabels + 3, sizeof *set);
 	size_t k = 0;
@@ -484,7 +423,7 @@ static struct group *group_for(struct group_engine *e, size_t i, const struct al
 	*g = (struct group){
 		.serial = e->next_group++, .hkey = h, .route = i,
 		.key = group_key(e->route_keys[i], v, n),
-		.labels = labels_dup(v, n), .nlabels = n,
+		.labels = note_labels_dup(v, n), .nlabels = n,
 		.first_look = now + r->group_wait, .due = NONE, .reminded = NONE,
 		.heap = SIZE_MAX,
 	};
@@ -683,31 +622,7 @@ static const struct conf_receiver *receiver_of(const struct group_engine *e, siz
 	return &e->c->receivers[e->routes[route]->receiver_index];
 }
 
-/* How many integrations of each kind r has, and whether one sends
- * resolutions. */
-static size_t integrations(const struct conf_receiver *r, enum group_integration k)
-{
-	switch (k) {
-	case GROUP_EMAIL: return r->nemail;
-	case GROUP_SLACK: return r->nslack;
-	case GROUP_WEBHOOK: return r->nwebhook;
-	case GROUP_SMS: return r->nsms;
-	}
-	return 0;
-}
-
-static bool sends_resolved(const struct conf_receiver *r, enum group_integration k, size_t i)
-{
-	switch (k) {
-	case GROUP_EMAIL: return r->email[i].send_resolved;
-	case GROUP_SLACK: return r->slack[i].send_resolved;
-	case GROUP_WEBHOOK: return r->webhook[i].send_resolved;
-	case GROUP_SMS: return r->sms[i].send_resolved;
-	}
-	return false;
-}
-
-static void view_of(struct group_alert *v, const struct alert *a, bool resolved)
+static void view_of(struct note_alert *v, const struct alert *a, bool resolved)
 {
 	*v = resolved ? a->end : a->fire;
 	v->resolved = resolved;
@@ -735,9 +650,9 @@ static void emit(struct group_engine *e, const struct flight *f)
 		if (all)
 			e->common[nc++] = first->set[k];
 	}
-	const struct group_note n = {
+	const struct note n = {
 		.id = f->id, .receiver = receiver_of(e, f->route),
-		.integration = f->integration, .index = f->index, .group_key = f->key,
+		.kind = f->kind, .index = f->index, .group_key = f->key,
 		.group_labels = { f->labels, f->nlabels }, .common_labels = { e->common, nc },
 		.alerts = e->view, .nalerts = f->n, .nfiring = f->nfiring,
 		.reminder = f->reminder, .seq = f->seq, .incident = f->incident, .at = f->at,
@@ -746,7 +661,7 @@ static void emit(struct group_engine *e, const struct flight *f)
 }
 
 static uint64_t flight_id(const char *key, int64_t incident, uint64_t seq,
-	enum group_integration k, size_t index)
+	enum note_kind k, size_t index)
 {
 	uint64_t h = gm_hash(key, strlen(key));
 	h = gm_hash_u64(h ^ (uint64_t)incident);
@@ -755,14 +670,14 @@ static uint64_t flight_id(const char *key, int64_t incident, uint64_t seq,
 }
 
 static struct flight *flight_new(struct group_engine *e, size_t route, const char *key,
-	const struct route_label *labels, size_t nlabels, enum group_integration k, size_t index,
+	const struct route_label *labels, size_t nlabels, enum note_kind k, size_t index,
 	uint64_t seq, int64_t incident, int64_t at, bool reminder)
 {
 	struct flight *f = gm_xcalloc(1, sizeof *f);
 	*f = (struct flight){
 		.id = flight_id(key, incident, seq, k, index), .route = route,
-		.key = gm_xstrdup(key), .labels = labels_dup(labels, nlabels), .nlabels = nlabels,
-		.integration = k, .index = index, .seq = seq, .incident = incident, .at = at,
+		.key = gm_xstrdup(key), .labels = note_labels_dup(labels, nlabels), .nlabels = nlabels,
+		.kind = k, .index = index, .seq = seq, .incident = incident, .at = at,
 		.reminder = reminder,
 	};
 	LIST_APPEND(e->f_head, e->f_tail, f, prev, next);
@@ -799,9 +714,9 @@ static void send(struct group_engine *e, struct group *g, struct link **firing, 
 	struct link **resolved, size_t nr, bool reminder, int64_t t)
 {
 	const struct conf_receiver *r = receiver_of(e, g->route);
-	for (enum group_integration k = GROUP_EMAIL; k <= GROUP_SMS; k++)
-		for (size_t i = 0; i < integrations(r, k); i++) {
-			bool with_resolved = sends_resolved(r, k, i);
+	for (enum note_kind k = NOTE_EMAIL; k < NOTE_NKINDS; k++)
+		for (size_t i = 0; i < note_integrations(r, k); i++) {
+			bool with_resolved = note_sends_resolved(r, k, i);
 			if (!nf && !(nr && with_resolved))
 				continue;
 			struct flight *f = flight_new(e, g->route, g->key, g->labels, g->nlabels, k, i,
@@ -1033,7 +948,7 @@ static bool id_new(struct group_engine *e, const char *id)
 	return created;
 }
 
-static enum group_took resolve(struct group_engine *e, const struct group_alert *in, int64_t now)
+static enum group_took resolve(struct group_engine *e, const struct note_alert *in, int64_t now)
 {
 	learn_kind(e, in->kind ? in->kind : "");
 	size_t nset;
@@ -1044,7 +959,7 @@ static enum group_took resolve(struct group_engine *e, const struct group_alert 
 	if (!slot)
 		return GROUP_UNMATCHED;
 	struct alert *a = *slot;
-	record_dup(&a->end, &a->end_blob, in);
+	note_alert_dup(&a->end, &a->end_blob, in);
 	a->end.resolved = true;
 	stop_firing(e, a, now, true);
 	for (size_t i = 0; i < a->nlinks; i++) {
@@ -1064,7 +979,7 @@ static enum group_took resolve(struct group_engine *e, const struct group_alert 
 	return GROUP_RESOLVED;
 }
 
-static enum group_took fire(struct group_engine *e, const struct group_alert *in, int64_t now)
+static enum group_took fire(struct group_engine *e, const struct note_alert *in, int64_t now)
 {
 	size_t nset;
 	struct route_label *set = label_set(in, &nset);
@@ -1077,7 +992,7 @@ static enum group_took fire(struct group_engine *e, const struct group_alert *in
 	free(set);
 	struct alert *a = gm_xcalloc(1, sizeof *a);
 	*a = (struct alert){ .serial = e->next_alert++, .arrived = now, .expires = NONE };
-	record_dup(&a->fire, &a->fire_blob, in);
+	note_alert_dup(&a->fire, &a->fire_blob, in);
 	a->fire.resolved = false;
 	alert_init(e, a, n);
 	bool created;
@@ -1100,7 +1015,7 @@ static enum group_took fire(struct group_engine *e, const struct group_alert *in
 	return GROUP_FIRING;
 }
 
-enum group_took group_take(struct group_engine *e, const struct group_alert *a, int64_t now)
+enum group_took group_take(struct group_engine *e, const struct note_alert *a, int64_t now)
 {
 	advance(e, now, false);
 	now = e->now;
@@ -1188,10 +1103,11 @@ struct group_stats group_stats(const struct group_engine *e)
  *         LABELS NMEMBERS (ALERT_SERIAL STATE HELD)...
  *   flight ID ROUTE ROUTE_KEY INTEGRATION INDEX SEQ INCIDENT AT REMINDER KEY LABELS
  *         NALERTS (ALERT_SERIAL RESOLVED)...
- * where RECORD is ALERT_ID TS KIND SEVERITY SOURCE SUMMARY LABELS NUMBERS
- * and LABELS (and NUMBERS) a count and as many NAME VALUE pairs; times
- * in ms, NONE as 9223372036854775807. Alerts come in order of serial,
- * groups and flights in the order of the heap's ties and of sending. */
+ * where RECORD is ALERT_ID TS KIND SEVERITY SOURCE SUMMARY LABELS NUMBERS,
+ * INTEGRATION an enum note_kind, and LABELS (and NUMBERS) a count and
+ * as many NAME VALUE pairs; times in ms, NONE as 9223372036854775807.
+ * Alerts come in order of serial, groups and flights in the order of
+ * the heap's ties and of sending. */
 
 #define STATE_MAGIC "gm-notify-state"
 #define ROUTES_LIMIT 65536   /* groups an alert of a state file may be in */
@@ -1206,7 +1122,7 @@ static void put_pairs(struct nlog_out *o, const struct route_label *v, size_t n)
 	}
 }
 
-static void put_record(struct nlog_out *o, const struct group_alert *a)
+static void put_record(struct nlog_out *o, const struct note_alert *a)
 {
 	nlog_str(o, a->alert_id);
 	nlog_int(o, a->ts);
@@ -1314,7 +1230,7 @@ bool group_save(const struct group_engine *e, const char *path)
 		nlog_str(&o, id);
 		nlog_int(&o, (int64_t)f->route);
 		nlog_str(&o, e->route_keys[f->route]);
-		nlog_int(&o, f->integration);
+		nlog_int(&o, f->kind);
 		nlog_int(&o, (int64_t)f->index);
 		nlog_int(&o, (int64_t)f->seq);
 		nlog_int(&o, f->incident);
@@ -1373,9 +1289,9 @@ static struct route_label *rd_pairs(struct rd *r, size_t *n)
 	return v;
 }
 
-static void rd_record(struct rd *r, struct group_alert *a, char **blob)
+static void rd_record(struct rd *r, struct note_alert *a, char **blob)
 {
-	struct group_alert in = { 0 };
+	struct note_alert in = { 0 };
 	in.alert_id = rd_str(r, true);
 	in.ts = rd_int(r, INT64_MIN, INT64_MAX);
 	in.kind = rd_str(r, false);
@@ -1387,7 +1303,7 @@ static void rd_record(struct rd *r, struct group_alert *a, char **blob)
 	in.labels = labels;
 	in.numbers = numbers;
 	if (r->ok)
-		record_dup(a, blob, &in);
+		note_alert_dup(a, blob, &in);
 	free(labels);
 	free(numbers);
 }
@@ -1487,7 +1403,7 @@ static bool load_group(struct group_engine *e, struct rd *r, struct alert **as, 
 	}
 	struct group *p = gm_xcalloc(1, sizeof *p);
 	*p = g;
-	p->labels = labels_dup(labels, g.nlabels);
+	p->labels = note_labels_dup(labels, g.nlabels);
 	free(labels);
 	p->key = group_key(e->route_keys[p->route], p->labels, p->nlabels);
 	p->hkey = labels_hash(gm_hash_u64(p->route + 1), p->labels, p->nlabels);
@@ -1528,7 +1444,7 @@ static bool load_flight(struct group_engine *e, struct rd *r, struct alert **as,
 	size_t route = rd_route(r, e);
 	bool route_ok = route != SIZE_MAX;
 	r->ok = r->ok || !route_ok;
-	enum group_integration k = (enum group_integration)rd_int(r, GROUP_EMAIL, GROUP_SMS);
+	enum note_kind k = (enum note_kind)rd_int(r, NOTE_EMAIL, NOTE_FILE);
 	size_t index = (size_t)rd_int(r, 0, INT64_MAX);
 	uint64_t seq = (uint64_t)rd_int(r, 0, INT64_MAX);
 	int64_t incident = rd_int(r, INT64_MIN, INT64_MAX);
@@ -1540,7 +1456,7 @@ static bool load_flight(struct group_engine *e, struct rd *r, struct alert **as,
 	size_t n = (size_t)rd_int(r, 1, INT64_MAX);
 	if (r->ok && (size_t)(r->in->nfield - r->at) != 2 * n)
 		r->ok = false;
-	if (r->ok && route_ok && index >= integrations(receiver_of(e, route), k))
+	if (r->ok && route_ok && index >= note_integrations(receiver_of(e, route), k))
 		route_ok = false;
 	if (!r->ok || !route_ok) {
 		free(labels);

@@ -38,12 +38,12 @@
  * muted: whoever got the firing gets its end.
  *
  * Notifications go one per integration of the route's receiver (its
- * email, Slack, webhook and SMS configs, in that order). The caller
- * delivers each and reports it with group_done(); until then it is in
- * flight, and saved as such: a run that loads the state resends it
- * (group_resume()) with the same id, and nothing else is sent twice,
- * since its alerts count as notified from the moment it was handed
- * over.
+ * email, Slack, webhook, SMS and file configs, in note.h's order). The
+ * caller delivers each and reports it with group_done(); until then it
+ * is in flight, and saved as such: a run that loads the state resends
+ * it (group_resume()) with the same id, and nothing else is sent
+ * twice, since its alerts count as notified from the moment it was
+ * handed over.
  *
  * Memory is bounded: at most max_alerts alerts fire at once (past
  * that the one that came first is dropped, counted), max_ids ids, and
@@ -56,53 +56,20 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "note.h"
 #include "route.h"
 #include "silence.h"
 
-/* An alert, as gm-events(5) has it. In group_take() the strings are
- * the caller's and are copied; in a notification they are the
- * engine's, valid for the callback. numbers' values are JSON number
- * text ("3", "62.99", "null"). */
-struct group_alert {
-	const char *alert_id;
-	int64_t ts;                    /* ms */
-	const char *kind, *severity, *source, *summary;
-	bool resolved;
-	const struct route_label *labels;    /* the labels object */
-	size_t nlabels;
-	const struct route_label *numbers;
-	size_t nnumbers;
-	/* In notifications only. A resolved alert is its resolution's
-	 * record (alert_id, ts, summary, numbers) with the firing alert's
-	 * id in fired_id; started is the firing alert's ts either way. */
-	const char *fired_id;
-	int64_t started;
-	uint64_t fingerprint;          /* of the label set */
-};
-
-enum group_integration { GROUP_EMAIL, GROUP_SLACK, GROUP_WEBHOOK, GROUP_SMS };
-
-/* One notification for one integration: receiver->email[index] for
- * GROUP_EMAIL, and so on. Everything is the engine's, valid until the
- * callback returns or group_done(id) is called, whichever is first. */
-struct group_note {
-	uint64_t id;                   /* the same for the same notification on every run */
-	const struct conf_receiver *receiver;
-	enum group_integration integration;
-	size_t index;
-	const char *group_key;         /* Alertmanager's: route key ":" group labels */
-	struct route_labels group_labels, common_labels;   /* sorted by name */
-	const struct group_alert *alerts;   /* the firing ones first, each part in the order they came */
-	size_t nalerts, nfiring;
-	bool reminder;
-	uint64_t seq;                  /* the group's notifications so far, this one included */
-	int64_t incident;              /* when the group sent its first: with the key, a thread's name */
-	int64_t at;                    /* the time it is due */
-};
-
+/* Alerts come in and go out as note.h's. In group_take() the strings
+ * are the caller's and are copied; its fired_id, started and
+ * fingerprint, a notification's, are the engine's to set. A
+ * notification (struct note) and all it points to, but its receiver
+ * (the configuration's), are the engine's, valid until the callback
+ * returns or group_done(id) is called, whichever is first: note_dup()
+ * keeps one longer. */
 struct group_out {
 	void *ctx;
-	void (*notify)(void *ctx, const struct group_note *n);
+	void (*notify)(void *ctx, const struct note *n);
 };
 
 struct group_opts {
@@ -150,7 +117,7 @@ void group_free(struct group_engine *e);
  * waits for group_tick(), so an alert taken at the time of a group's
  * look is in it. now never goes back: an earlier now counts as the
  * latest seen. */
-enum group_took group_take(struct group_engine *e, const struct group_alert *a, int64_t now);
+enum group_took group_take(struct group_engine *e, const struct note_alert *a, int64_t now);
 
 /* Does all that is due at or before now, in time order, each at its
  * own time: looks of groups (notifications sent through the callback,

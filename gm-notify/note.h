@@ -59,6 +59,15 @@ struct note {
  * exhausted. Free with free(). */
 struct note *note_dup(const struct note *n);
 
+/* A copy of a into *dst whose strings and arrays are in one block,
+ * *blob, the arrays first (free *blob with free()). Dies only when
+ * memory is exhausted. */
+void note_alert_dup(struct note_alert *dst, char **blob, const struct note_alert *a);
+
+/* A copy of v[0..n) with its strings, in one block, the array first.
+ * Dies only when memory is exhausted. Free with free(). */
+struct route_label *note_labels_dup(const struct route_label *v, size_t n);
+
 /* The number of integrations of kind k that r has. */
 size_t note_integrations(const struct conf_receiver *r, enum note_kind k);
 

@@ -77,31 +77,23 @@ static size_t prefix_bytes(const char *s, size_t n, size_t max)
 
 /* ---- what every message says ---- */
 
-static size_t nfiring(const struct notification *n)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < n->nalerts; i++)
-		k += n->alerts[i].status == NOTIFY_FIRING;
-	return k;
-}
-
 /* The title: "[FIRING:2]", "[RESOLVED]" or "[FIRING:2, RESOLVED:1]",
- * then the group's label values in group_by order, or, for a group of
+ * then the group's label values (by name), or, for a group of
  * no labels, the kind its alerts share. */
-static void put_title(struct gm_text *b, const struct notification *n)
+static void put_title(struct gm_text *b, const struct note *n)
 {
-	size_t f = nfiring(n), r = n->nalerts - f;
+	size_t f = n->nfiring, r = n->nalerts - f;
 	if (f && r)
 		gm_text_printf(b, "[FIRING:%zu, RESOLVED:%zu]", f, r);
 	else if (f)
 		gm_text_printf(b, "[FIRING:%zu]", f);
 	else
 		gm_text_str(b, "[RESOLVED]");
-	for (size_t i = 0; i < n->ngroup_labels; i++) {
+	for (size_t i = 0; i < n->group_labels.n; i++) {
 		gm_text_str(b, " ");
-		gm_text_str(b, n->group_labels[i].value);
+		gm_text_str(b, n->group_labels.v[i].value);
 	}
-	if (n->ngroup_labels || !n->nalerts)
+	if (n->group_labels.n || !n->nalerts)
 		return;
 	for (size_t i = 1; i < n->nalerts; i++)
 		if (strcmp(n->alerts[i].kind, n->alerts[0].kind))
@@ -111,10 +103,10 @@ static void put_title(struct gm_text *b, const struct notification *n)
 }
 
 /* "on_hand=3, reorder_point=10" */
-static void put_numbers(struct gm_text *b, const struct notify_alert *a)
+static void put_numbers(struct gm_text *b, const struct note_alert *a)
 {
 	for (size_t i = 0; i < a->nnumbers; i++)
-		gm_text_printf(b, "%s%s=%s", i ? ", " : "", a->numbers[i].name, a->numbers[i].json);
+		gm_text_printf(b, "%s%s=%s", i ? ", " : "", a->numbers[i].name, a->numbers[i].value);
 }
 
 static void put_upper(struct gm_text *b, const char *s)
@@ -139,10 +131,10 @@ static void put_slack_text(struct gm_text *b, const char *s)
 
 /* One alert on one line of a short message, its newline first:
  * "CRITICAL low_stock: summary", "RESOLVED low_stock: summary". */
-static void line_sms(struct gm_text *b, const struct notify_alert *a)
+static void line_sms(struct gm_text *b, const struct note_alert *a)
 {
 	gm_text_str(b, "\n");
-	if (a->status == NOTIFY_RESOLVED)
+	if (a->resolved)
 		gm_text_str(b, "RESOLVED");
 	else
 		put_upper(b, a->severity);
@@ -150,7 +142,7 @@ static void line_sms(struct gm_text *b, const struct notify_alert *a)
 }
 
 /* The same for Slack, with a mark by severity and the numbers. */
-static void line_slack(struct gm_text *b, const struct notify_alert *a)
+static void line_slack(struct gm_text *b, const struct note_alert *a)
 {
 	static const struct { const char *severity, *mark; } marks[] = {
 		{ "critical", ":red_circle:" }, { "warning", ":warning:" },
@@ -160,10 +152,10 @@ static void line_slack(struct gm_text *b, const struct notify_alert *a)
 	for (size_t i = 0; i < sizeof marks / sizeof *marks; i++)
 		if (!strcmp(a->severity, marks[i].severity))
 			mark = marks[i].mark;
-	if (a->status == NOTIFY_RESOLVED)
+	if (a->resolved)
 		mark = ":white_check_mark:";
 	gm_text_printf(b, "\n%s *", mark);
-	put_slack_text(b, a->status == NOTIFY_RESOLVED ? "resolved" : a->severity);
+	put_slack_text(b, a->resolved ? "resolved" : a->severity);
 	gm_text_str(b, "* ");
 	put_slack_text(b, a->kind);
 	gm_text_str(b, ": ");
@@ -181,8 +173,8 @@ static void line_slack(struct gm_text *b, const struct notify_alert *a)
 /* Appends title and the lines of n's alerts (each by line()) that fit
  * whole in limit code points, counting the rest in "+N more"; a first
  * line too long for the room is cut, with "...". */
-static void fit_lines(struct gm_text *b, const char *title, const struct notification *n,
-	void (*line)(struct gm_text *, const struct notify_alert *), size_t limit)
+static void fit_lines(struct gm_text *b, const char *title, const struct note *n,
+	void (*line)(struct gm_text *, const struct note_alert *), size_t limit)
 {
 	char more[48];
 	size_t mlen = (size_t)snprintf(more, sizeof more, "\n+%zu more", n->nalerts);
@@ -219,7 +211,7 @@ static void fit_lines(struct gm_text *b, const char *title, const struct notific
 	free(l.p);
 }
 
-char *send_sms_body(const struct notification *n, size_t limit)
+char *send_sms_body(const struct note *n, size_t limit)
 {
 	struct gm_text title = { 0 }, b = { 0 };
 	put_title(&title, n);
@@ -263,11 +255,11 @@ static void put_go_time(struct gm_writer *w, int64_t ms)
 /* Sorts v[0..n) by name (Go writes a map's keys so), stably, and keeps
  * the first of a name given twice; returns the count kept. Insertion
  * sort: label sets are small. */
-static size_t sort_unique(struct notify_label *v, size_t n)
+static size_t sort_unique(struct route_label *v, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && strcmp(v[j - 1].name, v[j].name) > 0; j--) {
-			struct notify_label t = v[j];
+			struct route_label t = v[j];
 			v[j] = v[j - 1];
 			v[j - 1] = t;
 		}
@@ -283,7 +275,7 @@ static size_t sort_unique(struct notify_label *v, size_t n)
  * alertname, the kind, unless the alert has a label of that name;
  * sorted by name, a name once (the alert's own fields over its labels).
  * Fills v (room for nlabels + 4) and returns the count. */
-static size_t am_labels(const struct notify_alert *a, struct notify_label *v)
+static size_t am_labels(const struct note_alert *a, struct route_label *v)
 {
 	size_t n = 0;
 	bool alertname = false;
@@ -294,28 +286,28 @@ static size_t am_labels(const struct notify_alert *a, struct notify_label *v)
 		alertname |= !strcmp(name, "alertname");
 		v[n++] = a->labels[i];
 	}
-	v[n++] = (struct notify_label){ "kind", a->kind };
-	v[n++] = (struct notify_label){ "severity", a->severity };
-	v[n++] = (struct notify_label){ "source", a->source };
+	v[n++] = (struct route_label){ "kind", a->kind };
+	v[n++] = (struct route_label){ "severity", a->severity };
+	v[n++] = (struct route_label){ "source", a->source };
 	if (!alertname)
-		v[n++] = (struct notify_label){ "alertname", a->kind };
+		v[n++] = (struct route_label){ "alertname", a->kind };
 	return sort_unique(v, n);
 }
 
 /* Its annotations: alert_id (gm's id, for a receiver to de-duplicate
  * on), summary, and each number as its JSON text; sorted by name, the
  * first two over a number of the same name. */
-static size_t am_annotations(const struct notify_alert *a, struct notify_label *v)
+static size_t am_annotations(const struct note_alert *a, struct route_label *v)
 {
 	size_t n = 0;
-	v[n++] = (struct notify_label){ "alert_id", a->alert_id };
-	v[n++] = (struct notify_label){ "summary", a->summary };
+	v[n++] = (struct route_label){ "alert_id", a->alert_id };
+	v[n++] = (struct route_label){ "summary", a->summary };
 	for (size_t i = 0; i < a->nnumbers; i++)
-		v[n++] = (struct notify_label){ a->numbers[i].name, a->numbers[i].json };
+		v[n++] = (struct route_label){ a->numbers[i].name, a->numbers[i].value };
 	return sort_unique(v, n);
 }
 
-static void put_kv(struct gm_writer *w, const struct notify_label *v, size_t n)
+static void put_kv(struct gm_writer *w, const struct route_label *v, size_t n)
 {
 	gm_w_obj_begin(w);
 	for (size_t i = 0; i < n; i++) {
@@ -326,7 +318,7 @@ static void put_kv(struct gm_writer *w, const struct notify_label *v, size_t n)
 }
 
 /* Keeps in common[0..*nc) the pairs also in v[0..n) (both sorted). */
-static void intersect(struct notify_label *common, size_t *nc, const struct notify_label *v, size_t n)
+static void intersect(struct route_label *common, size_t *nc, const struct route_label *v, size_t n)
 {
 	size_t k = 0, j = 0;
 	for (size_t i = 0; i < *nc; i++) {
@@ -353,7 +345,7 @@ static void put_quote_meta(struct gm_writer *w, const char *s)
 }
 
 /* The payload of n with its first max alerts (0: all). */
-static char *am_payload(const struct notification *n, size_t max, size_t *len)
+static char *am_payload(const struct note *n, size_t max, size_t *len)
 {
 	size_t count = max && n->nalerts > max ? max : n->nalerts;
 	size_t most = 0;
@@ -364,27 +356,25 @@ static char *am_payload(const struct notification *n, size_t max, size_t *len)
 		if (k > most)
 			most = k;
 	}
-	struct notify_label *v = gm_xcalloc(most + 1, sizeof *v);
-	struct notify_label *cl = gm_xcalloc(most + 1, sizeof *cl);
-	struct notify_label *ca = gm_xcalloc(most + 1, sizeof *ca);
+	struct route_label *v = gm_xcalloc(most + 1, sizeof *v);
+	struct route_label *cl = gm_xcalloc(most + 1, sizeof *cl);
+	struct route_label *ca = gm_xcalloc(most + 1, sizeof *ca);
 	size_t ncl = 0, nca = 0;
-	bool firing = false;
 
 	struct gm_writer *w = gm_writer_mem();
 	gm_w_obj_begin(w);
 	GM_W_KEY(w, "receiver");
-	put_quote_meta(w, n->receiver);
-	for (size_t i = 0; i < count; i++)
-		firing |= n->alerts[i].status == NOTIFY_FIRING;
-	if (firing)
+	put_quote_meta(w, n->receiver->name);
+	/* The firing alerts come first: those sent have one when n has. */
+	if (n->nfiring)
 		GM_W_KLIT(w, "status", "firing");
 	else
 		GM_W_KLIT(w, "status", "resolved");
 	GM_W_KEY(w, "alerts");
 	gm_w_arr_begin(w);
 	for (size_t i = 0; i < count; i++) {
-		const struct notify_alert *a = &n->alerts[i];
-		bool resolved = a->status == NOTIFY_RESOLVED;
+		const struct note_alert *a = &n->alerts[i];
+		bool resolved = a->resolved;
 		gm_w_obj_begin(w);
 		if (resolved)
 			GM_W_KLIT(w, "status", "resolved");
@@ -417,7 +407,7 @@ static char *am_payload(const struct notification *n, size_t max, size_t *len)
 		} else
 			intersect(ca, &nca, v, nv);
 		GM_W_KEY(w, "startsAt");
-		put_go_time(w, resolved && a->fired_ts ? a->fired_ts : a->ts);
+		put_go_time(w, resolved ? a->started : a->ts);
 		/* A firing alert ends at Go's zero time, as Alertmanager sends
 		 * it; a resolved one when it resolved. */
 		GM_W_KEY(w, "endsAt");
@@ -432,11 +422,10 @@ static char *am_payload(const struct notification *n, size_t max, size_t *len)
 		gm_w_obj_end(w);
 	}
 	gm_w_arr_end(w);
-	struct notify_label *g = gm_xcalloc(n->ngroup_labels + 1, sizeof *g);
-	if (n->ngroup_labels)
-		memcpy(g, n->group_labels, n->ngroup_labels * sizeof *g);
+	/* A note's group labels are sorted by name already, as Go writes
+	 * a map. */
 	GM_W_KEY(w, "groupLabels");
-	put_kv(w, g, sort_unique(g, n->ngroup_labels));
+	put_kv(w, n->group_labels.v, n->group_labels.n);
 	GM_W_KEY(w, "commonLabels");
 	put_kv(w, cl, ncl);
 	GM_W_KEY(w, "commonAnnotations");
@@ -446,7 +435,6 @@ static char *am_payload(const struct notification *n, size_t max, size_t *len)
 	GM_W_KCSTR(w, "groupKey", n->group_key);
 	GM_W_KU64(w, "truncatedAlerts", n->nalerts - count);
 	gm_w_end(w);
-	free(g);
 	free(v);
 	free(cl);
 	free(ca);
@@ -455,21 +443,18 @@ static char *am_payload(const struct notification *n, size_t max, size_t *len)
 
 /* ---- builders: the bytes of each kind ---- */
 
-static char *build_webhook(const struct send_target *t, const struct notification *n,
-	const struct send_options *o, size_t *len)
+static char *build_webhook(const struct note *n, const struct send_options *o, size_t *len)
 {
-	return am_payload(n, t->webhook->max_alerts, len);
+	return am_payload(n, n->receiver->webhook[n->index].max_alerts, len);
 }
 
 /* The file's line: what a webhook would be sent, whole. */
-static char *build_file(const struct send_target *t, const struct notification *n,
-	const struct send_options *o, size_t *len)
+static char *build_file(const struct note *n, const struct send_options *o, size_t *len)
 {
 	return am_payload(n, 0, len);
 }
 
-static char *build_slack(const struct send_target *t, const struct notification *n,
-	const struct send_options *o, size_t *len)
+static char *build_slack(const struct note *n, const struct send_options *o, size_t *len)
 {
 	/* The title in bold. */
 	struct gm_text raw = { 0 }, title = { 0 }, text = { 0 };
@@ -482,10 +467,11 @@ static char *build_slack(const struct send_target *t, const struct notification 
 	free(title.p);
 	struct gm_writer *w = gm_writer_mem();
 	gm_w_obj_begin(w);
-	if (t->slack->channel)
-		GM_W_KCSTR(w, "channel", t->slack->channel);
-	if (t->slack->username)
-		GM_W_KCSTR(w, "username", t->slack->username);
+	const struct conf_slack *c = &n->receiver->slack[n->index];
+	if (c->channel)
+		GM_W_KCSTR(w, "channel", c->channel);
+	if (c->username)
+		GM_W_KCSTR(w, "username", c->username);
 	GM_W_KSTR(w, "text", text.p, text.n);
 	gm_w_end(w);
 	free(text.p);
@@ -504,15 +490,15 @@ static void put_form_value(struct gm_text *b, const char *s)
 	}
 }
 
-static char *build_sms(const struct send_target *t, const struct notification *n,
-	const struct send_options *o, size_t *len)
+static char *build_sms(const struct note *n, const struct send_options *o, size_t *len)
 {
+	const struct conf_sms *c = &n->receiver->sms[n->index];
 	struct gm_text b = { 0 };
 	char *body = send_sms_body(n, SEND_SMS_LIMIT);
 	gm_text_str(&b, "To=");
-	put_form_value(&b, t->sms->to);
+	put_form_value(&b, c->to);
 	gm_text_str(&b, "&From=");
-	put_form_value(&b, t->sms->from);
+	put_form_value(&b, c->from);
 	gm_text_str(&b, "&Body=");
 	put_form_value(&b, body);
 	free(body);
@@ -610,17 +596,17 @@ static void put_subject(struct gm_text *b, const char *s)
 	free(clean.p);
 }
 
-char *send_message_id(const struct notification *n, const char *from,
+char *send_message_id(const struct note *n, const char *from,
 	char buf[SEND_MESSAGE_ID_LEN])
 {
 	struct gm_text k = { 0 };
-	gm_text_add(&k, n->receiver, strlen(n->receiver) + 1);
+	gm_text_add(&k, n->receiver->name, strlen(n->receiver->name) + 1);
 	gm_text_str(&k, n->group_key);
 	uint64_t group = gm_hash(k.p, k.n);
 	k.n = 0;
-	gm_text_printf(&k, "%lld", (long long)n->ts);
+	gm_text_printf(&k, "%lld", (long long)n->at);
 	for (size_t i = 0; i < n->nalerts; i++)
-		gm_text_printf(&k, "%c%s%c", 0, n->alerts[i].alert_id, n->alerts[i].status == NOTIFY_FIRING ? 'f' : 'r');
+		gm_text_printf(&k, "%c%s%c", 0, n->alerts[i].alert_id, n->alerts[i].resolved ? 'r' : 'f');
 	uint64_t self = gm_hash(k.p, k.n);
 	free(k.p);
 	char *addr = NULL;
@@ -669,26 +655,26 @@ static void put_mail_line(struct gm_text *b, const char *s)
 /* The plain-text body: a line of counts, then each alert: its status,
  * severity, kind, source and time, its summary, its id, labels and
  * numbers. */
-static void put_mail_body(struct gm_text *b, const struct notification *n)
+static void put_mail_body(struct gm_text *b, const struct note *n)
 {
 	struct gm_text l = { 0 };
-	size_t f = nfiring(n);
+	size_t f = n->nfiring;
 	gm_text_printf(&l, "%zu alert%s", n->nalerts, n->nalerts == 1 ? "" : "s");
-	for (size_t i = 0; i < n->ngroup_labels; i++)
-		gm_text_printf(&l, "%s%s=%s", i ? ", " : " for ", n->group_labels[i].name,
-			n->group_labels[i].value);
+	for (size_t i = 0; i < n->group_labels.n; i++)
+		gm_text_printf(&l, "%s%s=%s", i ? ", " : " for ", n->group_labels.v[i].name,
+			n->group_labels.v[i].value);
 	gm_text_printf(&l, ": %zu firing, %zu resolved.", f, n->nalerts - f);
 	put_mail_line(b, l.p);
 	for (size_t i = 0; i < n->nalerts; i++) {
-		const struct notify_alert *a = &n->alerts[i];
+		const struct note_alert *a = &n->alerts[i];
 		char ts[GM_TS_LEN + 1] = { 0 };
 		gm_ts_format(a->ts, ts);
 		put_mail_line(b, "");
 		l.n = 0;
-		gm_text_printf(&l, "[%s] %s %s from %s at %s", a->status == NOTIFY_FIRING ? "FIRING" : "RESOLVED",
+		gm_text_printf(&l, "[%s] %s %s from %s at %s", a->resolved ? "RESOLVED" : "FIRING",
 			a->severity, a->kind, a->source, ts);
-		if (a->status == NOTIFY_RESOLVED && a->fired_ts) {
-			gm_ts_format(a->fired_ts, ts);
+		if (a->resolved) {
+			gm_ts_format(a->started, ts);
 			gm_text_printf(&l, " (firing since %s)", ts);
 		}
 		put_mail_line(b, l.p);
@@ -713,10 +699,9 @@ static void put_mail_body(struct gm_text *b, const struct notification *n)
 	free(l.p);
 }
 
-static char *build_email(const struct send_target *t, const struct notification *n,
-	const struct send_options *o, size_t *len)
+static char *build_email(const struct note *n, const struct send_options *o, size_t *len)
 {
-	const struct conf_email *e = t->email;
+	const struct conf_email *e = &n->receiver->email[n->index];
 	struct gm_text b = { 0 }, title = { 0 };
 	gm_text_str(&b, "From: ");
 	put_header_text(&b, e->from);
@@ -727,7 +712,7 @@ static char *build_email(const struct send_target *t, const struct notification 
 	put_subject(&b, title.p);
 	free(title.p);
 	char date[64];
-	time_t secs = (time_t)(n->ts / 1000 - (n->ts % 1000 < 0));
+	time_t secs = (time_t)(n->at / 1000 - (n->at % 1000 < 0));
 	struct tm tm;
 	gmtime_r(&secs, &tm);
 	static const char days[] = "SunMonTueWedThuFriSat", months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -805,25 +790,20 @@ bool send_parse_retry_after(const char *v, int64_t now_ms, long long *delay_ms)
 
 /* ---- secrets and messages ---- */
 
-static const char *const kind_names[SEND_NKINDS] = {
-	[SEND_EMAIL] = "email", [SEND_SLACK] = "slack", [SEND_WEBHOOK] = "webhook",
-	[SEND_SMS] = "sms", [SEND_FILE] = "file",
-};
-
 /* Sets r to status, its why to the receiver and config, then what. */
-static void say(struct send_result *r, const struct send_target *t, enum send_status status,
+static void say(struct send_result *r, const struct note *n, enum send_status status,
 	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void say(struct send_result *r, const struct send_target *t, enum send_status status,
+static void say(struct send_result *r, const struct note *n, enum send_status status,
 	const char *fmt, ...)
 {
 	r->status = status;
-	int n = snprintf(r->why, sizeof r->why, "receiver \"%s\" %s %zu: ", t->receiver,
-		kind_names[t->kind], t->index + 1);
-	if (n < 0 || (size_t)n >= sizeof r->why)
+	int k = snprintf(r->why, sizeof r->why, "receiver \"%s\" %s %zu: ", n->receiver->name,
+		note_kind_name(n->kind), n->index + 1);
+	if (k < 0 || (size_t)k >= sizeof r->why)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(r->why + n, sizeof r->why - (size_t)n, fmt, ap);
+	vsnprintf(r->why + k, sizeof r->why - (size_t)k, fmt, ap);
 	va_end(ap);
 }
 
@@ -831,14 +811,14 @@ static void say(struct send_result *r, const struct send_target *t, enum send_st
  * env (NULL: none). Returns it, its trailing white space (a file's
  * newline) dropped, for the caller to free_secret(); or NULL, r set to
  * FAIL with why, naming the file or variable, never what it holds. */
-static char *read_secret(const struct send_target *t, const char *key, const char *file,
+static char *read_secret(const struct note *n, const char *key, const char *file,
 	const char *env, struct send_result *r)
 {
 	struct gm_text b = { 0 };
 	if (file) {
 		int fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			say(r, t, SEND_FAIL, "%s %s: %s", key, file, strerror(errno));
+			say(r, n, SEND_FAIL, "%s %s: %s", key, file, strerror(errno));
 			return NULL;
 		}
 		char chunk[4096];
@@ -849,7 +829,7 @@ static char *read_secret(const struct send_target *t, const char *key, const cha
 		explicit_bzero(chunk, sizeof chunk);
 		close(fd);
 		if (k < 0 || b.n > SECRET_MAX) {
-			say(r, t, SEND_FAIL, "%s %s: %s", key, file, k < 0 ? strerror(e) : "too long");
+			say(r, n, SEND_FAIL, "%s %s: %s", key, file, k < 0 ? strerror(e) : "too long");
 			buf_wipe(&b);
 			return NULL;
 		}
@@ -862,9 +842,9 @@ static char *read_secret(const struct send_target *t, const char *key, const cha
 		b.p[--b.n] = 0;
 	if (!b.n || memchr(b.p, 0, b.n)) {
 		if (file)
-			say(r, t, SEND_FAIL, "%s %s: %s", key, file, b.n ? "holds a NUL" : "empty");
+			say(r, n, SEND_FAIL, "%s %s: %s", key, file, b.n ? "holds a NUL" : "empty");
 		else
-			say(r, t, SEND_FAIL, "%s: %s is not set", key, env);
+			say(r, n, SEND_FAIL, "%s: %s is not set", key, env);
 		buf_wipe(&b);
 		return NULL;
 	}
@@ -934,13 +914,13 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 
 /* POSTs body to url as type, with basic authentication when user is
  * given; the answer in x. False when no handle could be made (r set). */
-static bool http_post(const struct send_target *t, const struct send_options *o,
+static bool http_post(const struct note *n, const struct send_options *o,
 	const char *url, const char *type, const char *user, const char *password,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
 	CURL *c = easy_new(o, "http,https");
 	if (!c) {
-		say(r, t, SEND_RETRY, "libcurl could not make a handle");
+		say(r, n, SEND_RETRY, "libcurl could not make a handle");
 		return false;
 	}
 	struct gm_text ct = { 0 };
@@ -996,11 +976,11 @@ static enum send_status transport_status(CURLcode rc)
 	}
 }
 
-static void classify_http(const struct send_target *t, const struct exchange *x,
+static void classify_http(const struct note *n, const struct exchange *x,
 	struct send_result *r)
 {
 	if (x->rc != CURLE_OK) {
-		say(r, t, transport_status(x->rc), "%s", curl_easy_strerror(x->rc));
+		say(r, n, transport_status(x->rc), "%s", curl_easy_strerror(x->rc));
 		return;
 	}
 	if (x->code >= 200 && x->code < 300) {
@@ -1014,53 +994,53 @@ static void classify_http(const struct send_target *t, const struct exchange *x,
 		if (x->retry_after[0] && send_parse_retry_after(x->retry_after,
 				(int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, &ms)) {
 			r->retry_after_ms = ms;
-			say(r, t, SEND_RETRY, "HTTP %ld, Retry-After %s", x->code, x->retry_after);
+			say(r, n, SEND_RETRY, "HTTP %ld, Retry-After %s", x->code, x->retry_after);
 		} else
-			say(r, t, SEND_RETRY, "HTTP %ld", x->code);
+			say(r, n, SEND_RETRY, "HTTP %ld", x->code);
 		return;
 	}
-	say(r, t, x->code >= 500 && x->code < 600 ? SEND_RETRY : SEND_FAIL, "HTTP %ld", x->code);
+	say(r, n, x->code >= 500 && x->code < 600 ? SEND_RETRY : SEND_FAIL, "HTTP %ld", x->code);
 }
 
 /* POSTs a JSON body to the URL a secret holds: key's file, else env. */
-static bool post_json_to_secret(const struct send_target *t, const struct send_options *o,
+static bool post_json_to_secret(const struct note *n, const struct send_options *o,
 	const char *key, const char *file, const char *env,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
-	char *url = read_secret(t, key, file, env, r);
+	char *url = read_secret(n, key, file, env, r);
 	if (!url)
 		return false;
-	bool sent = http_post(t, o, url, "application/json", NULL, NULL, body, len, x, r);
+	bool sent = http_post(n, o, url, "application/json", NULL, NULL, body, len, x, r);
 	free_secret(url);
 	return sent;
 }
 
-static bool send_slack(const struct send_target *t, const struct send_options *o,
+static bool send_slack(const struct note *n, const struct send_options *o,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
-	return post_json_to_secret(t, o, "api_url", t->slack->api_url.file, t->slack->api_url.env,
-		body, len, x, r);
+	const struct conf_slack *c = &n->receiver->slack[n->index];
+	return post_json_to_secret(n, o, "api_url", c->api_url.file, c->api_url.env, body, len, x, r);
 }
 
 /* An inline URL holds no secret (the configuration refuses one with a
  * password); url_file may. */
-static bool send_webhook(const struct send_target *t, const struct send_options *o,
+static bool send_webhook(const struct note *n, const struct send_options *o,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
-	const struct conf_webhook *w = t->webhook;
+	const struct conf_webhook *w = &n->receiver->webhook[n->index];
 	if (w->url)
-		return http_post(t, o, w->url, "application/json", NULL, NULL, body, len, x, r);
-	return post_json_to_secret(t, o, "url_file", w->url_file, NULL, body, len, x, r);
+		return http_post(n, o, w->url, "application/json", NULL, NULL, body, len, x, r);
+	return post_json_to_secret(n, o, "url_file", w->url_file, NULL, body, len, x, r);
 }
 
-static bool send_sms(const struct send_target *t, const struct send_options *o,
+static bool send_sms(const struct note *n, const struct send_options *o,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
-	const struct conf_sms *s = t->sms;
-	char *token = read_secret(t, "auth_token", s->auth_token.file, s->auth_token.env, r);
+	const struct conf_sms *s = &n->receiver->sms[n->index];
+	char *token = read_secret(n, "auth_token", s->auth_token.file, s->auth_token.env, r);
 	if (!token)
 		return false;
-	bool sent = http_post(t, o, s->url, "application/x-www-form-urlencoded", s->account_sid,
+	bool sent = http_post(n, o, s->url, "application/x-www-form-urlencoded", s->account_sid,
 		token, body, len, x, r);
 	free_secret(token);
 	return sent;
@@ -1109,10 +1089,10 @@ static void add_rcpt(const char *a, size_t n, void *arg)
  * when it is used if offered (required still when a password would go
  * to another machine). AUTH with auth_username and the password when a
  * user is configured. */
-static bool send_email(const struct send_target *t, const struct send_options *o,
+static bool send_email(const struct note *n, const struct send_options *o,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
-	const struct conf_email *e = t->email;
+	const struct conf_email *e = &n->receiver->email[n->index];
 	char *from = NULL;
 	struct curl_slist *rcpt = NULL;
 	each_address(e->from, first_address, &from);
@@ -1123,21 +1103,21 @@ static bool send_email(const struct send_target *t, const struct send_options *o
 	const char *bad = !from ? "no address in \"from\"" : !rcpt ? "no address in \"to\"" :
 		!from_ok ? "a bad address in \"from\"" : !to_ok ? "a bad address in \"to\"" : NULL;
 	if (bad) {
-		say(r, t, SEND_FAIL, "%s", bad);
+		say(r, n, SEND_FAIL, "%s", bad);
 		free(from);
 		curl_slist_free_all(rcpt);
 		return false;
 	}
 	char *password = NULL;
 	if (e->auth_username &&
-	    !(password = read_secret(t, "auth_password", e->auth_password.file, e->auth_password.env, r))) {
+	    !(password = read_secret(n, "auth_password", e->auth_password.file, e->auth_password.env, r))) {
 		free(from);
 		curl_slist_free_all(rcpt);
 		return false;
 	}
 	CURL *c = easy_new(o, "smtp,smtps");
 	if (!c) {
-		say(r, t, SEND_RETRY, "libcurl could not make a handle");
+		say(r, n, SEND_RETRY, "libcurl could not make a handle");
 		free(from);
 		free_secret(password);
 		curl_slist_free_all(rcpt);
@@ -1180,27 +1160,28 @@ static bool send_email(const struct send_target *t, const struct send_options *o
 
 /* An SMTP reply decides when there is one: 4xx is for now (RETRY), 5xx
  * for good (FAIL: a wrong password, a recipient refused). */
-static void classify_smtp(const struct send_target *t, const struct exchange *x,
+static void classify_smtp(const struct note *n, const struct exchange *x,
 	struct send_result *r)
 {
 	if (x->rc == CURLE_OK)
 		r->status = SEND_OK;
 	else if (x->code >= 400 && x->code < 600)
-		say(r, t, x->code < 500 ? SEND_RETRY : SEND_FAIL, "SMTP %ld: %s", x->code,
+		say(r, n, x->code < 500 ? SEND_RETRY : SEND_FAIL, "SMTP %ld: %s", x->code,
 			curl_easy_strerror(x->rc));
 	else
-		say(r, t, transport_status(x->rc), "%s", curl_easy_strerror(x->rc));
+		say(r, n, transport_status(x->rc), "%s", curl_easy_strerror(x->rc));
 }
 
 /* ---- the file ---- */
 
 /* Appends the line in one write (O_APPEND: whole lines, even with other
  * writers), to standard output for "-". */
-static bool send_file(const struct send_target *t, const struct send_options *o,
+static bool send_file(const struct note *n, const struct send_options *o,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
-	bool out = !strcmp(t->file, "-");
-	int fd = out ? STDOUT_FILENO : open(t->file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	const char *path = n->receiver->file[n->index].path;
+	bool out = !strcmp(path, "-");
+	int fd = out ? STDOUT_FILENO : open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		x->err = errno;
 		return true;
@@ -1223,7 +1204,7 @@ static bool send_file(const struct send_target *t, const struct send_options *o,
 
 /* A full disk or an I/O error may pass; a path that cannot be opened
  * will not. */
-static void classify_file(const struct send_target *t, const struct exchange *x,
+static void classify_file(const struct note *n, const struct exchange *x,
 	struct send_result *r)
 {
 	if (!x->err) {
@@ -1231,29 +1212,29 @@ static void classify_file(const struct send_target *t, const struct exchange *x,
 		return;
 	}
 	bool passing = x->err == ENOSPC || x->err == EDQUOT || x->err == EIO || x->err == EAGAIN;
-	say(r, t, passing ? SEND_RETRY : SEND_FAIL, "%s: %s", t->file, strerror(x->err));
+	say(r, n, passing ? SEND_RETRY : SEND_FAIL, "%s: %s", n->receiver->file[n->index].path,
+		strerror(x->err));
 }
 
 /* ---- the table ---- */
 
 struct kind_ops {
 	/* The bytes to send, the caller's to free. */
-	char *(*build)(const struct send_target *t, const struct notification *n,
-		const struct send_options *o, size_t *len);
+	char *(*build)(const struct note *n, const struct send_options *o, size_t *len);
 	/* Sends them, the answer in x; false when it could not (r set). */
-	bool (*send)(const struct send_target *t, const struct send_options *o,
+	bool (*send)(const struct note *n, const struct send_options *o,
 		const char *body, size_t len, struct exchange *x, struct send_result *r);
 	/* The answer's meaning, in r. */
-	void (*classify)(const struct send_target *t, const struct exchange *x,
+	void (*classify)(const struct note *n, const struct exchange *x,
 		struct send_result *r);
 };
 
-static const struct kind_ops ops[SEND_NKINDS] = {
-	[SEND_EMAIL] = { build_email, send_email, classify_smtp },
-	[SEND_SLACK] = { build_slack, send_slack, classify_http },
-	[SEND_WEBHOOK] = { build_webhook, send_webhook, classify_http },
-	[SEND_SMS] = { build_sms, send_sms, classify_http },
-	[SEND_FILE] = { build_file, send_file, classify_file },
+static const struct kind_ops ops[NOTE_NKINDS] = {
+	[NOTE_EMAIL] = { build_email, send_email, classify_smtp },
+	[NOTE_SLACK] = { build_slack, send_slack, classify_http },
+	[NOTE_WEBHOOK] = { build_webhook, send_webhook, classify_http },
+	[NOTE_SMS] = { build_sms, send_sms, classify_http },
+	[NOTE_FILE] = { build_file, send_file, classify_file },
 };
 
 bool send_init(void)
@@ -1269,24 +1250,23 @@ void send_cleanup(void)
 	curl_global_cleanup();
 }
 
-char *send_payload(const struct send_target *t, const struct notification *n,
-	const struct send_options *o, size_t *len)
+char *send_payload(const struct note *n, const struct send_options *o, size_t *len)
 {
 	static const struct send_options none;
-	return ops[t->kind].build(t, n, o ? o : &none, len);
+	return ops[n->kind].build(n, o ? o : &none, len);
 }
 
-void send_notification(const struct send_target *t, const struct notification *n,
-	const struct send_options *o, struct send_result *r)
+void send_notification(const struct note *n, const struct send_options *o,
+	struct send_result *r)
 {
 	static const struct send_options none;
 	if (!o)
 		o = &none;
 	*r = (struct send_result){ .status = SEND_OK, .retry_after_ms = -1 };
 	size_t len;
-	char *body = ops[t->kind].build(t, n, o, &len);
+	char *body = ops[n->kind].build(n, o, &len);
 	struct exchange x = { 0 };
-	if (ops[t->kind].send(t, o, body, len, &x, r))
-		ops[t->kind].classify(t, &x, r);
+	if (ops[n->kind].send(n, o, body, len, &x, r))
+		ops[n->kind].classify(n, &x, r);
 	free(body);
 }

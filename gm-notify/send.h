@@ -22,78 +22,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf.h"
+#include "note.h"
 
 #define SEND_ENV_CA_FILE "GM_NOTIFY_CA_FILE"
 
-/* ---- what is sent ---- */
+/* ---- what is sent, and where ---- */
 
-/* A name and a value; both strings are the caller's. */
-struct notify_label {
-	const char *name;
-	const char *value;
-};
-
-/* One of an alert's numbers: its name and its value as JSON text
- * ("3", "12.5", "null"), as the alert record had it. */
-struct notify_number {
-	const char *name;
-	const char *json;
-};
-
-enum notify_status { NOTIFY_FIRING, NOTIFY_RESOLVED };
-
-/* One alert as gm-events(5) has it. Every pointer is the caller's, for
- * the call only. Strings are UTF-8 (the reader validated them). */
-struct notify_alert {
-	const char *alert_id;
-	enum notify_status status;
-	const char *kind, *severity, *source, *summary;
-	int64_t ts;            /* its event time, ms since the epoch */
-	int64_t fired_ts;      /* resolved: the event time of the firing
-	                          alert it resolves when known, else 0 */
-	const struct notify_label *labels;   /* its labels object */
-	size_t nlabels;
-	const struct notify_number *numbers;
-	size_t nnumbers;
-};
-
-/* One notification of a group to one receiver: the alerts new or
- * resolved since the group's last notification (each once), in the
- * order they are to be listed. The group's status and its common labels
- * are derived from the alerts (as Alertmanager derives them), so that
- * they cannot disagree with them. Every pointer is the caller's. */
-struct notification {
-	const char *receiver;  /* the receiver's name */
-	const char *group_key; /* the group's key, as the router makes it */
-	const struct notify_label *group_labels;  /* the group_by labels */
-	size_t ngroup_labels;
-	const struct notify_alert *alerts;
-	size_t nalerts;        /* at least one */
-	int64_t ts;            /* when it was made, ms: the same on every
-	                          attempt, so that a retry sends the same
-	                          bytes (Date, Message-ID) */
-};
-
-/* ---- where it goes ---- */
-
-enum send_kind { SEND_EMAIL, SEND_SLACK, SEND_WEBHOOK, SEND_SMS, SEND_FILE, SEND_NKINDS };
-
-/* One receiver config: a receiver's name (for messages), which of its
- * configs of that kind (from 0), and the config, the caller's. A file
- * config is a path, "-" for standard output. */
-struct send_target {
-	enum send_kind kind;
-	const char *receiver;
-	size_t index;
-	union {
-		const struct conf_email *email;
-		const struct conf_slack *slack;
-		const struct conf_webhook *webhook;
-		const struct conf_sms *sms;
-		const char *file;
-	};
-};
+/* What is sent is a struct note (note.h), the caller's for the call:
+ * the alerts new or resolved since the group's last notification, each
+ * once, the firing ones first. It goes to the integration n->kind,
+ * n->index of n->receiver, its config read there (a file config's path
+ * "-" is standard output); messages name n->receiver->name. The
+ * webhook's status and common labels and annotations are derived from
+ * the alerts it carries (as Alertmanager derives them), so that they
+ * cannot disagree with them. */
 
 struct send_options {
 	long long timeout_ms;     /* the whole call's limit; 0: SEND_TIMEOUT_MS */
@@ -134,29 +76,27 @@ bool send_init(void);
 /* Frees what send_init() set up. */
 void send_cleanup(void);
 
-/* Delivers n to t, one attempt, within o's timeout, and says how it
- * went in r. Reads t's secrets now. Never prints; the caller reports
- * r->why. o may be NULL (the defaults). */
-void send_notification(const struct send_target *t, const struct notification *n,
-	const struct send_options *o, struct send_result *r);
+/* Delivers n to its integration, one attempt, within o's timeout, and
+ * says how it went in r. Reads the config's secrets now. Never prints;
+ * the caller reports r->why. o may be NULL (the defaults). */
+void send_notification(const struct note *n, const struct send_options *o,
+	struct send_result *r);
 
-/* The bytes send_notification() would send to t for n: the mail (headers
+/* The bytes send_notification() would send for n: the mail (headers
  * and body, CRLF line ends), the Slack or webhook JSON, the SMS form
  * (without the credentials, which go in the Authorization header), the
  * file's line. Needs no secret and no server. Returns a string the
  * caller frees, its length in *len. */
-char *send_payload(const struct send_target *t, const struct notification *n,
-	const struct send_options *o, size_t *len);
+char *send_payload(const struct note *n, const struct send_options *o, size_t *len);
 
 /* The Message-ID (angle brackets included) of the mail for n from the
  * address from (its domain names the host part): derived from the
- * receiver, the group key, the alerts and n->ts, so that every attempt
+ * receiver, the group key, the alerts and n->at, so that every attempt
  * gives the same one and another notification another. Writes it into
  * buf (SEND_MESSAGE_ID_LEN bytes, a longer domain is cut) and returns
  * buf. */
 #define SEND_MESSAGE_ID_LEN 160
-char *send_message_id(const struct notification *n, const char *from,
-	char buf[SEND_MESSAGE_ID_LEN]);
+char *send_message_id(const struct note *n, const char *from, char buf[SEND_MESSAGE_ID_LEN]);
 
 /* Parses a Retry-After value: delay-seconds, or an HTTP-date (IMF-fixdate,
  * RFC 850 or asctime form) taken relative to now_ms (a date past gives
@@ -169,6 +109,6 @@ bool send_parse_retry_after(const char *value, int64_t now_ms, long long *delay_
  * room left is cut, ending in "...". Twilio's limit is SEND_SMS_LIMIT.
  * Returns a string the caller frees. */
 #define SEND_SMS_LIMIT 1600
-char *send_sms_body(const struct notification *n, size_t limit);
+char *send_sms_body(const struct note *n, size_t limit);
 
 #endif

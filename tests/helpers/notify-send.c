@@ -1,7 +1,8 @@
 /* notify-send [-t MS] [-r MESSAGE-ID] [-o DIR] CONFIG RECEIVER: sends
  * the notification of tests/unit/notify_fixture.h, as RECEIVER's, to
  * every config of RECEIVER in the gm-notify configuration CONFIG (its
- * email, Slack, webhook, then SMS configs, each in order), one attempt
+ * integrations in note.h's order: email, Slack, webhook, SMS, then
+ * file configs, each in order), one attempt
  * each with gm-notify's senders (gm-notify/send.c), and prints how each
  * went, one line each:
  *
@@ -21,16 +22,15 @@
 #include "../unit/notify_fixture.h"
 #include "cli.h"
 
-static void put_payload(const char *dir, const char *kind, size_t i,
-	const struct send_target *t, const struct notification *n, const struct send_options *o)
+static void put_payload(const char *dir, const struct note *n, const struct send_options *o)
 {
 	char path[4096];
-	snprintf(path, sizeof path, "%s/%s-%zu", dir, kind, i + 1);
+	snprintf(path, sizeof path, "%s/%s-%zu", dir, note_kind_name(n->kind), n->index + 1);
 	FILE *f = fopen(path, "w");
 	if (!f)
 		gm_die(GM_EXIT_FAIL, path, "cannot write");
 	size_t len;
-	char *p = send_payload(t, n, o, &len);
+	char *p = send_payload(n, o, &len);
 	fwrite(p, 1, len, f);
 	free(p);
 	if (fclose(f))
@@ -66,24 +66,15 @@ int main(int argc, char **argv)
 		gm_die(GM_EXIT_FAIL, argv[optind], "no receiver %s", argv[optind + 1]);
 	if (!send_init())
 		return GM_EXIT_FAIL;
-	struct notification n = fixture;
-	n.receiver = r->name;
-	const size_t counts[] = { r->nemail, r->nslack, r->nwebhook, r->nsms };
-	static const char *const kinds[] = { "email", "slack", "webhook", "sms" };
-	for (int k = SEND_EMAIL; k <= SEND_SMS; k++)
-		for (size_t i = 0; i < counts[k]; i++) {
-			struct send_target t = { .kind = (enum send_kind)k, .receiver = r->name, .index = i };
-			switch (k) {
-			case SEND_EMAIL: t.email = &r->email[i]; break;
-			case SEND_SLACK: t.slack = &r->slack[i]; break;
-			case SEND_WEBHOOK: t.webhook = &r->webhook[i]; break;
-			default: t.sms = &r->sms[i]; break;
-			}
+	struct note n = fixture;
+	n.receiver = r;
+	for (n.kind = NOTE_EMAIL; n.kind < NOTE_NKINDS; n.kind++)
+		for (n.index = 0; n.index < note_integrations(r, n.kind); n.index++) {
 			if (dir)
-				put_payload(dir, kinds[k], i, &t, &n, &o);
+				put_payload(dir, &n, &o);
 			struct send_result res;
-			send_notification(&t, &n, &o, &res);
-			printf("%s %zu ", kinds[k], i + 1);
+			send_notification(&n, &o, &res);
+			printf("%s %zu ", note_kind_name(n.kind), n.index + 1);
 			if (res.status == SEND_OK)
 				puts("ok");
 			else if (res.status == SEND_FAIL)

@@ -46,14 +46,13 @@ static void rec_add(struct rec *r, const char *line)
 	r->text[r->len] = 0;
 }
 
-static void notified(void *ctx, const struct group_note *n)
+static void notified(void *ctx, const struct note *n)
 {
-	static const char *const kinds[] = { "email", "slack", "webhook", "sms" };
 	struct rec *r = ctx;
 	ck_assert_uint_lt(r->npending, 64);
 	char *line = r->lines[r->npending];
 	int len = snprintf(line, 512, "%lld %s/%s%zu %s #%llu%s", (long long)(n->at / S),
-		n->receiver->name, kinds[n->integration], n->index, n->group_key,
+		n->receiver->name, note_kind_name(n->kind), n->index, n->group_key,
 		(unsigned long long)n->seq, n->reminder ? " reminder" : "");
 	for (size_t i = 0; i < n->nalerts; i++) {
 		ck_assert_int_eq(n->alerts[i].resolved, i >= n->nfiring);
@@ -122,7 +121,7 @@ static void step(struct run *run, const struct step *s)
 	int64_t now = (int64_t)s->t * S;
 	if (!strcmp(verb, "fire") || !strcmp(verb, "resolve")) {
 		struct route_label labels[8];
-		struct group_alert a = {
+		struct note_alert a = {
 			.alert_id = strtok_r(NULL, " ", &save), .kind = strtok_r(NULL, " ", &save),
 			.severity = "warning", .source = "gm-inventory", .summary = "something",
 			.resolved = verb[0] == 'r', .ts = now, .labels = labels,
@@ -449,7 +448,7 @@ struct capture_run {
 	struct group_engine *e;
 };
 
-static void capture(void *ctx, const struct group_note *n)
+static void capture(void *ctx, const struct note *n)
 {
 	struct captured *c = ctx;
 	ck_assert_int_lt(c->n, 4);
@@ -465,7 +464,7 @@ static void capture(void *ctx, const struct group_note *n)
 			n->common_labels.v[i].value);
 	len += snprintf(t + len, 1024 - len, "}");
 	for (size_t i = 0; i < n->nalerts; i++) {
-		const struct group_alert *a = &n->alerts[i];
+		const struct note_alert *a = &n->alerts[i];
 		len += snprintf(t + len, 1024 - len, " [%s %s ts=%lld started=%lld fired=%s %s",
 			a->resolved ? "resolved" : "firing", a->alert_id, (long long)a->ts,
 			(long long)a->started, a->fired_id ? a->fired_id : "-", a->summary);
@@ -491,7 +490,7 @@ START_TEST(note_fields)
 	struct route_label l2[] = { { "product_id", "p2" }, { "category", "toys" } };
 	struct route_label n1[] = { { "on_hand", "3" } };
 	struct route_label n2[] = { { "on_hand", "50" } };
-	struct group_alert a = { .alert_id = "a1", .ts = 1000, .kind = "low_stock",
+	struct note_alert a = { .alert_id = "a1", .ts = 1000, .kind = "low_stock",
 		.severity = "warning", .source = "gm-inventory", .summary = "p1 is low",
 		.labels = l1, .nlabels = 2, .numbers = n1, .nnumbers = 1 };
 	ck_assert_int_eq(group_take(run.e, &a, 1000), GROUP_FIRING);
@@ -506,7 +505,7 @@ START_TEST(note_fields)
 		"common={category=toys;kind=low_stock;severity=warning;source=gm-inventory;} "
 		"[firing a1 ts=1000 started=1000 fired=- p1 is low on_hand:3] "
 		"[firing a2 ts=1000 started=1000 fired=- p2 is low on_hand:3]");
-	struct group_alert r = { .alert_id = "r1", .ts = 5000, .kind = "low_stock",
+	struct note_alert r = { .alert_id = "r1", .ts = 5000, .kind = "low_stock",
 		.severity = "warning", .source = "gm-inventory", .summary = "p1 is back",
 		.resolved = true, .labels = l1, .nlabels = 2, .numbers = n2, .nnumbers = 1 };
 	ck_assert_int_eq(group_take(run.e, &r, 5000), GROUP_RESOLVED);
@@ -622,6 +621,70 @@ START_TEST(state_route_gone)
 }
 END_TEST
 
+/* A receiver's file configs are notified too, after its other
+ * integrations (note.h's order), leaving out resolutions where
+ * send_resolved is off; a file's notification in flight is saved and
+ * resent, or dropped when the configuration has that file config no
+ * more. The configuration cannot name file configs yet, so they are
+ * attached to its receiver here (and taken off before it is freed). */
+static struct conf_file files[] = { { .send_resolved = true, .path = "-" }, { .path = "out" } };
+
+static void files_attach(struct run *run, bool on)
+{
+	run->c->receivers[0].file = on ? files : NULL;
+	run->c->receivers[0].nfile = on ? 2 : 0;
+}
+
+/* The first notifications of file_configs' run. */
+#define FILES_FIRST \
+	"30 r/webhook0 {}:{} #1 +a1\n" \
+	"30 r/file0 {}:{} #1 +a1\n" \
+	"30 r/file1 {}:{} #1 +a1\n"
+
+START_TEST(file_configs)
+{
+	static const char yaml[] =
+		"route: {receiver: r, group_wait: 30s, group_interval: 5m}\n"
+		"receivers: [{name: r, webhook_configs: [{url: 'http://a/'}]}]\n";
+	static const struct step steps[] = {
+		{ 0, "fire a1 low_stock product_id=p1" },
+		{ 100, "resolve r1 low_stock product_id=p1" },
+		{ 0, "finish" },
+	};
+	struct run run;
+	run_init(&run, yaml, true);
+	files_attach(&run, true);
+	play(&run, steps, 3);
+	ck_assert_str_eq(run.rec.text, FILES_FIRST
+		"330 r/webhook0 {}:{} #2 -r1\n"
+		"330 r/file0 {}:{} #2 -r1\n");
+	files_attach(&run, false);
+	run_free(&run);
+
+	char state[256];
+	close(gm_test_temp(state, sizeof state, "state", false));
+	run_init(&run, yaml, true);
+	files_attach(&run, true);
+	step(&run, &steps[0]);
+	group_tick(run.rec.e, 30 * S);
+	ck_assert_uint_eq(run.rec.npending, 3);
+	ck_assert(group_save(run.rec.e, state));
+	files_attach(&run, false);
+	run_free(&run);
+	for (int with = 1; with >= 0; with--) {
+		run_init(&run, yaml, true);
+		files_attach(&run, with);
+		ck_assert(group_load(run.rec.e, state));
+		group_resume(run.rec.e);
+		deliver(&run.rec);
+		ck_assert_str_eq(run.rec.text, with ? FILES_FIRST : "30 r/webhook0 {}:{} #1 +a1\n");
+		files_attach(&run, false);
+		run_free(&run);
+	}
+	unlink(state);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("notify_group");
@@ -633,6 +696,7 @@ static Suite *suite(void)
 	tcase_add_test(t, bounds);
 	tcase_add_test(t, state_errors);
 	tcase_add_test(t, state_route_gone);
+	tcase_add_test(t, file_configs);
 	suite_add_tcase(s, t);
 	return s;
 }

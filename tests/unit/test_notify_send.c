@@ -19,25 +19,37 @@ static struct conf_sms sms = {
 	.from = "+15550100", .to = "+15550199",
 };
 
-static struct send_target target(enum send_kind kind)
+static struct conf_file file = { .path = "-" };
+
+/* A receiver named as the fixture's, whose one config of kind k is
+ * config (the test's), or the one above. */
+static struct conf_receiver receiver(enum note_kind k, void *config)
 {
-	struct send_target t = { .kind = kind, .receiver = "stock.team" };
-	switch (kind) {
-	case SEND_EMAIL: t.email = &email; break;
-	case SEND_SLACK: t.slack = &slack; break;
-	case SEND_WEBHOOK: t.webhook = &webhook; break;
-	case SEND_SMS: t.sms = &sms; break;
-	default: t.file = "-"; break;
+	struct conf_receiver r = { .name = "stock.team" };
+	switch (k) {
+	case NOTE_EMAIL: r.email = config ? config : &email, r.nemail = 1; break;
+	case NOTE_SLACK: r.slack = config ? config : &slack, r.nslack = 1; break;
+	case NOTE_WEBHOOK: r.webhook = config ? config : &webhook, r.nwebhook = 1; break;
+	case NOTE_SMS: r.sms = config ? config : &sms, r.nsms = 1; break;
+	default: r.file = config ? config : &file, r.nfile = 1; break;
 	}
-	return t;
+	return r;
+}
+
+/* The fixture, to r's first config of kind k. */
+static struct note to(const struct conf_receiver *r, enum note_kind k)
+{
+	struct note n = fixture;
+	n.receiver = r;
+	n.kind = k;
+	return n;
 }
 
 /* Fails unless send_payload() gives want, byte for byte. */
-static void expect_payload(const struct send_target *t, const struct notification *n,
-	const struct send_options *o, const char *want)
+static void expect_payload(const struct note *n, const struct send_options *o, const char *want)
 {
 	size_t len;
-	char *got = send_payload(t, n, o, &len);
+	char *got = send_payload(n, o, &len);
 	ck_assert_uint_eq(len, strlen(got));
 	ck_assert_str_eq(got, want);
 	free(got);
@@ -72,10 +84,11 @@ static void expect_payload(const struct send_target *t, const struct notificatio
 
 START_TEST(email_bytes)
 {
-	struct send_target t = target(SEND_EMAIL);
-	expect_payload(&t, &fixture, NULL, MAIL_HEAD MAIL_TAIL);
+	struct conf_receiver r = receiver(NOTE_EMAIL, NULL);
+	struct note n = to(&r, NOTE_EMAIL);
+	expect_payload(&n, NULL, MAIL_HEAD MAIL_TAIL);
 	struct send_options o = { .in_reply_to = "<first.one@shop.test>" };
-	expect_payload(&t, &fixture, &o, MAIL_HEAD
+	expect_payload(&n, &o, MAIL_HEAD
 		"In-Reply-To: <first.one@shop.test>\r\n"
 		"References: <first.one@shop.test>\r\n" MAIL_TAIL);
 }
@@ -88,22 +101,21 @@ START_TEST(email_headers_safe)
 {
 	struct conf_email e = email;
 	e.from = "alerts@shop.test\r\nBcc: thief@evil.test";
-	struct send_target t = target(SEND_EMAIL);
-	t.email = &e;
-	struct notify_label g[] = { { "product_id", "caf\xc3\xa9\nBcc: x" } };
+	struct conf_receiver r = receiver(NOTE_EMAIL, &e);
+	struct route_label g[] = { { "product_id", "caf\xc3\xa9\nBcc: x" } };
 	char summary[1500];
 	memset(summary, 'x', sizeof summary - 1);
 	summary[sizeof summary - 1] = 0;
-	struct notify_alert a = fixture_alerts[0];
+	struct note_alert a = fixture_alerts[0];
 	a.summary = summary;
 	a.nlabels = 0;
 	a.nnumbers = 0;
-	struct notification n = fixture;
-	n.group_labels = g;
+	struct note n = to(&r, NOTE_EMAIL);
+	n.group_labels = (struct route_labels){ g, 1 };
 	n.alerts = &a;
 	n.nalerts = 1;
 	size_t len;
-	char *m = send_payload(&t, &n, NULL, &len);
+	char *m = send_payload(&n, NULL, &len);
 	ck_assert_msg(strstr(m, "From: alerts@shop.test  Bcc: thief@evil.test\r\n") != NULL, "%s", m);
 	/* In the headers, no line starts with Bcc; in the body, the label's
 	 * line break is a line break. */
@@ -131,12 +143,12 @@ START_TEST(email_subject_folded)
 	char value[81] = { 0 };
 	for (int i = 0; i < 40; i++)
 		memcpy(value + 2 * i, "\xc3\xa9", 2);
-	struct notify_label g[] = { { "product_id", value } };
-	struct notification n = fixture;
-	n.group_labels = g;
-	struct send_target t = target(SEND_EMAIL);
+	struct route_label g[] = { { "product_id", value } };
+	struct conf_receiver r = receiver(NOTE_EMAIL, NULL);
+	struct note n = to(&r, NOTE_EMAIL);
+	n.group_labels = (struct route_labels){ g, 1 };
 	size_t len;
-	char *m = send_payload(&t, &n, NULL, &len);
+	char *m = send_payload(&n, NULL, &len);
 	const char *s = strstr(m, "Subject: ");
 	ck_assert_ptr_nonnull(s);
 	const char *end = strstr(s, "\r\nDate:");
@@ -154,47 +166,53 @@ END_TEST
 START_TEST(message_id)
 {
 	char a[SEND_MESSAGE_ID_LEN], b[SEND_MESSAGE_ID_LEN];
-	ck_assert_str_eq(send_message_id(&fixture, "gm-notify <alerts@shop.test>", a),
+	struct conf_receiver r = receiver(NOTE_EMAIL, NULL);
+	const struct note f = to(&r, NOTE_EMAIL);
+	ck_assert_str_eq(send_message_id(&f, "gm-notify <alerts@shop.test>", a),
 		"<9e88056f7d14d8ee.1a35af68d07543cb@shop.test>");
 	/* The same notification again: the same id. */
-	ck_assert_str_eq(send_message_id(&fixture, "alerts@shop.test", b), a);
+	ck_assert_str_eq(send_message_id(&f, "alerts@shop.test", b), a);
 	/* Another time, another alert status, another group: another. */
-	struct notification n = fixture;
-	n.ts++;
+	struct note n = f;
+	n.at++;
 	ck_assert_str_ne(send_message_id(&n, "alerts@shop.test", b), a);
-	struct notify_alert al[2] = { fixture_alerts[0], fixture_alerts[1] };
-	al[1].status = NOTIFY_FIRING;
-	n = fixture;
+	struct note_alert al[2] = { fixture_alerts[0], fixture_alerts[1] };
+	al[1].resolved = false;
+	al[1].fired_id = NULL;
+	al[1].started = al[1].ts;
+	n = f;
 	n.alerts = al;
+	n.nfiring = 2;
 	ck_assert_str_ne(send_message_id(&n, "alerts@shop.test", b), a);
-	n = fixture;
+	n = f;
 	n.group_key = "{}:{}";
 	send_message_id(&n, "alerts@shop.test", b);
 	ck_assert_int_ne(strncmp(a, b, 17), 0);
 	/* A from with no domain. */
-	ck_assert_str_eq(send_message_id(&fixture, "root", b),
+	ck_assert_str_eq(send_message_id(&f, "root", b),
 		"<9e88056f7d14d8ee.1a35af68d07543cb@gm-notify.invalid>");
 }
 END_TEST
 
 START_TEST(slack_bytes)
 {
-	struct send_target t = target(SEND_SLACK);
-	expect_payload(&t, &fixture, NULL,
+	struct conf_receiver r = receiver(NOTE_SLACK, NULL);
+	struct note n = to(&r, NOTE_SLACK);
+	expect_payload(&n, NULL,
 		"{\"channel\":\"#stock\",\"username\":\"gm\",\"text\":\"*[FIRING:1, RESOLVED:1] P-001*\\n"
 		":warning: *warning* low_stock: Stock of P-001 is 3, under 10 (caf\xc3\xa9 beans)"
 		" (on_hand=3, reorder_point=10)\\n"
 		":white_check_mark: *resolved* out_of_stock: P-001 is back in stock (on_hand=20)\"}\n");
 	/* No channel nor username: the webhook's own; mrkdwn's &<> escaped. */
 	struct conf_slack bare = { 0 };
-	t.slack = &bare;
-	struct notify_alert a = fixture_alerts[1];
+	r = receiver(NOTE_SLACK, &bare);
+	struct note_alert a = fixture_alerts[1];
 	a.summary = "<b> & co";
 	a.nnumbers = 0;
-	struct notification n = fixture;
 	n.alerts = &a;
 	n.nalerts = 1;
-	expect_payload(&t, &n, NULL,
+	n.nfiring = 0;
+	expect_payload(&n, NULL,
 		"{\"text\":\"*[RESOLVED] P-001*\\n:white_check_mark: *resolved* out_of_stock: &lt;b&gt; &amp; co\"}\n");
 }
 END_TEST
@@ -229,12 +247,13 @@ END_TEST
  * the alerts sent when max_alerts cuts. */
 START_TEST(webhook_bytes)
 {
-	struct send_target t = target(SEND_WEBHOOK);
-	expect_payload(&t, &fixture, NULL, WEBHOOK_ALL);
+	struct conf_receiver r = receiver(NOTE_WEBHOOK, NULL);
+	struct note n = to(&r, NOTE_WEBHOOK);
+	expect_payload(&n, NULL, WEBHOOK_ALL);
 	struct conf_webhook one = webhook;
 	one.max_alerts = 1;
-	t.webhook = &one;
-	expect_payload(&t, &fixture, NULL,
+	r = receiver(NOTE_WEBHOOK, &one);
+	expect_payload(&n, NULL,
 		"{\"receiver\":\"stock\\\\.team\",\"status\":\"firing\",\"alerts\":[" WEBHOOK_FIRST "],"
 		"\"groupLabels\":{\"product_id\":\"P-001\"},"
 		"\"commonLabels\":{\"alertname\":\"low_stock\",\"country\":\"UK\",\"kind\":\"low_stock\","
@@ -243,8 +262,9 @@ START_TEST(webhook_bytes)
 		"\"summary\":\"Stock of P-001 is 3, under 10 (caf\xc3\xa9 beans)\"}," WEBHOOK_TAIL
 		"\"truncatedAlerts\":1}\n");
 	/* The file receiver writes the whole payload as its line. */
-	t = target(SEND_FILE);
-	expect_payload(&t, &fixture, NULL, WEBHOOK_ALL);
+	r = receiver(NOTE_FILE, NULL);
+	n = to(&r, NOTE_FILE);
+	expect_payload(&n, NULL, WEBHOOK_ALL);
 }
 END_TEST
 
@@ -252,19 +272,20 @@ END_TEST
  * alertname stays; a number named as an annotation yields to it. */
 START_TEST(webhook_names_clash)
 {
-	struct notify_label l[] = { { "severity", "low" }, { "alertname", "Stock" } };
-	struct notify_number num[] = { { "summary", "1" }, { "x", "null" } };
-	struct notify_alert a = fixture_alerts[0];
+	struct route_label l[] = { { "severity", "low" }, { "alertname", "Stock" } };
+	struct route_label num[] = { { "summary", "1" }, { "x", "null" } };
+	struct note_alert a = fixture_alerts[0];
 	a.labels = l;
 	a.nlabels = 2;
 	a.numbers = num;
 	a.nnumbers = 2;
-	a.ts = 1795514400000;
-	struct notification n = { .receiver = "r", .group_key = "{}:{}", .alerts = &a, .nalerts = 1,
-		.ts = 1 };
-	struct send_target t = target(SEND_WEBHOOK);
+	a.ts = a.started = 1795514400000;
+	struct conf_receiver r = receiver(NOTE_WEBHOOK, NULL);
+	r.name = "r";
+	struct note n = { .receiver = &r, .kind = NOTE_WEBHOOK, .group_key = "{}:{}", .alerts = &a,
+		.nalerts = 1, .nfiring = 1, .at = 1 };
 	size_t len;
-	char *p = send_payload(&t, &n, NULL, &len);
+	char *p = send_payload(&n, NULL, &len);
 	ck_assert_msg(strstr(p, "\"labels\":{\"alertname\":\"Stock\",\"kind\":\"low_stock\","
 		"\"severity\":\"warning\",\"source\":\"gm-inventory\"},") != NULL, "%s", p);
 	ck_assert_msg(strstr(p, "\"annotations\":{\"alert_id\":\"a1b2c3d4e5f60718\","
@@ -277,8 +298,9 @@ END_TEST
 
 START_TEST(sms_bytes)
 {
-	struct send_target t = target(SEND_SMS);
-	expect_payload(&t, &fixture, NULL,
+	struct conf_receiver r = receiver(NOTE_SMS, NULL);
+	struct note n = to(&r, NOTE_SMS);
+	expect_payload(&n, NULL,
 		"To=%2B15550199&From=%2B15550100&Body=%5BFIRING%3A1%2C%20RESOLVED%3A1%5D%20P-001%0A"
 		"WARNING%20low_stock%3A%20Stock%20of%20P-001%20is%203%2C%20under%2010%20%28caf%C3%A9%20beans%29%0A"
 		"RESOLVED%20out_of_stock%3A%20P-001%20is%20back%20in%20stock");
@@ -286,16 +308,17 @@ START_TEST(sms_bytes)
 END_TEST
 
 /* A notification of n alerts, each of kind "k" and summary s. */
-static struct notification many(struct notify_alert *v, size_t n, const char *s)
+static struct note many(struct note_alert *v, size_t n, const char *s)
 {
+	static const struct conf_receiver r = { .name = "r", .sms = &sms, .nsms = 1 };
 	for (size_t i = 0; i < n; i++)
-		v[i] = (struct notify_alert){ .alert_id = "x", .kind = "k", .severity = "info",
+		v[i] = (struct note_alert){ .alert_id = "x", .kind = "k", .severity = "info",
 			.source = "t", .summary = s };
-	return (struct notification){ .receiver = "r", .group_key = "{}:{}", .alerts = v,
-		.nalerts = n };
+	return (struct note){ .receiver = &r, .kind = NOTE_SMS, .group_key = "{}:{}", .alerts = v,
+		.nalerts = n, .nfiring = n };
 }
 
-static void expect_sms(const struct notification *n, size_t limit, const char *want)
+static void expect_sms(const struct note *n, size_t limit, const char *want)
 {
 	char *got = send_sms_body(n, limit);
 	ck_assert_str_eq(got, want);
@@ -306,8 +329,8 @@ static void expect_sms(const struct notification *n, size_t limit, const char *w
  * cut when even it does not; characters counted, not bytes. */
 START_TEST(sms_cut)
 {
-	struct notify_alert v[200];
-	struct notification n = many(v, 3, "abcdef");
+	struct note_alert v[200];
+	struct note n = many(v, 3, "abcdef");
 	/* "[FIRING:3] k" is 12 characters, each line "\nINFO k: abcdef" 15,
 	 * "\n+2 more" 8. */
 	expect_sms(&n, 57, "[FIRING:3] k\nINFO k: abcdef\nINFO k: abcdef\nINFO k: abcdef");
@@ -376,12 +399,13 @@ START_TEST(file_receiver)
 {
 	char path[256];
 	close(gm_test_temp(path, sizeof path, "notify-file", false));
-	struct send_target t = target(SEND_FILE);
-	t.file = path;
+	struct conf_file files[] = { { .path = path }, { .path = "/nonexistent/dir/notifications" } };
+	struct conf_receiver rcv = { .name = "stock.team", .file = files, .nfile = 2 };
+	struct note note = to(&rcv, NOTE_FILE);
 	struct send_result r;
-	send_notification(&t, &fixture, NULL, &r);
+	send_notification(&note, NULL, &r);
 	ck_assert_int_eq(r.status, SEND_OK);
-	send_notification(&t, &fixture, NULL, &r);
+	send_notification(&note, NULL, &r);
 	ck_assert_int_eq(r.status, SEND_OK);
 	FILE *f = fopen(path, "r");
 	char got[8192];
@@ -390,9 +414,8 @@ START_TEST(file_receiver)
 	fclose(f);
 	ck_assert_str_eq(got, WEBHOOK_ALL WEBHOOK_ALL);
 	unlink(path);
-	t.file = "/nonexistent/dir/notifications";
-	t.index = 1;
-	send_notification(&t, &fixture, NULL, &r);
+	note.index = 1;
+	send_notification(&note, NULL, &r);
 	ck_assert_int_eq(r.status, SEND_FAIL);
 	ck_assert_str_eq(r.why, "receiver \"stock.team\" file 2: /nonexistent/dir/notifications: "
 		"No such file or directory");
@@ -406,9 +429,9 @@ START_TEST(secret_missing)
 	struct send_result r;
 	unsetenv(CONF_ENV_SLACK_URL);
 	struct conf_slack s = { .api_url = { .env = CONF_ENV_SLACK_URL } };
-	struct send_target t = target(SEND_SLACK);
-	t.slack = &s;
-	send_notification(&t, &fixture, NULL, &r);
+	struct conf_receiver rcv = receiver(NOTE_SLACK, &s);
+	struct note n = to(&rcv, NOTE_SLACK);
+	send_notification(&n, NULL, &r);
 	ck_assert_int_eq(r.status, SEND_FAIL);
 	ck_assert_str_eq(r.why, "receiver \"stock.team\" slack 1: api_url: GM_SLACK_API_URL is not set");
 
@@ -418,23 +441,23 @@ START_TEST(secret_missing)
 	close(fd);
 	struct conf_sms m = sms;
 	m.auth_token = (struct conf_secret){ .file = path, .env = CONF_ENV_SMS_TOKEN };
-	t = target(SEND_SMS);
-	t.sms = &m;
-	send_notification(&t, &fixture, NULL, &r);
+	rcv = receiver(NOTE_SMS, &m);
+	n = to(&rcv, NOTE_SMS);
+	send_notification(&n, NULL, &r);
 	ck_assert_int_eq(r.status, SEND_FAIL);
 	char want[512];
 	snprintf(want, sizeof want, "receiver \"stock.team\" sms 1: auth_token %s: empty", path);
 	ck_assert_str_eq(r.why, want);
 	unlink(path);
-	send_notification(&t, &fixture, NULL, &r);
+	send_notification(&n, NULL, &r);
 	ck_assert_int_eq(r.status, SEND_FAIL);
 	snprintf(want, sizeof want, "receiver \"stock.team\" sms 1: auth_token %s: No such file or directory", path);
 	ck_assert_str_eq(r.why, want);
 
 	struct conf_webhook w = { .url_file = "/nonexistent/url" };
-	t = target(SEND_WEBHOOK);
-	t.webhook = &w;
-	send_notification(&t, &fixture, NULL, &r);
+	rcv = receiver(NOTE_WEBHOOK, &w);
+	n = to(&rcv, NOTE_WEBHOOK);
+	send_notification(&n, NULL, &r);
 	ck_assert_int_eq(r.status, SEND_FAIL);
 	ck_assert_str_eq(r.why, "receiver \"stock.team\" webhook 1: url_file /nonexistent/url: "
 		"No such file or directory");
@@ -445,18 +468,18 @@ END_TEST
 START_TEST(bad_address)
 {
 	struct conf_webhook w = { .url = "htp://secret-token@x/" };
-	struct send_target t = target(SEND_WEBHOOK);
-	t.webhook = &w;
+	struct conf_receiver rcv = receiver(NOTE_WEBHOOK, &w);
+	struct note n = to(&rcv, NOTE_WEBHOOK);
 	struct send_result r;
-	send_notification(&t, &fixture, NULL, &r);
+	send_notification(&n, NULL, &r);
 	ck_assert_int_eq(r.status, SEND_FAIL);
 	ck_assert_ptr_null(strstr(r.why, "secret"));
 	ck_assert_msg(!strncmp(r.why, "receiver \"stock.team\" webhook 1: ", 33), "%s", r.why);
 	struct conf_email e = email;
 	e.to = " , ";
-	t = target(SEND_EMAIL);
-	t.email = &e;
-	send_notification(&t, &fixture, NULL, &r);
+	rcv = receiver(NOTE_EMAIL, &e);
+	n = to(&rcv, NOTE_EMAIL);
+	send_notification(&n, NULL, &r);
 	ck_assert_int_eq(r.status, SEND_FAIL);
 	ck_assert_str_eq(r.why, "receiver \"stock.team\" email 1: no address in \"to\"");
 }

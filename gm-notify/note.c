@@ -1,0 +1,160 @@
+/* note: a notification's copy, an alert's, and what each kind of
+ * integration is (see note.h). A copy is one block: its arrays first,
+ * each aligned, then its strings. */
+#include "note.h"
+
+#include <string.h>
+
+#include "mem.h"
+
+/* The blocks of note_dup() hold a note, its alerts, then the label
+ * arrays: each part starts aligned when its alignment divides the one
+ * before's, sizes being multiples of their alignment. */
+_Static_assert(_Alignof(struct note) % _Alignof(struct note_alert) == 0,
+	"a note's alerts follow it in its copy");
+_Static_assert(_Alignof(struct note_alert) % _Alignof(struct route_label) == 0,
+	"the label arrays follow the alerts in a note's copy");
+
+static size_t str_size(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+static char *put_str(char **p, const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s) + 1;
+	char *r = memcpy(*p, s, n);
+	*p += n;
+	return r;
+}
+
+/* The bytes of the strings of v[0..n). */
+static size_t pairs_size(const struct route_label *v, size_t n)
+{
+	size_t size = 0;
+	for (size_t i = 0; i < n; i++)
+		size += strlen(v[i].name) + strlen(v[i].value) + 2;
+	return size;
+}
+
+/* Copies the strings of v[0..n) to *p, into out[0..n). */
+static void put_pairs(struct route_label *out, char **p, const struct route_label *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		out[i].name = put_str(p, v[i].name);
+		out[i].value = put_str(p, v[i].value);
+	}
+}
+
+/* The bytes of a's strings, its arrays' included. */
+static size_t alert_strings_size(const struct note_alert *a)
+{
+	size_t size = pairs_size(a->labels, a->nlabels) + pairs_size(a->numbers, a->nnumbers);
+	const char *strs[] = { a->alert_id, a->kind, a->severity, a->source, a->summary, a->fired_id };
+	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
+		size += str_size(strs[i]);
+	return size;
+}
+
+/* Copies a into *dst: its two arrays to *arrays, its strings to *strs,
+ * moving both on. */
+static void put_alert(struct note_alert *dst, struct route_label **arrays, char **strs,
+	const struct note_alert *a)
+{
+	struct route_label *labels = *arrays, *numbers = labels + a->nlabels;
+	*arrays = numbers + a->nnumbers;
+	*dst = *a;
+	put_pairs(labels, strs, a->labels, a->nlabels);
+	put_pairs(numbers, strs, a->numbers, a->nnumbers);
+	dst->labels = labels;
+	dst->numbers = numbers;
+	dst->alert_id = put_str(strs, a->alert_id);
+	dst->kind = put_str(strs, a->kind);
+	dst->severity = put_str(strs, a->severity);
+	dst->source = put_str(strs, a->source);
+	dst->summary = put_str(strs, a->summary);
+	dst->fired_id = put_str(strs, a->fired_id);
+}
+
+void note_alert_dup(struct note_alert *dst, char **blob, const struct note_alert *a)
+{
+	size_t narrays = a->nlabels + a->nnumbers;
+	struct route_label *arrays = gm_xcalloc(1, narrays * sizeof *arrays + alert_strings_size(a) + 1);
+	char *strs = (char *)(arrays + narrays);
+	*blob = (char *)arrays;
+	put_alert(dst, &arrays, &strs, a);
+}
+
+struct route_label *note_labels_dup(const struct route_label *v, size_t n)
+{
+	struct route_label *out = gm_xcalloc(1, n * sizeof *v + pairs_size(v, n) + 1);
+	char *p = (char *)(out + n);
+	put_pairs(out, &p, v, n);
+	return out;
+}
+
+struct note *note_dup(const struct note *n)
+{
+	size_t ng = n->group_labels.n, nc = n->common_labels.n;
+	size_t narrays = ng + nc;
+	size_t strs = str_size(n->group_key) + pairs_size(n->group_labels.v, ng)
+		+ pairs_size(n->common_labels.v, nc);
+	for (size_t i = 0; i < n->nalerts; i++) {
+		narrays += n->alerts[i].nlabels + n->alerts[i].nnumbers;
+		strs += alert_strings_size(&n->alerts[i]);
+	}
+	struct note *d = gm_xcalloc(1, sizeof *d + n->nalerts * sizeof *n->alerts
+		+ narrays * sizeof(struct route_label) + strs + 1);
+	struct note_alert *alerts = (struct note_alert *)(d + 1);
+	struct route_label *arrays = (struct route_label *)(alerts + n->nalerts);
+	char *p = (char *)(arrays + narrays);
+	*d = *n;
+	d->alerts = alerts;
+	d->group_labels.v = arrays;
+	put_pairs(arrays, &p, n->group_labels.v, ng);
+	arrays += ng;
+	d->common_labels.v = arrays;
+	put_pairs(arrays, &p, n->common_labels.v, nc);
+	arrays += nc;
+	for (size_t i = 0; i < n->nalerts; i++)
+		put_alert(&alerts[i], &arrays, &p, &n->alerts[i]);
+	d->group_key = put_str(&p, n->group_key);
+	return d;
+}
+
+size_t note_integrations(const struct conf_receiver *r, enum note_kind k)
+{
+	switch (k) {
+	case NOTE_EMAIL: return r->nemail;
+	case NOTE_SLACK: return r->nslack;
+	case NOTE_WEBHOOK: return r->nwebhook;
+	case NOTE_SMS: return r->nsms;
+	case NOTE_FILE: return r->nfile;
+	case NOTE_NKINDS: break;
+	}
+	return 0;
+}
+
+bool note_sends_resolved(const struct conf_receiver *r, enum note_kind k, size_t i)
+{
+	switch (k) {
+	case NOTE_EMAIL: return r->email[i].send_resolved;
+	case NOTE_SLACK: return r->slack[i].send_resolved;
+	case NOTE_WEBHOOK: return r->webhook[i].send_resolved;
+	case NOTE_SMS: return r->sms[i].send_resolved;
+	case NOTE_FILE: return r->file[i].send_resolved;
+	case NOTE_NKINDS: break;
+	}
+	return false;
+}
+
+const char *note_kind_name(enum note_kind k)
+{
+	static const char *const names[NOTE_NKINDS] = {
+		[NOTE_EMAIL] = "email", [NOTE_SLACK] = "slack", [NOTE_WEBHOOK] = "webhook",
+		[NOTE_SMS] = "sms", [NOTE_FILE] = "file",
+	};
+	return (unsigned)k < NOTE_NKINDS ? names[k] : "?";
+}

@@ -1,0 +1,153 @@
+/* gm-notify's notification: a copy that owns all it points to (but the
+ * receiver), in one block whose arrays are aligned, and the kinds of
+ * integration a receiver has, in order. */
+#include <stdint.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "notify_fixture.h"
+
+static void expect_pairs(const struct route_label *got, const struct route_label *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_str_eq(got[i].name, want[i].name);
+		ck_assert_str_eq(got[i].value, want[i].value);
+		ck_assert_ptr_ne(got[i].name, want[i].name);
+		ck_assert_ptr_ne(got[i].value, want[i].value);
+	}
+}
+
+static void expect_str(const char *got, const char *want)
+{
+	if (!want) {
+		ck_assert_ptr_null(got);
+		return;
+	}
+	ck_assert_str_eq(got, want);
+	ck_assert_ptr_ne(got, want);
+}
+
+/* got is a copy of want: the same values, none of want's pointers. */
+static void expect_alert(const struct note_alert *got, const struct note_alert *want)
+{
+	expect_str(got->alert_id, want->alert_id);
+	expect_str(got->kind, want->kind);
+	expect_str(got->severity, want->severity);
+	expect_str(got->source, want->source);
+	expect_str(got->summary, want->summary);
+	expect_str(got->fired_id, want->fired_id);
+	ck_assert_int_eq(got->ts, want->ts);
+	ck_assert_int_eq(got->started, want->started);
+	ck_assert_int_eq(got->resolved, want->resolved);
+	ck_assert_uint_eq(got->fingerprint, want->fingerprint);
+	ck_assert_uint_eq(got->nlabels, want->nlabels);
+	ck_assert_uint_eq(got->nnumbers, want->nnumbers);
+	expect_pairs(got->labels, want->labels, want->nlabels);
+	expect_pairs(got->numbers, want->numbers, want->nnumbers);
+	ck_assert_uint_eq((uintptr_t)got->labels % _Alignof(struct route_label), 0);
+	ck_assert_uint_eq((uintptr_t)got->numbers % _Alignof(struct route_label), 0);
+}
+
+START_TEST(note_copy)
+{
+	static const struct conf_receiver r = { .name = "stock.team" };
+	struct note_alert alerts[3] = { fixture_alerts[0], fixture_alerts[1], fixture_alerts[0] };
+	/* A third alert of one label, no numbers and no summary. */
+	alerts[0].fingerprint = 0x0123456789abcdefULL;
+	alerts[2].nlabels = 1;
+	alerts[2].nnumbers = 0;
+	alerts[2].alert_id = "z";
+	alerts[2].summary = NULL;
+	struct note n = fixture;
+	n.id = 42;
+	n.receiver = &r;
+	n.kind = NOTE_FILE;
+	n.index = 3;
+	n.alerts = alerts;
+	n.nalerts = 3;
+	n.nfiring = 2;
+	n.reminder = true;
+	struct note *d = note_dup(&n);
+	ck_assert_uint_eq(d->id, 42);
+	ck_assert_ptr_eq(d->receiver, &r);
+	ck_assert_int_eq(d->kind, NOTE_FILE);
+	ck_assert_uint_eq(d->index, 3);
+	expect_str(d->group_key, n.group_key);
+	ck_assert_uint_eq(d->group_labels.n, 1);
+	expect_pairs(d->group_labels.v, n.group_labels.v, 1);
+	ck_assert_uint_eq(d->common_labels.n, 3);
+	expect_pairs(d->common_labels.v, n.common_labels.v, 3);
+	ck_assert_uint_eq(d->nalerts, 3);
+	ck_assert_uint_eq(d->nfiring, 2);
+	ck_assert(d->reminder);
+	ck_assert_uint_eq(d->seq, n.seq);
+	ck_assert_int_eq(d->incident, n.incident);
+	ck_assert_int_eq(d->at, n.at);
+	ck_assert_ptr_ne(d->alerts, n.alerts);
+	ck_assert_uint_eq((uintptr_t)d->alerts % _Alignof(struct note_alert), 0);
+	for (size_t i = 0; i < 3; i++)
+		expect_alert(&d->alerts[i], &alerts[i]);
+	free(d);
+
+	/* No labels anywhere. */
+	n.group_labels = n.common_labels = (struct route_labels){ NULL, 0 };
+	n.nalerts = 1;
+	alerts[0].nlabels = alerts[0].nnumbers = 0;
+	d = note_dup(&n);
+	ck_assert_uint_eq(d->group_labels.n + d->common_labels.n, 0);
+	expect_alert(&d->alerts[0], &alerts[0]);
+	free(d);
+}
+END_TEST
+
+START_TEST(alert_and_labels_dup)
+{
+	struct note_alert a;
+	char *blob;
+	note_alert_dup(&a, &blob, &fixture_alerts[1]);
+	expect_alert(&a, &fixture_alerts[1]);
+	ck_assert_ptr_eq((char *)a.labels, blob);
+	free(blob);
+	struct route_label *l = note_labels_dup(fixture_common, 3);
+	expect_pairs(l, fixture_common, 3);
+	free(l);
+	free(note_labels_dup(NULL, 0));
+}
+END_TEST
+
+/* Each kind's configs, counted, and whether each sends resolutions. */
+START_TEST(integrations)
+{
+	struct conf_email email[1] = { { .send_resolved = true } };
+	struct conf_slack slack[2] = { { .send_resolved = false }, { .send_resolved = true } };
+	struct conf_sms sms[1] = { { .send_resolved = false } };
+	struct conf_file file[3] = { { .send_resolved = true }, { .send_resolved = false },
+		{ .send_resolved = true } };
+	const struct conf_receiver r = { .name = "r", .email = email, .nemail = 1,
+		.slack = slack, .nslack = 2, .sms = sms, .nsms = 1, .file = file, .nfile = 3 };
+	static const size_t counts[NOTE_NKINDS] = { 1, 2, 0, 1, 3 };
+	static const char *const names[NOTE_NKINDS] = { "email", "slack", "webhook", "sms", "file" };
+	static const char *const resolved = "1" "01" "" "0" "101";
+	size_t at = 0;
+	for (enum note_kind k = NOTE_EMAIL; k < NOTE_NKINDS; k++) {
+		ck_assert_str_eq(note_kind_name(k), names[k]);
+		ck_assert_uint_eq(note_integrations(&r, k), counts[k]);
+		for (size_t i = 0; i < counts[k]; i++)
+			ck_assert_int_eq(note_sends_resolved(&r, k, i), resolved[at++] == '1');
+	}
+	ck_assert_uint_eq(at, strlen(resolved));
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("notify_note");
+	TCase *t = tcase_create("note");
+	tcase_add_test(t, note_copy);
+	tcase_add_test(t, alert_and_labels_dup);
+	tcase_add_test(t, integrations);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+GM_CHECK_MAIN(suite)
