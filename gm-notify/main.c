@@ -1,53 +1,285 @@
 /* gm-notify: delivers the alerts of the gm tools by email, Slack,
- * webhook and SMS, routed and grouped as Alertmanager does, from a
- * configuration in Alertmanager's terms (gm-notify.conf(5)). So far it
- * checks a configuration: --check loads it and prints the routing tree
- * and the receivers, as amtool check-config does. */
+ * webhook, SMS and file, routed and grouped as Alertmanager does, from a
+ * configuration in Alertmanager's terms (gm-notify.conf(5)).
+ *
+ * The main thread reads alerts and runs the engine (group.h) on its
+ * clock: the wall clock, or with --replay the alerts' event time. The
+ * notifications the engine makes are logged in flight in the state file
+ * before they are handed to the delivery threads (deliver.h), and logged
+ * done when they come back, so that a run that stops, even by kill -9,
+ * resends what was in flight and nothing else. A notification given up
+ * on goes to the dead-letter file, then to its receiver's fallback. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "cli.h"
 #include "check.h"
+#include "cli.h"
+#include "clock.h"
 #include "conf.h"
+#include "counts.h"
+#include "deliver.h"
+#include "event.h"
+#include "finish.h"
+#include "group.h"
+#include "intake.h"
+#include "mem.h"
+#include "note.h"
+#include "rejects.h"
+#include "send.h"
+#include "silence.h"
 #include "silence_cmd.h"
+#include "source.h"
+#include "writer.h"
 
-static const char usage[] = "usage: gm-notify [-h] -c FILE --check\n";
+static const char usage[] =
+	"usage: gm-notify [-hqu] -c FILE --check\n"
+	"       gm-notify [-hqu] -c FILE [--replay] [--state FILE] [-s FILE]\n"
+	"                 [--dead-letter FILE] [--retry-for DURATION] [--timeout DURATION]\n"
+	"                 [--resolvable KIND,...] [--max-alerts N]\n"
+	"                 [--strict] [--rejects FILE] [--max-line BYTES]\n"
+	"                 [-b BROKERS] [-G GROUP] [-X KEY=VALUE]... [-t TOPIC]... [-e] [FILE...]\n"
+	"       " SYN_ADD "       " SYN_LIST "       " SYN_EXPIRE;
 
-enum { OPT_CHECK = 0x2000 };
+enum {
+	OPT_CHECK = 0x2000, OPT_REPLAY, OPT_STATE, OPT_DEAD_LETTER, OPT_TIMEOUT,
+	OPT_RESOLVABLE, OPT_MAX_ALERTS,
+};
 
-int main(int argc, char **argv)
+/* The main loop's rhythm: records taken in one batch before the engine's
+ * notifications are logged and handed out, and the longest wait for
+ * input before results and timers are looked at again. */
+#define BATCH_RECORDS 4096
+#define BATCH_MS 20
+#define IDLE_MS 50
+#define SILENCES_CHECK_MS 1000
+#define RESULTS_MAX 256
+
+struct run {
+	const struct conf *c;
+	struct group_engine *e;
+	struct deliver *d;
+	const char *state, *silences_path, *dead_path;
+	struct silences sil;
+	struct timespec sil_mtime;
+	int64_t sil_checked;
+	bool replay;
+	int64_t clock;             /* the engine's time: the latest alert's, with --replay */
+	struct note **fresh;       /* notifications made, not yet logged and handed out */
+	size_t nfresh, freshcap;
+	bool dirty;                /* the engine changed since the last save */
+	uint64_t delivered, dead, fallback_sent;
+	int status;
+};
+
+static int64_t wall_ms(void)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, 0, 'h' },
-		{ "version", no_argument, 0, GM_OPT_VERSION },
-		{ "check", no_argument, 0, OPT_CHECK },
-		{ 0 }
-	};
-	gm_cli_init(argv[0]);
-	if (argc > 1 && !strcmp(argv[1], "silence"))
-		return silence_main(argc - 1, argv + 1);
-	struct gm_common common;
-	gm_common_init(&common);
-	const char *path = NULL;
-	bool check = false;
-	int opt;
-	while ((opt = gm_getopt(argc, argv, ":hc:", longopts, usage)) != -1) {
-		switch (opt) {
-		case 'c': path = optarg; break;
-		case OPT_CHECK: check = true; break;
-		default:
-			if (!gm_common_option(&common, opt, optarg, usage))
-				gm_usage_error(usage, "unknown option");
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The engine's time now: the wall clock live; with --replay the latest
+ * alert's time, which only the alerts move. */
+static int64_t now_of(const struct run *run)
+{
+	return run->replay ? run->clock : wall_ms();
+}
+
+/* The engine's callback: a copy, kept until logged. */
+static void on_note(void *ctx, const struct note *n)
+{
+	struct run *run = ctx;
+	run->fresh = gm_grow(run->fresh, &run->freshcap, run->nfresh + 1, sizeof *run->fresh, 16);
+	run->fresh[run->nfresh++] = note_dup(n);
+	run->dirty = true;
+}
+
+/* Saves the engine's state when it changed; a state that cannot be
+ * written is a failure of the run, which goes on (what is in memory is
+ * still delivered). */
+static void save(struct run *run)
+{
+	if (!run->state || !run->dirty)
+		return;
+	if (!group_save(run->e, run->state))
+		run->status = GM_EXIT_FAIL;
+	run->dirty = false;
+}
+
+/* Logs the notifications made, then hands them out: a notification is
+ * in the state file as in flight before any receiver can see it. */
+static void hand_out(struct run *run)
+{
+	if (!run->nfresh)
+		return;
+	save(run);
+	for (size_t i = 0; i < run->nfresh; i++)
+		deliver_push(run->d, run->fresh[i], false);
+	run->nfresh = 0;
+}
+
+/* ---- given up on ---- */
+
+/* Appends a line for n, given up on after attempts with why, to the
+ * dead-letter file, synced: the notification, what the webhook would
+ * have been sent, with where it was going and why it did not get there. */
+static bool dead_letter(struct run *run, const struct deliver_result *r)
+{
+	const struct note *n = r->note;
+	struct gm_writer *w = gm_writer_mem();
+	gm_w_obj_begin(w);
+	GM_W_KLIT(w, "type", "dead_letter");
+	GM_W_KTS(w, "ts", wall_ms());
+	char hex[16];
+	gm_format_hex64(n->id, hex);
+	GM_W_KSTR(w, "notification_id", hex, 16);
+	GM_W_KCSTR(w, "receiver", n->receiver->name);
+	GM_W_KCSTR(w, "integration", note_kind_name(n->kind));
+	GM_W_KU64(w, "index", n->index);
+	GM_W_KU64(w, "attempts", r->attempts);
+	GM_W_KCSTR(w, "error", r->why);
+	GM_W_KBOOL(w, "fallback", r->fallback);
+	size_t len;
+	char *payload = send_webhook_payload(n, &len);
+	while (len && payload[len - 1] == '\n')
+		len--;
+	GM_W_KEY(w, "notification");
+	gm_w_json(w, payload, len);
+	free(payload);
+	gm_w_end(w);
+	size_t n_out;
+	const char *out = gm_writer_data(w, &n_out);
+	int fd = open(run->dead_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	bool ok = fd >= 0;
+	for (size_t done = 0; ok && done < n_out;) {
+		ssize_t k = write(fd, out + done, n_out - done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		ok = k > 0;
+		done += ok ? (size_t)k : 0;
+	}
+	if (ok && fsync(fd))
+		ok = false;
+	int err = errno;
+	if (fd >= 0)
+		close(fd);
+	gm_writer_close(w);
+	if (!ok)
+		gm_error(run->dead_path, "cannot write: %s", strerror(err));
+	return ok;
+}
+
+/* Sends n, given up on, to its receiver's fallback: a copy to each of
+ * the fallback's integrations (those that send resolved alerts only,
+ * when n has no firing one). */
+static void to_fallback(struct run *run, const struct note *n)
+{
+	const struct conf_receiver *r = n->receiver;
+	if (!r->fallback)
+		return;
+	const struct conf_receiver *fb = &run->c->receivers[r->fallback_index];
+	for (enum note_kind k = 0; k < NOTE_NKINDS; k++)
+		for (size_t i = 0; i < note_integrations(fb, k); i++) {
+			if (!n->nfiring && !note_sends_resolved(fb, k, i))
+				continue;
+			struct note *copy = note_dup(n);
+			copy->receiver = fb;
+			copy->kind = k;
+			copy->index = i;
+			deliver_push(run->d, copy, true);
+		}
+}
+
+/* Takes what delivery finished: delivered ones done; ones given up on
+ * dead-lettered, done, then sent to the fallback. */
+static void collect(struct run *run)
+{
+	struct deliver_result res[RESULTS_MAX];
+	size_t n;
+	while ((n = deliver_take(run->d, res, RESULTS_MAX)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct deliver_result *r = &res[i];
+			char where[64];
+			snprintf(where, sizeof where, "%s", r->note->receiver->name);
+			if (r->delivered) {
+				run->delivered++;
+				gm_counts.out++;
+				run->fallback_sent += r->fallback;
+			} else {
+				gm_record_error(NULL, "receiver \"%s\" %s %zu: given up after %u attempt%s: %s%s",
+					r->note->receiver->name, note_kind_name(r->note->kind), r->note->index,
+					r->attempts, r->attempts == 1 ? "" : "s", r->why,
+					r->fallback ? " (a fallback)" : "");
+				run->dead++;
+				gm_counts.undelivered++;
+				run->status = GM_EXIT_FAIL;
+				if (!dead_letter(run, r))
+					continue;   /* still in flight in the log: the next run tries it again */
+			}
+			if (!r->fallback) {
+				group_done(run->e, r->note->id, r->delivered);
+				run->dirty = true;
+				if (!r->delivered)
+					to_fallback(run, r->note);
+			}
+			free(r->note);
 		}
 	}
-	if (optind < argc)
-		gm_usage_error(usage, "unexpected argument %s", argv[optind]);
-	if (!path)
-		gm_usage_error(usage, "-c FILE is needed");
-	if (!check)
-		gm_usage_error(usage, "--check is needed: checking a configuration is all this version does");
+	save(run);
+}
 
+/* ---- silences ---- */
+
+/* Loads the silences file again when it changed (its mtime), at most
+ * once a SILENCES_CHECK_MS of the monotonic clock. */
+static void reload_silences(struct run *run, bool force)
+{
+	if (!run->silences_path)
+		return;
+	int64_t mono = gm_now_ms();
+	if (!force && mono - run->sil_checked < SILENCES_CHECK_MS)
+		return;
+	run->sil_checked = mono;
+	struct stat st;
+	struct timespec mtime = { 0 };
+	if (stat(run->silences_path, &st) == 0)
+		mtime = st.st_mtim;
+	if (!force && mtime.tv_sec == run->sil_mtime.tv_sec && mtime.tv_nsec == run->sil_mtime.tv_nsec)
+		return;
+	run->sil_mtime = mtime;
+	struct silences fresh = { 0 };
+	if (!silences_load(&fresh, run->silences_path)) {
+		silences_free(&fresh);
+		run->status = GM_EXIT_FAIL;   /* reported; the silences before stay */
+		return;
+	}
+	silences_free(&run->sil);
+	run->sil = fresh;
+	if (run->e)
+		group_silences_changed(run->e, now_of(run));
+}
+
+/* ---- options ---- */
+
+/* A comma-separated list, split in place. */
+static size_t split_kinds(char *s, const char **out, size_t max)
+{
+	size_t n = 0;
+	for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ","))
+		if (*tok)
+			out[n++] = tok;
+	return n;
+}
+
+/* What --check does: load, print. */
+static int check(const char *path)
+{
 	struct conf_errors errs = { 0 };
 	struct conf *c = conf_load(path, &errs);
 	for (size_t i = 0; i < errs.n; i++)
@@ -58,4 +290,231 @@ int main(int argc, char **argv)
 	check_print(stdout, c);
 	conf_free(c);
 	return fflush(stdout) == 0 ? GM_EXIT_OK : GM_EXIT_FAIL;
+}
+
+/* ---- the run ---- */
+
+/* The summary of what the alerts became, before gm_finish()'s line. */
+static void summary(const struct run *run)
+{
+	struct group_stats st = group_stats(run->e);
+	fprintf(stderr, "%s: %llu firing, %llu resolved, %llu duplicate, %llu repeated, "
+		"%llu unmatched; %llu notifications delivered, %llu dead-lettered\n", gm_prog,
+		(unsigned long long)st.taken[GROUP_FIRING], (unsigned long long)st.taken[GROUP_RESOLVED],
+		(unsigned long long)st.taken[GROUP_DUPLICATE], (unsigned long long)st.taken[GROUP_REPEATED],
+		(unsigned long long)st.taken[GROUP_UNMATCHED], (unsigned long long)run->delivered,
+		(unsigned long long)run->dead);
+}
+
+/* Reads alerts from src into the engine until the input ends or a
+ * signal comes, logging and handing out notifications as they are made
+ * and taking back what delivery finished. Returns false on a fatal input
+ * error. */
+static bool read_alerts(struct run *run, struct gm_source *src)
+{
+	struct gm_parser *ps = gm_parser_new();
+	struct intake in = { 0 };
+	struct gm_record rec;
+	const struct gm_event *ev;
+	bool ok = true;
+	for (;;) {
+		int64_t batch_end = gm_now_ms() + BATCH_MS;
+		enum gm_next st = GM_NEXT_IDLE;
+		for (size_t k = 0; k < BATCH_RECORDS && gm_now_ms() < batch_end; k++) {
+			int64_t next = group_next(run->e);
+			int64_t now = now_of(run);
+			int idle = run->nfresh || deliver_pending(run->d) ? 0 : IDLE_MS;
+			if (!run->replay && next != INT64_MAX && next - now < idle)
+				idle = next > now ? (int)(next - now) : 0;
+			st = gm_source_next_event(src, ps, &rec, &ev, idle);
+			if (st != GM_NEXT_RECORD)
+				break;
+			if (ev->type != GM_ALERT) {
+				gm_source_reject(src, &rec, "not an alert");
+				continue;
+			}
+			struct note_alert a;
+			char why[160];
+			if (!intake_read(&in, ev, &a, why, sizeof why)) {
+				if (!gm_source_reject(src, &rec, why)) {
+					st = GM_NEXT_ERROR;
+					break;
+				}
+				continue;
+			}
+			if (run->replay && a.ts > run->clock)
+				run->clock = a.ts;
+			group_take(run->e, &a, now_of(run));
+			run->dirty = true;
+		}
+		if (st == GM_NEXT_ERROR) {
+			ok = false;
+			break;
+		}
+		group_tick(run->e, now_of(run));
+		hand_out(run);
+		collect(run);
+		reload_silences(run, false);
+		if (st == GM_NEXT_END)
+			break;
+	}
+	intake_free(&in);
+	gm_parser_free(ps);
+	return ok;
+}
+
+/* After the input: sends what is waiting as if its timers had run
+ * (group_finish()), then waits for delivery to finish every
+ * notification, fallbacks included, unless a signal comes first. */
+static void drain(struct run *run)
+{
+	if (!gm_stopping()) {
+		group_finish(run->e);
+		hand_out(run);
+	}
+	while (!gm_stopping() && deliver_pending(run->d)) {
+		deliver_wait(run->d, gm_now_ms() + IDLE_MS);
+		collect(run);
+	}
+	collect(run);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "silence")) {
+		gm_cli_init(argv[0]);
+		return silence_main(argc - 1, argv + 1);
+	}
+	static const struct option longopts[] = {
+		GM_BASE_LONG_OPTIONS,
+		GM_INPUT_LONG_OPTIONS,
+		GM_KAFKA_LONG_OPTIONS,
+		GM_OUTPUT_LONG_OPTIONS,
+		{ "config", required_argument, 0, 'c' },
+		{ "check", no_argument, 0, OPT_CHECK },
+		{ "replay", no_argument, 0, OPT_REPLAY },
+		{ "state", required_argument, 0, OPT_STATE },
+		{ "silences", required_argument, 0, 's' },
+		{ "dead-letter", required_argument, 0, OPT_DEAD_LETTER },
+		{ "timeout", required_argument, 0, OPT_TIMEOUT },
+		{ "resolvable", required_argument, 0, OPT_RESOLVABLE },
+		{ "max-alerts", required_argument, 0, OPT_MAX_ALERTS },
+		{ "topic", required_argument, 0, 't' },
+		{ "exit-eof", no_argument, 0, 'e' },
+		{ 0 }
+	};
+	gm_cli_init(argv[0]);
+	struct gm_common common;
+	gm_common_init(&common);
+	const char *path = NULL, *topics[16];
+	size_t ntopics = 0;
+	/* The kinds gm-events(5) says come resolved (gm-inventory's), so
+	 * that their first alerts fire until resolved, not only those after
+	 * a first resolution. */
+	const char *kinds[64] = { "low_stock", "out_of_stock" };
+	size_t nkinds = 2;
+	bool checking = false, exit_eof = false;
+	struct run run = { .status = GM_EXIT_OK };
+	struct group_opts go = { 0 };
+	struct deliver_opts dopts = { .timeout_ms = SEND_TIMEOUT_MS, .backoff_ms = 500,
+		.backoff_max_ms = 30000 };
+	int opt;
+	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
+			GM_KAFKA_SHORT_OPTIONS "c:s:t:e", longopts, usage)) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 's': run.silences_path = optarg; break;
+		case 't':
+			if (ntopics == sizeof topics / sizeof *topics)
+				gm_usage_error(usage, "too many topics");
+			topics[ntopics++] = optarg;
+			break;
+		case 'e': exit_eof = true; break;
+		case OPT_CHECK: checking = true; break;
+		case OPT_REPLAY: run.replay = true; break;
+		case OPT_STATE: run.state = optarg; break;
+		case OPT_DEAD_LETTER: run.dead_path = optarg; break;
+		case OPT_TIMEOUT:
+			dopts.timeout_ms = gm_opt_duration(usage, "--timeout", optarg, false, 3600000);
+			break;
+		case OPT_RESOLVABLE:
+			nkinds = split_kinds(optarg, kinds, sizeof kinds / sizeof *kinds);
+			break;
+		case OPT_MAX_ALERTS:
+			go.max_alerts = gm_opt_count(usage, "--max-alerts", optarg, 1, 100000000);
+			break;
+		default:
+			if (!gm_common_option(&common, opt, optarg, usage))
+				gm_usage_error(usage, "unknown option");
+		}
+	}
+	if (!path)
+		gm_usage_error(usage, "-c FILE is needed");
+	if (checking) {
+		if (optind < argc)
+			gm_usage_error(usage, "unexpected argument %s", argv[optind]);
+		return check(path);
+	}
+	gm_input_check(&common, ntopics, exit_eof, argc - optind, usage);
+	dopts.retry_for_ms = common.retry_ms;
+
+	struct conf_errors errs = { 0 };
+	struct conf *c = conf_load(path, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		gm_error(NULL, "%s", errs.v[i]);
+	conf_errors_free(&errs);
+	if (!c)
+		return GM_EXIT_USAGE;
+	run.c = c;
+	char *dead_default = NULL;
+	if (!run.dead_path) {
+		dead_default = gm_xcalloc(1, (run.state ? strlen(run.state) : 0) + 32);
+		sprintf(dead_default, "%s%s", run.state ? run.state : "gm-notify",
+			".dead-letter.ndjson");
+		run.dead_path = dead_default;
+	}
+	reload_silences(&run, true);
+	if (run.status != GM_EXIT_OK) {
+		conf_free(c);
+		return GM_EXIT_FAIL;
+	}
+	if (!send_init())
+		return GM_EXIT_FAIL;
+
+	go.resolve_timeout = c->global.resolve_timeout;
+	go.resolvable = kinds;
+	go.nresolvable = nkinds;
+	struct group_out out = { .ctx = &run, .notify = on_note };
+	run.e = group_new(c, &run.sil, &go, &out);
+	run.d = deliver_new(c, &dopts);
+	if (run.state && !group_load(run.e, run.state)) {
+		deliver_free(run.d);
+		group_free(run.e);
+		conf_free(c);
+		return GM_EXIT_FAIL;
+	}
+	group_resume(run.e);
+	hand_out(&run);
+
+	gm_rejects_open(common.rejects, common.strict);
+	struct gm_source *src = gm_source_open(&common, argv + optind, argc - optind,
+		topics, ntopics, ntopics > 0 && !exit_eof);
+	if (src) {
+		if (!read_alerts(&run, src))
+			run.status = gm_exit_worse(run.status, GM_EXIT_FAIL);
+		drain(&run);
+	} else
+		run.status = GM_EXIT_FAIL;
+	save(&run);
+	if (!common.quiet)
+		summary(&run);
+	deliver_free(run.d);
+	int status = gm_finish(&common, run.status, NULL, 0, src);
+	group_free(run.e);
+	silences_free(&run.sil);
+	free(run.fresh);
+	free(dead_default);
+	send_cleanup();
+	conf_free(c);
+	return status;
 }

@@ -451,6 +451,11 @@ static char *build_webhook(const struct note *n, const struct send_options *o, s
 /* The file's line: what a webhook would be sent, whole. */
 static char *build_file(const struct note *n, const struct send_options *o, size_t *len)
 {
+	return send_webhook_payload(n, len);
+}
+
+char *send_webhook_payload(const struct note *n, size_t *len)
+{
 	return am_payload(n, 0, len);
 }
 

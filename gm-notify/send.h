@@ -89,6 +89,12 @@ void send_notification(const struct note *n, const struct send_options *o,
  * caller frees, its length in *len. */
 char *send_payload(const struct note *n, const struct send_options *o, size_t *len);
 
+/* Alertmanager's webhook payload for n, every alert in it, whatever
+ * n's kind: what a file config writes, and what the dead-letter file
+ * keeps of a notification given up on. A string the caller frees (a
+ * line, its newline included), its length in *len. */
+char *send_webhook_payload(const struct note *n, size_t *len);
+
 /* The Message-ID (angle brackets included) of the mail for n from the
  * address from (its domain names the host part): derived from the
  * receiver, the group key, the alerts and n->at, so that every attempt

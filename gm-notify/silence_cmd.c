@@ -20,13 +20,6 @@
 #include "text.h"
 #include "ts.h"
 
-/* One synopsis line each; "usage: " and the indent before the others
- * are both 7 wide, so a continuation lines up in either place. */
-#define SYN_ADD "gm-notify silence add -s FILE [-d DURATION | --end TIME] [--start TIME]\n" \
-	"           [-a AUTHOR] [-m COMMENT] MATCHER...\n"
-#define SYN_LIST "gm-notify silence list -s FILE [--all] [-q]\n"
-#define SYN_EXPIRE "gm-notify silence expire -s FILE ID...\n"
-
 static const char usage[] = "usage: " SYN_ADD "       " SYN_LIST "       " SYN_EXPIRE;
 static const char add_usage[] = "usage: " SYN_ADD;
 static const char list_usage[] = "usage: " SYN_LIST;

@@ -12,4 +12,12 @@
  * silence's. Uses getopt (resets optind). */
 int silence_main(int argc, char **argv);
 
+/* Its synopsis lines, for its usage and gm-notify's: "usage: " and the
+ * indent before the other lines are both 7 wide, so that a continuation
+ * lines up in either place. */
+#define SYN_ADD "gm-notify silence add -s FILE [-d DURATION | --end TIME] [--start TIME]\n" \
+	"           [-a AUTHOR] [-m COMMENT] MATCHER...\n"
+#define SYN_LIST "gm-notify silence list -s FILE [--all] [-q]\n"
+#define SYN_EXPIRE "gm-notify silence expire -s FILE ID...\n"
+
 #endif
