@@ -74,6 +74,7 @@ struct alert {
 	struct link *links;         /* one per group it went to */
 	size_t nlinks, nlinked;
 	unsigned flights;           /* notifications in flight naming it */
+	uint64_t fire_mark, end_mark;   /* the caller's, for its records (group_unsettled) */
 	struct inh *inh;            /* one per inhibit rule */
 	struct alert *xprev, *xnext;    /* waiting to expire, in order of arrival */
 	struct alert *aprev, *anext;    /* all of them, in order of serial */
@@ -948,7 +949,8 @@ static bool id_new(struct group_engine *e, const char *id)
 	return created;
 }
 
-static enum group_took resolve(struct group_engine *e, const struct note_alert *in, int64_t now)
+static enum group_took resolve(struct group_engine *e, const struct note_alert *in, int64_t now,
+	uint64_t mark)
 {
 	learn_kind(e, in->kind ? in->kind : "");
 	size_t nset;
@@ -961,6 +963,7 @@ static enum group_took resolve(struct group_engine *e, const struct note_alert *
 	struct alert *a = *slot;
 	note_alert_dup(&a->end, &a->end_blob, in);
 	a->end.resolved = true;
+	a->end_mark = mark;
 	stop_firing(e, a, now, true);
 	for (size_t i = 0; i < a->nlinks; i++) {
 		struct link *l = &a->links[i];
@@ -979,7 +982,8 @@ static enum group_took resolve(struct group_engine *e, const struct note_alert *
 	return GROUP_RESOLVED;
 }
 
-static enum group_took fire(struct group_engine *e, const struct note_alert *in, int64_t now)
+static enum group_took fire(struct group_engine *e, const struct note_alert *in, int64_t now,
+	uint64_t mark)
 {
 	size_t nset;
 	struct route_label *set = label_set(in, &nset);
@@ -991,7 +995,8 @@ static enum group_took fire(struct group_engine *e, const struct note_alert *in,
 	size_t n = route_match(e->c, (struct route_labels){ set, nset }, e->matched);
 	free(set);
 	struct alert *a = gm_xcalloc(1, sizeof *a);
-	*a = (struct alert){ .serial = e->next_alert++, .arrived = now, .expires = NONE };
+	*a = (struct alert){ .serial = e->next_alert++, .arrived = now, .expires = NONE,
+		.fire_mark = mark, .end_mark = GROUP_NO_MARK };
 	note_alert_dup(&a->fire, &a->fire_blob, in);
 	a->fire.resolved = false;
 	alert_init(e, a, n);
@@ -1017,15 +1022,21 @@ static enum group_took fire(struct group_engine *e, const struct note_alert *in,
 
 enum group_took group_take(struct group_engine *e, const struct note_alert *a, int64_t now)
 {
+	return group_take_marked(e, a, now, GROUP_NO_MARK);
+}
+
+enum group_took group_take_marked(struct group_engine *e, const struct note_alert *a, int64_t now,
+	uint64_t mark)
+{
 	advance(e, now, false);
 	now = e->now;
 	enum group_took took;
 	if (!id_new(e, a->alert_id))
 		took = GROUP_DUPLICATE;
 	else if (a->resolved)
-		took = resolve(e, a, now);
+		took = resolve(e, a, now, mark);
 	else
-		took = fire(e, a, now);
+		took = fire(e, a, now, mark);
 	e->st.taken[took]++;
 	return took;
 }
@@ -1033,6 +1044,23 @@ enum group_took group_take(struct group_engine *e, const struct note_alert *a, i
 void group_tick(struct group_engine *e, int64_t now)
 {
 	advance(e, now, true);
+}
+
+void group_unsettled(const struct group_engine *e, void (*each)(void *ctx, uint64_t mark),
+	void *ctx)
+{
+	for (const struct alert *a = e->all_head; a; a = a->anext) {
+		bool fire = a->flights > 0, end = a->flights > 0;
+		for (size_t i = 0; i < a->nlinks; i++)
+			if (a->links[i].g) {
+				fire |= a->links[i].state == M_WAITING;
+				end |= a->links[i].state == M_RESOLVED;
+			}
+		if (fire && a->fire_mark != GROUP_NO_MARK)
+			each(ctx, a->fire_mark);
+		if (end && a->end_mark != GROUP_NO_MARK)
+			each(ctx, a->end_mark);
+	}
 }
 
 int64_t group_next(const struct group_engine *e)

@@ -119,6 +119,23 @@ void group_free(struct group_engine *e);
  * latest seen. */
 enum group_took group_take(struct group_engine *e, const struct note_alert *a, int64_t now);
 
+/* As group_take(), with mark, the caller's name for where a came from
+ * (a Kafka partition and offset), kept with what a becomes so that
+ * group_unsettled() can tell which input is not done with. Marks are
+ * not saved in the state file. */
+#define GROUP_NO_MARK UINT64_MAX
+enum group_took group_take_marked(struct group_engine *e, const struct note_alert *a, int64_t now,
+	uint64_t mark);
+
+/* Calls each(ctx, mark) for the mark of every alert record taken whose
+ * notifications are not all delivered or given up on (group_done()): a
+ * firing alert waiting for its group's look or held back by a mute, a
+ * resolution not yet notified, either named by a notification in
+ * flight. Records dropped (duplicates, repeats, unmatched), and those
+ * settled, are not named. Linear in the alerts held. */
+void group_unsettled(const struct group_engine *e, void (*each)(void *ctx, uint64_t mark),
+	void *ctx);
+
 /* Does all that is due at or before now, in time order, each at its
  * own time: looks of groups (notifications sent through the callback,
  * at = the look's time), event alerts forgotten, silences starting or

@@ -38,7 +38,7 @@
 #include "writer.h"
 
 static const char usage[] =
-	"usage: gm-notify [-hqu] -c FILE --check\n"
+	"usage: gm-notify [-h] -c FILE --check\n"
 	"       gm-notify [-hqu] -c FILE [--replay] [--state FILE] [-s FILE]\n"
 	"                 [--dead-letter FILE] [--retry-for DURATION] [--timeout DURATION]\n"
 	"                 [--resolvable KIND,...] [--max-alerts N]\n"
@@ -59,6 +59,19 @@ enum {
 #define IDLE_MS 50
 #define SILENCES_CHECK_MS 1000
 #define RESULTS_MAX 256
+#define COMMIT_MS 1000
+#define SAVE_MS 1000
+
+/* A Kafka partition read from: an alert's mark is its slot and offset,
+ * so that offsets are committed up to the first alert not settled. */
+#define MARK_OFFSET_BITS 44
+struct partition {
+	char *topic;
+	int32_t partition;
+	int64_t next;              /* the offset after the last one read */
+	int64_t committed;         /* the last offset given to the source */
+	int64_t first_unsettled;   /* scratch of commit() */
+};
 
 struct run {
 	const struct conf *c;
@@ -75,6 +88,11 @@ struct run {
 	bool dirty;                /* the engine changed since the last save */
 	uint64_t delivered, dead, fallback_sent;
 	int status;
+	struct gm_source *src;
+	struct partition *parts;
+	size_t nparts, partcap;
+	int64_t committed_at;      /* monotonic ms of the last commit() */
+	int64_t saved_at;          /* monotonic ms of the last save() */
 };
 
 static int64_t wall_ms(void)
@@ -110,6 +128,15 @@ static void save(struct run *run)
 	if (!group_save(run->e, run->state))
 		run->status = GM_EXIT_FAIL;
 	run->dirty = false;
+	run->saved_at = gm_now_ms();
+}
+
+/* Saves what was taken without a notification yet, at most once a
+ * SAVE_MS: a restart then knows those alert ids. */
+static void save_now_and_then(struct run *run)
+{
+	if (run->dirty && gm_now_ms() - run->saved_at >= SAVE_MS)
+		save(run);
 }
 
 /* Logs the notifications made, then hands them out: a notification is
@@ -201,8 +228,9 @@ static void to_fallback(struct run *run, const struct note *n)
 static void collect(struct run *run)
 {
 	struct deliver_result res[RESULTS_MAX];
-	size_t n;
+	size_t n, taken = 0;
 	while ((n = deliver_take(run->d, res, RESULTS_MAX)) > 0) {
+		taken += n;
 		for (size_t i = 0; i < n; i++) {
 			struct deliver_result *r = &res[i];
 			char where[64];
@@ -231,7 +259,60 @@ static void collect(struct run *run)
 			free(r->note);
 		}
 	}
-	save(run);
+	if (taken)
+		save(run);
+}
+
+/* ---- Kafka offsets ---- */
+
+/* The mark of a record from Kafka (its partition's slot and its
+ * offset), or GROUP_NO_MARK for a file's. */
+static uint64_t mark_of(struct run *run, const struct gm_record *rec)
+{
+	if (!rec->topic || rec->offset < 0 || rec->offset >= (int64_t)1 << MARK_OFFSET_BITS)
+		return GROUP_NO_MARK;
+	size_t i = 0;
+	while (i < run->nparts && (run->parts[i].partition != rec->partition ||
+			strcmp(run->parts[i].topic, rec->topic)))
+		i++;
+	if (i == run->nparts) {
+		run->parts = gm_grow(run->parts, &run->partcap, i + 1, sizeof *run->parts, 8);
+		run->parts[run->nparts++] = (struct partition){ .topic = gm_xstrdup(rec->topic),
+			.partition = rec->partition, .committed = -1 };
+	}
+	run->parts[i].next = rec->offset + 1;
+	return (uint64_t)i << MARK_OFFSET_BITS | (uint64_t)rec->offset;
+}
+
+static void unsettled(void *ctx, uint64_t mark)
+{
+	struct run *run = ctx;
+	struct partition *p = &run->parts[mark >> MARK_OFFSET_BITS];
+	int64_t offset = (int64_t)(mark & (((uint64_t)1 << MARK_OFFSET_BITS) - 1));
+	if (offset < p->first_unsettled)
+		p->first_unsettled = offset;
+}
+
+/* Accepts each partition's records up to its first alert whose
+ * notifications are not all delivered or dead-lettered: a consumer
+ * that takes over after a crash reads those again. */
+static void commit(struct run *run, bool now)
+{
+	int64_t mono = gm_now_ms();
+	if (!run->nparts || (!now && mono - run->committed_at < COMMIT_MS))
+		return;
+	run->committed_at = mono;
+	for (size_t i = 0; i < run->nparts; i++)
+		run->parts[i].first_unsettled = run->parts[i].next;
+	group_unsettled(run->e, unsettled, run);
+	for (size_t i = 0; i < run->nparts; i++) {
+		struct partition *p = &run->parts[i];
+		if (p->first_unsettled > p->committed) {
+			gm_source_accept_partition(run->src, p->topic, p->partition,
+				p->first_unsettled, NULL);
+			p->committed = p->first_unsettled;
+		}
+	}
 }
 
 /* ---- silences ---- */
@@ -344,7 +425,7 @@ static bool read_alerts(struct run *run, struct gm_source *src)
 			}
 			if (run->replay && a.ts > run->clock)
 				run->clock = a.ts;
-			group_take(run->e, &a, now_of(run));
+			group_take_marked(run->e, &a, now_of(run), mark_of(run, &rec));
 			run->dirty = true;
 		}
 		if (st == GM_NEXT_ERROR) {
@@ -354,6 +435,8 @@ static bool read_alerts(struct run *run, struct gm_source *src)
 		group_tick(run->e, now_of(run));
 		hand_out(run);
 		collect(run);
+		save_now_and_then(run);
+		commit(run, false);
 		reload_silences(run, false);
 		if (st == GM_NEXT_END)
 			break;
@@ -414,6 +497,7 @@ int main(int argc, char **argv)
 	const char *kinds[64] = { "low_stock", "out_of_stock" };
 	size_t nkinds = 2;
 	bool checking = false, exit_eof = false;
+	unsigned others = 0;       /* options given, but -c and --check */
 	struct run run = { .status = GM_EXIT_OK };
 	struct group_opts go = { 0 };
 	struct deliver_opts dopts = { .timeout_ms = SEND_TIMEOUT_MS, .backoff_ms = 500,
@@ -421,6 +505,7 @@ int main(int argc, char **argv)
 	int opt;
 	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
 			GM_KAFKA_SHORT_OPTIONS "c:s:t:e", longopts, usage)) != -1) {
+		others += opt != 'c' && opt != OPT_CHECK;
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 's': run.silences_path = optarg; break;
@@ -451,6 +536,8 @@ int main(int argc, char **argv)
 	if (!path)
 		gm_usage_error(usage, "-c FILE is needed");
 	if (checking) {
+		if (others)
+			gm_usage_error(usage, "--check takes no other option but -c");
 		if (optind < argc)
 			gm_usage_error(usage, "unexpected argument %s", argv[optind]);
 		return check(path);
@@ -499,10 +586,12 @@ int main(int argc, char **argv)
 	gm_rejects_open(common.rejects, common.strict);
 	struct gm_source *src = gm_source_open(&common, argv + optind, argc - optind,
 		topics, ntopics, ntopics > 0 && !exit_eof);
+	run.src = src;
 	if (src) {
 		if (!read_alerts(&run, src))
 			run.status = gm_exit_worse(run.status, GM_EXIT_FAIL);
 		drain(&run);
+		commit(&run, true);
 	} else
 		run.status = GM_EXIT_FAIL;
 	save(&run);
@@ -513,6 +602,9 @@ int main(int argc, char **argv)
 	group_free(run.e);
 	silences_free(&run.sil);
 	free(run.fresh);
+	for (size_t i = 0; i < run.nparts; i++)
+		free(run.parts[i].topic);
+	free(run.parts);
 	free(dead_default);
 	send_cleanup();
 	conf_free(c);

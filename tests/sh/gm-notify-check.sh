@@ -78,15 +78,15 @@ expect_eq "no such file: the error" "$(cat err)" "gm-notify: missing.yml: No suc
 
 # The command line.
 usage="usage: gm-notify [-h] -c FILE --check"
-expect_eq "--help" "$(gm-notify --help)" "$usage"
+expect_eq "--help: the --check line first" "$(gm-notify --help | head -1)" "$usage"
 gm-notify --check >out 2>err
 expect_eq "no -c: status" $? 2
 expect_eq "no -c: the error, then the usage" "$(head -2 err)" "gm-notify: -c FILE is needed
 $usage"
-gm-notify -c gm-notify.yml >out 2>err
-expect_eq "no --check: status" $? 2
-expect_eq "no --check: the error" "$(head -1 err)" \
-	"gm-notify: --check is needed: checking a configuration is all this version does"
+gm-notify -c gm-notify.yml --check --replay >out 2>err
+expect_eq "--check with a daemon's option: status" $? 2
+expect_eq "--check with a daemon's option: the error" "$(head -1 err)" \
+	"gm-notify: --check takes no other option but -c"
 gm-notify -c gm-notify.yml --check extra >out 2>err
 expect_eq "an argument: status" $? 2
 expect_eq "an argument: the error" "$(head -1 err)" "gm-notify: unexpected argument extra"

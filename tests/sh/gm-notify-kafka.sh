@@ -1,0 +1,75 @@
+# gm-notify reading the "alerts" topic in a consumer group: every alert
+# is notified, once, to a webhook; its offsets are committed only when
+# the alerts they cover are delivered or dead-lettered, so that a member
+# killed with -9 while a receiver hangs leaves its alerts to be read
+# again, and the next run delivers every one of them; a member that ran
+# to the end leaves nothing to read again.
+. "$(dirname "$0")/../lib.sh"
+. "$TESTS/kafka.sh"
+. "$TESTS/notify-servers.sh"
+
+command -v jq >/dev/null || skip_or_fail "jq is not installed"
+command -v kcat >/dev/null || skip_or_fail "kcat is not installed"
+
+kafka_start -p 2 -t alerts
+http_start
+group="-X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X auto.commit.interval.ms=200"
+
+cat >"$T/conf.yml" <<YAML
+route:
+  receiver: hook
+  group_by: [product_id]
+  group_wait: 0s
+receivers:
+- name: hook
+  retry_for: 1h
+  webhook_configs:
+  - url: '$HTTP_URL/hook'
+YAML
+
+# alerts FROM TO: alerts of products FROM..TO, keyed by product, to "alerts".
+alerts() {
+	for i in $(seq "$1" "$2"); do
+		printf 'p%03d\t{"type":"alert","alert_id":"a%03d","ts":"2026-11-24T10:%02d:00Z","kind":"low_stock","severity":"warning","source":"gm-inventory","summary":"p%03d is low","labels":{"product_id":"p%03d"},"on_hand":%d}\n' \
+			"$i" "$i" $((i % 60)) "$i" "$i" $((i % 7))
+	done | kcat -P -b "$GM_BROKERS" -t alerts -K '\t' -X partitioner=murmur2_random
+}
+
+# delivered: the alert ids of the requests answered 200, one a line, sorted.
+delivered() {
+	jq -r 'select(.answer == "200") | .body | fromjson | .alerts[].annotations.alert_id' \
+		"$HTTP_REQUESTS" | sort
+}
+
+# ---- a run to the end: each alert once; nothing left to read ----
+alerts 1 30
+gm-notify -c "$T/conf.yml" -G g1 $group -t alerts -e --dead-letter "$T/dead" \
+	>"$T/run1.out" 2>"$T/run1.err" || fail "run 1 exited $?: $(cat "$T/run1.err")"
+expect_eq "run 1: notifications" "$(delivered | wc -l)" 30
+expect_eq "run 1: each alert once" "$(delivered | uniq -d | wc -l)" 0
+expect_grep "run 1: summary" '30 notifications delivered, 0 dead-lettered' "$T/run1.err"
+gm-notify -c "$T/conf.yml" -G g1 $group -t alerts -e --dead-letter "$T/dead" \
+	2>"$T/run1b.err" || fail "run 1b exited $?"
+expect_grep "run 1b: nothing read again" ': 0 in, 0 out' "$T/run1b.err"
+
+# ---- killed while the receiver hangs: nothing lost ----
+http_default 'hang 60'
+alerts 31 40
+gm-notify -c "$T/conf.yml" -G g1 $group -t alerts --dead-letter "$T/dead" 2>"$T/run2.err" &
+pid=$!
+for _ in $(seq 300); do
+	[ "$(jq -r 'select(.answer | startswith("hang"))' "$HTTP_REQUESTS" | grep -c alert_id)" -gt 0 ] && break
+	sleep 0.1
+done
+sleep 1.5   # past auto.commit.interval.ms: a commit would have gone by now
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+http_restart
+gm-notify -c "$T/conf.yml" -G g1 $group -t alerts -e --dead-letter "$T/dead" \
+	2>"$T/run3.err" || fail "run 3 exited $?: $(cat "$T/run3.err")"
+expect_grep "run 3: the 10 alerts read again" ': 10 in, 10 out' "$T/run3.err"
+expect_eq "runs 1 and 3: every alert delivered" "$(delivered | uniq | wc -l)" 40
+expect_eq "runs 1 and 3: each once" "$(delivered | uniq -d | wc -l)" 0
+[ -e "$T/dead" ] && fail "a dead letter: $(cat "$T/dead")"
+
+finish
