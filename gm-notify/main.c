@@ -247,8 +247,11 @@ static void collect(struct run *run)
 				run->dead++;
 				gm_counts.undelivered++;
 				run->status = GM_EXIT_FAIL;
-				if (!dead_letter(run, r))
-					continue;   /* still in flight in the log: the next run tries it again */
+				if (!dead_letter(run, r)) {
+					/* Still in flight in the log: the next run tries it again. */
+					free(r->note);
+					continue;
+				}
 			}
 			if (!r->fallback) {
 				group_done(run->e, r->note->id, r->delivered);
@@ -399,19 +402,33 @@ static bool read_alerts(struct run *run, struct gm_source *src)
 	const struct gm_event *ev;
 	bool ok = true;
 	for (;;) {
-		int64_t batch_end = gm_now_ms() + BATCH_MS;
+		int64_t batch_end = INT64_MAX;
 		enum gm_next st = GM_NEXT_IDLE;
 		for (size_t k = 0; k < BATCH_RECORDS && gm_now_ms() < batch_end; k++) {
-			int64_t next = group_next(run->e);
-			int64_t now = now_of(run);
-			int idle = run->nfresh || deliver_pending(run->d) ? 0 : IDLE_MS;
-			if (!run->replay && next != INT64_MAX && next - now < idle)
-				idle = next > now ? (int)(next - now) : 0;
+			/* The first read waits for input, at most until the
+			 * engine's next timer; the others take only what has
+			 * come, so that an alert is handed on at once. */
+			int idle = 0;
+			if (k == 0) {
+				int64_t next = group_next(run->e), now = now_of(run);
+				idle = IDLE_MS;
+				if (!run->replay && next != INT64_MAX && next - now < idle)
+					idle = next > now ? (int)(next - now) : 0;
+			}
 			st = gm_source_next_event(src, ps, &rec, &ev, idle);
 			if (st != GM_NEXT_RECORD)
 				break;
+			if (k == 0)
+				batch_end = gm_now_ms() + BATCH_MS;
 			if (ev->type != GM_ALERT) {
-				gm_source_reject(src, &rec, "not an alert");
+				char why[96];
+				char type[48];
+				snprintf(why, sizeof why, "a record of type \"%s\", not an alert",
+					gm_str_show(ev->type_name, type, sizeof type));
+				if (!gm_source_reject(src, &rec, why)) {
+					st = GM_NEXT_ERROR;
+					break;
+				}
 				continue;
 			}
 			struct note_alert a;
