@@ -1046,6 +1046,33 @@ void group_tick(struct group_engine *e, int64_t now)
 	advance(e, now, true);
 }
 
+size_t group_forget_marked(struct group_engine *e, bool (*drop)(void *ctx, uint64_t mark),
+	void *ctx)
+{
+	size_t n = 0;
+	for (struct alert *a = e->all_head, *next; a; a = next) {
+		next = a->anext;
+		if (a->fire_mark == GROUP_NO_MARK || !a->firing || a->flights || !drop(ctx, a->fire_mark))
+			continue;
+		bool notified = false;
+		for (size_t i = 0; i < a->nlinks; i++)
+			notified |= a->links[i].g && a->links[i].state != M_WAITING;
+		if (notified)
+			continue;
+		for (size_t i = 0; i < a->nlinks; i++)
+			link_drop(e, &a->links[i], true);
+		stop_firing(e, a, e->now, true);
+		if (a->fire.alert_id && *a->fire.alert_id) {
+			char key[GM_MAP_KEY_MAX];
+			gm_map_remove(e->ids, key, id_key(a->fire.alert_id, key));
+		}
+		e->st.taken[GROUP_FIRING]--;
+		alert_release(e, a);
+		n++;
+	}
+	return n;
+}
+
 void group_unsettled(const struct group_engine *e, void (*each)(void *ctx, uint64_t mark),
 	void *ctx)
 {

@@ -127,6 +127,16 @@ enum group_took group_take(struct group_engine *e, const struct note_alert *a, i
 enum group_took group_take_marked(struct group_engine *e, const struct note_alert *a, int64_t now,
 	uint64_t mark);
 
+/* Forgets the firing alerts taken with a mark that drop(ctx, mark)
+ * names, when no group has notified them and no notification in flight
+ * names them: out of their groups, the firing alerts and the inhibit
+ * sources, their ids forgotten, as if never taken. For an input handed
+ * to another reader (a Kafka rebalance), which reads them again: the
+ * caller first accepts its input up to the first unsettled record
+ * (group_unsettled()), then forgets. Returns how many. */
+size_t group_forget_marked(struct group_engine *e, bool (*drop)(void *ctx, uint64_t mark),
+	void *ctx);
+
 /* Calls each(ctx, mark) for the mark of every alert record taken whose
  * notifications are not all delivered or given up on (group_done()): a
  * firing alert waiting for its group's look or held back by a mute, a

@@ -61,6 +61,7 @@ enum {
 #define RESULTS_MAX 256
 #define COMMIT_MS 1000
 #define SAVE_MS 1000
+#define REVOKE_WAIT_MS 10000
 
 /* A Kafka partition read from: an alert's mark is its slot and offset,
  * so that offsets are committed up to the first alert not settled. */
@@ -316,6 +317,48 @@ static void commit(struct run *run, bool now)
 			p->committed = p->first_unsettled;
 		}
 	}
+}
+
+/* The partitions a rebalance takes away, for in_revoked(). */
+struct revoked {
+	struct run *run;
+	const struct gm_kpartition *parts;
+	size_t n;
+};
+
+static bool in_revoked(void *ctx, uint64_t mark)
+{
+	const struct revoked *r = ctx;
+	const struct partition *p = &r->run->parts[mark >> MARK_OFFSET_BITS];
+	for (size_t i = 0; i < r->n; i++)
+		if (r->parts[i].partition == p->partition && !strcmp(r->parts[i].topic, p->topic))
+			return true;
+	return false;
+}
+
+/* Partitions taken away: the notifications in flight are given up to
+ * REVOKE_WAIT_MS to finish, offsets are accepted up to the first alert
+ * not settled, and the alerts of those partitions that no group has
+ * notified yet are forgotten: their next reader reads them again and
+ * notifies them, once. */
+static void on_revoke(void *ctx, const struct gm_kpartition *parts, size_t n)
+{
+	struct run *run = ctx;
+	hand_out(run);
+	int64_t until = gm_now_ms() + REVOKE_WAIT_MS;
+	while (deliver_pending(run->d) && !gm_stopping() && gm_now_ms() < until) {
+		deliver_wait(run->d, until);
+		collect(run);
+	}
+	collect(run);
+	commit(run, true);
+	struct revoked r = { run, parts, n };
+	if (group_forget_marked(run->e, in_revoked, &r))
+		run->dirty = true;
+	save(run);
+	for (size_t i = 0; i < run->nparts; i++)
+		if (in_revoked(&r, (uint64_t)i << MARK_OFFSET_BITS))
+			run->parts[i].committed = -1;
 }
 
 /* ---- silences ---- */
@@ -604,6 +647,8 @@ int main(int argc, char **argv)
 	struct gm_source *src = gm_source_open(&common, argv + optind, argc - optind,
 		topics, ntopics, ntopics > 0 && !exit_eof);
 	run.src = src;
+	if (src)
+		gm_source_on_rebalance(src, NULL, on_revoke, &run);
 	if (src) {
 		if (!read_alerts(&run, src))
 			run.status = gm_exit_worse(run.status, GM_EXIT_FAIL);

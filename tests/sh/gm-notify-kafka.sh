@@ -72,4 +72,43 @@ expect_eq "runs 1 and 3: every alert delivered" "$(delivered | uniq | wc -l)" 40
 expect_eq "runs 1 and 3: each once" "$(delivered | uniq -d | wc -l)" 0
 [ -e "$T/dead" ] && fail "a dead letter: $(cat "$T/dead")"
 
+# ---- two members: a second joins while the first holds alerts ----
+# The first takes every partition and holds its alerts for group_wait;
+# the rebalance gives half to the second, and the first forgets the
+# alerts of those that it had not notified: each is notified once, by
+# one member or the other.
+kafka_ctl create alerts2 4 || fail "kafka-broker: create alerts2"
+sed 's/group_wait: 0s/group_wait: 12s/' "$T/conf.yml" >"$T/conf2.yml"
+http_restart
+: >"$HTTP_REQUESTS"
+alerts() {
+	for i in $(seq "$1" "$2"); do
+		printf 'p%03d\t{"type":"alert","alert_id":"b%03d","ts":"2026-11-24T11:%02d:00Z","kind":"low_stock","severity":"warning","source":"gm-inventory","summary":"p%03d is low","labels":{"product_id":"p%03d"},"on_hand":1}\n' \
+			"$i" "$i" $((i % 60)) "$i" "$i"
+	done | kcat -P -b "$GM_BROKERS" -t alerts2 -K '\t' -X partitioner=murmur2_random
+}
+alerts 1 40
+gm-notify -c "$T/conf2.yml" -G g2 $group -t alerts2 --dead-letter "$T/dead" 2>"$T/a.err" &
+a=$!
+for _ in $(seq 100); do
+	grep -q . "$T/a.err" 2>/dev/null && break   # nothing is printed before the end
+	sleep 0.1
+done
+sleep 2     # the first has read the 40 alerts and waits for group_wait
+gm-notify -c "$T/conf2.yml" -G g2 $group -t alerts2 --dead-letter "$T/dead" 2>"$T/b.err" &
+b=$!
+for _ in $(seq 600); do
+	[ "$(delivered | wc -l)" -ge 40 ] && break
+	sleep 0.1
+done
+sleep 2     # time for a double to show
+kill -TERM "$a" "$b"
+wait "$a"; sa=$?
+wait "$b"; sb=$?
+ok "two members: $(tail -2 "$T/a.err" | head -1) / $(tail -2 "$T/b.err" | head -1)"
+expect_eq "two members: exit statuses" "$sa $sb" "0 0"
+expect_eq "two members: every alert delivered" "$(delivered | uniq | wc -l)" 40
+expect_eq "two members: each once" "$(delivered | uniq -d)" ""
+[ -e "$T/dead" ] && fail "a dead letter: $(cat "$T/dead")"
+
 finish
