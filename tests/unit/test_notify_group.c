@@ -641,6 +641,74 @@ static void files_attach(struct run *run, bool on)
 	"30 r/file0 {}:{} #1 +a1\n" \
 	"30 r/file1 {}:{} #1 +a1\n"
 
+/* Marks: which records are not settled (group_unsettled), as a sorted
+ * list of marks, and forgetting the waiting ones (group_forget_marked). */
+static void collect_mark(void *ctx, uint64_t mark)
+{
+	char *out = ctx;
+	snprintf(out + strlen(out), 256 - strlen(out), "%s%llu", *out ? " " : "",
+		(unsigned long long)mark);
+}
+
+static const char *unsettled_of(struct group_engine *e)
+{
+	static char out[256];
+	out[0] = 0;
+	group_unsettled(e, collect_mark, out);
+	return out;
+}
+
+static bool odd_mark(void *ctx, uint64_t mark)
+{
+	(void)ctx;
+	return mark % 2;
+}
+
+static enum group_took take_marked(struct run *run, const char *id, const char *product,
+	bool resolved, int t, uint64_t mark)
+{
+	struct route_label label = { "product_id", product };
+	struct note_alert a = { .alert_id = id, .kind = "low_stock", .severity = "warning",
+		.source = "gm-inventory", .summary = "s", .resolved = resolved, .ts = (int64_t)t * S,
+		.labels = &label, .nlabels = 1 };
+	return group_take_marked(run->rec.e, &a, (int64_t)t * S, mark);
+}
+
+START_TEST(marks)
+{
+	struct run run;
+	run_init(&run, stock_yaml, true);
+	struct group_engine *e = run.rec.e;
+	ck_assert_int_eq(take_marked(&run, "a1", "p1", false, 0, 1), GROUP_FIRING);
+	ck_assert_int_eq(take_marked(&run, "a2", "p2", false, 0, 2), GROUP_FIRING);
+	ck_assert_int_eq(take_marked(&run, "a2", "p2", false, 0, 3), GROUP_DUPLICATE);
+	ck_assert_str_eq(unsettled_of(e), "1 2");       /* waiting for group_wait */
+	group_tick(e, 30 * S);
+	ck_assert_uint_eq(run.rec.npending, 2);
+	ck_assert_str_eq(unsettled_of(e), "1 2");       /* in flight */
+	deliver(&run.rec);
+	ck_assert_str_eq(unsettled_of(e), "");          /* notified */
+	ck_assert_int_eq(take_marked(&run, "r1", "p1", true, 40, 4), GROUP_RESOLVED);
+	ck_assert_str_eq(unsettled_of(e), "4");         /* its resolution waits */
+	group_tick(e, 330 * S);
+	deliver(&run.rec);
+	ck_assert_str_eq(unsettled_of(e), "");
+
+	/* Forgetting: the waiting alerts of odd marks go, ids and all; a
+	 * notified one stays. */
+	ck_assert_int_eq(take_marked(&run, "a5", "p5", false, 400, 5), GROUP_FIRING);
+	ck_assert_int_eq(take_marked(&run, "a6", "p6", false, 400, 6), GROUP_FIRING);
+	ck_assert_int_eq(take_marked(&run, "a7", "p2", false, 400, 7), GROUP_REPEATED);
+	ck_assert_str_eq(unsettled_of(e), "5 6");
+	ck_assert_uint_eq(group_forget_marked(e, odd_mark, NULL), 1);
+	ck_assert_str_eq(unsettled_of(e), "6");
+	ck_assert_uint_eq(group_stats(e).firing, 2);   /* a2, a6 */
+	ck_assert_int_eq(take_marked(&run, "a5", "p5", false, 401, 9), GROUP_FIRING);
+	ck_assert_str_eq(unsettled_of(e), "6 9");
+	run_free(&run);
+}
+END_TEST
+
 START_TEST(file_configs)
 {
 	static const char yaml[] =
@@ -697,6 +765,7 @@ static Suite *suite(void)
 	tcase_add_test(t, state_errors);
 	tcase_add_test(t, state_route_gone);
 	tcase_add_test(t, file_configs);
+	tcase_add_test(t, marks);
 	suite_add_tcase(s, t);
 	return s;
 }
