@@ -601,36 +601,68 @@ static void put_subject(struct gm_text *b, const char *s)
 	free(clean.p);
 }
 
-char *send_message_id(const struct note *n, const char *from,
+/* The host part of Message-IDs sent from the address from: its domain,
+ * letters, digits, dots and dashes only. */
+static void id_domain(const char *from, char domain[100])
+{
+	char *addr = NULL;
+	each_address(from, first_address, &addr);
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+	snprintf(domain, 100, "gm-notify.invalid");
+	if (at && at[1]) {
+		size_t d = 0;
+		for (const char *p = at + 1; *p && d < 99; p++)
+			if (isalnum((unsigned char)*p) || *p == '.' || *p == '-')
+				domain[d++] = *p;
+		domain[d] = 0;
+	}
+	free(addr);
+}
+
+/* A Message-ID for n's receiver and group, "<GROUP.SELF@DOMAIN>", self
+ * telling the mail apart within the group. */
+static char *format_mail_id(const struct note *n, uint64_t self, const char *from,
 	char buf[SEND_MESSAGE_ID_LEN])
 {
 	struct gm_text k = { 0 };
 	gm_text_add(&k, n->receiver->name, strlen(n->receiver->name) + 1);
 	gm_text_str(&k, n->group_key);
 	uint64_t group = gm_hash(k.p, k.n);
-	k.n = 0;
+	free(k.p);
+	char domain[100], g[17] = { 0 }, s[17] = { 0 };
+	id_domain(from, domain);
+	gm_format_hex64(group, g);
+	gm_format_hex64(self, s);
+	snprintf(buf, SEND_MESSAGE_ID_LEN, "<%s.%s@%s>", g, s, domain);
+	return buf;
+}
+
+/* The Message-ID of mail number seq of n's incident (its group, from
+ * the group's first notification on), for n's config: derived from
+ * what every mail of the incident knows, so that a later one can name
+ * the first. */
+static char *incident_mail_id(const struct note *n, uint64_t seq, const char *from,
+	char buf[SEND_MESSAGE_ID_LEN])
+{
+	struct gm_text k = { 0 };
+	gm_text_printf(&k, "%lld/%zu/%llu", (long long)n->incident, n->index, (unsigned long long)seq);
+	uint64_t self = gm_hash(k.p, k.n);
+	free(k.p);
+	return format_mail_id(n, self, from, buf);
+}
+
+char *send_message_id(const struct note *n, const char *from,
+	char buf[SEND_MESSAGE_ID_LEN])
+{
+	if (n->seq >= 1)
+		return incident_mail_id(n, n->seq, from, buf);
+	struct gm_text k = { 0 };
 	gm_text_printf(&k, "%lld", (long long)n->at);
 	for (size_t i = 0; i < n->nalerts; i++)
 		gm_text_printf(&k, "%c%s%c", 0, n->alerts[i].alert_id, n->alerts[i].resolved ? 'r' : 'f');
 	uint64_t self = gm_hash(k.p, k.n);
 	free(k.p);
-	char *addr = NULL;
-	each_address(from, first_address, &addr);
-	const char *at = addr ? strrchr(addr, '@') : NULL;
-	char domain[100] = "gm-notify.invalid";
-	if (at && at[1]) {
-		size_t d = 0;
-		for (const char *p = at + 1; *p && d < sizeof domain - 1; p++)
-			if (isalnum((unsigned char)*p) || *p == '.' || *p == '-')
-				domain[d++] = *p;
-		domain[d] = 0;
-	}
-	free(addr);
-	char g[17] = { 0 }, s[17] = { 0 };
-	gm_format_hex64(group, g);
-	gm_format_hex64(self, s);
-	snprintf(buf, SEND_MESSAGE_ID_LEN, "<%s.%s@%s>", g, s, domain);
-	return buf;
+	return format_mail_id(n, self, from, buf);
 }
 
 /* Body lines, CRLF-ended: s's own line breaks (a summary or label may
@@ -727,11 +759,16 @@ static char *build_email(const struct note *n, const struct send_options *o, siz
 	gm_text_printf(&b, "Date: %s\r\n", date);
 	char id[SEND_MESSAGE_ID_LEN];
 	gm_text_printf(&b, "Message-ID: %s\r\n", send_message_id(n, e->from, id));
-	if (o && o->in_reply_to) {
+	/* A later mail of an incident answers its first, so that mail
+	 * readers keep one incident in one thread. */
+	char first[SEND_MESSAGE_ID_LEN];
+	const char *reply_to = o && o->in_reply_to ? o->in_reply_to :
+		n->seq > 1 ? incident_mail_id(n, 1, e->from, first) : NULL;
+	if (reply_to) {
 		gm_text_str(&b, "In-Reply-To: ");
-		put_header_text(&b, o->in_reply_to);
+		put_header_text(&b, reply_to);
 		gm_text_str(&b, "\r\nReferences: ");
-		put_header_text(&b, o->in_reply_to);
+		put_header_text(&b, reply_to);
 		gm_text_str(&b, "\r\n");
 	}
 	gm_text_str(&b, "Auto-Submitted: auto-generated\r\n"

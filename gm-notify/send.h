@@ -39,10 +39,9 @@
 
 struct send_options {
 	long long timeout_ms;     /* the whole call's limit; 0: SEND_TIMEOUT_MS */
-	const char *in_reply_to;  /* email: the Message-ID of the group's
-	                             first mail (send_message_id() of it),
-	                             for In-Reply-To and References; NULL for
-	                             the first */
+	const char *in_reply_to;  /* email: the Message-ID for In-Reply-To
+	                             and References; NULL: for a later mail of
+	                             an incident (seq > 1), its first mail's */
 };
 #define SEND_TIMEOUT_MS 10000
 
@@ -97,8 +96,10 @@ char *send_webhook_payload(const struct note *n, size_t *len);
 
 /* The Message-ID (angle brackets included) of the mail for n from the
  * address from (its domain names the host part): derived from the
- * receiver, the group key, the alerts and n->at, so that every attempt
- * gives the same one and another notification another. Writes it into
+ * receiver, the group key, the config, the incident and n->seq (or,
+ * for a note outside an incident, seq 0, from its alerts and n->at), so
+ * that every attempt gives the same one, another notification another,
+ * and a later mail of the incident can name its first. Writes it into
  * buf (SEND_MESSAGE_ID_LEN bytes, a longer domain is cut) and returns
  * buf. */
 #define SEND_MESSAGE_ID_LEN 160

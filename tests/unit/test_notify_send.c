@@ -60,7 +60,7 @@ static void expect_payload(const struct note *n, const struct send_options *o, c
 	"To: ops@shop.test, On Call <oncall@shop.test>\r\n" \
 	"Subject: [FIRING:1, RESOLVED:1] P-001\r\n" \
 	"Date: Tue, 24 Nov 2026 10:06:00 +0000\r\n" \
-	"Message-ID: <9e88056f7d14d8ee.1a35af68d07543cb@shop.test>\r\n"
+	"Message-ID: <9e88056f7d14d8ee.1044258a49392904@shop.test>\r\n"
 #define MAIL_TAIL \
 	"Auto-Submitted: auto-generated\r\n" \
 	"MIME-Version: 1.0\r\n" \
@@ -169,28 +169,47 @@ START_TEST(message_id)
 	struct conf_receiver r = receiver(NOTE_EMAIL, NULL);
 	const struct note f = to(&r, NOTE_EMAIL);
 	ck_assert_str_eq(send_message_id(&f, "gm-notify <alerts@shop.test>", a),
-		"<9e88056f7d14d8ee.1a35af68d07543cb@shop.test>");
+		"<9e88056f7d14d8ee.1044258a49392904@shop.test>");
 	/* The same notification again: the same id. */
 	ck_assert_str_eq(send_message_id(&f, "alerts@shop.test", b), a);
-	/* Another time, another alert status, another group: another. */
+	/* The group's next mail, another incident, another group: another. */
 	struct note n = f;
+	n.seq++;
+	ck_assert_str_ne(send_message_id(&n, "alerts@shop.test", b), a);
+	n = f;
+	n.incident++;
+	ck_assert_str_ne(send_message_id(&n, "alerts@shop.test", b), a);
+	/* The group's next mail answers its first, in one thread. */
+	n = f;
+	n.seq = 2;
+	size_t len;
+	char *mail = send_payload(&n, NULL, &len);
+	char want[2 * SEND_MESSAGE_ID_LEN + 64];
+	snprintf(want, sizeof want, "\r\nIn-Reply-To: %s\r\nReferences: %s\r\n", a, a);
+	ck_assert_msg(strstr(mail, want) != NULL, "no %s in %s", want, mail);
+	free(mail);
+	/* Outside an incident (seq 0): from its time and alerts. */
+	n = f;
+	n.seq = 0;
+	send_message_id(&n, "alerts@shop.test", a);
 	n.at++;
 	ck_assert_str_ne(send_message_id(&n, "alerts@shop.test", b), a);
+	n.at--;
 	struct note_alert al[2] = { fixture_alerts[0], fixture_alerts[1] };
 	al[1].resolved = false;
 	al[1].fired_id = NULL;
 	al[1].started = al[1].ts;
-	n = f;
 	n.alerts = al;
 	n.nfiring = 2;
 	ck_assert_str_ne(send_message_id(&n, "alerts@shop.test", b), a);
+	send_message_id(&f, "alerts@shop.test", a);
 	n = f;
 	n.group_key = "{}:{}";
 	send_message_id(&n, "alerts@shop.test", b);
 	ck_assert_int_ne(strncmp(a, b, 17), 0);
 	/* A from with no domain. */
 	ck_assert_str_eq(send_message_id(&f, "root", b),
-		"<9e88056f7d14d8ee.1a35af68d07543cb@gm-notify.invalid>");
+		"<9e88056f7d14d8ee.1044258a49392904@gm-notify.invalid>");
 }
 END_TEST
 
