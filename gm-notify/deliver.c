@@ -228,7 +228,7 @@ void deliver_push(struct deliver *d, struct note *n, bool fallback)
 		w->head = it;
 	w->tail = it;
 	d->pending++;
-	if (!w->started) {
+	if (!w->started && !d->stop) {
 		int err = pthread_create(&w->thread, NULL, work, w);
 		if (err)
 			gm_die(GM_EXIT_FAIL, NULL, "cannot start a delivery thread: %s", strerror(err));
@@ -268,19 +268,27 @@ size_t deliver_pending(const struct deliver *d)
 	return n;
 }
 
-void deliver_free(struct deliver *d)
+void deliver_stop(struct deliver *d)
 {
-	if (!d)
-		return;
 	pthread_mutex_lock(&d->m);
 	d->stop = true;
 	for (size_t i = 0; i < d->nw; i++)
 		pthread_cond_broadcast(&d->w[i].cv);
 	pthread_mutex_unlock(&d->m);
+	for (size_t i = 0; i < d->nw; i++)
+		if (d->w[i].started) {
+			pthread_join(d->w[i].thread, NULL);
+			d->w[i].started = false;
+		}
+}
+
+void deliver_free(struct deliver *d)
+{
+	if (!d)
+		return;
+	deliver_stop(d);
 	for (size_t i = 0; i < d->nw; i++) {
 		struct worker *w = &d->w[i];
-		if (w->started)
-			pthread_join(w->thread, NULL);
 		for (struct item *it = w->head, *next; it; it = next) {
 			next = it->next;
 			free(it->note);

@@ -59,9 +59,14 @@ void deliver_wait(struct deliver *d, int64_t until_ms);
 size_t deliver_pending(const struct deliver *d);
 
 /* Stops the workers: each ends its attempt in progress (within the
- * timeout) and gives up waiting; the notifications not delivered are
- * neither reported nor freed as results but dropped: the engine's log
- * has them in flight, for the next run. Then frees d. NULL is ignored. */
+ * timeout), reports what came of it, and gives up waiting. Returns when
+ * all have stopped; the results stay to be taken. The notifications
+ * left in the queues stay there, undelivered: the engine's log has them
+ * in flight, for the next run. Later pushes are queued, never sent. */
+void deliver_stop(struct deliver *d);
+
+/* deliver_stop(), then frees d, with the notifications still queued and
+ * the results not taken. NULL is ignored. */
 void deliver_free(struct deliver *d);
 
 #endif

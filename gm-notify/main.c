@@ -39,7 +39,7 @@
 
 static const char usage[] =
 	"usage: gm-notify [-h] -c FILE --check\n"
-	"       gm-notify [-hqu] -c FILE [--replay] [--state FILE] [-s FILE]\n"
+	"       gm-notify [-hq] -c FILE [--replay] [--state FILE] [-s FILE]\n"
 	"                 [--dead-letter FILE] [--retry-for DURATION] [--timeout DURATION]\n"
 	"                 [--resolvable KIND,...] [--max-alerts N]\n"
 	"                 [--strict] [--rejects FILE] [--max-line BYTES]\n"
@@ -94,6 +94,9 @@ struct run {
 	size_t nparts, partcap;
 	int64_t committed_at;      /* monotonic ms of the last commit() */
 	int64_t saved_at;          /* monotonic ms of the last save() */
+	struct group_stats loaded; /* the counters as the state file had them */
+	size_t max_alerts;
+	uint64_t evicted_warned;   /* evictions when last warned of */
 };
 
 static int64_t wall_ms(void)
@@ -241,10 +244,9 @@ static void collect(struct run *run)
 				gm_counts.out++;
 				run->fallback_sent += r->fallback;
 			} else {
-				gm_record_error(NULL, "receiver \"%s\" %s %zu: given up after %u attempt%s: %s%s",
-					r->note->receiver->name, note_kind_name(r->note->kind), r->note->index,
-					r->attempts, r->attempts == 1 ? "" : "s", r->why,
-					r->fallback ? " (a fallback)" : "");
+				gm_record_error(NULL, "%s: given up after %u attempt%s%s", r->why,
+					r->attempts, r->attempts == 1 ? "" : "s",
+					r->fallback ? ", as a fallback" : "");
 				run->dead++;
 				gm_counts.undelivered++;
 				run->status = GM_EXIT_FAIL;
@@ -425,12 +427,28 @@ static int check(const char *path)
 static void summary(const struct run *run)
 {
 	struct group_stats st = group_stats(run->e);
+	for (size_t i = 0; i <= GROUP_UNMATCHED; i++)
+		st.taken[i] -= run->loaded.taken[i];
 	fprintf(stderr, "%s: %llu firing, %llu resolved, %llu duplicate, %llu repeated, "
 		"%llu unmatched; %llu notifications delivered, %llu dead-lettered\n", gm_prog,
 		(unsigned long long)st.taken[GROUP_FIRING], (unsigned long long)st.taken[GROUP_RESOLVED],
 		(unsigned long long)st.taken[GROUP_DUPLICATE], (unsigned long long)st.taken[GROUP_REPEATED],
 		(unsigned long long)st.taken[GROUP_UNMATCHED], (unsigned long long)run->delivered,
 		(unsigned long long)run->dead);
+}
+
+/* Says when --max-alerts first made the engine drop firing alerts, and
+ * then once for every further 10% of the limit dropped. */
+static void warn_evicted(struct run *run)
+{
+	struct group_stats st = group_stats(run->e);
+	uint64_t step = run->max_alerts / 10 + 1;
+	if (st.evicted > run->evicted_warned &&
+			(run->evicted_warned == run->loaded.evicted || st.evicted - run->evicted_warned >= step)) {
+		gm_warn(NULL, "%llu firing alerts dropped so far, the oldest first: "
+			"--max-alerts %zu is reached", (unsigned long long)st.evicted, run->max_alerts);
+		run->evicted_warned = st.evicted;
+	}
 }
 
 /* Reads alerts from src into the engine until the input ends or a
@@ -495,6 +513,7 @@ static bool read_alerts(struct run *run, struct gm_source *src)
 		group_tick(run->e, now_of(run));
 		hand_out(run);
 		collect(run);
+		warn_evicted(run);
 		save_now_and_then(run);
 		commit(run, false);
 		reload_silences(run, false);
@@ -576,6 +595,8 @@ int main(int argc, char **argv)
 			break;
 		case 'e': exit_eof = true; break;
 		case OPT_CHECK: checking = true; break;
+		case 'u':
+			gm_usage_error(usage, "-u: gm-notify writes each notification whole, at once");
 		case OPT_REPLAY: run.replay = true; break;
 		case OPT_STATE: run.state = optarg; break;
 		case OPT_DEAD_LETTER: run.dead_path = optarg; break;
@@ -629,6 +650,7 @@ int main(int argc, char **argv)
 		return GM_EXIT_FAIL;
 
 	go.resolve_timeout = c->global.resolve_timeout;
+	run.max_alerts = go.max_alerts ? go.max_alerts : GROUP_MAX_ALERTS;
 	go.resolvable = kinds;
 	go.nresolvable = nkinds;
 	struct group_out out = { .ctx = &run, .notify = on_note };
@@ -640,6 +662,8 @@ int main(int argc, char **argv)
 		conf_free(c);
 		return GM_EXIT_FAIL;
 	}
+	run.loaded = group_stats(run.e);
+	run.evicted_warned = run.loaded.evicted;
 	group_resume(run.e);
 	hand_out(&run);
 
@@ -656,6 +680,10 @@ int main(int argc, char **argv)
 		commit(&run, true);
 	} else
 		run.status = GM_EXIT_FAIL;
+	/* What was being delivered when a signal came is logged done before
+	 * the state is saved for the last time. */
+	deliver_stop(run.d);
+	collect(&run);
 	save(&run);
 	if (!common.quiet)
 		summary(&run);
