@@ -205,15 +205,13 @@ static void collect(struct run *run)
 	while ((n = deliver_take(run->d, res, RESULTS_MAX)) > 0) {
 		for (size_t i = 0; i < n; i++) {
 			struct deliver_result *r = &res[i];
-			char where[64];
-			snprintf(where, sizeof where, "%s", r->note->receiver->name);
 			if (r->delivered) {
 				run->delivered++;
 				gm_counts.out++;
 				run->fallback_sent += r->fallback;
 			} else {
-				gm_record_error(NULL, "receiver \"%s\" %s %zu: given up after %u attempt%s: %s%s",
-					r->note->receiver->name, note_kind_name(r->note->kind), r->note->index,
+				/* why names the receiver and its integration */
+				gm_record_error(NULL, "given up after %u attempt%s: %s%s",
 					r->attempts, r->attempts == 1 ? "" : "s", r->why,
 					r->fallback ? " (a fallback)" : "");
 				run->dead++;
