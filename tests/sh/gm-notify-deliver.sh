@@ -73,9 +73,10 @@ expect_eq "500, 500, 200: three requests, answered so" "$(requests /a 'map(.answ
 expect_eq "500, 500, 200: the same body each time" "$(requests /a 'map(.body) | unique | length')" 1
 expect_eq "500, 500, 200: the notification" "$(requests /a '.[0].body' | notes)" \
 	'{}:{product_id="P-1"} firing firing:a1'
-# The first wait is 500 ms less up to half, the second 1 s less up to half.
-expect_eq "500, 500, 200: the waits grow (at least 0.25 s, then at least 0.5 s and longer)" \
-	"$(gaps /a | jq -r '[.[0] >= 0.25, .[1] >= 0.5, .[1] > .[0]] | @tsv')" "$(printf 'true\ttrue\ttrue')"
+# The first wait is 500 ms less up to half, the second 1 s less up to
+# half: the second at least as long as the first can be.
+expect_eq "500, 500, 200: the waits grow (at least 0.25 s, then at least 0.5 s)" \
+	"$(gaps /a | jq -r '[.[0] >= 0.25, .[1] >= 0.5] | @tsv')" "$(printf 'true\ttrue')"
 expect_eq "500, 500, 200: the summary" "$(summary a.err)" \
 	"1 firing, 0 resolved, 0 duplicate, 0 repeated, 0 unmatched; 1 notifications delivered, 0 dead-lettered"
 expect_eq "500, 500, 200: no dead letter" "$(cat a.dead 2>/dev/null | wc -l)" 0
@@ -155,10 +156,13 @@ for p in 1 2 3 4 5 6; do alert "f$p" 10:00:00 low_stock "\"product_id\":\"P-$p\"
 expect_eq "rate: status" "$(run f)" 0
 expect_eq "rate: six notifications, each once" "$(requests /f '.[].body' | notes | sort | cut -d' ' -f3 | tr '\n' ' ')" \
 	"firing:f1 firing:f2 firing:f3 firing:f4 firing:f5 firing:f6 "
-# A token every 0.5 s; the receiver's clock sees each request after its
-# token by a little, which can differ by a little from one to the next.
-expect_eq "rate: the requests at least about 0.5 s apart" \
-	"$(gaps /f | jq -r 'map(. >= 0.45) | all')" true
+# A token every 0.5 s, the first at once: the six requests span at
+# least 2.5 s. The receiver sees each request a little after its token,
+# a little more or less from one to the next (a busy machine): so no gap
+# under 0.3 s (without the rate they come within milliseconds), and the
+# span at least 2.4 s.
+expect_eq "rate: the requests about 0.5 s apart" \
+	"$(gaps /f | jq -r '[(map(. >= 0.3) | all), add >= 2.4] | @tsv')" "$(printf 'true\ttrue')"
 
 # --- i: an alert_id seen twice, notified once ------------------------------
 
