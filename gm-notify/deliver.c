@@ -242,10 +242,12 @@ size_t deliver_take(struct deliver *d, struct deliver_result *out, size_t max)
 {
 	pthread_mutex_lock(&d->m);
 	size_t n = d->nres < max ? d->nres : max;
-	memcpy(out, d->res, n * sizeof *out);
-	memmove(d->res, d->res + n, (d->nres - n) * sizeof *d->res);
-	d->nres -= n;
-	d->pending -= n;
+	if (n) {   /* d->res is NULL before the first result */
+		memcpy(out, d->res, n * sizeof *out);
+		memmove(d->res, d->res + n, (d->nres - n) * sizeof *d->res);
+		d->nres -= n;
+		d->pending -= n;
+	}
 	pthread_mutex_unlock(&d->m);
 	return n;
 }

@@ -237,16 +237,15 @@ static void collect(struct run *run)
 		taken += n;
 		for (size_t i = 0; i < n; i++) {
 			struct deliver_result *r = &res[i];
-			char where[64];
-			snprintf(where, sizeof where, "%s", r->note->receiver->name);
 			if (r->delivered) {
 				run->delivered++;
 				gm_counts.out++;
 				run->fallback_sent += r->fallback;
 			} else {
-				gm_record_error(NULL, "%s: given up after %u attempt%s%s", r->why,
-					r->attempts, r->attempts == 1 ? "" : "s",
-					r->fallback ? ", as a fallback" : "");
+				/* why names the receiver and its integration */
+				gm_record_error(NULL, "given up after %u attempt%s: %s%s",
+					r->attempts, r->attempts == 1 ? "" : "s", r->why,
+					r->fallback ? " (a fallback)" : "");
 				run->dead++;
 				gm_counts.undelivered++;
 				run->status = GM_EXIT_FAIL;

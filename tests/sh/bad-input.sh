@@ -128,6 +128,61 @@ expect_eq "gm-inventory records: --strict exit status" $? 1
 expect_eq "gm-inventory records: --strict writes nothing" "$(cat "$T/inv.strict" "$T/inv.strict.alerts" | wc -c)" 0
 expect_eq "gm-inventory records: --strict reports the first" "$(grep -c ':1: field "stock"' "$T/inv.strict.err")" 1
 
+# The records gm-notify reads, alerts, bad each in its own way (and a
+# record of another type, which it does not take): each said at its
+# file:line and kept whole; the good alerts around them are notified
+# (a file config writes what it would send). With --strict the first
+# stops the run, status 1. A bad configuration is a usage error, each
+# error at its file:line:column, and no input is read.
+. "$TESTS/notify-alerts.sh"
+ntf=$T/notify.ndjson ntf_err=$T/notify.want.err
+: >"$ntf"; : >"$ntf_err"
+n=0
+good_ntf() { n=$((n + 1)); alert "$1" 10:00:00 low_stock "\"product_id\":\"$1\"" >>"$ntf"; }
+bad_ntf() { # PRINTF-FORMAT MESSAGE
+	n=$((n + 1)); printf "$1\n" >>"$ntf"
+	printf 'gm-notify: %s:%d: %s\n' "$ntf" "$n" "$2" >>"$ntf_err"
+}
+alert_head='{"type":"alert","alert_id":"b","ts":"2026-11-24T10:00:00.000Z","kind":"low_stock","severity":"warning","source":"gm-inventory","summary":"s"'
+good_ntf P-1
+bad_ntf '{"type":"alert","alert_id":"b"' 'invalid JSON at column 31: the record ends before its value is complete'
+bad_ntf "$good" 'not an alert'
+bad_ntf "$alert_head"',"labels":{"product_id":"P","n":7}}' 'field "labels": "n" holds a number, not a string'
+bad_ntf "$alert_head"',"labels":{"deep":{"a":"b"}}}' 'field "labels": "deep" holds an object, not a string'
+bad_ntf "$alert_head"',"labels":[]}' 'field "labels": expected an object, got an array'
+bad_ntf '{"type":"alert","alert_id":"b","ts":"2026-11-24T10:00:00.000Z","kind":"low_stock","severity":"urgent","source":"s","summary":"s","labels":{}}' 'field "severity": expected "info", "warning" or "critical", got "urgent"'
+bad_ntf "$alert_head"',"labels":{"name":"caf\351"}}' 'invalid UTF-8 at column 163'
+bad_ntf '\000\001\002\377binary' 'NUL byte at column 1 (binary data?)'
+good_ntf P-2
+n=$((n + 1))
+{ printf '%s,"labels":{},"pad":"' "$alert_head"; head -c 5000 /dev/zero | tr '\0' x; printf '"}\n'; } >>"$ntf"
+printf 'gm-notify: %s:%d: line of %d bytes is longer than --max-line 4096\n' "$ntf" "$n" \
+	$(( $(tail -n 1 "$ntf" | wc -c) - 1 )) >>"$ntf_err"
+good_ntf P-3
+grep -a -v '"alert_id":"P-[0-9]"' "$ntf" >"$T/notify.want.rej"
+printf 'route: {receiver: f, group_by: [product_id]}\nreceivers:\n- name: f\n  file_configs: [{path: %s}]\n' \
+	"$T/notify.out" >"$T/notify.yml"
+gm-notify -c "$T/notify.yml" --replay --max-line 4096 --rejects "$T/notify.rej" "$ntf" 2>"$T/notify.err"
+expect_eq "gm-notify: exit status" $? 0
+grep -v '^gm-notify: [0-9]* \(in\|firing\),' "$T/notify.err" >"$T/notify.msgs"
+expect_same_file "gm-notify: messages and locations" "$T/notify.msgs" "$ntf_err"
+expect_same_file "gm-notify: rejects" "$T/notify.rej" "$T/notify.want.rej"
+expect_grep "gm-notify: summary" "gm-notify: 12 in, 3 out, 9 rejected, 0 late" "$T/notify.err"
+expect_eq "gm-notify: the good alerts notified" "$(jq -r '.alerts[].annotations.alert_id' "$T/notify.out" | sort | tr '\n' ' ')" \
+	"P-1 P-2 P-3 "
+gm-notify -c "$T/notify.yml" --replay --strict "$ntf" 2>"$T/notify.strict.err"
+expect_eq "gm-notify: --strict exit status" $? 1
+expect_eq "gm-notify: --strict reports the first" "$(grep -c ':2: invalid JSON' "$T/notify.strict.err")" 1
+expect_eq "gm-notify: --strict reports no other" "$(grep -c "notify.ndjson:[0-9]*:" "$T/notify.strict.err")" 1
+printf 'route:\n  receiver: f\n  group_wait: soon\nreceivers:\n- name: f\n  file_configs: [{path: %s}]\n  hooks: 1\n' \
+	"$T/notify.bad.out" >"$T/notify.bad.yml"
+gm-notify -c "$T/notify.bad.yml" "$ntf" 2>"$T/notify.bad.err"
+expect_eq "gm-notify: bad configuration, exit status" $? 2
+expect_eq "gm-notify: bad configuration, every error at its place" "$(cat "$T/notify.bad.err")" \
+	"gm-notify: $T/notify.bad.yml:3:15: group_wait: expected a duration such as 30s, 5m, 4h, 1d or 1h30m, got \"soon\"
+gm-notify: $T/notify.bad.yml:7:3: unknown key \"hooks\" in receivers"
+expect_eq "gm-notify: bad configuration, nothing sent" "$(ls "$T/notify.bad.out" 2>/dev/null)" ""
+
 # --strict: the first bad record stops the run with status 1.
 gm-cat --strict -o "$T/strict.out" "$in" 2>"$T/strict.err"
 expect_eq "--strict exit status" $? 1
@@ -155,6 +210,11 @@ gm-inventory -q --rejects "$T/garbage.irej" -o "$T/garbage.iout" -a "$T/garbage.
 expect_eq "gm-inventory garbage: exit status" $? 0
 expect_eq "gm-inventory garbage: nothing out" "$(cat "$T/garbage.iout" "$T/garbage.ialerts" | wc -c)" 0
 expect_same_file "gm-inventory garbage: the same rejects" "$T/garbage.irej" "$T/garbage.rej"
+notified=$(wc -l <"$T/notify.out")
+gm-notify -q -c "$T/notify.yml" --replay --rejects "$T/garbage.nrej" "$T/garbage" 2>/dev/null
+expect_eq "gm-notify garbage: exit status" $? 0
+expect_eq "gm-notify garbage: nothing notified" "$(wc -l <"$T/notify.out")" "$notified"
+expect_same_file "gm-notify garbage: the same rejects" "$T/garbage.nrej" "$T/garbage.rej"
 
 # Write errors are failures: a full disk, a closed pipe.
 gm-cat -q -o /dev/full "$in" 2>"$T/full.err"
