@@ -36,12 +36,8 @@ expect_eq "the summary" "$(sed -n 1p err)" \
 	"gm-notify: 4 firing, 1 resolved, 0 duplicate, 0 repeated, 0 unmatched; 4 notifications delivered, 0 dead-lettered"
 jq -r '"=== mail \(.n): \(.mail_from) to \(.rcpt_tos | join(", ")) over \(.tls) as \(.auth_user)\n\(.data)"' \
 	"$SMTP_MAIL" | tr -d '\r' >got
-# The daemon does not yet give a group's later mails the In-Reply-To
-# and References of its first (deliver.c has no Message-ID of the first
-# mail to pass to send.c): the golden file has them, the comparison
-# leaves them out until it does.
-sed '/^\(In-Reply-To\|References\): /d' "$TESTS/golden/notify-mail.out" >want
-expect_same_file "the mails" got want
+# A group's later mails answer its first (In-Reply-To, References).
+expect_same_file "the mails" got "$TESTS/golden/notify-mail.out"
 expect_eq "every line ends in CRLF" \
 	"$(jq -r '.data | (endswith("\r\n") and (split("\r\n") | map(select(contains("\n"))) | length == 0))' "$SMTP_MAIL" | sort -u)" true
 expect_eq "no refusal" "$(wc -c <"$SMTP_REFUSED")" 0
