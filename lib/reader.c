@@ -4,13 +4,19 @@
  * A line is returned in place when its newline is in the buffer. When
  * more than max_line bytes wait without a newline, the line is too long:
  * it is handed to the spill callback piece by piece until its newline,
- * so its size never costs memory. */
+ * so its size never costs memory.
+ *
+ * Following a file, its end is only where it ends now: a last line
+ * without its newline stays in the buffer, and a too-long line's
+ * skipping stays under way (skipping, skip_total, skip_cr), until more
+ * comes. */
 #include "reader.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,32 +33,52 @@ struct gm_reader {
 	size_t scanned;          /* buf[start..scanned) has no newline */
 	size_t max_line;
 	uint64_t lineno;
-	bool eof;
+	off_t pos;               /* bytes read from the file so far */
+	bool eof;                /* at the end for good: no more to come */
+	bool follow;             /* see gm_reader_set_follow() */
+	bool rewind;             /* the file was truncated: at eof, start over */
+	bool skipping;           /* inside a too-long line */
+	size_t skip_total;       /* its bytes so far */
+	bool skip_cr;            /* the last of them was a CR */
 	gm_spill_fn *spill;
 	void *spill_ctx;
 	int idle_ms;             /* -1: wait for ever */
 };
 
-struct gm_reader *gm_reader_open(const char *path, size_t max_line)
+struct gm_reader *gm_reader_fdopen(int fd, const char *name, size_t max_line)
 {
-	int fd = STDIN_FILENO;
-	if (strcmp(path, "-") != 0) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			gm_error(path, "%s", strerror(errno));
-			return NULL;
-		}
-	}
 	struct gm_reader *r = calloc(1, sizeof *r);
 	if (r)
 		r->cap = max_line + 2 + READ_CHUNK;
 	if (!r || !(r->buf = malloc(r->cap)))
-		gm_die(GM_EXIT_FAIL, path, "out of memory for a %zu-byte line buffer", max_line);
+		gm_die(GM_EXIT_FAIL, name, "out of memory for a %zu-byte line buffer", max_line);
 	r->fd = fd;
-	r->name = fd == STDIN_FILENO ? "stdin" : path;
+	r->name = name;
 	r->idle_ms = -1;
 	r->max_line = max_line;
 	return r;
+}
+
+struct gm_reader *gm_reader_open(const char *path, size_t max_line)
+{
+	if (strcmp(path, "-") == 0)
+		return gm_reader_fdopen(STDIN_FILENO, "stdin", max_line);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		gm_error(path, "%s", strerror(errno));
+		return NULL;
+	}
+	return gm_reader_fdopen(fd, path, max_line);
+}
+
+void gm_reader_set_follow(struct gm_reader *r, bool follow)
+{
+	r->follow = follow;
+}
+
+bool gm_reader_in_long_line(const struct gm_reader *r)
+{
+	return r->skipping;
 }
 
 void gm_reader_set_idle(struct gm_reader *r, int ms)
@@ -76,8 +102,39 @@ void gm_reader_close(struct gm_reader *r)
 	free(r);
 }
 
+/* Following, at the end of the file: a file now shorter than what was
+ * read of it was truncated, and its end (what the buffer holds) is
+ * final until it is read again from its start; else the end is only
+ * for now. */
+static enum gm_read at_end_for_now(struct gm_reader *r)
+{
+	struct stat st;
+	if (fstat(r->fd, &st) == 0 && st.st_size < r->pos) {
+		gm_warn(r->name, "file truncated");
+		r->rewind = r->eof = true;
+		return GM_READ_LINE;
+	}
+	return GM_READ_EOF;
+}
+
+/* After a truncated file's last line: reads it again from its start,
+ * counting lines from 1. */
+static enum gm_read start_over(struct gm_reader *r)
+{
+	if (lseek(r->fd, 0, SEEK_SET) < 0) {
+		gm_error(r->name, "cannot read it again from its start: %s", strerror(errno));
+		return GM_READ_ERROR;
+	}
+	r->start = r->end = r->scanned = 0;
+	r->pos = 0;
+	r->lineno = 0;
+	r->eof = r->rewind = false;
+	return GM_READ_LINE;
+}
+
 /* Reads more input after buf[end]. Returns GM_READ_LINE when bytes
- * arrived or end of file was reached (r->eof), else the status to give. */
+ * arrived or end of file was reached (r->eof), GM_READ_EOF when a
+ * followed file has nothing more for now, else the status to give. */
 static enum gm_read fill(struct gm_reader *r)
 {
 	if (r->start > 0) {
@@ -100,9 +157,12 @@ static enum gm_read fill(struct gm_reader *r)
 		ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
 		if (n > 0) {
 			r->end += n;
+			r->pos += n;
 			return GM_READ_LINE;
 		}
 		if (n == 0) {
+			if (r->follow)
+				return at_end_for_now(r);
 			r->eof = true;
 			return GM_READ_LINE;
 		}
@@ -120,17 +180,17 @@ static void spill(struct gm_reader *r, const char *p, size_t n)
 		r->spill(r->spill_ctx, p, n);
 }
 
-/* The rest of a too-long line: spills up to its newline. */
+/* The rest of a too-long line (r->skipping): spills up to its newline.
+ * A wait that ends first (idle, a signal, a followed file's end for now)
+ * leaves the skipping under way, for the next call to go on with. */
 static enum gm_read skip_long_line(struct gm_reader *r, struct gm_line *line)
 {
-	size_t total = 0;
-	bool cr = false;   /* the last byte spilled was a CR */
 	for (;;) {
 		char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
 		size_t n = (nl ? (size_t)(nl - r->buf) : r->end) - r->start;
-		total += n;
+		r->skip_total += n;
 		if (n > 0)
-			cr = r->buf[r->start + n - 1] == '\r';
+			r->skip_cr = r->buf[r->start + n - 1] == '\r';
 		spill(r, r->buf + r->start, n);
 		if (nl) {
 			r->start = r->scanned = nl - r->buf + 1;
@@ -138,22 +198,26 @@ static enum gm_read skip_long_line(struct gm_reader *r, struct gm_line *line)
 		}
 		r->start = r->end = r->scanned = 0;
 		if (r->eof) {
-			cr = false;
+			r->skip_cr = false;
 			break;
 		}
 		enum gm_read st = fill(r);
 		if (st != GM_READ_LINE)
 			return st;
 	}
+	r->skipping = false;
 	line->data = NULL;
-	line->crlf = cr;
-	line->len = total - cr;
+	line->lineno = r->lineno;
+	line->crlf = r->skip_cr;
+	line->len = r->skip_total - r->skip_cr;
 	return GM_READ_TOOLONG;
 }
 
 enum gm_read gm_reader_next(struct gm_reader *r, struct gm_line *line)
 {
 	line->file = r->name;
+	if (r->skipping)
+		return skip_long_line(r, line);
 	for (;;) {
 		char *nl = memchr(r->buf + r->scanned, '\n', r->end - r->scanned);
 		if (nl || (r->eof && r->start < r->end)) {
@@ -171,11 +235,20 @@ enum gm_read gm_reader_next(struct gm_reader *r, struct gm_line *line)
 			line->data = NULL;
 			return GM_READ_TOOLONG;
 		}
-		if (r->eof)
-			return GM_READ_EOF;
+		if (r->eof) {
+			if (!r->rewind)
+				return GM_READ_EOF;
+			enum gm_read st = start_over(r);
+			if (st != GM_READ_LINE)
+				return st;
+			continue;
+		}
 		r->scanned = r->end;
 		if (r->end - r->start > r->max_line + 1) {
-			line->lineno = ++r->lineno;
+			++r->lineno;
+			r->skipping = true;
+			r->skip_total = 0;
+			r->skip_cr = false;
 			return skip_long_line(r, line);
 		}
 		enum gm_read st = fill(r);

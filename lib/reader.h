@@ -24,7 +24,7 @@ struct gm_line {
 enum gm_read {
 	GM_READ_LINE,     /* *line holds a line (blank lines included) */
 	GM_READ_TOOLONG,  /* the line passed max_line; its bytes went to spill */
-	GM_READ_EOF,      /* end of input */
+	GM_READ_EOF,      /* end of input (following: for now) */
 	GM_READ_ERROR,    /* read error, reported with gm_error(); stop */
 	GM_READ_STOPPED,  /* a signal asked to stop (gm_stopping()) */
 	GM_READ_IDLE,     /* nothing arrived within the idle time; call again */
@@ -36,6 +36,27 @@ typedef void gm_spill_fn(void *ctx, const char *p, size_t n);
  * allocated once here. Returns NULL and reports with gm_error() if the
  * file cannot be opened. */
 struct gm_reader *gm_reader_open(const char *path, size_t max_line);
+
+/* As gm_reader_open(), on fd, which it then owns (closed by
+ * gm_reader_close() unless it is stdin); name is for messages and
+ * gm_line.file, borrowed: it must outlive the reader. */
+struct gm_reader *gm_reader_fdopen(int fd, const char *name, size_t max_line);
+
+/* follow, for a regular file: its end is only where it ends now, as
+ * tail -F reads it. GM_READ_EOF then means nothing more for now: a later
+ * call reads what came since. A last line without its newline is held
+ * until the newline comes, never returned half; a too-long line goes on
+ * being skipped. When the file turns out shorter than what was read of
+ * it, it was truncated: a warning says so, what was held is given as
+ * the last line, and the file is read again from its start, its lines
+ * counted from 1. Turning follow off finishes the file: the next end is
+ * final, and a held last line is returned as without follow. */
+void gm_reader_set_follow(struct gm_reader *r, bool follow);
+
+/* True while the reader is inside a too-long line: a wait (idle, the
+ * end of a followed file for now) came before its newline. The next
+ * call goes on spilling it; until then its reject is incomplete. */
+bool gm_reader_in_long_line(const struct gm_reader *r);
 
 /* Sets the callback that receives a too-long line's bytes in order.
  * Without one they are discarded (the line is still reported). */

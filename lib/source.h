@@ -38,8 +38,19 @@ struct gm_event;
 /* Opens files in order (none: stdin; "-": stdin), or, when ntopics > 0,
  * a Kafka consumer of those topics (with c->group when set). A file that
  * cannot be opened is reported when reached, and makes the run fail.
- * follow: Kafka only, keep waiting at the end of the partitions instead
- * of ending there (a daemon). Kafka is connected to at once, retrying
+ * follow: keep waiting at the end of the input instead of ending there
+ * (a daemon). Kafka waits at the end of its partitions. Files are
+ * followed as tail -F follows them, each in turn, until a signal: at
+ * its end a file is waited for to grow, a last line without its
+ * newline until that comes; a file truncated (a warning says so) is
+ * read again from its start; a name that comes to name another file
+ * (rotated) has the file open read to its end, then the new one opened;
+ * a file not there yet is waited for (a warning says so once), and one
+ * that cannot be opened otherwise is reported and makes the run fail.
+ * Line numbers go on as a file grows, and start again from 1 in a
+ * truncated or new file. stdin, when it is a regular file, is followed
+ * so too, its name aside; a pipe or a terminal still ends at its end.
+ * Kafka is connected to at once, retrying
  * for c->retry_ms: if no broker answers, this exits with
  * GM_EXIT_TEMPFAIL after the message. Returns NULL after gm_error(). */
 struct gm_source *gm_source_open(const struct gm_common *c,
@@ -55,8 +66,9 @@ enum gm_next {
 };
 
 /* The next record. idle_ms (-1: for ever) bounds the wait for input on
- * Kafka, a pipe or a terminal; a regular file never idles. In strict
- * mode a too-long record returns GM_NEXT_ERROR. */
+ * Kafka, a pipe, a terminal or a followed file; a regular file not
+ * followed never idles. In strict mode a too-long record returns
+ * GM_NEXT_ERROR. */
 enum gm_next gm_source_next(struct gm_source *s, struct gm_record *r,
 	int idle_ms);
 

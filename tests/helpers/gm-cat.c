@@ -2,7 +2,8 @@
  * or Kafka topics, parses and validates every record, and writes the
  * good ones unchanged to NDJSON, Kafka (keyed as their type says: rtype.h) or PostgreSQL
  * tables. Bad records go the way of every gm tool: reported, counted,
- * kept in --rejects. */
+ * kept in --rejects. -f follows the files as tail -F does (gm-notify's
+ * -f), until a signal. */
 #include "cli.h"
 #include "event.h"
 #include "finish.h"
@@ -12,7 +13,7 @@
 #include "source.h"
 
 static const char usage[] =
-	"usage: gm-cat [-hnqu] [--strict] [--rejects FILE] [--max-line BYTES]\n"
+	"usage: gm-cat [-fhnqu] [--strict] [--rejects FILE] [--max-line BYTES]\n"
 	"              [-b BROKERS] [-G GROUP] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
 	"              [--retry-for DURATION] [-o OUT] [FILE...]\n";
 
@@ -36,17 +37,18 @@ int main(int argc, char **argv)
 		{ "exit-eof", no_argument, 0, 'e' },
 		{ "output", required_argument, 0, 'o' },
 		{ "validate-only", no_argument, 0, 'n' },
+		{ "follow", no_argument, 0, 'f' },
 		{ 0 }
 	};
 	struct gm_common c;
 	const char *topics[16], *out = NULL;
 	size_t ntopics = 0;
-	bool exit_eof = false, validate_only = false;
+	bool exit_eof = false, validate_only = false, follow = false;
 	int opt;
 
 	gm_cli_init(argv[0]);
 	gm_common_init(&c);
-	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS GM_KAFKA_SHORT_OPTIONS "t:eo:n", longopts, usage)) != -1) {
+	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS GM_KAFKA_SHORT_OPTIONS "t:eo:nf", longopts, usage)) != -1) {
 		if (gm_common_option(&c, opt, optarg, usage))
 			continue;
 		switch (opt) {
@@ -58,14 +60,17 @@ int main(int argc, char **argv)
 		case 'e': exit_eof = true; break;
 		case 'o': out = optarg; break;
 		case 'n': validate_only = true; break;
+		case 'f': follow = true; break;
 		default: gm_usage_error(usage, "%s", "unknown option");
 		}
 	}
 
 	gm_input_check(&c, ntopics, exit_eof, argc - optind, usage);
+	if (follow && ntopics > 0)
+		gm_usage_error(usage, "-f follows files: Kafka topics are followed unless -e");
 	gm_rejects_open(c.rejects, c.strict);
 	struct gm_source *src = gm_source_open(&c, argv + optind, argc - optind,
-		topics, ntopics, ntopics > 0 && !exit_eof);
+		topics, ntopics, ntopics > 0 ? !exit_eof : follow);
 	struct gm_sink *sink = validate_only ? NULL : gm_sink_open(&c, out);
 	if (!src || (!validate_only && !sink)) {
 		gm_close_io(&sink, 1, src);

@@ -157,6 +157,125 @@ START_TEST(many_lines_across_buffer_edges)
 }
 END_TEST
 
+/* Appends to the file at path, as a writer following it would. */
+static void append(const char *data)
+{
+	FILE *f = fopen(path, "a");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(data, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(follow_holds_a_half_line_until_its_newline)
+{
+	write_file("{\"a\":1}\n{\"b\"", 12);
+	struct gm_reader *r = gm_reader_open(path, 1024);
+	gm_reader_set_follow(r, true);
+	struct gm_line l;
+	expect_line(r, "{\"a\":1}", 1);
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_EOF);
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_EOF);
+	append(":2");
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_EOF);
+	append("}\r\n{\"c\":3}\n");
+	expect_line_crlf(r, "{\"b\":2}", 2, true);
+	expect_line(r, "{\"c\":3}", 3);
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_EOF);
+	append("last");
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_EOF);
+	/* Finished (its name names another file now): the end is final. */
+	gm_reader_set_follow(r, false);
+	expect_line(r, "last", 4);
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_EOF);
+	gm_reader_close(r);
+}
+END_TEST
+
+START_TEST(follow_skips_a_long_line_across_appends)
+{
+	static char part[701];
+	memset(part, 'z', 700);
+	write_file("ok\n", 3);
+	struct gm_reader *r = gm_reader_open(path, 1000);
+	struct spilled *s = calloc(1, sizeof *s);
+	gm_reader_set_spill(r, collect, s);
+	gm_reader_set_follow(r, true);
+	struct gm_line l;
+	expect_line(r, "ok", 1);
+	append(part);
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_EOF);
+	ck_assert(!gm_reader_in_long_line(r));
+	append(part);
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_EOF);
+	ck_assert(gm_reader_in_long_line(r));
+	append(part);
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_EOF);
+	append("\r\nafter\n");
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_TOOLONG);
+	ck_assert(!gm_reader_in_long_line(r));
+	ck_assert_uint_eq(l.len, 2100);
+	ck_assert(l.crlf);
+	ck_assert_uint_eq(l.lineno, 2);
+	ck_assert_uint_eq(s->n, 2101);
+	ck_assert_int_eq(s->buf[2100], '\r');
+	expect_line(r, "after", 3);
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_EOF);
+	gm_reader_close(r);
+	free(s);
+}
+END_TEST
+
+START_TEST(follow_reads_a_truncated_file_again)
+{
+	gm_cli_init("test_reader");
+	write_file("{\"a\":1}\n{\"b\":2}\nhalf", 20);
+	struct gm_reader *r = gm_reader_open(path, 1024);
+	gm_reader_set_follow(r, true);
+	struct gm_line l;
+	expect_line(r, "{\"a\":1}", 1);
+	expect_line(r, "{\"b\":2}", 2);
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_EOF);
+	ck_assert_int_eq(truncate(path, 0), 0);
+	append("{\"c\":3}\n");
+	/* What was held is the old file's last line, then the new one's. */
+	expect_line(r, "half", 3);
+	expect_line(r, "{\"c\":3}", 1);
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_EOF);
+	append("{\"d\":4}\n");
+	expect_line(r, "{\"d\":4}", 2);
+	gm_reader_close(r);
+}
+END_TEST
+
+START_TEST(a_long_line_goes_on_after_idle)
+{
+	/* A pipe that idles inside a too-long line: the next call goes on
+	 * with the same line. */
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	struct gm_reader *r = gm_reader_fdopen(p[0], "pipe", 10);
+	struct spilled *s = calloc(1, sizeof *s);
+	gm_reader_set_spill(r, collect, s);
+	gm_reader_set_idle(r, 0);
+	struct gm_line l;
+	ck_assert_int_eq(write(p[1], "0123456789abcdef", 16), 16);
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_IDLE);
+	ck_assert(gm_reader_in_long_line(r));
+	ck_assert_int_eq(write(p[1], "ghij\nok\n", 8), 8);
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_TOOLONG);
+	ck_assert_uint_eq(l.len, 20);
+	ck_assert_uint_eq(l.lineno, 1);
+	ck_assert_uint_eq(s->n, 20);
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_LINE);
+	ck_assert_uint_eq(l.lineno, 2);
+	ck_assert(l.len == 2 && memcmp(l.data, "ok", 2) == 0);
+	close(p[1]);
+	ck_assert_int_eq(gm_reader_next(r, &l), GM_READ_EOF);
+	gm_reader_close(r);
+	free(s);
+}
+END_TEST
+
 START_TEST(missing_file)
 {
 	gm_cli_init("test_reader");
@@ -174,6 +293,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, too_long_lines_are_spilled_not_held);
 	tcase_add_test(tc, long_line_at_end_without_newline);
 	tcase_add_test(tc, many_lines_across_buffer_edges);
+	tcase_add_test(tc, follow_holds_a_half_line_until_its_newline);
+	tcase_add_test(tc, follow_skips_a_long_line_across_appends);
+	tcase_add_test(tc, follow_reads_a_truncated_file_again);
+	tcase_add_test(tc, a_long_line_goes_on_after_idle);
 	tcase_add_test(tc, missing_file);
 	suite_add_tcase(s, tc);
 	return s;
