@@ -918,12 +918,9 @@ static void get_template(struct ld *l, struct field *f, struct field *file, stru
 		struct tmpl_error e;
 		w->body_template = tmpl_parse(data, len, &e);
 		if (!w->body_template) {
-			char *msg;
-			if (asprintf(&msg, "%s:%zu:%zu: %s", path, e.line, e.column, e.msg) < 0)
-				msg = gm_xstrdup("out of memory");
-			err(l, file->v, "%s", "");
-			free(l->errs[l->nerrs - 1].msg);
-			l->errs[l->nerrs - 1].msg = msg;
+			/* At the template's own place, in the order of the key
+			 * that names it. */
+			err(l, file->v, "%s:%zu:%zu: %s", path, e.line, e.column, e.msg);
 			l->errs[l->nerrs - 1].whole = true;
 		}
 	}

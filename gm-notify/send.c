@@ -1073,7 +1073,7 @@ static bool send_slack(const struct note *n, const struct send_options *o,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
 	const struct conf_slack *c = &n->receiver->slack[n->index];
-	return post_to_secret(n, o, "api_url", c->api_url.file, c->api_url.env, "application/json",
+	return post_to_secret(n, o, "api_url", c->api_url.file, c->api_url.env, send_content_type(n),
 		body, len, x, r);
 }
 
@@ -1083,7 +1083,7 @@ static bool send_webhook(const struct note *n, const struct send_options *o,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
 	const struct conf_webhook *w = &n->receiver->webhook[n->index];
-	const char *type = w->content_type ? w->content_type : "application/json";
+	const char *type = send_content_type(n);
 	if (w->url)
 		return http_post(n, o, w->url, type, NULL, NULL, body, len, x, r);
 	return post_to_secret(n, o, "url_file", w->url_file, NULL, type, body, len, x, r);
@@ -1096,8 +1096,8 @@ static bool send_sms(const struct note *n, const struct send_options *o,
 	char *token = read_secret(n, "auth_token", s->auth_token.file, s->auth_token.env, r);
 	if (!token)
 		return false;
-	bool sent = http_post(n, o, s->url, "application/x-www-form-urlencoded", s->account_sid,
-		token, body, len, x, r);
+	bool sent = http_post(n, o, s->url, send_content_type(n), s->account_sid, token, body, len, x,
+		r);
 	free_secret(token);
 	return sent;
 }
@@ -1304,6 +1304,22 @@ bool send_init(void)
 void send_cleanup(void)
 {
 	curl_global_cleanup();
+}
+
+const char *send_content_type(const struct note *n)
+{
+	switch (n->kind) {
+	case NOTE_SLACK:
+		return "application/json";
+	case NOTE_WEBHOOK: {
+		const char *type = n->receiver->webhook[n->index].content_type;
+		return type ? type : "application/json";
+	}
+	case NOTE_SMS:
+		return "application/x-www-form-urlencoded";
+	default:
+		return NULL;
+	}
 }
 
 char *send_payload(const struct note *n, const struct send_options *o, size_t *len)

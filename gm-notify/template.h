@@ -18,8 +18,7 @@
  * "string", `raw string`) and the functions len, toUpper, toLower,
  * title, join and json, a command's value going last into the next
  * one's arguments. Truthiness is Go's: an empty string, list or map and
- * 0 are false, a
- * time is always true. */
+ * 0 are false, a time is always true. */
 #ifndef GM_NOTIFY_TEMPLATE_H
 #define GM_NOTIFY_TEMPLATE_H
 

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "check_util.h"
+#include "../../gm-notify/check.h"
+#include "../../gm-notify/conf.h"
 #include "../../gm-notify/template.h"
 
 static struct route_label labels0[] = {
@@ -279,6 +281,118 @@ START_TEST(depth)
 }
 END_TEST
 
+/* ---- in the configuration ---- */
+
+/* The errors of conf_parse() of text, one a line, or "ok". */
+static char *conf_errors(const char *text)
+{
+	static char all[4096];
+	struct conf_errors errs = { 0 };
+	struct conf *c = conf_parse("t.yml", text, strlen(text), &errs);
+	size_t n = 0;
+	all[0] = 0;
+	for (size_t i = 0; i < errs.n; i++)
+		n += (size_t)snprintf(all + n, sizeof all - n, "%s\n", errs.v[i]);
+	if (c) {
+		ck_assert_uint_eq(errs.n, 0);
+		snprintf(all, sizeof all, "ok");
+	}
+	conf_free(c);
+	conf_errors_free(&errs);
+	return all;
+}
+
+#define HEAD "route: {receiver: a}\nreceivers:\n- name: a\n  webhook_configs:\n"
+
+/* An error points into the template where it is in the file: in a
+ * literal block, or a scalar on one line without escapes; elsewhere
+ * at the scalar, with the template's own line and column. */
+START_TEST(conf_places)
+{
+	ck_assert_str_eq(conf_errors(HEAD
+		"  - url: http://127.0.0.1:9/\n"
+		"    body_template: |\n"
+		"      {\"text\": {{ .Status | json }},\n"
+		"       \"n\": {{ len .Alerts.Foo }}}\n"
+		"  - url: http://127.0.0.1:9/\n"
+		"    body_template: 'x {{ gt }}'\n"
+		"  - url: http://127.0.0.1:9/\n"
+		"    body_template: \"\\ty {{ .Nope }}\"\n"
+		"  - {url: 'http://127.0.0.1:9/', body_template: {{ .x }}}\n"),
+		"t.yml:8:27: body_template: a list of alerts has no field \"Foo\"\n"
+		"t.yml:10:26: body_template: no function \"gt\": there are len, toUpper, toLower, "
+		"title, join and json\n"
+		"t.yml:12:20: body_template: line 1, column 7 of the template: the notification has "
+		"no field \"Nope\"\n"
+		"t.yml:13:49: body_template: expected a string, got a mapping\n");
+}
+END_TEST
+
+START_TEST(conf_keys)
+{
+	char path[256];
+	int fd = gm_test_temp(path, sizeof path, "tmpl", false);
+	const char *body = "{{ .Status }}\n{{ range .Alerts }}{{ .Labels.x.y }}{{ end }}\n";
+	ck_assert_int_eq(write(fd, body, strlen(body)), (ssize_t)strlen(body));
+	close(fd);
+	char text[2048], want[2048];
+	snprintf(text, sizeof text, HEAD
+		"  - url: http://127.0.0.1:9/\n"
+		"    body_template_file: %s\n"
+		"  - url: http://127.0.0.1:9/\n"
+		"    body_template_file: /nonexistent/t.tmpl\n"
+		"  - url: http://127.0.0.1:9/\n"
+		"    body_template: x\n"
+		"    body_template_file: y\n"
+		"    content_type: \"text/plain\\r\\nX-Evil: 1\"\n"
+		"  - {url: 'http://127.0.0.1:9/', content_type: plain}\n", path);
+	snprintf(want, sizeof want,
+		"%s:2:32: a string has no field \"y\"\n"
+		"t.yml:8:25: body_template_file: /nonexistent/t.tmpl: No such file or directory\n"
+		"t.yml:11:5: webhook_configs: body_template and body_template_file: one or the other, "
+		"not both\n"
+		"t.yml:12:19: content_type: \"text/plain\r\nX-Evil: 1\": expected a media type such "
+		"as text/plain; charset=utf-8\n"
+		"t.yml:13:48: content_type: \"plain\": expected a media type such as text/plain; "
+		"charset=utf-8\n", path);
+	ck_assert_str_eq(conf_errors(text), want);
+
+	/* Good ones, as --check shows them. */
+	snprintf(text, sizeof text, HEAD
+		"  - url: http://127.0.0.1:9/\n"
+		"    body_template_file: %s\n"
+		"    content_type: text/plain; charset=utf-8\n"
+		"  - url: http://127.0.0.1:9/\n"
+		"    body_template: ''\n"
+		"  - url: http://127.0.0.1:9/\n", path);
+	body = "{{ .Status }}\n";
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ck_assert_int_eq(write(fd, body, strlen(body)), (ssize_t)strlen(body));
+	close(fd);
+	struct conf_errors errs = { 0 };
+	struct conf *c = conf_parse("t.yml", text, strlen(text), &errs);
+	ck_assert_msg(c != NULL, "%s", errs.n ? errs.v[0] : "");
+	char *shown = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&shown, &len);
+	check_print(out, c);
+	fclose(out);
+	snprintf(want, sizeof want,
+		"route receiver=a group_by=[] group_wait=30s group_interval=5m repeat_interval=4h\n"
+		"receivers\n"
+		"  a\n"
+		"    webhook url=http://127.0.0.1:9/ max_alerts=0 send_resolved=true "
+		"body_template=file:%s content_type=\"text/plain; charset=utf-8\"\n"
+		"    webhook url=http://127.0.0.1:9/ max_alerts=0 send_resolved=true "
+		"body_template=inline\n"
+		"    webhook url=http://127.0.0.1:9/ max_alerts=0 send_resolved=true\n", path);
+	ck_assert_str_eq(shown, want);
+	free(shown);
+	conf_free(c);
+	unlink(path);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("notify_template");
@@ -288,6 +402,8 @@ static Suite *suite(void)
 	tcase_add_test(t, plain_text);
 	tcase_add_loop_test(t, refuses, 0, sizeof refused / sizeof *refused);
 	tcase_add_test(t, depth);
+	tcase_add_test(t, conf_places);
+	tcase_add_test(t, conf_keys);
 	suite_add_tcase(s, t);
 	return s;
 }
