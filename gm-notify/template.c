@@ -691,6 +691,10 @@ static bool parse_pipeline(struct parser *p, enum ty dot, struct pipeline *pl)
 			if (!parse_operand(p, dot, &c->args[c->nargs++]))
 				return false;
 		}
+		if (c->fn == FN_NONE && !c->nargs) {
+			fail(p, peek(p)->at, "expected a value: ., $, $var, .Field or a string");
+			return false;
+		}
 		if (c->fn == FN_NONE)
 			c->type = c->args[0].type;
 		else if (!check_call(p, c, at, name, nargs, pl->n > 1 ? pl->cmds[pl->n - 2].type : TY_STR))
@@ -1158,7 +1162,7 @@ static void run_node(struct run *r, const struct node *n, struct val dot)
 				e = (struct val){ .t = TY_PAIR, .kv = &v.kv[i] };
 			else
 				e = str_val(v.t == TY_STRS && v.names ? v.kv[i].name : v.kv[i].value);
-			struct val *slot = &((struct run *)r)->vars[n->slot];
+			struct val *slot = &r->vars[n->slot];
 			if (n->ndecl == 2) {
 				slot[0] = v.t == TY_KV ? str_val(v.kv[i].name) :
 					(struct val){ .t = TY_INT, .i = (long long)at };

@@ -237,6 +237,7 @@ static const struct { const char *text, *error; } refused[] = {
 	{ "{{ range .Status }}{{ end }}", "1:4: range over a string: only lists and maps" },
 	{ "{{ .Status", "1:1: an action does not end: no \"}}\"" },
 	{ "{{ }}", "1:4: an action with no value" },
+	{ "{{ | len }}", "1:4: expected a value: ., $, $var, .Field or a string" },
 	{ "{{ \"abc }}", "1:4: a string does not end" },
 	{ "{{ \"\\q\" }}", "1:5: a string: unknown escape (known: \\a \\b \\f \\n \\r \\t \\v \\\\ \\\" \\xHH below 80, \\uHHHH)" },
 	{ "{{ toUpper .Alerts }}", "1:4: toUpper does not take a list of alerts" },
