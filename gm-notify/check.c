@@ -169,8 +169,16 @@ static void put_receiver(FILE *out, const struct conf_receiver *r)
 			put_url(out, w->url);
 		else
 			put_secret(out, "url", &(struct conf_secret){ .file = w->url_file });
-		fprintf(out, " max_alerts=%u send_resolved=%s\n", w->max_alerts,
+		fprintf(out, " max_alerts=%u send_resolved=%s", w->max_alerts,
 			w->send_resolved ? "true" : "false");
+		/* A body template only where there is one, and where it is. */
+		if (w->body_template_file) {
+			fputs(" body_template=file:", out);
+			put_word(out, w->body_template_file);
+		} else if (w->body_template)
+			fputs(" body_template=inline", out);
+		put_option(out, "content_type", w->content_type);
+		putc('\n', out);
 	}
 	for (size_t i = 0; i < r->nsms; i++) {
 		const struct conf_sms *s = &r->sms[i];

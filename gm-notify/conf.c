@@ -16,6 +16,8 @@
 
 #include "mem.h"
 #include "number.h"
+#include "template.h"
+#include "utf8.h"
 
 /* A tree deeper or bigger than this is a mistake (or anchors made to
  * multiply it), not a configuration. */
@@ -25,6 +27,7 @@
 struct pending {
 	size_t line, column, order;
 	char *msg;
+	bool whole;           /* msg names its own place (another file's) */
 };
 
 /* A receiver's fallback, named before every receiver is known: looked
@@ -36,6 +39,8 @@ struct fallback_name {
 
 struct ld {
 	const char *name;
+	const char *src;      /* the file's text, for places inside a scalar */
+	size_t srclen;
 	yaml_document_t doc;
 	struct conf *c;
 	struct pending *errs;
@@ -60,7 +65,7 @@ static void add_verror(struct ld *l, size_t line, size_t column, const char *fmt
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = gm_xstrdup("out of memory");
 	l->errs = gm_grow(l->errs, &l->caperrs, l->nerrs + 1, sizeof *l->errs, 8);
-	l->errs[l->nerrs] = (struct pending){ line, column, l->nerrs, msg };
+	l->errs[l->nerrs] = (struct pending){ line, column, l->nerrs, msg, false };
 	l->nerrs++;
 }
 
@@ -106,10 +111,14 @@ static void flush_errors(struct ld *l, struct conf_errors *errs)
 	qsort(l->errs, l->nerrs, sizeof *l->errs, by_place);
 	for (size_t i = 0; i < l->nerrs; i++) {
 		char *msg;
-		if (asprintf(&msg, "%s:%zu:%zu: %s", l->name, l->errs[i].line + 1,
-				l->errs[i].column + 1, l->errs[i].msg) < 0)
-			msg = gm_xstrdup("out of memory");
-		free(l->errs[i].msg);
+		if (l->errs[i].whole)
+			msg = l->errs[i].msg;
+		else {
+			if (asprintf(&msg, "%s:%zu:%zu: %s", l->name, l->errs[i].line + 1,
+					l->errs[i].column + 1, l->errs[i].msg) < 0)
+				msg = gm_xstrdup("out of memory");
+			free(l->errs[i].msg);
+		}
 		push_error(errs, msg);
 	}
 	free(l->errs);
@@ -822,12 +831,121 @@ static void check_url(struct ld *l, const struct field *f, const char *url, cons
 			f->key, file_key);
 }
 
+/* A template bigger than this is not a body's. */
+#define TEMPLATE_MAX (1 << 20)
+
+/* Where, in the file, the character at line tline, column tcol (from
+ * 1) of scalar v's value is: exact for a literal block (|) and for a
+ * scalar on one line without escapes; false for the others, whose
+ * lines and escapes do not map one to one. */
+static bool scalar_place(const struct ld *l, const yaml_node_t *v, size_t tline, size_t tcol,
+	size_t *line, size_t *column)
+{
+	const yaml_scalar_style_t style = v->data.scalar.style;
+	size_t start = v->start_mark.index, end = v->end_mark.index;
+	if (style == YAML_LITERAL_SCALAR_STYLE) {
+		/* The indentation is the first line's with text. */
+		size_t i = start;
+		while (i < l->srclen && l->src[i] != '\n')
+			i++;
+		size_t indent = 0;
+		for (i++; i < l->srclen; i++) {
+			size_t k = 0;
+			while (i + k < l->srclen && l->src[i + k] == ' ')
+				k++;
+			if (i + k < l->srclen && l->src[i + k] != '\n') {
+				indent = k;
+				break;
+			}
+			i += k;
+		}
+		*line = v->start_mark.line + tline;
+		*column = indent + tcol - 1;
+		return true;
+	}
+	if (style == YAML_FOLDED_SCALAR_STYLE || v->start_mark.line != v->end_mark.line ||
+	    tline != 1 || end > l->srclen)
+		return false;
+	if ((style == YAML_DOUBLE_QUOTED_SCALAR_STYLE && memchr(l->src + start, '\\', end - start)) ||
+	    (style == YAML_SINGLE_QUOTED_SCALAR_STYLE && end - start > 2 &&
+	     memmem(l->src + start + 1, end - start - 2, "''", 2)))
+		return false;
+	*line = v->start_mark.line;
+	*column = v->start_mark.column + (style != YAML_PLAIN_SCALAR_STYLE) + tcol - 1;
+	return true;
+}
+
+/* The template of body_template (inline, f) or body_template_file
+ * (file), parsed, into w; errors at their place in the file or in the
+ * template's file. */
+static void get_template(struct ld *l, struct field *f, struct field *file, struct conf_webhook *w)
+{
+	const char *text;
+	if (f->v) {
+		if (!(text = scalar(l, f)))
+			return;
+		struct tmpl_error e;
+		w->body_template = tmpl_parse(text, strlen(text), &e);
+		if (w->body_template)
+			return;
+		size_t line, column;
+		if (scalar_place(l, f->v, e.line, e.column, &line, &column))
+			add_error(l, line, column, "body_template: %s", e.msg);
+		else
+			err(l, f->v, "body_template: line %zu, column %zu of the template: %s", e.line,
+				e.column, e.msg);
+		return;
+	}
+	get_str(l, file, &w->body_template_file);
+	if (!w->body_template_file)
+		return;
+	const char *path = w->body_template_file;
+	FILE *in = fopen(path, "rb");
+	if (!in) {
+		err(l, file->v, "body_template_file: %s: %s", path, strerror(errno));
+		return;
+	}
+	char *data = gm_xcalloc(1, TEMPLATE_MAX + 1);
+	size_t len = fread(data, 1, TEMPLATE_MAX + 1, in);
+	bool bad = ferror(in);
+	int saved = errno;
+	fclose(in);
+	if (bad)
+		err(l, file->v, "body_template_file: %s: %s", path, strerror(saved));
+	else if (len > TEMPLATE_MAX)
+		err(l, file->v, "body_template_file: %s: more than %d bytes", path, TEMPLATE_MAX);
+	else {
+		struct tmpl_error e;
+		w->body_template = tmpl_parse(data, len, &e);
+		if (!w->body_template) {
+			/* At the template's own place, in the order of the key
+			 * that names it. */
+			err(l, file->v, "%s:%zu:%zu: %s", path, e.line, e.column, e.msg);
+			l->errs[l->nerrs - 1].whole = true;
+		}
+	}
+	free(data);
+}
+
+/* A media type for the Content-Type header: type/subtype, then any
+ * parameters, in printable ASCII (nothing that could end the header). */
+static void check_content_type(struct ld *l, const struct field *f, const char *s)
+{
+	bool ok = strchr(s, '/') != NULL && *s != '/';
+	for (const char *p = s; *p && ok; p++)
+		ok = *p >= ' ' && *p < 0x7f;
+	if (!ok)
+		err(l, f->v, "content_type: \"%s\": expected a media type such as text/plain; "
+			"charset=utf-8", s);
+}
+
 static void load_webhook(struct ld *l, yaml_node_t *n, void *out)
 {
 	struct conf_webhook *w = out;
 	struct field f[] = {
 		{ .key = "send_resolved" }, { .key = "url" }, { .key = "url_file" },
-		{ .key = "max_alerts" },
+		{ .key = "max_alerts" }, { .key = "body_template" }, { .key = "body_template_file" },
+		{ .key = "content_type" },
 	};
 	w->send_resolved = true;
 	if (!fields(l, n, "webhook_configs", f, sizeof f / sizeof *f))
@@ -842,6 +960,15 @@ static void load_webhook(struct ld *l, yaml_node_t *n, void *out)
 		err(l, n, "webhook_configs: no url, and no url_file");
 	else if (w->url)
 		check_url(l, field(f, "url"), w->url, "url_file");
+	struct field *body = field(f, "body_template"), *file = field(f, "body_template_file");
+	if (body->v && file->v)
+		err(l, file->k, "webhook_configs: body_template and body_template_file: one or the "
+			"other, not both");
+	else
+		get_template(l, body, file, w);
+	get_str(l, field(f, "content_type"), &w->content_type);
+	if (w->content_type)
+		check_content_type(l, field(f, "content_type"), w->content_type);
 }
 
 static void load_sms(struct ld *l, yaml_node_t *n, void *out)
@@ -1107,7 +1234,7 @@ static void load_top(struct ld *l, yaml_node_t *root)
 
 struct conf *conf_parse(const char *name, const char *data, size_t len, struct conf_errors *errs)
 {
-	struct ld l = { .name = name };
+	struct ld l = { .name = name, .src = data, .srclen = len };
 	struct conf *c = gm_xcalloc(1, sizeof *c);
 	c->global.smtp_require_tls = true;
 	c->global.smtp_auth_password.env = CONF_ENV_SMTP_PASSWORD;
@@ -1233,6 +1360,9 @@ static void receiver_free(struct conf_receiver *r)
 	for (size_t i = 0; i < r->nwebhook; i++) {
 		free(r->webhook[i].url);
 		free(r->webhook[i].url_file);
+		tmpl_free(r->webhook[i].body_template);
+		free(r->webhook[i].body_template_file);
+		free(r->webhook[i].content_type);
 	}
 	free(r->webhook);
 	for (size_t i = 0; i < r->nsms; i++) {

@@ -77,13 +77,20 @@ struct conf_slack {
 	char *username;
 };
 
+struct tmpl;   /* template.h */
+
 /* The URL is the configuration's (url) or in a file (url_file), one of
- * the two; an inline URL holds no password. */
+ * the two; an inline URL holds no password. The body is Alertmanager's
+ * payload, or what body_template writes (gm's keys body_template, or
+ * body_template_file read and parsed at load). */
 struct conf_webhook {
 	bool send_resolved;       /* default true */
 	char *url;
 	char *url_file;
 	unsigned max_alerts;      /* 0: all */
+	struct tmpl *body_template;   /* NULL: the payload */
+	char *body_template_file; /* where it came from, or NULL: inline */
+	char *content_type;       /* NULL: application/json */
 };
 
 /* gm's SMS config, an HTTP gateway in Twilio's Messages form. */

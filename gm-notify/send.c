@@ -23,6 +23,7 @@
 #include "text.h"
 #include "number.h"
 #include "ts.h"
+#include "template.h"
 #include "writer.h"
 
 /* Slack shows messages of up to 4,000 characters whole; longer ones it
@@ -237,7 +238,7 @@ static char *writer_take(struct gm_writer *w, size_t *len)
 
 /* A time as Go writes one in JSON (RFC 3339, the fraction's trailing
  * zeros dropped), so that a payload reads as Alertmanager's. */
-static void put_go_time(struct gm_writer *w, int64_t ms)
+static void go_time(int64_t ms, char out[TMPL_TIME_LEN])
 {
 	char t[GM_TS_LEN];
 	gm_ts_format(ms, t);
@@ -246,8 +247,9 @@ static void put_go_time(struct gm_writer *w, int64_t ms)
 		n--;
 	if (t[n - 1] == '.')
 		n--;
-	t[n++] = 'Z';
-	gm_w_str(w, t, n);
+	memcpy(out, t, n);
+	out[n++] = 'Z';
+	out[n] = 0;
 }
 
 /* ---- the webhook: Alertmanager's payload, version "4" ---- */
@@ -331,121 +333,163 @@ static void intersect(struct route_label *common, size_t *nc, const struct route
 }
 
 /* Go's regexp.QuoteMeta, which Alertmanager applies to the receiver's
- * name in its payload. */
-static void put_quote_meta(struct gm_writer *w, const char *s)
+ * name in its payload and its templates' data. A string the caller
+ * frees. */
+static char *quote_meta(const char *s)
 {
 	struct gm_text b = { 0 };
+	gm_text_add(&b, "", 0);
 	for (; *s; s++) {
 		if (strchr("\\.+*?()|[]{}^$", *s))
 			gm_text_str(&b, "\\");
 		gm_text_add(&b, s, 1);
 	}
-	gm_w_str(w, b.p ? b.p : "", b.n);
-	free(b.p);
+	return b.p;
 }
 
-/* The payload of n with its first max alerts (0: all). */
-static char *am_payload(const struct note *n, size_t max, size_t *len)
+/* The data of n with its first max alerts (0: all), as Alertmanager's
+ * payload and templates have it: the one place the payload's values
+ * are made, so that the default body and a template cannot disagree.
+ * Strings are n's but for the receiver and the arrays, which
+ * am_data_free() frees. */
+static void am_data(const struct note *n, size_t max, struct tmpl_data *d)
 {
 	size_t count = max && n->nalerts > max ? max : n->nalerts;
-	size_t most = 0;
+	size_t nl = 0, na = 0, most = 0;
 	for (size_t i = 0; i < count; i++) {
-		size_t k = n->alerts[i].nlabels + 4;
-		if (n->alerts[i].nnumbers + 2 > k)
-			k = n->alerts[i].nnumbers + 2;
-		if (k > most)
-			most = k;
+		nl += n->alerts[i].nlabels + 4;
+		na += n->alerts[i].nnumbers + 2;
+		if (n->alerts[i].nlabels + 4 > most)
+			most = n->alerts[i].nlabels + 4;
+		if (n->alerts[i].nnumbers + 2 > most)
+			most = n->alerts[i].nnumbers + 2;
 	}
-	struct route_label *v = gm_xcalloc(most + 1, sizeof *v);
+	/* The alerts, then their labels and annotations, in one block. */
+	struct tmpl_alert *alerts = gm_xcalloc(1, (count + 1) * sizeof *alerts +
+		(nl + na) * sizeof(struct route_label));
+	struct route_label *labels = (struct route_label *)(alerts + count + 1);
+	struct route_label *annotations = labels + nl;
 	struct route_label *cl = gm_xcalloc(most + 1, sizeof *cl);
 	struct route_label *ca = gm_xcalloc(most + 1, sizeof *ca);
 	size_t ncl = 0, nca = 0;
-
-	struct gm_writer *w = gm_writer_mem();
-	gm_w_obj_begin(w);
-	GM_W_KEY(w, "receiver");
-	put_quote_meta(w, n->receiver->name);
-	/* The firing alerts come first: those sent have one when n has. */
-	if (n->nfiring)
-		GM_W_KLIT(w, "status", "firing");
-	else
-		GM_W_KLIT(w, "status", "resolved");
-	GM_W_KEY(w, "alerts");
-	gm_w_arr_begin(w);
 	for (size_t i = 0; i < count; i++) {
 		const struct note_alert *a = &n->alerts[i];
-		bool resolved = a->resolved;
-		gm_w_obj_begin(w);
-		if (resolved)
-			GM_W_KLIT(w, "status", "resolved");
-		else
-			GM_W_KLIT(w, "status", "firing");
-		size_t nv = am_labels(a, v);
-		GM_W_KEY(w, "labels");
-		put_kv(w, v, nv);
+		struct tmpl_alert *t = &alerts[i];
+		t->status = a->resolved ? "resolved" : "firing";
+		t->labels = labels;
+		t->nlabels = am_labels(a, labels);
+		labels += t->nlabels;
+		t->annotations = annotations;
+		t->nannotations = am_annotations(a, annotations);
+		annotations += t->nannotations;
 		if (i == 0) {
-			memcpy(cl, v, nv * sizeof *v);
-			ncl = nv;
-		} else
-			intersect(cl, &ncl, v, nv);
+			memcpy(cl, t->labels, t->nlabels * sizeof *cl);
+			ncl = t->nlabels;
+			memcpy(ca, t->annotations, t->nannotations * sizeof *ca);
+			nca = t->nannotations;
+		} else {
+			intersect(cl, &ncl, t->labels, t->nlabels);
+			intersect(ca, &nca, t->annotations, t->nannotations);
+		}
+		go_time(a->resolved ? a->started : a->ts, t->starts_at);
+		/* A firing alert ends at Go's zero time, as Alertmanager sends
+		 * it; a resolved one when it resolved. */
+		if (a->resolved)
+			go_time(a->ts, t->ends_at);
+		else
+			strcpy(t->ends_at, "0001-01-01T00:00:00Z");
 		/* The fingerprint is Prometheus's of the label set: FNV-1a
 		 * over each name and value, each followed by a 0xff byte. */
 		uint64_t fp = 14695981039346656037ULL;
-		for (size_t j = 0; j < nv; j++)
+		for (size_t j = 0; j < t->nlabels; j++)
 			for (int part = 0; part < 2; part++) {
-				const char *s = part ? v[j].value : v[j].name;
+				const char *s = part ? t->labels[j].value : t->labels[j].name;
 				for (; *s; s++)
 					fp = (fp ^ (unsigned char)*s) * 1099511628211ULL;
 				fp = (fp ^ 0xff) * 1099511628211ULL;
 			}
-		nv = am_annotations(a, v);
+		gm_format_hex64(fp, t->fingerprint);
+		t->fingerprint[16] = 0;
+	}
+	*d = (struct tmpl_data){
+		.receiver = quote_meta(n->receiver->name),
+		/* The firing alerts come first: those sent have one when n has. */
+		.status = n->nfiring ? "firing" : "resolved",
+		.alerts = alerts, .nalerts = count,
+		/* A note's group labels are sorted by name already, as Go
+		 * writes a map. */
+		.group_labels = n->group_labels,
+		.common_labels = { cl, ncl }, .common_annotations = { ca, nca },
+		.external_url = "", .group_key = n->group_key,
+		.truncated = n->nalerts - count,
+	};
+}
+
+static void am_data_free(struct tmpl_data *d)
+{
+	free((char *)d->receiver);
+	free(d->alerts);
+	free((struct route_label *)d->common_labels.v);
+	free((struct route_label *)d->common_annotations.v);
+}
+
+/* Alertmanager's webhook payload (version "4") of d, a line. */
+static char *am_payload(const struct tmpl_data *d, size_t *len)
+{
+	struct gm_writer *w = gm_writer_mem();
+	gm_w_obj_begin(w);
+	GM_W_KCSTR(w, "receiver", d->receiver);
+	GM_W_KCSTR(w, "status", d->status);
+	GM_W_KEY(w, "alerts");
+	gm_w_arr_begin(w);
+	for (size_t i = 0; i < d->nalerts; i++) {
+		const struct tmpl_alert *a = &d->alerts[i];
+		gm_w_obj_begin(w);
+		GM_W_KCSTR(w, "status", a->status);
+		GM_W_KEY(w, "labels");
+		put_kv(w, a->labels, a->nlabels);
 		GM_W_KEY(w, "annotations");
-		put_kv(w, v, nv);
-		if (i == 0) {
-			memcpy(ca, v, nv * sizeof *v);
-			nca = nv;
-		} else
-			intersect(ca, &nca, v, nv);
-		GM_W_KEY(w, "startsAt");
-		put_go_time(w, resolved ? a->started : a->ts);
-		/* A firing alert ends at Go's zero time, as Alertmanager sends
-		 * it; a resolved one when it resolved. */
-		GM_W_KEY(w, "endsAt");
-		if (resolved)
-			put_go_time(w, a->ts);
-		else
-			GM_W_LIT(w, "0001-01-01T00:00:00Z");
+		put_kv(w, a->annotations, a->nannotations);
+		GM_W_KCSTR(w, "startsAt", a->starts_at);
+		GM_W_KCSTR(w, "endsAt", a->ends_at);
 		GM_W_KLIT(w, "generatorURL", "");
-		char hex[16];
-		gm_format_hex64(fp, hex);
-		GM_W_KSTR(w, "fingerprint", hex, 16);
+		GM_W_KSTR(w, "fingerprint", a->fingerprint, 16);
 		gm_w_obj_end(w);
 	}
 	gm_w_arr_end(w);
-	/* A note's group labels are sorted by name already, as Go writes
-	 * a map. */
 	GM_W_KEY(w, "groupLabels");
-	put_kv(w, n->group_labels.v, n->group_labels.n);
+	put_kv(w, d->group_labels.v, d->group_labels.n);
 	GM_W_KEY(w, "commonLabels");
-	put_kv(w, cl, ncl);
+	put_kv(w, d->common_labels.v, d->common_labels.n);
 	GM_W_KEY(w, "commonAnnotations");
-	put_kv(w, ca, nca);
-	GM_W_KLIT(w, "externalURL", "");
+	put_kv(w, d->common_annotations.v, d->common_annotations.n);
+	GM_W_KCSTR(w, "externalURL", d->external_url);
 	GM_W_KLIT(w, "version", "4");
-	GM_W_KCSTR(w, "groupKey", n->group_key);
-	GM_W_KU64(w, "truncatedAlerts", n->nalerts - count);
+	GM_W_KCSTR(w, "groupKey", d->group_key);
+	GM_W_KU64(w, "truncatedAlerts", d->truncated);
 	gm_w_end(w);
-	free(v);
-	free(cl);
-	free(ca);
 	return writer_take(w, len);
 }
 
 /* ---- builders: the bytes of each kind ---- */
 
+/* The payload, or what the config's template writes over the same
+ * data. */
 static char *build_webhook(const struct note *n, const struct send_options *o, size_t *len)
 {
-	return am_payload(n, n->receiver->webhook[n->index].max_alerts, len);
+	const struct conf_webhook *c = &n->receiver->webhook[n->index];
+	struct tmpl_data d;
+	am_data(n, c->max_alerts, &d);
+	char *body;
+	if (c->body_template) {
+		struct gm_text b = { 0 };
+		tmpl_execute(c->body_template, &d, &b);
+		body = b.p;
+		*len = b.n;
+	} else
+		body = am_payload(&d, len);
+	am_data_free(&d);
+	return body;
 }
 
 /* The file's line: what a webhook would be sent, whole. */
@@ -456,7 +500,11 @@ static char *build_file(const struct note *n, const struct send_options *o, size
 
 char *send_webhook_payload(const struct note *n, size_t *len)
 {
-	return am_payload(n, 0, len);
+	struct tmpl_data d;
+	am_data(n, 0, &d);
+	char *body = am_payload(&d, len);
+	am_data_free(&d);
+	return body;
 }
 
 static char *build_slack(const struct note *n, const struct send_options *o, size_t *len)
@@ -1044,15 +1092,16 @@ static void classify_http(const struct note *n, const struct exchange *x,
 	say(r, n, x->code >= 500 && x->code < 600 ? SEND_RETRY : SEND_FAIL, "HTTP %ld", x->code);
 }
 
-/* POSTs a JSON body to the URL a secret holds: key's file, else env. */
-static bool post_json_to_secret(const struct note *n, const struct send_options *o,
-	const char *key, const char *file, const char *env,
+/* POSTs a body of type to the URL a secret holds: key's file, else
+ * env. */
+static bool post_to_secret(const struct note *n, const struct send_options *o,
+	const char *key, const char *file, const char *env, const char *type,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
 	char *url = read_secret(n, key, file, env, r);
 	if (!url)
 		return false;
-	bool sent = http_post(n, o, url, "application/json", NULL, NULL, body, len, x, r);
+	bool sent = http_post(n, o, url, type, NULL, NULL, body, len, x, r);
 	free_secret(url);
 	return sent;
 }
@@ -1061,7 +1110,8 @@ static bool send_slack(const struct note *n, const struct send_options *o,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
 	const struct conf_slack *c = &n->receiver->slack[n->index];
-	return post_json_to_secret(n, o, "api_url", c->api_url.file, c->api_url.env, body, len, x, r);
+	return post_to_secret(n, o, "api_url", c->api_url.file, c->api_url.env, send_content_type(n),
+		body, len, x, r);
 }
 
 /* An inline URL holds no secret (the configuration refuses one with a
@@ -1070,9 +1120,10 @@ static bool send_webhook(const struct note *n, const struct send_options *o,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
 	const struct conf_webhook *w = &n->receiver->webhook[n->index];
+	const char *type = send_content_type(n);
 	if (w->url)
-		return http_post(n, o, w->url, "application/json", NULL, NULL, body, len, x, r);
-	return post_json_to_secret(n, o, "url_file", w->url_file, NULL, body, len, x, r);
+		return http_post(n, o, w->url, type, NULL, NULL, body, len, x, r);
+	return post_to_secret(n, o, "url_file", w->url_file, NULL, type, body, len, x, r);
 }
 
 static bool send_sms(const struct note *n, const struct send_options *o,
@@ -1082,8 +1133,8 @@ static bool send_sms(const struct note *n, const struct send_options *o,
 	char *token = read_secret(n, "auth_token", s->auth_token.file, s->auth_token.env, r);
 	if (!token)
 		return false;
-	bool sent = http_post(n, o, s->url, "application/x-www-form-urlencoded", s->account_sid,
-		token, body, len, x, r);
+	bool sent = http_post(n, o, s->url, send_content_type(n), s->account_sid, token, body, len, x,
+		r);
 	free_secret(token);
 	return sent;
 }
@@ -1290,6 +1341,22 @@ bool send_init(void)
 void send_cleanup(void)
 {
 	curl_global_cleanup();
+}
+
+const char *send_content_type(const struct note *n)
+{
+	switch (n->kind) {
+	case NOTE_SLACK:
+		return "application/json";
+	case NOTE_WEBHOOK: {
+		const char *type = n->receiver->webhook[n->index].content_type;
+		return type ? type : "application/json";
+	}
+	case NOTE_SMS:
+		return "application/x-www-form-urlencoded";
+	default:
+		return NULL;
+	}
 }
 
 char *send_payload(const struct note *n, const struct send_options *o, size_t *len)

@@ -1,6 +1,7 @@
 /* send: delivers one notification to one receiver config, by its
  * protocol: email over SMTP, a Slack incoming webhook, a generic webhook
- * with Alertmanager's payload (version "4"), SMS in Twilio's Messages
+ * with Alertmanager's payload (version "4") or the body its config's
+ * template (template.h) writes over the same data, SMS in Twilio's Messages
  * form, or a line of NDJSON to a file. One call is one attempt: the
  * result says whether the receiver took it, whether to try again (and
  * after how long, when the server said), or whether trying again cannot
@@ -87,6 +88,12 @@ void send_notification(const struct note *n, const struct send_options *o,
  * file's line. Needs no secret and no server. Returns a string the
  * caller frees, its length in *len. */
 char *send_payload(const struct note *n, const struct send_options *o, size_t *len);
+
+/* The Content-Type an HTTP kind sends send_payload()'s bytes with:
+ * application/json for Slack and, unless its config says another, a
+ * webhook; the form's for SMS; NULL for a mail (whose headers say it)
+ * and a file's line. */
+const char *send_content_type(const struct note *n);
 
 /* Alertmanager's webhook payload for n, every alert in it, whatever
  * n's kind: what a file config writes, and what the dead-letter file

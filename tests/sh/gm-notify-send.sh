@@ -72,6 +72,23 @@ YAML
 }
 conf "$HTTP_URL" >"$T/conf.yml"
 
+# page_block NAME: the literal display of gm-notify.conf(5) after its
+# marker '.\" tests/sh/gm-notify-send.sh: NAME', roff escapes undone.
+page_block() {
+	awk -v name="$1" '
+	$0 == ".\\\" tests/sh/gm-notify-send.sh: " name { want = 1; next }
+	want && /^\.Bd -literal/ { inblk = 1; want = 0; next }
+	inblk && /^\.Ed/ { exit }
+	inblk { gsub(/\\&/, ""); gsub(/\\\('"'"'e/, "\303\251"); gsub(/\\e/, "\\"); print }
+	' "$TOP/man/gm-notify.conf.5"
+}
+# The page's body templates, as receivers of this configuration.
+for name in teams text; do
+	page_block $name | sed "s|http://127.0.0.1:9000|$HTTP_URL|" >>"$T/conf.yml"
+	page_block "$name body" >"$T/page-$name.body"
+	[ -s "$T/page-$name.body" ] || fail "gm-notify.conf(5) has no example $name"
+done
+
 # send NAME [ARGS...] RECEIVER: notify-send ARGS $T/conf.yml RECEIVER,
 # its output in $T/NAME.out, and printed, with a last line saying so
 # when it did not exit 0 (it runs in $(...), where fail would be lost);
@@ -158,6 +175,17 @@ References: <first.mail@shop.test>"
 printf '%s/from-file?token=%s\n' "$HTTP_URL" "$SLACK_TOKEN" >"$T/hook.url"
 expect_eq "url_file: sent" "$(send hook-file hook-file)" "webhook 1 ok"
 expect_eq "url_file: to its URL" "$(tail -n 1 "$HTTP_REQUESTS" | jq -r .path)" "/from-file?token=$SLACK_TOKEN"
+
+# --- the page's body templates ------------------------------------------
+
+for name in teams text; do
+	expect_eq "body template $name: sent" "$(send tmpl-$name $name)" "webhook 1 ok"
+	tail -n 1 "$HTTP_REQUESTS" | jq -j .body >"$T/got-$name.body"
+	expect_same_file "body template $name: the page's body" "$T/got-$name.body" "$T/page-$name.body"
+done
+expect_eq "body templates: their paths and content types" \
+	"$(tail -n 2 "$HTTP_REQUESTS" | jq -r '[.path, .headers["content-type"]] | @tsv')" \
+	"$(printf '/teams\tapplication/json\n/text\ttext/plain; charset=utf-8')"
 
 # --- HTTP answers ----------------------------------------------------------
 

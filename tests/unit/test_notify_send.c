@@ -6,6 +6,7 @@
 
 #include "check_util.h"
 #include "notify_fixture.h"
+#include "../../gm-notify/template.h"
 
 static struct conf_email email = {
 	.to = "ops@shop.test, On Call <oncall@shop.test>",
@@ -315,6 +316,42 @@ START_TEST(webhook_names_clash)
 }
 END_TEST
 
+/* A webhook with a body template: what it writes over the payload's
+ * data (the same values: receiver, fingerprints, times, common labels,
+ * max_alerts' cut), sent as its content_type; without one, JSON. */
+START_TEST(webhook_template)
+{
+	static const char text[] =
+		"{{ .Receiver }} {{ .Status }} {{ len .Alerts }}+{{ .TruncatedAlerts }} "
+		"{{ .GroupLabels.product_id }} [{{ join \",\" .CommonLabels.Names }}]\n"
+		"{{ range .Alerts }}{{ .Status }} {{ .Labels.alertname }} {{ .Annotations.alert_id }} "
+		"{{ .Annotations.on_hand }} {{ .StartsAt }} {{ .EndsAt }} {{ .Fingerprint }} "
+		"{{ .Annotations.summary | json }}\n{{ end }}";
+	struct tmpl_error e;
+	struct conf_webhook w = webhook;
+	w.body_template = tmpl_parse(text, strlen(text), &e);
+	ck_assert_ptr_nonnull(w.body_template);
+	w.content_type = "text/plain; charset=utf-8";
+	struct conf_receiver r = receiver(NOTE_WEBHOOK, &w);
+	struct note n = to(&r, NOTE_WEBHOOK);
+	expect_payload(&n, NULL,
+		"stock\\.team firing 2+0 P-001 [country,product_id,source]\n"
+		"firing low_stock a1b2c3d4e5f60718 3 2026-11-24T10:00:00.123Z 0001-01-01T00:00:00Z "
+		"2de9dc9cc14acaf6 \"Stock of P-001 is 3, under 10 (caf\xc3\xa9 beans)\"\n"
+		"resolved out_of_stock 0f1e2d3c4b5a6978 20 2026-11-24T09:00:00Z 2026-11-24T10:05:00Z "
+		"0edcd3a2f83b0865 \"P-001 is back in stock\"\n");
+	ck_assert_str_eq(send_content_type(&n), "text/plain; charset=utf-8");
+	w.max_alerts = 1;
+	expect_payload(&n, NULL,
+		"stock\\.team firing 1+1 P-001 [alertname,country,kind,product_id,severity,source]\n"
+		"firing low_stock a1b2c3d4e5f60718 3 2026-11-24T10:00:00.123Z 0001-01-01T00:00:00Z "
+		"2de9dc9cc14acaf6 \"Stock of P-001 is 3, under 10 (caf\xc3\xa9 beans)\"\n");
+	tmpl_free(w.body_template);
+	n = to(&(struct conf_receiver){ .name = "x", .webhook = &webhook, .nwebhook = 1 }, NOTE_WEBHOOK);
+	ck_assert_str_eq(send_content_type(&n), "application/json");
+}
+END_TEST
+
 START_TEST(sms_bytes)
 {
 	struct conf_receiver r = receiver(NOTE_SMS, NULL);
@@ -515,6 +552,7 @@ static Suite *suite(void)
 	tcase_add_test(t, slack_bytes);
 	tcase_add_test(t, webhook_bytes);
 	tcase_add_test(t, webhook_names_clash);
+	tcase_add_test(t, webhook_template);
 	tcase_add_test(t, sms_bytes);
 	tcase_add_test(t, sms_cut);
 	tcase_add_loop_test(t, retry_after, 0, sizeof retry_after_ok / sizeof *retry_after_ok);
