@@ -222,6 +222,28 @@ static const struct gm_rfield inventory_status_fields[] = {
 	STR("partition", false, "text", 0),
 };
 
+const char *const gm_rtype_dead_letter_integrations[] = {
+	"email", "slack", "webhook", "sms", "file", NULL
+};
+
+/* Written by gm-notify to its dead-letter file, never to Kafka (no
+ * topic, no key): one per notification given up on, ts by the wall
+ * clock. Its identity is notification_id, receiver, integration and
+ * index together (a fallback's copy keeps the notification's id), hence
+ * no id. */
+static const struct gm_rfield dead_letter_fields[] = {
+	TIME("ts", NULL, 0),
+	STR("notification_id", true, NULL, 0),
+	STR("receiver", true, NULL, 0),
+	{ .name = "integration", .kind = GM_RK_STRING, .required = true,
+	  .one_of = gm_rtype_dead_letter_integrations },
+	INT("index", 0, INT64_MAX, NULL, 0),
+	INT("attempts", 1, INT64_MAX, NULL, 0),
+	STR("error", true, NULL, 0),
+	BOOL("fallback", NULL),
+	OBJECT("notification", NULL),
+};
+
 const struct gm_rtype gm_rtype_transaction = {
 	.name = "transaction", .type = GM_TRANSACTION, .input = true,
 	.topic = "transactions", .late_topic = "late_transactions",
@@ -299,6 +321,10 @@ const struct gm_rtype gm_rtype_inventory_status = {
 	.fields = FIELDS(inventory_status_fields),
 };
 
+const struct gm_rtype gm_rtype_dead_letter = {
+	.name = "dead_letter", .fields = FIELDS(dead_letter_fields),
+};
+
 /* The source events first, then the other input types: the parser's
  * slots number the checked fields in this order (gm_rtype_checked_names),
  * and the usual records' types are found first. */
@@ -306,7 +332,7 @@ const struct gm_rtype *const gm_rtypes[] = {
 	&gm_rtype_transaction, &gm_rtype_product_view, &gm_rtype_cart_event,
 	&gm_rtype_product, &gm_rtype_restock, &gm_rtype_sale,
 	&gm_rtype_sales_metric, &gm_rtype_alert, &gm_rtype_session, &gm_rtype_session_metric,
-	&gm_rtype_inventory_status,
+	&gm_rtype_inventory_status, &gm_rtype_dead_letter,
 };
 const size_t gm_nrtypes = sizeof gm_rtypes / sizeof *gm_rtypes;
 

@@ -20,7 +20,8 @@
  *     test of tests/unit/test_pg.c (run by tests/sh/pg-sink.sh) checks
  *     against the descriptor after a fresh run and after an upgrade;
  *   - topic is the default Kafka topic of the tools that write the type,
- *     and key the field whose value keys the messages.
+ *     and key the field whose value keys the messages; a type that no
+ *     tool sends to Kafka (dead_letter: a file's) has neither.
  * tests/unit/test_rtype.c walks every descriptor: each field, missing,
  * of the wrong kind and out of its range, is refused as described. */
 #ifndef GM_RTYPE_H
@@ -96,12 +97,15 @@ struct gm_rtype {
 	const char *name;      /* as in "type" */
 	enum gm_type type;     /* gm_parse()'s ev->type for it (GM_OTHER: none) */
 	bool input;            /* gm_parse() checks it (see the top) */
-	const char *topic;     /* the default Kafka topic of its records */
+	const char *topic;     /* the default Kafka topic of its records;
+	                          NULL for a type that goes only to a file
+	                          (neither input nor table then) */
 	const char *late_topic;  /* the default topic of those that came
 	                          late to a window, or NULL */
 	const char *key;       /* the field that keys its Kafka messages, so
 	                          that a key's records meet in one consumer;
-	                          NULL: the tool that writes it says (its page) */
+	                          NULL: the tool that writes it says (its
+	                          page), or no topic */
 	const char *id;        /* the field that identifies a record
 	                          (deterministic: a replay gives the same id);
 	                          its table's primary key. NULL for a type
@@ -124,7 +128,13 @@ extern const size_t gm_nrtypes;
 extern const struct gm_rtype gm_rtype_transaction, gm_rtype_product_view,
 	gm_rtype_cart_event, gm_rtype_sales_metric, gm_rtype_alert, gm_rtype_session,
 	gm_rtype_session_metric, gm_rtype_product, gm_rtype_restock, gm_rtype_sale,
-	gm_rtype_inventory_status;
+	gm_rtype_inventory_status, gm_rtype_dead_letter;
+
+/* The values of dead_letter's "integration", NULL-terminated, in the
+ * order of a receiver's configs in gm-notify.conf(5): email, slack,
+ * webhook, sms, file. The writer of the record names a config's kind
+ * with these. */
+extern const char *const gm_rtype_dead_letter_integrations[];
 
 /* The field every record has: "type", a required string. */
 extern const struct gm_rfield gm_rfield_type;
