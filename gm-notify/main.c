@@ -43,7 +43,8 @@ static const char usage[] =
 	"                 [--dead-letter FILE] [--retry-for DURATION] [--timeout DURATION]\n"
 	"                 [--resolvable KIND,...] [--max-alerts N]\n"
 	"                 [--strict] [--rejects FILE] [--max-line BYTES]\n"
-	"                 [-b BROKERS] [-G GROUP] [-X KEY=VALUE]... [-t TOPIC]... [-e] [FILE...]\n"
+	"                 [-b BROKERS] [-G GROUP] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
+	"                 [-f] [FILE...]\n"
 	"       " SYN_ADD "       " SYN_LIST "       " SYN_EXPIRE;
 
 enum {
@@ -428,12 +429,16 @@ static void summary(const struct run *run)
 	struct group_stats st = group_stats(run->e);
 	for (size_t i = 0; i <= GROUP_UNMATCHED; i++)
 		st.taken[i] -= run->loaded.taken[i];
+	char fallbacks[48] = "";
+	if (run->fallback_sent)
+		snprintf(fallbacks, sizeof fallbacks, " (%llu by a fallback)",
+			(unsigned long long)run->fallback_sent);
 	fprintf(stderr, "%s: %llu firing, %llu resolved, %llu duplicate, %llu repeated, "
-		"%llu unmatched; %llu notifications delivered, %llu dead-lettered\n", gm_prog,
+		"%llu unmatched; %llu notifications delivered%s, %llu dead-lettered\n", gm_prog,
 		(unsigned long long)st.taken[GROUP_FIRING], (unsigned long long)st.taken[GROUP_RESOLVED],
 		(unsigned long long)st.taken[GROUP_DUPLICATE], (unsigned long long)st.taken[GROUP_REPEATED],
 		(unsigned long long)st.taken[GROUP_UNMATCHED], (unsigned long long)run->delivered,
-		(unsigned long long)run->dead);
+		fallbacks, (unsigned long long)run->dead);
 }
 
 /* Says when --max-alerts first made the engine drop firing alerts, and
@@ -480,17 +485,8 @@ static bool read_alerts(struct run *run, struct gm_source *src)
 				break;
 			if (k == 0)
 				batch_end = gm_now_ms() + BATCH_MS;
-			if (ev->type != GM_ALERT) {
-				char why[96];
-				char type[48];
-				snprintf(why, sizeof why, "a record of type \"%s\", not an alert",
-					gm_str_show(ev->type_name, type, sizeof type));
-				if (!gm_source_reject(src, &rec, why)) {
-					st = GM_NEXT_ERROR;
-					break;
-				}
-				continue;
-			}
+			if (ev->type != GM_ALERT)
+				continue;   /* another type: ignored, as by every tool */
 			struct note_alert a;
 			char why[160];
 			if (!intake_read(&in, ev, &a, why, sizeof why)) {
@@ -562,6 +558,7 @@ int main(int argc, char **argv)
 		{ "max-alerts", required_argument, 0, OPT_MAX_ALERTS },
 		{ "topic", required_argument, 0, 't' },
 		{ "exit-eof", no_argument, 0, 'e' },
+		{ "follow", no_argument, 0, 'f' },
 		{ 0 }
 	};
 	gm_cli_init(argv[0]);
@@ -574,7 +571,7 @@ int main(int argc, char **argv)
 	 * a first resolution. */
 	const char *kinds[64] = { "low_stock", "out_of_stock" };
 	size_t nkinds = 2;
-	bool checking = false, exit_eof = false;
+	bool checking = false, exit_eof = false, follow_files = false;
 	unsigned others = 0;       /* options given, but -c and --check */
 	struct run run = { .status = GM_EXIT_OK };
 	struct group_opts go = { 0 };
@@ -582,7 +579,7 @@ int main(int argc, char **argv)
 		.backoff_max_ms = 30000 };
 	int opt;
 	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
-			GM_KAFKA_SHORT_OPTIONS "c:s:t:e", longopts, usage)) != -1) {
+			GM_KAFKA_SHORT_OPTIONS "c:s:t:ef", longopts, usage)) != -1) {
 		others += opt != 'c' && opt != OPT_CHECK;
 		switch (opt) {
 		case 'c': path = optarg; break;
@@ -593,6 +590,7 @@ int main(int argc, char **argv)
 			topics[ntopics++] = optarg;
 			break;
 		case 'e': exit_eof = true; break;
+		case 'f': follow_files = true; break;
 		case OPT_CHECK: checking = true; break;
 		case 'u':
 			gm_usage_error(usage, "-u: gm-notify writes each notification whole, at once");
@@ -623,6 +621,7 @@ int main(int argc, char **argv)
 		return check(path);
 	}
 	gm_input_check(&common, ntopics, exit_eof, argc - optind, usage);
+	bool follow = gm_input_follow(ntopics, exit_eof, follow_files, usage);
 	dopts.retry_for_ms = common.retry_ms;
 
 	struct conf_errors errs = { 0 };
@@ -668,7 +667,7 @@ int main(int argc, char **argv)
 
 	gm_rejects_open(common.rejects, common.strict);
 	struct gm_source *src = gm_source_open(&common, argv + optind, argc - optind,
-		topics, ntopics, ntopics > 0 && !exit_eof);
+		topics, ntopics, follow);
 	run.src = src;
 	if (src)
 		gm_source_on_rebalance(src, NULL, on_revoke, &run);

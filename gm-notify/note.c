@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "rtype.h"
 
 /* The blocks of note_dup() hold a note, its alerts, then the label
  * arrays: each part starts aligned when its alignment divides the one
@@ -152,9 +153,7 @@ bool note_sends_resolved(const struct conf_receiver *r, enum note_kind k, size_t
 
 const char *note_kind_name(enum note_kind k)
 {
-	static const char *const names[NOTE_NKINDS] = {
-		[NOTE_EMAIL] = "email", [NOTE_SLACK] = "slack", [NOTE_WEBHOOK] = "webhook",
-		[NOTE_SMS] = "sms", [NOTE_FILE] = "file",
-	};
-	return (unsigned)k < NOTE_NKINDS ? names[k] : "?";
+	/* The dead_letter record's names for them, in note.h's order
+	 * (test_notify_note checks both). */
+	return (unsigned)k < NOTE_NKINDS ? gm_rtype_dead_letter_integrations[k] : "?";
 }

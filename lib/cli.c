@@ -239,6 +239,13 @@ void gm_input_check(const struct gm_common *c, size_t ntopics, bool exit_eof,
 		gm_usage_error(usage, "-e goes with -t (Kafka input)");
 }
 
+bool gm_input_follow(size_t ntopics, bool exit_eof, bool follow_files, const char *usage)
+{
+	if (follow_files && ntopics > 0)
+		gm_usage_error(usage, "-f follows files: Kafka topics are followed unless -e");
+	return ntopics > 0 ? !exit_eof : follow_files;
+}
+
 double gm_opt_number(const char *usage, const char *opt, const char *arg,
 	double lo, double hi)
 {

@@ -122,6 +122,11 @@ int gm_getopt(int argc, char *const *argv, const char *shortopts,
 void gm_input_check(const struct gm_common *c, size_t ntopics, bool exit_eof,
 	size_t nfiles, const char *usage);
 
+/* What gm_source_open()'s follow is for an input of ntopics Kafka
+ * topics or files: topics are followed unless -e (exit_eof); files when
+ * -f (follow_files) asks, which is a usage error with topics. */
+bool gm_input_follow(size_t ntopics, bool exit_eof, bool follow_files, const char *usage);
+
 /* Sets defaults (max_line, retry_ms, brokers from $GM_BROKERS). */
 void gm_common_init(struct gm_common *c);
 

@@ -66,11 +66,10 @@ int main(int argc, char **argv)
 	}
 
 	gm_input_check(&c, ntopics, exit_eof, argc - optind, usage);
-	if (follow && ntopics > 0)
-		gm_usage_error(usage, "-f follows files: Kafka topics are followed unless -e");
+	follow = gm_input_follow(ntopics, exit_eof, follow, usage);
 	gm_rejects_open(c.rejects, c.strict);
 	struct gm_source *src = gm_source_open(&c, argv + optind, argc - optind,
-		topics, ntopics, ntopics > 0 ? !exit_eof : follow);
+		topics, ntopics, follow);
 	struct gm_sink *sink = validate_only ? NULL : gm_sink_open(&c, out);
 	if (!src || (!validate_only && !sink)) {
 		gm_close_io(&sink, 1, src);

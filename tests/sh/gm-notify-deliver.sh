@@ -125,7 +125,7 @@ expect_eq "retry_for: the fallback's payload is the notification's" \
 expect_eq "retry_for: the error said" "$(grep -v '^gm-notify: [0-9]* \(firing\|in\),' c.err)" \
 	"gm-notify: given up after $attempts attempts: receiver \"c\" webhook 1: HTTP 500"
 expect_eq "retry_for: the summary" "$(summary c.err)" \
-	"1 firing, 0 resolved, 0 duplicate, 0 repeated, 0 unmatched; 1 notifications delivered, 1 dead-lettered"
+	"1 firing, 0 resolved, 0 duplicate, 0 repeated, 0 unmatched; 1 notifications delivered (1 by a fallback), 1 dead-lettered"
 expect_grep "retry_for: the counts" "^gm-notify: 1 in, 1 out, 1 not delivered, 0 rejected" c.err
 
 # --- d: 404, given up at once ---------------------------------------------

@@ -6,6 +6,7 @@
 
 #include "check_util.h"
 #include "notify_fixture.h"
+#include "rtype.h"
 
 static void expect_pairs(const struct route_label *got, const struct route_label *want, size_t n)
 {
@@ -136,6 +137,8 @@ START_TEST(integrations)
 			ck_assert_int_eq(note_sends_resolved(&r, k, i), resolved[at++] == '1');
 	}
 	ck_assert_uint_eq(at, strlen(resolved));
+	/* The dead_letter record's list of them ends where the kinds do. */
+	ck_assert_ptr_null(gm_rtype_dead_letter_integrations[NOTE_NKINDS]);
 }
 END_TEST
 
