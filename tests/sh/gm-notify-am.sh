@@ -13,6 +13,7 @@
 # alerts (status, labels, fingerprint, alert_id), sorted, must be the
 # same. Alertmanager runs on free ports with its own storage, gossip
 # off; one that cannot start skips the test (fails it under CI=true).
+# ALERTMANAGER names another Alertmanager binary than Debian's.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/notify-servers.sh"
 
