@@ -42,7 +42,7 @@
 		(x)->prev = (x)->next = NULL; \
 	} while (0)
 
-enum mstate { M_WAITING, M_NOTIFIED, M_RESOLVED };
+enum mstate { M_WAITING, M_NOTIFIED, M_RESOLVED, M_NSTATES };
 
 struct group;
 struct alert;
@@ -91,8 +91,9 @@ struct group {
 	int64_t incident;
 	size_t heap;                /* its place in the heap; SIZE_MAX: not there */
 	bool changed, muted;
-	struct link *head, *tail;
-	size_t n;
+	bool recheck;               /* what held its alerts back may have ended */
+	struct link *head[M_NSTATES], *tail[M_NSTATES];   /* its links by state, each in the order they joined it */
+	size_t n, in_state[M_NSTATES];
 	struct group *mprev, *mnext;    /* the muted list */
 };
 
@@ -434,12 +435,26 @@ static struct group *group_for(struct group_engine *e, size_t i, const struct al
 	return g;
 }
 
+/* Links are kept by state, so that a look walks only the waiting and
+ * the resolved, not every alert its group has notified. */
 static void link_add(struct group *g, struct link *l)
 {
 	l->g = g;
-	LIST_APPEND(g->head, g->tail, l, prev, next);
+	LIST_APPEND(g->head[l->state], g->tail[l->state], l, prev, next);
+	g->in_state[l->state]++;
 	g->n++;
 	l->a->nlinked++;
+}
+
+/* Moves l, in a group, to state s. */
+static void link_set(struct link *l, enum mstate s)
+{
+	struct group *g = l->g;
+	LIST_UNLINK(g->head[l->state], g->tail[l->state], l, prev, next);
+	g->in_state[l->state]--;
+	l->state = s;
+	LIST_APPEND(g->head[s], g->tail[s], l, prev, next);
+	g->in_state[s]++;
 }
 
 /* Takes l out of its group (which is forgotten when it has no alert
@@ -449,7 +464,8 @@ static void link_drop(struct group_engine *e, struct link *l, bool forget)
 	struct group *g = l->g;
 	if (!g)
 		return;
-	LIST_UNLINK(g->head, g->tail, l, prev, next);
+	LIST_UNLINK(g->head[l->state], g->tail[l->state], l, prev, next);
+	g->in_state[l->state]--;
 	l->g = NULL;
 	g->n--;
 	l->a->nlinked--;
@@ -567,6 +583,7 @@ static void wake_muted(struct group_engine *e, int64_t t)
 	while (e->muted) {
 		struct group *g = e->muted;
 		muted_remove(e, g);
+		g->recheck = true;
 		set_changed(e, g, true);
 		schedule(e, g, next_look(e, g, t));
 	}
@@ -596,6 +613,12 @@ static void evicted(void *ctx, const char *key, size_t klen, void *value)
 		link_drop(e, &a->links[i], true);
 	e->st.evicted++;
 	alert_release(e, a);
+}
+
+static int by_arrival(const void *x, const void *y)
+{
+	uint64_t a = (*(struct link *const *)x)->a->serial, b = (*(struct link *const *)y)->a->serial;
+	return (a > b) - (a < b);
 }
 
 /* Whether firing a is held back at t. */
@@ -738,20 +761,26 @@ static void look(struct group_engine *e, struct group *g, int64_t t)
 	heap_remove(e, g);
 	g->due = NONE;
 	set_changed(e, g, false);
-	struct link **firing = gm_xcalloc(g->n + 1, sizeof *firing);
-	struct link **resolved = gm_xcalloc(g->n + 1, sizeof *resolved);
-	struct link **remind = gm_xcalloc(g->n + 1, sizeof *remind);
+	bool remind_due = g->reminded != NONE && t - g->reminded >= e->routes[g->route]->repeat_interval;
+	struct link **firing = gm_xcalloc(g->in_state[M_WAITING] + 1, sizeof *firing);
+	struct link **resolved = gm_xcalloc(g->in_state[M_RESOLVED] + 1, sizeof *resolved);
+	struct link **remind = gm_xcalloc((remind_due ? g->in_state[M_NOTIFIED] : 0) + 1,
+		sizeof *remind);
 	size_t nf = 0, nr = 0, nm = 0;
 	bool held = false;
-	bool remind_due = g->reminded != NONE && t - g->reminded >= e->routes[g->route]->repeat_interval;
-	for (struct link *l = g->head, *next; l; l = next) {
+	for (struct link *l = g->head[M_RESOLVED]; l; l = l->next)
+		resolved[nr++] = l;
+	for (struct link *l = g->head[M_WAITING], *next; l; l = next) {
 		next = l->next;
 		struct alert *a = l->a;
-		if (l->state == M_RESOLVED)
-			resolved[nr++] = l;
-		else if (l->state == M_WAITING && !muted(e, a, t))
+		if (l->held && !g->recheck) {
+			/* Held at a look before, and nothing that mutes has
+			 * ended since (wake_muted() sets recheck): held still. */
+			e->st.muted++;
+			held = true;
+		} else if (!muted(e, a, t))
 			firing[nf++] = l;
-		else if (l->state == M_WAITING) {
+		else {
 			e->st.muted++;
 			l->held = true;
 			if (a->expired) {
@@ -759,16 +788,22 @@ static void look(struct group_engine *e, struct group *g, int64_t t)
 				alert_release(e, a);
 			} else
 				held = true;
-		} else if (remind_due && a->firing && resolvable(e, a->fire.kind))
-			remind[nm++] = l;
+		}
 	}
+	for (struct link *l = remind_due ? g->head[M_NOTIFIED] : NULL; l; l = l->next)
+		if (l->a->firing && resolvable(e, l->a->fire.kind))
+			remind[nm++] = l;
+	/* Each part in the order its alerts came. */
+	qsort(resolved, nr, sizeof *resolved, by_arrival);
+	qsort(remind, nm, sizeof *remind, by_arrival);
+	g->recheck = false;
 	if (nf || nr) {
 		g->seq++;
 		if (g->reminded == NONE)
 			g->reminded = g->incident = t;
 		send(e, g, firing, nf, resolved, nr, false, t);
 		for (size_t i = 0; i < nf; i++)
-			firing[i]->state = M_NOTIFIED;
+			link_set(firing[i], M_NOTIFIED);
 		for (size_t i = 0; i < nf + nr; i++) {
 			struct link *l = i < nf ? firing[i] : resolved[i - nf];
 			if (l->state == M_RESOLVED || l->a->expired) {
@@ -795,8 +830,8 @@ static void look(struct group_engine *e, struct group *g, int64_t t)
 		return;
 	}
 	/* The next reminder, when an alert can have one. */
-	for (struct link *l = g->head; l; l = l->next)
-		if (l->state == M_NOTIFIED && resolvable(e, l->a->fire.kind)) {
+	for (struct link *l = g->head[M_NOTIFIED]; l; l = l->next)
+		if (resolvable(e, l->a->fire.kind)) {
 			schedule(e, g, next_look(e, g, g->reminded + e->routes[g->route]->repeat_interval));
 			break;
 		}
@@ -974,7 +1009,7 @@ static enum group_took resolve(struct group_engine *e, const struct note_alert *
 			link_drop(e, l, true);
 			continue;
 		}
-		l->state = M_RESOLVED;
+		link_set(l, M_RESOLVED);
 		set_changed(e, l->g, true);
 		schedule(e, l->g, next_look(e, l->g, now));
 	}
@@ -1269,7 +1304,8 @@ bool group_save(const struct group_engine *e, const char *path)
 		nlog_int(&o, g->muted);
 		put_pairs(&o, g->labels, g->nlabels);
 		nlog_int(&o, (int64_t)g->n);
-		for (const struct link *l = g->head; l; l = l->next) {
+		for (int st = 0; st < M_NSTATES; st++)
+		for (const struct link *l = g->head[st]; l; l = l->next) {
 			nlog_int(&o, (int64_t)l->a->serial);
 			nlog_int(&o, l->state);
 			nlog_int(&o, l->held);
@@ -1458,6 +1494,7 @@ static bool load_group(struct group_engine *e, struct rd *r, struct alert **as, 
 	}
 	struct group *p = gm_xcalloc(1, sizeof *p);
 	*p = g;
+	p->recheck = true;   /* the silences and sources may not be the saved run's */
 	p->labels = note_labels_dup(labels, g.nlabels);
 	free(labels);
 	p->key = group_key(e->route_keys[p->route], p->labels, p->nlabels);
