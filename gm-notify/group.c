@@ -147,32 +147,11 @@ struct group_engine {
 
 /* ---- label sets ---- */
 
-static int by_name(const void *x, const void *y)
-{
-	const struct route_label *a = x, *b = y;
-	int c = strcmp(a->name, b->name);
-	return c ? c : strcmp(a->value, b->value);
-}
-
-static bool is_own_field(const char *name)
-{
-	return !strcmp(name, "kind") || !strcmp(name, "severity") || !strcmp(name, "source");
-}
-
-/* a's label set, its labels (but any named as the three fields) and
- * kind, severity and source, sorted; the strings are a's. */
+/* a's label set (note_label_set()); the strings are a's. */
 static struct route_label *label_set(const struct note_alert *a, size_t *n)
 {
-	struct route_label *set = gm_xcalloc(a->nlabels + 3, sizeof *set);
-	size_t k = 0;
-	for (size_t i = 0; i < a->nlabels; i++)
-		if (!is_own_field(a->labels[i].name))
-			set[k++] = a->labels[i];
-	set[k++] = (struct route_label){ "kind", a->kind ? a->kind : "" };
-	set[k++] = (struct route_label){ "severity", a->severity ? a->severity : "" };
-	set[k++] = (struct route_label){ "source", a->source ? a->source : "" };
-	qsort(set, k, sizeof *set, by_name);
-	*n = k;
+	struct route_label *set = gm_xcalloc(a->nlabels + 4, sizeof *set);
+	*n = note_label_set(a, set);
 	return set;
 }
 
@@ -208,6 +187,18 @@ static void buf_quoted(struct gm_text *b, const char *s)
 
 /* A route's key, Alertmanager's: its parent's, "/", and its matchers
  * as {name="value",...}; the root's is {}. */
+/* Alertmanager's order of a route's matchers in its key: by name, then
+ * value, then operator. */
+static int by_matcher(const void *x, const void *y)
+{
+	const struct conf_matcher *a = *(const struct conf_matcher *const *)x;
+	const struct conf_matcher *b = *(const struct conf_matcher *const *)y;
+	int c = strcmp(a->name, b->name);
+	if (!c)
+		c = strcmp(a->value, b->value);
+	return c ? c : (int)a->op - (int)b->op;
+}
+
 static char *route_key(const char *parent, const struct conf_matchers *ms)
 {
 	static const char *const ops[] = { "=", "!=", "=~", "!~" };
@@ -217,13 +208,18 @@ static char *route_key(const char *parent, const struct conf_matchers *ms)
 		gm_text_str(&b, "/");
 	}
 	gm_text_str(&b, "{");
+	const struct conf_matcher **v = gm_xcalloc(ms->n + 1, sizeof *v);
+	for (size_t i = 0; i < ms->n; i++)
+		v[i] = &ms->v[i];
+	qsort(v, ms->n, sizeof *v, by_matcher);
 	for (size_t i = 0; parent && i < ms->n; i++) {
 		if (i)
 			gm_text_str(&b, ",");
-		gm_text_str(&b, ms->v[i].name);
-		gm_text_str(&b, ops[ms->v[i].op]);
-		buf_quoted(&b, ms->v[i].value);
+		gm_text_str(&b, v[i]->name);
+		gm_text_str(&b, ops[v[i]->op]);
+		buf_quoted(&b, v[i]->value);
 	}
+	free(v);
 	gm_text_str(&b, "}");
 	return b.p;
 }

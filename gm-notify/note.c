@@ -157,3 +157,38 @@ const char *note_kind_name(enum note_kind k)
 	 * (test_notify_note checks both). */
 	return (unsigned)k < NOTE_NKINDS ? gm_rtype_dead_letter_integrations[k] : "?";
 }
+
+size_t note_sort_unique(struct route_label *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(v[j - 1].name, v[j].name) > 0; j--) {
+			struct route_label t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!k || strcmp(v[k - 1].name, v[i].name))
+			v[k++] = v[i];
+	return k;
+}
+
+size_t note_label_set(const struct note_alert *a, struct route_label *out)
+{
+	size_t n = 0;
+	bool alertname = false;
+	for (size_t i = 0; i < a->nlabels; i++) {
+		const char *name = a->labels[i].name;
+		if (!strcmp(name, "kind") || !strcmp(name, "severity") || !strcmp(name, "source"))
+			continue;
+		alertname |= !strcmp(name, "alertname");
+		out[n++] = a->labels[i];
+	}
+	const char *kind = a->kind ? a->kind : "";
+	out[n++] = (struct route_label){ "kind", kind };
+	out[n++] = (struct route_label){ "severity", a->severity ? a->severity : "" };
+	out[n++] = (struct route_label){ "source", a->source ? a->source : "" };
+	if (!alertname)
+		out[n++] = (struct route_label){ "alertname", kind };
+	return note_sort_unique(out, n);
+}

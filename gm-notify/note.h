@@ -74,6 +74,20 @@ size_t note_integrations(const struct conf_receiver *r, enum note_kind k);
 /* Whether integration k, index i of r sends resolved alerts. */
 bool note_sends_resolved(const struct conf_receiver *r, enum note_kind k, size_t i);
 
+/* a's label set, the one routing, grouping, inhibition, silences and
+ * Alertmanager's payload see: its labels, but those named kind,
+ * severity or source, which are a's own fields; then kind, severity,
+ * source, and alertname, the kind, unless a label has that name (as
+ * Alertmanager's users group and route by alertname); sorted by name,
+ * a name once (the first given). Writes into out, which has room for
+ * a->nlabels + 4, and returns the count; the strings are a's. */
+size_t note_label_set(const struct note_alert *a, struct route_label *out);
+
+/* Sorts v[0..n) by name (Go writes a map's keys so), stably, keeping
+ * the first of a name given twice; returns the count kept. Insertion
+ * sort: label sets are small. */
+size_t note_sort_unique(struct route_label *v, size_t n);
+
 /* "email", "slack", "webhook", "sms", "file": k as messages and the
  * configuration name it. */
 const char *note_kind_name(enum note_kind k);

@@ -254,48 +254,6 @@ static void go_time(int64_t ms, char out[TMPL_TIME_LEN])
 
 /* ---- the webhook: Alertmanager's payload, version "4" ---- */
 
-/* Sorts v[0..n) by name (Go writes a map's keys so), stably, and keeps
- * the first of a name given twice; returns the count kept. Insertion
- * sort: label sets are small. */
-static size_t sort_unique(struct route_label *v, size_t n)
-{
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && strcmp(v[j - 1].name, v[j].name) > 0; j--) {
-			struct route_label t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!k || strcmp(v[k - 1].name, v[i].name))
-			v[k++] = v[i];
-	return k;
-}
-
-/* An alert's labels as Alertmanager would have them: its labels, then
- * kind, severity and source (the label set routing matches on), and
- * alertname, the kind, unless the alert has a label of that name;
- * sorted by name, a name once (the alert's own fields over its labels).
- * Fills v (room for nlabels + 4) and returns the count. */
-static size_t am_labels(const struct note_alert *a, struct route_label *v)
-{
-	size_t n = 0;
-	bool alertname = false;
-	for (size_t i = 0; i < a->nlabels; i++) {
-		const char *name = a->labels[i].name;
-		if (!strcmp(name, "kind") || !strcmp(name, "severity") || !strcmp(name, "source"))
-			continue;
-		alertname |= !strcmp(name, "alertname");
-		v[n++] = a->labels[i];
-	}
-	v[n++] = (struct route_label){ "kind", a->kind };
-	v[n++] = (struct route_label){ "severity", a->severity };
-	v[n++] = (struct route_label){ "source", a->source };
-	if (!alertname)
-		v[n++] = (struct route_label){ "alertname", a->kind };
-	return sort_unique(v, n);
-}
-
 /* Its annotations: alert_id (gm's id, for a receiver to de-duplicate
  * on), summary, and each number as its JSON text; sorted by name, the
  * first two over a number of the same name. */
@@ -306,7 +264,7 @@ static size_t am_annotations(const struct note_alert *a, struct route_label *v)
 	v[n++] = (struct route_label){ "summary", a->summary };
 	for (size_t i = 0; i < a->nnumbers; i++)
 		v[n++] = (struct route_label){ a->numbers[i].name, a->numbers[i].value };
-	return sort_unique(v, n);
+	return note_sort_unique(v, n);
 }
 
 static void put_kv(struct gm_writer *w, const struct route_label *v, size_t n)
@@ -377,7 +335,7 @@ static void am_data(const struct note *n, size_t max, struct tmpl_data *d)
 		struct tmpl_alert *t = &alerts[i];
 		t->status = a->resolved ? "resolved" : "firing";
 		t->labels = labels;
-		t->nlabels = am_labels(a, labels);
+		t->nlabels = note_label_set(a, labels);
 		labels += t->nlabels;
 		t->annotations = annotations;
 		t->nannotations = am_annotations(a, annotations);

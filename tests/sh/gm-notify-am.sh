@@ -1,8 +1,10 @@
 # gm-notify-am.sh: gm-notify against the real Alertmanager (Debian's
 # prometheus-alertmanager), a differential test. Both get the same
 # configuration file (a routing tree with group_by, regular-expression
-# and negative matchers, a continue route, a nested route, a group_by
-# label no alert has, an inhibit rule; one webhook receiver,
+# and negative matchers, matchers not in Alertmanager's order, a
+# continue route, a nested route, a group_by label no alert has, a
+# route on alertname grouping by every label, an inhibit rule; one
+# webhook receiver,
 # tests/http-receiver.py) and the same 31 firing alerts: Alertmanager
 # through its API (POST /api/v2/alerts, each alert's labels plus kind,
 # severity, source and alertname, as gm-notify's webhook payload shows
@@ -51,12 +53,16 @@ route:
       group_by: [country]
       routes:
         - receiver: fraud-page
-          matchers: ['reason!~"velocity.*"', 'severity=~"warning|critical"']
+          matchers: ['severity=~"warning|critical"', 'reason!~"velocity.*"']
           group_by: [country, severity]
     # Carts outside the UK, by country and a label no alert has.
     - receiver: carts
-      matchers: [country!=UK, kind=cart_abandoned]
+      matchers: [kind=cart_abandoned, country!=UK]
       group_by: [country, campaign]
+    # By alertname, which every alert has (its kind), and by all labels.
+    - receiver: named
+      matchers: [alertname=restock_late]
+      group_by: ['...']
 receivers:
   - name: ops
     webhook_configs: [{url: '$HTTP_URL/ops'}]
@@ -70,6 +76,8 @@ receivers:
     webhook_configs: [{url: '$HTTP_URL/fraud-page'}]
   - name: carts
     webhook_configs: [{url: '$HTTP_URL/carts'}]
+  - name: named
+    webhook_configs: [{url: '$HTTP_URL/named'}]
 inhibit_rules:
   - source_matchers: [kind=out_of_stock]
     target_matchers: [kind=low_stock]

@@ -238,7 +238,7 @@ static const struct table tables[] = {
 		{ 1, "fire x2 anomaly user_id=u2 country=USA source=gm-txmon" },
 		{ 0, "finish" } },
 	  "30 fraud/webhook0 {}/{kind=\"anomaly\"}:{user_id=\"u1\"} #1 +x1\n"
-	  "30 uk/webhook0 {}/{kind=\"anomaly\",country=\"UK\"}:{country=\"UK\", kind=\"anomaly\", "
+	  "30 uk/webhook0 {}/{country=\"UK\",kind=\"anomaly\"}:{alertname=\"anomaly\", country=\"UK\", kind=\"anomaly\", "
 	  "severity=\"warning\", source=\"gm-txmon\", user_id=\"u1\"} #1 +x1\n"
 	  "31 fraud/webhook0 {}/{kind=\"anomaly\"}:{user_id=\"u2\"} #1 +x2\n" },
 	{ "a resolution, and a group begun anew", stock_yaml, true, {
@@ -360,12 +360,12 @@ static const char mixed_want[] =
 	"30 hook/webhook0 {}:{product_id=\"p1\"} #1 +o1\n"
 	"30 hook/webhook0 {}:{product_id=\"p2\"} #1 +l2\n"
 	"35 fraud/webhook0 {}/{kind=\"anomaly\"}:{user_id=\"u1\"} #1 +x1\n"
-	"35 uk/webhook0 {}/{kind=\"anomaly\",country=\"UK\"}:{country=\"UK\", kind=\"anomaly\", "
+	"35 uk/webhook0 {}/{country=\"UK\",kind=\"anomaly\"}:{alertname=\"anomaly\", country=\"UK\", kind=\"anomaly\", "
 	"severity=\"warning\", source=\"gm-txmon\", user_id=\"u1\"} #1 +x1\n"
 	"330 hook/webhook0 {}:{product_id=\"p1\"} #2 +l1 -ro1\n"
 	"330 hook/webhook0 {}:{product_id=\"p2\"} #2 -r2\n"
 	"430 fraud/webhook0 {}/{kind=\"anomaly\"}:{user_id=\"u1\"} #1 +x2\n"
-	"430 uk/webhook0 {}/{kind=\"anomaly\",country=\"UK\"}:{country=\"UK\", kind=\"anomaly\", "
+	"430 uk/webhook0 {}/{country=\"UK\",kind=\"anomaly\"}:{alertname=\"anomaly\", country=\"UK\", kind=\"anomaly\", "
 	"severity=\"warning\", source=\"gm-txmon\", user_id=\"u1\"} #1 +x2\n"
 	"930 hook/webhook0 {}:{product_id=\"p3\"} #1 +l3\n"
 	"3630 hook/webhook0 {}:{product_id=\"p1\"} #3 reminder +l1\n"
@@ -502,7 +502,7 @@ START_TEST(note_fields)
 	group_tick(run.e, 2000);
 	ck_assert_int_eq(run.c.n, 1);
 	ck_assert_str_eq(run.c.text[0], "at=2000 seq=1 incident=2000 firing=2 group={category=toys;} "
-		"common={category=toys;kind=low_stock;severity=warning;source=gm-inventory;} "
+		"common={alertname=low_stock;category=toys;kind=low_stock;severity=warning;source=gm-inventory;} "
 		"[firing a1 ts=1000 started=1000 fired=- p1 is low on_hand:3] "
 		"[firing a2 ts=1000 started=1000 fired=- p2 is low on_hand:3]");
 	struct note_alert r = { .alert_id = "r1", .ts = 5000, .kind = "low_stock",
@@ -513,7 +513,7 @@ START_TEST(note_fields)
 	group_tick(run.e, 12000);
 	ck_assert_int_eq(run.c.n, 2);
 	ck_assert_str_eq(run.c.text[1], "at=12000 seq=2 incident=2000 firing=0 group={category=toys;} "
-		"common={category=toys;kind=low_stock;product_id=p1;severity=warning;"
+		"common={alertname=low_stock;category=toys;kind=low_stock;product_id=p1;severity=warning;"
 		"source=gm-inventory;} "
 		"[resolved r1 ts=5000 started=1000 fired=a1 p1 is back on_hand:50]");
 	struct group_stats st = group_stats(run.e);
