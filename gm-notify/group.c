@@ -542,8 +542,10 @@ static void expiry_add(struct group_engine *e, struct alert *a)
  * and inhibit buckets. */
 static void alert_init(struct group_engine *e, struct alert *a, size_t n)
 {
-	a->set = label_set(&a->fire, &a->nset);
-	a->fp = labels_hash(0, a->set, a->nset);
+	if (!a->set) {
+		a->set = label_set(&a->fire, &a->nset);
+		a->fp = labels_hash(0, a->set, a->nset);
+	}
 	a->links = gm_xcalloc(n + 1, sizeof *a->links);
 	a->nlinks = n;
 	a->inh = gm_xcalloc(e->c->ninhibit + 1, sizeof *a->inh);
@@ -1016,20 +1018,21 @@ static enum group_took resolve(struct group_engine *e, const struct note_alert *
 static enum group_took fire(struct group_engine *e, const struct note_alert *in, int64_t now,
 	uint64_t mark)
 {
-	size_t nset;
-	struct route_label *set = label_set(in, &nset);
-	uint64_t fp = labels_hash(0, set, nset);
-	if (gm_map_peek(e->active, (const char *)&fp, sizeof fp)) {
-		free(set);
-		return GROUP_REPEATED;
-	}
-	size_t n = route_match(e->c, (struct route_labels){ set, nset }, e->matched);
-	free(set);
+	/* The alert is made first, and its label set once, on its own
+	 * copy of the strings; a repeat, which is rare, is undone. */
 	struct alert *a = gm_xcalloc(1, sizeof *a);
-	*a = (struct alert){ .serial = e->next_alert++, .arrived = now, .expires = NONE,
-		.fire_mark = mark, .end_mark = GROUP_NO_MARK };
+	*a = (struct alert){ .arrived = now, .expires = NONE, .fire_mark = mark,
+		.end_mark = GROUP_NO_MARK };
 	note_alert_dup(&a->fire, &a->fire_blob, in);
 	a->fire.resolved = false;
+	a->set = label_set(&a->fire, &a->nset);
+	a->fp = labels_hash(0, a->set, a->nset);
+	if (gm_map_peek(e->active, (const char *)&a->fp, sizeof a->fp)) {
+		alert_destroy(a);
+		return GROUP_REPEATED;
+	}
+	a->serial = e->next_alert++;
+	size_t n = route_match(e->c, set_of(a), e->matched);
 	alert_init(e, a, n);
 	bool created;
 	struct alert **slot = gm_map_put(e->active, (const char *)&a->fp, sizeof a->fp, &created);
