@@ -143,6 +143,8 @@ struct group_engine {
 	size_t viewcap;
 	struct route_label *common;
 	size_t commoncap;
+	struct link **scratch;              /* look()'s lists */
+	size_t scratchcap;
 };
 
 /* ---- label sets ---- */
@@ -546,9 +548,10 @@ static void alert_init(struct group_engine *e, struct alert *a, size_t n)
 		a->set = label_set(&a->fire, &a->nset);
 		a->fp = labels_hash(0, a->set, a->nset);
 	}
-	a->links = gm_xcalloc(n + 1, sizeof *a->links);
+	/* Its links and its places in the inhibit buckets, in one block. */
+	a->links = gm_xcalloc(1, (n + 1) * sizeof *a->links + (e->c->ninhibit + 1) * sizeof *a->inh);
 	a->nlinks = n;
-	a->inh = gm_xcalloc(e->c->ninhibit + 1, sizeof *a->inh);
+	a->inh = (struct inh *)(a->links + n + 1);
 	LIST_APPEND(e->all_head, e->all_tail, a, aprev, anext);
 }
 
@@ -557,8 +560,7 @@ static void alert_destroy(struct alert *a)
 	free(a->fire_blob);
 	free(a->end_blob);
 	free(a->set);
-	free(a->links);
-	free(a->inh);
+	free(a->links);   /* and a->inh, in its block */
 	free(a);
 }
 
@@ -760,10 +762,14 @@ static void look(struct group_engine *e, struct group *g, int64_t t)
 	g->due = NONE;
 	set_changed(e, g, false);
 	bool remind_due = g->reminded != NONE && t - g->reminded >= e->routes[g->route]->repeat_interval;
-	struct link **firing = gm_xcalloc(g->in_state[M_WAITING] + 1, sizeof *firing);
-	struct link **resolved = gm_xcalloc(g->in_state[M_RESOLVED] + 1, sizeof *resolved);
-	struct link **remind = gm_xcalloc((remind_due ? g->in_state[M_NOTIFIED] : 0) + 1,
-		sizeof *remind);
+	/* The engine's scratch, reused from look to look: one look at a
+	 * time (the callback cannot call back in). */
+	size_t need = g->in_state[M_WAITING] + g->in_state[M_RESOLVED] +
+		(remind_due ? g->in_state[M_NOTIFIED] : 0) + 3;
+	e->scratch = gm_grow(e->scratch, &e->scratchcap, need, sizeof *e->scratch, 64);
+	struct link **firing = e->scratch;
+	struct link **resolved = firing + g->in_state[M_WAITING] + 1;
+	struct link **remind = resolved + g->in_state[M_RESOLVED] + 1;
 	size_t nf = 0, nr = 0, nm = 0;
 	bool held = false;
 	for (struct link *l = g->head[M_RESOLVED]; l; l = l->next)
@@ -818,9 +824,6 @@ static void look(struct group_engine *e, struct group *g, int64_t t)
 		}
 		g->reminded = t;
 	}
-	free(firing);
-	free(resolved);
-	free(remind);
 	if (held)
 		muted_add(e, g, t);
 	if (!g->n) {
@@ -954,6 +957,7 @@ void group_free(struct group_engine *e)
 	free(e->heap);
 	free(e->view);
 	free(e->common);
+	free(e->scratch);
 	free(e);
 }
 
