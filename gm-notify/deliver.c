@@ -4,6 +4,7 @@
 #include "deliver.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct item {
 struct bucket {
 	double tokens;
 	int64_t refilled;          /* ms, monotonic */
+	int64_t paused_until;      /* a server's Retry-After, for every config of the receiver */
 };
 
 struct worker {
@@ -82,9 +84,11 @@ static bool take_token(struct worker *w)
 {
 	struct deliver *d = w->d;
 	const struct conf_receiver *r = &d->c->receivers[w->receiver];
+	struct bucket *b = &d->buckets[w->receiver];
+	while (!d->stop && gm_now_ms() < b->paused_until)
+		sleep_until(d, &w->cv, b->paused_until);
 	if (r->rate <= 0)
 		return !d->stop;
-	struct bucket *b = &d->buckets[w->receiver];
 	while (!d->stop) {
 		int64_t now = gm_now_ms();
 		b->tokens += (double)(now - b->refilled) * r->rate / 1000.0;
@@ -95,7 +99,8 @@ static bool take_token(struct worker *w)
 			b->tokens -= 1;
 			return true;
 		}
-		sleep_until(d, &w->cv, now + (int64_t)((1 - b->tokens) * 1000.0 / r->rate) + 1);
+		double wait = (1 - b->tokens) * 1000.0 / r->rate;   /* a tiny rate: a day at most */
+		sleep_until(d, &w->cv, now + (int64_t)(wait < 86400000.0 ? wait : 86400000.0) + 1);
 	}
 	return false;
 }
@@ -146,12 +151,19 @@ static bool attempt_all(struct worker *w, struct item *it)
 			report(d, it, true, attempt, NULL);
 			return true;
 		}
-		long long wait = res.retry_after_ms >= 0 ? res.retry_after_ms : backoff(w, attempt);
+		/* The delay a server asked for (never less than the first
+		 * backoff: "Retry-After: 0" is no reason to hammer it), which
+		 * pauses every config of the receiver, or else the backoff. */
+		long long wait = res.retry_after_ms >= 0 ?
+			(res.retry_after_ms > d->o.backoff_ms ? res.retry_after_ms : d->o.backoff_ms) :
+			backoff(w, attempt);
 		int64_t now = gm_now_ms();
-		if (res.status == SEND_FAIL || now + wait > start + retry_for) {
+		if (res.status == SEND_FAIL || wait > start + retry_for - now) {
 			report(d, it, false, attempt, res.why);
 			return true;
 		}
+		if (res.retry_after_ms >= 0 && now + wait > d->buckets[w->receiver].paused_until)
+			d->buckets[w->receiver].paused_until = now + wait;
 		sleep_until(d, &w->cv, now + wait);
 		if (d->stop)
 			return false;
@@ -229,7 +241,15 @@ void deliver_push(struct deliver *d, struct note *n, bool fallback)
 	w->tail = it;
 	d->pending++;
 	if (!w->started && !d->stop) {
+		/* The stop signals are the main thread's, whose waits they
+		 * end: a worker starts with them blocked. */
+		sigset_t stop, old;
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGINT);
+		sigaddset(&stop, SIGTERM);
+		pthread_sigmask(SIG_BLOCK, &stop, &old);
 		int err = pthread_create(&w->thread, NULL, work, w);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (err)
 			gm_die(GM_EXIT_FAIL, NULL, "cannot start a delivery thread: %s", strerror(err));
 		w->started = true;
@@ -270,18 +290,23 @@ size_t deliver_pending(const struct deliver *d)
 	return n;
 }
 
-void deliver_stop(struct deliver *d)
+size_t deliver_stop(struct deliver *d)
 {
 	pthread_mutex_lock(&d->m);
 	d->stop = true;
 	for (size_t i = 0; i < d->nw; i++)
 		pthread_cond_broadcast(&d->w[i].cv);
 	pthread_mutex_unlock(&d->m);
-	for (size_t i = 0; i < d->nw; i++)
+	size_t fallbacks = 0;
+	for (size_t i = 0; i < d->nw; i++) {
 		if (d->w[i].started) {
 			pthread_join(d->w[i].thread, NULL);
 			d->w[i].started = false;
 		}
+		for (const struct item *it = d->w[i].head; it; it = it->next)
+			fallbacks += it->fallback;
+	}
+	return fallbacks;
 }
 
 void deliver_free(struct deliver *d)

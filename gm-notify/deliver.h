@@ -5,7 +5,8 @@
  * endpoint holds up only its own: it waits for the receiver's rate
  * limit (a token bucket shared by the receiver's integrations), makes an
  * attempt (send.h), and on an answer that may pass waits and tries
- * again: the delay the server asked for (Retry-After), or else a capped
+ * again: the delay the server asked for (Retry-After, at least the first
+ * backoff), which pauses every config of the receiver, or else a capped
  * exponential backoff with jitter, until the receiver's retry_for from
  * the first attempt has gone by (a wait that would end past it gives up
  * at once). What comes of each notification goes back to the caller's
@@ -60,10 +61,12 @@ size_t deliver_pending(const struct deliver *d);
 
 /* Stops the workers: each ends its attempt in progress (within the
  * timeout), reports what came of it, and gives up waiting. Returns when
- * all have stopped; the results stay to be taken. The notifications
- * left in the queues stay there, undelivered: the engine's log has them
- * in flight, for the next run. Later pushes are queued, never sent. */
-void deliver_stop(struct deliver *d);
+ * all have stopped, with the number of fallback copies left in the
+ * queues; the results stay to be taken. The notifications left in the
+ * queues stay there, undelivered: the engine's log has them in flight,
+ * for the next run, but for the fallback copies, which only the
+ * dead-letter file keeps. Later pushes are queued, never sent. */
+size_t deliver_stop(struct deliver *d);
 
 /* deliver_stop(), then frees d, with the notifications still queued and
  * the results not taken. NULL is ignored. */

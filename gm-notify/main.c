@@ -73,6 +73,7 @@ struct partition {
 	int64_t next;              /* the offset after the last one read */
 	int64_t committed;         /* the last offset given to the source */
 	int64_t first_unsettled;   /* scratch of commit() */
+	bool owned;                /* assigned to this reader: not revoked since read */
 };
 
 struct run {
@@ -287,6 +288,7 @@ static uint64_t mark_of(struct run *run, const struct gm_record *rec)
 			.partition = rec->partition, .committed = -1 };
 	}
 	run->parts[i].next = rec->offset + 1;
+	run->parts[i].owned = true;
 	return (uint64_t)i << MARK_OFFSET_BITS | (uint64_t)rec->offset;
 }
 
@@ -308,12 +310,14 @@ static void commit(struct run *run, bool now)
 	if (!run->nparts || (!now && mono - run->committed_at < COMMIT_MS))
 		return;
 	run->committed_at = mono;
+	/* What the offsets say is settled is in the state file first. */
+	save(run);
 	for (size_t i = 0; i < run->nparts; i++)
 		run->parts[i].first_unsettled = run->parts[i].next;
 	group_unsettled(run->e, unsettled, run);
 	for (size_t i = 0; i < run->nparts; i++) {
 		struct partition *p = &run->parts[i];
-		if (p->first_unsettled > p->committed) {
+		if (p->owned && p->first_unsettled > p->committed) {
 			gm_source_accept_partition(run->src, p->topic, p->partition,
 				p->first_unsettled, NULL);
 			p->committed = p->first_unsettled;
@@ -359,8 +363,10 @@ static void on_revoke(void *ctx, const struct gm_kpartition *parts, size_t n)
 		run->dirty = true;
 	save(run);
 	for (size_t i = 0; i < run->nparts; i++)
-		if (in_revoked(&r, (uint64_t)i << MARK_OFFSET_BITS))
+		if (in_revoked(&r, (uint64_t)i << MARK_OFFSET_BITS)) {
 			run->parts[i].committed = -1;
+			run->parts[i].owned = false;
+		}
 }
 
 /* ---- silences ---- */
@@ -675,13 +681,18 @@ int main(int argc, char **argv)
 		if (!read_alerts(&run, src))
 			run.status = gm_exit_worse(run.status, GM_EXIT_FAIL);
 		drain(&run);
-		commit(&run, true);
 	} else
 		run.status = GM_EXIT_FAIL;
 	/* What was being delivered when a signal came is logged done before
 	 * the state is saved for the last time. */
-	deliver_stop(run.d);
+	size_t unsent = deliver_stop(run.d);
 	collect(&run);
+	unsent += deliver_stop(run.d);   /* with those collect() gave fallbacks */
+	if (unsent)
+		gm_warn(NULL, "%zu fallback notification%s not sent before the stop: the dead-letter "
+			"file has %s", unsent, unsent == 1 ? "" : "s", unsent == 1 ? "it" : "them");
+	if (src)
+		commit(&run, true);
 	save(&run);
 	if (!common.quiet)
 		summary(&run);
