@@ -308,7 +308,8 @@ static void new_label(struct gm_parser *ps, enum gm_json_kind kind, gm_str v)
 		}
 		return;
 	}
-	ps->labels = gm_grow(ps->labels, &ps->labels_cap, ps->nlabels + 1, sizeof *ps->labels, 16);
+	if (ps->nlabels == ps->labels_cap)
+		ps->labels = gm_grow(ps->labels, &ps->labels_cap, ps->nlabels + 1, sizeof *ps->labels, 16);
 	ps->labels[ps->nlabels++] = (struct gm_label){ ps->label_key, v };
 }
 
