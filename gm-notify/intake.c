@@ -1,41 +1,49 @@
-/* intake: see intake.h. The parser has checked every field but the
- * labels' values; what is left is to copy the strings out NUL-terminated
- * (into one buffer, laid out before any pointer into it is taken, so
- * that growing it moves nothing already pointed at) and to decode the
- * labels with yajl's tree. */
+/* intake: see intake.h. The parser has checked every field and decoded
+ * the labels (ev->labels); what is left is to copy the strings out
+ * NUL-terminated, into one buffer sized for them all before the first
+ * is copied, so that no pointer into it moves. */
 #include "intake.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_tree.h>
 
 #include "mem.h"
+#include "rtype.h"
 
-static const char *const known[] = {
-	"type", "alert_id", "ts", "kind", "severity", "status", "source", "summary", "labels",
-};
-
-static bool is_known(gm_str key)
+/* A field of the record's type (or "type"): not one of the numbers,
+ * whatever it holds (an earlier one of two fields of that name, the
+ * last being the one checked). */
+static bool is_known(const struct gm_event *ev, gm_str key)
 {
-	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-		if (key.n == strlen(known[i]) && !memcmp(key.p, known[i], key.n))
+	if (GM_STR_EQ(key, "type"))
+		return true;
+	for (size_t i = 0; i < ev->rtype->nfields; i++) {
+		const char *name = ev->rtype->fields[i].name;
+		if (key.n == strlen(name) && !memcmp(key.p, name, key.n))
 			return true;
+	}
 	return false;
 }
 
-static bool is_number(const struct gm_field *f)
+static bool is_number(const struct gm_event *ev, const struct gm_field *f)
 {
-	return (f->kind == GM_JSON_NUMBER || f->kind == GM_JSON_NULL) && !is_known(f->key);
+	return (f->kind == GM_JSON_NUMBER || f->kind == GM_JSON_NULL) && !is_known(ev, f->key);
 }
 
-/* Appends s and a NUL at *at in in->buf (sized beforehand); returns its place. */
-static size_t put(struct intake *in, size_t *at, const char *s, size_t n)
+static bool has_nul(gm_str s)
 {
-	size_t start = *at;
-	memcpy(in->buf + start, s, n);
-	in->buf[start + n] = 0;
-	*at += n + 1;
+	return memchr(s.p, 0, s.n) != NULL;
+}
+
+/* Copies s and a NUL to *at (in a buffer sized beforehand), moving *at
+ * past them; returns the copy. */
+static const char *put(char **at, gm_str s)
+{
+	char *start = *at;
+	memcpy(start, s.p, s.n);
+	start[s.n] = 0;
+	*at += s.n + 1;
 	return start;
 }
 
@@ -45,83 +53,89 @@ static gm_str field_str(const struct gm_event *ev, const char *key)
 	return f && f->kind == GM_JSON_STRING ? f->value : (gm_str){ "", 0 };
 }
 
+/* Why a string that a NUL would cut cannot be read, or false. */
+static __attribute__((cold)) bool cut_by_nul(const struct gm_event *ev, const char *const *names,
+	const gm_str *s, size_t ns, char *why, size_t whylen)
+{
+	char shown[65];
+	for (size_t i = 0; i < ns; i++)
+		if (has_nul(s[i])) {
+			snprintf(why, whylen, "field \"%s\": a NUL character (\\u0000)", names[i]);
+			return true;
+		}
+	for (size_t i = 0; i < ev->nlabels; i++) {
+		const struct gm_label *l = &ev->labels[i];
+		if (has_nul(l->name) || has_nul(l->value)) {
+			snprintf(why, whylen, "field \"labels\": \"%s\" %s a NUL character (\\u0000)",
+				gm_str_show(l->name, shown, sizeof shown), has_nul(l->name) ? "has in its name" : "holds");
+			return true;
+		}
+	}
+	for (size_t i = 0; i < ev->nfields; i++)
+		if (is_number(ev, &ev->fields[i]) && has_nul(ev->fields[i].key)) {
+			snprintf(why, whylen, "field \"%s\": a NUL character (\\u0000) in its name",
+				gm_str_show(ev->fields[i].key, shown, sizeof shown));
+			return true;
+		}
+	return false;
+}
+
 bool intake_read(struct intake *in, const struct gm_event *ev, struct note_alert *a,
 	char *why, size_t whylen)
 {
-	if (in->tree) {
-		yajl_tree_free(in->tree);
-		in->tree = NULL;
-	}
+	static const char *const names[] = { "alert_id", "kind", "severity", "source", "summary" };
 	gm_str s[] = { ev->id, field_str(ev, "kind"), field_str(ev, "severity"),
 		field_str(ev, "source"), field_str(ev, "summary") };
 	const size_t ns = sizeof s / sizeof *s;
-	gm_str labels = gm_event_field(ev, "labels")->value;
-	size_t need = labels.n + 1;
-	size_t nnumbers = 0;
-	for (size_t i = 0; i < ns; i++)
+	size_t need = 0, nnumbers = 0;
+	bool nul = false;
+	for (size_t i = 0; i < ns; i++) {
 		need += s[i].n + 1;
+		nul |= has_nul(s[i]);
+	}
+	for (size_t i = 0; i < ev->nlabels; i++) {
+		need += ev->labels[i].name.n + ev->labels[i].value.n + 2;
+		nul |= has_nul(ev->labels[i].name) | has_nul(ev->labels[i].value);
+	}
 	for (size_t i = 0; i < ev->nfields; i++)
-		if (is_number(&ev->fields[i])) {
+		if (is_number(ev, &ev->fields[i])) {
 			need += ev->fields[i].key.n + ev->fields[i].value.n + 2;
+			nul |= has_nul(ev->fields[i].key);
 			nnumbers++;
 		}
-	in->buf = gm_grow(in->buf, &in->cap, need, 1, 256);
-
-	size_t at = 0, off[5];
-	for (size_t i = 0; i < ns; i++)
-		off[i] = put(in, &at, s[i].p, s[i].n);
-	size_t loff = put(in, &at, labels.p, labels.n);
-	size_t noff = at;
-	for (size_t i = 0; i < ev->nfields; i++)
-		if (is_number(&ev->fields[i])) {
-			put(in, &at, ev->fields[i].key.p, ev->fields[i].key.n);
-			put(in, &at, ev->fields[i].value.p, ev->fields[i].value.n);
-		}
-
-	char err[128];
-	yajl_val t = yajl_tree_parse(in->buf + loff, err, sizeof err);
-	if (!t || !YAJL_IS_OBJECT(t)) {
-		/* The parser took it as an object; only memory can fail here. */
-		snprintf(why, whylen, "field \"labels\": %s", t ? "not an object" : err);
-		if (t)
-			yajl_tree_free(t);
+	if (nul && cut_by_nul(ev, names, s, ns, why, whylen))
 		return false;
+	in->buf = gm_grow(in->buf, &in->cap, need, 1, 256);
+	in->pairs = gm_grow(in->pairs, &in->pcap, ev->nlabels + nnumbers + 1, sizeof *in->pairs, 16);
+
+	char *at = in->buf;
+	const char *c[5];
+	for (size_t i = 0; i < ns; i++)
+		c[i] = put(&at, s[i]);
+	struct route_label *pair = in->pairs;
+	for (size_t i = 0; i < ev->nlabels; i++, pair++) {
+		pair->name = put(&at, ev->labels[i].name);
+		pair->value = put(&at, ev->labels[i].value);
 	}
-	in->tree = t;
-	size_t nlabels = t->u.object.len;
-	in->pairs = gm_grow(in->pairs, &in->pcap, nlabels + nnumbers + 1, sizeof *in->pairs, 16);
-	for (size_t i = 0; i < nlabels; i++) {
-		yajl_val v = t->u.object.values[i];
-		if (!YAJL_IS_STRING(v)) {
-			snprintf(why, whylen, "field \"labels\": \"%.64s\" holds %s, not a string",
-				t->u.object.keys[i], YAJL_IS_NUMBER(v) ? "a number" : YAJL_IS_OBJECT(v) ?
-				"an object" : YAJL_IS_ARRAY(v) ? "an array" : YAJL_IS_NULL(v) ? "null" :
-				"a boolean");
-			return false;
+	for (size_t i = 0; i < ev->nfields; i++)
+		if (is_number(ev, &ev->fields[i])) {
+			pair->name = put(&at, ev->fields[i].key);
+			pair->value = put(&at, ev->fields[i].value);
+			pair++;
 		}
-		in->pairs[i] = (struct route_label){ t->u.object.keys[i], YAJL_GET_STRING(v) };
-	}
-	struct route_label *numbers = in->pairs + nlabels;
-	for (size_t i = 0, p = noff; i < nnumbers; i++) {
-		numbers[i].name = in->buf + p;
-		p += strlen(numbers[i].name) + 1;
-		numbers[i].value = in->buf + p;
-		p += strlen(numbers[i].value) + 1;
-	}
 	gm_str status = field_str(ev, "status");
 	*a = (struct note_alert){
-		.alert_id = in->buf + off[0], .kind = in->buf + off[1], .severity = in->buf + off[2],
-		.source = in->buf + off[3], .summary = in->buf + off[4], .ts = ev->ts,
+		.alert_id = c[0], .kind = c[1], .severity = c[2], .source = c[3], .summary = c[4],
+		.ts = ev->ts,
 		.resolved = GM_STR_EQ(status, "resolved"),
-		.labels = in->pairs, .nlabels = nlabels, .numbers = numbers, .nnumbers = nnumbers,
+		.labels = in->pairs, .nlabels = ev->nlabels,
+		.numbers = in->pairs + ev->nlabels, .nnumbers = nnumbers,
 	};
 	return true;
 }
 
 void intake_free(struct intake *in)
 {
-	if (in->tree)
-		yajl_tree_free(in->tree);
 	free(in->buf);
 	free(in->pairs);
 	*in = (struct intake){ 0 };

@@ -1,7 +1,8 @@
-/* intake: an alert record, checked by the parser (rtype.h's alert),
- * read into a note_alert: its labels object decoded, which must be flat
- * with string values (gm-events(5)), and its numbers, the other
- * top-level fields that hold a number or null. */
+/* intake: an alert record, checked and its labels decoded by the parser
+ * (rtype.h's alert: labels flat, with string values, as gm-events(5)
+ * has them), read into a note_alert: its strings, labels and numbers
+ * (the other top-level fields that hold a number or null) copied out
+ * NUL-terminated. */
 #ifndef GM_NOTIFY_INTAKE_H
 #define GM_NOTIFY_INTAKE_H
 
@@ -11,19 +12,25 @@
 #include "event.h"
 #include "note.h"
 
-/* The buffers alerts are read into, reused from one alert to the next. */
+/* The buffers alerts are read into, reused from one alert to the next:
+ * no allocation per alert once they are large enough. */
 struct intake {
 	char *buf;
 	size_t cap;
 	struct route_label *pairs;
 	size_t pcap;
-	void *tree;            /* the labels object as yajl parsed it */
 };
 
-/* Reads ev, an alert (ev->type GM_ALERT), into *a, whose strings point
- * into in until the next call. Returns false, with the reason in why
- * ("field \"labels\": \"user_id\" holds a number, not a string"), when
- * the labels are not a flat object of strings. */
+/* Reads ev, an alert that gm_parse() accepted (ev->type GM_ALERT), into
+ * *a, whose strings point into in until the next call; the labels in
+ * ev's order, a name given twice kept twice. Returns false, with the
+ * reason in why, when a string holds a NUL (from a \u0000 escape), which
+ * a NUL-terminated copy would cut:
+ *   field "summary": a NUL character (\u0000)
+ *   field "labels": "user_id" holds a NUL character (\u0000)
+ *   field "labels": "a?b" has in its name a NUL character (\u0000)
+ *   field "a?b": a NUL character (\u0000) in its name     (a number's)
+ * (a name at most 64 bytes, control characters as '?'). */
 bool intake_read(struct intake *in, const struct gm_event *ev, struct note_alert *a,
 	char *why, size_t whylen);
 

@@ -5,7 +5,8 @@
  * line that parses to exactly one object leaves it ready for the next.
  * Any other outcome (bad JSON, truncation, a second value) replaces the
  * handle, which only happens on the error path. The callbacks collect the
- * top-level fields and the objects of an array of objects ("items");
+ * top-level fields, the objects of an array of objects ("items") and
+ * the labels of a labels object (rtype.h's GM_RK_LABELS);
  * validation then finds fields through slots: each name a checked record
  * type of rtype.h has gets one, found by a lookup the build generates
  * from the descriptors (scripts/gen-keys.c), and the checks are
@@ -41,7 +42,7 @@
 enum { SLOT_TYPE, SLOT_TS };       /* the two every record may have */
 
 /* What validate() does with a field once checked. */
-enum then { KEEP_NONE, KEEP_STR, KEEP_INT, KEEP_BOOL, KEEP_ELEMENTS, KEEP_TS };
+enum then { KEEP_NONE, KEEP_STR, KEEP_INT, KEEP_BOOL, KEEP_ELEMENTS, KEEP_TS, KEEP_LABELS };
 
 /* How kept() checks and keeps a field's usual value; any other value,
  * and a field of any other kind or kept elsewhere, gets rtype.c's whole
@@ -93,6 +94,8 @@ struct gm_parser {
 	size_t nested_start;       /* offset where a top-level nested value began */
 	bool in_items;             /* inside a top-level array of objects */
 	unsigned char item_key;    /* in an element: its key's element slot */
+	bool in_labels;            /* inside a top-level labels object */
+	gm_str label_key;          /* in it: the current label's name */
 	struct gm_field *fields;
 	size_t nfields, fields_cap;
 	bool collects[GM_KEY_SLOTS];  /* the slot is an array of objects */
@@ -103,6 +106,12 @@ struct gm_parser {
 	size_t nraw, raw_cap;
 	struct gm_item *items;
 	size_t items_cap;
+	bool labels_at[GM_KEY_SLOTS];  /* the slot is a labels object */
+	struct gm_label *labels;   /* the labels object's string values */
+	size_t nlabels, labels_cap;
+	bool label_bad;            /* one of its values is not a string: */
+	gm_str bad_name;           /* the first such, its name */
+	unsigned char bad_kind;    /* and its enum gm_json_kind */
 	char cancel_reason[160];
 	char reason[256];
 	struct gm_event ev;
@@ -159,6 +168,7 @@ static enum then then_of(const struct gm_rfield *f)
 {
 	return f->elements ? KEEP_ELEMENTS : !f->at ? KEEP_NONE :
 		f->at == GM_RT_AT(struct gm_event, ts) ? KEEP_TS :
+		f->kind == GM_RK_LABELS ? KEEP_LABELS :
 		f->kind == GM_RK_STRING || f->kind == GM_RK_OBJECT || f->kind == GM_RK_ARRAY ? KEEP_STR :
 		f->kind == GM_RK_BOOL ? KEEP_BOOL : KEEP_INT;
 }
@@ -187,7 +197,7 @@ static void build_slots(struct gm_parser *ps)
 		struct input *in = &ps->inputs[ps->ninputs++];
 		in->rt = rt;
 		in->nlen = strlen(rt->name);
-		bool array = false;
+		bool array = false, labels = false;
 		for (size_t i = 0; i < rt->nfields; i++) {
 			const struct gm_rfield *f = &rt->fields[i];
 			struct step *st = &in->steps[i];
@@ -201,6 +211,14 @@ static void build_slots(struct gm_parser *ps)
 			st->usual = f->has ? USUAL_NONE : usual_of(f, st->then);
 			if (f->one_of)
 				in->listed[in->nlisted++] = (unsigned char)i;
+			if (f->kind == GM_RK_LABELS) {
+				/* Decoded into ev->labels, of which there is one. */
+				if (labels || f->at != GM_RT_AT(struct gm_event, labels))
+					gm_die(GM_EXIT_FAIL, NULL, "rtype: %s: labels not at ev->labels,"
+						" or more than one labels object", rt->name);
+				labels = true;
+				ps->labels_at[st->slot] = true;
+			}
 			if (!f->elements)
 				continue;
 			/* One array of objects per type: the parser keeps one. */
@@ -258,6 +276,10 @@ static struct gm_field *new_field(struct gm_parser *ps)
 		 * its list of elements afresh. */
 		if (ps->collects[ps->key_slot])
 			ps->nraw = 0;
+		if (ps->labels_at[ps->key_slot]) {
+			ps->nlabels = 0;
+			ps->label_bad = false;
+		}
 	}
 	ps->nfields++;
 	f->key = ps->key;
@@ -274,6 +296,23 @@ static void new_item(struct gm_parser *ps, enum gm_json_kind kind)
 	ps->item_key = SLOT_NONE;
 }
 
+/* The labels object's current label holds a value of kind kind. Of
+ * the values that are not strings the first is named. */
+static void new_label(struct gm_parser *ps, enum gm_json_kind kind, gm_str v)
+{
+	if (kind != GM_JSON_STRING) {
+		if (!ps->label_bad) {
+			ps->label_bad = true;
+			ps->bad_name = ps->label_key;
+			ps->bad_kind = (unsigned char)kind;
+		}
+		return;
+	}
+	if (ps->nlabels == ps->labels_cap)
+		ps->labels = gm_grow(ps->labels, &ps->labels_cap, ps->nlabels + 1, sizeof *ps->labels, 16);
+	ps->labels[ps->nlabels++] = (struct gm_label){ ps->label_key, v };
+}
+
 /* A scalar value arrived at the current depth. */
 static int scalar(struct gm_parser *ps, enum gm_json_kind kind, gm_str v)
 {
@@ -283,6 +322,8 @@ static int scalar(struct gm_parser *ps, enum gm_json_kind kind, gm_str v)
 		struct gm_field *f = new_field(ps);
 		f->kind = kind;
 		f->value = v;
+	} else if (ps->in_labels && ps->depth == 2) {
+		new_label(ps, kind, v);
 	} else if (ps->in_items && ps->depth == 2) {
 		new_item(ps, kind);
 	} else if (ps->in_items && ps->depth == 3 && ps->item_key != SLOT_NONE) {
@@ -322,6 +363,8 @@ static int on_key(void *ctx, const unsigned char *k, size_t n)
 	if (ps->depth == 1) {
 		ps->key = keep(ps, k, n);
 		ps->key_slot = gm_key_slot(ps->key.p, n);
+	} else if (ps->in_labels && ps->depth == 2) {
+		ps->label_key = keep(ps, k, n);
 	} else if (ps->in_items && ps->depth == 3) {
 		ps->item_key = gm_element_slot((const char *)k, n);
 	}
@@ -341,6 +384,10 @@ static int open_nested(struct gm_parser *ps, enum gm_json_kind kind)
 		ps->nested_start = consumed(ps) - 1;
 		ps->in_items = kind == GM_JSON_ARRAY && ps->key_slot != SLOT_NONE &&
 			ps->collects[ps->key_slot];
+		ps->in_labels = kind == GM_JSON_OBJECT && ps->key_slot != SLOT_NONE &&
+			ps->labels_at[ps->key_slot];
+	} else if (ps->in_labels && ps->depth == 2) {
+		new_label(ps, kind, (gm_str){ NULL, 0 });
 	} else if (ps->in_items && ps->depth == 2) {
 		new_item(ps, kind);
 	}
@@ -356,6 +403,7 @@ static int close_nested(struct gm_parser *ps)
 		size_t end = consumed(ps);
 		f->value = (gm_str){ ps->line + ps->nested_start, end - ps->nested_start };
 		ps->in_items = false;
+		ps->in_labels = false;
 	}
 	if (ps->in_items && ps->depth == 3)
 		ps->item_key = SLOT_NONE; /* a nested value inside an item ended */
@@ -577,6 +625,7 @@ void gm_parser_free(struct gm_parser *ps)
 	free(ps->fields);
 	free(ps->raw_items);
 	free(ps->items);
+	free(ps->labels);
 	free(ps);
 }
 
@@ -787,6 +836,15 @@ static const char *validate(struct gm_parser *ps, struct gm_event *ev)
 				return err;
 			break;
 		}
+		case KEEP_LABELS:
+			if (ps->label_bad) {
+				gm_rfield_label_refused(st->f, ps->bad_name, (enum gm_json_kind)ps->bad_kind,
+					ps->reason, sizeof ps->reason);
+				return ps->reason;
+			}
+			ev->labels = ps->labels;
+			ev->nlabels = ps->nlabels;
+			break;
 		default:
 			break;
 		}
@@ -841,6 +899,9 @@ static void start_line(struct gm_parser *ps, const char *line, size_t len)
 	ps->nfields = 0;
 	ps->nraw = 0;
 	ps->in_items = false;
+	ps->in_labels = false;
+	ps->nlabels = 0;
+	ps->label_bad = false;
 	ps->key_slot = SLOT_NONE;
 	ps->cancel_reason[0] = 0;
 	memset(ps->slot_of, -1, sizeof ps->slot_of);

@@ -2,10 +2,10 @@
  * formats of gm-events(5), as the descriptors of rtype.h give them: a
  * record of a type they mark as input is checked field by field, and
  * decoded into the typed fields of struct gm_event (the source events,
- * and the catalog, restocks and sales); every record, of any type,
- * also gets a generic view of its top-level fields. One parser is
- * reused for every record: its memory grows to the largest record seen
- * and is never freed per record. */
+ * the catalog, restocks and sales, an alert's id, ts and labels); every
+ * record, of any type, also gets a generic view of its top-level
+ * fields. One parser is reused for every record: its memory grows to
+ * the largest record seen and is never freed per record. */
 #ifndef GM_EVENT_H
 #define GM_EVENT_H
 
@@ -30,7 +30,7 @@ enum gm_type {
 	GM_PRODUCT,
 	GM_RESTOCK,
 	GM_SALE,
-	GM_ALERT,          /* checked; decoded: id (alert_id) and ts */
+	GM_ALERT,          /* checked; decoded: id (alert_id), ts and labels */
 };
 
 enum gm_json_kind {
@@ -53,6 +53,13 @@ struct gm_item {
 	int64_t quantity;
 	int64_t unit_price;   /* cents */
 	int64_t amount;       /* quantity * unit_price, cents */
+};
+
+/* A label of an alert (rtype.h's GM_RK_LABELS): its name and its
+ * value, both decoded as strings are (escapes undone; a \u0000 escape
+ * gives a NUL byte, as in any decoded string). */
+struct gm_label {
+	gm_str name, value;
 };
 
 struct gm_rtype;
@@ -91,6 +98,10 @@ struct gm_event {
 	int64_t items_amount;             /* transaction: the items' amounts
 	                                     added up, cents; at most
 	                                     GM_MONEY_MAX_TOTAL (money.h) */
+	struct gm_label *labels;          /* alert: its labels object, in the
+	                                     order given, a name given twice
+	                                     kept twice */
+	size_t nlabels;
 	gm_str anomaly;                   /* optional ground-truth marker */
 	struct gm_field *fields;          /* generic view, in input order */
 	size_t nfields;
@@ -111,7 +122,8 @@ void gm_parser_free(struct gm_parser *ps);
  * *reason to a one-line explanation owned by the parser, e.g.
  * "invalid JSON at column 17: unallowed token",
  * "invalid UTF-8 at column 5", "missing field \"user_id\"",
- * "field \"quantity\": expected an integer, got a string". */
+ * "field \"quantity\": expected an integer, got a string",
+ * "field \"labels\": \"n\" holds a number, not a string". */
 const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 	size_t len, const char **reason);
 

@@ -286,7 +286,7 @@ static bool put_value(struct gm_pg_buf *b, const struct gm_pg_column *col,
 	case GM_PG_BOOL:
 		put(b, v.b ? "t" : "f", 1);
 		return true;
-	default: { /* GM_PG_OBJECT, GM_PG_ARRAY */
+	default: { /* GM_PG_OBJECT, GM_PG_ARRAY, GM_PG_LABELS */
 		const char *bad = jsonb_refuses(v.s.p, v.s.n);
 		if (bad) {
 			snprintf(why, whyn, "field \"%s\" holds %s, which PostgreSQL's jsonb refuses",

@@ -49,6 +49,7 @@ enum gm_pg_kind {
 	GM_PG_OBJECT = GM_RK_OBJECT,  /* jsonb; what jsonb refuses refused */
 	GM_PG_ARRAY = GM_RK_ARRAY,    /* the same */
 	GM_PG_NUMBER = GM_RK_NUMBER,  /* written as given (double precision) */
+	GM_PG_LABELS = GM_RK_LABELS,  /* jsonb, as GM_PG_OBJECT */
 	GM_PG_RECORD = GM_RK_NKINDS,  /* no field: the whole record as given,
 	                                 as jsonb */
 };

@@ -22,6 +22,8 @@
 #define INT(n, lo_, hi_, sql, at_) { .name = n, .kind = GM_RK_INT, .required = true, \
 	.lo = lo_, .hi = hi_, .sqltype = sql, .at = at_ }
 #define OBJECT(n, sql) { .name = n, .kind = GM_RK_OBJECT, .required = true, .sqltype = sql }
+#define LABELS(n, sql) { .name = n, .kind = GM_RK_LABELS, .required = true, .sqltype = sql, \
+	.at = EV(labels) }
 #define ARRAY(n, sql) { .name = n, .kind = GM_RK_ARRAY, .required = false, .sqltype = sql }
 #define NUMBER(n, sql) { .name = n, .kind = GM_RK_NUMBER, .required = true, .sqltype = sql }
 #define BOOL(n, sql) { .name = n, .kind = GM_RK_BOOL, .required = true, .sqltype = sql }
@@ -150,7 +152,7 @@ static const struct gm_rfield alert_fields[] = {
 	  .sqltype = "text" },
 	STR("source", true, "text", 0),
 	STR("summary", true, "text", 0),
-	OBJECT("labels", "jsonb"),
+	LABELS("labels", "jsonb"),
 	{ .name = "status", .kind = GM_RK_STRING, .one_of = alert_statuses,
 	  .sqltype = "text" },
 };
@@ -437,7 +439,7 @@ static const enum gm_json_kind json_of[GM_RK_NKINDS] = {
 	[GM_RK_MONEY] = GM_JSON_NUMBER, [GM_RK_TOTAL] = GM_JSON_NUMBER,
 	[GM_RK_INT] = GM_JSON_NUMBER, [GM_RK_BOOL] = GM_JSON_BOOL,
 	[GM_RK_OBJECT] = GM_JSON_OBJECT, [GM_RK_ARRAY] = GM_JSON_ARRAY,
-	[GM_RK_NUMBER] = GM_JSON_NUMBER,
+	[GM_RK_NUMBER] = GM_JSON_NUMBER, [GM_RK_LABELS] = GM_JSON_OBJECT,
 };
 
 /* The message of a fault, in why: every message about a field's value
@@ -525,7 +527,7 @@ static enum fault fault_of(const struct gm_rfield *f, const struct gm_field *v,
 	case GM_RK_ARRAY:
 		out->s = s;
 		return f->required && empty_array(s) ? F_EMPTY : F_NONE;
-	default:  /* GM_RK_STRING, GM_RK_OBJECT, GM_RK_NUMBER */
+	default:  /* GM_RK_STRING, GM_RK_OBJECT, GM_RK_NUMBER, GM_RK_LABELS */
 		out->s = s;
 		return f->kind == GM_RK_STRING && f->required && s.n == 0 ? F_EMPTY : F_NONE;
 	}
@@ -544,6 +546,18 @@ enum gm_rcheck gm_rfield_check_value(const struct gm_rfield *f, const struct gm_
 		fault = fault_of(f, v, out);
 	}
 	return fault == F_NONE ? GM_RCHECK_OK : refuse(fault, f, v, in, index, why, whyn);
+}
+
+/* A label's name in a message: at most 64 bytes of it. */
+#define LABEL_SHOWN 65
+
+__attribute__((cold)) enum gm_rcheck gm_rfield_label_refused(const struct gm_rfield *f,
+	gm_str name, enum gm_json_kind k, char *why, size_t whyn)
+{
+	char shown[LABEL_SHOWN];
+	snprintf(why, whyn, "field \"%s\": \"%s\" holds %s, not a string", f->name,
+		gm_str_show(name, shown, sizeof shown), gm_json_kind_name(k));
+	return GM_RCHECK_BAD;
 }
 
 bool gm_rfield_allowed(const struct gm_rfield *f, gm_str s, char *why, size_t whyn)

@@ -56,6 +56,15 @@ enum gm_rkind {
 	                  record's, named "F[i].E" in messages */
 	GM_RK_NUMBER,  /* any JSON number (a rate, an average), kept as its
 	                  text */
+	GM_RK_LABELS,  /* a JSON object, flat, whose values are all strings
+	                  (an alert's labels), which may be empty; kept as
+	                  its text, and decoded into ev->labels (its at is
+	                  labels). gm_rfield_check() checks that it is an
+	                  object; gm_parse() checks its values as it decodes
+	                  them (so only an input type has such a field): one
+	                  of another kind is refused with
+	                  "field \"F\": \"NAME\" holds K, not a string"
+	                  (gm_rfield_label_refused) */
 	GM_RK_NKINDS
 };
 
@@ -81,8 +90,11 @@ struct gm_rfield {
 	                          strings, int64_t for times, money and
 	                          integers, bool for GM_RK_BOOL; an array at
 	                          items decodes its elements into struct
-	                          gm_item (ev->items, ev->nitems). 0: only in
-	                          the record's generic view (ev->fields) */
+	                          gm_item (ev->items, ev->nitems), and
+	                          GM_RK_LABELS, at labels, its labels into
+	                          struct gm_label (ev->labels, ev->nlabels).
+	                          0: only in the record's generic view
+	                          (ev->fields) */
 	size_t has;            /* for an optional field whose decoded value
 	                          cannot say it was absent (0 is an integer
 	                          too): where gm_parse() sets a bool true when
@@ -243,6 +255,14 @@ static inline enum gm_rcheck gm_rfield_check(const struct gm_rfield *f,
 	}
 	return gm_rfield_check_value(f, v, null_is_absent, in, index, out, why, whyn);
 }
+
+/* The refusal of a label of GM_RK_LABELS field f: label name holds a
+ * value of JSON kind k, not a string. Sets why to
+ * "field \"F\": \"NAME\" holds K, not a string", NAME at most 64 bytes
+ * of name (control characters as '?'), K as gm_json_kind_name() has
+ * it; returns GM_RCHECK_BAD. */
+enum gm_rcheck gm_rfield_label_refused(const struct gm_rfield *f, gm_str name,
+	enum gm_json_kind k, char *why, size_t whyn);
 
 /* True when string s is one of f's one_of values (or f has none); else
  * false with why set to "field \"F\": expected \"a\" or \"b\", got \"s\"". */

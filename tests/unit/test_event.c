@@ -187,6 +187,98 @@ START_TEST(fast_path_agrees_with_yajl)
 }
 END_TEST
 
+#define ALERT_HEAD "{\"type\":\"alert\",\"alert_id\":\"a1\",\"ts\":\"2026-11-24T10:00:00Z\"," \
+	"\"kind\":\"k\",\"severity\":\"info\",\"source\":\"s\",\"summary\":\"s\","
+
+/* An alert with labels (JSON) and the fields that follow them (JSON
+ * members, or ""). */
+static const char *alert(const char *labels, const char *after)
+{
+	static char line[1024];
+	snprintf(line, sizeof line, ALERT_HEAD "\"labels\":%s%s%s}", labels, *after ? "," : "", after);
+	return line;
+}
+
+/* ev's labels are want's, name=value pairs (n bytes each). */
+static void labels_are(const struct gm_event *ev, size_t n, const char *const *want,
+	const size_t *wlen)
+{
+	ck_assert_uint_eq(ev->nlabels, n);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_uint_eq(ev->labels[i].name.n, wlen[2 * i]);
+		ck_assert(!memcmp(ev->labels[i].name.p, want[2 * i], wlen[2 * i]));
+		ck_assert_uint_eq(ev->labels[i].value.n, wlen[2 * i + 1]);
+		ck_assert(!memcmp(ev->labels[i].value.p, want[2 * i + 1], wlen[2 * i + 1]));
+	}
+}
+
+/* An alert's labels, decoded into ev->labels in their order, a name
+ * given twice kept twice; the same whichever path parsed the line (an
+ * escape anywhere sends it to yajl); the object's text stays in the
+ * generic view. */
+START_TEST(alert_labels)
+{
+	const char *plain = "{\"user_id\":\"u1\",\"pa\xc3\xads\":\"Espa\xc3\xb1" "a\",\"user_id\":\"u2\"}";
+	static const char *const want[] = { "user_id", "u1", "pa\xc3\xads", "Espa\xc3\xb1" "a", "user_id", "u2" };
+	static const size_t wlen[] = { 7, 2, 5, 7, 7, 2 };
+	const struct gm_event *ev = ok(alert(plain, ""));
+	ck_assert_int_eq(ev->type, GM_ALERT);
+	labels_are(ev, 3, want, wlen);
+	ck_assert(str_is(gm_event_field(ev, "labels")->value, plain));
+	const struct gm_label *first = ev->labels;
+	ev = ok(alert(plain, "\"note\":\"\\u0041\""));
+	labels_are(ev, 3, want, wlen);
+	ck_assert_ptr_eq(ev->labels, first);   /* reused, not allocated again */
+
+	/* Escapes in names and values, undone; \u0000 gives a NUL. */
+	static const char *const esc[] = { "a\"b", "x\\y\n", "caf\xc3\xa9", "\xc3\xa9t\xc3\xa9",
+		"nul", "a\0b" };
+	static const size_t esclen[] = { 3, 4, 5, 5, 3, 3 };
+	ev = ok(alert("{\"a\\\"b\":\"x\\\\y\\n\",\"caf\\u00e9\":\"\xc3\xa9t\\u00e9\","
+		"\"nul\":\"a\\u0000b\"}", ""));
+	labels_are(ev, 3, esc, esclen);
+
+	/* Empty: none, after an alert that had some. */
+	ev = ok(alert("{ }", ""));
+	ck_assert_uint_eq(ev->nlabels, 0);
+	ck_assert(str_is(gm_event_field(ev, "labels")->value, "{ }"));
+
+	/* Of two labels objects the last counts, as of any two fields. */
+	ev = ok(alert("{\"n\":1}", "\"labels\":{\"b\":\"c\"}"));
+	ck_assert_uint_eq(ev->nlabels, 1);
+	ck_assert(str_is(ev->labels[0].name, "b"));
+	BAD(alert("{\"b\":\"c\"}", "\"labels\":{\"n\":1}"), "field \"labels\": \"n\" holds a number, not a string");
+
+	/* A record of another type keeps none. */
+	ev = ok("{\"type\":\"x\",\"labels\":{\"a\":\"b\",\"n\":1}}");
+	ck_assert_uint_eq(ev->nlabels, 0);
+	ck_assert_ptr_null(ev->labels);
+}
+END_TEST
+
+/* A label whose value is not a string is refused, the first such named
+ * (control characters as '?'), by either path. */
+START_TEST(alert_labels_refused)
+{
+	static const char *const nested[][2] = {
+		{ "{\"a\":\"b\",\"deep\":{\"c\":\"d\"},\"n\":1}", "field \"labels\": \"deep\" holds an object, not a string" },
+		{ "{\"list\":[\"x\"]}", "field \"labels\": \"list\" holds an array, not a string" },
+		{ "{\"a\":\"b\",\"n\":-1.5}", "field \"labels\": \"n\" holds a number, not a string" },
+		{ "{\"z\":null}", "field \"labels\": \"z\" holds null, not a string" },
+		{ "{\"t\":true}", "field \"labels\": \"t\" holds a boolean, not a string" },
+		{ "{\"a\\nb\":{}}", "field \"labels\": \"a?b\" holds an object, not a string" },
+		{ "{\"caf\\u00e9\":[]}", "field \"labels\": \"caf\xc3\xa9\" holds an array, not a string" },
+	};
+	for (size_t i = 0; i < sizeof nested / sizeof *nested; i++) {
+		BAD(alert(nested[i][0], ""), nested[i][1]);
+		BAD(alert(nested[i][0], "\"note\":\"\\u0041\""), nested[i][1]);
+	}
+	/* The parser recovers: the next alert's labels are its own. */
+	const struct gm_event *ev = ok(alert("{\"a\":\"b\"}", ""));
+	ck_assert_uint_eq(ev->nlabels, 1);
+}
+END_TEST
+
 START_TEST(field_errors)
 {
 	BAD("{\"a\":1}", "missing field \"type\"");
@@ -401,6 +493,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, json_errors);
 	tcase_add_test(tc, fast_path_agrees_with_yajl);
 	tcase_add_test(tc, field_errors);
+	tcase_add_test(tc, alert_labels);
+	tcase_add_test(tc, alert_labels_refused);
 	tcase_add_test(tc, duplicate_items_last_wins);
 	tcase_add_test(tc, huge_record_reuses_memory);
 	tcase_add_test(tc, product);

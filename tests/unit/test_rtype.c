@@ -53,6 +53,9 @@ static void valid(const struct gm_rfield *f, char *out, size_t n)
 	case GM_RK_NUMBER:
 		snprintf(out, n, "0.25");
 		break;
+	case GM_RK_LABELS:
+		snprintf(out, n, "{\"a\":\"x\"}");
+		break;
 	case GM_RK_ARRAY: {
 		if (!f->elements) {
 			snprintf(out, n, "[1]");
@@ -138,7 +141,7 @@ static void wrong(const struct gm_rfield *f, const char **json, const char **got
 		[GM_RK_MONEY] = "a number", [GM_RK_TOTAL] = "a number",
 		[GM_RK_INT] = "an integer", [GM_RK_BOOL] = "a boolean",
 		[GM_RK_OBJECT] = "an object", [GM_RK_ARRAY] = "an array",
-		[GM_RK_NUMBER] = "a number",
+		[GM_RK_NUMBER] = "a number", [GM_RK_LABELS] = "an object",
 	};
 	*want = wants[f->kind];
 	if (f->kind == GM_RK_INT && f->lo == INT64_MIN && f->hi == INT64_MAX)
@@ -256,6 +259,31 @@ START_TEST(fields_as_described)
 					expect(t, record(t, (long)j, v), f->elements[e].required ? want : NULL);
 				}
 				break;
+			case GM_RK_LABELS: {
+				/* Its values: strings only, the first other one
+				 * named, cut to 64 bytes. */
+				static const char *const others[][2] = {
+					{ "7", "a number" }, { "{\"b\":\"c\"}", "an object" },
+					{ "[\"c\"]", "an array" }, { "null", "null" }, { "false", "a boolean" },
+				};
+				for (size_t o = 0; o < sizeof others / sizeof *others; o++) {
+					char v[128];
+					snprintf(v, sizeof v, "{\"a\":\"x\",\"n\":%s,\"m\":1}", others[o][0]);
+					snprintf(want, sizeof want, "field \"%s\": \"n\" holds %s, not a string",
+						f->name, others[o][1]);
+					expect(t, record(t, (long)j, v), want);
+				}
+				const char *long_name = "0123456789012345678901234567890123456789"
+					"01234567890123456789012345678901234567890123456789";
+				char v[256];
+				snprintf(v, sizeof v, "{\"%s\":1}", long_name);
+				snprintf(want, sizeof want, "field \"%s\": \"%.64s\" holds a number, not a string",
+					f->name, long_name);
+				expect(t, record(t, (long)j, v), want);
+				expect(t, record(t, (long)j, "{ }"), NULL);
+				expect(t, record(t, (long)j, "{\"a\":\"\",\"a\":\"y\"}"), NULL);
+				break;
+			}
 			default:
 				break;
 			}
