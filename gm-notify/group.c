@@ -1457,6 +1457,7 @@ static bool load_alert(struct group_engine *e, struct rd *r, struct alert ***as,
 	}
 	struct alert *p = gm_xcalloc(1, sizeof *p);
 	*p = a;
+	p->fire_mark = p->end_mark = GROUP_NO_MARK;   /* marks are not saved */
 	alert_init(e, p, nlinks);
 	if (p->firing) {
 		bool created;

@@ -30,6 +30,7 @@
 #include "intake.h"
 #include "mem.h"
 #include "note.h"
+#include "offsets.h"
 #include "rejects.h"
 #include "send.h"
 #include "silence.h"
@@ -64,17 +65,6 @@ enum {
 #define SAVE_MS 1000
 #define REVOKE_WAIT_MS 10000
 
-/* A Kafka partition read from: an alert's mark is its slot and offset,
- * so that offsets are committed up to the first alert not settled. */
-#define MARK_OFFSET_BITS 44
-struct partition {
-	char *topic;
-	int32_t partition;
-	int64_t next;              /* the offset after the last one read */
-	int64_t committed;         /* the last offset given to the source */
-	int64_t first_unsettled;   /* scratch of commit() */
-	bool owned;                /* assigned to this reader: not revoked since read */
-};
 
 struct run {
 	const struct conf *c;
@@ -92,8 +82,7 @@ struct run {
 	uint64_t delivered, dead, fallback_sent;
 	int status;
 	struct gm_source *src;
-	struct partition *parts;
-	size_t nparts, partcap;
+	struct offsets *offsets;   /* Kafka's */
 	int64_t committed_at;      /* monotonic ms of the last commit() */
 	int64_t saved_at;          /* monotonic ms of the last save() */
 	struct group_stats loaded; /* the counters as the state file had them */
@@ -272,57 +261,17 @@ static void collect(struct run *run)
 
 /* ---- Kafka offsets ---- */
 
-/* The mark of a record from Kafka (its partition's slot and its
- * offset), or GROUP_NO_MARK for a file's. */
-static uint64_t mark_of(struct run *run, const struct gm_record *rec)
-{
-	if (!rec->topic || rec->offset < 0 || rec->offset >= (int64_t)1 << MARK_OFFSET_BITS)
-		return GROUP_NO_MARK;
-	size_t i = 0;
-	while (i < run->nparts && (run->parts[i].partition != rec->partition ||
-			strcmp(run->parts[i].topic, rec->topic)))
-		i++;
-	if (i == run->nparts) {
-		run->parts = gm_grow(run->parts, &run->partcap, i + 1, sizeof *run->parts, 8);
-		run->parts[run->nparts++] = (struct partition){ .topic = gm_xstrdup(rec->topic),
-			.partition = rec->partition, .committed = -1 };
-	}
-	run->parts[i].next = rec->offset + 1;
-	run->parts[i].owned = true;
-	return (uint64_t)i << MARK_OFFSET_BITS | (uint64_t)rec->offset;
-}
-
-static void unsettled(void *ctx, uint64_t mark)
-{
-	struct run *run = ctx;
-	struct partition *p = &run->parts[mark >> MARK_OFFSET_BITS];
-	int64_t offset = (int64_t)(mark & (((uint64_t)1 << MARK_OFFSET_BITS) - 1));
-	if (offset < p->first_unsettled)
-		p->first_unsettled = offset;
-}
-
-/* Accepts each partition's records up to its first alert whose
- * notifications are not all delivered or dead-lettered: a consumer
- * that takes over after a crash reads those again. */
+/* Accepts the partitions read up to what is settled (offsets.h), at
+ * most once a COMMIT_MS unless now, after saving the state that settles
+ * it. */
 static void commit(struct run *run, bool now)
 {
 	int64_t mono = gm_now_ms();
-	if (!run->nparts || (!now && mono - run->committed_at < COMMIT_MS))
+	if (!run->src || (!now && mono - run->committed_at < COMMIT_MS))
 		return;
 	run->committed_at = mono;
-	/* What the offsets say is settled is in the state file first. */
 	save(run);
-	for (size_t i = 0; i < run->nparts; i++)
-		run->parts[i].first_unsettled = run->parts[i].next;
-	group_unsettled(run->e, unsettled, run);
-	for (size_t i = 0; i < run->nparts; i++) {
-		struct partition *p = &run->parts[i];
-		if (p->owned && p->first_unsettled > p->committed) {
-			gm_source_accept_partition(run->src, p->topic, p->partition,
-				p->first_unsettled, NULL);
-			p->committed = p->first_unsettled;
-		}
-	}
+	offsets_commit(run->offsets, run->src, run->e);
 }
 
 /* The partitions a rebalance takes away, for in_revoked(). */
@@ -335,18 +284,13 @@ struct revoked {
 static bool in_revoked(void *ctx, uint64_t mark)
 {
 	const struct revoked *r = ctx;
-	const struct partition *p = &r->run->parts[mark >> MARK_OFFSET_BITS];
-	for (size_t i = 0; i < r->n; i++)
-		if (r->parts[i].partition == p->partition && !strcmp(r->parts[i].topic, p->topic))
-			return true;
-	return false;
+	return offsets_in(r->run->offsets, mark, r->parts, r->n);
 }
 
 /* Partitions taken away: the notifications in flight are given up to
- * REVOKE_WAIT_MS to finish, offsets are accepted up to the first alert
- * not settled, and the alerts of those partitions that no group has
- * notified yet are forgotten: their next reader reads them again and
- * notifies them, once. */
+ * REVOKE_WAIT_MS to finish, the partitions are committed up to what is
+ * settled, with the note of what is not, and their alerts that no group
+ * has notified yet are forgotten: their next reader notifies them, once. */
 static void on_revoke(void *ctx, const struct gm_kpartition *parts, size_t n)
 {
 	struct run *run = ctx;
@@ -362,11 +306,13 @@ static void on_revoke(void *ctx, const struct gm_kpartition *parts, size_t n)
 	if (group_forget_marked(run->e, in_revoked, &r))
 		run->dirty = true;
 	save(run);
-	for (size_t i = 0; i < run->nparts; i++)
-		if (in_revoked(&r, (uint64_t)i << MARK_OFFSET_BITS)) {
-			run->parts[i].committed = -1;
-			run->parts[i].owned = false;
-		}
+	offsets_revoked(run->offsets, parts, n);
+}
+
+static void on_assign(void *ctx, const struct gm_kpartition *parts, size_t n)
+{
+	struct run *run = ctx;
+	offsets_assigned(run->offsets, parts, n);
 }
 
 /* ---- silences ---- */
@@ -491,6 +437,9 @@ static bool read_alerts(struct run *run, struct gm_source *src)
 				break;
 			if (k == 0)
 				batch_end = gm_now_ms() + BATCH_MS;
+			if (offsets_settled(run->offsets, &rec))
+				continue;   /* notified by the reader before, its commit says */
+			uint64_t mark = offsets_mark(run->offsets, &rec);
 			if (ev->type != GM_ALERT)
 				continue;   /* another type: ignored, as by every tool */
 			struct note_alert a;
@@ -504,7 +453,7 @@ static bool read_alerts(struct run *run, struct gm_source *src)
 			}
 			if (run->replay && a.ts > run->clock)
 				run->clock = a.ts;
-			group_take_marked(run->e, &a, now_of(run), mark_of(run, &rec));
+			group_take_marked(run->e, &a, now_of(run), mark);
 			run->dirty = true;
 		}
 		if (st == GM_NEXT_ERROR) {
@@ -675,8 +624,9 @@ int main(int argc, char **argv)
 	struct gm_source *src = gm_source_open(&common, argv + optind, argc - optind,
 		topics, ntopics, follow);
 	run.src = src;
+	run.offsets = offsets_new();
 	if (src)
-		gm_source_on_rebalance(src, NULL, on_revoke, &run);
+		gm_source_on_rebalance(src, on_assign, on_revoke, &run);
 	if (src) {
 		if (!read_alerts(&run, src))
 			run.status = gm_exit_worse(run.status, GM_EXIT_FAIL);
@@ -701,9 +651,7 @@ int main(int argc, char **argv)
 	group_free(run.e);
 	silences_free(&run.sil);
 	free(run.fresh);
-	for (size_t i = 0; i < run.nparts; i++)
-		free(run.parts[i].topic);
-	free(run.parts);
+	offsets_free(run.offsets);
 	free(dead_default);
 	send_cleanup();
 	conf_free(c);
