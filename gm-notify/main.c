@@ -358,14 +358,21 @@ static size_t split_kinds(char *s, const char **out, size_t max)
 	return n;
 }
 
-/* What --check does: load, print. */
-static int check(const char *path)
+/* The configuration at path, or NULL after each of its errors. */
+static struct conf *load_conf(const char *path)
 {
 	struct conf_errors errs = { 0 };
 	struct conf *c = conf_load(path, &errs);
 	for (size_t i = 0; i < errs.n; i++)
 		gm_error(NULL, "%s", errs.v[i]);
 	conf_errors_free(&errs);
+	return c;
+}
+
+/* What --check does: load, print. */
+static int check(const char *path)
+{
+	struct conf *c = load_conf(path);
 	if (!c)
 		return GM_EXIT_USAGE;
 	check_print(stdout, c);
@@ -579,11 +586,7 @@ int main(int argc, char **argv)
 	bool follow = gm_input_follow(ntopics, exit_eof, follow_files, usage);
 	dopts.retry_for_ms = common.retry_ms;
 
-	struct conf_errors errs = { 0 };
-	struct conf *c = conf_load(path, &errs);
-	for (size_t i = 0; i < errs.n; i++)
-		gm_error(NULL, "%s", errs.v[i]);
-	conf_errors_free(&errs);
+	struct conf *c = load_conf(path);
 	if (!c)
 		return GM_EXIT_USAGE;
 	run.c = c;
