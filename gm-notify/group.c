@@ -127,7 +127,7 @@ struct group_engine {
 	char **route_keys;
 	size_t nroutes;
 	const struct conf_route **matched;
-	struct gm_map *active, *ids, *groups, *buckets;
+	struct gm_map *active, *ids, *groups, *buckets, *flights;   /* flights: by id */
 	char **kinds;                       /* that can resolve */
 	size_t nkinds, kcap;
 	struct alert *all_head, *all_tail, *x_head, *x_tail;
@@ -705,6 +705,10 @@ static struct flight *flight_new(struct group_engine *e, size_t route, const cha
 		.reminder = reminder,
 	};
 	LIST_APPEND(e->f_head, e->f_tail, f, prev, next);
+	bool created;
+	struct flight **slot = gm_map_put(e->flights, (const char *)&f->id, sizeof f->id, &created);
+	if (created)
+		*slot = f;   /* an id made twice is found by the list */
 	e->st.in_flight++;
 	return f;
 }
@@ -720,6 +724,9 @@ static void flight_add(struct flight *f, struct alert *a, bool resolved, size_t 
 static void flight_free(struct group_engine *e, struct flight *f)
 {
 	LIST_UNLINK(e->f_head, e->f_tail, f, prev, next);
+	struct flight **slot = gm_map_peek(e->flights, (const char *)&f->id, sizeof f->id);
+	if (slot && *slot == f)
+		gm_map_remove(e->flights, (const char *)&f->id, sizeof f->id);
 	for (size_t i = 0; i < f->n; i++) {
 		f->alerts[i].a->flights--;
 		alert_release(e, f->alerts[i].a);
@@ -914,6 +921,7 @@ struct group_engine *group_new(const struct conf *c, const struct silences *sile
 	/* Groups and buckets are bounded by the alerts they hold. */
 	e->groups = gm_map_new(sizeof(struct group *), (size_t)1 << 31);
 	e->buckets = gm_map_new(sizeof(struct alert *), (size_t)1 << 31);
+	e->flights = gm_map_new(sizeof(struct flight *), (size_t)1 << 31);
 	for (size_t i = 0; i < o->nresolvable; i++)
 		learn_kind(e, o->resolvable[i]);
 	e->now = e->sil_checked = INT64_MIN;
@@ -946,6 +954,7 @@ void group_free(struct group_engine *e)
 	gm_map_free(e->ids);
 	gm_map_free(e->groups);
 	gm_map_free(e->buckets);
+	gm_map_free(e->flights);
 	for (size_t i = 0; i < e->nroutes; i++)
 		free(e->route_keys[i]);
 	free(e->route_keys);
@@ -1156,7 +1165,8 @@ void group_silences_changed(struct group_engine *e, int64_t now)
 
 bool group_done(struct group_engine *e, uint64_t id, bool delivered)
 {
-	struct flight *f = e->f_head;
+	struct flight **slot = gm_map_peek(e->flights, (const char *)&id, sizeof id);
+	struct flight *f = slot ? *slot : e->f_head;
 	while (f && f->id != id)
 		f = f->next;
 	if (!f)
