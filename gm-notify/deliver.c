@@ -18,7 +18,6 @@
 
 struct item {
 	struct note *note;
-	bool fallback;
 	struct item *next;
 };
 
@@ -125,7 +124,7 @@ static void report(struct deliver *d, const struct item *it, bool delivered, uns
 	d->res = gm_grow(d->res, &d->rescap, d->nres + 1, sizeof *d->res, 16);
 	struct deliver_result *r = &d->res[d->nres++];
 	*r = (struct deliver_result){ .note = it->note, .delivered = delivered,
-		.fallback = it->fallback, .attempts = attempts };
+		.attempts = attempts };
 	if (why)
 		snprintf(r->why, sizeof r->why, "%s", why);
 	pthread_cond_broadcast(&d->done_cv);
@@ -228,10 +227,10 @@ struct deliver *deliver_new(const struct conf *c, const struct deliver_opts *o)
 	return d;
 }
 
-void deliver_push(struct deliver *d, struct note *n, bool fallback)
+void deliver_push(struct deliver *d, struct note *n)
 {
 	struct item *it = gm_xcalloc(1, sizeof *it);
-	*it = (struct item){ .note = n, .fallback = fallback };
+	*it = (struct item){ .note = n };
 	struct worker *w = &d->w[worker_of(d, n)];
 	pthread_mutex_lock(&d->m);
 	if (w->tail)
@@ -290,23 +289,18 @@ size_t deliver_pending(const struct deliver *d)
 	return n;
 }
 
-size_t deliver_stop(struct deliver *d)
+void deliver_stop(struct deliver *d)
 {
 	pthread_mutex_lock(&d->m);
 	d->stop = true;
 	for (size_t i = 0; i < d->nw; i++)
 		pthread_cond_broadcast(&d->w[i].cv);
 	pthread_mutex_unlock(&d->m);
-	size_t fallbacks = 0;
-	for (size_t i = 0; i < d->nw; i++) {
+	for (size_t i = 0; i < d->nw; i++)
 		if (d->w[i].started) {
 			pthread_join(d->w[i].thread, NULL);
 			d->w[i].started = false;
 		}
-		for (const struct item *it = d->w[i].head; it; it = it->next)
-			fallbacks += it->fallback;
-	}
-	return fallbacks;
 }
 
 void deliver_free(struct deliver *d)

@@ -32,7 +32,6 @@ struct deliver_opts {
 struct deliver_result {
 	struct note *note;         /* as pushed; the caller's again, to free() */
 	bool delivered;            /* false: given up on (why says why) */
-	bool fallback;             /* it went to a fallback receiver */
 	unsigned attempts;
 	char why[256];             /* the last failure, when not delivered */
 };
@@ -44,9 +43,8 @@ struct deliver;
 struct deliver *deliver_new(const struct conf *c, const struct deliver_opts *o);
 
 /* Queues n (from note_dup(); taken) for its integration, behind the
- * ones queued before it; fallback marks it as its original receiver's
- * notification given up on and sent to this one. */
-void deliver_push(struct deliver *d, struct note *n, bool fallback);
+ * ones queued before it. */
+void deliver_push(struct deliver *d, struct note *n);
 
 /* Moves up to max results into out, oldest first; returns how many
  * (0 when none is ready). Never waits. */
@@ -61,12 +59,10 @@ size_t deliver_pending(const struct deliver *d);
 
 /* Stops the workers: each ends its attempt in progress (within the
  * timeout), reports what came of it, and gives up waiting. Returns when
- * all have stopped, with the number of fallback copies left in the
- * queues; the results stay to be taken. The notifications left in the
- * queues stay there, undelivered: the engine's log has them in flight,
- * for the next run, but for the fallback copies, which only the
- * dead-letter file keeps. Later pushes are queued, never sent. */
-size_t deliver_stop(struct deliver *d);
+ * all have stopped; the results stay to be taken. The notifications
+ * left in the queues stay there, undelivered: the engine's log has them
+ * in flight, for the next run. Later pushes are queued, never sent. */
+void deliver_stop(struct deliver *d);
 
 /* deliver_stop(), then frees d, with the notifications still queued and
  * the results not taken. NULL is ignored. */

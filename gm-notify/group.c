@@ -105,6 +105,7 @@ struct fa {
 struct flight {
 	uint64_t id;
 	size_t route;
+	size_t receiver;            /* a fallback's, in c->receivers; SIZE_MAX: the route's */
 	char *key;
 	struct route_label *labels;
 	size_t nlabels;
@@ -675,7 +676,8 @@ static void emit(struct group_engine *e, const struct flight *f)
 			e->common[nc++] = first->set[k];
 	}
 	const struct note n = {
-		.id = f->id, .receiver = receiver_of(e, f->route),
+		.id = f->id, .fallback = f->receiver != SIZE_MAX,
+		.receiver = f->receiver != SIZE_MAX ? &e->c->receivers[f->receiver] : receiver_of(e, f->route),
 		.kind = f->kind, .index = f->index, .group_key = f->key,
 		.group_labels = { f->labels, f->nlabels }, .common_labels = { e->common, nc },
 		.alerts = e->view, .nalerts = f->n, .nfiring = f->nfiring,
@@ -685,21 +687,23 @@ static void emit(struct group_engine *e, const struct flight *f)
 }
 
 static uint64_t flight_id(const char *key, int64_t incident, uint64_t seq,
-	enum note_kind k, size_t index)
+	enum note_kind k, size_t index, size_t receiver)
 {
 	uint64_t h = gm_hash(key, strlen(key));
 	h = gm_hash_u64(h ^ (uint64_t)incident);
 	h = gm_hash_u64(h ^ seq);
-	return gm_hash_u64(h ^ ((uint64_t)k << 32 | index));
+	h = gm_hash_u64(h ^ ((uint64_t)k << 32 | index));
+	return receiver == SIZE_MAX ? h : gm_hash_u64(h ^ ((uint64_t)receiver + 1));
 }
 
-static struct flight *flight_new(struct group_engine *e, size_t route, const char *key,
-	const struct route_label *labels, size_t nlabels, enum note_kind k, size_t index,
-	uint64_t seq, int64_t incident, int64_t at, bool reminder)
+static struct flight *flight_new(struct group_engine *e, size_t route, size_t receiver,
+	const char *key, const struct route_label *labels, size_t nlabels, enum note_kind k,
+	size_t index, uint64_t seq, int64_t incident, int64_t at, bool reminder)
 {
 	struct flight *f = gm_xcalloc(1, sizeof *f);
 	*f = (struct flight){
-		.id = flight_id(key, incident, seq, k, index), .route = route,
+		.id = flight_id(key, incident, seq, k, index, receiver), .route = route,
+		.receiver = receiver,
 		.key = gm_xstrdup(key), .labels = note_labels_dup(labels, nlabels), .nlabels = nlabels,
 		.kind = k, .index = index, .seq = seq, .incident = incident, .at = at,
 		.reminder = reminder,
@@ -750,7 +754,7 @@ static void send(struct group_engine *e, struct group *g, struct link **firing, 
 			bool with_resolved = note_sends_resolved(r, k, i);
 			if (!nf && !(nr && with_resolved))
 				continue;
-			struct flight *f = flight_new(e, g->route, g->key, g->labels, g->nlabels, k, i,
+			struct flight *f = flight_new(e, g->route, SIZE_MAX, g->key, g->labels, g->nlabels, k, i,
 				g->seq, g->incident, t, reminder);
 			size_t cap = 0;
 			for (size_t j = 0; j < nf; j++)
@@ -1179,6 +1183,40 @@ bool group_done(struct group_engine *e, uint64_t id, bool delivered)
 	return true;
 }
 
+size_t group_fallback(struct group_engine *e, uint64_t id, size_t fallback)
+{
+	struct flight **slot = gm_map_peek(e->flights, (const char *)&id, sizeof id);
+	struct flight *f = slot ? *slot : e->f_head;
+	while (f && f->id != id)
+		f = f->next;
+	if (!f)
+		return 0;
+	const struct conf_receiver *fb = &e->c->receivers[fallback];
+	size_t most = 0;
+	for (enum note_kind k = NOTE_EMAIL; k < NOTE_NKINDS; k++)
+		most += note_integrations(fb, k);
+	struct flight **made = gm_xcalloc(most + 1, sizeof *made);
+	size_t n = 0;
+	for (enum note_kind k = NOTE_EMAIL; k < NOTE_NKINDS; k++)
+		for (size_t i = 0; i < note_integrations(fb, k); i++) {
+			if (!f->nfiring && !note_sends_resolved(fb, k, i))
+				continue;
+			struct flight *c = flight_new(e, f->route, fallback, f->key, f->labels, f->nlabels,
+				k, i, f->seq, f->incident, f->at, f->reminder);
+			size_t cap = 0;
+			for (size_t j = 0; j < f->n; j++)
+				flight_add(c, f->alerts[j].a, f->alerts[j].resolved, &cap);
+			made[n++] = c;
+		}
+	e->st.failed++;
+	flight_free(e, f);
+	/* Sent once all are made: the callback may report one done. */
+	for (size_t i = 0; i < n; i++)
+		emit(e, made[i]);
+	free(made);
+	return n;
+}
+
 void group_resume(struct group_engine *e)
 {
 	/* The callback may report one done, which frees it: step first. */
@@ -1340,6 +1378,7 @@ bool group_save(const struct group_engine *e, const char *path)
 		nlog_int(&o, f->incident);
 		nlog_int(&o, f->at);
 		nlog_int(&o, f->reminder);
+		nlog_str(&o, f->receiver != SIZE_MAX ? e->c->receivers[f->receiver].name : NULL);
 		nlog_str(&o, f->key);
 		put_pairs(&o, f->labels, f->nlabels);
 		nlog_int(&o, (int64_t)f->n);
@@ -1556,13 +1595,22 @@ static bool load_flight(struct group_engine *e, struct rd *r, struct alert **as,
 	int64_t incident = rd_int(r, INT64_MIN, INT64_MAX);
 	int64_t at = rd_int(r, INT64_MIN, INT64_MAX);
 	bool reminder = rd_int(r, 0, 1);
+	const char *fallback = rd_str(r, true);
 	const char *key = rd_str(r, false);
 	size_t nlabels;
 	struct route_label *labels = rd_pairs(r, &nlabels);
 	size_t n = (size_t)rd_int(r, 1, INT64_MAX);
 	if (r->ok && (size_t)(r->in->nfield - r->at) != 2 * n)
 		r->ok = false;
-	if (r->ok && route_ok && index >= note_integrations(receiver_of(e, route), k))
+	size_t receiver = SIZE_MAX;
+	for (size_t i = 0; fallback && i < e->c->nreceivers && receiver == SIZE_MAX; i++)
+		if (!strcmp(e->c->receivers[i].name, fallback))
+			receiver = i;
+	if (fallback && receiver == SIZE_MAX)
+		route_ok = false;
+	const struct conf_receiver *to = receiver != SIZE_MAX ? &e->c->receivers[receiver] :
+		route_ok ? receiver_of(e, route) : NULL;
+	if (r->ok && route_ok && index >= note_integrations(to, k))
 		route_ok = false;
 	if (!r->ok || !route_ok) {
 		free(labels);
@@ -1571,8 +1619,8 @@ static bool load_flight(struct group_engine *e, struct rd *r, struct alert **as,
 				"configuration: dropped");
 		return r->ok;
 	}
-	struct flight *f = flight_new(e, route, key, labels, nlabels, k, index, seq, incident, at,
-		reminder);
+	struct flight *f = flight_new(e, route, receiver, key, labels, nlabels, k, index, seq,
+		incident, at, reminder);
 	free(labels);
 	char want[17];
 	gm_format_hex64(f->id, want);

@@ -173,6 +173,16 @@ void group_silences_changed(struct group_engine *e, int64_t now);
  * is in flight. */
 bool group_done(struct group_engine *e, uint64_t id, bool delivered);
 
+/* Hands the notification id, given up on, to the receiver of index
+ * fallback in the configuration: a new notification for each of that
+ * receiver's integrations (those that send resolved alerts only, when
+ * it has no firing alert), with note.fallback set, in flight, saved and
+ * resumed as any other, and sent through the callback; id is then done,
+ * as given up on. Returns how many were made (0 also when id is not in
+ * flight). A fallback's notification given up on has no fallback of its
+ * own: the caller reports it done. */
+size_t group_fallback(struct group_engine *e, uint64_t id, size_t fallback);
+
 /* Sends again, through the callback, every notification in flight, in
  * the order they were first sent: after group_load(), those a run
  * that stopped had not seen delivered. */

@@ -142,7 +142,7 @@ static void hand_out(struct run *run)
 		return;
 	save(run);
 	for (size_t i = 0; i < run->nfresh; i++)
-		deliver_push(run->d, run->fresh[i], false);
+		deliver_push(run->d, run->fresh[i]);
 	run->nfresh = 0;
 }
 
@@ -166,7 +166,7 @@ static bool dead_letter(struct run *run, const struct deliver_result *r)
 	GM_W_KU64(w, "index", n->index);
 	GM_W_KU64(w, "attempts", r->attempts);
 	GM_W_KCSTR(w, "error", r->why);
-	GM_W_KBOOL(w, "fallback", r->fallback);
+	GM_W_KBOOL(w, "fallback", n->fallback);
 	size_t len;
 	char *payload = send_webhook_payload(n, &len);
 	while (len && payload[len - 1] == '\n')
@@ -197,29 +197,9 @@ static bool dead_letter(struct run *run, const struct deliver_result *r)
 	return ok;
 }
 
-/* Sends n, given up on, to its receiver's fallback: a copy to each of
- * the fallback's integrations (those that send resolved alerts only,
- * when n has no firing one). */
-static void to_fallback(struct run *run, const struct note *n)
-{
-	const struct conf_receiver *r = n->receiver;
-	if (!r->fallback)
-		return;
-	const struct conf_receiver *fb = &run->c->receivers[r->fallback_index];
-	for (enum note_kind k = 0; k < NOTE_NKINDS; k++)
-		for (size_t i = 0; i < note_integrations(fb, k); i++) {
-			if (!n->nfiring && !note_sends_resolved(fb, k, i))
-				continue;
-			struct note *copy = note_dup(n);
-			copy->receiver = fb;
-			copy->kind = k;
-			copy->index = i;
-			deliver_push(run->d, copy, true);
-		}
-}
-
 /* Takes what delivery finished: delivered ones done; ones given up on
- * dead-lettered, done, then sent to the fallback. */
+ * dead-lettered, then handed to their receiver's fallback, whose
+ * notifications the engine logs in flight as any other, or done. */
 static void collect(struct run *run)
 {
 	struct deliver_result res[RESULTS_MAX];
@@ -231,12 +211,12 @@ static void collect(struct run *run)
 			if (r->delivered) {
 				run->delivered++;
 				gm_counts.out++;
-				run->fallback_sent += r->fallback;
+				run->fallback_sent += r->note->fallback;
 			} else {
 				/* why names the receiver and its integration */
 				gm_record_error(NULL, "given up after %u attempt%s: %s%s",
 					r->attempts, r->attempts == 1 ? "" : "s", r->why,
-					r->fallback ? " (a fallback)" : "");
+					r->note->fallback ? " (a fallback)" : "");
 				run->dead++;
 				gm_counts.undelivered++;
 				run->status = GM_EXIT_FAIL;
@@ -246,17 +226,18 @@ static void collect(struct run *run)
 					continue;
 				}
 			}
-			if (!r->fallback) {
+			const struct conf_receiver *rc = r->note->receiver;
+			if (!r->delivered && !r->note->fallback && rc->fallback)
+				group_fallback(run->e, r->note->id, rc->fallback_index);
+			else
 				group_done(run->e, r->note->id, r->delivered);
-				run->dirty = true;
-				if (!r->delivered)
-					to_fallback(run, r->note);
-			}
+			run->dirty = true;
 			free(r->note);
 		}
 	}
 	if (taken)
 		save(run);
+	hand_out(run);   /* the fallbacks' notifications, logged first */
 }
 
 /* ---- Kafka offsets ---- */
@@ -638,12 +619,8 @@ int main(int argc, char **argv)
 		run.status = GM_EXIT_FAIL;
 	/* What was being delivered when a signal came is logged done before
 	 * the state is saved for the last time. */
-	size_t unsent = deliver_stop(run.d);
+	deliver_stop(run.d);
 	collect(&run);
-	unsent += deliver_stop(run.d);   /* with those collect() gave fallbacks */
-	if (unsent)
-		gm_warn(NULL, "%zu fallback notification%s not sent before the stop: the dead-letter "
-			"file has %s", unsent, unsent == 1 ? "" : "s", unsent == 1 ? "it" : "them");
 	if (src)
 		commit(&run, true);
 	save(&run);

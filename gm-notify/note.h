@@ -48,6 +48,8 @@ struct note {
 	const struct note_alert *alerts;   /* the firing ones first, each part in the order they came */
 	size_t nalerts, nfiring;       /* nalerts at least 1 */
 	bool reminder;
+	bool fallback;                 /* a copy for the fallback of the route's receiver, of
+	                                  a notification given up on (group_fallback()) */
 	uint64_t seq;                  /* the group's notifications so far, this one included */
 	int64_t incident;              /* when the group sent its first: with the key, a thread's name */
 	int64_t at;                    /* when it was made, ms: the same on every attempt, so

@@ -103,4 +103,35 @@ gm-notify -q -c conf.yml --replay --state third.state in.ndjson
 expect_eq "the same input again: status" $? 0
 expect_eq "the same input again: nothing sent" "$(http_count)" "$before"
 expect_eq "no dead letter" "$(ls ./*dead-letter* 2>/dev/null)" ""
+# A fallback outlives a stop: the webhook refuses (404, after 2 s) while
+# a SIGTERM comes; the notification given up on is dead-lettered and its
+# fallback's notification logged in flight, sent by the next run.
+cat >fb.yml <<YAML
+route:
+  receiver: hook
+  group_by: [product_id]
+  group_wait: 0s
+receivers:
+- name: hook
+  fallback: disk
+  webhook_configs: [{url: '$HTTP_URL/refuse'}]
+- name: disk
+  file_configs: [{path: fallback.ndjson}]
+YAML
+http_default -p /refuse '404 delay=2'
+alert f1 10:00:00 low_stock '"product_id":"P-9"' >fb.ndjson
+gm-notify -c fb.yml --replay --state fb.state --dead-letter fb.dead fb.ndjson 2>fb1.err &
+pid=$!
+wait_for "the refused request" requests_over $(( $(http_count) + 1 ))
+kill -TERM "$pid"
+wait "$pid"
+expect_eq "fallback, stopped: status (a dead letter)" $? 1
+expect_eq "fallback, stopped: dead-lettered" "$(jq -r '.receiver + " " + .notification.alerts[0].annotations.alert_id' fb.dead)" "hook f1"
+expect_eq "fallback, stopped: not sent yet" "$(cat fallback.ndjson 2>/dev/null | wc -l)" 0
+expect_eq "fallback, stopped: in flight" "$(flights fb.state)" 1
+gm-notify -c fb.yml --replay --state fb.state --dead-letter fb.dead fb.ndjson 2>fb2.err
+expect_eq "fallback, the next run: status" $? 0
+expect_eq "fallback, the next run: sent once" "$(jq -r '.receiver + " " + .alerts[0].annotations.alert_id' fallback.ndjson)" "disk f1"
+expect_eq "fallback, the next run: nothing in flight" "$(flights fb.state)" 0
+expect_eq "fallback, the next run: one dead letter still" "$(wc -l <fb.dead)" 1
 finish

@@ -709,6 +709,45 @@ START_TEST(marks)
 }
 END_TEST
 
+/* A notification given up on, handed to its receiver's fallback: one
+ * notification for each of the fallback's configs, fallback set, in
+ * flight under ids of their own, and the original done. */
+START_TEST(fallback)
+{
+	struct run run;
+	run_init(&run,
+		"route: {receiver: hook, group_by: [product_id], group_wait: 0s}\n"
+		"receivers:\n"
+		"- name: hook\n"
+		"  fallback: spare\n"
+		"  webhook_configs: [{url: 'http://hook/'}]\n"
+		"- name: spare\n"
+		"  webhook_configs: [{url: 'http://spare/'}]\n"
+		"  file_configs: [{path: spare.ndjson}]\n", true);
+	struct group_engine *e = run.rec.e;
+	ck_assert_int_eq(take_marked(&run, "a1", "p1", false, 0, 1), GROUP_FIRING);
+	group_tick(e, 0);
+	ck_assert_uint_eq(run.rec.npending, 1);
+	uint64_t id = run.rec.pending[0];
+	run.rec.npending = 0;
+	ck_assert_uint_eq(group_fallback(e, id, 1), 2);
+	ck_assert_uint_eq(run.rec.npending, 2);
+	ck_assert_str_eq(run.rec.lines[0], "0 spare/webhook0 {}:{product_id=\"p1\"} #1 +a1");
+	ck_assert_str_eq(run.rec.lines[1], "0 spare/file0 {}:{product_id=\"p1\"} #1 +a1");
+	ck_assert(run.rec.pending[0] != id && run.rec.pending[1] != id &&
+		run.rec.pending[0] != run.rec.pending[1]);
+	ck_assert(!group_done(e, id, false));            /* the original is done */
+	ck_assert_uint_eq(group_fallback(e, id, 1), 0);
+	ck_assert_str_eq(unsettled_of(e), "1");         /* the fallbacks fly */
+	struct group_stats st = group_stats(e);
+	ck_assert_uint_eq(st.failed, 1);
+	ck_assert_uint_eq(st.in_flight, 2);
+	deliver(&run.rec);
+	ck_assert_str_eq(unsettled_of(e), "");
+	run_free(&run);
+}
+END_TEST
+
 START_TEST(file_configs)
 {
 	static const char yaml[] =
@@ -766,6 +805,7 @@ static Suite *suite(void)
 	tcase_add_test(t, state_route_gone);
 	tcase_add_test(t, file_configs);
 	tcase_add_test(t, marks);
+	tcase_add_test(t, fallback);
 	suite_add_tcase(s, t);
 	return s;
 }
