@@ -663,17 +663,23 @@ static void emit(struct group_engine *e, const struct flight *f)
 	for (size_t i = 0; i < f->n; i++)
 		view_of(&e->view[i], f->alerts[i].a, f->alerts[i].resolved);
 	/* The common labels: those of the first alert's set that every
-	 * other has too. */
-	size_t nc = 0;
+	 * other has too, kept by walking each set beside them (both are
+	 * sorted by name, a name once). */
 	const struct alert *first = f->alerts[0].a;
 	e->common = gm_grow(e->common, &e->commoncap, first->nset + 1, sizeof *e->common, 16);
-	for (size_t k = 0; k < first->nset; k++) {
-		bool all = true;
-		for (size_t i = 1; i < f->n && all; i++)
-			all = !strcmp(route_label_value(set_of(f->alerts[i].a), first->set[k].name),
-				first->set[k].value);
-		if (all)
-			e->common[nc++] = first->set[k];
+	memcpy(e->common, first->set, first->nset * sizeof *e->common);
+	size_t nc = first->nset;
+	for (size_t i = 1; i < f->n && nc; i++) {
+		const struct alert *a = f->alerts[i].a;
+		size_t k = 0, j = 0;
+		for (size_t c = 0; c < nc; c++) {
+			int cmp = 1;
+			while (j < a->nset && (cmp = strcmp(a->set[j].name, e->common[c].name)) < 0)
+				j++;
+			if (j < a->nset && !cmp && !strcmp(a->set[j].value, e->common[c].value))
+				e->common[k++] = e->common[c];
+		}
+		nc = k;
 	}
 	const struct note n = {
 		.id = f->id, .fallback = f->receiver != SIZE_MAX,
