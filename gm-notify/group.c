@@ -61,6 +61,7 @@ struct inh {
 	struct alert *prev, *next;
 	uint64_t bucket;
 	bool in;
+	bool target;                /* it matches the rule's target matchers */
 };
 
 struct alert {
@@ -553,6 +554,9 @@ static void alert_init(struct group_engine *e, struct alert *a, size_t n)
 	a->links = gm_xcalloc(1, (n + 1) * sizeof *a->links + (e->c->ninhibit + 1) * sizeof *a->inh);
 	a->nlinks = n;
 	a->inh = (struct inh *)(a->links + n + 1);
+	/* Whether it is a rule's target is known once: its labels stay. */
+	for (size_t r = 0; r < e->c->ninhibit; r++)
+		a->inh[r].target = route_matchers_match(&e->c->inhibit[r].target, set_of(a));
 	LIST_APPEND(e->all_head, e->all_tail, a, aprev, anext);
 }
 
@@ -629,7 +633,7 @@ static bool muted(struct group_engine *e, const struct alert *a, int64_t t)
 		return true;
 	for (size_t r = 0; r < e->c->ninhibit; r++) {
 		const struct conf_inhibit *rule = &e->c->inhibit[r];
-		if (!route_matchers_match(&rule->target, set_of(a)))
+		if (!a->inh[r].target)
 			continue;
 		uint64_t b = bucket_of(e, r, a);
 		struct alert **head = gm_map_peek(e->buckets, (const char *)&b, sizeof b);
@@ -793,6 +797,8 @@ static void look(struct group_engine *e, struct group *g, int64_t t)
 		resolved[nr++] = l;
 	for (struct link *l = g->head[M_WAITING], *next; l; l = next) {
 		next = l->next;
+		if (next)
+			__builtin_prefetch(next->a);   /* the walk is a walk of cache misses */
 		struct alert *a = l->a;
 		if (l->held && !g->recheck) {
 			/* Held at a look before, and nothing that mutes has
