@@ -242,6 +242,12 @@ static void collect(struct run *run)
 
 /* ---- Kafka offsets ---- */
 
+static void accept_partition(void *ctx, const char *topic, int32_t partition, int64_t before,
+	const char *note)
+{
+	gm_source_accept_partition(ctx, topic, partition, before, note);
+}
+
 /* Accepts the partitions read up to what is settled (offsets.h), at
  * most once a COMMIT_MS unless now, after saving the state that settles
  * it. */
@@ -252,7 +258,7 @@ static void commit(struct run *run, bool now)
 		return;
 	run->committed_at = mono;
 	save(run);
-	offsets_commit(run->offsets, run->src, run->e);
+	offsets_commit(run->offsets, run->e, accept_partition, run->src);
 }
 
 /* The partitions a rebalance takes away, for in_revoked(). */

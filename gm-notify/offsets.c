@@ -169,7 +169,8 @@ static void add_open(void *ctx, uint64_t mark)
 	p->open[p->nopen++] = (int64_t)(mark & OFFSET_MASK);
 }
 
-void offsets_commit(struct offsets *o, struct gm_source *src, const struct group_engine *e)
+void offsets_commit(struct offsets *o, const struct group_engine *e, offsets_accept_fn *accept,
+	void *ctx)
 {
 	for (size_t i = 0; i < o->n; i++)
 		o->v[i].nopen = 0;
@@ -211,7 +212,7 @@ void offsets_commit(struct offsets *o, struct gm_source *src, const struct group
 		const char *text = noted ? note.p : NULL;
 		if (first == p->committed && (text ? p->note && !strcmp(text, p->note) : !p->note))
 			continue;
-		gm_source_accept_partition(src, p->topic, p->partition, first, text);
+		accept(ctx, p->topic, p->partition, first, text);
 		p->committed = first;
 		free(p->note);
 		p->note = text ? gm_xstrdup(text) : NULL;

@@ -21,7 +21,7 @@
 
 #include "group.h"
 #include "kafka.h"
-#include "source.h"
+#include "source.h"   /* struct gm_record */
 
 #define OFFSETS_NOTE_MAX 200
 
@@ -51,10 +51,16 @@ void offsets_assigned(struct offsets *o, const struct gm_kpartition *parts, size
 bool offsets_in(const struct offsets *o, uint64_t mark, const struct gm_kpartition *parts,
 	size_t n);
 
-/* Accepts, for each partition this reader holds, its records up to its
- * first not settled in e, with the note of those after it not settled
- * either (gm_source_accept_partition()), when that changed. */
-void offsets_commit(struct offsets *o, struct gm_source *src, const struct group_engine *e);
+/* How a commit accepts a partition's records before offset before,
+ * with note (NULL: none): gm_source_accept_partition()'s arguments. */
+typedef void offsets_accept_fn(void *ctx, const char *topic, int32_t partition, int64_t before,
+	const char *note);
+
+/* Accepts through accept, for each partition this reader holds, its
+ * records up to its first not settled in e, with the note of those after
+ * it not settled either, when that changed since the last commit. */
+void offsets_commit(struct offsets *o, const struct group_engine *e, offsets_accept_fn *accept,
+	void *ctx);
 
 /* Partitions taken from this reader: no longer committed for. */
 void offsets_revoked(struct offsets *o, const struct gm_kpartition *parts, size_t n);
