@@ -10,7 +10,6 @@
  * resends what was in flight and nothing else. A notification given up
  * on goes to the dead-letter file, then to its receiver's fallback. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include "group.h"
 #include "intake.h"
 #include "mem.h"
+#include "nlog.h"
 #include "note.h"
 #include "offsets.h"
 #include "rejects.h"
@@ -177,24 +177,11 @@ static bool dead_letter(struct run *run, const struct deliver_result *r)
 	gm_w_end(w);
 	size_t n_out;
 	const char *out = gm_writer_data(w, &n_out);
-	int fd = open(run->dead_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-	bool ok = fd >= 0;
-	for (size_t done = 0; ok && done < n_out;) {
-		ssize_t k = write(fd, out + done, n_out - done);
-		if (k < 0 && errno == EINTR)
-			continue;
-		ok = k > 0;
-		done += ok ? (size_t)k : 0;
-	}
-	if (ok && fsync(fd))
-		ok = false;
-	int err = errno;
-	if (fd >= 0)
-		close(fd);
+	int err = nlog_append(run->dead_path, out, n_out, true);
 	gm_writer_close(w);
-	if (!ok)
+	if (err)
 		gm_error(run->dead_path, "cannot write: %s", strerror(err));
-	return ok;
+	return !err;
 }
 
 /* Takes what delivery finished: delivered ones done; ones given up on
@@ -415,7 +402,7 @@ static bool read_alerts(struct run *run, struct gm_source *src)
 	for (;;) {
 		int64_t batch_end = INT64_MAX;
 		enum gm_next st = GM_NEXT_IDLE;
-		for (size_t k = 0; k < BATCH_RECORDS && gm_now_ms() < batch_end; k++) {
+		for (size_t k = 0; k < BATCH_RECORDS && gm_now_coarse_ms() < batch_end; k++) {
 			/* The first read waits for input, at most until the
 			 * engine's next timer; the others take only what has
 			 * come, so that an alert is handed on at once. */
@@ -430,7 +417,7 @@ static bool read_alerts(struct run *run, struct gm_source *src)
 			if (st != GM_NEXT_RECORD)
 				break;
 			if (k == 0)
-				batch_end = gm_now_ms() + BATCH_MS;
+				batch_end = gm_now_coarse_ms() + BATCH_MS;
 			if (offsets_settled(run->offsets, &rec))
 				continue;   /* notified by the reader before, its commit says */
 			uint64_t mark = offsets_mark(run->offsets, &rec);

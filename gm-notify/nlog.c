@@ -2,6 +2,7 @@
 #include "nlog.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -199,4 +200,29 @@ bool nlog_int_of(const char *s, int64_t *v)
 		return false;
 	*v = x;
 	return true;
+}
+
+int nlog_append(const char *path, const char *data, size_t len, bool sync)
+{
+	bool out = !strcmp(path, "-");
+	int fd = out ? STDOUT_FILENO : open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return errno;
+	int err = 0;
+	while (len && !err) {
+		ssize_t k = write(fd, data, len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			err = errno;
+		else {
+			data += k;
+			len -= (size_t)k;
+		}
+	}
+	if (!err && sync && !out && fsync(fd))
+		err = errno;
+	if (!out && close(fd) && !err)
+		err = errno;
+	return err;
 }

@@ -40,6 +40,13 @@ void nlog_end(struct nlog_out *o);
  * either way. */
 bool nlog_commit(struct nlog_out *o);
 
+/* Appends len bytes of data to path (made when missing; "-": standard
+ * output) in one O_APPEND write, so that lines of other writers never
+ * cut into it, and syncs it to disk when sync is set. Returns 0, or the
+ * errno of what failed; prints nothing. For gm-notify's NDJSON files: a
+ * file config's lines, the dead-letter file. */
+int nlog_append(const char *path, const char *data, size_t len, bool sync);
+
 /* A file being read, a line at a time, each split into its fields. */
 struct nlog_in {
 	FILE *f;

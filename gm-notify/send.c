@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "hash.h"
 #include "mem.h"
+#include "nlog.h"
 #include "text.h"
 #include "number.h"
 #include "ts.h"
@@ -1225,31 +1226,12 @@ static void classify_smtp(const struct note *n, const struct exchange *x,
 
 /* ---- the file ---- */
 
-/* Appends the line in one write (O_APPEND: whole lines, even with other
- * writers), to standard output for "-". */
+/* Appends the line (nlog_append(): one write, whole lines even with
+ * other writers), to standard output for "-". */
 static bool send_file(const struct note *n, const struct send_options *o,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
-	const char *path = n->receiver->file[n->index].path;
-	bool out = !strcmp(path, "-");
-	int fd = out ? STDOUT_FILENO : open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		x->err = errno;
-		return true;
-	}
-	while (len) {
-		ssize_t k = write(fd, body, len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			x->err = errno;
-			break;
-		}
-		body += k;
-		len -= (size_t)k;
-	}
-	if (!out && close(fd) && !x->err)
-		x->err = errno;
+	x->err = nlog_append(n->receiver->file[n->index].path, body, len, false);
 	return true;
 }
 
