@@ -99,6 +99,7 @@ expect_same_file "messages: file:line true after growth, truncation, rotation" g
 #    another file's bad line comes meanwhile.
 : >long
 printf 'not json 1\n' >other
+rm -f out err   # the waits must see this run's files, not the last step's
 gm-cat -f --max-line 300 --rejects rej long other >out 2>err &
 pid=$!
 at_exit "kill $pid 2>/dev/null"
@@ -117,6 +118,7 @@ expect_grep "the long line, reported" 'long:1: line of 403 bytes is longer than 
 
 # 3. stdin, a regular file: followed, truncation too, under the name stdin.
 { ev 1; echo; } >s
+rm -f out err   # the waits must see this run's files, not the last step's
 gm-cat -f <s >out 2>err &
 pid=$!
 at_exit "kill $pid 2>/dev/null"
@@ -145,6 +147,7 @@ expect_eq "a pipe ends: summary" "$(messages err)" "gm-cat: 2 in, 2 out, 0 rejec
 #    are followed all the same.
 mkdir dir
 { ev 1; echo; } >f
+rm -f out err   # the waits must see this run's files, not the last step's
 gm-cat -f dir f >out 2>err &
 pid=$!
 at_exit "kill $pid 2>/dev/null"
