@@ -985,3 +985,21 @@ const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 
 	return validated(ps, line, len, reason);
 }
+
+/* Declared in rtype.h beside the checks it applies; here because it
+ * reads the generic view, which is the parser's. */
+bool gm_rtype_decode(const struct gm_rtype *t, const struct gm_event *r,
+	union gm_rvalue *vals, bool *present, char *why, size_t whyn)
+{
+	for (size_t i = 0; i < t->nfields; i++) {
+		const struct gm_rfield *f = &t->fields[i];
+		const struct gm_field *v = gm_event_field(r, f->name);
+		enum gm_rcheck c = gm_rfield_check(f, v, true, NULL, 0, &vals[i], why, whyn);
+		if (c == GM_RCHECK_BAD)
+			return false;
+		present[i] = c == GM_RCHECK_OK;
+		if (present[i] && f->kind == GM_RK_STRING && !gm_rfield_allowed(f, vals[i].s, why, whyn))
+			return false;
+	}
+	return true;
+}

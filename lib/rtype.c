@@ -246,6 +246,149 @@ static const struct gm_rfield dead_letter_fields[] = {
 	OBJECT("notification", NULL),
 };
 
+/* The warehouse of gm-etl (gm-warehouse(5)): each table a record type,
+ * identified by one string field, as a folder, MongoDB and PostgreSQL
+ * key them. Rates and growth are null when undefined (no views, no
+ * previous period): optional. */
+#define DATE_KEY INT("date_key", 10101, 99991231, "integer", 0)
+#define NULLABLE_NUMBER(n) { .name = n, .kind = GM_RK_NUMBER, .sqltype = "numeric(12,4)" }
+static const char *const grains[] = { "day", "week", "month", NULL };
+
+static const struct gm_rfield fact_sales_fields[] = {
+	STR("sale_id", true, "text", 0),
+	STR("transaction_id", true, "text", 0),
+	INT("line", 1, INT64_MAX, "bigint", 0),
+	DATE_KEY,
+	TIME("ts", TIMESTAMPTZ, 0),
+	STR("user_id", true, "text", 0),
+	STR("country", true, "text", 0),
+	STR("payment_method", true, "text", 0),
+	STR("product_id", true, "text", 0),
+	STR("category", true, "text", 0),
+	INT("quantity", 1, MAX_QUANTITY, "bigint", 0),
+	{ .name = "unit_price", .kind = GM_RK_MONEY, .required = true, .sqltype = "numeric(12,2)" },
+	TOTAL("amount", "numeric(19,2)"),
+};
+
+static const struct gm_rfield fact_product_views_fields[] = {
+	STR("view_id", true, "text", 0),
+	DATE_KEY,
+	TIME("ts", TIMESTAMPTZ, 0),
+	STR("user_id", true, "text", 0),
+	STR("session_id", true, "text", 0),
+	STR("product_id", true, "text", 0),
+	STR("category", true, "text", 0),
+	STR("country", true, "text", 0),
+	INT("duration_ms", 0, INT64_MAX, "bigint", 0),
+};
+
+static const struct gm_rfield fact_cart_events_fields[] = {
+	STR("cart_event_id", true, "text", 0),
+	DATE_KEY,
+	TIME("ts", TIMESTAMPTZ, 0),
+	STR("user_id", true, "text", 0),
+	STR("session_id", true, "text", 0),
+	STR("product_id", true, "text", 0),
+	STR("category", true, "text", 0),
+	{ .name = "action", .kind = GM_RK_STRING, .required = true, .one_of = cart_actions,
+	  .sqltype = "text" },
+	INT("quantity", 1, MAX_QUANTITY, "bigint", 0),
+	{ .name = "unit_price", .kind = GM_RK_MONEY, .required = true, .sqltype = "numeric(12,2)" },
+};
+
+static const struct gm_rfield dim_date_fields[] = {
+	STR("date", true, "text", 0),
+	DATE_KEY,
+	INT("day", 1, 31, "integer", 0),
+	INT("day_of_week", 1, 7, "integer", 0),
+	STR("day_name", true, "text", 0),
+	STR("week_start", true, "text", 0),
+	INT("iso_year", 1, 9999, "integer", 0),
+	INT("iso_week", 1, 53, "integer", 0),
+	INT("month", 1, 12, "integer", 0),
+	STR("month_name", true, "text", 0),
+	INT("quarter", 1, 4, "integer", 0),
+	INT("year", 1, 9999, "integer", 0),
+	BOOL("is_weekend", "boolean"),
+};
+
+static const struct gm_rfield dim_customer_fields[] = {
+	STR("user_id", true, "text", 0),
+	STR("home_country", true, "text", 0),
+	TIME("first_purchase", TIMESTAMPTZ, 0),
+	TIME("last_purchase", TIMESTAMPTZ, 0),
+	COUNT("orders"),
+	COUNT("units"),
+	TOTAL("lifetime_value", "numeric(19,2)"),
+};
+
+static const struct gm_rfield dim_product_fields[] = {
+	STR("product_id", true, "text", 0),
+	STR("name", false, "text", 0),
+	STR("category", true, "text", 0),
+	{ .name = "unit_price", .kind = GM_RK_MONEY, .sqltype = "numeric(12,2)" },
+	BOOL("in_catalog", "boolean"),
+	TIME("updated", TIMESTAMPTZ, 0),
+	STR("updated_by", true, "text", 0),
+};
+
+static const struct gm_rfield dim_geography_fields[] = {
+	STR("country", true, "text", 0),
+	STR("region", true, "text", 0),
+	STR("currency", false, "text", 0),
+};
+
+static const struct gm_rfield product_performance_fields[] = {
+	STR("perf_id", true, "text", 0),
+	{ .name = "grain", .kind = GM_RK_STRING, .required = true, .one_of = grains,
+	  .sqltype = "text" },
+	STR("period_start", true, "text", 0),
+	STR("category", true, "text", 0),
+	STR("product_id", true, "text", 0),
+	COUNT("views"),
+	COUNT("cart_adds"),
+	COUNT("cart_removes"),
+	COUNT("orders"),
+	COUNT("units"),
+	TOTAL("revenue", "numeric(19,2)"),
+	NULLABLE_NUMBER("view_to_cart"),
+	NULLABLE_NUMBER("cart_to_purchase"),
+	INT("rank", 1, INT64_MAX, "bigint", 0),
+};
+
+static const struct gm_rfield sales_trends_fields[] = {
+	STR("trend_id", true, "text", 0),
+	{ .name = "grain", .kind = GM_RK_STRING, .required = true, .one_of = grains,
+	  .sqltype = "text" },
+	STR("period_start", true, "text", 0),
+	STR("country", true, "text", 0),
+	STR("category", true, "text", 0),
+	TOTAL("revenue", "numeric(19,2)"),
+	COUNT("orders"),
+	COUNT("units"),
+	COUNT("customers"),
+	TOTAL("avg_order_value", "numeric(19,2)"),
+	NULLABLE_NUMBER("growth"),
+};
+
+static const struct gm_rfield etl_state_fields[] = {
+	STR("state_id", true, "text", 0),
+	TIME("watermark", TIMESTAMPTZ, 0),
+};
+
+#define WAREHOUSE(n, idf) const struct gm_rtype gm_rtype_##n = { \
+	.name = #n, .id = idf, .fields = FIELDS(n##_fields) }
+WAREHOUSE(fact_sales, "sale_id");
+WAREHOUSE(fact_product_views, "view_id");
+WAREHOUSE(fact_cart_events, "cart_event_id");
+WAREHOUSE(dim_date, "date");
+WAREHOUSE(dim_customer, "user_id");
+WAREHOUSE(dim_product, "product_id");
+WAREHOUSE(dim_geography, "country");
+WAREHOUSE(product_performance, "perf_id");
+WAREHOUSE(sales_trends, "trend_id");
+WAREHOUSE(etl_state, "state_id");
+
 const struct gm_rtype gm_rtype_transaction = {
 	.name = "transaction", .type = GM_TRANSACTION, .input = true,
 	.topic = "transactions", .late_topic = "late_transactions",
@@ -335,6 +478,9 @@ const struct gm_rtype *const gm_rtypes[] = {
 	&gm_rtype_product, &gm_rtype_restock, &gm_rtype_sale,
 	&gm_rtype_sales_metric, &gm_rtype_alert, &gm_rtype_session, &gm_rtype_session_metric,
 	&gm_rtype_inventory_status, &gm_rtype_dead_letter,
+	&gm_rtype_fact_sales, &gm_rtype_fact_product_views, &gm_rtype_fact_cart_events,
+	&gm_rtype_dim_date, &gm_rtype_dim_customer, &gm_rtype_dim_product, &gm_rtype_dim_geography,
+	&gm_rtype_product_performance, &gm_rtype_sales_trends, &gm_rtype_etl_state,
 };
 const size_t gm_nrtypes = sizeof gm_rtypes / sizeof *gm_rtypes;
 

@@ -140,7 +140,11 @@ extern const size_t gm_nrtypes;
 extern const struct gm_rtype gm_rtype_transaction, gm_rtype_product_view,
 	gm_rtype_cart_event, gm_rtype_sales_metric, gm_rtype_alert, gm_rtype_session,
 	gm_rtype_session_metric, gm_rtype_product, gm_rtype_restock, gm_rtype_sale,
-	gm_rtype_inventory_status, gm_rtype_dead_letter;
+	gm_rtype_inventory_status, gm_rtype_dead_letter,
+	gm_rtype_fact_sales, gm_rtype_fact_product_views, gm_rtype_fact_cart_events,
+	gm_rtype_dim_date, gm_rtype_dim_customer, gm_rtype_dim_product, gm_rtype_dim_geography,
+	gm_rtype_product_performance, gm_rtype_sales_trends, gm_rtype_etl_state;
+
 
 /* The values of dead_letter's "integration", NULL-terminated, in the
  * order of a receiver's configs in gm-notify.conf(5): email, slack,
@@ -267,5 +271,14 @@ enum gm_rcheck gm_rfield_label_refused(const struct gm_rfield *f, gm_str name,
 /* True when string s is one of f's one_of values (or f has none); else
  * false with why set to "field \"F\": expected \"a\" or \"b\", got \"s\"". */
 bool gm_rfield_allowed(const struct gm_rfield *f, gm_str s, char *why, size_t whyn);
+
+/* The fields of record r (its generic view, event.h) that t declares,
+ * checked as gm_rfield_check() checks them (null taken as absent):
+ * vals[i] and present[i] for t->fields[i]; present false for an
+ * optional field left out. Returns false with the first field's reason
+ * in why (NUL-terminated, truncated to whyn). For reading back records
+ * that gm_parse() does not decode: a warehouse's rows. */
+bool gm_rtype_decode(const struct gm_rtype *t, const struct gm_event *r,
+	union gm_rvalue *vals, bool *present, char *why, size_t whyn);
 
 #endif

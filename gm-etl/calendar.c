@@ -1,0 +1,102 @@
+/* calendar: civil dates from day numbers by the usual era arithmetic
+ * (400-year eras of 146097 days, years from March); see calendar.h. */
+#include "calendar.h"
+
+#include <stdio.h>
+
+const char *const grain_names[G_NGRAINS] = { "day", "week", "month" };
+
+int32_t day_of_ts(int64_t ms)
+{
+	int64_t d = ms / 86400000;
+	return (int32_t)(d - (ms % 86400000 < 0));
+}
+
+int32_t day_of_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	int era = (y >= 0 ? y : y - 399) / 400;
+	int yoe = y - era * 400;
+	int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+struct civil civil_of_day(int32_t day)
+{
+	int z = day + 719468;
+	int era = (z >= 0 ? z : z - 146096) / 146097;
+	int doe = z - era * 146097;
+	int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int mp = (5 * doy + 2) / 153;
+	struct civil c;
+	c.day = doy - (153 * mp + 2) / 5 + 1;
+	c.month = mp < 10 ? mp + 3 : mp - 9;
+	c.year = yoe + era * 400 + (c.month <= 2);
+	return c;
+}
+
+int32_t date_key_of_day(int32_t day)
+{
+	struct civil c = civil_of_day(day);
+	return c.year * 10000 + c.month * 100 + c.day;
+}
+
+size_t format_day(int32_t day, char *buf)
+{
+	struct civil c = civil_of_day(day);
+	unsigned y = (unsigned)c.year % 10000;
+	const unsigned v[3] = { y, (unsigned)c.month, (unsigned)c.day };
+	char *p = buf;
+	for (int i = 0; i < 3; i++) {
+		if (i)
+			*p++ = '-';
+		for (int d = i ? 10 : 1000; d; d /= 10)
+			*p++ = (char)('0' + v[i] / d % 10);
+	}
+	*p = '\0';
+	return 10;
+}
+
+int iso_weekday(int32_t day)
+{
+	/* 1970-01-01 was a Thursday, weekday 4. */
+	int w = (int)((day + 3) % 7);
+	return (w < 0 ? w + 7 : w) + 1;
+}
+
+void iso_week(int32_t day, int *year, int *week)
+{
+	/* The week's Thursday decides its year. */
+	int32_t thursday = day - iso_weekday(day) + 4;
+	*year = civil_of_day(thursday).year;
+	*week = (thursday - day_of_civil(*year, 1, 1)) / 7 + 1;
+}
+
+int32_t period_start(enum grain g, int32_t day)
+{
+	switch (g) {
+	case G_WEEK:
+		return day - iso_weekday(day) + 1;
+	case G_MONTH: {
+		struct civil c = civil_of_day(day);
+		return day_of_civil(c.year, c.month, 1);
+	}
+	default:
+		return day;
+	}
+}
+
+int32_t period_prev(enum grain g, int32_t start)
+{
+	return g == G_DAY ? start - 1 : g == G_WEEK ? start - 7 : period_start(G_MONTH, start - 1);
+}
+
+int32_t period_next(enum grain g, int32_t start)
+{
+	if (g != G_MONTH)
+		return start + (g == G_DAY ? 1 : 7);
+	struct civil c = civil_of_day(start);
+	return c.month == 12 ? day_of_civil(c.year + 1, 1, 1) : day_of_civil(c.year, c.month + 1, 1);
+}

@@ -1,0 +1,1217 @@
+/* model: the warehouse's rules; see model.h and gm-warehouse(5).
+ *
+ * What is counted, and where:
+ *   - the funnel (views, cart adds and removes, a product's orders,
+ *     units and revenue) per product, per (category, day): struct pday
+ *     in the product's entry. Weeks, months and the categories' rows are
+ *     sums of days at the end, but for a category's orders, since one
+ *     order can hold two products of it: struct cday, per (day, category);
+ *   - sales trends per (grain, period, country, category), "*" being
+ *     name 0, directly (a transaction adds to at most 4 + 2 lines cuts
+ *     per grain), and their customers through a set of (cut, user);
+ *   - customers, products and days by key.
+ * Orders are distinct transactions: a transaction lies in one day, so
+ * a count per day adds up over weeks and months; within a transaction,
+ * a product or category met again in a later line is not counted again. */
+#include "model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "hash.h"
+#include "idset.h"
+#include "map.h"
+#include "mem.h"
+#include "money.h"
+#include "number.h"
+#include "ts.h"
+
+const struct gm_rtype *const etl_fact_types[3] = {
+	&gm_rtype_fact_sales, &gm_rtype_fact_product_views, &gm_rtype_fact_cart_events,
+};
+const struct gm_rtype *const etl_derived_types[7] = {
+	&gm_rtype_dim_date, &gm_rtype_dim_customer, &gm_rtype_dim_product,
+	&gm_rtype_dim_geography, &gm_rtype_product_performance, &gm_rtype_sales_trends,
+	&gm_rtype_etl_state,
+};
+enum { T_DATE, T_CUSTOMER, T_PRODUCT, T_GEOGRAPHY, T_PERF, T_TRENDS, T_STATE };
+
+#define STAR 0  /* the name id of "*", all countries or categories */
+#define MAX_LINES 4096  /* lines of one stored transaction held together */
+
+/* ---- names: countries and categories as small numbers ---- */
+
+struct names {
+	struct gm_map *ids;  /* name -> uint32_t */
+	gm_str *name;        /* by id; name[0] is "*" */
+	size_t n, cap;
+};
+
+static void names_init(struct names *ns)
+{
+	ns->ids = gm_map_new(sizeof(uint32_t), (size_t)1 << 31);
+	ns->name = gm_grow(NULL, &ns->cap, 1, sizeof *ns->name, 64);
+	ns->name[0] = (gm_str){ "*", 1 };
+	ns->n = 1;
+}
+
+static void names_free(struct names *ns)
+{
+	for (size_t i = 1; i < ns->n; i++)
+		free((char *)ns->name[i].p);
+	free(ns->name);
+	gm_map_free(ns->ids);
+}
+
+/* The id of s; UINT32_MAX when s is longer than a map key. "*" itself
+ * as a name is the name "*": one cannot tell them apart in a row. */
+static uint32_t name_id(struct names *ns, gm_str s)
+{
+	bool created;
+	uint32_t *id = gm_map_put(ns->ids, s.p, s.n, &created);
+	if (!id)
+		return UINT32_MAX;
+	if (created) {
+		if (s.n == 1 && s.p[0] == '*') {
+			*id = STAR;
+			return STAR;
+		}
+		ns->name = gm_grow(ns->name, &ns->cap, ns->n + 1, sizeof *ns->name, 64);
+		ns->name[ns->n] = (gm_str){ gm_xstrndup(s.p, s.n), s.n };
+		*id = (uint32_t)ns->n++;
+	}
+	return *id;
+}
+
+/* ---- the accumulators ---- */
+
+struct funnel {
+	int64_t views, adds, removes, orders, units, revenue;
+};
+
+struct pday {          /* a product's funnel on one day, under one category */
+	int32_t day;
+	uint32_t cat;
+	struct funnel f;
+};
+
+struct product {
+	struct pday *days;
+	size_t ndays, cap;
+	/* dim_product: the row it had, and the best record of the run */
+	bool has_row, row_catalog, row_priced;
+	int64_t row_updated;
+	char *row_by;          /* its updated_by */
+	bool cat_seen;         /* a catalog record in the run */
+	int64_t cat_ts, cat_price;
+	char *cat_name, *cat_category;
+	bool fact_seen, fact_priced;
+	int64_t fact_ts, fact_price;
+	char *fact_by, *fact_category;
+	bool touched;
+};
+
+struct trend {
+	int64_t revenue, orders, units, customers;
+};
+
+struct country_count {
+	uint32_t country;
+	int64_t orders, first;
+};
+
+struct customer {
+	int64_t first, last, orders, units, ltv;
+	struct country_count *countries;
+	size_t ncountries, cap;
+};
+
+struct etl {
+	struct etl_opts o;
+	struct etl_out out;
+	struct etl_counts counts;
+	struct names countries, categories;
+	struct gm_idset *loaded[3];  /* ids the run loaded, per fact table */
+	struct gm_idset *stored_txns;  /* stored transactions taken */
+	struct gm_map *products;     /* product_id -> struct product */
+	struct gm_map *cdays;        /* (day, category) -> int64_t orders */
+	struct gm_map *trends;       /* (grain, start, country, category) -> struct trend */
+	struct gm_idset *buyers;     /* (grain, start, country, category, user) */
+	struct gm_map *customers;    /* user_id -> struct customer */
+	struct gm_map *days;         /* touched days: day -> char */
+	struct gm_map *periods;      /* touched periods: (grain, start) -> char */
+	struct gm_map *geo;          /* countries of the run's facts */
+	bool has_watermark, loaded_any;
+	int64_t watermark, max_ts;
+	int32_t lo, hi;              /* the days touched */
+	/* a stored transaction, its lines gathered */
+	char txn_id[GM_MAP_KEY_MAX + 1];
+	size_t txn_idlen;
+	struct gm_item *txn_items;
+	size_t txn_n, txn_cap;
+	int64_t txn_ts;
+	char txn_user[GM_MAP_KEY_MAX + 1], txn_country[GM_MAP_KEY_MAX + 1];
+	size_t txn_userlen, txn_countrylen;
+	char *txn_strings;           /* the lines' product ids and categories */
+	size_t txn_slen, txn_scap;
+};
+
+struct etl *etl_new(const struct etl_opts *o, const struct etl_out *out)
+{
+	struct etl *m = gm_xcalloc(1, sizeof *m);
+	m->o = *o;
+	m->out = *out;
+	names_init(&m->countries);
+	names_init(&m->categories);
+	for (int i = 0; i < 3; i++)
+		m->loaded[i] = gm_idset_new();
+	m->stored_txns = gm_idset_new();
+	m->buyers = gm_idset_new();
+	const size_t unbounded = (size_t)1 << 31;
+	m->products = gm_map_new(sizeof(struct product), unbounded);
+	m->cdays = gm_map_new(sizeof(int64_t), unbounded);
+	m->trends = gm_map_new(sizeof(struct trend), unbounded);
+	m->customers = gm_map_new(sizeof(struct customer), unbounded);
+	m->days = gm_map_new(1, unbounded);
+	m->periods = gm_map_new(1, unbounded);
+	m->geo = gm_map_new(1, 1 << 20);
+	m->max_ts = INT64_MIN;
+	return m;
+}
+
+void etl_free(struct etl *m)
+{
+	if (!m)
+		return;
+	struct gm_map_iter it;
+	void *v;
+	const char *k;
+	size_t kn;
+	gm_map_iter_init(&it, m->products, true);
+	while ((v = gm_map_iter_next(&it, &k, &kn))) {
+		struct product *p = v;
+		free(p->days);
+		free(p->row_by);
+		free(p->cat_name);
+		free(p->cat_category);
+		free(p->fact_by);
+		free(p->fact_category);
+	}
+	gm_map_iter_init(&it, m->customers, true);
+	while ((v = gm_map_iter_next(&it, &k, &kn)))
+		free(((struct customer *)v)->countries);
+	gm_map_free(m->products);
+	gm_map_free(m->cdays);
+	gm_map_free(m->trends);
+	gm_map_free(m->customers);
+	gm_map_free(m->days);
+	gm_map_free(m->periods);
+	gm_map_free(m->geo);
+	for (int i = 0; i < 3; i++)
+		gm_idset_free(m->loaded[i]);
+	gm_idset_free(m->stored_txns);
+	gm_idset_free(m->buyers);
+	names_free(&m->countries);
+	names_free(&m->categories);
+	free(m->txn_items);
+	free(m->txn_strings);
+	free(m);
+}
+
+const struct etl_counts *etl_counts(const struct etl *m)
+{
+	return &m->counts;
+}
+
+/* ---- counting ---- */
+
+static struct product *product_of(struct etl *m, gm_str id)
+{
+	bool created;
+	return gm_map_put(m->products, id.p, id.n, &created);
+}
+
+/* The product's funnel of (day, category): the last one used is
+ * usually it, else a walk back from the newest. */
+static struct funnel *funnel_of(struct product *p, int32_t day, uint32_t cat)
+{
+	for (size_t i = p->ndays; i-- > 0;)
+		if (p->days[i].day == day && p->days[i].cat == cat)
+			return &p->days[i].f;
+	p->days = gm_grow(p->days, &p->cap, p->ndays + 1, sizeof *p->days, 4);
+	struct pday *d = &p->days[p->ndays++];
+	memset(d, 0, sizeof *d);
+	d->day = day;
+	d->cat = cat;
+	return &d->f;
+}
+
+struct trend_key {
+	uint8_t grain;
+	uint8_t pad[3];
+	int32_t start;
+	uint32_t country, category;
+};
+
+static struct trend *trend_of(struct etl *m, enum grain g, int32_t start, uint32_t country,
+	uint32_t cat)
+{
+	struct trend_key k = { .grain = (uint8_t)g, .start = start, .country = country, .category = cat };
+	bool created;
+	return gm_map_put(m->trends, (const char *)&k, sizeof k, &created);
+}
+
+/* Counts user as a customer of the cut, once. */
+static void count_buyer(struct etl *m, struct trend *t, enum grain g, int32_t start,
+	uint32_t country, uint32_t cat, gm_str user)
+{
+	char key[sizeof(struct trend_key) + GM_MAP_KEY_MAX];
+	struct trend_key k = { .grain = (uint8_t)g, .start = start, .country = country, .category = cat };
+	memcpy(key, &k, sizeof k);
+	memcpy(key + sizeof k, user.p, user.n);
+	if (gm_idset_add(m->buyers, key, sizeof k + user.n))
+		t->customers++;
+}
+
+static void touch_day(struct etl *m, int32_t day)
+{
+	bool created;
+	gm_map_put(m->days, (const char *)&day, sizeof day, &created);
+	if (!created)
+		return;
+	m->counts.days++;
+	for (enum grain g = 0; g < G_NGRAINS; g++) {
+		int32_t key[2] = { (int32_t)g, period_start(g, day) };
+		gm_map_put(m->periods, (const char *)key, sizeof key, &created);
+	}
+	if (!m->loaded_any || day < m->lo)
+		m->lo = day;
+	if (!m->loaded_any || day > m->hi)
+		m->hi = day;
+	m->loaded_any = true;
+}
+
+static void note_geo(struct etl *m, gm_str country)
+{
+	bool created;
+	gm_map_put(m->geo, country.p, country.n, &created);
+}
+
+/* A product's latest fact, for its dim_product row when it has no
+ * catalog record: a priced one beats a view, then the later (ts, id). */
+static void product_fact(struct product *p, int64_t ts, gm_str id, gm_str category,
+	bool priced, int64_t price)
+{
+	p->touched = true;
+	if (p->fact_seen) {
+		if (p->fact_priced != priced) {
+			if (!priced)
+				return;
+		} else {
+			size_t bl = strlen(p->fact_by);
+			gm_str by = { p->fact_by, bl };
+			if (ts < p->fact_ts || (ts == p->fact_ts && gm_str_cmp(id, by) <= 0))
+				return;
+		}
+	}
+	p->fact_seen = true;
+	p->fact_priced = priced;
+	p->fact_ts = ts;
+	p->fact_price = price;
+	free(p->fact_by);
+	free(p->fact_category);
+	p->fact_by = gm_xstrndup(id.p, id.n);
+	p->fact_category = gm_xstrndup(category.p, category.n);
+}
+
+/* A transaction's counts: trends and the funnel when in_range, its
+ * customer when customer (a customer the run touched). The lines'
+ * product ids and categories are already known to fit map keys. */
+static void count_txn(struct etl *m, gm_str user, gm_str country_s, int64_t ts,
+	const struct gm_item *items, size_t n, bool in_range, bool customer)
+{
+	int32_t day = day_of_ts(ts);
+	uint32_t country = name_id(&m->countries, country_s);
+	int64_t total = 0, units = 0;
+	for (size_t i = 0; i < n; i++) {
+		total = gm_add_saturating(total, items[i].amount);
+		units = gm_add_saturating(units, items[i].quantity);
+	}
+	if (customer) {
+		bool created;
+		struct customer *c = gm_map_put(m->customers, user.p, user.n, &created);
+		if (created || ts < c->first)
+			c->first = ts;
+		if (created || ts > c->last)
+			c->last = ts;
+		c->orders++;
+		c->units = gm_add_saturating(c->units, units);
+		c->ltv = gm_add_saturating(c->ltv, total);
+		size_t j = 0;
+		while (j < c->ncountries && c->countries[j].country != country)
+			j++;
+		if (j == c->ncountries) {
+			c->countries = gm_grow(c->countries, &c->cap, j + 1, sizeof *c->countries, 2);
+			c->countries[j] = (struct country_count){ country, 0, ts };
+			c->ncountries++;
+		}
+		c->countries[j].orders++;
+		if (ts < c->countries[j].first)
+			c->countries[j].first = ts;
+	}
+	if (!in_range)
+		return;
+	uint32_t cats[MAX_LINES];
+	for (size_t i = 0; i < n; i++)
+		cats[i] = name_id(&m->categories, items[i].category);
+	for (enum grain g = 0; g < G_NGRAINS; g++) {
+		int32_t start = period_start(g, day);
+		for (int cut = 0; cut < 2; cut++) {
+			uint32_t co = cut ? country : STAR;
+			struct trend *t = trend_of(m, g, start, co, STAR);
+			t->revenue = gm_add_saturating(t->revenue, total);
+			t->units = gm_add_saturating(t->units, units);
+			t->orders++;
+			count_buyer(m, t, g, start, co, STAR, user);
+			for (size_t i = 0; i < n; i++) {
+				bool again = false;
+				for (size_t j = 0; j < i && !again; j++)
+					again = cats[j] == cats[i];
+				t = trend_of(m, g, start, co, cats[i]);
+				t->revenue = gm_add_saturating(t->revenue, items[i].amount);
+				t->units = gm_add_saturating(t->units, items[i].quantity);
+				if (!again) {
+					t->orders++;
+					count_buyer(m, t, g, start, co, cats[i], user);
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool again_p = false, again_c = false;
+		for (size_t j = 0; j < i; j++) {
+			again_c |= cats[j] == cats[i];
+			again_p |= cats[j] == cats[i] && gm_str_cmp(items[j].product_id, items[i].product_id) == 0;
+		}
+		struct funnel *f = funnel_of(product_of(m, items[i].product_id), day, cats[i]);
+		f->units = gm_add_saturating(f->units, items[i].quantity);
+		f->revenue = gm_add_saturating(f->revenue, items[i].amount);
+		f->orders += !again_p;
+		if (!again_c) {
+			int64_t key = (int64_t)day << 32 | cats[i];
+			bool created;
+			int64_t *o = gm_map_put(m->cdays, (const char *)&key, sizeof key, &created);
+			++*o;
+		}
+	}
+}
+
+/* ---- fact rows ---- */
+
+static struct gm_writer *row_begin(struct etl *m, const struct gm_rtype *t)
+{
+	struct gm_writer *w = m->out.begin(m->out.ctx, t);
+	gm_w_obj_begin(w);
+	GM_W_KEY(w, "type");
+	gm_w_cstr(w, t->name);
+	return w;
+}
+
+static void row_put(struct etl *m, const struct gm_rtype *t, struct gm_writer *w,
+	const char *id, size_t n)
+{
+	gm_w_end(w);
+	m->out.put(m->out.ctx, t, id, n);
+}
+
+static bool fits(gm_str s)
+{
+	return s.n <= GM_MAP_KEY_MAX;
+}
+
+static const char *too_long(const char *field)
+{
+	static char why[96];
+	snprintf(why, sizeof why, "field \"%s\" is longer than %d bytes", field, GM_MAP_KEY_MAX);
+	return why;
+}
+
+/* Is ev too late? Before the watermark less the lookback. */
+static bool late(const struct etl *m, int64_t ts)
+{
+	return m->has_watermark && m->o.lookback_ms >= 0 && ts < m->watermark - m->o.lookback_ms;
+}
+
+static void saw_ts(struct etl *m, int64_t ts)
+{
+	if (ts > m->max_ts)
+		m->max_ts = ts;
+}
+
+static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const char **why)
+{
+	if (!fits(ev->id))
+		return *why = too_long("transaction_id"), ETL_REFUSED;
+	if (!fits(ev->user_id))
+		return *why = too_long("user_id"), ETL_REFUSED;
+	if (!fits(ev->country))
+		return *why = too_long("country"), ETL_REFUSED;
+	if (ev->nitems > MAX_LINES)
+		return *why = "more than 4096 items", ETL_REFUSED;
+	for (size_t i = 0; i < ev->nitems; i++)
+		if (!fits(ev->items[i].product_id) || !fits(ev->items[i].category))
+			return *why = too_long(!fits(ev->items[i].product_id) ? "items[].product_id" : "items[].category"), ETL_REFUSED;
+	if (late(m, ev->ts))
+		return ETL_LATE;
+	if (!gm_idset_add(m->loaded[0], ev->id.p, ev->id.n))
+		return ETL_DUPLICATE;
+	saw_ts(m, ev->ts);
+	m->counts.transactions++;
+	int32_t day = day_of_ts(ev->ts);
+	int32_t key = date_key_of_day(day);
+	char sid[GM_MAP_KEY_MAX + 24];
+	for (size_t i = 0; i < ev->nitems; i++) {
+		const struct gm_item *it = &ev->items[i];
+		struct gm_writer *w = row_begin(m, &gm_rtype_fact_sales);
+		int n = snprintf(sid, sizeof sid, "%.*s/%zu", (int)ev->id.n, ev->id.p, i + 1);
+		GM_W_KSTR(w, "sale_id", sid, (size_t)n);
+		GM_W_KSTR(w, "transaction_id", ev->id.p, ev->id.n);
+		GM_W_KU64(w, "line", i + 1);
+		GM_W_KI64(w, "date_key", key);
+		GM_W_KTS(w, "ts", ev->ts);
+		GM_W_KSTR(w, "user_id", ev->user_id.p, ev->user_id.n);
+		GM_W_KSTR(w, "country", ev->country.p, ev->country.n);
+		GM_W_KSTR(w, "payment_method", ev->payment_method.p, ev->payment_method.n);
+		GM_W_KSTR(w, "product_id", it->product_id.p, it->product_id.n);
+		GM_W_KSTR(w, "category", it->category.p, it->category.n);
+		GM_W_KI64(w, "quantity", it->quantity);
+		GM_W_KMONEY(w, "unit_price", it->unit_price);
+		GM_W_KMONEY(w, "amount", it->amount);
+		row_put(m, &gm_rtype_fact_sales, w, sid, (size_t)n);
+		m->counts.lines++;
+		product_fact(product_of(m, it->product_id), ev->ts, (gm_str){ sid, (size_t)n },
+			it->category, true, it->unit_price);
+	}
+	touch_day(m, day);
+	note_geo(m, ev->country);
+	count_txn(m, ev->user_id, ev->country, ev->ts, ev->items, ev->nitems, true, true);
+	return ETL_LOADED;
+}
+
+static void count_view(struct etl *m, int64_t ts, gm_str product, gm_str category)
+{
+	struct funnel *f = funnel_of(product_of(m, product), day_of_ts(ts),
+		name_id(&m->categories, category));
+	f->views++;
+}
+
+static void count_cart(struct etl *m, int64_t ts, gm_str product, gm_str category, bool add)
+{
+	struct funnel *f = funnel_of(product_of(m, product), day_of_ts(ts),
+		name_id(&m->categories, category));
+	if (add)
+		f->adds++;
+	else
+		f->removes++;
+}
+
+static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const char **why)
+{
+	bool view = ev->type == GM_PRODUCT_VIEW;
+	if (!fits(ev->id))
+		return *why = too_long("event_id"), ETL_REFUSED;
+	if (!fits(ev->product_id))
+		return *why = too_long("product_id"), ETL_REFUSED;
+	if (!fits(ev->category))
+		return *why = too_long("category"), ETL_REFUSED;
+	if (view && !fits(ev->country))
+		return *why = too_long("country"), ETL_REFUSED;
+	if (late(m, ev->ts))
+		return ETL_LATE;
+	if (!gm_idset_add(m->loaded[view ? 1 : 2], ev->id.p, ev->id.n))
+		return ETL_DUPLICATE;
+	saw_ts(m, ev->ts);
+	int32_t day = day_of_ts(ev->ts);
+	const struct gm_rtype *t = view ? &gm_rtype_fact_product_views : &gm_rtype_fact_cart_events;
+	struct gm_writer *w = row_begin(m, t);
+	if (view)
+		GM_W_KSTR(w, "view_id", ev->id.p, ev->id.n);
+	else
+		GM_W_KSTR(w, "cart_event_id", ev->id.p, ev->id.n);
+	GM_W_KI64(w, "date_key", date_key_of_day(day));
+	GM_W_KTS(w, "ts", ev->ts);
+	GM_W_KSTR(w, "user_id", ev->user_id.p, ev->user_id.n);
+	GM_W_KSTR(w, "session_id", ev->session_id.p, ev->session_id.n);
+	GM_W_KSTR(w, "product_id", ev->product_id.p, ev->product_id.n);
+	GM_W_KSTR(w, "category", ev->category.p, ev->category.n);
+	if (view) {
+		GM_W_KSTR(w, "country", ev->country.p, ev->country.n);
+		GM_W_KI64(w, "duration_ms", ev->duration_ms);
+	} else {
+		GM_W_KSTR(w, "action", ev->action.p, ev->action.n);
+		GM_W_KI64(w, "quantity", ev->quantity);
+		GM_W_KMONEY(w, "unit_price", ev->unit_price);
+	}
+	row_put(m, t, w, ev->id.p, ev->id.n);
+	touch_day(m, day);
+	struct product *p = product_of(m, ev->product_id);
+	product_fact(p, ev->ts, ev->id, ev->category, !view, ev->unit_price);
+	if (view) {
+		m->counts.views++;
+		note_geo(m, ev->country);
+		count_view(m, ev->ts, ev->product_id, ev->category);
+	} else {
+		m->counts.carts++;
+		count_cart(m, ev->ts, ev->product_id, ev->category, GM_STR_EQ(ev->action, "add"));
+	}
+	return ETL_LOADED;
+}
+
+/* A catalog record: the latest by ts, a tie to the later one. */
+static enum etl_take load_product(struct etl *m, const struct gm_event *ev, const char **why)
+{
+	if (!fits(ev->product_id))
+		return *why = too_long("product_id"), ETL_REFUSED;
+	struct product *p = product_of(m, ev->product_id);
+	p->touched = true;
+	m->counts.products++;
+	if (p->cat_seen && ev->ts < p->cat_ts)
+		return ETL_LOADED;
+	p->cat_seen = true;
+	p->cat_ts = ev->ts;
+	p->cat_price = ev->unit_price;
+	free(p->cat_name);
+	free(p->cat_category);
+	p->cat_name = gm_xstrndup(ev->name.p, ev->name.n);
+	p->cat_category = gm_xstrndup(ev->category.p, ev->category.n);
+	return ETL_LOADED;
+}
+
+enum etl_take etl_load(struct etl *m, const struct gm_event *ev, const char **why)
+{
+	enum etl_take take;
+	switch (ev->type) {
+	case GM_TRANSACTION:
+		take = load_txn(m, ev, why);
+		break;
+	case GM_PRODUCT_VIEW:
+	case GM_CART_EVENT:
+		take = load_event(m, ev, why);
+		break;
+	case GM_PRODUCT:
+		return load_product(m, ev, why);
+	default:
+		return ETL_IGNORED;
+	}
+	m->counts.duplicates += take == ETL_DUPLICATE;
+	m->counts.late += take == ETL_LATE;
+	return take;
+}
+
+/* ---- stored rows ---- */
+
+bool etl_range(const struct etl *m, int32_t *lo, int32_t *hi)
+{
+	if (!m->loaded_any)
+		return false;
+	/* The months around the days touched: the periods recomputed, the
+	 * ones before them (growth's base) and after (whose growth moves). */
+	*lo = period_prev(G_MONTH, period_start(G_MONTH, m->lo));
+	*hi = period_next(G_MONTH, period_next(G_MONTH, period_start(G_MONTH, m->hi))) - 1;
+	return true;
+}
+
+static bool in_range(const struct etl *m, int64_t ts)
+{
+	int32_t lo, hi, day = day_of_ts(ts);
+	return etl_range(m, &lo, &hi) && day >= lo && day <= hi;
+}
+
+/* The stored transaction gathered so far, counted. */
+static void flush_txn(struct etl *m)
+{
+	if (!m->txn_n)
+		return;
+	/* The strings moved while they grew: point the lines at them now. */
+	size_t off = 0;
+	for (size_t i = 0; i < m->txn_n; i++) {
+		m->txn_items[i].product_id.p = m->txn_strings + off;
+		off += m->txn_items[i].product_id.n;
+		m->txn_items[i].category.p = m->txn_strings + off;
+		off += m->txn_items[i].category.n;
+	}
+	gm_str user = { m->txn_user, m->txn_userlen };
+	bool customer = gm_map_peek(m->customers, user.p, user.n) != NULL;
+	count_txn(m, user, (gm_str){ m->txn_country, m->txn_countrylen }, m->txn_ts,
+		m->txn_items, m->txn_n, in_range(m, m->txn_ts), customer);
+	m->txn_n = 0;
+	m->txn_slen = 0;
+}
+
+static void keep_string(struct etl *m, gm_str s)
+{
+	m->txn_strings = gm_grow(m->txn_strings, &m->txn_scap, m->txn_slen + s.n, 1, 4096);
+	memcpy(m->txn_strings + m->txn_slen, s.p, s.n);
+	m->txn_slen += s.n;
+}
+
+#define FIELD(t, name) field_index(t, name)
+static size_t field_index(const struct gm_rtype *t, const char *name)
+{
+	for (size_t i = 0; i < t->nfields; i++)
+		if (!strcmp(t->fields[i].name, name))
+			return i;
+	abort();
+}
+
+static bool stored_sale(struct etl *m, const union gm_rvalue *v, const char **why)
+{
+	const struct gm_rtype *t = &gm_rtype_fact_sales;
+	gm_str txn = v[FIELD(t, "transaction_id")].s, user = v[FIELD(t, "user_id")].s,
+		country = v[FIELD(t, "country")].s, product = v[FIELD(t, "product_id")].s,
+		category = v[FIELD(t, "category")].s;
+	if (!fits(txn) || !fits(user) || !fits(country) || !fits(product) || !fits(category))
+		return *why = "a field longer than 64 bytes", false;
+	if (gm_idset_has(m->loaded[0], txn.p, txn.n)) {
+		m->counts.replaced++;
+		return true;
+	}
+	if (m->txn_n && (txn.n != m->txn_idlen || memcmp(txn.p, m->txn_id, txn.n)))
+		flush_txn(m);
+	if (!m->txn_n) {
+		if (!gm_idset_add(m->stored_txns, txn.p, txn.n))
+			return *why = "a line of a transaction apart from its others", false;
+		memcpy(m->txn_id, txn.p, txn.n);
+		m->txn_idlen = txn.n;
+		memcpy(m->txn_user, user.p, user.n);
+		m->txn_userlen = user.n;
+		memcpy(m->txn_country, country.p, country.n);
+		m->txn_countrylen = country.n;
+		m->txn_ts = v[FIELD(t, "ts")].i;
+	}
+	if (m->txn_n == MAX_LINES)
+		return *why = "a transaction of more than 4096 lines", false;
+	m->txn_items = gm_grow(m->txn_items, &m->txn_cap, m->txn_n + 1, sizeof *m->txn_items, 16);
+	struct gm_item *it = &m->txn_items[m->txn_n++];
+	it->product_id.n = product.n;
+	it->category.n = category.n;
+	it->quantity = v[FIELD(t, "quantity")].i;
+	it->unit_price = v[FIELD(t, "unit_price")].i;
+	it->amount = v[FIELD(t, "amount")].i;
+	keep_string(m, product);
+	keep_string(m, category);
+	return true;
+}
+
+static bool stored_product(struct etl *m, const union gm_rvalue *v, const bool *has,
+	const struct gm_event *row)
+{
+	const struct gm_rtype *t = &gm_rtype_dim_product;
+	gm_str id = v[FIELD(t, "product_id")].s;
+	struct product *p = fits(id) ? gm_map_peek(m->products, id.p, id.n) : NULL;
+	if (!p || !p->touched)
+		return true;
+	p->has_row = true;
+	p->row_catalog = v[FIELD(t, "in_catalog")].b;
+	p->row_priced = has[FIELD(t, "unit_price")];
+	p->row_updated = v[FIELD(t, "updated")].i;
+	gm_str by = v[FIELD(t, "updated_by")].s;
+	free(p->row_by);
+	p->row_by = gm_xstrndup(by.p, by.n);
+	return true;
+}
+
+bool etl_stored(struct etl *m, const struct gm_rtype *t, const struct gm_event *row,
+	const char **why)
+{
+	static char reason[200];
+	union gm_rvalue v[16];
+	bool has[16];
+	if (!gm_rtype_decode(t, row, v, has, reason, sizeof reason))
+		return *why = reason, false;
+	if (t == &gm_rtype_etl_state) {
+		m->has_watermark = true;
+		m->watermark = m->max_ts = v[FIELD(t, "watermark")].i;
+		return true;
+	}
+	if (t == &gm_rtype_dim_product)
+		return stored_product(m, v, has, row);
+	if (t == &gm_rtype_fact_sales)
+		return stored_sale(m, v, why);
+	bool view = t == &gm_rtype_fact_product_views;
+	gm_str id = v[0].s, product = v[FIELD(t, "product_id")].s, category = v[FIELD(t, "category")].s;
+	int64_t ts = v[FIELD(t, "ts")].i;
+	if (!fits(id) || !fits(product) || !fits(category))
+		return *why = "a field longer than 64 bytes", false;
+	if (gm_idset_has(m->loaded[view ? 1 : 2], id.p, id.n)) {
+		m->counts.replaced++;
+		return true;
+	}
+	if (!in_range(m, ts))
+		return true;
+	if (view)
+		count_view(m, ts, product, category);
+	else
+		count_cart(m, ts, product, category, GM_STR_EQ(v[FIELD(t, "action")].s, "add"));
+	return true;
+}
+
+bool etl_stored_end(struct etl *m, const struct gm_rtype *t, const char **why)
+{
+	if (t == &gm_rtype_fact_sales)
+		flush_txn(m);
+	return true;
+}
+
+/* ---- the derived rows ---- */
+
+/* Rows of one table, built in memory, put in order of id. */
+struct built {
+	char *id;
+	size_t idlen;
+	char *row;
+	size_t len;
+};
+
+struct table_rows {
+	struct built *r;
+	size_t n, cap;
+	struct gm_writer *w;
+};
+
+static struct gm_writer *rows_begin(struct table_rows *tr, const struct gm_rtype *t)
+{
+	if (!tr->w)
+		tr->w = gm_writer_mem();
+	gm_writer_reset(tr->w);
+	gm_w_obj_begin(tr->w);
+	GM_W_KEY(tr->w, "type");
+	gm_w_cstr(tr->w, t->name);
+	return tr->w;
+}
+
+static void rows_add(struct table_rows *tr, const char *id, size_t n)
+{
+	gm_w_end(tr->w);
+	size_t len;
+	const char *data = gm_writer_data(tr->w, &len);
+	tr->r = gm_grow(tr->r, &tr->cap, tr->n + 1, sizeof *tr->r, 256);
+	struct built *b = &tr->r[tr->n++];
+	b->id = gm_xstrndup(id, n);
+	b->idlen = n;
+	b->row = gm_xstrndup(data, len - 1);  /* without the newline */
+	b->len = len - 1;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct built *x = a, *y = b;
+	return gm_str_cmp((gm_str){ x->id, x->idlen }, (gm_str){ y->id, y->idlen });
+}
+
+/* Puts the rows sorted by id, and frees them. */
+static void rows_put(struct etl *m, const struct gm_rtype *t, struct table_rows *tr, int table)
+{
+	qsort(tr->r, tr->n, sizeof *tr->r, by_id);
+	for (size_t i = 0; i < tr->n; i++) {
+		struct gm_writer *w = m->out.begin(m->out.ctx, t);
+		gm_w_record(w, tr->r[i].row, tr->r[i].len);
+		m->out.put(m->out.ctx, t, tr->r[i].id, tr->r[i].idlen);
+		free(tr->r[i].id);
+		free(tr->r[i].row);
+	}
+	m->counts.rows[table] += tr->n;
+	free(tr->r);
+	if (tr->w)
+		gm_writer_close(tr->w);
+	memset(tr, 0, sizeof *tr);
+}
+
+/* x / y to 4 decimals, half away from zero, as a JSON number; null when
+ * y is 0. */
+static void write_ratio(struct gm_writer *w, __int128 x, __int128 y)
+{
+	if (y == 0) {
+		gm_w_json(w, "null", 4);
+		return;
+	}
+	bool neg = (x < 0) != (y < 0);
+	if (x < 0)
+		x = -x;
+	if (y < 0)
+		y = -y;
+	__int128 q = (x * 20000 + y) / (2 * y);
+	char buf[64];
+	int64_t whole = (int64_t)(q / 10000), frac = (int64_t)(q % 10000);
+	int n = snprintf(buf, sizeof buf, "%s%lld.%04lld", neg && q ? "-" : "", (long long)whole,
+		(long long)frac);
+	gm_w_json(w, buf, (size_t)n);
+}
+
+static const char *const day_names[] = { "Monday", "Tuesday", "Wednesday", "Thursday",
+	"Friday", "Saturday", "Sunday" };
+static const char *const month_names[] = { "January", "February", "March", "April", "May",
+	"June", "July", "August", "September", "October", "November", "December" };
+
+static void emit_dates(struct etl *m)
+{
+	struct table_rows tr = { 0 };
+	struct gm_map_iter it;
+	const char *k;
+	size_t kn;
+	gm_map_iter_init(&it, m->days, true);
+	while (gm_map_iter_next(&it, &k, &kn)) {
+		int32_t day;
+		memcpy(&day, k, sizeof day);
+		struct civil c = civil_of_day(day);
+		char date[11], week[11];
+		format_day(day, date);
+		format_day(period_start(G_WEEK, day), week);
+		int iy, iw, dow = iso_weekday(day);
+		iso_week(day, &iy, &iw);
+		struct gm_writer *w = rows_begin(&tr, &gm_rtype_dim_date);
+		GM_W_KSTR(w, "date", date, 10);
+		GM_W_KI64(w, "date_key", date_key_of_day(day));
+		GM_W_KI64(w, "day", c.day);
+		GM_W_KI64(w, "day_of_week", dow);
+		GM_W_KCSTR(w, "day_name", day_names[dow - 1]);
+		GM_W_KSTR(w, "week_start", week, 10);
+		GM_W_KI64(w, "iso_year", iy);
+		GM_W_KI64(w, "iso_week", iw);
+		GM_W_KI64(w, "month", c.month);
+		GM_W_KCSTR(w, "month_name", month_names[c.month - 1]);
+		GM_W_KI64(w, "quarter", (c.month - 1) / 3 + 1);
+		GM_W_KI64(w, "year", c.year);
+		GM_W_KBOOL(w, "is_weekend", dow >= 6);
+		rows_add(&tr, date, 10);
+	}
+	rows_put(m, &gm_rtype_dim_date, &tr, T_DATE);
+}
+
+static void emit_customers(struct etl *m)
+{
+	struct table_rows tr = { 0 };
+	struct gm_map_iter it;
+	const char *k;
+	size_t kn;
+	void *v;
+	gm_map_iter_init(&it, m->customers, true);
+	while ((v = gm_map_iter_next(&it, &k, &kn))) {
+		struct customer *c = v;
+		/* Most orders; then the earliest; then the smaller name. */
+		struct country_count *best = &c->countries[0];
+		for (size_t i = 1; i < c->ncountries; i++) {
+			struct country_count *x = &c->countries[i];
+			if (x->orders != best->orders ? x->orders > best->orders
+				: x->first != best->first ? x->first < best->first
+				: gm_str_cmp(m->countries.name[x->country], m->countries.name[best->country]) < 0)
+				best = x;
+		}
+		gm_str home = m->countries.name[best->country];
+		struct gm_writer *w = rows_begin(&tr, &gm_rtype_dim_customer);
+		GM_W_KSTR(w, "user_id", k, kn);
+		GM_W_KSTR(w, "home_country", home.p, home.n);
+		GM_W_KTS(w, "first_purchase", c->first);
+		GM_W_KTS(w, "last_purchase", c->last);
+		GM_W_KI64(w, "orders", c->orders);
+		GM_W_KI64(w, "units", c->units);
+		GM_W_KMONEY(w, "lifetime_value", c->ltv);
+		rows_add(&tr, k, kn);
+	}
+	rows_put(m, &gm_rtype_dim_customer, &tr, T_CUSTOMER);
+}
+
+static void emit_products(struct etl *m)
+{
+	struct table_rows tr = { 0 };
+	struct gm_map_iter it;
+	const char *k;
+	size_t kn;
+	void *v;
+	gm_map_iter_init(&it, m->products, true);
+	while ((v = gm_map_iter_next(&it, &k, &kn))) {
+		struct product *p = v;
+		if (!p->touched)
+			continue;
+		/* The row it had, unless a record of the run beats it: a
+		 * catalog record as late or later; a fact, over a row not
+		 * from the catalog, that is priced where the row is not, or
+		 * as priced and later by (ts, id). */
+		bool by_catalog = p->cat_seen && (!p->has_row || !p->row_catalog || p->cat_ts >= p->row_updated);
+		bool by_fact = !by_catalog && p->fact_seen && (!p->has_row || (!p->row_catalog &&
+			(p->fact_priced != p->row_priced ? p->fact_priced
+			: p->fact_ts != p->row_updated ? p->fact_ts > p->row_updated
+			: strcmp(p->fact_by, p->row_by) > 0)));
+		if (!by_catalog && !by_fact)
+			continue;  /* the row it has stays */
+		struct gm_writer *w = rows_begin(&tr, &gm_rtype_dim_product);
+		GM_W_KSTR(w, "product_id", k, kn);
+		if (by_catalog) {
+			GM_W_KCSTR(w, "name", p->cat_name);
+			GM_W_KCSTR(w, "category", p->cat_category);
+			GM_W_KMONEY(w, "unit_price", p->cat_price);
+			GM_W_KBOOL(w, "in_catalog", true);
+			GM_W_KTS(w, "updated", p->cat_ts);
+			GM_W_KSTR(w, "updated_by", k, kn);
+		} else {
+			GM_W_KCSTR(w, "category", p->fact_category);
+			if (p->fact_priced)
+				GM_W_KMONEY(w, "unit_price", p->fact_price);
+			GM_W_KBOOL(w, "in_catalog", false);
+			GM_W_KTS(w, "updated", p->fact_ts);
+			GM_W_KCSTR(w, "updated_by", p->fact_by);
+		}
+		rows_add(&tr, k, kn);
+	}
+	rows_put(m, &gm_rtype_dim_product, &tr, T_PRODUCT);
+}
+
+static void emit_geography(struct etl *m)
+{
+	static const struct { const char *country, *region, *currency; } known[] = {
+		{ "USA", "North America", "USD" }, { "Canada", "North America", "CAD" },
+		{ "UK", "Europe", "GBP" }, { "Germany", "Europe", "EUR" }, { "France", "Europe", "EUR" },
+	};
+	struct table_rows tr = { 0 };
+	struct gm_map_iter it;
+	const char *k;
+	size_t kn;
+	gm_map_iter_init(&it, m->geo, true);
+	while (gm_map_iter_next(&it, &k, &kn)) {
+		struct gm_writer *w = rows_begin(&tr, &gm_rtype_dim_geography);
+		GM_W_KSTR(w, "country", k, kn);
+		size_t i = 0;
+		while (i < sizeof known / sizeof *known &&
+			(strlen(known[i].country) != kn || memcmp(known[i].country, k, kn)))
+			i++;
+		if (i < sizeof known / sizeof *known) {
+			GM_W_KCSTR(w, "region", known[i].region);
+			GM_W_KCSTR(w, "currency", known[i].currency);
+		} else
+			GM_W_KLIT(w, "region", "Unknown");
+		rows_add(&tr, k, kn);
+	}
+	rows_put(m, &gm_rtype_dim_geography, &tr, T_GEOGRAPHY);
+}
+
+/* Whether the period of grain g starting at start holds a day loaded. */
+static bool period_touched(const struct etl *m, enum grain g, int32_t start)
+{
+	int32_t key[2] = { (int32_t)g, start };
+	return gm_map_peek(m->periods, (const char *)key, sizeof key) != NULL;
+}
+
+/* product_performance: the funnel per (grain, period, category,
+ * product) and per (grain, period, category), for touched periods. */
+struct perf {
+	int32_t start;
+	uint32_t cat;
+	uint8_t grain;
+	const char *product;   /* NULL: the category's row */
+	size_t plen;
+	struct funnel f;
+	int64_t rank;
+};
+
+/* The order that ranks: by (grain, period), the categories' rows
+ * first, then each category's products; within a ranking, revenue down,
+ * then the name up. */
+static int perf_by_rank(const void *a, const void *b, void *ctx)
+{
+	const struct names *cats = ctx;
+	const struct perf *x = a, *y = b;
+	if (x->grain != y->grain)
+		return x->grain - y->grain;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (!x->product != !y->product)
+		return !x->product ? -1 : 1;
+	if (x->product && x->cat != y->cat)
+		return gm_str_cmp(cats->name[x->cat], cats->name[y->cat]);
+	if (x->f.revenue != y->f.revenue)
+		return x->f.revenue > y->f.revenue ? -1 : 1;
+	gm_str xn = x->product ? (gm_str){ x->product, x->plen } : cats->name[x->cat];
+	gm_str yn = y->product ? (gm_str){ y->product, y->plen } : cats->name[y->cat];
+	return gm_str_cmp(xn, yn);
+}
+
+/* A row's key in emit_performance()'s index: grain, start, category,
+ * and the product's place in m->products (UINT32_MAX: the category's). */
+struct perf_key {
+	uint8_t grain;
+	uint8_t pad[3];
+	int32_t start;
+	uint32_t cat, product;
+};
+
+static void emit_performance(struct etl *m)
+{
+	/* Every (grain, period, category, product) of a touched period,
+	 * and every (grain, period, category). */
+	struct perf *rows = NULL;
+	size_t n = 0, cap = 0;
+	struct gm_map *at = gm_map_new(sizeof(size_t), (size_t)1 << 31);
+	struct gm_map_iter it;
+	const char *k;
+	size_t kn;
+	void *v;
+	gm_map_iter_init(&it, m->products, true);
+	while ((v = gm_map_iter_next(&it, &k, &kn))) {
+		struct product *p = v;
+		uint32_t place = gm_map_place(m->products, p);
+		for (size_t i = 0; i < p->ndays; i++) {
+			struct pday *d = &p->days[i];
+			for (enum grain g = 0; g < G_NGRAINS; g++) {
+				int32_t start = period_start(g, d->day);
+				if (!period_touched(m, g, start))
+					continue;
+				for (int level = 0; level < 2; level++) {
+					struct perf_key key = { .grain = (uint8_t)g, .start = start, .cat = d->cat,
+						.product = level ? UINT32_MAX : place };
+					bool created;
+					size_t *ix = gm_map_put(at, (const char *)&key, sizeof key, &created);
+					if (created) {
+						rows = gm_grow(rows, &cap, n + 1, sizeof *rows, 1024);
+						*ix = n++;
+						rows[*ix] = (struct perf){ .start = start, .cat = d->cat, .grain = (uint8_t)g,
+							.product = level ? NULL : k, .plen = level ? 0 : kn };
+					}
+					struct funnel *f = &rows[*ix].f;
+					f->views += d->f.views;
+					f->adds += d->f.adds;
+					f->removes += d->f.removes;
+					f->units = gm_add_saturating(f->units, d->f.units);
+					f->revenue = gm_add_saturating(f->revenue, d->f.revenue);
+					if (!level)
+						f->orders += d->f.orders;
+				}
+			}
+		}
+	}
+	/* A category's orders: distinct transactions, counted per day. */
+	gm_map_iter_init(&it, m->cdays, true);
+	while ((v = gm_map_iter_next(&it, &k, &kn))) {
+		int64_t day_cat;
+		memcpy(&day_cat, k, sizeof day_cat);
+		for (enum grain g = 0; g < G_NGRAINS; g++) {
+			struct perf_key key = { .grain = (uint8_t)g, .start = period_start(g, (int32_t)(day_cat >> 32)),
+				.cat = (uint32_t)day_cat, .product = UINT32_MAX };
+			size_t *ix = gm_map_peek(at, (const char *)&key, sizeof key);
+			if (ix)
+				rows[*ix].f.orders += *(int64_t *)v;
+		}
+	}
+	gm_map_free(at);
+	qsort_r(rows, n, sizeof *rows, perf_by_rank, &m->categories);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && rows[j].grain == rows[i].grain && rows[j].start == rows[i].start &&
+			!rows[j].product == !rows[i].product && (!rows[i].product || rows[j].cat == rows[i].cat))
+			j++;
+		for (size_t a = i; a < j; a++)
+			rows[a].rank = (int64_t)(a - i + 1);
+		i = j;
+	}
+	struct table_rows tr = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		struct perf *r = &rows[i];
+		gm_str cat = m->categories.name[r->cat];
+		gm_str prod = r->product ? (gm_str){ r->product, r->plen } : (gm_str){ "*", 1 };
+		char start[11], id[16 + 2 * GM_MAP_KEY_MAX + 8];
+		format_day(r->start, start);
+		int idn = snprintf(id, sizeof id, "%s/%s/%.*s/%.*s", grain_names[r->grain], start,
+			(int)cat.n, cat.p, (int)prod.n, prod.p);
+		struct gm_writer *w = rows_begin(&tr, &gm_rtype_product_performance);
+		GM_W_KSTR(w, "perf_id", id, (size_t)idn);
+		GM_W_KCSTR(w, "grain", grain_names[r->grain]);
+		GM_W_KSTR(w, "period_start", start, 10);
+		GM_W_KSTR(w, "category", cat.p, cat.n);
+		GM_W_KSTR(w, "product_id", prod.p, prod.n);
+		GM_W_KI64(w, "views", r->f.views);
+		GM_W_KI64(w, "cart_adds", r->f.adds);
+		GM_W_KI64(w, "cart_removes", r->f.removes);
+		GM_W_KI64(w, "orders", r->f.orders);
+		GM_W_KI64(w, "units", r->f.units);
+		GM_W_KMONEY(w, "revenue", r->f.revenue);
+		GM_W_KEY(w, "view_to_cart");
+		write_ratio(w, r->f.adds, r->f.views);
+		GM_W_KEY(w, "cart_to_purchase");
+		write_ratio(w, r->f.orders, r->f.adds);
+		GM_W_KI64(w, "rank", r->rank);
+		rows_add(&tr, id, (size_t)idn);
+	}
+	free(rows);
+	rows_put(m, &gm_rtype_product_performance, &tr, T_PERF);
+}
+
+static void emit_trends(struct etl *m)
+{
+	struct table_rows tr = { 0 };
+	struct gm_map_iter it;
+	const char *k;
+	size_t kn;
+	void *v;
+	gm_map_iter_init(&it, m->trends, true);
+	while ((v = gm_map_iter_next(&it, &k, &kn))) {
+		struct trend_key key;
+		memcpy(&key, k, sizeof key);
+		enum grain g = key.grain;
+		/* A touched period, or the one after a touched one, whose
+		 * growth moves with it. */
+		int32_t prev = period_prev(g, key.start);
+		if (!period_touched(m, g, key.start) && !period_touched(m, g, prev))
+			continue;
+		struct trend *t = v, *before = NULL;
+		struct trend_key pk = key;
+		pk.start = prev;
+		before = gm_map_peek(m->trends, (const char *)&pk, sizeof pk);
+		gm_str country = m->countries.name[key.country], cat = m->categories.name[key.category];
+		char start[11], id[32 + 2 * GM_MAP_KEY_MAX];
+		format_day(key.start, start);
+		int idn = snprintf(id, sizeof id, "%s/%s/%.*s/%.*s", grain_names[g], start,
+			(int)country.n, country.p, (int)cat.n, cat.p);
+		struct gm_writer *w = rows_begin(&tr, &gm_rtype_sales_trends);
+		GM_W_KSTR(w, "trend_id", id, (size_t)idn);
+		GM_W_KCSTR(w, "grain", grain_names[g]);
+		GM_W_KSTR(w, "period_start", start, 10);
+		GM_W_KSTR(w, "country", country.p, country.n);
+		GM_W_KSTR(w, "category", cat.p, cat.n);
+		GM_W_KMONEY(w, "revenue", t->revenue);
+		GM_W_KI64(w, "orders", t->orders);
+		GM_W_KI64(w, "units", t->units);
+		GM_W_KI64(w, "customers", t->customers);
+		GM_W_KMONEY(w, "avg_order_value", gm_money_average(t->revenue, (uint64_t)t->orders));
+		GM_W_KEY(w, "growth");
+		if (before && before->revenue)
+			write_ratio(w, (__int128)t->revenue - before->revenue, before->revenue);
+		else
+			gm_w_json(w, "null", 4);
+		rows_add(&tr, id, (size_t)idn);
+	}
+	rows_put(m, &gm_rtype_sales_trends, &tr, T_TRENDS);
+}
+
+static void emit_state(struct etl *m)
+{
+	if (!m->loaded_any && !m->has_watermark)
+		return;
+	struct table_rows tr = { 0 };
+	struct gm_writer *w = rows_begin(&tr, &gm_rtype_etl_state);
+	GM_W_KLIT(w, "state_id", "watermark");
+	GM_W_KTS(w, "watermark", m->max_ts);
+	rows_add(&tr, "watermark", 9);
+	rows_put(m, &gm_rtype_etl_state, &tr, T_STATE);
+}
+
+void etl_finish(struct etl *m)
+{
+	emit_dates(m);
+	emit_customers(m);
+	emit_products(m);
+	emit_geography(m);
+	emit_performance(m);
+	emit_trends(m);
+	emit_state(m);
+}

@@ -1,0 +1,89 @@
+/* idset: open addressing over fingerprints, linear probing, at most
+ * half full; see idset.h. */
+#include "idset.h"
+
+#include <stdlib.h>
+
+#include "hash.h"
+#include "mem.h"
+
+struct fp {
+	uint64_t a, b;  /* a == 0 && b == 0: an empty slot */
+};
+
+struct gm_idset {
+	struct fp *slot;
+	size_t mask, n;
+};
+
+/* Two hashes of unrelated construction, so that the pair is as good as
+ * 128 bits: gm_hash(), and FNV-1a mixed. */
+static struct fp fingerprint(const char *id, size_t n)
+{
+	uint64_t b = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++)
+		b = (b ^ (unsigned char)id[i]) * 0x100000001b3ULL;
+	struct fp f = { gm_hash(id, n), gm_hash_u64(b ^ n) };
+	if (!f.a && !f.b)
+		f.b = 1;
+	return f;
+}
+
+struct gm_idset *gm_idset_new(void)
+{
+	struct gm_idset *s = gm_xcalloc(1, sizeof *s);
+	s->mask = 1023;
+	s->slot = gm_xcalloc(s->mask + 1, sizeof *s->slot);
+	return s;
+}
+
+void gm_idset_free(struct gm_idset *s)
+{
+	if (!s)
+		return;
+	free(s->slot);
+	free(s);
+}
+
+static size_t find(const struct gm_idset *s, struct fp f)
+{
+	size_t i = f.a & s->mask;
+	while ((s->slot[i].a || s->slot[i].b) && (s->slot[i].a != f.a || s->slot[i].b != f.b))
+		i = (i + 1) & s->mask;
+	return i;
+}
+
+static void grow(struct gm_idset *s)
+{
+	struct fp *old = s->slot;
+	size_t oldn = s->mask + 1;
+	s->mask = oldn * 2 - 1;
+	s->slot = gm_xcalloc(s->mask + 1, sizeof *s->slot);
+	for (size_t i = 0; i < oldn; i++)
+		if (old[i].a || old[i].b)
+			s->slot[find(s, old[i])] = old[i];
+	free(old);
+}
+
+bool gm_idset_add(struct gm_idset *s, const char *id, size_t n)
+{
+	struct fp f = fingerprint(id, n);
+	size_t i = find(s, f);
+	if (s->slot[i].a || s->slot[i].b)
+		return false;
+	s->slot[i] = f;
+	if (++s->n * 2 > s->mask + 1)
+		grow(s);
+	return true;
+}
+
+bool gm_idset_has(const struct gm_idset *s, const char *id, size_t n)
+{
+	size_t i = find(s, fingerprint(id, n));
+	return s->slot[i].a || s->slot[i].b;
+}
+
+size_t gm_idset_size(const struct gm_idset *s)
+{
+	return s->n;
+}

@@ -1,0 +1,29 @@
+/* idset: a set of ids (byte strings) kept as 128-bit fingerprints, 16
+ * bytes and a little more per id whatever its length: the ids a batch
+ * run has loaded, so that a record seen twice counts once. Two ids share
+ * a fingerprint with a chance of about n^2 / 2^129 (n = 10^9 ids: one in
+ * 10^20), which this accepts as never. */
+#ifndef GM_IDSET_H
+#define GM_IDSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct gm_idset;
+
+/* An empty set. Dies (status 1) only when memory is exhausted, as every
+ * add that grows it. */
+struct gm_idset *gm_idset_new(void);
+void gm_idset_free(struct gm_idset *s);
+
+/* Adds id[0..n); true when it was not there yet. */
+bool gm_idset_add(struct gm_idset *s, const char *id, size_t n);
+
+/* Whether id[0..n) is there. */
+bool gm_idset_has(const struct gm_idset *s, const char *id, size_t n);
+
+/* The number of ids. */
+size_t gm_idset_size(const struct gm_idset *s);
+
+#endif

@@ -1,0 +1,115 @@
+/* warehouse: tables of records, kept by key, that a batch tool reads and
+ * rewrites: gm-etl's star schema, gm-rfm's segments. A table holds
+ * records of one type (rtype.h), each identified by its descriptor's id
+ * field. A run reads what it needs (gm_wh_scan), puts rows (an upsert
+ * by id: a row of an id already there replaces it), and commits: every
+ * table it put rows in changes at once, or none does.
+ *
+ * Each backend is one table of operations in warehouse.c (struct
+ * wh_backend), chosen by how the spec starts; a folder is the one with no
+ * server:
+ *   DIR   one NDJSON file per table, DIR/TABLE.ndjson. A run holds an
+ *         exclusive flock(2) on DIR/.lock, so that two runs never
+ *         overlap. Rows put go to a new file beside the old
+ *         (DIR/.TABLE.new); the commit writes each changed table whole
+ *         to DIR/.TABLE.tmp (the old rows not replaced, then the new,
+ *         as gm_wh_begin's order says), fsyncs it, writes the list of
+ *         renames to DIR/.commit (fsynced: the commit point), renames
+ *         them over the tables, fsyncs DIR and removes DIR/.commit. A
+ *         run that finds DIR/.commit (the last one died after its commit
+ *         point) does the renames first; a run that died before it left
+ *         only dot files, which the next run removes. So a table is
+ *         always as before a run or as after it, and all of a run's
+ *         tables change together. */
+#ifndef GM_WAREHOUSE_H
+#define GM_WAREHOUSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "rtype.h"
+#include "writer.h"
+
+struct gm_wh;
+
+/* The folder used when no spec is given. */
+#define GM_WH_DEFAULT "warehouse"
+
+/* Opens the warehouse spec names (NULL: GM_WH_DEFAULT) and takes its
+ * lock. A folder is made if missing (its parent must exist); a commit
+ * an earlier run left half done is finished first (see the top). When
+ * another run holds the lock, reports it and exits GM_EXIT_TEMPFAIL (75:
+ * cron tries again later); a spec of a scheme no backend handles is a
+ * usage error (exit 2). Returns NULL after gm_error() on any other
+ * failure. dry_run: nothing is ever written, gm_wh_commit() included;
+ * the lock is still taken, so that what is read is consistent. */
+struct gm_wh *gm_wh_open(const struct gm_common *c, const char *spec, bool dry_run);
+
+/* Releases the lock and frees wh; rows put and not committed are
+ * dropped (a folder removes its new files). NULL is allowed. */
+void gm_wh_close(struct gm_wh *wh);
+
+/* The name that messages use for wh: the folder's path. */
+const char *gm_wh_name(const struct gm_wh *wh);
+
+/* ---- reading ---- */
+
+/* A read of one table's rows as they were when the run began (rows put
+ * by this run are not seen). */
+struct gm_wh_scan;
+
+/* Starts reading the table of type t (t->id must be set). A table that
+ * does not exist yet reads as empty. Returns NULL after gm_error() when
+ * it cannot be read. */
+struct gm_wh_scan *gm_wh_scan_open(struct gm_wh *wh, const struct gm_rtype *t);
+
+/* The next row, as NDJSON text without its newline, valid until the next
+ * call; *where is "FILE:LINE" for messages. Returns false at the end, or
+ * on a read error (reported with gm_error(); gm_wh_scan_close() then
+ * returns false). */
+bool gm_wh_scan_next(struct gm_wh_scan *s, const char **row, size_t *len,
+	const char **where);
+
+/* Ends the read; false when it met a read error. NULL is allowed. */
+bool gm_wh_scan_close(struct gm_wh_scan *s);
+
+/* ---- writing ---- */
+
+/* The order a table's rows keep. */
+enum gm_wh_order {
+	GM_WH_LOADED,  /* the rows kept, in their order, then those put by
+	                  the run in the order put: fact tables, which are
+	                  large and loaded in the order events came */
+	GM_WH_BY_ID,   /* ascending by id (bytes): rows must be put so, and
+	                  the table stays so; the tables derived from facts,
+	                  so that the same warehouse is the same bytes */
+};
+
+struct gm_wh_table;
+
+/* Starts putting rows in the table of type t (t->id set) for this run;
+ * one call per table and run. Returns NULL after gm_error(). */
+struct gm_wh_table *gm_wh_begin(struct gm_wh *wh, const struct gm_rtype *t,
+	enum gm_wh_order order);
+
+/* The writer on which to build the next row, a whole record with its
+ * "type" and id (gm_w_obj_begin ... gm_w_end). */
+struct gm_writer *gm_wh_writer(struct gm_wh_table *t);
+
+/* Puts the row just built, whose id is id[0..n) (as in the row). A
+ * GM_WH_BY_ID table refuses an id not above the last one put (a bug in
+ * the caller: reported, and the commit fails). Returns false once the
+ * table has failed (reported). */
+bool gm_wh_put(struct gm_wh_table *t, const char *id, size_t n);
+
+/* Rows put in t so far. */
+uint64_t gm_wh_count(const struct gm_wh_table *t);
+
+/* Makes every row put in every table of the run durable, all tables at
+ * once (see the top). Returns false after gm_error() on failure, and
+ * then no table has changed. In a dry run, does nothing and returns true. */
+bool gm_wh_commit(struct gm_wh *wh);
+
+#endif
