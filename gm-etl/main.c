@@ -71,7 +71,7 @@ static void row_put(void *ctx, const struct gm_rtype *t, const char *id, size_t 
 static bool read_stored(struct gm_wh *wh, struct etl *m, struct gm_parser *ps,
 	const struct gm_rtype *t)
 {
-	struct gm_wh_scan *s = gm_wh_scan_open(wh, t);
+	struct gm_wh_scan *s = gm_wh_scan_open(wh, t, NULL);
 	if (!s)
 		return false;
 	const char *row, *where, *why;

@@ -5,9 +5,9 @@
  * by id: a row of an id already there replaces it), and commits: every
  * table it put rows in changes at once, or none does.
  *
- * Each backend is one table of operations in warehouse.c (struct
- * wh_backend), chosen by how the spec starts; a folder is the one with no
- * server:
+ * Each backend is one table of operations (struct wh_backend,
+ * warehouse_backend.h) in a file of its own, chosen by how the spec
+ * starts; a folder (wh_dir.c) is the one with no server:
  *   DIR   one NDJSON file per table, DIR/TABLE.ndjson. A run holds an
  *         exclusive flock(2) on DIR/.lock, so that two runs never
  *         overlap. Rows put go to a new file beside the old
@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "event.h"
 #include "rtype.h"
 #include "writer.h"
 
@@ -60,10 +61,25 @@ const char *gm_wh_name(const struct gm_wh *wh);
  * by this run are not seen). */
 struct gm_wh_scan;
 
-/* Starts reading the table of type t (t->id must be set). A table that
- * does not exist yet reads as empty. Returns NULL after gm_error() when
- * it cannot be read. */
-struct gm_wh_scan *gm_wh_scan_open(struct gm_wh *wh, const struct gm_rtype *t);
+/* Which rows a read needs: those whose integer field range_field lies
+ * in [lo, hi], and those whose string field in_field is one of in[0..nin)
+ * (sorted, as gm_str_cmp() orders). A NULL field leaves its part out; a
+ * NULL filter, or one with neither, asks for every row. A backend may
+ * give more rows than asked (a folder gives all), never fewer: the
+ * reader applies its own rules to each. */
+struct gm_wh_filter {
+	const char *range_field;
+	int64_t lo, hi;
+	const char *in_field;
+	const gm_str *in;
+	size_t nin;
+};
+
+/* Starts reading the table of type t (t->id must be set), the rows f
+ * asks for. A table that does not exist yet reads as empty. Returns
+ * NULL after gm_error() when it cannot be read. */
+struct gm_wh_scan *gm_wh_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
+	const struct gm_wh_filter *f);
 
 /* The next row, as NDJSON text without its newline, valid until the next
  * call; *where is "FILE:LINE" for messages. Returns false at the end, or

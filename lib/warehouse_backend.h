@@ -1,0 +1,53 @@
+/* warehouse_backend: what lib/warehouse.c asks of each backend, and
+ * the state it shares with them. Private to warehouse.c and the
+ * backends' files (wh_dir.c, ...); tools use warehouse.h. */
+#ifndef GM_WAREHOUSE_BACKEND_H
+#define GM_WAREHOUSE_BACKEND_H
+
+#include "warehouse.h"
+
+struct gm_wh {
+	const struct wh_backend *be;
+	const struct gm_common *c;
+	char *name;                 /* for messages; set by open(), never a password */
+	bool dry_run;
+	struct gm_wh_table *tables; /* in the order begun */
+	void *data;                 /* the backend's */
+};
+
+struct gm_wh_table {
+	struct gm_wh *wh;
+	const struct gm_rtype *t;
+	enum gm_wh_order order;
+	struct gm_writer *w;        /* set by begin(): where rows are built */
+	uint64_t count;
+	bool failed;
+	struct gm_wh_table *next;
+	char *last_id;              /* GM_WH_BY_ID: the last id put */
+	size_t last_len;
+	void *data;                 /* the backend's */
+};
+
+/* One backend's operations. Each reports its failures with gm_error()
+ * and returns false (NULL); open() exits as gm_wh_open() says. A dry
+ * run calls neither begin(), put(), end_table() nor commit(): the
+ * interface builds rows in memory and drops them. put() gets rows in
+ * the order their table keeps (checked before). */
+struct wh_backend {
+	const char *const *schemes;  /* how its specs start; NULL: the
+	                                fallback, a folder's path */
+	bool (*open)(struct gm_wh *wh, const char *spec);
+	void *(*scan_open)(struct gm_wh *wh, const struct gm_rtype *t,
+		const struct gm_wh_filter *f);
+	bool (*scan_next)(void *scan, const char **row, size_t *len, const char **where);
+	bool (*scan_close)(void *scan);  /* frees scan; false if it failed */
+	bool (*begin)(struct gm_wh_table *t);
+	bool (*put)(struct gm_wh_table *t, const char *id, size_t n);
+	bool (*commit)(struct gm_wh *wh);
+	void (*end_table)(struct gm_wh_table *t);  /* frees t->data, closes t->w */
+	void (*close)(struct gm_wh *wh);  /* frees wh->data, releases the lock */
+};
+
+extern const struct wh_backend gm_wh_dir;
+
+#endif

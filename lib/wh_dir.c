@@ -1,0 +1,465 @@
+/* wh_dir: the warehouse as a folder of NDJSON files, one per table;
+ * see warehouse.h for what it guarantees and how. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "idset.h"
+#include "mem.h"
+#include "reader.h"
+#include "warehouse_backend.h"
+
+#define COMMIT_FILE ".commit"
+#define LOCK_FILE ".lock"
+
+struct dir {
+	char *path;
+	int lock_fd;
+};
+
+struct dir_table {
+	char *new_path;           /* DIR/.TABLE.new */
+	int new_fd;
+	struct gm_idset *ids;     /* GM_WH_LOADED: the ids put */
+};
+
+struct dir_scan {
+	struct gm_reader *r;      /* NULL: no table yet, empty */
+	char *path;               /* the reader's name, which it borrows */
+	size_t max_line;
+	char where[512];
+	bool failed;
+};
+
+#define DIR_OF(wh) ((struct dir *)(wh)->data)
+#define TABLE_OF(t) ((struct dir_table *)(t)->data)
+
+static char *path_of(const struct gm_wh *wh, const char *prefix, const char *table,
+	const char *suffix)
+{
+	const char *dir = DIR_OF(wh)->path;
+	size_t n = strlen(dir) + strlen(prefix) + strlen(table) + strlen(suffix) + 2;
+	char *p = gm_xcalloc(1, n);
+	snprintf(p, n, "%s/%s%s%s", dir, prefix, table, suffix);
+	return p;
+}
+
+static bool sync_dir(const struct gm_wh *wh)
+{
+	int fd = open(DIR_OF(wh)->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0) {
+		gm_error(DIR_OF(wh)->path, "cannot sync the folder: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* Does the renames DIR/.commit lists (pairs of lines: from, to), those
+ * whose source is still there; then removes it. */
+static bool finish_commit(struct gm_wh *wh)
+{
+	char *path = path_of(wh, "", COMMIT_FILE, "");
+	FILE *f = fopen(path, "r");
+	bool ok = true;
+	if (!f) {
+		free(path);
+		return errno == ENOENT ? true
+			: (gm_error(DIR_OF(wh)->path, "cannot read %s: %s", COMMIT_FILE, strerror(errno)), false);
+	}
+	char from[4096], to[4096];
+	while (ok && fgets(from, sizeof from, f) && fgets(to, sizeof to, f)) {
+		from[strcspn(from, "\n")] = to[strcspn(to, "\n")] = '\0';
+		if (rename(from, to) != 0 && errno != ENOENT) {
+			gm_error(DIR_OF(wh)->path, "cannot rename %s to %s: %s", from, to, strerror(errno));
+			ok = false;
+		}
+	}
+	fclose(f);
+	ok = ok && sync_dir(wh);
+	if (ok && unlink(path) != 0) {
+		gm_error(DIR_OF(wh)->path, "cannot remove %s: %s", COMMIT_FILE, strerror(errno));
+		ok = false;
+	}
+	free(path);
+	return ok && sync_dir(wh);
+}
+
+/* Removes the dot files of a run that died before its commit point:
+ * .TABLE.new and .TABLE.tmp. */
+static void remove_leftovers(struct gm_wh *wh)
+{
+	DIR *d = opendir(DIR_OF(wh)->path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (e->d_name[0] != '.' || n < 5)
+			continue;
+		if (strcmp(e->d_name + n - 4, ".new") && strcmp(e->d_name + n - 4, ".tmp"))
+			continue;
+		char *p = path_of(wh, "", e->d_name, "");
+		unlink(p);
+		free(p);
+	}
+	closedir(d);
+}
+
+static bool dir_open(struct gm_wh *wh, const char *spec)
+{
+	struct dir *d = gm_xcalloc(1, sizeof *d);
+	wh->data = d;
+	d->path = gm_xstrdup(spec);
+	d->lock_fd = -1;
+	wh->name = gm_xstrdup(spec);
+	if (mkdir(spec, 0777) != 0 && errno != EEXIST) {
+		gm_error(spec, "cannot make the warehouse folder: %s", strerror(errno));
+		return false;
+	}
+	char *lock = path_of(wh, "", LOCK_FILE, "");
+	d->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	free(lock);
+	if (d->lock_fd < 0) {
+		gm_error(spec, "cannot open its lock file: %s", strerror(errno));
+		return false;
+	}
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK) {
+			gm_error(spec, "another run holds the warehouse's lock; try again later");
+			exit(GM_EXIT_TEMPFAIL);
+		}
+		gm_error(spec, "cannot lock the warehouse: %s", strerror(errno));
+		return false;
+	}
+	/* A dry run changes nothing, not even to finish what another left. */
+	if (wh->dry_run)
+		return true;
+	if (!finish_commit(wh))
+		return false;
+	remove_leftovers(wh);
+	return true;
+}
+
+static void *dir_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
+	const struct gm_wh_filter *f)
+{
+	struct dir_scan *s = gm_xcalloc(1, sizeof *s);
+	s->max_line = wh->c->max_line;
+	char *path = path_of(wh, "", t->name, ".ndjson");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT) {
+		gm_error(path, "cannot open: %s", strerror(errno));
+		free(path);
+		free(s);
+		return NULL;
+	}
+	if (fd >= 0) {
+		snprintf(s->where, sizeof s->where, "%s", path);
+		s->path = path;
+		s->r = gm_reader_fdopen(fd, path, s->max_line);
+	} else
+		free(path);
+	return s;
+}
+
+static bool dir_scan_next(void *scan, const char **row, size_t *len, const char **where)
+{
+	struct dir_scan *s = scan;
+	if (!s->r || s->failed)
+		return false;
+	for (;;) {
+		struct gm_line l;
+		switch (gm_reader_next(s->r, &l)) {
+		case GM_READ_LINE:
+			if (l.len == 0)
+				continue;
+			snprintf(s->where, sizeof s->where, "%s:%llu", l.file,
+				(unsigned long long)l.lineno);
+			*row = l.data;
+			*len = l.len;
+			*where = s->where;
+			return true;
+		case GM_READ_TOOLONG:
+			snprintf(s->where, sizeof s->where, "%s:%llu", l.file,
+				(unsigned long long)l.lineno);
+			gm_error(s->where, "a row longer than %zu bytes", s->max_line);
+			s->failed = true;
+			return false;
+		case GM_READ_EOF:
+			return false;
+		default:
+			s->failed = true;
+			return false;
+		}
+	}
+}
+
+static bool dir_scan_close(void *scan)
+{
+	struct dir_scan *s = scan;
+	bool ok = !s->failed;
+	gm_reader_close(s->r);
+	free(s->path);
+	free(s);
+	return ok;
+}
+
+static bool dir_begin(struct gm_wh_table *t)
+{
+	struct dir_table *d = gm_xcalloc(1, sizeof *d);
+	t->data = d;
+	d->new_path = path_of(t->wh, ".", t->t->name, ".new");
+	d->new_fd = open(d->new_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (d->new_fd < 0) {
+		gm_error(d->new_path, "cannot create: %s", strerror(errno));
+		return false;
+	}
+	t->w = gm_writer_fd(d->new_fd, d->new_path, false);
+	if (t->order == GM_WH_LOADED)
+		d->ids = gm_idset_new();
+	return true;
+}
+
+static bool dir_put(struct gm_wh_table *t, const char *id, size_t n)
+{
+	if (t->order == GM_WH_LOADED)
+		gm_idset_add(TABLE_OF(t)->ids, id, n);
+	return true;
+}
+
+static void dir_end_table(struct gm_wh_table *t)
+{
+	struct dir_table *d = t->data;
+	if (t->w)
+		gm_writer_close(t->w);
+	if (!d)
+		return;
+	if (d->new_fd >= 0)
+		close(d->new_fd);
+	free(d->new_path);
+	gm_idset_free(d->ids);
+	free(d);
+}
+
+/* The id of a row of table t (its descriptor's id field, a string), or
+ * false with a message at where. */
+static bool row_id(struct gm_parser *ps, const struct gm_rtype *t, const char *row,
+	size_t len, const char *where, gm_str *id)
+{
+	const char *why;
+	const struct gm_event *ev = gm_parse(ps, row, len, &why);
+	if (!ev) {
+		gm_error(where, "%s", why);
+		return false;
+	}
+	const struct gm_field *f = gm_event_field(ev, t->id);
+	if (!f || f->kind != GM_JSON_STRING) {
+		gm_error(where, "no string \"%s\": not a row of %s", t->id, t->name);
+		return false;
+	}
+	*id = f->value;
+	return true;
+}
+
+/* Copies the rest of reader r (none: nothing) to w; false on a read
+ * error (reported). */
+static bool copy_rest(struct gm_reader *r, struct gm_writer *w, const char *first,
+	size_t firstlen)
+{
+	if (first)
+		gm_w_record(w, first, firstlen);
+	struct gm_line l;
+	enum gm_read st;
+	while (r && (st = gm_reader_next(r, &l)) == GM_READ_LINE)
+		if (l.len)
+			gm_w_record(w, l.data, l.len);
+	return !r || st == GM_READ_EOF;
+}
+
+/* Writes table t whole into DIR/.TABLE.tmp, from the old table and the
+ * rows put, as its order says; fsynced. */
+static bool dir_write_table(struct gm_wh *wh, struct gm_wh_table *t, const char *tmp)
+{
+	struct dir_table *d = t->data;
+	char *old_path = path_of(wh, "", t->t->name, ".ndjson");
+	int ofd = open(old_path, O_RDONLY | O_CLOEXEC);
+	if (ofd < 0 && errno != ENOENT) {
+		gm_error(old_path, "cannot open: %s", strerror(errno));
+		free(old_path);
+		return false;
+	}
+	/* A first load of a table in load order is its new file as it is. */
+	if (ofd < 0 && t->order == GM_WH_LOADED) {
+		free(old_path);
+		return rename(d->new_path, tmp) == 0 ||
+			(gm_error(tmp, "cannot rename: %s", strerror(errno)), false);
+	}
+	int tfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (tfd < 0) {
+		gm_error(tmp, "cannot create: %s", strerror(errno));
+		if (ofd >= 0)
+			close(ofd);
+		free(old_path);
+		return false;
+	}
+	struct gm_writer *out = gm_writer_fd(tfd, tmp, false);
+	struct gm_reader *old = ofd >= 0 ? gm_reader_fdopen(ofd, old_path, GM_MAX_LINE) : NULL;
+	int nfd = open(d->new_path, O_RDONLY | O_CLOEXEC);
+	struct gm_reader *news = nfd >= 0 ? gm_reader_fdopen(nfd, d->new_path, GM_MAX_LINE) : NULL;
+	struct gm_parser *ps = gm_parser_new(), *ps2 = gm_parser_new();
+	bool ok = news != NULL;
+	if (!news)
+		gm_error(d->new_path, "cannot open: %s", strerror(errno));
+	struct gm_line ol, nl;
+	char where[600];
+	if (ok && t->order == GM_WH_LOADED) {
+		/* The old rows whose ids were not put, then the new. */
+		enum gm_read st;
+		while (ok && old && (st = gm_reader_next(old, &ol)) == GM_READ_LINE) {
+			if (!ol.len)
+				continue;
+			gm_str id;
+			snprintf(where, sizeof where, "%s:%llu", ol.file, (unsigned long long)ol.lineno);
+			ok = row_id(ps, t->t, ol.data, ol.len, where, &id);
+			if (ok && !gm_idset_has(d->ids, id.p, id.n))
+				gm_w_record(out, ol.data, ol.len);
+		}
+		ok = ok && (!old || st == GM_READ_EOF) && copy_rest(news, out, NULL, 0);
+	} else if (ok) {
+		/* A merge by id; a row put wins over the old of its id. */
+		bool have_o = false, have_n = false;
+		gm_str oid = { 0 }, nid = { 0 };
+		for (;;) {
+			if (!have_o && old) {
+				enum gm_read st;
+				while ((st = gm_reader_next(old, &ol)) == GM_READ_LINE && !ol.len)
+					;
+				if (st == GM_READ_LINE) {
+					snprintf(where, sizeof where, "%s:%llu", ol.file, (unsigned long long)ol.lineno);
+					if (!(ok = row_id(ps, t->t, ol.data, ol.len, where, &oid)))
+						break;
+					have_o = true;
+				} else if (st != GM_READ_EOF) {
+					ok = false;
+					break;
+				}
+			}
+			if (!have_n) {
+				enum gm_read st;
+				while ((st = gm_reader_next(news, &nl)) == GM_READ_LINE && !nl.len)
+					;
+				if (st == GM_READ_LINE) {
+					snprintf(where, sizeof where, "%s:%llu", nl.file, (unsigned long long)nl.lineno);
+					if (!(ok = row_id(ps2, t->t, nl.data, nl.len, where, &nid)))
+						break;
+					have_n = true;
+				} else if (st != GM_READ_EOF) {
+					ok = false;
+					break;
+				}
+			}
+			if (!have_o && !have_n)
+				break;
+			int c = !have_o ? 1 : !have_n ? -1 : gm_str_cmp(oid, nid);
+			if (c < 0) {
+				gm_w_record(out, ol.data, ol.len);
+				have_o = false;
+			} else {
+				gm_w_record(out, nl.data, nl.len);
+				have_n = false;
+				have_o = have_o && c != 0;
+			}
+		}
+	}
+	gm_parser_free(ps);
+	gm_parser_free(ps2);
+	if (old)
+		gm_reader_close(old);
+	if (news)
+		gm_reader_close(news);
+	ok = gm_writer_close(out) && ok;
+	if (ok && fsync(tfd) != 0) {
+		gm_error(tmp, "cannot sync: %s", strerror(errno));
+		ok = false;
+	}
+	close(tfd);
+	free(old_path);
+	return ok;
+}
+
+static bool dir_commit(struct gm_wh *wh)
+{
+	bool ok = true;
+	for (struct gm_wh_table *t = wh->tables; ok && t; t = t->next) {
+		struct dir_table *d = t->data;
+		ok = gm_writer_close(t->w);
+		t->w = NULL;
+		if (ok && fsync(d->new_fd) != 0) {
+			gm_error(d->new_path, "cannot sync: %s", strerror(errno));
+			ok = false;
+		}
+		close(d->new_fd);
+		d->new_fd = -1;
+	}
+	/* Every table whole beside the old, then the commit point. */
+	FILE *list = NULL;
+	char *commit = path_of(wh, "", COMMIT_FILE, ""), *pending = path_of(wh, ".", COMMIT_FILE, ".tmp");
+	if (ok && !(list = fopen(pending, "w"))) {
+		gm_error(pending, "cannot create: %s", strerror(errno));
+		ok = false;
+	}
+	for (struct gm_wh_table *t = wh->tables; ok && t; t = t->next) {
+		char *tmp = path_of(wh, ".", t->t->name, ".tmp"), *final = path_of(wh, "", t->t->name, ".ndjson");
+		ok = dir_write_table(wh, t, tmp);
+		fprintf(list, "%s\n%s\n", tmp, final);
+		free(tmp);
+		free(final);
+	}
+	if (list) {
+		ok = fflush(list) == 0 && fsync(fileno(list)) == 0 && ok;
+		ok = fclose(list) == 0 && ok;
+		if (!ok)
+			unlink(pending);
+	}
+	if (ok && (rename(pending, commit) != 0 || !sync_dir(wh))) {
+		gm_error(commit, "cannot write: %s", strerror(errno));
+		ok = false;
+	}
+	free(commit);
+	free(pending);
+	if (!ok) {
+		remove_leftovers(wh);
+		return false;
+	}
+	return finish_commit(wh);
+}
+
+static void dir_close(struct gm_wh *wh)
+{
+	struct dir *d = wh->data;
+	if (!d)
+		return;
+	if (!wh->dry_run && d->lock_fd >= 0)
+		remove_leftovers(wh);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+	free(d->path);
+	free(d);
+}
+
+const struct wh_backend gm_wh_dir = {
+	.schemes = NULL,
+	.open = dir_open, .scan_open = dir_scan_open, .scan_next = dir_scan_next,
+	.scan_close = dir_scan_close, .begin = dir_begin, .put = dir_put,
+	.commit = dir_commit, .end_table = dir_end_table, .close = dir_close,
+};
