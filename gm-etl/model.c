@@ -143,6 +143,8 @@ struct etl {
 	struct gm_map *days;         /* touched days: day -> char */
 	struct gm_map *periods;      /* touched periods: (grain, start) -> char */
 	struct gm_map *geo;          /* countries of the run's facts */
+	char *offsets;               /* the state's, stored or set */
+	bool offsets_set;
 	bool has_watermark, loaded_any;
 	int64_t watermark, max_ts;
 	int32_t lo, hi;              /* the days touched */
@@ -217,6 +219,7 @@ void etl_free(struct etl *m)
 	names_free(&m->categories);
 	free(m->txn_items);
 	free(m->txn_strings);
+	free(m->offsets);
 	free(m);
 }
 
@@ -732,8 +735,13 @@ bool etl_stored(struct etl *m, const struct gm_rtype *t, const struct gm_event *
 	if (!gm_rtype_decode(t, row, v, has, reason, sizeof reason))
 		return *why = reason, false;
 	if (t == &gm_rtype_etl_state) {
-		m->has_watermark = true;
-		m->watermark = m->max_ts = v[FIELD(t, "watermark")].i;
+		size_t wm = FIELD(t, "watermark");
+		m->has_watermark = has[wm];
+		if (has[wm])
+			m->watermark = m->max_ts = v[wm].i;
+		size_t o = FIELD(t, "offsets");
+		free(m->offsets);
+		m->offsets = has[o] ? gm_xstrndup(v[o].s.p, v[o].s.n) : NULL;
 		return true;
 	}
 	if (t == &gm_rtype_dim_product)
@@ -1193,14 +1201,31 @@ static void emit_trends(struct etl *m)
 	rows_put(m, &gm_rtype_sales_trends, &tr, T_TRENDS);
 }
 
+const char *etl_offsets(const struct etl *m)
+{
+	return m->offsets;
+}
+
+void etl_set_offsets(struct etl *m, const char *json, size_t n)
+{
+	free(m->offsets);
+	m->offsets = json ? gm_xstrndup(json, n) : NULL;
+	m->offsets_set = true;
+}
+
 static void emit_state(struct etl *m)
 {
-	if (!m->loaded_any && !m->has_watermark)
+	if (!m->loaded_any && !m->offsets_set)
 		return;
 	struct table_rows tr = { 0 };
 	struct gm_writer *w = rows_begin(&tr, &gm_rtype_etl_state);
 	GM_W_KLIT(w, "state_id", "watermark");
-	GM_W_KTS(w, "watermark", m->max_ts);
+	if (m->max_ts != INT64_MIN)
+		GM_W_KTS(w, "watermark", m->max_ts);
+	if (m->offsets) {
+		GM_W_KEY(w, "offsets");
+		gm_w_json(w, m->offsets, strlen(m->offsets));
+	}
 	rows_add(&tr, "watermark", 9);
 	rows_put(m, &gm_rtype_etl_state, &tr, T_STATE);
 }

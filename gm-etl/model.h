@@ -71,6 +71,14 @@ bool etl_stored_end(struct etl *m, const struct gm_rtype *t, const char **why);
  * the run loaded no fact: no stored fact is needed. */
 bool etl_range(const struct etl *m, int32_t *lo, int32_t *hi);
 
+/* The Kafka offsets the stored state holds (the object's JSON text,
+ * owned by the model), or NULL: where a run reading Kafka starts. */
+const char *etl_offsets(const struct etl *m);
+
+/* The offsets to store with the run's state (JSON object text, copied);
+ * NULL keeps the stored ones. */
+void etl_set_offsets(struct etl *m, const char *json, size_t n);
+
 /* Writes every derived row the run changes (see the top), and the
  * state with the new watermark. Call once, after the stored rows. */
 void etl_finish(struct etl *m);

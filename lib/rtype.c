@@ -371,9 +371,12 @@ static const struct gm_rfield sales_trends_fields[] = {
 	NULLABLE_NUMBER("growth"),
 };
 
+/* offsets: where a run reading Kafka stopped, for the next to start
+ * there ({"TOPIC":{"PARTITION":NEXT_OFFSET,...},...}). */
 static const struct gm_rfield etl_state_fields[] = {
 	STR("state_id", true, "text", 0),
-	TIME("watermark", TIMESTAMPTZ, 0),
+	{ .name = "watermark", .kind = GM_RK_TIME, .sqltype = TIMESTAMPTZ },  /* none loaded: absent */
+	{ .name = "offsets", .kind = GM_RK_OBJECT, .sqltype = "jsonb" },
 };
 
 #define WAREHOUSE(n, idf) const struct gm_rtype gm_rtype_##n = { \
