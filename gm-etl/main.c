@@ -214,6 +214,9 @@ int main(int argc, char **argv)
 		etl_finish(m);
 		if (run.failed || !gm_wh_commit(wh))
 			status = GM_EXIT_FAIL;
+		else if (!dry_run)
+			for (size_t i = 0; i < run.ntables; i++)
+				gm_counts.out += gm_wh_count(run.tables[i]);
 	}
 	if (status == GM_EXIT_OK && !c.quiet)
 		summary(etl_counts(m), dry_run);

@@ -12,8 +12,8 @@
  *         exclusive flock(2) on DIR/.lock, so that two runs never
  *         overlap. Rows put go to a new file beside the old
  *         (DIR/.TABLE.new); the commit writes each changed table whole
- *         to DIR/.TABLE.tmp (the old rows not replaced, then the new,
- *         as gm_wh_begin's order says), fsyncs it, writes the list of
+ *         to DIR/.TABLE.tmp (the old rows and the new, as the table's
+ *         order says: enum gm_wh_order), fsyncs it, writes the list of
  *         renames to DIR/.commit (fsynced: the commit point), renames
  *         them over the tables, fsyncs DIR and removes DIR/.commit. A
  *         run that finds DIR/.commit (the last one died after its commit
@@ -95,9 +95,11 @@ bool gm_wh_scan_close(struct gm_wh_scan *s);
 
 /* The order a table's rows keep. */
 enum gm_wh_order {
-	GM_WH_LOADED,  /* the rows kept, in their order, then those put by
-	                  the run in the order put: fact tables, which are
-	                  large and loaded in the order events came */
+	GM_WH_LOADED,  /* the rows there, in their order, a row put again
+	                  in the place of the old one of its id; then the
+	                  rows put for the first time, in the order put:
+	                  fact tables, large, loaded as events came; the
+	                  same rows put again leave the same table */
 	GM_WH_BY_ID,   /* ascending by id (bytes): rows must be put so, and
 	                  the table stays so; the tables derived from facts,
 	                  so that the same warehouse is the same bytes */

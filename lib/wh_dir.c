@@ -286,6 +286,141 @@ static bool copy_rest(struct gm_reader *r, struct gm_writer *w, const char *firs
 	return !r || st == GM_READ_EOF;
 }
 
+static bool copy_file(const char *path, struct gm_writer *out);
+
+/* A row put again: the new row for the old one of its id. */
+struct again {
+	char *id, *row;
+	size_t idn, len;
+};
+
+static int again_cmp(const void *a, const void *b)
+{
+	const struct again *x = a, *y = b;
+	return gm_str_cmp((gm_str){ x->id, x->idn }, (gm_str){ y->id, y->idn });
+}
+
+/* Calls fn on each row of the file at path, with its id; false after
+ * a message on a read error or a row without its id. */
+static bool each_row(const char *path, const struct gm_rtype *t, struct gm_parser *ps,
+	bool (*fn)(void *ctx, gm_str id, const char *row, size_t len), void *ctx)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		gm_error(path, "cannot open: %s", strerror(errno));
+		return false;
+	}
+	struct gm_reader *r = gm_reader_fdopen(fd, path, GM_MAX_LINE);
+	struct gm_line l;
+	enum gm_read st;
+	char where[600];
+	bool ok = true;
+	while (ok && (st = gm_reader_next(r, &l)) == GM_READ_LINE) {
+		if (!l.len)
+			continue;
+		gm_str id;
+		snprintf(where, sizeof where, "%s:%llu", l.file, (unsigned long long)l.lineno);
+		ok = row_id(ps, t, l.data, l.len, where, &id) && fn(ctx, id, l.data, l.len);
+	}
+	if (ok && st != GM_READ_EOF) {
+		if (st == GM_READ_TOOLONG)
+			gm_error(path, "a row longer than %u bytes", GM_MAX_LINE);
+		ok = false;
+	}
+	gm_reader_close(r);
+	return ok;
+}
+
+struct loaded_ctx {
+	struct dir_table *d;
+	struct gm_idset *again_ids;    /* ids of the old file put again */
+	struct again *again;
+	size_t nagain, cap;
+	struct gm_writer *out;
+};
+
+static bool find_again(void *ctx, gm_str id, const char *row, size_t len)
+{
+	struct loaded_ctx *c = ctx;
+	if (gm_idset_has(c->d->ids, id.p, id.n))
+		gm_idset_add(c->again_ids, id.p, id.n);
+	return true;
+}
+
+static bool keep_again(void *ctx, gm_str id, const char *row, size_t len)
+{
+	struct loaded_ctx *c = ctx;
+	if (gm_idset_has(c->again_ids, id.p, id.n)) {
+		c->again = gm_grow(c->again, &c->cap, c->nagain + 1, sizeof *c->again, 64);
+		c->again[c->nagain++] = (struct again){ gm_xstrndup(id.p, id.n), gm_xstrndup(row, len),
+			id.n, len };
+	}
+	return true;
+}
+
+static bool write_old(void *ctx, gm_str id, const char *row, size_t len)
+{
+	struct loaded_ctx *c = ctx;
+	if (gm_idset_has(c->again_ids, id.p, id.n)) {
+		struct again key = { .id = (char *)id.p, .idn = id.n };
+		struct again *a = bsearch(&key, c->again, c->nagain, sizeof *c->again, again_cmp);
+		gm_w_record(c->out, a->row, a->len);
+	} else
+		gm_w_record(c->out, row, len);
+	return true;
+}
+
+static bool write_first_time(void *ctx, gm_str id, const char *row, size_t len)
+{
+	struct loaded_ctx *c = ctx;
+	if (!gm_idset_has(c->again_ids, id.p, id.n))
+		gm_w_record(c->out, row, len);
+	return true;
+}
+
+/* A table in load order: the old rows in their places, a row put again
+ * in the place of the old one of its id (so that loading the same
+ * facts twice leaves the same bytes), then the rows put for the first
+ * time, in their order. Rows put again are held in memory meanwhile;
+ * a run that puts none copies both files as they are. */
+static bool write_loaded(struct gm_wh_table *t, struct dir_table *d, const char *old_path,
+	struct gm_writer *out)
+{
+	struct loaded_ctx c = { .d = d, .again_ids = gm_idset_new(), .out = out };
+	struct gm_parser *ps = gm_parser_new();
+	bool ok = each_row(old_path, t->t, ps, find_again, &c);
+	if (ok && gm_idset_size(c.again_ids) == 0) {
+		ok = copy_file(old_path, out) && copy_file(d->new_path, out);
+	} else if (ok) {
+		ok = each_row(d->new_path, t->t, ps, keep_again, &c);
+		qsort(c.again, c.nagain, sizeof *c.again, again_cmp);
+		ok = ok && each_row(old_path, t->t, ps, write_old, &c) &&
+			each_row(d->new_path, t->t, ps, write_first_time, &c);
+	}
+	for (size_t i = 0; i < c.nagain; i++) {
+		free(c.again[i].id);
+		free(c.again[i].row);
+	}
+	free(c.again);
+	gm_idset_free(c.again_ids);
+	gm_parser_free(ps);
+	return ok;
+}
+
+/* Writes the file at path to out as it is, line by line. */
+static bool copy_file(const char *path, struct gm_writer *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		gm_error(path, "cannot open: %s", strerror(errno));
+		return false;
+	}
+	struct gm_reader *r = gm_reader_fdopen(fd, path, GM_MAX_LINE);
+	bool ok = copy_rest(r, out, NULL, 0);
+	gm_reader_close(r);
+	return ok;
+}
+
 /* Writes table t whole into DIR/.TABLE.tmp, from the old table and the
  * rows put, as its order says; fsynced. */
 static bool dir_write_table(struct gm_wh *wh, struct gm_wh_table *t, const char *tmp)
@@ -323,18 +458,10 @@ static bool dir_write_table(struct gm_wh *wh, struct gm_wh_table *t, const char 
 	struct gm_line ol, nl;
 	char where[600];
 	if (ok && t->order == GM_WH_LOADED) {
-		/* The old rows whose ids were not put, then the new. */
-		enum gm_read st;
-		while (ok && old && (st = gm_reader_next(old, &ol)) == GM_READ_LINE) {
-			if (!ol.len)
-				continue;
-			gm_str id;
-			snprintf(where, sizeof where, "%s:%llu", ol.file, (unsigned long long)ol.lineno);
-			ok = row_id(ps, t->t, ol.data, ol.len, where, &id);
-			if (ok && !gm_idset_has(d->ids, id.p, id.n))
-				gm_w_record(out, ol.data, ol.len);
-		}
-		ok = ok && (!old || st == GM_READ_EOF) && copy_rest(news, out, NULL, 0);
+		gm_reader_close(old);
+		gm_reader_close(news);
+		old = news = NULL;
+		ok = write_loaded(t, d, old_path, out);
 	} else if (ok) {
 		/* A merge by id; a row put wins over the old of its id. */
 		bool have_o = false, have_n = false;
@@ -383,10 +510,8 @@ static bool dir_write_table(struct gm_wh *wh, struct gm_wh_table *t, const char 
 	}
 	gm_parser_free(ps);
 	gm_parser_free(ps2);
-	if (old)
-		gm_reader_close(old);
-	if (news)
-		gm_reader_close(news);
+	gm_reader_close(old);
+	gm_reader_close(news);
 	ok = gm_writer_close(out) && ok;
 	if (ok && fsync(tfd) != 0) {
 		gm_error(tmp, "cannot sync: %s", strerror(errno));

@@ -1,0 +1,105 @@
+# gm-etl: the warehouse of a hand-built set of days, table by table
+# (tests/golden/etl/expected, checked by hand as below); loaded day by
+# day it equals one load of everything; the same input again changes
+# nothing; --dry-run changes nothing; late and bad records; the lock;
+# what a crash leaves, finished or cleared by the next run; usage.
+. "$(dirname "$0")/../lib.sh"
+G=$TESTS/golden/etl
+
+# ---- the input ----
+# catalog: p1 twice (the later, "Kettle Pro" 25.00, counts), p2, p3.
+# day1, Saturday 2026-10-31 (ISO week 44, from Monday 10-26):
+#   t1 u1 USA: p1 x2 at 25.00, p3 x1 at 35.50 = 85.50 (home twice: one
+#      order of home, two products);
+#   t2 u2 UK: p2 twice, 1 x 9.99 each = 19.98 (one order of p2), and t2
+#      again: a duplicate, not counted;
+#   t3 u3 Atlantis (no region known): p9 (no catalog record) 12.34;
+#   views v1-v3, cart events c1-c4 (c4 a remove).
+# day2, Sunday 11-01 (same week, next month): t4 u1 UK p9 12.00 + p1
+#   25.00 = 37.00; t5 u2 UK p3 x4 = 142.00; v4, c5 (p9), v5 (p8, only a
+#   view: no price); a line that is not JSON and a transaction with no
+#   items: rejected.
+# day3, Monday 11-02 (week 45): t7 u1 USA 25.00, t9 u5 France 9.99, v6,
+#   c6; t8 u4 Germany 19.98 of 10-31 22:00, late but within the lookback
+#   (3 days before the watermark 11-01 13:00): folded into 10-31, its
+#   week and October; t10 of 09-01: before the lookback: late, written
+#   to -l, not loaded.
+# So, all countries and categories ("*"):
+#   10-31: 85.50 + 19.98 + 12.34 + 19.98 = 137.80, 4 orders, 8 units,
+#          4 customers, average 34.45, growth null (no 10-30);
+#   11-01: 179.00, 2 orders, growth 179 / 137.8 - 1 = 0.2990;
+#   11-02: 34.99, average 17.495 -> 17.50, growth -0.8045;
+#   week 10-26: 316.80, 6 orders, 4 customers; week 11-02: growth
+#          34.99 / 316.8 - 1 = -0.8896;
+#   October 137.80; November 213.99, 3 customers (u1, u2, u5), growth
+#          0.5529.
+# dim_customer u1: t1 USA, t4 UK, t7 USA: 3 orders, home USA, 147.50.
+# dim_product: p1 "Kettle Pro" 25 from the later catalog record; p9 no
+#   name, 12.00 from its latest priced fact t4/1 (08:05 after c5's
+#   08:01); p8 only its category, from v5.
+
+out=$T/wh
+run() { gm-etl -q -w "$out" "$@"; }
+
+# ---- day by day ----
+expect_status "day 1" 0 run --rejects "$T/rej" "$G/catalog.ndjson" "$G/day1.ndjson"
+expect_status "day 2" 0 run --rejects "$T/rej2" "$G/day2.ndjson" 2>"$T/err2"
+expect_status "day 3" 0 run -l "$T/late" "$G/day3.ndjson"
+for f in "$G"/expected/*.ndjson; do
+	expect_same_file "table $(basename "$f")" "$out/$(basename "$f")" "$f"
+done
+expect_eq "tables" "$(cd "$out" && ls | tr '\n' ' ')" "$(cd "$G/expected" && ls | tr '\n' ' ')"
+expect_same_file "late: t10" "$T/late" <(grep '"t10"' "$G/day3.ndjson")
+expect_eq "rejects" "$(wc -l <"$T/rej2")" 2
+expect_grep "a bad line named" "day2.ndjson:6: invalid JSON" "$T/err2"
+expect_grep "no items named" 'day2.ndjson:7: field "items" is empty' "$T/err2"
+
+# ---- one load of everything (t10 aside) equals it, row for row ----
+grep -v '"t10"' "$G/day3.ndjson" >"$T/day3"
+expect_status "everything at once" 0 gm-etl -q -w "$T/all" "$G/catalog.ndjson" "$G/day1.ndjson" \
+	"$G/day2.ndjson" "$T/day3"
+for f in "$out"/*.ndjson; do
+	expect_same_file "at once: $(basename "$f")" <(sort "$T/all/$(basename "$f")") <(sort "$f")
+done
+
+# ---- the same input again changes nothing ----
+cp -r "$out" "$T/before"
+expect_status "day 2 again" 0 gm-etl -w "$out" "$G/day2.ndjson" 2>"$T/err"
+expect_eq "day 2 again: no file changed" "$(diff -r "$T/before" "$out" && echo same)" same
+expect_grep "day 2 again: its 6 facts were there" "6 already loaded" "$T/err"
+
+# ---- --dry-run says what it would do and does nothing ----
+expect_status "dry run" 0 gm-etl -n -w "$out" "$G/day3.ndjson" 2>"$T/err"
+expect_eq "dry run: no file changed" "$(diff -r "$T/before" "$out" && echo same)" same
+expect_grep "dry run: says would" "gm-etl: would load 3 transactions" "$T/err"
+
+# ---- nothing to load: nothing changes ----
+expect_status "empty input" 0 run /dev/null
+expect_eq "empty input: no file changed" "$(diff -r "$T/before" "$out" && echo same)" same
+
+# ---- the lock: a second run exits 75 and changes nothing ----
+flock "$out/.lock" sleep 2 &
+sleep 0.5
+expect_status "locked" 75 gm-etl -q -w "$out" "$G/day3.ndjson" 2>"$T/err"
+expect_grep "locked: said so" "another run holds the warehouse's lock" "$T/err"
+wait
+
+# ---- what a crash leaves ----
+# Before the commit point: new files, no .commit: cleared, tables kept.
+echo junk >"$out/.fact_sales.new"
+echo junk >"$out/.sales_trends.tmp"
+expect_status "after a crash before the commit point" 0 run /dev/null
+expect_eq "cleared" "$(ls -a "$out" | grep -c '\.new$\|\.tmp$')" 0
+expect_eq "tables kept" "$(diff -r "$T/before" "$out" && echo same)" same
+# After it: .commit lists the renames still to do: the next run does them.
+sed 's/"orders":3/"orders":33/' "$out/dim_customer.ndjson" >"$out/.dim_customer.tmp"
+printf '%s\n%s\n' "$out/.dim_customer.tmp" "$out/dim_customer.ndjson" >"$out/.commit"
+expect_status "after a crash past the commit point" 0 run /dev/null
+expect_grep "the commit finished" '"orders":33' "$out/dim_customer.ndjson"
+expect_eq "no .commit left" "$(ls -a "$out" | grep -c '^\.commit$')" 0
+
+# ---- usage ----
+expect_status "mongodb not yet" 2 gm-etl -q -w mongodb://127.0.0.1/x /dev/null 2>/dev/null
+expect_status "an unknown option" 2 gm-etl --bogus 2>/dev/null
+expect_status "--lookback takes a duration" 2 gm-etl --lookback soon /dev/null 2>/dev/null
+finish
