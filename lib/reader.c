@@ -182,6 +182,14 @@ static enum gm_read read_raw(struct gm_reader *r, void *p, size_t n, size_t *got
 	}
 }
 
+/* Whether the n bytes at p (n > 0) begin as gzip's magic bytes do, as
+ * far as they go. */
+static bool gz_magic(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	return b[0] == 0x1f && (n < 2 || b[1] == 0x8b);
+}
+
 /* A gzip error, found by a fill that made new bytes (made) or not: the
  * lines among them are given first, and the next fill says it. What
  * it cuts short of a line is not given. */
@@ -222,7 +230,7 @@ static enum gm_read fill_gz(struct gm_reader *r)
 		}
 		/* zcat ignores what follows the last member; here it is an
 		 * error, so that a damaged file is not read as complete. */
-		if (r->zclean && *z->next_in != 0x1f)
+		if (r->zclean && !gz_magic(z->next_in, z->avail_in))
 			return gz_fail(r, "bytes after the last member are not gzip", false);
 		r->zclean = false;
 		int ret = inflate(z, Z_NO_FLUSH);
@@ -294,8 +302,7 @@ static enum gm_read fill(struct gm_reader *r)
 	 * (pos == end) unless a first byte, a newline, was taken. */
 	if (!r->sniffed && r->pos >= 2) {
 		r->sniffed = true;
-		if (r->pos == (off_t)r->end && (unsigned char)r->buf[0] == 0x1f &&
-		    (unsigned char)r->buf[1] == 0x8b)
+		if (r->pos == (off_t)r->end && gz_magic(r->buf, r->end))
 			return start_gz(r);
 	}
 	return GM_READ_LINE;
