@@ -19,8 +19,8 @@ VERSION := 0.1.0
 # checks the lists. libmongoc, which scripts/install-deps installs,
 # waits for the code that will call it. libyaml (yaml-0.1) reads
 # gm-notify's configuration, Alertmanager's YAML; libcurl speaks its
-# receivers' protocols (SMTP, HTTP).
-PKGS    := rdkafka libpq yajl yaml-0.1 libcurl
+# receivers' protocols (SMTP, HTTP); zlib inflates gzip input (lib/reader.c).
+PKGS    := rdkafka libpq yajl yaml-0.1 libcurl zlib
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter

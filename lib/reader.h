@@ -2,7 +2,15 @@
  * Lines may end in LF or CRLF; the last line may lack its newline. A line
  * longer than the limit is never held whole: its bytes, as they came
  * (a CR too), are handed to a spill callback in pieces, and the reader
- * reports GM_READ_TOOLONG. */
+ * reports GM_READ_TOOLONG.
+ *
+ * Input that begins with gzip's magic bytes (1f 8b), whatever its name,
+ * is decompressed (zlib) as it is read: its lines are those of the
+ * uncompressed data, and members one after the other read as their
+ * concatenation, as zcat reads them. A stream that is damaged, cut
+ * short, or followed by bytes that are not another member gives the
+ * lines before the damage (those zlib could not yet tell from it too),
+ * then GM_READ_ERROR, reported as "FILE: gzip: what (after N lines)". */
 #ifndef GM_READER_H
 #define GM_READER_H
 
@@ -25,7 +33,7 @@ enum gm_read {
 	GM_READ_LINE,     /* *line holds a line (blank lines included) */
 	GM_READ_TOOLONG,  /* the line passed max_line; its bytes went to spill */
 	GM_READ_EOF,      /* end of input (following: for now) */
-	GM_READ_ERROR,    /* read error, reported with gm_error(); stop */
+	GM_READ_ERROR,    /* read or gzip error, reported with gm_error(); stop */
 	GM_READ_STOPPED,  /* a signal asked to stop (gm_stopping()) */
 	GM_READ_IDLE,     /* nothing arrived within the idle time; call again */
 };
@@ -50,7 +58,9 @@ struct gm_reader *gm_reader_fdopen(int fd, const char *name, size_t max_line);
  * it, it was truncated: a warning says so, what was held is given as
  * the last line, and the file is read again from its start, its lines
  * counted from 1. Turning follow off finishes the file: the next end is
- * final, and a held last line is returned as without follow. */
+ * final, and a held last line is returned as without follow. A gzip
+ * file is not followed: with follow on, its first bytes give
+ * GM_READ_ERROR ("gzip: a compressed file cannot be followed"). */
 void gm_reader_set_follow(struct gm_reader *r, bool follow);
 
 /* True while the reader is inside a too-long line: a wait (idle, the

@@ -195,8 +195,31 @@ expect_eq "missing file exit status" $? 1
 expect_grep "missing file message" "gm-cat: $T/missing.ndjson: No such file or directory" "$T/two.err"
 expect_same_file "the next file is still read" "$T/two.out" "$want_out"
 
+# A gzip file cut short (libgm reads gzip by its magic bytes): every
+# tool gives the records before the cut, says where it stopped, exits 1.
+for i in $(seq 3000); do printf "$good\n" "$i"; done | gzip -c >"$T/many.gz"
+head -c $(($(wc -c <"$T/many.gz") / 2)) "$T/many.gz" >"$T/cut.gz"
+gm-cat -q -o "$T/cut.out" "$T/cut.gz" 2>"$T/cut.err"
+expect_eq "cut gzip: exit status" $? 1
+cut_n=$(wc -l <"$T/cut.out")
+expect_eq "cut gzip: records before the cut" "$([ "$cut_n" -gt 0 ] && echo some)" some
+expect_eq "cut gzip: the message" "$(cat "$T/cut.err")" \
+	"gm-cat: $T/cut.gz: gzip: unexpected end of file (after $cut_n lines)"
+expect_eq "cut gzip: the records before the cut, in order" "$(jq -r .event_id "$T/cut.out" | tr '\n' ' ')" \
+	"$(seq -f 'e%.0f' "$cut_n" | tr '\n' ' ')"
+for tool in "gm-session -o /dev/null" "gm-inventory -o /dev/null -a /dev/null" \
+	"gm-txmon -o /dev/null"; do
+	# shellcheck disable=SC2086
+	$tool -q "$T/cut.gz" 2>"$T/cut.tool.err"
+	expect_eq "${tool%% *} cut gzip: exit status" $? 1
+	expect_eq "${tool%% *} cut gzip: the message" "$(cat "$T/cut.tool.err")" \
+		"${tool%% *}: $T/cut.gz: gzip: unexpected end of file (after $cut_n lines)"
+done
+
 # Garbage of every byte value, in bulk: nothing crashes, nothing is lost.
-head -c 3000000 /dev/urandom >"$T/garbage"
+# (Its first line is blank: garbage that began with gzip's magic bytes
+# would be read as a damaged gzip.)
+{ echo; head -c 3000000 /dev/urandom; } >"$T/garbage"
 gm-cat -q --rejects "$T/garbage.rej" -o "$T/garbage.out" "$T/garbage" 2>/dev/null
 expect_eq "garbage exit status" $? 0
 expect_eq "garbage: nothing passes as a record" "$(wc -c <"$T/garbage.out")" 0
