@@ -174,8 +174,10 @@ int main(int argc, char **argv)
 	const struct gm_event *ev;
 	enum gm_next st;
 	while (status == GM_EXIT_OK && (st = gm_source_next_event(src, ps, &r, &ev, -1)) != GM_NEXT_END) {
-		if (st == GM_NEXT_ERROR)
+		if (st == GM_NEXT_ERROR) {
+			status = GM_EXIT_FAIL;
 			break;
+		}
 		const char *why;
 		switch (etl_load(m, ev, &why)) {
 		case ETL_REFUSED:
@@ -194,6 +196,12 @@ int main(int argc, char **argv)
 		}
 		if (run.failed)
 			status = GM_EXIT_FAIL;
+	}
+	/* An input that could not be read whole (a file missing, a gzip
+	 * cut short) loads nothing: the next run loads it whole. */
+	if (src) {
+		status = gm_exit_worse(status, gm_source_close(src));
+		src = NULL;
 	}
 	if (gm_stopping() && status == GM_EXIT_OK) {
 		/* A signal: nothing is committed, the warehouse stays as it was. */

@@ -81,6 +81,20 @@ expect_eq "gm-inventory: nothing written" "$(cat "$T/i.out" "$T/i.alerts" | wc -
 gm-inventory -q --strict -o /dev/null -a /dev/null "$in" 2>/dev/null
 expect_eq "gm-inventory: --strict exit status" $? 1
 
+# gm-etl too: the same messages and rejects, and the good views loaded
+# into its warehouse; --strict loads nothing.
+gm-etl --rejects "$T/e.rej" -w "$T/wh" "$in" 2>"$T/e.err"
+expect_eq "gm-etl: bad records are not a failure" $? 0
+grep -v '^gm-etl: [0-9]* in,\|^gm-etl: loaded' "$T/e.err" | sed 's/^gm-etl: /gm-cat: /' >"$T/e.msgs"
+expect_same_file "gm-etl: messages and locations" "$T/e.msgs" "$want_err"
+expect_same_file "gm-etl: rejects" "$T/e.rej" "$want_rej"
+expect_grep "gm-etl: summary" "gm-etl: 20 in, .* out, 14 rejected, 0 late" "$T/e.err"
+expect_eq "gm-etl: the good views" "$(jq -r .view_id "$T/wh/fact_product_views.ndjson" | tr '\n' ' ')" \
+	"$(jq -r .event_id "$want_out" | tr '\n' ' ')"
+gm-etl -q --strict -w "$T/wh2" "$in" 2>/dev/null
+expect_eq "gm-etl: --strict exit status" $? 1
+expect_eq "gm-etl: --strict loads nothing" "$(ls "$T/wh2" | wc -l)" 0
+
 # The records gm-inventory reads, bad each in its own way: each said at
 # its file:line and kept whole; the one good product record after them
 # makes the only status record and alert (5 units, under the default
@@ -205,6 +219,10 @@ cut_n=$(wc -l <"$T/cut.out")
 expect_eq "cut gzip: records before the cut" "$([ "$cut_n" -gt 0 ] && echo some)" some
 expect_eq "cut gzip: the message" "$(cat "$T/cut.err")" \
 	"gm-cat: $T/cut.gz: gzip: unexpected end of file (after $cut_n lines)"
+# gm-etl loads nothing of an input it could not read whole.
+gm-etl -q -w "$T/cutwh" "$T/cut.gz" 2>"$T/cut.err"
+expect_eq "cut gzip: gm-etl exit status" $? 1
+expect_eq "cut gzip: gm-etl loads nothing" "$(ls "$T/cutwh" | wc -l)" 0
 expect_eq "cut gzip: the records before the cut, in order" "$(jq -r .event_id "$T/cut.out" | tr '\n' ' ')" \
 	"$(seq -f 'e%.0f' "$cut_n" | tr '\n' ' ')"
 for tool in "gm-session -o /dev/null" "gm-inventory -o /dev/null -a /dev/null" \
