@@ -225,14 +225,19 @@ static bool dir_begin(struct gm_wh_table *t)
 		return false;
 	}
 	t->w = gm_writer_fd(d->new_fd, d->new_path, false);
-	if (t->order == GM_WH_LOADED)
+	/* The ids put matter only where a row of the table may be put
+	 * again: not in a first load. */
+	char *old = path_of(t->wh, "", t->t->name, ".ndjson");
+	struct stat st;
+	if (t->order == GM_WH_LOADED && stat(old, &st) == 0)
 		d->ids = gm_idset_new();
+	free(old);
 	return true;
 }
 
 static bool dir_put(struct gm_wh_table *t, const char *id, size_t n)
 {
-	if (t->order == GM_WH_LOADED)
+	if (TABLE_OF(t)->ids)
 		gm_idset_add(TABLE_OF(t)->ids, id, n);
 	return true;
 }
