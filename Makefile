@@ -16,11 +16,11 @@ VERSION := 0.1.0
 # linked with --as-needed, so that it records only those its code calls
 # (Debian's gcc passes the flag itself, but not under -fsanitize, where
 # every binary recorded every library); tests/sh/linked-libraries.sh
-# checks the lists. libmongoc, which scripts/install-deps installs,
-# waits for the code that will call it. libyaml (yaml-0.1) reads
-# gm-notify's configuration, Alertmanager's YAML; libcurl speaks its
-# receivers' protocols (SMTP, HTTP); zlib inflates gzip input (lib/reader.c).
-PKGS    := rdkafka libpq yajl yaml-0.1 libcurl zlib
+# checks the lists. libyaml (yaml-0.1) reads gm-notify's
+# configuration, Alertmanager's YAML; libcurl speaks its receivers'
+# protocols (SMTP, HTTP); libmongoc (libmongoc-1.0) talks to MongoDB;
+# zlib inflates gzip input (lib/reader.c).
+PKGS    := rdkafka libpq yajl yaml-0.1 libcurl libmongoc-1.0 zlib
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
