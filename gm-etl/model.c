@@ -109,12 +109,25 @@ struct product {
 	char *cat_name, *cat_category;
 	bool fact_seen, fact_priced;
 	int64_t fact_ts, fact_price;
-	char *fact_by, *fact_category;
+	uint32_t fact_cat;
+	uint8_t fact_by_len;
+	char fact_by[GM_MAP_KEY_MAX + 24];  /* a fact's id: a sale's is its
+	                          transaction's, a slash and the line */
 	bool touched;
 };
 
 struct trend {
 	int64_t revenue, orders, units, customers;
+};
+
+struct bought {
+	int32_t day;
+	uint32_t country, cat;
+};
+
+struct buyer {
+	struct bought *bought;
+	size_t n, cap;
 };
 
 struct country_count {
@@ -138,7 +151,8 @@ struct etl {
 	struct gm_map *products;     /* product_id -> struct product */
 	struct gm_map *cdays;        /* (day, category) -> int64_t orders */
 	struct gm_map *trends;       /* (grain, start, country, category) -> struct trend */
-	struct gm_idset *buyers;     /* (grain, start, country, category, user) */
+	struct gm_map *buyers;       /* user_id -> struct buyer: what each
+	                                bought in the periods counted */
 	struct gm_map *customers;    /* user_id -> struct customer */
 	struct gm_map *days;         /* touched days: day -> char */
 	struct gm_map *periods;      /* touched periods: (grain, start) -> char */
@@ -148,6 +162,7 @@ struct etl {
 	bool has_watermark, loaded_any;
 	int64_t watermark, max_ts;
 	int32_t lo, hi;              /* the days touched */
+	int32_t last_day;            /* the last one touched */
 	/* a stored transaction, its lines gathered */
 	char txn_id[GM_MAP_KEY_MAX + 1];
 	size_t txn_idlen;
@@ -170,12 +185,12 @@ struct etl *etl_new(const struct etl_opts *o, const struct etl_out *out)
 	for (int i = 0; i < 3; i++)
 		m->loaded[i] = gm_idset_new();
 	m->stored_txns = gm_idset_new();
-	m->buyers = gm_idset_new();
 	const size_t unbounded = (size_t)1 << 31;
 	m->products = gm_map_new(sizeof(struct product), unbounded);
 	m->cdays = gm_map_new(sizeof(int64_t), unbounded);
 	m->trends = gm_map_new(sizeof(struct trend), unbounded);
 	m->customers = gm_map_new(sizeof(struct customer), unbounded);
+	m->buyers = gm_map_new(sizeof(struct buyer), unbounded);
 	m->days = gm_map_new(1, unbounded);
 	m->periods = gm_map_new(1, unbounded);
 	m->geo = gm_map_new(1, 1 << 20);
@@ -198,8 +213,6 @@ void etl_free(struct etl *m)
 		free(p->row_by);
 		free(p->cat_name);
 		free(p->cat_category);
-		free(p->fact_by);
-		free(p->fact_category);
 	}
 	gm_map_iter_init(&it, m->customers, true);
 	while ((v = gm_map_iter_next(&it, &k, &kn)))
@@ -214,7 +227,10 @@ void etl_free(struct etl *m)
 	for (int i = 0; i < 3; i++)
 		gm_idset_free(m->loaded[i]);
 	gm_idset_free(m->stored_txns);
-	gm_idset_free(m->buyers);
+	gm_map_iter_init(&it, m->buyers, true);
+	while ((v = gm_map_iter_next(&it, &k, &kn)))
+		free(((struct buyer *)v)->bought);
+	gm_map_free(m->buyers);
 	names_free(&m->countries);
 	names_free(&m->categories);
 	free(m->txn_items);
@@ -266,20 +282,27 @@ static struct trend *trend_of(struct etl *m, enum grain g, int32_t start, uint32
 	return gm_map_put(m->trends, (const char *)&k, sizeof k, &created);
 }
 
-/* Counts user as a customer of the cut, once. */
-static void count_buyer(struct etl *m, struct trend *t, enum grain g, int32_t start,
-	uint32_t country, uint32_t cat, gm_str user)
+/* That user bought in country, of category cat, on day: each such
+ * triple once, so that emit_trends() counts each customer once per
+ * period and cut (a set per user stays small and in cache, where one
+ * set of every (period, cut, user) would miss it at every line). */
+static void count_buyer(struct etl *m, gm_str user, int32_t day, uint32_t country, uint32_t cat)
 {
-	char key[sizeof(struct trend_key) + GM_MAP_KEY_MAX];
-	struct trend_key k = { .grain = (uint8_t)g, .start = start, .country = country, .category = cat };
-	memcpy(key, &k, sizeof k);
-	memcpy(key + sizeof k, user.p, user.n);
-	if (gm_idset_add(m->buyers, key, sizeof k + user.n))
-		t->customers++;
+	bool created;
+	struct buyer *b = gm_map_put(m->buyers, user.p, user.n, &created);
+	for (size_t i = b->n; i-- > 0;)
+		if (b->bought[i].day == day && b->bought[i].country == country && b->bought[i].cat == cat)
+			return;
+	b->bought = gm_grow(b->bought, &b->cap, b->n + 1, sizeof *b->bought, 2);
+	b->bought[b->n++] = (struct bought){ day, country, cat };
 }
 
 static void touch_day(struct etl *m, int32_t day)
 {
+	/* Records come mostly in time order: most are of the last day. */
+	if (m->loaded_any && day == m->last_day)
+		return;
+	m->last_day = day;
 	bool created;
 	gm_map_put(m->days, (const char *)&day, sizeof day, &created);
 	if (!created)
@@ -304,7 +327,7 @@ static void note_geo(struct etl *m, gm_str country)
 
 /* A product's latest fact, for its dim_product row when it has no
  * catalog record: a priced one beats a view, then the later (ts, id). */
-static void product_fact(struct product *p, int64_t ts, gm_str id, gm_str category,
+static void product_fact(struct product *p, int64_t ts, gm_str id, uint32_t cat,
 	bool priced, int64_t price)
 {
 	p->touched = true;
@@ -313,8 +336,7 @@ static void product_fact(struct product *p, int64_t ts, gm_str id, gm_str catego
 			if (!priced)
 				return;
 		} else {
-			size_t bl = strlen(p->fact_by);
-			gm_str by = { p->fact_by, bl };
+			gm_str by = { p->fact_by, p->fact_by_len };
 			if (ts < p->fact_ts || (ts == p->fact_ts && gm_str_cmp(id, by) <= 0))
 				return;
 		}
@@ -323,10 +345,9 @@ static void product_fact(struct product *p, int64_t ts, gm_str id, gm_str catego
 	p->fact_priced = priced;
 	p->fact_ts = ts;
 	p->fact_price = price;
-	free(p->fact_by);
-	free(p->fact_category);
-	p->fact_by = gm_xstrndup(id.p, id.n);
-	p->fact_category = gm_xstrndup(category.p, category.n);
+	p->fact_cat = cat;
+	memcpy(p->fact_by, id.p, id.n);
+	p->fact_by_len = (uint8_t)id.n;
 }
 
 /* A transaction's counts: trends and the funnel when in_range, its
@@ -377,7 +398,6 @@ static void count_txn(struct etl *m, gm_str user, gm_str country_s, int64_t ts,
 			t->revenue = gm_add_saturating(t->revenue, total);
 			t->units = gm_add_saturating(t->units, units);
 			t->orders++;
-			count_buyer(m, t, g, start, co, STAR, user);
 			for (size_t i = 0; i < n; i++) {
 				bool again = false;
 				for (size_t j = 0; j < i && !again; j++)
@@ -385,13 +405,12 @@ static void count_txn(struct etl *m, gm_str user, gm_str country_s, int64_t ts,
 				t = trend_of(m, g, start, co, cats[i]);
 				t->revenue = gm_add_saturating(t->revenue, items[i].amount);
 				t->units = gm_add_saturating(t->units, items[i].quantity);
-				if (!again) {
-					t->orders++;
-					count_buyer(m, t, g, start, co, cats[i], user);
-				}
+				t->orders += !again;
 			}
 		}
 	}
+	for (size_t i = 0; i < n; i++)
+		count_buyer(m, user, day, country, cats[i]);
 	for (size_t i = 0; i < n; i++) {
 		bool again_p = false, again_c = false;
 		for (size_t j = 0; j < i; j++) {
@@ -495,7 +514,7 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 		row_put(m, &gm_rtype_fact_sales, w, sid, (size_t)n);
 		m->counts.lines++;
 		product_fact(product_of(m, it->product_id), ev->ts, (gm_str){ sid, (size_t)n },
-			it->category, true, it->unit_price);
+			name_id(&m->categories, it->category), true, it->unit_price);
 	}
 	touch_day(m, day);
 	note_geo(m, ev->country);
@@ -503,17 +522,14 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 	return ETL_LOADED;
 }
 
-static void count_view(struct etl *m, int64_t ts, gm_str product, gm_str category)
+static void count_view(struct product *p, int64_t ts, uint32_t cat)
 {
-	struct funnel *f = funnel_of(product_of(m, product), day_of_ts(ts),
-		name_id(&m->categories, category));
-	f->views++;
+	funnel_of(p, day_of_ts(ts), cat)->views++;
 }
 
-static void count_cart(struct etl *m, int64_t ts, gm_str product, gm_str category, bool add)
+static void count_cart(struct product *p, int64_t ts, uint32_t cat, bool add)
 {
-	struct funnel *f = funnel_of(product_of(m, product), day_of_ts(ts),
-		name_id(&m->categories, category));
+	struct funnel *f = funnel_of(p, day_of_ts(ts), cat);
 	if (add)
 		f->adds++;
 	else
@@ -560,14 +576,15 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 	row_put(m, t, w, ev->id.p, ev->id.n);
 	touch_day(m, day);
 	struct product *p = product_of(m, ev->product_id);
-	product_fact(p, ev->ts, ev->id, ev->category, !view, ev->unit_price);
+	uint32_t cat = name_id(&m->categories, ev->category);
+	product_fact(p, ev->ts, ev->id, cat, !view, ev->unit_price);
 	if (view) {
 		m->counts.views++;
 		note_geo(m, ev->country);
-		count_view(m, ev->ts, ev->product_id, ev->category);
+		count_view(p, ev->ts, cat);
 	} else {
 		m->counts.carts++;
-		count_cart(m, ev->ts, ev->product_id, ev->category, GM_STR_EQ(ev->action, "add"));
+		count_cart(p, ev->ts, cat, GM_STR_EQ(ev->action, "add"));
 	}
 	return ETL_LOADED;
 }
@@ -759,10 +776,12 @@ bool etl_stored(struct etl *m, const struct gm_rtype *t, const struct gm_event *
 	}
 	if (!in_range(m, ts))
 		return true;
+	struct product *p = product_of(m, product);
+	uint32_t cat = name_id(&m->categories, category);
 	if (view)
-		count_view(m, ts, product, category);
+		count_view(p, ts, cat);
 	else
-		count_cart(m, ts, product, category, GM_STR_EQ(v[FIELD(t, "action")].s, "add"));
+		count_cart(p, ts, cat, GM_STR_EQ(v[FIELD(t, "action")].s, "add"));
 	return true;
 }
 
@@ -951,7 +970,8 @@ static void emit_products(struct etl *m)
 		bool by_fact = !by_catalog && p->fact_seen && (!p->has_row || (!p->row_catalog &&
 			(p->fact_priced != p->row_priced ? p->fact_priced
 			: p->fact_ts != p->row_updated ? p->fact_ts > p->row_updated
-			: strcmp(p->fact_by, p->row_by) > 0)));
+			: gm_str_cmp((gm_str){ p->fact_by, p->fact_by_len },
+				(gm_str){ p->row_by, strlen(p->row_by) }) > 0)));
 		if (!by_catalog && !by_fact)
 			continue;  /* the row it has stays */
 		struct gm_writer *w = rows_begin(&tr, &gm_rtype_dim_product);
@@ -964,12 +984,12 @@ static void emit_products(struct etl *m)
 			GM_W_KTS(w, "updated", p->cat_ts);
 			GM_W_KSTR(w, "updated_by", k, kn);
 		} else {
-			GM_W_KCSTR(w, "category", p->fact_category);
+			GM_W_KSTR(w, "category", m->categories.name[p->fact_cat].p, m->categories.name[p->fact_cat].n);
 			if (p->fact_priced)
 				GM_W_KMONEY(w, "unit_price", p->fact_price);
 			GM_W_KBOOL(w, "in_catalog", false);
 			GM_W_KTS(w, "updated", p->fact_ts);
-			GM_W_KCSTR(w, "updated_by", p->fact_by);
+			GM_W_KSTR(w, "updated_by", p->fact_by, p->fact_by_len);
 		}
 		rows_add(&tr, k, kn);
 	}
@@ -1154,8 +1174,43 @@ static void emit_performance(struct etl *m)
 	rows_put(m, &gm_rtype_product_performance, &tr, T_PERF);
 }
 
+static int trend_key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct trend_key));
+}
+
+/* Each customer once in every (grain, period, cut) it bought in. */
+static void count_customers(struct etl *m)
+{
+	struct trend_key *keys = NULL;
+	size_t cap = 0;
+	struct gm_map_iter it;
+	const char *k;
+	size_t kn;
+	void *v;
+	gm_map_iter_init(&it, m->buyers, true);
+	while ((v = gm_map_iter_next(&it, &k, &kn))) {
+		struct buyer *b = v;
+		size_t n = 0;
+		keys = gm_grow(keys, &cap, b->n * G_NGRAINS * 4, sizeof *keys, 64);
+		for (size_t i = 0; i < b->n; i++)
+			for (enum grain g = 0; g < G_NGRAINS; g++)
+				for (int cut = 0; cut < 4; cut++)
+					keys[n++] = (struct trend_key){ .grain = (uint8_t)g,
+						.start = period_start(g, b->bought[i].day),
+						.country = cut & 1 ? b->bought[i].country : STAR,
+						.category = cut & 2 ? b->bought[i].cat : STAR };
+		qsort(keys, n, sizeof *keys, trend_key_cmp);
+		for (size_t i = 0; i < n; i++)
+			if (!i || trend_key_cmp(&keys[i], &keys[i - 1]))
+				trend_of(m, keys[i].grain, keys[i].start, keys[i].country, keys[i].category)->customers++;
+	}
+	free(keys);
+}
+
 static void emit_trends(struct etl *m)
 {
+	count_customers(m);
 	struct table_rows tr = { 0 };
 	struct gm_map_iter it;
 	const char *k;
