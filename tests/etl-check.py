@@ -20,8 +20,10 @@ fact_cart_events by their counts. A row on one side only is a
 difference, as is a field expected null but absent (or the reverse), a
 field the definitions do not have, and an amount not written with two
 decimals. Prints the first 20 differences (table, key, field, expected,
-got) and exits 1, or one line per table with its row count and exits 0;
-2 for a usage error or a file that cannot be read.
+got), then one line per field the definitions do not have and one for
+the amounts not written with two decimals, and exits 1; or one line per
+table with its row count and exits 0; 2 for a usage error or a raw file
+that cannot be read.
 """
 import gzip
 import io
@@ -210,12 +212,18 @@ def record_ts(ts):
 def source(r, idname):
     """The fields every source event has (rtype.c's ANOMALY and
     SOURCE_COMMON) -> (id, ms, date, user_id); Bad when one is refused:
-    a required string missing, null, of another kind or empty."""
+    a required string missing, null, of another kind or empty, or an
+    optional one null or of another kind (the parser takes null for
+    absent only in what it stores, not in what it reads)."""
     i, ts, user, sess, a = r[idname], r["ts"], r["user_id"], r["session_id"], \
-        r.get("anomaly")
-    if not (type(i) is type(user) is type(sess) is str and i and user and sess) or \
-            a is not None and (type(a) is not str or not a):
+        r.get("anomaly", "")
+    if not (type(i) is type(user) is type(sess) is type(ts) is type(a) is str and
+            i and user and sess):
         raise Bad()
+    mc = MINUTES.get(ts[:16])           # record_ts(), inline: the hot path
+    so = SECONDS.get(ts[16:])
+    if mc is not None and so is not None:
+        return i, mc[0] + so, mc[1], user
     ms, day = record_ts(ts)
     return i, ms, day, user
 
@@ -373,16 +381,21 @@ class Raw:
                 type(duration) is int and 0 <= duration <= MAX_DURATION):
             raise Bad()
         seen = self.seen["product_view"]
-        if eid in seen:
+        n = len(seen)
+        seen.add(eid)
+        if len(seen) == n:
             self.duplicates += 1
             return
-        seen.add(eid)
         self.loaded(ms, day)
         self.countries.add(country)
         self.n_views += 1
-        self.perf_cell((day, category, product))[0] += 1
+        key = (day, category, product)
+        c = self.perf.get(key)
+        if c is None:
+            c = self.perf[key] = [0, 0, 0, 0, 0, set()]
+        c[0] += 1
         old = self.viewed.get(product)
-        if old is None or (ms, eid) > old[0:2]:
+        if old is None or ms > old[0] or ms == old[0] and eid > old[1]:
             self.viewed[product] = (ms, eid, category)
 
     def cart_event(self, r):
@@ -410,10 +423,8 @@ class Raw:
         product, name, category = r["product_id"], r["name"], r["category"]
         strings(product, name, category)
         price = money(r["unit_price"])
-        for field in ("stock", "reorder_point"):
-            v = r.get(field)
-            if (v is not None or field == "stock") and \
-                    (type(v) is not int or not 0 <= v <= MAX_STOCK):
+        for v in (r["stock"], r.get("reorder_point", 0)):
+            if type(v) is not int or not 0 <= v <= MAX_STOCK:
                 raise Bad()
         old = self.catalog.get(product)
         if old is None or ms >= old[0]:         # a tie: the later in input
@@ -632,14 +643,49 @@ TEN_THOUSANDTH = Decimal("0.0001")
 
 
 class Diffs:
+    """The differences found: those of value or presence, the first
+    MAX_SHOWN of them kept; amounts right to the cent but not written
+    with two decimals, counted apart (the first kept) so that they do not
+    hide the others."""
+
     def __init__(self):
         self.n = 0
+        self.shown = []
+        self.n_format = 0
+        self.first_format = None
+        self.extra = {}         # (table, field) -> [rows, first key, its value]
 
     def add(self, table, key, field, expected, got):
         self.n += 1
         if self.n <= MAX_SHOWN:
-            print("%s %s %s: expected %s, got %s" % (table, show_key(key), field,
-                                                     expected, got))
+            self.shown.append("%s %s %s: expected %s, got %s"
+                              % (table, show_key(key), field, expected, got))
+
+    def add_format(self, table, key, field, got):
+        self.n_format += 1
+        if self.first_format is None:
+            self.first_format = "%s %s %s: got %s" % (table, show_key(key), field, got)
+
+    def add_extra(self, table, key, field, got):
+        e = self.extra.get((table, field))
+        if e is None:
+            self.extra[(table, field)] = [1, key, got]
+        else:
+            e[0] += 1
+
+    def report(self):
+        """Prints them; returns whether there were any."""
+        for line in self.shown:
+            print(line)
+        if self.n > MAX_SHOWN:
+            print("... %d differences in all" % self.n)
+        for (table, field), (n, key, got) in self.extra.items():
+            print("%s: field %s is not in the definitions, in %d rows, the first: "
+                  "%s %s" % (table, field, n, show_key(key), show(None, got)))
+        if self.n_format:
+            print("%d amounts not written with two decimals, the first: %s"
+                  % (self.n_format, self.first_format))
+        return self.n + self.n_format + len(self.extra) > 0
 
 
 def show_key(key):
@@ -694,12 +740,11 @@ def compare_row(diffs, table, key, exp, got):
             diffs.add(table, key, field, "(absent)", show(kind, g))
         elif not same(kind, e, g):
             diffs.add(table, key, field, show(kind, e), show(kind, g))
-        elif kind == MONEY and type(g) is not Decimal or \
-                kind == MONEY and g.as_tuple().exponent != -2:
-            diffs.add(table, key, field, "%s (two decimals)" % show(kind, e), g)
+        elif kind == MONEY and (type(g) is not Decimal or g.as_tuple().exponent != -2):
+            diffs.add_format(table, key, field, g)
     for field in got:
         if field not in kinds:
-            diffs.add(table, key, field, "(absent)", show(None, got[field]))
+            diffs.add_extra(table, key, field, got[field])
 
 
 def table_lines(path, diffs, table):
@@ -746,6 +791,7 @@ def compare_table(diffs, wdir, table, expected):
 
 
 AMOUNT_RE = re.compile(rb'"amount":\s*(-?[0-9][0-9.eE+-]*)')
+TWO_DECIMALS_RE = re.compile(rb"-?[0-9]+\.[0-9]{2}")
 
 
 def compare_facts(diffs, wdir, raw):
@@ -759,6 +805,9 @@ def compare_facts(diffs, wdir, raw):
             total += Decimal(m[1].decode())
         except (TypeError, InvalidOperation):
             diffs.add("fact_sales", "line %d" % ln, "amount", "a number", "(absent)")
+            continue
+        if not TWO_DECIMALS_RE.fullmatch(m[1]):
+            diffs.add_format("fact_sales", "line %d" % ln, "amount", m[1].decode())
     counts = {"fact_sales": (raw.n_lines, n)}
     if n == raw.n_lines:
         want = Decimal(raw.total_cents) * CENT
@@ -804,9 +853,7 @@ def main(argv):
                          ("dim_geography", dim_geography), ("dim_product", dim_product)):
         rows[table] = compare_table(diffs, wdir, table, build(raw))
     rows.update(compare_facts(diffs, wdir, raw))
-    if diffs.n:
-        if diffs.n > MAX_SHOWN:
-            print("... %d differences in all" % diffs.n)
+    if diffs.report():
         return 1
     for table, n in rows.items():
         print("%s %d" % (table, n))
