@@ -348,10 +348,9 @@ class Raw:
             p[3] += q
             p[4] += amount
             p[5].add(tid)
-            sale_id = "%s/%d" % (tid, n)
             old = priced.get(product)
-            if old is None or (ms, sale_id) > old[0:2]:
-                priced[product] = (ms, sale_id, category, price)
+            if old is None or ms > old[0] or ms == old[0] and "%s/%d" % (tid, n) > old[1]:
+                priced[product] = (ms, "%s/%d" % (tid, n), category, price)
         self.n_lines += len(lines)
         self.total_cents += cents
         cu = self.customers.get(user)
@@ -415,7 +414,7 @@ class Raw:
         self.n_carts += 1
         self.perf_cell((day, category, product))[1 if action == "add" else 2] += 1
         old = self.priced.get(product)
-        if old is None or (ms, eid) > old[0:2]:
+        if old is None or ms > old[0] or ms == old[0] and eid > old[1]:
             self.priced[product] = (ms, eid, category, price)
 
     def product(self, r):
