@@ -33,7 +33,7 @@ mutate 's/"avg_order_value":10.83,"growth":-0.2204/"avg_order_value":10.82,"grow
 	sales_trends.ndjson \
 	'sales_trends week/2026-10-05/*/* avg_order_value: expected 10.83, got 10.82'
 mutate 's/"revenue":73.29/"revenue":73.290/' sales_trends.ndjson \
-	'1 amounts not written with two decimals, the first: sales_trends month/2026-10-01/*/* revenue: got 73.290'
+	'1 amounts with more than two decimals, the first: sales_trends month/2026-10-01/*/* revenue: got 73.290'
 mutate 's/"cart_to_purchase":0.5000/"cart_to_purchase":null/' product_performance.ndjson \
 	'product_performance month/2026-10-01/toys/p3 cart_to_purchase: expected 0.5000, got null'
 mutate 's/"region":"Unknown"/"region":"Unknown","currency":null/' dim_geography.ndjson \
