@@ -12,6 +12,7 @@
 #include "event.h"
 #include "finish.h"
 #include "model.h"
+#include "progress.h"
 #include "rejects.h"
 #include "rtype.h"
 #include "sink.h"
@@ -173,7 +174,13 @@ int main(int argc, char **argv)
 	struct gm_record r;
 	const struct gm_event *ev;
 	enum gm_next st;
+	struct gm_progress *progress = gm_progress_new("records", c.quiet);
 	while (status == GM_EXIT_OK && (st = gm_source_next_event(src, ps, &r, &ev, -1)) != GM_NEXT_END) {
+		if (progress) {
+			uint64_t done, total;
+			gm_source_progress(src, &done, &total);
+			gm_progress_tick(progress, gm_counts.in, done, total);
+		}
 		if (st == GM_NEXT_ERROR) {
 			status = GM_EXIT_FAIL;
 			break;
@@ -197,6 +204,7 @@ int main(int argc, char **argv)
 		if (run.failed)
 			status = GM_EXIT_FAIL;
 	}
+	gm_progress_end(progress);
 	/* An input that could not be read whole (a file missing, a gzip
 	 * cut short) loads nothing: the next run loads it whole. */
 	if (src) {

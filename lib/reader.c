@@ -391,3 +391,8 @@ enum gm_read gm_reader_next(struct gm_reader *r, struct gm_line *line)
 			return st;
 	}
 }
+
+uint64_t gm_reader_pos(const struct gm_reader *r)
+{
+	return (uint64_t)r->pos;
+}

@@ -80,6 +80,10 @@ void gm_reader_set_idle(struct gm_reader *r, int ms);
 /* Reads the next line. The data stays valid until the next call. */
 enum gm_read gm_reader_next(struct gm_reader *r, struct gm_line *line);
 
+/* Bytes read from the file so far, as they are on disk (compressed,
+ * for gzip): how far a reader is, for progress. */
+uint64_t gm_reader_pos(const struct gm_reader *r);
+
 /* Closes the file (not stdin) and frees the reader. NULL is ignored. */
 void gm_reader_close(struct gm_reader *r);
 

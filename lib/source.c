@@ -57,7 +57,31 @@ struct gm_source {
 	struct pollfd *pfd;         /* what a wait polls: nfl + 1 */
 	struct gm_kconsumer *k;     /* Kafka input */
 	int status;
+	uint64_t bytes_done;        /* of the files closed */
+	uint64_t bytes_total;       /* of every file, 0 if unknown */
 };
+
+/* The sum of the sizes of the files to read, 0 when one is not a
+ * regular file (a pipe's size is not known). */
+static uint64_t input_size(char *const *files, size_t nfiles)
+{
+	uint64_t total = 0;
+	struct stat st;
+	for (size_t i = 0; i < (nfiles ? nfiles : 1); i++) {
+		const char *path = nfiles ? files[i] : "-";
+		int ok = strcmp(path, "-") ? stat(path, &st) : fstat(STDIN_FILENO, &st);
+		if (ok != 0 || !S_ISREG(st.st_mode))
+			return 0;
+		total += (uint64_t)st.st_size;
+	}
+	return total;
+}
+
+void gm_source_progress(const struct gm_source *s, uint64_t *done, uint64_t *total)
+{
+	*done = s->bytes_done + (s->rd ? gm_reader_pos(s->rd) : 0);
+	*total = s->bytes_total;
+}
 
 char *gm_record_where(const struct gm_record *r, char *buf, size_t n)
 {
@@ -107,6 +131,7 @@ struct gm_source *gm_source_open(const struct gm_common *c,
 	s->files = files;
 	s->nfiles = nfiles;
 	s->stdin_default = nfiles == 0;
+	s->bytes_total = input_size(files, nfiles);
 	return s;
 }
 
@@ -208,6 +233,7 @@ static enum gm_next next_line(struct gm_source *s, struct gm_record *r, int idle
 			}
 			continue;
 		case GM_READ_EOF:
+			s->bytes_done += gm_reader_pos(s->rd);
 			gm_reader_close(s->rd);
 			s->rd = NULL;
 			continue;

@@ -114,6 +114,11 @@ bool gm_source_resumable(const struct gm_source *s);
 void gm_source_on_rebalance(struct gm_source *s, gm_assign_fn *assign,
 	gm_revoke_fn *revoke, void *ctx);
 
+/* How far file input is: *done bytes read of *total, the sizes of the
+ * regular files given (stdin's too, when it is one) when the source was
+ * opened; *total is 0 when it cannot be known (a pipe, Kafka). */
+void gm_source_progress(const struct gm_source *s, uint64_t *done, uint64_t *total);
+
 /* Closes; returns the exit status this input contributes: GM_EXIT_OK,
  * GM_EXIT_FAIL (a file could not be read) or GM_EXIT_TEMPFAIL. */
 int gm_source_close(struct gm_source *s);

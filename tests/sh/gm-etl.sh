@@ -98,6 +98,15 @@ expect_status "after a crash past the commit point" 0 run /dev/null
 expect_grep "the commit finished" '"orders":33' "$out/dim_customer.ndjson"
 expect_eq "no .commit left" "$(ls -a "$out" | grep -c '^\.commit$')" 0
 
+# ---- progress: on a terminal only ----
+gm-produce -q -r 0 -s 3 --start 2026-11-03T00:00:00Z -n 12288 --products 20 --users 50 -o "$T/burst"
+head -n 4096 "$T/burst" >"$T/burst1"
+tail -n +4097 "$T/burst" >"$T/burst2"
+script -qc "{ cat '$T/burst1'; sleep 1; cat '$T/burst2'; } | gm-etl -w '$T/p1' 2>&1" /dev/null >"$T/tty"
+expect_grep "a terminal sees the progress" 'gm-etl: [0-9.]* [kM]*B, [0-9]* records, .*/s' "$T/tty"
+{ cat "$T/burst1"; sleep 1; cat "$T/burst2"; } | gm-etl -w "$T/p2" 2>"$T/notty"
+expect_eq "a log file does not" "$(grep -c 'records,' "$T/notty")" 0
+
 # ---- usage ----
 expect_status "mongodb not yet" 2 gm-etl -q -w mongodb://127.0.0.1/x /dev/null 2>/dev/null
 expect_status "an unknown option" 2 gm-etl --bogus 2>/dev/null
