@@ -390,24 +390,20 @@ static void count_txn(struct etl *m, gm_str user, gm_str country_s, int64_t ts,
 	uint32_t cats[MAX_LINES];
 	for (size_t i = 0; i < n; i++)
 		cats[i] = name_id(&m->categories, items[i].category);
-	for (enum grain g = 0; g < G_NGRAINS; g++) {
-		int32_t start = period_start(g, day);
-		for (int cut = 0; cut < 2; cut++) {
-			uint32_t co = cut ? country : STAR;
-			struct trend *t = trend_of(m, g, start, co, STAR);
-			t->revenue = gm_add_saturating(t->revenue, total);
-			t->units = gm_add_saturating(t->units, units);
-			t->orders++;
-			for (size_t i = 0; i < n; i++) {
-				bool again = false;
-				for (size_t j = 0; j < i && !again; j++)
-					again = cats[j] == cats[i];
-				t = trend_of(m, g, start, co, cats[i]);
-				t->revenue = gm_add_saturating(t->revenue, items[i].amount);
-				t->units = gm_add_saturating(t->units, items[i].quantity);
-				t->orders += !again;
-			}
-		}
+	/* By day and country, all categories and each; the rest are sums
+	 * of these (roll_up_trends). */
+	struct trend *t = trend_of(m, G_DAY, day, country, STAR);
+	t->revenue = gm_add_saturating(t->revenue, total);
+	t->units = gm_add_saturating(t->units, units);
+	t->orders++;
+	for (size_t i = 0; i < n; i++) {
+		bool again = false;
+		for (size_t j = 0; j < i && !again; j++)
+			again = cats[j] == cats[i];
+		t = trend_of(m, G_DAY, day, country, cats[i]);
+		t->revenue = gm_add_saturating(t->revenue, items[i].amount);
+		t->units = gm_add_saturating(t->units, items[i].quantity);
+		t->orders += !again;
 	}
 	for (size_t i = 0; i < n; i++)
 		count_buyer(m, user, day, country, cats[i]);
@@ -453,6 +449,12 @@ static bool fits(gm_str s)
 	return s.n <= GM_MAP_KEY_MAX;
 }
 
+/* "*" stands for all countries, categories or products in the tables. */
+static bool star(gm_str s)
+{
+	return s.n == 1 && s.p[0] == '*';
+}
+
 static const char *too_long(const char *field)
 {
 	static char why[96];
@@ -482,9 +484,14 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 		return *why = too_long("country"), ETL_REFUSED;
 	if (ev->nitems > MAX_LINES)
 		return *why = "more than 4096 items", ETL_REFUSED;
-	for (size_t i = 0; i < ev->nitems; i++)
+	if (star(ev->country))
+		return *why = "country \"*\" is the warehouse's name for all countries", ETL_REFUSED;
+	for (size_t i = 0; i < ev->nitems; i++) {
 		if (!fits(ev->items[i].product_id) || !fits(ev->items[i].category))
 			return *why = too_long(!fits(ev->items[i].product_id) ? "items[].product_id" : "items[].category"), ETL_REFUSED;
+		if (star(ev->items[i].product_id) || star(ev->items[i].category))
+			return *why = "\"*\" is the warehouse's name for all products or categories", ETL_REFUSED;
+	}
 	if (late(m, ev->ts))
 		return ETL_LATE;
 	if (!gm_idset_add(m->loaded[0], ev->id.p, ev->id.n))
@@ -547,6 +554,8 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 		return *why = too_long("category"), ETL_REFUSED;
 	if (view && !fits(ev->country))
 		return *why = too_long("country"), ETL_REFUSED;
+	if (star(ev->product_id) || star(ev->category) || (view && star(ev->country)))
+		return *why = "\"*\" is the warehouse's name for all countries, categories or products", ETL_REFUSED;
 	if (late(m, ev->ts))
 		return ETL_LATE;
 	if (!gm_idset_add(m->loaded[view ? 1 : 2], ev->id.p, ev->id.n))
@@ -1179,6 +1188,41 @@ static int trend_key_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct trend_key));
 }
 
+/* The trends of every grain and cut from those by day and country:
+ * sums, since a transaction lies in one day and one country. */
+static void roll_up_trends(struct etl *m)
+{
+	struct day_trend {
+		struct trend_key k;
+		struct trend t;
+	} *days = NULL;
+	size_t n = 0, cap = 0;
+	struct gm_map_iter it;
+	const char *k;
+	size_t kn;
+	void *v;
+	gm_map_iter_init(&it, m->trends, true);
+	while ((v = gm_map_iter_next(&it, &k, &kn))) {
+		days = gm_grow(days, &cap, n + 1, sizeof *days, 256);
+		memcpy(&days[n].k, k, sizeof days[n].k);
+		days[n++].t = *(struct trend *)v;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct trend_key *dk = &days[i].k;
+		for (enum grain g = 0; g < G_NGRAINS; g++)
+			for (int all = 0; all < 2; all++) {
+				if (g == G_DAY && !all)
+					continue;  /* itself */
+				struct trend *t = trend_of(m, g, period_start(g, dk->start),
+					all ? STAR : dk->country, dk->category);
+				t->revenue = gm_add_saturating(t->revenue, days[i].t.revenue);
+				t->units = gm_add_saturating(t->units, days[i].t.units);
+				t->orders += days[i].t.orders;
+			}
+	}
+	free(days);
+}
+
 /* Each customer once in every (grain, period, cut) it bought in. */
 static void count_customers(struct etl *m)
 {
@@ -1210,6 +1254,7 @@ static void count_customers(struct etl *m)
 
 static void emit_trends(struct etl *m)
 {
+	roll_up_trends(m);
 	count_customers(m);
 	struct table_rows tr = { 0 };
 	struct gm_map_iter it;
