@@ -267,7 +267,7 @@ static char *group_key(const char *route, const struct route_label *v, size_t n)
 static bool resolvable(const struct group_engine *e, const char *kind)
 {
 	for (size_t i = 0; i < e->nkinds; i++)
-		if (!strcmp(e->kinds[i], kind))
+		if (!route_strcmp(e->kinds[i], kind))
 			return true;
 	return false;
 }
@@ -410,7 +410,7 @@ static struct group *group_for(struct group_engine *e, size_t i, const struct al
 	for (size_t k = 0; k < a->nset; k++) {
 		bool by = r->group_by_all;
 		for (size_t j = 0; j < r->ngroup_by && !by; j++)
-			by = !strcmp(r->group_by[j], a->set[k].name);
+			by = !route_strcmp(r->group_by[j], a->set[k].name);
 		if (by && *a->set[k].value)
 			v[n++] = a->set[k];
 	}
@@ -678,9 +678,9 @@ static void emit(struct group_engine *e, const struct flight *f)
 		size_t k = 0, j = 0;
 		for (size_t c = 0; c < nc; c++) {
 			int cmp = 1;
-			while (j < a->nset && (cmp = strcmp(a->set[j].name, e->common[c].name)) < 0)
+			while (j < a->nset && (cmp = route_strcmp(a->set[j].name, e->common[c].name)) < 0)
 				j++;
-			if (j < a->nset && !cmp && !strcmp(a->set[j].value, e->common[c].value))
+			if (j < a->nset && !cmp && !route_strcmp(a->set[j].value, e->common[c].value))
 				e->common[k++] = e->common[c];
 		}
 		nc = k;

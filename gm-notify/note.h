@@ -61,6 +61,14 @@ struct note {
  * exhausted. Free with free(). */
 struct note *note_dup(const struct note *n);
 
+/* A copy of n, in one block, of its own arrays only (its alerts, its
+ * group and common labels), pointing to n's strings and to the label
+ * and number arrays of n's alerts: for one of the engine's notifications
+ * (group.h), whose strings and alerts' arrays stay while it is in
+ * flight, so that handing it to delivery copies no string. Dies only
+ * when memory is exhausted. Free with free(). */
+struct note *note_share(const struct note *n);
+
 /* A copy of a into *dst whose strings and arrays are in one block,
  * *blob, the arrays first (free *blob with free()). Dies only when
  * memory is exhausted. */

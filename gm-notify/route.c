@@ -6,7 +6,7 @@
 const char *route_label_value(struct route_labels l, const char *name)
 {
 	for (size_t i = 0; i < l.n; i++)
-		if (!strcmp(l.v[i].name, name))
+		if (!route_strcmp(l.v[i].name, name))
 			return l.v[i].value;
 	return "";
 }
@@ -15,8 +15,8 @@ static bool matcher_match(const struct conf_matcher *m, struct route_labels l)
 {
 	const char *v = route_label_value(l, m->name);
 	switch (m->op) {
-	case CONF_EQ: return !strcmp(v, m->value);
-	case CONF_NE: return strcmp(v, m->value) != 0;
+	case CONF_EQ: return !route_strcmp(v, m->value);
+	case CONF_NE: return route_strcmp(v, m->value) != 0;
 	case CONF_RE: return regexec(&m->re, v, 0, NULL, 0) == 0;
 	case CONF_NRE: return regexec(&m->re, v, 0, NULL, 0) != 0;
 	}
@@ -61,7 +61,7 @@ bool route_inhibits(const struct conf_inhibit *rule, struct route_labels source,
 	if (!route_matchers_match(&rule->target, target) || !route_matchers_match(&rule->source, source))
 		return false;
 	for (size_t i = 0; i < rule->nequal; i++)
-		if (strcmp(route_label_value(source, rule->equal[i]),
+		if (route_strcmp(route_label_value(source, rule->equal[i]),
 				route_label_value(target, rule->equal[i])))
 			return false;
 	return !(route_matchers_match(&rule->source, target) &&
