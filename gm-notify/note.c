@@ -79,13 +79,22 @@ static void put_alert(struct note_alert *dst, struct route_label **arrays, char 
 	dst->fired_id = put_str(strs, a->fired_id);
 }
 
+size_t note_alert_size(const struct note_alert *a)
+{
+	return (a->nlabels + a->nnumbers) * sizeof(struct route_label) + alert_strings_size(a);
+}
+
+void note_alert_put(struct note_alert *dst, void *block, const struct note_alert *a)
+{
+	struct route_label *arrays = block;
+	char *strs = (char *)(arrays + a->nlabels + a->nnumbers);
+	put_alert(dst, &arrays, &strs, a);
+}
+
 void note_alert_dup(struct note_alert *dst, char **blob, const struct note_alert *a)
 {
-	size_t narrays = a->nlabels + a->nnumbers;
-	struct route_label *arrays = gm_xcalloc(1, narrays * sizeof *arrays + alert_strings_size(a) + 1);
-	char *strs = (char *)(arrays + narrays);
-	*blob = (char *)arrays;
-	put_alert(dst, &arrays, &strs, a);
+	*blob = gm_xcalloc(1, note_alert_size(a) + 1);
+	note_alert_put(dst, *blob, a);
 }
 
 struct route_label *note_labels_dup(const struct route_label *v, size_t n)

@@ -74,6 +74,14 @@ struct note *note_share(const struct note *n);
  * memory is exhausted. */
 void note_alert_dup(struct note_alert *dst, char **blob, const struct note_alert *a);
 
+/* The bytes of note_alert_put()'s copy of a. */
+size_t note_alert_size(const struct note_alert *a);
+
+/* note_alert_dup() into the caller's block, of note_alert_size(a)
+ * bytes aligned as a pointer: so that an alert and what holds it can be
+ * one block. */
+void note_alert_put(struct note_alert *dst, void *block, const struct note_alert *a);
+
 /* A copy of v[0..n) with its strings, in one block, the array first.
  * Dies only when memory is exhausted. Free with free(). */
 struct route_label *note_labels_dup(const struct route_label *v, size_t n);
