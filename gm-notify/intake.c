@@ -57,14 +57,22 @@ enum { F_KIND, F_SEVERITY, F_SOURCE, F_SUMMARY, F_STATUS, F_N };
  * one a name. Returns how many numbers. */
 static size_t scan_fields(struct intake *in, const struct gm_event *ev, gm_str *s)
 {
-	static const char *const names[F_N] = { "kind", "severity", "source", "summary", "status" };
 	const struct gm_field *got[F_N] = { 0 };
 	size_t n = 0;
 	for (size_t i = 0; i < ev->nfields; i++) {
 		const struct gm_field *f = &ev->fields[i];
-		for (size_t k = 0; k < F_N; k++)
-			if (f->key.n == strlen(names[k]) && !memcmp(f->key.p, names[k], f->key.n))
-				got[k] = f;
+		/* Which name it may be by its length, then by its bytes. */
+		int k = -1;
+		switch (f->key.n) {
+		case 4: k = GM_STR_EQ(f->key, "kind") ? F_KIND : -1; break;
+		case 6:
+			k = GM_STR_EQ(f->key, "source") ? F_SOURCE : GM_STR_EQ(f->key, "status") ? F_STATUS : -1;
+			break;
+		case 7: k = GM_STR_EQ(f->key, "summary") ? F_SUMMARY : -1; break;
+		case 8: k = GM_STR_EQ(f->key, "severity") ? F_SEVERITY : -1; break;
+		}
+		if (k >= 0)
+			got[k] = f;
 		if (is_number(ev, f)) {
 			in->numbers = gm_grow(in->numbers, &in->ncap, n + 1, sizeof *in->numbers, 8);
 			in->numbers[n++] = i;
