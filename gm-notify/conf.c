@@ -450,6 +450,11 @@ static bool matcher_compile(struct ld *l, const yaml_node_t *n, const char *key,
 	memcpy(anchored + 2 + len, ")$", 3);
 	int rc = regcomp(&m->re, anchored, REG_EXTENDED | REG_NOSUB);
 	free(anchored);
+	/* No character of value is special to ERE: a word is itself. */
+	m->literals = true;
+	for (const char *s = m->value; *s; s++)
+		m->literals &= (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			(*s >= '0' && *s <= '9') || strchr("_-:/ ,=@|", *s);
 	if (rc) {
 		char why[128];
 		regerror(rc, &m->re, why, sizeof why);

@@ -36,6 +36,8 @@ struct conf_matcher {
 	enum conf_op op;
 	char *value;
 	regex_t re;           /* compiled for =~ and !~ only */
+	bool literals;        /* a regex of literal words between |s ("a|b"):
+	                         what re matches is one of them, compared */
 };
 
 struct conf_matchers {

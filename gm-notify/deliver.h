@@ -42,7 +42,7 @@ struct deliver;
  * Dies only when memory or threads are exhausted. */
 struct deliver *deliver_new(const struct conf *c, const struct deliver_opts *o);
 
-/* Queues n (from note_dup(); taken) for its integration, behind the
+/* Queues n (from note_share() or note_dup(); taken) for its integration, behind the
  * ones queued before it. */
 void deliver_push(struct deliver *d, struct note *n);
 

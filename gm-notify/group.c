@@ -68,9 +68,10 @@ struct alert {
 	uint64_t serial, fp;
 	int64_t arrived, expires;   /* expires: NONE for a kind that can resolve */
 	bool firing, expired;
-	struct note_alert fire, end;    /* end.alert_id NULL until resolved */
-	char *fire_blob, *end_blob;
-	struct route_label *set;    /* the label set, sorted by name */
+	struct note_alert fire, end;    /* end.alert_id NULL until resolved; fire's strings
+	                                   are in the alert's block (alert_new()) */
+	char *end_blob;
+	struct route_label *set;    /* the label set, sorted by name, in the alert's block */
 	size_t nset;
 	struct link *links;         /* one per group it went to */
 	size_t nlinks, nlinked;
@@ -147,25 +148,42 @@ struct group_engine {
 	size_t commoncap;
 	struct link **scratch;              /* look()'s lists */
 	size_t scratchcap;
+	struct route_label *labels;         /* a label set or group labels being made */
+	size_t labelscap;
 };
 
 /* ---- label sets ---- */
 
-/* a's label set (note_label_set()); the strings are a's. */
-static struct route_label *label_set(const struct note_alert *a, size_t *n)
-{
-	struct route_label *set = gm_xcalloc(a->nlabels + 4, sizeof *set);
-	*n = note_label_set(a, set);
-	return set;
-}
-
+/* A hash of the labels v[0..n) from h: of their names and values, each
+ * with its NUL (so that the bytes say where each ends), run together in
+ * a buffer hashed a bufferful at a time, where a hash of each string
+ * cost most of taking an alert. */
 static uint64_t labels_hash(uint64_t h, const struct route_label *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		h = gm_hash_u64(h ^ gm_hash(v[i].name, strlen(v[i].name) + 1));
-		h = gm_hash_u64(h ^ gm_hash(v[i].value, strlen(v[i].value) + 1));
+	char buf[256];
+	size_t at = 0;
+	for (size_t i = 0; i < 2 * n; i++) {
+		const char *s = i & 1 ? v[i / 2].value : v[i / 2].name;
+		size_t len = strlen(s) + 1;
+		if (at + len > sizeof buf) {
+			h = gm_hash_u64(h ^ gm_hash(buf, at));
+			at = 0;
+		}
+		if (len > sizeof buf)
+			h = gm_hash_u64(h ^ gm_hash(s, len));
+		else {
+			memcpy(buf + at, s, len);
+			at += len;
+		}
 	}
-	return h;
+	return gm_hash_u64(h ^ gm_hash(buf, at));
+}
+
+/* The engine's label array, with room for n. */
+static struct route_label *labels_scratch(struct group_engine *e, size_t n)
+{
+	e->labels = gm_grow(e->labels, &e->labelscap, n, sizeof *e->labels, 16);
+	return e->labels;
 }
 
 static struct route_labels set_of(const struct alert *a)
@@ -267,7 +285,7 @@ static char *group_key(const char *route, const struct route_label *v, size_t n)
 static bool resolvable(const struct group_engine *e, const char *kind)
 {
 	for (size_t i = 0; i < e->nkinds; i++)
-		if (!strcmp(e->kinds[i], kind))
+		if (!route_strcmp(e->kinds[i], kind))
 			return true;
 	return false;
 }
@@ -405,22 +423,20 @@ static void group_forget(struct group_engine *e, struct group *g)
 static struct group *group_for(struct group_engine *e, size_t i, const struct alert *a, int64_t now)
 {
 	const struct conf_route *r = e->routes[i];
-	struct route_label *v = gm_xcalloc(a->nset + 1, sizeof *v);
+	struct route_label *v = labels_scratch(e, a->nset + 1);
 	size_t n = 0;
 	for (size_t k = 0; k < a->nset; k++) {
 		bool by = r->group_by_all;
 		for (size_t j = 0; j < r->ngroup_by && !by; j++)
-			by = !strcmp(r->group_by[j], a->set[k].name);
+			by = !route_strcmp(r->group_by[j], a->set[k].name);
 		if (by && *a->set[k].value)
 			v[n++] = a->set[k];
 	}
 	uint64_t h = labels_hash(gm_hash_u64(i + 1), v, n);
 	bool created;
 	struct group **slot = gm_map_put(e->groups, (const char *)&h, sizeof h, &created);
-	if (!created) {
-		free(v);
+	if (!created)
 		return *slot;
-	}
 	struct group *g = gm_xcalloc(1, sizeof *g);
 	*g = (struct group){
 		.serial = e->next_group++, .hkey = h, .route = i,
@@ -429,7 +445,6 @@ static struct group *group_for(struct group_engine *e, size_t i, const struct al
 		.first_look = now + r->group_wait, .due = NONE, .reminded = NONE,
 		.heap = SIZE_MAX,
 	};
-	free(v);
 	*slot = g;
 	e->st.groups++;
 	return g;
@@ -541,15 +556,25 @@ static void expiry_add(struct group_engine *e, struct alert *a)
 	LIST_APPEND(e->x_head, e->x_tail, a, xprev, xnext);
 }
 
-/* Completes a, whose fire record is set, and keeps it among e's
- * alerts, last: its label set, fingerprint, room for its groups (n)
- * and inhibit buckets. */
+/* A new alert, made of fire, in one block with its label set and the
+ * copy of fire's strings, the set and fingerprint made: one allocation
+ * an alert, not one for each. */
+static struct alert *alert_new(const struct note_alert *fire)
+{
+	size_t head = sizeof(struct alert) + (fire->nlabels + 4) * sizeof(struct route_label);
+	struct alert *a = gm_xcalloc(1, head + note_alert_size(fire) + 1);
+	a->set = (struct route_label *)(a + 1);
+	note_alert_put(&a->fire, (char *)a + head, fire);
+	a->fire.resolved = false;
+	a->nset = note_label_set(&a->fire, a->set);
+	a->fp = labels_hash(0, a->set, a->nset);
+	return a;
+}
+
+/* Completes a (alert_new()) and keeps it among e's alerts, last: room
+ * for its groups (n) and inhibit buckets. */
 static void alert_init(struct group_engine *e, struct alert *a, size_t n)
 {
-	if (!a->set) {
-		a->set = label_set(&a->fire, &a->nset);
-		a->fp = labels_hash(0, a->set, a->nset);
-	}
 	/* Its links and its places in the inhibit buckets, in one block. */
 	a->links = gm_xcalloc(1, (n + 1) * sizeof *a->links + (e->c->ninhibit + 1) * sizeof *a->inh);
 	a->nlinks = n;
@@ -562,9 +587,7 @@ static void alert_init(struct group_engine *e, struct alert *a, size_t n)
 
 static void alert_destroy(struct alert *a)
 {
-	free(a->fire_blob);
 	free(a->end_blob);
-	free(a->set);
 	free(a->links);   /* and a->inh, in its block */
 	free(a);
 }
@@ -678,9 +701,9 @@ static void emit(struct group_engine *e, const struct flight *f)
 		size_t k = 0, j = 0;
 		for (size_t c = 0; c < nc; c++) {
 			int cmp = 1;
-			while (j < a->nset && (cmp = strcmp(a->set[j].name, e->common[c].name)) < 0)
+			while (j < a->nset && (cmp = route_strcmp(a->set[j].name, e->common[c].name)) < 0)
 				j++;
-			if (j < a->nset && !cmp && !strcmp(a->set[j].value, e->common[c].value))
+			if (j < a->nset && !cmp && !route_strcmp(a->set[j].value, e->common[c].value))
 				e->common[k++] = e->common[c];
 		}
 		nc = k;
@@ -983,6 +1006,7 @@ void group_free(struct group_engine *e)
 	free(e->view);
 	free(e->common);
 	free(e->scratch);
+	free(e->labels);
 	free(e);
 }
 
@@ -1015,10 +1039,8 @@ static enum group_took resolve(struct group_engine *e, const struct note_alert *
 	uint64_t mark)
 {
 	learn_kind(e, in->kind ? in->kind : "");
-	size_t nset;
-	struct route_label *set = label_set(in, &nset);
-	uint64_t fp = labels_hash(0, set, nset);
-	free(set);
+	struct route_label *set = labels_scratch(e, in->nlabels + 4);
+	uint64_t fp = labels_hash(0, set, note_label_set(in, set));
 	struct alert **slot = gm_map_peek(e->active, (const char *)&fp, sizeof fp);
 	if (!slot)
 		return GROUP_UNMATCHED;
@@ -1049,13 +1071,11 @@ static enum group_took fire(struct group_engine *e, const struct note_alert *in,
 {
 	/* The alert is made first, and its label set once, on its own
 	 * copy of the strings; a repeat, which is rare, is undone. */
-	struct alert *a = gm_xcalloc(1, sizeof *a);
-	*a = (struct alert){ .arrived = now, .expires = NONE, .fire_mark = mark,
-		.end_mark = GROUP_NO_MARK };
-	note_alert_dup(&a->fire, &a->fire_blob, in);
-	a->fire.resolved = false;
-	a->set = label_set(&a->fire, &a->nset);
-	a->fp = labels_hash(0, a->set, a->nset);
+	struct alert *a = alert_new(in);
+	a->arrived = now;
+	a->expires = NONE;
+	a->fire_mark = mark;
+	a->end_mark = GROUP_NO_MARK;
 	if (gm_map_peek(e->active, (const char *)&a->fp, sizeof a->fp)) {
 		alert_destroy(a);
 		return GROUP_REPEATED;
@@ -1506,18 +1526,27 @@ static bool load_alert(struct group_engine *e, struct rd *r, struct alert ***as,
 	a.firing = rd_int(r, 0, 1);
 	a.expired = rd_int(r, 0, 1);
 	size_t nlinks = (size_t)rd_int(r, 0, ROUTES_LIMIT);
-	rd_record(r, &a.fire, &a.fire_blob);
+	char *fire_blob = NULL;
+	rd_record(r, &a.fire, &fire_blob);
 	if (r->ok && rd_int(r, 0, 1)) {
 		rd_record(r, &a.end, &a.end_blob);
 		a.end.resolved = true;
 	}
-	if (!r->ok || r->at != (int)r->in->nfield || (*nas && a.serial <= (*as)[*nas - 1]->serial)) {
-		free(a.fire_blob);
+	bool ok = r->ok && r->at == (int)r->in->nfield &&
+		!(*nas && a.serial <= (*as)[*nas - 1]->serial);
+	struct alert *p = ok ? alert_new(&a.fire) : NULL;
+	free(fire_blob);
+	if (!ok) {
 		free(a.end_blob);
 		return false;
 	}
-	struct alert *p = gm_xcalloc(1, sizeof *p);
-	*p = a;
+	p->serial = a.serial;
+	p->arrived = a.arrived;
+	p->expires = a.expires;
+	p->firing = a.firing;
+	p->expired = a.expired;
+	p->end = a.end;
+	p->end_blob = a.end_blob;
 	p->fire_mark = p->end_mark = GROUP_NO_MARK;   /* marks are not saved */
 	alert_init(e, p, nlinks);
 	if (p->firing) {

@@ -65,8 +65,12 @@
  * fingerprint, a notification's, are the engine's to set. A
  * notification (struct note) and all it points to, but its receiver
  * (the configuration's), are the engine's, valid until the callback
- * returns or group_done(id) is called, whichever is first: note_dup()
- * keeps one longer. */
+ * returns or group_done(id) is called, whichever is first; but the
+ * strings, its alerts' label and number arrays, and what its group
+ * labels and common labels point to stay while it is in flight (until
+ * group_done(), group_fallback() or group_free() of its id):
+ * note_share() keeps one for that long, copying only its own arrays,
+ * note_dup() for any time. */
 struct group_out {
 	void *ctx;
 	void (*notify)(void *ctx, const struct note *n);

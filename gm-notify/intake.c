@@ -47,10 +47,40 @@ static const char *put(char **at, gm_str s)
 	return start;
 }
 
-static gm_str field_str(const struct gm_event *ev, const char *key)
+/* The string fields read, by the index of their name in names[]. */
+enum { F_KIND, F_SEVERITY, F_SOURCE, F_SUMMARY, F_STATUS, F_N };
+
+/* The string values of ev's fields kind, severity, source, summary and
+ * status into s[F_N] ("" for a field not there or not a string; of two
+ * fields of a name, the last, as gm_event_field() finds), and the
+ * indices of its numbers into in->numbers: one walk of its fields, not
+ * one a name. Returns how many numbers. */
+static size_t scan_fields(struct intake *in, const struct gm_event *ev, gm_str *s)
 {
-	const struct gm_field *f = gm_event_field(ev, key);
-	return f && f->kind == GM_JSON_STRING ? f->value : (gm_str){ "", 0 };
+	const struct gm_field *got[F_N] = { 0 };
+	size_t n = 0;
+	for (size_t i = 0; i < ev->nfields; i++) {
+		const struct gm_field *f = &ev->fields[i];
+		/* Which name it may be by its length, then by its bytes. */
+		int k = -1;
+		switch (f->key.n) {
+		case 4: k = GM_STR_EQ(f->key, "kind") ? F_KIND : -1; break;
+		case 6:
+			k = GM_STR_EQ(f->key, "source") ? F_SOURCE : GM_STR_EQ(f->key, "status") ? F_STATUS : -1;
+			break;
+		case 7: k = GM_STR_EQ(f->key, "summary") ? F_SUMMARY : -1; break;
+		case 8: k = GM_STR_EQ(f->key, "severity") ? F_SEVERITY : -1; break;
+		}
+		if (k >= 0)
+			got[k] = f;
+		if (is_number(ev, f)) {
+			in->numbers = gm_grow(in->numbers, &in->ncap, n + 1, sizeof *in->numbers, 8);
+			in->numbers[n++] = i;
+		}
+	}
+	for (size_t k = 0; k < F_N; k++)
+		s[k] = got[k] && got[k]->kind == GM_JSON_STRING ? got[k]->value : (gm_str){ "", 0 };
+	return n;
 }
 
 /* Why a string that a NUL would cut cannot be read, or false. */
@@ -84,10 +114,11 @@ bool intake_read(struct intake *in, const struct gm_event *ev, struct note_alert
 	char *why, size_t whylen)
 {
 	static const char *const names[] = { "alert_id", "kind", "severity", "source", "summary" };
-	gm_str s[] = { ev->id, field_str(ev, "kind"), field_str(ev, "severity"),
-		field_str(ev, "source"), field_str(ev, "summary") };
+	gm_str f[F_N];
+	size_t nnumbers = scan_fields(in, ev, f);
+	gm_str s[] = { ev->id, f[F_KIND], f[F_SEVERITY], f[F_SOURCE], f[F_SUMMARY] };
 	const size_t ns = sizeof s / sizeof *s;
-	size_t need = 0, nnumbers = 0;
+	size_t need = 0;
 	bool nul = false;
 	for (size_t i = 0; i < ns; i++) {
 		need += s[i].n + 1;
@@ -97,12 +128,11 @@ bool intake_read(struct intake *in, const struct gm_event *ev, struct note_alert
 		need += ev->labels[i].name.n + ev->labels[i].value.n + 2;
 		nul |= has_nul(ev->labels[i].name) | has_nul(ev->labels[i].value);
 	}
-	for (size_t i = 0; i < ev->nfields; i++)
-		if (is_number(ev, &ev->fields[i])) {
-			need += ev->fields[i].key.n + ev->fields[i].value.n + 2;
-			nul |= has_nul(ev->fields[i].key);
-			nnumbers++;
-		}
+	for (size_t i = 0; i < nnumbers; i++) {
+		const struct gm_field *num = &ev->fields[in->numbers[i]];
+		need += num->key.n + num->value.n + 2;
+		nul |= has_nul(num->key);
+	}
 	if (nul && cut_by_nul(ev, names, s, ns, why, whylen))
 		return false;
 	in->buf = gm_grow(in->buf, &in->cap, need, 1, 256);
@@ -117,13 +147,11 @@ bool intake_read(struct intake *in, const struct gm_event *ev, struct note_alert
 		pair->name = put(&at, ev->labels[i].name);
 		pair->value = put(&at, ev->labels[i].value);
 	}
-	for (size_t i = 0; i < ev->nfields; i++)
-		if (is_number(ev, &ev->fields[i])) {
-			pair->name = put(&at, ev->fields[i].key);
-			pair->value = put(&at, ev->fields[i].value);
-			pair++;
-		}
-	gm_str status = field_str(ev, "status");
+	for (size_t i = 0; i < nnumbers; i++, pair++) {
+		pair->name = put(&at, ev->fields[in->numbers[i]].key);
+		pair->value = put(&at, ev->fields[in->numbers[i]].value);
+	}
+	gm_str status = f[F_STATUS];
 	*a = (struct note_alert){
 		.alert_id = c[0], .kind = c[1], .severity = c[2], .source = c[3], .summary = c[4],
 		.ts = ev->ts,
@@ -138,5 +166,6 @@ void intake_free(struct intake *in)
 {
 	free(in->buf);
 	free(in->pairs);
+	free(in->numbers);
 	*in = (struct intake){ 0 };
 }

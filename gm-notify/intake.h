@@ -19,6 +19,8 @@ struct intake {
 	size_t cap;
 	struct route_label *pairs;
 	size_t pcap;
+	size_t *numbers;           /* the fields that are numbers, by index */
+	size_t ncap;
 };
 
 /* Reads ev, an alert that gm_parse() accepted (ev->type GM_ALERT), into

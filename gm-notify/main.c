@@ -104,12 +104,14 @@ static int64_t now_of(const struct run *run)
 	return run->replay ? run->clock : wall_ms();
 }
 
-/* The engine's callback: a copy, kept until logged. */
+/* The engine's callback: a copy, kept until logged; its strings are
+ * the engine's while it is in flight, which it is until collect()
+ * reports it done, after its last use. */
 static void on_note(void *ctx, const struct note *n)
 {
 	struct run *run = ctx;
 	run->fresh = gm_grow(run->fresh, &run->freshcap, run->nfresh + 1, sizeof *run->fresh, 16);
-	run->fresh[run->nfresh++] = note_dup(n);
+	run->fresh[run->nfresh++] = note_share(n);
 	run->dirty = true;
 }
 

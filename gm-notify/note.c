@@ -79,13 +79,22 @@ static void put_alert(struct note_alert *dst, struct route_label **arrays, char 
 	dst->fired_id = put_str(strs, a->fired_id);
 }
 
+size_t note_alert_size(const struct note_alert *a)
+{
+	return (a->nlabels + a->nnumbers) * sizeof(struct route_label) + alert_strings_size(a);
+}
+
+void note_alert_put(struct note_alert *dst, void *block, const struct note_alert *a)
+{
+	struct route_label *arrays = block;
+	char *strs = (char *)(arrays + a->nlabels + a->nnumbers);
+	put_alert(dst, &arrays, &strs, a);
+}
+
 void note_alert_dup(struct note_alert *dst, char **blob, const struct note_alert *a)
 {
-	size_t narrays = a->nlabels + a->nnumbers;
-	struct route_label *arrays = gm_xcalloc(1, narrays * sizeof *arrays + alert_strings_size(a) + 1);
-	char *strs = (char *)(arrays + narrays);
-	*blob = (char *)arrays;
-	put_alert(dst, &arrays, &strs, a);
+	*blob = gm_xcalloc(1, note_alert_size(a) + 1);
+	note_alert_put(dst, *blob, a);
 }
 
 struct route_label *note_labels_dup(const struct route_label *v, size_t n)
@@ -125,6 +134,27 @@ struct note *note_dup(const struct note *n)
 	return d;
 }
 
+struct note *note_share(const struct note *n)
+{
+	size_t ng = n->group_labels.n, nc = n->common_labels.n;
+	struct note *d = gm_xcalloc(1, sizeof *d + n->nalerts * sizeof *n->alerts
+		+ (ng + nc) * sizeof(struct route_label));
+	struct note_alert *alerts = (struct note_alert *)(d + 1);
+	struct route_label *labels = (struct route_label *)(alerts + n->nalerts);
+	*d = *n;
+	d->alerts = alerts;
+	d->group_labels.v = labels;
+	d->common_labels.v = labels + ng;
+	/* memcpy() from NULL is undefined even for no bytes */
+	if (n->nalerts)
+		memcpy(alerts, n->alerts, n->nalerts * sizeof *alerts);
+	if (ng)
+		memcpy(labels, n->group_labels.v, ng * sizeof *labels);
+	if (nc)
+		memcpy(labels + ng, n->common_labels.v, nc * sizeof *labels);
+	return d;
+}
+
 size_t note_integrations(const struct conf_receiver *r, enum note_kind k)
 {
 	switch (k) {
@@ -161,14 +191,14 @@ const char *note_kind_name(enum note_kind k)
 size_t note_sort_unique(struct route_label *v, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && strcmp(v[j - 1].name, v[j].name) > 0; j--) {
+		for (size_t j = i; j > 0 && route_strcmp(v[j - 1].name, v[j].name) > 0; j--) {
 			struct route_label t = v[j];
 			v[j] = v[j - 1];
 			v[j - 1] = t;
 		}
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (!k || strcmp(v[k - 1].name, v[i].name))
+		if (!k || route_strcmp(v[k - 1].name, v[i].name))
 			v[k++] = v[i];
 	return k;
 }
@@ -179,9 +209,9 @@ size_t note_label_set(const struct note_alert *a, struct route_label *out)
 	bool alertname = false;
 	for (size_t i = 0; i < a->nlabels; i++) {
 		const char *name = a->labels[i].name;
-		if (!strcmp(name, "kind") || !strcmp(name, "severity") || !strcmp(name, "source"))
+		if (!route_strcmp(name, "kind") || !route_strcmp(name, "severity") || !route_strcmp(name, "source"))
 			continue;
-		alertname |= !strcmp(name, "alertname");
+		alertname |= !route_strcmp(name, "alertname");
 		out[n++] = a->labels[i];
 	}
 	const char *kind = a->kind ? a->kind : "";

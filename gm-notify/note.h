@@ -61,10 +61,26 @@ struct note {
  * exhausted. Free with free(). */
 struct note *note_dup(const struct note *n);
 
+/* A copy of n, in one block, of its own arrays only (its alerts, its
+ * group and common labels), pointing to n's strings and to the label
+ * and number arrays of n's alerts: for one of the engine's notifications
+ * (group.h), whose strings and alerts' arrays stay while it is in
+ * flight, so that handing it to delivery copies no string. Dies only
+ * when memory is exhausted. Free with free(). */
+struct note *note_share(const struct note *n);
+
 /* A copy of a into *dst whose strings and arrays are in one block,
  * *blob, the arrays first (free *blob with free()). Dies only when
  * memory is exhausted. */
 void note_alert_dup(struct note_alert *dst, char **blob, const struct note_alert *a);
+
+/* The bytes of note_alert_put()'s copy of a. */
+size_t note_alert_size(const struct note_alert *a);
+
+/* note_alert_dup() into the caller's block, of note_alert_size(a)
+ * bytes aligned as a pointer: so that an alert and what holds it can be
+ * one block. */
+void note_alert_put(struct note_alert *dst, void *block, const struct note_alert *a);
 
 /* A copy of v[0..n) with its strings, in one block, the array first.
  * Dies only when memory is exhausted. Free with free(). */

@@ -172,6 +172,8 @@ static void add_open(void *ctx, uint64_t mark)
 void offsets_commit(struct offsets *o, const struct group_engine *e, offsets_accept_fn *accept,
 	void *ctx)
 {
+	if (!o->n)
+		return;   /* no partition (files, stdin): no walk of every alert held */
 	for (size_t i = 0; i < o->n; i++)
 		o->v[i].nopen = 0;
 	group_unsettled(e, add_open, o);

@@ -6,19 +6,40 @@
 const char *route_label_value(struct route_labels l, const char *name)
 {
 	for (size_t i = 0; i < l.n; i++)
-		if (!strcmp(l.v[i].name, name))
+		if (!route_strcmp(l.v[i].name, name))
 			return l.v[i].value;
 	return "";
+}
+
+/* Whether v is one of the words of m->value between its |s, which is
+ * what m->re matches when m->literals is set. */
+static bool is_literal(const struct conf_matcher *m, const char *v)
+{
+	size_t n = strlen(v);
+	for (const char *w = m->value;; w++) {
+		const char *end = strchr(w, '|');
+		size_t len = end ? (size_t)(end - w) : strlen(w);
+		if (len == n && !memcmp(w, v, n))
+			return true;
+		if (!end)
+			return false;
+		w = end;
+	}
+}
+
+static bool regex_match(const struct conf_matcher *m, const char *v)
+{
+	return m->literals ? is_literal(m, v) : regexec(&m->re, v, 0, NULL, 0) == 0;
 }
 
 static bool matcher_match(const struct conf_matcher *m, struct route_labels l)
 {
 	const char *v = route_label_value(l, m->name);
 	switch (m->op) {
-	case CONF_EQ: return !strcmp(v, m->value);
-	case CONF_NE: return strcmp(v, m->value) != 0;
-	case CONF_RE: return regexec(&m->re, v, 0, NULL, 0) == 0;
-	case CONF_NRE: return regexec(&m->re, v, 0, NULL, 0) != 0;
+	case CONF_EQ: return !route_strcmp(v, m->value);
+	case CONF_NE: return route_strcmp(v, m->value) != 0;
+	case CONF_RE: return regex_match(m, v);
+	case CONF_NRE: return !regex_match(m, v);
 	}
 	return false;
 }
@@ -61,7 +82,7 @@ bool route_inhibits(const struct conf_inhibit *rule, struct route_labels source,
 	if (!route_matchers_match(&rule->target, target) || !route_matchers_match(&rule->source, source))
 		return false;
 	for (size_t i = 0; i < rule->nequal; i++)
-		if (strcmp(route_label_value(source, rule->equal[i]),
+		if (route_strcmp(route_label_value(source, rule->equal[i]),
 				route_label_value(target, rule->equal[i])))
 			return false;
 	return !(route_matchers_match(&rule->source, target) &&

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "conf.h"
 
@@ -21,6 +22,14 @@ struct route_labels {
 	const struct route_label *v;
 	size_t n;
 };
+
+/* strcmp(a, b) with the first bytes compared inline: names and values
+ * of labels mostly differ there, and a call costs more than the
+ * compare. */
+static inline int route_strcmp(const char *a, const char *b)
+{
+	return *a != *b ? (unsigned char)*a - (unsigned char)*b : strcmp(a, b);
+}
 
 /* The value of name in l, or "" when l has none. */
 const char *route_label_value(struct route_labels l, const char *name);

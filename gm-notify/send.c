@@ -283,9 +283,9 @@ static void intersect(struct route_label *common, size_t *nc, const struct route
 {
 	size_t k = 0, j = 0;
 	for (size_t i = 0; i < *nc; i++) {
-		while (j < n && strcmp(v[j].name, common[i].name) < 0)
+		while (j < n && route_strcmp(v[j].name, common[i].name) < 0)
 			j++;
-		if (j < n && !strcmp(v[j].name, common[i].name) && !strcmp(v[j].value, common[i].value))
+		if (j < n && !route_strcmp(v[j].name, common[i].name) && !route_strcmp(v[j].value, common[i].value))
 			common[k++] = common[i];
 	}
 	*nc = k;

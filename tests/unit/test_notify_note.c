@@ -101,6 +101,43 @@ START_TEST(note_copy)
 }
 END_TEST
 
+/* A shared copy: its own arrays, equal to n's, pointing to n's strings
+ * and alerts' arrays. */
+START_TEST(note_shared)
+{
+	static const struct conf_receiver r = { .name = "stock.team" };
+	struct note_alert alerts[2] = { fixture_alerts[0], fixture_alerts[1] };
+	struct note n = fixture;
+	n.receiver = &r;
+	n.alerts = alerts;
+	n.nalerts = 2;
+	n.nfiring = 1;
+	struct note *d = note_share(&n);
+	ck_assert_ptr_eq(d->receiver, &r);
+	ck_assert_ptr_eq(d->group_key, n.group_key);
+	ck_assert_uint_eq(d->nalerts, 2);
+	ck_assert_uint_eq(d->nfiring, 1);
+	ck_assert_ptr_ne(d->alerts, n.alerts);
+	ck_assert_uint_eq((uintptr_t)d->alerts % _Alignof(struct note_alert), 0);
+	ck_assert_mem_eq(d->alerts, alerts, sizeof alerts);
+	ck_assert_uint_eq(d->group_labels.n, 1);
+	ck_assert_ptr_ne(d->group_labels.v, n.group_labels.v);
+	ck_assert_mem_eq(d->group_labels.v, n.group_labels.v, sizeof *n.group_labels.v);
+	ck_assert_uint_eq(d->common_labels.n, 3);
+	ck_assert_ptr_ne(d->common_labels.v, n.common_labels.v);
+	ck_assert_mem_eq(d->common_labels.v, n.common_labels.v, 3 * sizeof *n.common_labels.v);
+	/* The engine's alerts do not move: changing n's array leaves d's. */
+	alerts[0].ts++;
+	ck_assert_int_eq(d->alerts[0].ts, fixture_alerts[0].ts);
+	free(d);
+
+	n.group_labels = n.common_labels = (struct route_labels){ NULL, 0 };
+	d = note_share(&n);
+	ck_assert_uint_eq(d->group_labels.n + d->common_labels.n, 0);
+	free(d);
+}
+END_TEST
+
 START_TEST(alert_and_labels_dup)
 {
 	struct note_alert a;
@@ -147,6 +184,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("notify_note");
 	TCase *t = tcase_create("note");
 	tcase_add_test(t, note_copy);
+	tcase_add_test(t, note_shared);
 	tcase_add_test(t, alert_and_labels_dup);
 	tcase_add_test(t, integrations);
 	suite_add_tcase(s, t);

@@ -166,6 +166,42 @@ START_TEST(inhibit_among_several)
 }
 END_TEST
 
+/* A regex of words between |s is matched by comparing them, with what
+ * the compiled regex gives; one with a special character by the regex. */
+START_TEST(literal_regexes)
+{
+	struct conf *c = parse(
+		"route:\n"
+		"  receiver: a\n"
+		"  routes:\n"
+		"  - matchers: ['kind=~\"low_stock|out_of_stock|\"', 'kind!~\"ab|c-d\"',\n"
+		"      'kind=~\"low.stock\"']\n"
+		"    receiver: a\n"
+		"receivers: [{name: a}]\n");
+	const struct conf_matchers *ms = &c->route.routes[0].matchers;
+	ck_assert_uint_eq(ms->n, 3);
+	ck_assert(ms->v[0].literals);
+	ck_assert(ms->v[1].literals);
+	ck_assert(!ms->v[2].literals);
+	static const char *const values[] = { "low_stock", "out_of_stock", "", "low", "stock",
+		"low_stock|out_of_stock", "low_stockx", "xlow_stock", "ab", "c-d", "abc-d", "lowXstock" };
+	static const char *const want[][3] = {
+		{ "1", "1", "1" }, { "1", "1", "0" }, { "1", "1", "0" }, { "0", "1", "0" },
+		{ "0", "1", "0" }, { "0", "1", "0" }, { "0", "1", "0" }, { "0", "1", "0" },
+		{ "0", "0", "0" }, { "0", "0", "0" }, { "0", "1", "0" }, { "0", "1", "1" },
+	};
+	for (size_t i = 0; i < sizeof values / sizeof *values; i++)
+		for (size_t k = 0; k < 3; k++) {
+			struct route_label l = { "kind", values[i] };
+			struct conf_matchers one = { &ms->v[k], 1 };
+			bool got = route_matchers_match(&one, (struct route_labels){ &l, 1 });
+			bool re = !regexec(&ms->v[k].re, values[i], 0, NULL, 0) == (ms->v[k].op == CONF_RE);
+			ck_assert_msg(got == (want[i][k][0] == '1') && got == re, "%s, matcher %zu", values[i], k);
+		}
+	conf_free(c);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("notify_route");
@@ -174,6 +210,7 @@ static Suite *suite(void)
 	tcase_add_test(t, route_options);
 	tcase_add_loop_test(t, inhibit_table, 0, sizeof inhibiting / sizeof *inhibiting);
 	tcase_add_test(t, inhibit_among_several);
+	tcase_add_test(t, literal_regexes);
 	suite_add_tcase(s, t);
 	return s;
 }
