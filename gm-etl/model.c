@@ -850,7 +850,8 @@ static int by_id(const void *a, const void *b)
 /* Puts the rows sorted by id, and frees them. */
 static void rows_put(struct etl *m, const struct gm_rtype *t, struct table_rows *tr, int table)
 {
-	qsort(tr->r, tr->n, sizeof *tr->r, by_id);
+	if (tr->n)  /* qsort() wants an array, even of none */
+		qsort(tr->r, tr->n, sizeof *tr->r, by_id);
 	for (size_t i = 0; i < tr->n; i++) {
 		struct gm_writer *w = m->out.begin(m->out.ctx, t);
 		gm_w_record(w, tr->r[i].row, tr->r[i].len);
@@ -1141,7 +1142,8 @@ static void emit_performance(struct etl *m)
 		}
 	}
 	gm_map_free(at);
-	qsort_r(rows, n, sizeof *rows, perf_by_rank, &m->categories);
+	if (n)
+		qsort_r(rows, n, sizeof *rows, perf_by_rank, &m->categories);
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 		while (j < n && rows[j].grain == rows[i].grain && rows[j].start == rows[i].start &&

@@ -278,17 +278,14 @@ static bool row_id(struct gm_parser *ps, const struct gm_rtype *t, const char *r
 
 /* Copies the rest of reader r (none: nothing) to w; false on a read
  * error (reported). */
-static bool copy_rest(struct gm_reader *r, struct gm_writer *w, const char *first,
-	size_t firstlen)
+static bool copy_rest(struct gm_reader *r, struct gm_writer *w)
 {
-	if (first)
-		gm_w_record(w, first, firstlen);
 	struct gm_line l;
-	enum gm_read st;
+	enum gm_read st = GM_READ_EOF;
 	while (r && (st = gm_reader_next(r, &l)) == GM_READ_LINE)
 		if (l.len)
 			gm_w_record(w, l.data, l.len);
-	return !r || st == GM_READ_EOF;
+	return st == GM_READ_EOF;
 }
 
 static bool copy_file(const char *path, struct gm_writer *out);
@@ -421,7 +418,7 @@ static bool copy_file(const char *path, struct gm_writer *out)
 		return false;
 	}
 	struct gm_reader *r = gm_reader_fdopen(fd, path, GM_MAX_LINE);
-	bool ok = copy_rest(r, out, NULL, 0);
+	bool ok = copy_rest(r, out);
 	gm_reader_close(r);
 	return ok;
 }
