@@ -1,5 +1,7 @@
 /* gm-etl: the nightly batch. Reads raw events and the catalog (NDJSON
- * files, gzip or not, or stdin) and loads them into the warehouse: the
+ * files, gzip or not, or stdin; or a bounded range of Kafka topics, from
+ * the offsets the warehouse's state holds to their ends when the run
+ * begins) and loads them into the warehouse: the
  * facts as they come, then every derived table recomputed for the
  * periods, customers and products the run touched, committed at once.
  * The rules are model.c's; the tables' keeping is lib/warehouse.c's. */
@@ -7,10 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <yajl/yajl_tree.h>
+
 #include "cli.h"
 #include "counts.h"
 #include "event.h"
 #include "finish.h"
+#include "mem.h"
 #include "model.h"
 #include "progress.h"
 #include "rejects.h"
@@ -18,10 +23,15 @@
 #include "sink.h"
 #include "source.h"
 #include "warehouse.h"
+#include "writer.h"
 
 static const char usage[] =
 	"usage: gm-etl [-hnqu] [-w WAREHOUSE] [--lookback DURATION] [-l LATE]\n"
-	"              [--strict] [--rejects FILE] [--max-line BYTES] [FILE...]\n";
+	"              [--strict] [--rejects FILE] [--max-line BYTES]\n"
+	"              [-b BROKERS] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
+	"              [--retry-for DURATION] [FILE...]\n";
+
+#define MAX_TOPICS 16
 
 enum { OPT_LOOKBACK = 0x2000 };
 
@@ -98,6 +108,108 @@ static bool read_stored(struct gm_wh *wh, struct etl *m, struct gm_parser *ps,
 	return ok;
 }
 
+/* The state's Kafka offsets, {"TOPIC":{"PARTITION":NEXT_OFFSET,...},...},
+ * as a table: *n entries, sorted as gm_kconsumer_offsets() sorts them,
+ * whose topics live in *tree (yajl_tree_free() it). NULL json: none.
+ * False after a message when the object is not of that shape. */
+static bool offsets_parse(const struct gm_wh *wh, const char *json, yajl_val *tree,
+	struct gm_koffset **out, size_t *n)
+{
+	*tree = NULL;
+	*out = NULL;
+	*n = 0;
+	if (!json)
+		return true;
+	char why[128] = "";
+	size_t cap = 0;
+	yajl_val top = *tree = yajl_tree_parse(json, why, sizeof why);
+	bool ok = YAJL_IS_OBJECT(top);
+	for (size_t i = 0; ok && i < top->u.object.len; i++) {
+		yajl_val parts = top->u.object.values[i];
+		ok = YAJL_IS_OBJECT(parts);
+		for (size_t j = 0; ok && j < parts->u.object.len; j++) {
+			unsigned long long p;
+			yajl_val off = parts->u.object.values[j];
+			ok = gm_parse_u64(parts->u.object.keys[j], &p) && p <= INT32_MAX
+				&& YAJL_IS_INTEGER(off) && YAJL_GET_INTEGER(off) >= 0;
+			if (!ok)
+				break;
+			*out = gm_grow(*out, &cap, *n + 1, sizeof **out, 16);
+			(*out)[(*n)++] = (struct gm_koffset){
+				.topic = top->u.object.keys[i],
+				.partition = (int32_t)p,
+				.offset = YAJL_GET_INTEGER(off),
+			};
+		}
+	}
+	if (ok)
+		qsort(*out, *n, sizeof **out, gm_koffset_cmp);
+	else
+		gm_error(gm_wh_name(wh), "etl_state: offsets: not {\"TOPIC\":{\"PARTITION\":OFFSET}}%s%s",
+			*why ? ": " : "", why);
+	return ok;
+}
+
+/* The offsets to store after a run that read topics[0..ntopics) to
+ * read[0..nread): those, and the stored ones of other topics, which
+ * stay for a run that reads them again. Sorted (one text for the same
+ * offsets); *n set; the topics are the arrays'. */
+static struct gm_koffset *offsets_next(const struct gm_koffset *stored, size_t nstored,
+	const struct gm_koffset *read, size_t nread, const char *const *topics,
+	size_t ntopics, size_t *n)
+{
+	struct gm_koffset *o = gm_xcalloc(nstored + nread + 1, sizeof *o);
+	memcpy(o, read, nread * sizeof *o);
+	*n = nread;
+	for (size_t i = 0; i < nstored; i++) {
+		bool was_read = false;
+		for (size_t t = 0; t < ntopics; t++)
+			was_read |= strcmp(stored[i].topic, topics[t]) == 0;
+		if (!was_read)
+			o[(*n)++] = stored[i];
+	}
+	qsort(o, *n, sizeof *o, gm_koffset_cmp);
+	return o;
+}
+
+/* Whether two sorted tables of offsets say the same. */
+static bool offsets_same(const struct gm_koffset *a, size_t na,
+	const struct gm_koffset *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (gm_koffset_cmp(&a[i], &b[i]) || a[i].offset != b[i].offset)
+			return false;
+	return true;
+}
+
+/* Sets o[0..n), sorted, as the offsets the model stores with its state. */
+static void offsets_store(struct etl *m, const struct gm_koffset *o, size_t n)
+{
+	struct gm_writer *w = gm_writer_mem();
+	gm_w_obj_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || strcmp(o[i].topic, o[i - 1].topic)) {
+			if (i > 0)
+				gm_w_obj_end(w);
+			gm_w_key(w, o[i].topic);
+			gm_w_obj_begin(w);
+		}
+		char p[16];
+		snprintf(p, sizeof p, "%d", (int)o[i].partition);
+		gm_w_key(w, p);
+		gm_w_i64(w, o[i].offset);
+	}
+	if (n > 0)
+		gm_w_obj_end(w);
+	gm_w_obj_end(w);
+	size_t len;
+	const char *json = gm_writer_data(w, &len);
+	etl_set_offsets(m, json, len);
+	gm_writer_close(w);
+}
+
 static void summary(const struct etl_counts *k, bool dry_run)
 {
 	fprintf(stderr, "gm-etl: %s%llu transactions (%llu lines), %llu views, %llu cart events, "
@@ -119,6 +231,10 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		GM_BASE_LONG_OPTIONS,
 		GM_INPUT_LONG_OPTIONS,
+		GM_KAFKA_LONG_OPTIONS,
+		GM_OUTPUT_LONG_OPTIONS,
+		{ "topic", required_argument, 0, 't' },
+		{ "exit-eof", no_argument, 0, 'e' },
 		{ "warehouse", required_argument, 0, 'w' },
 		{ "dry-run", no_argument, 0, 'n' },
 		{ "lookback", required_argument, 0, OPT_LOOKBACK },
@@ -126,18 +242,26 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct gm_common c;
-	const char *spec = NULL, *late_out = NULL;
-	bool dry_run = false;
+	const char *spec = NULL, *late_out = NULL, *topics[MAX_TOPICS];
+	size_t ntopics = 0;
+	bool dry_run = false, exit_eof = false;
 	struct etl_opts o = { .lookback_ms = DEFAULT_LOOKBACK_MS };
 	int opt;
 
 	gm_cli_init(argv[0]);
 	gm_common_init(&c);
-	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS "w:nl:",
+	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
+			GM_KAFKA_SHORT_OPTIONS "t:ew:nl:",
 			longopts, usage)) != -1) {
 		if (gm_common_option(&c, opt, optarg, usage))
 			continue;
 		switch (opt) {
+		case 't':
+			if (ntopics == MAX_TOPICS)
+				gm_usage_error(usage, "more than %d topics", MAX_TOPICS);
+			topics[ntopics++] = optarg;
+			break;
+		case 'e': exit_eof = true; break;
 		case 'w': spec = optarg; break;
 		case 'n': dry_run = true; break;
 		case 'l': late_out = optarg; break;
@@ -149,12 +273,23 @@ int main(int argc, char **argv)
 		}
 	}
 	if (c.group)
-		gm_usage_error(usage, "-G goes with Kafka topics, which gm-etl does not read yet");
+		gm_usage_error(usage, "-G: gm-etl keeps its Kafka offsets in the warehouse, not in a consumer group");
+	size_t nfiles = (size_t)(argc - optind);
+	gm_input_check(&c, ntopics, exit_eof, nfiles, usage);
+	if (ntopics > 0 && !exit_eof)
+		gm_usage_error(usage, "-t needs -e: gm-etl is a batch, which reads the topics to their ends and stops");
 
 	gm_rejects_open(c.rejects, c.strict);
-	struct gm_wh *wh = gm_wh_open(&c, spec, dry_run);
-	if (!wh)
+	/* The input first: a Kafka cluster that cannot be reached exits 75
+	 * before the warehouse is touched. */
+	struct gm_source *src = gm_source_open(&c, argv + optind, nfiles, topics, ntopics, false);
+	if (!src)
 		return GM_EXIT_FAIL;
+	struct gm_wh *wh = gm_wh_open(&c, spec, dry_run);
+	if (!wh) {
+		gm_source_close(src);
+		return GM_EXIT_FAIL;
+	}
 	struct run run = { .wh = wh };
 	struct etl_out out = { row_begin, row_put, &run };
 	struct etl *m = etl_new(&o, &out);
@@ -163,14 +298,21 @@ int main(int argc, char **argv)
 	if (!read_stored(wh, m, ps, &gm_rtype_etl_state))
 		status = GM_EXIT_FAIL;
 
-	struct gm_source *src = NULL;
-	struct gm_sink *late = NULL;
-	if (status == GM_EXIT_OK) {
-		src = gm_source_open(&c, argv + optind, (size_t)(argc - optind), NULL, 0, false);
-		late = late_out ? gm_sink_open(&c, late_out) : NULL;
-		if (!src || (late_out && !late))
+	/* Kafka: from the offsets the state holds to the topics' ends. */
+	yajl_val stored_tree = NULL;
+	struct gm_koffset *stored = NULL;
+	size_t nstored = 0;
+	if (status == GM_EXIT_OK && ntopics > 0) {
+		if (!offsets_parse(wh, etl_offsets(m), &stored_tree, &stored, &nstored))
 			status = GM_EXIT_FAIL;
+		else if (!gm_source_range(src, stored, nstored))
+			status = GM_EXIT_TEMPFAIL;  /* or worse: gm_source_close() says */
 	}
+	/* Opened once the range is known: tests/sh/etl-kafka.sh holds a run
+	 * there, on a FIFO, to produce records while it reads. */
+	struct gm_sink *late = NULL;
+	if (status == GM_EXIT_OK && late_out && !(late = gm_sink_open(&c, late_out)))
+		status = GM_EXIT_FAIL;
 	struct gm_record r;
 	const struct gm_event *ev;
 	enum gm_next st;
@@ -205,6 +347,18 @@ int main(int argc, char **argv)
 			status = GM_EXIT_FAIL;
 	}
 	gm_progress_end(progress);
+	if (status == GM_EXIT_OK && ntopics > 0) {
+		/* The offsets go with the data, in the same commit; the
+		 * same as stored, they are not written again. Taken before
+		 * the source closes, which frees them. */
+		size_t nread, nnext;
+		const struct gm_koffset *read = gm_source_offsets(src, &nread);
+		struct gm_koffset *next = offsets_next(stored, nstored, read, nread,
+			topics, ntopics, &nnext);
+		if (!offsets_same(stored, nstored, next, nnext))
+			offsets_store(m, next, nnext);
+		free(next);
+	}
 	/* An input that could not be read whole (a file missing, a gzip
 	 * cut short) loads nothing: the next run loads it whole. */
 	if (src) {
@@ -236,6 +390,8 @@ int main(int argc, char **argv)
 	}
 	if (status == GM_EXIT_OK && !c.quiet)
 		summary(etl_counts(m), dry_run);
+	free(stored);
+	yajl_tree_free(stored_tree);
 	etl_free(m);
 	gm_parser_free(ps);
 	gm_wh_close(wh);

@@ -105,6 +105,16 @@ struct gm_kconsumer {
 	rd_kafka_topic_partition_list_t *parts;
 	bool *at_eof;
 	size_t n_eof;
+	/* A bounded range (gm_kconsumer_range): its partitions, sorted,
+	 * each with the offset it is read to (the next range's start) and
+	 * its end; done once read to it. */
+	struct gm_koffset *range;
+	int64_t *range_end;
+	bool *range_done;
+	size_t nrange, ndone;
+	size_t range_last;  /* the partition of the last message, a guess
+	                       for the next one's */
+	bool tempfail;      /* the cluster did not answer in time */
 };
 
 /* The group.id of a consumer without a group: librdkafka 2.0 needs one
@@ -1095,6 +1105,20 @@ static const struct kv nogroup_forced[] = {
 	{ "enable.auto.commit", "false" },
 };
 
+/* Forgets k's range, if any. */
+static void range_free(struct gm_kconsumer *k)
+{
+	for (size_t i = 0; i < k->nrange; i++)
+		free((char *)k->range[i].topic);
+	free(k->range);
+	free(k->range_end);
+	free(k->range_done);
+	k->range = NULL;
+	k->range_end = NULL;
+	k->range_done = NULL;
+	k->nrange = k->ndone = 0;
+}
+
 static void consumer_free(struct gm_kconsumer *k)
 {
 	if (k->cur)
@@ -1104,6 +1128,7 @@ static void consumer_free(struct gm_kconsumer *k)
 	if (k->stored)
 		rd_kafka_topic_partition_list_destroy(k->stored);
 	free(k->at_eof);
+	range_free(k);
 	for (size_t i = 0; i < k->ntopics; i++)
 		free(k->topics[i]);
 	free(k->topics);
@@ -1180,13 +1205,13 @@ void gm_kconsumer_on_rebalance(struct gm_kconsumer *k, gm_assign_fn *assign,
 
 enum assign_result { ASSIGN_DONE, ASSIGN_LATER, ASSIGN_FAILED };
 
-/* Without a group: assigns every partition of every topic from the
- * beginning, once the brokers answer the metadata request. A topic the
- * cluster does not have is an error, as for kcat. */
-static enum assign_result assign_all(struct gm_kconsumer *k, int timeout_ms)
+/* Adds every partition of k's topics to list, each once, as the
+ * brokers' metadata names them within timeout_ms. A topic the cluster
+ * does not have is an error, as for kcat; no answer in time is
+ * ASSIGN_LATER. */
+static enum assign_result list_partitions(struct gm_kconsumer *k, int timeout_ms,
+	rd_kafka_topic_partition_list_t *list)
 {
-	rd_kafka_topic_partition_list_t *all =
-		rd_kafka_topic_partition_list_new(0);
 	enum assign_result result = ASSIGN_DONE;
 	for (size_t i = 0; i < k->ntopics && result == ASSIGN_DONE; i++) {
 		rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->kc.rk,
@@ -1214,27 +1239,181 @@ static enum assign_result assign_all(struct gm_kconsumer *k, int timeout_ms)
 					result = ASSIGN_FAILED;
 				}
 				for (int p = 0; p < mt->partition_cnt; p++)
-					rd_kafka_topic_partition_list_add(all,
-						mt->topic,
-						mt->partitions[p].id)->offset =
-						RD_KAFKA_OFFSET_BEGINNING;
+					if (!rd_kafka_topic_partition_list_find(list,
+						mt->topic, mt->partitions[p].id))
+						rd_kafka_topic_partition_list_add(list,
+							mt->topic, mt->partitions[p].id);
 			}
 		}
 		if (md)
 			rd_kafka_metadata_destroy(md);
 	}
-	if (result == ASSIGN_DONE) {
-		rd_kafka_resp_err_t err = rd_kafka_assign(k->kc.rk, all);
-		if (err) {
-			gm_error("kafka", "assign: %s", rd_kafka_err2str(err));
-			result = ASSIGN_FAILED;
-		} else {
-			k->assigned = true;
-			track_assignment(k);
-		}
+	return result;
+}
+
+/* Assigns list, and notes that k is assigned; false after gm_error(). */
+static bool assign_list(struct gm_kconsumer *k, const rd_kafka_topic_partition_list_t *list)
+{
+	rd_kafka_resp_err_t err = rd_kafka_assign(k->kc.rk, list);
+	if (err) {
+		gm_error("kafka", "assign: %s", rd_kafka_err2str(err));
+		return false;
 	}
+	k->assigned = true;
+	track_assignment(k);
+	return true;
+}
+
+/* Without a group: assigns every partition of every topic from the
+ * beginning, once the brokers answer the metadata request. */
+static enum assign_result assign_all(struct gm_kconsumer *k, int timeout_ms)
+{
+	rd_kafka_topic_partition_list_t *all =
+		rd_kafka_topic_partition_list_new(0);
+	enum assign_result result = list_partitions(k, timeout_ms, all);
+	for (int i = 0; i < all->cnt; i++)
+		all->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+	if (result == ASSIGN_DONE && !assign_list(k, all))
+		result = ASSIGN_FAILED;
 	rd_kafka_topic_partition_list_destroy(all);
 	return result;
+}
+
+int gm_koffset_cmp(const void *a, const void *b)
+{
+	const struct gm_koffset *x = a, *y = b;
+	int c = strcmp(x->topic, y->topic);
+	return c ? c : (x->partition > y->partition) - (x->partition < y->partition);
+}
+
+/* Where a range starts in a partition whose records are [lo, hi): at
+ * want (< 0: none given), unless the records there are gone. */
+static int64_t range_start(const struct gm_koffset *p, int64_t want, int64_t lo, int64_t hi)
+{
+	if (want < 0)
+		return lo;
+	if (want < lo)
+		gm_warn("kafka", "%s [%d]: offsets %lld to %lld were deleted before they were read; reading from %lld",
+			p->topic, (int)p->partition, (long long)want, (long long)lo - 1, (long long)lo);
+	else if (want > hi)
+		gm_warn("kafka", "%s [%d]: offset %lld is past the partition's end, %lld (was the topic made again?); reading from %lld",
+			p->topic, (int)p->partition, (long long)want, (long long)hi, (long long)lo);
+	else
+		return want;
+	return lo;
+}
+
+bool gm_kconsumer_range(struct gm_kconsumer *k, const struct gm_koffset *from,
+	size_t nfrom)
+{
+	if (k->grouped || k->assigned || k->range) {
+		gm_error("kafka", "a range is for a consumer without a group, before its first read");
+		k->failed = true;
+		return false;
+	}
+	rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new(0);
+	enum assign_result result = list_partitions(k, ADMIN_WAIT_MS, all);
+	if (result == ASSIGN_LATER)
+		gm_error("kafka", "%s: no answer about the topics' partitions within %d s",
+			k->kc.brokers, ADMIN_WAIT_MS / 1000);
+	k->nrange = (size_t)all->cnt;
+	k->range = gm_xcalloc(k->nrange + 1, sizeof *k->range);
+	k->range_end = gm_xcalloc(k->nrange + 1, sizeof *k->range_end);
+	k->range_done = gm_xcalloc(k->nrange + 1, sizeof *k->range_done);
+	for (size_t i = 0; i < k->nrange; i++)
+		k->range[i] = (struct gm_koffset){
+			.topic = gm_xstrdup(all->elems[i].topic),
+			.partition = all->elems[i].partition,
+			.offset = -1,
+		};
+	rd_kafka_topic_partition_list_destroy(all);
+	qsort(k->range, k->nrange, sizeof *k->range, gm_koffset_cmp);
+	rd_kafka_topic_partition_list_t *assign = rd_kafka_topic_partition_list_new(0);
+	for (size_t i = 0; result == ASSIGN_DONE && i < k->nrange; i++) {
+		struct gm_koffset *p = &k->range[i];
+		int64_t lo, hi;
+		rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(k->kc.rk,
+			p->topic, p->partition, &lo, &hi, ADMIN_WAIT_MS);
+		if (err) {
+			gm_error("kafka", "%s [%d]: cannot read its end: %s", p->topic,
+				(int)p->partition, rd_kafka_err2str(err));
+			result = err == RD_KAFKA_RESP_ERR__TIMED_OUT
+				|| err == RD_KAFKA_RESP_ERR__TRANSPORT ? ASSIGN_LATER : ASSIGN_FAILED;
+			break;
+		}
+		const struct gm_koffset *f = NULL;
+		for (size_t j = 0; !f && j < nfrom; j++)
+			if (from[j].partition == p->partition && !strcmp(from[j].topic, p->topic))
+				f = &from[j];
+		p->offset = range_start(p, f ? f->offset : -1, lo, hi);
+		k->range_end[i] = hi;
+		if (p->offset >= hi) {
+			k->range_done[i] = true;
+			k->ndone++;
+		} else {
+			rd_kafka_topic_partition_list_add(assign, p->topic,
+				p->partition)->offset = p->offset;
+		}
+	}
+	if (result == ASSIGN_DONE && !assign_list(k, assign))
+		result = ASSIGN_FAILED;
+	rd_kafka_topic_partition_list_destroy(assign);
+	if (result == ASSIGN_DONE)
+		return true;
+	/* No range, and nothing to read: close() says why. */
+	range_free(k);
+	k->broken = true;
+	if (result == ASSIGN_LATER)
+		k->tempfail = true;
+	else
+		k->failed = true;
+	return false;
+}
+
+const struct gm_koffset *gm_kconsumer_offsets(const struct gm_kconsumer *k, size_t *n)
+{
+	*n = k->nrange;
+	return k->range;
+}
+
+/* A range's partition i is read to its end: no more of it is fetched. */
+static void range_finish(struct gm_kconsumer *k, size_t i)
+{
+	k->range_done[i] = true;
+	k->ndone++;
+	k->range[i].offset = k->range_end[i];
+	gm_kconsumer_pause(k, k->range[i].topic, k->range[i].partition, true);
+}
+
+/* Whether rkm, a message (or, eof, the end of a partition) of a range,
+ * is in it: the offsets move on; a partition read to its end is done,
+ * and what comes after it is not the range's. */
+static bool range_take(struct gm_kconsumer *k, const rd_kafka_message_t *rkm, bool eof)
+{
+	const char *topic = rd_kafka_topic_name(rkm->rkt);
+	size_t i = k->range_last;
+	if (i >= k->nrange || k->range[i].partition != rkm->partition
+	    || strcmp(k->range[i].topic, topic)) {
+		const struct gm_koffset key = { topic, rkm->partition, 0 };
+		const struct gm_koffset *p = bsearch(&key, k->range, k->nrange,
+			sizeof *k->range, gm_koffset_cmp);
+		if (!p)
+			return false;
+		k->range_last = i = (size_t)(p - k->range);
+	}
+	if (k->range_done[i])
+		return false;
+	if (eof || rkm->offset >= k->range_end[i]) {
+		/* The end of the partition's records, or one past the end
+		 * (the one at it a control record, or compacted away). */
+		if (rkm->offset >= k->range_end[i])
+			range_finish(k, i);
+		return false;
+	}
+	k->range[i].offset = rkm->offset + 1;
+	if (k->range[i].offset >= k->range_end[i])
+		range_finish(k, i);
+	return true;
 }
 
 /* Errors that no retry will cure. */
@@ -1303,6 +1482,8 @@ enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 		if (k->exit_eof && k->parts && k->parts->cnt > 0
 		    && k->n_eof == (size_t)k->parts->cnt)
 			return GM_K_EOF;
+		if (k->range && k->ndone == k->nrange)
+			return GM_K_EOF;
 		/* A batch run (exit_eof) gives up on brokers it never
 		 * reached, so that close() says "retry later". */
 		if (k->exit_eof && k->kc.all_down && !client_reached(&k->kc)) {
@@ -1341,6 +1522,10 @@ enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 		if (!rkm->err) {
 			client_up(&k->kc);
 			mark_eof(k, rkm, false);
+			if (k->range && !range_take(k, rkm, false)) {
+				rd_kafka_message_destroy(rkm);
+				continue;
+			}
 			k->cur = rkm;
 			*m = kmsg_of(rkm);
 			return GM_K_MSG;
@@ -1349,6 +1534,8 @@ enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 		if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 			client_up(&k->kc);
 			mark_eof(k, rkm, true);
+			if (k->range)
+				range_take(k, rkm, true);
 		} else if (fatal_consumer_error(err)) {
 			report_message_error(gm_error, rkm);
 			rd_kafka_message_destroy(rkm);
@@ -1487,6 +1674,8 @@ int gm_kconsumer_close(struct gm_kconsumer *k)
 		status = GM_EXIT_TEMPFAIL;
 	else if (k->failed || k->kc.fatal)
 		status = GM_EXIT_FAIL;
+	else if (k->tempfail)
+		status = GM_EXIT_TEMPFAIL;
 	consumer_free(k);
 	return status;
 }

@@ -116,7 +116,8 @@ struct gm_kmsg {
 enum gm_kpoll {
 	GM_K_MSG,    /* *m holds a message */
 	GM_K_IDLE,   /* nothing arrived within the timeout */
-	GM_K_EOF,    /* exit_eof and every assigned partition is at its end */
+	GM_K_EOF,    /* exit_eof and every assigned partition is at its end,
+	                or every partition of a range read to its end */
 	GM_K_ERROR,  /* a fatal consumer error, reported */
 };
 
@@ -144,13 +145,52 @@ typedef void gm_revoke_fn(void *ctx, const struct gm_kpartition *parts,
 
 /* Creates a consumer of the given topics. With c->group it joins that
  * consumer group (subscribe) and commits offsets; without one it reads
- * every partition from the beginning and commits nothing. exit_eof makes
- * gm_kconsumer_next() return GM_K_EOF once all assigned partitions are
- * at their end (as kcat -e). Like gm_kproducer_new(), waits for a broker
- * to answer first, and returns NULL after gm_error() when it cannot,
- * with *status GM_EXIT_TEMPFAIL or GM_EXIT_FAIL. */
+ * every partition from the beginning (or a range: gm_kconsumer_range)
+ * and commits nothing. exit_eof makes gm_kconsumer_next() return
+ * GM_K_EOF once all assigned partitions are at their end (as kcat -e).
+ * Like gm_kproducer_new(), waits for a broker to answer first, and
+ * returns NULL after gm_error() when it cannot, with *status
+ * GM_EXIT_TEMPFAIL or GM_EXIT_FAIL. */
 struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
 	const char *const *topics, size_t ntopics, bool exit_eof, int *status);
+
+/* A partition and an offset in it: where a bounded range starts reading
+ * it, or where the next range should. */
+struct gm_koffset {
+	const char *topic;
+	int32_t partition;
+	int64_t offset;
+};
+
+/* Orders gm_koffsets by topic name (bytes), then partition: a qsort(3)
+ * and bsearch(3) comparison. */
+int gm_koffset_cmp(const void *a, const void *b);
+
+/* Makes k, a consumer made without a group and not read yet, read a
+ * bounded range instead of every partition to the end: each partition
+ * of its topics from the offset from[0..nfrom) gives it (one that from
+ * does not name, and topics from does not name: from the partition's
+ * first record) to the partition's end as it is now (its high
+ * watermark, read here): records produced later are left for the next
+ * range. An offset before the partition's first record (those between
+ * were deleted unread) or past its end (the topic was made again) is
+ * warned of, and the partition read from its first record. Then
+ * gm_kconsumer_next() returns GM_K_EOF once every partition is read to
+ * that end. from is only read during the call. Returns false after
+ * gm_error() when the cluster does not tell the partitions or their
+ * ends (within 10 s each): gm_kconsumer_close() then returns
+ * GM_EXIT_TEMPFAIL when it did not answer, GM_EXIT_FAIL otherwise. */
+bool gm_kconsumer_range(struct gm_kconsumer *k, const struct gm_koffset *from,
+	size_t nfrom);
+
+/* For a consumer given a range: every partition of its topics, ordered
+ * by topic name and then partition, each with the offset the next range
+ * should start at: the one after the last message returned, the range's
+ * end once the partition is read to it, its start before any message.
+ * Sets *n; the array and its topics are owned by k, the offsets updated
+ * by every gm_kconsumer_next(), until gm_kconsumer_close(). Without a
+ * range: NULL and 0. */
+const struct gm_koffset *gm_kconsumer_offsets(const struct gm_kconsumer *k, size_t *n);
 
 /* Sets the rebalance hooks (either may be NULL); only a consumer in a
  * group has rebalances. If the committed offsets cannot be read for an
@@ -211,8 +251,9 @@ bool gm_kafka_read_partition(const struct gm_common *c, const char *topic,
 	int32_t partition, gm_kread_fn *fn, void *ctx);
 
 /* Commits stored offsets, leaves the group, destroys the consumer.
- * Returns GM_EXIT_OK, GM_EXIT_TEMPFAIL when no broker was ever reached,
- * or GM_EXIT_FAIL. NULL gives GM_EXIT_OK. */
+ * Returns GM_EXIT_OK, GM_EXIT_TEMPFAIL when no broker was ever reached
+ * (or a range's partitions or ends were not told in time), or
+ * GM_EXIT_FAIL. NULL gives GM_EXIT_OK. */
 int gm_kconsumer_close(struct gm_kconsumer *k);
 
 #endif

@@ -142,6 +142,22 @@ void gm_source_on_rebalance(struct gm_source *s, gm_assign_fn *assign,
 		gm_kconsumer_on_rebalance(s->k, assign, revoke, ctx);
 }
 
+bool gm_source_range(struct gm_source *s, const struct gm_koffset *from, size_t nfrom)
+{
+	if (!s->k || gm_source_resumable(s)) {
+		gm_error(NULL, "a range of offsets is read from Kafka topics without a group");
+		s->status = GM_EXIT_FAIL;
+		return false;
+	}
+	return gm_kconsumer_range(s->k, from, nfrom);
+}
+
+const struct gm_koffset *gm_source_offsets(const struct gm_source *s, size_t *n)
+{
+	*n = 0;
+	return s->k ? gm_kconsumer_offsets(s->k, n) : NULL;
+}
+
 bool gm_source_resumable(const struct gm_source *s)
 {
 	return s->k && s->c->group && *s->c->group;

@@ -57,6 +57,25 @@ struct gm_source *gm_source_open(const struct gm_common *c,
 	char *const *files, size_t nfiles,
 	const char *const *topics, size_t ntopics, bool follow);
 
+/* Makes s, opened on Kafka topics without a group and not read yet,
+ * read a bounded range of them (gm_kconsumer_range): each partition
+ * from the offset from[0..nfrom) gives it (none: its first record) to
+ * its end as it is now; then the source ends. A batch that keeps its
+ * own offsets (gm-etl keeps them in its warehouse) stores
+ * gm_source_offsets() with what it made of the records, in one commit,
+ * and starts its next run there: no consumer group. from is only read
+ * during the call. Returns false after gm_error() (files, a group, or
+ * the cluster did not tell the partitions' ends); gm_source_close()
+ * then returns the status, GM_EXIT_TEMPFAIL when the cluster did not
+ * answer in time. */
+bool gm_source_range(struct gm_source *s, const struct gm_koffset *from, size_t nfrom);
+
+/* For a source given a range: every partition of its topics with the
+ * offset its next range starts at, past the records returned so far
+ * (see gm_kconsumer_offsets()); *n set. Owned by s, valid until
+ * gm_source_close(). Otherwise NULL and 0. */
+const struct gm_koffset *gm_source_offsets(const struct gm_source *s, size_t *n);
+
 enum gm_next {
 	GM_NEXT_RECORD,  /* *r holds a record */
 	GM_NEXT_IDLE,    /* nothing arrived within idle_ms */
