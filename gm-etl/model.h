@@ -71,6 +71,11 @@ bool etl_stored_end(struct etl *m, const struct gm_rtype *t, const char **why);
  * the run loaded no fact: no stored fact is needed. */
 bool etl_range(const struct etl *m, int32_t *lo, int32_t *hi);
 
+/* The user_ids of the customers whose transactions the run loaded,
+ * sorted (gm_str_cmp()): *users is one block, the strings after the
+ * array, that the caller frees. Returns how many. */
+size_t etl_customers(const struct etl *m, gm_str **users);
+
 /* Writes every derived row the run changes (see the top), and the
  * state with the new watermark. Call once, after the stored rows. */
 void etl_finish(struct etl *m);
