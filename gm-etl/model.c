@@ -841,7 +841,8 @@ static int by_id(const void *a, const void *b)
 /* Puts the rows sorted by id, and frees them. */
 static void rows_put(struct etl *m, const struct gm_rtype *t, struct table_rows *tr, int table)
 {
-	qsort(tr->r, tr->n, sizeof *tr->r, by_id);
+	if (tr->n)  /* none: tr->r is NULL, which qsort() may not take */
+		qsort(tr->r, tr->n, sizeof *tr->r, by_id);
 	for (size_t i = 0; i < tr->n; i++) {
 		struct gm_writer *w = m->out.begin(m->out.ctx, t);
 		gm_w_record(w, tr->r[i].row, tr->r[i].len);
