@@ -1200,11 +1200,6 @@ const char *gm_pg_name(const struct gm_pg *pg)
 	return pg->label[0] ? pg->label : "postgresql";
 }
 
-int gm_pg_status(const struct gm_pg *pg)
-{
-	return pg->failed;
-}
-
 /* Judges the result of one step of the transaction: on failure,
  * reports it and fails the sink (see pg.h). */
 static bool step(struct gm_pg *pg, enum res res)

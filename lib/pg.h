@@ -178,18 +178,14 @@ int gm_pg_close(struct gm_pg *pg);
  * or nothing. Nothing is retried, since a transaction cannot go on over
  * another connection: a call that fails reports it with gm_error(),
  * naming the server, and returns false (NULL); the sink has then failed
- * (gm_pg_status() says how) and every later call does nothing and
- * returns false. Closing the sink before gm_pg_commit() rolls
+ * (gm_pg_close() returns GM_EXIT_TEMPFAIL when the connection was lost,
+ * else GM_EXIT_FAIL) and every later call does nothing and returns
+ * false. Closing the sink before gm_pg_commit() rolls
  * everything back, as the server does for a client that dies. */
 
 /* The server as messages name it: database "DB" on HOST:PORT (never a
  * password), or "postgresql" when libpq could not say. */
 const char *gm_pg_name(const struct gm_pg *pg);
-
-/* GM_EXIT_OK, or the exit status of the failure: GM_EXIT_TEMPFAIL when
- * the connection was lost (or the server stayed unreachable), so that a
- * run may be tried again later; GM_EXIT_FAIL otherwise. */
-int gm_pg_status(const struct gm_pg *pg);
 
 /* Tries to take the session-level advisory lock key (held until the
  * connection ends): *got is false when another session holds it.
