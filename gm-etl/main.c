@@ -11,6 +11,7 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "calendar.h"
 #include "cli.h"
 #include "counts.h"
 #include "event.h"
@@ -77,12 +78,13 @@ static void row_put(void *ctx, const struct gm_rtype *t, const char *id, size_t 
 		r->failed = true;
 }
 
-/* Gives the model every stored row of table t; false after a message
- * when the table cannot be read or holds a row that is not one of t. */
+/* Gives the model the stored rows of table t that f asks for (NULL:
+ * all); false after a message when the table cannot be read or holds a
+ * row that is not one of t. */
 static bool read_stored(struct gm_wh *wh, struct etl *m, struct gm_parser *ps,
-	const struct gm_rtype *t)
+	const struct gm_rtype *t, const struct gm_wh_filter *f)
 {
-	struct gm_wh_scan *s = gm_wh_scan_open(wh, t, NULL);
+	struct gm_wh_scan *s = gm_wh_scan_open(wh, t, f);
 	if (!s)
 		return false;
 	const char *row, *where, *why;
@@ -295,7 +297,7 @@ int main(int argc, char **argv)
 	struct etl *m = etl_new(&o, &out);
 	struct gm_parser *ps = gm_parser_new();
 	int status = GM_EXIT_OK;
-	if (!read_stored(wh, m, ps, &gm_rtype_etl_state))
+	if (!read_stored(wh, m, ps, &gm_rtype_etl_state, NULL))
 		status = GM_EXIT_FAIL;
 
 	/* Kafka: from the offsets the state holds to the topics' ends. */
@@ -374,11 +376,21 @@ int main(int argc, char **argv)
 	 * products it touched. */
 	int32_t lo, hi;
 	if (status == GM_EXIT_OK && etl_range(m, &lo, &hi)) {
+		gm_str *users;
+		struct gm_wh_filter days = { .range_field = "date_key",
+			.lo = date_key_of_day(lo), .hi = date_key_of_day(hi) };
+		struct gm_wh_filter sales = days;
+		sales.in_field = "user_id";
+		sales.nin = etl_customers(m, &users);
+		sales.in = users;
+		sales.group_field = "transaction_id";
 		for (size_t i = 0; status == GM_EXIT_OK && i < sizeof etl_fact_types / sizeof *etl_fact_types; i++)
-			if (!read_stored(wh, m, ps, etl_fact_types[i]))
+			if (!read_stored(wh, m, ps, etl_fact_types[i],
+					etl_fact_types[i] == &gm_rtype_fact_sales ? &sales : &days))
 				status = GM_EXIT_FAIL;
+		free(users);
 	}
-	if (status == GM_EXIT_OK && !read_stored(wh, m, ps, &gm_rtype_dim_product))
+	if (status == GM_EXIT_OK && !read_stored(wh, m, ps, &gm_rtype_dim_product, NULL))
 		status = GM_EXIT_FAIL;
 	if (status == GM_EXIT_OK) {
 		etl_finish(m);

@@ -652,6 +652,33 @@ bool etl_range(const struct etl *m, int32_t *lo, int32_t *hi)
 	return true;
 }
 
+static int str_order(const void *a, const void *b)
+{
+	return gm_str_cmp(*(const gm_str *)a, *(const gm_str *)b);
+}
+
+size_t etl_customers(const struct etl *m, gm_str **users)
+{
+	struct gm_map_iter it;
+	const char *k;
+	size_t kn, n = 0, bytes = 0;
+	gm_map_iter_init(&it, m->customers, true);
+	while (gm_map_iter_next(&it, &k, &kn))
+		n++, bytes += kn;
+	gm_str *u = gm_xcalloc(1, n * sizeof *u + bytes + 1);
+	char *at = (char *)(u + n);
+	size_t i = 0;
+	gm_map_iter_init(&it, m->customers, true);
+	while (gm_map_iter_next(&it, &k, &kn)) {
+		memcpy(at, k, kn);
+		u[i++] = (gm_str){ at, kn };
+		at += kn;
+	}
+	qsort(u, n, sizeof *u, str_order);
+	*users = u;
+	return n;
+}
+
 static bool in_range(const struct etl *m, int64_t ts)
 {
 	int32_t lo, hi, day = day_of_ts(ts);

@@ -326,6 +326,19 @@ bool gm_pg_row(const struct gm_pg_table *t, const struct gm_event *ev,
 
 /* ---- the sink ---- */
 
+const char *const gm_pg_schemes[] = { "postgresql://", "postgres://", "pg:", NULL };
+
+const char *gm_pg_conninfo(const char *spec)
+{
+	for (size_t i = 0; spec && gm_pg_schemes[i]; i++) {
+		size_t n = strlen(gm_pg_schemes[i]);
+		if (!strncmp(spec, gm_pg_schemes[i], n))
+			/* A URI is libpq's as it is; "pg:" is only ours. */
+			return strstr(gm_pg_schemes[i], "://") ? spec : spec + n;
+	}
+	return NULL;
+}
+
 #define BATCH_ROWS 10000
 #define BATCH_BYTES (8u << 20)
 #define STREAM_CHUNK (8u << 10)
@@ -358,6 +371,8 @@ struct gm_pg {
 	long long retry_ms;
 	PGconn *conn;
 	char name[320];            /* "the server: ", for messages */
+	char label[320];           /* the same without ": " (gm_pg_name) */
+	unsigned cursors;          /* cursors opened, which names the next */
 	char err[768];             /* the last error, one line */
 	struct gm_parser *ps;
 	struct pending batch[GM_PG_MAX_TABLES];
@@ -483,6 +498,11 @@ static void describe(struct gm_pg *pg)
 	else
 		pg->name[0] = 0;
 	redact(pg->name, sizeof pg->name, pg->secret);
+	size_t n = strlen(pg->name);
+	if (n > 2)
+		snprintf(pg->label, sizeof pg->label, "%.*s", (int)(n - 2), pg->name);
+	else
+		snprintf(pg->label, sizeof pg->label, "postgresql");
 }
 
 /* Server warnings are passed on; notices ("already exists, skipping")
@@ -1171,4 +1191,169 @@ int gm_pg_close(struct gm_pg *pg)
 	int status = pg->failed ? pg->failed : pg->refused ? GM_EXIT_FAIL : GM_EXIT_OK;
 	free_pg(pg);
 	return status;
+}
+
+/* ---- one transaction ---- */
+
+const char *gm_pg_name(const struct gm_pg *pg)
+{
+	return pg->label[0] ? pg->label : "postgresql";
+}
+
+/* Judges the result of one step of the transaction: on failure,
+ * reports it and fails the sink (see pg.h). */
+static bool step(struct gm_pg *pg, enum res res)
+{
+	if (res == RES_OK)
+		return true;
+	pg->failed = res == RES_RETRY ? GM_EXIT_TEMPFAIL : GM_EXIT_FAIL;
+	gm_error("postgresql", "%s%s", pg->name, pg->err);
+	return false;
+}
+
+bool gm_pg_try_lock(struct gm_pg *pg, long long key, bool *got)
+{
+	if (pg->failed)
+		return false;
+	char k[24];
+	snprintf(k, sizeof k, "%lld", key);
+	const char *param = k;
+	PGresult *r = PQexecParams(pg->conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL,
+		&param, NULL, NULL, 0);
+	*got = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+		!strcmp(PQgetvalue(r, 0, 0), "t");
+	if (r && PQresultStatus(r) == PGRES_TUPLES_OK) {
+		PQclear(r);
+		return true;
+	}
+	return step(pg, verdict(pg, r, PGRES_TUPLES_OK, "taking the lock", NULL));
+}
+
+bool gm_pg_begin(struct gm_pg *pg)
+{
+	return !pg->failed && step(pg, run(pg, "BEGIN", PGRES_COMMAND_OK, "BEGIN", NULL));
+}
+
+bool gm_pg_stage(struct gm_pg *pg, const struct gm_pg_table *t,
+	const struct gm_pg_buf *rows)
+{
+	size_t i = (size_t)(t - gm_pg_tables);
+	if (pg->failed)
+		return false;
+	if (rows->len == 0)
+		return true;
+	enum res res = copy_rows(pg, pg->sql[i].stage, rows, t->name);
+	return step(pg, res == RES_CONFLICT ? RES_ERROR : res);
+}
+
+bool gm_pg_merge(struct gm_pg *pg, const struct gm_pg_table *t)
+{
+	size_t i = (size_t)(t - gm_pg_tables);
+	if (pg->failed)
+		return false;
+	enum res res = run(pg, pg->sql[i].upsert, PGRES_COMMAND_OK, "upsert into", t->name);
+	return step(pg, res == RES_CONFLICT ? RES_ERROR : res);
+}
+
+bool gm_pg_commit(struct gm_pg *pg)
+{
+	if (pg->failed)
+		return false;
+	PGresult *r = PQexec(pg->conn, "COMMIT");
+	/* A transaction that had failed ends with ROLLBACK, not an error. */
+	if (r && PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT")) {
+		set_err(pg, "COMMIT", NULL, "the server rolled the transaction back");
+		PQclear(r);
+		return step(pg, RES_ERROR);
+	}
+	return step(pg, verdict(pg, r, PGRES_COMMAND_OK, "COMMIT", NULL));
+}
+
+/* Rows fetched per round trip. */
+#define CURSOR_BATCH "1000"
+
+struct gm_pg_cursor {
+	struct gm_pg *pg;
+	char name[32];
+	PGresult *batch;           /* the rows fetched, or NULL */
+	int row, nrows;            /* the current row of batch */
+	bool end, failed;
+};
+
+struct gm_pg_cursor *gm_pg_cursor_open(struct gm_pg *pg, const char *sql, int nparams,
+	const char *const *params)
+{
+	if (pg->failed)
+		return NULL;
+	struct gm_pg_cursor *c = gm_xcalloc(1, sizeof *c);
+	c->pg = pg;
+	snprintf(c->name, sizeof c->name, "gm_cursor_%u", pg->cursors++);
+	struct gm_pg_buf b = { 0 };
+	put_str(&b, "DECLARE ");
+	put_str(&b, c->name);
+	put_str(&b, " NO SCROLL CURSOR FOR ");
+	put_str(&b, sql);
+	char *declare = take(&b);
+	free(b.p);
+	enum res res = verdict(pg, PQexecParams(pg->conn, declare, nparams, NULL, params, NULL,
+		NULL, 0), PGRES_COMMAND_OK, "reading", NULL);
+	free(declare);
+	if (!step(pg, res)) {
+		free(c);
+		return NULL;
+	}
+	c->row = c->nrows = 0;
+	return c;
+}
+
+bool gm_pg_cursor_next(struct gm_pg_cursor *c)
+{
+	if (c->failed)
+		return false;
+	if (++c->row < c->nrows)
+		return true;
+	if (c->end)
+		return false;
+	PQclear(c->batch);
+	c->batch = NULL;
+	if (c->pg->failed) {
+		c->failed = true;
+		return false;
+	}
+	char fetch[64];
+	snprintf(fetch, sizeof fetch, "FETCH " CURSOR_BATCH " FROM %s", c->name);
+	PGresult *r = PQexec(c->pg->conn, fetch);
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		c->failed = true;
+		step(c->pg, verdict(c->pg, r, PGRES_TUPLES_OK, "reading", NULL));
+		return false;
+	}
+	c->batch = r;
+	c->nrows = PQntuples(r);
+	c->row = 0;
+	c->end = c->nrows < atoi(CURSOR_BATCH);
+	return c->nrows > 0;
+}
+
+const char *gm_pg_cursor_value(const struct gm_pg_cursor *c, int col, size_t *len)
+{
+	if (PQgetisnull(c->batch, c->row, col))
+		return NULL;
+	*len = (size_t)PQgetlength(c->batch, c->row, col);
+	return PQgetvalue(c->batch, c->row, col);
+}
+
+bool gm_pg_cursor_close(struct gm_pg_cursor *c)
+{
+	if (!c)
+		return true;
+	PQclear(c->batch);
+	bool ok = !c->failed;
+	if (!c->pg->failed) {
+		char close_sql[64];
+		snprintf(close_sql, sizeof close_sql, "CLOSE %s", c->name);
+		ok = step(c->pg, run(c->pg, close_sql, PGRES_COMMAND_OK, "reading", NULL)) && ok;
+	}
+	free(c);
+	return ok;
 }

@@ -73,7 +73,9 @@ struct gm_pg_table {
 	size_t ncolumns;
 };
 
-#define GM_PG_MAX_TABLES 16
+/* Room for every record type that names a table (a constructor dies
+ * when there are more). */
+#define GM_PG_MAX_TABLES 32
 
 /* Every table, in the order of gm_rtypes (rtype.h), as scripts/schema.sql
  * makes them: one per record type whose descriptor names a table, its
@@ -110,6 +112,14 @@ bool gm_pg_row(const struct gm_pg_table *t, const struct gm_event *ev,
 /* ---- the sink ---- */
 
 struct gm_pg;
+
+/* How a spec names PostgreSQL: a libpq URI ("postgresql://",
+ * "postgres://"), or "pg:" and a libpq conninfo. NULL-terminated. */
+extern const char *const gm_pg_schemes[];
+
+/* The conninfo spec names (a URI as it is, a conninfo without its
+ * "pg:"; borrowed from spec), or NULL when spec names no PostgreSQL. */
+const char *gm_pg_conninfo(const char *spec);
 
 /* Connects to the server named by conninfo, any libpq connection string
  * or URI ("" leaves everything to the PG* environment variables and
@@ -158,5 +168,67 @@ bool gm_pg_failed(const struct gm_pg *pg);
  * server stayed unreachable for retry_ms; GM_EXIT_FAIL when a record
  * was refused or a flush failed otherwise. NULL gives GM_EXIT_OK. */
 int gm_pg_close(struct gm_pg *pg);
+
+/* ---- one transaction ----
+ *
+ * For a client whose whole run is one transaction on the sink's
+ * connection (the warehouse, lib/wh_pg.c), instead of gm_pg_add(): it
+ * takes a lock, begins, reads through cursors, stages rows in its
+ * tables' staging tables, merges them into the tables and commits, all
+ * or nothing. Nothing is retried, since a transaction cannot go on over
+ * another connection: a call that fails reports it with gm_error(),
+ * naming the server, and returns false (NULL); the sink has then failed
+ * (gm_pg_close() returns GM_EXIT_TEMPFAIL when the connection was lost,
+ * else GM_EXIT_FAIL) and every later call does nothing and returns
+ * false. Closing the sink before gm_pg_commit() rolls
+ * everything back, as the server does for a client that dies. */
+
+/* The server as messages name it: database "DB" on HOST:PORT (never a
+ * password), or "postgresql" when libpq could not say. */
+const char *gm_pg_name(const struct gm_pg *pg);
+
+/* Tries to take the session-level advisory lock key (held until the
+ * connection ends): *got is false when another session holds it.
+ * Returns false on failure. */
+bool gm_pg_try_lock(struct gm_pg *pg, long long key, bool *got);
+
+/* BEGIN; the transaction gm_pg_commit() ends. */
+bool gm_pg_begin(struct gm_pg *pg);
+
+/* COPYs rows, COPY text rows of table t as gm_pg_row() makes them, into
+ * t's staging table (a temporary table, emptied at commit), after those
+ * staged before. */
+bool gm_pg_stage(struct gm_pg *pg, const struct gm_pg_table *t,
+	const struct gm_pg_buf *rows);
+
+/* Upserts the rows staged for t into t: a row whose key t holds replaces
+ * it (unless it is equal: then the row is not rewritten), the last
+ * staged of a key winning. */
+bool gm_pg_merge(struct gm_pg *pg, const struct gm_pg_table *t);
+
+/* COMMIT: every change since gm_pg_begin() at once. */
+bool gm_pg_commit(struct gm_pg *pg);
+
+/* A query's rows, fetched through a cursor in batches, so that a large
+ * result is never held whole. */
+struct gm_pg_cursor;
+
+/* Opens a cursor, in the transaction, for sql (a SELECT) with
+ * parameters params[0..nparams) as text ($1 ...; NULL for NULL). NULL on
+ * failure. */
+struct gm_pg_cursor *gm_pg_cursor_open(struct gm_pg *pg, const char *sql, int nparams,
+	const char *const *params);
+
+/* Moves to the next row: false at the end, or on failure (then
+ * gm_pg_cursor_close() returns false). */
+bool gm_pg_cursor_next(struct gm_pg_cursor *c);
+
+/* Column col of the current row, as text, NUL-terminated, *len bytes;
+ * NULL for SQL NULL. Valid until the next gm_pg_cursor_next(). */
+const char *gm_pg_cursor_value(const struct gm_pg_cursor *c, int col, size_t *len);
+
+/* Closes the cursor and frees c; false when it met a failure. NULL is
+ * allowed. */
+bool gm_pg_cursor_close(struct gm_pg_cursor *c);
 
 #endif

@@ -248,7 +248,7 @@ static const struct gm_rfield dead_letter_fields[] = {
 
 /* The warehouse of gm-etl (gm-warehouse(5)): each table a record type,
  * identified by one string field, as a folder, MongoDB and PostgreSQL
- * key them. Rates and growth are null when undefined (no views, no
+ * key them; in PostgreSQL, the table of the type's name. Rates and growth are null when undefined (no views, no
  * previous period): optional. */
 #define DATE_KEY INT("date_key", 10101, 99991231, "integer", 0)
 #define NULLABLE_NUMBER(n) { .name = n, .kind = GM_RK_NUMBER, .sqltype = "numeric(12,4)" }
@@ -380,7 +380,7 @@ static const struct gm_rfield etl_state_fields[] = {
 };
 
 #define WAREHOUSE(n, idf) const struct gm_rtype gm_rtype_##n = { \
-	.name = #n, .id = idf, .fields = FIELDS(n##_fields) }
+	.name = #n, .id = idf, .table = #n, .fields = FIELDS(n##_fields) }
 WAREHOUSE(fact_sales, "sale_id");
 WAREHOUSE(fact_product_views, "view_id");
 WAREHOUSE(fact_cart_events, "cart_event_id");

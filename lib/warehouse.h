@@ -20,7 +20,17 @@
  *         point) does the renames first; a run that died before it left
  *         only dot files, which the next run removes. So a table is
  *         always as before a run or as after it, and all of a run's
- *         tables change together. */
+ *         tables change together.
+ *   postgresql://URI, postgres://URI, pg:CONNINFO (wh_pg.c)
+ *         one table per type, the type's name (scripts/schema.sql,
+ *         made at connect as by the PostgreSQL sink, pg.h). A run is
+ *         one transaction, begun at open: rows put are COPYed into
+ *         temporary staging tables, and the commit upserts each table's
+ *         by id and COMMITs. A run that dies before COMMIT changes
+ *         nothing (the server rolls it back). The lock is the session
+ *         advisory lock 7163183785426855010 of the database
+ *         (pg_try_advisory_lock), which the server releases when the
+ *         run's connection ends, however it ends. */
 #ifndef GM_WAREHOUSE_H
 #define GM_WAREHOUSE_H
 
@@ -40,10 +50,11 @@ struct gm_wh;
 
 /* Opens the warehouse spec names (NULL: GM_WH_DEFAULT) and takes its
  * lock. A folder is made if missing (its parent must exist); a commit
- * an earlier run left half done is finished first (see the top). When
- * another run holds the lock, reports it and exits GM_EXIT_TEMPFAIL (75:
- * cron tries again later); a spec of a scheme no backend handles is a
- * usage error (exit 2). Returns NULL after gm_error() on any other
+ * an earlier run left half done is finished first (see the top); a
+ * server's tables are made if missing, even in a dry run. When another
+ * run holds the lock, or the server stays unreachable for c->retry_ms,
+ * reports it and exits GM_EXIT_TEMPFAIL (75: cron tries again later);
+ * a spec of a scheme no backend handles is a usage error (exit 2). Returns NULL after gm_error() on any other
  * failure. dry_run: nothing is ever written, gm_wh_commit() included;
  * the lock is still taken, so that what is read is consistent. */
 struct gm_wh *gm_wh_open(const struct gm_common *c, const char *spec, bool dry_run);
@@ -52,7 +63,8 @@ struct gm_wh *gm_wh_open(const struct gm_common *c, const char *spec, bool dry_r
  * dropped (a folder removes its new files). NULL is allowed. */
 void gm_wh_close(struct gm_wh *wh);
 
-/* The name that messages use for wh: the folder's path. */
+/* The name that messages use for wh: the folder's path, or the
+ * server's database, host and port (never a password). */
 const char *gm_wh_name(const struct gm_wh *wh);
 
 /* ---- reading ---- */
@@ -73,10 +85,16 @@ struct gm_wh_filter {
 	const char *in_field;
 	const gm_str *in;
 	size_t nin;
+	const char *group_field;  /* NULL, or a string field whose rows of
+	                  one value must come one after another (the lines
+	                  of a transaction): a server sorts by it; a folder
+	                  gives rows in the order its table keeps, which
+	                  holds such rows together when they were put
+	                  together (GM_WH_LOADED) */
 };
 
 /* Starts reading the table of type t (t->id must be set), the rows f
- * asks for. A table that does not exist yet reads as empty. Returns
+ * asks for (a field f names that t has not is an error). A table that does not exist yet reads as empty. Returns
  * NULL after gm_error() when it cannot be read. */
 struct gm_wh_scan *gm_wh_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
 	const struct gm_wh_filter *f);

@@ -311,3 +311,182 @@ COMMENT ON COLUMN inventory_status.window_end IS 'End of the event-time window, 
 COMMENT ON COLUMN inventory_status.source IS 'The tool that wrote the row, ''gm-inventory''.';
 COMMENT ON COLUMN inventory_status.partition IS
 'The Kafka partition the product''s records came from, as topic/number; NULL for a run over files.';
+
+-- The warehouse of gm-etl (gm-warehouse(5)): a star schema, one table
+-- per record type, named as the type, keyed by its id field. gm-etl
+-- writes a run in one transaction (rows staged, then upserted by key),
+-- under the session advisory lock 7163183785426855010, so that two runs
+-- never overlap. Money is in US dollars; times are UTC instants.
+
+-- fact_sales: one row per line of a transaction (the grain).
+CREATE TABLE IF NOT EXISTS fact_sales (
+    sale_id         text PRIMARY KEY,
+    transaction_id  text NOT NULL,
+    line            bigint NOT NULL,
+    date_key        integer NOT NULL,
+    ts              timestamptz NOT NULL,
+    user_id         text NOT NULL,
+    country         text NOT NULL,
+    payment_method  text NOT NULL,
+    product_id      text NOT NULL,
+    category        text NOT NULL,
+    quantity        bigint NOT NULL,
+    unit_price      numeric(12,2) NOT NULL,
+    amount          numeric(19,2) NOT NULL
+);
+
+-- gm-etl reads back the days around those a run loads, and every line
+-- of the customers it loads.
+CREATE INDEX IF NOT EXISTS fact_sales_date_idx ON fact_sales (date_key);
+CREATE INDEX IF NOT EXISTS fact_sales_user_idx ON fact_sales (user_id);
+
+COMMENT ON TABLE fact_sales IS
+'Sales: one row per line of a transaction (gm-warehouse(5)), written by gm-etl. sale_id is TRANSACTION_ID/LINE.';
+COMMENT ON COLUMN fact_sales.date_key IS 'YYYYMMDD of ts (UTC), as dim_date.date_key.';
+COMMENT ON COLUMN fact_sales.amount IS 'US dollars: quantity times unit_price.';
+
+-- fact_product_views: one row per product_view.
+CREATE TABLE IF NOT EXISTS fact_product_views (
+    view_id         text PRIMARY KEY,
+    date_key        integer NOT NULL,
+    ts              timestamptz NOT NULL,
+    user_id         text NOT NULL,
+    session_id      text NOT NULL,
+    product_id      text NOT NULL,
+    category        text NOT NULL,
+    country         text NOT NULL,
+    duration_ms     bigint NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS fact_product_views_date_idx ON fact_product_views (date_key);
+
+COMMENT ON TABLE fact_product_views IS
+'Product views: one row per product_view event (gm-warehouse(5)), written by gm-etl; view_id is its event_id.';
+
+-- fact_cart_events: one row per cart_event.
+CREATE TABLE IF NOT EXISTS fact_cart_events (
+    cart_event_id   text PRIMARY KEY,
+    date_key        integer NOT NULL,
+    ts              timestamptz NOT NULL,
+    user_id         text NOT NULL,
+    session_id      text NOT NULL,
+    product_id      text NOT NULL,
+    category        text NOT NULL,
+    action          text NOT NULL,
+    quantity        bigint NOT NULL,
+    unit_price      numeric(12,2) NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS fact_cart_events_date_idx ON fact_cart_events (date_key);
+
+COMMENT ON TABLE fact_cart_events IS
+'Cart events: one row per cart_event (gm-warehouse(5)), written by gm-etl; cart_event_id is its event_id.';
+
+-- dim_date: one row per day that any fact has.
+CREATE TABLE IF NOT EXISTS dim_date (
+    date            text PRIMARY KEY,
+    date_key        integer NOT NULL,
+    day             integer NOT NULL,
+    day_of_week     integer NOT NULL,
+    day_name        text NOT NULL,
+    week_start      text NOT NULL,
+    iso_year        integer NOT NULL,
+    iso_week        integer NOT NULL,
+    month           integer NOT NULL,
+    month_name      text NOT NULL,
+    quarter         integer NOT NULL,
+    year            integer NOT NULL,
+    is_weekend      boolean NOT NULL
+);
+
+COMMENT ON TABLE dim_date IS
+'Days: one row per day any fact has (gm-warehouse(5)), keyed by the date as YYYY-MM-DD; date_key is YYYYMMDD.';
+
+-- dim_customer: one row per user with at least one transaction.
+CREATE TABLE IF NOT EXISTS dim_customer (
+    user_id         text PRIMARY KEY,
+    home_country    text NOT NULL,
+    first_purchase  timestamptz NOT NULL,
+    last_purchase   timestamptz NOT NULL,
+    orders          bigint NOT NULL,
+    units           bigint NOT NULL,
+    lifetime_value  numeric(19,2) NOT NULL
+);
+
+COMMENT ON TABLE dim_customer IS
+'Customers: one row per user with a transaction (gm-warehouse(5)), written by gm-etl.';
+
+-- dim_product: one row per product in the catalog or in any fact.
+CREATE TABLE IF NOT EXISTS dim_product (
+    product_id      text PRIMARY KEY,
+    name            text,
+    category        text NOT NULL,
+    unit_price      numeric(12,2),
+    in_catalog      boolean NOT NULL,
+    updated         timestamptz NOT NULL,
+    updated_by      text NOT NULL
+);
+
+COMMENT ON TABLE dim_product IS
+'Products: one row per product of the catalog or of any fact (gm-warehouse(5)); name NULL without a catalog record.';
+
+-- dim_geography: one row per country any fact has.
+CREATE TABLE IF NOT EXISTS dim_geography (
+    country         text PRIMARY KEY,
+    region          text NOT NULL,
+    currency        text
+);
+
+COMMENT ON TABLE dim_geography IS
+'Countries: one row per country any fact has (gm-warehouse(5)); currency NULL for a country gm does not know.';
+
+-- product_performance: per grain, period, category and product ('*'
+-- for the category's row).
+CREATE TABLE IF NOT EXISTS product_performance (
+    perf_id         text PRIMARY KEY,
+    grain           text NOT NULL,
+    period_start    text NOT NULL,
+    category        text NOT NULL,
+    product_id      text NOT NULL,
+    views           bigint NOT NULL,
+    cart_adds       bigint NOT NULL,
+    cart_removes    bigint NOT NULL,
+    orders          bigint NOT NULL,
+    units           bigint NOT NULL,
+    revenue         numeric(19,2) NOT NULL,
+    view_to_cart    numeric(12,4),
+    cart_to_purchase numeric(12,4),
+    rank            bigint NOT NULL
+);
+
+COMMENT ON TABLE product_performance IS
+'Product and category funnels per day, ISO week and month (gm-warehouse(5)); product_id ''*'' is the category''s row. '
+'view_to_cart and cart_to_purchase are NULL when their base is 0.';
+
+-- sales_trends: per grain, period, country and category ('*' for all).
+CREATE TABLE IF NOT EXISTS sales_trends (
+    trend_id        text PRIMARY KEY,
+    grain           text NOT NULL,
+    period_start    text NOT NULL,
+    country         text NOT NULL,
+    category        text NOT NULL,
+    revenue         numeric(19,2) NOT NULL,
+    orders          bigint NOT NULL,
+    units           bigint NOT NULL,
+    customers       bigint NOT NULL,
+    avg_order_value numeric(19,2) NOT NULL,
+    growth          numeric(12,4)
+);
+
+COMMENT ON TABLE sales_trends IS
+'Sales per day, ISO week and month, by country, category, both or neither (''*''), with growth against the period '
+'before (NULL when that period had no sales in the cut) (gm-warehouse(5)).';
+
+-- etl_state: one row, 'watermark': the greatest ts gm-etl loaded.
+CREATE TABLE IF NOT EXISTS etl_state (
+    state_id        text PRIMARY KEY,
+    watermark       timestamptz NOT NULL
+);
+
+COMMENT ON TABLE etl_state IS
+'gm-etl''s state: the row ''watermark'' holds the greatest event time loaded, from which lateness is judged.';

@@ -1,0 +1,328 @@
+/* wh_pg: the warehouse in PostgreSQL, through libgm's sink (pg.h): its
+ * connection, tables (scripts/schema.sql) and staging tables. See
+ * warehouse.h for what it guarantees and how. Rows put are turned into
+ * COPY rows as they come and sent to the staging tables a megabyte at a
+ * time, so that a run never holds its facts in memory; reads go through
+ * cursors, and come back as the NDJSON rows a folder holds. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "mem.h"
+#include "money.h"
+#include "pg.h"
+#include "warehouse_backend.h"
+
+/* The warehouse's lock: one per database, for every run that writes
+ * it (documented in warehouse.h and scripts/schema.sql). */
+#define LOCK_KEY 7163183785426855010LL
+/* Staged rows sent once a table holds this many bytes of them. */
+#define STAGE_BYTES (1u << 20)
+
+struct pgwh {
+	struct gm_pg *pg;
+	struct gm_parser *ps;       /* reads the rows put back */
+};
+
+struct pg_table {
+	const struct gm_pg_table *pt;
+	struct gm_pg_buf rows;      /* COPY rows not sent yet */
+};
+
+struct pg_scan {
+	struct gm_pg_cursor *cur;
+	const struct gm_pg_table *pt;
+	struct gm_writer *w;        /* the row, rebuilt as NDJSON */
+	uint64_t n;                 /* rows read */
+	const char *name;           /* the server's, for messages */
+	char where[512];
+};
+
+#define PG_OF(wh) (((struct pgwh *)(wh)->data)->pg)
+
+static bool pg_open(struct gm_wh *wh, const char *spec)
+{
+	struct pgwh *p = gm_xcalloc(1, sizeof *p);
+	wh->data = p;
+	int status;
+	p->pg = gm_pg_open(gm_pg_conninfo(spec), wh->c->retry_ms, &status);
+	if (!p->pg) {
+		if (status == GM_EXIT_TEMPFAIL)
+			exit(GM_EXIT_TEMPFAIL);
+		return false;
+	}
+	p->ps = gm_parser_new();
+	wh->name = gm_xstrdup(gm_pg_name(p->pg));
+	bool got;
+	if (!gm_pg_try_lock(p->pg, LOCK_KEY, &got))
+		return false;
+	if (!got) {
+		gm_error(wh->name, "another run holds the warehouse's lock; try again later");
+		exit(GM_EXIT_TEMPFAIL);
+	}
+	return gm_pg_begin(p->pg);
+}
+
+/* The registry entry of t, or NULL after a message. */
+static const struct gm_pg_table *table_of(const struct gm_wh *wh, const struct gm_rtype *t)
+{
+	const struct gm_pg_table *pt = gm_pg_table_for(t->name, strlen(t->name));
+	if (!pt)
+		gm_error(wh->name, "no table for %s", t->name);
+	return pt;
+}
+
+/* The column of pt called name, or -1 after a message. */
+static int column_of(const struct gm_wh *wh, const struct gm_pg_table *pt, const char *name)
+{
+	for (size_t c = 0; c < pt->ncolumns; c++)
+		if (!strcmp(pt->columns[c].name, name))
+			return (int)c;
+	gm_error(wh->name, "%s has no column %s to read by", pt->name, name);
+	return -1;
+}
+
+static void put(struct gm_pg_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	b->p = gm_grow(b->p, &b->cap, b->len + n + 1, 1, 1024);
+	memcpy(b->p + b->len, s, n + 1);
+	b->len += n;
+}
+
+static void put_ident(struct gm_pg_buf *b, const char *name)
+{
+	put(b, "\"");
+	put(b, name);
+	put(b, "\"");
+}
+
+/* The strings in[0..n) as a PostgreSQL array literal: each quoted, '"'
+ * and '\' escaped. */
+static char *array_literal(const gm_str *in, size_t n)
+{
+	struct gm_pg_buf b = { 0 };
+	put(&b, "{");
+	for (size_t i = 0; i < n; i++) {
+		b.p = gm_grow(b.p, &b.cap, b.len + 2 * in[i].n + 4, 1, 1024);
+		b.p[b.len++] = i ? ',' : '"';
+		if (i)
+			b.p[b.len++] = '"';
+		for (size_t k = 0; k < in[i].n; k++) {
+			if (in[i].p[k] == '"' || in[i].p[k] == '\\')
+				b.p[b.len++] = '\\';
+			b.p[b.len++] = in[i].p[k];
+		}
+		b.p[b.len++] = '"';
+	}
+	put(&b, "}");
+	return b.p;
+}
+
+static void *pg_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
+	const struct gm_wh_filter *f)
+{
+	const struct gm_pg_table *pt = table_of(wh, t);
+	if (!pt)
+		return NULL;
+	/* Times as ms since the epoch, so that rows read do not depend on
+	 * the session's time zone; everything else as PostgreSQL writes it. */
+	struct gm_pg_buf sql = { 0 };
+	put(&sql, "SELECT ");
+	for (size_t c = 0; c < pt->ncolumns; c++) {
+		put(&sql, c ? ", " : "");
+		if (pt->columns[c].kind == GM_PG_TIME)
+			put(&sql, "(extract(epoch FROM ");
+		put_ident(&sql, pt->columns[c].name);
+		if (pt->columns[c].kind == GM_PG_TIME)
+			put(&sql, ") * 1000)::bigint");
+	}
+	put(&sql, " FROM ");
+	put(&sql, pt->name);
+	char lo[24], hi[24], *in = NULL;
+	const char *params[3];
+	int np = 0;
+	bool ok = true;
+	if (f && f->range_field && (ok = column_of(wh, pt, f->range_field) >= 0)) {
+		snprintf(lo, sizeof lo, "%lld", (long long)f->lo);
+		snprintf(hi, sizeof hi, "%lld", (long long)f->hi);
+		params[np++] = lo;
+		params[np++] = hi;
+		put(&sql, " WHERE ");
+		put_ident(&sql, f->range_field);
+		put(&sql, " BETWEEN $1 AND $2");
+	}
+	if (ok && f && f->in_field && (ok = column_of(wh, pt, f->in_field) >= 0)) {
+		params[np++] = in = array_literal(f->in, f->nin);
+		put(&sql, np > 1 ? " OR " : " WHERE ");
+		put_ident(&sql, f->in_field);
+		put(&sql, np > 1 ? " = ANY($3::text[])" : " = ANY($1::text[])");
+	}
+	/* By bytes, as the folder's ids are ordered, whatever the
+	 * database's collation. */
+	if (ok && f && f->group_field && (ok = column_of(wh, pt, f->group_field) >= 0)) {
+		put(&sql, " ORDER BY ");
+		put_ident(&sql, f->group_field);
+		put(&sql, " COLLATE \"C\", ");
+		put_ident(&sql, pt->columns[0].name);
+		put(&sql, " COLLATE \"C\"");
+	}
+	struct gm_pg_cursor *cur = ok ? gm_pg_cursor_open(PG_OF(wh), sql.p, np, params) : NULL;
+	free(sql.p);
+	free(in);
+	if (!cur)
+		return NULL;
+	struct pg_scan *s = gm_xcalloc(1, sizeof *s);
+	s->cur = cur;
+	s->pt = pt;
+	s->w = gm_writer_mem();
+	s->name = wh->name;
+	return s;
+}
+
+/* Writes column c's value v (v[0..n), as PostgreSQL wrote it). */
+static bool put_value(struct gm_writer *w, const struct gm_pg_column *col, const char *v,
+	size_t n)
+{
+	int64_t i;
+	switch (col->kind) {
+	case GM_PG_TEXT:
+		gm_w_str(w, v, n);
+		return true;
+	case GM_PG_TIME: {
+		bool overflow;
+		if (!gm_rint_parse((gm_str){ v, n }, &i, &overflow))
+			return false;
+		gm_w_ts(w, i);
+		return true;
+	}
+	case GM_PG_MONEY:
+	case GM_PG_TOTAL:
+		if (!gm_money_parse_amount(v, n, GM_MONEY_MAX_TOTAL, &i))
+			return false;
+		gm_w_money(w, i);
+		return true;
+	case GM_PG_BOOL:
+		gm_w_bool(w, v[0] == 't');
+		return true;
+	default:  /* numbers and JSON, as written */
+		gm_w_json(w, v, n);
+		return true;
+	}
+}
+
+static bool pg_scan_next(void *scan, const char **row, size_t *len, const char **where)
+{
+	struct pg_scan *s = scan;
+	if (!gm_pg_cursor_next(s->cur))
+		return false;
+	s->n++;
+	snprintf(s->where, sizeof s->where, "%s: %s row %llu", s->name, s->pt->name,
+		(unsigned long long)s->n);
+	struct gm_writer *w = s->w;
+	gm_writer_reset(w);
+	gm_w_obj_begin(w);
+	GM_W_KEY(w, "type");
+	gm_w_cstr(w, s->pt->type);
+	for (size_t c = 0; c < s->pt->ncolumns; c++) {
+		const struct gm_pg_column *col = &s->pt->columns[c];
+		size_t n;
+		const char *v = gm_pg_cursor_value(s->cur, (int)c, &n);
+		gm_w_key(w, col->name);
+		if (!v)
+			gm_w_json(w, "null", 4);
+		else if (!put_value(w, col, v, n)) {
+			gm_error(s->where, "column %s: cannot read %.*s", col->name,
+				(int)(n > 40 ? 40 : n), v);
+			gm_pg_cursor_close(s->cur);
+			s->cur = NULL;
+			return false;
+		}
+	}
+	gm_w_end(w);
+	*row = gm_writer_data(w, len);
+	--*len;  /* without its newline */
+	*where = s->where;
+	return true;
+}
+
+static bool pg_scan_close(void *scan)
+{
+	struct pg_scan *s = scan;
+	/* A value it could not read closed the cursor, and failed the scan. */
+	bool ok = s->cur && gm_pg_cursor_close(s->cur);
+	gm_writer_close(s->w);
+	free(s);
+	return ok;
+}
+
+static bool pg_begin(struct gm_wh_table *t)
+{
+	struct pg_table *d = gm_xcalloc(1, sizeof *d);
+	t->data = d;
+	t->w = gm_writer_mem();
+	d->pt = table_of(t->wh, t->t);
+	return d->pt != NULL;
+}
+
+static bool pg_put(struct gm_wh_table *t, const char *id, size_t n)
+{
+	(void)id, (void)n;
+	struct pg_table *d = t->data;
+	struct pgwh *p = t->wh->data;
+	size_t len;
+	const char *row = gm_writer_data(t->w, &len), *why;
+	const struct gm_event *ev = gm_parse(p->ps, row, len ? len - 1 : 0, &why);
+	char reason[256];
+	bool ok = ev && gm_pg_row(d->pt, ev, &d->rows, reason, sizeof reason);
+	if (!ok)
+		gm_error(t->wh->name, "%s: a row PostgreSQL would refuse: %s", t->t->name,
+			ev ? reason : why);
+	gm_writer_reset(t->w);
+	if (ok && d->rows.len >= STAGE_BYTES) {
+		ok = gm_pg_stage(p->pg, d->pt, &d->rows);
+		d->rows.len = 0;
+	}
+	return ok;
+}
+
+static bool pg_commit(struct gm_wh *wh)
+{
+	struct gm_pg *pg = PG_OF(wh);
+	bool ok = true;
+	for (struct gm_wh_table *t = wh->tables; ok && t; t = t->next) {
+		struct pg_table *d = t->data;
+		ok = gm_pg_stage(pg, d->pt, &d->rows) && gm_pg_merge(pg, d->pt);
+		d->rows.len = 0;
+	}
+	return ok && gm_pg_commit(pg);
+}
+
+static void pg_end_table(struct gm_wh_table *t)
+{
+	struct pg_table *d = t->data;
+	gm_writer_close(t->w);
+	t->w = NULL;
+	if (d)
+		free(d->rows.p);
+	free(d);
+}
+
+static void pg_close(struct gm_wh *wh)
+{
+	struct pgwh *p = wh->data;
+	if (!p)
+		return;
+	/* Uncommitted: the server rolls back, and releases the lock. */
+	gm_pg_close(p->pg);
+	gm_parser_free(p->ps);
+	free(p);
+}
+
+const struct wh_backend gm_wh_pg = {
+	.schemes = gm_pg_schemes,
+	.open = pg_open, .scan_open = pg_scan_open, .scan_next = pg_scan_next,
+	.scan_close = pg_scan_close, .begin = pg_begin, .put = pg_put,
+	.commit = pg_commit, .end_table = pg_end_table, .close = pg_close,
+};

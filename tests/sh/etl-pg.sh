@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# etl-pg: gm-etl -w postgresql://... (lib/wh_pg.c) writes the tables the
+# folder does: three days of gm-produce history loaded day by day into
+# PostgreSQL (through each spelling of the spec) equal one run into a
+# folder, table by table. The same input again rewrites no row. A run
+# blocked in its commit makes a second run exit 75 (the lock); killed
+# there (kill -9), it leaves every table as before, and the next run
+# completes them. A dry run changes nothing; an unreachable server is
+# exit 75.
+. "$(dirname "$0")/../lib.sh"
+. "$TESTS/pg.sh"
+
+command -v jq >/dev/null || skip_or_fail "jq is not installed"
+pg_start
+
+URI="postgresql://postgres@127.0.0.1:$PGPORT/gm"
+TABLES="fact_sales fact_product_views fact_cart_events dim_date dim_customer dim_product
+	dim_geography product_performance sales_trends etl_state"
+
+gm-produce -q -r 0 -s 7 --start 2026-10-01T00:00:00Z -d 3d --event-rate 0.05 \
+	--products 50 --users 500 --catalog "$T/C" -o "$T/E" || fail "gm-produce"
+for d in 1 2 3; do grep "\"ts\":\"2026-10-0${d}T" "$T/E" >"$T/E$d"; done
+expect_eq "the days split the history" "$(cat "$T"/E[123] | wc -l)" "$(wc -l <"$T/E")"
+
+# The whole history in one run into a folder: what PostgreSQL must hold.
+expect_status "folder, one run" 0 gm-etl -q -w "$T/W" "$T/C" "$T/E"
+
+# A table as sorted lines of key-sorted JSON, null fields left out (the
+# folder leaves out what PostgreSQL holds as NULL): from the folder, and
+# from PostgreSQL, its columns as JSON, times as the folder writes them.
+norm() { jq -cS 'with_entries(select(.value != null))' | sort; }
+folder_rows() { norm <"$T/W/$1.ndjson"; }
+pg_rows() {
+	local cols
+	cols=$(psql -X -Atc "SELECT string_agg(format('%L, %s', column_name,
+		CASE WHEN data_type LIKE 'timestamp%' THEN format('to_char(%I AT TIME ZONE ''UTC'', ''YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'')', column_name)
+		ELSE quote_ident(column_name) END), ', ' ORDER BY ordinal_position)
+		FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '$1'")
+	psql -X -Atc "SELECT jsonb_build_object('type', '$1', $cols) FROM $1" | norm
+}
+counts() {
+	psql -X -Atc "SELECT string_agg(n, ' ') FROM ($(for t in $TABLES; do
+		printf "SELECT '%s:' || count(*) AS n FROM %s UNION ALL " "$t" "$t"; done) SELECT NULL) c"
+}
+# Every row's xmin: which rows a run rewrote.
+xmins() {
+	psql -X -Atc "SELECT md5(string_agg(x, E'\n' ORDER BY x)) FROM ($(for t in $TABLES; do
+		printf "SELECT '%s ' || xmin || ' ' || t::text AS x FROM %s t UNION ALL " "$t" "$t"; done) SELECT NULL) r"
+}
+compare_all() {
+	local t
+	for t in $TABLES; do
+		folder_rows "$t" >"$T/want.$t"
+		pg_rows "$t" >"$T/got.$t"
+		expect_same_file "$1: $t" "$T/got.$t" "$T/want.$t"
+	done
+}
+
+# (a) Day by day, through the three spellings of the spec.
+expect_status "(a) day 1, postgresql://" 0 gm-etl -q -w "$URI" "$T/C" "$T/E1"
+expect_status "(a) day 2, pg:CONNINFO" 0 gm-etl -q -w "pg:$GM_PG_CONNINFO" "$T/E2"
+expect_status "(a) day 3, postgres://" 0 gm-etl -q -w "postgres://postgres@127.0.0.1:$PGPORT/gm" "$T/E3"
+compare_all "(a) day by day equals the folder"
+expect_eq "(a) rows" "$(counts)" "$(for t in $TABLES; do printf '%s:%s\n' "$t" "$(wc -l <"$T/W/$t.ndjson")"; done | paste -sd' ')"
+expect_eq "(a) the history is not trivial" "$(psql -X -Atc "SELECT count(*) > 2000, count(DISTINCT date_key) FROM fact_sales")" "t|3"
+expect_eq "(a) primary keys and indexes" "$(psql -X -Atc "SELECT string_agg(indexname, ' ' ORDER BY indexname)
+	FROM pg_indexes WHERE tablename IN ('fact_sales', 'fact_product_views', 'fact_cart_events')")" \
+	"fact_cart_events_date_idx fact_cart_events_pkey fact_product_views_date_idx fact_product_views_pkey fact_sales_date_idx fact_sales_pkey fact_sales_user_idx"
+
+# (b) The same input again changes nothing, not even a row's version;
+# nor does a dry run.
+before=$(xmins)
+expect_eq "(b) the rows' versions read" "${#before}" 32
+expect_status "(b) the same input again" 0 gm-etl -q -w "$URI" "$T/C" "$T/E"
+expect_eq "(b) no row rewritten" "$(xmins)" "$before"
+expect_status "(b) a dry run" 0 gm-etl -q -n -w "$URI" "$T/C" "$T/E3"
+expect_eq "(b) a dry run writes nothing" "$(xmins)" "$before"
+
+# (c) Back to two days, then day 3 again with its commit blocked: a
+# session holds sales_trends (writes wait; reads do not), so the run
+# waits inside its transaction, its facts already upserted there.
+psql -X -qc "TRUNCATE $(echo $TABLES | tr ' ' ',')"
+expect_status "(c) days 1 and 2" 0 gm-etl -q -w "$URI" "$T/C" "$T/E1" "$T/E2"
+before=$(counts)
+PGAPPNAME=locker psql -X -qc "BEGIN; LOCK TABLE sales_trends IN EXCLUSIVE MODE; SELECT pg_sleep(600)" \
+	>/dev/null 2>&1 &
+locker=$!
+waiting() { psql -X -Atc "SELECT count(*) FROM pg_stat_activity WHERE $1"; }
+for _ in $(seq 300); do
+	[ "$(waiting "application_name = 'locker' AND wait_event = 'PgSleep'")" = 1 ] && break
+	sleep 0.1
+done
+gm-etl -q -w "$URI" "$T/E3" 2>"$T/c1.err" &
+run=$!
+for _ in $(seq 300); do
+	[ "$(waiting "application_name = 'gm-etl' AND wait_event_type = 'Lock'")" = 1 ] && break
+	sleep 0.1
+done
+expect_eq "(c) the run waits in its commit" "$(waiting "application_name = 'gm-etl' AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO sales_trends%'")" 1
+# The lock: a second run at once exits 75.
+expect_status "(c) a second run at once" 75 gm-etl -q -w "$URI" "$T/E3" 2>"$T/c2.err"
+expect_eq "(c) it says why" "$(cat "$T/c2.err")" \
+	"gm-etl: database \"gm\" on 127.0.0.1:$PGPORT: another run holds the warehouse's lock; try again later"
+kill -KILL "$run"
+wait "$run" 2>/dev/null
+psql -X -Atc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'locker'" >/dev/null
+wait "$locker" 2>/dev/null
+for _ in $(seq 300); do
+	[ "$(waiting "application_name = 'gm-etl'")" = 0 ] && break
+	sleep 0.1
+done
+expect_eq "(c) the killed run is gone" "$(waiting "application_name = 'gm-etl'")" 0
+expect_eq "(c) killed mid-commit: every table as before" "$(counts)" "$before"
+expect_status "(c) the next run" 0 gm-etl -q -w "$URI" "$T/E3"
+compare_all "(c) the next run completes them"
+
+# (d) No server there: exit 75, once --retry-for has passed.
+port=$(free_port)
+expect_status "(d) unreachable" 75 gm-etl -q --retry-for 1s -w "postgresql://postgres@127.0.0.1:$port/gm" "$T/E3" 2>"$T/d.err"
+expect_grep "(d) it says so" "unreachable for 1 s, giving up" "$T/d.err"
+
+finish
