@@ -11,11 +11,11 @@
 
 /* Schemes a later version will take, so that such a spec is refused,
  * never taken for a folder's name. */
-static const char *const reserved[] = { "mongodb://", "mongodb+srv://", "postgresql://",
+static const char *const reserved[] = { "postgresql://",
 	"postgres://", "pg:", NULL };
 
 /* The folder last: it takes any spec. */
-static const struct wh_backend *const backends[] = { &gm_wh_dir };
+static const struct wh_backend *const backends[] = { &gm_wh_mongo, &gm_wh_dir };
 
 static bool starts(const char *spec, const char *const *schemes)
 {

@@ -49,5 +49,6 @@ struct wh_backend {
 };
 
 extern const struct wh_backend gm_wh_dir;
+extern const struct wh_backend gm_wh_mongo;
 
 #endif
