@@ -33,6 +33,7 @@ struct gm_mongo {
 	mongoc_client_t *client;  /* NULL after a failure worth retrying */
 	char *db;
 	char *name;               /* "database D at HOSTS: ", for messages */
+	char *label;              /* "mongodb://HOSTS/D": gm_mongo_name() */
 	char *secret;             /* the URI's password, kept out of messages */
 	long long retry_ms;
 	size_t batch;
@@ -44,7 +45,8 @@ struct gm_mongo {
 	struct row *rows;
 	size_t nrows, cap;
 
-	struct gm_writer *out;    /* a document's JSON, built for find/get */
+	struct gm_writer *out;    /* a document's JSON, built for get */
+	struct gm_mongo_cursor *cursor;  /* the one open, or NULL */
 	char err[512];            /* the last error, scrubbed */
 };
 
@@ -104,8 +106,32 @@ static bool retryable(const bson_error_t *e)
 	return false;
 }
 
+struct gm_mongo_cursor {
+	struct gm_mongo *m;
+	char *coll;
+	bson_t query, opts;
+	mongoc_collection_t *collection;  /* both NULL until the first read */
+	mongoc_cursor_t *cur;             /* and after a reconnect */
+	const bson_t *first;              /* what the first read found */
+	struct gm_writer *out;            /* the document handed over */
+	bool handed, ended, failed;
+};
+
+/* Ends the server side of the open cursor, which uses the client. */
+static void end_cursor(struct gm_mongo *m)
+{
+	struct gm_mongo_cursor *c = m->cursor;
+	if (!c)
+		return;
+	mongoc_cursor_destroy(c->cur);
+	mongoc_collection_destroy(c->collection);
+	c->cur = NULL;
+	c->collection = NULL;
+}
+
 static void drop(struct gm_mongo *m)
 {
+	end_cursor(m);
 	mongoc_client_destroy(m->client);
 	m->client = NULL;
 }
@@ -199,21 +225,26 @@ static bool op_ping(struct gm_mongo *m, void *arg, bson_error_t *e, bool *retry)
 	return ok;
 }
 
-/* "database D at h1:p1,h2:p2: " */
-static char *describe(const mongoc_uri_t *uri, const char *db)
+/* "database D at h1:p1,h2:p2: " in m->name and "mongodb://h1:p1,h2:p2/D"
+ * in m->label. */
+static void describe(struct gm_mongo *m)
 {
-	struct gm_text t = { 0 };
-	gm_text_printf(&t, "database %s at ", db);
-	const char *srv = mongoc_uri_get_srv_hostname(uri);
+	struct gm_text hosts = { 0 }, t = { 0 };
+	const char *srv = mongoc_uri_get_srv_hostname(m->uri);
 	if (srv) {
-		gm_text_str(&t, srv);
+		gm_text_str(&hosts, srv);
 	} else {
-		for (const mongoc_host_list_t *h = mongoc_uri_get_hosts(uri); h; h = h->next)
-			gm_text_printf(&t, "%s%s", h == mongoc_uri_get_hosts(uri) ? "" : ",",
+		for (const mongoc_host_list_t *h = mongoc_uri_get_hosts(m->uri); h; h = h->next)
+			gm_text_printf(&hosts, "%s%s", h == mongoc_uri_get_hosts(m->uri) ? "" : ",",
 				h->host_and_port);
 	}
-	gm_text_str(&t, ": ");
-	return t.p;
+	gm_text_printf(&t, "database %s at %s: ", m->db, hosts.p ? hosts.p : "");
+	m->name = t.p;
+	t = (struct gm_text){ 0 };
+	gm_text_printf(&t, "%s://%s/%s", srv ? "mongodb+srv" : "mongodb", hosts.p ? hosts.p : "",
+		m->db);
+	m->label = t.p;
+	free(hosts.p);
 }
 
 static void free_rows(struct gm_mongo *m)
@@ -228,12 +259,14 @@ static void free_mongo(struct gm_mongo *m)
 	free_rows(m);
 	free(m->rows);
 	free(m->coll);
+	end_cursor(m);
 	if (m->client)
 		mongoc_client_destroy(m->client);
 	mongoc_uri_destroy(m->uri);
 	gm_writer_close(m->out);
 	free(m->db);
 	free(m->name);
+	free(m->label);
 	free(m->secret);
 	free(m);
 }
@@ -265,7 +298,7 @@ struct gm_mongo *gm_mongo_open(const char *uri, const char *db, long long retry_
 	m->uri = u;
 	const char *path_db = mongoc_uri_get_database(u);
 	m->db = gm_xstrdup(path_db && *path_db ? path_db : db);
-	m->name = describe(u, m->db);
+	describe(m);
 	const char *password = mongoc_uri_get_password(u);
 	const char *env = getenv("GM_MONGO_PASSWORD");
 	if (password && *password) {
@@ -433,21 +466,22 @@ static bool write_value(struct gm_writer *w, bson_iter_t *it, char *why, size_t 
 	return false;
 }
 
-/* doc as one JSON object without _id and without a newline, in m->out's
+/* doc as one JSON object without _id and without a newline, in out's
  * memory until the next call; NULL with *why set when it cannot be. */
-static const char *render(struct gm_mongo *m, const bson_t *doc, size_t *len, char *why, size_t whyn)
+static const char *render(struct gm_writer *out, const bson_t *doc, size_t *len, char *why,
+	size_t whyn)
 {
 	bson_iter_t it;
-	gm_writer_reset(m->out);
+	gm_writer_reset(out);
 	if (!bson_iter_init(&it, doc)) {
 		snprintf(why, whyn, "a malformed document");
 		return NULL;
 	}
-	gm_w_obj_begin(m->out);
-	if (!write_fields(m->out, &it, false, true, why, whyn))
+	gm_w_obj_begin(out);
+	if (!write_fields(out, &it, false, true, why, whyn))
 		return NULL;
-	gm_w_end(m->out);
-	const char *p = gm_writer_data(m->out, len);
+	gm_w_end(out);
+	const char *p = gm_writer_data(out, len);
 	*len -= 1; /* the newline */
 	return p;
 }
@@ -556,13 +590,10 @@ static bool append_scalar(bson_t *sub, const char *op, const char *s, char *why,
 	return ok;
 }
 
-/* The query of f, in q (initialised here; destroy it); false with *why
+/* Appends to q the condition of f, which has a field; false with *why
  * set when a bound or value is not a JSON scalar. */
-static bool query_of(const struct gm_mongo_filter *f, bson_t *q, char *why, size_t whyn)
+static bool condition(const struct gm_mongo_filter *f, bson_t *q, char *why, size_t whyn)
 {
-	bson_init(q);
-	if (!f || !f->field)
-		return true;
 	bson_t cond, list;
 	bool ok = true;
 	BSON_APPEND_DOCUMENT_BEGIN(q, f->field, &cond);
@@ -581,67 +612,157 @@ static bool query_of(const struct gm_mongo_filter *f, bson_t *q, char *why, size
 		bson_append_array_end(&cond, &list);
 	}
 	bson_append_document_end(q, &cond);
+	return ok;
+}
+
+/* The query of the documents that any of any[0..n) chooses, in q
+ * (initialised here; destroy it); false with *why set when a bound or
+ * value is not a JSON scalar. */
+static bool query_of(const struct gm_mongo_filter *any, size_t n, bson_t *q, char *why,
+	size_t whyn)
+{
+	bson_init(q);
+	for (size_t i = 0; i < n; i++)
+		if (!any[i].field)
+			return true;
+	bool ok = true;
+	if (n == 1) {
+		ok = condition(&any[0], q, why, whyn);
+	} else if (n > 1) {
+		bson_t list, one;
+		BSON_APPEND_ARRAY_BEGIN(q, "$or", &list);
+		for (size_t i = 0; i < n && ok; i++) {
+			char idx[24];
+			const char *k;
+			bson_uint32_to_string((uint32_t)i, &k, idx, sizeof idx);
+			BSON_APPEND_DOCUMENT_BEGIN(&list, k, &one);
+			ok = condition(&any[i], &one, why, whyn);
+			bson_append_document_end(&list, &one);
+		}
+		bson_append_array_end(q, &list);
+	}
 	if (!ok)
 		bson_destroy(q);
 	return ok;
 }
 
-struct find {
-	const char *coll;
-	const bson_t *query;
-	bool (*each)(void *ctx, const char *line, size_t len);
-	void *ctx;
-	bool handed;     /* a document was handed over: no retry */
-	bool bad;        /* a document had no JSON form */
-};
-
-static bool op_find(struct gm_mongo *m, void *arg, bson_error_t *e, bool *retry)
+static bool op_first(struct gm_mongo *m, void *arg, bson_error_t *e, bool *retry)
 {
-	struct find *f = arg;
-	mongoc_collection_t *c = mongoc_client_get_collection(m->client, m->db, f->coll);
-	bson_t *opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}");
-	mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, f->query, opts, NULL);
-	const bson_t *doc;
-	bool go = true;
-	while (go && mongoc_cursor_next(cur, &doc)) {
-		char why[256];
-		size_t len;
-		const char *line = render(m, doc, &len, why, sizeof why);
-		if (!line) {
-			snprintf(e->message, sizeof e->message, "%.100s: %.300s", f->coll, why);
-			e->domain = 0;
-			f->bad = true;
-			go = false;
-			break;
-		}
-		f->handed = true;
-		go = f->each(f->ctx, line, len);
+	(void)retry;
+	struct gm_mongo_cursor *c = arg;
+	end_cursor(m);
+	c->collection = mongoc_client_get_collection(m->client, m->db, c->coll);
+	c->cur = mongoc_collection_find_with_opts(c->collection, &c->query, &c->opts, NULL);
+	if (mongoc_cursor_next(c->cur, &c->first))
+		return true;
+	c->first = NULL;
+	return !mongoc_cursor_error(c->cur, e);
+}
+
+struct gm_mongo_cursor *gm_mongo_cursor_open(struct gm_mongo *m, const char *coll,
+	const struct gm_mongo_filter *any, size_t nany, const char *const *sort, size_t nsort)
+{
+	if (m->cursor) {
+		gm_error("mongodb", "%s%s: a read while another is open", m->name, coll);
+		return NULL;
 	}
-	bool ok = !f->bad && !mongoc_cursor_error(cur, e);
-	*retry = !f->handed;
-	mongoc_cursor_destroy(cur);
-	bson_destroy(opts);
-	mongoc_collection_destroy(c);
+	if (!gm_mongo_flush(m))
+		return NULL;
+	struct gm_mongo_cursor *c = gm_xcalloc(1, sizeof *c);
+	char why[256];
+	if (!query_of(any, nany, &c->query, why, sizeof why)) {
+		gm_error("mongodb", "%s%s: %s", m->name, coll, why);
+		free(c);
+		return NULL;
+	}
+	c->m = m;
+	c->coll = gm_xstrdup(coll);
+	bson_init(&c->opts);
+	bson_t order;
+	BSON_APPEND_DOCUMENT_BEGIN(&c->opts, "sort", &order);
+	for (size_t i = 0; i < nsort; i++)
+		BSON_APPEND_INT32(&order, sort[i], 1);
+	if (!nsort)
+		BSON_APPEND_INT32(&order, "_id", 1);
+	bson_append_document_end(&c->opts, &order);
+	c->out = gm_writer_mem();
+	m->cursor = c;
+	return c;
+}
+
+/* Ends c with an error; m->err says what. */
+static int cursor_failed(struct gm_mongo_cursor *c, enum res res)
+{
+	report(c->m, res, false);
+	c->failed = true;
+	return -1;
+}
+
+int gm_mongo_cursor_next(struct gm_mongo_cursor *c, const char **line, size_t *len)
+{
+	struct gm_mongo *m = c->m;
+	if (c->failed)
+		return -1;
+	if (c->ended)
+		return 0;
+	const bson_t *doc;
+	if (!c->handed) {
+		enum res res = attempt(m, "reading", op_first, c);
+		if (res != RES_OK)
+			return cursor_failed(c, res);
+		doc = c->first;
+	} else if (!c->cur) {
+		snprintf(m->err, sizeof m->err, "reading %.100s: the connection was lost", c->coll);
+		return cursor_failed(c, RES_ERROR);
+	} else if (!mongoc_cursor_next(c->cur, &doc)) {
+		bson_error_t e;
+		if (mongoc_cursor_error(c->cur, &e)) {
+			set_err(m, "reading", &e);
+			return cursor_failed(c, RES_ERROR);
+		}
+		doc = NULL;
+	}
+	if (!doc) {
+		c->ended = true;
+		return 0;
+	}
+	char why[256];
+	*line = render(c->out, doc, len, why, sizeof why);
+	if (!*line) {
+		snprintf(m->err, sizeof m->err, "reading: %.100s: %.300s", c->coll, why);
+		return cursor_failed(c, RES_ERROR);
+	}
+	c->handed = true;
+	return 1;
+}
+
+bool gm_mongo_cursor_close(struct gm_mongo_cursor *c)
+{
+	if (!c)
+		return true;
+	bool ok = !c->failed;
+	end_cursor(c->m);
+	c->m->cursor = NULL;
+	bson_destroy(&c->query);
+	bson_destroy(&c->opts);
+	gm_writer_close(c->out);
+	free(c->coll);
+	free(c);
 	return ok;
 }
 
 bool gm_mongo_find(struct gm_mongo *m, const char *coll, const struct gm_mongo_filter *f,
 	bool (*each)(void *ctx, const char *line, size_t len), void *ctx)
 {
-	if (!gm_mongo_flush(m))
+	struct gm_mongo_cursor *c = gm_mongo_cursor_open(m, coll, f, f ? 1 : 0, NULL, 0);
+	if (!c)
 		return false;
-	bson_t q;
-	char why[256];
-	if (!query_of(f, &q, why, sizeof why)) {
-		gm_error("mongodb", "%s%s: %s", m->name, coll, why);
-		return false;
-	}
-	struct find fd = { coll, &q, each, ctx, false, false };
-	enum res res = attempt(m, "reading", op_find, &fd);
-	bson_destroy(&q);
-	if (res != RES_OK)
-		report(m, res, false);
-	return res == RES_OK;
+	const char *line;
+	size_t len;
+	int got;
+	while ((got = gm_mongo_cursor_next(c, &line, &len)) > 0 && each(ctx, line, len))
+		;
+	return gm_mongo_cursor_close(c) && got >= 0;
 }
 
 /* ---- deletes and indexes ---- */
@@ -674,7 +795,7 @@ bool gm_mongo_delete(struct gm_mongo *m, const char *coll, const struct gm_mongo
 		return false;
 	bson_t q;
 	char why[256];
-	if (!query_of(f, &q, why, sizeof why)) {
+	if (!query_of(f, f ? 1 : 0, &q, why, sizeof why)) {
 		gm_error("mongodb", "%s%s: %s", m->name, coll, why);
 		return false;
 	}
@@ -766,7 +887,7 @@ static bool op_get(struct gm_mongo *m, void *arg, bson_error_t *e, bool *retry)
 	if (mongoc_cursor_next(cur, &doc)) {
 		char why[256];
 		size_t len;
-		const char *line = render(m, doc, &len, why, sizeof why);
+		const char *line = render(m->out, doc, &len, why, sizeof why);
 		if (line) {
 			nd->found = gm_xstrndup(line, len);
 		} else {
@@ -888,6 +1009,11 @@ bool gm_mongo_unlock(struct gm_mongo *m, const char *coll, const char *name)
 	if (res != RES_OK)
 		report(m, res, true);
 	return res == RES_OK;
+}
+
+const char *gm_mongo_name(const struct gm_mongo *m)
+{
+	return m->label;
 }
 
 bool gm_mongo_failed(const struct gm_mongo *m)

@@ -98,6 +98,32 @@ bool gm_mongo_find(struct gm_mongo *m, const char *coll,
 	const struct gm_mongo_filter *f,
 	bool (*each)(void *ctx, const char *line, size_t len), void *ctx);
 
+/* A read of coll as a cursor, for a caller that pulls documents one by
+ * one (a scan) rather than taking them in a callback. */
+struct gm_mongo_cursor;
+
+/* Writes the pending batch (as gm_mongo_flush()), then starts reading
+ * the documents of coll that any of any[0..nany) chooses (nany 0: all;
+ * a filter whose field is NULL chooses all), ordered by the fields
+ * sort[0..nsort) ascending (nsort 0: by _id). Nothing is asked of the
+ * server until the first gm_mongo_cursor_next(). One cursor per handle
+ * at a time; while it is open the handle takes other calls, but one
+ * that has to reconnect ends the cursor (its next call then fails) if
+ * it has handed a document over. Returns NULL after gm_error() when the
+ * batch could not be written or a bound or value is not a JSON scalar
+ * (or a cursor is open already). */
+struct gm_mongo_cursor *gm_mongo_cursor_open(struct gm_mongo *m, const char *coll,
+	const struct gm_mongo_filter *any, size_t nany, const char *const *sort, size_t nsort);
+
+/* The next document, as gm_mongo_find() hands one over, in *line and
+ * *len (valid until the next call on c). Returns 1; 0 at the end; -1
+ * after gm_error() when the read failed (retried as gm_mongo_find()
+ * says, until the first document) or a document has no JSON form. */
+int gm_mongo_cursor_next(struct gm_mongo_cursor *c, const char **line, size_t *len);
+
+/* Ends the read and frees c; false when it had failed. NULL is allowed. */
+bool gm_mongo_cursor_close(struct gm_mongo_cursor *c);
+
 /* Deletes the documents of coll that f chooses (NULL or field NULL:
  * all), writing the pending batch first; sets *deleted (may be NULL)
  * to their count. False after gm_error() on failure, as
@@ -143,6 +169,11 @@ int gm_mongo_lock(struct gm_mongo *m, const char *coll, const char *name,
 /* Removes the document (lock or other) stored under name, if any.
  * False after gm_error() on failure. */
 bool gm_mongo_unlock(struct gm_mongo *m, const char *coll, const char *name);
+
+/* The database as messages may name it: "mongodb://HOSTS/DB" (the
+ * hosts of the URI, or its SRV name), without user, password or
+ * options. Owned by m. */
+const char *gm_mongo_name(const struct gm_mongo *m);
 
 /* True once a write has failed or the server stayed unreachable; every
  * later call then does nothing and returns false (or -1). */

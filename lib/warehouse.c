@@ -9,12 +9,8 @@
 #include "mem.h"
 #include "warehouse_backend.h"
 
-/* Schemes a later version will take, so that such a spec is refused,
- * never taken for a folder's name. */
-static const char *const reserved[] = { "mongodb://", "mongodb+srv://", NULL };
-
 /* The folder last: it takes any spec. */
-static const struct wh_backend *const backends[] = { &gm_wh_pg, &gm_wh_dir };
+static const struct wh_backend *const backends[] = { &gm_wh_pg, &gm_wh_mongo, &gm_wh_dir };
 
 static bool starts(const char *spec, const char *const *schemes)
 {
@@ -32,8 +28,10 @@ struct gm_wh *gm_wh_open(const struct gm_common *c, const char *spec, bool dry_r
 	for (size_t i = 0; !be && i < sizeof backends / sizeof *backends; i++)
 		if (!backends[i]->schemes || starts(spec, backends[i]->schemes))
 			be = backends[i];
-	if (be->schemes == NULL && starts(spec, reserved)) {
-		gm_error(NULL, "%.*s: not a warehouse this version can use",
+	/* A URI no server backend takes is a mistake, not a folder's name. */
+	if (be->schemes == NULL && strstr(spec, "://")) {
+		gm_error(NULL, "%.*s: not a kind of warehouse gm knows "
+			"(a folder, postgresql://, postgres://, pg:, mongodb://, mongodb+srv://)",
 			(int)strcspn(spec, ":"), spec);
 		exit(GM_EXIT_USAGE);
 	}

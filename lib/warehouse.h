@@ -30,7 +30,42 @@
  *         nothing (the server rolls it back). The lock is the session
  *         advisory lock 7163183785426855010 of the database
  *         (pg_try_advisory_lock), which the server releases when the
- *         run's connection ends, however it ends. */
+ *         run's connection ends, however it ends.
+ *   mongodb://HOST[:PORT][,...][/DB][?OPTIONS] (or mongodb+srv://)
+ *         (wh_mongo.c) a collection per table in DB (globalmart_dw when
+ *         the URI names none), a document per row: its fields, under the
+ *         _id gm_mongo_id() makes from its id (mongo.h); indexed on the
+ *         id field, and on date_key, user_id and (transaction_id, line)
+ *         where the table has them. A table with transaction_id and line
+ *         reads in that order, a transaction's lines together; others
+ *         in any order. Numbers read back by value (25.00 as 25, 1.0000
+ *         as 1). There are no multi-document transactions to lean on
+ *         (CongoDB has none, a standalone mongod neither), so a run
+ *         stages: each row put is upserted into _gm_staging as
+ *         {"type":"_gm_staged","table","id","seq","row"} under an _id of
+ *         its table and id. The commit writes the staged rows, then the
+ *         marker _gm_commit "commit" with their count (the commit point),
+ *         upserts them into their tables page by page (unordered bulk
+ *         batches; the same row again changes nothing), then empties
+ *         _gm_staging and removes the marker. A run that finds the
+ *         marker (the last one died after its commit point) does the
+ *         upserts first; one that finds staged rows and no marker (it
+ *         died before) drops them, as does a run that fails before its
+ *         commit point when it closes. So after a crash, the next run
+ *         leaves each table as before the crashed run or as after it;
+ *         between the commit point and the end of the upserts, a reader
+ *         that takes no lock sees some tables changed and not others.
+ *         The lock is the document _gm_lock "warehouse", inserted by a
+ *         run ({"type","prog","host","pid","started"}) and removed when
+ *         it ends; an insert meeting one fails on both servers, and the
+ *         run exits 75. A lock left by a run that died is taken over by
+ *         the next run on the same host (gethostname(2): hosts that
+ *         share a warehouse need distinct names) when no process of its
+ *         pid is alive; a pid reused since only delays that. A lock of
+ *         another host is never judged stale: remove it by hand once
+ *         its run is known to be over (in mongosh,
+ *         db._gm_lock.deleteMany({})). A server unreachable for the
+ *         retry time when the run opens it: exit 75, nothing changed. */
 #ifndef GM_WAREHOUSE_H
 #define GM_WAREHOUSE_H
 
@@ -63,8 +98,9 @@ struct gm_wh *gm_wh_open(const struct gm_common *c, const char *spec, bool dry_r
  * dropped (a folder removes its new files). NULL is allowed. */
 void gm_wh_close(struct gm_wh *wh);
 
-/* The name that messages use for wh: the folder's path, or the
- * server's database, host and port (never a password). */
+/* The name that messages use for wh: the folder's path, the
+ * PostgreSQL server's database, host and port, or mongodb://HOSTS/DB
+ * (never a user, password or options). */
 const char *gm_wh_name(const struct gm_wh *wh);
 
 /* ---- reading ---- */
@@ -145,7 +181,8 @@ uint64_t gm_wh_count(const struct gm_wh_table *t);
 
 /* Makes every row put in every table of the run durable, all tables at
  * once (see the top). Returns false after gm_error() on failure, and
- * then no table has changed. In a dry run, does nothing and returns true. */
+ * then no table has changed, unless it failed past its commit point
+ * (MongoDB's upserts): then the next run finishes it when it opens. In a dry run, does nothing and returns true. */
 bool gm_wh_commit(struct gm_wh *wh);
 
 #endif

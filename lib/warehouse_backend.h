@@ -48,6 +48,6 @@ struct wh_backend {
 	void (*close)(struct gm_wh *wh);  /* frees wh->data, releases the lock */
 };
 
-extern const struct wh_backend gm_wh_dir, gm_wh_pg;
+extern const struct wh_backend gm_wh_dir, gm_wh_pg, gm_wh_mongo;
 
 #endif

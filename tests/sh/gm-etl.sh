@@ -108,7 +108,8 @@ expect_grep "a terminal sees the progress" 'gm-etl: [0-9.]* [kM]*B, [0-9]* recor
 expect_eq "a log file does not" "$(grep -c 'records,' "$T/notty")" 0
 
 # ---- usage ----
-expect_status "mongodb not yet" 2 gm-etl -q -w mongodb://127.0.0.1/x /dev/null 2>/dev/null
+expect_status "a URI of no warehouse" 2 gm-etl -q -w http://127.0.0.1/x /dev/null 2>"$T/err"
+expect_grep "a URI of no warehouse: said so" "http: not a kind of warehouse gm knows" "$T/err"
 expect_status "an unknown option" 2 gm-etl --bogus 2>/dev/null
 expect_status "--lookback takes a duration" 2 gm-etl --lookback soon /dev/null 2>/dev/null
 finish

@@ -1,0 +1,106 @@
+# gm-etl into MongoDB (-w mongodb://...): the golden days of
+# tests/golden/etl loaded day by day give the expected tables, row for
+# row (numbers by value: the server keeps 1.0000 as the number 1); a
+# read filtered by a range or a list gives those rows, a transaction's
+# lines together; the same input again and a dry run change nothing;
+# the lock, held (exit 75) and left by a run that is gone (taken over);
+# what a crash leaves before and after the commit point; an unreachable
+# server (exit 75). Against CongoDB, or a real mongod named by
+# GM_TEST_MONGO_URI (tests/helpers/mongo.sh).
+. "$(dirname "$0")/../lib.sh"
+. "$TESTS/helpers/mongo.sh"
+G=$TESTS/golden/etl
+
+mongo_start
+U=$GM_MONGO_URI
+tables=$(cd "$G/expected" && ls | sed 's/\.ndjson$//')
+
+# snapshot DIR: every table as a scan gives it, sorted.
+snapshot() {
+	mkdir -p "$1"
+	for t in $tables; do
+		wh-mongo "$U" scan "$t" | sort >"$1/$t" || fail "scan $t"
+	done
+}
+# by_value FILE: its rows with every number as a double, sorted, so
+# that 25, 25.0 and 25.0000 compare equal and 25.01 does not.
+by_value() {
+	python3 -c '
+import json, sys
+rows = (json.loads(l, parse_int=float) for l in open(sys.argv[1]) if l.strip())
+print("\n".join(sorted(json.dumps(r) for r in rows)))' "$1"
+}
+staging() { wh-mongo "$U" count _gm_staging; }
+
+# ---- day by day: the expected tables ----
+expect_status "day 1" 0 gm-etl -q -w "$U" "$G/catalog.ndjson" "$G/day1.ndjson"
+expect_status "day 2" 0 gm-etl -q -w "$U" "$G/day2.ndjson" 2>/dev/null
+expect_status "day 3" 0 gm-etl -q -w "$U" -l "$T/late" "$G/day3.ndjson"
+snapshot "$T/after"
+for t in $tables; do
+	expect_same_file "table $t" <(by_value "$T/after/$t") <(by_value "$G/expected/$t.ndjson")
+done
+expect_eq "money as the folder has it" \
+	"$(grep -c '"unit_price":25,' "$T/after/fact_sales")" 3
+expect_same_file "late: t10" "$T/late" <(grep '"t10"' "$G/day3.ndjson")
+for c in _gm_staging _gm_commit _gm_lock; do
+	expect_eq "$c: empty after the runs" "$(wh-mongo "$U" count $c)" 0
+done
+
+# ---- a filtered read: November 2 or u2's, in (transaction_id, line) ----
+wh-mongo "$U" scan fact_sales range date_key 20261102 20261102 in user_id u2 >"$T/got"
+jq -c -s 'map(select(.date_key == 20261102 or .user_id == "u2"))
+	| sort_by(.transaction_id, .line) | .[]' "$G/expected/fact_sales.ndjson" >"$T/want"
+expect_same_file "filtered read, in order" "$T/got" "$T/want"
+expect_eq "filtered read: rows" "$(wc -l <"$T/got")" 5
+
+# ---- the same input again, a dry run, nothing: no change ----
+expect_status "day 2 again" 0 gm-etl -w "$U" "$G/day2.ndjson" 2>"$T/err"
+expect_grep "day 2 again: its 6 facts were there" "6 already loaded" "$T/err"
+expect_status "dry run" 0 gm-etl -n -w "$U" "$G/day3.ndjson" 2>"$T/err"
+expect_grep "dry run: says would" "gm-etl: would load 3 transactions" "$T/err"
+expect_status "empty input" 0 gm-etl -q -w "$U" /dev/null
+snapshot "$T/again"
+expect_eq "no table changed" "$(diff -r "$T/after" "$T/again" && echo same)" same
+
+# ---- the lock ----
+# Held by a live process of this host: exit 75, nothing changes.
+wh-mongo "$U" lock here $$ || fail "lock taken"
+expect_status "locked" 75 gm-etl -q -w "$U" "$G/day3.ndjson" 2>"$T/err"
+expect_grep "locked: said so" "another run holds the warehouse's lock" "$T/err"
+expect_grep "locked: names the holder" "\"pid\":$$" "$T/err"
+wh-mongo "$U" unlock
+# Held by a run of another host: never judged over.
+wh-mongo "$U" lock elsewhere.example 1 || fail "lock taken"
+expect_status "locked from elsewhere" 75 gm-etl -q -w "$U" /dev/null 2>/dev/null
+wh-mongo "$U" unlock
+# Left by a process of this host that is gone: taken over.
+sleep 0 &
+dead=$!
+wait $dead
+wh-mongo "$U" lock here $dead || fail "lock taken"
+expect_status "a stale lock" 0 gm-etl -q -w "$U" /dev/null 2>"$T/err"
+expect_grep "a stale lock: taken over" "taking over the lock of a run that ended" "$T/err"
+expect_eq "a stale lock: released after" "$(wh-mongo "$U" count _gm_lock)" 0
+
+# ---- what a crash leaves ----
+# Before the commit point: staged rows, no marker: dropped.
+grep '"u1"' "$G/expected/dim_customer.ndjson" | sed 's/"orders":3/"orders":33/' >"$T/u1"
+wh-mongo "$U" stage "$T/u1" || fail "staged"
+expect_eq "staged" "$(staging)" 1
+expect_status "after a crash before the commit point" 0 gm-etl -q -w "$U" /dev/null
+expect_eq "staging dropped" "$(staging)" 0
+snapshot "$T/kept"
+expect_eq "tables kept" "$(diff -r "$T/after" "$T/kept" && echo same)" same
+# After it: staged rows and the marker: the next run applies them.
+wh-mongo "$U" stage --marker "$T/u1" || fail "staged with a marker"
+expect_status "after a crash past the commit point" 0 gm-etl -q -w "$U" /dev/null 2>"$T/err"
+expect_grep "said so" "finishing the commit of a run that stopped past its commit point" "$T/err"
+expect_eq "the commit finished" "$(wh-mongo "$U" scan dim_customer | grep -c '"orders":33')" 1
+expect_eq "no marker left" "$(wh-mongo "$U" count _gm_commit)" 0
+expect_eq "no staging left" "$(staging)" 0
+
+# ---- an unreachable server: exit 75 ----
+expect_status "unreachable" 75 wh-mongo -r 300 mongodb://127.0.0.1:1/x scan dim_date 2>"$T/err"
+expect_grep "unreachable: said so" "unreachable for 0.3 s, giving up" "$T/err"
+finish
