@@ -163,6 +163,7 @@ struct etl {
 	int64_t watermark, max_ts;
 	int32_t lo, hi;              /* the days touched */
 	int32_t last_day;            /* the last one touched */
+	int32_t key_day, key;        /* date_key_of()'s last */
 	/* a stored transaction, its lines gathered */
 	char txn_id[GM_MAP_KEY_MAX + 1];
 	size_t txn_idlen;
@@ -428,6 +429,17 @@ static void count_txn(struct etl *m, gm_str user, gm_str country_s, int64_t ts,
 
 /* ---- fact rows ---- */
 
+/* date_key_of_day(), remembered for the last day asked: records come
+ * mostly in time order. */
+static int32_t date_key_of(struct etl *m, int32_t day)
+{
+	if (day != m->key_day || !m->key) {
+		m->key_day = day;
+		m->key = date_key_of_day(day);
+	}
+	return m->key;
+}
+
 static struct gm_writer *row_begin(struct etl *m, const struct gm_rtype *t)
 {
 	struct gm_writer *w = m->out.begin(m->out.ctx, t);
@@ -499,7 +511,7 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 	saw_ts(m, ev->ts);
 	m->counts.transactions++;
 	int32_t day = day_of_ts(ev->ts);
-	int32_t key = date_key_of_day(day);
+	int32_t key = date_key_of(m, day);
 	char sid[GM_MAP_KEY_MAX + 24];
 	for (size_t i = 0; i < ev->nitems; i++) {
 		const struct gm_item *it = &ev->items[i];
@@ -568,7 +580,7 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 		GM_W_KSTR(w, "view_id", ev->id.p, ev->id.n);
 	else
 		GM_W_KSTR(w, "cart_event_id", ev->id.p, ev->id.n);
-	GM_W_KI64(w, "date_key", date_key_of_day(day));
+	GM_W_KI64(w, "date_key", date_key_of(m, day));
 	GM_W_KTS(w, "ts", ev->ts);
 	GM_W_KSTR(w, "user_id", ev->user_id.p, ev->user_id.n);
 	GM_W_KSTR(w, "session_id", ev->session_id.p, ev->session_id.n);
@@ -830,25 +842,27 @@ bool etl_stored_end(struct etl *m, const struct gm_rtype *t, const char **why)
 
 /* ---- the derived rows ---- */
 
-/* Rows of one table, built in memory, put in order of id. */
+/* Rows of one table, built in memory, put in order of id: the rows one
+ * after another in a memory writer, the ids in one buffer, and where
+ * each is, so that a row costs no allocation of its own. */
 struct built {
-	char *id;
-	size_t idlen;
-	char *row;
-	size_t len;
+	size_t id_at, idlen, row_at, len;
 };
 
 struct table_rows {
 	struct built *r;
 	size_t n, cap;
 	struct gm_writer *w;
+	size_t row_at;        /* where the row being built starts */
+	char *ids;
+	size_t idlen, idcap;
 };
 
 static struct gm_writer *rows_begin(struct table_rows *tr, const struct gm_rtype *t)
 {
 	if (!tr->w)
 		tr->w = gm_writer_mem();
-	gm_writer_reset(tr->w);
+	gm_writer_data(tr->w, &tr->row_at);
 	gm_w_obj_begin(tr->w);
 	GM_W_KEY(tr->w, "type");
 	gm_w_cstr(tr->w, t->name);
@@ -858,39 +872,57 @@ static struct gm_writer *rows_begin(struct table_rows *tr, const struct gm_rtype
 static void rows_add(struct table_rows *tr, const char *id, size_t n)
 {
 	gm_w_end(tr->w);
-	size_t len;
-	const char *data = gm_writer_data(tr->w, &len);
+	size_t end;
+	gm_writer_data(tr->w, &end);
 	tr->r = gm_grow(tr->r, &tr->cap, tr->n + 1, sizeof *tr->r, 256);
-	struct built *b = &tr->r[tr->n++];
-	b->id = gm_xstrndup(id, n);
-	b->idlen = n;
-	b->row = gm_xstrndup(data, len - 1);  /* without the newline */
-	b->len = len - 1;
+	tr->ids = gm_grow(tr->ids, &tr->idcap, tr->idlen + n, 1, 4096);
+	memcpy(tr->ids + tr->idlen, id, n);
+	tr->r[tr->n++] = (struct built){ tr->idlen, n, tr->row_at, end - 1 - tr->row_at };
+	tr->idlen += n;
 }
 
-static int by_id(const void *a, const void *b)
+static int by_id(const void *a, const void *b, void *ids)
 {
 	const struct built *x = a, *y = b;
-	return gm_str_cmp((gm_str){ x->id, x->idlen }, (gm_str){ y->id, y->idlen });
+	return gm_str_cmp((gm_str){ (char *)ids + x->id_at, x->idlen },
+		(gm_str){ (char *)ids + y->id_at, y->idlen });
 }
 
 /* Puts the rows sorted by id, and frees them. */
 static void rows_put(struct etl *m, const struct gm_rtype *t, struct table_rows *tr, int table)
 {
 	if (tr->n)  /* qsort() wants an array, even of none */
-		qsort(tr->r, tr->n, sizeof *tr->r, by_id);
+		qsort_r(tr->r, tr->n, sizeof *tr->r, by_id, tr->ids);
+	size_t len;
+	const char *data = tr->w ? gm_writer_data(tr->w, &len) : NULL;
 	for (size_t i = 0; i < tr->n; i++) {
 		struct gm_writer *w = m->out.begin(m->out.ctx, t);
-		gm_w_record(w, tr->r[i].row, tr->r[i].len);
-		m->out.put(m->out.ctx, t, tr->r[i].id, tr->r[i].idlen);
-		free(tr->r[i].id);
-		free(tr->r[i].row);
+		gm_w_record(w, data + tr->r[i].row_at, tr->r[i].len);
+		m->out.put(m->out.ctx, t, tr->ids + tr->r[i].id_at, tr->r[i].idlen);
 	}
 	m->counts.rows[table] += tr->n;
 	free(tr->r);
+	free(tr->ids);
 	if (tr->w)
 		gm_writer_close(tr->w);
 	memset(tr, 0, sizeof *tr);
+}
+
+/* "GRAIN/START/A/B", a derived row's id, into id (room for both names
+ * and 24 bytes more); returns its length. */
+static size_t join_id(char *id, const char *grain, const char *start, gm_str a, gm_str b)
+{
+	size_t n = strlen(grain);
+	memcpy(id, grain, n);
+	id[n++] = '/';
+	memcpy(id + n, start, 10);
+	n += 10;
+	id[n++] = '/';
+	memcpy(id + n, a.p, a.n);
+	n += a.n;
+	id[n++] = '/';
+	memcpy(id + n, b.p, b.n);
+	return n + b.n;
 }
 
 /* x / y to 4 decimals, half away from zero, as a JSON number; null when
@@ -1187,10 +1219,9 @@ static void emit_performance(struct etl *m)
 		gm_str prod = r->product ? (gm_str){ r->product, r->plen } : (gm_str){ "*", 1 };
 		char start[11], id[16 + 2 * GM_MAP_KEY_MAX + 8];
 		format_day(r->start, start);
-		int idn = snprintf(id, sizeof id, "%s/%s/%.*s/%.*s", grain_names[r->grain], start,
-			(int)cat.n, cat.p, (int)prod.n, prod.p);
+		size_t idn = join_id(id, grain_names[r->grain], start, cat, prod);
 		struct gm_writer *w = rows_begin(&tr, &gm_rtype_product_performance);
-		GM_W_KSTR(w, "perf_id", id, (size_t)idn);
+		GM_W_KSTR(w, "perf_id", id, idn);
 		GM_W_KCSTR(w, "grain", grain_names[r->grain]);
 		GM_W_KSTR(w, "period_start", start, 10);
 		GM_W_KSTR(w, "category", cat.p, cat.n);
@@ -1206,7 +1237,7 @@ static void emit_performance(struct etl *m)
 		GM_W_KEY(w, "cart_to_purchase");
 		write_ratio(w, r->f.orders, r->f.adds);
 		GM_W_KI64(w, "rank", r->rank);
-		rows_add(&tr, id, (size_t)idn);
+		rows_add(&tr, id, idn);
 	}
 	free(rows);
 	rows_put(m, &gm_rtype_product_performance, &tr, T_PERF);
@@ -1307,10 +1338,9 @@ static void emit_trends(struct etl *m)
 		gm_str country = m->countries.name[key.country], cat = m->categories.name[key.category];
 		char start[11], id[32 + 2 * GM_MAP_KEY_MAX];
 		format_day(key.start, start);
-		int idn = snprintf(id, sizeof id, "%s/%s/%.*s/%.*s", grain_names[g], start,
-			(int)country.n, country.p, (int)cat.n, cat.p);
+		size_t idn = join_id(id, grain_names[g], start, country, cat);
 		struct gm_writer *w = rows_begin(&tr, &gm_rtype_sales_trends);
-		GM_W_KSTR(w, "trend_id", id, (size_t)idn);
+		GM_W_KSTR(w, "trend_id", id, idn);
 		GM_W_KCSTR(w, "grain", grain_names[g]);
 		GM_W_KSTR(w, "period_start", start, 10);
 		GM_W_KSTR(w, "country", country.p, country.n);
@@ -1325,7 +1355,7 @@ static void emit_trends(struct etl *m)
 			write_ratio(w, (__int128)t->revenue - before->revenue, before->revenue);
 		else
 			gm_w_json(w, "null", 4);
-		rows_add(&tr, id, (size_t)idn);
+		rows_add(&tr, id, idn);
 	}
 	rows_put(m, &gm_rtype_sales_trends, &tr, T_TRENDS);
 }
