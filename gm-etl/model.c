@@ -69,6 +69,11 @@ static void names_free(struct names *ns)
  * as a name is the name "*": one cannot tell them apart in a row. */
 static uint32_t name_id(struct names *ns, gm_str s)
 {
+	/* The first few names by a look at each, before the map: there
+	 * are five countries and ten categories. */
+	for (size_t i = 1; i < ns->n && i <= 16; i++)
+		if (ns->name[i].n == s.n && !memcmp(ns->name[i].p, s.p, s.n))
+			return (uint32_t)i;
 	bool created;
 	uint32_t *id = gm_map_put(ns->ids, s.p, s.n, &created);
 	if (!id)
@@ -156,7 +161,8 @@ struct etl {
 	struct gm_map *customers;    /* user_id -> struct customer */
 	struct gm_map *days;         /* touched days: day -> char */
 	struct gm_map *periods;      /* touched periods: (grain, start) -> char */
-	struct gm_map *geo;          /* countries of the run's facts */
+	bool *geo;                   /* by country id: a fact of the run's has it */
+	size_t geocap;
 	char *offsets;               /* the state's, stored or set */
 	bool offsets_set;
 	bool has_watermark, loaded_any;
@@ -194,7 +200,6 @@ struct etl *etl_new(const struct etl_opts *o, const struct etl_out *out)
 	m->buyers = gm_map_new(sizeof(struct buyer), unbounded);
 	m->days = gm_map_new(1, unbounded);
 	m->periods = gm_map_new(1, unbounded);
-	m->geo = gm_map_new(1, 1 << 20);
 	m->max_ts = INT64_MIN;
 	return m;
 }
@@ -224,7 +229,7 @@ void etl_free(struct etl *m)
 	gm_map_free(m->customers);
 	gm_map_free(m->days);
 	gm_map_free(m->periods);
-	gm_map_free(m->geo);
+	free(m->geo);
 	for (int i = 0; i < 3; i++)
 		gm_idset_free(m->loaded[i]);
 	gm_idset_free(m->stored_txns);
@@ -320,10 +325,14 @@ static void touch_day(struct etl *m, int32_t day)
 	m->loaded_any = true;
 }
 
-static void note_geo(struct etl *m, gm_str country)
+static void note_geo(struct etl *m, uint32_t country)
 {
-	bool created;
-	gm_map_put(m->geo, country.p, country.n, &created);
+	if (country >= m->geocap) {
+		size_t old = m->geocap;
+		m->geo = gm_grow(m->geo, &m->geocap, country + 1, sizeof *m->geo, 16);
+		memset(m->geo + old, 0, (m->geocap - old) * sizeof *m->geo);
+	}
+	m->geo[country] = true;
 }
 
 /* A product's latest fact, for its dim_product row when it has no
@@ -486,6 +495,23 @@ static void saw_ts(struct etl *m, int64_t ts)
 		m->max_ts = ts;
 }
 
+/* "TRANSACTION_ID/LINE" into sid (room for the id and 21 bytes);
+ * returns its length. */
+static size_t sale_id(char *sid, gm_str txn, size_t line)
+{
+	memcpy(sid, txn.p, txn.n);
+	size_t n = txn.n;
+	sid[n++] = '/';
+	char digits[20];
+	size_t d = 0;
+	do
+		digits[d++] = (char)('0' + line % 10);
+	while (line /= 10);
+	while (d)
+		sid[n++] = digits[--d];
+	return n;
+}
+
 static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const char **why)
 {
 	if (!fits(ev->id))
@@ -516,7 +542,7 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 	for (size_t i = 0; i < ev->nitems; i++) {
 		const struct gm_item *it = &ev->items[i];
 		struct gm_writer *w = row_begin(m, &gm_rtype_fact_sales);
-		int n = snprintf(sid, sizeof sid, "%.*s/%zu", (int)ev->id.n, ev->id.p, i + 1);
+		int n = (int)sale_id(sid, ev->id, i + 1);
 		GM_W_KSTR(w, "sale_id", sid, (size_t)n);
 		GM_W_KSTR(w, "transaction_id", ev->id.p, ev->id.n);
 		GM_W_KU64(w, "line", i + 1);
@@ -536,7 +562,7 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 			name_id(&m->categories, it->category), true, it->unit_price);
 	}
 	touch_day(m, day);
-	note_geo(m, ev->country);
+	note_geo(m, name_id(&m->countries, ev->country));
 	count_txn(m, ev->user_id, ev->country, ev->ts, ev->items, ev->nitems, true, true);
 	return ETL_LOADED;
 }
@@ -601,7 +627,7 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 	product_fact(p, ev->ts, ev->id, cat, !view, ev->unit_price);
 	if (view) {
 		m->counts.views++;
-		note_geo(m, ev->country);
+		note_geo(m, name_id(&m->countries, ev->country));
 		count_view(p, ev->ts, cat);
 	} else {
 		m->counts.carts++;
@@ -1072,11 +1098,11 @@ static void emit_geography(struct etl *m)
 		{ "UK", "Europe", "GBP" }, { "Germany", "Europe", "EUR" }, { "France", "Europe", "EUR" },
 	};
 	struct table_rows tr = { 0 };
-	struct gm_map_iter it;
-	const char *k;
-	size_t kn;
-	gm_map_iter_init(&it, m->geo, true);
-	while (gm_map_iter_next(&it, &k, &kn)) {
+	for (size_t c = 0; c < m->geocap; c++) {
+		if (!m->geo[c])
+			continue;
+		const char *k = m->countries.name[c].p;
+		size_t kn = m->countries.name[c].n;
 		struct gm_writer *w = rows_begin(&tr, &gm_rtype_dim_geography);
 		GM_W_KSTR(w, "country", k, kn);
 		size_t i = 0;
