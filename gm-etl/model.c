@@ -146,6 +146,14 @@ struct customer {
 	size_t ncountries, cap;
 };
 
+/* A user: a customer of the run's (orders > 0) for dim_customer, and
+ * what it bought in the periods counted, for the trends' customers: one
+ * entry, one lookup a transaction. */
+struct person {
+	struct customer c;
+	struct buyer b;
+};
+
 struct etl {
 	struct etl_opts o;
 	struct etl_out out;
@@ -156,9 +164,7 @@ struct etl {
 	struct gm_map *products;     /* product_id -> struct product */
 	struct gm_map *cdays;        /* (day, category) -> int64_t orders */
 	struct gm_map *trends;       /* (grain, start, country, category) -> struct trend */
-	struct gm_map *buyers;       /* user_id -> struct buyer: what each
-	                                bought in the periods counted */
-	struct gm_map *customers;    /* user_id -> struct customer */
+	struct gm_map *people;       /* user_id -> struct person */
 	struct gm_map *days;         /* touched days: day -> char */
 	struct gm_map *periods;      /* touched periods: (grain, start) -> char */
 	bool *geo;                   /* by country id: a fact of the run's has it */
@@ -196,8 +202,7 @@ struct etl *etl_new(const struct etl_opts *o, const struct etl_out *out)
 	m->products = gm_map_new(sizeof(struct product), unbounded);
 	m->cdays = gm_map_new(sizeof(int64_t), unbounded);
 	m->trends = gm_map_new(sizeof(struct trend), unbounded);
-	m->customers = gm_map_new(sizeof(struct customer), unbounded);
-	m->buyers = gm_map_new(sizeof(struct buyer), unbounded);
+	m->people = gm_map_new(sizeof(struct person), unbounded);
 	m->days = gm_map_new(1, unbounded);
 	m->periods = gm_map_new(1, unbounded);
 	m->max_ts = INT64_MIN;
@@ -220,23 +225,21 @@ void etl_free(struct etl *m)
 		free(p->cat_name);
 		free(p->cat_category);
 	}
-	gm_map_iter_init(&it, m->customers, true);
-	while ((v = gm_map_iter_next(&it, &k, &kn)))
-		free(((struct customer *)v)->countries);
+	gm_map_iter_init(&it, m->people, true);
+	while ((v = gm_map_iter_next(&it, &k, &kn))) {
+		free(((struct person *)v)->c.countries);
+		free(((struct person *)v)->b.bought);
+	}
 	gm_map_free(m->products);
 	gm_map_free(m->cdays);
 	gm_map_free(m->trends);
-	gm_map_free(m->customers);
+	gm_map_free(m->people);
 	gm_map_free(m->days);
 	gm_map_free(m->periods);
 	free(m->geo);
 	for (int i = 0; i < 3; i++)
 		gm_idset_free(m->loaded[i]);
 	gm_idset_free(m->stored_txns);
-	gm_map_iter_init(&it, m->buyers, true);
-	while ((v = gm_map_iter_next(&it, &k, &kn)))
-		free(((struct buyer *)v)->bought);
-	gm_map_free(m->buyers);
 	names_free(&m->countries);
 	names_free(&m->categories);
 	free(m->txn_items);
@@ -292,10 +295,8 @@ static struct trend *trend_of(struct etl *m, enum grain g, int32_t start, uint32
  * triple once, so that emit_trends() counts each customer once per
  * period and cut (a set per user stays small and in cache, where one
  * set of every (period, cut, user) would miss it at every line). */
-static void count_buyer(struct etl *m, gm_str user, int32_t day, uint32_t country, uint32_t cat)
+static void count_buyer(struct buyer *b, int32_t day, uint32_t country, uint32_t cat)
 {
-	bool created;
-	struct buyer *b = gm_map_put(m->buyers, user.p, user.n, &created);
 	for (size_t i = b->n; i-- > 0;)
 		if (b->bought[i].day == day && b->bought[i].country == country && b->bought[i].cat == cat)
 			return;
@@ -373,12 +374,13 @@ static void count_txn(struct etl *m, gm_str user, gm_str country_s, int64_t ts,
 		total = gm_add_saturating(total, items[i].amount);
 		units = gm_add_saturating(units, items[i].quantity);
 	}
+	bool created;
+	struct person *who = customer || in_range ? gm_map_put(m->people, user.p, user.n, &created) : NULL;
 	if (customer) {
-		bool created;
-		struct customer *c = gm_map_put(m->customers, user.p, user.n, &created);
-		if (created || ts < c->first)
+		struct customer *c = &who->c;
+		if (!c->orders || ts < c->first)
 			c->first = ts;
-		if (created || ts > c->last)
+		if (!c->orders || ts > c->last)
 			c->last = ts;
 		c->orders++;
 		c->units = gm_add_saturating(c->units, units);
@@ -416,7 +418,7 @@ static void count_txn(struct etl *m, gm_str user, gm_str country_s, int64_t ts,
 		t->orders += !again;
 	}
 	for (size_t i = 0; i < n; i++)
-		count_buyer(m, user, day, country, cats[i]);
+		count_buyer(&who->b, day, country, cats[i]);
 	for (size_t i = 0; i < n; i++) {
 		bool again_p = false, again_c = false;
 		for (size_t j = 0; j < i; j++) {
@@ -700,14 +702,18 @@ size_t etl_customers(const struct etl *m, gm_str **users)
 	struct gm_map_iter it;
 	const char *k;
 	size_t kn, n = 0, bytes = 0;
-	gm_map_iter_init(&it, m->customers, true);
-	while (gm_map_iter_next(&it, &k, &kn))
-		n++, bytes += kn;
+	void *v;
+	gm_map_iter_init(&it, m->people, true);
+	while ((v = gm_map_iter_next(&it, &k, &kn)))
+		if (((struct person *)v)->c.orders)
+			n++, bytes += kn;
 	gm_str *u = gm_xcalloc(1, n * sizeof *u + bytes + 1);
 	char *at = (char *)(u + n);
 	size_t i = 0;
-	gm_map_iter_init(&it, m->customers, true);
-	while (gm_map_iter_next(&it, &k, &kn)) {
+	gm_map_iter_init(&it, m->people, true);
+	while ((v = gm_map_iter_next(&it, &k, &kn))) {
+		if (!((struct person *)v)->c.orders)
+			continue;
 		memcpy(at, k, kn);
 		u[i++] = (gm_str){ at, kn };
 		at += kn;
@@ -737,7 +743,8 @@ static void flush_txn(struct etl *m)
 		off += m->txn_items[i].category.n;
 	}
 	gm_str user = { m->txn_user, m->txn_userlen };
-	bool customer = gm_map_peek(m->customers, user.p, user.n) != NULL;
+	struct person *who = gm_map_peek(m->people, user.p, user.n);
+	bool customer = who && who->c.orders;
 	count_txn(m, user, (gm_str){ m->txn_country, m->txn_countrylen }, m->txn_ts,
 		m->txn_items, m->txn_n, in_range(m, m->txn_ts), customer);
 	m->txn_n = 0;
@@ -1019,9 +1026,11 @@ static void emit_customers(struct etl *m)
 	const char *k;
 	size_t kn;
 	void *v;
-	gm_map_iter_init(&it, m->customers, true);
+	gm_map_iter_init(&it, m->people, true);
 	while ((v = gm_map_iter_next(&it, &k, &kn))) {
-		struct customer *c = v;
+		struct customer *c = &((struct person *)v)->c;
+		if (!c->orders)
+			continue;
 		/* Most orders; then the earliest; then the smaller name. */
 		struct country_count *best = &c->countries[0];
 		for (size_t i = 1; i < c->ncountries; i++) {
@@ -1318,9 +1327,11 @@ static void count_customers(struct etl *m)
 	const char *k;
 	size_t kn;
 	void *v;
-	gm_map_iter_init(&it, m->buyers, true);
+	gm_map_iter_init(&it, m->people, true);
 	while ((v = gm_map_iter_next(&it, &k, &kn))) {
-		struct buyer *b = v;
+		struct buyer *b = &((struct person *)v)->b;
+		if (!b->n)
+			continue;
 		size_t n = 0;
 		keys = gm_grow(keys, &cap, b->n * G_NGRAINS * 4, sizeof *keys, 64);
 		for (size_t i = 0; i < b->n; i++)
