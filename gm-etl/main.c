@@ -28,13 +28,17 @@
 
 static const char usage[] =
 	"usage: gm-etl [-hnqu] [-w WAREHOUSE] [--lookback DURATION] [-l LATE]\n"
-	"              [--strict] [--rejects FILE] [--max-line BYTES]\n"
+	"              [--max-records N] [--strict] [--rejects FILE] [--max-line BYTES]\n"
 	"              [-b BROKERS] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
 	"              [--retry-for DURATION] [FILE...]\n";
 
 #define MAX_TOPICS 16
 
-enum { OPT_LOOKBACK = 0x2000 };
+enum { OPT_LOOKBACK = 0x2000, OPT_MAX_RECORDS };
+
+/* What one run holds in memory grows with the records it reads (their
+ * ids, about 40 bytes each, and what they touch): this bounds it. */
+#define DEFAULT_MAX_RECORDS 50000000ULL
 
 #define DEFAULT_LOOKBACK_MS (3LL * 86400000)
 
@@ -240,6 +244,7 @@ int main(int argc, char **argv)
 		{ "warehouse", required_argument, 0, 'w' },
 		{ "dry-run", no_argument, 0, 'n' },
 		{ "lookback", required_argument, 0, OPT_LOOKBACK },
+		{ "max-records", required_argument, 0, OPT_MAX_RECORDS },
 		{ "late", required_argument, 0, 'l' },
 		{ 0 }
 	};
@@ -247,6 +252,7 @@ int main(int argc, char **argv)
 	const char *spec = NULL, *late_out = NULL, *topics[MAX_TOPICS];
 	size_t ntopics = 0;
 	bool dry_run = false, exit_eof = false;
+	unsigned long long max_records = DEFAULT_MAX_RECORDS;
 	struct etl_opts o = { .lookback_ms = DEFAULT_LOOKBACK_MS };
 	int opt;
 
@@ -267,6 +273,9 @@ int main(int argc, char **argv)
 		case 'w': spec = optarg; break;
 		case 'n': dry_run = true; break;
 		case 'l': late_out = optarg; break;
+		case OPT_MAX_RECORDS:
+			max_records = gm_opt_count(usage, "--max-records", optarg, 1, UINT64_MAX / 2);
+			break;
 		case OPT_LOOKBACK:
 			o.lookback_ms = strcmp(optarg, "all") == 0 ? -1
 				: gm_opt_duration(usage, "--lookback", optarg, true, GM_DURATION_MAX);
@@ -324,6 +333,12 @@ int main(int argc, char **argv)
 			uint64_t done, total;
 			gm_source_progress(src, &done, &total);
 			gm_progress_tick(progress, gm_counts.in, done, total);
+		}
+		if (st == GM_NEXT_RECORD && gm_counts.in > max_records) {
+			gm_error(NULL, "more than %llu records in one run (--max-records): "
+				"nothing loaded; load the input in parts", max_records);
+			status = GM_EXIT_FAIL;
+			break;
 		}
 		if (st == GM_NEXT_ERROR) {
 			status = GM_EXIT_FAIL;

@@ -107,6 +107,12 @@ expect_grep "a terminal sees the progress" 'gm-etl: [0-9.]* [kM]*B, [0-9]* recor
 { cat "$T/burst1"; sleep 1; cat "$T/burst2"; } | gm-etl -w "$T/p2" 2>"$T/notty"
 expect_eq "a log file does not" "$(grep -c 'records,' "$T/notty")" 0
 
+# ---- --max-records bounds a run: past it, nothing is loaded ----
+expect_status "--max-records 5" 1 gm-etl -q -w "$T/max" --max-records 5 "$G/day1.ndjson" 2>"$T/err"
+expect_grep "--max-records: said so" "more than 5 records in one run (--max-records): nothing loaded" "$T/err"
+expect_eq "--max-records: nothing loaded" "$(ls "$T/max" | wc -l)" 0
+expect_status "--max-records 11: day 1's 11 records" 0 gm-etl -q -w "$T/max" --max-records 11 "$G/day1.ndjson"
+
 # ---- usage ----
 expect_status "a URI of no warehouse" 2 gm-etl -q -w http://127.0.0.1/x /dev/null 2>"$T/err"
 expect_grep "a URI of no warehouse: said so" "http: not a kind of warehouse gm knows" "$T/err"
