@@ -435,8 +435,9 @@ static bool dir_write_table(struct gm_wh *wh, struct gm_wh_table *t, const char 
 		free(old_path);
 		return false;
 	}
-	/* A first load of a table in load order is its new file as it is. */
-	if (ofd < 0 && t->order == GM_WH_LOADED) {
+	/* A first load of a table is its new file as it is, in either order
+	 * (rows put by id are in order). */
+	if (ofd < 0) {
 		free(old_path);
 		return rename(d->new_path, tmp) == 0 ||
 			(gm_error(tmp, "cannot rename: %s", strerror(errno)), false);
