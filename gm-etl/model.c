@@ -1169,8 +1169,9 @@ static int perf_by_rank(const void *a, const void *b, void *ctx)
 	return gm_str_cmp(xn, yn);
 }
 
-/* A row's key in emit_performance()'s index: grain, start, category,
- * and the product's place in m->products (UINT32_MAX: the category's). */
+/* A row's key in emit_performance(): grain, start, category, and
+ * UINT32_MAX for the category's row (0 for a product's, whose rows are
+ * found among the product's own). */
 struct perf_key {
 	uint8_t grain;
 	uint8_t pad[3];
@@ -1184,7 +1185,14 @@ static void emit_performance(struct etl *m)
 	 * and every (grain, period, category). */
 	struct perf *rows = NULL;
 	size_t n = 0, cap = 0;
+	/* The categories' rows by key; a product's by a look at the few
+	 * periods it has (mine), which is most of the rows. */
 	struct gm_map *at = gm_map_new(sizeof(size_t), (size_t)1 << 31);
+	struct mine {
+		struct perf_key k;
+		size_t ix;            /* SIZE_MAX: a period not touched */
+	} *mine = NULL;
+	size_t nmine, capmine = 0;
 	struct gm_map_iter it;
 	const char *k;
 	size_t kn;
@@ -1192,25 +1200,40 @@ static void emit_performance(struct etl *m)
 	gm_map_iter_init(&it, m->products, true);
 	while ((v = gm_map_iter_next(&it, &k, &kn))) {
 		struct product *p = v;
-		uint32_t place = gm_map_place(m->products, p);
+		nmine = 0;
 		for (size_t i = 0; i < p->ndays; i++) {
 			struct pday *d = &p->days[i];
 			for (enum grain g = 0; g < G_NGRAINS; g++) {
-				int32_t start = period_start(g, d->day);
-				if (!period_touched(m, g, start))
-					continue;
-				for (int level = 0; level < 2; level++) {
-					struct perf_key key = { .grain = (uint8_t)g, .start = start, .cat = d->cat,
-						.product = level ? UINT32_MAX : place };
-					bool created;
-					size_t *ix = gm_map_put(at, (const char *)&key, sizeof key, &created);
-					if (created) {
+				struct perf_key key = { .grain = (uint8_t)g, .start = period_start(g, d->day),
+					.cat = d->cat, .product = 0 };
+				size_t j = 0;
+				while (j < nmine && memcmp(&mine[j].k, &key, sizeof key))
+					j++;
+				if (j == nmine) {
+					mine = gm_grow(mine, &capmine, nmine + 1, sizeof *mine, 64);
+					mine[nmine].k = key;
+					mine[nmine].ix = SIZE_MAX;
+					if (period_touched(m, g, key.start)) {
 						rows = gm_grow(rows, &cap, n + 1, sizeof *rows, 1024);
-						*ix = n++;
-						rows[*ix] = (struct perf){ .start = start, .cat = d->cat, .grain = (uint8_t)g,
-							.product = level ? NULL : k, .plen = level ? 0 : kn };
+						rows[n] = (struct perf){ .start = key.start, .cat = d->cat,
+							.grain = (uint8_t)g, .product = k, .plen = kn };
+						mine[nmine].ix = n++;
 					}
-					struct funnel *f = &rows[*ix].f;
+					nmine++;
+				}
+				if (mine[j].ix == SIZE_MAX)
+					continue;
+				key.product = UINT32_MAX;
+				bool created;
+				size_t *cx = gm_map_put(at, (const char *)&key, sizeof key, &created);
+				if (created) {
+					rows = gm_grow(rows, &cap, n + 1, sizeof *rows, 1024);
+					*cx = n;
+					rows[n++] = (struct perf){ .start = key.start, .cat = d->cat,
+						.grain = (uint8_t)g };
+				}
+				for (int level = 0; level < 2; level++) {
+					struct funnel *f = &rows[level ? *cx : mine[j].ix].f;
 					f->views += d->f.views;
 					f->adds += d->f.adds;
 					f->removes += d->f.removes;
@@ -1222,6 +1245,7 @@ static void emit_performance(struct etl *m)
 			}
 		}
 	}
+	free(mine);
 	/* A category's orders: distinct transactions, counted per day. */
 	gm_map_iter_init(&it, m->cdays, true);
 	while ((v = gm_map_iter_next(&it, &k, &kn))) {
