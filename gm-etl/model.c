@@ -176,6 +176,7 @@ struct etl {
 	int32_t lo, hi;              /* the days touched */
 	int32_t last_day;            /* the last one touched */
 	int32_t key_day, key;        /* date_key_of()'s last */
+	struct gm_writer *aside;     /* a fact row built before it is known new */
 	/* a stored transaction, its lines gathered */
 	char txn_id[GM_MAP_KEY_MAX + 1];
 	size_t txn_idlen;
@@ -206,6 +207,7 @@ struct etl *etl_new(const struct etl_opts *o, const struct etl_out *out)
 	m->days = gm_map_new(1, unbounded);
 	m->periods = gm_map_new(1, unbounded);
 	m->max_ts = INT64_MIN;
+	m->aside = gm_writer_mem();
 	return m;
 }
 
@@ -245,6 +247,7 @@ void etl_free(struct etl *m)
 	free(m->txn_items);
 	free(m->txn_strings);
 	free(m->offsets);
+	gm_writer_close(m->aside);
 	free(m);
 }
 
@@ -598,12 +601,18 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 		return *why = "\"*\" is the warehouse's name for all countries, categories or products", ETL_REFUSED;
 	if (late(m, ev->ts))
 		return ETL_LATE;
-	if (!gm_idset_add(m->loaded[view ? 1 : 2], ev->id.p, ev->id.n))
-		return ETL_DUPLICATE;
-	saw_ts(m, ev->ts);
+	/* The row is built aside while the id's place in the set (a cache
+	 * miss: the set outgrows the cache) and the product's load. */
+	struct gm_idset *loaded = m->loaded[view ? 1 : 2];
+	gm_idset_prefetch(loaded, ev->id.p, ev->id.n);
+	gm_map_prefetch(m->products, ev->product_id.p, ev->product_id.n);
 	int32_t day = day_of_ts(ev->ts);
 	const struct gm_rtype *t = view ? &gm_rtype_fact_product_views : &gm_rtype_fact_cart_events;
-	struct gm_writer *w = row_begin(m, t);
+	struct gm_writer *w = m->aside;
+	gm_writer_reset(w);
+	gm_w_obj_begin(w);
+	GM_W_KEY(w, "type");
+	gm_w_cstr(w, t->name);
 	if (view)
 		GM_W_KSTR(w, "view_id", ev->id.p, ev->id.n);
 	else
@@ -622,7 +631,14 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 		GM_W_KI64(w, "quantity", ev->quantity);
 		GM_W_KMONEY(w, "unit_price", ev->unit_price);
 	}
-	row_put(m, t, w, ev->id.p, ev->id.n);
+	gm_w_end(w);
+	if (!gm_idset_add(loaded, ev->id.p, ev->id.n))
+		return ETL_DUPLICATE;
+	saw_ts(m, ev->ts);
+	size_t len;
+	const char *row = gm_writer_data(w, &len);
+	gm_w_record(m->out.begin(m->out.ctx, t), row, len - 1);
+	m->out.put(m->out.ctx, t, ev->id.p, ev->id.n);
 	touch_day(m, day);
 	struct product *p = product_of(m, ev->product_id);
 	uint32_t cat = name_id(&m->categories, ev->category);

@@ -77,6 +77,11 @@ bool gm_idset_add(struct gm_idset *s, const char *id, size_t n)
 	return true;
 }
 
+void gm_idset_prefetch(const struct gm_idset *s, const char *id, size_t n)
+{
+	__builtin_prefetch(&s->slot[fingerprint(id, n).a & s->mask]);
+}
+
 bool gm_idset_has(const struct gm_idset *s, const char *id, size_t n)
 {
 	size_t i = find(s, fingerprint(id, n));

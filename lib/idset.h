@@ -20,6 +20,11 @@ void gm_idset_free(struct gm_idset *s);
 /* Adds id[0..n); true when it was not there yet. */
 bool gm_idset_add(struct gm_idset *s, const char *id, size_t n);
 
+/* Starts loading where id[0..n) would be, so that an add or a look
+ * soon after finds it in the cache (the set is larger than the cache:
+ * each look is a miss); changes nothing. */
+void gm_idset_prefetch(const struct gm_idset *s, const char *id, size_t n);
+
 /* Whether id[0..n) is there. */
 bool gm_idset_has(const struct gm_idset *s, const char *id, size_t n);
 
