@@ -125,6 +125,13 @@ $(BUILD)/tests/test_notify_%: $(BUILD)/tests/unit/test_notify_%.o $$(NOTIFY_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(NOTIFY_OBJ) $(LIBGM) $(PKG_LIBS) $(CHECK_LIBS)
 
+# The unit tests of gm-etl's own modules (tests/unit/test_etl_*.c) link
+# its objects but main's.
+ETL_OBJ = $(filter-out %/main.o,$(call tool_objs,gm-etl))
+$(BUILD)/tests/test_etl_%: $(BUILD)/tests/unit/test_etl_%.o $$(ETL_OBJ) $(LIBGM)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ETL_OBJ) $(LIBGM) $(PKG_LIBS) $(CHECK_LIBS)
+
 # notify-send, the program tests/sh/gm-notify-send.sh sends with, is
 # linked with gm-notify's objects as those tests are.
 $(BUILD)/tests/notify-send: $(BUILD)/tests/helpers/notify-send.o $$(NOTIFY_OBJ) $(LIBGM)
