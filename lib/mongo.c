@@ -71,6 +71,9 @@ static void on_log(mongoc_log_level_t level, const char *domain, const char *mes
 
 static void init_once(void)
 {
+	/* The driver's statistics counters go to a /dev/shm file of each
+	 * process, left behind by one that is killed: not wanted. */
+	setenv("MONGOC_DISABLE_SHM", "1", 0);
 	mongoc_init();
 	mongoc_log_set_handler(on_log, NULL);
 	atexit(mongoc_cleanup);

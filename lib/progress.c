@@ -62,8 +62,11 @@ void gm_progress_tick(struct gm_progress *p, uint64_t records, uint64_t done, ui
 		n = snprintf(line, sizeof line, "%s: %s of %s (%d%%), %llu %s, %s/s, %d:%02d left",
 			gm_prog, got, all, (int)(100.0 * (double)done / (double)total),
 			(unsigned long long)records, p->what, rate, (int)left / 60, (int)left % 60);
-	} else
+	} else if (done)
 		n = snprintf(line, sizeof line, "%s: %s, %llu %s, %s/s", gm_prog, got,
+			(unsigned long long)records, p->what, rate);
+	else  /* no bytes to tell: Kafka */
+		n = snprintf(line, sizeof line, "%s: %llu %s, %s/s", gm_prog,
 			(unsigned long long)records, p->what, rate);
 	fprintf(stderr, "\r%s%*s", line, p->width > n ? p->width - n : 0, "");
 	p->width = n;
