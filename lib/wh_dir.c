@@ -64,8 +64,19 @@ static bool sync_dir(const struct gm_wh *wh)
 	return true;
 }
 
-/* Does the renames DIR/.commit lists (pairs of lines: from, to), those
- * whose source is still there; then removes it. */
+/* The name in DIR of a line of DIR/.commit (without its newline): its
+ * last component, so that a list written with paths reads the same. */
+static const char *commit_name(char *line)
+{
+	line[strcspn(line, "\n")] = '\0';
+	const char *slash = strrchr(line, '/');
+	return slash ? slash + 1 : line;
+}
+
+/* Does the renames DIR/.commit lists (pairs of lines: from, to, names
+ * in DIR), those whose source is still there; then removes it. The
+ * names are joined to DIR as this run names it, since the run that
+ * wrote the list may have been started from another directory. */
 static bool finish_commit(struct gm_wh *wh)
 {
 	char *path = path_of(wh, "", COMMIT_FILE, "");
@@ -76,13 +87,16 @@ static bool finish_commit(struct gm_wh *wh)
 		return errno == ENOENT ? true
 			: (gm_error(DIR_OF(wh)->path, "cannot read %s: %s", COMMIT_FILE, strerror(errno)), false);
 	}
-	char from[4096], to[4096];
-	while (ok && fgets(from, sizeof from, f) && fgets(to, sizeof to, f)) {
-		from[strcspn(from, "\n")] = to[strcspn(to, "\n")] = '\0';
+	char from_line[4096], to_line[4096];
+	while (ok && fgets(from_line, sizeof from_line, f) && fgets(to_line, sizeof to_line, f)) {
+		char *from = path_of(wh, "", commit_name(from_line), ""),
+			*to = path_of(wh, "", commit_name(to_line), "");
 		if (rename(from, to) != 0 && errno != ENOENT) {
 			gm_error(DIR_OF(wh)->path, "cannot rename %s to %s: %s", from, to, strerror(errno));
 			ok = false;
 		}
+		free(from);
+		free(to);
 	}
 	fclose(f);
 	ok = ok && sync_dir(wh);
@@ -546,11 +560,10 @@ static bool dir_commit(struct gm_wh *wh)
 		ok = false;
 	}
 	for (struct gm_wh_table *t = wh->tables; ok && t; t = t->next) {
-		char *tmp = path_of(wh, ".", t->t->name, ".tmp"), *final = path_of(wh, "", t->t->name, ".ndjson");
+		char *tmp = path_of(wh, ".", t->t->name, ".tmp");
 		ok = dir_write_table(wh, t, tmp);
-		fprintf(list, "%s\n%s\n", tmp, final);
+		fprintf(list, ".%s.tmp\n%s.ndjson\n", t->t->name, t->t->name);
 		free(tmp);
-		free(final);
 	}
 	if (list) {
 		ok = fflush(list) == 0 && fsync(fileno(list)) == 0 && ok;

@@ -97,6 +97,13 @@ printf '%s\n%s\n' "$out/.dim_customer.tmp" "$out/dim_customer.ndjson" >"$out/.co
 expect_status "after a crash past the commit point" 0 run /dev/null
 expect_grep "the commit finished" '"orders":33' "$out/dim_customer.ndjson"
 expect_eq "no .commit left" "$(ls -a "$out" | grep -c '^\.commit$')" 0
+# The list names the files in the folder, which a run started elsewhere,
+# naming the folder by another path, finds all the same.
+sed 's/"orders":33/"orders":34/' "$out/dim_customer.ndjson" >"$out/.dim_customer.tmp"
+printf '%s\n%s\n' .dim_customer.tmp dim_customer.ndjson >"$out/.commit"
+expect_status "past the commit point, from elsewhere" 0 \
+	sh -c 'cd "$1/.." && gm-etl -q -w "./$(basename "$1")" /dev/null' sh "$out"
+expect_grep "the commit finished from elsewhere" '"orders":34' "$out/dim_customer.ndjson"
 
 # ---- progress: on a terminal only ----
 gm-produce -q -r 0 -s 3 --start 2026-11-03T00:00:00Z -n 12288 --products 20 --users 50 -o "$T/burst"
