@@ -109,9 +109,16 @@ static bool finish_commit(struct gm_wh *wh)
 }
 
 /* Removes the dot files of a run that died before its commit point:
- * .TABLE.new and .TABLE.tmp. */
+ * .TABLE.new and .TABLE.tmp. Not while DIR/.commit is there: its
+ * renames are still to do (they failed, or a sync did), and the .tmp
+ * files are the committed tables, which the next run puts in place. */
 static void remove_leftovers(struct gm_wh *wh)
 {
+	char *commit = path_of(wh, "", COMMIT_FILE, "");
+	bool pending = access(commit, F_OK) == 0;
+	free(commit);
+	if (pending)
+		return;
 	DIR *d = opendir(DIR_OF(wh)->path);
 	if (!d)
 		return;

@@ -104,6 +104,18 @@ printf '%s\n%s\n' .dim_customer.tmp dim_customer.ndjson >"$out/.commit"
 expect_status "past the commit point, from elsewhere" 0 \
 	sh -c 'cd "$1/.." && gm-etl -q -w "./$(basename "$1")" /dev/null' sh "$out"
 expect_grep "the commit finished from elsewhere" '"orders":34' "$out/dim_customer.ndjson"
+# Renames that fail leave the list and its files for the next run.
+mv "$out/dim_date.ndjson" "$out/.dim_date.tmp"
+mkdir "$out/dim_date.ndjson"
+sed 's/"orders":34/"orders":35/' "$out/dim_customer.ndjson" >"$out/.dim_customer.tmp"
+printf '%s\n' .dim_date.tmp dim_date.ndjson .dim_customer.tmp dim_customer.ndjson >"$out/.commit"
+expect_status "a rename fails" 1 run /dev/null 2>"$T/err"
+expect_grep "a rename fails: said so" "cannot rename .*dim_date.tmp" "$T/err"
+expect_eq "a rename fails: the commit's files kept" "$(ls -a "$out" | grep -c '^\.commit$\|^\.dim_date\.tmp$\|^\.dim_customer\.tmp$')" 3
+rmdir "$out/dim_date.ndjson"
+expect_status "the next run" 0 run /dev/null
+expect_same_file "the next run: dim_date in place" "$out/dim_date.ndjson" "$T/before/dim_date.ndjson"
+expect_grep "the next run: the commit finished" '"orders":35' "$out/dim_customer.ndjson"
 
 # ---- progress: on a terminal only ----
 gm-produce -q -r 0 -s 3 --start 2026-11-03T00:00:00Z -n 12288 --products 20 --users 50 -o "$T/burst"
