@@ -117,6 +117,20 @@ expect_status "the next run" 0 run /dev/null
 expect_same_file "the next run: dim_date in place" "$out/dim_date.ndjson" "$T/before/dim_date.ndjson"
 expect_grep "the next run: the commit finished" '"orders":35' "$out/dim_customer.ndjson"
 
+# ---- a damaged warehouse: the row named, the run fails, nothing changes ----
+# A row over --max-line in a table only the commit reads (dim_date).
+cp -r "$out" "$T/dmg"
+{ printf '{"type":"dim_date","date":"'; head -c 5000 /dev/zero | tr '\0' x; printf '"}\n'; } >>"$T/dmg/dim_date.ndjson"
+cp -r "$T/dmg" "$T/dmg.before"
+expect_status "a long row" 1 gm-etl -q --max-line 4096 -w "$T/dmg" "$G/day3.ndjson" 2>"$T/err"
+expect_grep "a long row: named" "dmg/dim_date.ndjson:4: a row longer than 4096 bytes" "$T/err"
+expect_eq "a long row: no file changed" "$(diff -r "$T/dmg.before" "$T/dmg" && echo same)" same
+# A row whose id is not a string, in a table the run rewrites.
+cp -r "$out" "$T/dmg2"
+sed -i '1s/"trend_id":"[^"]*"/"trend_id":7/' "$T/dmg2/sales_trends.ndjson"
+expect_status "a row without its id" 1 gm-etl -q -w "$T/dmg2" "$G/day3.ndjson" 2>"$T/err"
+expect_grep "a row without its id: named" 'dmg2/sales_trends.ndjson:1: no string "trend_id"' "$T/err"
+
 # ---- progress: on a terminal only ----
 gm-produce -q -r 0 -s 3 --start 2026-11-03T00:00:00Z -n 12288 --products 20 --users 50 -o "$T/burst"
 head -n 4096 "$T/burst" >"$T/burst1"
