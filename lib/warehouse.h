@@ -14,8 +14,10 @@
  *         (DIR/.TABLE.new); the commit writes each changed table whole
  *         to DIR/.TABLE.tmp (the old rows and the new, as the table's
  *         order says: enum gm_wh_order), fsyncs it, writes the list of
- *         renames to DIR/.commit (fsynced: the commit point), renames
- *         them over the tables, fsyncs DIR and removes DIR/.commit. A
+ *         renames to DIR/.commit, by the files' names in DIR, since a
+ *         later run may name DIR by another path (fsynced: the commit
+ *         point), renames them over the tables, fsyncs DIR and removes
+ *         DIR/.commit. A
  *         run that finds DIR/.commit (the last one died after its commit
  *         point) does the renames first; a run that died before it left
  *         only dot files, which the next run removes. So a table is

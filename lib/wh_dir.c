@@ -64,8 +64,19 @@ static bool sync_dir(const struct gm_wh *wh)
 	return true;
 }
 
-/* Does the renames DIR/.commit lists (pairs of lines: from, to), those
- * whose source is still there; then removes it. */
+/* The name in DIR of a line of DIR/.commit (without its newline): its
+ * last component, so that a list written with paths reads the same. */
+static const char *commit_name(char *line)
+{
+	line[strcspn(line, "\n")] = '\0';
+	const char *slash = strrchr(line, '/');
+	return slash ? slash + 1 : line;
+}
+
+/* Does the renames DIR/.commit lists (pairs of lines: from, to, names
+ * in DIR), those whose source is still there; then removes it. The
+ * names are joined to DIR as this run names it, since the run that
+ * wrote the list may have been started from another directory. */
 static bool finish_commit(struct gm_wh *wh)
 {
 	char *path = path_of(wh, "", COMMIT_FILE, "");
@@ -76,13 +87,16 @@ static bool finish_commit(struct gm_wh *wh)
 		return errno == ENOENT ? true
 			: (gm_error(DIR_OF(wh)->path, "cannot read %s: %s", COMMIT_FILE, strerror(errno)), false);
 	}
-	char from[4096], to[4096];
-	while (ok && fgets(from, sizeof from, f) && fgets(to, sizeof to, f)) {
-		from[strcspn(from, "\n")] = to[strcspn(to, "\n")] = '\0';
+	char from_line[4096], to_line[4096];
+	while (ok && fgets(from_line, sizeof from_line, f) && fgets(to_line, sizeof to_line, f)) {
+		char *from = path_of(wh, "", commit_name(from_line), ""),
+			*to = path_of(wh, "", commit_name(to_line), "");
 		if (rename(from, to) != 0 && errno != ENOENT) {
 			gm_error(DIR_OF(wh)->path, "cannot rename %s to %s: %s", from, to, strerror(errno));
 			ok = false;
 		}
+		free(from);
+		free(to);
 	}
 	fclose(f);
 	ok = ok && sync_dir(wh);
@@ -95,9 +109,16 @@ static bool finish_commit(struct gm_wh *wh)
 }
 
 /* Removes the dot files of a run that died before its commit point:
- * .TABLE.new and .TABLE.tmp. */
+ * .TABLE.new and .TABLE.tmp. Not while DIR/.commit is there: its
+ * renames are still to do (they failed, or a sync did), and the .tmp
+ * files are the committed tables, which the next run puts in place. */
 static void remove_leftovers(struct gm_wh *wh)
 {
+	char *commit = path_of(wh, "", COMMIT_FILE, "");
+	bool pending = access(commit, F_OK) == 0;
+	free(commit);
+	if (pending)
+		return;
 	DIR *d = opendir(DIR_OF(wh)->path);
 	if (!d)
 		return;
@@ -150,6 +171,36 @@ static bool dir_open(struct gm_wh *wh, const char *spec)
 	return true;
 }
 
+/* The next row of r, blank lines passed over: GM_READ_LINE, or
+ * GM_READ_EOF, or GM_READ_ERROR once it is reported (a row over the
+ * warehouse's limit, a signal, or the reader's own). Every reader of the
+ * folder's files reads through it, so that a row read once is a row
+ * that the commit can read again. */
+static enum gm_read next_row(struct gm_reader *r, size_t max_line, struct gm_line *l)
+{
+	enum gm_read st;
+	while ((st = gm_reader_next(r, l)) == GM_READ_LINE && !l->len)
+		;
+	if (st == GM_READ_TOOLONG) {
+		char where[600];
+		snprintf(where, sizeof where, "%s:%llu", l->file, (unsigned long long)l->lineno);
+		gm_error(where, "a row longer than %zu bytes", max_line);
+	} else if (st == GM_READ_STOPPED)
+		gm_error(l->file, "stopped by a signal");
+	return st == GM_READ_LINE || st == GM_READ_EOF ? st : GM_READ_ERROR;
+}
+
+/* A reader of the folder's file at path; NULL after a message. */
+static struct gm_reader *rows_open(const struct gm_wh *wh, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		gm_error(path, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	return gm_reader_fdopen(fd, path, wh->c->max_line);
+}
+
 static void *dir_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
 	const struct gm_wh_filter *f)
 {
@@ -177,30 +228,20 @@ static bool dir_scan_next(void *scan, const char **row, size_t *len, const char 
 	struct dir_scan *s = scan;
 	if (!s->r || s->failed)
 		return false;
-	for (;;) {
-		struct gm_line l;
-		switch (gm_reader_next(s->r, &l)) {
-		case GM_READ_LINE:
-			if (l.len == 0)
-				continue;
-			snprintf(s->where, sizeof s->where, "%s:%llu", l.file,
-				(unsigned long long)l.lineno);
-			*row = l.data;
-			*len = l.len;
-			*where = s->where;
-			return true;
-		case GM_READ_TOOLONG:
-			snprintf(s->where, sizeof s->where, "%s:%llu", l.file,
-				(unsigned long long)l.lineno);
-			gm_error(s->where, "a row longer than %zu bytes", s->max_line);
-			s->failed = true;
-			return false;
-		case GM_READ_EOF:
-			return false;
-		default:
-			s->failed = true;
-			return false;
-		}
+	struct gm_line l;
+	switch (next_row(s->r, s->max_line, &l)) {
+	case GM_READ_LINE:
+		snprintf(s->where, sizeof s->where, "%s:%llu", l.file,
+			(unsigned long long)l.lineno);
+		*row = l.data;
+		*len = l.len;
+		*where = s->where;
+		return true;
+	case GM_READ_EOF:
+		return false;
+	default:
+		s->failed = true;
+		return false;
 	}
 }
 
@@ -276,19 +317,7 @@ static bool row_id(struct gm_parser *ps, const struct gm_rtype *t, const char *r
 	return true;
 }
 
-/* Copies the rest of reader r (none: nothing) to w; false on a read
- * error (reported). */
-static bool copy_rest(struct gm_reader *r, struct gm_writer *w)
-{
-	struct gm_line l;
-	enum gm_read st = GM_READ_EOF;
-	while (r && (st = gm_reader_next(r, &l)) == GM_READ_LINE)
-		if (l.len)
-			gm_w_record(w, l.data, l.len);
-	return st == GM_READ_EOF;
-}
-
-static bool copy_file(const char *path, struct gm_writer *out);
+static bool copy_file(const struct gm_wh *wh, const char *path, struct gm_writer *out);
 
 /* A row put again: the new row for the old one of its id. */
 struct again {
@@ -304,31 +333,23 @@ static int again_cmp(const void *a, const void *b)
 
 /* Calls fn on each row of the file at path, with its id; false after
  * a message on a read error or a row without its id. */
-static bool each_row(const char *path, const struct gm_rtype *t, struct gm_parser *ps,
-	bool (*fn)(void *ctx, gm_str id, const char *row, size_t len), void *ctx)
+static bool each_row(const struct gm_wh *wh, const char *path, const struct gm_rtype *t,
+	struct gm_parser *ps, bool (*fn)(void *ctx, gm_str id, const char *row, size_t len),
+	void *ctx)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		gm_error(path, "cannot open: %s", strerror(errno));
+	struct gm_reader *r = rows_open(wh, path);
+	if (!r)
 		return false;
-	}
-	struct gm_reader *r = gm_reader_fdopen(fd, path, GM_MAX_LINE);
 	struct gm_line l;
 	enum gm_read st;
 	char where[600];
 	bool ok = true;
-	while (ok && (st = gm_reader_next(r, &l)) == GM_READ_LINE) {
-		if (!l.len)
-			continue;
+	while (ok && (st = next_row(r, wh->c->max_line, &l)) == GM_READ_LINE) {
 		gm_str id;
 		snprintf(where, sizeof where, "%s:%llu", l.file, (unsigned long long)l.lineno);
 		ok = row_id(ps, t, l.data, l.len, where, &id) && fn(ctx, id, l.data, l.len);
 	}
-	if (ok && st != GM_READ_EOF) {
-		if (st == GM_READ_TOOLONG)
-			gm_error(path, "a row longer than %u bytes", GM_MAX_LINE);
-		ok = false;
-	}
+	ok = ok && st == GM_READ_EOF;
 	gm_reader_close(r);
 	return ok;
 }
@@ -390,14 +411,15 @@ static bool write_loaded(struct gm_wh_table *t, struct dir_table *d, const char 
 {
 	struct loaded_ctx c = { .d = d, .again_ids = gm_idset_new(), .out = out };
 	struct gm_parser *ps = gm_parser_new();
-	bool ok = each_row(old_path, t->t, ps, find_again, &c);
+	struct gm_wh *wh = t->wh;
+	bool ok = each_row(wh, old_path, t->t, ps, find_again, &c);
 	if (ok && gm_idset_size(c.again_ids) == 0) {
-		ok = copy_file(old_path, out) && copy_file(d->new_path, out);
+		ok = copy_file(wh, old_path, out) && copy_file(wh, d->new_path, out);
 	} else if (ok) {
-		ok = each_row(d->new_path, t->t, ps, keep_again, &c);
+		ok = each_row(wh, d->new_path, t->t, ps, keep_again, &c);
 		qsort(c.again, c.nagain, sizeof *c.again, again_cmp);
-		ok = ok && each_row(old_path, t->t, ps, write_old, &c) &&
-			each_row(d->new_path, t->t, ps, write_first_time, &c);
+		ok = ok && each_row(wh, old_path, t->t, ps, write_old, &c) &&
+			each_row(wh, d->new_path, t->t, ps, write_first_time, &c);
 	}
 	for (size_t i = 0; i < c.nagain; i++) {
 		free(c.again[i].id);
@@ -410,17 +432,31 @@ static bool write_loaded(struct gm_wh_table *t, struct dir_table *d, const char 
 }
 
 /* Writes the file at path to out as it is, line by line. */
-static bool copy_file(const char *path, struct gm_writer *out)
+static bool copy_file(const struct gm_wh *wh, const char *path, struct gm_writer *out)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		gm_error(path, "cannot open: %s", strerror(errno));
+	struct gm_reader *r = rows_open(wh, path);
+	if (!r)
 		return false;
-	}
-	struct gm_reader *r = gm_reader_fdopen(fd, path, GM_MAX_LINE);
-	bool ok = copy_rest(r, out);
+	struct gm_line l;
+	enum gm_read st;
+	while ((st = next_row(r, wh->c->max_line, &l)) == GM_READ_LINE)
+		gm_w_record(out, l.data, l.len);
 	gm_reader_close(r);
-	return ok;
+	return st == GM_READ_EOF;
+}
+
+/* The next row of r and its id into *l and *id, *have set when there
+ * is one; false after a message on a read error or a row without its
+ * id. */
+static bool merge_next(const struct gm_wh *wh, struct gm_reader *r, struct gm_parser *ps,
+	const struct gm_rtype *t, struct gm_line *l, gm_str *id, bool *have)
+{
+	enum gm_read st = next_row(r, wh->c->max_line, l);
+	if (st != GM_READ_LINE)
+		return st == GM_READ_EOF;
+	char where[600];
+	snprintf(where, sizeof where, "%s:%llu", l->file, (unsigned long long)l->lineno);
+	return *have = row_id(ps, t, l->data, l->len, where, id);
 }
 
 /* Writes table t whole into DIR/.TABLE.tmp, from the old table and the
@@ -451,15 +487,11 @@ static bool dir_write_table(struct gm_wh *wh, struct gm_wh_table *t, const char 
 		return false;
 	}
 	struct gm_writer *out = gm_writer_fd(tfd, tmp, false);
-	struct gm_reader *old = ofd >= 0 ? gm_reader_fdopen(ofd, old_path, GM_MAX_LINE) : NULL;
-	int nfd = open(d->new_path, O_RDONLY | O_CLOEXEC);
-	struct gm_reader *news = nfd >= 0 ? gm_reader_fdopen(nfd, d->new_path, GM_MAX_LINE) : NULL;
+	struct gm_reader *old = ofd >= 0 ? gm_reader_fdopen(ofd, old_path, wh->c->max_line) : NULL;
+	struct gm_reader *news = rows_open(wh, d->new_path);
 	struct gm_parser *ps = gm_parser_new(), *ps2 = gm_parser_new();
 	bool ok = news != NULL;
-	if (!news)
-		gm_error(d->new_path, "cannot open: %s", strerror(errno));
 	struct gm_line ol, nl;
-	char where[600];
 	if (ok && t->order == GM_WH_LOADED) {
 		gm_reader_close(old);
 		gm_reader_close(news);
@@ -470,34 +502,10 @@ static bool dir_write_table(struct gm_wh *wh, struct gm_wh_table *t, const char 
 		bool have_o = false, have_n = false;
 		gm_str oid = { 0 }, nid = { 0 };
 		for (;;) {
-			if (!have_o && old) {
-				enum gm_read st;
-				while ((st = gm_reader_next(old, &ol)) == GM_READ_LINE && !ol.len)
-					;
-				if (st == GM_READ_LINE) {
-					snprintf(where, sizeof where, "%s:%llu", ol.file, (unsigned long long)ol.lineno);
-					if (!(ok = row_id(ps, t->t, ol.data, ol.len, where, &oid)))
-						break;
-					have_o = true;
-				} else if (st != GM_READ_EOF) {
-					ok = false;
-					break;
-				}
-			}
-			if (!have_n) {
-				enum gm_read st;
-				while ((st = gm_reader_next(news, &nl)) == GM_READ_LINE && !nl.len)
-					;
-				if (st == GM_READ_LINE) {
-					snprintf(where, sizeof where, "%s:%llu", nl.file, (unsigned long long)nl.lineno);
-					if (!(ok = row_id(ps2, t->t, nl.data, nl.len, where, &nid)))
-						break;
-					have_n = true;
-				} else if (st != GM_READ_EOF) {
-					ok = false;
-					break;
-				}
-			}
+			if (!have_o && old && !(ok = merge_next(wh, old, ps, t->t, &ol, &oid, &have_o)))
+				break;
+			if (!have_n && !(ok = merge_next(wh, news, ps2, t->t, &nl, &nid, &have_n)))
+				break;
 			if (!have_o && !have_n)
 				break;
 			int c = !have_o ? 1 : !have_n ? -1 : gm_str_cmp(oid, nid);
@@ -547,11 +555,10 @@ static bool dir_commit(struct gm_wh *wh)
 		ok = false;
 	}
 	for (struct gm_wh_table *t = wh->tables; ok && t; t = t->next) {
-		char *tmp = path_of(wh, ".", t->t->name, ".tmp"), *final = path_of(wh, "", t->t->name, ".ndjson");
+		char *tmp = path_of(wh, ".", t->t->name, ".tmp");
 		ok = dir_write_table(wh, t, tmp);
-		fprintf(list, "%s\n%s\n", tmp, final);
+		fprintf(list, ".%s.tmp\n%s.ndjson\n", t->t->name, t->t->name);
 		free(tmp);
-		free(final);
 	}
 	if (list) {
 		ok = fflush(list) == 0 && fsync(fileno(list)) == 0 && ok;

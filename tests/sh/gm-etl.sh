@@ -97,6 +97,39 @@ printf '%s\n%s\n' "$out/.dim_customer.tmp" "$out/dim_customer.ndjson" >"$out/.co
 expect_status "after a crash past the commit point" 0 run /dev/null
 expect_grep "the commit finished" '"orders":33' "$out/dim_customer.ndjson"
 expect_eq "no .commit left" "$(ls -a "$out" | grep -c '^\.commit$')" 0
+# The list names the files in the folder, which a run started elsewhere,
+# naming the folder by another path, finds all the same.
+sed 's/"orders":33/"orders":34/' "$out/dim_customer.ndjson" >"$out/.dim_customer.tmp"
+printf '%s\n%s\n' .dim_customer.tmp dim_customer.ndjson >"$out/.commit"
+expect_status "past the commit point, from elsewhere" 0 \
+	sh -c 'cd "$1/.." && gm-etl -q -w "./$(basename "$1")" /dev/null' sh "$out"
+expect_grep "the commit finished from elsewhere" '"orders":34' "$out/dim_customer.ndjson"
+# Renames that fail leave the list and its files for the next run.
+mv "$out/dim_date.ndjson" "$out/.dim_date.tmp"
+mkdir "$out/dim_date.ndjson"
+sed 's/"orders":34/"orders":35/' "$out/dim_customer.ndjson" >"$out/.dim_customer.tmp"
+printf '%s\n' .dim_date.tmp dim_date.ndjson .dim_customer.tmp dim_customer.ndjson >"$out/.commit"
+expect_status "a rename fails" 1 run /dev/null 2>"$T/err"
+expect_grep "a rename fails: said so" "cannot rename .*dim_date.tmp" "$T/err"
+expect_eq "a rename fails: the commit's files kept" "$(ls -a "$out" | grep -c '^\.commit$\|^\.dim_date\.tmp$\|^\.dim_customer\.tmp$')" 3
+rmdir "$out/dim_date.ndjson"
+expect_status "the next run" 0 run /dev/null
+expect_same_file "the next run: dim_date in place" "$out/dim_date.ndjson" "$T/before/dim_date.ndjson"
+expect_grep "the next run: the commit finished" '"orders":35' "$out/dim_customer.ndjson"
+
+# ---- a damaged warehouse: the row named, the run fails, nothing changes ----
+# A row over --max-line in a table only the commit reads (dim_date).
+cp -r "$out" "$T/dmg"
+{ printf '{"type":"dim_date","date":"'; head -c 5000 /dev/zero | tr '\0' x; printf '"}\n'; } >>"$T/dmg/dim_date.ndjson"
+cp -r "$T/dmg" "$T/dmg.before"
+expect_status "a long row" 1 gm-etl -q --max-line 4096 -w "$T/dmg" "$G/day3.ndjson" 2>"$T/err"
+expect_grep "a long row: named" "dmg/dim_date.ndjson:4: a row longer than 4096 bytes" "$T/err"
+expect_eq "a long row: no file changed" "$(diff -r "$T/dmg.before" "$T/dmg" && echo same)" same
+# A row whose id is not a string, in a table the run rewrites.
+cp -r "$out" "$T/dmg2"
+sed -i '1s/"trend_id":"[^"]*"/"trend_id":7/' "$T/dmg2/sales_trends.ndjson"
+expect_status "a row without its id" 1 gm-etl -q -w "$T/dmg2" "$G/day3.ndjson" 2>"$T/err"
+expect_grep "a row without its id: named" 'dmg2/sales_trends.ndjson:1: no string "trend_id"' "$T/err"
 
 # ---- progress: on a terminal only ----
 gm-produce -q -r 0 -s 3 --start 2026-11-03T00:00:00Z -n 12288 --products 20 --users 50 -o "$T/burst"
