@@ -1091,7 +1091,8 @@ static void emit_products(struct etl *m)
 			(p->fact_priced != p->row_priced ? p->fact_priced
 			: p->fact_ts != p->row_updated ? p->fact_ts > p->row_updated
 			: gm_str_cmp((gm_str){ p->fact_by, p->fact_by_len },
-				(gm_str){ p->row_by, strlen(p->row_by) }) > 0)));
+				(gm_str){ p->row_by, strlen(p->row_by) }) >= 0)));  /* the row's own
+			   fact loaded again is taken again, corrected or not */
 		if (!by_catalog && !by_fact)
 			continue;  /* the row it has stays */
 		struct gm_writer *w = rows_begin(&tr, &gm_rtype_dim_product);

@@ -15,7 +15,7 @@ struct gm_idset;
 /* An empty set. Dies (status 1) only when memory is exhausted, as every
  * add that grows it. */
 struct gm_idset *gm_idset_new(void);
-void gm_idset_free(struct gm_idset *s);
+void gm_idset_free(struct gm_idset *s);  /* NULL is allowed */
 
 /* Adds id[0..n); true when it was not there yet. */
 bool gm_idset_add(struct gm_idset *s, const char *id, size_t n);

@@ -387,6 +387,13 @@ static bool write_old(void *ctx, gm_str id, const char *row, size_t len)
 	if (gm_idset_has(c->again_ids, id.p, id.n)) {
 		struct again key = { .id = (char *)id.p, .idn = id.n };
 		struct again *a = bsearch(&key, c->again, c->nagain, sizeof *c->again, again_cmp);
+		if (!a) {
+			/* An id of the old table that the run put, yet no row of the
+			 * new file has it: the file is not what was put. */
+			gm_error(NULL, "%.*s: a row put is missing from its new file",
+				(int)(id.n > 64 ? 64 : id.n), id.p);
+			return false;
+		}
 		gm_w_record(c->out, a->row, a->len);
 	} else
 		gm_w_record(c->out, row, len);
@@ -566,10 +573,11 @@ static bool dir_commit(struct gm_wh *wh)
 		if (!ok)
 			unlink(pending);
 	}
-	if (ok && (rename(pending, commit) != 0 || !sync_dir(wh))) {
+	if (ok && rename(pending, commit) != 0) {
 		gm_error(commit, "cannot write: %s", strerror(errno));
 		ok = false;
 	}
+	ok = ok && sync_dir(wh);  /* which says what failed */
 	free(commit);
 	free(pending);
 	if (!ok) {
