@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "cli.h"
 #include "clock.h"
 #include "hash.h"
@@ -18,8 +19,6 @@
 #include "text.h"
 #include "writer.h"
 
-#define BACKOFF_FIRST_MS 100
-#define BACKOFF_MAX_MS 5000
 #define DEFAULT_BATCH 1000
 #define DUPLICATE_KEY 11000
 
@@ -39,7 +38,6 @@ struct gm_mongo {
 	size_t batch;
 	int failed;               /* 0, or the exit status it failed with */
 	bool refused;             /* a row was refused */
-	uint64_t rng;
 
 	char *coll;               /* the batch's collection */
 	struct row *rows;
@@ -151,21 +149,6 @@ static bool connect_client(struct gm_mongo *m, bson_error_t *e)
 	return true;
 }
 
-static void sleep_ms(double ms)
-{
-	long long n = (long long)ms;
-	struct timespec ts = { (time_t)(n / 1000), (long)(n % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-static uint64_t next_random(struct gm_mongo *m)
-{
-	m->rng ^= m->rng << 13;
-	m->rng ^= m->rng >> 7;
-	m->rng ^= m->rng << 17;
-	return m->rng;
-}
-
 /* Runs op, connecting first when need be, and again while it fails for a
  * reason worth retrying, for retry_ms from the first failure, with
  * backoff; what describes it in messages. Returns RES_OK, RES_ERROR (not
@@ -173,34 +156,26 @@ static uint64_t next_random(struct gm_mongo *m)
  * error. */
 static enum res attempt(struct gm_mongo *m, const char *what, op_fn op, void *arg)
 {
-	double began = 0;
-	long long delay = BACKOFF_FIRST_MS;
+	struct gm_backoff b;
+	gm_backoff_init(&b, m->retry_ms);
 	for (;;) {
 		bson_error_t e = { 0 };
 		bool retry = true;
 		bool done = connect_client(m, &e) && op(m, arg, &e, &retry);
 		if (done) {
-			if (began > 0)
-				gm_warn("mongodb", "%sback after %.1f s", m->name, gm_now_seconds() - began);
+			if (b.began > 0)
+				gm_warn("mongodb", "%sback after %.1f s", m->name, gm_backoff_elapsed(&b));
 			return RES_OK;
 		}
 		set_err(m, what, &e);
 		if (!retry || !retryable(&e))
 			return RES_ERROR;
 		drop(m);
-		double now = gm_now_seconds();
-		if (began == 0) {
-			began = now;
-			if (m->retry_ms > 0)
-				gm_warn("mongodb", "%s%s; retrying for up to %g s", m->name, m->err,
-					m->retry_ms / 1e3);
-		}
-		double left_ms = (began - now) * 1e3 + (double)m->retry_ms;
-		if (left_ms <= 0)
+		if (gm_backoff_failed(&b) && m->retry_ms > 0)
+			gm_warn("mongodb", "%s%s; retrying for up to %g s", m->name, m->err,
+				m->retry_ms / 1e3);
+		if (!gm_backoff_wait(&b))
 			return RES_RETRY;
-		double wait = (double)(delay / 2 + (long long)(next_random(m) % (uint64_t)(delay / 2 + 1)));
-		sleep_ms(wait < left_ms ? wait : left_ms);
-		delay = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2;
 	}
 }
 
@@ -316,9 +291,6 @@ struct gm_mongo *gm_mongo_open(const char *uri, const char *db, long long retry_
 	m->batch = batch ? batch : DEFAULT_BATCH;
 	set_timeout(u, MONGOC_URI_CONNECTTIMEOUTMS, m->retry_ms);
 	set_timeout(u, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, m->retry_ms);
-	m->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)m;
-	if (m->rng == 0)
-		m->rng = 1;
 	m->out = gm_writer_mem();
 
 	enum res res = attempt(m, "ping", op_ping, NULL);

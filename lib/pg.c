@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "cli.h"
 #include "clock.h"
 #include "counts.h"
@@ -342,8 +343,6 @@ const char *gm_pg_conninfo(const char *spec)
 #define BATCH_ROWS 10000
 #define BATCH_BYTES (8u << 20)
 #define STREAM_CHUNK (8u << 10)
-#define BACKOFF_FIRST_MS 100
-#define BACKOFF_MAX_MS 5000
 /* Taken by whoever creates the tables, so that two sinks starting
  * together do not race to create the same ones. */
 #define SCHEMA_LOCK "7163183785426855009"
@@ -388,7 +387,6 @@ struct gm_pg {
 	bool stream_tried;         /* this batch has tried to open one */
 	int failed;                /* 0, or the exit status of the failure */
 	bool refused;              /* a record was refused */
-	uint64_t rng;
 };
 
 /* ---- messages ---- */
@@ -872,51 +870,28 @@ static enum res connect_once(struct gm_pg *pg)
 	return res;
 }
 
-static void sleep_ms(double ms)
-{
-	long long m = (long long)ms;
-	struct timespec ts = { (time_t)(m / 1000), (long)(m % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-static uint64_t next_random(struct gm_pg *pg)
-{
-	pg->rng ^= pg->rng << 13;
-	pg->rng ^= pg->rng >> 7;
-	pg->rng ^= pg->rng << 17;
-	return pg->rng;
-}
-
 /* Connects if need be and, when commit, commits the batch: retrying,
  * with backoff, while the failures are worth retrying, for retry_ms from
  * the first. Returns RES_OK, RES_ERROR, or RES_RETRY when time ran out;
  * pg->err then holds the last error. */
 static enum res persist(struct gm_pg *pg, bool commit)
 {
-	double began = 0;
-	long long delay = BACKOFF_FIRST_MS;
+	struct gm_backoff b;
+	gm_backoff_init(&b, pg->retry_ms);
 	for (;;) {
 		enum res res = pg->conn ? RES_OK : connect_once(pg);
 		if (res == RES_OK && commit)
 			res = commit_batch(pg);
-		if (res == RES_OK && began > 0)
-			gm_warn("postgresql", "%sback after %.1f s", pg->name, gm_now_seconds() - began);
+		if (res == RES_OK && b.began > 0)
+			gm_warn("postgresql", "%sback after %.1f s", pg->name, gm_backoff_elapsed(&b));
 		if (res == RES_OK || res == RES_ERROR || res == RES_CONFLICT)
 			return res == RES_CONFLICT ? RES_ERROR : res;
 		drop(pg);
-		double now = gm_now_seconds();
-		if (began == 0) {
-			began = now;
-			if (pg->retry_ms > 0)
-				gm_warn("postgresql", "%s%s; retrying for up to %g s", pg->name,
-					pg->err, pg->retry_ms / 1e3);
-		}
-		double left_ms = (began - now) * 1e3 + (double)pg->retry_ms;
-		if (left_ms <= 0)
+		if (gm_backoff_failed(&b) && pg->retry_ms > 0)
+			gm_warn("postgresql", "%s%s; retrying for up to %g s", pg->name,
+				pg->err, pg->retry_ms / 1e3);
+		if (!gm_backoff_wait(&b))
 			return RES_RETRY;
-		double wait = (double)(delay / 2 + (long long)(next_random(pg) % (uint64_t)(delay / 2 + 1)));
-		sleep_ms(wait < left_ms ? wait : left_ms);
-		delay = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2;
 	}
 }
 
@@ -1064,9 +1039,6 @@ struct gm_pg *gm_pg_open(const char *conninfo, long long retry_ms, int *status)
 			"(or the file PGPASSFILE names), instead");
 	pg->retry_ms = retry_ms > 0 ? retry_ms : 0;
 	pg->stream = -1;
-	pg->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)pg;
-	if (pg->rng == 0)
-		pg->rng = 1;
 	build_statements(pg);
 
 	enum res res = persist(pg, false);
