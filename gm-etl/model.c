@@ -849,10 +849,8 @@ bool etl_stored(struct etl *m, const struct gm_rtype *t, const struct gm_event *
 	if (!gm_rtype_decode(t, row, v, has, reason, sizeof reason))
 		return *why = reason, false;
 	if (t == &gm_rtype_etl_state) {
-		size_t wm = FIELD(t, "watermark");
-		m->has_watermark = has[wm];
-		if (has[wm])
-			m->watermark = m->max_ts = v[wm].i;
+		m->has_watermark = true;
+		m->watermark = m->max_ts = v[FIELD(t, "watermark")].i;
 		size_t o = FIELD(t, "offsets");
 		free(m->offsets);
 		m->offsets = has[o] ? gm_xstrndup(v[o].s.p, v[o].s.n) : NULL;
@@ -1452,13 +1450,14 @@ void etl_set_offsets(struct etl *m, const char *json, size_t n)
 
 static void emit_state(struct etl *m)
 {
-	if (!m->loaded_any && !m->offsets_set)
+	/* Nothing ever loaded: no watermark, and no offsets worth keeping
+	 * (what was read was all late, duplicate or bad: read again). */
+	if (m->max_ts == INT64_MIN || (!m->loaded_any && !m->offsets_set))
 		return;
 	struct table_rows tr = { 0 };
 	struct gm_writer *w = rows_begin(&tr, &gm_rtype_etl_state);
 	GM_W_KLIT(w, "state_id", "watermark");
-	if (m->max_ts != INT64_MIN)
-		GM_W_KTS(w, "watermark", m->max_ts);
+	GM_W_KTS(w, "watermark", m->max_ts);
 	if (m->offsets) {
 		GM_W_KEY(w, "offsets");
 		gm_w_json(w, m->offsets, strlen(m->offsets));

@@ -1063,7 +1063,7 @@ static bool refuse(struct gm_pg *pg, const char *fmt, ...)
 
 static bool refuse(struct gm_pg *pg, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[GM_PG_MAX_TABLES * 32 + 256];  /* room for every table's name */
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -1095,7 +1095,7 @@ bool gm_pg_add_event(struct gm_pg *pg, const struct gm_event *ev)
 	const struct gm_pg_table *t = gm_pg_table_for(ev->type_name.p, ev->type_name.n);
 	char a[61], b[61];  /* at most 60 bytes of a name */
 	if (!t) {
-		char known[128] = "";
+		char known[GM_PG_MAX_TABLES * 32] = "";
 		for (size_t i = 0; i < NTABLES; i++)
 			snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
 				i ? ", " : "", gm_pg_tables[i].type);

@@ -372,15 +372,16 @@ static const struct gm_rfield sales_trends_fields[] = {
 };
 
 /* offsets: where a run reading Kafka stopped, for the next to start
- * there ({"TOPIC":{"PARTITION":NEXT_OFFSET,...},...}). */
+ * there ({"TOPIC":{"PARTITION":NEXT_OFFSET,...},...}). The row is
+ * written once something is loaded: a watermark there is. */
 static const struct gm_rfield etl_state_fields[] = {
 	STR("state_id", true, "text", 0),
-	{ .name = "watermark", .kind = GM_RK_TIME, .sqltype = TIMESTAMPTZ },  /* none loaded: absent */
+	TIME("watermark", TIMESTAMPTZ, 0),
 	{ .name = "offsets", .kind = GM_RK_OBJECT, .sqltype = "jsonb" },
 };
 
 #define WAREHOUSE(n, idf) const struct gm_rtype gm_rtype_##n = { \
-	.name = #n, .id = idf, .table = #n, .fields = FIELDS(n##_fields) }
+	.name = #n, .id = idf, .table = #n, .warehouse = true, .fields = FIELDS(n##_fields) }
 WAREHOUSE(fact_sales, "sale_id");
 WAREHOUSE(fact_product_views, "view_id");
 WAREHOUSE(fact_cart_events, "cart_event_id");

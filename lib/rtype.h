@@ -124,6 +124,9 @@ struct gm_rtype {
 	                          without a table whose identity is more than
 	                          one field (gm-events(5) says which) */
 	const char *table;     /* its PostgreSQL table, or NULL */
+	bool warehouse;        /* a table of the warehouse (gm-warehouse(5)):
+	                          kept by a warehouse backend (warehouse.h),
+	                          never sent to Kafka, so it has no topic */
 	const char *record_column;  /* a jsonb column that holds the whole
 	                          record as given; or NULL */
 	const char *record_after;  /* the field whose column it follows, so

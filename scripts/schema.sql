@@ -485,9 +485,9 @@ COMMENT ON TABLE sales_trends IS
 -- etl_state: one row, 'watermark': the greatest ts gm-etl loaded.
 CREATE TABLE IF NOT EXISTS etl_state (
     state_id        text PRIMARY KEY,
-    watermark       timestamptz,
+    watermark       timestamptz NOT NULL,
     offsets         jsonb
 );
 
 COMMENT ON TABLE etl_state IS
-'gm-etl''s state: the row ''watermark'' holds the greatest event time loaded, from which lateness is judged (none before anything is loaded), and the Kafka offsets a run reading Kafka stopped at (TOPIC to PARTITION to the next offset).';
+'gm-etl''s state: the row ''watermark'' holds the greatest event time loaded, from which lateness is judged, and the Kafka offsets a run reading Kafka stopped at (TOPIC to PARTITION to the next offset).';
