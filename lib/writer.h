@@ -7,7 +7,8 @@
  * unbuffered, as grep's and jq's output is line-buffered there: someone
  * is watching. Pipes and files keep the buffer; a full buffer writes
  * out only the whole records it holds, so that a file cut short by a
- * kill ends at a record's end.
+ * kill ends at a record's end, but for a kill -9 that comes during a
+ * write, which Linux may cut short between pages (CI-19 saw one).
  * A write error (EPIPE, ENOSPC, ...) is reported once with gm_error()
  * and makes every later call a no-op and gm_writer_close() fail. */
 #ifndef GM_WRITER_H
@@ -132,7 +133,8 @@ struct gm_writer {
 	size_t len, cap;
 	size_t done;         /* buf[0..done) ends with a whole record: what a
 	                        full buffer writes out, so that a file cut
-	                        short (a kill) never ends in half a record */
+	                        short (a kill) ends in half a record only if
+	                        the kernel cut that write short */
 	bool comma;          /* a value ended last, so the next one at its
 	                        level needs a ',' (not after a key nor after
 	                        an opening brace or bracket) */

@@ -173,6 +173,12 @@ for t in session:session_id session_metric:metric_id alert:alert_id; do
 		"$(jq -r "select(.type == \"${t%%:*}\") | .${t#*:}" "$T/whole" | sort | uniq -d | wc -l)" 0
 done
 like_file "one topic, uninterrupted" "$T/whole"
+# A life killed in the middle of a write may end in part of a record
+# (Linux cuts a write of several pages short when a kill comes): that
+# record is written again whole by the next life, from the commits.
+for f in "$T/crash1" "$T/crash2"; do
+	[ -z "$(tail -c 1 "$f")" ] || sed -i '$d' "$f"
+done
 compare "killed twice and resumed" "$T/crash1" "$T/crash2" "$T/crash3" -- "$T/whole"
 compare "two members, then a last run" "$T/a" "$T/b" "$T/c" -- "$T/whole"
 
