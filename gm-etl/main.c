@@ -32,8 +32,6 @@ static const char usage[] =
 	"              [-b BROKERS] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
 	"              [--retry-for DURATION] [FILE...]\n";
 
-#define MAX_TOPICS 16
-
 enum { OPT_LOOKBACK = 0x2000, OPT_MAX_RECORDS };
 
 /* What one run holds in memory grows with the records it reads (their
@@ -239,8 +237,6 @@ int main(int argc, char **argv)
 		GM_INPUT_LONG_OPTIONS,
 		GM_KAFKA_LONG_OPTIONS,
 		GM_OUTPUT_LONG_OPTIONS,
-		{ "topic", required_argument, 0, 't' },
-		{ "exit-eof", no_argument, 0, 'e' },
 		{ "warehouse", required_argument, 0, 'w' },
 		{ "dry-run", no_argument, 0, 'n' },
 		{ "lookback", required_argument, 0, OPT_LOOKBACK },
@@ -249,9 +245,8 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct gm_common c;
-	const char *spec = NULL, *late_out = NULL, *topics[MAX_TOPICS];
-	size_t ntopics = 0;
-	bool dry_run = false, exit_eof = false;
+	const char *spec = NULL, *late_out = NULL;
+	bool dry_run = false;
 	unsigned long long max_records = DEFAULT_MAX_RECORDS;
 	struct etl_opts o = { .lookback_ms = DEFAULT_LOOKBACK_MS };
 	int opt;
@@ -259,17 +254,11 @@ int main(int argc, char **argv)
 	gm_cli_init(argv[0]);
 	gm_common_init(&c);
 	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
-			GM_KAFKA_SHORT_OPTIONS "t:ew:nl:",
+			GM_KAFKA_SHORT_OPTIONS "w:nl:",
 			longopts, usage)) != -1) {
 		if (gm_common_option(&c, opt, optarg, usage))
 			continue;
 		switch (opt) {
-		case 't':
-			if (ntopics == MAX_TOPICS)
-				gm_usage_error(usage, "more than %d topics", MAX_TOPICS);
-			topics[ntopics++] = optarg;
-			break;
-		case 'e': exit_eof = true; break;
 		case 'w': spec = optarg; break;
 		case 'n': dry_run = true; break;
 		case 'l': late_out = optarg; break;
@@ -286,14 +275,14 @@ int main(int argc, char **argv)
 	if (c.group)
 		gm_usage_error(usage, "-G: gm-etl keeps its Kafka offsets in the warehouse, not in a consumer group");
 	size_t nfiles = (size_t)(argc - optind);
-	gm_input_check(&c, ntopics, exit_eof, nfiles, usage);
-	if (ntopics > 0 && !exit_eof)
+	gm_input_check(&c, nfiles, usage);
+	if (c.ntopics > 0 && !c.exit_eof)
 		gm_usage_error(usage, "-t needs -e: gm-etl is a batch, which reads the topics to their ends and stops");
 
 	gm_rejects_open(c.rejects, c.strict);
 	/* The input first: a Kafka cluster that cannot be reached exits 75
 	 * before the warehouse is touched. */
-	struct gm_source *src = gm_source_open(&c, argv + optind, nfiles, topics, ntopics, false);
+	struct gm_source *src = gm_source_open(&c, argv + optind, nfiles, c.topics, c.ntopics, false);
 	if (!src)
 		return GM_EXIT_FAIL;
 	struct gm_wh *wh = gm_wh_open(&c, spec, dry_run);
@@ -313,7 +302,7 @@ int main(int argc, char **argv)
 	yajl_val stored_tree = NULL;
 	struct gm_koffset *stored = NULL;
 	size_t nstored = 0;
-	if (status == GM_EXIT_OK && ntopics > 0) {
+	if (status == GM_EXIT_OK && c.ntopics > 0) {
 		if (!offsets_parse(wh, etl_offsets(m), &stored_tree, &stored, &nstored))
 			status = GM_EXIT_FAIL;
 		else if (!gm_source_range(src, stored, nstored))
@@ -364,14 +353,14 @@ int main(int argc, char **argv)
 			status = GM_EXIT_FAIL;
 	}
 	gm_progress_end(progress);
-	if (status == GM_EXIT_OK && ntopics > 0) {
+	if (status == GM_EXIT_OK && c.ntopics > 0) {
 		/* The offsets go with the data, in the same commit; the
 		 * same as stored, they are not written again. Taken before
 		 * the source closes, which frees them. */
 		size_t nread, nnext;
 		const struct gm_koffset *read = gm_source_offsets(src, &nread);
 		struct gm_koffset *next = offsets_next(stored, nstored, read, nread,
-			topics, ntopics, &nnext);
+			c.topics, c.ntopics, &nnext);
 		if (!offsets_same(stored, nstored, next, nnext))
 			offsets_store(m, next, nnext);
 		free(next);

@@ -494,22 +494,19 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, 0, OPT_TIMEOUT },
 		{ "resolvable", required_argument, 0, OPT_RESOLVABLE },
 		{ "max-alerts", required_argument, 0, OPT_MAX_ALERTS },
-		{ "topic", required_argument, 0, 't' },
-		{ "exit-eof", no_argument, 0, 'e' },
 		{ "follow", no_argument, 0, 'f' },
 		{ 0 }
 	};
 	gm_cli_init(argv[0]);
 	struct gm_common common;
 	gm_common_init(&common);
-	const char *path = NULL, *topics[16];
-	size_t ntopics = 0;
+	const char *path = NULL;
 	/* The kinds gm-events(5) says come resolved (gm-inventory's), so
 	 * that their first alerts fire until resolved, not only those after
 	 * a first resolution. */
 	const char *kinds[64] = { "low_stock", "out_of_stock" };
 	size_t nkinds = 2;
-	bool checking = false, exit_eof = false, follow_files = false;
+	bool checking = false, follow_files = false;
 	unsigned others = 0;       /* options given, but -c and --check */
 	struct run run = { .status = GM_EXIT_OK };
 	struct group_opts go = { 0 };
@@ -517,17 +514,11 @@ int main(int argc, char **argv)
 		.backoff_max_ms = 30000 };
 	int opt;
 	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
-			GM_KAFKA_SHORT_OPTIONS "c:s:t:ef", longopts, usage)) != -1) {
+			GM_KAFKA_SHORT_OPTIONS "c:s:f", longopts, usage)) != -1) {
 		others += opt != 'c' && opt != OPT_CHECK;
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 's': run.silences_path = optarg; break;
-		case 't':
-			if (ntopics == sizeof topics / sizeof *topics)
-				gm_usage_error(usage, "too many topics");
-			topics[ntopics++] = optarg;
-			break;
-		case 'e': exit_eof = true; break;
 		case 'f': follow_files = true; break;
 		case OPT_CHECK: checking = true; break;
 		case 'u':
@@ -558,8 +549,8 @@ int main(int argc, char **argv)
 			gm_usage_error(usage, "unexpected argument %s", argv[optind]);
 		return check(path);
 	}
-	gm_input_check(&common, ntopics, exit_eof, argc - optind, usage);
-	bool follow = gm_input_follow(ntopics, exit_eof, follow_files, usage);
+	gm_input_check(&common, argc - optind, usage);
+	bool follow = gm_input_follow(&common, follow_files, usage);
 	dopts.retry_for_ms = common.retry_ms;
 
 	struct conf *c = load_conf(path);
@@ -601,7 +592,7 @@ int main(int argc, char **argv)
 
 	gm_rejects_open(common.rejects, common.strict);
 	struct gm_source *src = gm_source_open(&common, argv + optind, argc - optind,
-		topics, ntopics, follow);
+		common.topics, common.ntopics, follow);
 	run.src = src;
 	run.offsets = offsets_new();
 	if (src)

@@ -234,7 +234,7 @@ int main(int argc, char **argv)
 			o.session.gap : (o.s.window.lateness > 60000 ? o.s.window.lateness : 60000),
 	};
 	const struct gm_stream_io io = {
-		.c = &o.c, .src = src, .topics = o.s.topics,
+		.c = &o.c, .src = src, .topics = o.c.topics,
 		.sinks = { sinks[0], sinks[1] }, .nsinks = 2, .late = sinks[2],
 		.state_file = o.s.state, .idle_ms = o.s.idle_ms,
 		/* Kept state (--state, -G) goes on in the next run, unless

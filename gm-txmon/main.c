@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 		.window_release = metrics_release, .ctx = &t,
 	};
 	const struct gm_stream_io io = {
-		.c = &o.c, .src = src, .topics = o.s.topics,
+		.c = &o.c, .src = src, .topics = o.c.topics,
 		.sinks = { sinks[0], sinks[1] }, .nsinks = 2,
 		.late = sinks[2], .late_topic = gm_rtype_transaction.late_topic,
 		.state_file = o.s.state, .idle_ms = o.s.idle_ms,

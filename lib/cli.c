@@ -162,6 +162,14 @@ bool gm_common_option(struct gm_common *c, int opt, const char *arg,
 	case 'G':
 		c->group = arg;
 		return true;
+	case 't':
+		if (c->ntopics == GM_MAX_TOPICS)
+			gm_usage_error(usage, "at most %d topics", GM_MAX_TOPICS);
+		c->topics[c->ntopics++] = arg;
+		return true;
+	case 'e':
+		c->exit_eof = true;
+		return true;
 	case 'X': {
 		if (!strchr(arg, '='))
 			gm_usage_error(usage, "-X: expected key=value, got %s", arg);
@@ -228,22 +236,21 @@ int gm_getopt(int argc, char *const *argv, const char *shortopts,
 	gm_usage_error(usage, "%s option %s", ambiguous ? "ambiguous" : "unknown", name);
 }
 
-void gm_input_check(const struct gm_common *c, size_t ntopics, bool exit_eof,
-	size_t nfiles, const char *usage)
+void gm_input_check(const struct gm_common *c, size_t nfiles, const char *usage)
 {
-	if (ntopics > 0 && nfiles > 0)
+	if (c->ntopics > 0 && nfiles > 0)
 		gm_usage_error(usage, "read files or Kafka topics (-t), not both");
-	if (ntopics == 0 && c->group)
+	if (c->ntopics == 0 && c->group)
 		gm_usage_error(usage, "-G goes with -t (Kafka input)");
-	if (ntopics == 0 && exit_eof)
+	if (c->ntopics == 0 && c->exit_eof)
 		gm_usage_error(usage, "-e goes with -t (Kafka input)");
 }
 
-bool gm_input_follow(size_t ntopics, bool exit_eof, bool follow_files, const char *usage)
+bool gm_input_follow(const struct gm_common *c, bool follow_files, const char *usage)
 {
-	if (follow_files && ntopics > 0)
+	if (follow_files && c->ntopics > 0)
 		gm_usage_error(usage, "-f follows files: Kafka topics are followed unless -e");
-	return ntopics > 0 ? !exit_eof : follow_files;
+	return c->ntopics > 0 ? !c->exit_eof : follow_files;
 }
 
 double gm_opt_number(const char *usage, const char *opt, const char *arg,

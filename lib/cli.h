@@ -52,6 +52,8 @@ _Noreturn void gm_die(int status, const char *where, const char *fmt, ...)
  * exit 0. A second signal ends the process at once (status 128+signo). */
 bool gm_stopping(void);
 
+#define GM_MAX_TOPICS 16
+
 /* Options every tool accepts. Fill from getopt_long with
  * gm_common_option(); the long-option table gets GM_COMMON_LONG_OPTIONS. */
 struct gm_common {
@@ -67,6 +69,10 @@ struct gm_common {
 	long long retry_ms;      /* --retry-for: how long a tool retries a
 	                            server it cannot reach (Kafka at the
 	                            start, PostgreSQL), default 60 s */
+	const char *topics[GM_MAX_TOPICS + 1];  /* -t: Kafka topics to read
+	                            instead of files, NULL-terminated */
+	size_t ntopics;
+	bool exit_eof;           /* -e: stop at the topics' ends */
 };
 #define GM_MAX_LINE (1u << 20)
 
@@ -86,7 +92,7 @@ enum {
  * and its entries for the getopt_long table; the output group has only
  * long options. */
 #define GM_BASE_SHORT_OPTIONS ":hqu"  /* first: its ':' is for gm_getopt */
-#define GM_INPUT_SHORT_OPTIONS "G:"
+#define GM_INPUT_SHORT_OPTIONS "G:t:e"
 #define GM_KAFKA_SHORT_OPTIONS "b:X:"
 
 #define GM_BASE_LONG_OPTIONS \
@@ -99,7 +105,9 @@ enum {
 	{ "strict", no_argument, 0, GM_OPT_STRICT }, \
 	{ "rejects", required_argument, 0, GM_OPT_REJECTS }, \
 	{ "max-line", required_argument, 0, GM_OPT_MAX_LINE }, \
-	{ "group", required_argument, 0, 'G' }
+	{ "group", required_argument, 0, 'G' }, \
+	{ "topic", required_argument, 0, 't' }, \
+	{ "exit-eof", no_argument, 0, 'e' }
 
 #define GM_KAFKA_LONG_OPTIONS \
 	{ "brokers", required_argument, 0, 'b' }, \
@@ -116,16 +124,15 @@ enum {
 int gm_getopt(int argc, char *const *argv, const char *shortopts,
 	const struct option *longopts, const char *usage);
 
-/* The input group's rules, with the tool's Kafka topics (-t) and -e:
- * -G and -e go with -t, and Kafka topics and files (nfiles) do not go
- * together. A usage error (status 2) otherwise. */
-void gm_input_check(const struct gm_common *c, size_t ntopics, bool exit_eof,
-	size_t nfiles, const char *usage);
+/* The input group's rules, once every option is read: -G and -e go
+ * with -t, and Kafka topics and files (nfiles) do not go together. A
+ * usage error (status 2) otherwise. */
+void gm_input_check(const struct gm_common *c, size_t nfiles, const char *usage);
 
-/* What gm_source_open()'s follow is for an input of ntopics Kafka
- * topics or files: topics are followed unless -e (exit_eof); files when
- * -f (follow_files) asks, which is a usage error with topics. */
-bool gm_input_follow(size_t ntopics, bool exit_eof, bool follow_files, const char *usage);
+/* What gm_source_open()'s follow is for c's input, Kafka topics or
+ * files: topics are followed unless -e; files when -f (follow_files)
+ * asks, which is a usage error with topics. */
+bool gm_input_follow(const struct gm_common *c, bool follow_files, const char *usage);
 
 /* Sets defaults (max_line, retry_ms, brokers from $GM_BROKERS). */
 void gm_common_init(struct gm_common *c);

@@ -788,12 +788,6 @@ bool gm_stream_option(struct gm_common *c, struct gm_stream_options *so, int opt
 	if (gm_common_option(c, opt, arg, usage))
 		return true;
 	switch (opt) {
-	case 't':
-		if (so->ntopics == GM_STREAM_MAX_TOPICS)
-			gm_usage_error(usage, "at most %d topics", GM_STREAM_MAX_TOPICS);
-		so->topics[so->ntopics++] = arg;
-		return true;
-	case 'e': so->exit_eof = true; return true;
 	case 'o': so->out = arg; return true;
 	case 'a': so->alerts = arg; return true;
 	case 'l': so->late = arg; return true;
@@ -822,7 +816,7 @@ void gm_stream_options_done(struct gm_stream_options *so, const struct gm_common
 {
 	if (!so->window.slide)
 		so->window.slide = so->window.size;
-	gm_input_check(c, so->ntopics, so->exit_eof, nfiles, usage);
+	gm_input_check(c, nfiles, usage);
 	if (so->state && c->group)
 		gm_usage_error(usage, "--state goes without -G: a consumer group keeps its state in Kafka");
 }
@@ -844,8 +838,8 @@ bool gm_stream_open(const struct gm_common *c, const struct gm_stream_options *s
 	char **files, int nfiles, struct gm_source **src, struct gm_sink *sinks[3])
 {
 	gm_rejects_open(c->rejects, c->strict);
-	*src = gm_source_open(c, files, nfiles, so->topics, so->ntopics,
-		so->ntopics > 0 && !so->exit_eof);
+	*src = gm_source_open(c, files, nfiles, c->topics, c->ntopics,
+		gm_input_follow(c, false, NULL));
 	sinks[0] = sinks[1] = sinks[2] = NULL;
 	if (!*src)
 		return false;

@@ -239,15 +239,13 @@ const char *gm_streams_label(const struct gm_streams *st, int32_t number);
 int64_t gm_streams_watermark(const struct gm_streams *st, int32_t number);
 
 /* ---- the options of a stream tool ----
- * Every stream tool takes cli.h's base, input, Kafka and output groups,
- * and these, with the same meaning: -t TOPIC (Kafka input, repeatable),
- * -e (stop at the end of the topics), -o OUT, -a ALERTS, -l LATE (the
+ * Every stream tool takes cli.h's base, input (with -t and -e), Kafka
+ * and output groups, and these, with the same meaning: -o OUT, -a ALERTS, -l LATE (the
  * outputs), --state FILE (the snapshot of its stores without a group),
  * -w SIZE (its windows), --lateness DURATION and --idle DURATION.
  * GM_STREAM_SHORT_OPTIONS (first in gm_getopt()'s letters) and
  * GM_STREAM_LONG_OPTIONS (in its table) hold all of them; the tool adds
  * its own. */
-#define GM_STREAM_MAX_TOPICS 16
 #define GM_STREAM_MAX_IDLE_MS 86400000
 
 enum { GM_OPT_LATENESS = 0x1800, GM_OPT_IDLE, GM_OPT_STATE, GM_OPT_FINAL };
@@ -258,14 +256,12 @@ enum { GM_OPT_LATENESS = 0x1800, GM_OPT_IDLE, GM_OPT_STATE, GM_OPT_FINAL };
 #define GM_STREAM_FINAL_OPTION { "final", no_argument, 0, GM_OPT_FINAL }
 
 #define GM_STREAM_SHORT_OPTIONS GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS \
-	GM_KAFKA_SHORT_OPTIONS "t:eo:a:l:w:"
+	GM_KAFKA_SHORT_OPTIONS "o:a:l:w:"
 #define GM_STREAM_LONG_OPTIONS \
 	GM_BASE_LONG_OPTIONS, \
 	GM_INPUT_LONG_OPTIONS, \
 	GM_KAFKA_LONG_OPTIONS, \
 	GM_OUTPUT_LONG_OPTIONS, \
-	{ "topic", required_argument, 0, 't' }, \
-	{ "exit-eof", no_argument, 0, 'e' }, \
 	{ "output", required_argument, 0, 'o' }, \
 	{ "alerts", required_argument, 0, 'a' }, \
 	{ "late", required_argument, 0, 'l' }, \
@@ -275,9 +271,6 @@ enum { GM_OPT_LATENESS = 0x1800, GM_OPT_IDLE, GM_OPT_STATE, GM_OPT_FINAL };
 	{ "state", required_argument, 0, GM_OPT_STATE }
 
 struct gm_stream_options {
-	const char *topics[GM_STREAM_MAX_TOPICS + 1];  /* NULL-terminated */
-	size_t ntopics;
-	bool exit_eof;
 	const char *out, *alerts, *late, *state;
 	struct gm_window_spec window;  /* -w (size) and --lateness; slide
 	                                  is the tool's (0: the size) */
@@ -306,7 +299,7 @@ void gm_stream_options_done(struct gm_stream_options *so, const struct gm_common
 bool gm_stream_final(const struct gm_stream_options *so, const struct gm_common *c);
 
 /* Opens what a stream tool reads and writes, as its options say: the
- * rejects file, the source (files[0..nfiles), or so's topics: a
+ * rejects file, the source (files[0..nfiles), or c's topics: a
  * consumer that follows them unless -e) and the outputs into sinks: [0]
  * -o (stdout when not given), [1] -a (-o's when not given), [2] -l
  * (NULL when not given), a spec named twice opened once, so that its

@@ -33,31 +33,22 @@ int main(int argc, char **argv)
 		GM_INPUT_LONG_OPTIONS,
 		GM_KAFKA_LONG_OPTIONS,
 		GM_OUTPUT_LONG_OPTIONS,
-		{ "topic", required_argument, 0, 't' },
-		{ "exit-eof", no_argument, 0, 'e' },
 		{ "output", required_argument, 0, 'o' },
 		{ "validate-only", no_argument, 0, 'n' },
 		{ "follow", no_argument, 0, 'f' },
 		{ 0 }
 	};
 	struct gm_common c;
-	const char *topics[16], *out = NULL;
-	size_t ntopics = 0;
-	bool exit_eof = false, validate_only = false, follow = false;
+	const char *out = NULL;
+	bool validate_only = false, follow = false;
 	int opt;
 
 	gm_cli_init(argv[0]);
 	gm_common_init(&c);
-	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS GM_KAFKA_SHORT_OPTIONS "t:eo:nf", longopts, usage)) != -1) {
+	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS GM_KAFKA_SHORT_OPTIONS "o:nf", longopts, usage)) != -1) {
 		if (gm_common_option(&c, opt, optarg, usage))
 			continue;
 		switch (opt) {
-		case 't':
-			if (ntopics == sizeof topics / sizeof *topics)
-				gm_usage_error(usage, "too many topics");
-			topics[ntopics++] = optarg;
-			break;
-		case 'e': exit_eof = true; break;
 		case 'o': out = optarg; break;
 		case 'n': validate_only = true; break;
 		case 'f': follow = true; break;
@@ -65,11 +56,11 @@ int main(int argc, char **argv)
 		}
 	}
 
-	gm_input_check(&c, ntopics, exit_eof, argc - optind, usage);
-	follow = gm_input_follow(ntopics, exit_eof, follow, usage);
+	gm_input_check(&c, argc - optind, usage);
+	follow = gm_input_follow(&c, follow, usage);
 	gm_rejects_open(c.rejects, c.strict);
 	struct gm_source *src = gm_source_open(&c, argv + optind, argc - optind,
-		topics, ntopics, follow);
+		c.topics, c.ntopics, follow);
 	struct gm_sink *sink = validate_only ? NULL : gm_sink_open(&c, out);
 	if (!src || (!validate_only && !sink)) {
 		gm_close_io(&sink, 1, src);
