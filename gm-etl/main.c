@@ -105,10 +105,8 @@ static bool read_stored(struct gm_wh *wh, struct etl *m, struct gm_parser *ps,
 		}
 	}
 	ok = gm_wh_scan_close(s) && ok;
-	if (ok && !etl_stored_end(m, t, &why)) {
-		gm_error(gm_wh_name(wh), "%s: %s", t->name, why);
-		ok = false;
-	}
+	if (ok)
+		etl_stored_end(m, t);
 	return ok;
 }
 

@@ -874,11 +874,10 @@ bool etl_stored(struct etl *m, const struct gm_rtype *t, const struct gm_event *
 	return true;
 }
 
-bool etl_stored_end(struct etl *m, const struct gm_rtype *t, const char **why)
+void etl_stored_end(struct etl *m, const struct gm_rtype *t)
 {
 	if (t == &gm_rtype_fact_sales)
 		flush_txn(m);
-	return true;
 }
 
 /* ---- the derived rows ---- */

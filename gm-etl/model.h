@@ -61,9 +61,9 @@ enum etl_take etl_load(struct etl *m, const struct gm_event *ev, const char **wh
 bool etl_stored(struct etl *m, const struct gm_rtype *t, const struct gm_event *row,
 	const char **why);
 
-/* The end of a table's stored rows. Returns false with why when it
- * found a transaction's lines apart. */
-bool etl_stored_end(struct etl *m, const struct gm_rtype *t, const char **why);
+/* The end of a table's stored rows: the last transaction read is
+ * taken (etl_stored() judges each row, this never fails). */
+void etl_stored_end(struct etl *m, const struct gm_rtype *t);
 
 /* Which stored facts the run needs: those of the days [*lo, *hi]
  * (day numbers, calendar.h), and of the customers it loaded
