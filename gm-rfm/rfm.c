@@ -279,6 +279,13 @@ struct cust {
 	uint32_t orders;
 };
 
+/* The arena holds, per customer, its number (4 bytes), the length of
+ * its id (1) and the id; an index slot holds a tag of the id's hash and
+ * where the length byte is, plus one (0: empty), so that a lookup reads
+ * the slot and the arena, not the customer too. */
+#define SLOT_AT_BITS 40
+#define SLOT_AT_MASK ((UINT64_C(1) << SLOT_AT_BITS) - 1)
+
 enum { M_RECENCY, M_FREQUENCY, M_MONETARY, M_N };
 /* As in the rows and their ids, which sort so: frequency, monetary,
  * recency_days. */
@@ -303,7 +310,7 @@ struct rfm {
 	size_t n, cap;
 	char *ids;
 	size_t idlen, idcap;
-	uint64_t *slots;   /* hash << 32 | customer + 1; 0 empty */
+	uint64_t *slots;   /* hash tag << SLOT_AT_BITS | id_at + 1; 0 empty */
 	size_t mask;
 	int64_t max_ts;
 	bool any;
@@ -374,25 +381,31 @@ static gm_str cust_id(const struct rfm *m, size_t i)
 /* The customer of id user, or SIZE_MAX (create: made when absent). */
 static size_t cust_find(struct rfm *m, gm_str user, bool create)
 {
-	uint64_t h = gm_hash(user.p, user.n), tag = h >> 32;
+	uint64_t h = gm_hash(user.p, user.n), tag = h >> SLOT_AT_BITS;
 	for (size_t i = h & m->mask;; i = (i + 1) & m->mask) {
 		uint64_t s = m->slots[i];
 		if (!s) {
 			if (!create)
 				return SIZE_MAX;
 			m->c = gm_grow(m->c, &m->cap, m->n + 1, sizeof *m->c, 1024);
-			m->ids = gm_grow(m->ids, &m->idcap, m->idlen + 1 + user.n, 1, 16384);
+			m->ids = gm_grow(m->ids, &m->idcap, m->idlen + 5 + user.n, 1, 16384);
+			uint32_t number = (uint32_t)m->n;
+			memcpy(m->ids + m->idlen, &number, 4);
+			m->idlen += 4;
 			m->c[m->n] = (struct cust){ .id_at = m->idlen };
 			m->ids[m->idlen] = (char)user.n;
 			memcpy(m->ids + m->idlen + 1, user.p, user.n);
+			m->slots[i] = tag << SLOT_AT_BITS | (m->idlen + 1);
 			m->idlen += 1 + user.n;
-			m->slots[i] = tag << 32 | (m->n + 1);
 			return m->n++;
 		}
-		if (s >> 32 == tag) {
-			size_t at = (s & 0xffffffffu) - 1;
-			if (!gm_str_cmp(cust_id(m, at), user))
-				return at;
+		if (s >> SLOT_AT_BITS == tag) {
+			const char *at = m->ids + (s & SLOT_AT_MASK) - 1;
+			if ((unsigned char)at[0] == user.n && !memcmp(at + 1, user.p, user.n)) {
+				uint32_t number;
+				memcpy(&number, at - 4, 4);
+				return number;
+			}
 		}
 	}
 }
@@ -408,8 +421,8 @@ static void index_room(struct rfm *m)
 		uint64_t s = m->slots[i];
 		if (!s)
 			continue;
-		gm_str id = cust_id(m, (s & 0xffffffffu) - 1);
-		size_t j = gm_hash(id.p, id.n) & mask;
+		const char *at = m->ids + (s & SLOT_AT_MASK) - 1;
+		size_t j = gm_hash(at + 1, (unsigned char)at[0]) & mask;
 		while (slots[j])
 			j = (j + 1) & mask;
 		slots[j] = s;
