@@ -132,6 +132,13 @@ $(BUILD)/tests/test_etl_%: $(BUILD)/tests/unit/test_etl_%.o $$(ETL_OBJ) $(LIBGM)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ETL_OBJ) $(LIBGM) $(PKG_LIBS) $(CHECK_LIBS)
 
+# The unit tests of gm-rfm's rules (tests/unit/test_rfm_*.c) link its
+# objects but main's.
+RFM_OBJ = $(filter-out %/main.o,$(call tool_objs,gm-rfm))
+$(BUILD)/tests/test_rfm_%: $(BUILD)/tests/unit/test_rfm_%.o $$(RFM_OBJ) $(LIBGM)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(RFM_OBJ) $(LIBGM) $(PKG_LIBS) $(CHECK_LIBS)
+
 # notify-send, the program tests/sh/gm-notify-send.sh sends with, is
 # linked with gm-notify's objects as those tests are.
 $(BUILD)/tests/notify-send: $(BUILD)/tests/helpers/notify-send.o $$(NOTIFY_OBJ) $(LIBGM)

@@ -965,27 +965,6 @@ static size_t join_id(char *id, const char *grain, const char *start, gm_str a, 
 	return n + b.n;
 }
 
-/* x / y to 4 decimals, half away from zero, as a JSON number; null when
- * y is 0. */
-static void write_ratio(struct gm_writer *w, __int128 x, __int128 y)
-{
-	if (y == 0) {
-		gm_w_json(w, "null", 4);
-		return;
-	}
-	bool neg = (x < 0) != (y < 0);
-	if (x < 0)
-		x = -x;
-	if (y < 0)
-		y = -y;
-	__int128 q = (x * 20000 + y) / (2 * y);
-	char buf[64];
-	int64_t whole = (int64_t)(q / 10000), frac = (int64_t)(q % 10000);
-	int n = snprintf(buf, sizeof buf, "%s%lld.%04lld", neg && q ? "-" : "", (long long)whole,
-		(long long)frac);
-	gm_w_json(w, buf, (size_t)n);
-}
-
 static const char *const day_names[] = { "Monday", "Tuesday", "Wednesday", "Thursday",
 	"Friday", "Saturday", "Sunday" };
 static const char *const month_names[] = { "January", "February", "March", "April", "May",
@@ -1300,9 +1279,9 @@ static void emit_performance(struct etl *m)
 		GM_W_KI64(w, "units", r->f.units);
 		GM_W_KMONEY(w, "revenue", r->f.revenue);
 		GM_W_KEY(w, "view_to_cart");
-		write_ratio(w, r->f.adds, r->f.views);
+		gm_w_ratio(w, r->f.adds, r->f.views);
 		GM_W_KEY(w, "cart_to_purchase");
-		write_ratio(w, r->f.orders, r->f.adds);
+		gm_w_ratio(w, r->f.orders, r->f.adds);
 		GM_W_KI64(w, "rank", r->rank);
 		rows_add(&tr, id, idn);
 	}
@@ -1421,7 +1400,7 @@ static void emit_trends(struct etl *m)
 		GM_W_KMONEY(w, "avg_order_value", gm_money_average(t->revenue, (uint64_t)t->orders));
 		GM_W_KEY(w, "growth");
 		if (before && before->revenue)
-			write_ratio(w, (__int128)t->revenue - before->revenue, before->revenue);
+			gm_w_ratio(w, (__int128)t->revenue - before->revenue, before->revenue);
 		else
 			gm_w_json(w, "null", 4);
 		rows_add(&tr, id, idn);

@@ -380,6 +380,66 @@ static const struct gm_rfield etl_state_fields[] = {
 	{ .name = "offsets", .kind = GM_RK_OBJECT, .sqltype = "jsonb" },
 };
 
+/* gm-rfm's snapshots (gm-warehouse(5)), each run's rows dated by the
+ * as-of day it was computed for: as_of_key YYYYMMDD, by which a read
+ * chooses a snapshot (as date_key chooses facts), and as_of YYYY-MM-DD.
+ * A score is 1 to the run's bins (at most 99). */
+#define AS_OF INT("as_of_key", 10101, 99991231, "integer", 0), STR("as_of", true, "text", 0)
+#define SCORE(n) INT(n, 1, 99, "integer", 0)
+#define MEASURE_VALUE(n) { .name = n, .kind = GM_RK_NUMBER, .sqltype = "numeric(19,2)" }
+static const char *const rfm_measures[] = { "recency_days", "frequency", "monetary", NULL };
+
+static const struct gm_rfield customer_segment_fields[] = {
+	STR("segment_id", true, "text", 0),
+	AS_OF,
+	STR("user_id", true, "text", 0),
+	COUNT("recency_days"),
+	COUNT("frequency"),
+	TOTAL("monetary", "numeric(19,2)"),
+	SCORE("r"),
+	SCORE("f"),
+	SCORE("m"),
+	INT("rfm_score", 111, 999999, "integer", 0),
+	STR("segment", true, "text", 0),
+};
+
+/* Averages and shares are null where their base is 0 (a segment with
+ * no customer, a run with no revenue). */
+static const struct gm_rfield segment_summary_fields[] = {
+	STR("summary_id", true, "text", 0),
+	AS_OF,
+	STR("segment", true, "text", 0),
+	COUNT("customers"),
+	NUMBER("share", "numeric(12,4)"),
+	NULLABLE_NUMBER("avg_recency_days"),
+	NULLABLE_NUMBER("avg_frequency"),
+	{ .name = "avg_monetary", .kind = GM_RK_TOTAL, .sqltype = "numeric(19,2)" },
+	TOTAL("revenue", "numeric(19,2)"),
+	NULLABLE_NUMBER("revenue_share"),
+};
+
+/* The values a score took: none when no customer has it (ties). */
+static const struct gm_rfield rfm_cuts_fields[] = {
+	STR("cut_id", true, "text", 0),
+	AS_OF,
+	{ .name = "measure", .kind = GM_RK_STRING, .required = true, .one_of = rfm_measures,
+	  .sqltype = "text" },
+	SCORE("score"),
+	COUNT("customers"),
+	MEASURE_VALUE("min_value"),
+	MEASURE_VALUE("max_value"),
+};
+
+static const struct gm_rfield segment_migration_fields[] = {
+	STR("migration_id", true, "text", 0),
+	AS_OF,
+	INT("since_key", 10101, 99991231, "integer", 0),
+	STR("since", true, "text", 0),
+	STR("from_segment", true, "text", 0),
+	STR("to_segment", true, "text", 0),
+	COUNT("customers"),
+};
+
 #define WAREHOUSE(n, idf) const struct gm_rtype gm_rtype_##n = { \
 	.name = #n, .id = idf, .table = #n, .warehouse = true, .fields = FIELDS(n##_fields) }
 WAREHOUSE(fact_sales, "sale_id");
@@ -392,6 +452,14 @@ WAREHOUSE(dim_geography, "country");
 WAREHOUSE(product_performance, "perf_id");
 WAREHOUSE(sales_trends, "trend_id");
 WAREHOUSE(etl_state, "state_id");
+/* As the original's MongoDB collection. */
+const struct gm_rtype gm_rtype_customer_segment = {
+	.name = "customer_segment", .id = "segment_id", .table = "customer_segments",
+	.warehouse = true, .fields = FIELDS(customer_segment_fields),
+};
+WAREHOUSE(segment_summary, "summary_id");
+WAREHOUSE(rfm_cuts, "cut_id");
+WAREHOUSE(segment_migration, "migration_id");
 
 const struct gm_rtype gm_rtype_transaction = {
 	.name = "transaction", .type = GM_TRANSACTION, .input = true,
@@ -485,6 +553,8 @@ const struct gm_rtype *const gm_rtypes[] = {
 	&gm_rtype_fact_sales, &gm_rtype_fact_product_views, &gm_rtype_fact_cart_events,
 	&gm_rtype_dim_date, &gm_rtype_dim_customer, &gm_rtype_dim_product, &gm_rtype_dim_geography,
 	&gm_rtype_product_performance, &gm_rtype_sales_trends, &gm_rtype_etl_state,
+	&gm_rtype_customer_segment, &gm_rtype_segment_summary, &gm_rtype_rfm_cuts,
+	&gm_rtype_segment_migration,
 };
 const size_t gm_nrtypes = sizeof gm_rtypes / sizeof *gm_rtypes;
 

@@ -1,7 +1,8 @@
 /* warehouse: tables of records, kept by key, that a batch tool reads and
  * rewrites: gm-etl's star schema, gm-rfm's segments. A table holds
  * records of one type (rtype.h), each identified by its descriptor's id
- * field. A run reads what it needs (gm_wh_scan), puts rows (an upsert
+ * field, and is named as its descriptor's table (a file, a collection,
+ * a PostgreSQL table: customer_segments holds customer_segment). A run reads what it needs (gm_wh_scan), puts rows (an upsert
  * by id: a row of an id already there replaces it), and commits: every
  * table it put rows in changes at once, or none does.
  *
@@ -37,8 +38,8 @@
  *         (wh_mongo.c) a collection per table in DB (globalmart_dw when
  *         the URI names none), a document per row: its fields, under the
  *         _id gm_mongo_id() makes from its id (mongo.h); indexed on the
- *         id field, and on date_key, user_id and (transaction_id, line)
- *         where the table has them. A table with transaction_id and line
+ *         id field, and on date_key, as_of_key, user_id and
+ *         (transaction_id, line) where the table has them. A table with transaction_id and line
  *         reads in that order, a transaction's lines together; others
  *         in any order. Numbers read back by value (25.00 as 25, 1.0000
  *         as 1). There are no multi-document transactions to lean on

@@ -206,7 +206,7 @@ static void *dir_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
 {
 	struct dir_scan *s = gm_xcalloc(1, sizeof *s);
 	s->max_line = wh->c->max_line;
-	char *path = path_of(wh, "", t->name, ".ndjson");
+	char *path = path_of(wh, "", t->table, ".ndjson");
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno != ENOENT) {
 		gm_error(path, "cannot open: %s", strerror(errno));
@@ -259,7 +259,7 @@ static bool dir_begin(struct gm_wh_table *t)
 {
 	struct dir_table *d = gm_xcalloc(1, sizeof *d);
 	t->data = d;
-	d->new_path = path_of(t->wh, ".", t->t->name, ".new");
+	d->new_path = path_of(t->wh, ".", t->t->table, ".new");
 	d->new_fd = open(d->new_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (d->new_fd < 0) {
 		gm_error(d->new_path, "cannot create: %s", strerror(errno));
@@ -268,7 +268,7 @@ static bool dir_begin(struct gm_wh_table *t)
 	t->w = gm_writer_fd(d->new_fd, d->new_path, false);
 	/* The ids put matter only where a row of the table may be put
 	 * again: not in a first load. */
-	char *old = path_of(t->wh, "", t->t->name, ".ndjson");
+	char *old = path_of(t->wh, "", t->t->table, ".ndjson");
 	struct stat st;
 	if (t->order == GM_WH_LOADED && stat(old, &st) == 0)
 		d->ids = gm_idset_new();
@@ -471,7 +471,7 @@ static bool merge_next(const struct gm_wh *wh, struct gm_reader *r, struct gm_pa
 static bool dir_write_table(struct gm_wh *wh, struct gm_wh_table *t, const char *tmp)
 {
 	struct dir_table *d = t->data;
-	char *old_path = path_of(wh, "", t->t->name, ".ndjson");
+	char *old_path = path_of(wh, "", t->t->table, ".ndjson");
 	int ofd = open(old_path, O_RDONLY | O_CLOEXEC);
 	if (ofd < 0 && errno != ENOENT) {
 		gm_error(old_path, "cannot open: %s", strerror(errno));
@@ -562,9 +562,9 @@ static bool dir_commit(struct gm_wh *wh)
 		ok = false;
 	}
 	for (struct gm_wh_table *t = wh->tables; ok && t; t = t->next) {
-		char *tmp = path_of(wh, ".", t->t->name, ".tmp");
+		char *tmp = path_of(wh, ".", t->t->table, ".tmp");
 		ok = dir_write_table(wh, t, tmp);
-		fprintf(list, ".%s.tmp\n%s.ndjson\n", t->t->name, t->t->name);
+		fprintf(list, ".%s.tmp\n%s.ndjson\n", t->t->table, t->t->table);
 		free(tmp);
 	}
 	if (list) {

@@ -40,6 +40,7 @@ static const struct {
 	size_t n;
 } indexes[] = {
 	{ (const char *const[]){ "date_key" }, 1 },
+	{ (const char *const[]){ "as_of_key" }, 1 },
 	{ (const char *const[]){ "user_id" }, 1 },
 	{ txn_order, 2 },
 };
@@ -234,7 +235,10 @@ static bool take_staged(void *ctx, const char *line, size_t len)
 /* Creates the indexes of the table called name (those of its type). */
 static bool index_table(struct mongo_wh *mw, const char *name)
 {
-	const struct gm_rtype *t = gm_rtype_for(name, strlen(name));
+	const struct gm_rtype *t = NULL;
+	for (size_t i = 0; !t && i < gm_nrtypes; i++)
+		if (gm_rtypes[i]->warehouse && !strcmp(gm_rtypes[i]->table, name))
+			t = gm_rtypes[i];
 	if (!t || !t->id)
 		return true;
 	bool ok = gm_mongo_index(mw->m, name, &t->id, 1);
@@ -359,7 +363,7 @@ static void *mongo_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
 	struct mongo_wh *mw = MW(wh);
 	struct mongo_scan *s = gm_xcalloc(1, sizeof *s);
 	s->wh_name = wh->name;
-	s->table = t->name;
+	s->table = t->table;
 	struct gm_mongo_filter any[2];
 	size_t n = 0;
 	char lo[24], hi[24];
@@ -389,7 +393,7 @@ static void *mongo_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
 	bool ordered = gm_rtype_field(t, txn_order[0]) && gm_rtype_field(t, txn_order[1]);
 	/* Parts that choose nothing (an empty list) leave nothing to read. */
 	if (!asked || n)
-		s->c = gm_mongo_cursor_open(mw->m, t->name, any, n, ordered ? txn_order : NULL,
+		s->c = gm_mongo_cursor_open(mw->m, t->table, any, n, ordered ? txn_order : NULL,
 			ordered ? 2 : 0);
 	for (size_t i = 0; i < nin; i++)
 		free(in[i]);
@@ -437,7 +441,7 @@ static bool mongo_put(struct gm_wh_table *t, const char *id, size_t n)
 	gm_writer_reset(w);
 	gm_w_obj_begin(w);
 	GM_W_KLIT(w, "type", STAGED_TYPE);
-	GM_W_KCSTR(w, "table", t->t->name);
+	GM_W_KCSTR(w, "table", t->t->table);
 	GM_W_KSTR(w, "id", id, n);
 	GM_W_KI64(w, "seq", mw->staged++);
 	GM_W_KEY(w, "row");
@@ -447,9 +451,9 @@ static bool mongo_put(struct gm_wh_table *t, const char *id, size_t n)
 	const char *doc = gm_writer_data(w, &dlen);
 	/* The table's name and ':' before the id: an id in two tables is
 	 * two staged rows. */
-	size_t tn = strlen(t->t->name), kn = tn + 1 + n;
+	size_t tn = strlen(t->t->table), kn = tn + 1 + n;
 	char *key = gm_xcalloc(1, kn + 1);
-	memcpy(key, t->t->name, tn);
+	memcpy(key, t->t->table, tn);
 	key[tn] = ':';
 	memcpy(key + tn + 1, id, n);
 	bool ok = gm_mongo_upsert(mw->m, STAGING, key, kn, doc, dlen - 1);

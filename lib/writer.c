@@ -282,6 +282,26 @@ void gm_w_key(struct gm_writer *w, const char *key)
 	w->comma = false;
 }
 
+/* See writer.h: the quotient rounded in integers, never a double. */
+void gm_w_ratio(struct gm_writer *w, __int128 x, __int128 y)
+{
+	if (y == 0) {
+		gm_w_json(w, "null", 4);
+		return;
+	}
+	bool neg = (x < 0) != (y < 0);
+	if (x < 0)
+		x = -x;
+	if (y < 0)
+		y = -y;
+	__int128 q = (x * 20000 + y) / (2 * y);
+	char buf[64];
+	int64_t whole = (int64_t)(q / 10000), frac = (int64_t)(q % 10000);
+	int n = snprintf(buf, sizeof buf, "%s%lld.%04lld", neg && q ? "-" : "", (long long)whole,
+		(long long)frac);
+	gm_w_json(w, buf, (size_t)n);
+}
+
 void gm_w_double(struct gm_writer *w, double v)
 {
 	/* %.10g is at most 17 bytes ("-1.234567891e-308"). */

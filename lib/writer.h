@@ -74,6 +74,10 @@ static inline void gm_w_cstr(struct gm_writer *w, const char *s);
 static inline void gm_w_i64(struct gm_writer *w, int64_t v);
 static inline void gm_w_u64(struct gm_writer *w, uint64_t v);
 void gm_w_double(struct gm_writer *w, double v);  /* %.10g; null if not finite */
+/* x / y to 4 decimals, rounded half away from zero ("0.3333", "2.0000"),
+ * exact whatever the operands: the warehouse's rates, shares and
+ * averages; null when y is 0. */
+void gm_w_ratio(struct gm_writer *w, __int128 x, __int128 y);
 static inline void gm_w_bool(struct gm_writer *w, bool v);
 static inline void gm_w_money(struct gm_writer *w, int64_t cents);
 static inline void gm_w_ts(struct gm_writer *w, int64_t ms);

@@ -491,3 +491,79 @@ CREATE TABLE IF NOT EXISTS etl_state (
 
 COMMENT ON TABLE etl_state IS
 'gm-etl''s state: the row ''watermark'' holds the greatest event time loaded, from which lateness is judged, and the Kafka offsets a run reading Kafka stopped at (TOPIC to PARTITION to the next offset).';
+
+-- gm-rfm's snapshots (gm-warehouse(5)): each run's rows carry the as-of
+-- day they were computed for, as_of_key YYYYMMDD (as date_key) and as_of
+-- YYYY-MM-DD; a run upserts its day's rows, so a day computed again is
+-- replaced and the other days stay, to be charted over time.
+
+-- customer_segments: one row per customer and as-of day (the original's
+-- MongoDB collection).
+CREATE TABLE IF NOT EXISTS customer_segments (
+    segment_id      text PRIMARY KEY,
+    as_of_key       integer NOT NULL,
+    as_of           text NOT NULL,
+    user_id         text NOT NULL,
+    recency_days    bigint NOT NULL,
+    frequency       bigint NOT NULL,
+    monetary        numeric(19,2) NOT NULL,
+    r               integer NOT NULL,
+    f               integer NOT NULL,
+    m               integer NOT NULL,
+    rfm_score       integer NOT NULL,
+    segment         text NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS customer_segments_as_of_idx ON customer_segments (as_of_key);
+
+COMMENT ON TABLE customer_segments IS
+'Customers scored by recency, frequency and money as of a day, and their segment (gm-rfm); segment_id is AS_OF/USER_ID.';
+
+-- segment_summary: one row per segment of the grid and as-of day.
+CREATE TABLE IF NOT EXISTS segment_summary (
+    summary_id      text PRIMARY KEY,
+    as_of_key       integer NOT NULL,
+    as_of           text NOT NULL,
+    segment         text NOT NULL,
+    customers       bigint NOT NULL,
+    share           numeric(12,4) NOT NULL,
+    avg_recency_days numeric(12,4),
+    avg_frequency   numeric(12,4),
+    avg_monetary    numeric(19,2),
+    revenue         numeric(19,2) NOT NULL,
+    revenue_share   numeric(12,4)
+);
+
+COMMENT ON TABLE segment_summary IS
+'Segments as of a day (gm-rfm): customers, their share, averages (NULL for an empty segment) and revenue; summary_id is AS_OF/SEGMENT.';
+
+-- rfm_cuts: per as-of day, measure and score, the values that score took.
+CREATE TABLE IF NOT EXISTS rfm_cuts (
+    cut_id          text PRIMARY KEY,
+    as_of_key       integer NOT NULL,
+    as_of           text NOT NULL,
+    measure         text NOT NULL,
+    score           integer NOT NULL,
+    customers       bigint NOT NULL,
+    min_value       numeric(19,2),
+    max_value       numeric(19,2)
+);
+
+COMMENT ON TABLE rfm_cuts IS
+'The least and greatest measure value of each score (NULL for a score no customer has), as of a day (gm-rfm); cut_id is AS_OF/MEASURE/SCORE.';
+
+-- segment_migration: customers who moved from one segment to another
+-- between two as-of days ('(none)': absent on that day).
+CREATE TABLE IF NOT EXISTS segment_migration (
+    migration_id    text PRIMARY KEY,
+    as_of_key       integer NOT NULL,
+    as_of           text NOT NULL,
+    since_key       integer NOT NULL,
+    since           text NOT NULL,
+    from_segment    text NOT NULL,
+    to_segment      text NOT NULL,
+    customers       bigint NOT NULL
+);
+
+COMMENT ON TABLE segment_migration IS
+'How many customers were in from_segment on since and are in to_segment on as_of (gm-rfm); migration_id is AS_OF/SINCE/FROM/TO.';

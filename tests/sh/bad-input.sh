@@ -95,6 +95,36 @@ gm-etl -q --strict -w "$T/wh2" "$in" 2>/dev/null
 expect_eq "gm-etl: --strict exit status" $? 1
 expect_eq "gm-etl: --strict loads nothing" "$(ls "$T/wh2" | wc -l)" 0
 
+# gm-rfm too: the same messages and rejects; the good records are views,
+# which it passes over, so there is no customer and no row.
+gm-rfm --rejects "$T/r.rej" -o "$T/r.out" "$in" 2>"$T/r.err"
+expect_eq "gm-rfm: bad records are not a failure" $? 0
+grep -v '^gm-rfm: [0-9]* in,\|^gm-rfm: [0-9]* transactions' "$T/r.err" | sed 's/^gm-rfm: /gm-cat: /' >"$T/r.msgs"
+expect_same_file "gm-rfm: messages and locations" "$T/r.msgs" "$want_err"
+expect_same_file "gm-rfm: rejects" "$T/r.rej" "$want_rej"
+expect_grep "gm-rfm: summary" "gm-rfm: 20 in, 0 out, 14 rejected, 0 late" "$T/r.err"
+expect_grep "gm-rfm: the views passed over" "gm-rfm: 0 transactions, 0 duplicates, 0 outside the window, 6 other records; 0 customers" "$T/r.err"
+expect_eq "gm-rfm: nothing written" "$(wc -c <"$T/r.out")" 0
+gm-rfm -q --strict -o "$T/r.strict" "$in" 2>/dev/null
+expect_eq "gm-rfm: --strict exit status" $? 1
+expect_eq "gm-rfm: --strict writes nothing" "$(wc -c <"$T/r.strict")" 0
+# Its own refusals: a fact_sales row missing a field, ids longer than
+# 64 bytes; the good transaction between them counts.
+long=$(printf 'u%.0s' $(seq 65))
+fact='{"type":"fact_sales","sale_id":"t9/1","transaction_id":"t9","line":1,"date_key":20261124,"ts":"2026-11-24T10:00:00.000Z","country":"UK","payment_method":"card","product_id":"p","category":"c","quantity":1,"unit_price":2,"amount":2,"user_id":'
+{
+	printf '%s"u1"}\n' "${fact/,\"amount\":2/}"
+	printf '{"type":"transaction","transaction_id":"t1","ts":"2026-11-24T10:00:00.000Z","user_id":"u1","session_id":"s","country":"UK","payment_method":"card","items":[{"product_id":"p","category":"c","quantity":2,"unit_price":1.5}],"total_amount":3}\n'
+	printf '%s"%s"}\n' "$fact" "$long"
+} >"$T/rfm.ndjson"
+gm-rfm --rejects "$T/rfm.rej" -o "$T/rfm.out" --as-of 2026-11-25 "$T/rfm.ndjson" 2>"$T/rfm.err"
+expect_eq "gm-rfm records: exit status" $? 0
+expect_eq "gm-rfm records: messages" "$(grep -v '^gm-rfm: [0-9]* in,\|^gm-rfm: [0-9]* transactions' "$T/rfm.err")" \
+"gm-rfm: $T/rfm.ndjson:1: missing field \"amount\"
+gm-rfm: $T/rfm.ndjson:3: field \"user_id\" is longer than 64 bytes"
+expect_same_file "gm-rfm records: rejects" "$T/rfm.rej" <(sed -n '1p;3p' "$T/rfm.ndjson")
+expect_eq "gm-rfm records: the good one" "$(jq -r 'select(.type == "customer_segment") | "\(.user_id) \(.monetary)"' "$T/rfm.out")" "u1 3"
+
 # The records gm-inventory reads, bad each in its own way: each said at
 # its file:line and kept whole; the one good product record after them
 # makes the only status record and alert (5 units, under the default

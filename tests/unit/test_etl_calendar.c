@@ -1,5 +1,5 @@
 #include "check_util.h"
-#include "../../gm-etl/calendar.h"
+#include "calendar.h"
 
 /* Day numbers and civil dates agree both ways over four centuries, leap
  * days and the year 2000 included, and before 1970. */

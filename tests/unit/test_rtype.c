@@ -293,7 +293,8 @@ START_TEST(fields_as_described)
 END_TEST
 
 /* Each descriptor is whole: names unique, its key and id its fields (a
- * type without an id has no table), the record column after a column; a
+ * type without an id has no table), the record column after a column, a
+ * warehouse type's every field a column and its table its own; a
  * type read or stored (but in the warehouse, which no tool sends to
  * Kafka) has a topic, and one without has no key nor late topic. */
 START_TEST(descriptors_whole)
@@ -325,6 +326,16 @@ START_TEST(descriptors_whole)
 			ck_assert_ptr_eq(gm_rtype_of(t->type), t);
 			ck_assert_str_eq(gm_type_name(t->type), t->name);
 		}
+		/* A warehouse table, named as no other, holds every field
+		 * (a backend keeps the row whole, PostgreSQL by columns). */
+		if (t->warehouse) {
+			ck_assert_ptr_nonnull(t->table);
+			ck_assert_ptr_nonnull(t->id);
+			for (size_t j = 0; j < t->nfields; j++)
+				ck_assert_ptr_nonnull(t->fields[j].sqltype);
+		}
+		for (size_t k = 0; t->table && k < i; k++)
+			ck_assert(!gm_rtypes[k]->table || strcmp(gm_rtypes[k]->table, t->table));
 		for (size_t j = 0; j < t->nfields; j++) {
 			ck_assert_str_ne(t->fields[j].name, "type");
 			for (size_t k = 0; k < j; k++)

@@ -1,8 +1,8 @@
 /* calendar: days as numbers (days since 1970-01-01, UTC), and the
  * periods of the warehouse: the day, its ISO week (Monday first) and
- * its month. */
-#ifndef GM_ETL_CALENDAR_H
-#define GM_ETL_CALENDAR_H
+ * its month. gm-etl's tables and gm-rfm's snapshots date by it. */
+#ifndef GM_CALENDAR_H
+#define GM_CALENDAR_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,0 +1,914 @@
+/* rfm: gm-rfm's rules; see rfm.h and RULES.md. */
+#include "rfm.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "cli.h"
+#include "hash.h"
+#include "idset.h"
+#include "mem.h"
+#include "money.h"
+#include "number.h"
+
+/* ---- grids ---- */
+
+/* R's rfm package, rfm_segment()'s default: tried in this order. */
+static const struct {
+	const char *name;
+	uint8_t r[2], f[2], m[2];
+} rfm_rows[] = {
+	{ "Champions", { 5, 5 }, { 5, 5 }, { 5, 5 } },
+	{ "Potential Loyalist", { 3, 5 }, { 3, 5 }, { 2, 5 } },
+	{ "Loyal Customers", { 2, 4 }, { 2, 4 }, { 2, 4 } },
+	{ "Promising", { 3, 4 }, { 1, 3 }, { 3, 5 } },
+	{ "New Customers", { 4, 5 }, { 1, 3 }, { 1, 5 } },
+	{ "Can't Lose Them", { 1, 2 }, { 3, 4 }, { 4, 5 } },
+	{ "At Risk", { 1, 2 }, { 2, 5 }, { 4, 5 } },
+	{ "Need Attention", { 1, 3 }, { 3, 5 }, { 3, 5 } },
+	{ "About To Sleep", { 2, 3 }, { 1, 3 }, { 1, 4 } },
+	{ "Lost", { 1, 1 }, { 1, 5 }, { 1, 5 } },
+};
+#define NRFM (sizeof rfm_rows / sizeof *rfm_rows)
+
+/* The name's index in g, added when new. */
+static uint8_t name_index(struct rfm_grid *g, const char *name, size_t n)
+{
+	for (size_t i = 0; i < g->nnames; i++)
+		if (strlen(g->names[i]) == n && !memcmp(g->names[i], name, n))
+			return (uint8_t)i;
+	g->names = gm_xrealloc(g->names, (g->nnames + 1) * sizeof *g->names);
+	g->names[g->nnames] = gm_xstrndup(name, n);
+	return (uint8_t)g->nnames++;
+}
+
+static struct rfm_grid builtin_rfm;
+
+const struct rfm_grid *rfm_grid_builtin(const char *name)
+{
+	if (strcmp(name, "rfm"))
+		return NULL;
+	struct rfm_grid *g = &builtin_rfm;
+	if (!g->rules) {
+		g->bins = 5;
+		g->rules = gm_xcalloc(NRFM, sizeof *g->rules);
+		for (size_t i = 0; i < NRFM; i++) {
+			struct rfm_rule *r = &g->rules[i];
+			for (int k = 0; k < 2; k++) {
+				uint8_t *bound = k ? r->hi : r->lo;
+				bound[0] = rfm_rows[i].r[k];
+				bound[1] = rfm_rows[i].f[k];
+				bound[2] = rfm_rows[i].m[k];
+			}
+			r->segment = name_index(g, rfm_rows[i].name, strlen(rfm_rows[i].name));
+		}
+		g->nrules = NRFM;
+		name_index(g, RFM_OTHERS, strlen(RFM_OTHERS));
+	}
+	return g;
+}
+
+void rfm_grid_free(struct rfm_grid *g)
+{
+	if (!g || g == &builtin_rfm)
+		return;
+	for (size_t i = 0; i < g->nnames; i++)
+		free(g->names[i]);
+	free(g->names);
+	free(g->rules);
+	free(g);
+}
+
+uint8_t rfm_grid_segment(const struct rfm_grid *g, unsigned r, unsigned f, unsigned m)
+{
+	unsigned s[3] = { r, f, m };
+	for (size_t i = 0; i < g->nrules; i++) {
+		const struct rfm_rule *rule = &g->rules[i];
+		bool in = true;
+		for (int k = 0; k < 3 && in; k++)
+			in = s[k] >= rule->lo[k] && s[k] <= rule->hi[k];
+		if (in)
+			return rule->segment;
+	}
+	/* "Others" is always a name of a grid (rfm_grid_parse adds it). */
+	for (size_t i = 0; i < g->nnames; i++)
+		if (!strcmp(g->names[i], RFM_OTHERS))
+			return (uint8_t)i;
+	return 0;
+}
+
+/* One score or range of a grid line's field, "3" or "2-4", within
+ * 1..bins; false with why. */
+static bool parse_range(const char *p, size_t n, unsigned bins, uint8_t *lo, uint8_t *hi,
+	char *why, size_t whyn)
+{
+	unsigned long v[2] = { 0, 0 };
+	int k = 0;
+	size_t digits = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] >= '0' && p[i] <= '9' && digits < 3) {
+			v[k] = v[k] * 10 + (unsigned long)(p[i] - '0');
+			digits++;
+		} else if (p[i] == '-' && k == 0 && digits) {
+			k = 1;
+			digits = 0;
+		} else {
+			digits = 0;
+			break;
+		}
+	}
+	if (!digits) {
+		snprintf(why, whyn, "\"%.*s\" is not a score or a range a-b", (int)(n > 40 ? 40 : n), p);
+		return false;
+	}
+	if (k == 0)
+		v[1] = v[0];
+	for (int j = 0; j < 2; j++)
+		if (v[j] < 1 || v[j] > bins) {
+			snprintf(why, whyn, "%lu is outside the scores 1 to %u", v[j], bins);
+			return false;
+		}
+	if (v[0] > v[1]) {
+		snprintf(why, whyn, "the range %lu-%lu runs backwards", v[0], v[1]);
+		return false;
+	}
+	*lo = (uint8_t)v[0];
+	*hi = (uint8_t)v[1];
+	return true;
+}
+
+struct rfm_grid *rfm_grid_parse(const char *text, size_t n, const char *file, unsigned bins)
+{
+	struct rfm_grid *g = gm_xcalloc(1, sizeof *g);
+	g->bins = bins;
+	size_t cap = 0, lineno = 0;
+	const char *p = text, *end = text + n;
+	static const char *const what[3] = { "R", "F", "M" };
+	char where[512], why[160];
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		const char *q = p, *lend = eol;
+		p = eol + 1;
+		lineno++;
+		snprintf(where, sizeof where, "%s:%zu", file, lineno);
+		while (lend > q && isspace((unsigned char)lend[-1]))
+			lend--;
+		while (q < lend && isspace((unsigned char)*q))
+			q++;
+		if (q == lend || *q == '#')
+			continue;
+		struct rfm_rule rule;
+		bool ok = true;
+		for (int k = 0; k < 3 && ok; k++) {
+			const char *w = q;
+			while (q < lend && !isspace((unsigned char)*q))
+				q++;
+			if (w == q) {
+				gm_error(where, "expected \"R F M NAME\", the line ends after %d field%s",
+					k, k == 1 ? "" : "s");
+				ok = false;
+			} else if (!parse_range(w, (size_t)(q - w), bins, &rule.lo[k], &rule.hi[k],
+					why, sizeof why)) {
+				gm_error(where, "%s: %s", what[k], why);
+				ok = false;
+			}
+			while (q < lend && isspace((unsigned char)*q))
+				q++;
+		}
+		size_t namen = (size_t)(lend - q);
+		if (ok && namen == 0) {
+			gm_error(where, "expected \"R F M NAME\", the line has no name");
+			ok = false;
+		} else if (ok && namen > RFM_ID_MAX) {
+			gm_error(where, "a segment name longer than %d bytes", RFM_ID_MAX);
+			ok = false;
+		} else if (ok && memchr(q, '/', namen)) {
+			gm_error(where, "a segment name may not hold \"/\", which separates the parts of its rows' ids");
+			ok = false;
+		} else if (ok && namen == strlen(RFM_NONE) && !memcmp(q, RFM_NONE, namen)) {
+			gm_error(where, "\"" RFM_NONE "\" names a customer's absence, not a segment");
+			ok = false;
+		} else if (ok && g->nnames == RFM_MAX_SEGMENTS - 1) {
+			gm_error(where, "more than %d segments", RFM_MAX_SEGMENTS - 1);
+			ok = false;
+		}
+		if (!ok) {
+			rfm_grid_free(g);
+			return NULL;
+		}
+		rule.segment = name_index(g, q, namen);
+		g->rules = gm_grow(g->rules, &cap, g->nrules + 1, sizeof *g->rules, 16);
+		g->rules[g->nrules++] = rule;
+	}
+	if (!g->nrules) {
+		gm_error(file, "no segment rules");
+		rfm_grid_free(g);
+		return NULL;
+	}
+	name_index(g, RFM_OTHERS, strlen(RFM_OTHERS));
+	return g;
+}
+
+/* ---- the score rule ---- */
+
+/* Sorts a[0..n) by key, stably, by bytes from the least significant
+ * (a pass for each byte in which the keys differ), b[0..n) for room.
+ * Returns the array that holds the result (a or b). */
+static struct rfm_keyed *radix_sort(struct rfm_keyed *a, struct rfm_keyed *b, size_t n)
+{
+	static size_t count[8][256];
+	memset(count, 0, sizeof count);
+	for (size_t i = 0; i < n; i++)
+		for (int d = 0; d < 8; d++)
+			count[d][(a[i].key >> (8 * d)) & 0xff]++;
+	for (int d = 0; d < 8; d++) {
+		if (count[d][(a[0].key >> (8 * d)) & 0xff] == n)
+			continue;  /* every key has that byte */
+		size_t at = 0;
+		for (int v = 0; v < 256; v++) {
+			size_t c = count[d][v];
+			count[d][v] = at;
+			at += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[count[d][(a[i].key >> (8 * d)) & 0xff]++] = a[i];
+		struct rfm_keyed *t = a;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* Scores sorted s[0..n): each run of equal keys takes the score of
+ * its first place i, 1 + floor(bins * i / n). */
+static void score_sorted(const struct rfm_keyed *s, size_t n, unsigned bins, uint8_t *scores)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		uint8_t score = (uint8_t)(1 + (uint64_t)bins * i / n);
+		while (j < n && s[j].key == s[i].key)
+			scores[s[j++].at] = score;
+		i = j;
+	}
+}
+
+void rfm_score(const uint64_t *values, size_t n, unsigned bins, uint8_t *scores,
+	struct rfm_keyed *tmp)
+{
+	if (n == 0)
+		return;
+	struct rfm_keyed *a = tmp ? tmp : gm_xcalloc(2 * n, sizeof *a);
+	for (size_t i = 0; i < n; i++)
+		a[i] = (struct rfm_keyed){ values[i], (uint32_t)i };
+	score_sorted(radix_sort(a, a + n, n), n, bins, scores);
+	if (!tmp)
+		free(a);
+}
+
+/* ---- the model ---- */
+
+struct cust {
+	int64_t cents;
+	uint64_t id_at;    /* in the arena: a length byte, then the id */
+	int32_t last_day;
+	uint32_t orders;
+};
+
+/* The arena holds, per customer, its number (4 bytes), the length of
+ * its id (1) and the id; an index slot holds a tag of the id's hash and
+ * where the length byte is, plus one (0: empty), so that a lookup reads
+ * the slot and the arena, not the customer too. */
+#define SLOT_AT_BITS 40
+#define SLOT_AT_MASK ((UINT64_C(1) << SLOT_AT_BITS) - 1)
+
+enum { M_RECENCY, M_FREQUENCY, M_MONETARY, M_N };
+/* As in the rows and their ids, which sort so: frequency, monetary,
+ * recency_days. */
+static const char *const measure_names[M_N] = { "recency_days", "frequency", "monetary" };
+
+struct cut {
+	uint64_t customers;
+	int64_t lo, hi;    /* the measure's values */
+};
+
+struct seg_sum {
+	uint64_t customers, frequency;
+	uint64_t recency;
+	int64_t revenue;
+};
+
+struct rfm {
+	struct rfm_opts o;
+	struct rfm_out out;
+	struct gm_idset *txns;
+	struct cust *c;
+	size_t n, cap;
+	char *ids;
+	size_t idlen, idcap;
+	uint64_t *slots;   /* hash tag << SLOT_AT_BITS | id_at + 1; 0 empty */
+	size_t mask;
+	int64_t max_ts;
+	bool any;
+	/* the transaction whose lines are coming (rfm_line) */
+	struct {
+		bool active;
+		enum rfm_take took;
+		char txn[RFM_ID_MAX], user[RFM_ID_MAX];
+		size_t txnlen, userlen;
+		int64_t ts, cents;
+	} cur;
+	/* after rfm_finish() */
+	bool finished;
+	int32_t as_of;
+	uint8_t *score[M_N], *seg;
+	struct cut *cuts[M_N];
+	struct seg_sum *sums;
+	int64_t revenue;
+	/* rfm_compare_*() */
+	int32_t since;
+	uint8_t *seen;
+	char **from;       /* the snapshot's segment names */
+	size_t nfrom;
+	uint64_t *moves;   /* [from][to], from RFM_NONE last, to RFM_NONE at nnames */
+	size_t movecap;
+	struct rfm_counts k;
+};
+
+struct rfm *rfm_new(const struct rfm_opts *o, const struct rfm_out *out)
+{
+	struct rfm *m = gm_xcalloc(1, sizeof *m);
+	m->o = *o;
+	m->out = *out;
+	m->txns = gm_idset_new();
+	m->mask = 1023;
+	m->slots = gm_xcalloc(m->mask + 1, sizeof *m->slots);
+	return m;
+}
+
+void rfm_free(struct rfm *m)
+{
+	if (!m)
+		return;
+	gm_idset_free(m->txns);
+	free(m->c);
+	free(m->ids);
+	free(m->slots);
+	for (int i = 0; i < M_N; i++) {
+		free(m->score[i]);
+		free(m->cuts[i]);
+	}
+	free(m->seg);
+	free(m->sums);
+	free(m->seen);
+	for (size_t i = 0; i < m->nfrom; i++)
+		free(m->from[i]);
+	free(m->from);
+	free(m->moves);
+	free(m);
+}
+
+static gm_str cust_id(const struct rfm *m, size_t i)
+{
+	const char *p = m->ids + m->c[i].id_at;
+	return (gm_str){ p + 1, (unsigned char)p[0] };
+}
+
+/* The customer of id user, or SIZE_MAX (create: made when absent). */
+static size_t cust_find(struct rfm *m, gm_str user, bool create)
+{
+	uint64_t h = gm_hash(user.p, user.n), tag = h >> SLOT_AT_BITS;
+	for (size_t i = h & m->mask;; i = (i + 1) & m->mask) {
+		uint64_t s = m->slots[i];
+		if (!s) {
+			if (!create)
+				return SIZE_MAX;
+			m->c = gm_grow(m->c, &m->cap, m->n + 1, sizeof *m->c, 1024);
+			m->ids = gm_grow(m->ids, &m->idcap, m->idlen + 5 + user.n, 1, 16384);
+			uint32_t number = (uint32_t)m->n;
+			memcpy(m->ids + m->idlen, &number, 4);
+			m->idlen += 4;
+			m->c[m->n] = (struct cust){ .id_at = m->idlen };
+			m->ids[m->idlen] = (char)user.n;
+			memcpy(m->ids + m->idlen + 1, user.p, user.n);
+			m->slots[i] = tag << SLOT_AT_BITS | (m->idlen + 1);
+			m->idlen += 1 + user.n;
+			return m->n++;
+		}
+		if (s >> SLOT_AT_BITS == tag) {
+			const char *at = m->ids + (s & SLOT_AT_MASK) - 1;
+			if ((unsigned char)at[0] == user.n && !memcmp(at + 1, user.p, user.n)) {
+				uint32_t number;
+				memcpy(&number, at - 4, 4);
+				return number;
+			}
+		}
+	}
+}
+
+/* Doubles the index when it is 70% full. */
+static void index_room(struct rfm *m)
+{
+	if ((m->n + 1) * 10 < (m->mask + 1) * 7)
+		return;
+	size_t mask = m->mask * 2 + 1;
+	uint64_t *slots = gm_xcalloc(mask + 1, sizeof *slots);
+	for (size_t i = 0; i <= m->mask; i++) {
+		uint64_t s = m->slots[i];
+		if (!s)
+			continue;
+		const char *at = m->ids + (s & SLOT_AT_MASK) - 1;
+		size_t j = gm_hash(at + 1, (unsigned char)at[0]) & mask;
+		while (slots[j])
+			j = (j + 1) & mask;
+		slots[j] = s;
+	}
+	free(m->slots);
+	m->slots = slots;
+	m->mask = mask;
+}
+
+static void count_txn(struct rfm *m, gm_str user, int64_t ts, int64_t cents)
+{
+	index_room(m);
+	size_t i = cust_find(m, user, true);
+	struct cust *c = &m->c[i];
+	int32_t day = day_of_ts(ts);
+	if (!c->orders || day > c->last_day)
+		c->last_day = day;
+	c->orders++;
+	c->cents = gm_add_saturating(c->cents, cents);
+	if (!m->any || ts > m->max_ts)
+		m->max_ts = ts;
+	m->any = true;
+}
+
+/* Whether ts lies in the as-of day's window (any time, with no as-of
+ * day given: the default day follows every transaction). */
+static bool inside(const struct rfm *m, int64_t ts)
+{
+	if (!m->o.has_as_of)
+		return true;
+	int64_t end = (int64_t)m->o.as_of * 86400000;
+	return ts < end && (m->o.window_ms < 0 || ts >= end - m->o.window_ms);
+}
+
+static void flush_line(struct rfm *m)
+{
+	if (m->cur.active && m->cur.took == RFM_COUNTED)
+		count_txn(m, (gm_str){ m->cur.user, m->cur.userlen }, m->cur.ts, m->cur.cents);
+	m->cur.active = false;
+}
+
+static const char *too_long(const char *field)
+{
+	static char why[96];
+	snprintf(why, sizeof why, "field \"%s\" is longer than %d bytes", field, RFM_ID_MAX);
+	return why;
+}
+
+/* A transaction's first sight: refused, a duplicate, outside or counted. */
+static enum rfm_take take(struct rfm *m, gm_str txn, gm_str user, int64_t ts, const char **why)
+{
+	if (txn.n > RFM_ID_MAX)
+		return *why = too_long("transaction_id"), RFM_REFUSED;
+	if (user.n > RFM_ID_MAX)
+		return *why = too_long("user_id"), RFM_REFUSED;
+	if (!gm_idset_add(m->txns, txn.p, txn.n)) {
+		m->k.duplicates++;
+		return RFM_DUPLICATE;
+	}
+	m->k.transactions++;
+	if (!inside(m, ts)) {
+		m->k.outside++;
+		return RFM_OUTSIDE;
+	}
+	return RFM_COUNTED;
+}
+
+enum rfm_take rfm_txn(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents,
+	const char **why)
+{
+	flush_line(m);
+	enum rfm_take t = take(m, txn, user, ts, why);
+	if (t == RFM_COUNTED)
+		count_txn(m, user, ts, cents);
+	return t;
+}
+
+enum rfm_take rfm_line(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents,
+	const char **why)
+{
+	if (m->cur.active && txn.n == m->cur.txnlen && !memcmp(txn.p, m->cur.txn, txn.n)) {
+		if (m->cur.took == RFM_COUNTED)
+			m->cur.cents = gm_add_saturating(m->cur.cents, cents);
+		return m->cur.took;
+	}
+	flush_line(m);
+	enum rfm_take t = take(m, txn, user, ts, why);
+	if (t == RFM_REFUSED)
+		return t;
+	m->cur.active = true;
+	m->cur.took = t;
+	memcpy(m->cur.txn, txn.p, txn.n);
+	m->cur.txnlen = txn.n;
+	memcpy(m->cur.user, user.p, user.n);
+	m->cur.userlen = user.n;
+	m->cur.ts = ts;
+	m->cur.cents = cents;
+	return t;
+}
+
+/* A customer's value of measure k, as its rows give it. */
+static int64_t measure(const struct rfm *m, int k, size_t i)
+{
+	const struct cust *c = &m->c[i];
+	return k == M_RECENCY ? (int64_t)m->as_of - c->last_day
+		: k == M_FREQUENCY ? (int64_t)c->orders : c->cents;
+}
+
+bool rfm_finish(struct rfm *m)
+{
+	flush_line(m);
+	gm_idset_free(m->txns);
+	m->txns = NULL;
+	if (!m->o.has_as_of && !m->any)
+		return false;
+	m->finished = true;
+	m->as_of = m->o.has_as_of ? m->o.as_of : day_of_ts(m->max_ts) + 1;
+	size_t n = m->n;
+	unsigned bins = m->o.bins;
+	m->k.customers = n;
+	const struct rfm_grid *g = m->o.grid;
+	m->sums = gm_xcalloc(g->nnames, sizeof *m->sums);
+	if (n == 0)
+		return true;
+	/* Each measure as a key that orders as its score does: recency
+	 * reversed (a later last purchase, fewer days, scores higher). */
+	struct rfm_keyed *a = gm_xcalloc(2 * n, sizeof *a);
+	for (int k = 0; k < M_N; k++) {
+		for (size_t i = 0; i < n; i++) {
+			const struct cust *c = &m->c[i];
+			uint64_t key = k == M_RECENCY ? (uint64_t)((int64_t)c->last_day - INT32_MIN)
+				: k == M_FREQUENCY ? c->orders : (uint64_t)c->cents;
+			a[i] = (struct rfm_keyed){ key, (uint32_t)i };
+		}
+		m->score[k] = gm_xcalloc(n, 1);
+		score_sorted(radix_sort(a, a + n, n), n, bins, m->score[k]);
+		struct cut *cut = m->cuts[k] = gm_xcalloc(bins + 1, sizeof *cut);
+		for (size_t i = 0; i < n; i++) {
+			struct cut *ct = &cut[m->score[k][i]];
+			int64_t v = measure(m, k, i);
+			if (!ct->customers || v < ct->lo)
+				ct->lo = v;
+			if (!ct->customers || v > ct->hi)
+				ct->hi = v;
+			ct->customers++;
+		}
+	}
+	free(a);
+	/* The segment of every score triple, once. */
+	size_t b = bins;
+	uint8_t *of = gm_xcalloc(b * b * b, 1);
+	for (unsigned r = 1; r <= bins; r++)
+		for (unsigned f = 1; f <= bins; f++)
+			for (unsigned s = 1; s <= bins; s++)
+				of[((r - 1) * b + f - 1) * b + s - 1] = rfm_grid_segment(g, r, f, s);
+	m->seg = gm_xcalloc(n, 1);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t s = m->seg[i] = of[((m->score[M_RECENCY][i] - 1) * b + m->score[M_FREQUENCY][i] - 1) * b
+			+ m->score[M_MONETARY][i] - 1];
+		struct seg_sum *t = &m->sums[s];
+		t->customers++;
+		t->recency += (uint64_t)measure(m, M_RECENCY, i);
+		t->frequency += m->c[i].orders;
+		t->revenue = gm_add_saturating(t->revenue, m->c[i].cents);
+		m->revenue = gm_add_saturating(m->revenue, m->c[i].cents);
+	}
+	free(of);
+	return true;
+}
+
+int32_t rfm_as_of(const struct rfm *m)
+{
+	return m->as_of;
+}
+
+/* ---- rows ---- */
+
+static struct gm_writer *row_begin(struct rfm *m, const struct gm_rtype *t)
+{
+	struct gm_writer *w = m->out.begin(m->out.ctx, t);
+	gm_w_obj_begin(w);
+	GM_W_KEY(w, "type");
+	gm_w_cstr(w, t->name);
+	return w;
+}
+
+static void row_put(struct rfm *m, const struct gm_rtype *t, struct gm_writer *w,
+	const char *id, size_t n, int table)
+{
+	gm_w_end(w);
+	m->out.put(m->out.ctx, t, id, n);
+	m->k.rows[table]++;
+}
+
+/* "YYYY-MM-DD/" into id (12 bytes); returns 11. */
+static size_t id_day(char *id, int32_t day)
+{
+	format_day(day, id);
+	id[10] = '/';
+	return 11;
+}
+
+static void write_as_of(struct gm_writer *w, int32_t day)
+{
+	char d[11];
+	format_day(day, d);
+	GM_W_KI64(w, "as_of_key", date_key_of_day(day));
+	GM_W_KSTR(w, "as_of", d, 10);
+}
+
+/* The rfm_score of r, f, m: decimal digits for up to 9 bins, two
+ * digits each beyond. */
+static int64_t rfm_score_of(unsigned bins, unsigned r, unsigned f, unsigned s)
+{
+	int64_t base = bins <= 9 ? 10 : 100;
+	return ((int64_t)r * base + f) * base + s;
+}
+
+/* The customers in order of id (bytes, then length): by 8-byte chunks
+ * of their ids, radix-sorted, each run that shares a chunk sorted again
+ * by the next. a and b hold n entries; the result is in a. */
+static void sort_ids(const struct rfm *m, struct rfm_keyed *a, struct rfm_keyed *b, size_t n,
+	size_t chunk)
+{
+	for (size_t i = 0; i < n; i++) {
+		gm_str id = cust_id(m, a[i].at);
+		uint64_t key = 0;
+		for (size_t j = 0; j < 8; j++)
+			key = key << 8 | (chunk * 8 + j < id.n ? (unsigned char)id.p[chunk * 8 + j] : 0);
+		a[i].key = key;
+	}
+	struct rfm_keyed *s = radix_sort(a, b, n);
+	if (s != a)
+		memcpy(a, s, n * sizeof *a);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1, longest = cust_id(m, a[i].at).n;
+		while (j < n && a[j].key == a[i].key) {
+			size_t l = cust_id(m, a[j].at).n;
+			longest = l > longest ? l : longest;
+			j++;
+		}
+		if (j - i > 1 && longest > (chunk + 1) * 8) {
+			sort_ids(m, a + i, b + i, j - i, chunk + 1);
+		} else if (j - i > 1) {
+			/* The same bytes but for trailing NULs: the shorter first. */
+			for (size_t x = i + 1; x < j; x++)
+				for (size_t y = x; y > i && cust_id(m, a[y - 1].at).n > cust_id(m, a[y].at).n; y--) {
+					struct rfm_keyed t = a[y];
+					a[y] = a[y - 1];
+					a[y - 1] = t;
+				}
+		}
+		i = j;
+	}
+}
+
+static void write_customers(struct rfm *m)
+{
+	size_t n = m->n;
+	struct rfm_keyed *a = gm_xcalloc(2 * n, sizeof *a);
+	for (size_t i = 0; i < n; i++)
+		a[i].at = (uint32_t)i;
+	sort_ids(m, a, a + n, n, 0);
+	const struct rfm_grid *g = m->o.grid;
+	char id[12 + RFM_ID_MAX];
+	size_t day = id_day(id, m->as_of);
+	for (size_t k = 0; k < n; k++) {
+		size_t i = a[k].at;
+		gm_str user = cust_id(m, i);
+		memcpy(id + day, user.p, user.n);
+		struct gm_writer *w = row_begin(m, &gm_rtype_customer_segment);
+		GM_W_KSTR(w, "segment_id", id, day + user.n);
+		write_as_of(w, m->as_of);
+		GM_W_KSTR(w, "user_id", user.p, user.n);
+		GM_W_KI64(w, "recency_days", measure(m, M_RECENCY, i));
+		GM_W_KI64(w, "frequency", m->c[i].orders);
+		GM_W_KMONEY(w, "monetary", m->c[i].cents);
+		unsigned r = m->score[M_RECENCY][i], f = m->score[M_FREQUENCY][i],
+			s = m->score[M_MONETARY][i];
+		GM_W_KI64(w, "r", r);
+		GM_W_KI64(w, "f", f);
+		GM_W_KI64(w, "m", s);
+		GM_W_KI64(w, "rfm_score", rfm_score_of(m->o.bins, r, f, s));
+		GM_W_KCSTR(w, "segment", g->names[m->seg[i]]);
+		row_put(m, &gm_rtype_customer_segment, w, id, day + user.n, 0);
+	}
+	free(a);
+}
+
+static int cstr_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	return gm_str_cmp((gm_str){ x, strlen(x) }, (gm_str){ y, strlen(y) });
+}
+
+static void write_summary(struct rfm *m)
+{
+	const struct rfm_grid *g = m->o.grid;
+	const char **names = gm_xcalloc(g->nnames, sizeof *names);
+	memcpy(names, g->names, g->nnames * sizeof *names);
+	qsort(names, g->nnames, sizeof *names, cstr_cmp);
+	char id[12 + RFM_ID_MAX];
+	size_t day = id_day(id, m->as_of);
+	for (size_t k = 0; k < g->nnames; k++) {
+		size_t s = 0;
+		while (g->names[s] != names[k])
+			s++;
+		const struct seg_sum *t = &m->sums[s];
+		size_t len = strlen(names[k]);
+		memcpy(id + day, names[k], len);
+		struct gm_writer *w = row_begin(m, &gm_rtype_segment_summary);
+		GM_W_KSTR(w, "summary_id", id, day + len);
+		write_as_of(w, m->as_of);
+		GM_W_KSTR(w, "segment", names[k], len);
+		GM_W_KI64(w, "customers", (int64_t)t->customers);
+		GM_W_KEY(w, "share");
+		gm_w_ratio(w, t->customers, m->n);
+		GM_W_KEY(w, "avg_recency_days");
+		gm_w_ratio(w, t->recency, t->customers);
+		GM_W_KEY(w, "avg_frequency");
+		gm_w_ratio(w, t->frequency, t->customers);
+		if (t->customers)
+			GM_W_KMONEY(w, "avg_monetary", gm_money_average(t->revenue, t->customers));
+		GM_W_KMONEY(w, "revenue", t->revenue);
+		GM_W_KEY(w, "revenue_share");
+		gm_w_ratio(w, t->revenue, m->revenue);
+		row_put(m, &gm_rtype_segment_summary, w, id, day + len, 1);
+	}
+	free(names);
+}
+
+static void write_value(struct gm_writer *w, int k, int64_t v)
+{
+	if (k == M_MONETARY)
+		gm_w_money(w, v);
+	else
+		gm_w_i64(w, v);
+}
+
+static int score_text_cmp(const void *a, const void *b)
+{
+	char x[8], y[8];
+	snprintf(x, sizeof x, "%u", *(const unsigned *)a);
+	snprintf(y, sizeof y, "%u", *(const unsigned *)b);
+	return strcmp(x, y);
+}
+
+static void write_cuts(struct rfm *m)
+{
+	static const int order[M_N] = { M_FREQUENCY, M_MONETARY, M_RECENCY };
+	unsigned scores[RFM_MAX_BINS];
+	for (unsigned s = 0; s < m->o.bins; s++)
+		scores[s] = s + 1;
+	qsort(scores, m->o.bins, sizeof *scores, score_text_cmp);
+	char id[64];
+	size_t day = id_day(id, m->as_of);
+	for (int o = 0; o < M_N; o++) {
+		int k = order[o];
+		for (unsigned j = 0; j < m->o.bins; j++) {
+			const struct cut *c = &m->cuts[k][scores[j]];
+			int n = snprintf(id + day, sizeof id - day, "%s/%u", measure_names[k], scores[j]);
+			struct gm_writer *w = row_begin(m, &gm_rtype_rfm_cuts);
+			GM_W_KSTR(w, "cut_id", id, day + (size_t)n);
+			write_as_of(w, m->as_of);
+			GM_W_KCSTR(w, "measure", measure_names[k]);
+			GM_W_KI64(w, "score", scores[j]);
+			GM_W_KI64(w, "customers", (int64_t)c->customers);
+			if (c->customers) {
+				GM_W_KEY(w, "min_value");
+				write_value(w, k, c->lo);
+				GM_W_KEY(w, "max_value");
+				write_value(w, k, c->hi);
+			}
+			row_put(m, &gm_rtype_rfm_cuts, w, id, day + (size_t)n, 2);
+		}
+	}
+}
+
+void rfm_write(struct rfm *m)
+{
+	if (!m->finished || !m->n)
+		return;
+	write_customers(m);
+	write_summary(m);
+	write_cuts(m);
+}
+
+/* ---- migration ---- */
+
+void rfm_compare_begin(struct rfm *m, int32_t since)
+{
+	m->since = since;
+	m->seen = gm_xcalloc(m->n + 1, 1);
+}
+
+/* The place of a snapshot's segment name, added when new, the matrix
+ * growing a row. */
+static size_t from_index(struct rfm *m, gm_str name)
+{
+	for (size_t i = 0; i < m->nfrom; i++)
+		if (!gm_str_cmp((gm_str){ m->from[i], strlen(m->from[i]) }, name))
+			return i;
+	m->from = gm_xrealloc(m->from, (m->nfrom + 1) * sizeof *m->from);
+	m->from[m->nfrom++] = gm_xstrndup(name.p, name.n);
+	size_t cols = m->o.grid->nnames + 1;
+	m->moves = gm_xrealloc(m->moves, m->nfrom * cols * sizeof *m->moves);
+	memset(m->moves + (m->nfrom - 1) * cols, 0, cols * sizeof *m->moves);
+	return m->nfrom - 1;
+}
+
+void rfm_compare_row(struct rfm *m, gm_str user, gm_str segment)
+{
+	size_t cols = m->o.grid->nnames + 1, from = from_index(m, segment), to = cols - 1;
+	size_t i = user.n <= RFM_ID_MAX ? cust_find(m, user, false) : SIZE_MAX;
+	if (i != SIZE_MAX && !m->seen[i]) {
+		m->seen[i] = 1;
+		to = m->seg[i];
+	}
+	m->moves[from * cols + to]++;
+}
+
+struct move {
+	char *id;
+	size_t idn;
+	const char *from, *to;
+	uint64_t customers;
+};
+
+static int move_cmp(const void *a, const void *b)
+{
+	const struct move *x = a, *y = b;
+	return gm_str_cmp((gm_str){ x->id, x->idn }, (gm_str){ y->id, y->idn });
+}
+
+void rfm_compare_end(struct rfm *m)
+{
+	const struct rfm_grid *g = m->o.grid;
+	size_t cols = g->nnames + 1;
+	gm_str none = { RFM_NONE, strlen(RFM_NONE) };
+	/* Customers the snapshot did not hold came from nowhere. */
+	size_t fnone = SIZE_MAX;
+	for (size_t i = 0; i < m->n; i++)
+		if (!m->seen[i]) {
+			if (fnone == SIZE_MAX)
+				fnone = from_index(m, none);
+			m->moves[fnone * cols + m->seg[i]]++;
+		}
+	struct move *mv = NULL;
+	size_t n = 0, cap = 0;
+	char head[32];
+	size_t hn = id_day(head, m->as_of);
+	hn += id_day(head + hn, m->since);
+	for (size_t f = 0; f < m->nfrom; f++)
+		for (size_t t = 0; t < cols; t++) {
+			uint64_t c = m->moves[f * cols + t];
+			if (!c)
+				continue;
+			const char *to = t == cols - 1 ? RFM_NONE : g->names[t];
+			size_t fl = strlen(m->from[f]), tl = strlen(to);
+			char *id = gm_xcalloc(1, hn + fl + 1 + tl + 1);
+			memcpy(id, head, hn);
+			memcpy(id + hn, m->from[f], fl);
+			id[hn + fl] = '/';
+			memcpy(id + hn + fl + 1, to, tl);
+			mv = gm_grow(mv, &cap, n + 1, sizeof *mv, 64);
+			mv[n++] = (struct move){ id, hn + fl + 1 + tl, m->from[f], to, c };
+		}
+	qsort(mv, n, sizeof *mv, move_cmp);
+	char since[11];
+	format_day(m->since, since);
+	for (size_t i = 0; i < n; i++) {
+		struct gm_writer *w = row_begin(m, &gm_rtype_segment_migration);
+		GM_W_KSTR(w, "migration_id", mv[i].id, mv[i].idn);
+		write_as_of(w, m->as_of);
+		GM_W_KI64(w, "since_key", date_key_of_day(m->since));
+		GM_W_KSTR(w, "since", since, 10);
+		GM_W_KCSTR(w, "from_segment", mv[i].from);
+		GM_W_KCSTR(w, "to_segment", mv[i].to);
+		GM_W_KI64(w, "customers", (int64_t)mv[i].customers);
+		row_put(m, &gm_rtype_segment_migration, w, mv[i].id, mv[i].idn, 3);
+		free(mv[i].id);
+	}
+	free(mv);
+}
+
+const struct rfm_counts *rfm_counts(const struct rfm *m)
+{
+	return &m->k;
+}

@@ -1,0 +1,106 @@
+# gm-rfm: scores and segments of a hand-built set (tests/golden/rfm),
+# checked by hand as below, byte for byte; --bins 3 with a grid file; a
+# bad grid file; the migration between two as-of days in a folder
+# warehouse; the same run again leaves the warehouse as it was; the
+# usage rules; no customer, no row.
+. "$(dirname "$0")/../lib.sh"
+G=$TESTS/golden/rfm
+in=("$G/transactions.ndjson" "$G/fact_sales.ndjson")
+
+# ---- the input ----
+# transactions.ndjson holds transaction records, fact_sales.ndjson the
+# lines of others, as gm-etl writes them (t08 in two lines, t25 too);
+# t05 comes again (another amount: the first counts) and t11's line
+# again after others: 2 duplicates; a product_view is passed over.
+# As of 2026-11-11 (transactions before its midnight; t31 of u11, on the
+# day, is not), the eleven customers, n = 11, score 1 + floor(5 * below / 11):
+#   frequency 1,1,1 (u01 u02 u11) 2,2 (u03 u04) 3,3,3 (u05-u07) 4 (u08)
+#     5,5 (u09 u10): 2 has 3 below, score 2; 3 has 5 below, score
+#     1 + floor(25/11) = 3, though its third place (7 below) would be 4:
+#     a tie at a cut falls to the lower score.
+#   recency_days 1 (u07-u10: 7 below on -recency) scores 4, so no
+#     customer has R 5 (cut recency_days/5: 0 customers).
+#   monetary 5 (u09), 10, 10 (u01 u02), 25.50 x2, 29.99 (3 x 3.33), 30,
+#     99, 181.50, 210, 320.01.
+# u09 (R4 F5 M1) matches no rule of the grid: Others.
+
+# ---- golden outputs ----
+expect_status "as of 2026-11-11" 0 gm-rfm -q --as-of 2026-11-11 "${in[@]}" >"$T/all"
+expect_same_file "as of 2026-11-11" "$T/all" "$G/expected/all.ndjson"
+gm-rfm --as-of 2026-11-11 "${in[@]}" 2>"$T/err" >/dev/null
+expect_grep "summary" "^gm-rfm: 31 transactions, 2 duplicates, 1 outside the window, 1 other records; 11 customers as of 2026-11-11; rows: customer_segment 11, segment_summary 11, rfm_cuts 15, segment_migration 0$" "$T/err"
+# The default as-of day follows the newest transaction read (t31,
+# 11-11 01:00): 2026-11-12, and t31 counts.
+gm-rfm -q "${in[@]}" >"$T/default"
+expect_eq "default as-of" "$(jq -r 'select(.user_id=="u11") | "\(.as_of) \(.recency_days) \(.frequency)"' "$T/default")" \
+	"2026-11-12 1 2"
+
+# --window 30d: from 2026-10-12, so t30 (10-11) of u11 is outside and
+# u11 is no customer; three bins and three.segments. n = 10:
+#   recency: u01 10, u02 8, u03 u04 5 score 1 (at most 2 below: 6/10);
+#   u05 3, u06 2, u07-u10 1 score 2 (4, 5 and 6 below): no R 3, so
+#   neither Best nor Fresh; M 3 of u06, u08, u10 makes Big Spenders.
+expect_status "window, bins 3" 0 gm-rfm -q --as-of 2026-11-11 --window 30d --bins 3 \
+	--segments "$G/three.segments" "${in[@]}" -o "$T/three"
+expect_same_file "window, bins 3" "$T/three" "$G/expected/three.ndjson"
+
+# ---- a bad grid file ----
+gm-rfm --bins 3 --segments "$G/bad.segments" "${in[@]}" >"$T/out" 2>"$T/err"
+expect_eq "bad grid: exit status" $? 1
+expect_eq "bad grid: message" "$(cat "$T/err")" "gm-rfm: $G/bad.segments:3: F: 4 is outside the scores 1 to 3"
+expect_eq "bad grid: nothing written" "$(wc -c <"$T/out")" 0
+
+# ---- the migration, in a folder warehouse ----
+# As of 2026-11-06, u10 (first purchase 11-06) is no customer yet;
+# then, as of 11-11: Lost/Lost u01 u11, About To Sleep/Lost u02, About
+# To Sleep/Loyal Customers u03, Promising/Loyal Customers u04, New
+# Customers/Potential Loyalist u05, Potential Loyalist/Potential
+# Loyalist u06 u07, Can't Lose Them/Potential Loyalist u08,
+# Others/Others u09, (none)/Potential Loyalist u10.
+wh=$T/wh
+expect_status "as of 11-06 into the warehouse" 0 gm-rfm -q -w "$wh" --as-of 2026-11-06 "${in[@]}"
+expect_status "as of 11-11, compared" 0 gm-rfm -q -w "$wh" --as-of 2026-11-11 --compare 2026-11-06 "${in[@]}" >"$T/out"
+expect_eq "-w alone writes no records out" "$(wc -c <"$T/out")" 0
+expect_same_file "migration" "$wh/segment_migration.ndjson" "$G/expected/segment_migration.ndjson"
+expect_eq "tables" "$(cd "$wh" && ls | tr '\n' ' ')" \
+	"customer_segments.ndjson rfm_cuts.ndjson segment_migration.ndjson segment_summary.ndjson "
+expect_eq "both days kept" "$(jq -r .as_of "$wh/customer_segments.ndjson" | uniq -c | tr -s ' ' | tr '\n' ';')" \
+	" 10 2026-11-06; 11 2026-11-11;"
+expect_same_file "the day's snapshot is the NDJSON one" <(grep '"as_of":"2026-11-11"' "$wh/customer_segments.ndjson") \
+	<(grep '"customer_segment"' "$G/expected/all.ndjson")
+# The same run again: the same bytes.
+cp -r "$wh" "$T/before"
+expect_status "the same run again" 0 gm-rfm -q -w "$wh" --as-of 2026-11-11 --compare 2026-11-06 "${in[@]}"
+expect_eq "the same warehouse" "$(diff -r "$T/before" "$wh" && echo same)" same
+# -w and -o: both.
+expect_status "-w and -o" 0 gm-rfm -q -w "$T/wh3" -o "$T/both" --as-of 2026-11-11 "${in[@]}"
+expect_same_file "-o beside -w" "$T/both" "$G/expected/all.ndjson"
+# --dry-run writes nothing.
+expect_status "dry run" 0 gm-rfm -n -w "$wh" --as-of 2026-11-12 --compare 2026-11-06 "${in[@]}" 2>"$T/err"
+expect_eq "dry run: the same warehouse" "$(diff -r "$T/before" "$wh" && echo same)" same
+expect_grep "dry run: what it would write" "would write customer_segment 11, segment_summary 11, rfm_cuts 15, segment_migration 9" "$T/err"
+# A snapshot that is not there.
+gm-rfm -q -w "$wh" --as-of 2026-11-11 --compare 2026-11-01 "${in[@]}" 2>"$T/err"
+expect_eq "no snapshot: exit status" $? 1
+expect_eq "no snapshot: message" "$(cat "$T/err")" "gm-rfm: $wh: --compare: no customer_segments snapshot of 2026-11-01"
+
+# ---- no customer ----
+expect_status "no input" 0 gm-rfm -q </dev/null >"$T/out"
+expect_eq "no input: no row" "$(wc -c <"$T/out")" 0
+expect_status "no customer in the window" 0 gm-rfm -q --as-of 2026-10-01 "${in[@]}" -o "$T/out"
+expect_eq "no customer: no row" "$(wc -c <"$T/out")" 0
+
+# ---- usage ----
+usage() { local what=$1 want=$2; shift 2
+	gm-rfm "$@" </dev/null >/dev/null 2>"$T/err"
+	expect_eq "$what: exit status" $? 2
+	expect_grep "$what: message" "$want" "$T/err"
+}
+usage "--window without --as-of" "--window needs --as-of" --window 30d
+usage "--bins 3 with the built-in grid" "--segments rfm is written for --bins 5" --bins 3
+usage "--bins 100" "--bins" --bins 100
+usage "--compare without -w" "--compare needs -w" --compare 2026-11-01
+usage "a bad date" '--as-of: "2026-11-31" is not a date YYYY-MM-DD' --as-of 2026-11-31
+usage "-t without -e" "-t needs -e" -t transactions
+
+finish
