@@ -33,7 +33,6 @@ static const char usage[] =
 	"              [-b BROKERS] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
 	"              [--retry-for DURATION] [FILE...]\n";
 
-#define MAX_TOPICS 16
 #define MAX_GRID_FILE (1u << 20)
 
 enum { OPT_AS_OF = 0x2000, OPT_WINDOW, OPT_BINS, OPT_SEGMENTS, OPT_COMPARE };
@@ -287,8 +286,6 @@ int main(int argc, char **argv)
 		GM_INPUT_LONG_OPTIONS,
 		GM_KAFKA_LONG_OPTIONS,
 		GM_OUTPUT_LONG_OPTIONS,
-		{ "topic", required_argument, 0, 't' },
-		{ "exit-eof", no_argument, 0, 'e' },
 		{ "warehouse", required_argument, 0, 'w' },
 		{ "output", required_argument, 0, 'o' },
 		{ "dry-run", no_argument, 0, 'n' },
@@ -300,9 +297,8 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct gm_common c;
-	const char *spec = NULL, *out = NULL, *segments = "rfm", *topics[MAX_TOPICS];
-	size_t ntopics = 0;
-	bool dry_run = false, exit_eof = false, compare = false;
+	const char *spec = NULL, *out = NULL, *segments = "rfm";
+	bool dry_run = false, compare = false;
 	int32_t since = 0;
 	struct rfm_opts o = { .window_ms = -1, .bins = 5 };
 	int opt;
@@ -310,16 +306,10 @@ int main(int argc, char **argv)
 	gm_cli_init(argv[0]);
 	gm_common_init(&c);
 	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
-			GM_KAFKA_SHORT_OPTIONS "t:ew:o:n", longopts, usage)) != -1) {
+			GM_KAFKA_SHORT_OPTIONS "w:o:n", longopts, usage)) != -1) {
 		if (gm_common_option(&c, opt, optarg, usage))
 			continue;
 		switch (opt) {
-		case 't':
-			if (ntopics == MAX_TOPICS)
-				gm_usage_error(usage, "more than %d topics", MAX_TOPICS);
-			topics[ntopics++] = optarg;
-			break;
-		case 'e': exit_eof = true; break;
 		case 'w': spec = optarg; break;
 		case 'o': out = optarg; break;
 		case 'n': dry_run = true; break;
@@ -345,8 +335,8 @@ int main(int argc, char **argv)
 	if (c.group)
 		gm_usage_error(usage, "-G: gm-rfm is a batch that reads a bounded range, not a consumer group");
 	size_t nfiles = (size_t)(argc - optind);
-	gm_input_check(&c, ntopics, exit_eof, nfiles, usage);
-	if (ntopics > 0 && !exit_eof)
+	gm_input_check(&c, nfiles, usage);
+	if (c.ntopics > 0 && !c.exit_eof)
 		gm_usage_error(usage, "-t needs -e: gm-rfm is a batch, which reads the topics to their ends and stops");
 	if (o.window_ms >= 0 && !o.has_as_of)
 		gm_usage_error(usage, "--window needs --as-of: the window ends at the as-of day");
@@ -360,18 +350,18 @@ int main(int argc, char **argv)
 	if (!builtin && !own)
 		return GM_EXIT_FAIL;
 	o.grid = builtin ? builtin : own;
-	bool from_wh = spec && nfiles == 0 && ntopics == 0;
+	bool from_wh = spec && nfiles == 0 && c.ntopics == 0;
 
 	gm_rejects_open(c.rejects, c.strict);
 	/* The input first: a Kafka cluster that cannot be reached exits 75
 	 * before the warehouse is touched. */
 	struct gm_source *src = NULL;
-	if (!from_wh && !(src = gm_source_open(&c, argv + optind, nfiles, topics, ntopics, false))) {
+	if (!from_wh && !(src = gm_source_open(&c, argv + optind, nfiles, c.topics, c.ntopics, false))) {
 		rfm_grid_free(own);
 		return GM_EXIT_FAIL;
 	}
 	int status = GM_EXIT_OK;
-	if (ntopics > 0 && !gm_source_range(src, NULL, 0))
+	if (c.ntopics > 0 && !gm_source_range(src, NULL, 0))
 		status = GM_EXIT_TEMPFAIL;  /* or worse: gm_source_close() says */
 	struct gm_wh *wh = NULL;
 	if (status == GM_EXIT_OK && spec && !(wh = gm_wh_open(&c, spec, dry_run)))
