@@ -30,7 +30,7 @@
 
 update=false
 [ "${1:-}" = --update ] && update=true
-pages="gm-produce.1 gm-txmon.1 gm-events.5 gm-session.1 gm-inventory.1 gm-notify.1 gm-etl.1 gm-warehouse.5"
+pages="gm-produce.1 gm-txmon.1 gm-events.5 gm-session.1 gm-inventory.1 gm-notify.1 gm-etl.1 gm-rfm.1 gm-warehouse.5"
 W=$T/work B=$T/blocks R=$T/runs
 mkdir -p "$W" "$B" "$R"
 ln -s "$TOP/tests" "$W/tests"
