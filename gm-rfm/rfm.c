@@ -1,4 +1,4 @@
-/* rfm: gm-rfm's rules; see rfm.h and RULES.md. */
+/* rfm: gm-rfm's rules; see rfm.h and gm-rfm(1). */
 #include "rfm.h"
 
 #include <ctype.h>

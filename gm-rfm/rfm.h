@@ -4,7 +4,7 @@
  * rfm_write() hands the rows of customer_segment, segment_summary and
  * rfm_cuts to an rfm_out, and, against an earlier snapshot given row
  * by row, rfm_compare_*() those of segment_migration. The model never
- * sees a source, a sink or a warehouse. gm-rfm/RULES.md states the
+ * sees a source, a sink or a warehouse. gm-rfm(1) states the
  * rules; each is written here once.
  *
  * Memory: 24 bytes per customer, its id once in an arena (5 bytes
@@ -50,7 +50,7 @@ struct rfm_grid {
  * or NULL. Static: never freed. */
 const struct rfm_grid *rfm_grid_builtin(const char *name);
 
-/* Parses a grid file's text[0..n) (see RULES.md: "R F M NAME" lines,
+/* Parses a grid file's text[0..n) (gm-rfm(1) SEGMENTS: "R F M NAME" lines,
  * each score a number or a range a-b within 1..bins, '#' comments),
  * named file in messages. Returns the grid (rfm_grid_free() it), or
  * NULL after gm_error("FILE:LINE", ...) on the first bad line. */

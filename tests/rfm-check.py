@@ -8,7 +8,7 @@ The raw events are read as tests/etl-check.py reads them (its loader:
 the first transaction of an id counts, bad records are skipped), which
 gives each customer's orders, money (integer cents, the lines' quantity
 times unit price) and last purchase. From those, by the words of
-gm-rfm's rules (gm-rfm/RULES.md), not its code:
+gm-rfm's rules (gm-rfm(1)), not its code:
   as_of        the UTC day after the newest transaction;
   recency_days as_of minus the UTC day of the last purchase;
   a score      1 + floor(5 * below / n), below the number of customers
