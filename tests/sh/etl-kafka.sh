@@ -7,6 +7,9 @@
 # reads wait for the next; a run killed with -9 before its commit
 # changes nothing, and the next loads its records, once. A cluster that
 # cannot be reached is status 75, with the warehouse not even made.
+# gm-rfm -t ... -e writes the records it writes from the same records in
+# files: the golden set in a topic of one partition, the history's
+# transactions in four; with no cluster there, it exits 75.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/kafka.sh"
 
@@ -37,6 +40,10 @@ expect_eq "unreachable cluster: exit status" $? 75
 expect_grep "unreachable cluster: said" "unreachable for 1 s, giving up" "$T/err"
 [ ! -e "$T/none" ]
 expect_eq "unreachable cluster: the warehouse is not made" $? 0
+gm-rfm -b "127.0.0.1:$port" --retry-for 1s -t transactions -e --as-of 2026-11-11 >"$T/out" 2>"$T/err"
+expect_eq "gm-rfm, unreachable cluster: exit status" $? 75
+expect_grep "gm-rfm, unreachable cluster: said" "unreachable for 1 s, giving up" "$T/err"
+expect_eq "gm-rfm, unreachable cluster: nothing written" "$(wc -c <"$T/out")" 0
 
 # ---- the history: days 1 and 2 to Kafka, and as files ----
 kafka_start -p 4 -t transactions -t product_views -t cart_events -t products
@@ -167,4 +174,30 @@ gm-etl -q -w "$T/files123" "$T/catalog" "$T/days123"
 expect_eq "days 1 to 3 from files: exit status" $? 0
 same_warehouse "days 1 to 3 from Kafka, in two runs, equal them loaded from files" "$W" "$T/files123"
 expect_eq "run after the kill: the offsets stored are the partitions' ends" "$(stored_offsets)" "$(ends_of_topics)"
+
+# ---- gm-rfm reading Kafka ----
+# The golden set (gm-rfm.sh) in one partition, so that it is read in the
+# files' order: its duplicates are not all the same (t05 again with
+# another amount, t11's line after others), and the first read counts.
+G=$TESTS/golden/rfm
+kafka_ctl create rfm_golden 1 || fail "topic rfm_golden created"
+cat "$G/transactions.ndjson" "$G/fact_sales.ndjson" | gm-cat -q -o kafka:rfm_golden
+expect_eq "golden set produced: exit status" $? 0
+gm-rfm -t rfm_golden -e --as-of 2026-11-11 >"$T/rfm.kafka" 2>"$T/rfm.kafka.err"
+expect_eq "gm-rfm -t rfm_golden -e: exit status" $? 0
+expect_same_file "gm-rfm -t rfm_golden -e: the golden records" "$T/rfm.kafka" "$G/expected/all.ndjson"
+gm-rfm --as-of 2026-11-11 "$G/transactions.ndjson" "$G/fact_sales.ndjson" 2>"$T/rfm.files.err" >/dev/null
+expect_eq "gm-rfm -t rfm_golden -e: the summary of the files" "$(head -1 "$T/rfm.kafka.err")" "$(head -1 "$T/rfm.files.err")"
+# The transactions of the three days, in four partitions, as of day 3
+# (day 3 outside) and as of the default day.
+for asof in "--as-of 2026-11-03" ""; do
+	# shellcheck disable=SC2086
+	gm-rfm -q -t transactions -e $asof >"$T/rfm.kafka"
+	expect_eq "gm-rfm -t transactions -e $asof: exit status" $? 0
+	# shellcheck disable=SC2086
+	gm-rfm -q $asof "$T/days123" >"$T/rfm.files"
+	expect_same_file "gm-rfm -t transactions -e $asof: the records of the files" "$T/rfm.kafka" "$T/rfm.files"
+done
+expect_eq "gm-rfm -t transactions -e: customers" "$(grep -c '"customer_segment"' "$T/rfm.kafka")" \
+	"$(jq -r 'select(.type == "transaction") | .user_id' "$T/days123" | sort -u | wc -l)"
 finish

@@ -5,8 +5,11 @@
 # lines together; the same input again and a dry run change nothing;
 # the lock, held (exit 75) and left by a run that is gone (taken over);
 # what a crash leaves before and after the commit point; an unreachable
-# server (exit 75). Against CongoDB, or a real mongod named by
-# GM_TEST_MONGO_URI (tests/helpers/mongo.sh).
+# server (exit 75). gm-rfm over that warehouse writes into MongoDB the
+# rows (and says the summary) that the same runs write over a folder of
+# the same fact_sales; the same run again changes nothing; a run while
+# another holds the lock exits 75. Against CongoDB, or a real mongod
+# named by GM_TEST_MONGO_URI (tests/helpers/mongo.sh).
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/helpers/mongo.sh"
 G=$TESTS/golden/etl
@@ -99,6 +102,61 @@ expect_grep "said so" "finishing the commit of a run that stopped past its commi
 expect_eq "the commit finished" "$(wh-mongo "$U" scan dim_customer | grep -c '"orders":33')" 1
 expect_eq "no marker left" "$(wh-mongo "$U" count _gm_commit)" 0
 expect_eq "no staging left" "$(staging)" 0
+
+# ---- gm-rfm over the same fact_sales ----
+# A folder that holds the expected fact_sales, which the server holds
+# (above); the crashes since changed dim_customer alone. As of November
+# 1 with a 12-hour window (October 31 read: t1 and t2 of the morning
+# outside, t3 of u3 and t8 of u4 in), as of November 2 (u1 to u4), and
+# as of November 3 (u1 to u5) compared with November 2.
+mkdir "$T/rfm"
+cp "$G/expected/fact_sales.ndjson" "$T/rfm/"
+rfm_runs=("--as-of 2026-11-01 --window 12h" "--as-of 2026-11-02" "--as-of 2026-11-03 --compare 2026-11-02")
+for i in 0 1 2; do
+	# shellcheck disable=SC2086
+	expect_status "gm-rfm ${rfm_runs[$i]}: MongoDB" 0 gm-rfm -w "$U" ${rfm_runs[$i]} 2>"$T/rfm.mongo$i"
+	# shellcheck disable=SC2086
+	expect_status "gm-rfm ${rfm_runs[$i]}: folder" 0 gm-rfm -w "$T/rfm" ${rfm_runs[$i]} 2>"$T/rfm.dir$i"
+	expect_eq "gm-rfm ${rfm_runs[$i]}: the same summary" "$(head -1 "$T/rfm.mongo$i")" "$(head -1 "$T/rfm.dir$i")"
+done
+expect_eq "gm-rfm: the window's run read October 31 alone" "$(head -1 "$T/rfm.mongo0")" \
+	"gm-rfm: 4 transactions, 0 duplicates, 2 outside the window, 0 other records; 2 customers as of 2026-11-01; rows: customer_segment 2, segment_summary 11, rfm_cuts 15, segment_migration 0"
+expect_grep "gm-rfm: the compared run's migration" "segment_migration 3$" "$T/rfm.mongo2"
+# TYPE:TABLE of gm-rfm's tables (wh-mongo scans by type).
+rfm_tables="customer_segment:customer_segments segment_summary:segment_summary rfm_cuts:rfm_cuts
+	segment_migration:segment_migration"
+# rfm_scan DIR: each table's rows as a scan gives them, in DIR/TABLE.
+rfm_scan() {
+	mkdir -p "$1"
+	for tt in $rfm_tables; do
+		wh-mongo "$U" scan "${tt%%:*}" >"$1/${tt#*:}" || fail "scan ${tt%%:*}"
+	done
+}
+rfm_scan "$T/rfm.got"
+for tt in $rfm_tables; do
+	expect_same_file "gm-rfm: ${tt#*:}" <(by_value "$T/rfm.got/${tt#*:}") <(by_value "$T/rfm/${tt#*:}.ndjson")
+done
+expect_eq "gm-rfm: three days of customers" "$(wc -l <"$T/rfm.got/customer_segments")" 11
+# Each table's rows (as the last scan gave them), counted and hashed.
+rfm_sums() {
+	for tt in $rfm_tables; do
+		echo "$(wc -l <"$T/rfm.got/${tt#*:}"):$(sort "$T/rfm.got/${tt#*:}" | md5sum)"
+	done | paste -sd' '
+}
+before=$(rfm_sums)
+# shellcheck disable=SC2086
+expect_status "gm-rfm: the same run again" 0 gm-rfm -q -w "$U" ${rfm_runs[2]}
+rfm_scan "$T/rfm.got"
+expect_eq "gm-rfm: the same run again changes nothing" "$(rfm_sums)" "$before"
+wh-mongo "$U" lock here $$ || fail "lock taken"
+expect_status "gm-rfm: locked" 75 gm-rfm -q -w "$U" --as-of 2026-11-04 2>"$T/err"
+expect_grep "gm-rfm: locked: said so" "another run holds the warehouse's lock" "$T/err"
+wh-mongo "$U" unlock
+rfm_scan "$T/rfm.got"
+expect_eq "gm-rfm: the locked run wrote nothing" "$(rfm_sums)" "$before"
+for c in _gm_staging _gm_commit _gm_lock; do
+	expect_eq "gm-rfm: $c empty after the runs" "$(wh-mongo "$U" count $c)" 0
+done
 
 # ---- an unreachable server: exit 75 ----
 expect_status "unreachable" 75 wh-mongo -r 300 mongodb://127.0.0.1:1/x scan dim_date 2>"$T/err"

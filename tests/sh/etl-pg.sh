@@ -6,7 +6,10 @@
 # blocked in its commit makes a second run exit 75 (the lock); killed
 # there (kill -9), it leaves every table as before, and the next run
 # completes them. A dry run changes nothing; an unreachable server is
-# exit 75.
+# exit 75. gm-rfm over that warehouse writes into PostgreSQL the rows
+# (and says the summary) that the same runs write over the folder; the
+# same run again rewrites no row; a run while another holds the lock,
+# and one with no server there, exit 75.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/pg.sh"
 
@@ -27,7 +30,8 @@ expect_status "folder, one run" 0 gm-etl -q -w "$T/W" "$T/C" "$T/E"
 
 # A table as sorted lines of key-sorted JSON, null fields left out (the
 # folder leaves out what PostgreSQL holds as NULL): from the folder, and
-# from PostgreSQL, its columns as JSON, times as the folder writes them.
+# from PostgreSQL, its columns as JSON, times as the folder writes them;
+# "type" the table's name, or TYPE when given (pg_rows TABLE [TYPE]).
 norm() { jq -cS 'with_entries(select(.value != null))' | sort; }
 folder_rows() { norm <"$T/W/$1.ndjson"; }
 pg_rows() {
@@ -36,7 +40,7 @@ pg_rows() {
 		CASE WHEN data_type LIKE 'timestamp%' THEN format('to_char(%I AT TIME ZONE ''UTC'', ''YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'')', column_name)
 		ELSE quote_ident(column_name) END), ', ' ORDER BY ordinal_position)
 		FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '$1'")
-	psql -X -Atc "SELECT jsonb_build_object('type', '$1', $cols) FROM $1" | norm
+	psql -X -Atc "SELECT jsonb_build_object('type', '${2:-$1}', $cols) FROM $1" | norm
 }
 counts() {
 	psql -X -Atc "SELECT string_agg(n, ' ') FROM ($(for t in $TABLES; do
@@ -118,5 +122,61 @@ compare_all "(c) the next run completes them"
 port=$(free_port)
 expect_status "(d) unreachable" 75 gm-etl -q --retry-for 1s -w "postgresql://postgres@127.0.0.1:$port/gm" "$T/E3" 2>"$T/d.err"
 expect_grep "(d) it says so" "unreachable for 1 s, giving up" "$T/d.err"
+
+# (e) gm-rfm over the warehouse of (c), which equals the folder's: as of
+# October 2 with a 12-hour window (so only October 1 is read, its
+# morning outside), as of October 3, and as of October 4 compared with
+# October 3. PostgreSQL and the folder get the same rows in the four
+# tables, and the runs say the same summary (the counts, not the time).
+RFM="customer_segments:customer_segment segment_summary:segment_summary rfm_cuts:rfm_cuts
+	segment_migration:segment_migration"
+rfm_runs=("--as-of 2026-10-02 --window 12h" "--as-of 2026-10-03" "--as-of 2026-10-04 --compare 2026-10-03")
+for i in 0 1 2; do
+	# shellcheck disable=SC2086
+	expect_status "(e) gm-rfm ${rfm_runs[$i]}: PostgreSQL" 0 gm-rfm -w "$URI" ${rfm_runs[$i]} 2>"$T/e.pg$i"
+	# shellcheck disable=SC2086
+	expect_status "(e) gm-rfm ${rfm_runs[$i]}: folder" 0 gm-rfm -w "$T/W" ${rfm_runs[$i]} 2>"$T/e.dir$i"
+	expect_eq "(e) gm-rfm ${rfm_runs[$i]}: the same summary" "$(head -1 "$T/e.pg$i")" "$(head -1 "$T/e.dir$i")"
+done
+# October 1's transactions, those of its morning, and the customers of
+# its afternoon, from the events.
+day1=$(jq -r 'select(.type == "transaction") | "\(.ts[11:13]) \(.user_id)"' "$T/E1")
+expect_grep "(e) the window's run read October 1 alone" "^gm-rfm: $(echo "$day1" | wc -l) transactions, 0 duplicates, $(echo "$day1" | awk '$1 < 12' | wc -l) outside the window, 0 other records; $(echo "$day1" | awk '$1 >= 12 { print $2 }' | sort -u | wc -l) customers as of 2026-10-02;" "$T/e.pg0"
+expect_grep "(e) the compared run's migration" "segment_migration [1-9][0-9]*$" "$T/e.pg2"
+for tt in $RFM; do
+	norm <"$T/W/${tt%%:*}.ndjson" >"$T/want.${tt%%:*}"
+	pg_rows "${tt%%:*}" "${tt#*:}" >"$T/got.${tt%%:*}"
+	expect_same_file "(e) gm-rfm: ${tt%%:*}" "$T/got.${tt%%:*}" "$T/want.${tt%%:*}"
+done
+expect_eq "(e) three days of customers" "$(psql -X -Atc "SELECT string_agg(n::text, ' ' ORDER BY as_of_key)
+	FROM (SELECT as_of_key, count(*) AS n FROM customer_segments GROUP BY as_of_key) c")" \
+	"$(jq -r .as_of_key "$T/W/customer_segments.ndjson" | sort | uniq -c | awk '{ print $1 }' | paste -sd' ')"
+# Each table's rows, counted, and with their versions (xmin), hashed.
+rfm_sums() {
+	psql -X -Atc "SELECT concat_ws(' ', $(for tt in $RFM; do
+		printf "(SELECT count(*) || ':' || md5(string_agg(xmin || ' ' || t::text, E'\\n' ORDER BY t::text)) FROM %s t), " "${tt%%:*}"
+		done) NULL)"
+}
+before=$(rfm_sums)
+expect_eq "(e) the tables' sums read" "$(echo "$before" | grep -Ec '^([1-9][0-9]*:[0-9a-f]{32} ?){4}$')" 1
+# shellcheck disable=SC2086
+expect_status "(e) gm-rfm: the same run again" 0 gm-rfm -q -w "$URI" ${rfm_runs[2]}
+expect_eq "(e) gm-rfm: the same run again rewrites no row" "$(rfm_sums)" "$before"
+# The lock, held by another session: exit 75, nothing written.
+PGAPPNAME=holder psql -X -qc "SELECT pg_advisory_lock(7163183785426855010); SELECT pg_sleep(600)" \
+	>/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 300); do
+	[ "$(psql -X -Atc "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
+	sleep 0.1
+done
+expect_status "(e) gm-rfm while another holds the lock" 75 gm-rfm -q -w "$URI" --as-of 2026-10-05 2>"$T/e.err"
+expect_eq "(e) it says why" "$(cat "$T/e.err")" \
+	"gm-rfm: database \"gm\" on 127.0.0.1:$PGPORT: another run holds the warehouse's lock; try again later"
+psql -X -Atc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'holder'" >/dev/null
+wait "$holder" 2>/dev/null
+expect_eq "(e) the locked run wrote nothing" "$(rfm_sums)" "$before"
+expect_status "(e) gm-rfm, no server there" 75 gm-rfm -q --retry-for 1s -w "postgresql://postgres@127.0.0.1:$port/gm" 2>"$T/e.err"
+expect_grep "(e) it says so" "unreachable for 1 s, giving up" "$T/e.err"
 
 finish
