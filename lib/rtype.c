@@ -251,7 +251,9 @@ static const struct gm_rfield dead_letter_fields[] = {
  * key them; in PostgreSQL, the table of the type's name. Rates and growth are null when undefined (no views, no
  * previous period): optional. */
 #define DATE_KEY INT("date_key", 10101, 99991231, "integer", 0)
-#define NULLABLE_NUMBER(n) { .name = n, .kind = GM_RK_NUMBER, .sqltype = "numeric(12,4)" }
+/* numeric, unbounded: a rate or a growth has no bound (growth from one
+ * cent to a million dollars is 99999999), and its text holds 4 decimals. */
+#define NULLABLE_NUMBER(n) { .name = n, .kind = GM_RK_NUMBER, .sqltype = "numeric" }
 static const char *const grains[] = { "day", "week", "month", NULL };
 
 static const struct gm_rfield fact_sales_fields[] = {
@@ -266,7 +268,7 @@ static const struct gm_rfield fact_sales_fields[] = {
 	STR("product_id", true, "text", 0),
 	STR("category", true, "text", 0),
 	INT("quantity", 1, MAX_QUANTITY, "bigint", 0),
-	{ .name = "unit_price", .kind = GM_RK_MONEY, .required = true, .sqltype = "numeric(12,2)" },
+	{ .name = "unit_price", .kind = GM_RK_MONEY, .required = true, .sqltype = "numeric(15,2)" },
 	TOTAL("amount", "numeric(19,2)"),
 };
 
@@ -293,7 +295,7 @@ static const struct gm_rfield fact_cart_events_fields[] = {
 	{ .name = "action", .kind = GM_RK_STRING, .required = true, .one_of = cart_actions,
 	  .sqltype = "text" },
 	INT("quantity", 1, MAX_QUANTITY, "bigint", 0),
-	{ .name = "unit_price", .kind = GM_RK_MONEY, .required = true, .sqltype = "numeric(12,2)" },
+	{ .name = "unit_price", .kind = GM_RK_MONEY, .required = true, .sqltype = "numeric(15,2)" },
 };
 
 static const struct gm_rfield dim_date_fields[] = {
@@ -326,7 +328,7 @@ static const struct gm_rfield dim_product_fields[] = {
 	STR("product_id", true, "text", 0),
 	STR("name", false, "text", 0),
 	STR("category", true, "text", 0),
-	{ .name = "unit_price", .kind = GM_RK_MONEY, .sqltype = "numeric(12,2)" },
+	{ .name = "unit_price", .kind = GM_RK_MONEY, .sqltype = "numeric(15,2)" },
 	BOOL("in_catalog", "boolean"),
 	TIME("updated", TIMESTAMPTZ, 0),
 	STR("updated_by", true, "text", 0),

@@ -331,7 +331,7 @@ CREATE TABLE IF NOT EXISTS fact_sales (
     product_id      text NOT NULL,
     category        text NOT NULL,
     quantity        bigint NOT NULL,
-    unit_price      numeric(12,2) NOT NULL,
+    unit_price      numeric(15,2) NOT NULL,
     amount          numeric(19,2) NOT NULL
 );
 
@@ -374,7 +374,7 @@ CREATE TABLE IF NOT EXISTS fact_cart_events (
     category        text NOT NULL,
     action          text NOT NULL,
     quantity        bigint NOT NULL,
-    unit_price      numeric(12,2) NOT NULL
+    unit_price      numeric(15,2) NOT NULL
 );
 
 CREATE INDEX IF NOT EXISTS fact_cart_events_date_idx ON fact_cart_events (date_key);
@@ -421,7 +421,7 @@ CREATE TABLE IF NOT EXISTS dim_product (
     product_id      text PRIMARY KEY,
     name            text,
     category        text NOT NULL,
-    unit_price      numeric(12,2),
+    unit_price      numeric(15,2),
     in_catalog      boolean NOT NULL,
     updated         timestamptz NOT NULL,
     updated_by      text NOT NULL
@@ -454,8 +454,8 @@ CREATE TABLE IF NOT EXISTS product_performance (
     orders          bigint NOT NULL,
     units           bigint NOT NULL,
     revenue         numeric(19,2) NOT NULL,
-    view_to_cart    numeric(12,4),
-    cart_to_purchase numeric(12,4),
+    view_to_cart    numeric,
+    cart_to_purchase numeric,
     rank            bigint NOT NULL
 );
 
@@ -475,7 +475,7 @@ CREATE TABLE IF NOT EXISTS sales_trends (
     units           bigint NOT NULL,
     customers       bigint NOT NULL,
     avg_order_value numeric(19,2) NOT NULL,
-    growth          numeric(12,4)
+    growth          numeric
 );
 
 COMMENT ON TABLE sales_trends IS
@@ -491,6 +491,29 @@ CREATE TABLE IF NOT EXISTS etl_state (
 
 COMMENT ON TABLE etl_state IS
 'gm-etl''s state: the row ''watermark'' holds the greatest event time loaded, from which lateness is judged, and the Kafka offsets a run reading Kafka stopped at (TOPIC to PARTITION to the next offset).';
+
+-- Since the warehouse's first version: a unit price holds the $1T that
+-- every gm amount may reach (numeric(15,2)), and rates and growth any
+-- size (numeric): a growth from one cent to a million dollars no longer
+-- overflows numeric(12,4) and fails the run.
+DO $$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN SELECT * FROM (VALUES
+            ('fact_sales', 'unit_price', 'numeric(15,2)'),
+            ('fact_cart_events', 'unit_price', 'numeric(15,2)'),
+            ('dim_product', 'unit_price', 'numeric(15,2)'),
+            ('product_performance', 'view_to_cart', 'numeric'),
+            ('product_performance', 'cart_to_purchase', 'numeric'),
+            ('sales_trends', 'growth', 'numeric')) AS v(tab, col, typ)
+    LOOP
+        IF (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+            WHERE attrelid = c.tab::regclass AND attname = c.col) <> c.typ THEN
+            EXECUTE format('ALTER TABLE %I ALTER COLUMN %I TYPE %s', c.tab, c.col, c.typ);
+        END IF;
+    END LOOP;
+END $$;
 
 -- gm-rfm's snapshots (gm-warehouse(5)): each run's rows carry the as-of
 -- day they were computed for, as_of_key YYYYMMDD (as date_key) and as_of
@@ -527,11 +550,11 @@ CREATE TABLE IF NOT EXISTS segment_summary (
     segment         text NOT NULL,
     customers       bigint NOT NULL,
     share           numeric(12,4) NOT NULL,
-    avg_recency_days numeric(12,4),
-    avg_frequency   numeric(12,4),
+    avg_recency_days numeric,
+    avg_frequency   numeric,
     avg_monetary    numeric(19,2),
     revenue         numeric(19,2) NOT NULL,
-    revenue_share   numeric(12,4)
+    revenue_share   numeric
 );
 
 COMMENT ON TABLE segment_summary IS

@@ -384,7 +384,8 @@ START_TEST(schema_matches_registry)
 				t->columns[c].required ? "NO" : "YES");
 		char *got = query1(conn,
 			"SELECT string_agg(column_name || ' ' ||"
-			" CASE WHEN data_type = 'numeric' THEN format('numeric(%s,%s)', numeric_precision, numeric_scale)"
+			" CASE WHEN data_type = 'numeric' AND numeric_precision IS NOT NULL"
+			" THEN format('numeric(%s,%s)', numeric_precision, numeric_scale)"
 			" ELSE data_type END || ' ' || is_nullable, ', ' ORDER BY ordinal_position)"
 			" FROM information_schema.columns"
 			" WHERE table_schema = current_schema() AND table_name = $1"
