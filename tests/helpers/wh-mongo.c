@@ -1,7 +1,9 @@
 /* wh-mongo: a warehouse in MongoDB as tests/sh/etl-mongo.sh sees it.
  *
- *   wh-mongo [-r MS] URI scan TABLE [range FIELD LO HI] [in FIELD V...]
- *       prints TABLE's rows as gm_wh_scan() gives them (a dry-run open,
+ *   wh-mongo [-r MS] URI scan TYPE [range FIELD LO HI] [in FIELD V...]
+ *       prints the rows of the table of record type TYPE (rtype.h:
+ *       customer_segment's table is customer_segments) as gm_wh_scan()
+ *       gives them (a dry-run open,
  *       which takes the lock), one a line; -r: how long to retry an
  *       unreachable server (default 60000 ms).
  *   wh-mongo URI count COLL     prints how many documents COLL holds.
@@ -37,7 +39,7 @@ static int scan(const struct gm_common *c, const char *uri, int argc, char **arg
 		return 2;
 	const struct gm_rtype *t = gm_rtype_for(argv[0], strlen(argv[0]));
 	if (!t || !t->id) {
-		fprintf(stderr, "wh-mongo: %s: not a warehouse table\n", argv[0]);
+		fprintf(stderr, "wh-mongo: %s: not the record type of a warehouse table\n", argv[0]);
 		return 2;
 	}
 	struct gm_wh_filter f = { 0 };
