@@ -547,18 +547,23 @@ bool rfm_finish(struct rfm *m)
 	m->sums = gm_xcalloc(g->nnames, sizeof *m->sums);
 	if (n == 0)
 		return true;
-	/* Each measure as a key that orders as its score does: recency
-	 * reversed (a later last purchase, fewer days, scores higher). */
+	/* Each measure as a key that orders as it does: recency_days
+	 * grows as the last purchase day falls. Recency's score is then
+	 * reversed, so that the most recent always score bins, as the
+	 * least frequent always score 1. */
 	struct rfm_keyed *a = gm_xcalloc(2 * n, sizeof *a);
 	for (int k = 0; k < M_N; k++) {
 		for (size_t i = 0; i < n; i++) {
 			const struct cust *c = &m->c[i];
-			uint64_t key = k == M_RECENCY ? (uint64_t)((int64_t)c->last_day - INT32_MIN)
+			uint64_t key = k == M_RECENCY ? (uint64_t)((int64_t)INT32_MAX - c->last_day)
 				: k == M_FREQUENCY ? c->orders : (uint64_t)c->cents;
 			a[i] = (struct rfm_keyed){ key, (uint32_t)i };
 		}
-		m->score[k] = gm_xcalloc(n, 1);
-		score_sorted(radix_sort(a, a + n, n), n, bins, m->score[k]);
+		uint8_t *score = m->score[k] = gm_xcalloc(n, 1);
+		score_sorted(radix_sort(a, a + n, n), n, bins, score);
+		if (k == M_RECENCY)
+			for (size_t i = 0; i < n; i++)
+				score[i] = (uint8_t)(bins + 1 - score[i]);
 		struct cut *cut = m->cuts[k] = gm_xcalloc(bins + 1, sizeof *cut);
 		for (size_t i = 0; i < n; i++) {
 			struct cut *ct = &cut[m->score[k][i]];

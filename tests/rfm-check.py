@@ -12,7 +12,8 @@ gm-rfm's rules (gm-rfm(1)), not its code:
   as_of        the UTC day after the newest transaction;
   recency_days as_of minus the UTC day of the last purchase;
   a score      1 + floor(5 * below / n), below the number of customers
-               whose value is strictly less (recency: on -recency_days);
+               whose value is strictly less; recency's is 6 minus that
+               score of recency_days (the most recent score 5);
   the segment  the first rule of R's rfm_segment() grid that holds the
                scores, else Others.
 Compared: every customer_segment field, every rfm_cuts row (customers,
@@ -90,7 +91,7 @@ def main(argv):
     recency = [as_of - raw.customers[u][4] // DAY_MS for u in users]
     frequency = [raw.customers[u][0] for u in users]
     monetary = [raw.customers[u][2] for u in users]
-    r = scores([-x for x in recency])
+    r = [BINS + 1 - s for s in scores(recency)]
     f = scores(frequency)
     m = scores(monetary)
     as_of_text = date.fromordinal(as_of + EPOCH_ORD).isoformat()

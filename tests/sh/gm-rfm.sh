@@ -18,11 +18,13 @@ in=("$G/transactions.ndjson" "$G/fact_sales.ndjson")
 #     5,5 (u09 u10): 2 has 3 below, score 2; 3 has 5 below, score
 #     1 + floor(25/11) = 3, though its third place (7 below) would be 4:
 #     a tie at a cut falls to the lower score.
-#   recency_days 1 (u07-u10: 7 below on -recency) scores 4, so no
-#     customer has R 5 (cut recency_days/5: 0 customers).
+#   recency_days 1 (u07-u10) 2 (u06) 3 (u05) 5,5 (u03 u04) 8 (u02)
+#     10 (u01) 31 (u11), scored so and reversed, R = 6 - score: 1 has
+#     none below, R 5; 2 has 4, score 2, R 4; 3 and 5 have 5 and 6,
+#     score 3, R 3; 8 has 8, R 2; 10 and 31 have 9 and 10, R 1.
 #   monetary 5 (u09), 10, 10 (u01 u02), 25.50 x2, 29.99 (3 x 3.33), 30,
 #     99, 181.50, 210, 320.01.
-# u09 (R4 F5 M1) matches no rule of the grid: Others.
+# u09 (R5 F5 M1) matches no rule of the grid: Others.
 
 # ---- golden outputs ----
 expect_status "as of 2026-11-11" 0 gm-rfm -q --as-of 2026-11-11 "${in[@]}" >"$T/all"
@@ -37,9 +39,10 @@ expect_eq "default as-of" "$(jq -r 'select(.user_id=="u11") | "\(.as_of) \(.rece
 
 # --window 30d: from 2026-10-12, so t30 (10-11) of u11 is outside and
 # u11 is no customer; three bins and three.segments. n = 10:
-#   recency: u01 10, u02 8, u03 u04 5 score 1 (at most 2 below: 6/10);
-#   u05 3, u06 2, u07-u10 1 score 2 (4, 5 and 6 below): no R 3, so
-#   neither Best nor Fresh; M 3 of u06, u08, u10 makes Big Spenders.
+#   recency: u07-u10 1 (none below) R 3; u06 2, u05 3, u03 u04 5 (4, 5
+#   and 6 below: score 2) R 2; u02 8, u01 10 (8 and 9 below: score 3)
+#   R 1. Best takes R 3 with F 2-3: u07-u10; Big Spenders u06 (R 2,
+#   M 3); the others none.
 expect_status "window, bins 3" 0 gm-rfm -q --as-of 2026-11-11 --window 30d --bins 3 \
 	--segments "$G/three.segments" "${in[@]}" -o "$T/three"
 expect_same_file "window, bins 3" "$T/three" "$G/expected/three.ndjson"
@@ -52,11 +55,11 @@ expect_eq "bad grid: nothing written" "$(wc -c <"$T/out")" 0
 
 # ---- the migration, in a folder warehouse ----
 # As of 2026-11-06, u10 (first purchase 11-06) is no customer yet;
-# then, as of 11-11: Lost/Lost u01 u11, About To Sleep/Lost u02, About
-# To Sleep/Loyal Customers u03, Promising/Loyal Customers u04, New
-# Customers/Potential Loyalist u05, Potential Loyalist/Potential
-# Loyalist u06 u07, Can't Lose Them/Potential Loyalist u08,
-# Others/Others u09, (none)/Potential Loyalist u10.
+# then, as of 11-11: Lost/Lost u01 u11, About To Sleep/About To Sleep
+# u02, About To Sleep/Loyal Customers u03, Promising/Loyal Customers
+# u04, New Customers/Potential Loyalist u05, Potential
+# Loyalist/Potential Loyalist u06 u07 u08, Others/Others u09,
+# (none)/Potential Loyalist u10.
 wh=$T/wh
 expect_status "as of 11-06 into the warehouse" 0 gm-rfm -q -w "$wh" --as-of 2026-11-06 "${in[@]}"
 expect_status "as of 11-11, compared" 0 gm-rfm -q -w "$wh" --as-of 2026-11-11 --compare 2026-11-06 "${in[@]}" >"$T/out"
