@@ -103,6 +103,11 @@ struct pday {          /* a product's funnel on one day, under one category */
 };
 
 struct product {
+	/* Its funnels: the newest here, in the lines a lookup of the
+	 * product reads anyway (records come mostly in time order, so most
+	 * count there), the older ones in days. */
+	struct pday now;
+	bool has_now;
 	struct pday *days;
 	size_t ndays, cap;
 	/* dim_product: the row it had, and the best record of the run */
@@ -264,19 +269,30 @@ static struct product *product_of(struct etl *m, gm_str id)
 	return gm_map_put(m->products, id.p, id.n, &created);
 }
 
-/* The product's funnel of (day, category): the last one used is
- * usually it, else a walk back from the newest. */
+/* The product's funnel of (day, category): the newest is usually it,
+ * else a walk back through the older ones. A new one becomes the
+ * newest. */
 static struct funnel *funnel_of(struct product *p, int32_t day, uint32_t cat)
 {
+	if (p->has_now && p->now.day == day && p->now.cat == cat)
+		return &p->now.f;
 	for (size_t i = p->ndays; i-- > 0;)
 		if (p->days[i].day == day && p->days[i].cat == cat)
 			return &p->days[i].f;
-	p->days = gm_grow(p->days, &p->cap, p->ndays + 1, sizeof *p->days, 4);
-	struct pday *d = &p->days[p->ndays++];
-	memset(d, 0, sizeof *d);
-	d->day = day;
-	d->cat = cat;
-	return &d->f;
+	if (p->has_now) {
+		p->days = gm_grow(p->days, &p->cap, p->ndays + 1, sizeof *p->days, 4);
+		p->days[p->ndays++] = p->now;
+	}
+	p->now = (struct pday){ .day = day, .cat = cat };
+	p->has_now = true;
+	return &p->now.f;
+}
+
+/* The i-th of the product's funnels, i < ndays + has_now, in no
+ * particular order. */
+static const struct pday *pday_at(const struct product *p, size_t i)
+{
+	return i < p->ndays ? &p->days[i] : &p->now;
 }
 
 struct trend_key {
@@ -887,6 +903,9 @@ bool etl_stored_end(struct etl *m, const struct gm_rtype *t, const char **why)
  * after another in a memory writer, the ids in one buffer, and where
  * each is, so that a row costs no allocation of its own. */
 struct built {
+	uint64_t head;        /* the id's first 8 bytes, big-endian, zeros
+	                         after a shorter one: most comparisons end
+	                         there */
 	size_t id_at, idlen, row_at, len;
 };
 
@@ -918,21 +937,38 @@ static void rows_add(struct table_rows *tr, const char *id, size_t n)
 	tr->r = gm_grow(tr->r, &tr->cap, tr->n + 1, sizeof *tr->r, 256);
 	tr->ids = gm_grow(tr->ids, &tr->idcap, tr->idlen + n, 1, 4096);
 	memcpy(tr->ids + tr->idlen, id, n);
-	tr->r[tr->n++] = (struct built){ tr->idlen, n, tr->row_at, end - 1 - tr->row_at };
+	uint64_t head = 0;
+	for (size_t i = 0; i < 8; i++)
+		head = head << 8 | (i < n ? (unsigned char)id[i] : 0);
+	tr->r[tr->n++] = (struct built){ head, tr->idlen, n, tr->row_at, end - 1 - tr->row_at };
 	tr->idlen += n;
 }
 
+/* Two ids in the order of their bytes, a prefix first: their heads
+ * order them so when they differ (a byte past the end of the shorter
+ * counts as 0, below any byte but 0, where a prefix goes first
+ * anyway), else the whole ids do. */
 static int by_id(const void *a, const void *b, void *ids)
 {
 	const struct built *x = a, *y = b;
+	if (x->head != y->head)
+		return x->head < y->head ? -1 : 1;
 	return gm_str_cmp((gm_str){ (char *)ids + x->id_at, x->idlen },
 		(gm_str){ (char *)ids + y->id_at, y->idlen });
+}
+
+static bool sorted_by_id(const struct table_rows *tr)
+{
+	for (size_t i = 1; i < tr->n; i++)
+		if (by_id(&tr->r[i - 1], &tr->r[i], tr->ids) > 0)
+			return false;
+	return true;
 }
 
 /* Puts the rows sorted by id, and frees them. */
 static void rows_put(struct etl *m, const struct gm_rtype *t, struct table_rows *tr, int table)
 {
-	if (tr->n)  /* qsort() wants an array, even of none */
+	if (!sorted_by_id(tr))  /* rows built in order of id need no sort */
 		qsort_r(tr->r, tr->n, sizeof *tr->r, by_id, tr->ids);
 	size_t len;
 	const char *data = tr->w ? gm_writer_data(tr->w, &len) : NULL;
@@ -1150,6 +1186,7 @@ struct perf {
 	int32_t start;
 	uint32_t cat;
 	uint8_t grain;
+	char start_s[11];      /* start as the row writes it */
 	const char *product;   /* NULL: the category's row */
 	size_t plen;
 	struct funnel f;
@@ -1176,6 +1213,123 @@ static int perf_by_rank(const void *a, const void *b, void *ctx)
 	gm_str xn = x->product ? (gm_str){ x->product, x->plen } : cats->name[x->cat];
 	gm_str yn = y->product ? (gm_str){ y->product, y->plen } : cats->name[y->cat];
 	return gm_str_cmp(xn, yn);
+}
+
+static int perf_ptr_by_rank(const void *a, const void *b, void *ctx)
+{
+	return perf_by_rank(*(struct perf *const *)a, *(struct perf *const *)b, ctx);
+}
+
+/* a + "/" and b + "/" in the order of their bytes: a name's order in
+ * an id that joins it to what follows with a slash. */
+static int slash_cmp(gm_str a, gm_str b)
+{
+	size_t n = a.n < b.n ? a.n : b.n;
+	int c = memcmp(a.p, b.p, n);
+	if (c || a.n == b.n)
+		return c;
+	/* One is a prefix of the other: the shorter's slash against the
+	 * longer's next byte; the same byte, and the shorter with its
+	 * slash is a prefix of the longer with its own. */
+	c = a.n < b.n ? '/' - (unsigned char)b.p[n] : (unsigned char)a.p[n] - '/';
+	return c ? c : a.n < b.n ? -1 : 1;
+}
+
+/* What orders product_performance rows as their ids
+ * ("GRAIN/START/CATEGORY/PRODUCT", join_id()) order them, without
+ * writing the ids: grains and categories by rank, as the names and a
+ * slash order them. A category name with a slash in it may run into
+ * the product's part; then cat_rank is NULL and the category and
+ * product are compared joined. */
+struct perf_order {
+	const struct names *cats;
+	int grain_rank[G_NGRAINS];
+	uint32_t *cat_rank;
+};
+
+static int perf_by_id(const void *a, const void *b, void *ctx)
+{
+	const struct perf_order *o = ctx;
+	const struct perf *x = a, *y = b;
+	if (x->grain != y->grain)
+		return o->grain_rank[x->grain] - o->grain_rank[y->grain];
+	int c = memcmp(x->start_s, y->start_s, 10);
+	if (c)
+		return c;
+	gm_str xp = x->product ? (gm_str){ x->product, x->plen } : (gm_str){ "*", 1 };
+	gm_str yp = y->product ? (gm_str){ y->product, y->plen } : (gm_str){ "*", 1 };
+	if (x->cat == y->cat)
+		return gm_str_cmp(xp, yp);
+	if (o->cat_rank)
+		return o->cat_rank[x->cat] < o->cat_rank[y->cat] ? -1 : 1;
+	char xj[2 * GM_MAP_KEY_MAX + 2], yj[2 * GM_MAP_KEY_MAX + 2];
+	gm_str xc = o->cats->name[x->cat], yc = o->cats->name[y->cat];
+	memcpy(xj, xc.p, xc.n);
+	xj[xc.n] = '/';
+	memcpy(xj + xc.n + 1, xp.p, xp.n);
+	memcpy(yj, yc.p, yc.n);
+	yj[yc.n] = '/';
+	memcpy(yj + yc.n + 1, yp.p, yp.n);
+	return gm_str_cmp((gm_str){ xj, xc.n + 1 + xp.n }, (gm_str){ yj, yc.n + 1 + yp.n });
+}
+
+static int cat_by_slash(const void *a, const void *b, void *ctx)
+{
+	const struct names *cats = ctx;
+	return slash_cmp(cats->name[*(const uint32_t *)a], cats->name[*(const uint32_t *)b]);
+}
+
+/* The order of perf_by_id() for the run's names; free cat_rank after. */
+static void perf_order_init(struct perf_order *o, const struct names *cats)
+{
+	o->cats = cats;
+	for (int g = 0; g < G_NGRAINS; g++) {
+		o->grain_rank[g] = 0;
+		for (int h = 0; h < G_NGRAINS; h++)
+			o->grain_rank[g] += slash_cmp((gm_str){ grain_names[h], strlen(grain_names[h]) },
+				(gm_str){ grain_names[g], strlen(grain_names[g]) }) < 0;
+	}
+	o->cat_rank = NULL;
+	for (size_t i = 0; i < cats->n; i++)
+		if (memchr(cats->name[i].p, '/', cats->name[i].n))
+			return;
+	uint32_t *by = gm_xcalloc(cats->n, sizeof *by);
+	for (size_t i = 0; i < cats->n; i++)
+		by[i] = (uint32_t)i;
+	qsort_r(by, cats->n, sizeof *by, cat_by_slash, (void *)cats);
+	o->cat_rank = gm_xcalloc(cats->n, sizeof *o->cat_rank);
+	for (size_t i = 0; i < cats->n; i++)
+		o->cat_rank[by[i]] = (uint32_t)i;
+	free(by);
+}
+
+/* Ranks rows[0..n), which are in order of id: within each (grain,
+ * period), whose rows are together, the categories' rows by revenue,
+ * and each category's products. */
+static void perf_rank(struct perf *rows, size_t n, const struct names *cats)
+{
+	struct perf **by = NULL;
+	size_t cap = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && rows[j].grain == rows[i].grain && rows[j].start == rows[i].start)
+			j++;
+		by = gm_grow(by, &cap, j - i, sizeof *by, 256);
+		for (size_t a = i; a < j; a++)
+			by[a - i] = &rows[a];
+		qsort_r(by, j - i, sizeof *by, perf_ptr_by_rank, (void *)cats);
+		for (size_t a = 0; a < j - i;) {
+			size_t b = a + 1;
+			while (b < j - i && !by[b]->product == !by[a]->product &&
+				(!by[a]->product || by[b]->cat == by[a]->cat))
+				b++;
+			for (size_t r = a; r < b; r++)
+				by[r]->rank = (int64_t)(r - a + 1);
+			a = b;
+		}
+		i = j;
+	}
+	free(by);
 }
 
 /* A row's key in emit_performance(): grain, start, category, and
@@ -1210,8 +1364,8 @@ static void emit_performance(struct etl *m)
 	while ((v = gm_map_iter_next(&it, &k, &kn))) {
 		struct product *p = v;
 		nmine = 0;
-		for (size_t i = 0; i < p->ndays; i++) {
-			struct pday *d = &p->days[i];
+		for (size_t i = 0; i < p->ndays + p->has_now; i++) {
+			const struct pday *d = pday_at(p, i);
 			for (enum grain g = 0; g < G_NGRAINS; g++) {
 				struct perf_key key = { .grain = (uint8_t)g, .start = period_start(g, d->day),
 					.cat = d->cat, .product = 0 };
@@ -1269,24 +1423,28 @@ static void emit_performance(struct etl *m)
 		}
 	}
 	gm_map_free(at);
-	if (n)
-		qsort_r(rows, n, sizeof *rows, perf_by_rank, &m->categories);
-	for (size_t i = 0; i < n;) {
-		size_t j = i + 1;
-		while (j < n && rows[j].grain == rows[i].grain && rows[j].start == rows[i].start &&
-			!rows[j].product == !rows[i].product && (!rows[i].product || rows[j].cat == rows[i].cat))
-			j++;
-		for (size_t a = i; a < j; a++)
-			rows[a].rank = (int64_t)(a - i + 1);
-		i = j;
+	/* In the order of their ids, as the table is written; ranked. */
+	int32_t last = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i && rows[i].start == last)
+			memcpy(rows[i].start_s, rows[i - 1].start_s, sizeof rows[i].start_s);
+		else
+			format_day(rows[i].start, rows[i].start_s);
+		last = rows[i].start;
 	}
+	struct perf_order order;
+	perf_order_init(&order, &m->categories);
+	if (n)
+		qsort_r(rows, n, sizeof *rows, perf_by_id, &order);
+	free(order.cat_rank);
+	perf_rank(rows, n, &m->categories);
 	struct table_rows tr = { 0 };
 	for (size_t i = 0; i < n; i++) {
 		struct perf *r = &rows[i];
 		gm_str cat = m->categories.name[r->cat];
 		gm_str prod = r->product ? (gm_str){ r->product, r->plen } : (gm_str){ "*", 1 };
-		char start[11], id[16 + 2 * GM_MAP_KEY_MAX + 8];
-		format_day(r->start, start);
+		const char *start = r->start_s;
+		char id[16 + 2 * GM_MAP_KEY_MAX + 8];
 		size_t idn = join_id(id, grain_names[r->grain], start, cat, prod);
 		struct gm_writer *w = rows_begin(&tr, &gm_rtype_product_performance);
 		GM_W_KSTR(w, "perf_id", id, idn);
