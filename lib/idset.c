@@ -1,5 +1,7 @@
 /* idset: open addressing over fingerprints, linear probing, at most
- * half full; see idset.h. */
+ * half full; see idset.h. The slots are mapped with gm_xmap(): on huge
+ * pages, a probe of a set larger than the cache misses the cache, not
+ * the TLB too. */
 #include "idset.h"
 
 #include <stdlib.h>
@@ -58,7 +60,7 @@ struct gm_idset *gm_idset_new(void)
 {
 	struct gm_idset *s = gm_xcalloc(1, sizeof *s);
 	s->mask = 1023;
-	s->slot = gm_xcalloc(s->mask + 1, sizeof *s->slot);
+	s->slot = gm_xmap((s->mask + 1) * sizeof *s->slot);
 	return s;
 }
 
@@ -66,7 +68,7 @@ void gm_idset_free(struct gm_idset *s)
 {
 	if (!s)
 		return;
-	free(s->slot);
+	gm_unmap(s->slot, (s->mask + 1) * sizeof *s->slot);
 	free(s);
 }
 
@@ -83,11 +85,11 @@ static void grow(struct gm_idset *s)
 	struct fp *old = s->slot;
 	size_t oldn = s->mask + 1;
 	s->mask = oldn * 2 - 1;
-	s->slot = gm_xcalloc(s->mask + 1, sizeof *s->slot);
+	s->slot = gm_xmap((s->mask + 1) * sizeof *s->slot);
 	for (size_t i = 0; i < oldn; i++)
 		if (old[i].a || old[i].b)
 			s->slot[find(s, old[i])] = old[i];
-	free(old);
+	gm_unmap(old, oldn * sizeof *old);
 }
 
 bool gm_idset_add(struct gm_idset *s, const char *id, size_t n)
