@@ -1469,11 +1469,6 @@ static void emit_performance(struct etl *m)
 	rows_put(m, &gm_rtype_product_performance, &tr, T_PERF);
 }
 
-static int trend_key_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct trend_key));
-}
-
 /* The trends of every grain and cut from those by day and country:
  * sums, since a transaction lies in one day and one country. */
 static void roll_up_trends(struct etl *m)
@@ -1509,11 +1504,18 @@ static void roll_up_trends(struct etl *m)
 	free(days);
 }
 
-/* Each customer once in every (grain, period, cut) it bought in. */
+/* Each customer once in every (grain, period, cut) it bought in. The
+ * trends a bought (day, country, category) counts in, one per grain
+ * and cut, are found once per such triple (their places in m->trends,
+ * which stay while no entry goes), and a customer's are told apart by
+ * a stamp per place: the customer's number, when it was counted there. */
+#define CUTS (G_NGRAINS * 4)
+
 static void count_customers(struct etl *m)
 {
-	struct trend_key *keys = NULL;
-	size_t cap = 0;
+	struct gm_map *cuts = gm_map_new(CUTS * sizeof(uint32_t), (size_t)1 << 31);
+	uint64_t *stamp = NULL;
+	size_t stamps = 0, who = 0;
 	struct gm_map_iter it;
 	const char *k;
 	size_t kn;
@@ -1523,21 +1525,35 @@ static void count_customers(struct etl *m)
 		struct buyer *b = &((struct person *)v)->b;
 		if (!b->n)
 			continue;
-		size_t n = 0;
-		keys = gm_grow(keys, &cap, b->n * G_NGRAINS * 4, sizeof *keys, 64);
-		for (size_t i = 0; i < b->n; i++)
-			for (enum grain g = 0; g < G_NGRAINS; g++)
-				for (int cut = 0; cut < 4; cut++)
-					keys[n++] = (struct trend_key){ .grain = (uint8_t)g,
-						.start = period_start(g, b->bought[i].day),
-						.country = cut & 1 ? b->bought[i].country : STAR,
-						.category = cut & 2 ? b->bought[i].cat : STAR };
-		qsort(keys, n, sizeof *keys, trend_key_cmp);
-		for (size_t i = 0; i < n; i++)
-			if (!i || trend_key_cmp(&keys[i], &keys[i - 1]))
-				trend_of(m, keys[i].grain, keys[i].start, keys[i].country, keys[i].category)->customers++;
+		who++;
+		for (size_t i = 0; i < b->n; i++) {
+			const struct bought *x = &b->bought[i];
+			bool created;
+			uint32_t *place = gm_map_put(cuts, (const char *)x, sizeof *x, &created);
+			if (created)
+				for (enum grain g = 0; g < G_NGRAINS; g++)
+					for (int cut = 0; cut < 4; cut++)
+						place[g * 4 + cut] = gm_map_place(m->trends,
+							trend_of(m, g, period_start(g, x->day),
+								cut & 1 ? x->country : STAR, cut & 2 ? x->cat : STAR));
+			for (size_t c = 0; c < CUTS; c++) {
+				uint32_t at = place[c];
+				if (at >= stamps) {
+					size_t old = stamps;
+					stamp = gm_grow(stamp, &stamps, (size_t)at + 1, sizeof *stamp, 1024);
+					memset(stamp + old, 0, (stamps - old) * sizeof *stamp);
+				}
+				if (stamp[at] == who)
+					continue;
+				stamp[at] = who;
+				const char *tk;
+				size_t tkn;
+				((struct trend *)gm_map_at(m->trends, at, &tk, &tkn))->customers++;
+			}
+		}
 	}
-	free(keys);
+	free(stamp);
+	gm_map_free(cuts);
 }
 
 static void emit_trends(struct etl *m)
