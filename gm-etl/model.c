@@ -535,6 +535,10 @@ static size_t sale_id(char *sid, gm_str txn, size_t line)
 
 static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const char **why)
 {
+	/* The id's place in the set and the customer's in the map (cache
+	 * misses both) load while the checks run and the rows are built. */
+	gm_idset_prefetch(m->loaded[0], ev->id.p, ev->id.n);
+	gm_map_prefetch(m->people, ev->user_id.p, ev->user_id.n);
 	if (!fits(ev->id))
 		return *why = too_long("transaction_id"), ETL_REFUSED;
 	if (!fits(ev->user_id))
