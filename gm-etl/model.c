@@ -486,6 +486,26 @@ static void row_put(struct etl *m, const struct gm_rtype *t, struct gm_writer *w
 	m->out.put(m->out.ctx, t, id, n);
 }
 
+/* The first 8 bytes of s, big-endian, zeros after a shorter one: two
+ * strings whose heads differ are in the order of their heads (a byte
+ * past the end of the shorter, 0, is below any byte but 0, where a
+ * prefix goes first anyway); equal heads leave it to the whole strings. */
+static uint64_t head8(gm_str s)
+{
+	uint64_t h = 0;
+	for (size_t i = 0; i < 8; i++)
+		h = h << 8 | (i < s.n ? (unsigned char)s.p[i] : 0);
+	return h;
+}
+
+/* a and b as gm_str_cmp() orders them, given their heads. */
+static int headed_cmp(uint64_t ha, gm_str a, uint64_t hb, gm_str b)
+{
+	if (ha != hb)
+		return ha < hb ? -1 : 1;
+	return gm_str_cmp(a, b);
+}
+
 static bool fits(gm_str s)
 {
 	return s.n <= GM_MAP_KEY_MAX;
@@ -728,9 +748,15 @@ bool etl_range(const struct etl *m, int32_t *lo, int32_t *hi)
 	return true;
 }
 
-static int str_order(const void *a, const void *b)
+struct headed {
+	uint64_t head;
+	gm_str s;
+};
+
+static int headed_order(const void *a, const void *b)
 {
-	return gm_str_cmp(*(const gm_str *)a, *(const gm_str *)b);
+	const struct headed *x = a, *y = b;
+	return headed_cmp(x->head, x->s, y->head, y->s);
 }
 
 size_t etl_customers(const struct etl *m, gm_str **users)
@@ -744,6 +770,7 @@ size_t etl_customers(const struct etl *m, gm_str **users)
 		if (((struct person *)v)->c.orders)
 			n++, bytes += kn;
 	gm_str *u = gm_xcalloc(1, n * sizeof *u + bytes + 1);
+	struct headed *h = gm_xcalloc(n + 1, sizeof *h);
 	char *at = (char *)(u + n);
 	size_t i = 0;
 	gm_map_iter_init(&it, m->people, true);
@@ -751,10 +778,15 @@ size_t etl_customers(const struct etl *m, gm_str **users)
 		if (!((struct person *)v)->c.orders)
 			continue;
 		memcpy(at, k, kn);
-		u[i++] = (gm_str){ at, kn };
+		h[i].s = (gm_str){ at, kn };
+		h[i].head = head8(h[i].s);
+		i++;
 		at += kn;
 	}
-	qsort(u, n, sizeof *u, str_order);
+	qsort(h, n, sizeof *h, headed_order);
+	for (i = 0; i < n; i++)
+		u[i] = h[i].s;
+	free(h);
 	*users = u;
 	return n;
 }
@@ -907,9 +939,7 @@ bool etl_stored_end(struct etl *m, const struct gm_rtype *t, const char **why)
  * after another in a memory writer, the ids in one buffer, and where
  * each is, so that a row costs no allocation of its own. */
 struct built {
-	uint64_t head;        /* the id's first 8 bytes, big-endian, zeros
-	                         after a shorter one: most comparisons end
-	                         there */
+	uint64_t head;        /* head8() of the id */
 	size_t id_at, idlen, row_at, len;
 };
 
@@ -941,24 +971,16 @@ static void rows_add(struct table_rows *tr, const char *id, size_t n)
 	tr->r = gm_grow(tr->r, &tr->cap, tr->n + 1, sizeof *tr->r, 256);
 	tr->ids = gm_grow(tr->ids, &tr->idcap, tr->idlen + n, 1, 4096);
 	memcpy(tr->ids + tr->idlen, id, n);
-	uint64_t head = 0;
-	for (size_t i = 0; i < 8; i++)
-		head = head << 8 | (i < n ? (unsigned char)id[i] : 0);
-	tr->r[tr->n++] = (struct built){ head, tr->idlen, n, tr->row_at, end - 1 - tr->row_at };
+	tr->r[tr->n++] = (struct built){ head8((gm_str){ id, n }), tr->idlen, n, tr->row_at,
+		end - 1 - tr->row_at };
 	tr->idlen += n;
 }
 
-/* Two ids in the order of their bytes, a prefix first: their heads
- * order them so when they differ (a byte past the end of the shorter
- * counts as 0, below any byte but 0, where a prefix goes first
- * anyway), else the whole ids do. */
 static int by_id(const void *a, const void *b, void *ids)
 {
 	const struct built *x = a, *y = b;
-	if (x->head != y->head)
-		return x->head < y->head ? -1 : 1;
-	return gm_str_cmp((gm_str){ (char *)ids + x->id_at, x->idlen },
-		(gm_str){ (char *)ids + y->id_at, y->idlen });
+	return headed_cmp(x->head, (gm_str){ (char *)ids + x->id_at, x->idlen },
+		y->head, (gm_str){ (char *)ids + y->id_at, y->idlen });
 }
 
 static bool sorted_by_id(const struct table_rows *tr)
@@ -1191,8 +1213,10 @@ struct perf {
 	uint32_t cat;
 	uint8_t grain;
 	char start_s[11];      /* start as the row writes it */
+	uint32_t start_key;    /* start_s's digits as a number: its order */
 	const char *product;   /* NULL: the category's row */
 	size_t plen;
+	uint64_t phead;        /* head8() of the product, or of "*" */
 	struct funnel f;
 	int64_t rank;
 };
@@ -1257,13 +1281,12 @@ static int perf_by_id(const void *a, const void *b, void *ctx)
 	const struct perf *x = a, *y = b;
 	if (x->grain != y->grain)
 		return o->grain_rank[x->grain] - o->grain_rank[y->grain];
-	int c = memcmp(x->start_s, y->start_s, 10);
-	if (c)
-		return c;
+	if (x->start_key != y->start_key)
+		return x->start_key < y->start_key ? -1 : 1;
 	gm_str xp = x->product ? (gm_str){ x->product, x->plen } : (gm_str){ "*", 1 };
 	gm_str yp = y->product ? (gm_str){ y->product, y->plen } : (gm_str){ "*", 1 };
 	if (x->cat == y->cat)
-		return gm_str_cmp(xp, yp);
+		return headed_cmp(x->phead, xp, y->phead, yp);
 	if (o->cat_rank)
 		return o->cat_rank[x->cat] < o->cat_rank[y->cat] ? -1 : 1;
 	char xj[2 * GM_MAP_KEY_MAX + 2], yj[2 * GM_MAP_KEY_MAX + 2];
@@ -1430,11 +1453,19 @@ static void emit_performance(struct etl *m)
 	/* In the order of their ids, as the table is written; ranked. */
 	int32_t last = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (i && rows[i].start == last)
-			memcpy(rows[i].start_s, rows[i - 1].start_s, sizeof rows[i].start_s);
-		else
-			format_day(rows[i].start, rows[i].start_s);
-		last = rows[i].start;
+		struct perf *r = &rows[i];
+		if (i && r->start == last) {
+			memcpy(r->start_s, r[-1].start_s, sizeof r->start_s);
+			r->start_key = r[-1].start_key;
+		} else {
+			format_day(r->start, r->start_s);
+			r->start_key = 0;
+			for (const char *c = r->start_s; *c; c++)
+				if (*c >= '0' && *c <= '9')
+					r->start_key = r->start_key * 10 + (uint32_t)(*c - '0');
+		}
+		last = r->start;
+		r->phead = head8(r->product ? (gm_str){ r->product, r->plen } : (gm_str){ "*", 1 });
 	}
 	struct perf_order order;
 	perf_order_init(&order, &m->categories);
