@@ -1042,11 +1042,21 @@ static void write_ratio(struct gm_writer *w, __int128 x, __int128 y)
 	if (y < 0)
 		y = -y;
 	__int128 q = (x * 20000 + y) / (2 * y);
-	char buf[64];
-	int64_t whole = (int64_t)(q / 10000), frac = (int64_t)(q % 10000);
-	int n = snprintf(buf, sizeof buf, "%s%lld.%04lld", neg && q ? "-" : "", (long long)whole,
-		(long long)frac);
-	gm_w_json(w, buf, (size_t)n);
+	/* Written backwards: four decimals, the point, the whole part
+	 * (snprintf() was most of a derived row's cost). */
+	char buf[64], *p = buf + sizeof buf;
+	unsigned __int128 u = (unsigned __int128)q;
+	for (int i = 0; i < 4; i++, u /= 10)
+		*--p = (char)('0' + (int)(u % 10));
+	*--p = '.';
+	uint64_t whole = (uint64_t)u;  /* at most |x|, a difference of two
+	                                  int64_t at worst */
+	do
+		*--p = (char)('0' + (int)(whole % 10));
+	while (whole /= 10);
+	if (neg && q)
+		*--p = '-';
+	gm_w_json(w, p, (size_t)(buf + sizeof buf - p));
 }
 
 static const char *const day_names[] = { "Monday", "Tuesday", "Wednesday", "Thursday",
