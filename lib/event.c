@@ -246,7 +246,8 @@ static void build_slots(struct gm_parser *ps)
 
 /* Keeps a string yajl handed over: in place if it lies in the line,
  * else copied to the arena. */
-static gm_str keep(struct gm_parser *ps, const unsigned char *p, size_t n)
+static inline __attribute__((always_inline)) gm_str keep(struct gm_parser *ps,
+	const unsigned char *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p, lo = (uintptr_t)ps->line;
 	if (a >= lo && a + n <= lo + ps->len)
@@ -269,9 +270,10 @@ static size_t consumed(struct gm_parser *ps)
 	return ps->fast ? ps->fast_at : yajl_get_bytes_consumed(ps->h);
 }
 
-static struct gm_field *new_field(struct gm_parser *ps)
+static inline __attribute__((always_inline)) struct gm_field *new_field(struct gm_parser *ps)
 {
-	ps->fields = gm_grow(ps->fields, &ps->fields_cap, ps->nfields + 1, sizeof *ps->fields, 32);
+	if (ps->nfields == ps->fields_cap)
+		ps->fields = gm_grow(ps->fields, &ps->fields_cap, ps->nfields + 1, sizeof *ps->fields, 32);
 	struct gm_field *f = &ps->fields[ps->nfields];
 	if (ps->key_slot != SLOT_NONE) {
 		ps->slot_of[ps->key_slot] = (int)ps->nfields;
@@ -317,7 +319,8 @@ static void new_label(struct gm_parser *ps, enum gm_json_kind kind, gm_str v)
 }
 
 /* A scalar value arrived at the current depth. */
-static int scalar(struct gm_parser *ps, enum gm_json_kind kind, gm_str v)
+static inline __attribute__((always_inline)) int scalar(struct gm_parser *ps,
+	enum gm_json_kind kind, gm_str v)
 {
 	if (ps->depth == 0)
 		return cancel(ps, "expected a JSON object, got %s", gm_json_kind_name(kind));
@@ -354,13 +357,17 @@ static int on_number(void *ctx, const char *s, size_t n)
 	return scalar(ps, GM_JSON_NUMBER, keep(ps, (const unsigned char *)s, n));
 }
 
-static int on_string(void *ctx, const unsigned char *s, size_t n)
+/* The callbacks the fast path calls for nearly every token are inlined
+ * there; yajl calls them through the table below. */
+static inline __attribute__((always_inline)) int on_string(void *ctx,
+	const unsigned char *s, size_t n)
 {
 	struct gm_parser *ps = ctx;
 	return scalar(ps, GM_JSON_STRING, keep(ps, s, n));
 }
 
-static int on_key(void *ctx, const unsigned char *k, size_t n)
+static inline __attribute__((always_inline)) int on_key(void *ctx,
+	const unsigned char *k, size_t n)
 {
 	struct gm_parser *ps = ctx;
 	if (ps->depth == 1) {
