@@ -103,6 +103,11 @@ struct pday {          /* a product's funnel on one day, under one category */
 };
 
 struct product {
+	/* Its funnels: the newest here, in the lines a lookup of the
+	 * product reads anyway (records come mostly in time order, so most
+	 * count there), the older ones in days. */
+	struct pday now;
+	bool has_now;
 	struct pday *days;
 	size_t ndays, cap;
 	/* dim_product: the row it had, and the best record of the run */
@@ -264,19 +269,30 @@ static struct product *product_of(struct etl *m, gm_str id)
 	return gm_map_put(m->products, id.p, id.n, &created);
 }
 
-/* The product's funnel of (day, category): the last one used is
- * usually it, else a walk back from the newest. */
+/* The product's funnel of (day, category): the newest is usually it,
+ * else a walk back through the older ones. A new one becomes the
+ * newest. */
 static struct funnel *funnel_of(struct product *p, int32_t day, uint32_t cat)
 {
+	if (p->has_now && p->now.day == day && p->now.cat == cat)
+		return &p->now.f;
 	for (size_t i = p->ndays; i-- > 0;)
 		if (p->days[i].day == day && p->days[i].cat == cat)
 			return &p->days[i].f;
-	p->days = gm_grow(p->days, &p->cap, p->ndays + 1, sizeof *p->days, 4);
-	struct pday *d = &p->days[p->ndays++];
-	memset(d, 0, sizeof *d);
-	d->day = day;
-	d->cat = cat;
-	return &d->f;
+	if (p->has_now) {
+		p->days = gm_grow(p->days, &p->cap, p->ndays + 1, sizeof *p->days, 4);
+		p->days[p->ndays++] = p->now;
+	}
+	p->now = (struct pday){ .day = day, .cat = cat };
+	p->has_now = true;
+	return &p->now.f;
+}
+
+/* The i-th of the product's funnels, i < ndays + has_now, in no
+ * particular order. */
+static const struct pday *pday_at(const struct product *p, size_t i)
+{
+	return i < p->ndays ? &p->days[i] : &p->now;
 }
 
 struct trend_key {
@@ -470,6 +486,26 @@ static void row_put(struct etl *m, const struct gm_rtype *t, struct gm_writer *w
 	m->out.put(m->out.ctx, t, id, n);
 }
 
+/* The first 8 bytes of s, big-endian, zeros after a shorter one: two
+ * strings whose heads differ are in the order of their heads (a byte
+ * past the end of the shorter, 0, is below any byte but 0, where a
+ * prefix goes first anyway); equal heads leave it to the whole strings. */
+static uint64_t head8(gm_str s)
+{
+	uint64_t h = 0;
+	for (size_t i = 0; i < 8; i++)
+		h = h << 8 | (i < s.n ? (unsigned char)s.p[i] : 0);
+	return h;
+}
+
+/* a and b as gm_str_cmp() orders them, given their heads. */
+static int headed_cmp(uint64_t ha, gm_str a, uint64_t hb, gm_str b)
+{
+	if (ha != hb)
+		return ha < hb ? -1 : 1;
+	return gm_str_cmp(a, b);
+}
+
 static bool fits(gm_str s)
 {
 	return s.n <= GM_MAP_KEY_MAX;
@@ -519,6 +555,10 @@ static size_t sale_id(char *sid, gm_str txn, size_t line)
 
 static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const char **why)
 {
+	/* The id's place in the set and the customer's in the map (cache
+	 * misses both) load while the checks run and the rows are built. */
+	gm_idset_prefetch(m->loaded[0], ev->id.p, ev->id.n);
+	gm_map_prefetch(m->people, ev->user_id.p, ev->user_id.n);
 	if (!fits(ev->id))
 		return *why = too_long("transaction_id"), ETL_REFUSED;
 	if (!fits(ev->user_id))
@@ -708,9 +748,15 @@ bool etl_range(const struct etl *m, int32_t *lo, int32_t *hi)
 	return true;
 }
 
-static int str_order(const void *a, const void *b)
+struct headed {
+	uint64_t head;
+	gm_str s;
+};
+
+static int headed_order(const void *a, const void *b)
 {
-	return gm_str_cmp(*(const gm_str *)a, *(const gm_str *)b);
+	const struct headed *x = a, *y = b;
+	return headed_cmp(x->head, x->s, y->head, y->s);
 }
 
 size_t etl_customers(const struct etl *m, gm_str **users)
@@ -724,6 +770,7 @@ size_t etl_customers(const struct etl *m, gm_str **users)
 		if (((struct person *)v)->c.orders)
 			n++, bytes += kn;
 	gm_str *u = gm_xcalloc(1, n * sizeof *u + bytes + 1);
+	struct headed *h = gm_xcalloc(n + 1, sizeof *h);
 	char *at = (char *)(u + n);
 	size_t i = 0;
 	gm_map_iter_init(&it, m->people, true);
@@ -731,10 +778,15 @@ size_t etl_customers(const struct etl *m, gm_str **users)
 		if (!((struct person *)v)->c.orders)
 			continue;
 		memcpy(at, k, kn);
-		u[i++] = (gm_str){ at, kn };
+		h[i].s = (gm_str){ at, kn };
+		h[i].head = head8(h[i].s);
+		i++;
 		at += kn;
 	}
-	qsort(u, n, sizeof *u, str_order);
+	qsort(h, n, sizeof *h, headed_order);
+	for (i = 0; i < n; i++)
+		u[i] = h[i].s;
+	free(h);
 	*users = u;
 	return n;
 }
@@ -886,6 +938,7 @@ void etl_stored_end(struct etl *m, const struct gm_rtype *t)
  * after another in a memory writer, the ids in one buffer, and where
  * each is, so that a row costs no allocation of its own. */
 struct built {
+	uint64_t head;        /* head8() of the id */
 	size_t id_at, idlen, row_at, len;
 };
 
@@ -917,21 +970,30 @@ static void rows_add(struct table_rows *tr, const char *id, size_t n)
 	tr->r = gm_grow(tr->r, &tr->cap, tr->n + 1, sizeof *tr->r, 256);
 	tr->ids = gm_grow(tr->ids, &tr->idcap, tr->idlen + n, 1, 4096);
 	memcpy(tr->ids + tr->idlen, id, n);
-	tr->r[tr->n++] = (struct built){ tr->idlen, n, tr->row_at, end - 1 - tr->row_at };
+	tr->r[tr->n++] = (struct built){ head8((gm_str){ id, n }), tr->idlen, n, tr->row_at,
+		end - 1 - tr->row_at };
 	tr->idlen += n;
 }
 
 static int by_id(const void *a, const void *b, void *ids)
 {
 	const struct built *x = a, *y = b;
-	return gm_str_cmp((gm_str){ (char *)ids + x->id_at, x->idlen },
-		(gm_str){ (char *)ids + y->id_at, y->idlen });
+	return headed_cmp(x->head, (gm_str){ (char *)ids + x->id_at, x->idlen },
+		y->head, (gm_str){ (char *)ids + y->id_at, y->idlen });
+}
+
+static bool sorted_by_id(const struct table_rows *tr)
+{
+	for (size_t i = 1; i < tr->n; i++)
+		if (by_id(&tr->r[i - 1], &tr->r[i], tr->ids) > 0)
+			return false;
+	return true;
 }
 
 /* Puts the rows sorted by id, and frees them. */
 static void rows_put(struct etl *m, const struct gm_rtype *t, struct table_rows *tr, int table)
 {
-	if (tr->n)  /* qsort() wants an array, even of none */
+	if (!sorted_by_id(tr))  /* rows built in order of id need no sort */
 		qsort_r(tr->r, tr->n, sizeof *tr->r, by_id, tr->ids);
 	size_t len;
 	const char *data = tr->w ? gm_writer_data(tr->w, &len) : NULL;
@@ -1128,8 +1190,11 @@ struct perf {
 	int32_t start;
 	uint32_t cat;
 	uint8_t grain;
+	char start_s[11];      /* start as the row writes it */
+	uint32_t start_key;    /* start_s's digits as a number: its order */
 	const char *product;   /* NULL: the category's row */
 	size_t plen;
+	uint64_t phead;        /* head8() of the product, or of "*" */
 	struct funnel f;
 	int64_t rank;
 };
@@ -1154,6 +1219,122 @@ static int perf_by_rank(const void *a, const void *b, void *ctx)
 	gm_str xn = x->product ? (gm_str){ x->product, x->plen } : cats->name[x->cat];
 	gm_str yn = y->product ? (gm_str){ y->product, y->plen } : cats->name[y->cat];
 	return gm_str_cmp(xn, yn);
+}
+
+static int perf_ptr_by_rank(const void *a, const void *b, void *ctx)
+{
+	return perf_by_rank(*(struct perf *const *)a, *(struct perf *const *)b, ctx);
+}
+
+/* a + "/" and b + "/" in the order of their bytes: a name's order in
+ * an id that joins it to what follows with a slash. */
+static int slash_cmp(gm_str a, gm_str b)
+{
+	size_t n = a.n < b.n ? a.n : b.n;
+	int c = memcmp(a.p, b.p, n);
+	if (c || a.n == b.n)
+		return c;
+	/* One is a prefix of the other: the shorter's slash against the
+	 * longer's next byte; the same byte, and the shorter with its
+	 * slash is a prefix of the longer with its own. */
+	c = a.n < b.n ? '/' - (unsigned char)b.p[n] : (unsigned char)a.p[n] - '/';
+	return c ? c : a.n < b.n ? -1 : 1;
+}
+
+/* What orders product_performance rows as their ids
+ * ("GRAIN/START/CATEGORY/PRODUCT", join_id()) order them, without
+ * writing the ids: grains and categories by rank, as the names and a
+ * slash order them. A category name with a slash in it may run into
+ * the product's part; then cat_rank is NULL and the category and
+ * product are compared joined. */
+struct perf_order {
+	const struct names *cats;
+	int grain_rank[G_NGRAINS];
+	uint32_t *cat_rank;
+};
+
+static int perf_by_id(const void *a, const void *b, void *ctx)
+{
+	const struct perf_order *o = ctx;
+	const struct perf *x = a, *y = b;
+	if (x->grain != y->grain)
+		return o->grain_rank[x->grain] - o->grain_rank[y->grain];
+	if (x->start_key != y->start_key)
+		return x->start_key < y->start_key ? -1 : 1;
+	gm_str xp = x->product ? (gm_str){ x->product, x->plen } : (gm_str){ "*", 1 };
+	gm_str yp = y->product ? (gm_str){ y->product, y->plen } : (gm_str){ "*", 1 };
+	if (x->cat == y->cat)
+		return headed_cmp(x->phead, xp, y->phead, yp);
+	if (o->cat_rank)
+		return o->cat_rank[x->cat] < o->cat_rank[y->cat] ? -1 : 1;
+	char xj[2 * GM_MAP_KEY_MAX + 2], yj[2 * GM_MAP_KEY_MAX + 2];
+	gm_str xc = o->cats->name[x->cat], yc = o->cats->name[y->cat];
+	memcpy(xj, xc.p, xc.n);
+	xj[xc.n] = '/';
+	memcpy(xj + xc.n + 1, xp.p, xp.n);
+	memcpy(yj, yc.p, yc.n);
+	yj[yc.n] = '/';
+	memcpy(yj + yc.n + 1, yp.p, yp.n);
+	return gm_str_cmp((gm_str){ xj, xc.n + 1 + xp.n }, (gm_str){ yj, yc.n + 1 + yp.n });
+}
+
+static int cat_by_slash(const void *a, const void *b, void *ctx)
+{
+	const struct names *cats = ctx;
+	return slash_cmp(cats->name[*(const uint32_t *)a], cats->name[*(const uint32_t *)b]);
+}
+
+/* The order of perf_by_id() for the run's names; free cat_rank after. */
+static void perf_order_init(struct perf_order *o, const struct names *cats)
+{
+	o->cats = cats;
+	for (int g = 0; g < G_NGRAINS; g++) {
+		o->grain_rank[g] = 0;
+		for (int h = 0; h < G_NGRAINS; h++)
+			o->grain_rank[g] += slash_cmp((gm_str){ grain_names[h], strlen(grain_names[h]) },
+				(gm_str){ grain_names[g], strlen(grain_names[g]) }) < 0;
+	}
+	o->cat_rank = NULL;
+	for (size_t i = 0; i < cats->n; i++)
+		if (memchr(cats->name[i].p, '/', cats->name[i].n))
+			return;
+	uint32_t *by = gm_xcalloc(cats->n, sizeof *by);
+	for (size_t i = 0; i < cats->n; i++)
+		by[i] = (uint32_t)i;
+	qsort_r(by, cats->n, sizeof *by, cat_by_slash, (void *)cats);
+	o->cat_rank = gm_xcalloc(cats->n, sizeof *o->cat_rank);
+	for (size_t i = 0; i < cats->n; i++)
+		o->cat_rank[by[i]] = (uint32_t)i;
+	free(by);
+}
+
+/* Ranks rows[0..n), which are in order of id: within each (grain,
+ * period), whose rows are together, the categories' rows by revenue,
+ * and each category's products. */
+static void perf_rank(struct perf *rows, size_t n, const struct names *cats)
+{
+	struct perf **by = NULL;
+	size_t cap = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && rows[j].grain == rows[i].grain && rows[j].start == rows[i].start)
+			j++;
+		by = gm_grow(by, &cap, j - i, sizeof *by, 256);
+		for (size_t a = i; a < j; a++)
+			by[a - i] = &rows[a];
+		qsort_r(by, j - i, sizeof *by, perf_ptr_by_rank, (void *)cats);
+		for (size_t a = 0; a < j - i;) {
+			size_t b = a + 1;
+			while (b < j - i && !by[b]->product == !by[a]->product &&
+				(!by[a]->product || by[b]->cat == by[a]->cat))
+				b++;
+			for (size_t r = a; r < b; r++)
+				by[r]->rank = (int64_t)(r - a + 1);
+			a = b;
+		}
+		i = j;
+	}
+	free(by);
 }
 
 /* A row's key in emit_performance(): grain, start, category, and
@@ -1188,8 +1369,8 @@ static void emit_performance(struct etl *m)
 	while ((v = gm_map_iter_next(&it, &k, &kn))) {
 		struct product *p = v;
 		nmine = 0;
-		for (size_t i = 0; i < p->ndays; i++) {
-			struct pday *d = &p->days[i];
+		for (size_t i = 0; i < p->ndays + p->has_now; i++) {
+			const struct pday *d = pday_at(p, i);
 			for (enum grain g = 0; g < G_NGRAINS; g++) {
 				struct perf_key key = { .grain = (uint8_t)g, .start = period_start(g, d->day),
 					.cat = d->cat, .product = 0 };
@@ -1247,24 +1428,36 @@ static void emit_performance(struct etl *m)
 		}
 	}
 	gm_map_free(at);
-	if (n)
-		qsort_r(rows, n, sizeof *rows, perf_by_rank, &m->categories);
-	for (size_t i = 0; i < n;) {
-		size_t j = i + 1;
-		while (j < n && rows[j].grain == rows[i].grain && rows[j].start == rows[i].start &&
-			!rows[j].product == !rows[i].product && (!rows[i].product || rows[j].cat == rows[i].cat))
-			j++;
-		for (size_t a = i; a < j; a++)
-			rows[a].rank = (int64_t)(a - i + 1);
-		i = j;
+	/* In the order of their ids, as the table is written; ranked. */
+	int32_t last = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct perf *r = &rows[i];
+		if (i && r->start == last) {
+			memcpy(r->start_s, r[-1].start_s, sizeof r->start_s);
+			r->start_key = r[-1].start_key;
+		} else {
+			format_day(r->start, r->start_s);
+			r->start_key = 0;
+			for (const char *c = r->start_s; *c; c++)
+				if (*c >= '0' && *c <= '9')
+					r->start_key = r->start_key * 10 + (uint32_t)(*c - '0');
+		}
+		last = r->start;
+		r->phead = head8(r->product ? (gm_str){ r->product, r->plen } : (gm_str){ "*", 1 });
 	}
+	struct perf_order order;
+	perf_order_init(&order, &m->categories);
+	if (n)
+		qsort_r(rows, n, sizeof *rows, perf_by_id, &order);
+	free(order.cat_rank);
+	perf_rank(rows, n, &m->categories);
 	struct table_rows tr = { 0 };
 	for (size_t i = 0; i < n; i++) {
 		struct perf *r = &rows[i];
 		gm_str cat = m->categories.name[r->cat];
 		gm_str prod = r->product ? (gm_str){ r->product, r->plen } : (gm_str){ "*", 1 };
-		char start[11], id[16 + 2 * GM_MAP_KEY_MAX + 8];
-		format_day(r->start, start);
+		const char *start = r->start_s;
+		char id[16 + 2 * GM_MAP_KEY_MAX + 8];
 		size_t idn = join_id(id, grain_names[r->grain], start, cat, prod);
 		struct gm_writer *w = rows_begin(&tr, &gm_rtype_product_performance);
 		GM_W_KSTR(w, "perf_id", id, idn);
@@ -1287,11 +1480,6 @@ static void emit_performance(struct etl *m)
 	}
 	free(rows);
 	rows_put(m, &gm_rtype_product_performance, &tr, T_PERF);
-}
-
-static int trend_key_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct trend_key));
 }
 
 /* The trends of every grain and cut from those by day and country:
@@ -1329,11 +1517,18 @@ static void roll_up_trends(struct etl *m)
 	free(days);
 }
 
-/* Each customer once in every (grain, period, cut) it bought in. */
+/* Each customer once in every (grain, period, cut) it bought in. The
+ * trends a bought (day, country, category) counts in, one per grain
+ * and cut, are found once per such triple (their places in m->trends,
+ * which stay while no entry goes), and a customer's are told apart by
+ * a stamp per place: the customer's number, when it was counted there. */
+#define CUTS (G_NGRAINS * 4)
+
 static void count_customers(struct etl *m)
 {
-	struct trend_key *keys = NULL;
-	size_t cap = 0;
+	struct gm_map *cuts = gm_map_new(CUTS * sizeof(uint32_t), (size_t)1 << 31);
+	uint64_t *stamp = NULL;
+	size_t stamps = 0, who = 0;
 	struct gm_map_iter it;
 	const char *k;
 	size_t kn;
@@ -1343,21 +1538,35 @@ static void count_customers(struct etl *m)
 		struct buyer *b = &((struct person *)v)->b;
 		if (!b->n)
 			continue;
-		size_t n = 0;
-		keys = gm_grow(keys, &cap, b->n * G_NGRAINS * 4, sizeof *keys, 64);
-		for (size_t i = 0; i < b->n; i++)
-			for (enum grain g = 0; g < G_NGRAINS; g++)
-				for (int cut = 0; cut < 4; cut++)
-					keys[n++] = (struct trend_key){ .grain = (uint8_t)g,
-						.start = period_start(g, b->bought[i].day),
-						.country = cut & 1 ? b->bought[i].country : STAR,
-						.category = cut & 2 ? b->bought[i].cat : STAR };
-		qsort(keys, n, sizeof *keys, trend_key_cmp);
-		for (size_t i = 0; i < n; i++)
-			if (!i || trend_key_cmp(&keys[i], &keys[i - 1]))
-				trend_of(m, keys[i].grain, keys[i].start, keys[i].country, keys[i].category)->customers++;
+		who++;
+		for (size_t i = 0; i < b->n; i++) {
+			const struct bought *x = &b->bought[i];
+			bool created;
+			uint32_t *place = gm_map_put(cuts, (const char *)x, sizeof *x, &created);
+			if (created)
+				for (enum grain g = 0; g < G_NGRAINS; g++)
+					for (int cut = 0; cut < 4; cut++)
+						place[g * 4 + cut] = gm_map_place(m->trends,
+							trend_of(m, g, period_start(g, x->day),
+								cut & 1 ? x->country : STAR, cut & 2 ? x->cat : STAR));
+			for (size_t c = 0; c < CUTS; c++) {
+				uint32_t at = place[c];
+				if (at >= stamps) {
+					size_t old = stamps;
+					stamp = gm_grow(stamp, &stamps, (size_t)at + 1, sizeof *stamp, 1024);
+					memset(stamp + old, 0, (stamps - old) * sizeof *stamp);
+				}
+				if (stamp[at] == who)
+					continue;
+				stamp[at] = who;
+				const char *tk;
+				size_t tkn;
+				((struct trend *)gm_map_at(m->trends, at, &tk, &tkn))->customers++;
+			}
+		}
 	}
-	free(keys);
+	free(stamp);
+	gm_map_free(cuts);
 }
 
 static void emit_trends(struct etl *m)

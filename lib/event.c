@@ -22,6 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "cli.h"
 #include "keys.h"
@@ -243,7 +246,8 @@ static void build_slots(struct gm_parser *ps)
 
 /* Keeps a string yajl handed over: in place if it lies in the line,
  * else copied to the arena. */
-static gm_str keep(struct gm_parser *ps, const unsigned char *p, size_t n)
+static inline __attribute__((always_inline)) gm_str keep(struct gm_parser *ps,
+	const unsigned char *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p, lo = (uintptr_t)ps->line;
 	if (a >= lo && a + n <= lo + ps->len)
@@ -266,9 +270,10 @@ static size_t consumed(struct gm_parser *ps)
 	return ps->fast ? ps->fast_at : yajl_get_bytes_consumed(ps->h);
 }
 
-static struct gm_field *new_field(struct gm_parser *ps)
+static inline __attribute__((always_inline)) struct gm_field *new_field(struct gm_parser *ps)
 {
-	ps->fields = gm_grow(ps->fields, &ps->fields_cap, ps->nfields + 1, sizeof *ps->fields, 32);
+	if (ps->nfields == ps->fields_cap)
+		ps->fields = gm_grow(ps->fields, &ps->fields_cap, ps->nfields + 1, sizeof *ps->fields, 32);
 	struct gm_field *f = &ps->fields[ps->nfields];
 	if (ps->key_slot != SLOT_NONE) {
 		ps->slot_of[ps->key_slot] = (int)ps->nfields;
@@ -314,7 +319,8 @@ static void new_label(struct gm_parser *ps, enum gm_json_kind kind, gm_str v)
 }
 
 /* A scalar value arrived at the current depth. */
-static int scalar(struct gm_parser *ps, enum gm_json_kind kind, gm_str v)
+static inline __attribute__((always_inline)) int scalar(struct gm_parser *ps,
+	enum gm_json_kind kind, gm_str v)
 {
 	if (ps->depth == 0)
 		return cancel(ps, "expected a JSON object, got %s", gm_json_kind_name(kind));
@@ -351,13 +357,17 @@ static int on_number(void *ctx, const char *s, size_t n)
 	return scalar(ps, GM_JSON_NUMBER, keep(ps, (const unsigned char *)s, n));
 }
 
-static int on_string(void *ctx, const unsigned char *s, size_t n)
+/* The callbacks the fast path calls for nearly every token are inlined
+ * there; yajl calls them through the table below. */
+static inline __attribute__((always_inline)) int on_string(void *ctx,
+	const unsigned char *s, size_t n)
 {
 	struct gm_parser *ps = ctx;
 	return scalar(ps, GM_JSON_STRING, keep(ps, s, n));
 }
 
-static int on_key(void *ctx, const unsigned char *k, size_t n)
+static inline __attribute__((always_inline)) int on_key(void *ctx,
+	const unsigned char *k, size_t n)
 {
 	struct gm_parser *ps = ctx;
 	if (ps->depth == 1) {
@@ -459,9 +469,27 @@ static const char *skip_space(const char *p, const char *end)
 /* A string with no escape and no control character, p at its opening
  * quote: sets *s to its content and returns the byte after its closing
  * quote, or returns NULL. (The line's UTF-8 was checked already.) */
-static const char *fast_string(const char *p, const char *end, gm_str *s)
+static inline __attribute__((always_inline)) const char *fast_string(const char *p,
+	const char *end, gm_str *s)
 {
 	const char *q = p + 1;
+#ifdef __SSE2__
+	/* Sixteen bytes at a time where the line has them (most strings
+	 * end in the first sixteen): a quote, a backslash, or a byte at
+	 * most 0x1F, unsigned. */
+	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+		control = _mm_set1_epi8(0x1F);
+	for (; q + 16 <= end; q += 16) {
+		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)q);
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote),
+			_mm_cmpeq_epi8(w, backslash)), _mm_cmpeq_epi8(_mm_min_epu8(w, control), w));
+		unsigned m = (unsigned)_mm_movemask_epi8(hit);
+		if (m) {
+			q += __builtin_ctz(m);
+			goto found;
+		}
+	}
+#endif
 	/* Eight bytes at a time: the lowest flagged byte of a word is the
 	 * first one of interest (swar.h's tests only err upwards). */
 	for (; q + 8 <= end; q += 8) {

@@ -4,6 +4,9 @@
 #include "utf8.h"
 
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "swar.h"
 
@@ -57,6 +60,17 @@ size_t gm_utf8_ascii_prefix(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
+#ifdef __SSE2__
+	/* Sixteen bytes at a time where SSE2 is (x86-64 always): a byte's
+	 * high bit is set when it is not ASCII or, in the compare, NUL.
+	 * The words below find which byte. */
+	const __m128i zero = _mm_setzero_si128();
+	for (; i + 16 <= len; i += 16) {
+		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		if (_mm_movemask_epi8(_mm_or_si128(w, _mm_cmpeq_epi8(w, zero))))
+			break;
+	}
+#endif
 	for (; i + 8 <= len; i += 8) {
 		uint64_t w = gm_swar_load(p + i);
 		if (gm_swar_high(w) | gm_swar_below(w, 1))  /* not ASCII, or NUL */

@@ -187,6 +187,35 @@ START_TEST(fast_path_agrees_with_yajl)
 }
 END_TEST
 
+/* A string with one byte of interest at each place of its 40 (the
+ * scan takes sixteen bytes at a time, then eight, then one): the same
+ * value whichever step finds it, and a control character refused
+ * wherever it is. */
+START_TEST(string_bytes_at_every_place)
+{
+	char as[41], line[200], want[48];
+	memset(as, 'a', 40);
+	as[40] = 0;
+	for (int k = 0; k < 40; k++) {
+		const char *const odd[] = { "\\\"", "\\\\", "\xc3\xa9", "\x7f" };
+		const char *const got[] = { "\"", "\\", "\xc3\xa9", "\x7f" };
+		for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+			snprintf(line, sizeof line, "{\"type\":\"x\",\"s\":\"%.*s%s%s\",\"t\":\"z\"}",
+				k, as, odd[i], as + k + 1);
+			snprintf(want, sizeof want, "%.*s%s%s", k, as, got[i], as + k + 1);
+			const struct gm_event *ev = ok(line);
+			ck_assert_msg(str_is(gm_event_field(ev, "s")->value, want), "%s", line);
+			ck_assert(str_is(gm_event_field(ev, "t")->value, "z"));
+		}
+		snprintf(line, sizeof line, "{\"type\":\"x\",\"s\":\"%.*s\x01%s\"}", k, as, as + k + 1);
+		bad_json(line);
+		/* The closing quote at each place. */
+		snprintf(line, sizeof line, "{\"type\":\"x\",\"s\":\"%.*s\",\"t\":\"z\"}", k, as);
+		ck_assert_uint_eq(gm_event_field(ok(line), "s")->value.n, (size_t)k);
+	}
+}
+END_TEST
+
 #define ALERT_HEAD "{\"type\":\"alert\",\"alert_id\":\"a1\",\"ts\":\"2026-11-24T10:00:00Z\"," \
 	"\"kind\":\"k\",\"severity\":\"info\",\"source\":\"s\",\"summary\":\"s\","
 
@@ -492,6 +521,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, keys_by_type);
 	tcase_add_test(tc, json_errors);
 	tcase_add_test(tc, fast_path_agrees_with_yajl);
+	tcase_add_test(tc, string_bytes_at_every_place);
 	tcase_add_test(tc, field_errors);
 	tcase_add_test(tc, alert_labels);
 	tcase_add_test(tc, alert_labels_refused);
