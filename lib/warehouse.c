@@ -138,8 +138,8 @@ bool gm_wh_put(struct gm_wh_table *t, const char *id, size_t n)
 			t->failed = true;
 			return false;
 		}
-		free(t->last_id);
-		t->last_id = gm_xstrndup(id, n);
+		t->last_id = gm_grow(t->last_id, &t->last_cap, n + 1, 1, 64);
+		memcpy(t->last_id, id, n);
 		t->last_len = n;
 	}
 	if (t->wh->dry_run)

@@ -23,8 +23,9 @@ struct gm_wh_table {
 	uint64_t count;
 	bool failed;
 	struct gm_wh_table *next;
-	char *last_id;              /* GM_WH_BY_ID: the last id put */
-	size_t last_len;
+	char *last_id;              /* GM_WH_BY_ID: the last id put, in a
+	                               buffer reused from row to row */
+	size_t last_len, last_cap;
 	void *data;                 /* the backend's */
 };
 
