@@ -206,6 +206,13 @@ bool gm_pg_stage(struct gm_pg *pg, const struct gm_pg_table *t,
  * staged of a key winning. */
 bool gm_pg_merge(struct gm_pg *pg, const struct gm_pg_table *t);
 
+/* Deletes the rows of t whose key starts with prefix (a NUL-terminated
+ * string, compared byte for byte: no character is a wildcard) and whose
+ * key no row staged for t has, so that the merge that follows leaves
+ * that slice of t holding only the rows staged. Call it after staging
+ * every row of t, before gm_pg_merge(). */
+bool gm_pg_trim(struct gm_pg *pg, const struct gm_pg_table *t, const char *prefix);
+
 /* COMMIT: every change since gm_pg_begin() at once. */
 bool gm_pg_commit(struct gm_pg *pg);
 

@@ -293,8 +293,12 @@ static bool pg_commit(struct gm_wh *wh)
 	bool ok = true;
 	for (struct gm_wh_table *t = wh->tables; ok && t; t = t->next) {
 		struct pg_table *d = t->data;
-		ok = gm_pg_stage(pg, d->pt, &d->rows) && gm_pg_merge(pg, d->pt);
+		ok = gm_pg_stage(pg, d->pt, &d->rows);
 		d->rows.len = 0;
+		/* Prefixes hold no NUL (gm_wh_replace()): each is a string. */
+		for (size_t i = 0; ok && i < t->nslices; i++)
+			ok = gm_pg_trim(pg, d->pt, t->slices[i].p);
+		ok = ok && gm_pg_merge(pg, d->pt);
 	}
 	return ok && gm_pg_commit(pg);
 }

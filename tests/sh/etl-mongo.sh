@@ -8,7 +8,8 @@
 # server (exit 75). gm-rfm over that warehouse writes into MongoDB the
 # rows (and says the summary) that the same runs write over a folder of
 # the same fact_sales; the same run again changes nothing; a run while
-# another holds the lock exits 75. Against CongoDB, or a real mongod
+# another holds the lock exits 75. A run replaces its slices. Against
+# CongoDB, or a real mongod
 # named by GM_TEST_MONGO_URI (tests/helpers/mongo.sh).
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/helpers/mongo.sh"
@@ -102,6 +103,13 @@ expect_grep "said so" "finishing the commit of a run that stopped past its commi
 expect_eq "the commit finished" "$(wh-mongo "$U" scan dim_customer | grep -c '"orders":33')" 1
 expect_eq "no marker left" "$(wh-mongo "$U" count _gm_commit)" 0
 expect_eq "no staging left" "$(staging)" 0
+
+# ---- a run replaces its slices: the lib's gm_wh_replace() ----
+# (a regular expression's . and \ stand for themselves); it leaves
+# customer_segments empty, as it found it.
+. "$TESTS/helpers/wh-replace.sh"
+seg_ids() { wh-mongo "$U" scan customer_segment | jq -r '"\(.segment_id) \(.user_id)"'; }
+wh_replace_check MongoDB "$U" seg_ids
 
 # ---- gm-rfm over the same fact_sales ----
 # A folder that holds the expected fact_sales, which the server holds

@@ -2,7 +2,7 @@
 # checked by hand as below, byte for byte; --bins 3 with a grid file; a
 # bad grid file; the migration between two as-of days in a folder
 # warehouse; the same run again leaves the warehouse as it was; the
-# usage rules; no customer, no row.
+# folder's replace of slices; the usage rules; no customer, no row.
 . "$(dirname "$0")/../lib.sh"
 G=$TESTS/golden/rfm
 in=("$G/transactions.ndjson" "$G/fact_sales.ndjson")
@@ -83,6 +83,12 @@ expect_grep "dry run: what it would write" "would write customer_segment 11, seg
 gm-rfm -q -w "$wh" --as-of 2026-11-11 --compare 2026-11-01 "${in[@]}" 2>"$T/err"
 expect_eq "no snapshot: exit status" $? 1
 expect_eq "no snapshot: message" "$(cat "$T/err")" "gm-rfm: $wh: --compare: no customer_segments snapshot of 2026-11-01"
+
+# ---- a run replaces its slices ----
+# gm_wh_replace() on a folder (the other backends: etl-pg.sh,
+# etl-mongo.sh).
+. "$TESTS/helpers/wh-replace.sh"
+wh_replace_check folder "$T/whr" jq -r '"\(.segment_id) \(.user_id)"' "$T/whr/customer_segments.ndjson"
 
 # ---- no customer ----
 expect_status "no input" 0 gm-rfm -q </dev/null >"$T/out"
