@@ -50,3 +50,53 @@ wh_replace_check() {
 	_wh_expect "the whole table"
 	unset -f _wh_expect
 }
+
+# rfm_replace_check NAME SPEC ROWS NORM
+#       gm-rfm's runs replace their slices in the warehouse SPEC, which
+#       holds none of their days: as of 2026-11-06, then 2026-11-11
+#       compared with it, over tests/golden/rfm; 2026-11-11 again with
+#       u05 gone, --bins 3 and another grid, also written to -o: each
+#       table's rows of 2026-11-11 are then exactly those of -o, one
+#       customer fewer, and those of 2026-11-06 as they were; then again
+#       with no customer: none of its day, and the migration from every
+#       customer of 2026-11-06 to none. ROWS TABLE TYPE KEY prints the
+#       rows of TABLE whose as_of_key is KEY, NORM turns rows of TYPE
+#       (stdin) into the same form. Leaves $T/whr.fewer, the rerun's -o.
+rfm_replace_check() {
+	local name=$1 spec=$2 rows=$3 norm=$4 G=$TESTS/golden/rfm tt
+	local in=("$G/transactions.ndjson" "$G/fact_sales.ndjson")
+	local tables="customer_segments:customer_segment segment_summary:segment_summary
+		rfm_cuts:rfm_cuts segment_migration:segment_migration"
+	# _rfm_same WHAT OUT: every table's rows of 2026-11-11 are OUT's, and
+	# of 2026-11-06 as before.
+	_rfm_same() {
+		for tt in $tables; do
+			"$rows" "${tt%%:*}" "${tt#*:}" 20261111 >"$T/whr.got"
+			grep "^{\"type\":\"${tt#*:}\"" "$2" | "$norm" >"$T/whr.want"
+			expect_same_file "$name: $1: ${tt%%:*}" "$T/whr.got" "$T/whr.want"
+			"$rows" "${tt%%:*}" "${tt#*:}" 20261106 >"$T/whr.got"
+			expect_same_file "$name: $1: ${tt%%:*} of 11-06 kept" "$T/whr.got" "$T/whr.06.${tt%%:*}"
+		done
+	}
+	expect_status "$name: as of 11-06" 0 gm-rfm -q -w "$spec" --as-of 2026-11-06 "${in[@]}"
+	expect_status "$name: as of 11-11" 0 gm-rfm -q -w "$spec" --as-of 2026-11-11 \
+		--compare 2026-11-06 "${in[@]}" -o "$T/whr.all"
+	for tt in $tables; do
+		"$rows" "${tt%%:*}" "${tt#*:}" 20261106 >"$T/whr.06.${tt%%:*}"
+	done
+	_rfm_same "as of 11-11" "$T/whr.all"
+	grep -hv '"u05"' "${in[@]}" >"$T/whr.in"
+	expect_status "$name: 11-11 again, u05 gone, another grid" 0 gm-rfm -q -w "$spec" \
+		--as-of 2026-11-11 --compare 2026-11-06 --bins 3 --segments "$G/three.segments" \
+		"$T/whr.in" -o "$T/whr.fewer"
+	_rfm_same "11-11 again" "$T/whr.fewer"
+	expect_eq "$name: 11-11 again: one customer fewer" \
+		"$("$rows" customer_segments customer_segment 20261111 | wc -l)" 10
+	expect_status "$name: 11-11, no customer" 0 gm-rfm -q -w "$spec" --as-of 2026-11-11 \
+		--compare 2026-11-06 /dev/null -o "$T/whr.none"
+	_rfm_same "no customer" "$T/whr.none"
+	expect_eq "$name: no customer: the migration of 11-06's customers to none" \
+		"$(jq -rs '"\(map(.type) | unique) \(map(.to_segment) | unique) \(map(.customers) | add)"' "$T/whr.none")" \
+		"[\"segment_migration\"] [\"(none)\"] $(wc -l <"$T/whr.06.customer_segments")"
+	unset -f _rfm_same
+}
