@@ -58,6 +58,7 @@ struct mongo_wh {
 	struct gm_parser *ps;
 	int64_t staged;               /* rows staged by this run: seq 0.. */
 	bool staging;                 /* this run staged anything */
+	bool sliced;                  /* of which slices to replace */
 	bool committed;               /* past the commit point */
 };
 
@@ -316,7 +317,7 @@ static bool stage_slices(struct mongo_wh *mw, const struct gm_wh_table *t)
 		gm_text_add(&key, t->slices[i].p, t->slices[i].n);
 		ok = gm_mongo_upsert(mw->m, STAGING, key.p, key.n, doc, dlen - 1);
 		free(key.p);
-		mw->staging = true;
+		mw->staging = mw->sliced = true;
 	}
 	return ok;
 }
@@ -571,7 +572,10 @@ static bool mongo_commit(struct gm_wh *wh)
 	if (!gm_mongo_put(mw->m, MARKER_COLL, MARKER_NAME, marker, len))
 		return false;
 	mw->committed = true;
-	return delete_slices(wh, mw) && apply(wh, mw, mw->staged) && finish_commit(mw);
+	/* Without a slice, no read of the staging for them (a recovery
+	 * reads it all the same). */
+	return (!mw->sliced || delete_slices(wh, mw)) && apply(wh, mw, mw->staged) &&
+		finish_commit(mw);
 }
 
 static void mongo_end_table(struct gm_wh_table *t)
@@ -586,8 +590,8 @@ static void mongo_close(struct gm_wh *wh)
 	if (!mw)
 		return;
 	if (mw->m && !gm_mongo_failed(mw->m)) {
-		/* Rows staged and never committed: dropped now rather than
-		 * by the next run. */
+		/* Rows and slices staged and never committed: dropped now
+		 * rather than by the next run. */
 		if (mw->staging && !mw->committed)
 			gm_mongo_delete(mw->m, STAGING, NULL, NULL);
 		if (mw->locked)

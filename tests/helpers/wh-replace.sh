@@ -58,8 +58,9 @@ wh_replace_check() {
 #       u05 gone, --bins 3 and another grid, also written to -o: each
 #       table's rows of 2026-11-11 are then exactly those of -o, one
 #       customer fewer, and those of 2026-11-06 as they were; then again
-#       with no customer: none of its day, and the migration from every
-#       customer of 2026-11-06 to none. ROWS TABLE TYPE KEY prints the
+#       with no customer, a dry run first, which changes nothing: none of
+#       its day, and the migration of every customer of 2026-11-06 to
+#       none. ROWS TABLE TYPE KEY prints the
 #       rows of TABLE whose as_of_key is KEY, NORM turns rows of TYPE
 #       (stdin) into the same form. Leaves $T/whr.fewer, the rerun's -o.
 rfm_replace_check() {
@@ -92,6 +93,9 @@ rfm_replace_check() {
 	_rfm_same "11-11 again" "$T/whr.fewer"
 	expect_eq "$name: 11-11 again: one customer fewer" \
 		"$("$rows" customer_segments customer_segment 20261111 | wc -l)" 10
+	expect_status "$name: 11-11, no customer, a dry run" 0 gm-rfm -q -n -w "$spec" \
+		--as-of 2026-11-11 --compare 2026-11-06 /dev/null
+	_rfm_same "a dry run" "$T/whr.fewer"
 	expect_status "$name: 11-11, no customer" 0 gm-rfm -q -w "$spec" --as-of 2026-11-11 \
 		--compare 2026-11-06 /dev/null -o "$T/whr.none"
 	_rfm_same "no customer" "$T/whr.none"
