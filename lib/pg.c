@@ -1219,6 +1219,17 @@ bool gm_pg_try_lock(struct gm_pg *pg, long long key, bool *got)
 	return step(pg, verdict(pg, r, PGRES_TUPLES_OK, "taking the lock", NULL));
 }
 
+bool gm_pg_unlock(struct gm_pg *pg, long long key)
+{
+	if (pg->failed)
+		return false;
+	char k[24];
+	snprintf(k, sizeof k, "%lld", key);
+	const char *param = k;
+	return step(pg, verdict(pg, PQexecParams(pg->conn, "SELECT pg_advisory_unlock($1::bigint)",
+		1, NULL, &param, NULL, NULL, 0), PGRES_TUPLES_OK, "releasing the lock", NULL));
+}
+
 bool gm_pg_begin(struct gm_pg *pg)
 {
 	return !pg->failed && step(pg, run(pg, "BEGIN", PGRES_COMMAND_OK, "BEGIN", NULL));

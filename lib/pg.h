@@ -192,6 +192,13 @@ const char *gm_pg_name(const struct gm_pg *pg);
  * Returns false on failure. */
 bool gm_pg_try_lock(struct gm_pg *pg, long long key, bool *got);
 
+/* Releases the session-level advisory lock key, so that it is free
+ * when this returns: the server releases it too when the connection
+ * ends, but only once it has seen the end, after the client has gone
+ * on (a run that starts at once may find it still held). Returns false
+ * on failure. */
+bool gm_pg_unlock(struct gm_pg *pg, long long key);
+
 /* BEGIN; the transaction gm_pg_commit() ends. */
 bool gm_pg_begin(struct gm_pg *pg);
 

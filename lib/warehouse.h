@@ -40,8 +40,9 @@
  *         server rolls it back, deletes and all); after it, all is
  *         done. The lock is the session advisory lock
  *         7163183785426855010 of the database (pg_try_advisory_lock),
- *         which the server releases when the run's connection ends,
- *         however it ends.
+ *         which a run that committed releases before it disconnects,
+ *         and the server when the run's connection ends, however it
+ *         ends.
  *   mongodb://HOST[:PORT][,...][/DB][?OPTIONS] (or mongodb+srv://)
  *         (wh_mongo.c) a collection per table in DB (globalmart_dw when
  *         the URI names none), a document per row: its fields, under the
