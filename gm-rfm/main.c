@@ -3,8 +3,9 @@
  * files, gzip or not, or stdin; a bounded range of Kafka topics; or
  * gm-etl's warehouse's fact_sales) and writes the day's snapshot,
  * customer_segment, segment_summary, rfm_cuts and, against an earlier
- * day's, segment_migration, into the warehouse (committed at once) and
- * as records (-o). The rules are rfm.c's. */
+ * day's, segment_migration, into the warehouse (committed at once, the
+ * day's rows there before replaced) and as records (-o). The rules are
+ * rfm.c's. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,8 @@ static const char usage[] =
 enum { OPT_AS_OF = 0x2000, OPT_WINDOW, OPT_BINS, OPT_SEGMENTS, OPT_COMPARE };
 
 /* Where the model's rows go: the warehouse's tables (each begun when
- * its first row comes) and the sink, a row built once for both. */
+ * its slice comes, before its rows) and the sink, a row built once for
+ * both. */
 struct run {
 	struct gm_wh *wh;
 	struct gm_sink *sink;
@@ -83,6 +85,13 @@ static void row_put(void *ctx, const struct gm_rtype *t, const char *id, size_t 
 	/* No type of the warehouse has a topic (rtype.h): kafka: sends
 	 * each to the topic of its table's name. */
 	if (r->sink && !gm_sink_emit_raw(r->sink, t->table, NULL, 0, row, len - 1))
+		r->failed = true;
+}
+
+static void row_replace(void *ctx, const struct gm_rtype *t, const char *prefix, size_t n)
+{
+	struct run *r = ctx;
+	if (r->wh && !gm_wh_replace(table_for(r, t), prefix, n))
 		r->failed = true;
 }
 
@@ -377,7 +386,7 @@ int main(int argc, char **argv)
 		status = GM_EXIT_FAIL;
 	if (dry_run)
 		run.wh = NULL;  /* rows are counted, written nowhere */
-	struct rfm_out rout = { row_begin, row_put, &run };
+	struct rfm_out rout = { row_begin, row_put, row_replace, &run };
 	struct rfm *m = rfm_new(&o, &rout);
 	struct gm_parser *ps = gm_parser_new();
 	uint64_t ignored = 0;

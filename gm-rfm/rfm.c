@@ -808,7 +808,14 @@ static void write_cuts(struct rfm *m)
 
 void rfm_write(struct rfm *m)
 {
-	if (!m->finished || !m->n)
+	if (!m->finished)
+		return;
+	char day[12];
+	size_t n = id_day(day, m->as_of);
+	m->out.replace(m->out.ctx, &gm_rtype_customer_segment, day, n);
+	m->out.replace(m->out.ctx, &gm_rtype_segment_summary, day, n);
+	m->out.replace(m->out.ctx, &gm_rtype_rfm_cuts, day, n);
+	if (!m->n)
 		return;
 	write_customers(m);
 	write_summary(m);
@@ -880,6 +887,7 @@ void rfm_compare_end(struct rfm *m)
 	char head[32];
 	size_t hn = id_day(head, m->as_of);
 	hn += id_day(head + hn, m->since);
+	m->out.replace(m->out.ctx, &gm_rtype_segment_migration, head, hn);
 	for (size_t f = 0; f < m->nfrom; f++)
 		for (size_t t = 0; t < cols; t++) {
 			uint64_t c = m->moves[f * cols + t];

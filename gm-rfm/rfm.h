@@ -75,10 +75,15 @@ void rfm_score(const uint64_t *values, size_t n, unsigned bins, uint8_t *scores,
 
 /* Where rows go, as gm-etl's etl_out: begin() gives the writer for a
  * row of table t, put() hands the row over with its id (n bytes). Each
- * table's rows come in ascending order of id. */
+ * table's rows come in ascending order of id. replace() comes before a
+ * table's rows, also when it has none: the rows of t whose ids start
+ * with prefix[0..n) are to be exactly those put (the table's slice of
+ * the run: its as-of day's, and for segment_migration the pair of
+ * days'). */
 struct rfm_out {
 	struct gm_writer *(*begin)(void *ctx, const struct gm_rtype *t);
 	void (*put)(void *ctx, const struct gm_rtype *t, const char *id, size_t n);
+	void (*replace)(void *ctx, const struct gm_rtype *t, const char *prefix, size_t n);
 	void *ctx;
 };
 
@@ -124,13 +129,15 @@ bool rfm_finish(struct rfm *m);
 int32_t rfm_as_of(const struct rfm *m);
 
 /* Writes the rows of customer_segment, segment_summary and rfm_cuts,
- * table after table. No customer: no row. */
+ * table after table, each after its slice. No customer: no row, and
+ * the slices still. */
 void rfm_write(struct rfm *m);
 
 /* The migration against the snapshot of day since: each of its rows
  * (a customer's user_id and segment) once, then rfm_compare_end() puts
- * the segment_migration rows, one per (from, to) pair that some
- * customer took. Customers absent from one side are RFM_NONE there. */
+ * the segment_migration slice and rows, one per (from, to) pair that
+ * some customer took. Customers absent from one side are RFM_NONE
+ * there. */
 void rfm_compare_begin(struct rfm *m, int32_t since);
 void rfm_compare_row(struct rfm *m, gm_str user, gm_str segment);
 void rfm_compare_end(struct rfm *m);

@@ -784,6 +784,37 @@ bool gm_mongo_delete(struct gm_mongo *m, const char *coll, const struct gm_mongo
 	return res == RES_OK;
 }
 
+bool gm_mongo_delete_prefix(struct gm_mongo *m, const char *coll, const char *field,
+	const char *prefix, size_t n, long long *deleted)
+{
+	if (!gm_mongo_flush(m))
+		return false;
+	/* Anchored, each character that is not itself in a pattern (in
+	 * PCRE, the server's, and in JavaScript's, which CongoDB's is)
+	 * escaped: a literal prefix, which an index on field serves. */
+	struct gm_text re = { 0 };
+	gm_text_add(&re, "^", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (strchr("\\^$.|?*+()[]{}", prefix[i]))
+			gm_text_add(&re, "\\", 1);
+		gm_text_add(&re, prefix + i, 1);
+	}
+	bson_t q, cond;
+	bson_init(&q);
+	BSON_APPEND_DOCUMENT_BEGIN(&q, field, &cond);
+	BSON_APPEND_UTF8(&cond, "$regex", re.p);
+	bson_append_document_end(&q, &cond);
+	free(re.p);
+	struct del d = { coll, &q, 0 };
+	enum res res = attempt(m, "deleting", op_delete, &d);
+	bson_destroy(&q);
+	if (res != RES_OK)
+		report(m, res, true);
+	else if (deleted)
+		*deleted = d.deleted;
+	return res == RES_OK;
+}
+
 static bool op_command(struct gm_mongo *m, void *arg, bson_error_t *e, bool *retry)
 {
 	(void)retry;

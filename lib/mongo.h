@@ -131,6 +131,13 @@ bool gm_mongo_cursor_close(struct gm_mongo_cursor *c);
 bool gm_mongo_delete(struct gm_mongo *m, const char *coll,
 	const struct gm_mongo_filter *f, long long *deleted);
 
+/* Deletes the documents of coll whose string field starts with
+ * prefix[0..n) (which holds no NUL byte), matched by an anchored regular
+ * expression in which every character stands for itself; as
+ * gm_mongo_delete() otherwise. */
+bool gm_mongo_delete_prefix(struct gm_mongo *m, const char *coll, const char *field,
+	const char *prefix, size_t n, long long *deleted);
+
 /* Creates, unless it exists, the ascending index of coll on
  * fields[0..n) (named as MongoDB names it: "f1_1_f2_1"). Not unique: a
  * row's uniqueness is its _id. False after gm_error() on failure. */

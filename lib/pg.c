@@ -362,6 +362,7 @@ struct statements {
 	char *copy;                /* COPY table (columns) FROM STDIN */
 	char *stage;               /* the same into its staging table */
 	char *upsert;              /* staging table -> table */
+	char *trim;                /* a slice's rows not staged, deleted */
 };
 
 struct gm_pg {
@@ -982,6 +983,22 @@ static void build_statements(struct gm_pg *pg)
 		}
 		pg->sql[i].upsert = take(&b);
 
+		/* The key's first characters as many as the prefix has, so
+		 * that no character is a wildcard; compared byte for byte. */
+		put_str(&b, "DELETE FROM ");
+		put_str(&b, t->name);
+		put_str(&b, " AS t WHERE left(t.");
+		put_ident(&b, key);
+		put_str(&b, ", char_length($1::text)) COLLATE \"C\" = $1::text AND NOT EXISTS "
+			"(SELECT 1 FROM pg_temp.gm_stage_");
+		put_str(&b, t->name);
+		put_str(&b, " AS s WHERE s.");
+		put_ident(&b, key);
+		put_str(&b, " = t.");
+		put_ident(&b, key);
+		put_str(&b, ")");
+		pg->sql[i].trim = take(&b);
+
 		put_str(&ddl, "CREATE TEMP TABLE gm_stage_");
 		put_str(&ddl, t->name);
 		put_str(&ddl, " (LIKE ");
@@ -1017,6 +1034,7 @@ static void free_pg(struct gm_pg *pg)
 		free(pg->sql[t].copy);
 		free(pg->sql[t].stage);
 		free(pg->sql[t].upsert);
+		free(pg->sql[t].trim);
 	}
 	free(pg->staging_ddl);
 	for (size_t k = 0; k < REGISTRY_ARRAYS; k++)
@@ -1201,6 +1219,17 @@ bool gm_pg_try_lock(struct gm_pg *pg, long long key, bool *got)
 	return step(pg, verdict(pg, r, PGRES_TUPLES_OK, "taking the lock", NULL));
 }
 
+bool gm_pg_unlock(struct gm_pg *pg, long long key)
+{
+	if (pg->failed)
+		return false;
+	char k[24];
+	snprintf(k, sizeof k, "%lld", key);
+	const char *param = k;
+	return step(pg, verdict(pg, PQexecParams(pg->conn, "SELECT pg_advisory_unlock($1::bigint)",
+		1, NULL, &param, NULL, NULL, 0), PGRES_TUPLES_OK, "releasing the lock", NULL));
+}
+
 bool gm_pg_begin(struct gm_pg *pg)
 {
 	return !pg->failed && step(pg, run(pg, "BEGIN", PGRES_COMMAND_OK, "BEGIN", NULL));
@@ -1224,6 +1253,16 @@ bool gm_pg_merge(struct gm_pg *pg, const struct gm_pg_table *t)
 	if (pg->failed)
 		return false;
 	enum res res = run(pg, pg->sql[i].upsert, PGRES_COMMAND_OK, "upsert into", t->name);
+	return step(pg, res == RES_CONFLICT ? RES_ERROR : res);
+}
+
+bool gm_pg_trim(struct gm_pg *pg, const struct gm_pg_table *t, const char *prefix)
+{
+	size_t i = (size_t)(t - gm_pg_tables);
+	if (pg->failed)
+		return false;
+	enum res res = verdict(pg, PQexecParams(pg->conn, pg->sql[i].trim, 1, NULL, &prefix,
+		NULL, NULL, 0), PGRES_COMMAND_OK, "deleting a slice of", t->name);
 	return step(pg, res == RES_CONFLICT ? RES_ERROR : res);
 }
 

@@ -192,6 +192,13 @@ const char *gm_pg_name(const struct gm_pg *pg);
  * Returns false on failure. */
 bool gm_pg_try_lock(struct gm_pg *pg, long long key, bool *got);
 
+/* Releases the session-level advisory lock key, so that it is free
+ * when this returns: the server releases it too when the connection
+ * ends, but only once it has seen the end, after the client has gone
+ * on (a run that starts at once may find it still held). Returns false
+ * on failure. */
+bool gm_pg_unlock(struct gm_pg *pg, long long key);
+
 /* BEGIN; the transaction gm_pg_commit() ends. */
 bool gm_pg_begin(struct gm_pg *pg);
 
@@ -205,6 +212,13 @@ bool gm_pg_stage(struct gm_pg *pg, const struct gm_pg_table *t,
  * it (unless it is equal: then the row is not rewritten), the last
  * staged of a key winning. */
 bool gm_pg_merge(struct gm_pg *pg, const struct gm_pg_table *t);
+
+/* Deletes the rows of t whose key starts with prefix (a NUL-terminated
+ * string, compared byte for byte: no character is a wildcard) and whose
+ * key no row staged for t has, so that the merge that follows leaves
+ * that slice of t holding only the rows staged. Call it after staging
+ * every row of t, before gm_pg_merge(). */
+bool gm_pg_trim(struct gm_pg *pg, const struct gm_pg_table *t, const char *prefix);
 
 /* COMMIT: every change since gm_pg_begin() at once. */
 bool gm_pg_commit(struct gm_pg *pg);

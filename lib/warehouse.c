@@ -57,6 +57,9 @@ void gm_wh_close(struct gm_wh *wh)
 		else
 			wh->be->end_table(t);
 		free(t->last_id);
+		for (size_t i = 0; i < t->nslices; i++)
+			free(t->slices[i].p);
+		free(t->slices);
 		free(t);
 	}
 	wh->be->close(wh);
@@ -147,6 +150,32 @@ bool gm_wh_put(struct gm_wh_table *t, const char *id, size_t n)
 	else if (!t->wh->be->put(t, id, n))
 		t->failed = true;
 	return !t->failed;
+}
+
+bool gm_wh_replace(struct gm_wh_table *t, const char *prefix, size_t n)
+{
+	if (t->failed)
+		return false;
+	/* No server's text holds a NUL: a prefix cut there would take more. */
+	if (memchr(prefix, '\0', n)) {
+		gm_error(t->t->name, "a slice to replace whose prefix holds a NUL byte");
+		t->failed = true;
+		return false;
+	}
+	for (size_t i = 0; i < t->nslices; i++)
+		if (t->slices[i].n == n && !memcmp(t->slices[i].p, prefix, n))
+			return true;
+	t->slices = gm_grow(t->slices, &t->slices_cap, t->nslices + 1, sizeof *t->slices, 4);
+	t->slices[t->nslices++] = (struct wh_slice){ gm_xstrndup(prefix, n), n };
+	return true;
+}
+
+bool wh_replaced(const struct gm_wh_table *t, const char *id, size_t n)
+{
+	for (size_t i = 0; i < t->nslices; i++)
+		if (t->slices[i].n <= n && !memcmp(t->slices[i].p, id, t->slices[i].n))
+			return true;
+	return false;
 }
 
 uint64_t gm_wh_count(const struct gm_wh_table *t)

@@ -3,8 +3,10 @@
  * records of one type (rtype.h), each identified by its descriptor's id
  * field, and is named as its descriptor's table (a file, a collection,
  * a PostgreSQL table: customer_segments holds customer_segment). A run reads what it needs (gm_wh_scan), puts rows (an upsert
- * by id: a row of an id already there replaces it), and commits: every
- * table it put rows in changes at once, or none does.
+ * by id: a row of an id already there replaces it), may replace slices
+ * (gm_wh_replace: the rows of ids that start with a prefix, those it
+ * did not put removed), and commits: every table it put rows in or
+ * replaced a slice of changes at once, or none does.
  *
  * Each backend is one table of operations (struct wh_backend,
  * warehouse_backend.h) in a file of its own, chosen by how the spec
@@ -14,7 +16,8 @@
  *         overlap. Rows put go to a new file beside the old
  *         (DIR/.TABLE.new); the commit writes each changed table whole
  *         to DIR/.TABLE.tmp (the old rows and the new, as the table's
- *         order says: enum gm_wh_order), fsyncs it, writes the list of
+ *         order says: enum gm_wh_order; an old row of a slice replaced
+ *         left out unless put again), fsyncs it, writes the list of
  *         renames to DIR/.commit, by the files' names in DIR, since a
  *         later run may name DIR by another path (fsynced: the commit
  *         point), renames them over the tables, fsyncs DIR and removes
@@ -23,17 +26,23 @@
  *         point) does the renames first; a run that died before it left
  *         only dot files, which the next run removes. So a table is
  *         always as before a run or as after it, and all of a run's
- *         tables change together.
+ *         tables change together, their slices' rows removed with the
+ *         rest.
  *   postgresql://URI, postgres://URI, pg:CONNINFO (wh_pg.c)
  *         one table per type, the type's name (scripts/schema.sql,
  *         made at connect as by the PostgreSQL sink, pg.h). A run is
  *         one transaction, begun at open: rows put are COPYed into
- *         temporary staging tables, and the commit upserts each table's
- *         by id and COMMITs. A run that dies before COMMIT changes
- *         nothing (the server rolls it back). The lock is the session
- *         advisory lock 7163183785426855010 of the database
- *         (pg_try_advisory_lock), which the server releases when the
- *         run's connection ends, however it ends.
+ *         temporary staging tables, and the commit, table by table,
+ *         DELETEs the rows of its slices whose ids were not staged (a
+ *         prefix compared as the ids' first characters, never through
+ *         LIKE, sent as a parameter), upserts the staged rows by id, and
+ *         COMMITs. A run that dies before COMMIT changes nothing (the
+ *         server rolls it back, deletes and all); after it, all is
+ *         done. The lock is the session advisory lock
+ *         7163183785426855010 of the database (pg_try_advisory_lock),
+ *         which a run that committed releases before it disconnects,
+ *         and the server when the run's connection ends, however it
+ *         ends.
  *   mongodb://HOST[:PORT][,...][/DB][?OPTIONS] (or mongodb+srv://)
  *         (wh_mongo.c) a collection per table in DB (globalmart_dw when
  *         the URI names none), a document per row: its fields, under the
@@ -46,18 +55,30 @@
  *         (CongoDB has none, a standalone mongod neither), so a run
  *         stages: each row put is upserted into _gm_staging as
  *         {"type":"_gm_staged","table","id","seq","row"} under an _id of
- *         its table and id. The commit writes the staged rows, then the
- *         marker _gm_commit "commit" with their count (the commit point),
- *         upserts them into their tables page by page (unordered bulk
- *         batches; the same row again changes nothing), then empties
- *         _gm_staging and removes the marker. A run that finds the
- *         marker (the last one died after its commit point) does the
- *         upserts first; one that finds staged rows and no marker (it
- *         died before) drops them, as does a run that fails before its
- *         commit point when it closes. So after a crash, the next run
- *         leaves each table as before the crashed run or as after it;
- *         between the commit point and the end of the upserts, a reader
- *         that takes no lock sees some tables changed and not others.
+ *         its table and id. The commit stages each slice to replace as
+ *         {"type":"_gm_replace","table","field","prefix"} (field: the
+ *         table's id field) under an _id of ':', its table, ':' and its
+ *         prefix, writes the staged documents, then the marker
+ *         _gm_commit "commit" with the count of rows (the commit point);
+ *         then deletes every row of each staged slice (by an anchored
+ *         regular expression on the id field, every character escaped),
+ *         upserts the staged rows into their tables page by page
+ *         (unordered bulk batches; the same row again changes nothing),
+ *         removes the marker and empties _gm_staging (in that order: a
+ *         marker left over part of the staging would have the next run
+ *         delete the slices and put back part of their rows). A run
+ *         that finds the marker (the last one died after its commit
+ *         point: before, during or after the deletes or the upserts)
+ *         does the deletes and the upserts again first, which leaves
+ *         each slice holding exactly the staged rows however often it
+ *         is done; one that finds staged documents and no marker (the
+ *         last run died before its commit point, or once its commit was
+ *         done) drops them, as does a run that fails before its commit
+ *         point when it closes. So after a crash, the next run leaves each table as
+ *         before the crashed run or as after it; between the commit
+ *         point and the end of the upserts, a reader that takes no lock
+ *         sees some tables changed and not others, and a slice replaced
+ *         emptied of rows that come back.
  *         The lock is the document _gm_lock "warehouse", inserted by a
  *         run ({"type","prog","host","pid","started"}) and removed when
  *         it ends; an insert meeting one fails on both servers, and the
@@ -178,6 +199,19 @@ struct gm_writer *gm_wh_writer(struct gm_wh_table *t);
  * the caller: reported, and the commit fails). Returns false once the
  * table has failed (reported). */
 bool gm_wh_put(struct gm_wh_table *t, const char *id, size_t n);
+
+/* Makes the run replace a slice of t: at the commit, the rows of t
+ * whose id starts with prefix[0..n) (bytes; no character is special)
+ * and that this run did not put are removed, in the same commit as the
+ * rows put (see the top for each backend), so that after it the rows
+ * of that slice are exactly those the run put, none if it put none.
+ * Call it any time before gm_wh_commit(); a table may have several
+ * slices (the same prefix twice is one), and n 0 is the whole table.
+ * The prefix is copied. A prefix holding a NUL byte, which no server's
+ * text holds, is refused: reported, and the table fails as a row out of
+ * order fails it. Returns false once the table has failed. In a dry
+ * run, nothing is removed. */
+bool gm_wh_replace(struct gm_wh_table *t, const char *prefix, size_t n);
 
 /* Rows put in t so far. */
 uint64_t gm_wh_count(const struct gm_wh_table *t);

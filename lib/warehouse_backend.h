@@ -26,14 +26,26 @@ struct gm_wh_table {
 	char *last_id;              /* GM_WH_BY_ID: the last id put, in a
 	                               buffer reused from row to row */
 	size_t last_len, last_cap;
+	struct wh_slice {           /* gm_wh_replace(): the prefixes of
+	                               the ids whose rows the run replaces */
+		char *p;
+		size_t n;
+	} *slices;
+	size_t nslices, slices_cap;
 	void *data;                 /* the backend's */
 };
+
+/* Whether the row of t whose id is id[0..n) lies in a slice t
+ * replaces (its id starts with one of t->slices). */
+bool wh_replaced(const struct gm_wh_table *t, const char *id, size_t n);
 
 /* One backend's operations. Each reports its failures with gm_error()
  * and returns false (NULL); open() exits as gm_wh_open() says. A dry
  * run calls neither begin(), put(), end_table() nor commit(): the
  * interface builds rows in memory and drops them. put() gets rows in
- * the order their table keeps (checked before). */
+ * the order their table keeps (checked before). commit() also removes,
+ * in the same commit, the rows of each table's slices (t->slices) that
+ * the run did not put. */
 struct wh_backend {
 	const char *const *schemes;  /* how its specs start; NULL: the
 	                                fallback, a folder's path */

@@ -355,6 +355,7 @@ static bool each_row(const struct gm_wh *wh, const char *path, const struct gm_r
 }
 
 struct loaded_ctx {
+	const struct gm_wh_table *t;
 	struct dir_table *d;
 	struct gm_idset *again_ids;    /* ids of the old file put again */
 	struct again *again;
@@ -395,7 +396,7 @@ static bool write_old(void *ctx, gm_str id, const char *row, size_t len)
 			return false;
 		}
 		gm_w_record(c->out, a->row, a->len);
-	} else
+	} else if (!wh_replaced(c->t, id.p, id.n))
 		gm_w_record(c->out, row, len);
 	return true;
 }
@@ -410,17 +411,18 @@ static bool write_first_time(void *ctx, gm_str id, const char *row, size_t len)
 
 /* A table in load order: the old rows in their places, a row put again
  * in the place of the old one of its id (so that loading the same
- * facts twice leaves the same bytes), then the rows put for the first
- * time, in their order. Rows put again are held in memory meanwhile;
- * a run that puts none copies both files as they are. */
+ * facts twice leaves the same bytes), an old row of a slice replaced
+ * and not put again left out, then the rows put for the first time, in
+ * their order. Rows put again are held in memory meanwhile; a run that
+ * puts none and replaces no slice copies both files as they are. */
 static bool write_loaded(struct gm_wh_table *t, struct dir_table *d, const char *old_path,
 	struct gm_writer *out)
 {
-	struct loaded_ctx c = { .d = d, .again_ids = gm_idset_new(), .out = out };
+	struct loaded_ctx c = { .t = t, .d = d, .again_ids = gm_idset_new(), .out = out };
 	struct gm_parser *ps = gm_parser_new();
 	struct gm_wh *wh = t->wh;
 	bool ok = each_row(wh, old_path, t->t, ps, find_again, &c);
-	if (ok && gm_idset_size(c.again_ids) == 0) {
+	if (ok && gm_idset_size(c.again_ids) == 0 && !t->nslices) {
 		ok = copy_file(wh, old_path, out) && copy_file(wh, d->new_path, out);
 	} else if (ok) {
 		ok = each_row(wh, d->new_path, t->t, ps, keep_again, &c);
@@ -505,7 +507,8 @@ static bool dir_write_table(struct gm_wh *wh, struct gm_wh_table *t, const char 
 		old = news = NULL;
 		ok = write_loaded(t, d, old_path, out);
 	} else if (ok) {
-		/* A merge by id; a row put wins over the old of its id. */
+		/* A merge by id; a row put wins over the old of its id, and
+		 * an old row of a slice replaced goes unless put again. */
 		bool have_o = false, have_n = false;
 		gm_str oid = { 0 }, nid = { 0 };
 		for (;;) {
@@ -517,7 +520,8 @@ static bool dir_write_table(struct gm_wh *wh, struct gm_wh_table *t, const char 
 				break;
 			int c = !have_o ? 1 : !have_n ? -1 : gm_str_cmp(oid, nid);
 			if (c < 0) {
-				gm_w_record(out, ol.data, ol.len);
+				if (!wh_replaced(t, oid.p, oid.n))
+					gm_w_record(out, ol.data, ol.len);
 				have_o = false;
 			} else {
 				gm_w_record(out, nl.data, nl.len);

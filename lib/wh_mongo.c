@@ -12,12 +12,14 @@
 #include "event.h"
 #include "mem.h"
 #include "mongo.h"
+#include "text.h"
 #include "ts.h"
 #include "warehouse_backend.h"
 
 #define DEFAULT_DB "globalmart_dw"
 #define STAGING "_gm_staging"
 #define STAGED_TYPE "_gm_staged"
+#define REPLACE_TYPE "_gm_replace"
 #define MARKER_COLL "_gm_commit"
 #define MARKER_NAME "commit"
 #define LOCK_COLL "_gm_lock"
@@ -55,6 +57,8 @@ struct mongo_wh {
 	struct gm_writer *doc;        /* a staged row, built */
 	struct gm_parser *ps;
 	int64_t staged;               /* rows staged by this run: seq 0.. */
+	bool staging;                 /* this run staged anything */
+	bool sliced;                  /* of which slices to replace */
 	bool committed;               /* past the commit point */
 };
 
@@ -232,6 +236,92 @@ static bool take_staged(void *ctx, const char *line, size_t len)
 	return true;
 }
 
+/* A slice to replace, staged: {"type":"_gm_replace","table":T,
+ * "field":F,"prefix":P}, F the table's id field. */
+struct slice {
+	char *table, *field, *prefix;
+	size_t n;
+};
+
+struct slices {
+	struct mongo_wh *mw;
+	struct slice *s;
+	size_t n, cap;
+	const char *wh_name;
+	bool bad;
+};
+
+static bool take_slice(void *ctx, const char *line, size_t len)
+{
+	struct slices *p = ctx;
+	const char *why = "not a staged slice";
+	const struct gm_event *ev = gm_parse(p->mw->ps, line, len, &why);
+	const struct gm_field *t = ev ? gm_event_field(ev, "table") : NULL,
+		*f = ev ? gm_event_field(ev, "field") : NULL,
+		*pre = ev ? gm_event_field(ev, "prefix") : NULL;
+	if (!t || t->kind != GM_JSON_STRING || !f || f->kind != GM_JSON_STRING ||
+		!pre || pre->kind != GM_JSON_STRING || memchr(pre->value.p, '\0', pre->value.n)) {
+		gm_error(p->wh_name, STAGING ": %s: %.*s", ev ? "not a staged slice" : why,
+			(int)(len > 200 ? 200 : len), line);
+		p->bad = true;
+		return false;
+	}
+	p->s = gm_grow(p->s, &p->cap, p->n + 1, sizeof *p->s, 8);
+	p->s[p->n++] = (struct slice){ gm_xstrndup(t->value.p, t->value.n),
+		gm_xstrndup(f->value.p, f->value.n), gm_xstrndup(pre->value.p, pre->value.n),
+		pre->value.n };
+	return true;
+}
+
+/* Deletes the rows of every slice staged: all of each, those the run
+ * put as well, which apply() then upserts again. Done again after a
+ * crash, it deletes the same rows, and the upserts that follow put the
+ * same back. */
+static bool delete_slices(struct gm_wh *wh, struct mongo_wh *mw)
+{
+	const char *in[1] = { "\"" REPLACE_TYPE "\"" };
+	struct gm_mongo_filter f = { "type", NULL, NULL, in, 1 };
+	struct slices p = { .mw = mw, .wh_name = wh->name };
+	bool ok = gm_mongo_find(mw->m, STAGING, &f, take_slice, &p) && !p.bad;
+	for (size_t i = 0; ok && i < p.n; i++)
+		ok = gm_mongo_delete_prefix(mw->m, p.s[i].table, p.s[i].field, p.s[i].prefix,
+			p.s[i].n, NULL);
+	for (size_t i = 0; i < p.n; i++) {
+		free(p.s[i].table);
+		free(p.s[i].field);
+		free(p.s[i].prefix);
+	}
+	free(p.s);
+	return ok;
+}
+
+/* Stages the slices of t to replace, each under an _id of ':', its
+ * table, ':' and its prefix (no table's name holds a ':', so that no
+ * row's _id, its table's name, ':' and its id, is one of those). */
+static bool stage_slices(struct mongo_wh *mw, const struct gm_wh_table *t)
+{
+	bool ok = true;
+	for (size_t i = 0; ok && i < t->nslices; i++) {
+		struct gm_writer *w = mw->doc;
+		gm_writer_reset(w);
+		gm_w_obj_begin(w);
+		GM_W_KLIT(w, "type", REPLACE_TYPE);
+		GM_W_KCSTR(w, "table", t->t->table);
+		GM_W_KCSTR(w, "field", t->t->id);
+		GM_W_KSTR(w, "prefix", t->slices[i].p, t->slices[i].n);
+		gm_w_end(w);
+		size_t dlen;
+		const char *doc = gm_writer_data(w, &dlen);
+		struct gm_text key = { 0 };
+		gm_text_printf(&key, ":%s:", t->t->table);
+		gm_text_add(&key, t->slices[i].p, t->slices[i].n);
+		ok = gm_mongo_upsert(mw->m, STAGING, key.p, key.n, doc, dlen - 1);
+		free(key.p);
+		mw->staging = mw->sliced = true;
+	}
+	return ok;
+}
+
 /* Creates the indexes of the table called name (those of its type). */
 static bool index_table(struct mongo_wh *mw, const char *name)
 {
@@ -295,17 +385,20 @@ static bool apply(struct gm_wh *wh, struct mongo_wh *mw, int64_t rows)
 	return ok;
 }
 
-/* After the staged rows are applied: the staging emptied, then the
- * marker removed (a crash between leaves a marker over nothing to
- * apply). */
+/* After the staged rows are applied: the marker removed, then the
+ * staging emptied. Not the other way: emptying is no atomic step, and a
+ * marker left over part of the staging would have the next run delete
+ * the slices and put back only part of their rows; staged documents
+ * left without a marker are dropped by the next run. */
 static bool finish_commit(struct mongo_wh *mw)
 {
-	return gm_mongo_delete(mw->m, STAGING, NULL, NULL) &&
-		gm_mongo_unlock(mw->m, MARKER_COLL, MARKER_NAME);
+	return gm_mongo_unlock(mw->m, MARKER_COLL, MARKER_NAME) &&
+		gm_mongo_delete(mw->m, STAGING, NULL, NULL);
 }
 
 /* What an earlier run left: past its commit point (a marker), the
- * commit finished; before it, its staged rows dropped. */
+ * commit finished, its slices deleted again and its rows upserted
+ * again; before it, what it staged dropped. */
 static bool recover(struct gm_wh *wh, struct mongo_wh *mw)
 {
 	char *marker;
@@ -322,7 +415,7 @@ static bool recover(struct gm_wh *wh, struct mongo_wh *mw)
 		gm_warn(wh->name, "finishing the commit of a run that stopped past its commit "
 			"point: %s", marker);
 	free(marker);
-	return ok && apply(wh, mw, rows) && finish_commit(mw);
+	return ok && delete_slices(wh, mw) && apply(wh, mw, rows) && finish_commit(mw);
 }
 
 /* ---- the backend ---- */
@@ -458,6 +551,7 @@ static bool mongo_put(struct gm_wh_table *t, const char *id, size_t n)
 	memcpy(key + tn + 1, id, n);
 	bool ok = gm_mongo_upsert(mw->m, STAGING, key, kn, doc, dlen - 1);
 	free(key);
+	mw->staging = true;
 	gm_writer_reset(t->w);
 	return ok;
 }
@@ -465,7 +559,10 @@ static bool mongo_put(struct gm_wh_table *t, const char *id, size_t n)
 static bool mongo_commit(struct gm_wh *wh)
 {
 	struct mongo_wh *mw = MW(wh);
-	if (!mw->staged)
+	for (struct gm_wh_table *t = wh->tables; t; t = t->next)
+		if (!stage_slices(mw, t))
+			return false;
+	if (!mw->staging)
 		return true;
 	const char *seq = "seq";
 	if (!gm_mongo_flush(mw->m) || !gm_mongo_index(mw->m, STAGING, &seq, 1))
@@ -475,7 +572,10 @@ static bool mongo_commit(struct gm_wh *wh)
 	if (!gm_mongo_put(mw->m, MARKER_COLL, MARKER_NAME, marker, len))
 		return false;
 	mw->committed = true;
-	return apply(wh, mw, mw->staged) && finish_commit(mw);
+	/* Without a slice, no read of the staging for them (a recovery
+	 * reads it all the same). */
+	return (!mw->sliced || delete_slices(wh, mw)) && apply(wh, mw, mw->staged) &&
+		finish_commit(mw);
 }
 
 static void mongo_end_table(struct gm_wh_table *t)
@@ -490,9 +590,9 @@ static void mongo_close(struct gm_wh *wh)
 	if (!mw)
 		return;
 	if (mw->m && !gm_mongo_failed(mw->m)) {
-		/* Rows staged and never committed: dropped now rather than
-		 * by the next run. */
-		if (mw->staged && !mw->committed)
+		/* Rows and slices staged and never committed: dropped now
+		 * rather than by the next run. */
+		if (mw->staging && !mw->committed)
 			gm_mongo_delete(mw->m, STAGING, NULL, NULL);
 		if (mw->locked)
 			release_lock(mw);

@@ -23,6 +23,7 @@
 struct pgwh {
 	struct gm_pg *pg;
 	struct gm_parser *ps;       /* reads the rows put back */
+	bool committed;
 };
 
 struct pg_table {
@@ -289,14 +290,20 @@ static bool pg_put(struct gm_wh_table *t, const char *id, size_t n)
 
 static bool pg_commit(struct gm_wh *wh)
 {
-	struct gm_pg *pg = PG_OF(wh);
+	struct pgwh *p = wh->data;
+	struct gm_pg *pg = p->pg;
 	bool ok = true;
 	for (struct gm_wh_table *t = wh->tables; ok && t; t = t->next) {
 		struct pg_table *d = t->data;
-		ok = gm_pg_stage(pg, d->pt, &d->rows) && gm_pg_merge(pg, d->pt);
+		ok = gm_pg_stage(pg, d->pt, &d->rows);
 		d->rows.len = 0;
+		/* Prefixes hold no NUL (gm_wh_replace()): each is a string. */
+		for (size_t i = 0; ok && i < t->nslices; i++)
+			ok = gm_pg_trim(pg, d->pt, t->slices[i].p);
+		ok = ok && gm_pg_merge(pg, d->pt);
 	}
-	return ok && gm_pg_commit(pg);
+	p->committed = ok && gm_pg_commit(pg);
+	return p->committed;
 }
 
 static void pg_end_table(struct gm_wh_table *t)
@@ -314,7 +321,11 @@ static void pg_close(struct gm_wh *wh)
 	struct pgwh *p = wh->data;
 	if (!p)
 		return;
-	/* Uncommitted: the server rolls back, and releases the lock. */
+	/* Committed: the lock released now, so that a run that starts as
+	 * this one ends finds it free. Uncommitted: the server rolls back,
+	 * and then releases the lock. */
+	if (p->committed)
+		gm_pg_unlock(p->pg, LOCK_KEY);
 	gm_pg_close(p->pg);
 	gm_parser_free(p->ps);
 	free(p);

@@ -10,10 +10,12 @@
  *   wh-mongo URI lock HOST PID  stores the warehouse's lock as a run of
  *       pid PID on HOST ("here": this host) would have, since now.
  *   wh-mongo URI unlock         removes the warehouse's lock.
- *   wh-mongo URI stage [--marker] FILE
- *       stages FILE's rows (each a row of the table its "type" names) as
- *       a run that stopped before its commit point leaves them; with
- *       --marker, also its commit marker: as one that stopped after.
+ *   wh-mongo URI stage [--marker] FILE [TYPE PREFIX]...
+ *       stages FILE's rows (each a row of the table its "type" names),
+ *       and the slices of the tables of each TYPE whose ids start with
+ *       PREFIX to replace, as a run that stopped before its commit point
+ *       leaves them; with --marker, also its commit marker: as one that
+ *       stopped after.
  *
  * The names and documents are those lib/wh_mongo.c writes (warehouse.h).
  * Exit status 0; 1 after a message; 75 when the server is unreachable. */
@@ -78,7 +80,8 @@ static bool count_one(void *ctx, const char *line, size_t len)
 	return true;
 }
 
-static int stage(struct gm_mongo *m, const char *path, bool marker)
+static int stage(struct gm_mongo *m, const char *path, bool marker, int nslices,
+	char **slices)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -102,11 +105,11 @@ static int stage(struct gm_mongo *m, const char *path, bool marker)
 			break;
 		}
 		char key[512];
-		snprintf(key, sizeof key, "%s:%.*s", t->name, (int)id->value.n, id->value.p);
+		snprintf(key, sizeof key, "%s:%.*s", t->table, (int)id->value.n, id->value.p);
 		gm_writer_reset(w);
 		gm_w_obj_begin(w);
 		GM_W_KCSTR(w, "type", "_gm_staged");
-		GM_W_KCSTR(w, "table", t->name);
+		GM_W_KCSTR(w, "table", t->table);
 		GM_W_KSTR(w, "id", id->value.p, id->value.n);
 		GM_W_KI64(w, "seq", seq++);
 		GM_W_KEY(w, "row");
@@ -117,6 +120,27 @@ static int stage(struct gm_mongo *m, const char *path, bool marker)
 		ok = gm_mongo_upsert(m, "_gm_staging", key, strlen(key), doc, len - 1);
 	}
 	fclose(f);
+	for (int i = 0; ok && i < nslices; i += 2) {
+		const struct gm_rtype *t = gm_rtype_for(slices[i], strlen(slices[i]));
+		if (!t || !t->id) {
+			fprintf(stderr, "wh-mongo: %s: not the record type of a warehouse table\n",
+				slices[i]);
+			ok = false;
+			break;
+		}
+		char key[512];
+		snprintf(key, sizeof key, ":%s:%s", t->table, slices[i + 1]);
+		gm_writer_reset(w);
+		gm_w_obj_begin(w);
+		GM_W_KCSTR(w, "type", "_gm_replace");
+		GM_W_KCSTR(w, "table", t->table);
+		GM_W_KCSTR(w, "field", t->id);
+		GM_W_KCSTR(w, "prefix", slices[i + 1]);
+		gm_w_end(w);
+		size_t len;
+		const char *doc = gm_writer_data(w, &len);
+		ok = gm_mongo_upsert(m, "_gm_staging", key, strlen(key), doc, len - 1);
+	}
 	if (ok && marker) {
 		char doc[200];
 		int n = snprintf(doc, sizeof doc, "{\"type\":\"_gm_commit\",\"prog\":\"wh-mongo\","
@@ -172,8 +196,9 @@ int main(int argc, char **argv)
 		rc = gm_mongo_unlock(m, "_gm_lock", "warehouse") ? 0 : 1;
 	} else if (!strcmp(cmd, "stage") && argc - i >= 3) {
 		bool marker = !strcmp(argv[i + 2], "--marker");
-		if (argc - i == 3 + marker)
-			rc = stage(m, argv[i + 2 + marker], marker);
+		int nslices = argc - i - 3 - marker;
+		if (nslices >= 0 && nslices % 2 == 0)
+			rc = stage(m, argv[i + 2 + marker], marker, nslices, argv + i + 3 + marker);
 	}
 	int st = gm_mongo_close(m);
 	return rc ? rc : st;

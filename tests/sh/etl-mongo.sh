@@ -8,8 +8,10 @@
 # server (exit 75). gm-rfm over that warehouse writes into MongoDB the
 # rows (and says the summary) that the same runs write over a folder of
 # the same fact_sales; the same run again changes nothing; a run while
-# another holds the lock exits 75. Against CongoDB, or a real mongod
-# named by GM_TEST_MONGO_URI (tests/helpers/mongo.sh).
+# another holds the lock exits 75. A run replaces its slices: the
+# lib's own, and gm-rfm's of a day run again, also when a run stopped
+# past its commit point is finished by the next. Against CongoDB, or a
+# real mongod named by GM_TEST_MONGO_URI (tests/helpers/mongo.sh).
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/helpers/mongo.sh"
 G=$TESTS/golden/etl
@@ -103,6 +105,13 @@ expect_eq "the commit finished" "$(wh-mongo "$U" scan dim_customer | grep -c '"o
 expect_eq "no marker left" "$(wh-mongo "$U" count _gm_commit)" 0
 expect_eq "no staging left" "$(staging)" 0
 
+# ---- a run replaces its slices: the lib's gm_wh_replace() ----
+# (a regular expression's . and \ stand for themselves); it leaves
+# customer_segments empty, as it found it.
+. "$TESTS/helpers/wh-replace.sh"
+seg_ids() { wh-mongo "$U" scan customer_segment | jq -r '"\(.segment_id) \(.user_id)"'; }
+wh_replace_check MongoDB "$U" seg_ids
+
 # ---- gm-rfm over the same fact_sales ----
 # A folder that holds the expected fact_sales, which the server holds
 # (above); the crashes since changed dim_customer alone. As of November
@@ -156,6 +165,33 @@ rfm_scan "$T/rfm.got"
 expect_eq "gm-rfm: the locked run wrote nothing" "$(rfm_sums)" "$before"
 for c in _gm_staging _gm_commit _gm_lock; do
 	expect_eq "gm-rfm: $c empty after the runs" "$(wh-mongo "$U" count $c)" 0
+done
+
+# ---- gm-rfm's runs of a day again replace its slices ----
+# (days the runs above did not write)
+value_rows() { by_value /dev/stdin; }
+day_rows() { wh-mongo "$U" scan "$2" range as_of_key "$3" "$3" | value_rows; }
+rfm_replace_check MongoDB "$U" day_rows value_rows
+# A run of 11-11 that stopped past its commit point, having staged the
+# rows of the run with u05 gone and its slices, over the run of every
+# customer: the next run deletes the slices and upserts the rows.
+expect_status "gm-rfm: 11-11, every customer" 0 gm-rfm -q -w "$U" --as-of 2026-11-11 \
+	--compare 2026-11-06 "$TESTS/golden/rfm/transactions.ndjson" "$TESTS/golden/rfm/fact_sales.ndjson"
+u05_of_11() { day_rows customer_segments customer_segment 20261111 | grep -c '"u05"'; }
+expect_eq "11-11 holds u05" "$(u05_of_11)" 1
+wh-mongo "$U" stage --marker "$T/whr.fewer" customer_segment 2026-11-11/ segment_summary 2026-11-11/ \
+	rfm_cuts 2026-11-11/ segment_migration 2026-11-11/2026-11-06/ || fail "staged with a marker and slices"
+expect_eq "slices staged" "$(staging)" "$(($(wc -l <"$T/whr.fewer") + 4))"
+expect_status "after a crash of gm-rfm past the commit point" 0 gm-etl -q -w "$U" /dev/null 2>"$T/err"
+expect_grep "said so" "finishing the commit of a run that stopped past its commit point" "$T/err"
+for tt in $rfm_tables; do
+	day_rows "${tt#*:}" "${tt%%:*}" 20261111 >"$T/whr.got"
+	grep "^{\"type\":\"${tt%%:*}\"" "$T/whr.fewer" | value_rows >"$T/whr.want"
+	expect_same_file "the commit finished: ${tt#*:}" "$T/whr.got" "$T/whr.want"
+done
+expect_eq "the commit finished: no u05" "$(u05_of_11)" 0
+for c in _gm_staging _gm_commit; do
+	expect_eq "$c: empty after" "$(wh-mongo "$U" count $c)" 0
 done
 
 # ---- an unreachable server: exit 75 ----

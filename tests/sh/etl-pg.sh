@@ -9,7 +9,8 @@
 # exit 75. gm-rfm over that warehouse writes into PostgreSQL the rows
 # (and says the summary) that the same runs write over the folder; the
 # same run again rewrites no row; a run while another holds the lock,
-# and one with no server there, exit 75.
+# and one with no server there, exit 75. A run replaces its slices: of
+# the lib's own, and gm-rfm's of a day run again.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/pg.sh"
 
@@ -178,5 +179,16 @@ wait "$holder" 2>/dev/null
 expect_eq "(e) the locked run wrote nothing" "$(rfm_sums)" "$before"
 expect_status "(e) gm-rfm, no server there" 75 gm-rfm -q --retry-for 1s -w "postgresql://postgres@127.0.0.1:$port/gm" 2>"$T/e.err"
 expect_grep "(e) it says so" "unreachable for 1 s, giving up" "$T/e.err"
+
+# (f) A run replaces its slices, in a database of its own: the lib's
+# gm_wh_replace() (LIKE's wildcards are none), then gm-rfm's runs of a
+# day again (tests/helpers/wh-replace.sh).
+. "$TESTS/helpers/wh-replace.sh"
+psql -X -qc "CREATE DATABASE gm_r" || fail "(f) CREATE DATABASE"
+RURI="postgresql://postgres@127.0.0.1:$PGPORT/gm_r"
+wh_replace_check "(f) PostgreSQL" "$RURI" psql -X -Atd gm_r -c "SELECT segment_id || ' ' || user_id FROM customer_segments"
+# A table's rows of a day, as pg_rows gives them.
+day_rows() { PGDATABASE=gm_r pg_rows "$1" "$2" | grep "\"as_of_key\": *$3[,}]"; }
+rfm_replace_check "(f) PostgreSQL" "$RURI" day_rows norm
 
 finish

@@ -1,8 +1,9 @@
 # gm-rfm: scores and segments of a hand-built set (tests/golden/rfm),
 # checked by hand as below, byte for byte; --bins 3 with a grid file; a
 # bad grid file; the migration between two as-of days in a folder
-# warehouse; the same run again leaves the warehouse as it was; the
-# usage rules; no customer, no row.
+# warehouse; the same run again leaves the warehouse as it was; a run
+# of a day again replaces that day's rows, and the folder's replace
+# itself; the usage rules; no customer, no row.
 . "$(dirname "$0")/../lib.sh"
 G=$TESTS/golden/rfm
 in=("$G/transactions.ndjson" "$G/fact_sales.ndjson")
@@ -86,6 +87,15 @@ expect_grep "dry run: what it would write" "would write customer_segment 11, seg
 gm-rfm -q -w "$wh" --as-of 2026-11-11 --compare 2026-11-01 "${in[@]}" 2>"$T/err"
 expect_eq "no snapshot: exit status" $? 1
 expect_eq "no snapshot: message" "$(cat "$T/err")" "gm-rfm: $wh: --compare: no customer_segments snapshot of 2026-11-01"
+
+# ---- a run replaces its slices ----
+# gm_wh_replace() on a folder, then gm-rfm's runs of a day again (the
+# other backends: etl-pg.sh, etl-mongo.sh).
+. "$TESTS/helpers/wh-replace.sh"
+wh_replace_check folder "$T/whr" jq -r '"\(.segment_id) \(.user_id)"' "$T/whr/customer_segments.ndjson"
+# A folder's rows of a day, as -o writes them (the same bytes).
+dir_rows() { grep "\"as_of_key\":$3," "$T/whs/$1.ndjson"; }
+rfm_replace_check folder "$T/whs" dir_rows cat
 
 # ---- no customer ----
 expect_status "no input" 0 gm-rfm -q </dev/null >"$T/out"
