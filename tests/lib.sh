@@ -50,11 +50,17 @@ expect_grep() {
 # port_free PORT: true when nothing listens on 127.0.0.1:PORT.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # free_port: prints a port of 127.0.0.1 that nothing listens on now
-# (for a server the test starts there, or one that is not there).
+# (for a server the test starts there, or one that is not there). It is
+# below the ports Linux gives outgoing connections (ip_local_port_range):
+# one of those may be held by a client's socket, or its TIME_WAIT, which
+# tests running side by side leave by the hundred, and a server that
+# binds without SO_REUSEADDR could not start there.
 free_port() {
-	local port
+	local port lo=20000 hi=60000 eph_lo _
+	read -r eph_lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph_lo=
+	case $eph_lo in '' | *[!0-9]*) ;; *) [ "$eph_lo" -le $((lo + 5000)) ] || hi=$eph_lo ;; esac
 	for _ in $(seq 100); do
-		port=$((20000 + RANDOM % 40000))
+		port=$((lo + RANDOM % (hi - lo)))
 		port_free "$port" && { echo "$port"; return 0; }
 	done
 	return 1

@@ -17,6 +17,9 @@
 #   smtp_restart [ARGS] stops it and starts it again on the same ports with
 #                       ARGS (refusal counts start over; SMTP_MAIL and
 #                       SMTP_REFUSED keep what they hold).
+#   smtp_move_tls PORT [ARGS]   the same, its implicit TLS moved to PORT
+#                       (SMTPS_PORT becomes PORT); returns 1, the server
+#                       back on its ports, when PORT is taken.
 #   smtp_stop           stops it; does nothing if it is not running.
 #   smtp_count          prints how many mails SMTP_MAIL holds.
 #
@@ -159,6 +162,25 @@ smtp_restart() {
 	SMTP_ARGS=("$@")
 	_smtp_run "$SMTP_PORT" "$SMTPS_PORT" ||
 		_notify_fail "SMTP: smtp-server.py did not start again on ports $SMTP_PORT, $SMTPS_PORT" "$SMTP_LOG"
+}
+
+# smtp_move_tls PORT [ARGS]: starts the server again with ARGS, its
+# implicit TLS on PORT (SMTPS_PORT becomes PORT); when PORT is taken
+# (another run's test may hold it), starts it again where it was and
+# returns 1.
+smtp_move_tls() {
+	local port=$1 status
+	shift
+	[ -n "$SMTP_PORT" ] || { fail "smtp_move_tls before smtp_start"; return 1; }
+	smtp_stop
+	SMTP_ARGS=("$@")
+	_smtp_run "$SMTP_PORT" "$port"; status=$?
+	if [ $status = 0 ]; then SMTPS_PORT=$port; return 0; fi
+	[ $status = 3 ] ||
+		_notify_fail "SMTP: smtp-server.py did not start on ports $SMTP_PORT, $port" "$SMTP_LOG"
+	_smtp_run "$SMTP_PORT" "$SMTPS_PORT" ||
+		_notify_fail "SMTP: smtp-server.py did not start again on ports $SMTP_PORT, $SMTPS_PORT" "$SMTP_LOG"
+	return 1
 }
 
 smtp_stop() { _notify_stop "$SMTP_PID"; SMTP_PID=; }

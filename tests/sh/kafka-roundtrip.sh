@@ -61,7 +61,8 @@ expect_status "gm-cat without a group" 0 \
 	gm-cat -q -t events -e -o "$T/all.ndjson"
 expect_eq "lines read without a group" "$(wc -l <"$T/all.ndjson")" $N
 
-# An unreachable cluster is "retry later" (75) for a reader too.
-GM_BROKERS=127.0.0.1:1 gm-cat -q -t events -e 2>/dev/null
+# An unreachable cluster is "retry later" (75) for a reader too, once
+# --retry-for has passed (a second: the default is a minute).
+GM_BROKERS=127.0.0.1:1 gm-cat -q --retry-for 1s -t events -e 2>/dev/null
 expect_eq "unreachable cluster: reader exit status 75" $? 75
 finish

@@ -12,9 +12,10 @@ for sig in TERM INT; do
 	pid=$!
 	exec 3>"$T/in.$sig"
 	for i in 1 2 3 4 5; do printf "$good\n" "$i" >&3; done
-	# Wait until gm-cat is blocked reading again (the FIFO is drained).
+	# Wait until gm-cat is blocked reading again (the FIFO is drained):
+	# in read(), select() or, as lib/reader.c waits, poll().
 	for _ in $(seq 100); do
-		grep -q 'pipe_read\|pipe_wait\|do_select' "/proc/$pid/wchan" 2>/dev/null &&
+		grep -q 'pipe_read\|pipe_wait\|do_select\|poll_schedule' "/proc/$pid/wchan" 2>/dev/null &&
 			[ "$(awk '{print $3}' "/proc/$pid/stat")" = S ] && break
 		sleep 0.05
 	done
