@@ -137,8 +137,10 @@ START_TEST(remove_then_put_reuses_records)
 		int n = snprintf(key, sizeof key, "k%d", i);
 		unsigned char *v = gm_map_put(m, key, n, &created);
 		ck_assert(created);
-		for (int j = 0; j < 4096; j++)
-			ck_assert_uint_eq(v[j], 0);   /* a reused record is zeroed */
+		/* A reused record is zeroed: one assertion a record, where
+		 * one a byte made 20 million, minutes under the sanitizers. */
+		static const unsigned char zero[4096];
+		ck_assert_msg(memcmp(v, zero, 4096) == 0, "record of %s not zeroed", key);
 		memset(v, 'x', 4096);
 		ck_assert_uint_eq(gm_map_size(m), 4);
 		ck_assert(gm_map_remove(m, key, n));
