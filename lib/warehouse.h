@@ -2,8 +2,9 @@
  * rewrites: gm-etl's star schema, gm-rfm's segments. A table holds
  * records of one type (rtype.h), each identified by its descriptor's id
  * field, and is named as its descriptor's table (a file, a collection,
- * a PostgreSQL table: customer_segments holds customer_segment). A run reads what it needs (gm_wh_scan), puts rows (an upsert
- * by id: a row of an id already there replaces it), may replace slices
+ * a PostgreSQL table: customer_segments holds customer_segment). A run
+ * reads what it needs (gm_wh_scan), puts rows (an upsert by id: a row
+ * of an id already there replaces it), may replace slices
  * (gm_wh_replace: the rows of ids that start with a prefix, those it
  * did not put removed), and commits: every table it put rows in or
  * replaced a slice of changes at once, or none does.
@@ -113,8 +114,8 @@ struct gm_wh;
  * server's tables are made if missing, even in a dry run. When another
  * run holds the lock, or the server stays unreachable for c->retry_ms,
  * reports it and exits GM_EXIT_TEMPFAIL (75: cron tries again later);
- * a spec of a scheme no backend handles is a usage error (exit 2). Returns NULL after gm_error() on any other
- * failure. dry_run: nothing is ever written, gm_wh_commit() included;
+ * a spec of a scheme no backend handles is a usage error (exit 2).
+ * Returns NULL after gm_error() on any other failure. dry_run: nothing is ever written, gm_wh_commit() included;
  * the lock is still taken, so that what is read is consistent. */
 struct gm_wh *gm_wh_open(const struct gm_common *c, const char *spec, bool dry_run);
 
@@ -154,8 +155,9 @@ struct gm_wh_filter {
 };
 
 /* Starts reading the table of type t (t->id must be set), the rows f
- * asks for (a field f names that t has not is an error). A table that does not exist yet reads as empty. Returns
- * NULL after gm_error() when it cannot be read. */
+ * asks for (a field f names that t has not is an error). A table that
+ * does not exist yet reads as empty. Returns NULL after gm_error() when
+ * it cannot be read. */
 struct gm_wh_scan *gm_wh_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
 	const struct gm_wh_filter *f);
 
@@ -219,7 +221,8 @@ uint64_t gm_wh_count(const struct gm_wh_table *t);
 /* Makes every row put in every table of the run durable, all tables at
  * once (see the top). Returns false after gm_error() on failure, and
  * then no table has changed, unless it failed past its commit point
- * (MongoDB's upserts): then the next run finishes it when it opens. In a dry run, does nothing and returns true. */
+ * (MongoDB's upserts): then the next run finishes it when it opens. In
+ * a dry run, does nothing and returns true. */
 bool gm_wh_commit(struct gm_wh *wh);
 
 #endif
