@@ -272,17 +272,19 @@ void rfm_score(const uint64_t *values, size_t n, unsigned bins, uint8_t *scores,
 
 /* ---- the model ---- */
 
+/* A customer's measures so far, kept in the arena just before its id:
+ * an entry is struct cust, the id's length (a byte), the id, so that
+ * a lookup and the update it leads to read one place. */
 struct cust {
 	int64_t cents;
-	uint64_t id_at;    /* in the arena: a length byte, then the id */
 	int32_t last_day;
 	uint32_t orders;
 };
+#define ENTRY_LEN (sizeof(struct cust) + 1)
 
-/* The arena holds, per customer, its number (4 bytes), the length of
- * its id (1) and the id; an index slot holds a tag of the id's hash and
- * where the length byte is, plus one (0: empty), so that a lookup reads
- * the slot and the arena, not the customer too. */
+/* An index slot holds a tag of the id's hash and where its entry is,
+ * plus one (0: empty), so that a lookup reads the slot and the entry
+ * only. */
 #define SLOT_AT_BITS 40
 #define SLOT_AT_MASK ((UINT64_C(1) << SLOT_AT_BITS) - 1)
 
@@ -306,20 +308,22 @@ struct rfm {
 	struct rfm_opts o;
 	struct rfm_out out;
 	struct gm_idset *txns;
-	struct cust *c;
-	size_t n, cap;
-	char *ids;
+	size_t n;          /* customers, numbered as their entries come */
+	char *ids;         /* the entries (struct cust, length, id) */
 	size_t idlen, idcap;
-	uint64_t *slots;   /* hash tag << SLOT_AT_BITS | id_at + 1; 0 empty */
+	uint64_t *slots;   /* hash tag << SLOT_AT_BITS | entry + 1; 0 empty */
 	size_t mask;
+	uint64_t *at;      /* after rfm_finish(): each customer's entry */
 	int64_t max_ts;
 	bool any;
-	/* the transaction whose lines are coming (rfm_line) */
+	/* The transaction taken last, settled when the next comes (rfm_txn,
+	 * rfm_line): meanwhile its places in the set and the index load. */
 	struct {
 		bool active;
-		enum rfm_take took;
+		bool whole;    /* rfm_txn's: no line follows */
 		char txn[RFM_ID_MAX], user[RFM_ID_MAX];
 		size_t txnlen, userlen;
+		uint64_t user_hash;
 		int64_t ts, cents;
 	} cur;
 	/* after rfm_finish() */
@@ -355,9 +359,9 @@ void rfm_free(struct rfm *m)
 	if (!m)
 		return;
 	gm_idset_free(m->txns);
-	free(m->c);
 	free(m->ids);
 	free(m->slots);
+	free(m->at);
 	for (int i = 0; i < M_N; i++) {
 		free(m->score[i]);
 		free(m->cuts[i]);
@@ -372,76 +376,84 @@ void rfm_free(struct rfm *m)
 	free(m);
 }
 
-static gm_str cust_id(const struct rfm *m, size_t i)
+static struct cust cust_of(const struct rfm *m, size_t i)
 {
-	const char *p = m->ids + m->c[i].id_at;
-	return (gm_str){ p + 1, (unsigned char)p[0] };
+	struct cust c;
+	memcpy(&c, m->ids + m->at[i], sizeof c);
+	return c;
 }
 
-/* The customer of id user, or SIZE_MAX (create: made when absent). */
-static size_t cust_find(struct rfm *m, gm_str user, bool create)
+static gm_str cust_id(const struct rfm *m, size_t i)
 {
-	uint64_t h = gm_hash(user.p, user.n), tag = h >> SLOT_AT_BITS;
+	const char *e = m->ids + m->at[i] + sizeof(struct cust);
+	return (gm_str){ e + 1, (unsigned char)e[0] };
+}
+
+/* The entry of id user, whose hash is h, or SIZE_MAX (create: made,
+ * zeroed, when absent). */
+static size_t cust_find(struct rfm *m, gm_str user, uint64_t h, bool create)
+{
+	uint64_t tag = h >> SLOT_AT_BITS;
 	for (size_t i = h & m->mask;; i = (i + 1) & m->mask) {
 		uint64_t s = m->slots[i];
 		if (!s) {
 			if (!create)
 				return SIZE_MAX;
-			m->c = gm_grow(m->c, &m->cap, m->n + 1, sizeof *m->c, 1024);
-			m->ids = gm_grow(m->ids, &m->idcap, m->idlen + 5 + user.n, 1, 16384);
-			uint32_t number = (uint32_t)m->n;
-			memcpy(m->ids + m->idlen, &number, 4);
-			m->idlen += 4;
-			m->c[m->n] = (struct cust){ .id_at = m->idlen };
-			m->ids[m->idlen] = (char)user.n;
-			memcpy(m->ids + m->idlen + 1, user.p, user.n);
-			m->slots[i] = tag << SLOT_AT_BITS | (m->idlen + 1);
-			m->idlen += 1 + user.n;
-			return m->n++;
+			m->ids = gm_grow(m->ids, &m->idcap, m->idlen + ENTRY_LEN + user.n, 1, 16384);
+			size_t at = m->idlen;
+			memset(m->ids + at, 0, sizeof(struct cust));
+			m->ids[at + sizeof(struct cust)] = (char)user.n;
+			memcpy(m->ids + at + ENTRY_LEN, user.p, user.n);
+			m->slots[i] = tag << SLOT_AT_BITS | (at + 1);
+			m->idlen += ENTRY_LEN + user.n;
+			m->n++;
+			return at;
 		}
 		if (s >> SLOT_AT_BITS == tag) {
-			const char *at = m->ids + (s & SLOT_AT_MASK) - 1;
-			if ((unsigned char)at[0] == user.n && !memcmp(at + 1, user.p, user.n)) {
-				uint32_t number;
-				memcpy(&number, at - 4, 4);
-				return number;
-			}
+			size_t at = (s & SLOT_AT_MASK) - 1;
+			const char *e = m->ids + at + sizeof(struct cust);
+			if ((unsigned char)e[0] == user.n && !memcmp(e + 1, user.p, user.n))
+				return at;
 		}
 	}
 }
 
-/* Doubles the index when it is 70% full. */
+/* Doubles the index when it is 70% full, its slots placed again from
+ * the entries, which the arena holds one after another. */
 static void index_room(struct rfm *m)
 {
 	if ((m->n + 1) * 10 < (m->mask + 1) * 7)
 		return;
 	size_t mask = m->mask * 2 + 1;
 	uint64_t *slots = gm_xcalloc(mask + 1, sizeof *slots);
-	for (size_t i = 0; i <= m->mask; i++) {
-		uint64_t s = m->slots[i];
-		if (!s)
-			continue;
-		const char *at = m->ids + (s & SLOT_AT_MASK) - 1;
-		size_t j = gm_hash(at + 1, (unsigned char)at[0]) & mask;
+	for (size_t at = 0; at < m->idlen;) {
+		const char *e = m->ids + at + sizeof(struct cust);
+		size_t n = (unsigned char)e[0];
+		uint64_t h = gm_hash(e + 1, n);
+		size_t j = h & mask;
 		while (slots[j])
 			j = (j + 1) & mask;
-		slots[j] = s;
+		slots[j] = (h >> SLOT_AT_BITS) << SLOT_AT_BITS | (at + 1);
+		at += ENTRY_LEN + n;
 	}
 	free(m->slots);
 	m->slots = slots;
 	m->mask = mask;
 }
 
-static void count_txn(struct rfm *m, gm_str user, int64_t ts, int64_t cents)
+static void count_txn(struct rfm *m, gm_str user, uint64_t h, int64_t ts, int64_t cents)
 {
 	index_room(m);
-	size_t i = cust_find(m, user, true);
-	struct cust *c = &m->c[i];
+	size_t at = cust_find(m, user, h, true);  /* which may move the arena */
+	char *e = m->ids + at;
+	struct cust c;
+	memcpy(&c, e, sizeof c);
 	int32_t day = day_of_ts(ts);
-	if (!c->orders || day > c->last_day)
-		c->last_day = day;
-	c->orders++;
-	c->cents = gm_add_saturating(c->cents, cents);
+	if (!c.orders || day > c.last_day)
+		c.last_day = day;
+	c.orders++;
+	c.cents = gm_add_saturating(c.cents, cents);
+	memcpy(e, &c, sizeof c);
 	if (!m->any || ts > m->max_ts)
 		m->max_ts = ts;
 	m->any = true;
@@ -457,11 +469,24 @@ static bool inside(const struct rfm *m, int64_t ts)
 	return ts < end && (m->o.window_ms < 0 || ts >= end - m->o.window_ms);
 }
 
-static void flush_line(struct rfm *m)
+/* Settles the transaction taken last: a duplicate of an earlier id,
+ * outside the window, or counted for its customer. */
+static void settle(struct rfm *m)
 {
-	if (m->cur.active && m->cur.took == RFM_COUNTED)
-		count_txn(m, (gm_str){ m->cur.user, m->cur.userlen }, m->cur.ts, m->cur.cents);
+	if (!m->cur.active)
+		return;
 	m->cur.active = false;
+	if (!gm_idset_add(m->txns, m->cur.txn, m->cur.txnlen)) {
+		m->k.duplicates++;
+		return;
+	}
+	m->k.transactions++;
+	if (!inside(m, m->cur.ts)) {
+		m->k.outside++;
+		return;
+	}
+	count_txn(m, (gm_str){ m->cur.user, m->cur.userlen }, m->cur.user_hash, m->cur.ts,
+		m->cur.cents);
 }
 
 static const char *too_long(const char *field)
@@ -471,69 +496,56 @@ static const char *too_long(const char *field)
 	return why;
 }
 
-/* A transaction's first sight: refused, a duplicate, outside or counted. */
-static enum rfm_take take(struct rfm *m, gm_str txn, gm_str user, int64_t ts, const char **why)
+/* A new transaction: the one before settled, this one refused (false,
+ * with why) or kept to be settled next, its places loading. */
+static bool take(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, bool whole,
+	const char **why)
 {
+	settle(m);
 	if (txn.n > RFM_ID_MAX)
-		return *why = too_long("transaction_id"), RFM_REFUSED;
+		return *why = too_long("transaction_id"), false;
 	if (user.n > RFM_ID_MAX)
-		return *why = too_long("user_id"), RFM_REFUSED;
-	if (!gm_idset_add(m->txns, txn.p, txn.n)) {
-		m->k.duplicates++;
-		return RFM_DUPLICATE;
-	}
-	m->k.transactions++;
-	if (!inside(m, ts)) {
-		m->k.outside++;
-		return RFM_OUTSIDE;
-	}
-	return RFM_COUNTED;
-}
-
-enum rfm_take rfm_txn(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents,
-	const char **why)
-{
-	flush_line(m);
-	enum rfm_take t = take(m, txn, user, ts, why);
-	if (t == RFM_COUNTED)
-		count_txn(m, user, ts, cents);
-	return t;
-}
-
-enum rfm_take rfm_line(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents,
-	const char **why)
-{
-	if (m->cur.active && txn.n == m->cur.txnlen && !memcmp(txn.p, m->cur.txn, txn.n)) {
-		if (m->cur.took == RFM_COUNTED)
-			m->cur.cents = gm_add_saturating(m->cur.cents, cents);
-		return m->cur.took;
-	}
-	flush_line(m);
-	enum rfm_take t = take(m, txn, user, ts, why);
-	if (t == RFM_REFUSED)
-		return t;
+		return *why = too_long("user_id"), false;
+	gm_idset_prefetch(m->txns, txn.p, txn.n);
+	uint64_t h = gm_hash(user.p, user.n);
+	__builtin_prefetch(&m->slots[h & m->mask]);
 	m->cur.active = true;
-	m->cur.took = t;
+	m->cur.whole = whole;
 	memcpy(m->cur.txn, txn.p, txn.n);
 	m->cur.txnlen = txn.n;
 	memcpy(m->cur.user, user.p, user.n);
 	m->cur.userlen = user.n;
+	m->cur.user_hash = h;
 	m->cur.ts = ts;
 	m->cur.cents = cents;
-	return t;
+	return true;
+}
+
+bool rfm_txn(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, const char **why)
+{
+	return take(m, txn, user, ts, cents, true, why);
+}
+
+bool rfm_line(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, const char **why)
+{
+	if (m->cur.active && !m->cur.whole && txn.n == m->cur.txnlen
+			&& !memcmp(txn.p, m->cur.txn, txn.n)) {
+		m->cur.cents = gm_add_saturating(m->cur.cents, cents);
+		return true;
+	}
+	return take(m, txn, user, ts, cents, false, why);
 }
 
 /* A customer's value of measure k, as its rows give it. */
-static int64_t measure(const struct rfm *m, int k, size_t i)
+static int64_t measure(const struct rfm *m, int k, const struct cust *c)
 {
-	const struct cust *c = &m->c[i];
 	return k == M_RECENCY ? (int64_t)m->as_of - c->last_day
 		: k == M_FREQUENCY ? (int64_t)c->orders : c->cents;
 }
 
 bool rfm_finish(struct rfm *m)
 {
-	flush_line(m);
+	settle(m);
 	gm_idset_free(m->txns);
 	m->txns = NULL;
 	if (!m->o.has_as_of && !m->any)
@@ -547,6 +559,11 @@ bool rfm_finish(struct rfm *m)
 	m->sums = gm_xcalloc(g->nnames, sizeof *m->sums);
 	if (n == 0)
 		return true;
+	m->at = gm_xcalloc(n, sizeof *m->at);
+	for (size_t i = 0, at = 0; i < n; i++) {
+		m->at[i] = at;
+		at += ENTRY_LEN + (unsigned char)m->ids[at + sizeof(struct cust)];
+	}
 	/* Each measure as a key that orders as it does: recency_days
 	 * grows as the last purchase day falls. Recency's score is then
 	 * reversed, so that the most recent always score bins, as the
@@ -554,9 +571,9 @@ bool rfm_finish(struct rfm *m)
 	struct rfm_keyed *a = gm_xcalloc(2 * n, sizeof *a);
 	for (int k = 0; k < M_N; k++) {
 		for (size_t i = 0; i < n; i++) {
-			const struct cust *c = &m->c[i];
-			uint64_t key = k == M_RECENCY ? (uint64_t)((int64_t)INT32_MAX - c->last_day)
-				: k == M_FREQUENCY ? c->orders : (uint64_t)c->cents;
+			struct cust c = cust_of(m, i);
+			uint64_t key = k == M_RECENCY ? (uint64_t)((int64_t)INT32_MAX - c.last_day)
+				: k == M_FREQUENCY ? c.orders : (uint64_t)c.cents;
 			a[i] = (struct rfm_keyed){ key, (uint32_t)i };
 		}
 		uint8_t *score = m->score[k] = gm_xcalloc(n, 1);
@@ -567,7 +584,8 @@ bool rfm_finish(struct rfm *m)
 		struct cut *cut = m->cuts[k] = gm_xcalloc(bins + 1, sizeof *cut);
 		for (size_t i = 0; i < n; i++) {
 			struct cut *ct = &cut[m->score[k][i]];
-			int64_t v = measure(m, k, i);
+			struct cust c = cust_of(m, i);
+			int64_t v = measure(m, k, &c);
 			if (!ct->customers || v < ct->lo)
 				ct->lo = v;
 			if (!ct->customers || v > ct->hi)
@@ -588,11 +606,12 @@ bool rfm_finish(struct rfm *m)
 		uint8_t s = m->seg[i] = of[((m->score[M_RECENCY][i] - 1) * b + m->score[M_FREQUENCY][i] - 1) * b
 			+ m->score[M_MONETARY][i] - 1];
 		struct seg_sum *t = &m->sums[s];
+		struct cust c = cust_of(m, i);
 		t->customers++;
-		t->recency += (uint64_t)measure(m, M_RECENCY, i);
-		t->frequency += m->c[i].orders;
-		t->revenue = gm_add_saturating(t->revenue, m->c[i].cents);
-		m->revenue = gm_add_saturating(m->revenue, m->c[i].cents);
+		t->recency += (uint64_t)measure(m, M_RECENCY, &c);
+		t->frequency += c.orders;
+		t->revenue = gm_add_saturating(t->revenue, c.cents);
+		m->revenue = gm_add_saturating(m->revenue, c.cents);
 	}
 	free(of);
 	return true;
@@ -702,9 +721,10 @@ static void write_customers(struct rfm *m)
 		GM_W_KSTR(w, "segment_id", id, day + user.n);
 		write_as_of(w, m->as_of);
 		GM_W_KSTR(w, "user_id", user.p, user.n);
-		GM_W_KI64(w, "recency_days", measure(m, M_RECENCY, i));
-		GM_W_KI64(w, "frequency", m->c[i].orders);
-		GM_W_KMONEY(w, "monetary", m->c[i].cents);
+		struct cust c = cust_of(m, i);
+		GM_W_KI64(w, "recency_days", measure(m, M_RECENCY, &c));
+		GM_W_KI64(w, "frequency", c.orders);
+		GM_W_KMONEY(w, "monetary", c.cents);
 		unsigned r = m->score[M_RECENCY][i], f = m->score[M_FREQUENCY][i],
 			s = m->score[M_MONETARY][i];
 		GM_W_KI64(w, "r", r);
@@ -838,10 +858,26 @@ static size_t from_index(struct rfm *m, gm_str name)
 	return m->nfrom - 1;
 }
 
+/* The number of the customer whose entry is at: the entries come in
+ * the customers' order. */
+static size_t cust_number(const struct rfm *m, size_t at)
+{
+	size_t lo = 0, hi = m->n;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->at[mid] <= at)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 void rfm_compare_row(struct rfm *m, gm_str user, gm_str segment)
 {
 	size_t cols = m->o.grid->nnames + 1, from = from_index(m, segment), to = cols - 1;
-	size_t i = user.n <= RFM_ID_MAX ? cust_find(m, user, false) : SIZE_MAX;
+	size_t at = user.n <= RFM_ID_MAX ? cust_find(m, user, gm_hash(user.p, user.n), false) : SIZE_MAX;
+	size_t i = at == SIZE_MAX ? SIZE_MAX : cust_number(m, at);
 	if (i != SIZE_MAX && !m->seen[i]) {
 		m->seen[i] = 1;
 		to = m->seg[i];
