@@ -298,6 +298,11 @@ struct cut {
 	int64_t lo, hi;    /* the measure's values */
 };
 
+struct scored {
+	uint8_t s[M_N];    /* by measure */
+	uint8_t seg;       /* the grid's name index */
+};
+
 struct seg_sum {
 	uint64_t customers, frequency;
 	uint64_t recency;
@@ -316,20 +321,21 @@ struct rfm {
 	uint64_t *at;      /* after rfm_finish(): each customer's entry */
 	int64_t max_ts;
 	bool any;
-	/* The transaction taken last, settled when the next comes (rfm_txn,
-	 * rfm_line): meanwhile its places in the set and the index load. */
-	struct {
+	/* The two transactions taken last, settled two transactions later
+	 * (rfm_txn, rfm_line): meanwhile their places in the set and the
+	 * index, then their customers' entries, load. cur takes lines. */
+	struct pending {
 		bool active;
 		bool whole;    /* rfm_txn's: no line follows */
 		char txn[RFM_ID_MAX], user[RFM_ID_MAX];
 		size_t txnlen, userlen;
 		uint64_t user_hash;
 		int64_t ts, cents;
-	} cur;
+	} pend[2], *cur, *prev;
 	/* after rfm_finish() */
 	bool finished;
 	int32_t as_of;
-	uint8_t *score[M_N], *seg;
+	struct scored *sc;  /* each customer's scores and segment */
 	struct cut *cuts[M_N];
 	struct seg_sum *sums;
 	int64_t revenue;
@@ -349,6 +355,8 @@ struct rfm *rfm_new(const struct rfm_opts *o, const struct rfm_out *out)
 	m->o = *o;
 	m->out = *out;
 	m->txns = gm_idset_new();
+	m->cur = &m->pend[0];
+	m->prev = &m->pend[1];
 	m->mask = 1023;
 	m->slots = gm_xcalloc(m->mask + 1, sizeof *m->slots);
 	return m;
@@ -362,11 +370,9 @@ void rfm_free(struct rfm *m)
 	free(m->ids);
 	free(m->slots);
 	free(m->at);
-	for (int i = 0; i < M_N; i++) {
-		free(m->score[i]);
+	for (int i = 0; i < M_N; i++)
 		free(m->cuts[i]);
-	}
-	free(m->seg);
+	free(m->sc);
 	free(m->sums);
 	free(m->seen);
 	for (size_t i = 0; i < m->nfrom; i++)
@@ -469,24 +475,35 @@ static bool inside(const struct rfm *m, int64_t ts)
 	return ts < end && (m->o.window_ms < 0 || ts >= end - m->o.window_ms);
 }
 
-/* Settles the transaction taken last: a duplicate of an earlier id,
+/* Settles a transaction taken earlier: a duplicate of an earlier id,
  * outside the window, or counted for its customer. */
-static void settle(struct rfm *m)
+static void settle(struct rfm *m, struct pending *p)
 {
-	if (!m->cur.active)
+	if (!p->active)
 		return;
-	m->cur.active = false;
-	if (!gm_idset_add(m->txns, m->cur.txn, m->cur.txnlen)) {
+	p->active = false;
+	if (!gm_idset_add(m->txns, p->txn, p->txnlen)) {
 		m->k.duplicates++;
 		return;
 	}
 	m->k.transactions++;
-	if (!inside(m, m->cur.ts)) {
+	if (!inside(m, p->ts)) {
 		m->k.outside++;
 		return;
 	}
-	count_txn(m, (gm_str){ m->cur.user, m->cur.userlen }, m->cur.user_hash, m->cur.ts,
-		m->cur.cents);
+	count_txn(m, (gm_str){ p->user, p->userlen }, p->user_hash, p->ts, p->cents);
+}
+
+/* Loads the entry the first slot of user's hash h that has its tag
+ * points to (its slot loaded before: a look, no wait). */
+static void prefetch_entry(const struct rfm *m, uint64_t h)
+{
+	uint64_t tag = h >> SLOT_AT_BITS;
+	for (size_t i = h & m->mask; m->slots[i]; i = (i + 1) & m->mask)
+		if (m->slots[i] >> SLOT_AT_BITS == tag) {
+			__builtin_prefetch(m->ids + (m->slots[i] & SLOT_AT_MASK) - 1);
+			return;
+		}
 }
 
 static const char *too_long(const char *field)
@@ -496,12 +513,18 @@ static const char *too_long(const char *field)
 	return why;
 }
 
-/* A new transaction: the one before settled, this one refused (false,
- * with why) or kept to be settled next, its places loading. */
+/* A new transaction: the one two before settled, the one before's
+ * entry loading, this one refused (false, with why) or kept, its places
+ * in the set and the index loading. */
 static bool take(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, bool whole,
 	const char **why)
 {
-	settle(m);
+	settle(m, m->prev);
+	struct pending *p = m->prev;
+	m->prev = m->cur;
+	m->cur = p;
+	if (m->prev->active)
+		prefetch_entry(m, m->prev->user_hash);
 	if (txn.n > RFM_ID_MAX)
 		return *why = too_long("transaction_id"), false;
 	if (user.n > RFM_ID_MAX)
@@ -509,15 +532,15 @@ static bool take(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cen
 	gm_idset_prefetch(m->txns, txn.p, txn.n);
 	uint64_t h = gm_hash(user.p, user.n);
 	__builtin_prefetch(&m->slots[h & m->mask]);
-	m->cur.active = true;
-	m->cur.whole = whole;
-	memcpy(m->cur.txn, txn.p, txn.n);
-	m->cur.txnlen = txn.n;
-	memcpy(m->cur.user, user.p, user.n);
-	m->cur.userlen = user.n;
-	m->cur.user_hash = h;
-	m->cur.ts = ts;
-	m->cur.cents = cents;
+	p->active = true;
+	p->whole = whole;
+	memcpy(p->txn, txn.p, txn.n);
+	p->txnlen = txn.n;
+	memcpy(p->user, user.p, user.n);
+	p->userlen = user.n;
+	p->user_hash = h;
+	p->ts = ts;
+	p->cents = cents;
 	return true;
 }
 
@@ -528,9 +551,9 @@ bool rfm_txn(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, 
 
 bool rfm_line(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, const char **why)
 {
-	if (m->cur.active && !m->cur.whole && txn.n == m->cur.txnlen
-			&& !memcmp(txn.p, m->cur.txn, txn.n)) {
-		m->cur.cents = gm_add_saturating(m->cur.cents, cents);
+	struct pending *c = m->cur;
+	if (c->active && !c->whole && txn.n == c->txnlen && !memcmp(txn.p, c->txn, txn.n)) {
+		c->cents = gm_add_saturating(c->cents, cents);
 		return true;
 	}
 	return take(m, txn, user, ts, cents, false, why);
@@ -545,7 +568,8 @@ static int64_t measure(const struct rfm *m, int k, const struct cust *c)
 
 bool rfm_finish(struct rfm *m)
 {
-	settle(m);
+	settle(m, m->prev);
+	settle(m, m->cur);
 	gm_idset_free(m->txns);
 	m->txns = NULL;
 	if (!m->o.has_as_of && !m->any)
@@ -569,6 +593,8 @@ bool rfm_finish(struct rfm *m)
 	 * reversed, so that the most recent always score bins, as the
 	 * least frequent always score 1. */
 	struct rfm_keyed *a = gm_xcalloc(2 * n, sizeof *a);
+	uint8_t *score = gm_xcalloc(n, 1);
+	m->sc = gm_xcalloc(n, sizeof *m->sc);
 	for (int k = 0; k < M_N; k++) {
 		for (size_t i = 0; i < n; i++) {
 			struct cust c = cust_of(m, i);
@@ -576,14 +602,14 @@ bool rfm_finish(struct rfm *m)
 				: k == M_FREQUENCY ? c.orders : (uint64_t)c.cents;
 			a[i] = (struct rfm_keyed){ key, (uint32_t)i };
 		}
-		uint8_t *score = m->score[k] = gm_xcalloc(n, 1);
 		score_sorted(radix_sort(a, a + n, n), n, bins, score);
 		if (k == M_RECENCY)
 			for (size_t i = 0; i < n; i++)
 				score[i] = (uint8_t)(bins + 1 - score[i]);
 		struct cut *cut = m->cuts[k] = gm_xcalloc(bins + 1, sizeof *cut);
 		for (size_t i = 0; i < n; i++) {
-			struct cut *ct = &cut[m->score[k][i]];
+			m->sc[i].s[k] = score[i];
+			struct cut *ct = &cut[score[i]];
 			struct cust c = cust_of(m, i);
 			int64_t v = measure(m, k, &c);
 			if (!ct->customers || v < ct->lo)
@@ -594,6 +620,7 @@ bool rfm_finish(struct rfm *m)
 		}
 	}
 	free(a);
+	free(score);
 	/* The segment of every score triple, once. */
 	size_t b = bins;
 	uint8_t *of = gm_xcalloc(b * b * b, 1);
@@ -601,10 +628,10 @@ bool rfm_finish(struct rfm *m)
 		for (unsigned f = 1; f <= bins; f++)
 			for (unsigned s = 1; s <= bins; s++)
 				of[((r - 1) * b + f - 1) * b + s - 1] = rfm_grid_segment(g, r, f, s);
-	m->seg = gm_xcalloc(n, 1);
 	for (size_t i = 0; i < n; i++) {
-		uint8_t s = m->seg[i] = of[((m->score[M_RECENCY][i] - 1) * b + m->score[M_FREQUENCY][i] - 1) * b
-			+ m->score[M_MONETARY][i] - 1];
+		const uint8_t *sc = m->sc[i].s;
+		uint8_t s = m->sc[i].seg = of[((sc[M_RECENCY] - 1) * b + sc[M_FREQUENCY] - 1) * b
+			+ sc[M_MONETARY] - 1];
 		struct seg_sum *t = &m->sums[s];
 		struct cust c = cust_of(m, i);
 		t->customers++;
@@ -665,12 +692,44 @@ static int64_t rfm_score_of(unsigned bins, unsigned r, unsigned f, unsigned s)
 	return ((int64_t)r * base + f) * base + s;
 }
 
+/* Runs of ids this short are sorted by insertion. */
+#define SMALL_RUN 32
+
+/* Loads what the customers a[k + 8] (their entries) and a[k + 16]
+ * (their places and scores) hold, for a walk of a[0..n) in that order,
+ * which is the customers' in no way: each would be a wait. */
+static void prefetch_cust(const struct rfm *m, const struct rfm_keyed *a, size_t n, size_t k)
+{
+	if (k + 16 < n) {
+		__builtin_prefetch(&m->at[a[k + 16].at]);
+		if (m->sc)
+			__builtin_prefetch(&m->sc[a[k + 16].at]);
+	}
+	if (k + 8 < n) {
+		const char *e = m->ids + m->at[a[k + 8].at];
+		__builtin_prefetch(e);
+		__builtin_prefetch(e + ENTRY_LEN + 15);
+	}
+}
+
 /* The customers in order of id (bytes, then length): by 8-byte chunks
  * of their ids, radix-sorted, each run that shares a chunk sorted again
  * by the next. a and b hold n entries; the result is in a. */
 static void sort_ids(const struct rfm *m, struct rfm_keyed *a, struct rfm_keyed *b, size_t n,
 	size_t chunk)
 {
+	if (n <= SMALL_RUN) {
+		/* Ids that differ from the chunk on: their bytes compared
+		 * (a prefix first) give the same order, without 8 passes of
+		 * counting for a few. */
+		for (size_t x = 1; x < n; x++)
+			for (size_t y = x; y > 0 && gm_str_cmp(cust_id(m, a[y - 1].at), cust_id(m, a[y].at)) > 0; y--) {
+				struct rfm_keyed t = a[y];
+				a[y] = a[y - 1];
+				a[y - 1] = t;
+			}
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		gm_str id = cust_id(m, a[i].at);
 		uint64_t key = 0;
@@ -684,6 +743,7 @@ static void sort_ids(const struct rfm *m, struct rfm_keyed *a, struct rfm_keyed 
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1, longest = cust_id(m, a[i].at).n;
 		while (j < n && a[j].key == a[i].key) {
+			prefetch_cust(m, a, n, j);
 			size_t l = cust_id(m, a[j].at).n;
 			longest = l > longest ? l : longest;
 			j++;
@@ -714,6 +774,7 @@ static void write_customers(struct rfm *m)
 	char id[12 + RFM_ID_MAX];
 	size_t day = id_day(id, m->as_of);
 	for (size_t k = 0; k < n; k++) {
+		prefetch_cust(m, a, n, k);
 		size_t i = a[k].at;
 		gm_str user = cust_id(m, i);
 		memcpy(id + day, user.p, user.n);
@@ -725,13 +786,13 @@ static void write_customers(struct rfm *m)
 		GM_W_KI64(w, "recency_days", measure(m, M_RECENCY, &c));
 		GM_W_KI64(w, "frequency", c.orders);
 		GM_W_KMONEY(w, "monetary", c.cents);
-		unsigned r = m->score[M_RECENCY][i], f = m->score[M_FREQUENCY][i],
-			s = m->score[M_MONETARY][i];
+		const struct scored *sc = &m->sc[i];
+		unsigned r = sc->s[M_RECENCY], f = sc->s[M_FREQUENCY], s = sc->s[M_MONETARY];
 		GM_W_KI64(w, "r", r);
 		GM_W_KI64(w, "f", f);
 		GM_W_KI64(w, "m", s);
 		GM_W_KI64(w, "rfm_score", rfm_score_of(m->o.bins, r, f, s));
-		GM_W_KCSTR(w, "segment", g->names[m->seg[i]]);
+		GM_W_KCSTR(w, "segment", g->names[sc->seg]);
 		row_put(m, &gm_rtype_customer_segment, w, id, day + user.n, 0);
 	}
 	free(a);
@@ -880,7 +941,7 @@ void rfm_compare_row(struct rfm *m, gm_str user, gm_str segment)
 	size_t i = at == SIZE_MAX ? SIZE_MAX : cust_number(m, at);
 	if (i != SIZE_MAX && !m->seen[i]) {
 		m->seen[i] = 1;
-		to = m->seg[i];
+		to = m->sc[i].seg;
 	}
 	m->moves[from * cols + to]++;
 }
@@ -909,7 +970,7 @@ void rfm_compare_end(struct rfm *m)
 		if (!m->seen[i]) {
 			if (fnone == SIZE_MAX)
 				fnone = from_index(m, none);
-			m->moves[fnone * cols + m->seg[i]]++;
+			m->moves[fnone * cols + m->sc[i].seg]++;
 		}
 	struct move *mv = NULL;
 	size_t n = 0, cap = 0;

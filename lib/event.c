@@ -1026,7 +1026,10 @@ bool gm_rtype_decode(const struct gm_rtype *t, const struct gm_event *r,
 	for (size_t i = 0; i < t->nfields && in_order; i++) {
 		gm_str k = r->fields[i + 1].key;
 		const char *name = t->fields[i].name;
-		in_order = strnlen(name, k.n + 1) == k.n && !memcmp(name, k.p, k.n);
+		size_t j = 0;
+		while (j < k.n && name[j] && name[j] == k.p[j])
+			j++;
+		in_order = j == k.n && !name[j];
 	}
 	for (size_t i = 0; i < t->nfields; i++) {
 		const struct gm_rfield *f = &t->fields[i];
