@@ -358,7 +358,7 @@ struct rfm *rfm_new(const struct rfm_opts *o, const struct rfm_out *out)
 	m->cur = &m->pend[0];
 	m->prev = &m->pend[1];
 	m->mask = 1023;
-	m->slots = gm_xcalloc(m->mask + 1, sizeof *m->slots);
+	m->slots = gm_xmap((m->mask + 1) * sizeof *m->slots);
 	return m;
 }
 
@@ -367,12 +367,12 @@ void rfm_free(struct rfm *m)
 	if (!m)
 		return;
 	gm_idset_free(m->txns);
-	free(m->ids);
-	free(m->slots);
-	free(m->at);
+	gm_unmap(m->ids, m->idcap);
+	gm_unmap(m->slots, (m->mask + 1) * sizeof *m->slots);
+	gm_unmap(m->at, m->n * sizeof *m->at);
 	for (int i = 0; i < M_N; i++)
 		free(m->cuts[i]);
-	free(m->sc);
+	gm_unmap(m->sc, m->n * sizeof *m->sc);
 	free(m->sums);
 	free(m->seen);
 	for (size_t i = 0; i < m->nfrom; i++)
@@ -395,6 +395,26 @@ static gm_str cust_id(const struct rfm *m, size_t i)
 	return (gm_str){ e + 1, (unsigned char)e[0] };
 }
 
+/* Room for an entry of n bytes more in the arena: a mapping twice the
+ * size, copied, when full (mapped, as the index, the set and the
+ * arrays of the customers: on huge pages, where a lookup in tables of
+ * hundreds of megabytes missed the TLB too, and a walk in order of id
+ * missed it at each customer). */
+static void arena_room(struct rfm *m, size_t n)
+{
+	if (m->idlen + n <= m->idcap)
+		return;
+	size_t cap = m->idcap ? m->idcap * 2 : 1 << 21;
+	while (cap < m->idlen + n)
+		cap *= 2;
+	char *ids = gm_xmap(cap);
+	if (m->idlen)
+		memcpy(ids, m->ids, m->idlen);
+	gm_unmap(m->ids, m->idcap);
+	m->ids = ids;
+	m->idcap = cap;
+}
+
 /* The entry of id user, whose hash is h, or SIZE_MAX (create: made,
  * zeroed, when absent). */
 static size_t cust_find(struct rfm *m, gm_str user, uint64_t h, bool create)
@@ -405,7 +425,7 @@ static size_t cust_find(struct rfm *m, gm_str user, uint64_t h, bool create)
 		if (!s) {
 			if (!create)
 				return SIZE_MAX;
-			m->ids = gm_grow(m->ids, &m->idcap, m->idlen + ENTRY_LEN + user.n, 1, 16384);
+			arena_room(m, ENTRY_LEN + user.n);
 			size_t at = m->idlen;
 			memset(m->ids + at, 0, sizeof(struct cust));
 			m->ids[at + sizeof(struct cust)] = (char)user.n;
@@ -431,7 +451,7 @@ static void index_room(struct rfm *m)
 	if ((m->n + 1) * 10 < (m->mask + 1) * 7)
 		return;
 	size_t mask = m->mask * 2 + 1;
-	uint64_t *slots = gm_xcalloc(mask + 1, sizeof *slots);
+	uint64_t *slots = gm_xmap((mask + 1) * sizeof *slots);
 	for (size_t at = 0; at < m->idlen;) {
 		const char *e = m->ids + at + sizeof(struct cust);
 		size_t n = (unsigned char)e[0];
@@ -442,7 +462,7 @@ static void index_room(struct rfm *m)
 		slots[j] = (h >> SLOT_AT_BITS) << SLOT_AT_BITS | (at + 1);
 		at += ENTRY_LEN + n;
 	}
-	free(m->slots);
+	gm_unmap(m->slots, (m->mask + 1) * sizeof *m->slots);
 	m->slots = slots;
 	m->mask = mask;
 }
@@ -583,7 +603,7 @@ bool rfm_finish(struct rfm *m)
 	m->sums = gm_xcalloc(g->nnames, sizeof *m->sums);
 	if (n == 0)
 		return true;
-	m->at = gm_xcalloc(n, sizeof *m->at);
+	m->at = gm_xmap(n * sizeof *m->at);
 	for (size_t i = 0, at = 0; i < n; i++) {
 		m->at[i] = at;
 		at += ENTRY_LEN + (unsigned char)m->ids[at + sizeof(struct cust)];
@@ -592,9 +612,9 @@ bool rfm_finish(struct rfm *m)
 	 * grows as the last purchase day falls. Recency's score is then
 	 * reversed, so that the most recent always score bins, as the
 	 * least frequent always score 1. */
-	struct rfm_keyed *a = gm_xcalloc(2 * n, sizeof *a);
+	struct rfm_keyed *a = gm_xmap(2 * n * sizeof *a);
 	uint8_t *score = gm_xcalloc(n, 1);
-	m->sc = gm_xcalloc(n, sizeof *m->sc);
+	m->sc = gm_xmap(n * sizeof *m->sc);
 	for (int k = 0; k < M_N; k++) {
 		for (size_t i = 0; i < n; i++) {
 			struct cust c = cust_of(m, i);
@@ -619,7 +639,7 @@ bool rfm_finish(struct rfm *m)
 			ct->customers++;
 		}
 	}
-	free(a);
+	gm_unmap(a, 2 * n * sizeof *a);
 	free(score);
 	/* The segment of every score triple, once. */
 	size_t b = bins;
@@ -766,7 +786,7 @@ static void sort_ids(const struct rfm *m, struct rfm_keyed *a, struct rfm_keyed 
 static void write_customers(struct rfm *m)
 {
 	size_t n = m->n;
-	struct rfm_keyed *a = gm_xcalloc(2 * n, sizeof *a);
+	struct rfm_keyed *a = gm_xmap(2 * n * sizeof *a);
 	for (size_t i = 0; i < n; i++)
 		a[i].at = (uint32_t)i;
 	sort_ids(m, a, a + n, n, 0);
@@ -795,7 +815,7 @@ static void write_customers(struct rfm *m)
 		GM_W_KCSTR(w, "segment", g->names[sc->seg]);
 		row_put(m, &gm_rtype_customer_segment, w, id, day + user.n, 0);
 	}
-	free(a);
+	gm_unmap(a, 2 * n * sizeof *a);
 }
 
 static int cstr_cmp(const void *a, const void *b)
