@@ -9,7 +9,7 @@
  *
  * Memory: 17 bytes per customer and its id, in an arena, an index of
  * 8 bytes a slot, and the transaction ids' set (idset.h) while reading;
- * scoring and the order of ids add 40 bytes a customer while they run,
+ * scoring and the order of ids add 33 bytes a customer while they run,
  * the set freed, and 12 bytes of scores, segment and place stay. */
 #ifndef GM_RFM_H
 #define GM_RFM_H
