@@ -150,13 +150,25 @@ static bool decode_row(struct gm_parser *ps, const struct gm_rtype *t, const cha
 /* The place of t's field name among its values (gm_rtype_decode()). */
 #define FIELD(t, name) ((size_t)(gm_rtype_field(t, name) - (t)->fields))
 
-/* Gives the model a fact_sales row; for files, refusing what it refuses
- * through the source (src), for the warehouse, as a damaged row. */
-static bool take_sale(struct rfm *m, const union gm_rvalue *v, const char **why)
+/* The places of the fields a fact_sales row gives the model, looked up
+ * once, not for every row. */
+struct sale_at {
+	size_t txn, user, ts, amount;
+};
+
+static struct sale_at sale_at(void)
 {
 	const struct gm_rtype *t = &gm_rtype_fact_sales;
-	return rfm_line(m, v[FIELD(t, "transaction_id")].s, v[FIELD(t, "user_id")].s,
-		v[FIELD(t, "ts")].i, v[FIELD(t, "amount")].i, why) != RFM_REFUSED;
+	return (struct sale_at){ FIELD(t, "transaction_id"), FIELD(t, "user_id"), FIELD(t, "ts"),
+		FIELD(t, "amount") };
+}
+
+/* Gives the model a fact_sales row; for files, refusing what it refuses
+ * through the source (src), for the warehouse, as a damaged row. */
+static bool take_sale(struct rfm *m, const struct sale_at *at, const union gm_rvalue *v,
+	const char **why)
+{
+	return rfm_line(m, v[at->txn].s, v[at->user].s, v[at->ts].i, v[at->amount].i, why);
 }
 
 /* Reads the warehouse's fact_sales of the days the run needs. */
@@ -180,6 +192,7 @@ static bool read_facts(struct gm_wh *wh, struct rfm *m, struct gm_parser *ps,
 	union gm_rvalue v[16];
 	bool has[16];
 	const size_t date_key = FIELD(&gm_rtype_fact_sales, "date_key");
+	const struct sale_at at = sale_at();
 	while (ok && gm_wh_scan_next(s, &row, &len, &where)) {
 		ok = decode_row(ps, &gm_rtype_fact_sales, row, len, where, v, has);
 		/* A folder gives every day, a server only those asked for: the
@@ -188,7 +201,7 @@ static bool read_facts(struct gm_wh *wh, struct rfm *m, struct gm_parser *ps,
 		if (ok && f.range_field && (v[date_key].i < f.lo || v[date_key].i > f.hi))
 			continue;
 		gm_counts.in++;
-		if (ok && !take_sale(m, v, &why)) {
+		if (ok && !take_sale(m, &at, v, &why)) {
 			gm_error(where, "%s", why);
 			ok = false;
 		}
@@ -208,6 +221,7 @@ static int read_source(struct gm_source *src, struct rfm *m, struct gm_parser *p
 	union gm_rvalue v[16];
 	bool has[16];
 	char reason[200];
+	const struct sale_at at = sale_at();
 	while (status == GM_EXIT_OK && (st = gm_source_next_event(src, ps, &r, &ev, -1)) != GM_NEXT_END) {
 		if (st == GM_NEXT_ERROR) {
 			status = GM_EXIT_FAIL;
@@ -221,14 +235,13 @@ static int read_source(struct gm_source *src, struct rfm *m, struct gm_parser *p
 		const char *why = NULL;
 		bool refused = false;
 		if (ev->type == GM_TRANSACTION)
-			refused = rfm_txn(m, ev->id, ev->user_id, ev->ts, ev->items_amount, &why)
-				== RFM_REFUSED;
+			refused = !rfm_txn(m, ev->id, ev->user_id, ev->ts, ev->items_amount, &why);
 		else if (ev->rtype == &gm_rtype_fact_sales) {
 			refused = !gm_rtype_decode(&gm_rtype_fact_sales, ev, v, has, reason, sizeof reason);
 			if (refused)
 				why = reason;
 			else
-				refused = !take_sale(m, v, &why);
+				refused = !take_sale(m, &at, v, &why);
 		} else
 			++*ignored;
 		if (refused && !gm_source_reject(src, &r, why))
@@ -255,11 +268,13 @@ static bool read_snapshot(struct gm_wh *wh, struct rfm *m, struct gm_parser *ps,
 	uint64_t rows = 0;
 	union gm_rvalue v[16];
 	bool has[16];
+	const size_t as_of_key = FIELD(t, "as_of_key"), user_id = FIELD(t, "user_id"),
+		segment = FIELD(t, "segment");
 	rfm_compare_begin(m, since);
 	while (ok && gm_wh_scan_next(s, &row, &len, &where)) {
 		ok = decode_row(ps, t, row, len, where, v, has);
-		if (ok && v[FIELD(t, "as_of_key")].i == key) {
-			rfm_compare_row(m, v[FIELD(t, "user_id")].s, v[FIELD(t, "segment")].s);
+		if (ok && v[as_of_key].i == key) {
+			rfm_compare_row(m, v[user_id].s, v[segment].s);
 			rows++;
 		}
 	}

@@ -272,17 +272,19 @@ void rfm_score(const uint64_t *values, size_t n, unsigned bins, uint8_t *scores,
 
 /* ---- the model ---- */
 
+/* A customer's measures so far, kept in the arena just before its id:
+ * an entry is struct cust, the id's length (a byte), the id, so that
+ * a lookup and the update it leads to read one place. */
 struct cust {
 	int64_t cents;
-	uint64_t id_at;    /* in the arena: a length byte, then the id */
 	int32_t last_day;
 	uint32_t orders;
 };
+#define ENTRY_LEN (sizeof(struct cust) + 1)
 
-/* The arena holds, per customer, its number (4 bytes), the length of
- * its id (1) and the id; an index slot holds a tag of the id's hash and
- * where the length byte is, plus one (0: empty), so that a lookup reads
- * the slot and the arena, not the customer too. */
+/* An index slot holds a tag of the id's hash and where its entry is,
+ * plus one (0: empty), so that a lookup reads the slot and the entry
+ * only. */
 #define SLOT_AT_BITS 40
 #define SLOT_AT_MASK ((UINT64_C(1) << SLOT_AT_BITS) - 1)
 
@@ -296,6 +298,11 @@ struct cut {
 	int64_t lo, hi;    /* the measure's values */
 };
 
+struct scored {
+	uint8_t s[M_N];    /* by measure */
+	uint8_t seg;       /* the grid's name index */
+};
+
 struct seg_sum {
 	uint64_t customers, frequency;
 	uint64_t recency;
@@ -306,26 +313,29 @@ struct rfm {
 	struct rfm_opts o;
 	struct rfm_out out;
 	struct gm_idset *txns;
-	struct cust *c;
-	size_t n, cap;
-	char *ids;
+	size_t n;          /* customers, numbered as their entries come */
+	char *ids;         /* the entries (struct cust, length, id) */
 	size_t idlen, idcap;
-	uint64_t *slots;   /* hash tag << SLOT_AT_BITS | id_at + 1; 0 empty */
+	uint64_t *slots;   /* hash tag << SLOT_AT_BITS | entry + 1; 0 empty */
 	size_t mask;
+	uint64_t *at;      /* after rfm_finish(): each customer's entry */
 	int64_t max_ts;
 	bool any;
-	/* the transaction whose lines are coming (rfm_line) */
-	struct {
+	/* The two transactions taken last, settled two transactions later
+	 * (rfm_txn, rfm_line): meanwhile their places in the set and the
+	 * index, then their customers' entries, load. cur takes lines. */
+	struct pending {
 		bool active;
-		enum rfm_take took;
+		bool whole;    /* rfm_txn's: no line follows */
 		char txn[RFM_ID_MAX], user[RFM_ID_MAX];
 		size_t txnlen, userlen;
+		uint64_t user_hash;
 		int64_t ts, cents;
-	} cur;
+	} pend[2], *cur, *prev;
 	/* after rfm_finish() */
 	bool finished;
 	int32_t as_of;
-	uint8_t *score[M_N], *seg;
+	struct scored *sc;  /* each customer's scores and segment */
 	struct cut *cuts[M_N];
 	struct seg_sum *sums;
 	int64_t revenue;
@@ -345,8 +355,10 @@ struct rfm *rfm_new(const struct rfm_opts *o, const struct rfm_out *out)
 	m->o = *o;
 	m->out = *out;
 	m->txns = gm_idset_new();
+	m->cur = &m->pend[0];
+	m->prev = &m->pend[1];
 	m->mask = 1023;
-	m->slots = gm_xcalloc(m->mask + 1, sizeof *m->slots);
+	m->slots = gm_xmap((m->mask + 1) * sizeof *m->slots);
 	return m;
 }
 
@@ -355,14 +367,12 @@ void rfm_free(struct rfm *m)
 	if (!m)
 		return;
 	gm_idset_free(m->txns);
-	free(m->c);
-	free(m->ids);
-	free(m->slots);
-	for (int i = 0; i < M_N; i++) {
-		free(m->score[i]);
+	gm_unmap(m->ids, m->idcap);
+	gm_unmap(m->slots, (m->mask + 1) * sizeof *m->slots);
+	gm_unmap(m->at, m->n * sizeof *m->at);
+	for (int i = 0; i < M_N; i++)
 		free(m->cuts[i]);
-	}
-	free(m->seg);
+	gm_unmap(m->sc, m->n * sizeof *m->sc);
 	free(m->sums);
 	free(m->seen);
 	for (size_t i = 0; i < m->nfrom; i++)
@@ -372,76 +382,104 @@ void rfm_free(struct rfm *m)
 	free(m);
 }
 
-static gm_str cust_id(const struct rfm *m, size_t i)
+static struct cust cust_of(const struct rfm *m, size_t i)
 {
-	const char *p = m->ids + m->c[i].id_at;
-	return (gm_str){ p + 1, (unsigned char)p[0] };
+	struct cust c;
+	memcpy(&c, m->ids + m->at[i], sizeof c);
+	return c;
 }
 
-/* The customer of id user, or SIZE_MAX (create: made when absent). */
-static size_t cust_find(struct rfm *m, gm_str user, bool create)
+static gm_str cust_id(const struct rfm *m, size_t i)
 {
-	uint64_t h = gm_hash(user.p, user.n), tag = h >> SLOT_AT_BITS;
+	const char *e = m->ids + m->at[i] + sizeof(struct cust);
+	return (gm_str){ e + 1, (unsigned char)e[0] };
+}
+
+/* Room for an entry of n bytes more in the arena: a mapping twice the
+ * size, copied, when full (mapped, as the index, the set and the
+ * arrays of the customers: on huge pages, where a lookup in tables of
+ * hundreds of megabytes missed the TLB too, and a walk in order of id
+ * missed it at each customer). */
+static void arena_room(struct rfm *m, size_t n)
+{
+	if (m->idlen + n <= m->idcap)
+		return;
+	size_t cap = m->idcap ? m->idcap * 2 : 1 << 21;
+	while (cap < m->idlen + n)
+		cap *= 2;
+	char *ids = gm_xmap(cap);
+	if (m->idlen)
+		memcpy(ids, m->ids, m->idlen);
+	gm_unmap(m->ids, m->idcap);
+	m->ids = ids;
+	m->idcap = cap;
+}
+
+/* The entry of id user, whose hash is h, or SIZE_MAX (create: made,
+ * zeroed, when absent). */
+static size_t cust_find(struct rfm *m, gm_str user, uint64_t h, bool create)
+{
+	uint64_t tag = h >> SLOT_AT_BITS;
 	for (size_t i = h & m->mask;; i = (i + 1) & m->mask) {
 		uint64_t s = m->slots[i];
 		if (!s) {
 			if (!create)
 				return SIZE_MAX;
-			m->c = gm_grow(m->c, &m->cap, m->n + 1, sizeof *m->c, 1024);
-			m->ids = gm_grow(m->ids, &m->idcap, m->idlen + 5 + user.n, 1, 16384);
-			uint32_t number = (uint32_t)m->n;
-			memcpy(m->ids + m->idlen, &number, 4);
-			m->idlen += 4;
-			m->c[m->n] = (struct cust){ .id_at = m->idlen };
-			m->ids[m->idlen] = (char)user.n;
-			memcpy(m->ids + m->idlen + 1, user.p, user.n);
-			m->slots[i] = tag << SLOT_AT_BITS | (m->idlen + 1);
-			m->idlen += 1 + user.n;
-			return m->n++;
+			arena_room(m, ENTRY_LEN + user.n);
+			size_t at = m->idlen;
+			memset(m->ids + at, 0, sizeof(struct cust));
+			m->ids[at + sizeof(struct cust)] = (char)user.n;
+			memcpy(m->ids + at + ENTRY_LEN, user.p, user.n);
+			m->slots[i] = tag << SLOT_AT_BITS | (at + 1);
+			m->idlen += ENTRY_LEN + user.n;
+			m->n++;
+			return at;
 		}
 		if (s >> SLOT_AT_BITS == tag) {
-			const char *at = m->ids + (s & SLOT_AT_MASK) - 1;
-			if ((unsigned char)at[0] == user.n && !memcmp(at + 1, user.p, user.n)) {
-				uint32_t number;
-				memcpy(&number, at - 4, 4);
-				return number;
-			}
+			size_t at = (s & SLOT_AT_MASK) - 1;
+			const char *e = m->ids + at + sizeof(struct cust);
+			if ((unsigned char)e[0] == user.n && !memcmp(e + 1, user.p, user.n))
+				return at;
 		}
 	}
 }
 
-/* Doubles the index when it is 70% full. */
+/* Doubles the index when it is 70% full, its slots placed again from
+ * the entries, which the arena holds one after another. */
 static void index_room(struct rfm *m)
 {
 	if ((m->n + 1) * 10 < (m->mask + 1) * 7)
 		return;
 	size_t mask = m->mask * 2 + 1;
-	uint64_t *slots = gm_xcalloc(mask + 1, sizeof *slots);
-	for (size_t i = 0; i <= m->mask; i++) {
-		uint64_t s = m->slots[i];
-		if (!s)
-			continue;
-		const char *at = m->ids + (s & SLOT_AT_MASK) - 1;
-		size_t j = gm_hash(at + 1, (unsigned char)at[0]) & mask;
+	uint64_t *slots = gm_xmap((mask + 1) * sizeof *slots);
+	for (size_t at = 0; at < m->idlen;) {
+		const char *e = m->ids + at + sizeof(struct cust);
+		size_t n = (unsigned char)e[0];
+		uint64_t h = gm_hash(e + 1, n);
+		size_t j = h & mask;
 		while (slots[j])
 			j = (j + 1) & mask;
-		slots[j] = s;
+		slots[j] = (h >> SLOT_AT_BITS) << SLOT_AT_BITS | (at + 1);
+		at += ENTRY_LEN + n;
 	}
-	free(m->slots);
+	gm_unmap(m->slots, (m->mask + 1) * sizeof *m->slots);
 	m->slots = slots;
 	m->mask = mask;
 }
 
-static void count_txn(struct rfm *m, gm_str user, int64_t ts, int64_t cents)
+static void count_txn(struct rfm *m, gm_str user, uint64_t h, int64_t ts, int64_t cents)
 {
 	index_room(m);
-	size_t i = cust_find(m, user, true);
-	struct cust *c = &m->c[i];
+	size_t at = cust_find(m, user, h, true);  /* which may move the arena */
+	char *e = m->ids + at;
+	struct cust c;
+	memcpy(&c, e, sizeof c);
 	int32_t day = day_of_ts(ts);
-	if (!c->orders || day > c->last_day)
-		c->last_day = day;
-	c->orders++;
-	c->cents = gm_add_saturating(c->cents, cents);
+	if (!c.orders || day > c.last_day)
+		c.last_day = day;
+	c.orders++;
+	c.cents = gm_add_saturating(c.cents, cents);
+	memcpy(e, &c, sizeof c);
 	if (!m->any || ts > m->max_ts)
 		m->max_ts = ts;
 	m->any = true;
@@ -457,11 +495,35 @@ static bool inside(const struct rfm *m, int64_t ts)
 	return ts < end && (m->o.window_ms < 0 || ts >= end - m->o.window_ms);
 }
 
-static void flush_line(struct rfm *m)
+/* Settles a transaction taken earlier: a duplicate of an earlier id,
+ * outside the window, or counted for its customer. */
+static void settle(struct rfm *m, struct pending *p)
 {
-	if (m->cur.active && m->cur.took == RFM_COUNTED)
-		count_txn(m, (gm_str){ m->cur.user, m->cur.userlen }, m->cur.ts, m->cur.cents);
-	m->cur.active = false;
+	if (!p->active)
+		return;
+	p->active = false;
+	if (!gm_idset_add(m->txns, p->txn, p->txnlen)) {
+		m->k.duplicates++;
+		return;
+	}
+	m->k.transactions++;
+	if (!inside(m, p->ts)) {
+		m->k.outside++;
+		return;
+	}
+	count_txn(m, (gm_str){ p->user, p->userlen }, p->user_hash, p->ts, p->cents);
+}
+
+/* Loads the entry the first slot of user's hash h that has its tag
+ * points to (its slot loaded before: a look, no wait). */
+static void prefetch_entry(const struct rfm *m, uint64_t h)
+{
+	uint64_t tag = h >> SLOT_AT_BITS;
+	for (size_t i = h & m->mask; m->slots[i]; i = (i + 1) & m->mask)
+		if (m->slots[i] >> SLOT_AT_BITS == tag) {
+			__builtin_prefetch(m->ids + (m->slots[i] & SLOT_AT_MASK) - 1);
+			return;
+		}
 }
 
 static const char *too_long(const char *field)
@@ -471,69 +533,63 @@ static const char *too_long(const char *field)
 	return why;
 }
 
-/* A transaction's first sight: refused, a duplicate, outside or counted. */
-static enum rfm_take take(struct rfm *m, gm_str txn, gm_str user, int64_t ts, const char **why)
+/* A new transaction: the one two before settled, the one before's
+ * entry loading, this one refused (false, with why) or kept, its places
+ * in the set and the index loading. */
+static bool take(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, bool whole,
+	const char **why)
 {
+	settle(m, m->prev);
+	struct pending *p = m->prev;
+	m->prev = m->cur;
+	m->cur = p;
+	if (m->prev->active)
+		prefetch_entry(m, m->prev->user_hash);
 	if (txn.n > RFM_ID_MAX)
-		return *why = too_long("transaction_id"), RFM_REFUSED;
+		return *why = too_long("transaction_id"), false;
 	if (user.n > RFM_ID_MAX)
-		return *why = too_long("user_id"), RFM_REFUSED;
-	if (!gm_idset_add(m->txns, txn.p, txn.n)) {
-		m->k.duplicates++;
-		return RFM_DUPLICATE;
-	}
-	m->k.transactions++;
-	if (!inside(m, ts)) {
-		m->k.outside++;
-		return RFM_OUTSIDE;
-	}
-	return RFM_COUNTED;
+		return *why = too_long("user_id"), false;
+	gm_idset_prefetch(m->txns, txn.p, txn.n);
+	uint64_t h = gm_hash(user.p, user.n);
+	__builtin_prefetch(&m->slots[h & m->mask]);
+	p->active = true;
+	p->whole = whole;
+	memcpy(p->txn, txn.p, txn.n);
+	p->txnlen = txn.n;
+	memcpy(p->user, user.p, user.n);
+	p->userlen = user.n;
+	p->user_hash = h;
+	p->ts = ts;
+	p->cents = cents;
+	return true;
 }
 
-enum rfm_take rfm_txn(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents,
-	const char **why)
+bool rfm_txn(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, const char **why)
 {
-	flush_line(m);
-	enum rfm_take t = take(m, txn, user, ts, why);
-	if (t == RFM_COUNTED)
-		count_txn(m, user, ts, cents);
-	return t;
+	return take(m, txn, user, ts, cents, true, why);
 }
 
-enum rfm_take rfm_line(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents,
-	const char **why)
+bool rfm_line(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, const char **why)
 {
-	if (m->cur.active && txn.n == m->cur.txnlen && !memcmp(txn.p, m->cur.txn, txn.n)) {
-		if (m->cur.took == RFM_COUNTED)
-			m->cur.cents = gm_add_saturating(m->cur.cents, cents);
-		return m->cur.took;
+	struct pending *c = m->cur;
+	if (c->active && !c->whole && txn.n == c->txnlen && !memcmp(txn.p, c->txn, txn.n)) {
+		c->cents = gm_add_saturating(c->cents, cents);
+		return true;
 	}
-	flush_line(m);
-	enum rfm_take t = take(m, txn, user, ts, why);
-	if (t == RFM_REFUSED)
-		return t;
-	m->cur.active = true;
-	m->cur.took = t;
-	memcpy(m->cur.txn, txn.p, txn.n);
-	m->cur.txnlen = txn.n;
-	memcpy(m->cur.user, user.p, user.n);
-	m->cur.userlen = user.n;
-	m->cur.ts = ts;
-	m->cur.cents = cents;
-	return t;
+	return take(m, txn, user, ts, cents, false, why);
 }
 
 /* A customer's value of measure k, as its rows give it. */
-static int64_t measure(const struct rfm *m, int k, size_t i)
+static int64_t measure(const struct rfm *m, int k, const struct cust *c)
 {
-	const struct cust *c = &m->c[i];
 	return k == M_RECENCY ? (int64_t)m->as_of - c->last_day
 		: k == M_FREQUENCY ? (int64_t)c->orders : c->cents;
 }
 
 bool rfm_finish(struct rfm *m)
 {
-	flush_line(m);
+	settle(m, m->prev);
+	settle(m, m->cur);
 	gm_idset_free(m->txns);
 	m->txns = NULL;
 	if (!m->o.has_as_of && !m->any)
@@ -547,27 +603,35 @@ bool rfm_finish(struct rfm *m)
 	m->sums = gm_xcalloc(g->nnames, sizeof *m->sums);
 	if (n == 0)
 		return true;
+	m->at = gm_xmap(n * sizeof *m->at);
+	for (size_t i = 0, at = 0; i < n; i++) {
+		m->at[i] = at;
+		at += ENTRY_LEN + (unsigned char)m->ids[at + sizeof(struct cust)];
+	}
 	/* Each measure as a key that orders as it does: recency_days
 	 * grows as the last purchase day falls. Recency's score is then
 	 * reversed, so that the most recent always score bins, as the
 	 * least frequent always score 1. */
-	struct rfm_keyed *a = gm_xcalloc(2 * n, sizeof *a);
+	struct rfm_keyed *a = gm_xmap(2 * n * sizeof *a);
+	uint8_t *score = gm_xcalloc(n, 1);
+	m->sc = gm_xmap(n * sizeof *m->sc);
 	for (int k = 0; k < M_N; k++) {
 		for (size_t i = 0; i < n; i++) {
-			const struct cust *c = &m->c[i];
-			uint64_t key = k == M_RECENCY ? (uint64_t)((int64_t)INT32_MAX - c->last_day)
-				: k == M_FREQUENCY ? c->orders : (uint64_t)c->cents;
+			struct cust c = cust_of(m, i);
+			uint64_t key = k == M_RECENCY ? (uint64_t)((int64_t)INT32_MAX - c.last_day)
+				: k == M_FREQUENCY ? c.orders : (uint64_t)c.cents;
 			a[i] = (struct rfm_keyed){ key, (uint32_t)i };
 		}
-		uint8_t *score = m->score[k] = gm_xcalloc(n, 1);
 		score_sorted(radix_sort(a, a + n, n), n, bins, score);
 		if (k == M_RECENCY)
 			for (size_t i = 0; i < n; i++)
 				score[i] = (uint8_t)(bins + 1 - score[i]);
 		struct cut *cut = m->cuts[k] = gm_xcalloc(bins + 1, sizeof *cut);
 		for (size_t i = 0; i < n; i++) {
-			struct cut *ct = &cut[m->score[k][i]];
-			int64_t v = measure(m, k, i);
+			m->sc[i].s[k] = score[i];
+			struct cut *ct = &cut[score[i]];
+			struct cust c = cust_of(m, i);
+			int64_t v = measure(m, k, &c);
 			if (!ct->customers || v < ct->lo)
 				ct->lo = v;
 			if (!ct->customers || v > ct->hi)
@@ -575,7 +639,8 @@ bool rfm_finish(struct rfm *m)
 			ct->customers++;
 		}
 	}
-	free(a);
+	gm_unmap(a, 2 * n * sizeof *a);
+	free(score);
 	/* The segment of every score triple, once. */
 	size_t b = bins;
 	uint8_t *of = gm_xcalloc(b * b * b, 1);
@@ -583,16 +648,17 @@ bool rfm_finish(struct rfm *m)
 		for (unsigned f = 1; f <= bins; f++)
 			for (unsigned s = 1; s <= bins; s++)
 				of[((r - 1) * b + f - 1) * b + s - 1] = rfm_grid_segment(g, r, f, s);
-	m->seg = gm_xcalloc(n, 1);
 	for (size_t i = 0; i < n; i++) {
-		uint8_t s = m->seg[i] = of[((m->score[M_RECENCY][i] - 1) * b + m->score[M_FREQUENCY][i] - 1) * b
-			+ m->score[M_MONETARY][i] - 1];
+		const uint8_t *sc = m->sc[i].s;
+		uint8_t s = m->sc[i].seg = of[((sc[M_RECENCY] - 1) * b + sc[M_FREQUENCY] - 1) * b
+			+ sc[M_MONETARY] - 1];
 		struct seg_sum *t = &m->sums[s];
+		struct cust c = cust_of(m, i);
 		t->customers++;
-		t->recency += (uint64_t)measure(m, M_RECENCY, i);
-		t->frequency += m->c[i].orders;
-		t->revenue = gm_add_saturating(t->revenue, m->c[i].cents);
-		m->revenue = gm_add_saturating(m->revenue, m->c[i].cents);
+		t->recency += (uint64_t)measure(m, M_RECENCY, &c);
+		t->frequency += c.orders;
+		t->revenue = gm_add_saturating(t->revenue, c.cents);
+		m->revenue = gm_add_saturating(m->revenue, c.cents);
 	}
 	free(of);
 	return true;
@@ -646,12 +712,44 @@ static int64_t rfm_score_of(unsigned bins, unsigned r, unsigned f, unsigned s)
 	return ((int64_t)r * base + f) * base + s;
 }
 
+/* Runs of ids this short are sorted by insertion. */
+#define SMALL_RUN 32
+
+/* Loads what the customers a[k + 8] (their entries) and a[k + 16]
+ * (their places and scores) hold, for a walk of a[0..n) in that order,
+ * which is the customers' in no way: each would be a wait. */
+static void prefetch_cust(const struct rfm *m, const struct rfm_keyed *a, size_t n, size_t k)
+{
+	if (k + 16 < n) {
+		__builtin_prefetch(&m->at[a[k + 16].at]);
+		if (m->sc)
+			__builtin_prefetch(&m->sc[a[k + 16].at]);
+	}
+	if (k + 8 < n) {
+		const char *e = m->ids + m->at[a[k + 8].at];
+		__builtin_prefetch(e);
+		__builtin_prefetch(e + ENTRY_LEN + 15);
+	}
+}
+
 /* The customers in order of id (bytes, then length): by 8-byte chunks
  * of their ids, radix-sorted, each run that shares a chunk sorted again
  * by the next. a and b hold n entries; the result is in a. */
 static void sort_ids(const struct rfm *m, struct rfm_keyed *a, struct rfm_keyed *b, size_t n,
 	size_t chunk)
 {
+	if (n <= SMALL_RUN) {
+		/* Ids that differ from the chunk on: their bytes compared
+		 * (a prefix first) give the same order, without 8 passes of
+		 * counting for a few. */
+		for (size_t x = 1; x < n; x++)
+			for (size_t y = x; y > 0 && gm_str_cmp(cust_id(m, a[y - 1].at), cust_id(m, a[y].at)) > 0; y--) {
+				struct rfm_keyed t = a[y];
+				a[y] = a[y - 1];
+				a[y - 1] = t;
+			}
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		gm_str id = cust_id(m, a[i].at);
 		uint64_t key = 0;
@@ -665,6 +763,7 @@ static void sort_ids(const struct rfm *m, struct rfm_keyed *a, struct rfm_keyed 
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1, longest = cust_id(m, a[i].at).n;
 		while (j < n && a[j].key == a[i].key) {
+			prefetch_cust(m, a, n, j);
 			size_t l = cust_id(m, a[j].at).n;
 			longest = l > longest ? l : longest;
 			j++;
@@ -687,7 +786,7 @@ static void sort_ids(const struct rfm *m, struct rfm_keyed *a, struct rfm_keyed 
 static void write_customers(struct rfm *m)
 {
 	size_t n = m->n;
-	struct rfm_keyed *a = gm_xcalloc(2 * n, sizeof *a);
+	struct rfm_keyed *a = gm_xmap(2 * n * sizeof *a);
 	for (size_t i = 0; i < n; i++)
 		a[i].at = (uint32_t)i;
 	sort_ids(m, a, a + n, n, 0);
@@ -695,6 +794,7 @@ static void write_customers(struct rfm *m)
 	char id[12 + RFM_ID_MAX];
 	size_t day = id_day(id, m->as_of);
 	for (size_t k = 0; k < n; k++) {
+		prefetch_cust(m, a, n, k);
 		size_t i = a[k].at;
 		gm_str user = cust_id(m, i);
 		memcpy(id + day, user.p, user.n);
@@ -702,19 +802,20 @@ static void write_customers(struct rfm *m)
 		GM_W_KSTR(w, "segment_id", id, day + user.n);
 		write_as_of(w, m->as_of);
 		GM_W_KSTR(w, "user_id", user.p, user.n);
-		GM_W_KI64(w, "recency_days", measure(m, M_RECENCY, i));
-		GM_W_KI64(w, "frequency", m->c[i].orders);
-		GM_W_KMONEY(w, "monetary", m->c[i].cents);
-		unsigned r = m->score[M_RECENCY][i], f = m->score[M_FREQUENCY][i],
-			s = m->score[M_MONETARY][i];
+		struct cust c = cust_of(m, i);
+		GM_W_KI64(w, "recency_days", measure(m, M_RECENCY, &c));
+		GM_W_KI64(w, "frequency", c.orders);
+		GM_W_KMONEY(w, "monetary", c.cents);
+		const struct scored *sc = &m->sc[i];
+		unsigned r = sc->s[M_RECENCY], f = sc->s[M_FREQUENCY], s = sc->s[M_MONETARY];
 		GM_W_KI64(w, "r", r);
 		GM_W_KI64(w, "f", f);
 		GM_W_KI64(w, "m", s);
 		GM_W_KI64(w, "rfm_score", rfm_score_of(m->o.bins, r, f, s));
-		GM_W_KCSTR(w, "segment", g->names[m->seg[i]]);
+		GM_W_KCSTR(w, "segment", g->names[sc->seg]);
 		row_put(m, &gm_rtype_customer_segment, w, id, day + user.n, 0);
 	}
-	free(a);
+	gm_unmap(a, 2 * n * sizeof *a);
 }
 
 static int cstr_cmp(const void *a, const void *b)
@@ -845,13 +946,29 @@ static size_t from_index(struct rfm *m, gm_str name)
 	return m->nfrom - 1;
 }
 
+/* The number of the customer whose entry is at: the entries come in
+ * the customers' order. */
+static size_t cust_number(const struct rfm *m, size_t at)
+{
+	size_t lo = 0, hi = m->n;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->at[mid] <= at)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 void rfm_compare_row(struct rfm *m, gm_str user, gm_str segment)
 {
 	size_t cols = m->o.grid->nnames + 1, from = from_index(m, segment), to = cols - 1;
-	size_t i = user.n <= RFM_ID_MAX ? cust_find(m, user, false) : SIZE_MAX;
+	size_t at = user.n <= RFM_ID_MAX ? cust_find(m, user, gm_hash(user.p, user.n), false) : SIZE_MAX;
+	size_t i = at == SIZE_MAX ? SIZE_MAX : cust_number(m, at);
 	if (i != SIZE_MAX && !m->seen[i]) {
 		m->seen[i] = 1;
-		to = m->seg[i];
+		to = m->sc[i].seg;
 	}
 	m->moves[from * cols + to]++;
 }
@@ -880,7 +997,7 @@ void rfm_compare_end(struct rfm *m)
 		if (!m->seen[i]) {
 			if (fnone == SIZE_MAX)
 				fnone = from_index(m, none);
-			m->moves[fnone * cols + m->seg[i]]++;
+			m->moves[fnone * cols + m->sc[i].seg]++;
 		}
 	struct move *mv = NULL;
 	size_t n = 0, cap = 0;

@@ -7,11 +7,10 @@
  * sees a source, a sink or a warehouse. gm-rfm(1) states the
  * rules; each is written here once.
  *
- * Memory: 24 bytes per customer, its id once in an arena (5 bytes
- * more), an index of 8 bytes a slot, and the transaction ids' set
- * (idset.h) while reading; scoring and the order of ids add 32 bytes a
- * customer while they run, the set freed, and 4 bytes of scores and
- * segment stay. */
+ * Memory: 17 bytes per customer and its id, in an arena, an index of
+ * 8 bytes a slot, and the transaction ids' set (idset.h) while reading;
+ * scoring and the order of ids add 33 bytes a customer while they run,
+ * the set freed, and 12 bytes of scores, segment and place stay. */
 #ifndef GM_RFM_H
 #define GM_RFM_H
 
@@ -100,25 +99,21 @@ struct rfm;
 struct rfm *rfm_new(const struct rfm_opts *o, const struct rfm_out *out);
 void rfm_free(struct rfm *m);
 
-enum rfm_take {
-	RFM_COUNTED,    /* the transaction counts for its customer */
-	RFM_OUTSIDE,    /* before the window, or on or after the as-of day */
-	RFM_DUPLICATE,  /* its id came earlier: the first counts */
-	RFM_REFUSED,    /* why says: an id over RFM_ID_MAX bytes */
-};
-
 /* Takes one whole transaction: its id, customer, time (ms) and amount
- * (the sum of its lines, cents). */
-enum rfm_take rfm_txn(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents,
-	const char **why);
+ * (the sum of its lines, cents). Returns false, with why, when it is
+ * refused: an id over RFM_ID_MAX bytes. Whether it counts (not a
+ * duplicate of an earlier id, the first counting; inside the as-of
+ * day's window) is settled two transactions later, or at rfm_finish(),
+ * so that its id's and customer's places in memory load meanwhile;
+ * rfm_counts() tells. */
+bool rfm_txn(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, const char **why);
 
 /* Takes one line of a transaction (a fact_sales row): lines of one
  * transaction come one after another, and its first line's customer and
  * time are the transaction's; a transaction id met again after others
- * is a duplicate. Returns what became of the line's transaction (the
- * transaction is counted when its first line comes). */
-enum rfm_take rfm_line(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents,
-	const char **why);
+ * is a duplicate. Returns false, with why, when the line's transaction
+ * is refused, as rfm_txn(). */
+bool rfm_line(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, const char **why);
 
 /* Measures, scores and segments every customer. Call once, after the
  * input. Returns false when there is no as-of day (no transaction and

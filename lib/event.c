@@ -1019,9 +1019,21 @@ const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 bool gm_rtype_decode(const struct gm_rtype *t, const struct gm_event *r,
 	union gm_rvalue *vals, bool *present, char *why, size_t whyn)
 {
+	/* A row as the tools write it holds "type", then every field of t
+	 * in t's order, once: then each is where t puts it, and a field's
+	 * search by name (a walk of the row for each) is spared. */
+	bool in_order = r->nfields == t->nfields + 1;
+	for (size_t i = 0; i < t->nfields && in_order; i++) {
+		gm_str k = r->fields[i + 1].key;
+		const char *name = t->fields[i].name;
+		size_t j = 0;
+		while (j < k.n && name[j] && name[j] == k.p[j])
+			j++;
+		in_order = j == k.n && !name[j];
+	}
 	for (size_t i = 0; i < t->nfields; i++) {
 		const struct gm_rfield *f = &t->fields[i];
-		const struct gm_field *v = gm_event_field(r, f->name);
+		const struct gm_field *v = in_order ? &r->fields[i + 1] : gm_event_field(r, f->name);
 		enum gm_rcheck c = gm_rfield_check(f, v, true, NULL, 0, &vals[i], why, whyn);
 		if (c == GM_RCHECK_BAD)
 			return false;

@@ -1,5 +1,6 @@
-/* idset: a set of ids (byte strings) kept as 128-bit fingerprints, 16
- * bytes and a little more per id whatever its length: the ids a batch
+/* idset: a set of ids (byte strings) kept as 128-bit fingerprints in
+ * slots of 16 bytes, whatever an id's length, from 4/3 to 8/3 slots an
+ * id as the table doubles (21 to 43 bytes an id): the ids a batch
  * run has loaded, so that a record seen twice counts once. Two ids share
  * a fingerprint with a chance of about n^2 / 2^129 (n = 10^9 ids: one in
  * 10^20), which this accepts as never. */
