@@ -763,6 +763,20 @@ static bool op_delete(struct gm_mongo *m, void *arg, bson_error_t *e, bool *retr
 	return ok;
 }
 
+/* Deletes the documents of coll that q matches (q destroyed), their
+ * count in *deleted when not NULL; false after a report. */
+static bool delete_where(struct gm_mongo *m, const char *coll, bson_t *q, long long *deleted)
+{
+	struct del d = { coll, q, 0 };
+	enum res res = attempt(m, "deleting", op_delete, &d);
+	bson_destroy(q);
+	if (res != RES_OK)
+		report(m, res, true);
+	else if (deleted)
+		*deleted = d.deleted;
+	return res == RES_OK;
+}
+
 bool gm_mongo_delete(struct gm_mongo *m, const char *coll, const struct gm_mongo_filter *f,
 	long long *deleted)
 {
@@ -774,14 +788,7 @@ bool gm_mongo_delete(struct gm_mongo *m, const char *coll, const struct gm_mongo
 		gm_error("mongodb", "%s%s: %s", m->name, coll, why);
 		return false;
 	}
-	struct del d = { coll, &q, 0 };
-	enum res res = attempt(m, "deleting", op_delete, &d);
-	bson_destroy(&q);
-	if (res != RES_OK)
-		report(m, res, true);
-	else if (deleted)
-		*deleted = d.deleted;
-	return res == RES_OK;
+	return delete_where(m, coll, &q, deleted);
 }
 
 bool gm_mongo_delete_prefix(struct gm_mongo *m, const char *coll, const char *field,
@@ -805,14 +812,7 @@ bool gm_mongo_delete_prefix(struct gm_mongo *m, const char *coll, const char *fi
 	BSON_APPEND_UTF8(&cond, "$regex", re.p);
 	bson_append_document_end(&q, &cond);
 	free(re.p);
-	struct del d = { coll, &q, 0 };
-	enum res res = attempt(m, "deleting", op_delete, &d);
-	bson_destroy(&q);
-	if (res != RES_OK)
-		report(m, res, true);
-	else if (deleted)
-		*deleted = d.deleted;
-	return res == RES_OK;
+	return delete_where(m, coll, &q, deleted);
 }
 
 static bool op_command(struct gm_mongo *m, void *arg, bson_error_t *e, bool *retry)
