@@ -153,14 +153,14 @@ static bool decode_row(struct gm_parser *ps, const struct gm_rtype *t, const cha
 /* The places of the fields a fact_sales row gives the model, looked up
  * once, not for every row. */
 struct sale_at {
-	size_t txn, user, ts, amount;
+	size_t txn, line, user, ts, amount;
 };
 
 static struct sale_at sale_at(void)
 {
 	const struct gm_rtype *t = &gm_rtype_fact_sales;
-	return (struct sale_at){ FIELD(t, "transaction_id"), FIELD(t, "user_id"), FIELD(t, "ts"),
-		FIELD(t, "amount") };
+	return (struct sale_at){ FIELD(t, "transaction_id"), FIELD(t, "line"), FIELD(t, "user_id"),
+		FIELD(t, "ts"), FIELD(t, "amount") };
 }
 
 /* Gives the model a fact_sales row; for files, refusing what it refuses
@@ -168,7 +168,8 @@ static struct sale_at sale_at(void)
 static bool take_sale(struct rfm *m, const struct sale_at *at, const union gm_rvalue *v,
 	const char **why)
 {
-	return rfm_line(m, v[at->txn].s, v[at->user].s, v[at->ts].i, v[at->amount].i, why);
+	return rfm_line(m, v[at->txn].s, v[at->line].i, v[at->user].s, v[at->ts].i, v[at->amount].i,
+		why);
 }
 
 /* Reads the warehouse's fact_sales of the days the run needs. */

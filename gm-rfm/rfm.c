@@ -332,6 +332,8 @@ struct rfm {
 		uint64_t user_hash;
 		int64_t ts, cents;
 	} pend[2], *cur, *prev;
+	int64_t *lines;    /* the line numbers cur took (rfm_line) */
+	size_t nlines, linecap;
 	/* after rfm_finish() */
 	bool finished;
 	int32_t as_of;
@@ -374,6 +376,7 @@ void rfm_free(struct rfm *m)
 		free(m->cuts[i]);
 	gm_unmap(m->sc, m->n * sizeof *m->sc);
 	free(m->sums);
+	free(m->lines);
 	free(m->seen);
 	for (size_t i = 0; i < m->nfrom; i++)
 		free(m->from[i]);
@@ -569,14 +572,39 @@ bool rfm_txn(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, 
 	return take(m, txn, user, ts, cents, true, why);
 }
 
-bool rfm_line(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, const char **why)
+/* Whether cur's lines hold line; if not, it is added. Lines come in
+ * ascending order from gm-etl, so that the search is rare. */
+static bool line_seen(struct rfm *m, int64_t line)
+{
+	if (!m->nlines || line > m->lines[m->nlines - 1]) {
+		m->lines = gm_grow(m->lines, &m->linecap, m->nlines + 1, sizeof *m->lines, 16);
+		m->lines[m->nlines++] = line;
+		return false;
+	}
+	for (size_t i = 0; i < m->nlines; i++)
+		if (m->lines[i] == line)
+			return true;
+	m->lines = gm_grow(m->lines, &m->linecap, m->nlines + 1, sizeof *m->lines, 16);
+	m->lines[m->nlines++] = line;
+	return false;
+}
+
+bool rfm_line(struct rfm *m, gm_str txn, int64_t line, gm_str user, int64_t ts, int64_t cents,
+	const char **why)
 {
 	struct pending *c = m->cur;
 	if (c->active && !c->whole && txn.n == c->txnlen && !memcmp(txn.p, c->txn, txn.n)) {
-		c->cents = gm_add_saturating(c->cents, cents);
+		if (line_seen(m, line))
+			m->k.duplicates++;  /* the same row again: its sale_id came before */
+		else
+			c->cents = gm_add_saturating(c->cents, cents);
 		return true;
 	}
-	return take(m, txn, user, ts, cents, false, why);
+	m->nlines = 0;
+	if (!take(m, txn, user, ts, cents, false, why))
+		return false;
+	line_seen(m, line);
+	return true;
 }
 
 /* A customer's value of measure k, as its rows give it. */

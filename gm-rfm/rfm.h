@@ -108,12 +108,15 @@ void rfm_free(struct rfm *m);
  * rfm_counts() tells. */
 bool rfm_txn(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, const char **why);
 
-/* Takes one line of a transaction (a fact_sales row): lines of one
- * transaction come one after another, and its first line's customer and
- * time are the transaction's; a transaction id met again after others
- * is a duplicate. Returns false, with why, when the line's transaction
- * is refused, as rfm_txn(). */
-bool rfm_line(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, const char **why);
+/* Takes one line of a transaction (a fact_sales row, its line number
+ * line): lines of one transaction come one after another, and its first
+ * line's customer and time are the transaction's; a transaction id met
+ * again after others is a duplicate, and so is a line number met again
+ * within its transaction (the same row twice, counted in duplicates, its
+ * amount not added again). Returns false, with why, when the line's
+ * transaction is refused, as rfm_txn(). */
+bool rfm_line(struct rfm *m, gm_str txn, int64_t line, gm_str user, int64_t ts, int64_t cents,
+	const char **why);
 
 /* Measures, scores and segments every customer. Call once, after the
  * input. Returns false when there is no as-of day (no transaction and

@@ -48,6 +48,17 @@ expect_status "window, bins 3" 0 gm-rfm -q --as-of 2026-11-11 --window 30d --bin
 	--segments "$G/three.segments" "${in[@]}" -o "$T/three"
 expect_same_file "window, bins 3" "$T/three" "$G/expected/three.ndjson"
 
+# ---- a fact_sales row twice in a row ----
+# The same line of a transaction again (a retried write) is a duplicate:
+# its amount counts once.
+line=$(grep -m1 '"sale_id":"t03/1"' "$G/fact_sales.ndjson")
+printf '%s\n%s\n' "$line" "$line" >"$T/twice.ndjson"
+gm-rfm --as-of 2026-11-11 "$T/twice.ndjson" 2>"$T/err" >"$T/out"
+expect_eq "a row twice: one line's amount" \
+	"$(jq -r 'select(.type == "customer_segment") | "\(.frequency) \(.monetary)"' "$T/out")" \
+	"1 $(jq -r .amount <<<"$line")"
+expect_grep "a row twice: a duplicate" "^gm-rfm: 1 transactions, 1 duplicates," "$T/err"
+
 # ---- a bad grid file ----
 gm-rfm --bins 3 --segments "$G/bad.segments" "${in[@]}" >"$T/out" 2>"$T/err"
 expect_eq "bad grid: exit status" $? 1
