@@ -1,8 +1,10 @@
-/* calendar: civil dates from day numbers by the usual era arithmetic
- * (400-year eras of 146097 days, years from March); see calendar.h. */
+/* calendar: day numbers, ISO weeks and periods; the civil-date
+ * arithmetic is ts.c's. See calendar.h. */
 #include "calendar.h"
 
 #include <stdio.h>
+
+#include "ts.h"
 
 const char *const grain_names[G_NGRAINS] = { "day", "week", "month" };
 
@@ -14,26 +16,13 @@ int32_t day_of_ts(int64_t ms)
 
 int32_t day_of_civil(int y, int m, int d)
 {
-	y -= m <= 2;
-	int era = (y >= 0 ? y : y - 399) / 400;
-	int yoe = y - era * 400;
-	int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
+	return (int32_t)gm_days_from_civil(y, m, d);
 }
 
 struct civil civil_of_day(int32_t day)
 {
-	int z = day + 719468;
-	int era = (z >= 0 ? z : z - 146096) / 146097;
-	int doe = z - era * 146097;
-	int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int mp = (5 * doy + 2) / 153;
 	struct civil c;
-	c.day = doy - (153 * mp + 2) / 5 + 1;
-	c.month = mp < 10 ? mp + 3 : mp - 9;
-	c.year = yoe + era * 400 + (c.month <= 2);
+	gm_civil_from_days(day, &c.year, &c.month, &c.day);
 	return c;
 }
 

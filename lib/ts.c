@@ -6,7 +6,7 @@
 
 #include "number.h"
 
-static int64_t days_from_civil(int y, int m, int d)
+int64_t gm_days_from_civil(int y, int m, int d)
 {
 	y -= m <= 2;
 	int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -16,7 +16,7 @@ static int64_t days_from_civil(int y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
+void gm_civil_from_days(int64_t z, int *y, int *m, int *d)
 {
 	z += 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -31,7 +31,7 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d)
 
 int64_t gm_ts_from_civil(int y, int mon, int d, int h, int mi, int s)
 {
-	return ((days_from_civil(y, mon, d) * 24 + h) * 60 + mi) * 60000LL + s * 1000LL;
+	return ((gm_days_from_civil(y, mon, d) * 24 + h) * 60 + mi) * 60000LL + s * 1000LL;
 }
 
 /* n decimal digits at s into *v; false if any is not a digit. */
@@ -107,7 +107,7 @@ size_t gm_ts_format(int64_t ms, char *buf)
 	int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
 	if (days != last_day) {
 		int y, mo, d;
-		civil_from_days(days, &y, &mo, &d);
+		gm_civil_from_days(days, &y, &mo, &d);
 		if (y < 0 || y > 9999)
 			y = y < 0 ? 0 : 9999;
 		gm_format_2digits(date, (unsigned)y / 100);

@@ -20,4 +20,10 @@ size_t gm_ts_format(int64_t ms, char *buf);
 /* Milliseconds since the epoch for a proleptic Gregorian date and time. */
 int64_t gm_ts_from_civil(int y, int mon, int d, int h, int mi, int s);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12),
+ * and back: the one civil-date arithmetic (400-year eras) of libgm,
+ * which calendar.h's day numbers use too. */
+int64_t gm_days_from_civil(int y, int m, int d);
+void gm_civil_from_days(int64_t days, int *y, int *m, int *d);
+
 #endif
