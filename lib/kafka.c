@@ -1051,8 +1051,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
 	struct gm_kconsumer *k = opaque;
-	bool cooperative =
-		strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+	/* NULL while the group has no protocol yet (a rebalance under way,
+	 * CI-26 under the sanitizers): then not cooperative. */
+	const char *protocol = rd_kafka_rebalance_protocol(rk);
+	bool cooperative = protocol && strcmp(protocol, "COOPERATIVE") == 0;
 	rd_kafka_error_t *error = NULL;
 	rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
 
