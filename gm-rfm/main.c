@@ -1,7 +1,8 @@
 /* gm-rfm: customers scored by recency, frequency and money, and put in
  * segments, as of a day. Reads transactions and fact_sales rows (NDJSON
  * files, gzip or not, or stdin; a bounded range of Kafka topics; or
- * gm-etl's warehouse's fact_sales) and writes the day's snapshot,
+ * gm-etl's warehouse's dim_customer, where its totals are the measures,
+ * or fact_sales) and writes the day's snapshot,
  * customer_segment, segment_summary, rfm_cuts and, against an earlier
  * day's, segment_migration, into the warehouse (committed at once, the
  * day's rows there before replaced) and as records (-o). The rules are
@@ -29,14 +30,25 @@
 
 static const char usage[] =
 	"usage: gm-rfm [-hnqu] [-w WAREHOUSE] [-o OUTPUT] [--as-of DATE] [--window DURATION]\n"
-	"              [--bins N] [--segments rfm|FILE] [--compare DATE]\n"
-	"              [--strict] [--rejects FILE] [--max-line BYTES]\n"
+	"              [--from auto|fact_sales|dim_customer] [--bins N] [--segments rfm|FILE]\n"
+	"              [--compare DATE] [--strict] [--rejects FILE] [--max-line BYTES]\n"
 	"              [-b BROKERS] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
 	"              [--retry-for DURATION] [FILE...]\n";
 
 #define MAX_GRID_FILE (1u << 20)
 
-enum { OPT_AS_OF = 0x2000, OPT_WINDOW, OPT_BINS, OPT_SEGMENTS, OPT_COMPARE };
+enum { OPT_AS_OF = 0x2000, OPT_WINDOW, OPT_FROM, OPT_BINS, OPT_SEGMENTS, OPT_COMPARE };
+
+/* The warehouse's table that --from names: dim_customer where its
+ * totals are the measures, else fact_sales (auto); or one of them. */
+enum from { FROM_AUTO, FROM_FACTS, FROM_CUSTOMERS };
+
+/* What the warehouse's input was, for the line after the summary. */
+struct input {
+	const struct gm_rtype *table;  /* NULL: files or Kafka */
+	uint64_t rows;
+	char why[400];  /* why not dim_customer, when fact_sales */
+};
 
 /* Where the model's rows go: the warehouse's tables (each begun when
  * its slice comes, before its rows) and the sink, a row built once for
@@ -130,21 +142,29 @@ static struct rfm_grid *grid_file(const char *path, unsigned bins)
 	return g;
 }
 
-/* The fields of a stored row of type t, decoded; false after a message
- * (a damaged warehouse: not a row of t). */
+/* The fields of a stored row of type t, decoded, or why it cannot be
+ * (not a row of t), with reason[0..200) for room. */
+static const char *row_fault(struct gm_parser *ps, const struct gm_rtype *t, const char *row,
+	size_t len, union gm_rvalue *v, bool *has, char *reason)
+{
+	const char *why = NULL;
+	const struct gm_event *ev = gm_parse(ps, row, len, &why);
+	if (ev && ev->rtype != t)
+		return "a row of another table";
+	if (ev && !gm_rtype_decode(t, ev, v, has, reason, 200))
+		return reason;
+	return why;
+}
+
+/* row_fault(), reported: false after a message (a damaged warehouse). */
 static bool decode_row(struct gm_parser *ps, const struct gm_rtype *t, const char *row,
 	size_t len, const char *where, union gm_rvalue *v, bool *has)
 {
-	const char *why;
 	char reason[200];
-	const struct gm_event *ev = gm_parse(ps, row, len, &why);
-	if (ev && ev->rtype != t)
-		why = "a row of another table", ev = NULL;
-	if (ev && !gm_rtype_decode(t, ev, v, has, reason, sizeof reason))
-		why = reason, ev = NULL;
-	if (!ev)
+	const char *why = row_fault(ps, t, row, len, v, has, reason);
+	if (why)
 		gm_error(where, "%s", why);
-	return ev != NULL;
+	return !why;
 }
 
 /* The place of t's field name among its values (gm_rtype_decode()). */
@@ -174,7 +194,7 @@ static bool take_sale(struct rfm *m, const struct sale_at *at, const union gm_rv
 
 /* Reads the warehouse's fact_sales of the days the run needs. */
 static bool read_facts(struct gm_wh *wh, struct rfm *m, struct gm_parser *ps,
-	const struct rfm_opts *o)
+	const struct rfm_opts *o, struct input *in)
 {
 	struct gm_wh_filter f = { .group_field = "transaction_id" };
 	if (o->has_as_of) {
@@ -202,12 +222,90 @@ static bool read_facts(struct gm_wh *wh, struct rfm *m, struct gm_parser *ps,
 		if (ok && f.range_field && (v[date_key].i < f.lo || v[date_key].i > f.hi))
 			continue;
 		gm_counts.in++;
+		in->rows++;
 		if (ok && !take_sale(m, &at, v, &why)) {
 			gm_error(where, "%s", why);
 			ok = false;
 		}
 	}
 	return gm_wh_scan_close(s) && ok;
+}
+
+enum got { GOT_ALL, GOT_UNSOUND, GOT_FAILED };
+
+/* Reads the warehouse's dim_customer into the model, each row a
+ * customer's totals. A bad row is rejected (rejects.h); then, unless
+ * forced (--from dim_customer), which reads on, and as soon as a row's
+ * totals are not its measures, or when there is no row: GOT_UNSOUND,
+ * in->why saying why, and the model is no use. GOT_FAILED after a
+ * message. */
+static enum got read_customers(struct gm_wh *wh, struct rfm *m, struct gm_parser *ps,
+	bool forced, struct input *in)
+{
+	const struct gm_rtype *t = &gm_rtype_dim_customer;
+	struct gm_wh_scan *s = gm_wh_scan_open(wh, t, NULL);
+	if (!s)
+		return GOT_FAILED;
+	const size_t user = FIELD(t, "user_id"), last = FIELD(t, "last_purchase"),
+		orders = FIELD(t, "orders"), ltv = FIELD(t, "lifetime_value");
+	const char *row, *where;
+	size_t len;
+	union gm_rvalue v[16];
+	bool has[16];
+	char reason[200];
+	enum got got = GOT_ALL;
+	in->table = t;
+	while (got == GOT_ALL && gm_wh_scan_next(s, &row, &len, &where)) {
+		gm_counts.in++;
+		in->rows++;
+		const char *why = row_fault(ps, t, row, len, v, has, reason);
+		enum rfm_take take = why ? RFM_REFUSED
+			: rfm_customer(m, v[user].s, v[last].i, v[orders].i, v[ltv].i, &why);
+		if (take == RFM_REFUSED) {
+			if (!gm_reject(where, why, row, len))
+				got = GOT_FAILED;  /* --strict */
+			else if (!forced) {
+				snprintf(in->why, sizeof in->why, "%s holds a bad row", where);
+				got = GOT_UNSOUND;
+			}
+		} else if (take == RFM_UNSOUND && forced) {
+			gm_error(where, "--from dim_customer: %s", why);
+			got = GOT_FAILED;
+		} else if (take == RFM_UNSOUND) {
+			snprintf(in->why, sizeof in->why, "%s: %s", where, why);
+			got = GOT_UNSOUND;
+		}
+	}
+	if (!gm_wh_scan_close(s))
+		return GOT_FAILED;
+	if (got == GOT_ALL && !in->rows && !forced) {
+		snprintf(in->why, sizeof in->why, "it holds no row");
+		got = GOT_UNSOUND;
+	}
+	return got;
+}
+
+/* Reads the warehouse's table that from says into *m: dim_customer
+ * when its totals are the measures, and otherwise fact_sales, into a
+ * new model in the place of *m (made of o and out) when dim_customer's
+ * rows were begun. False after a message. */
+static bool read_warehouse(struct gm_wh *wh, struct rfm **m, struct gm_parser *ps,
+	const struct rfm_opts *o, const struct rfm_out *out, enum from from, struct input *in)
+{
+	if (from == FROM_FACTS)
+		snprintf(in->why, sizeof in->why, "--from fact_sales");
+	else if (!rfm_totals_sound(o))
+		snprintf(in->why, sizeof in->why, "--window");  /* auto: forced is a usage error */
+	else {
+		enum got got = read_customers(wh, *m, ps, from == FROM_CUSTOMERS, in);
+		if (got != GOT_UNSOUND)
+			return got == GOT_ALL;
+		rfm_free(*m);
+		*m = rfm_new(o, out);
+	}
+	in->table = &gm_rtype_fact_sales;
+	in->rows = 0;
+	return read_facts(wh, *m, ps, o, in);
 }
 
 /* Reads the records of src into the model; the exit status so far. */
@@ -310,6 +408,19 @@ static void summary(const struct rfm_counts *k, uint64_t ignored, bool has_day, 
 	fputc('\n', stderr);
 }
 
+/* The line after the summary: the warehouse's table read, and why not
+ * dim_customer when it was fact_sales. */
+static void input_line(const struct input *in)
+{
+	if (!in->table)
+		return;
+	fprintf(stderr, "gm-rfm: input: %s, %llu rows", in->table->name,
+		(unsigned long long)in->rows);
+	if (in->table == &gm_rtype_fact_sales)
+		fprintf(stderr, "; not dim_customer: %s", in->why);
+	fputc('\n', stderr);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -322,6 +433,7 @@ int main(int argc, char **argv)
 		{ "dry-run", no_argument, 0, 'n' },
 		{ "as-of", required_argument, 0, OPT_AS_OF },
 		{ "window", required_argument, 0, OPT_WINDOW },
+		{ "from", required_argument, 0, OPT_FROM },
 		{ "bins", required_argument, 0, OPT_BINS },
 		{ "segments", required_argument, 0, OPT_SEGMENTS },
 		{ "compare", required_argument, 0, OPT_COMPARE },
@@ -330,6 +442,8 @@ int main(int argc, char **argv)
 	struct gm_common c;
 	const char *spec = NULL, *out = NULL, *segments = "rfm";
 	bool dry_run = false, compare = false;
+	enum from from = FROM_AUTO;
+	const char *from_arg = NULL;
 	int32_t since = 0;
 	struct rfm_opts o = { .window_ms = -1, .bins = 5 };
 	int opt;
@@ -351,6 +465,12 @@ int main(int argc, char **argv)
 		case OPT_WINDOW:
 			o.window_ms = strcmp(optarg, "all") == 0 ? -1
 				: gm_opt_duration(usage, "--window", optarg, false, GM_DURATION_MAX);
+			break;
+		case OPT_FROM:
+			from_arg = optarg;
+			from = !strcmp(optarg, "auto") ? FROM_AUTO : !strcmp(optarg, "fact_sales") ? FROM_FACTS
+				: !strcmp(optarg, "dim_customer") ? FROM_CUSTOMERS
+				: (gm_usage_error(usage, "--from: \"%s\" is none of auto, fact_sales, dim_customer", optarg), FROM_AUTO);
 			break;
 		case OPT_BINS:
 			o.bins = (unsigned)gm_opt_count(usage, "--bins", optarg, 2, RFM_MAX_BINS);
@@ -382,6 +502,10 @@ int main(int argc, char **argv)
 		return GM_EXIT_FAIL;
 	o.grid = builtin ? builtin : own;
 	bool from_wh = spec && nfiles == 0 && c.ntopics == 0;
+	if (from != FROM_AUTO && !from_wh)
+		gm_usage_error(usage, "--from %s: the warehouse's tables are the input with -w and neither FILE nor -t", from_arg);
+	if (from == FROM_CUSTOMERS && !rfm_totals_sound(&o))
+		gm_usage_error(usage, "--from dim_customer: its totals are of all history, not of a --window");
 
 	gm_rejects_open(c.rejects, c.strict);
 	/* The input first: a Kafka cluster that cannot be reached exits 75
@@ -406,8 +530,9 @@ int main(int argc, char **argv)
 	struct rfm *m = rfm_new(&o, &rout);
 	struct gm_parser *ps = gm_parser_new();
 	uint64_t ignored = 0;
+	struct input in = { 0 };
 	if (status == GM_EXIT_OK)
-		status = from_wh ? (read_facts(wh, m, ps, &o) ? GM_EXIT_OK : GM_EXIT_FAIL)
+		status = from_wh ? (read_warehouse(wh, &m, ps, &o, &rout, from, &in) ? GM_EXIT_OK : GM_EXIT_FAIL)
 			: read_source(src, m, ps, c.quiet, &ignored);
 	/* An input that could not be read whole writes nothing. */
 	if (src) {
@@ -433,8 +558,10 @@ int main(int argc, char **argv)
 			for (size_t i = 0; i < run.ntables; i++)
 				gm_counts.out += gm_wh_count(run.tables[i]);
 	}
-	if (status == GM_EXIT_OK && !c.quiet)
+	if (status == GM_EXIT_OK && !c.quiet) {
 		summary(rfm_counts(m), ignored, has_day, has_day ? rfm_as_of(m) : 0, dry_run);
+		input_line(&in);
+	}
 	rfm_free(m);
 	rfm_grid_free(own);
 	gm_parser_free(ps);

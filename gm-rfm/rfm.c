@@ -13,6 +13,7 @@
 #include "mem.h"
 #include "money.h"
 #include "number.h"
+#include "ts.h"
 
 /* ---- grids ---- */
 
@@ -605,6 +606,51 @@ bool rfm_line(struct rfm *m, gm_str txn, int64_t line, gm_str user, int64_t ts, 
 		return false;
 	line_seen(m, line);
 	return true;
+}
+
+bool rfm_totals_sound(const struct rfm_opts *o)
+{
+	return o->window_ms < 0;
+}
+
+enum rfm_take rfm_customer(struct rfm *m, gm_str user, int64_t last_ts, int64_t orders,
+	int64_t cents, const char **why)
+{
+	static char reason[160];
+	if (!rfm_totals_sound(&m->o))
+		return *why = "a window leaves out orders that the totals hold", RFM_UNSOUND;
+	if (user.n > RFM_ID_MAX)
+		return *why = too_long("user_id"), RFM_REFUSED;
+	if (orders < 1 || orders > UINT32_MAX) {
+		snprintf(reason, sizeof reason, "field \"orders\": %lld is out of range (1 to %lu)",
+			(long long)orders, (unsigned long)UINT32_MAX);
+		return *why = reason, RFM_REFUSED;
+	}
+	/* Every order is no later than the last: before the as-of day when
+	 * that one is. */
+	if (!inside(m, last_ts)) {
+		char ts[GM_TS_LEN + 1], d[11];
+		ts[gm_ts_format(last_ts, ts)] = '\0';
+		format_day(m->o.as_of, d);
+		snprintf(reason, sizeof reason, "the last purchase of \"%.*s\", %s, is not before the as-of day, %s",
+			(int)user.n, user.p, ts, d);
+		return *why = reason, RFM_UNSOUND;
+	}
+	index_room(m);
+	size_t n = m->n;
+	size_t at = cust_find(m, user, gm_hash(user.p, user.n), true);
+	if (m->n == n) {
+		snprintf(reason, sizeof reason, "user_id \"%.*s\" again: a customer's totals are one row",
+			(int)user.n, user.p);
+		return *why = reason, RFM_REFUSED;
+	}
+	struct cust c = { cents, day_of_ts(last_ts), (uint32_t)orders };
+	memcpy(m->ids + at, &c, sizeof c);
+	m->k.transactions += (uint64_t)orders;
+	if (!m->any || last_ts > m->max_ts)
+		m->max_ts = last_ts;
+	m->any = true;
+	return RFM_TAKEN;
 }
 
 /* A customer's value of measure k, as its rows give it. */

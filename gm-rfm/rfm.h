@@ -1,5 +1,6 @@
 /* rfm: gm-rfm's rules, apart from I/O. Transactions come in whole
- * (rfm_txn) or line by line (rfm_line, fact_sales rows); rfm_finish()
+ * (rfm_txn) or line by line (rfm_line, fact_sales rows), or customers'
+ * totals do (rfm_customer, dim_customer rows); rfm_finish()
  * measures and scores every customer and puts them in segments; then
  * rfm_write() hands the rows of customer_segment, segment_summary and
  * rfm_cuts to an rfm_out, and, against an earlier snapshot given row
@@ -118,6 +119,32 @@ bool rfm_txn(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, 
 bool rfm_line(struct rfm *m, gm_str txn, int64_t line, gm_str user, int64_t ts, int64_t cents,
 	const char **why);
 
+/* What rfm_customer() did with a customer's totals. */
+enum rfm_take {
+	RFM_TAKEN,     /* counted */
+	RFM_REFUSED,   /* a bad row, and why */
+	RFM_UNSOUND,   /* good, but its totals are not the customer's
+	                  measures as of the day, and why */
+};
+
+/* Whether customers' totals over all their history can be the
+ * measures at all under o: not over a window. */
+bool rfm_totals_sound(const struct rfm_opts *o);
+
+/* Takes one customer's measures whole, a dim_customer row of gm-etl's
+ * (gm-warehouse(5)): the time of its last purchase (ms), its orders and
+ * the total of their lines (cents), as if its transactions had come one
+ * by one. A model takes customers or transactions, never both.
+ * Refused (why): an id over RFM_ID_MAX bytes, orders under 1 or over
+ * UINT32_MAX, a customer taken before (a customer is one row).
+ * RFM_UNSOUND (why): the totals may hold orders that the as-of day's
+ * window leaves out: there is a window (rfm_totals_sound()), or the
+ * last purchase is not before the as-of day. The model is then no use:
+ * rfm_free() it, and give a new one the transactions. why is static,
+ * valid until the next call. */
+enum rfm_take rfm_customer(struct rfm *m, gm_str user, int64_t last_ts, int64_t orders,
+	int64_t cents, const char **why);
+
 /* Measures, scores and segments every customer. Call once, after the
  * input. Returns false when there is no as-of day (no transaction and
  * none given): then nothing is written. */
@@ -142,7 +169,8 @@ void rfm_compare_end(struct rfm *m);
 
 /* What the run did, for its summary. */
 struct rfm_counts {
-	uint64_t transactions;  /* distinct ids taken, counted or not */
+	uint64_t transactions;  /* distinct ids taken, counted or not; the
+	                           customers' orders (rfm_customer) */
 	uint64_t outside;       /* of those, outside the as-of day's window */
 	uint64_t duplicates;
 	uint64_t customers;
