@@ -3,7 +3,9 @@
 # bad grid file; the migration between two as-of days in a folder
 # warehouse; the same run again leaves the warehouse as it was; a run
 # of a day again replaces that day's rows, and the folder's replace
-# itself; the usage rules; no customer, no row.
+# itself; the usage rules; no customer, no row; a folder warehouse of
+# gm-etl's read through dim_customer and through fact_sales gives the
+# same bytes as the raw transactions, and the fallbacks to fact_sales.
 . "$(dirname "$0")/../lib.sh"
 G=$TESTS/golden/rfm
 in=("$G/transactions.ndjson" "$G/fact_sales.ndjson")
@@ -114,6 +116,78 @@ expect_eq "no input: no row" "$(wc -c <"$T/out")" 0
 expect_status "no customer in the window" 0 gm-rfm -q --as-of 2026-10-01 "${in[@]}" -o "$T/out"
 expect_eq "no customer: no row" "$(wc -c <"$T/out")" 0
 
+# ---- dim_customer or fact_sales ----
+# gm-etl's warehouse of transactions.ndjson (t05 twice: the first
+# counts, in gm-etl as here): 9 customers, u11's last purchase t31 on
+# 11-11 01:00, the latest, in the table's 9th row.
+wd=$T/whd
+expect_status "gm-etl" 0 gm-etl -q -w "$wd" "$G/transactions.ndjson"
+# rfm_from WHAT OUT ARGS...: gm-rfm over $wd, its records in $T/OUT,
+# its summary and input lines in $T/OUT.err.
+rfm_from() { local what=$1 out=$2; shift 2
+	expect_status "$what" 0 gm-rfm -w "$wd" -o "$T/$out" "$@" 2>"$T/$out.err"
+}
+input_line() { sed -n 2p "$T/$1.err"; }
+for asof in "--as-of 2026-11-12" ""; do
+	rfm_from "dim_customer ${asof:-by default}" dim $asof
+	rfm_from "fact_sales ${asof:-by default}" facts --from fact_sales $asof
+	expect_status "raw ${asof:-by default}" 0 gm-rfm -q -o "$T/raw" $asof "$G/transactions.ndjson"
+	expect_eq "dim_customer ${asof:-by default}: said so" "$(input_line dim)" "gm-rfm: input: dim_customer, 9 rows"
+	expect_eq "fact_sales ${asof:-by default}: said so" "$(input_line facts)" \
+		"gm-rfm: input: fact_sales, 21 rows; not dim_customer: --from fact_sales"
+	expect_same_file "dim_customer equals fact_sales ${asof:-by default}" "$T/dim" "$T/facts"
+	expect_same_file "dim_customer equals the transactions ${asof:-by default}" "$T/dim" "$T/raw"
+	expect_eq "the same summary ${asof:-by default}" "$(head -1 "$T/dim.err")" "$(head -1 "$T/facts.err")"
+	expect_eq "every table ${asof:-by default}" "$(jq -r .type "$T/dim" | uniq -c | tr -s ' ' | tr '\n' ';')" \
+		" 9 customer_segment; 11 segment_summary; 15 rfm_cuts;"
+done
+expect_grep "the default as-of day, the day after t31's" '"as_of":"2026-11-12"' "$T/dim"
+expect_status "--from dim_customer" 0 gm-rfm -q -w "$wd" -o "$T/forced" --from dim_customer
+expect_same_file "--from dim_customer" "$T/forced" "$T/dim"
+# As of 11-11, u11's last purchase is on the day: fact_sales, the days
+# before it (20 rows of 21), which leaves t31 out, as the transactions do.
+rfm_from "as of u11's last purchase" late --as-of 2026-11-11
+expect_eq "as of u11's last purchase: said why" "$(input_line late)" \
+	"gm-rfm: input: fact_sales, 20 rows; not dim_customer: $wd/dim_customer.ndjson:9: the last purchase of \"u11\", 2026-11-11T01:00:00.000Z, is not before the as-of day, 2026-11-11"
+gm-rfm -q -o "$T/raw" --as-of 2026-11-11 "$G/transactions.ndjson"
+expect_same_file "as of u11's last purchase: the transactions' rows" "$T/late" "$T/raw"
+expect_status "--from dim_customer, as of u11's last purchase" 1 gm-rfm -q -w "$wd" --from dim_customer --as-of 2026-11-11 2>"$T/err"
+expect_eq "--from dim_customer, as of u11's last purchase: message" "$(cat "$T/err")" \
+	"gm-rfm: $wd/dim_customer.ndjson:9: --from dim_customer: the last purchase of \"u11\", 2026-11-11T01:00:00.000Z, is not before the as-of day, 2026-11-11"
+# A window: fact_sales.
+rfm_from "a window" window --as-of 2026-11-12 --window 30d
+expect_eq "a window: said so" "$(input_line window)" "gm-rfm: input: fact_sales, 20 rows; not dim_customer: --window"
+gm-rfm -q -o "$T/raw" --as-of 2026-11-12 --window 30d "$G/transactions.ndjson"
+expect_same_file "a window: the transactions' rows" "$T/window" "$T/raw"
+# A customer's row twice is a bad row: rejected, and fact_sales read.
+cp -r "$wd" "$T/whbad"
+head -1 "$wd/dim_customer.ndjson" >>"$T/whbad/dim_customer.ndjson"
+expect_status "a customer twice" 0 gm-rfm -w "$T/whbad" -o "$T/bad" --rejects "$T/rejects" 2>"$T/bad.err"
+expect_eq "a customer twice: rejected" "$(head -1 "$T/bad.err")" \
+	"gm-rfm: $T/whbad/dim_customer.ndjson:10: user_id \"u01\" again: a customer's totals are one row"
+expect_eq "a customer twice: said why" "$(sed -n 3p "$T/bad.err")" \
+	"gm-rfm: input: fact_sales, 21 rows; not dim_customer: $T/whbad/dim_customer.ndjson:10 holds a bad row"
+expect_grep "a customer twice: counted" "^gm-rfm: 31 in, .* 1 rejected," "$T/bad.err"
+expect_same_file "a customer twice: kept" "$T/rejects" <(head -1 "$wd/dim_customer.ndjson")
+expect_same_file "a customer twice: the rows of fact_sales" "$T/bad" "$T/facts"
+expect_status "a customer twice, --strict" 1 gm-rfm -q -w "$T/whbad" --strict -o "$T/out" 2>"$T/err"
+expect_eq "a customer twice, --strict: message" "$(cat "$T/err")" \
+	"gm-rfm: $T/whbad/dim_customer.ndjson:10: user_id \"u01\" again: a customer's totals are one row"
+expect_eq "a customer twice, --strict: nothing written" "$(wc -c <"$T/out")" 0
+# A row that lacks a field (u02's), under --from dim_customer:
+# rejected, as the customer twice, the others read.
+sed -i '2s/"orders":[0-9]*,//' "$T/whbad/dim_customer.ndjson"
+gm-rfm -w "$T/whbad" --from dim_customer -o "$T/out" 2>"$T/err"
+expect_eq "--from dim_customer, bad rows: exit status" $? 0
+expect_eq "--from dim_customer, bad rows: rejected" "$(grep -c 'dim_customer.ndjson:\(2: missing field "orders"\|10: user_id\)' "$T/err")" 2
+expect_eq "--from dim_customer, bad rows: the others" "$(jq -r 'select(.type == "customer_segment") | .user_id' "$T/out" | tr '\n' ' ')" \
+	"u01 u04 u05 u07 u08 u09 u10 u11 "
+# No dim_customer: fact_sales.
+mkdir "$T/whf" && cp "$wd/fact_sales.ndjson" "$T/whf/"
+gm-rfm -w "$T/whf" -o "$T/out" 2>"$T/err"
+expect_eq "no dim_customer: said so" "$(sed -n 2p "$T/err")" "gm-rfm: input: fact_sales, 21 rows; not dim_customer: it holds no row"
+expect_same_file "no dim_customer: the rows of fact_sales" "$T/out" "$T/facts"
+
 # ---- usage ----
 usage() { local what=$1 want=$2; shift 2
 	gm-rfm "$@" </dev/null >/dev/null 2>"$T/err"
@@ -126,5 +200,10 @@ usage "--bins 100" "--bins" --bins 100
 usage "--compare without -w" "--compare needs -w" --compare 2026-11-01
 usage "a bad date" '--as-of: "2026-11-31" is not a date YYYY-MM-DD' --as-of 2026-11-31
 usage "-t without -e" "-t needs -e" -t transactions
+usage "--from of another table" '--from: "dim_date" is none of auto, fact_sales, dim_customer' -w "$T/wd" --from dim_date
+usage "--from with a FILE" "--from fact_sales: the warehouse's tables are the input with -w and neither FILE nor -t" \
+	-w "$T/wd" --from fact_sales /dev/null
+usage "--from dim_customer with a window" "--from dim_customer: its totals are of all history, not of a --window" \
+	-w "$T/wd" --from dim_customer --as-of 2026-11-11 --window 30d
 
 finish
