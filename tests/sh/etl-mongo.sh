@@ -8,7 +8,9 @@
 # server (exit 75). gm-rfm over that warehouse writes into MongoDB the
 # rows (and says the summary) that the same runs write over a folder of
 # the same fact_sales; the same run again changes nothing; a run while
-# another holds the lock exits 75. A run replaces its slices: the
+# another holds the lock exits 75; its records through dim_customer and
+# through fact_sales are the same bytes, also where it falls back to
+# fact_sales. A run replaces its slices: the
 # lib's own, and gm-rfm's of a day run again, also when a run stopped
 # past its commit point is finished by the next. Against CongoDB, or a
 # real mongod named by GM_TEST_MONGO_URI (tests/helpers/mongo.sh).
@@ -120,7 +122,9 @@ wh_replace_check MongoDB "$U" seg_ids
 # as of November 3 (u1 to u5) compared with November 2.
 mkdir "$T/rfm"
 cp "$G/expected/fact_sales.ndjson" "$T/rfm/"
-rfm_runs=("--as-of 2026-11-01 --window 12h" "--as-of 2026-11-02" "--as-of 2026-11-03 --compare 2026-11-02")
+# fact_sales, not dim_customer, which the crashes left as no fact says.
+rfm_runs=("--from fact_sales --as-of 2026-11-01 --window 12h" "--from fact_sales --as-of 2026-11-02"
+	"--from fact_sales --as-of 2026-11-03 --compare 2026-11-02")
 for i in 0 1 2; do
 	# shellcheck disable=SC2086
 	expect_status "gm-rfm ${rfm_runs[$i]}: MongoDB" 0 gm-rfm -w "$U" ${rfm_runs[$i]} 2>"$T/rfm.mongo$i"
@@ -166,6 +170,42 @@ expect_eq "gm-rfm: the locked run wrote nothing" "$(rfm_sums)" "$before"
 for c in _gm_staging _gm_commit _gm_lock; do
 	expect_eq "gm-rfm: $c empty after the runs" "$(wh-mongo "$U" count $c)" 0
 done
+
+# ---- gm-rfm through dim_customer and through fact_sales ----
+# The golden days loaded into a database of their own (the crashes
+# above changed dim_customer alone): as of November 3, after every last
+# purchase, and by default (the same day), the records through
+# dim_customer and through fact_sales (--from) are the same bytes, and
+# those of a folder of the expected fact_sales; as of November 2, a last
+# purchase on the day makes it fact_sales, said so, and the folder's
+# records still.
+U2=$(_mongo_with_db "$U" "${MONGO_DB}_dim")
+at_exit 'mongo-client "$U2" drop >/dev/null 2>&1'
+expect_status "dim: day 1" 0 gm-etl -q -w "$U2" "$G/catalog.ndjson" "$G/day1.ndjson"
+expect_status "dim: day 2" 0 gm-etl -q -w "$U2" "$G/day2.ndjson" 2>/dev/null
+expect_status "dim: day 3" 0 gm-etl -q -w "$U2" "$G/day3.ndjson" 2>/dev/null
+mkdir "$T/rfmd"
+cp "$G/expected/fact_sales.ndjson" "$T/rfmd/"
+for asof in "--as-of 2026-11-03" ""; do
+	# shellcheck disable=SC2086
+	expect_status "dim_customer ${asof:-by default}" 0 gm-rfm -w "$U2" -o "$T/dim" $asof 2>"$T/dim.err"
+	# shellcheck disable=SC2086
+	expect_status "fact_sales ${asof:-by default}" 0 gm-rfm -w "$U2" -o "$T/facts" --from fact_sales $asof 2>"$T/facts.err"
+	# shellcheck disable=SC2086
+	expect_status "the folder's ${asof:-by default}" 0 gm-rfm -q -w "$T/rfmd" -o "$T/folder" $asof
+	expect_eq "dim_customer ${asof:-by default}: said so" "$(sed -n 2p "$T/dim.err")" "gm-rfm: input: dim_customer, 5 rows"
+	expect_eq "fact_sales ${asof:-by default}: said so" "$(sed -n 2p "$T/facts.err")" \
+		"gm-rfm: input: fact_sales, 11 rows; not dim_customer: --from fact_sales"
+	expect_same_file "dim_customer equals fact_sales ${asof:-by default}" "$T/dim" "$T/facts"
+	expect_same_file "dim_customer equals the folder's fact_sales ${asof:-by default}" "$T/dim" "$T/folder"
+	expect_eq "the same summary ${asof:-by default}" "$(head -1 "$T/dim.err")" "$(head -1 "$T/facts.err")"
+done
+expect_grep "by default, as of November 3" '"as_of":"2026-11-03"' "$T/dim"
+expect_status "as of November 2" 0 gm-rfm -w "$U2" -o "$T/late" --as-of 2026-11-02 2>"$T/late.err"
+expect_grep "as of November 2: fact_sales, and why" \
+	"^gm-rfm: input: fact_sales, 9 rows; not dim_customer: mongodb://.*\.dim_customer:[0-9]*: the last purchase of \"u[0-9]\", 2026-11-02T[0-9:.]*Z, is not before the as-of day, 2026-11-02$" "$T/late.err"
+gm-rfm -q -w "$T/rfmd" -o "$T/folder" --as-of 2026-11-02
+expect_same_file "as of November 2: the folder's records" "$T/late" "$T/folder"
 
 # ---- gm-rfm's runs of a day again replace its slices ----
 # (days the runs above did not write)

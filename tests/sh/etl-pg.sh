@@ -9,7 +9,10 @@
 # exit 75. gm-rfm over that warehouse writes into PostgreSQL the rows
 # (and says the summary) that the same runs write over the folder; the
 # same run again rewrites no row; a run while another holds the lock,
-# and one with no server there, exit 75. A run replaces its slices: of
+# and one with no server there, exit 75; its records through
+# dim_customer and through fact_sales are the same bytes, and those of
+# the raw events, also where it falls back to fact_sales. A run
+# replaces its slices: of
 # the lib's own, and gm-rfm's of a day run again.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/pg.sh"
@@ -179,6 +182,33 @@ wait "$holder" 2>/dev/null
 expect_eq "(e) the locked run wrote nothing" "$(rfm_sums)" "$before"
 expect_status "(e) gm-rfm, no server there" 75 gm-rfm -q --retry-for 1s -w "postgresql://postgres@127.0.0.1:$port/gm" 2>"$T/e.err"
 expect_grep "(e) it says so" "unreachable for 1 s, giving up" "$T/e.err"
+# Through dim_customer and through fact_sales (--from): as of October 4,
+# after every last purchase, and by default (the same day), the same
+# records, and those of the raw events; as of October 3, a last
+# purchase on the day makes it fact_sales, whose records are the raw
+# events' too.
+ncust=$(psql -X -Atc "SELECT count(*) FROM dim_customer")
+nlines=$(psql -X -Atc "SELECT count(*) FROM fact_sales")
+for asof in "--as-of 2026-10-04" ""; do
+	# shellcheck disable=SC2086
+	expect_status "(e) dim_customer ${asof:-by default}" 0 gm-rfm -w "$URI" -o "$T/e.dim" $asof 2>"$T/e.dim.err"
+	# shellcheck disable=SC2086
+	expect_status "(e) fact_sales ${asof:-by default}" 0 gm-rfm -w "$URI" -o "$T/e.facts" --from fact_sales $asof 2>"$T/e.facts.err"
+	# shellcheck disable=SC2086
+	expect_status "(e) raw events ${asof:-by default}" 0 gm-rfm -q -o "$T/e.raw" $asof "$T/E"
+	expect_eq "(e) dim_customer ${asof:-by default}: said so" "$(sed -n 2p "$T/e.dim.err")" "gm-rfm: input: dim_customer, $ncust rows"
+	expect_eq "(e) fact_sales ${asof:-by default}: said so" "$(sed -n 2p "$T/e.facts.err")" \
+		"gm-rfm: input: fact_sales, $nlines rows; not dim_customer: --from fact_sales"
+	expect_same_file "(e) dim_customer equals fact_sales ${asof:-by default}" "$T/e.dim" "$T/e.facts"
+	expect_same_file "(e) dim_customer equals the raw events ${asof:-by default}" "$T/e.dim" "$T/e.raw"
+	expect_eq "(e) the same summary ${asof:-by default}" "$(head -1 "$T/e.dim.err")" "$(head -1 "$T/e.facts.err")"
+done
+expect_grep "(e) by default, as of October 4" '"as_of":"2026-10-04"' "$T/e.dim"
+expect_status "(e) as of October 3" 0 gm-rfm -w "$URI" -o "$T/e.late" --as-of 2026-10-03 2>"$T/e.late.err"
+expect_grep "(e) as of October 3: fact_sales, and why" \
+	"^gm-rfm: input: fact_sales, $(psql -X -Atc "SELECT count(*) FROM fact_sales WHERE date_key < 20261003") rows; not dim_customer: database \"gm\" on 127.0.0.1:$PGPORT: dim_customer row [0-9]*: the last purchase of \"[^\"]*\", 2026-10-03T[0-9:.]*Z, is not before the as-of day, 2026-10-03$" "$T/e.late.err"
+gm-rfm -q -o "$T/e.raw" --as-of 2026-10-03 "$T/E"
+expect_same_file "(e) as of October 3: the raw events' records" "$T/e.late" "$T/e.raw"
 
 # (f) A run replaces its slices, in a database of its own: the lib's
 # gm_wh_replace() (LIKE's wildcards are none), then gm-rfm's runs of a
