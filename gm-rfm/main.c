@@ -468,9 +468,14 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FROM:
 			from_arg = optarg;
-			from = !strcmp(optarg, "auto") ? FROM_AUTO : !strcmp(optarg, "fact_sales") ? FROM_FACTS
-				: !strcmp(optarg, "dim_customer") ? FROM_CUSTOMERS
-				: (gm_usage_error(usage, "--from: \"%s\" is none of auto, fact_sales, dim_customer", optarg), FROM_AUTO);
+			if (!strcmp(optarg, "auto"))
+				from = FROM_AUTO;
+			else if (!strcmp(optarg, "fact_sales"))
+				from = FROM_FACTS;
+			else if (!strcmp(optarg, "dim_customer"))
+				from = FROM_CUSTOMERS;
+			else
+				gm_usage_error(usage, "--from: \"%s\" is none of auto, fact_sales, dim_customer", optarg);
 			break;
 		case OPT_BINS:
 			o.bins = (unsigned)gm_opt_count(usage, "--bins", optarg, 2, RFM_MAX_BINS);
