@@ -174,14 +174,14 @@ expect_status "a customer twice, --strict" 1 gm-rfm -q -w "$T/whbad" --strict -o
 expect_eq "a customer twice, --strict: message" "$(cat "$T/err")" \
 	"gm-rfm: $T/whbad/dim_customer.ndjson:10: user_id \"u01\" again: a customer's totals are one row"
 expect_eq "a customer twice, --strict: nothing written" "$(wc -c <"$T/out")" 0
-# A row that lacks a field (u02's), under --from dim_customer:
-# rejected, as the customer twice, the others read.
-sed -i '2s/"orders":[0-9]*,//' "$T/whbad/dim_customer.ndjson"
+# A row that lacks a field (u02's) and one of no order (u04's), under
+# --from dim_customer: rejected, as the customer twice, the others read.
+sed -i -e '2s/"orders":[0-9]*,//' -e '3s/"orders":[0-9]*/"orders":0/' "$T/whbad/dim_customer.ndjson"
 gm-rfm -w "$T/whbad" --from dim_customer -o "$T/out" 2>"$T/err"
 expect_eq "--from dim_customer, bad rows: exit status" $? 0
-expect_eq "--from dim_customer, bad rows: rejected" "$(grep -c 'dim_customer.ndjson:\(2: missing field "orders"\|10: user_id\)' "$T/err")" 2
+expect_eq "--from dim_customer, bad rows: rejected" "$(grep -c 'dim_customer.ndjson:\(2: missing field "orders"\|3: field "orders": 0 is out of range (1 to 4294967295)\|10: user_id\)' "$T/err")" 3
 expect_eq "--from dim_customer, bad rows: the others" "$(jq -r 'select(.type == "customer_segment") | .user_id' "$T/out" | tr '\n' ' ')" \
-	"u01 u04 u05 u07 u08 u09 u10 u11 "
+	"u01 u05 u07 u08 u09 u10 u11 "
 # No dim_customer: fact_sales.
 mkdir "$T/whf" && cp "$wd/fact_sales.ndjson" "$T/whf/"
 gm-rfm -w "$T/whf" -o "$T/out" 2>"$T/err"
