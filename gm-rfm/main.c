@@ -147,13 +147,13 @@ static struct rfm_grid *grid_file(const char *path, unsigned bins)
 static const char *row_fault(struct gm_parser *ps, const struct gm_rtype *t, const char *row,
 	size_t len, union gm_rvalue *v, bool *has, char *reason)
 {
-	const char *why = NULL;
+	const char *why;
 	const struct gm_event *ev = gm_parse(ps, row, len, &why);
-	if (ev && ev->rtype != t)
+	if (!ev)
+		return why;
+	if (ev->rtype != t)
 		return "a row of another table";
-	if (ev && !gm_rtype_decode(t, ev, v, has, reason, 200))
-		return reason;
-	return why;
+	return gm_rtype_decode(t, ev, v, has, reason, 200) ? NULL : reason;
 }
 
 /* row_fault(), reported: false after a message (a damaged warehouse). */
