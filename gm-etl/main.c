@@ -25,12 +25,14 @@
 #include "source.h"
 #include "warehouse.h"
 #include "writer.h"
+#include "stats.h"
 
 static const char usage[] =
 	"usage: gm-etl [-hnqu] [-w WAREHOUSE] [--lookback DURATION] [-l LATE]\n"
 	"              [--max-records N] [--strict] [--rejects FILE] [--max-line BYTES]\n"
 	"              [-b BROKERS] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
-	"              [--retry-for DURATION] [FILE...]\n";
+	"              [--retry-for DURATION] [--stats OUT] [--stats-every DURATION]\n"
+	"              [FILE...]\n";
 
 enum { OPT_LOOKBACK = 0x2000, OPT_MAX_RECORDS };
 
@@ -274,6 +276,7 @@ int main(int argc, char **argv)
 		gm_usage_error(usage, "-G: gm-etl keeps its Kafka offsets in the warehouse, not in a consumer group");
 	size_t nfiles = (size_t)(argc - optind);
 	gm_input_check(&c, nfiles, usage);
+	gm_stats_start(&c, usage);
 	if (c.ntopics > 0 && !c.exit_eof)
 		gm_usage_error(usage, "-t needs -e: gm-etl is a batch, which reads the topics to their ends and stops");
 
@@ -338,7 +341,7 @@ int main(int argc, char **argv)
 				status = GM_EXIT_FAIL;
 			break;
 		case ETL_LATE:
-			gm_counts.late++;
+			gm_counts_add(&gm_counts.late, 1);
 			if (late) {
 				gm_str key = gm_event_key(ev);
 				gm_sink_emit_event(late, gm_rtype_of(ev->type)->late_topic, key.p, key.n, ev);
@@ -400,7 +403,7 @@ int main(int argc, char **argv)
 			status = GM_EXIT_FAIL;
 		else if (!dry_run)
 			for (size_t i = 0; i < run.ntables; i++)
-				gm_counts.out += gm_wh_count(run.tables[i]);
+				gm_counts_add(&gm_counts.out, gm_wh_count(run.tables[i]));
 	}
 	if (status == GM_EXIT_OK && !c.quiet)
 		summary(etl_counts(m), dry_run);

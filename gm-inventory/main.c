@@ -26,6 +26,7 @@ static const char usage[] =
 	"usage: gm-inventory [-hqu] [--strict] [--rejects FILE] [--max-line BYTES]\n"
 	"                    [-G GROUP] [-b BROKERS] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
 	"                    [-o OUT] [-a ALERTS] [--retry-for DURATION]\n"
+	"                    [--stats OUT] [--stats-every DURATION]\n"
 	"                    [--state FILE] [-w SIZE] [--lateness DURATION]\n"
 	"                    [--idle DURATION] [--reorder-point N] [--hysteresis F]\n"
 	"                    [--dedup-for DURATION] [--max-products N] [--max-ids N]\n"

@@ -37,11 +37,13 @@
 #include "silence_cmd.h"
 #include "source.h"
 #include "writer.h"
+#include "stats.h"
 
 static const char usage[] =
 	"usage: gm-notify [-h] -c FILE --check\n"
 	"       gm-notify [-hq] -c FILE [--replay] [--state FILE] [-s FILE]\n"
 	"                 [--dead-letter FILE] [--retry-for DURATION] [--timeout DURATION]\n"
+	"                 [--stats OUT] [--stats-every DURATION]\n"
 	"                 [--resolvable KIND,...] [--max-alerts N]\n"
 	"                 [--strict] [--rejects FILE] [--max-line BYTES]\n"
 	"                 [-b BROKERS] [-G GROUP] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
@@ -79,7 +81,8 @@ struct run {
 	struct note **fresh;       /* notifications made, not yet logged and handed out */
 	size_t nfresh, freshcap;
 	bool dirty;                /* the engine changed since the last save */
-	uint64_t delivered, dead, fallback_sent;
+	uint64_t delivered, dead, fallback_sent, retries;
+	struct gm_stat *st_delivered, *st_dead, *st_retries;   /* stats.h */
 	int status;
 	struct gm_source *src;
 	struct offsets *offsets;   /* Kafka's */
@@ -197,9 +200,10 @@ static void collect(struct run *run)
 		taken += n;
 		for (size_t i = 0; i < n; i++) {
 			struct deliver_result *r = &res[i];
+			run->retries += r->attempts > 1 ? r->attempts - 1 : 0;
 			if (r->delivered) {
 				run->delivered++;
-				gm_counts.out++;
+				gm_counts_add(&gm_counts.out, 1);
 				run->fallback_sent += r->note->fallback;
 			} else {
 				/* why names the receiver and its integration */
@@ -207,7 +211,7 @@ static void collect(struct run *run)
 					r->attempts, r->attempts == 1 ? "" : "s", r->why,
 					r->note->fallback ? " (a fallback)" : "");
 				run->dead++;
-				gm_counts.undelivered++;
+				gm_counts_add(&gm_counts.undelivered, 1);
 				run->status = GM_EXIT_FAIL;
 				if (!dead_letter(run, r)) {
 					/* Still in flight in the log: the next run tries it again. */
@@ -224,8 +228,12 @@ static void collect(struct run *run)
 			free(r->note);
 		}
 	}
-	if (taken)
+	if (taken) {
+		gm_stat_set(run->st_delivered, (int64_t)run->delivered);
+		gm_stat_set(run->st_dead, (int64_t)run->dead);
+		gm_stat_set(run->st_retries, (int64_t)run->retries);
 		save(run);
+	}
 	hand_out(run);   /* the fallbacks' notifications, logged first */
 }
 
@@ -550,6 +558,13 @@ int main(int argc, char **argv)
 		return check(path);
 	}
 	gm_input_check(&common, argc - optind, usage);
+	gm_stats_start(&common, usage);
+	run.st_delivered = gm_stats_value("notifications_total");
+	run.st_dead = gm_stats_value("dead_letters_total");
+	run.st_retries = gm_stats_value("retries_total");
+	gm_stat_set(run.st_delivered, 0);
+	gm_stat_set(run.st_dead, 0);
+	gm_stat_set(run.st_retries, 0);
 	bool follow = gm_input_follow(&common, follow_files, usage);
 	dopts.retry_for_ms = common.retry_ms;
 

@@ -17,13 +17,15 @@
 #include "sink.h"
 #include "stock.h"
 #include "ts.h"
+#include "stats.h"
 
 static const char usage[] =
 	"usage: gm-produce [-hqu] [-s SEED] [-n COUNT] [-d DURATION] [-r RATE]\n"
 	"                  [--start TIME] [--event-rate N] [--users N] [--products N]\n"
 	"                  [--anomaly-rate FRACTION] [--truth] [--daily-cycle]\n"
 	"                  [--catalog OUT] [-o OUT] [-b BROKERS] [-X KEY=VALUE]...\n"
-	"                  [--retry-for DURATION] [--transactions-topic T]\n"
+	"                  [--retry-for DURATION] [--stats OUT] [--stats-every DURATION]\n"
+	"                  [--transactions-topic T]\n"
 	"                  [--views-topic T] [--carts-topic T]\n";
 
 enum {
@@ -121,6 +123,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		gm_usage_error(usage, "unexpected argument: %s", argv[optind]);
+	gm_stats_start(c, usage);
 	if (o->catalog && o->shop.products > CATALOG_MAX_PRODUCTS)
 		gm_usage_error(usage, "--catalog: at most %d products, not %llu", CATALOG_MAX_PRODUCTS,
 			(unsigned long long)o->shop.products);

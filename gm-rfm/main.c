@@ -27,13 +27,15 @@
 #include "ts.h"
 #include "warehouse.h"
 #include "writer.h"
+#include "stats.h"
 
 static const char usage[] =
 	"usage: gm-rfm [-hnqu] [-w WAREHOUSE] [-o OUTPUT] [--as-of DATE] [--window DURATION]\n"
 	"              [--from auto|fact_sales|dim_customer] [--bins N] [--segments rfm|FILE]\n"
 	"              [--compare DATE] [--strict] [--rejects FILE] [--max-line BYTES]\n"
 	"              [-b BROKERS] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
-	"              [--retry-for DURATION] [FILE...]\n";
+	"              [--retry-for DURATION] [--stats OUT] [--stats-every DURATION]\n"
+	"              [FILE...]\n";
 
 #define MAX_GRID_FILE (1u << 20)
 
@@ -221,7 +223,7 @@ static bool read_facts(struct gm_wh *wh, struct rfm *m, struct gm_parser *ps,
 		 * where the warehouse is. */
 		if (ok && f.range_field && (v[date_key].i < f.lo || v[date_key].i > f.hi))
 			continue;
-		gm_counts.in++;
+		gm_counts_add(&gm_counts.in, 1);
 		in->rows++;
 		if (ok && !take_sale(m, &at, v, &why)) {
 			gm_error(where, "%s", why);
@@ -256,7 +258,7 @@ static enum got read_customers(struct gm_wh *wh, struct rfm *m, struct gm_parser
 	enum got got = GOT_ALL;
 	in->table = t;
 	while (got == GOT_ALL && gm_wh_scan_next(s, &row, &len, &where)) {
-		gm_counts.in++;
+		gm_counts_add(&gm_counts.in, 1);
 		in->rows++;
 		const char *why = row_fault(ps, t, row, len, v, has, reason);
 		enum rfm_take take = why ? RFM_REFUSED
@@ -492,6 +494,7 @@ int main(int argc, char **argv)
 		gm_usage_error(usage, "-G: gm-rfm is a batch that reads a bounded range, not a consumer group");
 	size_t nfiles = (size_t)(argc - optind);
 	gm_input_check(&c, nfiles, usage);
+	gm_stats_start(&c, usage);
 	if (c.ntopics > 0 && !c.exit_eof)
 		gm_usage_error(usage, "-t needs -e: gm-rfm is a batch, which reads the topics to their ends and stops");
 	if (o.window_ms >= 0 && !o.has_as_of)
@@ -561,7 +564,7 @@ int main(int argc, char **argv)
 			status = GM_EXIT_FAIL;
 		else if (!dry_run && !run.sink)
 			for (size_t i = 0; i < run.ntables; i++)
-				gm_counts.out += gm_wh_count(run.tables[i]);
+				gm_counts_add(&gm_counts.out, gm_wh_count(run.tables[i]));
 	}
 	if (status == GM_EXIT_OK && !c.quiet) {
 		summary(rfm_counts(m), ignored, has_day, has_day ? rfm_as_of(m) : 0, dry_run);

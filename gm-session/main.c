@@ -23,6 +23,7 @@ static const char usage[] =
 	"usage: gm-session [-hqu] [--strict] [--rejects FILE] [--max-line BYTES]\n"
 	"                  [-G GROUP] [-b BROKERS] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
 	"                  [-o OUT] [-a ALERTS] [-l LATE] [--retry-for DURATION]\n"
+	"                  [--stats OUT] [--stats-every DURATION]\n"
 	"                  [--state FILE] [-w SIZE] [--lateness DURATION]\n"
 	"                  [--idle DURATION] [--gap DURATION] [--max-session DURATION]\n"
 	"                  [--by-client-session] [--abandon-after DURATION]\n"

@@ -21,6 +21,7 @@ static const char usage[] =
 	"usage: gm-txmon [-hqu] [--strict] [--rejects FILE] [--max-line BYTES]\n"
 	"                [-G GROUP] [-b BROKERS] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
 	"                [-o OUT] [-a ALERTS] [-l LATE] [--retry-for DURATION]\n"
+	"                [--stats OUT] [--stats-every DURATION]\n"
 	"                [--state FILE] [-w SIZE] [--slide SIZE]\n"
 	"                [--lateness DURATION] [--idle DURATION] [--z-threshold Z]\n"
 	"                [--min-ratio R] [--min-history N] [--high-value AMOUNT]\n"

@@ -152,6 +152,12 @@ bool gm_common_option(struct gm_common *c, int opt, const char *arg,
 		if (!gm_parse_size(arg, &c->max_line))
 			gm_usage_error(usage, "--max-line: not a size: %s", arg);
 		return true;
+	case GM_OPT_STATS:
+		c->stats = arg;
+		return true;
+	case GM_OPT_STATS_EVERY:
+		c->stats_every_ms = gm_opt_duration(usage, "--stats-every", arg, false, GM_DURATION_MAX);
+		return true;
 	case GM_OPT_RETRY_FOR:
 		if (!gm_parse_duration(arg, &c->retry_ms))
 			gm_usage_error(usage, "--retry-for: not a duration: %s", arg);

@@ -73,6 +73,8 @@ struct gm_common {
 	                            instead of files, NULL-terminated */
 	size_t ntopics;
 	bool exit_eof;           /* -e: stop at the topics' ends */
+	const char *stats;       /* --stats OUT: stats records (stats.h) */
+	long long stats_every_ms; /* --stats-every, default 10 s; 0: not given */
 };
 #define GM_MAX_LINE (1u << 20)
 
@@ -82,6 +84,8 @@ enum {
 	GM_OPT_REJECTS,
 	GM_OPT_MAX_LINE,
 	GM_OPT_RETRY_FOR,
+	GM_OPT_STATS,
+	GM_OPT_STATS_EVERY,
 };
 
 /* The shared options come in four groups, so that a tool offers only
@@ -99,7 +103,9 @@ enum {
 	{ "help", no_argument, 0, 'h' }, \
 	{ "version", no_argument, 0, GM_OPT_VERSION }, \
 	{ "quiet", no_argument, 0, 'q' }, \
-	{ "unbuffered", no_argument, 0, 'u' }
+	{ "unbuffered", no_argument, 0, 'u' }, \
+	{ "stats", required_argument, 0, GM_OPT_STATS }, \
+	{ "stats-every", required_argument, 0, GM_OPT_STATS_EVERY }
 
 #define GM_INPUT_LONG_OPTIONS \
 	{ "strict", no_argument, 0, GM_OPT_STRICT }, \

@@ -7,6 +7,7 @@
 #include "rejects.h"
 #include "sink.h"
 #include "source.h"
+#include "stats.h"
 
 int gm_close_io(struct gm_sink *const *sinks, size_t n, struct gm_source *src)
 {
@@ -23,6 +24,7 @@ int gm_finish(struct gm_common *c, int status, struct gm_sink *const *sinks,
 	status = gm_exit_worse(status, gm_close_io(sinks, n, src));
 	if (!gm_rejects_close())
 		status = GM_EXIT_FAIL;
+	status = gm_exit_worse(status, gm_stats_finish());
 	if (!c->quiet)
 		gm_counts_summary();
 	free(c->props);

@@ -1,7 +1,8 @@
 /* finish: the end of every gm tool's run, in one order: the outputs
  * closed (flushed, delivered, committed), then the input (a Kafka
- * consumer commits and leaves its group), then the rejects file; the
- * exit status the worst of all; the summary line. */
+ * consumer commits and leaves its group), then the rejects file, then
+ * the last stats record; the exit status the worst of all; the summary
+ * line. */
 #ifndef GM_FINISH_H
 #define GM_FINISH_H
 
@@ -23,7 +24,8 @@ int gm_close_io(struct gm_sink *const *sinks, size_t n, struct gm_source *src);
 
 /* The end of a run whose status so far is status: gm_close_io(), then
  * gm_rejects_close() (a failed write to the rejects file is status 1),
- * then, unless c->quiet, gm_counts_summary(); frees c->props. Returns
+ * then gm_stats_finish() (the last stats record), then, unless
+ * c->quiet, gm_counts_summary(); frees c->props. Returns
  * the exit status of the run, the worst of all these. */
 int gm_finish(struct gm_common *c, int status, struct gm_sink *const *sinks,
 	size_t n, struct gm_source *src);

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "counts.h"
 #include "mem.h"
+#include "stats.h"
 
 /* What producer and consumer share; the first member of both, so that
  * the librdkafka opaque (a pointer to it) converts back to either. */
@@ -100,6 +101,8 @@ struct gm_kconsumer {
 	bool dirty;                /* stored changed since the last commit */
 	int64_t commit_every_ms;   /* auto.commit.interval.ms */
 	int64_t committed_at;      /* gm_now_coarse_ms() of the last commit */
+	int64_t lag_at;            /* ... of the last look at the lag */
+	struct gm_stat *lag;       /* messages behind the ends, for stats.h */
 	/* The current assignment, and which of its partitions are at their
 	 * end since their last message (same order as the list). */
 	rd_kafka_topic_partition_list_t *parts;
@@ -435,7 +438,7 @@ static void not_delivered(struct gm_kproducer *p, uint64_t n)
 {
 	p->failed += n;
 	if (!p->internal)
-		gm_counts.undelivered += n;
+		gm_counts_add(&gm_counts.undelivered, n);
 }
 
 /* True the first time a delivery error of this kind comes. */
@@ -467,7 +470,7 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
 	} else {
 		p->delivered++;
 		if (!p->internal)
-			gm_counts.out++;
+			gm_counts_add(&gm_counts.out, 1);
 		client_up(&p->kc);
 	}
 }
@@ -1164,6 +1167,7 @@ struct gm_kconsumer *gm_kconsumer_new(const struct gm_common *c,
 	k->exit_eof = exit_eof;
 	char *every = conf_get(conf, "auto.commit.interval.ms");
 	k->commit_every_ms = atoll(every);
+	k->lag = gm_stats_value("consumer_lag");
 	free(every);
 	k->stored = rd_kafka_topic_partition_list_new(0);
 	k->committed_at = gm_now_coarse_ms();
@@ -1462,6 +1466,35 @@ static struct gm_kmsg kmsg_of(const rd_kafka_message_t *rkm)
 
 /* The longest single wait for a message. */
 #define POLL_SLICE_MS 100
+#define LAG_EVERY_MS 1000   /* how often the lag is looked at */
+
+/* The messages of the assigned partitions not yet read: each one's end
+ * as the last fetch saw it (librdkafka keeps it: no request) less the
+ * consumer's position, for the stats records. */
+static void look_at_lag(struct gm_kconsumer *k)
+{
+	k->lag_at = gm_now_coarse_ms();
+	if (!k->parts || k->parts->cnt == 0)
+		return;
+	rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_copy(k->parts);
+	int64_t lag = 0;
+	bool known = false;
+	if (!rd_kafka_position(k->kc.rk, pos))
+		for (int i = 0; i < pos->cnt; i++) {
+			const rd_kafka_topic_partition_t *p = &pos->elems[i];
+			int64_t lo, hi;
+			if (rd_kafka_get_watermark_offsets(k->kc.rk, p->topic, p->partition, &lo, &hi)
+			    || hi < 0)
+				continue;
+			/* No position yet: nothing read, all of it behind. */
+			int64_t at = p->offset >= 0 ? p->offset : lo >= 0 ? lo : hi;
+			lag += hi > at ? hi - at : 0;
+			known = true;
+		}
+	rd_kafka_topic_partition_list_destroy(pos);
+	if (known)
+		gm_stat_set(k->lag, lag);
+}
 
 enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 	int timeout_ms)
@@ -1475,6 +1508,8 @@ enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 		if (k->dirty && gm_now_coarse_ms() - k->committed_at >= k->commit_every_ms
 		    && !gm_kconsumer_commit(k))
 			k->failed = true;
+		if (gm_now_coarse_ms() - k->lag_at >= LAG_EVERY_MS)
+			look_at_lag(k);
 		if (gm_stopping())
 			return GM_K_IDLE;
 		if (k->kc.fatal || k->broken) {
@@ -1482,8 +1517,10 @@ enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 			return GM_K_ERROR;
 		}
 		if (k->exit_eof && k->parts && k->parts->cnt > 0
-		    && k->n_eof == (size_t)k->parts->cnt)
+		    && k->n_eof == (size_t)k->parts->cnt) {
+			look_at_lag(k);   /* the last stats record's */
 			return GM_K_EOF;
+		}
 		if (k->range && k->ndone == k->nrange)
 			return GM_K_EOF;
 		/* A batch run (exit_eof) gives up on brokers it never

@@ -1087,7 +1087,7 @@ static bool refuse(struct gm_pg *pg, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	gm_record_error("postgresql", "%s", msg);
-	gm_counts.undelivered++;
+	gm_counts_add(&gm_counts.undelivered, 1);
 	pg->refused = true;
 	return false;
 }
@@ -1107,7 +1107,7 @@ bool gm_pg_add(struct gm_pg *pg, const char *record, size_t len)
 bool gm_pg_add_event(struct gm_pg *pg, const struct gm_event *ev)
 {
 	if (pg->failed) {
-		gm_counts.undelivered++;
+		gm_counts_add(&gm_counts.undelivered, 1);
 		return false;
 	}
 	const struct gm_pg_table *t = gm_pg_table_for(ev->type_name.p, ev->type_name.n);
@@ -1152,10 +1152,10 @@ bool gm_pg_flush(struct gm_pg *pg)
 	size_t rows = pg->rows;
 	enum res res = persist(pg, true);
 	if (res == RES_OK) {
-		gm_counts.out += rows;
+		gm_counts_add(&gm_counts.out, rows);
 		return true;
 	}
-	gm_counts.undelivered += rows;
+	gm_counts_add(&gm_counts.undelivered, rows);
 	if (res == RES_RETRY) {
 		pg->failed = GM_EXIT_TEMPFAIL;
 		gm_error("postgresql", "%sunreachable for %g s, giving up: %s; %zu rows not written",

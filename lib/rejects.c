@@ -20,7 +20,7 @@ void gm_rejects_open(const char *path, bool strict_mode)
 bool gm_reject_begin(const char *where, const char *reason)
 {
 	gm_record_error(where, "%s", reason);
-	gm_counts.rejected++;
+	gm_counts_add(&gm_counts.rejected, 1);
 	return !strict;
 }
 

@@ -35,6 +35,9 @@ struct backend {
 		size_t klen, const struct gm_event *ev);
 	bool (*flush)(void *state);
 	void (*poll)(void *state);        /* NULL: nothing to hand over */
+	/* gm_sink_internal(); NULL: the backend cannot leave its records
+	 * out of the counts. */
+	void (*internal)(void *state);
 	int (*close)(void *state);        /* frees state; an exit status */
 };
 
@@ -47,50 +50,70 @@ struct gm_sink {
 
 /* ---- NDJSON: a file, or stdout ---- */
 
+struct ndjson_sink {
+	struct gm_writer *w;
+	bool internal;           /* gm_sink_internal(): not counted */
+};
+
 static void *ndjson_open(const struct gm_common *c, const char *arg, int *status)
 {
 	*status = GM_EXIT_FAIL;
-	return gm_writer_open(arg ? arg : "-", c->unbuffered);
+	struct gm_writer *w = gm_writer_open(arg ? arg : "-", c->unbuffered);
+	if (!w)
+		return NULL;
+	struct ndjson_sink *n = gm_xcalloc(1, sizeof *n);
+	n->w = w;
+	return n;
 }
 
 static struct gm_writer *ndjson_writer(void *state)
 {
-	return state;
+	return ((struct ndjson_sink *)state)->w;
 }
 
 static bool ndjson_emit(void *state)
 {
-	gm_counts.out++;
-	return !gm_writer_failed(state);
+	struct ndjson_sink *n = state;
+	if (!n->internal)
+		gm_counts_add(&gm_counts.out, 1);
+	return !gm_writer_failed(n->w);
 }
 
 static bool ndjson_emit_raw(void *state, const char *topic, const char *key,
 	size_t klen, const char *data, size_t len)
 {
 	(void)topic, (void)key, (void)klen;
-	gm_w_record(state, data, len);
+	gm_w_record(ndjson_writer(state), data, len);
 	return ndjson_emit(state);
 }
 
 static bool ndjson_flush(void *state)
 {
-	return gm_writer_flush(state);
+	return gm_writer_flush(ndjson_writer(state));
 }
 
 static void ndjson_poll(void *state)
 {
-	gm_writer_flush(state);
+	gm_writer_flush(ndjson_writer(state));
+}
+
+static void ndjson_internal(void *state)
+{
+	((struct ndjson_sink *)state)->internal = true;
 }
 
 static int ndjson_close(void *state)
 {
-	return gm_writer_close(state) ? GM_EXIT_OK : GM_EXIT_FAIL;
+	struct ndjson_sink *n = state;
+	int status = gm_writer_close(n->w) ? GM_EXIT_OK : GM_EXIT_FAIL;
+	free(n);
+	return status;
 }
 
 static const struct backend ndjson = {
 	.open = ndjson_open, .writer = ndjson_writer, .emit = ndjson_emit,
 	.emit_raw = ndjson_emit_raw, .flush = ndjson_flush,
-	.poll = ndjson_poll, .close = ndjson_close,
+	.poll = ndjson_poll, .internal = ndjson_internal, .close = ndjson_close,
 };
 
 /* ---- Kafka ---- */
@@ -129,6 +152,11 @@ static void kafka_poll(void *state)
 	gm_kproducer_poll(((struct kafka_sink *)state)->kp);
 }
 
+static void kafka_internal(void *state)
+{
+	gm_kproducer_internal(((struct kafka_sink *)state)->kp);
+}
+
 static int kafka_close(void *state)
 {
 	struct kafka_sink *k = state;
@@ -139,7 +167,7 @@ static int kafka_close(void *state)
 
 static const struct backend kafka = {
 	.open = kafka_open, .emit_raw = kafka_emit_raw, .flush = kafka_flush,
-	.poll = kafka_poll, .close = kafka_close,
+	.poll = kafka_poll, .internal = kafka_internal, .close = kafka_close,
 };
 
 /* ---- PostgreSQL: rows counted when their batch commits ---- */
@@ -243,9 +271,9 @@ static const struct scheme *scheme_for(const char *spec)
 	return &schemes[NSCHEMES - 1];
 }
 
-struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec)
+static struct gm_sink *open_sink(const struct gm_common *c, const struct scheme *sc,
+	const char *spec)
 {
-	const struct scheme *sc = scheme_for(spec);
 	int status = GM_EXIT_FAIL;
 	void *state = sc->ops->open(c, sc->whole ? spec : spec + strlen(sc->prefix), &status);
 	if (!state) {
@@ -258,6 +286,24 @@ struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec)
 	s->state = state;
 	if (!s->ops->writer)
 		s->mem = gm_writer_mem();
+	return s;
+}
+
+struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec)
+{
+	return open_sink(c, scheme_for(spec), spec);
+}
+
+struct gm_sink *gm_sink_open_internal(const struct gm_common *c, const char *spec,
+	const char *opt)
+{
+	const struct scheme *sc = scheme_for(spec);
+	if (!sc->ops->internal)
+		gm_die(GM_EXIT_USAGE, NULL, "%s %s: not supported; it takes files, - and kafka:",
+			opt, sc->prefix);
+	struct gm_sink *s = open_sink(c, sc, spec);
+	if (s)
+		sc->ops->internal(s->state);
 	return s;
 }
 

@@ -39,6 +39,14 @@ struct gm_event;
  * Otherwise returns NULL after gm_error() on failure. */
 struct gm_sink *gm_sink_open(const struct gm_common *c, const char *spec);
 
+/* As gm_sink_open(), for the tool's reports on itself (stats.h), not
+ * its output: their records count in neither gm_counts.out nor
+ * .undelivered (a failure still makes flush and close fail). NDJSON
+ * and Kafka take them; a PostgreSQL spec, which has no table for them,
+ * is a usage error (status 2) naming the option opt. */
+struct gm_sink *gm_sink_open_internal(const struct gm_common *c, const char *spec,
+	const char *opt);
+
 /* The writer on which to build the next record (begin ... gm_w_end). */
 struct gm_writer *gm_sink_writer(struct gm_sink *s);
 

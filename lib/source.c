@@ -206,7 +206,7 @@ static enum taken take_line(struct gm_source *s, enum gm_read st,
 		if (line->len == 0 || ((*line->data == ' ' || *line->data == '\t') &&
 		    blank(line->data, line->len)))
 			return TAKEN_SKIPPED;
-		gm_counts.in++;
+		gm_counts_add(&gm_counts.in, 1);
 		r->data = line->data;
 		r->len = line->len;
 		r->raw_len = line->len + line->crlf;
@@ -214,7 +214,7 @@ static enum taken take_line(struct gm_source *s, enum gm_read st,
 		r->lineno = line->lineno;
 		return TAKEN_RECORD;
 	}
-	gm_counts.in++;
+	gm_counts_add(&gm_counts.in, 1);
 	char where[512], reason[96];
 	snprintf(where, sizeof where, "%s:%llu", line->file,
 		(unsigned long long)line->lineno);
@@ -486,7 +486,7 @@ static enum gm_next next_message(struct gm_source *s, struct gm_record *r,
 		}
 		if (m.len == 0 || blank(m.data, m.len))
 			continue;
-		gm_counts.in++;
+		gm_counts_add(&gm_counts.in, 1);
 		memset(r, 0, sizeof *r);
 		r->data = m.data;
 		r->len = m.len;

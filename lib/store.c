@@ -12,6 +12,7 @@
 #include "kafka.h"
 #include "map.h"
 #include "mem.h"
+#include "stats.h"
 
 struct head {
 	int64_t offset[GM_STORE_TOPICS];  /* of the last record applied from
@@ -66,6 +67,7 @@ struct gm_store {
 	bool restoring;       /* reading restoring_partition's changelog */
 	int32_t restoring_partition;
 	bool warned_foreign;  /* said that changelog entries were skipped */
+	struct gm_stat *keys; /* its entries, for the stats records */
 };
 
 /* A changelog message's value: the layout version, the offsets of the
@@ -128,6 +130,12 @@ static void clean(struct gm_store *st, struct head *h)
 	h->dirty = 0;
 }
 
+/* The entries now, for stats.h's records. */
+static void count_keys(struct gm_store *st)
+{
+	gm_stat_set(st->keys, (int64_t)gm_map_size(st->map));
+}
+
 static void evicted(void *ctx, const char *key, size_t klen, void *v)
 {
 	struct gm_store *st = ctx;
@@ -145,6 +153,7 @@ static void drop(struct gm_store *st, const char *key, size_t klen)
 	if (v) {
 		clean(st, head_of(v));
 		gm_map_remove(st->map, key, klen);
+		count_keys(st);
 	}
 }
 
@@ -158,8 +167,10 @@ static void *put_saved(struct gm_store *st, const char *key, size_t klen,
 	void *v = gm_map_put(st->map, key, klen, &created);
 	struct head *h = head_of(v);
 	clean(st, h);
-	if (created)
+	if (created) {
 		h->queued = GM_STORE_NEVER;
+		count_keys(st);
+	}
 	h->partition = partition;
 	for (int i = 0; i < GM_STORE_TOPICS; i++)
 		h->offset[i] = (int64_t)get_le(offsets + 8 * i, 8);
@@ -174,6 +185,10 @@ struct gm_store *gm_store_new(const struct gm_store_spec *spec)
 	st->spec.name = st->name;
 	st->map = gm_map_new(VALUE_AT + spec->value_size, spec->max_entries);
 	gm_map_on_evict(st->map, evicted, st);
+	char stat[GM_STAT_NAME_MAX] = "keys_";
+	for (size_t i = 5; i < sizeof stat - 1 && spec->name[i - 5]; i++)
+		stat[i] = spec->name[i - 5] == '-' ? '_' : spec->name[i - 5];
+	st->keys = gm_stats_value(stat);
 	return st;
 }
 
@@ -233,6 +248,7 @@ void *gm_store_update(struct gm_store *st, const char *key, size_t klen,
 	if (created) {
 		*got = GM_STORE_NEW;
 		h->queued = GM_STORE_NEVER;
+		count_keys(st);
 		if (st->spec.due_at)
 			*due_of(st, value_of(v)) = GM_STORE_NEVER;
 	} else if (at.offset >= 0 && h->partition == at.partition && at.topic < GM_STORE_TOPICS
@@ -271,6 +287,7 @@ bool gm_store_remove(struct gm_store *st, const char *key, size_t klen)
 	tombstone(st, key, klen, head_of(v));
 	clean(st, head_of(v));
 	gm_map_remove(st->map, key, klen);
+	count_keys(st);
 	return true;
 }
 

@@ -13,6 +13,7 @@
 #include "mem.h"
 #include "rejects.h"
 #include "rtype.h"
+#include "stats.h"
 
 struct gm_stream {
 	struct gm_streams *run;
@@ -599,7 +600,7 @@ bool gm_stream_reject(struct gm_stream_event *e, const char *reason)
 
 static void late_record(struct gm_streams *st, const struct gm_stream_event *e)
 {
-	gm_counts.late++;
+	gm_counts_add(&gm_counts.late, 1);
 	if (st->io.late) {
 		const struct gm_rtype *rt = e->ev->rtype;
 		const char *topic = st->io.late_topic ? st->io.late_topic
@@ -819,6 +820,7 @@ void gm_stream_options_done(struct gm_stream_options *so, const struct gm_common
 	gm_input_check(c, nfiles, usage);
 	if (so->state && c->group)
 		gm_usage_error(usage, "--state goes without -G: a consumer group keeps its state in Kafka");
+	gm_stats_start(c, usage);
 }
 
 /* The outputs, as gm_stream_open() says; those opened are in sinks,

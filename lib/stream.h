@@ -289,7 +289,8 @@ bool gm_stream_option(struct gm_common *c, struct gm_stream_options *so, int opt
 
 /* After every option: the windows' slide is their size unless the tool
  * set one; files and topics not both, -G and -e only with topics,
- * --state not with -G (a group keeps its state in Kafka): usage errors. */
+ * --state not with -G (a group keeps its state in Kafka): usage errors.
+ * Then starts the stats records (gm_stats_start()). */
 void gm_stream_options_done(struct gm_stream_options *so, const struct gm_common *c,
 	size_t nfiles, const char *usage);
 

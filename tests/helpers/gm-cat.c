@@ -11,11 +11,13 @@
 #include "rtype.h"
 #include "sink.h"
 #include "source.h"
+#include "stats.h"
 
 static const char usage[] =
 	"usage: gm-cat [-fhnqu] [--strict] [--rejects FILE] [--max-line BYTES]\n"
 	"              [-b BROKERS] [-G GROUP] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
-	"              [--retry-for DURATION] [-o OUT] [FILE...]\n";
+	"              [--retry-for DURATION] [--stats OUT] [--stats-every DURATION]\n"
+	"              [-o OUT] [FILE...]\n";
 
 #define CHECKPOINT_EVERY 10000
 
@@ -57,6 +59,7 @@ int main(int argc, char **argv)
 	}
 
 	gm_input_check(&c, argc - optind, usage);
+	gm_stats_start(&c, usage);
 	follow = gm_input_follow(&c, follow, usage);
 	gm_rejects_open(c.rejects, c.strict);
 	struct gm_source *src = gm_source_open(&c, argv + optind, argc - optind,
