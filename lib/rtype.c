@@ -540,6 +540,30 @@ const struct gm_rtype gm_rtype_inventory_status = {
 	.fields = FIELDS(inventory_status_fields),
 };
 
+/* Written by every tool given --stats (stats.h): its counts so far. */
+static const struct gm_rfield stats_fields[] = {
+	STR("stats_id", true, NULL, 0),
+	TIME("ts", NULL, 0),
+	STR("tool", true, NULL, 0),
+	STR("instance", true, NULL, 0),
+	INT("seq", 1, INT64_MAX, NULL, 0),
+	TIME("started", NULL, 0),
+	NUMBER("uptime_s", NULL),
+	NUMBER("interval_s", NULL),
+	BOOL("final", NULL),
+	COUNT("in"),
+	COUNT("out"),
+	COUNT("undelivered"),
+	COUNT("rejected"),
+	COUNT("late"),
+	OBJECT("values", NULL),
+};
+
+const struct gm_rtype gm_rtype_stats = {
+	.name = "stats", .topic = "stats", .key = "tool", .id = "stats_id",
+	.fields = FIELDS(stats_fields),
+};
+
 const struct gm_rtype gm_rtype_dead_letter = {
 	.name = "dead_letter", .fields = FIELDS(dead_letter_fields),
 };
@@ -556,7 +580,7 @@ const struct gm_rtype *const gm_rtypes[] = {
 	&gm_rtype_dim_date, &gm_rtype_dim_customer, &gm_rtype_dim_product, &gm_rtype_dim_geography,
 	&gm_rtype_product_performance, &gm_rtype_sales_trends, &gm_rtype_etl_state,
 	&gm_rtype_customer_segment, &gm_rtype_segment_summary, &gm_rtype_rfm_cuts,
-	&gm_rtype_segment_migration,
+	&gm_rtype_segment_migration, &gm_rtype_stats,
 };
 const size_t gm_nrtypes = sizeof gm_rtypes / sizeof *gm_rtypes;
 

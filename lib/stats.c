@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "counts.h"
+#include "rtype.h"
 #include "sink.h"
 
 static struct {
@@ -84,7 +85,7 @@ static void put(bool final)
 				atomic_load_explicit(&values[i].value, memory_order_relaxed));
 	gm_w_obj_end(w);
 	gm_w_end(w);
-	gm_sink_emit(st.sink, "stats", gm_prog, strlen(gm_prog));
+	gm_sink_emit(st.sink, gm_rtype_stats.topic, gm_prog, strlen(gm_prog));
 	gm_sink_poll(st.sink);
 }
 
