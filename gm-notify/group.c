@@ -44,6 +44,13 @@
 
 enum mstate { M_WAITING, M_NOTIFIED, M_RESOLVED, M_NSTATES };
 
+/* A group's lists of links: one per state, but the waiting links held
+ * back at a look are in a list of their own, so that a look that has
+ * nothing to check again passes them by. A look leaves no waiting link
+ * but held ones, so the held all came before the others waiting: the
+ * held list, then the waiting one, is the order they came. */
+enum { L_HELD = M_NSTATES, L_NLISTS };
+
 struct group;
 struct alert;
 
@@ -68,6 +75,8 @@ struct alert {
 	uint64_t serial, fp;
 	int64_t arrived, expires;   /* expires: NONE for a kind that can resolve */
 	bool firing, expired;
+	bool can_resolve;           /* its kind can resolve, as of e->kinds[0..kinds_checked) */
+	size_t kinds_checked;
 	struct note_alert fire, end;    /* end.alert_id NULL until resolved; fire's strings
 	                                   are in the alert's block (alert_new()) */
 	char *end_blob;
@@ -94,8 +103,9 @@ struct group {
 	size_t heap;                /* its place in the heap; SIZE_MAX: not there */
 	bool changed, muted;
 	bool recheck;               /* what held its alerts back may have ended */
-	struct link *head[M_NSTATES], *tail[M_NSTATES];   /* its links by state, each in the order they joined it */
-	size_t n, in_state[M_NSTATES];
+	struct link *head[L_NLISTS], *tail[L_NLISTS];   /* its links by list, each in the order they joined it */
+	size_t n, in_state[M_NSTATES], nheld;   /* nheld: in the held list (and in in_state[M_WAITING]) */
+	size_t notified_resolvable;   /* notified links whose alert's kind can resolve */
 	struct group *mprev, *mnext;    /* the muted list */
 };
 
@@ -290,12 +300,24 @@ static bool resolvable(const struct group_engine *e, const char *kind)
 	return false;
 }
 
+/* Whether a's kind can resolve: kinds are only ever learnt, so the
+ * answer is kept and only kinds learnt since are looked at. */
+static bool alert_resolvable(const struct group_engine *e, struct alert *a)
+{
+	for (; !a->can_resolve && a->kinds_checked < e->nkinds; a->kinds_checked++)
+		a->can_resolve = !route_strcmp(e->kinds[a->kinds_checked], a->fire.kind);
+	return a->can_resolve;
+}
+
+static void count_resolvable(struct group_engine *e);
+
 static void learn_kind(struct group_engine *e, const char *kind)
 {
 	if (resolvable(e, kind))
 		return;
 	e->kinds = gm_grow(e->kinds, &e->kcap, e->nkinds + 1, sizeof *e->kinds, 8);
 	e->kinds[e->nkinds++] = gm_xstrdup(kind);
+	count_resolvable(e);
 }
 
 /* ---- the heap of groups by their next look ---- */
@@ -452,24 +474,58 @@ static struct group *group_for(struct group_engine *e, size_t i, const struct al
 
 /* Links are kept by state, so that a look walks only the waiting and
  * the resolved, not every alert its group has notified. */
-static void link_add(struct group *g, struct link *l)
+static int list_of(const struct link *l)
+{
+	return l->state == M_WAITING && l->held ? L_HELD : (int)l->state;
+}
+
+/* Puts l, in no list, into its group's list for its state and held,
+ * last, and counts it. */
+static void link_in(struct group_engine *e, struct link *l)
+{
+	struct group *g = l->g;
+	int k = list_of(l);
+	LIST_APPEND(g->head[k], g->tail[k], l, prev, next);
+	g->in_state[l->state]++;
+	g->nheld += k == L_HELD;
+	if (l->state == M_NOTIFIED && alert_resolvable(e, l->a))
+		g->notified_resolvable++;
+}
+
+/* Takes l out of its group's list, uncounted. */
+static void link_out(struct group_engine *e, struct link *l)
+{
+	struct group *g = l->g;
+	int k = list_of(l);
+	LIST_UNLINK(g->head[k], g->tail[k], l, prev, next);
+	g->in_state[l->state]--;
+	g->nheld -= k == L_HELD;
+	if (l->state == M_NOTIFIED && alert_resolvable(e, l->a))
+		g->notified_resolvable--;
+}
+
+static void link_add(struct group_engine *e, struct group *g, struct link *l)
 {
 	l->g = g;
-	LIST_APPEND(g->head[l->state], g->tail[l->state], l, prev, next);
-	g->in_state[l->state]++;
+	link_in(e, l);
 	g->n++;
 	l->a->nlinked++;
 }
 
 /* Moves l, in a group, to state s. */
-static void link_set(struct link *l, enum mstate s)
+static void link_set(struct group_engine *e, struct link *l, enum mstate s)
 {
-	struct group *g = l->g;
-	LIST_UNLINK(g->head[l->state], g->tail[l->state], l, prev, next);
-	g->in_state[l->state]--;
+	link_out(e, l);
 	l->state = s;
-	LIST_APPEND(g->head[s], g->tail[s], l, prev, next);
-	g->in_state[s]++;
+	link_in(e, l);
+}
+
+/* Marks waiting l held back, into the held list. */
+static void link_hold(struct group_engine *e, struct link *l)
+{
+	link_out(e, l);
+	l->held = true;
+	link_in(e, l);
 }
 
 /* Takes l out of its group (which is forgotten when it has no alert
@@ -479,13 +535,31 @@ static void link_drop(struct group_engine *e, struct link *l, bool forget)
 	struct group *g = l->g;
 	if (!g)
 		return;
-	LIST_UNLINK(g->head[l->state], g->tail[l->state], l, prev, next);
-	g->in_state[l->state]--;
+	link_out(e, l);
 	l->g = NULL;
 	g->n--;
 	l->a->nlinked--;
 	if (forget && !g->n)
 		group_forget(e, g);
+}
+
+/* Counts again, in every group, the notified links whose kind can
+ * resolve: for a kind just learnt to resolve (rare: once a kind). */
+static void count_resolvable(struct group_engine *e)
+{
+	if (!e->groups)
+		return;
+	struct gm_map_iter it;
+	const char *key;
+	size_t klen;
+	void *v;
+	gm_map_iter_init(&it, e->groups, true);
+	while ((v = gm_map_iter_next(&it, &key, &klen))) {
+		struct group *g = *(struct group **)v;
+		g->notified_resolvable = 0;
+		for (struct link *l = g->head[M_NOTIFIED]; l; l = l->next)
+			g->notified_resolvable += alert_resolvable(e, l->a);
+	}
 }
 
 /* ---- alerts ---- */
@@ -818,30 +892,36 @@ static void look(struct group_engine *e, struct group *g, int64_t t)
 	bool held = false;
 	for (struct link *l = g->head[M_RESOLVED]; l; l = l->next)
 		resolved[nr++] = l;
-	for (struct link *l = g->head[M_WAITING], *next; l; l = next) {
-		next = l->next;
-		if (next)
-			__builtin_prefetch(next->a);   /* the walk is a walk of cache misses */
-		struct alert *a = l->a;
-		if (l->held && !g->recheck) {
-			/* Held at a look before, and nothing that mutes has
-			 * ended since (wake_muted() sets recheck): held still. */
-			e->st.muted++;
-			held = true;
-		} else if (!muted(e, a, t))
-			firing[nf++] = l;
-		else {
-			e->st.muted++;
-			l->held = true;
-			if (a->expired) {
-				link_drop(e, l, false);
-				alert_release(e, a);
-			} else
-				held = true;
+	if (!g->recheck) {
+		/* Held at a look before, and nothing that mutes has ended
+		 * since (wake_muted() sets recheck): held still. */
+		e->st.muted += g->nheld;
+		held = g->nheld > 0;
+	}
+	for (int k = g->recheck ? L_HELD : M_WAITING;; k = M_WAITING) {
+		for (struct link *l = g->head[k], *next; l; l = next) {
+			next = l->next;
+			if (next)
+				__builtin_prefetch(next->a);   /* the walk is a walk of cache misses */
+			struct alert *a = l->a;
+			if (!muted(e, a, t))
+				firing[nf++] = l;
+			else {
+				e->st.muted++;
+				if (!l->held)
+					link_hold(e, l);
+				if (a->expired) {
+					link_drop(e, l, false);
+					alert_release(e, a);
+				} else
+					held = true;
+			}
 		}
+		if (k == M_WAITING)
+			break;
 	}
 	for (struct link *l = remind_due ? g->head[M_NOTIFIED] : NULL; l; l = l->next)
-		if (l->a->firing && resolvable(e, l->a->fire.kind))
+		if (l->a->firing && alert_resolvable(e, l->a))
 			remind[nm++] = l;
 	/* Each part in the order its alerts came. */
 	qsort(resolved, nr, sizeof *resolved, by_arrival);
@@ -853,7 +933,7 @@ static void look(struct group_engine *e, struct group *g, int64_t t)
 			g->reminded = g->incident = t;
 		send(e, g, firing, nf, resolved, nr, false, t);
 		for (size_t i = 0; i < nf; i++)
-			link_set(firing[i], M_NOTIFIED);
+			link_set(e, firing[i], M_NOTIFIED);
 		for (size_t i = 0; i < nf + nr; i++) {
 			struct link *l = i < nf ? firing[i] : resolved[i - nf];
 			if (l->state == M_RESOLVED || l->a->expired) {
@@ -877,11 +957,8 @@ static void look(struct group_engine *e, struct group *g, int64_t t)
 		return;
 	}
 	/* The next reminder, when an alert can have one. */
-	for (struct link *l = g->head[M_NOTIFIED]; l; l = l->next)
-		if (resolvable(e, l->a->fire.kind)) {
-			schedule(e, g, next_look(e, g, g->reminded + e->routes[g->route]->repeat_interval));
-			break;
-		}
+	if (g->notified_resolvable)
+		schedule(e, g, next_look(e, g, g->reminded + e->routes[g->route]->repeat_interval));
 }
 
 /* Event alert a, resolve_timeout after it came, unless its kind has
@@ -892,7 +969,7 @@ static void look(struct group_engine *e, struct group *g, int64_t t)
 static void expire(struct group_engine *e, struct alert *a, int64_t t)
 {
 	expiry_remove(e, a);
-	if (resolvable(e, a->fire.kind))
+	if (alert_resolvable(e, a))
 		return;
 	a->expired = true;
 	e->st.expired++;
@@ -1058,7 +1135,7 @@ static enum group_took resolve(struct group_engine *e, const struct note_alert *
 			link_drop(e, l, true);
 			continue;
 		}
-		link_set(l, M_RESOLVED);
+		link_set(e, l, M_RESOLVED);
 		set_changed(e, l->g, true);
 		schedule(e, l->g, next_look(e, l->g, now));
 	}
@@ -1089,14 +1166,14 @@ static enum group_took fire(struct group_engine *e, const struct note_alert *in,
 	a->firing = true;
 	e->st.firing++;
 	sources_add(e, a);
-	if (!resolvable(e, a->fire.kind)) {
+	if (!alert_resolvable(e, a)) {
 		a->expires = now + e->o.resolve_timeout;
 		expiry_add(e, a);
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct group *g = group_for(e, route_index(e, e->matched[i]), a, now);
 		a->links[i] = (struct link){ .a = a, .state = M_WAITING };
-		link_add(g, &a->links[i]);
+		link_add(e, g, &a->links[i]);
 		set_changed(e, g, true);
 		schedule(e, g, next_look(e, g, now));
 	}
@@ -1387,8 +1464,10 @@ bool group_save(const struct group_engine *e, const char *path)
 		nlog_int(&o, g->muted);
 		put_pairs(&o, g->labels, g->nlabels);
 		nlog_int(&o, (int64_t)g->n);
-		for (int st = 0; st < M_NSTATES; st++)
-		for (const struct link *l = g->head[st]; l; l = l->next) {
+		/* The held, then the rest of the waiting: in the order they came. */
+		static const int lists[] = { L_HELD, M_WAITING, M_NOTIFIED, M_RESOLVED };
+		for (size_t k = 0; k < sizeof lists / sizeof *lists; k++)
+		for (const struct link *l = g->head[lists[k]]; l; l = l->next) {
 			nlog_int(&o, (int64_t)l->a->serial);
 			nlog_int(&o, l->state);
 			nlog_int(&o, l->held);
@@ -1614,7 +1693,7 @@ static bool load_group(struct group_engine *e, struct rd *r, struct alert **as, 
 		}
 		struct link *l = &a->links[a->nlinked];
 		*l = (struct link){ .a = a, .state = st, .held = held };
-		link_add(p, l);
+		link_add(e, p, l);
 	}
 	if (due != NONE)
 		schedule(e, p, due);
