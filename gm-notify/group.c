@@ -76,9 +76,11 @@ struct alert {
 	int64_t arrived, expires;   /* expires: NONE for a kind that can resolve */
 	bool firing, expired;
 	bool can_resolve;           /* its kind can resolve, as of e->kinds[0..kinds_checked) */
-	size_t kinds_checked;
+	uint16_t block;             /* its block's size class in the pool; 0: its own allocation */
+	uint32_t kinds_checked;
 	struct note_alert fire, end;    /* end.alert_id NULL until resolved; fire's strings
-	                                   are in the alert's block (alert_new()) */
+	                                   are in the alert's block (alert_new()), as are
+	                                   its set, links and inh */
 	char *end_blob;
 	struct route_label *set;    /* the label set, sorted by name, in the alert's block */
 	size_t nset;
@@ -131,6 +133,23 @@ struct flight {
 	struct flight *prev, *next;
 };
 
+/* The blocks alerts are made in: each size class (of POOL_UNIT bytes
+ * more than the one before) has a list of the blocks freed, reused
+ * first, and new ones are cut from chunks taken POOL_CHUNK bytes at a
+ * time, so that taking and freeing an alert costs no malloc() and
+ * free(), whose bookkeeping on blocks long cold was a cache miss each. */
+#define POOL_UNIT 16
+#define POOL_CLASSES 256
+#define POOL_CHUNK ((size_t)256 << 10)
+
+struct pool {
+	void *free[POOL_CLASSES + 1];   /* by class; a freed block's first bytes link the next */
+	char *at;                       /* the rest of the last chunk */
+	size_t left;
+	char **chunks;
+	size_t nchunks, chunkcap;
+};
+
 struct group_engine {
 	const struct conf *c;
 	const struct silences *sil;
@@ -160,6 +179,7 @@ struct group_engine {
 	size_t scratchcap;
 	struct route_label *labels;         /* a label set or group labels being made */
 	size_t labelscap;
+	struct pool pool;                   /* the alerts' blocks */
 };
 
 /* ---- label sets ---- */
@@ -630,40 +650,103 @@ static void expiry_add(struct group_engine *e, struct alert *a)
 	LIST_APPEND(e->x_head, e->x_tail, a, xprev, xnext);
 }
 
-/* A new alert, made of fire, in one block with its label set and the
- * copy of fire's strings, the set and fingerprint made: one allocation
- * an alert, not one for each. */
-static struct alert *alert_new(const struct note_alert *fire)
+/* A block of size bytes, zeroed up to zeroed, aligned as a pointer,
+ * from e's pool, its class in *class (pool_put() takes it back); a
+ * block bigger than the biggest class is an allocation of its own
+ * (class 0). */
+static void *pool_get(struct group_engine *e, size_t size, size_t zeroed, size_t *class)
 {
-	size_t head = sizeof(struct alert) + (fire->nlabels + 4) * sizeof(struct route_label);
-	struct alert *a = gm_xcalloc(1, head + note_alert_size(fire) + 1);
-	a->set = (struct route_label *)(a + 1);
-	note_alert_put(&a->fire, (char *)a + head, fire);
+	struct pool *p = &e->pool;
+	size_t k = (size + POOL_UNIT - 1) / POOL_UNIT;
+	if (k > POOL_CLASSES) {
+		*class = 0;
+		return gm_xcalloc(1, size);
+	}
+	*class = k;
+	void *b = p->free[k];
+	if (b) {
+		p->free[k] = *(void **)b;
+		memset(b, 0, zeroed);
+		return b;
+	}
+	if (p->left < k * POOL_UNIT) {
+		/* The chunk's rest goes to waste: less than a block. */
+		p->chunks = gm_grow(p->chunks, &p->chunkcap, p->nchunks + 1, sizeof *p->chunks, 16);
+		p->at = p->chunks[p->nchunks++] = gm_xcalloc(1, POOL_CHUNK);
+		p->left = POOL_CHUNK;
+	}
+	b = p->at;   /* never used: zeroed by gm_xcalloc() */
+	p->at += k * POOL_UNIT;
+	p->left -= k * POOL_UNIT;
+	return b;
+}
+
+static void pool_put(struct group_engine *e, void *b, size_t class)
+{
+	if (!class) {
+		free(b);
+		return;
+	}
+	*(void **)b = e->pool.free[class];
+	e->pool.free[class] = b;
+}
+
+/* The string of the copy of in that is s, a string of in (the label
+ * set's own names are not: s itself). Found by address, not bytes. */
+static const char *copy_of(const struct note_alert *in, const struct note_alert *copy, const char *s)
+{
+	if (s == in->kind)
+		return copy->kind;
+	if (s == in->severity)
+		return copy->severity;
+	if (s == in->source)
+		return copy->source;
+	for (size_t i = 0; i < in->nlabels; i++) {
+		if (s == in->labels[i].name)
+			return copy->labels[i].name;
+		if (s == in->labels[i].value)
+			return copy->labels[i].value;
+	}
+	return s;
+}
+
+/* A new alert of fire, whose label set (note_label_set(), of fire's
+ * strings) is set[0..nset) and its hash fp, with room for n groups,
+ * kept among e's alerts, last: one block of e's pool holds it, its
+ * set, its links, its places in the inhibit buckets and the copy of
+ * fire's strings, the set pointing into the copy. */
+static struct alert *alert_new(struct group_engine *e, const struct note_alert *fire,
+	const struct route_label *set, size_t nset, uint64_t fp, size_t n)
+{
+	size_t ninh = e->c->ninhibit;
+	size_t head = sizeof(struct alert) + (n + 1) * sizeof(struct link) +
+		(ninh + 1) * sizeof(struct inh);
+	size_t at_set = head, at_strs = at_set + (nset + 1) * sizeof *set;
+	size_t block;
+	struct alert *a = pool_get(e, at_strs + note_alert_size(fire) + 1, head, &block);
+	a->block = (uint16_t)block;
+	a->links = (struct link *)(a + 1);
+	a->nlinks = n;
+	a->inh = (struct inh *)(a->links + n + 1);
+	note_alert_put(&a->fire, (char *)a + at_strs, fire);
 	a->fire.resolved = false;
-	a->nset = note_label_set(&a->fire, a->set);
-	a->fp = labels_hash(0, a->set, a->nset);
+	a->set = (struct route_label *)((char *)a + at_set);
+	for (size_t i = 0; i < nset; i++)
+		a->set[i] = (struct route_label){ copy_of(fire, &a->fire, set[i].name),
+			copy_of(fire, &a->fire, set[i].value) };
+	a->nset = nset;
+	a->fp = fp;
+	/* Whether it is a rule's target is known once: its labels stay. */
+	for (size_t r = 0; r < ninh; r++)
+		a->inh[r].target = route_matchers_match(&e->c->inhibit[r].target, set_of(a));
+	LIST_APPEND(e->all_head, e->all_tail, a, aprev, anext);
 	return a;
 }
 
-/* Completes a (alert_new()) and keeps it among e's alerts, last: room
- * for its groups (n) and inhibit buckets. */
-static void alert_init(struct group_engine *e, struct alert *a, size_t n)
-{
-	/* Its links and its places in the inhibit buckets, in one block. */
-	a->links = gm_xcalloc(1, (n + 1) * sizeof *a->links + (e->c->ninhibit + 1) * sizeof *a->inh);
-	a->nlinks = n;
-	a->inh = (struct inh *)(a->links + n + 1);
-	/* Whether it is a rule's target is known once: its labels stay. */
-	for (size_t r = 0; r < e->c->ninhibit; r++)
-		a->inh[r].target = route_matchers_match(&e->c->inhibit[r].target, set_of(a));
-	LIST_APPEND(e->all_head, e->all_tail, a, aprev, anext);
-}
-
-static void alert_destroy(struct alert *a)
+static void alert_destroy(struct group_engine *e, struct alert *a)
 {
 	free(a->end_blob);
-	free(a->links);   /* and a->inh, in its block */
-	free(a);
+	pool_put(e, a, a->block);
 }
 
 /* Frees a when nothing holds it any more. */
@@ -673,7 +756,7 @@ static void alert_release(struct group_engine *e, struct alert *a)
 		return;
 	expiry_remove(e, a);
 	LIST_UNLINK(e->all_head, e->all_tail, a, aprev, anext);
-	alert_destroy(a);
+	alert_destroy(e, a);
 }
 
 /* The groups held back by muting look again at their next look from t:
@@ -1064,8 +1147,11 @@ void group_free(struct group_engine *e)
 	}
 	for (struct alert *a = e->all_head, *next; a; a = next) {
 		next = a->anext;
-		alert_destroy(a);
+		alert_destroy(e, a);
 	}
+	for (size_t i = 0; i < e->pool.nchunks; i++)
+		free(e->pool.chunks[i]);
+	free(e->pool.chunks);
 	gm_map_free(e->active);
 	gm_map_free(e->ids);
 	gm_map_free(e->groups);
@@ -1146,20 +1232,20 @@ static enum group_took resolve(struct group_engine *e, const struct note_alert *
 static enum group_took fire(struct group_engine *e, const struct note_alert *in, int64_t now,
 	uint64_t mark)
 {
-	/* The alert is made first, and its label set once, on its own
-	 * copy of the strings; a repeat, which is rare, is undone. */
-	struct alert *a = alert_new(in);
+	/* Its label set is made once, on the caller's strings, and then
+	 * pointed at the alert's copy of them: a repeat copies nothing. */
+	struct route_label *set = labels_scratch(e, in->nlabels + 4);
+	size_t nset = note_label_set(in, set);
+	uint64_t fp = labels_hash(0, set, nset);
+	if (gm_map_peek(e->active, (const char *)&fp, sizeof fp))
+		return GROUP_REPEATED;
+	size_t n = route_match(e->c, (struct route_labels){ set, nset }, e->matched);
+	struct alert *a = alert_new(e, in, set, nset, fp, n);
+	a->serial = e->next_alert++;
 	a->arrived = now;
 	a->expires = NONE;
 	a->fire_mark = mark;
 	a->end_mark = GROUP_NO_MARK;
-	if (gm_map_peek(e->active, (const char *)&a->fp, sizeof a->fp)) {
-		alert_destroy(a);
-		return GROUP_REPEATED;
-	}
-	a->serial = e->next_alert++;
-	size_t n = route_match(e->c, set_of(a), e->matched);
-	alert_init(e, a, n);
 	bool created;
 	struct alert **slot = gm_map_put(e->active, (const char *)&a->fp, sizeof a->fp, &created);
 	*slot = a;
@@ -1613,12 +1699,15 @@ static bool load_alert(struct group_engine *e, struct rd *r, struct alert ***as,
 	}
 	bool ok = r->ok && r->at == (int)r->in->nfield &&
 		!(*nas && a.serial <= (*as)[*nas - 1]->serial);
-	struct alert *p = ok ? alert_new(&a.fire) : NULL;
-	free(fire_blob);
 	if (!ok) {
+		free(fire_blob);
 		free(a.end_blob);
 		return false;
 	}
+	struct route_label *set = labels_scratch(e, a.fire.nlabels + 4);
+	size_t nset = note_label_set(&a.fire, set);
+	struct alert *p = alert_new(e, &a.fire, set, nset, labels_hash(0, set, nset), nlinks);
+	free(fire_blob);
 	p->serial = a.serial;
 	p->arrived = a.arrived;
 	p->expires = a.expires;
@@ -1627,7 +1716,6 @@ static bool load_alert(struct group_engine *e, struct rd *r, struct alert ***as,
 	p->end = a.end;
 	p->end_blob = a.end_blob;
 	p->fire_mark = p->end_mark = GROUP_NO_MARK;   /* marks are not saved */
-	alert_init(e, p, nlinks);
 	if (p->firing) {
 		bool created;
 		struct alert **slot = gm_map_put(e->active, (const char *)&p->fp, sizeof p->fp, &created);
