@@ -838,6 +838,9 @@ static void view_of(struct note_alert *v, const struct alert *a, bool resolved)
 	v->fired_id = resolved ? a->fire.alert_id : NULL;
 	v->started = a->fire.ts;
 	v->fingerprint = a->fp;
+	/* The resolution's set is made from its own record, for its strings. */
+	v->set = resolved ? NULL : a->set;
+	v->nset = resolved ? 0 : a->nset;
 }
 
 /* Sends f through the callback. */
@@ -1186,24 +1189,29 @@ static size_t id_key(const char *id, char *buf)
 	return 16;
 }
 
+/* Remembers the id of key[0..n) (id_key()); returns false when it was
+ * remembered already. */
+static bool id_put(struct group_engine *e, const char *key, size_t n)
+{
+	bool created;
+	gm_map_put(e->ids, key, n, &created);
+	return created;
+}
+
 /* Remembers id; returns false when it was remembered already. */
 static bool id_new(struct group_engine *e, const char *id)
 {
 	if (!id || !*id)
 		return true;
 	char key[GM_MAP_KEY_MAX];
-	size_t n = id_key(id, key);
-	bool created;
-	gm_map_put(e->ids, key, n, &created);
-	return created;
+	return id_put(e, key, id_key(id, key));
 }
 
-static enum group_took resolve(struct group_engine *e, const struct note_alert *in, int64_t now,
-	uint64_t mark)
+/* Resolved alert in, whose label set has the hash fp. */
+static enum group_took resolve(struct group_engine *e, const struct note_alert *in, uint64_t fp,
+	int64_t now, uint64_t mark)
 {
 	learn_kind(e, in->kind ? in->kind : "");
-	struct route_label *set = labels_scratch(e, in->nlabels + 4);
-	uint64_t fp = labels_hash(0, set, note_label_set(in, set));
 	struct alert **slot = gm_map_peek(e->active, (const char *)&fp, sizeof fp);
 	if (!slot)
 		return GROUP_UNMATCHED;
@@ -1229,14 +1237,12 @@ static enum group_took resolve(struct group_engine *e, const struct note_alert *
 	return GROUP_RESOLVED;
 }
 
-static enum group_took fire(struct group_engine *e, const struct note_alert *in, int64_t now,
-	uint64_t mark)
+/* Firing alert in, whose label set is set[0..nset) (of in's strings,
+ * in e's scratch), its hash fp. The set is pointed at the alert's copy
+ * of the strings: a repeat copies nothing. */
+static enum group_took fire(struct group_engine *e, const struct note_alert *in,
+	const struct route_label *set, size_t nset, uint64_t fp, int64_t now, uint64_t mark)
 {
-	/* Its label set is made once, on the caller's strings, and then
-	 * pointed at the alert's copy of them: a repeat copies nothing. */
-	struct route_label *set = labels_scratch(e, in->nlabels + 4);
-	size_t nset = note_label_set(in, set);
-	uint64_t fp = labels_hash(0, set, nset);
 	if (gm_map_peek(e->active, (const char *)&fp, sizeof fp))
 		return GROUP_REPEATED;
 	size_t n = route_match(e->c, (struct route_labels){ set, nset }, e->matched);
@@ -1274,15 +1280,25 @@ enum group_took group_take(struct group_engine *e, const struct note_alert *a, i
 enum group_took group_take_marked(struct group_engine *e, const struct note_alert *a, int64_t now,
 	uint64_t mark)
 {
+	/* The index slots the alert is looked for at, a cache miss each,
+	 * load while what is due is done and its label set made. */
+	char key[GM_MAP_KEY_MAX];
+	size_t klen = a->alert_id && *a->alert_id ? id_key(a->alert_id, key) : 0;
+	if (klen)
+		gm_map_prefetch(e->ids, key, klen);
 	advance(e, now, false);
 	now = e->now;
+	struct route_label *set = labels_scratch(e, a->nlabels + 4);
+	size_t nset = note_label_set(a, set);
+	uint64_t fp = labels_hash(0, set, nset);
+	gm_map_prefetch(e->active, (const char *)&fp, sizeof fp);
 	enum group_took took;
-	if (!id_new(e, a->alert_id))
+	if (klen && !id_put(e, key, klen))
 		took = GROUP_DUPLICATE;
 	else if (a->resolved)
-		took = resolve(e, a, now, mark);
+		took = resolve(e, a, fp, now, mark);
 	else
-		took = fire(e, a, now, mark);
+		took = fire(e, a, set, nset, fp, now, mark);
 	e->st.taken[took]++;
 	return took;
 }

@@ -335,9 +335,14 @@ static void am_data(const struct note *n, size_t max, struct tmpl_data *d)
 		const struct note_alert *a = &n->alerts[i];
 		struct tmpl_alert *t = &alerts[i];
 		t->status = a->resolved ? "resolved" : "firing";
-		t->labels = labels;
-		t->nlabels = note_label_set(a, labels);
-		labels += t->nlabels;
+		if (a->set) {
+			t->labels = a->set;
+			t->nlabels = a->nset;
+		} else {
+			t->labels = labels;
+			t->nlabels = note_label_set(a, labels);
+			labels += t->nlabels;
+		}
 		t->annotations = annotations;
 		t->nannotations = am_annotations(a, annotations);
 		annotations += t->nannotations;
