@@ -78,10 +78,10 @@ struct alert {
 	bool can_resolve;           /* its kind can resolve, as of e->kinds[0..kinds_checked) */
 	uint16_t block;             /* its block's size class in the pool; 0: its own allocation */
 	uint32_t kinds_checked;
-	struct note_alert fire, end;    /* end.alert_id NULL until resolved; fire's strings
-	                                   are in the alert's block (alert_new()), as are
-	                                   its set, links and inh */
-	char *end_blob;
+	struct note_alert fire;     /* its strings are in the alert's block (alert_new()),
+	                               as are its set, links and inh */
+	struct note_alert *end;     /* the resolution (record_dup()); NULL, or its
+	                               alert_id NULL, until resolved */
 	struct route_label *set;    /* the label set, sorted by name, in the alert's block */
 	size_t nset;
 	struct link *links;         /* one per group it went to */
@@ -743,9 +743,19 @@ static struct alert *alert_new(struct group_engine *e, const struct note_alert *
 	return a;
 }
 
+/* A copy of resolution in, in one block with its strings: a resolved
+ * alert's end. */
+static struct note_alert *record_dup(const struct note_alert *in)
+{
+	struct note_alert *r = gm_xcalloc(1, sizeof *r + note_alert_size(in) + 1);
+	note_alert_put(r, r + 1, in);
+	r->resolved = true;
+	return r;
+}
+
 static void alert_destroy(struct group_engine *e, struct alert *a)
 {
-	free(a->end_blob);
+	free(a->end);
 	pool_put(e, a, a->block);
 }
 
@@ -833,7 +843,7 @@ static const struct conf_receiver *receiver_of(const struct group_engine *e, siz
 
 static void view_of(struct note_alert *v, const struct alert *a, bool resolved)
 {
-	*v = resolved ? a->end : a->fire;
+	*v = resolved ? *a->end : a->fire;
 	v->resolved = resolved;
 	v->fired_id = resolved ? a->fire.alert_id : NULL;
 	v->started = a->fire.ts;
@@ -1218,8 +1228,8 @@ static enum group_took resolve(struct group_engine *e, const struct note_alert *
 	if (!slot)
 		return GROUP_UNMATCHED;
 	struct alert *a = *slot;
-	note_alert_dup(&a->end, &a->end_blob, in);
-	a->end.resolved = true;
+	free(a->end);
+	a->end = record_dup(in);
 	a->end_mark = mark;
 	stop_firing(e, a, now, true);
 	for (size_t i = 0; i < a->nlinks; i++) {
@@ -1540,9 +1550,9 @@ bool group_save(const struct group_engine *e, const char *path)
 		nlog_int(&o, a->expired);
 		nlog_int(&o, (int64_t)a->nlinked);
 		put_record(&o, &a->fire);
-		nlog_int(&o, a->end.alert_id != NULL);
-		if (a->end.alert_id)
-			put_record(&o, &a->end);
+		nlog_int(&o, a->end && a->end->alert_id);
+		if (a->end && a->end->alert_id)
+			put_record(&o, a->end);
 		nlog_end(&o);
 	}
 	/* Groups in order of serial, so that a file says the same for the
@@ -1709,17 +1719,17 @@ static bool load_alert(struct group_engine *e, struct rd *r, struct alert ***as,
 	a.firing = rd_int(r, 0, 1);
 	a.expired = rd_int(r, 0, 1);
 	size_t nlinks = (size_t)rd_int(r, 0, ROUTES_LIMIT);
-	char *fire_blob = NULL;
+	char *fire_blob = NULL, *end_blob = NULL;
+	struct note_alert end = { 0 };
 	rd_record(r, &a.fire, &fire_blob);
-	if (r->ok && rd_int(r, 0, 1)) {
-		rd_record(r, &a.end, &a.end_blob);
-		a.end.resolved = true;
-	}
+	bool resolved = r->ok && rd_int(r, 0, 1);
+	if (resolved)
+		rd_record(r, &end, &end_blob);
 	bool ok = r->ok && r->at == (int)r->in->nfield &&
 		!(*nas && a.serial <= (*as)[*nas - 1]->serial);
 	if (!ok) {
 		free(fire_blob);
-		free(a.end_blob);
+		free(end_blob);
 		return false;
 	}
 	struct route_label *set = labels_scratch(e, a.fire.nlabels + 4);
@@ -1731,8 +1741,9 @@ static bool load_alert(struct group_engine *e, struct rd *r, struct alert ***as,
 	p->expires = a.expires;
 	p->firing = a.firing;
 	p->expired = a.expired;
-	p->end = a.end;
-	p->end_blob = a.end_blob;
+	if (resolved)
+		p->end = record_dup(&end);
+	free(end_blob);
 	p->fire_mark = p->end_mark = GROUP_NO_MARK;   /* marks are not saved */
 	if (p->firing) {
 		bool created;
@@ -1857,7 +1868,7 @@ static bool load_flight(struct group_engine *e, struct rd *r, struct alert **as,
 	for (size_t i = 0; i < n && r->ok; i++) {
 		struct alert *a = by_serial_find(as, nas, rd_int(r, 0, INT64_MAX));
 		bool resolved = rd_int(r, 0, 1);
-		if (!r->ok || !a || (resolved && !a->end.alert_id)) {
+		if (!r->ok || !a || (resolved && !(a->end && a->end->alert_id))) {
 			r->ok = false;
 			break;
 		}
