@@ -231,7 +231,10 @@ static char *writer_take(struct gm_writer *w, size_t *len)
 {
 	size_t n;
 	const char *p = gm_writer_data(w, &n);
-	char *s = gm_xstrndup(p, n);
+	/* Its length is known: no scan for a NUL, as strndup() does. */
+	char *s = gm_xrealloc(NULL, n + 1);
+	memcpy(s, p, n);
+	s[n] = 0;
 	gm_writer_close(w);
 	*len = n;
 	return s;
