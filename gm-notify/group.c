@@ -134,10 +134,10 @@ struct flight {
 };
 
 /* The blocks alerts are made in: each size class (of POOL_UNIT bytes
- * more than the one before) has a list of the blocks freed, reused
- * first, and new ones are cut from chunks taken POOL_CHUNK bytes at a
- * time, so that taking and freeing an alert costs no malloc() and
- * free(), whose bookkeeping on blocks long cold was a cache miss each. */
+ * more than the one before) keeps the blocks freed, reused first, and
+ * new ones are cut from chunks taken POOL_CHUNK bytes at a time, so
+ * that taking and freeing an alert costs no malloc() and free(), whose
+ * bookkeeping on blocks long cold was a cache miss each. */
 #define POOL_UNIT 16
 #define POOL_CLASSES 256
 #define POOL_CHUNK ((size_t)256 << 10)
