@@ -245,12 +245,13 @@ static void build_slots(struct gm_parser *ps)
 }
 
 /* Keeps a string yajl handed over: in place if it lies in the line,
- * else copied to the arena. */
+ * else copied to the arena. What the fast path hands over always lies
+ * in the line. */
 static inline __attribute__((always_inline)) gm_str keep(struct gm_parser *ps,
 	const unsigned char *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p, lo = (uintptr_t)ps->line;
-	if (a >= lo && a + n <= lo + ps->len)
+	if (ps->fast || (a >= lo && a + n <= lo + ps->len))
 		return (gm_str){ (const char *)p, n };
 	char *dst = ps->arena + ps->arena_len;
 	memcpy(dst, p, n);
@@ -351,10 +352,15 @@ static int on_bool(void *ctx, int b)
 	return scalar(ctx, GM_JSON_BOOL, b ? (gm_str){ "true", 4 } : (gm_str){ "false", 5 });
 }
 
+static inline __attribute__((always_inline)) int number(struct gm_parser *ps,
+	const char *s, size_t n)
+{
+	return scalar(ps, GM_JSON_NUMBER, keep(ps, (const unsigned char *)s, n));
+}
+
 static int on_number(void *ctx, const char *s, size_t n)
 {
-	struct gm_parser *ps = ctx;
-	return scalar(ps, GM_JSON_NUMBER, keep(ps, (const unsigned char *)s, n));
+	return number(ctx, s, n);
 }
 
 /* The callbacks the fast path calls for nearly every token are inlined
@@ -459,8 +465,12 @@ static const yajl_callbacks callbacks = {
 
 #define FAST_MAX_DEPTH 16
 
-static const char *skip_space(const char *p, const char *end)
+static inline __attribute__((always_inline)) const char *skip_space(const char *p,
+	const char *end)
 {
+	/* Records as the tools write them have no space: one compare. */
+	if (p < end && (unsigned char)*p > ' ')
+		return p;
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	return p;
@@ -550,6 +560,27 @@ static bool literal(const char *p, const char *end, const char *word, size_t n)
 	return (size_t)(end - p) >= n && !memcmp(p, word, n);
 }
 
+static const char *fast_value(struct gm_parser *ps, const char *p,
+	const char *end);
+
+/* A member's value from p (not space), a string or a number without a
+ * call (nearly every value is one); returns the byte after it, or NULL. */
+static inline __attribute__((always_inline)) const char *fast_member(struct gm_parser *ps,
+	const char *p, const char *end)
+{
+	if (*p == '"') {
+		gm_str s;
+		if (!(p = fast_string(p, end, &s)))
+			return NULL;
+		return on_string(ps, (const unsigned char *)s.p, s.n) ? p : NULL;
+	}
+	if (*p == '-' || (*p >= '0' && *p <= '9')) {
+		const char *q = fast_number(p, end);
+		return q && number(ps, p, (size_t)(q - p)) ? q : NULL;
+	}
+	return fast_value(ps, p, end);
+}
+
 /* One value from p (not space); returns the byte after it, or NULL. */
 static const char *fast_value(struct gm_parser *ps, const char *p,
 	const char *end)
@@ -581,7 +612,7 @@ static const char *fast_value(struct gm_parser *ps, const char *p,
 					return NULL;
 				p = skip_space(p + 1, end);
 			}
-			if (!(p = fast_value(ps, p, end)))
+			if (p >= end || !(p = fast_member(ps, p, end)))
 				return NULL;
 			p = skip_space(p, end);
 			if (p < end && *p == ',') {
@@ -607,7 +638,7 @@ static const char *fast_value(struct gm_parser *ps, const char *p,
 		return literal(p, end, "null", 4) && on_null(ps) ? p + 4 : NULL;
 	default: {
 		const char *q = fast_number(p, end);
-		return q && on_number(ps, p, (size_t)(q - p)) ? q : NULL;
+		return q && number(ps, p, (size_t)(q - p)) ? q : NULL;
 	}
 	}
 }
