@@ -17,6 +17,7 @@
 #include "event.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@
  * switch on a key's length and first byte, and a compare. */
 #define ELEMENT_SLOTS (GM_ELEMENT_SLOTS > 0 ? GM_ELEMENT_SLOTS : 1)
 #define MAX_INPUTS 16              /* record types gm_parse() checks */
+#define MAX_TYPES 64               /* record types of rtype.h */
 #define MAX_FIELDS 48              /* fields of one of them */
 #define SLOT_NONE 0xff
 enum { SLOT_TYPE, SLOT_TS };       /* the two every record may have */
@@ -75,6 +77,15 @@ struct input {
 	unsigned short eat[ELEMENT_SLOTS];    /* offsetof in struct gm_item */
 };
 
+/* A record type of rtype.h, found by its name: the lengths of its name
+ * and of its fields' (a row is compared with them, not by strlen()). */
+struct known {
+	const struct gm_rtype *rt;
+	size_t nlen;
+	int input;                 /* its index in inputs, or -1 */
+	unsigned char flen[MAX_FIELDS];
+};
+
 /* The elements of the array being collected, their fields as they came. */
 struct item_raw {
 	struct gm_field f[ELEMENT_SLOTS];
@@ -104,6 +115,9 @@ struct gm_parser {
 	bool collects[GM_KEY_SLOTS];  /* the slot is an array of objects */
 	struct input inputs[MAX_INPUTS];
 	size_t ninputs;
+	struct known known[MAX_TYPES];  /* the input types first, then the
+	                             others in the order of gm_rtypes */
+	size_t nknown;
 	int slot_of[GM_KEY_SLOTS];  /* index into fields, or -1 */
 	struct item_raw *raw_items;
 	size_t nraw, raw_cap;
@@ -242,6 +256,24 @@ static void build_slots(struct gm_parser *ps)
 			}
 		}
 	}
+	for (int inputs = 1; inputs >= 0; inputs--)
+		for (size_t t = 0; t < gm_nrtypes; t++) {
+			const struct gm_rtype *rt = gm_rtypes[t];
+			if (rt->input != inputs)
+				continue;
+			if (ps->nknown == MAX_TYPES || rt->nfields > MAX_FIELDS)
+				gm_die(GM_EXIT_FAIL, NULL, "rtype: too many types or fields (%s)", rt->name);
+			struct known *k = &ps->known[ps->nknown++];
+			k->rt = rt;
+			k->nlen = strlen(rt->name);
+			k->input = inputs ? (int)(ps->nknown - 1) : -1;
+			for (size_t i = 0; i < rt->nfields; i++) {
+				size_t n = strlen(rt->fields[i].name);
+				if (n > UCHAR_MAX)
+					gm_die(GM_EXIT_FAIL, NULL, "rtype: %s: a field's name is too long", rt->name);
+				k->flen[i] = (unsigned char)n;
+			}
+		}
 }
 
 /* Keeps a string yajl handed over: in place if it lies in the line,
@@ -843,6 +875,22 @@ static const char *check_elements(struct gm_parser *ps, const struct input *in,
 	return NULL;
 }
 
+/* The record's fields are "type" and then k's, in k's order, once
+ * each: a row as the tools write it. (The first is "type" when the
+ * others are k's: the record has one.) */
+static bool in_order(const struct gm_parser *ps, const struct known *k)
+{
+	const struct gm_rfield *f = k->rt->fields;
+	if (ps->nfields != k->rt->nfields + 1)
+		return false;
+	for (size_t i = 0; i < k->rt->nfields; i++) {
+		gm_str key = ps->fields[i + 1].key;
+		if (key.n != k->flen[i] || !same(key.p, f[i].name, key.n))
+			return false;
+	}
+	return true;
+}
+
 static const char *validate(struct gm_parser *ps, struct gm_event *ev)
 {
 	union gm_rvalue v;
@@ -850,17 +898,19 @@ static const char *validate(struct gm_parser *ps, struct gm_event *ev)
 		ps->reason, sizeof ps->reason) != GM_RCHECK_OK)
 		return ps->reason;
 	gm_str t = ev->type_name = v.s;
-	const struct input *in = ps->inputs, *end = ps->inputs + ps->ninputs;
-	while (in < end && !(in->nlen == t.n && same(in->rt->name, t.p, t.n)))
-		in++;
-	if (in == end) {
+	const struct known *k = ps->known, *kend = ps->known + ps->nknown;
+	while (k < kend && !(k->nlen == t.n && same(k->rt->name, t.p, t.n)))
+		k++;
+	if (k == kend || k->input < 0) {
 		const struct gm_field *f = field(ps, SLOT_TS);
 		ev->type = GM_OTHER;
-		ev->rtype = gm_rtype_for(t.p, t.n);
+		ev->rtype = k < kend ? k->rt : NULL;
+		ev->in_order = k < kend && in_order(ps, k);
 		ev->has_ts = f && f->kind == GM_JSON_STRING &&
 			gm_ts_parse(f->value.p, f->value.n, &ev->ts);
 		return NULL;
 	}
+	const struct input *in = &ps->inputs[k->input];
 	const struct gm_rtype *rt = in->rt;
 	ev->type = rt->type;
 	ev->rtype = rt;
@@ -1051,25 +1101,28 @@ bool gm_rtype_decode(const struct gm_rtype *t, const struct gm_event *r,
 	union gm_rvalue *vals, bool *present, char *why, size_t whyn)
 {
 	/* A row as the tools write it holds "type", then every field of t
-	 * in t's order, once: then each is where t puts it, and a field's
-	 * search by name (a walk of the row for each) is spared. */
-	bool in_order = r->nfields == t->nfields + 1;
-	for (size_t i = 0; i < t->nfields && in_order; i++) {
-		gm_str k = r->fields[i + 1].key;
-		const char *name = t->fields[i].name;
-		size_t j = 0;
-		while (j < k.n && name[j] && name[j] == k.p[j])
-			j++;
-		in_order = j == k.n && !name[j];
-	}
+	 * in t's order, once (the parser says): then each is where t puts
+	 * it, and a field's search by name (a walk of the row for each) is
+	 * spared. Otherwise the search finds the same fields. */
+	bool in_order = r->rtype == t && r->in_order;
 	for (size_t i = 0; i < t->nfields; i++) {
 		const struct gm_rfield *f = &t->fields[i];
 		const struct gm_field *v = in_order ? &r->fields[i + 1] : gm_event_field(r, f->name);
-		enum gm_rcheck c = gm_rfield_check(f, v, true, NULL, 0, &vals[i], why, whyn);
+		enum gm_rcheck c;
+		/* The parser has read a record's "ts" of any type it does not
+		 * check as a time already (has_ts): not twice. */
+		if (f->kind == GM_RK_TIME && r->type == GM_OTHER && r->has_ts && v &&
+		    GM_STR_EQ(v->key, "ts")) {
+			vals[i].i = r->ts;
+			c = GM_RCHECK_OK;
+		} else {
+			c = gm_rfield_check(f, v, true, NULL, 0, &vals[i], why, whyn);
+		}
 		if (c == GM_RCHECK_BAD)
 			return false;
 		present[i] = c == GM_RCHECK_OK;
-		if (present[i] && f->kind == GM_RK_STRING && !gm_rfield_allowed(f, vals[i].s, why, whyn))
+		if (present[i] && f->kind == GM_RK_STRING && f->one_of &&
+		    !gm_rfield_allowed(f, vals[i].s, why, whyn))
 			return false;
 	}
 	return true;
