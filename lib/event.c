@@ -508,6 +508,17 @@ static inline __attribute__((always_inline)) const char *skip_space(const char *
 	return p;
 }
 
+/* p past byte c, which may come after space; NULL when another byte,
+ * or the end, comes first. */
+static inline __attribute__((always_inline)) const char *past(const char *p,
+	const char *end, char c)
+{
+	if (p < end && *p == c)
+		return p + 1;
+	p = skip_space(p, end);
+	return p < end && *p == c ? p + 1 : NULL;
+}
+
 /* A string with no escape and no control character, p at its opening
  * quote: sets *s to its content and returns the byte after its closing
  * quote, or returns NULL. (The line's UTF-8 was checked already.) */
@@ -639,23 +650,28 @@ static const char *fast_value(struct gm_parser *ps, const char *p,
 					return NULL;
 				if (!on_key(ps, (const unsigned char *)s.p, s.n))
 					return NULL;
-				p = skip_space(p, end);
-				if (p >= end || *p != ':')
+				if (!(p = past(p, end, ':')))
 					return NULL;
-				p = skip_space(p + 1, end);
+				p = skip_space(p, end);
 			}
 			if (p >= end || !(p = fast_member(ps, p, end)))
 				return NULL;
-			p = skip_space(p, end);
 			if (p < end && *p == ',') {
-				p = skip_space(p + 1, end);
-				continue;
+				p++;
+			} else {
+				p = skip_space(p, end);
+				if (p < end && *p == close) {
+					ps->fast_at = (size_t)(p + 1 - ps->line);
+					return on_end(ps) ? p + 1 : NULL;
+				}
+				if (p >= end || *p != ',')
+					return NULL;
+				p++;
 			}
-			if (p < end && *p == close) {
-				ps->fast_at = (size_t)(p + 1 - ps->line);
-				return on_end(ps) ? p + 1 : NULL;
-			}
-			return NULL;
+			/* A key's quote, no space, comes next in the usual
+			 * record: one compare. */
+			if (!object || p >= end || *p != '"')
+				p = skip_space(p, end);
 		}
 	}
 	case '"':
