@@ -351,6 +351,15 @@ static void new_label(struct gm_parser *ps, enum gm_json_kind kind, gm_str v)
 	ps->labels[ps->nlabels++] = (struct gm_label){ ps->label_key, v };
 }
 
+/* A scalar value of the record's object arrived. */
+static inline __attribute__((always_inline)) void top_scalar(struct gm_parser *ps,
+	enum gm_json_kind kind, gm_str v)
+{
+	struct gm_field *f = new_field(ps);
+	f->kind = kind;
+	f->value = v;
+}
+
 /* A scalar value arrived at the current depth. */
 static inline __attribute__((always_inline)) int scalar(struct gm_parser *ps,
 	enum gm_json_kind kind, gm_str v)
@@ -358,9 +367,7 @@ static inline __attribute__((always_inline)) int scalar(struct gm_parser *ps,
 	if (ps->depth == 0)
 		return cancel(ps, "expected a JSON object, got %s", gm_json_kind_name(kind));
 	if (ps->depth == 1) {
-		struct gm_field *f = new_field(ps);
-		f->kind = kind;
-		f->value = v;
+		top_scalar(ps, kind, v);
 	} else if (ps->in_labels && ps->depth == 2) {
 		new_label(ps, kind, v);
 	} else if (ps->in_items && ps->depth == 2) {
@@ -404,13 +411,19 @@ static inline __attribute__((always_inline)) int on_string(void *ctx,
 	return scalar(ps, GM_JSON_STRING, keep(ps, s, n));
 }
 
+/* A key of the record's object arrived. */
+static inline __attribute__((always_inline)) void top_key(struct gm_parser *ps, gm_str k)
+{
+	ps->key = k;
+	ps->key_slot = gm_key_slot(k.p, k.n);
+}
+
 static inline __attribute__((always_inline)) int on_key(void *ctx,
 	const unsigned char *k, size_t n)
 {
 	struct gm_parser *ps = ctx;
 	if (ps->depth == 1) {
-		ps->key = keep(ps, k, n);
-		ps->key_slot = gm_key_slot(ps->key.p, n);
+		top_key(ps, keep(ps, k, n));
 	} else if (ps->in_labels && ps->depth == 2) {
 		ps->label_key = keep(ps, k, n);
 	} else if (ps->in_items && ps->depth == 3) {
@@ -607,21 +620,75 @@ static const char *fast_value(struct gm_parser *ps, const char *p,
 	const char *end);
 
 /* A member's value from p (not space), a string or a number without a
- * call (nearly every value is one); returns the byte after it, or NULL. */
+ * call (nearly every value is one); returns the byte after it, or NULL.
+ * top: a member of the record's object, at depth 1. */
 static inline __attribute__((always_inline)) const char *fast_member(struct gm_parser *ps,
-	const char *p, const char *end)
+	const char *p, const char *end, bool top)
 {
 	if (*p == '"') {
 		gm_str s;
 		if (!(p = fast_string(p, end, &s)))
 			return NULL;
-		return on_string(ps, (const unsigned char *)s.p, s.n) ? p : NULL;
+		if (top)
+			top_scalar(ps, GM_JSON_STRING, s);
+		return top || on_string(ps, (const unsigned char *)s.p, s.n) ? p : NULL;
 	}
 	if (*p == '-' || (*p >= '0' && *p <= '9')) {
 		const char *q = fast_number(p, end);
-		return q && number(ps, p, (size_t)(q - p)) ? q : NULL;
+		if (q && top)
+			top_scalar(ps, GM_JSON_NUMBER, (gm_str){ p, (size_t)(q - p) });
+		return q && (top || number(ps, p, (size_t)(q - p))) ? q : NULL;
 	}
 	return fast_value(ps, p, end);
+}
+
+/* An object (object) or an array from p, at its opening bracket;
+ * returns the byte after it, or NULL. top: the record's object, whose
+ * keys and values are known to be at depth 1, taken without asking. */
+static inline __attribute__((always_inline)) const char *fast_container(struct gm_parser *ps,
+	const char *p, const char *end, bool object, bool top)
+{
+	char close = object ? '}' : ']';
+	gm_str s;
+	ps->fast_at = (size_t)(p + 1 - ps->line);
+	if (!(object ? on_start_map(ps) : on_start_array(ps)))
+		return NULL;
+	p = skip_space(p + 1, end);
+	if (p < end && *p == close) {
+		ps->fast_at = (size_t)(p + 1 - ps->line);
+		return on_end(ps) ? p + 1 : NULL;
+	}
+	for (;;) {
+		if (object) {
+			if (p >= end || *p != '"' || !(p = fast_string(p, end, &s)))
+				return NULL;
+			if (top)
+				top_key(ps, s);
+			else if (!on_key(ps, (const unsigned char *)s.p, s.n))
+				return NULL;
+			if (!(p = past(p, end, ':')))
+				return NULL;
+			p = skip_space(p, end);
+		}
+		if (p >= end || !(p = fast_member(ps, p, end, top)))
+			return NULL;
+		if (p < end && *p == ',') {
+			p++;
+		} else {
+			p = skip_space(p, end);
+			if (p < end && *p == close) {
+				ps->fast_at = (size_t)(p + 1 - ps->line);
+				return on_end(ps) ? p + 1 : NULL;
+			}
+			if (p >= end || *p != ',')
+				return NULL;
+			p++;
+		}
+		/* A key's quote, no space, comes next in the usual record:
+		 * one compare. */
+		if (!object || p >= end || *p != '"')
+			p = skip_space(p, end);
+	}
 }
 
 /* One value from p (not space); returns the byte after it, or NULL. */
@@ -633,47 +700,9 @@ static const char *fast_value(struct gm_parser *ps, const char *p,
 	gm_str s;
 	switch (*p) {
 	case '{':
-	case '[': {
-		bool object = *p == '{';
-		char close = object ? '}' : ']';
-		ps->fast_at = (size_t)(p + 1 - ps->line);
-		if (!(object ? on_start_map(ps) : on_start_array(ps)))
-			return NULL;
-		p = skip_space(p + 1, end);
-		if (p < end && *p == close) {
-			ps->fast_at = (size_t)(p + 1 - ps->line);
-			return on_end(ps) ? p + 1 : NULL;
-		}
-		for (;;) {
-			if (object) {
-				if (p >= end || *p != '"' || !(p = fast_string(p, end, &s)))
-					return NULL;
-				if (!on_key(ps, (const unsigned char *)s.p, s.n))
-					return NULL;
-				if (!(p = past(p, end, ':')))
-					return NULL;
-				p = skip_space(p, end);
-			}
-			if (p >= end || !(p = fast_member(ps, p, end)))
-				return NULL;
-			if (p < end && *p == ',') {
-				p++;
-			} else {
-				p = skip_space(p, end);
-				if (p < end && *p == close) {
-					ps->fast_at = (size_t)(p + 1 - ps->line);
-					return on_end(ps) ? p + 1 : NULL;
-				}
-				if (p >= end || *p != ',')
-					return NULL;
-				p++;
-			}
-			/* A key's quote, no space, comes next in the usual
-			 * record: one compare. */
-			if (!object || p >= end || *p != '"')
-				p = skip_space(p, end);
-		}
-	}
+		return fast_container(ps, p, end, true, false);
+	case '[':
+		return fast_container(ps, p, end, false, false);
 	case '"':
 		if (!(p = fast_string(p, end, &s)))
 			return NULL;
@@ -699,7 +728,7 @@ static bool parse_fast(struct gm_parser *ps, const char *line, size_t len)
 	if (p >= end || *p != '{')
 		return false;
 	ps->fast = true;
-	p = fast_value(ps, p, end);
+	p = fast_container(ps, p, end, true, true);
 	ps->fast = false;
 	return p && skip_space(p, end) == end && ps->depth == 0 && ps->values == 1;
 }
