@@ -96,6 +96,7 @@ struct item_raw {
 struct gm_parser {
 	yajl_handle h;
 	bool fast;                 /* the fast path is parsing (see below) */
+	unsigned high;             /* it met a byte above 0x7F: nonzero */
 	size_t fast_at;            /* its bytes consumed, as yajl counts them */
 	const char *line;
 	size_t len;
@@ -534,9 +535,10 @@ static inline __attribute__((always_inline)) const char *past(const char *p,
 
 /* A string with no escape and no control character, p at its opening
  * quote: sets *s to its content and returns the byte after its closing
- * quote, or returns NULL. (The line's UTF-8 was checked already.) */
+ * quote, or returns NULL. A byte above 0x7F among those it read (all
+ * in the line) makes *high nonzero: the line's UTF-8 is checked after. */
 static inline __attribute__((always_inline)) const char *fast_string(const char *p,
-	const char *end, gm_str *s)
+	const char *end, gm_str *s, unsigned *high)
 {
 	const char *q = p + 1;
 #ifdef __SSE2__
@@ -550,6 +552,7 @@ static inline __attribute__((always_inline)) const char *fast_string(const char 
 		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote),
 			_mm_cmpeq_epi8(w, backslash)), _mm_cmpeq_epi8(_mm_min_epu8(w, control), w));
 		unsigned m = (unsigned)_mm_movemask_epi8(hit);
+		*high |= (unsigned)_mm_movemask_epi8(w);
 		if (m) {
 			q += __builtin_ctz(m);
 			goto found;
@@ -561,13 +564,16 @@ static inline __attribute__((always_inline)) const char *fast_string(const char 
 	for (; q + 8 <= end; q += 8) {
 		uint64_t w = gm_swar_load(q);
 		uint64_t m = gm_swar_is(w, '"') | gm_swar_is(w, '\\') | gm_swar_below(w, 0x20);
+		*high |= gm_swar_high(w) != 0;
 		if (m) {
 			q += __builtin_ctzll(m) / 8;
 			goto found;
 		}
 	}
-	while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+	while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20) {
+		*high |= (unsigned char)*q >> 7;
 		q++;
+	}
 	if (q >= end)
 		return NULL;
 found:
@@ -627,7 +633,7 @@ static inline __attribute__((always_inline)) const char *fast_member(struct gm_p
 {
 	if (*p == '"') {
 		gm_str s;
-		if (!(p = fast_string(p, end, &s)))
+		if (!(p = fast_string(p, end, &s, &ps->high)))
 			return NULL;
 		if (top)
 			top_scalar(ps, GM_JSON_STRING, s);
@@ -660,7 +666,7 @@ static inline __attribute__((always_inline)) const char *fast_container(struct g
 	}
 	for (;;) {
 		if (object) {
-			if (p >= end || *p != '"' || !(p = fast_string(p, end, &s)))
+			if (p >= end || *p != '"' || !(p = fast_string(p, end, &s, &ps->high)))
 				return NULL;
 			if (top)
 				top_key(ps, s);
@@ -704,7 +710,7 @@ static const char *fast_value(struct gm_parser *ps, const char *p,
 	case '[':
 		return fast_container(ps, p, end, false, false);
 	case '"':
-		if (!(p = fast_string(p, end, &s)))
+		if (!(p = fast_string(p, end, &s, &ps->high)))
 			return NULL;
 		return on_string(ps, (const unsigned char *)s.p, s.n) ? p : NULL;
 	case 't':
@@ -1058,6 +1064,7 @@ static void start_line(struct gm_parser *ps, const char *line, size_t len)
 	ps->label_bad = false;
 	ps->key_slot = SLOT_NONE;
 	ps->cancel_reason[0] = 0;
+	ps->high = 0;
 	memset(ps->slot_of, -1, sizeof ps->slot_of);
 }
 
@@ -1083,8 +1090,16 @@ static const struct gm_event *validated(struct gm_parser *ps,
 const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 	size_t len, const char **reason)
 {
-	/* One pass for the usual line, all ASCII; a NUL anywhere is named
-	 * before invalid UTF-8 anywhere. */
+	/* The fast path first: a line it takes whose strings hold no byte
+	 * above 0x7F is all ASCII without a NUL (outside strings such a
+	 * byte is not JSON; in them a NUL is a control character, which it
+	 * does not take), and needs no look at its UTF-8. */
+	start_line(ps, line, len);
+	bool fast = parse_fast(ps, line, len);
+	if (fast && !ps->high)
+		return validated(ps, line, len, reason);
+	/* Any other line's bytes are looked at first: a NUL anywhere is
+	 * named before invalid UTF-8 anywhere, both before anything else. */
 	size_t plain = gm_utf8_ascii_prefix(line, len);
 	if (plain == 0 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
 		/* Editors on Windows put one before the first line. */
@@ -1103,14 +1118,13 @@ const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 			return NULL;
 		}
 	}
+	if (fast)
+		return validated(ps, line, len, reason);
 	if (ps->arena_cap < len) {
 		free(ps->arena);
 		ps->arena_cap = len < 4096 ? 4096 : len * 2;
 		ps->arena = gm_xrealloc(NULL, ps->arena_cap);
 	}
-	start_line(ps, line, len);
-	if (parse_fast(ps, line, len))
-		return validated(ps, line, len, reason);
 	start_line(ps, line, len);
 
 	yajl_status st = yajl_parse(ps->h, (const unsigned char *)line, len);
