@@ -244,7 +244,8 @@ static bool emit_record(struct gm_sink *s, const struct sample *x, int64_t ts)
 }
 
 /* Every output, after a round that collected the sets fresh[0..nfresh):
- * the page and the textfile whole, the records of the fresh sets. */
+ * the page and the textfile whole, the records of the fresh sets and of
+ * gm-metrics's own. */
 static void publish(struct run *run, const struct sample_set *const *fresh, size_t nfresh)
 {
 	self_samples(run);
@@ -264,12 +265,14 @@ static void publish(struct run *run, const struct sample_set *const *fresh, size
 		run->status = GM_EXIT_FAIL;
 	if (!run->sink)
 		return;
-	for (size_t i = 0; i < nfresh; i++)
-		for (size_t j = 0; j < fresh[i]->n; j++)
-			if (!emit_record(run->sink, &fresh[i]->v[j], fresh[i]->ts)) {
+	for (size_t i = 0; i <= nfresh; i++) {
+		const struct sample_set *s = i < nfresh ? fresh[i] : &run->self;
+		for (size_t j = 0; j < s->n; j++)
+			if (!emit_record(run->sink, &s->v[j], s->ts)) {
 				run->status = GM_EXIT_FAIL;
 				return;
 			}
+	}
 	if (!gm_sink_flush(run->sink))
 		run->status = GM_EXIT_FAIL;
 }
