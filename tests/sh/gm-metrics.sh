@@ -133,6 +133,11 @@ kill -TERM "$gm"
 wait "$gm"
 expect_eq "SIGTERM: gm-metrics exits 0" "$?" 0
 
+# gm-metrics(1) lists every metric, and nothing else under gm_.
+sed -n 's/^\t\[F_[A-Z_0-9]*\] = { "\(gm_[a-z_0-9]*\)".*/\1/p' "$TOP/gm-metrics/family.c" | sort >family
+sed -n 's/^\.It Li \(gm_[a-z_0-9]*\)$/\1/p' "$TOP/man/gm-metrics.1" | sort >page
+expect_eq "the page's metrics are family.c's" "$(diff family page && wc -l <family)" "$(wc -l <family)"
+
 # Usage.
 expect_status "nothing to write without --once" 2 gm-metrics st.txmon
 expect_status "--listen with --once" 2 gm-metrics --once --listen :0 st.txmon
