@@ -305,10 +305,6 @@ int main(int argc, char **argv)
 	options(&run, argc, argv);
 	gm_rejects_open(run.c.rejects, run.c.strict);
 
-	if (!run.no_host)
-		add_probe(&run, &probe_host, probe_host_new());
-	run.tools = tools_new();
-	run.page = gm_writer_mem();
 	size_t nfiles = (size_t)(argc - optind);
 	struct gm_source *src = NULL;
 	if (nfiles || run.c.ntopics) {
@@ -328,6 +324,11 @@ int main(int argc, char **argv)
 			return gm_close_io(&run.sink, 1, src), GM_EXIT_FAIL;
 	}
 
+	/* Everything opened: what the run keeps. */
+	if (!run.no_host)
+		add_probe(&run, &probe_host, probe_host_new());
+	run.tools = tools_new();
+	run.page = gm_writer_mem();
 	struct gm_parser *ps = gm_parser_new();
 	struct gm_record r;
 	const struct gm_event *ev;
