@@ -19,8 +19,9 @@ VERSION := 0.1.0
 # checks the lists. libyaml (yaml-0.1) reads gm-notify's
 # configuration, Alertmanager's YAML; libcurl speaks its receivers'
 # protocols (SMTP, HTTP); libmongoc (libmongoc-1.0) talks to MongoDB;
-# zlib inflates gzip input (lib/reader.c).
-PKGS    := rdkafka libpq yajl yaml-0.1 libcurl libmongoc-1.0 zlib
+# zlib inflates gzip input (lib/reader.c); libmicrohttpd serves
+# gm-metrics's /metrics.
+PKGS    := rdkafka libpq yajl yaml-0.1 libcurl libmongoc-1.0 zlib libmicrohttpd
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter

@@ -564,6 +564,20 @@ const struct gm_rtype gm_rtype_stats = {
 	.fields = FIELDS(stats_fields),
 };
 
+/* Written by gm-metrics: one sample of one metric (gm-metrics(1)). */
+static const struct gm_rfield metric_fields[] = {
+	STR("metric_id", true, NULL, 0),
+	TIME("ts", NULL, 0),
+	STR("name", true, NULL, 0),
+	OBJECT("labels", NULL),
+	NUMBER("value", NULL),
+};
+
+const struct gm_rtype gm_rtype_metric = {
+	.name = "metric", .topic = "metrics", .key = "name", .id = "metric_id",
+	.fields = FIELDS(metric_fields),
+};
+
 const struct gm_rtype gm_rtype_dead_letter = {
 	.name = "dead_letter", .fields = FIELDS(dead_letter_fields),
 };
@@ -580,7 +594,7 @@ const struct gm_rtype *const gm_rtypes[] = {
 	&gm_rtype_dim_date, &gm_rtype_dim_customer, &gm_rtype_dim_product, &gm_rtype_dim_geography,
 	&gm_rtype_product_performance, &gm_rtype_sales_trends, &gm_rtype_etl_state,
 	&gm_rtype_customer_segment, &gm_rtype_segment_summary, &gm_rtype_rfm_cuts,
-	&gm_rtype_segment_migration, &gm_rtype_stats,
+	&gm_rtype_segment_migration, &gm_rtype_stats, &gm_rtype_metric,
 };
 const size_t gm_nrtypes = sizeof gm_rtypes / sizeof *gm_rtypes;
 

@@ -1,0 +1,395 @@
+/* gm-metrics: the gm tools' stats records, the host (and Kafka,
+ * PostgreSQL, MongoDB: probe.h), collected each on its own interval and
+ * exposed as Prometheus reads them: over HTTP, as a node_exporter
+ * textfile, and as metric records to any gm output. See gm-metrics(1).
+ * This file is the I/O; the rules are in tools.c, the probes and
+ * sample.c. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "event.h"
+#include "finish.h"
+#include "mem.h"
+#include "probe.h"
+#include "rejects.h"
+#include "rtype.h"
+#include "sample.h"
+#include "serve.h"
+#include "sink.h"
+#include "source.h"
+#include "stats.h"
+#include "tools.h"
+#include "writer.h"
+
+static const char usage[] =
+	"usage: gm-metrics [-hqu] [--once] [--every [SOURCE=]DURATION]... [--listen ADDR]\n"
+	"                  [--textfile FILE] [-o OUT] [--no-host]\n"
+	"                  [--strict] [--rejects FILE] [--max-line BYTES]\n"
+	"                  [-b BROKERS] [-G GROUP] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
+	"                  [--retry-for DURATION] [--stats OUT] [--stats-every DURATION]\n"
+	"                  [FILE...]\n";
+
+#define EVERY_MS 10000
+#define MAX_PROBES 8
+
+enum {
+	OPT_ONCE = 0x2000,
+	OPT_EVERY,
+	OPT_LISTEN,
+	OPT_TEXTFILE,
+	OPT_NO_HOST,
+};
+
+struct run {
+	struct gm_common c;
+	bool once, no_host;
+	const char *listen, *textfile, *out;
+	int64_t every_ms;                 /* --every DURATION: every source's default */
+	struct { const char *name; int64_t ms; } every[MAX_PROBES + 1];
+	size_t nevery;
+	struct probe probes[MAX_PROBES];
+	size_t nprobes;
+	struct tools *tools;
+	struct sample_set tools_set, self;  /* the stats records'; gm-metrics's own */
+	int64_t tools_due;
+	struct serve *serve;
+	struct gm_sink *sink;
+	struct gm_writer *page;
+	int status;
+};
+
+static int64_t wall_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* --every's interval for source name: its own, or the default. */
+static int64_t every_of(const struct run *run, const char *name)
+{
+	for (size_t i = 0; i < run->nevery; i++)
+		if (run->every[i].name && !strcmp(run->every[i].name, name))
+			return run->every[i].ms;
+	return run->every_ms;
+}
+
+static const char *const source_names[] = { "host", "tools", NULL };
+
+static void every_option(struct run *run, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	if (!eq) {
+		run->every_ms = gm_opt_duration(usage, "--every", arg, false, GM_DURATION_MAX);
+		return;
+	}
+	size_t n = (size_t)(eq - arg);
+	const char *name = NULL;
+	for (size_t i = 0; source_names[i]; i++)
+		if (strlen(source_names[i]) == n && !strncmp(arg, source_names[i], n))
+			name = source_names[i];
+	if (!name)
+		gm_usage_error(usage, "--every %s: no source \"%.*s\" (host, tools)", arg, (int)n, arg);
+	if (run->nevery == MAX_PROBES)
+		gm_usage_error(usage, "--every: at most %d", MAX_PROBES);
+	run->every[run->nevery].name = name;
+	run->every[run->nevery++].ms = gm_opt_duration(usage, "--every", eq + 1, false, GM_DURATION_MAX);
+}
+
+static void options(struct run *run, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		GM_BASE_LONG_OPTIONS,
+		GM_INPUT_LONG_OPTIONS,
+		GM_KAFKA_LONG_OPTIONS,
+		GM_OUTPUT_LONG_OPTIONS,
+		{ "once", no_argument, 0, OPT_ONCE },
+		{ "every", required_argument, 0, OPT_EVERY },
+		{ "listen", required_argument, 0, OPT_LISTEN },
+		{ "textfile", required_argument, 0, OPT_TEXTFILE },
+		{ "no-host", no_argument, 0, OPT_NO_HOST },
+		{ "output", required_argument, 0, 'o' },
+		{ 0 }
+	};
+	run->every_ms = EVERY_MS;
+	int opt;
+	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
+		GM_KAFKA_SHORT_OPTIONS "o:", longopts, usage)) != -1) {
+		if (gm_common_option(&run->c, opt, optarg, usage))
+			continue;
+		switch (opt) {
+		case OPT_ONCE: run->once = true; break;
+		case OPT_EVERY: every_option(run, optarg); break;
+		case OPT_LISTEN: run->listen = optarg; break;
+		case OPT_TEXTFILE: run->textfile = optarg; break;
+		case OPT_NO_HOST: run->no_host = true; break;
+		case 'o': run->out = optarg; break;
+		default: gm_usage_error(usage, "%s", "unknown option");
+		}
+	}
+	gm_input_check(&run->c, (size_t)(argc - optind), usage);
+	/* One collection of everything: topics are read to their ends. */
+	if (run->once)
+		run->c.exit_eof = true;
+	if (run->once && run->listen)
+		gm_usage_error(usage, "--listen goes without --once: a page served for no time");
+	if (!run->once && !run->listen && !run->textfile && !run->out)
+		gm_usage_error(usage, "nothing to write: give --listen, --textfile or -o (or --once)");
+	gm_stats_start(&run->c, usage);
+}
+
+static void add_probe(struct run *run, const struct probe_ops *ops, void *state)
+{
+	struct probe *p = &run->probes[run->nprobes++];
+	p->ops = ops;
+	p->state = state;
+	p->every_ms = every_of(run, ops->name);
+	p->due_ms = gm_now_ms();
+	p->was_up = true;
+}
+
+/* Collects from p now; says so once when its target stops or starts
+ * answering. */
+static void collect(struct run *run, struct probe *p)
+{
+	sample_clear(&p->set);
+	int64_t t0 = gm_now_ms();
+	p->set.ts = wall_ms();
+	bool up = p->ops->collect(p->state, &p->set, p->set.ts);
+	if (up != p->was_up || !p->said) {
+		if (!up)
+			gm_warn(p->ops->name, "does not answer: shown as down");
+		else if (p->said)
+			gm_warn(p->ops->name, "answers again");
+		p->said = true;
+	}
+	p->was_up = up;
+	p->due_ms = t0 + p->every_ms;
+	(void)run;
+}
+
+/* gm-metrics's own samples: each source's up and collection time. */
+static void self_samples(struct run *run)
+{
+	sample_clear(&run->self);
+	run->self.ts = wall_ms();
+	for (size_t i = 0; i < run->nprobes; i++)
+		sample_add(&run->self, F_SCRAPE_UP, run->probes[i].was_up ? 1 : 0,
+			run->probes[i].ops->name);
+}
+
+/* The textfile, written whole under a temporary name and renamed over
+ * the old, so that node_exporter never reads half of it. */
+static bool write_textfile(const char *path, const char *text, size_t n)
+{
+	size_t len = strlen(path) + 8;
+	char *tmp = gm_xcalloc(1, len);
+	snprintf(tmp, len, "%s.tmp", path);
+	struct gm_writer *w = gm_writer_open(tmp, false);
+	bool ok = w != NULL;
+	if (ok) {
+		gm_w_raw(w, text, n);
+		ok = gm_writer_close(w);
+	}
+	if (ok && rename(tmp, path)) {
+		gm_error(path, "cannot rename %s over it: %s", tmp, strerror(errno));
+		ok = false;
+	}
+	if (!ok)
+		unlink(tmp);
+	free(tmp);
+	return ok;
+}
+
+/* One metric record of sample x, collected at ts. */
+static bool emit_record(struct gm_sink *s, const struct sample *x, int64_t ts)
+{
+	if (x->value != x->value || x->value - x->value != 0)
+		return true;    /* NaN and infinities: no JSON number */
+	const struct family_def *d = &families[x->f];
+	char id[1024];
+	size_t n = (size_t)snprintf(id, sizeof id, "%s{", d->name);
+	for (size_t k = 0; d->labels[k] && n < sizeof id; k++)
+		n += (size_t)snprintf(id + n, sizeof id - n, "%s%s=\"%s\"", k ? "," : "", d->labels[k],
+			x->labels[k]);
+	if (n < sizeof id) {
+		char t[GM_TS_LEN + 1];
+		t[gm_ts_format(ts, t)] = '\0';
+		n += (size_t)snprintf(id + n, sizeof id - n, "}@%s", t);
+	}
+	if (n >= sizeof id)
+		n = sizeof id - 1;
+	struct gm_writer *w = gm_sink_writer(s);
+	gm_w_obj_begin(w);
+	GM_W_KLIT(w, "type", "metric");
+	GM_W_KSTR(w, "metric_id", id, n);
+	GM_W_KTS(w, "ts", ts);
+	GM_W_KCSTR(w, "name", d->name);
+	GM_W_KEY(w, "labels");
+	gm_w_obj_begin(w);
+	for (size_t k = 0; d->labels[k]; k++)
+		gm_w_kcstr(w, d->labels[k], x->labels[k]);
+	gm_w_obj_end(w);
+	GM_W_KEY(w, "value");
+	gm_w_double(w, x->value);
+	gm_w_end(w);
+	return gm_sink_emit(s, gm_rtype_metric.topic, d->name, strlen(d->name));
+}
+
+/* Every output, after a round that collected the sets fresh[0..nfresh):
+ * the page and the textfile whole, the records of the fresh sets and of
+ * gm-metrics's own. */
+static void publish(struct run *run, const struct sample_set *const *fresh, size_t nfresh)
+{
+	self_samples(run);
+	const struct sample_set *sets[MAX_PROBES + 2];
+	size_t n = 0;
+	for (size_t i = 0; i < run->nprobes; i++)
+		sets[n++] = &run->probes[i].set;
+	sets[n++] = &run->tools_set;
+	sets[n++] = &run->self;
+	gm_writer_reset(run->page);
+	sample_expose(run->page, sets, n);
+	size_t len;
+	const char *text = gm_writer_data(run->page, &len);
+	if (run->serve)
+		serve_set(run->serve, text, len);
+	if (run->textfile && !write_textfile(run->textfile, text, len))
+		run->status = GM_EXIT_FAIL;
+	if (!run->sink)
+		return;
+	for (size_t i = 0; i <= nfresh; i++) {
+		const struct sample_set *s = i < nfresh ? fresh[i] : &run->self;
+		for (size_t j = 0; j < s->n; j++)
+			if (!emit_record(run->sink, &s->v[j], s->ts)) {
+				run->status = GM_EXIT_FAIL;
+				return;
+			}
+	}
+	if (!gm_sink_flush(run->sink))
+		run->status = GM_EXIT_FAIL;
+}
+
+static void collect_tools(struct run *run)
+{
+	sample_clear(&run->tools_set);
+	run->tools_set.ts = wall_ms();
+	tools_collect(run->tools, &run->tools_set, run->tools_set.ts);
+	run->tools_due = gm_now_ms() + every_of(run, "tools");
+}
+
+/* Takes a record of the input: a stats record, or a rejected one. */
+static bool take(struct run *run, struct gm_source *src, const struct gm_record *r,
+	const struct gm_event *ev)
+{
+	const char *why;
+	if (!ev->rtype || ev->rtype != &gm_rtype_stats)
+		return gm_source_reject(src, r, "not a stats record");
+	if (!tools_take(run->tools, ev, &why))
+		return gm_source_reject(src, r, why);
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	struct run run = { .status = GM_EXIT_OK };
+	gm_cli_init(argv[0]);
+	gm_common_init(&run.c);
+	options(&run, argc, argv);
+	gm_rejects_open(run.c.rejects, run.c.strict);
+
+	size_t nfiles = (size_t)(argc - optind);
+	struct gm_source *src = NULL;
+	if (nfiles || run.c.ntopics) {
+		src = gm_source_open(&run.c, argv + optind, nfiles, run.c.topics, run.c.ntopics,
+			!run.once && !run.c.exit_eof);
+		if (!src)
+			return gm_close_io(NULL, 0, NULL), GM_EXIT_FAIL;
+	}
+	if (run.out) {
+		run.sink = gm_sink_open(&run.c, run.out);
+		if (!run.sink)
+			return gm_close_io(NULL, 0, src), GM_EXIT_FAIL;
+	}
+	if (run.listen) {
+		run.serve = serve_start(run.listen);
+		if (!run.serve)
+			return gm_close_io(&run.sink, 1, src), GM_EXIT_FAIL;
+	}
+
+	/* Everything opened: what the run keeps. */
+	if (!run.no_host)
+		add_probe(&run, &probe_host, probe_host_new());
+	run.tools = tools_new();
+	run.page = gm_writer_mem();
+	struct gm_parser *ps = gm_parser_new();
+	struct gm_record r;
+	const struct gm_event *ev;
+	bool reading = src != NULL;
+	if (run.once) {
+		enum gm_next st;
+		while (reading && (st = gm_source_next_event(src, ps, &r, &ev, -1)) != GM_NEXT_END) {
+			if (st == GM_NEXT_ERROR || (st == GM_NEXT_RECORD && !take(&run, src, &r, ev)))
+				break;
+		}
+		const struct sample_set *fresh[MAX_PROBES + 1];
+		for (size_t i = 0; i < run.nprobes; i++) {
+			collect(&run, &run.probes[i]);
+			fresh[i] = &run.probes[i].set;
+		}
+		collect_tools(&run);
+		fresh[run.nprobes] = &run.tools_set;
+		publish(&run, fresh, run.nprobes + 1);
+	} else {
+		run.tools_due = gm_now_ms();
+		while (!gm_stopping()) {
+			int64_t now = gm_now_ms(), due = run.tools_due;
+			for (size_t i = 0; i < run.nprobes; i++)
+				if (run.probes[i].due_ms < due)
+					due = run.probes[i].due_ms;
+			const struct sample_set *fresh[MAX_PROBES + 1];
+			size_t nfresh = 0;
+			if (due <= now) {
+				for (size_t i = 0; i < run.nprobes; i++)
+					if (run.probes[i].due_ms <= now) {
+						collect(&run, &run.probes[i]);
+						fresh[nfresh++] = &run.probes[i].set;
+					}
+				if (run.tools_due <= now) {
+					collect_tools(&run);
+					fresh[nfresh++] = &run.tools_set;
+				}
+				publish(&run, fresh, nfresh);
+				continue;
+			}
+			int wait = (int)(due - now);
+			if (!reading) {
+				poll(NULL, 0, wait);   /* a signal ends it early */
+				continue;
+			}
+			enum gm_next st = gm_source_next_event(src, ps, &r, &ev, wait);
+			if (st == GM_NEXT_ERROR || (st == GM_NEXT_RECORD && !take(&run, src, &r, ev)))
+				break;
+			if (st == GM_NEXT_END)
+				reading = false;   /* a pipe ended: the other sources go on */
+		}
+	}
+	gm_parser_free(ps);
+	serve_stop(run.serve);
+	for (size_t i = 0; i < run.nprobes; i++) {
+		run.probes[i].ops->free(run.probes[i].state);
+		sample_free(&run.probes[i].set);
+	}
+	sample_free(&run.tools_set);
+	sample_free(&run.self);
+	tools_free(run.tools);
+	gm_writer_close(run.page);
+	return gm_finish(&run.c, run.status, &run.sink, 1, src);
+}

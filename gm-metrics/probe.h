@@ -1,0 +1,42 @@
+/* probe: one source gm-metrics collects from (the host, Kafka,
+ * PostgreSQL, MongoDB), behind one table of operations, each on its own
+ * interval. The gm tools' stats records are not a probe: they come as
+ * input (tools.h). A probe never stops the run: a target that does not
+ * answer is reported once per change (up, then down) and shown by its
+ * up metric. */
+#ifndef GM_METRICS_PROBE_H
+#define GM_METRICS_PROBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sample.h"
+
+struct gm_common;
+
+struct probe_ops {
+	const char *name;       /* the source label of gm_metrics_source_up */
+	/* Collects once into out (cleared, its ts set, by the caller): the
+	 * probe's samples, its up metric among them. Returns whether the
+	 * target answered. now_ms: the wall clock, ms since the epoch. */
+	bool (*collect)(void *state, struct sample_set *out, int64_t now_ms);
+	void (*free)(void *state);
+};
+
+struct probe {
+	const struct probe_ops *ops;
+	void *state;
+	int64_t every_ms;       /* its interval */
+	int64_t due_ms;         /* monotonic: the next collection */
+	bool was_up, said;      /* for the message on a change */
+	struct sample_set set;  /* its last collection */
+};
+
+/* The host (/proc and statvfs, shaped as node_exporter shapes them):
+ * CPU seconds per CPU and mode, memory, the filesystems of mounts
+ * (those of real devices and tmpfs: as node_exporter's defaults leave
+ * out proc, sysfs, cgroup and the like), load. */
+extern const struct probe_ops probe_host;
+void *probe_host_new(void);
+
+#endif
