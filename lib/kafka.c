@@ -1783,13 +1783,21 @@ struct gm_kwatch {
 	struct kclient kc;
 };
 
+/* The latest offset a watcher asks for is the high watermark, as the
+ * name of what it shows says, not the last stable offset that
+ * librdkafka's default, read_committed, gives under transactions. */
+static const struct kv watch_defaults[] = {
+	{ "isolation.level", "read_uncommitted" },
+};
+
 static const struct kv watch_forced[] = {
 	{ "log.queue", "true" },
 };
 
 struct gm_kwatch *gm_kwatch_new(const struct gm_common *c)
 {
-	rd_kafka_conf_t *conf = conf_new(c, NULL, 0, watch_forced,
+	rd_kafka_conf_t *conf = conf_new(c, watch_defaults,
+		sizeof watch_defaults / sizeof watch_defaults[0], watch_forced,
 		sizeof watch_forced / sizeof watch_forced[0]);
 	if (!conf)
 		return NULL;

@@ -254,8 +254,9 @@ bool gm_kafka_read_partition(const struct gm_common *c, const char *topic,
 
 /* A client that only looks at the cluster (metadata, offsets, admin
  * requests), for a monitor such as gm-metrics: made from c's brokers
- * and -X alone (no defaults of gm's), with gm's log and error
- * callbacks, the handle then used with librdkafka's own calls. Unlike
+ * and -X, with isolation.level=read_uncommitted before them (the latest
+ * offset is the high watermark) and gm's log and error callbacks, the
+ * handle then used with librdkafka's own calls. Unlike
  * gm_kproducer_new(), it does not wait for a broker, and says nothing
  * when a broker connection fails: a monitor starts and goes on while
  * the cluster is away, and shows that itself; librdkafka keeps
