@@ -41,7 +41,7 @@ extern const struct probe_ops probe_host;
 void *probe_host_new(void);
 
 /* A Kafka cluster, at c's brokers with c's -X (lib/kafka.h's
- * gm_kwatch_new()): the brokers that answer metadata, every partition's
+ * gm_kwatch_new()): the brokers its metadata names, every partition's
  * high and low watermarks but those of internal topics ("__..."), each
  * topic's messages a second (from the second collection on), and for
  * each of groups[0..ngroups) (kept, not copied) its committed offsets,

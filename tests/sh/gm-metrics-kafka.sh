@@ -4,7 +4,8 @@
 # produced after it read everything), exactly; the exposition clean for
 # promtool; lag in seconds and the topics' rates in a run that goes on;
 # the cluster stopped and started again shown down and up while the run
-# goes on; a cluster that is not there at all; the usage errors.
+# goes on; a cluster that is not there at all; a partition without a
+# leader; the usage errors.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/kafka.sh"
 
@@ -144,7 +145,22 @@ expect_eq "no cluster: 0 brokers, down" "$(kafka_lines none.prom)" \
 expect_eq "no cluster: said once" "$(grep -v ' in, ' none.err)" \
 	'gm-metrics: kafka: warning: does not answer: shown as down'
 
-# 5. Usage: --watch-group needs brokers; --every takes kafka.
+# 5. A partition without a leader: its offsets left out, the rest shown,
+#    the source down.
+kafka_ctl create lonely 2
+kafka_ctl leader lonely 0 -1
+gm-metrics --once --no-host --textfile lonely.prom 2>lonely.err
+expect_eq "no leader: exit status" $? 0
+expect_eq "no leader: lonely's partition 1 only, sales's, down" \
+	"$(kafka_lines lonely.prom | grep -E 'brokers|lonely|partition="3"|source_up')" \
+	"$(printf '%s\n' 'gm_kafka_brokers 3' \
+		'gm_kafka_topic_partition_current_offset{topic="lonely",partition="1"} 0' \
+		'gm_kafka_topic_partition_current_offset{topic="sales",partition="3"} 13' \
+		'gm_kafka_topic_partition_oldest_offset{topic="lonely",partition="1"} 0' \
+		'gm_kafka_topic_partition_oldest_offset{topic="sales",partition="3"} 0' \
+		'gm_metrics_source_up{source="kafka"} 0')"
+
+# 6. Usage: --watch-group needs brokers; --every takes kafka.
 (unset GM_BROKERS; gm-metrics --once --no-host --watch-group g1 2>usage.err)
 expect_eq "--watch-group without brokers: status 2" $? 2
 expect_grep "--watch-group without brokers: says so" "watch-group goes with -b" usage.err
