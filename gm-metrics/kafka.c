@@ -64,7 +64,7 @@ struct kafka {
 	rd_kafka_queue_t *q;      /* the groups' answers */
 	uintptr_t round;          /* tags a collection's admin requests */
 	struct part *parts;       /* sorted by topic, then partition */
-	size_t nparts, cap;
+	size_t nparts;
 };
 
 void *probe_kafka_new(const struct gm_common *c, const char *const *groups, size_t ngroups)
@@ -150,7 +150,6 @@ static void take_partitions(struct kafka *k, const rd_kafka_topic_partition_list
 	size_t nold = k->nparts, j = 0;
 	k->parts = gm_xcalloc((size_t)hi->cnt + 1, sizeof *k->parts);
 	k->nparts = (size_t)hi->cnt;
-	k->cap = k->nparts + 1;
 	for (int i = 0; i < hi->cnt; i++) {
 		const rd_kafka_topic_partition_t *e = &hi->elems[i];
 		while (j < nold && part_cmp(old[j].topic, old[j].partition, e->topic, e->partition) < 0) {
@@ -177,12 +176,18 @@ static void take_partitions(struct kafka *k, const rd_kafka_topic_partition_list
 	free(old);
 }
 
+/* The i-th sample of p's table, the oldest first. */
+static struct point *table_at(struct part *p, size_t i)
+{
+	return &p->table[(p->head + i) % TABLE];
+}
+
 /* Adds p's watermark, read at now, to its table when it moved; a
  * watermark gone back (the topic made again) starts the table anew. */
 static void table_add(struct part *p, int64_t now)
 {
 	if (p->n) {
-		const struct point *last = &p->table[(p->head + p->n - 1) % TABLE];
+		const struct point *last = table_at(p, p->n - 1);
 		if (p->hw == last->offset)
 			return;
 		if (p->hw < last->offset)
@@ -192,18 +197,18 @@ static void table_add(struct part *p, int64_t now)
 		p->head = (p->head + 1) % TABLE;
 	else
 		p->n++;
-	p->table[(p->head + p->n - 1) % TABLE] = (struct point){ p->hw, now };
+	*table_at(p, p->n - 1) = (struct point){ p->hw, now };
 }
 
 /* Seconds since p's high watermark was where offset is (offset <
  * p->hw, the table's newest sample): see the top of this file. -1 when
  * the offset is behind the oldest sample and that was taken now: the
  * partition has no past yet to tell. */
-static double lag_seconds(const struct part *p, int64_t offset, int64_t now)
+static double lag_seconds(struct part *p, int64_t offset, int64_t now)
 {
 	const struct point *before = NULL, *at = NULL;
 	for (size_t i = 0; i < p->n; i++) {
-		at = &p->table[(p->head + i) % TABLE];
+		at = table_at(p, i);
 		if (at->offset >= offset)
 			break;
 		before = at;
@@ -258,7 +263,7 @@ static void group_out(struct kafka *k, struct sample_set *out, const char *group
 	char label[16];
 	for (int i = 0; l && i < l->cnt; i++) {
 		const rd_kafka_topic_partition_t *e = &l->elems[i];
-		const struct part *p = part_find(k, e->topic, e->partition);
+		struct part *p = part_find(k, e->topic, e->partition);
 		if (e->err || e->offset < 0 || !p)
 			continue;
 		partition_label(label, sizeof label, e->partition);
