@@ -29,7 +29,7 @@ const struct family_def families[F_NFAMILIES] = {
 		L("tool", "instance", "name") },
 
 	[F_KAFKA_BROKERS] = { "gm_kafka_brokers", FT_GAUGE,
-		"Brokers of the Kafka cluster that answered the last metadata request.", L(NULL) },
+		"Brokers the Kafka cluster's last metadata answer names as alive (0: no broker answered).", L(NULL) },
 	[F_KAFKA_PARTITION_OFFSET] = { "gm_kafka_topic_partition_current_offset", FT_GAUGE,
 		"The partition's high watermark: the offset its next message will take.", L("topic", "partition") },
 	[F_KAFKA_PARTITION_OLDEST] = { "gm_kafka_topic_partition_oldest_offset", FT_GAUGE,

@@ -32,7 +32,8 @@ static const char usage[] =
 	"usage: gm-metrics [-hqu] [--once] [--every [SOURCE=]DURATION]... [--listen ADDR]\n"
 	"                  [--textfile FILE] [-o OUT] [--no-host]\n"
 	"                  [--strict] [--rejects FILE] [--max-line BYTES]\n"
-	"                  [-b BROKERS] [-G GROUP] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
+	"                  [-b BROKERS] [--watch-group GROUP]... [-G GROUP] [-X KEY=VALUE]...\n"
+	"                  [-t TOPIC]... [-e]\n"
 	"                  [--retry-for DURATION] [--stats OUT] [--stats-every DURATION]\n"
 	"                  [FILE...]\n";
 
@@ -45,12 +46,15 @@ enum {
 	OPT_LISTEN,
 	OPT_TEXTFILE,
 	OPT_NO_HOST,
+	OPT_WATCH_GROUP,
 };
 
 struct run {
 	struct gm_common c;
 	bool once, no_host;
 	const char *listen, *textfile, *out;
+	const char **groups;              /* --watch-group: Kafka's probe's */
+	size_t ngroups, groups_cap;
 	int64_t every_ms;                 /* --every DURATION: every source's default */
 	struct { const char *name; int64_t ms; } every[MAX_PROBES + 1];
 	size_t nevery;
@@ -81,7 +85,7 @@ static int64_t every_of(const struct run *run, const char *name)
 	return run->every_ms;
 }
 
-static const char *const source_names[] = { "host", "tools", NULL };
+static const char *const source_names[] = { "host", "kafka", "tools", NULL };
 
 static void every_option(struct run *run, const char *arg)
 {
@@ -95,8 +99,13 @@ static void every_option(struct run *run, const char *arg)
 	for (size_t i = 0; source_names[i]; i++)
 		if (strlen(source_names[i]) == n && !strncmp(arg, source_names[i], n))
 			name = source_names[i];
-	if (!name)
-		gm_usage_error(usage, "--every %s: no source \"%.*s\" (host, tools)", arg, (int)n, arg);
+	if (!name) {
+		char known[128] = "";
+		for (size_t i = 0; source_names[i]; i++)
+			snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
+				i ? ", " : "", source_names[i]);
+		gm_usage_error(usage, "--every %s: no source \"%.*s\" (%s)", arg, (int)n, arg, known);
+	}
 	if (run->nevery == MAX_PROBES)
 		gm_usage_error(usage, "--every: at most %d", MAX_PROBES);
 	run->every[run->nevery].name = name;
@@ -115,6 +124,7 @@ static void options(struct run *run, int argc, char **argv)
 		{ "listen", required_argument, 0, OPT_LISTEN },
 		{ "textfile", required_argument, 0, OPT_TEXTFILE },
 		{ "no-host", no_argument, 0, OPT_NO_HOST },
+		{ "watch-group", required_argument, 0, OPT_WATCH_GROUP },
 		{ "output", required_argument, 0, 'o' },
 		{ 0 }
 	};
@@ -130,11 +140,18 @@ static void options(struct run *run, int argc, char **argv)
 		case OPT_LISTEN: run->listen = optarg; break;
 		case OPT_TEXTFILE: run->textfile = optarg; break;
 		case OPT_NO_HOST: run->no_host = true; break;
+		case OPT_WATCH_GROUP:
+			run->groups = gm_grow(run->groups, &run->groups_cap, run->ngroups + 1,
+				sizeof *run->groups, 4);
+			run->groups[run->ngroups++] = optarg;
+			break;
 		case 'o': run->out = optarg; break;
 		default: gm_usage_error(usage, "%s", "unknown option");
 		}
 	}
 	gm_input_check(&run->c, (size_t)(argc - optind), usage);
+	if (run->ngroups && !(run->c.brokers && *run->c.brokers))
+		gm_usage_error(usage, "--watch-group goes with -b BROKERS (or GM_BROKERS)");
 	/* One collection of everything: topics are read to their ends. */
 	if (run->once)
 		run->c.exit_eof = true;
@@ -171,6 +188,7 @@ static void collect(struct run *run, struct probe *p)
 		p->said = true;
 	}
 	p->was_up = up;
+	p->took = (gm_now_ms() - t0) / 1e3;
 	p->due_ms = t0 + p->every_ms;
 	(void)run;
 }
@@ -180,9 +198,11 @@ static void self_samples(struct run *run)
 {
 	sample_clear(&run->self);
 	run->self.ts = wall_ms();
-	for (size_t i = 0; i < run->nprobes; i++)
-		sample_add(&run->self, F_SCRAPE_UP, run->probes[i].was_up ? 1 : 0,
-			run->probes[i].ops->name);
+	for (size_t i = 0; i < run->nprobes; i++) {
+		const struct probe *p = &run->probes[i];
+		sample_add(&run->self, F_SCRAPE_UP, p->was_up ? 1 : 0, p->ops->name);
+		sample_add(&run->self, F_SCRAPE_SECONDS, p->took, p->ops->name);
+	}
 }
 
 /* The textfile, written whole under a temporary name and renamed over
@@ -327,6 +347,16 @@ int main(int argc, char **argv)
 	/* Everything opened: what the run keeps. */
 	if (!run.no_host)
 		add_probe(&run, &probe_host, probe_host_new());
+	if (run.c.brokers && *run.c.brokers) {
+		void *kafka = probe_kafka_new(&run.c, run.groups, run.ngroups);
+		if (!kafka) {
+			for (size_t i = 0; i < run.nprobes; i++)
+				run.probes[i].ops->free(run.probes[i].state);
+			serve_stop(run.serve);
+			return gm_close_io(&run.sink, 1, src), GM_EXIT_FAIL;
+		}
+		add_probe(&run, &probe_kafka, kafka);
+	}
 	run.tools = tools_new();
 	run.page = gm_writer_mem();
 	struct gm_parser *ps = gm_parser_new();
@@ -390,6 +420,7 @@ int main(int argc, char **argv)
 	sample_free(&run.tools_set);
 	sample_free(&run.self);
 	tools_free(run.tools);
+	free(run.groups);
 	gm_writer_close(run.page);
 	return gm_finish(&run.c, run.status, &run.sink, 1, src);
 }

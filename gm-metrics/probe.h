@@ -8,6 +8,7 @@
 #define GM_METRICS_PROBE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sample.h"
@@ -29,6 +30,7 @@ struct probe {
 	int64_t every_ms;       /* its interval */
 	int64_t due_ms;         /* monotonic: the next collection */
 	bool was_up, said;      /* for the message on a change */
+	double took;            /* seconds its last collection took */
 	struct sample_set set;  /* its last collection */
 };
 
@@ -38,5 +40,17 @@ struct probe {
  * out proc, sysfs, cgroup and the like), load. */
 extern const struct probe_ops probe_host;
 void *probe_host_new(void);
+
+/* A Kafka cluster, at c's brokers with c's -X (lib/kafka.h's
+ * gm_kwatch_new()): the brokers its metadata names, every partition's
+ * high and low watermarks but those of internal topics ("__..."), each
+ * topic's messages a second (from the second collection on), and for
+ * each of groups[0..ngroups) (kept, not copied) its committed offsets,
+ * lag in messages and lag in seconds (see kafka.c). A collection waits
+ * 2 s for the cluster at most; one that gets no metadata shows 0
+ * brokers and is down. Returns NULL after gm_error() when the client
+ * cannot be made (no brokers). */
+extern const struct probe_ops probe_kafka;
+void *probe_kafka_new(const struct gm_common *c, const char *const *groups, size_t ngroups);
 
 #endif

@@ -28,6 +28,8 @@ struct kclient {
 	bool all_down;    /* librdkafka reported every broker down */
 	bool fatal;       /* a fatal error was reported */
 	bool connecting;  /* in client_connect, which reports failures */
+	bool quiet;       /* a monitor's: connection failures are its
+	                     caller's to show (gm_kwatch_new) */
 	bool outage;      /* a connection failure was reported, and no
 	                     broker has answered since */
 	int64_t outage_at;      /* gm_now_ms() when it was */
@@ -231,7 +233,7 @@ static void keep_why(struct kclient *kc, const char *reason)
 static void connection_failed(struct kclient *kc, const char *reason)
 {
 	keep_why(kc, reason);
-	if (kc->connecting || kc->outage)
+	if (kc->connecting || kc->outage || kc->quiet)
 		return;
 	kc->outage = true;
 	kc->outage_at = gm_now_ms();
@@ -1773,4 +1775,53 @@ bool gm_kafka_read_partition(const struct gm_common *c, const char *topic,
 	rd_kafka_consumer_close(kc.rk);
 	client_destroy(&kc);
 	return ok;
+}
+
+/* ---- a client that looks at the cluster ---- */
+
+struct gm_kwatch {
+	struct kclient kc;
+};
+
+/* The latest offset a watcher asks for is the high watermark, as the
+ * name of what it shows says, not the last stable offset that
+ * librdkafka's default, read_committed, gives under transactions. */
+static const struct kv watch_defaults[] = {
+	{ "isolation.level", "read_uncommitted" },
+};
+
+static const struct kv watch_forced[] = {
+	{ "log.queue", "true" },
+};
+
+struct gm_kwatch *gm_kwatch_new(const struct gm_common *c)
+{
+	rd_kafka_conf_t *conf = conf_new(c, watch_defaults,
+		sizeof watch_defaults / sizeof watch_defaults[0], watch_forced,
+		sizeof watch_forced / sizeof watch_forced[0]);
+	if (!conf)
+		return NULL;
+	struct gm_kwatch *w = gm_xcalloc(1, sizeof *w);
+	w->kc.quiet = true;
+	/* A producer: the one kind that needs no group.id, and it sends
+	 * nothing unless asked. */
+	if (!client_new(&w->kc, RD_KAFKA_PRODUCER, conf)) {
+		client_destroy(&w->kc);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+struct rd_kafka_s *gm_kwatch_handle(struct gm_kwatch *w)
+{
+	return w->kc.rk;
+}
+
+void gm_kwatch_free(struct gm_kwatch *w)
+{
+	if (!w)
+		return;
+	client_destroy(&w->kc);
+	free(w);
 }

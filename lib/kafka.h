@@ -30,6 +30,8 @@
 
 struct gm_kproducer;
 struct gm_kconsumer;
+struct gm_kwatch;
+struct rd_kafka_s;
 
 /* Creates a producer, once a broker has answered: it retries for
  * c->retry_ms (one try of half a second at least; a signal stops it).
@@ -249,6 +251,27 @@ typedef void gm_kread_fn(void *ctx, const struct gm_kmsg *m);
  * (no answer within --retry-for, 10 s at least). */
 bool gm_kafka_read_partition(const struct gm_common *c, const char *topic,
 	int32_t partition, gm_kread_fn *fn, void *ctx);
+
+/* A client that only looks at the cluster (metadata, offsets, admin
+ * requests), for a monitor such as gm-metrics: made from c's brokers
+ * and -X, with isolation.level=read_uncommitted before them (the latest
+ * offset is the high watermark) and gm's log and error callbacks, the
+ * handle then used with librdkafka's own calls. Unlike
+ * gm_kproducer_new(), it does not wait for a broker, and says nothing
+ * when a broker connection fails: a monitor starts and goes on while
+ * the cluster is away, and shows that itself; librdkafka keeps
+ * retrying. librdkafka's log lines and errors wait for
+ * rd_kafka_poll() on the handle, which the caller calls from its own
+ * thread. Returns NULL after gm_error() when there are no brokers or
+ * librdkafka refuses the configuration; exits 2 on a bad -X property. */
+struct gm_kwatch *gm_kwatch_new(const struct gm_common *c);
+
+/* w's librdkafka handle (an rd_kafka_t), owned by w. */
+struct rd_kafka_s *gm_kwatch_handle(struct gm_kwatch *w);
+
+/* Destroys the client (waiting for its requests to end); NULL is
+ * ignored. */
+void gm_kwatch_free(struct gm_kwatch *w);
 
 /* Commits stored offsets, leaves the group, destroys the consumer.
  * Returns GM_EXIT_OK, GM_EXIT_TEMPFAIL when no broker was ever reached

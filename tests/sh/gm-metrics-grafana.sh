@@ -80,7 +80,7 @@ tail -n +30001 events.ndjson | gm-cat -q -o kafka: || fail "gm-cat to Kafka fail
 
 # ---- gm-metrics watches all of it; Prometheus scrapes it ----
 port=$(free_port) && pport=$(free_port) || skip_or_fail "no free port"
-gm-metrics --listen "127.0.0.1:$port" --every 300ms -b "$GM_BROKERS" --pg "$GM_PG_CONNINFO" \
+gm-metrics --listen "127.0.0.1:$port" --every 300ms -b "$GM_BROKERS" --watch-group shop --pg "$GM_PG_CONNINFO" \
 	produce.stats txmon.stats session.stats inventory.stats 2>gm.err &
 at_exit "kill $! 2>/dev/null"
 cat >prom.yml <<YAML
