@@ -17,6 +17,7 @@
 #include "event.h"
 #include "finish.h"
 #include "mem.h"
+#include "pg.h"
 #include "probe.h"
 #include "rejects.h"
 #include "rtype.h"
@@ -30,7 +31,8 @@
 
 static const char usage[] =
 	"usage: gm-metrics [-hqu] [--once] [--every [SOURCE=]DURATION]... [--listen ADDR]\n"
-	"                  [--textfile FILE] [-o OUT] [--no-host]\n"
+	"                  [--textfile FILE] [-o OUT] [--retention DURATION] [--no-host]\n"
+	"                  [--pg CONNINFO] [--mongo URI]\n"
 	"                  [--strict] [--rejects FILE] [--max-line BYTES]\n"
 	"                  [-b BROKERS] [-G GROUP] [-X KEY=VALUE]... [-t TOPIC]... [-e]\n"
 	"                  [--retry-for DURATION] [--stats OUT] [--stats-every DURATION]\n"
@@ -45,6 +47,9 @@ enum {
 	OPT_LISTEN,
 	OPT_TEXTFILE,
 	OPT_NO_HOST,
+	OPT_PG,
+	OPT_MONGO,
+	OPT_RETENTION,
 };
 
 struct run {
@@ -61,6 +66,10 @@ struct run {
 	int64_t tools_due;
 	struct serve *serve;
 	struct gm_sink *sink;
+	bool pg_out;                      /* -o is PostgreSQL: rows of the two tables */
+	int64_t retention_ms;             /* --retention: 0 none */
+	struct gm_pg *retention;          /* its connection */
+	void *pg, *mongo;                 /* --pg's and --mongo's probes, until added */
 	struct gm_writer *page;
 	int status;
 };
@@ -81,7 +90,7 @@ static int64_t every_of(const struct run *run, const char *name)
 	return run->every_ms;
 }
 
-static const char *const source_names[] = { "host", "tools", NULL };
+static const char *const source_names[] = { "host", "tools", "pg", "mongo", NULL };
 
 static void every_option(struct run *run, const char *arg)
 {
@@ -96,7 +105,8 @@ static void every_option(struct run *run, const char *arg)
 		if (strlen(source_names[i]) == n && !strncmp(arg, source_names[i], n))
 			name = source_names[i];
 	if (!name)
-		gm_usage_error(usage, "--every %s: no source \"%.*s\" (host, tools)", arg, (int)n, arg);
+		gm_usage_error(usage, "--every %s: no source \"%.*s\" (host, tools, pg, mongo)", arg,
+			(int)n, arg);
 	if (run->nevery == MAX_PROBES)
 		gm_usage_error(usage, "--every: at most %d", MAX_PROBES);
 	run->every[run->nevery].name = name;
@@ -115,10 +125,14 @@ static void options(struct run *run, int argc, char **argv)
 		{ "listen", required_argument, 0, OPT_LISTEN },
 		{ "textfile", required_argument, 0, OPT_TEXTFILE },
 		{ "no-host", no_argument, 0, OPT_NO_HOST },
+		{ "pg", required_argument, 0, OPT_PG },
+		{ "mongo", required_argument, 0, OPT_MONGO },
+		{ "retention", required_argument, 0, OPT_RETENTION },
 		{ "output", required_argument, 0, 'o' },
 		{ 0 }
 	};
 	run->every_ms = EVERY_MS;
+	const char *pg = NULL, *mongo = NULL, *why;
 	int opt;
 	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
 		GM_KAFKA_SHORT_OPTIONS "o:", longopts, usage)) != -1) {
@@ -130,6 +144,12 @@ static void options(struct run *run, int argc, char **argv)
 		case OPT_LISTEN: run->listen = optarg; break;
 		case OPT_TEXTFILE: run->textfile = optarg; break;
 		case OPT_NO_HOST: run->no_host = true; break;
+		case OPT_PG: pg = optarg; break;
+		case OPT_MONGO: mongo = optarg; break;
+		case OPT_RETENTION:
+			run->retention_ms = gm_opt_duration(usage, "--retention", optarg, false,
+				GM_DURATION_MAX);
+			break;
 		case 'o': run->out = optarg; break;
 		default: gm_usage_error(usage, "%s", "unknown option");
 		}
@@ -142,6 +162,13 @@ static void options(struct run *run, int argc, char **argv)
 		gm_usage_error(usage, "--listen goes without --once: a page served for no time");
 	if (!run->once && !run->listen && !run->textfile && !run->out)
 		gm_usage_error(usage, "nothing to write: give --listen, --textfile or -o (or --once)");
+	run->pg_out = run->out && gm_pg_conninfo(run->out);
+	if (run->retention_ms && !run->pg_out)
+		gm_usage_error(usage, "--retention goes with a PostgreSQL -o, whose tables it trims");
+	if (pg && !(run->pg = probe_pg_new(pg, &why)))
+		gm_usage_error(usage, "--pg: %s", why);
+	if (mongo && !(run->mongo = probe_mongo_new(mongo, &why)))
+		gm_usage_error(usage, "--mongo: %s", why);
 	gm_stats_start(&run->c, usage);
 }
 
@@ -208,24 +235,37 @@ static bool write_textfile(const char *path, const char *text, size_t n)
 	return ok;
 }
 
+/* The id of sample x collected at ts, NAME{LABELS}@TS, in id[0..n)
+ * (truncated): a metric record's and a table row's. Returns its length. */
+static size_t sample_id(const struct sample *x, int64_t ts, char *id, size_t size)
+{
+	const struct family_def *d = &families[x->f];
+	size_t n = (size_t)snprintf(id, size, "%s{", d->name);
+	for (size_t k = 0; d->labels[k] && n < size; k++)
+		n += (size_t)snprintf(id + n, size - n, "%s%s=\"%s\"", k ? "," : "", d->labels[k],
+			x->labels[k]);
+	if (n < size) {
+		char t[GM_TS_LEN + 1];
+		t[gm_ts_format(ts, t)] = '\0';
+		n += (size_t)snprintf(id + n, size - n, "}@%s", t);
+	}
+	return n < size ? n : size - 1;
+}
+
+/* NaN and infinities have no JSON number: such a sample is not written. */
+static bool finite(double v)
+{
+	return v == v && v - v == 0;
+}
+
 /* One metric record of sample x, collected at ts. */
 static bool emit_record(struct gm_sink *s, const struct sample *x, int64_t ts)
 {
-	if (x->value != x->value || x->value - x->value != 0)
-		return true;    /* NaN and infinities: no JSON number */
+	if (!finite(x->value))
+		return true;
 	const struct family_def *d = &families[x->f];
 	char id[1024];
-	size_t n = (size_t)snprintf(id, sizeof id, "%s{", d->name);
-	for (size_t k = 0; d->labels[k] && n < sizeof id; k++)
-		n += (size_t)snprintf(id + n, sizeof id - n, "%s%s=\"%s\"", k ? "," : "", d->labels[k],
-			x->labels[k]);
-	if (n < sizeof id) {
-		char t[GM_TS_LEN + 1];
-		t[gm_ts_format(ts, t)] = '\0';
-		n += (size_t)snprintf(id + n, sizeof id - n, "}@%s", t);
-	}
-	if (n >= sizeof id)
-		n = sizeof id - 1;
+	size_t n = sample_id(x, ts, id, sizeof id);
 	struct gm_writer *w = gm_sink_writer(s);
 	gm_w_obj_begin(w);
 	GM_W_KLIT(w, "type", "metric");
@@ -241,6 +281,110 @@ static bool emit_record(struct gm_sink *s, const struct sample *x, int64_t ts)
 	gm_w_double(w, x->value);
 	gm_w_end(w);
 	return gm_sink_emit(s, gm_rtype_metric.topic, d->name, strlen(d->name));
+}
+
+/* The value of x's label name, or NULL when its family has none. */
+static const char *label_of(const struct sample *x, const char *name)
+{
+	const struct family_def *d = &families[x->f];
+	for (size_t k = 0; d->labels[k]; k++)
+		if (!strcmp(d->labels[k], name))
+			return x->labels[k];
+	return NULL;
+}
+
+/* Whether the tool of sample x (its tool and instance labels) is up in
+ * set: its gm_tool_up there is 1. */
+static bool tool_up(const struct sample_set *set, const struct sample *x)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->v[i].f == F_TOOL_UP && !strcmp(set->v[i].labels[0], x->labels[0]) &&
+		    !strcmp(set->v[i].labels[1], x->labels[1]))
+			return set->v[i].value == 1;
+	return false;
+}
+
+/* One row of sample x of set for a PostgreSQL -o: a kafka_metric for
+ * the Kafka families (gm_kafka_...), else a system_health_metric about
+ * the tool it names or, for another, the source that collected it
+ * (source, whose target answered when up). */
+static bool emit_row(struct gm_sink *s, const struct sample_set *set, const struct sample *x,
+	const char *source, bool up)
+{
+	if (!finite(x->value))
+		return true;
+	const struct family_def *d = &families[x->f];
+	char id[1024];
+	size_t n = sample_id(x, set->ts, id, sizeof id);
+	struct gm_writer *w = gm_sink_writer(s);
+	const struct gm_rtype *t;
+	gm_w_obj_begin(w);
+	if (!strncmp(d->name, "gm_kafka_", 9)) {
+		t = &gm_rtype_kafka_metric;
+		GM_W_KLIT(w, "type", "kafka_metric");
+		GM_W_KSTR(w, "metric_id", id, n);
+		GM_W_KTS(w, "ts", set->ts);
+		GM_W_KCSTR(w, "metric", d->name);
+		const char *topic = label_of(x, "topic"), *part = label_of(x, "partition"),
+			*group = label_of(x, "consumergroup");
+		if (topic)
+			GM_W_KCSTR(w, "topic", topic);
+		if (part && *part && strspn(part, "0123456789") == strlen(part) && strlen(part) < 10)
+			GM_W_KI64(w, "partition", strtoll(part, NULL, 10));
+		if (group)
+			GM_W_KCSTR(w, "consumer_group", group);
+	} else {
+		t = &gm_rtype_system_health_metric;
+		const char *tool = label_of(x, "tool"), *instance = label_of(x, "instance");
+		if (tool && instance)
+			up = tool_up(set, x);
+		GM_W_KLIT(w, "type", "system_health_metric");
+		GM_W_KSTR(w, "metric_id", id, n);
+		GM_W_KTS(w, "ts", set->ts);
+		GM_W_KCSTR(w, "component", tool ? tool : source);
+		if (instance)
+			GM_W_KCSTR(w, "instance", instance);
+		GM_W_KCSTR(w, "status", up ? "up" : "down");
+		GM_W_KCSTR(w, "metric", d->name);
+		GM_W_KEY(w, "labels");
+		gm_w_obj_begin(w);
+		for (size_t k = 0; d->labels[k]; k++)
+			gm_w_kcstr(w, d->labels[k], x->labels[k]);
+		gm_w_obj_end(w);
+	}
+	GM_W_KEY(w, "value");
+	gm_w_double(w, x->value);
+	gm_w_end(w);
+	return gm_sink_emit(s, t->topic, d->name, strlen(d->name));
+}
+
+/* Writes set's samples to -o: metric records, or rows of the two
+ * tables for PostgreSQL. */
+static bool emit_set(struct run *run, const struct sample_set *set)
+{
+	const char *source = "tools";
+	bool up = true;
+	for (size_t i = 0; i < run->nprobes; i++)
+		if (set == &run->probes[i].set)
+			source = run->probes[i].ops->name, up = run->probes[i].was_up;
+	for (size_t j = 0; j < set->n; j++)
+		if (!(run->pg_out ? emit_row(run->sink, set, &set->v[j], source, up) :
+		      emit_record(run->sink, &set->v[j], set->ts)))
+			return false;
+	return true;
+}
+
+/* --retention: the rows of the two tables older than it, deleted. */
+static bool trim(struct run *run)
+{
+	const struct gm_rtype *types[] = { &gm_rtype_kafka_metric, &gm_rtype_system_health_metric };
+	int64_t before = wall_ms() - run->retention_ms;
+	for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+		const struct gm_pg_table *t = gm_pg_table_for(types[i]->name, strlen(types[i]->name));
+		if (!gm_pg_delete_before(run->retention, t, "ts", before, NULL))
+			return false;
+	}
+	return true;
 }
 
 /* Every output, after a round that collected the sets fresh[0..nfresh):
@@ -265,12 +409,11 @@ static void publish(struct run *run, const struct sample_set *const *fresh, size
 	if (!run->sink)
 		return;
 	for (size_t i = 0; i < nfresh; i++)
-		for (size_t j = 0; j < fresh[i]->n; j++)
-			if (!emit_record(run->sink, &fresh[i]->v[j], fresh[i]->ts)) {
-				run->status = GM_EXIT_FAIL;
-				return;
-			}
-	if (!gm_sink_flush(run->sink))
+		if (!emit_set(run, fresh[i])) {
+			run->status = GM_EXIT_FAIL;
+			return;
+		}
+	if (!gm_sink_flush(run->sink) || (run->retention && !trim(run)))
 		run->status = GM_EXIT_FAIL;
 }
 
@@ -304,6 +447,10 @@ int main(int argc, char **argv)
 
 	if (!run.no_host)
 		add_probe(&run, &probe_host, probe_host_new());
+	if (run.pg)
+		add_probe(&run, &probe_pg, run.pg);
+	if (run.mongo)
+		add_probe(&run, &probe_mongo, run.mongo);
 	run.tools = tools_new();
 	run.page = gm_writer_mem();
 	size_t nfiles = (size_t)(argc - optind);
@@ -318,6 +465,12 @@ int main(int argc, char **argv)
 		run.sink = gm_sink_open(&run.c, run.out);
 		if (!run.sink)
 			return gm_close_io(NULL, 0, src), GM_EXIT_FAIL;
+	}
+	if (run.retention_ms) {
+		int st;
+		run.retention = gm_pg_open(gm_pg_conninfo(run.out), run.c.retry_ms, &st);
+		if (!run.retention)
+			return gm_close_io(&run.sink, 1, src), st;
 	}
 	if (run.listen) {
 		run.serve = serve_start(run.listen);
@@ -383,6 +536,9 @@ int main(int argc, char **argv)
 		run.probes[i].ops->free(run.probes[i].state);
 		sample_free(&run.probes[i].set);
 	}
+	int trimmed = gm_pg_close(run.retention);
+	if (trimmed != GM_EXIT_OK && run.status == GM_EXIT_OK)
+		run.status = trimmed;
 	sample_free(&run.tools_set);
 	sample_free(&run.self);
 	tools_free(run.tools);
