@@ -362,7 +362,7 @@ static bool emit_row(struct gm_sink *s, const struct sample_set *set, const stru
  * tables for PostgreSQL. */
 static bool emit_set(struct run *run, const struct sample_set *set)
 {
-	const char *source = "tools";
+	const char *source = set == &run->self ? "gm-metrics" : "tools";
 	bool up = true;
 	for (size_t i = 0; i < run->nprobes; i++)
 		if (set == &run->probes[i].set)
@@ -388,7 +388,8 @@ static bool trim(struct run *run)
 }
 
 /* Every output, after a round that collected the sets fresh[0..nfresh):
- * the page and the textfile whole, the records of the fresh sets. */
+ * the page and the textfile whole, the records of the fresh sets and of
+ * gm-metrics's own. */
 static void publish(struct run *run, const struct sample_set *const *fresh, size_t nfresh)
 {
 	self_samples(run);
@@ -408,8 +409,8 @@ static void publish(struct run *run, const struct sample_set *const *fresh, size
 		run->status = GM_EXIT_FAIL;
 	if (!run->sink)
 		return;
-	for (size_t i = 0; i < nfresh; i++)
-		if (!emit_set(run, fresh[i])) {
+	for (size_t i = 0; i <= nfresh; i++)
+		if (!emit_set(run, i < nfresh ? fresh[i] : &run->self)) {
 			run->status = GM_EXIT_FAIL;
 			return;
 		}
@@ -445,14 +446,6 @@ int main(int argc, char **argv)
 	options(&run, argc, argv);
 	gm_rejects_open(run.c.rejects, run.c.strict);
 
-	if (!run.no_host)
-		add_probe(&run, &probe_host, probe_host_new());
-	if (run.pg)
-		add_probe(&run, &probe_pg, run.pg);
-	if (run.mongo)
-		add_probe(&run, &probe_mongo, run.mongo);
-	run.tools = tools_new();
-	run.page = gm_writer_mem();
 	size_t nfiles = (size_t)(argc - optind);
 	struct gm_source *src = NULL;
 	if (nfiles || run.c.ntopics) {
@@ -478,6 +471,15 @@ int main(int argc, char **argv)
 			return gm_close_io(&run.sink, 1, src), GM_EXIT_FAIL;
 	}
 
+	/* Everything opened: what the run keeps. */
+	if (!run.no_host)
+		add_probe(&run, &probe_host, probe_host_new());
+	if (run.pg)
+		add_probe(&run, &probe_pg, run.pg);
+	if (run.mongo)
+		add_probe(&run, &probe_mongo, run.mongo);
+	run.tools = tools_new();
+	run.page = gm_writer_mem();
 	struct gm_parser *ps = gm_parser_new();
 	struct gm_record r;
 	const struct gm_event *ev;

@@ -8,7 +8,7 @@
 
 #include "event.h"
 #include "mem.h"
-#include "ts.h"
+#include "rtype.h"
 
 #define NAME_MAX_LEN 128
 #define VALUES_MAX 16
@@ -52,25 +52,10 @@ size_t tools_count(const struct tools *t)
 	return t->n;
 }
 
-static bool field_str(const struct gm_event *ev, const char *name, char *buf, size_t n)
+/* The value of t's field name in v (gm_rtype_decode()'s order). */
+static const union gm_rvalue *val(const union gm_rvalue *v, const char *name)
 {
-	const struct gm_field *f = gm_event_field(ev, name);
-	if (!f || f->kind != GM_JSON_STRING)
-		return false;
-	gm_str_copy(f->value, buf, n);
-	return true;
-}
-
-static int64_t field_int(const struct gm_event *ev, const char *name)
-{
-	const struct gm_field *f = gm_event_field(ev, name);
-	return f ? strtoll(f->value.p, NULL, 10) : 0;
-}
-
-static double field_num(const struct gm_event *ev, const char *name)
-{
-	const struct gm_field *f = gm_event_field(ev, name);
-	return f ? strtod(f->value.p, NULL) : 0;
+	return &v[gm_rtype_field(&gm_rtype_stats, name) - gm_rtype_stats.fields];
 }
 
 /* The place of (tool, instance): found, new, or the least recent one's
@@ -94,12 +79,16 @@ static struct instance *place(struct tools *t, const char *tool, const char *ins
 
 bool tools_take(struct tools *t, const struct gm_event *ev, const char **why)
 {
-	static char reason[160];
+	static char reason[200];
+	union gm_rvalue v[16];
+	bool has[16];
+	if (!gm_rtype_decode(&gm_rtype_stats, ev, v, has, reason, sizeof reason))
+		return *why = reason, false;
 	char tool[NAME_MAX_LEN], inst[sizeof ((struct instance *)0)->instance];
-	if (!field_str(ev, "tool", tool, sizeof tool) || !field_str(ev, "instance", inst, sizeof inst))
-		return *why = "field \"tool\" or \"instance\": expected a string", false;
-	const struct gm_field *vf = gm_event_field(ev, "values");
-	char *text = vf ? gm_xstrndup(vf->value.p, vf->value.n) : gm_xstrdup("{}");
+	gm_str_copy(val(v, "tool")->s, tool, sizeof tool);
+	gm_str_copy(val(v, "instance")->s, inst, sizeof inst);
+	gm_str vs = val(v, "values")->s;
+	char *text = gm_xstrndup(vs.p, vs.n);
 	char err[128] = "";
 	yajl_val values = yajl_tree_parse(text, err, sizeof err);
 	free(text);
@@ -116,7 +105,7 @@ bool tools_take(struct tools *t, const struct gm_event *ev, const char **why)
 			yajl_tree_free(values);
 			return *why = reason, false;
 		}
-	int64_t seq = field_int(ev, "seq");
+	int64_t seq = val(v, "seq")->i;
 	bool fresh;
 	struct instance *x = place(t, tool, inst, &fresh);
 	if (!fresh && seq < x->seq) {
@@ -127,16 +116,12 @@ bool tools_take(struct tools *t, const struct gm_event *ev, const char **why)
 	snprintf(x->tool, sizeof x->tool, "%s", tool);
 	snprintf(x->instance, sizeof x->instance, "%s", inst);
 	x->seq = seq;
-	x->ts = ev->ts;
-	const struct gm_field *ts = gm_event_field(ev, "ts");
-	if (ts)
-		gm_ts_parse(ts->value.p, ts->value.n, &x->ts);
-	x->interval_ms = (int64_t)(field_num(ev, "interval_s") * 1000);
-	x->uptime = field_num(ev, "uptime_s");
-	const struct gm_field *fin = gm_event_field(ev, "final");
-	x->final = fin && GM_STR_EQ(fin->value, "true");
+	x->ts = val(v, "ts")->i;
+	x->interval_ms = (int64_t)(strtod(val(v, "interval_s")->s.p, NULL) * 1000);
+	x->uptime = strtod(val(v, "uptime_s")->s.p, NULL);
+	x->final = val(v, "final")->b;
 	for (int k = 0; k < 5; k++)
-		x->counts[k] = (uint64_t)field_int(ev, count_names[k]);
+		x->counts[k] = (uint64_t)val(v, count_names[k])->i;
 	for (size_t i = 0; i < values->u.object.len; i++) {
 		snprintf(x->values[i].name, sizeof x->values[i].name, "%s", values->u.object.keys[i]);
 		x->values[i].v = YAJL_GET_INTEGER(values->u.object.values[i]);

@@ -22,10 +22,12 @@ struct tools;
 struct tools *tools_new(void);
 void tools_free(struct tools *t);
 
-/* Takes one record that gm_parse() checked as a stats record; an older
- * record of an instance than the one it holds (a lower seq) changes
- * nothing. Returns false, with why (static), for a record it cannot
- * take: a values field that is not an object of integers. */
+/* Takes one stats record (ev->rtype is gm_rtype_stats), checked here
+ * against its descriptor; an older record of an instance than the one
+ * it holds (a lower seq) changes nothing. Returns false, with why
+ * (static, valid until the next call), for a record it cannot take: a
+ * field missing or of the wrong kind, values not an object of at most
+ * 16 integers. */
 bool tools_take(struct tools *t, const struct gm_event *ev, const char **why);
 
 /* The samples of every instance known, as of now_ms (the wall clock, ms

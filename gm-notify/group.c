@@ -44,6 +44,13 @@
 
 enum mstate { M_WAITING, M_NOTIFIED, M_RESOLVED, M_NSTATES };
 
+/* A group's lists of links: one per state, but the waiting links held
+ * back at a look are in a list of their own, so that a look that has
+ * nothing to check again passes them by. A look leaves no waiting link
+ * but held ones, so the held all came before the others waiting: the
+ * held list, then the waiting one, is the order they came. */
+enum { L_HELD = M_NSTATES, L_NLISTS };
+
 struct group;
 struct alert;
 
@@ -68,9 +75,13 @@ struct alert {
 	uint64_t serial, fp;
 	int64_t arrived, expires;   /* expires: NONE for a kind that can resolve */
 	bool firing, expired;
-	struct note_alert fire, end;    /* end.alert_id NULL until resolved; fire's strings
-	                                   are in the alert's block (alert_new()) */
-	char *end_blob;
+	bool can_resolve;           /* its kind can resolve, as of e->kinds[0..kinds_checked) */
+	uint16_t block;             /* its block's size class in the pool; 0: its own allocation */
+	uint32_t kinds_checked;
+	struct note_alert fire;     /* its strings are in the alert's block (alert_new()),
+	                               as are its set, links and inh */
+	struct note_alert *end;     /* the resolution (record_dup()); NULL, or its
+	                               alert_id NULL, until resolved */
 	struct route_label *set;    /* the label set, sorted by name, in the alert's block */
 	size_t nset;
 	struct link *links;         /* one per group it went to */
@@ -94,8 +105,9 @@ struct group {
 	size_t heap;                /* its place in the heap; SIZE_MAX: not there */
 	bool changed, muted;
 	bool recheck;               /* what held its alerts back may have ended */
-	struct link *head[M_NSTATES], *tail[M_NSTATES];   /* its links by state, each in the order they joined it */
-	size_t n, in_state[M_NSTATES];
+	struct link *head[L_NLISTS], *tail[L_NLISTS];   /* its links by list, each in the order they joined it */
+	size_t n, in_state[M_NSTATES], nheld;   /* nheld: in the held list (and in in_state[M_WAITING]) */
+	size_t notified_resolvable;   /* notified links whose alert's kind can resolve */
 	struct group *mprev, *mnext;    /* the muted list */
 };
 
@@ -119,6 +131,26 @@ struct flight {
 	struct fa *alerts;
 	size_t n, nfiring;
 	struct flight *prev, *next;
+};
+
+/* The blocks alerts are made in: each size class (of POOL_UNIT bytes
+ * more than the one before) keeps the blocks freed, reused first, and
+ * new ones are cut from chunks taken POOL_CHUNK bytes at a time, so
+ * that taking and freeing an alert costs no malloc() and free(), whose
+ * bookkeeping on blocks long cold was a cache miss each. */
+#define POOL_UNIT 16
+#define POOL_CLASSES 256
+#define POOL_CHUNK ((size_t)256 << 10)
+
+struct pool {
+	/* The blocks freed, by class, last freed last: in arrays, not
+	 * linked through the blocks, so that taking one does not wait
+	 * for a cold block to say where the next is. */
+	struct { void **v; size_t n, cap; } free[POOL_CLASSES + 1];
+	char *at;                       /* the rest of the last chunk */
+	size_t left;
+	char **chunks;
+	size_t nchunks, chunkcap;
 };
 
 struct group_engine {
@@ -150,6 +182,7 @@ struct group_engine {
 	size_t scratchcap;
 	struct route_label *labels;         /* a label set or group labels being made */
 	size_t labelscap;
+	struct pool pool;                   /* the alerts' blocks */
 };
 
 /* ---- label sets ---- */
@@ -290,12 +323,24 @@ static bool resolvable(const struct group_engine *e, const char *kind)
 	return false;
 }
 
+/* Whether a's kind can resolve: kinds are only ever learnt, so the
+ * answer is kept and only kinds learnt since are looked at. */
+static bool alert_resolvable(const struct group_engine *e, struct alert *a)
+{
+	for (; !a->can_resolve && a->kinds_checked < e->nkinds; a->kinds_checked++)
+		a->can_resolve = !route_strcmp(e->kinds[a->kinds_checked], a->fire.kind);
+	return a->can_resolve;
+}
+
+static void count_resolvable(struct group_engine *e);
+
 static void learn_kind(struct group_engine *e, const char *kind)
 {
 	if (resolvable(e, kind))
 		return;
 	e->kinds = gm_grow(e->kinds, &e->kcap, e->nkinds + 1, sizeof *e->kinds, 8);
 	e->kinds[e->nkinds++] = gm_xstrdup(kind);
+	count_resolvable(e);
 }
 
 /* ---- the heap of groups by their next look ---- */
@@ -452,24 +497,58 @@ static struct group *group_for(struct group_engine *e, size_t i, const struct al
 
 /* Links are kept by state, so that a look walks only the waiting and
  * the resolved, not every alert its group has notified. */
-static void link_add(struct group *g, struct link *l)
+static int list_of(const struct link *l)
+{
+	return l->state == M_WAITING && l->held ? L_HELD : (int)l->state;
+}
+
+/* Puts l, in no list, into its group's list for its state and held,
+ * last, and counts it. */
+static void link_in(struct group_engine *e, struct link *l)
+{
+	struct group *g = l->g;
+	int k = list_of(l);
+	LIST_APPEND(g->head[k], g->tail[k], l, prev, next);
+	g->in_state[l->state]++;
+	g->nheld += k == L_HELD;
+	if (l->state == M_NOTIFIED && alert_resolvable(e, l->a))
+		g->notified_resolvable++;
+}
+
+/* Takes l out of its group's list, uncounted. */
+static void link_out(struct group_engine *e, struct link *l)
+{
+	struct group *g = l->g;
+	int k = list_of(l);
+	LIST_UNLINK(g->head[k], g->tail[k], l, prev, next);
+	g->in_state[l->state]--;
+	g->nheld -= k == L_HELD;
+	if (l->state == M_NOTIFIED && alert_resolvable(e, l->a))
+		g->notified_resolvable--;
+}
+
+static void link_add(struct group_engine *e, struct group *g, struct link *l)
 {
 	l->g = g;
-	LIST_APPEND(g->head[l->state], g->tail[l->state], l, prev, next);
-	g->in_state[l->state]++;
+	link_in(e, l);
 	g->n++;
 	l->a->nlinked++;
 }
 
 /* Moves l, in a group, to state s. */
-static void link_set(struct link *l, enum mstate s)
+static void link_set(struct group_engine *e, struct link *l, enum mstate s)
 {
-	struct group *g = l->g;
-	LIST_UNLINK(g->head[l->state], g->tail[l->state], l, prev, next);
-	g->in_state[l->state]--;
+	link_out(e, l);
 	l->state = s;
-	LIST_APPEND(g->head[s], g->tail[s], l, prev, next);
-	g->in_state[s]++;
+	link_in(e, l);
+}
+
+/* Marks waiting l held back, into the held list. */
+static void link_hold(struct group_engine *e, struct link *l)
+{
+	link_out(e, l);
+	l->held = true;
+	link_in(e, l);
 }
 
 /* Takes l out of its group (which is forgotten when it has no alert
@@ -479,13 +558,31 @@ static void link_drop(struct group_engine *e, struct link *l, bool forget)
 	struct group *g = l->g;
 	if (!g)
 		return;
-	LIST_UNLINK(g->head[l->state], g->tail[l->state], l, prev, next);
-	g->in_state[l->state]--;
+	link_out(e, l);
 	l->g = NULL;
 	g->n--;
 	l->a->nlinked--;
 	if (forget && !g->n)
 		group_forget(e, g);
+}
+
+/* Counts again, in every group, the notified links whose kind can
+ * resolve: for a kind just learnt to resolve (rare: once a kind). */
+static void count_resolvable(struct group_engine *e)
+{
+	if (!e->groups)
+		return;
+	struct gm_map_iter it;
+	const char *key;
+	size_t klen;
+	void *v;
+	gm_map_iter_init(&it, e->groups, true);
+	while ((v = gm_map_iter_next(&it, &key, &klen))) {
+		struct group *g = *(struct group **)v;
+		g->notified_resolvable = 0;
+		for (struct link *l = g->head[M_NOTIFIED]; l; l = l->next)
+			g->notified_resolvable += alert_resolvable(e, l->a);
+	}
 }
 
 /* ---- alerts ---- */
@@ -556,40 +653,115 @@ static void expiry_add(struct group_engine *e, struct alert *a)
 	LIST_APPEND(e->x_head, e->x_tail, a, xprev, xnext);
 }
 
-/* A new alert, made of fire, in one block with its label set and the
- * copy of fire's strings, the set and fingerprint made: one allocation
- * an alert, not one for each. */
-static struct alert *alert_new(const struct note_alert *fire)
+/* A block of size bytes, zeroed up to zeroed, aligned as a pointer,
+ * from e's pool, its class in *class (pool_put() takes it back); a
+ * block bigger than the biggest class is an allocation of its own
+ * (class 0). */
+static void *pool_get(struct group_engine *e, size_t size, size_t zeroed, size_t *class)
 {
-	size_t head = sizeof(struct alert) + (fire->nlabels + 4) * sizeof(struct route_label);
-	struct alert *a = gm_xcalloc(1, head + note_alert_size(fire) + 1);
-	a->set = (struct route_label *)(a + 1);
-	note_alert_put(&a->fire, (char *)a + head, fire);
+	struct pool *p = &e->pool;
+	size_t k = (size + POOL_UNIT - 1) / POOL_UNIT;
+	if (k > POOL_CLASSES) {
+		*class = 0;
+		return gm_xcalloc(1, size);
+	}
+	*class = k;
+	void *b;
+	if (p->free[k].n) {
+		b = p->free[k].v[--p->free[k].n];
+		memset(b, 0, zeroed);
+		return b;
+	}
+	if (p->left < k * POOL_UNIT) {
+		/* The chunk's rest goes to waste: less than a block. */
+		p->chunks = gm_grow(p->chunks, &p->chunkcap, p->nchunks + 1, sizeof *p->chunks, 16);
+		p->at = p->chunks[p->nchunks++] = gm_xcalloc(1, POOL_CHUNK);
+		p->left = POOL_CHUNK;
+	}
+	b = p->at;   /* never used: zeroed by gm_xcalloc() */
+	p->at += k * POOL_UNIT;
+	p->left -= k * POOL_UNIT;
+	return b;
+}
+
+static void pool_put(struct group_engine *e, void *b, size_t class)
+{
+	if (!class) {
+		free(b);
+		return;
+	}
+	struct pool *p = &e->pool;
+	p->free[class].v = gm_grow(p->free[class].v, &p->free[class].cap, p->free[class].n + 1,
+		sizeof *p->free[class].v, 64);
+	p->free[class].v[p->free[class].n++] = b;
+}
+
+/* The string of the copy of in that is s, a string of in (the label
+ * set's own names are not: s itself). Found by address, not bytes. */
+static const char *copy_of(const struct note_alert *in, const struct note_alert *copy, const char *s)
+{
+	if (s == in->kind)
+		return copy->kind;
+	if (s == in->severity)
+		return copy->severity;
+	if (s == in->source)
+		return copy->source;
+	for (size_t i = 0; i < in->nlabels; i++) {
+		if (s == in->labels[i].name)
+			return copy->labels[i].name;
+		if (s == in->labels[i].value)
+			return copy->labels[i].value;
+	}
+	return s;
+}
+
+/* A new alert of fire, whose label set (note_label_set(), of fire's
+ * strings) is set[0..nset) and its hash fp, with room for n groups,
+ * kept among e's alerts, last: one block of e's pool holds it, its
+ * set, its links, its places in the inhibit buckets and the copy of
+ * fire's strings, the set pointing into the copy. */
+static struct alert *alert_new(struct group_engine *e, const struct note_alert *fire,
+	const struct route_label *set, size_t nset, uint64_t fp, size_t n)
+{
+	size_t ninh = e->c->ninhibit;
+	size_t head = sizeof(struct alert) + (n + 1) * sizeof(struct link) +
+		(ninh + 1) * sizeof(struct inh);
+	size_t at_set = head, at_strs = at_set + (nset + 1) * sizeof *set;
+	size_t block;
+	struct alert *a = pool_get(e, at_strs + note_alert_size(fire) + 1, head, &block);
+	a->block = (uint16_t)block;
+	a->links = (struct link *)(a + 1);
+	a->nlinks = n;
+	a->inh = (struct inh *)(a->links + n + 1);
+	note_alert_put(&a->fire, (char *)a + at_strs, fire);
 	a->fire.resolved = false;
-	a->nset = note_label_set(&a->fire, a->set);
-	a->fp = labels_hash(0, a->set, a->nset);
+	a->set = (struct route_label *)((char *)a + at_set);
+	for (size_t i = 0; i < nset; i++)
+		a->set[i] = (struct route_label){ copy_of(fire, &a->fire, set[i].name),
+			copy_of(fire, &a->fire, set[i].value) };
+	a->nset = nset;
+	a->fp = fp;
+	/* Whether it is a rule's target is known once: its labels stay. */
+	for (size_t r = 0; r < ninh; r++)
+		a->inh[r].target = route_matchers_match(&e->c->inhibit[r].target, set_of(a));
+	LIST_APPEND(e->all_head, e->all_tail, a, aprev, anext);
 	return a;
 }
 
-/* Completes a (alert_new()) and keeps it among e's alerts, last: room
- * for its groups (n) and inhibit buckets. */
-static void alert_init(struct group_engine *e, struct alert *a, size_t n)
+/* A copy of resolution in, in one block with its strings: a resolved
+ * alert's end. */
+static struct note_alert *record_dup(const struct note_alert *in)
 {
-	/* Its links and its places in the inhibit buckets, in one block. */
-	a->links = gm_xcalloc(1, (n + 1) * sizeof *a->links + (e->c->ninhibit + 1) * sizeof *a->inh);
-	a->nlinks = n;
-	a->inh = (struct inh *)(a->links + n + 1);
-	/* Whether it is a rule's target is known once: its labels stay. */
-	for (size_t r = 0; r < e->c->ninhibit; r++)
-		a->inh[r].target = route_matchers_match(&e->c->inhibit[r].target, set_of(a));
-	LIST_APPEND(e->all_head, e->all_tail, a, aprev, anext);
+	struct note_alert *r = gm_xcalloc(1, sizeof *r + note_alert_size(in) + 1);
+	note_alert_put(r, r + 1, in);
+	r->resolved = true;
+	return r;
 }
 
-static void alert_destroy(struct alert *a)
+static void alert_destroy(struct group_engine *e, struct alert *a)
 {
-	free(a->end_blob);
-	free(a->links);   /* and a->inh, in its block */
-	free(a);
+	free(a->end);
+	pool_put(e, a, a->block);
 }
 
 /* Frees a when nothing holds it any more. */
@@ -599,7 +771,7 @@ static void alert_release(struct group_engine *e, struct alert *a)
 		return;
 	expiry_remove(e, a);
 	LIST_UNLINK(e->all_head, e->all_tail, a, aprev, anext);
-	alert_destroy(a);
+	alert_destroy(e, a);
 }
 
 /* The groups held back by muting look again at their next look from t:
@@ -676,11 +848,26 @@ static const struct conf_receiver *receiver_of(const struct group_engine *e, siz
 
 static void view_of(struct note_alert *v, const struct alert *a, bool resolved)
 {
-	*v = resolved ? a->end : a->fire;
+	*v = resolved ? *a->end : a->fire;
 	v->resolved = resolved;
 	v->fired_id = resolved ? a->fire.alert_id : NULL;
 	v->started = a->fire.ts;
 	v->fingerprint = a->fp;
+	/* The resolution's set is made from its own record, for its strings. */
+	v->set = resolved ? NULL : a->set;
+	v->nset = resolved ? 0 : a->nset;
+}
+
+/* How many alerts ahead a walk over an array of them starts loading
+ * the next: a notification's alerts are far apart in memory. */
+#define AHEAD 8
+
+/* Starts loading the lines of a's record that a notification of it
+ * reads. */
+static void alert_prefetch(const struct alert *a)
+{
+	for (size_t at = 0; at < sizeof *a; at += 64)
+		__builtin_prefetch((const char *)a + at);
 }
 
 /* Sends f through the callback. */
@@ -790,8 +977,11 @@ static void send(struct group_engine *e, struct group *g, struct link **firing, 
 			struct flight *f = flight_new(e, g->route, SIZE_MAX, g->key, g->labels, g->nlabels, k, i,
 				g->seq, g->incident, t, reminder);
 			size_t cap = 0;
-			for (size_t j = 0; j < nf; j++)
+			for (size_t j = 0; j < nf; j++) {
+				if (j + AHEAD < nf)
+					alert_prefetch(firing[j + AHEAD]->a);
 				flight_add(f, firing[j]->a, false, &cap);
+			}
 			for (size_t j = 0; with_resolved && j < nr; j++)
 				flight_add(f, resolved[j]->a, true, &cap);
 			e->st.notes++;
@@ -818,30 +1008,36 @@ static void look(struct group_engine *e, struct group *g, int64_t t)
 	bool held = false;
 	for (struct link *l = g->head[M_RESOLVED]; l; l = l->next)
 		resolved[nr++] = l;
-	for (struct link *l = g->head[M_WAITING], *next; l; l = next) {
-		next = l->next;
-		if (next)
-			__builtin_prefetch(next->a);   /* the walk is a walk of cache misses */
-		struct alert *a = l->a;
-		if (l->held && !g->recheck) {
-			/* Held at a look before, and nothing that mutes has
-			 * ended since (wake_muted() sets recheck): held still. */
-			e->st.muted++;
-			held = true;
-		} else if (!muted(e, a, t))
-			firing[nf++] = l;
-		else {
-			e->st.muted++;
-			l->held = true;
-			if (a->expired) {
-				link_drop(e, l, false);
-				alert_release(e, a);
-			} else
-				held = true;
+	if (!g->recheck) {
+		/* Held at a look before, and nothing that mutes has ended
+		 * since (wake_muted() sets recheck): held still. */
+		e->st.muted += g->nheld;
+		held = g->nheld > 0;
+	}
+	for (int k = g->recheck ? L_HELD : M_WAITING;; k = M_WAITING) {
+		for (struct link *l = g->head[k], *next; l; l = next) {
+			next = l->next;
+			if (next)
+				__builtin_prefetch(next->a);   /* the walk is a walk of cache misses */
+			struct alert *a = l->a;
+			if (!muted(e, a, t))
+				firing[nf++] = l;
+			else {
+				e->st.muted++;
+				if (!l->held)
+					link_hold(e, l);
+				if (a->expired) {
+					link_drop(e, l, false);
+					alert_release(e, a);
+				} else
+					held = true;
+			}
 		}
+		if (k == M_WAITING)
+			break;
 	}
 	for (struct link *l = remind_due ? g->head[M_NOTIFIED] : NULL; l; l = l->next)
-		if (l->a->firing && resolvable(e, l->a->fire.kind))
+		if (l->a->firing && alert_resolvable(e, l->a))
 			remind[nm++] = l;
 	/* Each part in the order its alerts came. */
 	qsort(resolved, nr, sizeof *resolved, by_arrival);
@@ -853,7 +1049,7 @@ static void look(struct group_engine *e, struct group *g, int64_t t)
 			g->reminded = g->incident = t;
 		send(e, g, firing, nf, resolved, nr, false, t);
 		for (size_t i = 0; i < nf; i++)
-			link_set(firing[i], M_NOTIFIED);
+			link_set(e, firing[i], M_NOTIFIED);
 		for (size_t i = 0; i < nf + nr; i++) {
 			struct link *l = i < nf ? firing[i] : resolved[i - nf];
 			if (l->state == M_RESOLVED || l->a->expired) {
@@ -877,11 +1073,8 @@ static void look(struct group_engine *e, struct group *g, int64_t t)
 		return;
 	}
 	/* The next reminder, when an alert can have one. */
-	for (struct link *l = g->head[M_NOTIFIED]; l; l = l->next)
-		if (resolvable(e, l->a->fire.kind)) {
-			schedule(e, g, next_look(e, g, g->reminded + e->routes[g->route]->repeat_interval));
-			break;
-		}
+	if (g->notified_resolvable)
+		schedule(e, g, next_look(e, g, g->reminded + e->routes[g->route]->repeat_interval));
 }
 
 /* Event alert a, resolve_timeout after it came, unless its kind has
@@ -892,7 +1085,7 @@ static void look(struct group_engine *e, struct group *g, int64_t t)
 static void expire(struct group_engine *e, struct alert *a, int64_t t)
 {
 	expiry_remove(e, a);
-	if (resolvable(e, a->fire.kind))
+	if (alert_resolvable(e, a))
 		return;
 	a->expired = true;
 	e->st.expired++;
@@ -954,13 +1147,15 @@ struct group_engine *group_new(const struct conf *c, const struct silences *sile
 	e->route_keys = gm_xcalloc(c->nroutes + 1, sizeof *e->route_keys);
 	e->matched = gm_xcalloc(c->nroutes + 1, sizeof *e->matched);
 	add_routes(e, &c->route, NULL);
-	e->active = gm_map_new(sizeof(struct alert *), e->o.max_alerts);
+	/* All but the ids are keyed by 64-bit hashes: records sized for
+	 * them are a third of those sized for any key. */
+	e->active = gm_map_new_keys(sizeof(struct alert *), e->o.max_alerts, sizeof(uint64_t));
 	gm_map_on_evict(e->active, evicted, e);
 	e->ids = gm_map_new(1, e->o.max_ids);
 	/* Groups and buckets are bounded by the alerts they hold. */
-	e->groups = gm_map_new(sizeof(struct group *), (size_t)1 << 31);
-	e->buckets = gm_map_new(sizeof(struct alert *), (size_t)1 << 31);
-	e->flights = gm_map_new(sizeof(struct flight *), (size_t)1 << 31);
+	e->groups = gm_map_new_keys(sizeof(struct group *), (size_t)1 << 31, sizeof(uint64_t));
+	e->buckets = gm_map_new_keys(sizeof(struct alert *), (size_t)1 << 31, sizeof(uint64_t));
+	e->flights = gm_map_new_keys(sizeof(struct flight *), (size_t)1 << 31, sizeof(uint64_t));
 	for (size_t i = 0; i < o->nresolvable; i++)
 		learn_kind(e, o->resolvable[i]);
 	e->now = e->sil_checked = INT64_MIN;
@@ -987,8 +1182,13 @@ void group_free(struct group_engine *e)
 	}
 	for (struct alert *a = e->all_head, *next; a; a = next) {
 		next = a->anext;
-		alert_destroy(a);
+		alert_destroy(e, a);
 	}
+	for (size_t i = 0; i < e->pool.nchunks; i++)
+		free(e->pool.chunks[i]);
+	free(e->pool.chunks);
+	for (size_t k = 0; k <= POOL_CLASSES; k++)
+		free(e->pool.free[k].v);
 	gm_map_free(e->active);
 	gm_map_free(e->ids);
 	gm_map_free(e->groups);
@@ -1023,30 +1223,35 @@ static size_t id_key(const char *id, char *buf)
 	return 16;
 }
 
+/* Remembers the id of key[0..n) (id_key()); returns false when it was
+ * remembered already. */
+static bool id_put(struct group_engine *e, const char *key, size_t n)
+{
+	bool created;
+	gm_map_put(e->ids, key, n, &created);
+	return created;
+}
+
 /* Remembers id; returns false when it was remembered already. */
 static bool id_new(struct group_engine *e, const char *id)
 {
 	if (!id || !*id)
 		return true;
 	char key[GM_MAP_KEY_MAX];
-	size_t n = id_key(id, key);
-	bool created;
-	gm_map_put(e->ids, key, n, &created);
-	return created;
+	return id_put(e, key, id_key(id, key));
 }
 
-static enum group_took resolve(struct group_engine *e, const struct note_alert *in, int64_t now,
-	uint64_t mark)
+/* Resolved alert in, whose label set has the hash fp. */
+static enum group_took resolve(struct group_engine *e, const struct note_alert *in, uint64_t fp,
+	int64_t now, uint64_t mark)
 {
 	learn_kind(e, in->kind ? in->kind : "");
-	struct route_label *set = labels_scratch(e, in->nlabels + 4);
-	uint64_t fp = labels_hash(0, set, note_label_set(in, set));
 	struct alert **slot = gm_map_peek(e->active, (const char *)&fp, sizeof fp);
 	if (!slot)
 		return GROUP_UNMATCHED;
 	struct alert *a = *slot;
-	note_alert_dup(&a->end, &a->end_blob, in);
-	a->end.resolved = true;
+	free(a->end);
+	a->end = record_dup(in);
 	a->end_mark = mark;
 	stop_firing(e, a, now, true);
 	for (size_t i = 0; i < a->nlinks; i++) {
@@ -1058,7 +1263,7 @@ static enum group_took resolve(struct group_engine *e, const struct note_alert *
 			link_drop(e, l, true);
 			continue;
 		}
-		link_set(l, M_RESOLVED);
+		link_set(e, l, M_RESOLVED);
 		set_changed(e, l->g, true);
 		schedule(e, l->g, next_look(e, l->g, now));
 	}
@@ -1066,37 +1271,35 @@ static enum group_took resolve(struct group_engine *e, const struct note_alert *
 	return GROUP_RESOLVED;
 }
 
-static enum group_took fire(struct group_engine *e, const struct note_alert *in, int64_t now,
-	uint64_t mark)
+/* Firing alert in, whose label set is set[0..nset) (of in's strings,
+ * in e's scratch), its hash fp. The set is pointed at the alert's copy
+ * of the strings: a repeat copies nothing. */
+static enum group_took fire(struct group_engine *e, const struct note_alert *in,
+	const struct route_label *set, size_t nset, uint64_t fp, int64_t now, uint64_t mark)
 {
-	/* The alert is made first, and its label set once, on its own
-	 * copy of the strings; a repeat, which is rare, is undone. */
-	struct alert *a = alert_new(in);
+	if (gm_map_peek(e->active, (const char *)&fp, sizeof fp))
+		return GROUP_REPEATED;
+	size_t n = route_match(e->c, (struct route_labels){ set, nset }, e->matched);
+	struct alert *a = alert_new(e, in, set, nset, fp, n);
+	a->serial = e->next_alert++;
 	a->arrived = now;
 	a->expires = NONE;
 	a->fire_mark = mark;
 	a->end_mark = GROUP_NO_MARK;
-	if (gm_map_peek(e->active, (const char *)&a->fp, sizeof a->fp)) {
-		alert_destroy(a);
-		return GROUP_REPEATED;
-	}
-	a->serial = e->next_alert++;
-	size_t n = route_match(e->c, set_of(a), e->matched);
-	alert_init(e, a, n);
 	bool created;
 	struct alert **slot = gm_map_put(e->active, (const char *)&a->fp, sizeof a->fp, &created);
 	*slot = a;
 	a->firing = true;
 	e->st.firing++;
 	sources_add(e, a);
-	if (!resolvable(e, a->fire.kind)) {
+	if (!alert_resolvable(e, a)) {
 		a->expires = now + e->o.resolve_timeout;
 		expiry_add(e, a);
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct group *g = group_for(e, route_index(e, e->matched[i]), a, now);
 		a->links[i] = (struct link){ .a = a, .state = M_WAITING };
-		link_add(g, &a->links[i]);
+		link_add(e, g, &a->links[i]);
 		set_changed(e, g, true);
 		schedule(e, g, next_look(e, g, now));
 	}
@@ -1111,15 +1314,25 @@ enum group_took group_take(struct group_engine *e, const struct note_alert *a, i
 enum group_took group_take_marked(struct group_engine *e, const struct note_alert *a, int64_t now,
 	uint64_t mark)
 {
+	/* The index slots the alert is looked for at, a cache miss each,
+	 * load while what is due is done and its label set made. */
+	char key[GM_MAP_KEY_MAX];
+	size_t klen = a->alert_id && *a->alert_id ? id_key(a->alert_id, key) : 0;
+	if (klen)
+		gm_map_prefetch(e->ids, key, klen);
 	advance(e, now, false);
 	now = e->now;
+	struct route_label *set = labels_scratch(e, a->nlabels + 4);
+	size_t nset = note_label_set(a, set);
+	uint64_t fp = labels_hash(0, set, nset);
+	gm_map_prefetch(e->active, (const char *)&fp, sizeof fp);
 	enum group_took took;
-	if (!id_new(e, a->alert_id))
+	if (klen && !id_put(e, key, klen))
 		took = GROUP_DUPLICATE;
 	else if (a->resolved)
-		took = resolve(e, a, now, mark);
+		took = resolve(e, a, fp, now, mark);
 	else
-		took = fire(e, a, now, mark);
+		took = fire(e, a, set, nset, fp, now, mark);
 	e->st.taken[took]++;
 	return took;
 }
@@ -1359,9 +1572,9 @@ bool group_save(const struct group_engine *e, const char *path)
 		nlog_int(&o, a->expired);
 		nlog_int(&o, (int64_t)a->nlinked);
 		put_record(&o, &a->fire);
-		nlog_int(&o, a->end.alert_id != NULL);
-		if (a->end.alert_id)
-			put_record(&o, &a->end);
+		nlog_int(&o, a->end && a->end->alert_id);
+		if (a->end && a->end->alert_id)
+			put_record(&o, a->end);
 		nlog_end(&o);
 	}
 	/* Groups in order of serial, so that a file says the same for the
@@ -1387,8 +1600,10 @@ bool group_save(const struct group_engine *e, const char *path)
 		nlog_int(&o, g->muted);
 		put_pairs(&o, g->labels, g->nlabels);
 		nlog_int(&o, (int64_t)g->n);
-		for (int st = 0; st < M_NSTATES; st++)
-		for (const struct link *l = g->head[st]; l; l = l->next) {
+		/* The held, then the rest of the waiting: in the order they came. */
+		static const int lists[] = { L_HELD, M_WAITING, M_NOTIFIED, M_RESOLVED };
+		for (size_t k = 0; k < sizeof lists / sizeof *lists; k++)
+		for (const struct link *l = g->head[lists[k]]; l; l = l->next) {
 			nlog_int(&o, (int64_t)l->a->serial);
 			nlog_int(&o, l->state);
 			nlog_int(&o, l->held);
@@ -1526,29 +1741,32 @@ static bool load_alert(struct group_engine *e, struct rd *r, struct alert ***as,
 	a.firing = rd_int(r, 0, 1);
 	a.expired = rd_int(r, 0, 1);
 	size_t nlinks = (size_t)rd_int(r, 0, ROUTES_LIMIT);
-	char *fire_blob = NULL;
+	char *fire_blob = NULL, *end_blob = NULL;
+	struct note_alert end = { 0 };
 	rd_record(r, &a.fire, &fire_blob);
-	if (r->ok && rd_int(r, 0, 1)) {
-		rd_record(r, &a.end, &a.end_blob);
-		a.end.resolved = true;
-	}
+	bool resolved = r->ok && rd_int(r, 0, 1);
+	if (resolved)
+		rd_record(r, &end, &end_blob);
 	bool ok = r->ok && r->at == (int)r->in->nfield &&
 		!(*nas && a.serial <= (*as)[*nas - 1]->serial);
-	struct alert *p = ok ? alert_new(&a.fire) : NULL;
-	free(fire_blob);
 	if (!ok) {
-		free(a.end_blob);
+		free(fire_blob);
+		free(end_blob);
 		return false;
 	}
+	struct route_label *set = labels_scratch(e, a.fire.nlabels + 4);
+	size_t nset = note_label_set(&a.fire, set);
+	struct alert *p = alert_new(e, &a.fire, set, nset, labels_hash(0, set, nset), nlinks);
+	free(fire_blob);
 	p->serial = a.serial;
 	p->arrived = a.arrived;
 	p->expires = a.expires;
 	p->firing = a.firing;
 	p->expired = a.expired;
-	p->end = a.end;
-	p->end_blob = a.end_blob;
+	if (resolved)
+		p->end = record_dup(&end);
+	free(end_blob);
 	p->fire_mark = p->end_mark = GROUP_NO_MARK;   /* marks are not saved */
-	alert_init(e, p, nlinks);
 	if (p->firing) {
 		bool created;
 		struct alert **slot = gm_map_put(e->active, (const char *)&p->fp, sizeof p->fp, &created);
@@ -1614,7 +1832,7 @@ static bool load_group(struct group_engine *e, struct rd *r, struct alert **as, 
 		}
 		struct link *l = &a->links[a->nlinked];
 		*l = (struct link){ .a = a, .state = st, .held = held };
-		link_add(p, l);
+		link_add(e, p, l);
 	}
 	if (due != NONE)
 		schedule(e, p, due);
@@ -1672,7 +1890,7 @@ static bool load_flight(struct group_engine *e, struct rd *r, struct alert **as,
 	for (size_t i = 0; i < n && r->ok; i++) {
 		struct alert *a = by_serial_find(as, nas, rd_int(r, 0, INT64_MAX));
 		bool resolved = rd_int(r, 0, 1);
-		if (!r->ok || !a || (resolved && !a->end.alert_id)) {
+		if (!r->ok || !a || (resolved && !(a->end && a->end->alert_id))) {
 			r->ok = false;
 			break;
 		}

@@ -18,9 +18,11 @@ static bool is_known(const struct gm_event *ev, gm_str key)
 {
 	if (GM_STR_EQ(key, "type"))
 		return true;
-	for (size_t i = 0; i < ev->rtype->nfields; i++) {
+	/* By the first byte first, then the rest: no strlen() of each
+	 * name for each field. */
+	for (size_t i = 0; key.n && i < ev->rtype->nfields; i++) {
 		const char *name = ev->rtype->fields[i].name;
-		if (key.n == strlen(name) && !memcmp(key.p, name, key.n))
+		if (name[0] == key.p[0] && !strncmp(name, key.p, key.n) && strnlen(name, key.n + 1) == key.n)
 			return true;
 	}
 	return false;

@@ -77,6 +77,8 @@ static void put_alert(struct note_alert *dst, struct route_label **arrays, char 
 	dst->source = put_str(strs, a->source);
 	dst->summary = put_str(strs, a->summary);
 	dst->fired_id = put_str(strs, a->fired_id);
+	dst->set = NULL;   /* the copy's strings are not the set's */
+	dst->nset = 0;
 }
 
 size_t note_alert_size(const struct note_alert *a)

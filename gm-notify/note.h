@@ -29,6 +29,12 @@ struct note_alert {
 	const char *fired_id;
 	int64_t started;
 	uint64_t fingerprint;          /* of the label set */
+	/* The label set (note_label_set()) when the engine has it made, in
+	 * its notifications of firing alerts, so that a payload need not
+	 * make it again; NULL: not given. note_share() keeps it, note_dup()
+	 * does not. */
+	const struct route_label *set;
+	size_t nset;
 };
 
 /* The integrations of a receiver, in the order a notification goes to

@@ -25,10 +25,11 @@ struct route_labels {
 
 /* strcmp(a, b) with the first bytes compared inline: names and values
  * of labels mostly differ there, and a call costs more than the
- * compare. */
+ * compare; and one string is itself (the names a label set adds are
+ * the same literals in every set). */
 static inline int route_strcmp(const char *a, const char *b)
 {
-	return *a != *b ? (unsigned char)*a - (unsigned char)*b : strcmp(a, b);
+	return a == b ? 0 : *a != *b ? (unsigned char)*a - (unsigned char)*b : strcmp(a, b);
 }
 
 /* The value of name in l, or "" when l has none. */

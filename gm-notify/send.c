@@ -231,7 +231,10 @@ static char *writer_take(struct gm_writer *w, size_t *len)
 {
 	size_t n;
 	const char *p = gm_writer_data(w, &n);
-	char *s = gm_xstrndup(p, n);
+	/* Its length is known: no scan for a NUL, as strndup() does. */
+	char *s = gm_xrealloc(NULL, n + 1);
+	memcpy(s, p, n);
+	s[n] = 0;
 	gm_writer_close(w);
 	*len = n;
 	return s;
@@ -334,10 +337,23 @@ static void am_data(const struct note *n, size_t max, struct tmpl_data *d)
 	for (size_t i = 0; i < count; i++) {
 		const struct note_alert *a = &n->alerts[i];
 		struct tmpl_alert *t = &alerts[i];
+		/* The alerts' arrays are the engine's, far apart: start
+		 * loading those of one some way ahead. */
+		if (i + 8 < count) {
+			const struct note_alert *next = &n->alerts[i + 8];
+			__builtin_prefetch(next->set ? (const void *)next->set : (const void *)next->labels);
+			__builtin_prefetch(next->numbers);
+			__builtin_prefetch(next->alert_id);
+		}
 		t->status = a->resolved ? "resolved" : "firing";
-		t->labels = labels;
-		t->nlabels = note_label_set(a, labels);
-		labels += t->nlabels;
+		if (a->set) {
+			t->labels = a->set;
+			t->nlabels = a->nset;
+		} else {
+			t->labels = labels;
+			t->nlabels = note_label_set(a, labels);
+			labels += t->nlabels;
+		}
 		t->annotations = annotations;
 		t->nannotations = am_annotations(a, annotations);
 		annotations += t->nannotations;

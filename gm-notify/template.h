@@ -37,7 +37,7 @@
 
 struct tmpl_alert {
 	const char *status;                /* "firing" or "resolved" */
-	struct route_label *labels;        /* sorted by name, a name once */
+	const struct route_label *labels;  /* sorted by name, a name once */
 	size_t nlabels;
 	struct route_label *annotations;   /* likewise */
 	size_t nannotations;

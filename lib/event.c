@@ -17,6 +17,7 @@
 #include "event.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@
  * switch on a key's length and first byte, and a compare. */
 #define ELEMENT_SLOTS (GM_ELEMENT_SLOTS > 0 ? GM_ELEMENT_SLOTS : 1)
 #define MAX_INPUTS 16              /* record types gm_parse() checks */
+#define MAX_TYPES 64               /* record types of rtype.h */
 #define MAX_FIELDS 48              /* fields of one of them */
 #define SLOT_NONE 0xff
 enum { SLOT_TYPE, SLOT_TS };       /* the two every record may have */
@@ -75,6 +77,15 @@ struct input {
 	unsigned short eat[ELEMENT_SLOTS];    /* offsetof in struct gm_item */
 };
 
+/* A record type of rtype.h, found by its name: the lengths of its name
+ * and of its fields' (a row is compared with them, not by strlen()). */
+struct known {
+	const struct gm_rtype *rt;
+	size_t nlen;
+	int input;                 /* its index in inputs, or -1 */
+	unsigned char flen[MAX_FIELDS];
+};
+
 /* The elements of the array being collected, their fields as they came. */
 struct item_raw {
 	struct gm_field f[ELEMENT_SLOTS];
@@ -85,6 +96,7 @@ struct item_raw {
 struct gm_parser {
 	yajl_handle h;
 	bool fast;                 /* the fast path is parsing (see below) */
+	unsigned high;             /* it met a byte above 0x7F: nonzero */
 	size_t fast_at;            /* its bytes consumed, as yajl counts them */
 	const char *line;
 	size_t len;
@@ -104,6 +116,9 @@ struct gm_parser {
 	bool collects[GM_KEY_SLOTS];  /* the slot is an array of objects */
 	struct input inputs[MAX_INPUTS];
 	size_t ninputs;
+	struct known known[MAX_TYPES];  /* the input types first, then the
+	                             others in the order of gm_rtypes */
+	size_t nknown;
 	int slot_of[GM_KEY_SLOTS];  /* index into fields, or -1 */
 	struct item_raw *raw_items;
 	size_t nraw, raw_cap;
@@ -242,15 +257,34 @@ static void build_slots(struct gm_parser *ps)
 			}
 		}
 	}
+	for (int inputs = 1; inputs >= 0; inputs--)
+		for (size_t t = 0; t < gm_nrtypes; t++) {
+			const struct gm_rtype *rt = gm_rtypes[t];
+			if (rt->input != inputs)
+				continue;
+			if (ps->nknown == MAX_TYPES || rt->nfields > MAX_FIELDS)
+				gm_die(GM_EXIT_FAIL, NULL, "rtype: too many types or fields (%s)", rt->name);
+			struct known *k = &ps->known[ps->nknown++];
+			k->rt = rt;
+			k->nlen = strlen(rt->name);
+			k->input = inputs ? (int)(ps->nknown - 1) : -1;
+			for (size_t i = 0; i < rt->nfields; i++) {
+				size_t n = strlen(rt->fields[i].name);
+				if (n > UCHAR_MAX)
+					gm_die(GM_EXIT_FAIL, NULL, "rtype: %s: a field's name is too long", rt->name);
+				k->flen[i] = (unsigned char)n;
+			}
+		}
 }
 
 /* Keeps a string yajl handed over: in place if it lies in the line,
- * else copied to the arena. */
+ * else copied to the arena. What the fast path hands over always lies
+ * in the line. */
 static inline __attribute__((always_inline)) gm_str keep(struct gm_parser *ps,
 	const unsigned char *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p, lo = (uintptr_t)ps->line;
-	if (a >= lo && a + n <= lo + ps->len)
+	if (ps->fast || (a >= lo && a + n <= lo + ps->len))
 		return (gm_str){ (const char *)p, n };
 	char *dst = ps->arena + ps->arena_len;
 	memcpy(dst, p, n);
@@ -318,6 +352,15 @@ static void new_label(struct gm_parser *ps, enum gm_json_kind kind, gm_str v)
 	ps->labels[ps->nlabels++] = (struct gm_label){ ps->label_key, v };
 }
 
+/* A scalar value of the record's object arrived. */
+static inline __attribute__((always_inline)) void top_scalar(struct gm_parser *ps,
+	enum gm_json_kind kind, gm_str v)
+{
+	struct gm_field *f = new_field(ps);
+	f->kind = kind;
+	f->value = v;
+}
+
 /* A scalar value arrived at the current depth. */
 static inline __attribute__((always_inline)) int scalar(struct gm_parser *ps,
 	enum gm_json_kind kind, gm_str v)
@@ -325,9 +368,7 @@ static inline __attribute__((always_inline)) int scalar(struct gm_parser *ps,
 	if (ps->depth == 0)
 		return cancel(ps, "expected a JSON object, got %s", gm_json_kind_name(kind));
 	if (ps->depth == 1) {
-		struct gm_field *f = new_field(ps);
-		f->kind = kind;
-		f->value = v;
+		top_scalar(ps, kind, v);
 	} else if (ps->in_labels && ps->depth == 2) {
 		new_label(ps, kind, v);
 	} else if (ps->in_items && ps->depth == 2) {
@@ -351,10 +392,15 @@ static int on_bool(void *ctx, int b)
 	return scalar(ctx, GM_JSON_BOOL, b ? (gm_str){ "true", 4 } : (gm_str){ "false", 5 });
 }
 
+static inline __attribute__((always_inline)) int number(struct gm_parser *ps,
+	const char *s, size_t n)
+{
+	return scalar(ps, GM_JSON_NUMBER, keep(ps, (const unsigned char *)s, n));
+}
+
 static int on_number(void *ctx, const char *s, size_t n)
 {
-	struct gm_parser *ps = ctx;
-	return scalar(ps, GM_JSON_NUMBER, keep(ps, (const unsigned char *)s, n));
+	return number(ctx, s, n);
 }
 
 /* The callbacks the fast path calls for nearly every token are inlined
@@ -366,13 +412,19 @@ static inline __attribute__((always_inline)) int on_string(void *ctx,
 	return scalar(ps, GM_JSON_STRING, keep(ps, s, n));
 }
 
+/* A key of the record's object arrived. */
+static inline __attribute__((always_inline)) void top_key(struct gm_parser *ps, gm_str k)
+{
+	ps->key = k;
+	ps->key_slot = gm_key_slot(k.p, k.n);
+}
+
 static inline __attribute__((always_inline)) int on_key(void *ctx,
 	const unsigned char *k, size_t n)
 {
 	struct gm_parser *ps = ctx;
 	if (ps->depth == 1) {
-		ps->key = keep(ps, k, n);
-		ps->key_slot = gm_key_slot(ps->key.p, n);
+		top_key(ps, keep(ps, k, n));
 	} else if (ps->in_labels && ps->depth == 2) {
 		ps->label_key = keep(ps, k, n);
 	} else if (ps->in_items && ps->depth == 3) {
@@ -459,18 +511,34 @@ static const yajl_callbacks callbacks = {
 
 #define FAST_MAX_DEPTH 16
 
-static const char *skip_space(const char *p, const char *end)
+static inline __attribute__((always_inline)) const char *skip_space(const char *p,
+	const char *end)
 {
+	/* Records as the tools write them have no space: one compare. */
+	if (p < end && (unsigned char)*p > ' ')
+		return p;
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	return p;
 }
 
+/* p past byte c, which may come after space; NULL when another byte,
+ * or the end, comes first. */
+static inline __attribute__((always_inline)) const char *past(const char *p,
+	const char *end, char c)
+{
+	if (p < end && *p == c)
+		return p + 1;
+	p = skip_space(p, end);
+	return p < end && *p == c ? p + 1 : NULL;
+}
+
 /* A string with no escape and no control character, p at its opening
  * quote: sets *s to its content and returns the byte after its closing
- * quote, or returns NULL. (The line's UTF-8 was checked already.) */
+ * quote, or returns NULL. A byte above 0x7F among those it read (all
+ * in the line) makes *high nonzero: the line's UTF-8 is checked after. */
 static inline __attribute__((always_inline)) const char *fast_string(const char *p,
-	const char *end, gm_str *s)
+	const char *end, gm_str *s, unsigned *high)
 {
 	const char *q = p + 1;
 #ifdef __SSE2__
@@ -484,6 +552,7 @@ static inline __attribute__((always_inline)) const char *fast_string(const char 
 		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote),
 			_mm_cmpeq_epi8(w, backslash)), _mm_cmpeq_epi8(_mm_min_epu8(w, control), w));
 		unsigned m = (unsigned)_mm_movemask_epi8(hit);
+		*high |= (unsigned)_mm_movemask_epi8(w);
 		if (m) {
 			q += __builtin_ctz(m);
 			goto found;
@@ -495,13 +564,16 @@ static inline __attribute__((always_inline)) const char *fast_string(const char 
 	for (; q + 8 <= end; q += 8) {
 		uint64_t w = gm_swar_load(q);
 		uint64_t m = gm_swar_is(w, '"') | gm_swar_is(w, '\\') | gm_swar_below(w, 0x20);
+		*high |= gm_swar_high(w) != 0;
 		if (m) {
 			q += __builtin_ctzll(m) / 8;
 			goto found;
 		}
 	}
-	while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+	while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20) {
+		*high |= (unsigned char)*q >> 7;
 		q++;
+	}
 	if (q >= end)
 		return NULL;
 found:
@@ -550,6 +622,81 @@ static bool literal(const char *p, const char *end, const char *word, size_t n)
 	return (size_t)(end - p) >= n && !memcmp(p, word, n);
 }
 
+static const char *fast_value(struct gm_parser *ps, const char *p,
+	const char *end);
+
+/* A member's value from p (not space), a string or a number without a
+ * call (nearly every value is one); returns the byte after it, or NULL.
+ * top: a member of the record's object, at depth 1. */
+static inline __attribute__((always_inline)) const char *fast_member(struct gm_parser *ps,
+	const char *p, const char *end, bool top)
+{
+	if (*p == '"') {
+		gm_str s;
+		if (!(p = fast_string(p, end, &s, &ps->high)))
+			return NULL;
+		if (top)
+			top_scalar(ps, GM_JSON_STRING, s);
+		return top || on_string(ps, (const unsigned char *)s.p, s.n) ? p : NULL;
+	}
+	if (*p == '-' || (*p >= '0' && *p <= '9')) {
+		const char *q = fast_number(p, end);
+		if (q && top)
+			top_scalar(ps, GM_JSON_NUMBER, (gm_str){ p, (size_t)(q - p) });
+		return q && (top || number(ps, p, (size_t)(q - p))) ? q : NULL;
+	}
+	return fast_value(ps, p, end);
+}
+
+/* An object (object) or an array from p, at its opening bracket;
+ * returns the byte after it, or NULL. top: the record's object, whose
+ * keys and values are known to be at depth 1, taken without asking. */
+static inline __attribute__((always_inline)) const char *fast_container(struct gm_parser *ps,
+	const char *p, const char *end, bool object, bool top)
+{
+	char close = object ? '}' : ']';
+	gm_str s;
+	ps->fast_at = (size_t)(p + 1 - ps->line);
+	if (!(object ? on_start_map(ps) : on_start_array(ps)))
+		return NULL;
+	p = skip_space(p + 1, end);
+	if (p < end && *p == close) {
+		ps->fast_at = (size_t)(p + 1 - ps->line);
+		return on_end(ps) ? p + 1 : NULL;
+	}
+	for (;;) {
+		if (object) {
+			if (p >= end || *p != '"' || !(p = fast_string(p, end, &s, &ps->high)))
+				return NULL;
+			if (top)
+				top_key(ps, s);
+			else if (!on_key(ps, (const unsigned char *)s.p, s.n))
+				return NULL;
+			if (!(p = past(p, end, ':')))
+				return NULL;
+			p = skip_space(p, end);
+		}
+		if (p >= end || !(p = fast_member(ps, p, end, top)))
+			return NULL;
+		if (p < end && *p == ',') {
+			p++;
+		} else {
+			p = skip_space(p, end);
+			if (p < end && *p == close) {
+				ps->fast_at = (size_t)(p + 1 - ps->line);
+				return on_end(ps) ? p + 1 : NULL;
+			}
+			if (p >= end || *p != ',')
+				return NULL;
+			p++;
+		}
+		/* A key's quote, no space, comes next in the usual record:
+		 * one compare. */
+		if (!object || p >= end || *p != '"')
+			p = skip_space(p, end);
+	}
+}
+
 /* One value from p (not space); returns the byte after it, or NULL. */
 static const char *fast_value(struct gm_parser *ps, const char *p,
 	const char *end)
@@ -559,44 +706,11 @@ static const char *fast_value(struct gm_parser *ps, const char *p,
 	gm_str s;
 	switch (*p) {
 	case '{':
-	case '[': {
-		bool object = *p == '{';
-		char close = object ? '}' : ']';
-		ps->fast_at = (size_t)(p + 1 - ps->line);
-		if (!(object ? on_start_map(ps) : on_start_array(ps)))
-			return NULL;
-		p = skip_space(p + 1, end);
-		if (p < end && *p == close) {
-			ps->fast_at = (size_t)(p + 1 - ps->line);
-			return on_end(ps) ? p + 1 : NULL;
-		}
-		for (;;) {
-			if (object) {
-				if (p >= end || *p != '"' || !(p = fast_string(p, end, &s)))
-					return NULL;
-				if (!on_key(ps, (const unsigned char *)s.p, s.n))
-					return NULL;
-				p = skip_space(p, end);
-				if (p >= end || *p != ':')
-					return NULL;
-				p = skip_space(p + 1, end);
-			}
-			if (!(p = fast_value(ps, p, end)))
-				return NULL;
-			p = skip_space(p, end);
-			if (p < end && *p == ',') {
-				p = skip_space(p + 1, end);
-				continue;
-			}
-			if (p < end && *p == close) {
-				ps->fast_at = (size_t)(p + 1 - ps->line);
-				return on_end(ps) ? p + 1 : NULL;
-			}
-			return NULL;
-		}
-	}
+		return fast_container(ps, p, end, true, false);
+	case '[':
+		return fast_container(ps, p, end, false, false);
 	case '"':
-		if (!(p = fast_string(p, end, &s)))
+		if (!(p = fast_string(p, end, &s, &ps->high)))
 			return NULL;
 		return on_string(ps, (const unsigned char *)s.p, s.n) ? p : NULL;
 	case 't':
@@ -607,7 +721,7 @@ static const char *fast_value(struct gm_parser *ps, const char *p,
 		return literal(p, end, "null", 4) && on_null(ps) ? p + 4 : NULL;
 	default: {
 		const char *q = fast_number(p, end);
-		return q && on_number(ps, p, (size_t)(q - p)) ? q : NULL;
+		return q && number(ps, p, (size_t)(q - p)) ? q : NULL;
 	}
 	}
 }
@@ -620,7 +734,7 @@ static bool parse_fast(struct gm_parser *ps, const char *line, size_t len)
 	if (p >= end || *p != '{')
 		return false;
 	ps->fast = true;
-	p = fast_value(ps, p, end);
+	p = fast_container(ps, p, end, true, true);
 	ps->fast = false;
 	return p && skip_space(p, end) == end && ps->depth == 0 && ps->values == 1;
 }
@@ -812,6 +926,22 @@ static const char *check_elements(struct gm_parser *ps, const struct input *in,
 	return NULL;
 }
 
+/* The record's fields are "type" and then k's, in k's order, once
+ * each: a row as the tools write it. (The first is "type" when the
+ * others are k's: the record has one.) */
+static bool in_order(const struct gm_parser *ps, const struct known *k)
+{
+	const struct gm_rfield *f = k->rt->fields;
+	if (ps->nfields != k->rt->nfields + 1)
+		return false;
+	for (size_t i = 0; i < k->rt->nfields; i++) {
+		gm_str key = ps->fields[i + 1].key;
+		if (key.n != k->flen[i] || !same(key.p, f[i].name, key.n))
+			return false;
+	}
+	return true;
+}
+
 static const char *validate(struct gm_parser *ps, struct gm_event *ev)
 {
 	union gm_rvalue v;
@@ -819,17 +949,19 @@ static const char *validate(struct gm_parser *ps, struct gm_event *ev)
 		ps->reason, sizeof ps->reason) != GM_RCHECK_OK)
 		return ps->reason;
 	gm_str t = ev->type_name = v.s;
-	const struct input *in = ps->inputs, *end = ps->inputs + ps->ninputs;
-	while (in < end && !(in->nlen == t.n && same(in->rt->name, t.p, t.n)))
-		in++;
-	if (in == end) {
+	const struct known *k = ps->known, *kend = ps->known + ps->nknown;
+	while (k < kend && !(k->nlen == t.n && same(k->rt->name, t.p, t.n)))
+		k++;
+	if (k == kend || k->input < 0) {
 		const struct gm_field *f = field(ps, SLOT_TS);
 		ev->type = GM_OTHER;
-		ev->rtype = gm_rtype_for(t.p, t.n);
+		ev->rtype = k < kend ? k->rt : NULL;
+		ev->in_order = k < kend && in_order(ps, k);
 		ev->has_ts = f && f->kind == GM_JSON_STRING &&
 			gm_ts_parse(f->value.p, f->value.n, &ev->ts);
 		return NULL;
 	}
+	const struct input *in = &ps->inputs[k->input];
 	const struct gm_rtype *rt = in->rt;
 	ev->type = rt->type;
 	ev->rtype = rt;
@@ -932,6 +1064,7 @@ static void start_line(struct gm_parser *ps, const char *line, size_t len)
 	ps->label_bad = false;
 	ps->key_slot = SLOT_NONE;
 	ps->cancel_reason[0] = 0;
+	ps->high = 0;
 	memset(ps->slot_of, -1, sizeof ps->slot_of);
 }
 
@@ -957,8 +1090,16 @@ static const struct gm_event *validated(struct gm_parser *ps,
 const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 	size_t len, const char **reason)
 {
-	/* One pass for the usual line, all ASCII; a NUL anywhere is named
-	 * before invalid UTF-8 anywhere. */
+	/* The fast path first: a line it takes whose strings hold no byte
+	 * above 0x7F is all ASCII without a NUL (outside strings such a
+	 * byte is not JSON; in them a NUL is a control character, which it
+	 * does not take), and needs no look at its UTF-8. */
+	start_line(ps, line, len);
+	bool fast = parse_fast(ps, line, len);
+	if (fast && !ps->high)
+		return validated(ps, line, len, reason);
+	/* Any other line's bytes are looked at first: a NUL anywhere is
+	 * named before invalid UTF-8 anywhere, both before anything else. */
 	size_t plain = gm_utf8_ascii_prefix(line, len);
 	if (plain == 0 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
 		/* Editors on Windows put one before the first line. */
@@ -977,14 +1118,13 @@ const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 			return NULL;
 		}
 	}
+	if (fast)
+		return validated(ps, line, len, reason);
 	if (ps->arena_cap < len) {
 		free(ps->arena);
 		ps->arena_cap = len < 4096 ? 4096 : len * 2;
 		ps->arena = gm_xrealloc(NULL, ps->arena_cap);
 	}
-	start_line(ps, line, len);
-	if (parse_fast(ps, line, len))
-		return validated(ps, line, len, reason);
 	start_line(ps, line, len);
 
 	yajl_status st = yajl_parse(ps->h, (const unsigned char *)line, len);
@@ -1020,25 +1160,28 @@ bool gm_rtype_decode(const struct gm_rtype *t, const struct gm_event *r,
 	union gm_rvalue *vals, bool *present, char *why, size_t whyn)
 {
 	/* A row as the tools write it holds "type", then every field of t
-	 * in t's order, once: then each is where t puts it, and a field's
-	 * search by name (a walk of the row for each) is spared. */
-	bool in_order = r->nfields == t->nfields + 1;
-	for (size_t i = 0; i < t->nfields && in_order; i++) {
-		gm_str k = r->fields[i + 1].key;
-		const char *name = t->fields[i].name;
-		size_t j = 0;
-		while (j < k.n && name[j] && name[j] == k.p[j])
-			j++;
-		in_order = j == k.n && !name[j];
-	}
+	 * in t's order, once (the parser says): then each is where t puts
+	 * it, and a field's search by name (a walk of the row for each) is
+	 * spared. Otherwise the search finds the same fields. */
+	bool in_order = r->rtype == t && r->in_order;
 	for (size_t i = 0; i < t->nfields; i++) {
 		const struct gm_rfield *f = &t->fields[i];
 		const struct gm_field *v = in_order ? &r->fields[i + 1] : gm_event_field(r, f->name);
-		enum gm_rcheck c = gm_rfield_check(f, v, true, NULL, 0, &vals[i], why, whyn);
+		enum gm_rcheck c;
+		/* The parser has read a record's "ts" of any type it does not
+		 * check as a time already (has_ts): not twice. */
+		if (f->kind == GM_RK_TIME && r->type == GM_OTHER && r->has_ts && v &&
+		    GM_STR_EQ(v->key, "ts")) {
+			vals[i].i = r->ts;
+			c = GM_RCHECK_OK;
+		} else {
+			c = gm_rfield_check(f, v, true, NULL, 0, &vals[i], why, whyn);
+		}
 		if (c == GM_RCHECK_BAD)
 			return false;
 		present[i] = c == GM_RCHECK_OK;
-		if (present[i] && f->kind == GM_RK_STRING && !gm_rfield_allowed(f, vals[i].s, why, whyn))
+		if (present[i] && f->kind == GM_RK_STRING && f->one_of &&
+		    !gm_rfield_allowed(f, vals[i].s, why, whyn))
 			return false;
 	}
 	return true;

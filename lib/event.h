@@ -69,6 +69,12 @@ struct gm_event {
 	gm_str type_name;     /* the "type" field as written */
 	const struct gm_rtype *rtype;  /* its descriptor (rtype.h), or NULL
 	                         for a type gm-events(5) does not define */
+	bool in_order;        /* of a type rtype.h describes but gm_parse()
+	                         does not check (a warehouse's row): its
+	                         fields are "type", then rtype's in rtype's
+	                         order, once each, as the tools write them
+	                         (fields[i + 1] is rtype->fields[i]); false
+	                         for any other record */
 	gm_str id;            /* transaction_id (transaction, sale), event_id
 	                         (product_view, cart_event), restock_id or
 	                         alert_id;

@@ -24,6 +24,7 @@
  * most 2^32 slots and the map at most 2^31 entries. */
 #include "map.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,16 +51,14 @@ struct link {
 struct entry {             /* the head of a record; the value follows */
 	uint32_t hash;
 	uint8_t klen;          /* FREE: the record is on the free list */
-	char key[GM_MAP_KEY_MAX];
+	char key[];            /* room for the map's key_max bytes */
 };
-
-/* Where a record's value begins, and the size of a record: both keep
- * values 8-byte aligned. */
-#define VALUE_AT ((sizeof(struct entry) + 7) & ~(size_t)7)
 
 struct gm_map {
 	size_t value_size, max;
-	size_t stride;         /* bytes per record */
+	size_t key_max;        /* the longest key taken */
+	size_t value_at;       /* where a record's value begins: after key_max, 8-byte aligned */
+	size_t stride;         /* bytes per record, a multiple of 8 */
 	unsigned char *records;   /* max records */
 	struct link *links;       /* max links, one per record */
 	size_t n;                 /* records ever used: live or free */
@@ -85,7 +84,7 @@ static struct link *link(const struct gm_map *m, uint32_t e)
 
 static void *value(const struct gm_map *m, uint32_t e)
 {
-	return m->records + (size_t)e * m->stride + VALUE_AT;
+	return m->records + (size_t)e * m->stride + m->value_at;
 }
 
 /* Moves every slot to a new, empty index of index_cap slots. */
@@ -108,9 +107,16 @@ static void reindex(struct gm_map *m, size_t index_cap)
 
 struct gm_map *gm_map_new(size_t value_size, size_t max_entries)
 {
+	return gm_map_new_keys(value_size, max_entries, GM_MAP_KEY_MAX);
+}
+
+struct gm_map *gm_map_new_keys(size_t value_size, size_t max_entries, size_t key_max)
+{
 	struct gm_map *m = gm_xcalloc(1, sizeof *m);
 	m->value_size = value_size;
-	m->stride = (VALUE_AT + value_size + 7) & ~(size_t)7;
+	m->key_max = key_max < 1 ? 1 : key_max > GM_MAP_KEY_MAX ? GM_MAP_KEY_MAX : key_max;
+	m->value_at = (offsetof(struct entry, key) + m->key_max + 7) & ~(size_t)7;
+	m->stride = (m->value_at + value_size + 7) & ~(size_t)7;
 	m->max = max_entries < 1 ? 1 : max_entries > MAX_ENTRIES ? MAX_ENTRIES : max_entries;
 	m->head = m->tail = m->free = NONE;
 	m->records = gm_xmap(m->max * m->stride);
@@ -192,7 +198,7 @@ static void *touch(struct gm_map *m, uint32_t e)
 
 void *gm_map_get(struct gm_map *m, const char *key, size_t klen)
 {
-	if (klen > GM_MAP_KEY_MAX)
+	if (klen > m->key_max)
 		return NULL;
 	struct slot s = m->index[slot_of(m, (uint32_t)gm_hash(key, klen), key, klen)];
 	return s.record ? touch(m, s.record - 1) : NULL;
@@ -262,7 +268,7 @@ static uint32_t evict(struct gm_map *m)
 
 void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
 {
-	if (klen > GM_MAP_KEY_MAX)
+	if (klen > m->key_max)
 		return NULL;
 	uint32_t h = (uint32_t)gm_hash(key, klen);
 	size_t i = slot_of(m, h, key, klen);
@@ -304,7 +310,7 @@ void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
 
 void *gm_map_peek(const struct gm_map *m, const char *key, size_t klen)
 {
-	if (klen > GM_MAP_KEY_MAX)
+	if (klen > m->key_max)
 		return NULL;
 	struct slot s = m->index[slot_of(m, (uint32_t)gm_hash(key, klen), key, klen)];
 	return s.record ? value(m, s.record - 1) : NULL;
@@ -312,7 +318,7 @@ void *gm_map_peek(const struct gm_map *m, const char *key, size_t klen)
 
 bool gm_map_remove(struct gm_map *m, const char *key, size_t klen)
 {
-	if (klen > GM_MAP_KEY_MAX)
+	if (klen > m->key_max)
 		return false;
 	size_t i = slot_of(m, (uint32_t)gm_hash(key, klen), key, klen);
 	uint32_t e = m->index[i].record;
@@ -325,7 +331,7 @@ bool gm_map_remove(struct gm_map *m, const char *key, size_t klen)
 
 uint32_t gm_map_place(const struct gm_map *m, const void *value)
 {
-	return (uint32_t)(((const unsigned char *)value - VALUE_AT - m->records) / m->stride);
+	return (uint32_t)(((const unsigned char *)value - m->value_at - m->records) / m->stride);
 }
 
 void *gm_map_at(const struct gm_map *m, uint32_t place, const char **key, size_t *klen)

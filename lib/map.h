@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Keys longer than this are refused (ids are short). */
+/* Keys longer than this are refused (ids are short); a map made by
+ * gm_map_new_keys() refuses those longer than its own limit. */
 #define GM_MAP_KEY_MAX 64
 
 struct gm_map;
@@ -23,6 +24,13 @@ struct gm_map;
  * is reused by the next new key. Dies (status 1) only when memory is
  * exhausted. Values are 8-byte aligned. */
 struct gm_map *gm_map_new(size_t value_size, size_t max_entries);
+
+/* As gm_map_new(), for keys of at most key_max bytes (1 to
+ * GM_MAP_KEY_MAX): each record has room for key_max, not
+ * GM_MAP_KEY_MAX, so that a map of short keys (8-byte hashes) takes
+ * about max_entries * (value_size + key_max + 48) bytes, and a key
+ * longer than key_max is refused as one over GM_MAP_KEY_MAX is. */
+struct gm_map *gm_map_new_keys(size_t value_size, size_t max_entries, size_t key_max);
 void gm_map_free(struct gm_map *m);
 
 /* The value for key, or NULL when absent; the entry becomes the most

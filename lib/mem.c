@@ -70,8 +70,7 @@ char *gm_xstrdup(const char *s)
 
 char *gm_xstrndup(const char *s, size_t n)
 {
-	char *d = strndup(s, n);
-	if (!d)
-		gm_die(GM_EXIT_FAIL, NULL, "out of memory");
+	char *d = gm_xcalloc(1, n + 1);
+	memcpy(d, s, n);
 	return d;
 }

@@ -7,7 +7,10 @@
 #include <stddef.h>
 
 /* realloc, calloc, strdup and strndup that end the process (status 1,
- * with a message) when memory is exhausted, so callers need no check. */
+ * with a message) when memory is exhausted, so callers need no check.
+ * gm_xstrndup() copies all n bytes, unlike strndup(), which stops at a
+ * NUL: a decoded string (a gm_str) may hold one (\u0000), and its copy
+ * must keep its length; a NUL follows the n bytes. */
 void *gm_xrealloc(void *p, size_t n);
 void *gm_xcalloc(size_t n, size_t size);
 char *gm_xstrdup(const char *s);

@@ -6,11 +6,39 @@
 
 #include "number.h"
 
+/* The usual amount, as the tools write one: up to 15 digits without a
+ * leading zero (or one 0), then none, one or two decimals, into *cents
+ * in one pass. False for any other text, which parse() reads. */
+static inline bool plain(const char *s, size_t n, uint64_t *cents)
+{
+	size_t i = 0;
+	uint64_t v = 0;
+	for (; i < n && i < 16 && s[i] >= '0' && s[i] <= '9'; i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	if (i == 0 || i > 15 || (s[0] == '0' && i > 1))
+		return false;
+	unsigned frac = 0, k = 0;
+	if (i < n) {
+		if (s[i++] != '.')
+			return false;
+		for (; i < n && k < 2 && s[i] >= '0' && s[i] <= '9'; i++, k++)
+			frac = frac * 10 + (unsigned)(s[i] - '0');
+		if (k == 0 || i != n)
+			return false;
+	}
+	*cents = v * 100 + (k == 1 ? frac * 10 : frac);
+	return true;
+}
+
 /* Parses s[0..n) into its magnitude in cents (at most max) and its sign:
  * *negative when it is below zero, even if it rounds to zero cents. */
 static bool parse(const char *s, size_t n, uint64_t max, uint64_t *cents,
 	bool *negative)
 {
+	if (plain(s, n, cents)) {
+		*negative = false;
+		return *cents <= max;
+	}
 	size_t i = 0;
 	bool neg = false, nonzero = false;
 	if (i < n && s[i] == '-')

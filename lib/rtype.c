@@ -560,7 +560,7 @@ static const struct gm_rfield stats_fields[] = {
 };
 
 const struct gm_rtype gm_rtype_stats = {
-	.name = "stats", .input = true, .topic = "stats", .key = "tool", .id = "stats_id",
+	.name = "stats", .topic = "stats", .key = "tool", .id = "stats_id",
 	.fields = FIELDS(stats_fields),
 };
 

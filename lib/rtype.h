@@ -242,8 +242,9 @@ static inline enum gm_rcheck gm_rfield_check(const struct gm_rfield *f,
 	union gm_rvalue *out, char *why, size_t whyn);
 
 /* The same, without the inline shortcuts for the usual values (an
- * optional field left out, a non-empty string or a valid time where one
- * is wanted): what gm_rfield_check() calls for everything else. */
+ * optional field left out, a non-empty string, a valid time or an
+ * integer in range where one is wanted): what gm_rfield_check() calls
+ * for everything else. */
 enum gm_rcheck gm_rfield_check_value(const struct gm_rfield *f, const struct gm_field *v,
 	bool null_is_absent, const char *in, size_t index, union gm_rvalue *out,
 	char *why, size_t whyn);
@@ -261,6 +262,10 @@ static inline enum gm_rcheck gm_rfield_check(const struct gm_rfield *f,
 			return GM_RCHECK_OK;
 		}
 		if (f->kind == GM_RK_TIME && gm_ts_parse(v->value.p, v->value.n, &out->i))
+			return GM_RCHECK_OK;
+	} else if (v->kind == GM_JSON_NUMBER && f->kind == GM_RK_INT) {
+		bool overflow;
+		if (gm_rint_parse(v->value, &out->i, &overflow) && out->i >= f->lo && out->i <= f->hi)
 			return GM_RCHECK_OK;
 	}
 	return gm_rfield_check_value(f, v, null_is_absent, in, index, out, why, whyn);

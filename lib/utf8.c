@@ -65,6 +65,17 @@ size_t gm_utf8_ascii_prefix(const char *s, size_t len)
 	 * high bit is set when it is not ASCII or, in the compare, NUL.
 	 * The words below find which byte. */
 	const __m128i zero = _mm_setzero_si128();
+	/* Sixty-four at a time first: one test for four loads, the high
+	 * bits of all four together and a NUL among their least bytes. */
+	for (; i + 64 <= len; i += 64) {
+		const __m128i *q = (const __m128i *)(const void *)(p + i);
+		__m128i w0 = _mm_loadu_si128(q), w1 = _mm_loadu_si128(q + 1),
+			w2 = _mm_loadu_si128(q + 2), w3 = _mm_loadu_si128(q + 3);
+		__m128i high = _mm_or_si128(_mm_or_si128(w0, w1), _mm_or_si128(w2, w3));
+		__m128i least = _mm_min_epu8(_mm_min_epu8(w0, w1), _mm_min_epu8(w2, w3));
+		if (_mm_movemask_epi8(_mm_or_si128(high, _mm_cmpeq_epi8(least, zero))))
+			break;
+	}
 	for (; i + 16 <= len; i += 16) {
 		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
 		if (_mm_movemask_epi8(_mm_or_si128(w, _mm_cmpeq_epi8(w, zero))))

@@ -616,7 +616,7 @@ COMMENT ON TABLE kafka_metrics IS
 
 -- system_health_metric: one sample of any other metric of gm-metrics
 -- (the gm tools, PostgreSQL, MongoDB, the host), with the component it
--- is about (a source, or a tool's name), whether that component was up
+-- is about (a source, a tool's name, or gm-metrics), whether it was up
 -- in the round, and the sample's labels. Grafana charts health per
 -- component with
 --     SELECT ts AS time, component, value FROM system_health_metrics
@@ -636,4 +636,4 @@ CREATE INDEX IF NOT EXISTS system_health_metrics_ts_idx ON system_health_metrics
 CREATE INDEX IF NOT EXISTS system_health_metrics_metric_idx ON system_health_metrics (metric, ts);
 
 COMMENT ON TABLE system_health_metrics IS
-'Samples of gm-metrics''s metrics but Kafka''s: component is the source (host, pg, mongo) or the tool (gm-txmon), status up or down in that round; metric_id is NAME{LABELS}@TS.';
+'Samples of gm-metrics''s metrics but Kafka''s: component is the source (host, pg, mongo), the tool (gm-txmon) or gm-metrics, status up or down in that round; metric_id is NAME{LABELS}@TS.';

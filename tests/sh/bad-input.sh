@@ -95,6 +95,18 @@ gm-etl -q --strict -w "$T/wh2" "$in" 2>/dev/null
 expect_eq "gm-etl: --strict exit status" $? 1
 expect_eq "gm-etl: --strict loads nothing" "$(ls "$T/wh2" | wc -l)" 0
 
+# gm-metrics too: the same messages and rejects; the good records are
+# views, not the stats records it reads, so they are rejected as well.
+gm-metrics --once --no-host --textfile "$T/m.prom" --rejects "$T/m.rej" "$in" 2>"$T/m.err"
+expect_eq "gm-metrics: bad records are not a failure" $? 0
+grep -v '^gm-metrics: [0-9]* in,\|: not a stats record$' "$T/m.err" | sed 's/^gm-metrics: /gm-cat: /' >"$T/m.msgs"
+expect_same_file "gm-metrics: messages and locations" "$T/m.msgs" "$want_err"
+expect_eq "gm-metrics: the views are not stats records" "$(grep -c ': not a stats record$' "$T/m.err")" 6
+expect_same_file "gm-metrics: rejects" <(grep -a -v -x -F -f "$want_out" "$T/m.rej") "$want_rej"
+expect_grep "gm-metrics: summary" "gm-metrics: 20 in, 0 out, 20 rejected, 0 late" "$T/m.err"
+gm-metrics -q --once --no-host --strict --textfile "$T/m2.prom" "$in" 2>/dev/null
+expect_eq "gm-metrics: --strict exit status" $? 1
+
 # gm-rfm too: the same messages and rejects; the good records are views,
 # which it passes over, so there is no customer and no row.
 gm-rfm --rejects "$T/r.rej" -o "$T/r.out" "$in" 2>"$T/r.err"

@@ -146,6 +146,12 @@ expect_grep "--max-records: said so" "more than 5 records in one run (--max-reco
 expect_eq "--max-records: nothing loaded" "$(ls "$T/max" | wc -l)" 0
 expect_status "--max-records 11: day 1's 11 records" 0 gm-etl -q -w "$T/max" --max-records 11 "$G/day1.ndjson"
 
+# ---- a decoded NUL (\u0000) in a name is kept, as its bytes ----
+printf '%s\n' '{"type":"product_view","event_id":"e1","ts":"2026-10-01T01:47:18.634Z","user_id":"u1","session_id":"s1","product_id":"p1","category":"\u0000sports","country":"France","duration_ms":6}' >"$T/nul"
+gm-etl -q -w "$T/nulwh" "$T/nul"
+expect_eq "a NUL in a category: its bytes, every run the same" \
+	"$(jq -r '.category | @json' "$T/nulwh/product_performance.ndjson" | sort -u)" '"\u0000sports"'
+
 # ---- usage ----
 expect_status "a URI of no warehouse" 2 gm-etl -q -w http://127.0.0.1/x /dev/null 2>"$T/err"
 expect_grep "a URI of no warehouse: said so" "http: not a kind of warehouse gm knows" "$T/err"

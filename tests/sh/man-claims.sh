@@ -32,11 +32,12 @@ while IFS= read -r line; do fail "$line"; done <"$T/tools"
 # sure alerts come; a day of 20 products, restocks; gm-inventory's
 # stock and its re-keyed sales; gm-notify's dead letter, of an alert of
 # gm-txmon's sent to a file that cannot be opened, which it gives up on
-# at once; gm-txmon's stats.
+# at once; gm-txmon's stats, and gm-metrics's records of them.
 grep '^\.Ss [a-z_]*$' man/gm-events.5 | cut -d' ' -f2 | sort >"$T/defined"
 gm-produce -q -r 0 -n 20000 --truth --anomaly-rate 0.2 --start 2026-11-24T00:00:00Z >"$T/events"
 gm-produce -q -r 0 -n 20000 -d 1d --products 20 --start 2026-11-24T00:00:00Z --catalog - >"$T/stocked"
 gm-txmon -q --stats "$T/stats" "$T/events" >"$T/out"
+gm-metrics -q --once --no-host -o "$T/metrics" "$T/stats"
 gm-session -q --abandon-after 1m "$T/events" >"$T/sessions"
 gm-inventory -q "$T/stocked" >"$T/stock"
 gm-inventory -q --rekey "$T/stocked" >"$T/sales"
@@ -52,7 +53,7 @@ YAML
 grep -m 1 '"type":"alert"' "$T/out" >"$T/alert"
 gm-notify -q -c "$T/notify.yml" --replay --dead-letter "$T/dead" "$T/alert" 2>"$T/notify.err"
 expect_eq "gm-notify, a notification given up on (exit status)" "$?" 1
-cat "$T/events" "$T/stocked" "$T/out" "$T/sessions" "$T/stock" "$T/sales" "$T/dead" "$T/stats" |
+cat "$T/events" "$T/stocked" "$T/out" "$T/sessions" "$T/stock" "$T/sales" "$T/dead" "$T/stats" "$T/metrics" |
 	jq -r .type | sort -u >"$T/written"
 expect_eq "record types gm-events(5) defines = those the tools write" \
 	"$(tr '\n' ' ' <"$T/defined")" "$(tr '\n' ' ' <"$T/written")"

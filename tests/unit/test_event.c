@@ -3,6 +3,7 @@
 
 #include "check_util.h"
 #include "event.h"
+#include "rtype.h"
 
 static struct gm_parser *ps;
 
@@ -511,12 +512,61 @@ START_TEST(sale)
 }
 END_TEST
 
+/* A warehouse row as the tools write it is marked in order, and read
+ * by position; the same row otherwise is read by name to the same
+ * values; its ts, read once by the parser, is refused as any time. */
+START_TEST(row_in_order)
+{
+	const struct gm_rtype *t = &gm_rtype_fact_sales;
+	const char *in_order = "{\"type\":\"fact_sales\",\"sale_id\":\"t1/1\",\"transaction_id\":\"t1\","
+		"\"line\":1,\"date_key\":20261124,\"ts\":\"2026-11-24T10:00:00.250Z\",\"user_id\":\"u\","
+		"\"country\":\"UK\",\"payment_method\":\"card\",\"product_id\":\"p\",\"category\":\"c\","
+		"\"quantity\":2,\"unit_price\":12.5,\"amount\":25}";
+	const char *swapped = "{\"type\":\"fact_sales\",\"transaction_id\":\"t1\",\"sale_id\":\"t1/1\","
+		"\"line\":1,\"date_key\":20261124,\"ts\":\"2026-11-24T10:00:00.250Z\",\"user_id\":\"u\","
+		"\"country\":\"UK\",\"payment_method\":\"card\",\"product_id\":\"p\",\"category\":\"c\","
+		"\"quantity\":2,\"unit_price\":12.5,\"amount\":25}";
+	union gm_rvalue v[2][16];
+	bool has[2][16];
+	char why[200];
+	const char *rows[2] = { in_order, swapped };
+	for (int k = 0; k < 2; k++) {
+		const struct gm_event *ev = ok(rows[k]);
+		ck_assert_ptr_eq(ev->rtype, t);
+		ck_assert_int_eq(ev->in_order, k == 0);
+		ck_assert_msg(gm_rtype_decode(t, ev, v[k], has[k], why, sizeof why), "%s", why);
+	}
+	for (size_t i = 0; i < t->nfields; i++) {
+		ck_assert(has[0][i] && has[1][i]);
+		const struct gm_rfield *f = &t->fields[i];
+		if (f->kind == GM_RK_STRING)
+			ck_assert(v[0][i].s.n == v[1][i].s.n && !memcmp(v[0][i].s.p, v[1][i].s.p, v[0][i].s.n));
+		else
+			ck_assert_int_eq(v[0][i].i, v[1][i].i);
+	}
+	ck_assert_int_eq(v[0][4].i, 1795514400250LL);
+	ck_assert_int_eq(v[0][11].i, 1250);
+	ck_assert_int_eq(v[0][12].i, 2500);
+	ck_assert_int_eq(ok(in_order)->in_order, true);
+	ck_assert_int_eq(ok("{\"type\":\"product_view\",\"event_id\":\"e\",\"ts\":\"2026-11-24T10:00:00Z\","
+		"\"user_id\":\"u\",\"session_id\":\"s\",\"product_id\":\"p\",\"category\":\"c\","
+		"\"country\":\"UK\",\"duration_ms\":5}")->in_order, false);
+	char row[600];
+	snprintf(row, sizeof row, "%s", in_order);
+	memcpy(strstr(row, "10:00:00.250Z"), "10:00:00.250X", 13);
+	const struct gm_event *ev = ok(row);
+	ck_assert(!gm_rtype_decode(t, ev, v[0], has[0], why, sizeof why));
+	ck_assert_str_eq(why, "field \"ts\": not an RFC 3339 time: 2026-11-24T10:00:00.250X");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("event");
 	TCase *tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, transaction);
+	tcase_add_test(tc, row_in_order);
 	tcase_add_test(tc, view_and_cart_and_other);
 	tcase_add_test(tc, keys_by_type);
 	tcase_add_test(tc, json_errors);

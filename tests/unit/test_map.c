@@ -319,6 +319,47 @@ START_TEST(places_stay_and_are_reused)
 }
 END_TEST
 
+START_TEST(short_keys)
+{
+	/* A map of 8-byte keys: keys up to 8 bytes work as in any map,
+	 * longer ones are refused, values stay 8-byte aligned and whole,
+	 * and eviction at the cap still takes the least recently used. */
+	struct gm_map *m = gm_map_new_keys(3 * sizeof(uint64_t), 100, sizeof(uint64_t));
+	bool created;
+	for (uint64_t i = 0; i < 100; i++) {
+		uint64_t *v = gm_map_put(m, (const char *)&i, sizeof i, &created);
+		ck_assert(created);
+		ck_assert_uint_eq((uintptr_t)v % 8, 0);
+		v[0] = i;
+		v[1] = ~i;
+		v[2] = i * 3;
+	}
+	ck_assert_ptr_nonnull(gm_map_put(m, "abc", 3, &created));   /* evicts 0 */
+	ck_assert(created);
+	ck_assert_uint_eq(gm_map_evicted(m), 1);
+	uint64_t zero = 0;
+	ck_assert_ptr_null(gm_map_peek(m, (const char *)&zero, sizeof zero));
+	for (uint64_t i = 1; i < 100; i++) {
+		uint64_t *v = gm_map_peek(m, (const char *)&i, sizeof i);
+		ck_assert_ptr_nonnull(v);
+		ck_assert_uint_eq(v[0], i);
+		ck_assert_uint_eq(v[1], ~i);
+		ck_assert_uint_eq(v[2], i * 3);
+		const char *key;
+		size_t klen;
+		ck_assert_ptr_eq(gm_map_at(m, gm_map_place(m, v), &key, &klen), v);
+		ck_assert_uint_eq(klen, sizeof i);
+		ck_assert(!memcmp(key, &i, sizeof i));
+	}
+	ck_assert_ptr_null(gm_map_put(m, "123456789", 9, &created));
+	ck_assert_ptr_null(gm_map_get(m, "123456789", 9));
+	ck_assert(!gm_map_remove(m, "123456789", 9));
+	ck_assert(gm_map_remove(m, "abc", 3));
+	ck_assert_uint_eq(gm_map_size(m), 99);
+	gm_map_free(m);
+}
+END_TEST
+
 START_TEST(hash_is_stable)
 {
 	ck_assert(gm_hash("u0000001", 8) != gm_hash("u0000002", 8));
@@ -339,6 +380,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, iterate_both_ways_removing);
 	tcase_add_test(tc, evict_callback_and_peek);
 	tcase_add_test(tc, places_stay_and_are_reused);
+	tcase_add_test(tc, short_keys);
 	tcase_add_test(tc, hash_is_stable);
 	suite_add_tcase(s, tc);
 	return s;

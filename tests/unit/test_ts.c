@@ -47,6 +47,38 @@ START_TEST(rejects_bad_times)
 }
 END_TEST
 
+/* The 24-byte form the tools write is read a word at a time: each of
+ * its bytes changed to what the general form allows there reads the
+ * same, to what nothing allows is refused. */
+START_TEST(the_tools_form_and_its_neighbours)
+{
+	static const struct { const char *s; int64_t ms; } good[] = {
+		{ "2026-11-24T10:00:00.250Z", 1795514400250LL },
+		{ "2026-11-24t10:00:00.250Z", 1795514400250LL },
+		{ "2026-11-24 10:00:00.250Z", 1795514400250LL },
+		{ "2026-11-24T10:00:00.250z", 1795514400250LL },
+		{ "2024-02-29T23:59:60.999Z", 1709251199999LL },
+		{ "9999-12-31T23:59:59.999Z", 253402300799999LL },
+	};
+	static const char *bad[] = {
+		"2026-11-24T10:00:00.25xZ", "2026-11-24T10:00:00:250Z", "2026-11-24T10:00:0a.250Z",
+		"2026-11-24T10-00:00.250Z", "2026-11-24X10:00:00.250Z", "2026/11-24T10:00:00.250Z",
+		"2026-00-24T10:00:00.250Z", "2026-11-00T10:00:00.250Z", "2026-02-29T10:00:00.250Z",
+		"0000-11-24T10:00:00.250Z", "2026-11-24T10:00:61.250Z", "2026-11-24T10:00:00.250+",
+	};
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+		bool ok;
+		ck_assert_int_eq(parse(good[i].s, &ok), good[i].ms);
+		ck_assert_msg(ok, "refused %s", good[i].s);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		bool ok;
+		parse(bad[i], &ok);
+		ck_assert_msg(!ok, "accepted %s", bad[i]);
+	}
+}
+END_TEST
+
 START_TEST(formats_and_round_trips)
 {
 	char buf[GM_TS_LEN + 1] = { 0 };
@@ -69,6 +101,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, parses_rfc3339);
 	tcase_add_test(tc, rejects_bad_times);
+	tcase_add_test(tc, the_tools_form_and_its_neighbours);
 	tcase_add_test(tc, formats_and_round_trips);
 	suite_add_tcase(s, tc);
 	return s;
