@@ -11,7 +11,6 @@
 
 struct host {
 	double tick;       /* seconds per clock tick */
-	const char *proc;  /* "/proc" */
 };
 
 void *probe_host_new(void)
@@ -19,13 +18,20 @@ void *probe_host_new(void)
 	struct host *h = gm_xcalloc(1, sizeof *h);
 	long hz = sysconf(_SC_CLK_TCK);
 	h->tick = 1.0 / (hz > 0 ? (double)hz : 100.0);
-	h->proc = "/proc";
 	return h;
 }
 
 static void host_free(void *state)
 {
 	free(state);
+}
+
+/* The file name of /proc, or NULL. */
+static FILE *proc(const char *name)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%s", name);
+	return fopen(path, "r");
 }
 
 /* The modes of a cpu line of /proc/stat, in its order, named as
@@ -37,9 +43,7 @@ static const char *const modes[] = {
 
 static bool cpu(const struct host *h, struct sample_set *out)
 {
-	char path[64];
-	snprintf(path, sizeof path, "%s/stat", h->proc);
-	FILE *f = fopen(path, "r");
+	FILE *f = proc("stat");
 	if (!f)
 		return false;
 	char line[512];
@@ -62,11 +66,9 @@ static bool cpu(const struct host *h, struct sample_set *out)
 	return any;
 }
 
-static bool memory(const struct host *h, struct sample_set *out)
+static bool memory(struct sample_set *out)
 {
-	char path[64];
-	snprintf(path, sizeof path, "%s/meminfo", h->proc);
-	FILE *f = fopen(path, "r");
+	FILE *f = proc("meminfo");
 	if (!f)
 		return false;
 	char line[256];
@@ -120,11 +122,9 @@ static bool filesystems(struct sample_set *out)
 	return any;
 }
 
-static bool load(const struct host *h, struct sample_set *out)
+static bool load(struct sample_set *out)
 {
-	char path[64];
-	snprintf(path, sizeof path, "%s/loadavg", h->proc);
-	FILE *f = fopen(path, "r");
+	FILE *f = proc("loadavg");
 	if (!f)
 		return false;
 	double l[3];
@@ -143,9 +143,9 @@ static bool host_collect(void *state, struct sample_set *out, int64_t now_ms)
 	(void)now_ms;
 	const struct host *h = state;
 	bool ok = cpu(h, out);
-	ok = memory(h, out) && ok;
+	ok = memory(out) && ok;
 	ok = filesystems(out) && ok;
-	return load(h, out) && ok;
+	return load(out) && ok;
 }
 
 const struct probe_ops probe_host = {
