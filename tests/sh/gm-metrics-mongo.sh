@@ -3,16 +3,19 @@
 # mongodb:// wrote says it is up, its connections (serverStatus), and
 # for each warehouse collection there the documents gm-etl wrote and a
 # size (collStats), none for a collection that is not there; promtool
-# finds nothing to say. A URI that is not one is a usage error; a server
-# that accepts and never answers, or none, is gm_mongodb_up 0; a server
-# that stops while gm-metrics runs is down while gm-metrics goes on.
-# Against CongoDB, or a real mongod named by GM_TEST_MONGO_URI
-# (tests/helpers/mongo.sh).
+# finds nothing to say, and a real Prometheus that scraped it has the
+# series the dashboard and the alerting rules ask of MongoDB. A URI
+# that is not one is a usage error; a server that accepts and never
+# answers, or none, is gm_mongodb_up 0; a server that stops while
+# gm-metrics runs is down while gm-metrics goes on. Against CongoDB,
+# or a real mongod named by GM_TEST_MONGO_URI (tests/helpers/mongo.sh).
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/helpers/mongo.sh"
 G=$TESTS/golden/etl
 
-command -v promtool >/dev/null || skip_or_fail "promtool is not installed (prometheus)"
+command -v promtool >/dev/null && command -v prometheus >/dev/null ||
+	skip_or_fail "no prometheus or promtool (Debian's prometheus)"
+command -v jq >/dev/null || skip_or_fail "jq is not installed"
 mongo_start
 U=$GM_MONGO_URI
 value() { awk -v s="$2" 'index($0, s " ") == 1 { print $2 }' "$1"; }
@@ -40,6 +43,34 @@ for t in $tables; do
 	expect_eq "$t: a size" \
 		"$(value "$T/page" "gm_mongodb_collection_size_bytes{collection=\"$t\"}" | awk '{ print ($1 > 0) }')" 1
 done
+
+# The dashboard's and the alerting rules' MongoDB expressions, asked of
+# a real Prometheus that scraped gm-metrics --listen (the others:
+# gm-metrics-grafana.sh).
+port=$(free_port) && pport=$(free_port) || skip_or_fail "no free port"
+gm-metrics -q --listen "127.0.0.1:$port" --no-host --every 300ms --mongo "$U" 2>"$T/listen.err" &
+at_exit "kill $! 2>/dev/null"
+cat >"$T/prom.yml" <<YAML
+global: {scrape_interval: 500ms, evaluation_interval: 500ms}
+scrape_configs:
+- job_name: gm
+  static_configs: [{targets: ['127.0.0.1:$port']}]
+YAML
+prometheus --config.file="$T/prom.yml" --storage.tsdb.path="$T/tsdb" \
+	--web.listen-address="127.0.0.1:$pport" --log.level=warn >"$T/prom.log" 2>&1 &
+at_exit "kill $! 2>/dev/null"
+pq() { curl -sf "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1" | jq -r '.data.result | length'; }
+{
+	jq -r '.panels[] | select(.datasource.uid == "gm-prometheus") | .targets[].expr' \
+		"$TOP/scripts/grafana/dashboards/gm-pipeline.json"
+	sed -n 's/^ *expr: //p' "$TOP/scripts/prometheus/gm-rules.yml" | sed -E 's/\s*(==|<|>)\s*[0-9.]+\s*$//'
+} | grep gm_mongodb | sort -u >"$T/exprs"
+for _ in $(seq 150); do [ "$(pq gm_mongodb_up 2>/dev/null)" = 1 ] && break; sleep 0.2; done
+while read -r e; do
+	n=$(pq "$e")
+	[[ $n =~ ^[1-9][0-9]*$ ]] || fail "PromQL \"$e\": ${n:-no answer} series"
+done <"$T/exprs"
+expect_eq "MongoDB expressions asked" "$(($(wc -l <"$T/exprs") >= 2))" 1
 
 expect_status "--mongo that is no MongoDB URI" 2 gm-metrics --once --no-host --mongo "http://127.0.0.1:1" --textfile "$T/x" 2>/dev/null
 
