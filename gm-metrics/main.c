@@ -17,6 +17,7 @@
 #include "event.h"
 #include "finish.h"
 #include "mem.h"
+#include "pg.h"
 #include "probe.h"
 #include "rejects.h"
 #include "rtype.h"
@@ -30,7 +31,8 @@
 
 static const char usage[] =
 	"usage: gm-metrics [-hqu] [--once] [--every [SOURCE=]DURATION]... [--listen ADDR]\n"
-	"                  [--textfile FILE] [-o OUT] [--no-host]\n"
+	"                  [--textfile FILE] [-o OUT] [--retention DURATION] [--no-host]\n"
+	"                  [--pg CONNINFO] [--mongo URI]\n"
 	"                  [--strict] [--rejects FILE] [--max-line BYTES]\n"
 	"                  [-b BROKERS] [--watch-group GROUP]... [-G GROUP] [-X KEY=VALUE]...\n"
 	"                  [-t TOPIC]... [-e]\n"
@@ -47,6 +49,9 @@ enum {
 	OPT_TEXTFILE,
 	OPT_NO_HOST,
 	OPT_WATCH_GROUP,
+	OPT_PG,
+	OPT_MONGO,
+	OPT_RETENTION,
 };
 
 struct run {
@@ -65,6 +70,10 @@ struct run {
 	int64_t tools_due;
 	struct serve *serve;
 	struct gm_sink *sink;
+	bool pg_out;                      /* -o is PostgreSQL: rows of the two tables */
+	int64_t retention_ms;             /* --retention: 0 none */
+	struct gm_pg *retention;          /* its connection */
+	void *pg, *mongo;                 /* --pg's and --mongo's probes, until added */
 	struct gm_writer *page;
 	int status;
 };
@@ -85,7 +94,7 @@ static int64_t every_of(const struct run *run, const char *name)
 	return run->every_ms;
 }
 
-static const char *const source_names[] = { "host", "kafka", "tools", NULL };
+static const char *const source_names[] = { "host", "kafka", "tools", "pg", "mongo", NULL };
 
 static void every_option(struct run *run, const char *arg)
 {
@@ -125,10 +134,14 @@ static void options(struct run *run, int argc, char **argv)
 		{ "textfile", required_argument, 0, OPT_TEXTFILE },
 		{ "no-host", no_argument, 0, OPT_NO_HOST },
 		{ "watch-group", required_argument, 0, OPT_WATCH_GROUP },
+		{ "pg", required_argument, 0, OPT_PG },
+		{ "mongo", required_argument, 0, OPT_MONGO },
+		{ "retention", required_argument, 0, OPT_RETENTION },
 		{ "output", required_argument, 0, 'o' },
 		{ 0 }
 	};
 	run->every_ms = EVERY_MS;
+	const char *pg = NULL, *mongo = NULL, *why;
 	int opt;
 	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS GM_INPUT_SHORT_OPTIONS
 		GM_KAFKA_SHORT_OPTIONS "o:", longopts, usage)) != -1) {
@@ -145,6 +158,12 @@ static void options(struct run *run, int argc, char **argv)
 				sizeof *run->groups, 4);
 			run->groups[run->ngroups++] = optarg;
 			break;
+		case OPT_PG: pg = optarg; break;
+		case OPT_MONGO: mongo = optarg; break;
+		case OPT_RETENTION:
+			run->retention_ms = gm_opt_duration(usage, "--retention", optarg, false,
+				GM_DURATION_MAX);
+			break;
 		case 'o': run->out = optarg; break;
 		default: gm_usage_error(usage, "%s", "unknown option");
 		}
@@ -159,6 +178,13 @@ static void options(struct run *run, int argc, char **argv)
 		gm_usage_error(usage, "--listen goes without --once: a page served for no time");
 	if (!run->once && !run->listen && !run->textfile && !run->out)
 		gm_usage_error(usage, "nothing to write: give --listen, --textfile or -o (or --once)");
+	run->pg_out = run->out && gm_pg_conninfo(run->out);
+	if (run->retention_ms && !run->pg_out)
+		gm_usage_error(usage, "--retention goes with a PostgreSQL -o, whose tables it trims");
+	if (pg && !(run->pg = probe_pg_new(pg, &why)))
+		gm_usage_error(usage, "--pg: %s", why);
+	if (mongo && !(run->mongo = probe_mongo_new(mongo, &why)))
+		gm_usage_error(usage, "--mongo: %s", why);
 	gm_stats_start(&run->c, usage);
 }
 
@@ -228,24 +254,37 @@ static bool write_textfile(const char *path, const char *text, size_t n)
 	return ok;
 }
 
+/* The id of sample x collected at ts, NAME{LABELS}@TS, in id[0..n)
+ * (truncated): a metric record's and a table row's. Returns its length. */
+static size_t sample_id(const struct sample *x, int64_t ts, char *id, size_t size)
+{
+	const struct family_def *d = &families[x->f];
+	size_t n = (size_t)snprintf(id, size, "%s{", d->name);
+	for (size_t k = 0; d->labels[k] && n < size; k++)
+		n += (size_t)snprintf(id + n, size - n, "%s%s=\"%s\"", k ? "," : "", d->labels[k],
+			x->labels[k]);
+	if (n < size) {
+		char t[GM_TS_LEN + 1];
+		t[gm_ts_format(ts, t)] = '\0';
+		n += (size_t)snprintf(id + n, size - n, "}@%s", t);
+	}
+	return n < size ? n : size - 1;
+}
+
+/* NaN and infinities have no JSON number: such a sample is not written. */
+static bool finite(double v)
+{
+	return v == v && v - v == 0;
+}
+
 /* One metric record of sample x, collected at ts. */
 static bool emit_record(struct gm_sink *s, const struct sample *x, int64_t ts)
 {
-	if (x->value != x->value || x->value - x->value != 0)
-		return true;    /* NaN and infinities: no JSON number */
+	if (!finite(x->value))
+		return true;
 	const struct family_def *d = &families[x->f];
 	char id[1024];
-	size_t n = (size_t)snprintf(id, sizeof id, "%s{", d->name);
-	for (size_t k = 0; d->labels[k] && n < sizeof id; k++)
-		n += (size_t)snprintf(id + n, sizeof id - n, "%s%s=\"%s\"", k ? "," : "", d->labels[k],
-			x->labels[k]);
-	if (n < sizeof id) {
-		char t[GM_TS_LEN + 1];
-		t[gm_ts_format(ts, t)] = '\0';
-		n += (size_t)snprintf(id + n, sizeof id - n, "}@%s", t);
-	}
-	if (n >= sizeof id)
-		n = sizeof id - 1;
+	size_t n = sample_id(x, ts, id, sizeof id);
 	struct gm_writer *w = gm_sink_writer(s);
 	gm_w_obj_begin(w);
 	GM_W_KLIT(w, "type", "metric");
@@ -261,6 +300,110 @@ static bool emit_record(struct gm_sink *s, const struct sample *x, int64_t ts)
 	gm_w_double(w, x->value);
 	gm_w_end(w);
 	return gm_sink_emit(s, gm_rtype_metric.topic, d->name, strlen(d->name));
+}
+
+/* The value of x's label name, or NULL when its family has none. */
+static const char *label_of(const struct sample *x, const char *name)
+{
+	const struct family_def *d = &families[x->f];
+	for (size_t k = 0; d->labels[k]; k++)
+		if (!strcmp(d->labels[k], name))
+			return x->labels[k];
+	return NULL;
+}
+
+/* Whether the tool of sample x (its tool and instance labels) is up in
+ * set: its gm_tool_up there is 1. */
+static bool tool_up(const struct sample_set *set, const struct sample *x)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->v[i].f == F_TOOL_UP && !strcmp(set->v[i].labels[0], x->labels[0]) &&
+		    !strcmp(set->v[i].labels[1], x->labels[1]))
+			return set->v[i].value == 1;
+	return false;
+}
+
+/* One row of sample x of set for a PostgreSQL -o: a kafka_metric for
+ * the Kafka families (gm_kafka_...), else a system_health_metric about
+ * the tool it names or, for another, the source that collected it
+ * (source, whose target answered when up). */
+static bool emit_row(struct gm_sink *s, const struct sample_set *set, const struct sample *x,
+	const char *source, bool up)
+{
+	if (!finite(x->value))
+		return true;
+	const struct family_def *d = &families[x->f];
+	char id[1024];
+	size_t n = sample_id(x, set->ts, id, sizeof id);
+	struct gm_writer *w = gm_sink_writer(s);
+	const struct gm_rtype *t;
+	gm_w_obj_begin(w);
+	if (!strncmp(d->name, "gm_kafka_", 9)) {
+		t = &gm_rtype_kafka_metric;
+		GM_W_KLIT(w, "type", "kafka_metric");
+		GM_W_KSTR(w, "metric_id", id, n);
+		GM_W_KTS(w, "ts", set->ts);
+		GM_W_KCSTR(w, "metric", d->name);
+		const char *topic = label_of(x, "topic"), *part = label_of(x, "partition"),
+			*group = label_of(x, "consumergroup");
+		if (topic)
+			GM_W_KCSTR(w, "topic", topic);
+		if (part && *part && strspn(part, "0123456789") == strlen(part) && strlen(part) < 10)
+			GM_W_KI64(w, "partition", strtoll(part, NULL, 10));
+		if (group)
+			GM_W_KCSTR(w, "consumer_group", group);
+	} else {
+		t = &gm_rtype_system_health_metric;
+		const char *tool = label_of(x, "tool"), *instance = label_of(x, "instance");
+		if (tool && instance)
+			up = tool_up(set, x);
+		GM_W_KLIT(w, "type", "system_health_metric");
+		GM_W_KSTR(w, "metric_id", id, n);
+		GM_W_KTS(w, "ts", set->ts);
+		GM_W_KCSTR(w, "component", tool ? tool : source);
+		if (instance)
+			GM_W_KCSTR(w, "instance", instance);
+		GM_W_KCSTR(w, "status", up ? "up" : "down");
+		GM_W_KCSTR(w, "metric", d->name);
+		GM_W_KEY(w, "labels");
+		gm_w_obj_begin(w);
+		for (size_t k = 0; d->labels[k]; k++)
+			gm_w_kcstr(w, d->labels[k], x->labels[k]);
+		gm_w_obj_end(w);
+	}
+	GM_W_KEY(w, "value");
+	gm_w_double(w, x->value);
+	gm_w_end(w);
+	return gm_sink_emit(s, t->topic, d->name, strlen(d->name));
+}
+
+/* Writes set's samples to -o: metric records, or rows of the two
+ * tables for PostgreSQL. */
+static bool emit_set(struct run *run, const struct sample_set *set)
+{
+	const char *source = set == &run->self ? "gm-metrics" : "tools";
+	bool up = true;
+	for (size_t i = 0; i < run->nprobes; i++)
+		if (set == &run->probes[i].set)
+			source = run->probes[i].ops->name, up = run->probes[i].was_up;
+	for (size_t j = 0; j < set->n; j++)
+		if (!(run->pg_out ? emit_row(run->sink, set, &set->v[j], source, up) :
+		      emit_record(run->sink, &set->v[j], set->ts)))
+			return false;
+	return true;
+}
+
+/* --retention: the rows of the two tables older than it, deleted. */
+static bool trim(struct run *run)
+{
+	const struct gm_rtype *types[] = { &gm_rtype_kafka_metric, &gm_rtype_system_health_metric };
+	int64_t before = wall_ms() - run->retention_ms;
+	for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+		const struct gm_pg_table *t = gm_pg_table_for(types[i]->name, strlen(types[i]->name));
+		if (!gm_pg_delete_before(run->retention, t, "ts", before, NULL))
+			return false;
+	}
+	return true;
 }
 
 /* Every output, after a round that collected the sets fresh[0..nfresh):
@@ -285,15 +428,12 @@ static void publish(struct run *run, const struct sample_set *const *fresh, size
 		run->status = GM_EXIT_FAIL;
 	if (!run->sink)
 		return;
-	for (size_t i = 0; i <= nfresh; i++) {
-		const struct sample_set *s = i < nfresh ? fresh[i] : &run->self;
-		for (size_t j = 0; j < s->n; j++)
-			if (!emit_record(run->sink, &s->v[j], s->ts)) {
-				run->status = GM_EXIT_FAIL;
-				return;
-			}
-	}
-	if (!gm_sink_flush(run->sink))
+	for (size_t i = 0; i <= nfresh; i++)
+		if (!emit_set(run, i < nfresh ? fresh[i] : &run->self)) {
+			run->status = GM_EXIT_FAIL;
+			return;
+		}
+	if (!gm_sink_flush(run->sink) || (run->retention && !trim(run)))
 		run->status = GM_EXIT_FAIL;
 }
 
@@ -317,6 +457,23 @@ static bool take(struct run *run, struct gm_source *src, const struct gm_record 
 	return true;
 }
 
+/* The end of a run that could not open all it needs: what it made
+ * freed, what it opened closed. Returns status. */
+static int open_failed(struct run *run, struct gm_source *src, int status)
+{
+	for (size_t i = 0; i < run->nprobes; i++)
+		run->probes[i].ops->free(run->probes[i].state);
+	if (run->pg)
+		probe_pg.free(run->pg);
+	if (run->mongo)
+		probe_mongo.free(run->mongo);
+	serve_stop(run->serve);
+	if (run->retention)
+		gm_pg_close(run->retention);
+	gm_close_io(&run->sink, run->sink ? 1 : 0, src);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct run run = { .status = GM_EXIT_OK };
@@ -331,17 +488,23 @@ int main(int argc, char **argv)
 		src = gm_source_open(&run.c, argv + optind, nfiles, run.c.topics, run.c.ntopics,
 			!run.once && !run.c.exit_eof);
 		if (!src)
-			return gm_close_io(NULL, 0, NULL), GM_EXIT_FAIL;
+			return open_failed(&run, NULL, GM_EXIT_FAIL);
 	}
 	if (run.out) {
 		run.sink = gm_sink_open(&run.c, run.out);
 		if (!run.sink)
-			return gm_close_io(NULL, 0, src), GM_EXIT_FAIL;
+			return open_failed(&run, src, GM_EXIT_FAIL);
+	}
+	if (run.retention_ms) {
+		int st;
+		run.retention = gm_pg_open(gm_pg_conninfo(run.out), run.c.retry_ms, &st);
+		if (!run.retention)
+			return open_failed(&run, src, st);
 	}
 	if (run.listen) {
 		run.serve = serve_start(run.listen);
 		if (!run.serve)
-			return gm_close_io(&run.sink, 1, src), GM_EXIT_FAIL;
+			return open_failed(&run, src, GM_EXIT_FAIL);
 	}
 
 	/* Everything opened: what the run keeps. */
@@ -349,14 +512,15 @@ int main(int argc, char **argv)
 		add_probe(&run, &probe_host, probe_host_new());
 	if (run.c.brokers && *run.c.brokers) {
 		void *kafka = probe_kafka_new(&run.c, run.groups, run.ngroups);
-		if (!kafka) {
-			for (size_t i = 0; i < run.nprobes; i++)
-				run.probes[i].ops->free(run.probes[i].state);
-			serve_stop(run.serve);
-			return gm_close_io(&run.sink, 1, src), GM_EXIT_FAIL;
-		}
+		if (!kafka)
+			return open_failed(&run, src, GM_EXIT_FAIL);
 		add_probe(&run, &probe_kafka, kafka);
 	}
+	if (run.pg)
+		add_probe(&run, &probe_pg, run.pg);
+	if (run.mongo)
+		add_probe(&run, &probe_mongo, run.mongo);
+	run.pg = run.mongo = NULL;   /* the probes' now */
 	run.tools = tools_new();
 	run.page = gm_writer_mem();
 	struct gm_parser *ps = gm_parser_new();
@@ -417,6 +581,9 @@ int main(int argc, char **argv)
 		run.probes[i].ops->free(run.probes[i].state);
 		sample_free(&run.probes[i].set);
 	}
+	int trimmed = gm_pg_close(run.retention);
+	if (trimmed != GM_EXIT_OK && run.status == GM_EXIT_OK)
+		run.status = trimmed;
 	sample_free(&run.tools_set);
 	sample_free(&run.self);
 	tools_free(run.tools);

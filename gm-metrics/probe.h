@@ -53,4 +53,31 @@ void *probe_host_new(void);
 extern const struct probe_ops probe_kafka;
 void *probe_kafka_new(const struct gm_common *c, const char *const *groups, size_t ngroups);
 
+/* PostgreSQL (--pg): up, client connections and max_connections, the
+ * connected database's size, commits and rollbacks, and for each gm
+ * table (pg.h's registry) that the database has and that holds a row,
+ * the age of the newest value of its time column (its column ts, or
+ * where it has none its last time column), by the server's clock. One
+ * connection kept between collections, made again when it broke; a
+ * connection or query that takes longer than 3 s is a server down
+ * (gm_pg_up 0), never a stop. The tables are read, never created.
+ * conninfo: libpq's (a URI or key=value words; the rest from the PG*
+ * variables and ~/.pgpass), copied. NULL with *why set when libpq
+ * cannot read it or it holds a password, which the command line would
+ * show to every user. */
+extern const struct probe_ops probe_pg;
+void *probe_pg_new(const char *conninfo, const char **why);
+
+/* MongoDB (--mongo): up (a ping), connections (serverStatus's
+ * connections.current, left out when the server does not give it), and
+ * for each collection of the warehouse (warehouse.h) that the database
+ * has, its documents and size (collStats's count and size). uri: a
+ * mongodb:// URI, copied, whose database (the warehouse's default when
+ * it names none) holds the warehouse; a password as lib/mongo.h takes
+ * it. Each round asks once, waiting at most 2 s for the server; a
+ * server that does not answer is down (gm_mongodb_up 0). NULL with *why
+ * set when the URI is not one. */
+extern const struct probe_ops probe_mongo;
+void *probe_mongo_new(const char *uri, const char **why);
+
 #endif

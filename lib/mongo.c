@@ -257,8 +257,10 @@ static void set_timeout(mongoc_uri_t *uri, const char *option, long long retry_m
 	mongoc_uri_set_option_as_int32(uri, option, (int32_t)ms);
 }
 
-struct gm_mongo *gm_mongo_open(const char *uri, const char *db, long long retry_ms,
-	size_t batch, int *status)
+/* The handle of uri, not connected yet; NULL after gm_error() for a bad
+ * URI. */
+static struct gm_mongo *setup(const char *uri, const char *db, long long retry_ms,
+	size_t batch)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, init_once);
@@ -269,7 +271,6 @@ struct gm_mongo *gm_mongo_open(const char *uri, const char *db, long long retry_
 		/* The driver's messages about a URI name its parts, never the
 		 * password, which it has not parsed yet or keeps apart. */
 		gm_error("mongodb", "bad URI: %s", e.message);
-		*status = GM_EXIT_FAIL;
 		return NULL;
 	}
 	struct gm_mongo *m = gm_xcalloc(1, sizeof *m);
@@ -292,7 +293,17 @@ struct gm_mongo *gm_mongo_open(const char *uri, const char *db, long long retry_
 	set_timeout(u, MONGOC_URI_CONNECTTIMEOUTMS, m->retry_ms);
 	set_timeout(u, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, m->retry_ms);
 	m->out = gm_writer_mem();
+	return m;
+}
 
+struct gm_mongo *gm_mongo_open(const char *uri, const char *db, long long retry_ms,
+	size_t batch, int *status)
+{
+	struct gm_mongo *m = setup(uri, db, retry_ms, batch);
+	if (!m) {
+		*status = GM_EXIT_FAIL;
+		return NULL;
+	}
 	enum res res = attempt(m, "ping", op_ping, NULL);
 	if (res == RES_OK) {
 		*status = GM_EXIT_OK;
@@ -1015,6 +1026,47 @@ bool gm_mongo_unlock(struct gm_mongo *m, const char *coll, const char *name)
 	if (res != RES_OK)
 		report(m, res, true);
 	return res == RES_OK;
+}
+
+struct gm_mongo *gm_mongo_open_idle(const char *uri, const char *db)
+{
+	return setup(uri, db, 0, 0);
+}
+
+int gm_mongo_command_values(struct gm_mongo *m, const char *name, const char *arg,
+	const char *const *paths, double *values, size_t n, char *why, size_t whyn)
+{
+	for (size_t i = 0; i < n; i++)
+		values[i] = NAN;
+	bson_error_t e = { 0 };
+	if (!connect_client(m, &e)) {
+		snprintf(why, whyn, "%s", e.message);
+		return -1;
+	}
+	bson_t cmd = BSON_INITIALIZER, reply;
+	if (arg)
+		BSON_APPEND_UTF8(&cmd, name, arg);
+	else
+		BSON_APPEND_INT32(&cmd, name, 1);
+	bool ok = mongoc_client_command_simple(m->client, m->db, &cmd, NULL, &reply, &e);
+	bson_destroy(&cmd);
+	if (ok) {
+		for (size_t i = 0; i < n; i++) {
+			bson_iter_t it, v;
+			if (bson_iter_init(&it, &reply) && bson_iter_find_descendant(&it, paths[i], &v) &&
+			    BSON_ITER_HOLDS_NUMBER(&v))
+				values[i] = bson_iter_as_double(&v);
+		}
+	} else {
+		set_err(m, name, &e);
+		snprintf(why, whyn, "%s", m->err);
+		/* A server gone: the next call connects afresh, rather than
+		 * wait out the driver's cooldown on the old client. */
+		if (retryable(&e))
+			drop(m);
+	}
+	bson_destroy(&reply);
+	return ok ? 1 : retryable(&e) ? -1 : 0;
 }
 
 const char *gm_mongo_name(const struct gm_mongo *m)

@@ -177,6 +177,32 @@ int gm_mongo_lock(struct gm_mongo *m, const char *coll, const char *name,
  * False after gm_error() on failure. */
 bool gm_mongo_unlock(struct gm_mongo *m, const char *coll, const char *name);
 
+/* ---- asking the server ----
+ * For a client that watches a server rather than writes to it
+ * (gm-metrics): each call tries once, says nothing, and a server that
+ * does not answer fails only that call. */
+
+/* The database of the warehouse when a URI names none (warehouse.h). */
+#define GM_MONGO_WAREHOUSE_DB "globalmart_dw"
+
+/* A handle on uri as gm_mongo_open() makes one (its database, password
+ * and warning the same; connectTimeoutMS and serverSelectionTimeoutMS
+ * 2 s unless the URI gives them), without connecting: the first call
+ * does. NULL after gm_error() when uri is not a MongoDB URI. Close it
+ * with gm_mongo_close(). */
+struct gm_mongo *gm_mongo_open_idle(const char *uri, const char *db);
+
+/* Runs the command {name: arg} (arg NULL: {name: 1}) once on m's
+ * database, and puts into values[i] the number at the dotted path
+ * paths[i] of the reply ("connections.current"), of any numeric BSON
+ * type, or NaN when the reply has none there. Returns 1 when the server
+ * ran it; 0 when it refused it (an unknown command, a collection that
+ * does not exist), -1 when it could not be reached (the next call
+ * connects again), both with the reason in why (NUL-terminated,
+ * truncated to whyn bytes, the password cut out). */
+int gm_mongo_command_values(struct gm_mongo *m, const char *name, const char *arg,
+	const char *const *paths, double *values, size_t n, char *why, size_t whyn);
+
 /* The database as messages may name it: "mongodb://HOSTS/DB" (the
  * hosts of the URI, or its SRV name), without user, password or
  * options. Owned by m. */

@@ -697,6 +697,12 @@ static enum res commit_batch(struct gm_pg *pg)
 	return res;
 }
 
+static enum res commit_op(struct gm_pg *pg, void *arg)
+{
+	(void)arg;
+	return commit_batch(pg);
+}
+
 /* Opens the stream for table t: a transaction, a savepoint, a COPY. On
  * failure the batch simply waits for the flush, which will say why: a
  * broken connection is left for it to find, so that the loss and the
@@ -871,18 +877,19 @@ static enum res connect_once(struct gm_pg *pg)
 	return res;
 }
 
-/* Connects if need be and, when commit, commits the batch: retrying,
- * with backoff, while the failures are worth retrying, for retry_ms from
- * the first. Returns RES_OK, RES_ERROR, or RES_RETRY when time ran out;
- * pg->err then holds the last error. */
-static enum res persist(struct gm_pg *pg, bool commit)
+/* Connects if need be and runs op (NULL: nothing; commit_batch, or a
+ * statement of its own transaction): retrying, with backoff, while the
+ * failures are worth retrying, for retry_ms from the first. Returns
+ * RES_OK, RES_ERROR, or RES_RETRY when time ran out; pg->err then holds
+ * the last error. */
+static enum res persist(struct gm_pg *pg, enum res (*op)(struct gm_pg *, void *), void *arg)
 {
 	struct gm_backoff b;
 	gm_backoff_init(&b, pg->retry_ms);
 	for (;;) {
 		enum res res = pg->conn ? RES_OK : connect_once(pg);
-		if (res == RES_OK && commit)
-			res = commit_batch(pg);
+		if (res == RES_OK && op)
+			res = op(pg, arg);
 		if (res == RES_OK && b.began > 0)
 			gm_warn("postgresql", "%sback after %.1f s", pg->name, gm_backoff_elapsed(&b));
 		if (res == RES_OK || res == RES_ERROR || res == RES_CONFLICT)
@@ -1059,7 +1066,7 @@ struct gm_pg *gm_pg_open(const char *conninfo, long long retry_ms, int *status)
 	pg->stream = -1;
 	build_statements(pg);
 
-	enum res res = persist(pg, false);
+	enum res res = persist(pg, NULL, NULL);
 	if (res == RES_OK) {
 		*status = GM_EXIT_OK;
 		return pg;
@@ -1150,7 +1157,7 @@ bool gm_pg_flush(struct gm_pg *pg)
 	if (pg->rows == 0)
 		return true;
 	size_t rows = pg->rows;
-	enum res res = persist(pg, true);
+	enum res res = persist(pg, commit_op, NULL);
 	if (res == RES_OK) {
 		gm_counts_add(&gm_counts.out, rows);
 		return true;
@@ -1181,6 +1188,58 @@ int gm_pg_close(struct gm_pg *pg)
 	int status = pg->failed ? pg->failed : pg->refused ? GM_EXIT_FAIL : GM_EXIT_OK;
 	free_pg(pg);
 	return status;
+}
+
+/* ---- retention ---- */
+
+struct delete_before {
+	const char *sql, *table, *param;
+	long long deleted;
+};
+
+static enum res delete_op(struct gm_pg *pg, void *arg)
+{
+	struct delete_before *d = arg;
+	PGresult *r = PQexecParams(pg->conn, d->sql, 1, NULL, &d->param, NULL, NULL, 0);
+	if (r && PQresultStatus(r) == PGRES_COMMAND_OK)
+		d->deleted = strtoll(PQcmdTuples(r), NULL, 10);
+	return verdict(pg, r, PGRES_COMMAND_OK, "deleting old rows of", d->table);
+}
+
+bool gm_pg_delete_before(struct gm_pg *pg, const struct gm_pg_table *t, const char *column,
+	int64_t before_ms, long long *deleted)
+{
+	const struct gm_pg_column *col = NULL;
+	for (size_t c = 0; c < t->ncolumns; c++)
+		if (t->columns[c].kind == GM_PG_TIME && !strcmp(t->columns[c].name, column))
+			col = &t->columns[c];
+	if (!col)
+		gm_die(GM_EXIT_FAIL, NULL, "pg: %s has no time column %s", t->name, column);
+	if (pg->failed)
+		return false;
+	char ts[GM_TS_LEN + 1];
+	ts[gm_ts_format(before_ms, ts)] = 0;
+	struct gm_pg_buf b = { 0 };
+	put_str(&b, "DELETE FROM ");
+	put_str(&b, t->name);
+	put_str(&b, " WHERE ");
+	put_ident(&b, col->name);
+	put_str(&b, " < $1::timestamptz");
+	put(&b, "", 1);
+	struct delete_before d = { b.p, t->name, ts, 0 };
+	enum res res = persist(pg, delete_op, &d);
+	free(b.p);
+	if (deleted)
+		*deleted = res == RES_OK ? d.deleted : 0;
+	if (res == RES_OK)
+		return true;
+	pg->failed = res == RES_RETRY ? GM_EXIT_TEMPFAIL : GM_EXIT_FAIL;
+	if (res == RES_RETRY)
+		gm_error("postgresql", "%sunreachable for %g s, giving up: %s", pg->name,
+			pg->retry_ms / 1e3, pg->err);
+	else
+		gm_error("postgresql", "%s%s", pg->name, pg->err);
+	return false;
 }
 
 /* ---- one transaction ---- */

@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "event.h"
 #include "rtype.h"
@@ -168,6 +169,20 @@ bool gm_pg_failed(const struct gm_pg *pg);
  * server stayed unreachable for retry_ms; GM_EXIT_FAIL when a record
  * was refused or a flush failed otherwise. NULL gives GM_EXIT_OK. */
 int gm_pg_close(struct gm_pg *pg);
+
+/* ---- retention ---- */
+
+/* Deletes the rows of t whose column (a time column of t: anything
+ * else is a programming error, which dies) is before before_ms (ms
+ * since the epoch), in one statement, the time sent as a parameter:
+ * for a client that keeps a table from growing forever (gm-metrics
+ * --retention) on a handle of its own, with no batch pending. Retries
+ * through reconnects as gm_pg_flush() does. Returns true with *deleted
+ * (may be NULL) the count; on failure, reports it, the handle has
+ * failed (gm_pg_close() then returns GM_EXIT_TEMPFAIL when the server
+ * stayed unreachable, else GM_EXIT_FAIL) and *deleted is 0. */
+bool gm_pg_delete_before(struct gm_pg *pg, const struct gm_pg_table *t, const char *column,
+	int64_t before_ms, long long *deleted);
 
 /* ---- one transaction ----
  *

@@ -578,6 +578,46 @@ const struct gm_rtype gm_rtype_metric = {
 	.fields = FIELDS(metric_fields),
 };
 
+/* Written by gm-metrics to a PostgreSQL -o, one row per sample of a
+ * round, as the original's collector wrote its two tables: the Kafka
+ * families in kafka_metrics, the others in system_health_metrics; their
+ * id is the sample's name, labels and time, as a metric record's
+ * (gm-metrics(1)), so that a round written again replaces its rows. */
+static const struct gm_rfield kafka_metric_fields[] = {
+	STR("metric_id", true, "text", 0),
+	TIME("ts", TIMESTAMPTZ, 0),
+	STR("metric", true, "text", 0),
+	STR("topic", false, "text", 0),
+	{ .name = "partition", .kind = GM_RK_INT, .lo = 0, .hi = INT32_MAX, .sqltype = "integer" },
+	STR("consumer_group", false, "text", 0),
+	NUMBER("value", "double precision"),
+};
+
+const struct gm_rtype gm_rtype_kafka_metric = {
+	.name = "kafka_metric", .topic = "kafka_metrics", .key = "metric", .id = "metric_id",
+	.table = "kafka_metrics", .fields = FIELDS(kafka_metric_fields),
+};
+
+static const char *const health_statuses[] = { "up", "down", NULL };
+
+static const struct gm_rfield system_health_metric_fields[] = {
+	STR("metric_id", true, "text", 0),
+	TIME("ts", TIMESTAMPTZ, 0),
+	STR("component", true, "text", 0),
+	STR("instance", false, "text", 0),
+	{ .name = "status", .kind = GM_RK_STRING, .required = true, .one_of = health_statuses,
+	  .sqltype = "text" },
+	STR("metric", true, "text", 0),
+	OBJECT("labels", "jsonb"),
+	NUMBER("value", "double precision"),
+};
+
+const struct gm_rtype gm_rtype_system_health_metric = {
+	.name = "system_health_metric", .topic = "system_health_metrics", .key = "component",
+	.id = "metric_id", .table = "system_health_metrics",
+	.fields = FIELDS(system_health_metric_fields),
+};
+
 const struct gm_rtype gm_rtype_dead_letter = {
 	.name = "dead_letter", .fields = FIELDS(dead_letter_fields),
 };
@@ -595,6 +635,7 @@ const struct gm_rtype *const gm_rtypes[] = {
 	&gm_rtype_product_performance, &gm_rtype_sales_trends, &gm_rtype_etl_state,
 	&gm_rtype_customer_segment, &gm_rtype_segment_summary, &gm_rtype_rfm_cuts,
 	&gm_rtype_segment_migration, &gm_rtype_stats, &gm_rtype_metric,
+	&gm_rtype_kafka_metric, &gm_rtype_system_health_metric,
 };
 const size_t gm_nrtypes = sizeof gm_rtypes / sizeof *gm_rtypes;
 

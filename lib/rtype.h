@@ -148,7 +148,8 @@ extern const struct gm_rtype gm_rtype_transaction, gm_rtype_product_view,
 	gm_rtype_dim_date, gm_rtype_dim_customer, gm_rtype_dim_product, gm_rtype_dim_geography,
 	gm_rtype_product_performance, gm_rtype_sales_trends, gm_rtype_etl_state,
 	gm_rtype_customer_segment, gm_rtype_segment_summary, gm_rtype_rfm_cuts,
-	gm_rtype_segment_migration, gm_rtype_stats, gm_rtype_metric;
+	gm_rtype_segment_migration, gm_rtype_stats, gm_rtype_metric,
+	gm_rtype_kafka_metric, gm_rtype_system_health_metric;
 
 
 /* The values of dead_letter's "integration", NULL-terminated, in the

@@ -16,7 +16,7 @@
 #include "ts.h"
 #include "warehouse_backend.h"
 
-#define DEFAULT_DB "globalmart_dw"
+#define DEFAULT_DB GM_MONGO_WAREHOUSE_DB
 #define STAGING "_gm_staging"
 #define STAGED_TYPE "_gm_staged"
 #define REPLACE_TYPE "_gm_replace"

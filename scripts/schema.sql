@@ -590,3 +590,50 @@ CREATE TABLE IF NOT EXISTS segment_migration (
 
 COMMENT ON TABLE segment_migration IS
 'How many customers were in from_segment on since and are in to_segment on as_of (gm-rfm); migration_id is AS_OF/SINCE/FROM/TO.';
+
+-- kafka_metric: one sample of a Kafka metric of gm-metrics (a
+-- partition's offsets, a topic's rate, a consumer group's offsets and
+-- lag, the brokers), per collection round; the table the original's
+-- collector sketched. Grafana charts a topic's ingestion with
+--     SELECT ts AS time, topic, value FROM kafka_metrics
+--     WHERE metric = 'gm_kafka_topic_messages_per_second' AND $__timeFilter(ts)
+-- gm-metrics --retention deletes rows older than it, by ts.
+CREATE TABLE IF NOT EXISTS kafka_metrics (
+    metric_id       text PRIMARY KEY,
+    ts              timestamptz NOT NULL,
+    metric          text NOT NULL,
+    topic           text,
+    partition       integer,
+    consumer_group  text,
+    value           double precision NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS kafka_metrics_ts_idx ON kafka_metrics (ts);
+CREATE INDEX IF NOT EXISTS kafka_metrics_metric_idx ON kafka_metrics (metric, ts);
+
+COMMENT ON TABLE kafka_metrics IS
+'Samples of gm-metrics''s Kafka metrics, one row per metric, topic, partition and consumer group (NULL where the metric has none) per round; metric_id is NAME{LABELS}@TS.';
+
+-- system_health_metric: one sample of any other metric of gm-metrics
+-- (the gm tools, PostgreSQL, MongoDB, the host), with the component it
+-- is about (a source, a tool's name, or gm-metrics), whether it was up
+-- in the round, and the sample's labels. Grafana charts health per
+-- component with
+--     SELECT ts AS time, component, value FROM system_health_metrics
+--     WHERE metric IN ('gm_tool_up', 'gm_pg_up', 'gm_mongodb_up') AND $__timeFilter(ts)
+CREATE TABLE IF NOT EXISTS system_health_metrics (
+    metric_id       text PRIMARY KEY,
+    ts              timestamptz NOT NULL,
+    component       text NOT NULL,
+    instance        text,
+    status          text NOT NULL,
+    metric          text NOT NULL,
+    labels          jsonb NOT NULL,
+    value           double precision NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS system_health_metrics_ts_idx ON system_health_metrics (ts);
+CREATE INDEX IF NOT EXISTS system_health_metrics_metric_idx ON system_health_metrics (metric, ts);
+
+COMMENT ON TABLE system_health_metrics IS
+'Samples of gm-metrics''s metrics but Kafka''s: component is the source (host, pg, mongo), the tool (gm-txmon) or gm-metrics, status up or down in that round; metric_id is NAME{LABELS}@TS.';

@@ -86,7 +86,7 @@ done
 
 # Each refusal, said once per pass, in the order of the input.
 expect_eq "refusals" "$(grep -v ' in, ' "$T/parsed.said")" \
-'postgresql: no table for records of type "stats" (there are tables for: sales_metric, alert, session, session_metric, inventory_status, fact_sales, fact_product_views, fact_cart_events, dim_date, dim_customer, dim_product, dim_geography, product_performance, sales_trends, etl_state, customer_segment, segment_summary, rfm_cuts, segment_migration)
+'postgresql: no table for records of type "stats" (there are tables for: sales_metric, alert, session, session_metric, inventory_status, fact_sales, fact_product_views, fact_cart_events, dim_date, dim_customer, dim_product, dim_geography, product_performance, sales_trends, etl_state, customer_segment, segment_summary, rfm_cuts, segment_migration, kafka_metric, system_health_metric)
 postgresql: sales_metric "bad1" not written: missing field "revenue"
 postgresql: sales_metric "bad2" not written: field "category": a NUL character (\u0000), which PostgreSQL refuses
 postgresql: sales_metric "bad3" not written: field "revenue": 1e20 is out of range (0 to 92233720368547758.07)

@@ -81,7 +81,7 @@ static const char *metric_with(const char *field, const char *json)
 
 START_TEST(registry)
 {
-	ck_assert_uint_eq(gm_pg_ntables, 19);
+	ck_assert_uint_eq(gm_pg_ntables, 21);
 	ck_assert_ptr_eq(gm_pg_table_for("sales_metric", 12), &gm_pg_tables[0]);
 	ck_assert_ptr_eq(gm_pg_table_for("alert", 5), &gm_pg_tables[1]);
 	ck_assert_ptr_eq(gm_pg_table_for("session", 7), &gm_pg_tables[2]);
