@@ -192,10 +192,18 @@ static void table_ages(struct pgprobe *p, struct sample_set *out)
 		return;
 	struct gm_text sql = { 0 };
 	for (int i = 0; i < PQntuples(r); i++) {
-		/* Names from the registry, of [a-z0-9_]: safe to write in. */
-		const char *t = PQgetvalue(r, i, 0), *c = PQgetvalue(r, i, 1);
-		gm_text_printf(&sql, "%sSELECT '%s', extract(epoch FROM now() - max(\"%s\"))::float8 FROM %s",
-			i ? " UNION ALL " : "", t, c, t);
+		/* Names from the registry, quoted all the same: a name is no
+		 * parameter. The table's name comes back as the sample's label. */
+		const char *t = PQgetvalue(r, i, 0);
+		char *qt = PQescapeIdentifier(p->conn, t, strlen(t));
+		char *qc = PQescapeIdentifier(p->conn, PQgetvalue(r, i, 1), strlen(PQgetvalue(r, i, 1)));
+		char *lt = PQescapeLiteral(p->conn, t, strlen(t));
+		if (qt && qc && lt)
+			gm_text_printf(&sql, "%sSELECT %s, extract(epoch FROM now() - max(%s))::float8 FROM %s",
+				sql.n ? " UNION ALL " : "", lt, qc, qt);
+		PQfreemem(qt);
+		PQfreemem(qc);
+		PQfreemem(lt);
 	}
 	PQclear(r);
 	if (!sql.n)
