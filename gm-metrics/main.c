@@ -277,6 +277,17 @@ static bool finite(double v)
 	return v == v && v - v == 0;
 }
 
+/* A sample's labels, as the object "labels" of its record. */
+static void write_labels(struct gm_writer *w, const struct sample *x)
+{
+	const struct family_def *d = &families[x->f];
+	GM_W_KEY(w, "labels");
+	gm_w_obj_begin(w);
+	for (size_t k = 0; d->labels[k]; k++)
+		gm_w_kcstr(w, d->labels[k], x->labels[k]);
+	gm_w_obj_end(w);
+}
+
 /* One metric record of sample x, collected at ts. */
 static bool emit_record(struct gm_sink *s, const struct sample *x, int64_t ts)
 {
@@ -291,11 +302,7 @@ static bool emit_record(struct gm_sink *s, const struct sample *x, int64_t ts)
 	GM_W_KSTR(w, "metric_id", id, n);
 	GM_W_KTS(w, "ts", ts);
 	GM_W_KCSTR(w, "name", d->name);
-	GM_W_KEY(w, "labels");
-	gm_w_obj_begin(w);
-	for (size_t k = 0; d->labels[k]; k++)
-		gm_w_kcstr(w, d->labels[k], x->labels[k]);
-	gm_w_obj_end(w);
+	write_labels(w, x);
 	GM_W_KEY(w, "value");
 	gm_w_double(w, x->value);
 	gm_w_end(w);
@@ -365,11 +372,7 @@ static bool emit_row(struct gm_sink *s, const struct sample_set *set, const stru
 			GM_W_KCSTR(w, "instance", instance);
 		GM_W_KCSTR(w, "status", up ? "up" : "down");
 		GM_W_KCSTR(w, "metric", d->name);
-		GM_W_KEY(w, "labels");
-		gm_w_obj_begin(w);
-		for (size_t k = 0; d->labels[k]; k++)
-			gm_w_kcstr(w, d->labels[k], x->labels[k]);
-		gm_w_obj_end(w);
+		write_labels(w, x);
 	}
 	GM_W_KEY(w, "value");
 	gm_w_double(w, x->value);
