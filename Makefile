@@ -63,8 +63,12 @@ HELPER_BINS := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 
 MAN_PAGES := $(wildcard man/*.[1-9])
 
+# The architecture picture, man/gm-architecture.dot drawn by Graphviz's
+# dot (gm(7) names it).
+ARCH_PICS := $(BUILD)/gm-architecture.svg $(BUILD)/gm-architecture.png
+
 .PHONY: all check check-build unit-check shell-check man-check deps demo bench install uninstall clean
-all: deps $(LIBGM) $(TOOL_BINS) $(HELPER_BINS)
+all: deps $(LIBGM) $(TOOL_BINS) $(HELPER_BINS) $(ARCH_PICS)
 
 # Installs missing Debian packages (as root) or names them (otherwise).
 deps:
@@ -102,6 +106,11 @@ $(KEYS_H): $(GEN_KEYS)
 	@$(GEN_KEYS) >$@.tmp && mv $@.tmp $@
 
 $(BUILD)/lib/event.o: $(KEYS_H)
+
+$(BUILD)/gm-architecture.%: man/gm-architecture.dot | deps
+	@mkdir -p $(dir $@)
+	@echo "DOT $@"
+	@dot -T$* -o $@.tmp $< && mv $@.tmp $@
 
 $(LIBGM): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
