@@ -342,6 +342,9 @@ struct rfm {
 	int32_t as_of_key;    /* every row */
 	struct scored *sc;  /* each customer's scores and segment */
 	uint8_t *segment_of;  /* [r - 1][f - 1][m - 1]: the segment of R, F, M */
+	struct rfm_keyed *keyed;  /* 2 n records: the scores' sorts, then the
+	                             order of ids (one block, its pages made
+	                             once), until rfm_write() */
 	struct cut *cuts[M_N];
 	struct seg_sum *sums;
 	int64_t revenue;
@@ -380,6 +383,7 @@ void rfm_free(struct rfm *m)
 		free(m->cuts[i]);
 	gm_unmap(m->sc, m->n * sizeof *m->sc);
 	free(m->segment_of);
+	gm_unmap(m->keyed, 2 * m->n * sizeof *m->keyed);
 	free(m->sums);
 	free(m->lines);
 	free(m->seen);
@@ -701,7 +705,7 @@ bool rfm_finish(struct rfm *m)
 	 * grows as the last purchase day falls. Recency's score is then
 	 * reversed, so that the most recent always score bins, as the
 	 * least frequent always score 1. */
-	struct rfm_keyed *a = gm_xmap(2 * n * sizeof *a);
+	struct rfm_keyed *a = m->keyed = gm_xmap(2 * n * sizeof *a);
 	uint8_t *score = gm_xcalloc(n, 1);
 	m->sc = gm_xmap(n * sizeof *m->sc);
 	for (int k = 0; k < M_N; k++) {
@@ -728,7 +732,6 @@ bool rfm_finish(struct rfm *m)
 			ct->customers++;
 		}
 	}
-	gm_unmap(a, 2 * n * sizeof *a);
 	free(score);
 	/* The segment of every score triple, once. */
 	uint8_t *of = m->segment_of = gm_xcalloc((size_t)bins * bins * bins, 1);
@@ -912,7 +915,7 @@ static void write_customers(struct rfm *m)
 			j++;
 		common = j;
 	}
-	struct rfm_keyed *a = gm_xmap(2 * n * sizeof *a);
+	struct rfm_keyed *a = m->keyed;
 	for (size_t i = 0, at = 0; i < n; i++, at = next_at(m, at))
 		a[i] = (struct rfm_keyed){ id_chunk(id_at(m, at), common), id_record(at, &m->sc[i]) };
 	struct rfm_keyed *s = radix_sort(a, a + n, n), *room = s == a ? a + n : a;
@@ -951,6 +954,7 @@ static void write_customers(struct rfm *m)
 		row_put(m, &gm_rtype_customer_segment, w, id, day + user.n, 0);
 	}
 	gm_unmap(a, 2 * n * sizeof *a);
+	m->keyed = NULL;
 }
 
 static int cstr_cmp(const void *a, const void *b)
