@@ -330,7 +330,7 @@ struct rfm {
 		bool whole;    /* rfm_txn's: no line follows */
 		char txn[RFM_ID_MAX], user[RFM_ID_MAX];
 		size_t txnlen, userlen;
-		uint64_t user_hash;
+		uint64_t txn_hash, user_hash;  /* hashed once, when taken */
 		int64_t ts, cents;
 	} pend[2], *cur, *prev;
 	int64_t *lines;    /* the line numbers cur took (rfm_line) */
@@ -522,7 +522,7 @@ static void settle(struct rfm *m, struct pending *p)
 	if (!p->active)
 		return;
 	p->active = false;
-	if (!gm_idset_add(m->txns, p->txn, p->txnlen)) {
+	if (!gm_idset_add_hashed(m->txns, p->txn, p->txnlen, p->txn_hash)) {
 		m->k.duplicates++;
 		return;
 	}
@@ -569,7 +569,8 @@ static bool take(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cen
 		return *why = too_long("transaction_id"), false;
 	if (user.n > RFM_ID_MAX)
 		return *why = too_long("user_id"), false;
-	gm_idset_prefetch(m->txns, txn.p, txn.n);
+	p->txn_hash = gm_hash(txn.p, txn.n);
+	gm_idset_prefetch_hashed(m->txns, p->txn_hash);
 	uint64_t h = gm_hash(user.p, user.n);
 	__builtin_prefetch(&m->slots[h & m->mask]);
 	p->active = true;
