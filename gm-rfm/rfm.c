@@ -338,8 +338,10 @@ struct rfm {
 	/* after rfm_finish() */
 	bool finished;
 	int32_t as_of;
-	char as_of_text[11];  /* as_of, YYYY-MM-DD, and its date key: for */
-	int32_t as_of_key;    /* every row */
+	/* as_of's two members of every row, as_of_key and as_of, each
+	 * written once as JSON */
+	char as_of_json[2][40];
+	size_t as_of_len[2];
 	struct scored *sc;  /* each customer's scores and segment */
 	uint8_t *segment_of;  /* [r - 1][f - 1][m - 1]: the segment of R, F, M */
 	struct rfm_keyed *keyed;  /* 2 n records: the scores' sorts, then the
@@ -698,8 +700,12 @@ bool rfm_finish(struct rfm *m)
 	m->k.customers = n;
 	const struct rfm_grid *g = m->o.grid;
 	m->sums = gm_xcalloc(g->nnames, sizeof *m->sums);
-	format_day(m->as_of, m->as_of_text);
-	m->as_of_key = date_key_of_day(m->as_of);
+	char d[11];
+	format_day(m->as_of, d);
+	m->as_of_len[0] = (size_t)snprintf(m->as_of_json[0], sizeof m->as_of_json[0],
+		"\"as_of_key\":%ld", (long)date_key_of_day(m->as_of));
+	m->as_of_len[1] = (size_t)snprintf(m->as_of_json[1], sizeof m->as_of_json[1],
+		"\"as_of\":\"%s\"", d);
 	if (n == 0)
 		return true;
 	/* Each measure as a key that orders as it does: recency_days
@@ -789,8 +795,8 @@ static size_t id_day(char *id, int32_t day)
 
 static void write_as_of(const struct rfm *m, struct gm_writer *w)
 {
-	GM_W_KI64(w, "as_of_key", m->as_of_key);
-	GM_W_KSTR(w, "as_of", m->as_of_text, 10);
+	gm_w_json(w, m->as_of_json[0], m->as_of_len[0]);
+	gm_w_json(w, m->as_of_json[1], m->as_of_len[1]);
 }
 
 /* The rfm_score of r, f, m: decimal digits for up to 9 bins, two
