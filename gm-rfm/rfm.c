@@ -253,7 +253,7 @@ static void score_sorted(const struct rfm_keyed *s, size_t n, unsigned bins, uin
 		size_t j = i;
 		uint8_t score = (uint8_t)(1 + (uint64_t)bins * i / n);
 		while (j < n && s[j].key == s[i].key)
-			scores[s[j++].at] = score;
+			scores[s[j++].val] = score;
 		i = j;
 	}
 }
@@ -265,7 +265,7 @@ void rfm_score(const uint64_t *values, size_t n, unsigned bins, uint8_t *scores,
 		return;
 	struct rfm_keyed *a = tmp ? tmp : gm_xcalloc(2 * n, sizeof *a);
 	for (size_t i = 0; i < n; i++)
-		a[i] = (struct rfm_keyed){ values[i], (uint32_t)i };
+		a[i] = (struct rfm_keyed){ values[i], i };
 	score_sorted(radix_sort(a, a + n, n), n, bins, scores);
 	if (!tmp)
 		free(a);
@@ -319,7 +319,7 @@ struct rfm {
 	size_t idlen, idcap;
 	uint64_t *slots;   /* hash tag << SLOT_AT_BITS | entry + 1; 0 empty */
 	size_t mask;
-	uint64_t *at;      /* after rfm_finish(): each customer's entry */
+	uint64_t *at;      /* rfm_compare_*(): each customer's entry */
 	int64_t max_ts;
 	bool any;
 	/* The two transactions taken last, settled two transactions later
@@ -330,7 +330,7 @@ struct rfm {
 		bool whole;    /* rfm_txn's: no line follows */
 		char txn[RFM_ID_MAX], user[RFM_ID_MAX];
 		size_t txnlen, userlen;
-		uint64_t user_hash;
+		uint64_t txn_hash, user_hash;  /* hashed once, when taken */
 		int64_t ts, cents;
 	} pend[2], *cur, *prev;
 	int64_t *lines;    /* the line numbers cur took (rfm_line) */
@@ -338,7 +338,15 @@ struct rfm {
 	/* after rfm_finish() */
 	bool finished;
 	int32_t as_of;
+	/* as_of's two members of every row, as_of_key and as_of, each
+	 * written once as JSON */
+	char as_of_json[2][40];
+	size_t as_of_len[2];
 	struct scored *sc;  /* each customer's scores and segment */
+	uint8_t *segment_of;  /* [r - 1][f - 1][m - 1]: the segment of R, F, M */
+	struct rfm_keyed *keyed;  /* 2 n records: the scores' sorts, then the
+	                             order of ids (one block, its pages made
+	                             once), until rfm_write() */
 	struct cut *cuts[M_N];
 	struct seg_sum *sums;
 	int64_t revenue;
@@ -376,6 +384,8 @@ void rfm_free(struct rfm *m)
 	for (int i = 0; i < M_N; i++)
 		free(m->cuts[i]);
 	gm_unmap(m->sc, m->n * sizeof *m->sc);
+	free(m->segment_of);
+	gm_unmap(m->keyed, 2 * m->n * sizeof *m->keyed);
 	free(m->sums);
 	free(m->lines);
 	free(m->seen);
@@ -386,17 +396,25 @@ void rfm_free(struct rfm *m)
 	free(m);
 }
 
-static struct cust cust_of(const struct rfm *m, size_t i)
+static struct cust cust_at(const struct rfm *m, size_t at)
 {
 	struct cust c;
-	memcpy(&c, m->ids + m->at[i], sizeof c);
+	memcpy(&c, m->ids + at, sizeof c);
 	return c;
 }
 
-static gm_str cust_id(const struct rfm *m, size_t i)
+static gm_str id_at(const struct rfm *m, size_t at)
 {
-	const char *e = m->ids + m->at[i] + sizeof(struct cust);
+	const char *e = m->ids + at + sizeof(struct cust);
 	return (gm_str){ e + 1, (unsigned char)e[0] };
+}
+
+/* The entry after the one at at: the arena holds them one after
+ * another, in the customers' order, so that a walk of every customer
+ * reads it in order. */
+static size_t next_at(const struct rfm *m, size_t at)
+{
+	return at + ENTRY_LEN + (unsigned char)m->ids[at + sizeof(struct cust)];
 }
 
 /* Room for an entry of n bytes more in the arena: a mapping twice the
@@ -506,7 +524,7 @@ static void settle(struct rfm *m, struct pending *p)
 	if (!p->active)
 		return;
 	p->active = false;
-	if (!gm_idset_add(m->txns, p->txn, p->txnlen)) {
+	if (!gm_idset_add_hashed(m->txns, p->txn, p->txnlen, p->txn_hash)) {
 		m->k.duplicates++;
 		return;
 	}
@@ -553,7 +571,8 @@ static bool take(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cen
 		return *why = too_long("transaction_id"), false;
 	if (user.n > RFM_ID_MAX)
 		return *why = too_long("user_id"), false;
-	gm_idset_prefetch(m->txns, txn.p, txn.n);
+	p->txn_hash = gm_hash(txn.p, txn.n);
+	gm_idset_prefetch_hashed(m->txns, p->txn_hash);
 	uint64_t h = gm_hash(user.p, user.n);
 	__builtin_prefetch(&m->slots[h & m->mask]);
 	p->active = true;
@@ -653,6 +672,12 @@ enum rfm_take rfm_customer(struct rfm *m, gm_str user, int64_t last_ts, int64_t 
 	return RFM_TAKEN;
 }
 
+/* The place of the scores r, f, m in segment_of. */
+static size_t segment_place(unsigned bins, unsigned r, unsigned f, unsigned m)
+{
+	return ((size_t)(r - 1) * bins + f - 1) * bins + m - 1;
+}
+
 /* A customer's value of measure k, as its rows give it. */
 static int64_t measure(const struct rfm *m, int k, const struct cust *c)
 {
@@ -675,36 +700,37 @@ bool rfm_finish(struct rfm *m)
 	m->k.customers = n;
 	const struct rfm_grid *g = m->o.grid;
 	m->sums = gm_xcalloc(g->nnames, sizeof *m->sums);
+	char d[11];
+	format_day(m->as_of, d);
+	m->as_of_len[0] = (size_t)snprintf(m->as_of_json[0], sizeof m->as_of_json[0],
+		"\"as_of_key\":%ld", (long)date_key_of_day(m->as_of));
+	m->as_of_len[1] = (size_t)snprintf(m->as_of_json[1], sizeof m->as_of_json[1],
+		"\"as_of\":\"%s\"", d);
 	if (n == 0)
 		return true;
-	m->at = gm_xmap(n * sizeof *m->at);
-	for (size_t i = 0, at = 0; i < n; i++) {
-		m->at[i] = at;
-		at += ENTRY_LEN + (unsigned char)m->ids[at + sizeof(struct cust)];
-	}
 	/* Each measure as a key that orders as it does: recency_days
 	 * grows as the last purchase day falls. Recency's score is then
 	 * reversed, so that the most recent always score bins, as the
 	 * least frequent always score 1. */
-	struct rfm_keyed *a = gm_xmap(2 * n * sizeof *a);
+	struct rfm_keyed *a = m->keyed = gm_xmap(2 * n * sizeof *a);
 	uint8_t *score = gm_xcalloc(n, 1);
 	m->sc = gm_xmap(n * sizeof *m->sc);
 	for (int k = 0; k < M_N; k++) {
-		for (size_t i = 0; i < n; i++) {
-			struct cust c = cust_of(m, i);
+		for (size_t i = 0, at = 0; i < n; i++, at = next_at(m, at)) {
+			struct cust c = cust_at(m, at);
 			uint64_t key = k == M_RECENCY ? (uint64_t)((int64_t)INT32_MAX - c.last_day)
 				: k == M_FREQUENCY ? c.orders : (uint64_t)c.cents;
-			a[i] = (struct rfm_keyed){ key, (uint32_t)i };
+			a[i] = (struct rfm_keyed){ key, i };
 		}
 		score_sorted(radix_sort(a, a + n, n), n, bins, score);
 		if (k == M_RECENCY)
 			for (size_t i = 0; i < n; i++)
 				score[i] = (uint8_t)(bins + 1 - score[i]);
 		struct cut *cut = m->cuts[k] = gm_xcalloc(bins + 1, sizeof *cut);
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0, at = 0; i < n; i++, at = next_at(m, at)) {
 			m->sc[i].s[k] = score[i];
 			struct cut *ct = &cut[score[i]];
-			struct cust c = cust_of(m, i);
+			struct cust c = cust_at(m, at);
 			int64_t v = measure(m, k, &c);
 			if (!ct->customers || v < ct->lo)
 				ct->lo = v;
@@ -713,28 +739,25 @@ bool rfm_finish(struct rfm *m)
 			ct->customers++;
 		}
 	}
-	gm_unmap(a, 2 * n * sizeof *a);
 	free(score);
 	/* The segment of every score triple, once. */
-	size_t b = bins;
-	uint8_t *of = gm_xcalloc(b * b * b, 1);
+	uint8_t *of = m->segment_of = gm_xcalloc((size_t)bins * bins * bins, 1);
 	for (unsigned r = 1; r <= bins; r++)
 		for (unsigned f = 1; f <= bins; f++)
 			for (unsigned s = 1; s <= bins; s++)
-				of[((r - 1) * b + f - 1) * b + s - 1] = rfm_grid_segment(g, r, f, s);
-	for (size_t i = 0; i < n; i++) {
+				of[segment_place(bins, r, f, s)] = rfm_grid_segment(g, r, f, s);
+	for (size_t i = 0, at = 0; i < n; i++, at = next_at(m, at)) {
 		const uint8_t *sc = m->sc[i].s;
-		uint8_t s = m->sc[i].seg = of[((sc[M_RECENCY] - 1) * b + sc[M_FREQUENCY] - 1) * b
-			+ sc[M_MONETARY] - 1];
+		uint8_t s = m->sc[i].seg = of[segment_place(bins, sc[M_RECENCY], sc[M_FREQUENCY],
+			sc[M_MONETARY])];
 		struct seg_sum *t = &m->sums[s];
-		struct cust c = cust_of(m, i);
+		struct cust c = cust_at(m, at);
 		t->customers++;
 		t->recency += (uint64_t)measure(m, M_RECENCY, &c);
 		t->frequency += c.orders;
 		t->revenue = gm_add_saturating(t->revenue, c.cents);
 		m->revenue = gm_add_saturating(m->revenue, c.cents);
 	}
-	free(of);
 	return true;
 }
 
@@ -770,12 +793,10 @@ static size_t id_day(char *id, int32_t day)
 	return 11;
 }
 
-static void write_as_of(struct gm_writer *w, int32_t day)
+static void write_as_of(const struct rfm *m, struct gm_writer *w)
 {
-	char d[11];
-	format_day(day, d);
-	GM_W_KI64(w, "as_of_key", date_key_of_day(day));
-	GM_W_KSTR(w, "as_of", d, 10);
+	gm_w_json(w, m->as_of_json[0], m->as_of_len[0]);
+	gm_w_json(w, m->as_of_json[1], m->as_of_len[1]);
 }
 
 /* The rfm_score of r, f, m: decimal digits for up to 9 bins, two
@@ -789,107 +810,158 @@ static int64_t rfm_score_of(unsigned bins, unsigned r, unsigned f, unsigned s)
 /* Runs of ids this short are sorted by insertion. */
 #define SMALL_RUN 32
 
-/* Loads what the customers a[k + 8] (their entries) and a[k + 16]
- * (their places and scores) hold, for a walk of a[0..n) in that order,
- * which is the customers' in no way: each would be a wait. */
-static void prefetch_cust(const struct rfm *m, const struct rfm_keyed *a, size_t n, size_t k)
+/* A record of the order of ids holds, beside its key, all that the walk
+ * in that order needs but the entry: the entry's place in the low
+ * SLOT_AT_BITS bits (as an index slot does), and above them R, F and
+ * M, a byte each (RFM_MAX_BINS < 256), so that each customer written
+ * is one read in the arena, in an order that is the customers' in no
+ * way: each would be a wait. */
+static uint64_t id_record(size_t at, const struct scored *sc)
 {
-	if (k + 16 < n) {
-		__builtin_prefetch(&m->at[a[k + 16].at]);
-		if (m->sc)
-			__builtin_prefetch(&m->sc[a[k + 16].at]);
-	}
-	if (k + 8 < n) {
-		const char *e = m->ids + m->at[a[k + 8].at];
-		__builtin_prefetch(e);
-		__builtin_prefetch(e + ENTRY_LEN + 15);
-	}
+	return (uint64_t)at | (uint64_t)sc->s[M_RECENCY] << SLOT_AT_BITS
+		| (uint64_t)sc->s[M_FREQUENCY] << (SLOT_AT_BITS + 8)
+		| (uint64_t)sc->s[M_MONETARY] << (SLOT_AT_BITS + 16);
 }
 
-/* The customers in order of id (bytes, then length): by 8-byte chunks
- * of their ids, radix-sorted, each run that shares a chunk sorted again
- * by the next. a and b hold n entries; the result is in a. */
+static size_t record_at(uint64_t val)
+{
+	return (size_t)(val & SLOT_AT_MASK);
+}
+
+static unsigned record_score(uint64_t val, int k)
+{
+	static const int shift[M_N] = { SLOT_AT_BITS, SLOT_AT_BITS + 8, SLOT_AT_BITS + 16 };
+	return (unsigned)(val >> shift[k]) & 0xff;
+}
+
+/* Loads the entry at at, for a walk in an order not the arena's. */
+static void prefetch_at(const struct rfm *m, size_t at)
+{
+	const char *e = m->ids + at;
+	__builtin_prefetch(e);
+	__builtin_prefetch(e + ENTRY_LEN + 15);
+}
+
+/* Bytes from..from + 8 of id, most significant first, NULs past its
+ * end: keys that order as those bytes do. */
+static uint64_t id_chunk(gm_str id, size_t from)
+{
+	uint64_t key = 0;
+	for (size_t j = from; j < from + 8; j++)
+		key = key << 8 | (j < id.n ? (unsigned char)id.p[j] : 0);
+	return key;
+}
+
+/* Sorts the records a[0..n) in order of id (bytes, then length), ids
+ * whose bytes before from are the same (NULs past an end): by 8-byte
+ * chunks of their ids from there, radix-sorted, each run that shares a
+ * chunk sorted again by the next. b holds n records for room. */
 static void sort_ids(const struct rfm *m, struct rfm_keyed *a, struct rfm_keyed *b, size_t n,
-	size_t chunk)
+	size_t from)
 {
 	if (n <= SMALL_RUN) {
-		/* Ids that differ from the chunk on: their bytes compared
-		 * (a prefix first) give the same order, without 8 passes of
-		 * counting for a few. */
+		/* Their bytes compared (a prefix first) give the same order,
+		 * without 8 passes of counting for a few. */
 		for (size_t x = 1; x < n; x++)
-			for (size_t y = x; y > 0 && gm_str_cmp(cust_id(m, a[y - 1].at), cust_id(m, a[y].at)) > 0; y--) {
+			for (size_t y = x; y > 0 && gm_str_cmp(id_at(m, record_at(a[y - 1].val)),
+					id_at(m, record_at(a[y].val))) > 0; y--) {
 				struct rfm_keyed t = a[y];
 				a[y] = a[y - 1];
 				a[y - 1] = t;
 			}
 		return;
 	}
+	size_t longest = 0;
 	for (size_t i = 0; i < n; i++) {
-		gm_str id = cust_id(m, a[i].at);
-		uint64_t key = 0;
-		for (size_t j = 0; j < 8; j++)
-			key = key << 8 | (chunk * 8 + j < id.n ? (unsigned char)id.p[chunk * 8 + j] : 0);
-		a[i].key = key;
+		if (i + 8 < n)
+			prefetch_at(m, record_at(a[i + 8].val));
+		gm_str id = id_at(m, record_at(a[i].val));
+		longest = id.n > longest ? id.n : longest;
+		a[i].key = id_chunk(id, from);
+	}
+	if (longest <= from) {
+		/* The same bytes but for trailing NULs, one id a length: the
+		 * shorter first. */
+		for (size_t x = 1; x < n; x++)
+			for (size_t y = x; y > 0 && id_at(m, record_at(a[y - 1].val)).n
+					> id_at(m, record_at(a[y].val)).n; y--) {
+				struct rfm_keyed t = a[y];
+				a[y] = a[y - 1];
+				a[y - 1] = t;
+			}
+		return;
 	}
 	struct rfm_keyed *s = radix_sort(a, b, n);
 	if (s != a)
 		memcpy(a, s, n * sizeof *a);
 	for (size_t i = 0; i < n;) {
-		size_t j = i + 1, longest = cust_id(m, a[i].at).n;
-		while (j < n && a[j].key == a[i].key) {
-			prefetch_cust(m, a, n, j);
-			size_t l = cust_id(m, a[j].at).n;
-			longest = l > longest ? l : longest;
+		size_t j = i + 1;
+		while (j < n && a[j].key == a[i].key)
 			j++;
-		}
-		if (j - i > 1 && longest > (chunk + 1) * 8) {
-			sort_ids(m, a + i, b + i, j - i, chunk + 1);
-		} else if (j - i > 1) {
-			/* The same bytes but for trailing NULs: the shorter first. */
-			for (size_t x = i + 1; x < j; x++)
-				for (size_t y = x; y > i && cust_id(m, a[y - 1].at).n > cust_id(m, a[y].at).n; y--) {
-					struct rfm_keyed t = a[y];
-					a[y] = a[y - 1];
-					a[y - 1] = t;
-				}
-		}
+		if (j - i > 1)
+			sort_ids(m, a + i, b + i, j - i, from + 8);
 		i = j;
 	}
 }
 
+/* The customers' rows in order of id. The records are made walking the
+ * arena, in order, each keyed by the 8 bytes of its id after the
+ * prefix every id shares; radix-sorted by those, in one sort for ids
+ * of up to 8 bytes more; the runs that share them are sorted again
+ * (sort_ids()) as the walk comes to them, their entries about to be
+ * read for their rows. */
 static void write_customers(struct rfm *m)
 {
 	size_t n = m->n;
-	struct rfm_keyed *a = gm_xmap(2 * n * sizeof *a);
-	for (size_t i = 0; i < n; i++)
-		a[i].at = (uint32_t)i;
-	sort_ids(m, a, a + n, n, 0);
+	gm_str first = id_at(m, 0);
+	size_t common = first.n;
+	for (size_t at = 0; at < m->idlen; at = next_at(m, at)) {
+		gm_str id = id_at(m, at);
+		size_t j = 0;
+		while (j < common && j < id.n && id.p[j] == first.p[j])
+			j++;
+		common = j;
+	}
+	struct rfm_keyed *a = m->keyed;
+	for (size_t i = 0, at = 0; i < n; i++, at = next_at(m, at))
+		a[i] = (struct rfm_keyed){ id_chunk(id_at(m, at), common), id_record(at, &m->sc[i]) };
+	struct rfm_keyed *s = radix_sort(a, a + n, n), *room = s == a ? a + n : a;
 	const struct rfm_grid *g = m->o.grid;
+	unsigned bins = m->o.bins;
 	char id[12 + RFM_ID_MAX];
 	size_t day = id_day(id, m->as_of);
-	for (size_t k = 0; k < n; k++) {
-		prefetch_cust(m, a, n, k);
-		size_t i = a[k].at;
-		gm_str user = cust_id(m, i);
+	for (size_t k = 0, run = 0; k < n; k++) {
+		if (k == run) {
+			run = k + 1;
+			while (run < n && s[run].key == s[k].key)
+				run++;
+			if (run - k > 1)
+				sort_ids(m, s + k, room + k, run - k, common + 8);
+		}
+		if (k + 16 < n)
+			prefetch_at(m, record_at(s[k + 16].val));
+		size_t at = record_at(s[k].val);
+		gm_str user = id_at(m, at);
 		memcpy(id + day, user.p, user.n);
 		struct gm_writer *w = row_begin(m, &gm_rtype_customer_segment);
 		GM_W_KSTR(w, "segment_id", id, day + user.n);
-		write_as_of(w, m->as_of);
+		write_as_of(m, w);
 		GM_W_KSTR(w, "user_id", user.p, user.n);
-		struct cust c = cust_of(m, i);
+		struct cust c = cust_at(m, at);
 		GM_W_KI64(w, "recency_days", measure(m, M_RECENCY, &c));
 		GM_W_KI64(w, "frequency", c.orders);
 		GM_W_KMONEY(w, "monetary", c.cents);
-		const struct scored *sc = &m->sc[i];
-		unsigned r = sc->s[M_RECENCY], f = sc->s[M_FREQUENCY], s = sc->s[M_MONETARY];
+		unsigned r = record_score(s[k].val, M_RECENCY), f = record_score(s[k].val, M_FREQUENCY),
+			sm = record_score(s[k].val, M_MONETARY);
 		GM_W_KI64(w, "r", r);
 		GM_W_KI64(w, "f", f);
-		GM_W_KI64(w, "m", s);
-		GM_W_KI64(w, "rfm_score", rfm_score_of(m->o.bins, r, f, s));
-		GM_W_KCSTR(w, "segment", g->names[sc->seg]);
+		GM_W_KI64(w, "m", sm);
+		GM_W_KI64(w, "rfm_score", rfm_score_of(bins, r, f, sm));
+		GM_W_KCSTR(w, "segment", g->names[m->segment_of[segment_place(bins, r, f, sm)]]);
 		row_put(m, &gm_rtype_customer_segment, w, id, day + user.n, 0);
 	}
 	gm_unmap(a, 2 * n * sizeof *a);
+	m->keyed = NULL;
 }
 
 static int cstr_cmp(const void *a, const void *b)
@@ -915,7 +987,7 @@ static void write_summary(struct rfm *m)
 		memcpy(id + day, names[k], len);
 		struct gm_writer *w = row_begin(m, &gm_rtype_segment_summary);
 		GM_W_KSTR(w, "summary_id", id, day + len);
-		write_as_of(w, m->as_of);
+		write_as_of(m, w);
 		GM_W_KSTR(w, "segment", names[k], len);
 		GM_W_KI64(w, "customers", (int64_t)t->customers);
 		GM_W_KEY(w, "share");
@@ -966,7 +1038,7 @@ static void write_cuts(struct rfm *m)
 			int n = snprintf(id + day, sizeof id - day, "%s/%u", measure_names[k], scores[j]);
 			struct gm_writer *w = row_begin(m, &gm_rtype_rfm_cuts);
 			GM_W_KSTR(w, "cut_id", id, day + (size_t)n);
-			write_as_of(w, m->as_of);
+			write_as_of(m, w);
 			GM_W_KCSTR(w, "measure", measure_names[k]);
 			GM_W_KI64(w, "score", scores[j]);
 			GM_W_KI64(w, "customers", (int64_t)c->customers);
@@ -1003,6 +1075,11 @@ void rfm_compare_begin(struct rfm *m, int32_t since)
 {
 	m->since = since;
 	m->seen = gm_xcalloc(m->n + 1, 1);
+	if (m->n && !m->at) {
+		m->at = gm_xmap(m->n * sizeof *m->at);
+		for (size_t i = 0, at = 0; i < m->n; i++, at = next_at(m, at))
+			m->at[i] = at;
+	}
 }
 
 /* The place of a snapshot's segment name, added when new, the matrix
@@ -1100,7 +1177,7 @@ void rfm_compare_end(struct rfm *m)
 	for (size_t i = 0; i < n; i++) {
 		struct gm_writer *w = row_begin(m, &gm_rtype_segment_migration);
 		GM_W_KSTR(w, "migration_id", mv[i].id, mv[i].idn);
-		write_as_of(w, m->as_of);
+		write_as_of(m, w);
 		GM_W_KI64(w, "since_key", date_key_of_day(m->since));
 		GM_W_KSTR(w, "since", since, 10);
 		GM_W_KCSTR(w, "from_segment", mv[i].from);

@@ -11,7 +11,8 @@
  * Memory: 17 bytes per customer and its id, in an arena, an index of
  * 8 bytes a slot, and the transaction ids' set (idset.h) while reading;
  * scoring and the order of ids add 33 bytes a customer while they run,
- * the set freed, and 12 bytes of scores, segment and place stay. */
+ * the set freed, and 4 bytes of scores and segment stay (and 8 of place
+ * from rfm_compare_begin() on). */
 #ifndef GM_RFM_H
 #define GM_RFM_H
 
@@ -68,7 +69,7 @@ uint8_t rfm_grid_segment(const struct rfm_grid *g, unsigned r, unsigned f, unsig
  * (reused by the caller across measures). */
 struct rfm_keyed {
 	uint64_t key;
-	uint32_t at;
+	uint64_t val;  /* what the key sorts: here, a value's place */
 };
 void rfm_score(const uint64_t *values, size_t n, unsigned bins, uint8_t *scores,
 	struct rfm_keyed *tmp);

@@ -51,9 +51,10 @@ static uint64_t second_hash(const char *id, size_t n)
 	return fold_mul(h, 0x4f1bbcdcbfa53e0bULL);
 }
 
-static struct fp fingerprint(const char *id, size_t n)
+/* The fingerprint of id[0..n), whose gm_hash() is h. */
+static struct fp fingerprint(const char *id, size_t n, uint64_t h)
 {
-	struct fp f = { gm_hash(id, n), second_hash(id, n) };
+	struct fp f = { h, second_hash(id, n) };
 	if (!f.a && !f.b)
 		f.b = 1;
 	return f;
@@ -97,7 +98,12 @@ static void grow(struct gm_idset *s)
 
 bool gm_idset_add(struct gm_idset *s, const char *id, size_t n)
 {
-	struct fp f = fingerprint(id, n);
+	return gm_idset_add_hashed(s, id, n, gm_hash(id, n));
+}
+
+bool gm_idset_add_hashed(struct gm_idset *s, const char *id, size_t n, uint64_t h)
+{
+	struct fp f = fingerprint(id, n, h);
 	size_t i = find(s, f);
 	if (s->slot[i].a || s->slot[i].b)
 		return false;
@@ -109,13 +115,18 @@ bool gm_idset_add(struct gm_idset *s, const char *id, size_t n)
 
 void gm_idset_prefetch(const struct gm_idset *s, const char *id, size_t n)
 {
+	gm_idset_prefetch_hashed(s, gm_hash(id, n));
+}
+
+void gm_idset_prefetch_hashed(const struct gm_idset *s, uint64_t h)
+{
 	/* The slot comes from the first hash alone. */
-	__builtin_prefetch(&s->slot[gm_hash(id, n) & s->mask]);
+	__builtin_prefetch(&s->slot[h & s->mask]);
 }
 
 bool gm_idset_has(const struct gm_idset *s, const char *id, size_t n)
 {
-	size_t i = find(s, fingerprint(id, n));
+	size_t i = find(s, fingerprint(id, n, gm_hash(id, n)));
 	return s->slot[i].a || s->slot[i].b;
 }
 

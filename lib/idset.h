@@ -26,6 +26,12 @@ bool gm_idset_add(struct gm_idset *s, const char *id, size_t n);
  * each look is a miss); changes nothing. */
 void gm_idset_prefetch(const struct gm_idset *s, const char *id, size_t n);
 
+/* gm_idset_prefetch() and gm_idset_add() for a caller that keeps the
+ * id's hash h, gm_hash(id, n) (hash.h), from the one to the other:
+ * the id is hashed once, not twice. h must be that hash. */
+void gm_idset_prefetch_hashed(const struct gm_idset *s, uint64_t h);
+bool gm_idset_add_hashed(struct gm_idset *s, const char *id, size_t n, uint64_t h);
+
 /* Whether id[0..n) is there. */
 bool gm_idset_has(const struct gm_idset *s, const char *id, size_t n);
 

@@ -1,6 +1,7 @@
 #include <stdio.h>
 
 #include "check_util.h"
+#include "hash.h"
 #include "idset.h"
 
 /* Ids that differ in one byte, in their length, or not at all: each
@@ -27,6 +28,13 @@ START_TEST(adds_once_and_finds)
 	ck_assert(gm_idset_add(s, "a\0b", 3));
 	ck_assert(gm_idset_add(s, "a\0c", 3));
 	ck_assert_uint_eq(gm_idset_size(s), 100003);
+	/* Given its hash, an id is the same id. */
+	gm_idset_prefetch_hashed(s, gm_hash("e0000000007", 11));
+	ck_assert(!gm_idset_add_hashed(s, "e0000000007", 11, gm_hash("e0000000007", 11)));
+	ck_assert(gm_idset_add_hashed(s, "f1", 2, gm_hash("f1", 2)));
+	ck_assert(!gm_idset_add(s, "f1", 2));
+	ck_assert(gm_idset_has(s, "f1", 2));
+	ck_assert_uint_eq(gm_idset_size(s), 100004);
 	gm_idset_free(s);
 }
 END_TEST
