@@ -13,6 +13,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/pg.sh"
 . "$TESTS/kafka.sh"
+. "$TESTS/prometheus.sh"
 
 command -v jq >/dev/null || skip_or_fail "jq is not installed"
 command -v promtool >/dev/null && command -v prometheus >/dev/null ||
@@ -92,21 +93,12 @@ expect_eq "kafka_metrics: the partitions' offsets" \
 	"$(psql -XAtq -c "SELECT count(*) FROM kafka_metrics WHERE metric = 'gm_kafka_topic_partition_current_offset'")" 12
 
 # ---- gm-metrics watches all of it; Prometheus scrapes it ----
-port=$(free_port) && pport=$(free_port) || skip_or_fail "no free port"
+port=$(free_port) || skip_or_fail "no free port"
 gm-metrics --listen "127.0.0.1:$port" --every 300ms -b "$GM_BROKERS" --watch-group shop --pg "$GM_PG_CONNINFO" \
 	produce.stats txmon.stats session.stats inventory.stats 2>gm.err &
 at_exit "kill $! 2>/dev/null"
-cat >prom.yml <<YAML
-global: {scrape_interval: 500ms, evaluation_interval: 500ms}
-rule_files: ['$RULES']
-scrape_configs:
-- job_name: gm
-  static_configs: [{targets: ['127.0.0.1:$port']}]
-YAML
-prometheus --config.file=prom.yml --storage.tsdb.path=tsdb --web.listen-address="127.0.0.1:$pport" \
-	--log.level=warn >prom.log 2>&1 &
-at_exit "kill $! 2>/dev/null"
-q() { curl -sf "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1" | jq -r '.data.result | length'; }
+prom_start "$port" "$RULES"
+q() { prom_query "$1"; }
 
 # The dashboard's expressions, and the rules' with their comparison
 # taken off (a healthy pipeline fires none: the series must be there).

@@ -10,6 +10,7 @@
 # gm-metrics runs is down while gm-metrics goes on. Against CongoDB,
 # or a real mongod named by GM_TEST_MONGO_URI (tests/helpers/mongo.sh).
 . "$(dirname "$0")/../lib.sh"
+. "$TESTS/prometheus.sh"
 . "$TESTS/helpers/mongo.sh"
 G=$TESTS/golden/etl
 
@@ -47,19 +48,11 @@ done
 # The dashboard's and the alerting rules' MongoDB expressions, asked of
 # a real Prometheus that scraped gm-metrics --listen (the others:
 # gm-metrics-grafana.sh).
-port=$(free_port) && pport=$(free_port) || skip_or_fail "no free port"
+port=$(free_port) || skip_or_fail "no free port"
 gm-metrics -q --listen "127.0.0.1:$port" --no-host --every 300ms --mongo "$U" 2>"$T/listen.err" &
 at_exit "kill $! 2>/dev/null"
-cat >"$T/prom.yml" <<YAML
-global: {scrape_interval: 500ms, evaluation_interval: 500ms}
-scrape_configs:
-- job_name: gm
-  static_configs: [{targets: ['127.0.0.1:$port']}]
-YAML
-prometheus --config.file="$T/prom.yml" --storage.tsdb.path="$T/tsdb" \
-	--web.listen-address="127.0.0.1:$pport" --log.level=warn >"$T/prom.log" 2>&1 &
-at_exit "kill $! 2>/dev/null"
-pq() { curl -sf "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1" | jq -r '.data.result | length'; }
+prom_start "$port"
+pq() { prom_query "$1"; }
 {
 	jq -r '.panels[] | select(.datasource.uid == "gm-prometheus") | .targets[].expr' \
 		"$TOP/scripts/grafana/dashboards/gm-pipeline.json"

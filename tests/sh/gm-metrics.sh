@@ -7,6 +7,7 @@
 # daemon serves /metrics over HTTP, and a real Prometheus scrapes it and
 # answers queries of its names; the usage errors.
 . "$(dirname "$0")/../lib.sh"
+. "$TESTS/prometheus.sh"
 
 command -v jq >/dev/null || skip_or_fail "jq is not installed"
 command -v promtool >/dev/null || skip_or_fail "promtool is not installed (Debian's prometheus)"
@@ -96,17 +97,8 @@ expect_eq "another path: 404" "$(curl -s -o /dev/null -w '%{http_code}' "http://
 expect_eq "POST: 405" "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/metrics")" 405
 
 if command -v prometheus >/dev/null; then
-	pport=$(free_port) || skip_or_fail "no free port"
-	cat >prom.yml <<YAML
-global: {scrape_interval: 500ms}
-scrape_configs:
-- job_name: gm
-  static_configs: [{targets: ['127.0.0.1:$port']}]
-YAML
-	prometheus --config.file=prom.yml --storage.tsdb.path=tsdb --web.listen-address="127.0.0.1:$pport" \
-		--log.level=warn >prom.log 2>&1 &
-	at_exit "kill $! 2>/dev/null"
-	q() { curl -sf "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1" | jq -r "$2"; }
+	prom_start "$port"
+	q() { prom_query "$1" "$2"; }
 	got=
 	for _ in $(seq 150); do
 		got=$(q 'gm_tool_records_in_total{tool="gm-txmon"}' '.data.result[0].value[1] // empty' 2>/dev/null)
