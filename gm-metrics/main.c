@@ -319,21 +319,10 @@ static const char *label_of(const struct sample *x, const char *name)
 	return NULL;
 }
 
-/* Whether the tool of sample x (its tool and instance labels) is up in
- * set: its gm_tool_up there is 1. */
-static bool tool_up(const struct sample_set *set, const struct sample *x)
-{
-	for (size_t i = 0; i < set->n; i++)
-		if (set->v[i].f == F_TOOL_UP && !strcmp(set->v[i].labels[0], x->labels[0]) &&
-		    !strcmp(set->v[i].labels[1], x->labels[1]))
-			return set->v[i].value == 1;
-	return false;
-}
-
 /* One row of sample x of set for a PostgreSQL -o: a kafka_metric for
  * the Kafka families (gm_kafka_...), else a system_health_metric about
  * the tool it names or, for another, the source that collected it
- * (source, whose target answered when up). */
+ * (source); up: whether that tool, or that source's target, is up. */
 static bool emit_row(struct gm_sink *s, const struct sample_set *set, const struct sample *x,
 	const char *source, bool up)
 {
@@ -362,8 +351,6 @@ static bool emit_row(struct gm_sink *s, const struct sample_set *set, const stru
 	} else {
 		t = &gm_rtype_system_health_metric;
 		const char *tool = label_of(x, "tool"), *instance = label_of(x, "instance");
-		if (tool && instance)
-			up = tool_up(set, x);
 		GM_W_KLIT(w, "type", "system_health_metric");
 		GM_W_KSTR(w, "metric_id", id, n);
 		GM_W_KTS(w, "ts", set->ts);
@@ -389,10 +376,17 @@ static bool emit_set(struct run *run, const struct sample_set *set)
 	for (size_t i = 0; i < run->nprobes; i++)
 		if (set == &run->probes[i].set)
 			source = run->probes[i].ops->name, up = run->probes[i].was_up;
-	for (size_t j = 0; j < set->n; j++)
-		if (!(run->pg_out ? emit_row(run->sink, set, &set->v[j], source, up) :
-		      emit_record(run->sink, &set->v[j], set->ts)))
+	bool tool_up = false;   /* of the instance whose samples these are */
+	for (size_t j = 0; j < set->n; j++) {
+		const struct sample *x = &set->v[j];
+		/* tools_collect() gives an instance's gm_tool_up first. */
+		if (x->f == F_TOOL_UP)
+			tool_up = x->value == 1;
+		bool of_tool = set == &run->tools_set;
+		if (!(run->pg_out ? emit_row(run->sink, set, x, source, of_tool ? tool_up : up) :
+		      emit_record(run->sink, x, set->ts)))
 			return false;
+	}
 	return true;
 }
 

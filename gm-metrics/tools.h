@@ -33,7 +33,7 @@ bool tools_take(struct tools *t, const struct gm_event *ev, const char **why);
 /* The samples of every instance known, as of now_ms (the wall clock, ms
  * since the epoch): up (1 while its last record is not final and is
  * at most three of its intervals old), its counts, uptime, last report
- * and values. */
+ * and values; an instance's samples together, its gm_tool_up first. */
 void tools_collect(const struct tools *t, struct sample_set *out, int64_t now_ms);
 
 /* The instances known. */
