@@ -1507,10 +1507,11 @@ enum gm_kpoll gm_kconsumer_next(struct gm_kconsumer *k, struct gm_kmsg *m,
 	}
 	int64_t deadline = timeout_ms < 0 ? -1 : gm_now_ms() + timeout_ms;
 	for (;;) {
-		if (k->dirty && gm_now_coarse_ms() - k->committed_at >= k->commit_every_ms
+		int64_t now = gm_now_coarse_ms();
+		if (k->dirty && now - k->committed_at >= k->commit_every_ms
 		    && !gm_kconsumer_commit(k))
 			k->failed = true;
-		if (gm_now_coarse_ms() - k->lag_at >= LAG_EVERY_MS)
+		if (now - k->lag_at >= LAG_EVERY_MS)
 			look_at_lag(k);
 		if (gm_stopping())
 			return GM_K_IDLE;
