@@ -144,31 +144,6 @@ static struct rfm_grid *grid_file(const char *path, unsigned bins)
 	return g;
 }
 
-/* The fields of a stored row of type t, decoded, or why it cannot be
- * (not a row of t), with reason[0..200) for room. */
-static const char *row_fault(struct gm_parser *ps, const struct gm_rtype *t, const char *row,
-	size_t len, union gm_rvalue *v, bool *has, char *reason)
-{
-	const char *why;
-	const struct gm_event *ev = gm_parse(ps, row, len, &why);
-	if (!ev)
-		return why;
-	if (ev->rtype != t)
-		return "a row of another table";
-	return gm_rtype_decode(t, ev, v, has, reason, 200) ? NULL : reason;
-}
-
-/* row_fault(), reported: false after a message (a damaged warehouse). */
-static bool decode_row(struct gm_parser *ps, const struct gm_rtype *t, const char *row,
-	size_t len, const char *where, union gm_rvalue *v, bool *has)
-{
-	char reason[200];
-	const char *why = row_fault(ps, t, row, len, v, has, reason);
-	if (why)
-		gm_error(where, "%s", why);
-	return !why;
-}
-
 /* The place of t's field name among its values (gm_rtype_decode()). */
 #define FIELD(t, name) ((size_t)(gm_rtype_field(t, name) - (t)->fields))
 
@@ -209,24 +184,29 @@ static bool read_facts(struct gm_wh *wh, struct rfm *m, struct gm_parser *ps,
 	struct gm_wh_scan *s = gm_wh_scan_open(wh, &gm_rtype_fact_sales, &f);
 	if (!s)
 		return false;
-	const char *row, *where, *why;
-	size_t len;
+	const char *why;
 	bool ok = true;
 	union gm_rvalue v[16];
 	bool has[16];
+	struct gm_wh_row r;
+	enum gm_wh_got got;
 	const size_t date_key = FIELD(&gm_rtype_fact_sales, "date_key");
 	const struct sale_at at = sale_at();
-	while (ok && gm_wh_scan_next(s, &row, &len, &where)) {
-		ok = decode_row(ps, &gm_rtype_fact_sales, row, len, where, v, has);
+	while (ok && (got = gm_wh_scan_row(s, ps, v, has, &r)) != GM_WH_END) {
+		if (got == GM_WH_BAD) {
+			gm_error(r.where, "%s", r.why);  /* a damaged warehouse */
+			ok = false;
+			break;
+		}
 		/* A folder gives every day, a server only those asked for: the
 		 * others are not read, so that the counts do not depend on
 		 * where the warehouse is. */
-		if (ok && f.range_field && (v[date_key].i < f.lo || v[date_key].i > f.hi))
+		if (f.range_field && (v[date_key].i < f.lo || v[date_key].i > f.hi))
 			continue;
 		gm_counts_add(&gm_counts.in, 1);
 		in->rows++;
-		if (ok && !take_sale(m, &at, v, &why)) {
-			gm_error(where, "%s", why);
+		if (!take_sale(m, &at, v, &why)) {
+			gm_error(r.where, "%s", why);
 			ok = false;
 		}
 	}
@@ -250,21 +230,20 @@ static enum got read_customers(struct gm_wh *wh, struct rfm *m, struct gm_parser
 		return GOT_FAILED;
 	const size_t user = FIELD(t, "user_id"), last = FIELD(t, "last_purchase"),
 		orders = FIELD(t, "orders"), ltv = FIELD(t, "lifetime_value");
-	const char *row, *where;
-	size_t len;
 	union gm_rvalue v[16];
 	bool has[16];
-	char reason[200];
+	struct gm_wh_row r;
+	enum gm_wh_got row;
 	enum got got = GOT_ALL;
 	in->table = t;
-	while (got == GOT_ALL && gm_wh_scan_next(s, &row, &len, &where)) {
+	while (got == GOT_ALL && (row = gm_wh_scan_row(s, ps, v, has, &r)) != GM_WH_END) {
 		gm_counts_add(&gm_counts.in, 1);
 		in->rows++;
-		const char *why = row_fault(ps, t, row, len, v, has, reason);
-		enum rfm_take take = why ? RFM_REFUSED
+		const char *why = r.why, *where = r.where;
+		enum rfm_take take = row == GM_WH_BAD ? RFM_REFUSED
 			: rfm_customer(m, v[user].s, v[last].i, v[orders].i, v[ltv].i, &why);
 		if (take == RFM_REFUSED) {
-			if (!gm_reject(where, why, row, len))
+			if (!gm_reject(where, why, r.text, r.len))
 				got = GOT_FAILED;  /* --strict */
 			else if (!forced) {
 				snprintf(in->why, sizeof in->why, "%s holds a bad row", where);
@@ -363,18 +342,20 @@ static bool read_snapshot(struct gm_wh *wh, struct rfm *m, struct gm_parser *ps,
 	struct gm_wh_scan *s = gm_wh_scan_open(wh, t, &f);
 	if (!s)
 		return false;
-	const char *row, *where;
-	size_t len;
 	bool ok = true;
 	uint64_t rows = 0;
 	union gm_rvalue v[16];
 	bool has[16];
+	struct gm_wh_row r;
+	enum gm_wh_got got;
 	const size_t as_of_key = FIELD(t, "as_of_key"), user_id = FIELD(t, "user_id"),
 		segment = FIELD(t, "segment");
 	rfm_compare_begin(m, since);
-	while (ok && gm_wh_scan_next(s, &row, &len, &where)) {
-		ok = decode_row(ps, t, row, len, where, v, has);
-		if (ok && v[as_of_key].i == key) {
+	while (ok && (got = gm_wh_scan_row(s, ps, v, has, &r)) != GM_WH_END) {
+		if (got == GM_WH_BAD) {
+			gm_error(r.where, "%s", r.why);
+			ok = false;
+		} else if (v[as_of_key].i == key) {
 			rfm_compare_row(m, v[user_id].s, v[segment].s);
 			rows++;
 		}

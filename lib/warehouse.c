@@ -74,6 +74,7 @@ const char *gm_wh_name(const struct gm_wh *wh)
 
 struct gm_wh_scan {
 	const struct wh_backend *be;
+	const struct gm_rtype *t;
 	void *scan;
 };
 
@@ -85,6 +86,7 @@ struct gm_wh_scan *gm_wh_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
 		return NULL;
 	struct gm_wh_scan *s = gm_xcalloc(1, sizeof *s);
 	s->be = wh->be;
+	s->t = t;
 	s->scan = scan;
 	return s;
 }
@@ -93,6 +95,25 @@ bool gm_wh_scan_next(struct gm_wh_scan *s, const char **row, size_t *len,
 	const char **where)
 {
 	return s->be->scan_next(s->scan, row, len, where);
+}
+
+enum gm_wh_got gm_wh_scan_row(struct gm_wh_scan *s, struct gm_parser *ps,
+	union gm_rvalue *v, bool *has, struct gm_wh_row *r)
+{
+	if (!gm_wh_scan_next(s, &r->text, &r->len, &r->where))
+		return GM_WH_END;
+	const struct gm_event *ev = gm_parse(ps, r->text, r->len, &r->why);
+	if (!ev)
+		return GM_WH_BAD;
+	if (ev->rtype != s->t) {
+		r->why = "a row of another table";
+		return GM_WH_BAD;
+	}
+	if (!gm_rtype_decode(s->t, ev, v, has, r->reason, sizeof r->reason)) {
+		r->why = r->reason;
+		return GM_WH_BAD;
+	}
+	return GM_WH_ROW;
 }
 
 bool gm_wh_scan_close(struct gm_wh_scan *s)

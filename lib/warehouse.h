@@ -168,6 +168,30 @@ struct gm_wh_scan *gm_wh_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
 bool gm_wh_scan_next(struct gm_wh_scan *s, const char **row, size_t *len,
 	const char **where);
 
+/* A row gm_wh_scan_row() read: its text (for rejects.h), where it is,
+ * and, when it is bad, why. */
+struct gm_wh_row {
+	const char *text;   /* NDJSON without its newline, valid until the next call */
+	size_t len;
+	const char *where;  /* "FILE:LINE", as gm_wh_scan_next()'s */
+	const char *why;    /* GM_WH_BAD only */
+	char reason[200];   /* room for why */
+};
+
+enum gm_wh_got {
+	GM_WH_END,   /* no more rows, or a read error: gm_wh_scan_close() says which */
+	GM_WH_ROW,   /* a row of the table's type, decoded */
+	GM_WH_BAD,   /* a row that is not one of it: another type, a field
+	                missing or of the wrong type, or not JSON at all */
+};
+
+/* The next row of s, parsed with ps and decoded as a row of the type s
+ * reads (gm_wh_scan_open()'s t) by gm_rtype_decode() into v and has,
+ * t->nfields entries each. r describes the row, whatever came of it but
+ * the end. What to do with a bad row (stop, reject) is the caller's. */
+enum gm_wh_got gm_wh_scan_row(struct gm_wh_scan *s, struct gm_parser *ps,
+	union gm_rvalue *v, bool *has, struct gm_wh_row *r);
+
 /* Ends the read; false when it met a read error. NULL is allowed. */
 bool gm_wh_scan_close(struct gm_wh_scan *s);
 
