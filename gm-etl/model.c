@@ -24,6 +24,7 @@
 #include "idset.h"
 #include "map.h"
 #include "mem.h"
+#include "names.h"
 #include "money.h"
 #include "number.h"
 #include "ts.h"
@@ -43,51 +44,12 @@ enum { T_DATE, T_CUSTOMER, T_PRODUCT, T_GEOGRAPHY, T_PERF, T_TRENDS, T_STATE };
 
 /* ---- names: countries and categories as small numbers ---- */
 
-struct names {
-	struct gm_map *ids;  /* name -> uint32_t */
-	gm_str *name;        /* by id; name[0] is "*" */
-	size_t n, cap;
-};
-
-static void names_init(struct names *ns)
+/* A set of names whose number 0 is "*", all countries or categories:
+ * the name "*" in a row is that, as one cannot tell them apart. */
+static void names_init(struct gm_names *ns)
 {
-	ns->ids = gm_map_new(sizeof(uint32_t), (size_t)1 << 31);
-	ns->name = gm_grow(NULL, &ns->cap, 1, sizeof *ns->name, 64);
-	ns->name[0] = (gm_str){ "*", 1 };
-	ns->n = 1;
-}
-
-static void names_free(struct names *ns)
-{
-	for (size_t i = 1; i < ns->n; i++)
-		free((char *)ns->name[i].p);
-	free(ns->name);
-	gm_map_free(ns->ids);
-}
-
-/* The id of s; UINT32_MAX when s is longer than a map key. "*" itself
- * as a name is the name "*": one cannot tell them apart in a row. */
-static uint32_t name_id(struct names *ns, gm_str s)
-{
-	/* The first few names by a look at each, before the map: there
-	 * are five countries and ten categories. */
-	for (size_t i = 1; i < ns->n && i <= 16; i++)
-		if (ns->name[i].n == s.n && !memcmp(ns->name[i].p, s.p, s.n))
-			return (uint32_t)i;
-	bool created;
-	uint32_t *id = gm_map_put(ns->ids, s.p, s.n, &created);
-	if (!id)
-		return UINT32_MAX;
-	if (created) {
-		if (s.n == 1 && s.p[0] == '*') {
-			*id = STAR;
-			return STAR;
-		}
-		ns->name = gm_grow(ns->name, &ns->cap, ns->n + 1, sizeof *ns->name, 64);
-		ns->name[ns->n] = (gm_str){ gm_xstrndup(s.p, s.n), s.n };
-		*id = (uint32_t)ns->n++;
-	}
-	return *id;
+	gm_names_init(ns);
+	gm_names_id(ns, (gm_str){ "*", 1 });
 }
 
 /* ---- the accumulators ---- */
@@ -163,7 +125,7 @@ struct etl {
 	struct etl_opts o;
 	struct etl_out out;
 	struct etl_counts counts;
-	struct names countries, categories;
+	struct gm_names countries, categories;
 	struct gm_idset *loaded[3];  /* ids the run loaded, per fact table */
 	struct gm_idset *stored_txns;  /* stored transactions taken */
 	struct gm_map *products;     /* product_id -> struct product */
@@ -247,8 +209,8 @@ void etl_free(struct etl *m)
 	for (int i = 0; i < 3; i++)
 		gm_idset_free(m->loaded[i]);
 	gm_idset_free(m->stored_txns);
-	names_free(&m->countries);
-	names_free(&m->categories);
+	gm_names_free(&m->countries);
+	gm_names_free(&m->categories);
 	free(m->txn_items);
 	free(m->txn_strings);
 	free(m->offsets);
@@ -387,7 +349,7 @@ static void count_txn(struct etl *m, gm_str user, gm_str country_s, int64_t ts,
 	const struct gm_item *items, size_t n, bool in_range, bool customer)
 {
 	int32_t day = day_of_ts(ts);
-	uint32_t country = name_id(&m->countries, country_s);
+	uint32_t country = gm_names_id(&m->countries, country_s);
 	int64_t total = 0, units = 0;
 	for (size_t i = 0; i < n; i++) {
 		total = gm_add_saturating(total, items[i].amount);
@@ -420,7 +382,7 @@ static void count_txn(struct etl *m, gm_str user, gm_str country_s, int64_t ts,
 		return;
 	uint32_t cats[MAX_LINES];
 	for (size_t i = 0; i < n; i++)
-		cats[i] = name_id(&m->categories, items[i].category);
+		cats[i] = gm_names_id(&m->categories, items[i].category);
 	/* By day and country, all categories and each; the rest are sums
 	 * of these (roll_up_trends). */
 	struct trend *t = trend_of(m, G_DAY, day, country, STAR);
@@ -604,10 +566,10 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 		row_put(m, &gm_rtype_fact_sales, w, sid, (size_t)n);
 		m->counts.lines++;
 		product_fact(product_of(m, it->product_id), ev->ts, (gm_str){ sid, (size_t)n },
-			name_id(&m->categories, it->category), true, it->unit_price);
+			gm_names_id(&m->categories, it->category), true, it->unit_price);
 	}
 	touch_day(m, day);
-	note_geo(m, name_id(&m->countries, ev->country));
+	note_geo(m, gm_names_id(&m->countries, ev->country));
 	count_txn(m, ev->user_id, ev->country, ev->ts, ev->items, ev->nitems, true, true);
 	return ETL_LOADED;
 }
@@ -681,11 +643,11 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 	m->out.put(m->out.ctx, t, ev->id.p, ev->id.n);
 	touch_day(m, day);
 	struct product *p = product_of(m, ev->product_id);
-	uint32_t cat = name_id(&m->categories, ev->category);
+	uint32_t cat = gm_names_id(&m->categories, ev->category);
 	product_fact(p, ev->ts, ev->id, cat, !view, ev->unit_price);
 	if (view) {
 		m->counts.views++;
-		note_geo(m, name_id(&m->countries, ev->country));
+		note_geo(m, gm_names_id(&m->countries, ev->country));
 		count_view(p, ev->ts, cat);
 	} else {
 		m->counts.carts++;
@@ -918,7 +880,7 @@ bool etl_stored(struct etl *m, const struct gm_rtype *t, const struct gm_event *
 	if (!in_range(m, ts))
 		return true;
 	struct product *p = product_of(m, product);
-	uint32_t cat = name_id(&m->categories, category);
+	uint32_t cat = gm_names_id(&m->categories, category);
 	if (view)
 		count_view(p, ts, cat);
 	else
@@ -1204,7 +1166,7 @@ struct perf {
  * then the name up. */
 static int perf_by_rank(const void *a, const void *b, void *ctx)
 {
-	const struct names *cats = ctx;
+	const struct gm_names *cats = ctx;
 	const struct perf *x = a, *y = b;
 	if (x->grain != y->grain)
 		return x->grain - y->grain;
@@ -1248,7 +1210,7 @@ static int slash_cmp(gm_str a, gm_str b)
  * the product's part; then cat_rank is NULL and the category and
  * product are compared joined. */
 struct perf_order {
-	const struct names *cats;
+	const struct gm_names *cats;
 	int grain_rank[G_NGRAINS];
 	uint32_t *cat_rank;
 };
@@ -1280,12 +1242,12 @@ static int perf_by_id(const void *a, const void *b, void *ctx)
 
 static int cat_by_slash(const void *a, const void *b, void *ctx)
 {
-	const struct names *cats = ctx;
+	const struct gm_names *cats = ctx;
 	return slash_cmp(cats->name[*(const uint32_t *)a], cats->name[*(const uint32_t *)b]);
 }
 
 /* The order of perf_by_id() for the run's names; free cat_rank after. */
-static void perf_order_init(struct perf_order *o, const struct names *cats)
+static void perf_order_init(struct perf_order *o, const struct gm_names *cats)
 {
 	o->cats = cats;
 	for (int g = 0; g < G_NGRAINS; g++) {
@@ -1311,7 +1273,7 @@ static void perf_order_init(struct perf_order *o, const struct names *cats)
 /* Ranks rows[0..n), which are in order of id: within each (grain,
  * period), whose rows are together, the categories' rows by revenue,
  * and each category's products. */
-static void perf_rank(struct perf *rows, size_t n, const struct names *cats)
+static void perf_rank(struct perf *rows, size_t n, const struct gm_names *cats)
 {
 	struct perf **by = NULL;
 	size_t cap = 0;
