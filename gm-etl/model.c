@@ -788,15 +788,12 @@ static void keep_string(struct etl *m, gm_str s)
 	m->txn_slen += s.n;
 }
 
-/* The place of t's field name among its values (gm_rtype_decode()). */
-#define FIELD(t, name) ((size_t)(gm_rtype_field(t, name) - (t)->fields))
-
 static bool stored_sale(struct etl *m, const union gm_rvalue *v, const char **why)
 {
 	const struct gm_rtype *t = &gm_rtype_fact_sales;
-	gm_str txn = v[FIELD(t, "transaction_id")].s, user = v[FIELD(t, "user_id")].s,
-		country = v[FIELD(t, "country")].s, product = v[FIELD(t, "product_id")].s,
-		category = v[FIELD(t, "category")].s;
+	gm_str txn = v[GM_RFIELD_AT(t, "transaction_id")].s, user = v[GM_RFIELD_AT(t, "user_id")].s,
+		country = v[GM_RFIELD_AT(t, "country")].s, product = v[GM_RFIELD_AT(t, "product_id")].s,
+		category = v[GM_RFIELD_AT(t, "category")].s;
 	if (!fits(txn) || !fits(user) || !fits(country) || !fits(product) || !fits(category))
 		return *why = "a field longer than 64 bytes", false;
 	if (gm_idset_has(m->loaded[0], txn.p, txn.n)) {
@@ -814,7 +811,7 @@ static bool stored_sale(struct etl *m, const union gm_rvalue *v, const char **wh
 		m->txn_userlen = user.n;
 		memcpy(m->txn_country, country.p, country.n);
 		m->txn_countrylen = country.n;
-		m->txn_ts = v[FIELD(t, "ts")].i;
+		m->txn_ts = v[GM_RFIELD_AT(t, "ts")].i;
 	}
 	if (m->txn_n == MAX_LINES)
 		return *why = "a transaction of more than 4096 lines", false;
@@ -822,9 +819,9 @@ static bool stored_sale(struct etl *m, const union gm_rvalue *v, const char **wh
 	struct gm_item *it = &m->txn_items[m->txn_n++];
 	it->product_id.n = product.n;
 	it->category.n = category.n;
-	it->quantity = v[FIELD(t, "quantity")].i;
-	it->unit_price = v[FIELD(t, "unit_price")].i;
-	it->amount = v[FIELD(t, "amount")].i;
+	it->quantity = v[GM_RFIELD_AT(t, "quantity")].i;
+	it->unit_price = v[GM_RFIELD_AT(t, "unit_price")].i;
+	it->amount = v[GM_RFIELD_AT(t, "amount")].i;
 	keep_string(m, product);
 	keep_string(m, category);
 	return true;
@@ -834,15 +831,15 @@ static bool stored_product(struct etl *m, const union gm_rvalue *v, const bool *
 	const struct gm_event *row)
 {
 	const struct gm_rtype *t = &gm_rtype_dim_product;
-	gm_str id = v[FIELD(t, "product_id")].s;
+	gm_str id = v[GM_RFIELD_AT(t, "product_id")].s;
 	struct product *p = fits(id) ? gm_map_peek(m->products, id.p, id.n) : NULL;
 	if (!p || !p->touched)
 		return true;
 	p->has_row = true;
-	p->row_catalog = v[FIELD(t, "in_catalog")].b;
-	p->row_priced = has[FIELD(t, "unit_price")];
-	p->row_updated = v[FIELD(t, "updated")].i;
-	gm_str by = v[FIELD(t, "updated_by")].s;
+	p->row_catalog = v[GM_RFIELD_AT(t, "in_catalog")].b;
+	p->row_priced = has[GM_RFIELD_AT(t, "unit_price")];
+	p->row_updated = v[GM_RFIELD_AT(t, "updated")].i;
+	gm_str by = v[GM_RFIELD_AT(t, "updated_by")].s;
 	free(p->row_by);
 	p->row_by = gm_xstrndup(by.p, by.n);
 	return true;
@@ -858,8 +855,8 @@ bool etl_stored(struct etl *m, const struct gm_rtype *t, const struct gm_event *
 		return *why = reason, false;
 	if (t == &gm_rtype_etl_state) {
 		m->has_watermark = true;
-		m->watermark = m->max_ts = v[FIELD(t, "watermark")].i;
-		size_t o = FIELD(t, "offsets");
+		m->watermark = m->max_ts = v[GM_RFIELD_AT(t, "watermark")].i;
+		size_t o = GM_RFIELD_AT(t, "offsets");
 		free(m->offsets);
 		m->offsets = has[o] ? gm_xstrndup(v[o].s.p, v[o].s.n) : NULL;
 		return true;
@@ -869,8 +866,8 @@ bool etl_stored(struct etl *m, const struct gm_rtype *t, const struct gm_event *
 	if (t == &gm_rtype_fact_sales)
 		return stored_sale(m, v, why);
 	bool view = t == &gm_rtype_fact_product_views;
-	gm_str id = v[0].s, product = v[FIELD(t, "product_id")].s, category = v[FIELD(t, "category")].s;
-	int64_t ts = v[FIELD(t, "ts")].i;
+	gm_str id = v[0].s, product = v[GM_RFIELD_AT(t, "product_id")].s, category = v[GM_RFIELD_AT(t, "category")].s;
+	int64_t ts = v[GM_RFIELD_AT(t, "ts")].i;
 	if (!fits(id) || !fits(product) || !fits(category))
 		return *why = "a field longer than 64 bytes", false;
 	if (gm_idset_has(m->loaded[view ? 1 : 2], id.p, id.n)) {
@@ -884,7 +881,7 @@ bool etl_stored(struct etl *m, const struct gm_rtype *t, const struct gm_event *
 	if (view)
 		count_view(p, ts, cat);
 	else
-		count_cart(p, ts, cat, GM_STR_EQ(v[FIELD(t, "action")].s, "add"));
+		count_cart(p, ts, cat, GM_STR_EQ(v[GM_RFIELD_AT(t, "action")].s, "add"));
 	return true;
 }
 

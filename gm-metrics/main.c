@@ -78,12 +78,6 @@ struct run {
 	int status;
 };
 
-static int64_t wall_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 /* --every's interval for source name: its own, or the default. */
 static int64_t every_of(const struct run *run, const char *name)
@@ -204,7 +198,7 @@ static void collect(struct run *run, struct probe *p)
 {
 	sample_clear(&p->set);
 	int64_t t0 = gm_now_ms();
-	p->set.ts = wall_ms();
+	p->set.ts = gm_wall_ms();
 	bool up = p->ops->collect(p->state, &p->set, p->set.ts);
 	if (up != p->was_up || !p->said) {
 		if (!up)
@@ -223,7 +217,7 @@ static void collect(struct run *run, struct probe *p)
 static void self_samples(struct run *run)
 {
 	sample_clear(&run->self);
-	run->self.ts = wall_ms();
+	run->self.ts = gm_wall_ms();
 	for (size_t i = 0; i < run->nprobes; i++) {
 		const struct probe *p = &run->probes[i];
 		sample_add(&run->self, F_SCRAPE_UP, p->was_up ? 1 : 0, p->ops->name);
@@ -394,7 +388,7 @@ static bool emit_set(struct run *run, const struct sample_set *set)
 static bool trim(struct run *run)
 {
 	const struct gm_rtype *types[] = { &gm_rtype_kafka_metric, &gm_rtype_system_health_metric };
-	int64_t before = wall_ms() - run->retention_ms;
+	int64_t before = gm_wall_ms() - run->retention_ms;
 	for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
 		const struct gm_pg_table *t = gm_pg_table_for(types[i]->name, strlen(types[i]->name));
 		if (!gm_pg_delete_before(run->retention, t, "ts", before, NULL))
@@ -437,7 +431,7 @@ static void publish(struct run *run, const struct sample_set *const *fresh, size
 static void collect_tools(struct run *run)
 {
 	sample_clear(&run->tools_set);
-	run->tools_set.ts = wall_ms();
+	run->tools_set.ts = gm_wall_ms();
 	tools_collect(run->tools, &run->tools_set, run->tools_set.ts);
 	run->tools_due = gm_now_ms() + every_of(run, "tools");
 }

@@ -93,18 +93,12 @@ struct run {
 	uint64_t evicted_warned;   /* evictions when last warned of */
 };
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The engine's time now: the wall clock live; with --replay the latest
  * alert's time, which only the alerts move. */
 static int64_t now_of(const struct run *run)
 {
-	return run->replay ? run->clock : wall_ms();
+	return run->replay ? run->clock : gm_wall_ms();
 }
 
 /* The engine's callback: a copy, kept until logged; its strings are
@@ -162,7 +156,7 @@ static bool dead_letter(struct run *run, const struct deliver_result *r)
 	struct gm_writer *w = gm_writer_mem();
 	gm_w_obj_begin(w);
 	GM_W_KLIT(w, "type", "dead_letter");
-	GM_W_KTS(w, "ts", wall_ms());
+	GM_W_KTS(w, "ts", gm_wall_ms());
 	char hex[16];
 	gm_format_hex64(n->id, hex);
 	GM_W_KSTR(w, "notification_id", hex, 16);

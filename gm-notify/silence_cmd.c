@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "conf.h"
 #include "mem.h"
 #include "number.h"
@@ -47,9 +48,7 @@ static int64_t now_ms(const char *use)
 			gm_usage_error(use, "GM_NOTIFY_NOW: expected an RFC 3339 time, got %s", fixed);
 		return ms;
 	}
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return gm_wall_ms();
 }
 
 static int64_t time_option(const char *use, const char *opt, const char *arg)

@@ -144,9 +144,6 @@ static struct rfm_grid *grid_file(const char *path, unsigned bins)
 	return g;
 }
 
-/* The place of t's field name among its values (gm_rtype_decode()). */
-#define FIELD(t, name) ((size_t)(gm_rtype_field(t, name) - (t)->fields))
-
 /* The places of the fields a fact_sales row gives the model, looked up
  * once, not for every row. */
 struct sale_at {
@@ -156,8 +153,8 @@ struct sale_at {
 static struct sale_at sale_at(void)
 {
 	const struct gm_rtype *t = &gm_rtype_fact_sales;
-	return (struct sale_at){ FIELD(t, "transaction_id"), FIELD(t, "line"), FIELD(t, "user_id"),
-		FIELD(t, "ts"), FIELD(t, "amount") };
+	return (struct sale_at){ GM_RFIELD_AT(t, "transaction_id"), GM_RFIELD_AT(t, "line"), GM_RFIELD_AT(t, "user_id"),
+		GM_RFIELD_AT(t, "ts"), GM_RFIELD_AT(t, "amount") };
 }
 
 /* Gives the model a fact_sales row; for files, refusing what it refuses
@@ -190,7 +187,7 @@ static bool read_facts(struct gm_wh *wh, struct rfm *m, struct gm_parser *ps,
 	bool has[16];
 	struct gm_wh_row r;
 	enum gm_wh_got got;
-	const size_t date_key = FIELD(&gm_rtype_fact_sales, "date_key");
+	const size_t date_key = GM_RFIELD_AT(&gm_rtype_fact_sales, "date_key");
 	const struct sale_at at = sale_at();
 	while (ok && (got = gm_wh_scan_row(s, ps, v, has, &r)) != GM_WH_END) {
 		if (got == GM_WH_BAD) {
@@ -228,8 +225,8 @@ static enum got read_customers(struct gm_wh *wh, struct rfm *m, struct gm_parser
 	struct gm_wh_scan *s = gm_wh_scan_open(wh, t, NULL);
 	if (!s)
 		return GOT_FAILED;
-	const size_t user = FIELD(t, "user_id"), last = FIELD(t, "last_purchase"),
-		orders = FIELD(t, "orders"), ltv = FIELD(t, "lifetime_value");
+	const size_t user = GM_RFIELD_AT(t, "user_id"), last = GM_RFIELD_AT(t, "last_purchase"),
+		orders = GM_RFIELD_AT(t, "orders"), ltv = GM_RFIELD_AT(t, "lifetime_value");
 	union gm_rvalue v[16];
 	bool has[16];
 	struct gm_wh_row r;
@@ -348,8 +345,8 @@ static bool read_snapshot(struct gm_wh *wh, struct rfm *m, struct gm_parser *ps,
 	bool has[16];
 	struct gm_wh_row r;
 	enum gm_wh_got got;
-	const size_t as_of_key = FIELD(t, "as_of_key"), user_id = FIELD(t, "user_id"),
-		segment = FIELD(t, "segment");
+	const size_t as_of_key = GM_RFIELD_AT(t, "as_of_key"), user_id = GM_RFIELD_AT(t, "user_id"),
+		segment = GM_RFIELD_AT(t, "segment");
 	rfm_compare_begin(m, since);
 	while (ok && (got = gm_wh_scan_row(s, ps, v, has, &r)) != GM_WH_END) {
 		if (got == GM_WH_BAD) {

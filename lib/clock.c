@@ -1,4 +1,4 @@
-/* clock: the monotonic clock; see clock.h. */
+/* clock: see clock.h. */
 #include "clock.h"
 
 #include <time.h>
@@ -21,5 +21,12 @@ int64_t gm_now_coarse_ms(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+int64_t gm_wall_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }

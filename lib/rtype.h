@@ -170,6 +170,10 @@ const struct gm_rtype *gm_rtype_of(enum gm_type t);
 /* The field called name (NUL-terminated) of t, or NULL. */
 const struct gm_rfield *gm_rtype_field(const struct gm_rtype *t, const char *name);
 
+/* The place of t's field name among the values gm_rtype_decode() gives;
+ * name must be one of t's. */
+#define GM_RFIELD_AT(t, name) ((size_t)(gm_rtype_field((t), (name)) - (t)->fields))
+
 /* The names of the fields gm_parse() checks, each once, into
  * names[0..max): with of_elements false those of the records' top
  * level, "type" and "ts" first and then the input types' fields in

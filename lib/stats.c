@@ -29,12 +29,6 @@ static struct {
 static struct gm_stat values[GM_STATS_MAX_VALUES], spare;
 static _Atomic size_t nvalues;
 
-static int64_t wall_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 struct gm_stat *gm_stats_value(const char *name)
 {
@@ -61,7 +55,7 @@ static void put(bool final)
 	gm_w_obj_begin(w);
 	GM_W_KLIT(w, "type", "stats");
 	GM_W_KSTR(w, "stats_id", id, (size_t)idn);
-	GM_W_KTS(w, "ts", wall_ms());
+	GM_W_KTS(w, "ts", gm_wall_ms());
 	GM_W_KCSTR(w, "tool", gm_prog);
 	GM_W_KCSTR(w, "instance", st.instance);
 	GM_W_KU64(w, "seq", seq);
@@ -127,7 +121,7 @@ void gm_stats_start(const struct gm_common *c, const char *usage)
 	if (gethostname(host, sizeof host - 1))
 		strcpy(host, "localhost");
 	snprintf(st.instance, sizeof st.instance, "%s:%ld", host, (long)getpid());
-	st.started_ms = wall_ms() - (int64_t)((gm_now_seconds() - gm_counts.started) * 1e3);
+	st.started_ms = gm_wall_ms() - (int64_t)((gm_now_seconds() - gm_counts.started) * 1e3);
 
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
