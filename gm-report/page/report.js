@@ -149,7 +149,7 @@
    * holds purchase days pdFirst[u] .. pdFirst[u+1]-1, in day order; purchase
    * day p is day pdDay[p] with categories cat[catFirst[p] .. catFirst[p+1]-1].
    */
-  function decodeBuyers(buyers) {
+  function decodeBuyers(buyers, same) {
     const G = buyers.length;
     let chars = 0;
     for (const b of buyers) chars += b[2].length;
@@ -214,6 +214,18 @@
     B.catFirst[np] = nc;
     B.customers = nu;
     B.purchaseDays = np;
+    // A customer who bought in two countries is in two groups: "same"
+    // names each later place by its first, and the count takes them once.
+    B.canon = new Int32Array(nu).fill(-1);
+    for (const [g1, i1, g2, i2] of same) {
+      const first = B.custFirst[g1] + i1;
+      const later = B.custFirst[g2] + i2;
+      if (g1 >= G || g2 >= G || first >= B.custFirst[g1 + 1] || later >= B.custFirst[g2 + 1]) {
+        throw new Error('same: no customer at ' + JSON.stringify([g1, i1, g2, i2]));
+      }
+      B.canon[first] = first;
+      B.canon[later] = B.canon[first] >= 0 ? B.canon[first] : first;
+    }
     return B;
   }
 
@@ -256,7 +268,7 @@
       sales: columns(data.sales, 7),
       perf: columns(data.perf, 8),
       productDays: columns(data.product_days, 5),
-      buyers: decodeBuyers(data.buyers || []),
+      buyers: decodeBuyers(data.buyers || [], data.same || []),
       periods: {
         day: buildPeriods(days, day0, 'day'),
         week: buildPeriods(days, day0, 'week'),
@@ -380,6 +392,8 @@
     };
     const k = f.category;
     const first = Math.min(r.lo, r.plo);
+    const seen = [];           // the customer's periods in the range
+    const multi = new Map();   // customers of two groups, by first place
     for (let g = 0; g < B.groups; g++) {
       const c = B.groupC[g];
       const s = B.groupS[g];
@@ -388,6 +402,7 @@
         let now = false;
         let before = false;
         let lastPeriod = -1;
+        seen.length = 0;
         for (let p = B.pdFirst[u]; p < B.pdFirst[u + 1]; p++) {
           const d = B.pdDay[p];
           if (d > r.hi) break;
@@ -396,14 +411,30 @@
           if (d >= r.lo) {
             now = true;
             const q = periods.of[d];
-            if (q !== lastPeriod) { out.byPeriod[q - p0] += 1; lastPeriod = q; }
+            if (q !== lastPeriod) { seen.push(q); lastPeriod = q; }
           } else if (d >= r.plo && d <= r.phi) {
             before = true;
           }
         }
+        if (B.canon[u] >= 0) {
+          // In two groups: merged by customer, counted once below.
+          const m = multi.get(B.canon[u]) || { now: false, before: false, s, periods: new Set() };
+          m.now = m.now || now;
+          m.before = m.before || before;
+          for (const q of seen) m.periods.add(q);
+          multi.set(B.canon[u], m);
+          if (now) out.byCountry[c]++;
+          continue;
+        }
+        for (const q of seen) out.byPeriod[q - p0] += 1;
         if (now) { out.cur++; out.byCountry[c]++; out.bySegment[s]++; }
         if (before) out.prev++;
       }
+    }
+    for (const m of multi.values()) {
+      for (const q of m.periods) out.byPeriod[q - p0] += 1;
+      if (m.now) { out.cur++; out.bySegment[m.s]++; }
+      if (m.before) out.prev++;
     }
     return out;
   }
@@ -1145,9 +1176,9 @@
   }
 
   const STREAM_HINT = {
-    alerts: 'No data: gm-report was not given the alerts (the records gm-txmon, gm-session and gm-inventory write); give them with --stream.',
-    inventory: 'No data: gm-report was not given gm-inventory\'s inventory_status records; give them with --stream.',
-    sessions: 'No data: gm-report was not given gm-session\'s session records; give them with --stream.',
+    alerts: 'No data: this page holds none of the alerts that gm-txmon, gm-session and gm-inventory write (gm-report does not read them yet).',
+    inventory: 'No data: this page holds none of gm-inventory\'s inventory_status records (gm-report does not read them yet).',
+    sessions: 'No data: this page holds none of gm-session\'s session records (gm-report does not read them yet).',
   };
 
   function renderStreams(m) {

@@ -1,0 +1,94 @@
+# gm-report: the page's data from a warehouse that gm-etl and gm-rfm
+# made of a hand-built set (tests/golden/report/events.ndjson), byte for
+# byte against tests/golden/report/data.json, with the figures below
+# checked by hand; the page holds no "</script" of the data and loads
+# nothing; a damaged row stops the run with file:line and leaves the old
+# page; an empty warehouse; another run's lock; the usage rules.
+. "$(dirname "$0")/../lib.sh"
+G=$TESTS/golden/report
+cd "$T"
+
+# data FILE: the page's data, its time of making left out.
+data() { sed -n '/id="gm-data"/,/<\/script>/p' "$1" | sed '1d;$d' | jq -S 'del(.generated)'; }
+
+# ---- the warehouse ----
+# Six transactions over 2026-11-01 to 11-04 (none on 11-03): t1 of u1
+# (USA) with two books lines and a toys line, 22.50; t2 of u2 (Canada,
+# the last millisecond of 11-01), 7.25; t3 of u1, 3.00; t5 of u4 (USA),
+# 1.00; t4 of u3 (USA, 11-04), 100.00; t6 of u4 in Canada (11-04), 2.00.
+# Snapshots as of 11-02 (u1, u2 New Customers) and 11-03 (u1 Potential
+# Loyalist, u2 About To Sleep, u4 New Customers): u3 bought after it, so
+# is "(none)". p2's name holds "</script><!--".
+gm-etl -q -w wh "$G/events.ndjson" 2>/dev/null
+gm-rfm -q -w wh --as-of 2026-11-02
+gm-rfm -q -w wh --as-of 2026-11-03 --compare 2026-11-02
+
+expect_status "page" 0 gm-report -w wh -o page.html 2>"$T/err"
+expect_grep "summary" '^gm-report: 8 lines of 6 transactions by 4 customers over 4 days; data [0-9]* bytes$' "$T/err"
+data page.html >got.json
+expect_same_file "data" got.json "$G/data.json"
+
+# By hand: every sale is 135.75 in 6 orders; by day, country, segment
+# and category the rows add up to it (category -1: each order once,
+# t1 with two categories too).
+expect_eq "revenue" "$(jq '[.sales[] | select(.[3] == -1) | .[4]] | add' got.json)" 13575
+expect_eq "orders" "$(jq '[.sales[] | select(.[3] == -1) | .[5]] | add' got.json)" 6
+expect_eq "orders by category" "$(jq -c '[.sales[] | select(.[3] >= 0)] | group_by(.[3]) | map([.[0][3], (map(.[5]) | add), (map(.[4]) | add)])' got.json)" \
+	"[[0,3,11350],[1,4,2225]]"
+# t1 on day 0 in the USA by u1 (Potential Loyalist, 9): books 12.50 in
+# one order and two units, toys 10.00, all 22.50 and four units.
+expect_eq "t1" "$(jq -c '[.sales[] | select(.[0] == 0 and .[1] == 1)]' got.json)" \
+	"[[0,1,9,0,1250,1,2],[0,1,9,1,1000,1,2],[0,1,9,-1,2250,1,4]]"
+# Buyers: u4 bought in both countries, in two groups, once in "same";
+# u1's days 0 (books and toys) and 1 (toys); u3 in "(none)", last.
+expect_eq "segments" "$(jq -c '.segments[-1], .as_of' got.json | tr '\n' ' ')" '"(none)" "2026-11-03" '
+expect_eq "u1" "$(jq -c '.buyers[] | select(.[0] == 1 and .[1] == 9)' got.json)" '[1,9,"0:0.1,1:1"]'
+expect_eq "same" "$(jq -c '.same' got.json)" "[[1,0,2,0]]"
+expect_eq "days" "$(jq -c '.days' got.json)" '["2026-11-01","2026-11-02","2026-11-03","2026-11-04"]'
+
+# Self-contained: no "</script" but the elements' own ends, no address
+# to load.
+expect_eq "script ends" "$(grep -o '</script' page.html | wc -l)" "$(grep -o '<script' page.html | wc -l)"
+grep -Eiq '(src|href)=["'"'"']?(https?:)?//' page.html && fail "the page loads something from the network"
+expect_grep "Chart.js licence" 'Permission is hereby granted, free of charge' page.html
+
+# The same warehouse again: the same data; to standard output too.
+gm-report -q -w wh >stdout.html
+data stdout.html >again.json
+expect_same_file "standard output" again.json "$G/data.json"
+
+# ---- bad input ----
+# A row of fact_sales whose amount is not money: file:line, status 1,
+# and the page of before stays.
+cp -r wh bad
+awk 'NR == 3 { sub(/"amount":[0-9.]*/, "\"amount\":\"x\"") } { print }' wh/fact_sales.ndjson >bad/fact_sales.ndjson
+cp page.html before.html
+expect_status "damaged row" 1 gm-report -w bad -o page.html 2>"$T/err"
+expect_grep "where" '^gm-report: bad/fact_sales.ndjson:3: ' "$T/err"
+expect_same_file "page kept" page.html before.html
+[ -z "$(ls page.html.tmp-* 2>/dev/null)" ] || fail "a temporary file was left"
+# A line of another table.
+cp -r wh other
+head -n 1 wh/dim_product.ndjson >>other/fact_sales.ndjson
+expect_status "another table's row" 1 gm-report -w other -o /dev/null 2>"$T/err"
+expect_grep "other table" '^gm-report: other/fact_sales.ndjson:9: a row of another table$' "$T/err"
+
+# An empty warehouse: a page with nothing in it.
+mkdir empty
+expect_status "empty" 0 gm-report -q -w empty -o empty.html
+expect_eq "empty data" "$(data empty.html | jq -c '[.days, .sales, .buyers, .segments, .as_of]')" '[[],[],[],[],null]'
+
+# Another run holds the lock: 75, as for gm-etl.
+flock wh/.lock sleep 5 &
+locker=$!
+sleep 0.3
+expect_status "locked" 75 gm-report -q -w wh -o locked.html
+kill "$locker" 2>/dev/null
+wait "$locker" 2>/dev/null
+
+# ---- usage ----
+expect_status "a file argument" 2 gm-report -w wh page.html
+expect_status "unknown option" 2 gm-report --nope
+gm-report --help >help.txt
+expect_grep "help" '^usage: gm-report ' help.txt
+finish
