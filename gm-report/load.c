@@ -9,6 +9,7 @@
 
 #include "calendar.h"
 #include "cli.h"
+#include "mem.h"
 #include "rtype.h"
 #include "ts.h"
 
@@ -74,22 +75,26 @@ static bool load_summaries(struct gm_wh *wh, struct gm_parser *ps, struct report
 	if (!read_open(&rd, wh, ps, t, NULL))
 		return false;
 	*latest = 0;
+	const size_t as_of_key = AT(t, "as_of_key"), segment = AT(t, "segment"),
+		customers = AT(t, "customers"), share = AT(t, "share"),
+		recency = AT(t, "avg_recency_days"), frequency = AT(t, "avg_frequency"),
+		revenue_share = AT(t, "revenue_share"), avg_monetary = AT(t, "avg_monetary"),
+		revenue = AT(t, "revenue");
 	while (read_next(&rd)) {
-		int64_t key = rd.v[AT(t, "as_of_key")].i;
+		int64_t key = rd.v[as_of_key].i;
 		if (key > *latest)
 			*latest = key;
-		size_t avg_monetary = AT(t, "avg_monetary");
 		struct report_summary s = {
 			.as_of = day_of_key(key),
-			.segment = rd.v[AT(t, "segment")].s,
-			.customers = rd.v[AT(t, "customers")].i,
-			.share = number_or_null(&rd, AT(t, "share")),
-			.avg_recency_days = number_or_null(&rd, AT(t, "avg_recency_days")),
-			.avg_frequency = number_or_null(&rd, AT(t, "avg_frequency")),
-			.revenue_share = number_or_null(&rd, AT(t, "revenue_share")),
+			.segment = rd.v[segment].s,
+			.customers = rd.v[customers].i,
+			.share = number_or_null(&rd, share),
+			.avg_recency_days = number_or_null(&rd, recency),
+			.avg_frequency = number_or_null(&rd, frequency),
+			.revenue_share = number_or_null(&rd, revenue_share),
 			.has_avg_monetary = rd.has[avg_monetary],
 			.avg_monetary = rd.v[avg_monetary].i,
-			.revenue = rd.v[AT(t, "revenue")].i,
+			.revenue = rd.v[revenue].i,
 		};
 		report_summary(r, &s);
 	}
@@ -121,12 +126,12 @@ static bool load_sales(struct gm_wh *wh, struct gm_parser *ps, struct report *r)
 	if (!read_open(&rd, wh, ps, t, &f))
 		return false;
 	const size_t txn = AT(t, "transaction_id"), ts = AT(t, "ts"), user = AT(t, "user_id"),
-		country = AT(t, "country"), category = AT(t, "category"),
+		country = AT(t, "country"), product = AT(t, "product_id"), category = AT(t, "category"),
 		quantity = AT(t, "quantity"), amount = AT(t, "amount");
 	const char *why;
 	while (read_next(&rd))
 		if (!report_sale(r, rd.v[txn].s, day_of_ts(rd.v[ts].i), rd.v[user].s, rd.v[country].s,
-				rd.v[category].s, rd.v[quantity].i, rd.v[amount].i, &why)) {
+				rd.v[product].s, rd.v[category].s, rd.v[quantity].i, rd.v[amount].i, &why)) {
 			gm_error(rd.row.where, "%s", why);
 			rd.failed = true;
 			break;
@@ -140,8 +145,9 @@ static bool load_geography(struct gm_wh *wh, struct gm_parser *ps, struct report
 	struct read rd;
 	if (!read_open(&rd, wh, ps, t, NULL))
 		return false;
+	const size_t country = AT(t, "country"), region = AT(t, "region");
 	while (read_next(&rd))
-		report_region(r, rd.v[AT(t, "country")].s, rd.v[AT(t, "region")].s);
+		report_region(r, rd.v[country].s, rd.v[region].s);
 	return read_close(&rd);
 }
 
@@ -157,23 +163,30 @@ static int32_t day_of_period(gm_str s)
 	return gm_ts_parse(buf, 20, &ms) ? day_of_ts(ms) : INT32_MIN;
 }
 
-/* product_performance of grain "day": with products NULL, every row
- * (the categories' funnels, the products' revenue); else the rows of
- * those n products (sorted), again. */
+static int by_bytes(const void *a, const void *b)
+{
+	return gm_str_cmp(*(const gm_str *)a, *(const gm_str *)b);
+}
+
+/* product_performance's rows of grain "day" of the categories (product
+ * "*") and of the n top products: one read, which a server narrows to
+ * those products. */
 static bool load_perf(struct gm_wh *wh, struct gm_parser *ps, struct report *r,
-	const gm_str *products, size_t n)
+	const gm_str *top, size_t n)
 {
 	const struct gm_rtype *t = &gm_rtype_product_performance;
-	static const gm_str day = { "day", 3 };
-	struct gm_wh_filter f = { .in_field = "grain", .in = &day, .nin = 1 };
-	if (products)
-		f = (struct gm_wh_filter){ .in_field = "product_id", .in = products, .nin = n };
+	gm_str *products = gm_xcalloc(n + 1, sizeof *products);
+	products[0] = (gm_str){ "*", 1 };
+	memcpy(products + 1, top, n * sizeof *top);
+	qsort(products, n + 1, sizeof *products, by_bytes);
+	struct gm_wh_filter f = { .in_field = "product_id", .in = products, .nin = n + 1 };
 	struct read rd;
-	if (!read_open(&rd, wh, ps, t, &f))
-		return false;
+	bool ok = read_open(&rd, wh, ps, t, &f);
 	const size_t grain = AT(t, "grain"), start = AT(t, "period_start"),
-		category = AT(t, "category"), product = AT(t, "product_id");
-	while (read_next(&rd)) {
+		category = AT(t, "category"), product = AT(t, "product_id"), views = AT(t, "views"),
+		adds = AT(t, "cart_adds"), removes = AT(t, "cart_removes"), orders = AT(t, "orders"),
+		units = AT(t, "units"), revenue = AT(t, "revenue");
+	while (ok && read_next(&rd)) {
 		gm_str g = rd.v[grain].s;
 		if (g.n != 3 || memcmp(g.p, "day", 3))
 			continue;
@@ -183,15 +196,12 @@ static bool load_perf(struct gm_wh *wh, struct gm_parser *ps, struct report *r,
 			rd.failed = true;
 			break;
 		}
-		int64_t orders = rd.v[AT(t, "orders")].i, units = rd.v[AT(t, "units")].i,
-			cents = rd.v[AT(t, "revenue")].i;
-		if (products)
-			report_product_day(r, d, rd.v[category].s, rd.v[product].s, orders, units, cents);
-		else
-			report_perf_day(r, d, rd.v[category].s, rd.v[product].s, rd.v[AT(t, "views")].i,
-				rd.v[AT(t, "cart_adds")].i, rd.v[AT(t, "cart_removes")].i, orders, units, cents);
+		report_perf_day(r, d, rd.v[category].s, rd.v[product].s, rd.v[views].i, rd.v[adds].i,
+			rd.v[removes].i, rd.v[orders].i, rd.v[units].i, rd.v[revenue].i);
 	}
-	return read_close(&rd);
+	ok = ok && read_close(&rd);
+	free(products);
+	return ok;
 }
 
 static bool load_names(struct gm_wh *wh, struct gm_parser *ps, struct report *r,
@@ -215,10 +225,11 @@ static bool load_migrations(struct gm_wh *wh, struct gm_parser *ps, struct repor
 	struct read rd;
 	if (!read_open(&rd, wh, ps, t, NULL))
 		return false;
+	const size_t as_of = AT(t, "as_of_key"), since = AT(t, "since_key"),
+		from = AT(t, "from_segment"), to = AT(t, "to_segment"), customers = AT(t, "customers");
 	while (read_next(&rd))
-		report_migration(r, day_of_key(rd.v[AT(t, "as_of_key")].i),
-			day_of_key(rd.v[AT(t, "since_key")].i), rd.v[AT(t, "from_segment")].s,
-			rd.v[AT(t, "to_segment")].s, rd.v[AT(t, "customers")].i);
+		report_migration(r, day_of_key(rd.v[as_of].i), day_of_key(rd.v[since].i), rd.v[from].s,
+			rd.v[to].s, rd.v[customers].i);
 	return read_close(&rd);
 }
 
@@ -230,10 +241,9 @@ bool report_load(struct gm_wh *wh, struct report *r)
 	bool ok = load_summaries(wh, ps, r, &latest) &&
 		(!latest || load_segments(wh, ps, r, latest)) &&
 		load_sales(wh, ps, r) &&
-		load_geography(wh, ps, r) &&
-		load_perf(wh, ps, r, NULL, 0);
+		load_geography(wh, ps, r);
 	const gm_str *top = ok ? report_top_products(r, &ntop) : NULL;
-	ok = ok && (!ntop || (load_perf(wh, ps, r, top, ntop) && load_names(wh, ps, r, top, ntop))) &&
+	ok = ok && load_perf(wh, ps, r, top, ntop) && (!ntop || load_names(wh, ps, r, top, ntop)) &&
 		load_migrations(wh, ps, r);
 	gm_parser_free(ps);
 	return ok;

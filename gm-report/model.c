@@ -255,11 +255,24 @@ static void end_txn(struct report *r)
 	contribute(r, seg, ALL_CATEGORIES, cents, units);
 }
 
+/* Adds cents to product's revenue. */
+static void product_revenue(struct report *r, gm_str product, int64_t cents)
+{
+	uint32_t p = gm_names_id(&r->products, product);
+	if (p >= r->product_centscap) {
+		size_t old = r->product_centscap;
+		r->product_cents = gm_grow(r->product_cents, &r->product_centscap, (size_t)p + 1,
+			sizeof *r->product_cents, 1024);
+		memset(r->product_cents + old, 0, (r->product_centscap - old) * sizeof *r->product_cents);
+	}
+	r->product_cents[p] += cents;
+}
+
 bool report_sale(struct report *r, gm_str txn, int32_t day, gm_str user, gm_str country,
-	gm_str category, int64_t quantity, int64_t cents, const char **why)
+	gm_str product, gm_str category, int64_t quantity, int64_t cents, const char **why)
 {
 	if (txn.n > GM_MAP_KEY_MAX || user.n > GM_MAP_KEY_MAX || country.n > GM_MAP_KEY_MAX ||
-		category.n > GM_MAP_KEY_MAX)
+		product.n > GM_MAP_KEY_MAX || category.n > GM_MAP_KEY_MAX)
 		return *why = "a field longer than 64 bytes", false;
 	if (!r->in_txn || txn.n != r->txnlen || memcmp(txn.p, r->txn, txn.n)) {
 		end_txn(r);
@@ -286,6 +299,7 @@ bool report_sale(struct report *r, gm_str txn, int32_t day, gm_str user, gm_str 
 		return *why = "a transaction of more than 4096 lines", false;
 	r->lines = gm_grow(r->lines, &r->linecap, r->nlines + 1, sizeof *r->lines, 16);
 	r->lines[r->nlines++] = (struct line){ gm_names_id(&r->categories, category), quantity, cents };
+	product_revenue(r, product, cents);
 	r->lines_read++;
 	return true;
 }
@@ -306,6 +320,23 @@ void report_region(struct report *r, gm_str country, gm_str region)
 	r->region[c] = dup_str(region);
 }
 
+/* The place of product among the top ones, or NONE. */
+static uint32_t top_place(struct report *r, gm_str product)
+{
+	size_t lo = 0, hi = r->ntop;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = gm_str_cmp(r->top_ids[mid], product);
+		if (!c)
+			return (uint32_t)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NONE;
+}
+
 static bool is_star(gm_str s)
 {
 	return s.n == 1 && s.p[0] == '*';
@@ -324,16 +355,15 @@ void report_perf_day(struct report *r, int32_t day, gm_str category, gm_str prod
 			units, cents };
 		return;
 	}
-	uint32_t p = gm_names_id(&r->products, product);
+	uint32_t p = top_place(r, product);
 	if (p == NONE)
 		return;
-	if (p >= r->product_centscap) {
-		size_t old = r->product_centscap;
-		r->product_cents = gm_grow(r->product_cents, &r->product_centscap, (size_t)p + 1,
-			sizeof *r->product_cents, 1024);
-		memset(r->product_cents + old, 0, (r->product_centscap - old) * sizeof *r->product_cents);
-	}
-	r->product_cents[p] += cents;
+	/* A product under two categories is listed under the first met. */
+	if (r->product_category[p] == NONE)
+		r->product_category[p] = gm_names_id(&r->categories, category);
+	r->product_rows = gm_grow(r->product_rows, &r->product_rowcap, r->nproduct_rows + 1,
+		sizeof *r->product_rows, 256);
+	r->product_rows[r->nproduct_rows++] = (struct product_row){ day, p, orders, units, cents };
 }
 
 static const struct report *sorting;  /* qsort has no context */
@@ -376,38 +406,6 @@ const gm_str *report_top_products(struct report *r, size_t *n)
 	}
 	*n = r->ntop;
 	return r->top_ids;
-}
-
-/* The place of product among the top ones, or NONE. */
-static uint32_t top_place(struct report *r, gm_str product)
-{
-	size_t lo = 0, hi = r->ntop;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = gm_str_cmp(r->top_ids[mid], product);
-		if (!c)
-			return (uint32_t)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NONE;
-}
-
-void report_product_day(struct report *r, int32_t day, gm_str category, gm_str product,
-	int64_t orders, int64_t units, int64_t cents)
-{
-	uint32_t p = top_place(r, product);
-	if (p == NONE)
-		return;
-	/* A product under two categories is listed under the first met. */
-	uint32_t k = gm_names_id(&r->categories, category);
-	if (r->product_category[p] == NONE)
-		r->product_category[p] = k;
-	r->product_rows = gm_grow(r->product_rows, &r->product_rowcap, r->nproduct_rows + 1,
-		sizeof *r->product_rows, 256);
-	r->product_rows[r->nproduct_rows++] = (struct product_row){ day, p, orders, units, cents };
 }
 
 void report_product_name(struct report *r, gm_str product, gm_str name)

@@ -8,7 +8,8 @@
  *
  * The rows come in this order: the segments of the latest snapshot
  * (report_segment_of), then the sales (report_sale, a transaction's
- * lines one after another), then the rest in any order. */
+ * lines one after another), then the rest in any order, the top
+ * products' after report_top_products(). */
 #ifndef GM_REPORT_MODEL_H
 #define GM_REPORT_MODEL_H
 
@@ -36,31 +37,28 @@ void report_snapshot_day(struct report *r, int32_t as_of);
 void report_segment_of(struct report *r, gm_str user, gm_str segment);
 
 /* A fact_sales line: its transaction's id, day (days since 1970),
- * buyer and country, and its own category, quantity and amount. The
- * lines of a transaction come one after another; a transaction id seen
- * again after others is a damaged warehouse: false, with why. */
+ * buyer and country, and its own product, category, quantity and
+ * amount. The lines of a transaction come one after another; a
+ * transaction id seen again after others is a damaged warehouse: false,
+ * with why. */
 bool report_sale(struct report *r, gm_str txn, int32_t day, gm_str user, gm_str country,
-	gm_str category, int64_t quantity, int64_t cents, const char **why);
+	gm_str product, gm_str category, int64_t quantity, int64_t cents, const char **why);
 
 /* dim_geography's region of country. */
 void report_region(struct report *r, gm_str country, gm_str region);
 
+/* The top products, once every sale is in: at most
+ * REPORT_TOP_PRODUCTS by the revenue of their lines, of equal revenue
+ * by id; sorted by id, *n of them, valid while r is. Their
+ * product_performance rows and names come next. */
+const gm_str *report_top_products(struct report *r, size_t *n);
+
 /* A product_performance row of grain "day", on day: of the whole
- * category when product is "*" (the category's funnel that day), else
- * counted to its product's revenue, which picks the top products. */
+ * category when product is "*" (the category's funnel that day), kept
+ * for its product when that is a top one, else ignored. */
 void report_perf_day(struct report *r, int32_t day, gm_str category, gm_str product,
 	int64_t views, int64_t cart_adds, int64_t cart_removes, int64_t orders, int64_t units,
 	int64_t cents);
-
-/* The top products, once every report_perf_day() row is in: at most
- * REPORT_TOP_PRODUCTS by revenue, of equal revenue by id; sorted by id,
- * *n of them, valid while r is. Their rows and names come next. */
-const gm_str *report_top_products(struct report *r, size_t *n);
-
-/* A product_performance row of grain "day" of a product, again: kept
- * when the product is a top one (under category), else ignored. */
-void report_product_day(struct report *r, int32_t day, gm_str category, gm_str product,
-	int64_t orders, int64_t units, int64_t cents);
 
 /* dim_product's name of product. */
 void report_product_name(struct report *r, gm_str product, gm_str name);
