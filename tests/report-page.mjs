@@ -18,12 +18,14 @@
 //        at its value is left alone); then prints its filters and KPIs.
 //   {"reset": true}
 //        clicks #f-reset, waits for a re-render, prints filters and KPIs.
-//   {"csv": "trend"}
+//   {"csv": "trend", "header": ["period", "revenue", ...]}
 //        clicks button[data-csv="trend"], takes the download (it must be
 //        named trend.csv), saves it as OUTDIR/NAME.csv (the step's name)
 //        and compares it with table[data-table="trend"] as shown: the
 //        header with its th, each row with its tr (rows hidden by
-//        display: none left out). A cell matches when the CSV has its
+//        display: none left out). The header must be "header", the
+//        contract's names, when given (as many as the columns shown),
+//        else the column titles. A cell matches when the CSV has its
 //        text, or its data-value attribute, or, for a number the page
 //        formats ("$1,234.50", "12.5%"), the number that rounds to it at
 //        the decimals shown; "—" and "" match "". RFC 4180: CRLF or LF
@@ -39,14 +41,16 @@
 //   {"viewport": [390, 844]}
 //        resizes the page; it must not scroll sideways (its tables may).
 //   {"print": true}
-//        in print media, the filters and CSV buttons must be hidden and
-//        every section must break the page after it; screen media after.
+//        in print media, the filters' controls (#filters' select, input
+//        and button, #f-grain) and the CSV buttons must be hidden, and
+//        every section but the last must break the page after it; screen
+//        media after.
 //   {"no_data": ["alerts", "sessions"]}
 //        each of these sections must show a .no-data with a sentence.
 //
 // A column title is compared as its words lowercased and joined by "_",
-// so that "Avg order value" is avg_order_value; "header" in a csv step
-// (an array) checks the CSV's header that way.
+// so that "Avg order value" is avg_order_value, and so is a CSV's header
+// with "header".
 //
 // It prints on standard output, one line each:
 //   tti MS                       navigation start to data-ready, in ms
@@ -323,10 +327,16 @@ async function csvStep(page, name, step) {
 	if (!records.length)
 		bad.push('the CSV is empty');
 	const [head = [], ...rows] = records;
-	if (step.header && head.map(title).join(',') !== step.header.join(','))
-		bad.push(`header ${JSON.stringify(head)}, want ${JSON.stringify(step.header)}`);
-	if (head.length !== dom.head.length || head.some((h, j) => h !== dom.head[j][0]))
+	// The header: the names asked for, or the table's column titles.
+	if (step.header) {
+		if (head.map(title).join(',') !== step.header.join(','))
+			bad.push(`header ${JSON.stringify(head)}, want ${JSON.stringify(step.header)}`);
+		if (head.length !== dom.head.length)
+			bad.push(`${head.length} columns, the table ${dom.head.length}`);
+	} else if (head.length !== dom.head.length ||
+		head.some((h, j) => h !== dom.head[j][0] && title(h) !== title(dom.head[j][0]))) {
 		bad.push(`header ${JSON.stringify(head)}, the table's ${JSON.stringify(dom.head.map((c) => c[0]))}`);
+	}
 	if (rows.length !== dom.rows.length)
 		bad.push(`${rows.length} rows, the table ${dom.rows.length}`);
 	for (const [r, rec] of rows.entries()) {
@@ -386,9 +396,19 @@ async function screenshotStep(page, suffix) {
 	for (const id of SECTIONS)
 		if (!ids.includes(id))
 			fail(`no section#${id}`);
+	// Each section as it is in the page laid out whole, cut out of a
+	// screenshot of all of it: one of the element scrolled into view
+	// would have a sticky header over its top.
 	for (const id of ids) {
 		const path = `${outdir}/${id}${suffix ? '-' + suffix : ''}.png`;
-		await page.locator(`section#${id}`).screenshot({ path });
+		const clip = await page.evaluate((id) => {
+			const r = document.getElementById(id).getBoundingClientRect();
+			return { x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height };
+		}, id);
+		if (clip.width < 1 || clip.height < 1)
+			fail(`section#${id} is not shown`);
+		else
+			await page.screenshot({ path, fullPage: true, clip });
 		say(`screenshot ${path}`);
 	}
 }
@@ -408,12 +428,13 @@ async function printStep(page) {
 	try {
 		const shown = await page.evaluate(() => {
 			const visible = (e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
-			return [...document.querySelectorAll('#filters, button[data-csv]')].filter(visible)
+			const controls = '#filters select, #filters input, #filters button, #f-grain, button[data-csv]';
+			return [...document.querySelectorAll(controls)].filter(visible)
 				.map((e) => e.id ? `#${e.id}` : `button[data-csv="${e.dataset.csv}"]`);
 		});
 		if (shown.length)
 			fail(`in print: still shown: ${shown.join(', ')}`);
-		const breaks = await page.evaluate(() => [...document.querySelectorAll('section[id]')]
+		const breaks = await page.evaluate(() => [...document.querySelectorAll('section[id]')].slice(0, -1)
 			.filter((s) => !['page', 'always'].includes(getComputedStyle(s).breakAfter)).map((s) => s.id));
 		if (breaks.length)
 			fail(`in print: no page break after section ${breaks.join(', ')}`);

@@ -131,7 +131,11 @@ PY
 seg=$(jq -r 'select(.as_of == "2026-11-22") | .segment' wh/customer_segments.ndjson | sort | uniq -c |
 	sort -rn | awk 'NR == 1 { $1 = ""; print substr($0, 2) }')
 [ -n "$seg" ] || fail "no segment as of 2026-11-22"
-jq -n --arg seg "$seg" '[
+jq -n --arg seg "$seg" '
+	["period", "revenue", "orders", "units", "customers", "avg_order_value"] as $trend |
+	["country", "region", "revenue", "orders", "avg_order_value", "customers"] as $countries |
+	["category", "revenue", "share", "orders", "units", "views", "cart_adds", "cart_removes",
+		"view_to_cart", "cart_to_purchase", "rank"] as $categories | [
 	{name: "uk-days", filter: {country: "UK", from: "2026-10-12", to: "2026-11-08"}},
 	{name: "uk-days-books", filter: {category: "books"}},
 	{name: "segment", filter: {segment: $seg}},
@@ -140,14 +144,13 @@ jq -n --arg seg "$seg" '[
 	{name: "last7", filter: {range: "7"}},
 	{name: "last30-france", filter: {range: "30", country: "France"}},
 	{name: "reset2", reset: true},
-	{csv: "trend", header: ["period", "revenue", "orders", "units", "customers", "avg_order_value"]},
-	{csv: "countries", header: ["country", "region", "revenue", "orders", "avg_order_value", "customers"]},
-	{csv: "categories", header: ["category", "revenue", "share", "orders", "units", "views", "cart_adds",
-		"cart_removes", "view_to_cart", "cart_to_purchase", "rank"]},
+	{csv: "trend", header: $trend},
+	{csv: "countries", header: $countries},
+	{csv: "categories", header: $categories},
 	{name: "by-revenue", sort: "countries", column: "revenue", clicks: 2},
-	{name: "countries-sorted", csv: "countries"},
+	{name: "countries-sorted", csv: "countries", header: $countries},
 	{name: "uk", filter: {country: "UK"}},
-	{name: "categories-uk", csv: "categories"},
+	{name: "categories-uk", csv: "categories", header: $categories},
 	{no_data: ["alerts", "inventory", "sessions"]},
 	{screenshots: ""},
 	{print: true},

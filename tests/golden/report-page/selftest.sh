@@ -61,7 +61,7 @@ expect_grep "an exception" "^report-page: page error: .*null" "$T/err2"
 expect_grep "a KPI's form" '^report-page: uk: revenue.s data-value is "52"$' "$T/err2"
 expect_grep "no re-render" "^report-page: step champions: no re-render (data-updates stayed 6) after #f-segment = Champions$" "$T/err2"
 expect_grep "the CSV" "^report-page: t: .*/t.csv is not the table t: row 1 Revenue: CSV \"16.51\", table \"\\\$16.50\"" "$T/err2"
-expect_grep "print" "^report-page: in print: still shown: #filters$" "$T/err2"
+expect_grep "print" "^report-page: in print: still shown: #f-range, #f-from, #f-to, #f-country, #f-category, #f-segment, #f-grain$" "$T/err2"
 
 expect_status "usage" 2 node "$DRIVE" "file://$HERE/page.html" 2>/dev/null
 finish
