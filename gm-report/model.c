@@ -841,7 +841,6 @@ void report_write(struct report *r, struct gm_writer *w, int64_t generated, cons
 		no_segment(r);
 	struct sorted countries = sort_names(&r->countries), categories = sort_names(&r->categories),
 		segments = sort_names(&r->segments);
-	gm_w_obj_begin(w);
 	GM_W_KI64(w, "version", 1);
 	GM_W_KTS(w, "generated", generated);
 	gm_w_kcstr(w, "warehouse", warehouse);
@@ -872,13 +871,6 @@ void report_write(struct report *r, struct gm_writer *w, int64_t generated, cons
 	write_products(r, w, &categories);
 	write_snapshots(r, w);
 	write_migrations(r, w);
-	GM_W_KEY(w, "alerts");
-	write_null(w);
-	GM_W_KEY(w, "inventory");
-	write_null(w);
-	GM_W_KEY(w, "sessions");
-	write_null(w);
-	gm_w_end(w);
 	sorted_free(&countries);
 	sorted_free(&categories);
 	sorted_free(&segments);

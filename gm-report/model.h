@@ -78,9 +78,10 @@ void report_summary(struct report *r, const struct report_summary *s);
 void report_migration(struct report *r, int32_t as_of, int32_t since, gm_str from, gm_str to,
 	int64_t customers);
 
-/* Writes the page's data, one JSON object (gm-report(1), DATA), to w:
- * generated (ms since 1970) and the warehouse's name for display; live
- * when served. The model stays as it was. */
+/* Writes the page's data (gm-report(1), DATA) as members of the object
+ * w is building, all but the stream tools' (stream.h): generated (ms
+ * since 1970) and the warehouse's name for display; live when served.
+ * The model stays as it was. */
 void report_write(struct report *r, struct gm_writer *w, int64_t generated, const char *warehouse,
 	bool live);
 
