@@ -499,6 +499,58 @@ static void write_day(struct gm_writer *w, int32_t day)
 	gm_w_str(w, d, n);
 }
 
+/* A number in base 36, '-' before a negative one: the page's digits. */
+static void put_base36(struct gm_text *t, int64_t v)
+{
+	char buf[16];
+	size_t n = 0;
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	do {
+		buf[n++] = "0123456789abcdefghijklmnopqrstuvwxyz"[u % 36];
+		u /= 36;
+	} while (u);
+	if (v < 0)
+		buf[n++] = '-';
+	while (n)
+		gm_text_add(t, &buf[--n], 1);
+}
+
+/* Rows of numbers as the page's text (gm-report(1), DATA): rows apart
+ * by a space, each its count of leading numbers the same as the row
+ * before's, then the others, apart by commas; with none the same, the
+ * first is written less the row before's first. A third of the bytes of
+ * JSON arrays, for the tables that grow with the days. */
+#define ROWS_MAX 8
+struct rows {
+	struct gm_text t;
+	int64_t prev[ROWS_MAX];
+	size_t width;
+};
+
+static void rows_put(struct rows *rs, const int64_t *v)
+{
+	size_t same = 0;
+	while (same + 1 < rs->width && v[same] == rs->prev[same])
+		same++;
+	if (rs->t.n)
+		gm_text_add(&rs->t, " ", 1);
+	put_base36(&rs->t, (int64_t)same);
+	for (size_t j = same; j < rs->width; j++) {
+		gm_text_add(&rs->t, ",", 1);
+		put_base36(&rs->t, j == 0 ? v[0] - rs->prev[0] : v[j]);
+	}
+	memcpy(rs->prev, v, rs->width * sizeof *v);
+}
+
+/* Writes the rows as the string member key, and frees them. */
+static void rows_write(struct rows *rs, struct gm_writer *w, const char *key)
+{
+	gm_w_key(w, key);
+	gm_w_str(w, rs->t.p ? rs->t.p : "", rs->t.n);
+	free(rs->t.p);
+	rs->t = (struct gm_text){ 0 };
+}
+
 static int contrib_cmp(const void *x, const void *y)
 {
 	const struct contrib *a = x, *b = y;
@@ -525,8 +577,7 @@ static void write_sales(struct report *r, struct gm_writer *w, const struct sort
 			c->category = categories->place[c->category];
 	}
 	qsort(r->contribs, r->ncontribs, sizeof *r->contribs, contrib_cmp);
-	GM_W_KEY(w, "sales");
-	gm_w_arr_begin(w);
+	struct rows rs = { .width = 7 };
 	for (size_t i = 0; i < r->ncontribs;) {
 		struct contrib sum = r->contribs[i++];
 		while (i < r->ncontribs && !contrib_cmp(&sum, &r->contribs[i])) {
@@ -535,17 +586,12 @@ static void write_sales(struct report *r, struct gm_writer *w, const struct sort
 			sum.orders += r->contribs[i].orders;
 			i++;
 		}
-		gm_w_arr_begin(w);
-		gm_w_i64(w, sum.day - r->first_day);
-		gm_w_u64(w, sum.country);
-		gm_w_u64(w, sum.segment);
-		gm_w_i64(w, sum.category == ALL_CATEGORIES ? -1 : (int64_t)sum.category);
-		gm_w_i64(w, sum.cents);
-		gm_w_i64(w, sum.orders);
-		gm_w_i64(w, sum.units);
-		gm_w_arr_end(w);
+		const int64_t v[7] = { sum.day - r->first_day, sum.country, sum.segment,
+			sum.category == ALL_CATEGORIES ? -1 : (int64_t)sum.category,
+			sum.cents, sum.orders, sum.units };
+		rows_put(&rs, v);
 	}
-	gm_w_arr_end(w);
+	rows_write(&rs, w, "sales");
 	/* Back to numbers: the model stays as it was. */
 	for (size_t i = 0; i < r->ncontribs; i++) {
 		struct contrib *c = &r->contribs[i];
@@ -557,9 +603,12 @@ static void write_sales(struct report *r, struct gm_writer *w, const struct sort
 }
 
 /* Buys in the order the buyers are written: by country and segment
- * group, then customer, then day, then category. */
+ * group, then customer, by their first day in the group (so that it is
+ * written less the customer's before), then day, then category. */
 struct buy_key {
-	uint32_t group_country, group_segment, user;
+	uint32_t group_country, group_segment;
+	int32_t first;
+	uint32_t user;
 	int32_t day;
 	uint32_t category;
 };
@@ -571,23 +620,13 @@ static int buy_cmp(const void *x, const void *y)
 		return a->group_country < b->group_country ? -1 : 1;
 	if (a->group_segment != b->group_segment)
 		return a->group_segment < b->group_segment ? -1 : 1;
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
 	if (a->user != b->user)
 		return a->user < b->user ? -1 : 1;
 	if (a->day != b->day)
 		return a->day < b->day ? -1 : 1;
 	return (a->category > b->category) - (a->category < b->category);
-}
-
-static void put_base36(struct gm_text *t, uint64_t v)
-{
-	char buf[16];
-	size_t n = 0;
-	do {
-		buf[n++] = "0123456789abcdefghijklmnopqrstuvwxyz"[v % 36];
-		v /= 36;
-	} while (v);
-	while (n)
-		gm_text_add(t, &buf[--n], 1);
 }
 
 /* The buyers: per (country, segment) group, its customers' days and
@@ -603,8 +642,17 @@ static void write_buyers(struct report *r, struct gm_writer *w, const struct sor
 		uint32_t seg = r->segment_of[b->user];
 		if (seg == NONE)
 			seg = no_segment(r);
-		k[i] = (struct buy_key){ countries->place[b->country], segments->place[seg], b->user,
+		k[i] = (struct buy_key){ countries->place[b->country], segments->place[seg], 0, b->user,
 			b->day - r->first_day, categories->place[b->category] };
+	}
+	/* Sorted with first 0, each customer's buys of a group are together,
+	 * its first day first: that day is its first, then the order. */
+	qsort(k, r->nbuys, sizeof *k, buy_cmp);
+	for (size_t i = 0, run = 0; i < r->nbuys; i++) {
+		if (i && (k[i].user != k[run].user || k[i].group_country != k[run].group_country ||
+			k[i].group_segment != k[run].group_segment))
+			run = i;
+		k[i].first = k[run].day;
 	}
 	qsort(k, r->nbuys, sizeof *k, buy_cmp);
 	/* Where each user was first written: group and place in it. */
@@ -618,6 +666,7 @@ static void write_buyers(struct report *r, struct gm_writer *w, const struct sor
 		uint32_t gc = k[i].group_country, gs = k[i].group_segment;
 		struct gm_text enc = { 0 };
 		size_t customer = 0;
+		int32_t before = 0;  /* the first day of the customer before */
 		while (i < r->nbuys && k[i].group_country == gc && k[i].group_segment == gs) {
 			uint32_t user = k[i].user;
 			if (customer)
@@ -630,7 +679,8 @@ static void write_buyers(struct report *r, struct gm_writer *w, const struct sor
 				same[nsame++][3] = customer;
 			} else
 				first[user] = ((uint64_t)group << 32 | customer) + 1;
-			int32_t prev = 0;
+			int32_t prev = before;
+			before = k[i].first;
 			bool first_day = true;
 			while (i < r->nbuys && k[i].group_country == gc && k[i].group_segment == gs &&
 				k[i].user == user) {
@@ -638,7 +688,7 @@ static void write_buyers(struct report *r, struct gm_writer *w, const struct sor
 				if (!first_day)
 					gm_text_add(&enc, ",", 1);
 				first_day = false;
-				put_base36(&enc, (uint64_t)(day - prev));
+				put_base36(&enc, day - prev);
 				prev = day;
 				gm_text_add(&enc, ":", 1);
 				bool first_cat = true;
@@ -677,26 +727,41 @@ static void write_buyers(struct report *r, struct gm_writer *w, const struct sor
 	free(k);
 }
 
+static int perf_cmp(const void *x, const void *y)
+{
+	const struct perf_row *a = x, *b = y;
+	if (a->day != b->day)
+		return a->day < b->day ? -1 : 1;
+	return (a->category > b->category) - (a->category < b->category);
+}
+
+static int product_row_cmp(const void *x, const void *y)
+{
+	const struct product_row *a = x, *b = y;
+	if (a->day != b->day)
+		return a->day < b->day ? -1 : 1;
+	return (a->product > b->product) - (a->product < b->product);
+}
+
+/* The funnels by day and category, as the page's places sort them
+ * (whatever order the backend gave the rows in). */
 static void write_perf(struct report *r, struct gm_writer *w, const struct sorted *categories)
 {
-	GM_W_KEY(w, "perf");
-	gm_w_arr_begin(w);
+	for (size_t i = 0; i < r->nperf; i++)
+		r->perf[i].category = categories->place[r->perf[i].category];
+	qsort(r->perf, r->nperf, sizeof *r->perf, perf_cmp);
+	struct rows rs = { .width = 8 };
 	for (size_t i = 0; i < r->nperf; i++) {
 		const struct perf_row *p = &r->perf[i];
 		if (!r->any_day || p->day < r->first_day || p->day > r->last_day)
 			continue;  /* a day with no sale: off the page's days */
-		gm_w_arr_begin(w);
-		gm_w_i64(w, p->day - r->first_day);
-		gm_w_u64(w, categories->place[p->category]);
-		gm_w_i64(w, p->views);
-		gm_w_i64(w, p->adds);
-		gm_w_i64(w, p->removes);
-		gm_w_i64(w, p->orders);
-		gm_w_i64(w, p->units);
-		gm_w_i64(w, p->cents);
-		gm_w_arr_end(w);
+		const int64_t v[8] = { p->day - r->first_day, p->category, p->views,
+			p->adds, p->removes, p->orders, p->units, p->cents };
+		rows_put(&rs, v);
 	}
-	gm_w_arr_end(w);
+	rows_write(&rs, w, "perf");
+	for (size_t i = 0; i < r->nperf; i++)
+		r->perf[i].category = categories->order[r->perf[i].category];
 }
 
 static void write_products(struct report *r, struct gm_writer *w, const struct sorted *categories)
@@ -714,21 +779,16 @@ static void write_products(struct report *r, struct gm_writer *w, const struct s
 		gm_w_arr_end(w);
 	}
 	gm_w_arr_end(w);
-	GM_W_KEY(w, "product_days");
-	gm_w_arr_begin(w);
+	qsort(r->product_rows, r->nproduct_rows, sizeof *r->product_rows, product_row_cmp);
+	struct rows rs = { .width = 5 };
 	for (size_t i = 0; i < r->nproduct_rows; i++) {
 		const struct product_row *p = &r->product_rows[i];
 		if (!r->any_day || p->day < r->first_day || p->day > r->last_day)
 			continue;
-		gm_w_arr_begin(w);
-		gm_w_i64(w, p->day - r->first_day);
-		gm_w_u64(w, p->product);
-		gm_w_i64(w, p->orders);
-		gm_w_i64(w, p->units);
-		gm_w_i64(w, p->cents);
-		gm_w_arr_end(w);
+		const int64_t v[5] = { p->day - r->first_day, p->product, p->orders, p->units, p->cents };
+		rows_put(&rs, v);
 	}
-	gm_w_arr_end(w);
+	rows_write(&rs, w, "product_days");
 }
 
 static void write_null(struct gm_writer *w)

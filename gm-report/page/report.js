@@ -125,13 +125,46 @@
   /* ================= loading: the data into typed arrays, once ================= */
 
   /* Array-of-rows -> one Float64Array per field, for tight loops. */
-  function columns(rows, width) {
-    const n = rows ? rows.length : 0;
+  /*
+   * A table of numbers as gm-report writes it (gm-report(1), DATA): rows
+   * apart by a space; a row is its count of leading numbers the same as the
+   * row before's, then the others apart by commas, all in base 36 with '-'
+   * before a negative one; with none the same, the first is the row
+   * before's first plus the number written. Decoded into width columns.
+   */
+  function decodeRows(text, width, what) {
+    const str = text || '';
+    let n = 0;
+    if (str.length) { n = 1; for (let i = 0; i < str.length; i++) if (str.charCodeAt(i) === 32) n++; }
     const cols = [];
     for (let j = 0; j < width; j++) cols.push(new Float64Array(n));
-    for (let i = 0; i < n; i++) {
-      const r = rows[i];
-      for (let j = 0; j < width; j++) cols[j][i] = r[j];
+    const prev = new Float64Array(width);
+    let i = 0;
+    const number = () => {
+      let neg = false;
+      if (str.charCodeAt(i) === 45) { neg = true; i++; }
+      const start = i;
+      let v = 0;
+      let ch;
+      while (i < str.length && (ch = str.charCodeAt(i)) !== 44 && ch !== 32) { v = v * 36 + digit36(ch); i++; }
+      if (i === start) throw new Error(what + ': a number missing in row ' + r);
+      return neg ? -v : v;
+    };
+    let r = 0;
+    for (; r < n; r++) {
+      const same = number();
+      if (same >= width) throw new Error(what + ': row ' + r + ' keeps ' + same + ' of ' + width + ' numbers');
+      for (let j = same; j < width; j++) {
+        if (str.charCodeAt(i) !== 44) throw new Error(what + ': row ' + r + ' is short');
+        i++;
+        const v = number();
+        prev[j] = j === 0 ? prev[0] + v : v;
+      }
+      for (let j = 0; j < width; j++) cols[j][r] = prev[j];
+      if (i < str.length) {
+        if (str.charCodeAt(i) !== 32) throw new Error(what + ': row ' + r + ' is long');
+        i++;
+      }
     }
     return { n, cols };
   }
@@ -140,7 +173,7 @@
     if (ch >= 48 && ch <= 57) return ch - 48;
     if (ch >= 97 && ch <= 122) return ch - 87;
     if (ch >= 65 && ch <= 90) return ch - 55;
-    throw new Error('buyers: bad character ' + JSON.stringify(String.fromCharCode(ch)));
+    throw new Error('data: bad character ' + JSON.stringify(String.fromCharCode(ch)));
   }
 
   /*
@@ -177,9 +210,11 @@
       B.groupS[g] = buyers[g][1];
       B.custFirst[g] = nu;
       let i = 0;
+      let before = 0; // the first day of the customer before, in this group
       while (i < len) {
         B.pdFirst[nu++] = np;
-        let day = 0;
+        let day = before;
+        let firstOfCustomer = true;
         for (;;) {
           let v = 0;
           const start = i;
@@ -188,6 +223,7 @@
           if (i === start || i === len) throw new Error('buyers: a purchase day without ":"');
           i++;
           day += v;
+          if (firstOfCustomer) { before = day; firstOfCustomer = false; }
           B.pdDay[np] = day;
           B.catFirst[np] = nc;
           for (;;) {
@@ -265,9 +301,9 @@
       categories: data.categories || [],
       segments: data.segments || [],
       products: data.products || [],
-      sales: columns(data.sales, 7),
-      perf: columns(data.perf, 8),
-      productDays: columns(data.product_days, 5),
+      sales: decodeRows(data.sales, 7, 'sales'),
+      perf: decodeRows(data.perf, 8, 'perf'),
+      productDays: decodeRows(data.product_days, 5, 'product_days'),
       buyers: decodeBuyers(data.buyers || [], data.same || []),
       periods: {
         day: buildPeriods(days, day0, 'day'),

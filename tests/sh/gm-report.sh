@@ -11,6 +11,30 @@ cd "$T"
 # data FILE: the page's data, its time of making left out.
 data() { sed -n '/id="gm-data"/,/<\/script>/p' "$1" | sed '1d;$d' | jq -S 'del(.generated)'; }
 
+# rows JSON: the data with its tables of numbers (gm-report(1), DATA)
+# decoded into arrays of rows, by a reading of the rule apart from the
+# page's.
+rows() {
+	python3 -c '
+import json, sys
+def table(text, width):
+    out, prev = [], [0] * width
+    for row in text.split(" ") if text else []:
+        f = [int(x, 36) for x in row.split(",")]
+        same, rest = f[0], f[1:]
+        assert same < width and same + len(rest) == width, row
+        cur = prev[:same] + rest
+        if same == 0:
+            cur[0] += prev[0]
+        out.append(cur)
+        prev = cur
+    return out
+d = json.load(open(sys.argv[1]))
+for key, width in (("sales", 7), ("perf", 8), ("product_days", 5)):
+    d[key] = table(d[key], width)
+json.dump(d, sys.stdout)' "$1"
+}
+
 # ---- the warehouse ----
 # Six transactions over 2026-11-01 to 11-04 (none on 11-03): t1 of u1
 # (USA) with two books lines and a toys line, 22.50; t2 of u2 (Canada,
@@ -25,8 +49,9 @@ gm-rfm -q -w wh --as-of 2026-11-03 --compare 2026-11-02
 
 expect_status "page" 0 gm-report -w wh -o page.html 2>"$T/err"
 expect_grep "summary" '^gm-report: 8 lines of 6 transactions by 4 customers over 4 days; data [0-9]* bytes$' "$T/err"
-data page.html >got.json
-expect_same_file "data" got.json "$G/data.json"
+data page.html >data.json
+expect_same_file "data" data.json "$G/data.json"
+rows data.json >got.json
 
 # By hand: every sale is 135.75 in 6 orders; by day, country, segment
 # and category the rows add up to it (category -1: each order once,
@@ -39,6 +64,10 @@ expect_eq "orders by category" "$(jq -c '[.sales[] | select(.[3] >= 0)] | group_
 # one order and two units, toys 10.00, all 22.50 and four units.
 expect_eq "t1" "$(jq -c '[.sales[] | select(.[0] == 0 and .[1] == 1)]' got.json)" \
 	"[[0,1,9,0,1250,1,2],[0,1,9,1,1000,1,2],[0,1,9,-1,2250,1,4]]"
+# The rows as written: the first keeps day 0, country 0 and segment 0
+# of the zeros before it (3); the next its day, country and segment (3)
+# and says -1 (all categories); u1's t1 starts a segment (1).
+expect_eq "rows as written" "$(jq -r '.sales' data.json | cut -d ' ' -f 1-3)" "3,1,k5,1,1 3,-1,k5,1,1 1,1,9,0,yq,1,2"
 # Buyers: u4 bought in both countries, in two groups, once in "same";
 # u1's days 0 (books and toys) and 1 (toys); u3 in "(none)", last.
 expect_eq "segments" "$(jq -c '.segments[-1], .as_of' got.json | tr '\n' ' ')" '"(none)" "2026-11-03" '
@@ -76,7 +105,7 @@ expect_grep "other table" '^gm-report: other/fact_sales.ndjson:9: a row of anoth
 # An empty warehouse: a page with nothing in it.
 mkdir empty
 expect_status "empty" 0 gm-report -q -w empty -o empty.html
-expect_eq "empty data" "$(data empty.html | jq -c '[.days, .sales, .buyers, .segments, .as_of]')" '[[],[],[],[],null]'
+expect_eq "empty data" "$(data empty.html | jq -c '[.days, .sales, .buyers, .segments, .as_of]')" '[[],"",[],[],null]'
 
 # Another run holds the lock: 75, as for gm-etl.
 flock wh/.lock sleep 5 &
