@@ -40,22 +40,14 @@ bad (etl-check.py's count; records of other types are not bad). Exits 0,
 or 2 for a usage error, a file it cannot read, or a filter with a segment
 but no --segments.
 """
-import importlib.util
 import json
-import os
 import sys
 from datetime import date, timedelta
 
-
-def load_etl_check():
-    here = os.path.dirname(os.path.abspath(__file__))
-    spec = importlib.util.spec_from_file_location("etl_check", os.path.join(here, "etl-check.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from etl_events import etl
 
 
-etl = load_etl_check()
+
 
 
 class Orders(etl.Raw):

@@ -23,12 +23,12 @@ Prints the first 20 differences and exits 1, or "customers N" and
 "cuts N" and exits 0; 2 for a usage error.
 """
 import bisect
-import importlib.util
 import json
-import os
 import sys
 from datetime import date
 from decimal import Decimal
+
+from etl_events import etl
 
 MAX_SHOWN = 20
 BINS = 5
@@ -49,13 +49,6 @@ GRID = [
     ("Lost", (1, 1), (1, 5), (1, 5)),
 ]
 
-
-def load_etl_check():
-    here = os.path.dirname(os.path.abspath(__file__))
-    spec = importlib.util.spec_from_file_location("etl_check", os.path.join(here, "etl-check.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def scores(values):
@@ -80,7 +73,6 @@ def main(argv):
     if len(argv) < 3:
         sys.stderr.write("usage: rfm-check.py RFM_OUTPUT FILE...\n")
         return 2
-    etl = load_etl_check()
     raw = etl.Raw()
     for path in argv[2:]:
         raw.read(path)
