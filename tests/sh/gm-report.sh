@@ -96,6 +96,18 @@ expect_status "damaged row" 1 gm-report -w bad -o page.html 2>"$T/err"
 expect_grep "where" '^gm-report: bad/fact_sales.ndjson:3: ' "$T/err"
 expect_same_file "page kept" page.html before.html
 [ -z "$(ls page.html.tmp-* 2>/dev/null)" ] || fail "a temporary file was left"
+# Other damage, each stopping the run at its line: binary bytes, bad
+# UTF-8, an absurd quantity, a line longer than --max-line allows.
+i=0
+for line in $'\001\002\377garbage' $'{"type":"fact_sales","sale_id":"caf\351"}' \
+	"$(sed -n 1p wh/fact_sales.ndjson | sed 's/"quantity":[0-9]*/"quantity":123456789012345678901234567890/')" \
+	"{\"type\":\"fact_sales\",\"pad\":\"$(head -c 2000000 /dev/zero | tr '\0' x)\"}"; do
+	i=$((i + 1))
+	rm -rf damaged && cp -r wh damaged
+	printf '%s\n' "$line" >>damaged/fact_sales.ndjson
+	expect_status "damage $i" 1 gm-report -w damaged -o /dev/null 2>"$T/err"
+	expect_grep "damage $i: where" '^gm-report: damaged/fact_sales.ndjson:9: ' "$T/err"
+done
 # A line of another table.
 cp -r wh other
 head -n 1 wh/dim_product.ndjson >>other/fact_sales.ndjson
