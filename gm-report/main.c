@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -32,8 +33,10 @@ static const char usage[] =
 
 /* Writes the page of r and s (NULL: no --stream) into path ("-":
  * standard output); a file is written beside it and renamed over it, so
- * that a reader (a browser, a web server) never sees half a page. False
- * after a message. */
+ * that a reader (a browser, a web server) never sees half a page. What
+ * is there and no regular file (/dev/null, a FIFO) is written to as it
+ * is: a file renamed over it would take its place. False after a
+ * message. */
 static bool write_page(struct report *r, const struct stream *s, const char *path,
 	const char *warehouse, size_t *bytes)
 {
@@ -45,7 +48,8 @@ static bool write_page(struct report *r, const struct stream *s, const char *pat
 	size_t n;
 	const char *json = gm_writer_data(data, &n);
 	bool to_stdout = !strcmp(path, "-");
-	bool renamed = !to_stdout;
+	struct stat st;
+	bool renamed = !to_stdout && !(stat(path, &st) == 0 && !S_ISREG(st.st_mode));
 	char tmp[4096];
 	if (renamed && snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp) {
 		gm_error(path, "name too long");
