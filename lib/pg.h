@@ -260,4 +260,35 @@ const char *gm_pg_cursor_value(const struct gm_pg_cursor *c, int col, size_t *le
  * allowed. */
 bool gm_pg_cursor_close(struct gm_pg_cursor *c);
 
+/* ---- a table read back ---- */
+
+/* A table of the registry read back through a cursor, row by row, as
+ * the records it holds: what a file of them would say, so that a
+ * reader of records reads a table as it reads a file. */
+struct gm_pg_rows;
+
+/* Starts reading t's rows, in the transaction (gm_pg_begin() first):
+ * SELECT its columns FROM it, then tail (NULL: nothing), SQL that
+ * narrows or orders them (WHERE ..., ORDER BY ...) with the parameters
+ * params[0..nparams) as text ($1 ...): a value that came from input
+ * goes there, never into tail. null_absent: a column that is NULL is
+ * left out of the record, as a tool leaves out an optional field (which
+ * gm_parse() refuses as null); else it is written null. NULL on
+ * failure, as gm_pg_cursor_open(). */
+struct gm_pg_rows *gm_pg_rows_open(struct gm_pg *pg, const struct gm_pg_table *t,
+	const char *tail, int nparams, const char *const *params, bool null_absent);
+
+/* The next row as a record, NDJSON without its newline: "type" (t's
+ * record type), then each column under its name: a time as RFC 3339 UTC
+ * with milliseconds, an amount in dollars, a boolean, text as a string,
+ * numbers and JSON as PostgreSQL writes them. *row and *where (the row's
+ * place for messages, "SERVER: TABLE row N") are valid until the next
+ * call. False at the end, or on failure: a fetch that failed, or a value
+ * that is not what its column holds (reported with gm_error() at the
+ * row's place); gm_pg_rows_close() then returns false. */
+bool gm_pg_rows_next(struct gm_pg_rows *r, const char **row, size_t *len, const char **where);
+
+/* Ends the read and frees r; false when it failed. NULL is allowed. */
+bool gm_pg_rows_close(struct gm_pg_rows *r);
+
 #endif

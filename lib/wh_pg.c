@@ -3,14 +3,13 @@
  * warehouse.h for what it guarantees and how. Rows put are turned into
  * COPY rows as they come and sent to the staging tables a megabyte at a
  * time, so that a run never holds its facts in memory; reads go through
- * cursors, and come back as the NDJSON rows a folder holds. */
+ * cursors, and come back as the NDJSON rows a folder holds (pg.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "event.h"
 #include "mem.h"
-#include "money.h"
 #include "pg.h"
 #include "warehouse_backend.h"
 
@@ -29,15 +28,6 @@ struct pgwh {
 struct pg_table {
 	const struct gm_pg_table *pt;
 	struct gm_pg_buf rows;      /* COPY rows not sent yet */
-};
-
-struct pg_scan {
-	struct gm_pg_cursor *cur;
-	const struct gm_pg_table *pt;
-	struct gm_writer *w;        /* the row, rebuilt as NDJSON */
-	uint64_t n;                 /* rows read */
-	const char *name;           /* the server's, for messages */
-	char where[512];
 };
 
 #define PG_OF(wh) (((struct pgwh *)(wh)->data)->pg)
@@ -121,26 +111,16 @@ static char *array_literal(const gm_str *in, size_t n)
 	return b.p;
 }
 
+/* A scan is the table read back as records (pg.h), narrowed and
+ * ordered as f asks. */
 static void *pg_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
 	const struct gm_wh_filter *f)
 {
 	const struct gm_pg_table *pt = table_of(wh, t);
 	if (!pt)
 		return NULL;
-	/* Times as ms since the epoch, so that rows read do not depend on
-	 * the session's time zone; everything else as PostgreSQL writes it. */
 	struct gm_pg_buf sql = { 0 };
-	put(&sql, "SELECT ");
-	for (size_t c = 0; c < pt->ncolumns; c++) {
-		put(&sql, c ? ", " : "");
-		if (pt->columns[c].kind == GM_PG_TIME)
-			put(&sql, "(extract(epoch FROM ");
-		put_ident(&sql, pt->columns[c].name);
-		if (pt->columns[c].kind == GM_PG_TIME)
-			put(&sql, ") * 1000)::bigint");
-	}
-	put(&sql, " FROM ");
-	put(&sql, pt->name);
+	put(&sql, "");
 	char lo[24], hi[24], *in = NULL;
 	const char *params[3];
 	int np = 0;
@@ -150,13 +130,13 @@ static void *pg_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
 		snprintf(hi, sizeof hi, "%lld", (long long)f->hi);
 		params[np++] = lo;
 		params[np++] = hi;
-		put(&sql, " WHERE ");
+		put(&sql, "WHERE ");
 		put_ident(&sql, f->range_field);
 		put(&sql, " BETWEEN $1 AND $2");
 	}
 	if (ok && f && f->in_field && (ok = column_of(wh, pt, f->in_field) >= 0)) {
 		params[np++] = in = array_literal(f->in, f->nin);
-		put(&sql, np > 1 ? " OR " : " WHERE ");
+		put(&sql, np > 1 ? " OR " : "WHERE ");
 		put_ident(&sql, f->in_field);
 		put(&sql, np > 1 ? " = ANY($3::text[])" : " = ANY($1::text[])");
 	}
@@ -169,93 +149,22 @@ static void *pg_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
 		put_ident(&sql, pt->columns[0].name);
 		put(&sql, " COLLATE \"C\"");
 	}
-	struct gm_pg_cursor *cur = ok ? gm_pg_cursor_open(PG_OF(wh), sql.p, np, params) : NULL;
+	struct gm_pg_rows *rows = NULL;
+	if (ok)
+		rows = gm_pg_rows_open(PG_OF(wh), pt, sql.len ? sql.p : NULL, np, params, false);
 	free(sql.p);
 	free(in);
-	if (!cur)
-		return NULL;
-	struct pg_scan *s = gm_xcalloc(1, sizeof *s);
-	s->cur = cur;
-	s->pt = pt;
-	s->w = gm_writer_mem();
-	s->name = wh->name;
-	return s;
-}
-
-/* Writes column c's value v (v[0..n), as PostgreSQL wrote it). */
-static bool put_value(struct gm_writer *w, const struct gm_pg_column *col, const char *v,
-	size_t n)
-{
-	int64_t i;
-	switch (col->kind) {
-	case GM_PG_TEXT:
-		gm_w_str(w, v, n);
-		return true;
-	case GM_PG_TIME: {
-		bool overflow;
-		if (!gm_rint_parse((gm_str){ v, n }, &i, &overflow))
-			return false;
-		gm_w_ts(w, i);
-		return true;
-	}
-	case GM_PG_MONEY:
-	case GM_PG_TOTAL:
-		if (!gm_money_parse_amount(v, n, GM_MONEY_MAX_TOTAL, &i))
-			return false;
-		gm_w_money(w, i);
-		return true;
-	case GM_PG_BOOL:
-		gm_w_bool(w, v[0] == 't');
-		return true;
-	default:  /* numbers and JSON, as written */
-		gm_w_json(w, v, n);
-		return true;
-	}
+	return rows;
 }
 
 static bool pg_scan_next(void *scan, const char **row, size_t *len, const char **where)
 {
-	struct pg_scan *s = scan;
-	if (!gm_pg_cursor_next(s->cur))
-		return false;
-	s->n++;
-	snprintf(s->where, sizeof s->where, "%s: %s row %llu", s->name, s->pt->name,
-		(unsigned long long)s->n);
-	struct gm_writer *w = s->w;
-	gm_writer_reset(w);
-	gm_w_obj_begin(w);
-	GM_W_KEY(w, "type");
-	gm_w_cstr(w, s->pt->type);
-	for (size_t c = 0; c < s->pt->ncolumns; c++) {
-		const struct gm_pg_column *col = &s->pt->columns[c];
-		size_t n;
-		const char *v = gm_pg_cursor_value(s->cur, (int)c, &n);
-		gm_w_key(w, col->name);
-		if (!v)
-			gm_w_json(w, "null", 4);
-		else if (!put_value(w, col, v, n)) {
-			gm_error(s->where, "column %s: cannot read %.*s", col->name,
-				(int)(n > 40 ? 40 : n), v);
-			gm_pg_cursor_close(s->cur);
-			s->cur = NULL;
-			return false;
-		}
-	}
-	gm_w_end(w);
-	*row = gm_writer_data(w, len);
-	--*len;  /* without its newline */
-	*where = s->where;
-	return true;
+	return gm_pg_rows_next(scan, row, len, where);
 }
 
 static bool pg_scan_close(void *scan)
 {
-	struct pg_scan *s = scan;
-	/* A value it could not read closed the cursor, and failed the scan. */
-	bool ok = s->cur && gm_pg_cursor_close(s->cur);
-	gm_writer_close(s->w);
-	free(s);
-	return ok;
+	return gm_pg_rows_close(scan);
 }
 
 static bool pg_begin(struct gm_wh_table *t)

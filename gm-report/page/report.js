@@ -749,12 +749,14 @@
       col('avg_recency_days', 'Avg recency (days)', 'dec'), col('avg_frequency', 'Avg frequency', 'dec'),
       col('avg_monetary', 'Avg monetary', 'money'), col('revenue', 'Revenue', 'money'), col('revenue_share', 'Revenue share', 'ratio')],
     migration: [col('from_segment', 'From \\ to', 'text')],
+    'alert-counts': [col('kind', 'Kind', 'text'), col('severity', 'Severity', 'badge'), col('firing', 'Firing', 'int'),
+      col('resolved', 'Resolved', 'int')],
     alerts: [col('ts', 'Time (UTC)', 'time'), col('kind', 'Kind', 'text'), col('severity', 'Severity', 'badge'),
       col('source', 'Source', 'text'), col('status', 'Status', 'badge'), col('summary', 'Summary', 'wrap')],
     inventory: [col('product_id', 'Product', 'text'), col('category', 'Category', 'text'), col('stock', 'Stock', 'int'),
       col('status', 'Status', 'badge')],
-    sessions: [col('day', 'Day', 'text'), col('sessions', 'Sessions', 'int'), col('carts', 'Carts', 'int'),
-      col('abandoned', 'Abandoned', 'int'), col('recovered', 'Recovered', 'int'), col('purchases', 'Purchases', 'int')],
+    sessions: [col('day', 'Day', 'text'), col('sessions', 'Sessions', 'int'), col('carts', 'With a cart add', 'int'),
+      col('converted', 'Converted', 'int'), col('transactions', 'Transactions', 'int'), col('revenue', 'Revenue', 'money')],
   };
 
   /* The order tables open in: the column and direction (1 up, -1 down). */
@@ -1211,19 +1213,42 @@
     p.textContent = text;
   }
 
+  /* A stream section not given (null): how to give it. */
   const STREAM_HINT = {
-    alerts: 'No data: this page holds none of the alerts that gm-txmon, gm-session and gm-inventory write (gm-report does not read them yet).',
-    inventory: 'No data: this page holds none of gm-inventory\'s inventory_status records (gm-report does not read them yet).',
-    sessions: 'No data: this page holds none of gm-session\'s session records (gm-report does not read them yet).',
+    alerts: 'No data: gm-report was given no alerts. Give it --stream with the alerts of gm-txmon, gm-session '
+      + 'and gm-inventory: their NDJSON file, or the PostgreSQL database whose alerts table they fill.',
+    inventory: 'No data: gm-report was given no stock. Give it --stream with gm-inventory\'s inventory_status '
+      + 'records: their NDJSON file, or the PostgreSQL database whose inventory_status table it fills.',
+    sessions: 'No data: gm-report was given no sessions. Give it --stream with gm-session\'s session records: '
+      + 'their NDJSON file, or the PostgreSQL database whose sessions table it fills.',
+  };
+
+  /* A stream section given, with no record of its kind in it. */
+  const STREAM_NONE = {
+    alerts: 'No alerts: the sources of --stream held none.',
+    inventory: 'No stock: the sources of --stream held no inventory_status record.',
+    sessions: 'No sessions: the sources of --stream held no session record.',
   };
 
   function renderStreams(m) {
+    const d = db.data;
     for (const name of ['alerts', 'inventory', 'sessions']) {
       const section = document.getElementById(name);
       const rows = m.streams[name];
       setNoData(section, rows == null ? STREAM_HINT[name] : null);
-      if (rows != null) showRows(name, rows);
+      if (rows == null) continue;
+      showRows(name, rows);
+      if (d[name].rows.length === 0) showEmpty(tables.get(name).el.closest('.table-wrap'), STREAM_NONE[name]);
     }
+    const a = d.alerts;
+    if (a == null) return;
+    const counts = a.counts || [];
+    showRows('alert-counts', counts);
+    if (counts.length === 0) showEmpty(tables.get('alert-counts').el.closest('.table-wrap'), STREAM_NONE.alerts);
+    const total = a.total ?? a.rows.length;
+    $('#alerts-listed').textContent = a.rows.length < total
+      ? `The newest ${intShown(a.rows.length)} of the ${intShown(total)} alerts read, newest first.`
+      : `The ${intShown(total)} ${total === 1 ? 'alert' : 'alerts'} read, newest first.`;
   }
 
   function renderSales(m) {

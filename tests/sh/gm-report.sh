@@ -86,6 +86,17 @@ gm-report -q -w wh >stdout.html
 data stdout.html >again.json
 expect_same_file "standard output" again.json "$G/data.json"
 
+# A FIFO, as /dev/null a device, is written to, not replaced by a file
+# renamed over it (as root, that made /dev/null a file).
+mkfifo fifo
+timeout 20 cat fifo >from-fifo &
+reader=$!
+expect_status "into a FIFO" 0 gm-report -q -w wh -o fifo
+wait "$reader"
+[ -p fifo ] || fail "the FIFO was replaced by a file"
+data from-fifo >fifo.json
+expect_same_file "into a FIFO: the page" fifo.json "$G/data.json"
+
 # ---- bad input ----
 # A row of fact_sales whose amount is not money: file:line, status 1,
 # and the page of before stays.
