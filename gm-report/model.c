@@ -576,7 +576,8 @@ static void write_sales(struct report *r, struct gm_writer *w, const struct sort
 		if (c->category != ALL_CATEGORIES)
 			c->category = categories->place[c->category];
 	}
-	qsort(r->contribs, r->ncontribs, sizeof *r->contribs, contrib_cmp);
+	if (r->ncontribs > 1)  /* an empty table is NULL, which qsort() may not be given */
+		qsort(r->contribs, r->ncontribs, sizeof *r->contribs, contrib_cmp);
 	struct rows rs = { .width = 7 };
 	for (size_t i = 0; i < r->ncontribs;) {
 		struct contrib sum = r->contribs[i++];
@@ -749,7 +750,8 @@ static void write_perf(struct report *r, struct gm_writer *w, const struct sorte
 {
 	for (size_t i = 0; i < r->nperf; i++)
 		r->perf[i].category = categories->place[r->perf[i].category];
-	qsort(r->perf, r->nperf, sizeof *r->perf, perf_cmp);
+	if (r->nperf > 1)  /* an empty table is NULL, which qsort() may not be given */
+		qsort(r->perf, r->nperf, sizeof *r->perf, perf_cmp);
 	struct rows rs = { .width = 8 };
 	for (size_t i = 0; i < r->nperf; i++) {
 		const struct perf_row *p = &r->perf[i];
@@ -779,7 +781,8 @@ static void write_products(struct report *r, struct gm_writer *w, const struct s
 		gm_w_arr_end(w);
 	}
 	gm_w_arr_end(w);
-	qsort(r->product_rows, r->nproduct_rows, sizeof *r->product_rows, product_row_cmp);
+	if (r->nproduct_rows > 1)  /* an empty table is NULL, which qsort() may not be given */
+		qsort(r->product_rows, r->nproduct_rows, sizeof *r->product_rows, product_row_cmp);
 	struct rows rs = { .width = 5 };
 	for (size_t i = 0; i < r->nproduct_rows; i++) {
 		const struct product_row *p = &r->product_rows[i];
@@ -815,7 +818,8 @@ static int summary_cmp(const void *x, const void *y)
 
 static void write_snapshots(struct report *r, struct gm_writer *w)
 {
-	qsort(r->summaries, r->nsummaries, sizeof *r->summaries, summary_cmp);
+	if (r->nsummaries > 1)  /* an empty table is NULL, which qsort() may not be given */
+		qsort(r->summaries, r->nsummaries, sizeof *r->summaries, summary_cmp);
 	GM_W_KEY(w, "snapshots");
 	gm_w_arr_begin(w);
 	for (size_t i = 0; i < r->nsummaries;) {
@@ -860,7 +864,8 @@ static int migration_cmp(const void *x, const void *y)
 
 static void write_migrations(struct report *r, struct gm_writer *w)
 {
-	qsort(r->migrations, r->nmigrations, sizeof *r->migrations, migration_cmp);
+	if (r->nmigrations > 1)  /* an empty table is NULL, which qsort() may not be given */
+		qsort(r->migrations, r->nmigrations, sizeof *r->migrations, migration_cmp);
 	GM_W_KEY(w, "migration");
 	gm_w_arr_begin(w);
 	for (size_t i = 0; i < r->nmigrations;) {

@@ -303,7 +303,8 @@ static void write_alerts(const struct stream *s, struct gm_writer *w)
 {
 	struct kept *rows = gm_xcalloc(s->nheap + 1, sizeof *rows);
 	memcpy(rows, s->heap, s->nheap * sizeof *rows);
-	qsort(rows, s->nheap, sizeof *rows, by_order);
+	if (s->nheap > 1)  /* an empty table is NULL, which qsort() may not be given */
+		qsort(rows, s->nheap, sizeof *rows, by_order);
 	gm_w_obj_begin(w);
 	GM_W_KEY(w, "rows");
 	gm_w_arr_begin(w);
@@ -324,7 +325,8 @@ static void write_alerts(const struct stream *s, struct gm_writer *w)
 	const struct pair **pairs = gm_xcalloc(s->npairs + 1, sizeof *pairs);
 	for (size_t i = 0; i < s->npairs; i++)
 		pairs[i] = &s->pairs[i];
-	qsort(pairs, s->npairs, sizeof *pairs, by_pair);
+	if (s->npairs > 1)  /* an empty table is NULL, which qsort() may not be given */
+		qsort(pairs, s->npairs, sizeof *pairs, by_pair);
 	GM_W_KEY(w, "counts");
 	gm_w_arr_begin(w);
 	for (size_t i = 0; i < s->npairs; i++) {
@@ -361,7 +363,8 @@ static void write_inventory(const struct stream *s, struct gm_writer *w)
 	size_t klen;
 	while ((p = gm_map_iter_next(&it, &key, &klen)))
 		at[i++] = (struct product_at){ { key, klen }, p };
-	qsort(at, n, sizeof *at, by_id);
+	if (n > 1)  /* an empty table is NULL, which qsort() may not be given */
+		qsort(at, n, sizeof *at, by_id);
 	gm_w_obj_begin(w);
 	GM_W_KEY(w, "rows");
 	gm_w_arr_begin(w);
@@ -399,7 +402,8 @@ static void write_sessions(const struct stream *s, struct gm_writer *w)
 	size_t klen;
 	while ((d = gm_map_iter_next(&it, &key, &klen)))
 		days[i++] = d;
-	qsort(days, n, sizeof *days, by_day);
+	if (n > 1)  /* an empty table is NULL, which qsort() may not be given */
+		qsort(days, n, sizeof *days, by_day);
 	gm_w_obj_begin(w);
 	GM_W_KEY(w, "rows");
 	gm_w_arr_begin(w);
