@@ -115,7 +115,7 @@ $(BUILD)/gm-architecture.%: man/gm-architecture.dot | deps
 CHARTJS     := /usr/share/javascript/chart.js/chart.min.js
 CHARTJS_DOC := /usr/share/doc/libjs-chart.js/copyright
 REPORT_ASSETS_C := $(BUILD)/gen/report_assets.c
-$(REPORT_ASSETS_C): gm-report/page/report.html gm-report/page/report.css gm-report/page/report.js scripts/c-string | deps
+$(REPORT_ASSETS_C): gm-report/page/report.html gm-report/page/report.css gm-report/page/report.js scripts/c-string $(wildcard $(CHARTJS) $(CHARTJS_DOC)) | deps
 	@mkdir -p $(dir $@)
 	@echo "GEN $@"
 	@! grep -qi '</script' $(CHARTJS) || { echo "$(CHARTJS) holds </script" >&2; exit 1; }

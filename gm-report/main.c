@@ -32,46 +32,78 @@ static const char usage[] =
 	"                 [--retry-for DURATION] [--stats OUT] [--stats-every DURATION]\n";
 
 /* Writes the page of r and s (NULL: no --stream) into path ("-":
- * standard output); a file is written beside it and renamed over it, so
- * that a reader (a browser, a web server) never sees half a page. What
- * is there and no regular file (/dev/null, a FIFO) is written to as it
- * is: a file renamed over it would take its place. False after a
- * message. */
+ * standard output). A file is written beside it (beside the file a
+ * symbolic link names) with its mode, and renamed over it, so that a
+ * reader (a browser, a web server) never sees half a page; what is
+ * there and no regular file (/dev/null, a FIFO) is written to as it is:
+ * a file renamed over it would take its place. A signal before the
+ * rename leaves the page as it was. False after a message. */
 static bool write_page(struct report *r, const struct stream *s, const char *path,
 	const char *warehouse, size_t *bytes)
 {
 	struct gm_writer *data = gm_writer_mem();
 	gm_w_obj_begin(data);
-	report_write(r, data, gm_wall_ms(), warehouse, false);
+	report_write(r, data, gm_wall_ms(), warehouse);
 	stream_write(s, data);
 	gm_w_end(data);
 	size_t n;
 	const char *json = gm_writer_data(data, &n);
-	bool to_stdout = !strcmp(path, "-");
+	*bytes = n;
+	if (!strcmp(path, "-")) {
+		struct gm_writer *w = gm_writer_fd(1, "standard output", false);
+		report_page(w, json, n);
+		bool ok = gm_writer_close(w);  /* reports a failed write */
+		gm_writer_close(data);
+		return ok;
+	}
 	struct stat st;
-	bool renamed = !to_stdout && !(stat(path, &st) == 0 && !S_ISREG(st.st_mode));
+	bool exists = stat(path, &st) == 0;
+	bool renamed = !exists || S_ISREG(st.st_mode);
+	char *real = exists && renamed ? realpath(path, NULL) : NULL;
+	const char *target = real ? real : path;
 	char tmp[4096];
-	if (renamed && snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+	if (renamed && snprintf(tmp, sizeof tmp, "%s.tmp-%ld", target, (long)getpid()) >= (int)sizeof tmp) {
 		gm_error(path, "name too long");
+		free(real);
 		gm_writer_close(data);
 		return false;
 	}
-	struct gm_writer *w = to_stdout ? gm_writer_fd(1, "standard output", false)
-		: gm_writer_open(renamed ? tmp : path, false);
+	struct gm_writer *w = gm_writer_open(renamed ? tmp : path, false);
 	bool ok = w != NULL;
 	if (ok) {
 		report_page(w, json, n);
 		ok = gm_writer_close(w);  /* reports a failed write */
 	}
 	gm_writer_close(data);
-	if (ok && renamed && rename(tmp, path) != 0) {
+	if (ok && renamed && exists && chmod(tmp, st.st_mode & 07777) != 0) {
+		gm_error(path, "cannot give the new page the mode of the old: %s", strerror(errno));
+		ok = false;
+	}
+	if (ok && gm_stopping()) {
+		gm_warn(path, "stopped by a signal: the page not written");
+		ok = false;
+	}
+	if (ok && renamed && rename(tmp, target) != 0) {
 		gm_error(path, "cannot rename %s over it: %s", tmp, strerror(errno));
 		ok = false;
 	}
 	if (!ok && renamed)
 		unlink(tmp);
-	*bytes = n;
+	free(real);
 	return ok;
+}
+
+/* A folder warehouse that is not there: a reader makes none (gm_wh_open()
+ * would, for the writers), and a mistyped -w must not give an empty page. */
+static bool folder_missing(const char *spec)
+{
+	if (strstr(spec, "://") || !strncmp(spec, "pg:", 3))
+		return false;
+	struct stat st;
+	if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))
+		return false;
+	gm_error(spec, "no such warehouse folder");
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -97,6 +129,8 @@ int main(int argc, char **argv)
 	gm_cli_init(argv[0]);
 	gm_common_init(&c);
 	while ((opt = gm_getopt(argc, argv, GM_BASE_SHORT_OPTIONS "w:s:o:", longopts, usage)) != -1) {
+		if (opt == 'u')
+			gm_usage_error(usage, "-u: gm-report writes its page once, whole");
 		if (gm_common_option(&c, opt, optarg, usage))
 			continue;
 		switch (opt) {
@@ -124,9 +158,19 @@ int main(int argc, char **argv)
 		status = stream_load(s, &c, sources, nsources, &other);
 	/* Opened as a dry run: nothing is written, and the lock is held
 	 * while the tables are read, so that they are of one run. */
+	if (status == GM_EXIT_OK && folder_missing(spec ? spec : GM_WH_DEFAULT))
+		status = GM_EXIT_FAIL;
 	struct gm_wh *wh = status == GM_EXIT_OK ? gm_wh_open(&c, spec, true) : NULL;
 	struct report *r = report_new();
 	if (status == GM_EXIT_OK && (!wh || !report_load(wh, r)))
+		status = GM_EXIT_FAIL;
+	if (status == GM_EXIT_OK && gm_stopping()) {
+		gm_warn(NULL, "stopped by a signal: nothing written");
+		status = GM_EXIT_FAIL;
+	}
+	/* The rejects file first: a run that fails to write it writes no
+	 * page. */
+	if (status == GM_EXIT_OK && !gm_rejects_close())
 		status = GM_EXIT_FAIL;
 	char name[512];
 	snprintf(name, sizeof name, "%s", wh ? gm_wh_name(wh) : "");

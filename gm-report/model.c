@@ -892,8 +892,7 @@ static void write_migrations(struct report *r, struct gm_writer *w)
 	gm_w_arr_end(w);
 }
 
-void report_write(struct report *r, struct gm_writer *w, int64_t generated, const char *warehouse,
-	bool live)
+void report_write(struct report *r, struct gm_writer *w, int64_t generated, const char *warehouse)
 {
 	end_txn(r);
 	/* Every segment of the latest snapshot's summary is listed, a
@@ -909,7 +908,6 @@ void report_write(struct report *r, struct gm_writer *w, int64_t generated, cons
 	GM_W_KI64(w, "version", 1);
 	GM_W_KTS(w, "generated", generated);
 	gm_w_kcstr(w, "warehouse", warehouse);
-	GM_W_KBOOL(w, "live", live);
 	GM_W_KEY(w, "days");
 	gm_w_arr_begin(w);
 	for (int32_t d = r->first_day; r->any_day && d <= r->last_day; d++)

@@ -80,10 +80,9 @@ void report_migration(struct report *r, int32_t as_of, int32_t since, gm_str fro
 
 /* Writes the page's data (gm-report(1), DATA) as members of the object
  * w is building, all but the stream tools' (stream.h): generated (ms
- * since 1970) and the warehouse's name for display; live when served.
- * The model stays as it was. */
-void report_write(struct report *r, struct gm_writer *w, int64_t generated, const char *warehouse,
-	bool live);
+ * since 1970) and the warehouse's name for display. The model stays as
+ * it was. */
+void report_write(struct report *r, struct gm_writer *w, int64_t generated, const char *warehouse);
 
 /* What the model holds, for the summary line. */
 struct report_counts {

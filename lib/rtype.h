@@ -28,6 +28,7 @@
 #define GM_RTYPE_H
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -170,9 +171,16 @@ const struct gm_rtype *gm_rtype_of(enum gm_type t);
 /* The field called name (NUL-terminated) of t, or NULL. */
 const struct gm_rfield *gm_rtype_field(const struct gm_rtype *t, const char *name);
 
-/* The place of t's field name among the values gm_rtype_decode() gives;
- * name must be one of t's. */
-#define GM_RFIELD_AT(t, name) ((size_t)(gm_rtype_field((t), (name)) - (t)->fields))
+/* The place of t's field name among the values gm_rtype_decode() gives.
+ * A name t has not is a bug of the caller's: it aborts. */
+static inline size_t gm_rfield_at(const struct gm_rtype *t, const char *name)
+{
+	const struct gm_rfield *f = gm_rtype_field(t, name);
+	if (!f)
+		abort();
+	return (size_t)(f - t->fields);
+}
+#define GM_RFIELD_AT(t, name) gm_rfield_at((t), (name))
 
 /* The names of the fields gm_parse() checks, each once, into
  * names[0..max): with of_elements false those of the records' top

@@ -100,6 +100,7 @@ bool gm_wh_scan_next(struct gm_wh_scan *s, const char **row, size_t *len,
 enum gm_wh_got gm_wh_scan_row(struct gm_wh_scan *s, struct gm_parser *ps,
 	union gm_rvalue *v, bool *has, struct gm_wh_row *r)
 {
+	r->why = NULL;
 	if (!gm_wh_scan_next(s, &r->text, &r->len, &r->where))
 		return GM_WH_END;
 	const struct gm_event *ev = gm_parse(ps, r->text, r->len, &r->why);

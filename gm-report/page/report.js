@@ -1,9 +1,8 @@
 /*
  * gm-report's page: reads the data gm-report embedded (script#gm-data, its
- * shape is gm-report/page's contract, report-data.md), and draws the
- * dashboard from it. One pure function computes every number the page shows
- * from the data and the filter (computeModel); render() puts that model into
- * the DOM and the charts. Money stays in integer cents until it is printed.
+ * shape in gm-report(1), DATA), and draws the dashboard from it. One pure
+ * function computes every number the page shows from the data and the filter
+ * (computeModel); render() puts that model into the DOM and the charts. Money stays in integer cents until it is printed.
  */
 'use strict';
 (() => {
@@ -198,7 +197,7 @@
       pdFirst: new Int32Array(maxPd + 1),
       pdDay: new Int32Array(maxPd),
       catFirst: new Int32Array(maxPd + 1),
-      cat: new Uint16Array(maxCat),
+      cat: new Int32Array(maxCat),
     };
     let nu = 0;
     let np = 0;
@@ -1293,12 +1292,6 @@
     if (d.as_of) parts.push(`RFM as of ${d.as_of}`);
     if (d.generated) parts.push(`generated ${String(d.generated).replace('T', ' ').replace(/\.\d+/, '').replace('Z', ' UTC')}`);
     $('#meta').textContent = parts.join(' · ');
-    if (liveTimer) {
-      const live = document.createElement('span');
-      live.className = 'live';
-      live.textContent = ' · live, refreshed ' + new Date().toISOString().slice(11, 19) + ' UTC';
-      $('#meta').append(live);
-    }
   }
 
   function render(m) {
@@ -1404,37 +1397,11 @@
     download(t.name + '.csv', tableCsv(t));
   }
 
-  /* ================= live refresh (served by gm-report --listen only) ================= */
-
-  let liveTimer = null;
-
-  function isLive(data) {
-    return /^https?:$/.test(location.protocol) && data.live === true;
-  }
-
-  async function refresh() {
-    try {
-      const res = await fetch('api/v1/data', { cache: 'no-store' });
-      if (!res.ok) throw new Error('HTTP ' + res.status);
-      const data = await res.json();
-      db = prepare(data);
-      fillFilters();
-      const range = $('#f-range').value;
-      if (range !== 'custom') applyPreset(range);
-      if (!isLive(data)) { clearInterval(liveTimer); liveTimer = null; }
-      renderMeta();
-      updateAndCount();
-    } catch (err) {
-      $('#meta').textContent = `Live refresh failed (${err.message}); showing the data of ${db.data.generated}.`;
-    }
-  }
-
   /* ================= start ================= */
 
   function start() {
     const data = JSON.parse(document.getElementById('gm-data').textContent);
     db = prepare(data);
-    if (isLive(data)) liveTimer = setInterval(refresh, 30000);
     renderMeta();
     fillFilters();
     applyPreset('all');

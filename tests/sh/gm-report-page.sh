@@ -108,7 +108,7 @@ def want(what, got, exp):
     if got != exp:
         bad.append("%s: %r, want %r" % (what, got, exp))
 want("version", d.get("version"), 1)
-want("live", d.get("live"), False)
+want("no live member", "live" in d, False)
 n = (date.fromisoformat(last) - date.fromisoformat(first)).days + 1
 want("days", d.get("days"), [(date.fromisoformat(first) + timedelta(days=i)).isoformat() for i in range(n)])
 want("countries", d.get("countries"), ["Canada", "France", "Germany", "UK", "USA"])

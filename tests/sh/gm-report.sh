@@ -107,18 +107,28 @@ expect_status "damaged row" 1 gm-report -w bad -o page.html 2>"$T/err"
 expect_grep "where" '^gm-report: bad/fact_sales.ndjson:3: ' "$T/err"
 expect_same_file "page kept" page.html before.html
 [ -z "$(ls page.html.tmp-* 2>/dev/null)" ] || fail "a temporary file was left"
-# Other damage, each stopping the run at its line: binary bytes, bad
-# UTF-8, an absurd quantity, a line longer than --max-line allows.
+# Other damage, each stopping the run at its line, each line a good row
+# of a transaction of its own (t9) but for one fault: binary bytes, bad
+# UTF-8 in the category, an absurd quantity, a line longer than
+# --max-line allows.
+t9=$(sed -n 1p wh/fact_sales.ndjson | sed 's/"t1/"t9/g')
 i=0
-for line in $'\001\002\377garbage' $'{"type":"fact_sales","sale_id":"caf\351"}' \
-	"$(sed -n 1p wh/fact_sales.ndjson | sed 's/"quantity":[0-9]*/"quantity":123456789012345678901234567890/')" \
-	"{\"type\":\"fact_sales\",\"pad\":\"$(head -c 2000000 /dev/zero | tr '\0' x)\"}"; do
+while IFS='|' read -r line why; do
 	i=$((i + 1))
 	rm -rf damaged && cp -r wh damaged
 	printf '%s\n' "$line" >>damaged/fact_sales.ndjson
 	expect_status "damage $i" 1 gm-report -w damaged -o /dev/null 2>"$T/err"
-	expect_grep "damage $i: where" '^gm-report: damaged/fact_sales.ndjson:9: ' "$T/err"
-done
+	expect_grep "damage $i: where and why" "^gm-report: damaged/fact_sales.ndjson:9: $why" "$T/err"
+done <<EOF2
+$(printf '\001\002\377garbage')|invalid UTF-8 at column 3
+$(printf '%s' "$t9" | sed 's/"category":"[a-z]*"/"category":"caf\xe9"/')|invalid UTF-8 at column
+$(printf '%s' "$t9" | sed 's/"quantity":[0-9]*/"quantity":123456789012345678901234567890/')|field "quantity": 123456789012345678901234567890 is out of range
+{"type":"fact_sales","pad":"$(head -c 2000000 /dev/zero | tr '\0' x)"}|a row longer than 1048576 bytes$
+EOF2
+# The good row of t9 alone is no damage.
+rm -rf damaged && cp -r wh damaged
+printf '%s\n' "$t9" >>damaged/fact_sales.ndjson
+expect_status "t9 alone" 0 gm-report -q -w damaged -o /dev/null
 # A line of another table.
 cp -r wh other
 head -n 1 wh/dim_product.ndjson >>other/fact_sales.ndjson
@@ -129,6 +139,21 @@ expect_grep "other table" '^gm-report: other/fact_sales.ndjson:9: a row of anoth
 mkdir empty
 expect_status "empty" 0 gm-report -q -w empty -o empty.html
 expect_eq "empty data" "$(data empty.html | jq -c '[.days, .sales, .buyers, .segments, .as_of]')" '[[],"",[],[],null]'
+
+# A -w folder that is not there: an error, and no folder made.
+expect_status "no such folder" 1 gm-report -q -w nowhere -o nowhere.html 2>"$T/err"
+expect_grep "no such folder" '^gm-report: nowhere: no such warehouse folder$' "$T/err"
+[ ! -e nowhere ] && [ ! -e nowhere.html ] || fail "a folder or a page was made for a missing warehouse"
+
+# An earlier run died past its commit point, its new fact_sales (the
+# first transaction's three lines) not yet renamed over the old: read
+# as committed, the rename done, in this dry run too.
+cp -r wh pending
+head -n 3 wh/fact_sales.ndjson >pending/.fact_sales.tmp
+printf '%s\n%s\n' .fact_sales.tmp fact_sales.ndjson >pending/.commit
+expect_status "pending commit" 0 gm-report -w pending -o pending.html 2>"$T/err"
+expect_grep "the committed table" '^gm-report: 3 lines of 1 transactions by 1 customers' "$T/err"
+[ ! -e pending/.commit ] && [ ! -e pending/.fact_sales.tmp ] || fail "the commit was not finished"
 
 # Another run holds the lock: 75, as for gm-etl.
 flock wh/.lock sleep 5 &
