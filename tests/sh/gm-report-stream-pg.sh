@@ -10,28 +10,16 @@
 # the page of before stays.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/pg.sh"
+. "$TESTS/report.sh"
 
 pg_start
 PG="postgresql://postgres@127.0.0.1:$PGPORT/gm"
 cd "$T" || exit 1
 
-data() { sed -n '/id="gm-data"/,/<\/script>/p' "$1" | sed '1d;$d'; }
-streams() { data "$1" | jq -c '.alerts, .inventory, .sessions'; }
 
 # The input of tests/sh/gm-report-stream.sh: small stocks and restocks,
 # short session rules.
-gm-produce -q -s 7 --start=2026-11-23T20:00:00Z -n 20000 -d 30h --users 300 --products 12 -r 0 \
-	--anomaly-rate 0.02 --catalog catalog.ndjson -o events.ndjson
-jq -c '.stock = 80 | .reorder_point = 25' catalog.ndjson >products.ndjson
-for h in 2026-11-24T04 2026-11-24T12 2026-11-24T20; do
-	jq -r .product_id catalog.ndjson | while read -r p; do
-		printf '{"type":"restock","restock_id":"r-%s-%s","ts":"%s:00:00.000Z","product_id":"%s","quantity":150}\n' \
-			"$p" "$h" "$h" "$p"
-	done
-done >restocks.ndjson
-cat products.ndjson restocks.ndjson events.ndjson | sed 's/^\(.*"ts":"\([^"]*\)".*\)$/\2\t\1/' |
-	sort -s -t "$(printf '\t')" -k1,1 | cut -f2- >stock-input.ndjson
-rules=(--gap 3m --abandon-after 5m --recover-within 1h)
+stream_input || fail "the stream tools' input"
 
 for out in files db; do
 	if [ $out = files ]; then
@@ -40,7 +28,7 @@ for out in files db; do
 		o=("$PG" "$PG" "$PG" "$PG" "$PG")
 	fi
 	expect_status "gm-inventory into $out" 0 gm-inventory -q -o "${o[0]}" -a "${o[1]}" stock-input.ndjson
-	expect_status "gm-session into $out" 0 gm-session -q "${rules[@]}" -o "${o[2]}" -a "${o[3]}" \
+	expect_status "gm-session into $out" 0 gm-session -q "${STREAM_SESSION_RULES[@]}" -o "${o[2]}" -a "${o[3]}" \
 		events.ndjson 2>/dev/null
 	expect_status "gm-txmon into $out" 0 gm-txmon -q -o /dev/null -a "${o[4]}" events.ndjson
 done
@@ -53,16 +41,16 @@ expect_eq "firing alerts have no status there" "$(q "select count(*) from alerts
 mkdir empty
 expect_status "from the files" 0 gm-report -q -w empty -s txmon.alerts -s sessions.alerts \
 	-s inventory.alerts -s inventory.ndjson -s sessions.ndjson -o files.html
-streams files.html >want
+page_streams files.html >want
 expect_eq "the files give 500 alerts, 12 products, 3 days" \
 	"$(jq -c '.rows | length' want | tr '\n' ' ')" "500 12 3 "
 expect_status "from PostgreSQL" 0 gm-report -w empty -s "$PG" -o db.html 2>err
-streams db.html >got
+page_streams db.html >got
 expect_same_file "the same members" got want
 sessions=$(grep -c '"type":"session"' sessions.ndjson)
 expect_grep "summary" "^gm-report: stream: [0-9]* alerts (the newest 500 listed), 12 products, $sessions sessions over 3 days; 0 other records, 0 seen again$" err
 expect_status "pg:CONNINFO" 0 gm-report -q -w empty -s "pg:$GM_PG_CONNINFO" -o conninfo.html
-streams conninfo.html >got
+page_streams conninfo.html >got
 expect_same_file "pg:CONNINFO: the same members" got want
 
 # A row no tool would write: an inventory_status whose status is none
@@ -72,7 +60,7 @@ expect_status "a bad row" 0 gm-report -q -w empty -s "$PG" --rejects rejects.ndj
 expect_grep "where and why" '^gm-report: database "gm" on .*: inventory_status row [0-9]*: field "status": expected ' err
 expect_eq "kept whole" "$(jq -r '[.type, .product_id, .status] | @tsv' rejects.ndjson)" \
 	"$(printf 'inventory_status\tp000003\tplenty')"
-expect_eq "the other products" "$(data bad.html | jq -c '[.inventory.rows[][0]] | length')" 11
+expect_eq "the other products" "$(page_data bad.html | jq -c '[.inventory.rows[][0]] | length')" 11
 cp bad.html before.html
 expect_status "a bad row, --strict" 1 gm-report -q -w empty -s "$PG" --strict -o bad.html 2>/dev/null
 expect_same_file "--strict: the page of before" bad.html before.html

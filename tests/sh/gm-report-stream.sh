@@ -14,30 +14,16 @@
 # to their CSVs, printable, a phone's width, a sentence for each section
 # without data) in Chromium when it is there.
 . "$(dirname "$0")/../lib.sh"
+. "$TESTS/report.sh"
 cd "$T" || exit 1
-
-# data FILE: the page's data.
-data() { sed -n '/id="gm-data"/,/<\/script>/p' "$1" | sed '1d;$d'; }
-# streams FILE: its three members, one line each.
-streams() { data "$1" | jq -c '.alerts, .inventory, .sessions'; }
 
 # ---- the tools' output ----
 # Small stocks, so that products run low and out, and restocks every 8
 # hours, so that their alerts resolve; short session rules, so that
 # carts are abandoned and recovered by the hundred.
-gm-produce -q -s 7 --start=2026-11-23T20:00:00Z -n 20000 -d 30h --users 300 --products 12 -r 0 \
-	--anomaly-rate 0.02 --catalog catalog.ndjson -o events.ndjson
-jq -c '.stock = 80 | .reorder_point = 25' catalog.ndjson >products.ndjson
-for h in 2026-11-24T04 2026-11-24T12 2026-11-24T20; do
-	jq -r .product_id catalog.ndjson | while read -r p; do
-		printf '{"type":"restock","restock_id":"r-%s-%s","ts":"%s:00:00.000Z","product_id":"%s","quantity":150}\n' \
-			"$p" "$h" "$h" "$p"
-	done
-done >restocks.ndjson
-cat products.ndjson restocks.ndjson events.ndjson | sed 's/^\(.*"ts":"\([^"]*\)".*\)$/\2\t\1/' |
-	sort -s -t "$(printf '\t')" -k1,1 | cut -f2- >stock-input.ndjson
+stream_input || fail "the stream tools' input"
 expect_status "gm-inventory" 0 gm-inventory -q -o inventory.ndjson -a inventory.alerts stock-input.ndjson
-expect_status "gm-session" 0 gm-session -q --gap 3m --abandon-after 5m --recover-within 1h \
+expect_status "gm-session" 0 gm-session -q "${STREAM_SESSION_RULES[@]}" \
 	-o sessions.ndjson -a sessions.alerts events.ndjson 2>/dev/null
 expect_status "gm-txmon" 0 gm-txmon -q -o /dev/null -a txmon.alerts events.ndjson
 cat txmon.alerts sessions.alerts inventory.alerts >all.alerts
@@ -52,7 +38,7 @@ expect_eq "sessions start on three days" "$days" 3
 mkdir empty
 expect_status "gm-report --stream" 0 gm-report -w empty -s txmon.alerts -s sessions.alerts \
 	-s inventory.alerts -s inventory.ndjson -s sessions.ndjson -o page.html 2>err
-streams page.html >got
+page_streams page.html >got
 python3 "$TESTS/report-stream.py" txmon.alerts sessions.alerts inventory.alerts inventory.ndjson \
 	sessions.ndjson | jq -c . >want
 expect_same_file "alerts, inventory, sessions" got want
@@ -76,7 +62,7 @@ gzip -c sessions.ndjson >sessions.ndjson.gz
 expect_status "gzip, stdin, twice" 0 gm-report -w empty -s txmon.alerts -s - -s inventory.alerts \
 	-s inventory.ndjson -s sessions.ndjson.gz -s txmon.alerts -s events.ndjson -o again.html \
 	<sessions.alerts 2>err
-streams again.html >again
+page_streams again.html >again
 expect_same_file "the same members" again want
 expect_grep "seen again, others" "; $((metrics + $(wc -l <events.ndjson))) other records, $(wc -l <txmon.alerts) seen again$" err
 
@@ -88,13 +74,13 @@ expect_grep "seen again, others" "; $((metrics + $(wc -l <events.ndjson))) other
 	head -1 inventory.ndjson | jq -c '.on_hand = 3 | .ts = "2026-01-01T00:00:00.000Z"'
 } >tie.ndjson
 expect_status "one ts twice" 0 gm-report -q -w empty -s tie.ndjson -o tie.html
-expect_eq "one ts twice: the last read" "$(data tie.html | jq -c '[.inventory.rows[][2]]')" "[2]"
+expect_eq "one ts twice: the last read" "$(page_data tie.html | jq -c '[.inventory.rows[][2]]')" "[2]"
 
 # ---- absent and empty sections ----
 expect_status "no --stream" 0 gm-report -q -w empty -o none.html
-expect_eq "no --stream: null" "$(streams none.html | tr '\n' ' ')" "null null null "
+expect_eq "no --stream: null" "$(page_streams none.html | tr '\n' ' ')" "null null null "
 expect_status "alerts only" 0 gm-report -q -w empty -s txmon.alerts -o alerts-only.html
-expect_eq "alerts only: the others empty" "$(streams alerts-only.html | sed 1d | tr '\n' ' ')" \
+expect_eq "alerts only: the others empty" "$(page_streams alerts-only.html | sed 1d | tr '\n' ' ')" \
 	'{"rows":[]} {"rows":[]} '
 
 # ---- bad lines ----
@@ -116,7 +102,7 @@ done
 expect_grep "why, line 3" '^gm-report: bad.ndjson:3: missing field "summary"$' err
 expect_grep "why, line 5" '^gm-report: bad.ndjson:5: field "status": expected ' err
 expect_same_file "rejects kept whole" rejects.ndjson <(sed -n 2,5p bad.ndjson)
-expect_eq "the good ones kept" "$(data bad.html | jq -c '[.alerts.total, .inventory.rows, .sessions.rows]')" '[2,[],[]]'
+expect_eq "the good ones kept" "$(page_data bad.html | jq -c '[.alerts.total, .inventory.rows, .sessions.rows]')" '[2,[],[]]'
 cp bad.html before.html
 expect_status "--strict" 1 gm-report -q -w empty -s bad.ndjson --strict -o bad.html 2>err
 expect_eq "--strict: the first only" "$(grep -c 'bad.ndjson:' err)" 1

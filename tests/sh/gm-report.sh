@@ -5,11 +5,12 @@
 # nothing; a damaged row stops the run with file:line and leaves the old
 # page; an empty warehouse; another run's lock; the usage rules.
 . "$(dirname "$0")/../lib.sh"
+. "$TESTS/report.sh"
 G=$TESTS/golden/report
 cd "$T"
 
 # data FILE: the page's data, its time of making left out.
-data() { sed -n '/id="gm-data"/,/<\/script>/p' "$1" | sed '1d;$d' | jq -S 'del(.generated)'; }
+data() { page_data "$1" | jq -S 'del(.generated)'; }
 
 # rows JSON: the data with its tables of numbers (gm-report(1), DATA)
 # decoded into arrays of rows, by a reading of the rule apart from the
