@@ -20,6 +20,7 @@
 page_data() { sed -n '/id="gm-data"/,/<\/script>/p' "$1" | sed '1d;$d'; }
 page_streams() { page_data "$1" | jq -c '.alerts, .inventory, .sessions'; }
 
+# shellcheck disable=SC2034  # used by the tests that source this
 STREAM_SESSION_RULES=(--gap 3m --abandon-after 5m --recover-within 1h)
 stream_input() {
 	gm-produce -q -s 7 --start=2026-11-23T20:00:00Z -n 20000 -d 30h --users 300 --products 12 -r 0 \
