@@ -115,7 +115,7 @@ struct gm_wh;
  * run holds the lock, or the server stays unreachable for c->retry_ms,
  * reports it and exits GM_EXIT_TEMPFAIL (75: cron tries again later);
  * a spec of a scheme no backend handles is a usage error (exit 2).
- * Returns NULL after gm_error() on any other failure. dry_run: nothing of the run's is ever written, gm_wh_commit() included (an earlier run's commit past its point is still finished: it is the warehouse's state);
+ * Returns NULL after gm_error() on any other failure. dry_run: nothing is ever written, gm_wh_commit() included;
  * the lock is still taken, so that what is read is consistent. */
 struct gm_wh *gm_wh_open(const struct gm_common *c, const char *spec, bool dry_run);
 

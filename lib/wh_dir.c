@@ -164,13 +164,12 @@ static bool dir_open(struct gm_wh *wh, const char *spec)
 		gm_error(spec, "cannot lock the warehouse: %s", strerror(errno));
 		return false;
 	}
-	/* An earlier run's commit past its point is the warehouse's state:
-	 * finished, in a dry run too, whose reads would otherwise see the
-	 * tables before it; a dry run leaves the rest as it is. */
+	/* A dry run changes nothing, not even to finish what another left. */
+	if (wh->dry_run)
+		return true;
 	if (!finish_commit(wh))
 		return false;
-	if (!wh->dry_run)
-		remove_leftovers(wh);
+	remove_leftovers(wh);
 	return true;
 }
 
