@@ -11,7 +11,6 @@
 #include "cli.h"
 #include "mem.h"
 #include "rtype.h"
-#include "ts.h"
 
 #define AT GM_RFIELD_AT
 #define MAX_FIELDS 32
@@ -55,10 +54,6 @@ static bool read_close(struct read *rd)
 	return gm_wh_scan_close(rd->scan) && !rd->failed;
 }
 
-static int32_t day_of_key(int64_t key)
-{
-	return day_of_civil((int)(key / 10000), (int)(key / 100 % 100), (int)(key % 100));
-}
 
 static gm_str number_or_null(const struct read *rd, size_t at)
 {
@@ -85,7 +80,7 @@ static bool load_summaries(struct gm_wh *wh, struct gm_parser *ps, struct report
 		if (key > *latest)
 			*latest = key;
 		struct report_summary s = {
-			.as_of = day_of_key(key),
+			.as_of = day_of_date_key((int32_t)key),
 			.segment = rd.v[segment].s,
 			.customers = rd.v[customers].i,
 			.share = number_or_null(&rd, share),
@@ -110,7 +105,7 @@ static bool load_segments(struct gm_wh *wh, struct gm_parser *ps, struct report 
 	struct read rd;
 	if (!read_open(&rd, wh, ps, t, &f))
 		return false;
-	report_snapshot_day(r, day_of_key(latest));
+	report_snapshot_day(r, day_of_date_key((int32_t)latest));
 	const size_t key = AT(t, "as_of_key"), user = AT(t, "user_id"), segment = AT(t, "segment");
 	while (read_next(&rd))
 		if (rd.v[key].i == latest)  /* a folder gives every snapshot */
@@ -151,18 +146,6 @@ static bool load_geography(struct gm_wh *wh, struct gm_parser *ps, struct report
 	return read_close(&rd);
 }
 
-static int32_t day_of_period(gm_str s)
-{
-	int64_t ms;
-	char buf[32];
-	/* period_start is a date: its midnight, as a time. */
-	if (s.n != 10)
-		return INT32_MIN;
-	memcpy(buf, s.p, 10);
-	memcpy(buf + 10, "T00:00:00Z", 11);
-	return gm_ts_parse(buf, 20, &ms) ? day_of_ts(ms) : INT32_MIN;
-}
-
 static int by_bytes(const void *a, const void *b)
 {
 	return gm_str_cmp(*(const gm_str *)a, *(const gm_str *)b);
@@ -190,8 +173,8 @@ static bool load_perf(struct gm_wh *wh, struct gm_parser *ps, struct report *r,
 		gm_str g = rd.v[grain].s;
 		if (g.n != 3 || memcmp(g.p, "day", 3))
 			continue;
-		int32_t d = day_of_period(rd.v[start].s);
-		if (d == INT32_MIN) {
+		int32_t d;
+		if (!parse_day(rd.v[start].s.p, rd.v[start].s.n, &d)) {
 			gm_error(rd.row.where, "period_start is not a date");
 			rd.failed = true;
 			break;
@@ -228,8 +211,9 @@ static bool load_migrations(struct gm_wh *wh, struct gm_parser *ps, struct repor
 	const size_t as_of = AT(t, "as_of_key"), since = AT(t, "since_key"),
 		from = AT(t, "from_segment"), to = AT(t, "to_segment"), customers = AT(t, "customers");
 	while (read_next(&rd))
-		report_migration(r, day_of_key(rd.v[as_of].i), day_of_key(rd.v[since].i), rd.v[from].s,
-			rd.v[to].s, rd.v[customers].i);
+		report_migration(r, day_of_date_key((int32_t)rd.v[as_of].i),
+			day_of_date_key((int32_t)rd.v[since].i), rd.v[from].s, rd.v[to].s,
+			rd.v[customers].i);
 	return read_close(&rd);
 }
 

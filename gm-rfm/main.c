@@ -24,7 +24,6 @@
 #include "rtype.h"
 #include "sink.h"
 #include "source.h"
-#include "ts.h"
 #include "warehouse.h"
 #include "writer.h"
 #include "stats.h"
@@ -112,12 +111,10 @@ static void row_replace(void *ctx, const struct gm_rtype *t, const char *prefix,
 /* A DATE option's day: YYYY-MM-DD (UTC). */
 static int32_t opt_day(const char *opt, const char *arg)
 {
-	char ts[40];
-	int64_t ms;
-	if (strlen(arg) != 10 || snprintf(ts, sizeof ts, "%sT00:00:00Z", arg) < 0
-			|| !gm_ts_parse(ts, strlen(ts), &ms))
+	int32_t day;
+	if (!parse_day(arg, strlen(arg), &day))
 		gm_usage_error(usage, "%s: \"%s\" is not a date YYYY-MM-DD", opt, arg);
-	return day_of_ts(ms);
+	return day;
 }
 
 /* The grid --segments names: a built-in, or a file's. NULL after a

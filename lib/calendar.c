@@ -3,6 +3,7 @@
 #include "calendar.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "ts.h"
 
@@ -30,6 +31,26 @@ int32_t date_key_of_day(int32_t day)
 {
 	struct civil c = civil_of_day(day);
 	return c.year * 10000 + c.month * 100 + c.day;
+}
+
+int32_t day_of_date_key(int32_t key)
+{
+	return day_of_civil(key / 10000, key / 100 % 100, key % 100);
+}
+
+bool parse_day(const char *s, size_t n, int32_t *day)
+{
+	/* Its midnight, as a time: the time parser's checks of the date. */
+	char ts[32];
+	int64_t ms;
+	if (n != 10)
+		return false;
+	memcpy(ts, s, 10);
+	memcpy(ts + 10, "T00:00:00Z", 10);
+	if (!gm_ts_parse(ts, 20, &ms))
+		return false;
+	*day = day_of_ts(ms);
+	return true;
 }
 
 size_t format_day(int32_t day, char *buf)

@@ -26,8 +26,15 @@ int32_t day_of_civil(int year, int month, int day);
 /* YYYYMMDD. */
 int32_t date_key_of_day(int32_t day);
 
+/* The day of a date key, YYYYMMDD (a valid one: the warehouse's). */
+int32_t day_of_date_key(int32_t key);
+
 /* "YYYY-MM-DD" into buf (11 bytes: 10 and a NUL); returns 10. */
 size_t format_day(int32_t day, char *buf);
+
+/* The day of the date s[0..n), "YYYY-MM-DD" (UTC), as RFC 3339 has
+ * them; false when it is not one. */
+bool parse_day(const char *s, size_t n, int32_t *day);
 
 /* 1 Monday ... 7 Sunday. */
 int iso_weekday(int32_t day);
