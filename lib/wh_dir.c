@@ -13,9 +13,9 @@
 #include "event.h"
 #include "idset.h"
 #include "mem.h"
-#include "number.h"
 #include "reader.h"
 #include "warehouse_backend.h"
+#include "where.h"
 
 #define COMMIT_FILE ".commit"
 #define LOCK_FILE ".lock"
@@ -35,8 +35,7 @@ struct dir_scan {
 	struct gm_reader *r;      /* NULL: no table yet, empty */
 	char *path;               /* the reader's name, which it borrows */
 	size_t max_line;
-	char where[512];          /* "PATH:" then each row's line number */
-	size_t wlen;              /* of "PATH:" */
+	struct gm_where where;    /* "PATH:" and each row's line */
 	bool failed;
 };
 
@@ -217,10 +216,7 @@ static void *dir_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
 		return NULL;
 	}
 	if (fd >= 0) {
-		/* The path once, the line's number per row: a row's where
-		 * is asked for every row, and printf was a tenth of a read. */
-		int n = snprintf(s->where, sizeof s->where - 24, "%s:", path);
-		s->wlen = n < 0 ? 0 : (size_t)n < sizeof s->where - 24 ? (size_t)n : sizeof s->where - 25;
+		gm_where_init(&s->where, "%s:", path);
 		s->path = path;
 		s->r = gm_reader_fdopen(fd, path, s->max_line);
 	} else
@@ -236,10 +232,9 @@ static bool dir_scan_next(void *scan, const char **row, size_t *len, const char 
 	struct gm_line l;
 	switch (next_row(s->r, s->max_line, &l)) {
 	case GM_READ_LINE:
-		s->where[s->wlen + gm_format_u64(l.lineno, s->where + s->wlen)] = '\0';
 		*row = l.data;
 		*len = l.len;
-		*where = s->where;
+		*where = gm_where_at(&s->where, l.lineno);
 		return true;
 	case GM_READ_EOF:
 		return false;

@@ -15,6 +15,7 @@
 #include "text.h"
 #include "ts.h"
 #include "warehouse_backend.h"
+#include "where.h"
 
 #define DEFAULT_DB GM_MONGO_WAREHOUSE_DB
 #define STAGING "_gm_staging"
@@ -64,9 +65,8 @@ struct mongo_wh {
 
 struct mongo_scan {
 	struct gm_mongo_cursor *c;    /* NULL: nothing to read */
-	const char *wh_name, *table;
 	uint64_t n;
-	char where[512];
+	struct gm_where where;        /* "HOSTS/DB.TABLE:" and the row's */
 };
 
 #define MW(wh) ((struct mongo_wh *)(wh)->data)
@@ -455,8 +455,7 @@ static void *mongo_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
 {
 	struct mongo_wh *mw = MW(wh);
 	struct mongo_scan *s = gm_xcalloc(1, sizeof *s);
-	s->wh_name = wh->name;
-	s->table = t->table;
+	gm_where_init(&s->where, "%s.%s:", wh->name, t->table);
 	struct gm_mongo_filter any[2];
 	size_t n = 0;
 	char lo[24], hi[24];
@@ -503,9 +502,7 @@ static bool mongo_scan_next(void *scan, const char **row, size_t *len, const cha
 	struct mongo_scan *s = scan;
 	if (!s->c || gm_mongo_cursor_next(s->c, row, len) <= 0)
 		return false;
-	snprintf(s->where, sizeof s->where, "%s.%s:%llu", s->wh_name, s->table,
-		(unsigned long long)++s->n);
-	*where = s->where;
+	*where = gm_where_at(&s->where, ++s->n);
 	return true;
 }
 
