@@ -34,6 +34,13 @@ struct buy {
 	uint32_t category;
 };
 
+/* A user, by its number: its segment in the snapshot, or NONE, and
+ * whether a sale names it. */
+struct user {
+	uint32_t segment;
+	bool bought;
+};
+
 /* A line of the transaction being read. */
 struct line {
 	uint32_t category;
@@ -69,10 +76,8 @@ struct migration_row {
 
 struct report {
 	struct gm_names users, countries, categories, segments, products;
-	uint32_t *segment_of;      /* by user: its segment, or NONE */
-	size_t segment_ofcap;
-	uint8_t *bought;           /* by user: whether a sale names it */
-	size_t boughtcap;
+	struct user *user;         /* by user number */
+	size_t usercap;
 	uint64_t buyers;
 	bool has_snapshot;
 	int32_t as_of;
@@ -98,10 +103,9 @@ struct report {
 	size_t regioncap;
 	struct perf_row *perf;
 	size_t nperf, perfcap;
-	int64_t *product_cents;    /* by product: revenue of its day rows */
+	int64_t *product_cents;    /* by product: revenue of its fact_sales lines */
 	size_t product_centscap;
-	uint32_t *top;             /* top products, sorted by id: product numbers */
-	gm_str *top_ids;
+	gm_str *top_ids;           /* the top products' ids, sorted */
 	size_t ntop;
 	bool top_done;
 	struct product_row *product_rows;
@@ -135,8 +139,7 @@ void report_free(struct report *r)
 	gm_names_free(&r->categories);
 	gm_names_free(&r->segments);
 	gm_names_free(&r->products);
-	free(r->segment_of);
-	free(r->bought);
+	free(r->user);
 	free(r->lines);
 	gm_idset_free(r->txns);
 	free(r->contribs);
@@ -146,7 +149,6 @@ void report_free(struct report *r)
 	free(r->region);
 	free(r->perf);
 	free(r->product_cents);
-	free(r->top);
 	free(r->top_ids);
 	free(r->product_rows);
 	for (size_t i = 0; i < r->ntop; i++)
@@ -183,19 +185,15 @@ void report_snapshot_day(struct report *r, int32_t as_of)
 	r->as_of = as_of;
 }
 
-/* The user's number, with room for its segment. */
+/* The user's number, with its entry. */
 static uint32_t user_id(struct report *r, gm_str user)
 {
 	uint32_t u = gm_names_id(&r->users, user);
-	if (u != NONE && u >= r->segment_ofcap) {
-		size_t old = r->segment_ofcap;
-		r->segment_of = gm_grow(r->segment_of, &r->segment_ofcap, (size_t)u + 1,
-			sizeof *r->segment_of, 1024);
-		for (size_t i = old; i < r->segment_ofcap; i++)
-			r->segment_of[i] = NONE;
-		old = r->boughtcap;
-		r->bought = gm_grow(r->bought, &r->boughtcap, (size_t)u + 1, 1, 1024);
-		memset(r->bought + old, 0, r->boughtcap - old);
+	if (u != NONE && u >= r->usercap) {
+		size_t old = r->usercap;
+		r->user = gm_grow(r->user, &r->usercap, (size_t)u + 1, sizeof *r->user, 1024);
+		for (size_t i = old; i < r->usercap; i++)
+			r->user[i] = (struct user){ NONE, false };
 	}
 	return u;
 }
@@ -204,13 +202,14 @@ void report_segment_of(struct report *r, gm_str user, gm_str segment)
 {
 	uint32_t u = user_id(r, user);
 	if (u != NONE)
-		r->segment_of[u] = gm_names_id(&r->segments, segment);
+		r->user[u].segment = gm_names_id(&r->segments, segment);
 }
 
-/* The segment number of a buyer with none in the snapshot: "(none)". */
-static uint32_t no_segment(struct report *r)
+/* The segment number of user u: its snapshot's, or "(none)". */
+static uint32_t segment_of(struct report *r, uint32_t u)
 {
-	return gm_names_id(&r->segments, (gm_str){ "(none)", 6 });
+	return r->user[u].segment != NONE ? r->user[u].segment
+		: gm_names_id(&r->segments, (gm_str){ "(none)", 6 });
 }
 
 static void contribute(struct report *r, uint32_t segment, uint32_t category, int64_t cents,
@@ -229,9 +228,7 @@ static void end_txn(struct report *r)
 		return;
 	r->in_txn = false;
 	r->transactions++;
-	uint32_t seg = r->segment_of[r->txn_user];
-	if (seg == NONE)
-		seg = no_segment(r);
+	uint32_t seg = segment_of(r, r->txn_user);
 	int64_t cents = 0, units = 0;
 	for (size_t i = 0; i < r->nlines; i++) {
 		const struct line *l = &r->lines[i];
@@ -286,8 +283,8 @@ bool report_sale(struct report *r, gm_str txn, int32_t day, gm_str user, gm_str 
 		r->txn_user = user_id(r, user);
 		if (r->txn_user == NONE)
 			return *why = "a field longer than 64 bytes", false;
-		r->buyers += !r->bought[r->txn_user];
-		r->bought[r->txn_user] = 1;
+		r->buyers += !r->user[r->txn_user].bought;
+		r->user[r->txn_user].bought = true;
 		r->txn_country = gm_names_id(&r->countries, country);
 		if (!r->any_day || day < r->first_day)
 			r->first_day = day;
@@ -366,21 +363,21 @@ void report_perf_day(struct report *r, int32_t day, gm_str category, gm_str prod
 	r->product_rows[r->nproduct_rows++] = (struct product_row){ day, p, orders, units, cents };
 }
 
-static const struct report *sorting;  /* qsort has no context */
-
-static int by_revenue(const void *x, const void *y)
+static int by_revenue(const void *x, const void *y, void *ctx)
 {
+	const struct report *r = ctx;
 	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-	int64_t ca = sorting->product_cents[a], cb = sorting->product_cents[b];
+	int64_t ca = r->product_cents[a], cb = r->product_cents[b];
 	if (ca != cb)
 		return ca > cb ? -1 : 1;
-	return gm_str_cmp(sorting->products.name[a], sorting->products.name[b]);
+	return gm_str_cmp(r->products.name[a], r->products.name[b]);
 }
 
-static int by_product_id(const void *x, const void *y)
+static int by_product_id(const void *x, const void *y, void *ctx)
 {
+	const struct report *r = ctx;
 	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-	return gm_str_cmp(sorting->products.name[a], sorting->products.name[b]);
+	return gm_str_cmp(r->products.name[a], r->products.name[b]);
 }
 
 const gm_str *report_top_products(struct report *r, size_t *n)
@@ -391,11 +388,9 @@ const gm_str *report_top_products(struct report *r, size_t *n)
 		uint32_t *order = gm_xcalloc(all ? all : 1, sizeof *order);
 		for (size_t i = 0; i < all; i++)
 			order[i] = (uint32_t)i;
-		sorting = r;
-		qsort(order, all, sizeof *order, by_revenue);
+		qsort_r(order, all, sizeof *order, by_revenue, r);
 		r->ntop = all < REPORT_TOP_PRODUCTS ? all : REPORT_TOP_PRODUCTS;
-		qsort(order, r->ntop, sizeof *order, by_product_id);
-		r->top = order;
+		qsort_r(order, r->ntop, sizeof *order, by_product_id, r);
 		r->top_ids = gm_xcalloc(r->ntop ? r->ntop : 1, sizeof *r->top_ids);
 		r->product_name = gm_xcalloc(r->ntop ? r->ntop : 1, sizeof *r->product_name);
 		r->product_category = gm_xcalloc(r->ntop ? r->ntop : 1, sizeof *r->product_category);
@@ -403,6 +398,7 @@ const gm_str *report_top_products(struct report *r, size_t *n)
 			r->top_ids[i] = r->products.name[order[i]];
 			r->product_category[i] = NONE;
 		}
+		free(order);
 	}
 	*n = r->ntop;
 	return r->top_ids;
@@ -447,12 +443,11 @@ struct sorted {
 	size_t n;
 };
 
-static const struct gm_names *sorting_names;
-
-static int by_name(const void *x, const void *y)
+static int by_name(const void *x, const void *y, void *ctx)
 {
+	const struct gm_names *ns = ctx;
 	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-	gm_str na = sorting_names->name[a], nb = sorting_names->name[b];
+	gm_str na = ns->name[a], nb = ns->name[b];
 	/* "(none)" last, where the page lists it. */
 	bool none_a = na.n == 6 && !memcmp(na.p, "(none)", 6);
 	bool none_b = nb.n == 6 && !memcmp(nb.p, "(none)", 6);
@@ -467,8 +462,7 @@ static struct sorted sort_names(const struct gm_names *ns)
 		gm_xcalloc(ns->n + 1, sizeof *s.place), ns->n };
 	for (size_t i = 0; i < ns->n; i++)
 		s.order[i] = (uint32_t)i;
-	sorting_names = ns;
-	qsort(s.order, s.n, sizeof *s.order, by_name);
+	qsort_r(s.order, s.n, sizeof *s.order, by_name, (void *)ns);
 	for (size_t i = 0; i < s.n; i++)
 		s.place[s.order[i]] = (uint32_t)i;
 	return s;
@@ -503,16 +497,15 @@ static void write_day(struct gm_writer *w, int32_t day)
 static void put_base36(struct gm_text *t, int64_t v)
 {
 	char buf[16];
-	size_t n = 0;
+	char *p = buf + sizeof buf;  /* the digits backwards from the end */
 	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
 	do {
-		buf[n++] = "0123456789abcdefghijklmnopqrstuvwxyz"[u % 36];
+		*--p = "0123456789abcdefghijklmnopqrstuvwxyz"[u % 36];
 		u /= 36;
 	} while (u);
 	if (v < 0)
-		buf[n++] = '-';
-	while (n)
-		gm_text_add(t, &buf[--n], 1);
+		*--p = '-';
+	gm_text_add(t, p, (size_t)(buf + sizeof buf - p));
 }
 
 /* Rows of numbers as the page's text (gm-report(1), DATA): rows apart
@@ -551,56 +544,57 @@ static void rows_write(struct rows *rs, struct gm_writer *w, const char *key)
 	rs->t = (struct gm_text){ 0 };
 }
 
-static int contrib_cmp(const void *x, const void *y)
+/* The page's places of the names: its numbers for them. */
+struct places {
+	const struct sorted *countries, *segments, *categories;
+};
+
+/* A category's place; ALL_CATEGORIES, -1, after them all. */
+static int64_t category_place(const struct sorted *categories, uint32_t k)
 {
-	const struct contrib *a = x, *b = y;
-	if (a->day != b->day)
-		return a->day < b->day ? -1 : 1;
-	if (a->country != b->country)
-		return a->country < b->country ? -1 : 1;
-	if (a->segment != b->segment)
-		return a->segment < b->segment ? -1 : 1;
-	return (a->category > b->category) - (a->category < b->category);
+	return k == ALL_CATEGORIES ? -1 : (int64_t)categories->place[k];
 }
 
-/* The sales rows: contributions of one cell added up, numbers as the
- * page's (sorted) places; ALL_CATEGORIES written -1. */
-static void write_sales(struct report *r, struct gm_writer *w, const struct sorted *countries,
-	const struct sorted *segments, const struct sorted *categories)
+/* Contributions in the page's order: by day, then the places of their
+ * country, segment and category, ALL_CATEGORIES last. */
+static int contrib_cmp(const void *x, const void *y, void *ctx)
 {
-	/* In places, so that the rows sort as the page reads them. */
-	for (size_t i = 0; i < r->ncontribs; i++) {
-		struct contrib *c = &r->contribs[i];
-		c->country = countries->place[c->country];
-		c->segment = segments->place[c->segment];
-		if (c->category != ALL_CATEGORIES)
-			c->category = categories->place[c->category];
-	}
+	const struct contrib *a = x, *b = y;
+	const struct places *p = ctx;
+	if (a->day != b->day)
+		return a->day < b->day ? -1 : 1;
+	uint32_t ca = p->countries->place[a->country], cb = p->countries->place[b->country];
+	if (ca != cb)
+		return ca < cb ? -1 : 1;
+	uint32_t sa = p->segments->place[a->segment], sb = p->segments->place[b->segment];
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	uint64_t ka = (uint64_t)category_place(p->categories, a->category),
+		kb = (uint64_t)category_place(p->categories, b->category);  /* -1 last */
+	return (ka > kb) - (ka < kb);
+}
+
+/* The sales rows: contributions of one cell added up, in the page's
+ * places; ALL_CATEGORIES written -1. */
+static void write_sales(struct report *r, struct gm_writer *w, const struct places *p)
+{
 	if (r->ncontribs > 1)  /* an empty table is NULL, which qsort() may not be given */
-		qsort(r->contribs, r->ncontribs, sizeof *r->contribs, contrib_cmp);
+		qsort_r(r->contribs, r->ncontribs, sizeof *r->contribs, contrib_cmp, (void *)p);
 	struct rows rs = { .width = 7 };
 	for (size_t i = 0; i < r->ncontribs;) {
 		struct contrib sum = r->contribs[i++];
-		while (i < r->ncontribs && !contrib_cmp(&sum, &r->contribs[i])) {
+		while (i < r->ncontribs && !contrib_cmp(&sum, &r->contribs[i], (void *)p)) {
 			sum.cents += r->contribs[i].cents;
 			sum.units += r->contribs[i].units;
 			sum.orders += r->contribs[i].orders;
 			i++;
 		}
-		const int64_t v[7] = { sum.day - r->first_day, sum.country, sum.segment,
-			sum.category == ALL_CATEGORIES ? -1 : (int64_t)sum.category,
+		const int64_t v[7] = { sum.day - r->first_day, p->countries->place[sum.country],
+			p->segments->place[sum.segment], category_place(p->categories, sum.category),
 			sum.cents, sum.orders, sum.units };
 		rows_put(&rs, v);
 	}
 	rows_write(&rs, w, "sales");
-	/* Back to numbers: the model stays as it was. */
-	for (size_t i = 0; i < r->ncontribs; i++) {
-		struct contrib *c = &r->contribs[i];
-		c->country = countries->order[c->country];
-		c->segment = segments->order[c->segment];
-		if (c->category != ALL_CATEGORIES)
-			c->category = categories->order[c->category];
-	}
 }
 
 /* Buys in the order the buyers are written: by country and segment
@@ -630,48 +624,76 @@ static int buy_cmp(const void *x, const void *y)
 	return (a->category > b->category) - (a->category < b->category);
 }
 
+static bool same_group(const struct buy_key *a, const struct buy_key *b)
+{
+	return a->group_country == b->group_country && a->group_segment == b->group_segment;
+}
+
+static bool same_customer(const struct buy_key *a, const struct buy_key *b)
+{
+	return same_group(a, b) && a->user == b->user;
+}
+
+/* Writes the customer whose buys start at k[i] (of n): its days, each
+ * less the one before (the first less prev, the first day of the
+ * customer before), and each day's categories, once each. Returns the
+ * place after its buys. */
+static size_t put_customer(struct gm_text *enc, const struct buy_key *k, size_t i, size_t n,
+	int32_t prev)
+{
+	const struct buy_key *c = &k[i];
+	for (bool first_day = true; i < n && same_customer(c, &k[i]); first_day = false) {
+		int32_t day = k[i].day;
+		if (!first_day)
+			gm_text_add(enc, ",", 1);
+		put_base36(enc, day - prev);
+		gm_text_add(enc, ":", 1);
+		prev = day;
+		for (size_t from = i; i < n && same_customer(c, &k[i]) && k[i].day == day; i++) {
+			if (i > from && k[i].category == k[i - 1].category)
+				continue;
+			if (i > from)
+				gm_text_add(enc, ".", 1);
+			put_base36(enc, k[i].category);
+		}
+	}
+	return i;
+}
+
 /* The buyers: per (country, segment) group, its customers' days and
  * categories in the page's encoding (gm-report(1), DATA); a customer who
  * bought in two countries is in two groups, and "same" says which
  * entries are one customer, so that the page counts them once. */
-static void write_buyers(struct report *r, struct gm_writer *w, const struct sorted *countries,
-	const struct sorted *segments, const struct sorted *categories)
+static void write_buyers(struct report *r, struct gm_writer *w, const struct places *p)
 {
 	struct buy_key *k = gm_xcalloc(r->nbuys + 1, sizeof *k);
 	for (size_t i = 0; i < r->nbuys; i++) {
 		const struct buy *b = &r->buys[i];
-		uint32_t seg = r->segment_of[b->user];
-		if (seg == NONE)
-			seg = no_segment(r);
-		k[i] = (struct buy_key){ countries->place[b->country], segments->place[seg], 0, b->user,
-			b->day - r->first_day, categories->place[b->category] };
+		k[i] = (struct buy_key){ p->countries->place[b->country],
+			p->segments->place[segment_of(r, b->user)], 0, b->user,
+			b->day - r->first_day, p->categories->place[b->category] };
 	}
 	/* Sorted with first 0, each customer's buys of a group are together,
 	 * its first day first: that day is its first, then the order. */
 	qsort(k, r->nbuys, sizeof *k, buy_cmp);
 	for (size_t i = 0, run = 0; i < r->nbuys; i++) {
-		if (i && (k[i].user != k[run].user || k[i].group_country != k[run].group_country ||
-			k[i].group_segment != k[run].group_segment))
+		if (!same_customer(&k[run], &k[i]))
 			run = i;
 		k[i].first = k[run].day;
 	}
 	qsort(k, r->nbuys, sizeof *k, buy_cmp);
-	/* Where each user was first written: group and place in it. */
+	/* Where each user was first written: group and place in it, + 1. */
 	uint64_t *first = gm_xcalloc(r->users.n + 1, sizeof *first);
 	uint64_t (*same)[4] = NULL;  /* group, place, and again: one customer */
 	size_t nsame = 0, samecap = 0;
 	GM_W_KEY(w, "buyers");
 	gm_w_arr_begin(w);
-	size_t group = 0;
-	for (size_t i = 0; i < r->nbuys;) {
-		uint32_t gc = k[i].group_country, gs = k[i].group_segment;
+	for (size_t i = 0, group = 0; i < r->nbuys; group++) {
+		const struct buy_key *g = &k[i];
 		struct gm_text enc = { 0 };
-		size_t customer = 0;
 		int32_t before = 0;  /* the first day of the customer before */
-		while (i < r->nbuys && k[i].group_country == gc && k[i].group_segment == gs) {
+		for (size_t customer = 0; i < r->nbuys && same_group(g, &k[i]); customer++) {
 			uint32_t user = k[i].user;
-			if (customer)
-				gm_text_add(&enc, " ", 1);
 			if (first[user]) {
 				same = gm_grow(same, &samecap, nsame + 1, sizeof *same, 16);
 				same[nsame][0] = (first[user] - 1) >> 32;
@@ -680,38 +702,18 @@ static void write_buyers(struct report *r, struct gm_writer *w, const struct sor
 				same[nsame++][3] = customer;
 			} else
 				first[user] = ((uint64_t)group << 32 | customer) + 1;
-			int32_t prev = before;
-			before = k[i].first;
-			bool first_day = true;
-			while (i < r->nbuys && k[i].group_country == gc && k[i].group_segment == gs &&
-				k[i].user == user) {
-				int32_t day = k[i].day;
-				if (!first_day)
-					gm_text_add(&enc, ",", 1);
-				first_day = false;
-				put_base36(&enc, day - prev);
-				prev = day;
-				gm_text_add(&enc, ":", 1);
-				bool first_cat = true;
-				for (; i < r->nbuys && k[i].group_country == gc && k[i].group_segment == gs &&
-					k[i].user == user && k[i].day == day; i++) {
-					if (!first_cat && k[i].category == k[i - 1].category)
-						continue;
-					if (!first_cat)
-						gm_text_add(&enc, ".", 1);
-					first_cat = false;
-					put_base36(&enc, k[i].category);
-				}
-			}
-			customer++;
+			if (customer)
+				gm_text_add(&enc, " ", 1);
+			int32_t its_first = k[i].first;
+			i = put_customer(&enc, k, i, r->nbuys, before);
+			before = its_first;
 		}
 		gm_w_arr_begin(w);
-		gm_w_u64(w, gc);
-		gm_w_u64(w, gs);
+		gm_w_u64(w, g->group_country);
+		gm_w_u64(w, g->group_segment);
 		gm_w_str(w, enc.p ? enc.p : "", enc.n);
 		gm_w_arr_end(w);
 		free(enc.p);
-		group++;
 	}
 	gm_w_arr_end(w);
 	GM_W_KEY(w, "same");
@@ -728,12 +730,14 @@ static void write_buyers(struct report *r, struct gm_writer *w, const struct sor
 	free(k);
 }
 
-static int perf_cmp(const void *x, const void *y)
+static int perf_cmp(const void *x, const void *y, void *ctx)
 {
 	const struct perf_row *a = x, *b = y;
+	const struct sorted *categories = ctx;
 	if (a->day != b->day)
 		return a->day < b->day ? -1 : 1;
-	return (a->category > b->category) - (a->category < b->category);
+	uint32_t ka = categories->place[a->category], kb = categories->place[b->category];
+	return (ka > kb) - (ka < kb);
 }
 
 static int product_row_cmp(const void *x, const void *y)
@@ -748,22 +752,18 @@ static int product_row_cmp(const void *x, const void *y)
  * (whatever order the backend gave the rows in). */
 static void write_perf(struct report *r, struct gm_writer *w, const struct sorted *categories)
 {
-	for (size_t i = 0; i < r->nperf; i++)
-		r->perf[i].category = categories->place[r->perf[i].category];
 	if (r->nperf > 1)  /* an empty table is NULL, which qsort() may not be given */
-		qsort(r->perf, r->nperf, sizeof *r->perf, perf_cmp);
+		qsort_r(r->perf, r->nperf, sizeof *r->perf, perf_cmp, (void *)categories);
 	struct rows rs = { .width = 8 };
 	for (size_t i = 0; i < r->nperf; i++) {
 		const struct perf_row *p = &r->perf[i];
 		if (!r->any_day || p->day < r->first_day || p->day > r->last_day)
 			continue;  /* a day with no sale: off the page's days */
-		const int64_t v[8] = { p->day - r->first_day, p->category, p->views,
+		const int64_t v[8] = { p->day - r->first_day, categories->place[p->category], p->views,
 			p->adds, p->removes, p->orders, p->units, p->cents };
 		rows_put(&rs, v);
 	}
 	rows_write(&rs, w, "perf");
-	for (size_t i = 0; i < r->nperf; i++)
-		r->perf[i].category = categories->order[r->perf[i].category];
 }
 
 static void write_products(struct report *r, struct gm_writer *w, const struct sorted *categories)
@@ -902,7 +902,7 @@ void report_write(struct report *r, struct gm_writer *w, int64_t generated, cons
 			gm_names_id(&r->segments, (gm_str){ r->summaries[i].segment,
 				strlen(r->summaries[i].segment) });
 	if (!r->has_snapshot && r->transactions)
-		no_segment(r);
+		gm_names_id(&r->segments, (gm_str){ "(none)", 6 });
 	struct sorted countries = sort_names(&r->countries), categories = sort_names(&r->categories),
 		segments = sort_names(&r->segments);
 	GM_W_KI64(w, "version", 1);
@@ -928,8 +928,9 @@ void report_write(struct report *r, struct gm_writer *w, int64_t generated, cons
 		write_day(w, r->as_of);
 	else
 		write_null(w);
-	write_sales(r, w, &countries, &segments, &categories);
-	write_buyers(r, w, &countries, &segments, &categories);
+	const struct places places = { &countries, &segments, &categories };
+	write_sales(r, w, &places);
+	write_buyers(r, w, &places);
 	write_perf(r, w, &categories);
 	write_products(r, w, &categories);
 	write_snapshots(r, w);
