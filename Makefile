@@ -19,8 +19,8 @@ VERSION := 0.1.0
 # checks the lists. libyaml (yaml-0.1) reads gm-notify's
 # configuration, Alertmanager's YAML; libcurl speaks its receivers'
 # protocols (SMTP, HTTP); libmongoc (libmongoc-1.0) talks to MongoDB;
-# zlib inflates gzip input (lib/reader.c); libmicrohttpd serves
-# gm-metrics's /metrics.
+# zlib inflates gzip input (lib/reader.c); libmicrohttpd (lib/httpd.c) serves
+# gm-metrics's /metrics and gm-report's --listen.
 PKGS    := rdkafka libpq yajl yaml-0.1 libcurl libmongoc-1.0 zlib libmicrohttpd
 CC      ?= cc
 CFLAGS  ?= -O2 -g

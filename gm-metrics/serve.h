@@ -1,4 +1,4 @@
-/* serve: the exposition over HTTP, GET /metrics, by libmicrohttpd in a
+/* serve: the exposition over HTTP, GET /metrics, by lib/httpd in a
  * thread of its own; the page it serves is the last one handed over. */
 #ifndef GM_METRICS_SERVE_H
 #define GM_METRICS_SERVE_H
@@ -11,7 +11,8 @@ struct serve;
  * brackets) or ":PORT" (every address), and serves: GET or HEAD
  * /metrics, the page (text/plain; version=0.0.4), 503 until the first
  * serve_set(); / a line naming /metrics; any other path 404; another
- * method 405. Returns NULL after gm_error() when it cannot listen. */
+ * method 405; each with lib/httpd's headers (no caching). Returns NULL
+ * after gm_error() when it cannot listen. */
 struct serve *serve_start(const char *addr);
 
 /* The page from now on (copied). */

@@ -20,7 +20,9 @@ static bool starts(const char *spec, const char *const *schemes)
 	return false;
 }
 
-struct gm_wh *gm_wh_open(const struct gm_common *c, const char *spec, bool dry_run)
+/* gm_wh_open() and gm_wh_try_open(): tempfail NULL for the first. */
+static struct gm_wh *open_wh(const struct gm_common *c, const char *spec, bool dry_run,
+	bool *tempfail)
 {
 	if (!spec)
 		spec = GM_WH_DEFAULT;
@@ -39,11 +41,32 @@ struct gm_wh *gm_wh_open(const struct gm_common *c, const char *spec, bool dry_r
 	wh->be = be;
 	wh->c = c;
 	wh->dry_run = dry_run;
+	wh->tempfail = tempfail;
 	if (!be->open(wh, spec)) {
 		gm_wh_close(wh);
 		return NULL;
 	}
 	return wh;
+}
+
+struct gm_wh *gm_wh_open(const struct gm_common *c, const char *spec, bool dry_run)
+{
+	return open_wh(c, spec, dry_run, NULL);
+}
+
+struct gm_wh *gm_wh_try_open(const struct gm_common *c, const char *spec, bool dry_run,
+	bool *tempfail)
+{
+	*tempfail = false;
+	return open_wh(c, spec, dry_run, tempfail);
+}
+
+bool wh_tempfail(struct gm_wh *wh)
+{
+	if (!wh->tempfail)
+		exit(GM_EXIT_TEMPFAIL);
+	*wh->tempfail = true;
+	return false;
 }
 
 void gm_wh_close(struct gm_wh *wh)

@@ -119,6 +119,15 @@ struct gm_wh;
  * the lock is still taken, so that what is read is consistent. */
 struct gm_wh *gm_wh_open(const struct gm_common *c, const char *spec, bool dry_run);
 
+/* As gm_wh_open(), for a process that outlives a warehouse it cannot
+ * have now (gm-report --listen, reading it again): where gm_wh_open()
+ * exits 75 (another run holds the lock, the server stays unreachable),
+ * this returns NULL after the same message, *tempfail set; after any
+ * other failure NULL, *tempfail false. A spec of a scheme no backend
+ * handles still exits 2. */
+struct gm_wh *gm_wh_try_open(const struct gm_common *c, const char *spec, bool dry_run,
+	bool *tempfail);
+
 /* Releases the lock and frees wh; rows put and not committed are
  * dropped (a folder removes its new files). NULL is allowed. */
 void gm_wh_close(struct gm_wh *wh);

@@ -11,6 +11,7 @@ struct gm_wh {
 	const struct gm_common *c;
 	char *name;                 /* for messages; set by open(), never a password */
 	bool dry_run;
+	bool *tempfail;             /* gm_wh_try_open()'s; NULL: exit 75 */
 	struct gm_wh_table *tables; /* in the order begun */
 	void *data;                 /* the backend's */
 };
@@ -35,12 +36,19 @@ struct gm_wh_table {
 	void *data;                 /* the backend's */
 };
 
+/* What a backend's open() does, and its close() while open() has not
+ * returned, when another run holds the lock or the server stays
+ * unreachable (after its message): exits 75 for gm_wh_open(), or sets
+ * gm_wh_try_open()'s *tempfail; returns false. */
+bool wh_tempfail(struct gm_wh *wh);
+
 /* Whether the row of t whose id is id[0..n) lies in a slice t
  * replaces (its id starts with one of t->slices). */
 bool wh_replaced(const struct gm_wh_table *t, const char *id, size_t n);
 
 /* One backend's operations. Each reports its failures with gm_error()
- * and returns false (NULL); open() exits as gm_wh_open() says. A dry
+ * and returns false (NULL); open() exits as gm_wh_open() says, through
+ * wh_tempfail(). A dry
  * run calls neither begin(), put(), end_table() nor commit(): the
  * interface builds rows in memory and drops them. put() gets rows in
  * the order their table keeps (checked before). commit() also removes,

@@ -158,7 +158,7 @@ static bool dir_open(struct gm_wh *wh, const char *spec)
 	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno == EWOULDBLOCK) {
 			gm_error(spec, "another run holds the warehouse's lock; try again later");
-			exit(GM_EXIT_TEMPFAIL);
+			return wh_tempfail(wh);
 		}
 		gm_error(spec, "cannot lock the warehouse: %s", strerror(errno));
 		return false;

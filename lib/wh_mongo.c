@@ -54,7 +54,7 @@ struct mongo_wh {
 	long long pid;
 	char started[GM_TS_LEN + 1];  /* when our lock was taken */
 	bool locked;
-	bool opening;                 /* in open(): unreachable exits 75 */
+	bool opening;                 /* in open(): unreachable is wh_tempfail() */
 	struct gm_writer *doc;        /* a staged row, built */
 	struct gm_parser *ps;
 	int64_t staged;               /* rows staged by this run: seq 0.. */
@@ -142,7 +142,7 @@ static bool holder_gone(struct mongo_wh *mw, const char *holder, gm_str *started
 }
 
 /* Takes the warehouse's lock, taking over one whose holder is gone;
- * exits 75 when another run holds it. */
+ * wh_tempfail() when another run holds it. */
 static bool take_lock(struct gm_wh *wh, struct mongo_wh *mw)
 {
 	size_t len;
@@ -179,7 +179,7 @@ static bool take_lock(struct gm_wh *wh, struct mongo_wh *mw)
 		gm_error(wh->name, "another run holds the warehouse's lock (%s); try again later",
 			holder);
 		free(holder);
-		exit(GM_EXIT_TEMPFAIL);
+		return wh_tempfail(wh);
 	}
 }
 
@@ -436,9 +436,7 @@ static bool mongo_open(struct gm_wh *wh, const char *spec)
 	int status;
 	mw->m = gm_mongo_open(spec, DEFAULT_DB, wh->c->retry_ms, 0, &status);
 	if (!mw->m) {
-		if (status == GM_EXIT_TEMPFAIL)
-			exit(GM_EXIT_TEMPFAIL);
-		return false;
+		return status == GM_EXIT_TEMPFAIL ? wh_tempfail(wh) : false;
 	}
 	wh->name = gm_xstrdup(gm_mongo_name(mw->m));
 	if (!take_lock(wh, mw))
@@ -596,7 +594,7 @@ static void mongo_close(struct gm_wh *wh)
 	}
 	int status = gm_mongo_close(mw->m);
 	if (mw->opening && status == GM_EXIT_TEMPFAIL)
-		exit(GM_EXIT_TEMPFAIL);
+		wh_tempfail(wh);
 	gm_writer_close(mw->doc);
 	gm_parser_free(mw->ps);
 	free(mw);

@@ -39,9 +39,7 @@ static bool pg_open(struct gm_wh *wh, const char *spec)
 	int status;
 	p->pg = gm_pg_open(gm_pg_conninfo(spec), wh->c->retry_ms, &status);
 	if (!p->pg) {
-		if (status == GM_EXIT_TEMPFAIL)
-			exit(GM_EXIT_TEMPFAIL);
-		return false;
+		return status == GM_EXIT_TEMPFAIL ? wh_tempfail(wh) : false;
 	}
 	p->ps = gm_parser_new();
 	wh->name = gm_xstrdup(gm_pg_name(p->pg));
@@ -50,7 +48,7 @@ static bool pg_open(struct gm_wh *wh, const char *spec)
 		return false;
 	if (!got) {
 		gm_error(wh->name, "another run holds the warehouse's lock; try again later");
-		exit(GM_EXIT_TEMPFAIL);
+		return wh_tempfail(wh);
 	}
 	return gm_pg_begin(p->pg);
 }
