@@ -1,0 +1,286 @@
+/* serve: gm-report --listen's HTTP side; see serve.h. */
+#include "serve.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "httpd.h"
+#include "mem.h"
+#include "page.h"
+#include "writer.h"
+
+#define JSON "application/json; charset=utf-8"
+#define API "/api/v1/"
+
+/* The threads that answer at once, at most: an answer is computed from
+ * the data, the CPU's work. */
+#define MAX_THREADS 8
+
+/* The bytes of a request line and of a message that a log line shows,
+ * at most. */
+#define LOG_CUT 200
+
+/* The data served: a query and the requests answering from it. */
+struct held {
+	struct query *q;
+	unsigned refs;  /* the server's own (while current) and each request's */
+};
+
+struct report_serve {
+	struct gm_httpd *d;
+	char *token;            /* NULL: no token asked */
+	size_t token_n;
+	char *page;             /* the page, its data null */
+	size_t page_n;
+	pthread_mutex_t lock;   /* guards cur and every refs */
+	struct held *cur;
+};
+
+/* The data served now, held until drop(). */
+static struct held *hold(struct report_serve *s)
+{
+	pthread_mutex_lock(&s->lock);
+	struct held *h = s->cur;
+	h->refs++;
+	pthread_mutex_unlock(&s->lock);
+	return h;
+}
+
+static void drop(struct report_serve *s, struct held *h)
+{
+	pthread_mutex_lock(&s->lock);
+	bool last = --h->refs == 0;
+	pthread_mutex_unlock(&s->lock);
+	if (last) {
+		query_free(h->q);
+		free(h);
+	}
+}
+
+/* Appends p[0..n) to out[len..], its control bytes and non-ASCII ones
+ * as \xHH, so that a log line stays one line of text; stops where a
+ * byte (an escape whole) would pass limit bytes. out has room for
+ * limit + 1 bytes; a NUL ends it. Returns the new length. */
+static size_t put_escaped(char *out, size_t len, size_t limit, const char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		bool plain = c >= 0x20 && c < 0x7f;
+		if (len + (plain ? 1 : 4) > limit)
+			break;
+		if (plain) {
+			out[len++] = (char)c;
+		} else {
+			out[len++] = '\\';
+			out[len++] = 'x';
+			out[len++] = hex[c >> 4];
+			out[len++] = hex[c & 15];
+		}
+	}
+	out[len] = '\0';
+	return len;
+}
+
+/* The log line of a 4xx: "gm-report: CLIENT: METHOD URI: STATUS why",
+ * the request line and why each cut to LOG_CUT bytes. */
+static void log_refusal(const struct gm_httpd_req *req, unsigned status, const char *why)
+{
+	char client[64], line[LOG_CUT + 16 + LOG_CUT + 1];
+	size_t len = put_escaped(line, 0, LOG_CUT, req->method, strlen(req->method));
+	len = put_escaped(line, len, LOG_CUT, " ", 1);
+	len = put_escaped(line, len, LOG_CUT, req->uri, strlen(req->uri));
+	len += (size_t)snprintf(line + len, 16, ": %u ", status);
+	put_escaped(line, len, len + LOG_CUT, why, strlen(why));
+	gm_error(gm_httpd_client(req->conn, client, sizeof client), "%s", line);
+}
+
+/* Answers an error of ours: its JSON body, and the log line of a 4xx. */
+static enum MHD_Result refuse(const struct gm_httpd_req *req, unsigned status, const char *why,
+	const char *const *headers)
+{
+	struct gm_writer *w = gm_writer_mem();
+	gm_w_obj_begin(w);
+	GM_W_KEY(w, "error");
+	gm_w_obj_begin(w);
+	GM_W_KU64(w, "status", status);
+	GM_W_KCSTR(w, "message", why);
+	gm_w_obj_end(w);
+	gm_w_obj_end(w);
+	size_t n;
+	const char *body = gm_writer_data(w, &n);
+	enum MHD_Result ret = gm_httpd_answer(req->conn, status, JSON, body, n,
+		MHD_RESPMEM_MUST_COPY, headers);
+	gm_writer_close(w);
+	if (status >= 400 && status < 500)
+		log_refusal(req, status, why);
+	return ret;
+}
+
+/* Whether a and b, the first of a secret's length, are the same bytes,
+ * in a time that tells nothing of where they differ (the token's
+ * length aside). */
+static bool same_secret(const char *got, size_t got_n, const char *want, size_t want_n)
+{
+	volatile unsigned char diff = got_n != want_n;
+	for (size_t i = 0; i < want_n; i++)
+		diff |= (unsigned char)want[i] ^ (unsigned char)(i < got_n ? got[i] : 0);
+	return diff == 0;
+}
+
+/* Whether req carries "Authorization: Bearer TOKEN" of s's token (the
+ * scheme's name in any case, RFC 7235); why otherwise. */
+static bool authorized(const struct report_serve *s, const struct gm_httpd_req *req,
+	const char **why)
+{
+	const char *v = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+		MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!v || strncasecmp(v, "Bearer ", 7)) {
+		*why = "a token is needed: Authorization: Bearer TOKEN";
+		return false;
+	}
+	v += 7;
+	v += strspn(v, " ");
+	size_t n = strlen(v);
+	while (n && v[n - 1] == ' ')
+		n--;
+	if (!same_secret(v, n, s->token, s->token_n)) {
+		*why = "wrong token";
+		return false;
+	}
+	return true;
+}
+
+/* The query-string parameters, as they came. */
+struct args {
+	struct query_arg *v;
+	size_t n, cap;
+};
+
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key,
+	const char *value)
+{
+	(void)kind;
+	struct args *a = cls;
+	if (a->n < a->cap)
+		a->v[a->n++] = (struct query_arg){ key, value };
+	return MHD_YES;
+}
+
+/* /api/v1/ENDPOINT, answered by query. */
+static enum MHD_Result api(struct report_serve *s, const struct gm_httpd_req *req,
+	const char *endpoint)
+{
+	int count = MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL);
+	struct args a = { NULL, 0, count > 0 ? (size_t)count : 0 };
+	a.v = gm_xcalloc(a.cap ? a.cap : 1, sizeof *a.v);
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect, &a);
+	struct gm_writer *w = gm_writer_mem();
+	char why[256] = "";
+	struct held *h = hold(s);
+	unsigned status = query_answer(h->q, endpoint, a.v, a.n, w, why, sizeof why);
+	drop(s, h);
+	free(a.v);
+	size_t n;
+	const char *body = gm_writer_data(w, &n);
+	enum MHD_Result ret = gm_httpd_answer(req->conn, status, JSON, body, n,
+		MHD_RESPMEM_MUST_COPY, NULL);
+	gm_writer_close(w);
+	if (status >= 400 && status < 500)
+		log_refusal(req, status, why);
+	return ret;
+}
+
+/* Whether uri holds "%00": decoded, a NUL byte, which would cut a
+ * parameter or the path short where it is. */
+static bool has_nul(const char *uri)
+{
+	for (const char *p = strchr(uri, '%'); p; p = strchr(p + 1, '%'))
+		if (p[1] == '0' && p[2] == '0')
+			return true;
+	return false;
+}
+
+static enum MHD_Result handle(void *cls, const struct gm_httpd_req *req)
+{
+	struct report_serve *s = cls;
+	if (!gm_httpd_readonly(req->method))
+		return refuse(req, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD", NULL);
+	if (has_nul(req->uri))
+		return refuse(req, MHD_HTTP_BAD_REQUEST, "a NUL byte (%00) in the request", NULL);
+	if (!strncmp(req->path, API, strlen(API))) {
+		const char *why;
+		if (s->token && !authorized(s, req, &why)) {
+			static const char *const challenge[] = {
+				MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"gm-report\"", NULL
+			};
+			return refuse(req, MHD_HTTP_UNAUTHORIZED, why, challenge);
+		}
+		return api(s, req, req->path + strlen(API));
+	}
+	if (!strcmp(req->path, "/"))
+		return gm_httpd_answer(req->conn, MHD_HTTP_OK, "text/html; charset=utf-8", s->page,
+			s->page_n, MHD_RESPMEM_PERSISTENT, NULL);
+	return refuse(req, MHD_HTTP_NOT_FOUND,
+		"no such page: the dashboard is at /, its data under " API, NULL);
+}
+
+struct report_serve *report_serve_start(const char *addr, const char *token, struct query *q)
+{
+	struct report_serve *s = gm_xcalloc(1, sizeof *s);
+	pthread_mutex_init(&s->lock, NULL);
+	if (token) {
+		s->token = gm_xstrdup(token);
+		s->token_n = strlen(token);
+	}
+	struct gm_writer *w = gm_writer_mem();
+	report_page(w, "null", 4);
+	size_t n;
+	const char *page = gm_writer_data(w, &n);
+	s->page = gm_xstrndup(page, n);
+	s->page_n = n;
+	gm_writer_close(w);
+	s->cur = gm_xcalloc(1, sizeof *s->cur);
+	s->cur->q = q;
+	s->cur->refs = 1;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (unsigned)cpus;
+	s->d = gm_httpd_start(addr, threads, handle, s);
+	if (!s->d) {
+		report_serve_stop(s);
+		return NULL;
+	}
+	return s;
+}
+
+void report_serve_set(struct report_serve *s, struct query *q)
+{
+	struct held *h = gm_xcalloc(1, sizeof *h);
+	h->q = q;
+	h->refs = 1;
+	pthread_mutex_lock(&s->lock);
+	struct held *old = s->cur;
+	s->cur = h;
+	pthread_mutex_unlock(&s->lock);
+	drop(s, old);
+}
+
+void report_serve_stop(struct report_serve *s)
+{
+	if (!s)
+		return;
+	gm_httpd_stop(s->d);  /* no request runs after it */
+	drop(s, s->cur);
+	pthread_mutex_destroy(&s->lock);
+	if (s->token)
+		explicit_bzero(s->token, s->token_n);
+	free(s->token);
+	free(s->page);
+	free(s);
+}
