@@ -23,6 +23,7 @@
 struct dir {
 	char *path;
 	int lock_fd;
+	bool locked;              /* the lock taken: the folder is this run's */
 };
 
 struct dir_table {
@@ -163,6 +164,7 @@ static bool dir_open(struct gm_wh *wh, const char *spec)
 		gm_error(spec, "cannot lock the warehouse: %s", strerror(errno));
 		return false;
 	}
+	d->locked = true;
 	/* A dry run changes nothing, not even to finish what another left. */
 	if (wh->dry_run)
 		return true;
@@ -595,7 +597,8 @@ static void dir_close(struct gm_wh *wh)
 	struct dir *d = wh->data;
 	if (!d)
 		return;
-	if (!wh->dry_run && d->lock_fd >= 0)
+	/* Only under the lock: without it, the files are another run's. */
+	if (!wh->dry_run && d->locked)
 		remove_leftovers(wh);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);

@@ -117,18 +117,30 @@ expect_eq "reloaded, unchanged: the same generated" "$(generated)" "$g1"
 # A day more (t7, 50.00 of books by u1 on 11-05): new data, within a
 # few reloads.
 printf '%s\n' '{"type":"transaction","transaction_id":"t7","ts":"2026-11-05T10:00:00.000Z","user_id":"u1","session_id":"s7","country":"USA","payment_method":"card","items":[{"product_id":"p1","category":"books","quantity":5,"unit_price":10.0}],"total_amount":50.0}' >day.ndjson
+# Requests from eight clients at once meanwhile, across the swap of
+# the data: each answered whole.
+for i in 1 2 3 4 5 6 7 8; do
+	for _ in $(seq 30); do
+		curl -s -o /dev/null -w '%{http_code}\n' "$U/api/v1/sales_trends?grain=week"
+	done >"burst.$i" &
+done
 gm-etl -q -w wh day.ndjson || fail "gm-etl of a day more: status $?"
 for _ in $(seq 100); do [ "$(generated)" != "$g1" ] && break; sleep 0.1; done
+wait $(jobs -p | grep -v "^$pid\$")
+expect_eq "eight clients at once: every answer 200" "$(cat burst.* | sort | uniq -c | tr -s ' ')" " 240 200"
 g2=$(generated)
 [ "$g2" != "$g1" ] || fail "reloaded, changed: generated stayed $g1"
 expect_eq "reloaded: the revenue of the day more" "$(curl -s "$U/api/v1/kpis" | jq .kpis.revenue.value)" 185.75
 expect_eq "reloaded: the days" "$(curl -s "$U/api/v1/data" | jq -c '.days[-1]')" '"2026-11-05"'
 
 # Another run holds the lock: the reload fails, said once a try, and the
-# data of before are served.
+# data of before are served; the files of the run that holds it (its
+# rows put, .TABLE.new) are left alone.
 flock wh/.lock sleep 3 &
 locker=$!
+echo '{}' >wh/.fact_sales.new
 for _ in $(seq 60); do grep -q 'reload failed' srv.err && break; sleep 0.1; done
+[ -e wh/.fact_sales.new ] || fail "locked: the reload removed the lock holder's wh/.fact_sales.new"
 expect_grep "locked: the reload's message" "^gm-report: wh: reload failed, serving the data of $g2\$" srv.err
 expect_grep "locked: why" "another run holds the warehouse's lock" srv.err
 expect_eq "locked: the data of before" "$(generated)" "$g2"
