@@ -130,33 +130,33 @@ static bool folder_missing(const char *spec)
 	return true;
 }
 
-
 /* The token of --token-file path, its first line without the line's
- * end, in buf (TOKEN_MAX + 2 bytes); a usage error (status 2) when it
- * cannot be had or will not do. */
+ * end (\n or \r\n), NUL-terminated in buf of TOKEN_MAX + 2 bytes; a
+ * usage error (status 2) when it cannot be had or will not do. */
 static void read_token(const char *path, char *buf, size_t n)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
 		gm_usage_error(usage, "--token-file %s: %s", path, strerror(errno));
-	bool got = fgets(buf, (int)n, f) != NULL;
-	bool failed = ferror(f);
-	int err = errno;
+	size_t got = fread(buf, 1, n - 1, f);
+	int err = ferror(f) ? errno : 0;
 	fclose(f);
-	if (failed)
+	if (err)
 		gm_usage_error(usage, "--token-file %s: %s", path, strerror(err));
-	size_t len = got ? strlen(buf) : 0;
-	bool whole = len < n - 1 || buf[len - 1] == '\n';
-	if (!whole)
+	const char *nl = memchr(buf, '\n', got);
+	size_t len = nl ? (size_t)(nl - buf) : got;
+	if (len && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
+	if (len > TOKEN_MAX)
 		gm_usage_error(usage, "--token-file %s: the token is longer than %d bytes", path,
 			TOKEN_MAX);
-	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		buf[--len] = '\0';
 	if (len == 0)
 		gm_usage_error(usage, "--token-file %s: no token on its first line", path);
 	if (len < TOKEN_MIN)
 		gm_usage_error(usage, "--token-file %s: the token is shorter than %d bytes: "
 			"too easy to guess", path, TOKEN_MIN);
+	/* A NUL byte too, which would cut it short. */
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)buf[i] <= ' ' || (unsigned char)buf[i] > '~')
 			gm_usage_error(usage, "--token-file %s: byte %zu of the token is no printable "
