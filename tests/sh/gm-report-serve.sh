@@ -219,11 +219,13 @@ fi
 printf 'short\n' >short
 : >empty
 printf '%s\n' 'a token with spaces in it' >spaces
+printf 'a-token-with-a\0-NUL-byte\n' >nul
 for args in "--listen 0.0.0.0:1" "--listen :1" "--listen [::]:1" "--listen 8.8.8.8:1" \
 	"--listen 127.0.0.1:1 -o x.html" "--token-file token" "--no-auth" "--reload-every 1s" \
 	"--listen 127.0.0.1:1 --token-file token --no-auth" "--listen 127.0.0.1:1 --token-file short" \
 	"--listen 127.0.0.1:1 --token-file empty" "--listen 127.0.0.1:1 --token-file nosuch" \
-	"--listen 127.0.0.1:1 --token-file spaces" "--listen 127.0.0.1:1 -s -" \
+	"--listen 127.0.0.1:1 --token-file spaces" "--listen 127.0.0.1:1 --token-file nul" \
+	"--listen 127.0.0.1:1 --token-file ." "--listen 127.0.0.1:1 -s -" \
 	"--listen 127.0.0.1" "--listen 127.0.0.1:99999" "--listen 127.0.0.1:1 --reload-every 0"; do
 	# shellcheck disable=SC2086  # the words are the arguments
 	expect_status "usage: $args" 2 gm-report -q -w wh $args 2>/dev/null </dev/null
