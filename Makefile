@@ -174,6 +174,13 @@ $(BUILD)/tests/test_rfm_%: $(BUILD)/tests/unit/test_rfm_%.o $$(RFM_OBJ) $(LIBGM)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(RFM_OBJ) $(LIBGM) $(PKG_LIBS) $(CHECK_LIBS)
 
+# The unit tests of gm-report's modules (tests/unit/test_report_*.c)
+# link its objects but main's.
+REPORT_OBJ = $(filter-out %/main.o,$(call tool_objs,gm-report)) $(REPORT_ASSETS_C:%.c=%.o)
+$(BUILD)/tests/test_report_%: $(BUILD)/tests/unit/test_report_%.o $$(REPORT_OBJ) $(LIBGM)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(REPORT_OBJ) $(LIBGM) $(PKG_LIBS) $(CHECK_LIBS)
+
 # notify-send, the program tests/sh/gm-notify-send.sh sends with, is
 # linked with gm-notify's objects as those tests are.
 $(BUILD)/tests/notify-send: $(BUILD)/tests/helpers/notify-send.o $$(NOTIFY_OBJ) $(LIBGM)

@@ -47,6 +47,25 @@
 //        media after.
 //   {"no_data": ["alerts", "sessions"]}
 //        each of these sections must show a .no-data with a sentence.
+//   {"api": true}
+//        for a served page (gm-report --listen): asks the page's server's
+//        API (/api/v1/..., with the token of the page's #token= when it
+//        has one) for the filter the controls show (from, to, country,
+//        category, segment, grain, limit 1000), and compares what it
+//        answers with the page: the KPI cards' data-value and data-change
+//        with kpis; each table's shown cells (their data-value, by the
+//        th's data-key) with the rows of its endpoint, in order: trend
+//        (sales_trends), countries, categories and top-products
+//        (products), segments, migration, alerts and alert-counts,
+//        inventory, sessions. Numbers compare as numbers ("1234.50" is
+//        1234.5), null as "".
+//   {"exec": ["sh", "-c", "..."]}
+//        runs the command to its end (it must exit 0): a test changes
+//        what the server serves while the page stays open.
+//   {"refreshed": true}
+//        waits for body[data-generated] to change from what it was when
+//        the page loaded or last refreshed (the served page's data came
+//        again, changed), then prints filters and KPIs.
 //
 // A column title is compared as its words lowercased and joined by "_",
 // so that "Avg order value" is avg_order_value, and so is a CSV's header
@@ -65,6 +84,8 @@
 //   csv NAME ROWS                a CSV that equals its table
 //   sorted NAME COLUMN ascending|descending
 //   screenshot PATH
+//   api NAME TABLES              the API agreed with the page, on TABLES
+//                                tables with rows
 // and exits 0; or names every failure on standard error and exits 1.
 // Failures: a console message of type error, an uncaught page error, a
 // request to a URL other than file:, data:, blob: or (for an http(s)
@@ -74,6 +95,7 @@
 // playwright-core is imported from $GM_PLAYWRIGHT_DIR (default
 // /opt/gm/playwright, as scripts/install-deps installs it); the browser
 // is $GM_CHROMIUM (default /usr/bin/chromium).
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
@@ -454,6 +476,111 @@ async function noDataStep(page, ids) {
 	}
 }
 
+// ---- the served API against the page ----
+
+// What each table shows, as the API answers it: the endpoint and the
+// rows of its answer a, as objects keyed as the table's th data-key.
+const API_TABLES = {
+	trend: ['sales_trends', (a) => a.rows],
+	countries: ['countries', (a) => a.rows],
+	categories: ['products', (a) => a.categories],
+	'top-products': ['products', (a) => a.top_products.rows],
+	segments: ['segments', (a) => a.segments],
+	migration: ['migration', (a) => (a.migration ? a.migration.rows.map((r) => Object.fromEntries(
+		[['from_segment', r.from], ...a.migration.to.map((t, i) => [t, r.customers[i]])])) : [])],
+	alerts: ['alerts', (a) => a.rows],
+	'alert-counts': ['alerts', (a) => a.counts],
+	inventory: ['inventory', (a) => a.rows],
+	sessions: ['sessions', (a) => a.rows],
+};
+
+// sameValue: a cell's data-value and an API value: numbers as numbers,
+// null as "".
+function sameValue(cell, v) {
+	if (v === null || v === undefined)
+		return cell === '';
+	if (typeof v === 'number')
+		return cell !== '' && Number(cell) === v;
+	return cell === String(v);
+}
+
+let generatedSeen = null;
+const generated = (page) => page.evaluate(() => document.body.dataset.generated ?? null);
+
+async function apiStep(page, name) {
+	if (!served)
+		throw new Error('an api step needs a served page');
+	const f = {};
+	for (const key of ['from', 'to', 'country', 'category', 'segment', 'grain'])
+		f[key] = await page.locator(CONTROLS[key]).inputValue();
+	const params = new URLSearchParams({ ...f, limit: '1000' });
+	const token = new URLSearchParams(pageUrl.hash.slice(1)).get('token');
+	const answers = new Map();
+	const ask = async (endpoint) => {
+		if (!answers.has(endpoint)) {
+			const u = new URL(`api/v1/${endpoint}?${params}`, pageUrl);
+			const r = await fetch(u, token ? { headers: { Authorization: `Bearer ${token}` } } : {});
+			const body = await r.json();
+			if (r.status !== 200)
+				throw new Error(`${u.pathname}${u.search}: ${r.status} ${JSON.stringify(body)}`);
+			answers.set(endpoint, body);
+		}
+		return answers.get(endpoint);
+	};
+	const k = await ask('kpis');
+	const cards = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-kpi]')]
+		.map((e) => [e.dataset.kpi, [e.getAttribute('data-value'), e.getAttribute('data-change')]])));
+	for (const key of KPIS) {
+		const [value, change] = cards[key] ?? [];
+		if (!sameValue(value, k.kpis[key].value))
+			fail(`${name}: kpi ${key}: page ${value}, api ${k.kpis[key].value}`);
+		if (!sameValue(change, k.kpis[key].change))
+			fail(`${name}: kpi ${key} change: page ${change}, api ${k.kpis[key].change}`);
+	}
+	let tablesWithRows = 0;
+	for (const [table, [endpoint, rowsOf]] of Object.entries(API_TABLES)) {
+		const shown = await page.evaluate((table) => {
+			const t = document.querySelector(`table[data-table="${table}"]`);
+			const keys = [...t.tHead.rows[t.tHead.rows.length - 1].cells].map((c) => c.dataset.key);
+			const rows = [];
+			for (const r of t.tBodies[0].rows)
+				if (getComputedStyle(r).display !== 'none')
+					rows.push([...r.cells].map((c) => c.dataset.value ?? ''));
+			const visible = t.closest('section').querySelector('.no-data:not([hidden])') === null;
+			return { keys, rows: visible ? rows : [] };
+		}, table);
+		const want = rowsOf(await ask(endpoint));
+		if (shown.rows.length !== want.length) {
+			fail(`${name}: ${table}: page ${shown.rows.length} rows, api ${want.length}`);
+			continue;
+		}
+		tablesWithRows += want.length > 0;
+		for (const [i, row] of shown.rows.entries())
+			for (const [j, key] of shown.keys.entries())
+				if (!sameValue(row[j], want[i][key])) {
+					fail(`${name}: ${table} row ${i + 1} ${key}: page ${JSON.stringify(row[j])}, ` +
+						`api ${JSON.stringify(want[i][key])}`);
+					break;
+				}
+	}
+	say(`api ${name} ${tablesWithRows}`);
+}
+
+function execStep(argv) {
+	execFileSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function refreshedStep(page, name) {
+	try {
+		await page.waitForFunction((g) => (document.body.dataset.generated ?? null) !== g, generatedSeen,
+			{ timeout });
+	} catch {
+		throw new Error(`the data did not come again (data-generated stayed ${generatedSeen})`);
+	}
+	generatedSeen = await generated(page);
+	await printState(page, name);
+}
+
 // ---- the run ----
 
 const browser = await chromium.launch({
@@ -489,11 +616,12 @@ try {
 		return true;
 	}, null, { timeout });
 	say(`tti ${(await page.evaluate(() => window.__gmReadyAt)).toFixed(1)}`);
+	generatedSeen = await generated(page);
 	await printState(page, 'load');
 
 	for (const [i, step] of steps.entries()) {
-		const kind = ['filter', 'reset', 'csv', 'sort', 'screenshots', 'viewport', 'print', 'no_data']
-			.find((k) => k in step);
+		const kind = ['filter', 'reset', 'csv', 'sort', 'screenshots', 'viewport', 'print', 'no_data',
+			'api', 'exec', 'refreshed'].find((k) => k in step);
 		const name = String(step.name ?? (kind === 'csv' ? step.csv : `${kind ?? 'step'}${i + 1}`));
 		try {
 			switch (kind) {
@@ -505,6 +633,9 @@ try {
 			case 'viewport': await viewportStep(page, step.viewport); break;
 			case 'print': await printStep(page); break;
 			case 'no_data': await noDataStep(page, step.no_data); break;
+			case 'api': await apiStep(page, name); break;
+			case 'exec': execStep(step.exec); break;
+			case 'refreshed': await refreshedStep(page, name); break;
 			default: throw new Error(`unknown step ${JSON.stringify(step)}`);
 			}
 		} catch (e) {
