@@ -1,13 +1,14 @@
-// openapi-check.mjs DOC.json [PATH=BODY.json]...: checks gm-report's
-// OpenAPI document (gm-report/page/openapi.json, served as
+// openapi-check.mjs DOC.json [PATH[:STATUS]=BODY.json]...: checks
+// gm-report's OpenAPI document (gm-report/page/openapi.json, served as
 // /openapi.json): it must be valid against the OpenAPI 3.0 schema
 // (@seriousme/openapi-schema-validator), say "openapi": "3.0.3", and
 // every $ref in it must resolve. Then each BODY.json, an answer of GET
-// PATH (e.g. /api/v1/kpis=kpis.json), must be valid against the schema
-// the document gives for that path's 200 answer (Ajv, with the
+// PATH with STATUS (default 200; e.g. /api/v1/kpis=kpis.json,
+// /api/v1/kpis:400=error.json), must be valid against the schema the
+// document gives for that answer of that path (Ajv, with the
 // document's formats, nullable included).
 //
-// Prints "valid DOC" and "valid PATH BODY" lines and exits 0; or names
+// Prints "valid DOC" and "valid PATH STATUS BODY" lines and exits 0; or names
 // every failure on standard error and exits 1 (2: a usage error).
 //
 // The validator and Ajv are imported from $GM_OPENAPI_DIR (default
@@ -15,13 +16,14 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-const usage = 'usage: openapi-check.mjs DOC.json [PATH=BODY.json]...\n';
+const usage = 'usage: openapi-check.mjs DOC.json [PATH[:STATUS]=BODY.json]...\n';
 const args = process.argv.slice(2);
 if (args[0] === '-h' || args[0] === '--help') {
 	process.stdout.write(usage);
 	process.exit(0);
 }
-if (args.length < 1 || args.slice(1).some((a) => !/^\/[^=]*=./.test(a))) {
+const BODY_ARG = /^(\/[^=:]*)(?::([1-5][0-9][0-9]))?=(.+)$/;
+if (args.length < 1 || args.slice(1).some((a) => !BODY_ARG.test(a))) {
 	process.stderr.write(usage);
 	process.exit(2);
 }
@@ -66,12 +68,10 @@ if (resolved) {
 	const ajv = new Ajv({ strict: true, allErrors: true, validateFormats: true });
 	addFormats(ajv);
 	for (const arg of bodies) {
-		const at = arg.indexOf('=');
-		const path = arg.slice(0, at);
-		const file = arg.slice(at + 1);
-		const schema = resolved.paths?.[path]?.get?.responses?.['200']?.content?.['application/json']?.schema;
+		const [, path, status = '200', file] = BODY_ARG.exec(arg);
+		const schema = resolved.paths?.[path]?.get?.responses?.[status]?.content?.['application/json']?.schema;
 		if (!schema) {
-			fail(`${path}: no GET with a 200 JSON answer in ${docFile}`);
+			fail(`${path}: no GET with a ${status} JSON answer in ${docFile}`);
 			continue;
 		}
 		let body;
@@ -84,9 +84,9 @@ if (resolved) {
 		try {
 			const check = ajv.compile(schema);
 			if (check(body))
-				process.stdout.write(`valid ${path} ${file}\n`);
+				process.stdout.write(`valid ${path} ${status} ${file}\n`);
 			else
-				fail(`${path}: ${file} is not what the document says: ${show(check.errors)}`);
+				fail(`${path}: ${file} is not the ${status} the document says: ${show(check.errors)}`);
 		} catch (e) {
 			fail(`${path}: its schema does not compile: ${e.message}`);
 		}
