@@ -1487,9 +1487,12 @@
     const p = $('#served-error');
     p.hidden = reason == null;
     if (reason == null) { p.textContent = ''; return; }
-    p.textContent = db
-      ? `Could not refresh the data: ${reason}. Showing the data generated ${generatedShown(db.data.generated)}.`
-      : `Could not load the data: ${reason}.`;
+    if (db) {
+      p.textContent = `Could not refresh the data: ${reason}. Showing the data generated ${generatedShown(db.data.generated)}.`;
+    } else {
+      p.textContent = `Could not load the data: ${reason}.`;
+      $('#meta').textContent = 'No data yet: asking again every ' + served.refreshMs / 1000 + ' s.';
+    }
   }
 
   /* New data from the server: the first starts the page; a later one with
