@@ -62,6 +62,8 @@ up() {
 	return 1
 }
 ./serve
+# The pid is read at exit: the driver starts the server again.
+# shellcheck disable=SC2016
 at_exit 'kill "$(cat "$T/srv.pid")" 2>/dev/null'
 up || { fail "gm-report --listen did not answer: $(cat srv.err)"; finish; }
 
