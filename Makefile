@@ -112,21 +112,26 @@ $(BUILD)/gm-architecture.%: man/gm-architecture.dot | deps
 # libjs-chart.js installs it, with its licence, go into the binary as C
 # strings (gm-report/assets.h): the page it writes needs no file beside
 # it. A "</script" in Chart.js would end the element it is inlined in.
+# The OpenAPI document that --listen serves as /openapi.json goes in
+# too, with its length.
 CHARTJS     := /usr/share/javascript/chart.js/chart.min.js
 CHARTJS_DOC := /usr/share/doc/libjs-chart.js/copyright
 REPORT_ASSETS_C := $(BUILD)/gen/report_assets.c
-$(REPORT_ASSETS_C): gm-report/page/report.html gm-report/page/report.css gm-report/page/report.js scripts/c-string $(wildcard $(CHARTJS) $(CHARTJS_DOC)) | deps
+$(REPORT_ASSETS_C): gm-report/page/report.html gm-report/page/report.css gm-report/page/report.js gm-report/page/openapi.json scripts/c-string $(wildcard $(CHARTJS) $(CHARTJS_DOC)) | deps
 	@mkdir -p $(dir $@)
 	@echo "GEN $@"
 	@! grep -qi '</script' $(CHARTJS) || { echo "$(CHARTJS) holds </script" >&2; exit 1; }
 	@awk '/^License: Expat$$/ { on = 1; next } on && /^ / { sub(/^ /, ""); if ($$0 == ".") $$0 = ""; print; got = 1; next } \
 		on && got { exit } { on = 0 }' $(CHARTJS_DOC) >$@.license
 	@test -s $@.license || { echo "no Expat licence in $(CHARTJS_DOC)" >&2; exit 1; }
-	@{ scripts/c-string gm_report_html gm-report/page/report.html && \
+	@{ printf '#include <stddef.h>\n' && \
+		scripts/c-string gm_report_html gm-report/page/report.html && \
 		scripts/c-string gm_report_css gm-report/page/report.css && \
 		scripts/c-string gm_report_js gm-report/page/report.js && \
 		scripts/c-string gm_report_chartjs $(CHARTJS) && \
-		scripts/c-string gm_report_chartjs_license $@.license; } >$@.tmp && mv $@.tmp $@
+		scripts/c-string gm_report_chartjs_license $@.license && \
+		scripts/c-string report_openapi gm-report/page/openapi.json && \
+		printf 'const size_t report_openapi_len = sizeof report_openapi - 1;\n'; } >$@.tmp && mv $@.tmp $@
 $(REPORT_ASSETS_C:%.c=%.o): $(REPORT_ASSETS_C)
 	@echo "CC $<"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<

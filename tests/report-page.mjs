@@ -1,4 +1,4 @@
-// report-page.mjs [--timeout MS] URL OUTDIR [STEPS.json]: drives gm-report's
+// report-page.mjs [--timeout MS] [--allow-console RE] URL OUTDIR [STEPS.json]: drives gm-report's
 // page (file:// or http://) in Debian's chromium, headless, through
 // playwright-core, and checks it against its DOM contract (the data-ready,
 // data-updates, data-kpi, filter, table and CSV rules of gm-report's page).
@@ -66,6 +66,14 @@
 //        waits for body[data-generated] to change from what it was when
 //        the page loaded or last refreshed (the served page's data came
 //        again, changed), then prints filters and KPIs.
+//   {"hash": "#token=T&refresh=1"}
+//        sets the page's location.hash (a served page reads its token
+//        and refresh period there), without reloading it.
+//   {"served_error": "401"}
+//        waits for #served-error, the served page's notice of a fetch
+//        that failed, to be shown with the string in it (null: to be
+//        hidden, the notice gone), then prints it (served_error NAME
+//        TEXT, "-" when hidden), the filters and the KPIs.
 //
 // A column title is compared as its words lowercased and joined by "_",
 // so that "Avg order value" is avg_order_value, and so is a CSV's header
@@ -86,8 +94,11 @@
 //   screenshot PATH
 //   api NAME TABLES              the API agreed with the page, on TABLES
 //                                tables with rows
+//   served_error NAME TEXT       the notice shown, or -
 // and exits 0; or names every failure on standard error and exits 1.
-// Failures: a console message of type error, an uncaught page error, a
+// Failures: a console message of type error (but one that --allow-console's
+// regular expression matches, as a served page's failed fetch that a test
+// causes logs one), an uncaught page error, a
 // request to a URL other than file:, data:, blob: or (for an http(s)
 // page) the page's origin (it is aborted, never sent), a KPI missing or
 // not in the contract's form, any step's check. 2: a usage error.
@@ -99,7 +110,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-const usage = 'usage: report-page.mjs [--timeout MS] URL OUTDIR [STEPS.json]\n';
+const usage = 'usage: report-page.mjs [--timeout MS] [--allow-console RE] URL OUTDIR [STEPS.json]\n';
 const SECTIONS = ['overview', 'geography', 'products', 'customers', 'alerts', 'inventory', 'sessions'];
 const KPIS = ['revenue', 'orders', 'customers', 'avg_order_value'];
 const KPI_FORM = {
@@ -116,9 +127,22 @@ const CONTROLS = {
 
 let args = process.argv.slice(2);
 let timeout = 30000;
-if (args[0] === '--timeout') {
-	timeout = Number(args[1]);
-	args = args.slice(2);
+let allowConsole = null;
+for (;;) {
+	if (args[0] === '--timeout') {
+		timeout = Number(args[1]);
+		args = args.slice(2);
+	} else if (args[0] === '--allow-console' && args.length > 1) {
+		try {
+			allowConsole = new RegExp(args[1]);
+		} catch (e) {
+			process.stderr.write(`report-page: --allow-console: ${e.message}\n`);
+			process.exit(2);
+		}
+		args = args.slice(2);
+	} else {
+		break;
+	}
 }
 if (args[0] === '-h' || args[0] === '--help') {
 	process.stdout.write(usage);
@@ -581,6 +605,30 @@ async function refreshedStep(page, name) {
 	await printState(page, name);
 }
 
+async function hashStep(page, hash) {
+	await page.evaluate((h) => { location.hash = h; }, String(hash));
+}
+
+async function servedErrorStep(page, name, want) {
+	const state = () => page.evaluate(() => {
+		const e = document.getElementById('served-error');
+		return e && !e.hidden ? e.textContent : null;
+	});
+	try {
+		await page.waitForFunction((want) => {
+			const e = document.getElementById('served-error');
+			const shown = e && !e.hidden ? e.textContent : null;
+			return want === null ? shown === null : shown !== null && shown.includes(want);
+		}, want, { timeout });
+	} catch {
+		const now = await state();
+		throw new Error(want === null ? `#served-error stayed: ${now}`
+			: `no #served-error with ${JSON.stringify(want)} (${now === null ? 'none shown' : JSON.stringify(now)})`);
+	}
+	say(`served_error ${name} ${(await state()) ?? '-'}`);
+	await printState(page, name);
+}
+
 // ---- the run ----
 
 const browser = await chromium.launch({
@@ -595,7 +643,10 @@ try {
 	context.on('request', (r) => { if (!allowed(r.url())) fail(`request to ${r.url()}`); });
 	const page = await context.newPage();
 	page.on('websocket', (ws) => { if (!allowed(ws.url().replace(/^ws/, 'http'))) fail(`WebSocket to ${ws.url()}`); });
-	page.on('console', (m) => { if (m.type() === 'error') fail(`console error: ${m.text()}`); });
+	page.on('console', (m) => {
+		if (m.type() === 'error' && !(allowConsole && allowConsole.test(m.text())))
+			fail(`console error: ${m.text()}`);
+	});
 	page.on('pageerror', (e) => fail(`page error: ${e.message}`));
 	// The moment data-ready turns "1", from the navigation's start
 	// (performance.now()'s origin), seen as it happens; polled only when
@@ -621,7 +672,7 @@ try {
 
 	for (const [i, step] of steps.entries()) {
 		const kind = ['filter', 'reset', 'csv', 'sort', 'screenshots', 'viewport', 'print', 'no_data',
-			'api', 'exec', 'refreshed'].find((k) => k in step);
+			'api', 'exec', 'refreshed', 'hash', 'served_error'].find((k) => k in step);
 		const name = String(step.name ?? (kind === 'csv' ? step.csv : `${kind ?? 'step'}${i + 1}`));
 		try {
 			switch (kind) {
@@ -636,6 +687,8 @@ try {
 			case 'api': await apiStep(page, name); break;
 			case 'exec': execStep(step.exec); break;
 			case 'refreshed': await refreshedStep(page, name); break;
+			case 'hash': await hashStep(page, step.hash); break;
+			case 'served_error': await servedErrorStep(page, name, step.served_error); break;
 			default: throw new Error(`unknown step ${JSON.stringify(step)}`);
 			}
 		} catch (e) {

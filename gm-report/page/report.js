@@ -3,6 +3,8 @@
  * shape in gm-report(1), DATA), and draws the dashboard from it. One pure
  * function computes every number the page shows from the data and the filter
  * (computeModel); render() puts that model into the DOM and the charts. Money stays in integer cents until it is printed.
+ * Served by gm-report --listen, the page embeds null and fetches the data
+ * from api/v1/data instead, then again every REFRESH_MS (see "served").
  */
 'use strict';
 (() => {
@@ -1290,7 +1292,7 @@
     const parts = [];
     if (db.n) parts.push(`Sales ${db.days[0]} to ${db.days[db.n - 1]} (${intShown(db.n)} days)`);
     if (d.as_of) parts.push(`RFM as of ${d.as_of}`);
-    if (d.generated) parts.push(`generated ${String(d.generated).replace('T', ' ').replace(/\.\d+/, '').replace('Z', ' UTC')}`);
+    if (d.generated) parts.push(`generated ${generatedShown(d.generated)}`);
     $('#meta').textContent = parts.join(' · ');
   }
 
@@ -1397,11 +1399,205 @@
     download(t.name + '.csv', tableCsv(t));
   }
 
+  /* ================= served: the data fetched from gm-report --listen ================= */
+
+  /* How often the served page asks for the data again, unless the
+     address says otherwise (#refresh=N, below). */
+  const REFRESH_MS = 30000;
+
+  /* The token and the period the address gives (#token=T&refresh=N), the
+     pending fetch's timer, whether a fetch is under way and whether the
+     address changed meanwhile. */
+  const served = { token: null, refreshMs: REFRESH_MS, timer: 0, busy: false, again: false };
+
+  /* The address's hash, "#token=T&refresh=N" (URL-encoded, either part
+     alone): T is the bearer token of every request, N the seconds between
+     two fetches (1 to 3600; for tests). A hash with neither (a section's
+     link) changes nothing; returns whether it had one. */
+  function readHash() {
+    let seen = false;
+    for (const part of location.hash.replace(/^#/, '').split('&')) {
+      const eq = part.indexOf('=');
+      if (eq < 0) continue;
+      const key = part.slice(0, eq);
+      let value;
+      try {
+        value = decodeURIComponent(part.slice(eq + 1));
+      } catch {
+        continue; // a malformed escape: as if the part were not there
+      }
+      if (key === 'token') {
+        served.token = value;
+        seen = true;
+      } else if (key === 'refresh' && /^[0-9]{1,4}$/.test(value) && +value >= 1 && +value <= 3600) {
+        served.refreshMs = +value * 1000;
+        seen = true;
+      }
+    }
+    return seen;
+  }
+
+  /* Why an answer other than 200 failed, for the notice: the server's own
+     message when its body is the API's error. */
+  function statusReason(status, text) {
+    if (status === 401) {
+      return '401: the token is missing or wrong'
+        + (served.token == null ? ' (add #token=TOKEN to the address)' : '');
+    }
+    let message = '';
+    try {
+      message = JSON.parse(text).error.message;
+    } catch {
+      // not the API's error body: the status alone
+    }
+    return String(status) + (message ? ': ' + message : '');
+  }
+
+  /* GET api/v1/data, relative to the page: resolves to the parsed data, or
+     rejects with the reason to show. */
+  async function fetchData() {
+    const headers = {};
+    if (served.token != null) {
+      // fetch() takes header values of Latin-1 only, and the server
+      // compares bytes: anything else cannot be the token.
+      if (/[^\x20-\x7e]/.test(served.token)) throw new Error('the token of the address holds a character other than printable ASCII');
+      headers.Authorization = 'Bearer ' + served.token;
+    }
+    let text;
+    let res;
+    try {
+      res = await fetch('api/v1/data', { headers, cache: 'no-store' });
+      text = await res.text();
+    } catch (e) {
+      throw new Error('no answer from the server (' + e.message + ')');
+    }
+    if (!res.ok) throw new Error(statusReason(res.status, text));
+    let data;
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      throw new Error('the answer is not JSON (' + e.message + ')');
+    }
+    if (data === null || typeof data !== 'object' || !Array.isArray(data.days)) throw new Error('the answer is not the page\'s data');
+    return data;
+  }
+
+  /* The notice of a failed fetch (null: none); what is shown stays. */
+  function showServedError(reason) {
+    const p = $('#served-error');
+    p.hidden = reason == null;
+    if (reason == null) { p.textContent = ''; return; }
+    if (db) {
+      p.textContent = `Could not refresh the data: ${reason}. Showing the data generated ${generatedShown(db.data.generated)}.`;
+    } else {
+      p.textContent = `Could not load the data: ${reason}.`;
+      $('#meta').textContent = 'No data yet: asking again every ' + served.refreshMs / 1000 + ' s.';
+    }
+  }
+
+  /* New data from the server: the first starts the page; a later one with
+     another "generated" replaces the shown, the filters kept. */
+  function acceptData(data) {
+    if (db && data.generated === db.data.generated) return;
+    let next;
+    try {
+      next = prepare(data);
+    } catch (e) {
+      throw new Error('the data cannot be read (' + e.message + ')');
+    }
+    if (db) replaceData(next);
+    else begin(next);
+  }
+
+  async function refresh() {
+    clearTimeout(served.timer);
+    served.busy = true;
+    try {
+      acceptData(await fetchData());
+      showServedError(null);
+    } catch (e) {
+      showServedError(e.message);
+    }
+    served.busy = false;
+    if (served.again) {
+      served.again = false;
+      refresh();
+      return;
+    }
+    served.timer = setTimeout(refresh, served.refreshMs);
+  }
+
+  /* A new token or period in the address: asked with at once. */
+  function onHashChange() {
+    if (!readHash()) return;
+    if (served.busy) served.again = true;
+    else refresh();
+  }
+
+  /* The sections' links would replace the hash, and with it the token a
+     reload of the page needs: in served mode they scroll instead. */
+  function onNavClick(e) {
+    const a = e.target.closest('nav a[href^="#"]');
+    const target = a && document.getElementById(a.getAttribute('href').slice(1));
+    if (!target || served.token == null) return;
+    e.preventDefault();
+    target.scrollIntoView();
+  }
+
+  function startServed() {
+    readHash();
+    $('#meta').textContent = 'Loading the data…';
+    window.addEventListener('hashchange', onHashChange);
+    document.addEventListener('click', onNavClick);
+    refresh();
+  }
+
+  /* The data replaced (served mode): the filters as the user left them,
+     the names that are gone back to all, the days clipped to the new
+     ones or, for a preset, its last days again; then redrawn and counted
+     as a change of filter is. */
+  function replaceData(next) {
+    const pair = pairChosen >= 0 && pairChosen < db.migration.length ? db.migration[pairChosen] : null;
+    db = next;
+    pairChosen = pair ? db.migration.findIndex((m) => m.since === pair.since && m.as_of === pair.as_of) : -1;
+    renderMeta();
+    fillFilters();
+    const range = $('#f-range').value;
+    if (range === 'custom') clipDates();
+    else applyPreset(range);
+    document.body.dataset.generated = String(db.data.generated ?? '');
+    updateAndCount();
+  }
+
+  /* The date inputs within the data's days (each alone, so that from
+     stays before to). */
+  function clipDates() {
+    for (const id of ['f-from', 'f-to']) {
+      const input = document.getElementById(id);
+      if (db.n === 0) { input.value = ''; continue; }
+      if (!isDate(input.value)) continue;
+      const first = db.days[0];
+      const last = db.days[db.n - 1];
+      input.value = input.value < first ? first : input.value > last ? last : input.value;
+    }
+  }
+
   /* ================= start ================= */
+
+  /* "2026-11-24 10:00:00 UTC" from an RFC 3339 time. */
+  function generatedShown(g) {
+    return String(g ?? '?').replace('T', ' ').replace(/\.\d+/, '').replace('Z', ' UTC');
+  }
 
   function start() {
     const data = JSON.parse(document.getElementById('gm-data').textContent);
-    db = prepare(data);
+    if (data === null) startServed();
+    else begin(prepare(data));
+  }
+
+  /* The page drawn from its first data, and its controls wired. */
+  function begin(prepared) {
+    db = prepared;
     renderMeta();
     fillFilters();
     applyPreset('all');
@@ -1419,6 +1615,7 @@
     // Charts size themselves to the printed page, and back.
     window.addEventListener('beforeprint', () => { for (const c of Object.values(charts)) c.resize(); });
     window.addEventListener('afterprint', () => { for (const c of Object.values(charts)) c.resize(); });
+    document.body.dataset.generated = String(db.data.generated ?? '');
     document.body.dataset.ready = '1';
   }
 
