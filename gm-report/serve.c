@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "assets.h"
 #include "cli.h"
 #include "httpd.h"
 #include "mem.h"
@@ -227,6 +228,10 @@ static enum MHD_Result handle(void *cls, const struct gm_httpd_req *req)
 	if (!strcmp(req->path, "/"))
 		return gm_httpd_answer(req->conn, MHD_HTTP_OK, "text/html; charset=utf-8", s->page,
 			s->page_n, MHD_RESPMEM_PERSISTENT, NULL);
+	/* What the API is, for anyone: it holds no data. */
+	if (!strcmp(req->path, "/openapi.json"))
+		return gm_httpd_answer(req->conn, MHD_HTTP_OK, JSON, report_openapi, report_openapi_len,
+			MHD_RESPMEM_PERSISTENT, NULL);
 	return refuse(req, MHD_HTTP_NOT_FOUND,
 		"no such page: the dashboard is at /, its data under " API, NULL);
 }

@@ -538,7 +538,9 @@ async function apiStep(page, name) {
 	for (const key of ['from', 'to', 'country', 'category', 'segment', 'grain'])
 		f[key] = await page.locator(CONTROLS[key]).inputValue();
 	const params = new URLSearchParams({ ...f, limit: '1000' });
-	const token = new URLSearchParams(pageUrl.hash.slice(1)).get('token');
+	// As the page reads it: URL-decoded, a '+' kept (a token may be base64).
+	const m = /(?:^#|&)token=([^&]*)/.exec(pageUrl.hash);
+	const token = m ? decodeURIComponent(m[1]) : null;
 	const answers = new Map();
 	const ask = async (endpoint) => {
 		if (!answers.has(endpoint)) {
