@@ -282,7 +282,7 @@ static int serve(const struct gm_common *c, const char *spec, char *const *sourc
 		gm_writer_close(data);
 		return GM_EXIT_FAIL;
 	}
-	struct report_serve *srv = report_serve_start(l->addr, token, q);
+	struct report_serve *srv = report_serve_start(l->addr, token, !token && !l->no_auth, q);
 	if (!srv) {
 		gm_writer_close(data);
 		return GM_EXIT_FAIL;
@@ -303,7 +303,11 @@ static int serve(const struct gm_common *c, const char *spec, char *const *sourc
 			bool same = fn == n && !memcmp(fjson, json, n);
 			gm_writer_close(fresh);
 			if (!same) {
+				/* later than the old, whatever the clock did: the
+				 * page takes new data by a new "generated" */
 				int64_t now = gm_wall_ms();
+				if (now <= generated)
+					now = generated + 1;
 				fresh = page_data(rd.r, rd.s, now, rd.name);
 				fjson = gm_writer_data(fresh, &fn);
 				q = query_new(fjson, fn, err, sizeof err);

@@ -449,14 +449,19 @@ static unsigned fail(struct answer *a, unsigned status, const char *fmt, ...)
 	vsnprintf(a->why, a->whyn, fmt, ap);
 	va_end(ap);
 	gm_writer_reset(a->w);
-	gm_w_obj_begin(a->w);
-	GM_W_KEY(a->w, "error");
-	gm_w_obj_begin(a->w);
-	GM_W_KU64(a->w, "status", status);
-	gm_w_kcstr(a->w, "message", a->why);
-	gm_w_obj_end(a->w);
-	gm_w_obj_end(a->w);
+	query_error(a->w, status, a->why);
 	return status;
+}
+
+void query_error(struct gm_writer *w, unsigned status, const char *message)
+{
+	gm_w_obj_begin(w);
+	GM_W_KEY(w, "error");
+	gm_w_obj_begin(w);
+	GM_W_KU64(w, "status", status);
+	gm_w_kcstr(w, "message", message);
+	gm_w_obj_end(w);
+	gm_w_obj_end(w);
 }
 
 enum param { P_FROM, P_TO, P_DAYS, P_COUNTRY, P_CATEGORY, P_SEGMENT, P_GRAIN, P_LIMIT, P_OFFSET,
@@ -523,8 +528,12 @@ static unsigned parse_filter(const struct query *q, const struct query_arg *args
 			return fail(a, 400, "parameter \"%s\" given twice", param_names[p]);
 		if (!args[i].value)
 			return fail(a, 400, "parameter \"%s\" without a value", param_names[p]);
-		given[p] = args[i].value;
+		/* empty: the default, as the page's form sends an unset control */
+		given[p] = *args[i].value ? args[i].value : "";
 	}
+	for (int p = 0; p < P_N; p++)
+		if (given[p] && !*given[p] && p != P_COUNTRY && p != P_CATEGORY && p != P_SEGMENT)
+			given[p] = NULL;
 	*f = (struct filter){ 0, q->ndays - 1, -1, -1, -1, G_DAY, QUERY_LIMIT_DEFAULT, 0 };
 	if (given[P_DAYS] && (given[P_FROM] || given[P_TO]))
 		return fail(a, 400, "days goes without from and to");
@@ -610,7 +619,6 @@ struct sales {
 	struct totals cur, prev;
 	int64_t *day_cents, *day_orders, *day_units;  /* by day */
 	int64_t *country_cents, *country_orders;
-	int64_t *country_day_cents;                   /* country * ndays + day */
 	int64_t *cat_cents, *cat_orders, *cat_units;
 };
 
@@ -624,7 +632,6 @@ static void sum_sales(const struct query *q, const struct filter *f, const struc
 		.day_units = gm_xcalloc(n + 1, sizeof(int64_t)),
 		.country_cents = gm_xcalloc(nc + 1, sizeof(int64_t)),
 		.country_orders = gm_xcalloc(nc + 1, sizeof(int64_t)),
-		.country_day_cents = gm_xcalloc(nc * n + 1, sizeof(int64_t)),
 		.cat_cents = gm_xcalloc(nk + 1, sizeof(int64_t)),
 		.cat_orders = gm_xcalloc(nk + 1, sizeof(int64_t)),
 		.cat_units = gm_xcalloc(nk + 1, sizeof(int64_t)),
@@ -655,7 +662,6 @@ static void sum_sales(const struct query *q, const struct filter *f, const struc
 		o->day_units[d] += s[6];
 		o->country_cents[c] += s[4];
 		o->country_orders[c] += s[5];
-		o->country_day_cents[(size_t)c * n + (size_t)d] += s[4];
 	}
 }
 
@@ -666,7 +672,6 @@ static void sales_free(struct sales *o)
 	free(o->day_units);
 	free(o->country_cents);
 	free(o->country_orders);
-	free(o->country_day_cents);
 	free(o->cat_cents);
 	free(o->cat_orders);
 	free(o->cat_units);

@@ -38,4 +38,9 @@ struct query_arg {
 unsigned query_answer(const struct query *q, const char *endpoint, const struct query_arg *args,
 	size_t nargs, struct gm_writer *w, char *why, size_t whyn);
 
+/* Writes the API's error body, {"error":{"status":N,"message":"..."}},
+ * into w: every refusal of the server answers it, its own (401, 403,
+ * 404, 405) and the query's. */
+void query_error(struct gm_writer *w, unsigned status, const char *message);
+
 #endif

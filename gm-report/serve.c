@@ -1,6 +1,7 @@
 /* serve: gm-report --listen's HTTP side; see serve.h. */
 #include "serve.h"
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ struct held {
 struct report_serve {
 	struct gm_httpd *d;
 	char *token;            /* NULL: no token asked */
+	bool loopback_names;    /* answer only requests whose Host is loopback */
 	size_t token_n;
 	char *page;             /* the page, its data null */
 	size_t page_n;
@@ -65,15 +67,18 @@ static void drop(struct report_serve *s, struct held *h)
 }
 
 /* Appends p[0..n) to out[len..], its control bytes and non-ASCII ones
- * as \xHH, so that a log line stays one line of text; stops where a
+ * as \xHH, and with backslash a '\' too (a client's bytes, that could
+ * forge an escape; our messages have theirs escaped already), so that a
+ * log line stays one line of text; stops where a
  * byte (an escape whole) would pass limit bytes. out has room for
  * limit + 1 bytes; a NUL ends it. Returns the new length. */
-static size_t put_escaped(char *out, size_t len, size_t limit, const char *p, size_t n)
+static size_t put_escaped(char *out, size_t len, size_t limit, const char *p, size_t n,
+	bool backslash)
 {
 	static const char hex[] = "0123456789abcdef";
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
-		bool plain = c >= 0x20 && c < 0x7f;
+		bool plain = c >= 0x20 && c < 0x7f && !(backslash && c == '\\');
 		if (len + (plain ? 1 : 4) > limit)
 			break;
 		if (plain) {
@@ -94,26 +99,19 @@ static size_t put_escaped(char *out, size_t len, size_t limit, const char *p, si
 static void log_refusal(const struct gm_httpd_req *req, unsigned status, const char *why)
 {
 	char client[64], line[LOG_CUT + 16 + LOG_CUT + 1];
-	size_t len = put_escaped(line, 0, LOG_CUT, req->method, strlen(req->method));
-	len = put_escaped(line, len, LOG_CUT, " ", 1);
-	len = put_escaped(line, len, LOG_CUT, req->uri, strlen(req->uri));
+	size_t len = put_escaped(line, 0, LOG_CUT, req->method, strlen(req->method), true);
+	len = put_escaped(line, len, LOG_CUT, " ", 1, true);
+	len = put_escaped(line, len, LOG_CUT, req->uri, strlen(req->uri), true);
 	len += (size_t)snprintf(line + len, 16, ": %u ", status);
-	put_escaped(line, len, len + LOG_CUT, why, strlen(why));
+	put_escaped(line, len, len + LOG_CUT, why, strlen(why), false);
 	gm_error(gm_httpd_client(req->conn, client, sizeof client), "%s", line);
 }
 
-/* Answers an error of ours: its JSON body, and the log line of a 4xx. */
-static enum MHD_Result refuse(const struct gm_httpd_req *req, unsigned status, const char *why,
-	const char *const *headers)
+/* Answers the JSON w holds with status, and closes w; a 4xx is logged
+ * with why. */
+static enum MHD_Result send_json(const struct gm_httpd_req *req, unsigned status,
+	struct gm_writer *w, const char *why, const char *const *headers)
 {
-	struct gm_writer *w = gm_writer_mem();
-	gm_w_obj_begin(w);
-	GM_W_KEY(w, "error");
-	gm_w_obj_begin(w);
-	GM_W_KU64(w, "status", status);
-	GM_W_KCSTR(w, "message", why);
-	gm_w_obj_end(w);
-	gm_w_obj_end(w);
 	size_t n;
 	const char *body = gm_writer_data(w, &n);
 	enum MHD_Result ret = gm_httpd_answer(req->conn, status, JSON, body, n,
@@ -122,6 +120,16 @@ static enum MHD_Result refuse(const struct gm_httpd_req *req, unsigned status, c
 	if (status >= 400 && status < 500)
 		log_refusal(req, status, why);
 	return ret;
+}
+
+/* Answers an error of ours: the API's error body, and the log line of
+ * a 4xx. */
+static enum MHD_Result refuse(const struct gm_httpd_req *req, unsigned status, const char *why,
+	const char *const *headers)
+{
+	struct gm_writer *w = gm_writer_mem();
+	query_error(w, status, why);
+	return send_json(req, status, w, why, headers);
 }
 
 /* Whether a and b, the first of a secret's length, are the same bytes,
@@ -188,14 +196,7 @@ static enum MHD_Result api(struct report_serve *s, const struct gm_httpd_req *re
 	unsigned status = query_answer(h->q, endpoint, a.v, a.n, w, why, sizeof why);
 	drop(s, h);
 	free(a.v);
-	size_t n;
-	const char *body = gm_writer_data(w, &n);
-	enum MHD_Result ret = gm_httpd_answer(req->conn, status, JSON, body, n,
-		MHD_RESPMEM_MUST_COPY, NULL);
-	gm_writer_close(w);
-	if (status >= 400 && status < 500)
-		log_refusal(req, status, why);
-	return ret;
+	return send_json(req, status, w, why, NULL);
 }
 
 /* Whether uri holds "%00": decoded, a NUL byte, which would cut a
@@ -208,23 +209,59 @@ static bool has_nul(const char *uri)
 	return false;
 }
 
+/* Whether the request's Host names this machine's loopback: localhost,
+ * 127.0.0.0/8 or [::1], with any port, or is absent (HTTP/1.0, which
+ * no browser sends). A page elsewhere whose name an attacker points at
+ * 127.0.0.1 (DNS rebinding) sends its own name, and is refused. */
+static bool loopback_host(struct MHD_Connection *conn)
+{
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	if (!host)
+		return true;
+	char name[256];
+	const char *end;
+	if (host[0] == '[') {
+		host++;
+		end = strchr(host, ']');
+	} else {
+		end = strchr(host, ':');
+	}
+	size_t n = end ? (size_t)(end - host) : strlen(host);
+	if (n == 0 || n >= sizeof name)
+		return false;
+	memcpy(name, host, n);
+	name[n] = '\0';
+	if (!strcasecmp(name, "localhost"))
+		return true;
+	struct in_addr v4;
+	struct in6_addr v6;
+	if (inet_pton(AF_INET, name, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, name, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
 static enum MHD_Result handle(void *cls, const struct gm_httpd_req *req)
 {
 	struct report_serve *s = cls;
+	bool is_api = !strncmp(req->path, API, strlen(API));
+	const char *why;
+	/* The token first: without it, an API request learns nothing, not
+	 * even which of its faults is refused. */
+	if (is_api && s->token && !authorized(s, req, &why)) {
+		static const char *const challenge[] = {
+			MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"gm-report\"", NULL
+		};
+		return refuse(req, MHD_HTTP_UNAUTHORIZED, why, challenge);
+	}
+	if (s->loopback_names && !loopback_host(req->conn))
+		return refuse(req, MHD_HTTP_FORBIDDEN, "the Host is not a loopback name: without "
+			"--token-file or --no-auth only localhost, 127.0.0.0/8 and [::1] are answered", NULL);
 	if (!gm_httpd_readonly(req->method))
 		return refuse(req, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD", NULL);
 	if (has_nul(req->uri))
 		return refuse(req, MHD_HTTP_BAD_REQUEST, "a NUL byte (%00) in the request", NULL);
-	if (!strncmp(req->path, API, strlen(API))) {
-		const char *why;
-		if (s->token && !authorized(s, req, &why)) {
-			static const char *const challenge[] = {
-				MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"gm-report\"", NULL
-			};
-			return refuse(req, MHD_HTTP_UNAUTHORIZED, why, challenge);
-		}
+	if (is_api)
 		return api(s, req, req->path + strlen(API));
-	}
 	if (!strcmp(req->path, "/"))
 		return gm_httpd_answer(req->conn, MHD_HTTP_OK, "text/html; charset=utf-8", s->page,
 			s->page_n, MHD_RESPMEM_PERSISTENT, NULL);
@@ -236,9 +273,11 @@ static enum MHD_Result handle(void *cls, const struct gm_httpd_req *req)
 		"no such page: the dashboard is at /, its data under " API, NULL);
 }
 
-struct report_serve *report_serve_start(const char *addr, const char *token, struct query *q)
+struct report_serve *report_serve_start(const char *addr, const char *token, bool loopback_names,
+	struct query *q)
 {
 	struct report_serve *s = gm_xcalloc(1, sizeof *s);
+	s->loopback_names = loopback_names;
 	pthread_mutex_init(&s->lock, NULL);
 	if (token) {
 		s->token = gm_xstrdup(token);

@@ -8,15 +8,22 @@
 #ifndef GM_REPORT_SERVE_H
 #define GM_REPORT_SERVE_H
 
+#include <stdbool.h>
+
 #include "query.h"
 
 struct report_serve;
 
 /* Listens on addr (lib/httpd.h's --listen ADDR) and serves q, handed
  * over. token: NULL, or what every /api/v1/ request must carry as
- * "Authorization: Bearer TOKEN" (copied), else 401. Returns NULL after
- * gm_error() when it cannot listen, q freed. */
-struct report_serve *report_serve_start(const char *addr, const char *token, struct query *q);
+ * "Authorization: Bearer TOKEN" (copied), else 401. loopback_names:
+ * a request whose Host header is not a loopback name (localhost,
+ * 127.0.0.0/8, [::1]) is refused 403, so that a web page whose name
+ * was pointed at this machine cannot read the data (the default
+ * without a token or --no-auth). Returns NULL after gm_error() when it
+ * cannot listen, q freed. */
+struct report_serve *report_serve_start(const char *addr, const char *token, bool loopback_names,
+	struct query *q);
 
 /* Serves q, handed over, from now on: a request that began with the
  * data before answers from them, which are freed once the last such

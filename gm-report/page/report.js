@@ -94,6 +94,17 @@
     return (num < 0n) !== (den < 0n) ? -Number(q) : Number(q);
   }
 
+  /* x / y for integers, y > 0, rounded half away from zero to 4 decimals
+     from the integers (as the API writes it), not from a float quotient that
+     toFixed() would round on either side of a half; null unless y > 0. */
+  function ratio4(x, y) {
+    if (!(y > 0)) return null;
+    const num = BigInt(x);
+    const an = num < 0n ? -num : num;
+    const q = Number((an * 20000n + BigInt(y)) / (2n * BigInt(y)));
+    return (num < 0n ? -q : q) / 10000;
+  }
+
   /* Ten-thousandths as a decimal with 4 places: 1250 -> "0.1250". */
   function tenThousandthsPlain(t) {
     if (t == null) return '';
@@ -569,9 +580,8 @@
       if (f.category >= 0 && k !== f.category) return;
       const views = funnel.views[k];
       const adds = funnel.adds[k];
-      rows.push([name, cents[k], total > 0 ? cents[k] / total : null, sales.catOrders[k], sales.catUnits[k],
-        views, adds, funnel.removes[k], views > 0 ? adds / views : null,
-        adds > 0 ? funnel.orders[k] / adds : null, rank[k]]);
+      rows.push([name, cents[k], ratio4(cents[k], total), sales.catOrders[k], sales.catUnits[k],
+        views, adds, funnel.removes[k], ratio4(adds, views), ratio4(funnel.orders[k], adds), rank[k]]);
     });
     return rows;
   }

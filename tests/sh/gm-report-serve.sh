@@ -106,6 +106,18 @@ long=$(head -c 400 /dev/zero | tr '\0' a)
 expect_eq "a long request: 400" "$(code "/api/v1/kpis?$long=1")" 400
 expect_eq "a long request: its log line cut" \
 	"$(grep -o "GET /api/v1/kpis?aa*" srv.err | awk '{ print length($0) }')" 200
+# A '\' of the request is logged escaped too: no forged \xHH.
+expect_eq "a backslash: 400" "$(code '/api/v1/kpis?x%5cx0a=1')" 400
+expect_grep "a backslash: logged \\x5c" '^gm-report: 127.0.0.1: GET /api/v1/kpis?x%5cx0a=1: 400 unknown parameter "x\\x5cx0a"$' srv.err
+# Loopback and no token: a Host that is not loopback (DNS rebinding) is
+# refused; those that are, answered.
+expect_eq "Host evil.example: 403" "$(code /api/v1/data -H 'Host: evil.example')" 403
+expect_eq "403: JSON" "$(jq -c .error.status body)" 403
+expect_eq "Host evil.example, the page: 403" "$(code / -H "Host: evil.example:$port")" 403
+expect_eq "Host 127.0.0.2: 200" "$(code /api/v1/kpis -H "Host: 127.0.0.2:$port")" 200
+expect_eq "Host LOCALHOST: 200" "$(code /api/v1/kpis -H "Host: LOCALHOST:$port")" 200
+expect_eq "Host [::1]: 200" "$(code /api/v1/kpis -H "Host: [::1]:$port")" 200
+expect_eq "Host 127.0.0.1.evil.example: 403" "$(code /api/v1/kpis -H 'Host: 127.0.0.1.evil.example')" 403
 expect_eq "after them, kpis: 200" "$(code /api/v1/kpis)" 200
 expect_eq "after them, the server runs" "$(kill -0 "$pid" && echo yes)" yes
 
@@ -192,6 +204,16 @@ expect_eq "the token: 200" "$(code /api/v1/kpis -H 'Authorization: Bearer secret
 expect_eq "the token, bearer in lower case: 200" \
 	"$(code /api/v1/data -H 'Authorization: bearer secret-token-0123456789')" 200
 expect_eq "an unknown endpoint needs the token too" "$(code /api/v1/nope)" 401
+# The token before any other check: a request without it learns nothing.
+expect_eq "POST without the token: 401" "$(code /api/v1/kpis -X POST)" 401
+expect_eq "a NUL without the token: 401" "$(code '/api/v1/kpis?x=%00')" 401
+expect_eq "HEAD without the token: 401" "$(code /api/v1/data -I)" 401
+expect_eq "/api%2Fv1/data: no way around it" "$(code '/api%2Fv1/data')" 401
+expect_eq "/%61pi/v1/data: no way around it" "$(code '/%61pi/v1/data')" 401
+expect_eq "//api/v1/data: no data" "$(code '//api/v1/data')" 404
+# With a token, any Host: the token says who reads.
+expect_eq "the token, Host elsewhere: 200" \
+	"$(code /api/v1/kpis -H 'Host: report.example' -H 'Authorization: Bearer secret-token-0123456789')" 200
 expect_eq "the page needs none" "$(code /)" 200
 expect_grep "401: logged" '^gm-report: 127.0.0.1: GET /api/v1/kpis: 401 ' tok.err
 kill -TERM "$pid"
@@ -202,6 +224,7 @@ expect_eq "SIGTERM: status 0" "$?" 0
 port=$(free_port) || skip_or_fail "no free port"
 U=http://127.0.0.1:$port
 start any -q -w wh --listen ":$port" --no-auth && expect_eq "--no-auth: 200" "$(code /api/v1/kpis)" 200
+expect_eq "--no-auth, Host elsewhere: 200" "$(code /api/v1/kpis -H 'Host: report.example')" 200
 kill -TERM "$pid"
 wait "$pid"
 expect_eq "--no-auth: SIGTERM, status 0" "$?" 0
