@@ -27,12 +27,15 @@ struct table {
  * cust_first[g] .. cust_first[g + 1] - 1, customer u its purchase days
  * pd_first[u] .. pd_first[u + 1] - 1, purchase day p is day pd_day[p]
  * with categories cat[cat_first[p] .. cat_first[p + 1] - 1]; canon[u]
- * the first entry of a customer who is in two groups, else -1. */
+ * the number (0 .. multi - 1) of a customer who is in two groups, the
+ * same in each, else -1 (report.js keeps the first entry's place; a
+ * number of its own keeps a request's arrays of them small). */
 struct buyers {
 	size_t groups, customers, days, cats;
 	int32_t *group_c, *group_s;
 	int32_t *cust_first, *pd_first, *pd_day, *cat_first, *cat;
 	int32_t *canon;
+	size_t multi;  /* the customers of two groups or more: canon's 0 .. multi-1 */
 	size_t custcap, pdcap, catfirstcap, catcap;
 };
 
@@ -240,7 +243,8 @@ static bool decode_buyers(struct query *q, yajl_val data)
 		long long first = b->cust_first[v[0]] + v[1], later = b->cust_first[v[2]] + v[3];
 		if (first >= b->cust_first[v[0] + 1] || later >= b->cust_first[v[2] + 1])
 			return false;
-		b->canon[first] = (int32_t)first;
+		if (b->canon[first] < 0)
+			b->canon[first] = (int32_t)b->multi++;
 		b->canon[later] = b->canon[first];
 	}
 	return true;
@@ -712,8 +716,8 @@ static void count_buyers(const struct query *q, const struct filter *f, const st
 	int64_t first = min64(r->lo, r->plo);
 	/* A customer of two groups: merged at its first entry, counted once
 	 * after: now/before/seen as bits, its segment, its periods as pairs. */
-	uint8_t *multi = gm_xcalloc(b->customers + 1, 1);
-	int32_t *multi_seg = gm_xcalloc(b->customers + 1, sizeof *multi_seg);
+	uint8_t *multi = gm_xcalloc(b->multi + 1, 1);
+	int32_t *multi_seg = gm_xcalloc(b->multi + 1, sizeof *multi_seg);
 	int64_t (*pairs)[2] = NULL;
 	size_t npairs = 0, paircap = 0;
 	int64_t *seen = gm_xcalloc((size_t)nperiods + 1, sizeof *seen);
@@ -773,7 +777,7 @@ static void count_buyers(const struct query *q, const struct filter *f, const st
 	for (size_t i = 0; i < npairs; i++)
 		if (!i || by_pair(pairs[i - 1], pairs[i]))
 			o->by_period[pairs[i][1] - o->p0]++;
-	for (size_t u = 0; u < b->customers; u++) {
+	for (size_t u = 0; u < b->multi; u++) {
 		if (multi[u] & 1) {
 			o->cur++;
 			o->by_segment[multi_seg[u]]++;
