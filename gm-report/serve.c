@@ -28,11 +28,87 @@
  * at most. */
 #define LOG_CUT 200
 
-/* The data served: a query and the requests answering from it. */
+/* The answers kept, at most, and the largest kept: the same few
+ * requests come again and again (every open page asks the same), and
+ * an answer is the same until the data change; a year's KPIs take a
+ * few ms to add up. */
+#define ANSWER_SLOTS 512
+#define ANSWER_MAX (64 * 1024)
+
+/* A 200 answer kept, by the request's URI as it came. */
+struct kept_answer {
+	char *uri, *body;
+	size_t n;
+};
+
+/* The data served: a query, its answers kept, and the requests
+ * answering from it. */
 struct held {
 	struct query *q;
 	unsigned refs;  /* the server's own (while current) and each request's */
+	pthread_mutex_t kept_lock;
+	struct kept_answer kept[ANSWER_SLOTS];  /* by the URI's hash */
 };
+
+static struct held *held_new(struct query *q)
+{
+	struct held *h = gm_xcalloc(1, sizeof *h);
+	h->q = q;
+	h->refs = 1;
+	pthread_mutex_init(&h->kept_lock, NULL);
+	return h;
+}
+
+static void held_free(struct held *h)
+{
+	query_free(h->q);
+	for (size_t i = 0; i < ANSWER_SLOTS; i++) {
+		free(h->kept[i].uri);
+		free(h->kept[i].body);
+	}
+	pthread_mutex_destroy(&h->kept_lock);
+	free(h);
+}
+
+static size_t uri_slot(const char *uri)
+{
+	uint64_t x = 1469598103934665603u;  /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)uri; *p; p++)
+		x = (x ^ *p) * 1099511628211u;
+	return (size_t)(x % ANSWER_SLOTS);
+}
+
+/* The answer kept for uri, copied into a new memory writer, or NULL. */
+static struct gm_writer *kept_answer(struct held *h, const char *uri)
+{
+	struct kept_answer *k = &h->kept[uri_slot(uri)];
+	struct gm_writer *w = NULL;
+	pthread_mutex_lock(&h->kept_lock);
+	if (k->uri && !strcmp(k->uri, uri)) {
+		w = gm_writer_mem();
+		gm_w_raw(w, k->body, k->n);
+	}
+	pthread_mutex_unlock(&h->kept_lock);
+	return w;
+}
+
+/* Keeps the answer w holds for uri, in place of what its slot kept. */
+static void keep_answer(struct held *h, const char *uri, const struct gm_writer *w)
+{
+	size_t n;
+	const char *body = gm_writer_data(w, &n);
+	if (n > ANSWER_MAX)
+		return;
+	char *u = gm_xstrdup(uri), *b = gm_xcalloc(1, n ? n : 1);
+	memcpy(b, body, n);
+	struct kept_answer *k = &h->kept[uri_slot(uri)];
+	pthread_mutex_lock(&h->kept_lock);
+	char *old_uri = k->uri, *old_body = k->body;
+	*k = (struct kept_answer){ u, b, n };
+	pthread_mutex_unlock(&h->kept_lock);
+	free(old_uri);
+	free(old_body);
+}
 
 struct report_serve {
 	struct gm_httpd *d;
@@ -60,10 +136,8 @@ static void drop(struct report_serve *s, struct held *h)
 	pthread_mutex_lock(&s->lock);
 	bool last = --h->refs == 0;
 	pthread_mutex_unlock(&s->lock);
-	if (last) {
-		query_free(h->q);
-		free(h);
-	}
+	if (last)
+		held_free(h);
 }
 
 /* Appends p[0..n) to out[len..], its control bytes and non-ASCII ones
@@ -182,18 +256,26 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *k
 	return MHD_YES;
 }
 
-/* /api/v1/ENDPOINT, answered by query. */
+/* /api/v1/ENDPOINT, answered by query, or as it answered the same
+ * request on the same data. */
 static enum MHD_Result api(struct report_serve *s, const struct gm_httpd_req *req,
 	const char *endpoint)
 {
+	struct held *h = hold(s);
+	struct gm_writer *w = kept_answer(h, req->uri);
+	if (w) {
+		drop(s, h);
+		return send_json(req, MHD_HTTP_OK, w, "", NULL);
+	}
 	int count = MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL);
 	struct args a = { NULL, 0, count > 0 ? (size_t)count : 0 };
 	a.v = gm_xcalloc(a.cap ? a.cap : 1, sizeof *a.v);
 	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect, &a);
-	struct gm_writer *w = gm_writer_mem();
+	w = gm_writer_mem();
 	char why[256] = "";
-	struct held *h = hold(s);
 	unsigned status = query_answer(h->q, endpoint, a.v, a.n, w, why, sizeof why);
+	if (status == MHD_HTTP_OK)
+		keep_answer(h, req->uri, w);
 	drop(s, h);
 	free(a.v);
 	return send_json(req, status, w, why, NULL);
@@ -290,9 +372,7 @@ struct report_serve *report_serve_start(const char *addr, const char *token, boo
 	s->page = gm_xstrndup(page, n);
 	s->page_n = n;
 	gm_writer_close(w);
-	s->cur = gm_xcalloc(1, sizeof *s->cur);
-	s->cur->q = q;
-	s->cur->refs = 1;
+	s->cur = held_new(q);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (unsigned)cpus;
 	s->d = gm_httpd_start(addr, threads, handle, s);
@@ -305,9 +385,7 @@ struct report_serve *report_serve_start(const char *addr, const char *token, boo
 
 void report_serve_set(struct report_serve *s, struct query *q)
 {
-	struct held *h = gm_xcalloc(1, sizeof *h);
-	h->q = q;
-	h->refs = 1;
+	struct held *h = held_new(q);
 	pthread_mutex_lock(&s->lock);
 	struct held *old = s->cur;
 	s->cur = h;

@@ -119,6 +119,13 @@ expect_eq "Host LOCALHOST: 200" "$(code /api/v1/kpis -H "Host: LOCALHOST:$port")
 expect_eq "Host [::1]: 200" "$(code /api/v1/kpis -H "Host: [::1]:$port")" 200
 expect_eq "Host 127.0.0.1.evil.example: 403" "$(code /api/v1/kpis -H 'Host: 127.0.0.1.evil.example')" 403
 expect_eq "after them, kpis: 200" "$(code /api/v1/kpis)" 200
+# An answer kept is the answer made: the same request again, the same
+# bytes, and another filter its own.
+code '/api/v1/countries?days=2' >/dev/null && cp body first.json
+code '/api/v1/countries?days=2' >/dev/null
+expect_same_file "the same request again: the same answer" body first.json
+code '/api/v1/countries?days=3' >/dev/null
+[ "$(jq -c .filter.from body)" != "$(jq -c .filter.from first.json)" ] || fail "days=3 answered as days=2"
 expect_eq "after them, the server runs" "$(kill -0 "$pid" && echo yes)" yes
 
 # Reloads: data that did not change keep their time of making.
