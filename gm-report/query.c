@@ -14,6 +14,7 @@
 
 #include "calendar.h"
 #include "mem.h"
+#include "text.h"
 
 /* A table of numbers (gm-report(1), DATA), decoded: n rows of width. */
 struct table {
@@ -474,20 +475,14 @@ static const char *const param_names[P_N] = { "from", "to", "days", "country", "
 	"segment", "grain", "limit", "offset" };
 
 /* A value as a message shows it: cut, and its bytes outside printable
- * ASCII as \xHH, so that nothing a request sends reaches a log raw. */
+ * ASCII, its '\\' and '"' as \xHH, so that nothing a request sends
+ * reaches a log raw (lib/text.h). buf has n > 4 bytes. */
 static const char *shown(const char *v, char *buf, size_t n)
 {
-	size_t o = 0;
-	for (; *v && o + 5 < n; v++) {
-		unsigned char c = (unsigned char)*v;
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"')
-			buf[o++] = (char)c;
-		else
-			o += (size_t)snprintf(buf + o, n - o, "\\x%02x", c);
-	}
-	if (*v && o + 4 < n)
-		o += (size_t)snprintf(buf + o, n - o, "...");
-	buf[o] = '\0';
+	bool cut;
+	size_t o = gm_escape_bytes(buf, 0, n - 4, v, strlen(v), "\\\"", &cut);
+	if (cut)
+		memcpy(buf + o, "...", 4);
 	return buf;
 }
 

@@ -15,6 +15,7 @@
 #include "httpd.h"
 #include "mem.h"
 #include "page.h"
+#include "text.h"
 #include "writer.h"
 
 #define JSON "application/json; charset=utf-8"
@@ -78,18 +79,18 @@ static size_t uri_slot(const char *uri)
 	return (size_t)(x % ANSWER_SLOTS);
 }
 
-/* The answer kept for uri, copied into a new memory writer, or NULL. */
-static struct gm_writer *kept_answer(struct held *h, const char *uri)
+/* Answers req with the answer kept for its URI, copied into the
+ * response while the slot cannot change; false when none is kept. */
+static bool answer_kept(struct held *h, const struct gm_httpd_req *req, enum MHD_Result *ret)
 {
-	struct kept_answer *k = &h->kept[uri_slot(uri)];
-	struct gm_writer *w = NULL;
+	struct kept_answer *k = &h->kept[uri_slot(req->uri)];
 	pthread_mutex_lock(&h->kept_lock);
-	if (k->uri && !strcmp(k->uri, uri)) {
-		w = gm_writer_mem();
-		gm_w_raw(w, k->body, k->n);
-	}
+	bool kept = k->uri && !strcmp(k->uri, req->uri);
+	if (kept)
+		*ret = gm_httpd_answer(req->conn, MHD_HTTP_OK, JSON, k->body, k->n,
+			MHD_RESPMEM_MUST_COPY, NULL);
 	pthread_mutex_unlock(&h->kept_lock);
-	return w;
+	return kept;
 }
 
 /* Keeps the answer w holds for uri, in place of what its slot kept. */
@@ -140,44 +141,18 @@ static void drop(struct report_serve *s, struct held *h)
 		held_free(h);
 }
 
-/* Appends p[0..n) to out[len..], its control bytes and non-ASCII ones
- * as \xHH, and with backslash a '\' too (a client's bytes, that could
- * forge an escape; our messages have theirs escaped already), so that a
- * log line stays one line of text; stops where a
- * byte (an escape whole) would pass limit bytes. out has room for
- * limit + 1 bytes; a NUL ends it. Returns the new length. */
-static size_t put_escaped(char *out, size_t len, size_t limit, const char *p, size_t n,
-	bool backslash)
-{
-	static const char hex[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		bool plain = c >= 0x20 && c < 0x7f && !(backslash && c == '\\');
-		if (len + (plain ? 1 : 4) > limit)
-			break;
-		if (plain) {
-			out[len++] = (char)c;
-		} else {
-			out[len++] = '\\';
-			out[len++] = 'x';
-			out[len++] = hex[c >> 4];
-			out[len++] = hex[c & 15];
-		}
-	}
-	out[len] = '\0';
-	return len;
-}
-
 /* The log line of a 4xx: "gm-report: CLIENT: METHOD URI: STATUS why",
  * the request line and why each cut to LOG_CUT bytes. */
 static void log_refusal(const struct gm_httpd_req *req, unsigned status, const char *why)
 {
 	char client[64], line[LOG_CUT + 16 + LOG_CUT + 1];
-	size_t len = put_escaped(line, 0, LOG_CUT, req->method, strlen(req->method), true);
-	len = put_escaped(line, len, LOG_CUT, " ", 1, true);
-	len = put_escaped(line, len, LOG_CUT, req->uri, strlen(req->uri), true);
+	/* the client's bytes with their '\\' escaped too; ours have theirs
+	 * escaped already (query.c) */
+	size_t len = gm_escape_bytes(line, 0, LOG_CUT, req->method, strlen(req->method), "\\", NULL);
+	len = gm_escape_bytes(line, len, LOG_CUT, " ", 1, "", NULL);
+	len = gm_escape_bytes(line, len, LOG_CUT, req->uri, strlen(req->uri), "\\", NULL);
 	len += (size_t)snprintf(line + len, 16, ": %u ", status);
-	put_escaped(line, len, len + LOG_CUT, why, strlen(why), false);
+	gm_escape_bytes(line, len, len + LOG_CUT, why, strlen(why), "", NULL);
 	gm_error(gm_httpd_client(req->conn, client, sizeof client), "%s", line);
 }
 
@@ -262,16 +237,16 @@ static enum MHD_Result api(struct report_serve *s, const struct gm_httpd_req *re
 	const char *endpoint)
 {
 	struct held *h = hold(s);
-	struct gm_writer *w = kept_answer(h, req->uri);
-	if (w) {
+	enum MHD_Result ret;
+	if (answer_kept(h, req, &ret)) {
 		drop(s, h);
-		return send_json(req, MHD_HTTP_OK, w, "", NULL);
+		return ret;
 	}
 	int count = MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL);
 	struct args a = { NULL, 0, count > 0 ? (size_t)count : 0 };
 	a.v = gm_xcalloc(a.cap ? a.cap : 1, sizeof *a.v);
 	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect, &a);
-	w = gm_writer_mem();
+	struct gm_writer *w = gm_writer_mem();
 	char why[256] = "";
 	unsigned status = query_answer(h->q, endpoint, a.v, a.n, w, why, sizeof why);
 	if (status == MHD_HTTP_OK)

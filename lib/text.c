@@ -34,3 +34,28 @@ void gm_text_printf(struct gm_text *t, const char *fmt, ...)
 	va_end(ap);
 	t->n += (size_t)n;
 }
+
+size_t gm_escape_bytes(char *out, size_t len, size_t limit, const char *p, size_t n,
+	const char *also, bool *cut)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0;
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		bool plain = c >= 0x20 && c < 0x7f && !strchr(also, c);
+		if (len + (plain ? 1 : 4) > limit)
+			break;
+		if (plain) {
+			out[len++] = (char)c;
+		} else {
+			out[len++] = '\\';
+			out[len++] = 'x';
+			out[len++] = hex[c >> 4];
+			out[len++] = hex[c & 15];
+		}
+	}
+	out[len] = '\0';
+	if (cut)
+		*cut = i < n;
+	return len;
+}

@@ -26,11 +26,33 @@ START_TEST(pieces_in_order)
 }
 END_TEST
 
+/* Bytes from outside as a message shows them: printable ASCII kept,
+ * the rest and the chosen ones \xHH, cut before an escape would pass
+ * the limit, never in one. */
+START_TEST(escaped_bytes)
+{
+	char out[32];
+	bool cut;
+	size_t n = gm_escape_bytes(out, 0, 31, "a\nb\\c\xc3", 6, "\\", &cut);
+	ck_assert_str_eq(out, "a\\x0ab\\x5cc\\xc3");
+	ck_assert_uint_eq(n, strlen(out));
+	ck_assert(!cut);
+	n = gm_escape_bytes(out, 0, 31, "a\\", 2, "", &cut);
+	ck_assert_str_eq(out, "a\\");
+	n = gm_escape_bytes(out, 0, 6, "abc\x01d", 5, "", &cut);
+	ck_assert_str_eq(out, "abc");  /* \x01 would pass 6 */
+	ck_assert(cut);
+	n = gm_escape_bytes(out, n, 7, "\x7f", 1, "", NULL);
+	ck_assert_str_eq(out, "abc\\x7f");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("text");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, pieces_in_order);
+	tcase_add_test(tc, escaped_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }
