@@ -81,28 +81,29 @@
     return neg ? -q : q;
   }
 
-  /* (cur - prev) / prev in ten-thousandths, rounded half away from zero, from
-     integers (BigInt, so revenue in the billions stays exact); null when
-     there is nothing to compare with. */
-  function changeTenThousandths(cur, prev) {
-    if (cur == null || prev == null || prev === 0) return null;
-    const num = BigInt(cur) - BigInt(prev);
-    const den = BigInt(prev);
+  /* x / y in ten-thousandths, rounded half away from zero, from integers
+     (BigInt, so revenue in the billions stays exact), as the API writes its
+     ratios: not from a float quotient, which toFixed() would round on either
+     side of a half. */
+  function tenThousandths(x, y) {
+    const num = BigInt(x);
+    const den = BigInt(y);
     const an = num < 0n ? -num : num;
     const ad = den < 0n ? -den : den;
     const q = (an * 20000n + ad) / (2n * ad);
     return (num < 0n) !== (den < 0n) ? -Number(q) : Number(q);
   }
 
-  /* x / y for integers, y > 0, rounded half away from zero to 4 decimals
-     from the integers (as the API writes it), not from a float quotient that
-     toFixed() would round on either side of a half; null unless y > 0. */
+  /* (cur - prev) / prev in ten-thousandths; null when there is nothing to
+     compare with. */
+  function changeTenThousandths(cur, prev) {
+    if (cur == null || prev == null || prev === 0) return null;
+    return tenThousandths(BigInt(cur) - BigInt(prev), prev);
+  }
+
+  /* x / y to 4 decimals (tenThousandths); null unless y > 0. */
   function ratio4(x, y) {
-    if (!(y > 0)) return null;
-    const num = BigInt(x);
-    const an = num < 0n ? -num : num;
-    const q = Number((an * 20000n + BigInt(y)) / (2n * BigInt(y)));
-    return (num < 0n ? -q : q) / 10000;
+    return y > 0 ? tenThousandths(x, y) / 10000 : null;
   }
 
   /* Ten-thousandths as a decimal with 4 places: 1250 -> "0.1250". */
