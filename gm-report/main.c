@@ -263,6 +263,55 @@ static void nap(int64_t ms)
 		poll(NULL, 0, (int)(due - now < 100 ? due - now : 100));
 }
 
+/* Whether rd gives the data that data hold, made at generated: the
+ * same data, made at the same time, are the same bytes. */
+static bool same_data(const struct reading *rd, struct gm_writer *data, int64_t generated)
+{
+	struct gm_writer *fresh = page_data(rd->r, rd->s, generated, rd->name);
+	size_t n, fn;
+	const char *old = gm_writer_data(data, &n), *now = gm_writer_data(fresh, &fn);
+	bool same = fn == n && !memcmp(old, now, n);
+	gm_writer_close(fresh);
+	return same;
+}
+
+/* Reads the warehouse and the sources again, and serves what they give
+ * in place of *data (made at *generated) when it differs but for its
+ * time of making: then *data and *generated are the new ones, made
+ * later than the old whatever the clock did, since the page takes new
+ * data by a new "generated". Returns the read's exit status. */
+static int reload(const struct gm_common *c, const char *spec, char *const *sources,
+	size_t nsources, struct report_serve *srv, struct gm_writer **data, int64_t *generated)
+{
+	struct reading rd;
+	int status = read_all(c, spec, sources, nsources, &rd);
+	if (status != GM_EXIT_OK || same_data(&rd, *data, *generated)) {
+		reading_free(&rd);
+		return status;
+	}
+	int64_t at = gm_wall_ms();
+	if (at <= *generated)
+		at = *generated + 1;
+	struct gm_writer *fresh = page_data(rd.r, rd.s, at, rd.name);
+	size_t n;
+	const char *json = gm_writer_data(fresh, &n);
+	char err[256];
+	struct query *q = query_new(json, n, err, sizeof err);
+	if (q) {
+		report_serve_set(srv, q);
+		gm_writer_close(*data);
+		*data = fresh;
+		*generated = at;
+		summary(c, &rd, n);
+	} else {
+		gm_error(NULL, "the page's data do not read back: %s", err);
+		gm_writer_close(fresh);
+		status = GM_EXIT_FAIL;
+	}
+	reading_free(&rd);
+	return status;
+}
+
 /* Serves the data data (generated at generated, of the warehouse name)
  * on l->addr until a signal, and reads them again every l->every_ms
  * after the last read ended: new data replace them when they read
@@ -291,41 +340,8 @@ static int serve(const struct gm_common *c, const char *spec, char *const *sourc
 		nap(l->every_ms);
 		if (gm_stopping())
 			break;
-		struct reading rd;
-		int status = read_all(c, spec, sources, nsources, &rd);
-		if (status == GM_EXIT_OK) {
-			/* The same data, made when the old were, are the same
-			 * bytes: then the old stay, "generated" and all. */
-			struct gm_writer *fresh = page_data(rd.r, rd.s, generated, rd.name);
-			size_t fn;
-			const char *fjson = gm_writer_data(fresh, &fn);
-			json = gm_writer_data(data, &n);
-			bool same = fn == n && !memcmp(fjson, json, n);
-			gm_writer_close(fresh);
-			if (!same) {
-				/* later than the old, whatever the clock did: the
-				 * page takes new data by a new "generated" */
-				int64_t now = gm_wall_ms();
-				if (now <= generated)
-					now = generated + 1;
-				fresh = page_data(rd.r, rd.s, now, rd.name);
-				fjson = gm_writer_data(fresh, &fn);
-				q = query_new(fjson, fn, err, sizeof err);
-				if (q) {
-					report_serve_set(srv, q);
-					gm_writer_close(data);
-					data = fresh;
-					generated = now;
-					summary(c, &rd, fn);
-				} else {
-					gm_error(NULL, "the page's data do not read back: %s", err);
-					gm_writer_close(fresh);
-					status = GM_EXIT_FAIL;
-				}
-			}
-		}
-		reading_free(&rd);
-		if (status != GM_EXIT_OK && !gm_stopping()) {
+		if (reload(c, spec, sources, nsources, srv, &data, &generated) != GM_EXIT_OK &&
+			!gm_stopping()) {
 			char ts[GM_TS_LEN + 1];
 			ts[gm_ts_format(generated, ts)] = '\0';
 			gm_error(name, "reload failed, serving the data of %s", ts);
