@@ -17,6 +17,20 @@
 #                      session rules (an array) under which carts are
 #                      abandoned and recovered by the hundred
 
+# browser_test NAME: what a test in Chromium needs, or skip_or_fail; ART,
+# its artifacts' folder (emptied), made; GM_PLAYWRIGHT_DIR exported.
+# False only when ART cannot be made (after fail): the test finishes.
+browser_test() {
+	ART=${GM_TEST_ARTIFACTS:-$BUILD/test-artifacts}/$1
+	if ! { rm -rf "$ART" && mkdir -p "$ART"; }; then fail "cannot make $ART"; return 1; fi
+	export GM_PLAYWRIGHT_DIR=${GM_PLAYWRIGHT_DIR:-/opt/gm/playwright}
+	command -v node >/dev/null || skip_or_fail "node is not installed (scripts/install-deps)"
+	[ -x "${GM_CHROMIUM:-/usr/bin/chromium}" ] || skip_or_fail "no ${GM_CHROMIUM:-/usr/bin/chromium} (scripts/install-deps: chromium)"
+	[ -f "$GM_PLAYWRIGHT_DIR/node_modules/playwright-core/index.mjs" ] ||
+		skip_or_fail "no playwright-core in $GM_PLAYWRIGHT_DIR (scripts/install-deps)"
+	return 0
+}
+
 page_data() { sed -n '/id="gm-data"/,/<\/script>/p' "$1" | sed '1d;$d'; }
 page_streams() { page_data "$1" | jq -c '.alerts, .inventory, .sessions'; }
 

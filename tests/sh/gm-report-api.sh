@@ -13,10 +13,9 @@
 # whole period equal report-check.py's too, to the cent.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/report.sh"
+browser_test gm-report-api || finish
 cd "$T" || exit 1
 
-command -v chromium >/dev/null && [ -d "${GM_PLAYWRIGHT_DIR:-/opt/gm/playwright}/node_modules/playwright-core" ] ||
-	{ skip_or_fail "no chromium or playwright-core (scripts/install-deps)"; finish; }
 
 # ---- the warehouse and the stream tools' output ----
 gm-produce -q -r 0 -s 31 --start 2026-10-15T00:00:00Z -d 45d --event-rate 0.03 \
@@ -85,7 +84,6 @@ jq -n --arg seg "$seg" --arg etl "$etl" '[
 	{name: "refreshed", refreshed: true},
 	{name: "refreshed-api", api: true}
 ]' >steps.json
-ART=${GM_TEST_ARTIFACTS:-$BUILD/test-artifacts}/gm-report-api
 node "$TESTS/report-page.mjs" "$base/#token=$(cat token)&refresh=1" "$ART" steps.json >drive.out 2>drive.err ||
 	{ fail "report-page.mjs found faults:"; head -20 drive.err >&2; }
 cp drive.out drive.err server.err "$ART/" 2>/dev/null

@@ -17,13 +17,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/report.sh"
 
-ART=${GM_TEST_ARTIFACTS:-$BUILD/test-artifacts}/gm-report-page-served
-if ! { rm -rf "$ART" && mkdir -p "$ART"; }; then fail "cannot make $ART"; finish; fi
-export GM_PLAYWRIGHT_DIR=${GM_PLAYWRIGHT_DIR:-/opt/gm/playwright}
-command -v node >/dev/null || skip_or_fail "node is not installed (scripts/install-deps)"
-[ -x "${GM_CHROMIUM:-/usr/bin/chromium}" ] || skip_or_fail "no ${GM_CHROMIUM:-/usr/bin/chromium} (scripts/install-deps: chromium)"
-[ -f "$GM_PLAYWRIGHT_DIR/node_modules/playwright-core/index.mjs" ] ||
-	skip_or_fail "no playwright-core in $GM_PLAYWRIGHT_DIR (scripts/install-deps)"
+browser_test gm-report-page-served || finish
 command -v jq >/dev/null || skip_or_fail "jq is not installed"
 command -v curl >/dev/null || skip_or_fail "curl is not installed"
 cd "$T" || exit 1
