@@ -137,14 +137,22 @@ bool intake_read(struct intake *in, const struct gm_event *ev, struct note_alert
 	}
 	if (nul && cut_by_nul(ev, names, s, ns, why, whylen))
 		return false;
-	in->buf = gm_grow(in->buf, &in->cap, need, 1, 256);
-	in->pairs = gm_grow(in->pairs, &in->pcap, ev->nlabels + nnumbers + 1, sizeof *in->pairs, 16);
-
-	char *at = in->buf;
+	size_t npairs = ev->nlabels + nnumbers;
+	struct route_label *pairs;
+	char *at;
+	if (in->alloc) {
+		pairs = in->alloc(in->ctx, npairs * sizeof *pairs + need);
+		at = (char *)(pairs + npairs);
+	} else {
+		in->buf = gm_grow(in->buf, &in->cap, need, 1, 256);
+		in->pairs = gm_grow(in->pairs, &in->pcap, npairs + 1, sizeof *in->pairs, 16);
+		pairs = in->pairs;
+		at = in->buf;
+	}
 	const char *c[5];
 	for (size_t i = 0; i < ns; i++)
 		c[i] = put(&at, s[i]);
-	struct route_label *pair = in->pairs;
+	struct route_label *pair = pairs;
 	for (size_t i = 0; i < ev->nlabels; i++, pair++) {
 		pair->name = put(&at, ev->labels[i].name);
 		pair->value = put(&at, ev->labels[i].value);
@@ -158,8 +166,8 @@ bool intake_read(struct intake *in, const struct gm_event *ev, struct note_alert
 		.alert_id = c[0], .kind = c[1], .severity = c[2], .source = c[3], .summary = c[4],
 		.ts = ev->ts,
 		.resolved = GM_STR_EQ(status, "resolved"),
-		.labels = in->pairs, .nlabels = ev->nlabels,
-		.numbers = in->pairs + ev->nlabels, .nnumbers = nnumbers,
+		.labels = pairs, .nlabels = ev->nlabels,
+		.numbers = pairs + ev->nlabels, .nnumbers = nnumbers,
 	};
 	return true;
 }

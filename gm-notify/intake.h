@@ -13,8 +13,13 @@
 #include "note.h"
 
 /* The buffers alerts are read into, reused from one alert to the next:
- * no allocation per alert once they are large enough. */
+ * no allocation per alert once they are large enough. With alloc set,
+ * each alert's strings and labels go instead into a block of its own
+ * that alloc(ctx, n) gives (n bytes, aligned as a pointer), and stay
+ * valid as long as the caller keeps that block. */
 struct intake {
+	void *(*alloc)(void *ctx, size_t n);
+	void *ctx;
 	char *buf;
 	size_t cap;
 	struct route_label *pairs;
@@ -25,7 +30,8 @@ struct intake {
 
 /* Reads ev, an alert that gm_parse() accepted (ev->type GM_ALERT), into
  * *a, whose strings point into in until the next call; the labels in
- * ev's order, a name given twice kept twice. Returns false, with the
+ * ev's order, a name given twice kept twice (in in->alloc's block,
+ * when there is one). Returns false, with the
  * reason in why, when a string holds a NUL (from a \u0000 escape), which
  * a NUL-terminated copy would cut:
  *   field "summary": a NUL character (\u0000)

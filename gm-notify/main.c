@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ahead.h"
 #include "check.h"
 #include "cli.h"
 #include "clock.h"
@@ -392,32 +393,58 @@ static void warn_evicted(struct run *run)
 	}
 }
 
-/* Reads alerts from src into the engine until the input ends or a
+/* Takes a, an alert read, into the engine; with --replay its time moves
+ * the clock. */
+static void take(struct run *run, const struct note_alert *a, uint64_t mark)
+{
+	if (run->replay && a->ts > run->clock)
+		run->clock = a->ts;
+	group_take_marked(run->e, a, now_of(run), mark);
+	run->dirty = true;
+}
+
+/* What follows each batch of input: the timers, the notifications made
+ * logged and handed out, what delivery finished taken back, the state
+ * saved and the offsets committed now and then. */
+static void after_batch(struct run *run)
+{
+	group_tick(run->e, now_of(run));
+	hand_out(run);
+	collect(run);
+	warn_evicted(run);
+	save_now_and_then(run);
+	commit(run, false);
+	reload_silences(run, false);
+}
+
+/* The longest wait for input: IDLE_MS, and live no later than the
+ * engine's next timer. */
+static int idle_of(const struct run *run)
+{
+	int64_t next = group_next(run->e), now = now_of(run);
+	if (!run->replay && next != INT64_MAX && next - now < IDLE_MS)
+		return next > now ? (int)(next - now) : 0;
+	return IDLE_MS;
+}
+
+/* Reads alerts from Kafka into the engine until the input ends or a
  * signal comes, logging and handing out notifications as they are made
  * and taking back what delivery finished. Returns false on a fatal input
  * error. */
-static bool read_alerts(struct run *run, struct gm_source *src)
+static bool read_kafka(struct run *run, struct gm_source *src)
 {
 	struct gm_parser *ps = gm_parser_new();
 	struct intake in = { 0 };
 	struct gm_record rec;
 	const struct gm_event *ev;
-	bool ok = true;
-	for (;;) {
+	enum gm_next st = GM_NEXT_RECORD;
+	while (st != GM_NEXT_END && st != GM_NEXT_ERROR) {
 		int64_t batch_end = INT64_MAX;
-		enum gm_next st = GM_NEXT_IDLE;
 		for (size_t k = 0; k < BATCH_RECORDS && gm_now_coarse_ms() < batch_end; k++) {
 			/* The first read waits for input, at most until the
 			 * engine's next timer; the others take only what has
 			 * come, so that an alert is handed on at once. */
-			int idle = 0;
-			if (k == 0) {
-				int64_t next = group_next(run->e), now = now_of(run);
-				idle = IDLE_MS;
-				if (!run->replay && next != INT64_MAX && next - now < idle)
-					idle = next > now ? (int)(next - now) : 0;
-			}
-			st = gm_source_next_event(src, ps, &rec, &ev, idle);
+			st = gm_source_next_event(src, ps, &rec, &ev, k ? 0 : idle_of(run));
 			if (st != GM_NEXT_RECORD)
 				break;
 			if (k == 0)
@@ -436,28 +463,38 @@ static bool read_alerts(struct run *run, struct gm_source *src)
 				}
 				continue;
 			}
-			if (run->replay && a.ts > run->clock)
-				run->clock = a.ts;
-			group_take_marked(run->e, &a, now_of(run), mark);
-			run->dirty = true;
+			take(run, &a, mark);
 		}
-		if (st == GM_NEXT_ERROR) {
-			ok = false;
-			break;
-		}
-		group_tick(run->e, now_of(run));
-		hand_out(run);
-		collect(run);
-		warn_evicted(run);
-		save_now_and_then(run);
-		commit(run, false);
-		reload_silences(run, false);
-		if (st == GM_NEXT_END)
-			break;
+		if (st != GM_NEXT_ERROR)
+			after_batch(run);
 	}
 	intake_free(&in);
 	gm_parser_free(ps);
-	return ok;
+	return st != GM_NEXT_ERROR;
+}
+
+/* read_kafka() for files and stdin, read in a thread of their own
+ * (ahead.h): the batches it has ready are taken, for at most BATCH_MS,
+ * before the rest of a round. */
+static bool read_files(struct run *run, struct gm_source *src)
+{
+	struct ahead *ah = ahead_start(src, IDLE_MS);
+	enum gm_next st = GM_NEXT_RECORD;
+	while (st == GM_NEXT_RECORD && !gm_stopping()) {
+		int64_t round_end = gm_now_coarse_ms() + BATCH_MS;
+		const struct ahead_batch *b = ahead_next(ah, idle_of(run));
+		while (b) {
+			for (size_t i = 0; i < b->n; i++)
+				take(run, &b->alerts[i], GROUP_NO_MARK);
+			st = b->end;
+			ahead_done(ah);
+			b = st == GM_NEXT_RECORD && gm_now_coarse_ms() < round_end ? ahead_next(ah, 0) : NULL;
+		}
+		if (st != GM_NEXT_ERROR)
+			after_batch(run);
+	}
+	ahead_stop(ah);
+	return st != GM_NEXT_ERROR;
 }
 
 /* After the input: sends what is waiting as if its timers had run
@@ -607,7 +644,7 @@ int main(int argc, char **argv)
 	if (src)
 		gm_source_on_rebalance(src, on_assign, on_revoke, &run);
 	if (src) {
-		if (!read_alerts(&run, src))
+		if (!(common.ntopics ? read_kafka : read_files)(&run, src))
 			run.status = gm_exit_worse(run.status, GM_EXIT_FAIL);
 		drain(&run);
 	} else
