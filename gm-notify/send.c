@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,20 +227,6 @@ char *send_sms_body(const struct note *n, size_t limit)
 
 /* ---- JSON pieces ---- */
 
-/* The bytes of a memory writer as a string of the caller's. */
-static char *writer_take(struct gm_writer *w, size_t *len)
-{
-	size_t n;
-	const char *p = gm_writer_data(w, &n);
-	/* Its length is known: no scan for a NUL, as strndup() does. */
-	char *s = gm_xrealloc(NULL, n + 1);
-	memcpy(s, p, n);
-	s[n] = 0;
-	gm_writer_close(w);
-	*len = n;
-	return s;
-}
-
 /* A time as Go writes one in JSON (RFC 3339, the fraction's trailing
  * zeros dropped), so that a payload reads as Alertmanager's. */
 static void go_time(int64_t ms, char out[TMPL_TIME_LEN])
@@ -443,7 +430,7 @@ static char *am_payload(const struct tmpl_data *d, size_t *len)
 	GM_W_KCSTR(w, "groupKey", d->group_key);
 	GM_W_KU64(w, "truncatedAlerts", d->truncated);
 	gm_w_end(w);
-	return writer_take(w, len);
+	return gm_writer_take(w, len);
 }
 
 /* ---- builders: the bytes of each kind ---- */
@@ -503,7 +490,7 @@ static char *build_slack(const struct note *n, const struct send_options *o, siz
 	GM_W_KSTR(w, "text", text.p, text.n);
 	gm_w_end(w);
 	free(text.p);
-	return writer_take(w, len);
+	return gm_writer_take(w, len);
 }
 
 /* s as application/x-www-form-urlencoded wants it. */
@@ -925,6 +912,14 @@ static void free_secret(char *s)
 
 /* ---- the exchange ---- */
 
+/* The HTTP connections, name lookups and TLS sessions the delivery
+ * threads share (send_init()): a notification goes on a connection kept
+ * open from the one before to the same server, where a new connection
+ * each cost a handshake on both sides (a tenth of a webhook's delivery
+ * thread, and as much of its receiver). */
+static CURLSH *share;
+static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+
 /* What a send did, for its classify. */
 struct exchange {
 	CURLcode rc;              /* libcurl's result; CURLE_OK: an answer came */
@@ -988,6 +983,8 @@ static bool http_post(const struct note *n, const struct send_options *o,
 		say(r, n, SEND_RETRY, "libcurl could not make a handle");
 		return false;
 	}
+	if (share)
+		curl_easy_setopt(c, CURLOPT_SHARE, share);
 	struct gm_text ct = { 0 };
 	gm_text_printf(&ct, "Content-Type: %s", type);
 	struct curl_slist *h = curl_slist_append(NULL, ct.p);
@@ -1286,16 +1283,42 @@ static const struct kind_ops ops[NOTE_NKINDS] = {
 	[NOTE_FILE] = { build_file, send_file, classify_file },
 };
 
+static void share_lock(CURL *c, curl_lock_data data, curl_lock_access access, void *arg)
+{
+	pthread_mutex_lock(&share_locks[data]);
+}
+
+static void share_unlock(CURL *c, curl_lock_data data, void *arg)
+{
+	pthread_mutex_unlock(&share_locks[data]);
+}
+
 bool send_init(void)
 {
 	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (rc != CURLE_OK)
+	if (rc != CURLE_OK) {
 		gm_error(NULL, "libcurl: %s", curl_easy_strerror(rc));
-	return rc == CURLE_OK;
+		return false;
+	}
+	for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&share_locks[i], NULL);
+	share = curl_share_init();
+	if (share && (curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock) ||
+			curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock) ||
+			curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) ||
+			curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) ||
+			curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION))) {
+		/* A libcurl without connection sharing: a connection a send. */
+		curl_share_cleanup(share);
+		share = NULL;
+	}
+	return true;
 }
 
 void send_cleanup(void)
 {
+	curl_share_cleanup(share);
+	share = NULL;
 	curl_global_cleanup();
 }
 

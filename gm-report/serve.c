@@ -342,11 +342,7 @@ struct report_serve *report_serve_start(const char *addr, const char *token, boo
 	}
 	struct gm_writer *w = gm_writer_mem();
 	report_page(w, "null", 4);
-	size_t n;
-	const char *page = gm_writer_data(w, &n);
-	s->page = gm_xstrndup(page, n);
-	s->page_n = n;
-	gm_writer_close(w);
+	s->page = gm_writer_take(w, &s->page_n);
 	s->cur = held_new(q);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (unsigned)cpus;

@@ -56,6 +56,17 @@ const char *gm_writer_data(const struct gm_writer *w, size_t *len)
 	return w->buf;
 }
 
+char *gm_writer_take(struct gm_writer *w, size_t *len)
+{
+	if (w->len == w->cap)
+		w->buf = gm_xrealloc(w->buf, w->cap + 1);
+	char *p = w->buf;
+	p[w->len] = 0;
+	*len = w->len;
+	free(w);
+	return p;
+}
+
 void gm_writer_reset(struct gm_writer *w)
 {
 	w->len = w->done = 0;

@@ -50,6 +50,11 @@ struct gm_writer *gm_writer_mem(void);
 const char *gm_writer_data(const struct gm_writer *w, size_t *len);
 void gm_writer_reset(struct gm_writer *w);
 
+/* Closes w, a memory writer, giving the caller its bytes with a NUL
+ * after them (*len: without it), not a copy: a payload of megabytes is
+ * not written twice. Free them with free(). */
+char *gm_writer_take(struct gm_writer *w, size_t *len);
+
 /* Raw bytes, unescaped. */
 void gm_w_raw(struct gm_writer *w, const char *p, size_t n);
 

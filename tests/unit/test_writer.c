@@ -326,6 +326,32 @@ START_TEST(buffer_ends_within_a_pair)
 }
 END_TEST
 
+/* gm_writer_take() gives the bytes a memory writer collected, with a
+ * NUL after them, also when they fill its buffer to the last byte. */
+START_TEST(take_gives_the_bytes_with_a_nul)
+{
+	enum { BUF = 64 * 1024 };
+	for (size_t n = BUF - 1; n <= BUF + 1; n++) {
+		struct gm_writer *w = gm_writer_mem();
+		for (size_t i = 0; i < n; i++)
+			gm_w_raw(w, i % 2 ? "b" : "a", 1);
+		size_t len;
+		char *p = gm_writer_take(w, &len);
+		ck_assert_uint_eq(len, n);
+		ck_assert_uint_eq(strlen(p), n);
+		ck_assert_int_eq(p[0], 'a');
+		ck_assert_int_eq(p[n - 1], n % 2 ? 'a' : 'b');
+		free(p);
+	}
+	struct gm_writer *w = gm_writer_mem();
+	size_t len = 1;
+	char *p = gm_writer_take(w, &len);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_str_eq(p, "");
+	free(p);
+}
+END_TEST
+
 /* A full buffer writes out whole records only: the one being built when
  * it fills stays for the next write, so that a file cut short by a kill
  * ends at a record's end. Records of about 1 KiB each, over several
@@ -454,6 +480,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, escapes_through_the_fast_path);
 	tcase_add_test(tc, pairs_write_what_a_key_and_a_value_would);
 	tcase_add_test(tc, buffer_ends_within_a_pair);
+	tcase_add_test(tc, take_gives_the_bytes_with_a_nul);
 	tcase_add_test(tc, a_failed_writer_stays_a_no_op);
 	tcase_add_test(tc, a_full_buffer_writes_whole_records);
 	suite_add_tcase(s, tc);
