@@ -178,8 +178,6 @@ struct group_engine {
 	struct group_stats st;
 	struct note_alert *view;            /* a notification's alerts, built to send */
 	size_t viewcap;
-	struct route_label *common;
-	size_t commoncap;
 	struct link **scratch;              /* look()'s lists */
 	size_t scratchcap;
 	struct route_label *labels;         /* a label set or group labels being made */
@@ -878,30 +876,11 @@ static void emit(struct group_engine *e, const struct flight *f)
 	e->view = gm_grow(e->view, &e->viewcap, f->n + 1, sizeof *e->view, 16);
 	for (size_t i = 0; i < f->n; i++)
 		view_of(&e->view[i], f->alerts[i].a, f->alerts[i].resolved);
-	/* The common labels: those of the first alert's set that every
-	 * other has too, kept by walking each set beside them (both are
-	 * sorted by name, a name once). */
-	const struct alert *first = f->alerts[0].a;
-	e->common = gm_grow(e->common, &e->commoncap, first->nset + 1, sizeof *e->common, 16);
-	memcpy(e->common, first->set, first->nset * sizeof *e->common);
-	size_t nc = first->nset;
-	for (size_t i = 1; i < f->n && nc; i++) {
-		const struct alert *a = f->alerts[i].a;
-		size_t k = 0, j = 0;
-		for (size_t c = 0; c < nc; c++) {
-			int cmp = 1;
-			while (j < a->nset && (cmp = route_strcmp(a->set[j].name, e->common[c].name)) < 0)
-				j++;
-			if (j < a->nset && !cmp && !route_strcmp(a->set[j].value, e->common[c].value))
-				e->common[k++] = e->common[c];
-		}
-		nc = k;
-	}
 	const struct note n = {
 		.id = f->id, .fallback = f->receiver != SIZE_MAX,
 		.receiver = f->receiver != SIZE_MAX ? &e->c->receivers[f->receiver] : receiver_of(e, f->route),
 		.kind = f->kind, .index = f->index, .group_key = f->key,
-		.group_labels = { f->labels, f->nlabels }, .common_labels = { e->common, nc },
+		.group_labels = { f->labels, f->nlabels },
 		.alerts = e->view, .nalerts = f->n, .nfiring = f->nfiring,
 		.reminder = f->reminder, .seq = f->seq, .incident = f->incident, .at = f->at,
 	};
@@ -1206,7 +1185,6 @@ void group_free(struct group_engine *e)
 	free(e->kinds);
 	free(e->heap);
 	free(e->view);
-	free(e->common);
 	free(e->scratch);
 	free(e->labels);
 	free(e);

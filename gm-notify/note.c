@@ -109,10 +109,9 @@ struct route_label *note_labels_dup(const struct route_label *v, size_t n)
 
 struct note *note_dup(const struct note *n)
 {
-	size_t ng = n->group_labels.n, nc = n->common_labels.n;
-	size_t narrays = ng + nc;
-	size_t strs = str_size(n->group_key) + pairs_size(n->group_labels.v, ng)
-		+ pairs_size(n->common_labels.v, nc);
+	size_t ng = n->group_labels.n;
+	size_t narrays = ng;
+	size_t strs = str_size(n->group_key) + pairs_size(n->group_labels.v, ng);
 	for (size_t i = 0; i < n->nalerts; i++) {
 		narrays += n->alerts[i].nlabels + n->alerts[i].nnumbers;
 		strs += alert_strings_size(&n->alerts[i]);
@@ -127,9 +126,6 @@ struct note *note_dup(const struct note *n)
 	d->group_labels.v = arrays;
 	put_pairs(arrays, &p, n->group_labels.v, ng);
 	arrays += ng;
-	d->common_labels.v = arrays;
-	put_pairs(arrays, &p, n->common_labels.v, nc);
-	arrays += nc;
 	for (size_t i = 0; i < n->nalerts; i++)
 		put_alert(&alerts[i], &arrays, &p, &n->alerts[i]);
 	d->group_key = put_str(&p, n->group_key);
@@ -138,22 +134,19 @@ struct note *note_dup(const struct note *n)
 
 struct note *note_share(const struct note *n)
 {
-	size_t ng = n->group_labels.n, nc = n->common_labels.n;
+	size_t ng = n->group_labels.n;
 	struct note *d = gm_xcalloc(1, sizeof *d + n->nalerts * sizeof *n->alerts
-		+ (ng + nc) * sizeof(struct route_label));
+		+ ng * sizeof(struct route_label));
 	struct note_alert *alerts = (struct note_alert *)(d + 1);
 	struct route_label *labels = (struct route_label *)(alerts + n->nalerts);
 	*d = *n;
 	d->alerts = alerts;
 	d->group_labels.v = labels;
-	d->common_labels.v = labels + ng;
 	/* memcpy() from NULL is undefined even for no bytes */
 	if (n->nalerts)
 		memcpy(alerts, n->alerts, n->nalerts * sizeof *alerts);
 	if (ng)
 		memcpy(labels, n->group_labels.v, ng * sizeof *labels);
-	if (nc)
-		memcpy(labels + ng, n->common_labels.v, nc * sizeof *labels);
 	return d;
 }
 

@@ -50,7 +50,7 @@ struct note {
 	enum note_kind kind;
 	size_t index;
 	const char *group_key;         /* Alertmanager's: route key ":" group labels */
-	struct route_labels group_labels, common_labels;   /* sorted by name */
+	struct route_labels group_labels;   /* sorted by name */
 	const struct note_alert *alerts;   /* the firing ones first, each part in the order they came */
 	size_t nalerts, nfiring;       /* nalerts at least 1 */
 	bool reminder;
@@ -68,7 +68,7 @@ struct note {
 struct note *note_dup(const struct note *n);
 
 /* A copy of n, in one block, of its own arrays only (its alerts, its
- * group and common labels), pointing to n's strings and to the label
+ * group labels), pointing to n's strings and to the label
  * and number arrays of n's alerts: for one of the engine's notifications
  * (group.h), whose strings and alerts' arrays stay while it is in
  * flight, so that handing it to delivery copies no string. Dies only

@@ -44,7 +44,7 @@ static const struct route_label fixture_common[] = {
 };
 static const struct note fixture = {
 	.group_key = "{}/{kind=~\"low_stock|out_of_stock\"}:{product_id=\"P-001\"}",
-	.group_labels = { fixture_group, 1 }, .common_labels = { fixture_common, 3 },
+	.group_labels = { fixture_group, 1 },
 	.alerts = fixture_alerts, .nalerts = 2, .nfiring = 1,
 	.seq = 1, .incident = 1795514760000,
 	.at = 1795514760000,            /* 2026-11-24T10:06:00Z */

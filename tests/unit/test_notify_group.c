@@ -458,10 +458,23 @@ static void capture(void *ctx, const struct note *n)
 	for (size_t i = 0; i < n->group_labels.n; i++)
 		len += snprintf(t + len, 1024 - len, "%s=%s;", n->group_labels.v[i].name,
 			n->group_labels.v[i].value);
+	/* The pairs of the first alert's label set that every alert's set
+	 * has: what a payload's commonLabels are made of (send.c). */
 	len += snprintf(t + len, 1024 - len, "} common={");
-	for (size_t i = 0; i < n->common_labels.n; i++)
-		len += snprintf(t + len, 1024 - len, "%s=%s;", n->common_labels.v[i].name,
-			n->common_labels.v[i].value);
+	struct route_label first[16], other[16];
+	size_t nfirst = note_label_set(&n->alerts[0], first);
+	for (size_t i = 0; i < nfirst; i++) {
+		bool all = true;
+		for (size_t k = 1; k < n->nalerts && all; k++) {
+			size_t nother = note_label_set(&n->alerts[k], other);
+			bool has = false;
+			for (size_t j = 0; j < nother && !has; j++)
+				has = !strcmp(other[j].name, first[i].name) && !strcmp(other[j].value, first[i].value);
+			all = has;
+		}
+		if (all)
+			len += snprintf(t + len, 1024 - len, "%s=%s;", first[i].name, first[i].value);
+	}
 	len += snprintf(t + len, 1024 - len, "}");
 	for (size_t i = 0; i < n->nalerts; i++) {
 		const struct note_alert *a = &n->alerts[i];

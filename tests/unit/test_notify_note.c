@@ -76,8 +76,6 @@ START_TEST(note_copy)
 	expect_str(d->group_key, n.group_key);
 	ck_assert_uint_eq(d->group_labels.n, 1);
 	expect_pairs(d->group_labels.v, n.group_labels.v, 1);
-	ck_assert_uint_eq(d->common_labels.n, 3);
-	expect_pairs(d->common_labels.v, n.common_labels.v, 3);
 	ck_assert_uint_eq(d->nalerts, 3);
 	ck_assert_uint_eq(d->nfiring, 2);
 	ck_assert(d->reminder);
@@ -91,11 +89,11 @@ START_TEST(note_copy)
 	free(d);
 
 	/* No labels anywhere. */
-	n.group_labels = n.common_labels = (struct route_labels){ NULL, 0 };
+	n.group_labels = (struct route_labels){ NULL, 0 };
 	n.nalerts = 1;
 	alerts[0].nlabels = alerts[0].nnumbers = 0;
 	d = note_dup(&n);
-	ck_assert_uint_eq(d->group_labels.n + d->common_labels.n, 0);
+	ck_assert_uint_eq(d->group_labels.n, 0);
 	expect_alert(&d->alerts[0], &alerts[0]);
 	free(d);
 }
@@ -123,17 +121,14 @@ START_TEST(note_shared)
 	ck_assert_uint_eq(d->group_labels.n, 1);
 	ck_assert_ptr_ne(d->group_labels.v, n.group_labels.v);
 	ck_assert_mem_eq(d->group_labels.v, n.group_labels.v, sizeof *n.group_labels.v);
-	ck_assert_uint_eq(d->common_labels.n, 3);
-	ck_assert_ptr_ne(d->common_labels.v, n.common_labels.v);
-	ck_assert_mem_eq(d->common_labels.v, n.common_labels.v, 3 * sizeof *n.common_labels.v);
 	/* The engine's alerts do not move: changing n's array leaves d's. */
 	alerts[0].ts++;
 	ck_assert_int_eq(d->alerts[0].ts, fixture_alerts[0].ts);
 	free(d);
 
-	n.group_labels = n.common_labels = (struct route_labels){ NULL, 0 };
+	n.group_labels = (struct route_labels){ NULL, 0 };
 	d = note_share(&n);
-	ck_assert_uint_eq(d->group_labels.n + d->common_labels.n, 0);
+	ck_assert_uint_eq(d->group_labels.n, 0);
 	free(d);
 }
 END_TEST
