@@ -161,6 +161,10 @@ static bool attempt_all(struct worker *w, struct item *it)
 			report(d, it, false, attempt, res.why);
 			return true;
 		}
+		/* now is whole milliseconds, up to one short of the time the
+		 * answer came: one more, so that the wait is never shorter
+		 * than the server asked. */
+		wait++;
 		if (res.retry_after_ms >= 0 && now + wait > d->buckets[w->receiver].paused_until)
 			d->buckets[w->receiver].paused_until = now + wait;
 		sleep_until(d, &w->cv, now + wait);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@
 const char *gm_prog = "gm";
 
 static volatile sig_atomic_t stop_signals;
-static unsigned long messages;
+/* Messages about records: a reading thread's and the main thread's. */
+static _Atomic unsigned long messages;
 
 static void on_stop_signal(int signo)
 {
@@ -77,8 +79,9 @@ void gm_error(const char *where, const char *fmt, ...)
 
 void gm_record_error(const char *where, const char *fmt, ...)
 {
-	if (++messages > GM_MAX_MESSAGES) {
-		if (messages == GM_MAX_MESSAGES + 1)
+	unsigned long n = atomic_fetch_add_explicit(&messages, 1, memory_order_relaxed) + 1;
+	if (n > GM_MAX_MESSAGES) {
+		if (n == GM_MAX_MESSAGES + 1)
 			gm_warn(NULL, "more than %d errors about records: further ones are counted, not shown",
 				GM_MAX_MESSAGES);
 		return;

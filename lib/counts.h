@@ -1,6 +1,7 @@
 /* counts: records in, out, rejected and late, and the one-line summary
- * every tool prints on exit. The counters are the main thread's to
- * write, through gm_counts_add(); stats.h's thread only reads them. */
+ * every tool prints on exit. Each counter has one thread that writes
+ * it, through gm_counts_add() (the main thread's, or a reading thread's:
+ * in and rejected), and stats.h's thread only reads them. */
 #ifndef GM_COUNTS_H
 #define GM_COUNTS_H
 
@@ -21,7 +22,7 @@ struct gm_counts {
  * them; a tool reads them for its summary. */
 extern struct gm_counts gm_counts;
 
-/* Adds n to a counter of gm_counts. One writer (the main thread) and
+/* Adds n to a counter of gm_counts. One writer (a counter's thread) and
  * readers in other threads need no locked instruction: a relaxed load
  * and store, which cost what c += n costs. */
 static inline void gm_counts_add(_Atomic uint64_t *c, uint64_t n)

@@ -14,6 +14,8 @@ its body has been read and before it is answered:
              server started on a file that has lines numbers on)
   arrival    time.monotonic() when its request line came (CLOCK_MONOTONIC,
              the same clock for every process of the machine)
+  client_port   the client's port: the same for the requests of one
+             connection
   method, path   path with its query, as sent
   headers    an object: names in lower case, repeated ones joined by ", "
   body       the body (de-chunked), or body_base64 when not UTF-8
@@ -206,8 +208,8 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in self.headers.items():
             name = name.lower()
             headers[name] = headers[name] + ", " + value if name in headers else value
-        record = {"arrival": self.arrival, "method": self.command, "path": self.path,
-                  "headers": headers}
+        record = {"arrival": self.arrival, "client_port": self.client_address[1],
+                  "method": self.command, "path": self.path, "headers": headers}
         text_or_base64(record, "body", body)
         answer = self.server.book.take(record, url.path)
         if answer.close:

@@ -5,7 +5,9 @@
 # retry not before it); always 500 past the receiver's retry_for (one
 # dead letter, the fallback, status 1); a 404 (given up at once); a
 # hang past --timeout (retried); a receiver's rate (the requests spaced
-# by it); an alert_id seen twice (notified once). Times are checked
+# by it); an alert_id seen twice (notified once); one connection kept
+# open for one receiver's notifications, and a new one when the receiver
+# closed it without an answer (delivered still). Times are checked
 # from below only: a wait is at least what it must be.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS/notify-servers.sh"
@@ -28,6 +30,7 @@ route:
   - {receiver: e, matchers: [step=e]}
   - {receiver: f, matchers: [step=f]}
   - {receiver: i, matchers: [step=i]}
+  - {receiver: k, matchers: [step=k]}
 receivers:
 - name: a
   webhook_configs: [{url: '$HTTP_URL/a'}]
@@ -49,6 +52,8 @@ receivers:
   webhook_configs: [{url: '$HTTP_URL/f'}]
 - name: i
   file_configs: [{path: i.out}]
+- name: k
+  webhook_configs: [{url: '$HTTP_URL/k'}]
 YAML
 
 # run STEP [OPTIONS...]: gm-notify --replay on STEP.in, its dead letters
@@ -180,6 +185,24 @@ expect_eq "alert_id twice: notified once" "$(notes i.out | sort)" \
 expect_eq "alert_id twice: the summary" "$(summary i.err)" \
 	"2 firing, 0 resolved, 2 duplicate, 0 repeated, 0 unmatched; 2 notifications delivered, 0 dead-lettered"
 
+# --- k: one connection kept open, a new one after the receiver closed it --
+
+# Three groups, three notifications: the first on a new connection, the
+# second on the same, which the receiver closes unanswered; it goes
+# again on a new connection, as does the third.
+for p in 1 2 3; do alert "k$p" 10:00:00 low_stock "\"product_id\":\"P-$p\",\"step\":\"k\""; done >k.in
+http_queue -p /k 200 close 200 200
+expect_eq "keep-alive: status" "$(run k)" 0
+expect_eq "keep-alive: four requests, answered so" "$(requests /k 'map(.answer) | join(",")')" "200,close,200,200"
+expect_eq "keep-alive: the connections (1 1 2 2: one kept open, a new one after the close)" \
+	"$(requests /k '[.[].client_port] | [.[0] == .[1], .[1] != .[2], .[2] == .[3]] | @tsv')" \
+	"$(printf 'true\ttrue\ttrue')"
+expect_eq "keep-alive: the one closed went again" "$(requests /k '.[1].body == .[2].body')" true
+expect_eq "keep-alive: each notification delivered once" \
+	"$(requests /k '.[0,2,3] | .body' | notes | sort | cut -d' ' -f3 | tr '\n' ' ')" "firing:k1 firing:k2 firing:k3 "
+expect_eq "keep-alive: the summary" "$(summary k.err)" \
+	"3 firing, 0 resolved, 0 duplicate, 0 repeated, 0 unmatched; 3 notifications delivered, 0 dead-lettered"
+
 expect_eq "no request outside the steps' paths" \
-	"$(jq -r .path "$HTTP_REQUESTS" | sort -u | tr '\n' ' ')" "/a /b /c /c-fallback /d /e /f "
+	"$(jq -r .path "$HTTP_REQUESTS" | sort -u | tr '\n' ' ')" "/a /b /c /c-fallback /d /e /f /k "
 finish
