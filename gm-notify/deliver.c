@@ -192,6 +192,7 @@ static void *work(void *arg)
 		free(it);
 	}
 	pthread_mutex_unlock(&d->m);
+	send_thread_end();
 	return NULL;
 }
 

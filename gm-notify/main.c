@@ -10,6 +10,7 @@
  * resends what was in flight and nothing else. A notification given up
  * on goes to the dead-letter file, then to its receiver's fallback. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -536,6 +537,10 @@ int main(int argc, char **argv)
 		{ "follow", no_argument, 0, 'f' },
 		{ 0 }
 	};
+	/* The heap grown 16 MiB at a time: the notifications made, sent and
+	 * freed by the thousand reuse it, where growing it a little at a
+	 * time cost a quarter of a run's system time. */
+	mallopt(M_TOP_PAD, 16 << 20);
 	gm_cli_init(argv[0]);
 	struct gm_common common;
 	gm_common_init(&common);

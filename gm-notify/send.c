@@ -928,14 +928,11 @@ struct exchange {
 	int err;                  /* a file's errno; 0: written */
 };
 
-/* A handle with what every call has: the timeout, TLS verified (against
+/* Sets on c what every call has: the timeout, TLS verified (against
  * SEND_ENV_CA_FILE's CAs when set), only the protocols given, no
  * signals (a resolver timeout must not longjmp through the caller). */
-static CURL *easy_new(const struct send_options *o, const char *protocols)
+static void easy_setup(CURL *c, const struct send_options *o, const char *protocols)
 {
-	CURL *c = curl_easy_init();
-	if (!c)
-		return NULL;
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(o->timeout_ms > 0 ? o->timeout_ms : SEND_TIMEOUT_MS));
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -944,7 +941,38 @@ static CURL *easy_new(const struct send_options *o, const char *protocols)
 	if (ca && *ca)
 		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols);
+}
+
+/* A new handle, set up so. */
+static CURL *easy_new(const struct send_options *o, const char *protocols)
+{
+	CURL *c = curl_easy_init();
+	if (c)
+		easy_setup(c, o, protocols);
 	return c;
+}
+
+/* The calling thread's HTTP handle, reset and used again from one send
+ * to the next (send_thread_end() frees it): a new one each time cost a
+ * socket pair of its own, made and closed. */
+static _Thread_local CURL *http_handle;
+
+static CURL *http_easy(const struct send_options *o)
+{
+	if (http_handle)
+		curl_easy_reset(http_handle);
+	else if (!(http_handle = curl_easy_init()))
+		return NULL;
+	easy_setup(http_handle, o, "http,https");
+	if (share)
+		curl_easy_setopt(http_handle, CURLOPT_SHARE, share);
+	return http_handle;
+}
+
+void send_thread_end(void)
+{
+	curl_easy_cleanup(http_handle);
+	http_handle = NULL;
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
@@ -978,13 +1006,11 @@ static bool http_post(const struct note *n, const struct send_options *o,
 	const char *url, const char *type, const char *user, const char *password,
 	const char *body, size_t len, struct exchange *x, struct send_result *r)
 {
-	CURL *c = easy_new(o, "http,https");
+	CURL *c = http_easy(o);
 	if (!c) {
 		say(r, n, SEND_RETRY, "libcurl could not make a handle");
 		return false;
 	}
-	if (share)
-		curl_easy_setopt(c, CURLOPT_SHARE, share);
 	struct gm_text ct = { 0 };
 	gm_text_printf(&ct, "Content-Type: %s", type);
 	struct curl_slist *h = curl_slist_append(NULL, ct.p);
@@ -1007,7 +1033,6 @@ static bool http_post(const struct note *n, const struct send_options *o,
 	}
 	x->rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x->code);
-	curl_easy_cleanup(c);
 	curl_slist_free_all(h);
 	return true;
 }
@@ -1317,6 +1342,7 @@ bool send_init(void)
 
 void send_cleanup(void)
 {
+	send_thread_end();
 	curl_share_cleanup(share);
 	share = NULL;
 	curl_global_cleanup();

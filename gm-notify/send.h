@@ -73,8 +73,13 @@ struct send_result {
  * start. */
 bool send_init(void);
 
-/* Frees what send_init() set up. */
+/* Frees what send_init() set up, and the calling thread's as
+ * send_thread_end() does; after every other thread's send_thread_end(). */
 void send_cleanup(void);
+
+/* Frees what sending kept for the calling thread (its HTTP handle, whose
+ * connections stay shared): each thread that sent, before it ends. */
+void send_thread_end(void);
 
 /* Delivers n to its integration, one attempt, within o's timeout, and
  * says how it went in r. Reads the config's secrets now. Never prints;
