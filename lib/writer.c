@@ -86,7 +86,22 @@ static void write_all(struct gm_writer *w, const char *p, size_t n)
 		}
 		p += k;
 		n -= k;
+		w->at += k;
 	}
+	if (w->sync_ahead && w->at - w->synced >= GM_WRITER_SYNC_AHEAD) {
+		/* A hint: a failure shows in the fsync() that follows. */
+		(void)sync_file_range(w->fd, w->synced, w->at - w->synced, SYNC_FILE_RANGE_WRITE);
+		w->synced = w->at;
+	}
+}
+
+void gm_writer_sync_ahead(struct gm_writer *w)
+{
+	off_t at = w->fd >= 0 ? lseek(w->fd, 0, SEEK_CUR) : -1;
+	if (at < 0)
+		return;   /* a pipe or a memory writer: nothing to start */
+	w->sync_ahead = true;
+	w->at = w->synced = at;
 }
 
 bool gm_writer_flush(struct gm_writer *w)

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "money.h"
 #include "number.h"
@@ -42,6 +43,14 @@ struct gm_writer *gm_writer_open(const char *path, bool unbuffered);
 /* A writer on an open descriptor; name is used in messages. The fd is
  * not closed by gm_writer_close(). */
 struct gm_writer *gm_writer_fd(int fd, const char *name, bool unbuffered);
+
+/* Makes w, a file writer, start writing to the disk what it has written
+ * out every GM_WRITER_SYNC_AHEAD bytes as it goes (sync_file_range(),
+ * which does not wait), so that an fsync() at the end waits for the last
+ * part, not for the whole file: for files written whole, then synced
+ * and renamed (a warehouse's tables). */
+#define GM_WRITER_SYNC_AHEAD ((off_t)8 << 20)
+void gm_writer_sync_ahead(struct gm_writer *w);
 
 /* A writer that only collects into memory: see gm_writer_data(). */
 struct gm_writer *gm_writer_mem(void);
@@ -150,6 +159,9 @@ struct gm_writer {
 	bool failed;
 	bool unbuffered;
 	bool own_fd;
+	bool sync_ahead;     /* gm_writer_sync_ahead() */
+	off_t at, synced;    /* its offset in the file; where writeback was
+	                        started up to */
 	int fd;              /* -1 for a memory writer */
 	const char *name;
 };

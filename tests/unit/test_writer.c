@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check_util.h"
@@ -352,6 +353,49 @@ START_TEST(take_gives_the_bytes_with_a_nul)
 }
 END_TEST
 
+/* A writer that starts writeback as it goes writes the same bytes, past
+ * several GM_WRITER_SYNC_AHEAD and after what the file held; on a pipe
+ * there is nothing to start, and it writes all the same. */
+START_TEST(sync_ahead_writes_the_same)
+{
+	char path[256];
+	int fd = gm_test_temp(path, sizeof path, "writer", false);
+	ck_assert_int_eq(write(fd, "head\n", 5), 5);
+	struct gm_writer *w = gm_writer_fd(fd, path, false);
+	gm_writer_sync_ahead(w);
+	enum { LINE = 100 };
+	char line[LINE + 1];
+	size_t lines = (size_t)(3 * GM_WRITER_SYNC_AHEAD / LINE) + 7;
+	for (size_t i = 0; i < lines; i++) {
+		snprintf(line, sizeof line, "%0*zu", LINE - 1, i);
+		gm_w_record(w, line, LINE - 1);
+	}
+	ck_assert(gm_writer_close(w));
+	ck_assert_int_eq(fsync(fd), 0);
+	struct stat st;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, 5 + (off_t)(lines * LINE));
+	char got[2 * LINE];
+	lseek(fd, 5 + (off_t)((lines - 1) * LINE), SEEK_SET);
+	ck_assert_int_eq(read(fd, got, LINE), LINE);
+	snprintf(line, sizeof line, "%0*zu\n", LINE - 1, lines - 1);
+	ck_assert(!memcmp(got, line, LINE));
+	close(fd);
+	unlink(path);
+
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	w = gm_writer_fd(p[1], "pipe", false);
+	gm_writer_sync_ahead(w);
+	gm_w_record(w, "x", 1);
+	ck_assert(gm_writer_close(w));
+	ck_assert_int_eq(read(p[0], got, sizeof got), 2);
+	ck_assert(!memcmp(got, "x\n", 2));
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
 /* A full buffer writes out whole records only: the one being built when
  * it fills stays for the next write, so that a file cut short by a kill
  * ends at a record's end. Records of about 1 KiB each, over several
@@ -481,6 +525,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, pairs_write_what_a_key_and_a_value_would);
 	tcase_add_test(tc, buffer_ends_within_a_pair);
 	tcase_add_test(tc, take_gives_the_bytes_with_a_nul);
+	tcase_add_test(tc, sync_ahead_writes_the_same);
 	tcase_add_test(tc, a_failed_writer_stays_a_no_op);
 	tcase_add_test(tc, a_full_buffer_writes_whole_records);
 	suite_add_tcase(s, tc);
