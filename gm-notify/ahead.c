@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -162,17 +161,9 @@ struct ahead *ahead_start(struct gm_source *src, int idle_ms)
 	pthread_cond_init(&a->filled, &ca);
 	pthread_cond_init(&a->emptied, &ca);
 	pthread_condattr_destroy(&ca);
-	/* The stop signals are the main thread's: the reading sees them
-	 * through gm_stopping() or ahead_stop(), at most idle_ms late. */
-	sigset_t stop, old;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, &old);
-	int err = pthread_create(&a->thread, NULL, reading, a);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
-		gm_die(GM_EXIT_FAIL, NULL, "cannot start the reading thread: %s", strerror(err));
+	/* The reading sees a stop through gm_stopping() or ahead_stop(), at
+	 * most idle_ms late. */
+	gm_thread_start(&a->thread, reading, a, "the reading thread");
 	return a;
 }
 

@@ -4,7 +4,6 @@
 #include "deliver.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,17 +244,7 @@ void deliver_push(struct deliver *d, struct note *n)
 	w->tail = it;
 	d->pending++;
 	if (!w->started && !d->stop) {
-		/* The stop signals are the main thread's, whose waits they
-		 * end: a worker starts with them blocked. */
-		sigset_t stop, old;
-		sigemptyset(&stop);
-		sigaddset(&stop, SIGINT);
-		sigaddset(&stop, SIGTERM);
-		pthread_sigmask(SIG_BLOCK, &stop, &old);
-		int err = pthread_create(&w->thread, NULL, work, w);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (err)
-			gm_die(GM_EXIT_FAIL, NULL, "cannot start a delivery thread: %s", strerror(err));
+		gm_thread_start(&w->thread, work, w, "a delivery thread");
 		w->started = true;
 	}
 	pthread_cond_signal(&w->cv);

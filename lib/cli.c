@@ -45,6 +45,19 @@ void gm_cli_init(const char *argv0)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+void gm_thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const char *what)
+{
+	sigset_t stop, old;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	int err = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		gm_die(GM_EXIT_FAIL, NULL, "cannot start %s: %s", what, strerror(err));
+}
+
 bool gm_stopping(void)
 {
 	return stop_signals > 0;

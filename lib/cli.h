@@ -5,6 +5,7 @@
 #define GM_CLI_H
 
 #include <getopt.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -51,6 +52,12 @@ _Noreturn void gm_die(int status, const char *where, const char *fmt, ...)
 /* True once SIGINT or SIGTERM has arrived: stop reading, flush, commit,
  * exit 0. A second signal ends the process at once (status 128+signo). */
 bool gm_stopping(void);
+
+/* Starts a thread running fn(arg) in *t with the stop signals blocked:
+ * they stay the main thread's, whose waits they end, and the thread sees
+ * them through gm_stopping() or its caller. Dies, naming what ("a
+ * delivery thread"), when it cannot start. */
+void gm_thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const char *what);
 
 #define GM_MAX_TOPICS 16
 

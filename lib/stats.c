@@ -2,7 +2,6 @@
 #include "stats.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,14 +127,7 @@ void gm_stats_start(const struct gm_common *c, const char *usage)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&st.wake, &ca);
 	pthread_condattr_destroy(&ca);
-	/* Signals are the main thread's (gm_stopping()). */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	int err = pthread_create(&st.thread, NULL, run, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
-		gm_die(GM_EXIT_FAIL, NULL, "--stats: cannot start its thread: %s", strerror(err));
+	gm_thread_start(&st.thread, run, NULL, "--stats's thread");
 }
 
 int gm_stats_finish(void)
