@@ -2,8 +2,10 @@
  * webhook, SMS and file, routed and grouped as Alertmanager does, from a
  * configuration in Alertmanager's terms (gm-notify.conf(5)).
  *
- * The main thread reads alerts and runs the engine (group.h) on its
- * clock: the wall clock, or with --replay the alerts' event time. The
+ * The main thread runs the engine (group.h) on the alerts read (from
+ * files and stdin by a thread of their own, ahead.h; from Kafka by the
+ * main thread) on its clock: the wall clock, or with --replay the
+ * alerts' event time. The
  * notifications the engine makes are logged in flight in the state file
  * before they are handed to the delivery threads (deliver.h), and logged
  * done when they come back, so that a run that stops, even by kill -9,
