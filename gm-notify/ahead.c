@@ -154,13 +154,9 @@ struct ahead *ahead_start(struct gm_source *src, int idle_ms)
 	struct ahead *a = gm_xcalloc(1, sizeof *a);
 	a->src = src;
 	a->idle_ms = idle_ms;
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&a->m, NULL);
-	pthread_cond_init(&a->filled, &ca);
-	pthread_cond_init(&a->emptied, &ca);
-	pthread_condattr_destroy(&ca);
+	gm_cond_init(&a->filled);
+	gm_cond_init(&a->emptied);
 	/* The reading sees a stop through gm_stopping() or ahead_stop(), at
 	 * most idle_ms late. */
 	gm_thread_start(&a->thread, reading, a, "the reading thread");
@@ -169,14 +165,7 @@ struct ahead *ahead_start(struct gm_source *src, int idle_ms)
 
 const struct ahead_batch *ahead_next(struct ahead *a, int wait_ms)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += wait_ms / 1000;
-	ts.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	struct timespec ts = gm_mono_at(gm_now_ms() + wait_ms);
 	pthread_mutex_lock(&a->m);
 	while (a->nfilled == a->ntaken && wait_ms > 0)
 		if (pthread_cond_timedwait(&a->filled, &a->m, &ts) == ETIMEDOUT)

@@ -51,17 +51,10 @@ struct deliver {
 	size_t pending;
 };
 
-/* A monotonic deadline for pthread_cond_timedwait (its clock is set to
- * CLOCK_MONOTONIC, as gm_now_ms reads). */
-static struct timespec deadline(int64_t ms)
-{
-	return (struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-}
-
 /* Waits on cv until ms or a stop; with d->m held. */
 static void sleep_until(struct deliver *d, pthread_cond_t *cv, int64_t ms)
 {
-	struct timespec ts = deadline(ms);
+	struct timespec ts = gm_mono_at(ms);
 	while (!d->stop && gm_now_ms() < ms)
 		if (pthread_cond_timedwait(cv, &d->m, &ts))
 			break;
@@ -214,20 +207,16 @@ struct deliver *deliver_new(const struct conf *c, const struct deliver_opts *o)
 			.refilled = gm_now_ms() };
 	}
 	d->w = gm_xcalloc(d->nw + 1, sizeof *d->w);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&d->m, NULL);
-	pthread_cond_init(&d->done_cv, &ca);
+	gm_cond_init(&d->done_cv);
 	for (size_t r = 0; r < c->nreceivers; r++) {
 		size_t end = r + 1 < c->nreceivers ? d->first[r + 1] : d->nw;
 		for (size_t i = d->first[r]; i < end; i++) {
 			d->w[i] = (struct worker){ .d = d, .receiver = r,
 				.jitter = gm_hash_u64(i) ^ (uint64_t)gm_now_ms() };
-			pthread_cond_init(&d->w[i].cv, &ca);
+			gm_cond_init(&d->w[i].cv);
 		}
 	}
-	pthread_condattr_destroy(&ca);
 	return d;
 }
 
@@ -268,7 +257,7 @@ size_t deliver_take(struct deliver *d, struct deliver_result *out, size_t max)
 void deliver_wait(struct deliver *d, int64_t until_ms)
 {
 	pthread_mutex_lock(&d->m);
-	struct timespec ts = deadline(until_ms);
+	struct timespec ts = gm_mono_at(until_ms);
 	while (!d->nres && gm_now_ms() < until_ms)
 		if (pthread_cond_timedwait(&d->done_cv, &d->m, &ts))
 			break;

@@ -1,7 +1,6 @@
 /* clock: see clock.h. */
 #include "clock.h"
 
-#include <time.h>
 
 double gm_now_seconds(void)
 {
@@ -22,6 +21,20 @@ int64_t gm_now_coarse_ms(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void gm_cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+struct timespec gm_mono_at(int64_t ms)
+{
+	return (struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
 }
 
 int64_t gm_wall_ms(void)

@@ -86,13 +86,10 @@ static void *run(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&st.lock);
-	struct timespec due;
-	clock_gettime(CLOCK_MONOTONIC, &due);
+	int64_t due_ms = gm_now_ms();
 	while (!st.stop) {
-		due.tv_sec += st.every_ms / 1000;
-		due.tv_nsec += (st.every_ms % 1000) * 1000000;
-		if (due.tv_nsec >= 1000000000)
-			due.tv_sec++, due.tv_nsec -= 1000000000;
+		due_ms += st.every_ms;
+		struct timespec due = gm_mono_at(due_ms);
 		while (!st.stop && pthread_cond_timedwait(&st.wake, &st.lock, &due) == 0)
 			;
 		if (st.stop)
@@ -122,11 +119,7 @@ void gm_stats_start(const struct gm_common *c, const char *usage)
 	snprintf(st.instance, sizeof st.instance, "%s:%ld", host, (long)getpid());
 	st.started_ms = gm_wall_ms() - (int64_t)((gm_now_seconds() - gm_counts.started) * 1e3);
 
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&st.wake, &ca);
-	pthread_condattr_destroy(&ca);
+	gm_cond_init(&st.wake);
 	gm_thread_start(&st.thread, run, NULL, "--stats's thread");
 }
 
