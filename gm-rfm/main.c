@@ -21,6 +21,7 @@
 #include "progress.h"
 #include "rejects.h"
 #include "rfm.h"
+#include "row.h"
 #include "rtype.h"
 #include "sink.h"
 #include "source.h"
@@ -296,7 +297,9 @@ static int read_source(struct gm_source *src, struct rfm *m, struct gm_parser *p
 	bool has[16];
 	char reason[200];
 	const struct sale_at at = sale_at();
-	while (status == GM_EXIT_OK && (st = gm_source_next_event(src, ps, &r, &ev, -1)) != GM_NEXT_END) {
+	struct gm_row_reader facts;
+	gm_row_reader_init(&facts, &gm_rtype_fact_sales);
+	while (status == GM_EXIT_OK && (st = gm_source_next(src, &r, -1)) != GM_NEXT_END) {
 		if (st == GM_NEXT_ERROR) {
 			status = GM_EXIT_FAIL;
 			break;
@@ -308,7 +311,12 @@ static int read_source(struct gm_source *src, struct rfm *m, struct gm_parser *p
 		}
 		const char *why = NULL;
 		bool refused = false;
-		if (ev->type == GM_TRANSACTION)
+		/* A row as gm-etl writes it is read without the parser. */
+		if (gm_row_read(&facts, r.data, r.len, v, has))
+			refused = !take_sale(m, &at, v, &why);
+		else if (!(ev = gm_parse(ps, r.data, r.len, &why)))
+			refused = true;
+		else if (ev->type == GM_TRANSACTION)
 			refused = !rfm_txn(m, ev->id, ev->user_id, ev->ts, ev->items_amount, &why);
 		else if (ev->rtype == &gm_rtype_fact_sales) {
 			refused = !gm_rtype_decode(&gm_rtype_fact_sales, ev, v, has, reason, sizeof reason);

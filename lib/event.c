@@ -23,11 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "cli.h"
+#include "jscan.h"
 #include "keys.h"
 #include "mem.h"
 #include "money.h"
@@ -134,29 +132,6 @@ struct gm_parser {
 	char reason[256];
 	struct gm_event ev;
 };
-
-static inline uint32_t load4(const char *p)
-{
-	uint32_t w;
-	memcpy(&w, p, 4);
-	return w;
-}
-
-/* a[0..n) equals b[0..n): a word or two for the usual names, without a
- * call. */
-static inline bool same(const char *a, const char *b, size_t n)
-{
-	if (n >= 8)
-		return gm_swar_load(a) == gm_swar_load(b) &&
-			gm_swar_load(a + n - 8) == gm_swar_load(b + n - 8) &&
-			(n <= 16 || !memcmp(a + 8, b + 8, n - 16));
-	if (n >= 4)
-		return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
 
 /* The slot of field name, which the lookup must know. */
 static unsigned char slot_of_name(const char *name, bool of_element)
@@ -533,90 +508,6 @@ static inline __attribute__((always_inline)) const char *past(const char *p,
 	return p < end && *p == c ? p + 1 : NULL;
 }
 
-/* A string with no escape and no control character, p at its opening
- * quote: sets *s to its content and returns the byte after its closing
- * quote, or returns NULL. A byte above 0x7F among those it read (all
- * in the line) makes *high nonzero: the line's UTF-8 is checked after. */
-static inline __attribute__((always_inline)) const char *fast_string(const char *p,
-	const char *end, gm_str *s, unsigned *high)
-{
-	const char *q = p + 1;
-#ifdef __SSE2__
-	/* Sixteen bytes at a time where the line has them (most strings
-	 * end in the first sixteen): a quote, a backslash, or a byte at
-	 * most 0x1F, unsigned. */
-	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
-		control = _mm_set1_epi8(0x1F);
-	for (; q + 16 <= end; q += 16) {
-		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)q);
-		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote),
-			_mm_cmpeq_epi8(w, backslash)), _mm_cmpeq_epi8(_mm_min_epu8(w, control), w));
-		unsigned m = (unsigned)_mm_movemask_epi8(hit);
-		*high |= (unsigned)_mm_movemask_epi8(w);
-		if (m) {
-			q += __builtin_ctz(m);
-			goto found;
-		}
-	}
-#endif
-	/* Eight bytes at a time: the lowest flagged byte of a word is the
-	 * first one of interest (swar.h's tests only err upwards). */
-	for (; q + 8 <= end; q += 8) {
-		uint64_t w = gm_swar_load(q);
-		uint64_t m = gm_swar_is(w, '"') | gm_swar_is(w, '\\') | gm_swar_below(w, 0x20);
-		*high |= gm_swar_high(w) != 0;
-		if (m) {
-			q += __builtin_ctzll(m) / 8;
-			goto found;
-		}
-	}
-	while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20) {
-		*high |= (unsigned char)*q >> 7;
-		q++;
-	}
-	if (q >= end)
-		return NULL;
-found:
-	if (*q != '"')
-		return NULL;
-	*s = (gm_str){ p + 1, (size_t)(q - p - 1) };
-	return q + 1;
-}
-
-static const char *digits_from(const char *p, const char *end)
-{
-	while (p < end && *p >= '0' && *p <= '9')
-		p++;
-	return p;
-}
-
-/* A number by JSON's grammar, from p: returns its end, or NULL. */
-static const char *fast_number(const char *p, const char *end)
-{
-	if (p < end && *p == '-')
-		p++;
-	if (p < end && *p == '0')
-		p++;
-	else if (p < end && *p >= '1' && *p <= '9')
-		p = digits_from(p + 1, end);
-	else
-		return NULL;
-	if (p < end && *p == '.') {
-		const char *d = p + 1;
-		if ((p = digits_from(d, end)) == d)
-			return NULL;
-	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < end && (*p == '+' || *p == '-'))
-			p++;
-		const char *d = p;
-		if ((p = digits_from(d, end)) == d)
-			return NULL;
-	}
-	return p;
-}
-
 static bool literal(const char *p, const char *end, const char *word, size_t n)
 {
 	return (size_t)(end - p) >= n && !memcmp(p, word, n);
@@ -633,14 +524,14 @@ static inline __attribute__((always_inline)) const char *fast_member(struct gm_p
 {
 	if (*p == '"') {
 		gm_str s;
-		if (!(p = fast_string(p, end, &s, &ps->high)))
+		if (!(p = gm_jscan_string(p, end, &s, &ps->high)))
 			return NULL;
 		if (top)
 			top_scalar(ps, GM_JSON_STRING, s);
 		return top || on_string(ps, (const unsigned char *)s.p, s.n) ? p : NULL;
 	}
 	if (*p == '-' || (*p >= '0' && *p <= '9')) {
-		const char *q = fast_number(p, end);
+		const char *q = gm_jscan_number(p, end);
 		if (q && top)
 			top_scalar(ps, GM_JSON_NUMBER, (gm_str){ p, (size_t)(q - p) });
 		return q && (top || number(ps, p, (size_t)(q - p))) ? q : NULL;
@@ -666,7 +557,7 @@ static inline __attribute__((always_inline)) const char *fast_container(struct g
 	}
 	for (;;) {
 		if (object) {
-			if (p >= end || *p != '"' || !(p = fast_string(p, end, &s, &ps->high)))
+			if (p >= end || *p != '"' || !(p = gm_jscan_string(p, end, &s, &ps->high)))
 				return NULL;
 			if (top)
 				top_key(ps, s);
@@ -710,7 +601,7 @@ static const char *fast_value(struct gm_parser *ps, const char *p,
 	case '[':
 		return fast_container(ps, p, end, false, false);
 	case '"':
-		if (!(p = fast_string(p, end, &s, &ps->high)))
+		if (!(p = gm_jscan_string(p, end, &s, &ps->high)))
 			return NULL;
 		return on_string(ps, (const unsigned char *)s.p, s.n) ? p : NULL;
 	case 't':
@@ -720,7 +611,7 @@ static const char *fast_value(struct gm_parser *ps, const char *p,
 	case 'n':
 		return literal(p, end, "null", 4) && on_null(ps) ? p + 4 : NULL;
 	default: {
-		const char *q = fast_number(p, end);
+		const char *q = gm_jscan_number(p, end);
 		return q && number(ps, p, (size_t)(q - p)) ? q : NULL;
 	}
 	}
@@ -936,7 +827,7 @@ static bool in_order(const struct gm_parser *ps, const struct known *k)
 		return false;
 	for (size_t i = 0; i < k->rt->nfields; i++) {
 		gm_str key = ps->fields[i + 1].key;
-		if (key.n != k->flen[i] || !same(key.p, f[i].name, key.n))
+		if (key.n != k->flen[i] || !gm_swar_same(key.p, f[i].name, key.n))
 			return false;
 	}
 	return true;
@@ -950,7 +841,7 @@ static const char *validate(struct gm_parser *ps, struct gm_event *ev)
 		return ps->reason;
 	gm_str t = ev->type_name = v.s;
 	const struct known *k = ps->known, *kend = ps->known + ps->nknown;
-	while (k < kend && !(k->nlen == t.n && same(k->rt->name, t.p, t.n)))
+	while (k < kend && !(k->nlen == t.n && gm_swar_same(k->rt->name, t.p, t.n)))
 		k++;
 	if (k == kend || k->input < 0) {
 		const struct gm_field *f = field(ps, SLOT_TS);

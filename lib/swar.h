@@ -3,6 +3,8 @@
 #ifndef GM_SWAR_H
 #define GM_SWAR_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -35,6 +37,31 @@ static inline uint64_t gm_swar_is(uint64_t w, unsigned char c)
 static inline uint64_t gm_swar_high(uint64_t w)
 {
 	return w & GM_SWAR_HIGHS;
+}
+
+/* a[0..n) equals b[0..n): a word or two for short strings (names),
+ * without a call. */
+static inline bool gm_swar_same(const char *a, const char *b, size_t n)
+{
+	if (n >= 8) {
+		/* Word by word, the last one ending at the end. */
+		for (size_t i = 0; i + 8 < n; i += 8)
+			if (gm_swar_load(a + i) != gm_swar_load(b + i))
+				return false;
+		return gm_swar_load(a + n - 8) == gm_swar_load(b + n - 8);
+	}
+	if (n >= 4) {
+		uint32_t w[4];
+		memcpy(&w[0], a, 4);
+		memcpy(&w[1], b, 4);
+		memcpy(&w[2], a + n - 4, 4);
+		memcpy(&w[3], b + n - 4, 4);
+		return w[0] == w[1] && w[2] == w[3];
+	}
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
 }
 
 #endif

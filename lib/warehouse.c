@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "row.h"
 #include "warehouse_backend.h"
 
 /* The folder last: it takes any spec. */
@@ -99,6 +100,7 @@ struct gm_wh_scan {
 	const struct wh_backend *be;
 	const struct gm_rtype *t;
 	void *scan;
+	struct gm_row_reader rows;   /* t's rows as the tools write them */
 };
 
 struct gm_wh_scan *gm_wh_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
@@ -111,6 +113,7 @@ struct gm_wh_scan *gm_wh_scan_open(struct gm_wh *wh, const struct gm_rtype *t,
 	s->be = wh->be;
 	s->t = t;
 	s->scan = scan;
+	gm_row_reader_init(&s->rows, t);
 	return s;
 }
 
@@ -126,6 +129,8 @@ enum gm_wh_got gm_wh_scan_row(struct gm_wh_scan *s, struct gm_parser *ps,
 	r->why = NULL;
 	if (!gm_wh_scan_next(s, &r->text, &r->len, &r->where))
 		return GM_WH_END;
+	if (gm_row_read(&s->rows, r->text, r->len, v, has))
+		return GM_WH_ROW;
 	const struct gm_event *ev = gm_parse(ps, r->text, r->len, &r->why);
 	if (!ev)
 		return GM_WH_BAD;

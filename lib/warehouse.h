@@ -194,10 +194,12 @@ enum gm_wh_got {
 	                missing or of the wrong type, or not JSON at all */
 };
 
-/* The next row of s, parsed with ps and decoded as a row of the type s
- * reads (gm_wh_scan_open()'s t) by gm_rtype_decode() into v and has,
- * t->nfields entries each. r describes the row, whatever came of it but
- * the end. What to do with a bad row (stop, reject) is the caller's. */
+/* The next row of s, decoded as a row of the type s reads
+ * (gm_wh_scan_open()'s t) into v and has, t->nfields entries each, as
+ * gm_rtype_decode() decodes it: by row.h's reader when it is written as
+ * the tools write rows, else parsed with ps first. r describes the
+ * row, whatever came of it but the end. What to do with a bad row
+ * (stop, reject) is the caller's. */
 enum gm_wh_got gm_wh_scan_row(struct gm_wh_scan *s, struct gm_parser *ps,
 	union gm_rvalue *v, bool *has, struct gm_wh_row *r);
 
