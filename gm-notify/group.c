@@ -724,15 +724,14 @@ static struct alert *alert_new(struct group_engine *e, const struct note_alert *
 	const struct route_label *set, size_t nset, uint64_t fp, size_t n)
 {
 	size_t ninh = e->c->ninhibit;
-	size_t head = sizeof(struct alert) + (n + 1) * sizeof(struct link) +
-		(ninh + 1) * sizeof(struct inh);
-	size_t at_set = head, at_strs = at_set + (nset + 1) * sizeof *set;
+	size_t head = sizeof(struct alert) + n * sizeof(struct link) + ninh * sizeof(struct inh);
+	size_t at_set = head, at_strs = at_set + nset * sizeof *set;
 	size_t block;
 	struct alert *a = pool_get(e, at_strs + note_alert_size(fire) + 1, head, &block);
 	a->block = (uint16_t)block;
 	a->links = (struct link *)(a + 1);
 	a->nlinks = n;
-	a->inh = (struct inh *)(a->links + n + 1);
+	a->inh = (struct inh *)(a->links + n);
 	note_alert_put(&a->fire, (char *)a + at_strs, fire);
 	a->fire.resolved = false;
 	a->set = (struct route_label *)((char *)a + at_set);
