@@ -20,6 +20,7 @@
 #include "model.h"
 #include "progress.h"
 #include "rejects.h"
+#include "row.h"
 #include "rtype.h"
 #include "sink.h"
 #include "source.h"
@@ -91,18 +92,15 @@ static bool read_stored(struct gm_wh *wh, struct etl *m, struct gm_parser *ps,
 	struct gm_wh_scan *s = gm_wh_scan_open(wh, t, f);
 	if (!s)
 		return false;
-	const char *row, *where, *why;
-	size_t len;
+	union gm_rvalue v[GM_ROW_MAX_FIELDS];
+	bool has[GM_ROW_MAX_FIELDS];
+	struct gm_wh_row r;
+	enum gm_wh_got got;
 	bool ok = true;
-	while (ok && gm_wh_scan_next(s, &row, &len, &where)) {
-		const struct gm_event *ev = gm_parse(ps, row, len, &why);
-		if (ev && (ev->type_name.n != strlen(t->name) ||
-			memcmp(ev->type_name.p, t->name, ev->type_name.n))) {
-			ev = NULL;
-			why = "a row of another table";
-		}
-		if (!ev || !etl_stored(m, t, ev, &why)) {
-			gm_error(where, "%s", why);
+	while (ok && (got = gm_wh_scan_row(s, ps, v, has, &r)) != GM_WH_END) {
+		const char *why = r.why;
+		if (got == GM_WH_BAD || !etl_stored(m, t, v, has, &why)) {
+			gm_error(r.where, "%s", why);
 			ok = false;
 		}
 	}

@@ -827,8 +827,7 @@ static bool stored_sale(struct etl *m, const union gm_rvalue *v, const char **wh
 	return true;
 }
 
-static bool stored_product(struct etl *m, const union gm_rvalue *v, const bool *has,
-	const struct gm_event *row)
+static bool stored_product(struct etl *m, const union gm_rvalue *v, const bool *has)
 {
 	const struct gm_rtype *t = &gm_rtype_dim_product;
 	gm_str id = v[GM_RFIELD_AT(t, "product_id")].s;
@@ -845,14 +844,9 @@ static bool stored_product(struct etl *m, const union gm_rvalue *v, const bool *
 	return true;
 }
 
-bool etl_stored(struct etl *m, const struct gm_rtype *t, const struct gm_event *row,
-	const char **why)
+bool etl_stored(struct etl *m, const struct gm_rtype *t, const union gm_rvalue *v,
+	const bool *has, const char **why)
 {
-	static char reason[200];
-	union gm_rvalue v[16];
-	bool has[16];
-	if (!gm_rtype_decode(t, row, v, has, reason, sizeof reason))
-		return *why = reason, false;
 	if (t == &gm_rtype_etl_state) {
 		m->has_watermark = true;
 		m->watermark = m->max_ts = v[GM_RFIELD_AT(t, "watermark")].i;
@@ -862,7 +856,7 @@ bool etl_stored(struct etl *m, const struct gm_rtype *t, const struct gm_event *
 		return true;
 	}
 	if (t == &gm_rtype_dim_product)
-		return stored_product(m, v, has, row);
+		return stored_product(m, v, has);
 	if (t == &gm_rtype_fact_sales)
 		return stored_sale(m, v, why);
 	bool view = t == &gm_rtype_fact_product_views;

@@ -52,14 +52,16 @@ enum etl_take {
 enum etl_take etl_load(struct etl *m, const struct gm_event *ev, const char **why);
 
 /* Takes one stored row of table t (a fact table, dim_product or
- * etl_state), as gm_parse() gave it. The state must come before any
- * etl_load(): it holds the watermark. Rows the run does not need are
- * passed over; a fact whose id the run loaded is the run's. The lines
- * of a transaction must come together (fact_sales keeps them so).
- * Returns false with why on a row that is not one of t (a damaged
- * warehouse). */
-bool etl_stored(struct etl *m, const struct gm_rtype *t, const struct gm_event *row,
-	const char **why);
+ * etl_state), its values v and has as gm_rtype_decode() gives them
+ * (gm_wh_scan_row()). The state must come before any etl_load(): it
+ * holds the watermark. Rows the run does not need are passed over; a
+ * fact whose id the run loaded is the run's. The lines of a
+ * transaction must come together (fact_sales keeps them so). Returns
+ * false with why on a row the model cannot take (a damaged warehouse: a
+ * field longer than 64 bytes, a line of a transaction apart from its
+ * others, a transaction of more than 4096 lines). */
+bool etl_stored(struct etl *m, const struct gm_rtype *t, const union gm_rvalue *v,
+	const bool *has, const char **why);
 
 /* The end of a table's stored rows: the last transaction read is
  * taken (etl_stored() judges each row, this never fails). */
