@@ -90,9 +90,17 @@ static void grow(struct gm_idset *s)
 	size_t oldn = s->mask + 1;
 	s->mask = oldn * 2 - 1;
 	s->slot = gm_xmap((s->mask + 1) * sizeof *s->slot);
-	for (size_t i = 0; i < oldn; i++)
-		if (old[i].a || old[i].b)
-			s->slot[find(s, old[i])] = old[i];
+	/* The old slots are given back a huge page at a time as they are
+	 * placed again, not all at the end: at no time are both tables
+	 * held whole. */
+	const size_t part = ((size_t)2 << 20) / sizeof *old;
+	for (size_t from = 0; from < oldn; from += part) {
+		size_t to = from + part < oldn ? from + part : oldn;
+		for (size_t i = from; i < to; i++)
+			if (old[i].a || old[i].b)
+				s->slot[find(s, old[i])] = old[i];
+		gm_release(old + from, (to - from) * sizeof *old);
+	}
 	gm_unmap(old, oldn * sizeof *old);
 }
 

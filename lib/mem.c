@@ -1,9 +1,11 @@
 /* mem: allocation that ends the process when memory runs out; see mem.h. */
 #include "mem.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -61,6 +63,14 @@ void gm_unmap(void *p, size_t n)
 {
 	if (p)
 		munmap(p, map_length(n));
+}
+
+void gm_release(void *p, size_t n)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from = ((uintptr_t)p + page - 1) & ~(page - 1), to = ((uintptr_t)p + n) & ~(page - 1);
+	if (to > from)
+		madvise((void *)from, to - from, MADV_DONTNEED);
 }
 
 char *gm_xstrdup(const char *s)

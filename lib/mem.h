@@ -30,4 +30,11 @@ void *gm_grow(void *p, size_t *cap, size_t need, size_t size, size_t first);
 void *gm_xmap(size_t n);
 void gm_unmap(void *p, size_t n);
 
+/* Gives the system back the pages wholly inside p[0..n), a part of a
+ * block of gm_xmap() that will not be read again; the block stays
+ * mapped (reading there gives zeroes) until gm_unmap(). For a table
+ * read once while its successor fills, so that the two are not both
+ * held whole (an id set's last doubling was a third of gm-rfm's peak). */
+void gm_release(void *p, size_t n);
+
 #endif
