@@ -37,7 +37,8 @@ void gm_row_reader_init(struct gm_row_reader *r, const struct gm_rtype *t)
 		fit = put(r->text, &at, ",\"", 2) && put(r->text, &at, t->fields[i].name,
 			strlen(t->fields[i].name)) && put(r->text, &at, "\":", 2);
 	}
-	r->at[fit ? t->nfields : 0] = (unsigned short)at;
+	if (fit)
+		r->at[t->nfields] = (unsigned short)at;
 	r->usable = fit;
 }
 

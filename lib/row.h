@@ -34,6 +34,9 @@ struct gm_row_reader {
 	bool usable;             /* t's fields and names fit */
 };
 
+/* Makes r a reader of t's rows (t outlives it). A type whose fields or
+ * names do not fit (GM_ROW_MAX_FIELDS, GM_ROW_MAX_TEXT) gets a reader
+ * that leaves every line to the parser. */
 void gm_row_reader_init(struct gm_row_reader *r, const struct gm_rtype *t);
 
 /* Reads line[0..len), without its newline, as a row of r's type: true
