@@ -833,6 +833,75 @@ static bool in_order(const struct gm_parser *ps, const struct known *k)
 	return true;
 }
 
+/* The check of step st's field, fv (NULL: absent), whose value it
+ * keeps in ev: NULL, or the refusal. validate() and the in-order path
+ * both take each step so. */
+static inline __attribute__((always_inline)) const char *check_step(struct gm_parser *ps,
+	const struct input *in, const struct step *st, const struct gm_field *fv,
+	struct gm_event *ev)
+{
+	char *base = (char *)ev;
+	union gm_rvalue v;
+	if (kept(st->usual, st->f, fv, base, st->at, ev))
+		return NULL;
+	enum gm_rcheck c = gm_rfield_check(st->f, fv, false, NULL, 0, &v,
+		ps->reason, sizeof ps->reason);
+	if (c == GM_RCHECK_BAD)
+		return ps->reason;
+	if (c == GM_RCHECK_ABSENT)
+		return NULL;
+	switch (st->then) {
+	case KEEP_STR:
+		memcpy(base + st->at, &v.s, sizeof v.s);
+		break;
+	case KEEP_INT:
+		memcpy(base + st->at, &v.i, sizeof v.i);
+		break;
+	case KEEP_BOOL:
+		memcpy(base + st->at, &v.b, sizeof v.b);
+		break;
+	case KEEP_TS:
+		ev->ts = v.i;
+		ev->has_ts = true;
+		break;
+	case KEEP_ELEMENTS: {
+		const char *err = check_elements(ps, in, st->f, ev);
+		if (err)
+			return err;
+		break;
+	}
+	case KEEP_LABELS:
+		if (ps->label_bad) {
+			gm_rfield_label_refused(st->f, ps->bad_name, (enum gm_json_kind)ps->bad_kind,
+				ps->reason, sizeof ps->reason);
+			return ps->reason;
+		}
+		ev->labels = ps->labels;
+		ev->nlabels = ps->nlabels;
+		break;
+	default:
+		break;
+	}
+	if (st->has) {
+		bool given = true;
+		memcpy(base + st->has - 1, &given, sizeof given);
+	}
+	return NULL;
+}
+
+/* Values outside a field's list come last, after every other check:
+ * NULL, or the refusal. */
+static const char *check_listed(struct gm_parser *ps, const struct input *in)
+{
+	for (size_t i = 0; i < in->nlisted; i++) {
+		const struct step *st = &in->steps[in->listed[i]];
+		const struct gm_field *fv = field(ps, st->slot);
+		if (fv && !gm_rfield_allowed(st->f, fv->value, ps->reason, sizeof ps->reason))
+			return ps->reason;
+	}
+	return NULL;
+}
+
 static const char *validate(struct gm_parser *ps, struct gm_event *ev)
 {
 	union gm_rvalue v;
@@ -856,63 +925,12 @@ static const char *validate(struct gm_parser *ps, struct gm_event *ev)
 	const struct gm_rtype *rt = in->rt;
 	ev->type = rt->type;
 	ev->rtype = rt;
-	char *base = (char *)ev;
 	for (const struct step *st = in->steps, *last = st + rt->nfields; st < last; st++) {
-		const struct gm_field *fv = field(ps, st->slot);
-		if (kept(st->usual, st->f, fv, base, st->at, ev))
-			continue;
-		enum gm_rcheck c = gm_rfield_check(st->f, fv, false, NULL, 0, &v,
-			ps->reason, sizeof ps->reason);
-		if (c == GM_RCHECK_BAD)
-			return ps->reason;
-		if (c == GM_RCHECK_ABSENT)
-			continue;
-		switch (st->then) {
-		case KEEP_STR:
-			memcpy(base + st->at, &v.s, sizeof v.s);
-			break;
-		case KEEP_INT:
-			memcpy(base + st->at, &v.i, sizeof v.i);
-			break;
-		case KEEP_BOOL:
-			memcpy(base + st->at, &v.b, sizeof v.b);
-			break;
-		case KEEP_TS:
-			ev->ts = v.i;
-			ev->has_ts = true;
-			break;
-		case KEEP_ELEMENTS: {
-			const char *err = check_elements(ps, in, st->f, ev);
-			if (err)
-				return err;
-			break;
-		}
-		case KEEP_LABELS:
-			if (ps->label_bad) {
-				gm_rfield_label_refused(st->f, ps->bad_name, (enum gm_json_kind)ps->bad_kind,
-					ps->reason, sizeof ps->reason);
-				return ps->reason;
-			}
-			ev->labels = ps->labels;
-			ev->nlabels = ps->nlabels;
-			break;
-		default:
-			break;
-		}
-		if (st->has) {
-			bool given = true;
-			memcpy(base + st->has - 1, &given, sizeof given);
-		}
+		const char *err = check_step(ps, in, st, field(ps, st->slot), ev);
+		if (err)
+			return err;
 	}
-	/* Values outside a field's list come last, after every other check. */
-	for (size_t i = 0; i < in->nlisted; i++) {
-		const struct step *st = &in->steps[in->listed[i]];
-		const struct gm_rfield *f = st->f;
-		const struct gm_field *fv = field(ps, st->slot);
-		if (fv && !gm_rfield_allowed(f, fv->value, ps->reason, sizeof ps->reason))
-			return ps->reason;
-	}
-	return NULL;
+	return check_listed(ps, in);
 }
 
 /* Turns a yajl error into "invalid JSON at column N: what". */
