@@ -1,6 +1,17 @@
 /* event: records parsed with yajl's callback parser and validated; see
  * event.h.
  *
+ * Three paths, each trying a line from its start: the in-order path
+ * reads a checked record written as gm-produce writes it ("type", then
+ * its descriptor's fields in order, plain ASCII, no space) in place,
+ * key by expected key, checking each field as it reads it; the fast
+ * path parses a subset of JSON calling yajl's callbacks itself; yajl
+ * takes the rest, and says what is wrong with a line. Each builds the
+ * same generic view. The first two give a line up whole (the next path
+ * starts it afresh) at anything they do not take, and the in-order path
+ * also at any value the checks refuse, so that every refusal is the one
+ * the fast path's view or yajl gives, as before the in-order path.
+ *
  * One yajl handle serves every record (yajl_allow_multiple_values): a
  * line that parses to exactly one object leaves it ready for the next.
  * Any other outcome (bad JSON, truncation, a second value) replaces the
@@ -60,6 +71,8 @@ struct step {
 	unsigned char usual;       /* enum usual */
 	unsigned short at;         /* offsetof in struct gm_event */
 	unsigned short has;        /* the field's has (rtype.h), 0: none */
+	unsigned short key_at;     /* its `,"name":` in keytext */
+	unsigned char key_len;
 };
 
 /* A record type gm_parse() checks, with the slot of each of its fields
@@ -73,6 +86,9 @@ struct input {
 	unsigned char eslot[ELEMENT_SLOTS];
 	unsigned char eusual[ELEMENT_SLOTS];  /* of the elements' fields */
 	unsigned short eat[ELEMENT_SLOTS];    /* offsetof in struct gm_item */
+	unsigned short ekey_at[ELEMENT_SLOTS];  /* the elements' `,"name":` */
+	unsigned char ekey_len[ELEMENT_SLOTS];
+	bool in_order;             /* the in-order path may take it */
 };
 
 /* A record type of rtype.h, found by its name: the lengths of its name
@@ -94,6 +110,10 @@ struct item_raw {
 struct gm_parser {
 	yajl_handle h;
 	bool fast;                 /* the fast path is parsing (see below) */
+	bool try_in_order;         /* the in-order path comes first */
+	size_t in_order_taken;     /* lines it took */
+	char *keytext;             /* `,"name":` of each field of the inputs */
+	size_t keytext_len, keytext_cap;
 	unsigned high;             /* it met a byte above 0x7F: nonzero */
 	size_t fast_at;            /* its bytes consumed, as yajl counts them */
 	const char *line;
@@ -166,6 +186,26 @@ static enum then then_of(const struct gm_rfield *f)
 		f->kind == GM_RK_BOOL ? KEEP_BOOL : KEEP_INT;
 }
 
+/* `,"name":` appended to ps->keytext: sets *at and *len to where and
+ * how long. */
+static void add_key(struct gm_parser *ps, const char *name, unsigned short *at,
+	unsigned char *len)
+{
+	size_t n = strlen(name) + 4;
+	if (n > UCHAR_MAX || ps->keytext_len + n > USHRT_MAX)
+		gm_die(GM_EXIT_FAIL, NULL, "rtype: field names too long (%s)", name);
+	ps->keytext = gm_grow(ps->keytext, &ps->keytext_cap, ps->keytext_len + n, 1, 512);
+	char *k = ps->keytext + ps->keytext_len;
+	k[0] = ',';
+	k[1] = '"';
+	memcpy(k + 2, name, n - 4);
+	k[n - 2] = '"';
+	k[n - 1] = ':';
+	*at = (unsigned short)ps->keytext_len;
+	*len = (unsigned char)n;
+	ps->keytext_len += n;
+}
+
 /* Gives every field of the checked record types its slot, having
  * checked that the generated lookup is the descriptors' (a build that
  * did not regenerate it would misfile fields). */
@@ -195,6 +235,7 @@ static void build_slots(struct gm_parser *ps)
 			const struct gm_rfield *f = &rt->fields[i];
 			struct step *st = &in->steps[i];
 			st->f = f;
+			add_key(ps, f->name, &st->key_at, &st->key_len);
 			st->slot = slot_of_name(f->name, false);
 			st->at = (unsigned short)(f->at ? f->at - 1 : 0);
 			st->then = (unsigned char)then_of(f);
@@ -222,6 +263,7 @@ static void build_slots(struct gm_parser *ps)
 			ps->collects[st->slot] = true;
 			for (size_t e = 0; e < f->nelements; e++) {
 				in->eslot[e] = slot_of_name(f->elements[e].name, true);
+				add_key(ps, f->elements[e].name, &in->ekey_at[e], &in->ekey_len[e]);
 				/* Only elements decoded into ev->items are kept,
 				 * and check_elements() checks a list at once. */
 				const struct gm_rfield *ef = &f->elements[e];
@@ -231,6 +273,8 @@ static void build_slots(struct gm_parser *ps)
 				in->eat[e] = (unsigned short)(decoded ? ef->at - 1 : 0);
 			}
 		}
+		/* An alert's labels object is left to the other paths. */
+		in->in_order = !labels;
 	}
 	for (int inputs = 1; inputs >= 0; inputs--)
 		for (size_t t = 0; t < gm_nrtypes; t++) {
@@ -644,6 +688,7 @@ static void new_handle(struct gm_parser *ps)
 struct gm_parser *gm_parser_new(void)
 {
 	struct gm_parser *ps = gm_xcalloc(1, sizeof *ps);
+	ps->try_in_order = true;
 	build_slots(ps);
 	new_handle(ps);
 	return ps;
@@ -659,6 +704,7 @@ void gm_parser_free(struct gm_parser *ps)
 	free(ps->raw_items);
 	free(ps->items);
 	free(ps->labels);
+	free(ps->keytext);
 	free(ps);
 }
 
@@ -933,6 +979,161 @@ static const char *validate(struct gm_parser *ps, struct gm_event *ev)
 	return check_listed(ps, in);
 }
 
+/* ---- the in-order path ----
+ * gm-produce writes a source event, a product, a restock or a sale as
+ * "type" and then the fields of its type's descriptor in order, leaving
+ * out optional ones, with no space and plain ASCII strings. The in-order
+ * path reads such a line step by step, comparing each expected key
+ * `,"name":` in place (no key is looked up) and checking each value as
+ * soon as it is read, by validate()'s check_step(). It builds the same
+ * generic view the other paths would (the fields, their slots, the raw
+ * items), so that what they give and it gives is the same. Anything else
+ * (a space, an escape, a byte above 0x7F, another order, a key it does
+ * not expect, a value it does not read, one the checks refuse, an alert)
+ * and it gives up: the line goes to the other paths from the start, so
+ * every message stays theirs. */
+
+/* A string or a number, p at its first byte: its kind and value, and
+ * the byte after it; NULL for anything else. */
+static inline __attribute__((always_inline)) const char *in_order_value(const char *p,
+	const char *end, enum gm_json_kind *kind, gm_str *v)
+{
+	const char *q;
+	if (p < end && *p == '"') {
+		unsigned high = 0;
+		q = gm_jscan_string(p, end, v, &high);
+		*kind = GM_JSON_STRING;
+		return high ? NULL : q;
+	}
+	if (!(q = gm_jscan_number(p, end)))
+		return NULL;
+	*kind = GM_JSON_NUMBER;
+	*v = (gm_str){ p, (size_t)(q - p) };
+	return q;
+}
+
+/* p past `key` (n bytes), or NULL when other bytes come. */
+static inline __attribute__((always_inline)) const char *in_order_key(const char *p,
+	const char *end, const char *key, size_t n)
+{
+	return (size_t)(end - p) >= n && gm_swar_same(p, key, n) ? p + n : NULL;
+}
+
+/* The array of objects of f, p at its '[': its elements into
+ * ps->raw_items as the callbacks put them, each object's fields in
+ * f->elements' order; the byte after it, or NULL. */
+static const char *in_order_items(struct gm_parser *ps, const struct input *in,
+	const struct gm_rfield *f, const char *p, const char *end)
+{
+	const char *start = p;
+	if (p >= end || *p++ != '[')
+		return NULL;
+	size_t at = ps->nfields;
+	new_field(ps)->kind = GM_JSON_ARRAY;
+	if (p < end && *p == ']')
+		p++;
+	else
+		for (;;) {
+			if (p >= end || *p++ != '{')
+				return NULL;
+			new_item(ps, GM_JSON_OBJECT);
+			struct item_raw *it = &ps->raw_items[ps->nraw - 1];
+			bool first = true;
+			for (size_t e = 0; e < f->nelements; e++) {
+				/* The first key has no comma before it. */
+				const char *key = ps->keytext + in->ekey_at[e] + first;
+				const char *q = in_order_key(p, end, key, in->ekey_len[e] - first);
+				if (!q) {
+					if (f->elements[e].required)
+						return NULL;
+					continue;
+				}
+				unsigned char s = in->eslot[e];
+				enum gm_json_kind kind;
+				if (!(p = in_order_value(q, end, &kind, &it->f[s].value)))
+					return NULL;
+				it->f[s].kind = kind;
+				it->seen[s] = true;
+				first = false;
+			}
+			if (p >= end || *p++ != '}' || p >= end)
+				return NULL;
+			if (*p == ']') {
+				p++;
+				break;
+			}
+			if (*p++ != ',')
+				return NULL;
+		}
+	ps->fields[at].value = (gm_str){ start, (size_t)(p - start) };
+	return p;
+}
+
+/* The event of line read by the in-order path, or NULL when it gives
+ * up (the parser then wants start_line() again). */
+static const struct gm_event *parse_in_order(struct gm_parser *ps, const char *line,
+	size_t len)
+{
+	const char *p = line, *end = line + len;
+	gm_str t;
+	unsigned high = 0;
+	if (len < 10 || !gm_swar_same(p, "{\"type\":\"", 9) ||
+	    !(p = gm_jscan_string(p + 8, end, &t, &high)) || high)
+		return NULL;
+	const struct input *in = ps->inputs, *iend = ps->inputs + ps->ninputs;
+	while (in < iend && !(in->nlen == t.n && gm_swar_same(in->rt->name, t.p, t.n)))
+		in++;
+	if (in == iend || !in->in_order)
+		return NULL;
+	struct gm_event *ev = &ps->ev;
+	memset(ev, 0, sizeof *ev);
+	ev->raw = line;
+	ev->rawlen = len;
+	ev->type_name = t;
+	ev->type = in->rt->type;
+	ev->rtype = in->rt;
+	ps->key = (gm_str){ line + 2, 4 };
+	ps->key_slot = SLOT_TYPE;
+	top_scalar(ps, GM_JSON_STRING, t);
+	for (const struct step *st = in->steps, *last = st + in->rt->nfields; st < last; st++) {
+		const struct gm_field *fv = NULL;
+		const char *q = in_order_key(p, end, ps->keytext + st->key_at, st->key_len);
+		if (q) {
+			ps->key = (gm_str){ p + 2, (size_t)st->key_len - 4 };
+			ps->key_slot = st->slot;
+			if (st->then == KEEP_ELEMENTS) {
+				p = in_order_items(ps, in, st->f, q, end);
+			} else {
+				struct gm_field *nf = new_field(ps);
+				p = in_order_value(q, end, &nf->kind, &nf->value);
+			}
+			if (!p)
+				return NULL;
+			fv = &ps->fields[ps->nfields - 1];
+		} else if (st->f->required) {
+			return NULL;
+		}
+		if (check_step(ps, in, st, fv, ev))
+			return NULL;
+	}
+	if (p + 1 != end || *p != '}' || check_listed(ps, in))
+		return NULL;
+	ev->fields = ps->fields;
+	ev->nfields = ps->nfields;
+	ps->in_order_taken++;
+	return ev;
+}
+
+void gm_parser_set_in_order(struct gm_parser *ps, bool on)
+{
+	ps->try_in_order = on;
+}
+
+size_t gm_parser_in_order_taken(const struct gm_parser *ps)
+{
+	return ps->in_order_taken;
+}
+
 /* Turns a yajl error into "invalid JSON at column N: what". */
 static const char *json_error(struct gm_parser *ps)
 {
@@ -1004,6 +1205,12 @@ const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 	 * byte is not JSON; in them a NUL is a control character, which it
 	 * does not take), and needs no look at its UTF-8. */
 	start_line(ps, line, len);
+	if (ps->try_in_order) {
+		const struct gm_event *ev = parse_in_order(ps, line, len);
+		if (ev)
+			return ev;
+		start_line(ps, line, len);
+	}
 	bool fast = parse_fast(ps, line, len);
 	if (fast && !ps->high)
 		return validated(ps, line, len, reason);
