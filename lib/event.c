@@ -1119,8 +1119,6 @@ static const struct gm_event *parse_in_order(struct gm_parser *ps, const char *l
 		const struct gm_field *fv = NULL;
 		const char *q = in_order_key(p, end, ps->keytext + st->key_at, st->key_len);
 		if (q) {
-			/* The key is passed, not put in ps->key: read back at
-			 * once, as the callbacks do, it stalls the store. */
 			gm_str key = { p + 2, (size_t)st->key_len - 4 };
 			if (st->then == KEEP_ELEMENTS) {
 				p = in_order_items(ps, in, st, key, q, end);
