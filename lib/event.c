@@ -112,6 +112,8 @@ struct gm_parser {
 	bool fast;                 /* the fast path is parsing (see below) */
 	bool try_in_order;         /* the in-order path comes first */
 	size_t in_order_taken;     /* lines it took */
+	unsigned in_order_missed;  /* lines it gave up in a row */
+	unsigned in_order_skipped; /* lines it let pass since */
 	char *keytext;             /* `,"name":` of each field of the inputs */
 	size_t keytext_len, keytext_cap;
 	unsigned high;             /* it met a byte above 0x7F: nonzero */
@@ -1143,9 +1145,25 @@ static const struct gm_event *parse_in_order(struct gm_parser *ps, const char *l
 	return ev;
 }
 
+/* Lines the in-order path gives up, one after another (another
+ * writer's order, or gm-produce --truth's, which writes "anomaly"
+ * last), would each be read twice: after IN_ORDER_MISSES in a row it
+ * tries one line in IN_ORDER_EVERY, until it takes one. */
+#define IN_ORDER_MISSES 16
+#define IN_ORDER_EVERY 64
+
+/* Whether the in-order path is to try the next line. */
+static inline bool in_order_worth(struct gm_parser *ps)
+{
+	return ps->try_in_order && (ps->in_order_missed < IN_ORDER_MISSES ||
+		++ps->in_order_skipped % IN_ORDER_EVERY == 0);
+}
+
 void gm_parser_set_in_order(struct gm_parser *ps, bool on)
 {
 	ps->try_in_order = on;
+	ps->in_order_missed = 0;
+	ps->in_order_skipped = 0;
 }
 
 size_t gm_parser_in_order_taken(const struct gm_parser *ps)
@@ -1224,10 +1242,13 @@ const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 	 * byte is not JSON; in them a NUL is a control character, which it
 	 * does not take), and needs no look at its UTF-8. */
 	start_line(ps, line, len);
-	if (ps->try_in_order) {
+	if (in_order_worth(ps)) {
 		const struct gm_event *ev = parse_in_order(ps, line, len);
-		if (ev)
+		if (ev) {
+			ps->in_order_missed = 0;
 			return ev;
+		}
+		ps->in_order_missed += ps->in_order_missed < IN_ORDER_MISSES;
 		start_line(ps, line, len);
 	}
 	bool fast = parse_fast(ps, line, len);

@@ -575,6 +575,7 @@ static bool same_str(gm_str a, gm_str b)
  * view. taken: whether the in-order path is to take it. */
 static void same_both_ways(struct gm_parser *general, const char *line, bool taken)
 {
+	gm_parser_set_in_order(ps, true);
 	size_t len = strlen(line), before = gm_parser_in_order_taken(ps);
 	const char *ra = NULL, *rb = NULL;
 	const struct gm_event *a = gm_parse(ps, line, len, &ra);
@@ -704,6 +705,8 @@ START_TEST(in_order_agrees)
 		{ IO_TX, "\"quantity\":2,", "" },
 		{ IO_RESTOCK, "\"restock_id\":\"r1\",", "" },
 		{ IO_TX, "\"items\":[", "\"extra\":1,\"items\":[" },   /* extra key */
+		{ IO_VIEW, "1500}", "1500,\"anomaly\":\"none\",\"session_end\":\"exit\"}" },
+		{ IO_VIEW, "1500}", "1500,\"anomaly\":\"bot\"}" },  /* as --truth */
 		{ IO_TX, "20.6}", "20.6,\"x\":null}" },
 		{ IO_VIEW, "1500}", "1500,\"future\":[1,{\"x\":2}]}" },
 		{ IO_TX, "\"unit_price\":0.1}", "\"unit_price\":0.1,\"extra\":{\"quantity\":9}}" },
@@ -759,6 +762,22 @@ START_TEST(in_order_agrees)
 			line = sub(buf, sizeof buf, line, changes[i][1], changes[i][2]);
 		same_both_ways(general, line, false);
 	}
+	/* After lines it gives up, one after another, it tries only
+	 * some; once it takes one again, every one. */
+	const char *truth = sub(buf, sizeof buf, IO_VIEW, "1500}", "1500,\"anomaly\":\"none\"}");
+	const char *reason;
+	size_t before = gm_parser_in_order_taken(ps);
+	for (int i = 0; i < 200; i++) {
+		ck_assert_ptr_nonnull(gm_parse(ps, truth, strlen(truth), &reason));
+		ck_assert_ptr_nonnull(gm_parse(ps, IO_VIEW, strlen(IO_VIEW), &reason));
+	}
+	ck_assert_uint_eq(gm_parser_in_order_taken(ps) - before, 200);
+	for (int i = 0; i < 200; i++)
+		ck_assert_ptr_nonnull(gm_parse(ps, truth, strlen(truth), &reason));
+	before = gm_parser_in_order_taken(ps);
+	for (int i = 0; i < 200; i++)
+		ck_assert_ptr_nonnull(gm_parse(ps, IO_VIEW, strlen(IO_VIEW), &reason));
+	ck_assert_uint_ge(gm_parser_in_order_taken(ps) - before, 200 - 64);
 	/* An alert (its labels object) is the general path's too. */
 	same_both_ways(general, "{\"type\":\"alert\",\"alert_id\":\"a1\"," IO_TS ",\"kind\":\"k\","
 		"\"severity\":\"info\",\"source\":\"s\",\"summary\":\"x\",\"labels\":{\"a\":\"b\"},"
