@@ -1012,7 +1012,8 @@ static inline __attribute__((always_inline)) void zero_event(struct gm_event *ev
  * (a space, an escape, a byte above 0x7F, another order, a key it does
  * not expect, a value it does not read, one the checks refuse, an alert)
  * and it gives up: the line goes to the other paths from the start, so
- * every message stays theirs. */
+ * every message stays theirs. Lines it gives up one after another it
+ * tries only now and then (in_order_worth()). */
 
 /* A string or a number, p at its first byte: its kind and value, and
  * the byte after it; NULL for anything else. */
