@@ -1064,8 +1064,8 @@ static const char *in_order_items(struct gm_parser *ps, const struct input *in,
 			bool first = true;
 			for (size_t e = 0; e < f->nelements; e++) {
 				/* The first key has no comma before it. */
-				const char *key = ps->keytext + in->ekey_at[e] + first;
-				const char *q = in_order_key(p, end, key, in->ekey_len[e] - first);
+				const char *ekey = ps->keytext + in->ekey_at[e] + first;
+				const char *q = in_order_key(p, end, ekey, in->ekey_len[e] - first);
 				if (!q) {
 					if (f->elements[e].required)
 						return NULL;
