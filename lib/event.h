@@ -133,6 +133,19 @@ void gm_parser_free(struct gm_parser *ps);
 const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
 	size_t len, const char **reason);
 
+/* Whether gm_parse() tries its in-order path first (on, as a parser
+ * starts): a line as gm-produce writes it ("type", then its type's
+ * fields in its descriptor's order, plain ASCII) read in place. Off,
+ * every line takes the general path. Either way gm_parse() gives the
+ * same: the switch exists for tests and comparisons. On, it also
+ * forgets the lines the path gave up (after many in a row it tries
+ * only some), so that it tries the next one. */
+void gm_parser_set_in_order(struct gm_parser *ps, bool on);
+
+/* The lines the in-order path has taken since ps was made: for tests
+ * that want to know which path a line took. */
+size_t gm_parser_in_order_taken(const struct gm_parser *ps);
+
 /* The top-level field called key (n bytes), or NULL. Of duplicate
  * keys the last counts, as for the validator and PostgreSQL's jsonb. */
 const struct gm_field *gm_event_field_n(const struct gm_event *ev,

@@ -560,6 +560,238 @@ START_TEST(row_in_order)
 }
 END_TEST
 
+/* ---- the in-order path against the general one ---- */
+
+static bool same_str(gm_str a, gm_str b)
+{
+	return a.n == b.n && (a.n == 0 || !memcmp(a.p, b.p, a.n));
+}
+
+#define SAME_STR(x) ck_assert_msg(same_str(a->x, b->x), "%s: " #x " differs", line)
+#define SAME_INT(x) ck_assert_msg(a->x == b->x, "%s: " #x " differs", line)
+
+/* line parsed by ps (in-order path first) and by general (without it)
+ * gives the same: the same refusal, or the same event and generic
+ * view. taken: whether the in-order path is to take it. */
+static void same_both_ways(struct gm_parser *general, const char *line, bool taken)
+{
+	gm_parser_set_in_order(ps, true);
+	size_t len = strlen(line), before = gm_parser_in_order_taken(ps);
+	const char *ra = NULL, *rb = NULL;
+	const struct gm_event *a = gm_parse(ps, line, len, &ra);
+	const struct gm_event *b = gm_parse(general, line, len, &rb);
+	ck_assert_msg(gm_parser_in_order_taken(ps) - before == (taken ? 1u : 0u),
+		"%s: in-order path %s", line, taken ? "did not take it" : "took it");
+	ck_assert_uint_eq(gm_parser_in_order_taken(general), 0);
+	ck_assert_msg((a == NULL) == (b == NULL), "%s: %s vs %s", line, ra ? ra : "ok", rb ? rb : "ok");
+	if (!a) {
+		ck_assert_str_eq(ra, rb);
+		return;
+	}
+	SAME_INT(type);
+	SAME_STR(type_name);
+	SAME_INT(rtype);
+	SAME_INT(in_order);
+	SAME_STR(id);
+	SAME_INT(ts);
+	SAME_INT(has_ts);
+	SAME_STR(user_id);
+	SAME_STR(session_id);
+	SAME_STR(country);
+	SAME_STR(payment_method);
+	SAME_STR(product_id);
+	SAME_STR(category);
+	SAME_STR(name);
+	SAME_STR(action);
+	SAME_INT(quantity);
+	SAME_INT(unit_price);
+	SAME_INT(stock);
+	SAME_INT(reorder_point);
+	SAME_INT(has_reorder_point);
+	SAME_INT(total_amount);
+	SAME_INT(duration_ms);
+	SAME_INT(nitems);
+	SAME_INT(items_amount);
+	SAME_INT(nlabels);
+	SAME_STR(anomaly);
+	SAME_INT(nfields);
+	SAME_INT(raw);
+	SAME_INT(rawlen);
+	ck_assert(same_str(gm_event_key(a), gm_event_key(b)));
+	for (size_t i = 0; i < a->nitems; i++) {
+		SAME_STR(items[i].product_id);
+		SAME_STR(items[i].category);
+		SAME_INT(items[i].quantity);
+		SAME_INT(items[i].unit_price);
+		SAME_INT(items[i].amount);
+	}
+	for (size_t i = 0; i < a->nlabels; i++) {
+		SAME_STR(labels[i].name);
+		SAME_STR(labels[i].value);
+	}
+	for (size_t i = 0; i < a->nfields; i++) {
+		SAME_STR(fields[i].key);
+		SAME_INT(fields[i].kind);
+		SAME_STR(fields[i].value);
+	}
+}
+
+/* line with its first from replaced by to, in buf. */
+static const char *sub(char *buf, size_t n, const char *line, const char *from, const char *to)
+{
+	const char *at = strstr(line, from);
+	ck_assert_msg(at != NULL, "%s: no %s", line, from);
+	snprintf(buf, n, "%.*s%s%s", (int)(at - line), line, to, at + strlen(from));
+	return buf;
+}
+
+#define IO_TS "\"ts\":\"2026-11-24T10:00:00.123Z\""
+#define IO_ITEM1 "{\"product_id\":\"p1\",\"category\":\"books\",\"quantity\":2,\"unit_price\":10.25}"
+#define IO_ITEM2 "{\"product_id\":\"p2\",\"category\":\"toys\",\"quantity\":1,\"unit_price\":0.1}"
+#define IO_TX_HEAD "{\"type\":\"transaction\",\"transaction_id\":\"t1\"," IO_TS ",\"user_id\":\"u1\"," \
+	"\"session_id\":\"s1\",\"country\":\"UK\",\"payment_method\":\"card\","
+#define IO_TX IO_TX_HEAD "\"items\":[" IO_ITEM1 "," IO_ITEM2 "],\"total_amount\":20.6}"
+#define IO_VIEW "{\"type\":\"product_view\",\"event_id\":\"e1\"," IO_TS ",\"user_id\":\"u1\"," \
+	"\"session_id\":\"s1\",\"product_id\":\"p9\",\"category\":\"books\",\"country\":\"USA\",\"duration_ms\":1500}"
+#define IO_CART "{\"type\":\"cart_event\",\"event_id\":\"e2\"," IO_TS ",\"user_id\":\"u1\"," \
+	"\"session_id\":\"s1\",\"product_id\":\"p9\",\"category\":\"books\",\"action\":\"add\"," \
+	"\"quantity\":3,\"unit_price\":4.5}"
+#define IO_PRODUCT "{\"type\":\"product\"," IO_TS ",\"product_id\":\"p9\",\"name\":\"Kavora Mini Coat\"," \
+	"\"category\":\"clothing\",\"unit_price\":28.99,\"stock\":67983,\"reorder_point\":0}"
+#define IO_RESTOCK "{\"type\":\"restock\",\"restock_id\":\"r1\"," IO_TS ",\"product_id\":\"p9\",\"quantity\":50}"
+#define IO_SALE "{\"type\":\"sale\",\"transaction_id\":\"t1\"," IO_TS ",\"user_id\":\"u1\"," \
+	"\"product_id\":\"p9\",\"category\":\"c\",\"quantity\":2,\"unit_price\":1}"
+
+/* Lines as gm-produce writes them are the in-order path's, and give
+ * what the general path gives; every line that differs from them is
+ * left to it whole. */
+START_TEST(in_order_agrees)
+{
+	struct gm_parser *general = gm_parser_new();
+	gm_parser_set_in_order(general, false);
+	static const char *const taken[] = {
+		IO_TX, IO_VIEW, IO_CART, IO_PRODUCT, IO_RESTOCK, IO_SALE,
+		IO_TX_HEAD "\"items\":[" IO_ITEM1 "],\"total_amount\":20.5}",
+		IO_TX_HEAD "\"items\":[" IO_ITEM1 "," IO_ITEM2 "," IO_ITEM1 "," IO_ITEM2 "],\"total_amount\":0}",
+		"{\"type\":\"transaction\",\"anomaly\":\"price_spike\",\"transaction_id\":\"t1\"," IO_TS
+			",\"user_id\":\"u1\",\"session_id\":\"s1\",\"country\":\"UK\",\"payment_method\":\"card\","
+			"\"items\":[" IO_ITEM1 "],\"total_amount\":1e2}",
+		"{\"type\":\"product_view\",\"anomaly\":\"bot\",\"event_id\":\"e1\"," IO_TS ",\"user_id\":\"u1\","
+			"\"session_id\":\"s1\",\"product_id\":\"p9\",\"category\":\"books\",\"country\":\"USA\",\"duration_ms\":0}",
+		"{\"type\":\"product\"," IO_TS ",\"product_id\":\"p9\",\"name\":\"N\",\"category\":\"c\","
+			"\"unit_price\":0,\"stock\":0}",
+	};
+	for (size_t i = 0; i < sizeof taken / sizeof *taken; i++)
+		same_both_ways(general, taken[i], true);
+	/* Each a way to differ: a line and its change. */
+	static const char *const changes[][3] = {
+		{ IO_TX, "\"ts\":\"", "\"ts\": \"" },                  /* space */
+		{ IO_TX, "{\"type\"", " {\"type\"" },
+		{ IO_TX, "20.6}", "20.6} " },
+		{ IO_TX, "{\"type\":\"", "{ \"type\":\"" },
+		{ IO_TX, "[{", "[ {" },
+		{ IO_TX, "\"u1\"", "\"u\\u0031\"" },                  /* escape */
+		{ IO_VIEW, "\"e1\"", "\"e\\n1\"" },
+		{ IO_VIEW, "\"USA\"", "\"Espa\xc3\xb1" "a\"" },       /* not ASCII */
+		{ IO_VIEW, "\"USA\"", "\"Esp\xff\"" },
+		{ IO_TX, "\"books\"", "\"b\xc3\xb6oks\"" },
+		{ IO_CART, "\"add\"", "\"a\tdd\"" },                   /* control byte */
+		{ IO_VIEW, "\"user_id\":\"u1\",\"session_id\":\"s1\"",  /* order */
+			"\"session_id\":\"s1\",\"user_id\":\"u1\"" },
+		{ IO_TX, "\"product_id\":\"p1\",\"category\":\"books\"",
+			"\"category\":\"books\",\"product_id\":\"p1\"" },
+		{ IO_TX, "\"session_id\":\"s1\",", "" },                /* missing */
+		{ IO_TX, ",\"total_amount\":20.6", "" },
+		{ IO_TX, "\"quantity\":2,", "" },
+		{ IO_RESTOCK, "\"restock_id\":\"r1\",", "" },
+		{ IO_TX, "\"items\":[", "\"extra\":1,\"items\":[" },   /* extra key */
+		{ IO_VIEW, "1500}", "1500,\"anomaly\":\"none\",\"session_end\":\"exit\"}" },
+		{ IO_VIEW, "1500}", "1500,\"anomaly\":\"bot\"}" },  /* as --truth */
+		{ IO_TX, "20.6}", "20.6,\"x\":null}" },
+		{ IO_VIEW, "1500}", "1500,\"future\":[1,{\"x\":2}]}" },
+		{ IO_TX, "\"unit_price\":0.1}", "\"unit_price\":0.1,\"extra\":{\"quantity\":9}}" },
+		{ IO_SALE, "\"user_id\":\"u1\",", "\"user_id\":\"u1\",\"user_id\":\"u2\"," }, /* twice */
+		{ IO_TX, "\"items\":[", "\"items\":[1],\"items\":[" },
+		{ IO_PRODUCT, "\"reorder_point\":0}", "\"reorder_point\":0,\"reorder_point\":5}" },
+		{ IO_TX, "\"category\":\"books\",", "\"category\":\"books\",\"category\":\"x\"," },
+		{ IO_CART, "\"quantity\":3", "\"quantity\":0" },       /* bad value */
+		{ IO_CART, "\"quantity\":3", "\"quantity\":\"3\"" },
+		{ IO_CART, "\"quantity\":3", "\"quantity\":3.0" },
+		{ IO_CART, "\"quantity\":3", "\"quantity\":99999999999999999999" },
+		{ IO_CART, "\"quantity\":3", "\"quantity\":-" },
+		{ IO_CART, "\"quantity\":3", "\"quantity\":true" },
+		{ IO_CART, "\"quantity\":3", "\"quantity\":null" },
+		{ IO_CART, "\"add\"", "\"buy\"" },
+		{ IO_CART, "\"add\"", "\"\"" },
+		{ IO_CART, "4.5}", "-4.5}" },
+		{ IO_CART, "\"e2\"", "\"\"" },
+		{ IO_CART, "\"e2\"", "2" },
+		{ IO_VIEW, "10:00:00.123Z", "10:00:00.123X" },
+		{ IO_VIEW, "1500", "-1" },
+		{ IO_TX, "20.6", "\"20.6\"" },
+		{ IO_TX, "20.6", "99999999999999999.99" },
+		{ IO_TX, "10.25", "1000000000001" },
+		{ IO_TX, "\"quantity\":2,\"unit_price\":10.25", "\"quantity\":1000000,\"unit_price\":1000000000000" },
+		{ IO_TX, "\"quantity\":2", "\"quantity\":1000001" },
+		{ IO_PRODUCT, "\"reorder_point\":0", "\"reorder_point\":-1" },
+		{ IO_PRODUCT, "\"reorder_point\":0", "\"reorder_point\":null" },
+		{ IO_TX, "[" IO_ITEM1, "[1" },                         /* items not objects */
+		{ IO_TX, "[" IO_ITEM1, "[\"x\"" },
+		{ IO_TX, "[" IO_ITEM1, "[[]" },
+		{ IO_TX, "[" IO_ITEM1 "," IO_ITEM2 "]", "{}" },
+		{ IO_TX, "[" IO_ITEM1 "," IO_ITEM2 "]", "\"items\"" },
+		{ IO_TX, "[" IO_ITEM1 "," IO_ITEM2 "]", "null" },
+		{ IO_TX, IO_ITEM1, "{}" },                             /* empty element */
+		{ IO_TX, IO_ITEM1 "," IO_ITEM2, "" },                  /* empty items */
+		{ IO_TX, "\"quantity\":2", "\"quantity\":[2]" },
+		{ IO_TX, "\"p1\"", "{\"id\":\"p1\"}" },
+		{ IO_TX, "]", "" },                                    /* broken */
+		{ IO_TX, "20.6}", "20.6" },
+		{ IO_TX, "20.6}", "20.6}}" },
+		{ IO_TX, "20.6}", "20.6}{}" },
+		{ IO_TX, "\"t1\"", "\"t1" },
+		{ IO_VIEW, "\"product_view\"", "\"product_views\"" },  /* other types */
+		{ IO_VIEW, "\"product_view\"", "\"fact_sales\"" },
+		{ IO_VIEW, "\"product_view\"", "\"\"" },
+		{ IO_VIEW, "\"product_view\"", "\"product_\\u0076iew\"" },
+	};
+	char buf[1024];
+	for (size_t i = 0; i < sizeof changes / sizeof *changes; i++) {
+		const char *line = changes[i][0];
+		if (strstr(line, changes[i][1]))
+			line = sub(buf, sizeof buf, line, changes[i][1], changes[i][2]);
+		same_both_ways(general, line, false);
+	}
+	/* After lines it gives up, one after another, it tries only
+	 * some; once it takes one again, every one. */
+	const char *truth = sub(buf, sizeof buf, IO_VIEW, "1500}", "1500,\"anomaly\":\"none\"}");
+	const char *reason;
+	size_t before = gm_parser_in_order_taken(ps);
+	for (int i = 0; i < 200; i++) {
+		ck_assert_ptr_nonnull(gm_parse(ps, truth, strlen(truth), &reason));
+		ck_assert_ptr_nonnull(gm_parse(ps, IO_VIEW, strlen(IO_VIEW), &reason));
+	}
+	ck_assert_uint_eq(gm_parser_in_order_taken(ps) - before, 200);
+	for (int i = 0; i < 200; i++)
+		ck_assert_ptr_nonnull(gm_parse(ps, truth, strlen(truth), &reason));
+	before = gm_parser_in_order_taken(ps);
+	for (int i = 0; i < 200; i++)
+		ck_assert_ptr_nonnull(gm_parse(ps, IO_VIEW, strlen(IO_VIEW), &reason));
+	ck_assert_uint_ge(gm_parser_in_order_taken(ps) - before, 200 - 64);
+	/* An alert (its labels object) is the general path's too. */
+	same_both_ways(general, "{\"type\":\"alert\",\"alert_id\":\"a1\"," IO_TS ",\"kind\":\"k\","
+		"\"severity\":\"info\",\"source\":\"s\",\"summary\":\"x\",\"labels\":{\"a\":\"b\"},"
+		"\"status\":\"firing\"}", false);
+	/* Every prefix of a taken line: the general path's, with its
+	 * messages. */
+	for (size_t n = 0; n < strlen(IO_TX); n++) {
+		snprintf(buf, sizeof buf, "%.*s", (int)n, IO_TX);
+		same_both_ways(general, buf, false);
+	}
+	gm_parser_free(general);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("event");
@@ -567,6 +799,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, transaction);
 	tcase_add_test(tc, row_in_order);
+	tcase_add_test(tc, in_order_agrees);
 	tcase_add_test(tc, view_and_cart_and_other);
 	tcase_add_test(tc, keys_by_type);
 	tcase_add_test(tc, json_errors);
