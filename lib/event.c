@@ -1034,13 +1034,6 @@ static inline __attribute__((always_inline)) const char *in_order_value(const ch
 	return q;
 }
 
-/* p past `key` (n bytes), or NULL when other bytes come. */
-static inline __attribute__((always_inline)) const char *in_order_key(const char *p,
-	const char *end, const char *key, size_t n)
-{
-	return (size_t)(end - p) >= n && gm_swar_same(p, key, n) ? p + n : NULL;
-}
-
 /* The array of objects of step st (its key key), p at its '[': its
  * elements into ps->raw_items as the callbacks put them, each object's
  * fields in its elements' order; the byte after it, or NULL. */
@@ -1065,7 +1058,7 @@ static const char *in_order_items(struct gm_parser *ps, const struct input *in,
 			for (size_t e = 0; e < f->nelements; e++) {
 				/* The first key has no comma before it. */
 				const char *ekey = ps->keytext + in->ekey_at[e] + first;
-				const char *q = in_order_key(p, end, ekey, in->ekey_len[e] - first);
+				const char *q = gm_jscan_past(p, end, ekey, in->ekey_len[e] - first);
 				if (!q) {
 					if (f->elements[e].required)
 						return NULL;
@@ -1120,7 +1113,7 @@ static const struct gm_event *parse_in_order(struct gm_parser *ps, const char *l
 	tf->value = t;
 	for (const struct step *st = in->steps, *last = st + in->rt->nfields; st < last; st++) {
 		const struct gm_field *fv = NULL;
-		const char *q = in_order_key(p, end, ps->keytext + st->key_at, st->key_len);
+		const char *q = gm_jscan_past(p, end, ps->keytext + st->key_at, st->key_len);
 		if (q) {
 			gm_str key = { p + 2, (size_t)st->key_len - 4 };
 			if (st->then == KEEP_ELEMENTS) {

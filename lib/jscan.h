@@ -98,4 +98,12 @@ static inline const char *gm_jscan_number(const char *p, const char *end)
 	return p;
 }
 
+/* p past the n bytes of key (a record's expected `,"name":`, compared
+ * in place), or NULL when other bytes, or the end, come first. */
+static inline __attribute__((always_inline)) const char *gm_jscan_past(const char *p,
+	const char *end, const char *key, size_t n)
+{
+	return (size_t)(end - p) >= n && gm_swar_same(p, key, n) ? p + n : NULL;
+}
+
 #endif

@@ -42,13 +42,6 @@ void gm_row_reader_init(struct gm_row_reader *r, const struct gm_rtype *t)
 	r->usable = fit;
 }
 
-/* p past the n bytes of key (those of text), or NULL when other bytes
- * come. */
-static inline const char *past(const char *p, const char *end, const char *key, size_t n)
-{
-	return (size_t)(end - p) >= n && gm_swar_same(p, key, n) ? p + n : NULL;
-}
-
 static inline bool literal(const char *p, const char *end, const char *word, size_t n)
 {
 	return (size_t)(end - p) >= n && !memcmp(p, word, n);
@@ -123,10 +116,10 @@ bool gm_row_read(const struct gm_row_reader *r, const char *line, size_t len,
 {
 	const struct gm_rtype *t = r->t;
 	const char *p = line, *end = line + len;
-	if (!r->usable || !(p = past(p, end, r->text, r->head)))
+	if (!r->usable || !(p = gm_jscan_past(p, end, r->text, r->head)))
 		return false;
 	for (size_t i = 0; i < t->nfields; i++)
-		if (!(p = past(p, end, r->text + r->at[i], (size_t)(r->at[i + 1] - r->at[i]))) ||
+		if (!(p = gm_jscan_past(p, end, r->text + r->at[i], (size_t)(r->at[i + 1] - r->at[i]))) ||
 		    !(p = value(&t->fields[i], p, end, &vals[i], &present[i])))
 			return false;
 	return p + 1 == end && *p == '}';
