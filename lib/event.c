@@ -197,12 +197,7 @@ static void add_key(struct gm_parser *ps, const char *name, unsigned short *at,
 	if (n > UCHAR_MAX || ps->keytext_len + n > USHRT_MAX)
 		gm_die(GM_EXIT_FAIL, NULL, "rtype: field names too long (%s)", name);
 	ps->keytext = gm_grow(ps->keytext, &ps->keytext_cap, ps->keytext_len + n, 1, 512);
-	char *k = ps->keytext + ps->keytext_len;
-	k[0] = ',';
-	k[1] = '"';
-	memcpy(k + 2, name, n - 4);
-	k[n - 2] = '"';
-	k[n - 1] = ':';
+	gm_jscan_key_put(ps->keytext + ps->keytext_len, name, n - 4);
 	*at = (unsigned short)ps->keytext_len;
 	*len = (unsigned char)n;
 	ps->keytext_len += n;
@@ -562,11 +557,6 @@ static inline __attribute__((always_inline)) const char *past(const char *p,
 	return p < end && *p == c ? p + 1 : NULL;
 }
 
-static bool literal(const char *p, const char *end, const char *word, size_t n)
-{
-	return (size_t)(end - p) >= n && !memcmp(p, word, n);
-}
-
 static const char *fast_value(struct gm_parser *ps, const char *p,
 	const char *end);
 
@@ -659,11 +649,11 @@ static const char *fast_value(struct gm_parser *ps, const char *p,
 			return NULL;
 		return on_string(ps, (const unsigned char *)s.p, s.n) ? p : NULL;
 	case 't':
-		return literal(p, end, "true", 4) && on_bool(ps, 1) ? p + 4 : NULL;
+		return gm_jscan_literal(p, end, "true", 4) && on_bool(ps, 1) ? p + 4 : NULL;
 	case 'f':
-		return literal(p, end, "false", 5) && on_bool(ps, 0) ? p + 5 : NULL;
+		return gm_jscan_literal(p, end, "false", 5) && on_bool(ps, 0) ? p + 5 : NULL;
 	case 'n':
-		return literal(p, end, "null", 4) && on_null(ps) ? p + 4 : NULL;
+		return gm_jscan_literal(p, end, "null", 4) && on_null(ps) ? p + 4 : NULL;
 	default: {
 		const char *q = gm_jscan_number(p, end);
 		return q && number(ps, p, (size_t)(q - p)) ? q : NULL;

@@ -5,8 +5,10 @@
 #ifndef GM_JSCAN_H
 #define GM_JSCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -104,6 +106,23 @@ static inline __attribute__((always_inline)) const char *gm_jscan_past(const cha
 	const char *end, const char *key, size_t n)
 {
 	return (size_t)(end - p) >= n && gm_swar_same(p, key, n) ? p + n : NULL;
+}
+
+/* Whether word (n bytes: true, false, null) comes at p. */
+static inline bool gm_jscan_literal(const char *p, const char *end, const char *word, size_t n)
+{
+	return (size_t)(end - p) >= n && !memcmp(p, word, n);
+}
+
+/* The n + 4 bytes of a record's key `,"name":` after its first value,
+ * name being n bytes, into out: what gm_jscan_past() compares with. */
+static inline void gm_jscan_key_put(char *out, const char *name, size_t n)
+{
+	out[0] = ',';
+	out[1] = '"';
+	memcpy(out + 2, name, n);
+	out[n + 2] = '"';
+	out[n + 3] = ':';
 }
 
 #endif

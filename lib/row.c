@@ -33,18 +33,17 @@ void gm_row_reader_init(struct gm_row_reader *r, const struct gm_rtype *t)
 		put(r->text, &at, t->name, strlen(t->name)) && put(r->text, &at, "\"", 1);
 	r->head = (unsigned short)at;
 	for (size_t i = 0; fit && i < t->nfields; i++) {
+		size_t n = strlen(t->fields[i].name);
 		r->at[i] = (unsigned short)at;
-		fit = put(r->text, &at, ",\"", 2) && put(r->text, &at, t->fields[i].name,
-			strlen(t->fields[i].name)) && put(r->text, &at, "\":", 2);
+		fit = n + 4 <= GM_ROW_MAX_TEXT - at;
+		if (fit) {
+			gm_jscan_key_put(r->text + at, t->fields[i].name, n);
+			at += n + 4;
+		}
 	}
 	if (fit)
 		r->at[t->nfields] = (unsigned short)at;
 	r->usable = fit;
-}
-
-static inline bool literal(const char *p, const char *end, const char *word, size_t n)
-{
-	return (size_t)(end - p) >= n && !memcmp(p, word, n);
 }
 
 /* The value of field f from p into *v and *present, as
@@ -58,7 +57,7 @@ static inline const char *value(const struct gm_rfield *f, const char *p, const 
 		/* null stands for a field left out, which only an optional
 		 * field may be */
 		*present = false;
-		return !f->required && literal(p, end, "null", 4) ? p + 4 : NULL;
+		return !f->required && gm_jscan_literal(p, end, "null", 4) ? p + 4 : NULL;
 	}
 	gm_str s;
 	unsigned high = 0;
@@ -96,11 +95,11 @@ static inline const char *value(const struct gm_rfield *f, const char *p, const 
 			return q;
 		}
 	case GM_RK_BOOL:
-		if (literal(p, end, "true", 4)) {
+		if (gm_jscan_literal(p, end, "true", 4)) {
 			v->b = true;
 			return p + 4;
 		}
-		if (literal(p, end, "false", 5)) {
+		if (gm_jscan_literal(p, end, "false", 5)) {
 			v->b = false;
 			return p + 5;
 		}
