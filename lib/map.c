@@ -92,7 +92,7 @@ static void reindex(struct gm_map *m, size_t index_cap)
 {
 	struct slot *old = m->index;
 	size_t old_cap = m->index_cap, mask = index_cap - 1;
-	m->index = gm_xmap(index_cap * sizeof *m->index);
+	m->index = gm_xmap_slots(index_cap * sizeof *m->index);
 	m->index_cap = index_cap;
 	for (size_t j = 0; j < old_cap; j++) {
 		if (!old[j].record)

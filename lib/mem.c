@@ -59,6 +59,16 @@ void *gm_xmap(size_t n)
 	return p;
 }
 
+void *gm_xmap_slots(size_t n)
+{
+	void *p = gm_xmap(n);
+#ifdef MADV_POPULATE_WRITE
+	/* Where the system cannot, the pages come as they are touched. */
+	madvise(p, map_length(n), MADV_POPULATE_WRITE);
+#endif
+	return p;
+}
+
 void gm_unmap(void *p, size_t n)
 {
 	if (p)

@@ -30,6 +30,13 @@ void *gm_grow(void *p, size_t *cap, size_t need, size_t size, size_t first);
 void *gm_xmap(size_t n);
 void gm_unmap(void *p, size_t n);
 
+/* gm_xmap() for a hash table's slots, read before they are written and
+ * soon all in use: every page is taken at once, for writing. A fresh
+ * page read first is the system's shared zero page, and its first write
+ * a second fault and a TLB flush on each CPU the process runs on (a
+ * tenth of gm-notify's main thread went to the index of its maps). */
+void *gm_xmap_slots(size_t n);
+
 /* Gives the system back the pages wholly inside p[0..n), a part of a
  * block of gm_xmap() that will not be read again; the block stays
  * mapped (reading there gives zeroes) until gm_unmap(). For a table
