@@ -270,8 +270,7 @@ static void build_slots(struct gm_parser *ps)
 				in->eat[e] = (unsigned short)(decoded ? ef->at - 1 : 0);
 			}
 		}
-		/* An alert's labels object is left to the other paths. */
-		in->in_order = !labels;
+		in->in_order = true;
 	}
 	for (int inputs = 1; inputs >= 0; inputs--)
 		for (size_t t = 0; t < gm_nrtypes; t++) {
@@ -993,15 +992,16 @@ static inline __attribute__((always_inline)) void zero_event(struct gm_event *ev
 /* ---- the in-order path ----
  * gm-produce writes a source event, a product, a restock or a sale as
  * "type" and then the fields of its type's descriptor in order, leaving
- * out optional ones, with no space and plain ASCII strings. The in-order
- * path reads such a line step by step, comparing each expected key
- * `,"name":` in place (no key is looked up) and checking each value as
- * soon as it is read, by validate()'s check_step(). It builds the same
- * generic view the other paths would (the fields, their slots, the raw
- * items), so that what they give and it gives is the same. Anything else
- * (a space, an escape, a byte above 0x7F, another order, a key it does
- * not expect, a value it does not read, one the checks refuse, an alert)
- * and it gives up: the line goes to the other paths from the start, so
+ * out optional ones, with no space and plain ASCII strings; the stream
+ * tools write an alert so, its numbers after. The in-order path reads
+ * such a line step by step, comparing each expected key `,"name":` in
+ * place (no key is looked up) and checking each value as soon as it is
+ * read, by validate()'s check_step(); then any fields of names no
+ * checked type has. It builds the same generic view the other paths
+ * would (the fields, their slots, the raw items, the labels), so that
+ * what they give and it gives is the same. Anything else (a space, an
+ * escape, a byte above 0x7F, another order, a key it does not expect, a
+ * value it does not read, one the checks refuse) and it gives up: the line goes to the other paths from the start, so
  * every message stays theirs. Lines it gives up one after another it
  * tries only now and then (in_order_worth()). */
 
@@ -1075,6 +1075,69 @@ static const char *in_order_items(struct gm_parser *ps, const struct input *in,
 	return p;
 }
 
+/* A plain string (no escape, no byte above 0x7F), p at its quote:
+ * the byte after it, or NULL. */
+static inline __attribute__((always_inline)) const char *in_order_plain(const char *p,
+	const char *end, gm_str *v)
+{
+	unsigned high = 0;
+	if (p >= end || *p != '"')
+		return NULL;
+	const char *q = gm_jscan_string(p, end, v, &high);
+	return high ? NULL : q;
+}
+
+/* The labels object of step st (its key key), p at its '{': its
+ * string values into ps->labels as the callbacks put them; the byte
+ * after it, or NULL (a value not a string among them too: its message
+ * is the other paths'). */
+static const char *in_order_labels(struct gm_parser *ps, const struct step *st, gm_str key,
+	const char *p, const char *end)
+{
+	const char *start = p;
+	if (p >= end || *p++ != '{')
+		return NULL;
+	size_t at = ps->nfields;
+	add_field(ps, st->slot, key)->kind = GM_JSON_OBJECT;
+	if (p < end && *p == '}')
+		p++;
+	else
+		for (;;) {
+			gm_str name, value;
+			if (!(p = in_order_plain(p, end, &name)) || p >= end || *p++ != ':' ||
+			    !(p = in_order_plain(p, end, &value)) || p >= end)
+				return NULL;
+			ps->label_key = name;
+			new_label(ps, GM_JSON_STRING, value);
+			if (*p == '}') {
+				p++;
+				break;
+			}
+			if (*p++ != ',')
+				return NULL;
+		}
+	ps->fields[at].value = (gm_str){ start, (size_t)(p - start) };
+	return p;
+}
+
+/* The fields after the descriptor's, p at the byte after them: each
+ * a key no checked type has (an alert's numbers: "count", "value"),
+ * a string or a number, kept as the callbacks keep it; the byte
+ * after them, or NULL. */
+static const char *in_order_rest(struct gm_parser *ps, const char *p, const char *end)
+{
+	while (p < end && *p == ',') {
+		gm_str key;
+		if (!(p = in_order_plain(p + 1, end, &key)) || p >= end || *p++ != ':' ||
+		    gm_key_slot(key.p, key.n) != SLOT_NONE)
+			return NULL;
+		struct gm_field *f = add_field(ps, SLOT_NONE, key);
+		if (!(p = in_order_value(p, end, &f->kind, &f->value)))
+			return NULL;
+	}
+	return p;
+}
+
 /* The event of line read by the in-order path, or NULL when it gives
  * up (the parser then wants start_line() again). */
 static const struct gm_event *parse_in_order(struct gm_parser *ps, const char *line,
@@ -1108,6 +1171,8 @@ static const struct gm_event *parse_in_order(struct gm_parser *ps, const char *l
 			gm_str key = { p + 2, (size_t)st->key_len - 4 };
 			if (st->then == KEEP_ELEMENTS) {
 				p = in_order_items(ps, in, st, key, q, end);
+			} else if (st->then == KEEP_LABELS) {
+				p = in_order_labels(ps, st, key, q, end);
 			} else {
 				struct gm_field *nf = add_field(ps, st->slot, key);
 				p = in_order_value(q, end, &nf->kind, &nf->value);
@@ -1121,7 +1186,8 @@ static const struct gm_event *parse_in_order(struct gm_parser *ps, const char *l
 		if (check_step(ps, in, st, fv, ev))
 			return NULL;
 	}
-	if (p + 1 != end || *p != '}' || check_listed(ps, in))
+	if (!(p = in_order_rest(ps, p, end)) || p + 1 != end || *p != '}' ||
+	    check_listed(ps, in))
 		return NULL;
 	ev->fields = ps->fields;
 	ev->nfields = ps->nfields;
