@@ -149,7 +149,7 @@ bool intake_read(struct intake *in, const struct gm_event *ev, struct note_alert
 		pairs = in->pairs;
 		at = in->buf;
 	}
-	const char *c[5];
+	const char *c[5], *strs = at;
 	for (size_t i = 0; i < ns; i++)
 		c[i] = put(&at, s[i]);
 	struct route_label *pair = pairs;
@@ -168,6 +168,7 @@ bool intake_read(struct intake *in, const struct gm_event *ev, struct note_alert
 		.resolved = GM_STR_EQ(status, "resolved"),
 		.labels = pairs, .nlabels = ev->nlabels,
 		.numbers = pairs + ev->nlabels, .nnumbers = nnumbers,
+		.strs = strs, .nstrs = need,
 	};
 	return true;
 }

@@ -52,11 +52,28 @@ static void put_pairs(struct route_label *out, char **p, const struct route_labe
 /* The bytes of a's strings, its arrays' included. */
 static size_t alert_strings_size(const struct note_alert *a)
 {
+	if (a->strs)
+		return a->nstrs + str_size(a->fired_id);
 	size_t size = pairs_size(a->labels, a->nlabels) + pairs_size(a->numbers, a->nnumbers);
 	const char *strs[] = { a->alert_id, a->kind, a->severity, a->source, a->summary, a->fired_id };
 	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
 		size += str_size(strs[i]);
 	return size;
+}
+
+/* s, a string of a's span, in its copy to: the same offset. */
+static const char *moved(const struct note_alert *a, const char *to, const char *s)
+{
+	return s ? to + (s - a->strs) : NULL;
+}
+
+/* Copies the pairs v[0..n), whose strings are in a's span, into
+ * out[0..n), their strings in the span's copy to. */
+static void move_pairs(struct route_label *out, const struct note_alert *a, const char *to,
+	const struct route_label *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = (struct route_label){ moved(a, to, v[i].name), moved(a, to, v[i].value) };
 }
 
 /* Copies a into *dst: its two arrays to *arrays, its strings to *strs,
@@ -67,15 +84,28 @@ static void put_alert(struct note_alert *dst, struct route_label **arrays, char 
 	struct route_label *labels = *arrays, *numbers = labels + a->nlabels;
 	*arrays = numbers + a->nnumbers;
 	*dst = *a;
-	put_pairs(labels, strs, a->labels, a->nlabels);
-	put_pairs(numbers, strs, a->numbers, a->nnumbers);
 	dst->labels = labels;
 	dst->numbers = numbers;
-	dst->alert_id = put_str(strs, a->alert_id);
-	dst->kind = put_str(strs, a->kind);
-	dst->severity = put_str(strs, a->severity);
-	dst->source = put_str(strs, a->source);
-	dst->summary = put_str(strs, a->summary);
+	if (a->strs) {
+		char *to = memcpy(*strs, a->strs, a->nstrs);
+		*strs += a->nstrs;
+		move_pairs(labels, a, to, a->labels, a->nlabels);
+		move_pairs(numbers, a, to, a->numbers, a->nnumbers);
+		dst->alert_id = moved(a, to, a->alert_id);
+		dst->kind = moved(a, to, a->kind);
+		dst->severity = moved(a, to, a->severity);
+		dst->source = moved(a, to, a->source);
+		dst->summary = moved(a, to, a->summary);
+		dst->strs = to;
+	} else {
+		put_pairs(labels, strs, a->labels, a->nlabels);
+		put_pairs(numbers, strs, a->numbers, a->nnumbers);
+		dst->alert_id = put_str(strs, a->alert_id);
+		dst->kind = put_str(strs, a->kind);
+		dst->severity = put_str(strs, a->severity);
+		dst->source = put_str(strs, a->source);
+		dst->summary = put_str(strs, a->summary);
+	}
 	dst->fired_id = put_str(strs, a->fired_id);
 	dst->set = NULL;   /* the copy's strings are not the set's */
 	dst->nset = 0;

@@ -35,6 +35,14 @@ struct note_alert {
 	 * does not. */
 	const struct route_label *set;
 	size_t nset;
+	/* When strs is set, alert_id, kind, severity, source, summary and
+	 * the strings of labels and numbers all lie in strs[0..nstrs),
+	 * each NUL-terminated, and nothing else does: a copy takes them in
+	 * one memcpy(), not a strlen() and a copy each (intake_read() reads
+	 * them so). NULL: anywhere. Whoever points one of them elsewhere
+	 * sets strs to NULL. */
+	const char *strs;
+	size_t nstrs;
 };
 
 /* The integrations of a receiver, in the order a notification goes to

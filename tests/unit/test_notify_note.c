@@ -148,6 +148,55 @@ START_TEST(alert_and_labels_dup)
 }
 END_TEST
 
+/* Whether every string of a lies in its span, the span in [lo, hi). */
+static void expect_in_span(const struct note_alert *a, const char *lo, const char *hi)
+{
+	ck_assert(a->strs >= lo && a->strs + a->nstrs <= hi);
+	const char *s[] = { a->alert_id, a->kind, a->severity, a->source, a->summary };
+	for (size_t i = 0; i < sizeof s / sizeof *s; i++)
+		ck_assert(s[i] >= a->strs && s[i] + strlen(s[i]) < a->strs + a->nstrs);
+	for (size_t i = 0; i < a->nlabels + a->nnumbers; i++) {
+		const struct route_label *p = i < a->nlabels ? &a->labels[i] : &a->numbers[i - a->nlabels];
+		ck_assert(p->name >= a->strs && p->value + strlen(p->value) < a->strs + a->nstrs);
+	}
+}
+
+/* An alert whose strings are one span (as intake_read() gives them) is
+ * copied to the same values as any other, its copy's strings a span
+ * again; a fired_id outside the span is copied too. */
+START_TEST(alert_span_dup)
+{
+	static const char span[] = "a1\0low_stock\0warning\0gm-inventory\0low\0"
+		"product_id\0p1\0category\0toys\0stock\0" "3";
+	const struct route_label pairs[] = {
+		{ span + 38, span + 49 }, { span + 52, span + 61 }, { span + 66, span + 72 },
+	};
+	const struct note_alert a = {
+		.alert_id = span, .ts = 5, .kind = span + 3, .severity = span + 13,
+		.source = span + 21, .summary = span + 34, .labels = pairs, .nlabels = 2,
+		.numbers = pairs + 2, .nnumbers = 1, .fired_id = "f9", .started = 2,
+		.strs = span, .nstrs = sizeof span,
+	};
+	ck_assert_str_eq(a.summary, "low");
+	ck_assert_str_eq(pairs[1].value, "toys");
+	ck_assert_str_eq(pairs[2].value, "3");
+	struct note_alert b, c;
+	char *blob_b, *blob_c;
+	note_alert_dup(&b, &blob_b, &a);
+	expect_alert(&b, &a);
+	ck_assert_uint_eq(note_alert_size(&a), 3 * sizeof *pairs + sizeof span + 3);
+	expect_in_span(&b, blob_b, blob_b + note_alert_size(&a));
+	ck_assert(b.fired_id < b.strs || b.fired_id >= b.strs + b.nstrs);
+	/* The copy of the copy, without fired_id. */
+	b.fired_id = NULL;
+	note_alert_dup(&c, &blob_c, &b);
+	expect_alert(&c, &b);
+	expect_in_span(&c, blob_c, blob_c + note_alert_size(&b));
+	free(blob_b);
+	free(blob_c);
+}
+END_TEST
+
 /* Each kind's configs, counted, and whether each sends resolutions. */
 START_TEST(integrations)
 {
@@ -181,6 +230,7 @@ static Suite *suite(void)
 	tcase_add_test(t, note_copy);
 	tcase_add_test(t, note_shared);
 	tcase_add_test(t, alert_and_labels_dup);
+	tcase_add_test(t, alert_span_dup);
 	tcase_add_test(t, integrations);
 	suite_add_tcase(s, t);
 	return s;
