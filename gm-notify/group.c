@@ -19,6 +19,13 @@
 
 #define NONE INT64_MAX
 
+/* The longest key of the map of alert ids, longer ids kept as 64-bit
+ * hashes (id_key()): the tools' ids are such hashes, in 16 hex digits,
+ * and a map of keys of 16 bytes, not the 64 a map key can be, takes 32
+ * bytes a record where it took 80 (the ids of the last max_ids alerts
+ * are kept: a fifth of a replay's fresh memory). */
+#define ID_KEY_MAX 16
+
 /* The engine's lists are intrusive and doubly linked: x goes at the
  * tail of head..tail, or out of it, through its fields prev and next. */
 #define LIST_APPEND(head, tail, x, prev, next) do { \
@@ -1131,7 +1138,7 @@ struct group_engine *group_new(const struct conf *c, const struct silences *sile
 	 * them are a third of those sized for any key. */
 	e->active = gm_map_new_keys(sizeof(struct alert *), e->o.max_alerts, sizeof(uint64_t));
 	gm_map_on_evict(e->active, evicted, e);
-	e->ids = gm_map_new(1, e->o.max_ids);
+	e->ids = gm_map_new_keys(1, e->o.max_ids, ID_KEY_MAX);
 	/* Groups and buckets are bounded by the alerts they hold. */
 	e->groups = gm_map_new_keys(sizeof(struct group *), (size_t)1 << 31, sizeof(uint64_t));
 	e->buckets = gm_map_new_keys(sizeof(struct alert *), (size_t)1 << 31, sizeof(uint64_t));
@@ -1190,11 +1197,11 @@ void group_free(struct group_engine *e)
 }
 
 /* The key under which an alert id is remembered: itself, or a hash of
- * it when it is longer than a map key. */
+ * it when it is longer than ID_KEY_MAX. */
 static size_t id_key(const char *id, char *buf)
 {
 	size_t n = strlen(id);
-	if (n <= GM_MAP_KEY_MAX) {
+	if (n <= ID_KEY_MAX) {
 		memcpy(buf, id, n);
 		return n;
 	}

@@ -722,6 +722,40 @@ START_TEST(marks)
 }
 END_TEST
 
+/* Ids up to 16 bytes are kept as they are, longer ones as hashes: each
+ * is seen once however long, ids that differ only after their 16th byte
+ * are told apart, and a state file keeps them all. */
+START_TEST(long_ids)
+{
+	char path[256];
+	close(gm_test_temp(path, sizeof path, "state", false));
+	static const char *const ids[] = {
+		"0123456789abcdef", "0123456789abcdef0", "0123456789abcdef1",
+		"6f1c0d3e-8b5a-4e21-9c7d-2a9e5b0f4c11-6f1c0d3e-8b5a-4e21-9c7d-2a9e5b0f4c11x",
+		"6f1c0d3e-8b5a-4e21-9c7d-2a9e5b0f4c11-6f1c0d3e-8b5a-4e21-9c7d-2a9e5b0f4c11y",
+	};
+	const size_t n = sizeof ids / sizeof *ids;
+	struct run run;
+	run_init(&run, stock_yaml, true);
+	char product[16];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(product, sizeof product, "p%zu", i);
+		ck_assert_int_eq(take_marked(&run, ids[i], product, false, 0, i), GROUP_FIRING);
+	}
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(take_marked(&run, ids[i], "other", false, 1, i), GROUP_DUPLICATE);
+	ck_assert(group_save(run.rec.e, path));
+	run_free(&run);
+	run_init(&run, stock_yaml, true);
+	ck_assert(group_load(run.rec.e, path));
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(take_marked(&run, ids[i], "other", false, 2, i), GROUP_DUPLICATE);
+	ck_assert_int_eq(take_marked(&run, "0123456789abcdef2", "p9", false, 2, 9), GROUP_FIRING);
+	run_free(&run);
+	unlink(path);
+}
+END_TEST
+
 /* A notification given up on, handed to its receiver's fallback: one
  * notification for each of the fallback's configs, fallback set, in
  * flight under ids of their own, and the original done. */
@@ -818,6 +852,7 @@ static Suite *suite(void)
 	tcase_add_test(t, state_route_gone);
 	tcase_add_test(t, file_configs);
 	tcase_add_test(t, marks);
+	tcase_add_test(t, long_ids);
 	tcase_add_test(t, fallback);
 	suite_add_tcase(s, t);
 	return s;
