@@ -369,7 +369,7 @@ struct rfm *rfm_new(const struct rfm_opts *o, const struct rfm_out *out)
 	m->cur = &m->pend[0];
 	m->prev = &m->pend[1];
 	m->mask = 1023;
-	m->slots = gm_xmap_slots((m->mask + 1) * sizeof *m->slots);
+	m->slots = gm_xmap((m->mask + 1) * sizeof *m->slots);
 	return m;
 }
 
@@ -473,7 +473,7 @@ static void index_room(struct rfm *m)
 	if ((m->n + 1) * 10 < (m->mask + 1) * 7)
 		return;
 	size_t mask = m->mask * 2 + 1;
-	uint64_t *slots = gm_xmap_slots((mask + 1) * sizeof *slots);
+	uint64_t *slots = gm_xmap((mask + 1) * sizeof *slots);
 	for (size_t at = 0; at < m->idlen;) {
 		const char *e = m->ids + at + sizeof(struct cust);
 		size_t n = (unsigned char)e[0];

@@ -64,7 +64,7 @@ struct gm_idset *gm_idset_new(void)
 {
 	struct gm_idset *s = gm_xcalloc(1, sizeof *s);
 	s->mask = 1023;
-	s->slot = gm_xmap_slots((s->mask + 1) * sizeof *s->slot);
+	s->slot = gm_xmap((s->mask + 1) * sizeof *s->slot);
 	return s;
 }
 
@@ -89,7 +89,7 @@ static void grow(struct gm_idset *s)
 	struct fp *old = s->slot;
 	size_t oldn = s->mask + 1;
 	s->mask = oldn * 2 - 1;
-	s->slot = gm_xmap_slots((s->mask + 1) * sizeof *s->slot);
+	s->slot = gm_xmap((s->mask + 1) * sizeof *s->slot);
 	/* The old slots are given back a huge page at a time as they are
 	 * placed again, not all at the end: at no time are both tables
 	 * held whole. */
