@@ -1136,13 +1136,13 @@ struct group_engine *group_new(const struct conf *c, const struct silences *sile
 	add_routes(e, &c->route, NULL);
 	/* All but the ids are keyed by 64-bit hashes: records sized for
 	 * them are a third of those sized for any key. */
-	e->active = gm_map_new_keys(sizeof(struct alert *), e->o.max_alerts, sizeof(uint64_t));
+	e->active = gm_map_new_hashes(sizeof(struct alert *), e->o.max_alerts);
 	gm_map_on_evict(e->active, evicted, e);
 	e->ids = gm_map_new_keys(1, e->o.max_ids, ID_KEY_MAX);
 	/* Groups and buckets are bounded by the alerts they hold. */
-	e->groups = gm_map_new_keys(sizeof(struct group *), (size_t)1 << 31, sizeof(uint64_t));
-	e->buckets = gm_map_new_keys(sizeof(struct alert *), (size_t)1 << 31, sizeof(uint64_t));
-	e->flights = gm_map_new_keys(sizeof(struct flight *), (size_t)1 << 31, sizeof(uint64_t));
+	e->groups = gm_map_new_hashes(sizeof(struct group *), (size_t)1 << 31);
+	e->buckets = gm_map_new_hashes(sizeof(struct alert *), (size_t)1 << 31);
+	e->flights = gm_map_new_hashes(sizeof(struct flight *), (size_t)1 << 31);
 	for (size_t i = 0; i < o->nresolvable; i++)
 		learn_kind(e, o->resolvable[i]);
 	e->now = e->sil_checked = INT64_MIN;

@@ -57,6 +57,7 @@ struct entry {             /* the head of a record; the value follows */
 struct gm_map {
 	size_t value_size, max;
 	size_t key_max;        /* the longest key taken */
+	bool hashes;           /* keys of 8 bytes are hashes already (gm_map_new_hashes()) */
 	size_t value_at;       /* where a record's value begins: after key_max, 8-byte aligned */
 	size_t stride;         /* bytes per record, a multiple of 8 */
 	unsigned char *records;   /* max records */
@@ -71,6 +72,18 @@ struct gm_map {
 	gm_map_evict_fn *on_evict;
 	void *evict_ctx;
 };
+
+/* The hash a key is placed by: an 8-byte key's own bits in a map of
+ * hashes, else gm_hash()'s. */
+static inline uint64_t key_hash(const struct gm_map *m, const char *key, size_t klen)
+{
+	if (m->hashes && klen == sizeof(uint64_t)) {
+		uint64_t h;
+		memcpy(&h, key, sizeof h);
+		return h;
+	}
+	return gm_hash(key, klen);
+}
 
 static struct entry *entry(const struct gm_map *m, uint32_t e)
 {
@@ -122,6 +135,13 @@ struct gm_map *gm_map_new_keys(size_t value_size, size_t max_entries, size_t key
 	m->records = gm_xmap(m->max * m->stride);
 	m->links = gm_xmap(m->max * sizeof *m->links);
 	reindex(m, 64);
+	return m;
+}
+
+struct gm_map *gm_map_new_hashes(size_t value_size, size_t max_entries)
+{
+	struct gm_map *m = gm_map_new_keys(value_size, max_entries, sizeof(uint64_t));
+	m->hashes = true;
 	return m;
 }
 
@@ -200,13 +220,13 @@ void *gm_map_get(struct gm_map *m, const char *key, size_t klen)
 {
 	if (klen > m->key_max)
 		return NULL;
-	struct slot s = m->index[slot_of(m, (uint32_t)gm_hash(key, klen), key, klen)];
+	struct slot s = m->index[slot_of(m, (uint32_t)key_hash(m, key, klen), key, klen)];
 	return s.record ? touch(m, s.record - 1) : NULL;
 }
 
 void gm_map_prefetch(const struct gm_map *m, const char *key, size_t klen)
 {
-	__builtin_prefetch(&m->index[gm_hash(key, klen) & (m->index_cap - 1)]);
+	__builtin_prefetch(&m->index[key_hash(m, key, klen) & (m->index_cap - 1)]);
 }
 
 /* Empties index slot i, shifting back the slots of the probe run after
@@ -270,7 +290,7 @@ void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
 {
 	if (klen > m->key_max)
 		return NULL;
-	uint32_t h = (uint32_t)gm_hash(key, klen);
+	uint32_t h = (uint32_t)key_hash(m, key, klen);
 	size_t i = slot_of(m, h, key, klen);
 	if (m->index[i].record) {
 		*created = false;
@@ -312,7 +332,7 @@ void *gm_map_peek(const struct gm_map *m, const char *key, size_t klen)
 {
 	if (klen > m->key_max)
 		return NULL;
-	struct slot s = m->index[slot_of(m, (uint32_t)gm_hash(key, klen), key, klen)];
+	struct slot s = m->index[slot_of(m, (uint32_t)key_hash(m, key, klen), key, klen)];
 	return s.record ? value(m, s.record - 1) : NULL;
 }
 
@@ -320,7 +340,7 @@ bool gm_map_remove(struct gm_map *m, const char *key, size_t klen)
 {
 	if (klen > m->key_max)
 		return false;
-	size_t i = slot_of(m, (uint32_t)gm_hash(key, klen), key, klen);
+	size_t i = slot_of(m, (uint32_t)key_hash(m, key, klen), key, klen);
 	uint32_t e = m->index[i].record;
 	if (!e)
 		return false;

@@ -31,6 +31,13 @@ struct gm_map *gm_map_new(size_t value_size, size_t max_entries);
  * about max_entries * (value_size + key_max + 48) bytes, and a key
  * longer than key_max is refused as one over GM_MAP_KEY_MAX is. */
 struct gm_map *gm_map_new_keys(size_t value_size, size_t max_entries, size_t key_max);
+
+/* As gm_map_new_keys() with key_max 8, for keys that are 64-bit hashes
+ * already (of a label set, of an id): a key's own bits place it, where
+ * another map hashes it again at each look (a tenth of gm-notify's
+ * engine went to hashing its keys). Keys whose bits are not well mixed
+ * (counters, dates) belong in another map: they would crowd the table. */
+struct gm_map *gm_map_new_hashes(size_t value_size, size_t max_entries);
 void gm_map_free(struct gm_map *m);
 
 /* The value for key, or NULL when absent; the entry becomes the most

@@ -360,6 +360,56 @@ START_TEST(short_keys)
 }
 END_TEST
 
+START_TEST(hash_keys)
+{
+	/* A map whose 8-byte keys are hashes: churn through its cap keeps
+	 * every live key; keys whose low bits are all alike (not hashes:
+	 * one probe run) are still each found; a key of another length is
+	 * hashed as in any map. */
+	struct gm_map *m = gm_map_new_hashes(sizeof(uint64_t), 257);
+	bool created;
+	for (uint64_t i = 0; i < 20000; i++) {
+		uint64_t k = gm_hash_u64(i);
+		*(uint64_t *)gm_map_put(m, (const char *)&k, sizeof k, &created) = i;
+		ck_assert(created);
+		if (i % 3 == 0)
+			ck_assert(gm_map_remove(m, (const char *)&k, sizeof k));
+	}
+	size_t live = 0;
+	for (uint64_t i = 0; i < 20000; i++) {
+		uint64_t k = gm_hash_u64(i);
+		uint64_t *v = gm_map_peek(m, (const char *)&k, sizeof k);
+		if (v) {
+			ck_assert_uint_eq(*v, i);
+			live++;
+		}
+	}
+	ck_assert_uint_eq(live, 257);
+	ck_assert_uint_eq(gm_map_size(m), 257);
+	gm_map_free(m);
+
+	m = gm_map_new_hashes(sizeof(uint64_t), 1000);
+	for (uint64_t i = 0; i < 200; i++) {
+		uint64_t k = i << 40;
+		*(uint64_t *)gm_map_put(m, (const char *)&k, sizeof k, &created) = i;
+	}
+	*(uint64_t *)gm_map_put(m, "abc", 3, &created) = 7;
+	for (uint64_t i = 0; i < 200; i += 2) {
+		uint64_t k = i << 40;
+		ck_assert(gm_map_remove(m, (const char *)&k, sizeof k));
+	}
+	for (uint64_t i = 1; i < 200; i += 2) {
+		uint64_t k = i << 40;
+		uint64_t *v = gm_map_get(m, (const char *)&k, sizeof k);
+		ck_assert_ptr_nonnull(v);
+		ck_assert_uint_eq(*v, i);
+	}
+	ck_assert_uint_eq(*(uint64_t *)gm_map_get(m, "abc", 3), 7);
+	ck_assert_uint_eq(gm_map_size(m), 101);
+	gm_map_free(m);
+}
+END_TEST
+
 START_TEST(hash_is_stable)
 {
 	ck_assert(gm_hash("u0000001", 8) != gm_hash("u0000002", 8));
@@ -381,6 +431,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, evict_callback_and_peek);
 	tcase_add_test(tc, places_stay_and_are_reused);
 	tcase_add_test(tc, short_keys);
+	tcase_add_test(tc, hash_keys);
 	tcase_add_test(tc, hash_is_stable);
 	suite_add_tcase(s, tc);
 	return s;
