@@ -154,6 +154,12 @@ struct etl {
 	size_t txn_userlen, txn_countrylen;
 	char *txn_strings;           /* the lines' product ids and categories */
 	size_t txn_slen, txn_scap;
+	/* The customers (orders > 0) in order of user_id, as places in
+	 * people: sorted once for etl_customers() and dim_customer's rows;
+	 * a new customer voids it. */
+	uint32_t *by_user;
+	size_t nby_user;
+	bool by_user_ok;
 };
 
 struct etl *etl_new(const struct etl_opts *o, const struct etl_out *out)
@@ -213,6 +219,7 @@ void etl_free(struct etl *m)
 	gm_names_free(&m->categories);
 	free(m->txn_items);
 	free(m->txn_strings);
+	free(m->by_user);
 	free(m->offsets);
 	gm_writer_close(m->aside);
 	free(m);
@@ -359,6 +366,7 @@ static void count_txn(struct etl *m, gm_str user, gm_str country_s, int64_t ts,
 	struct person *who = customer || in_range ? gm_map_put(m->people, user.p, user.n, &created) : NULL;
 	if (customer) {
 		struct customer *c = &who->c;
+		m->by_user_ok &= c->orders != 0;
 		if (!c->orders || ts < c->first)
 			c->first = ts;
 		if (!c->orders || ts > c->last)
@@ -713,6 +721,7 @@ bool etl_range(const struct etl *m, int32_t *lo, int32_t *hi)
 struct headed {
 	uint64_t head;
 	gm_str s;
+	uint32_t place;
 };
 
 static int headed_order(const void *a, const void *b)
@@ -721,34 +730,65 @@ static int headed_order(const void *a, const void *b)
 	return headed_cmp(x->head, x->s, y->head, y->s);
 }
 
-size_t etl_customers(const struct etl *m, gm_str **users)
+/* How far ahead of a walk by places gm_map_prefetch_at() loads. */
+#define AHEAD 8
+
+/* The customers in order of user_id (m->by_user), sorted when a new
+ * one came since the last sort. */
+static const uint32_t *customers_in_order(struct etl *m, size_t *n)
 {
-	struct gm_map_iter it;
-	const char *k;
-	size_t kn, n = 0, bytes = 0;
-	void *v;
-	gm_map_iter_init(&it, m->people, true);
-	while ((v = gm_map_iter_next(&it, &k, &kn)))
-		if (((struct person *)v)->c.orders)
-			n++, bytes += kn;
-	gm_str *u = gm_xcalloc(1, n * sizeof *u + bytes + 1);
-	struct headed *h = gm_xcalloc(n + 1, sizeof *h);
-	char *at = (char *)(u + n);
-	size_t i = 0;
-	gm_map_iter_init(&it, m->people, true);
-	while ((v = gm_map_iter_next(&it, &k, &kn))) {
-		if (!((struct person *)v)->c.orders)
-			continue;
-		memcpy(at, k, kn);
-		h[i].s = (gm_str){ at, kn };
-		h[i].head = head8(h[i].s);
-		i++;
-		at += kn;
+	if (!m->by_user_ok) {
+		/* By place, which is the records' order in memory: no entry
+		 * of people is ever removed, so places below its size. */
+		size_t live = gm_map_size(m->people), i = 0;
+		struct headed *h = gm_xcalloc(live + 1, sizeof *h);
+		for (uint32_t at = 0, seen = 0; seen < live; at++) {
+			const char *k;
+			size_t kn;
+			struct person *v = gm_map_at(m->people, at, &k, &kn);
+			if (!v)
+				continue;
+			seen++;
+			if (v->c.orders) {
+				h[i].s = (gm_str){ k, kn };
+				h[i].head = head8(h[i].s);
+				h[i++].place = at;
+			}
+		}
+		qsort(h, i, sizeof *h, headed_order);
+		free(m->by_user);
+		m->by_user = gm_xcalloc(i + 1, sizeof *m->by_user);
+		for (size_t j = 0; j < i; j++)
+			m->by_user[j] = h[j].place;
+		free(h);
+		m->nby_user = i;
+		m->by_user_ok = true;
 	}
-	qsort(h, n, sizeof *h, headed_order);
-	for (i = 0; i < n; i++)
-		u[i] = h[i].s;
-	free(h);
+	*n = m->nby_user;
+	return m->by_user;
+}
+
+size_t etl_customers(struct etl *m, gm_str **users)
+{
+	size_t n, bytes = 0, kn;
+	const char *k;
+	const uint32_t *at = customers_in_order(m, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (i + AHEAD < n)
+			gm_map_prefetch_at(m->people, at[i + AHEAD]);
+		gm_map_at(m->people, at[i], &k, &kn);
+		bytes += kn;
+	}
+	gm_str *u = gm_xcalloc(1, n * sizeof *u + bytes + 1);
+	char *to = (char *)(u + n);
+	for (size_t i = 0; i < n; i++) {
+		if (i + AHEAD < n)
+			gm_map_prefetch_at(m->people, at[i + AHEAD]);
+		gm_map_at(m->people, at[i], &k, &kn);
+		memcpy(to, k, kn);
+		u[i] = (gm_str){ to, kn };
+		to += kn;
+	}
 	*users = u;
 	return n;
 }
@@ -1022,16 +1062,15 @@ static void emit_dates(struct etl *m)
 
 static void emit_customers(struct etl *m)
 {
+	/* In order of id: rows_put() finds them sorted. */
 	struct table_rows tr = { 0 };
-	struct gm_map_iter it;
+	size_t n, kn;
 	const char *k;
-	size_t kn;
-	void *v;
-	gm_map_iter_init(&it, m->people, true);
-	while ((v = gm_map_iter_next(&it, &k, &kn))) {
-		struct customer *c = &((struct person *)v)->c;
-		if (!c->orders)
-			continue;
+	const uint32_t *at = customers_in_order(m, &n);
+	for (size_t u = 0; u < n; u++) {
+		if (u + AHEAD < n)
+			gm_map_prefetch_at(m->people, at[u + AHEAD]);
+		struct customer *c = &((struct person *)gm_map_at(m->people, at[u], &k, &kn))->c;
 		/* Most orders; then the earliest; then the smaller name. */
 		struct country_count *best = &c->countries[0];
 		for (size_t i = 1; i < c->ncountries; i++) {

@@ -346,6 +346,17 @@ void *gm_map_at(const struct gm_map *m, uint32_t place, const char **key, size_t
 	return value(m, place);
 }
 
+void gm_map_prefetch_at(const struct gm_map *m, uint32_t place)
+{
+	if (place >= m->n)
+		return;
+	/* The lines from the record's head to 64 bytes into its value. */
+	const char *x = (const char *)entry(m, place), *end = x + m->value_at + 63;
+	for (; x < end; x += 64)
+		__builtin_prefetch(x);
+	__builtin_prefetch(end);
+}
+
 void gm_map_on_evict(struct gm_map *m, gm_map_evict_fn *fn, void *ctx)
 {
 	m->on_evict = fn;

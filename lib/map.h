@@ -95,6 +95,12 @@ uint32_t gm_map_place(const struct gm_map *m, const void *value);
  * the entry it finds is the one it meant. Changes no recency. */
 void *gm_map_at(const struct gm_map *m, uint32_t place, const char **key, size_t *klen);
 
+/* Starts loading the record at place (its key and the first 64 bytes
+ * of its value), so that a walk of places out of their order (a sorted one)
+ * hides the cache miss of each behind the work on those before it;
+ * changes nothing, and a place with no entry is allowed. */
+void gm_map_prefetch_at(const struct gm_map *m, uint32_t place);
+
 /* Starts loading the index slot where a get or put of key begins, so
  * that work done meanwhile hides the cache miss; changes nothing. */
 void gm_map_prefetch(const struct gm_map *m, const char *key, size_t klen);

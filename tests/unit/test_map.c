@@ -309,6 +309,10 @@ START_TEST(places_stay_and_are_reused)
 	ck_assert_uint_eq(kl, 5);
 	ck_assert(!memcmp(k, "alpha", 5));
 	ck_assert_ptr_null(gm_map_at(m, 7, &k, &kl));   /* never used */
+	gm_map_prefetch_at(m, pb);   /* a load, no change: of a place */
+	gm_map_prefetch_at(m, 7);    /* never used */
+	gm_map_prefetch_at(m, UINT32_MAX);
+	ck_assert_ptr_eq(gm_map_at(m, pa, &k, &kl), a);
 	ck_assert(gm_map_remove(m, "alpha", 5));
 	ck_assert_ptr_null(gm_map_at(m, pa, &k, &kl));
 	void *g = gm_map_put(m, "gamma", 5, &created);
