@@ -733,35 +733,49 @@ static int headed_order(const void *a, const void *b)
 /* How far ahead of a walk by places gm_map_prefetch_at() loads. */
 #define AHEAD 8
 
+/* The places of map's entries that take() takes (NULL: all) in the
+ * order of their keys (gm_str_cmp()), into *places (free it); returns
+ * how many. The map must never have had an entry removed: its places
+ * below its size are its entries, walked in their order in memory. */
+static size_t places_by_key(struct gm_map *map, bool (*take)(const void *value),
+	uint32_t **places)
+{
+	size_t live = gm_map_size(map), n = 0;
+	struct headed *h = gm_xcalloc(live + 1, sizeof *h);
+	for (uint32_t at = 0, seen = 0; seen < live; at++) {
+		const char *k;
+		size_t kn;
+		const void *v = gm_map_at(map, at, &k, &kn);
+		if (!v)
+			continue;
+		seen++;
+		if (!take || take(v)) {
+			h[n].s = (gm_str){ k, kn };
+			h[n].head = head8(h[n].s);
+			h[n++].place = at;
+		}
+	}
+	qsort(h, n, sizeof *h, headed_order);
+	uint32_t *p = gm_xcalloc(n + 1, sizeof *p);
+	for (size_t i = 0; i < n; i++)
+		p[i] = h[i].place;
+	free(h);
+	*places = p;
+	return n;
+}
+
+static bool is_customer(const void *person)
+{
+	return ((const struct person *)person)->c.orders != 0;
+}
+
 /* The customers in order of user_id (m->by_user), sorted when a new
  * one came since the last sort. */
 static const uint32_t *customers_in_order(struct etl *m, size_t *n)
 {
 	if (!m->by_user_ok) {
-		/* By place, which is the records' order in memory: no entry
-		 * of people is ever removed, so places below its size. */
-		size_t live = gm_map_size(m->people), i = 0;
-		struct headed *h = gm_xcalloc(live + 1, sizeof *h);
-		for (uint32_t at = 0, seen = 0; seen < live; at++) {
-			const char *k;
-			size_t kn;
-			struct person *v = gm_map_at(m->people, at, &k, &kn);
-			if (!v)
-				continue;
-			seen++;
-			if (v->c.orders) {
-				h[i].s = (gm_str){ k, kn };
-				h[i].head = head8(h[i].s);
-				h[i++].place = at;
-			}
-		}
-		qsort(h, i, sizeof *h, headed_order);
 		free(m->by_user);
-		m->by_user = gm_xcalloc(i + 1, sizeof *m->by_user);
-		for (size_t j = 0; j < i; j++)
-			m->by_user[j] = h[j].place;
-		free(h);
-		m->nby_user = i;
+		m->nby_user = places_by_key(m->people, is_customer, &m->by_user);
 		m->by_user_ok = true;
 	}
 	*n = m->nby_user;
@@ -1187,6 +1201,8 @@ struct perf {
 	const char *product;   /* NULL: the category's row */
 	size_t plen;
 	uint64_t phead;        /* head8() of the product, or of "*" */
+	size_t cat_row;        /* a product's row: its category's */
+	size_t to;             /* a category's row: where its next row goes */
 	struct funnel f;
 	int64_t rank;
 };
@@ -1270,6 +1286,18 @@ static int perf_by_id(const void *a, const void *b, void *ctx)
 	return gm_str_cmp((gm_str){ xj, xc.n + 1 + xp.n }, (gm_str){ yj, yc.n + 1 + yp.n });
 }
 
+/* perf_by_id() of rows given by their index in rows. */
+struct perf_rows {
+	const struct perf *rows;
+	struct perf_order *o;
+};
+
+static int perf_ix_by_id(const void *a, const void *b, void *ctx)
+{
+	const struct perf_rows *c = ctx;
+	return perf_by_id(&c->rows[*(const size_t *)a], &c->rows[*(const size_t *)b], c->o);
+}
+
 static int cat_by_slash(const void *a, const void *b, void *ctx)
 {
 	const struct gm_names *cats = ctx;
@@ -1339,12 +1367,79 @@ struct perf_key {
 	uint32_t cat, product;
 };
 
+/* Puts rows[0..n) in the order of perf_by_id() with a pass over them,
+ * not a sort, when the products' rows came in the order of their ids
+ * (those ordered before "*" first, up to rows[split]) and o ranks the
+ * categories: each category's row, sorted by themselves, starts a
+ * bucket that its products' rows fill in the order they came, with the
+ * category's own row where "*" falls among them. */
+static struct perf *perf_by_bucket(struct perf *rows, size_t n, size_t split,
+	struct perf_order *o)
+{
+	size_t *cats = NULL, ncats = 0, cap = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!rows[i].product) {
+			cats = gm_grow(cats, &cap, ncats + 1, sizeof *cats, 256);
+			cats[ncats++] = i;
+			rows[i].to = 1;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].product)
+			rows[rows[i].cat_row].to++;
+	struct perf_rows ctx = { rows, o };
+	if (ncats)
+		qsort_r(cats, ncats, sizeof *cats, perf_ix_by_id, &ctx);
+	size_t at = 0;
+	for (size_t c = 0; c < ncats; c++) {
+		size_t size = rows[cats[c]].to;
+		rows[cats[c]].to = at;
+		at += size;
+	}
+	free(cats);
+	struct perf *out = gm_xcalloc(n + 1, sizeof *out);
+	for (size_t i = 0; i < split; i++)
+		if (rows[i].product)
+			out[rows[rows[i].cat_row].to++] = rows[i];
+	for (size_t i = 0; i < n; i++)
+		if (!rows[i].product)
+			out[rows[i].to++] = rows[i];
+	for (size_t i = split; i < n; i++)
+		if (rows[i].product)
+			out[rows[rows[i].cat_row].to++] = rows[i];
+	free(rows);
+	return out;
+}
+
 static void emit_performance(struct etl *m)
 {
 	/* Every (grain, period, category, product) of a touched period,
 	 * and every (grain, period, category). */
 	struct perf *rows = NULL;
 	size_t n = 0, cap = 0;
+	/* By bucket (perf_by_bucket()), when the categories are ranked and
+	 * no product is named "*" (it would share ids with the categories'
+	 * rows: those are left to the sort, in the order they come): the
+	 * products are walked in order of id. */
+	struct gm_map_iter it;
+	const char *k;
+	size_t kn;
+	void *v;
+	struct perf_order order;
+	perf_order_init(&order, &m->categories);
+	const struct product *star_p = gm_map_peek(m->products, "*", 1);
+	bool by_bucket = order.cat_rank && !(star_p && (star_p->ndays || star_p->has_now));
+	uint32_t *by_id = NULL;
+	size_t nby_id = by_bucket ? places_by_key(m->products, NULL, &by_id) : 0;
+	/* The products whose ids order before "*": by_id[0..below) */
+	size_t below = 0, o = 0, split = 0;
+	for (size_t hi = nby_id; below < hi;) {
+		size_t mid = below + (hi - below) / 2;
+		gm_map_at(m->products, by_id[mid], &k, &kn);
+		if (gm_str_cmp((gm_str){ k, kn }, (gm_str){ "*", 1 }) < 0)
+			below = mid + 1;
+		else
+			hi = mid;
+	}
 	/* The categories' rows by key; a product's by a look at the few
 	 * periods it has (mine), which is most of the rows. */
 	struct gm_map *at = gm_map_new(sizeof(size_t), (size_t)1 << 31);
@@ -1353,12 +1448,18 @@ static void emit_performance(struct etl *m)
 		size_t ix;            /* SIZE_MAX: a period not touched */
 	} *mine = NULL;
 	size_t nmine, capmine = 0;
-	struct gm_map_iter it;
-	const char *k;
-	size_t kn;
-	void *v;
 	gm_map_iter_init(&it, m->products, true);
-	while ((v = gm_map_iter_next(&it, &k, &kn))) {
+	for (;;) {
+		if (by_bucket) {
+			if (o == below)
+				split = n;
+			if (o == nby_id)
+				break;
+			if (o + AHEAD < nby_id)
+				gm_map_prefetch_at(m->products, by_id[o + AHEAD]);
+			v = gm_map_at(m->products, by_id[o++], &k, &kn);
+		} else if (!(v = gm_map_iter_next(&it, &k, &kn)))
+			break;
 		struct product *p = v;
 		nmine = 0;
 		for (size_t i = 0; i < p->ndays + p->has_now; i++) {
@@ -1392,6 +1493,7 @@ static void emit_performance(struct etl *m)
 					rows[n++] = (struct perf){ .start = key.start, .cat = d->cat,
 						.grain = (uint8_t)g };
 				}
+				rows[mine[j].ix].cat_row = *cx;
 				for (int level = 0; level < 2; level++) {
 					struct funnel *f = &rows[level ? *cx : mine[j].ix].f;
 					f->views += d->f.views;
@@ -1406,6 +1508,7 @@ static void emit_performance(struct etl *m)
 		}
 	}
 	free(mine);
+	free(by_id);
 	/* A category's orders: distinct transactions, counted per day. */
 	gm_map_iter_init(&it, m->cdays, true);
 	while ((v = gm_map_iter_next(&it, &k, &kn))) {
@@ -1437,9 +1540,9 @@ static void emit_performance(struct etl *m)
 		last = r->start;
 		r->phead = head8(r->product ? (gm_str){ r->product, r->plen } : (gm_str){ "*", 1 });
 	}
-	struct perf_order order;
-	perf_order_init(&order, &m->categories);
-	if (n)
+	if (by_bucket)
+		rows = perf_by_bucket(rows, n, split, &order);
+	else if (n)
 		qsort_r(rows, n, sizeof *rows, perf_by_id, &order);
 	free(order.cat_rank);
 	perf_rank(rows, n, &m->categories);
