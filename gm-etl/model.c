@@ -350,10 +350,11 @@ static void product_fact(struct product *p, int64_t ts, gm_str id, uint32_t cat,
 }
 
 /* A transaction's counts: trends and the funnel when in_range, its
- * customer when customer (a customer the run touched). The lines'
- * product ids and categories are already known to fit map keys. */
-static void count_txn(struct etl *m, gm_str user, gm_str country_s, int64_t ts,
-	const struct gm_item *items, size_t n, bool in_range, bool customer)
+ * customer when customer (a customer the run touched); user_hash is
+ * gm_hash() of user. The lines' product ids and categories are already
+ * known to fit map keys. */
+static void count_txn(struct etl *m, gm_str user, uint64_t user_hash, gm_str country_s,
+	int64_t ts, const struct gm_item *items, size_t n, bool in_range, bool customer)
 {
 	int32_t day = day_of_ts(ts);
 	uint32_t country = gm_names_id(&m->countries, country_s);
@@ -363,7 +364,8 @@ static void count_txn(struct etl *m, gm_str user, gm_str country_s, int64_t ts,
 		units = gm_add_saturating(units, items[i].quantity);
 	}
 	bool created;
-	struct person *who = customer || in_range ? gm_map_put(m->people, user.p, user.n, &created) : NULL;
+	struct person *who = customer || in_range
+		? gm_map_put_hashed(m->people, user.p, user.n, user_hash, &created) : NULL;
 	if (customer) {
 		struct customer *c = &who->c;
 		m->by_user_ok &= c->orders != 0;
@@ -527,8 +529,10 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 {
 	/* The id's place in the set and the customer's in the map (cache
 	 * misses both) load while the checks run and the rows are built. */
-	gm_idset_prefetch(m->loaded[0], ev->id.p, ev->id.n);
-	gm_map_prefetch(m->people, ev->user_id.p, ev->user_id.n);
+	uint64_t id_hash = gm_hash(ev->id.p, ev->id.n);
+	uint64_t user_hash = gm_hash(ev->user_id.p, ev->user_id.n);
+	gm_idset_prefetch_hashed(m->loaded[0], id_hash);
+	gm_map_prefetch_hashed(m->people, user_hash);
 	if (!fits(ev->id))
 		return *why = too_long("transaction_id"), ETL_REFUSED;
 	if (!fits(ev->user_id))
@@ -547,7 +551,7 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 	}
 	if (late(m, ev->ts))
 		return ETL_LATE;
-	if (!gm_idset_add(m->loaded[0], ev->id.p, ev->id.n))
+	if (!gm_idset_add_hashed(m->loaded[0], ev->id.p, ev->id.n, id_hash))
 		return ETL_DUPLICATE;
 	saw_ts(m, ev->ts);
 	m->counts.transactions++;
@@ -578,7 +582,7 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 	}
 	touch_day(m, day);
 	note_geo(m, gm_names_id(&m->countries, ev->country));
-	count_txn(m, ev->user_id, ev->country, ev->ts, ev->items, ev->nitems, true, true);
+	count_txn(m, ev->user_id, user_hash, ev->country, ev->ts, ev->items, ev->nitems, true, true);
 	return ETL_LOADED;
 }
 
@@ -614,8 +618,10 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 	/* The row is built aside while the id's place in the set (a cache
 	 * miss: the set outgrows the cache) and the product's load. */
 	struct gm_idset *loaded = m->loaded[view ? 1 : 2];
-	gm_idset_prefetch(loaded, ev->id.p, ev->id.n);
-	gm_map_prefetch(m->products, ev->product_id.p, ev->product_id.n);
+	uint64_t id_hash = gm_hash(ev->id.p, ev->id.n);
+	uint64_t product_hash = gm_hash(ev->product_id.p, ev->product_id.n);
+	gm_idset_prefetch_hashed(loaded, id_hash);
+	gm_map_prefetch_hashed(m->products, product_hash);
 	int32_t day = day_of_ts(ev->ts);
 	const struct gm_rtype *t = view ? &gm_rtype_fact_product_views : &gm_rtype_fact_cart_events;
 	struct gm_writer *w = m->aside;
@@ -642,7 +648,7 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 		GM_W_KMONEY(w, "unit_price", ev->unit_price);
 	}
 	gm_w_end(w);
-	if (!gm_idset_add(loaded, ev->id.p, ev->id.n))
+	if (!gm_idset_add_hashed(loaded, ev->id.p, ev->id.n, id_hash))
 		return ETL_DUPLICATE;
 	saw_ts(m, ev->ts);
 	size_t len;
@@ -650,7 +656,9 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 	gm_w_record(m->out.begin(m->out.ctx, t), row, len - 1);
 	m->out.put(m->out.ctx, t, ev->id.p, ev->id.n);
 	touch_day(m, day);
-	struct product *p = product_of(m, ev->product_id);
+	bool created;
+	struct product *p = gm_map_put_hashed(m->products, ev->product_id.p, ev->product_id.n,
+		product_hash, &created);
 	uint32_t cat = gm_names_id(&m->categories, ev->category);
 	product_fact(p, ev->ts, ev->id, cat, !view, ev->unit_price);
 	if (view) {
@@ -829,8 +837,8 @@ static void flush_txn(struct etl *m)
 	gm_str user = { m->txn_user, m->txn_userlen };
 	struct person *who = gm_map_peek(m->people, user.p, user.n);
 	bool customer = who && who->c.orders;
-	count_txn(m, user, (gm_str){ m->txn_country, m->txn_countrylen }, m->txn_ts,
-		m->txn_items, m->txn_n, in_range(m, m->txn_ts), customer);
+	count_txn(m, user, gm_hash(user.p, user.n), (gm_str){ m->txn_country, m->txn_countrylen },
+		m->txn_ts, m->txn_items, m->txn_n, in_range(m, m->txn_ts), customer);
 	m->txn_n = 0;
 	m->txn_slen = 0;
 }

@@ -206,7 +206,12 @@ void *gm_map_get(struct gm_map *m, const char *key, size_t klen)
 
 void gm_map_prefetch(const struct gm_map *m, const char *key, size_t klen)
 {
-	__builtin_prefetch(&m->index[gm_hash(key, klen) & (m->index_cap - 1)]);
+	gm_map_prefetch_hashed(m, gm_hash(key, klen));
+}
+
+void gm_map_prefetch_hashed(const struct gm_map *m, uint64_t h)
+{
+	__builtin_prefetch(&m->index[(uint32_t)h & (m->index_cap - 1)]);
 }
 
 /* Empties index slot i, shifting back the slots of the probe run after
@@ -270,7 +275,15 @@ void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
 {
 	if (klen > m->key_max)
 		return NULL;
-	uint32_t h = (uint32_t)gm_hash(key, klen);
+	return gm_map_put_hashed(m, key, klen, gm_hash(key, klen), created);
+}
+
+void *gm_map_put_hashed(struct gm_map *m, const char *key, size_t klen, uint64_t hash,
+	bool *created)
+{
+	if (klen > m->key_max)
+		return NULL;
+	uint32_t h = (uint32_t)hash;
 	size_t i = slot_of(m, h, key, klen);
 	if (m->index[i].record) {
 		*created = false;

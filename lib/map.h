@@ -105,6 +105,13 @@ void gm_map_prefetch_at(const struct gm_map *m, uint32_t place);
  * that work done meanwhile hides the cache miss; changes nothing. */
 void gm_map_prefetch(const struct gm_map *m, const char *key, size_t klen);
 
+/* gm_map_prefetch() and gm_map_put() for a caller that keeps the key's
+ * hash h, gm_hash(key, klen) (hash.h), from the one to the other: the
+ * key is hashed once, not twice. h must be that hash. */
+void gm_map_prefetch_hashed(const struct gm_map *m, uint64_t h);
+void *gm_map_put_hashed(struct gm_map *m, const char *key, size_t klen, uint64_t h,
+	bool *created);
+
 /* Entries held, and entries evicted so far (a removal is no eviction). */
 size_t gm_map_size(const struct gm_map *m);
 uint64_t gm_map_evicted(const struct gm_map *m);
