@@ -648,6 +648,8 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 		GM_W_KMONEY(w, "unit_price", ev->unit_price);
 	}
 	gm_w_end(w);
+	/* The product's record loads while the set is looked at. */
+	gm_map_prefetch_entry_hashed(m->products, product_hash);
 	if (!gm_idset_add_hashed(loaded, ev->id.p, ev->id.n, id_hash))
 		return ETL_DUPLICATE;
 	saw_ts(m, ev->ts);

@@ -370,6 +370,15 @@ void gm_map_prefetch_at(const struct gm_map *m, uint32_t place)
 	__builtin_prefetch(end);
 }
 
+void gm_map_prefetch_entry_hashed(const struct gm_map *m, uint64_t h)
+{
+	/* The key's first slot only: one further along its probe run
+	 * would be a read that can miss, for a hint. */
+	struct slot s = m->index[(uint32_t)h & (m->index_cap - 1)];
+	if (s.record && s.hash == (uint32_t)h)
+		gm_map_prefetch_at(m, s.record - 1);
+}
+
 void gm_map_on_evict(struct gm_map *m, gm_map_evict_fn *fn, void *ctx)
 {
 	m->on_evict = fn;

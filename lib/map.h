@@ -112,6 +112,13 @@ void gm_map_prefetch_hashed(const struct gm_map *m, uint64_t h);
 void *gm_map_put_hashed(struct gm_map *m, const char *key, size_t klen, uint64_t h,
 	bool *created);
 
+/* The second step of a prefetch, once gm_map_prefetch_hashed()'s
+ * slot has come: starts loading the record that slot holds when it is
+ * of hash h (its key and the first 64 bytes of its value), so that a
+ * put or get of a key found there soon after misses the cache at
+ * neither. Reads the slot; changes nothing. */
+void gm_map_prefetch_entry_hashed(const struct gm_map *m, uint64_t h);
+
 /* Entries held, and entries evicted so far (a removal is no eviction). */
 size_t gm_map_size(const struct gm_map *m);
 uint64_t gm_map_evicted(const struct gm_map *m);

@@ -314,6 +314,8 @@ START_TEST(places_stay_and_are_reused)
 	gm_map_prefetch_at(m, UINT32_MAX);
 	ck_assert_ptr_eq(gm_map_at(m, pa, &k, &kl), a);
 	gm_map_prefetch_hashed(m, gm_hash("beta", 4));   /* hashed once: the same entry */
+	gm_map_prefetch_entry_hashed(m, gm_hash("beta", 4));
+	gm_map_prefetch_entry_hashed(m, gm_hash("none", 4));   /* no such key */
 	ck_assert_ptr_eq(gm_map_put_hashed(m, "beta", 4, gm_hash("beta", 4), &created),
 		gm_map_at(m, pb, &k, &kl));
 	ck_assert(!created);
