@@ -184,24 +184,44 @@ struct etl *etl_new(const struct etl_opts *o, const struct etl_out *out)
 	return m;
 }
 
+/* The next entry of map by place, from *at on (0 to begin), *left of
+ * them not yet walked (gm_map_size() to begin); NULL at the end. Places
+ * are the records' order in memory, which a walk by recency is not, and
+ * the order the entries came in: what they hold was allocated in about
+ * that order too. The model's maps never have an entry removed, so this
+ * sees each once. */
+static void *next_by_place(struct gm_map *map, uint32_t *at, size_t *left, const char **k,
+	size_t *kn)
+{
+	for (; *left; ++*at) {
+		void *v = gm_map_at(map, *at, k, kn);
+		if (v) {
+			--*left;
+			++*at;
+			return v;
+		}
+	}
+	return NULL;
+}
+
 void etl_free(struct etl *m)
 {
 	if (!m)
 		return;
-	struct gm_map_iter it;
 	void *v;
 	const char *k;
-	size_t kn;
-	gm_map_iter_init(&it, m->products, true);
-	while ((v = gm_map_iter_next(&it, &k, &kn))) {
+	size_t kn, left = gm_map_size(m->products);
+	uint32_t at = 0;
+	while ((v = next_by_place(m->products, &at, &left, &k, &kn))) {
 		struct product *p = v;
 		free(p->days);
 		free(p->row_by);
 		free(p->cat_name);
 		free(p->cat_category);
 	}
-	gm_map_iter_init(&it, m->people, true);
-	while ((v = gm_map_iter_next(&it, &k, &kn))) {
+	at = 0;
+	left = gm_map_size(m->people);
+	while ((v = next_by_place(m->people, &at, &left, &k, &kn))) {
 		free(((struct person *)v)->c.countries);
 		free(((struct person *)v)->b.bought);
 	}
@@ -745,26 +765,21 @@ static int headed_order(const void *a, const void *b)
 
 /* The places of map's entries that take() takes (NULL: all) in the
  * order of their keys (gm_str_cmp()), into *places (free it); returns
- * how many. The map must never have had an entry removed: its places
- * below its size are its entries, walked in their order in memory. */
+ * how many. A map of the model's (next_by_place()). */
 static size_t places_by_key(struct gm_map *map, bool (*take)(const void *value),
 	uint32_t **places)
 {
-	size_t live = gm_map_size(map), n = 0;
-	struct headed *h = gm_xcalloc(live + 1, sizeof *h);
-	for (uint32_t at = 0, seen = 0; seen < live; at++) {
-		const char *k;
-		size_t kn;
-		const void *v = gm_map_at(map, at, &k, &kn);
-		if (!v)
-			continue;
-		seen++;
+	size_t left = gm_map_size(map), n = 0, kn;
+	struct headed *h = gm_xcalloc(left + 1, sizeof *h);
+	uint32_t at = 0;
+	const char *k;
+	const void *v;
+	while ((v = next_by_place(map, &at, &left, &k, &kn)))
 		if (!take || take(v)) {
 			h[n].s = (gm_str){ k, kn };
 			h[n].head = head8(h[n].s);
-			h[n++].place = at;
+			h[n++].place = at - 1;
 		}
-	}
 	qsort(h, n, sizeof *h, headed_order);
 	uint32_t *p = gm_xcalloc(n + 1, sizeof *p);
 	for (size_t i = 0; i < n; i++)
