@@ -1107,8 +1107,13 @@ static void emit_customers(struct etl *m)
 	const char *k;
 	const uint32_t *at = customers_in_order(m, &n);
 	for (size_t u = 0; u < n; u++) {
+		/* The records load AHEAD customers before theirs, and their
+		 * countries (another block) once the record has come. */
 		if (u + AHEAD < n)
 			gm_map_prefetch_at(m->people, at[u + AHEAD]);
+		if (u + AHEAD / 2 < n)
+			__builtin_prefetch(((struct person *)gm_map_at(m->people, at[u + AHEAD / 2],
+				&k, &kn))->c.countries);
 		struct customer *c = &((struct person *)gm_map_at(m->people, at[u], &k, &kn))->c;
 		/* Most orders; then the earliest; then the smaller name. */
 		struct country_count *best = &c->countries[0];
