@@ -760,6 +760,43 @@ static int headed_order(const void *a, const void *b)
 	return headed_cmp(x->head, x->s, y->head, y->s);
 }
 
+/* h[0..n) in the order of headed_order(): a radix pass per byte of
+ * the heads, least significant first (a byte the same in all of them
+ * passed over), then a sort of each run of equal heads, which keys of
+ * at most 8 bytes never have. */
+static void sort_headed(struct headed *h, size_t n)
+{
+	struct headed *from = h, *to = gm_xcalloc(n + 1, sizeof *to), *spare = to;
+	for (int shift = 0; n && shift < 64; shift += 8) {
+		size_t count[256] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			count[from[i].head >> shift & 0xff]++;
+		if (count[from[0].head >> shift & 0xff] == n)
+			continue;
+		for (size_t b = 0, at = 0; b < 256; b++) {
+			size_t c = count[b];
+			count[b] = at;
+			at += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			to[count[from[i].head >> shift & 0xff]++] = from[i];
+		struct headed *t = from;
+		from = to;
+		to = t;
+	}
+	if (from != h)
+		memcpy(h, from, n * sizeof *h);
+	free(spare);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && h[j].head == h[i].head)
+			j++;
+		if (j - i > 1)
+			qsort(h + i, j - i, sizeof *h, headed_order);
+		i = j;
+	}
+}
+
 /* How far ahead of a walk by places gm_map_prefetch_at() loads. */
 #define AHEAD 8
 
@@ -780,7 +817,7 @@ static size_t places_by_key(struct gm_map *map, bool (*take)(const void *value),
 			h[n].head = head8(h[n].s);
 			h[n++].place = at - 1;
 		}
-	qsort(h, n, sizeof *h, headed_order);
+	sort_headed(h, n);
 	uint32_t *p = gm_xcalloc(n + 1, sizeof *p);
 	for (size_t i = 0; i < n; i++)
 		p[i] = h[i].place;
