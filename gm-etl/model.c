@@ -154,6 +154,12 @@ struct etl {
 	size_t txn_userlen, txn_countrylen;
 	char *txn_strings;           /* the lines' product ids and categories */
 	size_t txn_slen, txn_scap;
+	/* The customers (orders > 0) in order of user_id, as places in
+	 * people: sorted once for etl_customers() and dim_customer's rows;
+	 * a new customer voids it. */
+	uint32_t *by_user;
+	size_t nby_user;
+	bool by_user_ok;
 };
 
 struct etl *etl_new(const struct etl_opts *o, const struct etl_out *out)
@@ -178,24 +184,44 @@ struct etl *etl_new(const struct etl_opts *o, const struct etl_out *out)
 	return m;
 }
 
+/* The next entry of map by place, from *at on (0 to begin), *left of
+ * them not yet walked (gm_map_size() to begin); NULL at the end. Places
+ * are the records' order in memory, which a walk by recency is not, and
+ * the order the entries came in: what they hold was allocated in about
+ * that order too. The model's maps never have an entry removed, so this
+ * sees each once. */
+static void *next_by_place(struct gm_map *map, uint32_t *at, size_t *left, const char **k,
+	size_t *kn)
+{
+	for (; *left; ++*at) {
+		void *v = gm_map_at(map, *at, k, kn);
+		if (v) {
+			--*left;
+			++*at;
+			return v;
+		}
+	}
+	return NULL;
+}
+
 void etl_free(struct etl *m)
 {
 	if (!m)
 		return;
-	struct gm_map_iter it;
 	void *v;
 	const char *k;
-	size_t kn;
-	gm_map_iter_init(&it, m->products, true);
-	while ((v = gm_map_iter_next(&it, &k, &kn))) {
+	size_t kn, left = gm_map_size(m->products);
+	uint32_t at = 0;
+	while ((v = next_by_place(m->products, &at, &left, &k, &kn))) {
 		struct product *p = v;
 		free(p->days);
 		free(p->row_by);
 		free(p->cat_name);
 		free(p->cat_category);
 	}
-	gm_map_iter_init(&it, m->people, true);
-	while ((v = gm_map_iter_next(&it, &k, &kn))) {
+	at = 0;
+	left = gm_map_size(m->people);
+	while ((v = next_by_place(m->people, &at, &left, &k, &kn))) {
 		free(((struct person *)v)->c.countries);
 		free(((struct person *)v)->b.bought);
 	}
@@ -213,6 +239,7 @@ void etl_free(struct etl *m)
 	gm_names_free(&m->categories);
 	free(m->txn_items);
 	free(m->txn_strings);
+	free(m->by_user);
 	free(m->offsets);
 	gm_writer_close(m->aside);
 	free(m);
@@ -343,10 +370,11 @@ static void product_fact(struct product *p, int64_t ts, gm_str id, uint32_t cat,
 }
 
 /* A transaction's counts: trends and the funnel when in_range, its
- * customer when customer (a customer the run touched). The lines'
- * product ids and categories are already known to fit map keys. */
-static void count_txn(struct etl *m, gm_str user, gm_str country_s, int64_t ts,
-	const struct gm_item *items, size_t n, bool in_range, bool customer)
+ * customer when customer (a customer the run touched); user_hash is
+ * gm_hash() of user. The lines' product ids and categories are already
+ * known to fit map keys. */
+static void count_txn(struct etl *m, gm_str user, uint64_t user_hash, gm_str country_s,
+	int64_t ts, const struct gm_item *items, size_t n, bool in_range, bool customer)
 {
 	int32_t day = day_of_ts(ts);
 	uint32_t country = gm_names_id(&m->countries, country_s);
@@ -356,9 +384,11 @@ static void count_txn(struct etl *m, gm_str user, gm_str country_s, int64_t ts,
 		units = gm_add_saturating(units, items[i].quantity);
 	}
 	bool created;
-	struct person *who = customer || in_range ? gm_map_put(m->people, user.p, user.n, &created) : NULL;
+	struct person *who = customer || in_range
+		? gm_map_put_hashed(m->people, user.p, user.n, user_hash, &created) : NULL;
 	if (customer) {
 		struct customer *c = &who->c;
+		m->by_user_ok &= c->orders != 0;
 		if (!c->orders || ts < c->first)
 			c->first = ts;
 		if (!c->orders || ts > c->last)
@@ -519,8 +549,10 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 {
 	/* The id's place in the set and the customer's in the map (cache
 	 * misses both) load while the checks run and the rows are built. */
-	gm_idset_prefetch(m->loaded[0], ev->id.p, ev->id.n);
-	gm_map_prefetch(m->people, ev->user_id.p, ev->user_id.n);
+	uint64_t id_hash = gm_hash(ev->id.p, ev->id.n);
+	uint64_t user_hash = gm_hash(ev->user_id.p, ev->user_id.n);
+	gm_idset_prefetch_hashed(m->loaded[0], id_hash);
+	gm_map_prefetch_hashed(m->people, user_hash);
 	if (!fits(ev->id))
 		return *why = too_long("transaction_id"), ETL_REFUSED;
 	if (!fits(ev->user_id))
@@ -539,7 +571,7 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 	}
 	if (late(m, ev->ts))
 		return ETL_LATE;
-	if (!gm_idset_add(m->loaded[0], ev->id.p, ev->id.n))
+	if (!gm_idset_add_hashed(m->loaded[0], ev->id.p, ev->id.n, id_hash))
 		return ETL_DUPLICATE;
 	saw_ts(m, ev->ts);
 	m->counts.transactions++;
@@ -570,7 +602,7 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 	}
 	touch_day(m, day);
 	note_geo(m, gm_names_id(&m->countries, ev->country));
-	count_txn(m, ev->user_id, ev->country, ev->ts, ev->items, ev->nitems, true, true);
+	count_txn(m, ev->user_id, user_hash, ev->country, ev->ts, ev->items, ev->nitems, true, true);
 	return ETL_LOADED;
 }
 
@@ -606,8 +638,10 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 	/* The row is built aside while the id's place in the set (a cache
 	 * miss: the set outgrows the cache) and the product's load. */
 	struct gm_idset *loaded = m->loaded[view ? 1 : 2];
-	gm_idset_prefetch(loaded, ev->id.p, ev->id.n);
-	gm_map_prefetch(m->products, ev->product_id.p, ev->product_id.n);
+	uint64_t id_hash = gm_hash(ev->id.p, ev->id.n);
+	uint64_t product_hash = gm_hash(ev->product_id.p, ev->product_id.n);
+	gm_idset_prefetch_hashed(loaded, id_hash);
+	gm_map_prefetch_hashed(m->products, product_hash);
 	int32_t day = day_of_ts(ev->ts);
 	const struct gm_rtype *t = view ? &gm_rtype_fact_product_views : &gm_rtype_fact_cart_events;
 	struct gm_writer *w = m->aside;
@@ -634,7 +668,9 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 		GM_W_KMONEY(w, "unit_price", ev->unit_price);
 	}
 	gm_w_end(w);
-	if (!gm_idset_add(loaded, ev->id.p, ev->id.n))
+	/* The product's record loads while the set is looked at. */
+	gm_map_prefetch_entry_hashed(m->products, product_hash);
+	if (!gm_idset_add_hashed(loaded, ev->id.p, ev->id.n, id_hash))
 		return ETL_DUPLICATE;
 	saw_ts(m, ev->ts);
 	size_t len;
@@ -642,7 +678,9 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 	gm_w_record(m->out.begin(m->out.ctx, t), row, len - 1);
 	m->out.put(m->out.ctx, t, ev->id.p, ev->id.n);
 	touch_day(m, day);
-	struct product *p = product_of(m, ev->product_id);
+	bool created;
+	struct product *p = gm_map_put_hashed(m->products, ev->product_id.p, ev->product_id.n,
+		product_hash, &created);
 	uint32_t cat = gm_names_id(&m->categories, ev->category);
 	product_fact(p, ev->ts, ev->id, cat, !view, ev->unit_price);
 	if (view) {
@@ -713,6 +751,7 @@ bool etl_range(const struct etl *m, int32_t *lo, int32_t *hi)
 struct headed {
 	uint64_t head;
 	gm_str s;
+	uint32_t place;
 };
 
 static int headed_order(const void *a, const void *b)
@@ -721,34 +760,111 @@ static int headed_order(const void *a, const void *b)
 	return headed_cmp(x->head, x->s, y->head, y->s);
 }
 
-size_t etl_customers(const struct etl *m, gm_str **users)
+/* h[0..n) in the order of headed_order(): a radix pass per byte of
+ * the heads, least significant first (a byte the same in all of them
+ * passed over), then a sort of each run of equal heads, which keys of
+ * at most 8 bytes never have. */
+static void sort_headed(struct headed *h, size_t n)
 {
-	struct gm_map_iter it;
-	const char *k;
-	size_t kn, n = 0, bytes = 0;
-	void *v;
-	gm_map_iter_init(&it, m->people, true);
-	while ((v = gm_map_iter_next(&it, &k, &kn)))
-		if (((struct person *)v)->c.orders)
-			n++, bytes += kn;
-	gm_str *u = gm_xcalloc(1, n * sizeof *u + bytes + 1);
-	struct headed *h = gm_xcalloc(n + 1, sizeof *h);
-	char *at = (char *)(u + n);
-	size_t i = 0;
-	gm_map_iter_init(&it, m->people, true);
-	while ((v = gm_map_iter_next(&it, &k, &kn))) {
-		if (!((struct person *)v)->c.orders)
+	struct headed *from = h, *to = gm_xcalloc(n + 1, sizeof *to), *spare = to;
+	for (int shift = 0; n && shift < 64; shift += 8) {
+		size_t count[256] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			count[from[i].head >> shift & 0xff]++;
+		if (count[from[0].head >> shift & 0xff] == n)
 			continue;
-		memcpy(at, k, kn);
-		h[i].s = (gm_str){ at, kn };
-		h[i].head = head8(h[i].s);
-		i++;
-		at += kn;
+		for (size_t b = 0, at = 0; b < 256; b++) {
+			size_t c = count[b];
+			count[b] = at;
+			at += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			to[count[from[i].head >> shift & 0xff]++] = from[i];
+		struct headed *t = from;
+		from = to;
+		to = t;
 	}
-	qsort(h, n, sizeof *h, headed_order);
-	for (i = 0; i < n; i++)
-		u[i] = h[i].s;
+	if (from != h)
+		memcpy(h, from, n * sizeof *h);
+	free(spare);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && h[j].head == h[i].head)
+			j++;
+		if (j - i > 1)
+			qsort(h + i, j - i, sizeof *h, headed_order);
+		i = j;
+	}
+}
+
+/* How far ahead of a walk by places gm_map_prefetch_at() loads. */
+#define AHEAD 8
+
+/* The places of map's entries that take() takes (NULL: all) in the
+ * order of their keys (gm_str_cmp()), into *places (free it); returns
+ * how many. A map of the model's (next_by_place()). */
+static size_t places_by_key(struct gm_map *map, bool (*take)(const void *value),
+	uint32_t **places)
+{
+	size_t left = gm_map_size(map), n = 0, kn;
+	struct headed *h = gm_xcalloc(left + 1, sizeof *h);
+	uint32_t at = 0;
+	const char *k;
+	const void *v;
+	while ((v = next_by_place(map, &at, &left, &k, &kn)))
+		if (!take || take(v)) {
+			h[n].s = (gm_str){ k, kn };
+			h[n].head = head8(h[n].s);
+			h[n++].place = at - 1;
+		}
+	sort_headed(h, n);
+	uint32_t *p = gm_xcalloc(n + 1, sizeof *p);
+	for (size_t i = 0; i < n; i++)
+		p[i] = h[i].place;
 	free(h);
+	*places = p;
+	return n;
+}
+
+static bool is_customer(const void *person)
+{
+	return ((const struct person *)person)->c.orders != 0;
+}
+
+/* The customers in order of user_id (m->by_user), sorted when a new
+ * one came since the last sort. */
+static const uint32_t *customers_in_order(struct etl *m, size_t *n)
+{
+	if (!m->by_user_ok) {
+		free(m->by_user);
+		m->nby_user = places_by_key(m->people, is_customer, &m->by_user);
+		m->by_user_ok = true;
+	}
+	*n = m->nby_user;
+	return m->by_user;
+}
+
+size_t etl_customers(struct etl *m, gm_str **users)
+{
+	size_t n, bytes = 0, kn;
+	const char *k;
+	const uint32_t *at = customers_in_order(m, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (i + AHEAD < n)
+			gm_map_prefetch_at(m->people, at[i + AHEAD]);
+		gm_map_at(m->people, at[i], &k, &kn);
+		bytes += kn;
+	}
+	gm_str *u = gm_xcalloc(1, n * sizeof *u + bytes + 1);
+	char *to = (char *)(u + n);
+	for (size_t i = 0; i < n; i++) {
+		if (i + AHEAD < n)
+			gm_map_prefetch_at(m->people, at[i + AHEAD]);
+		gm_map_at(m->people, at[i], &k, &kn);
+		memcpy(to, k, kn);
+		u[i] = (gm_str){ to, kn };
+		to += kn;
+	}
 	*users = u;
 	return n;
 }
@@ -775,8 +891,8 @@ static void flush_txn(struct etl *m)
 	gm_str user = { m->txn_user, m->txn_userlen };
 	struct person *who = gm_map_peek(m->people, user.p, user.n);
 	bool customer = who && who->c.orders;
-	count_txn(m, user, (gm_str){ m->txn_country, m->txn_countrylen }, m->txn_ts,
-		m->txn_items, m->txn_n, in_range(m, m->txn_ts), customer);
+	count_txn(m, user, gm_hash(user.p, user.n), (gm_str){ m->txn_country, m->txn_countrylen },
+		m->txn_ts, m->txn_items, m->txn_n, in_range(m, m->txn_ts), customer);
 	m->txn_n = 0;
 	m->txn_slen = 0;
 }
@@ -1022,16 +1138,20 @@ static void emit_dates(struct etl *m)
 
 static void emit_customers(struct etl *m)
 {
+	/* In order of id: rows_put() finds them sorted. */
 	struct table_rows tr = { 0 };
-	struct gm_map_iter it;
+	size_t n, kn;
 	const char *k;
-	size_t kn;
-	void *v;
-	gm_map_iter_init(&it, m->people, true);
-	while ((v = gm_map_iter_next(&it, &k, &kn))) {
-		struct customer *c = &((struct person *)v)->c;
-		if (!c->orders)
-			continue;
+	const uint32_t *at = customers_in_order(m, &n);
+	for (size_t u = 0; u < n; u++) {
+		/* The records load AHEAD customers before theirs, and their
+		 * countries (another block) once the record has come. */
+		if (u + AHEAD < n)
+			gm_map_prefetch_at(m->people, at[u + AHEAD]);
+		if (u + AHEAD / 2 < n)
+			__builtin_prefetch(((struct person *)gm_map_at(m->people, at[u + AHEAD / 2],
+				&k, &kn))->c.countries);
+		struct customer *c = &((struct person *)gm_map_at(m->people, at[u], &k, &kn))->c;
 		/* Most orders; then the earliest; then the smaller name. */
 		struct country_count *best = &c->countries[0];
 		for (size_t i = 1; i < c->ncountries; i++) {
@@ -1148,6 +1268,8 @@ struct perf {
 	const char *product;   /* NULL: the category's row */
 	size_t plen;
 	uint64_t phead;        /* head8() of the product, or of "*" */
+	size_t cat_row;        /* a product's row: its category's */
+	size_t to;             /* a category's row: where its next row goes */
 	struct funnel f;
 	int64_t rank;
 };
@@ -1231,6 +1353,18 @@ static int perf_by_id(const void *a, const void *b, void *ctx)
 	return gm_str_cmp((gm_str){ xj, xc.n + 1 + xp.n }, (gm_str){ yj, yc.n + 1 + yp.n });
 }
 
+/* perf_by_id() of rows given by their index in rows. */
+struct perf_rows {
+	const struct perf *rows;
+	struct perf_order *o;
+};
+
+static int perf_ix_by_id(const void *a, const void *b, void *ctx)
+{
+	const struct perf_rows *c = ctx;
+	return perf_by_id(&c->rows[*(const size_t *)a], &c->rows[*(const size_t *)b], c->o);
+}
+
 static int cat_by_slash(const void *a, const void *b, void *ctx)
 {
 	const struct gm_names *cats = ctx;
@@ -1300,12 +1434,79 @@ struct perf_key {
 	uint32_t cat, product;
 };
 
+/* Puts rows[0..n) in the order of perf_by_id() with a pass over them,
+ * not a sort, when the products' rows came in the order of their ids
+ * (those ordered before "*" first, up to rows[split]) and o ranks the
+ * categories: each category's row, sorted by themselves, starts a
+ * bucket that its products' rows fill in the order they came, with the
+ * category's own row where "*" falls among them. */
+static struct perf *perf_by_bucket(struct perf *rows, size_t n, size_t split,
+	struct perf_order *o)
+{
+	size_t *cats = NULL, ncats = 0, cap = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!rows[i].product) {
+			cats = gm_grow(cats, &cap, ncats + 1, sizeof *cats, 256);
+			cats[ncats++] = i;
+			rows[i].to = 1;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].product)
+			rows[rows[i].cat_row].to++;
+	struct perf_rows ctx = { rows, o };
+	if (ncats)
+		qsort_r(cats, ncats, sizeof *cats, perf_ix_by_id, &ctx);
+	size_t at = 0;
+	for (size_t c = 0; c < ncats; c++) {
+		size_t size = rows[cats[c]].to;
+		rows[cats[c]].to = at;
+		at += size;
+	}
+	free(cats);
+	struct perf *out = gm_xcalloc(n + 1, sizeof *out);
+	for (size_t i = 0; i < split; i++)
+		if (rows[i].product)
+			out[rows[rows[i].cat_row].to++] = rows[i];
+	for (size_t i = 0; i < n; i++)
+		if (!rows[i].product)
+			out[rows[i].to++] = rows[i];
+	for (size_t i = split; i < n; i++)
+		if (rows[i].product)
+			out[rows[rows[i].cat_row].to++] = rows[i];
+	free(rows);
+	return out;
+}
+
 static void emit_performance(struct etl *m)
 {
 	/* Every (grain, period, category, product) of a touched period,
 	 * and every (grain, period, category). */
 	struct perf *rows = NULL;
 	size_t n = 0, cap = 0;
+	/* By bucket (perf_by_bucket()), when the categories are ranked and
+	 * no product is named "*" (it would share ids with the categories'
+	 * rows: those are left to the sort, in the order they come): the
+	 * products are walked in order of id. */
+	struct gm_map_iter it;
+	const char *k;
+	size_t kn;
+	void *v;
+	struct perf_order order;
+	perf_order_init(&order, &m->categories);
+	const struct product *star_p = gm_map_peek(m->products, "*", 1);
+	bool by_bucket = order.cat_rank && !(star_p && (star_p->ndays || star_p->has_now));
+	uint32_t *by_id = NULL;
+	size_t nby_id = by_bucket ? places_by_key(m->products, NULL, &by_id) : 0;
+	/* The products whose ids order before "*": by_id[0..below) */
+	size_t below = 0, o = 0, split = 0;
+	for (size_t hi = nby_id; below < hi;) {
+		size_t mid = below + (hi - below) / 2;
+		gm_map_at(m->products, by_id[mid], &k, &kn);
+		if (gm_str_cmp((gm_str){ k, kn }, (gm_str){ "*", 1 }) < 0)
+			below = mid + 1;
+		else
+			hi = mid;
+	}
 	/* The categories' rows by key; a product's by a look at the few
 	 * periods it has (mine), which is most of the rows. */
 	struct gm_map *at = gm_map_new(sizeof(size_t), (size_t)1 << 31);
@@ -1314,12 +1515,18 @@ static void emit_performance(struct etl *m)
 		size_t ix;            /* SIZE_MAX: a period not touched */
 	} *mine = NULL;
 	size_t nmine, capmine = 0;
-	struct gm_map_iter it;
-	const char *k;
-	size_t kn;
-	void *v;
 	gm_map_iter_init(&it, m->products, true);
-	while ((v = gm_map_iter_next(&it, &k, &kn))) {
+	for (;;) {
+		if (by_bucket) {
+			if (o == below)
+				split = n;
+			if (o == nby_id)
+				break;
+			if (o + AHEAD < nby_id)
+				gm_map_prefetch_at(m->products, by_id[o + AHEAD]);
+			v = gm_map_at(m->products, by_id[o++], &k, &kn);
+		} else if (!(v = gm_map_iter_next(&it, &k, &kn)))
+			break;
 		struct product *p = v;
 		nmine = 0;
 		for (size_t i = 0; i < p->ndays + p->has_now; i++) {
@@ -1353,6 +1560,7 @@ static void emit_performance(struct etl *m)
 					rows[n++] = (struct perf){ .start = key.start, .cat = d->cat,
 						.grain = (uint8_t)g };
 				}
+				rows[mine[j].ix].cat_row = *cx;
 				for (int level = 0; level < 2; level++) {
 					struct funnel *f = &rows[level ? *cx : mine[j].ix].f;
 					f->views += d->f.views;
@@ -1367,6 +1575,7 @@ static void emit_performance(struct etl *m)
 		}
 	}
 	free(mine);
+	free(by_id);
 	/* A category's orders: distinct transactions, counted per day. */
 	gm_map_iter_init(&it, m->cdays, true);
 	while ((v = gm_map_iter_next(&it, &k, &kn))) {
@@ -1398,9 +1607,9 @@ static void emit_performance(struct etl *m)
 		last = r->start;
 		r->phead = head8(r->product ? (gm_str){ r->product, r->plen } : (gm_str){ "*", 1 });
 	}
-	struct perf_order order;
-	perf_order_init(&order, &m->categories);
-	if (n)
+	if (by_bucket)
+		rows = perf_by_bucket(rows, n, split, &order);
+	else if (n)
 		qsort_r(rows, n, sizeof *rows, perf_by_id, &order);
 	free(order.cat_rank);
 	perf_rank(rows, n, &m->categories);

@@ -84,7 +84,7 @@ void etl_set_offsets(struct etl *m, const char *json, size_t n);
 /* The user_ids of the customers whose transactions the run loaded,
  * sorted (gm_str_cmp()): *users is one block, the strings after the
  * array, that the caller frees. Returns how many. */
-size_t etl_customers(const struct etl *m, gm_str **users);
+size_t etl_customers(struct etl *m, gm_str **users);
 
 /* Writes every derived row the run changes (see the top), and the
  * state with the new watermark. Call once, after the stored rows. */

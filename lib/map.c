@@ -226,7 +226,12 @@ void *gm_map_get(struct gm_map *m, const char *key, size_t klen)
 
 void gm_map_prefetch(const struct gm_map *m, const char *key, size_t klen)
 {
-	__builtin_prefetch(&m->index[key_hash(m, key, klen) & (m->index_cap - 1)]);
+	gm_map_prefetch_hashed(m, key_hash(m, key, klen));
+}
+
+void gm_map_prefetch_hashed(const struct gm_map *m, uint64_t h)
+{
+	__builtin_prefetch(&m->index[(uint32_t)h & (m->index_cap - 1)]);
 }
 
 /* Empties index slot i, shifting back the slots of the probe run after
@@ -290,7 +295,15 @@ void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
 {
 	if (klen > m->key_max)
 		return NULL;
-	uint32_t h = (uint32_t)key_hash(m, key, klen);
+	return gm_map_put_hashed(m, key, klen, key_hash(m, key, klen), created);
+}
+
+void *gm_map_put_hashed(struct gm_map *m, const char *key, size_t klen, uint64_t hash,
+	bool *created)
+{
+	if (klen > m->key_max)
+		return NULL;
+	uint32_t h = (uint32_t)hash;
 	size_t i = slot_of(m, h, key, klen);
 	if (m->index[i].record) {
 		*created = false;
@@ -364,6 +377,26 @@ void *gm_map_at(const struct gm_map *m, uint32_t place, const char **key, size_t
 	*key = x->key;
 	*klen = x->klen;
 	return value(m, place);
+}
+
+void gm_map_prefetch_at(const struct gm_map *m, uint32_t place)
+{
+	if (place >= m->n)
+		return;
+	/* The lines from the record's head to 64 bytes into its value. */
+	const char *x = (const char *)entry(m, place), *end = x + m->value_at + 63;
+	for (; x < end; x += 64)
+		__builtin_prefetch(x);
+	__builtin_prefetch(end);
+}
+
+void gm_map_prefetch_entry_hashed(const struct gm_map *m, uint64_t h)
+{
+	/* The key's first slot only: one further along its probe run
+	 * would be a read that can miss, for a hint. */
+	struct slot s = m->index[(uint32_t)h & (m->index_cap - 1)];
+	if (s.record && s.hash == (uint32_t)h)
+		gm_map_prefetch_at(m, s.record - 1);
 }
 
 void gm_map_on_evict(struct gm_map *m, gm_map_evict_fn *fn, void *ctx)

@@ -102,9 +102,30 @@ uint32_t gm_map_place(const struct gm_map *m, const void *value);
  * the entry it finds is the one it meant. Changes no recency. */
 void *gm_map_at(const struct gm_map *m, uint32_t place, const char **key, size_t *klen);
 
+/* Starts loading the record at place (its key and the first 64 bytes
+ * of its value), so that a walk of places out of their order (a sorted one)
+ * hides the cache miss of each behind the work on those before it;
+ * changes nothing, and a place with no entry is allowed. */
+void gm_map_prefetch_at(const struct gm_map *m, uint32_t place);
+
 /* Starts loading the index slot where a get or put of key begins, so
  * that work done meanwhile hides the cache miss; changes nothing. */
 void gm_map_prefetch(const struct gm_map *m, const char *key, size_t klen);
+
+/* gm_map_prefetch() and gm_map_put() for a caller that keeps the key's
+ * hash h, gm_hash(key, klen) (hash.h), from the one to the other: the
+ * key is hashed once, not twice. h must be that hash (in a map of
+ * gm_map_new_hashes(), an 8-byte key's own bits). */
+void gm_map_prefetch_hashed(const struct gm_map *m, uint64_t h);
+void *gm_map_put_hashed(struct gm_map *m, const char *key, size_t klen, uint64_t h,
+	bool *created);
+
+/* The second step of a prefetch, once gm_map_prefetch_hashed()'s
+ * slot has come: starts loading the record that slot holds when it is
+ * of hash h (its key and the first 64 bytes of its value), so that a
+ * put or get of a key found there soon after misses the cache at
+ * neither. Reads the slot; changes nothing. */
+void gm_map_prefetch_entry_hashed(const struct gm_map *m, uint64_t h);
 
 /* Entries held, and entries evicted so far (a removal is no eviction). */
 size_t gm_map_size(const struct gm_map *m);

@@ -299,24 +299,27 @@ static void dir_end_table(struct gm_wh_table *t)
 	free(d);
 }
 
-/* The id of a row of table t (its descriptor's id field, a string), or
- * false with a message at where. */
-static bool row_id(struct gm_parser *ps, const struct gm_rtype *t, const char *row,
-	size_t len, const char *where, gm_str *id)
+/* The id of row l of table t (its descriptor's id field, a string),
+ * or false with a message at its file and line. */
+static bool row_id(struct gm_parser *ps, const struct gm_rtype *t, const struct gm_line *l,
+	gm_str *id)
 {
 	const char *why;
-	const struct gm_event *ev = gm_parse(ps, row, len, &why);
-	if (!ev) {
+	const struct gm_event *ev = gm_parse(ps, l->data, l->len, &why);
+	const struct gm_field *f = ev ? gm_event_field(ev, t->id) : NULL;
+	if (f && f->kind == GM_JSON_STRING) {
+		*id = f->value;
+		return true;
+	}
+	/* The place written for the message only: snprintf() for every
+	 * row was a tenth of a commit's rewrite of a table. */
+	char where[600];
+	snprintf(where, sizeof where, "%s:%llu", l->file, (unsigned long long)l->lineno);
+	if (!ev)
 		gm_error(where, "%s", why);
-		return false;
-	}
-	const struct gm_field *f = gm_event_field(ev, t->id);
-	if (!f || f->kind != GM_JSON_STRING) {
+	else
 		gm_error(where, "no string \"%s\": not a row of %s", t->id, t->name);
-		return false;
-	}
-	*id = f->value;
-	return true;
+	return false;
 }
 
 static bool copy_file(const struct gm_wh *wh, const char *path, struct gm_writer *out);
@@ -344,12 +347,10 @@ static bool each_row(const struct gm_wh *wh, const char *path, const struct gm_r
 		return false;
 	struct gm_line l;
 	enum gm_read st;
-	char where[600];
 	bool ok = true;
 	while (ok && (st = next_row(r, wh->c->max_line, &l)) == GM_READ_LINE) {
 		gm_str id;
-		snprintf(where, sizeof where, "%s:%llu", l.file, (unsigned long long)l.lineno);
-		ok = row_id(ps, t, l.data, l.len, where, &id) && fn(ctx, id, l.data, l.len);
+		ok = row_id(ps, t, &l, &id) && fn(ctx, id, l.data, l.len);
 	}
 	ok = ok && st == GM_READ_EOF;
 	gm_reader_close(r);
@@ -465,9 +466,7 @@ static bool merge_next(const struct gm_wh *wh, struct gm_reader *r, struct gm_pa
 	enum gm_read st = next_row(r, wh->c->max_line, l);
 	if (st != GM_READ_LINE)
 		return st == GM_READ_EOF;
-	char where[600];
-	snprintf(where, sizeof where, "%s:%llu", l->file, (unsigned long long)l->lineno);
-	return *have = row_id(ps, t, l->data, l->len, where, id);
+	return *have = row_id(ps, t, l, id);
 }
 
 /* Writes table t whole into DIR/.TABLE.tmp, from the old table and the

@@ -309,6 +309,19 @@ START_TEST(places_stay_and_are_reused)
 	ck_assert_uint_eq(kl, 5);
 	ck_assert(!memcmp(k, "alpha", 5));
 	ck_assert_ptr_null(gm_map_at(m, 7, &k, &kl));   /* never used */
+	gm_map_prefetch_at(m, pb);   /* a load, no change: of a place */
+	gm_map_prefetch_at(m, 7);    /* never used */
+	gm_map_prefetch_at(m, UINT32_MAX);
+	ck_assert_ptr_eq(gm_map_at(m, pa, &k, &kl), a);
+	gm_map_prefetch_hashed(m, gm_hash("beta", 4));   /* hashed once: the same entry */
+	gm_map_prefetch_entry_hashed(m, gm_hash("beta", 4));
+	gm_map_prefetch_entry_hashed(m, gm_hash("none", 4));   /* no such key */
+	ck_assert_ptr_eq(gm_map_put_hashed(m, "beta", 4, gm_hash("beta", 4), &created),
+		gm_map_at(m, pb, &k, &kl));
+	ck_assert(!created);
+	void *d = gm_map_put_hashed(m, "delta", 5, gm_hash("delta", 5), &created);
+	ck_assert(created);
+	ck_assert_ptr_eq(gm_map_peek(m, "delta", 5), d);
 	ck_assert(gm_map_remove(m, "alpha", 5));
 	ck_assert_ptr_null(gm_map_at(m, pa, &k, &kl));
 	void *g = gm_map_put(m, "gamma", 5, &created);
