@@ -1024,57 +1024,6 @@ static inline __attribute__((always_inline)) const char *in_order_value(const ch
 	return q;
 }
 
-/* The array of objects of step st (its key key), p at its '[': its
- * elements into ps->raw_items as the callbacks put them, each object's
- * fields in its elements' order; the byte after it, or NULL. */
-static const char *in_order_items(struct gm_parser *ps, const struct input *in,
-	const struct step *st, gm_str key, const char *p, const char *end)
-{
-	const struct gm_rfield *f = st->f;
-	const char *start = p;
-	if (p >= end || *p++ != '[')
-		return NULL;
-	size_t at = ps->nfields;
-	add_field(ps, st->slot, key)->kind = GM_JSON_ARRAY;
-	if (p < end && *p == ']')
-		p++;
-	else
-		for (;;) {
-			if (p >= end || *p++ != '{')
-				return NULL;
-			new_item(ps, GM_JSON_OBJECT);
-			struct item_raw *it = &ps->raw_items[ps->nraw - 1];
-			bool first = true;
-			for (size_t e = 0; e < f->nelements; e++) {
-				/* The first key has no comma before it. */
-				const char *ekey = ps->keytext + in->ekey_at[e] + first;
-				const char *q = gm_jscan_past(p, end, ekey, in->ekey_len[e] - first);
-				if (!q) {
-					if (f->elements[e].required)
-						return NULL;
-					continue;
-				}
-				unsigned char s = in->eslot[e];
-				enum gm_json_kind kind;
-				if (!(p = in_order_value(q, end, &kind, &it->f[s].value)))
-					return NULL;
-				it->f[s].kind = kind;
-				it->seen[s] = true;
-				first = false;
-			}
-			if (p >= end || *p++ != '}' || p >= end)
-				return NULL;
-			if (*p == ']') {
-				p++;
-				break;
-			}
-			if (*p++ != ',')
-				return NULL;
-		}
-	ps->fields[at].value = (gm_str){ start, (size_t)(p - start) };
-	return p;
-}
-
 /* A plain string (no escape, no byte above 0x7F), p at its quote:
  * the byte after it, or NULL. */
 static inline __attribute__((always_inline)) const char *in_order_plain(const char *p,
@@ -1087,29 +1036,32 @@ static inline __attribute__((always_inline)) const char *in_order_plain(const ch
 	return high ? NULL : q;
 }
 
-/* The labels object of step st (its key key), p at its '{': its
- * string values into ps->labels as the callbacks put them; the byte
- * after it, or NULL (a value not a string among them too: its message
- * is the other paths'). */
-static const char *in_order_labels(struct gm_parser *ps, const struct step *st, gm_str key,
-	const char *p, const char *end)
+/* An element of an in-order container, p at its first byte: kept as
+ * the callbacks keep it; the byte after it, or NULL. */
+typedef const char *in_order_element_fn(struct gm_parser *ps, const struct input *in,
+	const struct step *st, const char *p, const char *end);
+
+/* The container of step st (its key key), p at its open byte: a field
+ * of kind kind whose value is the container's text, its elements read
+ * by element(), comma-separated, up to the close byte; the byte after
+ * it, or NULL. */
+static inline __attribute__((always_inline)) const char *in_order_container(
+	struct gm_parser *ps, const struct input *in, const struct step *st, gm_str key,
+	const char *p, const char *end, enum gm_json_kind kind, char open, char close,
+	in_order_element_fn *element)
 {
 	const char *start = p;
-	if (p >= end || *p++ != '{')
+	if (p >= end || *p++ != open)
 		return NULL;
 	size_t at = ps->nfields;
-	add_field(ps, st->slot, key)->kind = GM_JSON_OBJECT;
-	if (p < end && *p == '}')
+	add_field(ps, st->slot, key)->kind = kind;
+	if (p < end && *p == close)
 		p++;
 	else
 		for (;;) {
-			gm_str name, value;
-			if (!(p = in_order_plain(p, end, &name)) || p >= end || *p++ != ':' ||
-			    !(p = in_order_plain(p, end, &value)) || p >= end)
+			if (!(p = element(ps, in, st, p, end)) || p >= end)
 				return NULL;
-			ps->label_key = name;
-			new_label(ps, GM_JSON_STRING, value);
-			if (*p == '}') {
+			if (*p == close) {
 				p++;
 				break;
 			}
@@ -1117,6 +1069,54 @@ static const char *in_order_labels(struct gm_parser *ps, const struct step *st, 
 				return NULL;
 		}
 	ps->fields[at].value = (gm_str){ start, (size_t)(p - start) };
+	return p;
+}
+
+/* An object of the array of objects of step st: into ps->raw_items as
+ * the callbacks put it, its fields in its elements' order. */
+static const char *in_order_item(struct gm_parser *ps, const struct input *in,
+	const struct step *st, const char *p, const char *end)
+{
+	const struct gm_rfield *f = st->f;
+	if (p >= end || *p++ != '{')
+		return NULL;
+	new_item(ps, GM_JSON_OBJECT);
+	struct item_raw *it = &ps->raw_items[ps->nraw - 1];
+	bool first = true;
+	for (size_t e = 0; e < f->nelements; e++) {
+		/* The first key has no comma before it. */
+		const char *ekey = ps->keytext + in->ekey_at[e] + first;
+		const char *q = gm_jscan_past(p, end, ekey, in->ekey_len[e] - first);
+		if (!q) {
+			if (f->elements[e].required)
+				return NULL;
+			continue;
+		}
+		unsigned char s = in->eslot[e];
+		enum gm_json_kind kind;
+		if (!(p = in_order_value(q, end, &kind, &it->f[s].value)))
+			return NULL;
+		it->f[s].kind = kind;
+		it->seen[s] = true;
+		first = false;
+	}
+	return p < end && *p == '}' ? p + 1 : NULL;
+}
+
+/* A label of the labels object: a plain string's name and value into
+ * ps->labels as the callbacks put them (a value not a string gives up:
+ * its message is the other paths'). */
+static const char *in_order_label(struct gm_parser *ps, const struct input *in,
+	const struct step *st, const char *p, const char *end)
+{
+	(void)in;
+	(void)st;
+	gm_str name, value;
+	if (!(p = in_order_plain(p, end, &name)) || p >= end || *p++ != ':' ||
+	    !(p = in_order_plain(p, end, &value)))
+		return NULL;
+	ps->label_key = name;
+	new_label(ps, GM_JSON_STRING, value);
 	return p;
 }
 
@@ -1170,9 +1170,11 @@ static const struct gm_event *parse_in_order(struct gm_parser *ps, const char *l
 		if (q) {
 			gm_str key = { p + 2, (size_t)st->key_len - 4 };
 			if (st->then == KEEP_ELEMENTS) {
-				p = in_order_items(ps, in, st, key, q, end);
+				p = in_order_container(ps, in, st, key, q, end, GM_JSON_ARRAY,
+					'[', ']', in_order_item);
 			} else if (st->then == KEEP_LABELS) {
-				p = in_order_labels(ps, st, key, q, end);
+				p = in_order_container(ps, in, st, key, q, end, GM_JSON_OBJECT,
+					'{', '}', in_order_label);
 			} else {
 				struct gm_field *nf = add_field(ps, st->slot, key);
 				p = in_order_value(q, end, &nf->kind, &nf->value);
