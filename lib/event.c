@@ -88,7 +88,6 @@ struct input {
 	unsigned short eat[ELEMENT_SLOTS];    /* offsetof in struct gm_item */
 	unsigned short ekey_at[ELEMENT_SLOTS];  /* the elements' `,"name":` */
 	unsigned char ekey_len[ELEMENT_SLOTS];
-	bool in_order;             /* the in-order path may take it */
 };
 
 /* A record type of rtype.h, found by its name: the lengths of its name
@@ -270,7 +269,6 @@ static void build_slots(struct gm_parser *ps)
 				in->eat[e] = (unsigned short)(decoded ? ef->at - 1 : 0);
 			}
 		}
-		in->in_order = true;
 	}
 	for (int inputs = 1; inputs >= 0; inputs--)
 		for (size_t t = 0; t < gm_nrtypes; t++) {
@@ -1001,9 +999,10 @@ static inline __attribute__((always_inline)) void zero_event(struct gm_event *ev
  * would (the fields, their slots, the raw items, the labels), so that
  * what they give and it gives is the same. Anything else (a space, an
  * escape, a byte above 0x7F, another order, a key it does not expect, a
- * value it does not read, one the checks refuse) and it gives up: the line goes to the other paths from the start, so
- * every message stays theirs. Lines it gives up one after another it
- * tries only now and then (in_order_worth()). */
+ * value it does not read, one the checks refuse) and it gives up: the
+ * line goes to the other paths from the start, so every message stays
+ * theirs. Lines it gives up one after another it tries only now and
+ * then (in_order_worth()). */
 
 /* A string or a number, p at its first byte: its kind and value, and
  * the byte after it; NULL for anything else. */
@@ -1152,7 +1151,7 @@ static const struct gm_event *parse_in_order(struct gm_parser *ps, const char *l
 	const struct input *in = ps->inputs, *iend = ps->inputs + ps->ninputs;
 	while (in < iend && !(in->nlen == t.n && gm_swar_same(in->rt->name, t.p, t.n)))
 		in++;
-	if (in == iend || !in->in_order)
+	if (in == iend)
 		return NULL;
 	struct gm_event *ev = &ps->ev;
 	zero_event(ev);
