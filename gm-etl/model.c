@@ -15,6 +15,7 @@
  * a product or category met again in a later line is not counted again. */
 #include "model.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "names.h"
 #include "money.h"
 #include "number.h"
+#include "radix.h"
 #include "ts.h"
 
 const struct gm_rtype *const etl_fact_types[3] = {
@@ -766,24 +768,8 @@ static int headed_order(const void *a, const void *b)
  * at most 8 bytes never have. */
 static void sort_headed(struct headed *h, size_t n)
 {
-	struct headed *from = h, *to = gm_xcalloc(n + 1, sizeof *to), *spare = to;
-	for (int shift = 0; n && shift < 64; shift += 8) {
-		size_t count[256] = { 0 };
-		for (size_t i = 0; i < n; i++)
-			count[from[i].head >> shift & 0xff]++;
-		if (count[from[0].head >> shift & 0xff] == n)
-			continue;
-		for (size_t b = 0, at = 0; b < 256; b++) {
-			size_t c = count[b];
-			count[b] = at;
-			at += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			to[count[from[i].head >> shift & 0xff]++] = from[i];
-		struct headed *t = from;
-		from = to;
-		to = t;
-	}
+	struct headed *spare = gm_xcalloc(n + 1, sizeof *spare);
+	struct headed *from = gm_radix_sort(h, spare, n, sizeof *h, offsetof(struct headed, head));
 	if (from != h)
 		memcpy(h, from, n * sizeof *h);
 	free(spare);

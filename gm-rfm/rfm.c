@@ -2,6 +2,7 @@
 #include "rfm.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "cli.h"
 #include "hash.h"
 #include "idset.h"
+#include "radix.h"
 #include "mem.h"
 #include "money.h"
 #include "number.h"
@@ -217,32 +219,11 @@ struct rfm_grid *rfm_grid_parse(const char *text, size_t n, const char *file, un
 
 /* ---- the score rule ---- */
 
-/* Sorts a[0..n) by key, stably, by bytes from the least significant
- * (a pass for each byte in which the keys differ), b[0..n) for room.
- * Returns the array that holds the result (a or b). */
+/* Sorts a[0..n) by key, stably, b[0..n) for room; returns the array
+ * that holds the result (a or b). */
 static struct rfm_keyed *radix_sort(struct rfm_keyed *a, struct rfm_keyed *b, size_t n)
 {
-	static size_t count[8][256];
-	memset(count, 0, sizeof count);
-	for (size_t i = 0; i < n; i++)
-		for (int d = 0; d < 8; d++)
-			count[d][(a[i].key >> (8 * d)) & 0xff]++;
-	for (int d = 0; d < 8; d++) {
-		if (count[d][(a[0].key >> (8 * d)) & 0xff] == n)
-			continue;  /* every key has that byte */
-		size_t at = 0;
-		for (int v = 0; v < 256; v++) {
-			size_t c = count[d][v];
-			count[d][v] = at;
-			at += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			b[count[d][(a[i].key >> (8 * d)) & 0xff]++] = a[i];
-		struct rfm_keyed *t = a;
-		a = b;
-		b = t;
-	}
-	return a;
+	return gm_radix_sort(a, b, n, sizeof *a, offsetof(struct rfm_keyed, key));
 }
 
 /* Scores sorted s[0..n): each run of equal keys takes the score of
