@@ -293,8 +293,6 @@ static uint32_t evict(struct gm_map *m)
 
 void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created)
 {
-	if (klen > m->key_max)
-		return NULL;
 	return gm_map_put_hashed(m, key, klen, key_hash(m, key, klen), created);
 }
 
