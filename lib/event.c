@@ -1011,28 +1011,14 @@ static inline __attribute__((always_inline)) const char *in_order_value(const ch
 {
 	const char *q;
 	if (p < end && *p == '"') {
-		unsigned high = 0;
-		q = gm_jscan_string(p, end, v, &high);
 		*kind = GM_JSON_STRING;
-		return high ? NULL : q;
+		return gm_jscan_plain(p, end, v);
 	}
 	if (!(q = gm_jscan_number(p, end)))
 		return NULL;
 	*kind = GM_JSON_NUMBER;
 	*v = (gm_str){ p, (size_t)(q - p) };
 	return q;
-}
-
-/* A plain string (no escape, no byte above 0x7F), p at its quote:
- * the byte after it, or NULL. */
-static inline __attribute__((always_inline)) const char *in_order_plain(const char *p,
-	const char *end, gm_str *v)
-{
-	unsigned high = 0;
-	if (p >= end || *p != '"')
-		return NULL;
-	const char *q = gm_jscan_string(p, end, v, &high);
-	return high ? NULL : q;
 }
 
 /* An element of an in-order container, p at its first byte: kept as
@@ -1111,8 +1097,8 @@ static const char *in_order_label(struct gm_parser *ps, const struct input *in,
 	(void)in;
 	(void)st;
 	gm_str name, value;
-	if (!(p = in_order_plain(p, end, &name)) || p >= end || *p++ != ':' ||
-	    !(p = in_order_plain(p, end, &value)))
+	if (!(p = gm_jscan_plain(p, end, &name)) || p >= end || *p++ != ':' ||
+	    !(p = gm_jscan_plain(p, end, &value)))
 		return NULL;
 	ps->label_key = name;
 	new_label(ps, GM_JSON_STRING, value);
@@ -1127,7 +1113,7 @@ static const char *in_order_rest(struct gm_parser *ps, const char *p, const char
 {
 	while (p < end && *p == ',') {
 		gm_str key;
-		if (!(p = in_order_plain(p + 1, end, &key)) || p >= end || *p++ != ':' ||
+		if (!(p = gm_jscan_plain(p + 1, end, &key)) || p >= end || *p++ != ':' ||
 		    gm_key_slot(key.p, key.n) != SLOT_NONE)
 			return NULL;
 		struct gm_field *f = add_field(ps, SLOT_NONE, key);
@@ -1144,9 +1130,7 @@ static const struct gm_event *parse_in_order(struct gm_parser *ps, const char *l
 {
 	const char *p = line, *end = line + len;
 	gm_str t;
-	unsigned high = 0;
-	if (len < 10 || !gm_swar_same(p, "{\"type\":\"", 9) ||
-	    !(p = gm_jscan_string(p + 8, end, &t, &high)) || high)
+	if (len < 10 || !gm_swar_same(p, "{\"type\":\"", 9) || !(p = gm_jscan_plain(p + 8, end, &t)))
 		return NULL;
 	const struct input *in = ps->inputs, *iend = ps->inputs + ps->ninputs;
 	while (in < iend && !(in->nlen == t.n && gm_swar_same(in->rt->name, t.p, t.n)))

@@ -66,6 +66,19 @@ found:
 	return q + 1;
 }
 
+/* A plain string, p at its opening quote: gm_jscan_string() with no
+ * byte above 0x7F either (what the in-order path and the row reader
+ * take as it is: no UTF-8 to check); NULL for anything else. */
+static inline __attribute__((always_inline)) const char *gm_jscan_plain(const char *p,
+	const char *end, gm_str *s)
+{
+	unsigned high = 0;
+	if (p >= end || *p != '"')
+		return NULL;
+	const char *q = gm_jscan_string(p, end, s, &high);
+	return high ? NULL : q;
+}
+
 static inline const char *gm_jscan_digits(const char *p, const char *end)
 {
 	while (p < end && *p >= '0' && *p <= '9')

@@ -60,13 +60,12 @@ static inline const char *value(const struct gm_rfield *f, const char *p, const 
 		return !f->required && gm_jscan_literal(p, end, "null", 4) ? p + 4 : NULL;
 	}
 	gm_str s;
-	unsigned high = 0;
 	bool overflow;
 	const char *q;
 	switch (f->kind) {
 	case GM_RK_STRING:
 	case GM_RK_TIME: {
-		if (p >= end || *p != '"' || !(q = gm_jscan_string(p, end, &s, &high)) || high)
+		if (!(q = gm_jscan_plain(p, end, &s)))
 			return NULL;
 		if (f->kind == GM_RK_TIME)
 			return s.n && gm_ts_parse(s.p, s.n, &v->i) ? q : NULL;
