@@ -2,15 +2,16 @@
  * event.h.
  *
  * Three paths, each trying a line from its start: the in-order path
- * reads a checked record written as gm-produce writes it ("type", then
- * its descriptor's fields in order, plain ASCII, no space) in place,
- * key by expected key, checking each field as it reads it; the fast
- * path parses a subset of JSON calling yajl's callbacks itself; yajl
- * takes the rest, and says what is wrong with a line. Each builds the
- * same generic view. The first two give a line up whole (the next path
- * starts it afresh) at anything they do not take, and the in-order path
- * also at any value the checks refuse, so that every refusal is the one
- * the fast path's view or yajl gives, as before the in-order path.
+ * reads a checked record written as the tools write it ("type", then
+ * its descriptor's fields in order, then any fields of names no checked
+ * type has, plain ASCII, no space) in place, key by expected key,
+ * checking each field as it reads it; the fast path parses a subset of
+ * JSON calling yajl's callbacks itself; yajl takes the rest, and says
+ * what is wrong with a line. Each builds the same generic view. The
+ * first two give a line up whole (the next path starts it afresh) at
+ * anything they do not take, and the in-order path also at any value
+ * the checks refuse, so that every refusal is the one the fast path's
+ * view or yajl gives, as before the in-order path.
  *
  * One yajl handle serves every record (yajl_allow_multiple_values): a
  * line that parses to exactly one object leaves it ready for the next.
