@@ -819,14 +819,12 @@ START_TEST(in_order_agrees)
 	ck_assert_uint_ge(gm_parser_in_order_taken(ps) - before, 200 - 64);
 	/* Every prefix of a taken line: the general path's, with its
 	 * messages. */
-	for (size_t n = 0; n < strlen(IO_TX); n++) {
-		snprintf(buf, sizeof buf, "%.*s", (int)n, IO_TX);
-		same_both_ways(general, buf, IO_NO);
-	}
-	for (size_t n = 0; n < strlen(IO_ALERT); n++) {
-		snprintf(buf, sizeof buf, "%.*s", (int)n, IO_ALERT);
-		same_both_ways(general, buf, IO_NO);
-	}
+	static const char *const whole[] = { IO_TX, IO_ALERT };
+	for (size_t i = 0; i < sizeof whole / sizeof *whole; i++)
+		for (size_t n = 0; n < strlen(whole[i]); n++) {
+			snprintf(buf, sizeof buf, "%.*s", (int)n, whole[i]);
+			same_both_ways(general, buf, IO_NO);
+		}
 	/* Each taken line with one to three bytes changed at random (a
 	 * fixed seed), to bytes the paths treat apart: whichever takes it,
 	 * the same outcome. */
