@@ -1,9 +1,15 @@
-/* idset: a set of ids (byte strings) kept as 128-bit fingerprints in
- * slots of 16 bytes, whatever an id's length, from 4/3 to 8/3 slots an
- * id as the table doubles (21 to 43 bytes an id): the ids a batch
- * run has loaded, so that a record seen twice counts once. Two ids share
- * a fingerprint with a chance of about n^2 / 2^129 (n = 10^9 ids: one in
- * 10^20), which this accepts as never. */
+/* idset: a set of ids (byte strings): the ids a batch run has loaded,
+ * so that a record seen twice counts once. While the ids come in
+ * ascending order (bytes, then length: as a sequence of fixed width
+ * does, and the rows of a table sorted by id), they are kept as a log,
+ * each in the bytes it does not share with the one before (a few bytes
+ * an id of a sequence, written in order), and compared exactly. The
+ * first id out of order (an add or a look) turns the log into a table
+ * of 128-bit fingerprints in slots of 16 bytes, whatever an id's
+ * length, from 4/3 to 8/3 slots an id as the table doubles (21 to 43
+ * bytes an id). Two ids share a fingerprint with a chance of about
+ * n^2 / 2^129 (n = 10^9 ids: one in 10^20), which this accepts as
+ * never. */
 #ifndef GM_IDSET_H
 #define GM_IDSET_H
 
@@ -32,8 +38,9 @@ void gm_idset_prefetch(const struct gm_idset *s, const char *id, size_t n);
 void gm_idset_prefetch_hashed(const struct gm_idset *s, uint64_t h);
 bool gm_idset_add_hashed(struct gm_idset *s, const char *id, size_t n, uint64_t h);
 
-/* Whether id[0..n) is there. */
-bool gm_idset_has(const struct gm_idset *s, const char *id, size_t n);
+/* Whether id[0..n) is there. A look before the last id added turns
+ * an ordered set into the table, as an add would. */
+bool gm_idset_has(struct gm_idset *s, const char *id, size_t n);
 
 /* The number of ids. */
 size_t gm_idset_size(const struct gm_idset *s);
