@@ -145,7 +145,6 @@ struct etl {
 	int32_t lo, hi;              /* the days touched */
 	int32_t last_day;            /* the last one touched */
 	int32_t key_day, key;        /* date_key_of()'s last */
-	struct gm_writer *aside;     /* a fact row built before it is known new */
 	/* a stored transaction, its lines gathered */
 	char txn_id[GM_MAP_KEY_MAX + 1];
 	size_t txn_idlen;
@@ -182,7 +181,6 @@ struct etl *etl_new(const struct etl_opts *o, const struct etl_out *out)
 	m->days = gm_map_new(1, unbounded);
 	m->periods = gm_map_new(1, unbounded);
 	m->max_ts = INT64_MIN;
-	m->aside = gm_writer_mem();
 	return m;
 }
 
@@ -243,7 +241,6 @@ void etl_free(struct etl *m)
 	free(m->txn_strings);
 	free(m->by_user);
 	free(m->offsets);
-	gm_writer_close(m->aside);
 	free(m);
 }
 
@@ -637,8 +634,9 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 		return *why = "\"*\" is the warehouse's name for all countries, categories or products", ETL_REFUSED;
 	if (late(m, ev->ts))
 		return ETL_LATE;
-	/* The row is built aside while the id's place in the set (a cache
-	 * miss: the set outgrows the cache) and the product's load. */
+	/* The row is built while the id's place in the set (a cache miss
+	 * once the ids come out of order and the set outgrows the cache)
+	 * and the product's load, and dropped if the id came before. */
 	struct gm_idset *loaded = m->loaded[view ? 1 : 2];
 	uint64_t id_hash = gm_hash(ev->id.p, ev->id.n);
 	uint64_t product_hash = gm_hash(ev->product_id.p, ev->product_id.n);
@@ -646,11 +644,7 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 	gm_map_prefetch_hashed(m->products, product_hash);
 	int32_t day = day_of_ts(ev->ts);
 	const struct gm_rtype *t = view ? &gm_rtype_fact_product_views : &gm_rtype_fact_cart_events;
-	struct gm_writer *w = m->aside;
-	gm_writer_reset(w);
-	gm_w_obj_begin(w);
-	GM_W_KEY(w, "type");
-	gm_w_cstr(w, t->name);
+	struct gm_writer *w = row_begin(m, t);
 	if (view)
 		GM_W_KSTR(w, "view_id", ev->id.p, ev->id.n);
 	else
@@ -669,16 +663,14 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 		GM_W_KI64(w, "quantity", ev->quantity);
 		GM_W_KMONEY(w, "unit_price", ev->unit_price);
 	}
-	gm_w_end(w);
 	/* The product's record loads while the set is looked at. */
 	gm_map_prefetch_entry_hashed(m->products, product_hash);
-	if (!gm_idset_add_hashed(loaded, ev->id.p, ev->id.n, id_hash))
+	if (!gm_idset_add_hashed(loaded, ev->id.p, ev->id.n, id_hash)) {
+		gm_w_drop(w);
 		return ETL_DUPLICATE;
+	}
 	saw_ts(m, ev->ts);
-	size_t len;
-	const char *row = gm_writer_data(w, &len);
-	gm_w_record(m->out.begin(m->out.ctx, t), row, len - 1);
-	m->out.put(m->out.ctx, t, ev->id.p, ev->id.n);
+	row_put(m, t, w, ev->id.p, ev->id.n);
 	touch_day(m, day);
 	bool created;
 	struct product *p = gm_map_put_hashed(m->products, ev->product_id.p, ev->product_id.n,
@@ -1124,8 +1116,7 @@ static void emit_dates(struct etl *m)
 
 static void emit_customers(struct etl *m)
 {
-	/* In order of id: rows_put() finds them sorted. */
-	struct table_rows tr = { 0 };
+	/* In order of id: each row goes out as it is built. */
 	size_t n, kn;
 	const char *k;
 	const uint32_t *at = customers_in_order(m, &n);
@@ -1148,7 +1139,7 @@ static void emit_customers(struct etl *m)
 				best = x;
 		}
 		gm_str home = m->countries.name[best->country];
-		struct gm_writer *w = rows_begin(&tr, &gm_rtype_dim_customer);
+		struct gm_writer *w = row_begin(m, &gm_rtype_dim_customer);
 		GM_W_KSTR(w, "user_id", k, kn);
 		GM_W_KSTR(w, "home_country", home.p, home.n);
 		GM_W_KTS(w, "first_purchase", c->first);
@@ -1156,9 +1147,9 @@ static void emit_customers(struct etl *m)
 		GM_W_KI64(w, "orders", c->orders);
 		GM_W_KI64(w, "units", c->units);
 		GM_W_KMONEY(w, "lifetime_value", c->ltv);
-		rows_add(&tr, k, kn);
+		row_put(m, &gm_rtype_dim_customer, w, k, kn);
 	}
-	rows_put(m, &gm_rtype_dim_customer, &tr, T_CUSTOMER);
+	m->counts.rows[T_CUSTOMER] += n;
 }
 
 static void emit_products(struct etl *m)
@@ -1599,7 +1590,7 @@ static void emit_performance(struct etl *m)
 		qsort_r(rows, n, sizeof *rows, perf_by_id, &order);
 	free(order.cat_rank);
 	perf_rank(rows, n, &m->categories);
-	struct table_rows tr = { 0 };
+	/* In order of id: each row goes out as it is built. */
 	for (size_t i = 0; i < n; i++) {
 		struct perf *r = &rows[i];
 		gm_str cat = m->categories.name[r->cat];
@@ -1607,7 +1598,7 @@ static void emit_performance(struct etl *m)
 		const char *start = r->start_s;
 		char id[16 + 2 * GM_MAP_KEY_MAX + 8];
 		size_t idn = join_id(id, grain_names[r->grain], start, cat, prod);
-		struct gm_writer *w = rows_begin(&tr, &gm_rtype_product_performance);
+		struct gm_writer *w = row_begin(m, &gm_rtype_product_performance);
 		GM_W_KSTR(w, "perf_id", id, idn);
 		GM_W_KCSTR(w, "grain", grain_names[r->grain]);
 		GM_W_KSTR(w, "period_start", start, 10);
@@ -1624,10 +1615,10 @@ static void emit_performance(struct etl *m)
 		GM_W_KEY(w, "cart_to_purchase");
 		gm_w_ratio(w, r->f.orders, r->f.adds);
 		GM_W_KI64(w, "rank", r->rank);
-		rows_add(&tr, id, idn);
+		row_put(m, &gm_rtype_product_performance, w, id, idn);
 	}
 	free(rows);
-	rows_put(m, &gm_rtype_product_performance, &tr, T_PERF);
+	m->counts.rows[T_PERF] += n;
 }
 
 /* The trends of every grain and cut from those by day and country:

@@ -362,6 +362,12 @@ void gm_w_end(struct gm_writer *w)
 		gm_writer_flush(w);
 }
 
+void gm_w_drop(struct gm_writer *w)
+{
+	w->len = w->done;
+	w->comma = false;
+}
+
 void gm_w_record(struct gm_writer *w, const char *p, size_t n)
 {
 	gm_w_raw(w, p, n);

@@ -132,6 +132,11 @@ void gm_w_ki64(struct gm_writer *w, const char *key, int64_t v);
 void gm_w_kmoney(struct gm_writer *w, const char *key, int64_t cents);
 void gm_w_kts(struct gm_writer *w, const char *key, int64_t ms);
 
+/* Forgets the record being built (what came after the last one's end),
+ * as if it had not begun: a record built before it is known to be
+ * wanted, where building it aside meant copying each one kept. */
+void gm_w_drop(struct gm_writer *w);
+
 /* Writes out the buffer. Returns false if any write failed. */
 bool gm_writer_flush(struct gm_writer *w);
 

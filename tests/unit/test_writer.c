@@ -432,6 +432,44 @@ START_TEST(a_full_buffer_writes_whole_records)
 }
 END_TEST
 
+/* Records dropped while built, some of them across a full buffer's
+ * write: the file holds the others, byte for byte as a writer that was
+ * given those only. */
+START_TEST(a_dropped_record_leaves_no_trace)
+{
+	static char got[400 * 1024];
+	char path[256], text[1000];
+	memset(text, 'z', sizeof text);
+	int fd = gm_test_temp(path, sizeof path, "writer", false);
+	struct gm_writer *w = gm_writer_fd(fd, path, false), *want = gm_writer_mem();
+	for (int i = 0; i < 300; i++) {
+		bool drop = i % 3 == 1;
+		for (struct gm_writer *x = w; x; x = x == w && !drop ? want : NULL) {
+			gm_w_obj_begin(x);
+			GM_W_KI64(x, "n", i);
+			GM_W_KSTR(x, "text", text, sizeof text - (size_t)i);
+			gm_w_key(x, "more");
+			gm_w_obj_begin(x);
+			if (drop && x == w) {
+				gm_w_drop(x);
+				break;
+			}
+			gm_w_obj_end(x);
+			gm_w_end(x);
+		}
+	}
+	ck_assert(gm_writer_close(w));
+	size_t n = contents(fd, got, sizeof got), wn;
+	const char *p = gm_writer_data(want, &wn);
+	ck_assert_uint_gt(wn, 128 * 1024);   /* the buffer filled, more than once */
+	ck_assert_uint_eq(n, wn);
+	ck_assert(!memcmp(got, p, n));
+	gm_writer_close(want);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
 /* After a write has failed, nothing more is written, whatever the calls
  * (the fast ones included) and however many buffers they fill: the
  * descriptor is made to work again, and still receives nothing. */
@@ -528,6 +566,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, sync_ahead_writes_the_same);
 	tcase_add_test(tc, a_failed_writer_stays_a_no_op);
 	tcase_add_test(tc, a_full_buffer_writes_whole_records);
+	tcase_add_test(tc, a_dropped_record_leaves_no_trace);
 	suite_add_tcase(s, tc);
 	return s;
 }
