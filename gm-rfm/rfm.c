@@ -405,17 +405,7 @@ static size_t next_at(const struct rfm *m, size_t at)
  * missed it at each customer). */
 static void arena_room(struct rfm *m, size_t n)
 {
-	if (m->idlen + n <= m->idcap)
-		return;
-	size_t cap = m->idcap ? m->idcap * 2 : 1 << 21;
-	while (cap < m->idlen + n)
-		cap *= 2;
-	char *ids = gm_xmap(cap);
-	if (m->idlen)
-		memcpy(ids, m->ids, m->idlen);
-	gm_unmap(m->ids, m->idcap);
-	m->ids = ids;
-	m->idcap = cap;
+	m->ids = gm_xmap_grow(m->ids, &m->idcap, m->idlen, m->idlen + n, (size_t)1 << 21);
 }
 
 /* The entry of id user, whose hash is h, or SIZE_MAX (create: made,

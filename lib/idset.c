@@ -146,18 +146,8 @@ static size_t get_varint(const char *p, size_t *v)
  * it. */
 static void log_append(struct gm_idset *s, const char *id, size_t n, size_t same)
 {
-	size_t need = s->loglen + 20 + n - same;
-	if (need > s->logcap) {
-		size_t cap = s->logcap ? s->logcap * 2 : (size_t)16 << 10;
-		while (cap < need)
-			cap *= 2;
-		char *log = gm_xmap(cap);
-		if (s->loglen)
-			memcpy(log, s->log, s->loglen);
-		gm_unmap(s->log, s->logcap);
-		s->log = log;
-		s->logcap = cap;
-	}
+	s->log = gm_xmap_grow(s->log, &s->logcap, s->loglen, s->loglen + 20 + n - same,
+		(size_t)16 << 10);
 	char *p = s->log + s->loglen;
 	p += put_varint(p, same);
 	p += put_varint(p, n - same);

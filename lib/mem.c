@@ -59,6 +59,21 @@ void *gm_xmap(size_t n)
 	return p;
 }
 
+void *gm_xmap_grow(void *p, size_t *cap, size_t len, size_t need, size_t first)
+{
+	if (need <= *cap)
+		return p;
+	size_t n = *cap ? *cap * 2 : first;
+	while (n < need)
+		n *= 2;
+	void *q = gm_xmap(n);
+	if (len)
+		memcpy(q, p, len);
+	gm_unmap(p, *cap);
+	*cap = n;
+	return q;
+}
+
 void *gm_xmap_slots(size_t n)
 {
 	void *p = gm_xmap(n);
