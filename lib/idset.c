@@ -1,10 +1,10 @@
 /* idset: ids in ascending order as a log, then open addressing over
- * fingerprints, linear probing, at most three quarters full (a probe that misses reads about eight slots
- * then, two or three cache lines side by side, where half full took
- * twice the memory, each page of it zeroed by the system once: 50M ids
- * in 1 GiB, not 2); see idset.h. The slots are mapped with gm_xmap(): on huge
- * pages, a probe of a set larger than the cache misses the cache, not
- * the TLB too. */
+ * fingerprints, linear probing, at most three quarters full (a probe
+ * that misses reads about eight slots then, two or three cache lines
+ * side by side, where half full took twice the memory, each page of it
+ * zeroed by the system once: 50M ids in 1 GiB, not 2); see idset.h.
+ * The slots are mapped with gm_xmap(): on huge pages, a probe of a set
+ * larger than the cache misses the cache, not the TLB too. */
 #include "idset.h"
 
 #include <stdlib.h>
@@ -146,6 +146,7 @@ static size_t get_varint(const char *p, size_t *v)
  * it. */
 static void log_append(struct gm_idset *s, const char *id, size_t n, size_t same)
 {
+	/* two varints of at most 10 bytes, and the rest */
 	s->log = gm_xmap_grow(s->log, &s->logcap, s->loglen, s->loglen + 20 + n - same,
 		(size_t)16 << 10);
 	char *p = s->log + s->loglen;
@@ -161,12 +162,12 @@ static void log_append(struct gm_idset *s, const char *id, size_t n, size_t same
 
 static size_t find(const struct gm_idset *s, struct fp f);
 
-/* The log's ids placed in a table sized for them (and as many again
- * before it doubles), the log given back. */
+/* The log's ids placed in a table of the size adds would have grown it
+ * to, the log given back. */
 static void to_table(struct gm_idset *s)
 {
 	size_t cap = 1024;
-	while (s->n * 2 * 4 > cap * 3)
+	while (s->n * 4 > cap * 3)
 		cap *= 2;
 	s->mask = cap - 1;
 	s->slot = gm_xmap_slots(cap * sizeof *s->slot);
