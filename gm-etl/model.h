@@ -20,7 +20,8 @@ extern const struct gm_rtype *const etl_derived_types[7];  /* dims, performance,
 
 /* Where rows go: begin() gives the writer for a row of table t, put()
  * hands the row over with its id (n bytes). Facts are put as loaded;
- * every other table's rows in ascending order of id. */
+ * every other table's rows in ascending order of id. A fact row whose
+ * id turns out to be a duplicate is dropped (gm_w_drop()), not put. */
 struct etl_out {
 	struct gm_writer *(*begin)(void *ctx, const struct gm_rtype *t);
 	void (*put)(void *ctx, const struct gm_rtype *t, const char *id, size_t n);
