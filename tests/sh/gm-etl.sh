@@ -186,6 +186,14 @@ for input in odd odd-slash; do
 			LC_ALL=C sort -u | tr '\n' ' ')" '!early #x (p * *+ + p1 p2 p3 '
 done
 
+# ---- a view or cart event again, at once or later, in one run: its
+# row, begun before its id is known to be a duplicate, is dropped ----
+awk '{ print } /"product_view"|"cart_event"/ { print }' "$T/odd" >"$T/odd-again"
+grep '"product_view"' "$T/odd" | head -n 2 >>"$T/odd-again"
+expect_status "views and cart events twice" 0 gm-etl -q -w "$T/odd-again-w" "$T/odd-again"
+expect_eq "views and cart events twice: the tables of once" \
+	"$(diff -r "$T/odd-w" "$T/odd-again-w" && echo same)" same
+
 # ---- usage ----
 expect_status "a URI of no warehouse" 2 gm-etl -q -w http://127.0.0.1/x /dev/null 2>"$T/err"
 expect_grep "a URI of no warehouse: said so" "http: not a kind of warehouse gm knows" "$T/err"
