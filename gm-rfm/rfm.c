@@ -270,6 +270,12 @@ struct cust {
 #define SLOT_AT_BITS 40
 #define SLOT_AT_MASK ((UINT64_C(1) << SLOT_AT_BITS) - 1)
 
+/* Transactions in flight (a power of two): a slot prefetched is read
+ * PENDING / 2 transactions later, the entry it leads to settled
+ * PENDING / 2 after that, each load given a transaction's parsing of
+ * time or more. */
+#define PENDING 4
+
 enum { M_RECENCY, M_FREQUENCY, M_MONETARY, M_N };
 /* As in the rows and their ids, which sort so: frequency, monetary,
  * recency_days. */
@@ -303,9 +309,10 @@ struct rfm {
 	uint64_t *at;      /* rfm_compare_*(): each customer's entry */
 	int64_t max_ts;
 	bool any;
-	/* The two transactions taken last, settled two transactions later
-	 * (rfm_txn, rfm_line): meanwhile their places in the set and the
-	 * index, then their customers' entries, load. cur takes lines. */
+	/* The transactions taken last, a ring of PENDING, each settled
+	 * PENDING transactions later (rfm_txn, rfm_line): meanwhile its
+	 * places in the set and the index load, then, read half way, its
+	 * customer's entry. cur, the last, takes lines. */
 	struct pending {
 		bool active;
 		bool whole;    /* rfm_txn's: no line follows */
@@ -313,7 +320,8 @@ struct rfm {
 		size_t txnlen, userlen;
 		uint64_t txn_hash, user_hash;  /* hashed once, when taken */
 		int64_t ts, cents;
-	} pend[2], *cur, *prev;
+	} pend[PENDING], *cur;
+	size_t taken;      /* transactions taken: pend[taken % PENDING] is the oldest */
 	int64_t *lines;    /* the line numbers cur took (rfm_line) */
 	size_t nlines, linecap;
 	/* after rfm_finish() */
@@ -348,7 +356,6 @@ struct rfm *rfm_new(const struct rfm_opts *o, const struct rfm_out *out)
 	m->out = *out;
 	m->txns = gm_idset_new();
 	m->cur = &m->pend[0];
-	m->prev = &m->pend[1];
 	m->mask = 1023;
 	m->slots = gm_xmap((m->mask + 1) * sizeof *m->slots);
 	return m;
@@ -536,18 +543,19 @@ static const char *too_long(const char *field)
 	return why;
 }
 
-/* A new transaction: the one two before settled, the one before's
- * entry loading, this one refused (false, with why) or kept, its places
- * in the set and the index loading. */
+/* A new transaction: the one PENDING before settled, the entry of the
+ * one PENDING / 2 before loading, this one refused (false, with why) or
+ * kept, its places in the set and the index loading. */
 static bool take(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, bool whole,
 	const char **why)
 {
-	settle(m, m->prev);
-	struct pending *p = m->prev;
-	m->prev = m->cur;
+	struct pending *p = &m->pend[m->taken % PENDING];
+	settle(m, p);
 	m->cur = p;
-	if (m->prev->active)
-		prefetch_entry(m, m->prev->user_hash);
+	const struct pending *half = &m->pend[(m->taken + PENDING / 2) % PENDING];
+	m->taken++;
+	if (half->active)
+		prefetch_entry(m, half->user_hash);
 	if (txn.n > RFM_ID_MAX)
 		return *why = too_long("transaction_id"), false;
 	if (user.n > RFM_ID_MAX)
@@ -668,8 +676,8 @@ static int64_t measure(const struct rfm *m, int k, const struct cust *c)
 
 bool rfm_finish(struct rfm *m)
 {
-	settle(m, m->prev);
-	settle(m, m->cur);
+	for (size_t k = 0; k < PENDING; k++)
+		settle(m, &m->pend[(m->taken + k) % PENDING]);
 	gm_idset_free(m->txns);
 	m->txns = NULL;
 	if (!m->o.has_as_of && !m->any)
