@@ -264,10 +264,14 @@ struct cust {
 };
 #define ENTRY_LEN (sizeof(struct cust) + 1)
 
-/* An index slot holds a tag of the id's hash and where its entry is,
- * plus one (0: empty), so that a lookup reads the slot and the entry
- * only. */
-#define SLOT_AT_BITS 40
+/* An index slot holds a tag of the id's hash, its top 64 - SLOT_AT_BITS
+ * bits, and where its entry is, plus one (0: empty), so that a lookup
+ * reads the slot and the entry only. A slot's place is by the hash's
+ * top bits, which the tag keeps: a doubling moves the slots in one pass
+ * over them, reading no entry, while the index has up to 2^(64 -
+ * SLOT_AT_BITS) slots (and a tag still tells apart the ids of a place
+ * while up to 2^24). The arena is then at most 2^SLOT_AT_BITS bytes. */
+#define SLOT_AT_BITS 36
 #define SLOT_AT_MASK ((UINT64_C(1) << SLOT_AT_BITS) - 1)
 
 /* Transactions in flight (a power of two): a slot prefetched is read
@@ -305,7 +309,8 @@ struct rfm {
 	char *ids;         /* the entries (struct cust, length, id) */
 	size_t idlen, idcap;
 	uint64_t *slots;   /* hash tag << SLOT_AT_BITS | entry + 1; 0 empty */
-	size_t mask;
+	size_t mask;       /* slots - 1, a power of two */
+	unsigned shift;    /* 64 - log2(slots): a hash's place is h >> shift */
 	uint64_t *at;      /* rfm_compare_*(): each customer's entry */
 	int64_t max_ts;
 	bool any;
@@ -357,6 +362,7 @@ struct rfm *rfm_new(const struct rfm_opts *o, const struct rfm_out *out)
 	m->txns = gm_idset_new();
 	m->cur = &m->pend[0];
 	m->mask = 1023;
+	m->shift = 64 - 10;
 	m->slots = gm_xmap((m->mask + 1) * sizeof *m->slots);
 	return m;
 }
@@ -412,6 +418,10 @@ static size_t next_at(const struct rfm *m, size_t at)
  * missed it at each customer). */
 static void arena_room(struct rfm *m, size_t n)
 {
+	/* An entry's place, plus one, fits a slot's SLOT_AT_BITS. */
+	if (m->idlen + n > SLOT_AT_MASK)
+		gm_die(GM_EXIT_FAIL, NULL, "more than %llu bytes of customers' ids and measures",
+			(unsigned long long)SLOT_AT_MASK);
 	if (m->idlen + n <= m->idcap)
 		return;
 	size_t cap = m->idcap ? m->idcap * 2 : 1 << 21;
@@ -430,7 +440,7 @@ static void arena_room(struct rfm *m, size_t n)
 static size_t cust_find(struct rfm *m, gm_str user, uint64_t h, bool create)
 {
 	uint64_t tag = h >> SLOT_AT_BITS;
-	for (size_t i = h & m->mask;; i = (i + 1) & m->mask) {
+	for (size_t i = h >> m->shift;; i = (i + 1) & m->mask) {
 		uint64_t s = m->slots[i];
 		if (!s) {
 			if (!create)
@@ -454,27 +464,44 @@ static size_t cust_find(struct rfm *m, gm_str user, uint64_t h, bool create)
 	}
 }
 
-/* Doubles the index when it is 70% full, its slots placed again from
- * the entries, which the arena holds one after another. */
+/* Doubles the index when it is 70% full. A slot's new place is its
+ * tag's top bits (the hash's): slot i goes to about 2i, in one pass
+ * over the old slots, in order, that writes the new in order; past
+ * 2^(64 - SLOT_AT_BITS) slots, placed again from the entries, which the
+ * arena holds one after another. */
 static void index_room(struct rfm *m)
 {
 	if ((m->n + 1) * 10 < (m->mask + 1) * 7)
 		return;
 	size_t mask = m->mask * 2 + 1;
+	unsigned shift = m->shift - 1;
 	uint64_t *slots = gm_xmap((mask + 1) * sizeof *slots);
-	for (size_t at = 0; at < m->idlen;) {
-		const char *e = m->ids + at + sizeof(struct cust);
-		size_t n = (unsigned char)e[0];
-		uint64_t h = gm_hash(e + 1, n);
-		size_t j = h & mask;
-		while (slots[j])
-			j = (j + 1) & mask;
-		slots[j] = (h >> SLOT_AT_BITS) << SLOT_AT_BITS | (at + 1);
-		at += ENTRY_LEN + n;
+	if (shift >= SLOT_AT_BITS) {
+		for (size_t i = 0; i <= m->mask; i++) {
+			uint64_t s = m->slots[i];
+			if (!s)
+				continue;
+			size_t j = (size_t)(s >> shift);
+			while (slots[j])
+				j = (j + 1) & mask;
+			slots[j] = s;
+		}
+	} else {
+		for (size_t at = 0; at < m->idlen;) {
+			const char *e = m->ids + at + sizeof(struct cust);
+			size_t n = (unsigned char)e[0];
+			uint64_t h = gm_hash(e + 1, n);
+			size_t j = (size_t)(h >> shift);
+			while (slots[j])
+				j = (j + 1) & mask;
+			slots[j] = (h >> SLOT_AT_BITS) << SLOT_AT_BITS | (at + 1);
+			at += ENTRY_LEN + n;
+		}
 	}
 	gm_unmap(m->slots, (m->mask + 1) * sizeof *m->slots);
 	m->slots = slots;
 	m->mask = mask;
+	m->shift = shift;
 }
 
 static void count_txn(struct rfm *m, gm_str user, uint64_t h, int64_t ts, int64_t cents)
@@ -529,7 +556,7 @@ static void settle(struct rfm *m, struct pending *p)
 static void prefetch_entry(const struct rfm *m, uint64_t h)
 {
 	uint64_t tag = h >> SLOT_AT_BITS;
-	for (size_t i = h & m->mask; m->slots[i]; i = (i + 1) & m->mask)
+	for (size_t i = h >> m->shift; m->slots[i]; i = (i + 1) & m->mask)
 		if (m->slots[i] >> SLOT_AT_BITS == tag) {
 			__builtin_prefetch(m->ids + (m->slots[i] & SLOT_AT_MASK) - 1);
 			return;
@@ -563,7 +590,7 @@ static bool take(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cen
 	p->txn_hash = gm_hash(txn.p, txn.n);
 	gm_idset_prefetch_hashed(m->txns, p->txn_hash);
 	uint64_t h = gm_hash(user.p, user.n);
-	__builtin_prefetch(&m->slots[h & m->mask]);
+	__builtin_prefetch(&m->slots[h >> m->shift]);
 	p->active = true;
 	p->whole = whole;
 	memcpy(p->txn, txn.p, txn.n);
