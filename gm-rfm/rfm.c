@@ -412,8 +412,8 @@ static size_t next_at(const struct rfm *m, size_t at)
 	return at + ENTRY_LEN + (unsigned char)m->ids[at + sizeof(struct cust)];
 }
 
-/* Room for an entry of n bytes more in the arena: a mapping twice the
- * size, copied, when full (mapped, as the index, the set and the
+/* Room for an entry of n bytes more in the arena: the mapping grown to
+ * twice the size when full, its pages moved (gm_xremap()) (mapped, as the index, the set and the
  * arrays of the customers: on huge pages, where a lookup in tables of
  * hundreds of megabytes missed the TLB too, and a walk in order of id
  * missed it at each customer). */
@@ -428,11 +428,7 @@ static void arena_room(struct rfm *m, size_t n)
 	size_t cap = m->idcap ? m->idcap * 2 : 1 << 21;
 	while (cap < m->idlen + n)
 		cap *= 2;
-	char *ids = gm_xmap(cap);
-	if (m->idlen)
-		memcpy(ids, m->ids, m->idlen);
-	gm_unmap(m->ids, m->idcap);
-	m->ids = ids;
+	m->ids = gm_xremap(m->ids, m->idcap, cap);
 	m->idcap = cap;
 }
 

@@ -30,6 +30,13 @@ void *gm_grow(void *p, size_t *cap, size_t need, size_t size, size_t first);
 void *gm_xmap(size_t n);
 void gm_unmap(void *p, size_t n);
 
+/* A block p of gm_xmap() (NULL: none) of n bytes grown to m bytes (m >
+ * n), its bytes kept, the rest zeroed; returns it, moved or not. Where
+ * the system can (mremap), its pages are moved, not copied: a table
+ * that doubles is neither copied nor its pages zeroed again at each
+ * doubling (gm-rfm's arena). Ends the process as gm_xmap() does. */
+void *gm_xremap(void *p, size_t n, size_t m);
+
 /* gm_xmap() for a hash table's slots, read before they are written and
  * soon all in use: every page is taken at once, for writing. A fresh
  * page read first is the system's shared zero page, and its first write
