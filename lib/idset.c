@@ -151,11 +151,8 @@ static void log_append(struct gm_idset *s, const char *id, size_t n, size_t same
 		size_t cap = s->logcap ? s->logcap * 2 : (size_t)16 << 10;
 		while (cap < need)
 			cap *= 2;
-		char *log = gm_xmap(cap);
-		if (s->loglen)
-			memcpy(log, s->log, s->loglen);
-		gm_unmap(s->log, s->logcap);
-		s->log = log;
+		/* moved, not copied into pages zeroed first */
+		s->log = gm_xremap(s->log, s->logcap, cap);
 		s->logcap = cap;
 	}
 	char *p = s->log + s->loglen;
