@@ -264,11 +264,21 @@ struct cust {
 };
 #define ENTRY_LEN (sizeof(struct cust) + 1)
 
-/* An index slot holds a tag of the id's hash and where its entry is,
- * plus one (0: empty), so that a lookup reads the slot and the entry
- * only. */
-#define SLOT_AT_BITS 40
+/* An index slot holds a tag of the id's hash, its top 64 - SLOT_AT_BITS
+ * bits, and where its entry is, plus one (0: empty), so that a lookup
+ * reads the slot and the entry only. A slot's place is by the hash's
+ * top bits, which the tag keeps: a doubling moves the slots in one pass
+ * over them, reading no entry, while the index has up to 2^(64 -
+ * SLOT_AT_BITS) slots (and a tag still tells apart the ids of a place
+ * while up to 2^24). The arena is then at most 2^SLOT_AT_BITS bytes. */
+#define SLOT_AT_BITS 36
 #define SLOT_AT_MASK ((UINT64_C(1) << SLOT_AT_BITS) - 1)
+
+/* Transactions in flight (a power of two): a slot prefetched is read
+ * PENDING / 2 transactions later, the entry it leads to settled
+ * PENDING / 2 after that, each load given a transaction's parsing of
+ * time or more. */
+#define PENDING 4
 
 enum { M_RECENCY, M_FREQUENCY, M_MONETARY, M_N };
 /* As in the rows and their ids, which sort so: frequency, monetary,
@@ -299,21 +309,25 @@ struct rfm {
 	char *ids;         /* the entries (struct cust, length, id) */
 	size_t idlen, idcap;
 	uint64_t *slots;   /* hash tag << SLOT_AT_BITS | entry + 1; 0 empty */
-	size_t mask;
+	size_t mask;       /* slots - 1, a power of two */
+	unsigned shift;    /* 64 - log2(slots): a hash's place is h >> shift */
 	uint64_t *at;      /* rfm_compare_*(): each customer's entry */
 	int64_t max_ts;
 	bool any;
-	/* The two transactions taken last, settled two transactions later
-	 * (rfm_txn, rfm_line): meanwhile their places in the set and the
-	 * index, then their customers' entries, load. cur takes lines. */
+	/* The transactions taken last, a ring of PENDING, each settled
+	 * PENDING transactions later (rfm_txn, rfm_line): meanwhile its
+	 * places in the set and the index load, then, read half way, its
+	 * customer's entry. cur, the last, takes lines. */
 	struct pending {
 		bool active;
 		bool whole;    /* rfm_txn's: no line follows */
 		char txn[RFM_ID_MAX], user[RFM_ID_MAX];
 		size_t txnlen, userlen;
 		uint64_t txn_hash, user_hash;  /* hashed once, when taken */
+		bool txn_hashed;  /* txn_hash made: the set hashes (gm_idset_hashes()) */
 		int64_t ts, cents;
-	} pend[2], *cur, *prev;
+	} pend[PENDING], *cur;
+	size_t taken;      /* transactions taken: pend[taken % PENDING] is the oldest */
 	int64_t *lines;    /* the line numbers cur took (rfm_line) */
 	size_t nlines, linecap;
 	/* after rfm_finish() */
@@ -348,8 +362,8 @@ struct rfm *rfm_new(const struct rfm_opts *o, const struct rfm_out *out)
 	m->out = *out;
 	m->txns = gm_idset_new();
 	m->cur = &m->pend[0];
-	m->prev = &m->pend[1];
 	m->mask = 1023;
+	m->shift = 64 - 10;
 	m->slots = gm_xmap((m->mask + 1) * sizeof *m->slots);
 	return m;
 }
@@ -398,14 +412,18 @@ static size_t next_at(const struct rfm *m, size_t at)
 	return at + ENTRY_LEN + (unsigned char)m->ids[at + sizeof(struct cust)];
 }
 
-/* Room for an entry of n bytes more in the arena: a mapping twice the
- * size, copied, when full (mapped, as the index, the set and the
- * arrays of the customers: on huge pages, where a lookup in tables of
- * hundreds of megabytes missed the TLB too, and a walk in order of id
- * missed it at each customer). */
+/* Room for an entry of n bytes more in the arena: the mapping doubled
+ * when full, its pages moved (gm_xmap_grow()); mapped, as the index,
+ * the set and the arrays of the customers, on huge pages, where a
+ * lookup in tables of hundreds of megabytes missed the TLB too, and a
+ * walk in order of id missed it at each customer. */
 static void arena_room(struct rfm *m, size_t n)
 {
-	m->ids = gm_xmap_grow(m->ids, &m->idcap, m->idlen, m->idlen + n, (size_t)1 << 21);
+	/* An entry's place, plus one, fits a slot's SLOT_AT_BITS. */
+	if (m->idlen + n > SLOT_AT_MASK)
+		gm_die(GM_EXIT_FAIL, NULL, "more than %llu bytes of customers' ids and measures",
+			(unsigned long long)SLOT_AT_MASK);
+	m->ids = gm_xmap_grow(m->ids, &m->idcap, m->idlen + n, (size_t)1 << 21);
 }
 
 /* The entry of id user, whose hash is h, or SIZE_MAX (create: made,
@@ -413,7 +431,7 @@ static void arena_room(struct rfm *m, size_t n)
 static size_t cust_find(struct rfm *m, gm_str user, uint64_t h, bool create)
 {
 	uint64_t tag = h >> SLOT_AT_BITS;
-	for (size_t i = h & m->mask;; i = (i + 1) & m->mask) {
+	for (size_t i = h >> m->shift;; i = (i + 1) & m->mask) {
 		uint64_t s = m->slots[i];
 		if (!s) {
 			if (!create)
@@ -437,27 +455,44 @@ static size_t cust_find(struct rfm *m, gm_str user, uint64_t h, bool create)
 	}
 }
 
-/* Doubles the index when it is 70% full, its slots placed again from
- * the entries, which the arena holds one after another. */
+/* Doubles the index when it is 70% full. A slot's new place is its
+ * tag's top bits (the hash's): slot i goes to about 2i, in one pass
+ * over the old slots, in order, that writes the new in order; past
+ * 2^(64 - SLOT_AT_BITS) slots, placed again from the entries, which the
+ * arena holds one after another. */
 static void index_room(struct rfm *m)
 {
 	if ((m->n + 1) * 10 < (m->mask + 1) * 7)
 		return;
 	size_t mask = m->mask * 2 + 1;
+	unsigned shift = m->shift - 1;
 	uint64_t *slots = gm_xmap((mask + 1) * sizeof *slots);
-	for (size_t at = 0; at < m->idlen;) {
-		const char *e = m->ids + at + sizeof(struct cust);
-		size_t n = (unsigned char)e[0];
-		uint64_t h = gm_hash(e + 1, n);
-		size_t j = h & mask;
-		while (slots[j])
-			j = (j + 1) & mask;
-		slots[j] = (h >> SLOT_AT_BITS) << SLOT_AT_BITS | (at + 1);
-		at += ENTRY_LEN + n;
+	if (shift >= SLOT_AT_BITS) {
+		for (size_t i = 0; i <= m->mask; i++) {
+			uint64_t s = m->slots[i];
+			if (!s)
+				continue;
+			size_t j = (size_t)(s >> shift);
+			while (slots[j])
+				j = (j + 1) & mask;
+			slots[j] = s;
+		}
+	} else {
+		for (size_t at = 0; at < m->idlen;) {
+			const char *e = m->ids + at + sizeof(struct cust);
+			size_t n = (unsigned char)e[0];
+			uint64_t h = gm_hash(e + 1, n);
+			size_t j = (size_t)(h >> shift);
+			while (slots[j])
+				j = (j + 1) & mask;
+			slots[j] = (h >> SLOT_AT_BITS) << SLOT_AT_BITS | (at + 1);
+			at += ENTRY_LEN + n;
+		}
 	}
 	gm_unmap(m->slots, (m->mask + 1) * sizeof *m->slots);
 	m->slots = slots;
 	m->mask = mask;
+	m->shift = shift;
 }
 
 static void count_txn(struct rfm *m, gm_str user, uint64_t h, int64_t ts, int64_t cents)
@@ -495,7 +530,8 @@ static void settle(struct rfm *m, struct pending *p)
 	if (!p->active)
 		return;
 	p->active = false;
-	if (!gm_idset_add_hashed(m->txns, p->txn, p->txnlen, p->txn_hash)) {
+	if (!(p->txn_hashed ? gm_idset_add_hashed(m->txns, p->txn, p->txnlen, p->txn_hash)
+			: gm_idset_add(m->txns, p->txn, p->txnlen))) {
 		m->k.duplicates++;
 		return;
 	}
@@ -512,7 +548,7 @@ static void settle(struct rfm *m, struct pending *p)
 static void prefetch_entry(const struct rfm *m, uint64_t h)
 {
 	uint64_t tag = h >> SLOT_AT_BITS;
-	for (size_t i = h & m->mask; m->slots[i]; i = (i + 1) & m->mask)
+	for (size_t i = h >> m->shift; m->slots[i]; i = (i + 1) & m->mask)
 		if (m->slots[i] >> SLOT_AT_BITS == tag) {
 			__builtin_prefetch(m->ids + (m->slots[i] & SLOT_AT_MASK) - 1);
 			return;
@@ -526,26 +562,30 @@ static const char *too_long(const char *field)
 	return why;
 }
 
-/* A new transaction: the one two before settled, the one before's
- * entry loading, this one refused (false, with why) or kept, its places
- * in the set and the index loading. */
+/* A new transaction: the one PENDING before settled, the entry of the
+ * one PENDING / 2 before loading, this one refused (false, with why) or
+ * kept, its places in the set and the index loading. */
 static bool take(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, bool whole,
 	const char **why)
 {
-	settle(m, m->prev);
-	struct pending *p = m->prev;
-	m->prev = m->cur;
+	struct pending *p = &m->pend[m->taken % PENDING];
+	settle(m, p);
 	m->cur = p;
-	if (m->prev->active)
-		prefetch_entry(m, m->prev->user_hash);
+	const struct pending *half = &m->pend[(m->taken + PENDING / 2) % PENDING];
+	m->taken++;
+	if (half->active)
+		prefetch_entry(m, half->user_hash);
 	if (txn.n > RFM_ID_MAX)
 		return *why = too_long("transaction_id"), false;
 	if (user.n > RFM_ID_MAX)
 		return *why = too_long("user_id"), false;
-	p->txn_hash = gm_hash(txn.p, txn.n);
-	gm_idset_prefetch_hashed(m->txns, p->txn_hash);
+	p->txn_hashed = gm_idset_hashes(m->txns);
+	if (p->txn_hashed) {
+		p->txn_hash = gm_hash(txn.p, txn.n);
+		gm_idset_prefetch_hashed(m->txns, p->txn_hash);
+	}
 	uint64_t h = gm_hash(user.p, user.n);
-	__builtin_prefetch(&m->slots[h & m->mask]);
+	__builtin_prefetch(&m->slots[h >> m->shift]);
 	p->active = true;
 	p->whole = whole;
 	memcpy(p->txn, txn.p, txn.n);
@@ -658,8 +698,8 @@ static int64_t measure(const struct rfm *m, int k, const struct cust *c)
 
 bool rfm_finish(struct rfm *m)
 {
-	settle(m, m->prev);
-	settle(m, m->cur);
+	for (size_t k = 0; k < PENDING; k++)
+		settle(m, &m->pend[(m->taken + k) % PENDING]);
 	gm_idset_free(m->txns);
 	m->txns = NULL;
 	if (!m->o.has_as_of && !m->any)

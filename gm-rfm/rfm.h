@@ -105,7 +105,7 @@ void rfm_free(struct rfm *m);
  * (the sum of its lines, cents). Returns false, with why, when it is
  * refused: an id over RFM_ID_MAX bytes. Whether it counts (not a
  * duplicate of an earlier id, the first counting; inside the as-of
- * day's window) is settled two transactions later, or at rfm_finish(),
+ * day's window) is settled four transactions later, or at rfm_finish(),
  * so that its id's and customer's places in memory load meanwhile;
  * rfm_counts() tells. */
 bool rfm_txn(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cents, const char **why);

@@ -147,8 +147,7 @@ static size_t get_varint(const char *p, size_t *v)
 static void log_append(struct gm_idset *s, const char *id, size_t n, size_t same)
 {
 	/* two varints of at most 10 bytes, and the rest */
-	s->log = gm_xmap_grow(s->log, &s->logcap, s->loglen, s->loglen + 20 + n - same,
-		(size_t)16 << 10);
+	s->log = gm_xmap_grow(s->log, &s->logcap, s->loglen + 20 + n - same, (size_t)16 << 10);
 	char *p = s->log + s->loglen;
 	p += put_varint(p, same);
 	p += put_varint(p, n - same);
@@ -214,23 +213,44 @@ static void grow(struct gm_idset *s)
 	gm_unmap(old, oldn * sizeof *old);
 }
 
+/* The log's add of id[0..n): 1 added, 0 there already, -1 turned into
+ * the table, where it is to be added. */
+static int log_add(struct gm_idset *s, const char *id, size_t n)
+{
+	size_t same = 0;
+	int c = s->n ? against_last(s, id, n, &same) : 1;
+	if (c > 0) {
+		log_append(s, id, n, same);
+		return 1;
+	}
+	if (c == 0)
+		return 0;
+	to_table(s);
+	return -1;
+}
+
 bool gm_idset_add(struct gm_idset *s, const char *id, size_t n)
 {
+	/* The log needs no hash: the id is hashed only for the table. */
+	if (!s->slot) {
+		int c = log_add(s, id, n);
+		if (c >= 0)
+			return c;
+	}
 	return gm_idset_add_hashed(s, id, n, gm_hash(id, n));
+}
+
+bool gm_idset_hashes(const struct gm_idset *s)
+{
+	return s->slot != NULL;
 }
 
 bool gm_idset_add_hashed(struct gm_idset *s, const char *id, size_t n, uint64_t h)
 {
 	if (!s->slot) {
-		size_t same = 0;
-		int c = s->n ? against_last(s, id, n, &same) : 1;
-		if (c > 0) {
-			log_append(s, id, n, same);
-			return true;
-		}
-		if (c == 0)
-			return false;
-		to_table(s);
+		int c = log_add(s, id, n);
+		if (c >= 0)
+			return c;
 	}
 	struct fp f = fingerprint(id, n, h);
 	size_t i = find(s, f);

@@ -38,6 +38,11 @@ void gm_idset_prefetch(const struct gm_idset *s, const char *id, size_t n);
 void gm_idset_prefetch_hashed(const struct gm_idset *s, uint64_t h);
 bool gm_idset_add_hashed(struct gm_idset *s, const char *id, size_t n, uint64_t h);
 
+/* Whether gm_idset_add() would hash an id: false while the ids have
+ * come in ascending order, kept as the log, which needs no hash (then a
+ * caller that hashes to prefetch would hash for nothing). */
+bool gm_idset_hashes(const struct gm_idset *s);
+
 /* Whether id[0..n) is there. A look before the last id added turns
  * an ordered set into the table, as an add would. */
 bool gm_idset_has(struct gm_idset *s, const char *id, size_t n);

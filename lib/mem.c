@@ -59,19 +59,40 @@ void *gm_xmap(size_t n)
 	return p;
 }
 
-void *gm_xmap_grow(void *p, size_t *cap, size_t len, size_t need, size_t first)
+void *gm_xremap(void *p, size_t n, size_t m)
+{
+	if (!p)
+		return gm_xmap(m);
+#ifdef MREMAP_MAYMOVE
+	/* A block under a huge page has the length it was asked for, not
+	 * the mapping's: it is copied. */
+	if (n >= HUGE_PAGE) {
+		size_t len = map_length(m);
+		void *q = mremap(p, map_length(n), len, MREMAP_MAYMOVE);
+		if (q == MAP_FAILED)
+			gm_die(GM_EXIT_FAIL, NULL, "out of memory for a table of %zu bytes", len);
+#ifdef MADV_HUGEPAGE
+		madvise(q, len, MADV_HUGEPAGE);
+#endif
+		return q;
+	}
+#endif
+	void *q = gm_xmap(m);
+	memcpy(q, p, n);
+	gm_unmap(p, n);
+	return q;
+}
+
+void *gm_xmap_grow(void *p, size_t *cap, size_t need, size_t first)
 {
 	if (need <= *cap)
 		return p;
 	size_t n = *cap ? *cap * 2 : first;
 	while (n < need)
 		n *= 2;
-	void *q = gm_xmap(n);
-	if (len)
-		memcpy(q, p, len);
-	gm_unmap(p, *cap);
+	p = gm_xremap(p, *cap, n);
 	*cap = n;
-	return q;
+	return p;
 }
 
 void *gm_xmap_slots(size_t n)

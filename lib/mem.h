@@ -30,13 +30,19 @@ void *gm_grow(void *p, size_t *cap, size_t need, size_t size, size_t first);
 void *gm_xmap(size_t n);
 void gm_unmap(void *p, size_t n);
 
-/* A block of gm_xmap() of *cap bytes (NULL and 0: none yet), its first
- * len bytes in use, made to hold need: when it cannot, a block twice
- * the size (first at least) takes its place, the len bytes copied, the
- * old one given back. Returns the block, moved or not. For the arrays
- * of a batch run that grow to hundreds of megabytes (an id log, an
- * arena of customers), on huge pages as gm_xmap()'s. */
-void *gm_xmap_grow(void *p, size_t *cap, size_t len, size_t need, size_t first);
+/* A block p of gm_xmap() (NULL: none) of n bytes grown to m bytes (m >
+ * n), its bytes kept, the rest zeroed; returns it, moved or not. Where
+ * the system can (mremap), its pages are moved, not copied: a table
+ * that doubles is neither copied nor its pages zeroed again at each
+ * doubling (gm-rfm's arena). Ends the process as gm_xmap() does. */
+void *gm_xremap(void *p, size_t n, size_t m);
+
+/* A block of gm_xmap() of *cap bytes (NULL and 0: none yet) made to
+ * hold need: when it cannot, grown (gm_xremap()) to twice its size,
+ * first at least, as many times as it takes; returns it, moved or not.
+ * For the arrays of a batch run that grow to hundreds of megabytes (an
+ * id log, an arena of customers). */
+void *gm_xmap_grow(void *p, size_t *cap, size_t need, size_t first);
 
 /* gm_xmap() for a hash table's slots, read before they are written and
  * soon all in use: every page is taken at once, for writing. A fresh
