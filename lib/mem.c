@@ -46,17 +46,23 @@ static size_t map_length(size_t n)
 	return n < HUGE_PAGE ? n : (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 }
 
-void *gm_xmap(size_t n)
+/* p, a mapping of n bytes just made (mmap or mremap), on huge pages
+ * where the system has them; the end of the process when it failed. */
+static void *mapped(void *p, size_t n)
 {
-	n = map_length(n);
-	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-		MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		gm_die(GM_EXIT_FAIL, NULL, "out of memory for a table of %zu bytes", n);
 #ifdef MADV_HUGEPAGE
 	madvise(p, n, MADV_HUGEPAGE);
 #endif
 	return p;
+}
+
+void *gm_xmap(size_t n)
+{
+	n = map_length(n);
+	return mapped(mmap(NULL, n, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), n);
 }
 
 void *gm_xremap(void *p, size_t n, size_t m)
@@ -66,16 +72,8 @@ void *gm_xremap(void *p, size_t n, size_t m)
 #ifdef MREMAP_MAYMOVE
 	/* A block under a huge page has the length it was asked for, not
 	 * the mapping's: it is copied. */
-	if (n >= HUGE_PAGE) {
-		size_t len = map_length(m);
-		void *q = mremap(p, map_length(n), len, MREMAP_MAYMOVE);
-		if (q == MAP_FAILED)
-			gm_die(GM_EXIT_FAIL, NULL, "out of memory for a table of %zu bytes", len);
-#ifdef MADV_HUGEPAGE
-		madvise(q, len, MADV_HUGEPAGE);
-#endif
-		return q;
-	}
+	if (n >= HUGE_PAGE)
+		return mapped(mremap(p, map_length(n), map_length(m), MREMAP_MAYMOVE), map_length(m));
 #endif
 	void *q = gm_xmap(m);
 	memcpy(q, p, n);
