@@ -548,9 +548,8 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 {
 	/* The id's place in the set and the customer's in the map (cache
 	 * misses both) load while the checks run and the rows are built. */
-	uint64_t id_hash = gm_hash(ev->id.p, ev->id.n);
+	uint64_t id_hash = gm_idset_prefetch(m->loaded[0], ev->id.p, ev->id.n);
 	uint64_t user_hash = gm_hash(ev->user_id.p, ev->user_id.n);
-	gm_idset_prefetch_hashed(m->loaded[0], id_hash);
 	gm_map_prefetch_hashed(m->people, user_hash);
 	if (!fits(ev->id))
 		return *why = too_long("transaction_id"), ETL_REFUSED;
@@ -638,9 +637,8 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 	 * once the ids come out of order and the set outgrows the cache)
 	 * and the product's load, and dropped if the id came before. */
 	struct gm_idset *loaded = m->loaded[view ? 1 : 2];
-	uint64_t id_hash = gm_hash(ev->id.p, ev->id.n);
+	uint64_t id_hash = gm_idset_prefetch(loaded, ev->id.p, ev->id.n);
 	uint64_t product_hash = gm_hash(ev->product_id.p, ev->product_id.n);
-	gm_idset_prefetch_hashed(loaded, id_hash);
 	gm_map_prefetch_hashed(m->products, product_hash);
 	int32_t day = day_of_ts(ev->ts);
 	const struct gm_rtype *t = view ? &gm_rtype_fact_product_views : &gm_rtype_fact_cart_events;

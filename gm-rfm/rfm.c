@@ -323,8 +323,8 @@ struct rfm {
 		bool whole;    /* rfm_txn's: no line follows */
 		char txn[RFM_ID_MAX], user[RFM_ID_MAX];
 		size_t txnlen, userlen;
-		uint64_t txn_hash, user_hash;  /* hashed once, when taken */
-		bool txn_hashed;  /* txn_hash made: the set hashes (gm_idset_hashes()) */
+		uint64_t txn_hash, user_hash;  /* hashed once, when taken (txn_hash
+		                                  0 while the set needs none) */
 		int64_t ts, cents;
 	} pend[PENDING], *cur;
 	size_t taken;      /* transactions taken: pend[taken % PENDING] is the oldest */
@@ -530,8 +530,7 @@ static void settle(struct rfm *m, struct pending *p)
 	if (!p->active)
 		return;
 	p->active = false;
-	if (!(p->txn_hashed ? gm_idset_add_hashed(m->txns, p->txn, p->txnlen, p->txn_hash)
-			: gm_idset_add(m->txns, p->txn, p->txnlen))) {
+	if (!gm_idset_add_hashed(m->txns, p->txn, p->txnlen, p->txn_hash)) {
 		m->k.duplicates++;
 		return;
 	}
@@ -579,11 +578,7 @@ static bool take(struct rfm *m, gm_str txn, gm_str user, int64_t ts, int64_t cen
 		return *why = too_long("transaction_id"), false;
 	if (user.n > RFM_ID_MAX)
 		return *why = too_long("user_id"), false;
-	p->txn_hashed = gm_idset_hashes(m->txns);
-	if (p->txn_hashed) {
-		p->txn_hash = gm_hash(txn.p, txn.n);
-		gm_idset_prefetch_hashed(m->txns, p->txn_hash);
-	}
+	p->txn_hash = gm_idset_prefetch(m->txns, txn.p, txn.n);
 	uint64_t h = gm_hash(user.p, user.n);
 	__builtin_prefetch(&m->slots[h >> m->shift]);
 	p->active = true;

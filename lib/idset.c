@@ -231,18 +231,7 @@ static int log_add(struct gm_idset *s, const char *id, size_t n)
 
 bool gm_idset_add(struct gm_idset *s, const char *id, size_t n)
 {
-	/* The log needs no hash: the id is hashed only for the table. */
-	if (!s->slot) {
-		int c = log_add(s, id, n);
-		if (c >= 0)
-			return c;
-	}
-	return gm_idset_add_hashed(s, id, n, gm_hash(id, n));
-}
-
-bool gm_idset_hashes(const struct gm_idset *s)
-{
-	return s->slot != NULL;
+	return gm_idset_add_hashed(s, id, n, 0);
 }
 
 bool gm_idset_add_hashed(struct gm_idset *s, const char *id, size_t n, uint64_t h)
@@ -252,6 +241,10 @@ bool gm_idset_add_hashed(struct gm_idset *s, const char *id, size_t n, uint64_t 
 		if (c >= 0)
 			return c;
 	}
+	/* The log needs no hash: the id is hashed only for the table (a
+	 * real hash of 0 made again is the same). */
+	if (!h)
+		h = gm_hash(id, n);
 	struct fp f = fingerprint(id, n, h);
 	size_t i = find(s, f);
 	if (s->slot[i].a || s->slot[i].b)
@@ -262,9 +255,13 @@ bool gm_idset_add_hashed(struct gm_idset *s, const char *id, size_t n, uint64_t 
 	return true;
 }
 
-void gm_idset_prefetch(const struct gm_idset *s, const char *id, size_t n)
+uint64_t gm_idset_prefetch(const struct gm_idset *s, const char *id, size_t n)
 {
-	gm_idset_prefetch_hashed(s, gm_hash(id, n));
+	if (!s->slot)
+		return 0;
+	uint64_t h = gm_hash(id, n);
+	gm_idset_prefetch_hashed(s, h);
+	return h;
 }
 
 void gm_idset_prefetch_hashed(const struct gm_idset *s, uint64_t h)

@@ -28,20 +28,20 @@ void gm_idset_free(struct gm_idset *s);  /* NULL is allowed */
 bool gm_idset_add(struct gm_idset *s, const char *id, size_t n);
 
 /* Starts loading where id[0..n) would be, so that an add or a look
- * soon after finds it in the cache (the set is larger than the cache:
- * each look is a miss); changes nothing. */
-void gm_idset_prefetch(const struct gm_idset *s, const char *id, size_t n);
+ * soon after finds it in the cache (the table is larger than the
+ * cache: each look is a miss); changes nothing. Returns the hash to
+ * give gm_idset_add_hashed() for it: gm_hash(id, n) when the set is the
+ * table, 0 while it is the log, which needs none (the id is hashed only
+ * when that pays). */
+uint64_t gm_idset_prefetch(const struct gm_idset *s, const char *id, size_t n);
 
 /* gm_idset_prefetch() and gm_idset_add() for a caller that keeps the
  * id's hash h, gm_hash(id, n) (hash.h), from the one to the other:
- * the id is hashed once, not twice. h must be that hash. */
+ * the id is hashed once, not twice. h is that hash, or 0 to have it
+ * made when the set needs it (gm_idset_prefetch()'s, while the set was
+ * the log: adds made since may have turned it into the table). */
 void gm_idset_prefetch_hashed(const struct gm_idset *s, uint64_t h);
 bool gm_idset_add_hashed(struct gm_idset *s, const char *id, size_t n, uint64_t h);
-
-/* Whether gm_idset_add() would hash an id: false while the ids have
- * come in ascending order, kept as the log, which needs no hash (then a
- * caller that hashes to prefetch would hash for nothing). */
-bool gm_idset_hashes(const struct gm_idset *s);
 
 /* Whether id[0..n) is there. A look before the last id added turns
  * an ordered set into the table, as an add would. */
