@@ -137,9 +137,9 @@ const struct gm_event *gm_parse(struct gm_parser *ps, const char *line,
  * starts): a line as gm-produce and the stream tools write it ("type",
  * then its type's fields in its descriptor's order, then fields of
  * names no checked type has, as an alert's numbers; plain ASCII) read
- * in place. Off,
- * every line takes the general path. Either way gm_parse() gives the
- * same: the switch exists for tests and comparisons. On, it also
+ * in place. Off, every line takes the general path. Either way
+ * gm_parse() gives the same: the switch exists for tests and
+ * comparisons. On, it also
  * forgets the lines the path gave up (after many in a row it tries
  * only some), so that it tries the next one. */
 void gm_parser_set_in_order(struct gm_parser *ps, bool on);
