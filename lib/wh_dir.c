@@ -267,14 +267,21 @@ static bool dir_begin(struct gm_wh_table *t)
 		return false;
 	}
 	t->w = gm_writer_fd(d->new_fd, d->new_path, false);
-	gm_writer_sync_ahead(t->w);
-	/* The ids put matter only where a row of the table may be put
-	 * again: not in a first load. */
 	char *old = path_of(t->wh, "", t->t->table, ".ndjson");
 	struct stat st;
-	if (t->order == GM_WH_LOADED && stat(old, &st) == 0)
-		d->ids = gm_idset_new();
+	bool first = stat(old, &st) != 0;
 	free(old);
+	/* A first load's new file becomes the table as it is: nothing
+	 * reads it back, and it goes around the page cache. Else the
+	 * commit merges it with the old. */
+	if (first)
+		gm_writer_direct(t->w);
+	else
+		gm_writer_sync_ahead(t->w);
+	/* The ids put matter only where a row of the table may be put
+	 * again: not in a first load. */
+	if (t->order == GM_WH_LOADED && !first)
+		d->ids = gm_idset_new();
 	return true;
 }
 
@@ -497,7 +504,7 @@ static bool dir_write_table(struct gm_wh *wh, struct gm_wh_table *t, const char 
 		return false;
 	}
 	struct gm_writer *out = gm_writer_fd(tfd, tmp, false);
-	gm_writer_sync_ahead(out);
+	gm_writer_direct(out);
 	struct gm_reader *old = ofd >= 0 ? gm_reader_fdopen(ofd, old_path, wh->c->max_line) : NULL;
 	struct gm_reader *news = rows_open(wh, d->new_path);
 	struct gm_parser *ps = gm_parser_new(), *ps2 = gm_parser_new();

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,8 +105,172 @@ void gm_writer_sync_ahead(struct gm_writer *w)
 	w->at = w->synced = at;
 }
 
+/* ---- direct: a file written around the page cache ---- */
+
+#define DIRECT_ALIGN 4096  /* O_DIRECT's offsets, lengths and addresses */
+#define DIRECT_CAP ((size_t)2 << 20)  /* a buffer: a block is its whole records */
+#define DIRECT_BUFS 4      /* the one filling, the others written meanwhile */
+
+struct gm_direct {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;     /* a block handed over or written, or stop */
+	char *pool;            /* the buffers, one mapping */
+	size_t lens[DIRECT_BUFS];
+	unsigned cur, filled;  /* the buffer filling; how many before it are
+	                          handed over and not yet written */
+	off_t written;         /* where the thread's next block goes */
+	int err;               /* the errno of a write that failed, or 0 */
+	bool stop;
+};
+
+static char *direct_buf(const struct gm_direct *d, unsigned i)
+{
+	return d->pool + (size_t)i * DIRECT_CAP;
+}
+
+/* Turns O_DIRECT off for fd; false if it was not on or cannot be. */
+static bool direct_off(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && (fl & O_DIRECT) && fcntl(fd, F_SETFL, fl & ~O_DIRECT) == 0;
+}
+
+/* 0 or the errno of the failure. A file system that wants other
+ * alignments than ours says EINVAL: the page cache then. */
+static int pwrite_all(int fd, const char *p, size_t n, off_t off)
+{
+	while (n > 0) {
+		ssize_t k = pwrite(fd, p, n, off);
+		if (k < 0 && (errno == EINTR || (errno == EINVAL && direct_off(fd))))
+			continue;
+		if (k < 0)
+			return errno;
+		p += k;
+		n -= (size_t)k;
+		off += k;
+	}
+	return 0;
+}
+
+/* The thread: writes the blocks handed over, oldest first, until told
+ * to stop and none is left. After a failure it only counts them. */
+static void *direct_run(void *arg)
+{
+	struct gm_writer *w = arg;
+	struct gm_direct *d = w->direct;
+	pthread_mutex_lock(&d->mu);
+	for (;;) {
+		while (!d->filled && !d->stop)
+			pthread_cond_wait(&d->cv, &d->mu);
+		if (!d->filled)
+			break;
+		unsigned i = (d->cur + DIRECT_BUFS - d->filled) % DIRECT_BUFS;
+		size_t n = d->lens[i];
+		off_t at = d->written;
+		int err = d->err;
+		pthread_mutex_unlock(&d->mu);
+		if (!err)
+			err = pwrite_all(w->fd, direct_buf(d, i), n, at);
+		pthread_mutex_lock(&d->mu);
+		d->err = err;
+		d->written += (off_t)n;
+		d->filled--;
+		pthread_cond_broadcast(&d->cv);
+	}
+	pthread_mutex_unlock(&d->mu);
+	return NULL;
+}
+
+static void direct_failed(struct gm_writer *w, int err)
+{
+	if (err && !w->failed) {
+		gm_error(w->name, "write error: %s", strerror(err));
+		w->failed = true;
+	}
+}
+
+/* Hands the whole blocks of the buffer's whole records to the thread
+ * and goes on in the next buffer, with the rest and room for n more;
+ * false when that cannot be (a record longer than a buffer). */
+static bool direct_hand_over(struct gm_writer *w, size_t n)
+{
+	struct gm_direct *d = w->direct;
+	size_t cut = w->done & ~(size_t)(DIRECT_ALIGN - 1), rest = w->len - cut;
+	if (!cut || rest + n > w->cap)
+		return false;
+	pthread_mutex_lock(&d->mu);
+	d->lens[d->cur] = cut;
+	d->filled++;
+	d->cur = (d->cur + 1) % DIRECT_BUFS;
+	pthread_cond_broadcast(&d->cv);
+	while (d->filled == DIRECT_BUFS)
+		pthread_cond_wait(&d->cv, &d->mu);
+	int err = d->err;
+	pthread_mutex_unlock(&d->mu);
+	char *next = direct_buf(d, d->cur);
+	memcpy(next, w->buf + cut, rest);  /* the thread only reads the old one */
+	w->buf = next;
+	w->len = rest;
+	w->done -= cut;
+	direct_failed(w, err);
+	return true;
+}
+
+/* Waits for the thread to write every block handed over and ends it;
+ * what is left goes through the page cache, in a buffer of its own,
+ * from where the blocks end. */
+static void direct_end(struct gm_writer *w)
+{
+	struct gm_direct *d = w->direct;
+	pthread_mutex_lock(&d->mu);
+	d->stop = true;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	pthread_join(d->thread, NULL);
+	w->direct = NULL;
+	direct_failed(w, d->err);
+	direct_off(w->fd);
+	w->at = w->synced = d->written;
+	if (lseek(w->fd, d->written, SEEK_SET) < 0)
+		direct_failed(w, errno);
+	w->cap = w->len > BUF_SIZE ? w->len : BUF_SIZE;
+	char *buf = gm_xrealloc(NULL, w->cap);
+	memcpy(buf, w->buf, w->len);
+	w->buf = buf;
+	gm_unmap(d->pool, DIRECT_BUFS * DIRECT_CAP);
+	pthread_mutex_destroy(&d->mu);
+	pthread_cond_destroy(&d->cv);
+	free(d);
+}
+
+bool gm_writer_direct(struct gm_writer *w)
+{
+	off_t at = w->fd >= 0 && !w->unbuffered && !w->direct ? lseek(w->fd, 0, SEEK_CUR) : -1;
+	int fl = at >= 0 && at % DIRECT_ALIGN == 0 ? fcntl(w->fd, F_GETFL) : -1;
+	if (fl < 0 || w->len > DIRECT_CAP || fcntl(w->fd, F_SETFL, fl | O_DIRECT) != 0) {
+		gm_writer_sync_ahead(w);
+		return false;
+	}
+	struct gm_direct *d = gm_xcalloc(1, sizeof *d);
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_cond_init(&d->cv, NULL);
+	d->pool = gm_xmap(DIRECT_BUFS * DIRECT_CAP);
+	d->written = at;
+	memcpy(d->pool, w->buf, w->len);
+	free(w->buf);
+	w->buf = d->pool;
+	w->cap = DIRECT_CAP;
+	w->sync_ahead = false;
+	w->direct = d;
+	gm_thread_start(&d->thread, direct_run, w, "a writer's thread");
+	return true;
+}
+
 bool gm_writer_flush(struct gm_writer *w)
 {
+	if (w->direct)
+		direct_end(w);
 	if (w->fd >= 0 && w->len > 0) {
 		write_all(w, w->buf, w->len);
 		w->len = w->done = 0;
@@ -120,6 +285,11 @@ bool gm_writer_failed(const struct gm_writer *w)
 
 void gm_w_make_room(struct gm_writer *w, size_t n)
 {
+	if (w->direct) {
+		if (direct_hand_over(w, n))
+			return;
+		direct_end(w);  /* a record longer than a buffer */
+	}
 	if (w->fd >= 0 && w->done > 0) {
 		/* The whole records go out; the one being built stays. */
 		write_all(w, w->buf, w->done);
@@ -145,7 +315,7 @@ void gm_w_raw(struct gm_writer *w, const char *p, size_t n)
 		w->len += n;
 		return;
 	}
-	if (w->fd >= 0 && n > w->cap / 2) {
+	if (w->fd >= 0 && !w->direct && n > w->cap / 2) {
 		/* Large pieces (rejected long lines) go straight through. */
 		gm_writer_flush(w);
 		write_all(w, p, n);

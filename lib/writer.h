@@ -52,6 +52,22 @@ struct gm_writer *gm_writer_fd(int fd, const char *name, bool unbuffered);
 #define GM_WRITER_SYNC_AHEAD ((off_t)8 << 20)
 void gm_writer_sync_ahead(struct gm_writer *w);
 
+/* Makes w, a buffered writer on a regular file at an offset that is a
+ * multiple of 4096 (a new file), write around the page cache (O_DIRECT)
+ * from a thread of its own, in blocks of its whole records that are
+ * multiples of 4096 bytes, while the caller fills the next of four
+ * 2 MiB buffers: for a file written whole and not read back soon (a
+ * warehouse's table loaded). Copying gigabytes into the page cache and
+ * the file system's work page by page are most of a bulk load's system
+ * time, and the thread's writes wait on the disk, not on the CPU. What
+ * is left of the file goes through the page cache at the next
+ * gm_writer_flush() or gm_writer_close(), which ends the mode (as does
+ * a record longer than a buffer); a file cut short by a kill ends at a
+ * block's end, in the middle of a record. Where the file system
+ * refuses O_DIRECT (tmpfs) or any of the above does not hold, it is
+ * gm_writer_sync_ahead() instead, and false is returned. */
+bool gm_writer_direct(struct gm_writer *w);
+
 /* A writer that only collects into memory: see gm_writer_data(). */
 struct gm_writer *gm_writer_mem(void);
 
@@ -165,6 +181,7 @@ struct gm_writer {
 	bool unbuffered;
 	bool own_fd;
 	bool sync_ahead;     /* gm_writer_sync_ahead() */
+	struct gm_direct *direct;  /* gm_writer_direct(), until it ends */
 	off_t at, synced;    /* its offset in the file; where writeback was
 	                        started up to */
 	int fd;              /* -1 for a memory writer */

@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -396,6 +398,71 @@ START_TEST(sync_ahead_writes_the_same)
 }
 END_TEST
 
+/* A writer around the page cache writes what a memory writer collects:
+ * records of 1 byte to 5 KiB, some with bytes to escape, some dropped,
+ * past every buffer of the ring several times, then one record longer
+ * than a buffer (which ends the mode), then more. O_DIRECT is on while
+ * it writes where the file system takes it, off after. On a descriptor
+ * that cannot be written, the thread's failure is the close's. */
+START_TEST(direct_writes_the_same)
+{
+	gm_cli_init("test_writer");
+	char path[256];
+	static char text[3 << 20];
+	for (size_t i = 0; i < sizeof text; i++)
+		text[i] = (char)('a' + i % 26);
+	for (size_t i = 0; i < sizeof text; i += 977)
+		text[i] = i % 2 ? '"' : '\n';
+	int fd = gm_test_temp(path, sizeof path, "writer", false);
+	struct gm_writer *w = gm_writer_fd(fd, path, false), *want = gm_writer_mem();
+	bool direct = gm_writer_direct(w);
+	ck_assert_int_eq(!!(fcntl(fd, F_GETFL) & O_DIRECT), direct);
+	uint64_t x = 7;
+	for (int i = 0; i < 9000; i++) {
+		x = x * 6364136223846793005u + 1442695040888963407u;
+		size_t n = 1 + (x >> 33) % 5000;
+		bool drop = i % 11 == 3;
+		if (i == 6000)
+			n = sizeof text;   /* longer than a buffer */
+		for (struct gm_writer *o = w; o; o = o == w && !drop ? want : NULL) {
+			gm_w_obj_begin(o);
+			GM_W_KI64(o, "n", i);
+			GM_W_KSTR(o, "text", text + (x >> 40) % 1000, n - (x >> 40) % 1000 * (n == sizeof text));
+			if (drop && o == w) {
+				gm_w_drop(o);
+				break;
+			}
+			gm_w_end(o);
+		}
+	}
+	ck_assert(gm_writer_close(w));
+	ck_assert(!(fcntl(fd, F_GETFL) & O_DIRECT));
+	size_t wn;
+	const char *p = gm_writer_data(want, &wn);
+	ck_assert_uint_gt(wn, 20u << 20);  /* the ring of 8 MiB, twice */
+	struct stat st;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_uint_eq((size_t)st.st_size, wn);
+	char *got = malloc(wn);
+	ck_assert_int_eq(pread(fd, got, wn, 0), (ssize_t)wn);
+	ck_assert(!memcmp(got, p, wn));
+	free(got);
+	gm_writer_close(want);
+	close(fd);
+
+	fd = open(path, O_RDONLY);
+	w = gm_writer_fd(fd, path, false);
+	if (gm_writer_direct(w)) {
+		for (int i = 0; i < 5000; i++)
+			gm_w_record(w, text, 1000);
+		ck_assert(gm_writer_failed(w));
+	}
+	ck_assert(!gm_writer_close(w));
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
 /* A full buffer writes out whole records only: the one being built when
  * it fills stays for the next write, so that a file cut short by a kill
  * ends at a record's end. Records of about 1 KiB each, over several
@@ -564,6 +631,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, buffer_ends_within_a_pair);
 	tcase_add_test(tc, take_gives_the_bytes_with_a_nul);
 	tcase_add_test(tc, sync_ahead_writes_the_same);
+	tcase_add_test(tc, direct_writes_the_same);
 	tcase_add_test(tc, a_failed_writer_stays_a_no_op);
 	tcase_add_test(tc, a_full_buffer_writes_whole_records);
 	tcase_add_test(tc, a_dropped_record_leaves_no_trace);
