@@ -69,16 +69,18 @@ struct pday {          /* a product's funnel on one day, under one category */
 struct product {
 	/* Its funnels: the newest here, in the lines a lookup of the
 	 * product reads anyway (records come mostly in time order, so most
-	 * count there), the older ones in days. */
+	 * count there), the older ones in days. What a fact reads and
+	 * writes comes first: the key's line, now's, these flags'. */
 	struct pday now;
 	bool has_now;
+	bool touched;          /* a record of the run has it */
+	bool cat_seen;         /* a catalog record in the run */
 	struct pday *days;
 	size_t ndays, cap;
 	/* dim_product: the row it had, and the best record of the run */
 	bool has_row, row_catalog, row_priced;
 	int64_t row_updated;
 	char *row_by;          /* its updated_by */
-	bool cat_seen;         /* a catalog record in the run */
 	int64_t cat_ts, cat_price;
 	char *cat_name, *cat_category;
 	bool fact_seen, fact_priced;
@@ -87,8 +89,8 @@ struct product {
 	uint8_t fact_by_len;
 	char fact_by[GM_MAP_KEY_MAX + 24];  /* a fact's id: a sale's is its
 	                          transaction's, a slash and the line */
-	bool touched;
 };
+
 
 struct trend {
 	int64_t revenue, orders, units, customers;
@@ -368,6 +370,10 @@ static void product_fact(struct product *p, int64_t ts, gm_str id, uint32_t cat,
 	bool priced, int64_t price)
 {
 	p->touched = true;
+	/* A catalog record of the run's makes the row (emit_products()): by
+	 * it, or the row stays when it is a later catalog one. */
+	if (p->cat_seen)
+		return;
 	if (p->fact_seen) {
 		if (p->fact_priced != priced) {
 			if (!priced)
