@@ -395,10 +395,11 @@ static void product_fact(struct product *p, int64_t ts, gm_str id, uint32_t cat,
 
 /* A transaction's counts: trends and the funnel when in_range, its
  * customer when customer (a customer the run touched); user_hash is
- * gm_hash() of user. The lines' product ids and categories are already
- * known to fit map keys. */
+ * gm_hash() of user. When in_range, cats and prods are the lines'
+ * category numbers and products (product_of()), known to fit map keys. */
 static void count_txn(struct etl *m, gm_str user, uint64_t user_hash, gm_str country_s,
-	int64_t ts, const struct gm_item *items, size_t n, bool in_range, bool customer)
+	int64_t ts, const struct gm_item *items, size_t n, const uint32_t *cats,
+	struct product *const *prods, bool in_range, bool customer)
 {
 	int32_t day = day_of_ts(ts);
 	uint32_t country = gm_names_id(&m->countries, country_s);
@@ -439,9 +440,6 @@ static void count_txn(struct etl *m, gm_str user, uint64_t user_hash, gm_str cou
 	}
 	if (!in_range)
 		return;
-	uint32_t cats[MAX_LINES];
-	for (size_t i = 0; i < n; i++)
-		cats[i] = gm_names_id(&m->categories, items[i].category);
 	/* By day and country, all categories and each; the rest are sums
 	 * of these (roll_up_trends). */
 	struct trend *t = trend_of(m, G_DAY, day, country, STAR);
@@ -465,7 +463,7 @@ static void count_txn(struct etl *m, gm_str user, uint64_t user_hash, gm_str cou
 			again_c |= cats[j] == cats[i];
 			again_p |= cats[j] == cats[i] && gm_str_cmp(items[j].product_id, items[i].product_id) == 0;
 		}
-		struct funnel *f = funnel_of(product_of(m, items[i].product_id), day, cats[i]);
+		struct funnel *f = funnel_of(prods[i], day, cats[i]);
 		f->units = gm_add_saturating(f->units, items[i].quantity);
 		f->revenue = gm_add_saturating(f->revenue, items[i].amount);
 		f->orders += !again_p;
@@ -606,6 +604,8 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 	int32_t day = day_of_ts(ev->ts);
 	int32_t key = date_key_of(m, day);
 	char sid[GM_MAP_KEY_MAX + 24];
+	uint32_t cats[MAX_LINES];
+	struct product *prods[MAX_LINES];
 	for (size_t i = 0; i < ev->nitems; i++) {
 		const struct gm_item *it = &ev->items[i];
 		struct gm_writer *w = row_begin(m, &gm_rtype_fact_sales);
@@ -625,12 +625,14 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 		GM_W_KMONEY(w, "amount", it->amount);
 		row_put(m, &gm_rtype_fact_sales, w, sid, (size_t)n);
 		m->counts.lines++;
-		product_fact(product_of(m, it->product_id), ev->ts, (gm_str){ sid, (size_t)n },
-			gm_names_id(&m->categories, it->category), true, it->unit_price);
+		prods[i] = product_of(m, it->product_id);
+		cats[i] = gm_names_id(&m->categories, it->category);
+		product_fact(prods[i], ev->ts, (gm_str){ sid, (size_t)n }, cats[i], true, it->unit_price);
 	}
 	touch_day(m, day);
 	note_geo(m, gm_names_id(&m->countries, ev->country));
-	count_txn(m, ev->user_id, user_hash, ev->country, ev->ts, ev->items, ev->nitems, true, true);
+	count_txn(m, ev->user_id, user_hash, ev->country, ev->ts, ev->items, ev->nitems, cats, prods,
+		true, true);
 	return ETL_LOADED;
 }
 
@@ -896,9 +898,15 @@ static void flush_txn(struct etl *m)
 	}
 	gm_str user = { m->txn_user, m->txn_userlen };
 	struct person *who = gm_map_peek(m->people, user.p, user.n);
-	bool customer = who && who->c.orders;
+	bool customer = who && who->c.orders, counted = in_range(m, m->txn_ts);
+	uint32_t cats[MAX_LINES];
+	struct product *prods[MAX_LINES];
+	for (size_t i = 0; counted && i < m->txn_n; i++) {
+		cats[i] = gm_names_id(&m->categories, m->txn_items[i].category);
+		prods[i] = product_of(m, m->txn_items[i].product_id);
+	}
 	count_txn(m, user, gm_hash(user.p, user.n), (gm_str){ m->txn_country, m->txn_countrylen },
-		m->txn_ts, m->txn_items, m->txn_n, in_range(m, m->txn_ts), customer);
+		m->txn_ts, m->txn_items, m->txn_n, cats, prods, counted, customer);
 	m->txn_n = 0;
 	m->txn_slen = 0;
 }

@@ -6,6 +6,7 @@
 
 #include "map.h"
 #include "mem.h"
+#include "swar.h"
 
 /* The first names are found by a look at each, before the map: most
  * sets are a handful (five countries, ten categories). */
@@ -28,7 +29,7 @@ void gm_names_free(struct gm_names *ns)
 static uint32_t look(const struct gm_names *ns, gm_str s)
 {
 	for (size_t i = 0; i < ns->n && i < LOOK_FIRST; i++)
-		if (ns->name[i].n == s.n && !memcmp(ns->name[i].p, s.p, s.n))
+		if (ns->name[i].n == s.n && gm_swar_same(ns->name[i].p, s.p, s.n))
 			return (uint32_t)i;
 	return UINT32_MAX;
 }
