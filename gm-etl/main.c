@@ -53,15 +53,20 @@ struct run {
 	bool failed;
 };
 
+static bool is_fact(const struct gm_rtype *t)
+{
+	bool fact = false;
+	for (size_t i = 0; i < sizeof etl_fact_types / sizeof *etl_fact_types; i++)
+		fact |= etl_fact_types[i] == t;
+	return fact;
+}
+
 static struct gm_wh_table *table_for(struct run *r, const struct gm_rtype *t)
 {
 	for (size_t i = 0; i < r->ntables; i++)
 		if (r->types[i] == t)
 			return r->tables[i];
-	bool fact = false;
-	for (size_t i = 0; i < sizeof etl_fact_types / sizeof *etl_fact_types; i++)
-		fact |= etl_fact_types[i] == t;
-	struct gm_wh_table *tb = gm_wh_begin(r->wh, t, fact ? GM_WH_LOADED : GM_WH_BY_ID);
+	struct gm_wh_table *tb = gm_wh_begin(r->wh, t, is_fact(t) ? GM_WH_LOADED : GM_WH_BY_ID);
 	if (!tb) {
 		r->failed = true;
 		exit(GM_EXIT_FAIL);
@@ -370,6 +375,11 @@ int main(int argc, char **argv)
 		status = gm_exit_worse(status, gm_source_close(src));
 		src = NULL;
 	}
+	/* Every fact is put (model.h): their tables are written out and
+	 * synced while the rest is computed. */
+	for (size_t i = 0; i < run.ntables; i++)
+		if (is_fact(run.types[i]))
+			gm_wh_done(run.tables[i]);
 	if (gm_stopping() && status == GM_EXIT_OK) {
 		/* A signal: nothing is committed, the warehouse stays as it was. */
 		gm_warn(NULL, "stopped by a signal: nothing loaded");

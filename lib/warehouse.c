@@ -182,6 +182,11 @@ bool gm_wh_put(struct gm_wh_table *t, const char *id, size_t n)
 {
 	if (t->failed)
 		return false;
+	if (t->done) {
+		gm_error(t->t->name, "a row put after the table was done (gm_wh_done())");
+		t->failed = true;
+		return false;
+	}
 	t->count++;
 	if (t->order == GM_WH_BY_ID) {
 		gm_str a = { id, n }, b = { t->last_id, t->last_len };
@@ -200,6 +205,13 @@ bool gm_wh_put(struct gm_wh_table *t, const char *id, size_t n)
 	else if (!t->wh->be->put(t, id, n))
 		t->failed = true;
 	return !t->failed;
+}
+
+void gm_wh_done(struct gm_wh_table *t)
+{
+	t->done = true;
+	if (!t->wh->dry_run && !t->failed && t->wh->be->done)
+		t->wh->be->done(t);
 }
 
 bool gm_wh_replace(struct gm_wh_table *t, const char *prefix, size_t n)

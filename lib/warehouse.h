@@ -237,6 +237,13 @@ struct gm_writer *gm_wh_writer(struct gm_wh_table *t);
  * table has failed (reported). */
 bool gm_wh_put(struct gm_wh_table *t, const char *id, size_t n);
 
+/* Says that the run puts no more rows in t, so that a backend may
+ * finish it while the run goes on: the folder writes out what is left
+ * of a table written around the page cache and syncs it in the
+ * background (gm_writer_finish_behind()), the commit then finding it
+ * done. Optional; nothing more may be put in t. */
+void gm_wh_done(struct gm_wh_table *t);
+
 /* Makes the run replace a slice of t: at the commit, the rows of t
  * whose id starts with prefix[0..n) (bytes; no character is special)
  * and that this run did not put are removed, in the same commit as the

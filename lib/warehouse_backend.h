@@ -23,6 +23,7 @@ struct gm_wh_table {
 	struct gm_writer *w;        /* set by begin(): where rows are built */
 	uint64_t count;
 	bool failed;
+	bool done;                  /* gm_wh_done() */
 	struct gm_wh_table *next;
 	char *last_id;              /* GM_WH_BY_ID: the last id put, in a
 	                               buffer reused from row to row */
@@ -64,6 +65,7 @@ struct wh_backend {
 	bool (*scan_close)(void *scan);  /* frees scan; false if it failed */
 	bool (*begin)(struct gm_wh_table *t);
 	bool (*put)(struct gm_wh_table *t, const char *id, size_t n);
+	void (*done)(struct gm_wh_table *t);  /* gm_wh_done(); NULL: nothing to do */
 	bool (*commit)(struct gm_wh *wh);
 	void (*end_table)(struct gm_wh_table *t);  /* frees t->data, closes t->w */
 	void (*close)(struct gm_wh *wh);  /* frees wh->data, releases the lock */

@@ -292,6 +292,11 @@ static bool dir_put(struct gm_wh_table *t, const char *id, size_t n)
 	return true;
 }
 
+static void dir_done(struct gm_wh_table *t)
+{
+	gm_writer_finish_behind(t->w);
+}
+
 static void dir_end_table(struct gm_wh_table *t)
 {
 	struct dir_table *d = t->data;
@@ -618,5 +623,5 @@ const struct wh_backend gm_wh_dir = {
 	.schemes = NULL,
 	.open = dir_open, .scan_open = dir_scan_open, .scan_next = dir_scan_next,
 	.scan_close = dir_scan_close, .begin = dir_begin, .put = dir_put,
-	.commit = dir_commit, .end_table = dir_end_table, .close = dir_close,
+	.done = dir_done, .commit = dir_commit, .end_table = dir_end_table, .close = dir_close,
 };

@@ -120,8 +120,11 @@ struct gm_direct {
 	unsigned cur, filled;  /* the buffer filling; how many before it are
 	                          handed over and not yet written */
 	off_t written;         /* where the thread's next block goes */
-	int err;               /* the errno of a write that failed, or 0 */
+	int err;               /* the errno of a write or sync that failed, or 0 */
 	bool stop;
+	bool last;             /* the newest block handed over is the file's
+	                          end: written through the page cache, then
+	                          the file synced (gm_writer_finish_behind()) */
 };
 
 static char *direct_buf(const struct gm_direct *d, unsigned i)
@@ -169,9 +172,14 @@ static void *direct_run(void *arg)
 		size_t n = d->lens[i];
 		off_t at = d->written;
 		int err = d->err;
+		bool end = d->last && d->filled == 1;
 		pthread_mutex_unlock(&d->mu);
+		if (end)
+			direct_off(w->fd);  /* its length is any */
 		if (!err)
 			err = pwrite_all(w->fd, direct_buf(d, i), n, at);
+		if (!err && end && fsync(w->fd) != 0)
+			err = errno;
 		pthread_mutex_lock(&d->mu);
 		d->err = err;
 		d->written += (off_t)n;
@@ -190,6 +198,24 @@ static void direct_failed(struct gm_writer *w, int err)
 	}
 }
 
+/* Gives the first cut bytes of the buffer to the thread (the file's
+ * last when last), and waits for a buffer to fill next; returns the
+ * thread's failure so far, or 0. */
+static int direct_give(struct gm_direct *d, size_t cut, bool last)
+{
+	pthread_mutex_lock(&d->mu);
+	d->lens[d->cur] = cut;
+	d->last = last;
+	d->filled++;
+	d->cur = (d->cur + 1) % DIRECT_BUFS;
+	pthread_cond_broadcast(&d->cv);
+	while (d->filled == DIRECT_BUFS)
+		pthread_cond_wait(&d->cv, &d->mu);
+	int err = d->err;
+	pthread_mutex_unlock(&d->mu);
+	return err;
+}
+
 /* Hands the whole blocks of the buffer's whole records to the thread
  * and goes on in the next buffer, with the rest and room for n more;
  * false when that cannot be (a record longer than a buffer). */
@@ -199,15 +225,7 @@ static bool direct_hand_over(struct gm_writer *w, size_t n)
 	size_t cut = w->done & ~(size_t)(DIRECT_ALIGN - 1), rest = w->len - cut;
 	if (!cut || rest + n > w->cap)
 		return false;
-	pthread_mutex_lock(&d->mu);
-	d->lens[d->cur] = cut;
-	d->filled++;
-	d->cur = (d->cur + 1) % DIRECT_BUFS;
-	pthread_cond_broadcast(&d->cv);
-	while (d->filled == DIRECT_BUFS)
-		pthread_cond_wait(&d->cv, &d->mu);
-	int err = d->err;
-	pthread_mutex_unlock(&d->mu);
+	int err = direct_give(d, cut, false);
 	char *next = direct_buf(d, d->cur);
 	memcpy(next, w->buf + cut, rest);  /* the thread only reads the old one */
 	w->buf = next;
@@ -242,6 +260,18 @@ static void direct_end(struct gm_writer *w)
 	pthread_mutex_destroy(&d->mu);
 	pthread_cond_destroy(&d->cv);
 	free(d);
+}
+
+void gm_writer_finish_behind(struct gm_writer *w)
+{
+	if (!w->direct) {
+		gm_writer_flush(w);
+		return;
+	}
+	struct gm_direct *d = w->direct;
+	direct_failed(w, direct_give(d, w->len, true));
+	w->buf = direct_buf(d, d->cur);
+	w->len = w->done = 0;
 }
 
 bool gm_writer_direct(struct gm_writer *w)

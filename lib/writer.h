@@ -68,6 +68,13 @@ void gm_writer_sync_ahead(struct gm_writer *w);
  * gm_writer_sync_ahead() instead, and false is returned. */
 bool gm_writer_direct(struct gm_writer *w);
 
+/* Says that w has had its last record. A writer of gm_writer_direct()
+ * hands what is left to its thread, which writes it and syncs the file
+ * (fsync()) while the caller goes on; gm_writer_close() waits for that
+ * and fails if it failed. Nothing more may be written on w. Any other
+ * writer is flushed. */
+void gm_writer_finish_behind(struct gm_writer *w);
+
 /* A writer that only collects into memory: see gm_writer_data(). */
 struct gm_writer *gm_writer_mem(void);
 
