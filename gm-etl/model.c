@@ -91,7 +91,6 @@ struct product {
 	                          transaction's, a slash and the line */
 };
 
-
 struct trend {
 	int64_t revenue, orders, units, customers;
 };

@@ -149,6 +149,8 @@ static int pwrite_all(int fd, const char *p, size_t n, off_t off)
 			continue;
 		if (k < 0)
 			return errno;
+		if (k == 0)
+			return EIO;  /* a regular file takes some or says why */
 		p += k;
 		n -= (size_t)k;
 		off += k;
