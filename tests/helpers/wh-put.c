@@ -1,13 +1,15 @@
 /* wh-put: one warehouse run that puts rows and replaces slices, as a
  * tool would, for the tests of lib/warehouse's backends.
  *
- *   wh-put [-l] [-n] SPEC TYPE [PREFIX...] <ROWS
+ *   wh-put [-l] [-n] [-d | -D] SPEC TYPE [PREFIX...] <ROWS
  *       puts each line of stdin, a row of record type TYPE (rtype.h)
  *       whose id is its descriptor's id field, in TYPE's table of the
  *       warehouse SPEC (a folder, postgresql://, mongodb://); replaces
  *       the slices of the ids starting with each PREFIX; commits. Rows
  *       are put by id (GM_WH_BY_ID: give them in order) or, with -l, in
- *       load order (GM_WH_LOADED); -n: a dry run.
+ *       load order (GM_WH_LOADED); -n: a dry run; -d: the table is
+ *       done (gm_wh_done()) after the last row; -D: before it, which
+ *       is then refused.
  *
  * Exit status 0; 1 after a message; 2 usage; 75 as gm_wh_open() says. */
 #include <stdio.h>
@@ -17,6 +19,7 @@
 
 #include "cli.h"
 #include "event.h"
+#include "mem.h"
 #include "reader.h"
 #include "rtype.h"
 #include "warehouse.h"
@@ -29,17 +32,19 @@ int main(int argc, char **argv)
 	gm_common_init(&c);
 	enum gm_wh_order order = GM_WH_BY_ID;
 	bool dry_run = false;
-	int opt;
-	while ((opt = getopt(argc, argv, "ln")) != -1) {
+	int opt, done = 0;  /* 'd', 'D' or 0 */
+	while ((opt = getopt(argc, argv, "lndD")) != -1) {
 		if (opt == 'l')
 			order = GM_WH_LOADED;
 		else if (opt == 'n')
 			dry_run = true;
+		else if (opt == 'd' || opt == 'D')
+			done = opt;
 		else
 			return 2;
 	}
 	if (argc - optind < 2) {
-		fprintf(stderr, "usage: wh-put [-l] [-n] SPEC TYPE [PREFIX...] <ROWS\n");
+		fprintf(stderr, "usage: wh-put [-l] [-n] [-d | -D] SPEC TYPE [PREFIX...] <ROWS\n");
 		return 2;
 	}
 	const char *type = argv[optind + 1];
@@ -57,20 +62,34 @@ int main(int argc, char **argv)
 		ok = gm_wh_replace(tb, argv[i], strlen(argv[i]));
 	struct gm_reader *r = ok ? gm_reader_fdopen(0, "stdin", c.max_line) : NULL;
 	struct gm_parser *ps = gm_parser_new();
-	struct gm_line l;
-	while (ok && gm_reader_next(r, &l) == GM_READ_LINE) {
+	struct gm_line l, next;
+	bool more = ok && gm_reader_next(r, &next) == GM_READ_LINE;
+	while (more) {
+		/* The line, copied: the reader may reuse its bytes for the next. */
+		char *row = gm_xstrndup(next.data, next.len);
+		l = next;
+		l.data = row;
+		more = gm_reader_next(r, &next) == GM_READ_LINE;
+		if (done == 'D' && !more)
+			gm_wh_done(tb);
 		const char *why;
 		const struct gm_event *ev = gm_parse(ps, l.data, l.len, &why);
 		const struct gm_field *id = ev ? gm_event_field(ev, t->id) : NULL;
 		if (!id || id->kind != GM_JSON_STRING) {
 			fprintf(stderr, "wh-put: stdin:%llu: no string \"%s\"\n",
 				(unsigned long long)l.lineno, t->id);
+			free(row);
 			ok = false;
 			break;
 		}
 		gm_w_record(gm_wh_writer(tb), l.data, l.len);
 		ok = gm_wh_put(tb, id->value.p, id->value.n);
+		free(row);
+		if (!ok)
+			break;
 	}
+	if (ok && done == 'd')
+		gm_wh_done(tb);
 	gm_reader_close(r);
 	gm_parser_free(ps);
 	ok = ok && gm_wh_commit(wh);

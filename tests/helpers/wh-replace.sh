@@ -13,7 +13,9 @@
 #       and the empty prefix is the whole table, which it leaves empty.
 
 # _wh_rows USER ID...: customer_segment rows of those ids, for USER,
-# as wh-put takes them by id (in order).
+# as wh-put takes them by id (in order). Into a file for a check's
+# stdin, not a pipe: a check in a pipe runs in a subshell, whose
+# failure the test would not count.
 _wh_rows() {
 	local user=$1 id; shift
 	for id in "$@"; do
@@ -33,19 +35,29 @@ wh_replace_check() {
 	local list=("$@")
 	# JSON text: x\\1 is the id x\1.
 	_wh_rows u01 'x%1/a' 'x.1/a' 'x_1/a' 'x_1/b' 'xa1/a' 'x\\1/a' 'y/a' 'y/b' >"$T/wh.rows"
-	expect_status "$name: replace: the rows put" 0 wh-put "$spec" customer_segment <"$T/wh.rows"
+	# The table done (gm_wh_done()) before the commit: the folder's file
+	# then written out and synced by its writer's thread.
+	expect_status "$name: replace: the rows put" 0 wh-put -d "$spec" customer_segment <"$T/wh.rows"
 	_wh_expect "the rows put" 'x%1/a u01' 'x.1/a u01' 'x_1/a u01' 'x_1/b u01' 'xa1/a u01' \
 		'x\1/a u01' 'y/a u01' 'y/b u01'
 	# x_1/ keeps x_1/b, put again; x.1/ and x\1/ put nothing; z/ has no row.
-	_wh_rows u02 'x_1/b' | expect_status "$name: replace: three slices" 0 \
-		wh-put "$spec" customer_segment 'x_1/' 'x.1/' 'x\1/' 'z/'
+	_wh_rows u02 'x_1/b' >"$T/wh.in"
+	expect_status "$name: replace: three slices" 0 \
+		wh-put "$spec" customer_segment 'x_1/' 'x.1/' 'x\1/' 'z/' <"$T/wh.in"
 	_wh_expect "three slices" 'x%1/a u01' 'x_1/b u02' 'xa1/a u01' 'y/a u01' 'y/b u01'
-	_wh_rows u03 'y/b' | expect_status "$name: replace: a dry run" 0 \
-		wh-put -n "$spec" customer_segment 'y/' ''
+	_wh_rows u03 'y/b' >"$T/wh.in"
+	expect_status "$name: replace: a dry run" 0 \
+		wh-put -n "$spec" customer_segment 'y/' '' <"$T/wh.in"
 	_wh_expect "a dry run" 'x%1/a u01' 'x_1/b u02' 'xa1/a u01' 'y/a u01' 'y/b u01'
-	_wh_rows u03 'y/b' | expect_status "$name: replace: in load order" 0 \
-		wh-put -l "$spec" customer_segment 'y/' 'y/'
+	_wh_rows u03 'y/b' >"$T/wh.in"
+	expect_status "$name: replace: in load order" 0 \
+		wh-put -l "$spec" customer_segment 'y/' 'y/' <"$T/wh.in"
 	_wh_expect "in load order" 'x%1/a u01' 'x_1/b u02' 'xa1/a u01' 'y/b u03'
+	_wh_rows u04 'x_1/b' 'y/b' >"$T/wh.in"
+	expect_status "$name: replace: a row put after done" 1 \
+		wh-put -D -l "$spec" customer_segment <"$T/wh.in" 2>"$T/wh.err"
+	expect_grep "$name: replace: a row put after done, said" 'put after the table was done' "$T/wh.err"
+	_wh_expect "a row put after done" 'x%1/a u01' 'x_1/b u02' 'xa1/a u01' 'y/b u03'
 	expect_status "$name: replace: the whole table" 0 wh-put "$spec" customer_segment '' </dev/null
 	_wh_expect "the whole table"
 	unset -f _wh_expect
