@@ -491,9 +491,7 @@ static int32_t date_key_of(struct etl *m, int32_t day)
 static struct gm_writer *row_begin(struct etl *m, const struct gm_rtype *t)
 {
 	struct gm_writer *w = m->out.begin(m->out.ctx, t);
-	gm_w_obj_begin(w);
-	GM_W_KEY(w, "type");
-	gm_w_cstr(w, t->name);
+	gm_w_typed_begin(w, t->name);
 	return w;
 }
 

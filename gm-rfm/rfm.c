@@ -777,9 +777,7 @@ int32_t rfm_as_of(const struct rfm *m)
 static struct gm_writer *row_begin(struct rfm *m, const struct gm_rtype *t)
 {
 	struct gm_writer *w = m->out.begin(m->out.ctx, t);
-	gm_w_obj_begin(w);
-	GM_W_KEY(w, "type");
-	gm_w_cstr(w, t->name);
+	gm_w_typed_begin(w, t->name);
 	return w;
 }
 

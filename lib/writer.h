@@ -276,6 +276,20 @@ static inline void gm_w_pair_ts(struct gm_writer *w, const char *key, size_t kle
 	gm_w_close(w, p + GM_TS_LEN + 2, true);
 }
 
+/* Begins a record, its object and its "type" field, whose value, the
+ * name of a record type (rtype.h), needs no escaping: written as it is,
+ * with its key, in one step. */
+static inline void gm_w_typed_begin(struct gm_writer *w, const char *type)
+{
+	gm_w_obj_begin(w);
+	size_t n = strlen(type);
+	char *p = gm_w_open(w, GM_W_QUOTED_KEY("type"), n + 2);
+	p[0] = '"';
+	memcpy(p + 1, type, n);
+	p[n + 1] = '"';
+	gm_w_close(w, p + n + 2, true);
+}
+
 static inline void gm_w_json(struct gm_writer *w, const char *json, size_t n)
 {
 	gm_w_close(w, gm_w_open(w, json, n, 0), true);

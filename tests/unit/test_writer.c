@@ -204,12 +204,12 @@ START_TEST(escapes_through_the_fast_path)
 END_TEST
 
 /* The one-step forms write what a key then a value would, commas
- * included: first in an object, after a nested object, in an array. */
+ * included: first in an object (a record's type), after a nested
+ * object, in an array. */
 static void fields(struct gm_writer *w, bool pairs)
 {
-	gm_w_obj_begin(w);
 	if (pairs) {
-		GM_W_KLIT(w, "type", "session");
+		gm_w_typed_begin(w, "session");
 		GM_W_KSTR(w, "id", "a\"b", 3);
 		GM_W_KCSTR(w, "c", "US");
 		GM_W_KI64(w, "i", -12);
@@ -230,6 +230,7 @@ static void fields(struct gm_writer *w, bool pairs)
 		gm_w_arr_end(w);
 		GM_W_KLIT(w, "source", "gm-session");
 	} else {
+		gm_w_obj_begin(w);
 		gm_w_kcstr(w, "type", "session");
 		gm_w_kstr(w, "id", "a\"b", 3);
 		gm_w_kcstr(w, "c", "US");
