@@ -70,11 +70,12 @@ struct product {
 	/* Its funnels: the newest here, in the lines a lookup of the
 	 * product reads anyway (records come mostly in time order, so most
 	 * count there), the older ones in days. What a fact reads and
-	 * writes comes first: the key's line, now's, these flags'. */
-	struct pday now;
+	 * writes comes first, next to the key in the map's record: these
+	 * flags, then now. */
 	bool has_now;
 	bool touched;          /* a record of the run has it */
 	bool cat_seen;         /* a catalog record in the run */
+	struct pday now;
 	struct pday *days;
 	size_t ndays, cap;
 	/* dim_product: the row it had, and the best record of the run */

@@ -41,8 +41,9 @@ struct gm_map *gm_map_new_hashes(size_t value_size, size_t max_entries);
 void gm_map_free(struct gm_map *m);
 
 /* The value for key, or NULL when absent; the entry becomes the most
- * recently used. The pointer stays valid until the next put, or the
- * removal of key. */
+ * recently used. The pointer stays valid while the entry lives: records
+ * never move, and an entry goes only when removed, or evicted by a put
+ * into a full map. */
 void *gm_map_get(struct gm_map *m, const char *key, size_t klen);
 
 /* The value for key without making it the most recently used, or NULL:
@@ -51,8 +52,7 @@ void *gm_map_peek(const struct gm_map *m, const char *key, size_t klen);
 
 /* The value for key, made (zeroed, *created set) when absent, evicting
  * the least recently used entry when the map is full. NULL when klen is
- * over GM_MAP_KEY_MAX. The pointer stays valid until the next put, or
- * the removal of key. */
+ * over GM_MAP_KEY_MAX. The pointer is valid as gm_map_get()'s. */
 void *gm_map_put(struct gm_map *m, const char *key, size_t klen, bool *created);
 
 /* Removes key; returns true when it was there. The eviction callback is
