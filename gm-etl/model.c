@@ -29,6 +29,7 @@
 #include "money.h"
 #include "number.h"
 #include "radix.h"
+#include "swar.h"
 #include "ts.h"
 
 const struct gm_rtype *const etl_fact_types[3] = {
@@ -279,6 +280,19 @@ static struct funnel *funnel_of(struct product *p, int32_t day, uint32_t cat)
 	p->now = (struct pday){ .day = day, .cat = cat };
 	p->has_now = true;
 	return &p->now.f;
+}
+
+/* The number of category s of a fact of product p: its newest funnel's,
+ * when that is s (a product keeps its category), without a look
+ * through the categories. */
+static uint32_t category_of(struct etl *m, const struct product *p, gm_str s)
+{
+	if (p->has_now) {
+		gm_str c = m->categories.name[p->now.cat];
+		if (c.n == s.n && gm_swar_same(c.p, s.p, s.n))
+			return p->now.cat;
+	}
+	return gm_names_id(&m->categories, s);
 }
 
 /* The i-th of the product's funnels, i < ndays + has_now, in no
@@ -624,7 +638,7 @@ static enum etl_take load_txn(struct etl *m, const struct gm_event *ev, const ch
 		row_put(m, &gm_rtype_fact_sales, w, sid, (size_t)n);
 		m->counts.lines++;
 		prods[i] = product_of(m, it->product_id);
-		cats[i] = gm_names_id(&m->categories, it->category);
+		cats[i] = category_of(m, prods[i], it->category);
 		product_fact(prods[i], ev->ts, (gm_str){ sid, (size_t)n }, cats[i], true, it->unit_price);
 	}
 	touch_day(m, day);
@@ -703,7 +717,7 @@ static enum etl_take load_event(struct etl *m, const struct gm_event *ev, const 
 	bool created;
 	struct product *p = gm_map_put_hashed(m->products, ev->product_id.p, ev->product_id.n,
 		product_hash, &created);
-	uint32_t cat = gm_names_id(&m->categories, ev->category);
+	uint32_t cat = category_of(m, p, ev->category);
 	product_fact(p, ev->ts, ev->id, cat, !view, ev->unit_price);
 	if (view) {
 		m->counts.views++;
@@ -999,7 +1013,7 @@ bool etl_stored(struct etl *m, const struct gm_rtype *t, const union gm_rvalue *
 	if (!in_range(m, ts))
 		return true;
 	struct product *p = product_of(m, product);
-	uint32_t cat = gm_names_id(&m->categories, category);
+	uint32_t cat = category_of(m, p, category);
 	if (view)
 		count_view(p, ts, cat);
 	else
