@@ -145,7 +145,14 @@ for i in 1 2 3 4 5 6 7 8; do
 	done >"burst.$i" &
 	clients+=($!)
 done
-gm-etl -q -w wh day.ndjson || fail "gm-etl of a day more: status $?"
+# The server holds the warehouse's lock while it reads it again: a run
+# then exits 75, and is run again, as cron would (gm-report(1)).
+for _ in $(seq 100); do
+	gm-etl -q -w wh day.ndjson 2>etl.err; st=$?
+	[ "$st" = 75 ] || break
+	sleep 0.1
+done
+[ "$st" = 0 ] || { fail "gm-etl of a day more: status $st"; cat etl.err >&2; }
 for _ in $(seq 100); do [ "$(generated)" != "$g1" ] && break; sleep 0.1; done
 wait "${clients[@]}"
 expect_eq "eight clients at once: every answer 200" "$(cat burst.* | sort | uniq -c | tr -s ' ')" " 240 200"

@@ -458,7 +458,9 @@ static void direct_pass(bool behind)
 	fd = open(path, O_RDONLY);
 	w = gm_writer_fd(fd, path, false);
 	if (gm_writer_direct(w)) {
-		for (int i = 0; i < 5000; i++)
+		/* 20 MB: a hand-over waits for a buffer the thread has
+		 * written (failed), whose failure it then sees. */
+		for (int i = 0; i < 20000; i++)
 			gm_w_record(w, text, 1000);
 		if (behind)
 			gm_writer_finish_behind(w);
