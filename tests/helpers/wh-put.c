@@ -8,8 +8,8 @@
  *       the slices of the ids starting with each PREFIX; commits. Rows
  *       are put by id (GM_WH_BY_ID: give them in order) or, with -l, in
  *       load order (GM_WH_LOADED); -n: a dry run; -d: the table is
- *       done (gm_wh_done()) after the last row; -D: before it, which
- *       is then refused.
+ *       done (gm_wh_done()) after the rows; -D: before them, so that
+ *       the first is refused.
  *
  * Exit status 0; 1 after a message; 2 usage; 75 as gm_wh_open() says. */
 #include <stdio.h>
@@ -19,7 +19,6 @@
 
 #include "cli.h"
 #include "event.h"
-#include "mem.h"
 #include "reader.h"
 #include "rtype.h"
 #include "warehouse.h"
@@ -62,31 +61,21 @@ int main(int argc, char **argv)
 		ok = gm_wh_replace(tb, argv[i], strlen(argv[i]));
 	struct gm_reader *r = ok ? gm_reader_fdopen(0, "stdin", c.max_line) : NULL;
 	struct gm_parser *ps = gm_parser_new();
-	struct gm_line l, next;
-	bool more = ok && gm_reader_next(r, &next) == GM_READ_LINE;
-	while (more) {
-		/* The line, copied: the reader may reuse its bytes for the next. */
-		char *row = gm_xstrndup(next.data, next.len);
-		l = next;
-		l.data = row;
-		more = gm_reader_next(r, &next) == GM_READ_LINE;
-		if (done == 'D' && !more)
-			gm_wh_done(tb);
+	struct gm_line l;
+	if (ok && done == 'D')
+		gm_wh_done(tb);
+	while (ok && gm_reader_next(r, &l) == GM_READ_LINE) {
 		const char *why;
 		const struct gm_event *ev = gm_parse(ps, l.data, l.len, &why);
 		const struct gm_field *id = ev ? gm_event_field(ev, t->id) : NULL;
 		if (!id || id->kind != GM_JSON_STRING) {
 			fprintf(stderr, "wh-put: stdin:%llu: no string \"%s\"\n",
 				(unsigned long long)l.lineno, t->id);
-			free(row);
 			ok = false;
 			break;
 		}
 		gm_w_record(gm_wh_writer(tb), l.data, l.len);
 		ok = gm_wh_put(tb, id->value.p, id->value.n);
-		free(row);
-		if (!ok)
-			break;
 	}
 	if (ok && done == 'd')
 		gm_wh_done(tb);
