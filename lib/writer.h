@@ -64,7 +64,7 @@ void gm_writer_sync_ahead(struct gm_writer *w);
  * gm_writer_flush() or gm_writer_close(), which ends the mode (as does
  * a record longer than a buffer); a file cut short by a kill ends at a
  * block's end, in the middle of a record. Where the file system
- * refuses O_DIRECT (tmpfs) or any of the above does not hold, it is
+ * refuses O_DIRECT (tmpfs before Linux 6.6) or any of the above does not hold, it is
  * gm_writer_sync_ahead() instead, and false is returned. */
 bool gm_writer_direct(struct gm_writer *w);
 
