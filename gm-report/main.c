@@ -178,12 +178,13 @@ struct reading {
  * warehouse opened as a run that puts no row, its lock held while the
  * tables are read, so that they are of one run, and what an earlier run
  * that died past its commit point left finished first, as every run
- * does (a dry run would read the tables before it). Another run's lock,
- * or a server unreachable, is status 75 (with --listen the server goes
- * on). Returns the exit status, GM_EXIT_OK or a failure after its
+ * does (a dry run would read the tables before it). Another run's lock
+ * (waited for --retry-for when wait_lock; a reload tries again at its
+ * next time instead), or a server unreachable, is status 75 (with
+ * --listen the server goes on). Returns the exit status, GM_EXIT_OK or a failure after its
  * message; the caller frees rd's parts either way. */
 static int read_all(const struct gm_common *c, const char *spec, char *const *sources,
-	size_t nsources, struct reading *rd)
+	size_t nsources, bool wait_lock, struct reading *rd)
 {
 	rd->r = report_new();
 	rd->s = nsources ? stream_new() : NULL;
@@ -196,7 +197,7 @@ static int read_all(const struct gm_common *c, const char *spec, char *const *so
 	struct gm_wh *wh = NULL;
 	if (status == GM_EXIT_OK) {
 		bool tempfail;
-		wh = gm_wh_try_open(c, spec, false, &tempfail);
+		wh = gm_wh_try_open(c, spec, false, wait_lock, &tempfail);
 		if (!wh)
 			status = tempfail ? GM_EXIT_TEMPFAIL : GM_EXIT_FAIL;
 	}
@@ -284,7 +285,7 @@ static int reload(const struct gm_common *c, const char *spec, char *const *sour
 	size_t nsources, struct report_serve *srv, struct gm_writer **data, int64_t *generated)
 {
 	struct reading rd;
-	int status = read_all(c, spec, sources, nsources, &rd);
+	int status = read_all(c, spec, sources, nsources, false, &rd);
 	if (status != GM_EXIT_OK || same_data(&rd, *data, *generated)) {
 		reading_free(&rd);
 		return status;
@@ -442,7 +443,7 @@ int main(int argc, char **argv)
 	gm_rejects_open(c.rejects, c.strict);
 
 	struct reading rd;
-	int status = read_all(&c, spec, sources, nsources, &rd);
+	int status = read_all(&c, spec, sources, nsources, true, &rd);
 	/* The rejects file first: a run that fails to write it writes no
 	 * page. With --listen, it keeps the first read's bad records. */
 	if (!gm_rejects_close() && status == GM_EXIT_OK)

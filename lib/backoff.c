@@ -15,11 +15,19 @@ void gm_backoff_init(struct gm_backoff *b, long long retry_ms)
 	b->retry_ms = retry_ms > 0 ? retry_ms : 0;
 	b->began = 0;
 	b->step_ms = FIRST_MS;
+	b->max_ms = MAX_MS;
 	/* Jitter differs between processes and handles, so that clients
 	 * that failed together do not come back together. */
 	b->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)b;
 	if (!b->rng)
 		b->rng = 1;
+}
+
+void gm_backoff_cap(struct gm_backoff *b, long long max_ms)
+{
+	b->max_ms = max_ms;
+	if (b->step_ms > max_ms)
+		b->step_ms = max_ms;
 }
 
 bool gm_backoff_failed(struct gm_backoff *b)
@@ -44,7 +52,7 @@ bool gm_backoff_wait(struct gm_backoff *b)
 	long long ms = (long long)wait;
 	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
 	nanosleep(&ts, NULL);  /* a signal cuts it short: the next call sees it */
-	b->step_ms = b->step_ms * 2 > MAX_MS ? MAX_MS : b->step_ms * 2;
+	b->step_ms = b->step_ms * 2 > b->max_ms ? b->max_ms : b->step_ms * 2;
 	return !gm_stopping();
 }
 

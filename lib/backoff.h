@@ -13,11 +13,17 @@ struct gm_backoff {
 	long long retry_ms;  /* how long to keep trying after a first failure */
 	double began;        /* gm_now_seconds() at the first failure; 0: none */
 	long long step_ms;
+	long long max_ms;    /* the longest wait: 5 s, or gm_backoff_cap()'s */
 	uint64_t rng;
 };
 
 /* Ready to count failures, for retry_ms (<= 0: no retry at all). */
 void gm_backoff_init(struct gm_backoff *b, long long retry_ms);
+
+/* Caps each wait at max_ms (> 0), for what is free again any moment
+ * rather than down (a lock another run holds): a wait of 5 s would
+ * mostly be lost. */
+void gm_backoff_cap(struct gm_backoff *b, long long max_ms);
 
 /* Records a failed try. Returns true when it is the first since
  * gm_backoff_init(): the caller says once that it is retrying. */

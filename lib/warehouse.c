@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backoff.h"
+#include "cli.h"
 #include "mem.h"
 #include "row.h"
 #include "warehouse_backend.h"
@@ -23,7 +25,7 @@ static bool starts(const char *spec, const char *const *schemes)
 
 /* gm_wh_open() and gm_wh_try_open(): tempfail NULL for the first. */
 static struct gm_wh *open_wh(const struct gm_common *c, const char *spec, bool dry_run,
-	bool *tempfail)
+	bool wait_lock, bool *tempfail)
 {
 	if (!spec)
 		spec = GM_WH_DEFAULT;
@@ -43,6 +45,7 @@ static struct gm_wh *open_wh(const struct gm_common *c, const char *spec, bool d
 	wh->c = c;
 	wh->dry_run = dry_run;
 	wh->tempfail = tempfail;
+	wh->wait_lock = wait_lock;
 	if (!be->open(wh, spec)) {
 		gm_wh_close(wh);
 		return NULL;
@@ -52,14 +55,14 @@ static struct gm_wh *open_wh(const struct gm_common *c, const char *spec, bool d
 
 struct gm_wh *gm_wh_open(const struct gm_common *c, const char *spec, bool dry_run)
 {
-	return open_wh(c, spec, dry_run, NULL);
+	return open_wh(c, spec, dry_run, true, NULL);
 }
 
 struct gm_wh *gm_wh_try_open(const struct gm_common *c, const char *spec, bool dry_run,
-	bool *tempfail)
+	bool wait_lock, bool *tempfail)
 {
 	*tempfail = false;
-	return open_wh(c, spec, dry_run, tempfail);
+	return open_wh(c, spec, dry_run, wait_lock, tempfail);
 }
 
 bool wh_tempfail(struct gm_wh *wh)
@@ -68,6 +71,35 @@ bool wh_tempfail(struct gm_wh *wh)
 		exit(GM_EXIT_TEMPFAIL);
 	*wh->tempfail = true;
 	return false;
+}
+
+/* Tries a lock at least every 250 ms: it is free again the moment its
+ * run ends, and a reader's (gm-report's reload) ends within seconds. */
+#define LOCK_POLL_MS 250
+
+bool wh_lock(struct gm_wh *wh, int (*try_lock)(struct gm_wh *wh, char **holder))
+{
+	struct gm_backoff b;
+	gm_backoff_init(&b, wh->wait_lock ? wh->c->retry_ms : 0);
+	gm_backoff_cap(&b, LOCK_POLL_MS);
+	for (;;) {
+		char *holder = NULL;
+		int got = try_lock(wh, &holder);
+		if (got != 0)
+			return got > 0;
+		const char *open = holder ? " (" : "", *close = holder ? ")" : "";
+		if (gm_backoff_failed(&b) && b.retry_ms > 0)
+			gm_warn(wh->name, "another run holds the warehouse's lock%s%s%s; "
+				"waiting for up to %g s", open, holder ? holder : "", close,
+				b.retry_ms / 1e3);
+		if (!gm_backoff_wait(&b)) {
+			gm_error(wh->name, "another run holds the warehouse's lock%s%s%s; "
+				"try again later", open, holder ? holder : "", close);
+			free(holder);
+			return wh_tempfail(wh);
+		}
+		free(holder);
+	}
 }
 
 void gm_wh_close(struct gm_wh *wh)

@@ -111,22 +111,25 @@ struct gm_wh;
 /* Opens the warehouse spec names (NULL: GM_WH_DEFAULT) and takes its
  * lock. A folder is made if missing (its parent must exist); a commit
  * an earlier run left half done is finished first (see the top); a
- * server's tables are made if missing, even in a dry run. When another
- * run holds the lock, or the server stays unreachable for c->retry_ms,
- * reports it and exits GM_EXIT_TEMPFAIL (75: cron tries again later);
- * a spec of a scheme no backend handles is a usage error (exit 2).
- * Returns NULL after gm_error() on any other failure. dry_run: nothing is ever written, gm_wh_commit() included;
- * the lock is still taken, so that what is read is consistent. */
+ * server's tables are made if missing, even in a dry run. A lock that
+ * another run holds is waited for, with a warning, and a server that
+ * does not answer retried, each for c->retry_ms (--retry-for); then it
+ * reports it and exits GM_EXIT_TEMPFAIL (75: cron tries again later).
+ * A spec of a scheme no backend handles is a usage error (exit 2).
+ * Returns NULL after gm_error() on any other failure. dry_run: nothing
+ * is ever written, gm_wh_commit() included; the lock is still taken,
+ * so that what is read is consistent. */
 struct gm_wh *gm_wh_open(const struct gm_common *c, const char *spec, bool dry_run);
 
 /* As gm_wh_open(), for a process that outlives a warehouse it cannot
  * have now (gm-report --listen, reading it again): where gm_wh_open()
  * exits 75 (another run holds the lock, the server stays unreachable),
  * this returns NULL after the same message, *tempfail set; after any
- * other failure NULL, *tempfail false. A spec of a scheme no backend
- * handles still exits 2. */
+ * other failure NULL, *tempfail false. wait_lock false: a lock held is
+ * not waited for (the process tries again by itself later). A spec of
+ * a scheme no backend handles still exits 2. */
 struct gm_wh *gm_wh_try_open(const struct gm_common *c, const char *spec, bool dry_run,
-	bool *tempfail);
+	bool wait_lock, bool *tempfail);
 
 /* Releases the lock and frees wh; rows put and not committed are
  * dropped (a folder removes its new files). NULL is allowed. */

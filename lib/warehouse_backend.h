@@ -12,6 +12,7 @@ struct gm_wh {
 	char *name;                 /* for messages; set by open(), never a password */
 	bool dry_run;
 	bool *tempfail;             /* gm_wh_try_open()'s; NULL: exit 75 */
+	bool wait_lock;             /* wh_lock() waits c->retry_ms */
 	struct gm_wh_table *tables; /* in the order begun */
 	void *data;                 /* the backend's */
 };
@@ -42,6 +43,16 @@ struct gm_wh_table {
  * unreachable (after its message): exits 75 for gm_wh_open(), or sets
  * gm_wh_try_open()'s *tempfail; returns false. */
 bool wh_tempfail(struct gm_wh *wh);
+
+/* Takes the warehouse's lock for open(): try_lock(wh, &holder) tries
+ * once and returns 1 (taken), -1 (failed, after its message) or 0
+ * (another run holds it; *holder NULL or an allocated description of
+ * that run, freed here). A lock held is tried again, with a warning
+ * the first time, until c->retry_ms has passed since the first try
+ * (no time when gm_wh_try_open() is not to wait; a signal ends it
+ * sooner); then the
+ * message names the holder and wh_tempfail() is returned. */
+bool wh_lock(struct gm_wh *wh, int (*try_lock)(struct gm_wh *wh, char **holder));
 
 /* Whether the row of t whose id is id[0..n) lies in a slice t
  * replaces (its id starts with one of t->slices). */

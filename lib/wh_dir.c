@@ -138,6 +138,18 @@ static void remove_leftovers(struct gm_wh *wh)
 	closedir(d);
 }
 
+static int dir_try_lock(struct gm_wh *wh, char **holder)
+{
+	struct dir *d = wh->data;
+	(void)holder;  /* a flock(2) tells nothing of its holder */
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		return 1;
+	if (errno == EWOULDBLOCK)
+		return 0;
+	gm_error(wh->name, "cannot lock the warehouse: %s", strerror(errno));
+	return -1;
+}
+
 static bool dir_open(struct gm_wh *wh, const char *spec)
 {
 	struct dir *d = gm_xcalloc(1, sizeof *d);
@@ -156,14 +168,8 @@ static bool dir_open(struct gm_wh *wh, const char *spec)
 		gm_error(spec, "cannot open its lock file: %s", strerror(errno));
 		return false;
 	}
-	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK) {
-			gm_error(spec, "another run holds the warehouse's lock; try again later");
-			return wh_tempfail(wh);
-		}
-		gm_error(spec, "cannot lock the warehouse: %s", strerror(errno));
+	if (!wh_lock(wh, dir_try_lock))
 		return false;
-	}
 	d->locked = true;
 	/* A dry run changes nothing, not even to finish what another left. */
 	if (wh->dry_run)

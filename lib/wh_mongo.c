@@ -54,6 +54,7 @@ struct mongo_wh {
 	long long pid;
 	char started[GM_TS_LEN + 1];  /* when our lock was taken */
 	bool locked;
+	bool took_over;               /* a dead run's lock removed: once only */
 	bool opening;                 /* in open(): unreachable is wh_tempfail() */
 	struct gm_writer *doc;        /* a staged row, built */
 	struct gm_parser *ps;
@@ -141,45 +142,43 @@ static bool holder_gone(struct mongo_wh *mw, const char *holder, gm_str *started
 	return pid == mw->pid || (kill((pid_t)pid, 0) != 0 && errno == ESRCH);
 }
 
-/* Takes the warehouse's lock, taking over one whose holder is gone;
- * wh_tempfail() when another run holds it. */
-static bool take_lock(struct gm_wh *wh, struct mongo_wh *mw)
+/* wh_lock()'s try: the lock inserted, or one whose holder is gone taken
+ * over (once a run: a lock that comes back is another live run's). */
+static int try_lock(struct gm_wh *wh, char **holder)
 {
+	struct mongo_wh *mw = wh->data;
 	size_t len;
-	for (int tries = 0;; tries++) {
+	for (;;) {
 		const char *doc = who(mw, -1, &len);
-		char *holder;
-		int got = gm_mongo_lock(mw->m, LOCK_COLL, LOCK_NAME, doc, len, &holder);
+		int got = gm_mongo_lock(mw->m, LOCK_COLL, LOCK_NAME, doc, len, holder);
 		if (got < 0)
-			return false;
-		if (got == 0 && !holder)
+			return -1;
+		if (got == 0 && !*holder)
 			continue;  /* released between our insert and our look */
 		/* A retried insert that met the lock its first try took. */
-		if (got == 1 || !strcmp(holder, (doc = who(mw, -1, &len)))) {
-			free(holder);
+		if (got == 1 || !strcmp(*holder, (doc = who(mw, -1, &len)))) {
+			free(*holder);
+			*holder = NULL;
 			mw->locked = true;
-			return true;
+			return 1;
 		}
 		gm_str started;
-		if (tries == 0 && holder_gone(mw, holder, &started)) {
-			gm_warn(wh->name, "taking over the lock of a run that ended without "
-				"releasing it: %s", holder);
-			/* Only that lock: a run that took it over meanwhile keeps it. */
-			char *quoted = gm_xcalloc(1, started.n + 3);
-			snprintf(quoted, started.n + 3, "\"%.*s\"", (int)started.n, started.p);
-			const char *in[1] = { quoted };
-			struct gm_mongo_filter f = { "started", NULL, NULL, in, 1 };
-			bool ok = gm_mongo_delete(mw->m, LOCK_COLL, &f, NULL);
-			free(quoted);
-			free(holder);
-			if (!ok)
-				return false;
-			continue;
-		}
-		gm_error(wh->name, "another run holds the warehouse's lock (%s); try again later",
-			holder);
-		free(holder);
-		return wh_tempfail(wh);
+		if (mw->took_over || !holder_gone(mw, *holder, &started))
+			return 0;
+		gm_warn(wh->name, "taking over the lock of a run that ended without "
+			"releasing it: %s", *holder);
+		/* Only that lock: a run that took it over meanwhile keeps it. */
+		char *quoted = gm_xcalloc(1, started.n + 3);
+		snprintf(quoted, started.n + 3, "\"%.*s\"", (int)started.n, started.p);
+		const char *in[1] = { quoted };
+		struct gm_mongo_filter f = { "started", NULL, NULL, in, 1 };
+		bool ok = gm_mongo_delete(mw->m, LOCK_COLL, &f, NULL);
+		free(quoted);
+		free(*holder);
+		*holder = NULL;
+		if (!ok)
+			return -1;
+		mw->took_over = true;
 	}
 }
 
@@ -439,7 +438,7 @@ static bool mongo_open(struct gm_wh *wh, const char *spec)
 		return status == GM_EXIT_TEMPFAIL ? wh_tempfail(wh) : false;
 	}
 	wh->name = gm_xstrdup(gm_mongo_name(mw->m));
-	if (!take_lock(wh, mw))
+	if (!wh_lock(wh, try_lock))
 		return false;
 	/* A dry run changes nothing, not even to finish what another left. */
 	if (!wh->dry_run && !recover(wh, mw))

@@ -32,6 +32,16 @@ struct pg_table {
 
 #define PG_OF(wh) (((struct pgwh *)(wh)->data)->pg)
 
+static int pg_try_lock(struct gm_wh *wh, char **holder)
+{
+	struct pgwh *p = wh->data;
+	(void)holder;  /* an advisory lock's holder is a backend pid, no run */
+	bool got;
+	if (!gm_pg_try_lock(p->pg, LOCK_KEY, &got))
+		return -1;
+	return got;
+}
+
 static bool pg_open(struct gm_wh *wh, const char *spec)
 {
 	struct pgwh *p = gm_xcalloc(1, sizeof *p);
@@ -43,14 +53,7 @@ static bool pg_open(struct gm_wh *wh, const char *spec)
 	}
 	p->ps = gm_parser_new();
 	wh->name = gm_xstrdup(gm_pg_name(p->pg));
-	bool got;
-	if (!gm_pg_try_lock(p->pg, LOCK_KEY, &got))
-		return false;
-	if (!got) {
-		gm_error(wh->name, "another run holds the warehouse's lock; try again later");
-		return wh_tempfail(wh);
-	}
-	return gm_pg_begin(p->pg);
+	return wh_lock(wh, pg_try_lock) && gm_pg_begin(p->pg);
 }
 
 /* The registry entry of t, or NULL after a message. */

@@ -3,12 +3,13 @@
 # row (numbers by value: the server keeps 1.0000 as the number 1); a
 # read filtered by a range or a list gives those rows, a transaction's
 # lines together; the same input again and a dry run change nothing;
-# the lock, held (exit 75) and left by a run that is gone (taken over);
+# the lock, held (waited for, then exit 75) and left by a run that is
+# gone (taken over);
 # what a crash leaves before and after the commit point; an unreachable
 # server (exit 75). gm-rfm over that warehouse writes into MongoDB the
 # rows (and says the summary) that the same runs write over a folder of
 # the same fact_sales; the same run again changes nothing; a run while
-# another holds the lock exits 75; its records through dim_customer and
+# another holds the lock exits 75 (waiting no time); its records through dim_customer and
 # through fact_sales are the same bytes, also where it falls back to
 # fact_sales. A run replaces its slices: the
 # lib's own, and gm-rfm's of a day run again, also when a run stopped
@@ -71,15 +72,22 @@ snapshot "$T/again"
 expect_eq "no table changed" "$(diff -r "$T/after" "$T/again" && echo same)" same
 
 # ---- the lock ----
-# Held by a live process of this host: exit 75, nothing changes.
+# Held by a live process of this host: exit 75 once --retry-for has
+# passed, nothing changes.
 wh-mongo "$U" lock here $$ || fail "lock taken"
-expect_status "locked" 75 gm-etl -q -w "$U" "$G/day3.ndjson" 2>"$T/err"
+expect_status "locked" 75 gm-etl -q --retry-for 0s -w "$U" "$G/day3.ndjson" 2>"$T/err"
 expect_grep "locked: said so" "another run holds the warehouse's lock" "$T/err"
 expect_grep "locked: names the holder" "\"pid\":$$" "$T/err"
-wh-mongo "$U" unlock
+# Released while a run waits for it: the run goes on.
+(sleep 1; wh-mongo "$U" unlock) &
+unlocker=$!
+expect_status "waits for the lock" 0 gm-etl -q -w "$U" /dev/null 2>"$T/err"
+expect_grep "waits for the lock: said so, naming the holder" \
+	"warning: another run holds the warehouse's lock (.*\"pid\":$$.*); waiting for up to 60 s" "$T/err"
+wait "$unlocker"
 # Held by a run of another host: never judged over.
 wh-mongo "$U" lock elsewhere.example 1 || fail "lock taken"
-expect_status "locked from elsewhere" 75 gm-etl -q -w "$U" /dev/null 2>/dev/null
+expect_status "locked from elsewhere" 75 gm-etl -q --retry-for 1s -w "$U" /dev/null 2>/dev/null
 wh-mongo "$U" unlock
 # Left by a process of this host that is gone: taken over.
 sleep 0 &
@@ -162,7 +170,7 @@ expect_status "gm-rfm: the same run again" 0 gm-rfm -q -w "$U" ${rfm_runs[2]}
 rfm_scan "$T/rfm.got"
 expect_eq "gm-rfm: the same run again changes nothing" "$(rfm_sums)" "$before"
 wh-mongo "$U" lock here $$ || fail "lock taken"
-expect_status "gm-rfm: locked" 75 gm-rfm -q -w "$U" --as-of 2026-11-04 2>"$T/err"
+expect_status "gm-rfm: locked" 75 gm-rfm -q --retry-for 0s -w "$U" --as-of 2026-11-04 2>"$T/err"
 expect_grep "gm-rfm: locked: said so" "another run holds the warehouse's lock" "$T/err"
 wh-mongo "$U" unlock
 rfm_scan "$T/rfm.got"

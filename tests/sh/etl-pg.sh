@@ -105,8 +105,8 @@ for _ in $(seq 300); do
 	sleep 0.1
 done
 expect_eq "(c) the run waits in its commit" "$(waiting "application_name = 'gm-etl' AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO sales_trends%'")" 1
-# The lock: a second run at once exits 75.
-expect_status "(c) a second run at once" 75 gm-etl -q -w "$URI" "$T/E3" 2>"$T/c2.err"
+# The lock: a second run that waits no time exits 75.
+expect_status "(c) a second run at once" 75 gm-etl -q --retry-for 0s -w "$URI" "$T/E3" 2>"$T/c2.err"
 expect_eq "(c) it says why" "$(cat "$T/c2.err")" \
 	"gm-etl: database \"gm\" on 127.0.0.1:$PGPORT: another run holds the warehouse's lock; try again later"
 kill -KILL "$run"
@@ -174,12 +174,26 @@ for _ in $(seq 300); do
 	[ "$(psql -X -Atc "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
 	sleep 0.1
 done
-expect_status "(e) gm-rfm while another holds the lock" 75 gm-rfm -q -w "$URI" --as-of 2026-10-05 2>"$T/e.err"
+expect_status "(e) gm-rfm while another holds the lock" 75 gm-rfm -q --retry-for 1s -w "$URI" --as-of 2026-10-05 2>"$T/e.err"
 expect_eq "(e) it says why" "$(cat "$T/e.err")" \
-	"gm-rfm: database \"gm\" on 127.0.0.1:$PGPORT: another run holds the warehouse's lock; try again later"
+	"gm-rfm: database \"gm\" on 127.0.0.1:$PGPORT: warning: another run holds the warehouse's lock; waiting for up to 1 s
+gm-rfm: database \"gm\" on 127.0.0.1:$PGPORT: another run holds the warehouse's lock; try again later"
+expect_eq "(e) the locked run wrote nothing" "$(rfm_sums)" "$before"
+# Waited for (--retry-for, 60 s): the run goes on once the holder ends.
+# shellcheck disable=SC2086
+gm-rfm -q -w "$URI" ${rfm_runs[2]} 2>"$T/e.err" &
+waiter=$!
+for _ in $(seq 300); do
+	[ -s "$T/e.err" ] && break
+	sleep 0.1
+done
+expect_eq "(e) a run that waits says so" "$(cat "$T/e.err")" \
+	"gm-rfm: database \"gm\" on 127.0.0.1:$PGPORT: warning: another run holds the warehouse's lock; waiting for up to 60 s"
 psql -X -Atc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'holder'" >/dev/null
 wait "$holder" 2>/dev/null
-expect_eq "(e) the locked run wrote nothing" "$(rfm_sums)" "$before"
+wait "$waiter"
+expect_eq "(e) the run that waited: status 0 once the lock is free" "$?" 0
+expect_eq "(e) the run that waited: the same rows" "$(rfm_sums)" "$before"
 expect_status "(e) gm-rfm, no server there" 75 gm-rfm -q --retry-for 1s -w "postgresql://postgres@127.0.0.1:$port/gm" 2>"$T/e.err"
 expect_grep "(e) it says so" "unreachable for 1 s, giving up" "$T/e.err"
 # Through dim_customer and through fact_sales (--from): as of October 4,

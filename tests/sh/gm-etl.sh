@@ -77,10 +77,19 @@ expect_grep "dry run: says would" "gm-etl: would load 3 transactions" "$T/err"
 expect_status "empty input" 0 run /dev/null
 expect_eq "empty input: no file changed" "$(diff -r "$T/before" "$out" && echo same)" same
 
-# ---- the lock: a second run exits 75 and changes nothing ----
+# ---- the lock: a second run waits for it, --retry-for long, then
+# exits 75 and changes nothing ----
+flock "$out/.lock" sh -c "sleep 1; touch '$T/released'" &
+locker=$!
+sleep 0.3
+expect_status "waits for the lock" 0 gm-etl -q -w "$out" /dev/null 2>"$T/err"
+[ -e "$T/released" ] || fail "waits for the lock: ran before the other released it"
+expect_eq "waits for the lock: said so" "$(cat "$T/err")" \
+	"gm-etl: $out: warning: another run holds the warehouse's lock; waiting for up to 60 s"
+wait "$locker"
 flock "$out/.lock" sleep 2 &
 sleep 0.5
-expect_status "locked" 75 gm-etl -q -w "$out" "$G/day3.ndjson" 2>"$T/err"
+expect_status "locked" 75 gm-etl -q --retry-for 0s -w "$out" "$G/day3.ndjson" 2>"$T/err"
 expect_grep "locked: said so" "another run holds the warehouse's lock" "$T/err"
 wait
 

@@ -156,11 +156,20 @@ expect_status "pending commit" 0 gm-report -w pending -o pending.html 2>"$T/err"
 expect_grep "the committed table" '^gm-report: 3 lines of 1 transactions by 1 customers' "$T/err"
 [ ! -e pending/.commit ] && [ ! -e pending/.fact_sales.tmp ] || fail "the commit was not finished"
 
-# Another run holds the lock: 75, as for gm-etl.
+# Another run holds the lock: waited for, as by gm-etl; 75 once
+# --retry-for has passed.
+flock wh/.lock sh -c 'sleep 1; touch released' &
+locker=$!
+sleep 0.3
+expect_status "waits for the lock" 0 gm-report -q -w wh -o waited.html 2>err
+[ -e released ] || fail "waits for the lock: read before the other released it"
+expect_eq "waits for the lock: said so" "$(cat err)" \
+	"gm-report: wh: warning: another run holds the warehouse's lock; waiting for up to 60 s"
+wait "$locker"
 flock wh/.lock sleep 5 &
 locker=$!
 sleep 0.3
-expect_status "locked" 75 gm-report -q -w wh -o locked.html
+expect_status "locked" 75 gm-report -q --retry-for 0s -w wh -o locked.html
 kill "$locker" 2>/dev/null
 wait "$locker" 2>/dev/null
 
