@@ -75,7 +75,8 @@ struct gm_common {
 	bool unbuffered;         /* -u: flush output after every record */
 	long long retry_ms;      /* --retry-for: how long a tool retries a
 	                            server it cannot reach (Kafka at the
-	                            start, PostgreSQL), default 60 s */
+	                            start, PostgreSQL), and waits for a
+	                            warehouse's lock, default 60 s */
 	const char *topics[GM_MAX_TOPICS + 1];  /* -t: Kafka topics to read
 	                            instead of files, NULL-terminated */
 	size_t ntopics;
