@@ -181,8 +181,8 @@ struct reading {
  * does (a dry run would read the tables before it). Another run's lock
  * (waited for --retry-for when wait_lock; a reload tries again at its
  * next time instead), or a server unreachable, is status 75 (with
- * --listen the server goes on). Returns the exit status, GM_EXIT_OK or a failure after its
- * message; the caller frees rd's parts either way. */
+ * --listen the server goes on). Returns the exit status, GM_EXIT_OK or
+ * a failure after its message; the caller frees rd's parts either way. */
 static int read_all(const struct gm_common *c, const char *spec, char *const *sources,
 	size_t nsources, bool wait_lock, struct reading *rd)
 {

@@ -50,8 +50,8 @@ bool wh_tempfail(struct gm_wh *wh);
  * that run, freed here). A lock held is tried again, with a warning
  * the first time, until c->retry_ms has passed since the first try
  * (no time when gm_wh_try_open() is not to wait; a signal ends it
- * sooner); then the
- * message names the holder and wh_tempfail() is returned. */
+ * sooner); then the message names the holder and wh_tempfail() is
+ * returned. */
 bool wh_lock(struct gm_wh *wh, int (*try_lock)(struct gm_wh *wh, char **holder));
 
 /* Whether the row of t whose id is id[0..n) lies in a slice t
