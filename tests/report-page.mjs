@@ -28,7 +28,9 @@
 //        else the column titles. A cell matches when the CSV has its
 //        text, or its data-value attribute, or, for a number the page
 //        formats ("$1,234.50", "12.5%"), the number that rounds to it at
-//        the decimals shown; "—" and "" match "". RFC 4180: CRLF or LF
+//        the decimals shown; "—" and "" match "". A text a spreadsheet
+//        would run as a formula (=, +, -, @, a tab or a CR first) matches
+//        only with a ' first (CSV injection). RFC 4180: CRLF or LF
 //        line ends, quotes doubled, every record as wide as the header.
 //   {"sort": "countries", "column": "revenue", "clicks": 2}
 //        clicks the th of that title (compared as the CSV header is, see
@@ -341,12 +343,16 @@ function parseCsv(text) {
 }
 
 // sameCell: whether a CSV field is what the page shows, [text, value].
+// A text a spreadsheet would run as a formula (=, +, -, @, a tab or a
+// CR first), not a number, must be written with a ' first.
 function sameCell(csv, [text, value]) {
+	const m = /^([-−+]?)[^\d.,\s%+\-−]*\s?([\d,]*\.?\d+)\s?(%?)$/u.exec(text);
+	if (!m && /^[=+\-@\t\r]/.test(text) && text !== '-')
+		return csv === "'" + text;
 	if (csv === text || (value !== null && csv === value))
 		return true;
 	if (csv === '' && /^[—–-]?$/.test(text))
 		return true;
-	const m = /^([-−+]?)[^\d.,\s%+\-−]*\s?([\d,]*\.?\d+)\s?(%?)$/u.exec(text);
 	if (!m || !/^-?[0-9]+(\.[0-9]+)?$/.test(csv))
 		return false;
 	const shown = Number(m[2].replace(/,/g, '')) * (m[1] && m[1] !== '+' ? -1 : 1);

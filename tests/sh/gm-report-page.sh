@@ -35,6 +35,11 @@ bash "$TESTS/golden/report-page/selftest.sh" || fail "the driver's and the check
 # segment is "(none)".
 gm-produce -q -r 0 -s 23 --start 2026-10-01T00:00:00Z -d 60d --event-rate 0.03 \
 	--products 120 --users 20000 --catalog catalog.ndjson -o events.ndjson
+# Names that a spreadsheet would run as formulas (CSV injection), each
+# of =, +, - and @ first: the CSV writes them with a ' first.
+jq -c 'if .type == "product" then
+	(.product_id[1:] | tonumber % 4) as $i | .name = ("=+-@"[$i:$i + 1] + .name) else . end' \
+	catalog.ndjson >catalog.f && mv catalog.f catalog.ndjson
 expect_status "gm-etl" 0 gm-etl -q -w wh catalog.ndjson events.ndjson
 expect_status "gm-rfm as of 2026-11-01" 0 gm-rfm -q -w wh --as-of 2026-11-01
 expect_status "gm-rfm as of 2026-11-22, against 11-01" 0 gm-rfm -q -w wh --as-of 2026-11-22 --compare 2026-11-01
@@ -146,6 +151,7 @@ jq -n --arg seg "$seg" '
 	{name: "countries-sorted", csv: "countries", header: $countries},
 	{name: "uk", filter: {country: "UK"}},
 	{name: "categories-uk", csv: "categories", header: $categories},
+	{csv: "top-products", header: ["rank", "product_id", "name", "category", "revenue", "units", "orders"]},
 	{no_data: ["alerts", "inventory", "sessions"]},
 	{screenshots: ""},
 	{print: true},
@@ -181,7 +187,11 @@ expect_eq "the CSVs equal their tables" "$(grep '^csv ' drive.out)" "csv trend 6
 csv countries 5
 csv categories 10
 csv countries-sorted 5
-csv categories-uk 10"
+csv categories-uk 10
+csv top-products 100"
+expect_eq "names that are formulas: a ' first, each kind" \
+	"$(python3 -c 'import csv, sys; print(" ".join(sorted({r["name"][:2] for r in csv.DictReader(open(sys.argv[1]))})))' \
+		"$ART/top-products.csv")" "'+ '- '= '@"
 expect_grep "sorted by revenue, twice: descending" "^sorted by-revenue revenue descending$" drive.out
 for s in overview geography products customers alerts inventory sessions; do
 	for f in "$ART/$s.png" "$ART/$s-phone.png"; do
