@@ -9,9 +9,9 @@
 # server (exit 75). gm-rfm over that warehouse writes into MongoDB the
 # rows (and says the summary) that the same runs write over a folder of
 # the same fact_sales; the same run again changes nothing; a run while
-# another holds the lock exits 75 (waiting no time); its records through dim_customer and
-# through fact_sales are the same bytes, also where it falls back to
-# fact_sales. A run replaces its slices: the
+# another holds the lock exits 75 (waiting no time); its records
+# through dim_customer and through fact_sales are the same bytes, also
+# where it falls back to fact_sales. A run replaces its slices: the
 # lib's own, and gm-rfm's of a day run again, also when a run stopped
 # past its commit point is finished by the next. Against CongoDB, or a
 # real mongod named by GM_TEST_MONGO_URI (tests/helpers/mongo.sh).

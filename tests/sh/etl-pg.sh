@@ -3,13 +3,15 @@
 # folder does: three days of gm-produce history loaded day by day into
 # PostgreSQL (through each spelling of the spec) equal one run into a
 # folder, table by table. The same input again rewrites no row. A run
-# blocked in its commit makes a second run exit 75 (the lock); killed
+# blocked in its commit makes a second run that waits no time for the
+# lock exit 75; killed
 # there (kill -9), it leaves every table as before, and the next run
 # completes them. A dry run changes nothing; an unreachable server is
 # exit 75. gm-rfm over that warehouse writes into PostgreSQL the rows
 # (and says the summary) that the same runs write over the folder; the
-# same run again rewrites no row; a run while another holds the lock,
-# and one with no server there, exit 75; its records through
+# same run again rewrites no row; a run while another holds the lock
+# (once --retry-for has passed; one that waits goes on when the holder
+# ends), and one with no server there, exit 75; its records through
 # dim_customer and through fact_sales are the same bytes, and those of
 # the raw events, also where it falls back to fact_sales. A run
 # replaces its slices: of

@@ -8,8 +8,9 @@
 # days, then a category, a segment, the customers in none, the presets 7
 # and 30 and after a reset, equal to the cent what tests/report-check.py
 # computes from the raw events (and so their change against the period
-# before); the CSV of the tables trend, countries (sorted too) and
-# categories equals the table shown; printing hides the filters; a
+# before); the CSV of the tables trend, countries (sorted too),
+# categories and top products equals the table shown, the products'
+# names made to look like formulas written with a ' first; printing hides the filters; a
 # phone's width does not scroll sideways. First, tests/golden/report-page/selftest.sh: the
 # driver and the checker on a page and events made by hand.
 #
