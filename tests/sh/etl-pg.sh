@@ -4,9 +4,8 @@
 # PostgreSQL (through each spelling of the spec) equal one run into a
 # folder, table by table. The same input again rewrites no row. A run
 # blocked in its commit makes a second run that waits no time for the
-# lock exit 75; killed
-# there (kill -9), it leaves every table as before, and the next run
-# completes them. A dry run changes nothing; an unreachable server is
+# lock exit 75; killed there (kill -9), it leaves every table as
+# before, and the next run completes them. A dry run changes nothing; an unreachable server is
 # exit 75. gm-rfm over that warehouse writes into PostgreSQL the rows
 # (and says the summary) that the same runs write over the folder; the
 # same run again rewrites no row; a run while another holds the lock
