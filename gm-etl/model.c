@@ -167,7 +167,24 @@ struct etl {
 	uint32_t *by_user;
 	size_t nby_user;
 	bool by_user_ok;
+	/* The places of the stored rows' fields, looked up once: by name,
+	 * for every row, they were a tenth of a nightly run. */
+	struct {
+		size_t txn, user, country, product, category, ts, quantity, unit_price, amount;
+	} sale_at;
+	struct fact_at {
+		size_t product, category, ts, action;
+	} view_at, cart_at;
+	struct {
+		size_t id, in_catalog, unit_price, updated, updated_by;
+	} product_at;
 };
+
+static struct fact_at fact_at(const struct gm_rtype *t)
+{
+	return (struct fact_at){ GM_RFIELD_AT(t, "product_id"), GM_RFIELD_AT(t, "category"),
+		GM_RFIELD_AT(t, "ts"), t == &gm_rtype_fact_cart_events ? GM_RFIELD_AT(t, "action") : 0 };
+}
 
 struct etl *etl_new(const struct etl_opts *o, const struct etl_out *out)
 {
@@ -187,6 +204,23 @@ struct etl *etl_new(const struct etl_opts *o, const struct etl_out *out)
 	m->days = gm_map_new(1, unbounded);
 	m->periods = gm_map_new(1, unbounded);
 	m->max_ts = INT64_MIN;
+	const struct gm_rtype *s = &gm_rtype_fact_sales, *d = &gm_rtype_dim_product;
+	m->sale_at.txn = GM_RFIELD_AT(s, "transaction_id");
+	m->sale_at.user = GM_RFIELD_AT(s, "user_id");
+	m->sale_at.country = GM_RFIELD_AT(s, "country");
+	m->sale_at.product = GM_RFIELD_AT(s, "product_id");
+	m->sale_at.category = GM_RFIELD_AT(s, "category");
+	m->sale_at.ts = GM_RFIELD_AT(s, "ts");
+	m->sale_at.quantity = GM_RFIELD_AT(s, "quantity");
+	m->sale_at.unit_price = GM_RFIELD_AT(s, "unit_price");
+	m->sale_at.amount = GM_RFIELD_AT(s, "amount");
+	m->view_at = fact_at(&gm_rtype_fact_product_views);
+	m->cart_at = fact_at(&gm_rtype_fact_cart_events);
+	m->product_at.id = GM_RFIELD_AT(d, "product_id");
+	m->product_at.in_catalog = GM_RFIELD_AT(d, "in_catalog");
+	m->product_at.unit_price = GM_RFIELD_AT(d, "unit_price");
+	m->product_at.updated = GM_RFIELD_AT(d, "updated");
+	m->product_at.updated_by = GM_RFIELD_AT(d, "updated_by");
 	return m;
 }
 
@@ -932,10 +966,9 @@ static void keep_string(struct etl *m, gm_str s)
 
 static bool stored_sale(struct etl *m, const union gm_rvalue *v, const char **why)
 {
-	const struct gm_rtype *t = &gm_rtype_fact_sales;
-	gm_str txn = v[GM_RFIELD_AT(t, "transaction_id")].s, user = v[GM_RFIELD_AT(t, "user_id")].s,
-		country = v[GM_RFIELD_AT(t, "country")].s, product = v[GM_RFIELD_AT(t, "product_id")].s,
-		category = v[GM_RFIELD_AT(t, "category")].s;
+	gm_str txn = v[m->sale_at.txn].s, user = v[m->sale_at.user].s,
+		country = v[m->sale_at.country].s, product = v[m->sale_at.product].s,
+		category = v[m->sale_at.category].s;
 	if (!fits(txn) || !fits(user) || !fits(country) || !fits(product) || !fits(category))
 		return *why = "a field longer than 64 bytes", false;
 	if (gm_idset_has(m->loaded[0], txn.p, txn.n)) {
@@ -953,7 +986,7 @@ static bool stored_sale(struct etl *m, const union gm_rvalue *v, const char **wh
 		m->txn_userlen = user.n;
 		memcpy(m->txn_country, country.p, country.n);
 		m->txn_countrylen = country.n;
-		m->txn_ts = v[GM_RFIELD_AT(t, "ts")].i;
+		m->txn_ts = v[m->sale_at.ts].i;
 	}
 	if (m->txn_n == MAX_LINES)
 		return *why = "a transaction of more than 4096 lines", false;
@@ -961,9 +994,9 @@ static bool stored_sale(struct etl *m, const union gm_rvalue *v, const char **wh
 	struct gm_item *it = &m->txn_items[m->txn_n++];
 	it->product_id.n = product.n;
 	it->category.n = category.n;
-	it->quantity = v[GM_RFIELD_AT(t, "quantity")].i;
-	it->unit_price = v[GM_RFIELD_AT(t, "unit_price")].i;
-	it->amount = v[GM_RFIELD_AT(t, "amount")].i;
+	it->quantity = v[m->sale_at.quantity].i;
+	it->unit_price = v[m->sale_at.unit_price].i;
+	it->amount = v[m->sale_at.amount].i;
 	keep_string(m, product);
 	keep_string(m, category);
 	return true;
@@ -971,16 +1004,15 @@ static bool stored_sale(struct etl *m, const union gm_rvalue *v, const char **wh
 
 static bool stored_product(struct etl *m, const union gm_rvalue *v, const bool *has)
 {
-	const struct gm_rtype *t = &gm_rtype_dim_product;
-	gm_str id = v[GM_RFIELD_AT(t, "product_id")].s;
+	gm_str id = v[m->product_at.id].s;
 	struct product *p = fits(id) ? gm_map_peek(m->products, id.p, id.n) : NULL;
 	if (!p || !p->touched)
 		return true;
 	p->has_row = true;
-	p->row_catalog = v[GM_RFIELD_AT(t, "in_catalog")].b;
-	p->row_priced = has[GM_RFIELD_AT(t, "unit_price")];
-	p->row_updated = v[GM_RFIELD_AT(t, "updated")].i;
-	gm_str by = v[GM_RFIELD_AT(t, "updated_by")].s;
+	p->row_catalog = v[m->product_at.in_catalog].b;
+	p->row_priced = has[m->product_at.unit_price];
+	p->row_updated = v[m->product_at.updated].i;
+	gm_str by = v[m->product_at.updated_by].s;
 	free(p->row_by);
 	p->row_by = gm_xstrndup(by.p, by.n);
 	return true;
@@ -1002,8 +1034,9 @@ bool etl_stored(struct etl *m, const struct gm_rtype *t, const union gm_rvalue *
 	if (t == &gm_rtype_fact_sales)
 		return stored_sale(m, v, why);
 	bool view = t == &gm_rtype_fact_product_views;
-	gm_str id = v[0].s, product = v[GM_RFIELD_AT(t, "product_id")].s, category = v[GM_RFIELD_AT(t, "category")].s;
-	int64_t ts = v[GM_RFIELD_AT(t, "ts")].i;
+	const struct fact_at *at = view ? &m->view_at : &m->cart_at;
+	gm_str id = v[0].s, product = v[at->product].s, category = v[at->category].s;
+	int64_t ts = v[at->ts].i;
 	if (!fits(id) || !fits(product) || !fits(category))
 		return *why = "a field longer than 64 bytes", false;
 	if (gm_idset_has(m->loaded[view ? 1 : 2], id.p, id.n)) {
@@ -1017,7 +1050,7 @@ bool etl_stored(struct etl *m, const struct gm_rtype *t, const union gm_rvalue *
 	if (view)
 		count_view(p, ts, cat);
 	else
-		count_cart(p, ts, cat, GM_STR_EQ(v[GM_RFIELD_AT(t, "action")].s, "add"));
+		count_cart(p, ts, cat, GM_STR_EQ(v[at->action].s, "add"));
 	return true;
 }
 
