@@ -14,6 +14,7 @@
 #include "idset.h"
 #include "mem.h"
 #include "reader.h"
+#include "row.h"
 #include "warehouse_backend.h"
 #include "where.h"
 
@@ -317,13 +318,49 @@ static void dir_end_table(struct gm_wh_table *t)
 	free(d);
 }
 
-/* The id of row l of table t (its descriptor's id field, a string),
- * or false with a message at its file and line. */
-static bool row_id(struct gm_parser *ps, const struct gm_rtype *t, const struct gm_line *l,
-	gm_str *id)
+/* What reads the ids of one file's rows: the row reader for a row as
+ * the tools write it (row.h: a fraction of a parse's cost, and a line
+ * it takes is valid JSON), the parser for any other. */
+struct id_reader {
+	const struct gm_rtype *t;
+	struct gm_row_reader rows;
+	size_t id_at;              /* the id's place among the row's values */
+	union gm_rvalue v[GM_ROW_MAX_FIELDS];
+	bool has[GM_ROW_MAX_FIELDS];
+	struct gm_parser *ps;
+};
+
+static struct id_reader *id_reader_new(const struct gm_rtype *t)
 {
+	struct id_reader *ir = gm_xcalloc(1, sizeof *ir);
+	ir->t = t;
+	gm_row_reader_init(&ir->rows, t);
+	ir->id_at = GM_RFIELD_AT(t, t->id);
+	ir->ps = gm_parser_new();
+	return ir;
+}
+
+static void id_reader_free(struct id_reader *ir)
+{
+	if (!ir)
+		return;
+	gm_parser_free(ir->ps);
+	free(ir);
+}
+
+/* The id of row l of ir's table (its descriptor's id field, a string),
+ * or false with a message at its file and line. It points into l or
+ * into ir, until the next row. */
+static bool row_id(struct id_reader *ir, const struct gm_line *l, gm_str *id)
+{
+	const struct gm_rtype *t = ir->t;
+	if (gm_row_read(&ir->rows, l->data, l->len, ir->v, ir->has) && ir->has[ir->id_at] &&
+		t->fields[ir->id_at].kind == GM_RK_STRING) {
+		*id = ir->v[ir->id_at].s;
+		return true;
+	}
 	const char *why;
-	const struct gm_event *ev = gm_parse(ps, l->data, l->len, &why);
+	const struct gm_event *ev = gm_parse(ir->ps, l->data, l->len, &why);
 	const struct gm_field *f = ev ? gm_event_field(ev, t->id) : NULL;
 	if (f && f->kind == GM_JSON_STRING) {
 		*id = f->value;
@@ -356,9 +393,8 @@ static int again_cmp(const void *a, const void *b)
 
 /* Calls fn on each row of the file at path, with its id; false after
  * a message on a read error or a row without its id. */
-static bool each_row(const struct gm_wh *wh, const char *path, const struct gm_rtype *t,
-	struct gm_parser *ps, bool (*fn)(void *ctx, gm_str id, const char *row, size_t len),
-	void *ctx)
+static bool each_row(const struct gm_wh *wh, const char *path, struct id_reader *ir,
+	bool (*fn)(void *ctx, gm_str id, const char *row, size_t len), void *ctx)
 {
 	struct gm_reader *r = rows_open(wh, path);
 	if (!r)
@@ -368,7 +404,7 @@ static bool each_row(const struct gm_wh *wh, const char *path, const struct gm_r
 	bool ok = true;
 	while (ok && (st = next_row(r, wh->c->max_line, &l)) == GM_READ_LINE) {
 		gm_str id;
-		ok = row_id(ps, t, &l, &id) && fn(ctx, id, l.data, l.len);
+		ok = row_id(ir, &l, &id) && fn(ctx, id, l.data, l.len);
 	}
 	ok = ok && st == GM_READ_EOF;
 	gm_reader_close(r);
@@ -440,16 +476,16 @@ static bool write_loaded(struct gm_wh_table *t, struct dir_table *d, const char 
 	struct gm_writer *out)
 {
 	struct loaded_ctx c = { .t = t, .d = d, .again_ids = gm_idset_new(), .out = out };
-	struct gm_parser *ps = gm_parser_new();
+	struct id_reader *ir = id_reader_new(t->t);
 	struct gm_wh *wh = t->wh;
-	bool ok = each_row(wh, old_path, t->t, ps, find_again, &c);
+	bool ok = each_row(wh, old_path, ir, find_again, &c);
 	if (ok && gm_idset_size(c.again_ids) == 0 && !t->nslices) {
 		ok = copy_file(wh, old_path, out) && copy_file(wh, d->new_path, out);
 	} else if (ok) {
-		ok = each_row(wh, d->new_path, t->t, ps, keep_again, &c);
+		ok = each_row(wh, d->new_path, ir, keep_again, &c);
 		qsort(c.again, c.nagain, sizeof *c.again, again_cmp);
-		ok = ok && each_row(wh, old_path, t->t, ps, write_old, &c) &&
-			each_row(wh, d->new_path, t->t, ps, write_first_time, &c);
+		ok = ok && each_row(wh, old_path, ir, write_old, &c) &&
+			each_row(wh, d->new_path, ir, write_first_time, &c);
 	}
 	for (size_t i = 0; i < c.nagain; i++) {
 		free(c.again[i].id);
@@ -457,7 +493,7 @@ static bool write_loaded(struct gm_wh_table *t, struct dir_table *d, const char 
 	}
 	free(c.again);
 	gm_idset_free(c.again_ids);
-	gm_parser_free(ps);
+	id_reader_free(ir);
 	return ok;
 }
 
@@ -478,13 +514,13 @@ static bool copy_file(const struct gm_wh *wh, const char *path, struct gm_writer
 /* The next row of r and its id into *l and *id, *have set when there
  * is one; false after a message on a read error or a row without its
  * id. */
-static bool merge_next(const struct gm_wh *wh, struct gm_reader *r, struct gm_parser *ps,
-	const struct gm_rtype *t, struct gm_line *l, gm_str *id, bool *have)
+static bool merge_next(const struct gm_wh *wh, struct gm_reader *r, struct id_reader *ir,
+	struct gm_line *l, gm_str *id, bool *have)
 {
 	enum gm_read st = next_row(r, wh->c->max_line, l);
 	if (st != GM_READ_LINE)
 		return st == GM_READ_EOF;
-	return *have = row_id(ps, t, l, id);
+	return *have = row_id(ir, l, id);
 }
 
 /* Writes table t whole into DIR/.TABLE.tmp, from the old table and the
@@ -518,7 +554,7 @@ static bool dir_write_table(struct gm_wh *wh, struct gm_wh_table *t, const char 
 	gm_writer_direct(out);
 	struct gm_reader *old = ofd >= 0 ? gm_reader_fdopen(ofd, old_path, wh->c->max_line) : NULL;
 	struct gm_reader *news = rows_open(wh, d->new_path);
-	struct gm_parser *ps = gm_parser_new(), *ps2 = gm_parser_new();
+	struct id_reader *ir = id_reader_new(t->t), *ir2 = id_reader_new(t->t);
 	bool ok = news != NULL;
 	struct gm_line ol, nl;
 	if (ok && t->order == GM_WH_LOADED) {
@@ -532,9 +568,9 @@ static bool dir_write_table(struct gm_wh *wh, struct gm_wh_table *t, const char 
 		bool have_o = false, have_n = false;
 		gm_str oid = { 0 }, nid = { 0 };
 		for (;;) {
-			if (!have_o && old && !(ok = merge_next(wh, old, ps, t->t, &ol, &oid, &have_o)))
+			if (!have_o && old && !(ok = merge_next(wh, old, ir, &ol, &oid, &have_o)))
 				break;
-			if (!have_n && !(ok = merge_next(wh, news, ps2, t->t, &nl, &nid, &have_n)))
+			if (!have_n && !(ok = merge_next(wh, news, ir2, &nl, &nid, &have_n)))
 				break;
 			if (!have_o && !have_n)
 				break;
@@ -550,8 +586,8 @@ static bool dir_write_table(struct gm_wh *wh, struct gm_wh_table *t, const char 
 			}
 		}
 	}
-	gm_parser_free(ps);
-	gm_parser_free(ps2);
+	id_reader_free(ir);
+	id_reader_free(ir2);
 	gm_reader_close(old);
 	gm_reader_close(news);
 	ok = gm_writer_close(out) && ok;
