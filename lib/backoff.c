@@ -25,6 +25,8 @@ void gm_backoff_init(struct gm_backoff *b, long long retry_ms)
 
 void gm_backoff_cap(struct gm_backoff *b, long long max_ms)
 {
+	if (max_ms < 2)
+		max_ms = 2;  /* a wait of half a step is never 0 ms */
 	b->max_ms = max_ms;
 	if (b->step_ms > max_ms)
 		b->step_ms = max_ms;

@@ -85,18 +85,26 @@ bool wh_lock(struct gm_wh *wh, int (*try_lock)(struct gm_wh *wh, char **holder))
 	for (;;) {
 		char *holder = NULL;
 		int got = try_lock(wh, &holder);
-		if (got != 0)
+		if (got != 0) {
+			free(holder);
 			return got > 0;
+		}
 		const char *open = holder ? " (" : "", *close = holder ? ")" : "";
 		if (gm_backoff_failed(&b) && b.retry_ms > 0)
 			gm_warn(wh->name, "another run holds the warehouse's lock%s%s%s; "
 				"waiting for up to %g s", open, holder ? holder : "", close,
 				b.retry_ms / 1e3);
 		if (!gm_backoff_wait(&b)) {
-			gm_error(wh->name, "another run holds the warehouse's lock%s%s%s; "
-				"try again later", open, holder ? holder : "", close);
+			/* A run stopped while it waits is stopped (status 1), not
+			 * one for cron to try again. */
+			bool stopped = gm_stopping();
+			if (stopped)
+				gm_error(wh->name, "stopped by a signal while waiting for the warehouse's lock");
+			else
+				gm_error(wh->name, "another run holds the warehouse's lock%s%s%s; "
+					"try again later", open, holder ? holder : "", close);
 			free(holder);
-			return wh_tempfail(wh);
+			return stopped ? false : wh_tempfail(wh);
 		}
 		free(holder);
 	}

@@ -49,9 +49,9 @@ bool wh_tempfail(struct gm_wh *wh);
  * (another run holds it; *holder NULL or an allocated description of
  * that run, freed here). A lock held is tried again, with a warning
  * the first time, until c->retry_ms has passed since the first try
- * (no time when gm_wh_try_open() is not to wait; a signal ends it
- * sooner); then the message names the holder and wh_tempfail() is
- * returned. */
+ * (no time when gm_wh_try_open() is not to wait); then the message
+ * names the holder and wh_tempfail() is returned. A signal that stops
+ * the run ends the wait: false, after a message, not a tempfail. */
 bool wh_lock(struct gm_wh *wh, int (*try_lock)(struct gm_wh *wh, char **holder));
 
 /* Whether the row of t whose id is id[0..n) lies in a slice t

@@ -325,6 +325,7 @@ struct id_reader {
 	const struct gm_rtype *t;
 	struct gm_row_reader rows;
 	size_t id_at;              /* the id's place among the row's values */
+	bool id_string;            /* the row reader gives it as it is */
 	union gm_rvalue v[GM_ROW_MAX_FIELDS];
 	bool has[GM_ROW_MAX_FIELDS];
 	struct gm_parser *ps;
@@ -336,6 +337,7 @@ static struct id_reader *id_reader_new(const struct gm_rtype *t)
 	ir->t = t;
 	gm_row_reader_init(&ir->rows, t);
 	ir->id_at = GM_RFIELD_AT(t, t->id);
+	ir->id_string = t->fields[ir->id_at].kind == GM_RK_STRING;
 	ir->ps = gm_parser_new();
 	return ir;
 }
@@ -354,8 +356,8 @@ static void id_reader_free(struct id_reader *ir)
 static bool row_id(struct id_reader *ir, const struct gm_line *l, gm_str *id)
 {
 	const struct gm_rtype *t = ir->t;
-	if (gm_row_read(&ir->rows, l->data, l->len, ir->v, ir->has) && ir->has[ir->id_at] &&
-		t->fields[ir->id_at].kind == GM_RK_STRING) {
+	if (ir->id_string && gm_row_read(&ir->rows, l->data, l->len, ir->v, ir->has) &&
+		ir->has[ir->id_at]) {
 		*id = ir->v[ir->id_at].s;
 		return true;
 	}

@@ -52,9 +52,9 @@ struct mongo_wh {
 	struct gm_mongo *m;
 	char host[256];
 	long long pid;
-	char started[GM_TS_LEN + 1];  /* when our lock was taken */
+	char started[GM_TS_LEN + 1];  /* when the run opened the warehouse:
+	                                 our lock's "started" */
 	bool locked;
-	bool took_over;               /* a dead run's lock removed: once only */
 	bool opening;                 /* in open(): unreachable is wh_tempfail() */
 	struct gm_writer *doc;        /* a staged row, built */
 	struct gm_parser *ps;
@@ -143,12 +143,13 @@ static bool holder_gone(struct mongo_wh *mw, const char *holder, gm_str *started
 }
 
 /* wh_lock()'s try: the lock inserted, or one whose holder is gone taken
- * over (once a run: a lock that comes back is another live run's). */
+ * over (once a try: a lock there again is another run's, looked at by
+ * the next try). */
 static int try_lock(struct gm_wh *wh, char **holder)
 {
 	struct mongo_wh *mw = wh->data;
 	size_t len;
-	for (;;) {
+	for (bool took_over = false;;) {
 		const char *doc = who(mw, -1, &len);
 		int got = gm_mongo_lock(mw->m, LOCK_COLL, LOCK_NAME, doc, len, holder);
 		if (got < 0)
@@ -163,7 +164,7 @@ static int try_lock(struct gm_wh *wh, char **holder)
 			return 1;
 		}
 		gm_str started;
-		if (mw->took_over || !holder_gone(mw, *holder, &started))
+		if (took_over || !holder_gone(mw, *holder, &started))
 			return 0;
 		gm_warn(wh->name, "taking over the lock of a run that ended without "
 			"releasing it: %s", *holder);
@@ -178,7 +179,7 @@ static int try_lock(struct gm_wh *wh, char **holder)
 		*holder = NULL;
 		if (!ok)
 			return -1;
-		mw->took_over = true;
+		took_over = true;
 	}
 }
 

@@ -934,15 +934,16 @@
 
   /* A text that a spreadsheet opening the CSV would run as a formula (its
    * first character =, +, -, @, a tab or a CR: a product's name from the
-   * catalog, an alert's text) gets a ' first, which shows it as text.
-   * Numbers are the page's own and keep their sign. */
+   * catalog, an alert's text, a segment's name, in a cell or as a
+   * column's name) gets a ' first, which shows it as text. Numbers are
+   * the page's own and keep their sign. */
   function csvText(s) {
     return /^[=+\-@\t\r]/.test(s) ? "'" + s : s;
   }
 
   /* RFC 4180: the header row of column names, then the rows as shown, CRLF. */
   function tableCsv(t) {
-    const lines = [t.cols.map((c) => csvField(c.key)).join(',')];
+    const lines = [t.cols.map((c) => csvField(csvText(c.key))).join(',')];
     for (const r of sortedRows(t)) {
       lines.push(t.cols.map((c, j) => {
         const v = TYPES[c.type].plain(r[j]);

@@ -79,12 +79,14 @@ expect_status "locked" 75 gm-etl -q --retry-for 0s -w "$U" "$G/day3.ndjson" 2>"$
 expect_grep "locked: said so" "another run holds the warehouse's lock" "$T/err"
 expect_grep "locked: names the holder" "\"pid\":$$" "$T/err"
 # Released while a run waits for it: the run goes on.
-(sleep 1; wh-mongo "$U" unlock) &
-unlocker=$!
-expect_status "waits for the lock" 0 gm-etl -q -w "$U" /dev/null 2>"$T/err"
+gm-etl -q -w "$U" /dev/null 2>"$T/err" &
+waiter=$!
+for _ in $(seq 300); do [ -s "$T/err" ] && break; sleep 0.1; done
 expect_grep "waits for the lock: said so, naming the holder" \
 	"warning: another run holds the warehouse's lock (.*\"pid\":$$.*); waiting for up to 60 s" "$T/err"
-wait "$unlocker"
+wh-mongo "$U" unlock
+wait "$waiter"
+expect_eq "waits for the lock: status 0 once it is released" "$?" 0
 # Held by a run of another host: never judged over.
 wh-mongo "$U" lock elsewhere.example 1 || fail "lock taken"
 expect_status "locked from elsewhere" 75 gm-etl -q --retry-for 1s -w "$U" /dev/null 2>/dev/null

@@ -79,19 +79,29 @@ expect_eq "empty input: no file changed" "$(diff -r "$T/before" "$out" && echo s
 
 # ---- the lock: a second run waits for it, --retry-for long, then
 # exits 75 and changes nothing ----
-flock "$out/.lock" sh -c "sleep 1; touch '$T/released'" &
+flock "$out/.lock" sh -c "touch '$T/held'; sleep 1; touch '$T/released'" &
 locker=$!
-sleep 0.3
+for _ in $(seq 100); do [ -e "$T/held" ] && break; sleep 0.05; done
 expect_status "waits for the lock" 0 gm-etl -q -w "$out" /dev/null 2>"$T/err"
 [ -e "$T/released" ] || fail "waits for the lock: ran before the other released it"
 expect_eq "waits for the lock: said so" "$(cat "$T/err")" \
 	"gm-etl: $out: warning: another run holds the warehouse's lock; waiting for up to 60 s"
 wait "$locker"
-flock "$out/.lock" sleep 2 &
-sleep 0.5
+flock "$out/.lock" sh -c "touch '$T/held2'; sleep 3" &
+locker=$!
+for _ in $(seq 100); do [ -e "$T/held2" ] && break; sleep 0.05; done
 expect_status "locked" 75 gm-etl -q --retry-for 0s -w "$out" "$G/day3.ndjson" 2>"$T/err"
 expect_grep "locked: said so" "another run holds the warehouse's lock" "$T/err"
-wait
+# Stopped by a signal while it waits: status 1, not 75 (cron would try
+# it again).
+gm-etl -q -w "$out" "$G/day3.ndjson" 2>"$T/err" &
+waiter=$!
+for _ in $(seq 100); do [ -s "$T/err" ] && break; sleep 0.05; done
+kill -TERM "$waiter"
+wait "$waiter"
+expect_eq "stopped while waiting: status 1" "$?" 1
+expect_grep "stopped while waiting: said so" "stopped by a signal while waiting for the warehouse's lock" "$T/err"
+wait "$locker"
 
 # ---- what a crash leaves ----
 # Before the commit point: new files, no .commit: cleared, tables kept.

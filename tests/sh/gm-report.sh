@@ -158,9 +158,9 @@ expect_grep "the committed table" '^gm-report: 3 lines of 1 transactions by 1 cu
 
 # Another run holds the lock: waited for, as by gm-etl; 75 once
 # --retry-for has passed.
-flock wh/.lock sh -c 'sleep 1; touch released' &
+flock wh/.lock sh -c 'touch held; sleep 1; touch released' &
 locker=$!
-sleep 0.3
+for _ in $(seq 100); do [ -e held ] && break; sleep 0.05; done
 expect_status "waits for the lock" 0 gm-report -q -w wh -o waited.html 2>err
 [ -e released ] || fail "waits for the lock: read before the other released it"
 expect_eq "waits for the lock: said so" "$(cat err)" \
