@@ -173,7 +173,7 @@ struct etl {
 		size_t txn, user, country, product, category, ts, quantity, unit_price, amount;
 	} sale_at;
 	struct fact_at {
-		size_t product, category, ts, action;
+		size_t product, category, ts, action;  /* action: a cart event's */
 	} view_at, cart_at;
 	struct {
 		size_t id, in_catalog, unit_price, updated, updated_by;
@@ -351,6 +351,16 @@ static struct trend *trend_of(struct etl *m, enum grain g, int32_t start, uint32
 	return gm_map_put(m->trends, (const char *)&k, sizeof k, &created);
 }
 
+/* gm_grow() of a list's rest for its entry n (n >= 1: the first is in
+ * the record), the list's cap a uint32_t to keep records small. */
+static void *grow_rest(void *rest, uint32_t *cap, size_t n, size_t size)
+{
+	size_t c = *cap;
+	rest = gm_grow(rest, &c, n, size, 2);
+	*cap = (uint32_t)c;
+	return rest;
+}
+
 static struct bought *bought_at(struct buyer *b, size_t i)
 {
 	return i ? &b->rest[i - 1] : &b->first;
@@ -372,11 +382,8 @@ static void count_buyer(struct buyer *b, int32_t day, uint32_t country, uint32_t
 		if (x->day == day && x->country == country && x->cat == cat)
 			return;
 	}
-	if (b->n) {
-		size_t cap = b->cap;
-		b->rest = gm_grow(b->rest, &cap, b->n, sizeof *b->rest, 2);
-		b->cap = (uint32_t)cap;
-	}
+	if (b->n)
+		b->rest = grow_rest(b->rest, &b->cap, b->n, sizeof *b->rest);
 	*bought_at(b, b->n++) = (struct bought){ day, country, cat };
 }
 
@@ -473,11 +480,8 @@ static void count_txn(struct etl *m, gm_str user, uint64_t user_hash, gm_str cou
 		while (j < c->ncountries && country_at(c, j)->country != country)
 			j++;
 		if (j == c->ncountries) {
-			if (j) {
-				size_t cap = c->cap;
-				c->countries = gm_grow(c->countries, &cap, j, sizeof *c->countries, 2);
-				c->cap = (uint32_t)cap;
-			}
+			if (j)
+				c->countries = grow_rest(c->countries, &c->cap, j, sizeof *c->countries);
 			*country_at(c, j) = (struct country_count){ country, 0, ts };
 			c->ncountries++;
 		}
@@ -948,8 +952,8 @@ static void flush_txn(struct etl *m)
 	uint32_t cats[MAX_LINES];
 	struct product *prods[MAX_LINES];
 	for (size_t i = 0; counted && i < m->txn_n; i++) {
-		cats[i] = gm_names_id(&m->categories, m->txn_items[i].category);
 		prods[i] = product_of(m, m->txn_items[i].product_id);
+		cats[i] = category_of(m, prods[i], m->txn_items[i].category);
 	}
 	count_txn(m, user, gm_hash(user.p, user.n), (gm_str){ m->txn_country, m->txn_countrylen },
 		m->txn_ts, m->txn_items, m->txn_n, cats, prods, counted, customer);

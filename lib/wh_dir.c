@@ -322,8 +322,7 @@ static void dir_end_table(struct gm_wh_table *t)
  * the tools write it (row.h: a fraction of a parse's cost, and a line
  * it takes is valid JSON), the parser for any other. */
 struct id_reader {
-	const struct gm_rtype *t;
-	struct gm_row_reader rows;
+	struct gm_row_reader rows;  /* and its table, rows.t */
 	size_t id_at;              /* the id's place among the row's values */
 	bool id_string;            /* the row reader gives it as it is */
 	union gm_rvalue v[GM_ROW_MAX_FIELDS];
@@ -334,7 +333,6 @@ struct id_reader {
 static struct id_reader *id_reader_new(const struct gm_rtype *t)
 {
 	struct id_reader *ir = gm_xcalloc(1, sizeof *ir);
-	ir->t = t;
 	gm_row_reader_init(&ir->rows, t);
 	ir->id_at = GM_RFIELD_AT(t, t->id);
 	ir->id_string = t->fields[ir->id_at].kind == GM_RK_STRING;
@@ -355,7 +353,7 @@ static void id_reader_free(struct id_reader *ir)
  * into ir, until the next row. */
 static bool row_id(struct id_reader *ir, const struct gm_line *l, gm_str *id)
 {
-	const struct gm_rtype *t = ir->t;
+	const struct gm_rtype *t = ir->rows.t;
 	if (ir->id_string && gm_row_read(&ir->rows, l->data, l->len, ir->v, ir->has) &&
 		ir->has[ir->id_at]) {
 		*id = ir->v[ir->id_at].s;

@@ -64,8 +64,9 @@ void gm_writer_sync_ahead(struct gm_writer *w);
  * gm_writer_flush() or gm_writer_close(), which ends the mode (as does
  * a record longer than a buffer); a file cut short by a kill ends at a
  * block's end, in the middle of a record. Where the file system
- * refuses O_DIRECT (tmpfs before Linux 6.6) or any of the above does not hold, it is
- * gm_writer_sync_ahead() instead, and false is returned. */
+ * refuses O_DIRECT (tmpfs before Linux 6.6) or any of the above does
+ * not hold, it is gm_writer_sync_ahead() instead, and false is
+ * returned. */
 bool gm_writer_direct(struct gm_writer *w);
 
 /* Says that w has had its last record. A writer of gm_writer_direct()
